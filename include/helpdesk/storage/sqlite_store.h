@@ -1,0 +1,59 @@
+// SqliteStore: the embedded default Store, one SQLite file.
+//
+// WAL journal, prepared statements only (cached per connection), a schema
+// version with forward migrations, and a clear error for a file that is not a
+// helpdesk database, is corrupt, or was written by a newer libhelpdesk.
+//
+//   helpdesk::SqliteStoreOptions options;
+//   absl::StatusOr<std::unique_ptr<helpdesk::Store>> store =
+//       helpdesk::OpenSqliteStore("/var/lib/myapp/helpdesk.db", options);
+#ifndef HELPDESK_STORAGE_SQLITE_STORE_H_
+#define HELPDESK_STORAGE_SQLITE_STORE_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "helpdesk/store.h"
+
+namespace helpdesk {
+
+struct SqliteStoreOptions {
+  // Create the file (and the schema) when it does not exist. When false, a
+  // missing file is NotFound.
+  bool create_if_missing = true;
+  // How long Begin() waits for a lock held by another connection or process
+  // before it returns Unavailable.
+  absl::Duration busy_timeout = absl::Seconds(5);
+  // SQLite's synchronous setting under WAL: "NORMAL" (the default; a commit is
+  // durable against process crashes, the last commits may roll back on power
+  // loss) or "FULL" (durable against power loss; slower commits).
+  std::string synchronous = "NORMAL";
+};
+
+// The schema version this build writes. A file with a newer version is refused.
+inline constexpr int kSqliteSchemaVersion = 1;
+
+// Opens (or creates) a helpdesk database at `path` and migrates an older schema
+// forward. ":memory:" opens a private in-memory database.
+//
+// Errors:
+//   NotFound: the file does not exist and create_if_missing is false.
+//   FailedPrecondition: the file is a SQLite database of another application,
+//     or has a schema version newer than kSqliteSchemaVersion (the message
+//     names both versions).
+//   InvalidArgument: the file is not a SQLite database at all, or an option
+//     has a bad value (named in the message).
+//   DataLoss: the database is corrupt.
+//   Unavailable: the file is locked beyond busy_timeout or cannot be opened.
+//
+// Thread safety: the returned store is thread-safe (see store.h). Several
+// processes may open the same file; SQLite's locking serialises their writes.
+absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
+    absl::string_view path, const SqliteStoreOptions& options = {});
+
+}  // namespace helpdesk
+
+#endif  // HELPDESK_STORAGE_SQLITE_STORE_H_

@@ -1,0 +1,417 @@
+// Store: the persistence port of libhelpdesk.
+//
+// A Store keeps tickets, their messages and audit events, contacts and
+// organizations, agents and groups, attachment contents, and idempotency
+// records. All access goes through a Transaction, so that a Desk command writes
+// its state, its events and (later) its outbox rows atomically.
+//
+// Built-in implementations: NewMemoryStore() (storage/memory_store.h, for tests
+// and short-lived desks) and OpenSqliteStore() (storage/sqlite_store.h, the
+// embedded default). A host may implement its own; it must pass the conformance
+// suite in helpdesk/testing/store_conformance.h.
+//
+//   auto tx = store->Begin(helpdesk::TransactionMode::kReadWrite);
+//   if (!tx.ok()) return tx.status();
+//   v1::Ticket t = ...;
+//   HELPDESK_RETURN_IF_ERROR((*tx)->InsertTicket(t));   // assigns t.id()
+//   return (*tx)->Commit();
+//
+// The interface is free of SQL and of any one engine's habits: ids are int64
+// values the store assigns, times are microseconds, text matching is defined
+// here rather than by an engine's collation, and pagination cursors are opaque
+// strings whose format is shared by all built-in stores.
+//
+// Error codes common to every call:
+//   Unavailable: a transient failure (busy database, lost connection); the
+//     whole transaction should be retried after a back-off.
+//   DataLoss: the storage is corrupt.
+//   FailedPrecondition: a write on a read-only transaction, or any call after
+//     Commit() or after a failed Commit().
+//   Internal: a broken invariant inside the store.
+#ifndef HELPDESK_STORE_H_
+#define HELPDESK_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "helpdesk/v1/agent.pb.h"
+#include "helpdesk/v1/contact.pb.h"
+#include "helpdesk/v1/event.pb.h"
+#include "helpdesk/v1/ticket.pb.h"
+
+namespace helpdesk {
+
+// The order of a ticket query. Every order ends with the ticket id as a tie
+// breaker, so an order is total and cursors are stable.
+enum class TicketSort {
+  // created_at ascending (oldest first), then id ascending.
+  kCreatedAsc,
+  // created_at descending (newest first), then id descending.
+  kCreatedDesc,
+  // updated_at ascending, then id ascending.
+  kUpdatedAsc,
+  // updated_at descending, then id descending.
+  kUpdatedDesc,
+  // priority descending (urgent first), then created_at ascending, then id
+  // ascending: "the oldest of the most urgent first", the work queue order.
+  kPriorityThenOldest,
+  // id ascending.
+  kIdAsc,
+};
+
+// A half-open time range [from, to). The default matches every time.
+struct TimeRange {
+  absl::Time from = absl::InfinitePast();
+  absl::Time to = absl::InfiniteFuture();
+  bool Contains(absl::Time t) const { return from <= t && t < to; }
+};
+
+// Restricts a query to the tickets one reader may see. A ticket is visible
+// when any of the set conditions holds (an unset condition matches nothing):
+// it was requested by `contact_id` or copies `contact_id` (CC); it is in one of
+// `group_ids`; it is assigned to `assignee_id`.
+struct TicketVisibility {
+  std::optional<int64_t> contact_id;
+  std::vector<int64_t> group_ids;
+  std::optional<int64_t> assignee_id;
+};
+
+// A ticket query. Filters combine with AND; an empty or unset filter matches
+// everything.
+struct TicketQuery {
+  // Status names; a ticket matches when its status is any of them.
+  std::vector<std::string> statuses;
+  // Status categories; a ticket matches when its category is any of them.
+  std::vector<v1::StatusCategory> status_categories;
+  // Exact match; 0 selects unassigned tickets.
+  std::optional<int64_t> assignee_id;
+  // Exact match; 0 selects tickets in no group.
+  std::optional<int64_t> group_id;
+  // A ticket matches when it has every one of these tags.
+  std::vector<std::string> tags;
+  std::optional<int64_t> requester_id;
+  std::optional<int64_t> organization_id;
+  // Substring of the subject. Matching folds ASCII letters only (so "VPN"
+  // matches "vpn" but "É" does not match "é"); no wildcards.
+  std::string subject_contains;
+  TimeRange created;
+  TimeRange updated;
+  // Tickets merged into another are left out unless this is set.
+  bool include_merged = false;
+  std::optional<TicketVisibility> visible_to;
+  TicketSort sort = TicketSort::kCreatedAsc;
+  // Page size, 1 to kMaxQueryLimit.
+  int limit = 50;
+  // Empty for the first page; else a TicketPage::next_cursor from the same
+  // query (same filters and sort).
+  std::string cursor;
+};
+
+inline constexpr int kMaxQueryLimit = 1000;
+
+struct TicketPage {
+  std::vector<v1::Ticket> tickets;
+  // Empty when this is the last page. Pagination is stable: a ticket that keeps
+  // its sort key is returned exactly once across pages, even while other
+  // tickets are inserted or changed between pages.
+  std::string next_cursor;
+};
+
+enum class TransactionMode { kReadOnly, kReadWrite };
+
+// One unit of work. Changes become visible to other transactions only when
+// Commit() returns OK; destroying an uncommitted transaction rolls it back.
+// Within a transaction, reads see the transaction's own writes.
+//
+// Isolation: read-write transactions are serialisable with respect to each
+// other (built-in stores run them one at a time). A read-only transaction sees
+// a consistent snapshot.
+//
+// Objects passed by pointer/reference are borrowed for the call only. Calls
+// that assign ids write them back into the object passed in.
+//
+// Thread safety: a Transaction is used by one thread at a time. It must not
+// outlive the Store that began it.
+class Transaction {
+ public:
+  virtual ~Transaction() = default;
+
+  // Makes every change durable and visible. After Commit (OK or not) the
+  // transaction accepts no further calls. Errors: Unavailable (retry the whole
+  // transaction), DataLoss.
+  virtual absl::Status Commit() = 0;
+
+  // --- Tickets ---------------------------------------------------------
+
+  // Errors: NotFound if there is no ticket `id`.
+  virtual absl::StatusOr<v1::Ticket> GetTicket(int64_t id) = 0;
+
+  // Stores a new ticket. If ticket->id() is 0 the store assigns the next id
+  // (greater than every id it has assigned or been given); otherwise that id
+  // is used. Sets version to 1. Errors: AlreadyExists if the id is taken;
+  // InvalidArgument if the id is negative.
+  virtual absl::Status InsertTicket(v1::Ticket* ticket) = 0;
+
+  // Replaces ticket `ticket->id()` if its stored version equals
+  // `expected_version`, and sets ticket->version() to expected_version + 1.
+  // Errors: NotFound; Aborted if the stored version differs (the message names
+  // both versions).
+  virtual absl::Status UpdateTicket(v1::Ticket* ticket,
+                                    int64_t expected_version) = 0;
+
+  // Errors: InvalidArgument for a limit outside [1, kMaxQueryLimit] or a cursor
+  // that this query did not produce.
+  virtual absl::StatusOr<TicketPage> QueryTickets(const TicketQuery& query) = 0;
+
+  // --- Messages ----------------------------------------------------------
+
+  // Stores a message and assigns message->id() (increasing). Sets
+  // origin_ticket_id to ticket_id when it is 0. Does not check that the
+  // ticket exists (the Desk does). Errors: InvalidArgument if ticket_id <= 0.
+  virtual absl::Status InsertMessage(v1::Message* message) = 0;
+
+  // Errors: NotFound.
+  virtual absl::StatusOr<v1::Message> GetMessage(int64_t id) = 0;
+
+  // The messages now on `ticket_id`, ordered by id. An unknown ticket has none.
+  virtual absl::StatusOr<std::vector<v1::Message>> ListMessages(
+      int64_t ticket_id) = 0;
+
+  // Moves every message of `from_ticket` onto `to_ticket` (their
+  // origin_ticket_id is kept). Returns how many moved.
+  virtual absl::StatusOr<int64_t> MoveMessages(int64_t from_ticket,
+                                               int64_t to_ticket) = 0;
+
+  // --- Events (append-only) ---------------------------------------------
+
+  // Appends an event and assigns event->id(), increasing across the store.
+  // Errors: InvalidArgument if ticket_id <= 0.
+  virtual absl::Status AppendEvent(v1::Event* event) = 0;
+
+  // Events of one ticket with id > after_id, in id order, at most `limit`
+  // (0 = no limit).
+  virtual absl::StatusOr<std::vector<v1::Event>> ListTicketEvents(
+      int64_t ticket_id, int64_t after_id, int limit) = 0;
+
+  // Events of every ticket with id > after_id, in id order, at most `limit`
+  // (1 to 10,000): the feed that reports and projections read.
+  virtual absl::StatusOr<std::vector<v1::Event>> ListEventsSince(
+      int64_t after_id, int limit) = 0;
+
+  // --- Contacts and organizations ----------------------------------------
+
+  // Stores a new contact, assigns its id, sets version 1. Identity values must
+  // already be normalised (see Desk). Errors: AlreadyExists if one of its
+  // identities belongs to another contact (the message names it).
+  virtual absl::Status InsertContact(v1::Contact* contact) = 0;
+
+  // Replaces a contact if its stored version is `expected_version`; sets
+  // version to expected_version + 1. Errors: NotFound; Aborted on a stale
+  // version; AlreadyExists if a new identity belongs to another contact.
+  virtual absl::Status UpdateContact(v1::Contact* contact,
+                                     int64_t expected_version) = 0;
+
+  // Errors: NotFound.
+  virtual absl::StatusOr<v1::Contact> GetContact(int64_t id) = 0;
+
+  // The contact owning an identity; `value` is compared exactly (it must be
+  // normalised as stored). Errors: NotFound.
+  virtual absl::StatusOr<v1::Contact> FindContactByIdentity(
+      v1::ContactIdentity::Kind kind, absl::string_view value) = 0;
+
+  // Assigns organization->id(). Errors: AlreadyExists if the name is taken
+  // (names compare exactly).
+  virtual absl::Status InsertOrganization(v1::Organization* organization) = 0;
+  // Errors: NotFound.
+  virtual absl::StatusOr<v1::Organization> GetOrganization(int64_t id) = 0;
+
+  // --- Agents and groups --------------------------------------------------
+
+  // Assigns agent->id(), sets version 1. Errors: AlreadyExists if a non-empty
+  // email is taken by another agent.
+  virtual absl::Status InsertAgent(v1::Agent* agent) = 0;
+  // Errors: NotFound; Aborted on a stale version; AlreadyExists as above.
+  virtual absl::Status UpdateAgent(v1::Agent* agent,
+                                   int64_t expected_version) = 0;
+  // Errors: NotFound.
+  virtual absl::StatusOr<v1::Agent> GetAgent(int64_t id) = 0;
+  // Every agent, deactivated ones included, by id.
+  virtual absl::StatusOr<std::vector<v1::Agent>> ListAgents() = 0;
+
+  // Assigns group->id(). Errors: AlreadyExists if the name is taken.
+  virtual absl::Status InsertGroup(v1::Group* group) = 0;
+  // Errors: NotFound.
+  virtual absl::StatusOr<v1::Group> GetGroup(int64_t id) = 0;
+  // Every group, by id.
+  virtual absl::StatusOr<std::vector<v1::Group>> ListGroups() = 0;
+
+  // --- Attachment contents (content-addressed) ----------------------------
+
+  // Stores `content` under its SHA-256 (lower-case hex, 64 characters). Storing
+  // the same address again keeps one copy and succeeds. The store does not
+  // hash; the caller vouches for the address. Errors: InvalidArgument for a
+  // malformed address.
+  virtual absl::Status PutAttachmentContent(absl::string_view sha256,
+                                            absl::string_view content) = 0;
+  // Errors: NotFound.
+  virtual absl::StatusOr<std::string> GetAttachmentContent(
+      absl::string_view sha256) = 0;
+
+  // --- Idempotency records -------------------------------------------------
+
+  // The value recorded for (scope, key). Errors: NotFound.
+  virtual absl::StatusOr<std::string> GetIdempotencyRecord(
+      absl::string_view scope, absl::string_view key) = 0;
+  // Records a value for (scope, key). Errors: AlreadyExists if recorded.
+  virtual absl::Status PutIdempotencyRecord(absl::string_view scope,
+                                            absl::string_view key,
+                                            absl::string_view value,
+                                            absl::Time recorded_at) = 0;
+};
+
+// A database of tickets. Implementations must not throw.
+//
+// Thread safety: every method may be called from any thread at once;
+// transactions from different threads are isolated as described above.
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // A stable identifier, e.g. "helpdesk.sqlite"; "helpdesk." is reserved for
+  // the built-in stores.
+  virtual absl::string_view Name() const = 0;
+
+  // Starts a transaction. A read-write transaction may wait for another to
+  // finish. Errors: Unavailable if the store is busy beyond its timeout or
+  // closed.
+  virtual absl::StatusOr<std::unique_ptr<Transaction>> Begin(
+      TransactionMode mode) = 0;
+};
+
+// Forwards every call to another transaction. Derive from it to change one
+// call, e.g. to inject a failure in a test. Owns the wrapped transaction.
+class TransactionWrapper : public Transaction {
+ public:
+  explicit TransactionWrapper(std::unique_ptr<Transaction> base)
+      : base_(std::move(base)) {}
+  Transaction* base() const { return base_.get(); }
+
+  absl::Status Commit() override {
+    return base_->Commit();
+  }
+  absl::StatusOr<v1::Ticket> GetTicket(int64_t id) override {
+    return base_->GetTicket(id);
+  }
+  absl::Status InsertTicket(v1::Ticket* ticket) override {
+    return base_->InsertTicket(ticket);
+  }
+  absl::Status UpdateTicket(v1::Ticket* ticket, int64_t expected_version) override {
+    return base_->UpdateTicket(ticket, expected_version);
+  }
+  absl::StatusOr<TicketPage> QueryTickets(const TicketQuery& query) override {
+    return base_->QueryTickets(query);
+  }
+  absl::Status InsertMessage(v1::Message* message) override {
+    return base_->InsertMessage(message);
+  }
+  absl::StatusOr<v1::Message> GetMessage(int64_t id) override {
+    return base_->GetMessage(id);
+  }
+  absl::StatusOr<std::vector<v1::Message>> ListMessages( int64_t ticket_id) override {
+    return base_->ListMessages(ticket_id);
+  }
+  absl::StatusOr<int64_t> MoveMessages(int64_t from_ticket, int64_t to_ticket) override {
+    return base_->MoveMessages(from_ticket, to_ticket);
+  }
+  absl::Status AppendEvent(v1::Event* event) override {
+    return base_->AppendEvent(event);
+  }
+  absl::StatusOr<std::vector<v1::Event>> ListTicketEvents( int64_t ticket_id, int64_t after_id, int limit) override {
+    return base_->ListTicketEvents(ticket_id, after_id, limit);
+  }
+  absl::StatusOr<std::vector<v1::Event>> ListEventsSince( int64_t after_id, int limit) override {
+    return base_->ListEventsSince(after_id, limit);
+  }
+  absl::Status InsertContact(v1::Contact* contact) override {
+    return base_->InsertContact(contact);
+  }
+  absl::Status UpdateContact(v1::Contact* contact, int64_t expected_version) override {
+    return base_->UpdateContact(contact, expected_version);
+  }
+  absl::StatusOr<v1::Contact> GetContact(int64_t id) override {
+    return base_->GetContact(id);
+  }
+  absl::StatusOr<v1::Contact> FindContactByIdentity( v1::ContactIdentity::Kind kind, absl::string_view value) override {
+    return base_->FindContactByIdentity(kind, value);
+  }
+  absl::Status InsertOrganization(v1::Organization* organization) override {
+    return base_->InsertOrganization(organization);
+  }
+  absl::StatusOr<v1::Organization> GetOrganization(int64_t id) override {
+    return base_->GetOrganization(id);
+  }
+  absl::Status InsertAgent(v1::Agent* agent) override {
+    return base_->InsertAgent(agent);
+  }
+  absl::Status UpdateAgent(v1::Agent* agent, int64_t expected_version) override {
+    return base_->UpdateAgent(agent, expected_version);
+  }
+  absl::StatusOr<v1::Agent> GetAgent(int64_t id) override {
+    return base_->GetAgent(id);
+  }
+  absl::StatusOr<std::vector<v1::Agent>> ListAgents() override {
+    return base_->ListAgents();
+  }
+  absl::Status InsertGroup(v1::Group* group) override {
+    return base_->InsertGroup(group);
+  }
+  absl::StatusOr<v1::Group> GetGroup(int64_t id) override {
+    return base_->GetGroup(id);
+  }
+  absl::StatusOr<std::vector<v1::Group>> ListGroups() override {
+    return base_->ListGroups();
+  }
+  absl::Status PutAttachmentContent(absl::string_view sha256, absl::string_view content) override {
+    return base_->PutAttachmentContent(sha256, content);
+  }
+  absl::StatusOr<std::string> GetAttachmentContent( absl::string_view sha256) override {
+    return base_->GetAttachmentContent(sha256);
+  }
+  absl::StatusOr<std::string> GetIdempotencyRecord( absl::string_view scope, absl::string_view key) override {
+    return base_->GetIdempotencyRecord(scope, key);
+  }
+  absl::Status PutIdempotencyRecord(absl::string_view scope, absl::string_view key, absl::string_view value, absl::Time recorded_at) override {
+    return base_->PutIdempotencyRecord(scope, key, value, recorded_at);
+  }
+
+ private:
+  std::unique_ptr<Transaction> base_;
+};
+
+// Forwards every call to another store; derive from it to wrap transactions
+// (see TransactionWrapper) or to fail Begin(). `base` must outlive it.
+class StoreWrapper : public Store {
+ public:
+  explicit StoreWrapper(Store* base) : base_(base) {}
+  Store* base() const { return base_; }
+  absl::string_view Name() const override { return base_->Name(); }
+  absl::StatusOr<std::unique_ptr<Transaction>> Begin(
+      TransactionMode mode) override {
+    return base_->Begin(mode);
+  }
+
+ private:
+  Store* base_;
+};
+
+}  // namespace helpdesk
+
+#endif  // HELPDESK_STORE_H_

@@ -1,0 +1,61 @@
+// Internal: the parts of TicketQuery semantics every built-in store shares, so
+// that they agree exactly: validation, sort keys, cursor encoding, and the
+// in-memory predicate (used by MemoryStore and as the reference in tests).
+#ifndef HELPDESK_SRC_STORAGE_TICKET_QUERY_H_
+#define HELPDESK_SRC_STORAGE_TICKET_QUERY_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "helpdesk/store.h"
+#include "helpdesk/v1/ticket.pb.h"
+
+namespace helpdesk::internal {
+
+// Every sort is a lexicographic order on (k1, k2, id), ascending or
+// descending as a whole:
+//   kCreatedAsc/Desc:     (created_us, 0, id)
+//   kUpdatedAsc/Desc:     (updated_us, 0, id)
+//   kPriorityThenOldest:  (-priority, created_us, id) ascending
+//   kIdAsc:               (0, 0, id)
+struct SortKey {
+  int64_t k1 = 0;
+  int64_t k2 = 0;
+  int64_t id = 0;
+  friend bool operator==(const SortKey&, const SortKey&) = default;
+  friend auto operator<=>(const SortKey&, const SortKey&) = default;
+};
+
+SortKey SortKeyOf(const v1::Ticket& ticket, TicketSort sort);
+bool IsDescending(TicketSort sort);
+
+// True when `a` comes strictly before `b` in the order of `sort`.
+bool ComesBefore(const SortKey& a, const SortKey& b, TicketSort sort);
+
+// The cursor that resumes after `last` (the last ticket of a page).
+std::string EncodeCursor(TicketSort sort, const v1::Ticket& last);
+
+// Parses a cursor made by EncodeCursor for the same sort. Errors:
+// InvalidArgument naming the cursor when it is malformed or was made for a
+// different sort.
+absl::StatusOr<SortKey> DecodeCursor(absl::string_view cursor, TicketSort sort);
+
+// Checks the limit and the cursor. Errors: InvalidArgument naming the field.
+absl::Status ValidateQuery(const TicketQuery& query);
+
+// True when the ticket passes every filter of `query` (not the cursor).
+bool TicketMatches(const TicketQuery& query, const v1::Ticket& ticket);
+
+// ASCII-case-insensitive substring test, the subject_contains semantics.
+bool ContainsIgnoringAsciiCase(absl::string_view haystack,
+                               absl::string_view needle);
+
+// True for a 64-character lower-case hexadecimal string.
+bool IsSha256Hex(absl::string_view s);
+
+}  // namespace helpdesk::internal
+
+#endif  // HELPDESK_SRC_STORAGE_TICKET_QUERY_H_
