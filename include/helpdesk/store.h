@@ -138,8 +138,10 @@ enum class TransactionMode { kReadOnly, kReadWrite };
 // Objects passed by pointer/reference are borrowed for the call only. Calls
 // that assign ids write them back into the object passed in.
 //
-// Thread safety: a Transaction is used by one thread at a time. It must not
-// outlive the Store that began it.
+// Thread safety: a Transaction is used by one thread, the one that began it.
+// A thread holds at most one transaction of a store at a time (a built-in
+// store may wait on itself otherwise). A Transaction must not outlive the
+// Store that began it.
 class Transaction {
  public:
   virtual ~Transaction() = default;

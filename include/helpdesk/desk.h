@@ -1,0 +1,368 @@
+// Desk: the facade a host application calls.
+//
+// A Desk composes a Store and a Clock into help desk commands. Every command
+// runs as one store transaction: it loads what it needs, checks permissions
+// and input, changes state, and writes the state together with its audit
+// events, so a change without its event (or the reverse) is never stored.
+//
+//   std::unique_ptr<helpdesk::Store> store = helpdesk::NewMemoryStore();
+//   helpdesk::ManualClock clock(absl::Now());
+//   auto desk = helpdesk::Desk::Open({.store = store.get(), .clock = &clock});
+//   v1::Actor system = helpdesk::SystemActor();
+//   auto ada = (*desk)->CreateContact(system, {.name = "Ada",
+//                                             .emails = {"ada@example.com"}});
+//   auto ticket = (*desk)->CreateTicket(
+//       helpdesk::ContactActor(ada->id()),
+//       {.subject = "VPN drops every hour", .description = "Since Monday..."});
+//
+// Who may do what. Every call takes the acting (or viewing) party as a
+// v1::Actor:
+//   SYSTEM, INTEGRATION: everything.
+//   AGENT with role ADMIN: everything, including managing agents and groups.
+//   AGENT with role AGENT: reads and changes the tickets its ticket_access
+//     lets it see; creates contacts and organizations.
+//   AGENT with role LIGHT_AGENT: reads those tickets; adds internal notes only.
+//   CONTACT (a customer): creates tickets for itself; reads and replies to the
+//     tickets it requested or is copied on (CC); never sees internal notes or
+//     the audit log.
+//   A deactivated or unknown agent, or an unknown contact, may do nothing.
+// A reader who may not see a ticket gets NotFound, exactly as for a missing
+// ticket, so ticket ids of other customers are not revealed. An action that
+// the actor's role forbids on a ticket it can see gets PermissionDenied.
+//
+// Error codes (each message names the field and the offending value):
+//   InvalidArgument: malformed input (empty subject, invalid UTF-8, a field
+//     over its limit, an unknown status name, an out-of-range enum value).
+//   NotFound: a referenced ticket, contact, agent, group or organization does
+//     not exist (or is not visible to the reader).
+//   PermissionDenied: the actor may not do this.
+//   FailedPrecondition: the ticket's state forbids it (merged, closed).
+//   AlreadyExists: a contact identity, agent email or group name is taken.
+//   Aborted: a stale expected_version; re-read the ticket and retry.
+//   Unavailable, DataLoss, Internal: from the store (see store.h).
+// A failed command changes nothing.
+#ifndef HELPDESK_DESK_H_
+#define HELPDESK_DESK_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "helpdesk/clock.h"
+#include "helpdesk/store.h"
+#include "helpdesk/v1/agent.pb.h"
+#include "helpdesk/v1/common.pb.h"
+#include "helpdesk/v1/contact.pb.h"
+#include "helpdesk/v1/event.pb.h"
+#include "helpdesk/v1/ticket.pb.h"
+
+namespace helpdesk {
+
+// Actors, for brevity at call sites.
+v1::Actor SystemActor();
+v1::Actor AgentActor(int64_t agent_id);
+v1::Actor ContactActor(int64_t contact_id);
+v1::Actor IntegrationActor(absl::string_view name);
+
+// A status the desk knows: its name (lower case letters, digits, '_' or '-')
+// and category.
+struct StatusDefinition {
+  std::string name;
+  v1::StatusCategory category = v1::STATUS_CATEGORY_UNSPECIFIED;
+};
+
+// new, open, pending, on_hold, solved, closed: one status per category, as in
+// the common help desks.
+std::vector<StatusDefinition> DefaultStatuses();
+
+// Parses "low", "normal", "high", "urgent" (any case). Errors: InvalidArgument
+// naming `field` and the value.
+absl::StatusOr<v1::Priority> ParsePriority(absl::string_view name,
+                                           absl::string_view field = "priority");
+// "low", "normal", "high", "urgent"; "unspecified" for 0.
+std::string PriorityName(v1::Priority priority);
+// Parses "question", "incident", "problem", "task" (any case).
+absl::StatusOr<v1::TicketType> ParseTicketType(absl::string_view name,
+                                               absl::string_view field = "type");
+std::string TicketTypeName(v1::TicketType type);
+
+// Size limits on input. A value over its limit is refused with
+// InvalidArgument naming the field, the size and the limit.
+struct DeskLimits {
+  size_t max_subject_bytes = 1000;
+  size_t max_body_bytes = 4 << 20;          // text and HTML, each
+  size_t max_attachment_bytes = 25 << 20;   // one attachment's content
+  size_t max_attachments_per_message = 100;
+  size_t max_tags = 100;
+  size_t max_tag_bytes = 100;
+  size_t max_custom_fields = 200;
+  size_t max_custom_field_name_bytes = 100;
+  size_t max_custom_field_text_bytes = 64 << 10;
+  size_t max_name_bytes = 255;              // names of people, groups, files
+  size_t max_ccs = 48;
+  size_t max_identities = 50;               // per contact
+  size_t max_batch = 10000;                 // tickets per CreateTickets call
+};
+
+struct DeskOptions {
+  // Required; borrowed: must outlive the Desk.
+  Store* store = nullptr;
+  // Required; borrowed: must outlive the Desk.
+  Clock* clock = nullptr;
+  DeskLimits limits;
+  // The statuses tickets may have. Names must be unique and every category
+  // that the desk sets by itself (new, open, closed) must have a status.
+  std::vector<StatusDefinition> statuses = DefaultStatuses();
+  // The status of a new ticket when the command names none. Must be listed.
+  std::string initial_status = "new";
+};
+
+// An attachment to upload with a message. Its content is stored once per
+// distinct SHA-256, however many messages carry it.
+struct AttachmentUpload {
+  std::string file_name;
+  std::string media_type = "application/octet-stream";
+  std::string content;
+  std::string content_id;  // for inline parts referenced from HTML
+  bool is_inline = false;
+};
+
+struct NewTicket {
+  std::string subject;
+  // The requester (a contact id). 0 means the acting contact when a contact
+  // creates the ticket; required otherwise.
+  int64_t requester_id = 0;
+  // The first message; may be empty (then the ticket has no message).
+  std::string description;
+  std::string description_html;
+  std::vector<AttachmentUpload> attachments;
+  // What the first message is: a CUSTOMER_MESSAGE by the requester (the
+  // default), or a PUBLIC_REPLY / INTERNAL_NOTE by the acting agent (an
+  // outbound ticket).
+  v1::Message::Kind description_kind = v1::Message::CUSTOMER_MESSAGE;
+  // Empty for DeskOptions::initial_status.
+  std::string status;
+  v1::Priority priority = v1::PRIORITY_NORMAL;
+  v1::TicketType type = v1::TICKET_TYPE_UNSPECIFIED;
+  std::vector<std::string> tags;
+  std::map<std::string, v1::CustomFieldValue> custom_fields;
+  int64_t assignee_id = 0;
+  int64_t group_id = 0;
+  v1::Channel channel = v1::CHANNEL_API;
+  std::vector<int64_t> cc_contact_ids;
+  std::vector<int64_t> follower_agent_ids;
+  // The channel's id of the first message (e.g. an e-mail Message-ID).
+  std::string external_id;
+};
+
+struct MessageDraft {
+  v1::Message::Kind kind = v1::Message::PUBLIC_REPLY;
+  std::string body_text;
+  std::string body_html;
+  std::vector<AttachmentUpload> attachments;
+  v1::Channel channel = v1::CHANNEL_API;
+  std::string external_id;
+  // When set, the command fails with Aborted unless the ticket is at this
+  // version.
+  std::optional<int64_t> expected_version;
+};
+
+// A change of ticket fields; unset fields stay as they are.
+struct TicketUpdate {
+  std::optional<std::string> subject;
+  std::optional<std::string> status;
+  std::optional<v1::Priority> priority;
+  std::optional<v1::TicketType> type;
+  std::optional<int64_t> assignee_id;  // 0 unassigns
+  std::optional<int64_t> group_id;     // 0 removes from the group
+  std::optional<int64_t> requester_id;
+  // Replaces every tag when set; then add_tags and remove_tags apply.
+  std::optional<std::vector<std::string>> set_tags;
+  std::vector<std::string> add_tags;
+  std::vector<std::string> remove_tags;
+  std::map<std::string, v1::CustomFieldValue> set_custom_fields;
+  std::vector<std::string> remove_custom_fields;
+  std::vector<int64_t> add_cc_contact_ids;
+  std::vector<int64_t> remove_cc_contact_ids;
+  std::vector<int64_t> add_follower_agent_ids;
+  std::vector<int64_t> remove_follower_agent_ids;
+  // When set, the command fails with Aborted unless the ticket is at this
+  // version (the message names both versions).
+  std::optional<int64_t> expected_version;
+};
+
+struct NewContact {
+  std::string name;
+  std::vector<std::string> emails;
+  std::vector<std::string> phones;
+  std::vector<std::string> chat_handles;
+  int64_t organization_id = 0;
+  std::string locale;
+  std::string time_zone;  // IANA name, checked
+  std::string external_id;
+};
+
+struct NewAgent {
+  std::string name;
+  std::string email;
+  v1::Agent::Role role = v1::Agent::AGENT;
+  v1::Agent::TicketAccess ticket_access = v1::Agent::ALL;
+  std::vector<int64_t> group_ids;
+  std::vector<v1::Skill> skills;
+  std::vector<v1::ChannelCapacity> capacity;
+  std::string external_id;
+};
+
+// A ticket with what one reader may see of its thread.
+struct TicketView {
+  v1::Ticket ticket;
+  std::vector<v1::Message> messages;
+};
+
+// The facade. Create with Desk::Open.
+//
+// Thread safety: thread-safe when the store is (all built-in stores are): the
+// Desk keeps no mutable state of its own, and each call is one transaction.
+class Desk {
+ public:
+  // Checks the options and returns a desk. Errors: InvalidArgument naming the
+  // bad option (no store, no clock, duplicate or malformed status names, an
+  // initial status that is not listed, a category the desk needs without a
+  // status).
+  static absl::StatusOr<std::unique_ptr<Desk>> Open(DeskOptions options);
+
+  ~Desk();
+  Desk(const Desk&) = delete;
+  Desk& operator=(const Desk&) = delete;
+
+  const DeskOptions& options() const;
+
+  // --- Tickets: commands ---------------------------------------------------
+
+  // Creates a ticket and its first message; writes a TICKET_CREATED event.
+  // The organization is copied from the requester. Errors as listed above;
+  // NotFound names the missing requester/assignee/group/CC.
+  absl::StatusOr<v1::Ticket> CreateTicket(const v1::Actor& actor,
+                                          const NewTicket& ticket);
+
+  // Creates many tickets in one transaction: all or none. Meant for imports
+  // and bulk loads. Errors: as CreateTicket, the message prefixed with the
+  // index of the first bad ticket ("tickets[3].subject ...");
+  // InvalidArgument when there are more than DeskLimits::max_batch.
+  absl::StatusOr<std::vector<v1::Ticket>> CreateTickets(
+      const v1::Actor& actor, absl::Span<const NewTicket> tickets);
+
+  // Adds a message to a ticket and writes a MESSAGE_ADDED event. A customer
+  // message on a pending or solved ticket reopens it (status "open" of the
+  // OPEN category); a closed ticket takes no messages. Errors:
+  // FailedPrecondition when the ticket was merged (the message names the
+  // ticket it was merged into) or is closed; PermissionDenied when a customer
+  // writes anything but a CUSTOMER_MESSAGE or a light agent anything but an
+  // INTERNAL_NOTE; InvalidArgument for an empty message (no text, HTML or
+  // attachment).
+  absl::StatusOr<v1::Message> AddMessage(const v1::Actor& actor,
+                                         int64_t ticket_id,
+                                         const MessageDraft& draft);
+
+  // Changes ticket fields and writes one FIELDS_CHANGED event listing every
+  // changed field with its value before and after. An update that changes
+  // nothing succeeds, writes nothing and keeps the version. Errors:
+  // PermissionDenied for customers and light agents; FailedPrecondition for a
+  // merged or closed ticket; Aborted for a stale expected_version.
+  absl::StatusOr<v1::Ticket> UpdateTicket(const v1::Actor& actor,
+                                          int64_t ticket_id,
+                                          const TicketUpdate& update);
+
+  // Merges `source_id` into `target_id`: the source's messages move to the
+  // target, its CCs and followers join the target's, its requester becomes a
+  // CC of the target (so they keep seeing their messages), and the source is
+  // closed with merged_into = target. Writes MERGED_INTO on the source and
+  // MERGED_FROM on the target. Errors: InvalidArgument when source == target;
+  // FailedPrecondition when either ticket is merged already or closed.
+  absl::StatusOr<v1::Ticket> MergeTickets(const v1::Actor& actor,
+                                          int64_t source_id, int64_t target_id);
+
+  // Links two tickets; the link is stored on both with the mirrored kind (see
+  // v1::TicketLink). Linking twice is a no-op. Errors: InvalidArgument when
+  // a == b or the kind is unspecified/out of range.
+  absl::Status LinkTickets(const v1::Actor& actor, int64_t ticket_id,
+                           v1::TicketLink::Kind kind, int64_t other_ticket_id);
+
+  // --- Tickets: queries ------------------------------------------------------
+
+  absl::StatusOr<v1::Ticket> GetTicket(const v1::Actor& viewer,
+                                       int64_t ticket_id);
+  // The ticket and the messages the viewer may see (customers: no internal
+  // notes), in order.
+  absl::StatusOr<TicketView> ViewTicket(const v1::Actor& viewer,
+                                        int64_t ticket_id);
+  // Runs a query restricted to what the viewer may see (the restriction is
+  // added to query.visible_to). Errors: InvalidArgument for a bad limit or
+  // cursor.
+  absl::StatusOr<TicketPage> QueryTickets(const v1::Actor& viewer,
+                                          TicketQuery query);
+  // The tickets a contact requested, newest first, as the viewer may see them.
+  absl::StatusOr<TicketPage> ContactHistory(const v1::Actor& viewer,
+                                            int64_t contact_id,
+                                            absl::string_view cursor = "",
+                                            int limit = 50);
+  // The ticket's audit log, oldest first. Errors: PermissionDenied for
+  // customers.
+  absl::StatusOr<std::vector<v1::Event>> AuditLog(const v1::Actor& viewer,
+                                                  int64_t ticket_id);
+  // The bytes of an attachment the viewer can see on one of its tickets'
+  // visible messages. Errors: NotFound.
+  absl::StatusOr<std::string> AttachmentContent(const v1::Actor& viewer,
+                                                int64_t message_id,
+                                                absl::string_view sha256);
+
+  // --- People ------------------------------------------------------------------
+
+  // Creates a contact. E-mail addresses are lower-cased, phones reduced to
+  // digits (and a leading '+'). Errors: AlreadyExists when an identity belongs
+  // to another contact; InvalidArgument for a malformed address, phone or
+  // time zone; PermissionDenied for customers and light agents.
+  absl::StatusOr<v1::Contact> CreateContact(const v1::Actor& actor,
+                                            const NewContact& contact);
+  absl::StatusOr<v1::Contact> GetContact(const v1::Actor& viewer,
+                                         int64_t contact_id);
+  // The contact with this e-mail address (any case). Errors: NotFound.
+  absl::StatusOr<v1::Contact> FindContactByEmail(const v1::Actor& viewer,
+                                                 absl::string_view email);
+  // Blocks or unblocks a contact. Errors: PermissionDenied unless admin/system.
+  absl::StatusOr<v1::Contact> SetContactBlocked(const v1::Actor& actor,
+                                                int64_t contact_id,
+                                                bool blocked);
+
+  absl::StatusOr<v1::Organization> CreateOrganization(
+      const v1::Actor& actor, absl::string_view name,
+      std::vector<std::string> domains = {});
+
+  // Admins and the system only. Errors: AlreadyExists for a taken email;
+  // NotFound for an unknown group.
+  absl::StatusOr<v1::Agent> CreateAgent(const v1::Actor& actor,
+                                        const NewAgent& agent);
+  absl::StatusOr<v1::Agent> GetAgent(const v1::Actor& viewer, int64_t agent_id);
+  absl::StatusOr<std::vector<v1::Agent>> ListAgents(const v1::Actor& viewer);
+  // Admins and the system only. Errors: AlreadyExists for a taken name.
+  absl::StatusOr<v1::Group> CreateGroup(const v1::Actor& actor,
+                                        absl::string_view name,
+                                        absl::string_view description = "");
+  absl::StatusOr<std::vector<v1::Group>> ListGroups(const v1::Actor& viewer);
+
+ private:
+  class Impl;
+  explicit Desk(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace helpdesk
+
+#endif  // HELPDESK_DESK_H_

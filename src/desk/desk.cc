@@ -1,0 +1,1549 @@
+// Desk: every command is one store transaction that checks the actor and the
+// input, changes state, and appends the audit events beside it.
+#include "helpdesk/desk.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "desk/validation.h"
+#include "helpdesk/timestamp.h"
+#include "internal/sha256.h"
+#include "internal/status_macros.h"
+
+namespace helpdesk {
+
+using internal::CheckRequiredText;
+using internal::CheckText;
+using internal::Quote;
+
+namespace {
+
+// What an actor may do, resolved from the store at the start of a command.
+struct Access {
+  enum Role { kSystem, kAdmin, kAgent, kLightAgent, kContact };
+  Role role = kSystem;
+  v1::Actor actor;
+  v1::Agent agent;      // when an agent
+  v1::Contact contact;  // when a contact
+
+  bool IsStaff() const { return role != kContact; }
+  bool CanChangeTickets() const {
+    return role == kSystem || role == kAdmin || role == kAgent;
+  }
+  bool IsAdmin() const { return role == kSystem || role == kAdmin; }
+};
+
+std::string JoinIds(const google::protobuf::RepeatedField<int64_t>& ids) {
+  return absl::StrJoin(ids, ",");
+}
+
+std::string LinkKindName(v1::TicketLink::Kind kind) {
+  return absl::AsciiStrToLower(v1::TicketLink::Kind_Name(kind));
+}
+
+std::string RenderLinks(const v1::Ticket& t) {
+  std::vector<std::string> parts;
+  for (const v1::TicketLink& link : t.links()) {
+    parts.push_back(absl::StrCat(LinkKindName(link.kind()), ":", link.ticket_id()));
+  }
+  return absl::StrJoin(parts, ",");
+}
+
+v1::TicketLink::Kind MirrorLink(v1::TicketLink::Kind kind) {
+  switch (kind) {
+    case v1::TicketLink::PARENT_OF:
+      return v1::TicketLink::CHILD_OF;
+    case v1::TicketLink::CHILD_OF:
+      return v1::TicketLink::PARENT_OF;
+    case v1::TicketLink::DUPLICATE_OF:
+      return v1::TicketLink::DUPLICATED_BY;
+    case v1::TicketLink::DUPLICATED_BY:
+      return v1::TicketLink::DUPLICATE_OF;
+    default:
+      return kind;
+  }
+}
+
+std::string RenderCustomField(const v1::CustomFieldValue& v) {
+  switch (v.value_case()) {
+    case v1::CustomFieldValue::kText:
+      return v.text();
+    case v1::CustomFieldValue::kInteger:
+      return absl::StrCat(v.integer());
+    case v1::CustomFieldValue::kDecimal:
+      return absl::StrCat(v.decimal());
+    case v1::CustomFieldValue::kFlag:
+      return v.flag() ? "true" : "false";
+    case v1::CustomFieldValue::kTime:
+      return absl::FormatTime(absl::RFC3339_full, FromTimestamp(v.time()),
+                              absl::UTCTimeZone());
+    case v1::CustomFieldValue::kChoices:
+      return absl::StrJoin(v.choices().values(), ",");
+    case v1::CustomFieldValue::VALUE_NOT_SET:
+      return "";
+  }
+  return "";
+}
+
+void AddChange(v1::Event* event, absl::string_view field,
+               absl::string_view before, absl::string_view after) {
+  v1::FieldChange* c = event->add_changes();
+  c->set_field(std::string(field));
+  c->set_before(std::string(before));
+  c->set_after(std::string(after));
+}
+
+// Prefixes a status message with a location, e.g. "tickets[3].".
+absl::Status Locate(const absl::Status& s, absl::string_view prefix) {
+  if (s.ok()) return s;
+  return absl::Status(s.code(), absl::StrCat(prefix, s.message()));
+}
+
+absl::Status StaleVersion(int64_t ticket_id, int64_t expected, int64_t stored) {
+  return absl::AbortedError(absl::StrCat("ticket ", ticket_id,
+                                         ": expected version ", expected,
+                                         ", stored version ", stored));
+}
+
+}  // namespace
+
+class Desk::Impl {
+ public:
+  explicit Impl(DeskOptions options) : options_(std::move(options)) {}
+
+  absl::Status Init() {
+    if (options_.store == nullptr) {
+      return absl::InvalidArgumentError("options.store must not be null");
+    }
+    if (options_.clock == nullptr) {
+      return absl::InvalidArgumentError("options.clock must not be null");
+    }
+    for (size_t i = 0; i < options_.statuses.size(); ++i) {
+      const StatusDefinition& d = options_.statuses[i];
+      std::string field = absl::StrCat("options.statuses[", i, "].name");
+      if (d.name.empty() || d.name.size() > 64) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(field, " ", Quote(d.name), " must be 1 to 64 bytes"));
+      }
+      for (char c : d.name) {
+        if (!(absl::ascii_islower(static_cast<unsigned char>(c)) ||
+              absl::ascii_isdigit(static_cast<unsigned char>(c)) || c == '_' ||
+              c == '-')) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              field, " ", Quote(d.name),
+              " may hold only lower-case letters, digits, '_' and '-'"));
+        }
+      }
+      if (!v1::StatusCategory_IsValid(d.category) ||
+          d.category == v1::STATUS_CATEGORY_UNSPECIFIED) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("options.statuses[", i, "].category ",
+                         static_cast<int>(d.category), " of status '", d.name,
+                         "' is not a status category"));
+      }
+      if (!category_of_.emplace(d.name, d.category).second) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(field, " ", Quote(d.name), " is listed twice"));
+      }
+      if (first_of_category_[d.category].empty()) {
+        first_of_category_[d.category] = d.name;
+      }
+    }
+    for (v1::StatusCategory needed :
+         {v1::STATUS_CATEGORY_OPEN, v1::STATUS_CATEGORY_CLOSED}) {
+      if (first_of_category_[needed].empty()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "options.statuses has no status of category ",
+            v1::StatusCategory_Name(needed),
+            " (the desk needs it to reopen and to close merged tickets)"));
+      }
+    }
+    if (!category_of_.contains(options_.initial_status)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("options.initial_status ", Quote(options_.initial_status),
+                       " is not one of options.statuses"));
+    }
+    return absl::OkStatus();
+  }
+
+  const DeskOptions& options() const { return options_; }
+  absl::Time Now() const { return options_.clock->Now(); }
+
+  // Runs `body` in a transaction of `mode`; commits when it succeeds.
+  template <typename Body>
+  auto Run(TransactionMode mode, Body&& body)
+      -> decltype(body(std::declval<Transaction&>())) {
+    HELPDESK_ASSIGN_OR_RETURN(std::unique_ptr<Transaction> tx,
+                              options_.store->Begin(mode));
+    auto result = body(*tx);
+    if (!result.ok()) return result;  // tx destroyed: rolled back
+    HELPDESK_RETURN_IF_ERROR(tx->Commit());
+    return result;
+  }
+
+  // --- Access -------------------------------------------------------------
+
+  absl::StatusOr<Access> Resolve(Transaction& tx, const v1::Actor& actor) {
+    Access a;
+    a.actor = actor;
+    switch (actor.kind()) {
+      case v1::Actor::SYSTEM:
+      case v1::Actor::INTEGRATION:
+        a.role = Access::kSystem;
+        return a;
+      case v1::Actor::AGENT: {
+        absl::StatusOr<v1::Agent> agent = tx.GetAgent(actor.id());
+        if (absl::IsNotFound(agent.status())) {
+          return absl::PermissionDeniedError(
+              absl::StrCat("actor: agent ", actor.id(), " does not exist"));
+        }
+        HELPDESK_RETURN_IF_ERROR(agent.status());
+        if (agent->deactivated()) {
+          return absl::PermissionDeniedError(
+              absl::StrCat("actor: agent ", actor.id(), " is deactivated"));
+        }
+        a.agent = *std::move(agent);
+        switch (a.agent.role()) {
+          case v1::Agent::ADMIN:
+            a.role = Access::kAdmin;
+            break;
+          case v1::Agent::LIGHT_AGENT:
+            a.role = Access::kLightAgent;
+            break;
+          default:
+            a.role = Access::kAgent;
+        }
+        return a;
+      }
+      case v1::Actor::CONTACT: {
+        absl::StatusOr<v1::Contact> contact = tx.GetContact(actor.id());
+        if (absl::IsNotFound(contact.status())) {
+          return absl::PermissionDeniedError(
+              absl::StrCat("actor: contact ", actor.id(), " does not exist"));
+        }
+        HELPDESK_RETURN_IF_ERROR(contact.status());
+        a.contact = *std::move(contact);
+        a.role = Access::kContact;
+        return a;
+      }
+      default:
+        return absl::InvalidArgumentError(absl::StrCat(
+            "actor.kind ", static_cast<int>(actor.kind()), " is not an actor kind"));
+    }
+  }
+
+  static absl::Status RequireStaff(const Access& a, absl::string_view what) {
+    if (a.IsStaff()) return absl::OkStatus();
+    return absl::PermissionDeniedError(
+        absl::StrCat("contact ", a.actor.id(), " may not ", what));
+  }
+  static absl::Status RequireTicketChanger(const Access& a,
+                                           absl::string_view what) {
+    if (a.CanChangeTickets()) return absl::OkStatus();
+    return absl::PermissionDeniedError(absl::StrCat(
+        a.role == Access::kContact ? "contact " : "light agent ", a.actor.id(),
+        " may not ", what));
+  }
+  static absl::Status RequireAdmin(const Access& a, absl::string_view what) {
+    if (a.IsAdmin()) return absl::OkStatus();
+    return absl::PermissionDeniedError(
+        absl::StrCat("only admins may ", what, "; actor ",
+                     v1::Actor::Kind_Name(a.actor.kind()), " ", a.actor.id(),
+                     " is not one"));
+  }
+
+  // The visibility restriction for a reader, or nullopt for "everything".
+  static std::optional<TicketVisibility> VisibilityOf(const Access& a) {
+    switch (a.role) {
+      case Access::kContact: {
+        TicketVisibility v;
+        v.contact_id = a.actor.id();
+        return v;
+      }
+      case Access::kAgent:
+      case Access::kLightAgent: {
+        if (a.agent.ticket_access() == v1::Agent::GROUPS) {
+          TicketVisibility v;
+          v.group_ids.assign(a.agent.group_ids().begin(),
+                             a.agent.group_ids().end());
+          v.assignee_id = a.agent.id();
+          return v;
+        }
+        if (a.agent.ticket_access() == v1::Agent::ASSIGNED) {
+          TicketVisibility v;
+          v.assignee_id = a.agent.id();
+          return v;
+        }
+        return std::nullopt;
+      }
+      default:
+        return std::nullopt;
+    }
+  }
+
+  static bool CanSee(const Access& a, const v1::Ticket& t) {
+    std::optional<TicketVisibility> v = VisibilityOf(a);
+    if (!v) return true;
+    if (v->contact_id && (t.requester_id() == *v->contact_id ||
+                          std::count(t.cc_contact_ids().begin(),
+                                     t.cc_contact_ids().end(), *v->contact_id))) {
+      return true;
+    }
+    if (t.group_id() != 0 && std::count(v->group_ids.begin(), v->group_ids.end(),
+                                        t.group_id())) {
+      return true;
+    }
+    return v->assignee_id && t.assignee_id() == *v->assignee_id;
+  }
+
+  absl::StatusOr<v1::Ticket> LoadTicket(Transaction& tx, const Access& a,
+                                        int64_t id) {
+    absl::StatusOr<v1::Ticket> t = tx.GetTicket(id);
+    if (absl::IsNotFound(t.status()) || (t.ok() && !CanSee(a, *t))) {
+      return absl::NotFoundError(absl::StrCat("ticket ", id, " not found"));
+    }
+    return t;
+  }
+
+  static absl::Status CheckChangeable(const v1::Ticket& t) {
+    if (t.merged_into() != 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("ticket ", t.id(), " was merged into ticket ",
+                       t.merged_into(), "; change that ticket instead"));
+    }
+    if (t.status_category() == v1::STATUS_CATEGORY_CLOSED) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "ticket ", t.id(), " is closed (status '", t.status(),
+          "'); closed tickets are final"));
+    }
+    return absl::OkStatus();
+  }
+
+  // --- Input checks --------------------------------------------------------
+
+  absl::StatusOr<v1::StatusCategory> StatusCategoryOf(absl::string_view field,
+                                                      absl::string_view name) {
+    auto it = category_of_.find(name);
+    if (it == category_of_.end()) {
+      std::vector<std::string> names;
+      for (const StatusDefinition& d : options_.statuses) names.push_back(d.name);
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, " ", Quote(name), " is not a status (",
+                       absl::StrJoin(names, ", "), ")"));
+    }
+    return it->second;
+  }
+
+  static absl::Status CheckPriority(absl::string_view field, v1::Priority p) {
+    if (p >= v1::PRIORITY_LOW && p <= v1::PRIORITY_URGENT) {
+      return absl::OkStatus();
+    }
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " ", static_cast<int>(p),
+                     " is not a priority (1 low to 4 urgent)"));
+  }
+
+  static absl::Status CheckType(absl::string_view field, v1::TicketType t) {
+    if (v1::TicketType_IsValid(t)) return absl::OkStatus();
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, " ", static_cast<int>(t), " is not a ticket type"));
+  }
+
+  absl::StatusOr<std::vector<std::string>> NormalizeTags(
+      absl::string_view field, const std::vector<std::string>& tags) {
+    std::vector<std::string> out;
+    for (size_t i = 0; i < tags.size(); ++i) {
+      HELPDESK_ASSIGN_OR_RETURN(
+          std::string tag,
+          internal::NormalizeTag(absl::StrCat(field, "[", i, "]"), tags[i],
+                                 options_.limits.max_tag_bytes));
+      out.push_back(std::move(tag));
+    }
+    return out;
+  }
+
+  absl::Status SetTags(absl::string_view field, v1::Ticket* t,
+                       std::set<std::string> tags) {
+    if (tags.size() > options_.limits.max_tags) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": ", tags.size(), " tags, over the limit of ",
+                       options_.limits.max_tags));
+    }
+    t->clear_tags();
+    for (const std::string& tag : tags) t->add_tags(tag);
+    return absl::OkStatus();
+  }
+
+  absl::Status CheckCustomField(absl::string_view field, const std::string& name,
+                                const v1::CustomFieldValue& value) {
+    std::string where = absl::StrCat(field, "[", Quote(name), "]");
+    if (name.empty() || name.size() > options_.limits.max_custom_field_name_bytes) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, " name ", Quote(name), " must be 1 to ",
+          options_.limits.max_custom_field_name_bytes, " bytes"));
+    }
+    for (char c : name) {
+      if (!(absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' ||
+            c == '-' || c == '.')) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            field, " name ", Quote(name),
+            " may hold only ASCII letters, digits, '_', '-' and '.'"));
+      }
+    }
+    size_t max = options_.limits.max_custom_field_text_bytes;
+    switch (value.value_case()) {
+      case v1::CustomFieldValue::VALUE_NOT_SET:
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, " has no value (remove the field instead)"));
+      case v1::CustomFieldValue::kText:
+        return CheckText(where, value.text(), max);
+      case v1::CustomFieldValue::kDecimal:
+        if (!std::isfinite(value.decimal())) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              where, " ", value.decimal(), " is not a finite number"));
+        }
+        return absl::OkStatus();
+      case v1::CustomFieldValue::kTime:
+        if (value.time().nanos() < 0 || value.time().nanos() > 999999999) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(where, " has nanos ", value.time().nanos(),
+                           " outside [0, 999999999]"));
+        }
+        return absl::OkStatus();
+      case v1::CustomFieldValue::kChoices:
+        for (int i = 0; i < value.choices().values_size(); ++i) {
+          HELPDESK_RETURN_IF_ERROR(
+              CheckRequiredText(absl::StrCat(where, ".choices[", i, "]"),
+                                value.choices().values(i),
+                                options_.limits.max_tag_bytes));
+        }
+        return absl::OkStatus();
+      default:
+        return absl::OkStatus();
+    }
+  }
+
+  absl::Status CheckAttachments(absl::string_view field,
+                                const std::vector<AttachmentUpload>& uploads) {
+    if (uploads.size() > options_.limits.max_attachments_per_message) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ": ", uploads.size(), " attachments, over the limit of ",
+          options_.limits.max_attachments_per_message));
+    }
+    for (size_t i = 0; i < uploads.size(); ++i) {
+      const AttachmentUpload& u = uploads[i];
+      std::string at = absl::StrCat(field, "[", i, "]");
+      HELPDESK_RETURN_IF_ERROR(CheckRequiredText(absl::StrCat(at, ".file_name"),
+                                                 u.file_name,
+                                                 options_.limits.max_name_bytes));
+      HELPDESK_RETURN_IF_ERROR(CheckRequiredText(absl::StrCat(at, ".media_type"),
+                                                 u.media_type, 255));
+      HELPDESK_RETURN_IF_ERROR(
+          CheckText(absl::StrCat(at, ".content_id"), u.content_id, 998));
+      if (u.content.size() > options_.limits.max_attachment_bytes) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            at, ".content of ", Quote(u.file_name), " is ", u.content.size(),
+            " bytes, over the limit of ", options_.limits.max_attachment_bytes));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status CheckBodies(absl::string_view field, absl::string_view text,
+                           absl::string_view html) {
+    HELPDESK_RETURN_IF_ERROR(CheckText(absl::StrCat(field, "_text"), text,
+                                       options_.limits.max_body_bytes));
+    return CheckText(absl::StrCat(field, "_html"), html,
+                     options_.limits.max_body_bytes);
+  }
+
+  static absl::Status CheckContactExists(Transaction& tx, absl::string_view field,
+                                         int64_t id) {
+    absl::StatusOr<v1::Contact> c = tx.GetContact(id);
+    if (absl::IsNotFound(c.status())) {
+      return absl::NotFoundError(
+          absl::StrCat(field, " ", id, ": no such contact"));
+    }
+    return c.status();
+  }
+
+  static absl::Status CheckAgentUsable(Transaction& tx, absl::string_view field,
+                                       int64_t id) {
+    absl::StatusOr<v1::Agent> a = tx.GetAgent(id);
+    if (absl::IsNotFound(a.status())) {
+      return absl::NotFoundError(absl::StrCat(field, " ", id, ": no such agent"));
+    }
+    HELPDESK_RETURN_IF_ERROR(a.status());
+    if (a->deactivated()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(field, " ", id, ": agent is deactivated"));
+    }
+    return absl::OkStatus();
+  }
+
+  static absl::Status CheckGroupExists(Transaction& tx, absl::string_view field,
+                                       int64_t id) {
+    absl::StatusOr<v1::Group> g = tx.GetGroup(id);
+    if (absl::IsNotFound(g.status())) {
+      return absl::NotFoundError(absl::StrCat(field, " ", id, ": no such group"));
+    }
+    return g.status();
+  }
+
+  // Stores attachment contents and returns their descriptions.
+  absl::StatusOr<std::vector<v1::Attachment>> StoreAttachments(
+      Transaction& tx, const std::vector<AttachmentUpload>& uploads) {
+    std::vector<v1::Attachment> out;
+    for (const AttachmentUpload& u : uploads) {
+      v1::Attachment a;
+      a.set_file_name(u.file_name);
+      a.set_media_type(u.media_type);
+      a.set_size(static_cast<int64_t>(u.content.size()));
+      a.set_sha256(internal::Sha256Hex(u.content));
+      a.set_content_id(u.content_id);
+      a.set_inline_(u.is_inline);
+      HELPDESK_RETURN_IF_ERROR(tx.PutAttachmentContent(a.sha256(), u.content));
+      out.push_back(std::move(a));
+    }
+    return out;
+  }
+
+  // --- Commands -------------------------------------------------------------
+
+  absl::StatusOr<v1::Ticket> CreateOne(Transaction& tx, const Access& a,
+                                       const NewTicket& in, absl::Time now) {
+    const DeskLimits& lim = options_.limits;
+    // Who may set what.
+    if (a.role == Access::kLightAgent) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "light agent ", a.actor.id(), " may not create tickets"));
+    }
+    int64_t requester_id = in.requester_id;
+    if (a.role == Access::kContact) {
+      if (a.contact.blocked()) {
+        return absl::PermissionDeniedError(
+            absl::StrCat("contact ", a.actor.id(), " is blocked"));
+      }
+      if (requester_id == 0) requester_id = a.actor.id();
+      if (requester_id != a.actor.id()) {
+        return absl::PermissionDeniedError(
+            absl::StrCat("requester_id ", in.requester_id, ": contact ",
+                         a.actor.id(), " may only create their own tickets"));
+      }
+      if (in.assignee_id != 0 || in.group_id != 0 || !in.status.empty() ||
+          !in.tags.empty() || !in.follower_agent_ids.empty()) {
+        return absl::PermissionDeniedError(absl::StrCat(
+            "contact ", a.actor.id(),
+            " may not set status, assignee, group, tags or followers"));
+      }
+      if (in.description_kind != v1::Message::CUSTOMER_MESSAGE) {
+        return absl::PermissionDeniedError(absl::StrCat(
+            "description_kind ", v1::Message::Kind_Name(in.description_kind),
+            ": contacts write customer messages only"));
+      }
+    }
+    if (requester_id <= 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("requester_id ", requester_id, " must name a contact"));
+    }
+    // Input.
+    HELPDESK_RETURN_IF_ERROR(
+        CheckRequiredText("subject", in.subject, lim.max_subject_bytes));
+    HELPDESK_RETURN_IF_ERROR(
+        CheckBodies("description", in.description, in.description_html));
+    HELPDESK_RETURN_IF_ERROR(CheckAttachments("attachments", in.attachments));
+    if (!v1::Message::Kind_IsValid(in.description_kind) ||
+        in.description_kind == v1::Message::KIND_UNSPECIFIED) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("description_kind ", static_cast<int>(in.description_kind),
+                       " is not a message kind"));
+    }
+    std::string status = in.status.empty() ? options_.initial_status : in.status;
+    HELPDESK_ASSIGN_OR_RETURN(v1::StatusCategory category,
+                              StatusCategoryOf("status", status));
+    HELPDESK_RETURN_IF_ERROR(CheckPriority("priority", in.priority));
+    HELPDESK_RETURN_IF_ERROR(CheckType("type", in.type));
+    if (!v1::Channel_IsValid(in.channel)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "channel ", static_cast<int>(in.channel), " is not a channel"));
+    }
+    HELPDESK_RETURN_IF_ERROR(CheckText("external_id", in.external_id, 998));
+    HELPDESK_ASSIGN_OR_RETURN(std::vector<std::string> tags,
+                              NormalizeTags("tags", in.tags));
+    if (in.custom_fields.size() > lim.max_custom_fields) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "custom_fields: ", in.custom_fields.size(), " fields, over the limit of ",
+          lim.max_custom_fields));
+    }
+    for (const auto& [name, value] : in.custom_fields) {
+      HELPDESK_RETURN_IF_ERROR(CheckCustomField("custom_fields", name, value));
+    }
+    if (in.cc_contact_ids.size() > lim.max_ccs) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("cc_contact_ids: ", in.cc_contact_ids.size(),
+                       " CCs, over the limit of ", lim.max_ccs));
+    }
+    // References.
+    absl::StatusOr<v1::Contact> requester = tx.GetContact(requester_id);
+    if (absl::IsNotFound(requester.status())) {
+      return absl::NotFoundError(
+          absl::StrCat("requester_id ", requester_id, ": no such contact"));
+    }
+    HELPDESK_RETURN_IF_ERROR(requester.status());
+    if (requester->blocked()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("requester_id ", requester_id, ": contact is blocked"));
+    }
+    if (in.assignee_id != 0) {
+      HELPDESK_RETURN_IF_ERROR(CheckAgentUsable(tx, "assignee_id", in.assignee_id));
+    }
+    if (in.group_id != 0) {
+      HELPDESK_RETURN_IF_ERROR(CheckGroupExists(tx, "group_id", in.group_id));
+    }
+    std::set<int64_t> ccs;
+    for (int64_t cc : in.cc_contact_ids) {
+      HELPDESK_RETURN_IF_ERROR(CheckContactExists(tx, "cc_contact_ids", cc));
+      if (cc != requester_id) ccs.insert(cc);
+    }
+    std::set<int64_t> followers;
+    for (int64_t f : in.follower_agent_ids) {
+      HELPDESK_RETURN_IF_ERROR(CheckAgentUsable(tx, "follower_agent_ids", f));
+      followers.insert(f);
+    }
+
+    v1::Ticket t;
+    t.set_subject(in.subject);
+    t.set_status(status);
+    t.set_status_category(category);
+    t.set_priority(in.priority);
+    t.set_type(in.type);
+    HELPDESK_RETURN_IF_ERROR(
+        SetTags("tags", &t, std::set<std::string>(tags.begin(), tags.end())));
+    for (const auto& [name, value] : in.custom_fields) {
+      (*t.mutable_custom_fields())[name] = value;
+    }
+    t.set_requester_id(requester_id);
+    t.set_organization_id(requester->organization_id());
+    t.set_assignee_id(in.assignee_id);
+    t.set_group_id(in.group_id);
+    t.set_channel(in.channel);
+    for (int64_t cc : ccs) t.add_cc_contact_ids(cc);
+    for (int64_t f : followers) t.add_follower_agent_ids(f);
+    *t.mutable_created_at() = ToTimestamp(now);
+    *t.mutable_updated_at() = ToTimestamp(now);
+    if (category == v1::STATUS_CATEGORY_SOLVED) {
+      *t.mutable_solved_at() = ToTimestamp(now);
+    }
+    bool has_message = !in.description.empty() || !in.description_html.empty() ||
+                       !in.attachments.empty();
+    t.set_message_count(has_message ? 1 : 0);
+    HELPDESK_RETURN_IF_ERROR(tx.InsertTicket(&t));
+
+    v1::Event e;
+    e.set_kind(v1::Event::TICKET_CREATED);
+    if (has_message) {
+      v1::Message m;
+      m.set_ticket_id(t.id());
+      m.set_kind(in.description_kind);
+      *m.mutable_author() = in.description_kind == v1::Message::CUSTOMER_MESSAGE
+                                ? ContactActor(requester_id)
+                                : a.actor;
+      m.set_body_text(in.description);
+      m.set_body_html(in.description_html);
+      HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Attachment> files,
+                                StoreAttachments(tx, in.attachments));
+      for (v1::Attachment& f : files) *m.add_attachments() = std::move(f);
+      m.set_channel(in.channel);
+      m.set_external_id(in.external_id);
+      *m.mutable_created_at() = ToTimestamp(now);
+      HELPDESK_RETURN_IF_ERROR(tx.InsertMessage(&m));
+      e.set_message_id(m.id());
+      e.set_message_kind(m.kind());
+    }
+    AddChange(&e, "subject", "", t.subject());
+    AddChange(&e, "status", "", t.status());
+    AddChange(&e, "priority", "", PriorityName(t.priority()));
+    AddChange(&e, "requester_id", "", absl::StrCat(t.requester_id()));
+    if (t.type() != v1::TICKET_TYPE_UNSPECIFIED) {
+      AddChange(&e, "type", "", TicketTypeName(t.type()));
+    }
+    if (t.assignee_id() != 0) {
+      AddChange(&e, "assignee_id", "", absl::StrCat(t.assignee_id()));
+    }
+    if (t.group_id() != 0) AddChange(&e, "group_id", "", absl::StrCat(t.group_id()));
+    if (t.tags_size() > 0) AddChange(&e, "tags", "", absl::StrJoin(t.tags(), ","));
+    if (t.cc_contact_ids_size() > 0) {
+      AddChange(&e, "cc_contact_ids", "", JoinIds(t.cc_contact_ids()));
+    }
+    HELPDESK_RETURN_IF_ERROR(AppendEvent(tx, a, now, t, &e));
+    return t;
+  }
+
+  absl::Status AppendEvent(Transaction& tx, const Access& a, absl::Time now,
+                           const v1::Ticket& t, v1::Event* e) {
+    e->set_ticket_id(t.id());
+    *e->mutable_actor() = a.actor;
+    *e->mutable_time() = ToTimestamp(now);
+    e->set_ticket_version(t.version());
+    return tx.AppendEvent(e);
+  }
+
+  // Stores `t` (loaded at `loaded_version`) and appends `e` for it.
+  absl::Status SaveWithEvent(Transaction& tx, const Access& a, absl::Time now,
+                             v1::Ticket* t, int64_t loaded_version,
+                             v1::Event* e) {
+    *t->mutable_updated_at() = ToTimestamp(now);
+    HELPDESK_RETURN_IF_ERROR(tx.UpdateTicket(t, loaded_version));
+    return AppendEvent(tx, a, now, *t, e);
+  }
+
+  // Moves `t` to `status`, recording the change in `e`; keeps solved_at right.
+  void ChangeStatus(v1::Ticket* t, const std::string& status,
+                    v1::StatusCategory category, absl::Time now, v1::Event* e) {
+    if (t->status() == status) return;
+    AddChange(e, "status", t->status(), status);
+    bool was_solved = t->status_category() == v1::STATUS_CATEGORY_SOLVED ||
+                      t->status_category() == v1::STATUS_CATEGORY_CLOSED;
+    t->set_status(status);
+    t->set_status_category(category);
+    if (category == v1::STATUS_CATEGORY_SOLVED && !was_solved) {
+      *t->mutable_solved_at() = ToTimestamp(now);
+    } else if (category != v1::STATUS_CATEGORY_SOLVED &&
+               category != v1::STATUS_CATEGORY_CLOSED) {
+      t->clear_solved_at();
+    }
+  }
+
+  absl::StatusOr<v1::Message> AddMessage(Transaction& tx, const v1::Actor& actor,
+                                         int64_t ticket_id,
+                                         const MessageDraft& d) {
+    absl::Time now = Now();
+    HELPDESK_ASSIGN_OR_RETURN(Access a, Resolve(tx, actor));
+    HELPDESK_ASSIGN_OR_RETURN(v1::Ticket t, LoadTicket(tx, a, ticket_id));
+    if (!v1::Message::Kind_IsValid(d.kind) ||
+        d.kind == v1::Message::KIND_UNSPECIFIED) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "kind ", static_cast<int>(d.kind), " is not a message kind"));
+    }
+    if (a.role == Access::kContact) {
+      if (a.contact.blocked()) {
+        return absl::PermissionDeniedError(
+            absl::StrCat("contact ", a.actor.id(), " is blocked"));
+      }
+      if (d.kind != v1::Message::CUSTOMER_MESSAGE) {
+        return absl::PermissionDeniedError(absl::StrCat(
+            "kind ", v1::Message::Kind_Name(d.kind), ": contact ", a.actor.id(),
+            " may write customer messages only"));
+      }
+    }
+    if (a.role == Access::kLightAgent && d.kind != v1::Message::INTERNAL_NOTE) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "kind ", v1::Message::Kind_Name(d.kind), ": light agent ", a.actor.id(),
+          " may write internal notes only"));
+    }
+    HELPDESK_RETURN_IF_ERROR(CheckChangeable(t));
+    if (d.expected_version && *d.expected_version != t.version()) {
+      return StaleVersion(t.id(), *d.expected_version, t.version());
+    }
+    HELPDESK_RETURN_IF_ERROR(CheckBodies("body", d.body_text, d.body_html));
+    HELPDESK_RETURN_IF_ERROR(CheckAttachments("attachments", d.attachments));
+    HELPDESK_RETURN_IF_ERROR(CheckText("external_id", d.external_id, 998));
+    if (!v1::Channel_IsValid(d.channel)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "channel ", static_cast<int>(d.channel), " is not a channel"));
+    }
+    if (absl::StripAsciiWhitespace(d.body_text).empty() &&
+        absl::StripAsciiWhitespace(d.body_html).empty() && d.attachments.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "body_text ", Quote(d.body_text),
+          ": a message needs text, HTML or an attachment"));
+    }
+
+    v1::Message m;
+    m.set_ticket_id(t.id());
+    m.set_kind(d.kind);
+    *m.mutable_author() =
+        d.kind == v1::Message::CUSTOMER_MESSAGE && a.role != Access::kContact
+            ? ContactActor(t.requester_id())
+            : a.actor;
+    m.set_body_text(d.body_text);
+    m.set_body_html(d.body_html);
+    HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Attachment> files,
+                              StoreAttachments(tx, d.attachments));
+    for (v1::Attachment& f : files) *m.add_attachments() = std::move(f);
+    m.set_channel(d.channel);
+    m.set_external_id(d.external_id);
+    *m.mutable_created_at() = ToTimestamp(now);
+    HELPDESK_RETURN_IF_ERROR(tx.InsertMessage(&m));
+
+    v1::Event e;
+    e.set_kind(v1::Event::MESSAGE_ADDED);
+    e.set_message_id(m.id());
+    e.set_message_kind(m.kind());
+    int64_t loaded = t.version();
+    t.set_message_count(t.message_count() + 1);
+    // A customer's message reopens a ticket that waits on them or is solved.
+    if (d.kind == v1::Message::CUSTOMER_MESSAGE &&
+        (t.status_category() == v1::STATUS_CATEGORY_PENDING ||
+         t.status_category() == v1::STATUS_CATEGORY_SOLVED)) {
+      ChangeStatus(&t, first_of_category_[v1::STATUS_CATEGORY_OPEN],
+                   v1::STATUS_CATEGORY_OPEN, now, &e);
+    }
+    HELPDESK_RETURN_IF_ERROR(SaveWithEvent(tx, a, now, &t, loaded, &e));
+    return m;
+  }
+
+  absl::StatusOr<v1::Ticket> Update(Transaction& tx, const v1::Actor& actor,
+                                    int64_t ticket_id, const TicketUpdate& u) {
+    absl::Time now = Now();
+    const DeskLimits& lim = options_.limits;
+    HELPDESK_ASSIGN_OR_RETURN(Access a, Resolve(tx, actor));
+    HELPDESK_ASSIGN_OR_RETURN(v1::Ticket t, LoadTicket(tx, a, ticket_id));
+    HELPDESK_RETURN_IF_ERROR(RequireTicketChanger(a, "change ticket fields"));
+    HELPDESK_RETURN_IF_ERROR(CheckChangeable(t));
+    if (u.expected_version && *u.expected_version != t.version()) {
+      return StaleVersion(t.id(), *u.expected_version, t.version());
+    }
+    int64_t loaded = t.version();
+    v1::Event e;
+    e.set_kind(v1::Event::FIELDS_CHANGED);
+
+    if (u.subject && *u.subject != t.subject()) {
+      HELPDESK_RETURN_IF_ERROR(
+          CheckRequiredText("subject", *u.subject, lim.max_subject_bytes));
+      AddChange(&e, "subject", t.subject(), *u.subject);
+      t.set_subject(*u.subject);
+    }
+    if (u.status) {
+      HELPDESK_ASSIGN_OR_RETURN(v1::StatusCategory category,
+                                StatusCategoryOf("status", *u.status));
+      ChangeStatus(&t, *u.status, category, now, &e);
+    }
+    if (u.priority) {
+      HELPDESK_RETURN_IF_ERROR(CheckPriority("priority", *u.priority));
+      if (*u.priority != t.priority()) {
+        AddChange(&e, "priority", PriorityName(t.priority()),
+                  PriorityName(*u.priority));
+        t.set_priority(*u.priority);
+      }
+    }
+    if (u.type) {
+      HELPDESK_RETURN_IF_ERROR(CheckType("type", *u.type));
+      if (*u.type != t.type()) {
+        AddChange(&e, "type", TicketTypeName(t.type()), TicketTypeName(*u.type));
+        t.set_type(*u.type);
+      }
+    }
+    if (u.assignee_id && *u.assignee_id != t.assignee_id()) {
+      if (*u.assignee_id != 0) {
+        HELPDESK_RETURN_IF_ERROR(
+            CheckAgentUsable(tx, "assignee_id", *u.assignee_id));
+      }
+      AddChange(&e, "assignee_id", absl::StrCat(t.assignee_id()),
+                absl::StrCat(*u.assignee_id));
+      t.set_assignee_id(*u.assignee_id);
+    }
+    if (u.group_id && *u.group_id != t.group_id()) {
+      if (*u.group_id != 0) {
+        HELPDESK_RETURN_IF_ERROR(CheckGroupExists(tx, "group_id", *u.group_id));
+      }
+      AddChange(&e, "group_id", absl::StrCat(t.group_id()),
+                absl::StrCat(*u.group_id));
+      t.set_group_id(*u.group_id);
+    }
+    if (u.requester_id && *u.requester_id != t.requester_id()) {
+      absl::StatusOr<v1::Contact> r = tx.GetContact(*u.requester_id);
+      if (absl::IsNotFound(r.status())) {
+        return absl::NotFoundError(
+            absl::StrCat("requester_id ", *u.requester_id, ": no such contact"));
+      }
+      HELPDESK_RETURN_IF_ERROR(r.status());
+      AddChange(&e, "requester_id", absl::StrCat(t.requester_id()),
+                absl::StrCat(*u.requester_id));
+      t.set_requester_id(*u.requester_id);
+      if (r->organization_id() != t.organization_id()) {
+        AddChange(&e, "organization_id", absl::StrCat(t.organization_id()),
+                  absl::StrCat(r->organization_id()));
+        t.set_organization_id(r->organization_id());
+      }
+    }
+    // Tags.
+    {
+      std::set<std::string> tags(t.tags().begin(), t.tags().end());
+      std::set<std::string> before = tags;
+      if (u.set_tags) {
+        HELPDESK_ASSIGN_OR_RETURN(std::vector<std::string> set,
+                                  NormalizeTags("set_tags", *u.set_tags));
+        tags = std::set<std::string>(set.begin(), set.end());
+      }
+      HELPDESK_ASSIGN_OR_RETURN(std::vector<std::string> add,
+                                NormalizeTags("add_tags", u.add_tags));
+      HELPDESK_ASSIGN_OR_RETURN(std::vector<std::string> remove,
+                                NormalizeTags("remove_tags", u.remove_tags));
+      tags.insert(add.begin(), add.end());
+      for (const std::string& r : remove) tags.erase(r);
+      if (tags != before) {
+        HELPDESK_RETURN_IF_ERROR(SetTags("tags", &t, tags));
+        AddChange(&e, "tags", absl::StrJoin(before, ","), absl::StrJoin(tags, ","));
+      }
+    }
+    // Custom fields.
+    for (const auto& [name, value] : u.set_custom_fields) {
+      HELPDESK_RETURN_IF_ERROR(CheckCustomField("set_custom_fields", name, value));
+      auto it = t.custom_fields().find(name);
+      std::string before =
+          it == t.custom_fields().end() ? "" : RenderCustomField(it->second);
+      if (it != t.custom_fields().end() &&
+          it->second.SerializeAsString() == value.SerializeAsString()) {
+        continue;
+      }
+      AddChange(&e, absl::StrCat("custom_fields.", name), before,
+                RenderCustomField(value));
+      (*t.mutable_custom_fields())[name] = value;
+    }
+    for (const std::string& name : u.remove_custom_fields) {
+      auto it = t.custom_fields().find(name);
+      if (it == t.custom_fields().end()) continue;
+      AddChange(&e, absl::StrCat("custom_fields.", name),
+                RenderCustomField(it->second), "");
+      t.mutable_custom_fields()->erase(name);
+    }
+    if (static_cast<size_t>(t.custom_fields_size()) > lim.max_custom_fields) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "set_custom_fields: the ticket would have ", t.custom_fields_size(),
+          " custom fields, over the limit of ", lim.max_custom_fields));
+    }
+    // CCs and followers.
+    {
+      std::set<int64_t> ccs(t.cc_contact_ids().begin(), t.cc_contact_ids().end());
+      std::set<int64_t> before = ccs;
+      for (int64_t id : u.add_cc_contact_ids) {
+        HELPDESK_RETURN_IF_ERROR(CheckContactExists(tx, "add_cc_contact_ids", id));
+        if (id != t.requester_id()) ccs.insert(id);
+      }
+      for (int64_t id : u.remove_cc_contact_ids) ccs.erase(id);
+      if (ccs.size() > lim.max_ccs) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "add_cc_contact_ids: the ticket would have ", ccs.size(),
+            " CCs, over the limit of ", lim.max_ccs));
+      }
+      if (ccs != before) {
+        AddChange(&e, "cc_contact_ids", JoinIds(t.cc_contact_ids()),
+                  absl::StrJoin(ccs, ","));
+        t.clear_cc_contact_ids();
+        for (int64_t id : ccs) t.add_cc_contact_ids(id);
+      }
+    }
+    {
+      std::set<int64_t> followers(t.follower_agent_ids().begin(),
+                                  t.follower_agent_ids().end());
+      std::set<int64_t> before = followers;
+      for (int64_t id : u.add_follower_agent_ids) {
+        HELPDESK_RETURN_IF_ERROR(
+            CheckAgentUsable(tx, "add_follower_agent_ids", id));
+        followers.insert(id);
+      }
+      for (int64_t id : u.remove_follower_agent_ids) followers.erase(id);
+      if (followers != before) {
+        AddChange(&e, "follower_agent_ids", JoinIds(t.follower_agent_ids()),
+                  absl::StrJoin(followers, ","));
+        t.clear_follower_agent_ids();
+        for (int64_t id : followers) t.add_follower_agent_ids(id);
+      }
+    }
+    if (e.changes_size() == 0) return t;  // nothing to write
+    HELPDESK_RETURN_IF_ERROR(SaveWithEvent(tx, a, now, &t, loaded, &e));
+    return t;
+  }
+
+  absl::StatusOr<v1::Ticket> Merge(Transaction& tx, const v1::Actor& actor,
+                                   int64_t source_id, int64_t target_id) {
+    absl::Time now = Now();
+    if (source_id == target_id) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "target_id ", target_id, ": a ticket cannot be merged into itself"));
+    }
+    HELPDESK_ASSIGN_OR_RETURN(Access a, Resolve(tx, actor));
+    HELPDESK_ASSIGN_OR_RETURN(v1::Ticket source, LoadTicket(tx, a, source_id));
+    HELPDESK_ASSIGN_OR_RETURN(v1::Ticket target, LoadTicket(tx, a, target_id));
+    HELPDESK_RETURN_IF_ERROR(RequireTicketChanger(a, "merge tickets"));
+    HELPDESK_RETURN_IF_ERROR(Locate(CheckChangeable(source), "source_id: "));
+    HELPDESK_RETURN_IF_ERROR(Locate(CheckChangeable(target), "target_id: "));
+    int64_t source_loaded = source.version();
+    int64_t target_loaded = target.version();
+
+    HELPDESK_ASSIGN_OR_RETURN(int64_t moved,
+                              tx.MoveMessages(source_id, target_id));
+    v1::Event into;
+    into.set_kind(v1::Event::MERGED_INTO);
+    into.set_related_ticket_id(target_id);
+    v1::Event from;
+    from.set_kind(v1::Event::MERGED_FROM);
+    from.set_related_ticket_id(source_id);
+
+    // The target gains the source's people and messages.
+    std::set<int64_t> ccs(target.cc_contact_ids().begin(),
+                          target.cc_contact_ids().end());
+    std::set<int64_t> cc_before = ccs;
+    ccs.insert(source.cc_contact_ids().begin(), source.cc_contact_ids().end());
+    ccs.insert(source.requester_id());
+    ccs.erase(target.requester_id());
+    if (ccs != cc_before) {
+      AddChange(&from, "cc_contact_ids", JoinIds(target.cc_contact_ids()),
+                absl::StrJoin(ccs, ","));
+      target.clear_cc_contact_ids();
+      for (int64_t id : ccs) target.add_cc_contact_ids(id);
+    }
+    std::set<int64_t> followers(target.follower_agent_ids().begin(),
+                                target.follower_agent_ids().end());
+    std::set<int64_t> f_before = followers;
+    followers.insert(source.follower_agent_ids().begin(),
+                     source.follower_agent_ids().end());
+    if (followers != f_before) {
+      AddChange(&from, "follower_agent_ids", JoinIds(target.follower_agent_ids()),
+                absl::StrJoin(followers, ","));
+      target.clear_follower_agent_ids();
+      for (int64_t id : followers) target.add_follower_agent_ids(id);
+    }
+    if (moved > 0) {
+      AddChange(&from, "message_count", absl::StrCat(target.message_count()),
+                absl::StrCat(target.message_count() + moved));
+      target.set_message_count(target.message_count() + static_cast<int32_t>(moved));
+      AddChange(&into, "message_count", absl::StrCat(source.message_count()), "0");
+      source.set_message_count(0);
+    }
+    // The source closes and points at the target.
+    AddChange(&into, "merged_into", "0", absl::StrCat(target_id));
+    source.set_merged_into(target_id);
+    ChangeStatus(&source, first_of_category_[v1::STATUS_CATEGORY_CLOSED],
+                 v1::STATUS_CATEGORY_CLOSED, now, &into);
+    HELPDESK_RETURN_IF_ERROR(
+        SaveWithEvent(tx, a, now, &source, source_loaded, &into));
+    HELPDESK_RETURN_IF_ERROR(
+        SaveWithEvent(tx, a, now, &target, target_loaded, &from));
+    return target;
+  }
+
+  absl::StatusOr<bool> Link(Transaction& tx, const v1::Actor& actor, int64_t id,
+                            v1::TicketLink::Kind kind, int64_t other_id) {
+    absl::Time now = Now();
+    if (!v1::TicketLink::Kind_IsValid(kind) ||
+        kind == v1::TicketLink::KIND_UNSPECIFIED) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("kind ", static_cast<int>(kind), " is not a link kind"));
+    }
+    if (id == other_id) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "other_ticket_id ", other_id, ": a ticket cannot be linked to itself"));
+    }
+    HELPDESK_ASSIGN_OR_RETURN(Access a, Resolve(tx, actor));
+    HELPDESK_ASSIGN_OR_RETURN(v1::Ticket t, LoadTicket(tx, a, id));
+    HELPDESK_ASSIGN_OR_RETURN(v1::Ticket other, LoadTicket(tx, a, other_id));
+    HELPDESK_RETURN_IF_ERROR(RequireTicketChanger(a, "link tickets"));
+    for (const v1::TicketLink& l : t.links()) {
+      if (l.kind() == kind && l.ticket_id() == other_id) return false;
+    }
+    struct Side {
+      v1::Ticket* ticket;
+      v1::TicketLink::Kind kind;
+      int64_t to;
+    };
+    for (Side side : {Side{&t, kind, other_id},
+                      Side{&other, MirrorLink(kind), id}}) {
+      int64_t loaded = side.ticket->version();
+      std::string before = RenderLinks(*side.ticket);
+      v1::TicketLink* l = side.ticket->add_links();
+      l->set_kind(side.kind);
+      l->set_ticket_id(side.to);
+      v1::Event e;
+      e.set_kind(v1::Event::LINKED);
+      e.set_related_ticket_id(side.to);
+      AddChange(&e, "links", before, RenderLinks(*side.ticket));
+      HELPDESK_RETURN_IF_ERROR(
+          SaveWithEvent(tx, a, now, side.ticket, loaded, &e));
+    }
+    return true;
+  }
+
+  // --- People -------------------------------------------------------------
+
+  absl::StatusOr<v1::Contact> NewContactFrom(Transaction& tx,
+                                             const NewContact& in) {
+    const DeskLimits& lim = options_.limits;
+    HELPDESK_RETURN_IF_ERROR(CheckText("name", in.name, lim.max_name_bytes));
+    HELPDESK_RETURN_IF_ERROR(CheckText("external_id", in.external_id, 255));
+    size_t identities = in.emails.size() + in.phones.size() + in.chat_handles.size();
+    if (identities > lim.max_identities) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("emails/phones/chat_handles: ", identities,
+                       " identities, over the limit of ", lim.max_identities));
+    }
+    v1::Contact c;
+    c.set_name(in.name);
+    for (size_t i = 0; i < in.emails.size(); ++i) {
+      HELPDESK_ASSIGN_OR_RETURN(
+          std::string email,
+          internal::NormalizeEmail(absl::StrCat("emails[", i, "]"), in.emails[i]));
+      v1::ContactIdentity* id = c.add_identities();
+      id->set_kind(v1::ContactIdentity::EMAIL);
+      id->set_value(email);
+    }
+    for (size_t i = 0; i < in.phones.size(); ++i) {
+      HELPDESK_ASSIGN_OR_RETURN(
+          std::string phone,
+          internal::NormalizePhone(absl::StrCat("phones[", i, "]"), in.phones[i]));
+      v1::ContactIdentity* id = c.add_identities();
+      id->set_kind(v1::ContactIdentity::PHONE);
+      id->set_value(phone);
+    }
+    for (size_t i = 0; i < in.chat_handles.size(); ++i) {
+      HELPDESK_RETURN_IF_ERROR(
+          CheckRequiredText(absl::StrCat("chat_handles[", i, "]"),
+                            in.chat_handles[i], lim.max_name_bytes));
+      v1::ContactIdentity* id = c.add_identities();
+      id->set_kind(v1::ContactIdentity::CHAT);
+      id->set_value(in.chat_handles[i]);
+    }
+    if (in.organization_id != 0) {
+      absl::StatusOr<v1::Organization> org = tx.GetOrganization(in.organization_id);
+      if (absl::IsNotFound(org.status())) {
+        return absl::NotFoundError(absl::StrCat(
+            "organization_id ", in.organization_id, ": no such organization"));
+      }
+      HELPDESK_RETURN_IF_ERROR(org.status());
+    }
+    c.set_organization_id(in.organization_id);
+    if (in.locale.size() > 35 ||
+        !std::all_of(in.locale.begin(), in.locale.end(), [](char ch) {
+          return absl::ascii_isalnum(static_cast<unsigned char>(ch)) ||
+                 ch == '-' || ch == '_';
+        })) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "locale ", Quote(in.locale), " is not a language tag like 'es-ES'"));
+    }
+    c.set_locale(in.locale);
+    if (!in.time_zone.empty()) {
+      absl::TimeZone tz;
+      if (in.time_zone.size() > 64 || !absl::LoadTimeZone(in.time_zone, &tz)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "time_zone ", Quote(in.time_zone), " is not an IANA time zone"));
+      }
+    }
+    c.set_time_zone(in.time_zone);
+    c.set_external_id(in.external_id);
+    return c;
+  }
+
+ private:
+  DeskOptions options_;
+  absl::flat_hash_map<std::string, v1::StatusCategory> category_of_;
+  std::string first_of_category_[v1::StatusCategory_ARRAYSIZE];
+};
+
+// --- Desk --------------------------------------------------------------------
+
+absl::StatusOr<std::unique_ptr<Desk>> Desk::Open(DeskOptions options) {
+  auto impl = std::make_unique<Impl>(std::move(options));
+  HELPDESK_RETURN_IF_ERROR(impl->Init());
+  return std::unique_ptr<Desk>(new Desk(std::move(impl)));
+}
+
+Desk::Desk(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Desk::~Desk() = default;
+
+const DeskOptions& Desk::options() const { return impl_->options(); }
+
+absl::StatusOr<v1::Ticket> Desk::CreateTicket(const v1::Actor& actor,
+                                              const NewTicket& ticket) {
+  return impl_->Run(TransactionMode::kReadWrite,
+                    [&](Transaction& tx) -> absl::StatusOr<v1::Ticket> {
+                      HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
+                      return impl_->CreateOne(tx, a, ticket, impl_->Now());
+                    });
+}
+
+absl::StatusOr<std::vector<v1::Ticket>> Desk::CreateTickets(
+    const v1::Actor& actor, absl::Span<const NewTicket> tickets) {
+  if (tickets.size() > impl_->options().limits.max_batch) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("tickets: ", tickets.size(), " tickets, over the limit of ",
+                     impl_->options().limits.max_batch, " per batch"));
+  }
+  return impl_->Run(
+      TransactionMode::kReadWrite,
+      [&](Transaction& tx) -> absl::StatusOr<std::vector<v1::Ticket>> {
+        HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
+        absl::Time now = impl_->Now();
+        std::vector<v1::Ticket> out;
+        out.reserve(tickets.size());
+        for (size_t i = 0; i < tickets.size(); ++i) {
+          absl::StatusOr<v1::Ticket> t = impl_->CreateOne(tx, a, tickets[i], now);
+          if (!t.ok()) return Locate(t.status(), absl::StrCat("tickets[", i, "]."));
+          out.push_back(*std::move(t));
+        }
+        return out;
+      });
+}
+
+absl::StatusOr<v1::Message> Desk::AddMessage(const v1::Actor& actor,
+                                             int64_t ticket_id,
+                                             const MessageDraft& draft) {
+  return impl_->Run(TransactionMode::kReadWrite, [&](Transaction& tx) {
+    return impl_->AddMessage(tx, actor, ticket_id, draft);
+  });
+}
+
+absl::StatusOr<v1::Ticket> Desk::UpdateTicket(const v1::Actor& actor,
+                                              int64_t ticket_id,
+                                              const TicketUpdate& update) {
+  return impl_->Run(TransactionMode::kReadWrite, [&](Transaction& tx) {
+    return impl_->Update(tx, actor, ticket_id, update);
+  });
+}
+
+absl::StatusOr<v1::Ticket> Desk::MergeTickets(const v1::Actor& actor,
+                                              int64_t source_id,
+                                              int64_t target_id) {
+  return impl_->Run(TransactionMode::kReadWrite, [&](Transaction& tx) {
+    return impl_->Merge(tx, actor, source_id, target_id);
+  });
+}
+
+absl::Status Desk::LinkTickets(const v1::Actor& actor, int64_t ticket_id,
+                               v1::TicketLink::Kind kind,
+                               int64_t other_ticket_id) {
+  return impl_
+      ->Run(TransactionMode::kReadWrite,
+            [&](Transaction& tx) {
+              return impl_->Link(tx, actor, ticket_id, kind, other_ticket_id);
+            })
+      .status();
+}
+
+absl::StatusOr<v1::Ticket> Desk::GetTicket(const v1::Actor& viewer,
+                                           int64_t ticket_id) {
+  return impl_->Run(TransactionMode::kReadOnly,
+                    [&](Transaction& tx) -> absl::StatusOr<v1::Ticket> {
+                      HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
+                      return impl_->LoadTicket(tx, a, ticket_id);
+                    });
+}
+
+absl::StatusOr<TicketView> Desk::ViewTicket(const v1::Actor& viewer,
+                                            int64_t ticket_id) {
+  return impl_->Run(
+      TransactionMode::kReadOnly, [&](Transaction& tx) -> absl::StatusOr<TicketView> {
+        HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
+        TicketView view;
+        HELPDESK_ASSIGN_OR_RETURN(view.ticket, impl_->LoadTicket(tx, a, ticket_id));
+        HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Message> messages,
+                                  tx.ListMessages(ticket_id));
+        for (v1::Message& m : messages) {
+          if (!a.IsStaff() && m.kind() == v1::Message::INTERNAL_NOTE) continue;
+          view.messages.push_back(std::move(m));
+        }
+        return view;
+      });
+}
+
+absl::StatusOr<TicketPage> Desk::QueryTickets(const v1::Actor& viewer,
+                                              TicketQuery query) {
+  return impl_->Run(
+      TransactionMode::kReadOnly, [&](Transaction& tx) -> absl::StatusOr<TicketPage> {
+        HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
+        std::optional<TicketVisibility> v = Impl::VisibilityOf(a);
+        if (v) {
+          if (query.visible_to) {
+            return absl::InvalidArgumentError(
+                "visible_to: the desk sets it for this viewer; leave it unset");
+          }
+          query.visible_to = std::move(v);
+        }
+        return tx.QueryTickets(query);
+      });
+}
+
+absl::StatusOr<TicketPage> Desk::ContactHistory(const v1::Actor& viewer,
+                                                int64_t contact_id,
+                                                absl::string_view cursor,
+                                                int limit) {
+  if (viewer.kind() == v1::Actor::CONTACT && viewer.id() != contact_id) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("contact ", viewer.id(),
+                     " may not read the history of contact ", contact_id));
+  }
+  TicketQuery q;
+  q.requester_id = contact_id;
+  q.sort = TicketSort::kCreatedDesc;
+  q.include_merged = true;
+  q.cursor = std::string(cursor);
+  q.limit = limit;
+  return QueryTickets(viewer, std::move(q));
+}
+
+absl::StatusOr<std::vector<v1::Event>> Desk::AuditLog(const v1::Actor& viewer,
+                                                      int64_t ticket_id) {
+  return impl_->Run(
+      TransactionMode::kReadOnly,
+      [&](Transaction& tx) -> absl::StatusOr<std::vector<v1::Event>> {
+        HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
+        HELPDESK_RETURN_IF_ERROR(
+            Impl::RequireStaff(a, "read a ticket's audit log"));
+        HELPDESK_RETURN_IF_ERROR(impl_->LoadTicket(tx, a, ticket_id).status());
+        return tx.ListTicketEvents(ticket_id, 0, 0);
+      });
+}
+
+absl::StatusOr<std::string> Desk::AttachmentContent(const v1::Actor& viewer,
+                                                    int64_t message_id,
+                                                    absl::string_view sha256) {
+  return impl_->Run(
+      TransactionMode::kReadOnly, [&](Transaction& tx) -> absl::StatusOr<std::string> {
+        HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
+        auto not_found = [&] {
+          return absl::NotFoundError(absl::StrCat(
+              "attachment ", Quote(sha256), " of message ", message_id,
+              " not found"));
+        };
+        absl::StatusOr<v1::Message> m = tx.GetMessage(message_id);
+        if (absl::IsNotFound(m.status())) return not_found();
+        HELPDESK_RETURN_IF_ERROR(m.status());
+        if (!a.IsStaff() && m->kind() == v1::Message::INTERNAL_NOTE) {
+          return not_found();
+        }
+        if (!impl_->LoadTicket(tx, a, m->ticket_id()).ok()) return not_found();
+        bool listed = std::any_of(
+            m->attachments().begin(), m->attachments().end(),
+            [&](const v1::Attachment& att) { return att.sha256() == sha256; });
+        if (!listed) return not_found();
+        return tx.GetAttachmentContent(sha256);
+      });
+}
+
+absl::StatusOr<v1::Contact> Desk::CreateContact(const v1::Actor& actor,
+                                                const NewContact& contact) {
+  return impl_->Run(
+      TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<v1::Contact> {
+        HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
+        HELPDESK_RETURN_IF_ERROR(Impl::RequireTicketChanger(a, "create contacts"));
+        HELPDESK_ASSIGN_OR_RETURN(v1::Contact c, impl_->NewContactFrom(tx, contact));
+        absl::Time now = impl_->Now();
+        *c.mutable_created_at() = ToTimestamp(now);
+        *c.mutable_updated_at() = ToTimestamp(now);
+        HELPDESK_RETURN_IF_ERROR(tx.InsertContact(&c));
+        return c;
+      });
+}
+
+absl::StatusOr<v1::Contact> Desk::GetContact(const v1::Actor& viewer,
+                                             int64_t contact_id) {
+  return impl_->Run(
+      TransactionMode::kReadOnly, [&](Transaction& tx) -> absl::StatusOr<v1::Contact> {
+        HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
+        if (!a.IsStaff() && a.actor.id() != contact_id) {
+          return absl::NotFoundError(
+              absl::StrCat("contact ", contact_id, " not found"));
+        }
+        return tx.GetContact(contact_id);
+      });
+}
+
+absl::StatusOr<v1::Contact> Desk::FindContactByEmail(const v1::Actor& viewer,
+                                                     absl::string_view email) {
+  return impl_->Run(
+      TransactionMode::kReadOnly, [&](Transaction& tx) -> absl::StatusOr<v1::Contact> {
+        HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
+        HELPDESK_RETURN_IF_ERROR(Impl::RequireStaff(a, "look up contacts"));
+        HELPDESK_ASSIGN_OR_RETURN(std::string e,
+                                  internal::NormalizeEmail("email", email));
+        return tx.FindContactByIdentity(v1::ContactIdentity::EMAIL, e);
+      });
+}
+
+absl::StatusOr<v1::Contact> Desk::SetContactBlocked(const v1::Actor& actor,
+                                                    int64_t contact_id,
+                                                    bool blocked) {
+  return impl_->Run(
+      TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<v1::Contact> {
+        HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
+        HELPDESK_RETURN_IF_ERROR(Impl::RequireAdmin(a, "block contacts"));
+        HELPDESK_ASSIGN_OR_RETURN(v1::Contact c, tx.GetContact(contact_id));
+        if (c.blocked() == blocked) return c;
+        c.set_blocked(blocked);
+        *c.mutable_updated_at() = ToTimestamp(impl_->Now());
+        HELPDESK_RETURN_IF_ERROR(tx.UpdateContact(&c, c.version()));
+        return c;
+      });
+}
+
+absl::StatusOr<v1::Organization> Desk::CreateOrganization(
+    const v1::Actor& actor, absl::string_view name,
+    std::vector<std::string> domains) {
+  return impl_->Run(
+      TransactionMode::kReadWrite,
+      [&](Transaction& tx) -> absl::StatusOr<v1::Organization> {
+        HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
+        HELPDESK_RETURN_IF_ERROR(
+            Impl::RequireTicketChanger(a, "create organizations"));
+        HELPDESK_RETURN_IF_ERROR(CheckRequiredText(
+            "name", name, impl_->options().limits.max_name_bytes));
+        v1::Organization o;
+        o.set_name(std::string(absl::StripAsciiWhitespace(name)));
+        for (size_t i = 0; i < domains.size(); ++i) {
+          std::string field = absl::StrCat("domains[", i, "]");
+          HELPDESK_RETURN_IF_ERROR(CheckRequiredText(field, domains[i], 253));
+          std::string d = absl::AsciiStrToLower(absl::StripAsciiWhitespace(domains[i]));
+          if (d.find_first_of(" @,;") != std::string::npos) {
+            return absl::InvalidArgumentError(
+                absl::StrCat(field, " ", Quote(domains[i]), " is not a domain"));
+          }
+          o.add_domains(d);
+        }
+        *o.mutable_created_at() = ToTimestamp(impl_->Now());
+        HELPDESK_RETURN_IF_ERROR(tx.InsertOrganization(&o));
+        return o;
+      });
+}
+
+absl::StatusOr<v1::Agent> Desk::CreateAgent(const v1::Actor& actor,
+                                            const NewAgent& in) {
+  return impl_->Run(
+      TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<v1::Agent> {
+        HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
+        HELPDESK_RETURN_IF_ERROR(Impl::RequireAdmin(a, "create agents"));
+        const DeskLimits& lim = impl_->options().limits;
+        HELPDESK_RETURN_IF_ERROR(CheckRequiredText("name", in.name, lim.max_name_bytes));
+        HELPDESK_RETURN_IF_ERROR(CheckText("external_id", in.external_id, 255));
+        v1::Agent agent;
+        agent.set_name(in.name);
+        if (!in.email.empty()) {
+          HELPDESK_ASSIGN_OR_RETURN(std::string email,
+                                    internal::NormalizeEmail("email", in.email));
+          agent.set_email(email);
+        }
+        if (!v1::Agent::Role_IsValid(in.role) ||
+            in.role == v1::Agent::ROLE_UNSPECIFIED) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("role ", static_cast<int>(in.role), " is not a role"));
+        }
+        agent.set_role(in.role);
+        if (!v1::Agent::TicketAccess_IsValid(in.ticket_access)) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "ticket_access ", static_cast<int>(in.ticket_access),
+              " is not a ticket access level"));
+        }
+        agent.set_ticket_access(in.ticket_access);
+        std::set<int64_t> groups;
+        for (int64_t g : in.group_ids) {
+          HELPDESK_RETURN_IF_ERROR(Impl::CheckGroupExists(tx, "group_ids", g));
+          groups.insert(g);
+        }
+        for (int64_t g : groups) agent.add_group_ids(g);
+        std::set<std::string> skill_names;
+        for (size_t i = 0; i < in.skills.size(); ++i) {
+          const v1::Skill& s = in.skills[i];
+          std::string field = absl::StrCat("skills[", i, "]");
+          HELPDESK_RETURN_IF_ERROR(CheckRequiredText(absl::StrCat(field, ".name"),
+                                                     s.name(), lim.max_tag_bytes));
+          if (s.level() < 1 || s.level() > 10) {
+            return absl::InvalidArgumentError(absl::StrCat(
+                field, ".level ", s.level(), " of skill '", s.name(),
+                "' is outside [1, 10]"));
+          }
+          if (!skill_names.insert(s.name()).second) {
+            return absl::InvalidArgumentError(absl::StrCat(
+                field, ".name ", Quote(s.name()), " is listed twice"));
+          }
+          *agent.add_skills() = s;
+        }
+        std::set<int> channels;
+        for (size_t i = 0; i < in.capacity.size(); ++i) {
+          const v1::ChannelCapacity& c = in.capacity[i];
+          std::string field = absl::StrCat("capacity[", i, "]");
+          if (!v1::Channel_IsValid(c.channel()) ||
+              c.channel() == v1::CHANNEL_UNSPECIFIED) {
+            return absl::InvalidArgumentError(absl::StrCat(
+                field, ".channel ", static_cast<int>(c.channel()),
+                " is not a channel"));
+          }
+          if (c.max_items() < 0) {
+            return absl::InvalidArgumentError(absl::StrCat(
+                field, ".max_items ", c.max_items(), " must not be negative"));
+          }
+          if (!channels.insert(c.channel()).second) {
+            return absl::InvalidArgumentError(absl::StrCat(
+                field, ".channel ", v1::Channel_Name(c.channel()),
+                " is listed twice"));
+          }
+          *agent.add_capacity() = c;
+        }
+        agent.set_external_id(in.external_id);
+        absl::Time now = impl_->Now();
+        agent.set_presence(v1::PRESENCE_OFFLINE);
+        *agent.mutable_presence_since() = ToTimestamp(now);
+        *agent.mutable_created_at() = ToTimestamp(now);
+        HELPDESK_RETURN_IF_ERROR(tx.InsertAgent(&agent));
+        return agent;
+      });
+}
+
+absl::StatusOr<v1::Agent> Desk::GetAgent(const v1::Actor& viewer,
+                                         int64_t agent_id) {
+  return impl_->Run(
+      TransactionMode::kReadOnly, [&](Transaction& tx) -> absl::StatusOr<v1::Agent> {
+        HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
+        HELPDESK_RETURN_IF_ERROR(Impl::RequireStaff(a, "read agents"));
+        return tx.GetAgent(agent_id);
+      });
+}
+
+absl::StatusOr<std::vector<v1::Agent>> Desk::ListAgents(const v1::Actor& viewer) {
+  return impl_->Run(
+      TransactionMode::kReadOnly,
+      [&](Transaction& tx) -> absl::StatusOr<std::vector<v1::Agent>> {
+        HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
+        HELPDESK_RETURN_IF_ERROR(Impl::RequireStaff(a, "list agents"));
+        return tx.ListAgents();
+      });
+}
+
+absl::StatusOr<v1::Group> Desk::CreateGroup(const v1::Actor& actor,
+                                            absl::string_view name,
+                                            absl::string_view description) {
+  return impl_->Run(
+      TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<v1::Group> {
+        HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
+        HELPDESK_RETURN_IF_ERROR(Impl::RequireAdmin(a, "create groups"));
+        HELPDESK_RETURN_IF_ERROR(CheckRequiredText(
+            "name", name, impl_->options().limits.max_name_bytes));
+        HELPDESK_RETURN_IF_ERROR(CheckText("description", description, 4096));
+        v1::Group g;
+        g.set_name(std::string(absl::StripAsciiWhitespace(name)));
+        g.set_description(std::string(description));
+        *g.mutable_created_at() = ToTimestamp(impl_->Now());
+        HELPDESK_RETURN_IF_ERROR(tx.InsertGroup(&g));
+        return g;
+      });
+}
+
+absl::StatusOr<std::vector<v1::Group>> Desk::ListGroups(const v1::Actor& viewer) {
+  return impl_->Run(
+      TransactionMode::kReadOnly,
+      [&](Transaction& tx) -> absl::StatusOr<std::vector<v1::Group>> {
+        HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
+        HELPDESK_RETURN_IF_ERROR(Impl::RequireStaff(a, "list groups"));
+        return tx.ListGroups();
+      });
+}
+
+}  // namespace helpdesk

@@ -1,0 +1,160 @@
+#include "desk/validation.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace helpdesk::internal {
+
+std::string Quote(absl::string_view value) {
+  constexpr size_t kShown = 60;
+  if (value.size() <= kShown) return absl::StrCat("'", absl::CHexEscape(value), "'");
+  return absl::StrCat("'", absl::CHexEscape(value.substr(0, kShown)), "...' (",
+                      value.size(), " bytes)");
+}
+
+size_t FindInvalidUtf8(absl::string_view text) {
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t n = text.size();
+  size_t i = 0;
+  while (i < n) {
+    unsigned char c = s[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len;
+    uint32_t cp;
+    if ((c & 0xE0) == 0xC0) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      return i;
+    }
+    if (i + len > n) return i;
+    for (size_t k = 1; k < len; ++k) {
+      if ((s[i + k] & 0xC0) != 0x80) return i;
+      cp = (cp << 6) | (s[i + k] & 0x3F);
+    }
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
+        (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+        (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return i;
+    }
+    i += len;
+  }
+  return absl::string_view::npos;
+}
+
+absl::Status CheckText(absl::string_view field, absl::string_view text,
+                       size_t max_bytes) {
+  if (text.size() > max_bytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " is ", text.size(), " bytes, over the limit of ",
+                     max_bytes, ": ", Quote(text)));
+  }
+  size_t bad = FindInvalidUtf8(text);
+  if (bad != absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " is not valid UTF-8 (at byte ", bad, "): ",
+                     Quote(text)));
+  }
+  if (text.find('\0') != absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " contains a NUL byte: ", Quote(text)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckRequiredText(absl::string_view field, absl::string_view text,
+                               size_t max_bytes) {
+  if (absl::StripAsciiWhitespace(text).empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " must not be empty: ", Quote(text)));
+  }
+  return CheckText(field, text, max_bytes);
+}
+
+absl::StatusOr<std::string> NormalizeTag(absl::string_view field,
+                                         absl::string_view tag,
+                                         size_t max_bytes) {
+  std::string t = absl::AsciiStrToLower(absl::StripAsciiWhitespace(tag));
+  if (t.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " must not be empty: ", Quote(tag)));
+  }
+  if (absl::Status s = CheckText(field, t, max_bytes); !s.ok()) return s;
+  for (char c : t) {
+    if (absl::ascii_isspace(static_cast<unsigned char>(c)) || c == ',') {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, " must not contain spaces or commas: ", Quote(tag)));
+    }
+  }
+  return t;
+}
+
+absl::StatusOr<std::string> NormalizeEmail(absl::string_view field,
+                                           absl::string_view email) {
+  std::string e = absl::AsciiStrToLower(absl::StripAsciiWhitespace(email));
+  auto bad = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " ", Quote(email), " is not an e-mail address: ", why));
+  };
+  if (e.size() > 254) return bad("longer than 254 bytes");
+  if (FindInvalidUtf8(e) != absl::string_view::npos) return bad("invalid UTF-8");
+  size_t at = e.find('@');
+  if (at == std::string::npos) return bad("no '@'");
+  if (e.find('@', at + 1) != std::string::npos) return bad("more than one '@'");
+  if (at == 0) return bad("empty local part");
+  if (at + 1 == e.size()) return bad("empty domain");
+  for (char c : e) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7F || c == '<' || c == '>' || c == ',' || c == ';' ||
+        c == '"' || c == '(' || c == ')') {
+      return bad("contains a space or a character not allowed here");
+    }
+  }
+  absl::string_view domain = absl::string_view(e).substr(at + 1);
+  if (absl::StartsWith(domain, ".") || absl::EndsWith(domain, ".") ||
+      absl::StrContains(domain, "..")) {
+    return bad("malformed domain");
+  }
+  return e;
+}
+
+absl::StatusOr<std::string> NormalizePhone(absl::string_view field,
+                                           absl::string_view phone) {
+  absl::string_view p = absl::StripAsciiWhitespace(phone);
+  std::string out;
+  for (size_t i = 0; i < p.size(); ++i) {
+    char c = p[i];
+    if (absl::ascii_isdigit(static_cast<unsigned char>(c))) {
+      out.push_back(c);
+    } else if (c == '+' && out.empty() && i == 0) {
+      out.push_back(c);
+    } else if (c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' ||
+               c == '/') {
+      continue;
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, " ", Quote(phone), " is not a phone number: unexpected '",
+          absl::CHexEscape(absl::string_view(&p[i], 1)), "'"));
+    }
+  }
+  size_t digits = out.size() - (absl::StartsWith(out, "+") ? 1 : 0);
+  if (digits < 3 || digits > 20) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, " ", Quote(phone), " is not a phone number: ", digits,
+        " digits"));
+  }
+  return out;
+}
+
+}  // namespace helpdesk::internal

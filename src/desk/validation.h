@@ -1,0 +1,52 @@
+// Internal: checks and normalisations of Desk input. Every error names the
+// field and shows the offending value (escaped and shortened when long).
+#ifndef HELPDESK_SRC_DESK_VALIDATION_H_
+#define HELPDESK_SRC_DESK_VALIDATION_H_
+
+#include <cstddef>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace helpdesk::internal {
+
+// A printable rendering of a value for an error message: C-escaped, cut to
+// about 60 bytes with "..." and the total size when longer.
+std::string Quote(absl::string_view value);
+
+// The byte offset of the first invalid UTF-8 sequence (overlong forms,
+// surrogates and code points above U+10FFFF are invalid), or npos.
+size_t FindInvalidUtf8(absl::string_view text);
+
+// InvalidArgument naming `field` when `text` is not valid UTF-8, contains a NUL
+// byte, or is longer than `max_bytes`.
+absl::Status CheckText(absl::string_view field, absl::string_view text,
+                       size_t max_bytes);
+
+// As CheckText, and also refuses an empty or all-whitespace value.
+absl::Status CheckRequiredText(absl::string_view field, absl::string_view text,
+                               size_t max_bytes);
+
+// Lower-cases (ASCII) and trims a tag. Errors: InvalidArgument when empty,
+// longer than max_bytes, not UTF-8, or containing whitespace or a comma.
+absl::StatusOr<std::string> NormalizeTag(absl::string_view field,
+                                         absl::string_view tag,
+                                         size_t max_bytes);
+
+// Trims and lower-cases an e-mail address and checks its shape
+// (local@domain, no spaces, one '@', a dot-free domain is allowed only for
+// "localhost"-style hosts). Errors: InvalidArgument naming `field`.
+absl::StatusOr<std::string> NormalizeEmail(absl::string_view field,
+                                           absl::string_view email);
+
+// Keeps digits and a leading '+'; drops spaces, dots, dashes and brackets.
+// Errors: InvalidArgument when other characters occur or fewer than 3 digits
+// remain.
+absl::StatusOr<std::string> NormalizePhone(absl::string_view field,
+                                           absl::string_view phone);
+
+}  // namespace helpdesk::internal
+
+#endif  // HELPDESK_SRC_DESK_VALIDATION_H_

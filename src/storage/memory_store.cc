@@ -1,0 +1,594 @@
+// MemoryStore: the Store contract over ordered maps in memory.
+//
+// Concurrency: a std::shared_mutex. A read-write transaction holds it
+// exclusively for its whole life, read-only ones share it, so every
+// transaction sees a stable state. Rollback replays an undo log: before a
+// key of any map changes, the transaction records how to restore it.
+#include "helpdesk/storage/memory_store.h"
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <set>
+#include <shared_mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "helpdesk/timestamp.h"
+#include "internal/status_macros.h"
+#include "storage/ticket_query.h"
+
+namespace helpdesk {
+namespace {
+
+struct Counters {
+  int64_t ticket = 0;
+  int64_t message = 0;
+  int64_t event = 0;
+  int64_t contact = 0;
+  int64_t organization = 0;
+  int64_t agent = 0;
+  int64_t group = 0;
+};
+
+struct State {
+  Counters last;  // the last id assigned or given, per kind
+  std::map<int64_t, v1::Ticket> tickets;
+  std::map<int64_t, v1::Message> messages;
+  std::map<int64_t, std::set<int64_t>> messages_by_ticket;
+  std::map<int64_t, v1::Event> events;
+  std::map<int64_t, std::set<int64_t>> events_by_ticket;
+  std::map<int64_t, v1::Contact> contacts;
+  std::map<std::pair<int, std::string>, int64_t> identities;
+  std::map<int64_t, v1::Organization> organizations;
+  std::map<std::string, int64_t> organization_names;
+  std::map<int64_t, v1::Agent> agents;
+  std::map<std::string, int64_t> agent_emails;
+  std::map<int64_t, v1::Group> groups;
+  std::map<std::string, int64_t> group_names;
+  std::map<std::string, std::string> attachments;
+  std::map<std::pair<std::string, std::string>, std::string> idempotency;
+};
+
+class MemoryTransaction final : public Transaction {
+ public:
+  // Takes ownership of the lock for its lifetime.
+  MemoryTransaction(State* state, TransactionMode mode,
+                    std::unique_lock<std::shared_mutex> write_lock,
+                    std::shared_lock<std::shared_mutex> read_lock)
+      : state_(state),
+        mode_(mode),
+        write_lock_(std::move(write_lock)),
+        read_lock_(std::move(read_lock)),
+        saved_counters_(state->last) {}
+
+  ~MemoryTransaction() override {
+    if (!done_) Rollback();
+  }
+
+  absl::Status Commit() override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    done_ = true;
+    undo_.clear();
+    Release();
+    return absl::OkStatus();
+  }
+
+  // --- Tickets ---
+
+  absl::StatusOr<v1::Ticket> GetTicket(int64_t id) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    auto it = state_->tickets.find(id);
+    if (it == state_->tickets.end()) return NotFound("ticket", id);
+    return it->second;
+  }
+
+  absl::Status InsertTicket(v1::Ticket* ticket) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    if (ticket->id() < 0) return NegativeId("ticket", ticket->id());
+    if (ticket->id() == 0) {
+      ticket->set_id(state_->last.ticket + 1);
+    } else if (state_->tickets.contains(ticket->id())) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("ticket ", ticket->id(), " already exists"));
+    }
+    state_->last.ticket = std::max(state_->last.ticket, ticket->id());
+    ticket->set_version(1);
+    Remember(state_->tickets, ticket->id());
+    state_->tickets[ticket->id()] = *ticket;
+    return absl::OkStatus();
+  }
+
+  absl::Status UpdateTicket(v1::Ticket* ticket,
+                            int64_t expected_version) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    auto it = state_->tickets.find(ticket->id());
+    if (it == state_->tickets.end()) return NotFound("ticket", ticket->id());
+    HELPDESK_RETURN_IF_ERROR(
+        CheckVersion("ticket", ticket->id(), it->second.version(),
+                     expected_version));
+    ticket->set_version(expected_version + 1);
+    Remember(state_->tickets, ticket->id());
+    it->second = *ticket;
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<TicketPage> QueryTickets(const TicketQuery& query) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    HELPDESK_RETURN_IF_ERROR(internal::ValidateQuery(query));
+    std::optional<internal::SortKey> after;
+    if (!query.cursor.empty()) {
+      HELPDESK_ASSIGN_OR_RETURN(after,
+                                internal::DecodeCursor(query.cursor, query.sort));
+    }
+    std::vector<std::pair<internal::SortKey, const v1::Ticket*>> hits;
+    for (const auto& [id, ticket] : state_->tickets) {
+      if (!internal::TicketMatches(query, ticket)) continue;
+      internal::SortKey key = internal::SortKeyOf(ticket, query.sort);
+      if (after && !internal::ComesBefore(*after, key, query.sort)) continue;
+      hits.emplace_back(key, &ticket);
+    }
+    std::sort(hits.begin(), hits.end(), [&](const auto& a, const auto& b) {
+      return internal::ComesBefore(a.first, b.first, query.sort);
+    });
+    TicketPage page;
+    size_t n = std::min(hits.size(), static_cast<size_t>(query.limit));
+    page.tickets.reserve(n);
+    for (size_t i = 0; i < n; ++i) page.tickets.push_back(*hits[i].second);
+    if (hits.size() > n) {
+      page.next_cursor = internal::EncodeCursor(query.sort, page.tickets.back());
+    }
+    return page;
+  }
+
+  // --- Messages ---
+
+  absl::Status InsertMessage(v1::Message* message) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    if (message->ticket_id() <= 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "message.ticket_id ", message->ticket_id(), " must be positive"));
+    }
+    message->set_id(++state_->last.message);
+    if (message->origin_ticket_id() == 0) {
+      message->set_origin_ticket_id(message->ticket_id());
+    }
+    Remember(state_->messages, message->id());
+    state_->messages[message->id()] = *message;
+    Remember(state_->messages_by_ticket, message->ticket_id());
+    state_->messages_by_ticket[message->ticket_id()].insert(message->id());
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<v1::Message> GetMessage(int64_t id) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    auto it = state_->messages.find(id);
+    if (it == state_->messages.end()) return NotFound("message", id);
+    return it->second;
+  }
+
+  absl::StatusOr<std::vector<v1::Message>> ListMessages(
+      int64_t ticket_id) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    std::vector<v1::Message> out;
+    auto it = state_->messages_by_ticket.find(ticket_id);
+    if (it == state_->messages_by_ticket.end()) return out;
+    out.reserve(it->second.size());
+    for (int64_t id : it->second) out.push_back(state_->messages.at(id));
+    return out;
+  }
+
+  absl::StatusOr<int64_t> MoveMessages(int64_t from_ticket,
+                                       int64_t to_ticket) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    if (from_ticket == to_ticket) return 0;
+    auto it = state_->messages_by_ticket.find(from_ticket);
+    if (it == state_->messages_by_ticket.end()) return 0;
+    std::set<int64_t> ids = it->second;
+    Remember(state_->messages_by_ticket, from_ticket);
+    Remember(state_->messages_by_ticket, to_ticket);
+    for (int64_t id : ids) {
+      Remember(state_->messages, id);
+      state_->messages.at(id).set_ticket_id(to_ticket);
+      state_->messages_by_ticket[to_ticket].insert(id);
+    }
+    state_->messages_by_ticket.erase(from_ticket);
+    return static_cast<int64_t>(ids.size());
+  }
+
+  // --- Events ---
+
+  absl::Status AppendEvent(v1::Event* event) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    if (event->ticket_id() <= 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "event.ticket_id ", event->ticket_id(), " must be positive"));
+    }
+    event->set_id(++state_->last.event);
+    Remember(state_->events, event->id());
+    state_->events[event->id()] = *event;
+    Remember(state_->events_by_ticket, event->ticket_id());
+    state_->events_by_ticket[event->ticket_id()].insert(event->id());
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::vector<v1::Event>> ListTicketEvents(
+      int64_t ticket_id, int64_t after_id, int limit) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    if (limit < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("limit ", limit, " must not be negative"));
+    }
+    std::vector<v1::Event> out;
+    auto it = state_->events_by_ticket.find(ticket_id);
+    if (it == state_->events_by_ticket.end()) return out;
+    for (auto id = it->second.upper_bound(after_id); id != it->second.end();
+         ++id) {
+      if (limit > 0 && static_cast<int>(out.size()) >= limit) break;
+      out.push_back(state_->events.at(*id));
+    }
+    return out;
+  }
+
+  absl::StatusOr<std::vector<v1::Event>> ListEventsSince(int64_t after_id,
+                                                         int limit) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    if (limit < 1 || limit > 10000) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("limit ", limit, " is out of range [1, 10000]"));
+    }
+    std::vector<v1::Event> out;
+    for (auto it = state_->events.upper_bound(after_id);
+         it != state_->events.end() && static_cast<int>(out.size()) < limit;
+         ++it) {
+      out.push_back(it->second);
+    }
+    return out;
+  }
+
+  // --- Contacts and organizations ---
+
+  absl::Status InsertContact(v1::Contact* contact) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    HELPDESK_RETURN_IF_ERROR(CheckIdentitiesFree(*contact, 0));
+    contact->set_id(++state_->last.contact);
+    contact->set_version(1);
+    StoreContact(*contact, nullptr);
+    return absl::OkStatus();
+  }
+
+  absl::Status UpdateContact(v1::Contact* contact,
+                             int64_t expected_version) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    auto it = state_->contacts.find(contact->id());
+    if (it == state_->contacts.end()) return NotFound("contact", contact->id());
+    HELPDESK_RETURN_IF_ERROR(CheckVersion("contact", contact->id(),
+                                          it->second.version(),
+                                          expected_version));
+    HELPDESK_RETURN_IF_ERROR(CheckIdentitiesFree(*contact, contact->id()));
+    contact->set_version(expected_version + 1);
+    v1::Contact old = it->second;
+    StoreContact(*contact, &old);
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<v1::Contact> GetContact(int64_t id) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    auto it = state_->contacts.find(id);
+    if (it == state_->contacts.end()) return NotFound("contact", id);
+    return it->second;
+  }
+
+  absl::StatusOr<v1::Contact> FindContactByIdentity(
+      v1::ContactIdentity::Kind kind, absl::string_view value) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    auto it = state_->identities.find({kind, std::string(value)});
+    if (it == state_->identities.end()) {
+      return absl::NotFoundError(
+          absl::StrCat("no contact has ", v1::ContactIdentity::Kind_Name(kind),
+                       " identity '", value, "'"));
+    }
+    return state_->contacts.at(it->second);
+  }
+
+  absl::Status InsertOrganization(v1::Organization* organization) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    if (state_->organization_names.contains(organization->name())) {
+      return Taken("organization name", organization->name());
+    }
+    organization->set_id(++state_->last.organization);
+    Remember(state_->organizations, organization->id());
+    state_->organizations[organization->id()] = *organization;
+    Remember(state_->organization_names, organization->name());
+    state_->organization_names[organization->name()] = organization->id();
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<v1::Organization> GetOrganization(int64_t id) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    auto it = state_->organizations.find(id);
+    if (it == state_->organizations.end()) return NotFound("organization", id);
+    return it->second;
+  }
+
+  // --- Agents and groups ---
+
+  absl::Status InsertAgent(v1::Agent* agent) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    HELPDESK_RETURN_IF_ERROR(CheckAgentEmailFree(agent->email(), 0));
+    agent->set_id(++state_->last.agent);
+    agent->set_version(1);
+    StoreAgent(*agent, "");
+    return absl::OkStatus();
+  }
+
+  absl::Status UpdateAgent(v1::Agent* agent, int64_t expected_version) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    auto it = state_->agents.find(agent->id());
+    if (it == state_->agents.end()) return NotFound("agent", agent->id());
+    HELPDESK_RETURN_IF_ERROR(CheckVersion("agent", agent->id(),
+                                          it->second.version(),
+                                          expected_version));
+    HELPDESK_RETURN_IF_ERROR(CheckAgentEmailFree(agent->email(), agent->id()));
+    agent->set_version(expected_version + 1);
+    StoreAgent(*agent, it->second.email());
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<v1::Agent> GetAgent(int64_t id) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    auto it = state_->agents.find(id);
+    if (it == state_->agents.end()) return NotFound("agent", id);
+    return it->second;
+  }
+
+  absl::StatusOr<std::vector<v1::Agent>> ListAgents() override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    std::vector<v1::Agent> out;
+    for (const auto& [id, agent] : state_->agents) out.push_back(agent);
+    return out;
+  }
+
+  absl::Status InsertGroup(v1::Group* group) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    if (state_->group_names.contains(group->name())) {
+      return Taken("group name", group->name());
+    }
+    group->set_id(++state_->last.group);
+    Remember(state_->groups, group->id());
+    state_->groups[group->id()] = *group;
+    Remember(state_->group_names, group->name());
+    state_->group_names[group->name()] = group->id();
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<v1::Group> GetGroup(int64_t id) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    auto it = state_->groups.find(id);
+    if (it == state_->groups.end()) return NotFound("group", id);
+    return it->second;
+  }
+
+  absl::StatusOr<std::vector<v1::Group>> ListGroups() override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    std::vector<v1::Group> out;
+    for (const auto& [id, group] : state_->groups) out.push_back(group);
+    return out;
+  }
+
+  // --- Attachments ---
+
+  absl::Status PutAttachmentContent(absl::string_view sha256,
+                                    absl::string_view content) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    HELPDESK_RETURN_IF_ERROR(CheckSha256(sha256));
+    std::string key(sha256);
+    if (state_->attachments.contains(key)) return absl::OkStatus();
+    Remember(state_->attachments, key);
+    state_->attachments[key] = std::string(content);
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::string> GetAttachmentContent(
+      absl::string_view sha256) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    HELPDESK_RETURN_IF_ERROR(CheckSha256(sha256));
+    auto it = state_->attachments.find(std::string(sha256));
+    if (it == state_->attachments.end()) {
+      return absl::NotFoundError(
+          absl::StrCat("no attachment content with sha256 ", sha256));
+    }
+    return it->second;
+  }
+
+  // --- Idempotency ---
+
+  absl::StatusOr<std::string> GetIdempotencyRecord(
+      absl::string_view scope, absl::string_view key) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    auto it = state_->idempotency.find({std::string(scope), std::string(key)});
+    if (it == state_->idempotency.end()) {
+      return absl::NotFoundError(absl::StrCat("no idempotency record for scope '",
+                                              scope, "' key '", key, "'"));
+    }
+    return it->second;
+  }
+
+  absl::Status PutIdempotencyRecord(absl::string_view scope,
+                                    absl::string_view key,
+                                    absl::string_view value,
+                                    absl::Time recorded_at) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    std::pair<std::string, std::string> k(scope, key);
+    if (state_->idempotency.contains(k)) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "idempotency record for scope '", scope, "' key '", key,
+          "' already exists"));
+    }
+    Remember(state_->idempotency, k);
+    state_->idempotency[k] = std::string(value);
+    return absl::OkStatus();
+  }
+
+ private:
+  static absl::Status NotFound(absl::string_view what, int64_t id) {
+    return absl::NotFoundError(absl::StrCat(what, " ", id, " not found"));
+  }
+  static absl::Status NegativeId(absl::string_view what, int64_t id) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ".id ", id, " must not be negative"));
+  }
+  static absl::Status Taken(absl::string_view what, absl::string_view value) {
+    return absl::AlreadyExistsError(
+        absl::StrCat(what, " '", value, "' is already taken"));
+  }
+  static absl::Status CheckVersion(absl::string_view what, int64_t id,
+                                   int64_t stored, int64_t expected) {
+    if (stored == expected) return absl::OkStatus();
+    return absl::AbortedError(absl::StrCat(what, " ", id, ": expected version ",
+                                           expected, ", stored version ",
+                                           stored));
+  }
+  static absl::Status CheckSha256(absl::string_view sha256) {
+    if (internal::IsSha256Hex(sha256)) return absl::OkStatus();
+    return absl::InvalidArgumentError(
+        absl::StrCat("sha256 '", sha256.substr(0, 80),
+                     "' is not 64 lower-case hexadecimal digits"));
+  }
+
+  absl::Status CheckOpen() const {
+    if (done_) {
+      return absl::FailedPreconditionError(
+          "the transaction has already been committed");
+    }
+    return absl::OkStatus();
+  }
+  absl::Status CheckWritable() const {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    if (mode_ != TransactionMode::kReadWrite) {
+      return absl::FailedPreconditionError(
+          "write in a read-only transaction");
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status CheckIdentitiesFree(const v1::Contact& contact,
+                                   int64_t self) const {
+    std::set<std::pair<int, std::string>> seen;
+    for (const v1::ContactIdentity& identity : contact.identities()) {
+      std::pair<int, std::string> key(identity.kind(), identity.value());
+      auto it = state_->identities.find(key);
+      bool taken = (it != state_->identities.end() && it->second != self) ||
+                   !seen.insert(key).second;
+      if (taken) {
+        return Taken(absl::StrCat(v1::ContactIdentity::Kind_Name(identity.kind()),
+                                  " identity"),
+                     identity.value());
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // Writes `contact` and re-indexes its identities (dropping `old`'s).
+  void StoreContact(const v1::Contact& contact, const v1::Contact* old) {
+    if (old != nullptr) {
+      for (const v1::ContactIdentity& identity : old->identities()) {
+        std::pair<int, std::string> key(identity.kind(), identity.value());
+        Remember(state_->identities, key);
+        state_->identities.erase(key);
+      }
+    }
+    for (const v1::ContactIdentity& identity : contact.identities()) {
+      std::pair<int, std::string> key(identity.kind(), identity.value());
+      Remember(state_->identities, key);
+      state_->identities[key] = contact.id();
+    }
+    Remember(state_->contacts, contact.id());
+    state_->contacts[contact.id()] = contact;
+  }
+
+  absl::Status CheckAgentEmailFree(const std::string& email,
+                                   int64_t self) const {
+    if (email.empty()) return absl::OkStatus();
+    auto it = state_->agent_emails.find(email);
+    if (it != state_->agent_emails.end() && it->second != self) {
+      return Taken("agent email", email);
+    }
+    return absl::OkStatus();
+  }
+
+  void StoreAgent(const v1::Agent& agent, const std::string& old_email) {
+    if (!old_email.empty()) {
+      Remember(state_->agent_emails, old_email);
+      state_->agent_emails.erase(old_email);
+    }
+    if (!agent.email().empty()) {
+      Remember(state_->agent_emails, agent.email());
+      state_->agent_emails[agent.email()] = agent.id();
+    }
+    Remember(state_->agents, agent.id());
+    state_->agents[agent.id()] = agent;
+  }
+
+  // Records how to restore `map[key]` to its current state (value or absence).
+  template <typename Map>
+  void Remember(Map& map, const typename Map::key_type& key) {
+    auto it = map.find(key);
+    if (it == map.end()) {
+      undo_.push_back([&map, key] { map.erase(key); });
+    } else {
+      undo_.push_back([&map, key, value = it->second] { map[key] = value; });
+    }
+  }
+
+  void Rollback() {
+    for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) (*it)();
+    undo_.clear();
+    if (mode_ == TransactionMode::kReadWrite) state_->last = saved_counters_;
+    done_ = true;
+    Release();
+  }
+
+  void Release() {
+    if (write_lock_.owns_lock()) write_lock_.unlock();
+    if (read_lock_.owns_lock()) read_lock_.unlock();
+  }
+
+  State* state_;
+  TransactionMode mode_;
+  std::unique_lock<std::shared_mutex> write_lock_;
+  std::shared_lock<std::shared_mutex> read_lock_;
+  Counters saved_counters_;
+  std::vector<std::function<void()>> undo_;
+  bool done_ = false;
+};
+
+class MemoryStore final : public Store {
+ public:
+  absl::string_view Name() const override { return "helpdesk.memory"; }
+
+  absl::StatusOr<std::unique_ptr<Transaction>> Begin(
+      TransactionMode mode) override {
+    if (mode == TransactionMode::kReadWrite) {
+      return std::make_unique<MemoryTransaction>(
+          &state_, mode, std::unique_lock<std::shared_mutex>(mu_),
+          std::shared_lock<std::shared_mutex>());
+    }
+    return std::make_unique<MemoryTransaction>(
+        &state_, mode, std::unique_lock<std::shared_mutex>(),
+        std::shared_lock<std::shared_mutex>(mu_));
+  }
+
+ private:
+  std::shared_mutex mu_;
+  State state_;  // guarded by mu_, held by the open transaction
+};
+
+}  // namespace
+
+std::unique_ptr<Store> NewMemoryStore() { return std::make_unique<MemoryStore>(); }
+
+}  // namespace helpdesk

@@ -1,0 +1,225 @@
+#include "storage/sqlite_schema.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "helpdesk/storage/sqlite_store.h"
+#include "internal/status_macros.h"
+
+namespace helpdesk::internal {
+namespace {
+
+// Version 1: every entity as a serialized proto plus the columns that lookups
+// and queries use.
+//
+// Ticket queue indexes: equality on (group|assignee, status) followed by the
+// work-queue order, so "the 50 oldest open tickets of group G by priority"
+// is an index range read of 51 entries, no sort. The trailing `id` makes the
+// order total (it is also the rowid; listing it lets row-value cursors
+// `(created_us, id) > (?, ?)` use the index).
+constexpr absl::string_view kSchemaVersion1 = R"sql(
+CREATE TABLE tickets (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  version INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  status_category INTEGER NOT NULL,
+  priority INTEGER NOT NULL,
+  assignee_id INTEGER NOT NULL,
+  group_id INTEGER NOT NULL,
+  requester_id INTEGER NOT NULL,
+  organization_id INTEGER NOT NULL,
+  subject TEXT NOT NULL,
+  created_us INTEGER NOT NULL,
+  updated_us INTEGER NOT NULL,
+  merged_into INTEGER NOT NULL,
+  proto BLOB NOT NULL
+);
+CREATE INDEX tickets_by_group_queue
+  ON tickets(group_id, status, priority DESC, created_us, id);
+CREATE INDEX tickets_by_assignee_queue
+  ON tickets(assignee_id, status, priority DESC, created_us, id);
+CREATE INDEX tickets_by_status_queue
+  ON tickets(status, priority DESC, created_us, id);
+CREATE INDEX tickets_by_requester ON tickets(requester_id, created_us, id);
+CREATE INDEX tickets_by_organization
+  ON tickets(organization_id, created_us, id);
+CREATE INDEX tickets_by_created ON tickets(created_us, id);
+CREATE INDEX tickets_by_updated ON tickets(updated_us, id);
+
+CREATE TABLE ticket_tags (
+  ticket_id INTEGER NOT NULL,
+  tag TEXT NOT NULL,
+  PRIMARY KEY (ticket_id, tag)
+) WITHOUT ROWID;
+CREATE INDEX ticket_tags_by_tag ON ticket_tags(tag, ticket_id);
+
+CREATE TABLE ticket_ccs (
+  ticket_id INTEGER NOT NULL,
+  contact_id INTEGER NOT NULL,
+  PRIMARY KEY (ticket_id, contact_id)
+) WITHOUT ROWID;
+CREATE INDEX ticket_ccs_by_contact ON ticket_ccs(contact_id, ticket_id);
+
+CREATE TABLE messages (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  ticket_id INTEGER NOT NULL,
+  proto BLOB NOT NULL
+);
+CREATE INDEX messages_by_ticket ON messages(ticket_id, id);
+
+CREATE TABLE events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  ticket_id INTEGER NOT NULL,
+  proto BLOB NOT NULL
+);
+CREATE INDEX events_by_ticket ON events(ticket_id, id);
+
+CREATE TABLE contacts (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  version INTEGER NOT NULL,
+  organization_id INTEGER NOT NULL,
+  proto BLOB NOT NULL
+);
+CREATE INDEX contacts_by_organization ON contacts(organization_id);
+
+CREATE TABLE contact_identities (
+  kind INTEGER NOT NULL,
+  value TEXT NOT NULL,
+  contact_id INTEGER NOT NULL,
+  PRIMARY KEY (kind, value)
+) WITHOUT ROWID;
+CREATE INDEX contact_identities_by_contact
+  ON contact_identities(contact_id);
+
+CREATE TABLE organizations (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL UNIQUE,
+  proto BLOB NOT NULL
+);
+
+CREATE TABLE agents (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  version INTEGER NOT NULL,
+  email TEXT NOT NULL,
+  proto BLOB NOT NULL
+);
+CREATE UNIQUE INDEX agents_by_email ON agents(email) WHERE email <> '';
+
+CREATE TABLE groups (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL UNIQUE,
+  proto BLOB NOT NULL
+);
+
+CREATE TABLE attachments (
+  sha256 TEXT PRIMARY KEY NOT NULL,
+  content BLOB NOT NULL
+);
+
+CREATE TABLE idempotency (
+  scope BLOB NOT NULL,
+  key BLOB NOT NULL,
+  value BLOB NOT NULL,
+  recorded_us INTEGER NOT NULL,
+  PRIMARY KEY (scope, key)
+) WITHOUT ROWID;
+)sql";
+
+struct Migration {
+  int to_version;
+  absl::string_view script;
+};
+
+// Ordered; entry i turns version i into version i + 1.
+constexpr Migration kMigrations[] = {
+    {1, kSchemaVersion1},
+};
+static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) ==
+                  static_cast<size_t>(kSqliteSchemaVersion),
+              "one migration step per schema version");
+
+absl::StatusOr<int64_t> QueryInt(SqliteConnection& connection,
+                                 absl::string_view sql) {
+  HELPDESK_ASSIGN_OR_RETURN(SqliteStatement stmt, connection.Prepare(sql));
+  HELPDESK_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) {
+    return absl::InternalError(absl::StrCat("sqlite database '",
+                                            connection.path(), "': \"", sql,
+                                            "\" returned no row"));
+  }
+  return stmt.ColumnInt(0);
+}
+
+bool IsEmpty(const SqliteFileState& state) {
+  return state.application_id == 0 && state.user_version == 0 &&
+         state.schema_objects == 0;
+}
+
+}  // namespace
+
+absl::StatusOr<SqliteFileState> ReadFileState(SqliteConnection& connection) {
+  SqliteFileState state;
+  HELPDESK_ASSIGN_OR_RETURN(state.application_id,
+                            QueryInt(connection, "PRAGMA application_id"));
+  HELPDESK_ASSIGN_OR_RETURN(state.user_version,
+                            QueryInt(connection, "PRAGMA user_version"));
+  HELPDESK_ASSIGN_OR_RETURN(
+      state.schema_objects,
+      QueryInt(connection, "SELECT count(*) FROM sqlite_schema"));
+  return state;
+}
+
+absl::Status CheckFileIsOurs(const SqliteFileState& state,
+                             absl::string_view path) {
+  if (IsEmpty(state)) return absl::OkStatus();
+  if (state.application_id != kSqliteApplicationId) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "'%s' is not a helpdesk database: it is a SQLite database of another "
+        "application (application_id 0x%08x, %d schema objects)",
+        path, static_cast<uint32_t>(state.application_id),
+        state.schema_objects));
+  }
+  if (state.user_version > kSqliteSchemaVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "helpdesk database '", path, "' has schema version ",
+        state.user_version, ", newer than version ", kSqliteSchemaVersion,
+        " that this build of libhelpdesk supports; open it with a newer "
+        "libhelpdesk"));
+  }
+  if (state.user_version < 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("helpdesk database '", path, "' has an invalid schema "
+                     "version ", state.user_version));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MigrateToCurrentVersion(SqliteConnection& connection) {
+  while (true) {
+    HELPDESK_RETURN_IF_ERROR(connection.Execute("BEGIN IMMEDIATE"));
+    // True when the schema is current (nothing was written), false after one
+    // committed step.
+    absl::StatusOr<bool> current = [&]() -> absl::StatusOr<bool> {
+      HELPDESK_ASSIGN_OR_RETURN(SqliteFileState state,
+                                ReadFileState(connection));
+      HELPDESK_RETURN_IF_ERROR(CheckFileIsOurs(state, connection.path()));
+      if (state.user_version == kSqliteSchemaVersion) return true;
+      const Migration& step = kMigrations[state.user_version];
+      HELPDESK_RETURN_IF_ERROR(connection.ExecuteScript(step.script));
+      // Integers from this file, not values from a caller: PRAGMAs take no
+      // parameters.
+      HELPDESK_RETURN_IF_ERROR(connection.ExecuteScript(
+          absl::StrCat("PRAGMA application_id = ", kSqliteApplicationId,
+                       "; PRAGMA user_version = ", step.to_version, ";")));
+      HELPDESK_RETURN_IF_ERROR(connection.Execute("COMMIT"));
+      return false;
+    }();
+    if (!current.ok() || *current) {
+      if (connection.InTransaction()) (void)connection.Execute("ROLLBACK");
+      return current.status();
+    }
+  }
+}
+
+}  // namespace helpdesk::internal

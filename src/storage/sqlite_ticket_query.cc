@@ -1,0 +1,240 @@
+#include "storage/sqlite_ticket_query.h"
+
+#include <limits>
+#include <optional>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "internal/status_macros.h"
+#include "storage/ticket_query.h"
+
+namespace helpdesk::internal {
+namespace {
+
+constexpr int64_t kMinMicros = std::numeric_limits<int64_t>::min();
+constexpr int64_t kMaxMicros = std::numeric_limits<int64_t>::max();
+
+class Builder {
+ public:
+  void Where(std::string condition) { conditions_.push_back(std::move(condition)); }
+
+  // Returns "?" and records the value.
+  std::string Int(int64_t v) {
+    SqlParam p;
+    p.kind = SqlParam::Kind::kInt;
+    p.int_value = v;
+    params_.push_back(std::move(p));
+    return "?";
+  }
+  std::string Text(std::string v) {
+    SqlParam p;
+    p.kind = SqlParam::Kind::kText;
+    p.bytes = std::move(v);
+    params_.push_back(std::move(p));
+    return "?";
+  }
+  std::string Blob(std::string v) {
+    SqlParam p;
+    p.kind = SqlParam::Kind::kBlob;
+    p.bytes = std::move(v);
+    params_.push_back(std::move(p));
+    return "?";
+  }
+
+  // "column = ?" for one value, "column IN (?, ?)" for several.
+  template <typename Values, typename Add>
+  std::string In(absl::string_view column, const Values& values, Add add) {
+    std::vector<std::string> marks;
+    for (const auto& v : values) marks.push_back(add(v));
+    if (marks.size() == 1) return absl::StrCat(column, " = ", marks[0]);
+    return absl::StrCat(column, " IN (", absl::StrJoin(marks, ", "), ")");
+  }
+
+  std::vector<std::string>& conditions() { return conditions_; }
+  std::vector<SqlParam>& params() { return params_; }
+
+ private:
+  std::vector<std::string> conditions_;
+  std::vector<SqlParam> params_;
+};
+
+// The smallest m with absl::FromUnixMicros(m) >= t, for t within the int64
+// microsecond range.
+int64_t CeilMicros(absl::Time t) {
+  int64_t m = absl::ToUnixMicros(t);  // floor
+  if (absl::FromUnixMicros(m) < t) ++m;
+  return m;
+}
+
+// Adds the conditions for `range` on an int64 microsecond column: a stored
+// value m matches when range.from <= FromUnixMicros(m) < range.to, exactly as
+// TimeRange::Contains does on the memory store.
+void AddTimeRange(Builder& b, absl::string_view column, const TimeRange& range) {
+  const absl::Time lowest = absl::FromUnixMicros(kMinMicros);
+  const absl::Time highest = absl::FromUnixMicros(kMaxMicros);
+  if (range.from > highest || range.to <= lowest || range.to <= range.from) {
+    b.Where("0");  // matches nothing
+    return;
+  }
+  if (range.from > lowest) {
+    b.Where(absl::StrCat(column, " >= ", b.Int(CeilMicros(range.from))));
+  }
+  if (range.to <= highest) {
+    b.Where(absl::StrCat(column, " < ", b.Int(CeilMicros(range.to))));
+  }
+}
+
+void AddVisibility(Builder& b, const TicketVisibility& v) {
+  std::vector<std::string> any;
+  if (v.contact_id.has_value()) {
+    std::string requester = b.Int(*v.contact_id);
+    std::string cc = b.Int(*v.contact_id);
+    any.push_back(absl::StrCat(
+        "requester_id = ", requester,
+        " OR EXISTS (SELECT 1 FROM ticket_ccs WHERE ticket_ccs.ticket_id = "
+        "tickets.id AND ticket_ccs.contact_id = ",
+        cc, ")"));
+  }
+  std::vector<int64_t> groups;
+  for (int64_t g : v.group_ids) {
+    if (g != 0) groups.push_back(g);  // a ticket in no group is in none of them
+  }
+  if (!groups.empty()) {
+    any.push_back(b.In("group_id", groups, [&](int64_t g) { return b.Int(g); }));
+  }
+  if (v.assignee_id.has_value()) {
+    any.push_back(absl::StrCat("assignee_id = ", b.Int(*v.assignee_id)));
+  }
+  if (any.empty()) {
+    b.Where("0");  // an unset condition matches nothing
+    return;
+  }
+  b.Where(absl::StrCat("(", absl::StrJoin(any, " OR "), ")"));
+}
+
+// "(column, id) op (?, ?)". The marks are made in separate statements so the
+// parameters are recorded in order (argument evaluation order is unspecified).
+std::string RowAfter(Builder& b, absl::string_view column, absl::string_view op,
+                     int64_t k1, int64_t id) {
+  std::string first = b.Int(k1);
+  std::string second = b.Int(id);
+  return absl::StrCat("(", column, ", id) ", op, " (", first, ", ", second, ")");
+}
+
+void AddCursor(Builder& b, TicketSort sort, const SortKey& after) {
+  switch (sort) {
+    case TicketSort::kCreatedAsc:
+      b.Where(RowAfter(b, "created_us", ">", after.k1, after.id));
+      return;
+    case TicketSort::kCreatedDesc:
+      b.Where(RowAfter(b, "created_us", "<", after.k1, after.id));
+      return;
+    case TicketSort::kUpdatedAsc:
+      b.Where(RowAfter(b, "updated_us", ">", after.k1, after.id));
+      return;
+    case TicketSort::kUpdatedDesc:
+      b.Where(RowAfter(b, "updated_us", "<", after.k1, after.id));
+      return;
+    case TicketSort::kPriorityThenOldest: {
+      // k1 = -priority. After (k1, k2, id) means a lower priority, or the same
+      // priority and a later (created_us, id). The redundant "priority <= p"
+      // lets SQLite start the index range at p. k1 = INT64_MIN (a forged
+      // cursor) maps to p = INT64_MAX, which every stored int32 priority is
+      // below, as -INT64_MIN would be.
+      int64_t p = after.k1 == kMinMicros ? kMaxMicros : -after.k1;
+      std::string p1 = b.Int(p);
+      std::string p2 = b.Int(p);
+      std::string later = RowAfter(b, "created_us", ">", after.k2, after.id);
+      b.Where(absl::StrCat("priority <= ", p1, " AND (priority < ", p2, " OR ",
+                           later, ")"));
+      return;
+    }
+    case TicketSort::kIdAsc:
+    default:
+      b.Where(absl::StrCat("id > ", b.Int(after.id)));
+      return;
+  }
+}
+
+absl::string_view OrderBy(TicketSort sort) {
+  switch (sort) {
+    case TicketSort::kCreatedAsc:
+      return "created_us, id";
+    case TicketSort::kCreatedDesc:
+      return "created_us DESC, id DESC";
+    case TicketSort::kUpdatedAsc:
+      return "updated_us, id";
+    case TicketSort::kUpdatedDesc:
+      return "updated_us DESC, id DESC";
+    case TicketSort::kPriorityThenOldest:
+      return "priority DESC, created_us, id";
+    case TicketSort::kIdAsc:
+    default:
+      // SortKeyOf orders an unknown sort by id, ascending.
+      return "id";
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<TicketSql> BuildTicketQuerySql(const TicketQuery& query) {
+  HELPDESK_RETURN_IF_ERROR(ValidateQuery(query));
+  Builder b;
+  if (!query.statuses.empty()) {
+    b.Where(b.In("status", query.statuses,
+                 [&](const std::string& s) { return b.Text(s); }));
+  }
+  if (!query.status_categories.empty()) {
+    b.Where(b.In("status_category", query.status_categories,
+                 [&](v1::StatusCategory c) { return b.Int(c); }));
+  }
+  if (query.group_id.has_value()) {
+    b.Where(absl::StrCat("group_id = ", b.Int(*query.group_id)));
+  }
+  if (query.assignee_id.has_value()) {
+    b.Where(absl::StrCat("assignee_id = ", b.Int(*query.assignee_id)));
+  }
+  if (query.requester_id.has_value()) {
+    b.Where(absl::StrCat("requester_id = ", b.Int(*query.requester_id)));
+  }
+  if (query.organization_id.has_value()) {
+    b.Where(absl::StrCat("organization_id = ", b.Int(*query.organization_id)));
+  }
+  for (const std::string& tag : query.tags) {
+    b.Where(absl::StrCat(
+        "EXISTS (SELECT 1 FROM ticket_tags WHERE ticket_tags.ticket_id = "
+        "tickets.id AND ticket_tags.tag = ",
+        b.Text(tag), ")"));
+  }
+  if (!query.subject_contains.empty()) {
+    // SQLite's built-in lower() (no ICU in Debian's build) folds ASCII letters
+    // only and leaves every other byte alone; comparing as BLOBs makes instr()
+    // match bytes, so this is ContainsIgnoringAsciiCase, with no wildcards.
+    b.Where(absl::StrCat("instr(CAST(lower(subject) AS BLOB), ",
+                         b.Blob(absl::AsciiStrToLower(query.subject_contains)),
+                         ") > 0"));
+  }
+  AddTimeRange(b, "created_us", query.created);
+  AddTimeRange(b, "updated_us", query.updated);
+  if (!query.include_merged) b.Where("merged_into = 0");
+  if (query.visible_to.has_value()) AddVisibility(b, *query.visible_to);
+  if (!query.cursor.empty()) {
+    HELPDESK_ASSIGN_OR_RETURN(SortKey after,
+                              DecodeCursor(query.cursor, query.sort));
+    AddCursor(b, query.sort, after);
+  }
+
+  TicketSql out;
+  out.sql = "SELECT id, version, proto FROM tickets";
+  if (!b.conditions().empty()) {
+    absl::StrAppend(&out.sql, " WHERE ", absl::StrJoin(b.conditions(), " AND "));
+  }
+  absl::StrAppend(&out.sql, " ORDER BY ", OrderBy(query.sort), " LIMIT ",
+                  b.Int(static_cast<int64_t>(query.limit) + 1));
+  out.params = std::move(b.params());
+  return out;
+}
+
+}  // namespace helpdesk::internal

@@ -1,0 +1,43 @@
+// Internal: turns a TicketQuery into one parameterised SELECT over SqliteStore's
+// schema, with the semantics of storage/ticket_query.h (filters, sort keys,
+// cursors), so that SQLite and the memory store return the same pages.
+//
+//   HELPDESK_ASSIGN_OR_RETURN(TicketSql q, BuildTicketQuerySql(query));
+//   // q.sql: "SELECT id, version, proto FROM tickets WHERE ... LIMIT ?"
+//   // q.params: one value per '?', in order.
+//
+// Values are never spliced into the SQL text: the text depends only on which
+// filters are set and how many values each has, so it makes a good key for
+// a prepared-statement cache.
+#ifndef HELPDESK_SRC_STORAGE_SQLITE_TICKET_QUERY_H_
+#define HELPDESK_SRC_STORAGE_SQLITE_TICKET_QUERY_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "helpdesk/store.h"
+
+namespace helpdesk::internal {
+
+struct SqlParam {
+  enum class Kind { kInt, kText, kBlob };
+  Kind kind = Kind::kInt;
+  int64_t int_value = 0;
+  std::string bytes;  // for kText and kBlob
+};
+
+struct TicketSql {
+  // Selects (id, version, proto) in the query's order, at most limit + 1 rows
+  // (the extra row tells whether there is a next page).
+  std::string sql;
+  std::vector<SqlParam> params;
+};
+
+// Errors: InvalidArgument from ValidateQuery (limit, cursor).
+absl::StatusOr<TicketSql> BuildTicketQuerySql(const TicketQuery& query);
+
+}  // namespace helpdesk::internal
+
+#endif  // HELPDESK_SRC_STORAGE_SQLITE_TICKET_QUERY_H_
