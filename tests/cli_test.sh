@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# End-to-end test of the helpdesk CLI on a SQLite file: every subcommand, the
+# refusals a user meets (stale version, unknown status, not a database), and
+# that a refused command leaves the file as it was.
+# Usage: cli_test.sh PATH_TO_HELPDESK_BINARY
+set -uo pipefail
+hd="$1"
+dir="$(mktemp -d)"
+trap 'rm -rf "$dir"' EXIT
+export HELPDESK_DB="$dir/desk.db"
+failures=0
+passes=0
+
+check() {  # check NAME EXPECTED_EXIT PATTERN -- COMMAND...
+  local name="$1" want="$2" pattern="$3"
+  shift 4
+  local out rc
+  out="$("$@" 2>&1)"
+  rc=$?
+  if [ "$rc" -ne "$want" ] || ! grep -qE -- "$pattern" <<<"$out"; then
+    echo "FAIL $name: exit $rc (want $want), output:"
+    sed 's/^/    /' <<<"$out"
+    failures=$((failures + 1))
+  else
+    passes=$((passes + 1))
+  fi
+}
+
+check "list before init" 1 "NOT_FOUND.*helpdesk init" -- "$hd" list
+check "init" 0 "helpdesk database ready" -- "$hd" init
+check "group add" 0 "group 1 Support" -- "$hd" group add Support
+check "agent add" 0 "agent 1 Bob <bob@example.com>" -- \
+  "$hd" agent add --name Bob --email Bob@Example.com --group Support
+check "agent unknown group" 1 "no group is named 'Nope'" -- \
+  "$hd" agent add --name X --email x@example.com --group Nope
+check "create" 0 "created ticket #1 \(version 1\)" -- \
+  "$hd" create --requester ada@example.com --subject "VPN drops" --body "Every hour" \
+  --priority high --group Support --tag vpn
+check "create bad priority" 1 "INVALID_ARGUMENT: --priority 'critical' is not a priority" -- \
+  "$hd" create --requester ada@example.com --subject "x" --priority critical
+check "create empty subject" 1 "subject must not be empty" -- \
+  "$hd" create --requester ada@example.com --subject " "
+check "reply" 0 "added message 2 to ticket #1" -- \
+  "$hd" reply 1 --agent bob@example.com --body "Which version?"
+check "note" 0 "added message 3" -- "$hd" note 1 --agent bob@example.com --body "Known bug"
+check "update" 0 "ticket #1 is at version 4" -- \
+  "$hd" update 1 --agent bob@example.com --status pending --assignee bob@example.com \
+  --version 3
+check "stale update" 1 "ABORTED: ticket 1: expected version 3, stored version 4" -- \
+  "$hd" update 1 --status open --version 3
+check "unknown status" 1 "status 'frozen' is not a status" -- "$hd" update 1 --status frozen
+check "customer comment reopens" 0 "added message 4" -- \
+  "$hd" comment 1 --requester ada@example.com --body "4.2"
+check "show as agent" 0 "internal note from Bob" -- "$hd" show 1
+check "show status reopened" 0 "status open, priority high" -- "$hd" show 1
+out="$("$hd" show 1 --as ada@example.com 2>&1)"
+if grep -q "internal note" <<<"$out"; then
+  echo "FAIL customer view shows an internal note"; failures=$((failures + 1))
+else
+  passes=$((passes + 1))
+fi
+check "create second" 0 "created ticket #2" -- \
+  "$hd" create --requester ada@example.com --subject "VPN again" --body "dup"
+check "merge" 0 "merged #2 into #1" -- "$hd" merge 2 1
+check "merge into merged" 1 "FAILED_PRECONDITION.*merged into ticket 1" -- "$hd" merge 1 2
+check "list queue" 0 "#1 +open +high +Support +Bob" -- "$hd" list
+check "list search" 0 "VPN drops" -- "$hd" list --search vpn --all
+check "log" 0 "merged_from by system \(#2\)" -- "$hd" log 1
+check "missing ticket" 1 "NOT_FOUND: ticket 99 not found" -- "$hd" show 99
+check "bad ticket number" 1 "'abc' is not a ticket number" -- "$hd" show abc
+check "unknown command" 2 "unknown command 'frobnicate'" -- "$hd" frobnicate
+
+before="$(sha256sum "$HELPDESK_DB" | cut -d' ' -f1)"
+check "refused write" 1 "FAILED_PRECONDITION" -- "$hd" reply 2 --agent bob@example.com --body x
+after="$(sha256sum "$HELPDESK_DB" | cut -d' ' -f1)"
+if [ "$before" != "$after" ]; then
+  echo "FAIL a refused command changed the database file"; failures=$((failures + 1))
+else
+  passes=$((passes + 1))
+fi
+
+printf 'just text, not a database\n' > "$dir/notes.txt"
+check "not a database" 1 "INVALID_ARGUMENT.*notes.txt" -- "$hd" list --db "$dir/notes.txt"
+if [ "$(cat "$dir/notes.txt")" != "just text, not a database" ]; then
+  echo "FAIL the non-database file was modified"; failures=$((failures + 1))
+else
+  passes=$((passes + 1))
+fi
+
+check "demo" 0 "== Audit log of #1" -- "$hd" demo --db "$dir/demo.db"
+check "demo refuses existing file" 1 "wants a fresh database" -- "$hd" demo --db "$dir/demo.db"
+
+echo "cli: $passes passed, $failures failed"
+[ "$failures" -eq 0 ]
