@@ -669,6 +669,69 @@ TEST_P(DeskTest, OrganizationIsCopiedFromRequester) {
               StatusIs(absl::StatusCode::kAlreadyExists));
 }
 
+TEST_P(DeskTest, UpdateContactEditsIdentitiesAndKeepsThemUnique) {
+  ASSERT_OK_AND_ASSIGN(
+      v1::Contact c,
+      desk_->UpdateContact(bob_, ada_.id(),
+                           {.name = "Ada King",
+                            .add_emails = {"ADA@work.example"},
+                            .add_phones = {"+44 20 7946 0000"},
+                            .time_zone = "Europe/London",
+                            .expected_version = 1}));
+  EXPECT_EQ(c.name(), "Ada King");
+  EXPECT_EQ(c.version(), 2);
+  ASSERT_OK_AND_ASSIGN(v1::Contact by_phone,
+                       desk_->FindContactByIdentity(bob_, v1::ContactIdentity::PHONE,
+                                                    "+44 (20) 7946-0000"));
+  EXPECT_EQ(by_phone.id(), ada_.id());
+  ASSERT_OK_AND_ASSIGN(v1::Contact by_work,
+                       desk_->FindContactByEmail(bob_, "ada@work.example"));
+  EXPECT_EQ(by_work.id(), ada_.id());
+  // The address now belongs to Ada: Eve cannot take it.
+  EXPECT_THAT(desk_->UpdateContact(bob_, eve_.id(), {.add_emails = {"ada@work.example"}}),
+              StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("ada@work.example")));
+  EXPECT_THAT(desk_->UpdateContact(bob_, ada_.id(), {.name = "x", .expected_version = 1}),
+              StatusIs(absl::StatusCode::kAborted,
+                       HasSubstr("expected version 1, stored version 2")));
+  EXPECT_THAT(desk_->UpdateContact(bob_, ada_.id(), {.remove_emails = {"no@where.example"}}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("remove_emails[0] 'no@where.example'")));
+  ASSERT_OK(desk_->UpdateContact(bob_, ada_.id(), {.remove_emails = {"ada@work.example"}})
+                .status());
+  EXPECT_THAT(desk_->FindContactByEmail(bob_, "ada@work.example"),
+              StatusIs(absl::StatusCode::kNotFound));
+  // A customer may rename themself but not take addresses or rename others.
+  EXPECT_THAT(desk_->UpdateContact(ada_, ada_.id(), {.name = "Ada L."}), IsOk());
+  EXPECT_THAT(desk_->UpdateContact(ada_, ada_.id(), {.add_emails = {"x@y.example"}}),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(desk_->UpdateContact(ada_, eve_.id(), {.name = "Evil"}),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+}
+
+TEST_P(DeskTest, DeactivatedAgentCanNoLongerActOrBeAssigned) {
+  ASSERT_OK_AND_ASSIGN(v1::Agent bob,
+                       desk_->UpdateAgent(admin_, bob_.id(),
+                                          {.group_ids = std::vector<int64_t>{billing_},
+                                           .deactivated = true}));
+  EXPECT_TRUE(bob.deactivated());
+  EXPECT_THAT(bob.group_ids(), ElementsAre(billing_));
+  v1::Ticket t = AdaTicket();
+  EXPECT_THAT(desk_->AddMessage(bob_, t.id(), {.body_text = "hi"}),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("deactivated")));
+  EXPECT_THAT(desk_->UpdateTicket(admin_, t.id(), {.assignee_id = bob_.id()}),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("deactivated")));
+  EXPECT_THAT(desk_->UpdateAgent(admin_, admin_.id(), {.deactivated = true}),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("themselves")));
+  EXPECT_THAT(desk_->UpdateAgent(carla_, bob_.id(), {.deactivated = false}),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  std::vector<v1::Skill> bad_skills(1);
+  bad_skills[0].set_name("spanish");
+  bad_skills[0].set_level(11);
+  EXPECT_THAT(desk_->UpdateAgent(admin_, carla_.id(), {.skills = bad_skills}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("skills[0].level 11 of skill 'spanish'")));
+}
+
 TEST(DeskOpenTest, BadOptionsAreNamed) {
   std::unique_ptr<Store> store = NewMemoryStore();
   ManualClock clock(absl::UnixEpoch());

@@ -220,6 +220,39 @@ struct NewAgent {
   std::string external_id;
 };
 
+// A change of a contact; unset fields stay as they are. Identities are
+// normalised as in CreateContact.
+struct ContactUpdate {
+  std::optional<std::string> name;
+  std::vector<std::string> add_emails;
+  std::vector<std::string> remove_emails;
+  std::vector<std::string> add_phones;
+  std::vector<std::string> remove_phones;
+  std::vector<std::string> add_chat_handles;
+  std::vector<std::string> remove_chat_handles;
+  std::optional<int64_t> organization_id;  // 0 removes
+  std::optional<std::string> locale;
+  std::optional<std::string> time_zone;
+  std::optional<std::string> external_id;
+  // Fails with Aborted unless the contact is at this version.
+  std::optional<int64_t> expected_version;
+};
+
+// A change of an agent; unset fields stay as they are.
+struct AgentUpdate {
+  std::optional<std::string> name;
+  std::optional<std::string> email;
+  std::optional<v1::Agent::Role> role;
+  std::optional<v1::Agent::TicketAccess> ticket_access;
+  std::optional<std::vector<int64_t>> group_ids;
+  std::optional<std::vector<v1::Skill>> skills;
+  std::optional<std::vector<v1::ChannelCapacity>> capacity;
+  // A deactivated agent keeps its history but may do nothing and cannot be
+  // assigned tickets.
+  std::optional<bool> deactivated;
+  std::optional<int64_t> expected_version;
+};
+
 // A ticket with what one reader may see of its thread.
 struct TicketView {
   v1::Ticket ticket;
@@ -336,6 +369,19 @@ class Desk {
   // The contact with this e-mail address (any case). Errors: NotFound.
   absl::StatusOr<v1::Contact> FindContactByEmail(const v1::Actor& viewer,
                                                  absl::string_view email);
+  // The contact owning an identity: an e-mail address (any case), a phone
+  // number (any punctuation) or a chat handle. Staff only. Errors: NotFound;
+  // InvalidArgument for a malformed value; PermissionDenied for customers.
+  absl::StatusOr<v1::Contact> FindContactByIdentity(
+      const v1::Actor& viewer, v1::ContactIdentity::Kind kind,
+      absl::string_view value);
+  // Changes a contact. Staff (not light agents) only; a customer may change
+  // their own name, locale and time zone. Errors: as CreateContact; NotFound;
+  // Aborted for a stale expected_version; InvalidArgument when removing an
+  // identity the contact does not have.
+  absl::StatusOr<v1::Contact> UpdateContact(const v1::Actor& actor,
+                                            int64_t contact_id,
+                                            const ContactUpdate& update);
   // Blocks or unblocks a contact. Errors: PermissionDenied unless admin/system.
   absl::StatusOr<v1::Contact> SetContactBlocked(const v1::Actor& actor,
                                                 int64_t contact_id,
@@ -349,6 +395,11 @@ class Desk {
   // NotFound for an unknown group.
   absl::StatusOr<v1::Agent> CreateAgent(const v1::Actor& actor,
                                         const NewAgent& agent);
+  // Changes an agent. Admins and the system only. Errors: as CreateAgent;
+  // NotFound; Aborted for a stale expected_version; FailedPrecondition when an
+  // admin would deactivate or demote themself.
+  absl::StatusOr<v1::Agent> UpdateAgent(const v1::Actor& actor, int64_t agent_id,
+                                        const AgentUpdate& update);
   absl::StatusOr<v1::Agent> GetAgent(const v1::Actor& viewer, int64_t agent_id);
   absl::StatusOr<std::vector<v1::Agent>> ListAgents(const v1::Actor& viewer);
   // Admins and the system only. Errors: AlreadyExists for a taken name.

@@ -1077,6 +1077,26 @@ class Desk::Impl {
 
   // --- People -------------------------------------------------------------
 
+  // Normalises an identity value as stored: e-mail lower-cased, phone reduced
+  // to digits and '+', chat handle checked as text.
+  absl::StatusOr<std::string> NormalizeIdentity(absl::string_view field,
+                                                v1::ContactIdentity::Kind kind,
+                                                absl::string_view value) {
+    switch (kind) {
+      case v1::ContactIdentity::EMAIL:
+        return internal::NormalizeEmail(field, value);
+      case v1::ContactIdentity::PHONE:
+        return internal::NormalizePhone(field, value);
+      case v1::ContactIdentity::CHAT:
+        HELPDESK_RETURN_IF_ERROR(
+            CheckRequiredText(field, value, options_.limits.max_name_bytes));
+        return std::string(value);
+      default:
+        return absl::InvalidArgumentError(absl::StrCat(
+            field, " kind ", static_cast<int>(kind), " is not an identity kind"));
+    }
+  }
+
   absl::StatusOr<v1::Contact> NewContactFrom(Transaction& tx,
                                              const NewContact& in) {
     const DeskLimits& lim = options_.limits;
@@ -1090,29 +1110,24 @@ class Desk::Impl {
     }
     v1::Contact c;
     c.set_name(in.name);
-    for (size_t i = 0; i < in.emails.size(); ++i) {
-      HELPDESK_ASSIGN_OR_RETURN(
-          std::string email,
-          internal::NormalizeEmail(absl::StrCat("emails[", i, "]"), in.emails[i]));
-      v1::ContactIdentity* id = c.add_identities();
-      id->set_kind(v1::ContactIdentity::EMAIL);
-      id->set_value(email);
-    }
-    for (size_t i = 0; i < in.phones.size(); ++i) {
-      HELPDESK_ASSIGN_OR_RETURN(
-          std::string phone,
-          internal::NormalizePhone(absl::StrCat("phones[", i, "]"), in.phones[i]));
-      v1::ContactIdentity* id = c.add_identities();
-      id->set_kind(v1::ContactIdentity::PHONE);
-      id->set_value(phone);
-    }
-    for (size_t i = 0; i < in.chat_handles.size(); ++i) {
-      HELPDESK_RETURN_IF_ERROR(
-          CheckRequiredText(absl::StrCat("chat_handles[", i, "]"),
-                            in.chat_handles[i], lim.max_name_bytes));
-      v1::ContactIdentity* id = c.add_identities();
-      id->set_kind(v1::ContactIdentity::CHAT);
-      id->set_value(in.chat_handles[i]);
+    struct Source {
+      const char* field;
+      v1::ContactIdentity::Kind kind;
+      const std::vector<std::string>* values;
+    };
+    for (Source src : {Source{"emails", v1::ContactIdentity::EMAIL, &in.emails},
+                       Source{"phones", v1::ContactIdentity::PHONE, &in.phones},
+                       Source{"chat_handles", v1::ContactIdentity::CHAT,
+                              &in.chat_handles}}) {
+      for (size_t i = 0; i < src.values->size(); ++i) {
+        HELPDESK_ASSIGN_OR_RETURN(
+            std::string value,
+            NormalizeIdentity(absl::StrCat(src.field, "[", i, "]"), src.kind,
+                              (*src.values)[i]));
+        v1::ContactIdentity* id = c.add_identities();
+        id->set_kind(src.kind);
+        id->set_value(value);
+      }
     }
     if (in.organization_id != 0) {
       absl::StatusOr<v1::Organization> org = tx.GetOrganization(in.organization_id);
@@ -1142,6 +1157,79 @@ class Desk::Impl {
     c.set_time_zone(in.time_zone);
     c.set_external_id(in.external_id);
     return c;
+  }
+
+  // Checks an agent's fields and fills a v1::Agent (without id, version,
+  // presence or creation time).
+  absl::StatusOr<v1::Agent> BuildAgent(Transaction& tx, const NewAgent& in) {
+    const DeskLimits& lim = options_.limits;
+    HELPDESK_RETURN_IF_ERROR(CheckRequiredText("name", in.name, lim.max_name_bytes));
+    HELPDESK_RETURN_IF_ERROR(CheckText("external_id", in.external_id, 255));
+    v1::Agent agent;
+    agent.set_name(in.name);
+    if (!in.email.empty()) {
+      HELPDESK_ASSIGN_OR_RETURN(std::string email,
+                                internal::NormalizeEmail("email", in.email));
+      agent.set_email(email);
+    }
+    if (!v1::Agent::Role_IsValid(in.role) ||
+        in.role == v1::Agent::ROLE_UNSPECIFIED) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("role ", static_cast<int>(in.role), " is not a role"));
+    }
+    agent.set_role(in.role);
+    if (!v1::Agent::TicketAccess_IsValid(in.ticket_access)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "ticket_access ", static_cast<int>(in.ticket_access),
+          " is not a ticket access level"));
+    }
+    agent.set_ticket_access(in.ticket_access);
+    std::set<int64_t> groups;
+    for (int64_t g : in.group_ids) {
+      HELPDESK_RETURN_IF_ERROR(CheckGroupExists(tx, "group_ids", g));
+      groups.insert(g);
+    }
+    for (int64_t g : groups) agent.add_group_ids(g);
+    std::set<std::string> skill_names;
+    for (size_t i = 0; i < in.skills.size(); ++i) {
+      const v1::Skill& s = in.skills[i];
+      std::string field = absl::StrCat("skills[", i, "]");
+      HELPDESK_RETURN_IF_ERROR(CheckRequiredText(absl::StrCat(field, ".name"),
+                                                 s.name(), lim.max_tag_bytes));
+      if (s.level() < 1 || s.level() > 10) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            field, ".level ", s.level(), " of skill '", s.name(),
+            "' is outside [1, 10]"));
+      }
+      if (!skill_names.insert(s.name()).second) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            field, ".name ", Quote(s.name()), " is listed twice"));
+      }
+      *agent.add_skills() = s;
+    }
+    std::set<int> channels;
+    for (size_t i = 0; i < in.capacity.size(); ++i) {
+      const v1::ChannelCapacity& c = in.capacity[i];
+      std::string field = absl::StrCat("capacity[", i, "]");
+      if (!v1::Channel_IsValid(c.channel()) ||
+          c.channel() == v1::CHANNEL_UNSPECIFIED) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            field, ".channel ", static_cast<int>(c.channel()),
+            " is not a channel"));
+      }
+      if (c.max_items() < 0) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            field, ".max_items ", c.max_items(), " must not be negative"));
+      }
+      if (!channels.insert(c.channel()).second) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            field, ".channel ", v1::Channel_Name(c.channel()),
+            " is listed twice"));
+      }
+      *agent.add_capacity() = c;
+    }
+    agent.set_external_id(in.external_id);
+    return agent;
   }
 
  private:
@@ -1370,6 +1458,110 @@ absl::StatusOr<v1::Contact> Desk::FindContactByEmail(const v1::Actor& viewer,
       });
 }
 
+absl::StatusOr<v1::Contact> Desk::FindContactByIdentity(
+    const v1::Actor& viewer, v1::ContactIdentity::Kind kind,
+    absl::string_view value) {
+  return impl_->Run(
+      TransactionMode::kReadOnly, [&](Transaction& tx) -> absl::StatusOr<v1::Contact> {
+        HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
+        HELPDESK_RETURN_IF_ERROR(Impl::RequireStaff(a, "look up contacts"));
+        HELPDESK_ASSIGN_OR_RETURN(std::string v,
+                                  impl_->NormalizeIdentity("value", kind, value));
+        return tx.FindContactByIdentity(kind, v);
+      });
+}
+
+absl::StatusOr<v1::Contact> Desk::UpdateContact(const v1::Actor& actor,
+                                                int64_t contact_id,
+                                                const ContactUpdate& u) {
+  return impl_->Run(
+      TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<v1::Contact> {
+        HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
+        bool self = a.role == Access::kContact && a.actor.id() == contact_id;
+        if (!self) {
+          HELPDESK_RETURN_IF_ERROR(Impl::RequireTicketChanger(a, "change contacts"));
+        } else if (!u.add_emails.empty() || !u.remove_emails.empty() ||
+                   !u.add_phones.empty() || !u.remove_phones.empty() ||
+                   !u.add_chat_handles.empty() || !u.remove_chat_handles.empty() ||
+                   u.organization_id || u.external_id) {
+          return absl::PermissionDeniedError(absl::StrCat(
+              "contact ", contact_id,
+              " may change only their own name, locale and time zone"));
+        }
+        absl::StatusOr<v1::Contact> found = tx.GetContact(contact_id);
+        if (absl::IsNotFound(found.status())) {
+          return absl::NotFoundError(absl::StrCat("contact ", contact_id, " not found"));
+        }
+        HELPDESK_RETURN_IF_ERROR(found.status());
+        const v1::Contact& old = *found;
+        if (u.expected_version && *u.expected_version != old.version()) {
+          return absl::AbortedError(absl::StrCat(
+              "contact ", contact_id, ": expected version ", *u.expected_version,
+              ", stored version ", old.version()));
+        }
+        NewContact in{.name = u.name.value_or(old.name()),
+                      .organization_id = u.organization_id.value_or(old.organization_id()),
+                      .locale = u.locale.value_or(old.locale()),
+                      .time_zone = u.time_zone.value_or(old.time_zone()),
+                      .external_id = u.external_id.value_or(old.external_id())};
+        struct Change {
+          const char* field;
+          v1::ContactIdentity::Kind kind;
+          std::vector<std::string>* into;
+          const std::vector<std::string>* add;
+          const std::vector<std::string>* remove;
+        };
+        for (Change ch :
+             {Change{"emails", v1::ContactIdentity::EMAIL, &in.emails, &u.add_emails,
+                     &u.remove_emails},
+              Change{"phones", v1::ContactIdentity::PHONE, &in.phones, &u.add_phones,
+                     &u.remove_phones},
+              Change{"chat_handles", v1::ContactIdentity::CHAT, &in.chat_handles,
+                     &u.add_chat_handles, &u.remove_chat_handles}}) {
+          std::vector<std::string> values;
+          for (const v1::ContactIdentity& id : old.identities()) {
+            if (id.kind() == ch.kind) values.push_back(id.value());
+          }
+          for (size_t i = 0; i < ch.remove->size(); ++i) {
+            std::string field = absl::StrCat("remove_", ch.field, "[", i, "]");
+            HELPDESK_ASSIGN_OR_RETURN(
+                std::string v, impl_->NormalizeIdentity(field, ch.kind, (*ch.remove)[i]));
+            auto it = std::find(values.begin(), values.end(), v);
+            if (it == values.end()) {
+              return absl::InvalidArgumentError(absl::StrCat(
+                  field, " ", Quote(v), ": contact ", contact_id, " has no such ",
+                  ch.field));
+            }
+            values.erase(it);
+          }
+          for (size_t i = 0; i < ch.add->size(); ++i) {
+            std::string field = absl::StrCat("add_", ch.field, "[", i, "]");
+            HELPDESK_ASSIGN_OR_RETURN(
+                std::string v, impl_->NormalizeIdentity(field, ch.kind, (*ch.add)[i]));
+            if (std::find(values.begin(), values.end(), v) == values.end()) {
+              values.push_back(v);
+            }
+          }
+          *ch.into = std::move(values);
+        }
+        HELPDESK_ASSIGN_OR_RETURN(v1::Contact c, impl_->NewContactFrom(tx, in));
+        // Keep what the update does not touch: bounce marks, the block.
+        for (v1::ContactIdentity& id : *c.mutable_identities()) {
+          for (const v1::ContactIdentity& was : old.identities()) {
+            if (was.kind() == id.kind() && was.value() == id.value()) {
+              id.set_bouncing(was.bouncing());
+            }
+          }
+        }
+        c.set_id(old.id());
+        c.set_blocked(old.blocked());
+        *c.mutable_created_at() = old.created_at();
+        *c.mutable_updated_at() = ToTimestamp(impl_->Now());
+        HELPDESK_RETURN_IF_ERROR(tx.UpdateContact(&c, old.version()));
+        return c;
+      });
+}
+
 absl::StatusOr<v1::Contact> Desk::SetContactBlocked(const v1::Actor& actor,
                                                     int64_t contact_id,
                                                     bool blocked) {
@@ -1421,78 +1613,57 @@ absl::StatusOr<v1::Agent> Desk::CreateAgent(const v1::Actor& actor,
       TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<v1::Agent> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
         HELPDESK_RETURN_IF_ERROR(Impl::RequireAdmin(a, "create agents"));
-        const DeskLimits& lim = impl_->options().limits;
-        HELPDESK_RETURN_IF_ERROR(CheckRequiredText("name", in.name, lim.max_name_bytes));
-        HELPDESK_RETURN_IF_ERROR(CheckText("external_id", in.external_id, 255));
-        v1::Agent agent;
-        agent.set_name(in.name);
-        if (!in.email.empty()) {
-          HELPDESK_ASSIGN_OR_RETURN(std::string email,
-                                    internal::NormalizeEmail("email", in.email));
-          agent.set_email(email);
-        }
-        if (!v1::Agent::Role_IsValid(in.role) ||
-            in.role == v1::Agent::ROLE_UNSPECIFIED) {
-          return absl::InvalidArgumentError(
-              absl::StrCat("role ", static_cast<int>(in.role), " is not a role"));
-        }
-        agent.set_role(in.role);
-        if (!v1::Agent::TicketAccess_IsValid(in.ticket_access)) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              "ticket_access ", static_cast<int>(in.ticket_access),
-              " is not a ticket access level"));
-        }
-        agent.set_ticket_access(in.ticket_access);
-        std::set<int64_t> groups;
-        for (int64_t g : in.group_ids) {
-          HELPDESK_RETURN_IF_ERROR(Impl::CheckGroupExists(tx, "group_ids", g));
-          groups.insert(g);
-        }
-        for (int64_t g : groups) agent.add_group_ids(g);
-        std::set<std::string> skill_names;
-        for (size_t i = 0; i < in.skills.size(); ++i) {
-          const v1::Skill& s = in.skills[i];
-          std::string field = absl::StrCat("skills[", i, "]");
-          HELPDESK_RETURN_IF_ERROR(CheckRequiredText(absl::StrCat(field, ".name"),
-                                                     s.name(), lim.max_tag_bytes));
-          if (s.level() < 1 || s.level() > 10) {
-            return absl::InvalidArgumentError(absl::StrCat(
-                field, ".level ", s.level(), " of skill '", s.name(),
-                "' is outside [1, 10]"));
-          }
-          if (!skill_names.insert(s.name()).second) {
-            return absl::InvalidArgumentError(absl::StrCat(
-                field, ".name ", Quote(s.name()), " is listed twice"));
-          }
-          *agent.add_skills() = s;
-        }
-        std::set<int> channels;
-        for (size_t i = 0; i < in.capacity.size(); ++i) {
-          const v1::ChannelCapacity& c = in.capacity[i];
-          std::string field = absl::StrCat("capacity[", i, "]");
-          if (!v1::Channel_IsValid(c.channel()) ||
-              c.channel() == v1::CHANNEL_UNSPECIFIED) {
-            return absl::InvalidArgumentError(absl::StrCat(
-                field, ".channel ", static_cast<int>(c.channel()),
-                " is not a channel"));
-          }
-          if (c.max_items() < 0) {
-            return absl::InvalidArgumentError(absl::StrCat(
-                field, ".max_items ", c.max_items(), " must not be negative"));
-          }
-          if (!channels.insert(c.channel()).second) {
-            return absl::InvalidArgumentError(absl::StrCat(
-                field, ".channel ", v1::Channel_Name(c.channel()),
-                " is listed twice"));
-          }
-          *agent.add_capacity() = c;
-        }
-        agent.set_external_id(in.external_id);
+        HELPDESK_ASSIGN_OR_RETURN(v1::Agent agent, impl_->BuildAgent(tx, in));
         absl::Time now = impl_->Now();
         agent.set_presence(v1::PRESENCE_OFFLINE);
         *agent.mutable_presence_since() = ToTimestamp(now);
         *agent.mutable_created_at() = ToTimestamp(now);
         HELPDESK_RETURN_IF_ERROR(tx.InsertAgent(&agent));
+        return agent;
+      });
+}
+
+absl::StatusOr<v1::Agent> Desk::UpdateAgent(const v1::Actor& actor,
+                                            int64_t agent_id,
+                                            const AgentUpdate& u) {
+  return impl_->Run(
+      TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<v1::Agent> {
+        HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
+        HELPDESK_RETURN_IF_ERROR(Impl::RequireAdmin(a, "change agents"));
+        HELPDESK_ASSIGN_OR_RETURN(v1::Agent old, tx.GetAgent(agent_id));
+        if (u.expected_version && *u.expected_version != old.version()) {
+          return absl::AbortedError(absl::StrCat(
+              "agent ", agent_id, ": expected version ", *u.expected_version,
+              ", stored version ", old.version()));
+        }
+        if (a.role == Access::kAdmin && a.agent.id() == agent_id &&
+            ((u.deactivated && *u.deactivated) ||
+             (u.role && *u.role != v1::Agent::ADMIN))) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "agent ", agent_id, ": admins may not deactivate or demote themselves"));
+        }
+        NewAgent in{.name = u.name.value_or(old.name()),
+                    .email = u.email.value_or(old.email()),
+                    .role = u.role.value_or(old.role()),
+                    .ticket_access = u.ticket_access.value_or(old.ticket_access()),
+                    .group_ids = u.group_ids.value_or(std::vector<int64_t>(
+                        old.group_ids().begin(), old.group_ids().end())),
+                    .skills = u.skills.value_or(std::vector<v1::Skill>(
+                        old.skills().begin(), old.skills().end())),
+                    .capacity = u.capacity.value_or(std::vector<v1::ChannelCapacity>(
+                        old.capacity().begin(), old.capacity().end())),
+                    .external_id = old.external_id()};
+        HELPDESK_ASSIGN_OR_RETURN(v1::Agent agent, impl_->BuildAgent(tx, in));
+        agent.set_id(old.id());
+        agent.set_presence(old.presence());
+        *agent.mutable_presence_since() = old.presence_since();
+        *agent.mutable_created_at() = old.created_at();
+        agent.set_deactivated(u.deactivated.value_or(old.deactivated()));
+        if (agent.deactivated() && !old.deactivated()) {
+          agent.set_presence(v1::PRESENCE_OFFLINE);
+          *agent.mutable_presence_since() = ToTimestamp(impl_->Now());
+        }
+        HELPDESK_RETURN_IF_ERROR(tx.UpdateAgent(&agent, old.version()));
         return agent;
       });
 }
