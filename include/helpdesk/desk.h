@@ -62,6 +62,7 @@
 #include "helpdesk/v1/contact.pb.h"
 #include "helpdesk/v1/event.pb.h"
 #include "helpdesk/v1/ticket.pb.h"
+#include "helpdesk/workflow.h"
 
 namespace helpdesk {
 
@@ -70,17 +71,6 @@ v1::Actor SystemActor();
 v1::Actor AgentActor(int64_t agent_id);
 v1::Actor ContactActor(int64_t contact_id);
 v1::Actor IntegrationActor(absl::string_view name);
-
-// A status the desk knows: its name (lower case letters, digits, '_' or '-')
-// and category.
-struct StatusDefinition {
-  std::string name;
-  v1::StatusCategory category = v1::STATUS_CATEGORY_UNSPECIFIED;
-};
-
-// new, open, pending, on_hold, solved, closed: one status per category, as in
-// the common help desks.
-std::vector<StatusDefinition> DefaultStatuses();
 
 // Parses "low", "normal", "high", "urgent" (any case). Errors: InvalidArgument
 // naming `field` and the value.
@@ -117,11 +107,9 @@ struct DeskOptions {
   // Required; borrowed: must outlive the Desk.
   Clock* clock = nullptr;
   DeskLimits limits;
-  // The statuses tickets may have. Names must be unique and every category
-  // that the desk sets by itself (new, open, closed) must have a status.
-  std::vector<StatusDefinition> statuses = DefaultStatuses();
-  // The status of a new ticket when the command names none. Must be listed.
-  std::string initial_status = "new";
+  // The statuses tickets may have and the moves between them; enforced on
+  // every status change (see workflow.h).
+  Workflow workflow = Workflow::Default();
 };
 
 // An attachment to upload with a message. Its content is stored once per
@@ -147,7 +135,8 @@ struct NewTicket {
   // default), or a PUBLIC_REPLY / INTERNAL_NOTE by the acting agent (an
   // outbound ticket).
   v1::Message::Kind description_kind = v1::Message::CUSTOMER_MESSAGE;
-  // Empty for DeskOptions::initial_status.
+  // Empty for the workflow's initial status. Another status must be reachable
+  // from the initial one by a transition whose guards the new ticket meets.
   std::string status;
   v1::Priority priority = v1::PRIORITY_NORMAL;
   v1::TicketType type = v1::TICKET_TYPE_UNSPECIFIED;
@@ -266,9 +255,7 @@ struct TicketView {
 class Desk {
  public:
   // Checks the options and returns a desk. Errors: InvalidArgument naming the
-  // bad option (no store, no clock, duplicate or malformed status names, an
-  // initial status that is not listed, a category the desk needs without a
-  // status).
+  // missing store or clock.
   static absl::StatusOr<std::unique_ptr<Desk>> Open(DeskOptions options);
 
   ~Desk();
@@ -293,8 +280,9 @@ class Desk {
       const v1::Actor& actor, absl::Span<const NewTicket> tickets);
 
   // Adds a message to a ticket and writes a MESSAGE_ADDED event. A customer
-  // message on a pending or solved ticket reopens it (status "open" of the
-  // OPEN category); a closed ticket takes no messages. Errors:
+  // message on a ticket whose status the workflow lists in reopen_from moves it
+  // to reopen_to (by default: pending or solved -> open); a closed ticket takes
+  // no messages. Errors:
   // FailedPrecondition when the ticket was merged (the message names the
   // ticket it was merged into) or is closed; PermissionDenied when a customer
   // writes anything but a CUSTOMER_MESSAGE or a light agent anything but an
@@ -305,10 +293,14 @@ class Desk {
                                          const MessageDraft& draft);
 
   // Changes ticket fields and writes one FIELDS_CHANGED event listing every
-  // changed field with its value before and after. An update that changes
-  // nothing succeeds, writes nothing and keeps the version. Errors:
-  // PermissionDenied for customers and light agents; FailedPrecondition for a
-  // merged or closed ticket; Aborted for a stale expected_version.
+  // changed field with its value before and after. A status change must be a
+  // transition of the workflow whose guards the ticket meets after the other
+  // changes of the same update (so "assign and solve" is one update). An
+  // update that changes nothing succeeds, writes nothing and keeps the
+  // version. Errors: PermissionDenied for customers and light agents;
+  // FailedPrecondition for a merged or closed ticket, a move the workflow does
+  // not allow or a failed guard (named); Aborted for a stale
+  // expected_version.
   absl::StatusOr<v1::Ticket> UpdateTicket(const v1::Actor& actor,
                                           int64_t ticket_id,
                                           const TicketUpdate& update);
@@ -316,7 +308,7 @@ class Desk {
   // Merges `source_id` into `target_id`: the source's messages move to the
   // target, its CCs and followers join the target's, its requester becomes a
   // CC of the target (so they keep seeing their messages), and the source is
-  // closed with merged_into = target. Writes MERGED_INTO on the source and
+  // moved to the workflow's merged_status with merged_into = target. Writes MERGED_INTO on the source and
   // MERGED_FROM on the target. Errors: InvalidArgument when source == target;
   // FailedPrecondition when either ticket is merged already or closed.
   absl::StatusOr<v1::Ticket> MergeTickets(const v1::Actor& actor,

@@ -128,51 +128,6 @@ class Desk::Impl {
     if (options_.clock == nullptr) {
       return absl::InvalidArgumentError("options.clock must not be null");
     }
-    for (size_t i = 0; i < options_.statuses.size(); ++i) {
-      const StatusDefinition& d = options_.statuses[i];
-      std::string field = absl::StrCat("options.statuses[", i, "].name");
-      if (d.name.empty() || d.name.size() > 64) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(field, " ", Quote(d.name), " must be 1 to 64 bytes"));
-      }
-      for (char c : d.name) {
-        if (!(absl::ascii_islower(static_cast<unsigned char>(c)) ||
-              absl::ascii_isdigit(static_cast<unsigned char>(c)) || c == '_' ||
-              c == '-')) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              field, " ", Quote(d.name),
-              " may hold only lower-case letters, digits, '_' and '-'"));
-        }
-      }
-      if (!v1::StatusCategory_IsValid(d.category) ||
-          d.category == v1::STATUS_CATEGORY_UNSPECIFIED) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("options.statuses[", i, "].category ",
-                         static_cast<int>(d.category), " of status '", d.name,
-                         "' is not a status category"));
-      }
-      if (!category_of_.emplace(d.name, d.category).second) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(field, " ", Quote(d.name), " is listed twice"));
-      }
-      if (first_of_category_[d.category].empty()) {
-        first_of_category_[d.category] = d.name;
-      }
-    }
-    for (v1::StatusCategory needed :
-         {v1::STATUS_CATEGORY_OPEN, v1::STATUS_CATEGORY_CLOSED}) {
-      if (first_of_category_[needed].empty()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "options.statuses has no status of category ",
-            v1::StatusCategory_Name(needed),
-            " (the desk needs it to reopen and to close merged tickets)"));
-      }
-    }
-    if (!category_of_.contains(options_.initial_status)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("options.initial_status ", Quote(options_.initial_status),
-                       " is not one of options.statuses"));
-    }
     return absl::OkStatus();
   }
 
@@ -333,15 +288,7 @@ class Desk::Impl {
 
   absl::StatusOr<v1::StatusCategory> StatusCategoryOf(absl::string_view field,
                                                       absl::string_view name) {
-    auto it = category_of_.find(name);
-    if (it == category_of_.end()) {
-      std::vector<std::string> names;
-      for (const StatusDefinition& d : options_.statuses) names.push_back(d.name);
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, " ", Quote(name), " is not a status (",
-                       absl::StrJoin(names, ", "), ")"));
-    }
-    return it->second;
+    return options_.workflow.CategoryOf(field, name);
   }
 
   static absl::Status CheckPriority(absl::string_view field, v1::Priority p) {
@@ -568,7 +515,8 @@ class Desk::Impl {
           absl::StrCat("description_kind ", static_cast<int>(in.description_kind),
                        " is not a message kind"));
     }
-    std::string status = in.status.empty() ? options_.initial_status : in.status;
+    const std::string& initial = options_.workflow.initial_status();
+    std::string status = in.status.empty() ? initial : in.status;
     HELPDESK_ASSIGN_OR_RETURN(v1::StatusCategory category,
                               StatusCategoryOf("status", status));
     HELPDESK_RETURN_IF_ERROR(CheckPriority("priority", in.priority));
@@ -623,8 +571,7 @@ class Desk::Impl {
 
     v1::Ticket t;
     t.set_subject(in.subject);
-    t.set_status(status);
-    t.set_status_category(category);
+    t.set_status(initial);
     t.set_priority(in.priority);
     t.set_type(in.type);
     HELPDESK_RETURN_IF_ERROR(
@@ -647,6 +594,13 @@ class Desk::Impl {
     bool has_message = !in.description.empty() || !in.description_html.empty() ||
                        !in.attachments.empty();
     t.set_message_count(has_message ? 1 : 0);
+    t.set_public_reply_count(
+        has_message && in.description_kind == v1::Message::PUBLIC_REPLY ? 1 : 0);
+    // A ticket born in another status takes the workflow's move to it, with
+    // its guards checked on the ticket as it will be stored.
+    HELPDESK_RETURN_IF_ERROR(options_.workflow.CheckTransition(t, status));
+    t.set_status(status);
+    t.set_status_category(category);
     HELPDESK_RETURN_IF_ERROR(tx.InsertTicket(&t));
 
     v1::Event e;
@@ -792,12 +746,16 @@ class Desk::Impl {
     e.set_message_kind(m.kind());
     int64_t loaded = t.version();
     t.set_message_count(t.message_count() + 1);
+    if (d.kind == v1::Message::PUBLIC_REPLY) {
+      t.set_public_reply_count(t.public_reply_count() + 1);
+    }
     // A customer's message reopens a ticket that waits on them or is solved.
-    if (d.kind == v1::Message::CUSTOMER_MESSAGE &&
-        (t.status_category() == v1::STATUS_CATEGORY_PENDING ||
-         t.status_category() == v1::STATUS_CATEGORY_SOLVED)) {
-      ChangeStatus(&t, first_of_category_[v1::STATUS_CATEGORY_OPEN],
-                   v1::STATUS_CATEGORY_OPEN, now, &e);
+    if (d.kind == v1::Message::CUSTOMER_MESSAGE) {
+      if (std::optional<std::string> to = options_.workflow.ReopenTarget(t.status())) {
+        HELPDESK_ASSIGN_OR_RETURN(v1::StatusCategory category,
+                                  StatusCategoryOf("reopen_to", *to));
+        ChangeStatus(&t, *to, category, now, &e);
+      }
     }
     HELPDESK_RETURN_IF_ERROR(SaveWithEvent(tx, a, now, &t, loaded, &e));
     return m;
@@ -823,11 +781,6 @@ class Desk::Impl {
           CheckRequiredText("subject", *u.subject, lim.max_subject_bytes));
       AddChange(&e, "subject", t.subject(), *u.subject);
       t.set_subject(*u.subject);
-    }
-    if (u.status) {
-      HELPDESK_ASSIGN_OR_RETURN(v1::StatusCategory category,
-                                StatusCategoryOf("status", *u.status));
-      ChangeStatus(&t, *u.status, category, now, &e);
     }
     if (u.priority) {
       HELPDESK_RETURN_IF_ERROR(CheckPriority("priority", *u.priority));
@@ -961,6 +914,13 @@ class Desk::Impl {
         for (int64_t id : followers) t.add_follower_agent_ids(id);
       }
     }
+    // The status moves last, so its guards see the update's other changes.
+    if (u.status) {
+      HELPDESK_ASSIGN_OR_RETURN(v1::StatusCategory category,
+                                StatusCategoryOf("status", *u.status));
+      HELPDESK_RETURN_IF_ERROR(options_.workflow.CheckTransition(t, *u.status));
+      ChangeStatus(&t, *u.status, category, now, &e);
+    }
     if (e.changes_size() == 0) return t;  // nothing to write
     HELPDESK_RETURN_IF_ERROR(SaveWithEvent(tx, a, now, &t, loaded, &e));
     return t;
@@ -1019,13 +979,16 @@ class Desk::Impl {
       AddChange(&from, "message_count", absl::StrCat(target.message_count()),
                 absl::StrCat(target.message_count() + moved));
       target.set_message_count(target.message_count() + static_cast<int32_t>(moved));
+      target.set_public_reply_count(target.public_reply_count() +
+                                    source.public_reply_count());
+      source.set_public_reply_count(0);
       AddChange(&into, "message_count", absl::StrCat(source.message_count()), "0");
       source.set_message_count(0);
     }
     // The source closes and points at the target.
     AddChange(&into, "merged_into", "0", absl::StrCat(target_id));
     source.set_merged_into(target_id);
-    ChangeStatus(&source, first_of_category_[v1::STATUS_CATEGORY_CLOSED],
+    ChangeStatus(&source, options_.workflow.merged_status(),
                  v1::STATUS_CATEGORY_CLOSED, now, &into);
     HELPDESK_RETURN_IF_ERROR(
         SaveWithEvent(tx, a, now, &source, source_loaded, &into));
@@ -1234,8 +1197,6 @@ class Desk::Impl {
 
  private:
   DeskOptions options_;
-  absl::flat_hash_map<std::string, v1::StatusCategory> category_of_;
-  std::string first_of_category_[v1::StatusCategory_ARRAYSIZE];
 };
 
 // --- Desk --------------------------------------------------------------------

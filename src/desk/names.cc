@@ -36,15 +36,6 @@ v1::Actor IntegrationActor(absl::string_view name) {
   return a;
 }
 
-std::vector<StatusDefinition> DefaultStatuses() {
-  return {{"new", v1::STATUS_CATEGORY_NEW},
-          {"open", v1::STATUS_CATEGORY_OPEN},
-          {"pending", v1::STATUS_CATEGORY_PENDING},
-          {"on_hold", v1::STATUS_CATEGORY_ON_HOLD},
-          {"solved", v1::STATUS_CATEGORY_SOLVED},
-          {"closed", v1::STATUS_CATEGORY_CLOSED}};
-}
-
 namespace {
 constexpr const char* kPriorityNames[] = {"unspecified", "low", "normal", "high",
                                           "urgent"};
