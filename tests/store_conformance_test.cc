@@ -27,7 +27,8 @@ namespace {
 class TemporaryFileStore : public StoreWrapper {
  public:
   TemporaryFileStore(std::unique_ptr<Store> store, std::string path)
-      : StoreWrapper(store.get()), store_(std::move(store)),
+      : StoreWrapper(store.get()),
+        store_(std::move(store)),
         path_(std::move(path)) {}
   ~TemporaryFileStore() override {
     store_.reset();
