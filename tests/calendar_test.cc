@@ -3,6 +3,7 @@
 // unambiguous on DST days.
 #include "helpdesk/calendar.h"
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -53,10 +54,10 @@ std::string OneDay(const std::string& zone, const std::string& day,
 const std::string kMadrid = Office("Europe/Madrid");
 const std::string kMadridNineToFive = Office("Europe/Madrid", "09:00", "17:00");
 const std::string kMadrid247 = TwentyFourSeven("Europe/Madrid");
-const std::string kLunchBreak = absl::StrCat(
-    "time_zone: \"Europe/Madrid\" weekly_hours { ", kWeekdays,
-    " intervals { open: \"09:00\" close: \"13:00\" }"
-    " intervals { open: \"14:00\" close: \"18:00\" } }");
+const std::string kLunchBreak =
+    absl::StrCat("time_zone: \"Europe/Madrid\" weekly_hours { ", kWeekdays,
+                 " intervals { open: \"09:00\" close: \"13:00\" }"
+                 " intervals { open: \"14:00\" close: \"18:00\" } }");
 const std::string kMondayWednesdayFriday =
     "time_zone: \"Europe/Madrid\" weekly_hours { days: [WEEKDAY_MONDAY, "
     "WEEKDAY_WEDNESDAY, WEEKDAY_FRIDAY] intervals { open: \"09:00\" close: "
@@ -128,6 +129,8 @@ struct AddCase {
   std::string due;
 };
 
+void PrintTo(const AddCase& c, std::ostream* os) { *os << c.name; }
+
 class AddBusinessDurationTest : public ::testing::TestWithParam<AddCase> {};
 
 TEST_P(AddBusinessDurationTest, LandsOnHandComputedDueTime) {
@@ -143,13 +146,12 @@ TEST_P(AddBusinessDurationTest, LandsOnHandComputedDueTime) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Table, AddBusinessDurationTest,
+    Calendar, AddBusinessDurationTest,
     ::testing::ValuesIn(std::vector<AddCase>{
         // The example. With 09:00-18:00: Friday 16:30-18:00 (1h30),
         // then Monday 09:00 + 2h30.
-        {"FridayAfternoonFourHoursMadrid", kMadrid,
-         "2026-01-16T16:30:00+01:00", absl::Hours(4),
-         "2026-01-19T11:30:00+01:00"},
+        {"FridayAfternoonFourHoursMadrid", kMadrid, "2026-01-16T16:30:00+01:00",
+         absl::Hours(4), "2026-01-19T11:30:00+01:00"},
         // The "Monday 12:30" holds for 09:00-17:00: Friday 30 min,
         // Monday 09:00 + 3h30.
         {"FridayAfternoonFourHoursMadridNineToFive", kMadridNineToFive,
@@ -275,12 +277,10 @@ INSTANTIATE_TEST_SUITE_P(
         {"YearOfWeeksEndsAtClosing", kMadrid, "2026-01-05T09:00:00+01:00",
          absl::Hours(52 * 45), "2027-01-01T18:00:00+01:00"},
         // Request Tracker gives up beyond 30 days; ten weeks here.
-        {"RequestTrackerBeyondThirtyDays", kMadrid,
-         "2026-01-05T09:00:00+01:00", absl::Hours(10 * 45),
-         "2026-03-13T18:00:00+01:00"},
+        {"RequestTrackerBeyondThirtyDays", kMadrid, "2026-01-05T09:00:00+01:00",
+         absl::Hours(10 * 45), "2026-03-13T18:00:00+01:00"},
         {"TwentyFourSevenOverElevenYears", TwentyFourSeven("UTC"),
-         "2026-01-01T00:00:00Z", absl::Hours(100000),
-         "2037-05-29T16:00:00Z"},
+         "2026-01-01T00:00:00Z", absl::Hours(100000), "2037-05-29T16:00:00Z"},
         {"FractionalSeconds", kMadrid, "2026-01-19T09:00:00.5+01:00",
          absl::Milliseconds(1250), "2026-01-19T09:00:01.75+01:00"},
         {"FractionalSecondsAcrossClosing", kMadrid,
@@ -305,6 +305,8 @@ struct DurationCase {
   absl::Duration expected;
 };
 
+void PrintTo(const DurationCase& c, std::ostream* os) { *os << c.name; }
+
 class BusinessDurationTest : public ::testing::TestWithParam<DurationCase> {};
 
 TEST_P(BusinessDurationTest, MatchesHandComputedDuration) {
@@ -317,7 +319,7 @@ TEST_P(BusinessDurationTest, MatchesHandComputedDuration) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Table, BusinessDurationTest,
+    Calendar, BusinessDurationTest,
     ::testing::ValuesIn(std::vector<DurationCase>{
         {"OfficeWeek", kMadrid, "2026-01-19T00:00:00+01:00",
          "2026-01-26T00:00:00+01:00", absl::Hours(45)},
@@ -374,9 +376,8 @@ INSTANTIATE_TEST_SUITE_P(
         {"KathmanduOffsetChange1986", TwentyFourSeven("Asia/Kathmandu"),
          "1985-12-31T00:00:00+05:30", "1986-01-02T00:00:00+05:45",
          absl::Hours(47) + absl::Minutes(45)},
-        {"FractionalSecondsOverWeekend", kMadrid,
-         "2026-01-23T17:59:59.5+01:00", "2026-01-26T09:00:00.25+01:00",
-         absl::Milliseconds(750)},
+        {"FractionalSecondsOverWeekend", kMadrid, "2026-01-23T17:59:59.5+01:00",
+         "2026-01-26T09:00:00.25+01:00", absl::Milliseconds(750)},
         {"EmptySpan", kMadrid, "2026-01-19T10:00:00+01:00",
          "2026-01-19T10:00:00+01:00", absl::ZeroDuration()},
     }),
@@ -395,6 +396,8 @@ struct OpenCase {
   std::string next_open;
 };
 
+void PrintTo(const OpenCase& c, std::ostream* os) { *os << c.name; }
+
 class OpenTest : public ::testing::TestWithParam<OpenCase> {};
 
 TEST_P(OpenTest, IsOpenAndNextOpen) {
@@ -407,7 +410,7 @@ TEST_P(OpenTest, IsOpenAndNextOpen) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Table, OpenTest,
+    Calendar, OpenTest,
     ::testing::ValuesIn(std::vector<OpenCase>{
         {"AtOpening", kMadrid, "2026-01-19T09:00:00+01:00", true,
          "2026-01-19T09:00:00+01:00"},
@@ -455,13 +458,14 @@ struct BadConfigCase {
   std::string message;  // A substring naming the field and value.
 };
 
+void PrintTo(const BadConfigCase& c, std::ostream* os) { *os << c.name; }
+
 class BadConfigTest : public ::testing::TestWithParam<BadConfigCase> {};
 
 TEST_P(BadConfigTest, IsInvalidArgumentNamingFieldAndValue) {
   const BadConfigCase& c = GetParam();
-  EXPECT_THAT(Create(c.config),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr(c.message)));
+  EXPECT_THAT(Create(c.config), StatusIs(absl::StatusCode::kInvalidArgument,
+                                         HasSubstr(c.message)));
 }
 
 std::string WithInterval(const std::string& interval) {
@@ -472,12 +476,13 @@ std::string WithInterval(const std::string& interval) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Table, BadConfigTest,
+    Calendar, BadConfigTest,
     ::testing::ValuesIn(std::vector<BadConfigCase>{
         {"UnknownTimeZone", Office("Mars/Olympus_Mons"),
          "time_zone \"Mars/Olympus_Mons\" is not a known IANA time zone"},
-        {"EmptyTimeZone", "weekly_hours { days: [WEEKDAY_MONDAY] intervals { "
-                          "open: \"09:00\" close: \"17:00\" } }",
+        {"EmptyTimeZone",
+         "weekly_hours { days: [WEEKDAY_MONDAY] intervals { "
+         "open: \"09:00\" close: \"17:00\" } }",
          "time_zone is empty"},
         {"LocaltimeIsNotAZoneName", Office("localtime"),
          "time_zone \"localtime\" is not an IANA time zone name"},
@@ -559,8 +564,9 @@ INSTANTIATE_TEST_SUITE_P(
          "holidays[0].date \"2026-02-30\" is not a date"},
         {"MalformedDate", kMadrid + " holidays { date: \"2026/12/25\" }",
          "holidays[0].date \"2026/12/25\" is not a date"},
-        {"DateOutOfRange", kMadrid + " exceptions { date: \"2400-01-03\" "
-                                     "closed: true }",
+        {"DateOutOfRange",
+         kMadrid + " exceptions { date: \"2400-01-03\" "
+                   "closed: true }",
          "exceptions[0].date \"2400-01-03\" is not a date"},
         {"DuplicateHoliday",
          kMadrid + " holidays { date: \"2026-12-25\" } holidays { date: "
@@ -665,10 +671,10 @@ TEST(BusinessCalendarTest, TimesOutsideSupportedRangeAreInvalid) {
   EXPECT_THAT(calendar.BusinessDuration(T("1850-01-01T00:00:00Z"), t),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("from 1850-01-01T00:00:00+00:00 is outside")));
-  EXPECT_THAT(calendar.AddBusinessDuration(T("2400-01-01T00:00:00Z"),
-                                           absl::Hours(1)),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("start 2400-01-01T00:00:00+00:00")));
+  EXPECT_THAT(
+      calendar.AddBusinessDuration(T("2400-01-01T00:00:00Z"), absl::Hours(1)),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("start 2400-01-01T00:00:00+00:00")));
   EXPECT_THAT(calendar.NextOpen(absl::InfinitePast()),
               StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_FALSE(calendar.IsOpen(absl::InfiniteFuture()));
@@ -695,10 +701,8 @@ TEST(BusinessCalendarTest, WorksAtTheEdgesOfTheSupportedRange) {
                        Create(TwentyFourSeven("America/New_York")));
   const absl::Time min = BusinessCalendar::MinSupportedTime();
   const absl::Time max = BusinessCalendar::MaxSupportedTime();
-  EXPECT_THAT(calendar.BusinessDuration(min, max),
-              HasValue(max - min));
-  EXPECT_THAT(calendar.AddBusinessDuration(min, max - min),
-              HasValue(max));
+  EXPECT_THAT(calendar.BusinessDuration(min, max), HasValue(max - min));
+  EXPECT_THAT(calendar.AddBusinessDuration(min, max - min), HasValue(max));
   EXPECT_THAT(calendar.AddBusinessDuration(max, absl::Nanoseconds(1)),
               StatusIs(absl::StatusCode::kInvalidArgument));
 }

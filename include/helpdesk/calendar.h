@@ -6,10 +6,12 @@
 // helpdesk/v1/calendar.proto): weekly opening hours in an IANA time zone,
 // holidays and one-off exceptions.
 //
-//   v1::CalendarConfig config;  // Europe/Madrid, Mon-Fri 09:00-18:00
-//   absl::StatusOr<BusinessCalendar> calendar = BusinessCalendar::Create(config);
+//   v1::CalendarConfig config;  // Europe/Madrid, Mon-Fri 09:00-17:00.
+//   absl::StatusOr<BusinessCalendar> calendar =
+//       BusinessCalendar::Create(config);
 //   if (!calendar.ok()) return calendar.status();
-//   // Created Friday 16:30 with a 4-business-hour target: due Monday 12:30.
+//   // Created Friday 16:30, first reply due within 4 business hours: Friday
+//   // 16:30-17:00, then Monday 09:00-12:30. Due Monday 12:30.
 //   absl::StatusOr<absl::Time> due =
 //       calendar->AddBusinessDuration(created, absl::Hours(4));
 //
@@ -42,7 +44,6 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "helpdesk/v1/calendar.pb.h"
 
@@ -112,7 +113,6 @@ class BusinessCalendar {
   // The supported range of times, inclusive.
   static absl::Time MinSupportedTime();
   static absl::Time MaxSupportedTime();
-
 
  private:
   struct Rep;  // Defined in calendar.cc.

@@ -191,7 +191,8 @@ absl::Status CheckTimeZoneName(absl::string_view name) {
         "\"Europe/Madrid\" or \"UTC\"");
   }
   bool shaped = name != "localtime" && name.front() != '/' &&
-                name.back() != '/' && name.find("//") == absl::string_view::npos;
+                name.back() != '/' &&
+                name.find("//") == absl::string_view::npos;
   for (char c : name) {
     if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '/' &&
         c != '_' && c != '-' && c != '+') {
@@ -210,13 +211,13 @@ absl::Status CheckTimeZoneName(absl::string_view name) {
 // One stretch of constant UTC offset, from `begin` to the next segment's
 // begin. See the file comment.
 struct Segment {
-  int64_t begin;      // Unix seconds; kNegInf for the first segment.
-  int64_t pass_end;   // End of the second pass after a fall back; == begin
-                      // when there is none.
-  int64_t offset;     // UTC offset in seconds.
-  bool pass_open;     // Open during the second pass.
-  int64_t f_begin;    // F(begin); kNegInf for the first segment.
-  int64_t k;          // F(t) = k + G(t + offset - kAnchorShift) after pass_end.
+  int64_t begin;     // Unix seconds; kNegInf for the first segment.
+  int64_t pass_end;  // End of the second pass after a fall back; == begin
+                     // when there is none.
+  int64_t offset;    // UTC offset in seconds.
+  bool pass_open;    // Open during the second pass.
+  int64_t f_begin;   // F(begin); kNegInf for the first segment.
+  int64_t k;         // F(t) = k + G(t + offset - kAnchorShift) after pass_end.
 };
 
 }  // namespace
@@ -261,8 +262,7 @@ struct BusinessCalendar::Rep {
   // weekday's.
   const std::vector<Span>& SpansOf(int64_t day) const {
     if (!special_days.empty()) {
-      auto it =
-          std::lower_bound(special_days.begin(), special_days.end(), day);
+      auto it = std::lower_bound(special_days.begin(), special_days.end(), day);
       if (it != special_days.end() && *it == day) {
         return specials[it - special_days.begin()].spans;
       }
@@ -332,14 +332,15 @@ struct BusinessCalendar::Rep {
     if (week_open == 0) return std::nullopt;
     const int64_t w = CeilDiv(target, week_open) - 1;
     const int64_t rem = target - w * week_open;  // In (0, week_open].
-    auto it = std::lower_bound(week_prefix_ends.begin(),
-                               week_prefix_ends.end(), rem);
+    auto it =
+        std::lower_bound(week_prefix_ends.begin(), week_prefix_ends.end(), rem);
     const WeekSpan& s = week_spans[it - week_prefix_ends.begin()];
     return w * kWeek + s.begin + (rem - s.prefix);
   }
 
   // G(x), using only the first `limit` special days (all by default).
-  int64_t CivilMeasure(int64_t x, size_t limit = static_cast<size_t>(-1)) const {
+  int64_t CivilMeasure(int64_t x,
+                       size_t limit = static_cast<size_t>(-1)) const {
     limit = std::min(limit, special_days.size());
     if (limit == 0) return RegularMeasure(x);
     const int64_t day = FloorDiv(x, kDay);
@@ -348,7 +349,9 @@ struct BusinessCalendar::Rep {
     if (it == special_days.begin()) return RegularMeasure(x);
     const SpecialDay& sp = specials[(it - special_days.begin()) - 1];
     const int64_t start = sp.day * kDay;
-    if (x - start < 2 * kDay) return sp.g_start + LocalMeasure(sp.day, x - start);
+    if (x - start < 2 * kDay) {
+      return sp.g_start + LocalMeasure(sp.day, x - start);
+    }
     return sp.g_end + RegularMeasure(x) - RegularMeasure(start + 2 * kDay);
   }
 
@@ -398,8 +401,8 @@ struct BusinessCalendar::Rep {
   // The smallest t with F(t) >= target, for a target above F somewhere;
   // nullopt if F never reaches it.
   std::optional<int64_t> Inverse(int64_t target) const {
-    auto it = std::lower_bound(segment_f_begins.begin(),
-                               segment_f_begins.end(), target);
+    auto it = std::lower_bound(segment_f_begins.begin(), segment_f_begins.end(),
+                               target);
     const Segment& seg = segments[(it - segment_f_begins.begin()) - 1];
     if (seg.pass_open && target - seg.f_begin <= seg.pass_end - seg.begin) {
       return seg.begin + (target - seg.f_begin);
@@ -445,25 +448,26 @@ absl::Status BusinessCalendar::Rep::BuildWeekly(
     for (int j = 0; j < hours.days_size(); ++j) {
       const int value = hours.days(j);
       if (value < v1::WEEKDAY_MONDAY || value > v1::WEEKDAY_SUNDAY) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            field, ".days[", j, "] is ",
-            value == v1::WEEKDAY_UNSPECIFIED ? "WEEKDAY_UNSPECIFIED"
-                                             : absl::StrCat("unknown value ", value),
-            "; use WEEKDAY_MONDAY to WEEKDAY_SUNDAY"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(field, ".days[", j, "] is ",
+                         value == v1::WEEKDAY_UNSPECIFIED
+                             ? "WEEKDAY_UNSPECIFIED"
+                             : absl::StrCat("unknown value ", value),
+                         "; use WEEKDAY_MONDAY to WEEKDAY_SUNDAY"));
       }
       const int wd = value - v1::WEEKDAY_MONDAY;
       if (seen[wd]) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(field, ".days lists ", v1::Weekday_Name(hours.days(j)),
-                         " twice"));
+        return absl::InvalidArgumentError(absl::StrCat(
+            field, ".days lists ", v1::Weekday_Name(hours.days(j)), " twice"));
       }
       seen[wd] = true;
       for (int k = 0; k < hours.intervals_size(); ++k) {
         weekly[wd].push_back(spans[k]);
-        all.push_back({wd * kDay + spans[k].begin, wd * kDay + spans[k].end,
-                       absl::StrCat(field, ".intervals[", k, "] (",
-                                    DescribeInterval(hours.intervals(k)), " on ",
-                                    v1::Weekday_Name(hours.days(j)), ")")});
+        all.push_back(
+            {wd * kDay + spans[k].begin, wd * kDay + spans[k].end,
+             absl::StrCat(field, ".intervals[", k, "] (",
+                          DescribeInterval(hours.intervals(k)), " on ",
+                          v1::Weekday_Name(hours.days(j)), ")")});
       }
     }
   }
@@ -472,14 +476,14 @@ absl::Status BusinessCalendar::Rep::BuildWeekly(
   });
   for (size_t i = 1; i < all.size(); ++i) {
     if (all[i].begin < all[i - 1].end) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          all[i].label, " overlaps ", all[i - 1].label));
+      return absl::InvalidArgumentError(
+          absl::StrCat(all[i].label, " overlaps ", all[i - 1].label));
     }
   }
   if (all.size() > 1 && all.back().end - kWeek > all.front().begin) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        all.back().label, " overlaps ", all.front().label,
-        " of the following week"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(all.back().label, " overlaps ", all.front().label,
+                     " of the following week"));
   }
   for (std::vector<Span>& spans : weekly) {
     std::sort(spans.begin(), spans.end(),
@@ -519,10 +523,10 @@ absl::Status BusinessCalendar::Rep::BuildSpecials(
     const v1::Holiday& holiday = config.holidays(i);
     std::optional<int64_t> day = ParseDate(holiday.date());
     if (!day) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "holidays[", i, "].date \"", holiday.date(),
-          "\" is not a date \"YYYY-MM-DD\" in the years ", kMinYear, "-",
-          kMaxYear));
+      return absl::InvalidArgumentError(
+          absl::StrCat("holidays[", i, "].date \"", holiday.date(),
+                       "\" is not a date \"YYYY-MM-DD\" in the years ",
+                       kMinYear, "-", kMaxYear));
     }
     all.push_back({*day, absl::StrCat("holidays[", i, "]"), {}});
   }
@@ -531,10 +535,10 @@ absl::Status BusinessCalendar::Rep::BuildSpecials(
     const std::string field = absl::StrCat("exceptions[", i, "]");
     std::optional<int64_t> day = ParseDate(exception.date());
     if (!day) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          field, ".date \"", exception.date(),
-          "\" is not a date \"YYYY-MM-DD\" in the years ", kMinYear, "-",
-          kMaxYear));
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ".date \"", exception.date(),
+                       "\" is not a date \"YYYY-MM-DD\" in the years ",
+                       kMinYear, "-", kMaxYear));
     }
     if (exception.closed() && !exception.intervals().empty()) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -549,9 +553,8 @@ absl::Status BusinessCalendar::Rep::BuildSpecials(
     SpecialDay special{*day, field, {}};
     std::vector<std::pair<Span, int>> spans;
     for (int j = 0; j < exception.intervals_size(); ++j) {
-      auto span =
-          ParseInterval(exception.intervals(j),
-                        absl::StrCat(field, ".intervals[", j, "]"));
+      auto span = ParseInterval(exception.intervals(j),
+                                absl::StrCat(field, ".intervals[", j, "]"));
       if (!span.ok()) return span.status();
       spans.push_back({*span, j});
     }
@@ -562,25 +565,24 @@ absl::Status BusinessCalendar::Rep::BuildSpecials(
       if (j > 0 && spans[j].first.begin < spans[j - 1].first.end) {
         const int a = spans[j].second;
         const int b = spans[j - 1].second;
-        return absl::InvalidArgumentError(absl::StrCat(
-            field, ".intervals[", a, "] (",
-            DescribeInterval(exception.intervals(a)), ") overlaps ", field,
-            ".intervals[", b, "] (", DescribeInterval(exception.intervals(b)),
-            ")"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(field, ".intervals[", a, "] (",
+                         DescribeInterval(exception.intervals(a)),
+                         ") overlaps ", field, ".intervals[", b, "] (",
+                         DescribeInterval(exception.intervals(b)), ")"));
       }
       special.spans.push_back(spans[j].first);
     }
     all.push_back(std::move(special));
   }
-  std::stable_sort(all.begin(), all.end(),
-                   [](const SpecialDay& a, const SpecialDay& b) {
-                     return a.day < b.day;
-                   });
+  std::stable_sort(
+      all.begin(), all.end(),
+      [](const SpecialDay& a, const SpecialDay& b) { return a.day < b.day; });
   for (size_t i = 1; i < all.size(); ++i) {
     if (all[i].day == all[i - 1].day) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          all[i].field, ".date \"", FormatDay(all[i].day),
-          "\" is already listed in ", all[i - 1].field));
+      return absl::InvalidArgumentError(
+          absl::StrCat(all[i].field, ".date \"", FormatDay(all[i].day),
+                       "\" is already listed in ", all[i - 1].field));
     }
   }
   for (SpecialDay& s : all) {
@@ -597,10 +599,9 @@ absl::Status BusinessCalendar::Rep::CheckSpecialNeighbours() const {
       return absl::StrCat(specials[it - special_days.begin()].field, " on ",
                           FormatDay(day));
     }
-    return absl::StrCat("the weekly hours of ", FormatDay(day), " (",
-                        v1::Weekday_Name(static_cast<v1::Weekday>(
-                            FloorMod(day, 7) + 1)),
-                        ")");
+    return absl::StrCat(
+        "the weekly hours of ", FormatDay(day), " (",
+        v1::Weekday_Name(static_cast<v1::Weekday>(FloorMod(day, 7) + 1)), ")");
   };
   // Only pairs of consecutive dates involving a special day can overlap:
   // BuildWeekly checked the regular ones.
@@ -764,10 +765,9 @@ absl::StatusOr<absl::Time> BusinessCalendar::NextOpen(absl::Time t) const {
   if (p.open) return t;
   std::optional<int64_t> after = rep_->Inverse(p.f + 1);
   if (!after) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(rep_->Describe(), " is never open at or after ",
-                     FormatUtc(t),
-                     rep_->has_opening_hours ? "" : "; it has no opening hours"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        rep_->Describe(), " is never open at or after ", FormatUtc(t),
+        rep_->has_opening_hours ? "" : "; it has no opening hours"));
   }
   const absl::Time open = absl::FromUnixSeconds(*after - 1);
   if (open > MaxSupportedTime()) {
@@ -826,14 +826,14 @@ absl::StatusOr<absl::Time> BusinessCalendar::AddBusinessDuration(
   // With a fraction, find where the next whole second is reached and step
   // back into that (open) second.
   const bool has_fraction = fraction > absl::ZeroDuration();
-  std::optional<int64_t> end = rep_->Inverse(p.f + whole + (has_fraction ? 1 : 0));
+  std::optional<int64_t> end =
+      rep_->Inverse(p.f + whole + (has_fraction ? 1 : 0));
   if (!end) {
     return absl::FailedPreconditionError(absl::StrCat(
         rep_->Describe(),
         rep_->has_opening_hours ? " is not open long enough: business duration "
                                 : " has no opening hours: business duration ",
-        absl::FormatDuration(d), " from ", FormatUtc(start),
-        " never elapses"));
+        absl::FormatDuration(d), " from ", FormatUtc(start), " never elapses"));
   }
   const absl::Time due = has_fraction
                              ? absl::FromUnixSeconds(*end - 1) + fraction

@@ -127,7 +127,8 @@ class ReferenceCalendar {
   static std::pair<int, int> Minutes(const v1::OpeningInterval& interval) {
     auto parse = [](const std::string& s) {
       const size_t colon = s.find(':');
-      return std::stoi(s.substr(0, colon)) * 60 + std::stoi(s.substr(colon + 1));
+      return std::stoi(s.substr(0, colon)) * 60 +
+             std::stoi(s.substr(colon + 1));
     };
     const int open = parse(interval.open());
     int close = parse(interval.close());
@@ -141,7 +142,8 @@ class ReferenceCalendar {
     return day;
   }
 
-  const std::vector<std::pair<int, int>>& IntervalsOf(absl::CivilDay day) const {
+  const std::vector<std::pair<int, int>>& IntervalsOf(
+      absl::CivilDay day) const {
     auto it = special_.find(day);
     if (it != special_.end()) return it->second;
     return weekly_[static_cast<int>(absl::GetWeekday(day))];

@@ -1,0 +1,164 @@
+// Benchmarks of BusinessCalendar against the minute-stepping reference
+// (src/sla/calendar_reference.h), in the same binary.
+//
+// The calendar is a Madrid office, Mon-Fri 09:00-13:00 and 14:00-18:00, with
+// the 2026 and 2027 national holidays and one Saturday opening: DST, a lunch
+// break, holidays and an exception all on the path. The argument is the span
+// in minutes of wall time: 60 (1 hour), 10080 (1 week), 525600 (1 year).
+// Starts rotate over 64 instants spread over 2026.
+//
+// Targets (issue 3): >= 1,000,000 evaluations/s for a one-week span on one
+// core; a one-year span within 10x of a one-hour span.
+//
+//   ./build/release/bench/sla_bench
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "benchmark/benchmark.h"
+#include "google/protobuf/text_format.h"
+#include "helpdesk/calendar.h"
+#include "sla/calendar_reference.h"
+
+namespace helpdesk {
+namespace {
+
+using sla_internal::ReferenceCalendar;
+
+constexpr int kStarts = 64;
+
+v1::CalendarConfig OfficeConfig() {
+  std::string text =
+      "name: \"Madrid office\" time_zone: \"Europe/Madrid\" "
+      "weekly_hours { days: [WEEKDAY_MONDAY, WEEKDAY_TUESDAY, "
+      "WEEKDAY_WEDNESDAY, WEEKDAY_THURSDAY, WEEKDAY_FRIDAY] "
+      "intervals { open: \"09:00\" close: \"13:00\" } "
+      "intervals { open: \"14:00\" close: \"18:00\" } } "
+      "exceptions { date: \"2026-06-13\" intervals { open: \"10:00\" close: "
+      "\"14:00\" } } ";
+  for (const char* date :
+       {"2026-01-01", "2026-01-06", "2026-04-03", "2026-05-01", "2026-08-15",
+        "2026-10-12", "2026-11-01", "2026-12-08", "2026-12-25", "2027-01-01",
+        "2027-01-06", "2027-03-26", "2027-05-01", "2027-10-12", "2027-11-01",
+        "2027-12-06", "2027-12-08", "2027-12-25"}) {
+    absl::StrAppend(&text, "holidays { date: \"", date, "\" } ");
+  }
+  v1::CalendarConfig config;
+  google::protobuf::TextFormat::ParseFromString(text, &config);
+  return config;
+}
+
+const BusinessCalendar& Calendar() {
+  static const BusinessCalendar* calendar =
+      new BusinessCalendar(*BusinessCalendar::Create(OfficeConfig()));
+  return *calendar;
+}
+
+const ReferenceCalendar& Reference() {
+  static const ReferenceCalendar* reference =
+      new ReferenceCalendar(OfficeConfig());
+  return *reference;
+}
+
+// Starts spread over 2026 at odd times of day.
+std::vector<absl::Time> Starts() {
+  std::vector<absl::Time> starts;
+  const absl::Time base = absl::FromUnixSeconds(1767225600);  // 2026-01-01Z.
+  for (int i = 0; i < kStarts; ++i) {
+    starts.push_back(base + absl::Hours(137 * i) + absl::Seconds(4211 * i));
+  }
+  return starts;
+}
+
+// The business duration added for a span: the office is open 40 of the
+// week's 168 hours, so on average the due time lies `span` after the start.
+absl::Duration Target(absl::Duration span) { return span * 40 / 168; }
+
+void BM_Calendar_BusinessDuration(benchmark::State& state) {
+  const absl::Duration span = absl::Minutes(state.range(0));
+  const std::vector<absl::Time> starts = Starts();
+  const BusinessCalendar& calendar = Calendar();
+  size_t i = 0;
+  for (auto _ : state) {
+    const absl::Time from = starts[i++ % kStarts];
+    benchmark::DoNotOptimize(calendar.BusinessDuration(from, from + span));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_CalendarReference_BusinessDuration(benchmark::State& state) {
+  const absl::Duration span = absl::Minutes(state.range(0));
+  const std::vector<absl::Time> starts = Starts();
+  const ReferenceCalendar& reference = Reference();
+  size_t i = 0;
+  for (auto _ : state) {
+    const absl::Time from = starts[i++ % kStarts];
+    benchmark::DoNotOptimize(reference.BusinessDuration(from, from + span));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_Calendar_AddBusinessDuration(benchmark::State& state) {
+  const std::vector<absl::Time> starts = Starts();
+  const absl::Duration target = Target(absl::Minutes(state.range(0)));
+  const BusinessCalendar& calendar = Calendar();
+  size_t i = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(
+        calendar.AddBusinessDuration(starts[i++ % kStarts], target));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_CalendarReference_AddBusinessDuration(benchmark::State& state) {
+  const std::vector<absl::Time> starts = Starts();
+  const absl::Duration span = absl::Minutes(state.range(0));
+  const absl::Duration target = Target(span);
+  const ReferenceCalendar& reference = Reference();
+  size_t i = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(reference.AddBusinessDuration(
+        starts[i++ % kStarts], target, 2 * span + absl::Hours(24 * 14)));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_Calendar_IsOpen(benchmark::State& state) {
+  const std::vector<absl::Time> starts = Starts();
+  const BusinessCalendar& calendar = Calendar();
+  size_t i = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(calendar.IsOpen(starts[i++ % kStarts]));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_Calendar_Create(benchmark::State& state) {
+  const v1::CalendarConfig config = OfficeConfig();
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(BusinessCalendar::Create(config));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+// 1 hour, 1 week, 1 year, in minutes.
+void Spans(benchmark::internal::Benchmark* b) {
+  b->ArgName("span_minutes")->Arg(60)->Arg(7 * 24 * 60)->Arg(365 * 24 * 60);
+}
+
+BENCHMARK(BM_Calendar_BusinessDuration)->Apply(Spans);
+BENCHMARK(BM_CalendarReference_BusinessDuration)
+    ->Apply(Spans)
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Calendar_AddBusinessDuration)->Apply(Spans);
+BENCHMARK(BM_CalendarReference_AddBusinessDuration)
+    ->Apply(Spans)
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Calendar_IsOpen);
+BENCHMARK(BM_Calendar_Create)->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+}  // namespace helpdesk
+
+BENCHMARK_MAIN();
