@@ -10,6 +10,12 @@
 // Targets (issue 3): >= 1,000,000 evaluations/s for a one-week span on one
 // core; a one-year span within 10x of a one-hour span.
 //
+// BM_SlaClock_Recompute50Events: SlaEngine::Evaluate of a ticket with 50
+// audit events (messages, pending/open, a priority change) over two weeks,
+// every metric in business hours on the office calendar; its baseline
+// BM_SlaClock_Recompute50EventsCalendarTime has the same targets in calendar
+// time (no calendar arithmetic). Target (issue 3): under 5 us.
+//
 //   ./build/release/bench/sla_bench
 #include <string>
 #include <vector>
@@ -19,6 +25,9 @@
 #include "benchmark/benchmark.h"
 #include "google/protobuf/text_format.h"
 #include "helpdesk/calendar.h"
+#include "helpdesk/sla.h"
+#include "helpdesk/timestamp.h"
+#include "helpdesk/workflow.h"
 #include "sla/calendar_reference.h"
 
 namespace helpdesk {
@@ -147,6 +156,117 @@ void Spans(benchmark::internal::Benchmark* b) {
   b->ArgName("span_minutes")->Arg(60)->Arg(7 * 24 * 60)->Arg(365 * 24 * 60);
 }
 
+// A policy with a target for every metric, in business hours or not.
+SlaEngine SlaEngineFor(bool business_hours) {
+  v1::SlaConfig config;
+  *config.add_calendars() = OfficeConfig();
+  config.mutable_calendars(0)->set_name("office");
+  v1::SlaPolicyConfig* policy = config.add_policies();
+  policy->set_name("standard");
+  policy->set_calendar("office");
+  policy->add_pause_statuses("pending");
+  policy->add_pause_statuses("on_hold");
+  for (int metric = 1; metric <= 7; ++metric) {
+    for (int hours : {2, 8}) {  // Urgent, then every priority.
+      v1::SlaTarget* target = policy->add_targets();
+      target->set_metric(static_cast<v1::SlaMetric>(metric));
+      target->mutable_target()->set_seconds(hours * 3600);
+      target->mutable_warn_before()->set_seconds(hours * 600);
+      target->set_business_hours(business_hours);
+      if (hours == 2) target->add_priorities(v1::PRIORITY_URGENT);
+    }
+  }
+  return *SlaEngine::Create(config, Workflow::Default());
+}
+
+// A ticket's 50 events as Desk writes them: created Monday 2026-03-23 09:10,
+// then every 5h13m a customer message, public reply, internal note, a move to
+// pending or back to open, and once a priority change.
+std::vector<v1::Event> FiftyEvents() {
+  std::vector<v1::Event> events;
+  const absl::Time created = absl::FromUnixSeconds(1774253400);  // 09:10 CET.
+  auto add = [&](v1::Event::Kind kind, absl::Time t) -> v1::Event& {
+    v1::Event& e = events.emplace_back();
+    e.set_kind(kind);
+    e.set_ticket_id(1);
+    *e.mutable_time() = ToTimestamp(t);
+    return e;
+  };
+  auto change = [](v1::Event& e, const char* field, const char* before,
+                   const char* after) {
+    v1::FieldChange* c = e.add_changes();
+    c->set_field(field);
+    c->set_before(before);
+    c->set_after(after);
+  };
+  v1::Event& c = add(v1::Event::TICKET_CREATED, created);
+  c.set_message_id(1);
+  c.set_message_kind(v1::Message::CUSTOMER_MESSAGE);
+  change(c, "subject", "", "VPN drops");
+  change(c, "status", "", "new");
+  change(c, "priority", "", "normal");
+  change(c, "requester_id", "", "7");
+  const char* status = "new";
+  for (int i = 1; i < 50; ++i) {
+    const absl::Time t = created + absl::Minutes(313 * i);
+    switch (i % 5) {
+      case 0:
+      case 3: {
+        v1::Event& e = add(v1::Event::MESSAGE_ADDED, t);
+        e.set_message_id(i + 1);
+        e.set_message_kind(i % 5 == 0 ? v1::Message::CUSTOMER_MESSAGE
+                                      : v1::Message::PUBLIC_REPLY);
+        if (i % 5 == 0 && std::string(status) == "pending") {
+          change(e, "status", "pending", "open");
+          status = "open";
+        }
+        break;
+      }
+      case 1: {
+        v1::Event& e = add(v1::Event::MESSAGE_ADDED, t);
+        e.set_message_id(i + 1);
+        e.set_message_kind(v1::Message::INTERNAL_NOTE);
+        break;
+      }
+      case 2:
+      case 4: {
+        v1::Event& e = add(v1::Event::FIELDS_CHANGED, t);
+        if (i == 22) {
+          change(e, "priority", "normal", "urgent");
+          break;
+        }
+        const char* to = std::string(status) == "pending" ? "open" : "pending";
+        change(e, "status", status, to);
+        status = to;
+        break;
+      }
+    }
+  }
+  return events;
+}
+
+void RecomputeFiftyEvents(benchmark::State& state, bool business_hours) {
+  const SlaEngine engine = SlaEngineFor(business_hours);
+  const std::vector<v1::Event> events = FiftyEvents();
+  v1::Ticket ticket;
+  ticket.set_id(1);
+  ticket.set_priority(v1::PRIORITY_URGENT);
+  const absl::Time now =
+      FromTimestamp(events.back().time()) + absl::Minutes(30);
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(engine.Evaluate(ticket, events, now));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_SlaClock_Recompute50Events(benchmark::State& state) {
+  RecomputeFiftyEvents(state, /*business_hours=*/true);
+}
+
+void BM_SlaClock_Recompute50EventsCalendarTime(benchmark::State& state) {
+  RecomputeFiftyEvents(state, /*business_hours=*/false);
+}
+
 BENCHMARK(BM_Calendar_BusinessDuration)->Apply(Spans);
 BENCHMARK(BM_CalendarReference_BusinessDuration)
     ->Apply(Spans)
@@ -157,6 +277,8 @@ BENCHMARK(BM_CalendarReference_AddBusinessDuration)
     ->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Calendar_IsOpen);
 BENCHMARK(BM_Calendar_Create)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_SlaClock_Recompute50Events);
+BENCHMARK(BM_SlaClock_Recompute50EventsCalendarTime);
 
 }  // namespace
 }  // namespace helpdesk

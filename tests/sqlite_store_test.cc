@@ -5,15 +5,16 @@
 #include "helpdesk/storage/sqlite_store.h"
 
 #include <sqlite3.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -29,6 +30,7 @@
 #include "helpdesk/storage/memory_store.h"
 #include "helpdesk/testing/status_matchers.h"
 #include "helpdesk/timestamp.h"
+#include "storage/sqlite_connection.h"
 #include "storage/sqlite_schema.h"
 #include "storage/sqlite_ticket_query.h"
 
@@ -372,7 +374,8 @@ TEST(SqliteStoreTest, EmptyPathAndDirectoryAreInvalidArgument) {
 
 TEST(SqliteStoreTest, FileNameStartingWithFileColonIsAFileNotAUri) {
   const std::string dir = TempPath("dir");
-  ASSERT_EQ(::mkdir(dir.c_str(), 0700), 0);
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(std::filesystem::create_directory(dir));
   char cwd[4096];
   ASSERT_NE(::getcwd(cwd, sizeof(cwd)), nullptr);
   ASSERT_EQ(::chdir(dir.c_str()), 0);
@@ -712,14 +715,19 @@ TEST(SqliteStoreTest, WorkQueueQueryOfAGroupUsesItsIndexWithoutSorting) {
   EXPECT_THAT(text, Not(HasSubstr("SCAN tickets")));
   EXPECT_THAT(text, Not(HasSubstr("TEMP B-TREE")));
 
-  // The next page too.
+  // A later page is two index ranges merged in order: a seek, not a scan
+  // from the start of the group's queue.
   ASSERT_OK_AND_ASSIGN(auto tx, store->Begin(TransactionMode::kReadOnly));
   query.limit = 5;
   ASSERT_OK_AND_ASSIGN(TicketPage page, tx->QueryTickets(query));
   ASSERT_FALSE(page.next_cursor.empty());
   query.cursor = page.next_cursor;
   text = absl::StrJoin(PlanOf(path, query), "\n");
-  EXPECT_THAT(text, HasSubstr("USING INDEX tickets_by_group_queue"));
+  EXPECT_THAT(text, HasSubstr("MERGE (UNION ALL)"));
+  EXPECT_THAT(text, HasSubstr("tickets_by_group_queue (group_id=? AND "
+                              "status=? AND priority=?"));
+  EXPECT_THAT(text, HasSubstr("tickets_by_group_queue (group_id=? AND "
+                              "status=? AND priority<?)"));
   EXPECT_THAT(text, Not(HasSubstr("SCAN tickets")));
   EXPECT_THAT(text, Not(HasSubstr("TEMP B-TREE")));
 
@@ -794,10 +802,19 @@ TEST(SqliteStoreTest, QueriesAgreeWithTheMemoryStore) {
       // Few distinct times, so ties on the time are broken by id.
       *t.mutable_created_at() = MicrosToTimestamp(1'000'000 * pick(40));
       *t.mutable_updated_at() = MicrosToTimestamp(1'000'000 * pick(40) + 1);
+      if (pick(3) == 0) {
+        *t.mutable_sla_next_deadline() = MicrosToTimestamp(1'000'000 * pick(40));
+      }
       v1::Ticket copy = t;
       ASSERT_OK(m->InsertTicket(&t));
       ASSERT_OK(s->InsertTicket(&copy));
       ASSERT_EQ(t.id(), copy.id());
+      if (pick(5) == 0) {
+        std::optional<absl::Time> deadline;
+        if (pick(3) != 0) deadline = absl::FromUnixMicros(1'000'000 * pick(40));
+        ASSERT_OK(m->SetTicketSlaDeadline(t.id(), deadline));
+        ASSERT_OK(s->SetTicketSlaDeadline(t.id(), deadline));
+      }
     }
     ASSERT_OK(m->Commit());
     ASSERT_OK(s->Commit());
@@ -834,6 +851,12 @@ TEST(SqliteStoreTest, QueriesAgreeWithTheMemoryStore) {
       }
     }
     if (pick(6) == 0) q.updated.to = absl::FromUnixMicros(1'000'000 * pick(40) + 1);
+    if (pick(5) == 0) {
+      TimeRange range;
+      if (pick(2) == 0) range.from = absl::FromUnixMicros(1'000'000 * pick(40));
+      if (pick(2) == 0) range.to = absl::FromUnixMicros(1'000'000 * pick(40));
+      q.sla_deadline = range;
+    }
     q.include_merged = pick(3) == 0;
     if (pick(4) == 0) {
       TicketVisibility v;
@@ -842,7 +865,8 @@ TEST(SqliteStoreTest, QueriesAgreeWithTheMemoryStore) {
       if (pick(3) == 0) v.assignee_id = pick(4);
       q.visible_to = v;
     }
-    q.sort = static_cast<TicketSort>(pick(6));
+    q.sort = static_cast<TicketSort>(
+        pick(static_cast<int>(TicketSort::kSlaDeadlineAsc) + 1));
     q.limit = 1 + pick(40);
     int pages = 0;
     while (true) {
@@ -862,6 +886,56 @@ TEST(SqliteStoreTest, QueriesAgreeWithTheMemoryStore) {
   }
 }
 
+TEST(SqliteStoreTest, SlaDeadlineIsSetWithoutANewVersionAndQueried) {
+  const std::string path = TempPath("db");
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> store, Open(path));
+  {
+    ASSERT_OK_AND_ASSIGN(auto tx, store->Begin(TransactionMode::kReadWrite));
+    for (int i = 0; i < 3; ++i) {
+      v1::Ticket t = MakeTicket("t", "open", v1::PRIORITY_LOW, 0, i);
+      ASSERT_OK(tx->InsertTicket(&t));
+    }
+    ASSERT_OK(tx->SetTicketSlaDeadline(2, absl::FromUnixSeconds(100)));
+    ASSERT_OK(tx->SetTicketSlaDeadline(3, absl::FromUnixSeconds(50)));
+    EXPECT_THAT(tx->SetTicketSlaDeadline(9, absl::FromUnixSeconds(1)),
+                StatusIs(absl::StatusCode::kNotFound, HasSubstr("9")));
+    ASSERT_OK(tx->Commit());
+  }
+  {
+    ASSERT_OK_AND_ASSIGN(auto tx, store->Begin(TransactionMode::kReadOnly));
+    ASSERT_OK_AND_ASSIGN(v1::Ticket t, tx->GetTicket(2));
+    EXPECT_EQ(t.version(), 1);
+    EXPECT_EQ(FromTimestamp(t.sla_next_deadline()), absl::FromUnixSeconds(100));
+    TicketQuery query;
+    query.sort = TicketSort::kSlaDeadlineAsc;
+    ASSERT_OK_AND_ASSIGN(TicketPage page, tx->QueryTickets(query));
+    std::vector<int64_t> ids;
+    for (const v1::Ticket& p : page.tickets) ids.push_back(p.id());
+    EXPECT_THAT(ids, ElementsAre(3, 2, 1));  // no deadline last
+    query.sla_deadline = TimeRange{.to = absl::FromUnixSeconds(100)};
+    ASSERT_OK_AND_ASSIGN(page, tx->QueryTickets(query));
+    ASSERT_EQ(page.tickets.size(), 1u);
+    EXPECT_EQ(page.tickets[0].id(), 3);
+    EXPECT_THAT(tx->SetTicketSlaDeadline(2, std::nullopt),
+                StatusIs(absl::StatusCode::kFailedPrecondition));
+  }
+  ASSERT_OK_AND_ASSIGN(auto tx, store->Begin(TransactionMode::kReadWrite));
+  ASSERT_OK(tx->SetTicketSlaDeadline(2, std::nullopt));
+  ASSERT_OK_AND_ASSIGN(v1::Ticket t, tx->GetTicket(2));
+  EXPECT_FALSE(t.has_sla_next_deadline());
+  EXPECT_EQ(t.version(), 1);
+  // "What breaches before T, soonest first" is a range of its index.
+  TicketQuery next;
+  next.sort = TicketSort::kSlaDeadlineAsc;
+  next.sla_deadline = TimeRange{.to = absl::FromUnixSeconds(1000)};
+  std::string plan = absl::StrJoin(PlanOf(path, next), "\n");
+  EXPECT_THAT(plan, HasSubstr("USING INDEX tickets_by_sla_deadline"));
+  EXPECT_THAT(plan, Not(HasSubstr("TEMP B-TREE")));
+  next.statuses = {"open", "pending"};
+  plan = absl::StrJoin(PlanOf(path, next), "\n");
+  EXPECT_THAT(plan, Not(HasSubstr("SCAN tickets")));
+}
+
 TEST(SqliteStoreTest, QueryWithForeignCursorIsInvalidArgument) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> store, Open(":memory:"));
   ASSERT_OK_AND_ASSIGN(auto tx, store->Begin(TransactionMode::kReadOnly));
@@ -873,6 +947,58 @@ TEST(SqliteStoreTest, QueryWithForeignCursorIsInvalidArgument) {
   query.limit = 0;
   EXPECT_THAT(tx->QueryTickets(query),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("limit")));
+}
+
+// --- The statement cache ---------------------------------------------------------
+
+TEST(SqliteConnectionTest, SameSqlTwiceAtOnceGetsTwoStatements) {
+  ASSERT_OK_AND_ASSIGN(
+      std::unique_ptr<internal::SqliteConnection> connection,
+      internal::SqliteConnection::Open(
+          ":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, 100));
+  ASSERT_OK(connection->ExecuteScript(
+      "CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1), (2);"));
+  constexpr absl::string_view kSql = "SELECT x FROM t WHERE x >= ? ORDER BY x";
+  ASSERT_OK_AND_ASSIGN(internal::SqliteStatement outer,
+                       connection->Prepare(kSql));
+  outer.BindInt(1, 1);
+  ASSERT_OK_AND_ASSIGN(bool row, outer.Step());
+  ASSERT_TRUE(row);
+  {
+    ASSERT_OK_AND_ASSIGN(internal::SqliteStatement inner,
+                         connection->Prepare(kSql));
+    EXPECT_NE(inner.get(), outer.get());
+    inner.BindInt(1, 2);
+    ASSERT_OK_AND_ASSIGN(bool inner_row, inner.Step());
+    ASSERT_TRUE(inner_row);
+    EXPECT_EQ(inner.ColumnInt(0), 2);
+  }
+  EXPECT_EQ(outer.ColumnInt(0), 1);
+  ASSERT_OK_AND_ASSIGN(row, outer.Step());
+  ASSERT_TRUE(row);
+  EXPECT_EQ(outer.ColumnInt(0), 2);
+  sqlite3_stmt* cached = outer.get();
+  { internal::SqliteStatement done = std::move(outer); }
+  // Released back to the cache: the same statement is handed out again.
+  ASSERT_OK_AND_ASSIGN(internal::SqliteStatement again,
+                       connection->Prepare(kSql));
+  EXPECT_EQ(again.get(), cached);
+}
+
+TEST(SqliteConnectionTest, ErrorsMapToStatusCodesAndNameThePath) {
+  EXPECT_THAT(internal::SqliteError(SQLITE_BUSY, nullptr, "/x.db", "begin"),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("/x.db")));
+  EXPECT_THAT(internal::SqliteError(SQLITE_LOCKED, nullptr, "/x.db", "begin"),
+              StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(internal::SqliteError(SQLITE_CORRUPT, nullptr, "/x.db", "read"),
+              StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(internal::SqliteError(SQLITE_IOERR_READ, nullptr, "/x.db", "r"),
+              StatusIs(absl::StatusCode::kInternal));
+  absl::Status constraint = internal::SqliteError(
+      SQLITE_CONSTRAINT_UNIQUE, nullptr, "/x.db", "insert");
+  EXPECT_THAT(constraint, StatusIs(absl::StatusCode::kAlreadyExists));
+  EXPECT_EQ(internal::SqliteCodeOf(constraint), SQLITE_CONSTRAINT_UNIQUE);
+  EXPECT_EQ(internal::SqliteCodeOf(absl::InternalError("x")), SQLITE_OK);
 }
 
 }  // namespace

@@ -16,6 +16,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -66,6 +68,12 @@ Commands:
        [--limit N] [--all]
   show TICKET [--as EMAIL]      a ticket and its thread (as a customer with --as)
   log TICKET                    the ticket's audit log
+  sla show TICKET               the ticket's SLA clocks
+  tick [--at "YYYY-MM-DD HH:MM"] raise the SLA warnings and breaches due now
+                                (or at the given UTC time)
+
+SLA commands and SLA deadlines need an SLA configuration in proto text format:
+--sla FILE, else $HELPDESK_SLA (see examples/helpdesk/sla.textproto).
 )";
 
 // --- Arguments -----------------------------------------------------------------
@@ -164,9 +172,25 @@ struct Session {
   std::unique_ptr<Desk> desk;
 };
 
-absl::StatusOr<std::unique_ptr<Session>> OpenSession(const std::string& path,
-                                                     bool create,
-                                                     Clock* clock = nullptr) {
+// The SLA configuration named by --sla or $HELPDESK_SLA, if any.
+absl::StatusOr<std::optional<std::string>> SlaConfigText(const Args& a) {
+  std::optional<std::string> path = a.Get("sla");
+  if (!path) {
+    if (const char* env = std::getenv("HELPDESK_SLA")) path = env;
+  }
+  if (!path) return std::optional<std::string>();
+  std::ifstream in(*path);
+  if (!in) {
+    return absl::NotFoundError(absl::StrCat("--sla: cannot read '", *path, "'"));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return std::optional<std::string>(text.str());
+}
+
+absl::StatusOr<std::unique_ptr<Session>> OpenSession(
+    const std::string& path, bool create, Clock* clock = nullptr,
+    const std::optional<std::string>& sla_text = std::nullopt) {
   auto s = std::make_unique<Session>();
   if (clock != nullptr) s->clock = clock;
   SqliteStoreOptions options;
@@ -178,8 +202,14 @@ absl::StatusOr<std::unique_ptr<Session>> OpenSession(const std::string& path,
   }
   if (!store.ok()) return store.status();
   s->store = *std::move(store);
-  absl::StatusOr<std::unique_ptr<Desk>> desk =
-      Desk::Open({.store = s->store.get(), .clock = s->clock});
+  DeskOptions desk_options{.store = s->store.get(), .clock = s->clock};
+  if (sla_text) {
+    absl::StatusOr<SlaEngine> sla =
+        SlaEngine::FromText(*sla_text, desk_options.workflow);
+    if (!sla.ok()) return sla.status();
+    desk_options.sla = *std::move(sla);
+  }
+  absl::StatusOr<std::unique_ptr<Desk>> desk = Desk::Open(std::move(desk_options));
   if (!desk.ok()) return desk.status();
   s->desk = *std::move(desk);
   return s;
@@ -656,6 +686,59 @@ absl::Status CmdLog(Desk& desk, const Args& a) {
   return absl::OkStatus();
 }
 
+void PrintSla(const SlaStatus& sla) {
+  if (sla.policy.empty()) {
+    std::cout << "no SLA policy applies\n";
+    return;
+  }
+  std::cout << "policy " << sla.policy << "\n";
+  std::cout << absl::StrFormat("  %-18s %-9s %-6s %-17s %-12s %s\n", "METRIC", "STATE",
+                               "CYCLE", "DUE (UTC)", "LEFT", "TARGET");
+  for (const SlaMetricStatus& m : sla.metrics) {
+    std::cout << absl::StrFormat(
+        "  %-18s %-9s %-6s %-17s %-12s %s%s\n", SlaMetricName(m.metric),
+        SlaStateName(m.state), absl::StrCat(m.cycle, "/", m.cycles),
+        m.due_at ? absl::FormatTime("%Y-%m-%d %H:%M", *m.due_at, absl::UTCTimeZone())
+                 : "-",
+        absl::FormatDuration(absl::Trunc(m.left, absl::Minutes(1))),
+        absl::FormatDuration(m.target), m.business_hours ? " business" : "");
+  }
+  if (sla.next_deadline) {
+    std::cout << "  next deadline "
+              << absl::FormatTime("%Y-%m-%d %H:%M", *sla.next_deadline,
+                                  absl::UTCTimeZone())
+              << " UTC\n";
+  }
+}
+
+absl::Status CmdSla(Desk& desk, const Args& a) {
+  if (a.positional.size() < 2 || a.positional[1] != "show") {
+    return absl::InvalidArgumentError("usage: helpdesk sla show TICKET");
+  }
+  absl::StatusOr<int64_t> id = TicketArg(a, 2);
+  if (!id.ok()) return id.status();
+  absl::StatusOr<SlaStatus> sla = desk.TicketSla(SystemActor(), *id);
+  if (!sla.ok()) return sla.status();
+  PrintSla(*sla);
+  return absl::OkStatus();
+}
+
+absl::Status CmdTick(Desk& desk, const Args& a, Clock& clock) {
+  absl::Time at = clock.Now();
+  if (std::optional<std::string> when = a.Get("at")) {
+    std::string err;
+    if (!absl::ParseTime("%Y-%m-%d %H:%M", *when, absl::UTCTimeZone(), &at, &err)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--at '", *when, "' is not 'YYYY-MM-DD HH:MM': ", err));
+    }
+  }
+  absl::StatusOr<TickReport> r = desk.Tick(at);
+  if (!r.ok()) return r.status();
+  std::cout << "evaluated " << r->tickets_evaluated << " tickets: " << r->warnings
+            << " warnings, " << r->breaches << " breaches\n";
+  return absl::OkStatus();
+}
+
 // --- The demo -------------------------------------------------------------------------
 
 // Returns from the demo on the first failed step.
@@ -678,6 +761,55 @@ absl::Status StatusOf(const absl::StatusOr<T>& s) {
     }                                                           \
   } while (0)
 
+// The demo's SLAs: the same as examples/helpdesk/sla.textproto.
+constexpr char kDemoSla[] = R"pb(
+# An SLA configuration for the helpdesk CLI (--sla FILE or $HELPDESK_SLA) and
+# the demo: a London team open 09:00-17:00 on weekdays.
+calendars {
+  name: "london"
+  time_zone: "Europe/London"
+  weekly_hours {
+    days: [ WEEKDAY_MONDAY, WEEKDAY_TUESDAY, WEEKDAY_WEDNESDAY, WEEKDAY_THURSDAY,
+            WEEKDAY_FRIDAY ]
+    intervals { open: "09:00" close: "17:00" }
+  }
+  holidays { date: "2026-12-25" name: "Christmas Day" }
+  holidays { date: "2026-12-28" name: "Boxing Day (substitute)" }
+}
+policies {
+  name: "standard"
+  calendar: "london"
+  # First reply: 30 minutes for urgent tickets, 2 business hours otherwise.
+  targets {
+    metric: SLA_METRIC_FIRST_REPLY
+    priorities: [ PRIORITY_URGENT ]
+    target { seconds: 1800 }
+    business_hours: true
+    warn_before { seconds: 600 }
+  }
+  targets {
+    metric: SLA_METRIC_FIRST_REPLY
+    target { seconds: 7200 }
+    business_hours: true
+    warn_before { seconds: 1800 }
+  }
+  # Next reply: 4 business hours after each customer message.
+  targets {
+    metric: SLA_METRIC_NEXT_REPLY
+    target { seconds: 14400 }
+    business_hours: true
+  }
+  # Resolution: 2 business days (16 business hours).
+  targets {
+    metric: SLA_METRIC_FULL_RESOLUTION
+    target { seconds: 57600 }
+    business_hours: true
+    warn_before { seconds: 7200 }
+  }
+  pause_statuses: [ "pending", "on_hold" ]
+}
+)pb";
+
 absl::Status CmdDemo(const Args& a) {
   std::string path;
   if (std::optional<std::string> db = a.Get("db")) {
@@ -694,7 +826,7 @@ absl::Status CmdDemo(const Args& a) {
   // Simulated time, so the story reads like a morning at a help desk.
   ManualClock clock(absl::FromCivil(absl::CivilMinute(2026, 11, 23, 8, 55),
                                     absl::UTCTimeZone()));
-  DEMO_ASSIGN(auto session, OpenSession(path, true, &clock));
+  DEMO_ASSIGN(auto session, OpenSession(path, true, &clock, std::string(kDemoSla)));
   Desk& desk = *session->desk;
   std::cout << "== A help desk on an embedded SQLite file: " << path << "\n\n";
 
@@ -811,6 +943,15 @@ absl::Status CmdDemo(const Args& a) {
   std::cout << "Carla (billing only) reading #" << vpn.id() << ": " << hidden << "\n";
   std::cout << "Grace reading Ada's #" << vpn.id() << ": " << foreign << "\n\n";
 
+  // Nobody answered the urgent outage: at 10:00 its 30-minute first-reply
+  // target has passed. Tick raises the warning and the breach, once.
+  clock.Set(absl::FromCivil(absl::CivilMinute(2026, 11, 23, 10, 0), absl::UTCTimeZone()));
+  DEMO_ASSIGN(TickReport tick, desk.Tick(clock.Now()));
+  DEMO_ASSIGN(TickReport again, desk.Tick(clock.Now()));
+  std::cout << "At 10:00 Tick raised " << tick.warnings << " warning(s) and "
+            << tick.breaches << " breach(es); a second Tick raised "
+            << again.warnings + again.breaches << ".\n\n";
+
   TicketQuery queue;
   queue.status_categories = {v1::STATUS_CATEGORY_NEW, v1::STATUS_CATEGORY_OPEN,
                              v1::STATUS_CATEGORY_PENDING, v1::STATUS_CATEGORY_ON_HOLD};
@@ -825,9 +966,18 @@ absl::Status CmdDemo(const Args& a) {
   std::cout << "\n== Ticket #" << vpn.id() << " as Ada sees it (no internal notes)\n";
   DEMO_ASSIGN(TicketView ada_view, desk.ViewTicket(ContactActor(ada.id()), vpn.id()));
   PrintTicket(desk, ada_view);
+  std::cout << "\n== SLA clocks of #" << outage.id() << " (breached) and #" << vpn.id()
+            << " (its resolution clock paused while pending)\n";
+  DEMO_ASSIGN(SlaStatus outage_sla, desk.TicketSla(as_ana, outage.id()));
+  PrintSla(outage_sla);
+  DEMO_ASSIGN(SlaStatus vpn_sla, desk.TicketSla(as_ana, vpn.id()));
+  PrintSla(vpn_sla);
   std::cout << "\n== Audit log of #" << vpn.id() << "\n";
   DEMO_ASSIGN(std::vector<v1::Event> log, desk.AuditLog(as_ana, vpn.id()));
   PrintLog(desk, log);
+  std::cout << "\n== Audit log of #" << outage.id() << " (SLA events)\n";
+  DEMO_ASSIGN(std::vector<v1::Event> outage_log, desk.AuditLog(as_ana, outage.id()));
+  PrintLog(desk, outage_log);
   std::cout << "\nThe database stays at " << path
             << "; try: helpdesk list --db " << path << "\n";
   return absl::OkStatus();
@@ -850,8 +1000,10 @@ int Main(int argc, char** argv) {
   } else if (command == "init") {
     status = CmdInit(*args);
   } else {
+    absl::StatusOr<std::optional<std::string>> sla_text = SlaConfigText(*args);
     absl::StatusOr<std::unique_ptr<Session>> session =
-        OpenSession(DatabasePath(*args), false);
+        sla_text.ok() ? OpenSession(DatabasePath(*args), false, nullptr, *sla_text)
+                      : absl::StatusOr<std::unique_ptr<Session>>(sla_text.status());
     if (!session.ok()) {
       status = session.status();
     } else {
@@ -880,6 +1032,10 @@ int Main(int argc, char** argv) {
         status = CmdShow(desk, *args);
       } else if (command == "log") {
         status = CmdLog(desk, *args);
+      } else if (command == "sla") {
+        status = CmdSla(desk, *args);
+      } else if (command == "tick") {
+        status = CmdTick(desk, *args, *(*session)->clock);
       } else {
         std::cerr << "helpdesk: unknown command '" << command << "'\n" << kUsage;
         return 2;

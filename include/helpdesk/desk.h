@@ -56,6 +56,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "helpdesk/clock.h"
+#include "helpdesk/sla.h"
 #include "helpdesk/store.h"
 #include "helpdesk/v1/agent.pb.h"
 #include "helpdesk/v1/common.pb.h"
@@ -110,6 +111,18 @@ struct DeskOptions {
   // The statuses tickets may have and the moves between them; enforced on
   // every status change (see workflow.h).
   Workflow workflow = Workflow::Default();
+  // Service level targets (see sla.h); none when unset. Build it with the
+  // same workflow. With SLAs, every ticket change recomputes the ticket's
+  // next SLA deadline, and Tick() raises warnings and breaches.
+  std::optional<SlaEngine> sla;
+};
+
+// What one Desk::Tick did.
+struct TickReport {
+  // Tickets whose SLA deadline had come and that were evaluated.
+  int tickets_evaluated = 0;
+  int warnings = 0;
+  int breaches = 0;
 };
 
 // An attachment to upload with a message. Its content is stored once per
@@ -246,6 +259,9 @@ struct AgentUpdate {
 struct TicketView {
   v1::Ticket ticket;
   std::vector<v1::Message> messages;
+  // The SLA clocks as of the desk's clock, for staff readers of a desk with
+  // SLAs.
+  std::optional<SlaStatus> sla;
 };
 
 // The facade. Create with Desk::Open.
@@ -338,6 +354,28 @@ class Desk {
                                             int64_t contact_id,
                                             absl::string_view cursor = "",
                                             int limit = 50);
+  // The ticket's SLA clocks as of the desk's clock. Errors:
+  // FailedPrecondition when the desk has no SLAs; PermissionDenied for
+  // customers; NotFound.
+  absl::StatusOr<SlaStatus> TicketSla(const v1::Actor& viewer, int64_t ticket_id);
+
+  // --- Time-based work ------------------------------------------------------
+
+  // Raises the SLA warnings and breaches due by `now`: every ticket whose
+  // next SLA deadline is at or before `now` is evaluated, each warning and
+  // breach of a cycle is written as an SLA_WARNING / SLA_BREACHED event
+  // exactly once (a second Tick at the same time writes nothing), and the
+  // ticket's next deadline moves on. Cost grows with the number of tickets
+  // due, not with the number of tickets. Each ticket is its own transaction,
+  // so a failure leaves the tickets before it done. A desk without SLAs does
+  // nothing. Errors: from the store.
+  absl::StatusOr<TickReport> Tick(absl::Time now);
+
+  // Recomputes the SLA deadline of every ticket that is not closed, e.g. after
+  // the host changed its SLA configuration. Returns how many tickets it
+  // visited. Errors: from the store.
+  absl::StatusOr<int64_t> RefreshSlaDeadlines();
+
   // The ticket's audit log, oldest first. Errors: PermissionDenied for
   // customers.
   absl::StatusOr<std::vector<v1::Event>> AuditLog(const v1::Actor& viewer,

@@ -65,6 +65,9 @@ enum class TicketSort {
   kPriorityThenOldest,
   // id ascending.
   kIdAsc,
+  // sla_next_deadline ascending (tickets without one last), then id
+  // ascending: "what breaches next".
+  kSlaDeadlineAsc,
 };
 
 // A half-open time range [from, to). The default matches every time.
@@ -104,6 +107,8 @@ struct TicketQuery {
   std::string subject_contains;
   TimeRange created;
   TimeRange updated;
+  // When set, only tickets with an sla_next_deadline in this range match.
+  std::optional<TimeRange> sla_deadline;
   // Tickets merged into another are left out unless this is set.
   bool include_merged = false;
   std::optional<TicketVisibility> visible_to;
@@ -172,6 +177,12 @@ class Transaction {
   // Errors: InvalidArgument for a limit outside [1, kMaxQueryLimit] or a cursor
   // that this query did not produce.
   virtual absl::StatusOr<TicketPage> QueryTickets(const TicketQuery& query) = 0;
+
+  // Sets (or, with nullopt, clears) ticket `id`'s sla_next_deadline without
+  // changing its version or updated_at: the deadline is derived data the Desk
+  // keeps, not a change of the ticket. Errors: NotFound.
+  virtual absl::Status SetTicketSlaDeadline(int64_t id,
+                                            std::optional<absl::Time> deadline) = 0;
 
   // --- Messages ----------------------------------------------------------
 
@@ -320,6 +331,10 @@ class TransactionWrapper : public Transaction {
   }
   absl::StatusOr<TicketPage> QueryTickets(const TicketQuery& query) override {
     return base_->QueryTickets(query);
+  }
+  absl::Status SetTicketSlaDeadline(int64_t id,
+                                    std::optional<absl::Time> deadline) override {
+    return base_->SetTicketSlaDeadline(id, deadline);
   }
   absl::Status InsertMessage(v1::Message* message) override {
     return base_->InsertMessage(message);

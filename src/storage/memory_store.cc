@@ -116,6 +116,20 @@ class MemoryTransaction final : public Transaction {
     return absl::OkStatus();
   }
 
+  absl::Status SetTicketSlaDeadline(int64_t id,
+                                    std::optional<absl::Time> deadline) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    auto it = state_->tickets.find(id);
+    if (it == state_->tickets.end()) return NotFound("ticket", id);
+    Remember(state_->tickets, id);
+    if (deadline) {
+      *it->second.mutable_sla_next_deadline() = ToTimestamp(*deadline);
+    } else {
+      it->second.clear_sla_next_deadline();
+    }
+    return absl::OkStatus();
+  }
+
   absl::StatusOr<TicketPage> QueryTickets(const TicketQuery& query) override {
     HELPDESK_RETURN_IF_ERROR(CheckOpen());
     HELPDESK_RETURN_IF_ERROR(internal::ValidateQuery(query));

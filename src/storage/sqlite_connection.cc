@@ -56,17 +56,18 @@ absl::Status SqliteError(int rc, sqlite3* db, absl::string_view path,
 SqliteStatement::SqliteStatement(SqliteStatement&& other) noexcept
     : connection_(other.connection_),
       stmt_(std::exchange(other.stmt_, nullptr)),
-      owned_(other.owned_),
+      in_use_(std::exchange(other.in_use_, nullptr)),
       bind_rc_(other.bind_rc_),
       last_rc_(other.last_rc_) {}
 
 SqliteStatement::~SqliteStatement() {
   if (stmt_ == nullptr) return;
-  if (owned_) {
+  if (in_use_ == nullptr) {
     sqlite3_finalize(stmt_);
   } else {
     sqlite3_reset(stmt_);
     sqlite3_clear_bindings(stmt_);
+    *in_use_ = false;
   }
 }
 
@@ -166,7 +167,7 @@ absl::StatusOr<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(
 }
 
 SqliteConnection::~SqliteConnection() {
-  for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+  for (auto& [sql, entry] : cache_) sqlite3_finalize(entry->stmt);
   cache_.clear();
   sqlite3_close_v2(db_);
 }
@@ -174,11 +175,15 @@ SqliteConnection::~SqliteConnection() {
 absl::StatusOr<SqliteStatement> SqliteConnection::Prepare(
     absl::string_view sql) {
   auto it = cache_.find(sql);
-  if (it != cache_.end()) return SqliteStatement(this, it->second, false);
+  if (it != cache_.end() && !it->second->in_use) {
+    it->second->in_use = true;
+    return SqliteStatement(this, it->second->stmt, &it->second->in_use);
+  }
   if (sql.size() > static_cast<size_t>(INT_MAX)) {
     return Error(SQLITE_TOOBIG, "preparing a statement");
   }
-  bool cache = cache_.size() < kMaxCachedStatements;
+  const bool cache =
+      it == cache_.end() && cache_.size() < kMaxCachedStatements;
   sqlite3_stmt* stmt = nullptr;
   int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
                               cache ? SQLITE_PREPARE_PERSISTENT : 0, &stmt,
@@ -191,9 +196,13 @@ absl::StatusOr<SqliteStatement> SqliteConnection::Prepare(
     return absl::InternalError(absl::StrCat(
         "sqlite database '", path_, "': empty statement \"", sql, "\""));
   }
-  if (!cache) return SqliteStatement(this, stmt, true);
-  cache_.emplace(std::string(sql), stmt);
-  return SqliteStatement(this, stmt, false);
+  if (!cache) return SqliteStatement(this, stmt, nullptr);
+  auto entry = std::make_unique<CachedStatement>();
+  entry->stmt = stmt;
+  entry->in_use = true;
+  bool* in_use = &entry->in_use;
+  cache_.emplace(std::string(sql), std::move(entry));
+  return SqliteStatement(this, stmt, in_use);
 }
 
 absl::Status SqliteConnection::Execute(absl::string_view sql) {

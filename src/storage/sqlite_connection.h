@@ -53,8 +53,11 @@ class SqliteConnection;
 // was not cached). Resets itself on destruction. Movable, not copyable.
 class SqliteStatement {
  public:
-  SqliteStatement(SqliteConnection* connection, sqlite3_stmt* stmt, bool owned)
-      : connection_(connection), stmt_(stmt), owned_(owned) {}
+  // `in_use` is the cache entry's flag for a borrowed statement (cleared on
+  // destruction), or nullptr for an owned one (finalized on destruction).
+  SqliteStatement(SqliteConnection* connection, sqlite3_stmt* stmt,
+                  bool* in_use)
+      : connection_(connection), stmt_(stmt), in_use_(in_use) {}
   SqliteStatement(SqliteStatement&& other) noexcept;
   SqliteStatement& operator=(SqliteStatement&& other) = delete;
   SqliteStatement(const SqliteStatement&) = delete;
@@ -91,7 +94,7 @@ class SqliteStatement {
 
   SqliteConnection* connection_;
   sqlite3_stmt* stmt_;
-  bool owned_;
+  bool* in_use_;
   int bind_rc_ = SQLITE_OK;
   int last_rc_ = SQLITE_OK;
 };
@@ -109,8 +112,8 @@ class SqliteConnection {
   SqliteConnection& operator=(const SqliteConnection&) = delete;
 
   // Returns a statement for `sql` (one statement), prepared once and cached
-  // by its text. When the cache is full the statement is prepared for this
-  // use only.
+  // by its text. When the cache is full, or the cached statement is in use
+  // (the same SQL twice at once), the statement is prepared for this use only.
   absl::StatusOr<SqliteStatement> Prepare(absl::string_view sql);
 
   // Prepares (cached) and runs one statement without parameters.
@@ -134,9 +137,15 @@ class SqliteConnection {
 
   static constexpr size_t kMaxCachedStatements = 256;
 
+  struct CachedStatement {
+    sqlite3_stmt* stmt = nullptr;
+    bool in_use = false;
+  };
+
   sqlite3* db_;
   std::string path_;
-  absl::flat_hash_map<std::string, sqlite3_stmt*> cache_;
+  // unique_ptr: the in_use flags must not move when the map grows.
+  absl::flat_hash_map<std::string, std::unique_ptr<CachedStatement>> cache_;
 };
 
 }  // namespace helpdesk::internal

@@ -33,6 +33,9 @@ CREATE TABLE tickets (
   created_us INTEGER NOT NULL,
   updated_us INTEGER NOT NULL,
   merged_into INTEGER NOT NULL,
+  -- sla_next_deadline in microseconds; 9223372036854775807 (INT64_MAX) when
+  -- unset, so that "ORDER BY sla_deadline_us, id" puts those last.
+  sla_deadline_us INTEGER NOT NULL,
   proto BLOB NOT NULL
 );
 CREATE INDEX tickets_by_group_queue
@@ -46,6 +49,7 @@ CREATE INDEX tickets_by_organization
   ON tickets(organization_id, created_us, id);
 CREATE INDEX tickets_by_created ON tickets(created_us, id);
 CREATE INDEX tickets_by_updated ON tickets(updated_us, id);
+CREATE INDEX tickets_by_sla_deadline ON tickets(sla_deadline_us, id);
 
 CREATE TABLE ticket_tags (
   ticket_id INTEGER NOT NULL,
@@ -159,14 +163,26 @@ bool IsEmpty(const SqliteFileState& state) {
 }  // namespace
 
 absl::StatusOr<SqliteFileState> ReadFileState(SqliteConnection& connection) {
-  SqliteFileState state;
-  HELPDESK_ASSIGN_OR_RETURN(state.application_id,
-                            QueryInt(connection, "PRAGMA application_id"));
-  HELPDESK_ASSIGN_OR_RETURN(state.user_version,
-                            QueryInt(connection, "PRAGMA user_version"));
-  HELPDESK_ASSIGN_OR_RETURN(
-      state.schema_objects,
-      QueryInt(connection, "SELECT count(*) FROM sqlite_schema"));
+  // The three reads must see one snapshot: another process may be creating
+  // the schema right now. Outside a transaction, open a read-only one (a
+  // deferred BEGIN writes nothing, even to a file that is not a database).
+  const bool own_transaction = !connection.InTransaction();
+  if (own_transaction) HELPDESK_RETURN_IF_ERROR(connection.Execute("BEGIN"));
+  absl::StatusOr<SqliteFileState> state =
+      [&]() -> absl::StatusOr<SqliteFileState> {
+    SqliteFileState s;
+    HELPDESK_ASSIGN_OR_RETURN(s.application_id,
+                              QueryInt(connection, "PRAGMA application_id"));
+    HELPDESK_ASSIGN_OR_RETURN(s.user_version,
+                              QueryInt(connection, "PRAGMA user_version"));
+    HELPDESK_ASSIGN_OR_RETURN(
+        s.schema_objects,
+        QueryInt(connection, "SELECT count(*) FROM sqlite_schema"));
+    return s;
+  }();
+  if (own_transaction && connection.InTransaction()) {
+    (void)connection.Execute("ROLLBACK");
+  }
   return state;
 }
 

@@ -29,7 +29,7 @@ struct SqliteFileState {
   int64_t schema_objects = 0;
 };
 
-// Reads the state without writing anything. Errors: those of SqliteError
+// Reads the state, in one snapshot, without writing anything. Errors: those of SqliteError
 // (NOTADB/CORRUPT -> DataLoss); the caller refines them for open.
 absl::StatusOr<SqliteFileState> ReadFileState(SqliteConnection& connection);
 

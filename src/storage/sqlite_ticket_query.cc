@@ -123,6 +123,8 @@ std::string RowAfter(Builder& b, absl::string_view column, absl::string_view op,
   return absl::StrCat("(", column, ", id) ", op, " (", first, ", ", second, ")");
 }
 
+// The cursor condition of every sort but kPriorityThenOldest (see
+// BuildTicketQuerySql).
 void AddCursor(Builder& b, TicketSort sort, const SortKey& after) {
   switch (sort) {
     case TicketSort::kCreatedAsc:
@@ -137,20 +139,9 @@ void AddCursor(Builder& b, TicketSort sort, const SortKey& after) {
     case TicketSort::kUpdatedDesc:
       b.Where(RowAfter(b, "updated_us", "<", after.k1, after.id));
       return;
-    case TicketSort::kPriorityThenOldest: {
-      // k1 = -priority. After (k1, k2, id) means a lower priority, or the same
-      // priority and a later (created_us, id). The redundant "priority <= p"
-      // lets SQLite start the index range at p. k1 = INT64_MIN (a forged
-      // cursor) maps to p = INT64_MAX, which every stored int32 priority is
-      // below, as -INT64_MIN would be.
-      int64_t p = after.k1 == kMinMicros ? kMaxMicros : -after.k1;
-      std::string p1 = b.Int(p);
-      std::string p2 = b.Int(p);
-      std::string later = RowAfter(b, "created_us", ">", after.k2, after.id);
-      b.Where(absl::StrCat("priority <= ", p1, " AND (priority < ", p2, " OR ",
-                           later, ")"));
+    case TicketSort::kSlaDeadlineAsc:
+      b.Where(RowAfter(b, "sla_deadline_us", ">", after.k1, after.id));
       return;
-    }
     case TicketSort::kIdAsc:
     default:
       b.Where(absl::StrCat("id > ", b.Int(after.id)));
@@ -170,6 +161,9 @@ absl::string_view OrderBy(TicketSort sort) {
       return "updated_us DESC, id DESC";
     case TicketSort::kPriorityThenOldest:
       return "priority DESC, created_us, id";
+    case TicketSort::kSlaDeadlineAsc:
+      // Unset deadlines are stored as INT64_MAX, the SortKey's k1 for them.
+      return "sla_deadline_us, id";
     case TicketSort::kIdAsc:
     default:
       // SortKeyOf orders an unknown sort by id, ascending.
@@ -177,11 +171,8 @@ absl::string_view OrderBy(TicketSort sort) {
   }
 }
 
-}  // namespace
-
-absl::StatusOr<TicketSql> BuildTicketQuerySql(const TicketQuery& query) {
-  HELPDESK_RETURN_IF_ERROR(ValidateQuery(query));
-  Builder b;
+// Every filter of `query` except the cursor.
+void AddFilters(Builder& b, const TicketQuery& query) {
   if (!query.statuses.empty()) {
     b.Where(b.In("status", query.statuses,
                  [&](const std::string& s) { return b.Text(s); }));
@@ -218,21 +209,66 @@ absl::StatusOr<TicketSql> BuildTicketQuerySql(const TicketQuery& query) {
   }
   AddTimeRange(b, "created_us", query.created);
   AddTimeRange(b, "updated_us", query.updated);
+  if (query.sla_deadline.has_value()) {
+    // Only tickets that have a deadline (INT64_MAX marks none).
+    b.Where("sla_deadline_us < 9223372036854775807");
+    AddTimeRange(b, "sla_deadline_us", *query.sla_deadline);
+  }
   if (!query.include_merged) b.Where("merged_into = 0");
   if (query.visible_to.has_value()) AddVisibility(b, *query.visible_to);
-  if (!query.cursor.empty()) {
-    HELPDESK_ASSIGN_OR_RETURN(SortKey after,
-                              DecodeCursor(query.cursor, query.sort));
-    AddCursor(b, query.sort, after);
-  }
+}
 
-  TicketSql out;
-  out.sql = "SELECT id, version, proto FROM tickets";
+std::string Select(absl::string_view columns, Builder& b) {
+  std::string sql = absl::StrCat("SELECT ", columns, " FROM tickets");
   if (!b.conditions().empty()) {
-    absl::StrAppend(&out.sql, " WHERE ", absl::StrJoin(b.conditions(), " AND "));
+    absl::StrAppend(&sql, " WHERE ", absl::StrJoin(b.conditions(), " AND "));
   }
-  absl::StrAppend(&out.sql, " ORDER BY ", OrderBy(query.sort), " LIMIT ",
-                  b.Int(static_cast<int64_t>(query.limit) + 1));
+  return sql;
+}
+
+}  // namespace
+
+absl::StatusOr<TicketSql> BuildTicketQuerySql(const TicketQuery& query) {
+  HELPDESK_RETURN_IF_ERROR(ValidateQuery(query));
+  std::optional<SortKey> after;
+  if (!query.cursor.empty()) {
+    HELPDESK_ASSIGN_OR_RETURN(after, DecodeCursor(query.cursor, query.sort));
+  }
+  TicketSql out;
+  const int64_t fetch = static_cast<int64_t>(query.limit) + 1;
+  if (after.has_value() && query.sort == TicketSort::kPriorityThenOldest) {
+    // k1 = -priority, so "after (k1, k2, id)" is: the same priority p and a
+    // later (created_us, id), or any lower priority. As one OR that is a scan
+    // from the start of priority p; as two index ranges merged in order
+    // (MERGE (UNION ALL), no sort) it is a seek, however deep the page. A
+    // forged k1 = INT64_MIN maps to p = INT64_MAX, above every stored int32
+    // priority, as -INT64_MIN would be.
+    const int64_t p = after->k1 == kMinMicros ? kMaxMicros : -after->k1;
+    Builder same;
+    AddFilters(same, query);
+    same.Where(absl::StrCat("priority = ", same.Int(p)));
+    same.Where(RowAfter(same, "created_us", ">", after->k2, after->id));
+    Builder lower;
+    AddFilters(lower, query);
+    lower.Where(absl::StrCat("priority < ", lower.Int(p)));
+    constexpr absl::string_view kColumns =
+        "id, version, proto, priority, created_us";
+    out.sql = absl::StrCat(Select(kColumns, same), " UNION ALL ",
+                           Select(kColumns, lower), " ORDER BY ",
+                           OrderBy(query.sort), " LIMIT ?");
+    out.params = std::move(same.params());
+    for (SqlParam& p2 : lower.params()) out.params.push_back(std::move(p2));
+    SqlParam limit;
+    limit.int_value = fetch;
+    out.params.push_back(std::move(limit));
+    return out;
+  }
+  Builder b;
+  AddFilters(b, query);
+  if (after.has_value()) AddCursor(b, query.sort, *after);
+  std::string limit = b.Int(fetch);
+  out.sql = absl::StrCat(Select("id, version, proto", b), " ORDER BY ",
+                         OrderBy(query.sort), " LIMIT ", limit);
   out.params = std::move(b.params());
   return out;
 }

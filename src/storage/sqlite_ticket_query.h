@@ -3,7 +3,8 @@
 // cursors), so that SQLite and the memory store return the same pages.
 //
 //   HELPDESK_ASSIGN_OR_RETURN(TicketSql q, BuildTicketQuerySql(query));
-//   // q.sql: "SELECT id, version, proto FROM tickets WHERE ... LIMIT ?"
+//   // q.sql: "SELECT id, version, proto FROM tickets WHERE ... LIMIT ?" (a
+//   // later page of the work-queue order is a UNION ALL of two such SELECTs)
 //   // q.params: one value per '?', in order.
 //
 // Values are never spliced into the SQL text: the text depends only on which
@@ -29,8 +30,9 @@ struct SqlParam {
 };
 
 struct TicketSql {
-  // Selects (id, version, proto) in the query's order, at most limit + 1 rows
-  // (the extra row tells whether there is a next page).
+  // Selects rows whose first three columns are (id, version, proto), in the
+  // query's order, at most limit + 1 of them (the extra row tells whether
+  // there is a next page).
   std::string sql;
   std::vector<SqlParam> params;
 };

@@ -1,6 +1,7 @@
 #include "storage/ticket_query.h"
 
 #include <algorithm>
+#include <limits>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -25,6 +26,10 @@ SortKey SortKeyOf(const v1::Ticket& t, TicketSort sort) {
               TimestampToMicros(t.created_at()), t.id()};
     case TicketSort::kIdAsc:
       return {0, 0, t.id()};
+    case TicketSort::kSlaDeadlineAsc:
+      return {t.has_sla_next_deadline() ? TimestampToMicros(t.sla_next_deadline())
+                                        : std::numeric_limits<int64_t>::max(),
+              0, t.id()};
   }
   return {0, 0, t.id()};
 }
@@ -137,6 +142,11 @@ bool TicketMatches(const TicketQuery& q, const v1::Ticket& t) {
   if (!ContainsIgnoringAsciiCase(t.subject(), q.subject_contains)) return false;
   if (!q.created.Contains(FromTimestamp(t.created_at()))) return false;
   if (!q.updated.Contains(FromTimestamp(t.updated_at()))) return false;
+  if (q.sla_deadline && (!t.has_sla_next_deadline() ||
+                         !q.sla_deadline->Contains(
+                             FromTimestamp(t.sla_next_deadline())))) {
+    return false;
+  }
   if (!q.include_merged && t.merged_into() != 0) return false;
   if (q.visible_to && !Visible(*q.visible_to, t)) return false;
   return true;

@@ -21,6 +21,7 @@ namespace helpdesk::internal {
 //   kUpdatedAsc/Desc:     (updated_us, 0, id)
 //   kPriorityThenOldest:  (-priority, created_us, id) ascending
 //   kIdAsc:               (0, 0, id)
+//   kSlaDeadlineAsc:      (deadline_us or INT64_MAX when unset, 0, id)
 struct SortKey {
   int64_t k1 = 0;
   int64_t k2 = 0;

@@ -105,6 +105,7 @@ inline constexpr TicketSort kAllSorts[] = {
     TicketSort::kCreatedAsc,         TicketSort::kCreatedDesc,
     TicketSort::kUpdatedAsc,         TicketSort::kUpdatedDesc,
     TicketSort::kPriorityThenOldest, TicketSort::kIdAsc,
+    TicketSort::kSlaDeadlineAsc,
 };
 
 inline std::string SortName(TicketSort sort) {
@@ -121,6 +122,8 @@ inline std::string SortName(TicketSort sort) {
       return "kPriorityThenOldest";
     case TicketSort::kIdAsc:
       return "kIdAsc";
+    case TicketSort::kSlaDeadlineAsc:
+      return "kSlaDeadlineAsc";
   }
   return absl::StrCat("TicketSort(", static_cast<int>(sort), ")");
 }
@@ -218,6 +221,10 @@ inline ReferenceSortKey SortKeyOf(const v1::Ticket& t, TicketSort sort) {
               TimestampToMicros(t.created_at()), t.id()};
     case TicketSort::kIdAsc:
       return {0, 0, t.id()};
+    case TicketSort::kSlaDeadlineAsc:
+      return {t.has_sla_next_deadline() ? TimestampToMicros(t.sla_next_deadline())
+                                        : std::numeric_limits<int64_t>::max(),
+              0, t.id()};
   }
   return {0, 0, t.id()};
 }
@@ -275,6 +282,11 @@ inline bool ReferenceMatches(const TicketQuery& q, const v1::Ticket& t) {
   if (!ContainsAsciiFolded(t.subject(), q.subject_contains)) return false;
   if (!q.created.Contains(FromTimestamp(t.created_at()))) return false;
   if (!q.updated.Contains(FromTimestamp(t.updated_at()))) return false;
+  if (q.sla_deadline.has_value() &&
+      (!t.has_sla_next_deadline() ||
+       !q.sla_deadline->Contains(FromTimestamp(t.sla_next_deadline())))) {
+    return false;
+  }
   if (!q.include_merged && t.merged_into() != 0) return false;
   if (q.visible_to.has_value()) {
     const TicketVisibility& v = *q.visible_to;
@@ -2130,6 +2142,7 @@ TEST_P(StoreConformanceTest, QueryMatchesAReferenceForRandomQueries) {
       if (chance(8)) t.add_cc_contact_ids(contact);
     }
     t.set_message_count(n);
+    if (chance(60)) *t.mutable_sla_next_deadline() = sci::AtMinute(uniform(0, 60));
     return t;
   };
   for (int batch = 0; batch < 3; ++batch) {
@@ -2228,6 +2241,12 @@ TEST_P(StoreConformanceTest, QueryMatchesAReferenceForRandomQueries) {
     if (chance(25)) q.subject_contains = flip_case(pick(kNeedles));
     if (chance(20)) q.created = random_time_range();
     if (chance(15)) q.updated = random_time_range();
+    if (chance(20)) {
+      TimeRange range;
+      if (chance(70)) range.from = sci::Minute(uniform(0, 60));
+      if (chance(70)) range.to = sci::Minute(uniform(0, 60));
+      q.sla_deadline = range;
+    }
     q.include_merged = chance(30);
     if (chance(20)) {
       TicketVisibility v;
@@ -2246,6 +2265,68 @@ TEST_P(StoreConformanceTest, QueryMatchesAReferenceForRandomQueries) {
     EXPECT_THAT(QueryIds(q), sci::IsOkAndHolds(expected))
         << "query " << n << ": " << sci::DescribeQuery(q);
   }
+}
+
+TEST_P(StoreConformanceTest, SetTicketSlaDeadlineKeepsVersionAndUpdatedAt) {
+  namespace sci = store_conformance_internal;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+  v1::Ticket t = sci::MakeTicket("due soon", 10);
+  ASSERT_OK(tx->InsertTicket(&t));
+  ASSERT_OK(tx->SetTicketSlaDeadline(t.id(), sci::Minute(30)));
+  ASSERT_OK_AND_ASSIGN(v1::Ticket read, tx->GetTicket(t.id()));
+  EXPECT_EQ(read.version(), 1);
+  EXPECT_THAT(read.updated_at(), sci::EqualsProto(t.updated_at()));
+  ASSERT_TRUE(read.has_sla_next_deadline());
+  EXPECT_EQ(FromTimestamp(read.sla_next_deadline()), sci::Minute(30));
+  EXPECT_THAT(tx->SetTicketSlaDeadline(t.id() + 1000, sci::Minute(1)),
+              StatusIs(absl::StatusCode::kNotFound));
+  ASSERT_OK(tx->Commit());
+
+  // A later UpdateTicket keeps what the caller passes (the Desk carries it).
+  ASSERT_OK_AND_ASSIGN(tx, BeginReadWrite());
+  read.set_subject("still due soon");
+  ASSERT_OK(tx->UpdateTicket(&read, 1));
+  ASSERT_OK_AND_ASSIGN(v1::Ticket updated, tx->GetTicket(t.id()));
+  EXPECT_EQ(FromTimestamp(updated.sla_next_deadline()), sci::Minute(30));
+  // Clearing removes it from deadline queries.
+  ASSERT_OK(tx->SetTicketSlaDeadline(t.id(), std::nullopt));
+  ASSERT_OK_AND_ASSIGN(updated, tx->GetTicket(t.id()));
+  EXPECT_FALSE(updated.has_sla_next_deadline());
+  EXPECT_EQ(updated.version(), 2);
+  ASSERT_OK_AND_ASSIGN(
+      TicketPage page,
+      tx->QueryTickets(TicketQuery{.sla_deadline = TimeRange{}, .limit = 10}));
+  EXPECT_TRUE(page.tickets.empty());
+  ASSERT_OK(tx->Commit());
+
+  ASSERT_OK_AND_ASSIGN(tx, BeginReadOnly());
+  EXPECT_THAT(tx->SetTicketSlaDeadline(t.id(), sci::Minute(5)),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+TEST_P(StoreConformanceTest, SlaDeadlineOrderPutsTicketsWithoutOneLast) {
+  namespace sci = store_conformance_internal;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 5; ++i) {
+    v1::Ticket t = sci::MakeTicket(absl::StrCat("t", i), i);
+    ASSERT_OK(tx->InsertTicket(&t));
+    ids.push_back(t.id());
+  }
+  // Deadlines: t0 at 40, t1 none, t2 at 10, t3 none, t4 at 10.
+  ASSERT_OK(tx->SetTicketSlaDeadline(ids[0], sci::Minute(40)));
+  ASSERT_OK(tx->SetTicketSlaDeadline(ids[2], sci::Minute(10)));
+  ASSERT_OK(tx->SetTicketSlaDeadline(ids[4], sci::Minute(10)));
+  ASSERT_OK(tx->Commit());
+  EXPECT_THAT(QueryIds(TicketQuery{.sort = TicketSort::kSlaDeadlineAsc, .limit = 2}),
+              sci::IsOkAndHolds(std::vector<int64_t>{ids[2], ids[4], ids[0], ids[1],
+                                                     ids[3]}));
+  // "Due by minute 10 inclusive", as Desk::Tick asks.
+  EXPECT_THAT(QueryIds(TicketQuery{.sla_deadline = TimeRange{absl::InfinitePast(),
+                                                             sci::Minute(10) +
+                                                                 absl::Microseconds(1)},
+                                   .sort = TicketSort::kSlaDeadlineAsc}),
+              sci::IsOkAndHolds(std::vector<int64_t>{ids[2], ids[4]}));
 }
 
 // ===========================================================================

@@ -1,0 +1,214 @@
+// The routing simulator and the Erlang C calculator, for tuning routing
+// policies and staffing.
+//
+// RunSimulation() is a discrete-event simulation of a help desk described by
+// a v1::SimScenario (sim.proto): tickets arrive (Poisson streams with rates by
+// hour and weekday, or a replayed CSV trace), wait, are routed by the real
+// RoutingPolicy implementations of routing.h (not copies), are worked for a
+// random handling time that depends on the ticket type and the agent's
+// skills, or are abandoned when the requester runs out of patience; agents
+// come and go with their shifts. Every policy runs on the same tickets (common
+// random numbers), `replications` times with independent seeds, and the report
+// gives each figure as the mean over replications with a 95% confidence
+// interval (Student's t over the replication means):
+//
+//   absl::StatusOr<v1::SimScenario> scenario =
+//       helpdesk::LoadSimScenario("desk.textproto");
+//   absl::StatusOr<helpdesk::SimReport> report = helpdesk::RunSimulation(*scenario);
+//   std::cout << helpdesk::SimReportTable(*report);
+//   WriteFile("desk.svg", helpdesk::SimReportSvg(*report));
+//
+// Runs are deterministic: the same scenario (seed included) gives the same
+// report, bit for bit. Randomness is std::mt19937_64 seeded from the
+// scenario's seed, one stream per replication and arrival stream.
+//
+// The Erlang C functions answer the same questions in closed form for the
+// M/M/c queue (Poisson arrivals, exponential handling, c agents, FIFO, nobody
+// abandons); the simulator is validated against them
+// (tests/sim_validation_test.cc). They use the Erlang B recurrence, so they
+// are exact and stable for hundreds or thousands of agents.
+//
+//   helpdesk::ErlangCQueue q{.arrivals_per_hour = 100,
+//                            .mean_handling_time = absl::Minutes(6),
+//                            .agents = 12};
+//   helpdesk::ErlangC(q)->probability_of_waiting;             // 0.45...
+//   helpdesk::ErlangCAgentsFor(100, absl::Minutes(6), absl::Seconds(20), 0.8);
+#ifndef HELPDESK_SIM_H_
+#define HELPDESK_SIM_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "helpdesk/routing.h"
+#include "helpdesk/v1/sim.pb.h"
+
+namespace helpdesk {
+
+// ---------------------------------------------------------------------------
+// Erlang C.
+
+// An M/M/c queue.
+struct ErlangCQueue {
+  // > 0.
+  double arrivals_per_hour = 0;
+  // > 0.
+  absl::Duration mean_handling_time = absl::ZeroDuration();
+  // >= 1.
+  int agents = 0;
+};
+
+struct ErlangCResult {
+  // Offered load in erlangs: arrival rate x mean handling time.
+  double offered_load = 0;
+  // offered_load / agents.
+  double utilisation = 0;
+  // The probability that a ticket waits at all (Erlang's C formula).
+  double probability_of_waiting = 0;
+  // The mean wait over all tickets (those that do not wait count as 0).
+  absl::Duration mean_wait = absl::ZeroDuration();
+};
+
+// Errors: InvalidArgument naming a non-positive or non-finite field;
+// FailedPrecondition when the queue is unstable (offered load >= agents), so
+// waits grow without bound.
+absl::StatusOr<ErlangCResult> ErlangC(const ErlangCQueue& queue);
+
+// The share of tickets answered within `target` (>= 0):
+// 1 - C * exp(-(agents - load) * target / mean handling time). Errors: as
+// ErlangC, and InvalidArgument for a negative target.
+absl::StatusOr<double> ErlangCServiceLevel(const ErlangCQueue& queue,
+                                           absl::Duration target);
+
+// The fewest agents for which at least `service_level` (in (0, 1)) of tickets
+// are answered within `target`. Errors: InvalidArgument for bad arguments;
+// OutOfRange if more than `max_agents` would be needed.
+absl::StatusOr<int> ErlangCAgentsFor(double arrivals_per_hour,
+                                     absl::Duration mean_handling_time,
+                                     absl::Duration target,
+                                     double service_level,
+                                     int max_agents = 100000);
+
+// ---------------------------------------------------------------------------
+// Scenarios.
+
+// Parses a scenario in proto text format and validates it. `what` names the
+// text in errors (e.g. a file name). Errors: InvalidArgument with line and
+// column for malformed text or unknown fields; see ValidateSimScenario.
+absl::StatusOr<v1::SimScenario> ParseSimScenario(
+    absl::string_view text, absl::string_view what = "scenario");
+
+// Reads a scenario file and the trace file it names (relative to the
+// scenario's directory), whose text replaces trace.path with trace.csv, then
+// validates it. Errors: NotFound or PermissionDenied for files that cannot be
+// read (naming them); as ParseSimScenario.
+absl::StatusOr<v1::SimScenario> LoadSimScenario(const std::string& path);
+
+// Checks a scenario; every error is InvalidArgument naming the field and the
+// value: unknown ticket types, negative or non-finite rates and times,
+// multiplier lists of the wrong length, no arrivals, no agents or a count of
+// 0, a capacity of 0 or none, bad skill levels or shift times, duplicate
+// names or labels, invalid policy settings, unparsable trace rows ("trace
+// line 7: column arrival_seconds: 'x1' is not a number"), a trace given by
+// path (load it with LoadSimScenario), and ticket types that no agent can
+// ever take (missing skills, group or channel capacity), listing the trace
+// tickets that can never be routed.
+absl::Status ValidateSimScenario(const v1::SimScenario& scenario);
+
+// ---------------------------------------------------------------------------
+// Running.
+
+// A policy for the simulator to run: `make` returns a new, empty policy for
+// each replication. Use it to run a host's own policy.
+struct SimPolicyFactory {
+  std::string label;
+  std::function<absl::StatusOr<std::unique_ptr<RoutingPolicy>>()> make;
+};
+
+struct SimOptions {
+  // When not empty, these run instead of the scenario's policies.
+  std::vector<SimPolicyFactory> policies;
+};
+
+// A figure over the replications: mean and the half-width of its 95%
+// confidence interval (NaN with a single replication).
+struct Estimate {
+  double mean = 0;
+  double ci95 = 0;
+};
+
+// One policy's figures. Waits are from arrival until an agent takes the
+// ticket, in seconds, over answered tickets; rates are shares of the tickets
+// that arrived after the warm-up. Utilisation is the share of an agent's
+// on-shift time with at least one ticket in hand.
+struct SimPolicyResult {
+  std::string label;
+  // RoutingPolicy::Name() of the policy that ran.
+  std::string policy_name;
+  // Measured tickets per replication (mean).
+  double tickets = 0;
+  Estimate wait_mean;
+  Estimate wait_p50;
+  Estimate wait_p90;
+  Estimate wait_p99;
+  // Share of answered tickets that waited at all.
+  Estimate probability_of_waiting;
+  // Share answered within service_level_seconds.
+  Estimate service_level;
+  // Share not answered within their SLA target (answered late, abandoned
+  // after the target, or never answered).
+  Estimate sla_breach_rate;
+  Estimate abandonment_rate;
+  // Share still unanswered when the simulation ended.
+  Estimate unanswered_rate;
+  // Mean utilisation over agents, weighted by on-shift time.
+  Estimate utilisation;
+  // Jain's fairness index of per-agent utilisation: 1 when equal, 1/n when
+  // one agent does everything.
+  Estimate fairness;
+  // Coefficient of variation of tickets handled per agent.
+  Estimate handled_cv;
+  // Per agent, in scenario order.
+  std::vector<std::string> agent_names;
+  std::vector<Estimate> agent_utilisation;
+};
+
+struct SimReport {
+  std::string scenario;
+  int replications = 0;
+  double service_level_seconds = 0;
+  // Tickets simulated in all runs (every policy and replication).
+  int64_t tickets_simulated = 0;
+  std::vector<SimPolicyResult> policies;
+};
+
+// Runs the scenario (validating it first) for each policy and replication.
+// Errors: as ValidateSimScenario; a policy's own errors (an Internal error
+// naming the policy and the call if a policy breaks its contract).
+absl::StatusOr<SimReport> RunSimulation(const v1::SimScenario& scenario,
+                                        const SimOptions& options = {});
+
+// The report as an aligned text table, policies side by side.
+std::string SimReportTable(const SimReport& report);
+// As CSV with a header: policy,metric,mean,ci95,replications; one row per
+// policy and figure, and per agent ("utilisation:<agent name>").
+std::string SimReportCsv(const SimReport& report);
+// As a self-contained SVG image: bar charts with confidence intervals of wait
+// mean and p90, service level, SLA breach, abandonment and utilisation.
+std::string SimReportSvg(const SimReport& report);
+
+// Student's t quantile for a two-sided 95% interval with `df` (>= 1) degrees
+// of freedom, e.g. 2.262 for 9.
+double StudentT975(int df);
+
+}  // namespace helpdesk
+
+// Thread safety: every function here is thread-safe; concurrent calls share no
+// state.
+
+#endif  // HELPDESK_SIM_H_

@@ -1,0 +1,605 @@
+#include "routing/queue_router.h"
+
+#include <algorithm>
+#include <limits>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "internal/status_macros.h"
+
+namespace helpdesk::routing_internal {
+namespace {
+
+// Load shares are compared as integers: distinct shares with capacities of at
+// most 10000 differ by more than 1e-8, i.e. by more than 1e4 units here.
+constexpr int64_t kShareScale = 1'000'000'000'000;
+
+// Stages beyond this many are ignored (a policy bug, not an input error).
+constexpr int kMaxStages = 1000;
+
+}  // namespace
+
+absl::string_view ChannelName(v1::Channel channel) {
+  switch (channel) {
+    case v1::CHANNEL_API:
+      return "api";
+    case v1::CHANNEL_EMAIL:
+      return "email";
+    case v1::CHANNEL_WEB_FORM:
+      return "web_form";
+    case v1::CHANNEL_CHAT:
+      return "chat";
+    case v1::CHANNEL_PHONE:
+      return "phone";
+    case v1::CHANNEL_WEBHOOK:
+      return "webhook";
+    case v1::CHANNEL_AGENT:
+      return "agent";
+    default:
+      return "unspecified";
+  }
+}
+
+QueueRouter::QueueRouter(std::string name, AgentOrder order)
+    : name_(std::move(name)),
+      order_(order),
+      nothing_to_assign_(absl::NotFoundError(
+          "no queued ticket has an eligible agent with room now")) {}
+
+QueueRouter::~QueueRouter() = default;
+
+TicketKey QueueRouter::KeyOf(const WorkItem& item, int64_t seq) const {
+  return {absl::ToUnixMicros(item.enqueued_at), seq, item.ticket_id};
+}
+
+void QueueRouter::StageOf(const WorkItem& item, const Requirements& skills,
+                          int stage, Stage* out) const {
+  out->targets.clear();
+  out->targets.push_back(Target{item.channel, item.group_id, {}});
+  out->ends_at = absl::InfiniteFuture();
+}
+
+void QueueRouter::AppendTicketReason(const WorkItem& item, int stage,
+                                     absl::Time now, std::string* out) const {
+  absl::StrAppend(out, "oldest queued ticket (", Waited(item, now), ")");
+}
+
+std::string QueueRouter::Waited(const WorkItem& item, absl::Time now) {
+  absl::Duration d = now - item.enqueued_at;
+  if (d < absl::ZeroDuration()) d = absl::ZeroDuration();
+  return absl::StrCat("waited ",
+                      absl::FormatDuration(absl::Trunc(d, absl::Seconds(1))));
+}
+
+int32_t QueueRouter::SkillId(absl::string_view name) {
+  auto [it, inserted] = skill_ids_.try_emplace(
+      name, static_cast<int32_t>(skill_names_.size()));
+  if (inserted) skill_names_.emplace_back(name);
+  return it->second;
+}
+
+Requirements QueueRouter::Intern(const std::vector<SkillRequirement>& skills) {
+  Requirements out;
+  for (const SkillRequirement& r : skills) {
+    out.emplace_back(SkillId(r.skill), r.min_level);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string QueueRouter::DescribeClass(const ClassRec& c) const {
+  std::string out = c.group_id == 0 ? std::string("in any group")
+                                    : absl::StrCat("in group ", c.group_id);
+  if (!c.skills.empty()) {
+    absl::StrAppend(&out, c.skills.size() == 1 ? " with skill " : " with skills ");
+    for (size_t i = 0; i < c.skills.size(); ++i) {
+      absl::StrAppend(&out, i ? ", " : "", skill_names_[c.skills[i].first],
+                      ">=", std::max(1, c.skills[i].second));
+    }
+  }
+  return out;
+}
+
+bool QueueRouter::Eligible(const AgentRec& agent, const ClassRec& c) const {
+  if (agent.capacity[c.channel] <= 0) return false;
+  if (c.group_id != 0 && !std::binary_search(agent.groups.begin(),
+                                             agent.groups.end(), c.group_id)) {
+    return false;
+  }
+  // Both lists are sorted by skill id.
+  auto have = agent.skills.begin();
+  for (const auto& [skill, level] : c.skills) {
+    while (have != agent.skills.end() && have->first < skill) ++have;
+    if (have == agent.skills.end() || have->first != skill ||
+        have->second < level) {
+      return false;
+    }
+  }
+  return true;
+}
+
+int32_t QueueRouter::ClassFor(const Target& target) {
+  ClassKey key{static_cast<int>(target.channel), target.group_id,
+               target.skills};
+  auto found = class_index_.find(key);
+  if (found != class_index_.end()) return found->second;
+
+  const int32_t id = static_cast<int32_t>(classes_.size());
+  class_index_.emplace(std::move(key), id);
+  auto c = std::make_unique<ClassRec>();
+  c->id = id;
+  c->channel = target.channel;
+  c->group_id = target.group_id;
+  c->skills = target.skills;
+  c->description = DescribeClass(*c);
+
+  // The agents who may be eligible: the smallest index that covers them.
+  const std::vector<int32_t>* candidates = nullptr;
+  static const std::vector<int32_t>* const kNone = new std::vector<int32_t>();
+  if (target.group_id != 0) {
+    auto it = agents_by_group_.find(target.group_id);
+    candidates = it == agents_by_group_.end() ? kNone : &it->second;
+  } else if (!target.skills.empty()) {
+    auto it = agents_by_skill_.find(target.skills.front().first);
+    candidates = it == agents_by_skill_.end() ? kNone : &it->second;
+  } else {
+    candidates = &agents_by_channel_[target.channel];
+  }
+  const int ch = target.channel;
+  for (int32_t index : *candidates) {
+    AgentRec& a = agents_[index];
+    if (!Eligible(a, *c)) continue;
+    a.classes[ch].push_back(id);
+    if (a.listed[ch]) c->available.insert(a.listed_key[ch]);
+  }
+  classes_.push_back(std::move(c));
+  return id;
+}
+
+AgentKey QueueRouter::KeyFor(const AgentRec& agent, int channel) const {
+  const int32_t index = agent.index;
+  switch (order_) {
+    case AgentOrder::kLongestWithoutAssignment:
+      return {agent.last_assigned, 0, agent.id, index};
+    case AgentOrder::kLeastLoaded:
+      return {agent.load[channel] * kShareScale / agent.capacity[channel],
+              agent.last_assigned, agent.id, index};
+    case AgentOrder::kRotation:
+      return {0, 0, agent.id, index};
+  }
+  return {0, 0, agent.id, index};
+}
+
+void QueueRouter::Touch(ClassRec& c) {
+  const bool want = !c.tickets.empty() && !c.available.empty();
+  if (c.ready) {
+    if (want && c.ready_key == *c.tickets.begin()) return;
+    ready_.erase({c.ready_key, c.id});
+    c.ready = false;
+  }
+  if (want) {
+    c.ready_key = *c.tickets.begin();
+    ready_.insert({c.ready_key, c.id});
+    c.ready = true;
+  }
+}
+
+void QueueRouter::Refresh(int32_t agent_index, int channel) {
+  AgentRec& a = agents_[agent_index];
+  const bool want = a.presence == v1::PRESENCE_ONLINE &&
+                    a.capacity[channel] > 0 &&
+                    a.load[channel] < a.capacity[channel];
+  if (!want && !a.listed[channel]) return;
+  const AgentKey key = want ? KeyFor(a, channel) : AgentKey{};
+  if (want && a.listed[channel] && key == a.listed_key[channel]) return;
+  for (int32_t class_id : a.classes[channel]) {
+    ClassRec& c = *classes_[class_id];
+    if (a.listed[channel]) c.available.erase(a.listed_key[channel]);
+    if (want) c.available.insert(key);
+    Touch(c);
+  }
+  a.listed[channel] = want;
+  a.listed_key[channel] = key;
+}
+
+void QueueRouter::RefreshAll(int32_t agent_index) {
+  for (int ch = 0; ch < kChannels; ++ch) {
+    const AgentRec& a = agents_[agent_index];
+    if (a.capacity[ch] > 0 || a.listed[ch]) Refresh(agent_index, ch);
+  }
+}
+
+void QueueRouter::Unlist(int32_t agent_index) {
+  AgentRec& a = agents_[agent_index];
+  for (int ch = 0; ch < kChannels; ++ch) {
+    if (!a.listed[ch]) continue;
+    for (int32_t class_id : a.classes[ch]) {
+      ClassRec& c = *classes_[class_id];
+      c.available.erase(a.listed_key[ch]);
+      Touch(c);
+    }
+    a.listed[ch] = false;
+  }
+}
+
+void QueueRouter::Reclassify(int32_t agent_index) {
+  Unlist(agent_index);
+  AgentRec& a = agents_[agent_index];
+  for (std::vector<int32_t>& list : a.classes) list.clear();
+  for (const std::unique_ptr<ClassRec>& c : classes_) {
+    if (Eligible(a, *c)) a.classes[c->channel].push_back(c->id);
+  }
+  RefreshAll(agent_index);
+}
+
+absl::Status QueueRouter::UpdateAgent(const AgentState& state,
+                                      absl::Time now) {
+  HELPDESK_RETURN_IF_ERROR(ValidateAgentState(state));
+  std::vector<int64_t> groups = state.group_ids;
+  std::sort(groups.begin(), groups.end());
+  groups.erase(std::unique(groups.begin(), groups.end()), groups.end());
+  std::vector<std::pair<int32_t, int32_t>> skills;
+  for (const SkillLevel& s : state.skills) {
+    skills.emplace_back(SkillId(s.skill), s.level);
+  }
+  std::sort(skills.begin(), skills.end());
+  std::array<int32_t, kChannels> capacity{};
+  for (const ChannelLimit& limit : state.capacity) {
+    capacity[limit.channel] = limit.max_items;
+  }
+
+  auto [it, inserted] = agent_index_.try_emplace(
+      state.agent_id, static_cast<int32_t>(agents_.size()));
+  const int32_t index = it->second;
+  if (inserted) {
+    agents_.emplace_back();
+    agents_.back().id = state.agent_id;
+    agents_.back().index = index;
+  }
+  AgentRec& a = agents_[index];
+  a.presence = state.presence;
+  if (!inserted && groups == a.groups && skills == a.skills &&
+      capacity == a.capacity) {
+    RefreshAll(index);
+    return absl::OkStatus();
+  }
+
+  // Groups, skills or capacity changed: update the indexes, then the classes.
+  auto drop = [index](std::vector<int32_t>& list) {
+    list.erase(std::remove(list.begin(), list.end(), index), list.end());
+  };
+  for (int64_t g : a.groups) drop(agents_by_group_[g]);
+  for (const auto& s : a.skills) drop(agents_by_skill_[s.first]);
+  for (int ch = 0; ch < kChannels; ++ch) {
+    if (a.capacity[ch] > 0) drop(agents_by_channel_[ch]);
+  }
+  Unlist(index);
+  a.groups = std::move(groups);
+  a.skills = std::move(skills);
+  a.capacity = capacity;
+  for (int64_t g : a.groups) agents_by_group_[g].push_back(index);
+  for (const auto& s : a.skills) agents_by_skill_[s.first].push_back(index);
+  for (int ch = 0; ch < kChannels; ++ch) {
+    if (a.capacity[ch] > 0) agents_by_channel_[ch].push_back(index);
+  }
+  Reclassify(index);
+  return absl::OkStatus();
+}
+
+void QueueRouter::Place(TicketRec& t) {
+  Stage stage;
+  StageOf(t.item, t.skills, t.stage, &stage);
+  t.classes.clear();
+  for (const Target& target : stage.targets) {
+    const int32_t class_id = ClassFor(target);
+    if (std::find(t.classes.begin(), t.classes.end(), class_id) !=
+        t.classes.end()) {
+      continue;
+    }
+    ClassRec& c = *classes_[class_id];
+    c.tickets.insert(t.key);
+    t.classes.push_back(class_id);
+    Touch(c);
+  }
+  if (stage.ends_at != absl::InfiniteFuture()) {
+    timers_.push({stage.ends_at, t.seq, t.item.ticket_id, t.stage + 1});
+  }
+}
+
+void QueueRouter::Unplace(TicketRec& t) {
+  for (int32_t class_id : t.classes) {
+    ClassRec& c = *classes_[class_id];
+    c.tickets.erase(t.key);
+    Touch(c);
+  }
+  t.classes.clear();
+}
+
+int QueueRouter::StageAt(const TicketRec& t, absl::Time now) const {
+  Stage stage;
+  for (int s = 0; s < kMaxStages; ++s) {
+    StageOf(t.item, t.skills, s, &stage);
+    if (stage.ends_at > now) return s;
+  }
+  return kMaxStages - 1;
+}
+
+void QueueRouter::AdvanceStages(absl::Time now) {
+  while (!timers_.empty() && timers_.top().at <= now) {
+    const Timer timer = timers_.top();
+    timers_.pop();
+    auto it = tickets_.find(timer.ticket_id);
+    if (it == tickets_.end()) continue;
+    TicketRec& t = it->second;
+    if (t.seq != timer.seq || t.assigned || t.stage + 1 != timer.stage ||
+        timer.stage >= kMaxStages) {
+      continue;  // stale
+    }
+    Unplace(t);
+    t.stage = timer.stage;
+    Place(t);
+  }
+}
+
+absl::Time QueueRouter::NextWakeup() const {
+  return timers_.empty() ? absl::InfiniteFuture() : timers_.top().at;
+}
+
+bool QueueRouter::Excluded(const TicketRec& t, int64_t agent_id) const {
+  return std::find(t.excluded.begin(), t.excluded.end(), agent_id) !=
+         t.excluded.end();
+}
+
+int32_t QueueRouter::PickAgent(ClassRec& c, const TicketRec& t) {
+  if (c.available.empty()) return -1;
+  if (order_ != AgentOrder::kRotation) {
+    for (const AgentKey& k : c.available) {
+      if (t.excluded.empty() || !Excluded(t, k.agent_id)) return k.index;
+    }
+    return -1;
+  }
+  // The first agent after the one served last, wrapping around.
+  const auto start = c.available.upper_bound(
+      AgentKey{0, 0, c.rotation, std::numeric_limits<int32_t>::max()});
+  for (auto it = start; it != c.available.end(); ++it) {
+    if (!Excluded(t, it->agent_id)) return it->index;
+  }
+  for (auto it = c.available.begin(); it != start; ++it) {
+    if (!Excluded(t, it->agent_id)) return it->index;
+  }
+  return -1;
+}
+
+Assignment QueueRouter::Assign(TicketRec& t, int32_t agent_index,
+                               int32_t class_id, absl::Time now, bool pulled) {
+  AgentRec& a = agents_[agent_index];
+  ClassRec& c = *classes_[class_id];
+  const int ch = t.item.channel;
+  Assignment out;
+  out.ticket_id = t.item.ticket_id;
+  out.agent_id = a.id;
+  out.reason.reserve(128);
+  AppendTicketReason(t.item, t.stage, now, &out.reason);
+  absl::string_view choice = "requested by agent ";
+  if (!pulled) {
+    switch (order_) {
+      case AgentOrder::kLongestWithoutAssignment:
+        choice = "eligible agent longest without a new assignment: agent ";
+        break;
+      case AgentOrder::kLeastLoaded:
+        choice = "least loaded eligible agent ";
+        break;
+      case AgentOrder::kRotation:
+        choice = "next eligible agent in the rotation: agent ";
+        break;
+    }
+  }
+  absl::StrAppend(&out.reason, "; ", choice, a.id, " (", a.load[ch], "/",
+                  a.capacity[ch], " ", ChannelName(t.item.channel), ") ",
+                  c.description);
+
+  Unplace(t);
+  t.assigned = true;
+  t.agent_index = agent_index;
+  t.assigned_channel = t.item.channel;
+  ++a.load[ch];
+  a.last_assigned = ++decisions_;
+  c.rotation = a.id;
+  RefreshAll(agent_index);
+  return out;
+}
+
+void QueueRouter::Release(TicketRec& t) {
+  const int32_t index = t.agent_index;
+  const int ch = t.assigned_channel;
+  --agents_[index].load[ch];
+  t.assigned = false;
+  t.agent_index = -1;
+  Refresh(index, ch);
+}
+
+absl::Status QueueRouter::Enqueue(const WorkItem& item) {
+  HELPDESK_RETURN_IF_ERROR(ValidateWorkItem(item));
+  HELPDESK_RETURN_IF_ERROR(ValidateForPolicy(item));
+  auto [it, inserted] = tickets_.try_emplace(item.ticket_id);
+  TicketRec& t = it->second;
+  if (!inserted) {
+    if (t.assigned) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("ticket ", item.ticket_id, " is already assigned to agent ",
+                       agents_[t.agent_index].id));
+    }
+    return absl::AlreadyExistsError(
+        absl::StrCat("ticket ", item.ticket_id, " is already queued"));
+  }
+  t.item = item;
+  t.skills = Intern(item.required_skills);
+  t.seq = ++enqueues_;
+  t.key = KeyOf(t.item, t.seq);
+  t.stage = 0;
+  Place(t);
+  return absl::OkStatus();
+}
+
+absl::Status QueueRouter::Update(const WorkItem& item) {
+  HELPDESK_RETURN_IF_ERROR(ValidateWorkItem(item));
+  HELPDESK_RETURN_IF_ERROR(ValidateForPolicy(item));
+  auto it = tickets_.find(item.ticket_id);
+  if (it == tickets_.end()) {
+    return absl::NotFoundError(absl::StrCat(
+        "ticket ", item.ticket_id, " is neither queued nor assigned"));
+  }
+  TicketRec& t = it->second;
+  if (!t.assigned) Unplace(t);
+  t.item = item;
+  t.skills = Intern(item.required_skills);
+  t.key = KeyOf(t.item, t.seq);
+  if (!t.assigned) {
+    // Stages restart; timers already due move it on at the next decision.
+    t.stage = 0;
+    Place(t);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status QueueRouter::Remove(int64_t ticket_id) {
+  auto it = tickets_.find(ticket_id);
+  if (it == tickets_.end()) {
+    return absl::NotFoundError(
+        absl::StrCat("ticket ", ticket_id, " is neither queued nor assigned"));
+  }
+  TicketRec& t = it->second;
+  if (t.assigned) {
+    Release(t);
+  } else {
+    Unplace(t);
+  }
+  tickets_.erase(it);
+  return absl::OkStatus();
+}
+
+absl::Status QueueRouter::RecordAssignment(const WorkItem& item,
+                                           int64_t agent_id) {
+  HELPDESK_RETURN_IF_ERROR(ValidateWorkItem(item));
+  HELPDESK_RETURN_IF_ERROR(ValidateForPolicy(item));
+  auto agent = agent_index_.find(agent_id);
+  if (agent == agent_index_.end()) {
+    return absl::NotFoundError(absl::StrCat(
+        "agent ", agent_id, " is unknown to the policy; call UpdateAgent first"));
+  }
+  const int32_t index = agent->second;
+  auto [it, inserted] = tickets_.try_emplace(item.ticket_id);
+  TicketRec& t = it->second;
+  if (inserted) {
+    t.seq = ++enqueues_;
+  } else if (t.assigned) {
+    Release(t);
+  } else {
+    Unplace(t);
+  }
+  t.item = item;
+  t.skills = Intern(item.required_skills);
+  t.key = KeyOf(t.item, t.seq);
+  t.stage = 0;
+  t.assigned = true;
+  t.agent_index = index;
+  t.assigned_channel = item.channel;
+  ++agents_[index].load[item.channel];
+  Refresh(index, item.channel);
+  return absl::OkStatus();
+}
+
+absl::Status QueueRouter::Decline(int64_t ticket_id, int64_t agent_id,
+                                  OfferOutcome outcome, absl::Time now) {
+  auto it = tickets_.find(ticket_id);
+  if (it == tickets_.end()) {
+    return absl::NotFoundError(
+        absl::StrCat("ticket ", ticket_id, " is neither queued nor assigned"));
+  }
+  TicketRec& t = it->second;
+  if (!t.assigned) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "ticket ", ticket_id, " is queued, not offered to agent ", agent_id));
+  }
+  if (agents_[t.agent_index].id != agent_id) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("ticket ", ticket_id, " is assigned to agent ",
+                     agents_[t.agent_index].id, ", not agent ", agent_id));
+  }
+  Release(t);
+  if (!Excluded(t, agent_id)) t.excluded.push_back(agent_id);
+  t.stage = StageAt(t, now);
+  Place(t);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Assignment> QueueRouter::Next(absl::Time now) {
+  AdvanceStages(now);
+  Choice best;
+  bool found = false;
+  // Best first: a class's first ticket bounds every ticket in it.
+  for (const auto& [head, class_id] : ready_) {
+    if (found && !(head < best.key)) break;
+    ClassRec& c = *classes_[class_id];
+    for (const TicketKey& key : c.tickets) {
+      if (found && !(key < best.key)) break;
+      const TicketRec& t = tickets_.find(key.ticket_id)->second;
+      const int32_t agent = PickAgent(c, t);
+      if (agent >= 0) {
+        best = {key, class_id, agent};
+        found = true;
+        break;
+      }
+      // Every available agent of the class declined this ticket: try the
+      // class's next one.
+    }
+  }
+  if (!found) return nothing_to_assign_;
+  return Assign(tickets_.find(best.key.ticket_id)->second, best.agent_index,
+                best.class_id, now, /*pulled=*/false);
+}
+
+absl::StatusOr<Assignment> QueueRouter::NextFor(int64_t agent_id,
+                                                absl::Time now) {
+  AdvanceStages(now);
+  auto agent = agent_index_.find(agent_id);
+  if (agent == agent_index_.end()) {
+    return absl::NotFoundError(absl::StrCat(
+        "agent ", agent_id, " is unknown to the policy; call UpdateAgent first"));
+  }
+  const int32_t index = agent->second;
+  const AgentRec& a = agents_[index];
+  if (a.presence != v1::PRESENCE_ONLINE) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "agent ", agent_id, " is ",
+        a.presence == v1::PRESENCE_AWAY ? "away" : "offline",
+        " and receives no work"));
+  }
+  Choice best;
+  bool found = false;
+  for (int ch = 0; ch < kChannels; ++ch) {
+    if (a.load[ch] >= a.capacity[ch]) continue;
+    for (int32_t class_id : a.classes[ch]) {
+      const ClassRec& c = *classes_[class_id];
+      for (const TicketKey& key : c.tickets) {
+        if (found && !(key < best.key)) break;
+        const TicketRec& t = tickets_.find(key.ticket_id)->second;
+        if (Excluded(t, agent_id)) continue;
+        best = {key, class_id, index};
+        found = true;
+        break;
+      }
+    }
+  }
+  if (!found) {
+    return absl::NotFoundError(
+        absl::StrCat("no queued ticket fits the groups, skills and free "
+                     "capacity of agent ",
+                     agent_id));
+  }
+  return Assign(tickets_.find(best.key.ticket_id)->second, index,
+                best.class_id, now, /*pulled=*/true);
+}
+
+}  // namespace helpdesk::routing_internal

@@ -1,0 +1,260 @@
+// Internal: the incremental engine behind every built-in routing policy
+// except the sticky-owner decorator.
+//
+// The engine sorts work into routing classes: a class is one channel, one
+// group (0 for any agent) and a set of skill requirements. Each class keeps
+//   - its queued tickets, ordered by the policy's ticket key, and
+//   - its available agents (online, eligible, with room on the channel),
+//     ordered by the policy's agent key;
+// and the engine keeps the set of "ready" classes (some ticket and some
+// available agent) ordered by their first ticket. Next() takes the first ready
+// class's first ticket and first agent; NextFor() looks at the agent's own
+// classes only. Every event updates the few sets it touches, so no decision
+// scans agents or tickets. A policy chooses:
+//   - the ticket key (oldest first, newest first, virtual deadline ...),
+//   - the agent order (longest without assignment, least loaded, rotation),
+//   - the stages of a ticket: which classes it is in, and when that changes
+//     (skills relaxation, tier escalation). Stage changes are timers in a heap
+//     that is invalidated lazily: a timer of a ticket since removed, assigned
+//     or re-staged is dropped when it comes up.
+#ifndef HELPDESK_SRC_ROUTING_QUEUE_ROUTER_H_
+#define HELPDESK_SRC_ROUTING_QUEUE_ROUTER_H_
+
+#include <array>
+#include <compare>
+#include <cstdint>
+#include <memory>
+#include <queue>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/btree_set.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "helpdesk/routing.h"
+
+namespace helpdesk::routing_internal {
+
+inline constexpr int kChannels = v1::Channel_ARRAYSIZE;
+
+// "email", "chat" ...: the channel's name for reasons and errors.
+absl::string_view ChannelName(v1::Channel channel);
+
+// Tickets are ordered by (primary, secondary, ticket_id), smallest first.
+struct TicketKey {
+  int64_t primary = 0;
+  int64_t secondary = 0;
+  int64_t ticket_id = 0;
+  friend auto operator<=>(const TicketKey&, const TicketKey&) = default;
+};
+
+// Agents are ordered by (primary, secondary, agent_id); `index` rides along.
+struct AgentKey {
+  int64_t primary = 0;
+  int64_t secondary = 0;
+  int64_t agent_id = 0;
+  int32_t index = 0;
+  friend auto operator<=>(const AgentKey&, const AgentKey&) = default;
+};
+
+enum class AgentOrder {
+  kLongestWithoutAssignment,
+  kLeastLoaded,
+  kRotation,
+};
+
+// Skill requirements with interned skill ids, sorted by id.
+using Requirements = absl::InlinedVector<std::pair<int32_t, int32_t>, 2>;
+
+// A class a ticket may be routed in.
+struct Target {
+  v1::Channel channel = v1::CHANNEL_UNSPECIFIED;
+  int64_t group_id = 0;
+  Requirements skills;
+};
+
+// Where a ticket may go in one stage, and when the next stage begins.
+struct Stage {
+  absl::InlinedVector<Target, 2> targets;
+  absl::Time ends_at = absl::InfiniteFuture();
+};
+
+// An agent as the engine keeps them.
+struct AgentRec {
+  int64_t id = 0;
+  int32_t index = 0;  // in QueueRouter::agents_
+  v1::Presence presence = v1::PRESENCE_OFFLINE;
+  std::vector<int64_t> groups;                      // sorted, unique
+  std::vector<std::pair<int32_t, int32_t>> skills;  // (skill id, level), sorted
+  std::array<int32_t, kChannels> capacity{};
+  std::array<int32_t, kChannels> load{};
+  // listed[ch]: the agent is in the available set of every class of
+  // classes[ch], under listed_key[ch].
+  std::array<bool, kChannels> listed{};
+  std::array<AgentKey, kChannels> listed_key{};
+  int64_t last_assigned = 0;
+  // The classes the agent is eligible for (presence and load aside).
+  std::array<std::vector<int32_t>, kChannels> classes;
+};
+
+struct ClassKey {
+  int channel = 0;
+  int64_t group_id = 0;
+  Requirements skills;
+  bool operator==(const ClassKey&) const = default;
+  template <typename H>
+  friend H AbslHashValue(H h, const ClassKey& k) {
+    return H::combine(std::move(h), k.channel, k.group_id, k.skills);
+  }
+};
+
+// A routing class: see the file comment.
+struct ClassRec {
+  int32_t id = 0;
+  v1::Channel channel = v1::CHANNEL_UNSPECIFIED;
+  int64_t group_id = 0;
+  Requirements skills;
+  // "in group 3 with skill spanish>=3", for reasons.
+  std::string description;
+  absl::btree_set<TicketKey> tickets;
+  absl::btree_set<AgentKey> available;
+  // Rotation: the agent id served last.
+  int64_t rotation = 0;
+  // Whether (ready_key, id) is in QueueRouter::ready_.
+  bool ready = false;
+  TicketKey ready_key;
+};
+
+// A queued or assigned ticket.
+struct TicketRec {
+  WorkItem item;
+  Requirements skills;
+  TicketKey key;
+  int64_t seq = 0;
+  int32_t stage = 0;
+  bool assigned = false;
+  int32_t agent_index = -1;
+  v1::Channel assigned_channel = v1::CHANNEL_UNSPECIFIED;
+  // The classes a queued ticket is in.
+  absl::InlinedVector<int32_t, 2> classes;
+  // Agents who declined it or let the offer time out.
+  absl::InlinedVector<int64_t, 1> excluded;
+};
+
+class QueueRouter : public RoutingPolicy {
+ public:
+  QueueRouter(std::string name, AgentOrder order);
+  ~QueueRouter() override;
+
+  absl::string_view Name() const override { return name_; }
+  absl::Status UpdateAgent(const AgentState& agent, absl::Time now) override;
+  absl::Status Enqueue(const WorkItem& item) override;
+  absl::Status Update(const WorkItem& item) override;
+  absl::Status Remove(int64_t ticket_id) override;
+  absl::Status RecordAssignment(const WorkItem& item,
+                                int64_t agent_id) override;
+  absl::Status Decline(int64_t ticket_id, int64_t agent_id,
+                       OfferOutcome outcome, absl::Time now) override;
+  absl::StatusOr<Assignment> Next(absl::Time now) override;
+  absl::StatusOr<Assignment> NextFor(int64_t agent_id,
+                                     absl::Time now) override;
+  absl::Time NextWakeup() const override;
+
+ protected:
+  // The ticket's key; `seq` increases with every Enqueue.
+  virtual TicketKey KeyOf(const WorkItem& item, int64_t seq) const;
+  // Stage `stage` (0 first) of `item`, whose required skills are `skills`.
+  // The default: one stage, the item's channel and group, no skills.
+  virtual void StageOf(const WorkItem& item, const Requirements& skills,
+                       int stage, Stage* out) const;
+  // Appends why this ticket goes first, e.g. "oldest queued ticket (waited
+  // 2m)". `now` is the decision's time.
+  virtual void AppendTicketReason(const WorkItem& item, int stage,
+                                  absl::Time now, std::string* out) const;
+  // Checks what the policy needs beyond ValidateWorkItem.
+  virtual absl::Status ValidateForPolicy(const WorkItem& item) const {
+    return absl::OkStatus();
+  }
+
+  // "waited 2m30s" (whole seconds; never negative).
+  static std::string Waited(const WorkItem& item, absl::Time now);
+  // The interned id of a skill name.
+  int32_t SkillId(absl::string_view name);
+  // The name of an interned skill.
+  const std::string& SkillName(int32_t id) const { return skill_names_[id]; }
+
+ private:
+  struct Timer {
+    absl::Time at;
+    int64_t seq;
+    int64_t ticket_id;
+    int32_t stage;
+    bool operator>(const Timer& o) const {
+      if (at != o.at) return at > o.at;
+      if (seq != o.seq) return seq > o.seq;
+      return stage > o.stage;
+    }
+  };
+  struct Choice {
+    TicketKey key;
+    int32_t class_id = -1;
+    int32_t agent_index = -1;
+  };
+
+  Requirements Intern(const std::vector<SkillRequirement>& skills);
+  int32_t ClassFor(const Target& target);
+  std::string DescribeClass(const ClassRec& c) const;
+  bool Eligible(const AgentRec& agent, const ClassRec& c) const;
+  AgentKey KeyFor(const AgentRec& agent, int channel) const;
+  // Brings the agent's entries in the available sets of `channel` up to date.
+  void Refresh(int32_t agent_index, int channel);
+  void RefreshAll(int32_t agent_index);
+  void Unlist(int32_t agent_index);
+  // Recomputes the agent's classes from scratch.
+  void Reclassify(int32_t agent_index);
+  // Brings the class's entry in ready_ up to date.
+  void Touch(ClassRec& c);
+  // Puts a queued ticket into the classes of its stage; schedules the next.
+  void Place(TicketRec& t);
+  void Unplace(TicketRec& t);
+  void AdvanceStages(absl::Time now);
+  int StageAt(const TicketRec& t, absl::Time now) const;
+  int32_t PickAgent(ClassRec& c, const TicketRec& t);
+  bool Excluded(const TicketRec& t, int64_t agent_id) const;
+  Assignment Assign(TicketRec& t, int32_t agent_index, int32_t class_id,
+                    absl::Time now, bool pulled);
+  void Release(TicketRec& t);
+
+  std::string name_;
+  AgentOrder order_;
+  // Returned (as a cheap copy) when nothing can be assigned.
+  absl::Status nothing_to_assign_;
+
+  std::vector<AgentRec> agents_;
+  absl::flat_hash_map<int64_t, int32_t> agent_index_;
+  absl::flat_hash_map<int64_t, std::vector<int32_t>> agents_by_group_;
+  absl::flat_hash_map<int32_t, std::vector<int32_t>> agents_by_skill_;
+  std::array<std::vector<int32_t>, kChannels> agents_by_channel_;
+
+  std::vector<std::unique_ptr<ClassRec>> classes_;
+  absl::flat_hash_map<ClassKey, int32_t> class_index_;
+
+  absl::flat_hash_map<int64_t, TicketRec> tickets_;
+  absl::btree_set<std::pair<TicketKey, int32_t>> ready_;
+  std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_;
+
+  absl::flat_hash_map<std::string, int32_t> skill_ids_;
+  std::vector<std::string> skill_names_;
+
+  int64_t enqueues_ = 0;
+  int64_t decisions_ = 0;
+};
+
+}  // namespace helpdesk::routing_internal
+
+#endif  // HELPDESK_SRC_ROUTING_QUEUE_ROUTER_H_

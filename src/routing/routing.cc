@@ -1,0 +1,204 @@
+// Validation of routing inputs, and building built-ins from their configs.
+#include <string>
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "helpdesk/routing.h"
+#include "routing/queue_router.h"
+
+namespace helpdesk {
+namespace {
+
+// Times outside these years do not fit the microsecond keys policies use.
+absl::Time EarliestTime() { return absl::FromUnixSeconds(-2208988800); }  // 1900
+absl::Time LatestTime() { return absl::FromUnixSeconds(253402300799); }   // 9999
+
+std::string ChannelText(v1::Channel channel) {
+  if (v1::Channel_IsValid(channel)) return v1::Channel_Name(channel);
+  return absl::StrCat(static_cast<int>(channel));
+}
+
+absl::Status CheckTime(absl::string_view prefix, absl::string_view field,
+                       absl::Time t) {
+  if (t < EarliestTime() || t > LatestTime()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(prefix, field, ": ", absl::FormatTime(t),
+                     " is not between the years 1900 and 9999"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+AgentState AgentStateFromProto(const v1::Agent& agent) {
+  AgentState state;
+  state.agent_id = agent.id();
+  state.presence = agent.deactivated() ? v1::PRESENCE_OFFLINE : agent.presence();
+  state.group_ids.assign(agent.group_ids().begin(), agent.group_ids().end());
+  for (const v1::Skill& s : agent.skills()) {
+    state.skills.push_back({s.name(), s.level()});
+  }
+  for (const v1::ChannelCapacity& c : agent.capacity()) {
+    state.capacity.push_back({c.channel(), c.max_items()});
+  }
+  return state;
+}
+
+absl::Status ValidateWorkItem(const WorkItem& item) {
+  if (item.ticket_id <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "work item: ticket_id: ", item.ticket_id, " must be > 0"));
+  }
+  const std::string prefix = absl::StrCat("work item ", item.ticket_id, ": ");
+  if (!v1::Channel_IsValid(item.channel) ||
+      item.channel == v1::CHANNEL_UNSPECIFIED) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(prefix, "channel: ", ChannelText(item.channel),
+                     " is not a channel work can arrive on"));
+  }
+  if (item.group_id < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(prefix, "group_id: ", item.group_id, " must be >= 0"));
+  }
+  if (!v1::Priority_IsValid(item.priority)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(prefix, "priority: ", static_cast<int>(item.priority),
+                     " is not a priority"));
+  }
+  absl::flat_hash_set<absl::string_view> seen;
+  for (size_t i = 0; i < item.required_skills.size(); ++i) {
+    const SkillRequirement& r = item.required_skills[i];
+    if (r.skill.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          prefix, "required_skills[", i, "].skill: must not be empty"));
+    }
+    if (r.min_level < 1 || r.min_level > 10) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(prefix, "required_skills[", i, "].min_level: ",
+                       r.min_level, " is not in [1, 10]"));
+    }
+    if (!seen.insert(r.skill).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(prefix, "required_skills[", i, "].skill: '", r.skill,
+                       "' is required twice"));
+    }
+  }
+  if (item.customer_tier < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        prefix, "customer_tier: ", item.customer_tier, " must be >= 0"));
+  }
+  if (item.preferred_agent_id < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(prefix, "preferred_agent_id: ", item.preferred_agent_id,
+                     " must be >= 0"));
+  }
+  if (absl::Status s = CheckTime(prefix, "enqueued_at", item.enqueued_at);
+      !s.ok()) {
+    return s;
+  }
+  if (item.sla_due.has_value()) {
+    if (absl::Status s = CheckTime(prefix, "sla_due", *item.sla_due); !s.ok()) {
+      return s;
+    }
+  }
+  if (item.support_tier < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        prefix, "support_tier: ", item.support_tier, " must be >= 1"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateAgentState(const AgentState& agent) {
+  if (agent.agent_id <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "agent state: agent_id: ", agent.agent_id, " must be > 0"));
+  }
+  const std::string prefix = absl::StrCat("agent ", agent.agent_id, ": ");
+  if (!v1::Presence_IsValid(agent.presence)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(prefix, "presence: ", static_cast<int>(agent.presence),
+                     " is not a presence"));
+  }
+  for (size_t i = 0; i < agent.group_ids.size(); ++i) {
+    if (agent.group_ids[i] <= 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          prefix, "group_ids[", i, "]: ", agent.group_ids[i], " must be > 0"));
+    }
+  }
+  absl::flat_hash_set<absl::string_view> skills;
+  for (size_t i = 0; i < agent.skills.size(); ++i) {
+    const SkillLevel& s = agent.skills[i];
+    if (s.skill.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(prefix, "skills[", i, "].skill: must not be empty"));
+    }
+    if (s.level < 1 || s.level > 10) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          prefix, "skills[", i, "].level: ", s.level, " is not in [1, 10]"));
+    }
+    if (!skills.insert(s.skill).second) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          prefix, "skills[", i, "].skill: '", s.skill, "' is listed twice"));
+    }
+  }
+  absl::flat_hash_set<int> channels;
+  for (size_t i = 0; i < agent.capacity.size(); ++i) {
+    const ChannelLimit& c = agent.capacity[i];
+    if (!v1::Channel_IsValid(c.channel) ||
+        c.channel == v1::CHANNEL_UNSPECIFIED) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(prefix, "capacity[", i, "].channel: ",
+                       ChannelText(c.channel), " is not a channel"));
+    }
+    if (c.max_items < 0 || c.max_items > 10000) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(prefix, "capacity[", i, "].max_items: ", c.max_items,
+                       " is not in [0, 10000]"));
+    }
+    if (!channels.insert(c.channel).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(prefix, "capacity[", i, "].channel: ",
+                       ChannelText(c.channel), " is listed twice"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<RoutingPolicy>> NewRoutingPolicy(
+    const v1::RoutingPolicyConfig& config) {
+  absl::StatusOr<std::unique_ptr<RoutingPolicy>> policy;
+  switch (config.policy_case()) {
+    case v1::RoutingPolicyConfig::kFifo:
+      policy = NewFifoPolicy();
+      break;
+    case v1::RoutingPolicyConfig::kNewestFirst:
+      policy = NewNewestFirstPolicy();
+      break;
+    case v1::RoutingPolicyConfig::kRoundRobin:
+      policy = NewRoundRobinPolicy();
+      break;
+    case v1::RoutingPolicyConfig::kLeastLoaded:
+      policy = NewLeastLoadedPolicy();
+      break;
+    case v1::RoutingPolicyConfig::kSkills:
+      policy = NewSkillsPolicy(config.skills());
+      break;
+    case v1::RoutingPolicyConfig::kPriorityAging:
+      policy = NewPriorityAgingPolicy(config.priority_aging());
+      break;
+    case v1::RoutingPolicyConfig::kTieredEscalation:
+      policy = NewTieredEscalationPolicy(config.tiered_escalation());
+      break;
+    case v1::RoutingPolicyConfig::POLICY_NOT_SET:
+      return absl::InvalidArgumentError(
+          "routing policy config: policy: none is set; set one of fifo, "
+          "newest_first, round_robin, least_loaded, skills, priority_aging, "
+          "tiered_escalation");
+  }
+  if (!policy.ok()) return policy.status();
+  if (!config.has_sticky_owner()) return policy;
+  return NewStickyOwnerPolicy(std::move(*policy), config.sticky_owner());
+}
+
+}  // namespace helpdesk
