@@ -43,6 +43,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "helpdesk/v1/agent.pb.h"
+#include "helpdesk/v1/channel.pb.h"
 #include "helpdesk/v1/contact.pb.h"
 #include "helpdesk/v1/event.pb.h"
 #include "helpdesk/v1/ticket.pb.h"
@@ -278,6 +279,35 @@ class Transaction {
   virtual absl::StatusOr<std::string> GetAttachmentContent(
       absl::string_view sha256) = 0;
 
+  // --- Thread keys -----------------------------------------------------------
+
+  // Records that channel key `key` (e.g. "email:<message-id>", "chat:<session>")
+  // belongs to ticket `ticket_id`. The first ticket recorded for a key keeps
+  // it: recording the key again (for any ticket) succeeds and changes
+  // nothing. Errors: InvalidArgument for an empty key or ticket_id <= 0.
+  virtual absl::Status PutThreadKey(absl::string_view key, int64_t ticket_id) = 0;
+  // The ticket a key belongs to. Errors: NotFound.
+  virtual absl::StatusOr<int64_t> FindThreadKey(absl::string_view key) = 0;
+
+  // --- Outbox ---------------------------------------------------------------
+
+  // Stores a new entry and assigns entry->id() (increasing). Errors:
+  // InvalidArgument when the state is unspecified.
+  virtual absl::Status InsertOutbox(v1::OutboxEntry* entry) = 0;
+  // Errors: NotFound.
+  virtual absl::StatusOr<v1::OutboxEntry> GetOutbox(int64_t id) = 0;
+  // Replaces entry `entry.id()`. Errors: NotFound.
+  virtual absl::Status UpdateOutbox(const v1::OutboxEntry& entry) = 0;
+  // PENDING entries with next_attempt_at <= now, by next_attempt_at then id,
+  // at most `limit` (1 to 10,000).
+  virtual absl::StatusOr<std::vector<v1::OutboxEntry>> ListDueOutbox(
+      absl::Time now, int limit) = 0;
+  // Entries with id > after_id (of one state, when `state` is set), by id, at
+  // most `limit` (1 to 10,000).
+  virtual absl::StatusOr<std::vector<v1::OutboxEntry>> ListOutbox(
+      std::optional<v1::OutboxEntry::State> state, int64_t after_id,
+      int limit) = 0;
+
   // --- Idempotency records -------------------------------------------------
 
   // The value recorded for (scope, key). Errors: NotFound.
@@ -401,6 +431,30 @@ class TransactionWrapper : public Transaction {
   }
   absl::StatusOr<std::string> GetAttachmentContent( absl::string_view sha256) override {
     return base_->GetAttachmentContent(sha256);
+  }
+  absl::Status PutThreadKey(absl::string_view key, int64_t ticket_id) override {
+    return base_->PutThreadKey(key, ticket_id);
+  }
+  absl::StatusOr<int64_t> FindThreadKey(absl::string_view key) override {
+    return base_->FindThreadKey(key);
+  }
+  absl::Status InsertOutbox(v1::OutboxEntry* entry) override {
+    return base_->InsertOutbox(entry);
+  }
+  absl::StatusOr<v1::OutboxEntry> GetOutbox(int64_t id) override {
+    return base_->GetOutbox(id);
+  }
+  absl::Status UpdateOutbox(const v1::OutboxEntry& entry) override {
+    return base_->UpdateOutbox(entry);
+  }
+  absl::StatusOr<std::vector<v1::OutboxEntry>> ListDueOutbox(absl::Time now,
+                                                             int limit) override {
+    return base_->ListDueOutbox(now, limit);
+  }
+  absl::StatusOr<std::vector<v1::OutboxEntry>> ListOutbox(
+      std::optional<v1::OutboxEntry::State> state, int64_t after_id,
+      int limit) override {
+    return base_->ListOutbox(state, after_id, limit);
   }
   absl::StatusOr<std::string> GetIdempotencyRecord( absl::string_view scope, absl::string_view key) override {
     return base_->GetIdempotencyRecord(scope, key);

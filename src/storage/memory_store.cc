@@ -32,6 +32,7 @@ struct Counters {
   int64_t organization = 0;
   int64_t agent = 0;
   int64_t group = 0;
+  int64_t outbox = 0;
 };
 
 struct State {
@@ -51,6 +52,8 @@ struct State {
   std::map<std::string, int64_t> group_names;
   std::map<std::string, std::string> attachments;
   std::map<std::pair<std::string, std::string>, std::string> idempotency;
+  std::map<std::string, int64_t> thread_keys;
+  std::map<int64_t, v1::OutboxEntry> outbox;
 };
 
 class MemoryTransaction final : public Transaction {
@@ -418,6 +421,98 @@ class MemoryTransaction final : public Transaction {
     return it->second;
   }
 
+  // --- Thread keys ---
+
+  absl::Status PutThreadKey(absl::string_view key, int64_t ticket_id) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    if (key.empty() || ticket_id <= 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "thread key '", key, "' for ticket ", ticket_id,
+          ": the key must not be empty and the ticket id must be positive"));
+    }
+    std::string k(key);
+    if (state_->thread_keys.contains(k)) return absl::OkStatus();
+    Remember(state_->thread_keys, k);
+    state_->thread_keys[k] = ticket_id;
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<int64_t> FindThreadKey(absl::string_view key) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    auto it = state_->thread_keys.find(std::string(key));
+    if (it == state_->thread_keys.end()) {
+      return absl::NotFoundError(absl::StrCat("no ticket has thread key '", key, "'"));
+    }
+    return it->second;
+  }
+
+  // --- Outbox ---
+
+  absl::Status InsertOutbox(v1::OutboxEntry* entry) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    if (!v1::OutboxEntry::State_IsValid(entry->state()) ||
+        entry->state() == v1::OutboxEntry::STATE_UNSPECIFIED) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "outbox entry state ", static_cast<int>(entry->state()), " is not a state"));
+    }
+    entry->set_id(++state_->last.outbox);
+    Remember(state_->outbox, entry->id());
+    state_->outbox[entry->id()] = *entry;
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<v1::OutboxEntry> GetOutbox(int64_t id) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    auto it = state_->outbox.find(id);
+    if (it == state_->outbox.end()) return NotFound("outbox entry", id);
+    return it->second;
+  }
+
+  absl::Status UpdateOutbox(const v1::OutboxEntry& entry) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    auto it = state_->outbox.find(entry.id());
+    if (it == state_->outbox.end()) return NotFound("outbox entry", entry.id());
+    Remember(state_->outbox, entry.id());
+    it->second = entry;
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::vector<v1::OutboxEntry>> ListDueOutbox(absl::Time now,
+                                                             int limit) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    HELPDESK_RETURN_IF_ERROR(CheckListLimit(limit));
+    std::vector<const v1::OutboxEntry*> due;
+    for (const auto& [id, e] : state_->outbox) {
+      if (e.state() == v1::OutboxEntry::PENDING &&
+          FromTimestamp(e.next_attempt_at()) <= now) {
+        due.push_back(&e);
+      }
+    }
+    std::sort(due.begin(), due.end(), [](const auto* a, const auto* b) {
+      int64_t ta = TimestampToMicros(a->next_attempt_at());
+      int64_t tb = TimestampToMicros(b->next_attempt_at());
+      return ta != tb ? ta < tb : a->id() < b->id();
+    });
+    std::vector<v1::OutboxEntry> out;
+    for (size_t i = 0; i < due.size() && static_cast<int>(i) < limit; ++i) {
+      out.push_back(*due[i]);
+    }
+    return out;
+  }
+
+  absl::StatusOr<std::vector<v1::OutboxEntry>> ListOutbox(
+      std::optional<v1::OutboxEntry::State> state, int64_t after_id,
+      int limit) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    HELPDESK_RETURN_IF_ERROR(CheckListLimit(limit));
+    std::vector<v1::OutboxEntry> out;
+    for (auto it = state_->outbox.upper_bound(after_id);
+         it != state_->outbox.end() && static_cast<int>(out.size()) < limit; ++it) {
+      if (!state || it->second.state() == *state) out.push_back(it->second);
+    }
+    return out;
+  }
+
   // --- Idempotency ---
 
   absl::StatusOr<std::string> GetIdempotencyRecord(
@@ -465,6 +560,11 @@ class MemoryTransaction final : public Transaction {
     return absl::AbortedError(absl::StrCat(what, " ", id, ": expected version ",
                                            expected, ", stored version ",
                                            stored));
+  }
+  static absl::Status CheckListLimit(int limit) {
+    if (limit >= 1 && limit <= 10000) return absl::OkStatus();
+    return absl::InvalidArgumentError(
+        absl::StrCat("limit ", limit, " is out of range [1, 10000]"));
   }
   static absl::Status CheckSha256(absl::string_view sha256) {
     if (internal::IsSha256Hex(sha256)) return absl::OkStatus();

@@ -128,6 +128,17 @@ CREATE TABLE idempotency (
   recorded_us INTEGER NOT NULL,
   PRIMARY KEY (scope, key)
 ) WITHOUT ROWID;
+CREATE TABLE thread_keys (
+  key BLOB PRIMARY KEY,
+  ticket_id INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE outbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  state INTEGER NOT NULL,
+  next_attempt_us INTEGER NOT NULL,
+  proto BLOB NOT NULL
+);
+CREATE INDEX outbox_due ON outbox(state, next_attempt_us, id);
 )sql";
 
 struct Migration {

@@ -256,6 +256,51 @@ class SqliteTransaction final : public Transaction {
     return Watch(DoGetAttachmentContent(sha256));
   }
 
+  absl::Status PutThreadKey(absl::string_view key, int64_t ticket_id) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    return Watch(DoPutThreadKey(key, ticket_id));
+  }
+  absl::StatusOr<int64_t> FindThreadKey(absl::string_view key) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    return Watch(DoFindThreadKey(key));
+  }
+  absl::Status InsertOutbox(v1::OutboxEntry* entry) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    return Watch(DoInsertOutbox(entry));
+  }
+  absl::StatusOr<v1::OutboxEntry> GetOutbox(int64_t id) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    return Watch(GetById<v1::OutboxEntry>("SELECT proto FROM outbox WHERE id = ?",
+                                          "outbox", "outbox entry", id));
+  }
+  absl::Status UpdateOutbox(const v1::OutboxEntry& entry) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    return Watch(DoUpdateOutbox(entry));
+  }
+  absl::StatusOr<std::vector<v1::OutboxEntry>> ListDueOutbox(absl::Time now,
+                                                             int limit) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    HELPDESK_RETURN_IF_ERROR(CheckOutboxLimit(limit));
+    return Watch(ListOutboxRows(
+        "SELECT id, proto FROM outbox WHERE state = ? AND next_attempt_us <= ? "
+        "ORDER BY next_attempt_us, id LIMIT ?",
+        {v1::OutboxEntry::PENDING, ToUnixMicrosFloor(now), limit}));
+  }
+  absl::StatusOr<std::vector<v1::OutboxEntry>> ListOutbox(
+      std::optional<v1::OutboxEntry::State> state, int64_t after_id,
+      int limit) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    HELPDESK_RETURN_IF_ERROR(CheckOutboxLimit(limit));
+    if (state) {
+      return Watch(ListOutboxRows(
+          "SELECT id, proto FROM outbox WHERE state = ? AND id > ? ORDER BY id LIMIT ?",
+          {static_cast<int64_t>(*state), after_id, limit}));
+    }
+    return Watch(ListOutboxRows(
+        "SELECT id, proto FROM outbox WHERE id > ? ORDER BY id LIMIT ?",
+        {after_id, limit}));
+  }
+
   absl::StatusOr<std::string> GetIdempotencyRecord(
       absl::string_view scope, absl::string_view key) override {
     HELPDESK_RETURN_IF_ERROR(CheckOpen());
@@ -1083,6 +1128,100 @@ class SqliteTransaction final : public Transaction {
                        "' already exists"));
     }
     return status;
+  }
+
+  // --- Thread keys and outbox ---
+
+  absl::Status DoPutThreadKey(absl::string_view key, int64_t ticket_id) {
+    if (key.empty() || ticket_id <= 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "thread key '", key, "' for ticket ", ticket_id,
+          ": the key must not be empty and the ticket id must be positive"));
+    }
+    HELPDESK_ASSIGN_OR_RETURN(
+        SqliteStatement stmt,
+        Prepare("INSERT OR IGNORE INTO thread_keys (key, ticket_id) VALUES (?, ?)"));
+    stmt.BindBlob(1, key);
+    stmt.BindInt(2, ticket_id);
+    return stmt.Run();
+  }
+
+  absl::StatusOr<int64_t> DoFindThreadKey(absl::string_view key) {
+    HELPDESK_ASSIGN_OR_RETURN(
+        SqliteStatement stmt,
+        Prepare("SELECT ticket_id FROM thread_keys WHERE key = ?"));
+    stmt.BindBlob(1, key);
+    HELPDESK_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) {
+      return absl::NotFoundError(absl::StrCat("no ticket has thread key '", key, "'"));
+    }
+    return stmt.ColumnInt(0);
+  }
+
+  static absl::Status CheckOutboxState(const v1::OutboxEntry& entry) {
+    if (v1::OutboxEntry::State_IsValid(entry.state()) &&
+        entry.state() != v1::OutboxEntry::STATE_UNSPECIFIED) {
+      return absl::OkStatus();
+    }
+    return absl::InvalidArgumentError(absl::StrCat(
+        "outbox entry state ", static_cast<int>(entry.state()), " is not a state"));
+  }
+
+  static absl::Status CheckOutboxLimit(int limit) {
+    if (limit >= 1 && limit <= 10000) return absl::OkStatus();
+    return absl::InvalidArgumentError(
+        absl::StrCat("limit ", limit, " is out of range [1, 10000]"));
+  }
+
+  absl::Status DoInsertOutbox(v1::OutboxEntry* entry) {
+    HELPDESK_RETURN_IF_ERROR(CheckOutboxState(*entry));
+    v1::OutboxEntry stored = *entry;
+    stored.clear_id();
+    HELPDESK_ASSIGN_OR_RETURN(
+        SqliteStatement stmt,
+        Prepare("INSERT INTO outbox (state, next_attempt_us, proto) VALUES (?, ?, ?)"));
+    stmt.BindInt(1, stored.state());
+    stmt.BindInt(2, TimestampToMicros(stored.next_attempt_at()));
+    std::string blob = stored.SerializeAsString();
+    stmt.BindBlob(3, blob);
+    HELPDESK_RETURN_IF_ERROR(stmt.Run());
+    entry->set_id(LastRowId());
+    return absl::OkStatus();
+  }
+
+  absl::Status DoUpdateOutbox(const v1::OutboxEntry& entry) {
+    HELPDESK_RETURN_IF_ERROR(CheckOutboxState(entry));
+    v1::OutboxEntry stored = entry;
+    stored.clear_id();
+    HELPDESK_ASSIGN_OR_RETURN(
+        SqliteStatement stmt,
+        Prepare("UPDATE outbox SET state = ?, next_attempt_us = ?, proto = ? "
+                "WHERE id = ?"));
+    stmt.BindInt(1, stored.state());
+    stmt.BindInt(2, TimestampToMicros(stored.next_attempt_at()));
+    std::string blob = stored.SerializeAsString();
+    stmt.BindBlob(3, blob);
+    stmt.BindInt(4, entry.id());
+    HELPDESK_RETURN_IF_ERROR(stmt.Run());
+    if (Changes() == 0) return NotFound("outbox entry", entry.id());
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::vector<v1::OutboxEntry>> ListOutboxRows(
+      absl::string_view sql, std::initializer_list<int64_t> args) {
+    HELPDESK_ASSIGN_OR_RETURN(SqliteStatement stmt, Prepare(sql));
+    int i = 1;
+    for (int64_t a : args) stmt.BindInt(i++, a);
+    std::vector<v1::OutboxEntry> out;
+    while (true) {
+      HELPDESK_ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) break;
+      const int64_t id = stmt.ColumnInt(0);
+      v1::OutboxEntry& e = out.emplace_back();
+      HELPDESK_RETURN_IF_ERROR(Parse(stmt.ColumnBlob(1), "outbox", id, &e));
+      e.set_id(id);
+    }
+    return out;
   }
 
   // Ends the transaction on the connection and hands the connection back.

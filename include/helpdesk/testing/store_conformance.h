@@ -2329,6 +2329,87 @@ TEST_P(StoreConformanceTest, SlaDeadlineOrderPutsTicketsWithoutOneLast) {
               sci::IsOkAndHolds(std::vector<int64_t>{ids[2], ids[4]}));
 }
 
+TEST_P(StoreConformanceTest, ThreadKeysKeepTheirFirstTicket) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+  EXPECT_THAT(tx->FindThreadKey("email:a@b"), StatusIs(absl::StatusCode::kNotFound));
+  ASSERT_OK(tx->PutThreadKey("email:a@b", 7));
+  ASSERT_OK(tx->PutThreadKey("email:a@b", 9));  // a later ticket does not take it
+  ASSERT_OK(tx->PutThreadKey("EMAIL:a@b", 9));  // keys compare exactly
+  EXPECT_THAT(tx->PutThreadKey("", 7), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(tx->PutThreadKey("chat:x", 0),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  ASSERT_OK(tx->Commit());
+  ASSERT_OK_AND_ASSIGN(tx, BeginReadOnly());
+  EXPECT_THAT(tx->FindThreadKey("email:a@b"),
+              store_conformance_internal::IsOkAndHolds(int64_t{7}));
+  EXPECT_THAT(tx->FindThreadKey("EMAIL:a@b"),
+              store_conformance_internal::IsOkAndHolds(int64_t{9}));
+  EXPECT_THAT(tx->PutThreadKey("email:c@d", 1),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+TEST_P(StoreConformanceTest, OutboxListsDueEntriesInOrder) {
+  namespace sci = store_conformance_internal;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+  auto entry = [](int due_minute, v1::OutboxEntry::State state) {
+    v1::OutboxEntry e;
+    e.set_state(state);
+    e.mutable_message()->set_subject(absl::StrCat("due ", due_minute));
+    e.mutable_message()->set_idempotency_key(absl::StrCat("k", due_minute));
+    *e.mutable_created_at() = sci::AtMinute(0);
+    *e.mutable_next_attempt_at() = sci::AtMinute(due_minute);
+    return e;
+  };
+  v1::OutboxEntry late = entry(20, v1::OutboxEntry::PENDING);
+  v1::OutboxEntry early = entry(5, v1::OutboxEntry::PENDING);
+  v1::OutboxEntry same = entry(5, v1::OutboxEntry::PENDING);
+  v1::OutboxEntry dead = entry(1, v1::OutboxEntry::DEAD);
+  for (v1::OutboxEntry* e : {&late, &early, &same, &dead}) {
+    ASSERT_OK(tx->InsertOutbox(e));
+  }
+  EXPECT_LT(late.id(), early.id());
+  EXPECT_LT(early.id(), same.id());
+  v1::OutboxEntry bad;
+  EXPECT_THAT(tx->InsertOutbox(&bad), StatusIs(absl::StatusCode::kInvalidArgument));
+  ASSERT_OK(tx->Commit());
+
+  ASSERT_OK_AND_ASSIGN(tx, BeginReadWrite());
+  auto ids = [](const std::vector<v1::OutboxEntry>& entries) {
+    std::vector<int64_t> out;
+    for (const v1::OutboxEntry& e : entries) out.push_back(e.id());
+    return out;
+  };
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::OutboxEntry> due,
+                       tx->ListDueOutbox(sci::Minute(10), 100));
+  EXPECT_EQ(ids(due), (std::vector<int64_t>{early.id(), same.id()}));
+  EXPECT_THAT(due[0], sci::EqualsProto(early));
+  ASSERT_OK_AND_ASSIGN(due, tx->ListDueOutbox(sci::Minute(5), 1));
+  EXPECT_EQ(ids(due), (std::vector<int64_t>{early.id()}));
+  // Delivered entries leave the due list; updates keep everything else.
+  early.set_state(v1::OutboxEntry::DELIVERED);
+  early.set_provider_id("250 ok");
+  ASSERT_OK(tx->UpdateOutbox(early));
+  ASSERT_OK_AND_ASSIGN(due, tx->ListDueOutbox(sci::Minute(60), 100));
+  EXPECT_EQ(ids(due), (std::vector<int64_t>{same.id(), late.id()}));
+  ASSERT_OK_AND_ASSIGN(v1::OutboxEntry read, tx->GetOutbox(early.id()));
+  EXPECT_THAT(read, sci::EqualsProto(early));
+  v1::OutboxEntry missing = early;
+  missing.set_id(early.id() + 1000);
+  EXPECT_THAT(tx->UpdateOutbox(missing), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(tx->GetOutbox(early.id() + 1000), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(tx->ListDueOutbox(sci::Minute(60), 0),
+              StatusIs(absl::StatusCode::kInvalidArgument, ::testing::HasSubstr("limit")));
+  // Listing by state and after an id.
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::OutboxEntry> all,
+                       tx->ListOutbox(std::nullopt, 0, 100));
+  EXPECT_EQ(ids(all), (std::vector<int64_t>{late.id(), early.id(), same.id(), dead.id()}));
+  ASSERT_OK_AND_ASSIGN(all, tx->ListOutbox(v1::OutboxEntry::DEAD, 0, 100));
+  EXPECT_EQ(ids(all), (std::vector<int64_t>{dead.id()}));
+  ASSERT_OK_AND_ASSIGN(all, tx->ListOutbox(std::nullopt, early.id(), 1));
+  EXPECT_EQ(ids(all), (std::vector<int64_t>{same.id()}));
+  ASSERT_OK(tx->Commit());
+}
+
 // ===========================================================================
 // Messages
 // ===========================================================================
