@@ -83,9 +83,20 @@ namespace {
 
 // --- Helpers -----------------------------------------------------------------
 
+// The temp directories alive now, so that Die() can remove them (exit()
+// skips the destructors of local objects).
+std::set<std::string>& LiveTempDirs() {
+  static std::set<std::string>* dirs = new std::set<std::string>();
+  return *dirs;
+}
+
 [[noreturn]] void Die(absl::string_view what, const absl::Status& status) {
   std::fprintf(stderr, "store_bench: %.*s: %s\n", static_cast<int>(what.size()),
                what.data(), status.ToString().c_str());
+  for (const std::string& dir : LiveTempDirs()) {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir, ignored);
+  }
   std::exit(1);
 }
 
@@ -110,8 +121,10 @@ class TempDir {
       Die("mkdtemp", absl::InternalError(pattern));
     }
     path_ = pattern;
+    LiveTempDirs().insert(path_);
   }
   ~TempDir() {
+    LiveTempDirs().erase(path_);
     std::error_code ignored;
     std::filesystem::remove_all(path_, ignored);
   }
@@ -606,7 +619,7 @@ void CheckRawWritesWhatDeskWrites() {
                  "store_bench: the raw baseline does not write the rows the "
                  "Desk writes; update RawTicketWriter.\n--- Desk:\n%s--- raw:\n%s",
                  desk_rows.c_str(), raw_rows.c_str());
-    std::exit(1);
+    Die("CheckRawWritesWhatDeskWrites", absl::InternalError("rows differ"));
   }
 }
 

@@ -55,10 +55,12 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "helpdesk/channel.h"
 #include "helpdesk/clock.h"
 #include "helpdesk/sla.h"
 #include "helpdesk/store.h"
 #include "helpdesk/v1/agent.pb.h"
+#include "helpdesk/v1/channel.pb.h"
 #include "helpdesk/v1/common.pb.h"
 #include "helpdesk/v1/contact.pb.h"
 #include "helpdesk/v1/event.pb.h"
@@ -102,6 +104,41 @@ struct DeskLimits {
   size_t max_batch = 10000;                 // tickets per CreateTickets call
 };
 
+// How Desk::Ingest treats channel messages.
+struct IngestOptions {
+  // What a reply to a closed ticket does: open a new follow-up ticket linked
+  // to it (the default, as the leading help desks do), or join the closed
+  // ticket as an internal note agents can see without reopening it.
+  enum class ClosedTicketReply { kFollowUp, kInternalNote };
+  ClosedTicketReply closed_ticket_reply = ClosedTicketReply::kFollowUp;
+  // Acknowledge every new ticket from a person by e-mail (never automatic
+  // mail, bounces or bulk mail, never a bouncing address). The text may use
+  // {{ticket.id}}, {{ticket.subject}} and {{requester.name}}.
+  bool acknowledge_new_tickets = false;
+  std::string acknowledgement_text =
+      "Hello {{requester.name}},\n\nWe received your request \"{{ticket.subject}}\" "
+      "and opened ticket #{{ticket.id}}. Reply to this e-mail to add to it.\n";
+  // The desk's own address and name, the sender of replies and
+  // acknowledgements.
+  std::string desk_email;
+  std::string desk_name = "Support";
+  // E-mail agents' public replies to the requester and CCs of e-mail tickets.
+  bool email_public_replies = true;
+};
+
+// How the outbox retries deliveries.
+struct OutboxOptions {
+  // Delay before the n-th retry: initial_backoff * 2^(n-1), at most
+  // max_backoff.
+  absl::Duration initial_backoff = absl::Seconds(30);
+  absl::Duration max_backoff = absl::Hours(1);
+  // Attempts before an entry becomes DEAD.
+  int max_attempts = 8;
+  // A claimed entry is retried after this long if its dispatcher vanished
+  // (at-least-once delivery).
+  absl::Duration lease = absl::Minutes(5);
+};
+
 struct DeskOptions {
   // Required; borrowed: must outlive the Desk.
   Store* store = nullptr;
@@ -115,6 +152,37 @@ struct DeskOptions {
   // same workflow. With SLAs, every ticket change recomputes the ticket's
   // next SLA deadline, and Tick() raises warnings and breaches.
   std::optional<SlaEngine> sla;
+  IngestOptions ingest;
+  OutboxOptions outbox;
+};
+
+// What Desk::Ingest did with a message.
+struct IngestResult {
+  enum class Outcome {
+    // A new ticket was opened.
+    kCreatedTicket,
+    // The message joined an existing ticket.
+    kAppended,
+    // An automatic reply or bounce was recorded on its ticket (as an internal
+    // note) or, with no ticket to join, only remembered; nothing answers it.
+    kRecordedAutomatic,
+  };
+  Outcome outcome = Outcome::kCreatedTicket;
+  int64_t ticket_id = 0;
+  int64_t message_id = 0;
+  int64_t contact_id = 0;
+  // Set when this exact message had been ingested before: nothing was done
+  // now and the fields are the first result.
+  bool duplicate = false;
+  // For a follow-up of a closed ticket: the closed ticket.
+  int64_t follow_up_of = 0;
+};
+
+// What one Desk::DispatchOutbox did.
+struct DispatchReport {
+  int delivered = 0;
+  int retried = 0;
+  int dead = 0;
 };
 
 // What one Desk::Tick did.
@@ -358,6 +426,50 @@ class Desk {
   // FailedPrecondition when the desk has no SLAs; PermissionDenied for
   // customers; NotFound.
   absl::StatusOr<SlaStatus> TicketSla(const v1::Actor& viewer, int64_t ticket_id);
+
+  // --- Channels ------------------------------------------------------------
+
+  // Takes one message from a channel adapter, in one transaction:
+  //  1. the same idempotency key again returns the first result (duplicate);
+  //  2. the sender is found by e-mail, phone or chat handle, or created; a
+  //     blocked sender is refused (PermissionDenied) and only the refusal is
+  //     remembered, so a replay is refused the same way;
+  //  3. the message is threaded: by message ids (In-Reply-To, then every
+  //     References entry, newest first), then by the ticket token if the sender
+  //     takes part in that ticket, then by chat session; merged tickets lead to
+  //     the ticket they were merged into; a reply to a closed ticket follows
+  //     IngestOptions::closed_ticket_reply;
+  //  4. a human message creates a ticket or joins one as a customer message
+  //     (reopening per workflow); CCs of a new e-mail ticket become its CCs; a
+  //     CC replying joins the ticket;
+  //  5. an automatic reply or bounce is never answered: it is recorded as an
+  //     internal note on its ticket (or nowhere), and a bounce marks the failed
+  //     addresses of their contacts as bouncing;
+  //  6. with acknowledge_new_tickets, a new ticket from a person gets an
+  //     automatic acknowledgement, written to the outbox in the same
+  //     transaction.
+  // Errors: InvalidArgument naming the field (no sender identity, no key,
+  // invalid UTF-8, over the limits); PermissionDenied for a blocked sender.
+  absl::StatusOr<IngestResult> Ingest(const v1::InboundMessage& message);
+
+  // Delivers outbox entries due at `now`, at least once each: an entry is
+  // claimed (its next attempt moves by OutboxOptions::lease), delivered
+  // through the adapter of its channel, then marked DELIVERED; a retryable
+  // failure schedules the next attempt with exponential back-off, a permanent
+  // one (or the last attempt) makes it DEAD. At most `limit` entries. Entries
+  // of a channel without an adapter stay pending. Errors: from the store.
+  absl::StatusOr<DispatchReport> DispatchOutbox(
+      const std::map<v1::Channel, OutboundAdapter*>& adapters, absl::Time now,
+      int limit = 100);
+
+  // Outbox entries for inspection (staff only), by id after `after_id`.
+  absl::StatusOr<std::vector<v1::OutboxEntry>> ListOutbox(
+      const v1::Actor& viewer, std::optional<v1::OutboxEntry::State> state,
+      int64_t after_id = 0, int limit = 100);
+  // Makes a DEAD entry PENDING again, due now, with its attempts reset
+  // (admins and the system). Errors: NotFound; FailedPrecondition unless DEAD.
+  absl::StatusOr<v1::OutboxEntry> ReplayOutbox(const v1::Actor& actor,
+                                               int64_t entry_id);
 
   // --- Time-based work ------------------------------------------------------
 

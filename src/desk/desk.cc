@@ -13,7 +13,11 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "desk/validation.h"
 #include "helpdesk/timestamp.h"
@@ -838,7 +842,396 @@ class Desk::Impl {
       }
     }
     HELPDESK_RETURN_IF_ERROR(SaveWithEvent(tx, a, now, &t, loaded, &e));
+    if (d.kind == v1::Message::PUBLIC_REPLY && t.channel() == v1::CHANNEL_EMAIL &&
+        options_.ingest.email_public_replies && !options_.ingest.desk_email.empty()) {
+      HELPDESK_RETURN_IF_ERROR(
+          EnqueueEmail(tx, t, m, d.body_text, d.body_html, /*automatic=*/false, now));
+    }
     return m;
+  }
+
+  // --- Outbound e-mail ----------------------------------------------------------
+
+  // The first usable (not bouncing) e-mail address of a contact, if any.
+  static std::optional<std::string> EmailOf(const v1::Contact& c) {
+    for (const v1::ContactIdentity& id : c.identities()) {
+      if (id.kind() == v1::ContactIdentity::EMAIL && !id.bouncing()) return id.value();
+    }
+    return std::nullopt;
+  }
+
+  // Writes an e-mail about message `m` of ticket `t` to its requester and
+  // CCs into the outbox, threaded on the ticket's earlier messages, and
+  // remembers its Message-ID as a thread key of the ticket.
+  absl::Status EnqueueEmail(Transaction& tx, const v1::Ticket& t, const v1::Message& m,
+                            absl::string_view text, absl::string_view html,
+                            bool automatic, absl::Time now) {
+    HELPDESK_ASSIGN_OR_RETURN(v1::Contact requester, tx.GetContact(t.requester_id()));
+    std::optional<std::string> to = EmailOf(requester);
+    if (!to) return absl::OkStatus();  // nobody to write to: nothing to send
+    v1::OutboxEntry entry;
+    entry.set_state(v1::OutboxEntry::PENDING);
+    *entry.mutable_created_at() = ToTimestamp(now);
+    *entry.mutable_next_attempt_at() = ToTimestamp(now);
+    v1::OutboundMessage* out = entry.mutable_message();
+    out->set_channel(v1::CHANNEL_EMAIL);
+    out->set_ticket_id(t.id());
+    out->set_message_id(m.id());
+    std::string domain = options_.ingest.desk_email.substr(
+        options_.ingest.desk_email.find('@') + 1);
+    out->set_idempotency_key(
+        absl::StrCat("helpdesk.ticket", t.id(), ".message", m.id(), "@", domain));
+    out->mutable_from()->set_email(options_.ingest.desk_email);
+    out->mutable_from()->set_name(options_.ingest.desk_name);
+    v1::Party* rcpt = out->add_to();
+    rcpt->set_email(*to);
+    rcpt->set_name(requester.name());
+    if (!automatic) {
+      for (int64_t cc : t.cc_contact_ids()) {
+        absl::StatusOr<v1::Contact> c = tx.GetContact(cc);
+        if (!c.ok()) continue;
+        if (std::optional<std::string> email = EmailOf(*c)) {
+          v1::Party* p = out->add_cc();
+          p->set_email(*email);
+          p->set_name(c->name());
+        }
+      }
+    }
+    out->set_subject(absl::StartsWith(t.subject(), "Re: ") ? t.subject()
+                                                          : absl::StrCat("Re: ", t.subject()));
+    out->set_body_text(std::string(text));
+    out->set_body_html(std::string(html));
+    out->set_automatic(automatic);
+    v1::ThreadingKeys* th = out->mutable_threading();
+    th->set_message_id(out->idempotency_key());
+    th->set_ticket_token(t.id());
+    HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Message> thread, tx.ListMessages(t.id()));
+    for (const v1::Message& earlier : thread) {
+      if (earlier.external_id().empty()) continue;
+      if (earlier.channel() != v1::CHANNEL_EMAIL) continue;
+      th->add_references(earlier.external_id());
+      th->set_in_reply_to(earlier.external_id());
+    }
+    HELPDESK_RETURN_IF_ERROR(tx.InsertOutbox(&entry));
+    return tx.PutThreadKey(absl::StrCat("msgid:", out->idempotency_key()), t.id());
+  }
+
+  // --- Ingest --------------------------------------------------------------
+
+  static std::string EncodeIngest(const IngestResult& r) {
+    return absl::StrCat("ok:", static_cast<int>(r.outcome), ":", r.ticket_id, ":",
+                        r.message_id, ":", r.contact_id, ":", r.follow_up_of);
+  }
+
+  static absl::StatusOr<IngestResult> DecodeIngest(absl::string_view key,
+                                                   absl::string_view value) {
+    if (absl::StartsWith(value, "refused:")) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "message '", key, "' was refused: ", value.substr(8)));
+    }
+    std::vector<absl::string_view> f = absl::StrSplit(value, ':');
+    IngestResult r;
+    int outcome = 0;
+    if (f.size() != 6 || f[0] != "ok" || !absl::SimpleAtoi(f[1], &outcome) ||
+        !absl::SimpleAtoi(f[2], &r.ticket_id) || !absl::SimpleAtoi(f[3], &r.message_id) ||
+        !absl::SimpleAtoi(f[4], &r.contact_id) || !absl::SimpleAtoi(f[5], &r.follow_up_of)) {
+      return absl::DataLossError(absl::StrCat("ingest record of '", key,
+                                              "' is malformed: '", value, "'"));
+    }
+    r.outcome = static_cast<IngestResult::Outcome>(outcome);
+    r.duplicate = true;
+    return r;
+  }
+
+  // Finds or creates the sender's contact.
+  absl::StatusOr<v1::Contact> SenderContact(Transaction& tx, const v1::Party& from,
+                                            absl::Time now) {
+    struct Try {
+      v1::ContactIdentity::Kind kind;
+      const std::string* value;
+      const char* field;
+    };
+    for (Try t : {Try{v1::ContactIdentity::EMAIL, &from.email(), "from.email"},
+                  Try{v1::ContactIdentity::PHONE, &from.phone(), "from.phone"},
+                  Try{v1::ContactIdentity::CHAT, &from.chat_handle(),
+                      "from.chat_handle"}}) {
+      if (t.value->empty()) continue;
+      HELPDESK_ASSIGN_OR_RETURN(std::string v, NormalizeIdentity(t.field, t.kind, *t.value));
+      absl::StatusOr<v1::Contact> found = tx.FindContactByIdentity(t.kind, v);
+      if (found.ok() || !absl::IsNotFound(found.status())) return found;
+      NewContact nc;
+      nc.name = from.name();
+      if (nc.name.empty()) nc.name = v.substr(0, v.find('@'));
+      if (nc.name.size() > options_.limits.max_name_bytes) {
+        nc.name = nc.name.substr(0, options_.limits.max_name_bytes);
+      }
+      if (internal::FindInvalidUtf8(nc.name) != absl::string_view::npos) nc.name = v;
+      (t.kind == v1::ContactIdentity::EMAIL   ? nc.emails
+       : t.kind == v1::ContactIdentity::PHONE ? nc.phones
+                                              : nc.chat_handles)
+          .push_back(v);
+      HELPDESK_ASSIGN_OR_RETURN(v1::Contact c, NewContactFrom(tx, nc));
+      *c.mutable_created_at() = ToTimestamp(now);
+      *c.mutable_updated_at() = ToTimestamp(now);
+      HELPDESK_RETURN_IF_ERROR(tx.InsertContact(&c));
+      return c;
+    }
+    return absl::InvalidArgumentError(
+        "from: the message has no sender e-mail, phone or chat handle");
+  }
+
+  // Marks the contacts' addresses that bounced.
+  absl::Status MarkBounced(Transaction& tx, const v1::InboundMessage& m, absl::Time now) {
+    for (const std::string& address : m.bounced_recipients()) {
+      absl::StatusOr<std::string> email =
+          internal::NormalizeEmail("bounced_recipients", address);
+      if (!email.ok()) continue;  // a damaged report: nothing to mark
+      absl::StatusOr<v1::Contact> c =
+          tx.FindContactByIdentity(v1::ContactIdentity::EMAIL, *email);
+      if (absl::IsNotFound(c.status())) continue;
+      HELPDESK_RETURN_IF_ERROR(c.status());
+      bool changed = false;
+      for (v1::ContactIdentity& id : *c->mutable_identities()) {
+        if (id.kind() == v1::ContactIdentity::EMAIL && id.value() == *email &&
+            !id.bouncing()) {
+          id.set_bouncing(true);
+          changed = true;
+        }
+      }
+      if (!changed) continue;
+      *c->mutable_updated_at() = ToTimestamp(now);
+      HELPDESK_RETURN_IF_ERROR(tx.UpdateContact(&*c, c->version()));
+    }
+    return absl::OkStatus();
+  }
+
+  static bool TakesPart(const v1::Ticket& t, int64_t contact_id) {
+    return t.requester_id() == contact_id ||
+           std::count(t.cc_contact_ids().begin(), t.cc_contact_ids().end(), contact_id);
+  }
+
+  // The ticket a message belongs to, or 0. `by_message_id` tells whether the
+  // match came from the message ids (strong evidence) or the token/session.
+  absl::StatusOr<int64_t> FindThread(Transaction& tx, const v1::InboundMessage& m,
+                                     int64_t sender, bool* by_message_id) {
+    *by_message_id = false;
+    const v1::ThreadingKeys& k = m.threading();
+    std::vector<std::string> ids;
+    if (!k.in_reply_to().empty()) ids.push_back(k.in_reply_to());
+    for (auto it = k.references().rbegin(); it != k.references().rend(); ++it) {
+      if (!it->empty()) ids.push_back(*it);
+    }
+    int64_t found = 0;
+    for (const std::string& id : ids) {
+      absl::StatusOr<int64_t> t = tx.FindThreadKey(absl::StrCat("msgid:", id));
+      if (t.ok()) {
+        found = *t;
+        *by_message_id = true;
+        break;
+      }
+      if (!absl::IsNotFound(t.status())) return t.status();
+    }
+    if (found == 0 && k.ticket_token() > 0) {
+      absl::StatusOr<v1::Ticket> t = tx.GetTicket(k.ticket_token());
+      if (t.ok() && TakesPart(*t, sender)) found = t->id();
+      if (!t.ok() && !absl::IsNotFound(t.status())) return t.status();
+    }
+    if (found == 0 && !k.chat_session_id().empty()) {
+      absl::StatusOr<int64_t> t =
+          tx.FindThreadKey(absl::StrCat("chat:", k.chat_session_id()));
+      if (t.ok()) found = *t;
+      if (!t.ok() && !absl::IsNotFound(t.status())) return t.status();
+    }
+    // Follow merges to the surviving ticket.
+    for (int hop = 0; found != 0 && hop < 16; ++hop) {
+      HELPDESK_ASSIGN_OR_RETURN(v1::Ticket t, tx.GetTicket(found));
+      if (t.merged_into() == 0) break;
+      found = t.merged_into();
+    }
+    return found;
+  }
+
+  static std::vector<AttachmentUpload> Uploads(const v1::InboundMessage& m) {
+    std::vector<AttachmentUpload> out;
+    for (const v1::InboundAttachment& a : m.attachments()) {
+      out.push_back({.file_name = a.file_name().empty() ? "attachment" : a.file_name(),
+                     .media_type = a.media_type().empty() ? "application/octet-stream"
+                                                          : a.media_type(),
+                     .content = a.content(),
+                     .content_id = a.content_id(),
+                     .is_inline = a.inline_()});
+    }
+    return out;
+  }
+
+  static std::string RenderAcknowledgement(std::string text, const v1::Ticket& t,
+                                           const v1::Contact& requester) {
+    return absl::StrReplaceAll(text, {{"{{ticket.id}}", absl::StrCat(t.id())},
+                                      {"{{ticket.subject}}", t.subject()},
+                                      {"{{requester.name}}", requester.name()}});
+  }
+
+  // One Ingest; `refusal` is set (and the record kept) for a blocked sender.
+  absl::StatusOr<IngestResult> Ingest(Transaction& tx, const v1::InboundMessage& m,
+                                      const std::string& key, absl::Time now,
+                                      absl::Status* refusal) {
+    const DeskLimits& lim = options_.limits;
+    if (!v1::Channel_IsValid(m.channel()) || m.channel() == v1::CHANNEL_UNSPECIFIED) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "channel ", static_cast<int>(m.channel()), " is not a channel"));
+    }
+    HELPDESK_RETURN_IF_ERROR(CheckText("subject", m.subject(), lim.max_subject_bytes));
+    HELPDESK_RETURN_IF_ERROR(CheckBodies("body", m.body_text(), m.body_html()));
+    HELPDESK_RETURN_IF_ERROR(CheckText("external_id", m.external_id(), 998));
+    std::vector<AttachmentUpload> uploads = Uploads(m);
+    HELPDESK_RETURN_IF_ERROR(CheckAttachments("attachments", uploads));
+
+    HELPDESK_ASSIGN_OR_RETURN(v1::Contact sender, SenderContact(tx, m.from(), now));
+    IngestResult r;
+    r.contact_id = sender.id();
+    if (sender.blocked()) {
+      HELPDESK_RETURN_IF_ERROR(tx.PutIdempotencyRecord(
+          "ingest", key, absl::StrCat("refused:contact ", sender.id(), " is blocked"),
+          now));
+      *refusal = absl::PermissionDeniedError(absl::StrCat(
+          "from: contact ", sender.id(), " is blocked; the message was refused"));
+      return r;
+    }
+    bool automatic = m.auto_kind() == v1::InboundMessage::AUTO_REPLY ||
+                     m.auto_kind() == v1::InboundMessage::BOUNCE;
+    if (m.auto_kind() == v1::InboundMessage::BOUNCE) {
+      HELPDESK_RETURN_IF_ERROR(MarkBounced(tx, m, now));
+    }
+    bool by_message_id = false;
+    HELPDESK_ASSIGN_OR_RETURN(int64_t ticket_id,
+                              FindThread(tx, m, sender.id(), &by_message_id));
+    std::optional<v1::Ticket> ticket;
+    if (ticket_id != 0) {
+      HELPDESK_ASSIGN_OR_RETURN(ticket, tx.GetTicket(ticket_id));
+    }
+    const bool closed =
+        ticket && ticket->status_category() == v1::STATUS_CATEGORY_CLOSED;
+    v1::Actor channel_actor = IntegrationActor(
+        absl::AsciiStrToLower(v1::Channel_Name(m.channel())));
+
+    if (automatic || (ticket && closed &&
+                      options_.ingest.closed_ticket_reply ==
+                          IngestOptions::ClosedTicketReply::kInternalNote)) {
+      // Recorded for agents, never answered, never reopening anything.
+      r.outcome = automatic ? IngestResult::Outcome::kRecordedAutomatic
+                            : IngestResult::Outcome::kAppended;
+      if (ticket && !(closed && automatic)) {
+        MessageDraft note{
+            .kind = v1::Message::INTERNAL_NOTE,
+            .body_text = absl::StrCat(
+                automatic ? (m.auto_kind() == v1::InboundMessage::BOUNCE
+                                 ? "Delivery failure report"
+                                 : "Automatic reply")
+                          : "Reply to this closed ticket",
+                " from ", m.from().email().empty() ? m.from().name() : m.from().email(),
+                ":\n\n", m.body_text()),
+            .channel = m.channel(),
+            .external_id = m.external_id()};
+        if (closed) {
+          // A closed ticket takes no messages; keep the note on the record only.
+        } else {
+          HELPDESK_ASSIGN_OR_RETURN(v1::Message note_message,
+                                    AddMessage(tx, channel_actor, ticket->id(), note));
+          r.ticket_id = ticket->id();
+          r.message_id = note_message.id();
+        }
+      }
+    } else if (ticket && !closed) {
+      // Joins the ticket; a sender found by message id who is not yet on it
+      // (a reply-all from a CC'd person) becomes a CC.
+      if (!TakesPart(*ticket, sender.id())) {
+        TicketUpdate add_cc;
+        add_cc.add_cc_contact_ids = {sender.id()};
+        HELPDESK_RETURN_IF_ERROR(Update(tx, channel_actor, ticket->id(), add_cc).status());
+      }
+      MessageDraft draft{.kind = v1::Message::CUSTOMER_MESSAGE,
+                         .body_text = m.body_text(),
+                         .body_html = m.body_html(),
+                         .attachments = uploads,
+                         .channel = m.channel(),
+                         .external_id = m.external_id()};
+      if (draft.body_text.empty() && draft.body_html.empty() && uploads.empty()) {
+        draft.body_text = "(empty message)";
+      }
+      HELPDESK_ASSIGN_OR_RETURN(
+          v1::Message message, AddMessage(tx, ContactActor(sender.id()), ticket->id(), draft));
+      r.outcome = IngestResult::Outcome::kAppended;
+      r.ticket_id = ticket->id();
+      r.message_id = message.id();
+    } else {
+      // A new ticket (a follow-up when the thread's ticket is closed).
+      Access as_sender;
+      as_sender.role = Access::kContact;
+      as_sender.actor = ContactActor(sender.id());
+      as_sender.contact = sender;
+      NewTicket nt;
+      nt.subject = absl::StripAsciiWhitespace(m.subject()).empty()
+                       ? std::string("(no subject)")
+                       : m.subject();
+      nt.requester_id = sender.id();
+      nt.description = m.body_text();
+      nt.description_html = m.body_html();
+      nt.attachments = uploads;
+      nt.channel = m.channel();
+      nt.external_id = m.external_id();
+      for (const auto* parties : {&m.cc(), &m.to()}) {
+        for (const v1::Party& p : *parties) {
+          if (p.email().empty() ||
+              absl::AsciiStrToLower(p.email()) ==
+                  absl::AsciiStrToLower(options_.ingest.desk_email)) {
+            continue;
+          }
+          if (parties == &m.to() && !options_.ingest.desk_email.empty()) {
+            continue;  // other addresses the mail went to are not copied
+          }
+          absl::StatusOr<v1::Contact> cc = SenderContact(tx, p, now);
+          if (!cc.ok()) continue;  // a malformed CC address does not lose the mail
+          if (cc->id() != sender.id() &&
+              nt.cc_contact_ids.size() < options_.limits.max_ccs) {
+            nt.cc_contact_ids.push_back(cc->id());
+          }
+        }
+      }
+      HELPDESK_ASSIGN_OR_RETURN(v1::Ticket made, CreateOne(tx, as_sender, nt, now));
+      r.outcome = IngestResult::Outcome::kCreatedTicket;
+      r.ticket_id = made.id();
+      if (ticket) {
+        r.follow_up_of = ticket->id();
+        HELPDESK_RETURN_IF_ERROR(
+            Link(tx, SystemActor(), made.id(), v1::TicketLink::RELATED, ticket->id())
+                .status());
+        HELPDESK_ASSIGN_OR_RETURN(made, tx.GetTicket(made.id()));
+      }
+      HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Message> first, tx.ListMessages(made.id()));
+      if (!first.empty()) r.message_id = first.front().id();
+      if (options_.ingest.acknowledge_new_tickets &&
+          m.auto_kind() == v1::InboundMessage::HUMAN &&
+          m.channel() == v1::CHANNEL_EMAIL && !options_.ingest.desk_email.empty()) {
+        std::string text = RenderAcknowledgement(options_.ingest.acknowledgement_text,
+                                                 made, sender);
+        v1::Message ack_for;
+        ack_for.set_id(r.message_id);
+        HELPDESK_RETURN_IF_ERROR(
+            EnqueueEmail(tx, made, ack_for, text, "", /*automatic=*/true, now));
+      }
+    }
+    if (r.ticket_id != 0) {
+      if (!m.threading().message_id().empty()) {
+        HELPDESK_RETURN_IF_ERROR(tx.PutThreadKey(
+            absl::StrCat("msgid:", m.threading().message_id()), r.ticket_id));
+      }
+      if (!m.threading().chat_session_id().empty()) {
+        HELPDESK_RETURN_IF_ERROR(tx.PutThreadKey(
+            absl::StrCat("chat:", m.threading().chat_session_id()), r.ticket_id));
+      }
+    }
+    HELPDESK_RETURN_IF_ERROR(tx.PutIdempotencyRecord("ingest", key, EncodeIngest(r), now));
+    return r;
   }
 
   absl::StatusOr<v1::Ticket> Update(Transaction& tx, const v1::Actor& actor,
@@ -1425,6 +1818,128 @@ absl::StatusOr<TicketPage> Desk::ContactHistory(const v1::Actor& viewer,
   q.cursor = std::string(cursor);
   q.limit = limit;
   return QueryTickets(viewer, std::move(q));
+}
+
+absl::StatusOr<IngestResult> Desk::Ingest(const v1::InboundMessage& message) {
+  std::string key = message.idempotency_key();
+  if (key.empty() && !message.external_id().empty()) {
+    key = absl::StrCat(v1::Channel_Name(message.channel()), ":", message.external_id());
+  }
+  if (key.empty()) {
+    return absl::InvalidArgumentError(
+        "idempotency_key: empty, and there is no external_id to derive it from");
+  }
+  if (key.size() > 2048) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("idempotency_key is ", key.size(), " bytes, over 2048"));
+  }
+  HELPDESK_RETURN_IF_ERROR(CheckText("idempotency_key", key, 2048));
+  absl::Status refusal;
+  absl::StatusOr<IngestResult> r = impl_->Run(
+      TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<IngestResult> {
+        absl::StatusOr<std::string> seen = tx.GetIdempotencyRecord("ingest", key);
+        if (seen.ok()) return Impl::DecodeIngest(key, *seen);
+        if (!absl::IsNotFound(seen.status())) return seen.status();
+        return impl_->Ingest(tx, message, key, impl_->Now(), &refusal);
+      });
+  if (!refusal.ok()) return refusal;
+  return r;
+}
+
+absl::StatusOr<DispatchReport> Desk::DispatchOutbox(
+    const std::map<v1::Channel, OutboundAdapter*>& adapters, absl::Time now,
+    int limit) {
+  const OutboxOptions& o = impl_->options().outbox;
+  DispatchReport report;
+  if (limit < 1 || limit > 10000) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("limit ", limit, " is out of range [1, 10000]"));
+  }
+  // Claim: the lease keeps other dispatchers off these entries for a while.
+  HELPDESK_ASSIGN_OR_RETURN(
+      std::vector<v1::OutboxEntry> claimed,
+      impl_->Run(TransactionMode::kReadWrite,
+                 [&](Transaction& tx) -> absl::StatusOr<std::vector<v1::OutboxEntry>> {
+                   HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::OutboxEntry> due,
+                                             tx.ListDueOutbox(now, limit));
+                   std::vector<v1::OutboxEntry> out;
+                   for (v1::OutboxEntry& e : due) {
+                     auto it = adapters.find(e.message().channel());
+                     if (it == adapters.end() || it->second == nullptr) continue;
+                     e.set_attempts(e.attempts() + 1);
+                     *e.mutable_next_attempt_at() = ToTimestamp(now + o.lease);
+                     HELPDESK_RETURN_IF_ERROR(tx.UpdateOutbox(e));
+                     out.push_back(std::move(e));
+                   }
+                   return out;
+                 }));
+  for (v1::OutboxEntry& e : claimed) {
+    absl::StatusOr<DeliveryReceipt> receipt =
+        adapters.at(e.message().channel())->Deliver(e.message());
+    absl::StatusOr<bool> saved = impl_->Run(
+        TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<bool> {
+          HELPDESK_ASSIGN_OR_RETURN(v1::OutboxEntry cur, tx.GetOutbox(e.id()));
+          if (cur.state() != v1::OutboxEntry::PENDING) return false;
+          if (receipt.ok()) {
+            cur.set_state(v1::OutboxEntry::DELIVERED);
+            *cur.mutable_delivered_at() = ToTimestamp(now);
+            cur.set_provider_id(receipt->provider_id);
+            cur.clear_last_error();
+            ++report.delivered;
+          } else {
+            cur.set_last_error(receipt.status().ToString());
+            if (IsRetryableDeliveryError(receipt.status()) &&
+                cur.attempts() < o.max_attempts) {
+              absl::Duration backoff = o.initial_backoff;
+              for (int i = 1; i < cur.attempts() && backoff < o.max_backoff; ++i) {
+                backoff *= 2;
+              }
+              *cur.mutable_next_attempt_at() =
+                  ToTimestamp(now + std::min(backoff, o.max_backoff));
+              ++report.retried;
+            } else {
+              cur.set_state(v1::OutboxEntry::DEAD);
+              ++report.dead;
+            }
+          }
+          HELPDESK_RETURN_IF_ERROR(tx.UpdateOutbox(cur));
+          return true;
+        });
+    if (!saved.ok()) return saved.status();
+  }
+  return report;
+}
+
+absl::StatusOr<std::vector<v1::OutboxEntry>> Desk::ListOutbox(
+    const v1::Actor& viewer, std::optional<v1::OutboxEntry::State> state,
+    int64_t after_id, int limit) {
+  return impl_->Run(
+      TransactionMode::kReadOnly,
+      [&](Transaction& tx) -> absl::StatusOr<std::vector<v1::OutboxEntry>> {
+        HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
+        HELPDESK_RETURN_IF_ERROR(Impl::RequireStaff(a, "read the outbox"));
+        return tx.ListOutbox(state, after_id, limit);
+      });
+}
+
+absl::StatusOr<v1::OutboxEntry> Desk::ReplayOutbox(const v1::Actor& actor,
+                                                   int64_t entry_id) {
+  return impl_->Run(
+      TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<v1::OutboxEntry> {
+        HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
+        HELPDESK_RETURN_IF_ERROR(Impl::RequireAdmin(a, "replay outbox entries"));
+        HELPDESK_ASSIGN_OR_RETURN(v1::OutboxEntry e, tx.GetOutbox(entry_id));
+        if (e.state() != v1::OutboxEntry::DEAD) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "outbox entry ", entry_id, " is ",
+              v1::OutboxEntry::State_Name(e.state()), ", not DEAD"));
+        }
+        e.set_state(v1::OutboxEntry::PENDING);
+        e.set_attempts(0);
+        *e.mutable_next_attempt_at() = ToTimestamp(impl_->Now());
+        HELPDESK_RETURN_IF_ERROR(tx.UpdateOutbox(e));
+        return e;
+      });
 }
 
 absl::StatusOr<SlaStatus> Desk::TicketSla(const v1::Actor& viewer,

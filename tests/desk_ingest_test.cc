@@ -1,0 +1,500 @@
+// Desk::Ingest and the outbox, over every built-in store: idempotency,
+// threading (message ids, every References entry, tokens, chat sessions,
+// merges, closed tickets), contacts, blocked senders, automatic mail and
+// bounces, acknowledgements, delivery with retries, and the mail-loop test.
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "helpdesk/channel.h"
+#include "helpdesk/clock.h"
+#include "helpdesk/desk.h"
+#include "helpdesk/storage/memory_store.h"
+#include "helpdesk/storage/sqlite_store.h"
+#include "helpdesk/testing/status_matchers.h"
+#include "helpdesk/timestamp.h"
+
+namespace helpdesk {
+namespace {
+
+using ::helpdesk::testing::IsOk;
+using ::helpdesk::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
+
+v1::InboundMessage Mail(absl::string_view from, absl::string_view message_id,
+                        absl::string_view subject, absl::string_view body) {
+  v1::InboundMessage m;
+  m.set_channel(v1::CHANNEL_EMAIL);
+  m.set_external_id(std::string(message_id));
+  m.mutable_from()->set_email(std::string(from));
+  m.mutable_from()->set_name(std::string(from.substr(0, from.find('@'))));
+  m.add_to()->set_email("help@desk.example");
+  m.set_subject(std::string(subject));
+  m.set_body_text(std::string(body));
+  m.mutable_threading()->set_message_id(std::string(message_id));
+  return m;
+}
+
+// Records deliveries; fails on demand.
+class FakeOutbound : public OutboundAdapter {
+ public:
+  absl::string_view Name() const override { return "test.fake"; }
+  absl::StatusOr<DeliveryReceipt> Deliver(const v1::OutboundMessage& m) override {
+    if (!failures.empty()) {
+      absl::Status s = failures.front();
+      failures.erase(failures.begin());
+      return s;
+    }
+    sent.push_back(m);
+    return DeliveryReceipt{.provider_id = absl::StrCat("queued-", sent.size())};
+  }
+  std::vector<absl::Status> failures;
+  std::vector<v1::OutboundMessage> sent;
+};
+
+class DeskIngestTest : public ::testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override { desk_ = MakeDesk(store_, "help@desk.example"); }
+
+  std::unique_ptr<Desk> MakeDesk(std::unique_ptr<Store>& store,
+                                 absl::string_view address) {
+    if (GetParam()) {
+      auto s = OpenSqliteStore(":memory:");
+      EXPECT_OK(s.status());
+      store = *std::move(s);
+    } else {
+      store = NewMemoryStore();
+    }
+    DeskOptions options{.store = store.get(), .clock = &clock_};
+    options.ingest.acknowledge_new_tickets = true;
+    options.ingest.desk_email = std::string(address);
+    auto desk = Desk::Open(std::move(options));
+    EXPECT_OK(desk.status());
+    return desk.ok() ? *std::move(desk) : nullptr;
+  }
+
+  std::vector<v1::Message> Thread(int64_t ticket_id) {
+    auto view = desk_->ViewTicket(SystemActor(), ticket_id);
+    EXPECT_OK(view.status());
+    return view.ok() ? view->messages : std::vector<v1::Message>{};
+  }
+
+  int64_t TicketCount() {
+    TicketQuery q;
+    q.include_merged = true;
+    q.limit = kMaxQueryLimit;
+    auto page = desk_->QueryTickets(SystemActor(), q);
+    EXPECT_OK(page.status());
+    return page.ok() ? static_cast<int64_t>(page->tickets.size()) : -1;
+  }
+
+  std::vector<v1::OutboxEntry> Outbox() {
+    auto entries = desk_->ListOutbox(SystemActor(), std::nullopt);
+    EXPECT_OK(entries.status());
+    return entries.ok() ? *entries : std::vector<v1::OutboxEntry>{};
+  }
+
+  ManualClock clock_{absl::FromUnixSeconds(1767600000)};
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<Desk> desk_;
+};
+
+TEST_P(DeskIngestTest, NewMailOpensTicketAndAcknowledgesOnce) {
+  v1::InboundMessage m = Mail("Ada@Example.com", "m1@example.com", "Printer jam",
+                              "Tray 2 is stuck");
+  m.add_cc()->set_email("grace@example.com");
+  ASSERT_OK_AND_ASSIGN(IngestResult r, desk_->Ingest(m));
+  EXPECT_EQ(r.outcome, IngestResult::Outcome::kCreatedTicket);
+  EXPECT_FALSE(r.duplicate);
+  ASSERT_OK_AND_ASSIGN(v1::Ticket t, desk_->GetTicket(SystemActor(), r.ticket_id));
+  EXPECT_EQ(t.subject(), "Printer jam");
+  EXPECT_EQ(t.channel(), v1::CHANNEL_EMAIL);
+  ASSERT_THAT(t.cc_contact_ids(), SizeIs(1));
+  ASSERT_OK_AND_ASSIGN(v1::Contact ada, desk_->FindContactByEmail(SystemActor(),
+                                                                  "ada@example.com"));
+  EXPECT_EQ(t.requester_id(), ada.id());
+  EXPECT_EQ(r.contact_id, ada.id());
+  std::vector<v1::Message> thread = Thread(t.id());
+  ASSERT_THAT(thread, SizeIs(1));
+  EXPECT_EQ(thread[0].external_id(), "m1@example.com");
+
+  std::vector<v1::OutboxEntry> outbox = Outbox();
+  ASSERT_THAT(outbox, SizeIs(1));
+  const v1::OutboundMessage& ack = outbox[0].message();
+  EXPECT_TRUE(ack.automatic());
+  EXPECT_EQ(ack.to(0).email(), "ada@example.com");
+  EXPECT_EQ(ack.threading().in_reply_to(), "m1@example.com");
+  EXPECT_EQ(ack.threading().ticket_token(), t.id());
+  EXPECT_THAT(ack.body_text(), HasSubstr(absl::StrCat("ticket #", t.id())));
+
+  // The same message again: the first result, nothing new.
+  ASSERT_OK_AND_ASSIGN(IngestResult again, desk_->Ingest(m));
+  EXPECT_TRUE(again.duplicate);
+  EXPECT_EQ(again.ticket_id, r.ticket_id);
+  EXPECT_EQ(again.message_id, r.message_id);
+  EXPECT_EQ(TicketCount(), 1);
+  EXPECT_THAT(Outbox(), SizeIs(1));
+  EXPECT_THAT(Thread(t.id()), SizeIs(1));
+}
+
+TEST_P(DeskIngestTest, RepliesThreadByEveryReferenceNotOnlyTheLast) {
+  ASSERT_OK_AND_ASSIGN(IngestResult first,
+                       desk_->Ingest(Mail("ada@example.com", "root@example.com",
+                                          "VPN", "drops")));
+  // FreeScout #4020: In-Reply-To names a CRM's id we never saw; References
+  // has ours further back.
+  v1::InboundMessage reply = Mail("ada@example.com", "r1@example.com", "Re: VPN",
+                                  "still drops");
+  reply.mutable_threading()->set_in_reply_to("crm-4711@crm.example");
+  reply.mutable_threading()->add_references("root@example.com");
+  reply.mutable_threading()->add_references("crm-4711@crm.example");
+  ASSERT_OK_AND_ASSIGN(IngestResult r, desk_->Ingest(reply));
+  EXPECT_EQ(r.outcome, IngestResult::Outcome::kAppended);
+  EXPECT_EQ(r.ticket_id, first.ticket_id);
+  EXPECT_THAT(Thread(first.ticket_id), SizeIs(2));
+
+  // A reply to our acknowledgement threads by its Message-ID.
+  std::vector<v1::OutboxEntry> outbox = Outbox();
+  ASSERT_FALSE(outbox.empty());
+  v1::InboundMessage to_ack = Mail("ada@example.com", "r2@example.com",
+                                   "Re: [#1] VPN", "thanks");
+  to_ack.mutable_threading()->set_in_reply_to(
+      outbox[0].message().threading().message_id());
+  ASSERT_OK_AND_ASSIGN(r, desk_->Ingest(to_ack));
+  EXPECT_EQ(r.ticket_id, first.ticket_id);
+}
+
+TEST_P(DeskIngestTest, HandTypedTokenJoinsOnlyForParticipants) {
+  ASSERT_OK_AND_ASSIGN(IngestResult first,
+                       desk_->Ingest(Mail("ada@example.com", "a1@x", "Broken", "x")));
+  v1::InboundMessage by_token = Mail("ada@example.com", "a2@x",
+                                     absl::StrCat("About #", first.ticket_id), "more");
+  by_token.mutable_threading()->set_ticket_token(first.ticket_id);
+  ASSERT_OK_AND_ASSIGN(IngestResult r, desk_->Ingest(by_token));
+  EXPECT_EQ(r.ticket_id, first.ticket_id);
+  // A stranger quoting the number does not get into Ada's ticket.
+  v1::InboundMessage stranger = Mail("mallory@evil.example", "e1@x",
+                                     absl::StrCat("[#", first.ticket_id, "]"), "hi");
+  stranger.mutable_threading()->set_ticket_token(first.ticket_id);
+  ASSERT_OK_AND_ASSIGN(r, desk_->Ingest(stranger));
+  EXPECT_EQ(r.outcome, IngestResult::Outcome::kCreatedTicket);
+  EXPECT_NE(r.ticket_id, first.ticket_id);
+}
+
+// osTicket #1426: a reply-all from a CC'd person must join the ticket.
+TEST_P(DeskIngestTest, ReplyAllFromCcJoinsTheTicket) {
+  v1::InboundMessage m = Mail("ada@example.com", "c1@x", "Outage", "down");
+  m.add_cc()->set_email("grace@example.com");
+  ASSERT_OK_AND_ASSIGN(IngestResult first, desk_->Ingest(m));
+  v1::InboundMessage reply_all = Mail("grace@example.com", "c2@x", "Re: Outage",
+                                      "same here");
+  reply_all.mutable_threading()->set_in_reply_to("c1@x");
+  ASSERT_OK_AND_ASSIGN(IngestResult r, desk_->Ingest(reply_all));
+  EXPECT_EQ(r.outcome, IngestResult::Outcome::kAppended);
+  EXPECT_EQ(r.ticket_id, first.ticket_id);
+  // Someone new on the thread (forwarded to a colleague) becomes a CC.
+  v1::InboundMessage colleague = Mail("linus@example.com", "c3@x", "Re: Outage", "+1");
+  colleague.mutable_threading()->add_references("c1@x");
+  ASSERT_OK_AND_ASSIGN(r, desk_->Ingest(colleague));
+  EXPECT_EQ(r.ticket_id, first.ticket_id);
+  ASSERT_OK_AND_ASSIGN(v1::Ticket t, desk_->GetTicket(SystemActor(), first.ticket_id));
+  EXPECT_THAT(t.cc_contact_ids(), SizeIs(2));
+  EXPECT_THAT(Thread(first.ticket_id), SizeIs(3));
+}
+
+TEST_P(DeskIngestTest, CustomerReplyReopensPendingTicket) {
+  ASSERT_OK_AND_ASSIGN(IngestResult first,
+                       desk_->Ingest(Mail("ada@example.com", "p1@x", "Q", "?")));
+  ASSERT_OK(desk_->UpdateTicket(SystemActor(), first.ticket_id, {.status = "pending"})
+                .status());
+  v1::InboundMessage reply = Mail("ada@example.com", "p2@x", "Re: Q", "answer");
+  reply.mutable_threading()->set_in_reply_to("p1@x");
+  ASSERT_OK(desk_->Ingest(reply).status());
+  ASSERT_OK_AND_ASSIGN(v1::Ticket t, desk_->GetTicket(SystemActor(), first.ticket_id));
+  EXPECT_EQ(t.status(), "open");
+}
+
+TEST_P(DeskIngestTest, AutoReplyIsRecordedNeverAnsweredNeverReopens) {
+  ASSERT_OK_AND_ASSIGN(IngestResult first,
+                       desk_->Ingest(Mail("ada@example.com", "v1@x", "Help", "x")));
+  ASSERT_OK(desk_->UpdateTicket(SystemActor(), first.ticket_id, {.status = "pending"})
+                .status());
+  size_t outbox_before = Outbox().size();
+  v1::InboundMessage vacation = Mail("ada@example.com", "v2@x", "Out of office",
+                                     "Back on Monday");
+  vacation.set_auto_kind(v1::InboundMessage::AUTO_REPLY);
+  vacation.mutable_threading()->set_in_reply_to("v1@x");
+  ASSERT_OK_AND_ASSIGN(IngestResult r, desk_->Ingest(vacation));
+  EXPECT_EQ(r.outcome, IngestResult::Outcome::kRecordedAutomatic);
+  EXPECT_EQ(r.ticket_id, first.ticket_id);
+  ASSERT_OK_AND_ASSIGN(v1::Ticket t, desk_->GetTicket(SystemActor(), first.ticket_id));
+  EXPECT_EQ(t.status(), "pending");
+  std::vector<v1::Message> thread = Thread(first.ticket_id);
+  EXPECT_EQ(thread.back().kind(), v1::Message::INTERNAL_NOTE);
+  EXPECT_THAT(thread.back().body_text(), HasSubstr("Automatic reply"));
+  EXPECT_EQ(Outbox().size(), outbox_before);
+  // An automatic mail that threads nowhere opens nothing.
+  v1::InboundMessage stray = Mail("robot@example.com", "v3@x", "Auto: received", "ok");
+  stray.set_auto_kind(v1::InboundMessage::AUTO_REPLY);
+  ASSERT_OK_AND_ASSIGN(r, desk_->Ingest(stray));
+  EXPECT_EQ(r.ticket_id, 0);
+  EXPECT_EQ(TicketCount(), 1);
+}
+
+TEST_P(DeskIngestTest, BounceMarksTheAddressAndStopsMailToIt) {
+  ASSERT_OK_AND_ASSIGN(IngestResult first,
+                       desk_->Ingest(Mail("ada@example.com", "b1@x", "Hi", "x")));
+  v1::InboundMessage dsn = Mail("MAILER-DAEMON@mx.example", "b2@x",
+                                "Undelivered Mail Returned to Sender", "550 no such user");
+  dsn.set_auto_kind(v1::InboundMessage::BOUNCE);
+  dsn.add_bounced_recipients("Ada@Example.com");
+  dsn.mutable_threading()->add_references(
+      Outbox()[0].message().threading().message_id());
+  ASSERT_OK_AND_ASSIGN(IngestResult r, desk_->Ingest(dsn));
+  EXPECT_EQ(r.outcome, IngestResult::Outcome::kRecordedAutomatic);
+  EXPECT_EQ(r.ticket_id, first.ticket_id);
+  ASSERT_OK_AND_ASSIGN(v1::Contact ada, desk_->FindContactByEmail(SystemActor(),
+                                                                  "ada@example.com"));
+  EXPECT_TRUE(ada.identities(0).bouncing());
+  // A public reply now has nobody to go to: nothing is queued.
+  size_t before = Outbox().size();
+  ASSERT_OK(desk_->AddMessage(SystemActor(), first.ticket_id,
+                              {.kind = v1::Message::PUBLIC_REPLY, .body_text = "Hello?"})
+                .status());
+  EXPECT_EQ(Outbox().size(), before);
+}
+
+TEST_P(DeskIngestTest, BlockedSenderIsRefusedAndOnlyTheRefusalIsKept) {
+  ASSERT_OK_AND_ASSIGN(IngestResult first,
+                       desk_->Ingest(Mail("spam@example.com", "s1@x", "Buy", "now")));
+  ASSERT_OK(desk_->SetContactBlocked(SystemActor(), first.contact_id, true).status());
+  int64_t tickets = TicketCount();
+  size_t outbox = Outbox().size();
+  v1::InboundMessage m = Mail("spam@example.com", "s2@x", "Buy more", "now");
+  EXPECT_THAT(desk_->Ingest(m),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("blocked")));
+  EXPECT_THAT(desk_->Ingest(m),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("refused")));
+  EXPECT_EQ(TicketCount(), tickets);
+  EXPECT_EQ(Outbox().size(), outbox);
+}
+
+TEST_P(DeskIngestTest, ReplyToClosedTicketOpensLinkedFollowUp) {
+  ASSERT_OK_AND_ASSIGN(IngestResult first,
+                       desk_->Ingest(Mail("ada@example.com", "f1@x", "Old", "x")));
+  ASSERT_OK_AND_ASSIGN(v1::Agent bob, desk_->CreateAgent(SystemActor(),
+                                                         {.name = "Bob"}));
+  ASSERT_OK(desk_->UpdateTicket(SystemActor(), first.ticket_id,
+                                {.status = "solved", .assignee_id = bob.id()})
+                .status());
+  ASSERT_OK(desk_->UpdateTicket(SystemActor(), first.ticket_id, {.status = "closed"})
+                .status());
+  v1::InboundMessage late = Mail("ada@example.com", "f2@x", "Re: Old", "again");
+  late.mutable_threading()->set_in_reply_to("f1@x");
+  ASSERT_OK_AND_ASSIGN(IngestResult r, desk_->Ingest(late));
+  EXPECT_EQ(r.outcome, IngestResult::Outcome::kCreatedTicket);
+  EXPECT_EQ(r.follow_up_of, first.ticket_id);
+  ASSERT_OK_AND_ASSIGN(v1::Ticket follow_up, desk_->GetTicket(SystemActor(), r.ticket_id));
+  ASSERT_THAT(follow_up.links(), SizeIs(1));
+  EXPECT_EQ(follow_up.links(0).ticket_id(), first.ticket_id);
+  // The next reply in that thread joins the follow-up, not the closed one.
+  v1::InboundMessage next = Mail("ada@example.com", "f3@x", "Re: Old", "and again");
+  next.mutable_threading()->set_in_reply_to("f2@x");
+  ASSERT_OK_AND_ASSIGN(IngestResult r2, desk_->Ingest(next));
+  EXPECT_EQ(r2.ticket_id, r.ticket_id);
+}
+
+TEST_P(DeskIngestTest, MessageForMergedTicketGoesToTarget) {
+  ASSERT_OK_AND_ASSIGN(IngestResult a, desk_->Ingest(Mail("ada@example.com", "g1@x",
+                                                          "One", "x")));
+  ASSERT_OK_AND_ASSIGN(IngestResult b, desk_->Ingest(Mail("ada@example.com", "g2@x",
+                                                          "Two", "y")));
+  ASSERT_OK(desk_->MergeTickets(SystemActor(), a.ticket_id, b.ticket_id).status());
+  v1::InboundMessage reply = Mail("ada@example.com", "g3@x", "Re: One", "z");
+  reply.mutable_threading()->set_in_reply_to("g1@x");
+  ASSERT_OK_AND_ASSIGN(IngestResult r, desk_->Ingest(reply));
+  EXPECT_EQ(r.ticket_id, b.ticket_id);
+}
+
+TEST_P(DeskIngestTest, ChatSessionIsOneTicket) {
+  auto chat = [](absl::string_view id, absl::string_view text) {
+    v1::InboundMessage m;
+    m.set_channel(v1::CHANNEL_CHAT);
+    m.set_external_id(std::string(id));
+    m.mutable_from()->set_chat_handle("visitor-42");
+    m.set_body_text(std::string(text));
+    m.mutable_threading()->set_chat_session_id("session-9");
+    return m;
+  };
+  ASSERT_OK_AND_ASSIGN(IngestResult a, desk_->Ingest(chat("1", "hi")));
+  ASSERT_OK_AND_ASSIGN(IngestResult b, desk_->Ingest(chat("2", "anyone?")));
+  EXPECT_EQ(a.outcome, IngestResult::Outcome::kCreatedTicket);
+  EXPECT_EQ(b.ticket_id, a.ticket_id);
+  EXPECT_THAT(Thread(a.ticket_id), SizeIs(2));
+  EXPECT_TRUE(Outbox().empty());  // chats are not acknowledged by e-mail
+}
+
+TEST_P(DeskIngestTest, BadMessagesAreRefusedWithTheField) {
+  v1::InboundMessage none = Mail("", "", "x", "y");
+  EXPECT_THAT(desk_->Ingest(none),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("idempotency_key")));
+  v1::InboundMessage nobody = Mail("", "n1@x", "x", "y");
+  EXPECT_THAT(desk_->Ingest(nobody),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("from")));
+  v1::InboundMessage bad_utf8 = Mail("ada@example.com", "n2@x", "caf\xC3", "y");
+  EXPECT_THAT(desk_->Ingest(bad_utf8),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("subject is not valid UTF-8")));
+  v1::InboundMessage bad_from = Mail("not an address", "n3@x", "x", "y");
+  EXPECT_THAT(desk_->Ingest(bad_from),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("from.email")));
+  EXPECT_EQ(TicketCount(), 0);
+}
+
+TEST_P(DeskIngestTest, OutboxRetriesWithBackoffThenDeadThenReplay) {
+  ASSERT_OK(desk_->Ingest(Mail("ada@example.com", "o1@x", "Hi", "x")).status());
+  FakeOutbound out;
+  std::map<v1::Channel, OutboundAdapter*> adapters = {{v1::CHANNEL_EMAIL, &out}};
+  out.failures = {absl::UnavailableError("421 try later"),
+                  absl::UnavailableError("connection refused")};
+  absl::Time t0 = clock_.Now();
+  ASSERT_OK_AND_ASSIGN(DispatchReport r, desk_->DispatchOutbox(adapters, t0));
+  EXPECT_EQ(r.retried, 1);
+  std::vector<v1::OutboxEntry> entries = Outbox();
+  ASSERT_THAT(entries, SizeIs(1));
+  EXPECT_EQ(entries[0].attempts(), 1);
+  EXPECT_EQ(FromTimestamp(entries[0].next_attempt_at()), t0 + absl::Seconds(30));
+  EXPECT_THAT(entries[0].last_error(), HasSubstr("421"));
+  // Not due yet: nothing happens.
+  ASSERT_OK_AND_ASSIGN(r, desk_->DispatchOutbox(adapters, t0 + absl::Seconds(29)));
+  EXPECT_EQ(r.delivered + r.retried + r.dead, 0);
+  ASSERT_OK_AND_ASSIGN(r, desk_->DispatchOutbox(adapters, t0 + absl::Seconds(30)));
+  EXPECT_EQ(r.retried, 1);
+  EXPECT_EQ(FromTimestamp(Outbox()[0].next_attempt_at()),
+            t0 + absl::Seconds(30) + absl::Seconds(60));  // doubled
+  ASSERT_OK_AND_ASSIGN(r, desk_->DispatchOutbox(adapters, t0 + absl::Seconds(90)));
+  EXPECT_EQ(r.delivered, 1);
+  entries = Outbox();
+  EXPECT_EQ(entries[0].state(), v1::OutboxEntry::DELIVERED);
+  EXPECT_EQ(entries[0].provider_id(), "queued-1");
+  ASSERT_THAT(out.sent, SizeIs(1));
+
+  // A permanent failure goes straight to DEAD; replay makes it pending again.
+  ASSERT_OK(desk_->Ingest(Mail("grace@example.com", "o2@x", "Hi", "x")).status());
+  out.failures = {absl::FailedPreconditionError("550 mailbox unavailable")};
+  ASSERT_OK_AND_ASSIGN(r, desk_->DispatchOutbox(adapters, t0 + absl::Seconds(100)));
+  EXPECT_EQ(r.dead, 1);
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::OutboxEntry> dead,
+                       desk_->ListOutbox(SystemActor(), v1::OutboxEntry::DEAD));
+  ASSERT_THAT(dead, SizeIs(1));
+  EXPECT_THAT(desk_->ReplayOutbox(SystemActor(), entries[0].id()),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("DELIVERED")));
+  ASSERT_OK(desk_->ReplayOutbox(SystemActor(), dead[0].id()).status());
+  ASSERT_OK_AND_ASSIGN(r, desk_->DispatchOutbox(adapters, clock_.Now()));
+  EXPECT_EQ(r.delivered, 1);
+  EXPECT_THAT(out.sent, SizeIs(2));
+}
+
+TEST_P(DeskIngestTest, OutboxGivesUpAfterMaxAttempts) {
+  ASSERT_OK(desk_->Ingest(Mail("ada@example.com", "x1@x", "Hi", "x")).status());
+  FakeOutbound out;
+  std::map<v1::Channel, OutboundAdapter*> adapters = {{v1::CHANNEL_EMAIL, &out}};
+  absl::Time t = clock_.Now();
+  int attempts = 0;
+  for (int i = 0; i < 20; ++i) {
+    out.failures = {absl::UnavailableError("down")};
+    ASSERT_OK_AND_ASSIGN(DispatchReport r, desk_->DispatchOutbox(adapters, t));
+    attempts += r.retried + r.dead;
+    if (r.dead == 1) break;
+    t += absl::Hours(2);
+  }
+  EXPECT_EQ(attempts, desk_->options().outbox.max_attempts);
+  EXPECT_EQ(Outbox()[0].state(), v1::OutboxEntry::DEAD);
+}
+
+TEST_P(DeskIngestTest, PublicReplyOnEmailTicketIsMailedThreaded) {
+  ASSERT_OK_AND_ASSIGN(IngestResult first,
+                       desk_->Ingest(Mail("ada@example.com", "q1@x", "Q", "?")));
+  ASSERT_OK_AND_ASSIGN(v1::Agent bob, desk_->CreateAgent(SystemActor(), {.name = "Bob"}));
+  ASSERT_OK(desk_->AddMessage(AgentActor(bob.id()), first.ticket_id,
+                              {.kind = v1::Message::INTERNAL_NOTE, .body_text = "hm"})
+                .status());
+  ASSERT_OK(desk_->AddMessage(AgentActor(bob.id()), first.ticket_id,
+                              {.body_text = "Here is the answer"})
+                .status());
+  std::vector<v1::OutboxEntry> entries = Outbox();
+  ASSERT_THAT(entries, SizeIs(2));  // the acknowledgement, then the reply
+  const v1::OutboundMessage& reply = entries[1].message();
+  EXPECT_FALSE(reply.automatic());
+  EXPECT_EQ(reply.body_text(), "Here is the answer");
+  EXPECT_EQ(reply.threading().in_reply_to(), "q1@x");
+  EXPECT_EQ(reply.subject(), "Re: Q");
+}
+
+// Two desks, each acknowledging new mail, exchange one acknowledgement each
+// and then stop: neither answers the other's automatic reply.
+TEST_P(DeskIngestTest, TwoAcknowledgingDesksDoNotLoop) {
+  std::unique_ptr<Store> store_b;
+  std::unique_ptr<Desk> desk_b = MakeDesk(store_b, "support@other.example");
+  // The "network": an outbound message of one desk becomes an inbound one of
+  // the other, marked automatic when it was sent as automatic mail.
+  struct Network : OutboundAdapter {
+    absl::string_view Name() const override { return "test.network"; }
+    absl::StatusOr<DeliveryReceipt> Deliver(const v1::OutboundMessage& m) override {
+      v1::InboundMessage in;
+      in.set_channel(v1::CHANNEL_EMAIL);
+      in.set_external_id(m.threading().message_id());
+      *in.mutable_from() = m.from();
+      for (const v1::Party& p : m.to()) *in.add_to() = p;
+      in.set_subject(m.subject());
+      in.set_body_text(m.body_text());
+      *in.mutable_threading() = m.threading();
+      in.mutable_threading()->set_ticket_token(0);  // the other desk's numbers
+      in.set_auto_kind(m.automatic() ? v1::InboundMessage::AUTO_REPLY
+                                     : v1::InboundMessage::HUMAN);
+      absl::StatusOr<IngestResult> r = peer->Ingest(in);
+      if (!r.ok()) return r.status();
+      ++delivered;
+      return DeliveryReceipt{.provider_id = "ok"};
+    }
+    Desk* peer = nullptr;
+    int delivered = 0;
+  };
+  Network to_b, to_a;
+  to_b.peer = desk_b.get();
+  to_a.peer = desk_.get();
+  // A person at each desk's customer writes to the other desk's address.
+  v1::InboundMessage from_b = Mail("support@other.example", "human-1@other.example",
+                                   "Question from B", "hello A");
+  ASSERT_OK(desk_->Ingest(from_b).status());
+  v1::InboundMessage from_a = Mail("help@desk.example", "human-2@desk.example",
+                                   "Question from A", "hello B");
+  ASSERT_OK(desk_b->Ingest(from_a).status());
+  int rounds = 0;
+  for (; rounds < 10; ++rounds) {
+    ASSERT_OK_AND_ASSIGN(DispatchReport ra,
+                         desk_->DispatchOutbox({{v1::CHANNEL_EMAIL, &to_b}}, clock_.Now()));
+    ASSERT_OK_AND_ASSIGN(DispatchReport rb,
+                         desk_b->DispatchOutbox({{v1::CHANNEL_EMAIL, &to_a}}, clock_.Now()));
+    if (ra.delivered + rb.delivered + ra.retried + rb.retried == 0) break;
+  }
+  EXPECT_LT(rounds, 10);
+  EXPECT_EQ(to_b.delivered, 1);  // A's acknowledgement, once
+  EXPECT_EQ(to_a.delivered, 1);  // B's acknowledgement, once
+  EXPECT_EQ(TicketCount(), 1);   // the acknowledgement opened nothing on A
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, DeskIngestTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& param_info) {
+                           return param_info.param ? "Sqlite" : "Memory";
+                         });
+
+}  // namespace
+}  // namespace helpdesk
