@@ -362,6 +362,20 @@ class SqliteTransaction final : public Transaction {
     return result;
   }
 
+  // For writes on the hot path that skip the savepoint: once a call has
+  // written part of its change, a later failure (only I/O, memory or a full
+  // disk can cause one) cannot be undone alone, so the whole transaction is
+  // marked failed: every later call, Commit included, is refused and the
+  // destructor rolls it back. A savepoint per ticket would cost a sub-journal
+  // copy of every touched page (3x slower batches; see bench/store_bench).
+  absl::Status FailAfterPartialWrite(absl::Status status) {
+    if (!status.ok() && state_ == State::kOpen) {
+      state_ = State::kFailed;
+      failure_ = status;
+    }
+    return status;
+  }
+
   // Runs `body` inside a savepoint: on error everything it did is undone.
   template <typename Body>
   absl::Status InSavepoint(Body body) {
@@ -503,31 +517,30 @@ class SqliteTransaction final : public Transaction {
       return absl::InvalidArgumentError(
           absl::StrCat("ticket.id ", ticket->id(), " must not be negative"));
     }
-    int64_t id = 0;
-    absl::Status written = InSavepoint([&]() -> absl::Status {
-      HELPDESK_ASSIGN_OR_RETURN(
-          SqliteStatement stmt,
-          Prepare("INSERT INTO tickets (id, version, status, status_category, "
-                  "priority, assignee_id, group_id, requester_id, "
-                  "organization_id, subject, created_us, updated_us, "
-                  "merged_into, proto, sla_deadline_us) "
-                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-      if (ticket->id() == 0) {
-        stmt.BindNull(1);  // AUTOINCREMENT: above every id ever used
-      } else {
-        stmt.BindInt(1, ticket->id());
-      }
-      HELPDESK_RETURN_IF_ERROR(BindTicketColumns(stmt, *ticket, 1));
-      absl::Status status = stmt.Run();
-      if (IsConstraint(status)) {
-        return absl::AlreadyExistsError(
-            absl::StrCat("ticket ", ticket->id(), " already exists"));
-      }
-      HELPDESK_RETURN_IF_ERROR(status);
-      id = LastRowId();
-      return WriteTicketSideTables(id, *ticket, /*replace=*/false);
-    });
-    HELPDESK_RETURN_IF_ERROR(written);
+    // The tickets row first: a taken id fails here, before anything is
+    // written, and leaves the transaction usable.
+    HELPDESK_ASSIGN_OR_RETURN(
+        SqliteStatement stmt,
+        Prepare("INSERT INTO tickets (id, version, status, status_category, "
+                "priority, assignee_id, group_id, requester_id, "
+                "organization_id, subject, created_us, updated_us, "
+                "merged_into, proto, sla_deadline_us) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    if (ticket->id() == 0) {
+      stmt.BindNull(1);  // AUTOINCREMENT: above every id ever used
+    } else {
+      stmt.BindInt(1, ticket->id());
+    }
+    HELPDESK_RETURN_IF_ERROR(BindTicketColumns(stmt, *ticket, 1));
+    absl::Status status = stmt.Run();
+    if (IsConstraint(status)) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("ticket ", ticket->id(), " already exists"));
+    }
+    HELPDESK_RETURN_IF_ERROR(status);
+    const int64_t id = LastRowId();
+    HELPDESK_RETURN_IF_ERROR(FailAfterPartialWrite(
+        WriteTicketSideTables(id, *ticket, /*replace=*/false)));
     ticket->set_id(id);
     ticket->set_version(1);
     return absl::OkStatus();
@@ -535,27 +548,26 @@ class SqliteTransaction final : public Transaction {
 
   absl::Status DoUpdateTicket(v1::Ticket* ticket, int64_t expected_version) {
     const int64_t id = ticket->id();
-    absl::Status written = InSavepoint([&]() -> absl::Status {
-      HELPDESK_ASSIGN_OR_RETURN(
-          SqliteStatement stmt,
-          Prepare("UPDATE tickets SET version = ?2, status = ?3, "
-                  "status_category = ?4, priority = ?5, assignee_id = ?6, "
-                  "group_id = ?7, requester_id = ?8, organization_id = ?9, "
-                  "subject = ?10, created_us = ?11, updated_us = ?12, "
-                  "merged_into = ?13, proto = ?14, sla_deadline_us = ?15 "
-                  "WHERE id = ?1 AND version = ?16"));
-      stmt.BindInt(1, id);
-      HELPDESK_RETURN_IF_ERROR(
-          BindTicketColumns(stmt, *ticket, expected_version + 1));
-      stmt.BindInt(16, expected_version);
-      HELPDESK_RETURN_IF_ERROR(stmt.Run());
-      if (Changes() == 0) {
-        return VersionMismatch("SELECT version FROM tickets WHERE id = ?",
-                               "ticket", id, expected_version);
-      }
-      return WriteTicketSideTables(id, *ticket, /*replace=*/true);
-    });
-    HELPDESK_RETURN_IF_ERROR(written);
+    // The version-checked row update first: a stale version or a missing
+    // ticket changes nothing and leaves the transaction usable.
+    HELPDESK_ASSIGN_OR_RETURN(
+        SqliteStatement stmt,
+        Prepare("UPDATE tickets SET version = ?2, status = ?3, "
+                "status_category = ?4, priority = ?5, assignee_id = ?6, "
+                "group_id = ?7, requester_id = ?8, organization_id = ?9, "
+                "subject = ?10, created_us = ?11, updated_us = ?12, "
+                "merged_into = ?13, proto = ?14, sla_deadline_us = ?15 "
+                "WHERE id = ?1 AND version = ?16"));
+    stmt.BindInt(1, id);
+    HELPDESK_RETURN_IF_ERROR(BindTicketColumns(stmt, *ticket, expected_version + 1));
+    stmt.BindInt(16, expected_version);
+    HELPDESK_RETURN_IF_ERROR(stmt.Run());
+    if (Changes() == 0) {
+      return VersionMismatch("SELECT version FROM tickets WHERE id = ?", "ticket",
+                             id, expected_version);
+    }
+    HELPDESK_RETURN_IF_ERROR(FailAfterPartialWrite(
+        WriteTicketSideTables(id, *ticket, /*replace=*/true)));
     ticket->set_version(expected_version + 1);
     return absl::OkStatus();
   }
