@@ -252,6 +252,22 @@ TEST_P(DeskSlaTest, DeskWithoutSlaHasNoDeadlines) {
   EXPECT_EQ(r.tickets_evaluated, 0);
 }
 
+// Regression: events stamped earlier than the ones before them (a host clock
+// that steps back) must not make the ticket unusable.
+TEST_P(DeskSlaTest, ClockSteppingBackKeepsTheTicketUsable) {
+  ASSERT_OK_AND_ASSIGN(v1::Ticket t,
+                       desk_->CreateTicket(ada_, {.subject = "x", .description = "y"}));
+  // A Tick far ahead writes a breach stamped three days from now...
+  ASSERT_OK_AND_ASSIGN(TickReport r, desk_->Tick(clock_.Now() + absl::Hours(72)));
+  EXPECT_EQ(r.breaches, 2);  // first reply, and resolution (72 h, due exactly then)
+  // ...then the host's clock reads earlier again.
+  clock_.Advance(absl::Minutes(5));
+  EXPECT_THAT(desk_->AddMessage(bob_, t.id(), {.body_text = "on it"}), IsOk());
+  EXPECT_THAT(desk_->UpdateTicket(bob_, t.id(), {.status = "pending"}), IsOk());
+  EXPECT_THAT(desk_->TicketSla(bob_, t.id()), IsOk());
+  EXPECT_THAT(desk_->Tick(clock_.Now()), IsOk());
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, DeskSlaTest, ::testing::Bool(),
                          [](const ::testing::TestParamInfo<bool>& param_info) {
                            return param_info.param ? "Sqlite" : "Memory";

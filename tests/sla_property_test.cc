@@ -41,7 +41,7 @@ constexpr int kMetrics = 8;
 constexpr int kMaxWeeks = 26;  // The reference searches due times this far.
 
 const char* const kZones[] = {
-    "Europe/Madrid",  "America/New_York", "Asia/Kolkata",
+    "Europe/Madrid",  "America/New_York",    "Asia/Kolkata",
     "Asia/Kathmandu", "Australia/Lord_Howe", "UTC",
     "Europe/London",  "America/Sao_Paulo",
 };
@@ -53,8 +53,8 @@ const char* const kWindowStarts[] = {
 };
 
 // The default workflow's statuses, in category order.
-const char* const kStatuses[] = {"new", "open", "pending", "on_hold", "solved",
-                                 "closed"};
+const char* const kStatuses[] = {"new",     "open",   "pending",
+                                 "on_hold", "solved", "closed"};
 constexpr int kNew = 0, kOpen = 1, kPending = 2, kSolved = 4, kClosed = 5;
 const char* const kPriorities[] = {"", "low", "normal", "high", "urgent"};
 
@@ -164,8 +164,8 @@ enum class Op { kCustomer, kReply, kNote, kStatus, kPriority, kMerge, kLink };
 struct RefEvent {
   int64_t minute;  // From the creation.
   Op op;
-  int status = -1;    // The status after the event, when it changes.
-  int priority = 0;   // The priority after the event, when it changes.
+  int status = -1;   // The status after the event, when it changes.
+  int priority = 0;  // The priority after the event, when it changes.
 };
 
 struct RefTicket {
@@ -248,9 +248,10 @@ std::vector<v1::Event> ToEvents(const RefTicket& t, absl::Time created) {
       case Op::kNote:
         e.set_kind(v1::Event::MESSAGE_ADDED);
         e.set_message_id(static_cast<int64_t>(out.size()));
-        e.set_message_kind(re.op == Op::kCustomer ? v1::Message::CUSTOMER_MESSAGE
-                           : re.op == Op::kReply  ? v1::Message::PUBLIC_REPLY
-                                                  : v1::Message::INTERNAL_NOTE);
+        e.set_message_kind(re.op == Op::kCustomer
+                               ? v1::Message::CUSTOMER_MESSAGE
+                           : re.op == Op::kReply ? v1::Message::PUBLIC_REPLY
+                                                 : v1::Message::INTERNAL_NOTE);
         break;
       case Op::kStatus:
       case Op::kPriority:
@@ -277,7 +278,8 @@ std::vector<v1::Event> ToEvents(const RefTicket& t, absl::Time created) {
   return out;
 }
 
-// --- The policy ---------------------------------------------------------------
+// --- The policy
+// ---------------------------------------------------------------
 
 struct RefTarget {
   int64_t minutes = 0;
@@ -342,7 +344,8 @@ RefPolicy RandomPolicy(Random& r, bool has_calendar, v1::SlaPolicyConfig* p) {
   return ref;
 }
 
-// --- The reference ---------------------------------------------------------------
+// --- The reference
+// ---------------------------------------------------------------
 
 // Whether the calendar is open during each minute from `start`, computed with
 // IsOpen at the minute and extended on demand.
@@ -402,8 +405,7 @@ bool Counts(const RefPolicy& p, int metric, int status) {
 }
 
 ExpectedStatus Reference(const RefPolicy& p, const RefTicket& t,
-                         absl::Time created, int64_t now,
-                         OpenMinutes& open) {
+                         absl::Time created, int64_t now, OpenMinutes& open) {
   // The status during each minute [m, m+1) up to now.
   std::vector<int> status_at(static_cast<size_t>(now), 0);
   {
@@ -508,7 +510,8 @@ ExpectedStatus Reference(const RefPolicy& p, const RefTicket& t,
       const int tail = c.stop ? c.tail_status : status_now;
       if (!Counts(p, m, tail)) return w;
       int64_t count = w.used;
-      for (int64_t minute = end; minute < end + kMaxWeeks * 7 * 1440; ++minute) {
+      for (int64_t minute = end; minute < end + kMaxWeeks * 7 * 1440;
+           ++minute) {
         if (target.business && !open(minute)) continue;
         if (++count == target.minutes) {
           w.due = minute + 1;
@@ -547,7 +550,8 @@ ExpectedStatus Reference(const RefPolicy& p, const RefTicket& t,
     } else if (c.stop) {
       e.state = SlaState::kMet;
     } else {
-      e.state = Counts(p, m, status_now) ? SlaState::kRunning : SlaState::kPaused;
+      e.state =
+          Counts(p, m, status_now) ? SlaState::kRunning : SlaState::kPaused;
     }
     if (e.due_at && target->warn > 0) {
       e.warn_at = *e.due_at - absl::Minutes(target->warn);
@@ -574,18 +578,23 @@ std::string Show(const std::optional<absl::Time>& t) {
 
 std::string Difference(const Expected& want, const SlaMetricStatus& got) {
   std::string d;
-  auto field = [&](const char* name, const std::string& w, const std::string& g) {
+  auto field = [&](const char* name, const std::string& w,
+                   const std::string& g) {
     if (w != g) absl::StrAppend(&d, " ", name, ": want ", w, " got ", g, ";");
   };
   field("state", SlaStateName(want.state), SlaStateName(got.state));
-  field("target", absl::FormatDuration(want.target), absl::FormatDuration(got.target));
-  field("business", want.business ? "yes" : "no", got.business_hours ? "yes" : "no");
+  field("target", absl::FormatDuration(want.target),
+        absl::FormatDuration(got.target));
+  field("business", want.business ? "yes" : "no",
+        got.business_hours ? "yes" : "no");
   field("warn_before", absl::FormatDuration(want.warn_before),
         absl::FormatDuration(got.warn_before));
   field("started_at", Show(want.started_at), Show(got.started_at));
   field("stopped_at", Show(want.stopped_at), Show(got.stopped_at));
-  field("used", absl::FormatDuration(want.used), absl::FormatDuration(got.used));
-  field("left", absl::FormatDuration(want.left), absl::FormatDuration(got.left));
+  field("used", absl::FormatDuration(want.used),
+        absl::FormatDuration(got.used));
+  field("left", absl::FormatDuration(want.left),
+        absl::FormatDuration(got.left));
   field("due_at", Show(want.due_at), Show(got.due_at));
   field("warn_at", Show(want.warn_at), Show(got.warn_at));
   field("breached_at", Show(want.breached_at), Show(got.breached_at));
@@ -596,8 +605,8 @@ std::string Difference(const Expected& want, const SlaMetricStatus& got) {
   return d;
 }
 
-std::string Describe(const v1::SlaConfig& config, const std::vector<v1::Event>& events,
-                     absl::Time now) {
+std::string Describe(const v1::SlaConfig& config,
+                     const std::vector<v1::Event>& events, absl::Time now) {
   std::string text;
   google::protobuf::TextFormat::PrintToString(config, &text);
   absl::StrAppend(&text, "events:\n");
@@ -618,8 +627,8 @@ TEST(SlaPropertyTest, AgreesWithMinuteSteppingReference) {
   for (int i = 0; i < kCalendars && failures < 3; ++i) {
     const absl::CivilDay window_day = [&] {
       absl::CivilDay day;
-      absl::ParseCivilTime(kWindowStarts[r.Int(0, std::size(kWindowStarts) - 1)],
-                           &day);
+      absl::ParseCivilTime(
+          kWindowStarts[r.Int(0, std::size(kWindowStarts) - 1)], &day);
       return day;
     }();
     v1::SlaConfig config;
@@ -633,40 +642,48 @@ TEST(SlaPropertyTest, AgreesWithMinuteSteppingReference) {
         // Open at least 10 hours a week, so that due times are near.
         absl::TimeZone tz = made->time_zone();
         const absl::Time from = absl::FromCivil(window_day, tz);
-        absl::StatusOr<absl::Duration> week =
-            made->BusinessDuration(from + absl::Hours(24 * 21), from + absl::Hours(24 * 28));
+        absl::StatusOr<absl::Duration> week = made->BusinessDuration(
+            from + absl::Hours(24 * 21), from + absl::Hours(24 * 28));
         if (!week.ok() || *week < absl::Hours(10)) continue;
         *config.add_calendars() = c;
         calendar = *std::move(made);
         break;
       }
     }
-    const RefPolicy policy = RandomPolicy(r, has_calendar, config.add_policies());
-    absl::StatusOr<SlaEngine> engine = SlaEngine::Create(config, Workflow::Default());
+    const RefPolicy policy =
+        RandomPolicy(r, has_calendar, config.add_policies());
+    absl::StatusOr<SlaEngine> engine =
+        SlaEngine::Create(config, Workflow::Default());
     ASSERT_TRUE(engine.ok()) << engine.status();
-    const absl::TimeZone tz = calendar ? calendar->time_zone() : absl::UTCTimeZone();
+    const absl::TimeZone tz =
+        calendar ? calendar->time_zone() : absl::UTCTimeZone();
     for (int k = 0; k < kTicketsPerCalendar && failures < 3; ++k) {
       const RefTicket ticket = RandomTicket(r);
       const absl::Time created =
           absl::FromCivil(window_day, tz) + absl::Minutes(r.Int(0, 7 * 1440));
       const std::vector<v1::Event> events = ToEvents(ticket, created);
-      const int64_t last = ticket.events.empty() ? 0 : ticket.events.back().minute;
+      const int64_t last =
+          ticket.events.empty() ? 0 : ticket.events.back().minute;
       OpenMinutes open(calendar ? &*calendar : nullptr, created);
       v1::Ticket t;
       t.set_priority(v1::PRIORITY_NORMAL);
       for (int q = 0; q < kNowsPerTicket && failures < 3; ++q) {
-        const int64_t now = q == 0   ? last + r.Int(0, 3000)
-                            : q == 1 ? r.Int(0, last)
-                                     : (ticket.events.empty()
-                                            ? 0
-                                            : ticket.events[r.Int(0, ticket.events.size() - 1)]
-                                                  .minute);
+        const int64_t now =
+            q == 0   ? last + r.Int(0, 3000)
+            : q == 1 ? r.Int(0, last)
+                     : (ticket.events.empty()
+                            ? 0
+                            : ticket.events[r.Int(0, ticket.events.size() - 1)]
+                                  .minute);
         const absl::Time now_time = created + absl::Minutes(now);
-        const ExpectedStatus want = Reference(policy, ticket, created, now, open);
+        const ExpectedStatus want =
+            Reference(policy, ticket, created, now, open);
         absl::StatusOr<SlaStatus> got = engine->Evaluate(t, events, now_time);
-        ASSERT_TRUE(got.ok()) << got.status() << "\n" << Describe(config, events, now_time);
+        ASSERT_TRUE(got.ok()) << got.status() << "\n"
+                              << Describe(config, events, now_time);
         std::string diff;
-        if (got->policy != "random") absl::StrAppend(&diff, "policy ", got->policy, "\n");
+        if (got->policy != "random")
+          absl::StrAppend(&diff, "policy ", got->policy, "\n");
         if (got->metrics.size() != want.metrics.size()) {
           absl::StrAppend(&diff, "metrics: want ", want.metrics.size(), " got ",
                           got->metrics.size(), "\n");
@@ -677,23 +694,34 @@ TEST(SlaPropertyTest, AgreesWithMinuteSteppingReference) {
             ++compared_metrics;
             business += w.business ? 1 : 0;
             switch (w.state) {
-              case SlaState::kBreached: ++breached; break;
-              case SlaState::kMet: ++met; break;
-              case SlaState::kPaused: ++paused; break;
-              case SlaState::kRunning: ++running; break;
+              case SlaState::kBreached:
+                ++breached;
+                break;
+              case SlaState::kMet:
+                ++met;
+                break;
+              case SlaState::kPaused:
+                ++paused;
+                break;
+              case SlaState::kRunning:
+                ++running;
+                break;
             }
             if (g.metric != w.metric) {
-              absl::StrAppend(&diff, "metric ", j, ": want ", SlaMetricName(w.metric),
-                              " got ", SlaMetricName(g.metric), "\n");
+              absl::StrAppend(&diff, "metric ", j, ": want ",
+                              SlaMetricName(w.metric), " got ",
+                              SlaMetricName(g.metric), "\n");
               continue;
             }
             const std::string d = Difference(w, g);
-            if (!d.empty()) absl::StrAppend(&diff, SlaMetricName(w.metric), ":", d, "\n");
+            if (!d.empty())
+              absl::StrAppend(&diff, SlaMetricName(w.metric), ":", d, "\n");
           }
         }
         if (want.next_deadline != got->next_deadline) {
-          absl::StrAppend(&diff, "next_deadline: want ", Show(want.next_deadline),
-                          " got ", Show(got->next_deadline), "\n");
+          absl::StrAppend(&diff, "next_deadline: want ",
+                          Show(want.next_deadline), " got ",
+                          Show(got->next_deadline), "\n");
         }
         if (!diff.empty()) {
           ADD_FAILURE() << diff << Describe(config, events, now_time);
@@ -709,9 +737,10 @@ TEST(SlaPropertyTest, AgreesWithMinuteSteppingReference) {
   EXPECT_GT(paused, 300);
   EXPECT_GT(running, 300);
   EXPECT_GT(business, 2000);
-  std::printf("compared %d metrics: %d breached, %d met, %d paused, %d running; "
-              "%d in business hours\n",
-              compared_metrics, breached, met, paused, running, business);
+  std::printf(
+      "compared %d metrics: %d breached, %d met, %d paused, %d running; "
+      "%d in business hours\n",
+      compared_metrics, breached, met, paused, running, business);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "helpdesk/sla.h"
 
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -162,7 +163,8 @@ constexpr char kAllDays[] =
 std::string Calendars() {
   return absl::StrCat(
       // Mon-Fri 09:00-18:00.
-      "calendars { name: \"madrid\" time_zone: \"Europe/Madrid\" weekly_hours { ",
+      "calendars { name: \"madrid\" time_zone: \"Europe/Madrid\" weekly_hours "
+      "{ ",
       kWeekdays, " intervals { open: \"09:00\" close: \"18:00\" } } }\n",
       // Mon-Fri 09:00-17:00.
       "calendars { name: \"madrid_9_17\" time_zone: \"Europe/Madrid\" "
@@ -175,9 +177,11 @@ std::string Calendars() {
       " intervals { open: \"09:00\" close: \"18:00\" } } "
       "holidays { date: \"2026-01-14\" name: \"Staff day\" } }\n",
       // A night desk: Mon-Fri 22:00 to 06:00 the next morning.
-      "calendars { name: \"night\" time_zone: \"Europe/Madrid\" weekly_hours { ",
+      "calendars { name: \"night\" time_zone: \"Europe/Madrid\" weekly_hours "
+      "{ ",
       kWeekdays,
-      " intervals { open: \"22:00\" close: \"06:00\" ends_next_day: true } } }\n",
+      " intervals { open: \"22:00\" close: \"06:00\" ends_next_day: true } } "
+      "}\n",
       "calendars { name: \"madrid_24_7\" time_zone: \"Europe/Madrid\" "
       "weekly_hours { ",
       kAllDays, " intervals { open: \"00:00\" close: \"24:00\" } } }\n",
@@ -206,9 +210,10 @@ std::string Target(const std::string& metric, absl::Duration target,
 absl::StatusOr<SlaEngine> Engine(const std::string& calendar,
                                  const std::string& body) {
   return SlaEngine::FromText(
-      absl::StrCat(Calendars(), "policies { name: \"standard\" ",
-                   calendar.empty() ? "" : absl::StrCat("calendar: \"", calendar, "\" "),
-                   body, " }"),
+      absl::StrCat(
+          Calendars(), "policies { name: \"standard\" ",
+          calendar.empty() ? "" : absl::StrCat("calendar: \"", calendar, "\" "),
+          body, " }"),
       Workflow::Default());
 }
 
@@ -262,16 +267,17 @@ absl::Duration H(double hours) { return absl::Minutes(hours * 60); }
 
 const std::string kFirstReply4Bh = Target("FIRST_REPLY", H(4), true);
 const std::string kFirstReplyByPriority =
-    Target("FIRST_REPLY", H(1), false, absl::ZeroDuration(), "PRIORITY_URGENT") +
+    Target("FIRST_REPLY", H(1), false, absl::ZeroDuration(),
+           "PRIORITY_URGENT") +
     Target("FIRST_REPLY", H(4));
-const std::string kResolution8h = Target("FULL_RESOLUTION", H(8)) +
-                                  Target("FIRST_RESOLUTION", H(8)) +
-                                  Target("REQUESTER_WAIT", H(8)) +
-                                  Target("AGENT_WORK", H(8));
+const std::string kResolution8h =
+    Target("FULL_RESOLUTION", H(8)) + Target("FIRST_RESOLUTION", H(8)) +
+    Target("REQUESTER_WAIT", H(8)) + Target("AGENT_WORK", H(8));
 
 // A ticket solved at 11:00 and reopened by the customer at 15:00 (Monday).
 Log SolvedAndReopened() {
-  return std::move(Log(Jan(12, 9)).Status(Jan(12, 11), "solved").Customer(Jan(12, 15)));
+  return std::move(
+      Log(Jan(12, 9)).Status(Jan(12, 11), "solved").Customer(Jan(12, 15)));
 }
 
 // new 09-10, open 10-11, pending 11-12, on_hold 12-13, open from 13:00.
@@ -322,10 +328,12 @@ const std::vector<Case>& Cases() {
        .calendar = "madrid",
        .policy = Target("FULL_RESOLUTION", H(8), true) +
                  "pause_statuses: [\"pending\"]",
-       .log = [] {
-         return std::move(Log(Jan(12, 10)).Status(Jan(12, 11), "pending")
-                              .Customer(Jan(13, 10)));
-       },
+       .log =
+           [] {
+             return std::move(Log(Jan(12, 10))
+                                  .Status(Jan(12, 11), "pending")
+                                  .Customer(Jan(13, 10)));
+           },
        .now = Jan(13, 12),
        .metric = kFullResolution,
        .state = SlaState::kRunning,
@@ -335,7 +343,10 @@ const std::vector<Case>& Cases() {
        .calendar = "madrid",
        .policy = Target("FULL_RESOLUTION", H(8), true) +
                  "pause_statuses: [\"pending\"]",
-       .log = [] { return std::move(Log(Jan(12, 10)).Status(Jan(12, 11), "pending")); },
+       .log =
+           [] {
+             return std::move(Log(Jan(12, 10)).Status(Jan(12, 11), "pending"));
+           },
        .now = Jan(12, 15),
        .metric = kFullResolution,
        .state = SlaState::kPaused,
@@ -345,11 +356,14 @@ const std::vector<Case>& Cases() {
       // 20:00.
       {.name = "PendingPausesCalendarClock",
        .calendar = "",
-       .policy = Target("FULL_RESOLUTION", H(8)) + "pause_statuses: [\"pending\"]",
-       .log = [] {
-         return std::move(Log(Jan(12, 10)).Status(Jan(12, 11), "pending")
-                              .Status(Jan(12, 13), "open"));
-       },
+       .policy =
+           Target("FULL_RESOLUTION", H(8)) + "pause_statuses: [\"pending\"]",
+       .log =
+           [] {
+             return std::move(Log(Jan(12, 10))
+                                  .Status(Jan(12, 11), "pending")
+                                  .Status(Jan(12, 13), "open"));
+           },
        .now = Jan(12, 14),
        .metric = kFullResolution,
        .state = SlaState::kRunning,
@@ -395,7 +409,11 @@ const std::vector<Case>& Cases() {
       {.name = "RequesterWaitStopsAtLastSolve",
        .calendar = "",
        .policy = kResolution8h,
-       .log = [] { return std::move(SolvedAndReopened().Status(Jan(12, 16), "solved")); },
+       .log =
+           [] {
+             return std::move(
+                 SolvedAndReopened().Status(Jan(12, 16), "solved"));
+           },
        .now = Jan(12, 18),
        .metric = kRequesterWait,
        .state = SlaState::kMet,
@@ -407,7 +425,11 @@ const std::vector<Case>& Cases() {
       {.name = "PriorityRaisedRecomputesFromStart",
        .calendar = "",
        .policy = kFirstReplyByPriority,
-       .log = [] { return std::move(Log(Jan(12, 9)).Priority(Jan(12, 10, 30), "urgent")); },
+       .log =
+           [] {
+             return std::move(
+                 Log(Jan(12, 9)).Priority(Jan(12, 10, 30), "urgent"));
+           },
        .now = Jan(12, 10, 30),
        .metric = kFirstReply,
        .state = SlaState::kBreached,
@@ -419,9 +441,11 @@ const std::vector<Case>& Cases() {
       {.name = "PriorityLoweredRecomputesFromStart",
        .calendar = "",
        .policy = kFirstReplyByPriority,
-       .log = [] {
-         return std::move(Log(Jan(12, 9), "urgent").Priority(Jan(12, 9, 30), "normal"));
-       },
+       .log =
+           [] {
+             return std::move(
+                 Log(Jan(12, 9), "urgent").Priority(Jan(12, 9, 30), "normal"));
+           },
        .now = Jan(12, 9, 45),
        .metric = kFirstReply,
        .state = SlaState::kRunning,
@@ -433,9 +457,12 @@ const std::vector<Case>& Cases() {
       {.name = "FinishedCycleKeepsItsPriority",
        .calendar = "",
        .policy = kFirstReplyByPriority,
-       .log = [] {
-         return std::move(Log(Jan(12, 9)).Reply(Jan(12, 11)).Priority(Jan(12, 12), "urgent"));
-       },
+       .log =
+           [] {
+             return std::move(Log(Jan(12, 9))
+                                  .Reply(Jan(12, 11))
+                                  .Priority(Jan(12, 12), "urgent"));
+           },
        .now = Jan(12, 13),
        .metric = kFirstReply,
        .state = SlaState::kMet,
@@ -532,10 +559,14 @@ const std::vector<Case>& Cases() {
       {.name = "NextReplyTwoCustomerMessagesOneCycle",
        .calendar = "",
        .policy = Target("FIRST_REPLY", H(1)) + Target("NEXT_REPLY", H(2)),
-       .log = [] {
-         return std::move(Log(Jan(12, 9)).Reply(Jan(12, 9, 30)).Customer(Jan(12, 10))
-                              .Customer(Jan(12, 10, 30)).Reply(Jan(12, 11)));
-       },
+       .log =
+           [] {
+             return std::move(Log(Jan(12, 9))
+                                  .Reply(Jan(12, 9, 30))
+                                  .Customer(Jan(12, 10))
+                                  .Customer(Jan(12, 10, 30))
+                                  .Reply(Jan(12, 11)));
+           },
        .now = Jan(12, 11, 30),
        .metric = kNextReply,
        .state = SlaState::kMet,
@@ -547,11 +578,15 @@ const std::vector<Case>& Cases() {
       {.name = "NextReplySecondCycleBreached",
        .calendar = "",
        .policy = Target("FIRST_REPLY", H(1)) + Target("NEXT_REPLY", H(2)),
-       .log = [] {
-         return std::move(Log(Jan(12, 9)).Reply(Jan(12, 9, 30)).Customer(Jan(12, 10))
-                              .Customer(Jan(12, 10, 30)).Reply(Jan(12, 11))
-                              .Customer(Jan(12, 12)));
-       },
+       .log =
+           [] {
+             return std::move(Log(Jan(12, 9))
+                                  .Reply(Jan(12, 9, 30))
+                                  .Customer(Jan(12, 10))
+                                  .Customer(Jan(12, 10, 30))
+                                  .Reply(Jan(12, 11))
+                                  .Customer(Jan(12, 12)));
+           },
        .now = Jan(12, 15),
        .metric = kNextReply,
        .state = SlaState::kBreached,
@@ -565,10 +600,13 @@ const std::vector<Case>& Cases() {
       {.name = "PeriodicUpdateWithInternalNotes",
        .calendar = "",
        .policy = Target("PERIODIC_UPDATE", H(2)),
-       .log = [] {
-         return std::move(Log(Jan(12, 9)).Note(Jan(12, 10)).Reply(Jan(12, 13))
-                              .Note(Jan(12, 14)));
-       },
+       .log =
+           [] {
+             return std::move(Log(Jan(12, 9))
+                                  .Note(Jan(12, 10))
+                                  .Reply(Jan(12, 13))
+                                  .Note(Jan(12, 14)));
+           },
        .now = Jan(12, 15),
        .metric = kPeriodic,
        .state = SlaState::kRunning,
@@ -646,7 +684,8 @@ const std::vector<Case>& Cases() {
       {.name = "OutboundTicketRepliedAtCreation",
        .calendar = "",
        .policy = Target("FIRST_REPLY", H(1)),
-       .log = [] { return Log(Jan(12, 9), "normal", v1::Message::PUBLIC_REPLY); },
+       .log =
+           [] { return Log(Jan(12, 9), "normal", v1::Message::PUBLIC_REPLY); },
        .now = Jan(12, 10),
        .metric = kFirstReply,
        .state = SlaState::kMet,
@@ -657,10 +696,12 @@ const std::vector<Case>& Cases() {
       {.name = "OutboundTicketCustomerAnswerStartsNextReply",
        .calendar = "",
        .policy = Target("FIRST_REPLY", H(1)) + Target("NEXT_REPLY", H(2)),
-       .log = [] {
-         return std::move(Log(Jan(12, 9), "normal", v1::Message::PUBLIC_REPLY)
-                              .Customer(Jan(12, 10)));
-       },
+       .log =
+           [] {
+             return std::move(
+                 Log(Jan(12, 9), "normal", v1::Message::PUBLIC_REPLY)
+                     .Customer(Jan(12, 10)));
+           },
        .now = Jan(12, 11),
        .metric = kNextReply,
        .state = SlaState::kRunning,
@@ -671,7 +712,11 @@ const std::vector<Case>& Cases() {
       {.name = "MergeClosesTheTicket",
        .calendar = "",
        .policy = kResolution8h,
-       .log = [] { return std::move(Log(Jan(12, 9)).Link(Jan(12, 9, 30)).Merge(Jan(12, 10))); },
+       .log =
+           [] {
+             return std::move(
+                 Log(Jan(12, 9)).Link(Jan(12, 9, 30)).Merge(Jan(12, 10)));
+           },
        .now = Jan(12, 12),
        .metric = kFirstResolution,
        .state = SlaState::kMet,
@@ -694,11 +739,13 @@ const std::vector<Case>& Cases() {
        .calendar = "",
        .policy = Target("FULL_RESOLUTION", H(8)) +
                  "pause_statuses: [\"pending\", \"on_hold\"]",
-       .log = [] {
-         return std::move(Log(Jan(12, 9)).Status(Jan(12, 10), "pending")
-                              .Status(Jan(12, 12), "on_hold")
-                              .Status(Jan(12, 15), "open"));
-       },
+       .log =
+           [] {
+             return std::move(Log(Jan(12, 9))
+                                  .Status(Jan(12, 10), "pending")
+                                  .Status(Jan(12, 12), "on_hold")
+                                  .Status(Jan(12, 15), "open"));
+           },
        .now = Jan(12, 16),
        .metric = kFullResolution,
        .state = SlaState::kRunning,
@@ -759,9 +806,10 @@ TEST_P(SlaTableTest, Metric) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Cases, SlaTableTest, ::testing::ValuesIn(Cases()),
-    [](const ::testing::TestParamInfo<Case>& param) { return param.param.name; });
+INSTANTIATE_TEST_SUITE_P(Cases, SlaTableTest, ::testing::ValuesIn(Cases()),
+                         [](const ::testing::TestParamInfo<Case>& param) {
+                           return param.param.name;
+                         });
 
 // ---------------------------------------------------------------------------
 // Warnings and the next deadline.
@@ -780,15 +828,17 @@ TEST(SlaEngineTest, WarningTimesAndNextDeadline) {
   };
   const Step steps[] = {
       {Jan(9, 17), SlaState::kRunning, Jan(12, 10, 30)},
-      {Jan(12, 10, 30), SlaState::kRunning, Jan(12, 11, 30)},  // Strictly after.
+      {Jan(12, 10, 30), SlaState::kRunning,
+       Jan(12, 11, 30)},  // Strictly after.
       {Jan(12, 11), SlaState::kRunning, Jan(12, 11, 30)},
       {Jan(12, 11, 30), SlaState::kBreached, std::nullopt},
       {Jan(12, 12), SlaState::kBreached, std::nullopt},
   };
   for (const Step& step : steps) {
     SCOPED_TRACE(step.now);
-    ASSERT_OK_AND_ASSIGN(SlaStatus status,
-                         engine.Evaluate(NormalTicket(), log.events(), step.now));
+    ASSERT_OK_AND_ASSIGN(
+        SlaStatus status,
+        engine.Evaluate(NormalTicket(), log.events(), step.now));
     const SlaMetricStatus* m = Find(status, kFirstReply);
     ASSERT_NE(m, nullptr);
     EXPECT_EQ(m->state, step.state);
@@ -808,16 +858,19 @@ TEST(SlaEngineTest, NextDeadlineIsTheEarliestAmongRunningMetrics) {
                      "pause_statuses: [\"pending\"]"));
   Log log(Jan(12, 9));
   // 09:10: first reply warns 12:00, periodic update warns 10:30.
-  ASSERT_OK_AND_ASSIGN(SlaStatus s,
-                       engine.Evaluate(NormalTicket(), log.events(), Jan(12, 9, 10)));
+  ASSERT_OK_AND_ASSIGN(
+      SlaStatus s,
+      engine.Evaluate(NormalTicket(), log.events(), Jan(12, 9, 10)));
   EXPECT_EQ(s.next_deadline, Jan(12, 10, 30));
   // A note at 10:00 restarts the periodic update (warns 11:30).
   log.Note(Jan(12, 10));
-  ASSERT_OK_AND_ASSIGN(s, engine.Evaluate(NormalTicket(), log.events(), Jan(12, 10)));
+  ASSERT_OK_AND_ASSIGN(
+      s, engine.Evaluate(NormalTicket(), log.events(), Jan(12, 10)));
   EXPECT_EQ(s.next_deadline, Jan(12, 11, 30));
   // Pending: every clock paused, nothing to tick.
   log.Status(Jan(12, 10, 15), "pending");
-  ASSERT_OK_AND_ASSIGN(s, engine.Evaluate(NormalTicket(), log.events(), Jan(12, 11)));
+  ASSERT_OK_AND_ASSIGN(
+      s, engine.Evaluate(NormalTicket(), log.events(), Jan(12, 11)));
   EXPECT_EQ(s.next_deadline, std::nullopt);
   for (const SlaMetricStatus& m : s.metrics) {
     EXPECT_EQ(m.state, SlaState::kPaused) << SlaMetricName(m.metric);
@@ -835,12 +888,14 @@ TEST(SlaEngineTest, PauseAndResumeMovesDueByThePausedBusinessTime) {
   // 9 business hours (Mon 11-18, Tue 9-11): due Tuesday 14:00 - which is
   // Monday 14:00 plus 9 business hours (Mon 14-18, Tue 9-14).
   Log log(Jan(12, 10));
-  ASSERT_OK_AND_ASSIGN(SlaStatus before,
-                       engine.Evaluate(NormalTicket(), log.events(), Jan(12, 10, 30)));
+  ASSERT_OK_AND_ASSIGN(
+      SlaStatus before,
+      engine.Evaluate(NormalTicket(), log.events(), Jan(12, 10, 30)));
   EXPECT_EQ(Find(before, kFirstReply)->due_at, Jan(12, 14));
   log.Status(Jan(12, 11), "on_hold").Status(Jan(13, 11), "open");
-  ASSERT_OK_AND_ASSIGN(SlaStatus after,
-                       engine.Evaluate(NormalTicket(), log.events(), Jan(13, 11)));
+  ASSERT_OK_AND_ASSIGN(
+      SlaStatus after,
+      engine.Evaluate(NormalTicket(), log.events(), Jan(13, 11)));
   const SlaMetricStatus* m = Find(after, kFirstReply);
   EXPECT_EQ(m->used, H(1));
   EXPECT_EQ(m->due_at, Jan(13, 14));
@@ -849,38 +904,78 @@ TEST(SlaEngineTest, PauseAndResumeMovesDueByThePausedBusinessTime) {
 
 // Zammad #4353: deactivating a policy takes its tickets out of SLA at once.
 TEST(SlaEngineTest, Zammad4353InactivePolicyCoversNothing) {
-  const std::string policy = Target("FIRST_REPLY", H(1)) + Target("NEXT_REPLY", H(1));
-  const Log log = std::move(Log(Jan(12, 9)).Reply(Jan(12, 9, 30)).Customer(Jan(12, 10)));
+  const std::string policy =
+      Target("FIRST_REPLY", H(1)) + Target("NEXT_REPLY", H(1));
+  const Log log =
+      std::move(Log(Jan(12, 9)).Reply(Jan(12, 9, 30)).Customer(Jan(12, 10)));
   ASSERT_OK_AND_ASSIGN(SlaEngine active, Engine("", policy));
-  ASSERT_OK_AND_ASSIGN(SlaStatus covered,
-                       active.Evaluate(NormalTicket(), log.events(), Jan(12, 10, 30)));
+  ASSERT_OK_AND_ASSIGN(
+      SlaStatus covered,
+      active.Evaluate(NormalTicket(), log.events(), Jan(12, 10, 30)));
   EXPECT_EQ(covered.policy, "standard");
   EXPECT_EQ(covered.next_deadline, Jan(12, 11));
-  ASSERT_OK_AND_ASSIGN(SlaEngine inactive, Engine("", policy + "inactive: true"));
+  ASSERT_OK_AND_ASSIGN(SlaEngine inactive,
+                       Engine("", policy + "inactive: true"));
   EXPECT_EQ(inactive.PolicyFor(NormalTicket()), nullptr);
-  ASSERT_OK_AND_ASSIGN(SlaStatus none,
-                       inactive.Evaluate(NormalTicket(), log.events(), Jan(12, 12)));
+  ASSERT_OK_AND_ASSIGN(
+      SlaStatus none,
+      inactive.Evaluate(NormalTicket(), log.events(), Jan(12, 12)));
   EXPECT_EQ(none.policy, "");
   EXPECT_THAT(none.metrics, IsEmpty());
   EXPECT_EQ(none.next_deadline, std::nullopt);
 }
 
 TEST(SlaEngineTest, PolicySelectionUsesCurrentFieldsFirstActiveWins) {
-  ASSERT_OK_AND_ASSIGN(SlaEngine engine, SlaEngine::FromText(R"pb(
-    policies { name: "retired" inactive: true
-               targets { metric: SLA_METRIC_FIRST_REPLY target { seconds: 60 } } }
-    policies { name: "vip" applies_when { tags_any: [ "vip", "gold" ] }
-               targets { metric: SLA_METRIC_FIRST_REPLY target { seconds: 900 } } }
-    policies { name: "urgent-billing"
-               applies_when { priorities: [ PRIORITY_URGENT, PRIORITY_HIGH ]
-                              group_ids: [ 5 ] }
-               targets { metric: SLA_METRIC_FIRST_REPLY target { seconds: 1800 } } }
-    policies { name: "acme-chat"
-               applies_when { organization_ids: [ 42 ] channels: [ CHANNEL_CHAT ] }
-               targets { metric: SLA_METRIC_FIRST_REPLY target { seconds: 300 } } }
-    policies { name: "default"
-               targets { metric: SLA_METRIC_FIRST_REPLY target { seconds: 3600 } } }
-  )pb", Workflow::Default()));
+  ASSERT_OK_AND_ASSIGN(
+      SlaEngine engine,
+      SlaEngine::FromText(R"pb(
+                            policies {
+                              name: "retired"
+                              inactive: true
+                              targets {
+                                metric: SLA_METRIC_FIRST_REPLY
+                                target { seconds: 60 }
+                              }
+                            }
+                            policies {
+                              name: "vip"
+                              applies_when { tags_any: [ "vip", "gold" ] }
+                              targets {
+                                metric: SLA_METRIC_FIRST_REPLY
+                                target { seconds: 900 }
+                              }
+                            }
+                            policies {
+                              name: "urgent-billing"
+                              applies_when {
+                                priorities: [ PRIORITY_URGENT, PRIORITY_HIGH ]
+                                group_ids: [ 5 ]
+                              }
+                              targets {
+                                metric: SLA_METRIC_FIRST_REPLY
+                                target { seconds: 1800 }
+                              }
+                            }
+                            policies {
+                              name: "acme-chat"
+                              applies_when {
+                                organization_ids: [ 42 ]
+                                channels: [ CHANNEL_CHAT ]
+                              }
+                              targets {
+                                metric: SLA_METRIC_FIRST_REPLY
+                                target { seconds: 300 }
+                              }
+                            }
+                            policies {
+                              name: "default"
+                              targets {
+                                metric: SLA_METRIC_FIRST_REPLY
+                                target { seconds: 3600 }
+                              }
+                            }
+                          )pb",
+                          Workflow::Default()));
   auto name = [&](const v1::Ticket& t) -> std::string {
     const v1::SlaPolicyConfig* p = engine.PolicyFor(t);
     return p == nullptr ? "" : p->name();
@@ -902,7 +997,8 @@ TEST(SlaEngineTest, PolicySelectionUsesCurrentFieldsFirstActiveWins) {
   EXPECT_EQ(name(t), "acme-chat");
   // Evaluate uses the selected policy's targets.
   const Log log(Jan(12, 9));
-  ASSERT_OK_AND_ASSIGN(SlaStatus s, engine.Evaluate(t, log.events(), Jan(12, 9)));
+  ASSERT_OK_AND_ASSIGN(SlaStatus s,
+                       engine.Evaluate(t, log.events(), Jan(12, 9)));
   EXPECT_EQ(s.policy, "acme-chat");
   ASSERT_EQ(s.metrics.size(), 1u);
   EXPECT_EQ(s.metrics[0].due_at, Jan(12, 9, 5));
@@ -917,11 +1013,12 @@ TEST(SlaEngineTest, TargetForPriorityListedTargetWinsOverEarlierCatchAll) {
                      Target("FIRST_REPLY", H(1), false, absl::ZeroDuration(),
                             "PRIORITY_HIGH, PRIORITY_URGENT") +
                      Target("FIRST_REPLY", H(16))));
-  for (auto [priority, target] : std::vector<std::pair<std::string, absl::Duration>>{
+  for (auto [priority, target] :
+       std::vector<std::pair<std::string, absl::Duration>>{
            {"low", H(8)}, {"normal", H(8)}, {"high", H(2)}, {"urgent", H(1)}}) {
     const Log log(Jan(12, 9), priority);
-    ASSERT_OK_AND_ASSIGN(SlaStatus s,
-                         engine.Evaluate(NormalTicket(), log.events(), Jan(12, 9)));
+    ASSERT_OK_AND_ASSIGN(
+        SlaStatus s, engine.Evaluate(NormalTicket(), log.events(), Jan(12, 9)));
     ASSERT_EQ(s.metrics.size(), 1u);
     EXPECT_EQ(s.metrics[0].target, target) << priority;
   }
@@ -934,18 +1031,70 @@ TEST(SlaEngineTest, MetricWithoutTargetForThePriorityIsNotReported) {
                         "PRIORITY_URGENT") +
                      Target("FULL_RESOLUTION", H(8))));
   const Log log(Jan(12, 9));
-  ASSERT_OK_AND_ASSIGN(SlaStatus s,
-                       engine.Evaluate(NormalTicket(), log.events(), Jan(12, 10)));
+  ASSERT_OK_AND_ASSIGN(
+      SlaStatus s, engine.Evaluate(NormalTicket(), log.events(), Jan(12, 10)));
   ASSERT_EQ(s.metrics.size(), 1u);
   EXPECT_EQ(s.metrics[0].metric, kFullResolution);
   // Metrics come in SlaMetric order.
-  ASSERT_OK_AND_ASSIGN(SlaEngine all, Engine("", kResolution8h + Target("FIRST_REPLY", H(1))));
-  ASSERT_OK_AND_ASSIGN(s, all.Evaluate(NormalTicket(), log.events(), Jan(12, 10)));
+  ASSERT_OK_AND_ASSIGN(SlaEngine all,
+                       Engine("", kResolution8h + Target("FIRST_REPLY", H(1))));
+  ASSERT_OK_AND_ASSIGN(s,
+                       all.Evaluate(NormalTicket(), log.events(), Jan(12, 10)));
   std::vector<std::string> names;
-  for (const SlaMetricStatus& m : s.metrics) names.push_back(SlaMetricName(m.metric));
+  for (const SlaMetricStatus& m : s.metrics)
+    names.push_back(SlaMetricName(m.metric));
   EXPECT_THAT(names, ::testing::ElementsAre("first_reply", "requester_wait",
                                             "agent_work", "first_resolution",
                                             "full_resolution"));
+}
+
+// Links, refusals, and the SLA events Desk::Tick writes (kinds 8 and 9) do
+// not move any clock.
+TEST(SlaEngineTest, EventsThatTouchNoClockAreIgnored) {
+  ASSERT_OK_AND_ASSIGN(
+      SlaEngine engine,
+      Engine("madrid", Target("FIRST_REPLY", H(4), true) +
+                           Target("PERIODIC_UPDATE", H(2), true)));
+  Log plain(Jan(12, 9));
+  Log busy = std::move(Log(Jan(12, 9)).Link(Jan(12, 9, 30)));
+  std::vector<v1::Event> events = busy.events();
+  for (int kind : {7, 8, 9}) {
+    v1::Event& e = events.emplace_back();
+    e.set_kind(static_cast<v1::Event::Kind>(kind));
+    *e.mutable_time() = ToTimestamp(Jan(12, 10 + kind - 7));
+    e.set_note("not a clock event");
+  }
+  ASSERT_OK_AND_ASSIGN(
+      SlaStatus want,
+      engine.Evaluate(NormalTicket(), plain.events(), Jan(12, 13)));
+  ASSERT_OK_AND_ASSIGN(SlaStatus got,
+                       engine.Evaluate(NormalTicket(), events, Jan(12, 13)));
+  ASSERT_EQ(got.metrics.size(), want.metrics.size());
+  for (size_t i = 0; i < want.metrics.size(); ++i) {
+    EXPECT_EQ(got.metrics[i].used, want.metrics[i].used);
+    EXPECT_EQ(got.metrics[i].due_at, want.metrics[i].due_at);
+    EXPECT_EQ(got.metrics[i].state, want.metrics[i].state);
+    EXPECT_EQ(got.metrics[i].cycles, want.metrics[i].cycles);
+  }
+  EXPECT_EQ(got.next_deadline, want.next_deadline);
+  EXPECT_EQ(Find(got, kPeriodic)->breached_at, Jan(12, 11));
+}
+
+// `now` is taken at the data model's precision, the microsecond.
+TEST(SlaEngineTest, NowWithNanosecondsIsFlooredToTheMicrosecond) {
+  ASSERT_OK_AND_ASSIGN(SlaEngine engine,
+                       Engine("", Target("FIRST_REPLY", H(1))));
+  const Log log(Jan(12, 9));
+  ASSERT_OK_AND_ASSIGN(SlaStatus s,
+                       engine.Evaluate(NormalTicket(), log.events(),
+                                       Jan(12, 9, 30) + absl::Microseconds(5) +
+                                           absl::Nanoseconds(999)));
+  EXPECT_EQ(s.metrics[0].used, absl::Minutes(30) + absl::Microseconds(5));
+  EXPECT_EQ(s.metrics[0].due_at, Jan(12, 10));
+  EXPECT_THAT(
+      engine.Evaluate(NormalTicket(), log.events(), absl::InfiniteFuture())
+          .status(),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("now")));
 }
 
 TEST(SlaEngineTest, NamesForText) {
@@ -963,12 +1112,14 @@ TEST(SlaDeskTest, ReadsTheEventsDeskWrites) {
   ManualClock clock(Jan(12, 9));
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Desk> desk,
                        Desk::Open({.store = store.get(), .clock = &clock}));
-  ASSERT_OK_AND_ASSIGN(v1::Agent bob,
-                       desk->CreateAgent(SystemActor(),
-                                         {.name = "Bob", .email = "bob@desk.example"}));
-  ASSERT_OK_AND_ASSIGN(v1::Contact ada,
-                       desk->CreateContact(SystemActor(),
-                                           {.name = "Ada", .emails = {"ada@example.com"}}));
+  ASSERT_OK_AND_ASSIGN(
+      v1::Agent bob,
+      desk->CreateAgent(SystemActor(),
+                        {.name = "Bob", .email = "bob@desk.example"}));
+  ASSERT_OK_AND_ASSIGN(
+      v1::Contact ada,
+      desk->CreateContact(SystemActor(),
+                          {.name = "Ada", .emails = {"ada@example.com"}}));
   const v1::Actor agent = AgentActor(bob.id());
   const v1::Actor customer = ContactActor(ada.id());
   ASSERT_OK_AND_ASSIGN(
@@ -981,12 +1132,14 @@ TEST(SlaDeskTest, ReadsTheEventsDeskWrites) {
                            "pause_statuses: [\"pending\"]"));
 
   // Monday 09:00: Ada writes in.
-  ASSERT_OK_AND_ASSIGN(v1::Ticket t,
-                       desk->CreateTicket(customer, {.subject = "VPN drops",
-                                                     .description = "Since Monday"}));
+  ASSERT_OK_AND_ASSIGN(
+      v1::Ticket t,
+      desk->CreateTicket(
+          customer, {.subject = "VPN drops", .description = "Since Monday"}));
   // 10:00: Bob replies and waits on Ada.
   clock.Set(Jan(12, 10));
-  ASSERT_OK(desk->AddMessage(agent, t.id(), {.body_text = "Which client?"}).status());
+  ASSERT_OK(
+      desk->AddMessage(agent, t.id(), {.body_text = "Which client?"}).status());
   ASSERT_OK(desk->UpdateTicket(agent, t.id(), {.status = "pending"}).status());
   // Tuesday 10:00: Ada answers; the ticket reopens and a next-reply cycle
   // starts.
@@ -999,7 +1152,8 @@ TEST(SlaDeskTest, ReadsTheEventsDeskWrites) {
   clock.Set(Jan(13, 11));
   ASSERT_OK_AND_ASSIGN(
       t, desk->UpdateTicket(agent, t.id(), {.priority = v1::PRIORITY_URGENT}));
-  ASSERT_OK_AND_ASSIGN(std::vector<v1::Event> events, desk->AuditLog(agent, t.id()));
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::Event> events,
+                       desk->AuditLog(agent, t.id()));
   ASSERT_OK_AND_ASSIGN(SlaStatus s, engine.Evaluate(t, events, Jan(13, 11)));
   EXPECT_EQ(Find(s, kNextReply)->state, SlaState::kBreached);
   EXPECT_EQ(Find(s, kNextReply)->breached_at, Jan(13, 10, 30));
@@ -1048,12 +1202,14 @@ TEST(SlaDeskTest, OutboundTicketByAnAgent) {
   ManualClock clock(Jan(12, 9));
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Desk> desk,
                        Desk::Open({.store = store.get(), .clock = &clock}));
-  ASSERT_OK_AND_ASSIGN(v1::Agent bob,
-                       desk->CreateAgent(SystemActor(),
-                                         {.name = "Bob", .email = "bob@desk.example"}));
-  ASSERT_OK_AND_ASSIGN(v1::Contact ada,
-                       desk->CreateContact(SystemActor(),
-                                           {.name = "Ada", .emails = {"ada@example.com"}}));
+  ASSERT_OK_AND_ASSIGN(
+      v1::Agent bob,
+      desk->CreateAgent(SystemActor(),
+                        {.name = "Bob", .email = "bob@desk.example"}));
+  ASSERT_OK_AND_ASSIGN(
+      v1::Contact ada,
+      desk->CreateContact(SystemActor(),
+                          {.name = "Ada", .emails = {"ada@example.com"}}));
   ASSERT_OK_AND_ASSIGN(
       v1::Ticket t,
       desk->CreateTicket(AgentActor(bob.id()),
@@ -1062,8 +1218,9 @@ TEST(SlaDeskTest, OutboundTicketByAnAgent) {
                           .description = "Your licence expires soon",
                           .description_kind = v1::Message::PUBLIC_REPLY,
                           .priority = v1::PRIORITY_HIGH}));
-  ASSERT_OK_AND_ASSIGN(SlaEngine engine,
-                       Engine("", Target("FIRST_REPLY", H(1)) + Target("NEXT_REPLY", H(1))));
+  ASSERT_OK_AND_ASSIGN(
+      SlaEngine engine,
+      Engine("", Target("FIRST_REPLY", H(1)) + Target("NEXT_REPLY", H(1))));
   clock.Set(Jan(12, 11));
   ASSERT_OK(desk->AddMessage(ContactActor(ada.id()), t.id(),
                              {.kind = v1::Message::CUSTOMER_MESSAGE,
@@ -1071,7 +1228,8 @@ TEST(SlaDeskTest, OutboundTicketByAnAgent) {
                 .status());
   ASSERT_OK_AND_ASSIGN(std::vector<v1::Event> events,
                        desk->AuditLog(AgentActor(bob.id()), t.id()));
-  ASSERT_OK_AND_ASSIGN(SlaStatus s, engine.Evaluate(t, events, Jan(12, 11, 15)));
+  ASSERT_OK_AND_ASSIGN(SlaStatus s,
+                       engine.Evaluate(t, events, Jan(12, 11, 15)));
   EXPECT_EQ(Find(s, kFirstReply)->state, SlaState::kMet);
   EXPECT_EQ(Find(s, kFirstReply)->used, absl::ZeroDuration());
   EXPECT_EQ(Find(s, kNextReply)->state, SlaState::kRunning);
@@ -1095,9 +1253,10 @@ TEST(SlaConfigTest, BadTimeZoneInACalendar) {
 
 TEST(SlaConfigTest, OverlappingIntervalsInACalendar) {
   EXPECT_THAT(
-      CreateError("calendars { name: \"x\" time_zone: \"UTC\" weekly_hours { "
-                  "days: [WEEKDAY_MONDAY] intervals { open: \"09:00\" close: "
-                  "\"12:00\" } intervals { open: \"11:00\" close: \"13:00\" } } }"),
+      CreateError(
+          "calendars { name: \"x\" time_zone: \"UTC\" weekly_hours { "
+          "days: [WEEKDAY_MONDAY] intervals { open: \"09:00\" close: "
+          "\"12:00\" } intervals { open: \"11:00\" close: \"13:00\" } } }"),
       StatusIs(absl::StatusCode::kInvalidArgument,
                AllOf(HasSubstr("calendars[0] 'x'"), HasSubstr("overlaps"))));
 }
@@ -1119,11 +1278,11 @@ TEST(SlaConfigTest, CalendarNames) {
 }
 
 TEST(SlaConfigTest, UnknownPauseStatus) {
-  EXPECT_THAT(
-      CreateError("policies { name: \"p\" pause_statuses: [\"pending\", \"waiting\"] }"),
-      StatusIs(absl::StatusCode::kInvalidArgument,
-               AllOf(HasSubstr("policies[0].pause_statuses[1]"),
-                     HasSubstr("waiting"))));
+  EXPECT_THAT(CreateError("policies { name: \"p\" pause_statuses: "
+                          "[\"pending\", \"waiting\"] }"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("policies[0].pause_statuses[1]"),
+                             HasSubstr("waiting"))));
 }
 
 TEST(SlaConfigTest, SolvedOrClosedPauseStatus) {
@@ -1140,18 +1299,22 @@ TEST(SlaConfigTest, SolvedOrClosedPauseStatus) {
 
 TEST(SlaConfigTest, ZeroOrNegativeTarget) {
   EXPECT_THAT(
-      CreateError("policies { name: \"p\" targets { metric: SLA_METRIC_FIRST_REPLY } }"),
+      CreateError("policies { name: \"p\" targets { metric: "
+                  "SLA_METRIC_FIRST_REPLY } }"),
       StatusIs(absl::StatusCode::kInvalidArgument,
                HasSubstr("policies[0].targets[0].target 0 must be positive")));
   EXPECT_THAT(
-      CreateError("policies { name: \"p\" targets { metric: SLA_METRIC_FIRST_REPLY "
-                  "target { seconds: 60 } } targets { metric: "
-                  "SLA_METRIC_NEXT_REPLY target { seconds: -90 } } }"),
-      StatusIs(absl::StatusCode::kInvalidArgument,
-               HasSubstr("policies[0].targets[1].target -1m30s must be positive")));
+      CreateError(
+          "policies { name: \"p\" targets { metric: SLA_METRIC_FIRST_REPLY "
+          "target { seconds: 60 } } targets { metric: "
+          "SLA_METRIC_NEXT_REPLY target { seconds: -90 } } }"),
+      StatusIs(
+          absl::StatusCode::kInvalidArgument,
+          HasSubstr("policies[0].targets[1].target -1m30s must be positive")));
   EXPECT_THAT(
-      CreateError("policies { name: \"p\" targets { metric: SLA_METRIC_FIRST_REPLY "
-                  "target { seconds: 1 nanos: -5 } } }"),
+      CreateError(
+          "policies { name: \"p\" targets { metric: SLA_METRIC_FIRST_REPLY "
+          "target { seconds: 1 nanos: -5 } } }"),
       StatusIs(absl::StatusCode::kInvalidArgument,
                HasSubstr("policies[0].targets[0].target {seconds: 1 nanos: -5} "
                          "is not a valid duration")));
@@ -1159,14 +1322,17 @@ TEST(SlaConfigTest, ZeroOrNegativeTarget) {
 
 TEST(SlaConfigTest, WarningNotShorterThanTarget) {
   EXPECT_THAT(
-      CreateError("policies { name: \"p\" targets { metric: SLA_METRIC_FIRST_REPLY "
-                  "target { seconds: 3600 } warn_before { seconds: 3600 } } }"),
-      StatusIs(absl::StatusCode::kInvalidArgument,
-               HasSubstr("policies[0].targets[0].warn_before 1h must be shorter "
-                         "than the target 1h")));
+      CreateError(
+          "policies { name: \"p\" targets { metric: SLA_METRIC_FIRST_REPLY "
+          "target { seconds: 3600 } warn_before { seconds: 3600 } } }"),
+      StatusIs(
+          absl::StatusCode::kInvalidArgument,
+          HasSubstr("policies[0].targets[0].warn_before 1h must be shorter "
+                    "than the target 1h")));
   EXPECT_THAT(
-      CreateError("policies { name: \"p\" targets { metric: SLA_METRIC_FIRST_REPLY "
-                  "target { seconds: 3600 } warn_before { seconds: -60 } } }"),
+      CreateError(
+          "policies { name: \"p\" targets { metric: SLA_METRIC_FIRST_REPLY "
+          "target { seconds: 3600 } warn_before { seconds: -60 } } }"),
       StatusIs(absl::StatusCode::kInvalidArgument,
                HasSubstr("policies[0].targets[0].warn_before -1m must not be "
                          "negative")));
@@ -1174,8 +1340,9 @@ TEST(SlaConfigTest, WarningNotShorterThanTarget) {
 
 TEST(SlaConfigTest, BusinessHoursTargetWithoutCalendar) {
   EXPECT_THAT(
-      CreateError("policies { name: \"p\" targets { metric: SLA_METRIC_FIRST_REPLY "
-                  "target { seconds: 3600 } business_hours: true } }"),
+      CreateError(
+          "policies { name: \"p\" targets { metric: SLA_METRIC_FIRST_REPLY "
+          "target { seconds: 3600 } business_hours: true } }"),
       StatusIs(absl::StatusCode::kInvalidArgument,
                AllOf(HasSubstr("policies[0].targets[0].business_hours"),
                      HasSubstr("policies[0].calendar is empty"))));
@@ -1183,27 +1350,30 @@ TEST(SlaConfigTest, BusinessHoursTargetWithoutCalendar) {
 
 TEST(SlaConfigTest, BusinessHoursTargetWithNeverOpenCalendar) {
   EXPECT_THAT(
-      CreateError("calendars { name: \"never\" time_zone: \"UTC\" } "
-                  "policies { name: \"p\" calendar: \"never\" targets { metric: "
-                  "SLA_METRIC_FIRST_REPLY target { seconds: 3600 } "
-                  "business_hours: true } }"),
+      CreateError(
+          "calendars { name: \"never\" time_zone: \"UTC\" } "
+          "policies { name: \"p\" calendar: \"never\" targets { metric: "
+          "SLA_METRIC_FIRST_REPLY target { seconds: 3600 } "
+          "business_hours: true } }"),
       StatusIs(absl::StatusCode::kInvalidArgument,
                AllOf(HasSubstr("policies[0].targets[0].business_hours"),
                      HasSubstr("'never' is never open"))));
   // Calendar time with that calendar is fine.
   EXPECT_THAT(
-      CreateError("calendars { name: \"never\" time_zone: \"UTC\" } "
-                  "policies { name: \"p\" calendar: \"never\" targets { metric: "
-                  "SLA_METRIC_FIRST_REPLY target { seconds: 3600 } } }"),
+      CreateError(
+          "calendars { name: \"never\" time_zone: \"UTC\" } "
+          "policies { name: \"p\" calendar: \"never\" targets { metric: "
+          "SLA_METRIC_FIRST_REPLY target { seconds: 3600 } } }"),
       IsOk());
 }
 
 TEST(SlaConfigTest, DuplicatePolicyNames) {
-  EXPECT_THAT(CreateError("policies { name: \"standard\" } policies { name: \"vip\" } "
-                          "policies { name: \"standard\" }"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       AllOf(HasSubstr("policies[2].name 'standard'"),
-                             HasSubstr("policies[0]"))));
+  EXPECT_THAT(
+      CreateError("policies { name: \"standard\" } policies { name: \"vip\" } "
+                  "policies { name: \"standard\" }"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               AllOf(HasSubstr("policies[2].name 'standard'"),
+                     HasSubstr("policies[0]"))));
   EXPECT_THAT(CreateError("policies { }"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("policies[0].name is empty")));
@@ -1211,51 +1381,71 @@ TEST(SlaConfigTest, DuplicatePolicyNames) {
 
 TEST(SlaConfigTest, UnspecifiedMetricPriorityOrChannel) {
   EXPECT_THAT(
-      CreateError("policies { name: \"p\" targets { target { seconds: 60 } } }"),
-      StatusIs(absl::StatusCode::kInvalidArgument,
-               HasSubstr("policies[0].targets[0].metric SLA_METRIC_UNSPECIFIED")));
+      CreateError(
+          "policies { name: \"p\" targets { target { seconds: 60 } } }"),
+      StatusIs(
+          absl::StatusCode::kInvalidArgument,
+          HasSubstr("policies[0].targets[0].metric SLA_METRIC_UNSPECIFIED")));
   EXPECT_THAT(
-      CreateError("policies { name: \"p\" targets { metric: SLA_METRIC_FIRST_REPLY "
-                  "target { seconds: 60 } priorities: [PRIORITY_UNSPECIFIED] } }"),
+      CreateError(
+          "policies { name: \"p\" targets { metric: SLA_METRIC_FIRST_REPLY "
+          "target { seconds: 60 } priorities: [PRIORITY_UNSPECIFIED] } }"),
       StatusIs(absl::StatusCode::kInvalidArgument,
                HasSubstr("policies[0].targets[0].priorities[0] "
                          "PRIORITY_UNSPECIFIED")));
   EXPECT_THAT(
-      CreateError("policies { name: \"p\" applies_when { priorities: [PRIORITY_LOW, "
-                  "PRIORITY_UNSPECIFIED] } }"),
+      CreateError(
+          "policies { name: \"p\" applies_when { priorities: [PRIORITY_LOW, "
+          "PRIORITY_UNSPECIFIED] } }"),
       StatusIs(absl::StatusCode::kInvalidArgument,
                HasSubstr("policies[0].applies_when.priorities[1]")));
   EXPECT_THAT(
-      CreateError("policies { name: \"p\" applies_when { channels: [CHANNEL_UNSPECIFIED] } }"),
-      StatusIs(absl::StatusCode::kInvalidArgument,
-               HasSubstr("policies[0].applies_when.channels[0] CHANNEL_UNSPECIFIED")));
+      CreateError("policies { name: \"p\" applies_when { channels: "
+                  "[CHANNEL_UNSPECIFIED] } }"),
+      StatusIs(
+          absl::StatusCode::kInvalidArgument,
+          HasSubstr(
+              "policies[0].applies_when.channels[0] CHANNEL_UNSPECIFIED")));
 }
 
 TEST(SlaConfigTest, MalformedText) {
-  EXPECT_THAT(CreateError("policies { name: \"p\" colour: \"red\" }"),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("line 1")));
+  EXPECT_THAT(
+      CreateError("policies { name: \"p\" colour: \"red\" }"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("line 1")));
 }
 
 TEST(SlaConfigTest, StatusOfAnotherWorkflow) {
-  ASSERT_OK_AND_ASSIGN(Workflow workflow, Workflow::FromText(R"pb(
-    statuses { name: "todo" category: STATUS_CATEGORY_NEW }
-    statuses { name: "waiting" category: STATUS_CATEGORY_PENDING }
-    statuses { name: "done" category: STATUS_CATEGORY_CLOSED }
-    initial_status: "todo"
-    transitions { from: [ "todo" ] to: "waiting" }
-    transitions { from: [ "todo", "waiting" ] to: "done" }
-    transitions { from: [ "waiting" ] to: "todo" }
-    merged_status: "done"
-  )pb"));
-  EXPECT_THAT(SlaEngine::FromText("policies { name: \"p\" pause_statuses: [\"waiting\"] }",
-                                  workflow),
-              IsOk());
-  EXPECT_THAT(SlaEngine::FromText("policies { name: \"p\" pause_statuses: [\"pending\"] }",
-                                  workflow)
-                  .status(),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       AllOf(HasSubstr("policies[0].pause_statuses[0]"),
-                             HasSubstr("pending"))));
+  ASSERT_OK_AND_ASSIGN(
+      Workflow workflow, Workflow::FromText(R"pb(
+        statuses { name: "todo" category: STATUS_CATEGORY_NEW }
+        statuses { name: "waiting" category: STATUS_CATEGORY_PENDING }
+        statuses { name: "done" category: STATUS_CATEGORY_CLOSED }
+        initial_status: "todo"
+        transitions {
+          from: [ "todo" ]
+          to: "waiting"
+        }
+        transitions {
+          from: [ "todo", "waiting" ]
+          to: "done"
+        }
+        transitions {
+          from: [ "waiting" ]
+          to: "todo"
+        }
+        merged_status: "done"
+      )pb"));
+  EXPECT_THAT(
+      SlaEngine::FromText(
+          "policies { name: \"p\" pause_statuses: [\"waiting\"] }", workflow),
+      IsOk());
+  EXPECT_THAT(
+      SlaEngine::FromText(
+          "policies { name: \"p\" pause_statuses: [\"pending\"] }", workflow)
+          .status(),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               AllOf(HasSubstr("policies[0].pause_statuses[0]"),
+                     HasSubstr("pending"))));
 }
 
 class SlaEventsTest : public ::testing::Test {
@@ -1300,6 +1490,19 @@ TEST_F(SlaEventsTest, LogMustStartWithCreation) {
                        HasSubstr("now 2026-01-12T07:00:00Z is before")));
 }
 
+TEST_F(SlaEventsTest, InvalidTimestamp) {
+  std::vector<v1::Event> events = Log(Jan(12, 9)).Reply(Jan(12, 10)).events();
+  events[1].mutable_time()->set_seconds(std::numeric_limits<int64_t>::max());
+  EXPECT_THAT(
+      Evaluate(events),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("events[1].time {seconds: 9223372036854775807")));
+  events[1].mutable_time()->set_seconds(1768208400);
+  events[1].mutable_time()->set_nanos(-1);
+  EXPECT_THAT(Evaluate(events), StatusIs(absl::StatusCode::kInvalidArgument,
+                                         HasSubstr("nanos: -1}")));
+}
+
 TEST_F(SlaEventsTest, UnknownStatusOrPriorityInEvents) {
   EXPECT_THAT(Evaluate(Log(Jan(12, 9)).Status(Jan(12, 10), "limbo").events()),
               StatusIs(absl::StatusCode::kInvalidArgument,
@@ -1312,13 +1515,14 @@ TEST_F(SlaEventsTest, UnknownStatusOrPriorityInEvents) {
 TEST(SlaEngineTest, TimesBeyondTheCalendarRangeAreFailedPrecondition) {
   ASSERT_OK_AND_ASSIGN(SlaEngine engine,
                        Engine("madrid", Target("FIRST_REPLY", H(4), true)));
-  const absl::Time created = absl::FromCivil(absl::CivilSecond(2299, 12, 31, 12, 0, 0),
-                                             absl::UTCTimeZone());
+  const absl::Time created = absl::FromCivil(
+      absl::CivilSecond(2299, 12, 31, 12, 0, 0), absl::UTCTimeZone());
   const Log log(created);
-  EXPECT_THAT(engine.Evaluate(NormalTicket(), log.events(), created + absl::Hours(48))
-                  .status(),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("supported range")));
+  EXPECT_THAT(
+      engine.Evaluate(NormalTicket(), log.events(), created + absl::Hours(48))
+          .status(),
+      StatusIs(absl::StatusCode::kFailedPrecondition,
+               HasSubstr("supported range")));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <set>
 #include <string>
 #include <utility>
@@ -648,6 +649,31 @@ class Desk::Impl {
     return t;
   }
 
+  // A ticket's events for the SLA engine, in the order they were recorded.
+  // A host clock that steps back (or processes with skewed clocks) can stamp
+  // a later event with an earlier time; such a time is read as the time of the
+  // event before it, so the clocks stay defined and the ticket stays usable.
+  // `now` is lifted the same way.
+  static absl::StatusOr<std::vector<v1::Event>> SlaEvents(Transaction& tx,
+                                                          int64_t ticket_id,
+                                                          absl::Time* now) {
+    HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Event> events,
+                              tx.ListTicketEvents(ticket_id, 0, 0));
+    int64_t last = std::numeric_limits<int64_t>::min();
+    for (v1::Event& e : events) {
+      int64_t t = TimestampToMicros(e.time());
+      if (t < last) {
+        *e.mutable_time() = MicrosToTimestamp(last);
+      } else {
+        last = t;
+      }
+    }
+    if (!events.empty() && *now < absl::FromUnixMicros(last)) {
+      *now = absl::FromUnixMicros(last);
+    }
+    return events;
+  }
+
   // With SLAs: evaluates `t`'s clocks from its stored events as of `now` and
   // stores its next deadline when it changed. Returns the evaluation (nullopt
   // without SLAs).
@@ -656,7 +682,7 @@ class Desk::Impl {
                                                       absl::Time now) {
     if (!options_.sla) return std::optional<SlaStatus>();
     HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Event> events,
-                              tx.ListTicketEvents(t->id(), 0, 0));
+                              SlaEvents(tx, t->id(), &now));
     HELPDESK_ASSIGN_OR_RETURN(SlaStatus status,
                               options_.sla->Evaluate(*t, events, now));
     std::optional<absl::Time> old;
@@ -678,10 +704,11 @@ class Desk::Impl {
   absl::Status TickTicket(Transaction& tx, int64_t ticket_id, absl::Time now,
                           TickReport* report) {
     HELPDESK_ASSIGN_OR_RETURN(v1::Ticket t, tx.GetTicket(ticket_id));
+    absl::Time at = now;
     HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Event> events,
-                              tx.ListTicketEvents(ticket_id, 0, 0));
+                              Impl::SlaEvents(tx, ticket_id, &at));
     HELPDESK_ASSIGN_OR_RETURN(SlaStatus status,
-                              options_.sla->Evaluate(t, events, now));
+                              options_.sla->Evaluate(t, events, at));
     auto already = [&](v1::Event::Kind kind, const SlaMetricStatus& m) {
       for (const v1::Event& e : events) {
         if (e.kind() == kind && e.sla_metric() == m.metric && e.sla_cycle() == m.cycle) {
@@ -1775,11 +1802,11 @@ absl::StatusOr<TicketView> Desk::ViewTicket(const v1::Actor& viewer,
           view.messages.push_back(std::move(m));
         }
         if (a.IsStaff() && impl_->options().sla) {
+          absl::Time now = impl_->Now();
           HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Event> events,
-                                    tx.ListTicketEvents(ticket_id, 0, 0));
+                                    Impl::SlaEvents(tx, ticket_id, &now));
           HELPDESK_ASSIGN_OR_RETURN(
-              view.sla, impl_->options().sla->Evaluate(view.ticket, events,
-                                                        impl_->Now()));
+              view.sla, impl_->options().sla->Evaluate(view.ticket, events, now));
         }
         return view;
       });
@@ -1952,9 +1979,10 @@ absl::StatusOr<SlaStatus> Desk::TicketSla(const v1::Actor& viewer,
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
         HELPDESK_RETURN_IF_ERROR(Impl::RequireStaff(a, "read SLA clocks"));
         HELPDESK_ASSIGN_OR_RETURN(v1::Ticket t, impl_->LoadTicket(tx, a, ticket_id));
+        absl::Time now = impl_->Now();
         HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Event> events,
-                                  tx.ListTicketEvents(ticket_id, 0, 0));
-        return impl_->options().sla->Evaluate(t, events, impl_->Now());
+                                  Impl::SlaEvents(tx, ticket_id, &now));
+        return impl_->options().sla->Evaluate(t, events, now);
       });
 }
 

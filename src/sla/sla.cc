@@ -11,10 +11,17 @@
 // starts and when it stops, so its used time is a difference; the due time is
 // found with one AddBusinessDuration from the moment counting (last) resumed.
 // Cost: one BusinessDuration per event while the clock counts, plus one
-// AddBusinessDuration per reported metric.
+// AddBusinessDuration per reported metric. Inside the walk, times and counts
+// are integer microseconds (the data model's precision); `now` is floored to
+// the microsecond.
+#include "helpdesk/sla.h"
+
 #include <algorithm>
 #include <array>
+#include <cstddef>
 #include <cstdint>
+#include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -22,12 +29,16 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "desk/validation.h"
+#include "google/protobuf/duration.pb.h"
 #include "helpdesk/calendar.h"
-#include "helpdesk/sla.h"
 #include "internal/status_macros.h"
 #include "internal/text_proto.h"
 
@@ -56,9 +67,8 @@ absl::StatusOr<absl::Duration> ToDuration(const google::protobuf::Duration& d,
   if (n <= -1000000000 || n >= 1000000000 || (s > 0 && n < 0) ||
       (s < 0 && n > 0) || s > int64_t{315576000000} ||
       s < -int64_t{315576000000}) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, " {seconds: ", s, " nanos: ", n,
-                     "} is not a valid duration"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, " {seconds: ", s, " nanos: ", n, "} is not a valid duration"));
   }
   return absl::Seconds(s) + absl::Nanoseconds(n);
 }
@@ -155,7 +165,8 @@ absl::StatusOr<SlaEngine> SlaEngine::Create(const v1::SlaConfig& config,
   for (const std::string& name : workflow.StatusNames()) {
     HELPDESK_ASSIGN_OR_RETURN(v1::StatusCategory category,
                               workflow.CategoryOf("status", name));
-    rep->status_index.emplace(name, static_cast<int>(rep->status_category.size()));
+    rep->status_index.emplace(name,
+                              static_cast<int>(rep->status_category.size()));
     rep->status_names.push_back(name);
     rep->status_category.push_back(category);
   }
@@ -181,10 +192,9 @@ absl::StatusOr<SlaEngine> SlaEngine::Create(const v1::SlaConfig& config,
     }
     absl::StatusOr<BusinessCalendar> calendar = BusinessCalendar::Create(c);
     if (!calendar.ok()) {
-      return absl::Status(
-          calendar.status().code(),
-          absl::StrCat(field, " ", internal::Quote(c.name()), ": ",
-                       calendar.status().message()));
+      return absl::Status(calendar.status().code(),
+                          absl::StrCat(field, " ", internal::Quote(c.name()),
+                                       ": ", calendar.status().message()));
     }
     rep->calendars.push_back(*std::move(calendar));
   }
@@ -228,8 +238,9 @@ absl::StatusOr<SlaEngine> SlaEngine::Create(const v1::SlaConfig& config,
           absl::StrCat(field, ".applies_when.priorities[", j, "]")));
     }
     for (int j = 0; j < when.channels_size(); ++j) {
-      HELPDESK_RETURN_IF_ERROR(CheckChannel(
-          when.channels(j), absl::StrCat(field, ".applies_when.channels[", j, "]")));
+      HELPDESK_RETURN_IF_ERROR(
+          CheckChannel(when.channels(j),
+                       absl::StrCat(field, ".applies_when.channels[", j, "]")));
     }
     // Pause statuses.
     const size_t n = rep->status_category.size();
@@ -272,8 +283,8 @@ absl::StatusOr<SlaEngine> SlaEngine::Create(const v1::SlaConfig& config,
             t.priorities(k), absl::StrCat(at, ".priorities[", k, "]")));
       }
       Rep::Target target;
-      HELPDESK_ASSIGN_OR_RETURN(target.target,
-                                ToDuration(t.target(), absl::StrCat(at, ".target")));
+      HELPDESK_ASSIGN_OR_RETURN(
+          target.target, ToDuration(t.target(), absl::StrCat(at, ".target")));
       if (target.target <= absl::ZeroDuration()) {
         return absl::InvalidArgumentError(
             absl::StrCat(at, ".target ", absl::FormatDuration(target.target),
@@ -296,15 +307,15 @@ absl::StatusOr<SlaEngine> SlaEngine::Create(const v1::SlaConfig& config,
       target.business_hours = t.business_hours();
       if (target.business_hours) {
         if (policy.calendar < 0) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              at, ".business_hours is set but ", field,
-              ".calendar is empty; name a calendar of calendars"));
+          return absl::InvalidArgumentError(
+              absl::StrCat(at, ".business_hours is set but ", field,
+                           ".calendar is empty; name a calendar of calendars"));
         }
         if (!rep->calendars[policy.calendar].HasOpeningHours()) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              at, ".business_hours is set but calendar ",
-              internal::Quote(p.calendar()),
-              " is never open (it has no opening hours)"));
+          return absl::InvalidArgumentError(
+              absl::StrCat(at, ".business_hours is set but calendar ",
+                           internal::Quote(p.calendar()),
+                           " is never open (it has no opening hours)"));
         }
         policy.any_business_hours = true;
       }
@@ -336,7 +347,8 @@ absl::StatusOr<SlaEngine> SlaEngine::Create(const v1::SlaConfig& config,
 absl::StatusOr<SlaEngine> SlaEngine::FromText(absl::string_view text,
                                               const Workflow& workflow) {
   v1::SlaConfig config;
-  HELPDESK_RETURN_IF_ERROR(internal::ParseTextProto(text, "sla config", &config));
+  HELPDESK_RETURN_IF_ERROR(
+      internal::ParseTextProto(text, "sla config", &config));
   return Create(config, workflow);
 }
 
@@ -387,27 +399,37 @@ const sla_internal::EngineRep::Policy* sla_internal::EngineRep::Find(
   return nullptr;
 }
 
-const v1::SlaPolicyConfig* SlaEngine::PolicyFor(const v1::Ticket& ticket) const {
+const v1::SlaPolicyConfig* SlaEngine::PolicyFor(
+    const v1::Ticket& ticket) const {
   const Rep::Policy* policy = rep_->Find(ticket);
   return policy == nullptr ? nullptr : &policy->config;
 }
 
 namespace {
 
+// Times and counted durations inside the walk are whole microseconds: every
+// time of the data model is (see timestamp.h), and so is business time
+// between such times. `now` is floored to the microsecond. Integers keep the
+// per-event work to a few additions.
+using Micros = int64_t;
+
+absl::Time At(Micros t) { return absl::FromUnixMicros(t); }
+absl::Duration Length(Micros d) { return absl::Microseconds(d); }
+
 // Counted time of one clock: real and business.
 struct Count {
-  absl::Duration real;
-  absl::Duration business;
+  Micros real = 0;
+  Micros business = 0;
 
-  absl::Duration Of(bool business_hours) const {
+  Micros Of(bool business_hours) const {
     return business_hours ? business : real;
   }
 };
 
 // A stretch in which a clock counted, closed at `end`.
 struct Segment {
-  absl::Time start;
-  absl::Time end;
+  Micros start;
+  Micros end;
   Count at_start;
   Count at_end;
 };
@@ -416,7 +438,7 @@ struct Segment {
 // when (and its value then); `closed` segments ended before.
 struct Tail {
   bool counting = false;
-  absl::Time segment_start;
+  Micros segment_start = 0;
   Count at_segment_start;
   size_t closed = 0;
 };
@@ -424,7 +446,7 @@ struct Tail {
 // One clock (general or agent work) over the ticket's life.
 struct ClockRun {
   bool counting = false;
-  absl::Time segment_start;
+  Micros segment_start = 0;
   Count at_segment_start;
   Count value;  // At the walk's current time.
   absl::InlinedVector<Segment, 16> segments;
@@ -432,7 +454,7 @@ struct ClockRun {
   Tail Snapshot() const {
     return {counting, segment_start, at_segment_start, segments.size()};
   }
-  void Set(bool counts, absl::Time t) {
+  void Set(bool counts, Micros t) {
     if (counts == counting) return;
     if (counting) {
       segments.push_back({segment_start, t, at_segment_start, value});
@@ -447,10 +469,10 @@ struct ClockRun {
 enum ClockId { kGeneral = 0, kAgentWork = 1 };
 
 struct Cycle {
-  absl::Time start;
+  Micros start = 0;
   Count at_start;
   bool stopped = false;
-  absl::Time stop;
+  Micros stop = 0;
   Count at_stop;
   v1::Priority stop_priority = v1::PRIORITY_UNSPECIFIED;
   // The clock as it stood just before the event that stopped the cycle: the
@@ -478,10 +500,9 @@ absl::StatusOr<v1::Priority> PriorityFromName(absl::string_view name,
   if (name == "normal") return v1::PRIORITY_NORMAL;
   if (name == "high") return v1::PRIORITY_HIGH;
   if (name == "urgent") return v1::PRIORITY_URGENT;
-  return absl::InvalidArgumentError(
-      absl::StrCat("events[", event, "].changes.priority ",
-                   internal::Quote(name),
-                   " is not a priority (low, normal, high, urgent)"));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "events[", event, "].changes.priority ", internal::Quote(name),
+      " is not a priority (low, normal, high, urgent)"));
 }
 
 class Walk {
@@ -498,12 +519,11 @@ class Walk {
 
  private:
   // Moves the walk's time to `t`, adding counted time to both clocks.
-  absl::Status Advance(absl::Time t);
-  void SetStatus(int status, absl::Time t);
-  void Start(int metric, absl::Time t);
-  void Stop(int metric, absl::Time t);
-  const EngineRep::Target* TargetFor(int metric,
-                                          v1::Priority priority) const {
+  absl::Status Advance(Micros t);
+  void SetStatus(int status, Micros t);
+  void Start(int metric, Micros t);
+  void Stop(int metric, Micros t);
+  const EngineRep::Target* TargetFor(int metric, v1::Priority priority) const {
     if (priority < 0 || priority >= kPriorityCount) return nullptr;
     const int index = policy_.target_for[metric][priority];
     return index < 0 ? nullptr : &policy_.targets[index];
@@ -515,7 +535,7 @@ class Walk {
   absl::StatusOr<std::optional<absl::Time>> Reach(
       const ClockRun& clock, const Cycle& c, const Tail& tail,
       absl::Duration target, bool business, bool search_segments) const;
-  absl::StatusOr<absl::Time> AddCounted(absl::Time from, absl::Duration d,
+  absl::StatusOr<absl::Time> AddCounted(Micros from, absl::Duration d,
                                         bool business) const;
 
   const EngineRep& rep_;
@@ -523,7 +543,7 @@ class Walk {
   const BusinessCalendar* calendar_;
   const bool need_business_;
 
-  absl::Time time_;
+  Micros time_ = 0;
   int status_ = 0;
   v1::Priority priority_ = v1::PRIORITY_NORMAL;
   std::array<ClockRun, 2> clocks_;
@@ -531,33 +551,36 @@ class Walk {
   bool replied_ = false;  // An agent's public reply has happened.
 };
 
-absl::Status Walk::Advance(absl::Time t) {
+absl::Status Walk::Advance(Micros t) {
   if (t <= time_) return absl::OkStatus();
   ClockRun& general = clocks_[kGeneral];
   if (general.counting) {
-    Count d{t - time_, absl::ZeroDuration()};
+    const Micros real = t - time_;
+    Micros business = 0;
     if (need_business_) {
-      absl::StatusOr<absl::Duration> b = calendar_->BusinessDuration(time_, t);
+      absl::StatusOr<absl::Duration> b =
+          calendar_->BusinessDuration(At(time_), At(t));
       if (!b.ok()) {
         return CalendarFailure(
-            b.status(), absl::StrCat("business time from ", FormatUtc(time_),
-                                     " to ", FormatUtc(t)));
+            b.status(),
+            absl::StrCat("business time from ", FormatUtc(At(time_)), " to ",
+                         FormatUtc(At(t))));
       }
-      d.business = *b;
+      business = absl::ToInt64Microseconds(*b);
     }
-    general.value.real += d.real;
-    general.value.business += d.business;
+    general.value.real += real;
+    general.value.business += business;
     ClockRun& agent = clocks_[kAgentWork];
     if (agent.counting) {
-      agent.value.real += d.real;
-      agent.value.business += d.business;
+      agent.value.real += real;
+      agent.value.business += business;
     }
   }
   time_ = t;
   return absl::OkStatus();
 }
 
-void Walk::SetStatus(int status, absl::Time t) {
+void Walk::SetStatus(int status, Micros t) {
   status_ = status;
   clocks_[kGeneral].Set(policy_.counts[status], t);
   clocks_[kAgentWork].Set(policy_.agent_counts[status], t);
@@ -566,11 +589,11 @@ void Walk::SetStatus(int status, absl::Time t) {
 bool Walk::Breached(int metric, const Cycle& c) const {
   const EngineRep::Target* target = TargetFor(metric, c.stop_priority);
   if (target == nullptr) return false;
-  return (c.at_stop.Of(target->business_hours) -
-          c.at_start.Of(target->business_hours)) >= target->target;
+  return Length(c.at_stop.Of(target->business_hours) -
+                c.at_start.Of(target->business_hours)) >= target->target;
 }
 
-void Walk::Start(int metric, absl::Time t) {
+void Walk::Start(int metric, Micros t) {
   if (!policy_.tracked[metric]) return;
   Track& track = tracks_[metric];
   if (track.started && track.cur.stopped && Breached(metric, track.cur)) {
@@ -584,7 +607,7 @@ void Walk::Start(int metric, absl::Time t) {
   track.cur.stopped = false;
 }
 
-void Walk::Stop(int metric, absl::Time t) {
+void Walk::Stop(int metric, Micros t) {
   Track& track = tracks_[metric];
   if (!track.started || track.cur.stopped) return;
   const ClockRun& clock = clocks_[ClockOf(metric)];
@@ -600,35 +623,52 @@ absl::Status Walk::Run(absl::Span<const v1::Event> events, absl::Time now) {
     return absl::InvalidArgumentError(
         "events is empty; the log must start with TICKET_CREATED");
   }
-  absl::Time previous = absl::InfinitePast();
+  // google.protobuf.Timestamp's range, 0001-01-01 to 9999-12-31: every time
+  // of the data model lies in it, and microseconds in it fit an int64 with
+  // room for sums.
+  constexpr int64_t kMinSeconds = -62135596800;
+  constexpr int64_t kMaxSeconds = 253402300799;
+  if (now < absl::FromUnixSeconds(kMinSeconds) ||
+      now >= absl::FromUnixSeconds(kMaxSeconds + 1)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "now ", absl::FormatTime(now), " is outside 0001-01-01 to 9999-12-31"));
+  }
+  const Micros now_us = absl::ToUnixMicros(now);  // Floored.
+  Micros previous = std::numeric_limits<Micros>::min();
   bool ignoring = false;
   for (size_t i = 0; i < events.size(); ++i) {
     const v1::Event& e = events[i];
-    // FromTimestamp(), inline: microseconds, as everywhere in the model.
-    const absl::Time t = absl::FromUnixMicros(e.time().seconds() * 1000000 +
-                                              e.time().nanos() / 1000);
+    // As FromTimestamp(): microseconds, as everywhere in the data model.
+    if (e.time().seconds() < kMinSeconds || e.time().seconds() > kMaxSeconds ||
+        e.time().nanos() < 0 || e.time().nanos() >= 1000000000) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "events[", i, "].time {seconds: ", e.time().seconds(),
+          " nanos: ", e.time().nanos(), "} is not a valid timestamp"));
+    }
+    const Micros t = e.time().seconds() * 1000000 + e.time().nanos() / 1000;
     if (t < previous) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "events[", i, "].time ", FormatUtc(t), " is before events[", i - 1,
-          "].time ", FormatUtc(previous), "; events must be in time order"));
+          "events[", i, "].time ", FormatUtc(At(t)), " is before events[",
+          i - 1, "].time ", FormatUtc(At(previous)),
+          "; events must be in time order"));
     }
     previous = t;
     const bool created = e.kind() == v1::Event::TICKET_CREATED;
     if (i == 0 && !created) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "events[0].kind ", v1::Event::Kind_Name(e.kind()),
-          ": the log must start with TICKET_CREATED"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("events[0].kind ", v1::Event::Kind_Name(e.kind()),
+                       ": the log must start with TICKET_CREATED"));
     }
     if (i > 0 && created) {
       return absl::InvalidArgumentError(absl::StrCat(
           "events[", i, "].kind TICKET_CREATED: a ticket is created once"));
     }
-    if (i == 0 && t > now) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("now ", FormatUtc(now), " is before the ticket's creation at ",
-                       FormatUtc(t)));
+    if (i == 0 && t > now_us) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "now ", FormatUtc(now), " is before the ticket's creation at ",
+          FormatUtc(At(t))));
     }
-    if (ignoring || t > now) {
+    if (ignoring || t > now_us) {
       ignoring = true;  // Still checked for order above.
       continue;
     }
@@ -649,7 +689,8 @@ absl::Status Walk::Run(absl::Span<const v1::Event> events, absl::Time now) {
       }
     }
     const bool has_message =
-        (e.kind() == v1::Event::MESSAGE_ADDED || created) && e.message_kind() != 0;
+        (e.kind() == v1::Event::MESSAGE_ADDED || created) &&
+        e.message_kind() != 0;
     const int message = has_message ? e.message_kind() : 0;
     const bool public_reply = message == v1::Message::PUBLIC_REPLY;
     const bool agent_update =
@@ -668,9 +709,9 @@ absl::Status Walk::Run(absl::Span<const v1::Event> events, absl::Time now) {
         replied_ = true;
       }
       if (IsSolvedCategory(rep_.status_category[status_])) {
-        for (int m : {v1::SLA_METRIC_FIRST_RESOLUTION,
-                      v1::SLA_METRIC_FULL_RESOLUTION,
-                      v1::SLA_METRIC_REQUESTER_WAIT, v1::SLA_METRIC_AGENT_WORK}) {
+        for (int m :
+             {v1::SLA_METRIC_FIRST_RESOLUTION, v1::SLA_METRIC_FULL_RESOLUTION,
+              v1::SLA_METRIC_REQUESTER_WAIT, v1::SLA_METRIC_AGENT_WORK}) {
           Stop(m, t);
         }
       }
@@ -690,9 +731,9 @@ absl::Status Walk::Run(absl::Span<const v1::Event> events, absl::Time now) {
     }
     if (agent_update) Stop(v1::SLA_METRIC_PERIODIC_UPDATE, t);
     if (!was_solved && is_solved) {
-      for (int m : {v1::SLA_METRIC_FIRST_RESOLUTION,
-                    v1::SLA_METRIC_FULL_RESOLUTION,
-                    v1::SLA_METRIC_REQUESTER_WAIT, v1::SLA_METRIC_AGENT_WORK}) {
+      for (int m :
+           {v1::SLA_METRIC_FIRST_RESOLUTION, v1::SLA_METRIC_FULL_RESOLUTION,
+            v1::SLA_METRIC_REQUESTER_WAIT, v1::SLA_METRIC_AGENT_WORK}) {
         Stop(m, t);
       }
     }
@@ -721,19 +762,19 @@ absl::Status Walk::Run(absl::Span<const v1::Event> events, absl::Time now) {
     }
     if (public_reply) replied_ = true;
   }
-  return Advance(now);
+  return Advance(now_us);
 }
 
-absl::StatusOr<absl::Time> Walk::AddCounted(absl::Time from, absl::Duration d,
+absl::StatusOr<absl::Time> Walk::AddCounted(Micros from, absl::Duration d,
                                             bool business) const {
-  if (!business) return from + d;
-  absl::StatusOr<absl::Time> due = calendar_->AddBusinessDuration(from, d);
+  if (!business) return At(from) + d;
+  absl::StatusOr<absl::Time> due = calendar_->AddBusinessDuration(At(from), d);
   if (!due.ok()) {
     if (absl::IsFailedPrecondition(due.status())) return due.status();
-    return CalendarFailure(due.status(),
-                           absl::StrCat("business duration ",
-                                        absl::FormatDuration(d), " from ",
-                                        FormatUtc(from)));
+    return CalendarFailure(
+        due.status(),
+        absl::StrCat("business duration ", absl::FormatDuration(d), " from ",
+                     FormatUtc(At(from))));
   }
   return *due;
 }
@@ -741,27 +782,27 @@ absl::StatusOr<absl::Time> Walk::AddCounted(absl::Time from, absl::Duration d,
 absl::StatusOr<std::optional<absl::Time>> Walk::Reach(
     const ClockRun& clock, const Cycle& c, const Tail& tail,
     absl::Duration target, bool business, bool search_segments) const {
-  const absl::Duration goal = c.at_start.Of(business) + target;
+  const Micros base = c.at_start.Of(business);
   if (search_segments) {
     for (size_t k = 0; k < tail.closed; ++k) {
       const Segment& s = clock.segments[k];
       if (s.end <= c.start) continue;
-      if (s.at_end.Of(business) < goal) continue;
+      if (Length(s.at_end.Of(business) - base) < target) continue;
       const bool inside = s.start < c.start;
-      const absl::Time from = inside ? c.start : s.start;
-      const absl::Duration at = inside ? c.at_start.Of(business)
-                                       : s.at_start.Of(business);
-      HELPDESK_ASSIGN_OR_RETURN(absl::Time due,
-                                AddCounted(from, goal - at, business));
+      const Micros from = inside ? c.start : s.start;
+      const Micros at = inside ? base : s.at_start.Of(business);
+      HELPDESK_ASSIGN_OR_RETURN(
+          absl::Time due,
+          AddCounted(from, target - Length(at - base), business));
       return std::optional<absl::Time>(due);
     }
   }
   if (!tail.counting) return std::optional<absl::Time>();
   const bool inside = tail.segment_start < c.start;
-  const absl::Time from = inside ? c.start : tail.segment_start;
-  const absl::Duration at =
-      inside ? c.at_start.Of(business) : tail.at_segment_start.Of(business);
-  HELPDESK_ASSIGN_OR_RETURN(absl::Time due, AddCounted(from, goal - at, business));
+  const Micros from = inside ? c.start : tail.segment_start;
+  const Micros at = inside ? base : tail.at_segment_start.Of(business);
+  HELPDESK_ASSIGN_OR_RETURN(
+      absl::Time due, AddCounted(from, target - Length(at - base), business));
   return std::optional<absl::Time>(due);
 }
 
@@ -778,15 +819,15 @@ absl::StatusOr<SlaStatus> Walk::Report(absl::Time now) {
         TargetFor(m, c.stopped ? c.stop_priority : priority_);
     if (target == nullptr) continue;
     const bool business = target->business_hours;
-    SlaMetricStatus s;
+    SlaMetricStatus& s = out.metrics.emplace_back();
     s.metric = static_cast<v1::SlaMetric>(m);
     s.target = target->target;
     s.business_hours = business;
     s.warn_before = target->warn_before;
-    s.started_at = c.start;
-    if (c.stopped) s.stopped_at = c.stop;
-    const Count end = c.stopped ? c.at_stop : clock.value;
-    s.used = end.Of(business) - c.at_start.Of(business);
+    s.started_at = At(c.start);
+    if (c.stopped) s.stopped_at = At(c.stop);
+    const Count& end = c.stopped ? c.at_stop : clock.value;
+    s.used = Length(end.Of(business) - c.at_start.Of(business));
     s.left = s.target - s.used;
     const bool breached = s.used >= s.target;
     const Tail tail = c.stopped ? c.tail : clock.Snapshot();
@@ -814,7 +855,6 @@ absl::StatusOr<SlaStatus> Walk::Report(absl::Time now) {
         }
       }
     }
-    out.metrics.push_back(s);
   }
   return out;
 }
