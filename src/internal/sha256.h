@@ -13,6 +13,12 @@ namespace helpdesk::internal {
 // Lower-case hexadecimal SHA-256 of `data` (64 characters).
 std::string Sha256Hex(absl::string_view data);
 
+// Lower-case hexadecimal HMAC-SHA256 of `data` under `key` (RFC 2104).
+std::string HmacSha256Hex(absl::string_view key, absl::string_view data);
+
+// Compares two strings in time that depends only on their lengths.
+bool ConstantTimeEquals(absl::string_view a, absl::string_view b);
+
 }  // namespace helpdesk::internal
 
 #endif  // HELPDESK_SRC_INTERNAL_SHA256_H_
