@@ -7,6 +7,7 @@ packages=(
   libabsl-dev libprotobuf-dev protobuf-compiler
   libsqlite3-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libgmime-3.0-dev libcurl4-openssl-dev python3-aiosmtpd
 )
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi

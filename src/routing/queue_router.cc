@@ -65,11 +65,49 @@ void QueueRouter::AppendTicketReason(const WorkItem& item, int stage,
   absl::StrAppend(out, "oldest queued ticket (", Waited(item, now), ")");
 }
 
+std::string QueueRouter::FormatSeconds(int64_t seconds) {
+  if (seconds <= 0) return "0s";
+  std::string out;
+  if (seconds >= 3600) absl::StrAppend(&out, seconds / 3600, "h");
+  if (seconds % 3600 >= 60) absl::StrAppend(&out, seconds % 3600 / 60, "m");
+  if (seconds % 60 > 0) absl::StrAppend(&out, seconds % 60, "s");
+  return out;
+}
+
 std::string QueueRouter::Waited(const WorkItem& item, absl::Time now) {
-  absl::Duration d = now - item.enqueued_at;
-  if (d < absl::ZeroDuration()) d = absl::ZeroDuration();
-  return absl::StrCat("waited ",
-                      absl::FormatDuration(absl::Trunc(d, absl::Seconds(1))));
+  return absl::StrCat(
+      "waited ", FormatSeconds(absl::ToInt64Seconds(now - item.enqueued_at)));
+}
+
+TicketRec* QueueRouter::Find(int64_t ticket_id) {
+  auto it = ticket_index_.find(ticket_id);
+  return it == ticket_index_.end() ? nullptr : &tickets_[it->second];
+}
+
+TicketRec& QueueRouter::Create(int64_t ticket_id) {
+  int32_t slot;
+  if (free_slots_.empty()) {
+    slot = static_cast<int32_t>(tickets_.size());
+    tickets_.emplace_back();
+  } else {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+  }
+  ticket_index_.emplace(ticket_id, slot);
+  TicketRec& t = tickets_[slot];
+  t.slot = slot;
+  t.stage = 0;
+  t.assigned = false;
+  t.agent_index = -1;
+  t.classes.clear();
+  t.excluded.clear();
+  return t;
+}
+
+void QueueRouter::Forget(TicketRec& t) {
+  ticket_index_.erase(t.item.ticket_id);
+  free_slots_.push_back(t.slot);
+  t.item.required_skills.clear();
 }
 
 int32_t QueueRouter::SkillId(absl::string_view name) {
@@ -120,10 +158,19 @@ bool QueueRouter::Eligible(const AgentRec& agent, const ClassRec& c) const {
 }
 
 int32_t QueueRouter::ClassFor(const Target& target) {
+  if (last_class_ >= 0 && last_class_key_.channel == target.channel &&
+      last_class_key_.group_id == target.group_id &&
+      last_class_key_.skills == target.skills) {
+    return last_class_;
+  }
   ClassKey key{static_cast<int>(target.channel), target.group_id,
                target.skills};
   auto found = class_index_.find(key);
-  if (found != class_index_.end()) return found->second;
+  if (found != class_index_.end()) {
+    last_class_key_ = std::move(key);
+    last_class_ = found->second;
+    return last_class_;
+  }
 
   const int32_t id = static_cast<int32_t>(classes_.size());
   class_index_.emplace(std::move(key), id);
@@ -193,11 +240,17 @@ void QueueRouter::Refresh(int32_t agent_index, int channel) {
   if (!want && !a.listed[channel]) return;
   const AgentKey key = want ? KeyFor(a, channel) : AgentKey{};
   if (want && a.listed[channel] && key == a.listed_key[channel]) return;
-  for (int32_t class_id : a.classes[channel]) {
-    ClassRec& c = *classes_[class_id];
+  // An agent may be in many classes (skills x levels), each elsewhere in
+  // memory: fetch a few ahead.
+  const std::vector<int32_t>& list = a.classes[channel];
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (i + 4 < list.size()) __builtin_prefetch(classes_[list[i + 4]].get());
+    ClassRec& c = *classes_[list[i]];
+    const bool had = !c.available.empty();
     if (a.listed[channel]) c.available.erase(a.listed_key[channel]);
     if (want) c.available.insert(key);
-    Touch(c);
+    // The class's tickets did not change, so only its readiness can have.
+    if (had == c.available.empty()) Touch(c);
   }
   a.listed[channel] = want;
   a.listed_key[channel] = key;
@@ -329,9 +382,9 @@ void QueueRouter::AdvanceStages(absl::Time now) {
   while (!timers_.empty() && timers_.top().at <= now) {
     const Timer timer = timers_.top();
     timers_.pop();
-    auto it = tickets_.find(timer.ticket_id);
-    if (it == tickets_.end()) continue;
-    TicketRec& t = it->second;
+    TicketRec* found = Find(timer.ticket_id);
+    if (found == nullptr) continue;
+    TicketRec& t = *found;
     if (t.seq != timer.seq || t.assigned || t.stage + 1 != timer.stage ||
         timer.stage >= kMaxStages) {
       continue;  // stale
@@ -422,9 +475,8 @@ void QueueRouter::Release(TicketRec& t) {
 absl::Status QueueRouter::Enqueue(const WorkItem& item) {
   HELPDESK_RETURN_IF_ERROR(ValidateWorkItem(item));
   HELPDESK_RETURN_IF_ERROR(ValidateForPolicy(item));
-  auto [it, inserted] = tickets_.try_emplace(item.ticket_id);
-  TicketRec& t = it->second;
-  if (!inserted) {
+  if (TicketRec* known = Find(item.ticket_id); known != nullptr) {
+    const TicketRec& t = *known;
     if (t.assigned) {
       return absl::AlreadyExistsError(
           absl::StrCat("ticket ", item.ticket_id, " is already assigned to agent ",
@@ -433,10 +485,12 @@ absl::Status QueueRouter::Enqueue(const WorkItem& item) {
     return absl::AlreadyExistsError(
         absl::StrCat("ticket ", item.ticket_id, " is already queued"));
   }
+  TicketRec& t = Create(item.ticket_id);
   t.item = item;
   t.skills = Intern(item.required_skills);
   t.seq = ++enqueues_;
   t.key = KeyOf(t.item, t.seq);
+  t.key.slot = t.slot;
   t.stage = 0;
   Place(t);
   return absl::OkStatus();
@@ -445,16 +499,17 @@ absl::Status QueueRouter::Enqueue(const WorkItem& item) {
 absl::Status QueueRouter::Update(const WorkItem& item) {
   HELPDESK_RETURN_IF_ERROR(ValidateWorkItem(item));
   HELPDESK_RETURN_IF_ERROR(ValidateForPolicy(item));
-  auto it = tickets_.find(item.ticket_id);
-  if (it == tickets_.end()) {
+  TicketRec* found = Find(item.ticket_id);
+  if (found == nullptr) {
     return absl::NotFoundError(absl::StrCat(
         "ticket ", item.ticket_id, " is neither queued nor assigned"));
   }
-  TicketRec& t = it->second;
+  TicketRec& t = *found;
   if (!t.assigned) Unplace(t);
   t.item = item;
   t.skills = Intern(item.required_skills);
   t.key = KeyOf(t.item, t.seq);
+  t.key.slot = t.slot;
   if (!t.assigned) {
     // Stages restart; timers already due move it on at the next decision.
     t.stage = 0;
@@ -464,18 +519,18 @@ absl::Status QueueRouter::Update(const WorkItem& item) {
 }
 
 absl::Status QueueRouter::Remove(int64_t ticket_id) {
-  auto it = tickets_.find(ticket_id);
-  if (it == tickets_.end()) {
+  TicketRec* found = Find(ticket_id);
+  if (found == nullptr) {
     return absl::NotFoundError(
         absl::StrCat("ticket ", ticket_id, " is neither queued nor assigned"));
   }
-  TicketRec& t = it->second;
+  TicketRec& t = *found;
   if (t.assigned) {
     Release(t);
   } else {
     Unplace(t);
   }
-  tickets_.erase(it);
+  Forget(t);
   return absl::OkStatus();
 }
 
@@ -489,18 +544,20 @@ absl::Status QueueRouter::RecordAssignment(const WorkItem& item,
         "agent ", agent_id, " is unknown to the policy; call UpdateAgent first"));
   }
   const int32_t index = agent->second;
-  auto [it, inserted] = tickets_.try_emplace(item.ticket_id);
-  TicketRec& t = it->second;
-  if (inserted) {
-    t.seq = ++enqueues_;
-  } else if (t.assigned) {
-    Release(t);
+  TicketRec* found = Find(item.ticket_id);
+  if (found == nullptr) {
+    found = &Create(item.ticket_id);
+    found->seq = ++enqueues_;
+  } else if (found->assigned) {
+    Release(*found);
   } else {
-    Unplace(t);
+    Unplace(*found);
   }
+  TicketRec& t = *found;
   t.item = item;
   t.skills = Intern(item.required_skills);
   t.key = KeyOf(t.item, t.seq);
+  t.key.slot = t.slot;
   t.stage = 0;
   t.assigned = true;
   t.agent_index = index;
@@ -512,12 +569,12 @@ absl::Status QueueRouter::RecordAssignment(const WorkItem& item,
 
 absl::Status QueueRouter::Decline(int64_t ticket_id, int64_t agent_id,
                                   OfferOutcome outcome, absl::Time now) {
-  auto it = tickets_.find(ticket_id);
-  if (it == tickets_.end()) {
+  TicketRec* found = Find(ticket_id);
+  if (found == nullptr) {
     return absl::NotFoundError(
         absl::StrCat("ticket ", ticket_id, " is neither queued nor assigned"));
   }
-  TicketRec& t = it->second;
+  TicketRec& t = *found;
   if (!t.assigned) {
     return absl::FailedPreconditionError(absl::StrCat(
         "ticket ", ticket_id, " is queued, not offered to agent ", agent_id));
@@ -544,7 +601,7 @@ absl::StatusOr<Assignment> QueueRouter::Next(absl::Time now) {
     ClassRec& c = *classes_[class_id];
     for (const TicketKey& key : c.tickets) {
       if (found && !(key < best.key)) break;
-      const TicketRec& t = tickets_.find(key.ticket_id)->second;
+      const TicketRec& t = tickets_[key.slot];
       const int32_t agent = PickAgent(c, t);
       if (agent >= 0) {
         best = {key, class_id, agent};
@@ -556,7 +613,7 @@ absl::StatusOr<Assignment> QueueRouter::Next(absl::Time now) {
     }
   }
   if (!found) return nothing_to_assign_;
-  return Assign(tickets_.find(best.key.ticket_id)->second, best.agent_index,
+  return Assign(tickets_[best.key.slot], best.agent_index,
                 best.class_id, now, /*pulled=*/false);
 }
 
@@ -584,7 +641,7 @@ absl::StatusOr<Assignment> QueueRouter::NextFor(int64_t agent_id,
       const ClassRec& c = *classes_[class_id];
       for (const TicketKey& key : c.tickets) {
         if (found && !(key < best.key)) break;
-        const TicketRec& t = tickets_.find(key.ticket_id)->second;
+        const TicketRec& t = tickets_[key.slot];
         if (Excluded(t, agent_id)) continue;
         best = {key, class_id, index};
         found = true;
@@ -598,7 +655,7 @@ absl::StatusOr<Assignment> QueueRouter::NextFor(int64_t agent_id,
                      "capacity of agent ",
                      agent_id));
   }
-  return Assign(tickets_.find(best.key.ticket_id)->second, index,
+  return Assign(tickets_[best.key.slot], index,
                 best.class_id, now, /*pulled=*/true);
 }
 

@@ -19,15 +19,7 @@ std::string ChannelText(v1::Channel channel) {
   return absl::StrCat(static_cast<int>(channel));
 }
 
-absl::Status CheckTime(absl::string_view prefix, absl::string_view field,
-                       absl::Time t) {
-  if (t < EarliestTime() || t > LatestTime()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(prefix, field, ": ", absl::FormatTime(t),
-                     " is not between the years 1900 and 9999"));
-  }
-  return absl::OkStatus();
-}
+bool InRange(absl::Time t) { return t >= EarliestTime() && t <= LatestTime(); }
 
 }  // namespace
 
@@ -50,61 +42,56 @@ absl::Status ValidateWorkItem(const WorkItem& item) {
     return absl::InvalidArgumentError(absl::StrCat(
         "work item: ticket_id: ", item.ticket_id, " must be > 0"));
   }
-  const std::string prefix = absl::StrCat("work item ", item.ticket_id, ": ");
+  // Called for every queued ticket: nothing is allocated unless it fails.
+  auto fail = [&item](auto&&... parts) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("work item ", item.ticket_id, ": ", parts...));
+  };
   if (!v1::Channel_IsValid(item.channel) ||
       item.channel == v1::CHANNEL_UNSPECIFIED) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(prefix, "channel: ", ChannelText(item.channel),
-                     " is not a channel work can arrive on"));
+    return fail("channel: ", ChannelText(item.channel),
+                " is not a channel work can arrive on");
   }
   if (item.group_id < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(prefix, "group_id: ", item.group_id, " must be >= 0"));
+    return fail("group_id: ", item.group_id, " must be >= 0");
   }
   if (!v1::Priority_IsValid(item.priority)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(prefix, "priority: ", static_cast<int>(item.priority),
-                     " is not a priority"));
+    return fail("priority: ", static_cast<int>(item.priority),
+                " is not a priority");
   }
-  absl::flat_hash_set<absl::string_view> seen;
   for (size_t i = 0; i < item.required_skills.size(); ++i) {
     const SkillRequirement& r = item.required_skills[i];
     if (r.skill.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          prefix, "required_skills[", i, "].skill: must not be empty"));
+      return fail("required_skills[", i, "].skill: must not be empty");
     }
     if (r.min_level < 1 || r.min_level > 10) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(prefix, "required_skills[", i, "].min_level: ",
-                       r.min_level, " is not in [1, 10]"));
+      return fail("required_skills[", i, "].min_level: ", r.min_level,
+                  " is not in [1, 10]");
     }
-    if (!seen.insert(r.skill).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(prefix, "required_skills[", i, "].skill: '", r.skill,
-                       "' is required twice"));
+    for (size_t j = 0; j < i; ++j) {
+      if (item.required_skills[j].skill == r.skill) {
+        return fail("required_skills[", i, "].skill: '", r.skill,
+                    "' is required twice");
+      }
     }
   }
   if (item.customer_tier < 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        prefix, "customer_tier: ", item.customer_tier, " must be >= 0"));
+    return fail("customer_tier: ", item.customer_tier, " must be >= 0");
   }
   if (item.preferred_agent_id < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(prefix, "preferred_agent_id: ", item.preferred_agent_id,
-                     " must be >= 0"));
+    return fail("preferred_agent_id: ", item.preferred_agent_id,
+                " must be >= 0");
   }
-  if (absl::Status s = CheckTime(prefix, "enqueued_at", item.enqueued_at);
-      !s.ok()) {
-    return s;
+  if (!InRange(item.enqueued_at)) {
+    return fail("enqueued_at: ", absl::FormatTime(item.enqueued_at),
+                " is not between the years 1900 and 9999");
   }
-  if (item.sla_due.has_value()) {
-    if (absl::Status s = CheckTime(prefix, "sla_due", *item.sla_due); !s.ok()) {
-      return s;
-    }
+  if (item.sla_due.has_value() && !InRange(*item.sla_due)) {
+    return fail("sla_due: ", absl::FormatTime(*item.sla_due),
+                " is not between the years 1900 and 9999");
   }
   if (item.support_tier < 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        prefix, "support_tier: ", item.support_tier, " must be >= 1"));
+    return fail("support_tier: ", item.support_tier, " must be >= 1");
   }
   return absl::OkStatus();
 }

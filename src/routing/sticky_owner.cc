@@ -11,12 +11,12 @@
 #include <array>
 #include <memory>
 #include <queue>
+#include <set>
 #include <string>
 #include <tuple>
 #include <utility>
 #include <vector>
 
-#include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/node_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -201,7 +201,7 @@ class StickyOwnerPolicy final : public RoutingPolicyWrapper {
     v1::Presence presence = v1::PRESENCE_OFFLINE;
     std::array<int32_t, kChannels> capacity{};
     std::array<int32_t, kChannels> load{};
-    std::array<absl::btree_set<TicketKey>, kChannels> queue;
+    std::array<std::set<TicketKey>, kChannels> queue;
     std::array<bool, kChannels> ready{};
     std::array<TicketKey, kChannels> ready_key{};
   };
@@ -332,7 +332,7 @@ class StickyOwnerPolicy final : public RoutingPolicyWrapper {
   absl::Duration hold_;
   absl::flat_hash_map<int64_t, Ticket> tickets_;
   absl::node_hash_map<int64_t, Owner> owners_;
-  absl::btree_set<std::tuple<TicketKey, int64_t, int>> ready_;
+  std::set<std::tuple<TicketKey, int64_t, int>> ready_;
   std::priority_queue<Hold, std::vector<Hold>, std::greater<Hold>> holds_;
   int64_t enqueues_ = 0;
 };

@@ -525,6 +525,7 @@ absl::StatusOr<Scenario> Compile(const v1::SimScenario& in) {
     }
     AgentTeam team;
     team.name = a.name();
+    team.count = a.count();
     for (int j = 0; j < a.group_ids_size(); ++j) {
       if (a.group_ids(j) <= 0) {
         return Invalid(f, ".group_ids[", j, "]: ", a.group_ids(j),

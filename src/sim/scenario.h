@@ -51,6 +51,7 @@ struct ArrivalStream {
 // One SimAgents block.
 struct AgentTeam {
   std::string name;
+  int count = 0;
   AgentState state;  // agent_id and presence are set per agent
   // Merged shift intervals, in seconds from start; empty with always_on.
   std::vector<std::pair<double, double>> shifts;

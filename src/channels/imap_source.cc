@@ -1,0 +1,205 @@
+// An IMAP mailbox as an inbound source, on libcurl.
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "desk/validation.h"
+#include "helpdesk/channels/email.h"
+
+namespace helpdesk {
+namespace {
+
+using internal::Quote;
+
+struct EasyDeleter {
+  void operator()(CURL* curl) const { curl_easy_cleanup(curl); }
+};
+
+struct Transfer {
+  std::string body;
+  size_t limit = 0;
+  bool over_limit = false;
+  std::string partial_line;
+  std::string last_reply;  // the server's last line
+};
+
+size_t WriteBody(char* data, size_t size, size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const size_t n = size * count;
+  if (t->body.size() + n > t->limit) {
+    t->over_limit = true;
+    return 0;  // aborts the transfer
+  }
+  t->body.append(data, n);
+  return n;
+}
+
+int RecordReply(CURL*, curl_infotype type, char* data, size_t size, void* user) {
+  if (type != CURLINFO_HEADER_IN) return 0;
+  auto* t = static_cast<Transfer*>(user);
+  t->partial_line.append(data, size);
+  size_t nl;
+  while ((nl = t->partial_line.find('\n')) != std::string::npos) {
+    std::string line(absl::StripTrailingAsciiWhitespace(
+        absl::string_view(t->partial_line).substr(0, nl)));
+    t->partial_line.erase(0, nl + 1);
+    if (!line.empty() && line.size() < 1000) t->last_reply = line;
+  }
+  return 0;
+}
+
+class Imap final : public ImapSource {
+ public:
+  explicit Imap(ImapOptions options) : options_(std::move(options)) {
+    static std::once_flag once;
+    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+    std::string url = options_.url;
+    while (absl::EndsWith(url, "/")) url.pop_back();
+    size_t scheme = url.find("://");
+    if (scheme != std::string::npos && url.find('/', scheme + 3) == std::string::npos) {
+      url += "/INBOX";
+    }
+    mailbox_url_ = url;
+  }
+
+  absl::string_view Name() const override { return "helpdesk.imap"; }
+
+  absl::StatusOr<std::vector<int64_t>> ListUnseen() override {
+    Transfer t;
+    absl::Status s = Perform(mailbox_url_, "UID SEARCH UNSEEN", &t);
+    if (!s.ok()) return s;
+    std::vector<int64_t> uids;
+    for (absl::string_view line : absl::StrSplit(t.body, '\n')) {
+      line = absl::StripAsciiWhitespace(line);
+      if (!absl::StartsWithIgnoreCase(line, "* SEARCH")) continue;
+      for (absl::string_view token : absl::StrSplit(line.substr(8), ' ', absl::SkipEmpty())) {
+        int64_t uid = 0;
+        if (absl::SimpleAtoi(token, &uid) && uid > 0) uids.push_back(uid);
+      }
+    }
+    std::sort(uids.begin(), uids.end());
+    uids.erase(std::unique(uids.begin(), uids.end()), uids.end());
+    return uids;
+  }
+
+  absl::StatusOr<std::string> Fetch(int64_t uid) override {
+    if (uid <= 0) return absl::InvalidArgumentError(absl::StrCat("uid must be positive: ", uid));
+    Transfer t;
+    absl::Status s = Perform(absl::StrCat(mailbox_url_, ";UID=", uid), nullptr, &t);
+    if (!s.ok()) return s;
+    // Fetching set \Seen; only MarkSeen marks a message processed. When this
+    // fails the message is still returned (it may then stay seen).
+    Transfer restore;
+    Perform(mailbox_url_, absl::StrCat("UID STORE ", uid, " -FLAGS.SILENT (\\Seen)").c_str(),
+            &restore)
+        .IgnoreError();
+    return std::move(t.body);
+  }
+
+  absl::Status MarkSeen(int64_t uid) override {
+    if (uid <= 0) return absl::InvalidArgumentError(absl::StrCat("uid must be positive: ", uid));
+    Transfer t;
+    return Perform(mailbox_url_,
+                   absl::StrCat("UID STORE ", uid, " +FLAGS.SILENT (\\Seen)").c_str(), &t);
+  }
+
+ private:
+  absl::Status Perform(const std::string& url, const char* custom, Transfer* t) {
+    if (!absl::StartsWithIgnoreCase(options_.url, "imap://") &&
+        !absl::StartsWithIgnoreCase(options_.url, "imaps://")) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "options.url must start with imap:// or imaps://: ", Quote(options_.url)));
+    }
+    absl::MutexLock lock(&mu_);
+    if (curl_ == nullptr) {
+      curl_.reset(curl_easy_init());
+      if (curl_ == nullptr) return absl::InternalError("imap: curl_easy_init failed");
+    }
+    CURL* c = curl_.get();
+    curl_easy_reset(c);  // keeps the open connection
+    t->limit = options_.max_message_bytes;
+    char error[CURL_ERROR_SIZE] = {0};
+    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "imap,imaps");
+    if (custom != nullptr) curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, custom);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &WriteBody);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, t);
+    curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
+    curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, &RecordReply);
+    curl_easy_setopt(c, CURLOPT_DEBUGDATA, t);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                     static_cast<long>(absl::ToInt64Milliseconds(options_.connect_timeout)));
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
+                     static_cast<long>(absl::ToInt64Milliseconds(options_.timeout)));
+    long use_ssl = CURLUSESSL_TRY;
+    if (options_.starttls == SmtpOptions::StartTls::kNever) use_ssl = CURLUSESSL_NONE;
+    if (options_.starttls == SmtpOptions::StartTls::kRequired) use_ssl = CURLUSESSL_ALL;
+    curl_easy_setopt(c, CURLOPT_USE_SSL, use_ssl);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, options_.verify_peer ? 1L : 0L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, options_.verify_peer ? 2L : 0L);
+    if (!options_.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, options_.ca_file.c_str());
+    if (!options_.username.empty()) {
+      curl_easy_setopt(c, CURLOPT_USERNAME, options_.username.c_str());
+      curl_easy_setopt(c, CURLOPT_PASSWORD, options_.password.c_str());
+    }
+    const CURLcode result = curl_easy_perform(c);
+    if (result == CURLE_OK) return absl::OkStatus();
+    const std::string detail =
+        absl::StrCat(url, ": ", curl_easy_strerror(result), error[0] ? " (" : "", error,
+                     error[0] ? ")" : "",
+                     t->last_reply.empty() ? "" : "; server said: ", t->last_reply);
+    switch (result) {
+      case CURLE_WRITE_ERROR:
+        if (t->over_limit) {
+          return absl::ResourceExhaustedError(absl::StrCat(
+              "imap: message over the limit of ", options_.max_message_bytes, " bytes: ", url));
+        }
+        return absl::UnavailableError(absl::StrCat("imap: ", detail));
+      case CURLE_REMOTE_FILE_NOT_FOUND:
+        return absl::NotFoundError(absl::StrCat("imap: no such message: ", detail));
+      case CURLE_URL_MALFORMAT:
+      case CURLE_UNSUPPORTED_PROTOCOL:
+        return absl::InvalidArgumentError(absl::StrCat("imap: options.url: ", detail));
+      case CURLE_LOGIN_DENIED:  // also a SELECT the server refused
+      case CURLE_USE_SSL_FAILED:
+      case CURLE_PEER_FAILED_VERIFICATION:
+      case CURLE_SSL_CACERT_BADFILE:
+      case CURLE_SSL_CERTPROBLEM:
+      case CURLE_AUTH_ERROR:
+        return absl::FailedPreconditionError(absl::StrCat("imap: ", detail));
+      default:
+        return absl::UnavailableError(absl::StrCat("imap: ", detail));
+    }
+  }
+
+  const ImapOptions options_;
+  std::string mailbox_url_;
+  absl::Mutex mu_;
+  std::unique_ptr<CURL, EasyDeleter> curl_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace
+
+std::unique_ptr<ImapSource> NewImapSource(const ImapOptions& options) {
+  return std::make_unique<Imap>(options);
+}
+
+}  // namespace helpdesk

@@ -1,0 +1,645 @@
+// The simulator and the Erlang C calculator: exact values, bad input (each
+// with a clear status), arrivals, shifts, abandonment, trace replay,
+// determinism, host policies and the report formats. Agreement with queueing
+// theory is in sim_validation_test.cc.
+#include "helpdesk/sim.h"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "helpdesk/routing.h"
+#include "helpdesk/testing/status_matchers.h"
+
+namespace helpdesk {
+namespace {
+
+using ::helpdesk::testing::IsOk;
+using ::helpdesk::testing::StatusIs;
+using ::testing::AllOf;
+using ::testing::DoubleNear;
+using ::testing::EndsWith;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
+
+// ---------------------------------------------------------------------------
+// Erlang C. Expected values were computed independently with exact rational
+// arithmetic (factorials), not with the recurrence under test.
+
+TEST(ErlangCTest, MatchesExactValues) {
+  ASSERT_OK_AND_ASSIGN(
+      ErlangCResult r,
+      ErlangC({.arrivals_per_hour = 100,
+               .mean_handling_time = absl::Minutes(6),
+               .agents = 12}));
+  EXPECT_DOUBLE_EQ(r.offered_load, 10);
+  EXPECT_NEAR(r.utilisation, 10.0 / 12, 1e-15);
+  EXPECT_NEAR(r.probability_of_waiting, 0.449388224298271, 1e-12);
+  EXPECT_NEAR(absl::ToDoubleSeconds(r.mean_wait), 0.224694112149135 * 360,
+              1e-9);
+
+  // M/M/1: P(wait) = rho, mean wait = rho h / (1 - rho).
+  ASSERT_OK_AND_ASSIGN(r, ErlangC({.arrivals_per_hour = 30,
+                                   .mean_handling_time = absl::Minutes(1),
+                                   .agents = 1}));
+  EXPECT_NEAR(r.probability_of_waiting, 0.5, 1e-15);
+  EXPECT_NEAR(absl::ToDoubleSeconds(r.mean_wait), 60, 1e-9);
+
+  ASSERT_OK_AND_ASSIGN(r, ErlangC({.arrivals_per_hour = 190 * 3600.0,
+                                   .mean_handling_time = absl::Seconds(1),
+                                   .agents = 200}));
+  EXPECT_NEAR(r.probability_of_waiting, 0.365263856562546, 1e-12);
+  ASSERT_OK_AND_ASSIGN(r, ErlangC({.arrivals_per_hour = 100 * 3600.0,
+                                   .mean_handling_time = absl::Seconds(1),
+                                   .agents = 200}));
+  EXPECT_NEAR(r.probability_of_waiting / 9.43394120558523e-19, 1, 1e-9);
+}
+
+TEST(ErlangCTest, StaysFiniteForThousandsOfAgents) {
+  for (int c : {200, 1000, 5000}) {
+    ASSERT_OK_AND_ASSIGN(
+        ErlangCResult r,
+        ErlangC({.arrivals_per_hour = 0.97 * c * 3600,
+                 .mean_handling_time = absl::Seconds(1),
+                 .agents = c}));
+    EXPECT_TRUE(std::isfinite(r.probability_of_waiting)) << c;
+    EXPECT_GT(r.probability_of_waiting, 0) << c;
+    EXPECT_LT(r.probability_of_waiting, 1) << c;
+  }
+}
+
+TEST(ErlangCTest, ServiceLevelAndStaffing) {
+  const ErlangCQueue q{.arrivals_per_hour = 100,
+                       .mean_handling_time = absl::Minutes(6),
+                       .agents = 12};
+  ASSERT_OK_AND_ASSIGN(double sl, ErlangCServiceLevel(q, absl::Seconds(72)));
+  EXPECT_NEAR(sl, 0.698766064800509, 1e-12);
+  ASSERT_OK_AND_ASSIGN(double all, ErlangCServiceLevel(q, absl::ZeroDuration()));
+  EXPECT_NEAR(all, 1 - 0.449388224298271, 1e-12);
+  EXPECT_THAT(ErlangCAgentsFor(100, absl::Minutes(6), absl::Seconds(20), 0.8),
+              ::helpdesk::testing::IsOk());
+  EXPECT_EQ(*ErlangCAgentsFor(100, absl::Minutes(6), absl::Seconds(20), 0.8),
+            14);
+  EXPECT_THAT(ErlangCAgentsFor(1e6, absl::Hours(1), absl::Seconds(20), 0.8, 50),
+              StatusIs(absl::StatusCode::kOutOfRange));
+}
+
+TEST(ErlangCTest, BadArgumentsAreClearErrors) {
+  EXPECT_THAT(ErlangC({.arrivals_per_hour = -1,
+                       .mean_handling_time = absl::Minutes(1),
+                       .agents = 1}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("arrivals_per_hour: -1")));
+  EXPECT_THAT(ErlangC({.arrivals_per_hour = 10,
+                       .mean_handling_time = absl::ZeroDuration(),
+                       .agents = 1}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("mean_handling_time")));
+  EXPECT_THAT(ErlangC({.arrivals_per_hour = 10,
+                       .mean_handling_time = absl::Minutes(1),
+                       .agents = 0}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("agents: 0")));
+  EXPECT_THAT(ErlangC({.arrivals_per_hour = 120,
+                       .mean_handling_time = absl::Minutes(1),
+                       .agents = 2}),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("grow without bound")));
+  EXPECT_THAT(ErlangCServiceLevel({.arrivals_per_hour = 10,
+                                   .mean_handling_time = absl::Minutes(1),
+                                   .agents = 1},
+                                  absl::Seconds(-1)),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("target")));
+  EXPECT_THAT(ErlangCAgentsFor(10, absl::Minutes(1), absl::Seconds(20), 1.5),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("service_level: 1.5")));
+}
+
+TEST(StudentTTest, KnownQuantiles) {
+  EXPECT_NEAR(StudentT975(1), 12.706, 1e-3);
+  EXPECT_NEAR(StudentT975(9), 2.262, 1e-3);
+  EXPECT_NEAR(StudentT975(30), 2.042, 1e-3);
+  EXPECT_NEAR(StudentT975(40), 2.021, 1e-3);
+  EXPECT_NEAR(StudentT975(120), 1.980, 1e-3);
+  EXPECT_NEAR(StudentT975(100000), 1.960, 1e-3);
+  EXPECT_TRUE(std::isnan(StudentT975(0)));
+}
+
+// ---------------------------------------------------------------------------
+// Scenarios and their errors.
+
+constexpr char kAgents[] = R"pb(
+  agents {
+    name: "desk" count: 3
+    skills { name: "billing" level: 5 }
+    capacity { channel: CHANNEL_EMAIL max_items: 1 }
+  }
+)pb";
+
+constexpr char kTypes[] = R"pb(
+  ticket_types {
+    name: "question" channel: CHANNEL_EMAIL
+    handling_time { exponential { mean_seconds: 300 } }
+  }
+)pb";
+
+std::string Scenario(absl::string_view extra) {
+  return absl::StrCat("duration_seconds: 86400 seed: 3 replications: 2\n",
+                      kTypes, kAgents, extra);
+}
+
+std::string WithArrivals(absl::string_view extra = "") {
+  return Scenario(absl::StrCat(
+      "arrivals { ticket_type: \"question\" rate_per_hour: 20 }\n", extra));
+}
+
+TEST(SimScenarioTest, AGoodScenarioParses) {
+  EXPECT_THAT(ParseSimScenario(WithArrivals()), IsOk());
+}
+
+TEST(SimScenarioTest, UnknownFieldsNameTheLine) {
+  EXPECT_THAT(
+      ParseSimScenario("duration_seconds: 60\nrate_per_minute: 3\n", "desk.txt"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               AllOf(HasSubstr("desk.txt: line 2, column"),
+                     HasSubstr("rate_per_minute"))));
+}
+
+TEST(SimScenarioTest, NegativeRatesAreRefused) {
+  EXPECT_THAT(
+      ParseSimScenario(Scenario(
+          "arrivals { ticket_type: \"question\" rate_per_hour: -5 }")),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("arrivals[0].rate_per_hour: -5 must be finite and "
+                         ">= 0")));
+  EXPECT_THAT(
+      ParseSimScenario(Scenario(
+          "arrivals { ticket_type: \"question\" rate_per_hour: 5 "
+          "hourly_multipliers: [1, 2] }")),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("arrivals[0].hourly_multipliers: 2 values")));
+  EXPECT_THAT(
+      ParseSimScenario(Scenario(
+          "arrivals { ticket_type: \"question\" rate_per_hour: 5 "
+          "weekday_multipliers: [1, 1, 1, 1, 1, -1, 1] }")),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("weekday_multipliers[5]: -1")));
+}
+
+TEST(SimScenarioTest, ZeroAgentsAreRefused) {
+  EXPECT_THAT(ParseSimScenario(absl::StrCat(
+                  "duration_seconds: 600\n", kTypes,
+                  "arrivals { ticket_type: \"question\" rate_per_hour: 5 }")),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("agents: none given")));
+  EXPECT_THAT(
+      ParseSimScenario(absl::StrCat(
+          "duration_seconds: 600\n", kTypes,
+          "arrivals { ticket_type: \"question\" rate_per_hour: 5 }",
+          "agents { name: \"a\" count: 0 capacity { channel: CHANNEL_EMAIL "
+          "max_items: 1 } }")),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("agents[0].count: 0 must be >= 1")));
+}
+
+TEST(SimScenarioTest, CapacityZeroIsRefused) {
+  EXPECT_THAT(
+      ParseSimScenario(absl::StrCat(
+          "duration_seconds: 600\n", kTypes,
+          "arrivals { ticket_type: \"question\" rate_per_hour: 5 }",
+          "agents { name: \"a\" count: 2 capacity { channel: CHANNEL_EMAIL "
+          "max_items: 0 } }")),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("agents[0].capacity[0].max_items: 0 is not in [1, "
+                         "10000]")));
+  EXPECT_THAT(ParseSimScenario(absl::StrCat(
+                  "duration_seconds: 600\n", kTypes,
+                  "arrivals { ticket_type: \"question\" rate_per_hour: 5 }",
+                  "agents { name: \"a\" count: 2 }")),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("agents[0].capacity: none given")));
+}
+
+TEST(SimScenarioTest, SkillsNoAgentHasAreReportedWithTheirTickets) {
+  const std::string text = Scenario(R"pb(
+    ticket_types {
+      name: "german" channel: CHANNEL_EMAIL
+      required_skills { name: "german" level: 3 }
+      handling_time { constant_seconds: 60 }
+    }
+    arrivals { ticket_type: "question" rate_per_hour: 5 }
+    arrivals { ticket_type: "german" rate_per_hour: 2 }
+    trace { csv: "arrival_seconds,ticket_type\n10,question\n20,german\n30,german\n" }
+  )pb");
+  EXPECT_THAT(
+      ParseSimScenario(text),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("ticket type 'german' can never be routed: no agent "
+                         "has email capacity, skill german>=3 (tickets: every "
+                         "ticket of arrivals[1]; trace lines 3, 4)")));
+  // A level above every agent's counts too; so does a group nobody is in.
+  EXPECT_THAT(ParseSimScenario(Scenario(R"pb(
+                ticket_types {
+                  name: "refund" channel: CHANNEL_EMAIL group_id: 4
+                  required_skills { name: "billing" level: 9 }
+                  handling_time { constant_seconds: 60 }
+                }
+                arrivals { ticket_type: "refund" rate_per_hour: 2 }
+              )pb")),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("group 4, skill billing>=9")));
+  // A chat type when nobody works chats.
+  EXPECT_THAT(ParseSimScenario(Scenario(R"pb(
+                ticket_types {
+                  name: "chat" channel: CHANNEL_CHAT
+                  handling_time { constant_seconds: 60 }
+                }
+                arrivals { ticket_type: "chat" rate_per_hour: 2 }
+              )pb")),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("no agent has chat capacity")));
+}
+
+TEST(SimScenarioTest, UnparsableTraceRowsNameTheirLine) {
+  auto trace = [](absl::string_view csv) {
+    return ParseSimScenario(
+        Scenario(absl::StrCat("trace { csv: \"", csv, "\" }")));
+  };
+  EXPECT_THAT(trace("arrival_seconds,ticket_type\\n10,question\\nx1,question\\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("trace line 3: column arrival_seconds: 'x1' "
+                                 "is not a number")));
+  EXPECT_THAT(trace("arrival_seconds,ticket_type\\n10,question,extra\\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("trace line 2: 3 fields, but the header has 2")));
+  EXPECT_THAT(trace("arrival_seconds,ticket_type\\n10,nosuch\\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("trace line 2: column ticket_type: 'nosuch' "
+                                 "is not a ticket type")));
+  EXPECT_THAT(trace("arrival_seconds,ticket_type,colour\\n10,question,red\\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("trace line 1: unknown column 'colour'")));
+  EXPECT_THAT(trace("ticket_type\\nquestion\\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("exactly one of arrival_seconds and "
+                                 "arrival_time")));
+  EXPECT_THAT(trace("arrival_seconds,ticket_type\\n-3,question\\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("trace line 2: column arrival_seconds: -3 is "
+                                 "negative")));
+  EXPECT_THAT(trace("arrival_seconds,ticket_type\\n99999999,question\\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("not before the scenario's duration")));
+  EXPECT_THAT(trace("arrival_time,ticket_type\\nyesterday,question\\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("trace line 2: column arrival_time: "
+                                 "'yesterday' is not an RFC 3339 time")));
+  EXPECT_THAT(trace("arrival_seconds,ticket_type,vip\\n1,question,maybe\\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("column vip: 'maybe'")));
+  EXPECT_THAT(trace("arrival_seconds,ticket_type\\n1,\\\"question\\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("trace line 2: a quoted field is not closed")));
+}
+
+TEST(SimScenarioTest, OtherMistakesNameTheFieldAndValue) {
+  struct Case {
+    std::string text;
+    std::string message;
+  };
+  const Case cases[] = {
+      {Scenario("arrivals { ticket_type: \"nosuch\" rate_per_hour: 1 }"),
+       "arrivals[0].ticket_type: 'nosuch' is not a ticket type"},
+      {Scenario(""), "the scenario has no tickets"},
+      {WithArrivals("warmup_seconds: 86400"),
+       "warmup_seconds: 86400 must be >= 0 and below duration_seconds"},
+      {WithArrivals("time_zone: \"Mars/Olympus\""),
+       "time_zone: 'Mars/Olympus' is not a known IANA time zone"},
+      {WithArrivals("start_time: \"monday\""), "start_time: 'monday'"},
+      {absl::StrReplaceAll(WithArrivals(), {{"replications: 2", "replications: 5000"}}),
+       "replications: 5000 is not in [0, 1000]"},
+      {WithArrivals("trace { path: \"t.csv\" }"),
+       "trace.path: 't.csv' is not loaded"},
+      {WithArrivals("policies { policy { skills { relaxations { "
+                    "after_seconds: -1 } } } }"),
+       "policies[0].policy: skills config: relaxations[0].after_seconds: -1"},
+      {WithArrivals("policies { label: \"x\" policy { fifo {} } } policies { "
+                    "label: \"x\" policy { least_loaded {} } }"),
+       "policies[1].label: 'x' is used twice"},
+      {WithArrivals("policies { label: \"x\" }"),
+       "policies[0].policy: routing policy config: policy: none is set"},
+      {WithArrivals("agents { name: \"night\" count: 1 capacity { channel: "
+                    "CHANNEL_EMAIL max_items: 1 } shifts { days: "
+                    "[WEEKDAY_MONDAY] intervals { open: \"22:00\" close: "
+                    "\"06:00\" } } }"),
+       "agents[1].shifts[0].intervals[0]: close '06:00' is not after open"},
+      {WithArrivals("agents { name: \"late\" count: 1 capacity { channel: "
+                    "CHANNEL_EMAIL max_items: 1 } shifts { days: "
+                    "[WEEKDAY_MONDAY] intervals { open: \"25:00\" close: "
+                    "\"26:00\" } } }"),
+       "agents[1].shifts[0].intervals[0].open: '25:00' is not a time"},
+      {Scenario("ticket_types { name: \"question\" channel: CHANNEL_CHAT "
+                "handling_time { constant_seconds: 1 } }"),
+       "ticket_types[1].name: 'question' is used twice"},
+      {Scenario("ticket_types { name: \"x\" channel: CHANNEL_EMAIL } "
+                "arrivals { ticket_type: \"x\" rate_per_hour: 1 }"),
+       "ticket_types[1].handling_time: required"},
+      {Scenario("ticket_types { name: \"x\" channel: CHANNEL_EMAIL "
+                "handling_time { log_normal { mean_seconds: 0 } } }"),
+       "ticket_types[1].handling_time.log_normal.mean_seconds: 0"},
+      {Scenario("ticket_types { name: \"x\" handling_time { constant_seconds: "
+                "1 } }"),
+       "ticket_types[1].channel: CHANNEL_UNSPECIFIED"},
+      {Scenario("ticket_types { name: \"x\" channel: CHANNEL_EMAIL vip_share: "
+                "2 handling_time { constant_seconds: 1 } }"),
+       "ticket_types[1].vip_share: 2"},
+  };
+  for (const Case& c : cases) {
+    EXPECT_THAT(ParseSimScenario(c.text),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         HasSubstr(c.message)))
+        << c.text;
+  }
+}
+
+class TempDir {
+ public:
+  TempDir()
+      : path_(std::filesystem::path(::testing::TempDir()) /
+              absl::StrCat("helpdesk_sim_test_", getpid())) {
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  std::string Write(absl::string_view name, absl::string_view text) const {
+    const std::filesystem::path p = path_ / std::string(name);
+    std::ofstream(p) << text;
+    return p.string();
+  }
+  std::string Path(absl::string_view name) const {
+    return (path_ / std::string(name)).string();
+  }
+
+ private:
+  std::filesystem::path path_;
+};
+
+TEST(SimScenarioTest, LoadReadsTheTraceBesideTheScenario) {
+  TempDir dir;
+  dir.Write("tickets.csv", "arrival_seconds,ticket_type\n5,question\n");
+  const std::string path =
+      dir.Write("desk.textproto", Scenario("trace { path: \"tickets.csv\" }"));
+  ASSERT_OK_AND_ASSIGN(v1::SimScenario s, LoadSimScenario(path));
+  EXPECT_EQ(s.trace().csv(), "arrival_seconds,ticket_type\n5,question\n");
+  EXPECT_THAT(LoadSimScenario(dir.Path("missing.textproto")),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("missing.textproto")));
+  const std::string bad =
+      dir.Write("bad.textproto", Scenario("trace { path: \"nope.csv\" }"));
+  EXPECT_THAT(LoadSimScenario(bad),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("nope.csv")));
+  const std::string rows = dir.Write(
+      "rows.textproto", Scenario("trace { path: \"rows.csv\" }"));
+  dir.Write("rows.csv", "arrival_seconds,ticket_type\n1,question\n2;question\n");
+  EXPECT_THAT(LoadSimScenario(rows),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("trace line 3: 1 fields, but the header has 2")));
+}
+
+// ---------------------------------------------------------------------------
+// Running.
+
+absl::StatusOr<SimReport> Simulate(const std::string& text,
+                              const SimOptions& options = {}) {
+  absl::StatusOr<v1::SimScenario> s = ParseSimScenario(text);
+  if (!s.ok()) return s.status();
+  return RunSimulation(*s, options);
+}
+
+TEST(SimulationTest, ReplaysATraceExactly) {
+  // One agent; three tickets at once, each 60 s of work: waits 0, 60, 120.
+  ASSERT_OK_AND_ASSIGN(
+      SimReport r,
+      Simulate(R"pb(
+        duration_seconds: 3600 replications: 1 service_level_seconds: 60
+        ticket_types {
+          name: "q" channel: CHANNEL_EMAIL
+          handling_time { exponential { mean_seconds: 999 } }
+        }
+        agents { name: "solo" count: 1 capacity { channel: CHANNEL_EMAIL max_items: 1 } }
+        trace { csv: "arrival_seconds,ticket_type,handling_seconds\n0,q,60\n0,q,60\n0,q,60\n" }
+      )pb"));
+  ASSERT_EQ(r.policies.size(), 1u);
+  const SimPolicyResult& p = r.policies[0];
+  EXPECT_EQ(p.label, "fifo");
+  EXPECT_EQ(p.policy_name, "helpdesk.fifo");
+  EXPECT_EQ(p.tickets, 3);
+  EXPECT_DOUBLE_EQ(p.wait_mean.mean, 60);
+  EXPECT_DOUBLE_EQ(p.wait_p50.mean, 60);
+  EXPECT_NEAR(p.probability_of_waiting.mean, 2.0 / 3, 1e-12);
+  EXPECT_NEAR(p.service_level.mean, 2.0 / 3, 1e-12);
+  EXPECT_NEAR(p.sla_breach_rate.mean, 1.0 / 3, 1e-12);
+  // Busy 180 s of the 3600 s hour.
+  EXPECT_NEAR(p.utilisation.mean, 180.0 / 3600, 1e-12);
+  EXPECT_TRUE(std::isnan(p.wait_mean.ci95));  // one replication
+  EXPECT_EQ(r.tickets_simulated, 3);
+}
+
+TEST(SimulationTest, RequestersWhoRunOutOfPatienceAbandon) {
+  // Agents work 09:00-10:00 only; tickets arrive at 08:00 and wait 30 min at
+  // most, or until 11:00: the first abandon, the others are answered.
+  ASSERT_OK_AND_ASSIGN(
+      SimReport r,
+      Simulate(R"pb(
+        duration_seconds: 43200 replications: 1
+        ticket_types {
+          name: "q" channel: CHANNEL_EMAIL
+          handling_time { constant_seconds: 60 }
+        }
+        agents {
+          name: "morning" count: 1
+          capacity { channel: CHANNEL_EMAIL max_items: 5 }
+          shifts { days: [WEEKDAY_MONDAY] intervals { open: "09:00" close: "10:00" } }
+        }
+        trace {
+          csv: "arrival_seconds,ticket_type,patience_seconds\n28800,q,1800\n28800,q,7200\n32000,q,\n"
+        }
+      )pb"));
+  const SimPolicyResult& p = r.policies[0];
+  EXPECT_EQ(p.tickets, 3);
+  EXPECT_NEAR(p.abandonment_rate.mean, 1.0 / 3, 1e-12);
+  EXPECT_NEAR(p.unanswered_rate.mean, 0, 1e-12);
+  // Answered at 09:00: waits 3600 and 400 s.
+  EXPECT_DOUBLE_EQ(p.wait_mean.mean, (3600 + 400) / 2.0);
+  // On shift one hour, busy for 60 s (both at once).
+  EXPECT_NEAR(p.utilisation.mean, 60.0 / 3600, 1e-12);
+}
+
+TEST(SimulationTest, RatesFollowTheHourAndWeekday) {
+  // 60 per hour, but only 09:00-10:00 on weekdays: 5 hours a week.
+  std::string hourly;
+  for (int h = 0; h < 24; ++h) absl::StrAppend(&hourly, h ? ", " : "", h == 9 ? 1 : 0);
+  ASSERT_OK_AND_ASSIGN(
+      SimReport r,
+      Simulate(absl::StrCat(R"pb(
+        duration_seconds: 604800 replications: 4 seed: 11
+        ticket_types { name: "q" channel: CHANNEL_EMAIL handling_time { constant_seconds: 1 } }
+        agents { name: "a" count: 2 capacity { channel: CHANNEL_EMAIL max_items: 1 } }
+        arrivals { ticket_type: "q" rate_per_hour: 60
+                   weekday_multipliers: [1, 1, 1, 1, 1, 0, 0]
+                   hourly_multipliers: [)pb",
+                       hourly, "] }")));
+  // Poisson with mean 300: well within 250..350 for each of 4 replications'
+  // mean.
+  EXPECT_GT(r.policies[0].tickets, 250);
+  EXPECT_LT(r.policies[0].tickets, 350);
+}
+
+TEST(SimulationTest, SameScenarioSameReportAndPoliciesSeeTheSameTickets) {
+  const std::string text = Scenario(R"pb(
+    ticket_types {
+      name: "billing" channel: CHANNEL_EMAIL vip_share: 0.2
+      required_skills { name: "billing" level: 3 }
+      handling_time { log_normal { mean_seconds: 600 stddev_seconds: 400 } }
+      handling_by_skill { skill: "billing" min_level: 5
+                          handling_time { empirical { seconds: [100, 200, 300] } } }
+      patience { exponential { mean_seconds: 1800 } }
+    }
+    arrivals { ticket_type: "question" rate_per_hour: 12 }
+    arrivals { ticket_type: "billing" rate_per_hour: 8 }
+    agents { name: "generalist" count: 2 capacity { channel: CHANNEL_EMAIL max_items: 2 } }
+    policies { policy { fifo {} } }
+    policies { policy { round_robin {} } }
+    policies { policy { least_loaded {} } }
+    policies { policy { skills { relaxations { after_seconds: 300 drop_skills: true } } } }
+    policies { policy { priority_aging {} } }
+    policies { label: "sticky" policy { newest_first {} sticky_owner {} } }
+  )pb");
+  ASSERT_OK_AND_ASSIGN(SimReport a, Simulate(text));
+  ASSERT_OK_AND_ASSIGN(SimReport b, Simulate(text));
+  EXPECT_EQ(SimReportCsv(a), SimReportCsv(b));
+  EXPECT_EQ(SimReportSvg(a), SimReportSvg(b));
+  ASSERT_EQ(a.policies.size(), 6u);
+  for (const SimPolicyResult& p : a.policies) {
+    EXPECT_EQ(p.tickets, a.policies[0].tickets) << p.label;
+    EXPECT_EQ(p.agent_names.size(), 5u);
+    EXPECT_GT(p.utilisation.mean, 0.1) << p.label;
+  }
+  EXPECT_EQ(a.policies[3].label, "helpdesk.skills");
+  EXPECT_EQ(a.policies[5].policy_name, "helpdesk.sticky_owner(helpdesk.newest_first)");
+}
+
+TEST(SimulationTest, SkillsRoutingUsesTheFasterSpecialists) {
+  // Specialists handle "billing" in 2 minutes, generalists in 20; requests
+  // come in faster than generalists alone could keep up with.
+  const std::string scenario = R"pb(
+    duration_seconds: 86400 warmup_seconds: 3600 replications: 3 seed: 5
+    ticket_types {
+      name: "billing" channel: CHANNEL_EMAIL
+      required_skills { name: "billing" level: 5 }
+      handling_time { exponential { mean_seconds: 1200 } }
+      handling_by_skill { skill: "billing" min_level: 5
+                          handling_time { exponential { mean_seconds: 120 } } }
+    }
+    arrivals { ticket_type: "billing" rate_per_hour: 20 }
+    agents { name: "specialist" count: 1 skills { name: "billing" level: 8 }
+             capacity { channel: CHANNEL_EMAIL max_items: 1 } }
+    agents { name: "generalist" count: 8 skills { name: "billing" level: 1 }
+             capacity { channel: CHANNEL_EMAIL max_items: 1 } }
+    policies { policy { least_loaded {} } }
+    policies { policy { skills {} } }
+  )pb";
+  ASSERT_OK_AND_ASSIGN(SimReport r, Simulate(scenario));
+  const SimPolicyResult& spread = r.policies[0];
+  const SimPolicyResult& skills = r.policies[1];
+  // Only the specialist works under skills routing; everyone under
+  // least-loaded.
+  EXPECT_GT(skills.agent_utilisation[0].mean, 0.5);
+  EXPECT_EQ(skills.agent_utilisation[1].mean, 0);
+  EXPECT_GT(spread.agent_utilisation[1].mean, 0.05);
+  EXPECT_LT(skills.fairness.mean, spread.fairness.mean);
+}
+
+TEST(SimulationTest, HostPoliciesRunThroughOptions) {
+  int made = 0;
+  SimOptions options;
+  options.policies.push_back({"mine", [&made]() {
+                                ++made;
+                                return absl::StatusOr<std::unique_ptr<RoutingPolicy>>(
+                                    NewLeastLoadedPolicy());
+                              }});
+  ASSERT_OK_AND_ASSIGN(SimReport r, Simulate(WithArrivals(), options));
+  ASSERT_EQ(r.policies.size(), 1u);
+  EXPECT_EQ(r.policies[0].label, "mine");
+  EXPECT_EQ(made, 2);  // one per replication
+}
+
+// A policy that breaks the contract: it assigns to an agent who is full.
+class Greedy : public RoutingPolicyWrapper {
+ public:
+  explicit Greedy(std::unique_ptr<RoutingPolicy> base)
+      : RoutingPolicyWrapper(base.get()), base_(std::move(base)) {}
+  absl::string_view Name() const override { return "test.greedy"; }
+  absl::StatusOr<Assignment> Next(absl::Time now) override {
+    absl::StatusOr<Assignment> a = RoutingPolicyWrapper::Next(now);
+    if (a.ok()) a->agent_id = 1;
+    return a;
+  }
+
+ private:
+  std::unique_ptr<RoutingPolicy> base_;
+};
+
+TEST(SimulationTest, APolicyThatBreaksTheContractIsAnInternalError) {
+  SimOptions options;
+  options.policies.push_back({"greedy", []() {
+                                return absl::StatusOr<std::unique_ptr<RoutingPolicy>>(
+                                    std::make_unique<Greedy>(NewFifoPolicy()));
+                              }});
+  EXPECT_THAT(Simulate(WithArrivals(), options),
+              StatusIs(absl::StatusCode::kInternal,
+                       AllOf(HasSubstr("policy 'greedy' (test.greedy)"),
+                             HasSubstr("at capacity"))));
+  options.policies[0].make = [] {
+    return absl::StatusOr<std::unique_ptr<RoutingPolicy>>(
+        absl::UnavailableError("no"));
+  };
+  EXPECT_THAT(Simulate(WithArrivals(), options),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("policy 'greedy': no")));
+}
+
+TEST(SimReportTest, TableCsvAndSvg) {
+  ASSERT_OK_AND_ASSIGN(SimReport r,
+                       Simulate(WithArrivals("name: \"a <small> desk\" "
+                                        "policies { label: \"first, in\" "
+                                        "policy { fifo {} } }")));
+  const std::string table = SimReportTable(r);
+  EXPECT_THAT(table, HasSubstr("scenario: a <small> desk; 2 replications"));
+  EXPECT_THAT(table, HasSubstr("wait mean s"));
+  EXPECT_THAT(table, HasSubstr("first, in"));
+  EXPECT_THAT(table, HasSubstr("±"));
+  const std::string csv = SimReportCsv(r);
+  EXPECT_THAT(csv, StartsWith("policy,metric,mean,ci95,replications\n"));
+  EXPECT_THAT(csv, HasSubstr("\"first, in\",wait_mean_seconds,"));
+  EXPECT_THAT(csv, HasSubstr("\"first, in\",utilisation:desk-3,"));
+  const std::string svg = SimReportSvg(r);
+  EXPECT_THAT(svg, StartsWith("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+  EXPECT_THAT(svg, EndsWith("</svg>\n"));
+  EXPECT_THAT(svg, HasSubstr("a &lt;small&gt; desk"));
+  EXPECT_THAT(svg, Not(HasSubstr("<small>")));
+}
+
+}  // namespace
+}  // namespace helpdesk

@@ -1,0 +1,272 @@
+// The libcurl SMTP transport against a real SMTP server on loopback: Debian's
+// python3-aiosmtpd running tests/smtp_test_server.py, which stores what it
+// receives in a Maildir and refuses recipients named "reject" (550) and
+// "later" (451). Skipped when python3 with aiosmtpd is not installed.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "helpdesk/channels/email.h"
+#include "helpdesk/testing/status_matchers.h"
+
+extern char** environ;
+
+namespace helpdesk {
+namespace {
+
+using ::helpdesk::testing::IsOk;
+using ::helpdesk::testing::StatusIs;
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
+
+// A port nobody listens on right now.
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    close(fd);
+    return 0;
+  }
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+bool Accepts(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  close(fd);
+  return ok;
+}
+
+// The first python3 that can import aiosmtpd, or "".
+std::string PythonWithAiosmtpd() {
+  for (const char* python : {"/usr/bin/python3", "python3"}) {
+    std::string cmd =
+        absl::StrCat(python, " -c 'import aiosmtpd.controller' >/dev/null 2>&1");
+    if (std::system(cmd.c_str()) == 0) return python;
+  }
+  return "";
+}
+
+std::string SourceDir() {
+  std::string here = __FILE__;
+  return here.substr(0, here.rfind('/'));
+}
+
+class SmtpTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    python_ = PythonWithAiosmtpd();
+    if (python_.empty()) {
+      GTEST_SKIP() << "python3 with aiosmtpd not found: install Debian's python3-aiosmtpd "
+                      "(scripts/install-deps.sh does) to run the SMTP tests";
+    }
+    std::string pattern = ::testing::TempDir() + "/smtp_test_XXXXXX";
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    maildir_ = pattern + "/received";
+    port_ = FreePort();
+    ASSERT_NE(port_, 0);
+    const std::string script = SourceDir() + "/smtp_test_server.py";
+    const std::string port = std::to_string(port_);
+    std::vector<const char*> argv = {python_.c_str(), script.c_str(), port.c_str(),
+                                     maildir_.c_str(), nullptr};
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+    const std::string log = pattern + "/server.log";
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, log.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int rc = posix_spawnp(&server_, argv[0], &actions, nullptr,
+                          const_cast<char* const*>(argv.data()), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    ASSERT_EQ(rc, 0) << "cannot start " << python_;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!Accepts(port_)) {
+      int status = 0;
+      if (waitpid(server_, &status, WNOHANG) == server_) {
+        server_ = 0;
+        FAIL() << "the SMTP server exited; see " << log;
+      }
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline)
+          << "the SMTP server did not accept connections within 20 s; see " << log;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+
+  void TearDown() override {
+    if (server_ > 0) {
+      kill(server_, SIGTERM);
+      int status = 0;
+      for (int i = 0; i < 100 && waitpid(server_, &status, WNOHANG) == 0; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+      if (waitpid(server_, &status, WNOHANG) == 0) {
+        kill(server_, SIGKILL);
+        waitpid(server_, &status, 0);
+      }
+    }
+  }
+
+  SmtpOptions Options() const {
+    SmtpOptions o;
+    o.url = absl::StrCat("smtp://127.0.0.1:", port_, "/desk.example");
+    o.starttls = SmtpOptions::StartTls::kIfOffered;
+    o.connect_timeout = absl::Seconds(5);
+    o.timeout = absl::Seconds(20);
+    return o;
+  }
+
+  // What the server stored, parsed.
+  std::vector<std::string> Received() {
+    std::vector<std::string> out;
+    absl::StatusOr<std::vector<MaildirMessage>> listed = ReadMaildir(maildir_);
+    if (!listed.ok()) return out;
+    for (const MaildirMessage& m : *listed) {
+      absl::StatusOr<std::string> raw = LoadMaildirMessage(m);
+      if (raw.ok()) out.push_back(*raw);
+    }
+    return out;
+  }
+
+  std::string python_;
+  std::string maildir_;
+  int port_ = 0;
+  pid_t server_ = 0;
+};
+
+v1::OutboundMessage Reply() {
+  v1::OutboundMessage m;
+  m.set_idempotency_key("outbox:7:1");
+  m.set_ticket_id(7);
+  m.mutable_from()->set_name("Support Desk");
+  m.mutable_from()->set_email("support@desk.example");
+  v1::Party* to = m.add_to();
+  to->set_name("Ren\xC3\xA9");
+  to->set_email("rene@example.com");
+  m.set_subject("Your printer \xE2\x80\x94 fixed");
+  m.set_body_text("Hello Ren\xC3\xA9,\n.a line that starts with a dot\n\nBye");
+  v1::InboundAttachment* a = m.add_attachments();
+  a->set_file_name("log.txt");
+  a->set_media_type("text/plain");
+  a->set_content("log line\n");
+  return m;
+}
+
+TEST_F(SmtpTest, DeliversThroughTheAdapter) {
+  EmailOutboundOptions options;
+  options.sending_domain = "desk.example";
+  options.envelope_from = "bounces@desk.example";
+  std::unique_ptr<OutboundAdapter> out =
+      NewEmailOutbound(NewSmtpTransport(Options()), options);
+  ASSERT_OK_AND_ASSIGN(DeliveryReceipt receipt, out->Deliver(Reply()));
+  EXPECT_EQ(receipt.provider_id, EmailMessageId("outbox:7:1", "desk.example"));
+
+  std::vector<std::string> received = Received();
+  ASSERT_THAT(received, SizeIs(1));
+  EXPECT_THAT(received[0], AllOf(HasSubstr("X-MailFrom: <bounces@desk.example>"),
+                                 HasSubstr("X-RcptTo: <rene@example.com>")));
+  ASSERT_OK_AND_ASSIGN(v1::InboundMessage back,
+                       NewEmailInbound()->Parse(received[0], absl::UnixEpoch()));
+  EXPECT_EQ(back.subject(), "Your printer \xE2\x80\x94 fixed [#7]");
+  EXPECT_EQ(back.body_text(), Reply().body_text());  // the leading dot survived
+  EXPECT_EQ(back.threading().message_id(), receipt.provider_id);
+  ASSERT_THAT(back.attachments(), SizeIs(1));
+  EXPECT_EQ(back.attachments(0).content(), "log line\n");
+}
+
+TEST_F(SmtpTest, TransportReturnsTheServerReply) {
+  std::unique_ptr<MailTransport> smtp = NewSmtpTransport(Options());
+  EXPECT_EQ(smtp->Name(), "helpdesk.smtp");
+  std::vector<std::string> rcpt = {"a@example.com", "b@example.com"};
+  ASSERT_OK_AND_ASSIGN(std::string reply,
+                       smtp->Send("", rcpt, "Subject: raw\r\n\r\nbody\r\n"));
+  EXPECT_THAT(reply, HasSubstr("queued as TESTQ1"));
+  std::vector<std::string> received = Received();
+  ASSERT_THAT(received, SizeIs(1));
+  EXPECT_THAT(received[0], AllOf(HasSubstr("X-MailFrom: <>"),
+                                 HasSubstr("<a@example.com>, <b@example.com>")));
+}
+
+TEST_F(SmtpTest, PermanentRefusalIsFailedPreconditionWithTheReply) {
+  std::unique_ptr<MailTransport> smtp = NewSmtpTransport(Options());
+  std::vector<std::string> rcpt = {"reject@example.com"};
+  EXPECT_THAT(smtp->Send("support@desk.example", rcpt, "Subject: x\r\n\r\ny\r\n"),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       AllOf(HasSubstr("550"), HasSubstr("User unknown"))));
+  EXPECT_THAT(Received(), SizeIs(0));
+}
+
+TEST_F(SmtpTest, TemporaryRefusalIsUnavailable) {
+  std::unique_ptr<MailTransport> smtp = NewSmtpTransport(Options());
+  std::vector<std::string> rcpt = {"later@example.com"};
+  absl::StatusOr<std::string> r = smtp->Send("support@desk.example", rcpt, "Subject: x\r\n\r\ny\r\n");
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kUnavailable, HasSubstr("451")));
+  EXPECT_TRUE(IsRetryableDeliveryError(r.status()));
+}
+
+TEST_F(SmtpTest, RequiredStartTlsThatIsNotOfferedIsRefused) {
+  SmtpOptions o = Options();
+  o.starttls = SmtpOptions::StartTls::kRequired;
+  std::vector<std::string> rcpt = {"a@example.com"};
+  EXPECT_THAT(NewSmtpTransport(o)->Send("s@desk.example", rcpt, "Subject: x\r\n\r\ny\r\n"),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(Received(), SizeIs(0));
+}
+
+TEST(SmtpTransportTest, NothingListeningIsUnavailable) {
+  const int port = FreePort();
+  ASSERT_NE(port, 0);
+  SmtpOptions o;
+  o.url = absl::StrCat("smtp://127.0.0.1:", port);
+  o.connect_timeout = absl::Seconds(5);
+  o.timeout = absl::Seconds(10);
+  std::vector<std::string> rcpt = {"a@example.com"};
+  absl::StatusOr<std::string> r = NewSmtpTransport(o)->Send("s@desk.example", rcpt, "x");
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kUnavailable, HasSubstr("127.0.0.1")));
+  EXPECT_TRUE(IsRetryableDeliveryError(r.status()));
+}
+
+TEST(SmtpTransportTest, BadArgumentsAreInvalidArgument) {
+  SmtpOptions o;
+  o.url = "http://example.com";
+  std::vector<std::string> rcpt = {"a@example.com"};
+  EXPECT_THAT(NewSmtpTransport(o)->Send("s@x.example", rcpt, "x"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("options.url")));
+  o.url = "smtp://127.0.0.1:1";
+  EXPECT_THAT(NewSmtpTransport(o)->Send("s@x.example", {}, "x"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("recipients")));
+  std::vector<std::string> evil = {"a@example.com>\r\nDATA"};
+  EXPECT_THAT(NewSmtpTransport(o)->Send("s@x.example", evil, "x"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("recipients[0]")));
+}
+
+}  // namespace
+}  // namespace helpdesk
