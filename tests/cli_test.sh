@@ -2,9 +2,10 @@
 # End-to-end test of the helpdesk CLI on a SQLite file: every subcommand, the
 # refusals a user meets (stale version, unknown status, not a database), and
 # that a refused command leaves the file as it was.
-# Usage: cli_test.sh PATH_TO_HELPDESK_BINARY
+# Usage: cli_test.sh PATH_TO_HELPDESK_BINARY [SHARED_DATA_DIR]
 set -uo pipefail
 hd="$1"
+shared="${2:-}"
 dir="$(mktemp -d)"
 trap 'rm -rf "$dir"' EXIT
 export HELPDESK_DB="$dir/desk.db"
@@ -89,6 +90,32 @@ fi
 
 check "demo" 0 "== Audit log of #1" -- "$hd" demo --db "$dir/demo.db"
 check "demo refuses existing file" 1 "wants a fresh database" -- "$hd" demo --db "$dir/demo.db"
+
+emails="$shared/emails/mikel-mail"
+if [ -n "$shared" ] && [ -d "$emails" ]; then
+  export HELPDESK_DB="$dir/mail.db"
+  "$hd" init >/dev/null
+  check "ingest eml" 0 "new ticket #1" -- "$hd" ingest --desk-email help@desk.example --ack \
+    --eml "$emails/rfc2822/example05.eml"
+  check "ingest reply threads" 0 "added to ticket #1" -- "$hd" ingest \
+    --eml "$emails/rfc2822/example06.eml"
+  check "ingest bounce" 0 "automatic mail recorded, not answered" -- "$hd" ingest \
+    --eml "$emails/multipart_report_emails/report_530.eml"
+  check "ingest duplicate" 0 "duplicate" -- "$hd" ingest --eml "$emails/rfc2822/example05.eml"
+  check "outbox lists the acknowledgement" 0 "pending .*to jdoe@machine.example" -- \
+    "$hd" outbox
+  mkdir -p "$dir/sent"
+  check "outbox send" 0 "1 delivered" -- "$hd" outbox send --maildir "$dir/sent" \
+    --desk-email help@desk.example
+  if grep -rq "Auto-Submitted: auto-replied" "$dir/sent/new"; then
+    passes=$((passes + 1))
+  else
+    echo "FAIL the acknowledgement in the Maildir is not marked Auto-Submitted"
+    failures=$((failures + 1))
+  fi
+else
+  echo "cli: shared e-mail corpus not found; skipping the ingest checks"
+fi
 
 echo "cli: $passes passed, $failures failed"
 [ "$failures" -eq 0 ]

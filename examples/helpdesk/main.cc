@@ -36,6 +36,7 @@
 #include "absl/time/time.h"
 #include "helpdesk/clock.h"
 #include "helpdesk/desk.h"
+#include "helpdesk/channels/email.h"
 #include "helpdesk/storage/sqlite_store.h"
 #include "helpdesk/timestamp.h"
 
@@ -72,6 +73,15 @@ Commands:
   tick [--at "YYYY-MM-DD HH:MM"] raise the SLA warnings and breaches due now
                                 (or at the given UTC time)
 
+  ingest --eml FILE... | --maildir DIR [--desk-email ADDR] [--ack]
+                                take e-mail in: each message threads into a
+                                ticket or opens one (--ack: acknowledge new
+                                tickets by e-mail, through the outbox)
+  outbox [--dead]               list outbox entries
+  outbox send --maildir DIR | --smtp URL [--desk-email ADDR]
+                                deliver due outbox entries (Maildir drop or SMTP)
+  outbox replay ENTRY           send a dead entry again
+
 SLA commands and SLA deadlines need an SLA configuration in proto text format:
 --sla FILE, else $HELPDESK_SLA (see examples/helpdesk/sla.textproto).
 )";
@@ -96,7 +106,8 @@ struct Args {
 
 // Flags that take no value.
 bool IsSwitch(const std::string& f) {
-  return f == "admin" || f == "light" || f == "all" || f == "help";
+  return f == "admin" || f == "light" || f == "all" || f == "help" || f == "ack" ||
+         f == "dead";
 }
 
 absl::StatusOr<Args> Parse(int argc, char** argv, int first) {
@@ -190,7 +201,8 @@ absl::StatusOr<std::optional<std::string>> SlaConfigText(const Args& a) {
 
 absl::StatusOr<std::unique_ptr<Session>> OpenSession(
     const std::string& path, bool create, Clock* clock = nullptr,
-    const std::optional<std::string>& sla_text = std::nullopt) {
+    const std::optional<std::string>& sla_text = std::nullopt,
+    const std::string& desk_email = "", bool acknowledge = false) {
   auto s = std::make_unique<Session>();
   if (clock != nullptr) s->clock = clock;
   SqliteStoreOptions options;
@@ -203,6 +215,8 @@ absl::StatusOr<std::unique_ptr<Session>> OpenSession(
   if (!store.ok()) return store.status();
   s->store = *std::move(store);
   DeskOptions desk_options{.store = s->store.get(), .clock = s->clock};
+  desk_options.ingest.desk_email = desk_email;
+  desk_options.ingest.acknowledge_new_tickets = acknowledge;
   if (sla_text) {
     absl::StatusOr<SlaEngine> sla =
         SlaEngine::FromText(*sla_text, desk_options.workflow);
@@ -739,6 +753,138 @@ absl::Status CmdTick(Desk& desk, const Args& a, Clock& clock) {
   return absl::OkStatus();
 }
 
+std::string OutcomeName(const IngestResult& r) {
+  if (r.duplicate) return "duplicate (already ingested)";
+  switch (r.outcome) {
+    case IngestResult::Outcome::kCreatedTicket:
+      return r.follow_up_of != 0 ? absl::StrCat("follow-up of closed #", r.follow_up_of)
+                                 : "new ticket";
+    case IngestResult::Outcome::kAppended:
+      return "added to ticket";
+    case IngestResult::Outcome::kRecordedAutomatic:
+      return "automatic mail recorded, not answered";
+  }
+  return "?";
+}
+
+absl::Status IngestOne(Desk& desk, const InboundAdapter& email, absl::string_view name,
+                       absl::string_view raw, absl::Time now) {
+  absl::StatusOr<v1::InboundMessage> m = email.Parse(raw, now);
+  if (!m.ok()) {
+    std::cout << name << ": refused: " << m.status().message() << "\n";
+    return m.status();
+  }
+  absl::StatusOr<IngestResult> r = desk.Ingest(*m);
+  if (!r.ok()) {
+    std::cout << name << ": refused: " << r.status().message() << "\n";
+    return r.status();
+  }
+  std::cout << name << ": " << OutcomeName(*r);
+  if (r->ticket_id != 0) std::cout << " #" << r->ticket_id;
+  for (const std::string& w : m->warnings()) std::cout << "\n    warning: " << w;
+  std::cout << "\n";
+  return absl::OkStatus();
+}
+
+absl::Status CmdIngest(Desk& desk, const Args& a, Clock& clock) {
+  std::unique_ptr<InboundAdapter> email = NewEmailInbound();
+  int failed = 0;
+  int total = 0;
+  if (std::optional<std::string> dir = a.Get("maildir")) {
+    absl::StatusOr<std::vector<MaildirMessage>> list = ReadMaildir(*dir);
+    if (!list.ok()) return list.status();
+    for (const MaildirMessage& m : *list) {
+      if (m.seen) continue;
+      ++total;
+      absl::StatusOr<std::string> raw = LoadMaildirMessage(m);
+      absl::Status s = raw.ok() ? IngestOne(desk, *email, m.id, *raw, clock.Now())
+                                : raw.status();
+      // A message the desk accepted, or one that can never be accepted (bad
+      // input, blocked sender), is done; others stay for the next run.
+      if (s.ok() || absl::IsInvalidArgument(s) || absl::IsPermissionDenied(s) ||
+          absl::IsResourceExhausted(s)) {
+        absl::Status marked = MarkMaildirMessageProcessed(*dir, m);
+        if (!marked.ok()) return marked;
+      }
+      if (!s.ok()) ++failed;
+    }
+  } else {
+    std::vector<std::string> files = a.All("eml");
+    for (size_t i = 1; i < a.positional.size(); ++i) files.push_back(a.positional[i]);
+    if (files.empty()) {
+      return absl::InvalidArgumentError("usage: helpdesk ingest --eml FILE... | --maildir DIR");
+    }
+    for (const std::string& f : files) {
+      ++total;
+      std::ifstream in(f, std::ios::binary);
+      if (!in) {
+        std::cout << f << ": cannot read\n";
+        ++failed;
+        continue;
+      }
+      std::stringstream raw;
+      raw << in.rdbuf();
+      if (!IngestOne(desk, *email, f, raw.str(), clock.Now()).ok()) ++failed;
+    }
+  }
+  std::cout << total - failed << " of " << total << " messages ingested\n";
+  return absl::OkStatus();
+}
+
+absl::Status CmdOutbox(Desk& desk, const Args& a, Clock& clock,
+                       const std::string& desk_email) {
+  if (a.positional.size() >= 2 && a.positional[1] == "send") {
+    std::unique_ptr<MailTransport> transport;
+    if (std::optional<std::string> dir = a.Get("maildir")) {
+      transport = NewMaildirTransport(*dir);
+    } else if (std::optional<std::string> url = a.Get("smtp")) {
+      transport = NewSmtpTransport({.url = *url});
+    } else {
+      return absl::InvalidArgumentError(
+          "usage: helpdesk outbox send --maildir DIR | --smtp URL");
+    }
+    EmailOutboundOptions options;
+    options.sending_domain = desk_email.empty() ? "localhost"
+                                                : desk_email.substr(desk_email.find('@') + 1);
+    options.default_from.set_email(desk_email);
+    options.clock = &clock;
+    std::unique_ptr<OutboundAdapter> email = NewEmailOutbound(std::move(transport), options);
+    absl::StatusOr<DispatchReport> r =
+        desk.DispatchOutbox({{v1::CHANNEL_EMAIL, email.get()}}, clock.Now());
+    if (!r.ok()) return r.status();
+    std::cout << r->delivered << " delivered, " << r->retried << " to retry, " << r->dead
+              << " dead\n";
+    return absl::OkStatus();
+  }
+  if (a.positional.size() >= 3 && a.positional[1] == "replay") {
+    int64_t id = 0;
+    if (!absl::SimpleAtoi(a.positional[2], &id)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("ENTRY '", a.positional[2], "' is not a number"));
+    }
+    absl::StatusOr<v1::OutboxEntry> e = desk.ReplayOutbox(SystemActor(), id);
+    if (!e.ok()) return e.status();
+    std::cout << "outbox entry " << id << " is pending again\n";
+    return absl::OkStatus();
+  }
+  std::optional<v1::OutboxEntry::State> state;
+  if (a.Has("dead")) state = v1::OutboxEntry::DEAD;
+  absl::StatusOr<std::vector<v1::OutboxEntry>> entries =
+      desk.ListOutbox(SystemActor(), state, 0, 1000);
+  if (!entries.ok()) return entries.status();
+  for (const v1::OutboxEntry& e : *entries) {
+    std::vector<std::string> to;
+    for (const v1::Party& p : e.message().to()) to.push_back(p.email());
+    std::cout << absl::StrFormat(
+        "%-4d %-9s attempts %d  #%d  to %s  %s%s\n", e.id(),
+        absl::AsciiStrToLower(v1::OutboxEntry::State_Name(e.state())), e.attempts(),
+        e.message().ticket_id(), absl::StrJoin(to, ","), Cut(e.message().subject(), 50),
+        e.last_error().empty() ? "" : absl::StrCat("  (", e.last_error(), ")"));
+  }
+  if (entries->empty()) std::cout << "(outbox is empty)\n";
+  return absl::OkStatus();
+}
+
 // --- The demo -------------------------------------------------------------------------
 
 // Returns from the demo on the first failed step.
@@ -1001,8 +1147,13 @@ int Main(int argc, char** argv) {
     status = CmdInit(*args);
   } else {
     absl::StatusOr<std::optional<std::string>> sla_text = SlaConfigText(*args);
+    std::string desk_email = args->Get("desk-email").value_or("");
+    if (desk_email.empty()) {
+      if (const char* env = std::getenv("HELPDESK_EMAIL")) desk_email = env;
+    }
     absl::StatusOr<std::unique_ptr<Session>> session =
-        sla_text.ok() ? OpenSession(DatabasePath(*args), false, nullptr, *sla_text)
+        sla_text.ok() ? OpenSession(DatabasePath(*args), false, nullptr, *sla_text,
+                                    desk_email, args->Has("ack"))
                       : absl::StatusOr<std::unique_ptr<Session>>(sla_text.status());
     if (!session.ok()) {
       status = session.status();
@@ -1032,6 +1183,10 @@ int Main(int argc, char** argv) {
         status = CmdShow(desk, *args);
       } else if (command == "log") {
         status = CmdLog(desk, *args);
+      } else if (command == "ingest") {
+        status = CmdIngest(desk, *args, *(*session)->clock);
+      } else if (command == "outbox") {
+        status = CmdOutbox(desk, *args, *(*session)->clock, desk_email);
       } else if (command == "sla") {
         status = CmdSla(desk, *args);
       } else if (command == "tick") {
