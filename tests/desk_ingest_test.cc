@@ -346,6 +346,7 @@ TEST_P(DeskIngestTest, BadMessagesAreRefusedWithTheField) {
   EXPECT_THAT(desk_->Ingest(none),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("idempotency_key")));
   v1::InboundMessage nobody = Mail("", "n1@x", "x", "y");
+  nobody.set_channel(v1::CHANNEL_CHAT);
   EXPECT_THAT(desk_->Ingest(nobody),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("from")));
   v1::InboundMessage bad_utf8 = Mail("ada@example.com", "n2@x", "caf\xC3", "y");
@@ -356,6 +357,21 @@ TEST_P(DeskIngestTest, BadMessagesAreRefusedWithTheField) {
   EXPECT_THAT(desk_->Ingest(bad_from),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("from.email")));
   EXPECT_EQ(TicketCount(), 0);
+}
+
+// Real mail can lack any sender address (a bare "mailer-daemon", a damaged
+// header): it is kept, and nobody is ever written to about it.
+TEST_P(DeskIngestTest, MailWithoutSenderIsKeptFromUnknownSender) {
+  v1::InboundMessage m = Mail("", "u1@x", "Postcard", "no From at all");
+  m.mutable_from()->set_name("mailer-daemon");
+  ASSERT_OK_AND_ASSIGN(IngestResult r, desk_->Ingest(m));
+  EXPECT_EQ(r.outcome, IngestResult::Outcome::kCreatedTicket);
+  ASSERT_OK_AND_ASSIGN(IngestResult r2, desk_->Ingest(Mail("", "u2@x", "Other", "z")));
+  EXPECT_EQ(r2.contact_id, r.contact_id);  // one shared contact
+  ASSERT_OK_AND_ASSIGN(v1::Contact c, desk_->GetContact(SystemActor(), r.contact_id));
+  EXPECT_EQ(c.name(), "Unknown sender");
+  EXPECT_TRUE(c.identities(0).bouncing());
+  EXPECT_TRUE(Outbox().empty());  // no acknowledgement to nowhere
 }
 
 TEST_P(DeskIngestTest, OutboxRetriesWithBackoffThenDeadThenReplay) {

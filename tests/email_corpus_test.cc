@@ -32,6 +32,9 @@
 #include "google/protobuf/message.h"
 #include "gtest/gtest.h"
 #include "helpdesk/channels/email.h"
+#include "helpdesk/clock.h"
+#include "helpdesk/storage/sqlite_store.h"
+#include "helpdesk/desk.h"
 
 namespace helpdesk {
 namespace {
@@ -254,6 +257,56 @@ TEST_P(EmailCorpusTest, DamagedCopiesStillParse) {
           << "round " << round << ": " << field;
       ASSERT_EQ(value.find('\0'), std::string::npos) << "round " << round << ": " << field;
     }
+  }
+}
+
+// Issue 5's proof: every message of the corpus ingests into a desk on SQLite
+// without an error, and replaying it creates nothing twice. Automatic mail
+// (auto-replies, bounces) is recorded and never acknowledged.
+TEST(EmailCorpusIngestTest, EveryMessageIngestsOnceIntoSqlite) {
+  std::vector<CorpusCase> cases = LoadManifest();
+  if (cases.size() == 1 && cases[0].file.empty()) {
+    GTEST_SKIP() << "shared e-mail corpus not found at '" << DataRoot() << "'";
+  }
+  absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(":memory:");
+  ASSERT_TRUE(store.ok()) << store.status();
+  ManualClock clock(absl::FromUnixSeconds(1767225600));
+  DeskOptions options{.store = store->get(), .clock = &clock};
+  options.ingest.desk_email = "help@desk.example";
+  options.ingest.acknowledge_new_tickets = true;
+  absl::StatusOr<std::unique_ptr<Desk>> desk = Desk::Open(std::move(options));
+  ASSERT_TRUE(desk.ok()) << desk.status();
+  std::unique_ptr<InboundAdapter> email = NewEmailInbound();
+  int automatic_tickets = 0;
+  for (const CorpusCase& c : cases) {
+    SCOPED_TRACE(c.file);
+    bool ok = false;
+    const std::string raw = ReadFile(DataRoot() + "/emails/" + c.file, &ok);
+    ASSERT_TRUE(ok);
+    absl::StatusOr<v1::InboundMessage> m = email->Parse(raw, clock.Now());
+    ASSERT_TRUE(m.ok()) << m.status();
+    absl::StatusOr<IngestResult> first = (*desk)->Ingest(*m);
+    ASSERT_TRUE(first.ok()) << first.status();
+    absl::StatusOr<IngestResult> again = (*desk)->Ingest(*m);
+    ASSERT_TRUE(again.ok()) << again.status();
+    EXPECT_TRUE(again->duplicate);
+    EXPECT_EQ(again->ticket_id, first->ticket_id);
+    if (c.automatic) {
+      EXPECT_EQ(first->outcome, IngestResult::Outcome::kRecordedAutomatic);
+      if (first->outcome == IngestResult::Outcome::kCreatedTicket) ++automatic_tickets;
+    }
+    clock.Advance(absl::Minutes(1));
+  }
+  EXPECT_EQ(automatic_tickets, 0);
+  // Acknowledgements went only to people: none is addressed to a sender of
+  // automatic mail, and none to the unknown-sender placeholder.
+  absl::StatusOr<std::vector<v1::OutboxEntry>> outbox =
+      (*desk)->ListOutbox(SystemActor(), std::nullopt, 0, 10000);
+  ASSERT_TRUE(outbox.ok()) << outbox.status();
+  for (const v1::OutboxEntry& e : *outbox) {
+    ASSERT_GT(e.message().to_size(), 0);
+    EXPECT_NE(e.message().to(0).email(), "unknown-sender@invalid");
+    EXPECT_TRUE(e.message().automatic());
   }
 }
 

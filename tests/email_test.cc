@@ -4,9 +4,11 @@
 #include "helpdesk/channels/email.h"
 
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <initializer_list>
 #include <memory>
@@ -1134,15 +1136,25 @@ TEST(EmailOutboundTest, TransportWrapperForwards) {
 // Maildir
 // ---------------------------------------------------------------------------
 
-std::string MakeTempDir() {
-  std::string pattern = ::testing::TempDir() + "/email_test_XXXXXX";
-  char* dir = mkdtemp(pattern.data());
-  EXPECT_NE(dir, nullptr);
-  return pattern;
-}
+// A fresh directory under the test temp dir, removed with the object.
+class ScopedTempDir {
+ public:
+  ScopedTempDir() : path_(::testing::TempDir() + "/email_test_XXXXXX") {
+    EXPECT_NE(mkdtemp(path_.data()), nullptr);
+  }
+  ~ScopedTempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
 
 TEST(EmailMaildirTest, TransportAndSourceRoundTrip) {
-  const std::string dir = MakeTempDir() + "/Maildir";
+  ScopedTempDir temp;
+  const std::string dir = temp.path() + "/Maildir";
   std::unique_ptr<OutboundAdapter> out =
       NewEmailOutbound(NewMaildirTransport(dir), OutOptions());
   v1::OutboundMessage first = Reply();
@@ -1151,8 +1163,6 @@ TEST(EmailMaildirTest, TransportAndSourceRoundTrip) {
   second.set_subject("second");
   ASSERT_THAT(out->Deliver(first), IsOk());
   ASSERT_THAT(out->Deliver(second), IsOk());
-  // Nothing is left in tmp/.
-  MaildirMessage probe;
   ASSERT_OK_AND_ASSIGN(std::vector<MaildirMessage> listed, ReadMaildir(dir));
   ASSERT_THAT(listed, SizeIs(2));
   EXPECT_LT(listed[0].id, listed[1].id);
@@ -1183,7 +1193,8 @@ TEST(EmailMaildirTest, TransportAndSourceRoundTrip) {
 }
 
 TEST(EmailMaildirTest, FlagsInCurAreMerged) {
-  const std::string dir = MakeTempDir();
+  ScopedTempDir temp;
+  const std::string& dir = temp.path();
   ASSERT_EQ(mkdir((dir + "/cur").c_str(), 0700), 0);
   std::ofstream(dir + "/cur/123.abc.host:2,RF") << "Subject: x\r\n\r\ny\r\n";
   std::ofstream(dir + "/cur/.hidden") << "ignored";
@@ -1199,7 +1210,8 @@ TEST(EmailMaildirTest, FlagsInCurAreMerged) {
 }
 
 TEST(EmailMaildirTest, NotAMaildir) {
-  EXPECT_THAT(ReadMaildir(MakeTempDir()), StatusIs(absl::StatusCode::kNotFound));
+  ScopedTempDir temp;
+  EXPECT_THAT(ReadMaildir(temp.path()), StatusIs(absl::StatusCode::kNotFound));
   std::unique_ptr<MailTransport> t = NewMaildirTransport("/proc/no/such/dir");
   std::vector<std::string> rcpt = {"a@example.com"};
   EXPECT_THAT(t->Send("", rcpt, "x"), StatusIs(absl::StatusCode::kUnavailable));

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
@@ -87,6 +88,7 @@ class ImapTest : public ::testing::Test {
     if (python.empty()) GTEST_SKIP() << "python3 not found: the IMAP tests need it";
     std::string dir = ::testing::TempDir() + "/imap_test_XXXXXX";
     ASSERT_NE(mkdtemp(dir.data()), nullptr);
+    temp_dir_ = dir;
     const std::string maildir = dir + "/Maildir";
     for (const char* sub : {"", "/new", "/cur", "/tmp"}) {
       ASSERT_EQ(mkdir((maildir + sub).c_str(), 0700), 0);
@@ -125,6 +127,12 @@ class ImapTest : public ::testing::Test {
   }
 
   void TearDown() override {
+    StopServer();
+    std::error_code ignored;
+    if (!temp_dir_.empty()) std::filesystem::remove_all(temp_dir_, ignored);
+  }
+
+  void StopServer() {
     if (server_ <= 0) return;
     kill(server_, SIGTERM);
     int status = 0;
@@ -147,6 +155,7 @@ class ImapTest : public ::testing::Test {
     return o;
   }
 
+  std::string temp_dir_;
   int port_ = 0;
   pid_t server_ = 0;
 };

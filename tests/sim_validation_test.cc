@@ -71,14 +71,14 @@ constexpr double kWaitFloor = 0.002;
 TEST(SimValidationTest, FifoOnMMcAgreesWithErlangC) {
   // Run lengths: long enough that the warm-up spans several relaxation times
   // of the queue (about h / (c (1 - sqrt(rho))^2): 1600 handling times for
-  // M/M/1 at 0.95) and the intervals are useful; about 4.5 million tickets
-  // in all, some 45 s in a debug build.
+  // M/M/1 at 0.95) and the intervals are useful; about 3.4 million tickets
+  // in all, some 35 s of CPU in a debug build.
   const Case cases[] = {
-      {1, 0.5, 10000},   {1, 0.8, 30000},   {1, 0.95, 80000},
-      {5, 0.5, 10000},   {5, 0.8, 30000},   {5, 0.95, 60000},
-      {20, 0.5, 10000},  {20, 0.8, 30000},  {20, 0.95, 40000},
-      {50, 0.5, 10000},  {50, 0.8, 30000},  {50, 0.95, 40000},
-      {200, 0.5, 10000}, {200, 0.8, 30000}, {200, 0.95, 40000},
+      {1, 0.5, 8000},   {1, 0.8, 20000},   {1, 0.95, 70000},
+      {5, 0.5, 8000},   {5, 0.8, 20000},   {5, 0.95, 40000},
+      {20, 0.5, 8000},  {20, 0.8, 20000},  {20, 0.95, 30000},
+      {50, 0.5, 8000},  {50, 0.8, 20000},  {50, 0.95, 30000},
+      {200, 0.5, 8000}, {200, 0.8, 20000}, {200, 0.95, 30000},
   };
   std::vector<Check> checks;
   for (const Case& c : cases) {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -91,6 +92,7 @@ class SmtpTest : public ::testing::Test {
     }
     std::string pattern = ::testing::TempDir() + "/smtp_test_XXXXXX";
     ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    temp_dir_ = pattern;
     maildir_ = pattern + "/received";
     port_ = FreePort();
     ASSERT_NE(port_, 0);
@@ -122,6 +124,12 @@ class SmtpTest : public ::testing::Test {
   }
 
   void TearDown() override {
+    StopServer();
+    std::error_code ignored;
+    if (!temp_dir_.empty()) std::filesystem::remove_all(temp_dir_, ignored);
+  }
+
+  void StopServer() {
     if (server_ > 0) {
       kill(server_, SIGTERM);
       int status = 0;
@@ -157,6 +165,7 @@ class SmtpTest : public ::testing::Test {
   }
 
   std::string python_;
+  std::string temp_dir_;
   std::string maildir_;
   int port_ = 0;
   pid_t server_ = 0;

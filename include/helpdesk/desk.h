@@ -448,8 +448,12 @@ class Desk {
   //  6. with acknowledge_new_tickets, a new ticket from a person gets an
   //     automatic acknowledgement, written to the outbox in the same
   //     transaction.
-  // Errors: InvalidArgument naming the field (no sender identity, no key,
-  // invalid UTF-8, over the limits); PermissionDenied for a blocked sender.
+  // E-mail with no usable sender address at all (real mail has such) is kept,
+  // from a shared "Unknown sender" contact whose reserved address
+  // (unknown-sender@invalid) is marked bouncing, so it is never written to.
+  // Errors: InvalidArgument naming the field (no sender identity on other
+  // channels, no key, invalid UTF-8, over the limits); PermissionDenied for a
+  // blocked sender.
   absl::StatusOr<IngestResult> Ingest(const v1::InboundMessage& message);
 
   // Delivers outbox entries due at `now`, at least once each: an entry is

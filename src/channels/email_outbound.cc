@@ -134,6 +134,12 @@ absl::string_view DomainOf(absl::string_view address) {
 
 }  // namespace
 
+std::string OutboundMessageId(const v1::OutboundMessage& message,
+                              absl::string_view domain) {
+  if (!message.threading().message_id().empty()) return message.threading().message_id();
+  return EmailMessageId(message.idempotency_key(), domain);
+}
+
 std::string EmailMessageId(absl::string_view idempotency_key, absl::string_view domain) {
   return absl::StrCat("hd.", internal::Sha256Hex(idempotency_key).substr(0, 32), "@",
                       domain);
@@ -227,7 +233,7 @@ absl::StatusOr<std::string> BuildEmail(const v1::OutboundMessage& message,
       g_date_time_unref(date);
     }
   }
-  const std::string message_id = EmailMessageId(message.idempotency_key(), domain);
+  const std::string message_id = OutboundMessageId(message, domain);
   g_mime_message_set_message_id(mail.get(), message_id.c_str());
   if (!threading.in_reply_to().empty()) {
     std::string value = absl::StrCat("<", threading.in_reply_to(), ">");
@@ -352,7 +358,7 @@ class EmailOutbound final : public OutboundAdapter {
     std::string domain = options_.sending_domain.empty()
                              ? std::string(DomainOf(from.email()))
                              : options_.sending_domain;
-    return DeliveryReceipt{EmailMessageId(message.idempotency_key(), domain)};
+    return DeliveryReceipt{OutboundMessageId(message, domain)};
   }
 
  private:

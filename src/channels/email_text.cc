@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "desk/validation.h"
 
 namespace helpdesk::email_internal {
 namespace {
@@ -23,33 +24,8 @@ constexpr char kReplacement[] = "\xEF\xBF\xBD";  // U+FFFD
 
 // Length of the valid UTF-8 sequence at text[i], or 0 when it is invalid.
 size_t ValidSequenceLength(const unsigned char* s, size_t n, size_t i) {
-  unsigned char c = s[i];
-  if (c < 0x80) return 1;
-  size_t len;
-  uint32_t cp;
-  if ((c & 0xE0) == 0xC0) {
-    len = 2;
-    cp = c & 0x1F;
-  } else if ((c & 0xF0) == 0xE0) {
-    len = 3;
-    cp = c & 0x0F;
-  } else if ((c & 0xF8) == 0xF0) {
-    len = 4;
-    cp = c & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + len > n) return 0;
-  for (size_t k = 1; k < len; ++k) {
-    if ((s[i + k] & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (s[i + k] & 0x3F);
-  }
-  if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
-      (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-      (cp >= 0xD800 && cp <= 0xDFFF)) {
-    return 0;
-  }
-  return len;
+  return internal::Utf8SequenceLength(
+      absl::string_view(reinterpret_cast<const char*>(s), n), i);
 }
 
 void AppendCodePoint(uint32_t cp, std::string* out) {

@@ -971,8 +971,11 @@ class Desk::Impl {
   }
 
   // Finds or creates the sender's contact.
+  static constexpr absl::string_view kUnknownSender = "unknown-sender@invalid";
+
   absl::StatusOr<v1::Contact> SenderContact(Transaction& tx, const v1::Party& from,
-                                            absl::Time now) {
+                                            absl::Time now,
+                                            v1::Channel channel = v1::CHANNEL_UNSPECIFIED) {
     struct Try {
       v1::ContactIdentity::Kind kind;
       const std::string* value;
@@ -998,6 +1001,25 @@ class Desk::Impl {
                                               : nc.chat_handles)
           .push_back(v);
       HELPDESK_ASSIGN_OR_RETURN(v1::Contact c, NewContactFrom(tx, nc));
+      *c.mutable_created_at() = ToTimestamp(now);
+      *c.mutable_updated_at() = ToTimestamp(now);
+      HELPDESK_RETURN_IF_ERROR(tx.InsertContact(&c));
+      return c;
+    }
+    if (channel == v1::CHANNEL_EMAIL) {
+      // Real mail can come without any usable sender (a bare "mailer-daemon",
+      // a damaged header). It is kept, from one shared contact whose reserved
+      // address (RFC 2606 ".invalid") is marked bouncing, so nothing is ever
+      // sent to it.
+      absl::StatusOr<v1::Contact> unknown =
+          tx.FindContactByIdentity(v1::ContactIdentity::EMAIL, kUnknownSender);
+      if (unknown.ok() || !absl::IsNotFound(unknown.status())) return unknown;
+      v1::Contact c;
+      c.set_name("Unknown sender");
+      v1::ContactIdentity* id = c.add_identities();
+      id->set_kind(v1::ContactIdentity::EMAIL);
+      id->set_value(std::string(kUnknownSender));
+      id->set_bouncing(true);
       *c.mutable_created_at() = ToTimestamp(now);
       *c.mutable_updated_at() = ToTimestamp(now);
       HELPDESK_RETURN_IF_ERROR(tx.InsertContact(&c));
@@ -1113,7 +1135,8 @@ class Desk::Impl {
     std::vector<AttachmentUpload> uploads = Uploads(m);
     HELPDESK_RETURN_IF_ERROR(CheckAttachments("attachments", uploads));
 
-    HELPDESK_ASSIGN_OR_RETURN(v1::Contact sender, SenderContact(tx, m.from(), now));
+    HELPDESK_ASSIGN_OR_RETURN(v1::Contact sender,
+                              SenderContact(tx, m.from(), now, m.channel()));
     IngestResult r;
     r.contact_id = sender.id();
     if (sender.blocked()) {

@@ -16,6 +16,11 @@ namespace helpdesk::internal {
 // about 60 bytes with "..." and the total size when longer.
 std::string Quote(absl::string_view value);
 
+// The length (1-4) of the valid UTF-8 sequence starting at byte `i` of
+// `text`, or 0 when the bytes there are not one (overlong forms, surrogates and
+// code points above U+10FFFF are invalid).
+size_t Utf8SequenceLength(absl::string_view text, size_t i);
+
 // The byte offset of the first invalid UTF-8 sequence (overlong forms,
 // surrogates and code points above U+10FFFF are invalid), or npos.
 size_t FindInvalidUtf8(absl::string_view text);

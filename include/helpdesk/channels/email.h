@@ -194,10 +194,16 @@ struct EmailOutboundOptions {
 std::string EmailMessageId(absl::string_view idempotency_key,
                            absl::string_view domain);
 
+// The Message-ID BuildEmail gives `message`: threading.message_id when set,
+// else EmailMessageId(idempotency_key, domain).
+std::string OutboundMessageId(const v1::OutboundMessage& message,
+                              absl::string_view domain);
+
 // Renders `message` as an RFC 5322 message with CRLF line ends:
 //   - From (message.from, else options.default_from), To, Cc; non-ASCII
 //     display names and subjects as RFC 2047 encoded words.
-//   - Message-ID from EmailMessageId(idempotency_key, domain); In-Reply-To
+//   - Message-ID: threading.message_id when set (Desk sets it, and threads
+//     replies by it), else EmailMessageId(idempotency_key, domain); In-Reply-To
 //     from threading.in_reply_to; References = threading.references, then
 //     in_reply_to when it is not already last.
 //   - Subject with " [#<ticket_id>]" appended when ticket_id > 0 and the
