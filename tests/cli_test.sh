@@ -91,6 +91,19 @@ fi
 check "demo" 0 "== Audit log of #1" -- "$hd" demo --db "$dir/demo.db"
 check "demo refuses existing file" 1 "wants a fresh database" -- "$hd" demo --db "$dir/demo.db"
 
+scenario="$(dirname "$0")/../examples/helpdesk/scenario.textproto"
+check "sim" 0 "helpdesk.least_loaded +[0-9]+" -- "$hd" sim "$scenario" --svg "$dir/sim.svg" \
+  --csv "$dir/sim.csv"
+if grep -q "<svg" "$dir/sim.svg" && grep -q "^policy,metric,mean,ci95" "$dir/sim.csv"; then
+  passes=$((passes + 1))
+else
+  echo "FAIL sim did not write the SVG chart and the CSV"; failures=$((failures + 1))
+fi
+printf 'duration_seconds: 60\nrate_per_minute: 3\n' > "$dir/bad.textproto"
+check "sim bad scenario" 1 "line 2, column .*rate_per_minute" -- "$hd" sim "$dir/bad.textproto"
+check "erlang" 0 "P\(wait\) 0\.48" -- "$hd" erlang --rate 100 --aht 300 --agents 10
+check "erlang unstable" 1 "FAILED_PRECONDITION" -- "$hd" erlang --rate 100 --aht 400 --agents 10
+
 emails="$shared/emails/mikel-mail"
 if [ -n "$shared" ] && [ -d "$emails" ]; then
   export HELPDESK_DB="$dir/mail.db"
