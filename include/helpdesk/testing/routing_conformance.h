@@ -43,7 +43,7 @@
 // a test needs (the determinism test needs two) and must return a new, empty
 // policy. Tests are named <Prefix>/RoutingConformanceTest.<Test>/<name>.
 //
-// The suite is deterministic (fixed seeds, fixed times) and takes well under a
+// The suite is deterministic (fixed seeds, fixed times) and takes under a
 // second per policy in a debug build.
 #ifndef HELPDESK_TESTING_ROUTING_CONFORMANCE_H_
 #define HELPDESK_TESTING_ROUTING_CONFORMANCE_H_
@@ -175,6 +175,9 @@ inline std::ostream& operator<<(std::ostream& os, const Decision& d) {
 
 }  // namespace routing_conformance_internal
 
+// The fixture: a fresh policy per test, and helpers that drive it.
+//
+// Thread safety: each test runs on the test's main thread only.
 class RoutingConformanceTest
     : public ::testing::TestWithParam<RoutingPolicyFactory> {
  protected:
