@@ -20,6 +20,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "desk/validation.h"
+#include "channels/curl_support.h"
 #include "helpdesk/channels/email.h"
 
 namespace helpdesk {
@@ -143,23 +144,7 @@ class Imap final : public ImapSource {
     curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
     curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, &RecordReply);
     curl_easy_setopt(c, CURLOPT_DEBUGDATA, t);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
-                     static_cast<long>(absl::ToInt64Milliseconds(options_.connect_timeout)));
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
-                     static_cast<long>(absl::ToInt64Milliseconds(options_.timeout)));
-    long use_ssl = CURLUSESSL_TRY;
-    if (options_.starttls == SmtpOptions::StartTls::kNever) use_ssl = CURLUSESSL_NONE;
-    if (options_.starttls == SmtpOptions::StartTls::kRequired) use_ssl = CURLUSESSL_ALL;
-    curl_easy_setopt(c, CURLOPT_USE_SSL, use_ssl);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, options_.verify_peer ? 1L : 0L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, options_.verify_peer ? 2L : 0L);
-    if (!options_.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, options_.ca_file.c_str());
-    if (!options_.username.empty()) {
-      curl_easy_setopt(c, CURLOPT_USERNAME, options_.username.c_str());
-      curl_easy_setopt(c, CURLOPT_PASSWORD, options_.password.c_str());
-    }
+    internal::SetMailConnectionOptions(c, options_, error);
     const CURLcode result = curl_easy_perform(c);
     if (result == CURLE_OK) return absl::OkStatus();
     const std::string detail =
