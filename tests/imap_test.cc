@@ -29,8 +29,8 @@
 #include "gtest/gtest.h"
 #include "helpdesk/channels/email.h"
 #include "helpdesk/testing/status_matchers.h"
+#include "loopback_server.h"
 
-extern char** environ;
 
 namespace helpdesk {
 namespace {
@@ -39,41 +39,6 @@ using ::helpdesk::testing::IsOk;
 using ::helpdesk::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
-
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  int port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  close(fd);
-  return port;
-}
-
-bool Accepts(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  close(fd);
-  return ok;
-}
-
-std::string Python() {
-  for (const char* python : {"/usr/bin/python3", "python3"}) {
-    if (std::system(absl::StrCat(python, " -c 'import asyncio' >/dev/null 2>&1").c_str()) == 0) {
-      return python;
-    }
-  }
-  return "";
-}
 
 const char kFirst[] =
     "From: ada@example.com\r\nTo: help@desk.example\r\nSubject: printer\r\n"
@@ -84,7 +49,7 @@ const char kSecond[] =
 class ImapTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const std::string python = Python();
+    const std::string python = testing::PythonWith("asyncio");
     if (python.empty()) GTEST_SKIP() << "python3 not found: the IMAP tests need it";
     std::string dir = ::testing::TempDir() + "/imap_test_XXXXXX";
     ASSERT_NE(mkdtemp(dir.data()), nullptr);
@@ -96,34 +61,11 @@ class ImapTest : public ::testing::Test {
     std::ofstream(maildir + "/cur/1.old:2,S") << "From: old@example.com\r\nSubject: seen\r\n\r\nx\r\n";
     std::ofstream(maildir + "/new/2.first") << kFirst;
     std::ofstream(maildir + "/new/3.second") << kSecond;
-    port_ = FreePort();
+    port_ = testing::FreeLoopbackPort();
     ASSERT_NE(port_, 0);
-    const std::string script =
-        std::string(__FILE__).substr(0, std::string(__FILE__).rfind('/')) +
-        "/imap_test_server.py";
-    const std::string port = std::to_string(port_);
-    std::vector<const char*> argv = {python.c_str(), script.c_str(), port.c_str(),
-                                     maildir.c_str(), "desk", "s3cret", nullptr};
-    const std::string log = dir + "/server.log";
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, log.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int rc = posix_spawnp(&server_, argv[0], &actions, nullptr,
-                          const_cast<char* const*>(argv.data()), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    ASSERT_EQ(rc, 0);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (!Accepts(port_)) {
-      int status = 0;
-      if (waitpid(server_, &status, WNOHANG) == server_) {
-        server_ = 0;
-        FAIL() << "the IMAP server exited; see " << log;
-      }
-      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "see " << log;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    ASSERT_OK(server_.Start({python, testing::TestSourceDir() + "/imap_test_server.py",
+                             std::to_string(port_), maildir, "desk", "s3cret"},
+                            port_, dir + "/server.log"));
   }
 
   void TearDown() override {
@@ -132,18 +74,7 @@ class ImapTest : public ::testing::Test {
     if (!temp_dir_.empty()) std::filesystem::remove_all(temp_dir_, ignored);
   }
 
-  void StopServer() {
-    if (server_ <= 0) return;
-    kill(server_, SIGTERM);
-    int status = 0;
-    for (int i = 0; i < 100 && waitpid(server_, &status, WNOHANG) == 0; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    if (waitpid(server_, &status, WNOHANG) == 0) {
-      kill(server_, SIGKILL);
-      waitpid(server_, &status, 0);
-    }
-  }
+  void StopServer() { server_.Stop(); }
 
   ImapOptions Options() const {
     ImapOptions o;
@@ -157,7 +88,7 @@ class ImapTest : public ::testing::Test {
 
   std::string temp_dir_;
   int port_ = 0;
-  pid_t server_ = 0;
+  testing::LoopbackServer server_;
 };
 
 TEST_F(ImapTest, PollFetchIngestMarkSeen) {
@@ -210,7 +141,7 @@ TEST_F(ImapTest, Errors) {
 
 TEST(ImapSourceTest, NothingListeningIsUnavailable) {
   ImapOptions o;
-  o.url = absl::StrCat("imap://127.0.0.1:", FreePort(), "/INBOX");
+  o.url = absl::StrCat("imap://127.0.0.1:", testing::FreeLoopbackPort(), "/INBOX");
   o.connect_timeout = absl::Seconds(5);
   absl::StatusOr<std::vector<int64_t>> r = NewImapSource(o)->ListUnseen();
   EXPECT_THAT(r, StatusIs(absl::StatusCode::kUnavailable));

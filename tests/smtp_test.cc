@@ -27,8 +27,8 @@
 #include "gtest/gtest.h"
 #include "helpdesk/channels/email.h"
 #include "helpdesk/testing/status_matchers.h"
+#include "loopback_server.h"
 
-extern char** environ;
 
 namespace helpdesk {
 namespace {
@@ -39,53 +39,10 @@ using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
 
-// A port nobody listens on right now.
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    close(fd);
-    return 0;
-  }
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
-bool Accepts(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  close(fd);
-  return ok;
-}
-
-// The first python3 that can import aiosmtpd, or "".
-std::string PythonWithAiosmtpd() {
-  for (const char* python : {"/usr/bin/python3", "python3"}) {
-    std::string cmd =
-        absl::StrCat(python, " -c 'import aiosmtpd.controller' >/dev/null 2>&1");
-    if (std::system(cmd.c_str()) == 0) return python;
-  }
-  return "";
-}
-
-std::string SourceDir() {
-  std::string here = __FILE__;
-  return here.substr(0, here.rfind('/'));
-}
-
 class SmtpTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    python_ = PythonWithAiosmtpd();
+    python_ = testing::PythonWith("aiosmtpd.controller");
     if (python_.empty()) {
       GTEST_SKIP() << "python3 with aiosmtpd not found: install Debian's python3-aiosmtpd "
                       "(scripts/install-deps.sh does) to run the SMTP tests";
@@ -94,33 +51,11 @@ class SmtpTest : public ::testing::Test {
     ASSERT_NE(mkdtemp(pattern.data()), nullptr);
     temp_dir_ = pattern;
     maildir_ = pattern + "/received";
-    port_ = FreePort();
+    port_ = testing::FreeLoopbackPort();
     ASSERT_NE(port_, 0);
-    const std::string script = SourceDir() + "/smtp_test_server.py";
-    const std::string port = std::to_string(port_);
-    std::vector<const char*> argv = {python_.c_str(), script.c_str(), port.c_str(),
-                                     maildir_.c_str(), nullptr};
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    const std::string log = pattern + "/server.log";
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, log.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int rc = posix_spawnp(&server_, argv[0], &actions, nullptr,
-                          const_cast<char* const*>(argv.data()), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    ASSERT_EQ(rc, 0) << "cannot start " << python_;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (!Accepts(port_)) {
-      int status = 0;
-      if (waitpid(server_, &status, WNOHANG) == server_) {
-        server_ = 0;
-        FAIL() << "the SMTP server exited; see " << log;
-      }
-      ASSERT_LT(std::chrono::steady_clock::now(), deadline)
-          << "the SMTP server did not accept connections within 20 s; see " << log;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    ASSERT_OK(server_.Start({python_, testing::TestSourceDir() + "/smtp_test_server.py",
+                             std::to_string(port_), maildir_},
+                            port_, pattern + "/server.log"));
   }
 
   void TearDown() override {
@@ -129,19 +64,7 @@ class SmtpTest : public ::testing::Test {
     if (!temp_dir_.empty()) std::filesystem::remove_all(temp_dir_, ignored);
   }
 
-  void StopServer() {
-    if (server_ > 0) {
-      kill(server_, SIGTERM);
-      int status = 0;
-      for (int i = 0; i < 100 && waitpid(server_, &status, WNOHANG) == 0; ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
-      if (waitpid(server_, &status, WNOHANG) == 0) {
-        kill(server_, SIGKILL);
-        waitpid(server_, &status, 0);
-      }
-    }
-  }
+  void StopServer() { server_.Stop(); }
 
   SmtpOptions Options() const {
     SmtpOptions o;
@@ -168,7 +91,7 @@ class SmtpTest : public ::testing::Test {
   std::string temp_dir_;
   std::string maildir_;
   int port_ = 0;
-  pid_t server_ = 0;
+  testing::LoopbackServer server_;
 };
 
 v1::OutboundMessage Reply() {
@@ -251,7 +174,7 @@ TEST_F(SmtpTest, RequiredStartTlsThatIsNotOfferedIsRefused) {
 }
 
 TEST(SmtpTransportTest, NothingListeningIsUnavailable) {
-  const int port = FreePort();
+  const int port = testing::FreeLoopbackPort();
   ASSERT_NE(port, 0);
   SmtpOptions o;
   o.url = absl::StrCat("smtp://127.0.0.1:", port);
