@@ -472,8 +472,11 @@ class Desk::Impl {
 
   // --- Commands -------------------------------------------------------------
 
+  // Creates one ticket; when `first_message_id` is given, sets it to the id of
+  // the first message (0 when the ticket has none).
   absl::StatusOr<v1::Ticket> CreateOne(Transaction& tx, const Access& a,
-                                       const NewTicket& in, absl::Time now) {
+                                       const NewTicket& in, absl::Time now,
+                                       int64_t* first_message_id = nullptr) {
     const DeskLimits& lim = options_.limits;
     // Who may set what.
     if (a.role == Access::kLightAgent) {
@@ -627,6 +630,7 @@ class Desk::Impl {
       *m.mutable_created_at() = ToTimestamp(now);
       HELPDESK_RETURN_IF_ERROR(tx.InsertMessage(&m));
       e.set_message_id(m.id());
+      if (first_message_id != nullptr) *first_message_id = m.id();
       e.set_message_kind(m.kind());
     }
     AddChange(&e, "subject", "", t.subject());
@@ -1247,7 +1251,8 @@ class Desk::Impl {
           }
         }
       }
-      HELPDESK_ASSIGN_OR_RETURN(v1::Ticket made, CreateOne(tx, as_sender, nt, now));
+      HELPDESK_ASSIGN_OR_RETURN(v1::Ticket made,
+                                CreateOne(tx, as_sender, nt, now, &r.message_id));
       r.outcome = IngestResult::Outcome::kCreatedTicket;
       r.ticket_id = made.id();
       if (ticket) {
@@ -1257,8 +1262,6 @@ class Desk::Impl {
                 .status());
         HELPDESK_ASSIGN_OR_RETURN(made, tx.GetTicket(made.id()));
       }
-      HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Message> first, tx.ListMessages(made.id()));
-      if (!first.empty()) r.message_id = first.front().id();
       if (options_.ingest.acknowledge_new_tickets &&
           m.auto_kind() == v1::InboundMessage::HUMAN &&
           m.channel() == v1::CHANNEL_EMAIL && !options_.ingest.desk_email.empty()) {
