@@ -259,6 +259,35 @@ TEST(SqliteStoreTest, VersionZeroHelpdeskFileIsMigratedForward) {
   EXPECT_EQ(raw.One("PRAGMA user_version"), absl::StrCat(kSqliteSchemaVersion));
 }
 
+TEST(SqliteStoreTest, VersionOneFileIsMigratedToVersionTwoKeepingItsData) {
+  // A version-1 file: the schema before the agents' audit log.
+  const std::string path = TempPath("db");
+  int64_t ticket_id = 0;
+  {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> store, Open(path));
+    ASSERT_OK_AND_ASSIGN(auto tx, store->Begin(TransactionMode::kReadWrite));
+    v1::Ticket t = MakeTicket("kept", "open", v1::PRIORITY_LOW, 0, 1);
+    ASSERT_OK(tx->InsertTicket(&t));
+    ticket_id = t.id();
+    ASSERT_OK(tx->Commit());
+  }
+  {
+    RawDb raw(path);
+    raw.Exec("DROP TABLE agent_events; PRAGMA user_version = 1;");
+  }
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> store, Open(path));
+  ASSERT_OK_AND_ASSIGN(auto tx, store->Begin(TransactionMode::kReadWrite));
+  EXPECT_OK(tx->GetTicket(ticket_id).status());
+  v1::AgentEvent e;
+  e.set_agent_id(3);
+  e.set_kind(v1::AgentEvent::PRESENCE_CHANGED);
+  ASSERT_OK(tx->AppendAgentEvent(&e));
+  ASSERT_OK(tx->Commit());
+  RawDb raw(path);
+  EXPECT_EQ(raw.One("PRAGMA user_version"), "2");
+  EXPECT_EQ(raw.One("SELECT count(*) FROM agent_events WHERE agent_id = 3"), "1");
+}
+
 TEST(SqliteStoreTest, NotADatabaseFileIsInvalidArgumentAndUnchanged) {
   const std::string path = TempPath("notes.txt");
   const std::string bytes =

@@ -260,6 +260,14 @@ class Transaction {
   // Every agent, deactivated ones included, by id.
   virtual absl::StatusOr<std::vector<v1::Agent>> ListAgents() = 0;
 
+  // Appends an agent's audit event and assigns event->id(), increasing across
+  // the store's agent events. Errors: InvalidArgument if agent_id <= 0.
+  virtual absl::Status AppendAgentEvent(v1::AgentEvent* event) = 0;
+  // Events of one agent with id > after_id, in id order, at most `limit`
+  // (0 = no limit). Errors: InvalidArgument for a negative limit.
+  virtual absl::StatusOr<std::vector<v1::AgentEvent>> ListAgentEvents(
+      int64_t agent_id, int64_t after_id, int limit) = 0;
+
   // Assigns group->id(). Errors: AlreadyExists if the name is taken.
   virtual absl::Status InsertGroup(v1::Group* group) = 0;
   // Errors: NotFound.
@@ -416,6 +424,13 @@ class TransactionWrapper : public Transaction {
   }
   absl::StatusOr<std::vector<v1::Agent>> ListAgents() override {
     return base_->ListAgents();
+  }
+  absl::Status AppendAgentEvent(v1::AgentEvent* event) override {
+    return base_->AppendAgentEvent(event);
+  }
+  absl::StatusOr<std::vector<v1::AgentEvent>> ListAgentEvents(
+      int64_t agent_id, int64_t after_id, int limit) override {
+    return base_->ListAgentEvents(agent_id, after_id, limit);
   }
   absl::Status InsertGroup(v1::Group* group) override {
     return base_->InsertGroup(group);

@@ -28,6 +28,7 @@ struct Counters {
   int64_t ticket = 0;
   int64_t message = 0;
   int64_t event = 0;
+  int64_t agent_event = 0;
   int64_t contact = 0;
   int64_t organization = 0;
   int64_t agent = 0;
@@ -47,6 +48,8 @@ struct State {
   std::map<int64_t, v1::Organization> organizations;
   std::map<std::string, int64_t> organization_names;
   std::map<int64_t, v1::Agent> agents;
+  std::map<int64_t, v1::AgentEvent> agent_events;
+  std::map<int64_t, std::set<int64_t>> agent_events_by_agent;
   std::map<std::string, int64_t> agent_emails;
   std::map<int64_t, v1::Group> groups;
   std::map<std::string, int64_t> group_names;
@@ -230,6 +233,38 @@ class MemoryTransaction final : public Transaction {
     Remember(state_->events_by_ticket, event->ticket_id());
     state_->events_by_ticket[event->ticket_id()].insert(event->id());
     return absl::OkStatus();
+  }
+
+  absl::Status AppendAgentEvent(v1::AgentEvent* event) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    if (event->agent_id() <= 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "agent_event.agent_id ", event->agent_id(), " must be positive"));
+    }
+    event->set_id(++state_->last.agent_event);
+    Remember(state_->agent_events, event->id());
+    state_->agent_events[event->id()] = *event;
+    Remember(state_->agent_events_by_agent, event->agent_id());
+    state_->agent_events_by_agent[event->agent_id()].insert(event->id());
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::vector<v1::AgentEvent>> ListAgentEvents(
+      int64_t agent_id, int64_t after_id, int limit) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    if (limit < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("limit ", limit, " must not be negative"));
+    }
+    std::vector<v1::AgentEvent> out;
+    auto it = state_->agent_events_by_agent.find(agent_id);
+    if (it == state_->agent_events_by_agent.end()) return out;
+    for (auto id = it->second.upper_bound(after_id); id != it->second.end();
+         ++id) {
+      if (limit > 0 && static_cast<int>(out.size()) >= limit) break;
+      out.push_back(state_->agent_events.at(*id));
+    }
+    return out;
   }
 
   absl::StatusOr<std::vector<v1::Event>> ListTicketEvents(

@@ -141,6 +141,16 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_due ON outbox(state, next_attempt_us, id);
 )sql";
 
+// Version 2: the agents' audit log (presence and profile changes).
+constexpr absl::string_view kSchemaVersion2 = R"sql(
+CREATE TABLE agent_events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  agent_id INTEGER NOT NULL,
+  proto BLOB NOT NULL
+);
+CREATE INDEX agent_events_by_agent ON agent_events(agent_id, id);
+)sql";
+
 struct Migration {
   int to_version;
   absl::string_view script;
@@ -149,6 +159,7 @@ struct Migration {
 // Ordered; entry i turns version i into version i + 1.
 constexpr Migration kMigrations[] = {
     {1, kSchemaVersion1},
+    {2, kSchemaVersion2},
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) ==
                   static_cast<size_t>(kSqliteSchemaVersion),

@@ -232,6 +232,15 @@ class SqliteTransaction final : public Transaction {
     HELPDESK_RETURN_IF_ERROR(CheckOpen());
     return Watch(DoListAgents());
   }
+  absl::Status AppendAgentEvent(v1::AgentEvent* event) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    return Watch(DoAppendAgentEvent(event));
+  }
+  absl::StatusOr<std::vector<v1::AgentEvent>> ListAgentEvents(
+      int64_t agent_id, int64_t after_id, int limit) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    return Watch(DoListAgentEvents(agent_id, after_id, limit));
+  }
   absl::Status InsertGroup(v1::Group* group) override {
     HELPDESK_RETURN_IF_ERROR(CheckWritable());
     return Watch(DoInsertGroup(group));
@@ -1043,6 +1052,52 @@ class SqliteTransaction final : public Transaction {
       if (!row) break;
       HELPDESK_ASSIGN_OR_RETURN(v1::Agent agent, ReadAgent(stmt));
       out.push_back(std::move(agent));
+    }
+    return out;
+  }
+
+  absl::Status DoAppendAgentEvent(v1::AgentEvent* event) {
+    if (event->agent_id() <= 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "agent_event.agent_id ", event->agent_id(), " must be positive"));
+    }
+    v1::AgentEvent stored = *event;
+    stored.clear_id();
+    HELPDESK_ASSIGN_OR_RETURN(std::string bytes,
+                              Serialize(stored, "agent event"));
+    HELPDESK_ASSIGN_OR_RETURN(
+        SqliteStatement stmt,
+        Prepare("INSERT INTO agent_events (agent_id, proto) VALUES (?, ?)"));
+    stmt.BindInt(1, event->agent_id());
+    stmt.BindBlob(2, bytes);
+    HELPDESK_RETURN_IF_ERROR(stmt.Run());
+    event->set_id(LastRowId());
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::vector<v1::AgentEvent>> DoListAgentEvents(
+      int64_t agent_id, int64_t after_id, int limit) {
+    if (limit < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("limit ", limit, " must not be negative"));
+    }
+    HELPDESK_ASSIGN_OR_RETURN(
+        SqliteStatement stmt,
+        Prepare("SELECT id, agent_id, proto FROM agent_events "
+                "WHERE agent_id = ? AND id > ? ORDER BY id LIMIT ?"));
+    stmt.BindInt(1, agent_id);
+    stmt.BindInt(2, after_id);
+    stmt.BindInt(3, limit == 0 ? -1 : limit);  // a negative LIMIT is none
+    std::vector<v1::AgentEvent> out;
+    while (true) {
+      HELPDESK_ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) break;
+      const int64_t id = stmt.ColumnInt(0);
+      v1::AgentEvent& event = out.emplace_back();
+      HELPDESK_RETURN_IF_ERROR(
+          Parse(stmt.ColumnBlob(2), "agent_events", id, &event));
+      event.set_id(id);
+      event.set_agent_id(stmt.ColumnInt(1));
     }
     return out;
   }

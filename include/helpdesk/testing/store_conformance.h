@@ -527,6 +527,7 @@ inline void ExpectEveryReadRefused(Transaction& tx, const CommittedObjects& c) {
   EXPECT_THAT(tx.GetOrganization(c.organization.id()), StatusIs(kRefused));
   EXPECT_THAT(tx.GetAgent(c.agent.id()), StatusIs(kRefused));
   EXPECT_THAT(tx.ListAgents(), StatusIs(kRefused));
+  EXPECT_THAT(tx.ListAgentEvents(c.agent.id(), 0, 0), StatusIs(kRefused));
   EXPECT_THAT(tx.GetGroup(c.group.id()), StatusIs(kRefused));
   EXPECT_THAT(tx.ListGroups(), StatusIs(kRefused));
   EXPECT_THAT(tx.GetAttachmentContent(Sha256Of('a')), StatusIs(kRefused));
@@ -565,6 +566,10 @@ inline void ExpectEveryWriteRefused(Transaction& tx,
   changed_agent.set_name("Refused rename");
   EXPECT_THAT(tx.UpdateAgent(&changed_agent, c.agent.version()),
               StatusIs(kRefused));
+  v1::AgentEvent agent_event;
+  agent_event.set_agent_id(c.agent.id());
+  agent_event.set_kind(v1::AgentEvent::PRESENCE_CHANGED);
+  EXPECT_THAT(tx.AppendAgentEvent(&agent_event), StatusIs(kRefused));
   v1::Group group = MakeGroup("Refused group");
   EXPECT_THAT(tx.InsertGroup(&group), StatusIs(kRefused));
   EXPECT_THAT(tx.PutAttachmentContent(Sha256Of('a'), "refused content"),
@@ -3044,6 +3049,62 @@ TEST_P(StoreConformanceTest, ListAgentsIncludesDeactivatedAgentsById) {
   for (size_t i = 0; i < agents.size(); ++i) {
     EXPECT_THAT(listed[i], sci::EqualsProto(agents[i]));
   }
+}
+
+TEST_P(StoreConformanceTest, AgentEventsAreKeptPerAgentInIdOrder) {
+  namespace sci = store_conformance_internal;
+  using ::testing::ElementsAre;
+  using ::testing::IsEmpty;
+  auto make = [](int64_t agent, v1::AgentEvent::Kind kind) {
+    v1::AgentEvent e;
+    e.set_agent_id(agent);
+    e.set_kind(kind);
+    e.mutable_actor()->set_kind(v1::Actor::SYSTEM);
+    *e.mutable_time() = sci::AtMinute(agent);
+    v1::FieldChange* c = e.add_changes();
+    c->set_field("presence");
+    c->set_before("offline");
+    c->set_after("online");
+    e.set_agent_version(agent + 1);
+    e.set_note(absl::StrCat("note ", agent));
+    return e;
+  };
+  std::vector<v1::AgentEvent> e;
+  {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+    for (int64_t agent : {1, 2, 1, 1}) {
+      e.push_back(make(agent, v1::AgentEvent::PRESENCE_CHANGED));
+      ASSERT_OK(tx->AppendAgentEvent(&e.back()));
+      if (e.size() > 1) {
+        EXPECT_GT(e.back().id(), e[e.size() - 2].id());
+      }
+    }
+    v1::AgentEvent none = make(0, v1::AgentEvent::AGENT_CHANGED);
+    EXPECT_THAT(tx->AppendAgentEvent(&none),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         ::testing::HasSubstr("agent_id 0")));
+    EXPECT_THAT(tx->ListAgentEvents(1, 0, -1),
+                StatusIs(absl::StatusCode::kInvalidArgument));
+    ASSERT_OK(tx->Commit());
+  }
+  {
+    // Rolled back: neither the event nor its id is kept.
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+    v1::AgentEvent dropped = make(2, v1::AgentEvent::AGENT_CHANGED);
+    ASSERT_OK(tx->AppendAgentEvent(&dropped));
+  }
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> reader, BeginReadOnly());
+  EXPECT_THAT(reader->ListAgentEvents(1, 0, 0),
+              sci::IsOkAndHolds(ElementsAre(sci::EqualsProto(e[0]),
+                                            sci::EqualsProto(e[2]),
+                                            sci::EqualsProto(e[3]))));
+  EXPECT_THAT(reader->ListAgentEvents(2, 0, 0),
+              sci::IsOkAndHolds(ElementsAre(sci::EqualsProto(e[1]))));
+  EXPECT_THAT(reader->ListAgentEvents(1, e[0].id(), 1),
+              sci::IsOkAndHolds(ElementsAre(sci::EqualsProto(e[2]))));
+  EXPECT_THAT(reader->ListAgentEvents(1, e[3].id(), 0),
+              sci::IsOkAndHolds(IsEmpty()));
+  EXPECT_THAT(reader->ListAgentEvents(99, 0, 0), sci::IsOkAndHolds(IsEmpty()));
 }
 
 TEST_P(StoreConformanceTest, InsertGroupAssignsAnIdAndRefusesATakenName) {
