@@ -45,6 +45,7 @@
 #define HELPDESK_DESK_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -57,6 +58,7 @@
 #include "absl/types/span.h"
 #include "helpdesk/channel.h"
 #include "helpdesk/clock.h"
+#include "helpdesk/routing.h"
 #include "helpdesk/sla.h"
 #include "helpdesk/store.h"
 #include "helpdesk/v1/agent.pb.h"
@@ -85,6 +87,11 @@ std::string PriorityName(v1::Priority priority);
 absl::StatusOr<v1::TicketType> ParseTicketType(absl::string_view name,
                                                absl::string_view field = "type");
 std::string TicketTypeName(v1::TicketType type);
+// Parses "online", "away", "offline" (any case).
+absl::StatusOr<v1::Presence> ParsePresence(absl::string_view name,
+                                           absl::string_view field = "presence");
+// "online", "away", "offline"; "unspecified" for 0.
+std::string PresenceName(v1::Presence presence);
 
 // Size limits on input. A value over its limit is refused with
 // InvalidArgument naming the field, the size and the limit.
@@ -139,6 +146,56 @@ struct OutboxOptions {
   absl::Duration lease = absl::Minutes(5);
 };
 
+// The routing view of a ticket that the desk uses unless the host gives its
+// own (RoutingOptions::work_item): channel (API when unset), group, priority;
+// required skills from tags "skill:<name>" or "skill:<name>:<level>" (level 1
+// to 10; the highest of a skill's tags counts); VIP from the tag "vip";
+// customer_tier and support_tier from integer custom fields of those names;
+// the SLA due time from the ticket's next SLA deadline; queued since
+// routing_queued_at (created_at before the desk first queued it). No
+// preferred agent: hosts that know an account owner map it themselves.
+std::optional<WorkItem> DefaultWorkItem(const v1::Ticket& ticket);
+
+// How the desk routes tickets to agents (see routing.h for the policies).
+//
+// With routing, the Desk keeps a RoutingPolicy in step with the store: at
+// Open it loads every agent and every new or open ticket (queued when
+// unassigned, counted against its assignee's capacity otherwise); after every
+// committed command it reports the tickets and agents the command wrote; and
+// then it places what can be placed, each decision its own transaction that
+// assigns the ticket and writes a ROUTED event whose note is the policy's
+// reason ("why this agent"). Tickets leave routing when they are solved,
+// pending, on hold, closed or merged, and come back when they reopen. Time
+// based steps (relaxation, escalation, offers running out) happen in Tick().
+//
+// One process routes a store: two Desks routing the same store would each
+// place tickets from their own view (the store still never assigns a ticket
+// twice: a decision commits only while the ticket is unassigned).
+struct RoutingOptions {
+  // The built-in policy to build (NewRoutingPolicy); least loaded when no
+  // policy is set. Ignored when make_policy is set.
+  v1::RoutingPolicyConfig policy;
+  // The host's own policy, built at Open and again whenever the desk rebuilds
+  // its routing state from the store (after a failed write).
+  std::function<absl::StatusOr<std::unique_ptr<RoutingPolicy>>()> make_policy;
+  // The routing view of a ticket; nullopt keeps a ticket out of routing
+  // (worked by hand). Default: DefaultWorkItem. Must be deterministic and
+  // must not call the Desk.
+  std::function<std::optional<WorkItem>(const v1::Ticket&)> work_item;
+  // How long an agent has to accept a ticket routed to them (AcceptTicket)
+  // before the offer counts as declined and the ticket goes back to the queue
+  // (never to be offered to them again). Zero: routed tickets are assigned
+  // outright.
+  absl::Duration offer_timeout = absl::ZeroDuration();
+  // What happens to an agent's new and open tickets when they go away or
+  // offline: they stay with the agent, or are re-queued — to the agent's
+  // backup_agent_id when that agent is online (even above their capacity),
+  // else to everyone. Deactivating an agent always re-queues.
+  enum class OnLeave { kKeepAssigned, kRequeue };
+  OnLeave on_away = OnLeave::kKeepAssigned;
+  OnLeave on_offline = OnLeave::kRequeue;
+};
+
 struct DeskOptions {
   // Required; borrowed: must outlive the Desk.
   Store* store = nullptr;
@@ -154,6 +211,9 @@ struct DeskOptions {
   std::optional<SlaEngine> sla;
   IngestOptions ingest;
   OutboxOptions outbox;
+  // Routing of tickets to agents; none when unset (tickets are assigned by
+  // hand).
+  std::optional<RoutingOptions> routing;
 };
 
 // What Desk::Ingest did with a message.
@@ -191,6 +251,20 @@ struct TickReport {
   int tickets_evaluated = 0;
   int warnings = 0;
   int breaches = 0;
+  // Routing: tickets placed, and offers that ran out.
+  int routed = 0;
+  int offers_expired = 0;
+};
+
+// What the desk's routing holds now (Desk::RoutingState).
+struct RoutingSnapshot {
+  std::string policy;
+  // Routed tickets waiting for an agent, oldest first, and since when.
+  std::vector<std::pair<int64_t, absl::Time>> queued;
+  // Tickets counted against agents' capacity (including pending offers).
+  int64_t assigned = 0;
+  // When Tick() next has time-based routing work; InfiniteFuture for none.
+  absl::Time next_wakeup = absl::InfiniteFuture();
 };
 
 // An attachment to upload with a message. Its content is stored once per
@@ -288,6 +362,8 @@ struct NewAgent {
   std::vector<v1::Skill> skills;
   std::vector<v1::ChannelCapacity> capacity;
   std::string external_id;
+  // Takes over this agent's tickets when routing re-queues them; 0 for none.
+  int64_t backup_agent_id = 0;
 };
 
 // A change of a contact; unset fields stay as they are. Identities are
@@ -320,6 +396,7 @@ struct AgentUpdate {
   // A deactivated agent keeps its history but may do nothing and cannot be
   // assigned tickets.
   std::optional<bool> deactivated;
+  std::optional<int64_t> backup_agent_id;  // 0 removes
   std::optional<int64_t> expected_version;
 };
 
@@ -334,8 +411,10 @@ struct TicketView {
 
 // The facade. Create with Desk::Open.
 //
-// Thread safety: thread-safe when the store is (all built-in stores are): the
-// Desk keeps no mutable state of its own, and each call is one transaction.
+// Thread safety: thread-safe when the store is (all built-in stores are).
+// Each command is one transaction; the only state a Desk keeps of its own is
+// its routing policy (with DeskOptions::routing), behind a mutex, changed
+// after commits.
 class Desk {
  public:
   // Checks the options and returns a desk. Errors: InvalidArgument naming the
@@ -477,7 +556,10 @@ class Desk {
 
   // --- Time-based work ------------------------------------------------------
 
-  // Raises the SLA warnings and breaches due by `now`: every ticket whose
+  // Does the time-based work due by `now`. Routing (first): offers that ran
+  // out count as declined (OFFER_DECLINED, the ticket queued again), and the
+  // policy places what it can now (its relaxation and escalation steps).
+  // SLAs: raises the SLA warnings and breaches due by `now`: every ticket whose
   // next SLA deadline is at or before `now` is evaluated, each warning and
   // breach of a cycle is written as an SLA_WARNING / SLA_BREACHED event
   // exactly once (a second Tick at the same time writes nothing), and the
@@ -486,6 +568,42 @@ class Desk {
   // so a failure leaves the tickets before it done. A desk without SLAs does
   // nothing. Errors: from the store.
   absl::StatusOr<TickReport> Tick(absl::Time now);
+
+  // --- Routing (DeskOptions::routing) ---------------------------------------
+
+  // Pull: routes the next queued ticket that fits the agent ("give me my next
+  // ticket"), assigns it to them (accepted: no offer) and writes a ROUTED
+  // event. The acting agent pulls for themself; admins and the system for any
+  // agent. Errors: FailedPrecondition without routing or when the agent is
+  // away, offline or deactivated; NotFound when no queued ticket fits their
+  // groups, skills and free capacity; PermissionDenied for others.
+  absl::StatusOr<v1::Ticket> NextTicketFor(const v1::Actor& actor,
+                                           int64_t agent_id);
+
+  // The assignee accepts a ticket routed to them as an offer; writes
+  // OFFER_ACCEPTED. Errors: FailedPrecondition without routing or when the
+  // ticket holds no offer for its assignee; PermissionDenied unless the actor
+  // is the assignee, an admin or the system.
+  absl::StatusOr<v1::Ticket> AcceptTicket(const v1::Actor& actor,
+                                          int64_t ticket_id);
+
+  // The assignee gives back a ticket routed or assigned to them (declines an
+  // offer): the ticket is unassigned, keeps its place in the queue and is
+  // never offered to them again; writes OFFER_DECLINED and routes it anew.
+  // Errors: FailedPrecondition without routing, or when the ticket is not
+  // new or open or has no assignee; PermissionDenied unless the actor is the
+  // assignee, an admin or the system.
+  absl::StatusOr<v1::Ticket> DeclineTicket(const v1::Actor& actor,
+                                           int64_t ticket_id);
+
+  // The latest ROUTED event of the ticket: who got it, when and why (its
+  // note). Staff only. Errors: NotFound when routing never placed it.
+  absl::StatusOr<v1::Event> LastRoutingDecision(const v1::Actor& viewer,
+                                                int64_t ticket_id);
+
+  // What routing holds now. Staff only. Errors: FailedPrecondition without
+  // routing.
+  absl::StatusOr<RoutingSnapshot> RoutingState(const v1::Actor& viewer);
 
   // Recomputes the SLA deadline of every ticket that is not closed, e.g. after
   // the host changed its SLA configuration. Returns how many tickets it
@@ -548,6 +666,22 @@ class Desk {
                                         const AgentUpdate& update);
   absl::StatusOr<v1::Agent> GetAgent(const v1::Actor& viewer, int64_t agent_id);
   absl::StatusOr<std::vector<v1::Agent>> ListAgents(const v1::Actor& viewer);
+  // Sets an agent's presence (online, away, offline) and writes a
+  // PRESENCE_CHANGED agent event; the same presence again changes nothing.
+  // With routing, an agent going online gets queued work; going away or
+  // offline re-queues their new and open tickets per RoutingOptions (each a
+  // REQUEUED ticket event). The agent sets their own presence; admins and the
+  // system anyone's. Errors: InvalidArgument for PRESENCE_UNSPECIFIED or an
+  // unknown value; FailedPrecondition for a deactivated agent going online;
+  // PermissionDenied; NotFound.
+  absl::StatusOr<v1::Agent> SetAgentPresence(const v1::Actor& actor,
+                                             int64_t agent_id,
+                                             v1::Presence presence);
+  // The agent's audit log (created, changed, presence), oldest first. Staff
+  // only: admins see everyone's, agents their own. Errors: PermissionDenied;
+  // NotFound.
+  absl::StatusOr<std::vector<v1::AgentEvent>> AgentLog(const v1::Actor& viewer,
+                                                       int64_t agent_id);
   // Admins and the system only. Errors: AlreadyExists for a taken name.
   absl::StatusOr<v1::Group> CreateGroup(const v1::Actor& actor,
                                         absl::string_view name,

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <utility>
@@ -20,6 +22,8 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "absl/synchronization/mutex.h"
+#include "desk/desk_routing.h"
 #include "desk/validation.h"
 #include "helpdesk/timestamp.h"
 #include "internal/sha256.h"
@@ -120,6 +124,50 @@ absl::Status StaleVersion(int64_t ticket_id, int64_t expected, int64_t stored) {
                                          ", stored version ", stored));
 }
 
+// What a transaction wrote that routing follows: the last stored state of
+// each ticket and agent.
+struct WrittenObjects {
+  std::map<int64_t, v1::Ticket> tickets;
+  std::map<int64_t, v1::Agent> agents;
+  bool empty() const { return tickets.empty() && agents.empty(); }
+};
+
+// Records the tickets and agents written through it (when the write
+// succeeded, as stored: with ids and versions).
+class WriteTracker final : public TransactionWrapper {
+ public:
+  explicit WriteTracker(std::unique_ptr<Transaction> base)
+      : TransactionWrapper(std::move(base)) {}
+
+  absl::Status InsertTicket(v1::Ticket* ticket) override {
+    return Keep(TransactionWrapper::InsertTicket(ticket), *ticket);
+  }
+  absl::Status UpdateTicket(v1::Ticket* ticket,
+                            int64_t expected_version) override {
+    return Keep(TransactionWrapper::UpdateTicket(ticket, expected_version),
+                *ticket);
+  }
+  absl::Status InsertAgent(v1::Agent* agent) override {
+    return Keep(TransactionWrapper::InsertAgent(agent), *agent);
+  }
+  absl::Status UpdateAgent(v1::Agent* agent, int64_t expected_version) override {
+    return Keep(TransactionWrapper::UpdateAgent(agent, expected_version), *agent);
+  }
+
+  WrittenObjects Take() { return std::move(written_); }
+
+ private:
+  absl::Status Keep(absl::Status s, const v1::Ticket& t) {
+    if (s.ok()) written_.tickets[t.id()] = t;
+    return s;
+  }
+  absl::Status Keep(absl::Status s, const v1::Agent& a) {
+    if (s.ok()) written_.agents[a.id()] = a;
+    return s;
+  }
+  WrittenObjects written_;
+};
+
 }  // namespace
 
 class Desk::Impl {
@@ -133,21 +181,58 @@ class Desk::Impl {
     if (options_.clock == nullptr) {
       return absl::InvalidArgumentError("options.clock must not be null");
     }
+    if (routing_enabled()) {
+      if (options_.routing->offer_timeout < absl::ZeroDuration()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "routing.offer_timeout ",
+            absl::FormatDuration(options_.routing->offer_timeout),
+            " must not be negative"));
+      }
+      absl::MutexLock lock(&routing_mu_);
+      HELPDESK_RETURN_IF_ERROR(RebuildLocked(Now()));
+    }
     return absl::OkStatus();
   }
 
   const DeskOptions& options() const { return options_; }
   absl::Time Now() const { return options_.clock->Now(); }
 
-  // Runs `body` in a transaction of `mode`; commits when it succeeds.
+  // Runs `body` in a transaction of `mode`; commits when it succeeds. With
+  // routing, the tickets and agents the transaction wrote are then reported
+  // to the policy and queued work is placed (see AfterCommit); the ids of the
+  // tickets routing assigned go to `routed` when given.
   template <typename Body>
-  auto Run(TransactionMode mode, Body&& body)
+  auto Run(TransactionMode mode, Body&& body,
+           std::vector<int64_t>* routed = nullptr)
+      -> decltype(body(std::declval<Transaction&>())) {
+    const bool track = routing_enabled() && mode == TransactionMode::kReadWrite;
+    WrittenObjects written;
+    auto result = RunOnce(mode, body, track ? &written : nullptr);
+    if (result.ok() && track && !written.empty()) {
+      // The command stands; a routing failure marks the state for a rebuild
+      // and resurfaces from the next Tick.
+      AfterCommit(written, routed).IgnoreError();
+    }
+    return result;
+  }
+
+  // Runs `body` in one transaction, recording what it wrote in `written`.
+  template <typename Body>
+  auto RunOnce(TransactionMode mode, Body&& body, WrittenObjects* written)
       -> decltype(body(std::declval<Transaction&>())) {
     HELPDESK_ASSIGN_OR_RETURN(std::unique_ptr<Transaction> tx,
                               options_.store->Begin(mode));
-    auto result = body(*tx);
-    if (!result.ok()) return result;  // tx destroyed: rolled back
-    HELPDESK_RETURN_IF_ERROR(tx->Commit());
+    if (written == nullptr) {
+      auto result = body(*tx);
+      if (!result.ok()) return result;  // tx destroyed: rolled back
+      HELPDESK_RETURN_IF_ERROR(tx->Commit());
+      return result;
+    }
+    WriteTracker tracked(std::move(tx));
+    auto result = body(tracked);
+    if (!result.ok()) return result;
+    HELPDESK_RETURN_IF_ERROR(tracked.Commit());
+    *written = tracked.Take();
     return result;
   }
 
@@ -609,6 +694,7 @@ class Desk::Impl {
     HELPDESK_RETURN_IF_ERROR(options_.workflow.CheckTransition(t, status));
     t.set_status(status);
     t.set_status_category(category);
+    StampRouting(&t, now);
     HELPDESK_RETURN_IF_ERROR(tx.InsertTicket(&t));
 
     v1::Event e;
@@ -771,6 +857,7 @@ class Desk::Impl {
                              v1::Ticket* t, int64_t loaded_version,
                              v1::Event* e) {
     *t->mutable_updated_at() = ToTimestamp(now);
+    StampRouting(t, now);
     HELPDESK_RETURN_IF_ERROR(tx.UpdateTicket(t, loaded_version));
     HELPDESK_RETURN_IF_ERROR(AppendEvent(tx, a, now, *t, e));
     return RefreshSla(tx, t, now).status();
@@ -1331,6 +1418,8 @@ class Desk::Impl {
       AddChange(&e, "assignee_id", absl::StrCat(t.assignee_id()),
                 absl::StrCat(*u.assignee_id));
       t.set_assignee_id(*u.assignee_id);
+      // Assigned by hand: no longer a routing offer.
+      t.clear_routing_offer_expires_at();
     }
     if (u.group_id && *u.group_id != t.group_id()) {
       if (*u.group_id != 0) {
@@ -1650,6 +1739,396 @@ class Desk::Impl {
 
   // Checks an agent's fields and fills a v1::Agent (without id, version,
   // presence or creation time).
+  // --- Routing ---------------------------------------------------------------
+  //
+  // The policy is a projection of the store, kept under routing_mu_: Rebuild
+  // loads it, AfterCommit follows each committed command, and every decision
+  // commits in its own transaction before the mirror records it. When a
+  // policy call or a decision's write fails, routing_dirty_ is set and the
+  // next routing step rebuilds from the store first, so a failure never
+  // leaves the policy believing something the store does not hold.
+
+  bool routing_enabled() const { return options_.routing.has_value(); }
+
+  std::optional<WorkItem> RoutingItem(const v1::Ticket& t) const {
+    if (!internal::IsRoutableStatus(t)) return std::nullopt;
+    const RoutingOptions& r = *options_.routing;
+    std::optional<WorkItem> item = r.work_item ? r.work_item(t) : DefaultWorkItem(t);
+    if (item) item->ticket_id = t.id();
+    return item;
+  }
+
+  // Keeps the routing fields of a ticket about to be stored right: a pending
+  // offer needs a routed ticket with an assignee; the queue time is kept while
+  // the ticket waits (queued, or offered and not yet accepted) and dropped
+  // otherwise.
+  void StampRouting(v1::Ticket* t, absl::Time now) const {
+    if (!routing_enabled()) return;
+    const bool routed = RoutingItem(*t).has_value();
+    if (!routed || t->assignee_id() == 0) t->clear_routing_offer_expires_at();
+    const bool waiting = routed && (t->assignee_id() == 0 ||
+                                    t->has_routing_offer_expires_at());
+    if (!waiting) {
+      t->clear_routing_queued_at();
+    } else if (!t->has_routing_queued_at()) {
+      *t->mutable_routing_queued_at() = ToTimestamp(now);
+    }
+  }
+
+  absl::StatusOr<std::unique_ptr<RoutingPolicy>> MakePolicy() const {
+    const RoutingOptions& r = *options_.routing;
+    if (r.make_policy) {
+      HELPDESK_ASSIGN_OR_RETURN(std::unique_ptr<RoutingPolicy> p, r.make_policy());
+      if (p == nullptr) {
+        return absl::InvalidArgumentError(
+            "routing.make_policy returned no policy");
+      }
+      return p;
+    }
+    v1::RoutingPolicyConfig config = r.policy;
+    if (config.policy_case() == v1::RoutingPolicyConfig::POLICY_NOT_SET) {
+      config.mutable_least_loaded();
+    }
+    absl::StatusOr<std::unique_ptr<RoutingPolicy>> p = NewRoutingPolicy(config);
+    if (!p.ok()) return Locate(p.status(), "routing.policy");
+    return p;
+  }
+
+  // Loads a new policy with every agent and every new or open ticket.
+  absl::Status RebuildLocked(absl::Time now) {
+    HELPDESK_ASSIGN_OR_RETURN(std::unique_ptr<RoutingPolicy> policy, MakePolicy());
+    auto mirror = std::make_unique<internal::RoutingMirror>(
+        std::move(policy),
+        [this](const v1::Ticket& t) { return RoutingItem(t); });
+    HELPDESK_ASSIGN_OR_RETURN(
+        std::vector<v1::Agent> agents,
+        RunOnce(TransactionMode::kReadOnly,
+                [](Transaction& tx) { return tx.ListAgents(); }, nullptr));
+    for (const v1::Agent& a : agents) {
+      HELPDESK_RETURN_IF_ERROR(mirror->SyncAgent(a, now));
+    }
+    TicketQuery q;
+    q.status_categories = {v1::STATUS_CATEGORY_NEW, v1::STATUS_CATEGORY_OPEN};
+    q.sort = TicketSort::kIdAsc;
+    q.limit = kMaxQueryLimit;
+    while (true) {
+      HELPDESK_ASSIGN_OR_RETURN(
+          TicketPage page,
+          RunOnce(TransactionMode::kReadOnly,
+                  [&](Transaction& tx) { return tx.QueryTickets(q); }, nullptr));
+      for (const v1::Ticket& t : page.tickets) {
+        HELPDESK_RETURN_IF_ERROR(
+            Locate(mirror->SyncTicket(t, now), absl::StrCat("ticket ", t.id())));
+      }
+      if (page.next_cursor.empty()) break;
+      q.cursor = page.next_cursor;
+    }
+    routing_ = std::move(mirror);
+    routing_dirty_ = false;
+    return absl::OkStatus();
+  }
+
+  absl::Status EnsureFreshLocked(absl::Time now) {
+    if (!routing_dirty_) return absl::OkStatus();
+    return RebuildLocked(now);
+  }
+
+  // Reports a committed transaction's writes to the policy (agents first, so
+  // a ticket given to an agent finds them), then places queued work.
+  absl::Status AfterCommit(const WrittenObjects& written,
+                           std::vector<int64_t>* routed) {
+    absl::MutexLock lock(&routing_mu_);
+    const absl::Time now = Now();
+    if (routing_dirty_) {
+      HELPDESK_RETURN_IF_ERROR(RebuildLocked(now));
+    } else {
+      absl::Status s;
+      for (const auto& [id, agent] : written.agents) {
+        s.Update(routing_->SyncAgent(agent, now));
+      }
+      for (const auto& [id, ticket] : written.tickets) {
+        s.Update(routing_->SyncTicket(ticket, now));
+      }
+      if (!s.ok()) {
+        routing_dirty_ = true;
+        return s;
+      }
+    }
+    return RouteLocked(now, routed, nullptr);
+  }
+
+  // Whether a decision still holds in the store: the ticket routed and
+  // unassigned (or, for a pull, as given), the agent active and online.
+  static absl::Status CheckDecision(const v1::Ticket& t, const v1::Agent& agent,
+                                    bool routable) {
+    if (!routable || t.assignee_id() != 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "ticket ", t.id(), " is no longer waiting for an agent"));
+    }
+    if (agent.deactivated() || agent.presence() != v1::PRESENCE_ONLINE) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("agent ", agent.id(), " is not online"));
+    }
+    return absl::OkStatus();
+  }
+
+  // Commits one decision: assigns the ticket, as an offer when offers time
+  // out and `offer`, and writes ROUTED with the reason. A decision the store
+  // no longer supports (someone took the ticket, the agent left) is undone in
+  // the policy from the stored state and reported as FailedPrecondition.
+  absl::StatusOr<v1::Ticket> CommitDecisionLocked(const Assignment& a,
+                                                  absl::Time now, bool offer) {
+    v1::Ticket stale_ticket;
+    v1::Agent stale_agent;
+    bool stale = false;
+    absl::StatusOr<v1::Ticket> done = RunOnce(
+        TransactionMode::kReadWrite,
+        [&](Transaction& tx) -> absl::StatusOr<v1::Ticket> {
+          HELPDESK_ASSIGN_OR_RETURN(v1::Ticket t, tx.GetTicket(a.ticket_id));
+          HELPDESK_ASSIGN_OR_RETURN(v1::Agent agent, tx.GetAgent(a.agent_id));
+          absl::Status ok = CheckDecision(t, agent, RoutingItem(t).has_value());
+          if (!ok.ok()) {
+            stale = true;
+            stale_ticket = t;
+            stale_agent = agent;
+            return ok;
+          }
+          const int64_t loaded = t.version();
+          v1::Event e;
+          e.set_kind(v1::Event::ROUTED);
+          AddChange(&e, "assignee_id", "0", absl::StrCat(a.agent_id));
+          e.set_related_agent_id(a.agent_id);
+          e.set_note(a.reason);
+          t.set_assignee_id(a.agent_id);
+          const absl::Duration timeout = options_.routing->offer_timeout;
+          if (offer && timeout > absl::ZeroDuration()) {
+            *t.mutable_routing_offer_expires_at() = ToTimestamp(now + timeout);
+          } else {
+            t.clear_routing_offer_expires_at();
+          }
+          Access system;
+          system.actor = SystemActor();
+          HELPDESK_RETURN_IF_ERROR(SaveWithEvent(tx, system, now, &t, loaded, &e));
+          return t;
+        },
+        nullptr);
+    if (done.ok()) {
+      routing_->NoteAssigned(*done);
+      return done;
+    }
+    if (!stale) {
+      routing_dirty_ = true;
+      return done.status();
+    }
+    // Undo the policy's count and tell it what the store holds.
+    absl::Status s = routing_->Resync(stale_ticket, stale_agent, now);
+    if (!s.ok()) routing_dirty_ = true;
+    return done.status();
+  }
+
+  // Places queued work until the policy has nothing it can place now.
+  absl::Status RouteLocked(absl::Time now, std::vector<int64_t>* routed,
+                           TickReport* report) {
+    HELPDESK_RETURN_IF_ERROR(EnsureFreshLocked(now));
+    // Each round either assigns a ticket or undoes a stale decision; the bound
+    // only guards against a policy that keeps proposing the same stale one.
+    for (int round = 0; round < 1000000; ++round) {
+      absl::StatusOr<Assignment> a = routing_->policy().Next(now);
+      if (absl::IsNotFound(a.status())) return absl::OkStatus();
+      if (!a.ok()) {
+        routing_dirty_ = true;
+        return a.status();
+      }
+      absl::StatusOr<v1::Ticket> t = CommitDecisionLocked(*a, now, true);
+      if (t.ok()) {
+        if (routed != nullptr) routed->push_back(t->id());
+        if (report != nullptr) ++report->routed;
+      } else if (!absl::IsFailedPrecondition(t.status())) {
+        return t.status();
+      }
+    }
+    routing_dirty_ = true;
+    return absl::InternalError("routing: the policy kept proposing stale decisions");
+  }
+
+  // Unassigns `t` from its assignee after a decline or an offer running out:
+  // the agent joins the ticket's decliners and OFFER_DECLINED is written.
+  absl::Status DeclineInTx(Transaction& tx, const Access& a, v1::Ticket* t,
+                           OfferOutcome outcome, absl::Time now) {
+    const int64_t agent = t->assignee_id();
+    const int64_t loaded = t->version();
+    v1::Event e;
+    e.set_kind(v1::Event::OFFER_DECLINED);
+    AddChange(&e, "assignee_id", absl::StrCat(agent), "0");
+    e.set_related_agent_id(agent);
+    e.set_note(outcome == OfferOutcome::kTimedOut
+                   ? absl::StrCat("agent ", agent, " did not accept within ",
+                                  absl::FormatDuration(options_.routing->offer_timeout))
+                   : absl::StrCat("agent ", agent, " declined"));
+    t->set_assignee_id(0);
+    if (std::find(t->routing_declined_agent_ids().begin(),
+                  t->routing_declined_agent_ids().end(),
+                  agent) == t->routing_declined_agent_ids().end()) {
+      t->add_routing_declined_agent_ids(agent);
+    }
+    return SaveWithEvent(tx, a, now, t, loaded, &e);
+  }
+
+  // Tells the policy about a committed decline (the mirror follows).
+  void AfterDeclineLocked(const v1::Ticket& t, int64_t agent,
+                          OfferOutcome outcome, absl::Time now) {
+    absl::Status s = routing_->Declined(t, agent, outcome, now);
+    if (!s.ok()) routing_dirty_ = true;
+  }
+
+  // Offers that ran out by `now` count as declined.
+  absl::Status ExpireOffersLocked(absl::Time now, TickReport* report) {
+    HELPDESK_RETURN_IF_ERROR(EnsureFreshLocked(now));
+    for (const auto& [ticket_id, agent_id] : routing_->ExpiredOffers(now)) {
+      bool expired = false;
+      absl::StatusOr<v1::Ticket> stored = RunOnce(
+          TransactionMode::kReadWrite,
+          [&](Transaction& tx) -> absl::StatusOr<v1::Ticket> {
+            HELPDESK_ASSIGN_OR_RETURN(v1::Ticket t, tx.GetTicket(ticket_id));
+            if (t.assignee_id() != agent_id || !t.has_routing_offer_expires_at() ||
+                FromTimestamp(t.routing_offer_expires_at()) > now) {
+              return t;  // accepted or moved meanwhile
+            }
+            Access system;
+            system.actor = SystemActor();
+            HELPDESK_RETURN_IF_ERROR(
+                DeclineInTx(tx, system, &t, OfferOutcome::kTimedOut, now));
+            expired = true;
+            return t;
+          },
+          nullptr);
+      if (!stored.ok()) {
+        routing_dirty_ = true;
+        return stored.status();
+      }
+      if (expired) {
+        AfterDeclineLocked(*stored, agent_id, OfferOutcome::kTimedOut, now);
+        ++report->offers_expired;
+      } else {
+        absl::Status s = routing_->SyncTicket(*stored, now);
+        if (!s.ok()) routing_dirty_ = true;
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // Moves the agent's new and open routed tickets away after they left
+  // (`why`): to their backup when that agent is online, else to the queue.
+  // Returns a note for the agent's event.
+  absl::StatusOr<std::string> RequeueWorkInTx(Transaction& tx, const Access& a,
+                                              const v1::Agent& agent,
+                                              absl::string_view why,
+                                              absl::Time now) {
+    int64_t backup = 0;
+    if (agent.backup_agent_id() != 0 && agent.backup_agent_id() != agent.id()) {
+      absl::StatusOr<v1::Agent> b = tx.GetAgent(agent.backup_agent_id());
+      if (b.ok() && !b->deactivated() && b->presence() == v1::PRESENCE_ONLINE) {
+        backup = b->id();
+      } else if (!b.ok() && !absl::IsNotFound(b.status())) {
+        return b.status();
+      }
+    }
+    TicketQuery q;
+    q.assignee_id = agent.id();
+    q.status_categories = {v1::STATUS_CATEGORY_NEW, v1::STATUS_CATEGORY_OPEN};
+    q.sort = TicketSort::kIdAsc;
+    q.limit = kMaxQueryLimit;
+    int moved = 0;
+    while (true) {
+      HELPDESK_ASSIGN_OR_RETURN(TicketPage page, tx.QueryTickets(q));
+      for (v1::Ticket& t : page.tickets) {
+        if (!RoutingItem(t).has_value()) continue;  // worked by hand
+        const int64_t loaded = t.version();
+        v1::Event e;
+        e.set_kind(v1::Event::REQUEUED);
+        AddChange(&e, "assignee_id", absl::StrCat(agent.id()), absl::StrCat(backup));
+        e.set_related_agent_id(agent.id());
+        e.set_note(backup != 0
+                       ? absl::StrCat("agent ", agent.id(), " ", why,
+                                      "; given to backup agent ", backup)
+                       : absl::StrCat("agent ", agent.id(), " ", why,
+                                      "; queued again"));
+        t.set_assignee_id(backup);
+        t.clear_routing_offer_expires_at();
+        HELPDESK_RETURN_IF_ERROR(SaveWithEvent(tx, a, now, &t, loaded, &e));
+        ++moved;
+      }
+      if (page.next_cursor.empty()) break;
+      q.cursor = page.next_cursor;
+    }
+    if (moved == 0) return std::string();
+    return backup != 0 ? absl::StrCat(moved, " tickets given to backup agent ", backup)
+                       : absl::StrCat(moved, " tickets queued again");
+  }
+
+  absl::Status AppendAgentEvent(Transaction& tx, const Access& a,
+                                absl::Time now, const v1::Agent& agent,
+                                v1::AgentEvent* e) {
+    e->set_agent_id(agent.id());
+    *e->mutable_actor() = a.actor;
+    *e->mutable_time() = ToTimestamp(now);
+    e->set_agent_version(agent.version());
+    return tx.AppendAgentEvent(e);
+  }
+
+  // One AgentFieldChange per field that differs.
+  static void DiffAgents(const v1::Agent& before, const v1::Agent& after,
+                         v1::AgentEvent* e) {
+    auto add = [e](absl::string_view field, std::string b, std::string a) {
+      if (b == a) return;
+      v1::FieldChange* c = e->add_changes();
+      c->set_field(std::string(field));
+      c->set_before(std::move(b));
+      c->set_after(std::move(a));
+    };
+    auto skills = [](const v1::Agent& x) {
+      std::vector<std::string> out;
+      for (const v1::Skill& s : x.skills()) {
+        out.push_back(absl::StrCat(s.name(), ":", s.level()));
+      }
+      return absl::StrJoin(out, ",");
+    };
+    auto capacity = [](const v1::Agent& x) {
+      std::vector<std::string> out;
+      for (const v1::ChannelCapacity& c : x.capacity()) {
+        out.push_back(absl::StrCat(v1::Channel_Name(c.channel()), ":", c.max_items()));
+      }
+      return absl::StrJoin(out, ",");
+    };
+    add("name", before.name(), after.name());
+    add("email", before.email(), after.email());
+    add("role", v1::Agent::Role_Name(before.role()), v1::Agent::Role_Name(after.role()));
+    add("ticket_access", v1::Agent::TicketAccess_Name(before.ticket_access()),
+        v1::Agent::TicketAccess_Name(after.ticket_access()));
+    add("group_ids", JoinIds(before.group_ids()), JoinIds(after.group_ids()));
+    add("skills", skills(before), skills(after));
+    add("capacity", capacity(before), capacity(after));
+    add("backup_agent_id", absl::StrCat(before.backup_agent_id()),
+        absl::StrCat(after.backup_agent_id()));
+    add("deactivated", before.deactivated() ? "true" : "false",
+        after.deactivated() ? "true" : "false");
+    add("presence", PresenceName(before.presence()), PresenceName(after.presence()));
+  }
+
+  // The ticket as stored when routing placed it right after the command
+  // that returned `t`, so the caller sees the assignee.
+  absl::StatusOr<v1::Ticket> WithRouting(absl::StatusOr<v1::Ticket> t,
+                                         const std::vector<int64_t>& routed) {
+    if (!t.ok() || std::find(routed.begin(), routed.end(), t->id()) == routed.end()) {
+      return t;
+    }
+    return RunOnce(TransactionMode::kReadOnly,
+                   [&](Transaction& tx) { return tx.GetTicket(t->id()); }, nullptr);
+  }
+
+  absl::Mutex& routing_mu() { return routing_mu_; }
+  internal::RoutingMirror& routing() { return *routing_; }
+
   absl::StatusOr<v1::Agent> BuildAgent(Transaction& tx, const NewAgent& in) {
     const DeskLimits& lim = options_.limits;
     HELPDESK_RETURN_IF_ERROR(CheckRequiredText("name", in.name, lim.max_name_bytes));
@@ -1718,11 +2197,21 @@ class Desk::Impl {
       *agent.add_capacity() = c;
     }
     agent.set_external_id(in.external_id);
+    if (in.backup_agent_id != 0) {
+      HELPDESK_RETURN_IF_ERROR(
+          CheckAgentUsable(tx, "backup_agent_id", in.backup_agent_id));
+    }
+    agent.set_backup_agent_id(in.backup_agent_id);
     return agent;
   }
 
  private:
   DeskOptions options_;
+  // Routing state (with options_.routing): set at Init, replaced by rebuilds,
+  // used only under routing_mu_.
+  absl::Mutex routing_mu_;
+  std::unique_ptr<internal::RoutingMirror> routing_;
+  bool routing_dirty_ = false;
 };
 
 // --- Desk --------------------------------------------------------------------
@@ -1740,11 +2229,15 @@ const DeskOptions& Desk::options() const { return impl_->options(); }
 
 absl::StatusOr<v1::Ticket> Desk::CreateTicket(const v1::Actor& actor,
                                               const NewTicket& ticket) {
-  return impl_->Run(TransactionMode::kReadWrite,
-                    [&](Transaction& tx) -> absl::StatusOr<v1::Ticket> {
-                      HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
-                      return impl_->CreateOne(tx, a, ticket, impl_->Now());
-                    });
+  std::vector<int64_t> routed;
+  return impl_->WithRouting(
+      impl_->Run(TransactionMode::kReadWrite,
+                 [&](Transaction& tx) -> absl::StatusOr<v1::Ticket> {
+                   HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
+                   return impl_->CreateOne(tx, a, ticket, impl_->Now());
+                 },
+                 &routed),
+      routed);
 }
 
 absl::StatusOr<std::vector<v1::Ticket>> Desk::CreateTickets(
@@ -1781,9 +2274,13 @@ absl::StatusOr<v1::Message> Desk::AddMessage(const v1::Actor& actor,
 absl::StatusOr<v1::Ticket> Desk::UpdateTicket(const v1::Actor& actor,
                                               int64_t ticket_id,
                                               const TicketUpdate& update) {
-  return impl_->Run(TransactionMode::kReadWrite, [&](Transaction& tx) {
-    return impl_->Update(tx, actor, ticket_id, update);
-  });
+  std::vector<int64_t> routed;
+  return impl_->WithRouting(
+      impl_->Run(
+          TransactionMode::kReadWrite,
+          [&](Transaction& tx) { return impl_->Update(tx, actor, ticket_id, update); },
+          &routed),
+      routed);
 }
 
 absl::StatusOr<v1::Ticket> Desk::MergeTickets(const v1::Actor& actor,
@@ -2014,6 +2511,11 @@ absl::StatusOr<SlaStatus> Desk::TicketSla(const v1::Actor& viewer,
 
 absl::StatusOr<TickReport> Desk::Tick(absl::Time now) {
   TickReport report;
+  if (impl_->routing_enabled()) {
+    absl::MutexLock lock(&impl_->routing_mu());
+    HELPDESK_RETURN_IF_ERROR(impl_->ExpireOffersLocked(now, &report));
+    HELPDESK_RETURN_IF_ERROR(impl_->RouteLocked(now, nullptr, &report));
+  }
   if (!impl_->options().sla) return report;
   // Each pass takes the tickets due now, most overdue first. A ticket done
   // here gets a deadline after `now` (or none), so passes shrink to nothing;
@@ -2311,6 +2813,10 @@ absl::StatusOr<v1::Agent> Desk::CreateAgent(const v1::Actor& actor,
         *agent.mutable_presence_since() = ToTimestamp(now);
         *agent.mutable_created_at() = ToTimestamp(now);
         HELPDESK_RETURN_IF_ERROR(tx.InsertAgent(&agent));
+        v1::AgentEvent e;
+        e.set_kind(v1::AgentEvent::AGENT_CREATED);
+        Impl::DiffAgents(v1::Agent(), agent, &e);
+        HELPDESK_RETURN_IF_ERROR(impl_->AppendAgentEvent(tx, a, now, agent, &e));
         return agent;
       });
 }
@@ -2344,18 +2850,38 @@ absl::StatusOr<v1::Agent> Desk::UpdateAgent(const v1::Actor& actor,
                         old.skills().begin(), old.skills().end())),
                     .capacity = u.capacity.value_or(std::vector<v1::ChannelCapacity>(
                         old.capacity().begin(), old.capacity().end())),
-                    .external_id = old.external_id()};
+                    .external_id = old.external_id(),
+                    .backup_agent_id =
+                        u.backup_agent_id.value_or(old.backup_agent_id())};
+        if (in.backup_agent_id == agent_id) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "backup_agent_id ", agent_id, ": an agent cannot back up themself"));
+        }
         HELPDESK_ASSIGN_OR_RETURN(v1::Agent agent, impl_->BuildAgent(tx, in));
+        const absl::Time now = impl_->Now();
         agent.set_id(old.id());
         agent.set_presence(old.presence());
         *agent.mutable_presence_since() = old.presence_since();
         *agent.mutable_created_at() = old.created_at();
         agent.set_deactivated(u.deactivated.value_or(old.deactivated()));
-        if (agent.deactivated() && !old.deactivated()) {
+        const bool deactivated = agent.deactivated() && !old.deactivated();
+        if (deactivated) {
           agent.set_presence(v1::PRESENCE_OFFLINE);
-          *agent.mutable_presence_since() = ToTimestamp(impl_->Now());
+          *agent.mutable_presence_since() = ToTimestamp(now);
         }
+        agent.set_version(old.version());
+        v1::AgentEvent e;
+        e.set_kind(v1::AgentEvent::AGENT_CHANGED);
+        Impl::DiffAgents(old, agent, &e);
+        if (e.changes_size() == 0) return old;  // nothing changed
         HELPDESK_RETURN_IF_ERROR(tx.UpdateAgent(&agent, old.version()));
+        if (deactivated && impl_->routing_enabled()) {
+          HELPDESK_ASSIGN_OR_RETURN(
+              std::string note,
+              impl_->RequeueWorkInTx(tx, a, agent, "was deactivated", now));
+          e.set_note(note);
+        }
+        HELPDESK_RETURN_IF_ERROR(impl_->AppendAgentEvent(tx, a, now, agent, &e));
         return agent;
       });
 }
@@ -2378,6 +2904,228 @@ absl::StatusOr<std::vector<v1::Agent>> Desk::ListAgents(const v1::Actor& viewer)
         HELPDESK_RETURN_IF_ERROR(Impl::RequireStaff(a, "list agents"));
         return tx.ListAgents();
       });
+}
+
+// --- Routing and presence ------------------------------------------------------
+
+absl::StatusOr<v1::Agent> Desk::SetAgentPresence(const v1::Actor& actor,
+                                                 int64_t agent_id,
+                                                 v1::Presence presence) {
+  if (!v1::Presence_IsValid(presence) || presence == v1::PRESENCE_UNSPECIFIED) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "presence ", static_cast<int>(presence), " is not online, away or offline"));
+  }
+  return impl_->Run(
+      TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<v1::Agent> {
+        HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
+        const bool self = a.actor.kind() == v1::Actor::AGENT && a.actor.id() == agent_id;
+        if (!self) {
+          HELPDESK_RETURN_IF_ERROR(Impl::RequireAdmin(a, "set other agents' presence"));
+        }
+        absl::StatusOr<v1::Agent> old = tx.GetAgent(agent_id);
+        if (absl::IsNotFound(old.status())) {
+          return absl::NotFoundError(absl::StrCat("agent_id ", agent_id, ": no such agent"));
+        }
+        HELPDESK_RETURN_IF_ERROR(old.status());
+        if (old->presence() == presence) return *old;
+        if (old->deactivated() && presence != v1::PRESENCE_OFFLINE) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "agent ", agent_id, " is deactivated and cannot be ",
+              PresenceName(presence)));
+        }
+        const absl::Time now = impl_->Now();
+        v1::Agent agent = *old;
+        agent.set_presence(presence);
+        *agent.mutable_presence_since() = ToTimestamp(now);
+        HELPDESK_RETURN_IF_ERROR(tx.UpdateAgent(&agent, old->version()));
+        v1::AgentEvent e;
+        e.set_kind(v1::AgentEvent::PRESENCE_CHANGED);
+        Impl::DiffAgents(*old, agent, &e);
+        if (impl_->routing_enabled() && presence != v1::PRESENCE_ONLINE) {
+          const RoutingOptions& r = *impl_->options().routing;
+          RoutingOptions::OnLeave rule =
+              presence == v1::PRESENCE_AWAY ? r.on_away : r.on_offline;
+          if (rule == RoutingOptions::OnLeave::kRequeue) {
+            HELPDESK_ASSIGN_OR_RETURN(
+                std::string note,
+                impl_->RequeueWorkInTx(tx, a, agent,
+                                       absl::StrCat("went ", PresenceName(presence)),
+                                       now));
+            e.set_note(note);
+          }
+        }
+        HELPDESK_RETURN_IF_ERROR(impl_->AppendAgentEvent(tx, a, now, agent, &e));
+        return agent;
+      });
+}
+
+absl::StatusOr<std::vector<v1::AgentEvent>> Desk::AgentLog(const v1::Actor& viewer,
+                                                           int64_t agent_id) {
+  return impl_->Run(
+      TransactionMode::kReadOnly,
+      [&](Transaction& tx) -> absl::StatusOr<std::vector<v1::AgentEvent>> {
+        HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
+        const bool self = a.actor.kind() == v1::Actor::AGENT && a.actor.id() == agent_id;
+        if (!self) {
+          HELPDESK_RETURN_IF_ERROR(Impl::RequireAdmin(a, "read other agents' logs"));
+        }
+        absl::StatusOr<v1::Agent> agent = tx.GetAgent(agent_id);
+        if (absl::IsNotFound(agent.status())) {
+          return absl::NotFoundError(absl::StrCat("agent_id ", agent_id, ": no such agent"));
+        }
+        HELPDESK_RETURN_IF_ERROR(agent.status());
+        return tx.ListAgentEvents(agent_id, 0, 0);
+      });
+}
+
+namespace {
+
+absl::Status RoutingOff(absl::string_view what) {
+  return absl::FailedPreconditionError(
+      absl::StrCat(what, ": the desk does not route (DeskOptions::routing is unset)"));
+}
+
+}  // namespace
+
+absl::StatusOr<v1::Ticket> Desk::NextTicketFor(const v1::Actor& actor,
+                                               int64_t agent_id) {
+  if (!impl_->routing_enabled()) return RoutingOff("NextTicketFor");
+  // Who asks, and for whom.
+  HELPDESK_ASSIGN_OR_RETURN(
+      v1::Agent agent,
+      impl_->Run(TransactionMode::kReadOnly,
+                 [&](Transaction& tx) -> absl::StatusOr<v1::Agent> {
+                   HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
+                   const bool self = a.actor.kind() == v1::Actor::AGENT &&
+                                     a.actor.id() == agent_id;
+                   if (!self) {
+                     HELPDESK_RETURN_IF_ERROR(
+                         Impl::RequireAdmin(a, "pull tickets for other agents"));
+                   }
+                   absl::StatusOr<v1::Agent> g = tx.GetAgent(agent_id);
+                   if (absl::IsNotFound(g.status())) {
+                     return absl::NotFoundError(
+                         absl::StrCat("agent_id ", agent_id, ": no such agent"));
+                   }
+                   return g;
+                 }));
+  if (agent.deactivated() || agent.presence() != v1::PRESENCE_ONLINE) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "agent ", agent_id, " is ",
+        agent.deactivated() ? "deactivated" : PresenceName(agent.presence()),
+        "; only online agents take tickets"));
+  }
+  absl::MutexLock lock(&impl_->routing_mu());
+  const absl::Time now = impl_->Now();
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    HELPDESK_RETURN_IF_ERROR(impl_->EnsureFreshLocked(now));
+    absl::StatusOr<Assignment> a = impl_->routing().policy().NextFor(agent_id, now);
+    if (absl::IsNotFound(a.status())) {
+      return absl::NotFoundError(absl::StrCat(
+          "agent ", agent_id, ": no queued ticket fits their groups, skills and "
+          "free capacity"));
+    }
+    HELPDESK_RETURN_IF_ERROR(a.status());
+    absl::StatusOr<v1::Ticket> t = impl_->CommitDecisionLocked(*a, now, false);
+    if (!absl::IsFailedPrecondition(t.status())) return t;
+    // Stale: the policy was corrected from the store; ask again.
+  }
+  return absl::InternalError("NextTicketFor: the policy kept proposing stale tickets");
+}
+
+absl::StatusOr<v1::Ticket> Desk::AcceptTicket(const v1::Actor& actor,
+                                              int64_t ticket_id) {
+  if (!impl_->routing_enabled()) return RoutingOff("AcceptTicket");
+  return impl_->Run(
+      TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<v1::Ticket> {
+        HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
+        HELPDESK_ASSIGN_OR_RETURN(v1::Ticket t, impl_->LoadTicket(tx, a, ticket_id));
+        const bool self = a.actor.kind() == v1::Actor::AGENT &&
+                          a.actor.id() == t.assignee_id();
+        if (!self) HELPDESK_RETURN_IF_ERROR(Impl::RequireAdmin(a, "accept for others"));
+        if (t.assignee_id() == 0 || !t.has_routing_offer_expires_at()) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "ticket ", ticket_id, " holds no offer to accept"));
+        }
+        const absl::Time now = impl_->Now();
+        const int64_t loaded = t.version();
+        v1::Event e;
+        e.set_kind(v1::Event::OFFER_ACCEPTED);
+        e.set_related_agent_id(t.assignee_id());
+        e.set_note(absl::StrCat("agent ", t.assignee_id(), " accepted"));
+        t.clear_routing_offer_expires_at();
+        HELPDESK_RETURN_IF_ERROR(impl_->SaveWithEvent(tx, a, now, &t, loaded, &e));
+        return t;
+      });
+}
+
+absl::StatusOr<v1::Ticket> Desk::DeclineTicket(const v1::Actor& actor,
+                                               int64_t ticket_id) {
+  if (!impl_->routing_enabled()) return RoutingOff("DeclineTicket");
+  absl::MutexLock lock(&impl_->routing_mu());
+  const absl::Time now = impl_->Now();
+  int64_t agent = 0;
+  HELPDESK_ASSIGN_OR_RETURN(
+      v1::Ticket t,
+      impl_->RunOnce(
+          TransactionMode::kReadWrite,
+          [&](Transaction& tx) -> absl::StatusOr<v1::Ticket> {
+            HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
+            HELPDESK_ASSIGN_OR_RETURN(v1::Ticket t, impl_->LoadTicket(tx, a, ticket_id));
+            const bool self = a.actor.kind() == v1::Actor::AGENT &&
+                              a.actor.id() == t.assignee_id();
+            if (!self) {
+              HELPDESK_RETURN_IF_ERROR(Impl::RequireAdmin(a, "decline for others"));
+            }
+            if (!internal::IsRoutableStatus(t) || t.assignee_id() == 0) {
+              return absl::FailedPreconditionError(absl::StrCat(
+                  "ticket ", ticket_id, " (", t.status(),
+                  t.assignee_id() == 0 ? ", unassigned" : "",
+                  ") is not a new or open ticket with an assignee"));
+            }
+            agent = t.assignee_id();
+            HELPDESK_RETURN_IF_ERROR(
+                impl_->DeclineInTx(tx, a, &t, OfferOutcome::kDeclined, now));
+            return t;
+          },
+          nullptr));
+  if (impl_->EnsureFreshLocked(now).ok()) {
+    impl_->AfterDeclineLocked(t, agent, OfferOutcome::kDeclined, now);
+    impl_->RouteLocked(now, nullptr, nullptr).IgnoreError();
+  }
+  return t;
+}
+
+absl::StatusOr<v1::Event> Desk::LastRoutingDecision(const v1::Actor& viewer,
+                                                    int64_t ticket_id) {
+  HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Event> events, AuditLog(viewer, ticket_id));
+  for (auto it = events.rbegin(); it != events.rend(); ++it) {
+    if (it->kind() == v1::Event::ROUTED) return *it;
+  }
+  return absl::NotFoundError(
+      absl::StrCat("ticket ", ticket_id, ": routing never placed it"));
+}
+
+absl::StatusOr<RoutingSnapshot> Desk::RoutingState(const v1::Actor& viewer) {
+  if (!impl_->routing_enabled()) return RoutingOff("RoutingState");
+  absl::StatusOr<bool> allowed =
+      impl_->Run(TransactionMode::kReadOnly,
+                 [&](Transaction& tx) -> absl::StatusOr<bool> {
+                   HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
+                   HELPDESK_RETURN_IF_ERROR(
+                       Impl::RequireStaff(a, "read the routing state"));
+                   return true;
+                 });
+  HELPDESK_RETURN_IF_ERROR(allowed.status());
+  absl::MutexLock lock(&impl_->routing_mu());
+  HELPDESK_RETURN_IF_ERROR(impl_->EnsureFreshLocked(impl_->Now()));
+  internal::RoutingMirror& r = impl_->routing();
+  RoutingSnapshot snap;
+  snap.policy = std::string(r.policy().Name());
+  snap.queued = r.Queued();
+  snap.assigned = static_cast<int64_t>(r.assigned());
+  snap.next_wakeup = std::min(r.policy().NextWakeup(), r.NextOfferExpiry());
+  return snap;
 }
 
 absl::StatusOr<v1::Group> Desk::CreateGroup(const v1::Actor& actor,

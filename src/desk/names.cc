@@ -77,4 +77,26 @@ std::string TicketTypeName(v1::TicketType type) {
   return kTypeNames[t];
 }
 
+namespace {
+constexpr const char* kPresenceNames[] = {"unspecified", "online", "away",
+                                          "offline"};
+}  // namespace
+
+absl::StatusOr<v1::Presence> ParsePresence(absl::string_view name,
+                                           absl::string_view field) {
+  std::string n = absl::AsciiStrToLower(absl::StripAsciiWhitespace(name));
+  for (int i = 1; i <= 3; ++i) {
+    if (n == kPresenceNames[i]) return static_cast<v1::Presence>(i);
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, " ", internal::Quote(name),
+                   " is not a presence (online, away, offline)"));
+}
+
+std::string PresenceName(v1::Presence presence) {
+  int p = static_cast<int>(presence);
+  if (p < 0 || p > 3) return absl::StrCat("presence_", p);
+  return kPresenceNames[p];
+}
+
 }  // namespace helpdesk
