@@ -182,6 +182,10 @@ struct RoutingOptions {
   // (worked by hand). Default: DefaultWorkItem. Must be deterministic and
   // must not call the Desk.
   std::function<std::optional<WorkItem>(const v1::Ticket&)> work_item;
+  // Push (true): the desk places queued work as soon as an agent can take it,
+  // after every command and in Tick. Pull only (false): tickets wait until an
+  // agent asks for their next one (NextTicketFor).
+  bool push = true;
   // How long an agent has to accept a ticket routed to them (AcceptTicket)
   // before the offer counts as declined and the ticket goes back to the queue
   // (never to be offered to them again). Zero: routed tickets are assigned
@@ -190,7 +194,8 @@ struct RoutingOptions {
   // What happens to an agent's new and open tickets when they go away or
   // offline: they stay with the agent, or are re-queued — to the agent's
   // backup_agent_id when that agent is online (even above their capacity),
-  // else to everyone. Deactivating an agent always re-queues.
+  // else to everyone, waiting from the moment they were re-queued.
+  // Deactivating an agent always re-queues.
   enum class OnLeave { kKeepAssigned, kRequeue };
   OnLeave on_away = OnLeave::kKeepAssigned;
   OnLeave on_offline = OnLeave::kRequeue;

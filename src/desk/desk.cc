@@ -1930,6 +1930,7 @@ class Desk::Impl {
   absl::Status RouteLocked(absl::Time now, std::vector<int64_t>* routed,
                            TickReport* report) {
     HELPDESK_RETURN_IF_ERROR(EnsureFreshLocked(now));
+    if (!options_.routing->push) return absl::OkStatus();
     // Each round either assigns a ticket or undoes a stale decision; the bound
     // only guards against a policy that keeps proposing the same stale one.
     for (int round = 0; round < 1000000; ++round) {
