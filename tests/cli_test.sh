@@ -130,5 +130,36 @@ else
   echo "cli: shared e-mail corpus not found; skipping the ingest checks"
 fi
 
+# Routing: a fresh database, the sample policy (skills with relaxation).
+export HELPDESK_DB="$dir/routing.db"
+routing="$(dirname "$0")/../examples/helpdesk/routing.textproto"
+"$hd" init >/dev/null
+"$hd" group add Support >/dev/null
+check "agent add with skills and capacity" 0 "agent 1 Ana" -- "$hd" agent add --name Ana \
+  --email ana@x.example --group Support --skill spanish:5 --capacity api:2
+check "agent add with a backup" 0 "agent 2 Bo" -- "$hd" agent add --name Bo \
+  --email bo@x.example --group Support --capacity api:2 --backup ana@x.example
+check "agent add bad capacity" 1 "'fax' is not a channel" -- "$hd" agent add --name X \
+  --email x@x.example --capacity fax:2
+check "agent add bad skill" 1 "--skill 'spanish' is not NAME:LEVEL" -- "$hd" agent add \
+  --name X --email x@x.example --skill spanish
+check "routed create waits" 0 "created ticket #1" -- "$hd" create --routing "$routing" \
+  --requester c@x.example --subject hola --group Support --tag skill:spanish:3
+check "queue shows it" 0 "1 waiting.*" -- "$hd" queue --routing "$routing"
+check "presence routes it" 0 "Ana is online" -- \
+  "$hd" agent presence ana@x.example online --routing "$routing"
+check "log shows why" 0 "why: .*agent 1 .*spanish>=3" -- "$hd" log 1
+check "decline" 0 "Ana gave back #1; now with -" -- \
+  "$hd" decline 1 --agent ana@x.example --routing "$routing"
+check "pull finds nothing for Ana again" 1 "NOT_FOUND: agent 1: no queued ticket" -- \
+  "$hd" next --agent ana@x.example --routing "$routing"
+check "agent log" 0 "presence: offline -> online" -- "$hd" agent log ana@x.example
+check "agents shows presence" 0 "Ana .* online" -- "$hd" agents
+check "routing commands need a policy" 1 "does not route" -- "$hd" queue
+printf 'skills { relaxations { after_seconds: -5 } }\n' > "$dir/bad.textproto"
+check "bad policy" 1 "routing.policy.*after_seconds" -- "$hd" queue --routing "$dir/bad.textproto"
+printf 'skils {}\n' > "$dir/typo.textproto"
+check "policy typo" 1 "typo.textproto:1:7: .*no field named \"skils\"" -- "$hd" queue --routing "$dir/typo.textproto"
+
 echo "cli: $passes passed, $failures failed"
 [ "$failures" -eq 0 ]

@@ -32,6 +32,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "google/protobuf/io/tokenizer.h"
+#include "google/protobuf/text_format.h"
 #include "absl/strings/ascii.h"
 #include "absl/time/time.h"
 #include "helpdesk/clock.h"
@@ -53,7 +56,12 @@ Commands:
   group add NAME                add a group
   agent add --name N --email E [--group G]... [--admin|--light]
                                 [--access all|groups|assigned]
-  agents                        list agents and groups
+         [--skill NAME:LEVEL]... [--capacity CHANNEL:N]... [--backup EMAIL]
+                                (CHANNEL: email, chat, api, web_form, phone ...)
+  agent presence EMAIL online|away|offline
+                                set presence (routing: gets work, or re-queues it)
+  agent log EMAIL               the agent's audit log
+  agents                        list agents, their presence, and groups
   create --requester EMAIL --subject S [--body B] [--priority P] [--type T]
          [--group G] [--assignee EMAIL] [--tag T]... [--cc EMAIL]...
                                 open a ticket (the requester is created if new)
@@ -74,6 +82,11 @@ Commands:
   tick [--at "YYYY-MM-DD HH:MM"] raise the SLA warnings and breaches due now
                                 (or at the given UTC time)
 
+  queue                         routing: the tickets waiting for an agent
+  next --agent EMAIL            routing: pull the agent's next ticket
+  accept TICKET --agent EMAIL   routing: accept a ticket offered to the agent
+  decline TICKET --agent EMAIL  routing: give a ticket back (never offered again)
+
   sim SCENARIO [--csv FILE] [--svg FILE]
                                 run routing policies side by side on a simulated
                                 load (see examples/helpdesk/scenario.textproto)
@@ -91,6 +104,9 @@ Commands:
 
 SLA commands and SLA deadlines need an SLA configuration in proto text format:
 --sla FILE, else $HELPDESK_SLA (see examples/helpdesk/sla.textproto).
+Routing (tickets placed with agents as they come and go) needs a policy in
+proto text format: --routing FILE, else $HELPDESK_ROUTING (see
+examples/helpdesk/routing.textproto); tick then also runs routing's timers.
 )";
 
 // --- Arguments -----------------------------------------------------------------
@@ -206,10 +222,44 @@ absl::StatusOr<std::optional<std::string>> SlaConfigText(const Args& a) {
   return std::optional<std::string>(text.str());
 }
 
+// The routing policy named by --routing or $HELPDESK_ROUTING, if any.
+absl::StatusOr<std::optional<RoutingOptions>> RoutingConfig(const Args& a) {
+  std::optional<std::string> path = a.Get("routing");
+  if (!path) {
+    if (const char* env = std::getenv("HELPDESK_ROUTING")) path = env;
+  }
+  if (!path) return std::optional<RoutingOptions>();
+  std::ifstream in(*path);
+  if (!in) {
+    return absl::NotFoundError(absl::StrCat("--routing: cannot read '", *path, "'"));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  // The first syntax error, with its place.
+  class FirstError : public google::protobuf::io::ErrorCollector {
+   public:
+    void AddError(int line, google::protobuf::io::ColumnNumber column,
+                  const std::string& message) override {
+      if (error.empty()) error = absl::StrCat(line + 1, ":", column + 1, ": ", message);
+    }
+    std::string error;
+  } errors;
+  google::protobuf::TextFormat::Parser parser;
+  parser.RecordErrorsTo(&errors);
+  RoutingOptions r;
+  if (!parser.ParseFromString(text.str(), &r.policy)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--routing: ", *path, ":", errors.error,
+        " (want a helpdesk.v1.RoutingPolicyConfig in text format)"));
+  }
+  return std::optional<RoutingOptions>(std::move(r));
+}
+
 absl::StatusOr<std::unique_ptr<Session>> OpenSession(
     const std::string& path, bool create, Clock* clock = nullptr,
     const std::optional<std::string>& sla_text = std::nullopt,
-    const std::string& desk_email = "", bool acknowledge = false) {
+    const std::string& desk_email = "", bool acknowledge = false,
+    std::optional<RoutingOptions> routing = std::nullopt) {
   auto s = std::make_unique<Session>();
   if (clock != nullptr) s->clock = clock;
   SqliteStoreOptions options;
@@ -224,6 +274,7 @@ absl::StatusOr<std::unique_ptr<Session>> OpenSession(
   DeskOptions desk_options{.store = s->store.get(), .clock = s->clock};
   desk_options.ingest.desk_email = desk_email;
   desk_options.ingest.acknowledge_new_tickets = acknowledge;
+  desk_options.routing = std::move(routing);
   if (sla_text) {
     absl::StatusOr<SlaEngine> sla =
         SlaEngine::FromText(*sla_text, desk_options.workflow);
@@ -411,6 +462,9 @@ void PrintLog(Desk& desk, const std::vector<v1::Event>& events) {
                 << ")";
     }
     std::cout << "\n";
+    if (e.kind() >= v1::Event::ROUTED && !e.note().empty()) {
+      std::cout << "    why: " << e.note() << "\n";
+    }
     for (const v1::FieldChange& c : e.changes()) {
       std::cout << "    " << c.field() << ": "
                 << (c.before().empty() ? "(none)" : Cut(c.before(), 50)) << " -> "
@@ -439,10 +493,72 @@ absl::Status CmdGroup(Desk& desk, const Args& a) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<v1::Channel> ParseChannel(absl::string_view name) {
+  v1::Channel c;
+  if (!v1::Channel_Parse(absl::StrCat("CHANNEL_", absl::AsciiStrToUpper(name)), &c) ||
+      c == v1::CHANNEL_UNSPECIFIED) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", name, "' is not a channel (email, chat, api, web_form, phone)"));
+  }
+  return c;
+}
+
+void PrintAgentLog(Desk& desk, const std::vector<v1::AgentEvent>& events) {
+  Names names(desk);
+  for (const v1::AgentEvent& e : events) {
+    std::cout << "[" << When(e.time()) << "] v" << e.agent_version() << " "
+              << absl::AsciiStrToLower(v1::AgentEvent::Kind_Name(e.kind())) << " by "
+              << names.Actor(e.actor()) << "\n";
+    for (const v1::FieldChange& c : e.changes()) {
+      std::cout << "    " << c.field() << ": "
+                << (c.before().empty() ? "(none)" : c.before()) << " -> "
+                << (c.after().empty() ? "(none)" : c.after()) << "\n";
+    }
+    if (!e.note().empty()) std::cout << "    " << e.note() << "\n";
+  }
+}
+
+absl::Status CmdAgentPresence(Desk& desk, const Args& a) {
+  if (a.positional.size() < 4) {
+    return absl::InvalidArgumentError(
+        "usage: helpdesk agent presence EMAIL online|away|offline");
+  }
+  absl::StatusOr<v1::Agent> agent = AgentByEmail(desk, a.positional[2]);
+  if (!agent.ok()) return agent.status();
+  absl::StatusOr<v1::Presence> p = ParsePresence(a.positional[3], "PRESENCE");
+  if (!p.ok()) return p.status();
+  absl::StatusOr<v1::Agent> changed = desk.SetAgentPresence(SystemActor(), agent->id(), *p);
+  if (!changed.ok()) return changed.status();
+  std::cout << changed->name() << " is " << PresenceName(changed->presence()) << "\n";
+  absl::StatusOr<std::vector<v1::AgentEvent>> log =
+      desk.AgentLog(SystemActor(), agent->id());
+  if (log.ok() && !log->empty() && !log->back().note().empty() &&
+      log->back().kind() == v1::AgentEvent::PRESENCE_CHANGED) {
+    std::cout << log->back().note() << "\n";
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CmdAgent(Desk& desk, const Args& a) {
+  if (a.positional.size() >= 2 && a.positional[1] == "presence") {
+    return CmdAgentPresence(desk, a);
+  }
+  if (a.positional.size() >= 2 && a.positional[1] == "log") {
+    if (a.positional.size() < 3) {
+      return absl::InvalidArgumentError("usage: helpdesk agent log EMAIL");
+    }
+    absl::StatusOr<v1::Agent> agent = AgentByEmail(desk, a.positional[2]);
+    if (!agent.ok()) return agent.status();
+    absl::StatusOr<std::vector<v1::AgentEvent>> log =
+        desk.AgentLog(SystemActor(), agent->id());
+    if (!log.ok()) return log.status();
+    PrintAgentLog(desk, *log);
+    return absl::OkStatus();
+  }
   if (a.positional.size() < 2 || a.positional[1] != "add") {
     return absl::InvalidArgumentError(
-        "usage: helpdesk agent add --name N --email E [--group G]...");
+        "usage: helpdesk agent add --name N --email E [--group G]... | "
+        "agent presence EMAIL STATE | agent log EMAIL");
   }
   NewAgent n;
   absl::StatusOr<std::string> name = Required(a, "name");
@@ -470,6 +586,40 @@ absl::Status CmdAgent(Desk& desk, const Args& a) {
     if (!id.ok()) return id.status();
     n.group_ids.push_back(*id);
   }
+  for (const std::string& sk : a.All("skill")) {
+    std::vector<std::string> parts = absl::StrSplit(sk, ':');
+    int level = 0;
+    if (parts.size() != 2 || !absl::SimpleAtoi(parts[1], &level)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--skill '", sk, "' is not NAME:LEVEL (e.g. spanish:4)"));
+    }
+    v1::Skill skill;
+    skill.set_name(parts[0]);
+    skill.set_level(level);
+    n.skills.push_back(skill);
+  }
+  for (const std::string& cap : a.All("capacity")) {
+    std::vector<std::string> parts = absl::StrSplit(cap, ':');
+    int max_items = 0;
+    if (parts.size() != 2 || !absl::SimpleAtoi(parts[1], &max_items)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--capacity '", cap, "' is not CHANNEL:N (e.g. email:10)"));
+    }
+    absl::StatusOr<v1::Channel> channel = ParseChannel(parts[0]);
+    if (!channel.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--capacity: ", channel.status().message()));
+    }
+    v1::ChannelCapacity c;
+    c.set_channel(*channel);
+    c.set_max_items(max_items);
+    n.capacity.push_back(c);
+  }
+  if (std::optional<std::string> backup = a.Get("backup")) {
+    absl::StatusOr<v1::Agent> b = AgentByEmail(desk, *backup);
+    if (!b.ok()) return b.status();
+    n.backup_agent_id = b->id();
+  }
   absl::StatusOr<v1::Agent> agent = desk.CreateAgent(SystemActor(), n);
   if (!agent.ok()) return agent.status();
   std::cout << "agent " << agent->id() << " " << agent->name() << " <"
@@ -485,8 +635,9 @@ absl::Status CmdAgents(Desk& desk) {
     std::vector<std::string> groups;
     for (int64_t g : a.group_ids()) groups.push_back(names.Group(g));
     std::cout << absl::StrFormat(
-        "%-4d %-12s %-28s %-11s %s\n", a.id(), a.name(), a.email(),
+        "%-4d %-12s %-28s %-11s %-8s %s\n", a.id(), a.name(), a.email(),
         absl::AsciiStrToLower(v1::Agent::Role_Name(a.role())),
+        a.deactivated() ? "inactive" : PresenceName(a.presence()),
         absl::StrJoin(groups, ","));
   }
   return absl::OkStatus();
@@ -757,6 +908,64 @@ absl::Status CmdTick(Desk& desk, const Args& a, Clock& clock) {
   if (!r.ok()) return r.status();
   std::cout << "evaluated " << r->tickets_evaluated << " tickets: " << r->warnings
             << " warnings, " << r->breaches << " breaches\n";
+  if (desk.options().routing) {
+    std::cout << "routed " << r->routed << " tickets; " << r->offers_expired
+              << " offers ran out\n";
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CmdQueue(Desk& desk) {
+  absl::StatusOr<RoutingSnapshot> snap = desk.RoutingState(SystemActor());
+  if (!snap.ok()) return snap.status();
+  std::cout << "policy " << snap->policy << ": " << snap->queued.size()
+            << " waiting, " << snap->assigned << " with agents\n";
+  for (const auto& [id, since] : snap->queued) {
+    absl::StatusOr<v1::Ticket> t = desk.GetTicket(SystemActor(), id);
+    std::cout << absl::StrFormat(
+        "  #%-5d waiting since %s  %s\n", id,
+        absl::FormatTime("%Y-%m-%d %H:%M", since, absl::UTCTimeZone()),
+        t.ok() ? Cut(t->subject(), 60) : std::string("?"));
+  }
+  if (snap->next_wakeup != absl::InfiniteFuture()) {
+    std::cout << "next time-based step at "
+              << absl::FormatTime("%Y-%m-%d %H:%M:%S", snap->next_wakeup,
+                                  absl::UTCTimeZone())
+              << " (run tick)\n";
+  }
+  return absl::OkStatus();
+}
+
+// next / accept / decline: routing seen from one agent.
+absl::Status CmdRoutingAgent(Desk& desk, const Args& a, const std::string& command) {
+  absl::StatusOr<std::string> email = Required(a, "agent");
+  if (!email.ok()) return email.status();
+  absl::StatusOr<v1::Agent> agent = AgentByEmail(desk, *email);
+  if (!agent.ok()) return agent.status();
+  const v1::Actor actor = AgentActor(agent->id());
+  absl::StatusOr<v1::Ticket> t;
+  if (command == "next") {
+    t = desk.NextTicketFor(actor, agent->id());
+  } else {
+    absl::StatusOr<int64_t> id = TicketArg(a, 1);
+    if (!id.ok()) return id.status();
+    t = command == "accept" ? desk.AcceptTicket(actor, *id) : desk.DeclineTicket(actor, *id);
+  }
+  if (!t.ok()) return t.status();
+  if (command == "decline") {
+    Names names(desk);
+    std::cout << agent->name() << " gave back #" << t->id() << "; now with "
+              << names.Agent(desk.GetTicket(SystemActor(), t->id())->assignee_id())
+              << "\n";
+    return absl::OkStatus();
+  }
+  std::cout << "#" << t->id() << " " << t->subject() << " is " << agent->name()
+            << "'s";
+  if (command == "next") {
+    absl::StatusOr<v1::Event> why = desk.LastRoutingDecision(SystemActor(), t->id());
+    if (why.ok()) std::cout << ": " << why->note();
+  }
+  std::cout << "\n";
   return absl::OkStatus();
 }
 
@@ -1022,6 +1231,86 @@ policies {
 }
 )pb";
 
+// The demo's routing part: a chat team on the same store, with a desk that
+// routes the Chat group's tickets (the rest of the demo's tickets are worked
+// by hand: RoutingOptions::work_item leaves them out).
+absl::Status DemoRouting(Store& store, ManualClock& clock, int64_t ada, int64_t grace) {
+  std::cout << "\n== Routing: the Chat group's tickets placed with agents as they "
+               "come and go\n";
+  v1::Actor sys = SystemActor();
+  int64_t chat_group = 0;
+  {
+    // Set up the team through a desk without routing, as before.
+    DEMO_ASSIGN(auto plain, Desk::Open({.store = &store, .clock = &clock}));
+    DEMO_ASSIGN(auto chat, plain->CreateGroup(sys, "Chat"));
+    chat_group = chat.id();
+  }
+  RoutingOptions routing;
+  routing.policy.mutable_least_loaded();
+  routing.offer_timeout = absl::Minutes(2);
+  routing.work_item = [chat_group](const v1::Ticket& t) -> std::optional<WorkItem> {
+    if (t.group_id() != chat_group) return std::nullopt;
+    return DefaultWorkItem(t);
+  };
+  DEMO_ASSIGN(auto desk_ptr, Desk::Open({.store = &store, .clock = &clock,
+                                         .routing = routing}));
+  Desk& desk = *desk_ptr;
+  v1::ChannelCapacity two_chats;
+  two_chats.set_channel(v1::CHANNEL_CHAT);
+  two_chats.set_max_items(2);
+  DEMO_ASSIGN(auto eve, desk.CreateAgent(sys, {.name = "Eve", .email = "eve@desk.example",
+                                               .group_ids = {chat_group},
+                                               .capacity = {two_chats}}));
+  DEMO_ASSIGN(auto dee, desk.CreateAgent(sys, {.name = "Dee", .email = "dee@desk.example",
+                                               .group_ids = {chat_group},
+                                               .capacity = {two_chats},
+                                               .backup_agent_id = eve.id()}));
+  DEMO_CHECK(desk.SetAgentPresence(AgentActor(dee.id()), dee.id(), v1::PRESENCE_ONLINE));
+  std::vector<v1::Ticket> chats;
+  for (auto [who, subject] : {std::pair{ada, "Card declined at checkout"},
+                              std::pair{grace, "Where is my invoice?"},
+                              std::pair{ada, "Export to CSV fails"}}) {
+    clock.Advance(absl::Seconds(20));
+    DEMO_ASSIGN(v1::Ticket t,
+                desk.CreateTicket(ContactActor(who),
+                                  {.subject = subject, .description = "(chat)",
+                                   .channel = v1::CHANNEL_CHAT}));
+    // Customers cannot pick a group; the chat widget's integration does.
+    DEMO_ASSIGN(t, desk.UpdateTicket(IntegrationActor("chat-widget"), t.id(),
+                                     {.group_id = chat_group}));
+    chats.push_back(t);
+  }
+  Names names(desk);
+  auto owner = [&](const v1::Ticket& t) -> std::string {
+    absl::StatusOr<v1::Ticket> now = desk.GetTicket(sys, t.id());
+    return now.ok() ? names.Agent(now->assignee_id()) : now.status().ToString();
+  };
+  std::cout << "Dee is online (2 chats at once); three chats arrive: #" << chats[0].id()
+            << " -> " << owner(chats[0]) << ", #" << chats[1].id() << " -> "
+            << owner(chats[1]) << ", #" << chats[2].id() << " -> " << owner(chats[2])
+            << " (waits: nobody has room)\n";
+  DEMO_CHECK(desk.SetAgentPresence(AgentActor(eve.id()), eve.id(), v1::PRESENCE_ONLINE));
+  std::cout << "Eve comes online: #" << chats[2].id() << " -> " << owner(chats[2]) << "\n";
+  DEMO_CHECK(desk.AcceptTicket(AgentActor(eve.id()), chats[2].id()));
+  DEMO_CHECK(desk.AcceptTicket(AgentActor(dee.id()), chats[0].id()));
+  clock.Advance(absl::Minutes(3));
+  DEMO_ASSIGN(TickReport tick, desk.Tick(clock.Now()));
+  std::cout << "Dee accepts #" << chats[0].id() << " but lets the offer of #"
+            << chats[1].id() << " run out: Tick expired " << tick.offers_expired
+            << " offer(s) and routed " << tick.routed << "; #" << chats[1].id() << " -> "
+            << owner(chats[1]) << "\n";
+  DEMO_CHECK(desk.SetAgentPresence(AgentActor(dee.id()), dee.id(), v1::PRESENCE_OFFLINE));
+  std::cout << "Dee goes offline: #" << chats[0].id() << " -> " << owner(chats[0])
+            << " (her backup)\n";
+  std::cout << "\n== Audit log of #" << chats[1].id() << " (routing events)\n";
+  DEMO_ASSIGN(std::vector<v1::Event> log, desk.AuditLog(sys, chats[1].id()));
+  PrintLog(desk, log);
+  std::cout << "\n== Dee's agent log\n";
+  DEMO_ASSIGN(std::vector<v1::AgentEvent> dee_log, desk.AgentLog(sys, dee.id()));
+  PrintAgentLog(desk, dee_log);
+  return absl::OkStatus();
+}
+
 absl::Status CmdDemo(const Args& a) {
   std::string path;
   if (std::optional<std::string> db = a.Get("db")) {
@@ -1190,6 +1479,7 @@ absl::Status CmdDemo(const Args& a) {
   std::cout << "\n== Audit log of #" << outage.id() << " (SLA events)\n";
   DEMO_ASSIGN(std::vector<v1::Event> outage_log, desk.AuditLog(as_ana, outage.id()));
   PrintLog(desk, outage_log);
+  DEMO_CHECK(DemoRouting(*session->store, clock, ada.id(), grace.id()));
   std::cout << "\nThe database stays at " << path
             << "; try: helpdesk list --db " << path << "\n";
   return absl::OkStatus();
@@ -1221,10 +1511,12 @@ int Main(int argc, char** argv) {
     if (desk_email.empty()) {
       if (const char* env = std::getenv("HELPDESK_EMAIL")) desk_email = env;
     }
+    absl::StatusOr<std::optional<RoutingOptions>> routing = RoutingConfig(*args);
     absl::StatusOr<std::unique_ptr<Session>> session =
-        sla_text.ok() ? OpenSession(DatabasePath(*args), false, nullptr, *sla_text,
-                                    desk_email, args->Has("ack"))
-                      : absl::StatusOr<std::unique_ptr<Session>>(sla_text.status());
+        !sla_text.ok()  ? absl::StatusOr<std::unique_ptr<Session>>(sla_text.status())
+        : !routing.ok() ? absl::StatusOr<std::unique_ptr<Session>>(routing.status())
+                        : OpenSession(DatabasePath(*args), false, nullptr, *sla_text,
+                                      desk_email, args->Has("ack"), *routing);
     if (!session.ok()) {
       status = session.status();
     } else {
@@ -1259,6 +1551,10 @@ int Main(int argc, char** argv) {
         status = CmdOutbox(desk, *args, *(*session)->clock, desk_email);
       } else if (command == "sla") {
         status = CmdSla(desk, *args);
+      } else if (command == "queue") {
+        status = CmdQueue(desk);
+      } else if (command == "next" || command == "accept" || command == "decline") {
+        status = CmdRoutingAgent(desk, *args, command);
       } else if (command == "tick") {
         status = CmdTick(desk, *args, *(*session)->clock);
       } else {

@@ -21,6 +21,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "absl/synchronization/mutex.h"
 #include "desk/desk_routing.h"
@@ -2097,15 +2098,19 @@ class Desk::Impl {
     auto capacity = [](const v1::Agent& x) {
       std::vector<std::string> out;
       for (const v1::ChannelCapacity& c : x.capacity()) {
-        out.push_back(absl::StrCat(v1::Channel_Name(c.channel()), ":", c.max_items()));
+        out.push_back(absl::StrCat(
+            absl::AsciiStrToLower(absl::StripPrefix(v1::Channel_Name(c.channel()), "CHANNEL_")),
+            ":", c.max_items()));
       }
       return absl::StrJoin(out, ",");
     };
     add("name", before.name(), after.name());
     add("email", before.email(), after.email());
-    add("role", v1::Agent::Role_Name(before.role()), v1::Agent::Role_Name(after.role()));
-    add("ticket_access", v1::Agent::TicketAccess_Name(before.ticket_access()),
-        v1::Agent::TicketAccess_Name(after.ticket_access()));
+    add("role", absl::AsciiStrToLower(v1::Agent::Role_Name(before.role())),
+        absl::AsciiStrToLower(v1::Agent::Role_Name(after.role())));
+    add("ticket_access",
+        absl::AsciiStrToLower(v1::Agent::TicketAccess_Name(before.ticket_access())),
+        absl::AsciiStrToLower(v1::Agent::TicketAccess_Name(after.ticket_access())));
     add("group_ids", JoinIds(before.group_ids()), JoinIds(after.group_ids()));
     add("skills", skills(before), skills(after));
     add("capacity", capacity(before), capacity(after));
@@ -2817,6 +2822,7 @@ absl::StatusOr<v1::Agent> Desk::CreateAgent(const v1::Actor& actor,
         v1::AgentEvent e;
         e.set_kind(v1::AgentEvent::AGENT_CREATED);
         Impl::DiffAgents(v1::Agent(), agent, &e);
+        for (v1::FieldChange& c : *e.mutable_changes()) c.clear_before();
         HELPDESK_RETURN_IF_ERROR(impl_->AppendAgentEvent(tx, a, now, agent, &e));
         return agent;
       });
