@@ -2,10 +2,11 @@
 # Runs Debian's dovecot (dovecot-imapd) in the foreground for tests/imap_test.cc,
 # with a private configuration: nothing of /etc/dovecot, systemd or /run is used.
 #
-# Usage: dovecot_test_server.sh PORT DIR USER PASSWORD [CERT KEY]
+# Usage: dovecot_test_server.sh PORT DIR USER PASSWORD [CERT KEY [IMAPS_PORT]]
 #
 # Serves the Maildir DIR/Maildir as USER's INBOX (password PASSWORD, plain
-# text) on 127.0.0.1:PORT; with CERT and KEY (PEM files) it offers STARTTLS.
+# text) on 127.0.0.1:PORT; with CERT and KEY (PEM files) it offers STARTTLS
+# there, and with IMAPS_PORT also IMAP over TLS (imaps) on 127.0.0.1:IMAPS_PORT.
 # Configuration, sockets, state and the log (DIR/dovecot/dovecot.log) live in
 # DIR/dovecot. Run as root, the login processes run as the package's dovenull
 # user and the rest as its dovecot user (dovecot refuses mail access as root),
@@ -13,8 +14,8 @@
 # run as anyone else, every process runs as that user. Runs until SIGTERM (dovecot stops its
 # children and exits).
 set -eu
-if [ "$#" -ne 4 ] && [ "$#" -ne 6 ]; then
-  echo "usage: $0 PORT DIR USER PASSWORD [CERT KEY]" >&2
+if [ "$#" -lt 4 ] || [ "$#" -eq 5 ] || [ "$#" -gt 7 ]; then
+  echo "usage: $0 PORT DIR USER PASSWORD [CERT KEY [IMAPS_PORT]]" >&2
   exit 2
 fi
 port=$1 dir=$2 user=$3 password=$4
@@ -47,7 +48,9 @@ else
 }"
   anvil_chroot="chroot ="
 fi
-if [ "$#" -eq 6 ]; then
+imaps_port=0
+if [ "$#" -ge 6 ]; then
+  imaps_port=${7:-0}
   ssl="ssl = yes
 ssl_cert = <$5
 ssl_key = <$6"
@@ -96,7 +99,8 @@ service imap-login {
     port = $port
   }
   inet_listener imaps {
-    port = 0
+    address = 127.0.0.1
+    port = $imaps_port
   }
 }
 $extra

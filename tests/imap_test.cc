@@ -5,8 +5,8 @@
 //  - DovecotImapTest: Debian's dovecot (dovecot-imapd), the real thing, run by
 //    tests/dovecot_test_server.sh in the foreground with a private
 //    configuration in the test's temp dir (as root or as any user), offering
-//    STARTTLS with a self-signed certificate made by the openssl tool (skipped
-//    when dovecot is not installed or cannot start here).
+//    STARTTLS and imaps with a self-signed certificate made by the openssl
+//    tool (skipped when dovecot is not installed or cannot start here).
 // A skip is a failure when HELPDESK_REQUIRE_MAIL_SERVERS is set (CI sets it).
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -184,11 +184,14 @@ class DovecotImapTest : public ::testing::Test {
     if (!made.ok()) HELPDESK_SKIP_WITHOUT_MAIL_SERVER(made.message());
 
     port_ = testing::FreeLoopbackPort();
+    imaps_port_ = testing::FreeLoopbackPort();
     ASSERT_NE(port_, 0);
+    ASSERT_NE(imaps_port_, 0);
+    ASSERT_NE(imaps_port_, port_);
     const std::string server_log = dir + "/server.log";
     absl::Status started = server_.Start(
         {"/bin/sh", testing::TestSourceDir() + "/dovecot_test_server.sh", std::to_string(port_),
-         dir, "desk", "s3cret", cert_, key},
+         dir, "desk", "s3cret", cert_, key, std::to_string(imaps_port_)},
         port_, server_log);
     if (!started.ok()) {
       HELPDESK_SKIP_WITHOUT_MAIL_SERVER(
@@ -230,6 +233,7 @@ class DovecotImapTest : public ::testing::Test {
   std::string cert_;
   std::string other_ca_;
   int port_ = 0;
+  int imaps_port_ = 0;  // IMAP over TLS from the first byte
   testing::LoopbackServer server_;
 };
 
@@ -343,6 +347,25 @@ TEST_F(DovecotImapTest, StartTlsWithTheCertificateVerified) {
   // Dovecot logs how the login was protected.
   EXPECT_THAT(DovecotLog(), ::testing::HasSubstr("method=PLAIN, rip=127.0.0.1, lip=127.0.0.1"));
   EXPECT_THAT(DovecotLog(), ::testing::HasSubstr(", TLS, "));
+}
+
+TEST_F(DovecotImapTest, ImapsWithTheCertificateVerified) {
+  ImapOptions o = TlsOptions();
+  o.url = absl::StrCat("imaps://127.0.0.1:", imaps_port_, "/INBOX");
+  std::unique_ptr<ImapSource> imap = NewImapSource(o);
+  ASSERT_OK_AND_ASSIGN(std::vector<int64_t> unseen, imap->ListUnseen());
+  EXPECT_THAT(unseen, ElementsAre(2, 3));
+  ASSERT_OK_AND_ASSIGN(std::string raw, imap->Fetch(2));
+  EXPECT_EQ(raw, kFirst);
+  ASSERT_THAT(imap->MarkSeen(2), IsOk());
+  ASSERT_OK_AND_ASSIGN(unseen, imap->ListUnseen());
+  EXPECT_THAT(unseen, ElementsAre(3));
+  EXPECT_THAT(DovecotLog(), ::testing::HasSubstr(", TLS, "));
+
+  o.ca_file = other_ca_;
+  EXPECT_THAT(NewImapSource(o)->ListUnseen(),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       ::testing::HasSubstr("SSL certificate problem")));
 }
 
 TEST_F(DovecotImapTest, UntrustedCertificateIsFailedPrecondition) {
