@@ -1,17 +1,42 @@
 #!/usr/bin/env bash
 # Installs libhelpdesk's build and test dependencies from Debian 12's packages.
 # Run as root (CI does) or with sudo available.
+#
+# The tests start their own mail servers on 127.0.0.1 (aiosmtpd; dovecot with
+# a private configuration), so the system's dovecot service is not wanted:
+# while apt-get runs, and unless the machine already has one (Debian's
+# container images do: it refuses every service), a temporary
+# /usr/sbin/policy-rc.d keeps dovecot-core's postinst from starting dovecot
+# on ports 143/993 (on a machine with systemd or sysvinit; in a container
+# without an init system invoke-rc.d finds no runlevel and starts nothing
+# anyway). dovecot.service stays enabled for the next boot on a systemd
+# machine; `systemctl disable dovecot` if you do not want it there.
 set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libabsl-dev libprotobuf-dev protobuf-compiler
   libsqlite3-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libgmime-3.0-dev libcurl4-openssl-dev python3-aiosmtpd
+  libgmime-3.0-dev libcurl4-openssl-dev
+  python3-aiosmtpd dovecot-imapd openssl
 )
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
+
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+  # Denies every action on dovecot (invoke-rc.d names it "dovecot", maybe
+  # after --quiet; deb-systemd-invoke "dovecot.service" / "dovecot.socket");
+  # allows the rest.
+  printf '%s\n' '#!/bin/sh' \
+    '# Temporary: written and removed by libhelpdesk scripts/install-deps.sh.' \
+    'for arg; do case "$arg" in dovecot|dovecot.*) exit 101 ;; esac; done' 'exit 0' |
+    $SUDO tee "$policy" >/dev/null
+  $SUDO chmod 0755 "$policy"
+  trap '$SUDO rm -f "$policy"' EXIT
+fi
+
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 echo "install-deps: ${#packages[@]} packages present"

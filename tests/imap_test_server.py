@@ -5,9 +5,9 @@ Usage: imap_test_server.py PORT MAILDIR USER PASSWORD
 Serves the messages of the Maildir MAILDIR (new/ and cur/, by file name;
 UIDs 1, 2, ...; cur/ files with the S flag start seen) as the mailbox INBOX
 to USER/PASSWORD. It knows the commands libcurl sends: CAPABILITY, LOGIN,
-SELECT/EXAMINE, UID SEARCH, UID FETCH ... BODY[] (sets \\Seen) or
-BODY.PEEK[], UID STORE +FLAGS/-FLAGS (\\Seen), NOOP and LOGOUT. Flags live in
-memory and are shared by all connections. Runs until killed.
+SELECT/EXAMINE, UID SEARCH, UID FETCH ... BODY[] (sets \\Seen), BODY.PEEK[] or
+(RFC822.SIZE), UID STORE +FLAGS/-FLAGS (\\Seen), NOOP and LOGOUT. Flags live
+in memory and are shared by all connections. Runs until killed.
 """
 import asyncio
 import os
@@ -102,7 +102,11 @@ async def serve(reader, writer, box, user, password):
             elif sub == "FETCH":
                 uid_text, _, items = rest.partition(" ")
                 seq, m = box.find(int(uid_text)) if uid_text.isdigit() else (None, None)
-                if m is not None:
+                if m is not None and "BODY" not in items.upper():
+                    # (RFC822.SIZE): the size only; the message stays unseen.
+                    send("* %d FETCH (UID %d RFC822.SIZE %d)\r\n"
+                         % (seq, m["uid"], len(m["data"])))
+                elif m is not None:
                     if "PEEK" not in items.upper():
                         m["seen"] = True
                     send("* %d FETCH (UID %d BODY[] {%d}\r\n" % (seq, m["uid"], len(m["data"])))

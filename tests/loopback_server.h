@@ -1,6 +1,8 @@
-// Test helper: runs a server script (python3) as a child process on a free
-// loopback port, waits until it accepts connections, and stops it. Used by
-// the SMTP and IMAP transport tests. Header-only; tests only.
+// Test helper: runs a server (a python3 script, dovecot) as a child process on
+// a free loopback port, waits until it accepts connections, and stops it; makes
+// self-signed certificates for the TLS tests; skips a test whose server cannot
+// run here, or fails it when HELPDESK_REQUIRE_MAIL_SERVERS is set (CI sets it).
+// Used by the SMTP and IMAP transport tests. Header-only; tests only.
 #ifndef HELPDESK_TESTS_LOOPBACK_SERVER_H_
 #define HELPDESK_TESTS_LOOPBACK_SERVER_H_
 
@@ -15,12 +17,16 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "gtest/gtest.h"
 
 extern char** environ;
 
@@ -62,6 +68,58 @@ inline std::string PythonWith(const std::string& module) {
     if (std::system(cmd.c_str()) == 0) return python;
   }
   return "";
+}
+
+// True when the environment variable HELPDESK_REQUIRE_MAIL_SERVERS is set and
+// neither empty nor "0". CI sets it: there every mail server test must run.
+inline bool MailServersRequired() {
+  const char* v = std::getenv("HELPDESK_REQUIRE_MAIL_SERVERS");
+  return v != nullptr && v[0] != '\0' && absl::string_view(v) != "0";
+}
+
+// Skips the current test because `reason` (a streamable expression) keeps its
+// server from running here, or fails it when MailServersRequired(). Returns
+// from the calling function (SetUp or a test body), as GTEST_SKIP does.
+#define HELPDESK_SKIP_WITHOUT_MAIL_SERVER(reason)                                   \
+  do {                                                                              \
+    if (::helpdesk::testing::MailServersRequired()) {                               \
+      GTEST_FAIL() << reason                                                        \
+                   << " [fails instead of skipping: HELPDESK_REQUIRE_MAIL_SERVERS " \
+                      "is set]";                                                    \
+    } else {                                                                        \
+      GTEST_SKIP() << reason;                                                       \
+    }                                                                               \
+  } while (0)
+
+// The contents of the file `path` (at most its last `max_bytes`), or "".
+inline std::string FileTail(const std::string& path, size_t max_bytes = 2000) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream out;
+  out << in.rdbuf();
+  std::string text = out.str();
+  return text.size() > max_bytes ? text.substr(text.size() - max_bytes) : text;
+}
+
+// Writes a new self-signed certificate for the IP address 127.0.0.1
+// (CN and subjectAltName; an EC P-256 key, valid for 2 days) to `cert` and its
+// key to `key`, with the openssl command line tool. A certificate that signs
+// itself is its own CA: a client trusts it by naming `cert` as its CA file.
+// Errors: Unavailable when openssl is missing or fails (its output is in the
+// message).
+inline absl::Status MakeSelfSignedCertificate(const std::string& cert,
+                                              const std::string& key) {
+  const std::string log = cert + ".openssl.log";
+  const std::string cmd = absl::StrCat(
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
+      "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout '",
+      key, "' -out '", cert, "' >'", log, "' 2>&1");
+  const int rc = std::system(cmd.c_str());
+  if (rc != 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "openssl could not make a self-signed certificate (exit status ", rc,
+        "; the openssl command line tool is Debian's openssl package): ", FileTail(log)));
+  }
+  return absl::OkStatus();
 }
 
 // The directory of the test sources (for the server scripts beside them).

@@ -1,7 +1,11 @@
 // The libcurl SMTP transport against a real SMTP server on loopback: Debian's
 // python3-aiosmtpd running tests/smtp_test_server.py, which stores what it
 // receives in a Maildir and refuses recipients named "reject" (550) and
-// "later" (451). Skipped when python3 with aiosmtpd is not installed.
+// "later" (451). SmtpStartTlsTest runs it with a self-signed certificate made
+// by the openssl tool at test time and STARTTLS required: a real TLS handshake,
+// with the certificate verified against SmtpOptions::ca_file. Skipped when
+// python3 with aiosmtpd (or openssl) is not installed, unless
+// HELPDESK_REQUIRE_MAIL_SERVERS is set (CI): then that is a failure.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -44,8 +48,9 @@ class SmtpTest : public ::testing::Test {
   void SetUp() override {
     python_ = testing::PythonWith("aiosmtpd.controller");
     if (python_.empty()) {
-      GTEST_SKIP() << "python3 with aiosmtpd not found: install Debian's python3-aiosmtpd "
-                      "(scripts/install-deps.sh does) to run the SMTP tests";
+      HELPDESK_SKIP_WITHOUT_MAIL_SERVER(
+          "python3 with aiosmtpd not found: install Debian's python3-aiosmtpd "
+          "(scripts/install-deps.sh does) to run the SMTP tests");
     }
     std::string pattern = ::testing::TempDir() + "/smtp_test_XXXXXX";
     ASSERT_NE(mkdtemp(pattern.data()), nullptr);
@@ -53,10 +58,15 @@ class SmtpTest : public ::testing::Test {
     maildir_ = pattern + "/received";
     port_ = testing::FreeLoopbackPort();
     ASSERT_NE(port_, 0);
-    ASSERT_OK(server_.Start({python_, testing::TestSourceDir() + "/smtp_test_server.py",
-                             std::to_string(port_), maildir_},
-                            port_, pattern + "/server.log"));
+    std::vector<std::string> argv = {python_, testing::TestSourceDir() + "/smtp_test_server.py",
+                                     std::to_string(port_), maildir_};
+    std::vector<std::string> extra = ServerArguments();
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    ASSERT_OK(server_.Start(argv, port_, pattern + "/server.log"));
   }
+
+  // What the server script gets after PORT MAILDIR; SmtpStartTlsTest adds TLS.
+  virtual std::vector<std::string> ServerArguments() { return {}; }
 
   void TearDown() override {
     StopServer();
@@ -170,6 +180,113 @@ TEST_F(SmtpTest, RequiredStartTlsThatIsNotOfferedIsRefused) {
   std::vector<std::string> rcpt = {"a@example.com"};
   EXPECT_THAT(NewSmtpTransport(o)->Send("s@desk.example", rcpt, "Subject: x\r\n\r\ny\r\n"),
               StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(Received(), SizeIs(0));
+}
+
+// The server offers STARTTLS with a self-signed certificate for 127.0.0.1 and
+// refuses mail before STARTTLS (aiosmtpd's require_starttls).
+class SmtpStartTlsTest : public SmtpTest {
+ protected:
+  std::vector<std::string> ServerArguments() override {
+    std::string pattern = ::testing::TempDir() + "/smtp_tls_XXXXXX";
+    if (mkdtemp(pattern.data()) == nullptr) return {};
+    cert_dir_ = pattern;
+    cert_ = pattern + "/server.pem";
+    absl::Status made = testing::MakeSelfSignedCertificate(cert_, pattern + "/server.key");
+    if (made.ok()) {
+      // Another self-signed certificate: a CA the server's was not signed by.
+      other_ca_ = pattern + "/other.pem";
+      made = testing::MakeSelfSignedCertificate(other_ca_, pattern + "/other.key");
+    }
+    if (!made.ok()) {
+      certificate_problem_ = std::string(made.message());
+      return {};
+    }
+    return {cert_, pattern + "/server.key", "require-starttls"};
+  }
+
+  void SetUp() override {
+    SmtpTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    if (!certificate_problem_.empty()) HELPDESK_SKIP_WITHOUT_MAIL_SERVER(certificate_problem_);
+  }
+
+  void TearDown() override {
+    SmtpTest::TearDown();
+    std::error_code ignored;
+    if (!cert_dir_.empty()) std::filesystem::remove_all(cert_dir_, ignored);
+  }
+
+  SmtpOptions TlsOptions() const {
+    SmtpOptions o = Options();
+    o.starttls = SmtpOptions::StartTls::kRequired;
+    o.verify_peer = true;
+    o.ca_file = cert_;
+    return o;
+  }
+
+  std::string cert_dir_;
+  std::string cert_;
+  std::string other_ca_;
+  std::string certificate_problem_;
+};
+
+TEST_F(SmtpStartTlsTest, DeliversOverStartTlsWithTheCertificateVerified) {
+  EmailOutboundOptions options;
+  options.sending_domain = "desk.example";
+  std::unique_ptr<OutboundAdapter> out =
+      NewEmailOutbound(NewSmtpTransport(TlsOptions()), options);
+  ASSERT_OK_AND_ASSIGN(DeliveryReceipt receipt, out->Deliver(Reply()));
+  EXPECT_EQ(receipt.provider_id, EmailMessageId("outbox:7:1", "desk.example"));
+
+  std::vector<std::string> received = Received();
+  ASSERT_THAT(received, SizeIs(1));
+  // The server saw the message inside TLS (it records the session's cipher).
+  EXPECT_THAT(received[0], AllOf(HasSubstr("X-TLS: TLSv1."),
+                                 HasSubstr("X-MailFrom: <support@desk.example>"),
+                                 HasSubstr("X-RcptTo: <rene@example.com>")));
+  ASSERT_OK_AND_ASSIGN(v1::InboundMessage back,
+                       NewEmailInbound()->Parse(received[0], absl::UnixEpoch()));
+  EXPECT_EQ(back.subject(), "Your printer \xE2\x80\x94 fixed [#7]");
+  EXPECT_EQ(back.body_text(), Reply().body_text());
+  EXPECT_EQ(back.threading().message_id(), receipt.provider_id);
+}
+
+TEST_F(SmtpStartTlsTest, IfOfferedUpgradesToTls) {
+  SmtpOptions o = TlsOptions();
+  o.starttls = SmtpOptions::StartTls::kIfOffered;
+  std::vector<std::string> rcpt = {"a@example.com"};
+  ASSERT_OK_AND_ASSIGN(
+      std::string reply,
+      NewSmtpTransport(o)->Send("s@desk.example", rcpt, "Subject: x\r\n\r\ny\r\n"));
+  EXPECT_THAT(reply, HasSubstr("queued as TESTQ1"));
+  std::vector<std::string> received = Received();
+  ASSERT_THAT(received, SizeIs(1));
+  EXPECT_THAT(received[0], HasSubstr("X-TLS: TLSv1."));
+}
+
+TEST_F(SmtpStartTlsTest, UntrustedCertificateIsFailedPrecondition) {
+  std::vector<std::string> rcpt = {"a@example.com"};
+  for (SmtpOptions::StartTls starttls :
+       {SmtpOptions::StartTls::kRequired, SmtpOptions::StartTls::kIfOffered}) {
+    SmtpOptions o = TlsOptions();
+    o.starttls = starttls;
+    o.ca_file = other_ca_;
+    absl::StatusOr<std::string> r =
+        NewSmtpTransport(o)->Send("s@desk.example", rcpt, "Subject: x\r\n\r\ny\r\n");
+    EXPECT_THAT(r, StatusIs(absl::StatusCode::kFailedPrecondition,
+                            HasSubstr("SSL certificate problem")));
+    EXPECT_FALSE(IsRetryableDeliveryError(r.status()));
+  }
+  EXPECT_THAT(Received(), SizeIs(0));
+}
+
+TEST_F(SmtpStartTlsTest, PlainTextToAServerThatRequiresStartTlsIsRefused) {
+  SmtpOptions o = Options();
+  o.starttls = SmtpOptions::StartTls::kNever;
+  std::vector<std::string> rcpt = {"a@example.com"};
+  EXPECT_THAT(NewSmtpTransport(o)->Send("s@desk.example", rcpt, "Subject: x\r\n\r\ny\r\n"),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("530")));
   EXPECT_THAT(Received(), SizeIs(0));
 }
 

@@ -32,9 +32,14 @@ struct EasyDeleter {
   void operator()(CURL* curl) const { curl_easy_cleanup(curl); }
 };
 
+// The most a reply to a command other than a message fetch may hold (a
+// SEARCH of a very large mailbox included).
+constexpr size_t kResponseLimit = size_t{64} << 20;
+
 struct Transfer {
   std::string body;
-  size_t limit = 0;
+  // A message fetch sets ImapOptions::max_message_bytes.
+  size_t limit = kResponseLimit;
   bool over_limit = false;
   std::string partial_line;
   std::string last_reply;  // the server's last line
@@ -65,6 +70,33 @@ int RecordReply(CURL*, curl_infotype type, char* data, size_t size, void* user) 
   return 0;
 }
 
+// The RFC822.SIZE of the message with `uid` in the untagged responses to
+// "UID FETCH <uid> (RFC822.SIZE)" ("* 2 FETCH (UID 7 RFC822.SIZE 1234)"), or
+// -1 when there is none (no such message). Other untagged responses (EXISTS,
+// flag updates) may be mixed in.
+int64_t FetchedSize(absl::string_view responses, int64_t uid) {
+  for (absl::string_view line : absl::StrSplit(responses, '\n')) {
+    line = absl::StripAsciiWhitespace(line);
+    const size_t open = line.find('(');
+    if (!absl::StartsWith(line, "* ") || open == absl::string_view::npos ||
+        !absl::StrContains(absl::AsciiStrToUpper(line.substr(0, open)), " FETCH ")) {
+      continue;
+    }
+    std::vector<absl::string_view> items =
+        absl::StrSplit(line.substr(open), absl::ByAnyChar("() "), absl::SkipEmpty());
+    int64_t found_uid = -1;
+    int64_t size = -1;
+    for (size_t i = 0; i + 1 < items.size(); ++i) {
+      int64_t value = 0;
+      if (!absl::SimpleAtoi(items[i + 1], &value)) continue;
+      if (absl::EqualsIgnoreCase(items[i], "UID")) found_uid = value;
+      if (absl::EqualsIgnoreCase(items[i], "RFC822.SIZE")) size = value;
+    }
+    if (found_uid == uid && size >= 0) return size;
+  }
+  return -1;
+}
+
 class Imap final : public ImapSource {
  public:
   explicit Imap(ImapOptions options) : options_(std::move(options)) {
@@ -82,8 +114,16 @@ class Imap final : public ImapSource {
   absl::string_view Name() const override { return "helpdesk.imap"; }
 
   absl::StatusOr<std::vector<int64_t>> ListUnseen() override {
+    // A server tells a client about mail that arrived since its last command
+    // only when a command completes (RFC 3501 section 5.2; dovecot searches
+    // the messages it has announced). libcurl does not SELECT the mailbox
+    // again on the connection kept open, so without this NOOP a SEARCH there
+    // would not see new mail until the next poll.
+    Transfer noop;
+    absl::Status s = Perform(mailbox_url_, "NOOP", &noop);
+    if (!s.ok()) return s;
     Transfer t;
-    absl::Status s = Perform(mailbox_url_, "UID SEARCH UNSEEN", &t);
+    s = Perform(mailbox_url_, "UID SEARCH UNSEEN", &t);
     if (!s.ok()) return s;
     std::vector<int64_t> uids;
     for (absl::string_view line : absl::StrSplit(t.body, '\n')) {
@@ -101,15 +141,35 @@ class Imap final : public ImapSource {
 
   absl::StatusOr<std::string> Fetch(int64_t uid) override {
     if (uid <= 0) return absl::InvalidArgumentError(absl::StrCat("uid must be positive: ", uid));
-    Transfer t;
-    absl::Status s = Perform(absl::StrCat(mailbox_url_, ";UID=", uid), nullptr, &t);
+    // The size first: a message over the limit is refused before its body is
+    // fetched, so the fetch never marks it \Seen (libcurl fetches BODY[], not
+    // BODY.PEEK[]) and the next poll reports it again.
+    Transfer sized;
+    absl::Status s = Perform(
+        mailbox_url_, absl::StrCat("UID FETCH ", uid, " (RFC822.SIZE)").c_str(), &sized);
     if (!s.ok()) return s;
-    // Fetching set \Seen; only MarkSeen marks a message processed. When this
-    // fails the message is still returned (it may then stay seen).
+    const int64_t size = FetchedSize(sized.body, uid);
+    if (size < 0) {
+      return absl::NotFoundError(
+          absl::StrCat("imap: no such message: ", mailbox_url_, ";UID=", uid));
+    }
+    if (static_cast<uint64_t>(size) > options_.max_message_bytes) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("imap: message ", uid, " has ", size, " bytes, over the limit of ",
+                       options_.max_message_bytes, " bytes: ", mailbox_url_));
+    }
+    Transfer t;
+    t.limit = options_.max_message_bytes;
+    s = Perform(absl::StrCat(mailbox_url_, ";UID=", uid), nullptr, &t);
+    if (s.code() == absl::StatusCode::kNotFound) return s;
+    // Fetching set \Seen; only MarkSeen marks a message processed, so clear it
+    // again, also after a fetch that failed part way. When this fails the
+    // message is still returned (it may then stay seen).
     Transfer restore;
     Perform(mailbox_url_, absl::StrCat("UID STORE ", uid, " -FLAGS.SILENT (\\Seen)").c_str(),
             &restore)
         .IgnoreError();
+    if (!s.ok()) return s;
     return std::move(t.body);
   }
 
@@ -134,7 +194,6 @@ class Imap final : public ImapSource {
     }
     CURL* c = curl_.get();
     curl_easy_reset(c);  // keeps the open connection
-    t->limit = options_.max_message_bytes;
     char error[CURL_ERROR_SIZE] = {0};
     curl_easy_setopt(c, CURLOPT_URL, url.c_str());
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "imap,imaps");
@@ -154,8 +213,8 @@ class Imap final : public ImapSource {
     switch (result) {
       case CURLE_WRITE_ERROR:
         if (t->over_limit) {
-          return absl::ResourceExhaustedError(absl::StrCat(
-              "imap: message over the limit of ", options_.max_message_bytes, " bytes: ", url));
+          return absl::ResourceExhaustedError(
+              absl::StrCat("imap: reply over the limit of ", t->limit, " bytes: ", url));
         }
         return absl::UnavailableError(absl::StrCat("imap: ", detail));
       case CURLE_REMOTE_FILE_NOT_FOUND:

@@ -279,7 +279,11 @@ struct SmtpOptions {
   std::string username;
   std::string password;
   // Verify the server's certificate and host name (keep it on in
-  // production). ca_file: a PEM bundle instead of the system's.
+  // production). ca_file: the path of a PEM file of CA certificates to trust
+  // instead of the system's, e.g. a private CA or a server's self-signed
+  // certificate itself (the tests use one for 127.0.0.1). A certificate that
+  // does not verify fails the send with FailedPrecondition ("SSL certificate
+  // problem: ..."); nothing is sent.
   bool verify_peer = true;
   std::string ca_file;
   absl::Duration connect_timeout = absl::Seconds(10);
@@ -363,6 +367,9 @@ struct ImapOptions {
   std::string username;
   std::string password;
   SmtpOptions::StartTls starttls = SmtpOptions::StartTls::kIfOffered;
+  // As in SmtpOptions: certificate and host name verification, and a PEM file
+  // of CA certificates to trust instead of the system's. A certificate that
+  // does not verify is FailedPrecondition; nothing is read.
   bool verify_peer = true;
   std::string ca_file;
   absl::Duration connect_timeout = absl::Seconds(10);
@@ -397,11 +404,16 @@ class ImapSource {
   virtual ~ImapSource() = default;
   // "helpdesk.imap" for the built-in one.
   virtual absl::string_view Name() const = 0;
-  // The UIDs of the mailbox's messages without the \Seen flag, ascending.
+  // The UIDs of the mailbox's messages without the \Seen flag, ascending,
+  // including mail that arrived since the last call on the open connection
+  // (a NOOP first lets the server announce it).
   virtual absl::StatusOr<std::vector<int64_t>> ListUnseen() = 0;
   // The raw bytes of the message with `uid`. The message stays unseen (the
-  // \Seen flag that fetching sets is cleared again). Errors also: NotFound
-  // when there is no such message; ResourceExhausted over max_message_bytes.
+  // \Seen flag that fetching sets is cleared again, also after a fetch that
+  // failed part way). Errors also: NotFound when there is no such message;
+  // ResourceExhausted when the server's RFC822.SIZE for it (asked first: its
+  // body is then not fetched and it stays unseen) or the bytes received
+  // exceed max_message_bytes.
   virtual absl::StatusOr<std::string> Fetch(int64_t uid) = 0;
   // Sets \Seen on the message with `uid`: it is processed.
   virtual absl::Status MarkSeen(int64_t uid) = 0;
