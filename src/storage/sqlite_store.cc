@@ -651,22 +651,36 @@ class SqliteTransaction final : public Transaction {
           "message.ticket_id ", message->ticket_id(), " must be positive"));
     }
     // Stored without id and ticket_id: the columns hold them (a merge moves
-    // messages by changing the column only).
-    v1::Message stored = *message;
-    stored.clear_id();
-    stored.clear_ticket_id();
-    if (stored.origin_ticket_id() == 0) {
-      stored.set_origin_ticket_id(message->ticket_id());
+    // messages by changing the column only). They are cleared on `message`
+    // itself while it is serialized, not on a copy: a copy would copy the
+    // bodies too.
+    const int64_t ticket_id = message->ticket_id();
+    const int64_t given_id = message->id();
+    const int64_t given_origin = message->origin_ticket_id();
+    if (given_origin == 0) message->set_origin_ticket_id(ticket_id);
+    message->clear_id();
+    message->clear_ticket_id();
+    absl::StatusOr<std::string> bytes = Serialize(*message, "message");
+    message->set_ticket_id(ticket_id);
+    if (!bytes.ok()) {
+      message->set_id(given_id);
+      message->set_origin_ticket_id(given_origin);
+      return bytes.status();
     }
-    HELPDESK_ASSIGN_OR_RETURN(std::string bytes, Serialize(stored, "message"));
-    HELPDESK_ASSIGN_OR_RETURN(
-        SqliteStatement stmt,
-        Prepare("INSERT INTO messages (ticket_id, proto) VALUES (?, ?)"));
-    stmt.BindInt(1, message->ticket_id());
-    stmt.BindBlob(2, bytes);
-    HELPDESK_RETURN_IF_ERROR(stmt.Run());
+    absl::StatusOr<SqliteStatement> stmt =
+        Prepare("INSERT INTO messages (ticket_id, proto) VALUES (?, ?)");
+    absl::Status status = stmt.status();
+    if (status.ok()) {
+      stmt->BindInt(1, ticket_id);
+      stmt->BindBlob(2, *bytes);
+      status = stmt->Run();
+    }
+    if (!status.ok()) {
+      message->set_id(given_id);
+      message->set_origin_ticket_id(given_origin);
+      return status;
+    }
     message->set_id(LastRowId());
-    message->set_origin_ticket_id(stored.origin_ticket_id());
     return absl::OkStatus();
   }
 
