@@ -1423,6 +1423,13 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
         absl::CHexEscape(options.synchronous),
         "' for '", path, "' must be \"NORMAL\" or \"FULL\""));
   }
+  if (options.wal_autocheckpoint_pages < 1 ||
+      options.wal_autocheckpoint_pages > 1000000) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "SqliteStoreOptions.wal_autocheckpoint_pages ",
+        options.wal_autocheckpoint_pages, " for '", path,
+        "' is out of range [1, 1000000]"));
+  }
   if (options.busy_timeout < absl::ZeroDuration()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "SqliteStoreOptions.busy_timeout ",
@@ -1490,13 +1497,15 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
           *row ? wal->ColumnText(0) : "", "')"));
     }
   }
-  // The value was checked above: one of two fixed words. The writer gets a
+  // The values were checked above: one of two fixed words, and a number in
+  // range. The writer gets a
   // 32 MiB page cache (SQLite's default is 2 MiB): inserts update several
   // ticket indexes at random places, and a small cache spills them to the
   // WAL page by page (measured: 2x slower loading 300,000 tickets).
   HELPDESK_RETURN_IF_ERROR(refine(connection->ExecuteScript(absl::StrCat(
       "PRAGMA synchronous = ", options.synchronous,
-      "; PRAGMA cache_size = -32768;"))));
+      "; PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = ",
+      options.wal_autocheckpoint_pages, ";"))));
   HELPDESK_RETURN_IF_ERROR(
       refine(internal::MigrateToCurrentVersion(*connection)));
   return std::unique_ptr<Store>(
