@@ -104,6 +104,56 @@ check "sim bad scenario" 1 "line 2, column .*rate_per_minute" -- "$hd" sim "$dir
 check "erlang" 0 "P\(wait\) 0\.48" -- "$hd" erlang --rate 100 --aht 300 --agents 10
 check "erlang unstable" 1 "FAILED_PRECONDITION" -- "$hd" erlang --rate 100 --aht 400 --agents 10
 
+# An mbox (mboxrd): three messages, one reply threading into the first, one
+# with a quoted ">From " body line; then the same file again (duplicates).
+export HELPDESK_DB="$dir/mbox.db"
+"$hd" init >/dev/null
+cat > "$dir/inbox.mbox" <<'MBOX'
+From ada@example.com Mon Jan  5 09:00:00 2026
+From: Ada <ada@example.com>
+To: help@desk.example
+Subject: Printer jam
+Message-ID: <m1@example.com>
+
+Tray 2 is stuck.
+>From the start of the week.
+
+From grace@example.com Mon Jan  5 09:05:00 2026
+From: Grace <grace@example.com>
+To: help@desk.example
+Subject: VPN
+Message-ID: <m2@example.com>
+
+It drops.
+
+From ada@example.com Mon Jan  5 09:10:00 2026
+From: Ada <ada@example.com>
+To: help@desk.example
+Subject: Re: Printer jam
+Message-ID: <m3@example.com>
+In-Reply-To: <m1@example.com>
+
+Still stuck.
+MBOX
+check "ingest mbox" 0 "inbox.mbox#3: added to ticket #1" -- "$hd" ingest --mbox "$dir/inbox.mbox"
+check "ingest mbox counts" 0 "3 of 3 messages ingested" -- "$hd" ingest --mbox "$dir/inbox.mbox"
+check "ingest mbox again is duplicate" 0 "inbox.mbox#2: duplicate" -- \
+  "$hd" ingest --mbox "$dir/inbox.mbox"
+check "mbox From_ line unquoted" 0 "(^|[^>])From the start of the week" -- "$hd" show 1
+check "ingest mbox second ticket" 0 "VPN" -- "$hd" show 2
+printf 'Subject: not an mbox\n\nhi\n' > "$dir/not.mbox"
+check "ingest not an mbox" 1 "INVALID_ARGUMENT: mbox: the first line" -- \
+  "$hd" ingest --mbox "$dir/not.mbox"
+# A Maildir: both messages land, in one batch, and are marked processed.
+mkdir -p "$dir/Maildir/new" "$dir/Maildir/cur" "$dir/Maildir/tmp"
+printf 'From: Linus <linus@example.com>\nSubject: Laptop\nMessage-ID: <d1@example.com>\n\nBroken.\n' \
+  > "$dir/Maildir/new/1.host"
+printf 'From: Linus <linus@example.com>\nSubject: Re: Laptop\nMessage-ID: <d2@example.com>\nIn-Reply-To: <d1@example.com>\n\nStill.\n' \
+  > "$dir/Maildir/new/2.host"
+check "ingest maildir" 0 "2.host: added to ticket #3" -- "$hd" ingest --maildir "$dir/Maildir"
+check "ingest maildir marks them processed" 0 "0 of 0 messages ingested" -- \
+  "$hd" ingest --maildir "$dir/Maildir"
+
 emails="$shared/emails/mikel-mail"
 if [ -n "$shared" ] && [ -d "$emails" ]; then
   export HELPDESK_DB="$dir/mail.db"

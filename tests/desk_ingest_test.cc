@@ -507,6 +507,170 @@ TEST_P(DeskIngestTest, TwoAcknowledgingDesksDoNotLoop) {
   EXPECT_EQ(TicketCount(), 1);   // the acknowledgement opened nothing on A
 }
 
+// What a Maildir poll hands over: a mixed batch in one call, each message
+// landing as Ingest would take it at its place in the sequence.
+TEST_P(DeskIngestTest, IngestBatchTakesAMixedBatchAsIngestWouldOneByOne) {
+  ASSERT_OK_AND_ASSIGN(IngestResult spam,
+                       desk_->Ingest(Mail("spam@example.com", "s0@x", "Buy", "now")));
+  ASSERT_OK(desk_->SetContactBlocked(SystemActor(), spam.contact_id, true).status());
+  const size_t outbox_before = Outbox().size();
+
+  std::vector<v1::InboundMessage> batch;
+  batch.push_back(Mail("ada@example.com", "b0@x", "Printer jam", "Tray 2"));
+  v1::InboundMessage reply = Mail("ada@example.com", "b1@x", "Re: Printer jam", "still");
+  reply.mutable_threading()->set_in_reply_to("b0@x");
+  batch.push_back(reply);
+  batch.push_back(Mail("ada@example.com", "b0@x", "Printer jam", "Tray 2"));  // again
+  batch.push_back(Mail("spam@example.com", "s1@x", "Buy more", "now"));
+  v1::InboundMessage vacation = Mail("ada@example.com", "b4@x", "Out of office", "away");
+  vacation.set_auto_kind(v1::InboundMessage::AUTO_REPLY);
+  vacation.mutable_threading()->set_in_reply_to("b1@x");
+  batch.push_back(vacation);
+  batch.push_back(Mail("ada@example.com", "", "no id", "x"));  // no key at all
+  batch.push_back(Mail("grace@example.com", "b6@x", "VPN", "drops"));
+
+  ASSERT_OK_AND_ASSIGN(std::vector<absl::StatusOr<IngestResult>> results,
+                       desk_->IngestBatch(batch));
+  ASSERT_THAT(results, SizeIs(batch.size()));
+  ASSERT_OK(results[0].status());
+  EXPECT_EQ(results[0]->outcome, IngestResult::Outcome::kCreatedTicket);
+  EXPECT_FALSE(results[0]->duplicate);
+  const int64_t ticket = results[0]->ticket_id;
+  // The reply threads into the ticket opened earlier in the same batch.
+  ASSERT_OK(results[1].status());
+  EXPECT_EQ(results[1]->outcome, IngestResult::Outcome::kAppended);
+  EXPECT_EQ(results[1]->ticket_id, ticket);
+  // The same message twice in one batch: the second is a duplicate.
+  ASSERT_OK(results[2].status());
+  EXPECT_TRUE(results[2]->duplicate);
+  EXPECT_EQ(results[2]->ticket_id, ticket);
+  EXPECT_EQ(results[2]->message_id, results[0]->message_id);
+  // The blocked sender is refused; the others still land.
+  EXPECT_THAT(results[3], StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("blocked")));
+  ASSERT_OK(results[4].status());
+  EXPECT_EQ(results[4]->outcome, IngestResult::Outcome::kRecordedAutomatic);
+  EXPECT_EQ(results[4]->ticket_id, ticket);
+  EXPECT_THAT(results[5],
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("idempotency_key")));
+  ASSERT_OK(results[6].status());
+  EXPECT_EQ(results[6]->outcome, IngestResult::Outcome::kCreatedTicket);
+  EXPECT_NE(results[6]->ticket_id, ticket);
+
+  std::vector<v1::Message> thread = Thread(ticket);
+  ASSERT_THAT(thread, SizeIs(3));
+  EXPECT_EQ(thread[1].kind(), v1::Message::CUSTOMER_MESSAGE);
+  EXPECT_EQ(thread[2].kind(), v1::Message::INTERNAL_NOTE);
+  EXPECT_EQ(TicketCount(), 3);  // spam's first, Ada's, Grace's
+  // One acknowledgement per new ticket from a person: none for the
+  // duplicate, the refusal or the automatic reply.
+  EXPECT_EQ(Outbox().size(), outbox_before + 2);
+
+  // The whole batch again: every message as Ingest would answer a replay.
+  ASSERT_OK_AND_ASSIGN(std::vector<absl::StatusOr<IngestResult>> again,
+                       desk_->IngestBatch(batch));
+  ASSERT_THAT(again, SizeIs(batch.size()));
+  for (size_t i : std::vector<size_t>{0, 1, 2, 4, 6}) {
+    ASSERT_OK(again[i].status()) << i;
+    EXPECT_TRUE(again[i]->duplicate) << i;
+    EXPECT_EQ(again[i]->ticket_id, results[i]->ticket_id) << i;
+    EXPECT_EQ(again[i]->message_id, results[i]->message_id) << i;
+  }
+  EXPECT_THAT(again[3], StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("refused")));
+  EXPECT_THAT(again[5], StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(TicketCount(), 3);
+  EXPECT_EQ(Outbox().size(), outbox_before + 2);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    absl::StatusOr<IngestResult> alone = desk_->Ingest(batch[i]);
+    EXPECT_EQ(alone.status().code(), again[i].status().code()) << i;
+  }
+}
+
+// Counts read-write transactions and fails InsertMessage for one external id
+// (a store failure in the middle of a message's writes).
+class BatchProbeStore : public StoreWrapper {
+ public:
+  using StoreWrapper::StoreWrapper;
+  absl::StatusOr<std::unique_ptr<Transaction>> Begin(TransactionMode mode) override {
+    absl::StatusOr<std::unique_ptr<Transaction>> tx = StoreWrapper::Begin(mode);
+    if (!tx.ok()) return tx.status();
+    if (mode == TransactionMode::kReadWrite) ++read_write_begins;
+    class Tx : public TransactionWrapper {
+     public:
+      Tx(std::unique_ptr<Transaction> base, const std::string* fail_external_id)
+          : TransactionWrapper(std::move(base)), fail_external_id_(fail_external_id) {}
+      absl::Status InsertMessage(v1::Message* message) override {
+        if (!fail_external_id_->empty() && message->external_id() == *fail_external_id_) {
+          return absl::UnavailableError("injected: disk busy");
+        }
+        return TransactionWrapper::InsertMessage(message);
+      }
+
+     private:
+      const std::string* fail_external_id_;
+    };
+    return std::unique_ptr<Transaction>(new Tx(*std::move(tx), &fail_external_id));
+  }
+  int read_write_begins = 0;
+  std::string fail_external_id;
+};
+
+TEST_P(DeskIngestTest, IngestBatchIsOneTransactionAndRollsBackOnlyTheFailedMessage) {
+  BatchProbeStore probe(store_.get());
+  DeskOptions options{.store = &probe, .clock = &clock_};
+  options.ingest.acknowledge_new_tickets = true;
+  options.ingest.desk_email = "help@desk.example";
+  options.limits.max_batch = 3;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Desk> desk, Desk::Open(std::move(options)));
+
+  std::vector<v1::InboundMessage> batch;
+  batch.push_back(Mail("ada@example.com", "k0@x", "One", "x"));
+  batch.push_back(Mail("linus@example.com", "boom@x", "Two", "y"));  // a new sender
+  v1::InboundMessage reply = Mail("ada@example.com", "k2@x", "Re: One", "z");
+  reply.mutable_threading()->set_in_reply_to("k0@x");
+  batch.push_back(reply);
+
+  // Without failures: one transaction for the whole batch.
+  std::vector<v1::InboundMessage> good = {batch[0], batch[2]};
+  ASSERT_OK_AND_ASSIGN(std::vector<absl::StatusOr<IngestResult>> results,
+                       desk->IngestBatch(good));
+  EXPECT_EQ(probe.read_write_begins, 1);
+  ASSERT_OK(results[0].status());
+  ASSERT_OK(results[1].status());
+  EXPECT_EQ(results[1]->ticket_id, results[0]->ticket_id);
+  const int64_t ticket = results[0]->ticket_id;
+
+  // Linus's message fails after his contact and ticket were written: only his
+  // work is rolled back, the others land.
+  batch[0] = Mail("ada@example.com", "k3@x", "Three", "x");
+  batch[2].set_external_id("k4@x");
+  batch[2].mutable_threading()->set_message_id("k4@x");
+  probe.fail_external_id = "boom@x";
+  ASSERT_OK_AND_ASSIGN(results, desk->IngestBatch(batch));
+  ASSERT_THAT(results, SizeIs(3));
+  ASSERT_OK(results[0].status());
+  EXPECT_EQ(results[0]->outcome, IngestResult::Outcome::kCreatedTicket);
+  EXPECT_THAT(results[1], StatusIs(absl::StatusCode::kUnavailable, HasSubstr("injected")));
+  ASSERT_OK(results[2].status());
+  EXPECT_EQ(results[2]->ticket_id, ticket);
+  EXPECT_THAT(desk->FindContactByEmail(SystemActor(), "linus@example.com"),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(TicketCount(), 2);
+  EXPECT_THAT(Thread(ticket), SizeIs(3));
+
+  // Retried once the store recovers, it lands.
+  probe.fail_external_id.clear();
+  ASSERT_OK_AND_ASSIGN(IngestResult retried, desk->Ingest(batch[1]));
+  EXPECT_EQ(retried.outcome, IngestResult::Outcome::kCreatedTicket);
+  EXPECT_FALSE(retried.duplicate);
+
+  // Over the limit: refused as a whole; an empty batch does nothing.
+  batch.push_back(batch[0]);
+  EXPECT_THAT(desk->IngestBatch(batch),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("over the limit of 3")));
+  ASSERT_OK_AND_ASSIGN(results, desk->IngestBatch({}));
+  EXPECT_TRUE(results.empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, DeskIngestTest, ::testing::Bool(),
                          [](const ::testing::TestParamInfo<bool>& param_info) {
                            return param_info.param ? "Sqlite" : "Memory";

@@ -1133,6 +1133,52 @@ TEST(EmailOutboundTest, TransportWrapperForwards) {
 }
 
 // ---------------------------------------------------------------------------
+// mbox
+// ---------------------------------------------------------------------------
+
+TEST(EmailMboxTest, SplitsAtSeparatorsAndUnquotesFromLines) {
+  const std::string mbox =
+      "\n"
+      "From ada@example.com Mon Jan  5 09:00:00 2026\n"
+      "From: ada@example.com\n"
+      "Subject: one\n"
+      "\n"
+      ">From here on\n"
+      ">>From a quote\n"
+      "From me, not a separator (no blank line before it)\n"
+      "\n"
+      "From the top: not one either (no date)\n"
+      "\n"
+      "From MAILER-DAEMON Tue Jan  6 10:00:00 2026\r\n"
+      "Subject: two\r\n"
+      "\r\n"
+      "body\r\n"
+      "\r\n";
+  ASSERT_OK_AND_ASSIGN(std::vector<MboxMessage> messages, SplitMbox(mbox));
+  ASSERT_THAT(messages, SizeIs(2));
+  EXPECT_EQ(messages[0].envelope, "ada@example.com Mon Jan  5 09:00:00 2026");
+  EXPECT_EQ(messages[0].raw,
+            "From: ada@example.com\nSubject: one\n\nFrom here on\n>From a quote\n"
+            "From me, not a separator (no blank line before it)\n\n"
+            "From the top: not one either (no date)\n");
+  EXPECT_EQ(messages[1].envelope, "MAILER-DAEMON Tue Jan  6 10:00:00 2026");
+  EXPECT_EQ(messages[1].raw, "Subject: two\r\n\r\nbody\r\n");
+  // Each part parses as the message it is.
+  std::unique_ptr<InboundAdapter> email = NewEmailInbound();
+  ASSERT_OK_AND_ASSIGN(v1::InboundMessage first,
+                       email->Parse(messages[0].raw, absl::UnixEpoch()));
+  EXPECT_EQ(first.subject(), "one");
+  EXPECT_THAT(first.body_text(), HasSubstr("From here on"));
+}
+
+TEST(EmailMboxTest, EmptyAndNonMboxInput) {
+  ASSERT_OK_AND_ASSIGN(std::vector<MboxMessage> none, SplitMbox(""));
+  EXPECT_THAT(none, IsEmpty());
+  EXPECT_THAT(SplitMbox("Subject: hi\n\nbody\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("first line")));
+}
+
+// ---------------------------------------------------------------------------
 // Maildir
 // ---------------------------------------------------------------------------
 

@@ -385,6 +385,21 @@ TEST(SqliteStoreTest, BadSynchronousOptionIsInvalidArgument) {
   EXPECT_OK(OpenSqliteStore(path, options).status());
 }
 
+TEST(SqliteStoreTest, WalAutocheckpointOutOfRangeIsInvalidArgument) {
+  const std::string path = TempPath("db");
+  SqliteStoreOptions options;
+  for (int pages : {0, -5, 1000001}) {
+    options.wal_autocheckpoint_pages = pages;
+    EXPECT_THAT(OpenSqliteStore(path, options),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         AllOf(HasSubstr("wal_autocheckpoint_pages"),
+                               HasSubstr(absl::StrCat(pages)))));
+  }
+  EXPECT_FALSE(FileExists(path));
+  options.wal_autocheckpoint_pages = 1;
+  EXPECT_OK(OpenSqliteStore(path, options).status());
+}
+
 TEST(SqliteStoreTest, NegativeBusyTimeoutIsInvalidArgument) {
   SqliteStoreOptions options;
   options.busy_timeout = absl::Seconds(-1);

@@ -13,6 +13,7 @@
 //   helpdesk log 1
 //
 // The database is --db FILE, else $HELPDESK_DB, else ./helpdesk.db.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -93,10 +94,11 @@ Commands:
   erlang --rate R --aht SECONDS --agents N [--target SECONDS]
                                 Erlang C: waiting probability, mean wait,
                                 service level for an M/M/N queue
-  ingest --eml FILE... | --maildir DIR [--desk-email ADDR] [--ack]
+  ingest --eml FILE... | --maildir DIR | --mbox FILE [--desk-email ADDR] [--ack]
                                 take e-mail in: each message threads into a
                                 ticket or opens one (--ack: acknowledge new
-                                tickets by e-mail, through the outbox)
+                                tickets by e-mail, through the outbox); 100
+                                messages per store transaction
   outbox [--dead]               list outbox entries
   outbox send --maildir DIR | --smtp URL [--desk-email ADDR]
                                 deliver due outbox entries (Maildir drop or SMTP)
@@ -983,23 +985,64 @@ std::string OutcomeName(const IngestResult& r) {
   return "?";
 }
 
-absl::Status IngestOne(Desk& desk, const InboundAdapter& email, absl::string_view name,
-                       absl::string_view raw, absl::Time now) {
-  absl::StatusOr<v1::InboundMessage> m = email.Parse(raw, now);
-  if (!m.ok()) {
-    std::cout << name << ": refused: " << m.status().message() << "\n";
-    return m.status();
+// Messages per Desk::IngestBatch call (one store transaction each).
+constexpr size_t kIngestBatch = 100;
+
+// One message to ingest: its name for the report and its bytes (or why they
+// could not be read).
+struct MailToIngest {
+  std::string name;
+  absl::StatusOr<std::string> raw;
+};
+
+// Parses `mail` and ingests it with one Desk::IngestBatch, printing a line per
+// message; returns each message's status (a read failure is returned, not
+// printed).
+absl::StatusOr<std::vector<absl::Status>> IngestMail(Desk& desk, const InboundAdapter& email,
+                                                     const std::vector<MailToIngest>& mail,
+                                                     absl::Time now) {
+  std::vector<absl::Status> statuses(mail.size());
+  std::vector<v1::InboundMessage> parsed;
+  std::vector<size_t> parsed_from;  // index into `mail` of each parsed message
+  for (size_t i = 0; i < mail.size(); ++i) {
+    if (!mail[i].raw.ok()) {
+      statuses[i] = mail[i].raw.status();
+      continue;
+    }
+    absl::StatusOr<v1::InboundMessage> m = email.Parse(*mail[i].raw, now);
+    if (!m.ok()) {
+      statuses[i] = m.status();
+      continue;
+    }
+    parsed.push_back(*std::move(m));
+    parsed_from.push_back(i);
   }
-  absl::StatusOr<IngestResult> r = desk.Ingest(*m);
-  if (!r.ok()) {
-    std::cout << name << ": refused: " << r.status().message() << "\n";
-    return r.status();
+  absl::StatusOr<std::vector<absl::StatusOr<IngestResult>>> results =
+      desk.IngestBatch(parsed);
+  if (!results.ok()) return results.status();
+  size_t next = 0;  // the next parsed message
+  for (size_t i = 0; i < mail.size(); ++i) {
+    const bool was_parsed = next < parsed_from.size() && parsed_from[next] == i;
+    if (!was_parsed) {
+      if (mail[i].raw.ok()) {
+        std::cout << mail[i].name << ": refused: " << statuses[i].message() << "\n";
+      }
+      continue;
+    }
+    const v1::InboundMessage& m = parsed[next];
+    const absl::StatusOr<IngestResult>& r = (*results)[next];
+    ++next;
+    if (!r.ok()) {
+      std::cout << mail[i].name << ": refused: " << r.status().message() << "\n";
+      statuses[i] = r.status();
+      continue;
+    }
+    std::cout << mail[i].name << ": " << OutcomeName(*r);
+    if (r->ticket_id != 0) std::cout << " #" << r->ticket_id;
+    for (const std::string& w : m.warnings()) std::cout << "\n    warning: " << w;
+    std::cout << "\n";
   }
-  std::cout << name << ": " << OutcomeName(*r);
-  if (r->ticket_id != 0) std::cout << " #" << r->ticket_id;
-  for (const std::string& w : m->warnings()) std::cout << "\n    warning: " << w;
-  std::cout << "\n";
-  return absl::OkStatus();
+  return statuses;
 }
 
 absl::Status CmdIngest(Desk& desk, const Args& a, Clock& clock) {
@@ -1009,38 +1052,82 @@ absl::Status CmdIngest(Desk& desk, const Args& a, Clock& clock) {
   if (std::optional<std::string> dir = a.Get("maildir")) {
     absl::StatusOr<std::vector<MaildirMessage>> list = ReadMaildir(*dir);
     if (!list.ok()) return list.status();
+    std::vector<const MaildirMessage*> unseen;
     for (const MaildirMessage& m : *list) {
-      if (m.seen) continue;
-      ++total;
-      absl::StatusOr<std::string> raw = LoadMaildirMessage(m);
-      absl::Status s = raw.ok() ? IngestOne(desk, *email, m.id, *raw, clock.Now())
-                                : raw.status();
-      // A message the desk accepted, or one that can never be accepted (bad
-      // input, blocked sender), is done; others stay for the next run.
-      if (s.ok() || absl::IsInvalidArgument(s) || absl::IsPermissionDenied(s) ||
-          absl::IsResourceExhausted(s)) {
-        absl::Status marked = MarkMaildirMessageProcessed(*dir, m);
-        if (!marked.ok()) return marked;
+      if (!m.seen) unseen.push_back(&m);
+    }
+    // As a poll does: a batch of messages per transaction.
+    for (size_t start = 0; start < unseen.size(); start += kIngestBatch) {
+      const size_t end = std::min(unseen.size(), start + kIngestBatch);
+      std::vector<MailToIngest> mail;
+      for (size_t k = start; k < end; ++k) {
+        mail.push_back({unseen[k]->id, LoadMaildirMessage(*unseen[k])});
       }
-      if (!s.ok()) ++failed;
+      absl::StatusOr<std::vector<absl::Status>> statuses =
+          IngestMail(desk, *email, mail, clock.Now());
+      if (!statuses.ok()) return statuses.status();
+      for (size_t k = start; k < end; ++k) {
+        ++total;
+        const absl::Status& s = (*statuses)[k - start];
+        // A message the desk accepted, or one that can never be accepted (bad
+        // input, blocked sender), is done; others stay for the next run.
+        if (s.ok() || absl::IsInvalidArgument(s) || absl::IsPermissionDenied(s) ||
+            absl::IsResourceExhausted(s)) {
+          absl::Status marked = MarkMaildirMessageProcessed(*dir, *unseen[k]);
+          if (!marked.ok()) return marked;
+        }
+        if (!s.ok()) ++failed;
+      }
+    }
+  } else if (std::optional<std::string> path = a.Get("mbox")) {
+    std::ifstream in(*path, std::ios::binary);
+    if (!in) return absl::NotFoundError(absl::StrCat("mbox ", *path, ": cannot read"));
+    std::stringstream bytes;
+    bytes << in.rdbuf();
+    absl::StatusOr<std::vector<MboxMessage>> messages = SplitMbox(bytes.str());
+    if (!messages.ok()) return messages.status();
+    for (size_t start = 0; start < messages->size(); start += kIngestBatch) {
+      const size_t end = std::min(messages->size(), start + kIngestBatch);
+      std::vector<MailToIngest> mail;
+      for (size_t k = start; k < end; ++k) {
+        mail.push_back({absl::StrCat(*path, "#", k + 1), std::move((*messages)[k].raw)});
+      }
+      absl::StatusOr<std::vector<absl::Status>> statuses =
+          IngestMail(desk, *email, mail, clock.Now());
+      if (!statuses.ok()) return statuses.status();
+      for (const absl::Status& s : *statuses) {
+        ++total;
+        if (!s.ok()) ++failed;
+      }
     }
   } else {
     std::vector<std::string> files = a.All("eml");
     for (size_t i = 1; i < a.positional.size(); ++i) files.push_back(a.positional[i]);
     if (files.empty()) {
-      return absl::InvalidArgumentError("usage: helpdesk ingest --eml FILE... | --maildir DIR");
+      return absl::InvalidArgumentError(
+          "usage: helpdesk ingest --eml FILE... | --maildir DIR | --mbox FILE");
     }
-    for (const std::string& f : files) {
-      ++total;
-      std::ifstream in(f, std::ios::binary);
-      if (!in) {
-        std::cout << f << ": cannot read\n";
-        ++failed;
-        continue;
+    for (size_t start = 0; start < files.size(); start += kIngestBatch) {
+      const size_t end = std::min(files.size(), start + kIngestBatch);
+      std::vector<MailToIngest> mail;
+      for (size_t k = start; k < end; ++k) {
+        std::ifstream in(files[k], std::ios::binary);
+        if (!in) {
+          std::cout << files[k] << ": cannot read\n";
+          mail.push_back({files[k], absl::NotFoundError("cannot read")});
+          continue;
+        }
+        std::stringstream raw;
+        raw << in.rdbuf();
+        mail.push_back({files[k], raw.str()});
       }
-      std::stringstream raw;
-      raw << in.rdbuf();
-      if (!IngestOne(desk, *email, f, raw.str(), clock.Now()).ok()) ++failed;
+      absl::StatusOr<std::vector<absl::Status>> statuses =
+          IngestMail(desk, *email, mail, clock.Now());
+      if (!statuses.ok()) return statuses.status();
+      for (const absl::Status& s : *statuses) {
+        ++total;
+        if (!s.ok()) ++failed;
+      }
     }
   }
   std::cout << total - failed << " of " << total << " messages ingested\n";

@@ -540,6 +540,28 @@ class Desk {
   // blocked sender.
   absl::StatusOr<IngestResult> Ingest(const v1::InboundMessage& message);
 
+  // Ingests many messages the way a Maildir or IMAP poll delivers them: in
+  // order, in one store transaction (one commit for the whole batch, which is
+  // what makes it faster than one Ingest per message). Each message is treated
+  // exactly as Ingest would treat it alone after the messages before it: a
+  // reply threads into a ticket opened earlier in the same batch, and a
+  // message whose idempotency key came earlier in the batch is a duplicate of
+  // that first one (duplicate = true, the first one's fields).
+  //
+  // Returns one entry per message, in order: its IngestResult, or the status
+  // Ingest would have returned for it: InvalidArgument naming the field for
+  // a malformed message (nothing of it is stored), PermissionDenied for a
+  // blocked sender (only the refusal is remembered, as by Ingest). A refused
+  // or invalid message does not stop the others: the transaction is split
+  // around a message that fails after it began writing, so its partial work
+  // is rolled back alone. A store failure (Unavailable, DataLoss, Internal)
+  // becomes the result of the messages whose transaction it hit; none of
+  // them is stored, and ingesting them again is safe (idempotency keys).
+  // Errors of the call itself: InvalidArgument when there are more than
+  // DeskLimits::max_batch messages (then nothing is done).
+  absl::StatusOr<std::vector<absl::StatusOr<IngestResult>>> IngestBatch(
+      absl::Span<const v1::InboundMessage> messages);
+
   // Delivers outbox entries due at `now`, at least once each: an entry is
   // claimed (its next attempt moves by OutboxOptions::lease), delivered
   // through the adapter of its channel, then marked DELIVERED; a retryable

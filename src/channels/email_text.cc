@@ -186,19 +186,7 @@ std::string Label(absl::string_view label) {
 }  // namespace
 
 bool IsValidUtf8(absl::string_view text) {
-  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
-  const size_t n = text.size();
-  size_t i = 0;
-  while (i < n) {
-    if (s[i] < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t len = ValidSequenceLength(s, n, i);
-    if (len == 0) return false;
-    i += len;
-  }
-  return true;
+  return internal::FindInvalidUtf8(text) == absl::string_view::npos;
 }
 
 std::string RepairUtf8(absl::string_view text, int* repairs) {
@@ -207,23 +195,25 @@ std::string RepairUtf8(absl::string_view text, int* repairs) {
   int count = 0;
   std::string out;
   out.reserve(n);
+  // Valid bytes are copied a run at a time; NULs are dropped and invalid
+  // sequences replaced.
+  size_t run = 0;
   size_t i = 0;
   while (i < n) {
-    if (s[i] == 0) {
-      ++count;
-      ++i;
+    i += internal::AsciiPrefixLength(text.substr(i));
+    if (i >= n) break;
+    size_t len = s[i] == 0 ? 0 : ValidSequenceLength(s, n, i);
+    if (len > 0) {
+      i += len;
       continue;
     }
-    size_t len = ValidSequenceLength(s, n, i);
-    if (len == 0) {
-      out.append(kReplacement);
-      ++count;
-      ++i;
-      continue;
-    }
-    out.append(text.data() + i, len);
-    i += len;
+    out.append(text.data() + run, i - run);
+    if (s[i] != 0) out.append(kReplacement);
+    ++count;
+    ++i;
+    run = i;
   }
+  out.append(text.data() + run, n - run);
   if (repairs != nullptr) *repairs = count;
   return out;
 }
@@ -420,15 +410,17 @@ std::string HtmlMetaCharset(absl::string_view html) {
 std::string NormalizeNewlines(absl::string_view text) {
   std::string out;
   out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c == '\r') {
-      out.push_back('\n');
-      if (i + 1 < text.size() && text[i + 1] == '\n') ++i;
-    } else {
-      out.push_back(c);
-    }
+  size_t i = 0;
+  while (i < text.size()) {
+    const void* cr = std::memchr(text.data() + i, '\r', text.size() - i);
+    if (cr == nullptr) break;
+    const size_t at = static_cast<size_t>(static_cast<const char*>(cr) - text.data());
+    out.append(text.data() + i, at - i);
+    out.push_back('\n');
+    i = at + 1;
+    if (i < text.size() && text[i] == '\n') ++i;
   }
+  out.append(text.data() + i, text.size() - i);
   return out;
 }
 

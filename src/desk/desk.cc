@@ -1212,10 +1212,28 @@ class Desk::Impl {
                                       {"{{requester.name}}", requester.name()}});
   }
 
-  // One Ingest; `refusal` is set (and the record kept) for a blocked sender.
-  absl::StatusOr<IngestResult> Ingest(Transaction& tx, const v1::InboundMessage& m,
-                                      const std::string& key, absl::Time now,
-                                      absl::Status* refusal) {
+  // The idempotency key of an inbound message: its own, else
+  // "<CHANNEL>:<external_id>". Errors: InvalidArgument.
+  static absl::StatusOr<std::string> IngestKey(const v1::InboundMessage& message) {
+    std::string key = message.idempotency_key();
+    if (key.empty() && !message.external_id().empty()) {
+      key = absl::StrCat(v1::Channel_Name(message.channel()), ":", message.external_id());
+    }
+    if (key.empty()) {
+      return absl::InvalidArgumentError(
+          "idempotency_key: empty, and there is no external_id to derive it from");
+    }
+    if (key.size() > 2048) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("idempotency_key is ", key.size(), " bytes, over 2048"));
+    }
+    HELPDESK_RETURN_IF_ERROR(CheckText("idempotency_key", key, 2048));
+    return key;
+  }
+
+  // The checks of an inbound message that need no store; returns its
+  // attachments as uploads. Errors: InvalidArgument naming the field.
+  absl::StatusOr<std::vector<AttachmentUpload>> CheckInbound(const v1::InboundMessage& m) {
     const DeskLimits& lim = options_.limits;
     if (!v1::Channel_IsValid(m.channel()) || m.channel() == v1::CHANNEL_UNSPECIFIED) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -1226,7 +1244,36 @@ class Desk::Impl {
     HELPDESK_RETURN_IF_ERROR(CheckText("external_id", m.external_id(), 998));
     std::vector<AttachmentUpload> uploads = Uploads(m);
     HELPDESK_RETURN_IF_ERROR(CheckAttachments("attachments", uploads));
+    return uploads;
+  }
 
+  // One message inside `tx`, as Desk::Ingest takes it: a replayed key gives
+  // the first result (or refusal); else the message is checked and ingested.
+  // `refusal` is set (and the record kept) for a blocked sender. On failure,
+  // `*may_have_written` tells whether the message may have written to `tx`
+  // (false only when it failed on its checks or its idempotency record).
+  absl::StatusOr<IngestResult> IngestMessage(Transaction& tx, const v1::InboundMessage& m,
+                                             const std::string& key, absl::Status* refusal,
+                                             bool* may_have_written) {
+    *may_have_written = false;
+    absl::StatusOr<std::string> seen = tx.GetIdempotencyRecord("ingest", key);
+    if (seen.ok()) return DecodeIngest(key, *seen);
+    if (!absl::IsNotFound(seen.status())) {
+      *may_have_written = true;  // a store failure: the transaction is suspect
+      return seen.status();
+    }
+    absl::StatusOr<std::vector<AttachmentUpload>> uploads = CheckInbound(m);
+    if (!uploads.ok()) return uploads.status();
+    *may_have_written = true;
+    return Ingest(tx, m, key, *std::move(uploads), Now(), refusal);
+  }
+
+  // One Ingest of a checked message (see CheckInbound, which gave
+  // `uploads`); `refusal` is set (and the record kept) for a blocked sender.
+  absl::StatusOr<IngestResult> Ingest(Transaction& tx, const v1::InboundMessage& m,
+                                      const std::string& key,
+                                      std::vector<AttachmentUpload> uploads, absl::Time now,
+                                      absl::Status* refusal) {
     HELPDESK_ASSIGN_OR_RETURN(v1::Contact sender,
                               SenderContact(tx, m.from(), now, m.channel()));
     IngestResult r;
@@ -1294,10 +1341,11 @@ class Desk::Impl {
       MessageDraft draft{.kind = v1::Message::CUSTOMER_MESSAGE,
                          .body_text = m.body_text(),
                          .body_html = m.body_html(),
-                         .attachments = uploads,
+                         .attachments = std::move(uploads),
                          .channel = m.channel(),
                          .external_id = m.external_id()};
-      if (draft.body_text.empty() && draft.body_html.empty() && uploads.empty()) {
+      if (draft.body_text.empty() && draft.body_html.empty() &&
+          draft.attachments.empty()) {
         draft.body_text = "(empty message)";
       }
       HELPDESK_ASSIGN_OR_RETURN(
@@ -1318,7 +1366,7 @@ class Desk::Impl {
       nt.requester_id = sender.id();
       nt.description = m.body_text();
       nt.description_html = m.body_html();
-      nt.attachments = uploads;
+      nt.attachments = std::move(uploads);
       nt.channel = m.channel();
       nt.external_id = m.external_id();
       for (const auto* parties : {&m.cc(), &m.to()}) {
@@ -2377,29 +2425,86 @@ absl::StatusOr<TicketPage> Desk::ContactHistory(const v1::Actor& viewer,
 }
 
 absl::StatusOr<IngestResult> Desk::Ingest(const v1::InboundMessage& message) {
-  std::string key = message.idempotency_key();
-  if (key.empty() && !message.external_id().empty()) {
-    key = absl::StrCat(v1::Channel_Name(message.channel()), ":", message.external_id());
-  }
-  if (key.empty()) {
-    return absl::InvalidArgumentError(
-        "idempotency_key: empty, and there is no external_id to derive it from");
-  }
-  if (key.size() > 2048) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("idempotency_key is ", key.size(), " bytes, over 2048"));
-  }
-  HELPDESK_RETURN_IF_ERROR(CheckText("idempotency_key", key, 2048));
+  HELPDESK_ASSIGN_OR_RETURN(std::string key, Impl::IngestKey(message));
   absl::Status refusal;
   absl::StatusOr<IngestResult> r = impl_->Run(
       TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<IngestResult> {
-        absl::StatusOr<std::string> seen = tx.GetIdempotencyRecord("ingest", key);
-        if (seen.ok()) return Impl::DecodeIngest(key, *seen);
-        if (!absl::IsNotFound(seen.status())) return seen.status();
-        return impl_->Ingest(tx, message, key, impl_->Now(), &refusal);
+        bool may_have_written = false;
+        return impl_->IngestMessage(tx, message, key, &refusal, &may_have_written);
       });
   if (!refusal.ok()) return refusal;
   return r;
+}
+
+// One transaction runs the messages [begin, end) in order. When a message
+// fails after it may have written (a failure Ingest alone would roll back),
+// that transaction is rolled back and run again for the messages before it;
+// the failing message then runs alone, exactly as Ingest would, and the rest
+// follow in a new transaction. So each message's result is what Ingest would
+// have returned at its place in the sequence.
+absl::StatusOr<std::vector<absl::StatusOr<IngestResult>>> Desk::IngestBatch(
+    absl::Span<const v1::InboundMessage> messages) {
+  const size_t max_batch = impl_->options().limits.max_batch;
+  if (messages.size() > max_batch) {
+    return absl::InvalidArgumentError(absl::StrCat("messages: ", messages.size(),
+                                                   " messages, over the limit of ",
+                                                   max_batch, " per batch"));
+  }
+  std::vector<absl::StatusOr<IngestResult>> results(
+      messages.size(), absl::InternalError("message not ingested"));
+  std::vector<absl::StatusOr<std::string>> keys;
+  keys.reserve(messages.size());
+  for (const v1::InboundMessage& m : messages) keys.push_back(Impl::IngestKey(m));
+
+  size_t begin = 0;
+  size_t end = messages.size();
+  while (begin < messages.size()) {
+    size_t failed = end;
+    absl::Status failure;
+    absl::StatusOr<bool> done = impl_->Run(
+        TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<bool> {
+          for (size_t i = begin; i < end; ++i) {
+            if (!keys[i].ok()) {
+              results[i] = keys[i].status();
+              continue;
+            }
+            absl::Status refusal;
+            bool may_have_written = false;
+            absl::StatusOr<IngestResult> r = impl_->IngestMessage(
+                tx, messages[i], *keys[i], &refusal, &may_have_written);
+            if (!r.ok() && may_have_written) {
+              failed = i;
+              failure = r.status();
+              return failure;  // rolls this transaction back
+            }
+            if (!refusal.ok()) {
+              results[i] = refusal;
+            } else {
+              results[i] = std::move(r);
+            }
+          }
+          return true;
+        });
+    if (failed == end) {
+      // Committed, or the transaction could not begin or commit: then none of
+      // its messages is stored, and each says why.
+      if (!done.ok()) {
+        for (size_t i = begin; i < end; ++i) {
+          if (results[i].ok()) results[i] = done.status();
+        }
+      }
+      begin = end;
+      end = messages.size();
+    } else if (failed == begin) {
+      // It ran alone in its transaction: its failure is its result.
+      results[begin] = failure;
+      ++begin;
+      end = messages.size();
+    } else {
+      end = failed;  // the messages before it, without it
+    }
+  }
+  return results;
 }
 
 absl::StatusOr<DispatchReport> Desk::DispatchOutbox(

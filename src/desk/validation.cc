@@ -1,5 +1,8 @@
 #include "desk/validation.h"
 
+#include <cstdint>
+#include <cstring>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -46,10 +49,28 @@ size_t Utf8SequenceLength(absl::string_view text, size_t i) {
   return len;
 }
 
+size_t AsciiPrefixLength(absl::string_view text) {
+  constexpr uint64_t kHigh = 0x8080808080808080ull;
+  constexpr uint64_t kOnes = 0x0101010101010101ull;
+  const char* p = text.data();
+  const size_t n = text.size();
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    // A byte >= 0x80, or a zero byte ((w - 1s) & ~w & high is nonzero then).
+    if ((w & kHigh) != 0 || ((w - kOnes) & ~w & kHigh) != 0) break;
+  }
+  while (i < n && static_cast<unsigned char>(p[i]) - 1u < 0x7Fu) ++i;
+  return i;
+}
+
 size_t FindInvalidUtf8(absl::string_view text) {
   size_t i = 0;
   while (i < text.size()) {
-    size_t len = Utf8SequenceLength(text, i);
+    i += AsciiPrefixLength(text.substr(i));
+    if (i >= text.size()) break;
+    size_t len = Utf8SequenceLength(text, i);  // NUL counts as valid here
     if (len == 0) return i;
     i += len;
   }

@@ -25,6 +25,10 @@ size_t Utf8SequenceLength(absl::string_view text, size_t i);
 // surrogates and code points above U+10FFFF are invalid), or npos.
 size_t FindInvalidUtf8(absl::string_view text);
 
+// The length of the run of ASCII bytes (0x01 to 0x7F: no NUL) at the start of
+// `text`, read eight bytes at a time: the fast path of the UTF-8 scans.
+size_t AsciiPrefixLength(absl::string_view text);
+
 // InvalidArgument naming `field` when `text` is not valid UTF-8, contains a NUL
 // byte, or is longer than `max_bytes`.
 absl::Status CheckText(absl::string_view field, absl::string_view text,

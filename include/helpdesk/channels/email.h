@@ -360,6 +360,31 @@ absl::StatusOr<std::string> LoadMaildirMessage(
 absl::Status MarkMaildirMessageProcessed(absl::string_view dir,
                                          const MaildirMessage& message);
 
+// One message of an mbox file.
+struct MboxMessage {
+  // The separator line after "From ": the envelope sender and the date.
+  std::string envelope;
+  // The message's bytes, ready for the e-mail InboundAdapter.
+  std::string raw;
+};
+
+// Splits an mbox file (RFC 4155; mboxrd and mboxo) into its messages. A
+// message starts at a separator line, "From " followed by the envelope sender
+// and a date, at the start of the file or after a blank line; the blank line
+// before a separator belongs to the file, not the message. Quoted lines are
+// unquoted as mboxrd writes them (">From " -> "From ", ">>From " -> ">From "),
+// which also reads mboxo's ">From " right. Blank lines before the first
+// separator are skipped; an empty input has no messages. Errors:
+// InvalidArgument when the first other line is not a separator (not an mbox).
+//
+//   for (const helpdesk::MboxMessage& m : *helpdesk::SplitMbox(file_bytes)) {
+//     absl::StatusOr<v1::InboundMessage> message = email->Parse(m.raw, clock.Now());
+//     ...
+//   }
+//
+// Thread-safe.
+absl::StatusOr<std::vector<MboxMessage>> SplitMbox(absl::string_view mbox);
+
 struct ImapOptions {
   // "imap://host[:port]/MAILBOX" (plain, with STARTTLS per `starttls`) or
   // "imaps://host[:port]/MAILBOX"; the mailbox defaults to INBOX.
