@@ -108,7 +108,7 @@ struct DeskLimits {
   size_t max_name_bytes = 255;              // names of people, groups, files
   size_t max_ccs = 48;
   size_t max_identities = 50;               // per contact
-  size_t max_batch = 10000;                 // tickets per CreateTickets call
+  size_t max_batch = 10000;  // tickets per CreateTickets, messages per IngestBatch
 };
 
 // How Desk::Ingest treats channel messages.
