@@ -598,6 +598,13 @@ TEST_P(DeskRoutingTest, ConcurrentCommandsKeepThePolicyInStepWithTheStore) {
   EXPECT_EQ(load[ana_], 2);
   EXPECT_EQ(load[bo_], 2);
   EXPECT_EQ(load[cy], 2);
+  ASSERT_OK_AND_ASSIGN(RoutingSnapshot snap, desk_->RoutingState(SystemActor()));
+  EXPECT_EQ(snap.assigned, 6);
+  ASSERT_THAT(snap.load, SizeIs(3));
+  for (const RoutingSnapshot::Load& l : snap.load) {
+    EXPECT_EQ(l.channel, v1::CHANNEL_EMAIL);
+    EXPECT_EQ(l.items, 2) << "agent " << l.agent_id;
+  }
   std::sort(unassigned.begin(), unassigned.end());
   std::vector<int64_t> queued = Queued();
   std::sort(queued.begin(), queued.end());

@@ -34,6 +34,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "absl/strings/ascii.h"
@@ -922,6 +923,13 @@ absl::Status CmdQueue(Desk& desk) {
   if (!snap.ok()) return snap.status();
   std::cout << "policy " << snap->policy << ": " << snap->queued.size()
             << " waiting, " << snap->assigned << " with agents\n";
+  Names names(desk);
+  for (const RoutingSnapshot::Load& l : snap->load) {
+    std::cout << "  " << names.Agent(l.agent_id) << ": " << l.items << " "
+              << absl::AsciiStrToLower(
+                     absl::StripPrefix(v1::Channel_Name(l.channel), "CHANNEL_"))
+              << "\n";
+  }
   for (const auto& [id, since] : snap->queued) {
     absl::StatusOr<v1::Ticket> t = desk.GetTicket(SystemActor(), id);
     std::cout << absl::StrFormat(

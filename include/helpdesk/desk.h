@@ -268,6 +268,13 @@ struct RoutingSnapshot {
   std::vector<std::pair<int64_t, absl::Time>> queued;
   // Tickets counted against agents' capacity (including pending offers).
   int64_t assigned = 0;
+  // The same per agent and channel: each agent's current load.
+  struct Load {
+    int64_t agent_id = 0;
+    v1::Channel channel = v1::CHANNEL_UNSPECIFIED;
+    int64_t items = 0;
+  };
+  std::vector<Load> load;
   // When Tick() next has time-based routing work; InfiniteFuture for none.
   absl::Time next_wakeup = absl::InfiniteFuture();
 };

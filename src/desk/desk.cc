@@ -3236,6 +3236,9 @@ absl::StatusOr<RoutingSnapshot> Desk::RoutingState(const v1::Actor& viewer) {
   snap.policy = std::string(r.policy().Name());
   snap.queued = r.Queued();
   snap.assigned = static_cast<int64_t>(r.assigned());
+  for (const auto& [key, items] : r.Load()) {
+    snap.load.push_back({.agent_id = key.first, .channel = key.second, .items = items});
+  }
   snap.next_wakeup = std::min(r.policy().NextWakeup(), r.NextOfferExpiry());
   return snap;
 }

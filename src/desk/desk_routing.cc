@@ -142,7 +142,7 @@ absl::Status RoutingMirror::SyncTicket(const v1::Ticket& ticket,
   } else {
     HELPDESK_RETURN_IF_ERROR(policy_->RecordAssignment(*item, agent));
   }
-  Remember(ticket);
+  Remember(ticket, item->channel);
   return absl::OkStatus();
 }
 
@@ -180,6 +180,14 @@ std::vector<std::pair<int64_t, absl::Time>> RoutingMirror::Queued() const {
   return out;
 }
 
+std::map<std::pair<int64_t, v1::Channel>, int64_t> RoutingMirror::Load() const {
+  std::map<std::pair<int64_t, v1::Channel>, int64_t> out;
+  for (const auto& [id, k] : tickets_) {
+    if (k.agent_id != 0) ++out[{k.agent_id, k.channel}];
+  }
+  return out;
+}
+
 void RoutingMirror::NoteAssigned(const v1::Ticket& ticket) { Remember(ticket); }
 
 void RoutingMirror::Forget(int64_t ticket_id) {
@@ -190,9 +198,19 @@ void RoutingMirror::Forget(int64_t ticket_id) {
   tickets_.erase(it);
 }
 
-void RoutingMirror::Remember(const v1::Ticket& ticket) {
+void RoutingMirror::Remember(const v1::Ticket& ticket, v1::Channel channel) {
+  if (channel == v1::CHANNEL_UNSPECIFIED) {
+    // Kept from before (a decision or decline of a ticket synced earlier).
+    auto it = tickets_.find(ticket.id());
+    if (it != tickets_.end()) {
+      channel = it->second.channel;
+    } else if (std::optional<WorkItem> item = ItemFor(ticket)) {
+      channel = item->channel;
+    }
+  }
   Forget(ticket.id());
   Known k;
+  k.channel = channel;
   k.version = ticket.version();
   k.agent_id = ticket.assignee_id();
   if (ticket.has_routing_queued_at()) {

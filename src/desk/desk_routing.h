@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -66,6 +67,10 @@ class RoutingMirror {
   // Queued tickets and since when, oldest first.
   std::vector<std::pair<int64_t, absl::Time>> Queued() const;
 
+  // Tickets counted against each agent's capacity, per channel:
+  // (agent id, channel) -> count.
+  std::map<std::pair<int64_t, v1::Channel>, int64_t> Load() const;
+
   // Records a decision the caller committed (the ticket now assigned to the
   // agent at `version`); the policy counted it already in Next/NextFor.
   void NoteAssigned(const v1::Ticket& ticket);
@@ -85,13 +90,15 @@ class RoutingMirror {
     int64_t agent_id = 0;  // 0: queued
     absl::Time offer_expires = absl::InfiniteFuture();
     absl::Time queued_since = absl::InfinitePast();
+    v1::Channel channel = v1::CHANNEL_UNSPECIFIED;
   };
 
   // Queues `item` with the agents who declined it excluded again.
   absl::Status EnqueueWithDeclines(const WorkItem& item,
                                    const v1::Ticket& ticket, absl::Time now);
   void Forget(int64_t ticket_id);
-  void Remember(const v1::Ticket& ticket);
+  void Remember(const v1::Ticket& ticket,
+                v1::Channel channel = v1::CHANNEL_UNSPECIFIED);
 
   std::unique_ptr<RoutingPolicy> policy_;
   WorkItemFn work_item_;
