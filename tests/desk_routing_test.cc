@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "helpdesk/clock.h"
 #include "helpdesk/desk.h"
+#include "helpdesk/sla.h"
 #include "helpdesk/storage/memory_store.h"
 #include "helpdesk/storage/sqlite_store.h"
 #include "helpdesk/testing/status_matchers.h"
@@ -446,6 +447,46 @@ TEST_P(DeskRoutingTest, TickRunsTimeBasedSteps) {
   ASSERT_OK_AND_ASSIGN(TickReport report, desk_->Tick(clock_.Now()));
   EXPECT_EQ(report.routed, 1);
   EXPECT_EQ(Get(t.id()).assignee_id(), ana_);
+}
+
+TEST_P(DeskRoutingTest, SlaDeadlinesReachThePolicy) {
+  // Tickets tagged "gold" must be answered within 30 minutes; the others
+  // have no SLA. With SLA-deadline-first aging, a gold ticket queued after a
+  // plain one goes first.
+  ASSERT_OK_AND_ASSIGN(SlaEngine sla, SlaEngine::FromText(R"pb(
+    policies {
+      name: "gold"
+      applies_when { tags_any: "gold" }
+      targets { metric: SLA_METRIC_FIRST_REPLY target { seconds: 1800 } }
+    }
+  )pb", Workflow::Default()));
+  RoutingOptions r;
+  r.policy.mutable_priority_aging();
+  routing_ = r;
+  ASSERT_OK_AND_ASSIGN(desk_, Desk::Open({.store = store_.get(),
+                                          .clock = &clock_,
+                                          .sla = sla,
+                                          .routing = r}));
+  ASSERT_OK_AND_ASSIGN(v1::Group g, desk_->CreateGroup(SystemActor(), "Support"));
+  group_ = g.id();
+  ana_ = MakeAgent("Ana", "ana@x.example", {});
+  ASSERT_OK_AND_ASSIGN(v1::Contact c,
+                       desk_->CreateContact(SystemActor(),
+                                            {.name = "Cy", .emails = {"cy@x.example"}}));
+  customer_ = c.id();
+  v1::Ticket plain = NewTicket("plain");
+  v1::Ticket gold = NewTicket("gold", {"gold"});
+  ASSERT_TRUE(gold.has_sla_next_deadline());
+  ASSERT_OK(desk_->UpdateAgent(SystemActor(), ana_, {.capacity = [] {
+                                 v1::ChannelCapacity one;
+                                 one.set_channel(v1::CHANNEL_EMAIL);
+                                 one.set_max_items(1);
+                                 return std::vector<v1::ChannelCapacity>{one};
+                               }()})
+                .status());
+  SetPresence(ana_, v1::PRESENCE_ONLINE);
+  EXPECT_EQ(Get(gold.id()).assignee_id(), ana_);
+  EXPECT_EQ(Get(plain.id()).assignee_id(), 0);
 }
 
 TEST_P(DeskRoutingTest, HostWorkItemKeepsTicketsOutOfRouting) {

@@ -155,6 +155,25 @@ class WriteTracker final : public TransactionWrapper {
     return Keep(TransactionWrapper::UpdateAgent(agent, expected_version), *agent);
   }
 
+  // The SLA deadline feeds WorkItem::sla_due: a ticket whose deadline moved
+  // is reported too (it keeps its version).
+  absl::Status SetTicketSlaDeadline(int64_t id,
+                                    std::optional<absl::Time> deadline) override {
+    HELPDESK_RETURN_IF_ERROR(TransactionWrapper::SetTicketSlaDeadline(id, deadline));
+    auto it = written_.tickets.find(id);
+    if (it == written_.tickets.end()) {
+      HELPDESK_ASSIGN_OR_RETURN(v1::Ticket t, base()->GetTicket(id));
+      written_.tickets[id] = std::move(t);
+      return absl::OkStatus();
+    }
+    if (deadline) {
+      *it->second.mutable_sla_next_deadline() = ToTimestamp(*deadline);
+    } else {
+      it->second.clear_sla_next_deadline();
+    }
+    return absl::OkStatus();
+  }
+
   WrittenObjects Take() { return std::move(written_); }
 
  private:
