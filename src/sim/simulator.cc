@@ -85,6 +85,17 @@ struct Agent {
   int64_t handled = 0;
 };
 
+// Measured tickets of one kind (a ticket type, VIP or not).
+struct Segment {
+  int64_t offered = 0, within_sl = 0;
+  std::vector<double> waits;
+};
+
+struct SegmentFigures {
+  double tickets = 0;
+  double wait_mean = kNaN, wait_p90 = kNaN, service_level = kNaN;
+};
+
 // The figures of one replication.
 struct Figures {
   double tickets = 0;
@@ -93,6 +104,8 @@ struct Figures {
   double abandonment = kNaN, unanswered = kNaN;
   double utilisation = kNaN, fairness = kNaN, handled_cv = kNaN;
   std::vector<double> agent_utilisation;
+  // Per ticket type, then VIP and non-VIP.
+  std::vector<SegmentFigures> segments;
 };
 
 // The `q` quantile of `values`, which it reorders: linear interpolation
@@ -178,6 +191,12 @@ class Replication {
   int64_t offered_ = 0, answered_ = 0, waited_ = 0, within_sl_ = 0;
   int64_t breached_ = 0, abandoned_ = 0;
   std::vector<double> waits_;
+  // Per ticket type, then VIP and non-VIP.
+  std::vector<Segment> segments_;
+  Segment& TypeSegment(const Ticket& t) { return segments_[t.type]; }
+  Segment& VipSegment(const Ticket& t) {
+    return segments_[s_.types.size() + (t.vip ? 0 : 1)];
+  }
 };
 
 void Replication::ScheduleShift(int32_t index) {
@@ -257,7 +276,11 @@ absl::Status Replication::Arrive(int32_t type_index, double now,
   }
   ++created_;
   ++in_system_;
-  if (t.measured) ++offered_;
+  if (t.measured) {
+    ++offered_;
+    ++TypeSegment(t).offered;
+    ++VipSegment(t).offered;
+  }
 
   WorkItem item;
   item.ticket_id = slot + 1;
@@ -330,6 +353,10 @@ absl::Status Replication::Start(const Assignment& a, double now) {
     waits_.push_back(wait);
     if (wait > 0) ++waited_;
     if (wait <= s_.service_level) ++within_sl_;
+    for (Segment* segment : {&TypeSegment(t), &VipSegment(t)}) {
+      segment->waits.push_back(wait);
+      if (wait <= s_.service_level) ++segment->within_sl;
+    }
     if (wait > type.sla_target) ++breached_;
     ++agent.handled;
   }
@@ -381,6 +408,7 @@ absl::Status Replication::Run() {
     stream_rngs_.emplace_back(MixSeed(seed_ ^ MixSeed(i + 1)));
   }
   trace_rng_.seed(MixSeed(seed_ ^ 0x7261636500000000ULL));
+  segments_.resize(s_.types.size() + 2);
 
   // Agents: ids 1..n in scenario order.
   for (size_t t = 0; t < s_.teams.size(); ++t) {
@@ -490,6 +518,20 @@ Figures Replication::Result() {
     f.wait_p90 = Quantile(waits_, 0.90);
     f.wait_p99 = Quantile(waits_, 0.99);
     f.p_wait = static_cast<double>(waited_) / static_cast<double>(answered_);
+  }
+  for (Segment& segment : segments_) {
+    SegmentFigures& g = f.segments.emplace_back();
+    g.tickets = static_cast<double>(segment.offered);
+    if (segment.offered > 0) {
+      g.service_level = static_cast<double>(segment.within_sl) /
+                        static_cast<double>(segment.offered);
+    }
+    if (!segment.waits.empty()) {
+      double sum = 0;
+      for (double w : segment.waits) sum += w;
+      g.wait_mean = sum / static_cast<double>(segment.waits.size());
+      g.wait_p90 = Quantile(segment.waits, 0.90);
+    }
   }
   // Utilisation: busy time over on-shift time, both within the window.
   double busy_total = 0, on_total = 0, sum_u = 0, sum_u2 = 0;
@@ -627,6 +669,26 @@ absl::StatusOr<SimReport> RunSimulation(const v1::SimScenario& scenario,
         values.push_back(f.agent_utilisation[a]);
       }
       result.agent_utilisation.push_back(sim_internal::Aggregate(values));
+    }
+    for (size_t g = 0; g < s.types.size() + 2; ++g) {
+      SimSegmentResult segment;
+      segment.name = g < s.types.size()           ? s.types[g].name
+                     : g == s.types.size()        ? "vip"
+                                                  : "non-vip";
+      auto estimate = [&runs, g](double sim_internal::SegmentFigures::*field) {
+        std::vector<double> values;
+        for (const sim_internal::Figures& f : runs) {
+          values.push_back(f.segments[g].*field);
+        }
+        return sim_internal::Aggregate(values);
+      };
+      segment.tickets = estimate(&sim_internal::SegmentFigures::tickets).mean;
+      segment.wait_mean = estimate(&sim_internal::SegmentFigures::wait_mean);
+      segment.wait_p90 = estimate(&sim_internal::SegmentFigures::wait_p90);
+      segment.service_level =
+          estimate(&sim_internal::SegmentFigures::service_level);
+      (g < s.types.size() ? result.by_ticket_type : result.by_vip)
+          .push_back(std::move(segment));
     }
     report.policies.push_back(std::move(result));
   }
