@@ -50,7 +50,10 @@ namespace helpdesk::routing_internal {
 
 inline constexpr int kChannels = v1::Channel_ARRAYSIZE;
 
-// The ordered set behind every queue and agent list.
+// The ordered set behind every queue and agent list. absl::btree_set rather
+// than std::set: no allocation per insert and fewer cache lines per lookup;
+// in unoptimised builds it is slower (the simulator's validation test takes
+// ~47 s in the dev preset instead of ~35 s).
 template <typename T>
 using OrderedSet = absl::btree_set<T>;
 
