@@ -1,8 +1,9 @@
 // Simulator speed: M/M/50 at utilisation 0.9, one core.
 //
 // BM_Sim_MMc_RealFifo runs helpdesk::RunSimulation() - the scenario machinery,
-// the event loop, statistics, and the real FIFO RoutingPolicy with its
-// explanations - on 1,000,000 tickets. BM_Sim_MMc_MinimalLoop is the
+// the event loop, statistics, and the real FIFO RoutingPolicy (which the
+// simulator asks for no reasons: RoutingPolicy::SetReasons) - on 1,000,000
+// tickets. BM_Sim_MMc_MinimalLoop is the
 // baseline, in the same binary: a minimal special-purpose M/M/c event loop
 // (a heap of completion times, a FIFO of waiting arrivals, the same random
 // draws) written for this benchmark. Both report tickets/s (items per

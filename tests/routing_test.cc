@@ -677,5 +677,58 @@ TEST(RoutingTest, ManyClassesAndAgentsStayConsistent) {
   EXPECT_EQ(assigned, 200);
 }
 
+TEST(RoutingTest, ReasonsOffGiveTheSameDecisionsWithoutReasons) {
+  // A host that turns reasons off (the simulator) gets the same decisions,
+  // and no text; ticket ids small and huge (two ways of indexing them).
+  for (const char* text :
+       {"fifo {}", "newest_first {}", "round_robin {}", "least_loaded {}",
+        "skills { relaxations { after_seconds: 120 lower_levels_by: 5 } }",
+        "priority_aging {}", "tiered_escalation { tiers { group_id: 1 } }",
+        "least_loaded {} sticky_owner {}"}) {
+    SCOPED_TRACE(text);
+    const auto config = Parse<v1::RoutingPolicyConfig>(text);
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<RoutingPolicy> explained,
+                         NewRoutingPolicy(config));
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<RoutingPolicy> quiet,
+                         NewRoutingPolicy(config));
+    quiet->SetReasons(false);
+    for (RoutingPolicy* p : {explained.get(), quiet.get()}) {
+      for (int a = 1; a <= 6; ++a) {
+        ASSERT_OK(p->UpdateAgent(
+            Agent(a, {1}, 2, {{"spanish", 1 + a}}), At(0)));
+      }
+      for (int t = 1; t <= 20; ++t) {
+        WorkItem item = Ticket(t % 2 ? t : (int64_t{1} << 40) + t, t, 1);
+        item.priority = static_cast<v1::Priority>(1 + t % 4);
+        if (t % 3 == 0) item.required_skills = {{"spanish", 6}};
+        if (t % 5 == 0) item.preferred_agent_id = 1 + t % 6;
+        ASSERT_OK(p->Enqueue(item));
+      }
+    }
+    std::vector<std::pair<int64_t, int64_t>> want, got;
+    for (absl::Time now : {At(30), At(40)}) {
+      while (true) {
+        absl::StatusOr<Assignment> a = explained->Next(now);
+        if (!a.ok()) break;
+        EXPECT_FALSE(a->reason.empty());
+        want.emplace_back(a->ticket_id, a->agent_id);
+      }
+      while (true) {
+        absl::StatusOr<Assignment> a = quiet->Next(now);
+        if (!a.ok()) break;
+        EXPECT_EQ(a->reason, "");
+        got.emplace_back(a->ticket_id, a->agent_id);
+      }
+      // Work done frees room for the next round.
+      for (const auto& [ticket, agent] : want) ASSERT_OK(explained->Remove(ticket));
+      for (const auto& [ticket, agent] : got) ASSERT_OK(quiet->Remove(ticket));
+      EXPECT_EQ(got, want);
+      EXPECT_FALSE(want.empty());
+      want.clear();
+      got.clear();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace helpdesk

@@ -571,6 +571,65 @@ TEST(SimulationTest, SkillsRoutingUsesTheFasterSpecialists) {
   EXPECT_LT(skills.fairness.mean, spread.fairness.mean);
 }
 
+TEST(SimulationTest, FiguresByTicketTypeAndVip) {
+  // Priority aging serves urgent and VIP tickets first, which shows in their
+  // own figures; the segments add up to the whole.
+  const std::string scenario = R"pb(
+    duration_seconds: 172800 warmup_seconds: 3600 replications: 2 seed: 11
+    service_level_seconds: 600
+    ticket_types {
+      name: "urgent" channel: CHANNEL_EMAIL priority: PRIORITY_URGENT
+      vip_share: 0.3
+      handling_time { exponential { mean_seconds: 300 } }
+    }
+    ticket_types {
+      name: "routine" channel: CHANNEL_EMAIL priority: PRIORITY_LOW
+      vip_share: 0.3
+      handling_time { exponential { mean_seconds: 300 } }
+    }
+    arrivals { ticket_type: "urgent" rate_per_hour: 10 }
+    arrivals { ticket_type: "routine" rate_per_hour: 22 }
+    agents { name: "desk" count: 3
+             capacity { channel: CHANNEL_EMAIL max_items: 1 } }
+    policies { label: "aging" policy { priority_aging {} } }
+  )pb";
+  ASSERT_OK_AND_ASSIGN(SimReport r, Simulate(scenario));
+  const SimPolicyResult& p = r.policies[0];
+  ASSERT_EQ(p.by_ticket_type.size(), 2u);
+  ASSERT_EQ(p.by_vip.size(), 2u);
+  const SimSegmentResult& urgent = p.by_ticket_type[0];
+  const SimSegmentResult& routine = p.by_ticket_type[1];
+  const SimSegmentResult& vip = p.by_vip[0];
+  const SimSegmentResult& other = p.by_vip[1];
+  EXPECT_EQ(urgent.name, "urgent");
+  EXPECT_EQ(routine.name, "routine");
+  EXPECT_EQ(vip.name, "vip");
+  EXPECT_EQ(other.name, "non-vip");
+  EXPECT_NEAR(urgent.tickets + routine.tickets, p.tickets, 1e-6);
+  EXPECT_NEAR(vip.tickets + other.tickets, p.tickets, 1e-6);
+  EXPECT_GT(urgent.tickets, 300);
+  EXPECT_GT(vip.tickets, 300);
+  EXPECT_LT(urgent.wait_mean.mean, routine.wait_mean.mean);
+  EXPECT_LT(urgent.wait_p90.mean, routine.wait_p90.mean);
+  EXPECT_GT(urgent.service_level.mean, routine.service_level.mean);
+  EXPECT_LT(vip.wait_mean.mean, other.wait_mean.mean);
+  EXPECT_GT(vip.service_level.mean, other.service_level.mean);
+  // The whole lies between its parts.
+  EXPECT_GE(p.wait_mean.mean, urgent.wait_mean.mean);
+  EXPECT_LE(p.wait_mean.mean, routine.wait_mean.mean);
+  EXPECT_GE(p.service_level.mean, routine.service_level.mean);
+  EXPECT_LE(p.service_level.mean, urgent.service_level.mean);
+
+  const std::string table = SimReportTable(r);
+  EXPECT_THAT(table, HasSubstr("by ticket type and VIP:"));
+  EXPECT_THAT(table, HasSubstr("type:urgent"));
+  EXPECT_THAT(table, HasSubstr("non-vip"));
+  const std::string csv = SimReportCsv(r);
+  EXPECT_THAT(csv, HasSubstr("aging,wait_p90_seconds:type:routine,"));
+  EXPECT_THAT(csv, HasSubstr("aging,service_level:vip,"));
+  EXPECT_THAT(csv, HasSubstr("aging,tickets_per_replication:non-vip,"));
+}
+
 TEST(SimulationTest, HostPoliciesRunThroughOptions) {
   int made = 0;
   SimOptions options;

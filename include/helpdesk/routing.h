@@ -10,7 +10,8 @@
 //   push:  Next(now)            -> which queued ticket goes to which agent now
 //   pull:  NextFor(agent, now)  -> "give me my next ticket"
 //
-// Each answer is an Assignment with a human-readable reason. A policy counts
+// Each answer is an Assignment with a human-readable reason (unless the host
+// turned reasons off with SetReasons(false)). A policy counts
 // the work it assigned against the agent's capacity until it is removed or
 // declined; it never assigns above an agent's capacity on a channel and never
 // to an agent who is away or offline. An agent who declined a ticket, or let
@@ -218,6 +219,14 @@ class RoutingPolicy {
   // early (a step of a ticket since removed), never late. The default has no
   // time-based behaviour.
   virtual absl::Time NextWakeup() const { return absl::InfiniteFuture(); }
+
+  // Whether Next() and NextFor() explain their decisions in
+  // Assignment::reason; on until a host turns it off. A host that never shows
+  // reasons (the simulator, which makes millions of decisions) turns them off
+  // to spare formatting them, and may then get an empty reason. Decisions are
+  // the same either way. The default ignores the call and keeps giving
+  // reasons; the built-ins honour it.
+  virtual void SetReasons(bool on) {}
 };
 
 // Forwards every call to another policy; derive from it to change one call
@@ -257,6 +266,7 @@ class RoutingPolicyWrapper : public RoutingPolicy {
     return base_->NextFor(agent_id, now);
   }
   absl::Time NextWakeup() const override { return base_->NextWakeup(); }
+  void SetReasons(bool on) override { base_->SetReasons(on); }
 
   RoutingPolicy* base() const { return base_; }
 

@@ -142,6 +142,19 @@ struct Estimate {
   double ci95 = 0;
 };
 
+// The figures of one kind of ticket: a ticket type, or VIP or non-VIP
+// tickets. Defined as the policy's figures of the same name, over those
+// tickets only.
+struct SimSegmentResult {
+  // The ticket type's name, or "vip" / "non-vip".
+  std::string name;
+  // Measured tickets per replication (mean).
+  double tickets = 0;
+  Estimate wait_mean;
+  Estimate wait_p90;
+  Estimate service_level;
+};
+
 // One policy's figures. Waits are from arrival until an agent takes the
 // ticket, in seconds, over answered tickets; rates are shares of the tickets
 // that arrived after the warm-up. Utilisation is the share of an agent's
@@ -176,6 +189,10 @@ struct SimPolicyResult {
   // Per agent, in scenario order.
   std::vector<std::string> agent_names;
   std::vector<Estimate> agent_utilisation;
+  // Per ticket type, in scenario order.
+  std::vector<SimSegmentResult> by_ticket_type;
+  // VIP tickets, then the others.
+  std::vector<SimSegmentResult> by_vip;
 };
 
 struct SimReport {
@@ -193,10 +210,13 @@ struct SimReport {
 absl::StatusOr<SimReport> RunSimulation(const v1::SimScenario& scenario,
                                         const SimOptions& options = {});
 
-// The report as an aligned text table, policies side by side.
+// The report as an aligned text table, policies side by side, then a table
+// of the figures by ticket type and for VIP and non-VIP tickets.
 std::string SimReportTable(const SimReport& report);
 // As CSV with a header: policy,metric,mean,ci95,replications; one row per
-// policy and figure, and per agent ("utilisation:<agent name>").
+// policy and figure, per agent ("utilisation:<agent name>"), and per ticket
+// type and VIP or not ("wait_p90_seconds:type:<type name>",
+// "service_level:vip", "tickets_per_replication:non-vip" ...).
 std::string SimReportCsv(const SimReport& report);
 // As a self-contained SVG image: bar charts with confidence intervals of wait
 // mean and p90, service level, SLA breach, abandonment and utilisation.

@@ -80,6 +80,11 @@ std::string QueueRouter::Waited(const WorkItem& item, absl::Time now) {
 }
 
 TicketRec* QueueRouter::Find(int64_t ticket_id) {
+  if (ticket_id < kDenseTicketIds) {
+    const size_t id = static_cast<size_t>(ticket_id);
+    if (id >= dense_index_.size() || dense_index_[id] < 0) return nullptr;
+    return &tickets_[dense_index_[id]];
+  }
   auto it = ticket_index_.find(ticket_id);
   return it == ticket_index_.end() ? nullptr : &tickets_[it->second];
 }
@@ -93,7 +98,15 @@ TicketRec& QueueRouter::Create(int64_t ticket_id) {
     slot = free_slots_.back();
     free_slots_.pop_back();
   }
-  ticket_index_.emplace(ticket_id, slot);
+  if (ticket_id < kDenseTicketIds) {
+    const size_t id = static_cast<size_t>(ticket_id);
+    if (id >= dense_index_.size()) {
+      dense_index_.resize(std::max(id + 1, 2 * dense_index_.size()), -1);
+    }
+    dense_index_[id] = slot;
+  } else {
+    ticket_index_.emplace(ticket_id, slot);
+  }
   TicketRec& t = tickets_[slot];
   t.slot = slot;
   t.stage = 0;
@@ -105,7 +118,11 @@ TicketRec& QueueRouter::Create(int64_t ticket_id) {
 }
 
 void QueueRouter::Forget(TicketRec& t) {
-  ticket_index_.erase(t.item.ticket_id);
+  if (t.item.ticket_id < kDenseTicketIds) {
+    dense_index_[static_cast<size_t>(t.item.ticket_id)] = -1;
+  } else {
+    ticket_index_.erase(t.item.ticket_id);
+  }
   free_slots_.push_back(t.slot);
   t.item.required_skills.clear();
 }
@@ -222,14 +239,26 @@ void QueueRouter::Touch(ClassRec& c) {
   const bool want = !c.tickets.empty() && !c.available.empty();
   if (c.ready) {
     if (want && c.ready_key == *c.tickets.begin()) return;
-    ready_.erase({c.ready_key, c.id});
+    // Its heap entry goes stale.
     c.ready = false;
+    --ready_count_;
   }
   if (want) {
     c.ready_key = *c.tickets.begin();
-    ready_.insert({c.ready_key, c.id});
     c.ready = true;
+    ++c.ready_generation;
+    ++ready_count_;
+    ready_.push_back({c.ready_key, c.id, c.ready_generation});
+    std::push_heap(ready_.begin(), ready_.end(), LaterReady());
+    if (ready_.size() > 2 * ready_count_ + 64) CompactReady();
   }
+}
+
+void QueueRouter::CompactReady() {
+  ready_.erase(std::remove_if(ready_.begin(), ready_.end(),
+                              [this](const ReadyEntry& e) { return !Current(e); }),
+               ready_.end());
+  std::make_heap(ready_.begin(), ready_.end(), LaterReady());
 }
 
 void QueueRouter::Refresh(int32_t agent_index, int channel) {
@@ -241,10 +270,15 @@ void QueueRouter::Refresh(int32_t agent_index, int channel) {
   const AgentKey key = want ? KeyFor(a, channel) : AgentKey{};
   if (want && a.listed[channel] && key == a.listed_key[channel]) return;
   // An agent may be in many classes (skills x levels), each elsewhere in
-  // memory: fetch a few ahead.
+  // memory: fetch the classes a few ahead, and their agent sets nearer.
   const std::vector<int32_t>& list = a.classes[channel];
-  for (size_t i = 0; i < list.size(); ++i) {
-    if (i + 4 < list.size()) __builtin_prefetch(classes_[list[i + 4]].get());
+  const size_t n = list.size();
+  for (size_t i = 0; i < n; ++i) {
+    if (i + 8 < n) __builtin_prefetch(classes_[list[i + 8]].get());
+    if (i + 4 < n) {
+      const ClassRec& ahead = *classes_[list[i + 4]];
+      if (!ahead.available.empty()) __builtin_prefetch(&*ahead.available.begin());
+    }
     ClassRec& c = *classes_[list[i]];
     const bool had = !c.available.empty();
     if (a.listed[channel]) c.available.erase(a.listed_key[channel]);
@@ -432,25 +466,27 @@ Assignment QueueRouter::Assign(TicketRec& t, int32_t agent_index,
   Assignment out;
   out.ticket_id = t.item.ticket_id;
   out.agent_id = a.id;
-  out.reason.reserve(128);
-  AppendTicketReason(t.item, t.stage, now, &out.reason);
-  absl::string_view choice = "requested by agent ";
-  if (!pulled) {
-    switch (order_) {
-      case AgentOrder::kLongestWithoutAssignment:
-        choice = "eligible agent longest without a new assignment: agent ";
-        break;
-      case AgentOrder::kLeastLoaded:
-        choice = "least loaded eligible agent ";
-        break;
-      case AgentOrder::kRotation:
-        choice = "next eligible agent in the rotation: agent ";
-        break;
+  if (reasons_) {
+    out.reason.reserve(128);
+    AppendTicketReason(t.item, t.stage, now, &out.reason);
+    absl::string_view choice = "requested by agent ";
+    if (!pulled) {
+      switch (order_) {
+        case AgentOrder::kLongestWithoutAssignment:
+          choice = "eligible agent longest without a new assignment: agent ";
+          break;
+        case AgentOrder::kLeastLoaded:
+          choice = "least loaded eligible agent ";
+          break;
+        case AgentOrder::kRotation:
+          choice = "next eligible agent in the rotation: agent ";
+          break;
+      }
     }
+    absl::StrAppend(&out.reason, "; ", choice, a.id, " (", a.load[ch], "/",
+                    a.capacity[ch], " ", ChannelName(t.item.channel), ") ",
+                    c.description);
   }
-  absl::StrAppend(&out.reason, "; ", choice, a.id, " (", a.load[ch], "/",
-                  a.capacity[ch], " ", ChannelName(t.item.channel), ") ",
-                  c.description);
 
   Unplace(t);
   t.assigned = true;
@@ -595,9 +631,18 @@ absl::StatusOr<Assignment> QueueRouter::Next(absl::Time now) {
   AdvanceStages(now);
   Choice best;
   bool found = false;
-  // Best first: a class's first ticket bounds every ticket in it.
-  for (const auto& [head, class_id] : ready_) {
-    if (found && !(head < best.key)) break;
+  // Best first: a class's first ticket bounds every ticket in it. Entries
+  // looked at come off the heap and go back afterwards; stale ones go.
+  looked_at_.clear();
+  while (!ready_.empty()) {
+    const ReadyEntry entry = ready_.front();
+    const bool current = Current(entry);
+    if (current && found && !(entry.key < best.key)) break;
+    std::pop_heap(ready_.begin(), ready_.end(), LaterReady());
+    ready_.pop_back();
+    if (!current) continue;
+    looked_at_.push_back(entry);
+    const int32_t class_id = entry.class_id;
     ClassRec& c = *classes_[class_id];
     for (const TicketKey& key : c.tickets) {
       if (found && !(key < best.key)) break;
@@ -611,6 +656,10 @@ absl::StatusOr<Assignment> QueueRouter::Next(absl::Time now) {
       // Every available agent of the class declined this ticket: try the
       // class's next one.
     }
+  }
+  for (const ReadyEntry& entry : looked_at_) {
+    ready_.push_back(entry);
+    std::push_heap(ready_.begin(), ready_.end(), LaterReady());
   }
   if (!found) return nothing_to_assign_;
   return Assign(tickets_[best.key.slot], best.agent_index,

@@ -6,11 +6,19 @@
 //   - its queued tickets, ordered by the policy's ticket key, and
 //   - its available agents (online, eligible, with room on the channel),
 //     ordered by the policy's agent key;
-// and the engine keeps the set of "ready" classes (some ticket and some
-// available agent) ordered by their first ticket. Next() takes the first ready
+// and the engine keeps the "ready" classes (some ticket and some available
+// agent) in a heap ordered by their first ticket. Next() takes the first ready
 // class's first ticket and first agent; NextFor() looks at the agent's own
 // classes only. Every event updates the few sets it touches, so no decision
-// scans agents or tickets. A policy chooses:
+// scans agents or tickets.
+//
+// The ready heap is invalidated lazily: a class that stops being ready, or
+// whose first ticket changes, only marks itself (a new generation), and its
+// old heap entry is dropped when it comes up. An agent who takes work or
+// frees a place may be in dozens of classes (every skill and level they
+// qualify for), so this spares a tree update per class on the decision's
+// path: only classes that become ready again pay for a heap push, which is
+// O(1) on average. A policy chooses:
 //   - the ticket key (oldest first, newest first, virtual deadline ...),
 //   - the agent order (longest without assignment, least loaded, rotation),
 //   - the stages of a ticket: which classes it is in, and when that changes
@@ -25,13 +33,11 @@
 #include <cstdint>
 #include <memory>
 #include <queue>
-#include <set>
-
 #include <string>
 #include <utility>
 #include <vector>
 
-#include <set>
+#include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
@@ -44,12 +50,12 @@ namespace helpdesk::routing_internal {
 
 inline constexpr int kChannels = v1::Channel_ARRAYSIZE;
 
-// The ordered set behind every queue and agent list. std::set rather than
-// absl::btree_set: optimised, the btree is only ~9% faster in the simulator
-// benchmark and no faster for routing decisions, while unoptimised (debug
-// builds, where the simulator's validation test runs) it is 2.3x slower.
+// The ordered set behind every queue and agent list. absl::btree_set rather
+// than std::set: no allocation per insert and fewer cache lines per lookup;
+// in unoptimised builds it is slower (the simulator's validation test takes
+// ~47 s in the dev preset instead of ~35 s).
 template <typename T>
-using OrderedSet = std::set<T>;
+using OrderedSet = absl::btree_set<T>;
 
 // "email", "chat" ...: the channel's name for reasons and errors.
 absl::string_view ChannelName(v1::Channel channel);
@@ -136,8 +142,10 @@ struct ClassRec {
   OrderedSet<AgentKey> available;
   // Rotation: the agent id served last.
   int64_t rotation = 0;
-  // Whether (ready_key, id) is in QueueRouter::ready_.
+  // Whether the class is ready, with first ticket `ready_key`; the heap
+  // entry of generation `ready_generation` stands for it.
   bool ready = false;
+  uint32_t ready_generation = 0;
   TicketKey ready_key;
 };
 
@@ -176,6 +184,7 @@ class QueueRouter : public RoutingPolicy {
   absl::StatusOr<Assignment> NextFor(int64_t agent_id,
                                      absl::Time now) override;
   absl::Time NextWakeup() const override;
+  void SetReasons(bool on) override { reasons_ = on; }
 
  protected:
   // The ticket's key; `seq` increases with every Enqueue.
@@ -214,6 +223,19 @@ class QueueRouter : public RoutingPolicy {
       return stage > o.stage;
     }
   };
+  // An entry of the ready heap; stale unless its class is ready under the
+  // same generation.
+  struct ReadyEntry {
+    TicketKey key;
+    int32_t class_id;
+    uint32_t generation;
+  };
+  struct LaterReady {
+    bool operator()(const ReadyEntry& a, const ReadyEntry& b) const {
+      if (a.key != b.key) return b.key < a.key;
+      return b.class_id < a.class_id;
+    }
+  };
   struct Choice {
     TicketKey key;
     int32_t class_id = -1;
@@ -231,8 +253,14 @@ class QueueRouter : public RoutingPolicy {
   void Unlist(int32_t agent_index);
   // Recomputes the agent's classes from scratch.
   void Reclassify(int32_t agent_index);
-  // Brings the class's entry in ready_ up to date.
+  // Brings the class's readiness (and its entry in ready_) up to date.
   void Touch(ClassRec& c);
+  bool Current(const ReadyEntry& e) const {
+    const ClassRec& c = *classes_[e.class_id];
+    return c.ready && c.ready_generation == e.generation;
+  }
+  // Drops the stale entries of ready_.
+  void CompactReady();
   // Puts a queued ticket into the classes of its stage; schedules the next.
   void Place(TicketRec& t);
   void Unplace(TicketRec& t);
@@ -263,18 +291,30 @@ class QueueRouter : public RoutingPolicy {
   std::vector<std::unique_ptr<ClassRec>> classes_;
   absl::flat_hash_map<ClassKey, int32_t> class_index_;
 
-  // Tickets live in a pool; ticket_index_ maps ids to slots.
+  // Tickets live in a pool. Ids below kDenseTicketIds map to slots through
+  // dense_index_ (-1: unknown), as hosts and the simulator number tickets up
+  // from 1; larger ids through ticket_index_.
+  static constexpr int64_t kDenseTicketIds = int64_t{1} << 20;
+  std::vector<int32_t> dense_index_;
   std::vector<TicketRec> tickets_;
   std::vector<int32_t> free_slots_;
   absl::flat_hash_map<int64_t, int32_t> ticket_index_;
   // The class of the last target looked up (most tickets share a few).
   ClassKey last_class_key_;
   int32_t last_class_ = -1;
-  OrderedSet<std::pair<TicketKey, int32_t>> ready_;
+  // A min-heap (LaterReady) of ready classes, with stale entries.
+  std::vector<ReadyEntry> ready_;
+  // How many classes are ready.
+  size_t ready_count_ = 0;
+  // Entries Next() took off the heap while looking, to put back.
+  std::vector<ReadyEntry> looked_at_;
   std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_;
 
   absl::flat_hash_map<std::string, int32_t> skill_ids_;
   std::vector<std::string> skill_names_;
+
+  // Whether Assign() explains its decisions (RoutingPolicy::SetReasons).
+  bool reasons_ = true;
 
   int64_t enqueues_ = 0;
   int64_t decisions_ = 0;

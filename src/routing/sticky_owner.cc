@@ -184,6 +184,11 @@ class StickyOwnerPolicy final : public RoutingPolicyWrapper {
     return wakeup;
   }
 
+  void SetReasons(bool on) override {
+    reasons_ = on;
+    base()->SetReasons(on);
+  }
+
  private:
   enum class State { kQueued, kHeld, kAssigned };
   struct Ticket {
@@ -287,15 +292,17 @@ class StickyOwnerPolicy final : public RoutingPolicyWrapper {
     Assignment a;
     a.ticket_id = t.item.ticket_id;
     a.agent_id = owner;
-    a.reason = absl::StrCat(
-        "sticky owner: agent ", owner,
-        " answered this requester before and is online with room (",
-        o.load[ch], "/", o.capacity[ch], " ", ChannelName(t.item.channel),
-        "); oldest such ticket, waited ",
-        absl::FormatDuration(absl::Trunc(
-            std::max(now - t.item.enqueued_at, absl::ZeroDuration()),
-            absl::Seconds(1))),
-        pulled ? "; requested by the owner" : "");
+    if (reasons_) {
+      a.reason = absl::StrCat(
+          "sticky owner: agent ", owner,
+          " answered this requester before and is online with room (",
+          o.load[ch], "/", o.capacity[ch], " ", ChannelName(t.item.channel),
+          "); oldest such ticket, waited ",
+          absl::FormatDuration(absl::Trunc(
+              std::max(now - t.item.enqueued_at, absl::ZeroDuration()),
+              absl::Seconds(1))),
+          pulled ? "; requested by the owner" : "");
+    }
     // The base takes it out of its queue (or learns of a held ticket) and
     // counts the load.
     HELPDESK_RETURN_IF_ERROR(base()->RecordAssignment(t.item, owner));
@@ -330,6 +337,7 @@ class StickyOwnerPolicy final : public RoutingPolicyWrapper {
   std::string name_;
   std::unique_ptr<RoutingPolicy> owned_;
   absl::Duration hold_;
+  bool reasons_ = true;
   absl::flat_hash_map<int64_t, Ticket> tickets_;
   absl::node_hash_map<int64_t, Owner> owners_;
   std::set<std::tuple<TicketKey, int64_t, int>> ready_;

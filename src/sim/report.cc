@@ -68,6 +68,47 @@ std::string Xml(absl::string_view text) {
       text, {{"&", "&amp;"}, {"<", "&lt;"}, {">", "&gt;"}, {"\"", "&quot;"}});
 }
 
+// Rows of cells as aligned text: the first column to the left, the others to
+// the right.
+std::string Aligned(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> width(rows.front().size(), 0);
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) {
+      // "±" is two bytes and one column.
+      size_t w = row[i].size();
+      if (row[i].find("±") != std::string::npos) --w;
+      width[i] = std::max(width[i], w);
+    }
+  }
+  std::string out;
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) {
+      size_t w = row[i].size();
+      if (row[i].find("±") != std::string::npos) --w;
+      const std::string pad(width[i] - w, ' ');
+      absl::StrAppend(&out, i == 0 ? "" : "  ",
+                      i == 0 ? row[i] + pad : pad + row[i]);
+    }
+    absl::StrAppend(&out, "\n");
+  }
+  return out;
+}
+
+// The segments of a policy: its ticket types, then VIP and non-VIP.
+std::vector<const SimSegmentResult*> Segments(const SimPolicyResult& p) {
+  std::vector<const SimSegmentResult*> out;
+  for (const SimSegmentResult& g : p.by_ticket_type) out.push_back(&g);
+  for (const SimSegmentResult& g : p.by_vip) out.push_back(&g);
+  return out;
+}
+
+// "type:billing", "vip", "non-vip".
+std::string SegmentLabel(const SimPolicyResult& p, size_t index) {
+  const SimSegmentResult& g = *Segments(p)[index];
+  return index < p.by_ticket_type.size() ? absl::StrCat("type:", g.name)
+                                         : g.name;
+}
+
 }  // namespace
 
 std::string SimReportTable(const SimReport& report) {
@@ -82,28 +123,28 @@ std::string SimReportTable(const SimReport& report) {
     for (const Column& c : columns) row.push_back(Cell(p.*(c.field), c.percent));
     rows.push_back(row);
   }
-  std::vector<size_t> width(header.size(), 0);
-  for (const auto& row : rows) {
-    for (size_t i = 0; i < row.size(); ++i) {
-      // "±" is two bytes and one column.
-      size_t w = row[i].size();
-      if (row[i].find("±") != std::string::npos) --w;
-      width[i] = std::max(width[i], w);
-    }
-  }
   std::string out = absl::StrCat(
       "scenario: ", report.scenario.empty() ? "(unnamed)" : report.scenario,
       "; ", report.replications,
       " replications; mean ±95% confidence half-width\n");
-  for (size_t r = 0; r < rows.size(); ++r) {
-    for (size_t i = 0; i < rows[r].size(); ++i) {
-      size_t w = rows[r][i].size();
-      if (rows[r][i].find("±") != std::string::npos) --w;
-      const std::string pad(width[i] - w, ' ');
-      absl::StrAppend(&out, i == 0 ? "" : "  ", i == 0 ? rows[r][i] + pad
-                                                       : pad + rows[r][i]);
+  absl::StrAppend(&out, Aligned(rows));
+
+  // By ticket type, and VIP or not.
+  std::vector<std::vector<std::string>> by = {
+      {"policy", "kind", "tickets/rep", "wait mean s", "wait p90 s",
+       absl::StrCat("SL ", report.service_level_seconds, "s")}};
+  for (const SimPolicyResult& p : report.policies) {
+    const std::vector<const SimSegmentResult*> segments = Segments(p);
+    for (size_t i = 0; i < segments.size(); ++i) {
+      const SimSegmentResult& g = *segments[i];
+      by.push_back({p.label, SegmentLabel(p, i),
+                    absl::StrFormat("%.0f", g.tickets),
+                    Cell(g.wait_mean, false), Cell(g.wait_p90, false),
+                    Cell(g.service_level, true)});
     }
-    absl::StrAppend(&out, "\n");
+  }
+  if (by.size() > 1) {
+    absl::StrAppend(&out, "\nby ticket type and VIP:\n", Aligned(by));
   }
   return out;
 }
@@ -140,6 +181,23 @@ std::string SimReportCsv(const SimReport& report) {
                       CsvField(absl::StrCat("utilisation:", p.agent_names[a])),
                       ",", CsvNumber(e.mean), ",", CsvNumber(e.ci95), ",",
                       report.replications, "\n");
+    }
+    const std::vector<const SimSegmentResult*> segments = Segments(p);
+    for (size_t i = 0; i < segments.size(); ++i) {
+      const SimSegmentResult& g = *segments[i];
+      const std::string suffix = SegmentLabel(p, i);
+      const std::pair<std::string, Estimate> figures[] = {
+          {"tickets_per_replication", {g.tickets, std::nan("")}},
+          {"wait_mean_seconds", g.wait_mean},
+          {"wait_p90_seconds", g.wait_p90},
+          {"service_level", g.service_level},
+      };
+      for (const auto& [name, e] : figures) {
+        absl::StrAppend(&out, label, ",",
+                        CsvField(absl::StrCat(name, ":", suffix)), ",",
+                        CsvNumber(e.mean), ",", CsvNumber(e.ci95), ",",
+                        report.replications, "\n");
+      }
     }
   }
   return out;
