@@ -3,6 +3,8 @@
 //
 // Creating tickets (target: Desk within 2x of raw sqlite3 in both modes):
 //   BM_Desk_CreateTicket                     one Desk::CreateTicket per transaction
+//   BM_Desk_CreateTicketRouted/online:N      the same on a desk that routes (N
+//                                            agents online: each ticket placed)
 //   BM_RawSqlite_CreateTicket/...            the same rows, hand-written sqlite3
 //   BM_Desk_CreateTicketsBatch/batch:1000    Desk::CreateTickets, 1,000 per transaction
 //   BM_RawSqlite_CreateTicketsBatch/...      the same rows, 1,000 per transaction
@@ -643,6 +645,52 @@ void BM_Desk_CreateTicket(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_Desk_CreateTicket);
+
+// The same commands on a desk that routes (least loaded): `online` agents of
+// the group are online with room for every ticket on the API channel, so each
+// ticket is also placed (one more transaction, writing the assignment and its
+// ROUTED event); with online:0 every ticket only joins the visible queue.
+// Compare with BM_Desk_CreateTicket of the same run.
+void BM_Desk_CreateTicketRouted(benchmark::State& state) {
+  TempDir dir;
+  std::unique_ptr<Store> store =
+      Must(OpenSqliteStore(dir.File("helpdesk.db")), "OpenSqliteStore");
+  ManualClock clock{BenchStart()};
+  RoutingOptions routing;
+  routing.policy.mutable_least_loaded();
+  std::unique_ptr<Desk> desk = Must(
+      Desk::Open({.store = store.get(), .clock = &clock, .routing = routing}),
+      "Desk::Open");
+  DeskSetup setup = SetUpDesk(*desk);
+  v1::ChannelCapacity api;
+  api.set_channel(v1::CHANNEL_API);
+  api.set_max_items(10000);
+  for (int64_t i = 0; i < state.range(0); ++i) {
+    v1::Agent a = Must(desk->CreateAgent(SystemActor(),
+                                         {.name = absl::StrCat("Agent ", i),
+                                          .email = absl::StrCat("a", i, "@example.com"),
+                                          .group_ids = {setup.group_id},
+                                          .capacity = {api}}),
+                       "CreateAgent");
+    Must(desk->SetAgentPresence(SystemActor(), a.id(), v1::PRESENCE_ONLINE),
+         "SetAgentPresence");
+  }
+  const std::vector<NewTicket> pool = TicketPool(setup.contact_id, setup.group_id);
+  const v1::Actor actor = AgentActor(setup.agent_id);
+  size_t next = 0;
+  int64_t routed = 0;
+  for (auto _ : state) {
+    absl::StatusOr<v1::Ticket> t = desk->CreateTicket(actor, pool[next++ % pool.size()]);
+    if (!t.ok()) {
+      state.SkipWithError(t.status().ToString().c_str());
+      break;
+    }
+    routed += t->assignee_id() != 0;
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.counters["routed"] = static_cast<double>(routed);
+}
+BENCHMARK(BM_Desk_CreateTicketRouted)->ArgName("online")->Arg(0)->Arg(50);
 
 void BM_RawSqlite_CreateTicket(benchmark::State& state) {
   const bool preserialized = state.range(0) != 0;
