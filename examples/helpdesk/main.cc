@@ -506,6 +506,19 @@ absl::StatusOr<v1::Channel> ParseChannel(absl::string_view name) {
   return c;
 }
 
+// "NAME:N" of --flag; the error shows `form`.
+absl::StatusOr<std::pair<std::string, int>> NameAndNumber(absl::string_view flag,
+                                                          const std::string& value,
+                                                          absl::string_view form) {
+  std::vector<std::string> parts = absl::StrSplit(value, ':');
+  int n = 0;
+  if (parts.size() != 2 || !absl::SimpleAtoi(parts[1], &n)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, " '", value, "' is not ", form));
+  }
+  return std::make_pair(parts[0], n);
+}
+
 void PrintAgentLog(Desk& desk, const std::vector<v1::AgentEvent>& events) {
   Names names(desk);
   for (const v1::AgentEvent& e : events) {
@@ -590,32 +603,26 @@ absl::Status CmdAgent(Desk& desk, const Args& a) {
     n.group_ids.push_back(*id);
   }
   for (const std::string& sk : a.All("skill")) {
-    std::vector<std::string> parts = absl::StrSplit(sk, ':');
-    int level = 0;
-    if (parts.size() != 2 || !absl::SimpleAtoi(parts[1], &level)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--skill '", sk, "' is not NAME:LEVEL (e.g. spanish:4)"));
-    }
+    absl::StatusOr<std::pair<std::string, int>> level =
+        NameAndNumber("skill", sk, "NAME:LEVEL (e.g. spanish:4)");
+    if (!level.ok()) return level.status();
     v1::Skill skill;
-    skill.set_name(parts[0]);
-    skill.set_level(level);
+    skill.set_name(level->first);
+    skill.set_level(level->second);
     n.skills.push_back(skill);
   }
   for (const std::string& cap : a.All("capacity")) {
-    std::vector<std::string> parts = absl::StrSplit(cap, ':');
-    int max_items = 0;
-    if (parts.size() != 2 || !absl::SimpleAtoi(parts[1], &max_items)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--capacity '", cap, "' is not CHANNEL:N (e.g. email:10)"));
-    }
-    absl::StatusOr<v1::Channel> channel = ParseChannel(parts[0]);
+    absl::StatusOr<std::pair<std::string, int>> limit =
+        NameAndNumber("capacity", cap, "CHANNEL:N (e.g. email:10)");
+    if (!limit.ok()) return limit.status();
+    absl::StatusOr<v1::Channel> channel = ParseChannel(limit->first);
     if (!channel.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("--capacity: ", channel.status().message()));
     }
     v1::ChannelCapacity c;
     c.set_channel(*channel);
-    c.set_max_items(max_items);
+    c.set_max_items(limit->second);
     n.capacity.push_back(c);
   }
   if (std::optional<std::string> backup = a.Get("backup")) {
@@ -1057,6 +1064,18 @@ absl::Status CmdIngest(Desk& desk, const Args& a, Clock& clock) {
   std::unique_ptr<InboundAdapter> email = NewEmailInbound();
   int failed = 0;
   int total = 0;
+  // Ingests one batch in one transaction, as a poll does, and counts it.
+  auto ingest = [&](const std::vector<MailToIngest>& mail)
+      -> absl::StatusOr<std::vector<absl::Status>> {
+    absl::StatusOr<std::vector<absl::Status>> statuses =
+        IngestMail(desk, *email, mail, clock.Now());
+    if (!statuses.ok()) return statuses;
+    for (const absl::Status& s : *statuses) {
+      ++total;
+      if (!s.ok()) ++failed;
+    }
+    return statuses;
+  };
   if (std::optional<std::string> dir = a.Get("maildir")) {
     absl::StatusOr<std::vector<MaildirMessage>> list = ReadMaildir(*dir);
     if (!list.ok()) return list.status();
@@ -1071,11 +1090,9 @@ absl::Status CmdIngest(Desk& desk, const Args& a, Clock& clock) {
       for (size_t k = start; k < end; ++k) {
         mail.push_back({unseen[k]->id, LoadMaildirMessage(*unseen[k])});
       }
-      absl::StatusOr<std::vector<absl::Status>> statuses =
-          IngestMail(desk, *email, mail, clock.Now());
+      absl::StatusOr<std::vector<absl::Status>> statuses = ingest(mail);
       if (!statuses.ok()) return statuses.status();
       for (size_t k = start; k < end; ++k) {
-        ++total;
         const absl::Status& s = (*statuses)[k - start];
         // A message the desk accepted, or one that can never be accepted (bad
         // input, blocked sender), is done; others stay for the next run.
@@ -1084,7 +1101,6 @@ absl::Status CmdIngest(Desk& desk, const Args& a, Clock& clock) {
           absl::Status marked = MarkMaildirMessageProcessed(*dir, *unseen[k]);
           if (!marked.ok()) return marked;
         }
-        if (!s.ok()) ++failed;
       }
     }
   } else if (std::optional<std::string> path = a.Get("mbox")) {
@@ -1100,13 +1116,8 @@ absl::Status CmdIngest(Desk& desk, const Args& a, Clock& clock) {
       for (size_t k = start; k < end; ++k) {
         mail.push_back({absl::StrCat(*path, "#", k + 1), std::move((*messages)[k].raw)});
       }
-      absl::StatusOr<std::vector<absl::Status>> statuses =
-          IngestMail(desk, *email, mail, clock.Now());
-      if (!statuses.ok()) return statuses.status();
-      for (const absl::Status& s : *statuses) {
-        ++total;
-        if (!s.ok()) ++failed;
-      }
+      absl::Status batch = ingest(mail).status();
+      if (!batch.ok()) return batch;
     }
   } else {
     std::vector<std::string> files = a.All("eml");
@@ -1129,13 +1140,8 @@ absl::Status CmdIngest(Desk& desk, const Args& a, Clock& clock) {
         raw << in.rdbuf();
         mail.push_back({files[k], raw.str()});
       }
-      absl::StatusOr<std::vector<absl::Status>> statuses =
-          IngestMail(desk, *email, mail, clock.Now());
-      if (!statuses.ok()) return statuses.status();
-      for (const absl::Status& s : *statuses) {
-        ++total;
-        if (!s.ok()) ++failed;
-      }
+      absl::Status batch = ingest(mail).status();
+      if (!batch.ok()) return batch;
     }
   }
   std::cout << total - failed << " of " << total << " messages ingested\n";

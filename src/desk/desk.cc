@@ -534,14 +534,30 @@ class Desk::Impl {
     return c.status();
   }
 
-  static absl::Status CheckAgentUsable(Transaction& tx, absl::string_view field,
-                                       int64_t id) {
+  // The agent `field` names; NotFound names the field and the id.
+  static absl::StatusOr<v1::Agent> GetAgentNamed(Transaction& tx,
+                                                 absl::string_view field,
+                                                 int64_t id) {
     absl::StatusOr<v1::Agent> a = tx.GetAgent(id);
     if (absl::IsNotFound(a.status())) {
       return absl::NotFoundError(absl::StrCat(field, " ", id, ": no such agent"));
     }
-    HELPDESK_RETURN_IF_ERROR(a.status());
-    if (a->deactivated()) {
+    return a;
+  }
+
+  // Agents may do `what` for themselves; admins and the system for anyone.
+  static absl::Status RequireSelfOrAdmin(const Access& a, int64_t agent_id,
+                                         absl::string_view what) {
+    if (a.actor.kind() == v1::Actor::AGENT && a.actor.id() == agent_id) {
+      return absl::OkStatus();
+    }
+    return RequireAdmin(a, what);
+  }
+
+  static absl::Status CheckAgentUsable(Transaction& tx, absl::string_view field,
+                                       int64_t id) {
+    HELPDESK_ASSIGN_OR_RETURN(v1::Agent a, GetAgentNamed(tx, field, id));
+    if (a.deactivated()) {
       return absl::FailedPreconditionError(
           absl::StrCat(field, " ", id, ": agent is deactivated"));
     }
@@ -1819,11 +1835,7 @@ class Desk::Impl {
   bool routing_enabled() const { return options_.routing.has_value(); }
 
   std::optional<WorkItem> RoutingItem(const v1::Ticket& t) const {
-    if (!internal::IsRoutableStatus(t)) return std::nullopt;
-    const RoutingOptions& r = *options_.routing;
-    std::optional<WorkItem> item = r.work_item ? r.work_item(t) : DefaultWorkItem(t);
-    if (item) item->ticket_id = t.id();
-    return item;
+    return internal::RoutingItemOf(options_.routing->work_item, t);
   }
 
   // Keeps the routing fields of a ticket about to be stored right: a pending
@@ -1866,8 +1878,7 @@ class Desk::Impl {
   absl::Status RebuildLocked(absl::Time now) {
     HELPDESK_ASSIGN_OR_RETURN(std::unique_ptr<RoutingPolicy> policy, MakePolicy());
     auto mirror = std::make_unique<internal::RoutingMirror>(
-        std::move(policy),
-        [this](const v1::Ticket& t) { return RoutingItem(t); });
+        std::move(policy), options_.routing->work_item);
     HELPDESK_ASSIGN_OR_RETURN(
         std::vector<v1::Agent> agents,
         RunOnce(TransactionMode::kReadOnly,
@@ -3049,29 +3060,24 @@ absl::StatusOr<v1::Agent> Desk::SetAgentPresence(const v1::Actor& actor,
   return impl_->Run(
       TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<v1::Agent> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
-        const bool self = a.actor.kind() == v1::Actor::AGENT && a.actor.id() == agent_id;
-        if (!self) {
-          HELPDESK_RETURN_IF_ERROR(Impl::RequireAdmin(a, "set other agents' presence"));
-        }
-        absl::StatusOr<v1::Agent> old = tx.GetAgent(agent_id);
-        if (absl::IsNotFound(old.status())) {
-          return absl::NotFoundError(absl::StrCat("agent_id ", agent_id, ": no such agent"));
-        }
-        HELPDESK_RETURN_IF_ERROR(old.status());
-        if (old->presence() == presence) return *old;
-        if (old->deactivated() && presence != v1::PRESENCE_OFFLINE) {
+        HELPDESK_RETURN_IF_ERROR(
+            Impl::RequireSelfOrAdmin(a, agent_id, "set other agents' presence"));
+        HELPDESK_ASSIGN_OR_RETURN(v1::Agent old,
+                                  Impl::GetAgentNamed(tx, "agent_id", agent_id));
+        if (old.presence() == presence) return old;
+        if (old.deactivated() && presence != v1::PRESENCE_OFFLINE) {
           return absl::FailedPreconditionError(absl::StrCat(
               "agent ", agent_id, " is deactivated and cannot be ",
               PresenceName(presence)));
         }
         const absl::Time now = impl_->Now();
-        v1::Agent agent = *old;
+        v1::Agent agent = old;
         agent.set_presence(presence);
         *agent.mutable_presence_since() = ToTimestamp(now);
-        HELPDESK_RETURN_IF_ERROR(tx.UpdateAgent(&agent, old->version()));
+        HELPDESK_RETURN_IF_ERROR(tx.UpdateAgent(&agent, old.version()));
         v1::AgentEvent e;
         e.set_kind(v1::AgentEvent::PRESENCE_CHANGED);
-        Impl::DiffAgents(*old, agent, &e);
+        Impl::DiffAgents(old, agent, &e);
         if (impl_->routing_enabled() && presence != v1::PRESENCE_ONLINE) {
           const RoutingOptions& r = *impl_->options().routing;
           RoutingOptions::OnLeave rule =
@@ -3096,15 +3102,10 @@ absl::StatusOr<std::vector<v1::AgentEvent>> Desk::AgentLog(const v1::Actor& view
       TransactionMode::kReadOnly,
       [&](Transaction& tx) -> absl::StatusOr<std::vector<v1::AgentEvent>> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
-        const bool self = a.actor.kind() == v1::Actor::AGENT && a.actor.id() == agent_id;
-        if (!self) {
-          HELPDESK_RETURN_IF_ERROR(Impl::RequireAdmin(a, "read other agents' logs"));
-        }
-        absl::StatusOr<v1::Agent> agent = tx.GetAgent(agent_id);
-        if (absl::IsNotFound(agent.status())) {
-          return absl::NotFoundError(absl::StrCat("agent_id ", agent_id, ": no such agent"));
-        }
-        HELPDESK_RETURN_IF_ERROR(agent.status());
+        HELPDESK_RETURN_IF_ERROR(
+            Impl::RequireSelfOrAdmin(a, agent_id, "read other agents' logs"));
+        HELPDESK_RETURN_IF_ERROR(
+            Impl::GetAgentNamed(tx, "agent_id", agent_id).status());
         return tx.ListAgentEvents(agent_id, 0, 0);
       });
 }
@@ -3127,18 +3128,9 @@ absl::StatusOr<v1::Ticket> Desk::NextTicketFor(const v1::Actor& actor,
       impl_->Run(TransactionMode::kReadOnly,
                  [&](Transaction& tx) -> absl::StatusOr<v1::Agent> {
                    HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
-                   const bool self = a.actor.kind() == v1::Actor::AGENT &&
-                                     a.actor.id() == agent_id;
-                   if (!self) {
-                     HELPDESK_RETURN_IF_ERROR(
-                         Impl::RequireAdmin(a, "pull tickets for other agents"));
-                   }
-                   absl::StatusOr<v1::Agent> g = tx.GetAgent(agent_id);
-                   if (absl::IsNotFound(g.status())) {
-                     return absl::NotFoundError(
-                         absl::StrCat("agent_id ", agent_id, ": no such agent"));
-                   }
-                   return g;
+                   HELPDESK_RETURN_IF_ERROR(Impl::RequireSelfOrAdmin(
+                       a, agent_id, "pull tickets for other agents"));
+                   return Impl::GetAgentNamed(tx, "agent_id", agent_id);
                  }));
   if (agent.deactivated() || agent.presence() != v1::PRESENCE_ONLINE) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -3171,9 +3163,8 @@ absl::StatusOr<v1::Ticket> Desk::AcceptTicket(const v1::Actor& actor,
       TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<v1::Ticket> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
         HELPDESK_ASSIGN_OR_RETURN(v1::Ticket t, impl_->LoadTicket(tx, a, ticket_id));
-        const bool self = a.actor.kind() == v1::Actor::AGENT &&
-                          a.actor.id() == t.assignee_id();
-        if (!self) HELPDESK_RETURN_IF_ERROR(Impl::RequireAdmin(a, "accept for others"));
+        HELPDESK_RETURN_IF_ERROR(
+            Impl::RequireSelfOrAdmin(a, t.assignee_id(), "accept for others"));
         if (t.assignee_id() == 0 || !t.has_routing_offer_expires_at()) {
           return absl::FailedPreconditionError(absl::StrCat(
               "ticket ", ticket_id, " holds no offer to accept"));
@@ -3203,11 +3194,8 @@ absl::StatusOr<v1::Ticket> Desk::DeclineTicket(const v1::Actor& actor,
           [&](Transaction& tx) -> absl::StatusOr<v1::Ticket> {
             HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
             HELPDESK_ASSIGN_OR_RETURN(v1::Ticket t, impl_->LoadTicket(tx, a, ticket_id));
-            const bool self = a.actor.kind() == v1::Actor::AGENT &&
-                              a.actor.id() == t.assignee_id();
-            if (!self) {
-              HELPDESK_RETURN_IF_ERROR(Impl::RequireAdmin(a, "decline for others"));
-            }
+            HELPDESK_RETURN_IF_ERROR(
+                Impl::RequireSelfOrAdmin(a, t.assignee_id(), "decline for others"));
             if (!internal::IsRoutableStatus(t) || t.assignee_id() == 0) {
               return absl::FailedPreconditionError(absl::StrCat(
                   "ticket ", ticket_id, " (", t.status(),

@@ -87,12 +87,20 @@ RoutingMirror::RoutingMirror(std::unique_ptr<RoutingPolicy> policy,
                              WorkItemFn work_item)
     : policy_(std::move(policy)), work_item_(std::move(work_item)) {}
 
-std::optional<WorkItem> RoutingMirror::ItemFor(const v1::Ticket& ticket) const {
+std::optional<WorkItem> RoutingItemOf(const WorkItemFn& work_item,
+                                      const v1::Ticket& ticket) {
   if (!IsRoutableStatus(ticket)) return std::nullopt;
   std::optional<WorkItem> item =
-      work_item_ ? work_item_(ticket) : DefaultWorkItem(ticket);
+      work_item ? work_item(ticket) : DefaultWorkItem(ticket);
   if (item) item->ticket_id = ticket.id();
   return item;
+}
+
+absl::Status RoutingMirror::Drop(int64_t ticket_id) {
+  absl::Status s = policy_->Remove(ticket_id);
+  if (!s.ok() && !absl::IsNotFound(s)) return s;
+  Forget(ticket_id);
+  return absl::OkStatus();
 }
 
 absl::Status RoutingMirror::SyncAgent(const v1::Agent& agent, absl::Time now) {
@@ -120,24 +128,14 @@ absl::Status RoutingMirror::SyncTicket(const v1::Ticket& ticket,
   auto it = tickets_.find(ticket.id());
   const bool known = it != tickets_.end();
   if (known && ticket.version() < it->second.version) return absl::OkStatus();
-  std::optional<WorkItem> item = ItemFor(ticket);
-  if (!item) {
-    if (known) {
-      absl::Status s = policy_->Remove(ticket.id());
-      if (!s.ok() && !absl::IsNotFound(s)) return s;
-      Forget(ticket.id());
-    }
-    return absl::OkStatus();
-  }
+  std::optional<WorkItem> item = RoutingItemOf(work_item_, ticket);
+  if (!item) return known ? Drop(ticket.id()) : absl::OkStatus();
   HELPDESK_RETURN_IF_ERROR(ValidateWorkItem(*item));
   const int64_t agent = ticket.assignee_id();
   if (known && it->second.agent_id == agent) {
     HELPDESK_RETURN_IF_ERROR(policy_->Update(*item));
   } else if (agent == 0) {
-    if (known) {
-      absl::Status s = policy_->Remove(ticket.id());
-      if (!s.ok() && !absl::IsNotFound(s)) return s;
-    }
+    if (known) HELPDESK_RETURN_IF_ERROR(Drop(ticket.id()));
     HELPDESK_RETURN_IF_ERROR(EnqueueWithDeclines(*item, ticket, now));
   } else {
     HELPDESK_RETURN_IF_ERROR(policy_->RecordAssignment(*item, agent));
@@ -148,9 +146,7 @@ absl::Status RoutingMirror::SyncTicket(const v1::Ticket& ticket,
 
 absl::Status RoutingMirror::Resync(const v1::Ticket& ticket,
                                    const v1::Agent& agent, absl::Time now) {
-  absl::Status s = policy_->Remove(ticket.id());
-  if (!s.ok() && !absl::IsNotFound(s)) return s;
-  Forget(ticket.id());
+  HELPDESK_RETURN_IF_ERROR(Drop(ticket.id()));
   HELPDESK_RETURN_IF_ERROR(SyncAgent(agent, now));
   return SyncTicket(ticket, now);
 }
@@ -163,9 +159,7 @@ absl::Status RoutingMirror::Declined(const v1::Ticket& ticket, int64_t agent,
     return absl::OkStatus();
   }
   // The policy did not hold it as that agent's: load it as stored.
-  s = policy_->Remove(ticket.id());
-  if (!s.ok() && !absl::IsNotFound(s)) return s;
-  Forget(ticket.id());
+  HELPDESK_RETURN_IF_ERROR(Drop(ticket.id()));
   return SyncTicket(ticket, now);
 }
 
@@ -204,7 +198,7 @@ void RoutingMirror::Remember(const v1::Ticket& ticket, v1::Channel channel) {
     auto it = tickets_.find(ticket.id());
     if (it != tickets_.end()) {
       channel = it->second.channel;
-    } else if (std::optional<WorkItem> item = ItemFor(ticket)) {
+    } else if (std::optional<WorkItem> item = RoutingItemOf(work_item_, ticket)) {
       channel = item->channel;
     }
   }

@@ -34,17 +34,19 @@ namespace helpdesk::internal {
 // Whether routing looks at the ticket at all: new or open, not merged.
 bool IsRoutableStatus(const v1::Ticket& ticket);
 
+using WorkItemFn = std::function<std::optional<WorkItem>(const v1::Ticket&)>;
+
+// The routing view of `ticket`: nullopt when it is not routed (not new or
+// open, merged, or left out by `work_item`); DefaultWorkItem when
+// `work_item` is empty. The item's ticket_id is the ticket's.
+std::optional<WorkItem> RoutingItemOf(const WorkItemFn& work_item,
+                                      const v1::Ticket& ticket);
+
 class RoutingMirror {
  public:
-  using WorkItemFn = std::function<std::optional<WorkItem>(const v1::Ticket&)>;
-
   RoutingMirror(std::unique_ptr<RoutingPolicy> policy, WorkItemFn work_item);
 
   RoutingPolicy& policy() { return *policy_; }
-
-  // The routing view of `ticket`: nullopt when it is not routed (not new or
-  // open, merged, or left out by the host's work_item function).
-  std::optional<WorkItem> ItemFor(const v1::Ticket& ticket) const;
 
   // Tells the policy about an agent as stored.
   absl::Status SyncAgent(const v1::Agent& agent, absl::Time now);
@@ -96,6 +98,8 @@ class RoutingMirror {
   // Queues `item` with the agents who declined it excluded again.
   absl::Status EnqueueWithDeclines(const WorkItem& item,
                                    const v1::Ticket& ticket, absl::Time now);
+  // Takes the ticket out of the policy (if it holds it) and the mirror.
+  absl::Status Drop(int64_t ticket_id);
   void Forget(int64_t ticket_id);
   void Remember(const v1::Ticket& ticket,
                 v1::Channel channel = v1::CHANNEL_UNSPECIFIED);

@@ -252,37 +252,15 @@ class MemoryTransaction final : public Transaction {
   absl::StatusOr<std::vector<v1::AgentEvent>> ListAgentEvents(
       int64_t agent_id, int64_t after_id, int limit) override {
     HELPDESK_RETURN_IF_ERROR(CheckOpen());
-    if (limit < 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("limit ", limit, " must not be negative"));
-    }
-    std::vector<v1::AgentEvent> out;
-    auto it = state_->agent_events_by_agent.find(agent_id);
-    if (it == state_->agent_events_by_agent.end()) return out;
-    for (auto id = it->second.upper_bound(after_id); id != it->second.end();
-         ++id) {
-      if (limit > 0 && static_cast<int>(out.size()) >= limit) break;
-      out.push_back(state_->agent_events.at(*id));
-    }
-    return out;
+    return ListOwned(state_->agent_events_by_agent, state_->agent_events,
+                     agent_id, after_id, limit);
   }
 
   absl::StatusOr<std::vector<v1::Event>> ListTicketEvents(
       int64_t ticket_id, int64_t after_id, int limit) override {
     HELPDESK_RETURN_IF_ERROR(CheckOpen());
-    if (limit < 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("limit ", limit, " must not be negative"));
-    }
-    std::vector<v1::Event> out;
-    auto it = state_->events_by_ticket.find(ticket_id);
-    if (it == state_->events_by_ticket.end()) return out;
-    for (auto id = it->second.upper_bound(after_id); id != it->second.end();
-         ++id) {
-      if (limit > 0 && static_cast<int>(out.size()) >= limit) break;
-      out.push_back(state_->events.at(*id));
-    }
-    return out;
+    return ListOwned(state_->events_by_ticket, state_->events, ticket_id,
+                     after_id, limit);
   }
 
   absl::StatusOr<std::vector<v1::Event>> ListEventsSince(int64_t after_id,
@@ -691,6 +669,28 @@ class MemoryTransaction final : public Transaction {
     } else {
       undo_.push_back([&map, key, value = it->second] { map[key] = value; });
     }
+  }
+
+  // The rows `index` lists for `owner` with id > after_id, in id order, at
+  // most `limit` (0 = no limit): a ticket's or an agent's events.
+  template <typename Row>
+  static absl::StatusOr<std::vector<Row>> ListOwned(
+      const std::map<int64_t, std::set<int64_t>>& index,
+      const std::map<int64_t, Row>& rows, int64_t owner, int64_t after_id,
+      int limit) {
+    if (limit < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("limit ", limit, " must not be negative"));
+    }
+    std::vector<Row> out;
+    auto it = index.find(owner);
+    if (it == index.end()) return out;
+    for (auto id = it->second.upper_bound(after_id); id != it->second.end();
+         ++id) {
+      if (limit > 0 && static_cast<int>(out.size()) >= limit) break;
+      out.push_back(rows.at(*id));
+    }
+    return out;
   }
 
   void Rollback() {

@@ -747,48 +747,78 @@ class SqliteTransaction final : public Transaction {
       return absl::InvalidArgumentError(absl::StrCat(
           "event.ticket_id ", event->ticket_id(), " must be positive"));
     }
-    v1::Event stored = *event;
+    return AppendOwned("INSERT INTO events (ticket_id, proto) VALUES (?, ?)",
+                       event->ticket_id(), "event", event);
+  }
+
+  // An append-only row of an owner (a ticket's or an agent's event): `sql`
+  // inserts (owner, proto); the proto is stored without its id, which the
+  // row's key assigns.
+  template <typename Proto>
+  absl::Status AppendOwned(absl::string_view sql, int64_t owner,
+                           absl::string_view what, Proto* row) {
+    Proto stored = *row;
     stored.clear_id();
-    HELPDESK_ASSIGN_OR_RETURN(std::string bytes, Serialize(stored, "event"));
-    HELPDESK_ASSIGN_OR_RETURN(
-        SqliteStatement stmt,
-        Prepare("INSERT INTO events (ticket_id, proto) VALUES (?, ?)"));
-    stmt.BindInt(1, event->ticket_id());
+    HELPDESK_ASSIGN_OR_RETURN(std::string bytes, Serialize(stored, what));
+    HELPDESK_ASSIGN_OR_RETURN(SqliteStatement stmt, Prepare(sql));
+    stmt.BindInt(1, owner);
     stmt.BindBlob(2, bytes);
     HELPDESK_RETURN_IF_ERROR(stmt.Run());
-    event->set_id(LastRowId());
+    row->set_id(LastRowId());
     return absl::OkStatus();
   }
 
-  absl::StatusOr<std::vector<v1::Event>> ReadEvents(SqliteStatement& stmt) {
-    std::vector<v1::Event> out;
+  // Reads (id, owner, proto) rows of `table`; `set_owner` puts the owner back.
+  template <typename Proto, typename SetOwner>
+  absl::StatusOr<std::vector<Proto>> ReadOwned(SqliteStatement& stmt,
+                                               absl::string_view table,
+                                               SetOwner set_owner) {
+    std::vector<Proto> out;
     while (true) {
       HELPDESK_ASSIGN_OR_RETURN(bool row, stmt.Step());
       if (!row) break;
       const int64_t id = stmt.ColumnInt(0);
-      v1::Event& event = out.emplace_back();
-      HELPDESK_RETURN_IF_ERROR(Parse(stmt.ColumnBlob(2), "events", id, &event));
-      event.set_id(id);
-      event.set_ticket_id(stmt.ColumnInt(1));
+      Proto& proto = out.emplace_back();
+      HELPDESK_RETURN_IF_ERROR(Parse(stmt.ColumnBlob(2), table, id, &proto));
+      proto.set_id(id);
+      set_owner(proto, stmt.ColumnInt(1));
     }
     return out;
+  }
+
+  // The rows of one owner with id > after_id, in id order, at most `limit`
+  // (0 = no limit); `sql` selects (id, owner, proto) with the owner, after_id
+  // and limit bound in that order.
+  template <typename Proto, typename SetOwner>
+  absl::StatusOr<std::vector<Proto>> ListOwned(absl::string_view sql,
+                                               absl::string_view table,
+                                               SetOwner set_owner, int64_t owner,
+                                               int64_t after_id, int limit) {
+    if (limit < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("limit ", limit, " must not be negative"));
+    }
+    HELPDESK_ASSIGN_OR_RETURN(SqliteStatement stmt, Prepare(sql));
+    stmt.BindInt(1, owner);
+    stmt.BindInt(2, after_id);
+    stmt.BindInt(3, limit == 0 ? -1 : limit);  // a negative LIMIT is none
+    return ReadOwned<Proto>(stmt, table, set_owner);
+  }
+
+  static void SetTicketOf(v1::Event& e, int64_t ticket_id) {
+    e.set_ticket_id(ticket_id);
+  }
+  static void SetAgentOf(v1::AgentEvent& e, int64_t agent_id) {
+    e.set_agent_id(agent_id);
   }
 
   absl::StatusOr<std::vector<v1::Event>> DoListTicketEvents(int64_t ticket_id,
                                                             int64_t after_id,
                                                             int limit) {
-    if (limit < 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("limit ", limit, " must not be negative"));
-    }
-    HELPDESK_ASSIGN_OR_RETURN(
-        SqliteStatement stmt,
-        Prepare("SELECT id, ticket_id, proto FROM events "
-                "WHERE ticket_id = ? AND id > ? ORDER BY id LIMIT ?"));
-    stmt.BindInt(1, ticket_id);
-    stmt.BindInt(2, after_id);
-    stmt.BindInt(3, limit == 0 ? -1 : limit);  // a negative LIMIT is none
-    return ReadEvents(stmt);
+    return ListOwned<v1::Event>(
+        "SELECT id, ticket_id, proto FROM events "
+        "WHERE ticket_id = ? AND id > ? ORDER BY id LIMIT ?",
+        "events", SetTicketOf, ticket_id, after_id, limit);
   }
 
   absl::StatusOr<std::vector<v1::Event>> DoListEventsSince(int64_t after_id,
@@ -803,7 +833,7 @@ class SqliteTransaction final : public Transaction {
                 "ORDER BY id LIMIT ?"));
     stmt.BindInt(1, after_id);
     stmt.BindInt(2, limit);
-    return ReadEvents(stmt);
+    return ReadOwned<v1::Event>(stmt, "events", SetTicketOf);
   }
 
   // --- Contacts and organizations ---
@@ -1075,45 +1105,16 @@ class SqliteTransaction final : public Transaction {
       return absl::InvalidArgumentError(absl::StrCat(
           "agent_event.agent_id ", event->agent_id(), " must be positive"));
     }
-    v1::AgentEvent stored = *event;
-    stored.clear_id();
-    HELPDESK_ASSIGN_OR_RETURN(std::string bytes,
-                              Serialize(stored, "agent event"));
-    HELPDESK_ASSIGN_OR_RETURN(
-        SqliteStatement stmt,
-        Prepare("INSERT INTO agent_events (agent_id, proto) VALUES (?, ?)"));
-    stmt.BindInt(1, event->agent_id());
-    stmt.BindBlob(2, bytes);
-    HELPDESK_RETURN_IF_ERROR(stmt.Run());
-    event->set_id(LastRowId());
-    return absl::OkStatus();
+    return AppendOwned("INSERT INTO agent_events (agent_id, proto) VALUES (?, ?)",
+                       event->agent_id(), "agent event", event);
   }
 
   absl::StatusOr<std::vector<v1::AgentEvent>> DoListAgentEvents(
       int64_t agent_id, int64_t after_id, int limit) {
-    if (limit < 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("limit ", limit, " must not be negative"));
-    }
-    HELPDESK_ASSIGN_OR_RETURN(
-        SqliteStatement stmt,
-        Prepare("SELECT id, agent_id, proto FROM agent_events "
-                "WHERE agent_id = ? AND id > ? ORDER BY id LIMIT ?"));
-    stmt.BindInt(1, agent_id);
-    stmt.BindInt(2, after_id);
-    stmt.BindInt(3, limit == 0 ? -1 : limit);  // a negative LIMIT is none
-    std::vector<v1::AgentEvent> out;
-    while (true) {
-      HELPDESK_ASSIGN_OR_RETURN(bool row, stmt.Step());
-      if (!row) break;
-      const int64_t id = stmt.ColumnInt(0);
-      v1::AgentEvent& event = out.emplace_back();
-      HELPDESK_RETURN_IF_ERROR(
-          Parse(stmt.ColumnBlob(2), "agent_events", id, &event));
-      event.set_id(id);
-      event.set_agent_id(stmt.ColumnInt(1));
-    }
-    return out;
+    return ListOwned<v1::AgentEvent>(
+        "SELECT id, agent_id, proto FROM agent_events "
+        "WHERE agent_id = ? AND id > ? ORDER BY id LIMIT ?",
+        "agent_events", SetAgentOf, agent_id, after_id, limit);
   }
 
   absl::Status DoInsertGroup(v1::Group* group) {
