@@ -3,11 +3,16 @@
 // relaxation, aging and deadlines, sticky owners, tiers, configs, reasons.
 #include "helpdesk/routing.h"
 
+#include <algorithm>
+#include <map>
 #include <memory>
+#include <random>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
@@ -675,6 +680,285 @@ TEST(RoutingTest, ManyClassesAndAgentsStayConsistent) {
     ++assigned;
   }
   EXPECT_EQ(assigned, 200);
+}
+
+// A brute-force reference for the built-ins whose decisions are fully
+// specified by the documented orders: it scans every queued ticket and every
+// agent for each decision. Random events (agents changing presence, groups,
+// skills and capacity; tickets queued out of order, removed, declined;
+// push and pull decisions) must give exactly the reference's decisions. This
+// checks the engine's incremental state (routing classes, the lazy ready
+// heap, the small sorted arrays that turn into trees) against the rules.
+class ReferenceRouter {
+ public:
+  enum class Order { kOldest, kNewest };
+  ReferenceRouter(Order order, bool least_loaded, bool skills)
+      : order_(order), least_loaded_(least_loaded), skills_(skills) {}
+
+  void UpdateAgent(const AgentState& a) {
+    Agent& r = agents_[a.agent_id];
+    r.state = a;
+  }
+  void Enqueue(const WorkItem& item) {
+    Ticket& t = tickets_[item.ticket_id];
+    t.item = item;
+    t.seq = ++enqueues_;
+    t.agent = 0;
+  }
+  void Remove(int64_t id) {
+    Ticket& t = tickets_.at(id);
+    if (t.agent != 0) --agents_[t.agent].load[t.item.channel];
+    tickets_.erase(id);
+  }
+  void Decline(int64_t id) {
+    Ticket& t = tickets_.at(id);
+    --agents_[t.agent].load[t.item.channel];
+    t.excluded.push_back(t.agent);
+    t.agent = 0;
+  }
+  // The expected Next(): (ticket, agent), or (0, 0) for NotFound.
+  std::pair<int64_t, int64_t> Next() {
+    for (int64_t id : QueuedInOrder()) {
+      const Ticket& t = tickets_.at(id);
+      int64_t best = 0;
+      for (const auto& [agent_id, a] : agents_) {
+        if (!Fits(a, t)) continue;
+        if (best == 0 || AgentBefore(a, agents_.at(best), t.item.channel)) {
+          best = agent_id;
+        }
+      }
+      if (best != 0) return Take(id, best);
+    }
+    return {0, 0};
+  }
+  // The expected NextFor(agent): the ticket, 0 for NotFound, -1 for
+  // FailedPrecondition (away or offline).
+  int64_t NextFor(int64_t agent_id) {
+    const Agent& a = agents_.at(agent_id);
+    if (a.state.presence != v1::PRESENCE_ONLINE) return -1;
+    for (int64_t id : QueuedInOrder()) {
+      if (Fits(a, tickets_.at(id))) return Take(id, agent_id).first;
+    }
+    return 0;
+  }
+  std::vector<int64_t> Assigned() const {
+    std::vector<int64_t> out;
+    for (const auto& [id, t] : tickets_) {
+      if (t.agent != 0) out.push_back(id);
+    }
+    return out;
+  }
+  std::vector<int64_t> Known() const {
+    std::vector<int64_t> out;
+    for (const auto& [id, t] : tickets_) out.push_back(id);
+    return out;
+  }
+  int64_t AgentOf(int64_t ticket) const { return tickets_.at(ticket).agent; }
+
+ private:
+  struct Agent {
+    AgentState state;
+    std::map<int, int32_t> load;
+    int64_t last_assigned = 0;
+    int32_t Capacity(int channel) const {
+      for (const ChannelLimit& c : state.capacity) {
+        if (c.channel == channel) return c.max_items;
+      }
+      return 0;
+    }
+    int32_t Load(int channel) const {
+      auto it = load.find(channel);
+      return it == load.end() ? 0 : it->second;
+    }
+  };
+  struct Ticket {
+    WorkItem item;
+    int64_t seq = 0;
+    int64_t agent = 0;
+    std::vector<int64_t> excluded;
+  };
+
+  std::vector<int64_t> QueuedInOrder() const {
+    std::vector<std::tuple<int64_t, int64_t, int64_t>> keys;
+    for (const auto& [id, t] : tickets_) {
+      if (t.agent != 0) continue;
+      const int64_t at = absl::ToUnixMicros(t.item.enqueued_at);
+      keys.emplace_back(order_ == Order::kOldest ? at : -at,
+                        order_ == Order::kOldest ? t.seq : -t.seq, id);
+    }
+    std::sort(keys.begin(), keys.end());
+    std::vector<int64_t> out;
+    for (const auto& k : keys) out.push_back(std::get<2>(k));
+    return out;
+  }
+  bool Fits(const Agent& a, const Ticket& t) const {
+    const int ch = t.item.channel;
+    if (a.state.presence != v1::PRESENCE_ONLINE) return false;
+    if (a.Capacity(ch) <= 0 || a.Load(ch) >= a.Capacity(ch)) return false;
+    if (t.item.group_id != 0 &&
+        std::find(a.state.group_ids.begin(), a.state.group_ids.end(),
+                  t.item.group_id) == a.state.group_ids.end()) {
+      return false;
+    }
+    if (std::find(t.excluded.begin(), t.excluded.end(), a.state.agent_id) !=
+        t.excluded.end()) {
+      return false;
+    }
+    if (!skills_) return true;
+    for (const SkillRequirement& r : t.item.required_skills) {
+      bool has = false;
+      for (const SkillLevel& s : a.state.skills) {
+        has = has || (s.skill == r.skill && s.level >= r.min_level);
+      }
+      if (!has) return false;
+    }
+    return true;
+  }
+  bool AgentBefore(const Agent& a, const Agent& b, int ch) const {
+    if (least_loaded_) {
+      // load / capacity, compared exactly.
+      const int64_t l = int64_t{a.Load(ch)} * b.Capacity(ch);
+      const int64_t r = int64_t{b.Load(ch)} * a.Capacity(ch);
+      if (l != r) return l < r;
+    }
+    if (a.last_assigned != b.last_assigned) {
+      return a.last_assigned < b.last_assigned;
+    }
+    return a.state.agent_id < b.state.agent_id;
+  }
+  std::pair<int64_t, int64_t> Take(int64_t ticket, int64_t agent) {
+    Ticket& t = tickets_.at(ticket);
+    Agent& a = agents_.at(agent);
+    t.agent = agent;
+    ++a.load[t.item.channel];
+    a.last_assigned = ++decisions_;
+    return {ticket, agent};
+  }
+
+  Order order_;
+  bool least_loaded_;
+  bool skills_;
+  std::map<int64_t, Agent> agents_;
+  std::map<int64_t, Ticket> tickets_;
+  int64_t enqueues_ = 0;
+  int64_t decisions_ = 0;
+};
+
+TEST(RoutingTest, BuiltinsMatchABruteForceReferenceUnderRandomEvents) {
+  struct Case {
+    const char* config;
+    ReferenceRouter::Order order;
+    bool least_loaded;
+    bool skills;
+  };
+  for (const Case& c : {
+           Case{"fifo {}", ReferenceRouter::Order::kOldest, false, false},
+           Case{"newest_first {}", ReferenceRouter::Order::kNewest, false, false},
+           Case{"least_loaded {}", ReferenceRouter::Order::kOldest, true, false},
+           Case{"skills {}", ReferenceRouter::Order::kOldest, true, true},
+       }) {
+    for (uint64_t seed = 1; seed <= 4; ++seed) {
+      SCOPED_TRACE(absl::StrCat(c.config, " seed ", seed));
+      ASSERT_OK_AND_ASSIGN(
+          std::unique_ptr<RoutingPolicy> p,
+          NewRoutingPolicy(Parse<v1::RoutingPolicyConfig>(c.config)));
+      if (seed % 2 == 0) p->SetReasons(false);
+      ReferenceRouter ref(c.order, c.least_loaded, c.skills);
+      std::mt19937_64 rng(seed);
+      auto pick = [&rng](const std::vector<int64_t>& v) {
+        return v[rng() % v.size()];
+      };
+      constexpr int kAgents = 8;
+      // Many tickets (seed 1 keeps hundreds queued, past the point
+      // where a class's sorted array becomes a tree) or few.
+      const int enqueue_weight = seed == 1 ? 60 : 30;
+      int64_t next_ticket = 1;
+      int64_t minute = 1000;
+      for (int a = 1; a <= kAgents; ++a) {
+        AgentState s = Agent(a, {1}, 1);
+        ASSERT_OK(p->UpdateAgent(s, At(0)));
+        ref.UpdateAgent(s);
+      }
+      for (int step = 0; step < 2500; ++step) {
+        ++minute;
+        const int op = static_cast<int>(rng() % 100);
+        if (op < 10) {
+          AgentState s;
+          s.agent_id = 1 + static_cast<int64_t>(rng() % kAgents);
+          const int presence = static_cast<int>(rng() % 10);
+          s.presence = presence < 7   ? v1::PRESENCE_ONLINE
+                       : presence < 9 ? v1::PRESENCE_AWAY
+                                      : v1::PRESENCE_OFFLINE;
+          for (int64_t g = 1; g <= 3; ++g) {
+            if (rng() % 2) s.group_ids.push_back(g);
+          }
+          for (const char* skill : {"de", "fr"}) {
+            if (rng() % 2) {
+              s.skills.push_back({skill, 1 + static_cast<int32_t>(rng() % 5)});
+            }
+          }
+          s.capacity = {{v1::CHANNEL_EMAIL, static_cast<int32_t>(rng() % 4)},
+                        {v1::CHANNEL_CHAT, static_cast<int32_t>(rng() % 3)}};
+          ASSERT_OK(p->UpdateAgent(s, At(minute)));
+          ref.UpdateAgent(s);
+        } else if (op < enqueue_weight) {
+          WorkItem item;
+          item.ticket_id = next_ticket++;
+          item.channel = rng() % 3 ? v1::CHANNEL_EMAIL : v1::CHANNEL_CHAT;
+          item.group_id = static_cast<int64_t>(rng() % 4);
+          if (rng() % 3 == 0) {
+            item.required_skills.push_back(
+                {rng() % 2 ? "de" : "fr", 1 + static_cast<int32_t>(rng() % 5)});
+          }
+          // Out of order at times: a ticket queued earlier comes in late.
+          item.enqueued_at = At(minute - static_cast<int64_t>(rng() % 200));
+          ASSERT_OK(p->Enqueue(item));
+          ref.Enqueue(item);
+        } else if (op < enqueue_weight + 8) {
+          const std::vector<int64_t> known = ref.Known();
+          if (known.empty()) continue;
+          const int64_t id = pick(known);
+          ASSERT_OK(p->Remove(id));
+          ref.Remove(id);
+        } else if (op < enqueue_weight + 14) {
+          const std::vector<int64_t> assigned = ref.Assigned();
+          if (assigned.empty()) continue;
+          const int64_t id = pick(assigned);
+          ASSERT_OK(p->Decline(id, ref.AgentOf(id), OfferOutcome::kDeclined,
+                               At(minute)));
+          ref.Decline(id);
+        } else if (op < enqueue_weight + 20) {
+          const int64_t agent = 1 + static_cast<int64_t>(rng() % kAgents);
+          const int64_t want = ref.NextFor(agent);
+          absl::StatusOr<Assignment> got = p->NextFor(agent, At(minute));
+          if (want < 0) {
+            ASSERT_THAT(got, StatusIs(absl::StatusCode::kFailedPrecondition));
+          } else if (want == 0) {
+            ASSERT_THAT(got, StatusIs(absl::StatusCode::kNotFound))
+                << "step " << step << " agent " << agent;
+          } else {
+            ASSERT_OK(got);
+            ASSERT_EQ(got->ticket_id, want) << "step " << step;
+          }
+        } else {
+          // Push: one decision, or drain everything placeable.
+          const int rounds = rng() % 4 == 0 ? 1000 : 1;
+          for (int r = 0; r < rounds; ++r) {
+            const std::pair<int64_t, int64_t> want = ref.Next();
+            absl::StatusOr<Assignment> got = p->Next(At(minute));
+            if (want.first == 0) {
+              ASSERT_THAT(got, StatusIs(absl::StatusCode::kNotFound))
+                  << "step " << step;
+              break;
+            }
+            ASSERT_OK(got);
+            ASSERT_EQ(std::make_pair(got->ticket_id, got->agent_id), want)
+                << "step " << step;
+          }
+        }
+      }
+    }
+  }
 }
 
 TEST(RoutingTest, ReasonsOffGiveTheSameDecisionsWithoutReasons) {

@@ -136,6 +136,7 @@ int32_t QueueRouter::SkillId(absl::string_view name) {
 
 Requirements QueueRouter::Intern(const std::vector<SkillRequirement>& skills) {
   Requirements out;
+  if (skills.empty()) return out;
   for (const SkillRequirement& r : skills) {
     out.emplace_back(SkillId(r.skill), r.min_level);
   }
@@ -237,26 +238,43 @@ AgentKey QueueRouter::KeyFor(const AgentRec& agent, int channel) const {
 
 void QueueRouter::Touch(ClassRec& c) {
   const bool want = !c.tickets.empty() && !c.available.empty();
-  if (c.ready) {
-    if (want && c.ready_key == *c.tickets.begin()) return;
-    // Its heap entry goes stale.
-    c.ready = false;
-    --ready_count_;
+  if (want != c.ready) {
+    c.ready = want;
+    if (want) {
+      ++ready_count_;
+    } else {
+      --ready_count_;
+    }
   }
-  if (want) {
-    c.ready_key = *c.tickets.begin();
-    c.ready = true;
-    ++c.ready_generation;
-    ++ready_count_;
-    ready_.push_back({c.ready_key, c.id, c.ready_generation});
-    std::push_heap(ready_.begin(), ready_.end(), LaterReady());
-    if (ready_.size() > 2 * ready_count_ + 64) CompactReady();
-  }
+  if (!want) return;  // its entry, if any, goes when it comes up
+  const TicketKey& first = c.tickets.front();
+  if (c.has_entry && !(first < c.entry_key)) return;  // still a lower bound
+  PushEntry(c, first);
+}
+
+void QueueRouter::PushEntry(ClassRec& c, const TicketKey& key) {
+  c.has_entry = true;
+  c.entry_key = key;
+  ready_.push_back({key, c.id, ++c.entry_generation});
+  std::push_heap(ready_.begin(), ready_.end(), LaterReady());
+  if (ready_.size() > 2 * ready_count_ + 64) CompactReady();
+}
+
+void QueueRouter::PopEntry() {
+  std::pop_heap(ready_.begin(), ready_.end(), LaterReady());
+  ready_.pop_back();
 }
 
 void QueueRouter::CompactReady() {
+  // remove_if calls the predicate once per entry.
   ready_.erase(std::remove_if(ready_.begin(), ready_.end(),
-                              [this](const ReadyEntry& e) { return !Current(e); }),
+                              [this](const ReadyEntry& e) {
+                                if (!Live(e)) return true;
+                                ClassRec& c = *classes_[e.class_id];
+                                if (c.ready) return false;
+                                c.has_entry = false;
+                                return true;
+                              }),
                ready_.end());
   std::make_heap(ready_.begin(), ready_.end(), LaterReady());
 }
@@ -627,35 +645,75 @@ absl::Status QueueRouter::Decline(int64_t ticket_id, int64_t agent_id,
   return absl::OkStatus();
 }
 
+bool QueueRouter::FindInClass(int32_t class_id, bool bounded, Choice* best) {
+  ClassRec& c = *classes_[class_id];
+  for (const TicketKey& key : c.tickets) {
+    if (bounded && !(key < best->key)) return false;
+    const int32_t agent = PickAgent(c, tickets_[key.slot]);
+    if (agent >= 0) {
+      *best = {key, class_id, agent};
+      return true;
+    }
+    // Every available agent of the class declined this ticket: try the
+    // class's next one.
+  }
+  return false;
+}
+
 absl::StatusOr<Assignment> QueueRouter::Next(absl::Time now) {
-  AdvanceStages(now);
+  if (!timers_.empty() && timers_.top().at <= now) AdvanceStages(now);
+  // Nothing ready: the common answer once the work that can be placed is.
+  if (ready_count_ == 0) return nothing_to_assign_;
+  // Bring a ready class's exact entry to the top (any ready class's entry
+  // will do when it is the only one).
+  while (true) {
+    const ReadyEntry top = ready_.front();
+    ClassRec& c = *classes_[top.class_id];
+    const bool live = Live(top);
+    if (!live || !c.ready) {
+      PopEntry();
+      if (live) c.has_entry = false;
+      continue;
+    }
+    if (ready_count_ > 1 && top.key != c.tickets.front()) {
+      PopEntry();
+      PushEntry(c, c.tickets.front());
+      continue;
+    }
+    break;
+  }
+  // Its first ticket comes before every other class's; if an available
+  // agent may take it, that is the decision.
+  {
+    const int32_t class_id = ready_.front().class_id;
+    ClassRec& c = *classes_[class_id];
+    TicketRec& first = tickets_[c.tickets.front().slot];
+    const int32_t agent = PickAgent(c, first);
+    if (agent >= 0) return Assign(first, agent, class_id, now, /*pulled=*/false);
+  }
   Choice best;
   bool found = false;
-  // Best first: a class's first ticket bounds every ticket in it. Entries
-  // looked at come off the heap and go back afterwards; stale ones go.
+  // Otherwise best first: a class's first ticket bounds every ticket in it.
+  // Entries looked at come off the heap and go back afterwards.
   looked_at_.clear();
   while (!ready_.empty()) {
     const ReadyEntry entry = ready_.front();
-    const bool current = Current(entry);
-    if (current && found && !(entry.key < best.key)) break;
-    std::pop_heap(ready_.begin(), ready_.end(), LaterReady());
-    ready_.pop_back();
-    if (!current) continue;
-    looked_at_.push_back(entry);
-    const int32_t class_id = entry.class_id;
-    ClassRec& c = *classes_[class_id];
-    for (const TicketKey& key : c.tickets) {
-      if (found && !(key < best.key)) break;
-      const TicketRec& t = tickets_[key.slot];
-      const int32_t agent = PickAgent(c, t);
-      if (agent >= 0) {
-        best = {key, class_id, agent};
-        found = true;
-        break;
-      }
-      // Every available agent of the class declined this ticket: try the
-      // class's next one.
+    ClassRec& c = *classes_[entry.class_id];
+    const bool live = Live(entry);
+    // An entry's key is a lower bound of its class's tickets.
+    if (live && c.ready && found && !(entry.key < best.key)) break;
+    PopEntry();
+    if (!live) continue;
+    if (!c.ready) {
+      c.has_entry = false;
+      continue;
     }
+    if (entry.key != c.tickets.front()) {
+      PushEntry(c, c.tickets.front());
+      continue;
+    }
+    looked_at_.push_back(entry);
+    if (FindInClass(entry.class_id, found, &best)) found = true;
   }
   for (const ReadyEntry& entry : looked_at_) {
     ready_.push_back(entry);

@@ -12,13 +12,17 @@
 // classes only. Every event updates the few sets it touches, so no decision
 // scans agents or tickets.
 //
-// The ready heap is invalidated lazily: a class that stops being ready, or
-// whose first ticket changes, only marks itself (a new generation), and its
-// old heap entry is dropped when it comes up. An agent who takes work or
+// The ready heap is kept lazily. Each class has at most one live entry, whose
+// key is a lower bound of the class's first ticket; an entry is dropped when
+// it comes up for a class no longer ready, and re-keyed when it comes up
+// below its class's first ticket (unless that class is the only one ready:
+// then no order among classes is needed). A class whose first ticket comes
+// before its entry's key (a higher-priority ticket arrived) gets a new entry
+// and the old one goes dead (a new generation). An agent who takes work or
 // frees a place may be in dozens of classes (every skill and level they
-// qualify for), so this spares a tree update per class on the decision's
-// path: only classes that become ready again pay for a heap push, which is
-// O(1) on average. A policy chooses:
+// qualify for), and a FIFO class's first ticket changes with every decision,
+// so this spares a heap update per class on the decision's path. A policy
+// chooses:
 //   - the ticket key (oldest first, newest first, virtual deadline ...),
 //   - the agent order (longest without assignment, least loaded, rotation),
 //   - the stages of a ticket: which classes it is in, and when that changes
@@ -37,7 +41,6 @@
 #include <utility>
 #include <vector>
 
-#include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
@@ -45,17 +48,11 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "helpdesk/routing.h"
+#include "routing/ordered_set.h"
 
 namespace helpdesk::routing_internal {
 
 inline constexpr int kChannels = v1::Channel_ARRAYSIZE;
-
-// The ordered set behind every queue and agent list. absl::btree_set rather
-// than std::set: no allocation per insert and fewer cache lines per lookup;
-// in unoptimised builds it is slower (the simulator's validation test takes
-// ~47 s in the dev preset instead of ~35 s).
-template <typename T>
-using OrderedSet = absl::btree_set<T>;
 
 // "email", "chat" ...: the channel's name for reasons and errors.
 absl::string_view ChannelName(v1::Channel channel);
@@ -142,11 +139,14 @@ struct ClassRec {
   OrderedSet<AgentKey> available;
   // Rotation: the agent id served last.
   int64_t rotation = 0;
-  // Whether the class is ready, with first ticket `ready_key`; the heap
-  // entry of generation `ready_generation` stands for it.
+  // Whether the class is ready (a ticket and an available agent).
   bool ready = false;
-  uint32_t ready_generation = 0;
-  TicketKey ready_key;
+  // The class's live entry in the ready heap, if `has_entry`: the one of
+  // generation `entry_generation`, with key `entry_key` (see the file
+  // comment).
+  bool has_entry = false;
+  uint32_t entry_generation = 0;
+  TicketKey entry_key;
 };
 
 // A queued or assigned ticket.
@@ -223,8 +223,8 @@ class QueueRouter : public RoutingPolicy {
       return stage > o.stage;
     }
   };
-  // An entry of the ready heap; stale unless its class is ready under the
-  // same generation.
+  // An entry of the ready heap; dead unless its class has it as its live
+  // entry (the same generation).
   struct ReadyEntry {
     TicketKey key;
     int32_t class_id;
@@ -255,11 +255,14 @@ class QueueRouter : public RoutingPolicy {
   void Reclassify(int32_t agent_index);
   // Brings the class's readiness (and its entry in ready_) up to date.
   void Touch(ClassRec& c);
-  bool Current(const ReadyEntry& e) const {
+  bool Live(const ReadyEntry& e) const {
     const ClassRec& c = *classes_[e.class_id];
-    return c.ready && c.ready_generation == e.generation;
+    return c.has_entry && c.entry_generation == e.generation;
   }
-  // Drops the stale entries of ready_.
+  // Gives the class a new live entry with `key`.
+  void PushEntry(ClassRec& c, const TicketKey& key);
+  void PopEntry();
+  // Drops the dead entries of ready_, and those of classes not ready.
   void CompactReady();
   // Puts a queued ticket into the classes of its stage; schedules the next.
   void Place(TicketRec& t);
@@ -268,6 +271,9 @@ class QueueRouter : public RoutingPolicy {
   int StageAt(const TicketRec& t, absl::Time now) const;
   int32_t PickAgent(ClassRec& c, const TicketRec& t);
   bool Excluded(const TicketRec& t, int64_t agent_id) const;
+  // Looks for the first ticket of the class (before best->key when
+  // `bounded`) that one of its available agents may take; sets *best.
+  bool FindInClass(int32_t class_id, bool bounded, Choice* best);
   Assignment Assign(TicketRec& t, int32_t agent_index, int32_t class_id,
                     absl::Time now, bool pulled);
   // The ticket's record, or null.
@@ -302,7 +308,7 @@ class QueueRouter : public RoutingPolicy {
   // The class of the last target looked up (most tickets share a few).
   ClassKey last_class_key_;
   int32_t last_class_ = -1;
-  // A min-heap (LaterReady) of ready classes, with stale entries.
+  // A min-heap (LaterReady) of ready classes, with dead entries.
   std::vector<ReadyEntry> ready_;
   // How many classes are ready.
   size_t ready_count_ = 0;

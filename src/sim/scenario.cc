@@ -27,6 +27,8 @@ namespace {
 
 constexpr double kMaxSeconds = 10 * 365 * 86400.0;  // ten years
 constexpr int kMaxAgents = 100000;
+// The simulator's events carry a trace row's index in 29 bits.
+constexpr size_t kMaxTraceRows = (size_t{1} << 29) - 1;
 
 template <typename... Args>
 absl::Status Invalid(const Args&... args) {
@@ -254,6 +256,10 @@ absl::Status ParseTrace(absl::string_view csv,
         return Invalid("trace line ", line_number, ": column vip: '", *v,
                        "' is not 0, 1, true or false");
       }
+    }
+    if (s->trace.size() == kMaxTraceRows) {
+      return Invalid("trace line ", line_number, ": more than ", kMaxTraceRows,
+                     " rows");
     }
     s->trace.push_back(t);
   }

@@ -10,9 +10,11 @@
 // quantile of whichever distribution applies to the agent who takes it.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <functional>
+#include <initializer_list>
 #include <limits>
 #include <memory>
-#include <queue>
 #include <random>
 #include <string>
 #include <utility>
@@ -41,21 +43,82 @@ enum EventKind : uint32_t {
   kWakeup,
 };
 
-// 24 bytes, so the heap moves little: the sequence number and the kind
-// share a word (the sequence number, unique, decides ties on its own).
-struct Event {
-  double time;
-  uint64_t seq_kind;  // seq << 3 | kind
-  int32_t index;
-  int32_t ticket;     // a slot
-  uint32_t kind() const { return static_cast<uint32_t>(seq_kind & 7); }
-};
+// An event is one 128-bit number, so the heap compares with one unsigned
+// comparison: the time's bits above (times are >= 0, and non-negative
+// doubles order as their bit patterns), the kind, an index and a ticket slot
+// below. Equal times are thus handled by kind, then index, then slot: an
+// order that depends on the events only, so runs are deterministic.
+__extension__ using Event = unsigned __int128;
 
-struct Later {
-  bool operator()(const Event& a, const Event& b) const {
-    if (a.time != b.time) return a.time > b.time;
-    return a.seq_kind > b.seq_kind;
+constexpr int kIndexBits = 29;
+constexpr uint32_t kIndexMask = (uint32_t{1} << kIndexBits) - 1;
+
+Event MakeEvent(double time, uint32_t kind, uint32_t index, uint32_t ticket) {
+  uint64_t bits;
+  time += 0.0;  // -0 becomes +0
+  std::memcpy(&bits, &time, sizeof bits);
+  const uint64_t low = uint64_t{kind} << 61 |
+                       uint64_t{index & kIndexMask} << 32 | ticket;
+  return Event{bits} << 64 | low;
+}
+double TimeOf(Event e) {
+  const uint64_t bits = static_cast<uint64_t>(e >> 64);
+  double time;
+  std::memcpy(&time, &bits, sizeof time);
+  return time;
+}
+uint32_t KindOf(Event e) { return static_cast<uint32_t>(e >> 61) & 7; }
+int32_t IndexOf(Event e) {
+  return static_cast<int32_t>(static_cast<uint32_t>(e >> 32) & kIndexMask);
+}
+int32_t TicketOf(Event e) { return static_cast<int32_t>(static_cast<uint32_t>(e)); }
+
+// A 4-ary min-heap of events: half the levels of a binary heap, and the four
+// children of a node share a cache line.
+class EventQueue {
+ public:
+  bool empty() const { return heap_.empty(); }
+  Event top() const { return heap_.front(); }
+  void push(Event e) {
+    size_t i = heap_.size();
+    heap_.push_back(e);
+    while (i > 0) {
+      const size_t parent = (i - 1) / 4;
+      if (heap_[parent] <= e) break;
+      heap_[i] = heap_[parent];
+      i = parent;
+    }
+    heap_[i] = e;
   }
+  void pop() {
+    const Event last = heap_.back();
+    heap_.pop_back();
+    const size_t n = heap_.size();
+    if (n == 0) return;
+    size_t i = 0;
+    while (true) {
+      const size_t first = 4 * i + 1;
+      if (first >= n) break;
+      // The smallest child, without branches (which child wins is a coin
+      // toss a branch predictor loses).
+      size_t best = first;
+      Event best_event = heap_[first];
+      const size_t end = std::min(first + 4, n);
+      for (size_t c = first + 1; c < end; ++c) {
+        const Event e = heap_[c];
+        const bool less = e < best_event;
+        best = less ? c : best;
+        best_event = less ? e : best_event;
+      }
+      if (last <= best_event) break;
+      heap_[i] = best_event;
+      i = best;
+    }
+    heap_[i] = last;
+  }
+
+ private:
+  std::vector<Event> heap_;
 };
 
 enum class TicketState : uint8_t { kFree, kWaiting, kInService };
@@ -85,10 +148,10 @@ struct Agent {
   int64_t handled = 0;
 };
 
-// Measured tickets of one kind (a ticket type, VIP or not).
+// Measured tickets of one kind (a ticket type, VIP or not); their waits are
+// among Replication::waits_.
 struct Segment {
-  int64_t offered = 0, within_sl = 0;
-  std::vector<double> waits;
+  int64_t offered = 0, answered = 0, within_sl = 0;
 };
 
 struct SegmentFigures {
@@ -108,20 +171,37 @@ struct Figures {
   std::vector<SegmentFigures> segments;
 };
 
-// The `q` quantile of `values`, which it reorders: linear interpolation
-// between order statistics (R's type 7). Selection rather than a sort: O(n),
-// and a sort of the million waits of a long run costs more than routing them.
-double Quantile(std::vector<double>& values, double q) {
-  if (values.empty()) return kNaN;
-  const double h = (static_cast<double>(values.size()) - 1) * q;
-  const size_t lo = static_cast<size_t>(std::floor(h));
-  const auto at_lo = values.begin() + static_cast<std::ptrdiff_t>(lo);
-  std::nth_element(values.begin(), at_lo, values.end());
-  const double low = *at_lo;
-  if (lo + 1 >= values.size()) return low;
-  // The next order statistic is the smallest value above position lo.
-  const double high = *std::min_element(at_lo + 1, values.end());
-  return low + (h - static_cast<double>(lo)) * (high - low);
+// The quantiles `qs` (ascending) of `values`, which it reorders: linear
+// interpolation between order statistics (R's type 7). Selection rather than
+// a sort: O(n), and a sort of the million waits of a long run costs more
+// than routing them. Each selection works on what lies above the previous
+// one.
+std::vector<double> Quantiles(std::vector<double>& values,
+                              std::initializer_list<double> qs) {
+  std::vector<double> out;
+  const size_t n = values.size();
+  size_t from = 0;
+  for (double q : qs) {
+    if (n == 0) {
+      out.push_back(kNaN);
+      continue;
+    }
+    const double h = (static_cast<double>(n) - 1) * q;
+    const size_t lo = std::max(from, static_cast<size_t>(std::floor(h)));
+    const auto at_lo = values.begin() + static_cast<std::ptrdiff_t>(lo);
+    std::nth_element(values.begin() + static_cast<std::ptrdiff_t>(from), at_lo,
+                     values.end());
+    from = lo;
+    const double low = *at_lo;
+    if (lo + 1 >= n) {
+      out.push_back(low);
+      continue;
+    }
+    // The next order statistic is the smallest value above position lo.
+    const double high = *std::min_element(at_lo + 1, values.end());
+    out.push_back(low + (h - static_cast<double>(lo)) * (high - low));
+  }
+  return out;
 }
 
 class Replication {
@@ -136,14 +216,18 @@ class Replication {
 
  private:
   void Push(double time, uint32_t kind, int32_t index, int64_t ticket = 0) {
-    events_.push({time, ++seq_ << 3 | kind, index, static_cast<int32_t>(ticket)});
+    (kind == kArrival ? arrivals_ : events_)
+        .push(MakeEvent(time, kind, static_cast<uint32_t>(index),
+                        static_cast<uint32_t>(ticket)));
   }
   // Sim time as absl::Time; the last conversion is kept, as several calls of
   // one event ask for the same time.
   absl::Time At(double t) {
     if (t != at_seconds_) {
       at_seconds_ = t;
-      at_ = s_.start + absl::Seconds(t);
+      // Whole nanoseconds, rounded (t >= 0 and at most ten years): cheaper
+      // than absl::Seconds(double).
+      at_ = s_.start + absl::Nanoseconds(static_cast<int64_t>(t * 1e9 + 0.5));
     }
     return at_;
   }
@@ -172,8 +256,12 @@ class Replication {
   uint64_t seed_;
   std::string label_;
 
-  std::priority_queue<Event, std::vector<Event>, Later> events_;
-  uint64_t seq_ = 0;
+  // Arrivals wait apart (one per stream), so the heap of everything else
+  // (mostly completions) is smaller; the loop takes the earlier of the two
+  // tops, in the order one queue would give.
+  EventQueue arrivals_;
+  EventQueue events_;
+  WorkItem item_;
   std::vector<std::mt19937_64> stream_rngs_;
   std::mt19937_64 trace_rng_;
   std::vector<Ticket> tickets_;
@@ -190,7 +278,10 @@ class Replication {
   // Measured tickets.
   int64_t offered_ = 0, answered_ = 0, waited_ = 0, within_sl_ = 0;
   int64_t breached_ = 0, abandoned_ = 0;
+  // The waits of answered tickets, and for each its type and whether VIP
+  // (type << 1 | vip).
   std::vector<double> waits_;
+  std::vector<uint32_t> wait_kinds_;
   // Per ticket type, then VIP and non-VIP.
   std::vector<Segment> segments_;
   Segment& TypeSegment(const Ticket& t) { return segments_[t.type]; }
@@ -262,13 +353,13 @@ absl::Status Replication::Arrive(int32_t type_index, double now,
   t.state = TicketState::kWaiting;
   ++t.generation;
   t.measured = now >= s_.warmup && now < s_.duration;
-  // Always the same draws per ticket, so policies see the same tickets.
+  // The same draws per ticket of a type whatever the policy, so policies
+  // see the same tickets; none for what the type does not have.
   t.u_handle = UniformOpen(rng);
-  const double u_vip = UniformOpen(rng);
-  const double u_patience = UniformOpen(rng);
-  t.vip = u_vip < type.vip_share;
+  t.vip = type.vip_share > 0 && UniformOpen(rng) < type.vip_share;
   t.handling = -1;
-  double patience = type.patience ? type.patience->At(u_patience) : kInfinity;
+  double patience =
+      type.patience ? type.patience->At(UniformOpen(rng)) : kInfinity;
   if (row != nullptr) {
     if (row->handling >= 0) t.handling = row->handling;
     if (row->patience >= 0) patience = row->patience;
@@ -282,7 +373,8 @@ absl::Status Replication::Arrive(int32_t type_index, double now,
     ++VipSegment(t).offered;
   }
 
-  WorkItem item;
+  // One WorkItem, reused: no allocation per ticket.
+  WorkItem& item = item_;
   item.ticket_id = slot + 1;
   item.channel = type.channel;
   item.group_id = type.group_id;
@@ -292,6 +384,7 @@ absl::Status Replication::Arrive(int32_t type_index, double now,
   item.vip = t.vip;
   item.enqueued_at = At(now);
   item.support_tier = type.support_tier;
+  item.sla_due.reset();
   if (s_.sla_to_policies) item.sla_due = At(now + type.sla_target);
   if (absl::Status st = policy_.Enqueue(item); !st.ok()) {
     return Fail("Enqueue", st);
@@ -351,11 +444,13 @@ absl::Status Replication::Start(const Assignment& a, double now) {
   if (t.measured) {
     ++answered_;
     waits_.push_back(wait);
+    wait_kinds_.push_back(static_cast<uint32_t>(t.type) << 1 | t.vip);
     if (wait > 0) ++waited_;
-    if (wait <= s_.service_level) ++within_sl_;
+    const bool within = wait <= s_.service_level;
+    within_sl_ += within;
     for (Segment* segment : {&TypeSegment(t), &VipSegment(t)}) {
-      segment->waits.push_back(wait);
-      if (wait <= s_.service_level) ++segment->within_sl;
+      ++segment->answered;
+      segment->within_sl += within;
     }
     if (wait > type.sla_target) ++breached_;
     ++agent.handled;
@@ -386,7 +481,9 @@ absl::Status Replication::Done(int64_t slot, int32_t agent_index, double now) {
 absl::Status Replication::Abandon(int64_t slot, int32_t generation,
                                   double now) {
   Ticket& t = tickets_[slot];
-  if (t.generation != generation || t.state != TicketState::kWaiting) {
+  if ((static_cast<uint32_t>(t.generation) & kIndexMask) !=
+          static_cast<uint32_t>(generation) ||
+      t.state != TicketState::kWaiting) {
     return absl::OkStatus();  // answered in time
   }
   if (absl::Status st = policy_.Remove(slot + 1); !st.ok()) {
@@ -447,25 +544,30 @@ absl::Status Replication::Run() {
   }
 
   double now = 0;
-  while (!events_.empty()) {
-    const Event e = events_.top();
-    if (e.time > s_.horizon) break;
-    events_.pop();
-    now = e.time;
-    switch (e.kind()) {
+  while (!events_.empty() || !arrivals_.empty()) {
+    EventQueue& queue = !arrivals_.empty() && (events_.empty() ||
+                                               arrivals_.top() < events_.top())
+                            ? arrivals_
+                            : events_;
+    const Event e = queue.top();
+    if (TimeOf(e) > s_.horizon) break;
+    queue.pop();
+    now = TimeOf(e);
+    const int32_t index = IndexOf(e);
+    switch (KindOf(e)) {
       case kArrival: {
-        const ArrivalStream& stream = s_.streams[e.index];
-        std::mt19937_64& rng = stream_rngs_[e.index];
+        const ArrivalStream& stream = s_.streams[index];
+        std::mt19937_64& rng = stream_rngs_[index];
         const bool accepted = Accept(stream, now, rng);
-        NextArrival(e.index, now);
+        NextArrival(index, now);
         if (!accepted) continue;
         HELPDESK_RETURN_IF_ERROR(Arrive(stream.type, now, rng, nullptr));
         break;
       }
       case kTrace: {
-        const TraceTicket& row = s_.trace[e.index];
-        if (static_cast<size_t>(e.index) + 1 < s_.trace.size()) {
-          Push(s_.trace[e.index + 1].arrival, kTrace, e.index + 1);
+        const TraceTicket& row = s_.trace[index];
+        if (static_cast<size_t>(index) + 1 < s_.trace.size()) {
+          Push(s_.trace[index + 1].arrival, kTrace, index + 1);
         } else {
           --open_streams_;
         }
@@ -473,16 +575,16 @@ absl::Status Replication::Run() {
         break;
       }
       case kDone:
-        HELPDESK_RETURN_IF_ERROR(Done(e.ticket, e.index, now));
+        HELPDESK_RETURN_IF_ERROR(Done(TicketOf(e), index, now));
         break;
       case kAbandon:
-        HELPDESK_RETURN_IF_ERROR(Abandon(e.ticket, e.index, now));
+        HELPDESK_RETURN_IF_ERROR(Abandon(TicketOf(e), index, now));
         continue;  // a ticket leaving the queue frees nobody
       case kShift:
-        HELPDESK_RETURN_IF_ERROR(ShiftChange(e.index, now));
+        HELPDESK_RETURN_IF_ERROR(ShiftChange(index, now));
         break;
       case kWakeup:
-        if (e.time == wakeup_) wakeup_ = kInfinity;
+        if (now == wakeup_) wakeup_ = kInfinity;
         break;
     }
     HELPDESK_RETURN_IF_ERROR(Dispatch(now));
@@ -510,27 +612,44 @@ Figures Replication::Result() {
     f.abandonment = abandoned_ / n;
     f.unanswered = unanswered / n;
   }
+  // Per segment first: the overall quantiles reorder waits_.
+  const size_t types = s_.types.size();
+  std::vector<double> scratch;
+  for (size_t g = 0; g < segments_.size(); ++g) {
+    const Segment& segment = segments_[g];
+    SegmentFigures& figures = f.segments.emplace_back();
+    figures.tickets = static_cast<double>(segment.offered);
+    if (segment.offered > 0) {
+      figures.service_level = static_cast<double>(segment.within_sl) /
+                              static_cast<double>(segment.offered);
+    }
+    // A segment of every answered ticket has the overall figures, below.
+    if (segment.answered == 0 || segment.answered == answered_) continue;
+    scratch.clear();
+    for (size_t i = 0; i < waits_.size(); ++i) {
+      const uint32_t kind = wait_kinds_[i];
+      const bool in = g < types ? (kind >> 1) == g
+                                : (kind & 1) == (g == types ? 1u : 0u);
+      if (in) scratch.push_back(waits_[i]);
+    }
+    double sum = 0;
+    for (double w : scratch) sum += w;
+    figures.wait_mean = sum / static_cast<double>(scratch.size());
+    figures.wait_p90 = Quantiles(scratch, {0.90})[0];
+  }
   if (answered_ > 0) {
     double sum = 0;
     for (double w : waits_) sum += w;
     f.wait_mean = sum / static_cast<double>(answered_);
-    f.wait_p50 = Quantile(waits_, 0.50);
-    f.wait_p90 = Quantile(waits_, 0.90);
-    f.wait_p99 = Quantile(waits_, 0.99);
+    const std::vector<double> q = Quantiles(waits_, {0.50, 0.90, 0.99});
+    f.wait_p50 = q[0];
+    f.wait_p90 = q[1];
+    f.wait_p99 = q[2];
     f.p_wait = static_cast<double>(waited_) / static_cast<double>(answered_);
-  }
-  for (Segment& segment : segments_) {
-    SegmentFigures& g = f.segments.emplace_back();
-    g.tickets = static_cast<double>(segment.offered);
-    if (segment.offered > 0) {
-      g.service_level = static_cast<double>(segment.within_sl) /
-                        static_cast<double>(segment.offered);
-    }
-    if (!segment.waits.empty()) {
-      double sum = 0;
-      for (double w : segment.waits) sum += w;
-      g.wait_mean = sum / static_cast<double>(segment.waits.size());
-      g.wait_p90 = Quantile(segment.waits, 0.90);
+    for (size_t g = 0; g < segments_.size(); ++g) {
+      if (segments_[g].answered != answered_) continue;
+      f.segments[g].wait_mean = f.wait_mean;
+      f.segments[g].wait_p90 = f.wait_p90;
     }
   }
   // Utilisation: busy time over on-shift time, both within the window.
