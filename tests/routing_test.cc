@@ -945,6 +945,9 @@ TEST(RoutingTest, BuiltinsMatchABruteForceReferenceUnderRandomEvents) {
           const int rounds = rng() % 4 == 0 ? 1000 : 1;
           for (int r = 0; r < rounds; ++r) {
             const std::pair<int64_t, int64_t> want = ref.Next();
+            if (!p->MayAssign(At(minute))) {
+              ASSERT_EQ(want.first, 0) << "MayAssign() said no; step " << step;
+            }
             absl::StatusOr<Assignment> got = p->Next(At(minute));
             if (want.first == 0) {
               ASSERT_THAT(got, StatusIs(absl::StatusCode::kNotFound))
@@ -958,6 +961,28 @@ TEST(RoutingTest, BuiltinsMatchABruteForceReferenceUnderRandomEvents) {
         }
       }
     }
+  }
+}
+
+TEST(RoutingTest, MayAssignSaysNoWhenNothingCanBePlaced) {
+  for (const char* text :
+       {"fifo {}", "least_loaded {}", "skills {}", "least_loaded {} sticky_owner {}"}) {
+    SCOPED_TRACE(text);
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<RoutingPolicy> p,
+                         NewRoutingPolicy(Parse<v1::RoutingPolicyConfig>(text)));
+    EXPECT_FALSE(p->MayAssign(At(0)));  // nothing at all
+    ASSERT_OK(p->Enqueue(Ticket(1, 0, 1)));
+    EXPECT_FALSE(p->MayAssign(At(0)));  // nobody to take it
+    ASSERT_OK(p->UpdateAgent(Agent(7, {2}, 1), At(0)));
+    EXPECT_FALSE(p->MayAssign(At(0)));  // nobody of its group
+    ASSERT_OK(p->UpdateAgent(Agent(8, {1}, 1), At(0)));
+    EXPECT_TRUE(p->MayAssign(At(0)));
+    EXPECT_THAT(Drain(*p, At(0)), ElementsAre(std::make_pair(1, 8)));
+    EXPECT_FALSE(p->MayAssign(At(0)));  // placed
+    ASSERT_OK(p->Enqueue(Ticket(2, 0, 1)));
+    EXPECT_FALSE(p->MayAssign(At(0)));  // agent 8 is full
+    ASSERT_OK(p->Remove(1));
+    EXPECT_TRUE(p->MayAssign(At(0)));   // and has room again
   }
 }
 

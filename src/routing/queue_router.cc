@@ -158,7 +158,7 @@ std::string QueueRouter::DescribeClass(const ClassRec& c) const {
 }
 
 bool QueueRouter::Eligible(const AgentRec& agent, const ClassRec& c) const {
-  if (agent.capacity[c.channel] <= 0) return false;
+  if (agent.ch[c.channel].capacity <= 0) return false;
   if (c.group_id != 0 && !std::binary_search(agent.groups.begin(),
                                              agent.groups.end(), c.group_id)) {
     return false;
@@ -215,8 +215,8 @@ int32_t QueueRouter::ClassFor(const Target& target) {
   for (int32_t index : *candidates) {
     AgentRec& a = agents_[index];
     if (!Eligible(a, *c)) continue;
-    a.classes[ch].push_back(id);
-    if (a.listed[ch]) c->available.insert(a.listed_key[ch]);
+    a.ch[ch].classes.push_back(id);
+    if (a.ch[ch].listed) c->available.insert(a.ch[ch].listed_key);
   }
   classes_.push_back(std::move(c));
   return id;
@@ -228,7 +228,7 @@ AgentKey QueueRouter::KeyFor(const AgentRec& agent, int channel) const {
     case AgentOrder::kLongestWithoutAssignment:
       return {agent.last_assigned, 0, agent.id, index};
     case AgentOrder::kLeastLoaded:
-      return {agent.load[channel] * kShareScale / agent.capacity[channel],
+      return {agent.ch[channel].load * kShareScale / agent.ch[channel].capacity,
               agent.last_assigned, agent.id, index};
     case AgentOrder::kRotation:
       return {0, 0, agent.id, index};
@@ -281,62 +281,74 @@ void QueueRouter::CompactReady() {
 
 void QueueRouter::Refresh(int32_t agent_index, int channel) {
   AgentRec& a = agents_[agent_index];
-  const bool want = a.presence == v1::PRESENCE_ONLINE &&
-                    a.capacity[channel] > 0 &&
-                    a.load[channel] < a.capacity[channel];
-  if (!want && !a.listed[channel]) return;
+  AgentChannel& ac = a.ch[channel];
+  const bool want = a.presence == v1::PRESENCE_ONLINE && ac.capacity > 0 &&
+                    ac.load < ac.capacity;
+  if (!want && !ac.listed) return;
   const AgentKey key = want ? KeyFor(a, channel) : AgentKey{};
-  if (want && a.listed[channel] && key == a.listed_key[channel]) return;
+  if (want && ac.listed && key == ac.listed_key) return;
   // An agent may be in many classes (skills x levels), each elsewhere in
   // memory: fetch the classes a few ahead, and their agent sets nearer.
-  const std::vector<int32_t>& list = a.classes[channel];
+  const std::vector<int32_t>& list = ac.classes;
   const size_t n = list.size();
   for (size_t i = 0; i < n; ++i) {
     if (i + 8 < n) __builtin_prefetch(classes_[list[i + 8]].get());
     if (i + 4 < n) {
       const ClassRec& ahead = *classes_[list[i + 4]];
-      if (!ahead.available.empty()) __builtin_prefetch(&*ahead.available.begin());
+      if (!ahead.available.empty()) __builtin_prefetch(&ahead.available.front());
     }
     ClassRec& c = *classes_[list[i]];
     const bool had = !c.available.empty();
-    if (a.listed[channel]) c.available.erase(a.listed_key[channel]);
+    if (ac.listed) c.available.erase(ac.listed_key);
     if (want) c.available.insert(key);
     // The class's tickets did not change, so only its readiness can have.
     if (had == c.available.empty()) Touch(c);
   }
-  a.listed[channel] = want;
-  a.listed_key[channel] = key;
+  ac.listed = want;
+  ac.listed_key = key;
 }
 
 void QueueRouter::RefreshAll(int32_t agent_index) {
   for (int ch = 0; ch < kChannels; ++ch) {
     const AgentRec& a = agents_[agent_index];
-    if (a.capacity[ch] > 0 || a.listed[ch]) Refresh(agent_index, ch);
+    if (a.ch[ch].capacity > 0 || a.ch[ch].listed) Refresh(agent_index, ch);
   }
 }
 
 void QueueRouter::Unlist(int32_t agent_index) {
   AgentRec& a = agents_[agent_index];
   for (int ch = 0; ch < kChannels; ++ch) {
-    if (!a.listed[ch]) continue;
-    for (int32_t class_id : a.classes[ch]) {
+    if (!a.ch[ch].listed) continue;
+    for (int32_t class_id : a.ch[ch].classes) {
       ClassRec& c = *classes_[class_id];
-      c.available.erase(a.listed_key[ch]);
+      c.available.erase(a.ch[ch].listed_key);
       Touch(c);
     }
-    a.listed[ch] = false;
+    a.ch[ch].listed = false;
   }
 }
 
 void QueueRouter::Reclassify(int32_t agent_index) {
   Unlist(agent_index);
   AgentRec& a = agents_[agent_index];
-  for (std::vector<int32_t>& list : a.classes) list.clear();
+  for (AgentChannel& channel : a.ch) channel.classes.clear();
   for (const std::unique_ptr<ClassRec>& c : classes_) {
-    if (Eligible(a, *c)) a.classes[c->channel].push_back(c->id);
+    if (Eligible(a, *c)) a.ch[c->channel].classes.push_back(c->id);
   }
   RefreshAll(agent_index);
 }
+
+namespace {
+
+bool SameCapacity(const AgentRec& a,
+                  const std::array<int32_t, kChannels>& capacity) {
+  for (int ch = 0; ch < kChannels; ++ch) {
+    if (a.ch[ch].capacity != capacity[ch]) return false;
+  }
+  return true;
+}
+
+}  // namespace
 
 absl::Status QueueRouter::UpdateAgent(const AgentState& state,
                                       absl::Time now) {
@@ -365,7 +377,7 @@ absl::Status QueueRouter::UpdateAgent(const AgentState& state,
   AgentRec& a = agents_[index];
   a.presence = state.presence;
   if (!inserted && groups == a.groups && skills == a.skills &&
-      capacity == a.capacity) {
+      SameCapacity(a, capacity)) {
     RefreshAll(index);
     return absl::OkStatus();
   }
@@ -377,23 +389,25 @@ absl::Status QueueRouter::UpdateAgent(const AgentState& state,
   for (int64_t g : a.groups) drop(agents_by_group_[g]);
   for (const auto& s : a.skills) drop(agents_by_skill_[s.first]);
   for (int ch = 0; ch < kChannels; ++ch) {
-    if (a.capacity[ch] > 0) drop(agents_by_channel_[ch]);
+    if (a.ch[ch].capacity > 0) drop(agents_by_channel_[ch]);
   }
   Unlist(index);
   a.groups = std::move(groups);
   a.skills = std::move(skills);
-  a.capacity = capacity;
+  for (int ch = 0; ch < kChannels; ++ch) a.ch[ch].capacity = capacity[ch];
   for (int64_t g : a.groups) agents_by_group_[g].push_back(index);
   for (const auto& s : a.skills) agents_by_skill_[s.first].push_back(index);
   for (int ch = 0; ch < kChannels; ++ch) {
-    if (a.capacity[ch] > 0) agents_by_channel_[ch].push_back(index);
+    if (a.ch[ch].capacity > 0) agents_by_channel_[ch].push_back(index);
   }
   Reclassify(index);
   return absl::OkStatus();
 }
 
 void QueueRouter::Place(TicketRec& t) {
-  Stage stage;
+  // A member, so that its inline storage is not built and torn down per
+  // ticket (Place runs for every ticket queued).
+  Stage& stage = place_stage_;
   StageOf(t.item, t.skills, t.stage, &stage);
   t.classes.clear();
   for (const Target& target : stage.targets) {
@@ -501,8 +515,8 @@ Assignment QueueRouter::Assign(TicketRec& t, int32_t agent_index,
           break;
       }
     }
-    absl::StrAppend(&out.reason, "; ", choice, a.id, " (", a.load[ch], "/",
-                    a.capacity[ch], " ", ChannelName(t.item.channel), ") ",
+    absl::StrAppend(&out.reason, "; ", choice, a.id, " (", a.ch[ch].load, "/",
+                    a.ch[ch].capacity, " ", ChannelName(t.item.channel), ") ",
                     c.description);
   }
 
@@ -510,7 +524,7 @@ Assignment QueueRouter::Assign(TicketRec& t, int32_t agent_index,
   t.assigned = true;
   t.agent_index = agent_index;
   t.assigned_channel = t.item.channel;
-  ++a.load[ch];
+  ++a.ch[ch].load;
   a.last_assigned = ++decisions_;
   c.rotation = a.id;
   RefreshAll(agent_index);
@@ -520,7 +534,7 @@ Assignment QueueRouter::Assign(TicketRec& t, int32_t agent_index,
 void QueueRouter::Release(TicketRec& t) {
   const int32_t index = t.agent_index;
   const int ch = t.assigned_channel;
-  --agents_[index].load[ch];
+  --agents_[index].ch[ch].load;
   t.assigned = false;
   t.agent_index = -1;
   Refresh(index, ch);
@@ -616,7 +630,7 @@ absl::Status QueueRouter::RecordAssignment(const WorkItem& item,
   t.assigned = true;
   t.agent_index = index;
   t.assigned_channel = item.channel;
-  ++agents_[index].load[item.channel];
+  ++agents_[index].ch[item.channel].load;
   Refresh(index, item.channel);
   return absl::OkStatus();
 }
@@ -743,8 +757,8 @@ absl::StatusOr<Assignment> QueueRouter::NextFor(int64_t agent_id,
   Choice best;
   bool found = false;
   for (int ch = 0; ch < kChannels; ++ch) {
-    if (a.load[ch] >= a.capacity[ch]) continue;
-    for (int32_t class_id : a.classes[ch]) {
+    if (a.ch[ch].load >= a.ch[ch].capacity) continue;
+    for (int32_t class_id : a.ch[ch].classes) {
       const ClassRec& c = *classes_[class_id];
       for (const TicketKey& key : c.tickets) {
         if (found && !(key < best.key)) break;

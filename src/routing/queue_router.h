@@ -98,22 +98,29 @@ struct Stage {
   absl::Time ends_at = absl::InfiniteFuture();
 };
 
+// An agent's state on one channel; together, so that a decision on the
+// channel touches one or two cache lines of the agent.
+struct AgentChannel {
+  int32_t capacity = 0;
+  int32_t load = 0;
+  // The agent is in the available set of every class of `classes`, under
+  // `listed_key`.
+  bool listed = false;
+  AgentKey listed_key;
+  // The classes of the channel the agent is eligible for (presence and load
+  // aside).
+  std::vector<int32_t> classes;
+};
+
 // An agent as the engine keeps them.
 struct AgentRec {
   int64_t id = 0;
   int32_t index = 0;  // in QueueRouter::agents_
   v1::Presence presence = v1::PRESENCE_OFFLINE;
+  int64_t last_assigned = 0;
+  std::array<AgentChannel, kChannels> ch;
   std::vector<int64_t> groups;                      // sorted, unique
   std::vector<std::pair<int32_t, int32_t>> skills;  // (skill id, level), sorted
-  std::array<int32_t, kChannels> capacity{};
-  std::array<int32_t, kChannels> load{};
-  // listed[ch]: the agent is in the available set of every class of
-  // classes[ch], under listed_key[ch].
-  std::array<bool, kChannels> listed{};
-  std::array<AgentKey, kChannels> listed_key{};
-  int64_t last_assigned = 0;
-  // The classes the agent is eligible for (presence and load aside).
-  std::array<std::vector<int32_t>, kChannels> classes;
 };
 
 struct ClassKey {
@@ -183,13 +190,17 @@ class QueueRouter : public RoutingPolicy {
   absl::StatusOr<Assignment> Next(absl::Time now) override;
   absl::StatusOr<Assignment> NextFor(int64_t agent_id,
                                      absl::Time now) override;
+  bool MayAssign(absl::Time now) const override {
+    return ready_count_ > 0 || (!timers_.empty() && timers_.top().at <= now);
+  }
   absl::Time NextWakeup() const override;
   void SetReasons(bool on) override { reasons_ = on; }
 
  protected:
   // The ticket's key; `seq` increases with every Enqueue.
   virtual TicketKey KeyOf(const WorkItem& item, int64_t seq) const;
-  // Stage `stage` (0 first) of `item`, whose required skills are `skills`.
+  // Stage `stage` (0 first) of `item`, whose required skills are `skills`;
+  // sets every field of *out (which may hold an earlier answer).
   // The default: one stage, the item's channel and group, no skills.
   virtual void StageOf(const WorkItem& item, const Requirements& skills,
                        int stage, Stage* out) const;
@@ -305,6 +316,8 @@ class QueueRouter : public RoutingPolicy {
   std::vector<TicketRec> tickets_;
   std::vector<int32_t> free_slots_;
   absl::flat_hash_map<int64_t, int32_t> ticket_index_;
+  // Place()'s scratch stage.
+  Stage place_stage_;
   // The class of the last target looked up (most tickets share a few).
   ClassKey last_class_key_;
   int32_t last_class_ = -1;

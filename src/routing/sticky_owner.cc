@@ -178,6 +178,11 @@ class StickyOwnerPolicy final : public RoutingPolicyWrapper {
     return a;
   }
 
+  bool MayAssign(absl::Time now) const override {
+    return !ready_.empty() || (!holds_.empty() && holds_.top().at <= now) ||
+           base()->MayAssign(now);
+  }
+
   absl::Time NextWakeup() const override {
     absl::Time wakeup = base()->NextWakeup();
     if (!holds_.empty()) wakeup = std::min(wakeup, holds_.top().at);

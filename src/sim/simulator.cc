@@ -397,7 +397,7 @@ absl::Status Replication::Arrive(int32_t type_index, double now,
 
 absl::Status Replication::Dispatch(double now) {
   const absl::Time t = At(now);
-  while (true) {
+  while (policy_.MayAssign(t)) {
     absl::StatusOr<Assignment> a = policy_.Next(t);
     if (!a.ok()) {
       if (absl::IsNotFound(a.status())) break;

@@ -306,8 +306,11 @@ inline std::vector<rci::Decision> RoutingConformanceTest::RandomRun(
       EXPECT_OK(p.Enqueue(item));
       model.tickets[item.ticket_id].item = item;
     } else if (op < 50) {  // push
+      const bool may = p.MayAssign(now);
       absl::StatusOr<Assignment> a = p.Next(now);
       if (a.ok()) {
+        EXPECT_TRUE(may) << "MayAssign() said no, then Next() assigned ticket "
+                         << a->ticket_id;
         check(*a, 0);
       } else {
         EXPECT_THAT(a, StatusIs(absl::StatusCode::kNotFound));
