@@ -152,8 +152,12 @@ struct OutboxOptions {
 // to 10; the highest of a skill's tags counts); VIP from the tag "vip";
 // customer_tier and support_tier from integer custom fields of those names;
 // the SLA due time from the ticket's next SLA deadline; queued since
-// routing_queued_at (created_at before the desk first queued it). No
-// preferred agent: hosts that know an account owner map it themselves.
+// routing_queued_at (created_at before the desk first queued it); the
+// preferred agent from sticky_agent_id, the agent who last answered the
+// requester publicly, which the Desk keeps (see v1::Ticket.sticky_agent_id):
+// with a sticky-owner policy (RoutingPolicyConfig.sticky_owner) the ticket
+// goes back to that agent when they are online with room. Hosts that know an
+// account owner instead map it themselves through RoutingOptions::work_item.
 std::optional<WorkItem> DefaultWorkItem(const v1::Ticket& ticket);
 
 // How the desk routes tickets to agents (see routing.h for the policies).
@@ -442,7 +446,11 @@ class Desk {
   // --- Tickets: commands ---------------------------------------------------
 
   // Creates a ticket and its first message; writes a TICKET_CREATED event.
-  // The organization is copied from the requester. Errors as listed above;
+  // The organization is copied from the requester, and so is the sticky
+  // owner (sticky_agent_id from the requester's last_answered_by_agent_id);
+  // an agent writing the first message as a PUBLIC_REPLY becomes the sticky
+  // owner and the requester's last answering agent instead. Tickets opened by
+  // Ingest and IngestBatch are created the same way. Errors as listed above;
   // NotFound names the missing requester/assignee/group/CC.
   absl::StatusOr<v1::Ticket> CreateTicket(const v1::Actor& actor,
                                           const NewTicket& ticket);
@@ -457,7 +465,11 @@ class Desk {
   // Adds a message to a ticket and writes a MESSAGE_ADDED event. A customer
   // message on a ticket whose status the workflow lists in reopen_from moves it
   // to reopen_to (by default: pending or solved -> open); a closed ticket takes
-  // no messages. Errors:
+  // no messages. An agent's PUBLIC_REPLY makes the agent the ticket's
+  // sticky_agent_id and its requester's last_answered_by_agent_id, in the
+  // same transaction (the contact's version moves when that changes);
+  // internal notes, and replies by the system or integrations, change
+  // neither. Errors:
   // FailedPrecondition when the ticket was merged (the message names the
   // ticket it was merged into) or is closed; PermissionDenied when a customer
   // writes anything but a CUSTOMER_MESSAGE or a light agent anything but an
@@ -472,7 +484,10 @@ class Desk {
   // transition of the workflow whose guards the ticket meets after the other
   // changes of the same update (so "assign and solve" is one update). An
   // update that changes nothing succeeds, writes nothing and keeps the
-  // version. Errors: PermissionDenied for customers and light agents;
+  // version. A new requester on a ticket with no public reply yet brings
+  // their last_answered_by_agent_id as the ticket's sticky_agent_id; an
+  // answered ticket keeps its sticky owner. Errors: PermissionDenied for
+  // customers and light agents;
   // FailedPrecondition for a merged or closed ticket, a move the workflow does
   // not allow or a failed guard (named); Aborted for a stale
   // expected_version.
@@ -483,8 +498,12 @@ class Desk {
   // Merges `source_id` into `target_id`: the source's messages move to the
   // target, its CCs and followers join the target's, its requester becomes a
   // CC of the target (so they keep seeing their messages), and the source is
-  // moved to the workflow's merged_status with merged_into = target. Writes MERGED_INTO on the source and
-  // MERGED_FROM on the target. Errors: InvalidArgument when source == target;
+  // moved to the workflow's merged_status with merged_into = target. The
+  // target's sticky_agent_id becomes the author of the latest agent
+  // PUBLIC_REPLY among the merged messages (unchanged when there is none);
+  // contacts' last_answered_by_agent_id stay as they are. Writes MERGED_INTO
+  // on the source and MERGED_FROM on the target. Errors: InvalidArgument when
+  // source == target;
   // FailedPrecondition when either ticket is merged already or closed.
   absl::StatusOr<v1::Ticket> MergeTickets(const v1::Actor& actor,
                                           int64_t source_id, int64_t target_id);

@@ -730,8 +730,18 @@ class Desk::Impl {
     HELPDESK_RETURN_IF_ERROR(options_.workflow.CheckTransition(t, status));
     t.set_status(status);
     t.set_status_category(category);
+    // The sticky owner: the agent writing an outbound ticket's public first
+    // message, else whoever answered this requester last.
+    const bool agent_answers = has_message &&
+                               in.description_kind == v1::Message::PUBLIC_REPLY &&
+                               a.actor.kind() == v1::Actor::AGENT;
+    t.set_sticky_agent_id(agent_answers ? a.actor.id()
+                                        : requester->last_answered_by_agent_id());
     StampRouting(&t, now);
     HELPDESK_RETURN_IF_ERROR(tx.InsertTicket(&t));
+    if (agent_answers) {
+      HELPDESK_RETURN_IF_ERROR(RememberAnsweredBy(tx, requester_id, a.actor.id(), now));
+    }
 
     v1::Event e;
     e.set_kind(v1::Event::TICKET_CREATED);
@@ -769,6 +779,9 @@ class Desk::Impl {
     if (t.tags_size() > 0) AddChange(&e, "tags", "", absl::StrJoin(t.tags(), ","));
     if (t.cc_contact_ids_size() > 0) {
       AddChange(&e, "cc_contact_ids", "", JoinIds(t.cc_contact_ids()));
+    }
+    if (t.sticky_agent_id() != 0) {
+      AddChange(&e, "sticky_agent_id", "", absl::StrCat(t.sticky_agent_id()));
     }
     HELPDESK_RETURN_IF_ERROR(AppendEvent(tx, a, now, t, &e));
     HELPDESK_RETURN_IF_ERROR(RefreshSla(tx, &t, now).status());
@@ -916,6 +929,31 @@ class Desk::Impl {
     }
   }
 
+  // Records that agent `agent_id` answered contact `contact_id` publicly
+  // (Contact.last_answered_by_agent_id), unless that is already so.
+  static absl::Status RememberAnsweredBy(Transaction& tx, int64_t contact_id,
+                                         int64_t agent_id, absl::Time now) {
+    HELPDESK_ASSIGN_OR_RETURN(v1::Contact c, tx.GetContact(contact_id));
+    if (c.last_answered_by_agent_id() == agent_id) return absl::OkStatus();
+    c.set_last_answered_by_agent_id(agent_id);
+    *c.mutable_updated_at() = ToTimestamp(now);
+    return tx.UpdateContact(&c, c.version());
+  }
+
+  // An agent's public reply on `t`: the agent becomes the ticket's sticky
+  // owner (the change recorded in `e`) and the one who last answered its
+  // requester, in the reply's transaction.
+  static absl::Status NoteAgentAnswered(Transaction& tx, v1::Ticket* t,
+                                        int64_t agent_id, absl::Time now,
+                                        v1::Event* e) {
+    if (t->sticky_agent_id() != agent_id) {
+      AddChange(e, "sticky_agent_id", absl::StrCat(t->sticky_agent_id()),
+                absl::StrCat(agent_id));
+      t->set_sticky_agent_id(agent_id);
+    }
+    return RememberAnsweredBy(tx, t->requester_id(), agent_id, now);
+  }
+
   absl::StatusOr<v1::Message> AddMessage(Transaction& tx, const v1::Actor& actor,
                                          int64_t ticket_id,
                                          const MessageDraft& d) {
@@ -986,6 +1024,11 @@ class Desk::Impl {
     t.set_message_count(t.message_count() + 1);
     if (d.kind == v1::Message::PUBLIC_REPLY) {
       t.set_public_reply_count(t.public_reply_count() + 1);
+      // Internal notes and replies by the system or integrations make nobody
+      // sticky.
+      if (a.actor.kind() == v1::Actor::AGENT) {
+        HELPDESK_RETURN_IF_ERROR(NoteAgentAnswered(tx, &t, a.actor.id(), now, &e));
+      }
     }
     // A customer's message reopens a ticket that waits on them or is solved.
     if (d.kind == v1::Message::CUSTOMER_MESSAGE) {
@@ -1528,6 +1571,14 @@ class Desk::Impl {
                   absl::StrCat(r->organization_id()));
         t.set_organization_id(r->organization_id());
       }
+      // Not answered yet: the ticket goes to whoever answered its new
+      // requester last (an answered ticket keeps the agent who answered it).
+      if (t.public_reply_count() == 0 &&
+          r->last_answered_by_agent_id() != t.sticky_agent_id()) {
+        AddChange(&e, "sticky_agent_id", absl::StrCat(t.sticky_agent_id()),
+                  absl::StrCat(r->last_answered_by_agent_id()));
+        t.set_sticky_agent_id(r->last_answered_by_agent_id());
+      }
     }
     // Tags.
     {
@@ -1673,6 +1724,26 @@ class Desk::Impl {
                 absl::StrJoin(followers, ","));
       target.clear_follower_agent_ids();
       for (int64_t id : followers) target.add_follower_agent_ids(id);
+    }
+    // The target's sticky owner becomes the author of the latest agent reply
+    // among the merged messages (message ids increase with time). Only the
+    // source's replies can change it: the target's own latest one is already
+    // its sticky owner.
+    if (moved > 0 && source.public_reply_count() > 0) {
+      HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Message> merged,
+                                tx.ListMessages(target_id));
+      for (auto it = merged.rbegin(); it != merged.rend(); ++it) {
+        if (it->kind() != v1::Message::PUBLIC_REPLY ||
+            it->author().kind() != v1::Actor::AGENT) {
+          continue;
+        }
+        if (it->author().id() != target.sticky_agent_id()) {
+          AddChange(&from, "sticky_agent_id", absl::StrCat(target.sticky_agent_id()),
+                    absl::StrCat(it->author().id()));
+          target.set_sticky_agent_id(it->author().id());
+        }
+        break;
+      }
     }
     if (moved > 0) {
       AddChange(&from, "message_count", absl::StrCat(target.message_count()),
@@ -2890,6 +2961,7 @@ absl::StatusOr<v1::Contact> Desk::UpdateContact(const v1::Actor& actor,
         }
         c.set_id(old.id());
         c.set_blocked(old.blocked());
+        c.set_last_answered_by_agent_id(old.last_answered_by_agent_id());
         *c.mutable_created_at() = old.created_at();
         *c.mutable_updated_at() = ToTimestamp(impl_->Now());
         HELPDESK_RETURN_IF_ERROR(tx.UpdateContact(&c, old.version()));

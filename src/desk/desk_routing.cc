@@ -65,6 +65,9 @@ std::optional<WorkItem> DefaultWorkItem(const v1::Ticket& ticket) {
     }
   }
   item.customer_tier = IntField(ticket, "customer_tier", 0, 1000, 0);
+  // The agent who last answered the requester (a sticky-owner policy sends
+  // the ticket back to them); a negative id is no agent.
+  item.preferred_agent_id = std::max<int64_t>(ticket.sticky_agent_id(), 0);
   item.support_tier = IntField(ticket, "support_tier", 1, 1000, 1);
   if (ticket.has_sla_next_deadline()) {
     item.sla_due = FromTimestamp(ticket.sla_next_deadline());
