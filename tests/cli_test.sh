@@ -54,6 +54,7 @@ check "customer comment reopens" 0 "added message 4" -- \
   "$hd" comment 1 --requester ada@example.com --body "4.2"
 check "show as agent" 0 "internal note from Bob" -- "$hd" show 1
 check "show status reopened" 0 "status open, priority high" -- "$hd" show 1
+check "show sticky agent" 0 "assignee Bob; sticky agent Bob" -- "$hd" show 1
 out="$("$hd" show 1 --as ada@example.com 2>&1)"
 if grep -q "internal note" <<<"$out"; then
   echo "FAIL customer view shows an internal note"; failures=$((failures + 1))
@@ -62,6 +63,7 @@ else
 fi
 check "create second" 0 "created ticket #2" -- \
   "$hd" create --requester ada@example.com --subject "VPN again" --body "dup"
+check "new ticket keeps the sticky agent" 0 "assignee -; sticky agent Bob" -- "$hd" show 2
 check "merge" 0 "merged #2 into #1" -- "$hd" merge 2 1
 check "merge into merged" 1 "FAILED_PRECONDITION.*merged into ticket 1" -- "$hd" merge 1 2
 check "list queue" 0 "#1 +open +high +Support +Bob" -- "$hd" list

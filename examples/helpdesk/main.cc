@@ -418,7 +418,11 @@ void PrintTicket(Desk& desk, const TicketView& view) {
             << "\n";
   std::cout << "  requester " << names.Contact(t.requester_id()) << "; group "
             << names.Group(t.group_id()) << "; assignee "
-            << names.Agent(t.assignee_id()) << "\n";
+            << names.Agent(t.assignee_id());
+  if (t.sticky_agent_id() != 0) {
+    std::cout << "; sticky agent " << names.Agent(t.sticky_agent_id());
+  }
+  std::cout << "\n";
   if (t.tags_size() > 0) {
     std::cout << "  tags " << absl::StrJoin(t.tags(), ", ") << "\n";
   }
