@@ -134,14 +134,14 @@ int32_t QueueRouter::SkillId(absl::string_view name) {
   return it->second;
 }
 
-Requirements QueueRouter::Intern(const std::vector<SkillRequirement>& skills) {
-  Requirements out;
-  if (skills.empty()) return out;
+void QueueRouter::Intern(const std::vector<SkillRequirement>& skills,
+                         Requirements* out) {
+  out->clear();
+  if (skills.empty()) return;
   for (const SkillRequirement& r : skills) {
-    out.emplace_back(SkillId(r.skill), r.min_level);
+    out->emplace_back(SkillId(r.skill), r.min_level);
   }
-  std::sort(out.begin(), out.end());
-  return out;
+  std::sort(out->begin(), out->end());
 }
 
 std::string QueueRouter::DescribeClass(const ClassRec& c) const {
@@ -178,7 +178,8 @@ bool QueueRouter::Eligible(const AgentRec& agent, const ClassRec& c) const {
 int32_t QueueRouter::ClassFor(const Target& target) {
   if (last_class_ >= 0 && last_class_key_.channel == target.channel &&
       last_class_key_.group_id == target.group_id &&
-      last_class_key_.skills == target.skills) {
+      last_class_key_.skills.size() == target.skills.size() &&
+      (target.skills.empty() || last_class_key_.skills == target.skills)) {
     return last_class_;
   }
   ClassKey key{static_cast<int>(target.channel), target.group_id,
@@ -555,7 +556,7 @@ absl::Status QueueRouter::Enqueue(const WorkItem& item) {
   }
   TicketRec& t = Create(item.ticket_id);
   t.item = item;
-  t.skills = Intern(item.required_skills);
+  Intern(item.required_skills, &t.skills);
   t.seq = ++enqueues_;
   t.key = KeyOf(t.item, t.seq);
   t.key.slot = t.slot;
@@ -575,7 +576,7 @@ absl::Status QueueRouter::Update(const WorkItem& item) {
   TicketRec& t = *found;
   if (!t.assigned) Unplace(t);
   t.item = item;
-  t.skills = Intern(item.required_skills);
+  Intern(item.required_skills, &t.skills);
   t.key = KeyOf(t.item, t.seq);
   t.key.slot = t.slot;
   if (!t.assigned) {
@@ -623,7 +624,7 @@ absl::Status QueueRouter::RecordAssignment(const WorkItem& item,
   }
   TicketRec& t = *found;
   t.item = item;
-  t.skills = Intern(item.required_skills);
+  Intern(item.required_skills, &t.skills);
   t.key = KeyOf(t.item, t.seq);
   t.key.slot = t.slot;
   t.stage = 0;

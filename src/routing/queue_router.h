@@ -253,7 +253,9 @@ class QueueRouter : public RoutingPolicy {
     int32_t agent_index = -1;
   };
 
-  Requirements Intern(const std::vector<SkillRequirement>& skills);
+  // The interned, sorted requirements of `skills`, into *out (in place: no
+  // InlinedVector is built and moved per ticket).
+  void Intern(const std::vector<SkillRequirement>& skills, Requirements* out);
   int32_t ClassFor(const Target& target);
   std::string DescribeClass(const ClassRec& c) const;
   bool Eligible(const AgentRec& agent, const ClassRec& c) const;
