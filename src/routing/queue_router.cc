@@ -310,9 +310,11 @@ void QueueRouter::Refresh(int32_t agent_index, int channel) {
 }
 
 void QueueRouter::RefreshAll(int32_t agent_index) {
-  for (int ch = 0; ch < kChannels; ++ch) {
-    const AgentRec& a = agents_[agent_index];
-    if (a.ch[ch].capacity > 0 || a.ch[ch].listed) Refresh(agent_index, ch);
+  // An agent is listed only on channels with capacity (a capacity change
+  // unlists them first), so the mask covers every channel to refresh.
+  for (uint32_t mask = agents_[agent_index].channels; mask != 0;
+       mask &= mask - 1) {
+    Refresh(agent_index, __builtin_ctz(mask));
   }
 }
 
@@ -395,7 +397,11 @@ absl::Status QueueRouter::UpdateAgent(const AgentState& state,
   Unlist(index);
   a.groups = std::move(groups);
   a.skills = std::move(skills);
-  for (int ch = 0; ch < kChannels; ++ch) a.ch[ch].capacity = capacity[ch];
+  a.channels = 0;
+  for (int ch = 0; ch < kChannels; ++ch) {
+    a.ch[ch].capacity = capacity[ch];
+    if (capacity[ch] > 0) a.channels |= uint32_t{1} << ch;
+  }
   for (int64_t g : a.groups) agents_by_group_[g].push_back(index);
   for (const auto& s : a.skills) agents_by_skill_[s.first].push_back(index);
   for (int ch = 0; ch < kChannels; ++ch) {

@@ -53,6 +53,7 @@
 namespace helpdesk::routing_internal {
 
 inline constexpr int kChannels = v1::Channel_ARRAYSIZE;
+static_assert(kChannels <= 32, "AgentRec::channels is a 32-bit mask");
 
 // "email", "chat" ...: the channel's name for reasons and errors.
 absl::string_view ChannelName(v1::Channel channel);
@@ -64,7 +65,14 @@ struct TicketKey {
   int64_t secondary = 0;
   int64_t ticket_id = 0;
   int32_t slot = 0;
-  friend auto operator<=>(const TicketKey&, const TicketKey&) = default;
+  // By (primary, secondary, ticket_id): `slot` follows from the id. Written
+  // out rather than defaulted: every set operation is a few of these.
+  friend bool operator<(const TicketKey& a, const TicketKey& b) {
+    if (a.primary != b.primary) return a.primary < b.primary;
+    if (a.secondary != b.secondary) return a.secondary < b.secondary;
+    return a.ticket_id < b.ticket_id;
+  }
+  friend bool operator==(const TicketKey&, const TicketKey&) = default;
 };
 
 // Agents are ordered by (primary, secondary, agent_id); `index` rides along.
@@ -73,7 +81,13 @@ struct AgentKey {
   int64_t secondary = 0;
   int64_t agent_id = 0;
   int32_t index = 0;
-  friend auto operator<=>(const AgentKey&, const AgentKey&) = default;
+  // By (primary, secondary, agent_id): `index` follows from the id.
+  friend bool operator<(const AgentKey& a, const AgentKey& b) {
+    if (a.primary != b.primary) return a.primary < b.primary;
+    if (a.secondary != b.secondary) return a.secondary < b.secondary;
+    return a.agent_id < b.agent_id;
+  }
+  friend bool operator==(const AgentKey&, const AgentKey&) = default;
 };
 
 enum class AgentOrder {
@@ -118,6 +132,8 @@ struct AgentRec {
   int32_t index = 0;  // in QueueRouter::agents_
   v1::Presence presence = v1::PRESENCE_OFFLINE;
   int64_t last_assigned = 0;
+  // Bit c set: capacity on channel c (RefreshAll visits only those).
+  uint32_t channels = 0;
   std::array<AgentChannel, kChannels> ch;
   std::vector<int64_t> groups;                      // sorted, unique
   std::vector<std::pair<int32_t, int32_t>> skills;  // (skill id, level), sorted
