@@ -871,6 +871,28 @@ TEST(SimOffersTest, ResponseTimeCountsAsWaitingAndAbandonmentWithdrawsTheOffer) 
   EXPECT_NEAR(p.utilisation.mean, 30.0 / 3600, 1e-12);
 }
 
+TEST(SimOffersTest, AnOfferOpenAtTheEndOfTheShiftIsStillAnswered) {
+  // Offered at 09:59, the shift ends at 10:00, accepted at 10:01: the agent
+  // works it as other work in hand after their shift.
+  ASSERT_OK_AND_ASSIGN(
+      SimReport r,
+      Simulate(R"pb(
+        duration_seconds: 43200 replications: 1
+        ticket_types { name: "q" channel: CHANNEL_EMAIL
+                       handling_time { constant_seconds: 60 } }
+        agents {
+          name: "morning" count: 1
+          capacity { channel: CHANNEL_EMAIL max_items: 1 }
+          shifts { days: [WEEKDAY_MONDAY] intervals { open: "09:00" close: "10:00" } }
+          offers { response_seconds { constant_seconds: 120 } }
+        }
+        trace { csv: "arrival_seconds,ticket_type\n35940,q\n" }
+      )pb"));
+  const SimPolicyResult& p = r.policies[0];
+  EXPECT_EQ(p.unanswered_rate.mean, 0);
+  EXPECT_DOUBLE_EQ(p.wait_mean.mean, 120);
+}
+
 TEST(SimOffersTest, SomeDeclinesSomeTimeoutsSameSeedSameReport) {
   const std::string text = TwoTeams(
       "offers { accept_probability: 0.7 offer_timeout_seconds: 20 "

@@ -25,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/base/attributes.h"
 #include "absl/strings/str_cat.h"
 #include "helpdesk/sim.h"
 #include "internal/status_macros.h"
@@ -272,16 +273,17 @@ class Replication {
   absl::Status Arrive(int32_t type, double now, std::mt19937_64& rng,
                       const TraceTicket* row);
   absl::Status Dispatch(double now);
-  // `accepted`: the ticket was on offer to the agent, who accepted it.
-  absl::Status Start(const Assignment& a, double now, bool accepted = false);
+  absl::Status Start(const Assignment& a, double now);
   absl::Status Done(int64_t slot, int32_t agent, double now);
   absl::Status Abandon(int64_t slot, int32_t generation, double now);
-  // Offers (teams with SimAgents.offers).
-  absl::Status Offer(int64_t slot, int32_t agent, double now);
+  // Offers (teams with SimAgents.offers). Out of line, so that the default
+  // path through Start() and Dispatch() stays as lean as without them.
+  ABSL_ATTRIBUTE_NOINLINE absl::Status Offer(int64_t slot, int32_t agent,
+                                             double now);
   absl::Status OfferAnswered(int64_t slot, int32_t generation, double now);
   absl::Status Answer(int64_t slot, double now);
   // Pull (teams with SimAgents.pull).
-  absl::Status Pull(double now);
+  ABSL_ATTRIBUTE_NOINLINE absl::Status Pull(double now);
   absl::Status Ask(int32_t agent, double now, bool* idle);
   void AskSoon(int32_t agent);
 
@@ -323,6 +325,8 @@ class Replication {
   std::vector<OpenOffer> offers_;
   // Set when an abandoning ticket was on offer (its agent has room again).
   bool offer_withdrawn_ = false;
+  // Set while Start() starts the handling of an accepted offer.
+  bool accepting_ = false;
 
   // Pull: any team pulls; every idle pull agent should ask (new work may fit
   // them); idle pull agents, idle longest first; pull agents to ask now, in
@@ -485,7 +489,8 @@ absl::Status Replication::Dispatch(double now) {
     }
     HELPDESK_RETURN_IF_ERROR(Start(*a, now));
   }
-  if (has_pull_ && pull_all_) HELPDESK_RETURN_IF_ERROR(Pull(now));
+  // (pull_all_ is only ever set with pull teams.)
+  if (pull_all_) HELPDESK_RETURN_IF_ERROR(Pull(now));
   const absl::Time wakeup = policy_.NextWakeup();
   if (wakeup != absl::InfiniteFuture()) {
     // A microsecond late, so that rounding never wakes the policy early.
@@ -499,13 +504,11 @@ absl::Status Replication::Dispatch(double now) {
   return absl::OkStatus();
 }
 
-absl::Status Replication::Start(const Assignment& a, double now,
-                                bool accepted) {
+absl::Status Replication::Start(const Assignment& a, double now) {
   const int64_t slot = a.ticket_id - 1;
   const int64_t agent_index = a.agent_id - 1;
   if (slot < 0 || slot >= static_cast<int64_t>(tickets_.size()) ||
-      tickets_[slot].state !=
-          (accepted ? TicketState::kOffered : TicketState::kWaiting)) {
+      tickets_[slot].state != TicketState::kWaiting) {
     return Fail("Next", absl::InternalError(absl::StrCat(
                             "it assigned ticket ", a.ticket_id,
                             ", which is not waiting")));
@@ -517,14 +520,16 @@ absl::Status Replication::Start(const Assignment& a, double now,
   Ticket& t = tickets_[slot];
   Agent& agent = agents_[agent_index];
   const TicketType& type = s_.types[t.type];
-  if (!accepted &&
-      (!agent.on || agent.load[type.channel] >= agent.capacity[type.channel])) {
-    return Fail("Next", absl::InternalError(absl::StrCat(
-                            "it assigned ticket ", a.ticket_id, " to agent ",
-                            a.agent_id, ", who is ",
-                            agent.on ? "at capacity" : "off shift")));
+  if (!agent.on || agent.load[type.channel] >= agent.capacity[type.channel]) {
+    // An accepted offer may end after the agent's shift.
+    if (!accepting_) {
+      return Fail("Next", absl::InternalError(absl::StrCat(
+                              "it assigned ticket ", a.ticket_id, " to agent ",
+                              a.agent_id, ", who is ",
+                              agent.on ? "at capacity" : "off shift")));
+    }
   }
-  if (agent.offers && !accepted) {
+  if (agent.offers && !accepting_) [[unlikely]] {
     return Offer(slot, static_cast<int32_t>(agent_index), now);
   }
   t.state = TicketState::kInService;
@@ -653,14 +658,17 @@ absl::Status Replication::Answer(int64_t slot, double now) {
   Agent& agent = agents_[o.agent];
   // Start() takes the place again, or the decline frees it.
   --agent.load[s_.types[t.type].channel];
+  t.state = TicketState::kWaiting;
   if (o.accept && !o.timed_out) {
     if (t.measured) ++offers_accepted_;
     Assignment accepted;
     accepted.ticket_id = slot + 1;
     accepted.agent_id = o.agent + 1;
-    return Start(accepted, now, /*accepted=*/true);
+    accepting_ = true;
+    const absl::Status st = Start(accepted, now);
+    accepting_ = false;
+    return st;
   }
-  t.state = TicketState::kWaiting;
   if (t.measured) ++(o.timed_out ? timed_out_ : declined_);
   if (absl::Status st = policy_.Decline(
           slot + 1, o.agent + 1,
