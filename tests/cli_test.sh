@@ -101,6 +101,8 @@ if grep -q "<svg" "$dir/sim.svg" && grep -q "^policy,metric,mean,ci95" "$dir/sim
 else
   echo "FAIL sim did not write the SVG chart and the CSV"; failures=$((failures + 1))
 fi
+offers="$(dirname "$0")/../examples/helpdesk/offers.textproto"
+check "sim offers and pull" 0 "offers \(declined and timed out" -- "$hd" sim "$offers"
 printf 'duration_seconds: 60\nrate_per_minute: 3\n' > "$dir/bad.textproto"
 check "sim bad scenario" 1 "line 2, column .*rate_per_minute" -- "$hd" sim "$dir/bad.textproto"
 check "erlang" 0 "P\(wait\) 0\.48" -- "$hd" erlang --rate 100 --aht 300 --agents 10

@@ -18,9 +18,23 @@
 //   std::cout << helpdesk::SimReportTable(*report);
 //   WriteFile("desk.svg", helpdesk::SimReportSvg(*report));
 //
+// Agents are pushed work by default: the simulator asks the policy's Next()
+// and the agent accepts at once. A team may instead answer offers
+// (SimAgents.offers): an agent accepts with some probability after a random
+// response time, or lets the offer time out; a declined or timed-out ticket
+// goes back to the queue through RoutingPolicy::Decline and waits on (its
+// wait ends at acceptance, so time on offer counts as waiting). Or a team may
+// pull (SimAgents.pull): its agents ask with NextFor() when they come on
+// shift or finish a ticket, and idle pull agents, the one idle longest
+// first, ask again whenever a ticket may have become available to them.
+// Push and pull teams mix. sim.proto describes both in full.
+//
 // Runs are deterministic: the same scenario (seed included) gives the same
 // report, bit for bit. Randomness is std::mt19937_64 seeded from the
-// scenario's seed, one stream per replication and arrival stream.
+// scenario's seed, one stream per replication and arrival stream; an offer's
+// draws come from a small stream seeded by its ticket's draws and the number
+// of earlier offers of the ticket, so every policy sees the same answers to
+// the k-th offer of a ticket.
 //
 // The Erlang C functions answer the same questions in closed form for the
 // M/M/c queue (Poisson arrivals, exponential handling, c agents, FIFO, nobody
@@ -156,9 +170,11 @@ struct SimSegmentResult {
 };
 
 // One policy's figures. Waits are from arrival until an agent takes the
-// ticket, in seconds, over answered tickets; rates are shares of the tickets
-// that arrived after the warm-up. Utilisation is the share of an agent's
-// on-shift time with at least one ticket in hand.
+// ticket (accepts its offer, for teams with offers), in seconds, over
+// answered tickets; rates are shares of the tickets that arrived after the
+// warm-up, except the offer rates, which are shares of offers. Utilisation is
+// the share of an agent's on-shift time with at least one ticket in hand
+// (accepted: an open offer holds a place but is not work in hand).
 struct SimPolicyResult {
   std::string label;
   // RoutingPolicy::Name() of the policy that ran.
@@ -186,6 +202,15 @@ struct SimPolicyResult {
   Estimate fairness;
   // Coefficient of variation of tickets handled per agent.
   Estimate handled_cv;
+  // Offers of measured tickets made per replication: every push assignment
+  // is an offer (to a team without SimAgents.offers, one accepted at once);
+  // a ticket declined twice and then accepted made three. Pulled tickets are
+  // not offers.
+  Estimate offers;
+  // Shares of those offers the agents declined, and let time out; NaN for a
+  // replication without offers (every team pulls).
+  Estimate decline_rate;
+  Estimate timeout_rate;
   // Per agent, in scenario order.
   std::vector<std::string> agent_names;
   std::vector<Estimate> agent_utilisation;
@@ -211,15 +236,20 @@ absl::StatusOr<SimReport> RunSimulation(const v1::SimScenario& scenario,
                                         const SimOptions& options = {});
 
 // The report as an aligned text table, policies side by side, then a table
-// of the figures by ticket type and for VIP and non-VIP tickets.
+// of the figures by ticket type and for VIP and non-VIP tickets, and, when
+// some policy's agents declined or let offers time out, a table of offers
+// made, declined and timed out.
 std::string SimReportTable(const SimReport& report);
 // As CSV with a header: policy,metric,mean,ci95,replications; one row per
 // policy and figure, per agent ("utilisation:<agent name>"), and per ticket
 // type and VIP or not ("wait_p90_seconds:type:<type name>",
-// "service_level:vip", "tickets_per_replication:non-vip" ...).
+// "service_level:vip", "tickets_per_replication:non-vip" ...). The offer
+// figures are "offers_per_replication", "offer_decline_rate" and
+// "offer_timeout_rate".
 std::string SimReportCsv(const SimReport& report);
 // As a self-contained SVG image: bar charts with confidence intervals of wait
-// mean and p90, service level, SLA breach, abandonment and utilisation.
+// mean and p90, service level, SLA breach, abandonment and utilisation, and,
+// when the table shows offers, of the decline and timeout rates.
 std::string SimReportSvg(const SimReport& report);
 
 // Student's t quantile for a two-sided 95% interval with `df` (>= 1) degrees

@@ -109,6 +109,16 @@ std::string SegmentLabel(const SimPolicyResult& p, size_t index) {
                                          : g.name;
 }
 
+// Whether some policy's agents declined offers or let them time out: only
+// then do the table and chart show offers (with every offer accepted at once
+// they add nothing, and the report stays as without offers).
+bool ShowsOffers(const SimReport& report) {
+  for (const SimPolicyResult& p : report.policies) {
+    if (p.decline_rate.mean > 0 || p.timeout_rate.mean > 0) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string SimReportTable(const SimReport& report) {
@@ -146,6 +156,18 @@ std::string SimReportTable(const SimReport& report) {
   if (by.size() > 1) {
     absl::StrAppend(&out, "\nby ticket type and VIP:\n", Aligned(by));
   }
+
+  if (ShowsOffers(report)) {
+    std::vector<std::vector<std::string>> offers = {
+        {"policy", "offers/rep", "declined", "timed out"}};
+    for (const SimPolicyResult& p : report.policies) {
+      offers.push_back({p.label, Cell(p.offers, false),
+                        Cell(p.decline_rate, true),
+                        Cell(p.timeout_rate, true)});
+    }
+    absl::StrAppend(&out, "\noffers (declined and timed out as shares of "
+                          "offers):\n", Aligned(offers));
+  }
   return out;
 }
 
@@ -165,6 +187,9 @@ std::string SimReportCsv(const SimReport& report) {
           {"utilisation", &SimPolicyResult::utilisation},
           {"fairness_jain", &SimPolicyResult::fairness},
           {"handled_cv", &SimPolicyResult::handled_cv},
+          {"offers_per_replication", &SimPolicyResult::offers},
+          {"offer_decline_rate", &SimPolicyResult::decline_rate},
+          {"offer_timeout_rate", &SimPolicyResult::timeout_rate},
       };
   for (const SimPolicyResult& p : report.policies) {
     const std::string label = CsvField(p.label);
@@ -209,7 +234,7 @@ std::string SimReportSvg(const SimReport& report) {
     const Estimate SimPolicyResult::*field;
     bool percent;
   };
-  const std::vector<Panel> panels = {
+  std::vector<Panel> panels = {
       {"Mean wait (s)", &SimPolicyResult::wait_mean, false},
       {"90th percentile wait (s)", &SimPolicyResult::wait_p90, false},
       {absl::StrCat("Service level (answered within ",
@@ -219,6 +244,12 @@ std::string SimReportSvg(const SimReport& report) {
       {"Abandonment rate", &SimPolicyResult::abandonment_rate, true},
       {"Agent utilisation", &SimPolicyResult::utilisation, true},
   };
+  if (ShowsOffers(report)) {
+    panels.push_back(
+        {"Offers declined", &SimPolicyResult::decline_rate, true});
+    panels.push_back(
+        {"Offers timed out", &SimPolicyResult::timeout_rate, true});
+  }
   static constexpr const char* kColours[] = {"#4e79a7", "#f28e2b", "#e15759",
                                              "#76b7b2", "#59a14f", "#edc948",
                                              "#b07aa1", "#ff9da7", "#9c755f",

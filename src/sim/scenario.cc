@@ -567,6 +567,37 @@ absl::StatusOr<Scenario> Compile(const v1::SimScenario& in) {
     if (!a.shifts().empty()) {
       HELPDESK_RETURN_IF_ERROR(CompileShifts(a.shifts(), f, s, &team));
     }
+    if (a.has_offers()) {
+      const v1::SimOffers& o = a.offers();
+      const std::string of = f + ".offers";
+      if (a.pull()) {
+        return Invalid(of, ": set, but the team pulls; offers are for push "
+                           "teams (pulled tickets are taken at once)");
+      }
+      team.offers = true;
+      if (o.has_accept_probability()) {
+        if (!(o.accept_probability() >= 0 && o.accept_probability() <= 1)) {
+          return Invalid(of, ".accept_probability: ", o.accept_probability(),
+                         " is not in [0, 1]");
+        }
+        team.accept_probability = o.accept_probability();
+      }
+      if (o.has_response_seconds()) {
+        HELPDESK_ASSIGN_OR_RETURN(
+            team.response,
+            Duration::Compile(o.response_seconds(), of + ".response_seconds"));
+      }
+      if (o.has_offer_timeout_seconds()) {
+        if (!(o.offer_timeout_seconds() > 0) ||
+            o.offer_timeout_seconds() > kMaxSeconds) {
+          return Invalid(of, ".offer_timeout_seconds: ",
+                         o.offer_timeout_seconds(),
+                         " must be > 0 and at most ten years");
+        }
+        team.offer_timeout = o.offer_timeout_seconds();
+      }
+    }
+    team.pull = a.pull();
     for (const TicketType& type : s.types) {
       const Duration* d = &type.handling;
       for (const TicketType::BySkill& rule : type.handling_by_skill) {

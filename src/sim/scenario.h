@@ -4,6 +4,7 @@
 #define HELPDESK_SRC_SIM_SCENARIO_H_
 
 #include <array>
+#include <limits>
 #include <optional>
 #include <string>
 #include <utility>
@@ -58,6 +59,14 @@ struct AgentTeam {
   bool always_on = true;
   // Per ticket type: the handling time when this team works it.
   std::vector<const Duration*> handling;
+  // SimAgents.offers: false when absent (every offer accepted at once, and
+  // the simulator skips the offer machinery for this team).
+  bool offers = false;
+  double accept_probability = 1;
+  std::optional<Duration> response;  // none: 0
+  double offer_timeout = std::numeric_limits<double>::infinity();
+  // SimAgents.pull.
+  bool pull = false;
 };
 
 struct TraceTicket {

@@ -8,6 +8,11 @@
 // arrival streams and ticket attributes come from random streams seeded per
 // replication and stream, and each ticket's handling time is the same
 // quantile of whichever distribution applies to the agent who takes it.
+//
+// Offers and pull (SimAgents.offers, SimAgents.pull) are extra paths off the
+// push-and-accept default: a team without an offers message is offered
+// nothing (Start() checks one flag per assignment), and without pull teams no
+// agent is ever asked; the default path then runs as before.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -20,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/base/attributes.h"
 #include "absl/strings/str_cat.h"
 #include "helpdesk/sim.h"
 #include "internal/status_macros.h"
@@ -41,6 +47,7 @@ enum EventKind : uint32_t {
   kAbandon,  // index: generation, ticket: slot
   kShift,    // index: agent
   kWakeup,
+  kOffer,    // index: generation, ticket: slot; an offer is answered
 };
 
 // An event is one 128-bit number, so the heap compares with one unsigned
@@ -121,7 +128,8 @@ class EventQueue {
   std::vector<Event> heap_;
 };
 
-enum class TicketState : uint8_t { kFree, kWaiting, kInService };
+// kOffered: offered to an agent who has not answered yet (still waiting).
+enum class TicketState : uint8_t { kFree, kWaiting, kInService, kOffered };
 
 struct Ticket {
   double arrival = 0;
@@ -138,6 +146,11 @@ struct Agent {
   int team = 0;
   AgentState state;
   bool on = false;
+  // The team's SimAgents.offers is set / the team pulls.
+  bool offers = false;
+  bool pull = false;
+  // A pull agent in idle_pullers_ or pullers_to_ask_.
+  bool pull_listed = false;
   size_t next_shift = 0;  // index into the team's shifts of the next change
   bool shift_open = false;
   std::array<int32_t, routing_internal::kChannels> capacity{};
@@ -166,6 +179,7 @@ struct Figures {
   double p_wait = kNaN, service_level = kNaN, breach = kNaN;
   double abandonment = kNaN, unanswered = kNaN;
   double utilisation = kNaN, fairness = kNaN, handled_cv = kNaN;
+  double offers = 0, decline_rate = kNaN, timeout_rate = kNaN;
   std::vector<double> agent_utilisation;
   // Per ticket type, then VIP and non-VIP.
   std::vector<SegmentFigures> segments;
@@ -262,6 +276,16 @@ class Replication {
   absl::Status Start(const Assignment& a, double now);
   absl::Status Done(int64_t slot, int32_t agent, double now);
   absl::Status Abandon(int64_t slot, int32_t generation, double now);
+  // Offers (teams with SimAgents.offers). Out of line, so that the default
+  // path through Start() and Dispatch() stays as lean as without them.
+  ABSL_ATTRIBUTE_NOINLINE absl::Status Offer(int64_t slot, int32_t agent,
+                                             double now);
+  absl::Status OfferAnswered(int64_t slot, int32_t generation, double now);
+  absl::Status Answer(int64_t slot, double now);
+  // Pull (teams with SimAgents.pull).
+  ABSL_ATTRIBUTE_NOINLINE absl::Status Pull(double now);
+  absl::Status Ask(int32_t agent, double now, bool* idle);
+  void AskSoon(int32_t agent);
 
   const Scenario& s_;
   RoutingPolicy& policy_;
@@ -289,9 +313,39 @@ class Replication {
   int open_streams_ = 0;
   double end_ = 0;
 
+  // Offers: the open or last offer of each ticket slot; sized on the first
+  // offer, so never without offers teams.
+  struct OpenOffer {
+    int32_t generation = 0;  // of the ticket it belongs to
+    int32_t attempts = 0;    // offers of that ticket so far
+    int32_t agent = 0;
+    bool accept = false;
+    bool timed_out = false;
+  };
+  std::vector<OpenOffer> offers_;
+  // Set when an abandoning ticket was on offer (its agent has room again).
+  bool offer_withdrawn_ = false;
+  // Set while Start() starts the handling of an accepted offer.
+  bool accepting_ = false;
+
+  // Pull: any team pulls; every idle pull agent should ask (new work may fit
+  // them); idle pull agents, idle longest first; pull agents to ask now, in
+  // the order they freed a place or came on shift.
+  bool has_pull_ = false;
+  bool pull_all_ = false;
+  int64_t pull_created_ = 0;
+  double pull_wakeup_ = kInfinity;
+  std::vector<int32_t> idle_pullers_;
+  std::vector<int32_t> pullers_to_ask_;
+  std::vector<int32_t> pull_scratch_, pull_served_;
+
   // Measured tickets.
   int64_t offered_ = 0, answered_ = 0, waited_ = 0, within_sl_ = 0;
   int64_t breached_ = 0, abandoned_ = 0;
+  // Offers made to offers teams, accepted, declined and timed out; tickets
+  // pulled.
+  int64_t offers_made_ = 0, offers_accepted_ = 0, declined_ = 0;
+  int64_t timed_out_ = 0, pulled_ = 0;
   // The waits of answered tickets, and for each its type and whether VIP
   // (type << 1 | vip).
   std::vector<double> waits_;
@@ -321,11 +375,24 @@ absl::Status Replication::ShiftChange(int32_t index, double now) {
     a.shift_open = true;
   }
   a.on = a.shift_open;
-  a.state.presence = a.on ? v1::PRESENCE_ONLINE : v1::PRESENCE_OFFLINE;
+  a.state.presence = !a.on   ? v1::PRESENCE_OFFLINE
+                     : a.pull ? v1::PRESENCE_AWAY
+                              : v1::PRESENCE_ONLINE;
   if (absl::Status st = policy_.UpdateAgent(a.state, At(now)); !st.ok()) {
     return Fail("UpdateAgent", st);
   }
   ScheduleShift(index);
+  if (a.pull) {
+    if (a.on) {
+      AskSoon(index);
+    } else if (a.pull_listed) {
+      a.pull_listed = false;
+      for (std::vector<int32_t>* list : {&idle_pullers_, &pullers_to_ask_}) {
+        list->erase(std::remove(list->begin(), list->end(), index),
+                    list->end());
+      }
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -411,6 +478,9 @@ absl::Status Replication::Arrive(int32_t type_index, double now,
 
 absl::Status Replication::Dispatch(double now) {
   const absl::Time t = At(now);
+  // Idle pull agents ask first; then the policy pushes to the others; then
+  // pull agents ask for what push agents declined.
+  if (has_pull_) HELPDESK_RETURN_IF_ERROR(Pull(now));
   while (policy_.MayAssign(t)) {
     absl::StatusOr<Assignment> a = policy_.Next(t);
     if (!a.ok()) {
@@ -419,10 +489,13 @@ absl::Status Replication::Dispatch(double now) {
     }
     HELPDESK_RETURN_IF_ERROR(Start(*a, now));
   }
+  // (pull_all_ is only ever set with pull teams.)
+  if (pull_all_) HELPDESK_RETURN_IF_ERROR(Pull(now));
   const absl::Time wakeup = policy_.NextWakeup();
   if (wakeup != absl::InfiniteFuture()) {
     // A microsecond late, so that rounding never wakes the policy early.
     const double w = std::max(now, absl::ToDoubleSeconds(wakeup - s_.start)) + 1e-6;
+    if (has_pull_) pull_wakeup_ = std::min(pull_wakeup_, w);
     if (w < wakeup_) {
       wakeup_ = w;
       Push(w, kWakeup, 0);
@@ -448,10 +521,16 @@ absl::Status Replication::Start(const Assignment& a, double now) {
   Agent& agent = agents_[agent_index];
   const TicketType& type = s_.types[t.type];
   if (!agent.on || agent.load[type.channel] >= agent.capacity[type.channel]) {
-    return Fail("Next", absl::InternalError(absl::StrCat(
-                            "it assigned ticket ", a.ticket_id, " to agent ",
-                            a.agent_id, ", who is ",
-                            agent.on ? "at capacity" : "off shift")));
+    // An accepted offer may end after the agent's shift.
+    if (!accepting_) {
+      return Fail("Next", absl::InternalError(absl::StrCat(
+                              "it assigned ticket ", a.ticket_id, " to agent ",
+                              a.agent_id, ", who is ",
+                              agent.on ? "at capacity" : "off shift")));
+    }
+  }
+  if (agent.offers && !accepting_) [[unlikely]] {
+    return Offer(slot, static_cast<int32_t>(agent_index), now);
   }
   t.state = TicketState::kInService;
   const double wait = now - t.arrival;
@@ -489,6 +568,7 @@ absl::Status Replication::Done(int64_t slot, int32_t agent_index, double now) {
   t.state = TicketState::kFree;
   free_.push_back(slot);
   --in_system_;
+  if (agent.pull) AskSoon(agent_index);
   return absl::OkStatus();
 }
 
@@ -497,11 +577,17 @@ absl::Status Replication::Abandon(int64_t slot, int32_t generation,
   Ticket& t = tickets_[slot];
   if ((static_cast<uint32_t>(t.generation) & kIndexMask) !=
           static_cast<uint32_t>(generation) ||
-      t.state != TicketState::kWaiting) {
+      (t.state != TicketState::kWaiting && t.state != TicketState::kOffered)) {
     return absl::OkStatus();  // answered in time
   }
   if (absl::Status st = policy_.Remove(slot + 1); !st.ok()) {
     return Fail("Remove", st);
+  }
+  if (t.state == TicketState::kOffered) {
+    // Withdrawn from the agent it was offered to (Remove freed the place in
+    // the policy); its pending answer finds it gone.
+    --agents_[offers_[slot].agent].load[s_.types[t.type].channel];
+    offer_withdrawn_ = true;
   }
   if (t.measured) {
     ++abandoned_;
@@ -510,6 +596,194 @@ absl::Status Replication::Abandon(int64_t slot, int32_t generation,
   t.state = TicketState::kFree;
   free_.push_back(slot);
   --in_system_;
+  return absl::OkStatus();
+}
+
+// Offers. Only teams with SimAgents.offers get here.
+
+// A uniform number in (0, 1) from the top 53 bits of `x`.
+double UniformFromBits(uint64_t x) {
+  return (static_cast<double>(x >> 11) + 0.5) * 0x1.0p-53;
+}
+uint64_t BitsOf(double x) {
+  uint64_t bits;
+  std::memcpy(&bits, &x, sizeof bits);
+  return bits;
+}
+
+absl::Status Replication::Offer(int64_t slot, int32_t agent_index, double now) {
+  Ticket& t = tickets_[slot];
+  Agent& agent = agents_[agent_index];
+  const AgentTeam& team = s_.teams[agent.team];
+  if (offers_.size() < tickets_.size()) offers_.resize(tickets_.size());
+  OpenOffer& o = offers_[slot];
+  if (o.generation != t.generation) o = {.generation = t.generation};
+  // Common random numbers: the k-th offer of a ticket draws the same two
+  // numbers under every policy, from a small stream seeded by the ticket's
+  // own draws (its handling quantile and arrival time), so the arrival
+  // streams are not touched.
+  const uint64_t attempt = static_cast<uint64_t>(o.attempts);
+  const uint64_t key = MixSeed(BitsOf(t.u_handle) ^ MixSeed(BitsOf(t.arrival)) ^
+                               MixSeed(0x6f66666572000000ULL + attempt));
+  ++o.attempts;
+  o.agent = agent_index;
+  o.accept = UniformFromBits(key) < team.accept_probability;
+  const double response =
+      team.response ? team.response->At(UniformFromBits(MixSeed(key))) : 0;
+  o.timed_out = response > team.offer_timeout;
+  t.state = TicketState::kOffered;
+  // The open offer holds the place the policy counts as assigned.
+  ++agent.load[s_.types[t.type].channel];
+  if (t.measured) ++offers_made_;
+  const double at = now + (o.timed_out ? team.offer_timeout : response);
+  if (at <= now) return Answer(slot, now);  // answered at once
+  Push(at, kOffer, t.generation, slot);
+  return absl::OkStatus();
+}
+
+absl::Status Replication::OfferAnswered(int64_t slot, int32_t generation,
+                                        double now) {
+  const Ticket& t = tickets_[slot];
+  if ((static_cast<uint32_t>(t.generation) & kIndexMask) !=
+          static_cast<uint32_t>(generation) ||
+      t.state != TicketState::kOffered) {
+    return absl::OkStatus();  // withdrawn: the requester gave up
+  }
+  return Answer(slot, now);
+}
+
+absl::Status Replication::Answer(int64_t slot, double now) {
+  Ticket& t = tickets_[slot];
+  const OpenOffer o = offers_[slot];
+  Agent& agent = agents_[o.agent];
+  // Start() takes the place again, or the decline frees it.
+  --agent.load[s_.types[t.type].channel];
+  t.state = TicketState::kWaiting;
+  if (o.accept && !o.timed_out) {
+    if (t.measured) ++offers_accepted_;
+    Assignment accepted;
+    accepted.ticket_id = slot + 1;
+    accepted.agent_id = o.agent + 1;
+    accepting_ = true;
+    const absl::Status st = Start(accepted, now);
+    accepting_ = false;
+    return st;
+  }
+  if (t.measured) ++(o.timed_out ? timed_out_ : declined_);
+  if (absl::Status st = policy_.Decline(
+          slot + 1, o.agent + 1,
+          o.timed_out ? OfferOutcome::kTimedOut : OfferOutcome::kDeclined,
+          At(now));
+      !st.ok()) {
+    return Fail("Decline", st);
+  }
+  pull_all_ = has_pull_;  // back in the queue: pull agents may take it
+  return absl::OkStatus();
+}
+
+// Pull. Only scenarios with pull teams get here.
+
+void Replication::AskSoon(int32_t index) {
+  Agent& a = agents_[index];
+  if (a.pull_listed) {
+    idle_pullers_.erase(
+        std::remove(idle_pullers_.begin(), idle_pullers_.end(), index),
+        idle_pullers_.end());
+    if (std::find(pullers_to_ask_.begin(), pullers_to_ask_.end(), index) !=
+        pullers_to_ask_.end()) {
+      return;
+    }
+  }
+  a.pull_listed = true;
+  pullers_to_ask_.push_back(index);
+}
+
+absl::Status Replication::Ask(int32_t index, double now, bool* idle) {
+  Agent& a = agents_[index];
+  *idle = false;
+  auto has_room = [&a] {
+    for (size_t ch = 0; ch < a.capacity.size(); ++ch) {
+      if (a.load[ch] < a.capacity[ch]) return true;
+    }
+    return false;
+  };
+  if (!a.on || !has_room()) return absl::OkStatus();
+  const absl::Time t = At(now);
+  // Online only while asking, so that Next() never assigns to them.
+  a.state.presence = v1::PRESENCE_ONLINE;
+  if (absl::Status st = policy_.UpdateAgent(a.state, t); !st.ok()) {
+    return Fail("UpdateAgent", st);
+  }
+  while (true) {
+    absl::StatusOr<Assignment> got = policy_.NextFor(a.state.agent_id, t);
+    if (!got.ok()) {
+      if (!absl::IsNotFound(got.status())) return Fail("NextFor", got.status());
+      *idle = true;
+      break;
+    }
+    if (got->agent_id != a.state.agent_id) {
+      return Fail("NextFor", absl::InternalError(absl::StrCat(
+                                 "agent ", a.state.agent_id,
+                                 " asked, but it assigned ticket ",
+                                 got->ticket_id, " to agent ", got->agent_id)));
+    }
+    const int64_t slot = got->ticket_id - 1;
+    const bool measured = slot >= 0 &&
+                          slot < static_cast<int64_t>(tickets_.size()) &&
+                          tickets_[slot].measured;
+    HELPDESK_RETURN_IF_ERROR(Start(*got, now));
+    if (measured) ++pulled_;
+    if (!has_room()) break;
+  }
+  a.state.presence = v1::PRESENCE_AWAY;
+  if (absl::Status st = policy_.UpdateAgent(a.state, t); !st.ok()) {
+    return Fail("UpdateAgent", st);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Replication::Pull(double now) {
+  if (created_ != pull_created_) {  // tickets arrived
+    pull_created_ = created_;
+    pull_all_ = true;
+  }
+  if (now >= pull_wakeup_) {  // the policy's decisions may have changed
+    pull_wakeup_ = kInfinity;
+    pull_all_ = true;
+  }
+  bool idle = false;
+  if (pull_all_ && !idle_pullers_.empty()) {
+    // Idle longest first. Who finds nothing keeps their place; who got work
+    // and still has room becomes idle now, at the end.
+    pull_scratch_.swap(idle_pullers_);
+    idle_pullers_.clear();
+    pull_served_.clear();
+    for (int32_t index : pull_scratch_) {
+      const int busy = agents_[index].busy;
+      HELPDESK_RETURN_IF_ERROR(Ask(index, now, &idle));
+      if (!idle) {
+        agents_[index].pull_listed = false;
+      } else if (agents_[index].busy != busy) {
+        pull_served_.push_back(index);
+      } else {
+        idle_pullers_.push_back(index);
+      }
+    }
+    idle_pullers_.insert(idle_pullers_.end(), pull_served_.begin(),
+                         pull_served_.end());
+  }
+  pull_all_ = false;
+  // Agents who freed a place or came on shift, in that order.
+  for (size_t i = 0; i < pullers_to_ask_.size(); ++i) {
+    const int32_t index = pullers_to_ask_[i];
+    HELPDESK_RETURN_IF_ERROR(Ask(index, now, &idle));
+    if (idle) {
+      idle_pullers_.push_back(index);
+    } else {
+      agents_[index].pull_listed = false;
+    }
+  }
+  pullers_to_ask_.clear();
   return absl::OkStatus();
 }
 
@@ -538,6 +812,9 @@ absl::Status Replication::Run() {
       const int32_t index = static_cast<int32_t>(agents_.size());
       Agent& a = agents_.emplace_back();
       a.team = static_cast<int>(t);
+      a.offers = team.offers;
+      a.pull = team.pull;
+      has_pull_ |= team.pull;
       a.state = team.state;
       a.state.agent_id = index + 1;
       for (const ChannelLimit& c : team.state.capacity) {
@@ -548,11 +825,14 @@ absl::Status Replication::Run() {
       } else if (!team.shifts.empty() && team.shifts[0].first <= 0) {
         a.on = a.shift_open = true;  // the first shift is under way
       }
-      a.state.presence = a.on ? v1::PRESENCE_ONLINE : v1::PRESENCE_OFFLINE;
+      a.state.presence = !a.on   ? v1::PRESENCE_OFFLINE
+                         : a.pull ? v1::PRESENCE_AWAY
+                                  : v1::PRESENCE_ONLINE;
       if (absl::Status st = policy_.UpdateAgent(a.state, At(0)); !st.ok()) {
         return Fail("UpdateAgent", st);
       }
       if (!team.always_on) ScheduleShift(index);
+      if (a.pull && a.on) AskSoon(index);
     }
   }
 
@@ -603,12 +883,18 @@ absl::Status Replication::Run() {
         break;
       case kAbandon:
         HELPDESK_RETURN_IF_ERROR(Abandon(TicketOf(e), index, now));
-        continue;  // a ticket leaving the queue frees nobody
+        // A ticket leaving the queue frees nobody, unless it was on offer.
+        if (!offer_withdrawn_) continue;
+        offer_withdrawn_ = false;
+        break;
       case kShift:
         HELPDESK_RETURN_IF_ERROR(ShiftChange(index, now));
         break;
       case kWakeup:
         if (now == wakeup_) wakeup_ = kInfinity;
+        break;
+      case kOffer:
+        HELPDESK_RETURN_IF_ERROR(OfferAnswered(TicketOf(e), index, now));
         break;
     }
     HELPDESK_RETURN_IF_ERROR(Dispatch(now));
@@ -623,12 +909,21 @@ Figures Replication::Result() {
   // Tickets still waiting at the end were never answered.
   int64_t unanswered = 0;
   for (const Ticket& t : tickets_) {
-    if (t.state == TicketState::kWaiting && t.measured) {
+    if (t.measured && (t.state == TicketState::kWaiting ||
+                       t.state == TicketState::kOffered)) {
       ++unanswered;
       ++breached_;
     }
   }
   f.tickets = static_cast<double>(offered_);
+  // Push assignments to teams without offers are offers accepted at once.
+  const int64_t offers =
+      answered_ - offers_accepted_ - pulled_ + offers_made_;
+  f.offers = static_cast<double>(offers);
+  if (offers > 0) {
+    f.decline_rate = static_cast<double>(declined_) / f.offers;
+    f.timeout_rate = static_cast<double>(timed_out_) / f.offers;
+  }
   if (offered_ > 0) {
     const double n = static_cast<double>(offered_);
     f.service_level = within_sl_ / n;
@@ -801,6 +1096,9 @@ absl::StatusOr<SimReport> RunSimulation(const v1::SimScenario& scenario,
     result.utilisation = figure(&sim_internal::Figures::utilisation);
     result.fairness = figure(&sim_internal::Figures::fairness);
     result.handled_cv = figure(&sim_internal::Figures::handled_cv);
+    result.offers = figure(&sim_internal::Figures::offers);
+    result.decline_rate = figure(&sim_internal::Figures::decline_rate);
+    result.timeout_rate = figure(&sim_internal::Figures::timeout_rate);
     for (const sim_internal::AgentTeam& team : s.teams) {
       for (int k = 1; k <= team.count; ++k) {
         result.agent_names.push_back(absl::StrCat(team.name, "-", k));
