@@ -99,47 +99,68 @@ class OrderedSet {
     return const_iterator(v_.data() + (it - v_.begin()));
   }
 
-  // Inserts `x`, which must not be in the set.
+  // Inserts `x`, which must not be in the set. The common cases (an empty
+  // set, the back, the front after a front erase) are inline; the rest is
+  // out of line, so callers stay small.
   void insert(const T& x) {
+    if (!tree_) {
+      if (head_ == v_.size()) {
+        v_.clear();
+        head_ = 0;
+        v_.push_back(x);
+        return;
+      }
+      if (v_.back() < x && v_.size() < v_.capacity() &&
+          v_.size() - head_ < kToTree) {
+        v_.push_back(x);
+        return;
+      }
+      if (head_ > 0 && x < v_[head_] && v_.size() - head_ < kToTree) {
+        v_[--head_] = x;
+        return;
+      }
+    }
+    InsertSlow(x);
+  }
+
+  // Erases `x`; returns whether it was there. Erasing the front (or the
+  // back) of the array is inline; the rest is out of line.
+  bool erase(const T& x) {
+    if (!tree_ && head_ < v_.size() && !(v_[head_] < x) && !(x < v_[head_])) {
+      if (++head_ == v_.size()) {
+        v_.clear();
+        head_ = 0;
+      } else if (head_ >= kToArray && 2 * head_ >= v_.size()) {
+        DropErasedFront();
+      }
+      return true;
+    }
+    return EraseSlow(x);
+  }
+
+ private:
+  std::ptrdiff_t Head() const { return static_cast<std::ptrdiff_t>(head_); }
+
+  [[gnu::noinline]] void InsertSlow(const T& x) {
     if (tree_) {
       tree_set_.insert(x);
       return;
     }
-    if (head_ == v_.size()) {
-      v_.clear();
-      head_ = 0;
-      v_.push_back(x);
-      return;
-    }
     if (v_.back() < x) {
       v_.push_back(x);
-    } else if (head_ > 0 && x < v_[head_]) {
-      v_[--head_] = x;
     } else {
       v_.insert(std::lower_bound(v_.begin() + Head(), v_.end(), x), x);
     }
     if (size() > kToTree) ToTree();
   }
 
-  // Erases `x`; returns whether it was there.
-  bool erase(const T& x) {
+  [[gnu::noinline]] bool EraseSlow(const T& x) {
     if (tree_) {
       const bool erased = tree_set_.erase(x) > 0;
       if (tree_set_.size() < kToArray) ToArray();
       return erased;
     }
     if (head_ == v_.size()) return false;
-    if (!(v_[head_] < x) && !(x < v_[head_])) {
-      if (++head_ == v_.size()) {
-        v_.clear();
-        head_ = 0;
-      } else if (head_ >= kToArray && 2 * head_ >= v_.size()) {
-        // A queue that never empties: drop the erased front, amortised O(1).
-        v_.erase(v_.begin(), v_.begin() + Head());
-        head_ = 0;
-      }
-      return true;
-    }
     if (!(v_.back() < x) && !(x < v_.back())) {
       v_.pop_back();
       return true;
@@ -150,8 +171,11 @@ class OrderedSet {
     return true;
   }
 
- private:
-  std::ptrdiff_t Head() const { return static_cast<std::ptrdiff_t>(head_); }
+  // A queue that never empties: drop the erased front, amortised O(1).
+  [[gnu::noinline]] void DropErasedFront() {
+    v_.erase(v_.begin(), v_.begin() + Head());
+    head_ = 0;
+  }
   void ToTree() {
     tree_set_.insert(v_.begin() + Head(), v_.end());
     v_.clear();

@@ -223,7 +223,9 @@ int32_t QueueRouter::ClassFor(const Target& target) {
   return id;
 }
 
-AgentKey QueueRouter::KeyFor(const AgentRec& agent, int channel) const {
+// Inline: Refresh computes one per agent change.
+inline AgentKey QueueRouter::KeyFor(const AgentRec& agent,
+                                    int channel) const {
   const int32_t index = agent.index;
   switch (order_) {
     case AgentOrder::kLongestWithoutAssignment:
