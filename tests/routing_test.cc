@@ -4,6 +4,7 @@
 #include "helpdesk/routing.h"
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <memory>
 #include <random>
@@ -614,6 +615,41 @@ TEST(RoutingTest, ValidationMessagesNameTheFieldAndValue) {
   EXPECT_THAT(ValidateAgentState(agent),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("capacity[0].max_items: 10001")));
+}
+
+// ValidateWorkItem passes the common item through one combined check; each
+// field that check covers, made invalid alone, must still be refused.
+TEST(RoutingTest, ValidationFastPathRefusesEachBadField) {
+  // The check uses ranges for the channel and priority enums: no gaps.
+  for (int c = v1::Channel_MIN; c <= v1::Channel_MAX; ++c) {
+    EXPECT_TRUE(v1::Channel_IsValid(c)) << c;
+  }
+  for (int p = v1::Priority_MIN; p <= v1::Priority_MAX; ++p) {
+    EXPECT_TRUE(v1::Priority_IsValid(p)) << p;
+  }
+  EXPECT_THAT(ValidateWorkItem(Ticket(42, 0)), IsOk());
+  std::vector<std::pair<std::string, std::function<void(WorkItem&)>>> bad = {
+      {"ticket_id", [](WorkItem& i) { i.ticket_id = 0; }},
+      {"channel", [](WorkItem& i) { i.channel = v1::CHANNEL_UNSPECIFIED; }},
+      {"channel", [](WorkItem& i) { i.channel = static_cast<v1::Channel>(v1::Channel_MAX + 1); }},
+      {"group_id", [](WorkItem& i) { i.group_id = -1; }},
+      {"priority", [](WorkItem& i) { i.priority = static_cast<v1::Priority>(-1); }},
+      {"priority", [](WorkItem& i) { i.priority = static_cast<v1::Priority>(v1::Priority_MAX + 1); }},
+      {"min_level", [](WorkItem& i) { i.required_skills = {{"x", 0}}; }},
+      {"customer_tier", [](WorkItem& i) { i.customer_tier = -1; }},
+      {"preferred_agent_id", [](WorkItem& i) { i.preferred_agent_id = -1; }},
+      {"support_tier", [](WorkItem& i) { i.support_tier = 0; }},
+      {"sla_due", [](WorkItem& i) { i.sla_due = absl::InfiniteFuture(); }},
+      {"enqueued_at", [](WorkItem& i) { i.enqueued_at = absl::InfinitePast(); }},
+      {"enqueued_at", [](WorkItem& i) { i.enqueued_at = absl::FromCivil(absl::CivilSecond(1899, 12, 31), absl::UTCTimeZone()); }},
+  };
+  for (const auto& [field, spoil] : bad) {
+    SCOPED_TRACE(field);
+    WorkItem item = Ticket(42, 0);
+    spoil(item);
+    EXPECT_THAT(ValidateWorkItem(item),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(field)));
+  }
 }
 
 TEST(RoutingTest, NewRoutingPolicyBuildsEachBuiltin) {

@@ -19,6 +19,7 @@ using routing_internal::AgentOrder;
 using routing_internal::QueueRouter;
 using routing_internal::Requirements;
 using routing_internal::Stage;
+using routing_internal::Stages;
 using routing_internal::Target;
 using routing_internal::TicketKey;
 
@@ -30,14 +31,15 @@ std::string FormatUtc(absl::Time t) {
 
 class FifoPolicy final : public QueueRouter {
  public:
-  FifoPolicy() : QueueRouter("helpdesk.fifo", AgentOrder::kLongestWithoutAssignment) {}
+  FifoPolicy() : QueueRouter("helpdesk.fifo", AgentOrder::kLongestWithoutAssignment,
+                    Stages::kOne) {}
 };
 
 class NewestFirstPolicy final : public QueueRouter {
  public:
   NewestFirstPolicy()
       : QueueRouter("helpdesk.newest_first",
-                    AgentOrder::kLongestWithoutAssignment) {}
+                    AgentOrder::kLongestWithoutAssignment, Stages::kOne) {}
 
  protected:
   TicketKey KeyOf(const WorkItem& item, int64_t seq) const override {
@@ -51,13 +53,15 @@ class NewestFirstPolicy final : public QueueRouter {
 
 class RoundRobinPolicy final : public QueueRouter {
  public:
-  RoundRobinPolicy() : QueueRouter("helpdesk.round_robin", AgentOrder::kRotation) {}
+  RoundRobinPolicy() : QueueRouter("helpdesk.round_robin", AgentOrder::kRotation,
+                    Stages::kOne) {}
 };
 
 class LeastLoadedPolicy final : public QueueRouter {
  public:
   LeastLoadedPolicy()
-      : QueueRouter("helpdesk.least_loaded", AgentOrder::kLeastLoaded) {}
+      : QueueRouter("helpdesk.least_loaded", AgentOrder::kLeastLoaded,
+                    Stages::kOne) {}
 };
 
 // ---------------------------------------------------------------------------
@@ -130,7 +134,8 @@ class SkillsPolicy final : public QueueRouter {
 class PriorityAgingPolicy final : public QueueRouter {
  public:
   explicit PriorityAgingPolicy(const v1::PriorityAgingConfig& c)
-      : QueueRouter("helpdesk.priority_aging", AgentOrder::kLeastLoaded) {
+      : QueueRouter("helpdesk.priority_aging", AgentOrder::kLeastLoaded,
+                    Stages::kOne) {
     boost_[v1::PRIORITY_UNSPECIFIED] =
         c.has_normal_boost_seconds() ? c.normal_boost_seconds() : 0;
     boost_[v1::PRIORITY_LOW] = c.has_low_boost_seconds() ? c.low_boost_seconds() : 0;

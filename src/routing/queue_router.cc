@@ -41,11 +41,12 @@ absl::string_view ChannelName(v1::Channel channel) {
   }
 }
 
-QueueRouter::QueueRouter(std::string name, AgentOrder order)
+QueueRouter::QueueRouter(std::string name, AgentOrder order, Stages stages)
     : name_(std::move(name)),
       order_(order),
       nothing_to_assign_(absl::NotFoundError(
-          "no queued ticket has an eligible agent with room now")) {}
+          "no queued ticket has an eligible agent with room now")),
+      one_stage_(stages == Stages::kOne) {}
 
 QueueRouter::~QueueRouter() = default;
 
@@ -294,6 +295,17 @@ void QueueRouter::Refresh(int32_t agent_index, int channel) {
   // memory: fetch the classes a few ahead, and their agent sets nearer.
   const std::vector<int32_t>& list = ac.classes;
   const size_t n = list.size();
+  if (n == 1) {
+    // One class (no skills, one group): the common case, without the loop.
+    ClassRec& c = *classes_[list[0]];
+    const bool had = !c.available.empty();
+    if (ac.listed) c.available.erase(ac.listed_key);
+    if (want) c.available.insert(key);
+    if (had == c.available.empty()) Touch(c);
+    ac.listed = want;
+    ac.listed_key = key;
+    return;
+  }
   for (size_t i = 0; i < n; ++i) {
     if (i + 8 < n) __builtin_prefetch(classes_[list[i + 8]].get());
     if (i + 4 < n) {
@@ -414,6 +426,22 @@ absl::Status QueueRouter::UpdateAgent(const AgentState& state,
 }
 
 void QueueRouter::Place(TicketRec& t) {
+  if (one_stage_) {
+    // What the default StageOf would say, without building it: one class,
+    // the ticket's channel and group; no timer.
+    const int channel = t.item.channel;
+    if (channel != one_stage_channel_ || t.item.group_id != one_stage_group_) {
+      one_stage_class_ = ClassFor(Target{t.item.channel, t.item.group_id, {}});
+      one_stage_channel_ = channel;
+      one_stage_group_ = t.item.group_id;
+    }
+    ClassRec& c = *classes_[one_stage_class_];
+    c.tickets.insert(t.key);
+    t.classes.clear();
+    t.classes.push_back(one_stage_class_);
+    Touch(c);
+    return;
+  }
   // A member, so that its inline storage is not built and torn down per
   // ticket (Place runs for every ticket queued).
   Stage& stage = place_stage_;
@@ -564,7 +592,9 @@ absl::Status QueueRouter::Enqueue(const WorkItem& item) {
   }
   TicketRec& t = Create(item.ticket_id);
   t.item = item;
-  Intern(item.required_skills, &t.skills);
+  if (!item.required_skills.empty() || !t.skills.empty()) {
+    Intern(item.required_skills, &t.skills);
+  }
   t.seq = ++enqueues_;
   t.key = KeyOf(t.item, t.seq);
   t.key.slot = t.slot;

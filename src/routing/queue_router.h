@@ -189,9 +189,18 @@ struct TicketRec {
   absl::InlinedVector<int64_t, 1> excluded;
 };
 
+// Whether a policy keeps QueueRouter's own StageOf (one stage: the ticket's
+// channel and group, no skills), which lets Place() skip building the stage.
+enum class Stages {
+  kCustom,  // the policy overrides StageOf
+  kOne,     // it does not
+};
+
 class QueueRouter : public RoutingPolicy {
  public:
-  QueueRouter(std::string name, AgentOrder order);
+  // A policy that overrides StageOf must pass Stages::kCustom.
+  QueueRouter(std::string name, AgentOrder order,
+              Stages stages = Stages::kCustom);
   ~QueueRouter() override;
 
   absl::string_view Name() const override { return name_; }
@@ -336,6 +345,12 @@ class QueueRouter : public RoutingPolicy {
   absl::flat_hash_map<int64_t, int32_t> ticket_index_;
   // Place()'s scratch stage.
   Stage place_stage_;
+  // Stages::kOne, and Place()'s cache for it: the class of the last channel
+  // and group placed (-1: none yet).
+  bool one_stage_ = false;
+  int one_stage_channel_ = -1;
+  int64_t one_stage_group_ = 0;
+  int32_t one_stage_class_ = -1;
   // The class of the last target looked up (most tickets share a few).
   ClassKey last_class_key_;
   int32_t last_class_ = -1;
