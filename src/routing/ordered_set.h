@@ -78,8 +78,10 @@ class OrderedSet {
   };
   using iterator = const_iterator;
 
-  bool empty() const { return tree_ ? tree_set_.empty() : head_ == v_.size(); }
-  size_t size() const { return tree_ ? tree_set_.size() : v_.size() - head_; }
+  // Kept as a count: the routing engine asks "empty?" many times per
+  // decision, and the array's size is a subtraction and a division.
+  bool empty() const { return count_ == 0; }
+  size_t size() const { return count_; }
 
   const_iterator begin() const {
     return tree_ ? const_iterator(tree_set_.begin())
@@ -104,19 +106,21 @@ class OrderedSet {
   // out of line, so callers stay small.
   void insert(const T& x) {
     if (!tree_) {
-      if (head_ == v_.size()) {
+      if (count_ == 0) {
         v_.clear();
         head_ = 0;
         v_.push_back(x);
+        count_ = 1;
         return;
       }
-      if (v_.back() < x && v_.size() < v_.capacity() &&
-          v_.size() - head_ < kToTree) {
+      if (v_.back() < x && v_.size() < v_.capacity() && count_ < kToTree) {
         v_.push_back(x);
+        ++count_;
         return;
       }
-      if (head_ > 0 && x < v_[head_] && v_.size() - head_ < kToTree) {
+      if (head_ > 0 && x < v_[head_] && count_ < kToTree) {
         v_[--head_] = x;
+        ++count_;
         return;
       }
     }
@@ -126,8 +130,9 @@ class OrderedSet {
   // Erases `x`; returns whether it was there. Erasing the front (or the
   // back) of the array is inline; the rest is out of line.
   bool erase(const T& x) {
-    if (!tree_ && head_ < v_.size() && !(v_[head_] < x) && !(x < v_[head_])) {
-      if (++head_ == v_.size()) {
+    if (!tree_ && count_ > 0 && !(v_[head_] < x) && !(x < v_[head_])) {
+      ++head_;
+      if (--count_ == 0) {
         v_.clear();
         head_ = 0;
       } else if (head_ >= kToArray && 2 * head_ >= v_.size()) {
@@ -142,6 +147,7 @@ class OrderedSet {
   std::ptrdiff_t Head() const { return static_cast<std::ptrdiff_t>(head_); }
 
   [[gnu::noinline]] void InsertSlow(const T& x) {
+    ++count_;
     if (tree_) {
       tree_set_.insert(x);
       return;
@@ -157,17 +163,20 @@ class OrderedSet {
   [[gnu::noinline]] bool EraseSlow(const T& x) {
     if (tree_) {
       const bool erased = tree_set_.erase(x) > 0;
+      count_ -= erased ? 1 : 0;
       if (tree_set_.size() < kToArray) ToArray();
       return erased;
     }
-    if (head_ == v_.size()) return false;
+    if (count_ == 0) return false;
     if (!(v_.back() < x) && !(x < v_.back())) {
       v_.pop_back();
+      --count_;
       return true;
     }
     auto it = std::lower_bound(v_.begin() + Head(), v_.end(), x);
     if (it == v_.end() || x < *it) return false;
     v_.erase(it);
+    --count_;
     return true;
   }
 
@@ -190,9 +199,11 @@ class OrderedSet {
   }
 
   bool tree_ = false;
-  // The array: elements v_[head_, size()), sorted.
+  // The array: elements v_[head_, v_.size()), count_ of them, sorted.
   std::vector<T> v_;
   size_t head_ = 0;
+  // Elements in the set (either representation).
+  size_t count_ = 0;
   Tree tree_set_;
 };
 

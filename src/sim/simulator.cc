@@ -460,7 +460,9 @@ absl::Status Replication::Arrive(int32_t type_index, double now,
   item.channel = type.channel;
   item.group_id = type.group_id;
   item.priority = type.priority;
-  item.required_skills = type.skills;
+  if (!type.skills.empty() || !item.required_skills.empty()) {
+    item.required_skills = type.skills;
+  }
   item.customer_tier = type.customer_tier;
   item.vip = t.vip;
   item.enqueued_at = At(now);
