@@ -18,6 +18,29 @@ constexpr int64_t kShareScale = 1'000'000'000'000;
 // Stages beyond this many are ignored (a policy bug, not an input error).
 constexpr int kMaxStages = 1000;
 
+// `*to = from`, but the skills vector is copied only when either side has
+// skills (most items have none, and vector assignment is a call). The
+// structured binding stops the build when WorkItem gains a field, so that it
+// is not forgotten here.
+void CopyItem(const WorkItem& from, WorkItem* to) {
+  const auto& [ticket_id, channel, group_id, priority, required_skills,
+               customer_tier, vip, preferred_agent_id, sla_due, enqueued_at,
+               support_tier] = from;
+  to->ticket_id = ticket_id;
+  to->channel = channel;
+  to->group_id = group_id;
+  to->priority = priority;
+  if (!required_skills.empty() || !to->required_skills.empty()) {
+    to->required_skills = required_skills;
+  }
+  to->customer_tier = customer_tier;
+  to->vip = vip;
+  to->preferred_agent_id = preferred_agent_id;
+  to->sla_due = sla_due;
+  to->enqueued_at = enqueued_at;
+  to->support_tier = support_tier;
+}
+
 }  // namespace
 
 absl::string_view ChannelName(v1::Channel channel) {
@@ -80,7 +103,7 @@ std::string QueueRouter::Waited(const WorkItem& item, absl::Time now) {
       "waited ", FormatSeconds(absl::ToInt64Seconds(now - item.enqueued_at)));
 }
 
-TicketRec* QueueRouter::Find(int64_t ticket_id) {
+[[gnu::always_inline]] inline TicketRec* QueueRouter::Find(int64_t ticket_id) {
   if (ticket_id < kDenseTicketIds) {
     const size_t id = static_cast<size_t>(ticket_id);
     if (id >= dense_index_.size() || dense_index_[id] < 0) return nullptr;
@@ -90,7 +113,18 @@ TicketRec* QueueRouter::Find(int64_t ticket_id) {
   return it == ticket_index_.end() ? nullptr : &tickets_[it->second];
 }
 
-TicketRec& QueueRouter::Create(int64_t ticket_id) {
+[[gnu::always_inline]] inline int32_t& QueueRouter::SlotEntry(int64_t ticket_id) {
+  if (ticket_id < kDenseTicketIds) {
+    const size_t id = static_cast<size_t>(ticket_id);
+    if (id >= dense_index_.size()) [[unlikely]] {
+      dense_index_.resize(std::max(id + 1, 2 * dense_index_.size()), -1);
+    }
+    return dense_index_[id];
+  }
+  return ticket_index_.try_emplace(ticket_id, -1).first->second;
+}
+
+TicketRec& QueueRouter::CreateAt(int32_t& entry) {
   int32_t slot;
   if (free_slots_.empty()) {
     slot = static_cast<int32_t>(tickets_.size());
@@ -99,15 +133,7 @@ TicketRec& QueueRouter::Create(int64_t ticket_id) {
     slot = free_slots_.back();
     free_slots_.pop_back();
   }
-  if (ticket_id < kDenseTicketIds) {
-    const size_t id = static_cast<size_t>(ticket_id);
-    if (id >= dense_index_.size()) {
-      dense_index_.resize(std::max(id + 1, 2 * dense_index_.size()), -1);
-    }
-    dense_index_[id] = slot;
-  } else {
-    ticket_index_.emplace(ticket_id, slot);
-  }
+  entry = slot;
   TicketRec& t = tickets_[slot];
   t.slot = slot;
   t.stage = 0;
@@ -118,7 +144,7 @@ TicketRec& QueueRouter::Create(int64_t ticket_id) {
   return t;
 }
 
-void QueueRouter::Forget(TicketRec& t) {
+inline void QueueRouter::Forget(TicketRec& t) {
   if (t.item.ticket_id < kDenseTicketIds) {
     dense_index_[static_cast<size_t>(t.item.ticket_id)] = -1;
   } else {
@@ -240,7 +266,8 @@ inline AgentKey QueueRouter::KeyFor(const AgentRec& agent,
   return {0, 0, agent.id, index};
 }
 
-void QueueRouter::Touch(ClassRec& c) {
+// Inline: every set change on a decision's path ends here.
+[[gnu::always_inline]] inline void QueueRouter::Touch(ClassRec& c) {
   const bool want = !c.tickets.empty() && !c.available.empty();
   if (want != c.ready) {
     c.ready = want;
@@ -283,7 +310,10 @@ void QueueRouter::CompactReady() {
   std::make_heap(ready_.begin(), ready_.end(), LaterReady());
 }
 
-void QueueRouter::Refresh(int32_t agent_index, int channel) {
+// Inline, with the loop over many classes out of line: every decision and
+// every finished ticket refreshes its agent, who is in one class unless
+// skills or several groups put them in more.
+[[gnu::always_inline]] inline void QueueRouter::Refresh(int32_t agent_index, int channel) {
   AgentRec& a = agents_[agent_index];
   AgentChannel& ac = a.ch[channel];
   const bool want = a.presence == v1::PRESENCE_ONLINE && ac.capacity > 0 &&
@@ -291,21 +321,26 @@ void QueueRouter::Refresh(int32_t agent_index, int channel) {
   if (!want && !ac.listed) return;
   const AgentKey key = want ? KeyFor(a, channel) : AgentKey{};
   if (want && ac.listed && key == ac.listed_key) return;
+  if (ac.classes.size() == 1) {
+    ClassRec& c = *classes_[ac.classes[0]];
+    const bool had = !c.available.empty();
+    if (ac.listed) c.available.erase(ac.listed_key);
+    if (want) c.available.insert(key);
+    // The class's tickets did not change, so only its readiness can have.
+    if (had == c.available.empty()) Touch(c);
+  } else {
+    RefreshClasses(ac, want, key);
+  }
+  ac.listed = want;
+  ac.listed_key = key;
+}
+
+void QueueRouter::RefreshClasses(const AgentChannel& ac, bool want,
+                                 const AgentKey& key) {
   // An agent may be in many classes (skills x levels), each elsewhere in
   // memory: fetch the classes a few ahead, and their agent sets nearer.
   const std::vector<int32_t>& list = ac.classes;
   const size_t n = list.size();
-  if (n == 1) {
-    // One class (no skills, one group): the common case, without the loop.
-    ClassRec& c = *classes_[list[0]];
-    const bool had = !c.available.empty();
-    if (ac.listed) c.available.erase(ac.listed_key);
-    if (want) c.available.insert(key);
-    if (had == c.available.empty()) Touch(c);
-    ac.listed = want;
-    ac.listed_key = key;
-    return;
-  }
   for (size_t i = 0; i < n; ++i) {
     if (i + 8 < n) __builtin_prefetch(classes_[list[i + 8]].get());
     if (i + 4 < n) {
@@ -316,14 +351,11 @@ void QueueRouter::Refresh(int32_t agent_index, int channel) {
     const bool had = !c.available.empty();
     if (ac.listed) c.available.erase(ac.listed_key);
     if (want) c.available.insert(key);
-    // The class's tickets did not change, so only its readiness can have.
     if (had == c.available.empty()) Touch(c);
   }
-  ac.listed = want;
-  ac.listed_key = key;
 }
 
-void QueueRouter::RefreshAll(int32_t agent_index) {
+inline void QueueRouter::RefreshAll(int32_t agent_index) {
   // An agent is listed only on channels with capacity (a capacity change
   // unlists them first), so the mask covers every channel to refresh.
   for (uint32_t mask = agents_[agent_index].channels; mask != 0;
@@ -463,7 +495,7 @@ void QueueRouter::Place(TicketRec& t) {
   }
 }
 
-void QueueRouter::Unplace(TicketRec& t) {
+[[gnu::always_inline]] inline void QueueRouter::Unplace(TicketRec& t) {
   for (int32_t class_id : t.classes) {
     ClassRec& c = *classes_[class_id];
     c.tickets.erase(t.key);
@@ -507,8 +539,16 @@ bool QueueRouter::Excluded(const TicketRec& t, int64_t agent_id) const {
          t.excluded.end();
 }
 
-int32_t QueueRouter::PickAgent(ClassRec& c, const TicketRec& t) {
+inline int32_t QueueRouter::PickAgent(ClassRec& c, const TicketRec& t) {
   if (c.available.empty()) return -1;
+  // The common case: the first agent, as nobody declined the ticket.
+  if (order_ != AgentOrder::kRotation && t.excluded.empty()) {
+    return c.available.front().index;
+  }
+  return PickAgentSlow(c, t);
+}
+
+int32_t QueueRouter::PickAgentSlow(ClassRec& c, const TicketRec& t) {
   if (order_ != AgentOrder::kRotation) {
     for (const AgentKey& k : c.available) {
       if (t.excluded.empty() || !Excluded(t, k.agent_id)) return k.index;
@@ -580,8 +620,9 @@ void QueueRouter::Release(TicketRec& t) {
 absl::Status QueueRouter::Enqueue(const WorkItem& item) {
   HELPDESK_RETURN_IF_ERROR(ValidateWorkItem(item));
   HELPDESK_RETURN_IF_ERROR(ValidateForPolicy(item));
-  if (TicketRec* known = Find(item.ticket_id); known != nullptr) {
-    const TicketRec& t = *known;
+  int32_t& entry = SlotEntry(item.ticket_id);
+  if (entry >= 0) {
+    const TicketRec& t = tickets_[entry];
     if (t.assigned) {
       return absl::AlreadyExistsError(
           absl::StrCat("ticket ", item.ticket_id, " is already assigned to agent ",
@@ -590,8 +631,8 @@ absl::Status QueueRouter::Enqueue(const WorkItem& item) {
     return absl::AlreadyExistsError(
         absl::StrCat("ticket ", item.ticket_id, " is already queued"));
   }
-  TicketRec& t = Create(item.ticket_id);
-  t.item = item;
+  TicketRec& t = CreateAt(entry);
+  CopyItem(item, &t.item);
   if (!item.required_skills.empty() || !t.skills.empty()) {
     Intern(item.required_skills, &t.skills);
   }
@@ -651,9 +692,10 @@ absl::Status QueueRouter::RecordAssignment(const WorkItem& item,
         "agent ", agent_id, " is unknown to the policy; call UpdateAgent first"));
   }
   const int32_t index = agent->second;
-  TicketRec* found = Find(item.ticket_id);
+  int32_t& entry = SlotEntry(item.ticket_id);
+  TicketRec* found = entry >= 0 ? &tickets_[entry] : nullptr;
   if (found == nullptr) {
-    found = &Create(item.ticket_id);
+    found = &CreateAt(entry);
     found->seq = ++enqueues_;
   } else if (found->assigned) {
     Release(*found);

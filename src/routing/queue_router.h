@@ -287,6 +287,10 @@ class QueueRouter : public RoutingPolicy {
   AgentKey KeyFor(const AgentRec& agent, int channel) const;
   // Brings the agent's entries in the available sets of `channel` up to date.
   void Refresh(int32_t agent_index, int channel);
+  // Refresh's update of the available sets of every class in `ac.classes`
+  // (the agent is listed under `ac.listed_key` if `ac.listed`, to be listed
+  // under `key` if `want`).
+  void RefreshClasses(const AgentChannel& ac, bool want, const AgentKey& key);
   void RefreshAll(int32_t agent_index);
   void Unlist(int32_t agent_index);
   // Recomputes the agent's classes from scratch.
@@ -308,6 +312,7 @@ class QueueRouter : public RoutingPolicy {
   void AdvanceStages(absl::Time now);
   int StageAt(const TicketRec& t, absl::Time now) const;
   int32_t PickAgent(ClassRec& c, const TicketRec& t);
+  int32_t PickAgentSlow(ClassRec& c, const TicketRec& t);
   bool Excluded(const TicketRec& t, int64_t agent_id) const;
   // Looks for the first ticket of the class (before best->key when
   // `bounded`) that one of its available agents may take; sets *best.
@@ -316,8 +321,11 @@ class QueueRouter : public RoutingPolicy {
                     absl::Time now, bool pulled);
   // The ticket's record, or null.
   TicketRec* Find(int64_t ticket_id);
-  // A new record for `ticket_id`, which must not be known.
-  TicketRec& Create(int64_t ticket_id);
+  // The slot entry of `ticket_id` (-1: not known), made if missing: for the
+  // calls that create the record when it is missing (one lookup, not two).
+  int32_t& SlotEntry(int64_t ticket_id);
+  // A new record, whose slot goes into `entry` (SlotEntry's, which was -1).
+  TicketRec& CreateAt(int32_t& entry);
   void Forget(TicketRec& t);
   void Release(TicketRec& t);
 
