@@ -1,6 +1,7 @@
 // The routing engine's OrderedSet (a sorted array that turns into a B-tree
 // when it grows) against std::set, under random operations that push it back
-// and forth across both thresholds.
+// and forth across both thresholds; and the engine's inline UnixMicros
+// against absl::ToUnixMicros.
 #include "routing/ordered_set.h"
 
 #include <cstdint>
@@ -9,7 +10,9 @@
 #include <set>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "routing/queue_router.h"
 
 namespace helpdesk::routing_internal {
 namespace {
@@ -50,6 +53,30 @@ TEST(OrderedSetTest, FifoUseStaysSmallAndOrdered) {
     want.erase(want.begin());
   }
   ExpectSame(s, want);
+}
+
+TEST(OrderedSetTest, QueueOfSteadySizeKeepsItsBuffer) {
+  // A FIFO queue of 40 to 90 elements for 100,000 steps: the array moves
+  // back to the front of its buffer instead of growing it.
+  Set s;
+  std::set<int64_t> want;
+  std::mt19937_64 rng(7);
+  int64_t next = 0;
+  for (; next < 40; ++next) {
+    s.insert(next);
+    want.insert(next);
+  }
+  for (int step = 0; step < 100000; ++step) {
+    if (want.size() < 90 && (want.size() <= 40 || rng() % 2 == 0)) {
+      s.insert(next);
+      want.insert(next++);
+    } else {
+      ASSERT_TRUE(s.erase(*want.begin()));
+      want.erase(want.begin());
+    }
+  }
+  ExpectSame(s, want);
+  EXPECT_LE(s.buffer_size(), 4u * 90);
 }
 
 TEST(OrderedSetTest, UpperBound) {
@@ -124,6 +151,33 @@ TEST(OrderedSetTest, MatchesStdSetUnderRandomOperations) {
         EXPECT_EQ(*got, *expected);
       }
     }
+  }
+}
+
+TEST(UnixMicrosTest, AgreesWithAbsl) {
+  // Whole seconds, sub-microsecond fractions on both sides of the epoch,
+  // and random times over the whole range work items may carry.
+  std::vector<absl::Time> times = {
+      absl::UnixEpoch(),
+      absl::UnixEpoch() + absl::Nanoseconds(1),
+      absl::UnixEpoch() - absl::Nanoseconds(1),
+      absl::UnixEpoch() - absl::Nanoseconds(999),
+      absl::UnixEpoch() - absl::Microseconds(1),
+      absl::UnixEpoch() - absl::Nanoseconds(1001),
+      absl::FromUnixSeconds(-2208988800),              // 1900
+      absl::FromUnixSeconds(253402300799),             // 9999
+      absl::FromUnixSeconds(-2208988800) - absl::Nanoseconds(250),
+  };
+  std::mt19937_64 rng(11);
+  for (int i = 0; i < 100000; ++i) {
+    const int64_t seconds =
+        static_cast<int64_t>(rng() % (253402300799 + 2208988800)) - 2208988800;
+    times.push_back(absl::FromUnixSeconds(seconds) +
+                    absl::Nanoseconds(static_cast<int64_t>(rng() % 1000000000)) +
+                    absl::Nanoseconds(1) / 4 * static_cast<int64_t>(rng() % 4));
+  }
+  for (absl::Time t : times) {
+    ASSERT_EQ(UnixMicros(t), absl::ToUnixMicros(t)) << t;
   }
 }
 

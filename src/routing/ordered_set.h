@@ -95,6 +95,9 @@ class OrderedSet {
   // decision.
   bool empty() const { return count_ == 0; }
   size_t size() const { return count_; }
+  // The array's buffer, in elements (tests check that a queue's does not
+  // grow without bound).
+  size_t buffer_size() const { return cap_; }
 
   const_iterator begin() const {
     return tree_ ? const_iterator(tree_set_.begin())

@@ -17,6 +17,7 @@ namespace {
 
 using routing_internal::AgentOrder;
 using routing_internal::QueueRouter;
+using routing_internal::UnixMicros;
 using routing_internal::Requirements;
 using routing_internal::Stage;
 using routing_internal::Stages;
@@ -43,7 +44,7 @@ class NewestFirstPolicy final : public QueueRouter {
 
  protected:
   TicketKey KeyOf(const WorkItem& item, int64_t seq) const override {
-    return {-absl::ToUnixMicros(item.enqueued_at), -seq, item.ticket_id};
+    return {-UnixMicros(item.enqueued_at), -seq, item.ticket_id};
   }
   void AppendTicketReason(const WorkItem& item, int stage, absl::Time now,
                           std::string* out) const override {

@@ -74,7 +74,7 @@ QueueRouter::QueueRouter(std::string name, AgentOrder order, Stages stages)
 QueueRouter::~QueueRouter() = default;
 
 TicketKey QueueRouter::KeyOf(const WorkItem& item, int64_t seq) const {
-  return {absl::ToUnixMicros(item.enqueued_at), seq, item.ticket_id};
+  return {UnixMicros(item.enqueued_at), seq, item.ticket_id};
 }
 
 void QueueRouter::StageOf(const WorkItem& item, const Requirements& skills,
@@ -124,7 +124,7 @@ std::string QueueRouter::Waited(const WorkItem& item, absl::Time now) {
   return ticket_index_.try_emplace(ticket_id, -1).first->second;
 }
 
-TicketRec& QueueRouter::CreateAt(int32_t& entry) {
+[[gnu::always_inline]] inline TicketRec& QueueRouter::CreateAt(int32_t& entry) {
   int32_t slot;
   if (free_slots_.empty()) {
     slot = static_cast<int32_t>(tickets_.size());
@@ -144,7 +144,7 @@ TicketRec& QueueRouter::CreateAt(int32_t& entry) {
   return t;
 }
 
-inline void QueueRouter::Forget(TicketRec& t) {
+[[gnu::always_inline]] inline void QueueRouter::Forget(TicketRec& t) {
   if (t.item.ticket_id < kDenseTicketIds) {
     dense_index_[static_cast<size_t>(t.item.ticket_id)] = -1;
   } else {
@@ -355,7 +355,7 @@ void QueueRouter::RefreshClasses(const AgentChannel& ac, bool want,
   }
 }
 
-inline void QueueRouter::RefreshAll(int32_t agent_index) {
+[[gnu::always_inline]] inline void QueueRouter::RefreshAll(int32_t agent_index) {
   // An agent is listed only on channels with capacity (a capacity change
   // unlists them first), so the mask covers every channel to refresh.
   for (uint32_t mask = agents_[agent_index].channels; mask != 0;
@@ -457,23 +457,29 @@ absl::Status QueueRouter::UpdateAgent(const AgentState& state,
   return absl::OkStatus();
 }
 
-void QueueRouter::Place(TicketRec& t) {
-  if (one_stage_) {
-    // What the default StageOf would say, without building it: one class,
-    // the ticket's channel and group; no timer.
-    const int channel = t.item.channel;
-    if (channel != one_stage_channel_ || t.item.group_id != one_stage_group_) {
-      one_stage_class_ = ClassFor(Target{t.item.channel, t.item.group_id, {}});
-      one_stage_channel_ = channel;
-      one_stage_group_ = t.item.group_id;
-    }
-    ClassRec& c = *classes_[one_stage_class_];
-    c.tickets.insert(t.key);
-    t.classes.clear();
-    t.classes.push_back(one_stage_class_);
-    Touch(c);
+// Inline for the one-stage policies, whose tickets go into one class.
+[[gnu::always_inline]] inline void QueueRouter::Place(TicketRec& t) {
+  if (!one_stage_) {
+    PlaceInStage(t);
     return;
   }
+  // What the default StageOf would say, without building it: one class,
+  // the ticket's channel and group; no timer.
+  const int channel = t.item.channel;
+  if (channel != one_stage_channel_ || t.item.group_id != one_stage_group_)
+      [[unlikely]] {
+    one_stage_class_ = ClassFor(Target{t.item.channel, t.item.group_id, {}});
+    one_stage_channel_ = channel;
+    one_stage_group_ = t.item.group_id;
+  }
+  ClassRec& c = *classes_[one_stage_class_];
+  c.tickets.insert(t.key);
+  t.classes.clear();
+  t.classes.push_back(one_stage_class_);
+  Touch(c);
+}
+
+void QueueRouter::PlaceInStage(TicketRec& t) {
   // A member, so that its inline storage is not built and torn down per
   // ticket (Place runs for every ticket queued).
   Stage& stage = place_stage_;
@@ -567,6 +573,31 @@ int32_t QueueRouter::PickAgentSlow(ClassRec& c, const TicketRec& t) {
   return -1;
 }
 
+void QueueRouter::AppendReason(const TicketRec& t, const AgentRec& a,
+                               const ClassRec& c, absl::Time now, bool pulled,
+                               std::string* out) const {
+  const int ch = t.item.channel;
+  out->reserve(128);
+  AppendTicketReason(t.item, t.stage, now, out);
+  absl::string_view choice = "requested by agent ";
+  if (!pulled) {
+    switch (order_) {
+      case AgentOrder::kLongestWithoutAssignment:
+        choice = "eligible agent longest without a new assignment: agent ";
+        break;
+      case AgentOrder::kLeastLoaded:
+        choice = "least loaded eligible agent ";
+        break;
+      case AgentOrder::kRotation:
+        choice = "next eligible agent in the rotation: agent ";
+        break;
+    }
+  }
+  absl::StrAppend(out, "; ", choice, a.id, " (", a.ch[ch].load, "/",
+                  a.ch[ch].capacity, " ", ChannelName(t.item.channel), ") ",
+                  c.description);
+}
+
 Assignment QueueRouter::Assign(TicketRec& t, int32_t agent_index,
                                int32_t class_id, absl::Time now, bool pulled) {
   AgentRec& a = agents_[agent_index];
@@ -575,28 +606,7 @@ Assignment QueueRouter::Assign(TicketRec& t, int32_t agent_index,
   Assignment out;
   out.ticket_id = t.item.ticket_id;
   out.agent_id = a.id;
-  if (reasons_) {
-    out.reason.reserve(128);
-    AppendTicketReason(t.item, t.stage, now, &out.reason);
-    absl::string_view choice = "requested by agent ";
-    if (!pulled) {
-      switch (order_) {
-        case AgentOrder::kLongestWithoutAssignment:
-          choice = "eligible agent longest without a new assignment: agent ";
-          break;
-        case AgentOrder::kLeastLoaded:
-          choice = "least loaded eligible agent ";
-          break;
-        case AgentOrder::kRotation:
-          choice = "next eligible agent in the rotation: agent ";
-          break;
-      }
-    }
-    absl::StrAppend(&out.reason, "; ", choice, a.id, " (", a.ch[ch].load, "/",
-                    a.ch[ch].capacity, " ", ChannelName(t.item.channel), ") ",
-                    c.description);
-  }
-
+  if (reasons_) AppendReason(t, a, c, now, pulled, &out.reason);
   Unplace(t);
   t.assigned = true;
   t.agent_index = agent_index;
@@ -608,7 +618,7 @@ Assignment QueueRouter::Assign(TicketRec& t, int32_t agent_index,
   return out;
 }
 
-void QueueRouter::Release(TicketRec& t) {
+[[gnu::always_inline]] inline void QueueRouter::Release(TicketRec& t) {
   const int32_t index = t.agent_index;
   const int ch = t.assigned_channel;
   --agents_[index].ch[ch].load;

@@ -55,6 +55,17 @@ namespace helpdesk::routing_internal {
 inline constexpr int kChannels = v1::Channel_ARRAYSIZE;
 static_assert(kChannels <= 32, "AgentRec::channels is a 32-bit mask");
 
+// absl::ToUnixMicros(t), inline: absl's is a library call, and every
+// Enqueue asks for one. For times whose seconds since the epoch fit in
+// +-9e12 (every time ValidateWorkItem accepts, with centuries to spare);
+// routing_test compares it with absl's.
+inline int64_t UnixMicros(absl::Time t) {
+  // A Duration is whole seconds and quarter nanoseconds in [0, 4e9).
+  const absl::Duration d = absl::time_internal::ToUnixDuration(t);
+  return absl::time_internal::GetRepHi(d) * 1'000'000 +
+         static_cast<int64_t>(absl::time_internal::GetRepLo(d) / 4000);
+}
+
 // "email", "chat" ...: the channel's name for reasons and errors.
 absl::string_view ChannelName(v1::Channel channel);
 
@@ -308,6 +319,8 @@ class QueueRouter : public RoutingPolicy {
   void CompactReady();
   // Puts a queued ticket into the classes of its stage; schedules the next.
   void Place(TicketRec& t);
+  // Place() for a policy with its own StageOf.
+  void PlaceInStage(TicketRec& t);
   void Unplace(TicketRec& t);
   void AdvanceStages(absl::Time now);
   int StageAt(const TicketRec& t, absl::Time now) const;
@@ -319,6 +332,9 @@ class QueueRouter : public RoutingPolicy {
   bool FindInClass(int32_t class_id, bool bounded, Choice* best);
   Assignment Assign(TicketRec& t, int32_t agent_index, int32_t class_id,
                     absl::Time now, bool pulled);
+  // Why agent `a` gets ticket `t` of class `c` (before the assignment).
+  void AppendReason(const TicketRec& t, const AgentRec& a, const ClassRec& c,
+                    absl::Time now, bool pulled, std::string* out) const;
   // The ticket's record, or null.
   TicketRec* Find(int64_t ticket_id);
   // The slot entry of `ticket_id` (-1: not known), made if missing: for the

@@ -30,6 +30,7 @@ namespace {
 using routing_internal::ChannelName;
 using routing_internal::kChannels;
 using routing_internal::TicketKey;
+using routing_internal::UnixMicros;
 
 class StickyOwnerPolicy final : public RoutingPolicyWrapper {
  public:
@@ -241,7 +242,7 @@ class StickyOwnerPolicy final : public RoutingPolicyWrapper {
         t.state == State::kAssigned) {
       return;
     }
-    t.key = {absl::ToUnixMicros(t.item.enqueued_at), t.seq, t.item.ticket_id};
+    t.key = {UnixMicros(t.item.enqueued_at), t.seq, t.item.ticket_id};
     Owner& o = owners_[t.item.preferred_agent_id];
     o.queue[t.item.channel].insert(t.key);
     t.stuck = true;
