@@ -708,6 +708,11 @@ std::string Dump(const SimReport& r) {
     e("offers", p.offers);
     e("declines", p.decline_rate);
     e("timeouts", p.timeout_rate);
+    for (const SimTeamOffers& team : p.by_team) {
+      e(absl::StrCat("offers:", team.name), team.offers);
+      e(absl::StrCat("declines:", team.name), team.decline_rate);
+      e(absl::StrCat("timeouts:", team.name), team.timeout_rate);
+    }
     for (size_t a = 0; a < p.agent_names.size(); ++a) {
       e(p.agent_names[a], p.agent_utilisation[a]);
     }
@@ -762,7 +767,21 @@ TEST(SimOffersTest, ATeamThatDeclinesEverythingLeavesTheWorkToTheOther) {
                 1e-6)
         << p.label;
     EXPECT_EQ(p.timeout_rate.mean, 0) << p.label;
+    // Per team: the picky team declined every offer it had, the keen team
+    // none of the one offer per ticket it had; together, every offer.
+    ASSERT_EQ(p.by_team.size(), 2u) << p.label;
+    const SimTeamOffers& picky = p.by_team[0];
+    const SimTeamOffers& keen = p.by_team[1];
+    EXPECT_EQ(picky.name, "picky");
+    EXPECT_EQ(keen.name, "keen");
+    EXPECT_EQ(picky.decline_rate.mean, 1) << p.label;
+    EXPECT_EQ(keen.decline_rate.mean, 0) << p.label;
+    EXPECT_EQ(keen.offers.mean, p.tickets) << p.label;
+    EXPECT_EQ(picky.offers.mean + keen.offers.mean, p.offers.mean) << p.label;
   }
+  EXPECT_THAT(SimReportTable(r), HasSubstr("  team picky"));
+  EXPECT_THAT(SimReportCsv(r), HasSubstr("fifo,offer_decline_rate:team:picky,1,"));
+  EXPECT_THAT(SimReportCsv(r), HasSubstr("fifo,offer_decline_rate:team:keen,0,"));
   // Declines take no time (no response time): waits as if the picky team
   // could not take e-mail at all.
   ASSERT_OK_AND_ASSIGN(
@@ -792,6 +811,12 @@ TEST(SimOffersTest, ATimeoutShorterThanTheResponseTimesEveryOfferOut) {
                 1e-6)
         << p.label;
     EXPECT_EQ(p.decline_rate.mean, 0) << p.label;
+    ASSERT_EQ(p.by_team.size(), 2u) << p.label;
+    EXPECT_EQ(p.by_team[0].timeout_rate.mean, 1) << p.label;
+    EXPECT_EQ(p.by_team[1].timeout_rate.mean, 0) << p.label;
+    EXPECT_NEAR(p.by_team[0].offers.mean * p.by_team[0].timeout_rate.mean,
+                p.offers.mean * p.timeout_rate.mean, 1e-6)
+        << p.label;
     // Each timeout costs its ticket 30 s of waiting.
     EXPECT_GT(p.wait_mean.mean, plain.policies[i].wait_mean.mean) << p.label;
   }
@@ -911,6 +936,17 @@ TEST(SimOffersTest, SomeDeclinesSomeTimeoutsSameSeedSameReport) {
     EXPECT_GT(p.timeout_rate.mean, 0.05) << p.label;
     for (size_t i = 0; i < p.agent_names.size(); ++i) {
       EXPECT_GT(p.agent_utilisation[i].mean, 0) << p.label << " " << i;
+    }
+    // Only the push team had offers; the pull teams' rates are undefined.
+    ASSERT_EQ(p.by_team.size(), 3u) << p.label;
+    const SimTeamOffers& picky = p.by_team[0];
+    EXPECT_EQ(picky.offers.mean, p.offers.mean) << p.label;
+    EXPECT_EQ(picky.decline_rate.mean, p.decline_rate.mean) << p.label;
+    EXPECT_EQ(picky.timeout_rate.mean, p.timeout_rate.mean) << p.label;
+    for (size_t k = 1; k < 3; ++k) {
+      EXPECT_EQ(p.by_team[k].offers.mean, 0) << p.label << " " << k;
+      EXPECT_TRUE(std::isnan(p.by_team[k].decline_rate.mean))
+          << p.label << " " << k;
     }
   }
   // A different seed, different answers.

@@ -169,6 +169,16 @@ struct SimSegmentResult {
   Estimate service_level;
 };
 
+// One team's offers under a policy (SimPolicyResult's offer figures, over
+// the team's agents).
+struct SimTeamOffers {
+  // SimAgents.name.
+  std::string name;
+  Estimate offers;
+  Estimate decline_rate;
+  Estimate timeout_rate;
+};
+
 // One policy's figures. Waits are from arrival until an agent takes the
 // ticket (accepts its offer, for teams with offers), in seconds, over
 // answered tickets; rates are shares of the tickets that arrived after the
@@ -211,6 +221,9 @@ struct SimPolicyResult {
   // replication without offers (every team pulls).
   Estimate decline_rate;
   Estimate timeout_rate;
+  // The offer figures per team, in scenario order; the teams' offers add up
+  // to `offers`.
+  std::vector<SimTeamOffers> by_team;
   // Per agent, in scenario order.
   std::vector<std::string> agent_names;
   std::vector<Estimate> agent_utilisation;
@@ -238,14 +251,16 @@ absl::StatusOr<SimReport> RunSimulation(const v1::SimScenario& scenario,
 // The report as an aligned text table, policies side by side, then a table
 // of the figures by ticket type and for VIP and non-VIP tickets, and, when
 // some policy's agents declined or let offers time out, a table of offers
-// made, declined and timed out.
+// made, declined and timed out (per policy, and per team when there are
+// several).
 std::string SimReportTable(const SimReport& report);
 // As CSV with a header: policy,metric,mean,ci95,replications; one row per
 // policy and figure, per agent ("utilisation:<agent name>"), and per ticket
 // type and VIP or not ("wait_p90_seconds:type:<type name>",
 // "service_level:vip", "tickets_per_replication:non-vip" ...). The offer
 // figures are "offers_per_replication", "offer_decline_rate" and
-// "offer_timeout_rate".
+// "offer_timeout_rate", and the same per team ("offer_decline_rate:team:<team
+// name>" ...).
 std::string SimReportCsv(const SimReport& report);
 // As a self-contained SVG image: bar charts with confidence intervals of wait
 // mean and p90, service level, SLA breach, abandonment and utilisation, and,

@@ -164,6 +164,13 @@ std::string SimReportTable(const SimReport& report) {
       offers.push_back({p.label, Cell(p.offers, false),
                         Cell(p.decline_rate, true),
                         Cell(p.timeout_rate, true)});
+      if (p.by_team.size() < 2) continue;
+      for (const SimTeamOffers& team : p.by_team) {
+        offers.push_back({absl::StrCat("  team ", team.name),
+                          Cell(team.offers, false),
+                          Cell(team.decline_rate, true),
+                          Cell(team.timeout_rate, true)});
+      }
     }
     absl::StrAppend(&out, "\noffers (declined and timed out as shares of "
                           "offers):\n", Aligned(offers));
@@ -199,6 +206,19 @@ std::string SimReportCsv(const SimReport& report) {
       const Estimate& e = p.*field;
       absl::StrAppend(&out, label, ",", name, ",", CsvNumber(e.mean), ",",
                       CsvNumber(e.ci95), ",", report.replications, "\n");
+    }
+    for (const SimTeamOffers& team : p.by_team) {
+      const std::pair<std::string, const Estimate*> figures[] = {
+          {"offers_per_replication", &team.offers},
+          {"offer_decline_rate", &team.decline_rate},
+          {"offer_timeout_rate", &team.timeout_rate},
+      };
+      for (const auto& [name, e] : figures) {
+        absl::StrAppend(&out, label, ",",
+                        CsvField(absl::StrCat(name, ":team:", team.name)), ",",
+                        CsvNumber(e->mean), ",", CsvNumber(e->ci95), ",",
+                        report.replications, "\n");
+      }
     }
     for (size_t a = 0; a < p.agent_names.size(); ++a) {
       const Estimate& e = p.agent_utilisation[a];

@@ -159,6 +159,9 @@ struct Agent {
   double busy_since = 0;
   double busy_time = 0;  // within [warmup, duration]
   int64_t handled = 0;
+  // Of measured tickets: offers made to the agent (teams with offers), and
+  // accepted, declined, let time out; tickets the agent pulled.
+  int64_t offered = 0, accepted = 0, declined = 0, timed_out = 0, pulled = 0;
 };
 
 // Measured tickets of one kind (a ticket type, VIP or not); their waits are
@@ -180,6 +183,11 @@ struct Figures {
   double abandonment = kNaN, unanswered = kNaN;
   double utilisation = kNaN, fairness = kNaN, handled_cv = kNaN;
   double offers = 0, decline_rate = kNaN, timeout_rate = kNaN;
+  // Per team, in scenario order.
+  struct TeamOffers {
+    double offers = 0, decline_rate = kNaN, timeout_rate = kNaN;
+  };
+  std::vector<TeamOffers> teams;
   std::vector<double> agent_utilisation;
   // Per ticket type, then VIP and non-VIP.
   std::vector<SegmentFigures> segments;
@@ -636,7 +644,10 @@ absl::Status Replication::Offer(int64_t slot, int32_t agent_index, double now) {
   t.state = TicketState::kOffered;
   // The open offer holds the place the policy counts as assigned.
   ++agent.load[s_.types[t.type].channel];
-  if (t.measured) ++offers_made_;
+  if (t.measured) {
+    ++offers_made_;
+    ++agent.offered;
+  }
   const double at = now + (o.timed_out ? team.offer_timeout : response);
   if (at <= now) return Answer(slot, now);  // answered at once
   Push(at, kOffer, t.generation, slot);
@@ -662,7 +673,10 @@ absl::Status Replication::Answer(int64_t slot, double now) {
   --agent.load[s_.types[t.type].channel];
   t.state = TicketState::kWaiting;
   if (o.accept && !o.timed_out) {
-    if (t.measured) ++offers_accepted_;
+    if (t.measured) {
+      ++offers_accepted_;
+      ++agent.accepted;
+    }
     Assignment accepted;
     accepted.ticket_id = slot + 1;
     accepted.agent_id = o.agent + 1;
@@ -671,7 +685,10 @@ absl::Status Replication::Answer(int64_t slot, double now) {
     accepting_ = false;
     return st;
   }
-  if (t.measured) ++(o.timed_out ? timed_out_ : declined_);
+  if (t.measured) {
+    ++(o.timed_out ? timed_out_ : declined_);
+    ++(o.timed_out ? agent.timed_out : agent.declined);
+  }
   if (absl::Status st = policy_.Decline(
           slot + 1, o.agent + 1,
           o.timed_out ? OfferOutcome::kTimedOut : OfferOutcome::kDeclined,
@@ -734,7 +751,10 @@ absl::Status Replication::Ask(int32_t index, double now, bool* idle) {
                           slot < static_cast<int64_t>(tickets_.size()) &&
                           tickets_[slot].measured;
     HELPDESK_RETURN_IF_ERROR(Start(*got, now));
-    if (measured) ++pulled_;
+    if (measured) {
+      ++pulled_;
+      ++a.pulled;
+    }
     if (!has_room()) break;
   }
   a.state.presence = v1::PRESENCE_AWAY;
@@ -926,6 +946,26 @@ Figures Replication::Result() {
     f.decline_rate = static_cast<double>(declined_) / f.offers;
     f.timeout_rate = static_cast<double>(timed_out_) / f.offers;
   }
+  // The same per team, from its agents' counts.
+  f.teams.resize(s_.teams.size());
+  {
+    std::vector<int64_t> team_offers(s_.teams.size()),
+        team_declined(s_.teams.size()), team_timed_out(s_.teams.size());
+    for (const Agent& a : agents_) {
+      team_offers[a.team] += a.handled - a.accepted - a.pulled + a.offered;
+      team_declined[a.team] += a.declined;
+      team_timed_out[a.team] += a.timed_out;
+    }
+    for (size_t k = 0; k < f.teams.size(); ++k) {
+      Figures::TeamOffers& team = f.teams[k];
+      team.offers = static_cast<double>(team_offers[k]);
+      if (team_offers[k] > 0) {
+        team.decline_rate = static_cast<double>(team_declined[k]) / team.offers;
+        team.timeout_rate =
+            static_cast<double>(team_timed_out[k]) / team.offers;
+      }
+    }
+  }
   if (offered_ > 0) {
     const double n = static_cast<double>(offered_);
     f.service_level = within_sl_ / n;
@@ -1105,6 +1145,22 @@ absl::StatusOr<SimReport> RunSimulation(const v1::SimScenario& scenario,
       for (int k = 1; k <= team.count; ++k) {
         result.agent_names.push_back(absl::StrCat(team.name, "-", k));
       }
+    }
+    for (size_t k = 0; k < s.teams.size(); ++k) {
+      SimTeamOffers& team = result.by_team.emplace_back();
+      team.name = s.teams[k].name;
+      auto estimate = [&runs, k](double sim_internal::Figures::TeamOffers::*field) {
+        std::vector<double> values;
+        for (const sim_internal::Figures& f : runs) {
+          values.push_back(f.teams[k].*field);
+        }
+        return sim_internal::Aggregate(values);
+      };
+      team.offers = estimate(&sim_internal::Figures::TeamOffers::offers);
+      team.decline_rate =
+          estimate(&sim_internal::Figures::TeamOffers::decline_rate);
+      team.timeout_rate =
+          estimate(&sim_internal::Figures::TeamOffers::timeout_rate);
     }
     for (size_t a = 0; a < result.agent_names.size(); ++a) {
       std::vector<double> values;
