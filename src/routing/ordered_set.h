@@ -9,11 +9,11 @@
 // kToTree elements (back to the array below kToArray, so a set hovering at
 // the boundary does not convert on every call). In the array:
 //   - insert at the back or (after a front erase) at the front is O(1),
-//   - erase of the front or the back is O(1),
+//   - erase of the front is O(1),
 //   - anything else is a binary search and a move of at most kToTree
-//     elements; when the array is full at the back it is moved to the front
-//     of its buffer (if at most half full) or into a buffer twice the size,
-//     so a FIFO queue costs amortised O(1) per element.
+//     elements; when the array reaches the end of its buffer it moves to
+//     the front (if under half full) or into a buffer twice the size, so a
+//     FIFO queue costs amortised O(1) per element.
 // The array is a plain buffer rather than a std::vector: the routing engine
 // does a few set operations per decision, and vector's push_back and erase
 // are calls.

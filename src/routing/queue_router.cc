@@ -310,6 +310,17 @@ void QueueRouter::CompactReady() {
   std::make_heap(ready_.begin(), ready_.end(), LaterReady());
 }
 
+[[gnu::always_inline]] inline void QueueRouter::Relist(ClassRec& c,
+                                                      const AgentChannel& ac,
+                                                      bool want,
+                                                      const AgentKey& key) {
+  const bool had = !c.available.empty();
+  if (ac.listed) c.available.erase(ac.listed_key);
+  if (want) c.available.insert(key);
+  // The class's tickets did not change, so only its readiness can have.
+  if (had == c.available.empty()) Touch(c);
+}
+
 // Inline, with the loop over many classes out of line: every decision and
 // every finished ticket refreshes its agent, who is in one class unless
 // skills or several groups put them in more.
@@ -322,12 +333,7 @@ void QueueRouter::CompactReady() {
   const AgentKey key = want ? KeyFor(a, channel) : AgentKey{};
   if (want && ac.listed && key == ac.listed_key) return;
   if (ac.classes.size() == 1) {
-    ClassRec& c = *classes_[ac.classes[0]];
-    const bool had = !c.available.empty();
-    if (ac.listed) c.available.erase(ac.listed_key);
-    if (want) c.available.insert(key);
-    // The class's tickets did not change, so only its readiness can have.
-    if (had == c.available.empty()) Touch(c);
+    Relist(*classes_[ac.classes[0]], ac, want, key);
   } else {
     RefreshClasses(ac, want, key);
   }
@@ -347,11 +353,7 @@ void QueueRouter::RefreshClasses(const AgentChannel& ac, bool want,
       const ClassRec& ahead = *classes_[list[i + 4]];
       if (!ahead.available.empty()) __builtin_prefetch(&ahead.available.front());
     }
-    ClassRec& c = *classes_[list[i]];
-    const bool had = !c.available.empty();
-    if (ac.listed) c.available.erase(ac.listed_key);
-    if (want) c.available.insert(key);
-    if (had == c.available.empty()) Touch(c);
+    Relist(*classes_[list[i]], ac, want, key);
   }
 }
 

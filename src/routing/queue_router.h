@@ -55,12 +55,17 @@ namespace helpdesk::routing_internal {
 inline constexpr int kChannels = v1::Channel_ARRAYSIZE;
 static_assert(kChannels <= 32, "AgentRec::channels is a 32-bit mask");
 
-// absl::ToUnixMicros(t), inline: absl's is a library call, and every
-// Enqueue asks for one. For times whose seconds since the epoch fit in
-// +-9e12 (every time ValidateWorkItem accepts, with centuries to spare);
-// routing_test compares it with absl's.
+// Whole seconds since the epoch, rounded down (absl::ToUnixSeconds), and
+// absl::ToUnixMicros, inline: absl's are library calls, and every Enqueue
+// asks for one. The only place routing reads absl::Time's representation (a
+// Duration is whole seconds and quarter nanoseconds in [0, 4e9)). Finite
+// times only; UnixMicros for seconds within +-9e12 (every time
+// ValidateWorkItem accepts, with centuries to spare). ordered_set_test
+// compares UnixMicros with absl's.
+inline int64_t UnixSeconds(absl::Time t) {
+  return absl::time_internal::GetRepHi(absl::time_internal::ToUnixDuration(t));
+}
 inline int64_t UnixMicros(absl::Time t) {
-  // A Duration is whole seconds and quarter nanoseconds in [0, 4e9).
   const absl::Duration d = absl::time_internal::ToUnixDuration(t);
   return absl::time_internal::GetRepHi(d) * 1'000'000 +
          static_cast<int64_t>(absl::time_internal::GetRepLo(d) / 4000);
@@ -298,9 +303,11 @@ class QueueRouter : public RoutingPolicy {
   AgentKey KeyFor(const AgentRec& agent, int channel) const;
   // Brings the agent's entries in the available sets of `channel` up to date.
   void Refresh(int32_t agent_index, int channel);
-  // Refresh's update of the available sets of every class in `ac.classes`
-  // (the agent is listed under `ac.listed_key` if `ac.listed`, to be listed
-  // under `key` if `want`).
+  // Refresh's update of class `c`'s available set: the agent is listed
+  // under `ac.listed_key` if `ac.listed`, to be listed under `key` if `want`.
+  void Relist(ClassRec& c, const AgentChannel& ac, bool want,
+              const AgentKey& key);
+  // Relist in every class of `ac.classes`.
   void RefreshClasses(const AgentChannel& ac, bool want, const AgentKey& key);
   void RefreshAll(int32_t agent_index);
   void Unlist(int32_t agent_index);

@@ -30,8 +30,7 @@ absl::Status CheckWorkItem(const WorkItem& item);
 // instead of absl::Time's two-part ones): true only inside the range; the
 // last second of 9999 is left to InRange.
 bool InsideRange(absl::Time t) {
-  const int64_t seconds =
-      absl::time_internal::GetRepHi(absl::time_internal::ToUnixDuration(t));
+  const int64_t seconds = routing_internal::UnixSeconds(t);
   return seconds >= kEarliestSecond && seconds < kLatestSecond;
 }
 

@@ -184,12 +184,13 @@ struct Figures {
   double p_wait = kNaN, service_level = kNaN, breach = kNaN;
   double abandonment = kNaN, unanswered = kNaN;
   double utilisation = kNaN, fairness = kNaN, handled_cv = kNaN;
-  double offers = 0, decline_rate = kNaN, timeout_rate = kNaN;
-  // Per team, in scenario order.
-  struct TeamOffers {
+  // Offers of measured tickets, and the shares declined and timed out (NaN
+  // without offers): over all agents, and per team in scenario order.
+  struct Offers {
     double offers = 0, decline_rate = kNaN, timeout_rate = kNaN;
   };
-  std::vector<TeamOffers> teams;
+  Offers offers;
+  std::vector<Offers> team_offers;
   std::vector<double> agent_utilisation;
   // Per ticket type, then VIP and non-VIP.
   std::vector<SegmentFigures> segments;
@@ -355,8 +356,6 @@ class Replication {
   int64_t breached_ = 0, abandoned_ = 0;
   // Offers made to offers teams, accepted, declined and timed out; tickets
   // pulled.
-  int64_t offers_made_ = 0, offers_accepted_ = 0, declined_ = 0;
-  int64_t timed_out_ = 0, pulled_ = 0;
   // The waits of answered tickets, and for each its type and whether VIP
   // (type << 1 | vip).
   std::vector<double> waits_;
@@ -647,10 +646,7 @@ absl::Status Replication::Offer(int64_t slot, int32_t agent_index, double now) {
   t.state = TicketState::kOffered;
   // The open offer holds the place the policy counts as assigned.
   ++agent.load[s_.types[t.type].channel];
-  if (t.measured) {
-    ++offers_made_;
-    ++agent.offered;
-  }
+  if (t.measured) ++agent.offered;
   const double at = now + (o.timed_out ? team.offer_timeout : response);
   if (at <= now) return Answer(slot, now);  // answered at once
   Push(at, kOffer, t.generation, slot);
@@ -676,10 +672,7 @@ absl::Status Replication::Answer(int64_t slot, double now) {
   --agent.load[s_.types[t.type].channel];
   t.state = TicketState::kWaiting;
   if (o.accept && !o.timed_out) {
-    if (t.measured) {
-      ++offers_accepted_;
-      ++agent.accepted;
-    }
+    if (t.measured) ++agent.accepted;
     Assignment accepted;
     accepted.ticket_id = slot + 1;
     accepted.agent_id = o.agent + 1;
@@ -688,10 +681,7 @@ absl::Status Replication::Answer(int64_t slot, double now) {
     accepting_ = false;
     return st;
   }
-  if (t.measured) {
-    ++(o.timed_out ? timed_out_ : declined_);
-    ++(o.timed_out ? agent.timed_out : agent.declined);
-  }
+  if (t.measured) ++(o.timed_out ? agent.timed_out : agent.declined);
   if (absl::Status st = policy_.Decline(
           slot + 1, o.agent + 1,
           o.timed_out ? OfferOutcome::kTimedOut : OfferOutcome::kDeclined,
@@ -754,10 +744,7 @@ absl::Status Replication::Ask(int32_t index, double now, bool* idle) {
                           slot < static_cast<int64_t>(tickets_.size()) &&
                           tickets_[slot].measured;
     HELPDESK_RETURN_IF_ERROR(Start(*got, now));
-    if (measured) {
-      ++pulled_;
-      ++a.pulled;
-    }
+    if (measured) ++a.pulled;
     if (!has_room()) break;
   }
   a.state.presence = v1::PRESENCE_AWAY;
@@ -941,34 +928,31 @@ Figures Replication::Result() {
     }
   }
   f.tickets = static_cast<double>(offered_);
-  // Push assignments to teams without offers are offers accepted at once.
-  const int64_t offers =
-      answered_ - offers_accepted_ - pulled_ + offers_made_;
-  f.offers = static_cast<double>(offers);
-  if (offers > 0) {
-    f.decline_rate = static_cast<double>(declined_) / f.offers;
-    f.timeout_rate = static_cast<double>(timed_out_) / f.offers;
-  }
-  // The same per team, from its agents' counts.
-  f.teams.resize(s_.teams.size());
-  {
-    std::vector<int64_t> team_offers(s_.teams.size()),
-        team_declined(s_.teams.size()), team_timed_out(s_.teams.size());
-    for (const Agent& a : agents_) {
-      team_offers[a.team] += a.handled - a.accepted - a.pulled + a.offered;
-      team_declined[a.team] += a.declined;
-      team_timed_out[a.team] += a.timed_out;
-    }
-    for (size_t k = 0; k < f.teams.size(); ++k) {
-      Figures::TeamOffers& team = f.teams[k];
-      team.offers = static_cast<double>(team_offers[k]);
-      if (team_offers[k] > 0) {
-        team.decline_rate = static_cast<double>(team_declined[k]) / team.offers;
-        team.timeout_rate =
-            static_cast<double>(team_timed_out[k]) / team.offers;
-      }
+  // Offers, per team and in all, from the agents' counts. Push assignments
+  // to teams without offers are offers accepted at once.
+  struct OfferCounts {
+    int64_t offers = 0, declined = 0, timed_out = 0;
+  };
+  std::vector<OfferCounts> teams(s_.teams.size());
+  OfferCounts all;
+  for (const Agent& a : agents_) {
+    for (OfferCounts* c : {&teams[a.team], &all}) {
+      c->offers += a.handled - a.accepted - a.pulled + a.offered;
+      c->declined += a.declined;
+      c->timed_out += a.timed_out;
     }
   }
+  auto offer_figures = [](const OfferCounts& c) {
+    Figures::Offers out;
+    out.offers = static_cast<double>(c.offers);
+    if (c.offers > 0) {
+      out.decline_rate = static_cast<double>(c.declined) / out.offers;
+      out.timeout_rate = static_cast<double>(c.timed_out) / out.offers;
+    }
+    return out;
+  };
+  f.offers = offer_figures(all);
+  for (const OfferCounts& c : teams) f.team_offers.push_back(offer_figures(c));
   if (offered_ > 0) {
     const double n = static_cast<double>(offered_);
     f.service_level = within_sl_ / n;
@@ -1141,9 +1125,26 @@ absl::StatusOr<SimReport> RunSimulation(const v1::SimScenario& scenario,
     result.utilisation = figure(&sim_internal::Figures::utilisation);
     result.fairness = figure(&sim_internal::Figures::fairness);
     result.handled_cv = figure(&sim_internal::Figures::handled_cv);
-    result.offers = figure(&sim_internal::Figures::offers);
-    result.decline_rate = figure(&sim_internal::Figures::decline_rate);
-    result.timeout_rate = figure(&sim_internal::Figures::timeout_rate);
+    // The offer figures of every run, picked by `offers`, as estimates.
+    auto offer_estimates = [&runs](auto offers, SimTeamOffers* out) {
+      using Offers = sim_internal::Figures::Offers;
+      auto estimate = [&](double Offers::*field) {
+        std::vector<double> values;
+        for (const sim_internal::Figures& f : runs) {
+          values.push_back(offers(f).*field);
+        }
+        return sim_internal::Aggregate(values);
+      };
+      out->offers = estimate(&Offers::offers);
+      out->decline_rate = estimate(&Offers::decline_rate);
+      out->timeout_rate = estimate(&Offers::timeout_rate);
+    };
+    SimTeamOffers all;
+    offer_estimates([](const sim_internal::Figures& f) { return f.offers; },
+                    &all);
+    result.offers = all.offers;
+    result.decline_rate = all.decline_rate;
+    result.timeout_rate = all.timeout_rate;
     for (const sim_internal::AgentTeam& team : s.teams) {
       for (int k = 1; k <= team.count; ++k) {
         result.agent_names.push_back(absl::StrCat(team.name, "-", k));
@@ -1152,18 +1153,9 @@ absl::StatusOr<SimReport> RunSimulation(const v1::SimScenario& scenario,
     for (size_t k = 0; k < s.teams.size(); ++k) {
       SimTeamOffers& team = result.by_team.emplace_back();
       team.name = s.teams[k].name;
-      auto estimate = [&runs, k](double sim_internal::Figures::TeamOffers::*field) {
-        std::vector<double> values;
-        for (const sim_internal::Figures& f : runs) {
-          values.push_back(f.teams[k].*field);
-        }
-        return sim_internal::Aggregate(values);
-      };
-      team.offers = estimate(&sim_internal::Figures::TeamOffers::offers);
-      team.decline_rate =
-          estimate(&sim_internal::Figures::TeamOffers::decline_rate);
-      team.timeout_rate =
-          estimate(&sim_internal::Figures::TeamOffers::timeout_rate);
+      offer_estimates(
+          [k](const sim_internal::Figures& f) { return f.team_offers[k]; },
+          &team);
     }
     for (size_t a = 0; a < result.agent_names.size(); ++a) {
       std::vector<double> values;
