@@ -18,6 +18,8 @@
 #include "helpdesk/storage/sqlite_store.h"
 #include "helpdesk/testing/status_matchers.h"
 #include "helpdesk/timestamp.h"
+#include "desk/validation.h"
+#include "desk_ingest_fixture.h"
 
 namespace helpdesk {
 namespace {
@@ -28,83 +30,9 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
 
-v1::InboundMessage Mail(absl::string_view from, absl::string_view message_id,
-                        absl::string_view subject, absl::string_view body) {
-  v1::InboundMessage m;
-  m.set_channel(v1::CHANNEL_EMAIL);
-  m.set_external_id(std::string(message_id));
-  m.mutable_from()->set_email(std::string(from));
-  m.mutable_from()->set_name(std::string(from.substr(0, from.find('@'))));
-  m.add_to()->set_email("help@desk.example");
-  m.set_subject(std::string(subject));
-  m.set_body_text(std::string(body));
-  m.mutable_threading()->set_message_id(std::string(message_id));
-  return m;
-}
-
-// Records deliveries; fails on demand.
-class FakeOutbound : public OutboundAdapter {
- public:
-  absl::string_view Name() const override { return "test.fake"; }
-  absl::StatusOr<DeliveryReceipt> Deliver(const v1::OutboundMessage& m) override {
-    if (!failures.empty()) {
-      absl::Status s = failures.front();
-      failures.erase(failures.begin());
-      return s;
-    }
-    sent.push_back(m);
-    return DeliveryReceipt{.provider_id = absl::StrCat("queued-", sent.size())};
-  }
-  std::vector<absl::Status> failures;
-  std::vector<v1::OutboundMessage> sent;
-};
-
-class DeskIngestTest : public ::testing::TestWithParam<bool> {
- protected:
-  void SetUp() override { desk_ = MakeDesk(store_, "help@desk.example"); }
-
-  std::unique_ptr<Desk> MakeDesk(std::unique_ptr<Store>& store,
-                                 absl::string_view address) {
-    if (GetParam()) {
-      auto s = OpenSqliteStore(":memory:");
-      EXPECT_OK(s.status());
-      store = *std::move(s);
-    } else {
-      store = NewMemoryStore();
-    }
-    DeskOptions options{.store = store.get(), .clock = &clock_};
-    options.ingest.acknowledge_new_tickets = true;
-    options.ingest.desk_email = std::string(address);
-    auto desk = Desk::Open(std::move(options));
-    EXPECT_OK(desk.status());
-    return desk.ok() ? *std::move(desk) : nullptr;
-  }
-
-  std::vector<v1::Message> Thread(int64_t ticket_id) {
-    auto view = desk_->ViewTicket(SystemActor(), ticket_id);
-    EXPECT_OK(view.status());
-    return view.ok() ? view->messages : std::vector<v1::Message>{};
-  }
-
-  int64_t TicketCount() {
-    TicketQuery q;
-    q.include_merged = true;
-    q.limit = kMaxQueryLimit;
-    auto page = desk_->QueryTickets(SystemActor(), q);
-    EXPECT_OK(page.status());
-    return page.ok() ? static_cast<int64_t>(page->tickets.size()) : -1;
-  }
-
-  std::vector<v1::OutboxEntry> Outbox() {
-    auto entries = desk_->ListOutbox(SystemActor(), std::nullopt);
-    EXPECT_OK(entries.status());
-    return entries.ok() ? *entries : std::vector<v1::OutboxEntry>{};
-  }
-
-  ManualClock clock_{absl::FromUnixSeconds(1767600000)};
-  std::unique_ptr<Store> store_;
-  std::unique_ptr<Desk> desk_;
-};
+using testing_ingest::DeskIngestTest;
+using testing_ingest::FakeOutbound;
+using testing_ingest::Mail;
 
 TEST_P(DeskIngestTest, NewMailOpensTicketAndAcknowledgesOnce) {
   v1::InboundMessage m = Mail("Ada@Example.com", "m1@example.com", "Printer jam",
@@ -199,14 +127,18 @@ TEST_P(DeskIngestTest, ReplyAllFromCcJoinsTheTicket) {
   ASSERT_OK_AND_ASSIGN(IngestResult r, desk_->Ingest(reply_all));
   EXPECT_EQ(r.outcome, IngestResult::Outcome::kAppended);
   EXPECT_EQ(r.ticket_id, first.ticket_id);
-  // Someone new on the thread (forwarded to a colleague) becomes a CC.
+  // Someone the thread was forwarded to, never addressed by the desk or a
+  // participant, does not join it (issue 13: thread hijack): they get a
+  // ticket of their own, linked to this one.
   v1::InboundMessage colleague = Mail("linus@example.com", "c3@x", "Re: Outage", "+1");
   colleague.mutable_threading()->add_references("c1@x");
   ASSERT_OK_AND_ASSIGN(r, desk_->Ingest(colleague));
-  EXPECT_EQ(r.ticket_id, first.ticket_id);
+  EXPECT_EQ(r.outcome, IngestResult::Outcome::kCreatedTicket);
+  EXPECT_NE(r.ticket_id, first.ticket_id);
+  EXPECT_EQ(r.stranger_reply_to, first.ticket_id);
   ASSERT_OK_AND_ASSIGN(v1::Ticket t, desk_->GetTicket(SystemActor(), first.ticket_id));
-  EXPECT_THAT(t.cc_contact_ids(), SizeIs(2));
-  EXPECT_THAT(Thread(first.ticket_id), SizeIs(3));
+  EXPECT_THAT(t.cc_contact_ids(), SizeIs(1));
+  EXPECT_THAT(Thread(first.ticket_id), SizeIs(2));
 }
 
 TEST_P(DeskIngestTest, CustomerReplyReopensPendingTicket) {
@@ -341,22 +273,38 @@ TEST_P(DeskIngestTest, ChatSessionIsOneTicket) {
   EXPECT_TRUE(Outbox().empty());  // chats are not acknowledged by e-mail
 }
 
-TEST_P(DeskIngestTest, BadMessagesAreRefusedWithTheField) {
-  v1::InboundMessage none = Mail("", "", "x", "y");
-  EXPECT_THAT(desk_->Ingest(none),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("idempotency_key")));
+// What the desk cannot take is never dropped: it is quarantined with the
+// reason naming the field, and opens nothing.
+TEST_P(DeskIngestTest, BadMessagesAreQuarantinedWithTheField) {
+  auto quarantined = [&](const v1::InboundMessage& m, absl::string_view field) {
+    absl::StatusOr<IngestResult> r = desk_->Ingest(m);
+    ASSERT_OK(r.status());
+    EXPECT_EQ(r->outcome, IngestResult::Outcome::kQuarantined) << field;
+    EXPECT_GT(r->quarantine_id, 0);
+    EXPECT_THAT(r->quarantine_reason, HasSubstr(field));
+    ASSERT_OK_AND_ASSIGN(v1::QuarantineEntry e,
+                         desk_->GetQuarantined(SystemActor(), r->quarantine_id));
+    EXPECT_EQ(e.state(), v1::QuarantineEntry::HELD);
+    EXPECT_EQ(e.reason(), r->quarantine_reason);
+    EXPECT_EQ(e.reason_code(), static_cast<int>(absl::StatusCode::kInvalidArgument));
+    if (internal::FindInvalidUtf8(m.subject()) == absl::string_view::npos) {
+      EXPECT_EQ(e.message().subject(), m.subject());
+    } else {
+      // Kept as a repaired copy (stored text must be UTF-8) and exactly.
+      EXPECT_THAT(e.message().subject(), HasSubstr("\xEF\xBF\xBD"));
+      EXPECT_THAT(e.raw(), HasSubstr(m.subject()));  // the wire bytes
+    }
+  };
+  quarantined(Mail("", "", "x", "y"), "idempotency_key");
   v1::InboundMessage nobody = Mail("", "n1@x", "x", "y");
   nobody.set_channel(v1::CHANNEL_CHAT);
-  EXPECT_THAT(desk_->Ingest(nobody),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("from")));
-  v1::InboundMessage bad_utf8 = Mail("ada@example.com", "n2@x", "caf\xC3", "y");
-  EXPECT_THAT(desk_->Ingest(bad_utf8),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("subject is not valid UTF-8")));
-  v1::InboundMessage bad_from = Mail("not an address", "n3@x", "x", "y");
-  EXPECT_THAT(desk_->Ingest(bad_from),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("from.email")));
+  quarantined(nobody, "from");
+  quarantined(Mail("ada@example.com", "n2@x", "caf\xC3", "y"), "subject is not valid UTF-8");
+  quarantined(Mail("not an address", "n3@x", "x", "y"), "from.email");
   EXPECT_EQ(TicketCount(), 0);
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::QuarantineEntry> held,
+                       desk_->ListQuarantine(SystemActor(), v1::QuarantineEntry::HELD));
+  EXPECT_THAT(held, SizeIs(4));
 }
 
 // Real mail can lack any sender address (a bare "mailer-daemon", a damaged
@@ -550,8 +498,9 @@ TEST_P(DeskIngestTest, IngestBatchTakesAMixedBatchAsIngestWouldOneByOne) {
   ASSERT_OK(results[4].status());
   EXPECT_EQ(results[4]->outcome, IngestResult::Outcome::kRecordedAutomatic);
   EXPECT_EQ(results[4]->ticket_id, ticket);
-  EXPECT_THAT(results[5],
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("idempotency_key")));
+  ASSERT_OK(results[5].status());  // no key at all: held in the quarantine
+  EXPECT_EQ(results[5]->outcome, IngestResult::Outcome::kQuarantined);
+  EXPECT_THAT(results[5]->quarantine_reason, HasSubstr("idempotency_key"));
   ASSERT_OK(results[6].status());
   EXPECT_EQ(results[6]->outcome, IngestResult::Outcome::kCreatedTicket);
   EXPECT_NE(results[6]->ticket_id, ticket);
@@ -569,14 +518,14 @@ TEST_P(DeskIngestTest, IngestBatchTakesAMixedBatchAsIngestWouldOneByOne) {
   ASSERT_OK_AND_ASSIGN(std::vector<absl::StatusOr<IngestResult>> again,
                        desk_->IngestBatch(batch));
   ASSERT_THAT(again, SizeIs(batch.size()));
-  for (size_t i : std::vector<size_t>{0, 1, 2, 4, 6}) {
+  for (size_t i : std::vector<size_t>{0, 1, 2, 4, 5, 6}) {
     ASSERT_OK(again[i].status()) << i;
     EXPECT_TRUE(again[i]->duplicate) << i;
     EXPECT_EQ(again[i]->ticket_id, results[i]->ticket_id) << i;
     EXPECT_EQ(again[i]->message_id, results[i]->message_id) << i;
   }
   EXPECT_THAT(again[3], StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("refused")));
-  EXPECT_THAT(again[5], StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(again[5]->quarantine_id, results[5]->quarantine_id);
   EXPECT_EQ(TicketCount(), 3);
   EXPECT_EQ(Outbox().size(), outbox_before + 2);
   for (size_t i = 0; i < batch.size(); ++i) {
@@ -672,9 +621,7 @@ TEST_P(DeskIngestTest, IngestBatchIsOneTransactionAndRollsBackOnlyTheFailedMessa
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, DeskIngestTest, ::testing::Bool(),
-                         [](const ::testing::TestParamInfo<bool>& param_info) {
-                           return param_info.param ? "Sqlite" : "Memory";
-                         });
+                         testing_ingest::ParamName);
 
 }  // namespace
 }  // namespace helpdesk

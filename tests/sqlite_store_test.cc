@@ -273,7 +273,7 @@ TEST(SqliteStoreTest, VersionOneFileIsMigratedToVersionTwoKeepingItsData) {
   }
   {
     RawDb raw(path);
-    raw.Exec("DROP TABLE agent_events; PRAGMA user_version = 1;");
+    raw.Exec("DROP TABLE quarantine; DROP TABLE agent_events; PRAGMA user_version = 1;");
   }
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> store, Open(path));
   ASSERT_OK_AND_ASSIGN(auto tx, store->Begin(TransactionMode::kReadWrite));
@@ -284,8 +284,38 @@ TEST(SqliteStoreTest, VersionOneFileIsMigratedToVersionTwoKeepingItsData) {
   ASSERT_OK(tx->AppendAgentEvent(&e));
   ASSERT_OK(tx->Commit());
   RawDb raw(path);
-  EXPECT_EQ(raw.One("PRAGMA user_version"), "2");
+  EXPECT_EQ(raw.One("PRAGMA user_version"), absl::StrCat(kSqliteSchemaVersion));
   EXPECT_EQ(raw.One("SELECT count(*) FROM agent_events WHERE agent_id = 3"), "1");
+}
+
+// A file written by a build with schema version 2 (before the quarantine) is
+// migrated forward on open and keeps what it held.
+TEST(SqliteStoreTest, MigratesVersion2FileToTheQuarantineSchema) {
+  const std::string path = TempPath("v2.db");
+  int64_t ticket_id = 0;
+  {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> store, Open(path));
+    ASSERT_OK_AND_ASSIGN(auto tx, store->Begin(TransactionMode::kReadWrite));
+    v1::Ticket t = MakeTicket("kept", "open", v1::PRIORITY_LOW, 0, 1);
+    ASSERT_OK(tx->InsertTicket(&t));
+    ticket_id = t.id();
+    ASSERT_OK(tx->Commit());
+  }
+  {
+    RawDb raw(path);
+    raw.Exec("DROP TABLE quarantine; PRAGMA user_version = 2;");
+  }
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> store, Open(path));
+  ASSERT_OK_AND_ASSIGN(auto tx, store->Begin(TransactionMode::kReadWrite));
+  EXPECT_OK(tx->GetTicket(ticket_id).status());
+  v1::QuarantineEntry q;
+  q.set_state(v1::QuarantineEntry::HELD);
+  q.set_reason("subject is over the limit");
+  ASSERT_OK(tx->InsertQuarantine(&q));
+  ASSERT_OK(tx->Commit());
+  RawDb raw(path);
+  EXPECT_EQ(raw.One("PRAGMA user_version"), "3");
+  EXPECT_EQ(raw.One("SELECT count(*) FROM quarantine"), "1");
 }
 
 TEST(SqliteStoreTest, NotADatabaseFileIsInvalidArgumentAndUnchanged) {

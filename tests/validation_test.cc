@@ -104,6 +104,25 @@ TEST(NormalizeTest, Emails) {
   }
 }
 
+// RFC 5322 quoted local parts are addresses real customers have.
+TEST(ValidationTest, NormalizeEmailTakesQuotedLocalParts) {
+  EXPECT_EQ(*NormalizeEmail("email", "\"John Smith\"@Example.com"),
+            "\"john smith\"@example.com");
+  // A quoted dot-atom is the same address unquoted.
+  EXPECT_EQ(*NormalizeEmail("email", "\"ada.l\"@example.com"), "ada.l@example.com");
+  // '@', quotes and backslashes inside the quotes; escapes kept canonical.
+  EXPECT_EQ(*NormalizeEmail("email", "\"a@b\"@x.example"), "\"a@b\"@x.example");
+  EXPECT_EQ(*NormalizeEmail("email", "\"say \\\"hi\\\"\"@x.example"),
+            "\"say \\\"hi\\\"\"@x.example");
+  EXPECT_EQ(*NormalizeEmail("email", "\"\\a\"@x.example"), "a@x.example");
+  for (const char* bad : {"\"open@x.example", "\"\"@x.example", "\"a b\"x@y.example",
+                          "\"a b\"", "\"a\rb\"@x.example", "\"a b\"@", "\"a\"@b@c"}) {
+    SCOPED_TRACE(bad);
+    EXPECT_THAT(NormalizeEmail("email", bad),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("email")));
+  }
+}
+
 TEST(NormalizeTest, Phones) {
   EXPECT_EQ(*NormalizePhone("phone", "+1 (555) 010-9999"), "+15550109999");
   EXPECT_EQ(*NormalizePhone("phone", "040.123.45"), "04012345");

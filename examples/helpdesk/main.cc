@@ -1000,6 +1000,8 @@ std::string OutcomeName(const IngestResult& r) {
       return "added to ticket";
     case IngestResult::Outcome::kRecordedAutomatic:
       return "automatic mail recorded, not answered";
+    case IngestResult::Outcome::kQuarantined:
+      return absl::StrCat("QUARANTINED as entry ", r.quarantine_id, ": ", r.quarantine_reason);
   }
   return "?";
 }

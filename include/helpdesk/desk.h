@@ -131,6 +131,17 @@ struct IngestOptions {
   std::string desk_name = "Support";
   // E-mail agents' public replies to the requester and CCs of e-mail tickets.
   bool email_public_replies = true;
+  // What a message does that threads onto a ticket (by In-Reply-To or
+  // References) whose sender may not join it. A sender joins a ticket's
+  // thread only when they take part in it (requester, CC, an agent) or were
+  // addressed (To/Cc) on a message of that ticket that the desk received
+  // from a participant or sent; a reply-all from someone the customer copied
+  // works, a stranger who learned or guessed a Message-ID never reads the
+  // thread. A stranger's message opens a new ticket linked (RELATED) to the
+  // old one (the default), or joins the old ticket as an internal note for
+  // agents to decide (never reopening it, never adding the stranger as a CC).
+  enum class StrangerReply { kNewLinkedTicket, kInternalNote };
+  StrangerReply stranger_reply = StrangerReply::kNewLinkedTicket;
 };
 
 // How the outbox retries deliveries.
@@ -235,6 +246,11 @@ struct IngestResult {
     // An automatic reply or bounce was recorded on its ticket (as an internal
     // note) or, with no ticket to join, only remembered; nothing answers it.
     kRecordedAutomatic,
+    // The desk could not take the message even after shortening what can be
+    // shortened (see Desk::Ingest): it is held in the quarantine
+    // (quarantine_id, quarantine_reason) for staff to retry or discard. The
+    // message is safe: a source may acknowledge it.
+    kQuarantined,
   };
   Outcome outcome = Outcome::kCreatedTicket;
   int64_t ticket_id = 0;
@@ -245,6 +261,16 @@ struct IngestResult {
   bool duplicate = false;
   // For a follow-up of a closed ticket: the closed ticket.
   int64_t follow_up_of = 0;
+  // For a message that replied to a ticket its sender may not join
+  // (IngestOptions::stranger_reply): that ticket.
+  int64_t stranger_reply_to = 0;
+  // For kQuarantined: the entry and why.
+  int64_t quarantine_id = 0;
+  std::string quarantine_reason;
+  // What was shortened to take the message (a subject or body over its limit,
+  // attachments beyond the per-message limit), one line each; empty when it
+  // was taken as it came. The same lines are in the stored message's text.
+  std::vector<std::string> degraded;
 };
 
 // What one Desk::DispatchOutbox did.
@@ -296,8 +322,18 @@ struct AttachmentUpload {
 struct NewTicket {
   std::string subject;
   // The requester (a contact id). 0 means the acting contact when a contact
-  // creates the ticket; required otherwise.
+  // creates the ticket, else the contact of requester_email; one of them is
+  // required otherwise.
   int64_t requester_id = 0;
+  // With requester_id 0 and a staff actor: the requester by e-mail address,
+  // created in the same transaction when no contact has it (named
+  // requester_name, else the address's local part), so a refused ticket
+  // leaves no contact behind. Errors: InvalidArgument for a malformed
+  // address; PermissionDenied for actors who may not create contacts.
+  std::string requester_email;
+  std::string requester_name;
+  // CCs by e-mail address, found or created like requester_email.
+  std::vector<std::string> cc_emails;
   // The first message; may be empty (then the ticket has no message).
   std::string description;
   std::string description_html;
@@ -561,9 +597,29 @@ class Desk {
   // E-mail with no usable sender address at all (real mail has such) is kept,
   // from a shared "Unknown sender" contact whose reserved address
   // (unknown-sender@invalid) is marked bouncing, so it is never written to.
-  // Errors: InvalidArgument naming the field (no sender identity on other
-  // channels, no key, invalid UTF-8, over the limits); PermissionDenied for a
-  // blocked sender.
+  //
+  // Nothing a channel delivered is lost. What is merely large is shortened:
+  // a subject over DeskLimits::max_subject_bytes is cut (on a UTF-8
+  // boundary, ending in "...") and the whole subject attached as
+  // subject.txt; a text or HTML body over max_body_bytes is attached whole
+  // (message.txt, message.html) and the text cut with a note saying so;
+  // attachments beyond max_attachments_per_message follow in further
+  // messages of the same sender on the same ticket. Each such change is
+  // listed in IngestResult::degraded. What still cannot be taken (an
+  // attachment over max_attachment_bytes, no sender identity on a channel
+  // that needs one, a malformed field, no idempotency key) is held in the
+  // quarantine with the reason (IngestResult::Outcome::kQuarantined, OK
+  // status); the same message again finds the same entry. Senders join
+  // existing tickets only as IngestOptions::stranger_reply describes.
+  //
+  // When IngestOptions::durable_commits is set (the default), the commit
+  // that stored or quarantined the message is durable when this returns, so
+  // a source may acknowledge the message (move the Maildir file, flag the
+  // IMAP message).
+  //
+  // Errors: PermissionDenied for a blocked sender (only the refusal is
+  // remembered); Unavailable, DataLoss, Internal from the store (nothing
+  // stored: ingest the message again later).
   absl::StatusOr<IngestResult> Ingest(const v1::InboundMessage& message);
 
   // Ingests many messages the way a Maildir or IMAP poll delivers them: in
@@ -574,10 +630,10 @@ class Desk {
   // message whose idempotency key came earlier in the batch is a duplicate of
   // that first one (duplicate = true, the first one's fields).
   //
-  // Returns one entry per message, in order: its IngestResult, or the status
-  // Ingest would have returned for it: InvalidArgument naming the field for
-  // a malformed message (nothing of it is stored), PermissionDenied for a
-  // blocked sender (only the refusal is remembered, as by Ingest). A refused
+  // Returns one entry per message, in order: its IngestResult (which may be
+  // kQuarantined), or the status Ingest would have returned for it:
+  // PermissionDenied for a blocked sender (only the refusal is remembered, as
+  // by Ingest). A refused
   // or invalid message does not stop the others: the transaction is split
   // around a message that fails after it began writing, so its partial work
   // is rolled back alone. A store failure (Unavailable, DataLoss, Internal)
@@ -606,6 +662,50 @@ class Desk {
   // (admins and the system). Errors: NotFound; FailedPrecondition unless DEAD.
   absl::StatusOr<v1::OutboxEntry> ReplayOutbox(const v1::Actor& actor,
                                                int64_t entry_id);
+
+  // --- Quarantine -------------------------------------------------------------
+
+  // Holds bytes a channel delivered that its adapter could not turn into a
+  // message (or that a source could not read whole: then `raw` may be empty
+  // and `reason` says why), so they are listed for staff instead of lost.
+  // `source` names where they came from (a Maildir file, an IMAP UID). The
+  // same channel and bytes again return the first entry. Errors:
+  // InvalidArgument for an unspecified channel or an empty reason; from the
+  // store.
+  absl::StatusOr<v1::QuarantineEntry> QuarantineRaw(v1::Channel channel,
+                                                    absl::string_view source,
+                                                    absl::string_view raw,
+                                                    absl::string_view reason);
+
+  // Quarantine entries (of one state when `state` is set) with id >
+  // after_id, by id, at most `limit` (1 to 10,000). Staff only. Errors:
+  // PermissionDenied for customers; InvalidArgument for a bad limit.
+  absl::StatusOr<std::vector<v1::QuarantineEntry>> ListQuarantine(
+      const v1::Actor& viewer, std::optional<v1::QuarantineEntry::State> state,
+      int64_t after_id = 0, int limit = 100);
+  absl::StatusOr<v1::QuarantineEntry> GetQuarantined(const v1::Actor& viewer,
+                                                     int64_t entry_id);
+
+  // Ingests a HELD entry again with the desk's current options (after a
+  // limit was raised, a sender unblocked, ...). An entry that holds raw bytes
+  // only is parsed with `parse` (the channel's InboundAdapter::Parse). On
+  // success the entry becomes RELEASED with the result's ticket, message and
+  // contact, and the result is returned; a replay of the original message
+  // then returns that result too. On failure the entry stays HELD with the
+  // new reason and one more retry, and the failure is returned. Staff (not
+  // light agents) only. Errors: NotFound; FailedPrecondition unless HELD, or
+  // for raw bytes without `parse`; PermissionDenied; the ingest's failure.
+  absl::StatusOr<IngestResult> RetryQuarantined(
+      const v1::Actor& actor, int64_t entry_id,
+      const std::function<absl::StatusOr<v1::InboundMessage>(absl::string_view raw)>&
+          parse = nullptr);
+
+  // Marks a HELD entry DISCARDED, with a note (kept for the record). Staff
+  // (not light agents) only. Errors: NotFound; FailedPrecondition unless
+  // HELD; PermissionDenied; InvalidArgument for a note over 64 KiB.
+  absl::StatusOr<v1::QuarantineEntry> DiscardQuarantined(const v1::Actor& actor,
+                                                         int64_t entry_id,
+                                                         absl::string_view note = "");
 
   // --- Time-based work ------------------------------------------------------
 

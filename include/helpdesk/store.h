@@ -316,6 +316,22 @@ class Transaction {
       std::optional<v1::OutboxEntry::State> state, int64_t after_id,
       int limit) = 0;
 
+  // --- Quarantine -------------------------------------------------------------
+
+  // Stores a new entry and assigns entry->id() (increasing). Errors:
+  // InvalidArgument when the state is unspecified or out of range.
+  virtual absl::Status InsertQuarantine(v1::QuarantineEntry* entry) = 0;
+  // Errors: NotFound.
+  virtual absl::StatusOr<v1::QuarantineEntry> GetQuarantine(int64_t id) = 0;
+  // Replaces entry `entry.id()`. Errors: NotFound; InvalidArgument for a bad
+  // state.
+  virtual absl::Status UpdateQuarantine(const v1::QuarantineEntry& entry) = 0;
+  // Entries with id > after_id (of one state, when `state` is set), by id, at
+  // most `limit` (1 to 10,000). Errors: InvalidArgument for a bad limit.
+  virtual absl::StatusOr<std::vector<v1::QuarantineEntry>> ListQuarantine(
+      std::optional<v1::QuarantineEntry::State> state, int64_t after_id,
+      int limit) = 0;
+
   // --- Idempotency records -------------------------------------------------
 
   // The value recorded for (scope, key). Errors: NotFound.
@@ -470,6 +486,20 @@ class TransactionWrapper : public Transaction {
       std::optional<v1::OutboxEntry::State> state, int64_t after_id,
       int limit) override {
     return base_->ListOutbox(state, after_id, limit);
+  }
+  absl::Status InsertQuarantine(v1::QuarantineEntry* entry) override {
+    return base_->InsertQuarantine(entry);
+  }
+  absl::StatusOr<v1::QuarantineEntry> GetQuarantine(int64_t id) override {
+    return base_->GetQuarantine(id);
+  }
+  absl::Status UpdateQuarantine(const v1::QuarantineEntry& entry) override {
+    return base_->UpdateQuarantine(entry);
+  }
+  absl::StatusOr<std::vector<v1::QuarantineEntry>> ListQuarantine(
+      std::optional<v1::QuarantineEntry::State> state, int64_t after_id,
+      int limit) override {
+    return base_->ListQuarantine(state, after_id, limit);
   }
   absl::StatusOr<std::string> GetIdempotencyRecord( absl::string_view scope, absl::string_view key) override {
     return base_->GetIdempotencyRecord(scope, key);

@@ -25,6 +25,7 @@
 #include "absl/time/time.h"
 #include "absl/synchronization/mutex.h"
 #include "desk/desk_routing.h"
+#include "desk/ingest_degrade.h"
 #include "desk/validation.h"
 #include "helpdesk/timestamp.h"
 #include "internal/sha256.h"
@@ -201,6 +202,10 @@ class Desk::Impl {
     if (options_.clock == nullptr) {
       return absl::InvalidArgumentError("options.clock must not be null");
     }
+    if (!options_.ingest.desk_email.empty()) {
+      desk_email_ = internal::NormalizeEmail("ingest.desk_email", options_.ingest.desk_email)
+                        .value_or("");
+    }
     if (routing_enabled()) {
       if (options_.routing->offer_timeout < absl::ZeroDuration()) {
         return absl::InvalidArgumentError(absl::StrCat(
@@ -216,6 +221,9 @@ class Desk::Impl {
 
   const DeskOptions& options() const { return options_; }
   absl::Time Now() const { return options_.clock->Now(); }
+
+  // The desk's own address, normalised (empty when unset or malformed).
+  std::string desk_email_;
 
   // Runs `body` in a transaction of `mode`; commits when it succeeds. With
   // routing, the tickets and agents the transaction wrote are then reported
@@ -491,8 +499,9 @@ class Desk::Impl {
   }
 
   absl::Status CheckAttachments(absl::string_view field,
-                                const std::vector<AttachmentUpload>& uploads) {
-    if (uploads.size() > options_.limits.max_attachments_per_message) {
+                                const std::vector<AttachmentUpload>& uploads,
+                                bool check_count = true) {
+    if (check_count && uploads.size() > options_.limits.max_attachments_per_message) {
       return absl::InvalidArgumentError(absl::StrCat(
           field, ": ", uploads.size(), " attachments, over the limit of ",
           options_.limits.max_attachments_per_message));
@@ -628,6 +637,34 @@ class Desk::Impl {
             ": contacts write customer messages only"));
       }
     }
+    std::vector<int64_t> cc_ids = in.cc_contact_ids;
+    if (!in.requester_email.empty() || !in.cc_emails.empty()) {
+      // People named by address are found or created in this transaction,
+      // so a refused ticket leaves none of them behind.
+      if (a.role == Access::kContact) {
+        return absl::PermissionDeniedError(absl::StrCat(
+            "requester_email/cc_emails: contact ", a.actor.id(),
+            " may not name people by address"));
+      }
+      if (requester_id == 0 && !in.requester_email.empty()) {
+        HELPDESK_ASSIGN_OR_RETURN(std::string email,
+                                  internal::NormalizeEmail("requester_email", in.requester_email));
+        HELPDESK_RETURN_IF_ERROR(CheckText("requester_name", in.requester_name,
+                                           lim.max_name_bytes));
+        HELPDESK_ASSIGN_OR_RETURN(
+            v1::Contact c, FindOrCreateContact(tx, v1::ContactIdentity::EMAIL, email,
+                                               in.requester_name, now));
+        requester_id = c.id();
+      }
+      for (size_t i = 0; i < in.cc_emails.size(); ++i) {
+        HELPDESK_ASSIGN_OR_RETURN(
+            std::string email,
+            internal::NormalizeEmail(absl::StrCat("cc_emails[", i, "]"), in.cc_emails[i]));
+        HELPDESK_ASSIGN_OR_RETURN(
+            v1::Contact c, FindOrCreateContact(tx, v1::ContactIdentity::EMAIL, email, "", now));
+        cc_ids.push_back(c.id());
+      }
+    }
     if (requester_id <= 0) {
       return absl::InvalidArgumentError(
           absl::StrCat("requester_id ", requester_id, " must name a contact"));
@@ -665,9 +702,9 @@ class Desk::Impl {
     for (const auto& [name, value] : in.custom_fields) {
       HELPDESK_RETURN_IF_ERROR(CheckCustomField("custom_fields", name, value));
     }
-    if (in.cc_contact_ids.size() > lim.max_ccs) {
+    if (cc_ids.size() > lim.max_ccs) {
       return absl::InvalidArgumentError(
-          absl::StrCat("cc_contact_ids: ", in.cc_contact_ids.size(),
+          absl::StrCat("cc_contact_ids: ", cc_ids.size(),
                        " CCs, over the limit of ", lim.max_ccs));
     }
     // References.
@@ -688,7 +725,7 @@ class Desk::Impl {
       HELPDESK_RETURN_IF_ERROR(CheckGroupExists(tx, "group_id", in.group_id));
     }
     std::set<int64_t> ccs;
-    for (int64_t cc : in.cc_contact_ids) {
+    for (int64_t cc : cc_ids) {
       HELPDESK_RETURN_IF_ERROR(CheckContactExists(tx, "cc_contact_ids", cc));
       if (cc != requester_id) ccs.insert(cc);
     }
@@ -954,9 +991,12 @@ class Desk::Impl {
     return RememberAnsweredBy(tx, t->requester_id(), agent_id, now);
   }
 
+  // `allow_closed`: the desk's own internal notes (a reply to a closed
+  // ticket kept for agents) may go onto a closed ticket; nothing else may.
   absl::StatusOr<v1::Message> AddMessage(Transaction& tx, const v1::Actor& actor,
                                          int64_t ticket_id,
-                                         const MessageDraft& d) {
+                                         const MessageDraft& d,
+                                         bool allow_closed = false) {
     absl::Time now = Now();
     HELPDESK_ASSIGN_OR_RETURN(Access a, Resolve(tx, actor));
     HELPDESK_ASSIGN_OR_RETURN(v1::Ticket t, LoadTicket(tx, a, ticket_id));
@@ -981,7 +1021,10 @@ class Desk::Impl {
           "kind ", v1::Message::Kind_Name(d.kind), ": light agent ", a.actor.id(),
           " may write internal notes only"));
     }
-    HELPDESK_RETURN_IF_ERROR(CheckChangeable(t));
+    if (!(allow_closed && d.kind == v1::Message::INTERNAL_NOTE && t.merged_into() == 0 &&
+          t.status_category() == v1::STATUS_CATEGORY_CLOSED)) {
+      HELPDESK_RETURN_IF_ERROR(CheckChangeable(t));
+    }
     if (d.expected_version && *d.expected_version != t.version()) {
       return StaleVersion(t.id(), *d.expected_version, t.version());
     }
@@ -1110,6 +1153,7 @@ class Desk::Impl {
       th->set_in_reply_to(earlier.external_id());
     }
     HELPDESK_RETURN_IF_ERROR(tx.InsertOutbox(&entry));
+    HELPDESK_RETURN_IF_ERROR(RememberAddressed(tx, t.id(), {&out->to(), &out->cc()}));
     return tx.PutThreadKey(absl::StrCat("msgid:", out->idempotency_key()), t.id());
   }
 
@@ -1117,26 +1161,51 @@ class Desk::Impl {
 
   static std::string EncodeIngest(const IngestResult& r) {
     return absl::StrCat("ok:", static_cast<int>(r.outcome), ":", r.ticket_id, ":",
-                        r.message_id, ":", r.contact_id, ":", r.follow_up_of);
+                        r.message_id, ":", r.contact_id, ":", r.follow_up_of, ":",
+                        r.stranger_reply_to);
   }
 
-  static absl::StatusOr<IngestResult> DecodeIngest(absl::string_view key,
+  // The result an idempotency record stands for. "quarantined:<id>" reads the
+  // entry: its release's result once released, else the quarantine.
+  static absl::StatusOr<IngestResult> DecodeIngest(Transaction& tx, absl::string_view key,
                                                    absl::string_view value) {
     if (absl::StartsWith(value, "refused:")) {
       return absl::PermissionDeniedError(absl::StrCat(
           "message '", key, "' was refused: ", value.substr(8)));
     }
-    std::vector<absl::string_view> f = absl::StrSplit(value, ':');
     IngestResult r;
+    r.duplicate = true;
+    if (absl::ConsumePrefix(&value, "quarantined:")) {
+      int64_t id = 0;
+      if (!absl::SimpleAtoi(value, &id)) {
+        return absl::DataLossError(absl::StrCat("ingest record of '", key,
+                                                "' is malformed: 'quarantined:", value, "'"));
+      }
+      HELPDESK_ASSIGN_OR_RETURN(v1::QuarantineEntry e, tx.GetQuarantine(id));
+      if (e.state() == v1::QuarantineEntry::RELEASED) {
+        r.outcome = static_cast<IngestResult::Outcome>(e.outcome());
+        r.ticket_id = e.ticket_id();
+        r.message_id = e.message_id();
+        r.contact_id = e.contact_id();
+        return r;
+      }
+      r.outcome = IngestResult::Outcome::kQuarantined;
+      r.quarantine_id = id;
+      r.quarantine_reason = e.reason();
+      return r;
+    }
+    std::vector<absl::string_view> f = absl::StrSplit(value, ':');
     int outcome = 0;
-    if (f.size() != 6 || f[0] != "ok" || !absl::SimpleAtoi(f[1], &outcome) ||
-        !absl::SimpleAtoi(f[2], &r.ticket_id) || !absl::SimpleAtoi(f[3], &r.message_id) ||
-        !absl::SimpleAtoi(f[4], &r.contact_id) || !absl::SimpleAtoi(f[5], &r.follow_up_of)) {
+    // Records written before stranger_reply_to have six fields.
+    if ((f.size() != 6 && f.size() != 7) || f[0] != "ok" ||
+        !absl::SimpleAtoi(f[1], &outcome) || !absl::SimpleAtoi(f[2], &r.ticket_id) ||
+        !absl::SimpleAtoi(f[3], &r.message_id) || !absl::SimpleAtoi(f[4], &r.contact_id) ||
+        !absl::SimpleAtoi(f[5], &r.follow_up_of) ||
+        (f.size() == 7 && !absl::SimpleAtoi(f[6], &r.stranger_reply_to))) {
       return absl::DataLossError(absl::StrCat("ingest record of '", key,
                                               "' is malformed: '", value, "'"));
     }
     r.outcome = static_cast<IngestResult::Outcome>(outcome);
-    r.duplicate = true;
     return r;
   }
 
@@ -1157,23 +1226,9 @@ class Desk::Impl {
                       "from.chat_handle"}}) {
       if (t.value->empty()) continue;
       HELPDESK_ASSIGN_OR_RETURN(std::string v, NormalizeIdentity(t.field, t.kind, *t.value));
-      absl::StatusOr<v1::Contact> found = tx.FindContactByIdentity(t.kind, v);
-      if (found.ok() || !absl::IsNotFound(found.status())) return found;
-      NewContact nc;
-      nc.name = from.name();
-      if (nc.name.empty()) nc.name = v.substr(0, v.find('@'));
-      if (nc.name.size() > options_.limits.max_name_bytes) {
-        nc.name = nc.name.substr(0, options_.limits.max_name_bytes);
-      }
-      if (internal::FindInvalidUtf8(nc.name) != absl::string_view::npos) nc.name = v;
-      (t.kind == v1::ContactIdentity::EMAIL   ? nc.emails
-       : t.kind == v1::ContactIdentity::PHONE ? nc.phones
-                                              : nc.chat_handles)
-          .push_back(v);
-      HELPDESK_ASSIGN_OR_RETURN(v1::Contact c, NewContactFrom(tx, nc));
-      *c.mutable_created_at() = ToTimestamp(now);
-      *c.mutable_updated_at() = ToTimestamp(now);
-      HELPDESK_RETURN_IF_ERROR(tx.InsertContact(&c));
+      HELPDESK_ASSIGN_OR_RETURN(
+          v1::Contact c,
+          FindOrCreateContact(tx, t.kind, v, from.name(), now));
       return c;
     }
     if (channel == v1::CHANNEL_EMAIL) {
@@ -1197,6 +1252,33 @@ class Desk::Impl {
     }
     return absl::InvalidArgumentError(
         "from: the message has no sender e-mail, phone or chat handle");
+  }
+
+  // The contact owning a normalised identity, created (named `name`, else
+  // the identity's part before any '@') when nobody has it.
+  absl::StatusOr<v1::Contact> FindOrCreateContact(Transaction& tx,
+                                                  v1::ContactIdentity::Kind kind,
+                                                  const std::string& value,
+                                                  absl::string_view name, absl::Time now) {
+    absl::StatusOr<v1::Contact> found = tx.FindContactByIdentity(kind, value);
+    if (found.ok() || !absl::IsNotFound(found.status())) return found;
+    NewContact nc;
+    nc.name = std::string(name);
+    if (nc.name.empty()) nc.name = value.substr(0, value.rfind('@'));
+    if (nc.name.empty()) nc.name = value;
+    if (nc.name.size() > options_.limits.max_name_bytes) {
+      nc.name.resize(internal::Utf8PrefixLength(nc.name, options_.limits.max_name_bytes));
+    }
+    if (internal::FindInvalidUtf8(nc.name) != absl::string_view::npos) nc.name = value;
+    (kind == v1::ContactIdentity::EMAIL   ? nc.emails
+     : kind == v1::ContactIdentity::PHONE ? nc.phones
+                                          : nc.chat_handles)
+        .push_back(value);
+    HELPDESK_ASSIGN_OR_RETURN(v1::Contact c, NewContactFrom(tx, nc));
+    *c.mutable_created_at() = ToTimestamp(now);
+    *c.mutable_updated_at() = ToTimestamp(now);
+    HELPDESK_RETURN_IF_ERROR(tx.InsertContact(&c));
+    return c;
   }
 
   // Marks the contacts' addresses that bounced.
@@ -1229,11 +1311,69 @@ class Desk::Impl {
            std::count(t.cc_contact_ids().begin(), t.cc_contact_ids().end(), contact_id);
   }
 
-  // The ticket a message belongs to, or 0. `by_message_id` tells whether the
-  // match came from the message ids (strong evidence) or the token/session.
-  absl::StatusOr<int64_t> FindThread(Transaction& tx, const v1::InboundMessage& m,
-                                     int64_t sender, bool* by_message_id) {
-    *by_message_id = false;
+  // The thread key saying that `email` was addressed (To/Cc) on a message of
+  // ticket `ticket_id` that the desk received from a participant or sent.
+  static std::string AddressedKey(int64_t ticket_id, absl::string_view email) {
+    return absl::StrCat("addr:", ticket_id, ":", email);
+  }
+
+  // Remembers the To and Cc addresses of `parties` (but the desk's own) as
+  // addressed on ticket `ticket_id`.
+  absl::Status RememberAddressed(Transaction& tx, int64_t ticket_id,
+                                 std::initializer_list<const google::protobuf::RepeatedPtrField<v1::Party>*> parties) {
+    for (const auto* list : parties) {
+      for (const v1::Party& p : *list) {
+        if (p.email().empty()) continue;
+        absl::StatusOr<std::string> email = internal::NormalizeEmail("to", p.email());
+        if (!email.ok() || *email == desk_email_) continue;
+        HELPDESK_RETURN_IF_ERROR(tx.PutThreadKey(AddressedKey(ticket_id, *email), ticket_id));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // Whether `sender`, who is neither the requester nor a CC of `ticket`, may
+  // join its thread: an active agent, or addressed on a message of the ticket
+  // (or of `matched`, the ticket the message ids named before following
+  // merges).
+  absl::StatusOr<bool> MayJoin(Transaction& tx, const v1::Ticket& ticket, int64_t matched,
+                               const v1::Contact& sender) {
+    std::vector<std::string> emails;
+    for (const v1::ContactIdentity& id : sender.identities()) {
+      if (id.kind() == v1::ContactIdentity::EMAIL) emails.push_back(id.value());
+    }
+    if (emails.empty()) return false;
+    for (const std::string& email : emails) {
+      for (int64_t tid : {ticket.id(), matched}) {
+        absl::StatusOr<int64_t> t = tx.FindThreadKey(AddressedKey(tid, email));
+        if (t.ok()) return true;
+        if (!absl::IsNotFound(t.status())) return t.status();
+        if (matched == ticket.id()) break;
+      }
+    }
+    HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Agent> agents, tx.ListAgents());
+    for (const v1::Agent& agent : agents) {
+      if (agent.deactivated()) continue;
+      if (std::find(emails.begin(), emails.end(), agent.email()) != emails.end()) return true;
+    }
+    return false;
+  }
+
+  struct ThreadMatch {
+    // The ticket the message belongs to after following merges, or 0.
+    int64_t ticket_id = 0;
+    // The ticket the channel's keys named (before following merges).
+    int64_t matched_id = 0;
+    // The match came from the message ids (which anyone who saw or guessed
+    // one can write), not the token (checked against the sender) or the
+    // chat session.
+    bool by_message_id = false;
+  };
+
+  // The ticket a message belongs to.
+  absl::StatusOr<ThreadMatch> FindThread(Transaction& tx, const v1::InboundMessage& m,
+                                         int64_t sender) {
+    ThreadMatch match;
     const v1::ThreadingKeys& k = m.threading();
     std::vector<std::string> ids;
     if (!k.in_reply_to().empty()) ids.push_back(k.in_reply_to());
@@ -1245,7 +1385,7 @@ class Desk::Impl {
       absl::StatusOr<int64_t> t = tx.FindThreadKey(absl::StrCat("msgid:", id));
       if (t.ok()) {
         found = *t;
-        *by_message_id = true;
+        match.by_message_id = true;
         break;
       }
       if (!absl::IsNotFound(t.status())) return t.status();
@@ -1261,13 +1401,15 @@ class Desk::Impl {
       if (t.ok()) found = *t;
       if (!t.ok() && !absl::IsNotFound(t.status())) return t.status();
     }
+    match.matched_id = found;
     // Follow merges to the surviving ticket.
     for (int hop = 0; found != 0 && hop < 16; ++hop) {
       HELPDESK_ASSIGN_OR_RETURN(v1::Ticket t, tx.GetTicket(found));
       if (t.merged_into() == 0) break;
       found = t.merged_into();
     }
-    return found;
+    match.ticket_id = found;
+    return match;
   }
 
   static std::vector<AttachmentUpload> Uploads(const v1::InboundMessage& m) {
@@ -1309,8 +1451,16 @@ class Desk::Impl {
     return key;
   }
 
+  // The key under which a message without a usable idempotency key is
+  // quarantined: the hash of its content, so the same message again finds
+  // the same entry.
+  static std::string UnkeyedQuarantineKey(const v1::InboundMessage& message) {
+    return absl::StrCat("unkeyed:", internal::Sha256Hex(message.SerializeAsString()));
+  }
+
   // The checks of an inbound message that need no store; returns its
-  // attachments as uploads. Errors: InvalidArgument naming the field.
+  // attachments as uploads (possibly more than one message may carry: Ingest
+  // spreads them). Errors: InvalidArgument naming the field.
   absl::StatusOr<std::vector<AttachmentUpload>> CheckInbound(const v1::InboundMessage& m) {
     const DeskLimits& lim = options_.limits;
     if (!v1::Channel_IsValid(m.channel()) || m.channel() == v1::CHANNEL_UNSPECIFIED) {
@@ -1321,96 +1471,239 @@ class Desk::Impl {
     HELPDESK_RETURN_IF_ERROR(CheckBodies("body", m.body_text(), m.body_html()));
     HELPDESK_RETURN_IF_ERROR(CheckText("external_id", m.external_id(), 998));
     std::vector<AttachmentUpload> uploads = Uploads(m);
-    HELPDESK_RETURN_IF_ERROR(CheckAttachments("attachments", uploads));
+    HELPDESK_RETURN_IF_ERROR(CheckAttachments("attachments", uploads, /*check_count=*/false));
     return uploads;
   }
 
+  // Which failures of an ingest are the message's (held in the quarantine)
+  // rather than the store's (returned: ingest it again later).
+  static bool Quarantinable(const absl::Status& s) {
+    switch (s.code()) {
+      case absl::StatusCode::kUnavailable:
+      case absl::StatusCode::kAborted:
+      case absl::StatusCode::kDataLoss:
+      case absl::StatusCode::kResourceExhausted:
+      case absl::StatusCode::kDeadlineExceeded:
+      case absl::StatusCode::kCancelled:
+      case absl::StatusCode::kOk:
+        return false;
+      default:
+        return true;
+    }
+  }
+
+  // Holds `m` in the quarantine under `key`, with the reason `why`.
+  absl::StatusOr<IngestResult> QuarantineInTx(Transaction& tx, const v1::InboundMessage& m,
+                                              const std::string& key, const absl::Status& why) {
+    absl::Time now = Now();
+    v1::QuarantineEntry e;
+    e.set_state(v1::QuarantineEntry::HELD);
+    e.set_channel(m.channel());
+    e.set_source(m.source());
+    e.set_idempotency_key(key);
+    e.set_reason(std::string(why.message()));
+    e.set_reason_code(static_cast<int>(why.code()));
+    *e.mutable_message() = m;
+    if (internal::RepairUtf8Fields(e.mutable_message())) {
+      // Text that is not UTF-8 cannot be stored as text: the entry holds a
+      // repaired copy (U+FFFD), a retry ingests that, and `raw` keeps the
+      // message's exact bytes.
+      e.set_raw(m.SerializePartialAsString());
+    }
+    e.set_source(e.message().source());
+    *e.mutable_quarantined_at() = ToTimestamp(now);
+    HELPDESK_RETURN_IF_ERROR(tx.InsertQuarantine(&e));
+    HELPDESK_RETURN_IF_ERROR(
+        tx.PutIdempotencyRecord("ingest", key, absl::StrCat("quarantined:", e.id()), now));
+    IngestResult r;
+    r.outcome = IngestResult::Outcome::kQuarantined;
+    r.quarantine_id = e.id();
+    r.quarantine_reason = e.reason();
+    return r;
+  }
+
+  // Quarantines `m` in its own transaction after its ingest failed with
+  // `why` (or finds what a concurrent ingest of it recorded meanwhile).
+  absl::StatusOr<IngestResult> QuarantineAlone(const v1::InboundMessage& m,
+                                               const std::string& key,
+                                               const absl::Status& why) {
+    return Run(
+        TransactionMode::kReadWrite,
+        [&](Transaction& tx) -> absl::StatusOr<IngestResult> {
+          absl::StatusOr<std::string> seen = tx.GetIdempotencyRecord("ingest", key);
+          if (seen.ok()) return DecodeIngest(tx, key, *seen);
+          if (!absl::IsNotFound(seen.status())) return seen.status();
+          return QuarantineInTx(tx, m, key, why);
+        });
+  }
+
   // One message inside `tx`, as Desk::Ingest takes it: a replayed key gives
-  // the first result (or refusal); else the message is checked and ingested.
-  // `refusal` is set (and the record kept) for a blocked sender. On failure,
-  // `*may_have_written` tells whether the message may have written to `tx`
-  // (false only when it failed on its checks or its idempotency record).
+  // the first result (or refusal); else the message is shortened where it is
+  // merely large, checked (a message that fails the checks is quarantined
+  // here) and ingested. `refusal` is set (and the record kept) for a blocked
+  // sender. On failure, `*may_have_written` tells whether the message may
+  // have written to `tx` (false only when it failed on its idempotency
+  // record).
   absl::StatusOr<IngestResult> IngestMessage(Transaction& tx, const v1::InboundMessage& m,
                                              const std::string& key, absl::Status* refusal,
                                              bool* may_have_written) {
     *may_have_written = false;
     absl::StatusOr<std::string> seen = tx.GetIdempotencyRecord("ingest", key);
-    if (seen.ok()) return DecodeIngest(key, *seen);
+    if (seen.ok()) return DecodeIngest(tx, key, *seen);
     if (!absl::IsNotFound(seen.status())) {
       *may_have_written = true;  // a store failure: the transaction is suspect
       return seen.status();
     }
-    absl::StatusOr<std::vector<AttachmentUpload>> uploads = CheckInbound(m);
-    if (!uploads.ok()) return uploads.status();
     *may_have_written = true;
-    return Ingest(tx, m, key, *std::move(uploads), Now(), refusal);
+    return IngestChecked(tx, m, key, /*record_key=*/true, refusal);
+  }
+
+  // Shortens, checks and ingests `m`. With record_key, a message that fails
+  // its checks is quarantined and the result is recorded under `key`;
+  // without (a retry from the quarantine), failures are returned and nothing
+  // is recorded.
+  absl::StatusOr<IngestResult> IngestChecked(Transaction& tx, const v1::InboundMessage& m,
+                                             const std::string& key, bool record_key,
+                                             absl::Status* refusal) {
+    std::optional<internal::DegradedMessage> degraded = internal::DegradeInbound(
+        m, {.max_subject_bytes = options_.limits.max_subject_bytes,
+            .max_body_bytes = options_.limits.max_body_bytes,
+            .max_attachment_bytes = options_.limits.max_attachment_bytes});
+    const v1::InboundMessage& msg = degraded ? degraded->message : m;
+    absl::StatusOr<std::vector<AttachmentUpload>> uploads = CheckInbound(msg);
+    if (!uploads.ok()) {
+      if (!record_key) return uploads.status();
+      return QuarantineInTx(tx, m, key, uploads.status());
+    }
+    HELPDESK_ASSIGN_OR_RETURN(
+        IngestResult r, Ingest(tx, msg, key, *std::move(uploads), Now(), refusal, record_key));
+    if (degraded) r.degraded = std::move(degraded->notes);
+    return r;
+  }
+
+  // Adds `extra` attachments (those beyond the per-message limit) to ticket
+  // `ticket_id` in further messages of `kind` by `actor`, as many as it takes.
+  absl::Status AddOverflowAttachments(Transaction& tx, const v1::Actor& actor,
+                                      int64_t ticket_id, v1::Message::Kind kind,
+                                      v1::Channel channel, size_t first,
+                                      std::vector<AttachmentUpload> extra, bool allow_closed) {
+    const size_t per = options_.limits.max_attachments_per_message;
+    const size_t total = first + extra.size();
+    for (size_t start = 0; start < extra.size(); start += per) {
+      const size_t end = std::min(extra.size(), start + per);
+      MessageDraft more{
+          .kind = kind,
+          .body_text = absl::StrCat("(attachments ", first + start + 1, " to ", first + end,
+                                    " of ", total, " of the message above)"),
+          .channel = channel};
+      more.attachments.assign(std::make_move_iterator(extra.begin() + start),
+                              std::make_move_iterator(extra.begin() + end));
+      HELPDESK_RETURN_IF_ERROR(AddMessage(tx, actor, ticket_id, more, allow_closed).status());
+    }
+    return absl::OkStatus();
   }
 
   // One Ingest of a checked message (see CheckInbound, which gave
-  // `uploads`); `refusal` is set (and the record kept) for a blocked sender.
+  // `uploads`); `refusal` is set (and, with record_key, the record kept) for
+  // a blocked sender.
   absl::StatusOr<IngestResult> Ingest(Transaction& tx, const v1::InboundMessage& m,
                                       const std::string& key,
                                       std::vector<AttachmentUpload> uploads, absl::Time now,
-                                      absl::Status* refusal) {
+                                      absl::Status* refusal, bool record_key) {
     HELPDESK_ASSIGN_OR_RETURN(v1::Contact sender,
                               SenderContact(tx, m.from(), now, m.channel()));
     IngestResult r;
     r.contact_id = sender.id();
     if (sender.blocked()) {
-      HELPDESK_RETURN_IF_ERROR(tx.PutIdempotencyRecord(
-          "ingest", key, absl::StrCat("refused:contact ", sender.id(), " is blocked"),
-          now));
+      if (record_key) {
+        HELPDESK_RETURN_IF_ERROR(tx.PutIdempotencyRecord(
+            "ingest", key, absl::StrCat("refused:contact ", sender.id(), " is blocked"),
+            now));
+      }
       *refusal = absl::PermissionDeniedError(absl::StrCat(
           "from: contact ", sender.id(), " is blocked; the message was refused"));
       return r;
     }
-    bool automatic = m.auto_kind() == v1::InboundMessage::AUTO_REPLY ||
-                     m.auto_kind() == v1::InboundMessage::BOUNCE;
+    const bool automatic = m.auto_kind() == v1::InboundMessage::AUTO_REPLY ||
+                           m.auto_kind() == v1::InboundMessage::BOUNCE;
     if (m.auto_kind() == v1::InboundMessage::BOUNCE) {
       HELPDESK_RETURN_IF_ERROR(MarkBounced(tx, m, now));
     }
-    bool by_message_id = false;
-    HELPDESK_ASSIGN_OR_RETURN(int64_t ticket_id,
-                              FindThread(tx, m, sender.id(), &by_message_id));
+    HELPDESK_ASSIGN_OR_RETURN(ThreadMatch match, FindThread(tx, m, sender.id()));
     std::optional<v1::Ticket> ticket;
-    if (ticket_id != 0) {
-      HELPDESK_ASSIGN_OR_RETURN(ticket, tx.GetTicket(ticket_id));
+    if (match.ticket_id != 0) {
+      HELPDESK_ASSIGN_OR_RETURN(ticket, tx.GetTicket(match.ticket_id));
     }
     const bool closed =
         ticket && ticket->status_category() == v1::STATUS_CATEGORY_CLOSED;
+    // A sender who threads in by message id without taking part in the
+    // ticket must have been addressed on it (IngestOptions::stranger_reply).
+    bool stranger = false;
+    if (ticket && !automatic && match.by_message_id && !TakesPart(*ticket, sender.id())) {
+      HELPDESK_ASSIGN_OR_RETURN(bool may_join, MayJoin(tx, *ticket, match.matched_id, sender));
+      stranger = !may_join;
+    }
+    // Attachments beyond the per-message limit follow in further messages.
+    std::vector<AttachmentUpload> overflow;
+    const size_t per_message = options_.limits.max_attachments_per_message;
+    if (uploads.size() > per_message) {
+      overflow.assign(std::make_move_iterator(uploads.begin() + per_message),
+                      std::make_move_iterator(uploads.end()));
+      uploads.resize(per_message);
+    }
     v1::Actor channel_actor = IntegrationActor(
         absl::AsciiStrToLower(v1::Channel_Name(m.channel())));
+    const std::string from =
+        m.from().email().empty() ? m.from().name() : m.from().email();
+    const IngestOptions& io = options_.ingest;
 
-    if (automatic || (ticket && closed &&
-                      options_.ingest.closed_ticket_reply ==
-                          IngestOptions::ClosedTicketReply::kInternalNote)) {
-      // Recorded for agents, never answered, never reopening anything.
+    if (automatic ||
+        (closed && io.closed_ticket_reply == IngestOptions::ClosedTicketReply::kInternalNote) ||
+        (stranger && io.stranger_reply == IngestOptions::StrangerReply::kInternalNote)) {
+      // Recorded for agents as an internal note (on a closed ticket too),
+      // never answered, never reopening anything, never adding the sender.
       r.outcome = automatic ? IngestResult::Outcome::kRecordedAutomatic
                             : IngestResult::Outcome::kAppended;
-      if (ticket && !(closed && automatic)) {
+      if (ticket) {
+        std::string prefix = absl::StrCat(
+            automatic ? (m.auto_kind() == v1::InboundMessage::BOUNCE ? "Delivery failure report"
+                                                                     : "Automatic reply")
+            : stranger ? "Message from someone who is not on this ticket (not added to it)"
+                       : "Reply to this closed ticket",
+            " from ", from, ":\n\n");
+        bool attach_whole = false;
         MessageDraft note{
             .kind = v1::Message::INTERNAL_NOTE,
-            .body_text = absl::StrCat(
-                automatic ? (m.auto_kind() == v1::InboundMessage::BOUNCE
-                                 ? "Delivery failure report"
-                                 : "Automatic reply")
-                          : "Reply to this closed ticket",
-                " from ", m.from().email().empty() ? m.from().name() : m.from().email(),
-                ":\n\n", m.body_text()),
+            .body_text = internal::FitWithPrefix(prefix, m.body_text(),
+                                                 options_.limits.max_body_bytes,
+                                                 options_.limits.max_attachment_bytes,
+                                                 &attach_whole),
+            .body_html = m.body_html(),
+            .attachments = std::move(uploads),
             .channel = m.channel(),
             .external_id = m.external_id()};
-        if (closed) {
-          // A closed ticket takes no messages; keep the note on the record only.
-        } else {
-          HELPDESK_ASSIGN_OR_RETURN(v1::Message note_message,
-                                    AddMessage(tx, channel_actor, ticket->id(), note));
-          r.ticket_id = ticket->id();
-          r.message_id = note_message.id();
+        if (attach_whole) {
+          note.attachments.push_back({.file_name = "message.txt",
+                                      .media_type = "text/plain; charset=utf-8",
+                                      .content = m.body_text()});
+          if (note.attachments.size() > per_message) {
+            overflow.insert(overflow.begin(), std::move(note.attachments.back()));
+            note.attachments.pop_back();
+          }
         }
+        HELPDESK_ASSIGN_OR_RETURN(
+            v1::Message note_message,
+            AddMessage(tx, channel_actor, ticket->id(), note, /*allow_closed=*/true));
+        r.ticket_id = ticket->id();
+        r.message_id = note_message.id();
+        if (stranger) r.stranger_reply_to = ticket->id();
+        HELPDESK_RETURN_IF_ERROR(AddOverflowAttachments(
+            tx, channel_actor, ticket->id(), v1::Message::INTERNAL_NOTE, m.channel(),
+            note.attachments.size(), std::move(overflow), /*allow_closed=*/true));
       }
-    } else if (ticket && !closed) {
+    } else if (ticket && !closed && !stranger) {
       // Joins the ticket; a sender found by message id who is not yet on it
-      // (a reply-all from a CC'd person) becomes a CC.
+      // (a reply-all from someone addressed on the thread) becomes a CC.
       if (!TakesPart(*ticket, sender.id())) {
         TicketUpdate add_cc;
         add_cc.add_cc_contact_ids = {sender.id()};
@@ -1431,8 +1724,13 @@ class Desk::Impl {
       r.outcome = IngestResult::Outcome::kAppended;
       r.ticket_id = ticket->id();
       r.message_id = message.id();
+      HELPDESK_RETURN_IF_ERROR(AddOverflowAttachments(
+          tx, ContactActor(sender.id()), ticket->id(), v1::Message::CUSTOMER_MESSAGE,
+          m.channel(), draft.attachments.size(), std::move(overflow), false));
+      HELPDESK_RETURN_IF_ERROR(RememberAddressed(tx, ticket->id(), {&m.to(), &m.cc()}));
     } else {
-      // A new ticket (a follow-up when the thread's ticket is closed).
+      // A new ticket: the first message of a thread, a follow-up of a closed
+      // ticket, or a stranger's reply (linked to the ticket they replied to).
       Access as_sender;
       as_sender.role = Access::kContact;
       as_sender.actor = ContactActor(sender.id());
@@ -1450,11 +1748,10 @@ class Desk::Impl {
       for (const auto* parties : {&m.cc(), &m.to()}) {
         for (const v1::Party& p : *parties) {
           if (p.email().empty() ||
-              absl::AsciiStrToLower(p.email()) ==
-                  absl::AsciiStrToLower(options_.ingest.desk_email)) {
+              absl::AsciiStrToLower(p.email()) == absl::AsciiStrToLower(io.desk_email)) {
             continue;
           }
-          if (parties == &m.to() && !options_.ingest.desk_email.empty()) {
+          if (parties == &m.to() && !io.desk_email.empty()) {
             continue;  // other addresses the mail went to are not copied
           }
           absl::StatusOr<v1::Contact> cc = SenderContact(tx, p, now);
@@ -1465,29 +1762,35 @@ class Desk::Impl {
           }
         }
       }
+      const size_t first_attachments = nt.attachments.size();
       HELPDESK_ASSIGN_OR_RETURN(v1::Ticket made,
                                 CreateOne(tx, as_sender, nt, now, &r.message_id));
       r.outcome = IngestResult::Outcome::kCreatedTicket;
       r.ticket_id = made.id();
       if (ticket) {
-        r.follow_up_of = ticket->id();
+        (stranger ? r.stranger_reply_to : r.follow_up_of) = ticket->id();
         HELPDESK_RETURN_IF_ERROR(
             Link(tx, SystemActor(), made.id(), v1::TicketLink::RELATED, ticket->id())
                 .status());
         HELPDESK_ASSIGN_OR_RETURN(made, tx.GetTicket(made.id()));
       }
-      if (options_.ingest.acknowledge_new_tickets &&
-          m.auto_kind() == v1::InboundMessage::HUMAN &&
-          m.channel() == v1::CHANNEL_EMAIL && !options_.ingest.desk_email.empty()) {
-        std::string text = RenderAcknowledgement(options_.ingest.acknowledgement_text,
-                                                 made, sender);
+      HELPDESK_RETURN_IF_ERROR(AddOverflowAttachments(
+          tx, ContactActor(sender.id()), made.id(), v1::Message::CUSTOMER_MESSAGE,
+          m.channel(), first_attachments, std::move(overflow), false));
+      HELPDESK_RETURN_IF_ERROR(RememberAddressed(tx, made.id(), {&m.to(), &m.cc()}));
+      if (io.acknowledge_new_tickets && m.auto_kind() == v1::InboundMessage::HUMAN &&
+          m.channel() == v1::CHANNEL_EMAIL && !io.desk_email.empty()) {
+        std::string text = RenderAcknowledgement(io.acknowledgement_text, made, sender);
         v1::Message ack_for;
         ack_for.set_id(r.message_id);
         HELPDESK_RETURN_IF_ERROR(
             EnqueueEmail(tx, made, ack_for, text, "", /*automatic=*/true, now));
       }
     }
-    if (r.ticket_id != 0) {
+    // A stranger's message id stays off the old ticket: replies to it must
+    // not thread there either.
+    const bool joined_old = r.stranger_reply_to == 0 || r.ticket_id != r.stranger_reply_to;
+    if (r.ticket_id != 0 && joined_old) {
       if (!m.threading().message_id().empty()) {
         HELPDESK_RETURN_IF_ERROR(tx.PutThreadKey(
             absl::StrCat("msgid:", m.threading().message_id()), r.ticket_id));
@@ -1497,7 +1800,9 @@ class Desk::Impl {
             absl::StrCat("chat:", m.threading().chat_session_id()), r.ticket_id));
       }
     }
-    HELPDESK_RETURN_IF_ERROR(tx.PutIdempotencyRecord("ingest", key, EncodeIngest(r), now));
+    if (record_key) {
+      HELPDESK_RETURN_IF_ERROR(tx.PutIdempotencyRecord("ingest", key, EncodeIngest(r), now));
+    }
     return r;
   }
 
@@ -2526,14 +2831,20 @@ absl::StatusOr<TicketPage> Desk::ContactHistory(const v1::Actor& viewer,
 }
 
 absl::StatusOr<IngestResult> Desk::Ingest(const v1::InboundMessage& message) {
-  HELPDESK_ASSIGN_OR_RETURN(std::string key, Impl::IngestKey(message));
+  absl::StatusOr<std::string> key = Impl::IngestKey(message);
+  if (!key.ok()) {
+    return impl_->QuarantineAlone(message, Impl::UnkeyedQuarantineKey(message), key.status());
+  }
   absl::Status refusal;
   absl::StatusOr<IngestResult> r = impl_->Run(
       TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<IngestResult> {
         bool may_have_written = false;
-        return impl_->IngestMessage(tx, message, key, &refusal, &may_have_written);
+        return impl_->IngestMessage(tx, message, *key, &refusal, &may_have_written);
       });
   if (!refusal.ok()) return refusal;
+  if (!r.ok() && Impl::Quarantinable(r.status())) {
+    return impl_->QuarantineAlone(message, *key, r.status());
+  }
   return r;
 }
 
@@ -2565,10 +2876,7 @@ absl::StatusOr<std::vector<absl::StatusOr<IngestResult>>> Desk::IngestBatch(
     absl::StatusOr<bool> done = impl_->Run(
         TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<bool> {
           for (size_t i = begin; i < end; ++i) {
-            if (!keys[i].ok()) {
-              results[i] = keys[i].status();
-              continue;
-            }
+            if (!keys[i].ok()) continue;  // quarantined below, on its own
             absl::Status refusal;
             bool may_have_written = false;
             absl::StatusOr<IngestResult> r = impl_->IngestMessage(
@@ -2597,13 +2905,24 @@ absl::StatusOr<std::vector<absl::StatusOr<IngestResult>>> Desk::IngestBatch(
       begin = end;
       end = messages.size();
     } else if (failed == begin) {
-      // It ran alone in its transaction: its failure is its result.
-      results[begin] = failure;
+      // It ran alone in its transaction: its failure is its result, or it is
+      // quarantined when the failure is the message's.
+      results[begin] = Impl::Quarantinable(failure)
+                           ? impl_->QuarantineAlone(messages[begin], *keys[begin], failure)
+                           : absl::StatusOr<IngestResult>(failure);
       ++begin;
       end = messages.size();
     } else {
       end = failed;  // the messages before it, without it
     }
+  }
+  // Messages without a usable idempotency key are held by their content's
+  // hash, after the others (their order does not matter: nothing threads
+  // onto a quarantined message).
+  for (size_t i = 0; i < messages.size(); ++i) {
+    if (keys[i].ok()) continue;
+    results[i] = impl_->QuarantineAlone(messages[i], Impl::UnkeyedQuarantineKey(messages[i]),
+                                        keys[i].status());
   }
   return results;
 }
@@ -2700,6 +3019,188 @@ absl::StatusOr<v1::OutboxEntry> Desk::ReplayOutbox(const v1::Actor& actor,
         e.set_attempts(0);
         *e.mutable_next_attempt_at() = ToTimestamp(impl_->Now());
         HELPDESK_RETURN_IF_ERROR(tx.UpdateOutbox(e));
+        return e;
+      });
+}
+
+// --- Quarantine ------------------------------------------------------------------
+
+absl::StatusOr<v1::QuarantineEntry> Desk::QuarantineRaw(v1::Channel channel,
+                                                        absl::string_view source,
+                                                        absl::string_view raw,
+                                                        absl::string_view reason) {
+  if (!v1::Channel_IsValid(channel) || channel == v1::CHANNEL_UNSPECIFIED) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("channel ", static_cast<int>(channel), " is not a channel"));
+  }
+  if (absl::StripAsciiWhitespace(reason).empty()) {
+    return absl::InvalidArgumentError("reason must not be empty");
+  }
+  const std::string key = absl::StrCat("raw:", v1::Channel_Name(channel), ":",
+                                       internal::Sha256Hex(raw), ":", raw.size());
+  return impl_->Run(
+      TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<v1::QuarantineEntry> {
+        absl::StatusOr<std::string> seen = tx.GetIdempotencyRecord("ingest", key);
+        int64_t id = 0;
+        absl::string_view record = seen.ok() ? absl::string_view(*seen) : "";
+        if (absl::ConsumePrefix(&record, "quarantined:") && absl::SimpleAtoi(record, &id)) {
+          return tx.GetQuarantine(id);
+        }
+        if (!seen.ok() && !absl::IsNotFound(seen.status())) return seen.status();
+        absl::Time now = impl_->Now();
+        v1::QuarantineEntry e;
+        e.set_state(v1::QuarantineEntry::HELD);
+        e.set_channel(channel);
+        e.set_source(std::string(source));
+        e.set_idempotency_key(key);
+        e.set_reason(std::string(reason));
+        e.set_reason_code(static_cast<int>(absl::StatusCode::kInvalidArgument));
+        e.set_raw(std::string(raw));
+        internal::RepairUtf8Fields(&e);  // source and reason are text
+        *e.mutable_quarantined_at() = ToTimestamp(now);
+        HELPDESK_RETURN_IF_ERROR(tx.InsertQuarantine(&e));
+        if (seen.ok()) return e;  // an unreadable record: keep the bytes anyway
+        HELPDESK_RETURN_IF_ERROR(
+            tx.PutIdempotencyRecord("ingest", key, absl::StrCat("quarantined:", e.id()), now));
+        return e;
+      });
+}
+
+absl::StatusOr<std::vector<v1::QuarantineEntry>> Desk::ListQuarantine(
+    const v1::Actor& viewer, std::optional<v1::QuarantineEntry::State> state,
+    int64_t after_id, int limit) {
+  return impl_->Run(
+      TransactionMode::kReadOnly,
+      [&](Transaction& tx) -> absl::StatusOr<std::vector<v1::QuarantineEntry>> {
+        HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
+        HELPDESK_RETURN_IF_ERROR(Impl::RequireStaff(a, "read the quarantine"));
+        return tx.ListQuarantine(state, after_id, limit);
+      });
+}
+
+absl::StatusOr<v1::QuarantineEntry> Desk::GetQuarantined(const v1::Actor& viewer,
+                                                         int64_t entry_id) {
+  return impl_->Run(
+      TransactionMode::kReadOnly, [&](Transaction& tx) -> absl::StatusOr<v1::QuarantineEntry> {
+        HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
+        HELPDESK_RETURN_IF_ERROR(Impl::RequireStaff(a, "read the quarantine"));
+        return tx.GetQuarantine(entry_id);
+      });
+}
+
+absl::StatusOr<IngestResult> Desk::RetryQuarantined(
+    const v1::Actor& actor, int64_t entry_id,
+    const std::function<absl::StatusOr<v1::InboundMessage>(absl::string_view raw)>& parse) {
+  bool attempted = false;  // the failure, if any, is the message's, not the call's
+  absl::Status refusal;
+  absl::StatusOr<IngestResult> r = impl_->Run(
+      TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<IngestResult> {
+        HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
+        HELPDESK_RETURN_IF_ERROR(
+            Impl::RequireTicketChanger(a, "retry quarantined messages"));
+        HELPDESK_ASSIGN_OR_RETURN(v1::QuarantineEntry e, tx.GetQuarantine(entry_id));
+        if (e.state() != v1::QuarantineEntry::HELD) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "quarantine entry ", entry_id, " is ",
+              v1::QuarantineEntry::State_Name(e.state()), ", not HELD"));
+        }
+        v1::InboundMessage m;
+        if (e.has_message()) {
+          m = e.message();
+        } else if (!parse) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "quarantine entry ", entry_id,
+              " holds raw bytes only: pass the channel's parser to read them"));
+        } else {
+          attempted = true;
+          HELPDESK_ASSIGN_OR_RETURN(m, parse(e.raw()));
+          if (m.source().empty()) m.set_source(e.source());
+        }
+        attempted = true;
+        // Parsed raw bytes have a key of their own, which may have been
+        // ingested meanwhile (the same mail read again): that result stands.
+        std::string key = e.idempotency_key();
+        bool record_key = false;
+        if (!e.has_message()) {
+          absl::StatusOr<std::string> own = Impl::IngestKey(m);
+          if (own.ok()) {
+            key = *own;
+            record_key = true;
+          }
+        }
+        absl::StatusOr<IngestResult> result;
+        absl::StatusOr<std::string> seen =
+            record_key ? tx.GetIdempotencyRecord("ingest", key)
+                       : absl::StatusOr<std::string>(absl::NotFoundError(""));
+        if (seen.ok()) {
+          result = Impl::DecodeIngest(tx, key, *seen);
+        } else if (!absl::IsNotFound(seen.status())) {
+          return seen.status();
+        } else {
+          result = impl_->IngestChecked(tx, m, key, /*record_key=*/false, &refusal);
+          if (result.ok() && record_key) {
+            HELPDESK_RETURN_IF_ERROR(tx.PutIdempotencyRecord(
+                "ingest", key, absl::StrCat("quarantined:", e.id()), impl_->Now()));
+          }
+        }
+        if (!result.ok()) return result.status();
+        if (!refusal.ok()) return refusal;
+        if (result->outcome == IngestResult::Outcome::kQuarantined) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "the message is held as quarantine entry ", result->quarantine_id));
+        }
+        e.set_state(v1::QuarantineEntry::RELEASED);
+        e.set_retries(e.retries() + 1);
+        *e.mutable_resolved_at() = ToTimestamp(impl_->Now());
+        *e.mutable_resolved_by() = actor;
+        e.set_outcome(static_cast<int>(result->outcome));
+        e.set_ticket_id(result->ticket_id);
+        e.set_message_id(result->message_id);
+        e.set_contact_id(result->contact_id);
+        HELPDESK_RETURN_IF_ERROR(tx.UpdateQuarantine(e));
+        result->duplicate = false;
+        return result;
+      });
+  if (!r.ok() && attempted && Impl::Quarantinable(r.status())) {
+    // The entry stays HELD; it says why the retry failed.
+    impl_
+        ->Run(TransactionMode::kReadWrite,
+              [&](Transaction& tx) -> absl::StatusOr<bool> {
+                HELPDESK_ASSIGN_OR_RETURN(v1::QuarantineEntry e, tx.GetQuarantine(entry_id));
+                if (e.state() != v1::QuarantineEntry::HELD) return false;
+                e.set_reason(std::string(r.status().message()));
+                e.set_reason_code(static_cast<int>(r.status().code()));
+                e.set_retries(e.retries() + 1);
+                *e.mutable_resolved_at() = ToTimestamp(impl_->Now());
+                *e.mutable_resolved_by() = actor;
+                HELPDESK_RETURN_IF_ERROR(tx.UpdateQuarantine(e));
+                return true;
+              })
+        .IgnoreError();
+  }
+  return r;
+}
+
+absl::StatusOr<v1::QuarantineEntry> Desk::DiscardQuarantined(const v1::Actor& actor,
+                                                             int64_t entry_id,
+                                                             absl::string_view note) {
+  HELPDESK_RETURN_IF_ERROR(internal::CheckText("note", note, 64 << 10));
+  return impl_->Run(
+      TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<v1::QuarantineEntry> {
+        HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
+        HELPDESK_RETURN_IF_ERROR(
+            Impl::RequireTicketChanger(a, "discard quarantined messages"));
+        HELPDESK_ASSIGN_OR_RETURN(v1::QuarantineEntry e, tx.GetQuarantine(entry_id));
+        if (e.state() != v1::QuarantineEntry::HELD) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "quarantine entry ", entry_id, " is ",
+              v1::QuarantineEntry::State_Name(e.state()), ", not HELD"));
+        }
+        e.set_state(v1::QuarantineEntry::DISCARDED);
+        e.set_note(std::string(note));
+        *e.mutable_resolved_at() = ToTimestamp(impl_->Now());
+        *e.mutable_resolved_by() = actor;
+        HELPDESK_RETURN_IF_ERROR(tx.UpdateQuarantine(e));
         return e;
       });
 }

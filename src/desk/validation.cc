@@ -124,6 +124,33 @@ absl::StatusOr<std::string> NormalizeTag(absl::string_view field,
   return t;
 }
 
+namespace {
+
+// RFC 5322 atext, plus UTF-8 bytes (RFC 6532).
+bool IsAtext(unsigned char c) {
+  if (c >= 0x80) return true;
+  if (absl::ascii_isalnum(c)) return true;
+  return absl::string_view("!#$%&'*+-/=?^_`{|}~").find(static_cast<char>(c)) !=
+         absl::string_view::npos;
+}
+
+// A dot-atom: atext runs separated by single dots, none at either end.
+bool IsDotAtom(absl::string_view s) {
+  if (s.empty() || s.front() == '.' || s.back() == '.') return false;
+  char prev = 0;
+  for (char c : s) {
+    if (c == '.') {
+      if (prev == '.') return false;
+    } else if (!IsAtext(static_cast<unsigned char>(c))) {
+      return false;
+    }
+    prev = c;
+  }
+  return true;
+}
+
+}  // namespace
+
 absl::StatusOr<std::string> NormalizeEmail(absl::string_view field,
                                            absl::string_view email) {
   std::string e = absl::AsciiStrToLower(absl::StripAsciiWhitespace(email));
@@ -133,24 +160,76 @@ absl::StatusOr<std::string> NormalizeEmail(absl::string_view field,
   };
   if (e.size() > 254) return bad("longer than 254 bytes");
   if (FindInvalidUtf8(e) != absl::string_view::npos) return bad("invalid UTF-8");
-  size_t at = e.find('@');
-  if (at == std::string::npos) return bad("no '@'");
-  if (e.find('@', at + 1) != std::string::npos) return bad("more than one '@'");
-  if (at == 0) return bad("empty local part");
-  if (at + 1 == e.size()) return bad("empty domain");
-  for (char c : e) {
+  // The local part: a quoted string ("john smith"@example.com, RFC 5322) or
+  // a dot-atom-like run without spaces.
+  size_t at = 0;
+  std::string local;
+  if (!e.empty() && e[0] == '"') {
+    std::string content;
+    size_t i = 1;
+    bool closed = false;
+    for (; i < e.size(); ++i) {
+      unsigned char c = static_cast<unsigned char>(e[i]);
+      if (c == '"') {
+        closed = true;
+        break;
+      }
+      if (c == '\\') {
+        if (i + 1 == e.size()) break;
+        c = static_cast<unsigned char>(e[++i]);
+        if (c < 0x20 && c != '\t') return bad("a control character in the quoted local part");
+        content.push_back(static_cast<char>(c));
+        continue;
+      }
+      if ((c < 0x20 && c != '\t') || c == 0x7F) {
+        return bad("a control character in the quoted local part");
+      }
+      content.push_back(static_cast<char>(c));
+    }
+    if (!closed) return bad("the quoted local part is not closed");
+    at = i + 1;
+    if (at >= e.size() || e[at] != '@') return bad("no '@' after the quoted local part");
+    if (content.empty()) return bad("empty local part");
+    if (IsDotAtom(content)) {
+      local = content;  // "john"@x is john@x
+    } else {
+      local = "\"";
+      for (char c : content) {
+        if (c == '"' || c == '\\') local.push_back('\\');
+        local.push_back(c);
+      }
+      local.push_back('"');
+    }
+  } else {
+    at = e.find('@');
+    if (at == std::string::npos) return bad("no '@'");
+    if (at == 0) return bad("empty local part");
+    local = e.substr(0, at);
+    for (char c : local) {
+      unsigned char u = static_cast<unsigned char>(c);
+      if (u <= 0x20 || u == 0x7F || c == '<' || c == '>' || c == ',' || c == ';' ||
+          c == '"' || c == '(' || c == ')') {
+        return bad("contains a space or a character not allowed here");
+      }
+    }
+  }
+  std::string domain = e.substr(at + 1);
+  if (domain.empty()) return bad("empty domain");
+  if (domain.find('@') != std::string::npos) return bad("more than one '@'");
+  for (char c : domain) {
     unsigned char u = static_cast<unsigned char>(c);
     if (u <= 0x20 || u == 0x7F || c == '<' || c == '>' || c == ',' || c == ';' ||
         c == '"' || c == '(' || c == ')') {
       return bad("contains a space or a character not allowed here");
     }
   }
-  absl::string_view domain = absl::string_view(e).substr(at + 1);
   if (absl::StartsWith(domain, ".") || absl::EndsWith(domain, ".") ||
       absl::StrContains(domain, "..")) {
     return bad("malformed domain");
   }
-  return e;
+  std::string out = absl::StrCat(local, "@", domain);
+  if (out.size() > 254) return bad("longer than 254 bytes");
+  return out;
 }
 
 absl::StatusOr<std::string> NormalizePhone(absl::string_view field,

@@ -44,9 +44,11 @@ absl::StatusOr<std::string> NormalizeTag(absl::string_view field,
                                          absl::string_view tag,
                                          size_t max_bytes);
 
-// Trims and lower-cases an e-mail address and checks its shape
-// (local@domain, no spaces, one '@', a dot-free domain is allowed only for
-// "localhost"-style hosts). Errors: InvalidArgument naming `field`.
+// Trims and lower-cases an e-mail address and checks its shape: local@domain,
+// the local part either without spaces and specials or an RFC 5322 quoted
+// string ("john smith"@example.com, kept quoted with \ and " escaped; a
+// quoted dot-atom such as "john"@x loses its quotes). Errors: InvalidArgument
+// naming `field`.
 absl::StatusOr<std::string> NormalizeEmail(absl::string_view field,
                                            absl::string_view email);
 

@@ -34,6 +34,7 @@ struct Counters {
   int64_t agent = 0;
   int64_t group = 0;
   int64_t outbox = 0;
+  int64_t quarantine = 0;
 };
 
 struct State {
@@ -57,6 +58,7 @@ struct State {
   std::map<std::pair<std::string, std::string>, std::string> idempotency;
   std::map<std::string, int64_t> thread_keys;
   std::map<int64_t, v1::OutboxEntry> outbox;
+  std::map<int64_t, v1::QuarantineEntry> quarantine;
 };
 
 class MemoryTransaction final : public Transaction {
@@ -521,6 +523,56 @@ class MemoryTransaction final : public Transaction {
     std::vector<v1::OutboxEntry> out;
     for (auto it = state_->outbox.upper_bound(after_id);
          it != state_->outbox.end() && static_cast<int>(out.size()) < limit; ++it) {
+      if (!state || it->second.state() == *state) out.push_back(it->second);
+    }
+    return out;
+  }
+
+  // --- Quarantine ---
+
+  static absl::Status CheckQuarantineState(const v1::QuarantineEntry& entry) {
+    if (v1::QuarantineEntry::State_IsValid(entry.state()) &&
+        entry.state() != v1::QuarantineEntry::STATE_UNSPECIFIED) {
+      return absl::OkStatus();
+    }
+    return absl::InvalidArgumentError(absl::StrCat(
+        "quarantine entry state ", static_cast<int>(entry.state()), " is not a state"));
+  }
+
+  absl::Status InsertQuarantine(v1::QuarantineEntry* entry) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    HELPDESK_RETURN_IF_ERROR(CheckQuarantineState(*entry));
+    entry->set_id(++state_->last.quarantine);
+    Remember(state_->quarantine, entry->id());
+    state_->quarantine[entry->id()] = *entry;
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<v1::QuarantineEntry> GetQuarantine(int64_t id) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    auto it = state_->quarantine.find(id);
+    if (it == state_->quarantine.end()) return NotFound("quarantine entry", id);
+    return it->second;
+  }
+
+  absl::Status UpdateQuarantine(const v1::QuarantineEntry& entry) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    HELPDESK_RETURN_IF_ERROR(CheckQuarantineState(entry));
+    auto it = state_->quarantine.find(entry.id());
+    if (it == state_->quarantine.end()) return NotFound("quarantine entry", entry.id());
+    Remember(state_->quarantine, entry.id());
+    it->second = entry;
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::vector<v1::QuarantineEntry>> ListQuarantine(
+      std::optional<v1::QuarantineEntry::State> state, int64_t after_id,
+      int limit) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    HELPDESK_RETURN_IF_ERROR(CheckListLimit(limit));
+    std::vector<v1::QuarantineEntry> out;
+    for (auto it = state_->quarantine.upper_bound(after_id);
+         it != state_->quarantine.end() && static_cast<int>(out.size()) < limit; ++it) {
       if (!state || it->second.state() == *state) out.push_back(it->second);
     }
     return out;

@@ -151,6 +151,16 @@ CREATE TABLE agent_events (
 CREATE INDEX agent_events_by_agent ON agent_events(agent_id, id);
 )sql";
 
+// Version 3: the quarantine of inbound messages the desk could not take.
+constexpr absl::string_view kSchemaVersion3 = R"sql(
+CREATE TABLE quarantine (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  state INTEGER NOT NULL,
+  proto BLOB NOT NULL
+);
+CREATE INDEX quarantine_by_state ON quarantine(state, id);
+)sql";
+
 struct Migration {
   int to_version;
   absl::string_view script;
@@ -160,6 +170,7 @@ struct Migration {
 constexpr Migration kMigrations[] = {
     {1, kSchemaVersion1},
     {2, kSchemaVersion2},
+    {3, kSchemaVersion3},
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) ==
                   static_cast<size_t>(kSqliteSchemaVersion),

@@ -290,9 +290,9 @@ class SqliteTransaction final : public Transaction {
                                                              int limit) override {
     HELPDESK_RETURN_IF_ERROR(CheckOpen());
     HELPDESK_RETURN_IF_ERROR(CheckOutboxLimit(limit));
-    return Watch(ListOutboxRows(
+    return Watch(ListRows<v1::OutboxEntry>(
         "SELECT id, proto FROM outbox WHERE state = ? AND next_attempt_us <= ? "
-        "ORDER BY next_attempt_us, id LIMIT ?",
+        "ORDER BY next_attempt_us, id LIMIT ?", "outbox",
         {v1::OutboxEntry::PENDING, ToUnixMicrosFloor(now), limit}));
   }
   absl::StatusOr<std::vector<v1::OutboxEntry>> ListOutbox(
@@ -301,12 +301,41 @@ class SqliteTransaction final : public Transaction {
     HELPDESK_RETURN_IF_ERROR(CheckOpen());
     HELPDESK_RETURN_IF_ERROR(CheckOutboxLimit(limit));
     if (state) {
-      return Watch(ListOutboxRows(
+      return Watch(ListRows<v1::OutboxEntry>(
           "SELECT id, proto FROM outbox WHERE state = ? AND id > ? ORDER BY id LIMIT ?",
+          "outbox",
           {static_cast<int64_t>(*state), after_id, limit}));
     }
-    return Watch(ListOutboxRows(
-        "SELECT id, proto FROM outbox WHERE id > ? ORDER BY id LIMIT ?",
+    return Watch(ListRows<v1::OutboxEntry>(
+        "SELECT id, proto FROM outbox WHERE id > ? ORDER BY id LIMIT ?", "outbox",
+        {after_id, limit}));
+  }
+
+  absl::Status InsertQuarantine(v1::QuarantineEntry* entry) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    return Watch(DoInsertQuarantine(entry));
+  }
+  absl::StatusOr<v1::QuarantineEntry> GetQuarantine(int64_t id) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    return Watch(GetById<v1::QuarantineEntry>("SELECT proto FROM quarantine WHERE id = ?",
+                                              "quarantine", "quarantine entry", id));
+  }
+  absl::Status UpdateQuarantine(const v1::QuarantineEntry& entry) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    return Watch(DoUpdateQuarantine(entry));
+  }
+  absl::StatusOr<std::vector<v1::QuarantineEntry>> ListQuarantine(
+      std::optional<v1::QuarantineEntry::State> state, int64_t after_id,
+      int limit) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    HELPDESK_RETURN_IF_ERROR(CheckOutboxLimit(limit));
+    if (state) {
+      return Watch(ListRows<v1::QuarantineEntry>(
+          "SELECT id, proto FROM quarantine WHERE state = ? AND id > ? ORDER BY id LIMIT ?",
+          "quarantine", {static_cast<int64_t>(*state), after_id, limit}));
+    }
+    return Watch(ListRows<v1::QuarantineEntry>(
+        "SELECT id, proto FROM quarantine WHERE id > ? ORDER BY id LIMIT ?", "quarantine",
         {after_id, limit}));
   }
 
@@ -1289,18 +1318,60 @@ class SqliteTransaction final : public Transaction {
     return absl::OkStatus();
   }
 
-  absl::StatusOr<std::vector<v1::OutboxEntry>> ListOutboxRows(
-      absl::string_view sql, std::initializer_list<int64_t> args) {
+  static absl::Status CheckQuarantineState(const v1::QuarantineEntry& entry) {
+    if (v1::QuarantineEntry::State_IsValid(entry.state()) &&
+        entry.state() != v1::QuarantineEntry::STATE_UNSPECIFIED) {
+      return absl::OkStatus();
+    }
+    return absl::InvalidArgumentError(absl::StrCat(
+        "quarantine entry state ", static_cast<int>(entry.state()), " is not a state"));
+  }
+
+  absl::Status DoInsertQuarantine(v1::QuarantineEntry* entry) {
+    HELPDESK_RETURN_IF_ERROR(CheckQuarantineState(*entry));
+    v1::QuarantineEntry stored = *entry;
+    stored.clear_id();
+    HELPDESK_ASSIGN_OR_RETURN(
+        SqliteStatement stmt, Prepare("INSERT INTO quarantine (state, proto) VALUES (?, ?)"));
+    stmt.BindInt(1, stored.state());
+    std::string blob = stored.SerializeAsString();
+    stmt.BindBlob(2, blob);
+    HELPDESK_RETURN_IF_ERROR(stmt.Run());
+    entry->set_id(LastRowId());
+    return absl::OkStatus();
+  }
+
+  absl::Status DoUpdateQuarantine(const v1::QuarantineEntry& entry) {
+    HELPDESK_RETURN_IF_ERROR(CheckQuarantineState(entry));
+    v1::QuarantineEntry stored = entry;
+    stored.clear_id();
+    HELPDESK_ASSIGN_OR_RETURN(
+        SqliteStatement stmt,
+        Prepare("UPDATE quarantine SET state = ?, proto = ? WHERE id = ?"));
+    stmt.BindInt(1, stored.state());
+    std::string blob = stored.SerializeAsString();
+    stmt.BindBlob(2, blob);
+    stmt.BindInt(3, entry.id());
+    HELPDESK_RETURN_IF_ERROR(stmt.Run());
+    if (Changes() == 0) return NotFound("quarantine entry", entry.id());
+    return absl::OkStatus();
+  }
+
+  // Rows of (id, proto) of one table, each proto parsed and given its id.
+  template <typename Proto>
+  absl::StatusOr<std::vector<Proto>> ListRows(absl::string_view sql,
+                                              absl::string_view table,
+                                              std::initializer_list<int64_t> args) {
     HELPDESK_ASSIGN_OR_RETURN(SqliteStatement stmt, Prepare(sql));
     int i = 1;
     for (int64_t a : args) stmt.BindInt(i++, a);
-    std::vector<v1::OutboxEntry> out;
+    std::vector<Proto> out;
     while (true) {
       HELPDESK_ASSIGN_OR_RETURN(bool row, stmt.Step());
       if (!row) break;
       const int64_t id = stmt.ColumnInt(0);
-      v1::OutboxEntry& e = out.emplace_back();
-      HELPDESK_RETURN_IF_ERROR(Parse(stmt.ColumnBlob(1), "outbox", id, &e));
+      Proto& e = out.emplace_back();
+      HELPDESK_RETURN_IF_ERROR(Parse(stmt.ColumnBlob(1), table, id, &e));
       e.set_id(id);
     }
     return out;

@@ -2415,6 +2415,83 @@ TEST_P(StoreConformanceTest, OutboxListsDueEntriesInOrder) {
   ASSERT_OK(tx->Commit());
 }
 
+TEST_P(StoreConformanceTest, QuarantineKeepsEntriesAndListsThemByState) {
+  namespace sci = store_conformance_internal;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+  auto entry = [](absl::string_view reason, v1::QuarantineEntry::State state) {
+    v1::QuarantineEntry e;
+    e.set_state(state);
+    e.set_channel(v1::CHANNEL_EMAIL);
+    e.set_source("maildir:new/1");
+    e.set_idempotency_key(absl::StrCat("key-", reason));
+    e.set_reason(std::string(reason));
+    e.set_reason_code(3);
+    e.mutable_message()->set_subject(absl::StrCat("about ", reason));
+    e.set_raw(std::string("From: a@b\r\n\0\xff", 13));
+    *e.mutable_quarantined_at() = sci::AtMinute(3);
+    return e;
+  };
+  v1::QuarantineEntry a = entry("a", v1::QuarantineEntry::HELD);
+  v1::QuarantineEntry b = entry("b", v1::QuarantineEntry::DISCARDED);
+  v1::QuarantineEntry c = entry("c", v1::QuarantineEntry::HELD);
+  for (v1::QuarantineEntry* e : {&a, &b, &c}) ASSERT_OK(tx->InsertQuarantine(e));
+  EXPECT_LT(a.id(), b.id());
+  EXPECT_LT(b.id(), c.id());
+  v1::QuarantineEntry bad;
+  EXPECT_THAT(tx->InsertQuarantine(&bad), StatusIs(absl::StatusCode::kInvalidArgument));
+  ASSERT_OK(tx->Commit());
+
+  ASSERT_OK_AND_ASSIGN(tx, BeginReadWrite());
+  auto ids = [](const std::vector<v1::QuarantineEntry>& entries) {
+    std::vector<int64_t> out;
+    for (const v1::QuarantineEntry& e : entries) out.push_back(e.id());
+    return out;
+  };
+  ASSERT_OK_AND_ASSIGN(v1::QuarantineEntry read, tx->GetQuarantine(a.id()));
+  EXPECT_THAT(read, sci::EqualsProto(a));
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::QuarantineEntry> all,
+                       tx->ListQuarantine(std::nullopt, 0, 100));
+  EXPECT_EQ(ids(all), (std::vector<int64_t>{a.id(), b.id(), c.id()}));
+  ASSERT_OK_AND_ASSIGN(all, tx->ListQuarantine(v1::QuarantineEntry::HELD, 0, 100));
+  EXPECT_EQ(ids(all), (std::vector<int64_t>{a.id(), c.id()}));
+  ASSERT_OK_AND_ASSIGN(all, tx->ListQuarantine(std::nullopt, a.id(), 1));
+  EXPECT_EQ(ids(all), (std::vector<int64_t>{b.id()}));
+  EXPECT_THAT(tx->ListQuarantine(std::nullopt, 0, 0),
+              StatusIs(absl::StatusCode::kInvalidArgument, ::testing::HasSubstr("limit")));
+  // An update replaces the entry; a released entry leaves the HELD list.
+  a.set_state(v1::QuarantineEntry::RELEASED);
+  a.set_ticket_id(42);
+  a.set_retries(1);
+  ASSERT_OK(tx->UpdateQuarantine(a));
+  ASSERT_OK_AND_ASSIGN(all, tx->ListQuarantine(v1::QuarantineEntry::HELD, 0, 100));
+  EXPECT_EQ(ids(all), (std::vector<int64_t>{c.id()}));
+  v1::QuarantineEntry missing = a;
+  missing.set_id(c.id() + 1000);
+  EXPECT_THAT(tx->UpdateQuarantine(missing), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(tx->GetQuarantine(c.id() + 1000), StatusIs(absl::StatusCode::kNotFound));
+  v1::QuarantineEntry stateless = c;
+  stateless.set_state(v1::QuarantineEntry::STATE_UNSPECIFIED);
+  EXPECT_THAT(tx->UpdateQuarantine(stateless), StatusIs(absl::StatusCode::kInvalidArgument));
+  ASSERT_OK(tx->Commit());
+  ASSERT_OK_AND_ASSIGN(tx, BeginReadOnly());
+  ASSERT_OK_AND_ASSIGN(read, tx->GetQuarantine(a.id()));
+  EXPECT_THAT(read, sci::EqualsProto(a));
+}
+
+// A rolled-back transaction leaves no quarantine entry behind.
+TEST_P(StoreConformanceTest, QuarantineInsertRollsBack) {
+  {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+    v1::QuarantineEntry e;
+    e.set_state(v1::QuarantineEntry::HELD);
+    ASSERT_OK(tx->InsertQuarantine(&e));
+  }  // no Commit
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadOnly());
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::QuarantineEntry> all,
+                       tx->ListQuarantine(std::nullopt, 0, 100));
+  EXPECT_TRUE(all.empty());
+}
+
 // ===========================================================================
 // Messages
 // ===========================================================================
