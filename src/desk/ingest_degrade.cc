@@ -24,7 +24,8 @@ void Attach(v1::InboundMessage* m, absl::string_view file_name,
 // even it does not fit in front of any text).
 std::string CutWithNote(absl::string_view text, absl::string_view note,
                         size_t max_bytes) {
-  if (note.size() >= max_bytes) return std::string(note.substr(0, Utf8PrefixLength(note, max_bytes)));
+  if (note.size() >= max_bytes)
+    return std::string(note.substr(0, Utf8PrefixLength(note, max_bytes)));
   size_t keep = Utf8PrefixLength(text, max_bytes - note.size());
   return absl::StrCat(text.substr(0, keep), note);
 }
@@ -41,7 +42,9 @@ size_t Utf8PrefixLength(absl::string_view text, size_t max_bytes) {
 
 std::optional<DegradedMessage> DegradeInbound(const v1::InboundMessage& m,
                                               const DegradeLimits& limits) {
-  auto valid = [](absl::string_view s) { return FindInvalidUtf8(s) == absl::string_view::npos; };
+  auto valid = [](absl::string_view s) {
+    return FindInvalidUtf8(s) == absl::string_view::npos;
+  };
   const bool long_subject = m.subject().size() > limits.max_subject_bytes &&
                             limits.max_subject_bytes > kEllipsis.size() &&
                             valid(m.subject()) &&
@@ -59,28 +62,32 @@ std::optional<DegradedMessage> DegradeInbound(const v1::InboundMessage& m,
   d = m;
   if (long_subject) {
     Attach(&d, "subject.txt", "text/plain; charset=utf-8", m.subject());
-    size_t keep = Utf8PrefixLength(m.subject(), limits.max_subject_bytes - kEllipsis.size());
+    size_t keep =
+        Utf8PrefixLength(m.subject(), limits.max_subject_bytes - kEllipsis.size());
     d.set_subject(absl::StrCat(m.subject().substr(0, keep), kEllipsis));
-    out.notes.push_back(absl::StrCat("subject: ", m.subject().size(),
-                                     " bytes, over the limit of ", limits.max_subject_bytes,
-                                     "; shortened, the whole subject attached as subject.txt"));
+    out.notes.push_back(
+        absl::StrCat("subject: ", m.subject().size(), " bytes, over the limit of ",
+                     limits.max_subject_bytes,
+                     "; shortened, the whole subject attached as subject.txt"));
   }
   std::string text_note;
   if (long_html) {
     Attach(&d, "message.html", "text/html; charset=utf-8", m.body_html());
     d.clear_body_html();
-    text_note = absl::StrCat("\n\n[The HTML version of this message was ", m.body_html().size(),
-                             " bytes, over the limit of ", limits.max_body_bytes,
-                             " bytes: it is attached whole as message.html]");
+    text_note =
+        absl::StrCat("\n\n[The HTML version of this message was ", m.body_html().size(),
+                     " bytes, over the limit of ", limits.max_body_bytes,
+                     " bytes: it is attached whole as message.html]");
     out.notes.push_back(absl::StrCat("body_html: ", m.body_html().size(),
                                      " bytes, over the limit of ", limits.max_body_bytes,
                                      "; attached whole as message.html"));
   }
   if (long_text) {
     Attach(&d, "message.txt", "text/plain; charset=utf-8", m.body_text());
-    text_note = absl::StrCat(text_note, "\n\n[This message was ", m.body_text().size(),
-                             " bytes long, over the limit of ", limits.max_body_bytes,
-                             " bytes: the text is cut here, and attached whole as message.txt]");
+    text_note =
+        absl::StrCat(text_note, "\n\n[This message was ", m.body_text().size(),
+                     " bytes long, over the limit of ", limits.max_body_bytes,
+                     " bytes: the text is cut here, and attached whole as message.txt]");
     d.set_body_text(CutWithNote(m.body_text(), text_note, limits.max_body_bytes));
     out.notes.push_back(absl::StrCat("body_text: ", m.body_text().size(),
                                      " bytes, over the limit of ", limits.max_body_bytes,
@@ -93,7 +100,9 @@ std::optional<DegradedMessage> DegradeInbound(const v1::InboundMessage& m,
     } else {
       Attach(&d, "message.txt", "text/plain; charset=utf-8", m.body_text());
       d.set_body_text(CutWithNote(
-          m.body_text(), absl::StrCat(text_note, "\n[The text is cut here: attached whole as message.txt]"),
+          m.body_text(),
+          absl::StrCat(text_note,
+                       "\n[The text is cut here: attached whole as message.txt]"),
           limits.max_body_bytes));
     }
   }
@@ -108,7 +117,8 @@ std::string FitWithPrefix(absl::string_view prefix, absl::string_view body,
     // Fits, or cannot be attached either (the checks that follow refuse it).
     return absl::StrCat(prefix, body);
   }
-  constexpr absl::string_view kNote = "\n\n[The text is cut here: attached whole as message.txt]";
+  constexpr absl::string_view kNote =
+      "\n\n[The text is cut here: attached whole as message.txt]";
   if (prefix.size() + kNote.size() >= max_bytes) return absl::StrCat(prefix, body);
   *attach_whole = true;
   return absl::StrCat(prefix, CutWithNote(body, kNote, max_bytes - prefix.size()));

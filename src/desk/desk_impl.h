@@ -1,0 +1,647 @@
+// Internal: Desk::Impl, the core every sub-part of the Desk shares (one
+// transaction per command, resolving the actor, tracking what a command
+// wrote for routing), declared once and implemented in desk_*.cc by what
+// each part is for. Only the desk_*.cc files include it.
+#ifndef HELPDESK_SRC_DESK_DESK_IMPL_H_
+#define HELPDESK_SRC_DESK_DESK_IMPL_H_
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "desk/desk_routing.h"
+#include "desk/ingest_degrade.h"
+#include "desk/validation.h"
+#include "helpdesk/desk.h"
+#include "helpdesk/timestamp.h"
+#include "internal/sha256.h"
+#include "internal/status_macros.h"
+
+namespace helpdesk {
+namespace desk_internal {
+
+using internal::CheckRequiredText;
+using internal::CheckText;
+using internal::Quote;
+
+// What an actor may do, resolved from the store at the start of a command.
+struct Access {
+  enum Role { kSystem, kAdmin, kAgent, kLightAgent, kContact };
+  Role role = kSystem;
+  v1::Actor actor;
+  v1::Agent agent;      // when an agent
+  v1::Contact contact;  // when a contact
+
+  bool IsStaff() const { return role != kContact; }
+  bool CanChangeTickets() const {
+    return role == kSystem || role == kAdmin || role == kAgent;
+  }
+  bool IsAdmin() const { return role == kSystem || role == kAdmin; }
+};
+
+inline std::string JoinIds(const google::protobuf::RepeatedField<int64_t>& ids) {
+  return absl::StrJoin(ids, ",");
+}
+
+inline std::string LinkKindName(v1::TicketLink::Kind kind) {
+  return absl::AsciiStrToLower(v1::TicketLink::Kind_Name(kind));
+}
+
+inline std::string RenderLinks(const v1::Ticket& t) {
+  std::vector<std::string> parts;
+  for (const v1::TicketLink& link : t.links()) {
+    parts.push_back(absl::StrCat(LinkKindName(link.kind()), ":", link.ticket_id()));
+  }
+  return absl::StrJoin(parts, ",");
+}
+
+inline v1::TicketLink::Kind MirrorLink(v1::TicketLink::Kind kind) {
+  switch (kind) {
+    case v1::TicketLink::PARENT_OF:
+      return v1::TicketLink::CHILD_OF;
+    case v1::TicketLink::CHILD_OF:
+      return v1::TicketLink::PARENT_OF;
+    case v1::TicketLink::DUPLICATE_OF:
+      return v1::TicketLink::DUPLICATED_BY;
+    case v1::TicketLink::DUPLICATED_BY:
+      return v1::TicketLink::DUPLICATE_OF;
+    default:
+      return kind;
+  }
+}
+
+inline std::string RenderCustomField(const v1::CustomFieldValue& v) {
+  switch (v.value_case()) {
+    case v1::CustomFieldValue::kText:
+      return v.text();
+    case v1::CustomFieldValue::kInteger:
+      return absl::StrCat(v.integer());
+    case v1::CustomFieldValue::kDecimal:
+      return absl::StrCat(v.decimal());
+    case v1::CustomFieldValue::kFlag:
+      return v.flag() ? "true" : "false";
+    case v1::CustomFieldValue::kTime:
+      return absl::FormatTime(absl::RFC3339_full, FromTimestamp(v.time()),
+                              absl::UTCTimeZone());
+    case v1::CustomFieldValue::kChoices:
+      return absl::StrJoin(v.choices().values(), ",");
+    case v1::CustomFieldValue::VALUE_NOT_SET:
+      return "";
+  }
+  return "";
+}
+
+inline void AddChange(v1::Event* event, absl::string_view field, absl::string_view before,
+                      absl::string_view after) {
+  v1::FieldChange* c = event->add_changes();
+  c->set_field(std::string(field));
+  c->set_before(std::string(before));
+  c->set_after(std::string(after));
+}
+
+// Prefixes a status message with a location, e.g. "tickets[3].".
+inline absl::Status Locate(const absl::Status& s, absl::string_view prefix) {
+  if (s.ok()) return s;
+  return absl::Status(s.code(), absl::StrCat(prefix, s.message()));
+}
+
+inline absl::Status StaleVersion(int64_t ticket_id, int64_t expected, int64_t stored) {
+  return absl::AbortedError(absl::StrCat("ticket ", ticket_id, ": expected version ",
+                                         expected, ", stored version ", stored));
+}
+
+// What a transaction wrote that routing follows: the last stored state of
+// each ticket and agent.
+struct WrittenObjects {
+  std::map<int64_t, v1::Ticket> tickets;
+  std::map<int64_t, v1::Agent> agents;
+  bool empty() const { return tickets.empty() && agents.empty(); }
+};
+
+// Records the tickets and agents written through it (when the write
+// succeeded, as stored: with ids and versions).
+class WriteTracker final : public TransactionWrapper {
+ public:
+  explicit WriteTracker(std::unique_ptr<Transaction> base)
+      : TransactionWrapper(std::move(base)) {}
+
+  absl::Status InsertTicket(v1::Ticket* ticket) override {
+    return Keep(TransactionWrapper::InsertTicket(ticket), *ticket);
+  }
+  absl::Status UpdateTicket(v1::Ticket* ticket, int64_t expected_version) override {
+    return Keep(TransactionWrapper::UpdateTicket(ticket, expected_version), *ticket);
+  }
+  absl::Status InsertAgent(v1::Agent* agent) override {
+    return Keep(TransactionWrapper::InsertAgent(agent), *agent);
+  }
+  absl::Status UpdateAgent(v1::Agent* agent, int64_t expected_version) override {
+    return Keep(TransactionWrapper::UpdateAgent(agent, expected_version), *agent);
+  }
+
+  // The SLA deadline feeds WorkItem::sla_due: a ticket whose deadline moved
+  // is reported too (it keeps its version).
+  absl::Status SetTicketSlaDeadline(int64_t id,
+                                    std::optional<absl::Time> deadline) override {
+    HELPDESK_RETURN_IF_ERROR(TransactionWrapper::SetTicketSlaDeadline(id, deadline));
+    auto it = written_.tickets.find(id);
+    if (it == written_.tickets.end()) {
+      HELPDESK_ASSIGN_OR_RETURN(v1::Ticket t, base()->GetTicket(id));
+      written_.tickets[id] = std::move(t);
+      return absl::OkStatus();
+    }
+    if (deadline) {
+      *it->second.mutable_sla_next_deadline() = ToTimestamp(*deadline);
+    } else {
+      it->second.clear_sla_next_deadline();
+    }
+    return absl::OkStatus();
+  }
+
+  WrittenObjects Take() { return std::move(written_); }
+
+ private:
+  absl::Status Keep(absl::Status s, const v1::Ticket& t) {
+    if (s.ok()) written_.tickets[t.id()] = t;
+    return s;
+  }
+  absl::Status Keep(absl::Status s, const v1::Agent& a) {
+    if (s.ok()) written_.agents[a.id()] = a;
+    return s;
+  }
+  WrittenObjects written_;
+};
+
+}  // namespace desk_internal
+
+class Desk::Impl {
+ public:
+  using Access = desk_internal::Access;
+  using WrittenObjects = desk_internal::WrittenObjects;
+  using WriteTracker = desk_internal::WriteTracker;
+
+  explicit Impl(DeskOptions options) : options_(std::move(options)) {}
+
+  absl::Status Init();
+
+  const DeskOptions& options() const { return options_; }
+  absl::Time Now() const { return options_.clock->Now(); }
+
+  // The desk's own address, normalised (empty when unset or malformed).
+  std::string desk_email_;
+
+  // Runs `body` in a transaction of `mode`; commits when it succeeds. With
+  // routing, the tickets and agents the transaction wrote are then reported
+  // to the policy and queued work is placed (see AfterCommit); the ids of the
+  // tickets routing assigned go to `routed` when given.
+  template <typename Body>
+  auto Run(TransactionMode mode, Body&& body, std::vector<int64_t>* routed = nullptr)
+      -> decltype(body(std::declval<Transaction&>())) {
+    const bool track = routing_enabled() && mode == TransactionMode::kReadWrite;
+    WrittenObjects written;
+    auto result = RunOnce(mode, body, track ? &written : nullptr);
+    if (result.ok() && track && !written.empty()) {
+      // The command stands; a routing failure marks the state for a rebuild
+      // and resurfaces from the next Tick.
+      AfterCommit(written, routed).IgnoreError();
+    }
+    return result;
+  }
+
+  // Runs `body` in one transaction, recording what it wrote in `written`.
+  template <typename Body>
+  auto RunOnce(TransactionMode mode, Body&& body, WrittenObjects* written)
+      -> decltype(body(std::declval<Transaction&>())) {
+    HELPDESK_ASSIGN_OR_RETURN(std::unique_ptr<Transaction> tx,
+                              options_.store->Begin(mode));
+    if (written == nullptr) {
+      auto result = body(*tx);
+      if (!result.ok()) return result;  // tx destroyed: rolled back
+      HELPDESK_RETURN_IF_ERROR(tx->Commit());
+      return result;
+    }
+    WriteTracker tracked(std::move(tx));
+    auto result = body(tracked);
+    if (!result.ok()) return result;
+    HELPDESK_RETURN_IF_ERROR(tracked.Commit());
+    *written = tracked.Take();
+    return result;
+  }
+
+  // --- Access -------------------------------------------------------------
+
+  absl::StatusOr<Access> Resolve(Transaction& tx, const v1::Actor& actor);
+
+  static absl::Status RequireStaff(const Access& a, absl::string_view what);
+  static absl::Status RequireTicketChanger(const Access& a, absl::string_view what);
+  static absl::Status RequireAdmin(const Access& a, absl::string_view what);
+
+  // The visibility restriction for a reader, or nullopt for "everything".
+  static std::optional<TicketVisibility> VisibilityOf(const Access& a);
+
+  static bool CanSee(const Access& a, const v1::Ticket& t);
+
+  absl::StatusOr<v1::Ticket> LoadTicket(Transaction& tx, const Access& a, int64_t id);
+
+  static absl::Status CheckChangeable(const v1::Ticket& t);
+
+  // --- Input checks --------------------------------------------------------
+
+  absl::StatusOr<v1::StatusCategory> StatusCategoryOf(absl::string_view field,
+                                                      absl::string_view name) {
+    return options_.workflow.CategoryOf(field, name);
+  }
+
+  static absl::Status CheckPriority(absl::string_view field, v1::Priority p);
+
+  static absl::Status CheckType(absl::string_view field, v1::TicketType t);
+
+  absl::StatusOr<std::vector<std::string>> NormalizeTags(
+      absl::string_view field, const std::vector<std::string>& tags);
+
+  absl::Status SetTags(absl::string_view field, v1::Ticket* t,
+                       std::set<std::string> tags);
+
+  absl::Status CheckCustomField(absl::string_view field, const std::string& name,
+                                const v1::CustomFieldValue& value);
+
+  absl::Status CheckAttachments(absl::string_view field,
+                                const std::vector<AttachmentUpload>& uploads,
+                                bool check_count = true);
+
+  absl::Status CheckBodies(absl::string_view field, absl::string_view text,
+                           absl::string_view html);
+
+  static absl::Status CheckContactExists(Transaction& tx, absl::string_view field,
+                                         int64_t id);
+
+  // The agent `field` names; NotFound names the field and the id.
+  static absl::StatusOr<v1::Agent> GetAgentNamed(Transaction& tx, absl::string_view field,
+                                                 int64_t id);
+
+  // Agents may do `what` for themselves; admins and the system for anyone.
+  static absl::Status RequireSelfOrAdmin(const Access& a, int64_t agent_id,
+                                         absl::string_view what);
+
+  static absl::Status CheckAgentUsable(Transaction& tx, absl::string_view field,
+                                       int64_t id);
+
+  static absl::Status CheckGroupExists(Transaction& tx, absl::string_view field,
+                                       int64_t id);
+
+  // Stores attachment contents and returns their descriptions.
+  absl::StatusOr<std::vector<v1::Attachment>> StoreAttachments(
+      Transaction& tx, const std::vector<AttachmentUpload>& uploads);
+
+  // --- Commands -------------------------------------------------------------
+
+  // Creates one ticket; when `first_message_id` is given, sets it to the id of
+  // the first message (0 when the ticket has none).
+  absl::StatusOr<v1::Ticket> CreateOne(Transaction& tx, const Access& a,
+                                       const NewTicket& in, absl::Time now,
+                                       int64_t* first_message_id = nullptr);
+
+  // A ticket's events for the SLA engine, in the order they were recorded.
+  // A host clock that steps back (or processes with skewed clocks) can stamp
+  // a later event with an earlier time; such a time is read as the time of the
+  // event before it, so the clocks stay defined and the ticket stays usable.
+  // `now` is lifted the same way.
+  static absl::StatusOr<std::vector<v1::Event>> SlaEvents(Transaction& tx,
+                                                          int64_t ticket_id,
+                                                          absl::Time* now);
+
+  // With SLAs: evaluates `t`'s clocks from its stored events as of `now` and
+  // stores its next deadline when it changed. Returns the evaluation (nullopt
+  // without SLAs).
+  absl::StatusOr<std::optional<SlaStatus>> RefreshSla(Transaction& tx, v1::Ticket* t,
+                                                      absl::Time now);
+
+  // Evaluates one ticket whose deadline has come: writes each warning and
+  // breach due by `now` once (stamped `now`, the time it was raised; the due
+  // time is in sla_due_at), and moves the deadline on.
+  absl::Status TickTicket(Transaction& tx, int64_t ticket_id, absl::Time now,
+                          TickReport* report);
+
+  static v1::Event SlaEvent(v1::Event::Kind kind, const std::string& policy,
+                            const SlaMetricStatus& m);
+
+  absl::Status AppendEvent(Transaction& tx, const Access& a, absl::Time now,
+                           const v1::Ticket& t, v1::Event* e);
+
+  // Stores `t` (loaded at `loaded_version`) and appends `e` for it.
+  absl::Status SaveWithEvent(Transaction& tx, const Access& a, absl::Time now,
+                             v1::Ticket* t, int64_t loaded_version, v1::Event* e);
+
+  // Moves `t` to `status`, recording the change in `e`; keeps solved_at right.
+  void ChangeStatus(v1::Ticket* t, const std::string& status, v1::StatusCategory category,
+                    absl::Time now, v1::Event* e);
+
+  // Records that agent `agent_id` answered contact `contact_id` publicly
+  // (Contact.last_answered_by_agent_id), unless that is already so.
+  static absl::Status RememberAnsweredBy(Transaction& tx, int64_t contact_id,
+                                         int64_t agent_id, absl::Time now);
+
+  // An agent's public reply on `t`: the agent becomes the ticket's sticky
+  // owner (the change recorded in `e`) and the one who last answered its
+  // requester, in the reply's transaction.
+  static absl::Status NoteAgentAnswered(Transaction& tx, v1::Ticket* t, int64_t agent_id,
+                                        absl::Time now, v1::Event* e);
+
+  // `allow_closed`: the desk's own internal notes (a reply to a closed
+  // ticket kept for agents) may go onto a closed ticket; nothing else may.
+  absl::StatusOr<v1::Message> AddMessage(Transaction& tx, const v1::Actor& actor,
+                                         int64_t ticket_id, const MessageDraft& d,
+                                         bool allow_closed = false);
+
+  // --- Outbound e-mail ----------------------------------------------------------
+
+  // The first usable (not bouncing) e-mail address of a contact, if any.
+  static std::optional<std::string> EmailOf(const v1::Contact& c);
+
+  // Writes an e-mail about message `m` of ticket `t` to its requester and
+  // CCs into the outbox, threaded on the ticket's earlier messages, and
+  // remembers its Message-ID as a thread key of the ticket.
+  absl::Status EnqueueEmail(Transaction& tx, const v1::Ticket& t, const v1::Message& m,
+                            absl::string_view text, absl::string_view html,
+                            bool automatic, absl::Time now);
+
+  // --- Ingest --------------------------------------------------------------
+
+  static std::string EncodeIngest(const IngestResult& r);
+
+  // The result an idempotency record stands for. "quarantined:<id>" reads the
+  // entry: its release's result once released, else the quarantine.
+  static absl::StatusOr<IngestResult> DecodeIngest(Transaction& tx, absl::string_view key,
+                                                   absl::string_view value);
+
+  // Finds or creates the sender's contact.
+  static constexpr absl::string_view kUnknownSender = "unknown-sender@invalid";
+
+  absl::StatusOr<v1::Contact> SenderContact(
+      Transaction& tx, const v1::Party& from, absl::Time now,
+      v1::Channel channel = v1::CHANNEL_UNSPECIFIED);
+
+  // The contact owning a normalised identity, created (named `name`, else
+  // the identity's part before any '@') when nobody has it.
+  absl::StatusOr<v1::Contact> FindOrCreateContact(Transaction& tx,
+                                                  v1::ContactIdentity::Kind kind,
+                                                  const std::string& value,
+                                                  absl::string_view name, absl::Time now);
+
+  // Marks the contacts' addresses that bounced.
+  absl::Status MarkBounced(Transaction& tx, const v1::InboundMessage& m, absl::Time now);
+
+  static bool TakesPart(const v1::Ticket& t, int64_t contact_id) {
+    return t.requester_id() == contact_id ||
+           std::count(t.cc_contact_ids().begin(), t.cc_contact_ids().end(), contact_id);
+  }
+
+  // The thread key saying that `email` was addressed (To/Cc) on a message of
+  // ticket `ticket_id` that the desk received from a participant or sent.
+  static std::string AddressedKey(int64_t ticket_id, absl::string_view email) {
+    return absl::StrCat("addr:", ticket_id, ":", email);
+  }
+
+  // Remembers the To and Cc addresses of `parties` (but the desk's own) as
+  // addressed on ticket `ticket_id`.
+  absl::Status RememberAddressed(
+      Transaction& tx, int64_t ticket_id,
+      std::initializer_list<const google::protobuf::RepeatedPtrField<v1::Party>*>
+          parties);
+
+  // Whether `sender`, who is neither the requester nor a CC of `ticket`, may
+  // join its thread: an active agent, or addressed on a message of the ticket
+  // (or of `matched`, the ticket the message ids named before following
+  // merges).
+  absl::StatusOr<bool> MayJoin(Transaction& tx, const v1::Ticket& ticket, int64_t matched,
+                               const v1::Contact& sender);
+
+  struct ThreadMatch {
+    // The ticket the message belongs to after following merges, or 0.
+    int64_t ticket_id = 0;
+    // The ticket the channel's keys named (before following merges).
+    int64_t matched_id = 0;
+    // The match came from the message ids (which anyone who saw or guessed
+    // one can write), not the token (checked against the sender) or the
+    // chat session.
+    bool by_message_id = false;
+  };
+
+  // The ticket a message belongs to.
+  absl::StatusOr<ThreadMatch> FindThread(Transaction& tx, const v1::InboundMessage& m,
+                                         int64_t sender);
+
+  static std::vector<AttachmentUpload> Uploads(const v1::InboundMessage& m);
+
+  static std::string RenderAcknowledgement(std::string text, const v1::Ticket& t,
+                                           const v1::Contact& requester);
+
+  // The idempotency key of an inbound message: its own, else
+  // "<CHANNEL>:<external_id>". Errors: InvalidArgument.
+  static absl::StatusOr<std::string> IngestKey(const v1::InboundMessage& message);
+
+  // The key under which a message without a usable idempotency key is
+  // quarantined: the hash of its content, so the same message again finds
+  // the same entry.
+  static std::string UnkeyedQuarantineKey(const v1::InboundMessage& message) {
+    return absl::StrCat("unkeyed:", internal::Sha256Hex(message.SerializeAsString()));
+  }
+
+  // The checks of an inbound message that need no store; returns its
+  // attachments as uploads (possibly more than one message may carry: Ingest
+  // spreads them). Errors: InvalidArgument naming the field.
+  absl::StatusOr<std::vector<AttachmentUpload>> CheckInbound(const v1::InboundMessage& m);
+
+  // Which failures of an ingest are the message's (held in the quarantine)
+  // rather than the store's (returned: ingest it again later).
+  static bool Quarantinable(const absl::Status& s);
+
+  // Holds `m` in the quarantine under `key`, with the reason `why`.
+  absl::StatusOr<IngestResult> QuarantineInTx(Transaction& tx,
+                                              const v1::InboundMessage& m,
+                                              const std::string& key,
+                                              const absl::Status& why);
+
+  // Quarantines `m` in its own transaction after its ingest failed with
+  // `why` (or finds what a concurrent ingest of it recorded meanwhile).
+  absl::StatusOr<IngestResult> QuarantineAlone(const v1::InboundMessage& m,
+                                               const std::string& key,
+                                               const absl::Status& why);
+
+  // One message inside `tx`, as Desk::Ingest takes it: a replayed key gives
+  // the first result (or refusal); else the message is shortened where it is
+  // merely large, checked (a message that fails the checks is quarantined
+  // here) and ingested. `refusal` is set (and the record kept) for a blocked
+  // sender. On failure, `*may_have_written` tells whether the message may
+  // have written to `tx` (false only when it failed on its idempotency
+  // record).
+  absl::StatusOr<IngestResult> IngestMessage(Transaction& tx, const v1::InboundMessage& m,
+                                             const std::string& key,
+                                             absl::Status* refusal,
+                                             bool* may_have_written);
+
+  // Shortens, checks and ingests `m`. With record_key, a message that fails
+  // its checks is quarantined and the result is recorded under `key`;
+  // without (a retry from the quarantine), failures are returned and nothing
+  // is recorded.
+  absl::StatusOr<IngestResult> IngestChecked(Transaction& tx, const v1::InboundMessage& m,
+                                             const std::string& key, bool record_key,
+                                             absl::Status* refusal);
+
+  // Adds `extra` attachments (those beyond the per-message limit) to ticket
+  // `ticket_id` in further messages of `kind` by `actor`, as many as it takes.
+  absl::Status AddOverflowAttachments(Transaction& tx, const v1::Actor& actor,
+                                      int64_t ticket_id, v1::Message::Kind kind,
+                                      v1::Channel channel, size_t first,
+                                      std::vector<AttachmentUpload> extra,
+                                      bool allow_closed);
+
+  // One Ingest of a checked message (see CheckInbound, which gave
+  // `uploads`); `refusal` is set (and, with record_key, the record kept) for
+  // a blocked sender.
+  absl::StatusOr<IngestResult> Ingest(Transaction& tx, const v1::InboundMessage& m,
+                                      const std::string& key,
+                                      std::vector<AttachmentUpload> uploads,
+                                      absl::Time now, absl::Status* refusal,
+                                      bool record_key);
+
+  absl::StatusOr<v1::Ticket> Update(Transaction& tx, const v1::Actor& actor,
+                                    int64_t ticket_id, const TicketUpdate& u);
+
+  absl::StatusOr<v1::Ticket> Merge(Transaction& tx, const v1::Actor& actor,
+                                   int64_t source_id, int64_t target_id);
+
+  absl::StatusOr<bool> Link(Transaction& tx, const v1::Actor& actor, int64_t id,
+                            v1::TicketLink::Kind kind, int64_t other_id);
+
+  // --- People -------------------------------------------------------------
+
+  // Normalises an identity value as stored: e-mail lower-cased, phone reduced
+  // to digits and '+', chat handle checked as text.
+  absl::StatusOr<std::string> NormalizeIdentity(absl::string_view field,
+                                                v1::ContactIdentity::Kind kind,
+                                                absl::string_view value);
+
+  absl::StatusOr<v1::Contact> NewContactFrom(Transaction& tx, const NewContact& in);
+
+  // Checks an agent's fields and fills a v1::Agent (without id, version,
+  // presence or creation time).
+  // --- Routing ---------------------------------------------------------------
+  //
+  // The policy is a projection of the store, kept under routing_mu_: Rebuild
+  // loads it, AfterCommit follows each committed command, and every decision
+  // commits in its own transaction before the mirror records it. When a
+  // policy call or a decision's write fails, routing_dirty_ is set and the
+  // next routing step rebuilds from the store first, so a failure never
+  // leaves the policy believing something the store does not hold.
+
+  bool routing_enabled() const { return options_.routing.has_value(); }
+
+  std::optional<WorkItem> RoutingItem(const v1::Ticket& t) const {
+    return internal::RoutingItemOf(options_.routing->work_item, t);
+  }
+
+  // Keeps the routing fields of a ticket about to be stored right: a pending
+  // offer needs a routed ticket with an assignee; the queue time is kept while
+  // the ticket waits (queued, or offered and not yet accepted) and dropped
+  // otherwise.
+  void StampRouting(v1::Ticket* t, absl::Time now) const;
+
+  absl::StatusOr<std::unique_ptr<RoutingPolicy>> MakePolicy() const;
+
+  // Loads a new policy with every agent and every new or open ticket.
+  absl::Status RebuildLocked(absl::Time now);
+
+  absl::Status EnsureFreshLocked(absl::Time now) {
+    if (!routing_dirty_) return absl::OkStatus();
+    return RebuildLocked(now);
+  }
+
+  // Reports a committed transaction's writes to the policy (agents first, so
+  // a ticket given to an agent finds them), then places queued work.
+  absl::Status AfterCommit(const WrittenObjects& written, std::vector<int64_t>* routed);
+
+  // Whether a decision still holds in the store: the ticket routed and
+  // unassigned (or, for a pull, as given), the agent active and online.
+  static absl::Status CheckDecision(const v1::Ticket& t, const v1::Agent& agent,
+                                    bool routable);
+
+  // Commits one decision: assigns the ticket, as an offer when offers time
+  // out and `offer`, and writes ROUTED with the reason. A decision the store
+  // no longer supports (someone took the ticket, the agent left) is undone in
+  // the policy from the stored state and reported as FailedPrecondition.
+  absl::StatusOr<v1::Ticket> CommitDecisionLocked(const Assignment& a, absl::Time now,
+                                                  bool offer);
+
+  // Places queued work until the policy has nothing it can place now.
+  absl::Status RouteLocked(absl::Time now, std::vector<int64_t>* routed,
+                           TickReport* report);
+
+  // Unassigns `t` from its assignee after a decline or an offer running out:
+  // the agent joins the ticket's decliners and OFFER_DECLINED is written.
+  absl::Status DeclineInTx(Transaction& tx, const Access& a, v1::Ticket* t,
+                           OfferOutcome outcome, absl::Time now);
+
+  // Tells the policy about a committed decline (the mirror follows).
+  void AfterDeclineLocked(const v1::Ticket& t, int64_t agent, OfferOutcome outcome,
+                          absl::Time now) {
+    absl::Status s = routing_->Declined(t, agent, outcome, now);
+    if (!s.ok()) routing_dirty_ = true;
+  }
+
+  // Offers that ran out by `now` count as declined.
+  absl::Status ExpireOffersLocked(absl::Time now, TickReport* report);
+
+  // Moves the agent's new and open routed tickets away after they left
+  // (`why`): to their backup when that agent is online, else to the queue.
+  // Returns a note for the agent's event.
+  absl::StatusOr<std::string> RequeueWorkInTx(Transaction& tx, const Access& a,
+                                              const v1::Agent& agent,
+                                              absl::string_view why, absl::Time now);
+
+  absl::Status AppendAgentEvent(Transaction& tx, const Access& a, absl::Time now,
+                                const v1::Agent& agent, v1::AgentEvent* e);
+
+  // One AgentFieldChange per field that differs.
+  static void DiffAgents(const v1::Agent& before, const v1::Agent& after,
+                         v1::AgentEvent* e);
+
+  // The ticket as stored when routing placed it right after the command
+  // that returned `t`, so the caller sees the assignee.
+  absl::StatusOr<v1::Ticket> WithRouting(absl::StatusOr<v1::Ticket> t,
+                                         const std::vector<int64_t>& routed);
+
+  absl::Mutex& routing_mu() { return routing_mu_; }
+  internal::RoutingMirror& routing() { return *routing_; }
+
+  absl::StatusOr<v1::Agent> BuildAgent(Transaction& tx, const NewAgent& in);
+
+ private:
+  DeskOptions options_;
+  // Routing state (with options_.routing): set at Init, replaced by rebuilds,
+  // used only under routing_mu_.
+  absl::Mutex routing_mu_;
+  std::unique_ptr<internal::RoutingMirror> routing_;
+  bool routing_dirty_ = false;
+};
+
+}  // namespace helpdesk
+
+#endif  // HELPDESK_SRC_DESK_DESK_IMPL_H_

@@ -1,0 +1,200 @@
+// SLA clocks through the Desk: recomputing deadlines, Tick raising warnings and breaches.
+#include "desk/desk_impl.h"
+
+namespace helpdesk {
+
+using desk_internal::Access;
+using desk_internal::AddChange;
+using desk_internal::JoinIds;
+using desk_internal::LinkKindName;
+using desk_internal::Locate;
+using desk_internal::MirrorLink;
+using desk_internal::RenderCustomField;
+using desk_internal::RenderLinks;
+using desk_internal::StaleVersion;
+using desk_internal::WriteTracker;
+using desk_internal::WrittenObjects;
+using internal::CheckRequiredText;
+using internal::CheckText;
+using internal::Quote;
+
+// A ticket's events for the SLA engine, in the order they were recorded.
+// A host clock that steps back (or processes with skewed clocks) can stamp
+// a later event with an earlier time; such a time is read as the time of the
+// event before it, so the clocks stay defined and the ticket stays usable.
+// `now` is lifted the same way.
+absl::StatusOr<std::vector<v1::Event>> Desk::Impl::SlaEvents(Transaction& tx,
+                                                             int64_t ticket_id,
+                                                             absl::Time* now) {
+  HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Event> events,
+                            tx.ListTicketEvents(ticket_id, 0, 0));
+  int64_t last = std::numeric_limits<int64_t>::min();
+  for (v1::Event& e : events) {
+    int64_t t = TimestampToMicros(e.time());
+    if (t < last) {
+      *e.mutable_time() = MicrosToTimestamp(last);
+    } else {
+      last = t;
+    }
+  }
+  if (!events.empty() && *now < absl::FromUnixMicros(last)) {
+    *now = absl::FromUnixMicros(last);
+  }
+  return events;
+}
+
+// With SLAs: evaluates `t`'s clocks from its stored events as of `now` and
+// stores its next deadline when it changed. Returns the evaluation (nullopt
+// without SLAs).
+absl::StatusOr<std::optional<SlaStatus>> Desk::Impl::RefreshSla(Transaction& tx,
+                                                                v1::Ticket* t,
+                                                                absl::Time now) {
+  if (!options_.sla) return std::optional<SlaStatus>();
+  HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Event> events, SlaEvents(tx, t->id(), &now));
+  HELPDESK_ASSIGN_OR_RETURN(SlaStatus status, options_.sla->Evaluate(*t, events, now));
+  std::optional<absl::Time> old;
+  if (t->has_sla_next_deadline()) old = FromTimestamp(t->sla_next_deadline());
+  if (old != status.next_deadline) {
+    HELPDESK_RETURN_IF_ERROR(tx.SetTicketSlaDeadline(t->id(), status.next_deadline));
+    if (status.next_deadline) {
+      *t->mutable_sla_next_deadline() = ToTimestamp(*status.next_deadline);
+    } else {
+      t->clear_sla_next_deadline();
+    }
+  }
+  return std::optional<SlaStatus>(std::move(status));
+}
+
+// Evaluates one ticket whose deadline has come: writes each warning and
+// breach due by `now` once (stamped `now`, the time it was raised; the due
+// time is in sla_due_at), and moves the deadline on.
+absl::Status Desk::Impl::TickTicket(Transaction& tx, int64_t ticket_id, absl::Time now,
+                                    TickReport* report) {
+  HELPDESK_ASSIGN_OR_RETURN(v1::Ticket t, tx.GetTicket(ticket_id));
+  absl::Time at = now;
+  HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Event> events,
+                            Impl::SlaEvents(tx, ticket_id, &at));
+  HELPDESK_ASSIGN_OR_RETURN(SlaStatus status, options_.sla->Evaluate(t, events, at));
+  auto already = [&](v1::Event::Kind kind, const SlaMetricStatus& m) {
+    for (const v1::Event& e : events) {
+      if (e.kind() == kind && e.sla_metric() == m.metric && e.sla_cycle() == m.cycle) {
+        return true;
+      }
+    }
+    return false;
+  };
+  Access system;
+  system.actor = SystemActor();
+  for (const SlaMetricStatus& m : status.metrics) {
+    bool warn_due = m.warn_at && *m.warn_at <= now &&
+                    (!m.stopped_at || *m.stopped_at > *m.warn_at) &&
+                    (!m.breached_at || *m.breached_at > *m.warn_at);
+    if (warn_due && !already(v1::Event::SLA_WARNING, m)) {
+      v1::Event e = SlaEvent(v1::Event::SLA_WARNING, status.policy, m);
+      HELPDESK_RETURN_IF_ERROR(AppendEvent(tx, system, now, t, &e));
+      ++report->warnings;
+    }
+    if (m.breached_at && *m.breached_at <= now && !already(v1::Event::SLA_BREACHED, m)) {
+      v1::Event e = SlaEvent(v1::Event::SLA_BREACHED, status.policy, m);
+      HELPDESK_RETURN_IF_ERROR(AppendEvent(tx, system, now, t, &e));
+      ++report->breaches;
+    }
+  }
+  ++report->tickets_evaluated;
+  return tx.SetTicketSlaDeadline(ticket_id, status.next_deadline);
+}
+
+v1::Event Desk::Impl::SlaEvent(v1::Event::Kind kind, const std::string& policy,
+                               const SlaMetricStatus& m) {
+  v1::Event e;
+  e.set_kind(kind);
+  e.set_sla_metric(m.metric);
+  e.set_sla_cycle(m.cycle);
+  e.set_sla_policy(policy);
+  if (m.due_at) *e.mutable_sla_due_at() = ToTimestamp(*m.due_at);
+  e.set_note(absl::StrCat(SlaMetricName(m.metric), " cycle ", m.cycle,
+                          kind == v1::Event::SLA_WARNING ? " nears" : " passed",
+                          " its target of ", absl::FormatDuration(m.target)));
+  return e;
+}
+
+absl::StatusOr<SlaStatus> Desk::TicketSla(const v1::Actor& viewer, int64_t ticket_id) {
+  if (!impl_->options().sla) {
+    return absl::FailedPreconditionError("the desk has no SLAs (DeskOptions::sla)");
+  }
+  return impl_->Run(
+      TransactionMode::kReadOnly, [&](Transaction& tx) -> absl::StatusOr<SlaStatus> {
+        HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
+        HELPDESK_RETURN_IF_ERROR(Impl::RequireStaff(a, "read SLA clocks"));
+        HELPDESK_ASSIGN_OR_RETURN(v1::Ticket t, impl_->LoadTicket(tx, a, ticket_id));
+        absl::Time now = impl_->Now();
+        HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Event> events,
+                                  Impl::SlaEvents(tx, ticket_id, &now));
+        return impl_->options().sla->Evaluate(t, events, now);
+      });
+}
+
+absl::StatusOr<TickReport> Desk::Tick(absl::Time now) {
+  TickReport report;
+  if (impl_->routing_enabled()) {
+    absl::MutexLock lock(&impl_->routing_mu());
+    HELPDESK_RETURN_IF_ERROR(impl_->ExpireOffersLocked(now, &report));
+    HELPDESK_RETURN_IF_ERROR(impl_->RouteLocked(now, nullptr, &report));
+  }
+  if (!impl_->options().sla) return report;
+  // Each pass takes the tickets due now, most overdue first. A ticket done
+  // here gets a deadline after `now` (or none), so passes shrink to nothing;
+  // the bound guards against a store that fails to move deadlines.
+  constexpr int kPage = 200;
+  for (int pass = 0; pass < 1000000; ++pass) {
+    TicketQuery q;
+    q.sla_deadline = TimeRange{absl::InfinitePast(), now + absl::Microseconds(1)};
+    q.include_merged = true;
+    q.sort = TicketSort::kSlaDeadlineAsc;
+    q.limit = kPage;
+    HELPDESK_ASSIGN_OR_RETURN(
+        TicketPage page, impl_->Run(TransactionMode::kReadOnly,
+                                    [&](Transaction& tx) { return tx.QueryTickets(q); }));
+    if (page.tickets.empty()) return report;
+    for (const v1::Ticket& t : page.tickets) {
+      absl::Status s = impl_
+                           ->Run(TransactionMode::kReadWrite,
+                                 [&](Transaction& tx) -> absl::StatusOr<bool> {
+                                   HELPDESK_RETURN_IF_ERROR(
+                                       impl_->TickTicket(tx, t.id(), now, &report));
+                                   return true;
+                                 })
+                           .status();
+      if (!s.ok()) return s;
+    }
+  }
+  return absl::InternalError("Tick: SLA deadlines did not move past now");
+}
+
+absl::StatusOr<int64_t> Desk::RefreshSlaDeadlines() {
+  int64_t visited = 0;
+  TicketQuery q;
+  q.status_categories = {v1::STATUS_CATEGORY_NEW, v1::STATUS_CATEGORY_OPEN,
+                         v1::STATUS_CATEGORY_PENDING, v1::STATUS_CATEGORY_ON_HOLD,
+                         v1::STATUS_CATEGORY_SOLVED};
+  q.sort = TicketSort::kIdAsc;
+  q.limit = 500;
+  absl::Time now = impl_->Now();
+  while (true) {
+    HELPDESK_ASSIGN_OR_RETURN(
+        TicketPage page,
+        impl_->Run(TransactionMode::kReadWrite,
+                   [&](Transaction& tx) -> absl::StatusOr<TicketPage> {
+                     HELPDESK_ASSIGN_OR_RETURN(TicketPage p, tx.QueryTickets(q));
+                     for (v1::Ticket& t : p.tickets) {
+                       HELPDESK_RETURN_IF_ERROR(impl_->RefreshSla(tx, &t, now).status());
+                     }
+                     return p;
+                   }));
+    visited += static_cast<int64_t>(page.tickets.size());
+    if (page.next_cursor.empty()) return visited;
+    q.cursor = page.next_cursor;
+  }
+}
+
+}  // namespace helpdesk
