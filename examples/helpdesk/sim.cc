@@ -1,0 +1,84 @@
+// helpdesk sim, erlang.
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/time.h"
+#include "commands.h"
+#include "flags.h"
+#include "helpdesk/sim.h"
+#include "print.h"
+#include "session.h"
+
+namespace helpdesk::cli {
+namespace {
+
+absl::Status WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  if (!out) return absl::UnavailableError(absl::StrCat("cannot write '", path, "'"));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status CmdSim(const Args& a) {
+  if (a.positional.size() < 2) {
+    return absl::InvalidArgumentError("usage: helpdesk sim SCENARIO [--csv FILE] [--svg FILE]");
+  }
+  absl::StatusOr<v1::SimScenario> scenario = LoadSimScenario(a.positional[1]);
+  if (!scenario.ok()) return scenario.status();
+  absl::StatusOr<SimReport> report = RunSimulation(*scenario);
+  if (!report.ok()) return report.status();
+  std::cout << SimReportTable(*report);
+  if (std::optional<std::string> csv = a.Get("csv")) {
+    absl::Status s = WriteFile(*csv, SimReportCsv(*report));
+    if (!s.ok()) return s;
+  }
+  if (std::optional<std::string> svg = a.Get("svg")) {
+    absl::Status s = WriteFile(*svg, SimReportSvg(*report));
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CmdErlang(const Args& a) {
+  auto number = [&](const std::string& flag, double* out) -> absl::Status {
+    std::optional<std::string> v = a.Get(flag);
+    if (!v || !absl::SimpleAtod(*v, out)) {
+      return absl::InvalidArgumentError(absl::StrCat("--", flag, " needs a number"));
+    }
+    return absl::OkStatus();
+  };
+  double rate = 0, aht = 0, agents = 0, target = 20;
+  for (auto [flag, out] : {std::pair<const char*, double*>{"rate", &rate},
+                           {"aht", &aht}, {"agents", &agents}}) {
+    absl::Status s = number(flag, out);
+    if (!s.ok()) return s;
+  }
+  if (a.Has("target")) {
+    absl::Status s = number("target", &target);
+    if (!s.ok()) return s;
+  }
+  ErlangCQueue q{.arrivals_per_hour = rate,
+                 .mean_handling_time = absl::Seconds(aht),
+                 .agents = static_cast<int>(agents)};
+  absl::StatusOr<ErlangCResult> r = ErlangC(q);
+  if (!r.ok()) return r.status();
+  absl::StatusOr<double> sl = ErlangCServiceLevel(q, absl::Seconds(target));
+  if (!sl.ok()) return sl.status();
+  std::cout << absl::StrFormat(
+      "utilisation %.3f, P(wait) %.4f, mean wait %.1f s, service level (%.0f s) %.4f\n",
+      r->utilisation, r->probability_of_waiting, absl::ToDoubleSeconds(r->mean_wait),
+      target, *sl);
+  return absl::OkStatus();
+}
+
+}  // namespace helpdesk::cli

@@ -1,0 +1,233 @@
+// helpdesk create, reply, note, comment, update, merge, list, show, log.
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "commands.h"
+#include "flags.h"
+#include "print.h"
+#include "session.h"
+
+namespace helpdesk::cli {
+
+absl::Status CmdCreate(Desk& desk, const Args& a) {
+  absl::StatusOr<std::string> requester = Required(a, "requester");
+  if (!requester.ok()) return requester.status();
+  absl::StatusOr<std::string> subject = Required(a, "subject");
+  if (!subject.ok()) return subject.status();
+  absl::StatusOr<v1::Contact> contact = ContactByEmail(desk, *requester, true);
+  if (!contact.ok()) return contact.status();
+  NewTicket t;
+  t.subject = *subject;
+  t.requester_id = contact->id();
+  t.description = a.Get("body").value_or("");
+  if (std::optional<std::string> p = a.Get("priority")) {
+    absl::StatusOr<v1::Priority> priority = ParsePriority(*p, "--priority");
+    if (!priority.ok()) return priority.status();
+    t.priority = *priority;
+  }
+  if (std::optional<std::string> ty = a.Get("type")) {
+    absl::StatusOr<v1::TicketType> type = ParseTicketType(*ty, "--type");
+    if (!type.ok()) return type.status();
+    t.type = *type;
+  }
+  if (std::optional<std::string> g = a.Get("group")) {
+    absl::StatusOr<int64_t> id = GroupByName(desk, *g);
+    if (!id.ok()) return id.status();
+    t.group_id = *id;
+  }
+  if (std::optional<std::string> as = a.Get("assignee")) {
+    absl::StatusOr<v1::Agent> agent = AgentByEmail(desk, *as);
+    if (!agent.ok()) return agent.status();
+    t.assignee_id = agent->id();
+  }
+  t.tags = a.All("tag");
+  for (const std::string& cc : a.All("cc")) {
+    absl::StatusOr<v1::Contact> c = ContactByEmail(desk, cc, true);
+    if (!c.ok()) return c.status();
+    t.cc_contact_ids.push_back(c->id());
+  }
+  absl::StatusOr<v1::Actor> actor = ActingAgent(desk, a);
+  if (!actor.ok()) return actor.status();
+  absl::StatusOr<v1::Ticket> made = desk.CreateTicket(*actor, t);
+  if (!made.ok()) return made.status();
+  std::cout << "created ticket #" << made->id() << " (version " << made->version()
+            << ")\n";
+  return absl::OkStatus();
+}
+
+absl::Status CmdMessage(Desk& desk, const Args& a, v1::Message::Kind kind) {
+  absl::StatusOr<int64_t> id = TicketArg(a, 1);
+  if (!id.ok()) return id.status();
+  absl::StatusOr<std::string> body = Required(a, "body");
+  if (!body.ok()) return body.status();
+  absl::StatusOr<std::optional<int64_t>> version = VersionArg(a);
+  if (!version.ok()) return version.status();
+  v1::Actor actor;
+  if (kind == v1::Message::CUSTOMER_MESSAGE) {
+    absl::StatusOr<std::string> email = Required(a, "requester");
+    if (!email.ok()) return email.status();
+    absl::StatusOr<v1::Contact> c = ContactByEmail(desk, *email, false);
+    if (!c.ok()) return c.status();
+    actor = ContactActor(c->id());
+  } else {
+    absl::StatusOr<std::string> email = Required(a, "agent");
+    if (!email.ok()) return email.status();
+    absl::StatusOr<v1::Agent> agent = AgentByEmail(desk, *email);
+    if (!agent.ok()) return agent.status();
+    actor = AgentActor(agent->id());
+  }
+  absl::StatusOr<v1::Message> m = desk.AddMessage(
+      actor, *id,
+      {.kind = kind, .body_text = *body, .channel = v1::CHANNEL_AGENT,
+       .expected_version = *version});
+  if (!m.ok()) return m.status();
+  std::cout << "added message " << m->id() << " to ticket #" << *id << "\n";
+  return absl::OkStatus();
+}
+
+absl::Status CmdUpdate(Desk& desk, const Args& a) {
+  absl::StatusOr<int64_t> id = TicketArg(a, 1);
+  if (!id.ok()) return id.status();
+  TicketUpdate u;
+  absl::StatusOr<std::optional<int64_t>> version = VersionArg(a);
+  if (!version.ok()) return version.status();
+  u.expected_version = *version;
+  if (std::optional<std::string> s = a.Get("status")) u.status = *s;
+  if (std::optional<std::string> s = a.Get("subject")) u.subject = *s;
+  if (std::optional<std::string> p = a.Get("priority")) {
+    absl::StatusOr<v1::Priority> priority = ParsePriority(*p, "--priority");
+    if (!priority.ok()) return priority.status();
+    u.priority = *priority;
+  }
+  if (std::optional<std::string> ty = a.Get("type")) {
+    absl::StatusOr<v1::TicketType> type = ParseTicketType(*ty, "--type");
+    if (!type.ok()) return type.status();
+    u.type = *type;
+  }
+  if (std::optional<std::string> as = a.Get("assignee")) {
+    if (*as == "none") {
+      u.assignee_id = 0;
+    } else {
+      absl::StatusOr<v1::Agent> agent = AgentByEmail(desk, *as);
+      if (!agent.ok()) return agent.status();
+      u.assignee_id = agent->id();
+    }
+  }
+  if (std::optional<std::string> g = a.Get("group")) {
+    if (*g == "none") {
+      u.group_id = 0;
+    } else {
+      absl::StatusOr<int64_t> gid = GroupByName(desk, *g);
+      if (!gid.ok()) return gid.status();
+      u.group_id = *gid;
+    }
+  }
+  u.add_tags = a.All("add-tag");
+  u.remove_tags = a.All("remove-tag");
+  absl::StatusOr<v1::Actor> actor = ActingAgent(desk, a);
+  if (!actor.ok()) return actor.status();
+  absl::StatusOr<v1::Ticket> t = desk.UpdateTicket(*actor, *id, u);
+  if (!t.ok()) return t.status();
+  std::cout << "ticket #" << t->id() << " is at version " << t->version() << "\n";
+  return absl::OkStatus();
+}
+
+absl::Status CmdMerge(Desk& desk, const Args& a) {
+  absl::StatusOr<int64_t> source = TicketArg(a, 1, "SOURCE");
+  if (!source.ok()) return source.status();
+  absl::StatusOr<int64_t> target = TicketArg(a, 2, "TARGET");
+  if (!target.ok()) return target.status();
+  absl::StatusOr<v1::Actor> actor = ActingAgent(desk, a);
+  if (!actor.ok()) return actor.status();
+  absl::StatusOr<v1::Ticket> t = desk.MergeTickets(*actor, *source, *target);
+  if (!t.ok()) return t.status();
+  std::cout << "merged #" << *source << " into #" << *target << "\n";
+  return absl::OkStatus();
+}
+
+absl::Status CmdList(Desk& desk, const Args& a) {
+  TicketQuery q;
+  q.statuses = a.All("status");
+  if (q.statuses.empty() && !a.Has("all")) {
+    q.status_categories = {v1::STATUS_CATEGORY_NEW, v1::STATUS_CATEGORY_OPEN,
+                           v1::STATUS_CATEGORY_PENDING, v1::STATUS_CATEGORY_ON_HOLD};
+  }
+  q.tags = a.All("tag");
+  if (std::optional<std::string> g = a.Get("group")) {
+    if (*g == "none") {
+      q.group_id = 0;
+    } else {
+      absl::StatusOr<int64_t> id = GroupByName(desk, *g);
+      if (!id.ok()) return id.status();
+      q.group_id = *id;
+    }
+  }
+  if (std::optional<std::string> as = a.Get("assignee")) {
+    if (*as == "none") {
+      q.assignee_id = 0;
+    } else {
+      absl::StatusOr<v1::Agent> agent = AgentByEmail(desk, *as);
+      if (!agent.ok()) return agent.status();
+      q.assignee_id = agent->id();
+    }
+  }
+  if (std::optional<std::string> r = a.Get("requester")) {
+    absl::StatusOr<v1::Contact> c = ContactByEmail(desk, *r, false);
+    if (!c.ok()) return c.status();
+    q.requester_id = c->id();
+  }
+  q.subject_contains = a.Get("search").value_or("");
+  std::string sort = a.Get("sort").value_or("queue");
+  if (sort == "queue") {
+    q.sort = TicketSort::kPriorityThenOldest;
+  } else if (sort == "created") {
+    q.sort = TicketSort::kCreatedDesc;
+  } else if (sort == "updated") {
+    q.sort = TicketSort::kUpdatedDesc;
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--sort '", sort, "' is not one of queue, created, updated"));
+  }
+  if (std::optional<std::string> l = a.Get("limit")) {
+    if (!absl::SimpleAtoi(*l, &q.limit)) {
+      return absl::InvalidArgumentError(absl::StrCat("--limit '", *l, "' is not a number"));
+    }
+  }
+  absl::StatusOr<TicketPage> page = desk.QueryTickets(SystemActor(), q);
+  if (!page.ok()) return page.status();
+  PrintQueue(desk, page->tickets);
+  if (!page->next_cursor.empty()) std::cout << "(more: raise --limit)\n";
+  return absl::OkStatus();
+}
+
+absl::Status CmdShow(Desk& desk, const Args& a) {
+  absl::StatusOr<int64_t> id = TicketArg(a, 1);
+  if (!id.ok()) return id.status();
+  v1::Actor viewer = SystemActor();
+  if (std::optional<std::string> as = a.Get("as")) {
+    absl::StatusOr<v1::Contact> c = ContactByEmail(desk, *as, false);
+    if (!c.ok()) return c.status();
+    viewer = ContactActor(c->id());
+  }
+  absl::StatusOr<TicketView> view = desk.ViewTicket(viewer, *id);
+  if (!view.ok()) return view.status();
+  PrintTicket(desk, *view);
+  return absl::OkStatus();
+}
+
+absl::Status CmdLog(Desk& desk, const Args& a) {
+  absl::StatusOr<int64_t> id = TicketArg(a, 1);
+  if (!id.ok()) return id.status();
+  absl::StatusOr<std::vector<v1::Event>> log = desk.AuditLog(SystemActor(), *id);
+  if (!log.ok()) return log.status();
+  PrintLog(desk, *log);
+  return absl::OkStatus();
+}
+
+}  // namespace helpdesk::cli
