@@ -73,6 +73,29 @@ check "missing ticket" 1 "NOT_FOUND: ticket 99 not found" -- "$hd" show 99
 check "bad ticket number" 1 "'abc' is not a ticket number" -- "$hd" show abc
 check "unknown command" 2 "unknown command 'frobnicate'" -- "$hd" frobnicate
 
+# Every command's --help (the list from `helpdesk --help`): exit 0, the
+# command's usage, and no database opened or created (run in an empty
+# directory, where the default ./helpdesk.db would appear).
+helpdir="$(mktemp -d)"
+commands="$(cd "$helpdir" && env -u HELPDESK_DB "$hd" --help | sed -nE 's/^  ([a-z]+) .*/\1/p')"
+if [ "$(wc -w <<<"$commands")" -lt 24 ]; then
+  echo "FAIL helpdesk --help lists too few commands:"; echo "$commands"
+  failures=$((failures + 1))
+fi
+for cmd in $commands; do
+  check "$cmd --help" 0 "^usage: helpdesk $cmd" -- \
+    env -u HELPDESK_DB -C "$helpdir" "$hd" "$cmd" --help
+  check "help $cmd" 0 "^usage: helpdesk $cmd" -- env -u HELPDESK_DB -C "$helpdir" "$hd" help "$cmd"
+done
+check "sub-command --help" 0 "agent presence EMAIL" -- \
+  env -u HELPDESK_DB -C "$helpdir" "$hd" agent add --name X --help
+if [ -n "$(ls -A "$helpdir")" ]; then
+  echo "FAIL --help created files:"; ls -A "$helpdir"; failures=$((failures + 1))
+else
+  passes=$((passes + 1))
+fi
+rm -rf "$helpdir"
+
 before="$(sha256sum "$HELPDESK_DB" | cut -d' ' -f1)"
 check "refused write" 1 "FAILED_PRECONDITION" -- "$hd" reply 2 --agent bob@example.com --body x
 after="$(sha256sum "$HELPDESK_DB" | cut -d' ' -f1)"

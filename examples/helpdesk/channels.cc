@@ -98,8 +98,6 @@ absl::StatusOr<std::vector<absl::Status>> IngestMail(Desk& desk, const InboundAd
   return statuses;
 }
 
-}  // namespace
-
 absl::Status CmdIngest(Desk& desk, const Args& a, Clock& clock) {
   std::unique_ptr<InboundAdapter> email = NewEmailInbound();
   int failed = 0;
@@ -242,4 +240,43 @@ absl::Status CmdOutbox(Desk& desk, const Args& a, Clock& clock,
   return absl::OkStatus();
 }
 
+}  // namespace
+
+CommandGroup ChannelCommands() {
+  return {
+      "E-mail",
+      {
+          {.name = "ingest",
+           .summary = "take e-mail in: each message threads into a ticket or opens one",
+           .usage = "ingest --eml FILE... | --maildir DIR | --mbox FILE [--desk-email ADDR] [--ack]\n"
+                    "ingest FILE...",
+           .flags = "  --eml FILE          an RFC 5322 message file; repeat, or name files\n"
+                    "                      as arguments\n"
+                    "  --maildir DIR       the unseen messages of a Maildir (marked seen\n"
+                    "                      once done)\n"
+                    "  --mbox FILE         every message of an mbox file\n"
+                    "  --desk-email ADDR   the desk's own address (default $HELPDESK_EMAIL)\n"
+                    "  --ack               acknowledge new tickets by e-mail (through the\n"
+                    "                      outbox)\n"
+                    "100 messages per store transaction.\n",
+           .run = [](const CommandContext& c) {
+             return CmdIngest(c.desk(), c.args, c.clock());
+           }},
+          {.name = "outbox",
+           .summary = "list, send or replay the outbox's e-mail",
+           .usage = "outbox [--dead]\n"
+                    "outbox send --maildir DIR | --smtp URL [--desk-email ADDR]\n"
+                    "outbox replay ENTRY",
+           .flags = "  (no subcommand)     list outbox entries\n"
+                    "    --dead              only dead entries (delivery gave up)\n"
+                    "  send                deliver the entries that are due:\n"
+                    "    --maildir DIR       into a Maildir\n"
+                    "    --smtp URL          through an SMTP server (smtp://host:port)\n"
+                    "    --desk-email ADDR   the From address (default $HELPDESK_EMAIL)\n"
+                    "  replay ENTRY        send a dead entry again\n",
+           .run = [](const CommandContext& c) {
+             return CmdOutbox(c.desk(), c.args, c.clock(), c.desk_email);
+           }},
+      }};
+}
 }  // namespace helpdesk::cli

@@ -17,6 +17,7 @@
 #include "session.h"
 
 namespace helpdesk::cli {
+namespace {
 
 absl::Status CmdGroup(Desk& desk, const Args& a) {
   if (a.positional.size() < 3 || a.positional[1] != "add") {
@@ -27,8 +28,6 @@ absl::Status CmdGroup(Desk& desk, const Args& a) {
   std::cout << "group " << g->id() << " " << g->name() << "\n";
   return absl::OkStatus();
 }
-
-namespace {
 
 absl::StatusOr<v1::Channel> ParseChannel(absl::string_view name) {
   v1::Channel c;
@@ -60,8 +59,6 @@ absl::Status CmdAgentPresence(Desk& desk, const Args& a) {
   }
   return absl::OkStatus();
 }
-
-}  // namespace
 
 absl::Status CmdAgent(Desk& desk, const Args& a) {
   if (a.positional.size() >= 2 && a.positional[1] == "presence") {
@@ -159,6 +156,47 @@ absl::Status CmdAgents(Desk& desk) {
         absl::StrJoin(groups, ","));
   }
   return absl::OkStatus();
+}
+
+}  // namespace
+
+CommandGroup PeopleCommands() {
+  return {
+      "Agents and groups",
+      {
+          {.name = "group",
+           .summary = "add a group of agents",
+           .usage = "group add NAME",
+           .flags = "  NAME                the group's name (unique)\n",
+           .run = [](const CommandContext& c) { return CmdGroup(c.desk(), c.args); }},
+          {.name = "agent",
+           .summary = "add an agent, set an agent's presence, or show an agent's log",
+           .usage = "agent add --name N --email E [--group G]... [--admin|--light]\n"
+                    "          [--access all|groups|assigned] [--skill NAME:LEVEL]...\n"
+                    "          [--capacity CHANNEL:N]... [--backup EMAIL]\n"
+                    "agent presence EMAIL online|away|offline\n"
+                    "agent log EMAIL",
+           .flags = "  add                 add an agent:\n"
+                    "    --name N            the agent's name\n"
+                    "    --email E           the agent's e-mail (unique)\n"
+                    "    --group G           a group (by name) the agent works in; repeat\n"
+                    "    --admin             an administrator\n"
+                    "    --light             a light agent (notes only, no replies)\n"
+                    "    --access A          tickets the agent may see: all, groups, assigned\n"
+                    "    --skill NAME:LEVEL  a skill, level 1-10 (e.g. spanish:4); repeat\n"
+                    "    --capacity CHANNEL:N  tickets of CHANNEL (email, chat, api,\n"
+                    "                        web_form, phone ...) worked at once; repeat\n"
+                    "    --backup EMAIL      who takes this agent's tickets when they go away\n"
+                    "  presence EMAIL STATE  online (gets routed work), away or offline\n"
+                    "                      (routing: the agent's work is re-queued)\n"
+                    "  log EMAIL           the agent's audit log\n",
+           .run = [](const CommandContext& c) { return CmdAgent(c.desk(), c.args); }},
+          {.name = "agents",
+           .summary = "list agents, their roles, presence and groups",
+           .usage = "agents",
+           .flags = "",
+           .run = [](const CommandContext& c) { return CmdAgents(c.desk()); }},
+      }};
 }
 
 }  // namespace helpdesk::cli

@@ -15,6 +15,7 @@
 #include "session.h"
 
 namespace helpdesk::cli {
+namespace {
 
 absl::Status CmdQueue(Desk& desk) {
   absl::StatusOr<RoutingSnapshot> snap = desk.RoutingState(SystemActor());
@@ -77,4 +78,43 @@ absl::Status CmdRoutingAgent(Desk& desk, const Args& a, const std::string& comma
   return absl::OkStatus();
 }
 
+constexpr char kRoutingFlag[] =
+    "  --routing FILE      the routing policy (default $HELPDESK_ROUTING)\n";
+
+}  // namespace
+
+CommandGroup RoutingCommands() {
+  return {
+      "Routing (needs --routing FILE or $HELPDESK_ROUTING)",
+      {
+          {.name = "queue",
+           .summary = "the tickets waiting for an agent, and each agent's load",
+           .usage = "queue [--routing FILE]",
+           .flags = kRoutingFlag,
+           .run = [](const CommandContext& c) { return CmdQueue(c.desk()); }},
+          {.name = "next",
+           .summary = "pull the agent's next ticket",
+           .usage = "next --agent EMAIL [--routing FILE]",
+           .flags = absl::StrCat("  --agent EMAIL       the agent asking for work\n", kRoutingFlag),
+           .run = [](const CommandContext& c) {
+             return CmdRoutingAgent(c.desk(), c.args, c.name);
+           }},
+          {.name = "accept",
+           .summary = "accept a ticket offered to the agent",
+           .usage = "accept TICKET --agent EMAIL [--routing FILE]",
+           .flags = absl::StrCat("  TICKET              the ticket number (12 or #12)\n"
+                    "  --agent EMAIL       the agent it was offered to\n", kRoutingFlag),
+           .run = [](const CommandContext& c) {
+             return CmdRoutingAgent(c.desk(), c.args, c.name);
+           }},
+          {.name = "decline",
+           .summary = "give a ticket back (never offered to the agent again)",
+           .usage = "decline TICKET --agent EMAIL [--routing FILE]",
+           .flags = absl::StrCat("  TICKET              the ticket number (12 or #12)\n"
+                    "  --agent EMAIL       the agent giving it back\n", kRoutingFlag),
+           .run = [](const CommandContext& c) {
+             return CmdRoutingAgent(c.desk(), c.args, c.name);
+           }},
+      }};
+}
 }  // namespace helpdesk::cli

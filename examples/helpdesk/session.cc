@@ -139,12 +139,37 @@ absl::StatusOr<v1::Actor> ActingAgent(Desk& desk, const Args& a) {
   return AgentActor(agent->id());
 }
 
+namespace {
+
 absl::Status CmdInit(const Args& a) {
   std::string path = DatabasePath(a);
   absl::StatusOr<std::unique_ptr<Session>> s = OpenSession(path, true);
   if (!s.ok()) return s.status();
   std::cout << "helpdesk database ready at " << path << "\n";
   return absl::OkStatus();
+}
+
+}  // namespace
+
+CommandGroup SetupCommands() {
+  return {
+      "Getting started",
+      {
+          {.name = "demo",
+           .summary = "run a guided tour on a fresh database",
+           .usage = "demo [--db FILE]",
+           .flags = "  --db FILE           the new database (default: a new file in the\n"
+                    "                      temp directory); must not exist\n",
+           .opens_desk = false,
+           .run = [](const CommandContext& c) { return CmdDemo(c.args); }},
+          {.name = "init",
+           .summary = "create the database file",
+           .usage = "init [--db FILE]",
+           .flags = "  --db FILE           the database (default $HELPDESK_DB, else\n"
+                    "                      ./helpdesk.db)\n",
+           .opens_desk = false,
+           .run = [](const CommandContext& c) { return CmdInit(c.args); }},
+      }};
 }
 
 }  // namespace helpdesk::cli

@@ -27,8 +27,6 @@ absl::Status WriteFile(const std::string& path, const std::string& text) {
   return absl::OkStatus();
 }
 
-}  // namespace
-
 absl::Status CmdSim(const Args& a) {
   if (a.positional.size() < 2) {
     return absl::InvalidArgumentError("usage: helpdesk sim SCENARIO [--csv FILE] [--svg FILE]");
@@ -81,4 +79,30 @@ absl::Status CmdErlang(const Args& a) {
   return absl::OkStatus();
 }
 
+}  // namespace
+
+CommandGroup SimCommands() {
+  return {
+      "Staffing and routing policies",
+      {
+          {.name = "sim",
+           .summary = "run routing policies side by side on a simulated load",
+           .usage = "sim SCENARIO [--csv FILE] [--svg FILE]",
+           .flags = "  SCENARIO            a helpdesk.v1.SimScenario in text format\n"
+                    "                      (see examples/helpdesk/scenario.textproto)\n"
+                    "  --csv FILE          also write the figures as CSV\n"
+                    "  --svg FILE          also write bar charts as SVG\n",
+           .opens_desk = false,
+           .run = [](const CommandContext& c) { return CmdSim(c.args); }},
+          {.name = "erlang",
+           .summary = "Erlang C: waiting probability, mean wait, service level of M/M/N",
+           .usage = "erlang --rate R --aht SECONDS --agents N [--target SECONDS]",
+           .flags = "  --rate R            tickets arriving per hour\n"
+                    "  --aht SECONDS       mean handling time\n"
+                    "  --agents N          agents working\n"
+                    "  --target SECONDS    the service level's answer time (default 20)\n",
+           .opens_desk = false,
+           .run = [](const CommandContext& c) { return CmdErlang(c.args); }},
+      }};
+}
 }  // namespace helpdesk::cli

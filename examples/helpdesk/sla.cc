@@ -13,6 +13,7 @@
 #include "session.h"
 
 namespace helpdesk::cli {
+namespace {
 
 absl::Status CmdSla(Desk& desk, const Args& a) {
   if (a.positional.size() < 2 || a.positional[1] != "show") {
@@ -46,4 +47,27 @@ absl::Status CmdTick(Desk& desk, const Args& a, Clock& clock) {
   return absl::OkStatus();
 }
 
+}  // namespace
+
+CommandGroup SlaCommands() {
+  return {
+      "SLA (needs --sla FILE or $HELPDESK_SLA)",
+      {
+          {.name = "sla",
+           .summary = "a ticket's SLA clocks",
+           .usage = "sla show TICKET [--sla FILE]",
+           .flags = "  TICKET              the ticket number (12 or #12)\n"
+                    "  --sla FILE          the SLA configuration (default $HELPDESK_SLA)\n",
+           .run = [](const CommandContext& c) { return CmdSla(c.desk(), c.args); }},
+          {.name = "tick",
+           .summary = "raise the SLA warnings and breaches due now; run routing's timers",
+           .usage = "tick [--at \"YYYY-MM-DD HH:MM\"] [--sla FILE] [--routing FILE]",
+           .flags = "  --at TIME           act as at this UTC time (default: now)\n"
+                    "  --sla FILE          the SLA configuration (default $HELPDESK_SLA)\n"
+                    "  --routing FILE      the routing policy (default $HELPDESK_ROUTING)\n",
+           .run = [](const CommandContext& c) {
+             return CmdTick(c.desk(), c.args, c.clock());
+           }},
+      }};
+}
 }  // namespace helpdesk::cli

@@ -14,6 +14,7 @@
 #include "session.h"
 
 namespace helpdesk::cli {
+namespace {
 
 absl::Status CmdCreate(Desk& desk, const Args& a) {
   absl::StatusOr<std::string> requester = Required(a, "requester");
@@ -228,6 +229,111 @@ absl::Status CmdLog(Desk& desk, const Args& a) {
   if (!log.ok()) return log.status();
   PrintLog(desk, *log);
   return absl::OkStatus();
+}
+
+}  // namespace
+
+CommandGroup TicketCommands() {
+  return {
+      "Tickets",
+      {
+          {.name = "create",
+           .summary = "open a ticket (the requester is created if new)",
+           .usage = "create --requester EMAIL --subject S [--body B] [--priority P] [--type T]\n"
+                    "       [--group G] [--assignee EMAIL] [--tag T]... [--cc EMAIL]...\n"
+                    "       [--agent EMAIL]",
+           .flags = "  --requester EMAIL   the customer the ticket is for\n"
+                    "  --subject S         the ticket's subject\n"
+                    "  --body B            the first message (default: none)\n"
+                    "  --priority P        low, normal, high or urgent\n"
+                    "  --type T            question, incident, problem or task\n"
+                    "  --group G           the group (by name) that works it\n"
+                    "  --assignee EMAIL    the agent who works it\n"
+                    "  --tag T             a tag; repeat for more\n"
+                    "  --cc EMAIL          a contact copied on replies; repeat for more\n"
+                    "  --agent EMAIL       the agent creating it (default: the system)\n",
+           .run = [](const CommandContext& c) { return CmdCreate(c.desk(), c.args); }},
+          {.name = "reply",
+           .summary = "an agent's public reply on a ticket",
+           .usage = "reply TICKET --agent EMAIL --body B [--version N]",
+           .flags = "  TICKET              the ticket number (12 or #12)\n"
+                    "  --agent EMAIL       the agent replying\n"
+                    "  --body B            the reply's text\n"
+                    "  --version N         refuse unless the ticket is at version N\n",
+           .run = [](const CommandContext& c) {
+             return CmdMessage(c.desk(), c.args, v1::Message::PUBLIC_REPLY);
+           }},
+          {.name = "note",
+           .summary = "an agent's internal note on a ticket (customers never see it)",
+           .usage = "note TICKET --agent EMAIL --body B [--version N]",
+           .flags = "  TICKET              the ticket number (12 or #12)\n"
+                    "  --agent EMAIL       the agent writing the note\n"
+                    "  --body B            the note's text\n"
+                    "  --version N         refuse unless the ticket is at version N\n",
+           .run = [](const CommandContext& c) {
+             return CmdMessage(c.desk(), c.args, v1::Message::INTERNAL_NOTE);
+           }},
+          {.name = "comment",
+           .summary = "a customer's message on their ticket",
+           .usage = "comment TICKET --requester EMAIL --body B [--version N]",
+           .flags = "  TICKET              the ticket number (12 or #12)\n"
+                    "  --requester EMAIL   the customer writing (must exist)\n"
+                    "  --body B            the message's text\n"
+                    "  --version N         refuse unless the ticket is at version N\n",
+           .run = [](const CommandContext& c) {
+             return CmdMessage(c.desk(), c.args, v1::Message::CUSTOMER_MESSAGE);
+           }},
+          {.name = "update",
+           .summary = "change a ticket's status, priority, type, assignee, group or tags",
+           .usage = "update TICKET [--agent EMAIL] [--status S] [--priority P] [--type T]\n"
+                    "       [--subject S] [--assignee EMAIL|none] [--group G|none]\n"
+                    "       [--add-tag T]... [--remove-tag T]... [--version N]",
+           .flags = "  TICKET              the ticket number (12 or #12)\n"
+                    "  --agent EMAIL       the agent making the change (default: the system)\n"
+                    "  --status S          a workflow status (new, open, pending, solved ...)\n"
+                    "  --priority P        low, normal, high or urgent\n"
+                    "  --type T            question, incident, problem or task\n"
+                    "  --subject S         a new subject\n"
+                    "  --assignee EMAIL    the agent who works it; none to unassign\n"
+                    "  --group G           the group (by name); none for no group\n"
+                    "  --add-tag T         add a tag; repeat for more\n"
+                    "  --remove-tag T      remove a tag; repeat for more\n"
+                    "  --version N         refuse unless the ticket is at version N\n",
+           .run = [](const CommandContext& c) { return CmdUpdate(c.desk(), c.args); }},
+          {.name = "merge",
+           .summary = "merge a ticket into another (its messages move to the target)",
+           .usage = "merge SOURCE TARGET [--agent EMAIL]",
+           .flags = "  SOURCE              the ticket merged away (it is closed)\n"
+                    "  TARGET              the ticket that keeps both threads\n"
+                    "  --agent EMAIL       the agent merging (default: the system)\n",
+           .run = [](const CommandContext& c) { return CmdMerge(c.desk(), c.args); }},
+          {.name = "list",
+           .summary = "list tickets (unsolved, most urgent first, unless told otherwise)",
+           .usage = "list [--status S]... [--group G|none] [--assignee EMAIL|none] [--tag T]...\n"
+                    "     [--requester EMAIL] [--search TEXT] [--sort queue|created|updated]\n"
+                    "     [--limit N] [--all]",
+           .flags = "  --status S          only this status; repeat for more\n"
+                    "  --all               every status (default: unsolved only)\n"
+                    "  --group G           only this group; none for no group\n"
+                    "  --assignee EMAIL    only this agent's; none for unassigned\n"
+                    "  --tag T             only tickets with this tag; repeat for more\n"
+                    "  --requester EMAIL   only this customer's\n"
+                    "  --search TEXT       only subjects containing TEXT\n"
+                    "  --sort ORDER        queue (priority, then oldest), created or updated\n"
+                    "  --limit N           at most N tickets\n",
+           .run = [](const CommandContext& c) { return CmdList(c.desk(), c.args); }},
+          {.name = "show",
+           .summary = "a ticket and its thread (as a customer sees it with --as)",
+           .usage = "show TICKET [--as EMAIL]",
+           .flags = "  TICKET              the ticket number (12 or #12)\n"
+                    "  --as EMAIL          show what this customer sees (no internal notes)\n",
+           .run = [](const CommandContext& c) { return CmdShow(c.desk(), c.args); }},
+          {.name = "log",
+           .summary = "a ticket's audit log",
+           .usage = "log TICKET",
+           .flags = "  TICKET              the ticket number (12 or #12)\n",
+           .run = [](const CommandContext& c) { return CmdLog(c.desk(), c.args); }},
+      }};
 }
 
 }  // namespace helpdesk::cli
