@@ -113,6 +113,41 @@ else
   passes=$((passes + 1))
 fi
 
+# Terminal escapes from a customer: a subject, body, tag and agent name with
+# ESC ] 0 ; title BEL (retitles the window), ESC [2J (clears the screen), a
+# bare CR, a backspace, a C1 CSI (U+009B) and U+202E (right-to-left
+# override) must reach the terminal escaped, never raw.
+export HELPDESK_DB="$dir/escape.db"
+"$hd" init >/dev/null
+evil=$'Hi \e]0;pwned\a \e[2J back\rX \u202egnp.exe \xc2\x9b31m \x08end'
+"$hd" agent add --name $'Eve\e[2J' --email eve@example.com >/dev/null
+"$hd" create --requester ada@example.com --subject "$evil" --body "$evil"$'\nline 2' \
+  --tag $'x\e]0;t\a' --assignee eve@example.com >/dev/null
+"$hd" update 1 --subject "$evil again" >/dev/null
+routing_policy="$(dirname "$0")/../examples/helpdesk/routing.textproto"
+"$hd" create --requester ada@example.com --subject "$evil" --routing "$routing_policy" >/dev/null
+# Control bytes other than \n (and \t in bodies); C1 controls in UTF-8; the
+# bidi embeddings, overrides and isolates.
+raw_controls=$'[\x01-\x08\x0b-\x1f\x7f]|\xc2[\x80-\x9f]|\xe2\x80[\xaa-\xae]|\xe2\x81[\xa6-\xa9]'
+for cmd in "list" "list --all --search Hi" "show 1" "show 1 --as ada@example.com" "log 1" \
+  "agents" "queue --routing $routing_policy"; do
+  # shellcheck disable=SC2086
+  out="$("$hd" $cmd 2>&1)"
+  if LC_ALL=C grep -qP -- "$raw_controls" <<<"$out"; then
+    echo "FAIL $cmd prints raw control characters:"; od -c <<<"$out" | head -20
+    failures=$((failures + 1))
+  else
+    passes=$((passes + 1))
+  fi
+done
+check "list shows escapes" 0 'Hi \\x1b\]0;pwned\\x07 \\x1b\[2J back\\rX \\u202egnp' -- "$hd" list
+check "show shows escapes" 0 '\\u009b31m \\x08end' -- "$hd" show 1
+check "show keeps the body's lines" 0 '^    line 2$' -- "$hd" show 1
+check "log shows escapes" 0 'tags: \(none\) -> x\\x1b\]0;t\\x07' -- "$hd" log 1
+check "agents shows escapes" 0 'Eve\\x1b\[2J' -- "$hd" agents
+check "queue shows escapes" 0 '#2 .* Hi \\x1b\]0;pwned\\x07' -- "$hd" queue --routing "$routing_policy"
+export HELPDESK_DB="$dir/desk.db"
+
 check "demo" 0 "== Audit log of #1" -- "$hd" demo --db "$dir/demo.db"
 check "demo refuses existing file" 1 "wants a fresh database" -- "$hd" demo --db "$dir/demo.db"
 

@@ -78,7 +78,8 @@ absl::StatusOr<std::vector<absl::Status>> IngestMail(Desk& desk, const InboundAd
     const bool was_parsed = next < parsed_from.size() && parsed_from[next] == i;
     if (!was_parsed) {
       if (mail[i].raw.ok()) {
-        std::cout << mail[i].name << ": refused: " << statuses[i].message() << "\n";
+        std::cout << Visible(mail[i].name) << ": refused: " << Visible(statuses[i].message())
+                  << "\n";
       }
       continue;
     }
@@ -86,13 +87,14 @@ absl::StatusOr<std::vector<absl::Status>> IngestMail(Desk& desk, const InboundAd
     const absl::StatusOr<IngestResult>& r = (*results)[next];
     ++next;
     if (!r.ok()) {
-      std::cout << mail[i].name << ": refused: " << r.status().message() << "\n";
+      std::cout << Visible(mail[i].name) << ": refused: " << Visible(r.status().message())
+                << "\n";
       statuses[i] = r.status();
       continue;
     }
-    std::cout << mail[i].name << ": " << OutcomeName(*r);
+    std::cout << Visible(mail[i].name) << ": " << OutcomeName(*r);
     if (r->ticket_id != 0) std::cout << " #" << r->ticket_id;
-    for (const std::string& w : m.warnings()) std::cout << "\n    warning: " << w;
+    for (const std::string& w : m.warnings()) std::cout << "\n    warning: " << Visible(w);
     std::cout << "\n";
   }
   return statuses;
@@ -170,7 +172,7 @@ absl::Status CmdIngest(Desk& desk, const Args& a, Clock& clock) {
       for (size_t k = start; k < end; ++k) {
         std::ifstream in(files[k], std::ios::binary);
         if (!in) {
-          std::cout << files[k] << ": cannot read\n";
+          std::cout << Visible(files[k]) << ": cannot read\n";
           mail.push_back({files[k], absl::NotFoundError("cannot read")});
           continue;
         }
@@ -229,12 +231,12 @@ absl::Status CmdOutbox(Desk& desk, const Args& a, Clock& clock,
   if (!entries.ok()) return entries.status();
   for (const v1::OutboxEntry& e : *entries) {
     std::vector<std::string> to;
-    for (const v1::Party& p : e.message().to()) to.push_back(p.email());
+    for (const v1::Party& p : e.message().to()) to.push_back(Visible(p.email()));
     std::cout << absl::StrFormat(
         "%-4d %-9s attempts %d  #%d  to %s  %s%s\n", e.id(),
         absl::AsciiStrToLower(v1::OutboxEntry::State_Name(e.state())), e.attempts(),
-        e.message().ticket_id(), absl::StrJoin(to, ","), Cut(e.message().subject(), 50),
-        e.last_error().empty() ? "" : absl::StrCat("  (", e.last_error(), ")"));
+        e.message().ticket_id(), absl::StrJoin(to, ","), Cut(Visible(e.message().subject()), 50),
+        e.last_error().empty() ? "" : absl::StrCat("  (", Visible(e.last_error()), ")"));
   }
   if (entries->empty()) std::cout << "(outbox is empty)\n";
   return absl::OkStatus();

@@ -32,6 +32,7 @@
 #include "commands.h"
 #include "flags.h"
 #include "helpdesk/desk.h"
+#include "print.h"
 #include "session.h"
 
 namespace helpdesk::cli {
@@ -120,7 +121,7 @@ int Main(int argc, char** argv) {
     if (command == "help" && argc >= 3) {
       const Command* c = FindCommand(argv[2]);
       if (c == nullptr) {
-        std::cerr << "helpdesk: unknown command '" << argv[2] << "'\n";
+        std::cerr << "helpdesk: unknown command '" << Visible(argv[2]) << "'\n";
         PrintUsage(std::cerr);
         return 2;
       }
@@ -132,7 +133,7 @@ int Main(int argc, char** argv) {
   }
   const Command* c = FindCommand(command);
   if (c == nullptr) {
-    std::cerr << "helpdesk: unknown command '" << command << "'\n";
+    std::cerr << "helpdesk: unknown command '" << Visible(command) << "'\n";
     PrintUsage(std::cerr);
     return 2;
   }
@@ -142,7 +143,7 @@ int Main(int argc, char** argv) {
   }
   absl::StatusOr<Args> args = Parse(argc, argv, 1);
   if (!args.ok()) {
-    std::cerr << "helpdesk: " << args.status().message() << "\n";
+    std::cerr << "helpdesk: " << Visible(args.status().message()) << "\n";
     return 2;
   }
   CommandContext context{.args = *args, .name = command};
@@ -170,7 +171,7 @@ int Main(int argc, char** argv) {
   if (status.ok()) status = c->run(context);
   if (!status.ok()) {
     std::cerr << "helpdesk: " << absl::StatusCodeToString(status.code()) << ": "
-              << status.message() << "\n";
+              << Visible(status.message()) << "\n";
     return 1;
   }
   return 0;

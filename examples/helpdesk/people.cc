@@ -25,7 +25,7 @@ absl::Status CmdGroup(Desk& desk, const Args& a) {
   }
   absl::StatusOr<v1::Group> g = desk.CreateGroup(SystemActor(), a.positional[2]);
   if (!g.ok()) return g.status();
-  std::cout << "group " << g->id() << " " << g->name() << "\n";
+  std::cout << "group " << g->id() << " " << Visible(g->name()) << "\n";
   return absl::OkStatus();
 }
 
@@ -50,12 +50,12 @@ absl::Status CmdAgentPresence(Desk& desk, const Args& a) {
   if (!p.ok()) return p.status();
   absl::StatusOr<v1::Agent> changed = desk.SetAgentPresence(SystemActor(), agent->id(), *p);
   if (!changed.ok()) return changed.status();
-  std::cout << changed->name() << " is " << PresenceName(changed->presence()) << "\n";
+  std::cout << Visible(changed->name()) << " is " << PresenceName(changed->presence()) << "\n";
   absl::StatusOr<std::vector<v1::AgentEvent>> log =
       desk.AgentLog(SystemActor(), agent->id());
   if (log.ok() && !log->empty() && !log->back().note().empty() &&
       log->back().kind() == v1::AgentEvent::PRESENCE_CHANGED) {
-    std::cout << log->back().note() << "\n";
+    std::cout << Visible(log->back().note()) << "\n";
   }
   return absl::OkStatus();
 }
@@ -137,8 +137,8 @@ absl::Status CmdAgent(Desk& desk, const Args& a) {
   }
   absl::StatusOr<v1::Agent> agent = desk.CreateAgent(SystemActor(), n);
   if (!agent.ok()) return agent.status();
-  std::cout << "agent " << agent->id() << " " << agent->name() << " <"
-            << agent->email() << ">\n";
+  std::cout << "agent " << agent->id() << " " << Visible(agent->name()) << " <"
+            << Visible(agent->email()) << ">\n";
   return absl::OkStatus();
 }
 
@@ -150,7 +150,7 @@ absl::Status CmdAgents(Desk& desk) {
     std::vector<std::string> groups;
     for (int64_t g : a.group_ids()) groups.push_back(names.Group(g));
     std::cout << absl::StrFormat(
-        "%-4d %-12s %-28s %-11s %-8s %s\n", a.id(), a.name(), a.email(),
+        "%-4d %-12s %-28s %-11s %-8s %s\n", a.id(), Visible(a.name()), Visible(a.email()),
         absl::AsciiStrToLower(v1::Agent::Role_Name(a.role())),
         a.deactivated() ? "inactive" : PresenceName(a.presence()),
         absl::StrJoin(groups, ","));

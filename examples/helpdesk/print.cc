@@ -2,6 +2,7 @@
 #include "print.h"
 
 #include <iostream>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_format.h"
@@ -11,6 +12,73 @@
 #include "helpdesk/timestamp.h"
 
 namespace helpdesk::cli {
+
+namespace {
+
+// The UTF-8 sequence at text[i..]: its code point and length, or length 0
+// when it is not valid UTF-8 (overlong, surrogate, truncated, > U+10FFFF).
+std::pair<char32_t, size_t> DecodeUtf8(absl::string_view text, size_t i) {
+  const auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char b = byte(i);
+  size_t n = 0;
+  char32_t c = 0;
+  char32_t min = 0;
+  if (b < 0x80) return {b, 1};
+  if (b >= 0xC2 && b <= 0xDF) {
+    n = 2, c = b & 0x1F, min = 0x80;
+  } else if (b >= 0xE0 && b <= 0xEF) {
+    n = 3, c = b & 0x0F, min = 0x800;
+  } else if (b >= 0xF0 && b <= 0xF4) {
+    n = 4, c = b & 0x07, min = 0x10000;
+  } else {
+    return {0, 0};
+  }
+  if (i + n > text.size()) return {0, 0};
+  for (size_t k = 1; k < n; ++k) {
+    if ((byte(i + k) & 0xC0) != 0x80) return {0, 0};
+    c = (c << 6) | (byte(i + k) & 0x3F);
+  }
+  if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return {0, 0};
+  return {c, n};
+}
+
+bool IsBidiControl(char32_t c) {
+  return (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069);
+}
+
+}  // namespace
+
+std::string Visible(absl::string_view text, bool multiline) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    const auto [c, n] = DecodeUtf8(text, i);
+    if (n == 0) {  // not UTF-8: the byte
+      absl::StrAppend(&out, absl::StrFormat("\\x%02x", static_cast<unsigned char>(text[i])));
+      ++i;
+      continue;
+    }
+    if (c < 0x20 || c == 0x7F) {
+      if (multiline && (c == '\n' || c == '\t')) {
+        out += static_cast<char>(c);
+      } else if (c == '\n') {
+        out += "\\n";
+      } else if (c == '\r') {
+        out += "\\r";
+      } else if (c == '\t') {
+        out += "\\t";
+      } else {
+        absl::StrAppend(&out, absl::StrFormat("\\x%02x", static_cast<unsigned>(c)));
+      }
+    } else if ((c >= 0x80 && c <= 0x9F) || IsBidiControl(c)) {
+      absl::StrAppend(&out, absl::StrFormat("\\u%04x", static_cast<unsigned>(c)));
+    } else {
+      out.append(text.data() + i, n);
+    }
+    i += n;
+  }
+  return out;
+}
 
 std::string When(const google::protobuf::Timestamp& ts) {
   return absl::FormatTime("%Y-%m-%d %H:%M", FromTimestamp(ts), absl::UTCTimeZone());
@@ -31,9 +99,9 @@ void PrintQueue(Desk& desk, const std::vector<v1::Ticket>& tickets) {
   for (const v1::Ticket& t : tickets) {
     std::cout << absl::StrFormat(
         "%-6s %-8s %-8s %-10s %-10s %-17s %s\n", absl::StrCat("#", t.id()),
-        t.status(), PriorityName(t.priority()), Cut(names.Group(t.group_id()), 10),
+        Visible(t.status()), PriorityName(t.priority()), Cut(names.Group(t.group_id()), 10),
         Cut(names.Agent(t.assignee_id()), 10), When(t.updated_at()),
-        Cut(t.subject(), 60));
+        Cut(Visible(t.subject()), 60));
   }
   if (tickets.empty()) std::cout << "(no tickets)\n";
 }
@@ -41,8 +109,8 @@ void PrintQueue(Desk& desk, const std::vector<v1::Ticket>& tickets) {
 void PrintTicket(Desk& desk, const TicketView& view) {
   Names names(desk);
   const v1::Ticket& t = view.ticket;
-  std::cout << "#" << t.id() << " " << t.subject() << "\n";
-  std::cout << "  status " << t.status() << ", priority " << PriorityName(t.priority())
+  std::cout << "#" << t.id() << " " << Visible(t.subject()) << "\n";
+  std::cout << "  status " << Visible(t.status()) << ", priority " << PriorityName(t.priority())
             << ", type " << TicketTypeName(t.type()) << ", version " << t.version()
             << "\n";
   std::cout << "  requester " << names.Contact(t.requester_id()) << "; group "
@@ -53,7 +121,7 @@ void PrintTicket(Desk& desk, const TicketView& view) {
   }
   std::cout << "\n";
   if (t.tags_size() > 0) {
-    std::cout << "  tags " << absl::StrJoin(t.tags(), ", ") << "\n";
+    std::cout << "  tags " << Visible(absl::StrJoin(t.tags(), ", ")) << "\n";
   }
   if (t.cc_contact_ids_size() > 0) {
     std::vector<std::string> ccs;
@@ -75,11 +143,14 @@ void PrintTicket(Desk& desk, const TicketView& view) {
       std::cout << " (from #" << m.origin_ticket_id() << ")";
     }
     std::cout << "\n";
-    std::cout << "    " << absl::StrReplaceAll(m.body_text(), {{"\n", "\n    "}})
+    std::cout << "    "
+              << absl::StrReplaceAll(Visible(m.body_text(), /*multiline=*/true),
+                                     {{"\n", "\n    "}})
               << "\n";
     for (const v1::Attachment& a : m.attachments()) {
-      std::cout << "    attachment " << a.file_name() << " (" << a.media_type() << ", "
-                << a.size() << " bytes, sha256 " << a.sha256().substr(0, 12) << ")\n";
+      std::cout << "    attachment " << Visible(a.file_name()) << " ("
+                << Visible(a.media_type()) << ", " << a.size() << " bytes, sha256 "
+                << Visible(a.sha256().substr(0, 12)) << ")\n";
     }
   }
 }
@@ -99,12 +170,12 @@ void PrintLog(Desk& desk, const std::vector<v1::Event>& events) {
     }
     std::cout << "\n";
     if (e.kind() >= v1::Event::ROUTED && !e.note().empty()) {
-      std::cout << "    why: " << e.note() << "\n";
+      std::cout << "    why: " << Visible(e.note()) << "\n";
     }
     for (const v1::FieldChange& c : e.changes()) {
-      std::cout << "    " << c.field() << ": "
-                << (c.before().empty() ? "(none)" : Cut(c.before(), 50)) << " -> "
-                << (c.after().empty() ? "(none)" : Cut(c.after(), 50)) << "\n";
+      std::cout << "    " << Visible(c.field()) << ": "
+                << (c.before().empty() ? "(none)" : Cut(Visible(c.before()), 50)) << " -> "
+                << (c.after().empty() ? "(none)" : Cut(Visible(c.after()), 50)) << "\n";
     }
   }
 }
@@ -116,11 +187,11 @@ void PrintAgentLog(Desk& desk, const std::vector<v1::AgentEvent>& events) {
               << absl::AsciiStrToLower(v1::AgentEvent::Kind_Name(e.kind())) << " by "
               << names.Actor(e.actor()) << "\n";
     for (const v1::FieldChange& c : e.changes()) {
-      std::cout << "    " << c.field() << ": "
-                << (c.before().empty() ? "(none)" : c.before()) << " -> "
-                << (c.after().empty() ? "(none)" : c.after()) << "\n";
+      std::cout << "    " << Visible(c.field()) << ": "
+                << (c.before().empty() ? "(none)" : Visible(c.before())) << " -> "
+                << (c.after().empty() ? "(none)" : Visible(c.after())) << "\n";
     }
-    if (!e.note().empty()) std::cout << "    " << e.note() << "\n";
+    if (!e.note().empty()) std::cout << "    " << Visible(e.note()) << "\n";
   }
 }
 
@@ -129,7 +200,7 @@ void PrintSla(const SlaStatus& sla) {
     std::cout << "no SLA policy applies\n";
     return;
   }
-  std::cout << "policy " << sla.policy << "\n";
+  std::cout << "policy " << Visible(sla.policy) << "\n";
   std::cout << absl::StrFormat("  %-18s %-9s %-6s %-17s %-12s %s\n", "METRIC", "STATE",
                                "CYCLE", "DUE (UTC)", "LEFT", "TARGET");
   for (const SlaMetricStatus& m : sla.metrics) {

@@ -9,10 +9,27 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "helpdesk/desk.h"
 
 namespace helpdesk::cli {
+
+// Stored text made safe to print on a terminal. Everything a customer or an
+// e-mail can put in a ticket (subject, body, names, tags, notes, file names,
+// error messages quoting them) goes through here before it is printed, so it
+// cannot move the cursor, clear the screen, retitle the window (ESC ] 0 ;
+// ... BEL) or reorder what an agent reads. Escaped visibly:
+//   - C0 controls and DEL: \r \n \t \x1b \x07 \x08 \x7f ...;
+//   - C1 controls U+0080..U+009F: \u0085 ...;
+//   - bidirectional embeddings, overrides and isolates U+202A..U+202E and
+//     U+2066..U+2069: \u202e ...;
+//   - bytes that are not UTF-8: \xNN.
+// With `multiline` (message bodies) newlines and tabs are kept; everything
+// else is escaped, carriage returns included. A backslash is printed as is,
+// so "\x1b" typed by a customer reads the same as an escaped ESC; no raw
+// control byte reaches the terminal either way.
+std::string Visible(absl::string_view text, bool multiline = false);
 
 // A time as "YYYY-MM-DD HH:MM" in UTC.
 std::string When(const google::protobuf::Timestamp& ts);
@@ -35,12 +52,12 @@ class Names {
   std::string Agent(int64_t id) const {
     if (id == 0) return "-";
     auto it = agents_.find(id);
-    return it == agents_.end() ? absl::StrCat("agent#", id) : it->second;
+    return it == agents_.end() ? absl::StrCat("agent#", id) : Visible(it->second);
   }
   std::string Group(int64_t id) const {
     if (id == 0) return "-";
     auto it = groups_.find(id);
-    return it == groups_.end() ? absl::StrCat("group#", id) : it->second;
+    return it == groups_.end() ? absl::StrCat("group#", id) : Visible(it->second);
   }
   std::string Contact(int64_t id) {
     auto it = contacts_.find(id);
@@ -55,6 +72,7 @@ class Names {
         }
       }
     }
+    name = Visible(name);
     contacts_[id] = name;
     return name;
   }
@@ -65,7 +83,7 @@ class Names {
       case v1::Actor::CONTACT:
         return Contact(a.id());
       case v1::Actor::INTEGRATION:
-        return absl::StrCat("integration ", a.name());
+        return absl::StrCat("integration ", Visible(a.name()));
       default:
         return "system";
     }

@@ -34,7 +34,7 @@ absl::Status CmdQueue(Desk& desk) {
     std::cout << absl::StrFormat(
         "  #%-5d waiting since %s  %s\n", id,
         absl::FormatTime("%Y-%m-%d %H:%M", since, absl::UTCTimeZone()),
-        t.ok() ? Cut(t->subject(), 60) : std::string("?"));
+        t.ok() ? Cut(Visible(t->subject()), 60) : std::string("?"));
   }
   if (snap->next_wakeup != absl::InfiniteFuture()) {
     std::cout << "next time-based step at "
@@ -63,16 +63,16 @@ absl::Status CmdRoutingAgent(Desk& desk, const Args& a, const std::string& comma
   if (!t.ok()) return t.status();
   if (command == "decline") {
     Names names(desk);
-    std::cout << agent->name() << " gave back #" << t->id() << "; now with "
+    std::cout << Visible(agent->name()) << " gave back #" << t->id() << "; now with "
               << names.Agent(desk.GetTicket(SystemActor(), t->id())->assignee_id())
               << "\n";
     return absl::OkStatus();
   }
-  std::cout << "#" << t->id() << " " << t->subject() << " is " << agent->name()
+  std::cout << "#" << t->id() << " " << Visible(t->subject()) << " is " << Visible(agent->name())
             << "'s";
   if (command == "next") {
     absl::StatusOr<v1::Event> why = desk.LastRoutingDecision(SystemActor(), t->id());
-    if (why.ok()) std::cout << ": " << why->note();
+    if (why.ok()) std::cout << ": " << Visible(why->note());
   }
   std::cout << "\n";
   return absl::OkStatus();
