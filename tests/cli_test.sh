@@ -165,6 +165,41 @@ printf 'duration_seconds: 60\nrate_per_minute: 3\n' > "$dir/bad.textproto"
 check "sim bad scenario" 1 "line 2, column .*rate_per_minute" -- "$hd" sim "$dir/bad.textproto"
 check "erlang" 0 "P\(wait\) 0\.48" -- "$hd" erlang --rate 100 --aht 300 --agents 10
 check "erlang unstable" 1 "FAILED_PRECONDITION" -- "$hd" erlang --rate 100 --aht 400 --agents 10
+# Numbers are parsed strictly: the whole text, decimal, in range; the error
+# names the flag and the value. (erlang --agents 99999999999 printed
+# -2147483648, 10.5 became 10 and 0x10 was 16.)
+for bad in 99999999999 10.5 0x10 " 10" +10 10x 0 -1 ""; do
+  quoted="$(sed 's/[][\.*^$+?(){}|]/\\&/g' <<<"$bad")"
+  check "erlang --agents '$bad'" 1 "INVALID_ARGUMENT: --agents '$quoted' is not a whole number from 1 to 100000" -- \
+    "$hd" erlang --rate 100 --aht 300 --agents "$bad"
+done
+for bad in 0x10 inf nan 1e2 -5 " 100" 100. .5 1e999; do
+  quoted="$(sed 's/[][\.*^$+?(){}|]/\\&/g' <<<"$bad")"
+  check "erlang --rate '$bad'" 1 "INVALID_ARGUMENT: --rate '$quoted' is not a decimal number from 0 to 1000000000" -- \
+    "$hd" erlang --rate "$bad" --aht 300 --agents 10
+done
+check "erlang --aht too long" 1 "--aht '99999999999' is not a decimal number" -- \
+  "$hd" erlang --rate 100 --aht 99999999999 --agents 10
+check "erlang --target hex" 1 "--target '0x14' is not a decimal number" -- \
+  "$hd" erlang --rate 100 --aht 300 --agents 10 --target 0x14
+check "erlang decimal rate" 0 "utilisation 0\.838" -- "$hd" erlang --rate 100.5 --aht 300 --agents 10
+check "erlang needs --agents" 1 "--agents is required" -- "$hd" erlang --rate 100 --aht 300
+check "list --limit hex" 1 "--limit '0x10' is not a whole number from 1 to 1000" -- "$hd" list --limit 0x10
+check "list --limit too big" 1 "--limit '99999999999' is not a whole number" -- "$hd" list --limit 99999999999
+check "list --limit" 0 "#1 " -- "$hd" list --limit 1 --all
+check "ticket number with a sign" 1 "'\+1' is not a ticket number" -- "$hd" show +1
+check "ticket number with a space" 1 "' 1' is not a ticket number" -- "$hd" show " 1"
+check "ticket number too big" 1 "'99999999999999999999' is not a ticket number" -- \
+  "$hd" show 99999999999999999999
+check "version fraction" 1 "--version '3.5' is not a version number" -- \
+  "$hd" update 1 --status open --version 3.5
+check "capacity hex" 1 "--capacity 'email:0x10' is not CHANNEL:N .*from 0 to 10000" -- \
+  "$hd" agent add --name Hex --email hex@example.com --capacity email:0x10
+check "capacity too big" 1 "--capacity 'email:99999999999' is not CHANNEL:N" -- \
+  "$hd" agent add --name Big --email big@example.com --capacity email:99999999999
+check "skill level fraction" 1 "--skill 'spanish:4.5' is not NAME:LEVEL .*from 1 to 10" -- \
+  "$hd" agent add --name Frac --email frac@example.com --skill spanish:4.5
+check "outbox replay hex" 1 "ENTRY '0x1' is not a whole number" -- "$hd" outbox replay 0x1
 
 # An mbox (mboxrd): three messages, one reply threading into the first, one
 # with a quoted ">From " body line; then the same file again (duplicates).

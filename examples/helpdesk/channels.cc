@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -214,14 +215,12 @@ absl::Status CmdOutbox(Desk& desk, const Args& a, Clock& clock,
     return absl::OkStatus();
   }
   if (a.positional.size() >= 3 && a.positional[1] == "replay") {
-    int64_t id = 0;
-    if (!absl::SimpleAtoi(a.positional[2], &id)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("ENTRY '", a.positional[2], "' is not a number"));
-    }
-    absl::StatusOr<v1::OutboxEntry> e = desk.ReplayOutbox(SystemActor(), id);
+    absl::StatusOr<int64_t> id = ParseWholeNumber("ENTRY", a.positional[2], 1,
+                                                  std::numeric_limits<int64_t>::max());
+    if (!id.ok()) return id.status();
+    absl::StatusOr<v1::OutboxEntry> e = desk.ReplayOutbox(SystemActor(), *id);
     if (!e.ok()) return e.status();
-    std::cout << "outbox entry " << id << " is pending again\n";
+    std::cout << "outbox entry " << *id << " is pending again\n";
     return absl::OkStatus();
   }
   std::optional<v1::OutboxEntry::State> state;

@@ -40,17 +40,37 @@ absl::StatusOr<Args> Parse(int argc, char** argv, int first);
 // The last value of --flag; InvalidArgument when it is missing.
 absl::StatusOr<std::string> Required(const Args& a, const std::string& flag);
 
-// The ticket number at positional[index] ("12" or "#12").
+// Numbers are parsed strictly: the whole text, in decimal, in range. The
+// error is InvalidArgument naming `what` (a flag, "--agents", or an argument,
+// "TICKET") and the text, e.g. "--agents '99999999999' is not a whole number
+// from 1 to 100000".
+
+// Digits only (a leading '-' when min < 0): no spaces, '+', hex, fraction or
+// exponent.
+absl::StatusOr<int64_t> ParseWholeNumber(absl::string_view what, absl::string_view text,
+                                         int64_t min, int64_t max);
+// DIGITS or DIGITS.DIGITS, finite: no sign, spaces, exponent, hex, inf or nan.
+absl::StatusOr<double> ParseDecimalNumber(absl::string_view what, absl::string_view text,
+                                          double min, double max);
+
+// --flag's last value parsed as above; nullopt when the flag is absent.
+absl::StatusOr<std::optional<int64_t>> WholeNumberFlag(const Args& a, const std::string& flag,
+                                                       int64_t min, int64_t max);
+absl::StatusOr<std::optional<double>> DecimalNumberFlag(const Args& a, const std::string& flag,
+                                                        double min, double max);
+
+// The ticket number at positional[index] ("12" or "#12", from 1).
 absl::StatusOr<int64_t> TicketArg(const Args& a, size_t index,
                                   absl::string_view what = "TICKET");
 
-// --version N, when given.
+// --version N (from 1), when given.
 absl::StatusOr<std::optional<int64_t>> VersionArg(const Args& a);
 
-// "NAME:N" of --flag; the error shows `form`.
+// "NAME:N" of --flag, N a whole number in [min, max]; the error shows `form`.
 absl::StatusOr<std::pair<std::string, int>> NameAndNumber(absl::string_view flag,
                                                           const std::string& value,
-                                                          absl::string_view form);
+                                                          absl::string_view form, int min,
+                                                          int max);
 
 }  // namespace helpdesk::cli
 

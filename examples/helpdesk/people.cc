@@ -109,7 +109,7 @@ absl::Status CmdAgent(Desk& desk, const Args& a) {
   }
   for (const std::string& sk : a.All("skill")) {
     absl::StatusOr<std::pair<std::string, int>> level =
-        NameAndNumber("skill", sk, "NAME:LEVEL (e.g. spanish:4)");
+        NameAndNumber("skill", sk, "NAME:LEVEL (e.g. spanish:4)", 1, 10);
     if (!level.ok()) return level.status();
     v1::Skill skill;
     skill.set_name(level->first);
@@ -118,7 +118,7 @@ absl::Status CmdAgent(Desk& desk, const Args& a) {
   }
   for (const std::string& cap : a.All("capacity")) {
     absl::StatusOr<std::pair<std::string, int>> limit =
-        NameAndNumber("capacity", cap, "CHANNEL:N (e.g. email:10)");
+        NameAndNumber("capacity", cap, "CHANNEL:N (e.g. email:10)", 0, 10000);
     if (!limit.ok()) return limit.status();
     absl::StatusOr<v1::Channel> channel = ParseChannel(limit->first);
     if (!channel.ok()) {

@@ -2,7 +2,9 @@
 #include <fstream>
 #include <iostream>
 #include <optional>
+#include <limits>
 #include <string>
+#include <tuple>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -47,24 +49,29 @@ absl::Status CmdSim(const Args& a) {
   return absl::OkStatus();
 }
 
+// Bounds of erlang's flags: beyond them the answers mean nothing (and the
+// Erlang B recurrence runs once per agent).
+constexpr double kMaxRatePerHour = 1e9;
+constexpr double kMaxSeconds = 1e7;  // about 115 days
+constexpr int64_t kMaxAgents = 100000;
+
 absl::Status CmdErlang(const Args& a) {
-  auto number = [&](const std::string& flag, double* out) -> absl::Status {
-    std::optional<std::string> v = a.Get(flag);
-    if (!v || !absl::SimpleAtod(*v, out)) {
-      return absl::InvalidArgumentError(absl::StrCat("--", flag, " needs a number"));
-    }
-    return absl::OkStatus();
-  };
-  double rate = 0, aht = 0, agents = 0, target = 20;
-  for (auto [flag, out] : {std::pair<const char*, double*>{"rate", &rate},
-                           {"aht", &aht}, {"agents", &agents}}) {
-    absl::Status s = number(flag, out);
-    if (!s.ok()) return s;
+  double rate = 0, aht = 0, target = 20;
+  int64_t agents = 0;
+  for (auto [flag, out, max] : {std::tuple<const char*, double*, double>{"rate", &rate, kMaxRatePerHour},
+                                {"aht", &aht, kMaxSeconds}}) {
+    absl::StatusOr<std::optional<double>> x = DecimalNumberFlag(a, flag, 0, max);
+    if (!x.ok()) return x.status();
+    if (!*x) return absl::InvalidArgumentError(absl::StrCat("--", flag, " is required"));
+    *out = **x;
   }
-  if (a.Has("target")) {
-    absl::Status s = number("target", &target);
-    if (!s.ok()) return s;
-  }
+  absl::StatusOr<std::optional<int64_t>> n = WholeNumberFlag(a, "agents", 1, kMaxAgents);
+  if (!n.ok()) return n.status();
+  if (!*n) return absl::InvalidArgumentError("--agents is required");
+  agents = **n;
+  absl::StatusOr<std::optional<double>> t = DecimalNumberFlag(a, "target", 0, kMaxSeconds);
+  if (!t.ok()) return t.status();
+  if (*t) target = **t;
   ErlangCQueue q{.arrivals_per_hour = rate,
                  .mean_handling_time = absl::Seconds(aht),
                  .agents = static_cast<int>(agents)};
@@ -97,9 +104,9 @@ CommandGroup SimCommands() {
           {.name = "erlang",
            .summary = "Erlang C: waiting probability, mean wait, service level of M/M/N",
            .usage = "erlang --rate R --aht SECONDS --agents N [--target SECONDS]",
-           .flags = "  --rate R            tickets arriving per hour\n"
-                    "  --aht SECONDS       mean handling time\n"
-                    "  --agents N          agents working\n"
+           .flags = "  --rate R            tickets arriving per hour (up to 1000000000)\n"
+                    "  --aht SECONDS       mean handling time (up to 10000000)\n"
+                    "  --agents N          agents working (1 to 100000)\n"
                     "  --target SECONDS    the service level's answer time (default 20)\n",
            .opens_desk = false,
            .run = [](const CommandContext& c) { return CmdErlang(c.args); }},

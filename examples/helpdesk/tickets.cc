@@ -195,11 +195,10 @@ absl::Status CmdList(Desk& desk, const Args& a) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--sort '", sort, "' is not one of queue, created, updated"));
   }
-  if (std::optional<std::string> l = a.Get("limit")) {
-    if (!absl::SimpleAtoi(*l, &q.limit)) {
-      return absl::InvalidArgumentError(absl::StrCat("--limit '", *l, "' is not a number"));
-    }
-  }
+  absl::StatusOr<std::optional<int64_t>> limit =
+      WholeNumberFlag(a, "limit", 1, kMaxQueryLimit);
+  if (!limit.ok()) return limit.status();
+  if (*limit) q.limit = static_cast<int>(**limit);
   absl::StatusOr<TicketPage> page = desk.QueryTickets(SystemActor(), q);
   if (!page.ok()) return page.status();
   PrintQueue(desk, page->tickets);
@@ -320,7 +319,7 @@ CommandGroup TicketCommands() {
                     "  --requester EMAIL   only this customer's\n"
                     "  --search TEXT       only subjects containing TEXT\n"
                     "  --sort ORDER        queue (priority, then oldest), created or updated\n"
-                    "  --limit N           at most N tickets\n",
+                    "  --limit N           at most N tickets (1 to 1000)\n",
            .run = [](const CommandContext& c) { return CmdList(c.desk(), c.args); }},
           {.name = "show",
            .summary = "a ticket and its thread (as a customer sees it with --as)",
