@@ -200,6 +200,35 @@ check "capacity too big" 1 "--capacity 'email:99999999999' is not CHANNEL:N" -- 
 check "skill level fraction" 1 "--skill 'spanish:4.5' is not NAME:LEVEL .*from 1 to 10" -- \
   "$hd" agent add --name Frac --email frac@example.com --skill spanish:4.5
 check "outbox replay hex" 1 "ENTRY '0x1' is not a whole number" -- "$hd" outbox replay 0x1
+check "sim --max-tickets hex" 1 "--max-tickets '0x10' is not a whole number" -- \
+  "$hd" sim "$scenario" --max-tickets 0x10
+# The run's budget: the estimate and the budget in the refusal.
+check "sim over its ticket budget" 1 \
+  "RESOURCE_EXHAUSTED: the run would simulate about 5\.952e\+04 tickets .*above the budget of 1000 tickets" -- \
+  "$hd" sim "$scenario" --max-tickets 1000
+check "sim over its memory budget" 1 "RESOURCE_EXHAUSTED: the run could need about .* MiB .*above the budget of 1 MiB" -- \
+  "$hd" sim "$scenario" --max-memory-mb 1
+cat > "$dir/huge.textproto" <<'HUGE'
+duration_seconds: 315360000
+replications: 1000
+ticket_types { name: "q" channel: CHANNEL_EMAIL handling_time { exponential { mean_seconds: 60 } } }
+arrivals { ticket_type: "q" rate_per_hour: 10000000 }
+agents { name: "a" count: 8 capacity { channel: CHANNEL_EMAIL max_items: 1 } }
+HUGE
+check "sim refuses a huge run at once" 1 "about 8\.76e\+14 tickets .*above the budget of 100000000" -- \
+  timeout 20 "$hd" sim "$dir/huge.textproto"
+cat > "$dir/wrap.textproto" <<'WRAP'
+duration_seconds: 600
+ticket_types { name: "q" channel: CHANNEL_EMAIL handling_time { exponential { mean_seconds: 60 } } }
+arrivals { ticket_type: "q" rate_per_hour: 10 }
+agents { name: "a" count: 8 capacity { channel: CHANNEL_EMAIL max_items: 1 } }
+agents { name: "b" count: 2147483647 capacity { channel: CHANNEL_EMAIL max_items: 1 } }
+WRAP
+check "sim agent counts that would wrap" 1 "agents\[1\]\.count: 2147483647 brings the agents to 2147483655" -- \
+  timeout 20 "$hd" sim "$dir/wrap.textproto"
+sed 's/rate_per_hour: 10 }/rate_per_hour: 1e300 }/' "$dir/wrap.textproto" > "$dir/rate.textproto"
+check "sim unbounded rate" 1 "rate_per_hour: 1e\+300 is above the limit" -- \
+  timeout 20 "$hd" sim "$dir/rate.textproto"
 
 # An mbox (mboxrd): three messages, one reply threading into the first, one
 # with a quoted ">From " body line; then the same file again (duplicates).

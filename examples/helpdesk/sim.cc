@@ -35,7 +35,16 @@ absl::Status CmdSim(const Args& a) {
   }
   absl::StatusOr<v1::SimScenario> scenario = LoadSimScenario(a.positional[1]);
   if (!scenario.ok()) return scenario.status();
-  absl::StatusOr<SimReport> report = RunSimulation(*scenario);
+  SimOptions options;
+  absl::StatusOr<std::optional<int64_t>> max_tickets =
+      WholeNumberFlag(a, "max-tickets", 1, std::numeric_limits<int64_t>::max());
+  if (!max_tickets.ok()) return max_tickets.status();
+  if (*max_tickets) options.max_tickets = **max_tickets;
+  absl::StatusOr<std::optional<int64_t>> max_memory_mb = WholeNumberFlag(
+      a, "max-memory-mb", 1, std::numeric_limits<int64_t>::max() >> 20);
+  if (!max_memory_mb.ok()) return max_memory_mb.status();
+  if (*max_memory_mb) options.max_memory_bytes = **max_memory_mb << 20;
+  absl::StatusOr<SimReport> report = RunSimulation(*scenario, options);
   if (!report.ok()) return report.status();
   std::cout << SimReportTable(*report);
   if (std::optional<std::string> csv = a.Get("csv")) {
@@ -94,11 +103,17 @@ CommandGroup SimCommands() {
       {
           {.name = "sim",
            .summary = "run routing policies side by side on a simulated load",
-           .usage = "sim SCENARIO [--csv FILE] [--svg FILE]",
+           .usage = "sim SCENARIO [--csv FILE] [--svg FILE] [--max-tickets N]\n"
+                    "    [--max-memory-mb N]",
            .flags = "  SCENARIO            a helpdesk.v1.SimScenario in text format\n"
                     "                      (see examples/helpdesk/scenario.textproto)\n"
                     "  --csv FILE          also write the figures as CSV\n"
-                    "  --svg FILE          also write bar charts as SVG\n",
+                    "  --svg FILE          also write bar charts as SVG\n"
+                    "  --max-tickets N     refuse a run expected to simulate more tickets\n"
+                    "                      (all policies and replications; default\n"
+                    "                      100000000)\n"
+                    "  --max-memory-mb N   refuse a run that could need more memory (one\n"
+                    "                      replication; default 4096)\n",
            .opens_desk = false,
            .run = [](const CommandContext& c) { return CmdSim(c.args); }},
           {.name = "erlang",
