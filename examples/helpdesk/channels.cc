@@ -249,8 +249,9 @@ CommandGroup ChannelCommands() {
       {
           {.name = "ingest",
            .summary = "take e-mail in: each message threads into a ticket or opens one",
-           .usage = "ingest --eml FILE... | --maildir DIR | --mbox FILE [--desk-email ADDR] [--ack]\n"
-                    "ingest FILE...",
+           .usage = "ingest --eml FILE... | --maildir DIR | --mbox FILE\n"
+                    "       [--desk-email ADDR] [--ack]\n"
+                    "ingest FILE... [--desk-email ADDR] [--ack]",
            .flags = "  --eml FILE          an RFC 5322 message file; repeat, or name files\n"
                     "                      as arguments\n"
                     "  --maildir DIR       the unseen messages of a Maildir (marked seen\n"

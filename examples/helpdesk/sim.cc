@@ -4,7 +4,6 @@
 #include <optional>
 #include <limits>
 #include <string>
-#include <tuple>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -65,25 +64,29 @@ constexpr double kMaxSeconds = 1e7;  // about 115 days
 constexpr int64_t kMaxAgents = 100000;
 
 absl::Status CmdErlang(const Args& a) {
-  double rate = 0, aht = 0, target = 20;
-  int64_t agents = 0;
-  for (auto [flag, out, max] : {std::tuple<const char*, double*, double>{"rate", &rate, kMaxRatePerHour},
-                                {"aht", &aht, kMaxSeconds}}) {
-    absl::StatusOr<std::optional<double>> x = DecimalNumberFlag(a, flag, 0, max);
-    if (!x.ok()) return x.status();
-    if (!*x) return absl::InvalidArgumentError(absl::StrCat("--", flag, " is required"));
-    *out = **x;
-  }
-  absl::StatusOr<std::optional<int64_t>> n = WholeNumberFlag(a, "agents", 1, kMaxAgents);
-  if (!n.ok()) return n.status();
-  if (!*n) return absl::InvalidArgumentError("--agents is required");
-  agents = **n;
-  absl::StatusOr<std::optional<double>> t = DecimalNumberFlag(a, "target", 0, kMaxSeconds);
-  if (!t.ok()) return t.status();
-  if (*t) target = **t;
-  ErlangCQueue q{.arrivals_per_hour = rate,
-                 .mean_handling_time = absl::Seconds(aht),
-                 .agents = static_cast<int>(agents)};
+  // A flag that must be given.
+  auto required = [](auto value, absl::string_view flag) -> decltype(value) {
+    if (value.ok() && !*value) {
+      return absl::InvalidArgumentError(absl::StrCat("--", flag, " is required"));
+    }
+    return value;
+  };
+  absl::StatusOr<std::optional<double>> rate =
+      required(DecimalNumberFlag(a, "rate", 0, kMaxRatePerHour), "rate");
+  if (!rate.ok()) return rate.status();
+  absl::StatusOr<std::optional<double>> aht =
+      required(DecimalNumberFlag(a, "aht", 0, kMaxSeconds), "aht");
+  if (!aht.ok()) return aht.status();
+  absl::StatusOr<std::optional<int64_t>> agents =
+      required(WholeNumberFlag(a, "agents", 1, kMaxAgents), "agents");
+  if (!agents.ok()) return agents.status();
+  absl::StatusOr<std::optional<double>> target_flag =
+      DecimalNumberFlag(a, "target", 0, kMaxSeconds);
+  if (!target_flag.ok()) return target_flag.status();
+  const double target = target_flag->value_or(20);
+  ErlangCQueue q{.arrivals_per_hour = **rate,
+                 .mean_handling_time = absl::Seconds(**aht),
+                 .agents = static_cast<int>(**agents)};
   absl::StatusOr<ErlangCResult> r = ErlangC(q);
   if (!r.ok()) return r.status();
   absl::StatusOr<double> sl = ErlangCServiceLevel(q, absl::Seconds(target));
