@@ -73,6 +73,29 @@ check "missing ticket" 1 "NOT_FOUND: ticket 99 not found" -- "$hd" show 99
 check "bad ticket number" 1 "'abc' is not a ticket number" -- "$hd" show abc
 check "unknown command" 2 "unknown command 'frobnicate'" -- "$hd" frobnicate
 
+# Every command's --help (the list from `helpdesk --help`): exit 0, the
+# command's usage, and no database opened or created (run in an empty
+# directory, where the default ./helpdesk.db would appear).
+helpdir="$(mktemp -d)"
+commands="$(cd "$helpdir" && env -u HELPDESK_DB "$hd" --help | sed -nE 's/^  ([a-z]+) .*/\1/p')"
+if [ "$(wc -w <<<"$commands")" -lt 24 ]; then
+  echo "FAIL helpdesk --help lists too few commands:"; echo "$commands"
+  failures=$((failures + 1))
+fi
+for cmd in $commands; do
+  check "$cmd --help" 0 "^usage: helpdesk $cmd" -- \
+    env -u HELPDESK_DB -C "$helpdir" "$hd" "$cmd" --help
+  check "help $cmd" 0 "^usage: helpdesk $cmd" -- env -u HELPDESK_DB -C "$helpdir" "$hd" help "$cmd"
+done
+check "sub-command --help" 0 "agent presence EMAIL" -- \
+  env -u HELPDESK_DB -C "$helpdir" "$hd" agent add --name X --help
+if [ -n "$(ls -A "$helpdir")" ]; then
+  echo "FAIL --help created files:"; ls -A "$helpdir"; failures=$((failures + 1))
+else
+  passes=$((passes + 1))
+fi
+rm -rf "$helpdir"
+
 before="$(sha256sum "$HELPDESK_DB" | cut -d' ' -f1)"
 check "refused write" 1 "FAILED_PRECONDITION" -- "$hd" reply 2 --agent bob@example.com --body x
 after="$(sha256sum "$HELPDESK_DB" | cut -d' ' -f1)"
@@ -89,6 +112,41 @@ if [ "$(cat "$dir/notes.txt")" != "just text, not a database" ]; then
 else
   passes=$((passes + 1))
 fi
+
+# Terminal escapes from a customer: a subject, body, tag and agent name with
+# ESC ] 0 ; title BEL (retitles the window), ESC [2J (clears the screen), a
+# bare CR, a backspace, a C1 CSI (U+009B) and U+202E (right-to-left
+# override) must reach the terminal escaped, never raw.
+export HELPDESK_DB="$dir/escape.db"
+"$hd" init >/dev/null
+evil=$'Hi \e]0;pwned\a \e[2J back\rX \u202egnp.exe \xc2\x9b31m \x08end'
+"$hd" agent add --name $'Eve\e[2J' --email eve@example.com >/dev/null
+"$hd" create --requester ada@example.com --subject "$evil" --body "$evil"$'\nline 2' \
+  --tag $'x\e]0;t\a' --assignee eve@example.com >/dev/null
+"$hd" update 1 --subject "$evil again" >/dev/null
+routing_policy="$(dirname "$0")/../examples/helpdesk/routing.textproto"
+"$hd" create --requester ada@example.com --subject "$evil" --routing "$routing_policy" >/dev/null
+# Control bytes other than \n (and \t in bodies); C1 controls in UTF-8; the
+# bidi embeddings, overrides and isolates.
+raw_controls=$'[\x01-\x08\x0b-\x1f\x7f]|\xc2[\x80-\x9f]|\xe2\x80[\xaa-\xae]|\xe2\x81[\xa6-\xa9]'
+for cmd in "list" "list --all --search Hi" "show 1" "show 1 --as ada@example.com" "log 1" \
+  "agents" "queue --routing $routing_policy"; do
+  # shellcheck disable=SC2086
+  out="$("$hd" $cmd 2>&1)"
+  if LC_ALL=C grep -qP -- "$raw_controls" <<<"$out"; then
+    echo "FAIL $cmd prints raw control characters:"; od -c <<<"$out" | head -20
+    failures=$((failures + 1))
+  else
+    passes=$((passes + 1))
+  fi
+done
+check "list shows escapes" 0 'Hi \\x1b\]0;pwned\\x07 \\x1b\[2J back\\rX \\u202egnp' -- "$hd" list
+check "show shows escapes" 0 '\\u009b31m \\x08end' -- "$hd" show 1
+check "show keeps the body's lines" 0 '^    line 2$' -- "$hd" show 1
+check "log shows escapes" 0 'tags: \(none\) -> x\\x1b\]0;t\\x07' -- "$hd" log 1
+check "agents shows escapes" 0 'Eve\\x1b\[2J' -- "$hd" agents
+check "queue shows escapes" 0 '#2 .* Hi \\x1b\]0;pwned\\x07' -- "$hd" queue --routing "$routing_policy"
+export HELPDESK_DB="$dir/desk.db"
 
 check "demo" 0 "== Audit log of #1" -- "$hd" demo --db "$dir/demo.db"
 check "demo refuses existing file" 1 "wants a fresh database" -- "$hd" demo --db "$dir/demo.db"
@@ -107,6 +165,70 @@ printf 'duration_seconds: 60\nrate_per_minute: 3\n' > "$dir/bad.textproto"
 check "sim bad scenario" 1 "line 2, column .*rate_per_minute" -- "$hd" sim "$dir/bad.textproto"
 check "erlang" 0 "P\(wait\) 0\.48" -- "$hd" erlang --rate 100 --aht 300 --agents 10
 check "erlang unstable" 1 "FAILED_PRECONDITION" -- "$hd" erlang --rate 100 --aht 400 --agents 10
+# Numbers are parsed strictly: the whole text, decimal, in range; the error
+# names the flag and the value. (erlang --agents 99999999999 printed
+# -2147483648, 10.5 became 10 and 0x10 was 16.)
+for bad in 99999999999 10.5 0x10 " 10" +10 10x 0 -1 ""; do
+  quoted="$(sed 's/[][\.*^$+?(){}|]/\\&/g' <<<"$bad")"
+  check "erlang --agents '$bad'" 1 "INVALID_ARGUMENT: --agents '$quoted' is not a whole number from 1 to 100000" -- \
+    "$hd" erlang --rate 100 --aht 300 --agents "$bad"
+done
+for bad in 0x10 inf nan 1e2 -5 " 100" 100. .5 1e999; do
+  quoted="$(sed 's/[][\.*^$+?(){}|]/\\&/g' <<<"$bad")"
+  check "erlang --rate '$bad'" 1 "INVALID_ARGUMENT: --rate '$quoted' is not a decimal number from 0 to 1000000000" -- \
+    "$hd" erlang --rate "$bad" --aht 300 --agents 10
+done
+check "erlang --aht too long" 1 "--aht '99999999999' is not a decimal number" -- \
+  "$hd" erlang --rate 100 --aht 99999999999 --agents 10
+check "erlang --target hex" 1 "--target '0x14' is not a decimal number" -- \
+  "$hd" erlang --rate 100 --aht 300 --agents 10 --target 0x14
+check "erlang decimal rate" 0 "utilisation 0\.838" -- "$hd" erlang --rate 100.5 --aht 300 --agents 10
+check "erlang needs --agents" 1 "--agents is required" -- "$hd" erlang --rate 100 --aht 300
+check "list --limit hex" 1 "--limit '0x10' is not a whole number from 1 to 1000" -- "$hd" list --limit 0x10
+check "list --limit too big" 1 "--limit '99999999999' is not a whole number" -- "$hd" list --limit 99999999999
+check "list --limit" 0 "#1 " -- "$hd" list --limit 1 --all
+check "ticket number with a sign" 1 "'\+1' is not a ticket number" -- "$hd" show +1
+check "ticket number with a space" 1 "' 1' is not a ticket number" -- "$hd" show " 1"
+check "ticket number too big" 1 "'99999999999999999999' is not a ticket number" -- \
+  "$hd" show 99999999999999999999
+check "version fraction" 1 "--version '3.5' is not a version number" -- \
+  "$hd" update 1 --status open --version 3.5
+check "capacity hex" 1 "--capacity 'email:0x10' is not CHANNEL:N .*from 0 to 10000" -- \
+  "$hd" agent add --name Hex --email hex@example.com --capacity email:0x10
+check "capacity too big" 1 "--capacity 'email:99999999999' is not CHANNEL:N" -- \
+  "$hd" agent add --name Big --email big@example.com --capacity email:99999999999
+check "skill level fraction" 1 "--skill 'spanish:4.5' is not NAME:LEVEL .*from 1 to 10" -- \
+  "$hd" agent add --name Frac --email frac@example.com --skill spanish:4.5
+check "outbox replay hex" 1 "ENTRY '0x1' is not a whole number" -- "$hd" outbox replay 0x1
+check "sim --max-tickets hex" 1 "--max-tickets '0x10' is not a whole number" -- \
+  "$hd" sim "$scenario" --max-tickets 0x10
+# The run's budget: the estimate and the budget in the refusal.
+check "sim over its ticket budget" 1 \
+  "RESOURCE_EXHAUSTED: the run would simulate about 5\.952e\+04 tickets .*above the budget of 1000 tickets" -- \
+  "$hd" sim "$scenario" --max-tickets 1000
+check "sim over its memory budget" 1 "RESOURCE_EXHAUSTED: the run could need about .* MiB .*above the budget of 1 MiB" -- \
+  "$hd" sim "$scenario" --max-memory-mb 1
+cat > "$dir/huge.textproto" <<'HUGE'
+duration_seconds: 315360000
+replications: 1000
+ticket_types { name: "q" channel: CHANNEL_EMAIL handling_time { exponential { mean_seconds: 60 } } }
+arrivals { ticket_type: "q" rate_per_hour: 10000000 }
+agents { name: "a" count: 8 capacity { channel: CHANNEL_EMAIL max_items: 1 } }
+HUGE
+check "sim refuses a huge run at once" 1 "about 8\.76e\+14 tickets .*above the budget of 100000000" -- \
+  timeout 20 "$hd" sim "$dir/huge.textproto"
+cat > "$dir/wrap.textproto" <<'WRAP'
+duration_seconds: 600
+ticket_types { name: "q" channel: CHANNEL_EMAIL handling_time { exponential { mean_seconds: 60 } } }
+arrivals { ticket_type: "q" rate_per_hour: 10 }
+agents { name: "a" count: 8 capacity { channel: CHANNEL_EMAIL max_items: 1 } }
+agents { name: "b" count: 2147483647 capacity { channel: CHANNEL_EMAIL max_items: 1 } }
+WRAP
+check "sim agent counts that would wrap" 1 "agents\[1\]\.count: 2147483647 brings the agents to 2147483655" -- \
+  timeout 20 "$hd" sim "$dir/wrap.textproto"
+sed 's/rate_per_hour: 10 }/rate_per_hour: 1e300 }/' "$dir/wrap.textproto" > "$dir/rate.textproto"
+check "sim unbounded rate" 1 "rate_per_hour: 1e\+300 is above the limit" -- \
+  timeout 20 "$hd" sim "$dir/rate.textproto"
 
 # An mbox (mboxrd): three messages, one reply threading into the first, one
 # with a quoted ">From " body line; then the same file again (duplicates).
@@ -157,6 +279,28 @@ printf 'From: Linus <linus@example.com>\nSubject: Re: Laptop\nMessage-ID: <d2@ex
 check "ingest maildir" 0 "2.host: added to ticket #3" -- "$hd" ingest --maildir "$dir/Maildir"
 check "ingest maildir marks them processed" 0 "0 of 0 messages ingested" -- \
   "$hd" ingest --maildir "$dir/Maildir"
+
+# Nothing a mailbox accepted is lost: a message the desk cannot take is
+# quarantined (named, with the reason), the run exits 1, the message is marked
+# done only once the desk holds it, and staff list, show and discard it.
+printf 'From: Grace <grace@example.com>\nSubject: Huge\nMessage-ID: <big@example.com>\n\n%s\n' \
+  "$(head -c 3000 /dev/zero | tr '\0' x)" > "$dir/Maildir/new/3.host"
+printf 'From: "john smith"@example.com\nSubject: Quoted\nMessage-ID: <q1@example.com>\n\nHi\n' \
+  > "$dir/Maildir/new/4.host"
+check "ingest quarantines what it cannot take" 1 \
+  "3.host: QUARANTINED as entry 1: .*over the limit of 2000 bytes" -- \
+  "$hd" ingest --maildir "$dir/Maildir" --max-bytes 2000
+check "ingest takes a quoted local part" 0 "requester .*<\"john smith\"@example.com>" -- "$hd" show 4
+check "ingest marks quarantined mail done" 0 "0 of 0 messages ingested" -- \
+  "$hd" ingest --maildir "$dir/Maildir" --max-bytes 2000
+check "quarantine list" 0 "^1 +held .*3.host .*RESOURCE_EXHAUSTED" -- "$hd" quarantine
+check "quarantine show" 0 "reason +.*3.host.* is [0-9]+ bytes, over the limit" -- \
+  "$hd" quarantine show 1
+check "quarantine retry without bytes" 1 "holds no bytes.*3.host" -- "$hd" quarantine retry 1
+check "quarantine discard" 0 "entry 1 discarded" -- "$hd" quarantine discard 1 --note "too big"
+check "quarantine list after discard" 0 "nothing quarantined" -- "$hd" quarantine
+check "quarantine list --all" 0 "^1 +discarded" -- "$hd" quarantine --all
+check "quarantine bad entry" 1 "ENTRY 'x'" -- "$hd" quarantine show x
 
 emails="$shared/emails/mikel-mail"
 if [ -n "$shared" ] && [ -d "$emails" ]; then

@@ -12,9 +12,11 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -211,6 +213,89 @@ TEST(SimScenarioTest, ZeroAgentsAreRefused) {
           "max_items: 1 } }")),
       StatusIs(absl::StatusCode::kInvalidArgument,
                HasSubstr("agents[0].count: 0 must be >= 1")));
+}
+
+// Regression: the agent counts were summed in an int, so 8 + 2147483647
+// wrapped below the 100,000-agent limit and the run tried to make two
+// billion agents.
+TEST(SimScenarioTest, AgentCountsThatWouldWrapAreRefused) {
+  auto team = [](absl::string_view name, int count) {
+    return absl::StrCat("agents { name: \"", name, "\" count: ", count,
+                        " capacity { channel: CHANNEL_EMAIL max_items: 1 } }\n");
+  };
+  EXPECT_THAT(
+      ParseSimScenario(absl::StrCat(
+          "duration_seconds: 600\n", kTypes,
+          "arrivals { ticket_type: \"question\" rate_per_hour: 5 }",
+          team("a", 8), team("b", 2147483647))),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("agents[1].count: 2147483647 brings the agents to "
+                         "2147483655, above the limit of 100000")));
+  // Many teams, each below the limit, together above it.
+  std::string teams;
+  for (int i = 0; i < 3; ++i) {
+    absl::StrAppend(&teams, team(absl::StrCat("t", i), 2147483647 / 2));
+  }
+  EXPECT_THAT(ParseSimScenario(absl::StrCat(
+                  "duration_seconds: 600\n", kTypes,
+                  "arrivals { ticket_type: \"question\" rate_per_hour: 5 }",
+                  team("small", 99999), team("one", 2))),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("agents[1].count: 2 brings the agents to 100001")));
+  EXPECT_THAT(ParseSimScenario(absl::StrCat(
+                  "duration_seconds: 600\n", kTypes,
+                  "arrivals { ticket_type: \"question\" rate_per_hour: 5 }", teams)),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("agents[0].count: 1073741823")));
+}
+
+// Regression: rate_per_hour had no upper bound (1e300 ran until the kernel
+// killed the process).
+TEST(SimScenarioTest, UnboundedRatesAreRefused) {
+  EXPECT_THAT(
+      ParseSimScenario(Scenario(
+          "arrivals { ticket_type: \"question\" rate_per_hour: 1e300 }")),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("arrivals[0].rate_per_hour: 1e+300 is above the limit "
+                         "of 1e+07 tickets per hour")));
+  EXPECT_THAT(
+      ParseSimScenario(Scenario(absl::StrCat(
+          "arrivals { ticket_type: \"question\" rate_per_hour: 5 "
+          "hourly_multipliers: [",
+          absl::StrJoin(std::vector<std::string>(23, "1"), ", "), ", 1e300] }"))),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("arrivals[0].hourly_multipliers[23]: 1e+300 must be "
+                         "finite, >= 0 and <= 1000")));
+  EXPECT_THAT(
+      ParseSimScenario(Scenario(
+          "arrivals { ticket_type: \"question\" rate_per_hour: 5 "
+          "weekday_multipliers: [1, 1, 1, 1, 1, 1, 1001] }")),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("weekday_multipliers[6]: 1001")));
+  // The largest rate allowed validates; running it is the budget's call.
+  EXPECT_THAT(ParseSimScenario(Scenario(
+                  "arrivals { ticket_type: \"question\" rate_per_hour: 1e7 }")),
+              IsOk());
+}
+
+// Shifts are compiled day by day over the run: ten years of a long list of
+// intervals is refused before it is built.
+TEST(SimScenarioTest, ShiftIntervalsAreBounded) {
+  std::string intervals;
+  for (int i = 0; i < 5000; ++i) {
+    absl::StrAppend(&intervals, "intervals { open: \"09:00\" close: \"17:00\" }\n");
+  }
+  EXPECT_THAT(
+      ParseSimScenario(absl::StrCat(
+          "duration_seconds: 315000000\n", kTypes,
+          "arrivals { ticket_type: \"question\" rate_per_hour: 5 }",
+          "agents { name: \"a\" count: 1 capacity { channel: CHANNEL_EMAIL "
+          "max_items: 1 } shifts { days: [WEEKDAY_MONDAY, WEEKDAY_TUESDAY] ",
+          intervals, "} }")),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("agents[0].shifts: 10000 intervals a week bring the shift "
+                         "intervals over the run to 10430000, above the limit of "
+                         "10000000")));
 }
 
 TEST(SimScenarioTest, CapacityZeroIsRefused) {
@@ -426,6 +511,65 @@ absl::StatusOr<SimReport> Simulate(const std::string& text,
   absl::StatusOr<v1::SimScenario> s = ParseSimScenario(text);
   if (!s.ok()) return s.status();
   return RunSimulation(*s, options);
+}
+
+TEST(SimBudgetTest, EstimateCountsRatesDurationReplicationsAndPolicies) {
+  // 20 an hour for a day, 2 replications, one policy (FIFO by default).
+  ASSERT_OK_AND_ASSIGN(v1::SimScenario scenario, ParseSimScenario(WithArrivals()));
+  ASSERT_OK_AND_ASSIGN(SimCost cost, EstimateSimulation(scenario));
+  EXPECT_NEAR(cost.tickets_per_replication, 480, 1e-6);
+  EXPECT_EQ(cost.replications, 2);
+  EXPECT_EQ(cost.policies, 1);
+  EXPECT_NEAR(cost.tickets, 960, 1e-6);
+  EXPECT_GT(cost.memory_bytes, 480 * 100);
+
+  // Over whole weeks, the multipliers' mean: 8 hours at 3 a day = 1 on
+  // average, weekends off = 5/7.
+  ASSERT_OK_AND_ASSIGN(
+      scenario,
+      ParseSimScenario(absl::StrCat(
+          "duration_seconds: 1209600 seed: 3 replications: 1\n", kTypes, kAgents,
+          "arrivals { ticket_type: \"question\" rate_per_hour: 7 "
+          "hourly_multipliers: [0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 3, 3, 3, 3, 3, 3, 3, "
+          "0, 0, 0, 0, 0, 0, 0] weekday_multipliers: [1, 1, 1, 1, 1, 0, 0] }\n",
+          "policies { policy { fifo {} } } policies { policy { round_robin {} } }")));
+  ASSERT_OK_AND_ASSIGN(cost, EstimateSimulation(scenario));
+  EXPECT_NEAR(cost.tickets_per_replication, 7 * (5.0 / 7) * 24 * 14, 1e-6);
+  EXPECT_NEAR(cost.tickets, 2 * 7 * (5.0 / 7) * 24 * 14, 1e-6);
+}
+
+TEST(SimBudgetTest, ARunAboveItsTicketBudgetIsRefusedWithTheEstimate) {
+  ASSERT_OK_AND_ASSIGN(v1::SimScenario scenario, ParseSimScenario(WithArrivals()));
+  EXPECT_THAT(
+      RunSimulation(scenario, {.max_tickets = 900}),
+      StatusIs(absl::StatusCode::kResourceExhausted,
+               AllOf(HasSubstr("about 960 tickets (480 per replication x 2 "
+                               "replications x 1 policies)"),
+                     HasSubstr("above the budget of 900 tickets"))));
+  ASSERT_OK_AND_ASSIGN(SimReport report,
+                       RunSimulation(scenario, {.max_tickets = 1000}));
+  EXPECT_GT(report.tickets_simulated, 0);
+}
+
+// Regression: the largest rates ran until memory ran out; now the default
+// budget refuses them at once.
+TEST(SimBudgetTest, AHugeRunIsRefusedBeforeItStarts) {
+  ASSERT_OK_AND_ASSIGN(
+      v1::SimScenario scenario,
+      ParseSimScenario(absl::StrCat(
+          "duration_seconds: 315360000 seed: 3 replications: 1000\n", kTypes,
+          kAgents, "arrivals { ticket_type: \"question\" rate_per_hour: 1e7 }")));
+  EXPECT_THAT(RunSimulation(scenario),
+              StatusIs(absl::StatusCode::kResourceExhausted,
+                       AllOf(HasSubstr("about 8.76e+14 tickets"),
+                             HasSubstr("above the budget of 100000000 tickets"))));
+  // Within the ticket budget, above the memory budget.
+  scenario.set_replications(1);
+  EXPECT_THAT(
+      RunSimulation(scenario, {.max_tickets = int64_t{1} << 62}),
+      StatusIs(absl::StatusCode::kResourceExhausted,
+               AllOf(HasSubstr("MiB of memory (8.76e+11 tickets per replication"),
+                     HasSubstr("above the budget of 4096 MiB"))));
 }
 
 TEST(SimulationTest, ReplaysATraceExactly) {

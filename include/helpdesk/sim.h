@@ -50,6 +50,7 @@
 #ifndef HELPDESK_SIM_H_
 #define HELPDESK_SIM_H_
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -124,7 +125,10 @@ absl::StatusOr<v1::SimScenario> ParseSimScenario(
 absl::StatusOr<v1::SimScenario> LoadSimScenario(const std::string& path);
 
 // Checks a scenario; every error is InvalidArgument naming the field and the
-// value: unknown ticket types, negative or non-finite rates and times,
+// value: unknown ticket types, negative or non-finite rates and times, rates
+// above 10,000,000 tickets per hour or multipliers above 1,000, more than
+// 100,000 agents in all, more than 10,000,000 shift intervals in all (each
+// team's shifts over the run's days),
 // multiplier lists of the wrong length, no arrivals, no agents or a count of
 // 0, a capacity of 0 or none, bad skill levels or shift times, duplicate
 // names or labels, invalid policy settings, unparsable trace rows ("trace
@@ -147,7 +151,36 @@ struct SimPolicyFactory {
 struct SimOptions {
   // When not empty, these run instead of the scenario's policies.
   std::vector<SimPolicyFactory> policies;
+  // The budget of a run. RunSimulation refuses a scenario whose
+  // EstimateSimulation() is above either (ResourceExhausted, with the
+  // estimate and the budget), before it simulates anything; raise them for
+  // a run known to be big. `max_tickets` counts every policy's and
+  // replication's tickets; `max_memory_bytes` is one replication's peak.
+  int64_t max_tickets = 100'000'000;
+  int64_t max_memory_bytes = int64_t{4} << 30;  // 4 GiB
 };
+
+// What a run will cost, estimated from the scenario before it runs.
+struct SimCost {
+  // Tickets one replication creates: every arrival stream's rate x the mean
+  // of its hourly and weekday multipliers over whole weeks, at its peak rate
+  // for the rest of a week, plus the trace's rows.
+  double tickets_per_replication = 0;
+  int replications = 0;
+  // Policies run (SimOptions::policies, else the scenario's).
+  int policies = 0;
+  // tickets_per_replication x replications x policies: the work.
+  double tickets = 0;
+  // An upper bound on one replication's memory in bytes: the agents (with
+  // their skills, groups and shifts), the trace, and every ticket of the
+  // replication in the desk at once (a desk that cannot keep up).
+  double memory_bytes = 0;
+};
+
+// Validates the scenario and estimates its run. Errors: as
+// ValidateSimScenario.
+absl::StatusOr<SimCost> EstimateSimulation(const v1::SimScenario& scenario,
+                                           const SimOptions& options = {});
 
 // A figure over the replications: mean and the half-width of its 95%
 // confidence interval (NaN with a single replication).
@@ -243,8 +276,11 @@ struct SimReport {
 };
 
 // Runs the scenario (validating it first) for each policy and replication.
-// Errors: as ValidateSimScenario; a policy's own errors (an Internal error
-// naming the policy and the call if a policy breaks its contract).
+// Errors: as ValidateSimScenario; ResourceExhausted when the run's
+// EstimateSimulation() is above SimOptions::max_tickets or
+// max_memory_bytes, naming the estimate and the budget; a policy's own
+// errors (an Internal error naming the policy and the call if a policy
+// breaks its contract).
 absl::StatusOr<SimReport> RunSimulation(const v1::SimScenario& scenario,
                                         const SimOptions& options = {});
 

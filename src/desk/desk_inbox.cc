@@ -809,6 +809,12 @@ absl::StatusOr<IngestResult> Desk::RetryQuarantined(
         v1::InboundMessage m;
         if (e.has_message()) {
           m = e.message();
+        } else if (e.raw().empty()) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "quarantine entry ", entry_id,
+              " holds no bytes (the source could not read them whole): ingest the "
+              "original again from ",
+              e.source().empty() ? "its source" : e.source()));
         } else if (!parse) {
           return absl::FailedPreconditionError(absl::StrCat(
               "quarantine entry ", entry_id,

@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "helpdesk/routing.h"
+#include "helpdesk/sim.h"
 #include "helpdesk/v1/sim.pb.h"
 #include "sim/distributions.h"
 
@@ -99,6 +100,9 @@ struct Scenario {
 
 // Validates and compiles. Errors: see ValidateSimScenario in sim.h.
 absl::StatusOr<Scenario> Compile(const v1::SimScenario& scenario);
+
+// The cost of running `s` with `policies` policies (see SimCost in sim.h).
+SimCost EstimateCost(const Scenario& s, int policies);
 
 }  // namespace helpdesk::sim_internal
 

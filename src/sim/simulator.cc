@@ -27,6 +27,7 @@
 
 #include "absl/base/attributes.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "helpdesk/sim.h"
 #include "internal/status_macros.h"
 #include "routing/queue_router.h"
@@ -1076,6 +1077,26 @@ absl::StatusOr<SimReport> RunSimulation(const v1::SimScenario& scenario,
       v1::RoutingPolicyConfig config = p.policy();
       policies.push_back({p.label(), [config] { return NewRoutingPolicy(config); }});
     }
+  }
+  // The budget, before anything is simulated (or allocated for it).
+  const SimCost cost =
+      sim_internal::EstimateCost(s, static_cast<int>(policies.size()));
+  if (!(cost.tickets <= static_cast<double>(options.max_tickets))) {
+    return absl::ResourceExhaustedError(absl::StrFormat(
+        "the run would simulate about %.4g tickets (%.4g per replication x %d "
+        "replications x %d policies), above the budget of %d tickets "
+        "(SimOptions::max_tickets; helpdesk sim --max-tickets)",
+        cost.tickets, cost.tickets_per_replication, cost.replications,
+        cost.policies, options.max_tickets));
+  }
+  if (!(cost.memory_bytes <= static_cast<double>(options.max_memory_bytes))) {
+    return absl::ResourceExhaustedError(absl::StrFormat(
+        "the run could need about %.4g MiB of memory (%.4g tickets per "
+        "replication, all in the desk at once, and the agents), above the "
+        "budget of %.4g MiB (SimOptions::max_memory_bytes; helpdesk sim "
+        "--max-memory-mb)",
+        cost.memory_bytes / (1 << 20), cost.tickets_per_replication,
+        static_cast<double>(options.max_memory_bytes) / (1 << 20)));
   }
   SimReport report;
   report.scenario = s.name;

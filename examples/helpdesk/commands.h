@@ -1,0 +1,74 @@
+// The helpdesk CLI's command table: each command's name, its help text and
+// the function that runs it. Each command group's file (tickets.cc,
+// people.cc, channels.cc, sla.cc, routing.cc, sim.cc, demo.cc, session.cc)
+// returns its commands; main.cc joins them, prints `helpdesk --help` and
+// `helpdesk COMMAND --help` from them, opens the desk for the commands that
+// need one and runs the command. A new command group is a new file with a
+// `...Commands()` function and one line in main.cc's table.
+#ifndef HELPDESK_EXAMPLES_HELPDESK_COMMANDS_H_
+#define HELPDESK_EXAMPLES_HELPDESK_COMMANDS_H_
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "flags.h"
+#include "helpdesk/clock.h"
+#include "helpdesk/desk.h"
+#include "session.h"
+
+namespace helpdesk::cli {
+
+// What a running command gets.
+struct CommandContext {
+  const Args& args;
+  // The command as typed (e.g. "reply"; one function may run several).
+  std::string name;
+  // The open desk; null for commands with `opens_desk` false.
+  Session* session = nullptr;
+  // --desk-email, else $HELPDESK_EMAIL, else empty.
+  std::string desk_email;
+
+  Desk& desk() const { return *session->desk; }
+  Clock& clock() const { return *session->clock; }
+};
+
+struct Command {
+  // The first word on the command line.
+  std::string name;
+  // One line for `helpdesk --help`: what the command does.
+  std::string summary;
+  // The command's forms, one per line, without "helpdesk " (e.g.
+  // "reply TICKET --agent EMAIL --body B [--version N]").
+  std::string usage;
+  // Its arguments and flags, one per line ("  --body B   the message text").
+  std::string flags;
+  // main.cc opens the desk (--db, --sla, --routing, --desk-email, --ack)
+  // before running the command; false for commands that open their own
+  // database (init, demo) or none (sim, erlang).
+  bool opens_desk = true;
+  std::function<absl::Status(const CommandContext&)> run;
+};
+
+// A group of commands under a heading in `helpdesk --help`.
+struct CommandGroup {
+  std::string heading;
+  std::vector<Command> commands;
+};
+
+CommandGroup SetupCommands();     // session.cc, demo.cc: demo, init
+CommandGroup TicketCommands();    // tickets.cc
+CommandGroup PeopleCommands();    // people.cc
+CommandGroup ChannelCommands();   // channels.cc
+CommandGroup QuarantineCommands();  // quarantine.cc
+CommandGroup SlaCommands();       // sla.cc
+CommandGroup RoutingCommands();   // routing.cc
+CommandGroup SimCommands();       // sim.cc
+
+// demo.cc
+absl::Status CmdDemo(const Args& a);
+
+}  // namespace helpdesk::cli
+
+#endif  // HELPDESK_EXAMPLES_HELPDESK_COMMANDS_H_

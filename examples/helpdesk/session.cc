@@ -1,0 +1,175 @@
+// The desk the helpdesk CLI works on, and `helpdesk init`.
+#include "session.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "commands.h"
+#include "google/protobuf/io/tokenizer.h"
+#include "google/protobuf/text_format.h"
+#include "helpdesk/storage/sqlite_store.h"
+
+namespace helpdesk::cli {
+
+std::string DatabasePath(const Args& a) {
+  if (std::optional<std::string> db = a.Get("db")) return *db;
+  if (const char* env = std::getenv("HELPDESK_DB")) return env;
+  return "helpdesk.db";
+}
+
+// The SLA configuration named by --sla or $HELPDESK_SLA, if any.
+absl::StatusOr<std::optional<std::string>> SlaConfigText(const Args& a) {
+  std::optional<std::string> path = a.Get("sla");
+  if (!path) {
+    if (const char* env = std::getenv("HELPDESK_SLA")) path = env;
+  }
+  if (!path) return std::optional<std::string>();
+  std::ifstream in(*path);
+  if (!in) {
+    return absl::NotFoundError(absl::StrCat("--sla: cannot read '", *path, "'"));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return std::optional<std::string>(text.str());
+}
+
+// The routing policy named by --routing or $HELPDESK_ROUTING, if any.
+absl::StatusOr<std::optional<RoutingOptions>> RoutingConfig(const Args& a) {
+  std::optional<std::string> path = a.Get("routing");
+  if (!path) {
+    if (const char* env = std::getenv("HELPDESK_ROUTING")) path = env;
+  }
+  if (!path) return std::optional<RoutingOptions>();
+  std::ifstream in(*path);
+  if (!in) {
+    return absl::NotFoundError(absl::StrCat("--routing: cannot read '", *path, "'"));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  // The first syntax error, with its place.
+  class FirstError : public google::protobuf::io::ErrorCollector {
+   public:
+    void AddError(int line, google::protobuf::io::ColumnNumber column,
+                  const std::string& message) override {
+      if (error.empty()) error = absl::StrCat(line + 1, ":", column + 1, ": ", message);
+    }
+    std::string error;
+  } errors;
+  google::protobuf::TextFormat::Parser parser;
+  parser.RecordErrorsTo(&errors);
+  RoutingOptions r;
+  if (!parser.ParseFromString(text.str(), &r.policy)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--routing: ", *path, ":", errors.error,
+        " (want a helpdesk.v1.RoutingPolicyConfig in text format)"));
+  }
+  return std::optional<RoutingOptions>(std::move(r));
+}
+
+absl::StatusOr<std::unique_ptr<Session>> OpenSession(
+    const std::string& path, bool create, Clock* clock,
+    const std::optional<std::string>& sla_text, const std::string& desk_email,
+    bool acknowledge, std::optional<RoutingOptions> routing) {
+  auto s = std::make_unique<Session>();
+  if (clock != nullptr) s->clock = clock;
+  SqliteStoreOptions options;
+  options.create_if_missing = create;
+  absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(path, options);
+  if (absl::IsNotFound(store.status())) {
+    return absl::NotFoundError(absl::StrCat(
+        store.status().message(), " (run 'helpdesk init --db ", path, "' first)"));
+  }
+  if (!store.ok()) return store.status();
+  s->store = *std::move(store);
+  DeskOptions desk_options{.store = s->store.get(), .clock = s->clock};
+  desk_options.ingest.desk_email = desk_email;
+  desk_options.ingest.acknowledge_new_tickets = acknowledge;
+  desk_options.routing = std::move(routing);
+  if (sla_text) {
+    absl::StatusOr<SlaEngine> sla =
+        SlaEngine::FromText(*sla_text, desk_options.workflow);
+    if (!sla.ok()) return sla.status();
+    desk_options.sla = *std::move(sla);
+  }
+  absl::StatusOr<std::unique_ptr<Desk>> desk = Desk::Open(std::move(desk_options));
+  if (!desk.ok()) return desk.status();
+  s->desk = *std::move(desk);
+  return s;
+}
+
+absl::StatusOr<v1::Agent> AgentByEmail(Desk& desk, const std::string& email) {
+  absl::StatusOr<std::vector<v1::Agent>> agents = desk.ListAgents(SystemActor());
+  if (!agents.ok()) return agents.status();
+  std::string wanted = absl::AsciiStrToLower(email);
+  for (const v1::Agent& a : *agents) {
+    if (a.email() == wanted) return a;
+  }
+  return absl::NotFoundError(absl::StrCat("no agent has e-mail '", email, "'"));
+}
+
+absl::StatusOr<int64_t> GroupByName(Desk& desk, const std::string& name) {
+  absl::StatusOr<std::vector<v1::Group>> groups = desk.ListGroups(SystemActor());
+  if (!groups.ok()) return groups.status();
+  for (const v1::Group& g : *groups) {
+    if (g.name() == name) return g.id();
+  }
+  return absl::NotFoundError(absl::StrCat("no group is named '", name, "'"));
+}
+
+// The contact with this e-mail, created when missing.
+absl::StatusOr<v1::Contact> ContactByEmail(Desk& desk, const std::string& email,
+                                           bool create) {
+  absl::StatusOr<v1::Contact> c = desk.FindContactByEmail(SystemActor(), email);
+  if (c.ok() || !absl::IsNotFound(c.status()) || !create) return c;
+  std::string name = email.substr(0, email.find('@'));
+  return desk.CreateContact(SystemActor(), {.name = name, .emails = {email}});
+}
+
+absl::StatusOr<v1::Actor> ActingAgent(Desk& desk, const Args& a) {
+  std::optional<std::string> email = a.Get("agent");
+  if (!email) return SystemActor();
+  absl::StatusOr<v1::Agent> agent = AgentByEmail(desk, *email);
+  if (!agent.ok()) return agent.status();
+  return AgentActor(agent->id());
+}
+
+namespace {
+
+absl::Status CmdInit(const Args& a) {
+  std::string path = DatabasePath(a);
+  absl::StatusOr<std::unique_ptr<Session>> s = OpenSession(path, true);
+  if (!s.ok()) return s.status();
+  std::cout << "helpdesk database ready at " << path << "\n";
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+CommandGroup SetupCommands() {
+  return {
+      "Getting started",
+      {
+          {.name = "demo",
+           .summary = "run a guided tour on a fresh database",
+           .usage = "demo [--db FILE]",
+           .flags = "  --db FILE           the new database (default: a new file in the\n"
+                    "                      temp directory); must not exist\n",
+           .opens_desk = false,
+           .run = [](const CommandContext& c) { return CmdDemo(c.args); }},
+          {.name = "init",
+           .summary = "create the database file",
+           .usage = "init [--db FILE]",
+           .flags = "  --db FILE           the database (default $HELPDESK_DB, else\n"
+                    "                      ./helpdesk.db)\n",
+           .opens_desk = false,
+           .run = [](const CommandContext& c) { return CmdInit(c.args); }},
+      }};
+}
+
+}  // namespace helpdesk::cli

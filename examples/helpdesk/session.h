@@ -1,0 +1,54 @@
+// The desk the helpdesk CLI works on: the SQLite file (--db, $HELPDESK_DB,
+// ./helpdesk.db), the SLA and routing configurations, and look-ups of agents,
+// groups and contacts by the names a user types.
+#ifndef HELPDESK_EXAMPLES_HELPDESK_SESSION_H_
+#define HELPDESK_EXAMPLES_HELPDESK_SESSION_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "flags.h"
+#include "helpdesk/clock.h"
+#include "helpdesk/desk.h"
+#include "helpdesk/store.h"
+
+namespace helpdesk::cli {
+
+// --db FILE, else $HELPDESK_DB, else ./helpdesk.db.
+std::string DatabasePath(const Args& a);
+
+struct Session {
+  std::unique_ptr<Store> store;
+  RealClock real_clock;
+  Clock* clock = &real_clock;
+  std::unique_ptr<Desk> desk;
+};
+
+// The SLA configuration named by --sla or $HELPDESK_SLA, if any.
+absl::StatusOr<std::optional<std::string>> SlaConfigText(const Args& a);
+
+// The routing policy named by --routing or $HELPDESK_ROUTING, if any.
+absl::StatusOr<std::optional<RoutingOptions>> RoutingConfig(const Args& a);
+
+absl::StatusOr<std::unique_ptr<Session>> OpenSession(
+    const std::string& path, bool create, Clock* clock = nullptr,
+    const std::optional<std::string>& sla_text = std::nullopt,
+    const std::string& desk_email = "", bool acknowledge = false,
+    std::optional<RoutingOptions> routing = std::nullopt);
+
+absl::StatusOr<v1::Agent> AgentByEmail(Desk& desk, const std::string& email);
+absl::StatusOr<int64_t> GroupByName(Desk& desk, const std::string& name);
+
+// The contact with this e-mail, created when missing.
+absl::StatusOr<v1::Contact> ContactByEmail(Desk& desk, const std::string& email,
+                                           bool create);
+
+// The agent named by --agent, else the system.
+absl::StatusOr<v1::Actor> ActingAgent(Desk& desk, const Args& a);
+
+}  // namespace helpdesk::cli
+
+#endif  // HELPDESK_EXAMPLES_HELPDESK_SESSION_H_
