@@ -19,6 +19,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "channels/email_classify.h"
+#include "channels/email_header_text.h"
 #include "channels/email_text.h"
 #include "channels/gmime_support.h"
 #include "google/protobuf/descriptor.h"
@@ -76,7 +77,7 @@ bool LooksLikeHeaderContinuationOrField(absl::string_view next) {
 // Normalises what GMime does not handle itself: a byte-order mark, an mbox
 // "From " line, CR-only line ends, and a header block over the line limit.
 std::string PrepareInput(absl::string_view raw, size_t max_header_lines,
-                         std::vector<std::string>* warnings) {
+                         size_t max_field_bytes, std::vector<std::string>* warnings) {
   if (absl::StartsWith(raw, "\xEF\xBB\xBF")) raw.remove_prefix(3);
   // An mbox separator ("From sender date", "From - date"), not a "From :"
   // field in obsolete syntax.
@@ -101,6 +102,8 @@ std::string PrepareInput(absl::string_view raw, size_t max_header_lines,
   size_t pos = 0;
   size_t lines = 0;
   size_t header_end = input.size();
+  size_t field_start = 0;
+  bool long_field = false;
   while (pos < input.size()) {
     size_t nl = input.find('\n', pos);
     size_t end = nl == std::string::npos ? input.size() : nl;
@@ -109,6 +112,8 @@ std::string PrepareInput(absl::string_view raw, size_t max_header_lines,
       header_end = pos;
       break;
     }
+    if (line[0] != ' ' && line[0] != '\t') field_start = pos;
+    if (end - field_start > max_field_bytes) long_field = true;
     if (absl::StripAsciiWhitespace(line).empty() && nl != std::string::npos &&
         !LooksLikeHeaderContinuationOrField(
             absl::string_view(input).substr(nl + 1, 200))) {
@@ -120,7 +125,7 @@ std::string PrepareInput(absl::string_view raw, size_t max_header_lines,
     ++lines;
     pos = nl == std::string::npos ? input.size() : nl + 1;
   }
-  if (lines <= max_header_lines) return input;
+  if (lines <= max_header_lines && !long_field) return input;
 
   // Keep whole fields up to the limit, and the essential ones after it.
   std::string kept;
@@ -131,8 +136,23 @@ std::string PrepareInput(absl::string_view raw, size_t max_header_lines,
   std::string field;
   size_t field_lines = 0;
   std::string field_name;
+  size_t cut_fields = 0;
   auto finish_field = [&]() {
     if (field.empty()) return;
+    if (field.size() > max_field_bytes) {
+      if (cut_fields++ < 10) {
+        warnings->push_back(absl::StrCat("header: field '",
+                                         RepairUtf8(field_name.substr(0, 100)), "' is ",
+                                         field.size(), " bytes, over the limit of ",
+                                         max_field_bytes, "; cut"));
+      }
+      field.resize(max_field_bytes);
+      // Cut before a partial line break, and end the field with one.
+      while (!field.empty() && (field.back() == '\r' || field.back() == '\n')) {
+        field.pop_back();
+      }
+      field.append("\r\n");
+    }
     if (kept_lines + field_lines <= max_header_lines || IsEssentialField(field_name)) {
       kept.append(field);
       kept_lines += field_lines;
@@ -161,9 +181,11 @@ std::string PrepareInput(absl::string_view raw, size_t max_header_lines,
   }
   finish_field();
   kept.append(input, header_end, std::string::npos);
-  warnings->push_back(absl::StrCat("header: ", lines, " lines, over the limit of ",
-                                   max_header_lines, "; ", dropped_fields,
-                                   " fields after the limit ignored"));
+  if (lines > max_header_lines) {
+    warnings->push_back(absl::StrCat("header: ", lines, " lines, over the limit of ",
+                                     max_header_lines, "; ", dropped_fields,
+                                     " fields after the limit ignored"));
+  }
   return kept;
 }
 
@@ -264,6 +286,33 @@ std::string HeaderValue(GMimeHeader* header) {
   return CollapseWhitespace(raw);
 }
 
+// The Subject of `message` (its last Subject field, the one GMime takes),
+// RFC 2047 decoded by DecodeHeaderText, unfolded, whitespace collapsed, valid
+// UTF-8; "" when there is none. Linear in the field's size.
+std::string DecodedSubject(GMimeMessage* message, std::vector<std::string>* warnings) {
+  GMimeHeaderList* headers = g_mime_object_get_header_list(GMIME_OBJECT(message));
+  const int count = headers == nullptr ? 0 : g_mime_header_list_get_count(headers);
+  GMimeHeader* subject = nullptr;
+  for (int i = 0; i < count; ++i) {
+    GMimeHeader* header = g_mime_header_list_get_header_at(headers, i);
+    if (absl::EqualsIgnoreCase(View(g_mime_header_get_name(header)), "Subject")) {
+      subject = header;
+    }
+  }
+  if (subject == nullptr) return "";
+  return RepairUtf8(CollapseWhitespace(email_internal::DecodeHeaderText(
+      View(g_mime_header_get_raw_value(subject)), "Subject", warnings)));
+}
+
+// A display name or file name as GMime decoded it (strictly: encoded words
+// only where RFC 2047 allows them), with the encoded words it left (inside
+// quotes, glued to text) decoded too.
+std::string DecodedPhrase(const char* gmime_value) {
+  absl::string_view value = View(gmime_value);
+  if (!email_internal::MayHoldEncodedWords(value)) return std::string(value);
+  return email_internal::DecodeHeaderText(value);
+}
+
 void MessageParser::ReadHeaders(GMimeMessage* message) {
   GMimeHeaderList* headers = g_mime_object_get_header_list(GMIME_OBJECT(message));
   const int count = headers == nullptr ? 0 : g_mime_header_list_get_count(headers);
@@ -347,8 +396,9 @@ void MessageParser::ReadHeaders(GMimeMessage* message) {
   }
 
   // Subject and ticket token.
-  std::string subject = CollapseWhitespace(View(g_mime_message_get_subject(message)));
-  subject = RepairUtf8(subject);
+  std::vector<std::string> subject_warnings;
+  std::string subject = DecodedSubject(message, &subject_warnings);
+  for (std::string& w : subject_warnings) Warn(std::move(w));
   threading->set_ticket_token(FindTicketToken(subject, options_.ticket_token_prefix,
                                               options_.accept_bare_ticket_token));
   facts_.subject = subject;
@@ -372,7 +422,7 @@ void AppendParties(InternetAddressList* list, google::protobuf::RepeatedPtrField
     if (!INTERNET_ADDRESS_IS_MAILBOX(address)) continue;
     std::string email = absl::AsciiStrToLower(absl::StripAsciiWhitespace(
         View(internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(address)))));
-    std::string name = CollapseWhitespace(View(internet_address_get_name(address)));
+    std::string name = CollapseWhitespace(DecodedPhrase(internet_address_get_name(address)));
     if (email.empty() && name.empty()) continue;
     if (raw_emails != nullptr) raw_emails->push_back(email);
     if (email.find('@') == std::string::npos) {
@@ -752,7 +802,7 @@ void MessageParser::WalkLeaf(GMimePart* part, const std::string& media, WalkCont
 
   std::string disposition =
       absl::AsciiStrToLower(View(g_mime_object_get_disposition(object)));
-  std::string file_name(View(g_mime_part_get_filename(part)));
+  std::string file_name = DecodedPhrase(g_mime_part_get_filename(part));
   std::string content_id(View(g_mime_part_get_content_id(part)));
   const bool is_text = media == "text/plain" || media == "text/html" ||
                        media == "text/enriched" || media == "text/richtext";
@@ -817,12 +867,10 @@ void MessageParser::EmbedMessageAsBody(GMimeMessage* message, WalkContext ctx,
     InternetAddressList* from = g_mime_message_get_from(message);
     if (from != nullptr && internet_address_list_length(from) > 0) {
       GCharPtr text(internet_address_list_to_string(from, nullptr, FALSE));
-      absl::StrAppend(&summary, "From: ", RepairUtf8(View(text.get())), "\n");
+      absl::StrAppend(&summary, "From: ", RepairUtf8(DecodedPhrase(text.get())), "\n");
     }
-    absl::string_view subject = View(g_mime_message_get_subject(message));
-    if (!subject.empty()) {
-      absl::StrAppend(&summary, "Subject: ", RepairUtf8(CollapseWhitespace(subject)), "\n");
-    }
+    std::string subject = DecodedSubject(message, nullptr);
+    if (!subject.empty()) absl::StrAppend(&summary, "Subject: ", subject, "\n");
     if (!summary.empty()) {
       if (!text_parts_.empty()) summary.insert(0, "\n");
       text_parts_.push_back(summary);
@@ -875,7 +923,7 @@ void MessageParser::Finish() {
   if (!report_like) {
     for (const PendingMessage& pending : messages_) {
       GCharPtr bytes(g_mime_object_to_string(GMIME_OBJECT(pending.message), nullptr));
-      std::string subject = CollapseWhitespace(View(g_mime_message_get_subject(pending.message)));
+      std::string subject = DecodedSubject(pending.message, nullptr);
       std::replace(subject.begin(), subject.end(), '/', '-');
       std::replace(subject.begin(), subject.end(), '\\', '-');
       std::string name = email_internal::SanitizeFileName(subject);
@@ -965,7 +1013,8 @@ class EmailInbound final : public InboundAdapter {
     *out.mutable_received_at() = ToTimestamp(received_at);
     MessageParser parser(options_, &out);
 
-    std::string input = PrepareInput(raw, options_.max_header_lines, parser.warnings());
+    std::string input = PrepareInput(raw, options_.max_header_lines,
+                                     options_.max_header_field_bytes, parser.warnings());
     email_internal::ParserOptionsPtr parser_options =
         email_internal::NewLenientParserOptions();
     GObjectPtr<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(input.data(), input.size()));

@@ -61,6 +61,10 @@ struct EmailInboundOptions {
   // Content-*, MIME-Version, Return-Path, Auto-Submitted, Precedence, List-Id
   // and the auto-reply markers), which are kept wherever they are.
   size_t max_header_lines = 10000;
+  // A top-level header field (with its continuation lines) longer than this
+  // is cut to this many bytes with a warning. Decoding is linear in any case;
+  // this bounds what one field can make the parser hold and return.
+  size_t max_header_field_bytes = size_t{64} << 10;
   // The ticket token in subjects. With "#", these forms give ticket 1234
   // (ASCII case-insensitive, spaces optional inside brackets):
   //   "[#1234]"  "[ #1234 ]"  "[# 1234]"  "(#1234)"  and, when
@@ -92,6 +96,12 @@ struct EmailInboundOptions {
 //     email is empty or an address. to, cc: every mailbox, groups flattened.
 //   - subject: RFC 2047 decoded, unfolded, runs of whitespace collapsed to one
 //     space, trimmed. Raw 8-bit headers are read as UTF-8, else windows-1252.
+//     Decoding is lenient as real mailers need (encoded words glued to text
+//     or to each other, whitespace between encoded words dropped, a
+//     multi-byte character split across adjacent words of one charset
+//     joined, unknown charsets read as UTF-8 or windows-1252) and takes time
+//     linear in the field for any input; display names and file names get
+//     the same treatment.
 //   - body_text: the text/plain body (the text/plain alternative of a
 //     multipart/alternative), or a text rendering of the HTML body when there
 //     is none; format=flowed is unwrapped; quoted history stripped (see
