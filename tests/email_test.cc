@@ -131,6 +131,39 @@ TEST(EmailInboundTest, SenderWithoutAddress) {
   EXPECT_EQ(o.from().email(), "desk@example.com");
 }
 
+// RFC 5322 allows a quoted local part; the address is kept as written,
+// quotes included, and the sender is never dropped (the fallback for a From
+// GMime cannot parse used to refuse any address with a quote).
+TEST(EmailInboundTest, QuotedLocalPartIsKeptIntact) {
+  const std::string kAddress = "\"john smith\"@example.com";
+  for (const std::string& from :
+       {std::string("\"john smith\"@example.com"), std::string("John <\"john smith\"@example.com>"),
+        std::string("\"John Smith\" <\"john smith\"@Example.COM>"),
+        std::string("<\"john smith\"@example.com>"),
+        std::string("\"john smith\"@example.com (John)"),
+        std::string("John < \"john smith\" @ example.com >"),
+        // GMime cannot parse these: the fallback finds the address.
+        std::string("John Smith \"john smith\"@example.com"),
+        std::string("(c) \"john smith\"@example.com (unclosed")}) {
+    v1::InboundMessage m = MustParse(Mail({"From: " + from, "Subject: hi", "", "hi"}));
+    EXPECT_EQ(m.from().email(), kAddress) << from;
+  }
+  v1::InboundMessage named = MustParse(Mail(
+      {"From: John Smith \"john smith\"@example.com", "Subject: hi", "", "hi"}));
+  EXPECT_EQ(named.from().name(), "John Smith");
+  // Special characters inside the quotes survive, spaces and all.
+  v1::InboundMessage special = MustParse(Mail(
+      {"From: Jo <\"jo (x) @ home\"@example.com", "To: \"a b\"@example.org", "Subject: hi",
+       "", "hi"}));
+  EXPECT_EQ(special.from().email(), "\"jo (x) @ home\"@example.com");
+  ASSERT_THAT(special.to(), SizeIs(1));
+  EXPECT_EQ(special.to(0).email(), "\"a b\"@example.org");
+  // The envelope sender, quoted.
+  v1::InboundMessage envelope = MustParse(Mail(
+      {"Return-Path: <\"john smith\"@example.com>", "From: Jane Doe", "Subject: x", "", "y"}));
+  EXPECT_EQ(envelope.from().email(), kAddress);
+}
+
 TEST(EmailInboundTest, ObsoleteFromFieldIsNotTakenForAnMboxLine) {
   v1::InboundMessage m = MustParse("From : a@example.com\nSubject: x\n\nbody\n");
   EXPECT_EQ(m.from().email(), "a@example.com");

@@ -436,6 +436,106 @@ void AppendParties(InternetAddressList* list, google::protobuf::RepeatedPtrField
   }
 }
 
+// The mailbox in a From value GMime could not parse: the address in <>, else
+// the one around the first "@"; comments removed, whitespace outside quoted
+// strings removed (obsolete syntax allows "john . smith @ example . com"),
+// a quoted local part ("john smith"@example.com) kept as written, quotes
+// included. The name is the phrase before the address. Email empty when
+// there is no address.
+v1::Party FallbackMailbox(absl::string_view value) {
+  // Comments out, quoted strings (with their escapes) kept whole.
+  std::string plain;
+  int depth = 0;
+  bool quoted = false;
+  bool escaped = false;
+  for (char c : value) {
+    if (quoted) {
+      plain.push_back(c);
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        quoted = false;
+      }
+      continue;
+    }
+    if (c == '"' && depth == 0) quoted = true;
+    if (c == '(') ++depth;
+    if (depth == 0) plain.push_back(c);
+    if (c == ')' && depth > 0) --depth;
+  }
+  // Positions of '<' and '>' outside quoted strings; for each byte of a
+  // quoted string (its quotes included), where that string opens.
+  size_t lt = std::string::npos, gt = std::string::npos, at = std::string::npos;
+  std::vector<size_t> quote_open(plain.size(), std::string::npos);
+  size_t open = std::string::npos;
+  escaped = false;
+  for (size_t i = 0; i < plain.size(); ++i) {
+    const char c = plain[i];
+    if (open != std::string::npos) {
+      quote_open[i] = open;
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        open = std::string::npos;
+      }
+      continue;
+    }
+    if (c == '"') {
+      open = i;
+      quote_open[i] = i;
+    } else if (c == '<' && lt == std::string::npos) {
+      lt = i;
+    } else if (c == '>' && lt != std::string::npos && gt == std::string::npos) {
+      gt = i;
+    }
+  }
+  auto in_quotes = [&](size_t i) { return quote_open[i] != std::string::npos; };
+  const size_t begin = lt != std::string::npos && gt != std::string::npos ? lt + 1 : 0;
+  const size_t end = lt != std::string::npos && gt != std::string::npos ? gt : plain.size();
+  for (size_t i = begin; i < end; ++i) {
+    if (plain[i] == '@' && !in_quotes(i)) {
+      at = i;
+      break;
+    }
+  }
+  v1::Party party;
+  if (at == std::string::npos) return party;
+  auto without_whitespace = [&](size_t from, size_t to) {
+    std::string out;
+    for (size_t i = from; i < to; ++i) {
+      const char c = plain[i];
+      if (in_quotes(i) || (c != ' ' && c != '\t' && c != '\r' && c != '\n')) out.push_back(c);
+    }
+    return out;
+  };
+  // A quoted local part ends right before the "@" (blanks aside): it starts
+  // at its opening quote; a phrase before it is the name.
+  size_t local_begin = begin;
+  size_t k = at;
+  while (k > begin && (plain[k - 1] == ' ' || plain[k - 1] == '\t')) --k;
+  if (k > begin && plain[k - 1] == '"' && in_quotes(k - 1) && quote_open[k - 1] >= begin) {
+    local_begin = quote_open[k - 1];
+  }
+  std::string local = without_whitespace(local_begin, at);
+  std::string domain = without_whitespace(at + 1, end);
+  while (!domain.empty() && (domain.back() == ',' || domain.back() == ';')) domain.pop_back();
+  if (local.empty() || domain.empty()) return party;
+  party.set_email(RepairUtf8(absl::AsciiStrToLower(absl::StrCat(local, "@", domain))));
+  std::string name = CollapseWhitespace(
+      lt != std::string::npos && gt != std::string::npos
+          ? absl::string_view(plain).substr(0, lt)
+          : absl::string_view(plain).substr(0, local_begin == begin ? 0 : local_begin));
+  if (name.size() >= 2 && name.front() == '"' && name.back() == '"') {
+    name = name.substr(1, name.size() - 2);
+  }
+  party.set_name(RepairUtf8(name));
+  return party;
+}
+
 void MessageParser::ReadAddresses(GMimeMessage* message) {
   google::protobuf::RepeatedPtrField<v1::Party> from;
   std::vector<std::string> raw_from;
@@ -454,43 +554,20 @@ void MessageParser::ReadAddresses(GMimeMessage* message) {
   }
   if (from.empty()) {
     // An address GMime could not parse (obsolete syntax with comments and
-    // spaces): the part in <>, else the whole value, without comments.
-    std::string value(View(g_mime_object_get_header(GMIME_OBJECT(message), "From")));
-    std::string plain;
-    int depth = 0;
-    for (char c : value) {
-      if (c == '(') ++depth;
-      if (depth == 0) plain.push_back(c);
-      if (c == ')' && depth > 0) --depth;
-    }
-    size_t lt = plain.find('<');
-    size_t gt = plain.find('>', lt == std::string::npos ? 0 : lt);
-    std::string address = lt != std::string::npos && gt != std::string::npos
-                              ? plain.substr(lt + 1, gt - lt - 1)
-                              : plain;
-    address.erase(std::remove_if(address.begin(), address.end(),
-                                 [](char c) { return c == ' ' || c == '\t' || c == '\r' ||
-                                                     c == '\n'; }),
-                  address.end());
-    if (address.find('@') != std::string::npos && address.find('"') == std::string::npos) {
-      v1::Party* party = from.Add();
-      party->set_email(RepairUtf8(absl::AsciiStrToLower(address)));
-      if (lt != std::string::npos) {
-        std::string name = CollapseWhitespace(plain.substr(0, lt));
-        if (name.size() >= 2 && name.front() == '"' && name.back() == '"') {
-          name = name.substr(1, name.size() - 2);
-        }
-        party->set_name(RepairUtf8(name));
-      }
-    }
+    // spaces, a phrase without angle brackets).
+    v1::Party party = FallbackMailbox(View(g_mime_object_get_header(GMIME_OBJECT(message), "From")));
+    if (!party.email().empty()) *from.Add() = std::move(party);
   }
   if (from.empty() || from.Get(0).email().empty()) {
     // No address in From, Sender or Reply-To: the envelope sender, if any.
-    const char* return_path = g_mime_object_get_header(GMIME_OBJECT(message), "Return-Path");
-    std::vector<std::string> ids = email_internal::ExtractMessageIds(View(return_path), 1);
-    if (!ids.empty()) {
-      if (from.empty()) from.Add();
-      from.Mutable(0)->set_email(RepairUtf8(absl::AsciiStrToLower(ids.front())));
+    absl::string_view return_path =
+        View(g_mime_object_get_header(GMIME_OBJECT(message), "Return-Path"));
+    if (return_path.find('<') != absl::string_view::npos) {
+      v1::Party envelope = FallbackMailbox(return_path);
+      if (!envelope.email().empty()) {
+        if (from.empty()) from.Add();
+        from.Mutable(0)->set_email(envelope.email());
+      }
     }
   }
   if (!from.empty()) *out_->mutable_from() = from.Get(0);
