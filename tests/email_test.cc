@@ -578,6 +578,149 @@ TEST(EmailBounceTest, PlainTextBounceNotices) {
               IsEmpty());
 }
 
+// Bounces as they arrive when nothing marks them automatic: no
+// Auto-Submitted, a Return-Path that is not null (a forwarder rewrote it),
+// multipart/mixed rather than multipart/report. Each was taken as a
+// customer's mail before and opened a ticket.
+struct BounceSample {
+  std::string name;
+  std::string raw;
+  std::vector<std::string> bounced;
+};
+
+std::vector<BounceSample> BounceSamples() {
+  const std::string returned = absl::StrCat(
+      "Return-Path: <support@desk.example>\r\n",
+      "Received: from desk.example (desk.example [192.0.2.10])\r\n",
+      "\tby mx.example.org with ESMTPS id 4Ab1Cd; Mon, 5 Jan 2026 09:00:00 +0000\r\n",
+      "From: Support <support@desk.example>\r\n", "To: gone@example.org\r\n",
+      "Subject: Re: printer [#12]\r\n", "Date: Mon, 5 Jan 2026 08:59:58 +0000\r\n",
+      "Message-ID: <hd.1@desk.example>\r\n");
+  return {
+      {"Postfix",
+       Mail({"Return-Path: <MAILER-DAEMON@mx.example.com>",
+             "From: MAILER-DAEMON@mx.example.com (Mail Delivery System)",
+             "To: support@desk.example", "Subject: Undelivered Mail Returned to Sender",
+             "MIME-Version: 1.0", "Content-Type: multipart/mixed; boundary=\"p1\"", "", "--p1",
+             "Content-Type: text/plain; charset=us-ascii", "",
+             "This is the mail system at host mx.example.com.", "",
+             "I'm sorry to have to inform you that your message could not",
+             "be delivered to one or more recipients. It's attached below.", "",
+             "                   The mail system", "",
+             "<gone@example.org>: host mx.example.org[192.0.2.1] said: 550 5.1.1",
+             "    <gone@example.org>: Recipient address rejected: User unknown in virtual",
+             "    mailbox table (in reply to RCPT TO command)", "", "--p1",
+             "Content-Type: message/rfc822", "", returned, "We restarted it.", "--p1--"}),
+       {"gone@example.org"}},
+      {"Exim",
+       Mail({"Return-path: <>", "From: Mail Delivery System <Mailer-Daemon@mail.example.net>",
+             "To: support@desk.example", "X-Failed-Recipients: gone@example.org, Old@Example.net",
+             "Subject: Mail delivery failed: returning message to sender", "",
+             "This message was created automatically by mail delivery software.", "",
+             "A message that you sent could not be delivered to one or more of its",
+             "recipients. This is a permanent error. The following address(es) failed:", "",
+             "  gone@example.org", "    host mx.example.org [192.0.2.1]",
+             "    SMTP error from remote mail server after RCPT TO:<gone@example.org>:",
+             "    550 5.1.1 User unknown", "",
+             "------ This is a copy of the message, including all the headers. ------", "",
+             returned, "We restarted it."}),
+       {"gone@example.org", "old@example.net"}},
+      {"qmail from post_master",
+       Mail({"From: post_master@mx4.example.jp", "To: support@desk.example",
+             "Subject: failure notice", "",
+             "Hi. This is the qmail-send program at mx4.example.jp.",
+             "I'm afraid I wasn't able to deliver your message to the following addresses.",
+             "This is a permanent error; I've given up. Sorry it didn't work out.", "",
+             "<gone@example.org>:", "Sorry, no mailbox here by that name. (#5.1.1)", "",
+             "--- Below this line is a copy of the message.", "", returned,
+             "We restarted it."}),
+       {"gone@example.org"}},
+      {"Exchange NDR",
+       Mail({"From: Microsoft Outlook <postmaster@contoso.onmicrosoft.com>",
+             "To: support@desk.example", "Subject: Undeliverable: Re: printer [#12]",
+             "MIME-Version: 1.0",
+             "Content-Type: multipart/report; report-type=delivery-status; boundary=\"x1\"", "",
+             "--x1", "Content-Type: text/plain; charset=us-ascii", "",
+             "Delivery has failed to these recipients or groups:", "", "gone@example.org",
+             "The email address you entered couldn't be found.", "", "--x1",
+             "Content-Type: message/delivery-status", "",
+             "Reporting-MTA: dns;AM0PR01MB1234.eurprd01.prod.exchangelabs.com", "",
+             "Final-recipient: RFC822; gone@example.org", "Action: failed",
+             "Status: 5.1.10", "Diagnostic-code: smtp; 550 5.1.10 RESOLVER.ADR.RecipientNotFound",
+             "", "--x1", "Content-Type: text/rfc822-headers", "", returned, "--x1--"}),
+       {"gone@example.org"}},
+      {"Gmail-style notice with the message, no report part",
+       Mail({"From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>",
+             "To: support@desk.example", "Subject: Delivery Status Notification (Failure)",
+             "MIME-Version: 1.0", "Content-Type: multipart/mixed; boundary=\"g1\"", "", "--g1",
+             "Content-Type: text/plain; charset=UTF-8", "",
+             "** Address not found **", "",
+             "Your message wasn't delivered to gone@example.org because the address couldn't "
+             "be found, or is unable to receive mail.", "", "--g1",
+             "Content-Type: message/rfc822", "", returned, "We restarted it.", "--g1--"}),
+       {}},
+      {"no-reply sender, multipart/mixed, message/rfc822",
+       Mail({"From: No-Reply <NO-REPLY@Notify.Example.COM>", "To: support@desk.example",
+             "Subject: Message not delivered", "MIME-Version: 1.0",
+             "Content-Type: multipart/mixed; boundary=\"n1\"", "", "--n1",
+             "Content-Type: text/plain", "",
+             "Your message could not be delivered to the following recipient:", "",
+             "gone@example.org: 550 5.1.1 mailbox unavailable", "", "--n1",
+             "Content-Type: message/rfc822", "", returned, "We restarted it.", "--n1--"}),
+       {"gone@example.org"}},
+      {"noreply sender keeping the original subject, text/rfc822-headers",
+       Mail({"From: noreply@bounces.example.net", "To: support@desk.example",
+             "Subject: Re: printer [#12]", "MIME-Version: 1.0",
+             "Content-Type: multipart/mixed; boundary=\"n2\"", "", "--n2",
+             "Content-Type: text/plain", "",
+             "Delivery to the following recipient failed permanently:", "",
+             "     gone@example.org", "", "--n2", "Content-Type: text/rfc822-headers", "",
+             returned, "--n2--"}),
+       {"gone@example.org"}},
+      {"postmaster, headers copied into the notice, neutral subject",
+       Mail({"From: Postmaster <Postmaster@mail.example.org>", "To: support@desk.example",
+             "Subject: Notification", "",
+             "The following message could not be handed over:", "",
+             "<gone@example.org>: 550 no such user", "", returned, "We restarted it."}),
+       {"gone@example.org"}},
+  };
+}
+
+TEST(EmailBounceTest, BouncesWithoutAutomaticMarkersAreRecognised) {
+  for (const BounceSample& sample : BounceSamples()) {
+    v1::InboundMessage m = MustParse(sample.raw);
+    EXPECT_EQ(m.auto_kind(), v1::InboundMessage::BOUNCE) << sample.name;
+    EXPECT_THAT(m.bounced_recipients(), ::testing::ElementsAreArray(sample.bounced))
+        << sample.name;
+    // The returned message is part of the notice, not an attachment.
+    EXPECT_THAT(m.attachments(), IsEmpty()) << sample.name;
+  }
+}
+
+TEST(EmailBounceTest, NoReplySendersWithoutAReturnedMessageAreNotBounces) {
+  // A notification relaying what a person wrote (the corpus has one).
+  EXPECT_EQ(KindOf({"From: Sandy M. <noreply@rubyforge.org>",
+                    "Subject: [skynet-help][60666] How are intermediate files handled?"},
+                   "Sandy asked: how are intermediate files handled?"),
+            v1::InboundMessage::HUMAN);
+  // A service forwarding a message it received, saying nothing failed.
+  v1::InboundMessage forward = MustParse(Mail({
+      "From: noreply@forms.example.com", "To: support@desk.example",
+      "Subject: New submission", "MIME-Version: 1.0",
+      "Content-Type: multipart/mixed; boundary=\"f1\"", "", "--f1",
+      "Content-Type: text/plain", "", "A customer wrote to sales; the message is attached.",
+      "--f1", "Content-Type: message/rfc822", "", "From: ada@example.com",
+      "To: sales@example.com", "Subject: printer", "Message-ID: <a.1@example.com>", "",
+      "It jams.", "--f1--"}));
+  EXPECT_EQ(forward.auto_kind(), v1::InboundMessage::HUMAN);
+  EXPECT_THAT(forward.attachments(), SizeIs(1));
+  // A person pasting a header into their mail is not a bounce either.
+  EXPECT_EQ(KindOf({"From: ada@example.com", "Subject: spam I got"},
+                   "Received: from spam.example\r\nFrom: x@spam.example\r\n"
+                   "Subject: cheap\r\nMessage-ID: <s@spam.example>\r\n"),
+            v1::InboundMessage::HUMAN);
+}
+
 // ---------------------------------------------------------------------------
 // Structure, charsets, damaged input
 // ---------------------------------------------------------------------------

@@ -355,6 +355,14 @@ void MessageParser::ReadHeaders(GMimeMessage* message) {
       }
     } else if (absl::EqualsIgnoreCase(name, "List-Id")) {
       facts_.has_list_id = true;
+    } else if (absl::EqualsIgnoreCase(name, "X-Failed-Recipients")) {
+      for (std::string& address : email_internal::AddressesOfList(HeaderValue(header))) {
+        if (std::find(facts_.x_failed_recipients.begin(), facts_.x_failed_recipients.end(),
+                      address) == facts_.x_failed_recipients.end() &&
+            facts_.x_failed_recipients.size() < 100) {
+          facts_.x_failed_recipients.push_back(std::move(address));
+        }
+      }
     } else if (absl::EqualsIgnoreCase(name, "X-Apple-Action")) {
       facts_.x_apple_action = absl::AsciiStrToLower(HeaderValue(header));
     } else if (absl::EqualsIgnoreCase(name, "Return-Path")) {
@@ -992,6 +1000,20 @@ void MessageParser::AddAttachment(std::string name, std::string media_type,
 }
 
 void MessageParser::Finish() {
+  // Bodies.
+  std::string text = absl::StrJoin(text_parts_, "\n");
+  std::string html = absl::StrJoin(html_parts_, "\n");
+  if (absl::StripAsciiWhitespace(text).empty() && !html.empty()) {
+    text = email_internal::HtmlToText(html);
+  }
+  if (absl::StripAsciiWhitespace(text).empty() && !delivery_status_.empty()) {
+    text = RepairUtf8(delivery_status_);  // a report with no readable notice
+  }
+  text = std::string(absl::StripTrailingAsciiWhitespace(text));
+  facts_.has_inline_returned_headers = email_internal::HasInlineReturnedHeaders(text);
+  facts_.has_failure_notice = email_internal::HasDeliveryFailureNotice(
+      absl::string_view(text).substr(0, 8192));
+
   const v1::InboundMessage::AutoKind kind = email_internal::ClassifyMessage(facts_);
   out_->set_auto_kind(kind);
   const bool report_like = kind == v1::InboundMessage::BOUNCE || facts_.has_report;
@@ -1012,21 +1034,14 @@ void MessageParser::Finish() {
     }
   }
 
-  // Bodies.
-  std::string text = absl::StrJoin(text_parts_, "\n");
-  std::string html = absl::StrJoin(html_parts_, "\n");
-  if (absl::StripAsciiWhitespace(text).empty() && !html.empty()) {
-    text = email_internal::HtmlToText(html);
-  }
-  if (absl::StripAsciiWhitespace(text).empty() && !delivery_status_.empty()) {
-    text = RepairUtf8(delivery_status_);  // a report with no readable notice
-  }
-  text = std::string(absl::StripTrailingAsciiWhitespace(text));
   if (kind == v1::InboundMessage::BOUNCE) {
     std::vector<std::string> failed =
         facts_.has_delivery_status
             ? email_internal::FailedRecipientsFromDeliveryStatus(delivery_status_)
             : email_internal::FailedRecipientsFromNotice(text);
+    for (const std::string& r : facts_.x_failed_recipients) {
+      if (std::find(failed.begin(), failed.end(), r) == failed.end()) failed.push_back(r);
+    }
     for (std::string& r : failed) out_->add_bounced_recipients(std::move(r));
   }
   if (options_.strip_quoted_history && !email_internal::HasForwardSubject(out_->subject())) {

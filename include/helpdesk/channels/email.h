@@ -130,11 +130,20 @@ struct EmailInboundOptions {
 //         sender (postmaster, "Mail Delivery System", ...), a null
 //         Return-Path or an Auto-Submitted field together with a
 //         delivery-failure subject ("Undelivered Mail", "Returned mail",
-//         "failure notice", "Undeliverable", ...); a mail-system sender or a
-//         null Return-Path together with a returned message (message/rfc822
-//         or text/rfc822-headers part). Delay warnings (Action: delayed) are
-//         BOUNCE too, with no bounced_recipients: they are never answered
-//         either, but mark no address as failing.
+//         "failure notice", "Undeliverable", ...); a mail-system sender
+//         (postmaster, post_master, mailer-daemon, any case, any domain, or
+//         such a display name) or a null Return-Path together with a returned
+//         message (a message/rfc822 or text/rfc822-headers part, or for the
+//         sender a copy of the message's header in the notice: a run of
+//         fields with Received, Return-Path or Message-ID); an
+//         X-Failed-Recipients field with a returned message or a
+//         delivery-failure subject; a no-reply sender (noreply, no-reply,
+//         donotreply, ...) with a returned message and a delivery-failure
+//         subject or notice wording ("failed permanently", "User unknown",
+//         ...). A no-reply sender alone decides nothing: notifications
+//         relay people's words from such addresses. Delay warnings (Action:
+//         delayed) are BOUNCE too, with no bounced_recipients: they are never
+//         answered either, but mark no address as failing.
 //       AUTO_REPLY: Auto-Submitted other than "no" (RFC 3834), X-Autoreply,
 //         X-Autorespond, X-AutoReply-From, X-Mail-Autoreply, Precedence:
 //         auto_reply, X-Apple-Action: vacation, other multipart/reports (read
@@ -153,7 +162,7 @@ struct EmailInboundOptions {
 //     from the notice before the returned message: lines that hold nothing
 //     but an address ("<user@example.com>:"), lines that start with one
 //     ("user@example.com: 550 ..."), and "RCPT TO:<user@example.com>"
-//     answered by a 5xx reply.
+//     answered by a 5xx reply; and the addresses of X-Failed-Recipients.
 //   - received_at from the argument. Every string field is valid UTF-8 without
 //     NUL bytes.
 //   - Damage: a multipart whose boundary is missing or folded is repaired
