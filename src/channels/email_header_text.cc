@@ -223,21 +223,40 @@ std::string DecodeHeaderText(absl::string_view raw, absl::string_view what,
 
   std::string out;
   out.reserve(s.size());
-  std::vector<std::string> charsets;
+  // Each distinct charset is looked up once (a hostile value alternates two
+  // charsets over thousands of words).
+  struct Charset {
+    std::string label;
+    bool ascii_compatible;
+  };
+  std::vector<Charset> charsets;
+  auto plain_ascii = [](absl::string_view bytes) {
+    return IsAscii(bytes) && bytes.find('\0') == absl::string_view::npos;
+  };
   for (const Segment& segment : segments) {
     if (!segment.encoded) {
-      out += ConvertToUtf8(segment.bytes, "", what, nullptr);
+      if (plain_ascii(segment.bytes)) {
+        out += segment.bytes;
+      } else {
+        out += ConvertToUtf8(segment.bytes, "", what, nullptr);
+      }
       continue;
     }
-    absl::string_view charset = segment.charset;
-    if (std::find(charsets.begin(), charsets.end(), segment.charset) == charsets.end()) {
-      if (charsets.size() < kMaxCharsets) {
-        charsets.push_back(segment.charset);
-      } else {
-        charset = "";
-      }
+    auto known = std::find_if(charsets.begin(), charsets.end(),
+                              [&](const Charset& c) { return c.label == segment.charset; });
+    if (known == charsets.end() && charsets.size() < kMaxCharsets) {
+      charsets.push_back(Charset{segment.charset, IsAsciiCompatibleCharset(segment.charset)});
+      known = charsets.end() - 1;
     }
-    out += ConvertToUtf8(segment.bytes, charset, what, warnings);
+    if (known == charsets.end()) {
+      // Over the limit of charsets: read like an unknown label.
+      out += plain_ascii(segment.bytes) ? segment.bytes
+                                        : ConvertToUtf8(segment.bytes, "", what, warnings);
+    } else if (known->ascii_compatible && plain_ascii(segment.bytes)) {
+      out += segment.bytes;
+    } else {
+      out += ConvertToUtf8(segment.bytes, segment.charset, what, warnings);
+    }
   }
   return out;
 }
