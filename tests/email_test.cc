@@ -658,7 +658,7 @@ std::vector<BounceSample> BounceSamples() {
              "Your message wasn't delivered to gone@example.org because the address couldn't "
              "be found, or is unable to receive mail.", "", "--g1",
              "Content-Type: message/rfc822", "", returned, "We restarted it.", "--g1--"}),
-       {}},
+       {"gone@example.org"}},
       {"no-reply sender, multipart/mixed, message/rfc822",
        Mail({"From: No-Reply <NO-REPLY@Notify.Example.COM>", "To: support@desk.example",
              "Subject: Message not delivered", "MIME-Version: 1.0",

@@ -445,6 +445,24 @@ std::vector<std::string> FailedRecipientsFromNotice(absl::string_view text) {
       }
     }
     if (address.empty()) {
+      // "Your message wasn't delivered to user@example.com because ..."
+      // (Gmail), "could not be delivered to <user@example.com>".
+      for (absl::string_view phrase : {"wasn't delivered to ", "was not delivered to ",
+                                       "couldn't be delivered to ",
+                                       "could not be delivered to "}) {
+        size_t p = l.find(phrase);
+        if (p == absl::string_view::npos) continue;
+        absl::string_view rest = l.substr(p + phrase.size());
+        absl::string_view token = rest.substr(0, rest.find_first_of(" \t"));
+        while (!token.empty() && (token.back() == '.' || token.back() == ',' ||
+                                  token.back() == ';' || token.back() == ':')) {
+          token.remove_suffix(1);
+        }
+        address = StandaloneAddress(token);
+        if (!address.empty()) break;
+      }
+    }
+    if (address.empty()) {
       // "RCPT TO:<user@example.com>" answered by a 5xx reply on that line or
       // the next.
       size_t rcpt = l.find("rcpt to:<");

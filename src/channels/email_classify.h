@@ -75,8 +75,9 @@ bool HasForwardSubject(absl::string_view subject);
 std::vector<std::string> FailedRecipientsFromDeliveryStatus(absl::string_view text);
 
 // For a bounce without a delivery-status part: the addresses that stand alone
-// on a line of the notice ("<user@example.com>:", "  user@example.com"),
-// before the returned message starts.
+// on a line of the notice ("<user@example.com>:", "  user@example.com") or
+// follow "wasn't delivered to" / "could not be delivered to", before the
+// returned message starts.
 std::vector<std::string> FailedRecipientsFromNotice(absl::string_view text);
 
 }  // namespace helpdesk::email_internal

@@ -161,7 +161,8 @@ struct EmailInboundOptions {
 //     duplicates; for bounces without a delivery-status part, best effort
 //     from the notice before the returned message: lines that hold nothing
 //     but an address ("<user@example.com>:"), lines that start with one
-//     ("user@example.com: 550 ..."), and "RCPT TO:<user@example.com>"
+//     ("user@example.com: 550 ..."), "wasn't delivered to user@example.com"
+//     (and "could not be delivered to"), and "RCPT TO:<user@example.com>"
 //     answered by a 5xx reply; and the addresses of X-Failed-Recipients.
 //   - received_at from the argument. Every string field is valid UTF-8 without
 //     NUL bytes.
