@@ -1,6 +1,8 @@
 // The e-mail adapter over the shared corpus of real messages
 // ($HELPDESK_SHARED_DATA/emails, see its manifest.tsv and PROVENANCE.md): every
 // file parses, and the manifest's facts hold. One test case per file.
+// Without the corpus the tests skip, or fail when HELPDESK_REQUIRE_SHARED_DATA
+// is set (CI sets it).
 //
 // Manifest conventions (from PROVENANCE.md): expected_subject_decoded is the
 // subject after RFC 2047 decoding and unfolding, trimmed; "<none>" = no
@@ -62,6 +64,38 @@ std::string DataRoot() {
   if (slash == std::string::npos) return "";
   return here.substr(0, slash) + "/../shared/data";
 }
+
+// Where the manifest was looked for, and how that place was chosen.
+std::string PathsTried() {
+  const char* env = std::getenv("HELPDESK_SHARED_DATA");
+  const bool from_env = env != nullptr && *env;
+  return absl::StrCat("'", DataRoot(), "/emails/manifest.tsv' (",
+                      from_env ? "from HELPDESK_SHARED_DATA"
+                               : "beside the source tree; HELPDESK_SHARED_DATA is not set",
+                      ")");
+}
+
+// True when HELPDESK_REQUIRE_SHARED_DATA is set and neither empty nor "0".
+// CI sets it: there a missing corpus is a failure, not a skip.
+bool SharedDataRequired() {
+  const char* v = std::getenv("HELPDESK_REQUIRE_SHARED_DATA");
+  return v != nullptr && v[0] != '\0' && absl::string_view(v) != "0";
+}
+
+// Skips the current test for want of the corpus, or fails it when
+// SharedDataRequired(). Returns from the test body, as GTEST_SKIP does.
+#define SKIP_WITHOUT_SHARED_DATA()                                                      \
+  do {                                                                                \
+    const std::string reason = absl::StrCat(                                          \
+        "shared e-mail corpus not found; tried ", PathsTried(),                      \
+        ". Set HELPDESK_SHARED_DATA to the shared/data folder to run these tests");   \
+    if (SharedDataRequired()) {                                                       \
+      GTEST_FAIL() << reason                                                          \
+                   << " [fails instead of skipping: HELPDESK_REQUIRE_SHARED_DATA is set]"; \
+    } else {                                                                          \
+      GTEST_SKIP() << reason;                                                         \
+    }                                                                                 \
+  } while (0)
 
 std::string ReadFile(const std::string& path, bool* ok) {
   std::ifstream in(path, std::ios::binary);
@@ -155,11 +189,7 @@ class EmailCorpusTest : public ::testing::TestWithParam<CorpusCase> {};
 
 TEST_P(EmailCorpusTest, ParsesAndManifestFactsHold) {
   const CorpusCase& c = GetParam();
-  if (c.file.empty()) {
-    GTEST_SKIP() << "shared e-mail corpus not found at '" << DataRoot()
-                 << "/emails/manifest.tsv'; set HELPDESK_SHARED_DATA to the "
-                    "shared/data folder to run these tests";
-  }
+  if (c.file.empty()) SKIP_WITHOUT_SHARED_DATA();
   bool ok = false;
   const std::string path = DataRoot() + "/emails/" + c.file;
   const std::string raw = ReadFile(path, &ok);
@@ -216,7 +246,7 @@ TEST_P(EmailCorpusTest, ParsesAndManifestFactsHold) {
 // from a fixed seed): never an error, never invalid UTF-8.
 TEST_P(EmailCorpusTest, DamagedCopiesStillParse) {
   const CorpusCase& c = GetParam();
-  if (c.file.empty()) GTEST_SKIP() << "shared e-mail corpus not found";
+  if (c.file.empty()) SKIP_WITHOUT_SHARED_DATA();
   bool ok = false;
   const std::string raw = ReadFile(DataRoot() + "/emails/" + c.file, &ok);
   ASSERT_TRUE(ok);
@@ -265,9 +295,7 @@ TEST_P(EmailCorpusTest, DamagedCopiesStillParse) {
 // (auto-replies, bounces) is recorded and never acknowledged.
 TEST(EmailCorpusIngestTest, EveryMessageIngestsOnceIntoSqlite) {
   std::vector<CorpusCase> cases = LoadManifest();
-  if (cases.size() == 1 && cases[0].file.empty()) {
-    GTEST_SKIP() << "shared e-mail corpus not found at '" << DataRoot() << "'";
-  }
+  if (cases.size() == 1 && cases[0].file.empty()) SKIP_WITHOUT_SHARED_DATA();
   absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(":memory:");
   ASSERT_TRUE(store.ok()) << store.status();
   ManualClock clock(absl::FromUnixSeconds(1767225600));

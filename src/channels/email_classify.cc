@@ -32,7 +32,8 @@ bool IsMailerDaemon(const MessageFacts& f) {
 bool IsMailSystemSender(const MessageFacts& f) {
   if (IsMailerDaemon(f)) return true;
   absl::string_view local = LocalPart(f.from_email);
-  if (local == "postmaster" || local == "mdaemon" || local == "bounce" ||
+  if (local == "postmaster" || local == "post_master" || local == "post-master" ||
+      local == "mdaemon" || local == "bounce" ||
       local == "bounces" || local == "mail-delivery-system" ||
       local == "maildelivery" || local == "noreply-dmarc-support") {
     return true;
@@ -44,6 +45,22 @@ bool IsMailSystemSender(const MessageFacts& f) {
          absl::StrContains(name, "mailer daemon") ||
          absl::StrContains(name, "postmaster") ||
          absl::StrContains(name, "delivery subsystem");
+}
+
+// A "do not reply" address: services send from it, bounces too, but so do
+// notifications relaying what a person wrote, so this alone decides nothing.
+bool IsNoReplySender(const MessageFacts& f) {
+  absl::string_view local = LocalPart(f.from_email);
+  for (absl::string_view p : {"noreply", "no-reply", "no_reply", "donotreply",
+                              "do-not-reply", "do_not_reply"}) {
+    if (local == p) return true;
+    if (absl::StartsWith(local, p) && local.size() > p.size() &&
+        (local[p.size()] == '-' || local[p.size()] == '+' || local[p.size()] == '.' ||
+         local[p.size()] == '_')) {
+      return true;
+    }
+  }
+  return false;
 }
 
 std::string Lower(absl::string_view s) { return absl::AsciiStrToLower(s); }
@@ -175,7 +192,15 @@ AutoKind ClassifyMessage(const MessageFacts& f) {
       (failure_subject || (f.has_returned_message && !automatic_header))) {
     return v1::InboundMessage::BOUNCE;
   }
-  if (IsMailSystemSender(f) && f.has_returned_message) {
+  // The returned message as a part, or its header copied into the notice.
+  const bool returned = f.has_returned_message || f.has_inline_returned_headers;
+  if (IsMailSystemSender(f) && returned) return v1::InboundMessage::BOUNCE;
+  // Exim marks its bounces so, whoever they appear to come from.
+  if (!f.x_failed_recipients.empty() && (returned || failure_subject)) {
+    return v1::InboundMessage::BOUNCE;
+  }
+  // A no-reply sender returning a message and saying delivery failed.
+  if (IsNoReplySender(f) && returned && (failure_subject || f.has_failure_notice)) {
     return v1::InboundMessage::BOUNCE;
   }
   // Automatic replies and other machine reports.
@@ -258,6 +283,87 @@ bool HasPermanentReply(absl::string_view line) {
 
 }  // namespace
 
+namespace {
+
+// "Name:" at the start of `line` (leading whitespace allowed): the field
+// name, lower-cased, or "" when the line does not start a header field.
+std::string FieldName(absl::string_view line) {
+  absl::string_view t = absl::StripLeadingAsciiWhitespace(line);
+  size_t i = 0;
+  while (i < t.size() && i < 40 &&
+         (absl::ascii_isalnum(static_cast<unsigned char>(t[i])) || t[i] == '-' || t[i] == '_')) {
+    ++i;
+  }
+  if (i == 0 || i >= t.size() || t[i] != ':') return "";
+  return absl::AsciiStrToLower(t.substr(0, i));
+}
+
+}  // namespace
+
+bool HasInlineReturnedHeaders(absl::string_view text) {
+  int fields = 0;
+  bool trace = false;     // Received, Return-Path, Message-ID
+  bool envelope = false;  // From, To, Subject, Date
+  int lines = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    if (++lines > 5000) break;
+    std::string name = FieldName(line);
+    if (!name.empty()) {
+      ++fields;
+      if (name == "received" || name == "return-path" || name == "message-id") trace = true;
+      if (name == "from" || name == "to" || name == "subject" || name == "date") {
+        envelope = true;
+      }
+      if (fields >= 3 && trace && envelope) return true;
+      continue;
+    }
+    // A continuation line stays in the run; anything else ends it.
+    if (fields > 0 && !line.empty() && (line[0] == ' ' || line[0] == '\t') &&
+        !absl::StripAsciiWhitespace(line).empty()) {
+      continue;
+    }
+    fields = 0;
+    trace = false;
+    envelope = false;
+  }
+  return false;
+}
+
+bool HasDeliveryFailureNotice(absl::string_view text) {
+  if (HasDeliveryFailureSubject(text)) return true;
+  std::string s = Lower(text);
+  static constexpr absl::string_view kMarkers[] = {
+      "failed permanently",
+      "permanent error",
+      "permanent failure",
+      "couldn't be delivered",
+      "wasn't able to deliver",
+      "was not delivered",
+      "address(es) failed",
+      "had permanent fatal errors",
+      "user unknown",
+      "unknown user",
+      "no such user",
+      "mailbox unavailable",
+      "mailbox not found",
+      "recipient address rejected",
+      "does not exist",
+  };
+  for (absl::string_view m : kMarkers) {
+    if (absl::StrContains(s, m)) return true;
+  }
+  return false;
+}
+
+std::vector<std::string> AddressesOfList(absl::string_view value) {
+  std::vector<std::string> out;
+  for (absl::string_view item : absl::StrSplit(value, absl::ByAnyChar(",;"))) {
+    if (out.size() >= 100) break;
+    AddUnique(StandaloneAddress(item), &out);
+  }
+  return out;
+}
+
 std::vector<std::string> FailedRecipientsFromDeliveryStatus(absl::string_view text) {
   std::vector<std::string> failed;
   // Unfold, then split into blocks at blank lines.
@@ -336,6 +442,24 @@ std::vector<std::string> FailedRecipientsFromNotice(absl::string_view text) {
       size_t colon = t.find(": ");
       if (colon != absl::string_view::npos && colon < 256) {
         address = StandaloneAddress(t.substr(0, colon));
+      }
+    }
+    if (address.empty()) {
+      // "Your message wasn't delivered to user@example.com because ..."
+      // (Gmail), "could not be delivered to <user@example.com>".
+      for (absl::string_view phrase : {"wasn't delivered to ", "was not delivered to ",
+                                       "couldn't be delivered to ",
+                                       "could not be delivered to "}) {
+        size_t p = l.find(phrase);
+        if (p == absl::string_view::npos) continue;
+        absl::string_view rest = l.substr(p + phrase.size());
+        absl::string_view token = rest.substr(0, rest.find_first_of(" \t"));
+        while (!token.empty() && (token.back() == '.' || token.back() == ',' ||
+                                  token.back() == ';' || token.back() == ':')) {
+          token.remove_suffix(1);
+        }
+        address = StandaloneAddress(token);
+        if (!address.empty()) break;
       }
     }
     if (address.empty()) {

@@ -19,6 +19,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "channels/email_classify.h"
+#include "channels/email_header_text.h"
 #include "channels/email_text.h"
 #include "channels/gmime_support.h"
 #include "google/protobuf/descriptor.h"
@@ -76,7 +77,7 @@ bool LooksLikeHeaderContinuationOrField(absl::string_view next) {
 // Normalises what GMime does not handle itself: a byte-order mark, an mbox
 // "From " line, CR-only line ends, and a header block over the line limit.
 std::string PrepareInput(absl::string_view raw, size_t max_header_lines,
-                         std::vector<std::string>* warnings) {
+                         size_t max_field_bytes, std::vector<std::string>* warnings) {
   if (absl::StartsWith(raw, "\xEF\xBB\xBF")) raw.remove_prefix(3);
   // An mbox separator ("From sender date", "From - date"), not a "From :"
   // field in obsolete syntax.
@@ -101,6 +102,8 @@ std::string PrepareInput(absl::string_view raw, size_t max_header_lines,
   size_t pos = 0;
   size_t lines = 0;
   size_t header_end = input.size();
+  size_t field_start = 0;
+  bool long_field = false;
   while (pos < input.size()) {
     size_t nl = input.find('\n', pos);
     size_t end = nl == std::string::npos ? input.size() : nl;
@@ -109,6 +112,8 @@ std::string PrepareInput(absl::string_view raw, size_t max_header_lines,
       header_end = pos;
       break;
     }
+    if (line[0] != ' ' && line[0] != '\t') field_start = pos;
+    if (end - field_start > max_field_bytes) long_field = true;
     if (absl::StripAsciiWhitespace(line).empty() && nl != std::string::npos &&
         !LooksLikeHeaderContinuationOrField(
             absl::string_view(input).substr(nl + 1, 200))) {
@@ -120,7 +125,7 @@ std::string PrepareInput(absl::string_view raw, size_t max_header_lines,
     ++lines;
     pos = nl == std::string::npos ? input.size() : nl + 1;
   }
-  if (lines <= max_header_lines) return input;
+  if (lines <= max_header_lines && !long_field) return input;
 
   // Keep whole fields up to the limit, and the essential ones after it.
   std::string kept;
@@ -131,8 +136,23 @@ std::string PrepareInput(absl::string_view raw, size_t max_header_lines,
   std::string field;
   size_t field_lines = 0;
   std::string field_name;
+  size_t cut_fields = 0;
   auto finish_field = [&]() {
     if (field.empty()) return;
+    if (field.size() > max_field_bytes) {
+      if (cut_fields++ < 10) {
+        warnings->push_back(absl::StrCat("header: field '",
+                                         RepairUtf8(field_name.substr(0, 100)), "' is ",
+                                         field.size(), " bytes, over the limit of ",
+                                         max_field_bytes, "; cut"));
+      }
+      field.resize(max_field_bytes);
+      // Cut before a partial line break, and end the field with one.
+      while (!field.empty() && (field.back() == '\r' || field.back() == '\n')) {
+        field.pop_back();
+      }
+      field.append("\r\n");
+    }
     if (kept_lines + field_lines <= max_header_lines || IsEssentialField(field_name)) {
       kept.append(field);
       kept_lines += field_lines;
@@ -161,9 +181,11 @@ std::string PrepareInput(absl::string_view raw, size_t max_header_lines,
   }
   finish_field();
   kept.append(input, header_end, std::string::npos);
-  warnings->push_back(absl::StrCat("header: ", lines, " lines, over the limit of ",
-                                   max_header_lines, "; ", dropped_fields,
-                                   " fields after the limit ignored"));
+  if (lines > max_header_lines) {
+    warnings->push_back(absl::StrCat("header: ", lines, " lines, over the limit of ",
+                                     max_header_lines, "; ", dropped_fields,
+                                     " fields after the limit ignored"));
+  }
   return kept;
 }
 
@@ -264,6 +286,33 @@ std::string HeaderValue(GMimeHeader* header) {
   return CollapseWhitespace(raw);
 }
 
+// The Subject of `message` (its last Subject field, the one GMime takes),
+// RFC 2047 decoded by DecodeHeaderText, unfolded, whitespace collapsed, valid
+// UTF-8; "" when there is none. Linear in the field's size.
+std::string DecodedSubject(GMimeMessage* message, std::vector<std::string>* warnings) {
+  GMimeHeaderList* headers = g_mime_object_get_header_list(GMIME_OBJECT(message));
+  const int count = headers == nullptr ? 0 : g_mime_header_list_get_count(headers);
+  GMimeHeader* subject = nullptr;
+  for (int i = 0; i < count; ++i) {
+    GMimeHeader* header = g_mime_header_list_get_header_at(headers, i);
+    if (absl::EqualsIgnoreCase(View(g_mime_header_get_name(header)), "Subject")) {
+      subject = header;
+    }
+  }
+  if (subject == nullptr) return "";
+  return RepairUtf8(CollapseWhitespace(email_internal::DecodeHeaderText(
+      View(g_mime_header_get_raw_value(subject)), "Subject", warnings)));
+}
+
+// A display name or file name as GMime decoded it (strictly: encoded words
+// only where RFC 2047 allows them), with the encoded words it left (inside
+// quotes, glued to text) decoded too.
+std::string DecodedPhrase(const char* gmime_value) {
+  absl::string_view value = View(gmime_value);
+  if (!email_internal::MayHoldEncodedWords(value)) return std::string(value);
+  return email_internal::DecodeHeaderText(value);
+}
+
 void MessageParser::ReadHeaders(GMimeMessage* message) {
   GMimeHeaderList* headers = g_mime_object_get_header_list(GMIME_OBJECT(message));
   const int count = headers == nullptr ? 0 : g_mime_header_list_get_count(headers);
@@ -306,6 +355,14 @@ void MessageParser::ReadHeaders(GMimeMessage* message) {
       }
     } else if (absl::EqualsIgnoreCase(name, "List-Id")) {
       facts_.has_list_id = true;
+    } else if (absl::EqualsIgnoreCase(name, "X-Failed-Recipients")) {
+      for (std::string& address : email_internal::AddressesOfList(HeaderValue(header))) {
+        if (std::find(facts_.x_failed_recipients.begin(), facts_.x_failed_recipients.end(),
+                      address) == facts_.x_failed_recipients.end() &&
+            facts_.x_failed_recipients.size() < 100) {
+          facts_.x_failed_recipients.push_back(std::move(address));
+        }
+      }
     } else if (absl::EqualsIgnoreCase(name, "X-Apple-Action")) {
       facts_.x_apple_action = absl::AsciiStrToLower(HeaderValue(header));
     } else if (absl::EqualsIgnoreCase(name, "Return-Path")) {
@@ -347,8 +404,9 @@ void MessageParser::ReadHeaders(GMimeMessage* message) {
   }
 
   // Subject and ticket token.
-  std::string subject = CollapseWhitespace(View(g_mime_message_get_subject(message)));
-  subject = RepairUtf8(subject);
+  std::vector<std::string> subject_warnings;
+  std::string subject = DecodedSubject(message, &subject_warnings);
+  for (std::string& w : subject_warnings) Warn(std::move(w));
   threading->set_ticket_token(FindTicketToken(subject, options_.ticket_token_prefix,
                                               options_.accept_bare_ticket_token));
   facts_.subject = subject;
@@ -372,7 +430,7 @@ void AppendParties(InternetAddressList* list, google::protobuf::RepeatedPtrField
     if (!INTERNET_ADDRESS_IS_MAILBOX(address)) continue;
     std::string email = absl::AsciiStrToLower(absl::StripAsciiWhitespace(
         View(internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(address)))));
-    std::string name = CollapseWhitespace(View(internet_address_get_name(address)));
+    std::string name = CollapseWhitespace(DecodedPhrase(internet_address_get_name(address)));
     if (email.empty() && name.empty()) continue;
     if (raw_emails != nullptr) raw_emails->push_back(email);
     if (email.find('@') == std::string::npos) {
@@ -384,6 +442,106 @@ void AppendParties(InternetAddressList* list, google::protobuf::RepeatedPtrField
     party->set_email(RepairUtf8(email));
     party->set_name(RepairUtf8(name));
   }
+}
+
+// The mailbox in a From value GMime could not parse: the address in <>, else
+// the one around the first "@"; comments removed, whitespace outside quoted
+// strings removed (obsolete syntax allows "john . smith @ example . com"),
+// a quoted local part ("john smith"@example.com) kept as written, quotes
+// included. The name is the phrase before the address. Email empty when
+// there is no address.
+v1::Party FallbackMailbox(absl::string_view value) {
+  // Comments out, quoted strings (with their escapes) kept whole.
+  std::string plain;
+  int depth = 0;
+  bool quoted = false;
+  bool escaped = false;
+  for (char c : value) {
+    if (quoted) {
+      plain.push_back(c);
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        quoted = false;
+      }
+      continue;
+    }
+    if (c == '"' && depth == 0) quoted = true;
+    if (c == '(') ++depth;
+    if (depth == 0) plain.push_back(c);
+    if (c == ')' && depth > 0) --depth;
+  }
+  // Positions of '<' and '>' outside quoted strings; for each byte of a
+  // quoted string (its quotes included), where that string opens.
+  size_t lt = std::string::npos, gt = std::string::npos, at = std::string::npos;
+  std::vector<size_t> quote_open(plain.size(), std::string::npos);
+  size_t open = std::string::npos;
+  escaped = false;
+  for (size_t i = 0; i < plain.size(); ++i) {
+    const char c = plain[i];
+    if (open != std::string::npos) {
+      quote_open[i] = open;
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        open = std::string::npos;
+      }
+      continue;
+    }
+    if (c == '"') {
+      open = i;
+      quote_open[i] = i;
+    } else if (c == '<' && lt == std::string::npos) {
+      lt = i;
+    } else if (c == '>' && lt != std::string::npos && gt == std::string::npos) {
+      gt = i;
+    }
+  }
+  auto in_quotes = [&](size_t i) { return quote_open[i] != std::string::npos; };
+  const size_t begin = lt != std::string::npos && gt != std::string::npos ? lt + 1 : 0;
+  const size_t end = lt != std::string::npos && gt != std::string::npos ? gt : plain.size();
+  for (size_t i = begin; i < end; ++i) {
+    if (plain[i] == '@' && !in_quotes(i)) {
+      at = i;
+      break;
+    }
+  }
+  v1::Party party;
+  if (at == std::string::npos) return party;
+  auto without_whitespace = [&](size_t from, size_t to) {
+    std::string out;
+    for (size_t i = from; i < to; ++i) {
+      const char c = plain[i];
+      if (in_quotes(i) || (c != ' ' && c != '\t' && c != '\r' && c != '\n')) out.push_back(c);
+    }
+    return out;
+  };
+  // A quoted local part ends right before the "@" (blanks aside): it starts
+  // at its opening quote; a phrase before it is the name.
+  size_t local_begin = begin;
+  size_t k = at;
+  while (k > begin && (plain[k - 1] == ' ' || plain[k - 1] == '\t')) --k;
+  if (k > begin && plain[k - 1] == '"' && in_quotes(k - 1) && quote_open[k - 1] >= begin) {
+    local_begin = quote_open[k - 1];
+  }
+  std::string local = without_whitespace(local_begin, at);
+  std::string domain = without_whitespace(at + 1, end);
+  while (!domain.empty() && (domain.back() == ',' || domain.back() == ';')) domain.pop_back();
+  if (local.empty() || domain.empty()) return party;
+  party.set_email(RepairUtf8(absl::AsciiStrToLower(absl::StrCat(local, "@", domain))));
+  std::string name = CollapseWhitespace(
+      lt != std::string::npos && gt != std::string::npos
+          ? absl::string_view(plain).substr(0, lt)
+          : absl::string_view(plain).substr(0, local_begin == begin ? 0 : local_begin));
+  if (name.size() >= 2 && name.front() == '"' && name.back() == '"') {
+    name = name.substr(1, name.size() - 2);
+  }
+  party.set_name(RepairUtf8(name));
+  return party;
 }
 
 void MessageParser::ReadAddresses(GMimeMessage* message) {
@@ -404,43 +562,20 @@ void MessageParser::ReadAddresses(GMimeMessage* message) {
   }
   if (from.empty()) {
     // An address GMime could not parse (obsolete syntax with comments and
-    // spaces): the part in <>, else the whole value, without comments.
-    std::string value(View(g_mime_object_get_header(GMIME_OBJECT(message), "From")));
-    std::string plain;
-    int depth = 0;
-    for (char c : value) {
-      if (c == '(') ++depth;
-      if (depth == 0) plain.push_back(c);
-      if (c == ')' && depth > 0) --depth;
-    }
-    size_t lt = plain.find('<');
-    size_t gt = plain.find('>', lt == std::string::npos ? 0 : lt);
-    std::string address = lt != std::string::npos && gt != std::string::npos
-                              ? plain.substr(lt + 1, gt - lt - 1)
-                              : plain;
-    address.erase(std::remove_if(address.begin(), address.end(),
-                                 [](char c) { return c == ' ' || c == '\t' || c == '\r' ||
-                                                     c == '\n'; }),
-                  address.end());
-    if (address.find('@') != std::string::npos && address.find('"') == std::string::npos) {
-      v1::Party* party = from.Add();
-      party->set_email(RepairUtf8(absl::AsciiStrToLower(address)));
-      if (lt != std::string::npos) {
-        std::string name = CollapseWhitespace(plain.substr(0, lt));
-        if (name.size() >= 2 && name.front() == '"' && name.back() == '"') {
-          name = name.substr(1, name.size() - 2);
-        }
-        party->set_name(RepairUtf8(name));
-      }
-    }
+    // spaces, a phrase without angle brackets).
+    v1::Party party = FallbackMailbox(View(g_mime_object_get_header(GMIME_OBJECT(message), "From")));
+    if (!party.email().empty()) *from.Add() = std::move(party);
   }
   if (from.empty() || from.Get(0).email().empty()) {
     // No address in From, Sender or Reply-To: the envelope sender, if any.
-    const char* return_path = g_mime_object_get_header(GMIME_OBJECT(message), "Return-Path");
-    std::vector<std::string> ids = email_internal::ExtractMessageIds(View(return_path), 1);
-    if (!ids.empty()) {
-      if (from.empty()) from.Add();
-      from.Mutable(0)->set_email(RepairUtf8(absl::AsciiStrToLower(ids.front())));
+    absl::string_view return_path =
+        View(g_mime_object_get_header(GMIME_OBJECT(message), "Return-Path"));
+    if (return_path.find('<') != absl::string_view::npos) {
+      v1::Party envelope = FallbackMailbox(return_path);
+      if (!envelope.email().empty()) {
+        if (from.empty()) from.Add();
+        from.Mutable(0)->set_email(envelope.email());
+      }
     }
   }
   if (!from.empty()) *out_->mutable_from() = from.Get(0);
@@ -752,7 +887,7 @@ void MessageParser::WalkLeaf(GMimePart* part, const std::string& media, WalkCont
 
   std::string disposition =
       absl::AsciiStrToLower(View(g_mime_object_get_disposition(object)));
-  std::string file_name(View(g_mime_part_get_filename(part)));
+  std::string file_name = DecodedPhrase(g_mime_part_get_filename(part));
   std::string content_id(View(g_mime_part_get_content_id(part)));
   const bool is_text = media == "text/plain" || media == "text/html" ||
                        media == "text/enriched" || media == "text/richtext";
@@ -817,12 +952,10 @@ void MessageParser::EmbedMessageAsBody(GMimeMessage* message, WalkContext ctx,
     InternetAddressList* from = g_mime_message_get_from(message);
     if (from != nullptr && internet_address_list_length(from) > 0) {
       GCharPtr text(internet_address_list_to_string(from, nullptr, FALSE));
-      absl::StrAppend(&summary, "From: ", RepairUtf8(View(text.get())), "\n");
+      absl::StrAppend(&summary, "From: ", RepairUtf8(DecodedPhrase(text.get())), "\n");
     }
-    absl::string_view subject = View(g_mime_message_get_subject(message));
-    if (!subject.empty()) {
-      absl::StrAppend(&summary, "Subject: ", RepairUtf8(CollapseWhitespace(subject)), "\n");
-    }
+    std::string subject = DecodedSubject(message, nullptr);
+    if (!subject.empty()) absl::StrAppend(&summary, "Subject: ", subject, "\n");
     if (!summary.empty()) {
       if (!text_parts_.empty()) summary.insert(0, "\n");
       text_parts_.push_back(summary);
@@ -867,6 +1000,20 @@ void MessageParser::AddAttachment(std::string name, std::string media_type,
 }
 
 void MessageParser::Finish() {
+  // Bodies.
+  std::string text = absl::StrJoin(text_parts_, "\n");
+  std::string html = absl::StrJoin(html_parts_, "\n");
+  if (absl::StripAsciiWhitespace(text).empty() && !html.empty()) {
+    text = email_internal::HtmlToText(html);
+  }
+  if (absl::StripAsciiWhitespace(text).empty() && !delivery_status_.empty()) {
+    text = RepairUtf8(delivery_status_);  // a report with no readable notice
+  }
+  text = std::string(absl::StripTrailingAsciiWhitespace(text));
+  facts_.has_inline_returned_headers = email_internal::HasInlineReturnedHeaders(text);
+  facts_.has_failure_notice = email_internal::HasDeliveryFailureNotice(
+      absl::string_view(text).substr(0, 8192));
+
   const v1::InboundMessage::AutoKind kind = email_internal::ClassifyMessage(facts_);
   out_->set_auto_kind(kind);
   const bool report_like = kind == v1::InboundMessage::BOUNCE || facts_.has_report;
@@ -875,7 +1022,7 @@ void MessageParser::Finish() {
   if (!report_like) {
     for (const PendingMessage& pending : messages_) {
       GCharPtr bytes(g_mime_object_to_string(GMIME_OBJECT(pending.message), nullptr));
-      std::string subject = CollapseWhitespace(View(g_mime_message_get_subject(pending.message)));
+      std::string subject = DecodedSubject(pending.message, nullptr);
       std::replace(subject.begin(), subject.end(), '/', '-');
       std::replace(subject.begin(), subject.end(), '\\', '-');
       std::string name = email_internal::SanitizeFileName(subject);
@@ -887,21 +1034,14 @@ void MessageParser::Finish() {
     }
   }
 
-  // Bodies.
-  std::string text = absl::StrJoin(text_parts_, "\n");
-  std::string html = absl::StrJoin(html_parts_, "\n");
-  if (absl::StripAsciiWhitespace(text).empty() && !html.empty()) {
-    text = email_internal::HtmlToText(html);
-  }
-  if (absl::StripAsciiWhitespace(text).empty() && !delivery_status_.empty()) {
-    text = RepairUtf8(delivery_status_);  // a report with no readable notice
-  }
-  text = std::string(absl::StripTrailingAsciiWhitespace(text));
   if (kind == v1::InboundMessage::BOUNCE) {
     std::vector<std::string> failed =
         facts_.has_delivery_status
             ? email_internal::FailedRecipientsFromDeliveryStatus(delivery_status_)
             : email_internal::FailedRecipientsFromNotice(text);
+    for (const std::string& r : facts_.x_failed_recipients) {
+      if (std::find(failed.begin(), failed.end(), r) == failed.end()) failed.push_back(r);
+    }
     for (std::string& r : failed) out_->add_bounced_recipients(std::move(r));
   }
   if (options_.strip_quoted_history && !email_internal::HasForwardSubject(out_->subject())) {
@@ -965,7 +1105,8 @@ class EmailInbound final : public InboundAdapter {
     *out.mutable_received_at() = ToTimestamp(received_at);
     MessageParser parser(options_, &out);
 
-    std::string input = PrepareInput(raw, options_.max_header_lines, parser.warnings());
+    std::string input = PrepareInput(raw, options_.max_header_lines,
+                                     options_.max_header_field_bytes, parser.warnings());
     email_internal::ParserOptionsPtr parser_options =
         email_internal::NewLenientParserOptions();
     GObjectPtr<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(input.data(), input.size()));

@@ -83,13 +83,6 @@ size_t CountMultibyteSequences(absl::string_view text) {
   return count;
 }
 
-bool IsAscii(absl::string_view bytes) {
-  for (unsigned char c : bytes) {
-    if (c >= 0x80) return false;
-  }
-  return true;
-}
-
 // Charsets whose ASCII-only bytes are not ASCII text.
 bool IsAsciiIncompatible(absl::string_view iconv_name) {
   return absl::StrContains(iconv_name, "UTF-7") ||
@@ -312,6 +305,17 @@ std::string IconvCharsetName(absl::string_view label) {
     return absl::StrCat("WINDOWS-125", l.substr(l.size() - 1));
   }
   return absl::AsciiStrToUpper(l);
+}
+
+bool IsAscii(absl::string_view bytes) {
+  for (unsigned char c : bytes) {
+    if (c >= 0x80) return false;
+  }
+  return true;
+}
+
+bool IsAsciiCompatibleCharset(absl::string_view charset) {
+  return !IsAsciiIncompatible(IconvCharsetName(charset));
 }
 
 std::string ConvertToUtf8(absl::string_view bytes, absl::string_view charset,

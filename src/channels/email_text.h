@@ -28,6 +28,13 @@ bool IsValidUtf8(absl::string_view text);
 // otherwise the label upper-cased for iconv to try.
 std::string IconvCharsetName(absl::string_view label);
 
+// True when ASCII bytes labelled `charset` are that same ASCII text (false
+// for UTF-7, ISO-2022-*, UTF-16/32, UCS-*, HZ).
+bool IsAsciiCompatibleCharset(absl::string_view charset);
+
+// True when every byte of `bytes` is 7-bit.
+bool IsAscii(absl::string_view bytes);
+
 // Converts `bytes` labelled `charset` (may be empty) to UTF-8. Never fails:
 // an unknown label or a missing one reads the bytes as UTF-8 when they are
 // valid UTF-8, else as windows-1252; a label the bytes contradict (errors

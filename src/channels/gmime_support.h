@@ -40,8 +40,10 @@ struct GFreeDeleter {
 // Owns a g_malloc'ed string.
 using GCharPtr = std::unique_ptr<char, GFreeDeleter>;
 
-// Lenient parser options: loose RFC 2047, parameter and address parsing;
-// raw 8-bit header text read as UTF-8, else windows-1252.
+// Lenient parser options: loose parameter and address parsing; raw 8-bit
+// header text read as UTF-8, else windows-1252. RFC 2047 decoding is GMime's
+// strict one (linear time); callers decode what it leaves with
+// DecodeHeaderText (email_header_text.h).
 ParserOptionsPtr NewLenientParserOptions();
 
 // The content of `part` with its Content-Transfer-Encoding undone.

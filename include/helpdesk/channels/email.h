@@ -61,6 +61,10 @@ struct EmailInboundOptions {
   // Content-*, MIME-Version, Return-Path, Auto-Submitted, Precedence, List-Id
   // and the auto-reply markers), which are kept wherever they are.
   size_t max_header_lines = 10000;
+  // A top-level header field (with its continuation lines) longer than this
+  // is cut to this many bytes with a warning. Decoding is linear in any case;
+  // this bounds what one field can make the parser hold and return.
+  size_t max_header_field_bytes = size_t{64} << 10;
   // The ticket token in subjects. With "#", these forms give ticket 1234
   // (ASCII case-insensitive, spaces optional inside brackets):
   //   "[#1234]"  "[ #1234 ]"  "[# 1234]"  "(#1234)"  and, when
@@ -92,6 +96,12 @@ struct EmailInboundOptions {
 //     email is empty or an address. to, cc: every mailbox, groups flattened.
 //   - subject: RFC 2047 decoded, unfolded, runs of whitespace collapsed to one
 //     space, trimmed. Raw 8-bit headers are read as UTF-8, else windows-1252.
+//     Decoding is lenient as real mailers need (encoded words glued to text
+//     or to each other, whitespace between encoded words dropped, a
+//     multi-byte character split across adjacent words of one charset
+//     joined, unknown charsets read as UTF-8 or windows-1252) and takes time
+//     linear in the field for any input; display names and file names get
+//     the same treatment.
 //   - body_text: the text/plain body (the text/plain alternative of a
 //     multipart/alternative), or a text rendering of the HTML body when there
 //     is none; format=flowed is unwrapped; quoted history stripped (see
@@ -120,11 +130,20 @@ struct EmailInboundOptions {
 //         sender (postmaster, "Mail Delivery System", ...), a null
 //         Return-Path or an Auto-Submitted field together with a
 //         delivery-failure subject ("Undelivered Mail", "Returned mail",
-//         "failure notice", "Undeliverable", ...); a mail-system sender or a
-//         null Return-Path together with a returned message (message/rfc822
-//         or text/rfc822-headers part). Delay warnings (Action: delayed) are
-//         BOUNCE too, with no bounced_recipients: they are never answered
-//         either, but mark no address as failing.
+//         "failure notice", "Undeliverable", ...); a mail-system sender
+//         (postmaster, post_master, mailer-daemon, any case, any domain, or
+//         such a display name) or a null Return-Path together with a returned
+//         message (a message/rfc822 or text/rfc822-headers part, or for the
+//         sender a copy of the message's header in the notice: a run of
+//         fields with Received, Return-Path or Message-ID); an
+//         X-Failed-Recipients field with a returned message or a
+//         delivery-failure subject; a no-reply sender (noreply, no-reply,
+//         donotreply, ...) with a returned message and a delivery-failure
+//         subject or notice wording ("failed permanently", "User unknown",
+//         ...). A no-reply sender alone decides nothing: notifications
+//         relay people's words from such addresses. Delay warnings (Action:
+//         delayed) are BOUNCE too, with no bounced_recipients: they are never
+//         answered either, but mark no address as failing.
 //       AUTO_REPLY: Auto-Submitted other than "no" (RFC 3834), X-Autoreply,
 //         X-Autorespond, X-AutoReply-From, X-Mail-Autoreply, Precedence:
 //         auto_reply, X-Apple-Action: vacation, other multipart/reports (read
@@ -142,8 +161,9 @@ struct EmailInboundOptions {
 //     duplicates; for bounces without a delivery-status part, best effort
 //     from the notice before the returned message: lines that hold nothing
 //     but an address ("<user@example.com>:"), lines that start with one
-//     ("user@example.com: 550 ..."), and "RCPT TO:<user@example.com>"
-//     answered by a 5xx reply.
+//     ("user@example.com: 550 ..."), "wasn't delivered to user@example.com"
+//     (and "could not be delivered to"), and "RCPT TO:<user@example.com>"
+//     answered by a 5xx reply; and the addresses of X-Failed-Recipients.
 //   - received_at from the argument. Every string field is valid UTF-8 without
 //     NUL bytes.
 //   - Damage: a multipart whose boundary is missing or folded is repaired
