@@ -325,7 +325,12 @@ if [ -n "$shared" ] && [ -d "$emails" ]; then
     failures=$((failures + 1))
   fi
 else
-  echo "cli: shared e-mail corpus not found; skipping the ingest checks"
+  if [ -n "${HELPDESK_REQUIRE_SHARED_DATA:-}" ] && [ "${HELPDESK_REQUIRE_SHARED_DATA}" != 0 ]; then
+    echo "FAIL cli: shared e-mail corpus not found at '$emails' (HELPDESK_REQUIRE_SHARED_DATA is set)"
+    failures=$((failures + 1))
+  else
+    echo "cli: shared e-mail corpus not found; skipping the ingest checks"
+  fi
 fi
 
 # Routing: a fresh database, the sample policy (skills with relaxation).
