@@ -9,13 +9,13 @@
 //   BM_Email_Parse                  NewEmailInbound()->Parse of the same bytes:
 //                                   the tree, every decoded body and
 //                                   attachment, charsets, classification
-//   BM_Email_ParseAndIngest_Sqlite  Parse, then Desk::Ingest into a SqliteStore
+//   BM_Email_ParseAndIngest_Sqlite  Parse, then Inbox::Ingest into a SqliteStore
 //                                   file (each message with a fresh
 //                                   Message-ID, so every one is new work):
 //                                   one transaction and commit per message
 //   BM_Email_ParseAndIngestBatch_Sqlite/n
 //                                   the same, n messages parsed from their raw
-//                                   bytes and taken by one Desk::IngestBatch
+//                                   bytes and taken by one Inbox::IngestBatch
 //                                   (one transaction per n), as a Maildir or
 //                                   IMAP poll does; items are messages
 //   BM_GMime_ParseAttachment/size   the baseline for one message with a base64
@@ -215,7 +215,7 @@ void MakeFresh(v1::InboundMessage& m, int64_t n) {
 }
 
 // The ingest hook: parses and ingests corpus messages into `desk`, one per
-// iteration, each with a fresh Message-ID. Messages Desk::Ingest refuses (no
+// iteration, each with a fresh Message-ID. Messages Inbox::Ingest refuses (no
 // sender identity, a blocked sender) count in the "refused" counter; they are
 // work too.
 void RunIngestBenchmark(benchmark::State& state, Desk& desk,
@@ -230,7 +230,7 @@ void RunIngestBenchmark(benchmark::State& state, Desk& desk,
     absl::StatusOr<v1::InboundMessage> m = email->Parse(corpus[i], now);
     if (m.ok()) {
       MakeFresh(*m, ++n);
-      absl::StatusOr<IngestResult> r = desk.Ingest(*m);
+      absl::StatusOr<IngestResult> r = desk.inbox().Ingest(*m);
       if (!r.ok()) ++refused;
       benchmark::DoNotOptimize(r);
     }
@@ -245,7 +245,7 @@ void RunIngestBenchmark(benchmark::State& state, Desk& desk,
 }
 
 // The batch hook: each iteration parses `batch` corpus messages from their
-// raw bytes and hands them to one Desk::IngestBatch.
+// raw bytes and hands them to one Inbox::IngestBatch.
 void RunIngestBatchBenchmark(benchmark::State& state, Desk& desk,
                              const std::vector<std::string>& corpus, size_t batch) {
   std::unique_ptr<InboundAdapter> email = NewEmailInbound();
@@ -267,7 +267,7 @@ void RunIngestBatchBenchmark(benchmark::State& state, Desk& desk,
       }
       i = (i + 1) % corpus.size();
     }
-    absl::StatusOr<std::vector<absl::StatusOr<IngestResult>>> r = desk.IngestBatch(messages);
+    absl::StatusOr<std::vector<absl::StatusOr<IngestResult>>> r = desk.inbox().IngestBatch(messages);
     if (!r.ok()) {
       ++failed;
     } else {

@@ -1,4 +1,4 @@
-// Internal: Desk::Impl, the core every sub-part of the Desk shares (one
+// Internal: DeskCore, the core every sub-part of the Desk shares (one
 // transaction per command, resolving the actor, tracking what a command
 // wrote for routing), declared once and implemented in desk_*.cc by what
 // each part is for. Only the desk_*.cc files include it.
@@ -191,15 +191,19 @@ class WriteTracker final : public TransactionWrapper {
 
 }  // namespace desk_internal
 
-class Desk::Impl {
+class DeskCore {
  public:
   using Access = desk_internal::Access;
   using WrittenObjects = desk_internal::WrittenObjects;
   using WriteTracker = desk_internal::WriteTracker;
 
-  explicit Impl(DeskOptions options) : options_(std::move(options)) {}
+  explicit DeskCore(DeskOptions options) : options_(std::move(options)) {}
 
   absl::Status Init();
+
+  // The ticket's audit log (Tickets::AuditLog; routing reads it too).
+  absl::StatusOr<std::vector<v1::Event>> AuditLog(const v1::Actor& viewer,
+                                                  int64_t ticket_id);
 
   const DeskOptions& options() const { return options_; }
   absl::Time Now() const { return options_.clock->Now(); }
@@ -485,7 +489,7 @@ class Desk::Impl {
                                                const std::string& key,
                                                const absl::Status& why);
 
-  // One message inside `tx`, as Desk::Ingest takes it: a replayed key gives
+  // One message inside `tx`, as Inbox::Ingest takes it: a replayed key gives
   // the first result (or refusal); else the message is shortened where it is
   // merely large, checked (a message that fails the checks is quarantined
   // here) and ingested. `refusal` is set (and the record kept) for a blocked
