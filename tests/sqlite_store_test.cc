@@ -5,6 +5,7 @@
 #include "helpdesk/storage/sqlite_store.h"
 
 #include <sqlite3.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -703,6 +704,87 @@ TEST(SqliteStoreTest, TwoStoresCreatingOneFileAtOnceBothSucceed) {
   EXPECT_OK(b);
   RawDb raw(path);
   EXPECT_EQ(raw.One("PRAGMA user_version"), absl::StrCat(kSqliteSchemaVersion));
+}
+
+// Regression: PRAGMA journal_mode=WAL does not call the busy handler, so a
+// store that switched the new file while another was still creating it failed
+// with "database is locked" (Unavailable) instead of waiting.
+TEST(SqliteStoreTest, EightStoresCreatingOneFileAtOnceAllSucceed) {
+  constexpr int kStores = 8;
+  for (int round = 0; round < 5; ++round) {
+    const std::string path = TempPath(absl::StrCat("db", round));
+    std::vector<absl::Status> results(kStores);
+    absl::Notification start;
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kStores; ++i) {
+      threads.emplace_back([&, i] {
+        start.WaitForNotification();
+        absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(path);
+        results[i] = store.status();
+        if (!store.ok()) return;
+        absl::StatusOr<std::unique_ptr<Transaction>> tx =
+            (*store)->Begin(TransactionMode::kReadWrite);
+        results[i] = tx.status();
+        if (!tx.ok()) return;
+        v1::Ticket t = MakeTicket("t", "open", v1::PRIORITY_LOW, 0, i);
+        results[i] = (*tx)->InsertTicket(&t);
+        if (results[i].ok()) results[i] = (*tx)->Commit();
+      });
+    }
+    start.Notify();
+    for (std::thread& t : threads) t.join();
+    for (int i = 0; i < kStores; ++i) {
+      EXPECT_OK(results[i]) << "store " << i << " of round " << round;
+    }
+    RawDb raw(path);
+    EXPECT_EQ(raw.One("PRAGMA journal_mode"), "wal");
+    EXPECT_EQ(raw.One("SELECT count(*) FROM tickets"), absl::StrCat(kStores));
+  }
+}
+
+// The same across processes (what two `helpdesk init` at once do): forked
+// children wait on a pipe, so that they open the new file together, and
+// report their status through a file each.
+TEST(SqliteStoreTest, EightProcessesCreatingOneFileAtOnceAllSucceed) {
+  constexpr int kProcesses = 8;
+  for (int round = 0; round < 5; ++round) {
+    const std::string path = TempPath(absl::StrCat("db", round));
+    int gate[2];
+    ASSERT_EQ(pipe(gate), 0);
+    std::vector<pid_t> children;
+    for (int i = 0; i < kProcesses; ++i) {
+      pid_t pid = fork();
+      ASSERT_GE(pid, 0);
+      if (pid == 0) {
+        close(gate[1]);
+        char byte;
+        (void)!read(gate[0], &byte, 1);  // EOF when the parent closes it
+        absl::Status status = OpenSqliteStore(path).status();
+        if (status.ok()) {
+          absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(path);
+          status = store.status();
+        }
+        WriteFile(absl::StrCat(path, ".child", i), status.ToString());
+        _exit(status.ok() ? 0 : 1);
+      }
+      children.push_back(pid);
+    }
+    close(gate[0]);
+    close(gate[1]);  // starts the children
+    for (int i = 0; i < kProcesses; ++i) {
+      int wstatus = 0;
+      ASSERT_EQ(waitpid(children[i], &wstatus, 0), children[i]);
+      const std::string report = absl::StrCat(path, ".child", i);
+      EXPECT_TRUE(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0)
+          << "process " << i << " of round " << round << ": "
+          << ReadFile(report);
+      std::remove(report.c_str());
+    }
+    RawDb raw(path);
+    EXPECT_EQ(raw.One("PRAGMA journal_mode"), "wal");
+    EXPECT_EQ(raw.One("PRAGMA user_version"),
+              absl::StrCat(kSqliteSchemaVersion));
+  }
 }
 
 // --- Queries -----------------------------------------------------------------

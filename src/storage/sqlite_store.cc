@@ -1534,24 +1534,38 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
     return status;
   };
 
-  // Nothing is written before the file is known to be empty or ours.
-  absl::StatusOr<internal::SqliteFileState> state =
-      internal::ReadFileState(*connection);
-  if (!state.ok()) return refine(state.status());
-  HELPDESK_RETURN_IF_ERROR(internal::CheckFileIsOurs(*state, path));
+  // Nothing is written before the file is known to be empty or ours. The
+  // open sequence retries SQLITE_BUSY itself (RetryWhileBusy) where SQLite
+  // does not call the busy handler: another process may be creating this very
+  // file, and its WAL switch and schema need a moment.
+  internal::SqliteFileState state;
+  HELPDESK_RETURN_IF_ERROR(refine(connection->RetryWhileBusy([&] {
+    absl::StatusOr<internal::SqliteFileState> read =
+        internal::ReadFileState(*connection);
+    if (read.ok()) state = *read;
+    return read.status();
+  })));
+  HELPDESK_RETURN_IF_ERROR(internal::CheckFileIsOurs(state, path));
 
   if (!in_memory) {
-    // In a block: the statement is reset when it ends.
-    absl::StatusOr<SqliteStatement> wal =
-        connection->Prepare("PRAGMA journal_mode = WAL");
-    if (!wal.ok()) return refine(wal.status());
-    absl::StatusOr<bool> row = wal->Step();
-    if (!row.ok()) return refine(row.status());
-    if (!*row || wal->ColumnText(0) != "wal") {
-      return absl::UnavailableError(absl::StrCat(
-          "sqlite database '", path, "': could not switch to WAL mode (got '",
-          *row ? wal->ColumnText(0) : "", "')"));
-    }
+    // Changing the journal mode needs an exclusive lock, and SQLite returns
+    // SQLITE_BUSY at once (no busy handler) while any other connection holds
+    // a lock on the file, e.g. a second store opening it at the same time.
+    HELPDESK_RETURN_IF_ERROR(refine(connection->RetryWhileBusy(
+        [&]() -> absl::Status {
+          // In a block: the statement is reset when it ends.
+          HELPDESK_ASSIGN_OR_RETURN(
+              SqliteStatement wal,
+              connection->Prepare("PRAGMA journal_mode = WAL"));
+          HELPDESK_ASSIGN_OR_RETURN(bool row, wal.Step());
+          if (!row || wal.ColumnText(0) != "wal") {
+            return absl::UnavailableError(absl::StrCat(
+                "sqlite database '", path,
+                "': could not switch to WAL mode (got '",
+                row ? wal.ColumnText(0) : "", "')"));
+          }
+          return absl::OkStatus();
+        })));
   }
   // The values were checked above: one of two fixed words, and a number in
   // range. The writer gets a
@@ -1562,8 +1576,10 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
       "PRAGMA synchronous = ", options.synchronous,
       "; PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = ",
       options.wal_autocheckpoint_pages, ";"))));
-  HELPDESK_RETURN_IF_ERROR(
-      refine(internal::MigrateToCurrentVersion(*connection)));
+  // Each step re-reads the version inside BEGIN IMMEDIATE and rolls back on
+  // failure, so running it again after SQLITE_BUSY is safe.
+  HELPDESK_RETURN_IF_ERROR(refine(connection->RetryWhileBusy(
+      [&] { return internal::MigrateToCurrentVersion(*connection); })));
   return std::unique_ptr<Store>(
       new SqliteStore(path, options, std::move(connection)));
 }
