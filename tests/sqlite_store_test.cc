@@ -366,6 +366,46 @@ TEST(SqliteStoreTest, MissingFileWithoutCreateIsNotFound) {
   EXPECT_FALSE(FileExists(path));
 }
 
+// Regression: `helpdesk list --db EMPTYFILE` turned any empty file into a
+// helpdesk database; only creating (init) may.
+TEST(SqliteStoreTest, EmptyFileWithoutCreateIsRefusedAndLeftEmpty) {
+  const std::string path = TempPath("empty.db");
+  WriteFile(path, "");
+  SqliteStoreOptions options;
+  options.create_if_missing = false;
+  EXPECT_THAT(OpenSqliteStore(path, options),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       AllOf(HasSubstr(path),
+                             HasSubstr("not a helpdesk database"),
+                             HasSubstr("helpdesk init"))));
+  EXPECT_TRUE(FileExists(path));
+  EXPECT_EQ(std::filesystem::file_size(path), 0u);
+  EXPECT_FALSE(FileExists(path + "-wal"));
+}
+
+TEST(SqliteStoreTest, EmptySqliteDatabaseWithoutCreateIsRefusedUnchanged) {
+  const std::string path = TempPath("empty.db");
+  { RawDb raw(path); raw.Exec("PRAGMA user_version = 0; VACUUM"); }
+  const std::string before = ReadFile(path);
+  SqliteStoreOptions options;
+  options.create_if_missing = false;
+  EXPECT_THAT(OpenSqliteStore(path, options),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("not a helpdesk database")));
+  EXPECT_EQ(ReadFile(path), before);
+}
+
+TEST(SqliteStoreTest, EmptyFileWithCreateBecomesADatabase) {
+  const std::string path = TempPath("empty.db");
+  WriteFile(path, "");
+  { ASSERT_OK(OpenSqliteStore(path).status()); }
+  RawDb raw(path);
+  EXPECT_EQ(raw.One("PRAGMA user_version"), absl::StrCat(kSqliteSchemaVersion));
+  SqliteStoreOptions options;
+  options.create_if_missing = false;
+  EXPECT_OK(OpenSqliteStore(path, options).status());
+}
+
 TEST(SqliteStoreTest, ExistingFileWithoutCreateOpens) {
   const std::string path = TempPath("db");
   { ASSERT_OK(Open(path).status()); }

@@ -1546,6 +1546,15 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
     return read.status();
   })));
   HELPDESK_RETURN_IF_ERROR(internal::CheckFileIsOurs(state, path));
+  // Opening an existing database must not create one: an empty file (a
+  // mistyped path, a file truncated by accident) is refused, untouched.
+  if (!in_memory && !options.create_if_missing && internal::IsEmpty(state)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "sqlite database '", path,
+        "' is not a helpdesk database: the file is empty (create_if_missing "
+        "is false); create the database first, e.g. with 'helpdesk init --db ",
+        path, "'"));
+  }
 
   if (!in_memory) {
     // Changing the journal mode needs an exclusive lock, and SQLite returns
