@@ -131,6 +131,13 @@ struct IngestOptions {
   std::string desk_name = "Support";
   // E-mail agents' public replies to the requester and CCs of e-mail tickets.
   bool email_public_replies = true;
+  // Ingest and IngestBatch commit durably (TransactionOptions::durable): a
+  // message is acknowledged to its source only after the commit that stored
+  // it is durable, so a power loss cannot lose a message its source has
+  // already let go of (a Maildir file moved to cur/, an IMAP message flagged).
+  // Costs a flush of the store per Ingest or per IngestBatch transaction
+  // (see bench/ingest_bench); false trades that safety for speed.
+  bool durable_commits = true;
 };
 
 // How the outbox retries deliveries.

@@ -215,6 +215,11 @@ class Desk::Impl {
   }
 
   const DeskOptions& options() const { return options_; }
+  // Ingest's transactions: durable unless IngestOptions says otherwise.
+  TransactionOptions IngestTransaction() const {
+    return {.mode = TransactionMode::kReadWrite,
+            .durable = options_.ingest.durable_commits};
+  }
   absl::Time Now() const { return options_.clock->Now(); }
 
   // Runs `body` in a transaction of `mode`; commits when it succeeds. With
@@ -225,9 +230,17 @@ class Desk::Impl {
   auto Run(TransactionMode mode, Body&& body,
            std::vector<int64_t>* routed = nullptr)
       -> decltype(body(std::declval<Transaction&>())) {
-    const bool track = routing_enabled() && mode == TransactionMode::kReadWrite;
+    return Run(TransactionOptions{.mode = mode}, body, routed);
+  }
+  // The same with `options`, e.g. a durable commit.
+  template <typename Body>
+  auto Run(const TransactionOptions& options, Body&& body,
+           std::vector<int64_t>* routed = nullptr)
+      -> decltype(body(std::declval<Transaction&>())) {
+    const bool track =
+        routing_enabled() && options.mode == TransactionMode::kReadWrite;
     WrittenObjects written;
-    auto result = RunOnce(mode, body, track ? &written : nullptr);
+    auto result = RunOnce(options, body, track ? &written : nullptr);
     if (result.ok() && track && !written.empty()) {
       // The command stands; a routing failure marks the state for a rebuild
       // and resurfaces from the next Tick.
@@ -240,8 +253,14 @@ class Desk::Impl {
   template <typename Body>
   auto RunOnce(TransactionMode mode, Body&& body, WrittenObjects* written)
       -> decltype(body(std::declval<Transaction&>())) {
+    return RunOnce(TransactionOptions{.mode = mode}, body, written);
+  }
+  template <typename Body>
+  auto RunOnce(const TransactionOptions& options, Body&& body,
+               WrittenObjects* written)
+      -> decltype(body(std::declval<Transaction&>())) {
     HELPDESK_ASSIGN_OR_RETURN(std::unique_ptr<Transaction> tx,
-                              options_.store->Begin(mode));
+                              options_.store->Begin(options));
     if (written == nullptr) {
       auto result = body(*tx);
       if (!result.ok()) return result;  // tx destroyed: rolled back
@@ -2529,7 +2548,7 @@ absl::StatusOr<IngestResult> Desk::Ingest(const v1::InboundMessage& message) {
   HELPDESK_ASSIGN_OR_RETURN(std::string key, Impl::IngestKey(message));
   absl::Status refusal;
   absl::StatusOr<IngestResult> r = impl_->Run(
-      TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<IngestResult> {
+      impl_->IngestTransaction(), [&](Transaction& tx) -> absl::StatusOr<IngestResult> {
         bool may_have_written = false;
         return impl_->IngestMessage(tx, message, key, &refusal, &may_have_written);
       });
@@ -2563,7 +2582,7 @@ absl::StatusOr<std::vector<absl::StatusOr<IngestResult>>> Desk::IngestBatch(
     size_t failed = end;
     absl::Status failure;
     absl::StatusOr<bool> done = impl_->Run(
-        TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<bool> {
+        impl_->IngestTransaction(), [&](Transaction& tx) -> absl::StatusOr<bool> {
           for (size_t i = begin; i < end; ++i) {
             if (!keys[i].ok()) {
               results[i] = keys[i].status();

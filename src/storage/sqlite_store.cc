@@ -1329,16 +1329,23 @@ class SqliteStore final : public Store {
       : path_(std::move(path)),
         options_(std::move(options)),
         in_memory_(path_ == kInMemoryPath),
-        writer_(std::move(writer)) {}
+        writer_(std::move(writer)),
+        writer_syncs_commits_(options_.synchronous == "FULL") {}
 
   absl::string_view Name() const override { return "helpdesk.sqlite"; }
 
+  using Store::Begin;
   absl::StatusOr<std::unique_ptr<Transaction>> Begin(
-      TransactionMode mode) override {
+      const TransactionOptions& options) override {
+    const TransactionMode mode = options.mode;
     if (mode == TransactionMode::kReadWrite || in_memory_) {
       HELPDESK_RETURN_IF_ERROR(AcquireWriter());
-      absl::Status status = writer_->Execute(
-          mode == TransactionMode::kReadWrite ? "BEGIN IMMEDIATE" : "BEGIN");
+      absl::Status status = SetCommitSync(mode == TransactionMode::kReadWrite &&
+                                          options.durable);
+      if (status.ok()) {
+        status = writer_->Execute(
+            mode == TransactionMode::kReadWrite ? "BEGIN IMMEDIATE" : "BEGIN");
+      }
       if (status.ok() && mode == TransactionMode::kReadOnly) {
         status = StartSnapshot(*writer_);
       }
@@ -1378,6 +1385,22 @@ class SqliteStore final : public Store {
  private:
   bool WriterFree() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return !writer_taken_;
+  }
+
+  // Makes the writer's next commit sync the WAL (synchronous = FULL) when
+  // `durable` or when the store is configured FULL, else sets the configured
+  // NORMAL back. SQLite refuses to change the setting inside a transaction,
+  // so it is set here, before BEGIN, and left until a transaction needs the
+  // other value: a stream of durable commits sets it once. Called with the
+  // writer slot held.
+  absl::Status SetCommitSync(bool durable) {
+    if (in_memory_) return absl::OkStatus();  // nothing to sync
+    const bool full = durable || options_.synchronous == "FULL";
+    if (full == writer_syncs_commits_) return absl::OkStatus();
+    HELPDESK_RETURN_IF_ERROR(writer_->Execute(
+        full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"));
+    writer_syncs_commits_ = full;
+    return absl::OkStatus();
   }
 
   // Waits up to busy_timeout for this store's read-write connection.
@@ -1425,6 +1448,9 @@ class SqliteStore final : public Store {
   bool writer_taken_ ABSL_GUARDED_BY(mu_) = false;
   // Used only by the transaction that holds the writer slot.
   std::unique_ptr<SqliteConnection> writer_;
+  // Whether the writer runs with synchronous = FULL now (see SetCommitSync).
+  // Used only with the writer slot held.
+  bool writer_syncs_commits_;
   std::vector<std::unique_ptr<SqliteConnection>> idle_readers_
       ABSL_GUARDED_BY(mu_);
 };

@@ -29,7 +29,9 @@ struct SqliteStoreOptions {
   absl::Duration busy_timeout = absl::Seconds(5);
   // SQLite's synchronous setting under WAL: "NORMAL" (the default; a commit is
   // durable against process crashes, the last commits may roll back on power
-  // loss) or "FULL" (durable against power loss; slower commits).
+  // loss) or "FULL" (durable against power loss; slower commits). A
+  // transaction begun with TransactionOptions::durable commits as FULL
+  // whatever this says; the next one without it is back to this setting.
   std::string synchronous = "NORMAL";
   // WAL pages after which a commit copies the WAL into the database file
   // (SQLite's wal_autocheckpoint), 1 to 1,000,000. SQLite's default, 1000
