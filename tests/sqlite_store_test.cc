@@ -854,7 +854,7 @@ class WalSyncCountingVfs {
   std::atomic<int> wal_syncs_{0};
 
   // Our file, followed in memory by the base VFS's file.
-  struct alignas(16) File {
+  struct File {
     sqlite3_file file;
     sqlite3_file* real;
     WalSyncCountingVfs* owner;
