@@ -17,6 +17,11 @@
 // Every write that takes several statements runs inside a SAVEPOINT, so a
 // failed call changes nothing and the transaction stays usable.
 //
+// Durability: a transaction begun with TransactionOptions::durable runs on a
+// writer set to synchronous = FULL (its commit fsyncs the WAL); the setting
+// can only change outside a transaction, so Begin sets it, and puts the
+// configured value back for the next transaction that does not ask.
+//
 // Opening never writes to a file it refuses: the header (application_id,
 // user_version) and the catalogue are read first, in one read transaction;
 // only an empty file or a helpdesk database of this or an older version is

@@ -6,7 +6,8 @@
 // public Transaction API only (ids and versions, rollback, read-only and
 // committed transactions, messages, events, contacts, agents, groups,
 // attachments, idempotency records, every QueryTickets filter and sort, cursor
-// validation and stable pagination, snapshots and concurrent writers).
+// validation and stable pagination, snapshots and concurrent writers, durable
+// transactions).
 //
 // To run it against your own store, include this header in exactly one test
 // file (it defines the tests, so a second inclusion fails to link) and
