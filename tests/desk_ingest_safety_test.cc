@@ -302,11 +302,12 @@ TEST_P(DeskIngestSafetyTest, StoreFailuresAreReturnedNotQuarantined) {
   class FailingStore : public StoreWrapper {
    public:
     using StoreWrapper::StoreWrapper;
-    absl::StatusOr<std::unique_ptr<Transaction>> Begin(TransactionMode mode) override {
-      if (fail && mode == TransactionMode::kReadWrite) {
+    absl::StatusOr<std::unique_ptr<Transaction>> Begin(
+        const TransactionOptions& options) override {
+      if (fail && options.mode == TransactionMode::kReadWrite) {
         return absl::UnavailableError("injected: database is locked");
       }
-      return StoreWrapper::Begin(mode);
+      return StoreWrapper::Begin(options);
     }
     bool fail = true;
   };

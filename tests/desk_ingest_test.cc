@@ -539,10 +539,12 @@ TEST_P(DeskIngestTest, IngestBatchTakesAMixedBatchAsIngestWouldOneByOne) {
 class BatchProbeStore : public StoreWrapper {
  public:
   using StoreWrapper::StoreWrapper;
-  absl::StatusOr<std::unique_ptr<Transaction>> Begin(TransactionMode mode) override {
-    absl::StatusOr<std::unique_ptr<Transaction>> tx = StoreWrapper::Begin(mode);
+  absl::StatusOr<std::unique_ptr<Transaction>> Begin(
+      const TransactionOptions& options) override {
+    absl::StatusOr<std::unique_ptr<Transaction>> tx = StoreWrapper::Begin(options);
     if (!tx.ok()) return tx.status();
-    if (mode == TransactionMode::kReadWrite) ++read_write_begins;
+    if (options.mode == TransactionMode::kReadWrite) ++read_write_begins;
+    if (options.durable) ++durable_begins;
     class Tx : public TransactionWrapper {
      public:
       Tx(std::unique_ptr<Transaction> base, const std::string* fail_external_id)
@@ -560,6 +562,7 @@ class BatchProbeStore : public StoreWrapper {
     return std::unique_ptr<Transaction>(new Tx(*std::move(tx), &fail_external_id));
   }
   int read_write_begins = 0;
+  int durable_begins = 0;
   std::string fail_external_id;
 };
 
@@ -618,6 +621,32 @@ TEST_P(DeskIngestTest, IngestBatchIsOneTransactionAndRollsBackOnlyTheFailedMessa
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("over the limit of 3")));
   ASSERT_OK_AND_ASSIGN(results, desk->inbox().IngestBatch({}));
   EXPECT_TRUE(results.empty());
+}
+
+// Ingest and IngestBatch commit durably, since their caller acknowledges the
+// message to its source (Maildir, IMAP) as soon as they return; other
+// commands do not pay for it, and durable_commits = false turns it off.
+TEST_P(DeskIngestTest, IngestCommitsAreDurableUnlessTurnedOff) {
+  for (bool durable : {true, false}) {
+    SCOPED_TRACE(durable ? "durable_commits" : "not durable_commits");
+    BatchProbeStore probe(store_.get());
+    DeskOptions options{.store = &probe, .clock = &clock_};
+    options.ingest.durable_commits = durable;
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Desk> desk, Desk::Open(std::move(options)));
+    probe.durable_begins = 0;
+    const std::string tag = durable ? "d" : "n";
+    ASSERT_OK(desk->inbox().Ingest(Mail("ada@example.com", tag + "1@x", "One", "x")).status());
+    EXPECT_EQ(probe.durable_begins, durable ? 1 : 0);
+    std::vector<v1::InboundMessage> batch = {
+        Mail("ada@example.com", tag + "2@x", "Two", "y"),
+        Mail("linus@example.com", tag + "3@x", "Three", "z")};
+    ASSERT_OK(desk->inbox().IngestBatch(batch).status());
+    EXPECT_EQ(probe.durable_begins, durable ? 2 : 0);
+    ASSERT_OK(desk->people().CreateContact(SystemActor(), {.name = "Grace",
+                                                  .emails = {tag + "grace@example.com"}})
+                  .status());
+    EXPECT_EQ(probe.durable_begins, durable ? 2 : 0);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, DeskIngestTest, ::testing::Bool(),

@@ -952,9 +952,10 @@ class FlakyStore : public StoreWrapper {
   using StoreWrapper::StoreWrapper;
   void FailCommitAfter(int transactions) { countdown_ = transactions; }
 
-  absl::StatusOr<std::unique_ptr<Transaction>> Begin(TransactionMode mode) override {
-    absl::StatusOr<std::unique_ptr<Transaction>> tx = StoreWrapper::Begin(mode);
-    if (!tx.ok() || mode != TransactionMode::kReadWrite || countdown_ < 0) return tx;
+  absl::StatusOr<std::unique_ptr<Transaction>> Begin(
+      const TransactionOptions& options) override {
+    absl::StatusOr<std::unique_ptr<Transaction>> tx = StoreWrapper::Begin(options);
+    if (!tx.ok() || options.mode != TransactionMode::kReadWrite || countdown_ < 0) return tx;
     if (countdown_-- > 0) return tx;
     class Failing : public TransactionWrapper {
      public:

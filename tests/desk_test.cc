@@ -816,8 +816,9 @@ class FailingCommitStore : public StoreWrapper {
  public:
   using StoreWrapper::StoreWrapper;
   bool fail = false;
-  absl::StatusOr<std::unique_ptr<Transaction>> Begin(TransactionMode mode) override {
-    auto tx = StoreWrapper::Begin(mode);
+  absl::StatusOr<std::unique_ptr<Transaction>> Begin(
+      const TransactionOptions& options) override {
+    auto tx = StoreWrapper::Begin(options);
     if (!tx.ok() || !fail) return tx;
     class Tx : public TransactionWrapper {
      public:

@@ -96,6 +96,14 @@ struct IngestOptions {
   std::string desk_name = "Support";
   // E-mail agents' public replies to the requester and CCs of e-mail tickets.
   bool email_public_replies = true;
+  // Ingest, IngestBatch and QuarantineRaw commit durably
+  // (TransactionOptions::durable): a message is acknowledged to its source
+  // only after the commit that stored or quarantined it is durable, so a
+  // power loss cannot lose a message its source has already let go of (a
+  // Maildir file moved to cur/, an IMAP message flagged). Costs a flush of the
+  // store per Ingest or per IngestBatch transaction (see bench/ingest_bench);
+  // false trades that safety for speed.
+  bool durable_commits = true;
   // What a message does that threads onto a ticket (by In-Reply-To or
   // References) whose sender may not join it. A sender joins a ticket's
   // thread only when they take part in it (requester, CC, an agent) or were

@@ -206,6 +206,12 @@ class DeskCore {
                                                   int64_t ticket_id);
 
   const DeskOptions& options() const { return options_; }
+  // Ingest's transactions (Ingest, IngestBatch, the quarantine of what they
+  // cannot take): durable unless IngestOptions says otherwise.
+  TransactionOptions IngestTransaction() const {
+    return {.mode = TransactionMode::kReadWrite,
+            .durable = options_.ingest.durable_commits};
+  }
   absl::Time Now() const { return options_.clock->Now(); }
 
   // The desk's own address, normalised (empty when unset or malformed).
@@ -218,9 +224,16 @@ class DeskCore {
   template <typename Body>
   auto Run(TransactionMode mode, Body&& body, std::vector<int64_t>* routed = nullptr)
       -> decltype(body(std::declval<Transaction&>())) {
-    const bool track = routing_enabled() && mode == TransactionMode::kReadWrite;
+    return Run(TransactionOptions{.mode = mode}, body, routed);
+  }
+  // The same with `options`, e.g. a durable commit.
+  template <typename Body>
+  auto Run(const TransactionOptions& options, Body&& body,
+           std::vector<int64_t>* routed = nullptr)
+      -> decltype(body(std::declval<Transaction&>())) {
+    const bool track = routing_enabled() && options.mode == TransactionMode::kReadWrite;
     WrittenObjects written;
-    auto result = RunOnce(mode, body, track ? &written : nullptr);
+    auto result = RunOnce(options, body, track ? &written : nullptr);
     if (result.ok() && track && !written.empty()) {
       // The command stands; a routing failure marks the state for a rebuild
       // and resurfaces from the next Tick.
@@ -233,8 +246,13 @@ class DeskCore {
   template <typename Body>
   auto RunOnce(TransactionMode mode, Body&& body, WrittenObjects* written)
       -> decltype(body(std::declval<Transaction&>())) {
+    return RunOnce(TransactionOptions{.mode = mode}, body, written);
+  }
+  template <typename Body>
+  auto RunOnce(const TransactionOptions& options, Body&& body, WrittenObjects* written)
+      -> decltype(body(std::declval<Transaction&>())) {
     HELPDESK_ASSIGN_OR_RETURN(std::unique_ptr<Transaction> tx,
-                              options_.store->Begin(mode));
+                              options_.store->Begin(options));
     if (written == nullptr) {
       auto result = body(*tx);
       if (!result.ok()) return result;  // tx destroyed: rolled back

@@ -338,7 +338,7 @@ absl::StatusOr<IngestResult> DeskCore::QuarantineInTx(Transaction& tx,
 absl::StatusOr<IngestResult> DeskCore::QuarantineAlone(const v1::InboundMessage& m,
                                                          const std::string& key,
                                                          const absl::Status& why) {
-  return Run(TransactionMode::kReadWrite,
+  return Run(IngestTransaction(),
              [&](Transaction& tx) -> absl::StatusOr<IngestResult> {
                absl::StatusOr<std::string> seen = tx.GetIdempotencyRecord("ingest", key);
                if (seen.ok()) return DecodeIngest(tx, key, *seen);
@@ -632,7 +632,7 @@ absl::StatusOr<IngestResult> Inbox::Ingest(const v1::InboundMessage& message) {
   }
   absl::Status refusal;
   absl::StatusOr<IngestResult> r = impl_->Run(
-      TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<IngestResult> {
+      impl_->IngestTransaction(), [&](Transaction& tx) -> absl::StatusOr<IngestResult> {
         bool may_have_written = false;
         return impl_->IngestMessage(tx, message, *key, &refusal, &may_have_written);
       });
@@ -669,7 +669,7 @@ absl::StatusOr<std::vector<absl::StatusOr<IngestResult>>> Inbox::IngestBatch(
     size_t failed = end;
     absl::Status failure;
     absl::StatusOr<bool> done = impl_->Run(
-        TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<bool> {
+        impl_->IngestTransaction(), [&](Transaction& tx) -> absl::StatusOr<bool> {
           for (size_t i = begin; i < end; ++i) {
             if (!keys[i].ok()) continue;  // quarantined below, on its own
             absl::Status refusal;
@@ -737,7 +737,7 @@ absl::StatusOr<v1::QuarantineEntry> Inbox::QuarantineRaw(v1::Channel channel,
   const std::string key = absl::StrCat("raw:", v1::Channel_Name(channel), ":",
                                        internal::Sha256Hex(raw), ":", raw.size());
   return impl_->Run(
-      TransactionMode::kReadWrite,
+      impl_->IngestTransaction(),
       [&](Transaction& tx) -> absl::StatusOr<v1::QuarantineEntry> {
         absl::StatusOr<std::string> seen = tx.GetIdempotencyRecord("ingest", key);
         int64_t id = 0;
