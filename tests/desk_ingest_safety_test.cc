@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "desk/validation.h"
+#include "internal/text_checks.h"
 #include "desk_ingest_fixture.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

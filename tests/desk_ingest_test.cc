@@ -18,7 +18,7 @@
 #include "helpdesk/storage/sqlite_store.h"
 #include "helpdesk/testing/status_matchers.h"
 #include "helpdesk/timestamp.h"
-#include "desk/validation.h"
+#include "internal/text_checks.h"
 #include "desk_ingest_fixture.h"
 
 namespace helpdesk {

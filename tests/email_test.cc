@@ -24,7 +24,7 @@
 #include "channels/email_classify.h"
 #include "channels/email_header_text.h"
 #include "channels/email_text.h"
-#include "desk/validation.h"
+#include "internal/text_checks.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "helpdesk/clock.h"

@@ -1,4 +1,4 @@
-#include "desk/validation.h"
+#include "internal/text_checks.h"
 
 #include <string>
 

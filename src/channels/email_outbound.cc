@@ -18,7 +18,7 @@
 #include "absl/time/time.h"
 #include "channels/email_text.h"
 #include "channels/gmime_support.h"
-#include "desk/validation.h"
+#include "internal/text_checks.h"
 #include "helpdesk/channel.h"
 #include "helpdesk/channels/email.h"
 #include "internal/sha256.h"

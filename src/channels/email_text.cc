@@ -15,7 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
-#include "desk/validation.h"
+#include "internal/text_checks.h"
 
 namespace helpdesk::email_internal {
 namespace {

@@ -19,7 +19,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "desk/validation.h"
+#include "internal/text_checks.h"
 #include "channels/curl_support.h"
 #include "helpdesk/channels/email.h"
 

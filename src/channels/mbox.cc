@@ -8,7 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "desk/validation.h"
+#include "internal/text_checks.h"
 #include "helpdesk/channels/email.h"
 
 namespace helpdesk {

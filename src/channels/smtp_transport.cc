@@ -15,7 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "desk/validation.h"
+#include "internal/text_checks.h"
 #include "channels/curl_support.h"
 #include "helpdesk/channels/email.h"
 

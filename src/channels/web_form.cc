@@ -10,7 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "desk/validation.h"
+#include "internal/text_checks.h"
 #include "google/protobuf/util/json_util.h"
 #include "helpdesk/timestamp.h"
 #include "internal/sha256.h"

@@ -29,7 +29,7 @@
 #include "absl/time/time.h"
 #include "desk/desk_routing.h"
 #include "desk/ingest_degrade.h"
-#include "desk/validation.h"
+#include "internal/text_checks.h"
 #include "helpdesk/desk.h"
 #include "helpdesk/timestamp.h"
 #include "internal/sha256.h"

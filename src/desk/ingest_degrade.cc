@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "desk/validation.h"
+#include "internal/text_checks.h"
 
 namespace helpdesk::internal {
 namespace {

@@ -4,7 +4,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "desk/validation.h"
+#include "internal/text_checks.h"
 #include "helpdesk/desk.h"
 
 namespace helpdesk {

@@ -30,7 +30,6 @@
 #include "absl/strings/str_format.h"
 #include "helpdesk/sim.h"
 #include "internal/status_macros.h"
-#include "routing/queue_router.h"
 #include "sim/distributions.h"
 #include "sim/scenario.h"
 
@@ -156,8 +155,8 @@ struct Agent {
   bool pull_listed = false;
   size_t next_shift = 0;  // index into the team's shifts of the next change
   bool shift_open = false;
-  std::array<int32_t, routing_internal::kChannels> capacity{};
-  std::array<int32_t, routing_internal::kChannels> load{};
+  std::array<int32_t, v1::Channel_ARRAYSIZE> capacity{};
+  std::array<int32_t, v1::Channel_ARRAYSIZE> load{};
   int busy = 0;
   double busy_since = 0;
   double busy_time = 0;  // within [warmup, duration]

@@ -36,7 +36,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
-#include "desk/validation.h"
+#include "internal/text_checks.h"
 #include "google/protobuf/duration.pb.h"
 #include "helpdesk/calendar.h"
 #include "internal/status_macros.h"

@@ -1,7 +1,9 @@
-// Internal: checks and normalisations of Desk input. Every error names the
+// Internal: checks and normalisations of text and identities, shared by the
+// Desk, the SLA engine and the channel adapters (their one home: pure
+// components and adapters never include the facade). Every error names the
 // field and shows the offending value (escaped and shortened when long).
-#ifndef HELPDESK_SRC_DESK_VALIDATION_H_
-#define HELPDESK_SRC_DESK_VALIDATION_H_
+#ifndef HELPDESK_SRC_INTERNAL_TEXT_CHECKS_H_
+#define HELPDESK_SRC_INTERNAL_TEXT_CHECKS_H_
 
 #include <cstddef>
 #include <string>
@@ -60,4 +62,4 @@ absl::StatusOr<std::string> NormalizePhone(absl::string_view field,
 
 }  // namespace helpdesk::internal
 
-#endif  // HELPDESK_SRC_DESK_VALIDATION_H_
+#endif  // HELPDESK_SRC_INTERNAL_TEXT_CHECKS_H_
