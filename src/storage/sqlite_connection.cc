@@ -40,6 +40,10 @@ absl::Status SqliteError(int rc, sqlite3* db, absl::string_view path,
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
     case SQLITE_CANTOPEN:
+    // A failed read, write or fsync of the file: the transaction was rolled
+    // back and nothing of it is stored; the call may be retried. (As Internal,
+    // Desk::Ingest took it for a fault of the message and quarantined it.)
+    case SQLITE_IOERR:
       return WithCode(absl::UnavailableError(message), rc);
     case SQLITE_FULL:
       // SQLite's message says "database or disk is full".

@@ -37,7 +37,7 @@ namespace helpdesk::internal {
 //   BUSY, LOCKED          -> Unavailable
 //   CORRUPT, NOTADB       -> DataLoss
 //   CONSTRAINT            -> AlreadyExists (callers usually say more)
-//   CANTOPEN              -> Unavailable
+//   CANTOPEN, IOERR       -> Unavailable
 //   FULL                  -> ResourceExhausted ("database or disk is full")
 //   anything else         -> Internal
 // The SQLite result code is attached as a payload; see SqliteCodeOf.
