@@ -10,6 +10,7 @@
 // file reopens. A full disk (SQLITE_FULL from every write from the Nth on)
 // must be refused with ResourceExhausted naming it, and change nothing.
 #include <sqlite3.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
@@ -18,6 +19,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
+#include <map>
+#include <tuple>
+#include <utility>
+#include <vector>
 #include <memory>
 #include <optional>
 #include <string>
@@ -112,8 +117,10 @@ class SqliteFaultTest : public ::testing::Test {
   // Runs `command` on a fresh copy of the baseline, with `fault` armed for
   // the command only; then checks that the same store takes a following
   // command, that the file is sound and that it reopens.
+  // `inspect`, when given, looks at the reopened desk at the end.
   Outcome Run(const Config& config, const Command& command,
-              std::optional<Fault> fault, const std::string& label) {
+              std::optional<Fault> fault, const std::string& label,
+              const std::function<void(Desk&)>& inspect = nullptr) {
     Outcome out;
     std::filesystem::remove(work_ + "-wal");
     std::filesystem::remove(work_ + "-shm");
@@ -143,6 +150,8 @@ class SqliteFaultTest : public ::testing::Test {
                                               "After the fault")
                     .status())
           << label << " (the command returned " << out.status << ")";
+      // And a query, on a pooled read-only connection (maybe the faulted one).
+      EXPECT_OK(testing_faults::AllTickets(*desk).status()) << label;
     }
     EXPECT_EQ(testing_faults::IntegrityCheck(work_), "ok") << label;
     auto reopened = OpenSqliteStore(work_);
@@ -151,21 +160,27 @@ class SqliteFaultTest : public ::testing::Test {
       std::unique_ptr<Desk> desk = OpenDesk(**reopened);
       if (desk != nullptr) {
         EXPECT_OK(testing_faults::AllTickets(*desk).status()) << label;
+        if (inspect) inspect(*desk);
       }
     }
     return out;
   }
 
   // Sweeps a one-shot fault over every read, write and sync of `command` in
-  // each configuration.
-  void Sweep(const char* what, const Command& command) {
+  // each configuration. A `read_only` command must change nothing, fault or
+  // not.
+  void Sweep(const char* what, const Command& command, bool read_only = false) {
     const Config configs[] = {{"NORMAL", "NORMAL", 8000},
                               {"FULL+checkpoint", "FULL", 1}};
     for (const Config& config : configs) {
       Outcome clean = Run(config, command, std::nullopt,
                           absl::StrCat(what, " ", config.name, " fault-free"));
       ASSERT_OK(clean.status) << what;
-      ASSERT_NE(clean.dump, before_) << what << " changed nothing";
+      if (read_only) {
+        ASSERT_EQ(clean.dump, before_) << what << " changed the state";
+      } else {
+        ASSERT_NE(clean.dump, before_) << what << " changed nothing";
+      }
       struct Kind {
         FaultVfs::Op op;
         int code;
@@ -197,8 +212,8 @@ class SqliteFaultTest : public ::testing::Test {
         }
         std::cout << what << " (" << config.name << "): " << calls << " "
                   << kind.name << "s, each failed once: " << failed
-                  << " refused with nothing stored, " << calls - failed
-                  << " stored fully\n";
+                  << " times an error and no change, " << calls - failed
+                  << " times OK and the fault-free state\n";
       }
     }
   }
@@ -247,6 +262,212 @@ TEST_F(SqliteFaultTest, MergeTicketsHappensFullyOrNotAtAll) {
   Sweep("MergeTickets", [](Desk& desk) {
     return testing_faults::Merge(desk, /*source_id=*/2, /*target_id=*/1);
   });
+  std::cout << "faults injected: "
+            << FaultVfs::Get().injected() - injected_at_start_ << " in "
+            << runs_ << " runs\n";
+}
+
+// Queries run on the store's pool of read-only connections: a failed read
+// must not leave a pooled connection unusable.
+TEST_F(SqliteFaultTest, QueriesFailCleanlyAndTheStoreStaysUsable) {
+  Sweep(
+      "Queries",
+      [](Desk& desk) -> absl::Status {
+        absl::StatusOr<std::vector<v1::Ticket>> tickets =
+            testing_faults::AllTickets(desk);
+        if (!tickets.ok()) return tickets.status();
+        for (const v1::Ticket& ticket : *tickets) {
+          absl::Status thread =
+              testing_faults::Thread(desk, ticket.id()).status();
+          if (!thread.ok()) return thread;
+        }
+        return absl::OkStatus();
+      },
+      /*read_only=*/true);
+  std::cout << "faults injected: "
+            << FaultVfs::Get().injected() - injected_at_start_ << " in "
+            << runs_ << " runs\n";
+}
+
+// IngestBatch answers per message: a message answered OK is stored exactly
+// once, one answered with an error is not stored at all (and not quarantined:
+// the failure was the store's).
+TEST_F(SqliteFaultTest, IngestBatchAnswersEachMessageTruthfully) {
+  std::vector<v1::InboundMessage> batch;
+  for (auto [i, reply_to] : {std::pair{2, -1}, {3, 2}, {4, 1}, {5, -1}}) {
+    auto mail = Mail(i, reply_to);
+    ASSERT_OK(mail.status());
+    batch.push_back(*mail);
+  }
+  std::vector<absl::StatusOr<IngestResult>> results;
+  const Command ingest_batch = [&](Desk& desk) -> absl::Status {
+    results.clear();
+    auto answered = desk.IngestBatch(batch);
+    if (!answered.ok()) return answered.status();
+    results = *answered;
+    for (const auto& r : results) {
+      if (!r.ok()) return r.status();
+    }
+    return absl::OkStatus();
+  };
+  // Each answered message is in the store once, on the answered ticket; each
+  // refused one is nowhere.
+  std::string label;
+  const auto check = [&](Desk& desk) {
+    auto tickets = testing_faults::AllTickets(desk);
+    ASSERT_OK(tickets.status());
+    std::map<std::string, std::vector<v1::Message>> stored;
+    for (const v1::Ticket& ticket : *tickets) {
+      auto thread = testing_faults::Thread(desk, ticket.id());
+      ASSERT_OK(thread.status());
+      for (const v1::Message& m : *thread) stored[m.external_id()].push_back(m);
+    }
+    for (size_t i = 0; i < results.size(); ++i) {
+      const std::vector<v1::Message>& copies = stored[batch[i].external_id()];
+      if (results[i].ok()) {
+        ASSERT_EQ(copies.size(), 1u) << label << ": message " << i;
+        EXPECT_EQ(copies[0].id(), results[i]->message_id) << label;
+        EXPECT_EQ(copies[0].ticket_id(), results[i]->ticket_id) << label;
+        EXPECT_NE(results[i]->outcome, IngestResult::Outcome::kQuarantined)
+            << label << ": message " << i;
+      } else {
+        EXPECT_EQ(copies.size(), 0u)
+            << label << ": message " << i << " refused (" << results[i].status()
+            << ") but stored";
+        EXPECT_THAT(results[i].status().code(),
+                    ::testing::AnyOf(absl::StatusCode::kUnavailable,
+                                     absl::StatusCode::kResourceExhausted))
+            << label << ": message " << i << ": " << results[i].status();
+      }
+    }
+  };
+  const Config configs[] = {{"NORMAL", "NORMAL", 8000},
+                            {"FULL+checkpoint", "FULL", 1}};
+  for (const Config& config : configs) {
+    label = absl::StrCat("IngestBatch ", config.name, " fault-free");
+    Outcome clean = Run(config, ingest_batch, std::nullopt, label, check);
+    ASSERT_OK(clean.status);
+    ASSERT_EQ(results.size(), batch.size());
+    for (auto [op, code, name] :
+         {std::tuple{FaultVfs::Op::kRead, SQLITE_IOERR_READ, "read"},
+          {FaultVfs::Op::kWrite, SQLITE_IOERR_WRITE, "write"},
+          {FaultVfs::Op::kSync, SQLITE_IOERR_FSYNC, "sync"}}) {
+      const int64_t calls = clean.counts[static_cast<int>(op)];
+      for (int64_t n = 1; n <= calls; ++n) {
+        label = absl::StrCat("IngestBatch ", config.name, ": ", name, " ", n,
+                             " of ", calls);
+        Outcome faulted = Run(config, ingest_batch, Fault{op, n, code}, label,
+                              check);
+        ++runs_;
+        EXPECT_TRUE(faulted.fired) << label;
+        EXPECT_THAT(faulted.dump, HasSubstr("== quarantine (0 rows)")) << label;
+        if (faulted.status.ok()) {
+          EXPECT_EQ(faulted.dump, clean.dump) << label;
+        }
+        if (HasFailure()) return;
+      }
+    }
+  }
+  std::cout << "faults injected: "
+            << FaultVfs::Get().injected() - injected_at_start_ << " in "
+            << runs_ << " runs\n";
+}
+
+// A file a crashed process left: its last commits only in the WAL (and a
+// stale -shm). A fault while the store opens it (WAL recovery, the schema
+// check), runs a query and closes (the checkpoint) must make that fail
+// cleanly or not at all; the next open sees every commit.
+TEST_F(SqliteFaultTest, RecoveryAfterACrashSurvivesFaults) {
+  const std::string crashed = dir_ + "/crashed.db";
+  std::filesystem::copy_file(baseline_, crashed);
+  auto mail = Mail(2);
+  ASSERT_OK(mail.status());
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    auto store = OpenSqliteStore(crashed);
+    if (!store.ok()) ::_exit(2);
+    auto desk = Desk::Open({.store = store->get(), .clock = &clock_});
+    if (!desk.ok()) ::_exit(2);
+    if (!testing_faults::CreateRequest(**desk, "grace@customer.example",
+                                       "Laptop will not boot")
+             .ok() ||
+        !testing_faults::IngestMessage(**desk, *mail).ok() ||
+        !testing_faults::Merge(**desk, 2, 1).ok()) {
+      ::_exit(3);
+    }
+    ::_exit(0);  // no close: the WAL keeps the commits, as after a crash
+  }
+  int wait_status = 0;
+  ASSERT_EQ(::waitpid(pid, &wait_status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0)
+      << wait_status;
+  ASSERT_TRUE(std::filesystem::exists(crashed + "-wal"));
+
+  const auto restore = [&] {
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      std::filesystem::remove(work_ + suffix);
+      if (std::filesystem::exists(crashed + suffix)) {
+        std::filesystem::copy_file(crashed + suffix, work_ + suffix);
+      }
+    }
+  };
+  const Config config{"NORMAL", "NORMAL", 8000};
+  FaultVfs& vfs = FaultVfs::Get();
+  // Opens, queries, closes; with `fault` armed throughout.
+  const auto open_query_close = [&](std::optional<Fault> fault) {
+    if (fault.has_value()) {
+      vfs.Arm(fault->op, fault->nth, fault->code, fault->persistent);
+    } else {
+      vfs.ResetCounts();
+    }
+    absl::Status status;
+    {
+      auto store = OpenSqliteStore(work_, StoreOptions(config));
+      status = store.status();
+      if (store.ok()) {
+        std::unique_ptr<Desk> desk = OpenDesk(**store);
+        if (desk != nullptr) {
+          status = testing_faults::AllTickets(*desk).status();
+        }
+      }
+    }
+    vfs.Disarm();
+    return status;
+  };
+
+  restore();
+  ASSERT_OK(open_query_close(std::nullopt));
+  const std::array<int64_t, 3> counts = {vfs.count(FaultVfs::Op::kRead),
+                                         vfs.count(FaultVfs::Op::kWrite),
+                                         vfs.count(FaultVfs::Op::kSync)};
+  const std::string expected = testing_faults::DumpDatabase(work_);
+  ASSERT_THAT(expected, HasSubstr("Laptop will not boot"));
+  int64_t failed = 0;
+  for (auto [op, code, name] :
+       {std::tuple{FaultVfs::Op::kRead, SQLITE_IOERR_READ, "read"},
+        {FaultVfs::Op::kWrite, SQLITE_IOERR_WRITE, "write"},
+        {FaultVfs::Op::kSync, SQLITE_IOERR_FSYNC, "sync"}}) {
+    const int64_t calls = counts[static_cast<int>(op)];
+    for (int64_t n = 1; n <= calls; ++n) {
+      const std::string label =
+          absl::StrCat("recovery: ", name, " ", n, " of ", calls);
+      restore();
+      absl::Status faulted = open_query_close(Fault{op, n, code});
+      ++runs_;
+      EXPECT_TRUE(vfs.fired()) << label;
+      if (!faulted.ok()) ++failed;
+      // Whatever the fault did, the next open recovers every commit.
+      EXPECT_OK(open_query_close(std::nullopt)) << label << " (after "
+                                                << faulted << ")";
+      EXPECT_EQ(testing_faults::DumpDatabase(work_), expected) << label;
+      EXPECT_EQ(testing_faults::IntegrityCheck(work_), "ok") << label;
+      if (HasFailure()) return;
+    }
+  }
+  std::cout << "recovery: " << counts[0] << " reads, " << counts[1]
+            << " writes, " << counts[2] << " syncs; " << failed
+            << " faults made the open or the query fail\n";
   std::cout << "faults injected: "
             << FaultVfs::Get().injected() - injected_at_start_ << " in "
             << runs_ << " runs\n";
