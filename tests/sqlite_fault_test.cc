@@ -166,6 +166,58 @@ class SqliteFaultTest : public ::testing::Test {
     return out;
   }
 
+  // Like Run, but the command runs in a child process that dies (_exit, no
+  // close) right after it returned, as if the host crashed then: the next
+  // open recovers the WAL the child left. Returns the state after recovery,
+  // and whether the command returned OK.
+  struct CrashOutcome {
+    bool ok = false;
+    std::string dump;
+  };
+  CrashOutcome RunAndCrash(const Config& config, const Command& command,
+                           const Fault& fault, const std::string& label) {
+    CrashOutcome out;
+    for (const char* suffix : {"-wal", "-shm"}) {
+      std::filesystem::remove(work_ + suffix);
+    }
+    std::filesystem::copy_file(baseline_, work_,
+                               std::filesystem::copy_options::overwrite_existing);
+    pid_t pid = ::fork();
+    EXPECT_GE(pid, 0) << label;
+    if (pid == 0) {
+      auto store = OpenSqliteStore(work_, StoreOptions(config));
+      if (!store.ok()) ::_exit(10);
+      auto desk = Desk::Open({.store = store->get(), .clock = &clock_});
+      if (!desk.ok()) ::_exit(10);
+      FaultVfs& vfs = FaultVfs::Get();
+      vfs.Arm(fault.op, fault.nth, fault.code, fault.persistent);
+      absl::Status status = command(**desk);
+      vfs.Disarm();
+      if (!vfs.fired()) ::_exit(11);
+      ::_exit(status.ok() ? 0 : 1);
+    }
+    int wait_status = 0;
+    EXPECT_EQ(::waitpid(pid, &wait_status, 0), pid) << label;
+    EXPECT_TRUE(WIFEXITED(wait_status) && WEXITSTATUS(wait_status) <= 1)
+        << label << ": the child ended with status " << wait_status;
+    ++crash_injected_;
+    out.ok = WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0;
+    out.dump = testing_faults::DumpDatabase(work_);
+    EXPECT_EQ(testing_faults::IntegrityCheck(work_), "ok") << label;
+    auto store = OpenSqliteStore(work_);
+    EXPECT_OK(store.status()) << label;
+    if (store.ok()) {
+      std::unique_ptr<Desk> desk = OpenDesk(**store);
+      if (desk != nullptr) {
+        EXPECT_OK(testing_faults::CreateRequest(*desk, "next@customer.example",
+                                                "After the crash")
+                      .status())
+            << label;
+      }
+    }
+    return out;
+  }
+
   // Sweeps a one-shot fault over every read, write and sync of `command` in
   // each configuration. A `read_only` command must change nothing, fault or
   // not.
@@ -192,8 +244,9 @@ class SqliteFaultTest : public ::testing::Test {
       for (const Kind& kind : kinds) {
         const int64_t calls = clean.counts[static_cast<int>(kind.op)];
         int64_t failed = 0;
+        int64_t failed_but_recovered = 0;
         for (int64_t n = 1; n <= calls; ++n) {
-          const std::string label = absl::StrCat(what, " ", config.name, ": ",
+          std::string label = absl::StrCat(what, " ", config.name, ": ",
                                                  kind.name, " ", n, " of ", calls);
           Outcome faulted = Run(config, command, Fault{kind.op, n, kind.code},
                                 label);
@@ -209,11 +262,35 @@ class SqliteFaultTest : public ::testing::Test {
                 << ") but the state changed";
           }
           if (HasFailure()) return;  // one clear failure, not hundreds
+          if (read_only || kind.op == FaultVfs::Op::kRead) continue;
+          // The same fault, then a crash before anything else runs. A command
+          // answered OK must survive it. One that failed may still be there:
+          // a failed fsync of the WAL leaves frames that recovery may find
+          // whole (SQLite cannot know whether they reached the disk): then
+          // all of it is there, never a part.
+          label = absl::StrCat(label, ", then a crash");
+          CrashOutcome crashed = RunAndCrash(
+              config, command, Fault{kind.op, n, kind.code}, label);
+          if (crashed.ok) {
+            EXPECT_EQ(crashed.dump, clean.dump)
+                << label << ": OK but lost in the crash";
+          } else if (crashed.dump == clean.dump) {
+            ++failed_but_recovered;
+          } else {
+            EXPECT_EQ(crashed.dump, before_)
+                << label << ": failed, and half of it is there after the crash";
+          }
+          if (HasFailure()) return;
         }
         std::cout << what << " (" << config.name << "): " << calls << " "
                   << kind.name << "s, each failed once: " << failed
                   << " times an error and no change, " << calls - failed
-                  << " times OK and the fault-free state\n";
+                  << " times OK and the fault-free state";
+        if (failed_but_recovered > 0) {
+          std::cout << "; with a crash after it, " << failed_but_recovered
+                    << " failed commits were found whole by the recovery";
+        }
+        std::cout << "\n";
       }
     }
   }
@@ -229,6 +306,8 @@ class SqliteFaultTest : public ::testing::Test {
   std::string before_;
   int64_t runs_ = 0;
   int64_t injected_at_start_ = 0;
+  // Faults injected in child processes (RunAndCrash).
+  int64_t crash_injected_ = 0;
 };
 
 TEST_F(SqliteFaultTest, CreateTicketHappensFullyOrNotAtAll) {
@@ -238,8 +317,10 @@ TEST_F(SqliteFaultTest, CreateTicketHappensFullyOrNotAtAll) {
         .status();
   });
   std::cout << "faults injected: "
-            << FaultVfs::Get().injected() - injected_at_start_ << " in "
-            << runs_ << " runs\n";
+            << FaultVfs::Get().injected() - injected_at_start_ +
+                   crash_injected_
+            << " in " << runs_ << " runs (" << crash_injected_
+            << " of them followed by a crash)\n";
 }
 
 TEST_F(SqliteFaultTest, IngestHappensFullyOrNotAtAll) {
@@ -254,8 +335,10 @@ TEST_F(SqliteFaultTest, IngestHappensFullyOrNotAtAll) {
     return testing_faults::IngestMessage(desk, *reply).status();
   });
   std::cout << "faults injected: "
-            << FaultVfs::Get().injected() - injected_at_start_ << " in "
-            << runs_ << " runs\n";
+            << FaultVfs::Get().injected() - injected_at_start_ +
+                   crash_injected_
+            << " in " << runs_ << " runs (" << crash_injected_
+            << " of them followed by a crash)\n";
 }
 
 TEST_F(SqliteFaultTest, MergeTicketsHappensFullyOrNotAtAll) {
@@ -263,8 +346,10 @@ TEST_F(SqliteFaultTest, MergeTicketsHappensFullyOrNotAtAll) {
     return testing_faults::Merge(desk, /*source_id=*/2, /*target_id=*/1);
   });
   std::cout << "faults injected: "
-            << FaultVfs::Get().injected() - injected_at_start_ << " in "
-            << runs_ << " runs\n";
+            << FaultVfs::Get().injected() - injected_at_start_ +
+                   crash_injected_
+            << " in " << runs_ << " runs (" << crash_injected_
+            << " of them followed by a crash)\n";
 }
 
 // Queries run on the store's pool of read-only connections: a failed read
@@ -285,8 +370,10 @@ TEST_F(SqliteFaultTest, QueriesFailCleanlyAndTheStoreStaysUsable) {
       },
       /*read_only=*/true);
   std::cout << "faults injected: "
-            << FaultVfs::Get().injected() - injected_at_start_ << " in "
-            << runs_ << " runs\n";
+            << FaultVfs::Get().injected() - injected_at_start_ +
+                   crash_injected_
+            << " in " << runs_ << " runs (" << crash_injected_
+            << " of them followed by a crash)\n";
 }
 
 // IngestBatch answers per message: a message answered OK is stored exactly
@@ -369,8 +456,10 @@ TEST_F(SqliteFaultTest, IngestBatchAnswersEachMessageTruthfully) {
     }
   }
   std::cout << "faults injected: "
-            << FaultVfs::Get().injected() - injected_at_start_ << " in "
-            << runs_ << " runs\n";
+            << FaultVfs::Get().injected() - injected_at_start_ +
+                   crash_injected_
+            << " in " << runs_ << " runs (" << crash_injected_
+            << " of them followed by a crash)\n";
 }
 
 // A file a crashed process left: its last commits only in the WAL (and a
@@ -469,8 +558,10 @@ TEST_F(SqliteFaultTest, RecoveryAfterACrashSurvivesFaults) {
             << " writes, " << counts[2] << " syncs; " << failed
             << " faults made the open or the query fail\n";
   std::cout << "faults injected: "
-            << FaultVfs::Get().injected() - injected_at_start_ << " in "
-            << runs_ << " runs\n";
+            << FaultVfs::Get().injected() - injected_at_start_ +
+                   crash_injected_
+            << " in " << runs_ << " runs (" << crash_injected_
+            << " of them followed by a crash)\n";
 }
 
 // A full disk: every write from the Nth on fails with SQLITE_FULL.
