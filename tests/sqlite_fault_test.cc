@@ -564,6 +564,72 @@ TEST_F(SqliteFaultTest, RecoveryAfterACrashSurvivesFaults) {
             << " of them followed by a crash)\n";
 }
 
+// Creating a store (the WAL switch, the schema and its migrations) under a
+// fault: the open fails cleanly or succeeds, and the next open of the same
+// path makes a working store, never a half-made file it then refuses.
+TEST_F(SqliteFaultTest, CreatingAStoreSurvivesFaults) {
+  const std::string path = dir_ + "/new.db";
+  const Config config{"NORMAL", "NORMAL", 8000};
+  FaultVfs& vfs = FaultVfs::Get();
+  const auto create = [&](std::optional<Fault> fault) {
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+      std::filesystem::remove(path + suffix);
+    }
+    if (fault.has_value()) {
+      vfs.Arm(fault->op, fault->nth, fault->code, fault->persistent);
+    } else {
+      vfs.ResetCounts();
+    }
+    absl::Status status = OpenSqliteStore(path, StoreOptions(config)).status();
+    vfs.Disarm();
+    return status;
+  };
+  ASSERT_OK(create(std::nullopt));
+  const std::array<int64_t, 3> counts = {vfs.count(FaultVfs::Op::kRead),
+                                         vfs.count(FaultVfs::Op::kWrite),
+                                         vfs.count(FaultVfs::Op::kSync)};
+  int64_t failed = 0;
+  for (auto [op, code, name] :
+       {std::tuple{FaultVfs::Op::kRead, SQLITE_IOERR_READ, "read"},
+        {FaultVfs::Op::kWrite, SQLITE_IOERR_WRITE, "write"},
+        {FaultVfs::Op::kSync, SQLITE_IOERR_FSYNC, "sync"},
+        {FaultVfs::Op::kWrite, SQLITE_FULL, "write (disk full)"}}) {
+    const int64_t calls = counts[static_cast<int>(op)];
+    for (int64_t n = 1; n <= calls; ++n) {
+      const std::string label =
+          absl::StrCat("creating: ", name, " ", n, " of ", calls);
+      absl::Status faulted = create(Fault{op, n, code});
+      ++runs_;
+      EXPECT_TRUE(vfs.fired()) << label;
+      if (!faulted.ok()) ++failed;
+      if (code == SQLITE_FULL && !faulted.ok()) {
+        EXPECT_THAT(faulted, StatusIs(absl::StatusCode::kResourceExhausted))
+            << label;
+      }
+      auto store = OpenSqliteStore(path);
+      EXPECT_OK(store.status()) << label << " (after " << faulted << ")";
+      if (store.ok()) {
+        std::unique_ptr<Desk> desk = OpenDesk(**store);
+        if (desk != nullptr) {
+          EXPECT_OK(testing_faults::CreateRequest(*desk, "ada@customer.example",
+                                                  "First ticket")
+                        .status())
+              << label;
+        }
+      }
+      store = absl::StatusOr<std::unique_ptr<Store>>(nullptr);
+      EXPECT_EQ(testing_faults::IntegrityCheck(path), "ok") << label;
+      if (HasFailure()) return;
+    }
+  }
+  std::cout << "creating: " << counts[0] << " reads, " << counts[1]
+            << " writes, " << counts[2] << " syncs; " << failed
+            << " faults made the open fail\n";
+  std::cout << "faults injected: "
+            << FaultVfs::Get().injected() - injected_at_start_ << " in "
+            << runs_ << " runs\n";
+}
+
 // A full disk: every write from the Nth on fails with SQLITE_FULL.
 TEST_F(SqliteFaultTest, DiskFullIsResourceExhaustedAndChangesNothing) {
   auto mail = Mail(2);
