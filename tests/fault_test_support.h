@@ -18,6 +18,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/types/span.h"
 #include "helpdesk/desk.h"
 
 namespace helpdesk::testing_faults {
@@ -94,6 +95,11 @@ inline absl::StatusOr<int64_t> CreateRequest(Desk& desk,
 inline absl::StatusOr<IngestResult> IngestMessage(
     Desk& desk, const v1::InboundMessage& message) {
   return desk.Ingest(message);
+}
+
+inline absl::StatusOr<std::vector<absl::StatusOr<IngestResult>>> IngestMessages(
+    Desk& desk, absl::Span<const v1::InboundMessage> messages) {
+  return desk.IngestBatch(messages);
 }
 
 inline absl::Status Merge(Desk& desk, int64_t source_id, int64_t target_id) {

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -35,6 +36,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "absl/types/span.h"
 #include "fault_test_support.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -103,7 +105,9 @@ void Answer(int log_fd, const std::string& line) {
   if (!desk.ok()) Fail(log_fd, 2, "opening the desk", desk.status());
   std::unique_ptr<InboundAdapter> email = NewEmailInbound();
 
+  // Creates a ticket; every fourth time, merges the previous one into it.
   int creates = 0;
+  int64_t previous = 0;
   auto create = [&]() {
     const std::string subject = absl::StrCat("create r", run, "-", creates++);
     absl::StatusOr<int64_t> id = testing_faults::CreateRequest(
@@ -111,23 +115,54 @@ void Answer(int log_fd, const std::string& line) {
         subject);
     if (!id.ok()) Fail(log_fd, 3, subject, id.status());
     Answer(log_fd, absl::StrCat("created ", *id, " ", subject));
+    if (creates % 4 == 0 && previous != 0) {
+      absl::Status merged = testing_faults::Merge(**desk, previous, *id);
+      if (!merged.ok()) Fail(log_fd, 3, "merge", merged);
+      Answer(log_fd, absl::StrCat("merged ", previous, " ", *id));
+    }
+    previous = *id;
   };
-
-  auto messages = ReadMaildir(maildir);
-  if (!messages.ok()) Fail(log_fd, 4, "reading the Maildir", messages.status());
-  for (const MaildirMessage& m : *messages) {
-    if (m.seen) continue;
-    auto raw = LoadMaildirMessage(m);
-    if (!raw.ok()) Fail(log_fd, 4, m.id, raw.status());
-    auto parsed = email->Parse(*raw, clock.Now());
-    if (!parsed.ok()) Fail(log_fd, 4, m.id, parsed.status());
-    auto result = testing_faults::IngestMessage(**desk, *parsed);
-    if (!result.ok()) Fail(log_fd, 3, m.id, result.status());
-    Answer(log_fd, absl::StrCat("ingested ", m.id, " ", result->ticket_id, " ",
-                                result->message_id, " ",
-                                result->duplicate ? 1 : 0));
+  auto acknowledge = [&](const MaildirMessage& m, const IngestResult& result) {
+    Answer(log_fd, absl::StrCat("ingested ", m.id, " ", result.ticket_id, " ",
+                                result.message_id, " ",
+                                result.duplicate ? 1 : 0));
     absl::Status marked = MarkMaildirMessageProcessed(maildir, m);
     if (!marked.ok()) Fail(log_fd, 4, m.id, marked);
+  };
+
+  auto listed = ReadMaildir(maildir);
+  if (!listed.ok()) Fail(log_fd, 4, "reading the Maildir", listed.status());
+  std::vector<MaildirMessage> unseen;
+  for (const MaildirMessage& m : *listed) {
+    if (!m.seen) unseen.push_back(m);
+  }
+  // Odd runs ingest one message at a time, even runs in batches of up to 6,
+  // as a Maildir poll would; each answered message is then moved to cur/.
+  const size_t batch = run % 2 == 0 ? 6 : 1;
+  std::vector<v1::InboundMessage> parsed(unseen.size());
+  for (size_t begin = 0; begin < unseen.size(); begin += batch) {
+    const size_t n = std::min(batch, unseen.size() - begin);
+    for (size_t i = begin; i < begin + n; ++i) {
+      auto raw = LoadMaildirMessage(unseen[i]);
+      if (!raw.ok()) Fail(log_fd, 4, unseen[i].id, raw.status());
+      auto message = email->Parse(*raw, clock.Now());
+      if (!message.ok()) Fail(log_fd, 4, unseen[i].id, message.status());
+      parsed[i] = *std::move(message);
+    }
+    if (n == 1) {
+      auto result = testing_faults::IngestMessage(**desk, parsed[begin]);
+      if (!result.ok()) Fail(log_fd, 3, unseen[begin].id, result.status());
+      acknowledge(unseen[begin], *result);
+    } else {
+      auto results = testing_faults::IngestMessages(
+          **desk, absl::MakeConstSpan(parsed).subspan(begin, n));
+      if (!results.ok()) Fail(log_fd, 3, "batch", results.status());
+      for (size_t i = 0; i < n; ++i) {
+        const auto& result = (*results)[i];
+        if (!result.ok()) Fail(log_fd, 3, unseen[begin + i].id, result.status());
+        acknowledge(unseen[begin + i], *result);
+      }
+    }
     create();
   }
   if (drain) ::_exit(0);
@@ -187,6 +222,7 @@ TEST_F(SqliteKillTest, AnsweredCommandsSurviveSigkill) {
   std::uniform_int_distribution<int> delay_us(0, kMaxRunMillis * 1000);
   const auto started = std::chrono::steady_clock::now();
   int killed = 0;
+  int killed_with_mail_waiting = 0;
   for (int run = 0; run < kKills; ++run) {
     pid_t pid = Start(run, /*drain=*/false);
     ASSERT_GT(pid, 0);
@@ -196,6 +232,7 @@ TEST_F(SqliteKillTest, AnsweredCommandsSurviveSigkill) {
     ASSERT_EQ(::waitpid(pid, &status, 0), pid);
     if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) {
       ++killed;
+      if (!std::filesystem::is_empty(maildir_ + "/new")) ++killed_with_mail_waiting;
     } else {
       FAIL() << "run " << run << " ended by itself (status " << status
              << "), log:\n" << LogTail();
@@ -216,6 +253,7 @@ TEST_F(SqliteKillTest, AnsweredCommandsSurviveSigkill) {
   };
   std::map<std::string, std::vector<Ingested>> ingested;  // by Maildir id
   std::map<int64_t, std::string> created;                 // ticket -> subject
+  std::map<int64_t, int64_t> merged;                      // source -> target
   int duplicates = 0;
   {
     std::ifstream in(log_);
@@ -228,6 +266,11 @@ TEST_F(SqliteKillTest, AnsweredCommandsSurviveSigkill) {
         ASSERT_TRUE(absl::SimpleAtoi(f[3], &answer.message_id)) << line;
         ingested[f[1]].push_back(answer);
         if (f[4] == "1") ++duplicates;
+      } else if (f[0] == "merged" && f.size() == 3) {
+        int64_t source = 0, target = 0;
+        ASSERT_TRUE(absl::SimpleAtoi(f[1], &source)) << line;
+        ASSERT_TRUE(absl::SimpleAtoi(f[2], &target)) << line;
+        merged[source] = target;
       } else if (f[0] == "created" && f.size() == 4) {
         int64_t id = 0;
         ASSERT_TRUE(absl::SimpleAtoi(f[1], &id)) << line;
@@ -284,6 +327,14 @@ TEST_F(SqliteKillTest, AnsweredCommandsSurviveSigkill) {
       EXPECT_EQ(answer.ticket_id, stored.ticket_id()) << message_id;
     }
   }
+  std::map<int64_t, int64_t> merged_into;
+  for (const v1::Ticket& ticket : *tickets) {
+    if (ticket.merged_into() != 0) merged_into[ticket.id()] = ticket.merged_into();
+  }
+  for (const auto& [source, target] : merged) {
+    EXPECT_EQ(merged_into[source], target)
+        << "answered merge of " << source << " into " << target << " is lost";
+  }
   for (const auto& [id, subject] : created) {
     ASSERT_TRUE(subject_of.count(id)) << "answered ticket " << id << " is lost";
     EXPECT_EQ(subject_of[id], subject);
@@ -297,10 +348,12 @@ TEST_F(SqliteKillTest, AnsweredCommandsSurviveSigkill) {
   const double seconds = std::chrono::duration<double>(
                              std::chrono::steady_clock::now() - started)
                              .count();
-  std::cout << "kills survived: " << killed << "; answered: "
+  std::cout << "kills survived: " << killed << " (" << killed_with_mail_waiting
+            << " with mail still in new/); answered: "
             << ingested.size() << " mails (" << duplicates
             << " ingested again after a kill, found duplicates), "
-            << created.size() << " creates; tickets stored: "
+            << created.size() << " creates, " << merged.size()
+            << " merges; tickets stored: "
             << tickets->size() << "; " << seconds << " s\n";
   EXPECT_GE(killed, 100);
 }
