@@ -1,31 +1,40 @@
 // I/O faults below SQLite: the store opened on a VFS (tests/fault_vfs.h) that
 // makes the Nth read, write or sync fail. For a Desk CreateTicket, an Ingest
-// of a real-looking e-mail and a MergeTickets, every N over the command's
-// reads, writes and syncs is tried, in two configurations (synchronous=NORMAL
-// with the default checkpointing; synchronous=FULL checkpointing after every
-// commit, so commits and checkpoints sync), and the command must have fully
-// happened (the state equals that of a fault-free run) or not at all (the
-// state equals the one before), and the store must stay usable: a following
-// command on the same store succeeds, PRAGMA integrity_check says ok and the
-// file reopens. A full disk (SQLITE_FULL from every write from the Nth on)
-// must be refused with ResourceExhausted naming it, and change nothing.
+// of a real-looking e-mail (new and reply) and a MergeTickets, every N over
+// the command's reads, writes and syncs is tried, in two configurations
+// (synchronous=NORMAL with the default checkpointing; synchronous=FULL
+// checkpointing after every commit, so commits and checkpoints sync). The
+// command must have fully happened (the state equals that of a fault-free
+// run) or not at all (the state equals the one before), and the store must
+// stay usable: the same store takes a following command and a query, PRAGMA
+// integrity_check says ok and the file reopens. Each write/sync fault is also
+// run in a child process that dies right after the command: an answered
+// command survives the crash, a failed one is whole or absent.
+//
+// Also swept: queries (on the pooled read-only connections), IngestBatch
+// (each message's answer is the truth about it), opening a file a crashed
+// process left (WAL recovery) and creating a new store. A full disk
+// (SQLITE_FULL from every write from the Nth on) must be refused with
+// ResourceExhausted ("database or disk is full") and change nothing.
+//
+// Each test prints how many faults it injected.
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
-#include <iostream>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
+#include <iostream>
 #include <map>
-#include <tuple>
-#include <utility>
-#include <vector>
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "fault_test_support.h"
