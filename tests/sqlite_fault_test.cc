@@ -398,7 +398,7 @@ TEST_F(SqliteFaultTest, IngestBatchAnswersEachMessageTruthfully) {
   std::vector<absl::StatusOr<IngestResult>> results;
   const Command ingest_batch = [&](Desk& desk) -> absl::Status {
     results.clear();
-    auto answered = desk.IngestBatch(batch);
+    auto answered = testing_faults::IngestMessages(desk, batch);
     if (!answered.ok()) return answered.status();
     results = *answered;
     for (const auto& r : results) {
