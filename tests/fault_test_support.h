@@ -7,6 +7,8 @@
 #define HELPDESK_TESTS_FAULT_TEST_SUPPORT_H_
 
 #include <sqlite3.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -19,9 +21,39 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/types/span.h"
+#include "gtest/gtest.h"
 #include "helpdesk/desk.h"
 
 namespace helpdesk::testing_faults {
+
+// True in a sanitizer build (ASan, TSan), where commands and fork() are
+// several times slower: the tests then do less of what repeats.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+inline constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+inline constexpr bool kSanitized = true;
+#else
+inline constexpr bool kSanitized = false;
+#endif
+#else
+inline constexpr bool kSanitized = false;
+#endif
+
+// A new directory for a test's files (the caller removes it), named from
+// `prefix`. In /dev/shm when there is one: the faults are injected above the
+// file system and the crashes are process crashes (the page cache outlives
+// them), so a RAM file system checks the same, and its fsync costs nothing
+// (on a busy CI disk the tests' thousands of fsyncs took minutes). Else under
+// the test's temporary directory. Empty on failure.
+inline std::string ScratchDir(const std::string& prefix) {
+  std::string base = "/dev/shm";
+  if (::access(base.c_str(), W_OK | X_OK) != 0) base = ::testing::TempDir();
+  if (!base.empty() && base.back() == '/') base.pop_back();
+  std::string dir = absl::StrCat(base, "/", prefix, "_XXXXXX");
+  if (::mkdtemp(dir.data()) == nullptr) return "";
+  return dir;
+}
 
 // --- Mail --------------------------------------------------------------------
 

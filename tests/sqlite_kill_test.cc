@@ -49,17 +49,7 @@
 namespace helpdesk {
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-#else
-constexpr bool kSanitized = false;
-#endif
+using testing_faults::kSanitized;
 
 // At least 100 kills in every build; the runs between kills last up to
 // kMaxRunMillis, so the whole test stays well under a minute (two under a
@@ -182,8 +172,8 @@ int ReplyTo(int i) { return i % 3 == 2 ? i - 1 - (i % 5) : -1; }
 class SqliteKillTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = ::testing::TempDir() + "/sqlite_kill_test_XXXXXX";
-    ASSERT_NE(mkdtemp(dir_.data()), nullptr);
+    dir_ = testing_faults::ScratchDir("sqlite_kill_test");
+    ASSERT_FALSE(dir_.empty());
     db_ = dir_ + "/desk.db";
     maildir_ = dir_ + "/Maildir";
     log_ = dir_ + "/answered.log";
