@@ -2,11 +2,11 @@
 // sqlite3 in the same binary (issue 2, "Speed").
 //
 // Creating tickets (target: Desk within 2x of raw sqlite3 in both modes):
-//   BM_Desk_CreateTicket                     one Desk::CreateTicket per transaction
+//   BM_Desk_CreateTicket                     one Tickets::Create per transaction
 //   BM_Desk_CreateTicketRouted/online:N      the same on a desk that routes (N
 //                                            agents online: each ticket placed)
 //   BM_RawSqlite_CreateTicket/...            the same rows, hand-written sqlite3
-//   BM_Desk_CreateTicketsBatch/batch:1000    Desk::CreateTickets, 1,000 per transaction
+//   BM_Desk_CreateTicketsBatch/batch:1000    Tickets::CreateMany, 1,000 per transaction
 //   BM_RawSqlite_CreateTicketsBatch/...      the same rows, 1,000 per transaction
 // Every creation benchmark starts from a fresh database file in a fresh temp
 // directory, made by OpenSqliteStore (WAL, default options, so the raw
@@ -15,7 +15,7 @@
 // the timing loop. The tickets are realistic: a subject, 2 tags, a ~300-byte
 // description, a requester, a group, a priority. The raw baseline closes the
 // store, opens the file with the sqlite3 C API (synchronous=NORMAL and the
-// page cache of the store's writer) and writes what Desk::CreateTicket
+// page cache of the store's writer) and writes what Tickets::Create
 // writes: the tickets row, its ticket_tags rows, the first message row and
 // the TICKET_CREATED event row, with prepared statements and BEGIN IMMEDIATE
 // / COMMIT per transaction. Raw arguments:
@@ -33,7 +33,7 @@
 // Querying (target: under 1 ms): "the 50 oldest open tickets of group G by
 // priority" over HELPDESK_BENCH_TICKETS tickets (default 1,000,000; see
 // QueryFixture::Load for the mix), built once per process on first use:
-//   BM_Desk_QueryOldestOpenByPriority/page:P       Desk::QueryTickets (system)
+//   BM_Desk_QueryOldestOpenByPriority/page:P       Tickets::Query (system)
 //   BM_Store_QueryOldestOpenByPriority/page:P      a read-only Transaction
 //   BM_RawSqlite_QueryOldestOpenByPriority/page:P  hand-written SQL, same file
 // page:1 is the first page; page:5 fetches the fifth page with the cursor
@@ -44,7 +44,7 @@
 //   cmake --preset release && cmake --build --preset release --target store_bench
 //   ./build/release/bench/store_bench --benchmark_counters_tabular=true
 //   HELPDESK_BENCH_TICKETS=100000 ./build/release/bench/store_bench --benchmark_filter=Query
-//   HELPDESK_BENCH_LOAD=desk ...   loads through Desk::CreateTickets (slower)
+//   HELPDESK_BENCH_LOAD=desk ...   loads through Tickets::CreateMany (slower)
 #include <sqlite3.h>
 #include <stdlib.h>
 
@@ -282,12 +282,12 @@ absl::Time BenchStart() {
 DeskSetup SetUpDesk(Desk& desk) {
   DeskSetup s;
   const v1::Actor system = SystemActor();
-  s.contact_id = Must(desk.CreateContact(system, {.name = "Ada Lovelace",
+  s.contact_id = Must(desk.people().CreateContact(system, {.name = "Ada Lovelace",
                                                   .emails = {"ada@example.com"}}),
                       "CreateContact")
                      .id();
-  s.group_id = Must(desk.CreateGroup(system, "Tier 1"), "CreateGroup").id();
-  s.agent_id = Must(desk.CreateAgent(system, {.name = "Grace Hopper",
+  s.group_id = Must(desk.people().CreateGroup(system, "Tier 1"), "CreateGroup").id();
+  s.agent_id = Must(desk.people().CreateAgent(system, {.name = "Grace Hopper",
                                               .email = "grace@example.com",
                                               .group_ids = {s.group_id}}),
                     "CreateAgent")
@@ -308,7 +308,7 @@ struct DeskDb {
 
 // --- The raw sqlite3 writer ------------------------------------------------
 
-// Writes exactly the rows Desk::CreateTicket writes for a NewTicket whose
+// Writes exactly the rows Tickets::Create writes for a NewTicket whose
 // requester belongs to no organization, with no attachments, CCs, followers
 // or custom fields, and a customer message as description (what the
 // benchmarks create), acting as `actor`; with hand-written prepared
@@ -596,14 +596,14 @@ void CheckRawWritesWhatDeskWrites() {
   const v1::Actor actor = AgentActor(desk_db.setup.agent_id);
   const absl::Time now = desk_db.clock.Now();
   for (int i = 0; i < 3; ++i) {
-    Must(desk_db.desk->CreateTicket(actor, tickets[i]).status(), "CreateTicket");
+    Must(desk_db.desk->tickets().Create(actor, tickets[i]).status(), "CreateTicket");
     if (!raw_db.writer.Begin() || !raw_db.writer.Write(tickets[i], now, nullptr) ||
         !raw_db.writer.Commit()) {
       Die("raw write", absl::InternalError("failed"));
     }
   }
   Must(desk_db.desk
-           ->CreateTickets(actor, absl::MakeConstSpan(tickets).subspan(3))
+           ->tickets().CreateMany(actor, absl::MakeConstSpan(tickets).subspan(3))
            .status(),
        "CreateTickets");
   bool ok = raw_db.writer.Begin();
@@ -635,7 +635,7 @@ void BM_Desk_CreateTicket(benchmark::State& state) {
   size_t next = 0;
   for (auto _ : state) {
     absl::StatusOr<v1::Ticket> t =
-        db.desk->CreateTicket(actor, pool[next++ % pool.size()]);
+        db.desk->tickets().Create(actor, pool[next++ % pool.size()]);
     if (!t.ok()) {
       state.SkipWithError(t.status().ToString().c_str());
       break;
@@ -666,13 +666,13 @@ void BM_Desk_CreateTicketRouted(benchmark::State& state) {
   api.set_channel(v1::CHANNEL_API);
   api.set_max_items(10000);
   for (int64_t i = 0; i < state.range(0); ++i) {
-    v1::Agent a = Must(desk->CreateAgent(SystemActor(),
+    v1::Agent a = Must(desk->people().CreateAgent(SystemActor(),
                                          {.name = absl::StrCat("Agent ", i),
                                           .email = absl::StrCat("a", i, "@example.com"),
                                           .group_ids = {setup.group_id},
                                           .capacity = {api}}),
                        "CreateAgent");
-    Must(desk->SetAgentPresence(SystemActor(), a.id(), v1::PRESENCE_ONLINE),
+    Must(desk->people().SetAgentPresence(SystemActor(), a.id(), v1::PRESENCE_ONLINE),
          "SetAgentPresence");
   }
   const std::vector<NewTicket> pool = TicketPool(setup.contact_id, setup.group_id);
@@ -680,7 +680,7 @@ void BM_Desk_CreateTicketRouted(benchmark::State& state) {
   size_t next = 0;
   int64_t routed = 0;
   for (auto _ : state) {
-    absl::StatusOr<v1::Ticket> t = desk->CreateTicket(actor, pool[next++ % pool.size()]);
+    absl::StatusOr<v1::Ticket> t = desk->tickets().Create(actor, pool[next++ % pool.size()]);
     if (!t.ok()) {
       state.SkipWithError(t.status().ToString().c_str());
       break;
@@ -732,7 +732,7 @@ void BM_Desk_CreateTicketsBatch(benchmark::State& state) {
   const v1::Actor actor = AgentActor(db.setup.agent_id);
   for (auto _ : state) {
     absl::StatusOr<std::vector<v1::Ticket>> created =
-        db.desk->CreateTickets(actor, tickets);
+        db.desk->tickets().CreateMany(actor, tickets);
     if (!created.ok()) {
       state.SkipWithError(created.status().ToString().c_str());
       break;
@@ -790,7 +790,7 @@ int64_t TicketsToLoad() {
   return n;
 }
 
-// True to load through Desk::CreateTickets (HELPDESK_BENCH_LOAD=desk) rather
+// True to load through Tickets::CreateMany (HELPDESK_BENCH_LOAD=desk) rather
 // than the raw writer (the default; "raw").
 bool LoadThroughDesk() {
   const char* env = std::getenv("HELPDESK_BENCH_LOAD");
@@ -863,7 +863,7 @@ class QueryFixture {
       TicketQuery q = Query(g);
       for (int p = 1; p <= page; ++p) {
         q.cursor = start.cursor;
-        absl::StatusOr<TicketPage> got = desk_->QueryTickets(SystemActor(), q);
+        absl::StatusOr<TicketPage> got = desk_->tickets().Query(SystemActor(), q);
         if (!got.ok()) return got.status();
         if (got->tickets.size() != kPageSize) {
           return absl::FailedPreconditionError(absl::StrCat(
@@ -915,12 +915,12 @@ class QueryFixture {
 // 30 days are mostly done (90% closed, 4% solved, 3% open, 2% pending, 1%
 // on_hold), younger ones are the live queue (10% new, 35% open, 15% pending,
 // 5% on_hold, 20% solved, 15% closed); every ticket but the new ones has an
-// agent of its group. Each ticket is written as Desk::CreateTicket writes it
+// agent of its group. Each ticket is written as Tickets::Create writes it
 // (2 tags, a ~300-byte first message, the TICKET_CREATED event).
 //
 // The default loader is the raw writer (checked byte for byte against the
 // Desk in main), 10,000 tickets per transaction, each with its own created
-// time. HELPDESK_BENCH_LOAD=desk loads through Desk::CreateTickets instead,
+// time. HELPDESK_BENCH_LOAD=desk loads through Tickets::CreateMany instead,
 // 1,000 per transaction sharing one time; the default workflow lets no ticket
 // be created closed, so there the closed ones are created solved.
 void QueryFixture::Load() {
@@ -931,13 +931,13 @@ void QueryFixture::Load() {
   const v1::Actor system = SystemActor();
   for (int g = 0; g < kGroups; ++g) {
     groups_.push_back(
-        Must(desk_->CreateGroup(system, absl::StrCat("Group ", g + 1)), "CreateGroup")
+        Must(desk_->people().CreateGroup(system, absl::StrCat("Group ", g + 1)), "CreateGroup")
             .id());
   }
   std::vector<int64_t> agents;
   for (int a = 0; a < 2 * kGroups; ++a) {
     agents.push_back(
-        Must(desk_->CreateAgent(system, {.name = absl::StrCat("Agent ", a + 1),
+        Must(desk_->people().CreateAgent(system, {.name = absl::StrCat("Agent ", a + 1),
                                          .email = absl::StrCat("agent", a + 1,
                                                                "@example.com"),
                                          .group_ids = {groups_[a % kGroups]}}),
@@ -947,7 +947,7 @@ void QueryFixture::Load() {
   std::vector<int64_t> contacts;
   for (int c = 0; c < 500; ++c) {
     contacts.push_back(
-        Must(desk_->CreateContact(system,
+        Must(desk_->people().CreateContact(system,
                                   {.name = absl::StrCat("Customer ", c + 1),
                                    .emails = {absl::StrCat("customer", c + 1,
                                                            "@example.org")}}),
@@ -991,7 +991,7 @@ void QueryFixture::Load() {
         batch.push_back(make_ticket(i, now));
         if (batch.back().status == "closed") batch.back().status = "solved";
       }
-      Must(desk_->CreateTickets(system, batch).status(), "CreateTickets (loading)");
+      Must(desk_->tickets().CreateMany(system, batch).status(), "CreateTickets (loading)");
     }
   } else {
     desk_.reset();
@@ -1019,7 +1019,7 @@ void QueryFixture::Load() {
                "store_bench: loaded %lld tickets %s in %.1f s (%.0f tickets/s); "
                "%s: %.0f MB\n",
                static_cast<long long>(tickets_),
-               through_desk ? "through Desk::CreateTickets (1,000 per transaction)"
+               through_desk ? "through Tickets::CreateMany (1,000 per transaction)"
                             : "with the raw writer (10,000 per transaction)",
                seconds, static_cast<double>(tickets_) / seconds, path_.c_str(),
                static_cast<double>(std::filesystem::file_size(path_)) / 1e6);
@@ -1041,7 +1041,7 @@ void QueryFixture::ShowPlans() {
   TicketQuery first = Query(0);
   TicketQuery next = Query(0);
   next.cursor =
-      Must(desk_->QueryTickets(SystemActor(), first), "QueryTickets").next_cursor;
+      Must(desk_->tickets().Query(SystemActor(), first), "QueryTickets").next_cursor;
   show("the store's first page",
        Must(internal::BuildTicketQuerySql(first), "BuildTicketQuerySql").sql);
   if (!next.cursor.empty()) {
@@ -1074,7 +1074,7 @@ void BM_Desk_QueryOldestOpenByPriority(benchmark::State& state) {
   int g = 0;
   for (auto _ : state) {
     absl::StatusOr<TicketPage> got =
-        f.desk().QueryTickets(system, queries[static_cast<size_t>(g++ % kGroups)]);
+        f.desk().tickets().Query(system, queries[static_cast<size_t>(g++ % kGroups)]);
     if (!got.ok() || got->tickets.size() != kPageSize) {
       state.SkipWithError(got.ok() ? "short page" : got.status().ToString().c_str());
       break;

@@ -5,8 +5,8 @@
 //   1. InboundAdapter::Parse turns the gateway's request into an
 //      InboundMessage (channel, sender identity, text, idempotency key,
 //      threading: here, one ticket per phone number and day).
-//   2. Desk::Ingest does the rest: duplicates, contacts, threading, reopening.
-//   3. An OutboundAdapter delivers agents' replies; Desk::DispatchOutbox calls
+//   2. Inbox::Ingest does the rest: duplicates, contacts, threading, reopening.
+//   3. An OutboundAdapter delivers agents' replies; Outbox::Dispatch calls
 //      it with retries. (Which replies to send is the host's choice: here the
 //      host writes an outbox-like call itself after AddMessage.)
 #include <iostream>
@@ -84,7 +84,7 @@ int main() {
                               "from=+34600111222&text=Still+dead&id=g-2"}) {
     absl::StatusOr<helpdesk::v1::InboundMessage> m = sms.Parse(request, clock.Now());
     if (!m.ok()) return 1;
-    absl::StatusOr<helpdesk::IngestResult> r = (*desk)->Ingest(*m);
+    absl::StatusOr<helpdesk::IngestResult> r = (*desk)->inbox().Ingest(*m);
     if (!r.ok()) {
       std::cerr << r.status() << "\n";
       return 1;

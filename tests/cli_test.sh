@@ -105,6 +105,14 @@ else
   passes=$((passes + 1))
 fi
 
+: > "$dir/empty.db"
+check "empty file is not a database" 1 "FAILED_PRECONDITION.*empty.db.*not a helpdesk database" -- "$hd" list --db "$dir/empty.db"
+if [ -s "$dir/empty.db" ]; then
+  echo "FAIL list turned an empty file into a database"; failures=$((failures + 1))
+else
+  passes=$((passes + 1))
+fi
+
 printf 'just text, not a database\n' > "$dir/notes.txt"
 check "not a database" 1 "INVALID_ARGUMENT.*notes.txt" -- "$hd" list --db "$dir/notes.txt"
 if [ "$(cat "$dir/notes.txt")" != "just text, not a database" ]; then

@@ -77,7 +77,7 @@ class DeskIngestTest : public ::testing::TestWithParam<bool> {
   }
 
   std::vector<v1::Message> Thread(int64_t ticket_id) {
-    auto view = desk_->ViewTicket(SystemActor(), ticket_id);
+    auto view = desk_->tickets().View(SystemActor(), ticket_id);
     EXPECT_OK(view.status());
     return view.ok() ? view->messages : std::vector<v1::Message>{};
   }
@@ -86,13 +86,13 @@ class DeskIngestTest : public ::testing::TestWithParam<bool> {
     TicketQuery q;
     q.include_merged = true;
     q.limit = kMaxQueryLimit;
-    auto page = desk_->QueryTickets(SystemActor(), q);
+    auto page = desk_->tickets().Query(SystemActor(), q);
     EXPECT_OK(page.status());
     return page.ok() ? static_cast<int64_t>(page->tickets.size()) : -1;
   }
 
   std::vector<v1::OutboxEntry> Outbox() {
-    auto entries = desk_->ListOutbox(SystemActor(), std::nullopt);
+    auto entries = desk_->outbox().List(SystemActor(), std::nullopt);
     EXPECT_OK(entries.status());
     return entries.ok() ? *entries : std::vector<v1::OutboxEntry>{};
   }

@@ -1,4 +1,4 @@
-// Desk::Ingest and the outbox, over every built-in store: idempotency,
+// Inbox::Ingest and the outbox, over every built-in store: idempotency,
 // threading (message ids, every References entry, tokens, chat sessions,
 // merges, closed tickets), contacts, blocked senders, automatic mail and
 // bounces, acknowledgements, delivery with retries, and the mail-loop test.
@@ -38,14 +38,14 @@ TEST_P(DeskIngestTest, NewMailOpensTicketAndAcknowledgesOnce) {
   v1::InboundMessage m = Mail("Ada@Example.com", "m1@example.com", "Printer jam",
                               "Tray 2 is stuck");
   m.add_cc()->set_email("grace@example.com");
-  ASSERT_OK_AND_ASSIGN(IngestResult r, desk_->Ingest(m));
+  ASSERT_OK_AND_ASSIGN(IngestResult r, desk_->inbox().Ingest(m));
   EXPECT_EQ(r.outcome, IngestResult::Outcome::kCreatedTicket);
   EXPECT_FALSE(r.duplicate);
-  ASSERT_OK_AND_ASSIGN(v1::Ticket t, desk_->GetTicket(SystemActor(), r.ticket_id));
+  ASSERT_OK_AND_ASSIGN(v1::Ticket t, desk_->tickets().Get(SystemActor(), r.ticket_id));
   EXPECT_EQ(t.subject(), "Printer jam");
   EXPECT_EQ(t.channel(), v1::CHANNEL_EMAIL);
   ASSERT_THAT(t.cc_contact_ids(), SizeIs(1));
-  ASSERT_OK_AND_ASSIGN(v1::Contact ada, desk_->FindContactByEmail(SystemActor(),
+  ASSERT_OK_AND_ASSIGN(v1::Contact ada, desk_->people().FindContactByEmail(SystemActor(),
                                                                   "ada@example.com"));
   EXPECT_EQ(t.requester_id(), ada.id());
   EXPECT_EQ(r.contact_id, ada.id());
@@ -63,7 +63,7 @@ TEST_P(DeskIngestTest, NewMailOpensTicketAndAcknowledgesOnce) {
   EXPECT_THAT(ack.body_text(), HasSubstr(absl::StrCat("ticket #", t.id())));
 
   // The same message again: the first result, nothing new.
-  ASSERT_OK_AND_ASSIGN(IngestResult again, desk_->Ingest(m));
+  ASSERT_OK_AND_ASSIGN(IngestResult again, desk_->inbox().Ingest(m));
   EXPECT_TRUE(again.duplicate);
   EXPECT_EQ(again.ticket_id, r.ticket_id);
   EXPECT_EQ(again.message_id, r.message_id);
@@ -74,7 +74,7 @@ TEST_P(DeskIngestTest, NewMailOpensTicketAndAcknowledgesOnce) {
 
 TEST_P(DeskIngestTest, RepliesThreadByEveryReferenceNotOnlyTheLast) {
   ASSERT_OK_AND_ASSIGN(IngestResult first,
-                       desk_->Ingest(Mail("ada@example.com", "root@example.com",
+                       desk_->inbox().Ingest(Mail("ada@example.com", "root@example.com",
                                           "VPN", "drops")));
   // FreeScout #4020: In-Reply-To names a CRM's id we never saw; References
   // has ours further back.
@@ -83,7 +83,7 @@ TEST_P(DeskIngestTest, RepliesThreadByEveryReferenceNotOnlyTheLast) {
   reply.mutable_threading()->set_in_reply_to("crm-4711@crm.example");
   reply.mutable_threading()->add_references("root@example.com");
   reply.mutable_threading()->add_references("crm-4711@crm.example");
-  ASSERT_OK_AND_ASSIGN(IngestResult r, desk_->Ingest(reply));
+  ASSERT_OK_AND_ASSIGN(IngestResult r, desk_->inbox().Ingest(reply));
   EXPECT_EQ(r.outcome, IngestResult::Outcome::kAppended);
   EXPECT_EQ(r.ticket_id, first.ticket_id);
   EXPECT_THAT(Thread(first.ticket_id), SizeIs(2));
@@ -95,23 +95,23 @@ TEST_P(DeskIngestTest, RepliesThreadByEveryReferenceNotOnlyTheLast) {
                                    "Re: [#1] VPN", "thanks");
   to_ack.mutable_threading()->set_in_reply_to(
       outbox[0].message().threading().message_id());
-  ASSERT_OK_AND_ASSIGN(r, desk_->Ingest(to_ack));
+  ASSERT_OK_AND_ASSIGN(r, desk_->inbox().Ingest(to_ack));
   EXPECT_EQ(r.ticket_id, first.ticket_id);
 }
 
 TEST_P(DeskIngestTest, HandTypedTokenJoinsOnlyForParticipants) {
   ASSERT_OK_AND_ASSIGN(IngestResult first,
-                       desk_->Ingest(Mail("ada@example.com", "a1@x", "Broken", "x")));
+                       desk_->inbox().Ingest(Mail("ada@example.com", "a1@x", "Broken", "x")));
   v1::InboundMessage by_token = Mail("ada@example.com", "a2@x",
                                      absl::StrCat("About #", first.ticket_id), "more");
   by_token.mutable_threading()->set_ticket_token(first.ticket_id);
-  ASSERT_OK_AND_ASSIGN(IngestResult r, desk_->Ingest(by_token));
+  ASSERT_OK_AND_ASSIGN(IngestResult r, desk_->inbox().Ingest(by_token));
   EXPECT_EQ(r.ticket_id, first.ticket_id);
   // A stranger quoting the number does not get into Ada's ticket.
   v1::InboundMessage stranger = Mail("mallory@evil.example", "e1@x",
                                      absl::StrCat("[#", first.ticket_id, "]"), "hi");
   stranger.mutable_threading()->set_ticket_token(first.ticket_id);
-  ASSERT_OK_AND_ASSIGN(r, desk_->Ingest(stranger));
+  ASSERT_OK_AND_ASSIGN(r, desk_->inbox().Ingest(stranger));
   EXPECT_EQ(r.outcome, IngestResult::Outcome::kCreatedTicket);
   EXPECT_NE(r.ticket_id, first.ticket_id);
 }
@@ -120,11 +120,11 @@ TEST_P(DeskIngestTest, HandTypedTokenJoinsOnlyForParticipants) {
 TEST_P(DeskIngestTest, ReplyAllFromCcJoinsTheTicket) {
   v1::InboundMessage m = Mail("ada@example.com", "c1@x", "Outage", "down");
   m.add_cc()->set_email("grace@example.com");
-  ASSERT_OK_AND_ASSIGN(IngestResult first, desk_->Ingest(m));
+  ASSERT_OK_AND_ASSIGN(IngestResult first, desk_->inbox().Ingest(m));
   v1::InboundMessage reply_all = Mail("grace@example.com", "c2@x", "Re: Outage",
                                       "same here");
   reply_all.mutable_threading()->set_in_reply_to("c1@x");
-  ASSERT_OK_AND_ASSIGN(IngestResult r, desk_->Ingest(reply_all));
+  ASSERT_OK_AND_ASSIGN(IngestResult r, desk_->inbox().Ingest(reply_all));
   EXPECT_EQ(r.outcome, IngestResult::Outcome::kAppended);
   EXPECT_EQ(r.ticket_id, first.ticket_id);
   // Someone the thread was forwarded to, never addressed by the desk or a
@@ -132,41 +132,41 @@ TEST_P(DeskIngestTest, ReplyAllFromCcJoinsTheTicket) {
   // ticket of their own, linked to this one.
   v1::InboundMessage colleague = Mail("linus@example.com", "c3@x", "Re: Outage", "+1");
   colleague.mutable_threading()->add_references("c1@x");
-  ASSERT_OK_AND_ASSIGN(r, desk_->Ingest(colleague));
+  ASSERT_OK_AND_ASSIGN(r, desk_->inbox().Ingest(colleague));
   EXPECT_EQ(r.outcome, IngestResult::Outcome::kCreatedTicket);
   EXPECT_NE(r.ticket_id, first.ticket_id);
   EXPECT_EQ(r.stranger_reply_to, first.ticket_id);
-  ASSERT_OK_AND_ASSIGN(v1::Ticket t, desk_->GetTicket(SystemActor(), first.ticket_id));
+  ASSERT_OK_AND_ASSIGN(v1::Ticket t, desk_->tickets().Get(SystemActor(), first.ticket_id));
   EXPECT_THAT(t.cc_contact_ids(), SizeIs(1));
   EXPECT_THAT(Thread(first.ticket_id), SizeIs(2));
 }
 
 TEST_P(DeskIngestTest, CustomerReplyReopensPendingTicket) {
   ASSERT_OK_AND_ASSIGN(IngestResult first,
-                       desk_->Ingest(Mail("ada@example.com", "p1@x", "Q", "?")));
-  ASSERT_OK(desk_->UpdateTicket(SystemActor(), first.ticket_id, {.status = "pending"})
+                       desk_->inbox().Ingest(Mail("ada@example.com", "p1@x", "Q", "?")));
+  ASSERT_OK(desk_->tickets().Update(SystemActor(), first.ticket_id, {.status = "pending"})
                 .status());
   v1::InboundMessage reply = Mail("ada@example.com", "p2@x", "Re: Q", "answer");
   reply.mutable_threading()->set_in_reply_to("p1@x");
-  ASSERT_OK(desk_->Ingest(reply).status());
-  ASSERT_OK_AND_ASSIGN(v1::Ticket t, desk_->GetTicket(SystemActor(), first.ticket_id));
+  ASSERT_OK(desk_->inbox().Ingest(reply).status());
+  ASSERT_OK_AND_ASSIGN(v1::Ticket t, desk_->tickets().Get(SystemActor(), first.ticket_id));
   EXPECT_EQ(t.status(), "open");
 }
 
 TEST_P(DeskIngestTest, AutoReplyIsRecordedNeverAnsweredNeverReopens) {
   ASSERT_OK_AND_ASSIGN(IngestResult first,
-                       desk_->Ingest(Mail("ada@example.com", "v1@x", "Help", "x")));
-  ASSERT_OK(desk_->UpdateTicket(SystemActor(), first.ticket_id, {.status = "pending"})
+                       desk_->inbox().Ingest(Mail("ada@example.com", "v1@x", "Help", "x")));
+  ASSERT_OK(desk_->tickets().Update(SystemActor(), first.ticket_id, {.status = "pending"})
                 .status());
   size_t outbox_before = Outbox().size();
   v1::InboundMessage vacation = Mail("ada@example.com", "v2@x", "Out of office",
                                      "Back on Monday");
   vacation.set_auto_kind(v1::InboundMessage::AUTO_REPLY);
   vacation.mutable_threading()->set_in_reply_to("v1@x");
-  ASSERT_OK_AND_ASSIGN(IngestResult r, desk_->Ingest(vacation));
+  ASSERT_OK_AND_ASSIGN(IngestResult r, desk_->inbox().Ingest(vacation));
   EXPECT_EQ(r.outcome, IngestResult::Outcome::kRecordedAutomatic);
   EXPECT_EQ(r.ticket_id, first.ticket_id);
-  ASSERT_OK_AND_ASSIGN(v1::Ticket t, desk_->GetTicket(SystemActor(), first.ticket_id));
+  ASSERT_OK_AND_ASSIGN(v1::Ticket t, desk_->tickets().Get(SystemActor(), first.ticket_id));
   EXPECT_EQ(t.status(), "pending");
   std::vector<v1::Message> thread = Thread(first.ticket_id);
   EXPECT_EQ(thread.back().kind(), v1::Message::INTERNAL_NOTE);
@@ -175,29 +175,29 @@ TEST_P(DeskIngestTest, AutoReplyIsRecordedNeverAnsweredNeverReopens) {
   // An automatic mail that threads nowhere opens nothing.
   v1::InboundMessage stray = Mail("robot@example.com", "v3@x", "Auto: received", "ok");
   stray.set_auto_kind(v1::InboundMessage::AUTO_REPLY);
-  ASSERT_OK_AND_ASSIGN(r, desk_->Ingest(stray));
+  ASSERT_OK_AND_ASSIGN(r, desk_->inbox().Ingest(stray));
   EXPECT_EQ(r.ticket_id, 0);
   EXPECT_EQ(TicketCount(), 1);
 }
 
 TEST_P(DeskIngestTest, BounceMarksTheAddressAndStopsMailToIt) {
   ASSERT_OK_AND_ASSIGN(IngestResult first,
-                       desk_->Ingest(Mail("ada@example.com", "b1@x", "Hi", "x")));
+                       desk_->inbox().Ingest(Mail("ada@example.com", "b1@x", "Hi", "x")));
   v1::InboundMessage dsn = Mail("MAILER-DAEMON@mx.example", "b2@x",
                                 "Undelivered Mail Returned to Sender", "550 no such user");
   dsn.set_auto_kind(v1::InboundMessage::BOUNCE);
   dsn.add_bounced_recipients("Ada@Example.com");
   dsn.mutable_threading()->add_references(
       Outbox()[0].message().threading().message_id());
-  ASSERT_OK_AND_ASSIGN(IngestResult r, desk_->Ingest(dsn));
+  ASSERT_OK_AND_ASSIGN(IngestResult r, desk_->inbox().Ingest(dsn));
   EXPECT_EQ(r.outcome, IngestResult::Outcome::kRecordedAutomatic);
   EXPECT_EQ(r.ticket_id, first.ticket_id);
-  ASSERT_OK_AND_ASSIGN(v1::Contact ada, desk_->FindContactByEmail(SystemActor(),
+  ASSERT_OK_AND_ASSIGN(v1::Contact ada, desk_->people().FindContactByEmail(SystemActor(),
                                                                   "ada@example.com"));
   EXPECT_TRUE(ada.identities(0).bouncing());
   // A public reply now has nobody to go to: nothing is queued.
   size_t before = Outbox().size();
-  ASSERT_OK(desk_->AddMessage(SystemActor(), first.ticket_id,
+  ASSERT_OK(desk_->tickets().AddMessage(SystemActor(), first.ticket_id,
                               {.kind = v1::Message::PUBLIC_REPLY, .body_text = "Hello?"})
                 .status());
   EXPECT_EQ(Outbox().size(), before);
@@ -205,14 +205,14 @@ TEST_P(DeskIngestTest, BounceMarksTheAddressAndStopsMailToIt) {
 
 TEST_P(DeskIngestTest, BlockedSenderIsRefusedAndOnlyTheRefusalIsKept) {
   ASSERT_OK_AND_ASSIGN(IngestResult first,
-                       desk_->Ingest(Mail("spam@example.com", "s1@x", "Buy", "now")));
-  ASSERT_OK(desk_->SetContactBlocked(SystemActor(), first.contact_id, true).status());
+                       desk_->inbox().Ingest(Mail("spam@example.com", "s1@x", "Buy", "now")));
+  ASSERT_OK(desk_->people().SetContactBlocked(SystemActor(), first.contact_id, true).status());
   int64_t tickets = TicketCount();
   size_t outbox = Outbox().size();
   v1::InboundMessage m = Mail("spam@example.com", "s2@x", "Buy more", "now");
-  EXPECT_THAT(desk_->Ingest(m),
+  EXPECT_THAT(desk_->inbox().Ingest(m),
               StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("blocked")));
-  EXPECT_THAT(desk_->Ingest(m),
+  EXPECT_THAT(desk_->inbox().Ingest(m),
               StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("refused")));
   EXPECT_EQ(TicketCount(), tickets);
   EXPECT_EQ(Outbox().size(), outbox);
@@ -220,38 +220,38 @@ TEST_P(DeskIngestTest, BlockedSenderIsRefusedAndOnlyTheRefusalIsKept) {
 
 TEST_P(DeskIngestTest, ReplyToClosedTicketOpensLinkedFollowUp) {
   ASSERT_OK_AND_ASSIGN(IngestResult first,
-                       desk_->Ingest(Mail("ada@example.com", "f1@x", "Old", "x")));
-  ASSERT_OK_AND_ASSIGN(v1::Agent bob, desk_->CreateAgent(SystemActor(),
+                       desk_->inbox().Ingest(Mail("ada@example.com", "f1@x", "Old", "x")));
+  ASSERT_OK_AND_ASSIGN(v1::Agent bob, desk_->people().CreateAgent(SystemActor(),
                                                          {.name = "Bob"}));
-  ASSERT_OK(desk_->UpdateTicket(SystemActor(), first.ticket_id,
+  ASSERT_OK(desk_->tickets().Update(SystemActor(), first.ticket_id,
                                 {.status = "solved", .assignee_id = bob.id()})
                 .status());
-  ASSERT_OK(desk_->UpdateTicket(SystemActor(), first.ticket_id, {.status = "closed"})
+  ASSERT_OK(desk_->tickets().Update(SystemActor(), first.ticket_id, {.status = "closed"})
                 .status());
   v1::InboundMessage late = Mail("ada@example.com", "f2@x", "Re: Old", "again");
   late.mutable_threading()->set_in_reply_to("f1@x");
-  ASSERT_OK_AND_ASSIGN(IngestResult r, desk_->Ingest(late));
+  ASSERT_OK_AND_ASSIGN(IngestResult r, desk_->inbox().Ingest(late));
   EXPECT_EQ(r.outcome, IngestResult::Outcome::kCreatedTicket);
   EXPECT_EQ(r.follow_up_of, first.ticket_id);
-  ASSERT_OK_AND_ASSIGN(v1::Ticket follow_up, desk_->GetTicket(SystemActor(), r.ticket_id));
+  ASSERT_OK_AND_ASSIGN(v1::Ticket follow_up, desk_->tickets().Get(SystemActor(), r.ticket_id));
   ASSERT_THAT(follow_up.links(), SizeIs(1));
   EXPECT_EQ(follow_up.links(0).ticket_id(), first.ticket_id);
   // The next reply in that thread joins the follow-up, not the closed one.
   v1::InboundMessage next = Mail("ada@example.com", "f3@x", "Re: Old", "and again");
   next.mutable_threading()->set_in_reply_to("f2@x");
-  ASSERT_OK_AND_ASSIGN(IngestResult r2, desk_->Ingest(next));
+  ASSERT_OK_AND_ASSIGN(IngestResult r2, desk_->inbox().Ingest(next));
   EXPECT_EQ(r2.ticket_id, r.ticket_id);
 }
 
 TEST_P(DeskIngestTest, MessageForMergedTicketGoesToTarget) {
-  ASSERT_OK_AND_ASSIGN(IngestResult a, desk_->Ingest(Mail("ada@example.com", "g1@x",
+  ASSERT_OK_AND_ASSIGN(IngestResult a, desk_->inbox().Ingest(Mail("ada@example.com", "g1@x",
                                                           "One", "x")));
-  ASSERT_OK_AND_ASSIGN(IngestResult b, desk_->Ingest(Mail("ada@example.com", "g2@x",
+  ASSERT_OK_AND_ASSIGN(IngestResult b, desk_->inbox().Ingest(Mail("ada@example.com", "g2@x",
                                                           "Two", "y")));
-  ASSERT_OK(desk_->MergeTickets(SystemActor(), a.ticket_id, b.ticket_id).status());
+  ASSERT_OK(desk_->tickets().Merge(SystemActor(), a.ticket_id, b.ticket_id).status());
   v1::InboundMessage reply = Mail("ada@example.com", "g3@x", "Re: One", "z");
   reply.mutable_threading()->set_in_reply_to("g1@x");
-  ASSERT_OK_AND_ASSIGN(IngestResult r, desk_->Ingest(reply));
+  ASSERT_OK_AND_ASSIGN(IngestResult r, desk_->inbox().Ingest(reply));
   EXPECT_EQ(r.ticket_id, b.ticket_id);
 }
 
@@ -265,8 +265,8 @@ TEST_P(DeskIngestTest, ChatSessionIsOneTicket) {
     m.mutable_threading()->set_chat_session_id("session-9");
     return m;
   };
-  ASSERT_OK_AND_ASSIGN(IngestResult a, desk_->Ingest(chat("1", "hi")));
-  ASSERT_OK_AND_ASSIGN(IngestResult b, desk_->Ingest(chat("2", "anyone?")));
+  ASSERT_OK_AND_ASSIGN(IngestResult a, desk_->inbox().Ingest(chat("1", "hi")));
+  ASSERT_OK_AND_ASSIGN(IngestResult b, desk_->inbox().Ingest(chat("2", "anyone?")));
   EXPECT_EQ(a.outcome, IngestResult::Outcome::kCreatedTicket);
   EXPECT_EQ(b.ticket_id, a.ticket_id);
   EXPECT_THAT(Thread(a.ticket_id), SizeIs(2));
@@ -277,13 +277,13 @@ TEST_P(DeskIngestTest, ChatSessionIsOneTicket) {
 // reason naming the field, and opens nothing.
 TEST_P(DeskIngestTest, BadMessagesAreQuarantinedWithTheField) {
   auto quarantined = [&](const v1::InboundMessage& m, absl::string_view field) {
-    absl::StatusOr<IngestResult> r = desk_->Ingest(m);
+    absl::StatusOr<IngestResult> r = desk_->inbox().Ingest(m);
     ASSERT_OK(r.status());
     EXPECT_EQ(r->outcome, IngestResult::Outcome::kQuarantined) << field;
     EXPECT_GT(r->quarantine_id, 0);
     EXPECT_THAT(r->quarantine_reason, HasSubstr(field));
     ASSERT_OK_AND_ASSIGN(v1::QuarantineEntry e,
-                         desk_->GetQuarantined(SystemActor(), r->quarantine_id));
+                         desk_->inbox().GetQuarantined(SystemActor(), r->quarantine_id));
     EXPECT_EQ(e.state(), v1::QuarantineEntry::HELD);
     EXPECT_EQ(e.reason(), r->quarantine_reason);
     EXPECT_EQ(e.reason_code(), static_cast<int>(absl::StatusCode::kInvalidArgument));
@@ -303,7 +303,7 @@ TEST_P(DeskIngestTest, BadMessagesAreQuarantinedWithTheField) {
   quarantined(Mail("not an address", "n3@x", "x", "y"), "from.email");
   EXPECT_EQ(TicketCount(), 0);
   ASSERT_OK_AND_ASSIGN(std::vector<v1::QuarantineEntry> held,
-                       desk_->ListQuarantine(SystemActor(), v1::QuarantineEntry::HELD));
+                       desk_->inbox().ListQuarantine(SystemActor(), v1::QuarantineEntry::HELD));
   EXPECT_THAT(held, SizeIs(4));
 }
 
@@ -312,24 +312,24 @@ TEST_P(DeskIngestTest, BadMessagesAreQuarantinedWithTheField) {
 TEST_P(DeskIngestTest, MailWithoutSenderIsKeptFromUnknownSender) {
   v1::InboundMessage m = Mail("", "u1@x", "Postcard", "no From at all");
   m.mutable_from()->set_name("mailer-daemon");
-  ASSERT_OK_AND_ASSIGN(IngestResult r, desk_->Ingest(m));
+  ASSERT_OK_AND_ASSIGN(IngestResult r, desk_->inbox().Ingest(m));
   EXPECT_EQ(r.outcome, IngestResult::Outcome::kCreatedTicket);
-  ASSERT_OK_AND_ASSIGN(IngestResult r2, desk_->Ingest(Mail("", "u2@x", "Other", "z")));
+  ASSERT_OK_AND_ASSIGN(IngestResult r2, desk_->inbox().Ingest(Mail("", "u2@x", "Other", "z")));
   EXPECT_EQ(r2.contact_id, r.contact_id);  // one shared contact
-  ASSERT_OK_AND_ASSIGN(v1::Contact c, desk_->GetContact(SystemActor(), r.contact_id));
+  ASSERT_OK_AND_ASSIGN(v1::Contact c, desk_->people().GetContact(SystemActor(), r.contact_id));
   EXPECT_EQ(c.name(), "Unknown sender");
   EXPECT_TRUE(c.identities(0).bouncing());
   EXPECT_TRUE(Outbox().empty());  // no acknowledgement to nowhere
 }
 
 TEST_P(DeskIngestTest, OutboxRetriesWithBackoffThenDeadThenReplay) {
-  ASSERT_OK(desk_->Ingest(Mail("ada@example.com", "o1@x", "Hi", "x")).status());
+  ASSERT_OK(desk_->inbox().Ingest(Mail("ada@example.com", "o1@x", "Hi", "x")).status());
   FakeOutbound out;
   std::map<v1::Channel, OutboundAdapter*> adapters = {{v1::CHANNEL_EMAIL, &out}};
   out.failures = {absl::UnavailableError("421 try later"),
                   absl::UnavailableError("connection refused")};
   absl::Time t0 = clock_.Now();
-  ASSERT_OK_AND_ASSIGN(DispatchReport r, desk_->DispatchOutbox(adapters, t0));
+  ASSERT_OK_AND_ASSIGN(DispatchReport r, desk_->outbox().Dispatch(adapters, t0));
   EXPECT_EQ(r.retried, 1);
   std::vector<v1::OutboxEntry> entries = Outbox();
   ASSERT_THAT(entries, SizeIs(1));
@@ -337,13 +337,13 @@ TEST_P(DeskIngestTest, OutboxRetriesWithBackoffThenDeadThenReplay) {
   EXPECT_EQ(FromTimestamp(entries[0].next_attempt_at()), t0 + absl::Seconds(30));
   EXPECT_THAT(entries[0].last_error(), HasSubstr("421"));
   // Not due yet: nothing happens.
-  ASSERT_OK_AND_ASSIGN(r, desk_->DispatchOutbox(adapters, t0 + absl::Seconds(29)));
+  ASSERT_OK_AND_ASSIGN(r, desk_->outbox().Dispatch(adapters, t0 + absl::Seconds(29)));
   EXPECT_EQ(r.delivered + r.retried + r.dead, 0);
-  ASSERT_OK_AND_ASSIGN(r, desk_->DispatchOutbox(adapters, t0 + absl::Seconds(30)));
+  ASSERT_OK_AND_ASSIGN(r, desk_->outbox().Dispatch(adapters, t0 + absl::Seconds(30)));
   EXPECT_EQ(r.retried, 1);
   EXPECT_EQ(FromTimestamp(Outbox()[0].next_attempt_at()),
             t0 + absl::Seconds(30) + absl::Seconds(60));  // doubled
-  ASSERT_OK_AND_ASSIGN(r, desk_->DispatchOutbox(adapters, t0 + absl::Seconds(90)));
+  ASSERT_OK_AND_ASSIGN(r, desk_->outbox().Dispatch(adapters, t0 + absl::Seconds(90)));
   EXPECT_EQ(r.delivered, 1);
   entries = Outbox();
   EXPECT_EQ(entries[0].state(), v1::OutboxEntry::DELIVERED);
@@ -351,30 +351,30 @@ TEST_P(DeskIngestTest, OutboxRetriesWithBackoffThenDeadThenReplay) {
   ASSERT_THAT(out.sent, SizeIs(1));
 
   // A permanent failure goes straight to DEAD; replay makes it pending again.
-  ASSERT_OK(desk_->Ingest(Mail("grace@example.com", "o2@x", "Hi", "x")).status());
+  ASSERT_OK(desk_->inbox().Ingest(Mail("grace@example.com", "o2@x", "Hi", "x")).status());
   out.failures = {absl::FailedPreconditionError("550 mailbox unavailable")};
-  ASSERT_OK_AND_ASSIGN(r, desk_->DispatchOutbox(adapters, t0 + absl::Seconds(100)));
+  ASSERT_OK_AND_ASSIGN(r, desk_->outbox().Dispatch(adapters, t0 + absl::Seconds(100)));
   EXPECT_EQ(r.dead, 1);
   ASSERT_OK_AND_ASSIGN(std::vector<v1::OutboxEntry> dead,
-                       desk_->ListOutbox(SystemActor(), v1::OutboxEntry::DEAD));
+                       desk_->outbox().List(SystemActor(), v1::OutboxEntry::DEAD));
   ASSERT_THAT(dead, SizeIs(1));
-  EXPECT_THAT(desk_->ReplayOutbox(SystemActor(), entries[0].id()),
+  EXPECT_THAT(desk_->outbox().Replay(SystemActor(), entries[0].id()),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("DELIVERED")));
-  ASSERT_OK(desk_->ReplayOutbox(SystemActor(), dead[0].id()).status());
-  ASSERT_OK_AND_ASSIGN(r, desk_->DispatchOutbox(adapters, clock_.Now()));
+  ASSERT_OK(desk_->outbox().Replay(SystemActor(), dead[0].id()).status());
+  ASSERT_OK_AND_ASSIGN(r, desk_->outbox().Dispatch(adapters, clock_.Now()));
   EXPECT_EQ(r.delivered, 1);
   EXPECT_THAT(out.sent, SizeIs(2));
 }
 
 TEST_P(DeskIngestTest, OutboxGivesUpAfterMaxAttempts) {
-  ASSERT_OK(desk_->Ingest(Mail("ada@example.com", "x1@x", "Hi", "x")).status());
+  ASSERT_OK(desk_->inbox().Ingest(Mail("ada@example.com", "x1@x", "Hi", "x")).status());
   FakeOutbound out;
   std::map<v1::Channel, OutboundAdapter*> adapters = {{v1::CHANNEL_EMAIL, &out}};
   absl::Time t = clock_.Now();
   int attempts = 0;
   for (int i = 0; i < 20; ++i) {
     out.failures = {absl::UnavailableError("down")};
-    ASSERT_OK_AND_ASSIGN(DispatchReport r, desk_->DispatchOutbox(adapters, t));
+    ASSERT_OK_AND_ASSIGN(DispatchReport r, desk_->outbox().Dispatch(adapters, t));
     attempts += r.retried + r.dead;
     if (r.dead == 1) break;
     t += absl::Hours(2);
@@ -385,12 +385,12 @@ TEST_P(DeskIngestTest, OutboxGivesUpAfterMaxAttempts) {
 
 TEST_P(DeskIngestTest, PublicReplyOnEmailTicketIsMailedThreaded) {
   ASSERT_OK_AND_ASSIGN(IngestResult first,
-                       desk_->Ingest(Mail("ada@example.com", "q1@x", "Q", "?")));
-  ASSERT_OK_AND_ASSIGN(v1::Agent bob, desk_->CreateAgent(SystemActor(), {.name = "Bob"}));
-  ASSERT_OK(desk_->AddMessage(AgentActor(bob.id()), first.ticket_id,
+                       desk_->inbox().Ingest(Mail("ada@example.com", "q1@x", "Q", "?")));
+  ASSERT_OK_AND_ASSIGN(v1::Agent bob, desk_->people().CreateAgent(SystemActor(), {.name = "Bob"}));
+  ASSERT_OK(desk_->tickets().AddMessage(AgentActor(bob.id()), first.ticket_id,
                               {.kind = v1::Message::INTERNAL_NOTE, .body_text = "hm"})
                 .status());
-  ASSERT_OK(desk_->AddMessage(AgentActor(bob.id()), first.ticket_id,
+  ASSERT_OK(desk_->tickets().AddMessage(AgentActor(bob.id()), first.ticket_id,
                               {.body_text = "Here is the answer"})
                 .status());
   std::vector<v1::OutboxEntry> entries = Outbox();
@@ -423,7 +423,7 @@ TEST_P(DeskIngestTest, TwoAcknowledgingDesksDoNotLoop) {
       in.mutable_threading()->set_ticket_token(0);  // the other desk's numbers
       in.set_auto_kind(m.automatic() ? v1::InboundMessage::AUTO_REPLY
                                      : v1::InboundMessage::HUMAN);
-      absl::StatusOr<IngestResult> r = peer->Ingest(in);
+      absl::StatusOr<IngestResult> r = peer->inbox().Ingest(in);
       if (!r.ok()) return r.status();
       ++delivered;
       return DeliveryReceipt{.provider_id = "ok"};
@@ -437,16 +437,16 @@ TEST_P(DeskIngestTest, TwoAcknowledgingDesksDoNotLoop) {
   // A person at each desk's customer writes to the other desk's address.
   v1::InboundMessage from_b = Mail("support@other.example", "human-1@other.example",
                                    "Question from B", "hello A");
-  ASSERT_OK(desk_->Ingest(from_b).status());
+  ASSERT_OK(desk_->inbox().Ingest(from_b).status());
   v1::InboundMessage from_a = Mail("help@desk.example", "human-2@desk.example",
                                    "Question from A", "hello B");
-  ASSERT_OK(desk_b->Ingest(from_a).status());
+  ASSERT_OK(desk_b->inbox().Ingest(from_a).status());
   int rounds = 0;
   for (; rounds < 10; ++rounds) {
     ASSERT_OK_AND_ASSIGN(DispatchReport ra,
-                         desk_->DispatchOutbox({{v1::CHANNEL_EMAIL, &to_b}}, clock_.Now()));
+                         desk_->outbox().Dispatch({{v1::CHANNEL_EMAIL, &to_b}}, clock_.Now()));
     ASSERT_OK_AND_ASSIGN(DispatchReport rb,
-                         desk_b->DispatchOutbox({{v1::CHANNEL_EMAIL, &to_a}}, clock_.Now()));
+                         desk_b->outbox().Dispatch({{v1::CHANNEL_EMAIL, &to_a}}, clock_.Now()));
     if (ra.delivered + rb.delivered + ra.retried + rb.retried == 0) break;
   }
   EXPECT_LT(rounds, 10);
@@ -459,8 +459,8 @@ TEST_P(DeskIngestTest, TwoAcknowledgingDesksDoNotLoop) {
 // landing as Ingest would take it at its place in the sequence.
 TEST_P(DeskIngestTest, IngestBatchTakesAMixedBatchAsIngestWouldOneByOne) {
   ASSERT_OK_AND_ASSIGN(IngestResult spam,
-                       desk_->Ingest(Mail("spam@example.com", "s0@x", "Buy", "now")));
-  ASSERT_OK(desk_->SetContactBlocked(SystemActor(), spam.contact_id, true).status());
+                       desk_->inbox().Ingest(Mail("spam@example.com", "s0@x", "Buy", "now")));
+  ASSERT_OK(desk_->people().SetContactBlocked(SystemActor(), spam.contact_id, true).status());
   const size_t outbox_before = Outbox().size();
 
   std::vector<v1::InboundMessage> batch;
@@ -478,7 +478,7 @@ TEST_P(DeskIngestTest, IngestBatchTakesAMixedBatchAsIngestWouldOneByOne) {
   batch.push_back(Mail("grace@example.com", "b6@x", "VPN", "drops"));
 
   ASSERT_OK_AND_ASSIGN(std::vector<absl::StatusOr<IngestResult>> results,
-                       desk_->IngestBatch(batch));
+                       desk_->inbox().IngestBatch(batch));
   ASSERT_THAT(results, SizeIs(batch.size()));
   ASSERT_OK(results[0].status());
   EXPECT_EQ(results[0]->outcome, IngestResult::Outcome::kCreatedTicket);
@@ -516,7 +516,7 @@ TEST_P(DeskIngestTest, IngestBatchTakesAMixedBatchAsIngestWouldOneByOne) {
 
   // The whole batch again: every message as Ingest would answer a replay.
   ASSERT_OK_AND_ASSIGN(std::vector<absl::StatusOr<IngestResult>> again,
-                       desk_->IngestBatch(batch));
+                       desk_->inbox().IngestBatch(batch));
   ASSERT_THAT(again, SizeIs(batch.size()));
   for (size_t i : std::vector<size_t>{0, 1, 2, 4, 5, 6}) {
     ASSERT_OK(again[i].status()) << i;
@@ -529,7 +529,7 @@ TEST_P(DeskIngestTest, IngestBatchTakesAMixedBatchAsIngestWouldOneByOne) {
   EXPECT_EQ(TicketCount(), 3);
   EXPECT_EQ(Outbox().size(), outbox_before + 2);
   for (size_t i = 0; i < batch.size(); ++i) {
-    absl::StatusOr<IngestResult> alone = desk_->Ingest(batch[i]);
+    absl::StatusOr<IngestResult> alone = desk_->inbox().Ingest(batch[i]);
     EXPECT_EQ(alone.status().code(), again[i].status().code()) << i;
   }
 }
@@ -539,10 +539,12 @@ TEST_P(DeskIngestTest, IngestBatchTakesAMixedBatchAsIngestWouldOneByOne) {
 class BatchProbeStore : public StoreWrapper {
  public:
   using StoreWrapper::StoreWrapper;
-  absl::StatusOr<std::unique_ptr<Transaction>> Begin(TransactionMode mode) override {
-    absl::StatusOr<std::unique_ptr<Transaction>> tx = StoreWrapper::Begin(mode);
+  absl::StatusOr<std::unique_ptr<Transaction>> Begin(
+      const TransactionOptions& options) override {
+    absl::StatusOr<std::unique_ptr<Transaction>> tx = StoreWrapper::Begin(options);
     if (!tx.ok()) return tx.status();
-    if (mode == TransactionMode::kReadWrite) ++read_write_begins;
+    if (options.mode == TransactionMode::kReadWrite) ++read_write_begins;
+    if (options.durable) ++durable_begins;
     class Tx : public TransactionWrapper {
      public:
       Tx(std::unique_ptr<Transaction> base, const std::string* fail_external_id)
@@ -560,6 +562,7 @@ class BatchProbeStore : public StoreWrapper {
     return std::unique_ptr<Transaction>(new Tx(*std::move(tx), &fail_external_id));
   }
   int read_write_begins = 0;
+  int durable_begins = 0;
   std::string fail_external_id;
 };
 
@@ -581,7 +584,7 @@ TEST_P(DeskIngestTest, IngestBatchIsOneTransactionAndRollsBackOnlyTheFailedMessa
   // Without failures: one transaction for the whole batch.
   std::vector<v1::InboundMessage> good = {batch[0], batch[2]};
   ASSERT_OK_AND_ASSIGN(std::vector<absl::StatusOr<IngestResult>> results,
-                       desk->IngestBatch(good));
+                       desk->inbox().IngestBatch(good));
   EXPECT_EQ(probe.read_write_begins, 1);
   ASSERT_OK(results[0].status());
   ASSERT_OK(results[1].status());
@@ -594,30 +597,56 @@ TEST_P(DeskIngestTest, IngestBatchIsOneTransactionAndRollsBackOnlyTheFailedMessa
   batch[2].set_external_id("k4@x");
   batch[2].mutable_threading()->set_message_id("k4@x");
   probe.fail_external_id = "boom@x";
-  ASSERT_OK_AND_ASSIGN(results, desk->IngestBatch(batch));
+  ASSERT_OK_AND_ASSIGN(results, desk->inbox().IngestBatch(batch));
   ASSERT_THAT(results, SizeIs(3));
   ASSERT_OK(results[0].status());
   EXPECT_EQ(results[0]->outcome, IngestResult::Outcome::kCreatedTicket);
   EXPECT_THAT(results[1], StatusIs(absl::StatusCode::kUnavailable, HasSubstr("injected")));
   ASSERT_OK(results[2].status());
   EXPECT_EQ(results[2]->ticket_id, ticket);
-  EXPECT_THAT(desk->FindContactByEmail(SystemActor(), "linus@example.com"),
+  EXPECT_THAT(desk->people().FindContactByEmail(SystemActor(), "linus@example.com"),
               StatusIs(absl::StatusCode::kNotFound));
   EXPECT_EQ(TicketCount(), 2);
   EXPECT_THAT(Thread(ticket), SizeIs(3));
 
   // Retried once the store recovers, it lands.
   probe.fail_external_id.clear();
-  ASSERT_OK_AND_ASSIGN(IngestResult retried, desk->Ingest(batch[1]));
+  ASSERT_OK_AND_ASSIGN(IngestResult retried, desk->inbox().Ingest(batch[1]));
   EXPECT_EQ(retried.outcome, IngestResult::Outcome::kCreatedTicket);
   EXPECT_FALSE(retried.duplicate);
 
   // Over the limit: refused as a whole; an empty batch does nothing.
   batch.push_back(batch[0]);
-  EXPECT_THAT(desk->IngestBatch(batch),
+  EXPECT_THAT(desk->inbox().IngestBatch(batch),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("over the limit of 3")));
-  ASSERT_OK_AND_ASSIGN(results, desk->IngestBatch({}));
+  ASSERT_OK_AND_ASSIGN(results, desk->inbox().IngestBatch({}));
   EXPECT_TRUE(results.empty());
+}
+
+// Ingest and IngestBatch commit durably, since their caller acknowledges the
+// message to its source (Maildir, IMAP) as soon as they return; other
+// commands do not pay for it, and durable_commits = false turns it off.
+TEST_P(DeskIngestTest, IngestCommitsAreDurableUnlessTurnedOff) {
+  for (bool durable : {true, false}) {
+    SCOPED_TRACE(durable ? "durable_commits" : "not durable_commits");
+    BatchProbeStore probe(store_.get());
+    DeskOptions options{.store = &probe, .clock = &clock_};
+    options.ingest.durable_commits = durable;
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Desk> desk, Desk::Open(std::move(options)));
+    probe.durable_begins = 0;
+    const std::string tag = durable ? "d" : "n";
+    ASSERT_OK(desk->inbox().Ingest(Mail("ada@example.com", tag + "1@x", "One", "x")).status());
+    EXPECT_EQ(probe.durable_begins, durable ? 1 : 0);
+    std::vector<v1::InboundMessage> batch = {
+        Mail("ada@example.com", tag + "2@x", "Two", "y"),
+        Mail("linus@example.com", tag + "3@x", "Three", "z")};
+    ASSERT_OK(desk->inbox().IngestBatch(batch).status());
+    EXPECT_EQ(probe.durable_begins, durable ? 2 : 0);
+    ASSERT_OK(desk->people().CreateContact(SystemActor(), {.name = "Grace",
+                                                  .emails = {tag + "grace@example.com"}})
+                  .status());
+    EXPECT_EQ(probe.durable_begins, durable ? 2 : 0);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, DeskIngestTest, ::testing::Bool(),

@@ -72,12 +72,12 @@ class DeskRoutingTest : public ::testing::TestWithParam<bool> {
     ASSERT_OK_AND_ASSIGN(desk_, Desk::Open({.store = store_.get(),
                                             .clock = &clock_,
                                             .routing = routing}));
-    ASSERT_OK_AND_ASSIGN(v1::Group g, desk_->CreateGroup(SystemActor(), "Support"));
+    ASSERT_OK_AND_ASSIGN(v1::Group g, desk_->people().CreateGroup(SystemActor(), "Support"));
     group_ = g.id();
     ana_ = MakeAgent("Ana", "ana@x.example", {{"spanish", 5}});
     bo_ = MakeAgent("Bo", "bo@x.example", {});
     ASSERT_OK_AND_ASSIGN(v1::Contact c,
-                         desk_->CreateContact(SystemActor(),
+                         desk_->people().CreateContact(SystemActor(),
                                               {.name = "Cy", .emails = {"cy@x.example"}}));
     customer_ = c.id();
   }
@@ -95,19 +95,19 @@ class DeskRoutingTest : public ::testing::TestWithParam<bool> {
     cap.set_channel(v1::CHANNEL_EMAIL);
     cap.set_max_items(2);
     a.capacity = {cap};
-    absl::StatusOr<v1::Agent> agent = desk_->CreateAgent(SystemActor(), a);
+    absl::StatusOr<v1::Agent> agent = desk_->people().CreateAgent(SystemActor(), a);
     EXPECT_OK(agent.status());
     return agent.ok() ? agent->id() : 0;
   }
 
   void SetPresence(int64_t agent, v1::Presence p) {
-    ASSERT_OK(desk_->SetAgentPresence(AgentActor(agent), agent, p).status());
+    ASSERT_OK(desk_->people().SetAgentPresence(AgentActor(agent), agent, p).status());
   }
 
   v1::Ticket NewTicket(const std::string& subject,
                        std::vector<std::string> tags = {}) {
     clock_.Advance(absl::Seconds(1));
-    absl::StatusOr<v1::Ticket> t = desk_->CreateTicket(
+    absl::StatusOr<v1::Ticket> t = desk_->tickets().Create(
         SystemActor(), {.subject = subject,
                         .requester_id = customer_,
                         .description = "please help",
@@ -121,7 +121,7 @@ class DeskRoutingTest : public ::testing::TestWithParam<bool> {
   // A new e-mail ticket of `requester` in the group.
   v1::Ticket NewTicketFrom(int64_t requester, const std::string& subject) {
     clock_.Advance(absl::Seconds(1));
-    absl::StatusOr<v1::Ticket> t = desk_->CreateTicket(
+    absl::StatusOr<v1::Ticket> t = desk_->tickets().Create(
         SystemActor(), {.subject = subject,
                         .requester_id = requester,
                         .description = "please help",
@@ -134,7 +134,7 @@ class DeskRoutingTest : public ::testing::TestWithParam<bool> {
   // Another customer.
   int64_t MakeCustomer(const std::string& name, const std::string& email) {
     absl::StatusOr<v1::Contact> c =
-        desk_->CreateContact(SystemActor(), {.name = name, .emails = {email}});
+        desk_->people().CreateContact(SystemActor(), {.name = name, .emails = {email}});
     EXPECT_OK(c.status());
     return c.ok() ? c->id() : 0;
   }
@@ -142,12 +142,12 @@ class DeskRoutingTest : public ::testing::TestWithParam<bool> {
   void Write(const v1::Actor& author, int64_t ticket, v1::Message::Kind kind,
              const std::string& text) {
     clock_.Advance(absl::Seconds(1));
-    ASSERT_OK(desk_->AddMessage(author, ticket, {.kind = kind, .body_text = text})
+    ASSERT_OK(desk_->tickets().AddMessage(author, ticket, {.kind = kind, .body_text = text})
                   .status());
   }
 
   v1::Contact Contact(int64_t id) {
-    absl::StatusOr<v1::Contact> c = desk_->GetContact(SystemActor(), id);
+    absl::StatusOr<v1::Contact> c = desk_->people().GetContact(SystemActor(), id);
     EXPECT_OK(c.status());
     return c.ok() ? *c : v1::Contact();
   }
@@ -161,19 +161,19 @@ class DeskRoutingTest : public ::testing::TestWithParam<bool> {
   }
 
   v1::Ticket Get(int64_t id) {
-    absl::StatusOr<v1::Ticket> t = desk_->GetTicket(SystemActor(), id);
+    absl::StatusOr<v1::Ticket> t = desk_->tickets().Get(SystemActor(), id);
     EXPECT_OK(t.status());
     return t.ok() ? *t : v1::Ticket();
   }
 
   std::vector<v1::Event> Log(int64_t id) {
-    absl::StatusOr<std::vector<v1::Event>> log = desk_->AuditLog(SystemActor(), id);
+    absl::StatusOr<std::vector<v1::Event>> log = desk_->tickets().AuditLog(SystemActor(), id);
     EXPECT_OK(log.status());
     return log.ok() ? *log : std::vector<v1::Event>();
   }
 
   std::vector<int64_t> Queued() {
-    absl::StatusOr<RoutingSnapshot> s = desk_->RoutingState(SystemActor());
+    absl::StatusOr<RoutingSnapshot> s = desk_->routing().State(SystemActor());
     EXPECT_OK(s.status());
     std::vector<int64_t> ids;
     if (s.ok()) {
@@ -198,7 +198,7 @@ TEST_P(DeskRoutingTest, NewTicketIsRoutedAndTheReasonCanBeReadBack) {
   EXPECT_EQ(t.assignee_id(), ana_);
   EXPECT_FALSE(t.has_routing_queued_at());
   ASSERT_OK_AND_ASSIGN(v1::Event decision,
-                       desk_->LastRoutingDecision(SystemActor(), t.id()));
+                       desk_->routing().LastDecision(SystemActor(), t.id()));
   EXPECT_EQ(decision.related_agent_id(), ana_);
   EXPECT_EQ(decision.actor().kind(), v1::Actor::SYSTEM);
   EXPECT_THAT(decision.note(), HasSubstr(absl::StrCat("agent ", ana_)));
@@ -208,7 +208,7 @@ TEST_P(DeskRoutingTest, NewTicketIsRoutedAndTheReasonCanBeReadBack) {
   EXPECT_EQ(decision.changes(0).after(), absl::StrCat(ana_));
   EXPECT_EQ(decision.ticket_version(), t.version());
   // Customers see neither the log nor the decision.
-  EXPECT_THAT(desk_->LastRoutingDecision(ContactActor(customer_), t.id()),
+  EXPECT_THAT(desk_->routing().LastDecision(ContactActor(customer_), t.id()),
               StatusIs(absl::StatusCode::kPermissionDenied));
 }
 
@@ -219,7 +219,7 @@ TEST_P(DeskRoutingTest, WorkNobodyCanTakeWaitsVisiblyAndGoesToTheFirstAgentOnlin
   EXPECT_EQ(first.assignee_id(), 0);
   EXPECT_TRUE(first.has_routing_queued_at());
   EXPECT_THAT(Queued(), ElementsAre(first.id(), second.id()));
-  EXPECT_THAT(desk_->LastRoutingDecision(SystemActor(), first.id()),
+  EXPECT_THAT(desk_->routing().LastDecision(SystemActor(), first.id()),
               StatusIs(absl::StatusCode::kNotFound));
 
   clock_.Advance(absl::Minutes(5));
@@ -227,11 +227,11 @@ TEST_P(DeskRoutingTest, WorkNobodyCanTakeWaitsVisiblyAndGoesToTheFirstAgentOnlin
   EXPECT_EQ(Get(first.id()).assignee_id(), bo_);
   EXPECT_EQ(Get(second.id()).assignee_id(), bo_);
   EXPECT_THAT(Queued(), IsEmpty());
-  EXPECT_THAT(desk_->LastRoutingDecision(SystemActor(), first.id())->note(),
+  EXPECT_THAT(desk_->routing().LastDecision(SystemActor(), first.id())->note(),
               HasSubstr("waited 5m"));
 
   ASSERT_OK_AND_ASSIGN(std::vector<v1::AgentEvent> log,
-                       desk_->AgentLog(AgentActor(bo_), bo_));
+                       desk_->people().AgentLog(AgentActor(bo_), bo_));
   ASSERT_THAT(log, SizeIs(2));
   EXPECT_EQ(log[0].kind(), v1::AgentEvent::AGENT_CREATED);
   EXPECT_EQ(log[1].kind(), v1::AgentEvent::PRESENCE_CHANGED);
@@ -249,28 +249,28 @@ TEST_P(DeskRoutingTest, NeverAboveCapacityAndFreedCapacityTakesTheNextTicket) {
   EXPECT_EQ(b.assignee_id(), ana_);
   EXPECT_EQ(c.assignee_id(), 0);  // Ana is full (2 e-mails)
   // Pending work does not count against capacity; solving frees it.
-  ASSERT_OK(desk_->UpdateTicket(AgentActor(ana_), a.id(), {.status = "pending"}).status());
+  ASSERT_OK(desk_->tickets().Update(AgentActor(ana_), a.id(), {.status = "pending"}).status());
   EXPECT_EQ(Get(c.id()).assignee_id(), ana_);
   EXPECT_THAT(Queued(), IsEmpty());
   // A customer's reply reopens the pending ticket: it counts again (above
   // capacity: it is hers), and the next new ticket waits.
-  ASSERT_OK(desk_->AddMessage(ContactActor(customer_), a.id(),
+  ASSERT_OK(desk_->tickets().AddMessage(ContactActor(customer_), a.id(),
                               {.kind = v1::Message::CUSTOMER_MESSAGE,
                                .body_text = "still broken"})
                 .status());
   EXPECT_EQ(Get(a.id()).assignee_id(), ana_);
   v1::Ticket d = NewTicket("d");
   EXPECT_EQ(d.assignee_id(), 0);
-  ASSERT_OK(desk_->UpdateTicket(AgentActor(ana_), b.id(), {.status = "solved"}).status());
-  ASSERT_OK(desk_->UpdateTicket(AgentActor(ana_), c.id(), {.status = "solved"}).status());
+  ASSERT_OK(desk_->tickets().Update(AgentActor(ana_), b.id(), {.status = "solved"}).status());
+  ASSERT_OK(desk_->tickets().Update(AgentActor(ana_), c.id(), {.status = "solved"}).status());
   EXPECT_EQ(Get(d.id()).assignee_id(), ana_);
 }
 
 TEST_P(DeskRoutingTest, HandAssignmentCountsAgainstCapacity) {
   OpenDesk({});
   v1::Ticket a = NewTicket("a"), b = NewTicket("b");
-  ASSERT_OK(desk_->UpdateTicket(SystemActor(), a.id(), {.assignee_id = ana_}).status());
-  ASSERT_OK(desk_->UpdateTicket(SystemActor(), b.id(), {.assignee_id = ana_}).status());
+  ASSERT_OK(desk_->tickets().Update(SystemActor(), a.id(), {.assignee_id = ana_}).status());
+  ASSERT_OK(desk_->tickets().Update(SystemActor(), b.id(), {.assignee_id = ana_}).status());
   v1::Ticket c = NewTicket("c");
   SetPresence(ana_, v1::PRESENCE_ONLINE);
   EXPECT_EQ(Get(c.id()).assignee_id(), 0);
@@ -278,7 +278,7 @@ TEST_P(DeskRoutingTest, HandAssignmentCountsAgainstCapacity) {
   EXPECT_EQ(Get(c.id()).assignee_id(), bo_);
   // Unassigned by hand, the ticket is queued again and placed at once: Ana
   // has room again and has waited longest for new work.
-  ASSERT_OK(desk_->UpdateTicket(SystemActor(), a.id(), {.assignee_id = 0}).status());
+  ASSERT_OK(desk_->tickets().Update(SystemActor(), a.id(), {.assignee_id = 0}).status());
   EXPECT_EQ(Get(a.id()).assignee_id(), ana_);
   EXPECT_THAT(OfKind(Log(a.id()), v1::Event::ROUTED), SizeIs(1));
 }
@@ -289,10 +289,10 @@ TEST_P(DeskRoutingTest, DeclinedTicketIsNeverOfferedToThatAgentAgain) {
   v1::Ticket t = NewTicket("t");
   ASSERT_EQ(t.assignee_id(), ana_);
   // Only the assignee (or an admin) may give it back.
-  EXPECT_THAT(desk_->DeclineTicket(AgentActor(bo_), t.id()),
+  EXPECT_THAT(desk_->routing().Decline(AgentActor(bo_), t.id()),
               StatusIs(absl::StatusCode::kPermissionDenied));
   ASSERT_OK_AND_ASSIGN(v1::Ticket declined,
-                       desk_->DeclineTicket(AgentActor(ana_), t.id()));
+                       desk_->routing().Decline(AgentActor(ana_), t.id()));
   EXPECT_EQ(declined.assignee_id(), 0);
   EXPECT_THAT(declined.routing_declined_agent_ids(), ElementsAre(ana_));
   // Ana has room, but the ticket waits for someone else.
@@ -306,8 +306,8 @@ TEST_P(DeskRoutingTest, DeclinedTicketIsNeverOfferedToThatAgentAgain) {
   EXPECT_EQ(Get(t.id()).assignee_id(), bo_);
   // Not a routed ticket any more: nothing to decline when unassigned.
   v1::Ticket u = NewTicket("u");
-  ASSERT_OK(desk_->UpdateTicket(SystemActor(), u.id(), {.status = "solved"}).status());
-  EXPECT_THAT(desk_->DeclineTicket(SystemActor(), u.id()),
+  ASSERT_OK(desk_->tickets().Update(SystemActor(), u.id(), {.status = "solved"}).status());
+  EXPECT_THAT(desk_->routing().Decline(SystemActor(), u.id()),
               StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
@@ -344,12 +344,12 @@ TEST_P(DeskRoutingTest, OfferThatRunsOutGoesToTheNextAgentKeepingItsPlace) {
   EXPECT_THAT(declines[0].note(), HasSubstr("did not accept within 2m"));
 
   // Bo accepts: the offer is gone and a later Tick changes nothing.
-  EXPECT_THAT(desk_->AcceptTicket(AgentActor(ana_), t.id()),
+  EXPECT_THAT(desk_->routing().Accept(AgentActor(ana_), t.id()),
               StatusIs(absl::StatusCode::kPermissionDenied));
-  ASSERT_OK_AND_ASSIGN(v1::Ticket accepted, desk_->AcceptTicket(AgentActor(bo_), t.id()));
+  ASSERT_OK_AND_ASSIGN(v1::Ticket accepted, desk_->routing().Accept(AgentActor(bo_), t.id()));
   EXPECT_FALSE(accepted.has_routing_offer_expires_at());
   EXPECT_FALSE(accepted.has_routing_queued_at());
-  EXPECT_THAT(desk_->AcceptTicket(AgentActor(bo_), t.id()),
+  EXPECT_THAT(desk_->routing().Accept(AgentActor(bo_), t.id()),
               StatusIs(absl::StatusCode::kFailedPrecondition));
   clock_.Advance(absl::Hours(1));
   ASSERT_OK_AND_ASSIGN(TickReport later, desk_->Tick(clock_.Now()));
@@ -366,20 +366,20 @@ TEST_P(DeskRoutingTest, PullOnlyDeskWaitsForAgentsToAsk) {
   v1::Ticket a = NewTicket("a"), b = NewTicket("b");
   EXPECT_EQ(a.assignee_id(), 0);
   EXPECT_THAT(Queued(), ElementsAre(a.id(), b.id()));
-  ASSERT_OK_AND_ASSIGN(v1::Ticket got, desk_->NextTicketFor(AgentActor(ana_), ana_));
+  ASSERT_OK_AND_ASSIGN(v1::Ticket got, desk_->routing().NextTicketFor(AgentActor(ana_), ana_));
   EXPECT_EQ(got.id(), a.id());  // oldest first
   EXPECT_EQ(got.assignee_id(), ana_);
   EXPECT_FALSE(got.has_routing_offer_expires_at());
-  EXPECT_THAT(desk_->LastRoutingDecision(SystemActor(), a.id())->note(),
+  EXPECT_THAT(desk_->routing().LastDecision(SystemActor(), a.id())->note(),
               HasSubstr(absl::StrCat("agent ", ana_)));
   // Others may not pull for Ana; away agents may not pull.
-  EXPECT_THAT(desk_->NextTicketFor(AgentActor(bo_), ana_),
+  EXPECT_THAT(desk_->routing().NextTicketFor(AgentActor(bo_), ana_),
               StatusIs(absl::StatusCode::kPermissionDenied));
-  EXPECT_THAT(desk_->NextTicketFor(AgentActor(bo_), bo_),
+  EXPECT_THAT(desk_->routing().NextTicketFor(AgentActor(bo_), bo_),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("offline")));
-  ASSERT_OK_AND_ASSIGN(got, desk_->NextTicketFor(SystemActor(), ana_));
+  ASSERT_OK_AND_ASSIGN(got, desk_->routing().NextTicketFor(SystemActor(), ana_));
   EXPECT_EQ(got.id(), b.id());
-  EXPECT_THAT(desk_->NextTicketFor(AgentActor(ana_), ana_),
+  EXPECT_THAT(desk_->routing().NextTicketFor(AgentActor(ana_), ana_),
               StatusIs(absl::StatusCode::kNotFound));
   // Tick does not push either.
   NewTicket("c");
@@ -405,7 +405,7 @@ TEST_P(DeskRoutingTest, AgentGoingAwayKeepsWorkByDefaultButOfflineRequeuesIt) {
   ASSERT_THAT(requeued, SizeIs(1));
   EXPECT_THAT(requeued[0].note(), HasSubstr("went offline; queued again"));
   ASSERT_OK_AND_ASSIGN(std::vector<v1::AgentEvent> log,
-                       desk_->AgentLog(SystemActor(), ana_));
+                       desk_->people().AgentLog(SystemActor(), ana_));
   EXPECT_THAT(log.back().note(), HasSubstr("2 tickets queued again"));
   SetPresence(bo_, v1::PRESENCE_ONLINE);
   EXPECT_EQ(Get(c.id()).assignee_id(), bo_);
@@ -417,10 +417,10 @@ TEST_P(DeskRoutingTest, RequeuedWorkGoesToTheBackupAgentWhenOnline) {
   RoutingOptions r;
   r.on_away = RoutingOptions::OnLeave::kRequeue;
   OpenDesk(r);
-  ASSERT_OK(desk_->UpdateAgent(SystemActor(), ana_, {.backup_agent_id = bo_}).status());
-  EXPECT_THAT(desk_->UpdateAgent(SystemActor(), ana_, {.backup_agent_id = ana_}),
+  ASSERT_OK(desk_->people().UpdateAgent(SystemActor(), ana_, {.backup_agent_id = bo_}).status());
+  EXPECT_THAT(desk_->people().UpdateAgent(SystemActor(), ana_, {.backup_agent_id = ana_}),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("backup_agent_id")));
-  EXPECT_THAT(desk_->UpdateAgent(SystemActor(), ana_, {.backup_agent_id = 999}),
+  EXPECT_THAT(desk_->people().UpdateAgent(SystemActor(), ana_, {.backup_agent_id = 999}),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("backup_agent_id 999")));
   SetPresence(ana_, v1::PRESENCE_ONLINE);
   v1::Ticket a = NewTicket("a");
@@ -431,7 +431,7 @@ TEST_P(DeskRoutingTest, RequeuedWorkGoesToTheBackupAgentWhenOnline) {
   ASSERT_THAT(requeued, SizeIs(1));
   EXPECT_THAT(requeued[0].note(), HasSubstr(absl::StrCat("given to backup agent ", bo_)));
   ASSERT_OK_AND_ASSIGN(std::vector<v1::AgentEvent> log,
-                       desk_->AgentLog(SystemActor(), ana_));
+                       desk_->people().AgentLog(SystemActor(), ana_));
   EXPECT_EQ(log[1].kind(), v1::AgentEvent::AGENT_CHANGED);
   ASSERT_THAT(log[1].changes(), SizeIs(1));
   EXPECT_EQ(log[1].changes(0).field(), "backup_agent_id");
@@ -442,11 +442,11 @@ TEST_P(DeskRoutingTest, DeactivatingAnAgentRequeuesTheirWork) {
   SetPresence(ana_, v1::PRESENCE_ONLINE);
   v1::Ticket a = NewTicket("a");
   SetPresence(bo_, v1::PRESENCE_ONLINE);
-  ASSERT_OK(desk_->UpdateAgent(SystemActor(), ana_, {.deactivated = true}).status());
+  ASSERT_OK(desk_->people().UpdateAgent(SystemActor(), ana_, {.deactivated = true}).status());
   EXPECT_EQ(Get(a.id()).assignee_id(), bo_);
   EXPECT_THAT(OfKind(Log(a.id()), v1::Event::REQUEUED)[0].note(),
               HasSubstr("was deactivated"));
-  EXPECT_THAT(desk_->SetAgentPresence(SystemActor(), ana_, v1::PRESENCE_ONLINE),
+  EXPECT_THAT(desk_->people().SetAgentPresence(SystemActor(), ana_, v1::PRESENCE_ONLINE),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("deactivated")));
 }
 
@@ -459,7 +459,7 @@ TEST_P(DeskRoutingTest, SkillsComeFromTagsAndOnlyMatchingAgentsGetTheTicket) {
   EXPECT_EQ(t.assignee_id(), 0);  // Bo has no Spanish
   SetPresence(ana_, v1::PRESENCE_ONLINE);
   EXPECT_EQ(Get(t.id()).assignee_id(), ana_);
-  EXPECT_THAT(desk_->LastRoutingDecision(SystemActor(), t.id())->note(),
+  EXPECT_THAT(desk_->routing().LastDecision(SystemActor(), t.id())->note(),
               HasSubstr("spanish"));
   v1::Ticket plain = NewTicket("hello");
   EXPECT_EQ(plain.assignee_id(), bo_);
@@ -470,7 +470,7 @@ TEST_P(DeskRoutingTest, TickRunsTimeBasedSteps) {
   // tier 2, our group.
   RoutingOptions r;
   OpenDesk(r);
-  ASSERT_OK_AND_ASSIGN(v1::Group tier1, desk_->CreateGroup(SystemActor(), "Tier 1"));
+  ASSERT_OK_AND_ASSIGN(v1::Group tier1, desk_->people().CreateGroup(SystemActor(), "Tier 1"));
   desk_.reset();
   r.policy.mutable_tiered_escalation()->add_tiers()->set_group_id(tier1.id());
   r.policy.mutable_tiered_escalation()->mutable_tiers(0)->set_escalate_after_seconds(60);
@@ -481,7 +481,7 @@ TEST_P(DeskRoutingTest, TickRunsTimeBasedSteps) {
   SetPresence(ana_, v1::PRESENCE_ONLINE);
   v1::Ticket t = NewTicket("t");
   EXPECT_EQ(t.assignee_id(), 0);
-  ASSERT_OK_AND_ASSIGN(RoutingSnapshot snap, desk_->RoutingState(SystemActor()));
+  ASSERT_OK_AND_ASSIGN(RoutingSnapshot snap, desk_->routing().State(SystemActor()));
   EXPECT_EQ(snap.next_wakeup, clock_.Now() + absl::Seconds(60));
   clock_.Advance(absl::Seconds(30));
   ASSERT_OK_AND_ASSIGN(TickReport early, desk_->Tick(clock_.Now()));
@@ -510,17 +510,17 @@ TEST_P(DeskRoutingTest, SlaDeadlinesReachThePolicy) {
                                           .clock = &clock_,
                                           .sla = sla,
                                           .routing = r}));
-  ASSERT_OK_AND_ASSIGN(v1::Group g, desk_->CreateGroup(SystemActor(), "Support"));
+  ASSERT_OK_AND_ASSIGN(v1::Group g, desk_->people().CreateGroup(SystemActor(), "Support"));
   group_ = g.id();
   ana_ = MakeAgent("Ana", "ana@x.example", {});
   ASSERT_OK_AND_ASSIGN(v1::Contact c,
-                       desk_->CreateContact(SystemActor(),
+                       desk_->people().CreateContact(SystemActor(),
                                             {.name = "Cy", .emails = {"cy@x.example"}}));
   customer_ = c.id();
   v1::Ticket plain = NewTicket("plain");
   v1::Ticket gold = NewTicket("gold", {"gold"});
   ASSERT_TRUE(gold.has_sla_next_deadline());
-  ASSERT_OK(desk_->UpdateAgent(SystemActor(), ana_, {.capacity = [] {
+  ASSERT_OK(desk_->people().UpdateAgent(SystemActor(), ana_, {.capacity = [] {
                                  v1::ChannelCapacity one;
                                  one.set_channel(v1::CHANNEL_EMAIL);
                                  one.set_max_items(1);
@@ -553,7 +553,7 @@ TEST_P(DeskRoutingTest, StateIsRebuiltFromTheStoreOnOpen) {
   OpenDesk({});
   SetPresence(ana_, v1::PRESENCE_ONLINE);
   v1::Ticket a = NewTicket("a"), b = NewTicket("b");
-  ASSERT_OK(desk_->DeclineTicket(AgentActor(ana_), b.id()).status());
+  ASSERT_OK(desk_->routing().Decline(AgentActor(ana_), b.id()).status());
   v1::Ticket c = NewTicket("c");
   ASSERT_EQ(c.assignee_id(), ana_);
   desk_.reset();
@@ -567,7 +567,7 @@ TEST_P(DeskRoutingTest, StateIsRebuiltFromTheStoreOnOpen) {
                                           .routing = RoutingOptions()}));
   // Ana is full (a and c), b waits and is never offered to Ana again.
   EXPECT_THAT(Queued(), ElementsAre(b.id()));
-  ASSERT_OK(desk_->UpdateTicket(AgentActor(ana_), a.id(), {.status = "solved"}).status());
+  ASSERT_OK(desk_->tickets().Update(AgentActor(ana_), a.id(), {.status = "solved"}).status());
   EXPECT_EQ(Get(b.id()).assignee_id(), 0);
   v1::Ticket d = NewTicket("d");
   EXPECT_EQ(d.assignee_id(), ana_);
@@ -578,8 +578,8 @@ TEST_P(DeskRoutingTest, StateIsRebuiltFromTheStoreOnOpen) {
 TEST_P(DeskRoutingTest, MergedAndSolvedTicketsLeaveTheQueue) {
   OpenDesk({});
   v1::Ticket a = NewTicket("a"), b = NewTicket("b"), c = NewTicket("c");
-  ASSERT_OK(desk_->MergeTickets(SystemActor(), b.id(), a.id()).status());
-  ASSERT_OK(desk_->UpdateTicket(SystemActor(), c.id(),
+  ASSERT_OK(desk_->tickets().Merge(SystemActor(), b.id(), a.id()).status());
+  ASSERT_OK(desk_->tickets().Update(SystemActor(), c.id(),
                                 {.status = "solved", .assignee_id = ana_})
                 .status());
   EXPECT_THAT(Queued(), ElementsAre(a.id()));
@@ -588,25 +588,25 @@ TEST_P(DeskRoutingTest, MergedAndSolvedTicketsLeaveTheQueue) {
 
 TEST_P(DeskRoutingTest, PresenceIsCheckedAndPermitted) {
   OpenDesk({});
-  EXPECT_THAT(desk_->SetAgentPresence(SystemActor(), ana_, v1::PRESENCE_UNSPECIFIED),
+  EXPECT_THAT(desk_->people().SetAgentPresence(SystemActor(), ana_, v1::PRESENCE_UNSPECIFIED),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("presence 0")));
-  EXPECT_THAT(desk_->SetAgentPresence(SystemActor(), ana_, static_cast<v1::Presence>(9)),
+  EXPECT_THAT(desk_->people().SetAgentPresence(SystemActor(), ana_, static_cast<v1::Presence>(9)),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("presence 9")));
-  EXPECT_THAT(desk_->SetAgentPresence(AgentActor(bo_), ana_, v1::PRESENCE_ONLINE),
+  EXPECT_THAT(desk_->people().SetAgentPresence(AgentActor(bo_), ana_, v1::PRESENCE_ONLINE),
               StatusIs(absl::StatusCode::kPermissionDenied));
-  EXPECT_THAT(desk_->SetAgentPresence(ContactActor(customer_), ana_, v1::PRESENCE_ONLINE),
+  EXPECT_THAT(desk_->people().SetAgentPresence(ContactActor(customer_), ana_, v1::PRESENCE_ONLINE),
               StatusIs(absl::StatusCode::kPermissionDenied));
-  EXPECT_THAT(desk_->SetAgentPresence(SystemActor(), 999, v1::PRESENCE_ONLINE),
+  EXPECT_THAT(desk_->people().SetAgentPresence(SystemActor(), 999, v1::PRESENCE_ONLINE),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("agent_id 999")));
-  EXPECT_THAT(desk_->AgentLog(AgentActor(bo_), ana_),
+  EXPECT_THAT(desk_->people().AgentLog(AgentActor(bo_), ana_),
               StatusIs(absl::StatusCode::kPermissionDenied));
   // The same presence again writes nothing.
-  ASSERT_OK_AND_ASSIGN(v1::Agent before, desk_->GetAgent(SystemActor(), ana_));
+  ASSERT_OK_AND_ASSIGN(v1::Agent before, desk_->people().GetAgent(SystemActor(), ana_));
   ASSERT_OK_AND_ASSIGN(v1::Agent same,
-                       desk_->SetAgentPresence(SystemActor(), ana_, v1::PRESENCE_OFFLINE));
+                       desk_->people().SetAgentPresence(SystemActor(), ana_, v1::PRESENCE_OFFLINE));
   EXPECT_EQ(same.version(), before.version());
   ASSERT_OK_AND_ASSIGN(v1::Agent online,
-                       desk_->SetAgentPresence(SystemActor(), ana_, v1::PRESENCE_ONLINE));
+                       desk_->people().SetAgentPresence(SystemActor(), ana_, v1::PRESENCE_ONLINE));
   EXPECT_EQ(online.version(), before.version() + 1);
   EXPECT_EQ(FromTimestamp(online.presence_since()), clock_.Now());
 }
@@ -632,14 +632,14 @@ TEST_P(DeskRoutingTest, BadRoutingOptionsAreRefusedAtOpen) {
 TEST_P(DeskRoutingTest, WithoutRoutingTheRoutingCallsSaySo) {
   ASSERT_OK_AND_ASSIGN(desk_, Desk::Open({.store = store_.get(), .clock = &clock_}));
   ASSERT_OK_AND_ASSIGN(v1::Agent a,
-                       desk_->CreateAgent(SystemActor(), {.name = "A", .email = "a@x.example"}));
-  EXPECT_THAT(desk_->NextTicketFor(SystemActor(), a.id()),
+                       desk_->people().CreateAgent(SystemActor(), {.name = "A", .email = "a@x.example"}));
+  EXPECT_THAT(desk_->routing().NextTicketFor(SystemActor(), a.id()),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("does not route")));
-  EXPECT_THAT(desk_->RoutingState(SystemActor()),
+  EXPECT_THAT(desk_->routing().State(SystemActor()),
               StatusIs(absl::StatusCode::kFailedPrecondition));
   // Presence still works and is logged.
-  ASSERT_OK(desk_->SetAgentPresence(AgentActor(a.id()), a.id(), v1::PRESENCE_ONLINE).status());
-  ASSERT_OK_AND_ASSIGN(std::vector<v1::AgentEvent> log, desk_->AgentLog(SystemActor(), a.id()));
+  ASSERT_OK(desk_->people().SetAgentPresence(AgentActor(a.id()), a.id(), v1::PRESENCE_ONLINE).status());
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::AgentEvent> log, desk_->people().AgentLog(SystemActor(), a.id()));
   EXPECT_THAT(log, SizeIs(2));
 }
 
@@ -654,7 +654,7 @@ TEST_P(DeskRoutingTest, ConcurrentCommandsKeepThePolicyInStepWithTheStore) {
   for (int th = 0; th < 4; ++th) {
     threads.emplace_back([&, th] {
       for (int i = 0; i < 10; ++i) {
-        absl::StatusOr<v1::Ticket> t = desk_->CreateTicket(
+        absl::StatusOr<v1::Ticket> t = desk_->tickets().Create(
             SystemActor(), {.subject = absl::StrCat("t", th, "-", i),
                             .requester_id = customer_,
                             .group_id = group_,
@@ -682,7 +682,7 @@ TEST_P(DeskRoutingTest, ConcurrentCommandsKeepThePolicyInStepWithTheStore) {
   EXPECT_EQ(load[ana_], 2);
   EXPECT_EQ(load[bo_], 2);
   EXPECT_EQ(load[cy], 2);
-  ASSERT_OK_AND_ASSIGN(RoutingSnapshot snap, desk_->RoutingState(SystemActor()));
+  ASSERT_OK_AND_ASSIGN(RoutingSnapshot snap, desk_->routing().State(SystemActor()));
   EXPECT_EQ(snap.assigned, 6);
   ASSERT_THAT(snap.load, SizeIs(3));
   for (const RoutingSnapshot::Load& l : snap.load) {
@@ -702,7 +702,7 @@ TEST_P(DeskRoutingTest, StickyOwnerCustomersNextTicketGoesToTheAgentWhoAnsweredT
   v1::Ticket first = NewTicket("first");
   ASSERT_EQ(first.assignee_id(), ana_);
   Write(AgentActor(ana_), first.id(), v1::Message::PUBLIC_REPLY, "Try 4.3");
-  ASSERT_OK(desk_->UpdateTicket(AgentActor(ana_), first.id(), {.status = "solved"})
+  ASSERT_OK(desk_->tickets().Update(AgentActor(ana_), first.id(), {.status = "solved"})
                 .status());
   // Ana keeps one open ticket of Di's; Bo has none, so least loaded alone
   // would pick Bo for the next ticket.
@@ -713,11 +713,11 @@ TEST_P(DeskRoutingTest, StickyOwnerCustomersNextTicketGoesToTheAgentWhoAnsweredT
   v1::Ticket again = NewTicket("again");
   EXPECT_EQ(again.sticky_agent_id(), ana_);
   EXPECT_EQ(again.assignee_id(), ana_);
-  EXPECT_THAT(desk_->LastRoutingDecision(SystemActor(), again.id())->note(),
+  EXPECT_THAT(desk_->routing().LastDecision(SystemActor(), again.id())->note(),
               HasSubstr(absl::StrCat("sticky owner: agent ", ana_)));
 
   // A new e-mail from the customer (no thread) goes back to her too.
-  ASSERT_OK(desk_->UpdateTicket(AgentActor(ana_), again.id(), {.status = "solved"})
+  ASSERT_OK(desk_->tickets().Update(AgentActor(ana_), again.id(), {.status = "solved"})
                 .status());
   v1::InboundMessage mail;
   mail.set_channel(v1::CHANNEL_EMAIL);
@@ -726,7 +726,7 @@ TEST_P(DeskRoutingTest, StickyOwnerCustomersNextTicketGoesToTheAgentWhoAnsweredT
   mail.set_subject("Another question");
   mail.set_body_text("Hello again");
   clock_.Advance(absl::Seconds(1));
-  ASSERT_OK_AND_ASSIGN(IngestResult in, desk_->Ingest(mail));
+  ASSERT_OK_AND_ASSIGN(IngestResult in, desk_->inbox().Ingest(mail));
   ASSERT_EQ(in.outcome, IngestResult::Outcome::kCreatedTicket);
   v1::Ticket mailed = Get(in.ticket_id);
   EXPECT_EQ(mailed.sticky_agent_id(), ana_);
@@ -749,13 +749,13 @@ TEST_P(DeskRoutingTest, StickyOwnerAwayTheNewTicketGoesToSomeoneElse) {
   v1::Ticket again = NewTicket("again");
   EXPECT_EQ(again.sticky_agent_id(), ana_);  // still hers: she is only away
   EXPECT_EQ(again.assignee_id(), bo_);
-  EXPECT_THAT(desk_->LastRoutingDecision(SystemActor(), again.id())->note(),
+  EXPECT_THAT(desk_->routing().LastDecision(SystemActor(), again.id())->note(),
               ::testing::Not(HasSubstr("sticky owner")));
 
   // Offline is the same; with nobody online the ticket waits, and goes to
   // Ana when she is the one who comes back.
   for (int64_t done : {first.id(), again.id()}) {
-    ASSERT_OK(desk_->UpdateTicket(SystemActor(), done, {.status = "solved"}).status());
+    ASSERT_OK(desk_->tickets().Update(SystemActor(), done, {.status = "solved"}).status());
   }
   SetPresence(ana_, v1::PRESENCE_OFFLINE);
   SetPresence(bo_, v1::PRESENCE_OFFLINE);
@@ -812,13 +812,13 @@ TEST_P(DeskRoutingTest, StickyOwnerFieldsAreStoredAndReadBack) {
   EXPECT_THAT(OfKind(Log(t.id()), v1::Event::MESSAGE_ADDED)[1].changes(), IsEmpty());
 
   // Changing the contact keeps it.
-  ASSERT_OK(desk_->UpdateContact(SystemActor(), customer_, {.name = "Cyril"}).status());
+  ASSERT_OK(desk_->people().UpdateContact(SystemActor(), customer_, {.name = "Cyril"}).status());
   EXPECT_EQ(Contact(customer_).last_answered_by_agent_id(), ana_);
 
   // Every way of making tickets copies it from the requester.
   ASSERT_OK_AND_ASSIGN(
       std::vector<v1::Ticket> batch,
-      desk_->CreateTickets(SystemActor(), {{.subject = "b1",
+      desk_->tickets().CreateMany(SystemActor(), {{.subject = "b1",
                                             .requester_id = customer_,
                                             .group_id = group_,
                                             .channel = v1::CHANNEL_EMAIL},
@@ -836,10 +836,10 @@ TEST_P(DeskRoutingTest, StickyOwnerFieldsAreStoredAndReadBack) {
     m->set_subject(key);
     m->set_body_text("hello");
   }
-  ASSERT_OK_AND_ASSIGN(IngestResult single, desk_->Ingest(m1));
+  ASSERT_OK_AND_ASSIGN(IngestResult single, desk_->inbox().Ingest(m1));
   EXPECT_EQ(Get(single.ticket_id).sticky_agent_id(), ana_);
   std::vector<v1::InboundMessage> batch_mail = {m2};
-  ASSERT_OK_AND_ASSIGN(auto results, desk_->IngestBatch(batch_mail));
+  ASSERT_OK_AND_ASSIGN(auto results, desk_->inbox().IngestBatch(batch_mail));
   ASSERT_THAT(results, SizeIs(1));
   ASSERT_OK(results[0].status());
   EXPECT_EQ(Get(results[0]->ticket_id).sticky_agent_id(), ana_);
@@ -847,7 +847,7 @@ TEST_P(DeskRoutingTest, StickyOwnerFieldsAreStoredAndReadBack) {
   // An agent's outbound ticket makes the agent sticky at once.
   ASSERT_OK_AND_ASSIGN(
       v1::Ticket outbound,
-      desk_->CreateTicket(AgentActor(bo_), {.subject = "Your order",
+      desk_->tickets().Create(AgentActor(bo_), {.subject = "Your order",
                                             .requester_id = di,
                                             .description = "It shipped",
                                             .description_kind = v1::Message::PUBLIC_REPLY}));
@@ -875,7 +875,7 @@ TEST_P(DeskRoutingTest, StickyOwnerFieldsAreStoredAndReadBack) {
   EXPECT_EQ(Get(t.id()).assignee_id(), ana_);
   EXPECT_EQ(Get(batch[0].id()).assignee_id(), ana_);
   EXPECT_EQ(Get(batch[1].id()).assignee_id(), 0);
-  EXPECT_THAT(desk_->LastRoutingDecision(SystemActor(), batch[0].id())->note(),
+  EXPECT_THAT(desk_->routing().LastDecision(SystemActor(), batch[0].id())->note(),
               HasSubstr(absl::StrCat("sticky owner: agent ", ana_)));
 }
 
@@ -892,14 +892,14 @@ TEST_P(DeskRoutingTest, StickyOwnerFollowsRequesterChangesAndMerges) {
   v1::Ticket unanswered = NewTicket("unanswered");
   ASSERT_EQ(unanswered.sticky_agent_id(), ana_);
   ASSERT_OK_AND_ASSIGN(v1::Ticket moved,
-                       desk_->UpdateTicket(SystemActor(), unanswered.id(),
+                       desk_->tickets().Update(SystemActor(), unanswered.id(),
                                            {.requester_id = di}));
   EXPECT_EQ(moved.sticky_agent_id(), bo_);
   std::vector<v1::Event> changed = OfKind(Log(unanswered.id()), v1::Event::FIELDS_CHANGED);
   ASSERT_THAT(changed, SizeIs(1));
   EXPECT_EQ(changed[0].changes(changed[0].changes_size() - 1).field(), "sticky_agent_id");
   // ...an answered one keeps the agent who answered it.
-  ASSERT_OK_AND_ASSIGN(v1::Ticket kept, desk_->UpdateTicket(SystemActor(), cys.id(),
+  ASSERT_OK_AND_ASSIGN(v1::Ticket kept, desk_->tickets().Update(SystemActor(), cys.id(),
                                                             {.requester_id = di}));
   EXPECT_EQ(kept.sticky_agent_id(), ana_);
   EXPECT_EQ(Contact(di).last_answered_by_agent_id(), bo_);
@@ -910,11 +910,11 @@ TEST_P(DeskRoutingTest, StickyOwnerFollowsRequesterChangesAndMerges) {
   Write(AgentActor(ana_), x.id(), v1::Message::PUBLIC_REPLY, "x answered");
   Write(AgentActor(bo_), y.id(), v1::Message::PUBLIC_REPLY, "y answered");
   Write(ContactActor(customer_), x.id(), v1::Message::CUSTOMER_MESSAGE, "thanks");
-  ASSERT_OK_AND_ASSIGN(v1::Ticket into_x, desk_->MergeTickets(SystemActor(), y.id(), x.id()));
+  ASSERT_OK_AND_ASSIGN(v1::Ticket into_x, desk_->tickets().Merge(SystemActor(), y.id(), x.id()));
   EXPECT_EQ(into_x.sticky_agent_id(), bo_);
   // The target's own later reply stays: Ana answers z after Bo's reply on x.
   Write(AgentActor(ana_), z.id(), v1::Message::PUBLIC_REPLY, "z answered");
-  ASSERT_OK_AND_ASSIGN(v1::Ticket into_z, desk_->MergeTickets(SystemActor(), x.id(), z.id()));
+  ASSERT_OK_AND_ASSIGN(v1::Ticket into_z, desk_->tickets().Merge(SystemActor(), x.id(), z.id()));
   EXPECT_EQ(into_z.sticky_agent_id(), ana_);
 }
 
@@ -926,7 +926,7 @@ TEST_P(DeskRoutingTest, StickyOwnerReopenedTicketIsRequeuedToTheAgentWhoAnswered
   ASSERT_EQ(t.assignee_id(), ana_);
   Write(AgentActor(ana_), t.id(), v1::Message::PUBLIC_REPLY, "Which version?");
   // Waiting on the customer, and given back to the pool.
-  ASSERT_OK(desk_->UpdateTicket(AgentActor(ana_), t.id(),
+  ASSERT_OK(desk_->tickets().Update(AgentActor(ana_), t.id(),
                                 {.status = "pending", .assignee_id = 0})
                 .status());
   ASSERT_EQ(Get(t.id()).assignee_id(), 0);
@@ -952,9 +952,10 @@ class FlakyStore : public StoreWrapper {
   using StoreWrapper::StoreWrapper;
   void FailCommitAfter(int transactions) { countdown_ = transactions; }
 
-  absl::StatusOr<std::unique_ptr<Transaction>> Begin(TransactionMode mode) override {
-    absl::StatusOr<std::unique_ptr<Transaction>> tx = StoreWrapper::Begin(mode);
-    if (!tx.ok() || mode != TransactionMode::kReadWrite || countdown_ < 0) return tx;
+  absl::StatusOr<std::unique_ptr<Transaction>> Begin(
+      const TransactionOptions& options) override {
+    absl::StatusOr<std::unique_ptr<Transaction>> tx = StoreWrapper::Begin(options);
+    if (!tx.ok() || options.mode != TransactionMode::kReadWrite || countdown_ < 0) return tx;
     if (countdown_-- > 0) return tx;
     class Failing : public TransactionWrapper {
      public:
@@ -979,18 +980,18 @@ TEST_P(DeskRoutingTest, AFailedDecisionWriteIsRetriedFromTheStoreByTick) {
   api.set_channel(v1::CHANNEL_API);
   api.set_max_items(5);
   ASSERT_OK_AND_ASSIGN(v1::Agent ana,
-                       desk_->CreateAgent(SystemActor(), {.name = "Ana",
+                       desk_->people().CreateAgent(SystemActor(), {.name = "Ana",
                                                           .email = "ana@x.example",
                                                           .capacity = {api}}));
-  ASSERT_OK_AND_ASSIGN(v1::Contact cy, desk_->CreateContact(
+  ASSERT_OK_AND_ASSIGN(v1::Contact cy, desk_->people().CreateContact(
                                            SystemActor(), {.name = "Cy",
                                                            .emails = {"cy@x.example"}}));
   ana_ = ana.id();
-  ASSERT_OK(desk_->SetAgentPresence(SystemActor(), ana_, v1::PRESENCE_ONLINE).status());
+  ASSERT_OK(desk_->people().SetAgentPresence(SystemActor(), ana_, v1::PRESENCE_ONLINE).status());
   // The ticket commits; the decision's own transaction (the next one) fails.
   flaky.FailCommitAfter(1);
   ASSERT_OK_AND_ASSIGN(v1::Ticket t,
-                       desk_->CreateTicket(SystemActor(), {.subject = "s",
+                       desk_->tickets().Create(SystemActor(), {.subject = "s",
                                                            .requester_id = cy.id()}));
   EXPECT_EQ(t.assignee_id(), 0);
   EXPECT_EQ(Get(t.id()).assignee_id(), 0);

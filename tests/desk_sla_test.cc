@@ -79,11 +79,11 @@ class DeskSlaTest : public ::testing::TestWithParam<bool> {
                                             .clock = &clock_,
                                             .sla = engine}));
     ASSERT_OK_AND_ASSIGN(v1::Agent bob,
-                         desk_->CreateAgent(SystemActor(),
+                         desk_->people().CreateAgent(SystemActor(),
                                             {.name = "Bob", .email = "bob@x.example"}));
     bob_ = AgentActor(bob.id());
     ASSERT_OK_AND_ASSIGN(v1::Contact ada,
-                         desk_->CreateContact(SystemActor(),
+                         desk_->people().CreateContact(SystemActor(),
                                               {.name = "Ada",
                                                .emails = {"ada@x.example"}}));
     ada_ = ContactActor(ada.id());
@@ -91,7 +91,7 @@ class DeskSlaTest : public ::testing::TestWithParam<bool> {
 
   std::vector<v1::Event> SlaEvents(int64_t ticket_id) {
     std::vector<v1::Event> out;
-    auto log = desk_->AuditLog(bob_, ticket_id);
+    auto log = desk_->tickets().AuditLog(bob_, ticket_id);
     EXPECT_OK(log.status());
     for (const v1::Event& e : *log) {
       if (e.kind() == v1::Event::SLA_WARNING || e.kind() == v1::Event::SLA_BREACHED) {
@@ -110,13 +110,13 @@ class DeskSlaTest : public ::testing::TestWithParam<bool> {
 
 TEST_P(DeskSlaTest, FridayAfternoonTicketIsDueMondayAndTicksOnce) {
   ASSERT_OK_AND_ASSIGN(v1::Ticket t,
-                       desk_->CreateTicket(ada_, {.subject = "Invoice wrong",
+                       desk_->tickets().Create(ada_, {.subject = "Invoice wrong",
                                                   .description = "Please fix"}));
   // 16:30-18:00 Friday is 1.5 h; 2.5 h more on Monday from 09:00: 11:30 due,
   // warning at 11:00.
   ASSERT_TRUE(t.has_sla_next_deadline());
   EXPECT_EQ(FromTimestamp(t.sla_next_deadline()), Madrid(2026, 3, 9, 11, 0));
-  ASSERT_OK_AND_ASSIGN(SlaStatus sla, desk_->TicketSla(bob_, t.id()));
+  ASSERT_OK_AND_ASSIGN(SlaStatus sla, desk_->sla().Status(bob_, t.id()));
   EXPECT_EQ(sla.policy, "standard");
   const SlaMetricStatus* first = Metric(sla, v1::SLA_METRIC_FIRST_REPLY);
   ASSERT_NE(first, nullptr);
@@ -149,8 +149,8 @@ TEST_P(DeskSlaTest, FridayAfternoonTicketIsDueMondayAndTicksOnce) {
   EXPECT_EQ(FromTimestamp(events[1].sla_due_at()), Madrid(2026, 3, 9, 11, 30));
 
   // A late reply ends the cycle; it stays breached.
-  ASSERT_OK(desk_->AddMessage(bob_, t.id(), {.body_text = "Fixed"}).status());
-  ASSERT_OK_AND_ASSIGN(sla, desk_->TicketSla(bob_, t.id()));
+  ASSERT_OK(desk_->tickets().AddMessage(bob_, t.id(), {.body_text = "Fixed"}).status());
+  ASSERT_OK_AND_ASSIGN(sla, desk_->sla().Status(bob_, t.id()));
   first = Metric(sla, v1::SLA_METRIC_FIRST_REPLY);
   ASSERT_NE(first, nullptr);
   EXPECT_EQ(first->state, SlaState::kBreached);
@@ -159,14 +159,14 @@ TEST_P(DeskSlaTest, FridayAfternoonTicketIsDueMondayAndTicksOnce) {
 
 TEST_P(DeskSlaTest, PendingPausesAndTheDeadlineMoves) {
   ASSERT_OK_AND_ASSIGN(v1::Ticket t,
-                       desk_->CreateTicket(ada_, {.subject = "Login fails",
+                       desk_->tickets().Create(ada_, {.subject = "Login fails",
                                                   .description = "401"}));
   clock_.Advance(absl::Minutes(10));
-  ASSERT_OK(desk_->AddMessage(bob_, t.id(), {.body_text = "Which browser?"}).status());
-  ASSERT_OK_AND_ASSIGN(t, desk_->UpdateTicket(bob_, t.id(), {.status = "pending"}));
+  ASSERT_OK(desk_->tickets().AddMessage(bob_, t.id(), {.body_text = "Which browser?"}).status());
+  ASSERT_OK_AND_ASSIGN(t, desk_->tickets().Update(bob_, t.id(), {.status = "pending"}));
   // Only resolution runs, and it is paused: no deadline.
   EXPECT_FALSE(t.has_sla_next_deadline());
-  ASSERT_OK_AND_ASSIGN(TicketView view, desk_->ViewTicket(bob_, t.id()));
+  ASSERT_OK_AND_ASSIGN(TicketView view, desk_->tickets().View(bob_, t.id()));
   ASSERT_TRUE(view.sla.has_value());
   const SlaMetricStatus* res = Metric(*view.sla, v1::SLA_METRIC_FULL_RESOLUTION);
   ASSERT_NE(res, nullptr);
@@ -174,40 +174,40 @@ TEST_P(DeskSlaTest, PendingPausesAndTheDeadlineMoves) {
   EXPECT_FALSE(res->due_at.has_value());
   // Two days later the customer answers: the clock resumes where it stopped.
   clock_.Advance(absl::Hours(48));
-  ASSERT_OK(desk_->AddMessage(ada_, t.id(), {.kind = v1::Message::CUSTOMER_MESSAGE,
+  ASSERT_OK(desk_->tickets().AddMessage(ada_, t.id(), {.kind = v1::Message::CUSTOMER_MESSAGE,
                                              .body_text = "Firefox"})
                 .status());
-  ASSERT_OK_AND_ASSIGN(t, desk_->GetTicket(bob_, t.id()));
+  ASSERT_OK_AND_ASSIGN(t, desk_->tickets().Get(bob_, t.id()));
   EXPECT_EQ(t.status(), "open");
   ASSERT_TRUE(t.has_sla_next_deadline());
   // 10 minutes were used before the pause: 72 h - 10 min remain from now.
   EXPECT_EQ(FromTimestamp(t.sla_next_deadline()),
             clock_.Now() + absl::Hours(72) - absl::Minutes(10));
   // Customers do not see SLA clocks.
-  EXPECT_THAT(desk_->TicketSla(ada_, t.id()),
+  EXPECT_THAT(desk_->sla().Status(ada_, t.id()),
               StatusIs(absl::StatusCode::kPermissionDenied));
-  ASSERT_OK_AND_ASSIGN(view, desk_->ViewTicket(ada_, t.id()));
+  ASSERT_OK_AND_ASSIGN(view, desk_->tickets().View(ada_, t.id()));
   EXPECT_FALSE(view.sla.has_value());
 }
 
 TEST_P(DeskSlaTest, QueryByNextDeadline) {
   ASSERT_OK_AND_ASSIGN(v1::Ticket a,
-                       desk_->CreateTicket(ada_, {.subject = "a", .description = "x"}));
+                       desk_->tickets().Create(ada_, {.subject = "a", .description = "x"}));
   clock_.Advance(absl::Minutes(20));
   ASSERT_OK_AND_ASSIGN(v1::Ticket b,
-                       desk_->CreateTicket(ada_, {.subject = "b", .description = "x"}));
+                       desk_->tickets().Create(ada_, {.subject = "b", .description = "x"}));
   ASSERT_OK_AND_ASSIGN(v1::Ticket c,
-                       desk_->CreateTicket(ada_, {.subject = "c", .description = "x"}));
-  ASSERT_OK(desk_->UpdateTicket(bob_, c.id(), {.status = "pending"}).status());
+                       desk_->tickets().Create(ada_, {.subject = "c", .description = "x"}));
+  ASSERT_OK(desk_->tickets().Update(bob_, c.id(), {.status = "pending"}).status());
   TicketQuery q;
   q.sort = TicketSort::kSlaDeadlineAsc;
-  ASSERT_OK_AND_ASSIGN(TicketPage page, desk_->QueryTickets(bob_, q));
+  ASSERT_OK_AND_ASSIGN(TicketPage page, desk_->tickets().Query(bob_, q));
   ASSERT_THAT(page.tickets, SizeIs(3));
   EXPECT_EQ(page.tickets[0].id(), a.id());
   EXPECT_EQ(page.tickets[1].id(), b.id());
   EXPECT_EQ(page.tickets[2].id(), c.id());  // paused: no deadline, last
   q.sla_deadline = TimeRange{absl::InfinitePast(), Madrid(2026, 3, 9, 11, 10)};
-  ASSERT_OK_AND_ASSIGN(page, desk_->QueryTickets(bob_, q));
+  ASSERT_OK_AND_ASSIGN(page, desk_->tickets().Query(bob_, q));
   ASSERT_THAT(page.tickets, SizeIs(1));
   EXPECT_EQ(page.tickets[0].id(), a.id());
 }
@@ -217,7 +217,7 @@ TEST_P(DeskSlaTest, QueryByNextDeadline) {
 // ticket has no deadline and Tick raises nothing more.
 TEST_P(DeskSlaTest, DeactivatedPolicyStopsEscalating) {
   ASSERT_OK_AND_ASSIGN(v1::Ticket t,
-                       desk_->CreateTicket(ada_, {.subject = "x", .description = "y"}));
+                       desk_->tickets().Create(ada_, {.subject = "x", .description = "y"}));
   clock_.Set(Madrid(2026, 3, 9, 12, 0));
   ASSERT_OK_AND_ASSIGN(TickReport r, desk_->Tick(clock_.Now()));
   EXPECT_EQ(r.breaches, 1);
@@ -229,11 +229,11 @@ TEST_P(DeskSlaTest, DeactivatedPolicyStopsEscalating) {
   ASSERT_OK_AND_ASSIGN(auto desk2, Desk::Open({.store = store_.get(),
                                                .clock = &clock_,
                                                .sla = off}));
-  ASSERT_OK_AND_ASSIGN(int64_t visited, desk2->RefreshSlaDeadlines());
+  ASSERT_OK_AND_ASSIGN(int64_t visited, desk2->sla().RefreshDeadlines());
   EXPECT_EQ(visited, 1);
-  ASSERT_OK_AND_ASSIGN(t, desk2->GetTicket(bob_, t.id()));
+  ASSERT_OK_AND_ASSIGN(t, desk2->tickets().Get(bob_, t.id()));
   EXPECT_FALSE(t.has_sla_next_deadline());
-  ASSERT_OK_AND_ASSIGN(SlaStatus sla, desk2->TicketSla(bob_, t.id()));
+  ASSERT_OK_AND_ASSIGN(SlaStatus sla, desk2->sla().Status(bob_, t.id()));
   EXPECT_TRUE(sla.policy.empty());
   EXPECT_TRUE(sla.metrics.empty());
   clock_.Advance(absl::Hours(100));
@@ -244,9 +244,9 @@ TEST_P(DeskSlaTest, DeactivatedPolicyStopsEscalating) {
 TEST_P(DeskSlaTest, DeskWithoutSlaHasNoDeadlines) {
   ASSERT_OK_AND_ASSIGN(auto plain, Desk::Open({.store = store_.get(), .clock = &clock_}));
   ASSERT_OK_AND_ASSIGN(v1::Ticket t,
-                       plain->CreateTicket(ada_, {.subject = "x", .description = "y"}));
+                       plain->tickets().Create(ada_, {.subject = "x", .description = "y"}));
   EXPECT_FALSE(t.has_sla_next_deadline());
-  EXPECT_THAT(plain->TicketSla(bob_, t.id()),
+  EXPECT_THAT(plain->sla().Status(bob_, t.id()),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("no SLAs")));
   ASSERT_OK_AND_ASSIGN(TickReport r, plain->Tick(clock_.Now() + absl::Hours(1000)));
   EXPECT_EQ(r.tickets_evaluated, 0);
@@ -256,15 +256,15 @@ TEST_P(DeskSlaTest, DeskWithoutSlaHasNoDeadlines) {
 // that steps back) must not make the ticket unusable.
 TEST_P(DeskSlaTest, ClockSteppingBackKeepsTheTicketUsable) {
   ASSERT_OK_AND_ASSIGN(v1::Ticket t,
-                       desk_->CreateTicket(ada_, {.subject = "x", .description = "y"}));
+                       desk_->tickets().Create(ada_, {.subject = "x", .description = "y"}));
   // A Tick far ahead writes a breach stamped three days from now...
   ASSERT_OK_AND_ASSIGN(TickReport r, desk_->Tick(clock_.Now() + absl::Hours(72)));
   EXPECT_EQ(r.breaches, 2);  // first reply, and resolution (72 h, due exactly then)
   // ...then the host's clock reads earlier again.
   clock_.Advance(absl::Minutes(5));
-  EXPECT_THAT(desk_->AddMessage(bob_, t.id(), {.body_text = "on it"}), IsOk());
-  EXPECT_THAT(desk_->UpdateTicket(bob_, t.id(), {.status = "pending"}), IsOk());
-  EXPECT_THAT(desk_->TicketSla(bob_, t.id()), IsOk());
+  EXPECT_THAT(desk_->tickets().AddMessage(bob_, t.id(), {.body_text = "on it"}), IsOk());
+  EXPECT_THAT(desk_->tickets().Update(bob_, t.id(), {.status = "pending"}), IsOk());
+  EXPECT_THAT(desk_->sla().Status(bob_, t.id()), IsOk());
   EXPECT_THAT(desk_->Tick(clock_.Now()), IsOk());
 }
 

@@ -42,46 +42,46 @@ class DeskTest : public ::testing::TestWithParam<StoreKind> {
     ASSERT_OK(desk.status());
     desk_ = *std::move(desk);
     ASSERT_OK_AND_ASSIGN(v1::Group support,
-                         desk_->CreateGroup(SystemActor(), "Support"));
+                         desk_->people().CreateGroup(SystemActor(), "Support"));
     support_ = support.id();
     ASSERT_OK_AND_ASSIGN(v1::Group billing,
-                         desk_->CreateGroup(SystemActor(), "Billing"));
+                         desk_->people().CreateGroup(SystemActor(), "Billing"));
     billing_ = billing.id();
     ASSERT_OK_AND_ASSIGN(v1::Agent admin,
-                         desk_->CreateAgent(SystemActor(),
+                         desk_->people().CreateAgent(SystemActor(),
                                             {.name = "Ana Admin",
                                              .email = "ana@desk.example",
                                              .role = v1::Agent::ADMIN}));
     admin_ = AgentActor(admin.id());
     ASSERT_OK_AND_ASSIGN(v1::Agent bob,
-                         desk_->CreateAgent(admin_, {.name = "Bob",
+                         desk_->people().CreateAgent(admin_, {.name = "Bob",
                                                      .email = "bob@desk.example",
                                                      .group_ids = {support_}}));
     bob_ = AgentActor(bob.id());
     ASSERT_OK_AND_ASSIGN(
         v1::Agent carla,
-        desk_->CreateAgent(admin_, {.name = "Carla",
+        desk_->people().CreateAgent(admin_, {.name = "Carla",
                                     .email = "carla@desk.example",
                                     .ticket_access = v1::Agent::GROUPS,
                                     .group_ids = {billing_}}));
     carla_ = AgentActor(carla.id());
     ASSERT_OK_AND_ASSIGN(
         v1::Agent light,
-        desk_->CreateAgent(admin_, {.name = "Lee", .email = "lee@desk.example",
+        desk_->people().CreateAgent(admin_, {.name = "Lee", .email = "lee@desk.example",
                                     .role = v1::Agent::LIGHT_AGENT}));
     light_ = AgentActor(light.id());
     ASSERT_OK_AND_ASSIGN(v1::Contact ada,
-                         desk_->CreateContact(bob_, {.name = "Ada",
+                         desk_->people().CreateContact(bob_, {.name = "Ada",
                                                      .emails = {"Ada@Example.com"}}));
     ada_ = ContactActor(ada.id());
     ASSERT_OK_AND_ASSIGN(v1::Contact eve,
-                         desk_->CreateContact(bob_, {.name = "Eve",
+                         desk_->people().CreateContact(bob_, {.name = "Eve",
                                                      .emails = {"eve@example.org"}}));
     eve_ = ContactActor(eve.id());
   }
 
   v1::Ticket MakeTicket(const v1::Actor& actor, NewTicket t) {
-    absl::StatusOr<v1::Ticket> r = desk_->CreateTicket(actor, t);
+    absl::StatusOr<v1::Ticket> r = desk_->tickets().Create(actor, t);
     EXPECT_OK(r.status());
     return r.ok() ? *r : v1::Ticket();
   }
@@ -140,14 +140,14 @@ TEST_P(DeskTest, CreateTicketStoresTicketMessageAndEvent) {
   EXPECT_EQ(t.requester_id(), ada_.id());
   EXPECT_EQ(t.message_count(), 1);
 
-  ASSERT_OK_AND_ASSIGN(TicketView view, desk_->ViewTicket(bob_, t.id()));
+  ASSERT_OK_AND_ASSIGN(TicketView view, desk_->tickets().View(bob_, t.id()));
   ASSERT_THAT(view.messages, SizeIs(1));
   EXPECT_EQ(view.messages[0].kind(), v1::Message::CUSTOMER_MESSAGE);
   EXPECT_EQ(view.messages[0].author().kind(), v1::Actor::CONTACT);
   EXPECT_EQ(view.messages[0].author().id(), ada_.id());
   EXPECT_EQ(view.messages[0].body_text(), "Since Monday the VPN drops.");
 
-  ASSERT_OK_AND_ASSIGN(std::vector<v1::Event> log, desk_->AuditLog(bob_, t.id()));
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::Event> log, desk_->tickets().AuditLog(bob_, t.id()));
   ASSERT_THAT(log, SizeIs(1));
   EXPECT_EQ(log[0].kind(), v1::Event::TICKET_CREATED);
   EXPECT_EQ(log[0].actor().id(), ada_.id());
@@ -158,17 +158,17 @@ TEST_P(DeskTest, CreateTicketStoresTicketMessageAndEvent) {
 TEST_P(DeskTest, ReplyNoteAndUpdateWriteOneEventEach) {
   v1::Ticket t = AdaTicket();
   clock_.Advance(absl::Minutes(10));
-  ASSERT_OK(desk_->AddMessage(bob_, t.id(),
+  ASSERT_OK(desk_->tickets().AddMessage(bob_, t.id(),
                               {.kind = v1::Message::PUBLIC_REPLY,
                                .body_text = "Which client version?"})
                 .status());
-  ASSERT_OK(desk_->AddMessage(bob_, t.id(),
+  ASSERT_OK(desk_->tickets().AddMessage(bob_, t.id(),
                               {.kind = v1::Message::INTERNAL_NOTE,
                                .body_text = "Known issue with 4.2"})
                 .status());
   ASSERT_OK_AND_ASSIGN(
       v1::Ticket updated,
-      desk_->UpdateTicket(bob_, t.id(),
+      desk_->tickets().Update(bob_, t.id(),
                           {.status = "pending",
                            .priority = v1::PRIORITY_HIGH,
                            .assignee_id = bob_.id(),
@@ -181,7 +181,7 @@ TEST_P(DeskTest, ReplyNoteAndUpdateWriteOneEventEach) {
   EXPECT_EQ(updated.message_count(), 3);
   EXPECT_EQ(FromTimestamp(updated.updated_at()), clock_.Now());
 
-  ASSERT_OK_AND_ASSIGN(std::vector<v1::Event> log, desk_->AuditLog(admin_, t.id()));
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::Event> log, desk_->tickets().AuditLog(admin_, t.id()));
   ASSERT_THAT(log, SizeIs(4));
   EXPECT_EQ(log[3].kind(), v1::Event::FIELDS_CHANGED);
   std::vector<std::string> fields;
@@ -197,48 +197,48 @@ TEST_P(DeskTest, ReplyNoteAndUpdateWriteOneEventEach) {
 
 TEST_P(DeskTest, CustomerReplyReopensPendingAndSolvedTickets) {
   v1::Ticket t = AdaTicket();
-  ASSERT_OK(desk_->UpdateTicket(bob_, t.id(), {.status = "pending"}).status());
-  ASSERT_OK(desk_->AddMessage(ada_, t.id(),
+  ASSERT_OK(desk_->tickets().Update(bob_, t.id(), {.status = "pending"}).status());
+  ASSERT_OK(desk_->tickets().AddMessage(ada_, t.id(),
                               {.kind = v1::Message::CUSTOMER_MESSAGE,
                                .body_text = "Version 4.2"})
                 .status());
-  ASSERT_OK_AND_ASSIGN(v1::Ticket reopened, desk_->GetTicket(bob_, t.id()));
+  ASSERT_OK_AND_ASSIGN(v1::Ticket reopened, desk_->tickets().Get(bob_, t.id()));
   EXPECT_EQ(reopened.status(), "open");
 
-  EXPECT_THAT(desk_->UpdateTicket(bob_, t.id(), {.status = "solved"}),
+  EXPECT_THAT(desk_->tickets().Update(bob_, t.id(), {.status = "solved"}),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("requires an assignee")));
   // Assigning and solving in one update meets the guard.
   ASSERT_OK_AND_ASSIGN(v1::Ticket solved,
-                       desk_->UpdateTicket(bob_, t.id(),
+                       desk_->tickets().Update(bob_, t.id(),
                                            {.status = "solved",
                                             .assignee_id = bob_.id()}));
   EXPECT_EQ(FromTimestamp(solved.solved_at()), clock_.Now());
   clock_.Advance(absl::Hours(2));
-  ASSERT_OK(desk_->AddMessage(ada_, t.id(),
+  ASSERT_OK(desk_->tickets().AddMessage(ada_, t.id(),
                               {.kind = v1::Message::CUSTOMER_MESSAGE,
                                .body_text = "It is back"})
                 .status());
-  ASSERT_OK_AND_ASSIGN(reopened, desk_->GetTicket(bob_, t.id()));
+  ASSERT_OK_AND_ASSIGN(reopened, desk_->tickets().Get(bob_, t.id()));
   EXPECT_EQ(reopened.status(), "open");
   EXPECT_FALSE(reopened.has_solved_at());
 }
 
 TEST_P(DeskTest, ClosedTicketIsFinal) {
   v1::Ticket t = AdaTicket();
-  EXPECT_THAT(desk_->UpdateTicket(bob_, t.id(), {.status = "closed"}),
+  EXPECT_THAT(desk_->tickets().Update(bob_, t.id(), {.status = "closed"}),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("cannot move from 'new' to 'closed'")));
-  ASSERT_OK(desk_->UpdateTicket(bob_, t.id(),
+  ASSERT_OK(desk_->tickets().Update(bob_, t.id(),
                                 {.status = "solved", .assignee_id = bob_.id()})
                 .status());
-  ASSERT_OK(desk_->UpdateTicket(bob_, t.id(), {.status = "closed"}).status());
+  ASSERT_OK(desk_->tickets().Update(bob_, t.id(), {.status = "closed"}).status());
   std::string before = Snapshot();
-  EXPECT_THAT(desk_->AddMessage(ada_, t.id(),
+  EXPECT_THAT(desk_->tickets().AddMessage(ada_, t.id(),
                                 {.kind = v1::Message::CUSTOMER_MESSAGE,
                                  .body_text = "hello?"}),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("closed")));
-  EXPECT_THAT(desk_->UpdateTicket(bob_, t.id(), {.status = "open"}),
+  EXPECT_THAT(desk_->tickets().Update(bob_, t.id(), {.status = "open"}),
               StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_EQ(Snapshot(), before);
 }
@@ -264,37 +264,37 @@ TEST_P(DeskTest, CustomWorkflowIsEnforced) {
                                               .clock = &clock_,
                                               .workflow = wf}));
   ASSERT_OK_AND_ASSIGN(v1::Ticket t,
-                       desk->CreateTicket(ada_, {.subject = "Custom flow"}));
+                       desk->tickets().Create(ada_, {.subject = "Custom flow"}));
   EXPECT_EQ(t.status(), "triage");
   EXPECT_EQ(t.status_category(), v1::STATUS_CATEGORY_NEW);
-  EXPECT_THAT(desk->UpdateTicket(bob_, t.id(), {.status = "working"}),
+  EXPECT_THAT(desk->tickets().Update(bob_, t.id(), {.status = "working"}),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("a group")));
-  EXPECT_THAT(desk->UpdateTicket(bob_, t.id(), {.status = "open"}),
+  EXPECT_THAT(desk->tickets().Update(bob_, t.id(), {.status = "open"}),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("status 'open' is not a status (triage, working")));
-  ASSERT_OK(desk->UpdateTicket(bob_, t.id(), {.status = "working", .group_id = support_})
+  ASSERT_OK(desk->tickets().Update(bob_, t.id(), {.status = "working", .group_id = support_})
                 .status());
-  EXPECT_THAT(desk->UpdateTicket(bob_, t.id(),
+  EXPECT_THAT(desk->tickets().Update(bob_, t.id(),
                                  {.status = "done", .assignee_id = bob_.id()}),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("requires a public reply by an agent")));
-  ASSERT_OK(desk->AddMessage(bob_, t.id(), {.body_text = "Fixed it"}).status());
-  ASSERT_OK(desk->UpdateTicket(bob_, t.id(), {.status = "waiting"}).status());
-  ASSERT_OK(desk->AddMessage(ada_, t.id(), {.kind = v1::Message::CUSTOMER_MESSAGE,
+  ASSERT_OK(desk->tickets().AddMessage(bob_, t.id(), {.body_text = "Fixed it"}).status());
+  ASSERT_OK(desk->tickets().Update(bob_, t.id(), {.status = "waiting"}).status());
+  ASSERT_OK(desk->tickets().AddMessage(ada_, t.id(), {.kind = v1::Message::CUSTOMER_MESSAGE,
                                            .body_text = "thanks, one more thing"})
                 .status());
-  ASSERT_OK_AND_ASSIGN(t, desk->GetTicket(bob_, t.id()));
+  ASSERT_OK_AND_ASSIGN(t, desk->tickets().Get(bob_, t.id()));
   EXPECT_EQ(t.status(), "working");
-  ASSERT_OK_AND_ASSIGN(t, desk->UpdateTicket(bob_, t.id(),
+  ASSERT_OK_AND_ASSIGN(t, desk->tickets().Update(bob_, t.id(),
                                              {.status = "done",
                                               .assignee_id = bob_.id()}));
   EXPECT_EQ(t.status_category(), v1::STATUS_CATEGORY_SOLVED);
   EXPECT_TRUE(t.has_solved_at());
   // A ticket may be born in a later status only through an allowed move.
-  EXPECT_THAT(desk->CreateTicket(bob_, {.subject = "x", .requester_id = ada_.id(),
+  EXPECT_THAT(desk->tickets().Create(bob_, {.subject = "x", .requester_id = ada_.id(),
                                         .status = "working"}),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("a group")));
-  EXPECT_THAT(desk->CreateTicket(bob_, {.subject = "x", .requester_id = ada_.id(),
+  EXPECT_THAT(desk->tickets().Create(bob_, {.subject = "x", .requester_id = ada_.id(),
                                         .status = "working", .group_id = support_}),
               IsOk());
 }
@@ -302,12 +302,12 @@ TEST_P(DeskTest, CustomWorkflowIsEnforced) {
 TEST_P(DeskTest, UpdateThatChangesNothingKeepsVersion) {
   v1::Ticket t = AdaTicket();
   ASSERT_OK_AND_ASSIGN(v1::Ticket same,
-                       desk_->UpdateTicket(bob_, t.id(),
+                       desk_->tickets().Update(bob_, t.id(),
                                            {.status = "new",
                                             .priority = v1::PRIORITY_NORMAL,
                                             .remove_tags = {"absent"}}));
   EXPECT_EQ(same.version(), 1);
-  EXPECT_THAT(*desk_->AuditLog(bob_, t.id()), SizeIs(1));
+  EXPECT_THAT(*desk_->tickets().AuditLog(bob_, t.id()), SizeIs(1));
 }
 
 TEST_P(DeskTest, CustomFieldsAreTypedAndAudited) {
@@ -318,13 +318,13 @@ TEST_P(DeskTest, CustomFieldsAreTypedAndAudited) {
   vip.set_flag(true);
   ASSERT_OK_AND_ASSIGN(
       v1::Ticket u,
-      desk_->UpdateTicket(bob_, t.id(),
+      desk_->tickets().Update(bob_, t.id(),
                           {.set_custom_fields = {{"order_id", order}, {"vip", vip}}}));
   EXPECT_EQ(u.custom_fields().at("order_id").integer(), 1234);
-  ASSERT_OK_AND_ASSIGN(u, desk_->UpdateTicket(bob_, t.id(),
+  ASSERT_OK_AND_ASSIGN(u, desk_->tickets().Update(bob_, t.id(),
                                               {.remove_custom_fields = {"vip"}}));
   EXPECT_FALSE(u.custom_fields().contains("vip"));
-  auto log = *desk_->AuditLog(bob_, t.id());
+  auto log = *desk_->tickets().AuditLog(bob_, t.id());
   ASSERT_THAT(log, SizeIs(3));
   EXPECT_EQ(log[2].changes(0).field(), "custom_fields.vip");
   EXPECT_EQ(log[2].changes(0).before(), "true");
@@ -338,19 +338,19 @@ TEST_P(DeskTest, AttachmentsAreStoredOnceByContent) {
                               .media_type = "application/pdf",
                               .content = pdf}}});
   ASSERT_OK_AND_ASSIGN(v1::Message m,
-                       desk_->AddMessage(bob_, t.id(),
+                       desk_->tickets().AddMessage(bob_, t.id(),
                                          {.body_text = "same file back",
                                           .attachments = {{.file_name = "copy.pdf",
                                                            .content = pdf}}}));
   ASSERT_THAT(m.attachments(), SizeIs(1));
   EXPECT_EQ(m.attachments(0).size(), static_cast<int64_t>(pdf.size()));
-  ASSERT_OK_AND_ASSIGN(TicketView view, desk_->ViewTicket(ada_, t.id()));
+  ASSERT_OK_AND_ASSIGN(TicketView view, desk_->tickets().View(ada_, t.id()));
   EXPECT_EQ(view.messages[0].attachments(0).sha256(), m.attachments(0).sha256());
-  EXPECT_THAT(desk_->AttachmentContent(ada_, m.id(), m.attachments(0).sha256()),
+  EXPECT_THAT(desk_->tickets().AttachmentContent(ada_, m.id(), m.attachments(0).sha256()),
               IsOk());
-  EXPECT_EQ(*desk_->AttachmentContent(ada_, m.id(), m.attachments(0).sha256()), pdf);
+  EXPECT_EQ(*desk_->tickets().AttachmentContent(ada_, m.id(), m.attachments(0).sha256()), pdf);
   // Eve cannot fetch it through a ticket she cannot see.
-  EXPECT_THAT(desk_->AttachmentContent(eve_, m.id(), m.attachments(0).sha256()),
+  EXPECT_THAT(desk_->tickets().AttachmentContent(eve_, m.id(), m.attachments(0).sha256()),
               StatusIs(absl::StatusCode::kNotFound));
 }
 
@@ -358,7 +358,7 @@ TEST_P(DeskTest, KnownSha256OfAttachment) {
   v1::Ticket t = MakeTicket(ada_, {.subject = "abc",
                                    .attachments = {{.file_name = "abc.txt",
                                                     .content = "abc"}}});
-  ASSERT_OK_AND_ASSIGN(TicketView view, desk_->ViewTicket(bob_, t.id()));
+  ASSERT_OK_AND_ASSIGN(TicketView view, desk_->tickets().View(bob_, t.id()));
   EXPECT_EQ(view.messages[0].attachments(0).sha256(),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
@@ -367,17 +367,17 @@ TEST_P(DeskTest, KnownSha256OfAttachment) {
 
 TEST_P(DeskTest, StaleVersionIsAbortedNamingBothVersions) {
   v1::Ticket t = AdaTicket();
-  ASSERT_OK(desk_->UpdateTicket(bob_, t.id(),
+  ASSERT_OK(desk_->tickets().Update(bob_, t.id(),
                                 {.priority = v1::PRIORITY_HIGH,
                                  .expected_version = 1})
                 .status());
   std::string before = Snapshot();
   EXPECT_THAT(
-      desk_->UpdateTicket(admin_, t.id(),
+      desk_->tickets().Update(admin_, t.id(),
                           {.priority = v1::PRIORITY_LOW, .expected_version = 1}),
       StatusIs(absl::StatusCode::kAborted,
                HasSubstr("expected version 1, stored version 2")));
-  EXPECT_THAT(desk_->AddMessage(admin_, t.id(),
+  EXPECT_THAT(desk_->tickets().AddMessage(admin_, t.id(),
                                 {.body_text = "x", .expected_version = 1}),
               StatusIs(absl::StatusCode::kAborted));
   EXPECT_EQ(Snapshot(), before);
@@ -389,41 +389,41 @@ TEST_P(DeskTest, MergeMovesMessagesAndPointsToTarget) {
   v1::Ticket target = AdaTicket("Printer on fire");
   v1::Ticket source = MakeTicket(eve_, {.subject = "Printer smoking",
                                         .description = "Smoke on floor 2"});
-  ASSERT_OK(desk_->AddMessage(bob_, source.id(),
+  ASSERT_OK(desk_->tickets().AddMessage(bob_, source.id(),
                               {.kind = v1::Message::INTERNAL_NOTE,
                                .body_text = "same as the other one"})
                 .status());
   ASSERT_OK_AND_ASSIGN(v1::Ticket merged,
-                       desk_->MergeTickets(bob_, source.id(), target.id()));
+                       desk_->tickets().Merge(bob_, source.id(), target.id()));
   EXPECT_EQ(merged.message_count(), 3);
   EXPECT_THAT(merged.cc_contact_ids(), ElementsAre(eve_.id()));
 
-  ASSERT_OK_AND_ASSIGN(v1::Ticket old, desk_->GetTicket(bob_, source.id()));
+  ASSERT_OK_AND_ASSIGN(v1::Ticket old, desk_->tickets().Get(bob_, source.id()));
   EXPECT_EQ(old.merged_into(), target.id());
   EXPECT_EQ(old.status_category(), v1::STATUS_CATEGORY_CLOSED);
-  ASSERT_OK_AND_ASSIGN(TicketView view, desk_->ViewTicket(bob_, target.id()));
+  ASSERT_OK_AND_ASSIGN(TicketView view, desk_->tickets().View(bob_, target.id()));
   ASSERT_THAT(view.messages, SizeIs(3));
   EXPECT_EQ(view.messages[1].origin_ticket_id(), source.id());
-  ASSERT_OK_AND_ASSIGN(TicketView empty, desk_->ViewTicket(bob_, source.id()));
+  ASSERT_OK_AND_ASSIGN(TicketView empty, desk_->tickets().View(bob_, source.id()));
   EXPECT_THAT(empty.messages, IsEmpty());
 
   // Eve, now a CC of the target, sees it but not the internal note.
-  ASSERT_OK_AND_ASSIGN(TicketView eve_view, desk_->ViewTicket(eve_, target.id()));
+  ASSERT_OK_AND_ASSIGN(TicketView eve_view, desk_->tickets().View(eve_, target.id()));
   EXPECT_THAT(eve_view.messages, SizeIs(2));
 
-  auto source_log = *desk_->AuditLog(bob_, source.id());
+  auto source_log = *desk_->tickets().AuditLog(bob_, source.id());
   EXPECT_EQ(source_log.back().kind(), v1::Event::MERGED_INTO);
   EXPECT_EQ(source_log.back().related_ticket_id(), target.id());
-  auto target_log = *desk_->AuditLog(bob_, target.id());
+  auto target_log = *desk_->tickets().AuditLog(bob_, target.id());
   EXPECT_EQ(target_log.back().kind(), v1::Event::MERGED_FROM);
 
   // Merged tickets take no more messages, and are hidden from queries.
-  EXPECT_THAT(desk_->AddMessage(eve_, source.id(),
+  EXPECT_THAT(desk_->tickets().AddMessage(eve_, source.id(),
                                 {.kind = v1::Message::CUSTOMER_MESSAGE,
                                  .body_text = "more smoke"}),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr(absl::StrCat("merged into ticket ", target.id()))));
-  ASSERT_OK_AND_ASSIGN(TicketPage page, desk_->QueryTickets(bob_, {}));
+  ASSERT_OK_AND_ASSIGN(TicketPage page, desk_->tickets().Query(bob_, {}));
   ASSERT_THAT(page.tickets, SizeIs(1));
   EXPECT_EQ(page.tickets[0].id(), target.id());
 }
@@ -432,19 +432,19 @@ TEST_P(DeskTest, MergeRefusals) {
   v1::Ticket a = AdaTicket("one");
   v1::Ticket b = AdaTicket("two");
   v1::Ticket c = AdaTicket("three");
-  EXPECT_THAT(desk_->MergeTickets(bob_, a.id(), a.id()),
+  EXPECT_THAT(desk_->tickets().Merge(bob_, a.id(), a.id()),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("itself")));
-  ASSERT_OK(desk_->MergeTickets(bob_, a.id(), b.id()).status());
+  ASSERT_OK(desk_->tickets().Merge(bob_, a.id(), b.id()).status());
   std::string before = Snapshot();
-  EXPECT_THAT(desk_->MergeTickets(bob_, c.id(), a.id()),
+  EXPECT_THAT(desk_->tickets().Merge(bob_, c.id(), a.id()),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr(absl::StrCat("target_id: ticket ", a.id(),
                                               " was merged into ticket ", b.id()))));
-  EXPECT_THAT(desk_->MergeTickets(bob_, a.id(), c.id()),
+  EXPECT_THAT(desk_->tickets().Merge(bob_, a.id(), c.id()),
               StatusIs(absl::StatusCode::kFailedPrecondition));
-  EXPECT_THAT(desk_->MergeTickets(ada_, c.id(), b.id()),
+  EXPECT_THAT(desk_->tickets().Merge(ada_, c.id(), b.id()),
               StatusIs(absl::StatusCode::kPermissionDenied));
-  EXPECT_THAT(desk_->MergeTickets(bob_, c.id(), 999999),
+  EXPECT_THAT(desk_->tickets().Merge(bob_, c.id(), 999999),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("999999")));
   EXPECT_EQ(Snapshot(), before);
 }
@@ -452,21 +452,21 @@ TEST_P(DeskTest, MergeRefusals) {
 TEST_P(DeskTest, LinksAreMirroredAndIdempotent) {
   v1::Ticket parent = AdaTicket("Outage");
   v1::Ticket child = AdaTicket("Cannot log in");
-  ASSERT_OK(desk_->LinkTickets(bob_, parent.id(), v1::TicketLink::PARENT_OF,
+  ASSERT_OK(desk_->tickets().Link(bob_, parent.id(), v1::TicketLink::PARENT_OF,
                                child.id()));
-  ASSERT_OK(desk_->LinkTickets(bob_, parent.id(), v1::TicketLink::PARENT_OF,
+  ASSERT_OK(desk_->tickets().Link(bob_, parent.id(), v1::TicketLink::PARENT_OF,
                                child.id()));
-  ASSERT_OK_AND_ASSIGN(v1::Ticket p, desk_->GetTicket(bob_, parent.id()));
-  ASSERT_OK_AND_ASSIGN(v1::Ticket c, desk_->GetTicket(bob_, child.id()));
+  ASSERT_OK_AND_ASSIGN(v1::Ticket p, desk_->tickets().Get(bob_, parent.id()));
+  ASSERT_OK_AND_ASSIGN(v1::Ticket c, desk_->tickets().Get(bob_, child.id()));
   ASSERT_THAT(p.links(), SizeIs(1));
   EXPECT_EQ(p.links(0).kind(), v1::TicketLink::PARENT_OF);
   ASSERT_THAT(c.links(), SizeIs(1));
   EXPECT_EQ(c.links(0).kind(), v1::TicketLink::CHILD_OF);
   EXPECT_EQ(c.links(0).ticket_id(), parent.id());
   EXPECT_EQ(p.version(), 2);
-  EXPECT_THAT(desk_->LinkTickets(bob_, p.id(), v1::TicketLink::RELATED, p.id()),
+  EXPECT_THAT(desk_->tickets().Link(bob_, p.id(), v1::TicketLink::RELATED, p.id()),
               StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(desk_->LinkTickets(bob_, p.id(),
+  EXPECT_THAT(desk_->tickets().Link(bob_, p.id(),
                                  static_cast<v1::TicketLink::Kind>(42), c.id()),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("42")));
 }
@@ -476,35 +476,35 @@ TEST_P(DeskTest, LinksAreMirroredAndIdempotent) {
 TEST_P(DeskTest, CustomersSeeOnlyTheirTicketsAndNoInternalNotes) {
   v1::Ticket mine = AdaTicket();
   v1::Ticket theirs = MakeTicket(eve_, {.subject = "Eve's", .description = "x"});
-  ASSERT_OK(desk_->AddMessage(bob_, mine.id(),
+  ASSERT_OK(desk_->tickets().AddMessage(bob_, mine.id(),
                               {.kind = v1::Message::INTERNAL_NOTE,
                                .body_text = "customer is on old client"})
                 .status());
-  ASSERT_OK(desk_->AddMessage(bob_, mine.id(), {.body_text = "Please update"})
+  ASSERT_OK(desk_->tickets().AddMessage(bob_, mine.id(), {.body_text = "Please update"})
                 .status());
 
-  ASSERT_OK_AND_ASSIGN(TicketView view, desk_->ViewTicket(ada_, mine.id()));
+  ASSERT_OK_AND_ASSIGN(TicketView view, desk_->tickets().View(ada_, mine.id()));
   ASSERT_THAT(view.messages, SizeIs(2));
   for (const v1::Message& m : view.messages) {
     EXPECT_NE(m.kind(), v1::Message::INTERNAL_NOTE);
   }
-  EXPECT_THAT(desk_->GetTicket(ada_, theirs.id()),
+  EXPECT_THAT(desk_->tickets().Get(ada_, theirs.id()),
               StatusIs(absl::StatusCode::kNotFound));
-  ASSERT_OK_AND_ASSIGN(TicketPage page, desk_->QueryTickets(ada_, {}));
+  ASSERT_OK_AND_ASSIGN(TicketPage page, desk_->tickets().Query(ada_, {}));
   ASSERT_THAT(page.tickets, SizeIs(1));
   EXPECT_EQ(page.tickets[0].id(), mine.id());
-  EXPECT_THAT(desk_->AuditLog(ada_, mine.id()),
+  EXPECT_THAT(desk_->tickets().AuditLog(ada_, mine.id()),
               StatusIs(absl::StatusCode::kPermissionDenied));
-  EXPECT_THAT(desk_->AddMessage(ada_, mine.id(),
+  EXPECT_THAT(desk_->tickets().AddMessage(ada_, mine.id(),
                                 {.kind = v1::Message::INTERNAL_NOTE,
                                  .body_text = "sneaky"}),
               StatusIs(absl::StatusCode::kPermissionDenied));
-  EXPECT_THAT(desk_->UpdateTicket(ada_, mine.id(), {.status = "solved"}),
+  EXPECT_THAT(desk_->tickets().Update(ada_, mine.id(), {.status = "solved"}),
               StatusIs(absl::StatusCode::kPermissionDenied));
-  EXPECT_THAT(desk_->CreateTicket(ada_, {.subject = "for eve",
+  EXPECT_THAT(desk_->tickets().Create(ada_, {.subject = "for eve",
                                          .requester_id = eve_.id()}),
               StatusIs(absl::StatusCode::kPermissionDenied));
-  EXPECT_THAT(desk_->ContactHistory(ada_, eve_.id()),
+  EXPECT_THAT(desk_->tickets().ContactHistory(ada_, eve_.id()),
               StatusIs(absl::StatusCode::kPermissionDenied));
 }
 
@@ -513,8 +513,8 @@ TEST_P(DeskTest, CcContactSeesTicket) {
                                    .requester_id = ada_.id(),
                                    .description = "hi",
                                    .cc_contact_ids = {eve_.id()}});
-  EXPECT_THAT(desk_->GetTicket(eve_, t.id()), IsOk());
-  ASSERT_OK(desk_->AddMessage(eve_, t.id(),
+  EXPECT_THAT(desk_->tickets().Get(eve_, t.id()), IsOk());
+  ASSERT_OK(desk_->tickets().AddMessage(eve_, t.id(),
                               {.kind = v1::Message::CUSTOMER_MESSAGE,
                                .body_text = "me too"})
                 .status());
@@ -531,45 +531,45 @@ TEST_P(DeskTest, GroupRestrictedAgentSeesOwnGroupsAndAssignments) {
                                           .requester_id = ada_.id(),
                                           .assignee_id = carla_.id(),
                                           .group_id = support_});
-  EXPECT_THAT(desk_->GetTicket(carla_, billing.id()), IsOk());
-  EXPECT_THAT(desk_->GetTicket(carla_, support.id()),
+  EXPECT_THAT(desk_->tickets().Get(carla_, billing.id()), IsOk());
+  EXPECT_THAT(desk_->tickets().Get(carla_, support.id()),
               StatusIs(absl::StatusCode::kNotFound));
-  EXPECT_THAT(desk_->GetTicket(carla_, assigned.id()), IsOk());
-  ASSERT_OK_AND_ASSIGN(TicketPage page, desk_->QueryTickets(carla_, {}));
+  EXPECT_THAT(desk_->tickets().Get(carla_, assigned.id()), IsOk());
+  ASSERT_OK_AND_ASSIGN(TicketPage page, desk_->tickets().Query(carla_, {}));
   EXPECT_THAT(page.tickets, SizeIs(2));
   // An unrestricted agent sees all three.
-  ASSERT_OK_AND_ASSIGN(page, desk_->QueryTickets(bob_, {}));
+  ASSERT_OK_AND_ASSIGN(page, desk_->tickets().Query(bob_, {}));
   EXPECT_THAT(page.tickets, SizeIs(3));
 }
 
 TEST_P(DeskTest, LightAgentWritesInternalNotesOnly) {
   v1::Ticket t = AdaTicket();
-  EXPECT_THAT(desk_->AddMessage(light_, t.id(),
+  EXPECT_THAT(desk_->tickets().AddMessage(light_, t.id(),
                                 {.kind = v1::Message::INTERNAL_NOTE,
                                  .body_text = "FYI"}),
               IsOk());
-  EXPECT_THAT(desk_->AddMessage(light_, t.id(),
+  EXPECT_THAT(desk_->tickets().AddMessage(light_, t.id(),
                                 {.kind = v1::Message::PUBLIC_REPLY,
                                  .body_text = "Hi"}),
               StatusIs(absl::StatusCode::kPermissionDenied));
-  EXPECT_THAT(desk_->UpdateTicket(light_, t.id(), {.priority = v1::PRIORITY_LOW}),
+  EXPECT_THAT(desk_->tickets().Update(light_, t.id(), {.priority = v1::PRIORITY_LOW}),
               StatusIs(absl::StatusCode::kPermissionDenied));
 }
 
 TEST_P(DeskTest, BlockedContactIsRefused) {
-  ASSERT_OK(desk_->SetContactBlocked(admin_, eve_.id(), true).status());
-  EXPECT_THAT(desk_->CreateTicket(eve_, {.subject = "spam"}),
+  ASSERT_OK(desk_->people().SetContactBlocked(admin_, eve_.id(), true).status());
+  EXPECT_THAT(desk_->tickets().Create(eve_, {.subject = "spam"}),
               StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("blocked")));
-  EXPECT_THAT(desk_->SetContactBlocked(bob_, eve_.id(), false),
+  EXPECT_THAT(desk_->people().SetContactBlocked(bob_, eve_.id(), false),
               StatusIs(absl::StatusCode::kPermissionDenied));
 }
 
 TEST_P(DeskTest, UnknownOrDeactivatedActorsMayDoNothing) {
-  EXPECT_THAT(desk_->GetTicket(AgentActor(424242), 1),
+  EXPECT_THAT(desk_->tickets().Get(AgentActor(424242), 1),
               StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("424242")));
-  EXPECT_THAT(desk_->CreateTicket(ContactActor(434343), {.subject = "x"}),
+  EXPECT_THAT(desk_->tickets().Create(ContactActor(434343), {.subject = "x"}),
               StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("434343")));
-  EXPECT_THAT(desk_->CreateAgent(bob_, {.name = "Mallory"}),
+  EXPECT_THAT(desk_->people().CreateAgent(bob_, {.name = "Mallory"}),
               StatusIs(absl::StatusCode::kPermissionDenied));
 }
 
@@ -579,12 +579,12 @@ TEST_P(DeskTest, ContactHistoryNewestFirstWithCursor) {
     ids.push_back(AdaTicket(absl::StrCat("ticket ", i)).id());
     clock_.Advance(absl::Minutes(1));
   }
-  ASSERT_OK_AND_ASSIGN(TicketPage first, desk_->ContactHistory(bob_, ada_.id(), "", 3));
+  ASSERT_OK_AND_ASSIGN(TicketPage first, desk_->tickets().ContactHistory(bob_, ada_.id(), "", 3));
   ASSERT_THAT(first.tickets, SizeIs(3));
   EXPECT_EQ(first.tickets[0].id(), ids[4]);
   ASSERT_FALSE(first.next_cursor.empty());
   ASSERT_OK_AND_ASSIGN(TicketPage second,
-                       desk_->ContactHistory(bob_, ada_.id(), first.next_cursor, 3));
+                       desk_->tickets().ContactHistory(bob_, ada_.id(), first.next_cursor, 3));
   ASSERT_THAT(second.tickets, SizeIs(2));
   EXPECT_EQ(second.tickets[1].id(), ids[0]);
   EXPECT_TRUE(second.next_cursor.empty());
@@ -606,7 +606,7 @@ TEST_P(DeskTest, QueueOrderIsPriorityThenOldest) {
   q.group_id = support_;
   q.statuses = {"new"};
   q.sort = TicketSort::kPriorityThenOldest;
-  ASSERT_OK_AND_ASSIGN(TicketPage page, desk_->QueryTickets(bob_, q));
+  ASSERT_OK_AND_ASSIGN(TicketPage page, desk_->tickets().Query(bob_, q));
   ASSERT_THAT(page.tickets, SizeIs(3));
   EXPECT_EQ(page.tickets[0].id(), urgent1.id());
   EXPECT_EQ(page.tickets[1].id(), urgent2.id());
@@ -619,11 +619,11 @@ TEST_P(DeskTest, BatchCreateIsAllOrNothing) {
     batch.push_back({.subject = absl::StrCat("bulk ", i), .requester_id = ada_.id()});
   }
   ASSERT_OK_AND_ASSIGN(std::vector<v1::Ticket> made,
-                       desk_->CreateTickets(SystemActor(), batch));
+                       desk_->tickets().CreateMany(SystemActor(), batch));
   EXPECT_THAT(made, SizeIs(20));
   std::string before = Snapshot();
   batch[7].subject = "";
-  EXPECT_THAT(desk_->CreateTickets(SystemActor(), batch),
+  EXPECT_THAT(desk_->tickets().CreateMany(SystemActor(), batch),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("tickets[7].subject must not be empty")));
   EXPECT_EQ(Snapshot(), before);
@@ -675,17 +675,17 @@ TEST_P(DeskTest, BadTicketInputIsRefusedWithFieldAndValue) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
-    EXPECT_THAT(desk_->CreateTicket(bob_, c.ticket),
+    EXPECT_THAT(desk_->tickets().Create(bob_, c.ticket),
                 StatusIs(c.code, HasSubstr(c.message)));
   }
-  EXPECT_THAT(desk_->UpdateTicket(bob_, t.id(), {.status = "Open!"}),
+  EXPECT_THAT(desk_->tickets().Update(bob_, t.id(), {.status = "Open!"}),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("status 'Open!' is not a status")));
-  EXPECT_THAT(desk_->AddMessage(bob_, 31337, {.body_text = "hello"}),
+  EXPECT_THAT(desk_->tickets().AddMessage(bob_, 31337, {.body_text = "hello"}),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("ticket 31337")));
-  EXPECT_THAT(desk_->AddMessage(bob_, t.id(), {.body_text = " "}),
+  EXPECT_THAT(desk_->tickets().AddMessage(bob_, t.id(), {.body_text = " "}),
               StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(desk_->AddMessage(bob_, t.id(), {.body_text = "\xFF\xFE"}),
+  EXPECT_THAT(desk_->tickets().AddMessage(bob_, t.id(), {.body_text = "\xFF\xFE"}),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("body_text is not valid UTF-8")));
   EXPECT_EQ(Snapshot(), before);
@@ -703,46 +703,46 @@ TEST_P(DeskTest, PriorityAndTypeNamesParse) {
 
 TEST_P(DeskTest, ContactIdentitiesAreNormalisedAndUnique) {
   ASSERT_OK_AND_ASSIGN(v1::Contact found,
-                       desk_->FindContactByEmail(bob_, "  ADA@example.COM "));
+                       desk_->people().FindContactByEmail(bob_, "  ADA@example.COM "));
   EXPECT_EQ(found.id(), ada_.id());
-  EXPECT_THAT(desk_->CreateContact(bob_, {.name = "Ada 2",
+  EXPECT_THAT(desk_->people().CreateContact(bob_, {.name = "Ada 2",
                                           .emails = {"ada@EXAMPLE.com"}}),
               StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("ada@example.com")));
-  EXPECT_THAT(desk_->CreateContact(bob_, {.name = "X", .emails = {"not-an-address"}}),
+  EXPECT_THAT(desk_->people().CreateContact(bob_, {.name = "X", .emails = {"not-an-address"}}),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("emails[0] 'not-an-address'")));
-  EXPECT_THAT(desk_->CreateContact(bob_, {.name = "X", .time_zone = "Mars/Olympus"}),
+  EXPECT_THAT(desk_->people().CreateContact(bob_, {.name = "X", .time_zone = "Mars/Olympus"}),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("Mars/Olympus")));
   ASSERT_OK_AND_ASSIGN(v1::Contact phone,
-                       desk_->CreateContact(bob_, {.name = "P",
+                       desk_->people().CreateContact(bob_, {.name = "P",
                                                    .phones = {"+34 (91) 123-45-67"}}));
   EXPECT_EQ(phone.identities(0).value(), "+34911234567");
-  EXPECT_THAT(desk_->CreateContact(bob_, {.name = "Q", .phones = {"call me"}}),
+  EXPECT_THAT(desk_->people().CreateContact(bob_, {.name = "Q", .phones = {"call me"}}),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("phones[0]")));
 }
 
 TEST_P(DeskTest, OrganizationIsCopiedFromRequester) {
   ASSERT_OK_AND_ASSIGN(v1::Organization acme,
-                       desk_->CreateOrganization(bob_, "Acme", {"Acme.example"}));
+                       desk_->people().CreateOrganization(bob_, "Acme", {"Acme.example"}));
   EXPECT_EQ(acme.domains(0), "acme.example");
   ASSERT_OK_AND_ASSIGN(v1::Contact wile,
-                       desk_->CreateContact(bob_, {.name = "Wile",
+                       desk_->people().CreateContact(bob_, {.name = "Wile",
                                                    .emails = {"wile@acme.example"},
                                                    .organization_id = acme.id()}));
   v1::Ticket t = MakeTicket(ContactActor(wile.id()), {.subject = "Rocket skates"});
   EXPECT_EQ(t.organization_id(), acme.id());
   TicketQuery q;
   q.organization_id = acme.id();
-  ASSERT_OK_AND_ASSIGN(TicketPage page, desk_->QueryTickets(bob_, q));
+  ASSERT_OK_AND_ASSIGN(TicketPage page, desk_->tickets().Query(bob_, q));
   EXPECT_THAT(page.tickets, SizeIs(1));
-  EXPECT_THAT(desk_->CreateOrganization(bob_, "Acme"),
+  EXPECT_THAT(desk_->people().CreateOrganization(bob_, "Acme"),
               StatusIs(absl::StatusCode::kAlreadyExists));
 }
 
 TEST_P(DeskTest, UpdateContactEditsIdentitiesAndKeepsThemUnique) {
   ASSERT_OK_AND_ASSIGN(
       v1::Contact c,
-      desk_->UpdateContact(bob_, ada_.id(),
+      desk_->people().UpdateContact(bob_, ada_.id(),
                            {.name = "Ada King",
                             .add_emails = {"ADA@work.example"},
                             .add_phones = {"+44 20 7946 0000"},
@@ -751,53 +751,53 @@ TEST_P(DeskTest, UpdateContactEditsIdentitiesAndKeepsThemUnique) {
   EXPECT_EQ(c.name(), "Ada King");
   EXPECT_EQ(c.version(), 2);
   ASSERT_OK_AND_ASSIGN(v1::Contact by_phone,
-                       desk_->FindContactByIdentity(bob_, v1::ContactIdentity::PHONE,
+                       desk_->people().FindContactByIdentity(bob_, v1::ContactIdentity::PHONE,
                                                     "+44 (20) 7946-0000"));
   EXPECT_EQ(by_phone.id(), ada_.id());
   ASSERT_OK_AND_ASSIGN(v1::Contact by_work,
-                       desk_->FindContactByEmail(bob_, "ada@work.example"));
+                       desk_->people().FindContactByEmail(bob_, "ada@work.example"));
   EXPECT_EQ(by_work.id(), ada_.id());
   // The address now belongs to Ada: Eve cannot take it.
-  EXPECT_THAT(desk_->UpdateContact(bob_, eve_.id(), {.add_emails = {"ada@work.example"}}),
+  EXPECT_THAT(desk_->people().UpdateContact(bob_, eve_.id(), {.add_emails = {"ada@work.example"}}),
               StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("ada@work.example")));
-  EXPECT_THAT(desk_->UpdateContact(bob_, ada_.id(), {.name = "x", .expected_version = 1}),
+  EXPECT_THAT(desk_->people().UpdateContact(bob_, ada_.id(), {.name = "x", .expected_version = 1}),
               StatusIs(absl::StatusCode::kAborted,
                        HasSubstr("expected version 1, stored version 2")));
-  EXPECT_THAT(desk_->UpdateContact(bob_, ada_.id(), {.remove_emails = {"no@where.example"}}),
+  EXPECT_THAT(desk_->people().UpdateContact(bob_, ada_.id(), {.remove_emails = {"no@where.example"}}),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("remove_emails[0] 'no@where.example'")));
-  ASSERT_OK(desk_->UpdateContact(bob_, ada_.id(), {.remove_emails = {"ada@work.example"}})
+  ASSERT_OK(desk_->people().UpdateContact(bob_, ada_.id(), {.remove_emails = {"ada@work.example"}})
                 .status());
-  EXPECT_THAT(desk_->FindContactByEmail(bob_, "ada@work.example"),
+  EXPECT_THAT(desk_->people().FindContactByEmail(bob_, "ada@work.example"),
               StatusIs(absl::StatusCode::kNotFound));
   // A customer may rename themself but not take addresses or rename others.
-  EXPECT_THAT(desk_->UpdateContact(ada_, ada_.id(), {.name = "Ada L."}), IsOk());
-  EXPECT_THAT(desk_->UpdateContact(ada_, ada_.id(), {.add_emails = {"x@y.example"}}),
+  EXPECT_THAT(desk_->people().UpdateContact(ada_, ada_.id(), {.name = "Ada L."}), IsOk());
+  EXPECT_THAT(desk_->people().UpdateContact(ada_, ada_.id(), {.add_emails = {"x@y.example"}}),
               StatusIs(absl::StatusCode::kPermissionDenied));
-  EXPECT_THAT(desk_->UpdateContact(ada_, eve_.id(), {.name = "Evil"}),
+  EXPECT_THAT(desk_->people().UpdateContact(ada_, eve_.id(), {.name = "Evil"}),
               StatusIs(absl::StatusCode::kPermissionDenied));
 }
 
 TEST_P(DeskTest, DeactivatedAgentCanNoLongerActOrBeAssigned) {
   ASSERT_OK_AND_ASSIGN(v1::Agent bob,
-                       desk_->UpdateAgent(admin_, bob_.id(),
+                       desk_->people().UpdateAgent(admin_, bob_.id(),
                                           {.group_ids = std::vector<int64_t>{billing_},
                                            .deactivated = true}));
   EXPECT_TRUE(bob.deactivated());
   EXPECT_THAT(bob.group_ids(), ElementsAre(billing_));
   v1::Ticket t = AdaTicket();
-  EXPECT_THAT(desk_->AddMessage(bob_, t.id(), {.body_text = "hi"}),
+  EXPECT_THAT(desk_->tickets().AddMessage(bob_, t.id(), {.body_text = "hi"}),
               StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("deactivated")));
-  EXPECT_THAT(desk_->UpdateTicket(admin_, t.id(), {.assignee_id = bob_.id()}),
+  EXPECT_THAT(desk_->tickets().Update(admin_, t.id(), {.assignee_id = bob_.id()}),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("deactivated")));
-  EXPECT_THAT(desk_->UpdateAgent(admin_, admin_.id(), {.deactivated = true}),
+  EXPECT_THAT(desk_->people().UpdateAgent(admin_, admin_.id(), {.deactivated = true}),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("themselves")));
-  EXPECT_THAT(desk_->UpdateAgent(carla_, bob_.id(), {.deactivated = false}),
+  EXPECT_THAT(desk_->people().UpdateAgent(carla_, bob_.id(), {.deactivated = false}),
               StatusIs(absl::StatusCode::kPermissionDenied));
   std::vector<v1::Skill> bad_skills(1);
   bad_skills[0].set_name("spanish");
   bad_skills[0].set_level(11);
-  EXPECT_THAT(desk_->UpdateAgent(admin_, carla_.id(), {.skills = bad_skills}),
+  EXPECT_THAT(desk_->people().UpdateAgent(admin_, carla_.id(), {.skills = bad_skills}),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("skills[0].level 11 of skill 'spanish'")));
 }
@@ -816,8 +816,9 @@ class FailingCommitStore : public StoreWrapper {
  public:
   using StoreWrapper::StoreWrapper;
   bool fail = false;
-  absl::StatusOr<std::unique_ptr<Transaction>> Begin(TransactionMode mode) override {
-    auto tx = StoreWrapper::Begin(mode);
+  absl::StatusOr<std::unique_ptr<Transaction>> Begin(
+      const TransactionOptions& options) override {
+    auto tx = StoreWrapper::Begin(options);
     if (!tx.ok() || !fail) return tx;
     class Tx : public TransactionWrapper {
      public:
@@ -836,7 +837,7 @@ TEST_P(DeskTest, FailedCommitLeavesNothingBehind) {
   ASSERT_OK_AND_ASSIGN(auto desk, Desk::Open({.store = &failing, .clock = &clock}));
   std::string before = Snapshot();
   failing.fail = true;
-  EXPECT_THAT(desk->CreateTicket(ada_, {.subject = "lost?"}),
+  EXPECT_THAT(desk->tickets().Create(ada_, {.subject = "lost?"}),
               StatusIs(absl::StatusCode::kUnavailable, HasSubstr("injected")));
   failing.fail = false;
   EXPECT_EQ(Snapshot(), before);

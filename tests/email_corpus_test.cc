@@ -313,9 +313,9 @@ TEST(EmailCorpusIngestTest, EveryMessageIngestsOnceIntoSqlite) {
     ASSERT_TRUE(ok);
     absl::StatusOr<v1::InboundMessage> m = email->Parse(raw, clock.Now());
     ASSERT_TRUE(m.ok()) << m.status();
-    absl::StatusOr<IngestResult> first = (*desk)->Ingest(*m);
+    absl::StatusOr<IngestResult> first = (*desk)->inbox().Ingest(*m);
     ASSERT_TRUE(first.ok()) << first.status();
-    absl::StatusOr<IngestResult> again = (*desk)->Ingest(*m);
+    absl::StatusOr<IngestResult> again = (*desk)->inbox().Ingest(*m);
     ASSERT_TRUE(again.ok()) << again.status();
     EXPECT_TRUE(again->duplicate);
     EXPECT_EQ(again->ticket_id, first->ticket_id);
@@ -329,7 +329,7 @@ TEST(EmailCorpusIngestTest, EveryMessageIngestsOnceIntoSqlite) {
   // Acknowledgements went only to people: none is addressed to a sender of
   // automatic mail, and none to the unknown-sender placeholder.
   absl::StatusOr<std::vector<v1::OutboxEntry>> outbox =
-      (*desk)->ListOutbox(SystemActor(), std::nullopt, 0, 10000);
+      (*desk)->outbox().List(SystemActor(), std::nullopt, 0, 10000);
   ASSERT_TRUE(outbox.ok()) << outbox.status();
   for (const v1::OutboxEntry& e : *outbox) {
     ASSERT_GT(e.message().to_size(), 0);

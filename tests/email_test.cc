@@ -88,7 +88,7 @@ TEST(EmailInboundTest, ParsesAPlainMessage) {
   EXPECT_EQ(m.body_text(), "It does not print.");
   EXPECT_EQ(m.external_id(), "abc.123@mail.example.com");
   EXPECT_EQ(m.threading().message_id(), "abc.123@mail.example.com");
-  EXPECT_EQ(m.idempotency_key(), "");  // derived by Desk::Ingest from external_id
+  EXPECT_EQ(m.idempotency_key(), "");  // derived by Inbox::Ingest from external_id
   EXPECT_EQ(m.received_at().seconds(), absl::ToUnixSeconds(kNow));
   EXPECT_EQ(m.auto_kind(), v1::InboundMessage::HUMAN);
   EXPECT_THAT(m.warnings(), IsEmpty());

@@ -119,23 +119,23 @@ inline absl::StatusOr<int64_t> CreateRequest(Desk& desk,
   ticket.subject = std::string(subject);
   ticket.requester_email = std::string(requester_email);
   ticket.description = absl::StrCat("Details of ", subject);
-  absl::StatusOr<v1::Ticket> created = desk.CreateTicket(SystemActor(), ticket);
+  absl::StatusOr<v1::Ticket> created = desk.tickets().Create(SystemActor(), ticket);
   if (!created.ok()) return created.status();
   return created->id();
 }
 
 inline absl::StatusOr<IngestResult> IngestMessage(
     Desk& desk, const v1::InboundMessage& message) {
-  return desk.Ingest(message);
+  return desk.inbox().Ingest(message);
 }
 
 inline absl::StatusOr<std::vector<absl::StatusOr<IngestResult>>> IngestMessages(
     Desk& desk, absl::Span<const v1::InboundMessage> messages) {
-  return desk.IngestBatch(messages);
+  return desk.inbox().IngestBatch(messages);
 }
 
 inline absl::Status Merge(Desk& desk, int64_t source_id, int64_t target_id) {
-  return desk.MergeTickets(SystemActor(), source_id, target_id).status();
+  return desk.tickets().Merge(SystemActor(), source_id, target_id).status();
 }
 
 // Every ticket, merged ones included.
@@ -145,7 +145,7 @@ inline absl::StatusOr<std::vector<v1::Ticket>> AllTickets(Desk& desk) {
   query.include_merged = true;
   query.limit = kMaxQueryLimit;
   while (true) {
-    absl::StatusOr<TicketPage> page = desk.QueryTickets(SystemActor(), query);
+    absl::StatusOr<TicketPage> page = desk.tickets().Query(SystemActor(), query);
     if (!page.ok()) return page.status();
     tickets.insert(tickets.end(), page->tickets.begin(), page->tickets.end());
     if (page->next_cursor.empty()) return tickets;
@@ -155,7 +155,7 @@ inline absl::StatusOr<std::vector<v1::Ticket>> AllTickets(Desk& desk) {
 
 inline absl::StatusOr<std::vector<v1::Message>> Thread(Desk& desk,
                                                        int64_t ticket_id) {
-  absl::StatusOr<TicketView> view = desk.ViewTicket(SystemActor(), ticket_id);
+  absl::StatusOr<TicketView> view = desk.tickets().View(SystemActor(), ticket_id);
   if (!view.ok()) return view.status();
   return view->messages;
 }

@@ -1114,11 +1114,11 @@ TEST(SlaDeskTest, ReadsTheEventsDeskWrites) {
                        Desk::Open({.store = store.get(), .clock = &clock}));
   ASSERT_OK_AND_ASSIGN(
       v1::Agent bob,
-      desk->CreateAgent(SystemActor(),
+      desk->people().CreateAgent(SystemActor(),
                         {.name = "Bob", .email = "bob@desk.example"}));
   ASSERT_OK_AND_ASSIGN(
       v1::Contact ada,
-      desk->CreateContact(SystemActor(),
+      desk->people().CreateContact(SystemActor(),
                           {.name = "Ada", .emails = {"ada@example.com"}}));
   const v1::Actor agent = AgentActor(bob.id());
   const v1::Actor customer = ContactActor(ada.id());
@@ -1134,26 +1134,26 @@ TEST(SlaDeskTest, ReadsTheEventsDeskWrites) {
   // Monday 09:00: Ada writes in.
   ASSERT_OK_AND_ASSIGN(
       v1::Ticket t,
-      desk->CreateTicket(
+      desk->tickets().Create(
           customer, {.subject = "VPN drops", .description = "Since Monday"}));
   // 10:00: Bob replies and waits on Ada.
   clock.Set(Jan(12, 10));
   ASSERT_OK(
-      desk->AddMessage(agent, t.id(), {.body_text = "Which client?"}).status());
-  ASSERT_OK(desk->UpdateTicket(agent, t.id(), {.status = "pending"}).status());
+      desk->tickets().AddMessage(agent, t.id(), {.body_text = "Which client?"}).status());
+  ASSERT_OK(desk->tickets().Update(agent, t.id(), {.status = "pending"}).status());
   // Tuesday 10:00: Ada answers; the ticket reopens and a next-reply cycle
   // starts.
   clock.Set(Jan(13, 10));
-  ASSERT_OK(desk->AddMessage(customer, t.id(),
+  ASSERT_OK(desk->tickets().AddMessage(customer, t.id(),
                              {.kind = v1::Message::CUSTOMER_MESSAGE,
                               .body_text = "The Linux one"})
                 .status());
   // 11:00: urgent. The running next reply now has 30 minutes from 10:00.
   clock.Set(Jan(13, 11));
   ASSERT_OK_AND_ASSIGN(
-      t, desk->UpdateTicket(agent, t.id(), {.priority = v1::PRIORITY_URGENT}));
+      t, desk->tickets().Update(agent, t.id(), {.priority = v1::PRIORITY_URGENT}));
   ASSERT_OK_AND_ASSIGN(std::vector<v1::Event> events,
-                       desk->AuditLog(agent, t.id()));
+                       desk->tickets().AuditLog(agent, t.id()));
   ASSERT_OK_AND_ASSIGN(SlaStatus s, engine.Evaluate(t, events, Jan(13, 11)));
   EXPECT_EQ(Find(s, kNextReply)->state, SlaState::kBreached);
   EXPECT_EQ(Find(s, kNextReply)->breached_at, Jan(13, 10, 30));
@@ -1165,13 +1165,13 @@ TEST(SlaDeskTest, ReadsTheEventsDeskWrites) {
   EXPECT_EQ(s.next_deadline, Jan(14, 16));
   // 12:00: Bob replies; 13:00: assigns and solves.
   clock.Set(Jan(13, 12));
-  ASSERT_OK(desk->AddMessage(agent, t.id(), {.body_text = "Fixed"}).status());
+  ASSERT_OK(desk->tickets().AddMessage(agent, t.id(), {.body_text = "Fixed"}).status());
   clock.Set(Jan(13, 13));
   ASSERT_OK_AND_ASSIGN(
-      t, desk->UpdateTicket(agent, t.id(),
+      t, desk->tickets().Update(agent, t.id(),
                             {.status = "solved", .assignee_id = bob.id()}));
 
-  ASSERT_OK_AND_ASSIGN(events, desk->AuditLog(agent, t.id()));
+  ASSERT_OK_AND_ASSIGN(events, desk->tickets().AuditLog(agent, t.id()));
   ASSERT_OK_AND_ASSIGN(s, engine.Evaluate(t, events, Jan(13, 14)));
   EXPECT_EQ(s.policy, "standard");
   const SlaMetricStatus* first = Find(s, kFirstReply);
@@ -1204,15 +1204,15 @@ TEST(SlaDeskTest, OutboundTicketByAnAgent) {
                        Desk::Open({.store = store.get(), .clock = &clock}));
   ASSERT_OK_AND_ASSIGN(
       v1::Agent bob,
-      desk->CreateAgent(SystemActor(),
+      desk->people().CreateAgent(SystemActor(),
                         {.name = "Bob", .email = "bob@desk.example"}));
   ASSERT_OK_AND_ASSIGN(
       v1::Contact ada,
-      desk->CreateContact(SystemActor(),
+      desk->people().CreateContact(SystemActor(),
                           {.name = "Ada", .emails = {"ada@example.com"}}));
   ASSERT_OK_AND_ASSIGN(
       v1::Ticket t,
-      desk->CreateTicket(AgentActor(bob.id()),
+      desk->tickets().Create(AgentActor(bob.id()),
                          {.subject = "Your renewal",
                           .requester_id = ada.id(),
                           .description = "Your licence expires soon",
@@ -1222,12 +1222,12 @@ TEST(SlaDeskTest, OutboundTicketByAnAgent) {
       SlaEngine engine,
       Engine("", Target("FIRST_REPLY", H(1)) + Target("NEXT_REPLY", H(1))));
   clock.Set(Jan(12, 11));
-  ASSERT_OK(desk->AddMessage(ContactActor(ada.id()), t.id(),
+  ASSERT_OK(desk->tickets().AddMessage(ContactActor(ada.id()), t.id(),
                              {.kind = v1::Message::CUSTOMER_MESSAGE,
                               .body_text = "Renew it, please"})
                 .status());
   ASSERT_OK_AND_ASSIGN(std::vector<v1::Event> events,
-                       desk->AuditLog(AgentActor(bob.id()), t.id()));
+                       desk->tickets().AuditLog(AgentActor(bob.id()), t.id()));
   ASSERT_OK_AND_ASSIGN(SlaStatus s,
                        engine.Evaluate(t, events, Jan(12, 11, 15)));
   EXPECT_EQ(Find(s, kFirstReply)->state, SlaState::kMet);

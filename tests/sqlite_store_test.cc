@@ -5,6 +5,7 @@
 #include "helpdesk/storage/sqlite_store.h"
 
 #include <sqlite3.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -395,6 +396,46 @@ TEST(SqliteStoreTest, MissingFileWithoutCreateIsNotFound) {
   EXPECT_FALSE(FileExists(path));
 }
 
+// Regression: `helpdesk list --db EMPTYFILE` turned any empty file into a
+// helpdesk database; only creating (init) may.
+TEST(SqliteStoreTest, EmptyFileWithoutCreateIsRefusedAndLeftEmpty) {
+  const std::string path = TempPath("empty.db");
+  WriteFile(path, "");
+  SqliteStoreOptions options;
+  options.create_if_missing = false;
+  EXPECT_THAT(OpenSqliteStore(path, options),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       AllOf(HasSubstr(path),
+                             HasSubstr("not a helpdesk database"),
+                             HasSubstr("helpdesk init"))));
+  EXPECT_TRUE(FileExists(path));
+  EXPECT_EQ(std::filesystem::file_size(path), 0u);
+  EXPECT_FALSE(FileExists(path + "-wal"));
+}
+
+TEST(SqliteStoreTest, EmptySqliteDatabaseWithoutCreateIsRefusedUnchanged) {
+  const std::string path = TempPath("empty.db");
+  { RawDb raw(path); raw.Exec("PRAGMA user_version = 0; VACUUM"); }
+  const std::string before = ReadFile(path);
+  SqliteStoreOptions options;
+  options.create_if_missing = false;
+  EXPECT_THAT(OpenSqliteStore(path, options),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("not a helpdesk database")));
+  EXPECT_EQ(ReadFile(path), before);
+}
+
+TEST(SqliteStoreTest, EmptyFileWithCreateBecomesADatabase) {
+  const std::string path = TempPath("empty.db");
+  WriteFile(path, "");
+  { ASSERT_OK(OpenSqliteStore(path).status()); }
+  RawDb raw(path);
+  EXPECT_EQ(raw.One("PRAGMA user_version"), absl::StrCat(kSqliteSchemaVersion));
+  SqliteStoreOptions options;
+  options.create_if_missing = false;
+  EXPECT_OK(OpenSqliteStore(path, options).status());
+}
+
 TEST(SqliteStoreTest, ExistingFileWithoutCreateOpens) {
   const std::string path = TempPath("db");
   { ASSERT_OK(Open(path).status()); }
@@ -733,6 +774,255 @@ TEST(SqliteStoreTest, TwoStoresCreatingOneFileAtOnceBothSucceed) {
   EXPECT_OK(b);
   RawDb raw(path);
   EXPECT_EQ(raw.One("PRAGMA user_version"), absl::StrCat(kSqliteSchemaVersion));
+}
+
+// Regression: PRAGMA journal_mode=WAL does not call the busy handler, so a
+// store that switched the new file while another was still creating it failed
+// with "database is locked" (Unavailable) instead of waiting.
+TEST(SqliteStoreTest, EightStoresCreatingOneFileAtOnceAllSucceed) {
+  constexpr int kStores = 8;
+  for (int round = 0; round < 5; ++round) {
+    const std::string path = TempPath(absl::StrCat("db", round));
+    std::vector<absl::Status> results(kStores);
+    absl::Notification start;
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kStores; ++i) {
+      threads.emplace_back([&, i] {
+        start.WaitForNotification();
+        absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(path);
+        results[i] = store.status();
+        if (!store.ok()) return;
+        absl::StatusOr<std::unique_ptr<Transaction>> tx =
+            (*store)->Begin(TransactionMode::kReadWrite);
+        results[i] = tx.status();
+        if (!tx.ok()) return;
+        v1::Ticket t = MakeTicket("t", "open", v1::PRIORITY_LOW, 0, i);
+        results[i] = (*tx)->InsertTicket(&t);
+        if (results[i].ok()) results[i] = (*tx)->Commit();
+      });
+    }
+    start.Notify();
+    for (std::thread& t : threads) t.join();
+    for (int i = 0; i < kStores; ++i) {
+      EXPECT_OK(results[i]) << "store " << i << " of round " << round;
+    }
+    RawDb raw(path);
+    EXPECT_EQ(raw.One("PRAGMA journal_mode"), "wal");
+    EXPECT_EQ(raw.One("SELECT count(*) FROM tickets"), absl::StrCat(kStores));
+  }
+}
+
+// The same across processes (what two `helpdesk init` at once do): forked
+// children wait on a pipe, so that they open the new file together, and
+// report their status through a file each.
+TEST(SqliteStoreTest, EightProcessesCreatingOneFileAtOnceAllSucceed) {
+  constexpr int kProcesses = 8;
+  for (int round = 0; round < 5; ++round) {
+    const std::string path = TempPath(absl::StrCat("db", round));
+    int gate[2];
+    ASSERT_EQ(pipe(gate), 0);
+    std::vector<pid_t> children;
+    for (int i = 0; i < kProcesses; ++i) {
+      pid_t pid = fork();
+      ASSERT_GE(pid, 0);
+      if (pid == 0) {
+        close(gate[1]);
+        char byte;
+        (void)!read(gate[0], &byte, 1);  // EOF when the parent closes it
+        absl::Status status = OpenSqliteStore(path).status();
+        if (status.ok()) {
+          absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(path);
+          status = store.status();
+        }
+        WriteFile(absl::StrCat(path, ".child", i), status.ToString());
+        _exit(status.ok() ? 0 : 1);
+      }
+      children.push_back(pid);
+    }
+    close(gate[0]);
+    close(gate[1]);  // starts the children
+    for (int i = 0; i < kProcesses; ++i) {
+      int wstatus = 0;
+      ASSERT_EQ(waitpid(children[i], &wstatus, 0), children[i]);
+      const std::string report = absl::StrCat(path, ".child", i);
+      EXPECT_TRUE(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0)
+          << "process " << i << " of round " << round << ": "
+          << ReadFile(report);
+      std::remove(report.c_str());
+    }
+    RawDb raw(path);
+    EXPECT_EQ(raw.One("PRAGMA journal_mode"), "wal");
+    EXPECT_EQ(raw.One("PRAGMA user_version"),
+              absl::StrCat(kSqliteSchemaVersion));
+  }
+}
+
+// --- Durable commits ---------------------------------------------------------
+
+// While alive, the default SQLite VFS: the previous default with a count of
+// the syncs of WAL files, to see which commits are flushed to the device.
+// Files opened through it must be closed before it is destroyed.
+class WalSyncCountingVfs {
+ public:
+  WalSyncCountingVfs() : base_(sqlite3_vfs_find(nullptr)) {
+    vfs_ = *base_;
+    vfs_.zName = "helpdesk_test_wal_sync_counting";
+    vfs_.szOsFile = static_cast<int>(sizeof(File)) + base_->szOsFile;
+    vfs_.pAppData = this;
+    vfs_.xOpen = &Open;
+    EXPECT_EQ(sqlite3_vfs_register(&vfs_, /*makeDflt=*/1), SQLITE_OK);
+  }
+  ~WalSyncCountingVfs() {
+    sqlite3_vfs_unregister(&vfs_);
+    sqlite3_vfs_register(base_, /*makeDflt=*/1);
+  }
+  int wal_syncs() const { return wal_syncs_.load(); }
+
+ private:
+  sqlite3_vfs* base_;
+  sqlite3_vfs vfs_;
+  std::atomic<int> wal_syncs_{0};
+
+  // Our file, followed in memory by the base VFS's file.
+  struct File {
+    sqlite3_file file;
+    sqlite3_file* real;
+    WalSyncCountingVfs* owner;
+    bool wal;
+  };
+  static sqlite3_file* Real(sqlite3_file* f) {
+    return reinterpret_cast<File*>(f)->real;
+  }
+
+  static int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file,
+                  int flags, int* out_flags) {
+    auto* self = static_cast<WalSyncCountingVfs*>(vfs->pAppData);
+    File* f = reinterpret_cast<File*>(file);
+    f->real = reinterpret_cast<sqlite3_file*>(f + 1);
+    f->owner = self;
+    f->wal = (flags & SQLITE_OPEN_WAL) != 0;
+    f->real->pMethods = nullptr;
+    int rc = self->base_->xOpen(self->base_, name, f->real, flags, out_flags);
+    file->pMethods = f->real->pMethods == nullptr ? nullptr : &kMethods;
+    return rc;
+  }
+
+  static constexpr sqlite3_io_methods kMethods = {
+      3,
+      [](sqlite3_file* f) {
+        int rc = Real(f)->pMethods->xClose(Real(f));
+        f->pMethods = nullptr;
+        return rc;
+      },
+      [](sqlite3_file* f, void* buf, int n, sqlite3_int64 off) {
+        return Real(f)->pMethods->xRead(Real(f), buf, n, off);
+      },
+      [](sqlite3_file* f, const void* buf, int n, sqlite3_int64 off) {
+        return Real(f)->pMethods->xWrite(Real(f), buf, n, off);
+      },
+      [](sqlite3_file* f, sqlite3_int64 size) {
+        return Real(f)->pMethods->xTruncate(Real(f), size);
+      },
+      [](sqlite3_file* f, int flags) {
+        File* ours = reinterpret_cast<File*>(f);
+        if (ours->wal) ++ours->owner->wal_syncs_;
+        return Real(f)->pMethods->xSync(Real(f), flags);
+      },
+      [](sqlite3_file* f, sqlite3_int64* size) {
+        return Real(f)->pMethods->xFileSize(Real(f), size);
+      },
+      [](sqlite3_file* f, int lock) {
+        return Real(f)->pMethods->xLock(Real(f), lock);
+      },
+      [](sqlite3_file* f, int lock) {
+        return Real(f)->pMethods->xUnlock(Real(f), lock);
+      },
+      [](sqlite3_file* f, int* out) {
+        return Real(f)->pMethods->xCheckReservedLock(Real(f), out);
+      },
+      [](sqlite3_file* f, int op, void* arg) {
+        return Real(f)->pMethods->xFileControl(Real(f), op, arg);
+      },
+      [](sqlite3_file* f) {
+        return Real(f)->pMethods->xSectorSize(Real(f));
+      },
+      [](sqlite3_file* f) {
+        return Real(f)->pMethods->xDeviceCharacteristics(Real(f));
+      },
+      [](sqlite3_file* f, int page, int size, int extend, void volatile** p) {
+        return Real(f)->pMethods->xShmMap(Real(f), page, size, extend, p);
+      },
+      [](sqlite3_file* f, int offset, int n, int flags) {
+        return Real(f)->pMethods->xShmLock(Real(f), offset, n, flags);
+      },
+      [](sqlite3_file* f) { Real(f)->pMethods->xShmBarrier(Real(f)); },
+      [](sqlite3_file* f, int delete_flag) {
+        return Real(f)->pMethods->xShmUnmap(Real(f), delete_flag);
+      },
+      [](sqlite3_file* f, sqlite3_int64 off, int n, void** p) {
+        return Real(f)->pMethods->xFetch(Real(f), off, n, p);
+      },
+      [](sqlite3_file* f, sqlite3_int64 off, void* p) {
+        return Real(f)->pMethods->xUnfetch(Real(f), off, p);
+      },
+  };
+
+};
+
+// How many times committing one ticket in a transaction begun with `options`
+// synced the WAL.
+int WalSyncsOfOneCommit(Store& store, const WalSyncCountingVfs& vfs,
+                        const TransactionOptions& options) {
+  const int before = vfs.wal_syncs();
+  absl::StatusOr<std::unique_ptr<Transaction>> tx = store.Begin(options);
+  EXPECT_OK(tx.status());
+  if (!tx.ok()) return -1;
+  v1::Ticket t = MakeTicket("t", "open", v1::PRIORITY_LOW, 0, 1);
+  EXPECT_OK((*tx)->InsertTicket(&t));
+  EXPECT_OK((*tx)->Commit());
+  return vfs.wal_syncs() - before;
+}
+
+// A durable transaction must flush the WAL at its commit (synchronous=FULL),
+// and the next ordinary one must be back to the configured NORMAL, which
+// does not: the setting is restored, not left raised or lowered.
+TEST(SqliteStoreTest, DurableCommitSyncsTheWalAndTheNextOrdinaryOneDoesNot) {
+  WalSyncCountingVfs vfs;
+  const std::string path = TempPath("db");
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> store, OpenSqliteStore(path));
+  const TransactionOptions ordinary{.mode = TransactionMode::kReadWrite};
+  const TransactionOptions durable{.mode = TransactionMode::kReadWrite,
+                                   .durable = true};
+  WalSyncsOfOneCommit(*store, vfs, ordinary);  // the WAL exists from here on
+  EXPECT_EQ(WalSyncsOfOneCommit(*store, vfs, ordinary), 0);
+  EXPECT_GE(WalSyncsOfOneCommit(*store, vfs, durable), 1);
+  EXPECT_EQ(WalSyncsOfOneCommit(*store, vfs, ordinary), 0);
+  EXPECT_GE(WalSyncsOfOneCommit(*store, vfs, durable), 1);
+  EXPECT_GE(WalSyncsOfOneCommit(*store, vfs, durable), 1);
+  EXPECT_EQ(WalSyncsOfOneCommit(*store, vfs, ordinary), 0);
+  {
+    // A durable transaction that rolls back leaves the next one ordinary.
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, store->Begin(durable));
+  }
+  EXPECT_EQ(WalSyncsOfOneCommit(*store, vfs, ordinary), 0);
+  store.reset();
+}
+
+TEST(SqliteStoreTest, WithSynchronousFullEveryCommitSyncsTheWal) {
+  WalSyncCountingVfs vfs;
+  const std::string path = TempPath("db");
+  SqliteStoreOptions options;
+  options.synchronous = "FULL";
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> store,
+                       OpenSqliteStore(path, options));
+  const TransactionOptions ordinary{.mode = TransactionMode::kReadWrite};
+  const TransactionOptions durable{.mode = TransactionMode::kReadWrite,
+                                   .durable = true};
+  WalSyncsOfOneCommit(*store, vfs, ordinary);
+  EXPECT_GE(WalSyncsOfOneCommit(*store, vfs, ordinary), 1);
+  EXPECT_GE(WalSyncsOfOneCommit(*store, vfs, durable), 1);
+  EXPECT_GE(WalSyncsOfOneCommit(*store, vfs, ordinary), 1);
+  store.reset();
 }
 
 // --- Queries -----------------------------------------------------------------

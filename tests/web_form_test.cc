@@ -1,4 +1,4 @@
-// Web form, chat and webhook channels, through to Desk::Ingest.
+// Web form, chat and webhook channels, through to Inbox::Ingest.
 #include "helpdesk/channels/web_form.h"
 
 #include <memory>
@@ -41,9 +41,9 @@ TEST(WebFormTest, ValidSubmissionBecomesATicket) {
   std::unique_ptr<Store> store = NewMemoryStore();
   ManualClock clock(kNow);
   ASSERT_OK_AND_ASSIGN(auto desk, Desk::Open({.store = store.get(), .clock = &clock}));
-  ASSERT_OK_AND_ASSIGN(IngestResult r, desk->Ingest(m));
+  ASSERT_OK_AND_ASSIGN(IngestResult r, desk->inbox().Ingest(m));
   EXPECT_EQ(r.outcome, IngestResult::Outcome::kCreatedTicket);
-  ASSERT_OK_AND_ASSIGN(IngestResult again, desk->Ingest(m));  // double submit
+  ASSERT_OK_AND_ASSIGN(IngestResult again, desk->inbox().Ingest(m));  // double submit
   EXPECT_TRUE(again.duplicate);
   EXPECT_EQ(again.ticket_id, r.ticket_id);
 }
@@ -95,13 +95,13 @@ TEST(ChatTest, SessionMessagesFormOneTicketAndTranscript) {
                                  "chatHandle": "visitor-42"}, "text": "line )json",
                                  i, R"json("})json"),
                     kNow));
-    ASSERT_OK_AND_ASSIGN(IngestResult r, desk->Ingest(m));
+    ASSERT_OK_AND_ASSIGN(IngestResult r, desk->inbox().Ingest(m));
     if (i == 1) ticket = r.ticket_id;
     EXPECT_EQ(r.ticket_id, ticket);
     clock.Advance(absl::Minutes(1));
   }
-  ASSERT_OK(desk->AddMessage(SystemActor(), ticket, {.body_text = "hi Ada"}).status());
-  ASSERT_OK_AND_ASSIGN(TicketView view, desk->ViewTicket(SystemActor(), ticket));
+  ASSERT_OK(desk->tickets().AddMessage(SystemActor(), ticket, {.body_text = "hi Ada"}).status());
+  ASSERT_OK_AND_ASSIGN(TicketView view, desk->tickets().View(SystemActor(), ticket));
   std::string transcript = ChatTranscript(view.messages, [](const v1::Actor& a) {
     return a.kind() == v1::Actor::CONTACT ? std::string("Ada") : std::string("Agent");
   });

@@ -19,24 +19,24 @@ int main() {
     return 1;
   }
   helpdesk::Desk& d = **desk;
-  auto agent = d.CreateAgent(helpdesk::SystemActor(),
+  auto agent = d.people().CreateAgent(helpdesk::SystemActor(),
                              {.name = "Sam", .email = "sam@host.example"});
-  auto customer = d.CreateContact(helpdesk::SystemActor(),
+  auto customer = d.people().CreateContact(helpdesk::SystemActor(),
                                   {.name = "Kim", .emails = {"kim@example.com"}});
   if (!agent.ok() || !customer.ok()) {
     std::cerr << agent.status() << " " << customer.status() << "\n";
     return 1;
   }
-  auto ticket = d.CreateTicket(helpdesk::ContactActor(customer->id()),
+  auto ticket = d.tickets().Create(helpdesk::ContactActor(customer->id()),
                                {.subject = "Password reset link expired",
                                 .description = "The link in the mail says expired."});
   if (!ticket.ok()) {
     std::cerr << ticket.status() << "\n";
     return 1;
   }
-  auto reply = d.AddMessage(helpdesk::AgentActor(agent->id()), ticket->id(),
+  auto reply = d.tickets().AddMessage(helpdesk::AgentActor(agent->id()), ticket->id(),
                             {.body_text = "Sent you a fresh link."});
-  auto view = d.ViewTicket(helpdesk::ContactActor(customer->id()), ticket->id());
+  auto view = d.tickets().View(helpdesk::ContactActor(customer->id()), ticket->id());
   if (!reply.ok() || !view.ok()) {
     std::cerr << reply.status() << " " << view.status() << "\n";
     return 1;

@@ -42,7 +42,7 @@ std::string OutcomeName(const IngestResult& r) {
   return "?";
 }
 
-// Messages per Desk::IngestBatch call (one store transaction each).
+// Messages per Inbox::IngestBatch call (one store transaction each).
 constexpr size_t kIngestBatch = 100;
 
 // One message to ingest: its name for the report and its bytes (or why they
@@ -59,7 +59,7 @@ enum class Fate { kStored, kQuarantined, kRefused, kLeft };
 
 bool Done(Fate f) { return f != Fate::kLeft; }
 
-// Parses `mail` and ingests it with one Desk::IngestBatch, printing a line per
+// Parses `mail` and ingests it with one Inbox::IngestBatch, printing a line per
 // message. What the desk cannot take is quarantined with the reason: bytes
 // the adapter cannot parse, a file over the read limit (its entry names the
 // file, which stays in the mailbox). Store failures leave the message for the
@@ -72,7 +72,7 @@ absl::StatusOr<std::vector<Fate>> IngestMail(Desk& desk, const InboundAdapter& e
   std::vector<size_t> parsed_from;  // index into `mail` of each parsed message
   auto quarantine_raw = [&](size_t i, absl::string_view raw, const absl::Status& why) {
     absl::StatusOr<v1::QuarantineEntry> e =
-        desk.QuarantineRaw(v1::CHANNEL_EMAIL, mail[i].name, raw, why.ToString());
+        desk.inbox().QuarantineRaw(v1::CHANNEL_EMAIL, mail[i].name, raw, why.ToString());
     if (!e.ok()) {
       std::cout << Visible(mail[i].name) << ": left for the next run: "
                 << Visible(e.status().message()) << "\n";
@@ -102,7 +102,7 @@ absl::StatusOr<std::vector<Fate>> IngestMail(Desk& desk, const InboundAdapter& e
     parsed_from.push_back(i);
   }
   absl::StatusOr<std::vector<absl::StatusOr<IngestResult>>> results =
-      desk.IngestBatch(parsed);
+      desk.inbox().IngestBatch(parsed);
   if (!results.ok()) return results.status();
   for (size_t k = 0; k < parsed.size(); ++k) {
     const size_t i = parsed_from[k];
@@ -262,7 +262,7 @@ absl::Status CmdOutbox(Desk& desk, const Args& a, Clock& clock,
     options.clock = &clock;
     std::unique_ptr<OutboundAdapter> email = NewEmailOutbound(std::move(transport), options);
     absl::StatusOr<DispatchReport> r =
-        desk.DispatchOutbox({{v1::CHANNEL_EMAIL, email.get()}}, clock.Now());
+        desk.outbox().Dispatch({{v1::CHANNEL_EMAIL, email.get()}}, clock.Now());
     if (!r.ok()) return r.status();
     std::cout << r->delivered << " delivered, " << r->retried << " to retry, " << r->dead
               << " dead\n";
@@ -272,7 +272,7 @@ absl::Status CmdOutbox(Desk& desk, const Args& a, Clock& clock,
     absl::StatusOr<int64_t> id = ParseWholeNumber("ENTRY", a.positional[2], 1,
                                                   std::numeric_limits<int64_t>::max());
     if (!id.ok()) return id.status();
-    absl::StatusOr<v1::OutboxEntry> e = desk.ReplayOutbox(SystemActor(), *id);
+    absl::StatusOr<v1::OutboxEntry> e = desk.outbox().Replay(SystemActor(), *id);
     if (!e.ok()) return e.status();
     std::cout << "outbox entry " << *id << " is pending again\n";
     return absl::OkStatus();
@@ -280,7 +280,7 @@ absl::Status CmdOutbox(Desk& desk, const Args& a, Clock& clock,
   std::optional<v1::OutboxEntry::State> state;
   if (a.Has("dead")) state = v1::OutboxEntry::DEAD;
   absl::StatusOr<std::vector<v1::OutboxEntry>> entries =
-      desk.ListOutbox(SystemActor(), state, 0, 1000);
+      desk.outbox().List(SystemActor(), state, 0, 1000);
   if (!entries.ok()) return entries.status();
   for (const v1::OutboxEntry& e : *entries) {
     std::vector<std::string> to;

@@ -23,7 +23,7 @@ absl::Status CmdGroup(Desk& desk, const Args& a) {
   if (a.positional.size() < 3 || a.positional[1] != "add") {
     return absl::InvalidArgumentError("usage: helpdesk group add NAME");
   }
-  absl::StatusOr<v1::Group> g = desk.CreateGroup(SystemActor(), a.positional[2]);
+  absl::StatusOr<v1::Group> g = desk.people().CreateGroup(SystemActor(), a.positional[2]);
   if (!g.ok()) return g.status();
   std::cout << "group " << g->id() << " " << Visible(g->name()) << "\n";
   return absl::OkStatus();
@@ -48,11 +48,11 @@ absl::Status CmdAgentPresence(Desk& desk, const Args& a) {
   if (!agent.ok()) return agent.status();
   absl::StatusOr<v1::Presence> p = ParsePresence(a.positional[3], "PRESENCE");
   if (!p.ok()) return p.status();
-  absl::StatusOr<v1::Agent> changed = desk.SetAgentPresence(SystemActor(), agent->id(), *p);
+  absl::StatusOr<v1::Agent> changed = desk.people().SetAgentPresence(SystemActor(), agent->id(), *p);
   if (!changed.ok()) return changed.status();
   std::cout << Visible(changed->name()) << " is " << PresenceName(changed->presence()) << "\n";
   absl::StatusOr<std::vector<v1::AgentEvent>> log =
-      desk.AgentLog(SystemActor(), agent->id());
+      desk.people().AgentLog(SystemActor(), agent->id());
   if (log.ok() && !log->empty() && !log->back().note().empty() &&
       log->back().kind() == v1::AgentEvent::PRESENCE_CHANGED) {
     std::cout << Visible(log->back().note()) << "\n";
@@ -71,7 +71,7 @@ absl::Status CmdAgent(Desk& desk, const Args& a) {
     absl::StatusOr<v1::Agent> agent = AgentByEmail(desk, a.positional[2]);
     if (!agent.ok()) return agent.status();
     absl::StatusOr<std::vector<v1::AgentEvent>> log =
-        desk.AgentLog(SystemActor(), agent->id());
+        desk.people().AgentLog(SystemActor(), agent->id());
     if (!log.ok()) return log.status();
     PrintAgentLog(desk, *log);
     return absl::OkStatus();
@@ -135,7 +135,7 @@ absl::Status CmdAgent(Desk& desk, const Args& a) {
     if (!b.ok()) return b.status();
     n.backup_agent_id = b->id();
   }
-  absl::StatusOr<v1::Agent> agent = desk.CreateAgent(SystemActor(), n);
+  absl::StatusOr<v1::Agent> agent = desk.people().CreateAgent(SystemActor(), n);
   if (!agent.ok()) return agent.status();
   std::cout << "agent " << agent->id() << " " << Visible(agent->name()) << " <"
             << Visible(agent->email()) << ">\n";
@@ -144,7 +144,7 @@ absl::Status CmdAgent(Desk& desk, const Args& a) {
 
 absl::Status CmdAgents(Desk& desk) {
   Names names(desk);
-  absl::StatusOr<std::vector<v1::Agent>> agents = desk.ListAgents(SystemActor());
+  absl::StatusOr<std::vector<v1::Agent>> agents = desk.people().ListAgents(SystemActor());
   if (!agents.ok()) return agents.status();
   for (const v1::Agent& a : *agents) {
     std::vector<std::string> groups;

@@ -41,10 +41,10 @@ std::string Cut(const std::string& s, size_t n);
 class Names {
  public:
   explicit Names(Desk& desk) {
-    if (auto agents = desk.ListAgents(SystemActor()); agents.ok()) {
+    if (auto agents = desk.people().ListAgents(SystemActor()); agents.ok()) {
       for (const v1::Agent& a : *agents) agents_[a.id()] = a.name();
     }
-    if (auto groups = desk.ListGroups(SystemActor()); groups.ok()) {
+    if (auto groups = desk.people().ListGroups(SystemActor()); groups.ok()) {
       for (const v1::Group& g : *groups) groups_[g.id()] = g.name();
     }
     desk_ = &desk;
@@ -63,7 +63,7 @@ class Names {
     auto it = contacts_.find(id);
     if (it != contacts_.end()) return it->second;
     std::string name = absl::StrCat("contact#", id);
-    if (auto c = desk_->GetContact(SystemActor(), id); c.ok()) {
+    if (auto c = desk_->people().GetContact(SystemActor(), id); c.ok()) {
       name = c->name();
       for (const v1::ContactIdentity& i : c->identities()) {
         if (i.kind() == v1::ContactIdentity::EMAIL) {

@@ -63,7 +63,7 @@ absl::Status CmdQuarantine(Desk& desk, const Args& a, Clock& clock) {
     std::optional<v1::QuarantineEntry::State> state = v1::QuarantineEntry::HELD;
     if (a.Has("all")) state = std::nullopt;
     absl::StatusOr<std::vector<v1::QuarantineEntry>> entries =
-        desk.ListQuarantine(*actor, state, 0, 10000);
+        desk.inbox().ListQuarantine(*actor, state, 0, 10000);
     if (!entries.ok()) return entries.status();
     for (const v1::QuarantineEntry& e : *entries) {
       std::cout << absl::StrFormat("%-4d %-9s %s  %s\n", e.id(), StateName(e.state()),
@@ -75,7 +75,7 @@ absl::Status CmdQuarantine(Desk& desk, const Args& a, Clock& clock) {
   absl::StatusOr<int64_t> id = EntryId(a);
   if (!id.ok()) return id.status();
   if (sub == "show") {
-    absl::StatusOr<v1::QuarantineEntry> e = desk.GetQuarantined(*actor, *id);
+    absl::StatusOr<v1::QuarantineEntry> e = desk.inbox().GetQuarantined(*actor, *id);
     if (!e.ok()) return e.status();
     PrintEntry(*e);
     return absl::OkStatus();
@@ -83,7 +83,7 @@ absl::Status CmdQuarantine(Desk& desk, const Args& a, Clock& clock) {
   if (sub == "retry") {
     // Entries holding raw bytes are parsed again with the e-mail adapter.
     std::unique_ptr<InboundAdapter> email = NewEmailInbound();
-    absl::StatusOr<IngestResult> r = desk.RetryQuarantined(
+    absl::StatusOr<IngestResult> r = desk.inbox().RetryQuarantined(
         *actor, *id, [&](absl::string_view raw) { return email->Parse(raw, clock.Now()); });
     if (!r.ok()) return r.status();
     std::cout << "entry " << *id << " released";
@@ -93,7 +93,7 @@ absl::Status CmdQuarantine(Desk& desk, const Args& a, Clock& clock) {
   }
   if (sub == "discard") {
     absl::StatusOr<v1::QuarantineEntry> e =
-        desk.DiscardQuarantined(*actor, *id, a.Get("note").value_or(""));
+        desk.inbox().DiscardQuarantined(*actor, *id, a.Get("note").value_or(""));
     if (!e.ok()) return e.status();
     std::cout << "entry " << *id << " discarded\n";
     return absl::OkStatus();

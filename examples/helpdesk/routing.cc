@@ -18,7 +18,7 @@ namespace helpdesk::cli {
 namespace {
 
 absl::Status CmdQueue(Desk& desk) {
-  absl::StatusOr<RoutingSnapshot> snap = desk.RoutingState(SystemActor());
+  absl::StatusOr<RoutingSnapshot> snap = desk.routing().State(SystemActor());
   if (!snap.ok()) return snap.status();
   std::cout << "policy " << snap->policy << ": " << snap->queued.size()
             << " waiting, " << snap->assigned << " with agents\n";
@@ -30,7 +30,7 @@ absl::Status CmdQueue(Desk& desk) {
               << "\n";
   }
   for (const auto& [id, since] : snap->queued) {
-    absl::StatusOr<v1::Ticket> t = desk.GetTicket(SystemActor(), id);
+    absl::StatusOr<v1::Ticket> t = desk.tickets().Get(SystemActor(), id);
     std::cout << absl::StrFormat(
         "  #%-5d waiting since %s  %s\n", id,
         absl::FormatTime("%Y-%m-%d %H:%M", since, absl::UTCTimeZone()),
@@ -54,24 +54,24 @@ absl::Status CmdRoutingAgent(Desk& desk, const Args& a, const std::string& comma
   const v1::Actor actor = AgentActor(agent->id());
   absl::StatusOr<v1::Ticket> t;
   if (command == "next") {
-    t = desk.NextTicketFor(actor, agent->id());
+    t = desk.routing().NextTicketFor(actor, agent->id());
   } else {
     absl::StatusOr<int64_t> id = TicketArg(a, 1);
     if (!id.ok()) return id.status();
-    t = command == "accept" ? desk.AcceptTicket(actor, *id) : desk.DeclineTicket(actor, *id);
+    t = command == "accept" ? desk.routing().Accept(actor, *id) : desk.routing().Decline(actor, *id);
   }
   if (!t.ok()) return t.status();
   if (command == "decline") {
     Names names(desk);
     std::cout << Visible(agent->name()) << " gave back #" << t->id() << "; now with "
-              << names.Agent(desk.GetTicket(SystemActor(), t->id())->assignee_id())
+              << names.Agent(desk.tickets().Get(SystemActor(), t->id())->assignee_id())
               << "\n";
     return absl::OkStatus();
   }
   std::cout << "#" << t->id() << " " << Visible(t->subject()) << " is " << Visible(agent->name())
             << "'s";
   if (command == "next") {
-    absl::StatusOr<v1::Event> why = desk.LastRoutingDecision(SystemActor(), t->id());
+    absl::StatusOr<v1::Event> why = desk.routing().LastDecision(SystemActor(), t->id());
     if (why.ok()) std::cout << ": " << Visible(why->note());
   }
   std::cout << "\n";

@@ -104,7 +104,7 @@ absl::StatusOr<std::unique_ptr<Session>> OpenSession(
 }
 
 absl::StatusOr<v1::Agent> AgentByEmail(Desk& desk, const std::string& email) {
-  absl::StatusOr<std::vector<v1::Agent>> agents = desk.ListAgents(SystemActor());
+  absl::StatusOr<std::vector<v1::Agent>> agents = desk.people().ListAgents(SystemActor());
   if (!agents.ok()) return agents.status();
   std::string wanted = absl::AsciiStrToLower(email);
   for (const v1::Agent& a : *agents) {
@@ -114,7 +114,7 @@ absl::StatusOr<v1::Agent> AgentByEmail(Desk& desk, const std::string& email) {
 }
 
 absl::StatusOr<int64_t> GroupByName(Desk& desk, const std::string& name) {
-  absl::StatusOr<std::vector<v1::Group>> groups = desk.ListGroups(SystemActor());
+  absl::StatusOr<std::vector<v1::Group>> groups = desk.people().ListGroups(SystemActor());
   if (!groups.ok()) return groups.status();
   for (const v1::Group& g : *groups) {
     if (g.name() == name) return g.id();
@@ -125,10 +125,10 @@ absl::StatusOr<int64_t> GroupByName(Desk& desk, const std::string& name) {
 // The contact with this e-mail, created when missing.
 absl::StatusOr<v1::Contact> ContactByEmail(Desk& desk, const std::string& email,
                                            bool create) {
-  absl::StatusOr<v1::Contact> c = desk.FindContactByEmail(SystemActor(), email);
+  absl::StatusOr<v1::Contact> c = desk.people().FindContactByEmail(SystemActor(), email);
   if (c.ok() || !absl::IsNotFound(c.status()) || !create) return c;
   std::string name = email.substr(0, email.find('@'));
-  return desk.CreateContact(SystemActor(), {.name = name, .emails = {email}});
+  return desk.people().CreateContact(SystemActor(), {.name = name, .emails = {email}});
 }
 
 absl::StatusOr<v1::Actor> ActingAgent(Desk& desk, const Args& a) {

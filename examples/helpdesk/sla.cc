@@ -21,7 +21,7 @@ absl::Status CmdSla(Desk& desk, const Args& a) {
   }
   absl::StatusOr<int64_t> id = TicketArg(a, 2);
   if (!id.ok()) return id.status();
-  absl::StatusOr<SlaStatus> sla = desk.TicketSla(SystemActor(), *id);
+  absl::StatusOr<SlaStatus> sla = desk.sla().Status(SystemActor(), *id);
   if (!sla.ok()) return sla.status();
   PrintSla(*sla);
   return absl::OkStatus();

@@ -51,7 +51,7 @@ absl::Status CmdCreate(Desk& desk, const Args& a) {
   t.cc_emails = a.All("cc");
   absl::StatusOr<v1::Actor> actor = ActingAgent(desk, a);
   if (!actor.ok()) return actor.status();
-  absl::StatusOr<v1::Ticket> made = desk.CreateTicket(*actor, t);
+  absl::StatusOr<v1::Ticket> made = desk.tickets().Create(*actor, t);
   if (!made.ok()) return made.status();
   std::cout << "created ticket #" << made->id() << " (version " << made->version()
             << ")\n";
@@ -79,7 +79,7 @@ absl::Status CmdMessage(Desk& desk, const Args& a, v1::Message::Kind kind) {
     if (!agent.ok()) return agent.status();
     actor = AgentActor(agent->id());
   }
-  absl::StatusOr<v1::Message> m = desk.AddMessage(
+  absl::StatusOr<v1::Message> m = desk.tickets().AddMessage(
       actor, *id,
       {.kind = kind, .body_text = *body, .channel = v1::CHANNEL_AGENT,
        .expected_version = *version});
@@ -129,7 +129,7 @@ absl::Status CmdUpdate(Desk& desk, const Args& a) {
   u.remove_tags = a.All("remove-tag");
   absl::StatusOr<v1::Actor> actor = ActingAgent(desk, a);
   if (!actor.ok()) return actor.status();
-  absl::StatusOr<v1::Ticket> t = desk.UpdateTicket(*actor, *id, u);
+  absl::StatusOr<v1::Ticket> t = desk.tickets().Update(*actor, *id, u);
   if (!t.ok()) return t.status();
   std::cout << "ticket #" << t->id() << " is at version " << t->version() << "\n";
   return absl::OkStatus();
@@ -142,7 +142,7 @@ absl::Status CmdMerge(Desk& desk, const Args& a) {
   if (!target.ok()) return target.status();
   absl::StatusOr<v1::Actor> actor = ActingAgent(desk, a);
   if (!actor.ok()) return actor.status();
-  absl::StatusOr<v1::Ticket> t = desk.MergeTickets(*actor, *source, *target);
+  absl::StatusOr<v1::Ticket> t = desk.tickets().Merge(*actor, *source, *target);
   if (!t.ok()) return t.status();
   std::cout << "merged #" << *source << " into #" << *target << "\n";
   return absl::OkStatus();
@@ -195,7 +195,7 @@ absl::Status CmdList(Desk& desk, const Args& a) {
       WholeNumberFlag(a, "limit", 1, kMaxQueryLimit);
   if (!limit.ok()) return limit.status();
   if (*limit) q.limit = static_cast<int>(**limit);
-  absl::StatusOr<TicketPage> page = desk.QueryTickets(SystemActor(), q);
+  absl::StatusOr<TicketPage> page = desk.tickets().Query(SystemActor(), q);
   if (!page.ok()) return page.status();
   PrintQueue(desk, page->tickets);
   if (!page->next_cursor.empty()) std::cout << "(more: raise --limit)\n";
@@ -211,7 +211,7 @@ absl::Status CmdShow(Desk& desk, const Args& a) {
     if (!c.ok()) return c.status();
     viewer = ContactActor(c->id());
   }
-  absl::StatusOr<TicketView> view = desk.ViewTicket(viewer, *id);
+  absl::StatusOr<TicketView> view = desk.tickets().View(viewer, *id);
   if (!view.ok()) return view.status();
   PrintTicket(desk, *view);
   return absl::OkStatus();
@@ -220,7 +220,7 @@ absl::Status CmdShow(Desk& desk, const Args& a) {
 absl::Status CmdLog(Desk& desk, const Args& a) {
   absl::StatusOr<int64_t> id = TicketArg(a, 1);
   if (!id.ok()) return id.status();
-  absl::StatusOr<std::vector<v1::Event>> log = desk.AuditLog(SystemActor(), *id);
+  absl::StatusOr<std::vector<v1::Event>> log = desk.tickets().AuditLog(SystemActor(), *id);
   if (!log.ok()) return log.status();
   PrintLog(desk, *log);
   return absl::OkStatus();

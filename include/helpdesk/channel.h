@@ -1,7 +1,7 @@
 // Channels: the ports through which messages enter and leave a desk.
 //
 // An InboundAdapter turns raw input (RFC 5322 bytes, a web form's JSON, a chat
-// frame) into a v1::InboundMessage that Desk::Ingest threads into a ticket.
+// frame) into a v1::InboundMessage that Inbox::Ingest threads into a ticket.
 // An OutboundAdapter delivers a v1::OutboundMessage and says whether a failure
 // is worth retrying. Built-in adapters live in helpdesk/channels/; a host adds
 // its own by implementing these classes (see examples/custom_channel.cc and
@@ -9,7 +9,7 @@
 //
 //   std::unique_ptr<helpdesk::InboundAdapter> email = helpdesk::NewEmailInbound();
 //   absl::StatusOr<v1::InboundMessage> message = email->Parse(raw_bytes, now);
-//   absl::StatusOr<helpdesk::IngestResult> r = desk->Ingest(*message);
+//   absl::StatusOr<helpdesk::IngestResult> r = desk->inbox().Ingest(*message);
 #ifndef HELPDESK_CHANNEL_H_
 #define HELPDESK_CHANNEL_H_
 

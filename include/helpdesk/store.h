@@ -133,6 +133,33 @@ struct TicketPage {
 
 enum class TransactionMode { kReadOnly, kReadWrite };
 
+// How Store::Begin() starts a transaction.
+//
+//   auto tx = store->Begin({.mode = helpdesk::TransactionMode::kReadWrite,
+//                           .durable = true});
+struct TransactionOptions {
+  TransactionMode mode = TransactionMode::kReadOnly;
+  // When true, a read-write transaction is durable once Commit() returns OK:
+  // it survives a crash of the process and a power loss or kernel crash (as
+  // far as the storage device honours flushes). Ask for it before telling
+  // anyone outside the store that the write happened, e.g. before a mail
+  // source is acknowledged (a Maildir file moved to cur/, an IMAP message
+  // flagged), so a power loss cannot lose what the source then forgets.
+  //
+  // When false, a store may give less: a committed transaction survives a
+  // process crash, but the last commits may roll back on power loss (for
+  // SqliteStore this depends on SqliteStoreOptions.synchronous). A store
+  // that is always durable may ignore the flag; a store with nothing to
+  // lose to a power loss (the memory store) ignores it too. Read-only
+  // transactions ignore it.
+  //
+  // Cost: the commit waits for the device to flush (SqliteStore: one fsync
+  // of the WAL per commit, typically 0.1-10 ms depending on the device), so
+  // batch many writes into one durable transaction rather than committing
+  // each durably.
+  bool durable = false;
+};
+
 // One unit of work. Changes become visible to other transactions only when
 // Commit() returns OK; destroying an uncommitted transaction rolls it back.
 // Within a transaction, reads see the transaction's own writes.
@@ -356,11 +383,20 @@ class Store {
   // the built-in stores.
   virtual absl::string_view Name() const = 0;
 
-  // Starts a transaction. A read-write transaction may wait for another to
-  // finish. Errors: Unavailable if the store is busy beyond its timeout or
-  // closed.
+  // Starts a transaction with `options` (its mode, and whether its commit
+  // must be durable; see TransactionOptions). A read-write transaction may
+  // wait for another to finish. Errors: Unavailable if the store is busy
+  // beyond its timeout or closed.
+  //
+  // Implementations override this one and add `using Store::Begin;` so the
+  // short form below stays callable on them.
   virtual absl::StatusOr<std::unique_ptr<Transaction>> Begin(
-      TransactionMode mode) = 0;
+      const TransactionOptions& options) = 0;
+
+  // Begin({.mode = mode}): not durable beyond what the store gives anyway.
+  absl::StatusOr<std::unique_ptr<Transaction>> Begin(TransactionMode mode) {
+    return Begin(TransactionOptions{.mode = mode});
+  }
 };
 
 // Forwards every call to another transaction. Derive from it to change one
@@ -519,9 +555,10 @@ class StoreWrapper : public Store {
   explicit StoreWrapper(Store* base) : base_(base) {}
   Store* base() const { return base_; }
   absl::string_view Name() const override { return base_->Name(); }
+  using Store::Begin;
   absl::StatusOr<std::unique_ptr<Transaction>> Begin(
-      TransactionMode mode) override {
-    return base_->Begin(mode);
+      const TransactionOptions& options) override {
+    return base_->Begin(options);
   }
 
  private:

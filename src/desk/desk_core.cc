@@ -19,7 +19,7 @@ using internal::CheckRequiredText;
 using internal::CheckText;
 using internal::Quote;
 
-absl::Status Desk::Impl::Init() {
+absl::Status DeskCore::Init() {
   if (options_.store == nullptr) {
     return absl::InvalidArgumentError("options.store must not be null");
   }
@@ -43,7 +43,7 @@ absl::Status Desk::Impl::Init() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<Access> Desk::Impl::Resolve(Transaction& tx, const v1::Actor& actor) {
+absl::StatusOr<Access> DeskCore::Resolve(Transaction& tx, const v1::Actor& actor) {
   Access a;
   a.actor = actor;
   switch (actor.kind()) {
@@ -92,20 +92,20 @@ absl::StatusOr<Access> Desk::Impl::Resolve(Transaction& tx, const v1::Actor& act
   }
 }
 
-absl::Status Desk::Impl::RequireStaff(const Access& a, absl::string_view what) {
+absl::Status DeskCore::RequireStaff(const Access& a, absl::string_view what) {
   if (a.IsStaff()) return absl::OkStatus();
   return absl::PermissionDeniedError(
       absl::StrCat("contact ", a.actor.id(), " may not ", what));
 }
 
-absl::Status Desk::Impl::RequireTicketChanger(const Access& a, absl::string_view what) {
+absl::Status DeskCore::RequireTicketChanger(const Access& a, absl::string_view what) {
   if (a.CanChangeTickets()) return absl::OkStatus();
   return absl::PermissionDeniedError(
       absl::StrCat(a.role == Access::kContact ? "contact " : "light agent ", a.actor.id(),
                    " may not ", what));
 }
 
-absl::Status Desk::Impl::RequireAdmin(const Access& a, absl::string_view what) {
+absl::Status DeskCore::RequireAdmin(const Access& a, absl::string_view what) {
   if (a.IsAdmin()) return absl::OkStatus();
   return absl::PermissionDeniedError(absl::StrCat("only admins may ", what, "; actor ",
                                                   v1::Actor::Kind_Name(a.actor.kind()),
@@ -113,7 +113,7 @@ absl::Status Desk::Impl::RequireAdmin(const Access& a, absl::string_view what) {
 }
 
 // The visibility restriction for a reader, or nullopt for "everything".
-std::optional<TicketVisibility> Desk::Impl::VisibilityOf(const Access& a) {
+std::optional<TicketVisibility> DeskCore::VisibilityOf(const Access& a) {
   switch (a.role) {
     case Access::kContact: {
       TicketVisibility v;
@@ -140,7 +140,7 @@ std::optional<TicketVisibility> Desk::Impl::VisibilityOf(const Access& a) {
   }
 }
 
-bool Desk::Impl::CanSee(const Access& a, const v1::Ticket& t) {
+bool DeskCore::CanSee(const Access& a, const v1::Ticket& t) {
   std::optional<TicketVisibility> v = VisibilityOf(a);
   if (!v) return true;
   if (v->contact_id && (t.requester_id() == *v->contact_id ||
@@ -155,7 +155,7 @@ bool Desk::Impl::CanSee(const Access& a, const v1::Ticket& t) {
   return v->assignee_id && t.assignee_id() == *v->assignee_id;
 }
 
-absl::StatusOr<v1::Ticket> Desk::Impl::LoadTicket(Transaction& tx, const Access& a,
+absl::StatusOr<v1::Ticket> DeskCore::LoadTicket(Transaction& tx, const Access& a,
                                                   int64_t id) {
   absl::StatusOr<v1::Ticket> t = tx.GetTicket(id);
   if (absl::IsNotFound(t.status()) || (t.ok() && !CanSee(a, *t))) {
@@ -164,7 +164,7 @@ absl::StatusOr<v1::Ticket> Desk::Impl::LoadTicket(Transaction& tx, const Access&
   return t;
 }
 
-absl::Status Desk::Impl::CheckChangeable(const v1::Ticket& t) {
+absl::Status DeskCore::CheckChangeable(const v1::Ticket& t) {
   if (t.merged_into() != 0) {
     return absl::FailedPreconditionError(
         absl::StrCat("ticket ", t.id(), " was merged into ticket ", t.merged_into(),
@@ -178,7 +178,7 @@ absl::Status Desk::Impl::CheckChangeable(const v1::Ticket& t) {
   return absl::OkStatus();
 }
 
-absl::Status Desk::Impl::CheckPriority(absl::string_view field, v1::Priority p) {
+absl::Status DeskCore::CheckPriority(absl::string_view field, v1::Priority p) {
   if (p >= v1::PRIORITY_LOW && p <= v1::PRIORITY_URGENT) {
     return absl::OkStatus();
   }
@@ -186,13 +186,13 @@ absl::Status Desk::Impl::CheckPriority(absl::string_view field, v1::Priority p) 
       field, " ", static_cast<int>(p), " is not a priority (1 low to 4 urgent)"));
 }
 
-absl::Status Desk::Impl::CheckType(absl::string_view field, v1::TicketType t) {
+absl::Status DeskCore::CheckType(absl::string_view field, v1::TicketType t) {
   if (v1::TicketType_IsValid(t)) return absl::OkStatus();
   return absl::InvalidArgumentError(
       absl::StrCat(field, " ", static_cast<int>(t), " is not a ticket type"));
 }
 
-absl::StatusOr<std::vector<std::string>> Desk::Impl::NormalizeTags(
+absl::StatusOr<std::vector<std::string>> DeskCore::NormalizeTags(
     absl::string_view field, const std::vector<std::string>& tags) {
   std::vector<std::string> out;
   for (size_t i = 0; i < tags.size(); ++i) {
@@ -204,7 +204,7 @@ absl::StatusOr<std::vector<std::string>> Desk::Impl::NormalizeTags(
   return out;
 }
 
-absl::Status Desk::Impl::SetTags(absl::string_view field, v1::Ticket* t,
+absl::Status DeskCore::SetTags(absl::string_view field, v1::Ticket* t,
                                  std::set<std::string> tags) {
   if (tags.size() > options_.limits.max_tags) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -215,7 +215,7 @@ absl::Status Desk::Impl::SetTags(absl::string_view field, v1::Ticket* t,
   return absl::OkStatus();
 }
 
-absl::Status Desk::Impl::CheckCustomField(absl::string_view field,
+absl::Status DeskCore::CheckCustomField(absl::string_view field,
                                           const std::string& name,
                                           const v1::CustomFieldValue& value) {
   std::string where = absl::StrCat(field, "[", Quote(name), "]");
@@ -263,7 +263,7 @@ absl::Status Desk::Impl::CheckCustomField(absl::string_view field,
   }
 }
 
-absl::Status Desk::Impl::CheckAttachments(absl::string_view field,
+absl::Status DeskCore::CheckAttachments(absl::string_view field,
                                           const std::vector<AttachmentUpload>& uploads,
                                           bool check_count) {
   if (check_count && uploads.size() > options_.limits.max_attachments_per_message) {
@@ -289,14 +289,14 @@ absl::Status Desk::Impl::CheckAttachments(absl::string_view field,
   return absl::OkStatus();
 }
 
-absl::Status Desk::Impl::CheckBodies(absl::string_view field, absl::string_view text,
+absl::Status DeskCore::CheckBodies(absl::string_view field, absl::string_view text,
                                      absl::string_view html) {
   HELPDESK_RETURN_IF_ERROR(
       CheckText(absl::StrCat(field, "_text"), text, options_.limits.max_body_bytes));
   return CheckText(absl::StrCat(field, "_html"), html, options_.limits.max_body_bytes);
 }
 
-absl::Status Desk::Impl::CheckContactExists(Transaction& tx, absl::string_view field,
+absl::Status DeskCore::CheckContactExists(Transaction& tx, absl::string_view field,
                                             int64_t id) {
   absl::StatusOr<v1::Contact> c = tx.GetContact(id);
   if (absl::IsNotFound(c.status())) {
@@ -306,7 +306,7 @@ absl::Status Desk::Impl::CheckContactExists(Transaction& tx, absl::string_view f
 }
 
 // The agent `field` names; NotFound names the field and the id.
-absl::StatusOr<v1::Agent> Desk::Impl::GetAgentNamed(Transaction& tx,
+absl::StatusOr<v1::Agent> DeskCore::GetAgentNamed(Transaction& tx,
                                                     absl::string_view field, int64_t id) {
   absl::StatusOr<v1::Agent> a = tx.GetAgent(id);
   if (absl::IsNotFound(a.status())) {
@@ -316,7 +316,7 @@ absl::StatusOr<v1::Agent> Desk::Impl::GetAgentNamed(Transaction& tx,
 }
 
 // Agents may do `what` for themselves; admins and the system for anyone.
-absl::Status Desk::Impl::RequireSelfOrAdmin(const Access& a, int64_t agent_id,
+absl::Status DeskCore::RequireSelfOrAdmin(const Access& a, int64_t agent_id,
                                             absl::string_view what) {
   if (a.actor.kind() == v1::Actor::AGENT && a.actor.id() == agent_id) {
     return absl::OkStatus();
@@ -324,7 +324,7 @@ absl::Status Desk::Impl::RequireSelfOrAdmin(const Access& a, int64_t agent_id,
   return RequireAdmin(a, what);
 }
 
-absl::Status Desk::Impl::CheckAgentUsable(Transaction& tx, absl::string_view field,
+absl::Status DeskCore::CheckAgentUsable(Transaction& tx, absl::string_view field,
                                           int64_t id) {
   HELPDESK_ASSIGN_OR_RETURN(v1::Agent a, GetAgentNamed(tx, field, id));
   if (a.deactivated()) {
@@ -334,7 +334,7 @@ absl::Status Desk::Impl::CheckAgentUsable(Transaction& tx, absl::string_view fie
   return absl::OkStatus();
 }
 
-absl::Status Desk::Impl::CheckGroupExists(Transaction& tx, absl::string_view field,
+absl::Status DeskCore::CheckGroupExists(Transaction& tx, absl::string_view field,
                                           int64_t id) {
   absl::StatusOr<v1::Group> g = tx.GetGroup(id);
   if (absl::IsNotFound(g.status())) {
@@ -344,7 +344,7 @@ absl::Status Desk::Impl::CheckGroupExists(Transaction& tx, absl::string_view fie
 }
 
 // Stores attachment contents and returns their descriptions.
-absl::StatusOr<std::vector<v1::Attachment>> Desk::Impl::StoreAttachments(
+absl::StatusOr<std::vector<v1::Attachment>> DeskCore::StoreAttachments(
     Transaction& tx, const std::vector<AttachmentUpload>& uploads) {
   std::vector<v1::Attachment> out;
   for (const AttachmentUpload& u : uploads) {
@@ -361,7 +361,7 @@ absl::StatusOr<std::vector<v1::Attachment>> Desk::Impl::StoreAttachments(
   return out;
 }
 
-absl::Status Desk::Impl::AppendEvent(Transaction& tx, const Access& a, absl::Time now,
+absl::Status DeskCore::AppendEvent(Transaction& tx, const Access& a, absl::Time now,
                                      const v1::Ticket& t, v1::Event* e) {
   e->set_ticket_id(t.id());
   *e->mutable_actor() = a.actor;
@@ -371,7 +371,7 @@ absl::Status Desk::Impl::AppendEvent(Transaction& tx, const Access& a, absl::Tim
 }
 
 // Stores `t` (loaded at `loaded_version`) and appends `e` for it.
-absl::Status Desk::Impl::SaveWithEvent(Transaction& tx, const Access& a, absl::Time now,
+absl::Status DeskCore::SaveWithEvent(Transaction& tx, const Access& a, absl::Time now,
                                        v1::Ticket* t, int64_t loaded_version,
                                        v1::Event* e) {
   *t->mutable_updated_at() = ToTimestamp(now);
@@ -382,7 +382,7 @@ absl::Status Desk::Impl::SaveWithEvent(Transaction& tx, const Access& a, absl::T
 }
 
 // Moves `t` to `status`, recording the change in `e`; keeps solved_at right.
-void Desk::Impl::ChangeStatus(v1::Ticket* t, const std::string& status,
+void DeskCore::ChangeStatus(v1::Ticket* t, const std::string& status,
                               v1::StatusCategory category, absl::Time now, v1::Event* e) {
   if (t->status() == status) return;
   AddChange(e, "status", t->status(), status);
@@ -400,7 +400,7 @@ void Desk::Impl::ChangeStatus(v1::Ticket* t, const std::string& status,
 
 // Normalises an identity value as stored: e-mail lower-cased, phone reduced
 // to digits and '+', chat handle checked as text.
-absl::StatusOr<std::string> Desk::Impl::NormalizeIdentity(absl::string_view field,
+absl::StatusOr<std::string> DeskCore::NormalizeIdentity(absl::string_view field,
                                                           v1::ContactIdentity::Kind kind,
                                                           absl::string_view value) {
   switch (kind) {
@@ -418,7 +418,7 @@ absl::StatusOr<std::string> Desk::Impl::NormalizeIdentity(absl::string_view fiel
   }
 }
 
-absl::StatusOr<v1::Contact> Desk::Impl::NewContactFrom(Transaction& tx,
+absl::StatusOr<v1::Contact> DeskCore::NewContactFrom(Transaction& tx,
                                                        const NewContact& in) {
   const DeskLimits& lim = options_.limits;
   HELPDESK_RETURN_IF_ERROR(CheckText("name", in.name, lim.max_name_bytes));
@@ -481,7 +481,7 @@ absl::StatusOr<v1::Contact> Desk::Impl::NewContactFrom(Transaction& tx,
 
 // The contact owning a normalised identity, created (named `name`, else
 // the identity's part before any '@') when nobody has it.
-absl::StatusOr<v1::Contact> Desk::Impl::FindOrCreateContact(
+absl::StatusOr<v1::Contact> DeskCore::FindOrCreateContact(
     Transaction& tx, v1::ContactIdentity::Kind kind, const std::string& value,
     absl::string_view name, absl::Time now) {
   absl::StatusOr<v1::Contact> found = tx.FindContactByIdentity(kind, value);
@@ -506,12 +506,19 @@ absl::StatusOr<v1::Contact> Desk::Impl::FindOrCreateContact(
 }
 
 absl::StatusOr<std::unique_ptr<Desk>> Desk::Open(DeskOptions options) {
-  auto impl = std::make_unique<Impl>(std::move(options));
+  auto impl = std::make_unique<DeskCore>(std::move(options));
   HELPDESK_RETURN_IF_ERROR(impl->Init());
   return std::unique_ptr<Desk>(new Desk(std::move(impl)));
 }
 
-Desk::Desk(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Desk::Desk(std::unique_ptr<DeskCore> impl)
+    : impl_(std::move(impl)),
+      tickets_(impl_.get()),
+      people_(impl_.get()),
+      inbox_(impl_.get()),
+      outbox_(impl_.get()),
+      routing_(impl_.get()),
+      sla_(impl_.get()) {}
 
 Desk::~Desk() = default;
 

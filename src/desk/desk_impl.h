@@ -1,4 +1,4 @@
-// Internal: Desk::Impl, the core every sub-part of the Desk shares (one
+// Internal: DeskCore, the core every sub-part of the Desk shares (one
 // transaction per command, resolving the actor, tracking what a command
 // wrote for routing), declared once and implemented in desk_*.cc by what
 // each part is for. Only the desk_*.cc files include it.
@@ -191,17 +191,27 @@ class WriteTracker final : public TransactionWrapper {
 
 }  // namespace desk_internal
 
-class Desk::Impl {
+class DeskCore {
  public:
   using Access = desk_internal::Access;
   using WrittenObjects = desk_internal::WrittenObjects;
   using WriteTracker = desk_internal::WriteTracker;
 
-  explicit Impl(DeskOptions options) : options_(std::move(options)) {}
+  explicit DeskCore(DeskOptions options) : options_(std::move(options)) {}
 
   absl::Status Init();
 
+  // The ticket's audit log (Tickets::AuditLog; routing reads it too).
+  absl::StatusOr<std::vector<v1::Event>> AuditLog(const v1::Actor& viewer,
+                                                  int64_t ticket_id);
+
   const DeskOptions& options() const { return options_; }
+  // Ingest's transactions (Ingest, IngestBatch, the quarantine of what they
+  // cannot take): durable unless IngestOptions says otherwise.
+  TransactionOptions IngestTransaction() const {
+    return {.mode = TransactionMode::kReadWrite,
+            .durable = options_.ingest.durable_commits};
+  }
   absl::Time Now() const { return options_.clock->Now(); }
 
   // The desk's own address, normalised (empty when unset or malformed).
@@ -214,9 +224,16 @@ class Desk::Impl {
   template <typename Body>
   auto Run(TransactionMode mode, Body&& body, std::vector<int64_t>* routed = nullptr)
       -> decltype(body(std::declval<Transaction&>())) {
-    const bool track = routing_enabled() && mode == TransactionMode::kReadWrite;
+    return Run(TransactionOptions{.mode = mode}, body, routed);
+  }
+  // The same with `options`, e.g. a durable commit.
+  template <typename Body>
+  auto Run(const TransactionOptions& options, Body&& body,
+           std::vector<int64_t>* routed = nullptr)
+      -> decltype(body(std::declval<Transaction&>())) {
+    const bool track = routing_enabled() && options.mode == TransactionMode::kReadWrite;
     WrittenObjects written;
-    auto result = RunOnce(mode, body, track ? &written : nullptr);
+    auto result = RunOnce(options, body, track ? &written : nullptr);
     if (result.ok() && track && !written.empty()) {
       // The command stands; a routing failure marks the state for a rebuild
       // and resurfaces from the next Tick.
@@ -229,8 +246,13 @@ class Desk::Impl {
   template <typename Body>
   auto RunOnce(TransactionMode mode, Body&& body, WrittenObjects* written)
       -> decltype(body(std::declval<Transaction&>())) {
+    return RunOnce(TransactionOptions{.mode = mode}, body, written);
+  }
+  template <typename Body>
+  auto RunOnce(const TransactionOptions& options, Body&& body, WrittenObjects* written)
+      -> decltype(body(std::declval<Transaction&>())) {
     HELPDESK_ASSIGN_OR_RETURN(std::unique_ptr<Transaction> tx,
-                              options_.store->Begin(mode));
+                              options_.store->Begin(options));
     if (written == nullptr) {
       auto result = body(*tx);
       if (!result.ok()) return result;  // tx destroyed: rolled back
@@ -485,7 +507,7 @@ class Desk::Impl {
                                                const std::string& key,
                                                const absl::Status& why);
 
-  // One message inside `tx`, as Desk::Ingest takes it: a replayed key gives
+  // One message inside `tx`, as Inbox::Ingest takes it: a replayed key gives
   // the first result (or refusal); else the message is shortened where it is
   // merely large, checked (a message that fails the checks is quarantined
   // here) and ingested. `refusal` is set (and the record kept) for a blocked

@@ -19,7 +19,7 @@ using internal::CheckRequiredText;
 using internal::CheckText;
 using internal::Quote;
 
-std::string Desk::Impl::EncodeIngest(const IngestResult& r) {
+std::string DeskCore::EncodeIngest(const IngestResult& r) {
   return absl::StrCat("ok:", static_cast<int>(r.outcome), ":", r.ticket_id, ":",
                       r.message_id, ":", r.contact_id, ":", r.follow_up_of, ":",
                       r.stranger_reply_to);
@@ -27,7 +27,7 @@ std::string Desk::Impl::EncodeIngest(const IngestResult& r) {
 
 // The result an idempotency record stands for. "quarantined:<id>" reads the
 // entry: its release's result once released, else the quarantine.
-absl::StatusOr<IngestResult> Desk::Impl::DecodeIngest(Transaction& tx,
+absl::StatusOr<IngestResult> DeskCore::DecodeIngest(Transaction& tx,
                                                       absl::string_view key,
                                                       absl::string_view value) {
   if (absl::StartsWith(value, "refused:")) {
@@ -70,7 +70,7 @@ absl::StatusOr<IngestResult> Desk::Impl::DecodeIngest(Transaction& tx,
   return r;
 }
 
-absl::StatusOr<v1::Contact> Desk::Impl::SenderContact(Transaction& tx,
+absl::StatusOr<v1::Contact> DeskCore::SenderContact(Transaction& tx,
                                                       const v1::Party& from,
                                                       absl::Time now,
                                                       v1::Channel channel) {
@@ -114,7 +114,7 @@ absl::StatusOr<v1::Contact> Desk::Impl::SenderContact(Transaction& tx,
 }
 
 // Marks the contacts' addresses that bounced.
-absl::Status Desk::Impl::MarkBounced(Transaction& tx, const v1::InboundMessage& m,
+absl::Status DeskCore::MarkBounced(Transaction& tx, const v1::InboundMessage& m,
                                      absl::Time now) {
   for (const std::string& address : m.bounced_recipients()) {
     absl::StatusOr<std::string> email =
@@ -141,7 +141,7 @@ absl::Status Desk::Impl::MarkBounced(Transaction& tx, const v1::InboundMessage& 
 
 // Remembers the To and Cc addresses of `parties` (but the desk's own) as
 // addressed on ticket `ticket_id`.
-absl::Status Desk::Impl::RememberAddressed(
+absl::Status DeskCore::RememberAddressed(
     Transaction& tx, int64_t ticket_id,
     std::initializer_list<const google::protobuf::RepeatedPtrField<v1::Party>*> parties) {
   for (const auto* list : parties) {
@@ -160,7 +160,7 @@ absl::Status Desk::Impl::RememberAddressed(
 // join its thread: an active agent, or addressed on a message of the ticket
 // (or of `matched`, the ticket the message ids named before following
 // merges).
-absl::StatusOr<bool> Desk::Impl::MayJoin(Transaction& tx, const v1::Ticket& ticket,
+absl::StatusOr<bool> DeskCore::MayJoin(Transaction& tx, const v1::Ticket& ticket,
                                          int64_t matched, const v1::Contact& sender) {
   std::vector<std::string> emails;
   for (const v1::ContactIdentity& id : sender.identities()) {
@@ -185,7 +185,7 @@ absl::StatusOr<bool> Desk::Impl::MayJoin(Transaction& tx, const v1::Ticket& tick
 }
 
 // The ticket a message belongs to.
-absl::StatusOr<Desk::Impl::ThreadMatch> Desk::Impl::FindThread(
+absl::StatusOr<DeskCore::ThreadMatch> DeskCore::FindThread(
     Transaction& tx, const v1::InboundMessage& m, int64_t sender) {
   ThreadMatch match;
   const v1::ThreadingKeys& k = m.threading();
@@ -226,7 +226,7 @@ absl::StatusOr<Desk::Impl::ThreadMatch> Desk::Impl::FindThread(
   return match;
 }
 
-std::vector<AttachmentUpload> Desk::Impl::Uploads(const v1::InboundMessage& m) {
+std::vector<AttachmentUpload> DeskCore::Uploads(const v1::InboundMessage& m) {
   std::vector<AttachmentUpload> out;
   for (const v1::InboundAttachment& a : m.attachments()) {
     out.push_back({.file_name = a.file_name().empty() ? "attachment" : a.file_name(),
@@ -239,7 +239,7 @@ std::vector<AttachmentUpload> Desk::Impl::Uploads(const v1::InboundMessage& m) {
   return out;
 }
 
-std::string Desk::Impl::RenderAcknowledgement(std::string text, const v1::Ticket& t,
+std::string DeskCore::RenderAcknowledgement(std::string text, const v1::Ticket& t,
                                               const v1::Contact& requester) {
   return absl::StrReplaceAll(text, {{"{{ticket.id}}", absl::StrCat(t.id())},
                                     {"{{ticket.subject}}", t.subject()},
@@ -248,7 +248,7 @@ std::string Desk::Impl::RenderAcknowledgement(std::string text, const v1::Ticket
 
 // The idempotency key of an inbound message: its own, else
 // "<CHANNEL>:<external_id>". Errors: InvalidArgument.
-absl::StatusOr<std::string> Desk::Impl::IngestKey(const v1::InboundMessage& message) {
+absl::StatusOr<std::string> DeskCore::IngestKey(const v1::InboundMessage& message) {
   std::string key = message.idempotency_key();
   if (key.empty() && !message.external_id().empty()) {
     key = absl::StrCat(v1::Channel_Name(message.channel()), ":", message.external_id());
@@ -268,7 +268,7 @@ absl::StatusOr<std::string> Desk::Impl::IngestKey(const v1::InboundMessage& mess
 // The checks of an inbound message that need no store; returns its
 // attachments as uploads (possibly more than one message may carry: Ingest
 // spreads them). Errors: InvalidArgument naming the field.
-absl::StatusOr<std::vector<AttachmentUpload>> Desk::Impl::CheckInbound(
+absl::StatusOr<std::vector<AttachmentUpload>> DeskCore::CheckInbound(
     const v1::InboundMessage& m) {
   const DeskLimits& lim = options_.limits;
   if (!v1::Channel_IsValid(m.channel()) || m.channel() == v1::CHANNEL_UNSPECIFIED) {
@@ -286,7 +286,7 @@ absl::StatusOr<std::vector<AttachmentUpload>> Desk::Impl::CheckInbound(
 
 // Which failures of an ingest are the message's (held in the quarantine)
 // rather than the store's (returned: ingest it again later).
-bool Desk::Impl::Quarantinable(const absl::Status& s) {
+bool DeskCore::Quarantinable(const absl::Status& s) {
   switch (s.code()) {
     case absl::StatusCode::kUnavailable:
     case absl::StatusCode::kAborted:
@@ -302,7 +302,7 @@ bool Desk::Impl::Quarantinable(const absl::Status& s) {
 }
 
 // Holds `m` in the quarantine under `key`, with the reason `why`.
-absl::StatusOr<IngestResult> Desk::Impl::QuarantineInTx(Transaction& tx,
+absl::StatusOr<IngestResult> DeskCore::QuarantineInTx(Transaction& tx,
                                                         const v1::InboundMessage& m,
                                                         const std::string& key,
                                                         const absl::Status& why) {
@@ -335,10 +335,10 @@ absl::StatusOr<IngestResult> Desk::Impl::QuarantineInTx(Transaction& tx,
 
 // Quarantines `m` in its own transaction after its ingest failed with
 // `why` (or finds what a concurrent ingest of it recorded meanwhile).
-absl::StatusOr<IngestResult> Desk::Impl::QuarantineAlone(const v1::InboundMessage& m,
+absl::StatusOr<IngestResult> DeskCore::QuarantineAlone(const v1::InboundMessage& m,
                                                          const std::string& key,
                                                          const absl::Status& why) {
-  return Run(TransactionMode::kReadWrite,
+  return Run(IngestTransaction(),
              [&](Transaction& tx) -> absl::StatusOr<IngestResult> {
                absl::StatusOr<std::string> seen = tx.GetIdempotencyRecord("ingest", key);
                if (seen.ok()) return DecodeIngest(tx, key, *seen);
@@ -347,14 +347,14 @@ absl::StatusOr<IngestResult> Desk::Impl::QuarantineAlone(const v1::InboundMessag
              });
 }
 
-// One message inside `tx`, as Desk::Ingest takes it: a replayed key gives
+// One message inside `tx`, as Inbox::Ingest takes it: a replayed key gives
 // the first result (or refusal); else the message is shortened where it is
 // merely large, checked (a message that fails the checks is quarantined
 // here) and ingested. `refusal` is set (and the record kept) for a blocked
 // sender. On failure, `*may_have_written` tells whether the message may
 // have written to `tx` (false only when it failed on its idempotency
 // record).
-absl::StatusOr<IngestResult> Desk::Impl::IngestMessage(Transaction& tx,
+absl::StatusOr<IngestResult> DeskCore::IngestMessage(Transaction& tx,
                                                        const v1::InboundMessage& m,
                                                        const std::string& key,
                                                        absl::Status* refusal,
@@ -374,7 +374,7 @@ absl::StatusOr<IngestResult> Desk::Impl::IngestMessage(Transaction& tx,
 // its checks is quarantined and the result is recorded under `key`;
 // without (a retry from the quarantine), failures are returned and nothing
 // is recorded.
-absl::StatusOr<IngestResult> Desk::Impl::IngestChecked(Transaction& tx,
+absl::StatusOr<IngestResult> DeskCore::IngestChecked(Transaction& tx,
                                                        const v1::InboundMessage& m,
                                                        const std::string& key,
                                                        bool record_key,
@@ -397,7 +397,7 @@ absl::StatusOr<IngestResult> Desk::Impl::IngestChecked(Transaction& tx,
 
 // Adds `extra` attachments (those beyond the per-message limit) to ticket
 // `ticket_id` in further messages of `kind` by `actor`, as many as it takes.
-absl::Status Desk::Impl::AddOverflowAttachments(Transaction& tx, const v1::Actor& actor,
+absl::Status DeskCore::AddOverflowAttachments(Transaction& tx, const v1::Actor& actor,
                                                 int64_t ticket_id, v1::Message::Kind kind,
                                                 v1::Channel channel, size_t first,
                                                 std::vector<AttachmentUpload> extra,
@@ -422,7 +422,7 @@ absl::Status Desk::Impl::AddOverflowAttachments(Transaction& tx, const v1::Actor
 // One Ingest of a checked message (see CheckInbound, which gave
 // `uploads`); `refusal` is set (and, with record_key, the record kept) for
 // a blocked sender.
-absl::StatusOr<IngestResult> Desk::Impl::Ingest(Transaction& tx,
+absl::StatusOr<IngestResult> DeskCore::Ingest(Transaction& tx,
                                                 const v1::InboundMessage& m,
                                                 const std::string& key,
                                                 std::vector<AttachmentUpload> uploads,
@@ -624,20 +624,20 @@ absl::StatusOr<IngestResult> Desk::Impl::Ingest(Transaction& tx,
   return r;
 }
 
-absl::StatusOr<IngestResult> Desk::Ingest(const v1::InboundMessage& message) {
-  absl::StatusOr<std::string> key = Impl::IngestKey(message);
+absl::StatusOr<IngestResult> Inbox::Ingest(const v1::InboundMessage& message) {
+  absl::StatusOr<std::string> key = DeskCore::IngestKey(message);
   if (!key.ok()) {
-    return impl_->QuarantineAlone(message, Impl::UnkeyedQuarantineKey(message),
+    return impl_->QuarantineAlone(message, DeskCore::UnkeyedQuarantineKey(message),
                                   key.status());
   }
   absl::Status refusal;
   absl::StatusOr<IngestResult> r = impl_->Run(
-      TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<IngestResult> {
+      impl_->IngestTransaction(), [&](Transaction& tx) -> absl::StatusOr<IngestResult> {
         bool may_have_written = false;
         return impl_->IngestMessage(tx, message, *key, &refusal, &may_have_written);
       });
   if (!refusal.ok()) return refusal;
-  if (!r.ok() && Impl::Quarantinable(r.status())) {
+  if (!r.ok() && DeskCore::Quarantinable(r.status())) {
     return impl_->QuarantineAlone(message, *key, r.status());
   }
   return r;
@@ -649,7 +649,7 @@ absl::StatusOr<IngestResult> Desk::Ingest(const v1::InboundMessage& message) {
 // the failing message then runs alone, exactly as Ingest would, and the rest
 // follow in a new transaction. So each message's result is what Ingest would
 // have returned at its place in the sequence.
-absl::StatusOr<std::vector<absl::StatusOr<IngestResult>>> Desk::IngestBatch(
+absl::StatusOr<std::vector<absl::StatusOr<IngestResult>>> Inbox::IngestBatch(
     absl::Span<const v1::InboundMessage> messages) {
   const size_t max_batch = impl_->options().limits.max_batch;
   if (messages.size() > max_batch) {
@@ -661,7 +661,7 @@ absl::StatusOr<std::vector<absl::StatusOr<IngestResult>>> Desk::IngestBatch(
       messages.size(), absl::InternalError("message not ingested"));
   std::vector<absl::StatusOr<std::string>> keys;
   keys.reserve(messages.size());
-  for (const v1::InboundMessage& m : messages) keys.push_back(Impl::IngestKey(m));
+  for (const v1::InboundMessage& m : messages) keys.push_back(DeskCore::IngestKey(m));
 
   size_t begin = 0;
   size_t end = messages.size();
@@ -669,7 +669,7 @@ absl::StatusOr<std::vector<absl::StatusOr<IngestResult>>> Desk::IngestBatch(
     size_t failed = end;
     absl::Status failure;
     absl::StatusOr<bool> done = impl_->Run(
-        TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<bool> {
+        impl_->IngestTransaction(), [&](Transaction& tx) -> absl::StatusOr<bool> {
           for (size_t i = begin; i < end; ++i) {
             if (!keys[i].ok()) continue;  // quarantined below, on its own
             absl::Status refusal;
@@ -703,7 +703,7 @@ absl::StatusOr<std::vector<absl::StatusOr<IngestResult>>> Desk::IngestBatch(
       // It ran alone in its transaction: its failure is its result, or it is
       // quarantined when the failure is the message's.
       results[begin] =
-          Impl::Quarantinable(failure)
+          DeskCore::Quarantinable(failure)
               ? impl_->QuarantineAlone(messages[begin], *keys[begin], failure)
               : absl::StatusOr<IngestResult>(failure);
       ++begin;
@@ -718,12 +718,12 @@ absl::StatusOr<std::vector<absl::StatusOr<IngestResult>>> Desk::IngestBatch(
   for (size_t i = 0; i < messages.size(); ++i) {
     if (keys[i].ok()) continue;
     results[i] = impl_->QuarantineAlone(
-        messages[i], Impl::UnkeyedQuarantineKey(messages[i]), keys[i].status());
+        messages[i], DeskCore::UnkeyedQuarantineKey(messages[i]), keys[i].status());
   }
   return results;
 }
 
-absl::StatusOr<v1::QuarantineEntry> Desk::QuarantineRaw(v1::Channel channel,
+absl::StatusOr<v1::QuarantineEntry> Inbox::QuarantineRaw(v1::Channel channel,
                                                         absl::string_view source,
                                                         absl::string_view raw,
                                                         absl::string_view reason) {
@@ -737,7 +737,7 @@ absl::StatusOr<v1::QuarantineEntry> Desk::QuarantineRaw(v1::Channel channel,
   const std::string key = absl::StrCat("raw:", v1::Channel_Name(channel), ":",
                                        internal::Sha256Hex(raw), ":", raw.size());
   return impl_->Run(
-      TransactionMode::kReadWrite,
+      impl_->IngestTransaction(),
       [&](Transaction& tx) -> absl::StatusOr<v1::QuarantineEntry> {
         absl::StatusOr<std::string> seen = tx.GetIdempotencyRecord("ingest", key);
         int64_t id = 0;
@@ -766,30 +766,30 @@ absl::StatusOr<v1::QuarantineEntry> Desk::QuarantineRaw(v1::Channel channel,
       });
 }
 
-absl::StatusOr<std::vector<v1::QuarantineEntry>> Desk::ListQuarantine(
+absl::StatusOr<std::vector<v1::QuarantineEntry>> Inbox::ListQuarantine(
     const v1::Actor& viewer, std::optional<v1::QuarantineEntry::State> state,
     int64_t after_id, int limit) {
   return impl_->Run(
       TransactionMode::kReadOnly,
       [&](Transaction& tx) -> absl::StatusOr<std::vector<v1::QuarantineEntry>> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
-        HELPDESK_RETURN_IF_ERROR(Impl::RequireStaff(a, "read the quarantine"));
+        HELPDESK_RETURN_IF_ERROR(DeskCore::RequireStaff(a, "read the quarantine"));
         return tx.ListQuarantine(state, after_id, limit);
       });
 }
 
-absl::StatusOr<v1::QuarantineEntry> Desk::GetQuarantined(const v1::Actor& viewer,
+absl::StatusOr<v1::QuarantineEntry> Inbox::GetQuarantined(const v1::Actor& viewer,
                                                          int64_t entry_id) {
   return impl_->Run(
       TransactionMode::kReadOnly,
       [&](Transaction& tx) -> absl::StatusOr<v1::QuarantineEntry> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
-        HELPDESK_RETURN_IF_ERROR(Impl::RequireStaff(a, "read the quarantine"));
+        HELPDESK_RETURN_IF_ERROR(DeskCore::RequireStaff(a, "read the quarantine"));
         return tx.GetQuarantine(entry_id);
       });
 }
 
-absl::StatusOr<IngestResult> Desk::RetryQuarantined(
+absl::StatusOr<IngestResult> Inbox::RetryQuarantined(
     const v1::Actor& actor, int64_t entry_id,
     const std::function<absl::StatusOr<v1::InboundMessage>(absl::string_view raw)>&
         parse) {
@@ -799,7 +799,7 @@ absl::StatusOr<IngestResult> Desk::RetryQuarantined(
       TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<IngestResult> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
         HELPDESK_RETURN_IF_ERROR(
-            Impl::RequireTicketChanger(a, "retry quarantined messages"));
+            DeskCore::RequireTicketChanger(a, "retry quarantined messages"));
         HELPDESK_ASSIGN_OR_RETURN(v1::QuarantineEntry e, tx.GetQuarantine(entry_id));
         if (e.state() != v1::QuarantineEntry::HELD) {
           return absl::FailedPreconditionError(
@@ -830,7 +830,7 @@ absl::StatusOr<IngestResult> Desk::RetryQuarantined(
         std::string key = e.idempotency_key();
         bool record_key = false;
         if (!e.has_message()) {
-          absl::StatusOr<std::string> own = Impl::IngestKey(m);
+          absl::StatusOr<std::string> own = DeskCore::IngestKey(m);
           if (own.ok()) {
             key = *own;
             record_key = true;
@@ -841,7 +841,7 @@ absl::StatusOr<IngestResult> Desk::RetryQuarantined(
             record_key ? tx.GetIdempotencyRecord("ingest", key)
                        : absl::StatusOr<std::string>(absl::NotFoundError(""));
         if (seen.ok()) {
-          result = Impl::DecodeIngest(tx, key, *seen);
+          result = DeskCore::DecodeIngest(tx, key, *seen);
         } else if (!absl::IsNotFound(seen.status())) {
           return seen.status();
         } else {
@@ -869,7 +869,7 @@ absl::StatusOr<IngestResult> Desk::RetryQuarantined(
         result->duplicate = false;
         return result;
       });
-  if (!r.ok() && attempted && Impl::Quarantinable(r.status())) {
+  if (!r.ok() && attempted && DeskCore::Quarantinable(r.status())) {
     // The entry stays HELD; it says why the retry failed.
     impl_
         ->Run(TransactionMode::kReadWrite,
@@ -890,7 +890,7 @@ absl::StatusOr<IngestResult> Desk::RetryQuarantined(
   return r;
 }
 
-absl::StatusOr<v1::QuarantineEntry> Desk::DiscardQuarantined(const v1::Actor& actor,
+absl::StatusOr<v1::QuarantineEntry> Inbox::DiscardQuarantined(const v1::Actor& actor,
                                                              int64_t entry_id,
                                                              absl::string_view note) {
   HELPDESK_RETURN_IF_ERROR(internal::CheckText("note", note, 64 << 10));
@@ -899,7 +899,7 @@ absl::StatusOr<v1::QuarantineEntry> Desk::DiscardQuarantined(const v1::Actor& ac
       [&](Transaction& tx) -> absl::StatusOr<v1::QuarantineEntry> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
         HELPDESK_RETURN_IF_ERROR(
-            Impl::RequireTicketChanger(a, "discard quarantined messages"));
+            DeskCore::RequireTicketChanger(a, "discard quarantined messages"));
         HELPDESK_ASSIGN_OR_RETURN(v1::QuarantineEntry e, tx.GetQuarantine(entry_id));
         if (e.state() != v1::QuarantineEntry::HELD) {
           return absl::FailedPreconditionError(

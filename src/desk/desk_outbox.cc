@@ -19,7 +19,7 @@ using internal::CheckText;
 using internal::Quote;
 
 // The first usable (not bouncing) e-mail address of a contact, if any.
-std::optional<std::string> Desk::Impl::EmailOf(const v1::Contact& c) {
+std::optional<std::string> DeskCore::EmailOf(const v1::Contact& c) {
   for (const v1::ContactIdentity& id : c.identities()) {
     if (id.kind() == v1::ContactIdentity::EMAIL && !id.bouncing()) return id.value();
   }
@@ -29,7 +29,7 @@ std::optional<std::string> Desk::Impl::EmailOf(const v1::Contact& c) {
 // Writes an e-mail about message `m` of ticket `t` to its requester and
 // CCs into the outbox, threaded on the ticket's earlier messages, and
 // remembers its Message-ID as a thread key of the ticket.
-absl::Status Desk::Impl::EnqueueEmail(Transaction& tx, const v1::Ticket& t,
+absl::Status DeskCore::EnqueueEmail(Transaction& tx, const v1::Ticket& t,
                                       const v1::Message& m, absl::string_view text,
                                       absl::string_view html, bool automatic,
                                       absl::Time now) {
@@ -85,7 +85,7 @@ absl::Status Desk::Impl::EnqueueEmail(Transaction& tx, const v1::Ticket& t,
   return tx.PutThreadKey(absl::StrCat("msgid:", out->idempotency_key()), t.id());
 }
 
-absl::StatusOr<DispatchReport> Desk::DispatchOutbox(
+absl::StatusOr<DispatchReport> Outbox::Dispatch(
     const std::map<v1::Channel, OutboundAdapter*>& adapters, absl::Time now, int limit) {
   const OutboxOptions& o = impl_->options().outbox;
   DispatchReport report;
@@ -148,24 +148,24 @@ absl::StatusOr<DispatchReport> Desk::DispatchOutbox(
   return report;
 }
 
-absl::StatusOr<std::vector<v1::OutboxEntry>> Desk::ListOutbox(
+absl::StatusOr<std::vector<v1::OutboxEntry>> Outbox::List(
     const v1::Actor& viewer, std::optional<v1::OutboxEntry::State> state,
     int64_t after_id, int limit) {
   return impl_->Run(TransactionMode::kReadOnly,
                     [&](Transaction& tx) -> absl::StatusOr<std::vector<v1::OutboxEntry>> {
                       HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
-                      HELPDESK_RETURN_IF_ERROR(Impl::RequireStaff(a, "read the outbox"));
+                      HELPDESK_RETURN_IF_ERROR(DeskCore::RequireStaff(a, "read the outbox"));
                       return tx.ListOutbox(state, after_id, limit);
                     });
 }
 
-absl::StatusOr<v1::OutboxEntry> Desk::ReplayOutbox(const v1::Actor& actor,
+absl::StatusOr<v1::OutboxEntry> Outbox::Replay(const v1::Actor& actor,
                                                    int64_t entry_id) {
   return impl_->Run(
       TransactionMode::kReadWrite,
       [&](Transaction& tx) -> absl::StatusOr<v1::OutboxEntry> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
-        HELPDESK_RETURN_IF_ERROR(Impl::RequireAdmin(a, "replay outbox entries"));
+        HELPDESK_RETURN_IF_ERROR(DeskCore::RequireAdmin(a, "replay outbox entries"));
         HELPDESK_ASSIGN_OR_RETURN(v1::OutboxEntry e, tx.GetOutbox(entry_id));
         if (e.state() != v1::OutboxEntry::DEAD) {
           return absl::FailedPreconditionError(

@@ -18,7 +18,7 @@ using internal::CheckRequiredText;
 using internal::CheckText;
 using internal::Quote;
 
-absl::Status Desk::Impl::AppendAgentEvent(Transaction& tx, const Access& a,
+absl::Status DeskCore::AppendAgentEvent(Transaction& tx, const Access& a,
                                           absl::Time now, const v1::Agent& agent,
                                           v1::AgentEvent* e) {
   e->set_agent_id(agent.id());
@@ -29,7 +29,7 @@ absl::Status Desk::Impl::AppendAgentEvent(Transaction& tx, const Access& a,
 }
 
 // One AgentFieldChange per field that differs.
-void Desk::Impl::DiffAgents(const v1::Agent& before, const v1::Agent& after,
+void DeskCore::DiffAgents(const v1::Agent& before, const v1::Agent& after,
                             v1::AgentEvent* e) {
   auto add = [e](absl::string_view field, std::string b, std::string a) {
     if (b == a) return;
@@ -71,7 +71,7 @@ void Desk::Impl::DiffAgents(const v1::Agent& before, const v1::Agent& after,
   add("presence", PresenceName(before.presence()), PresenceName(after.presence()));
 }
 
-absl::StatusOr<v1::Agent> Desk::Impl::BuildAgent(Transaction& tx, const NewAgent& in) {
+absl::StatusOr<v1::Agent> DeskCore::BuildAgent(Transaction& tx, const NewAgent& in) {
   const DeskLimits& lim = options_.limits;
   HELPDESK_RETURN_IF_ERROR(CheckRequiredText("name", in.name, lim.max_name_bytes));
   HELPDESK_RETURN_IF_ERROR(CheckText("external_id", in.external_id, 255));
@@ -141,12 +141,12 @@ absl::StatusOr<v1::Agent> Desk::Impl::BuildAgent(Transaction& tx, const NewAgent
   return agent;
 }
 
-absl::StatusOr<v1::Contact> Desk::CreateContact(const v1::Actor& actor,
+absl::StatusOr<v1::Contact> People::CreateContact(const v1::Actor& actor,
                                                 const NewContact& contact) {
   return impl_->Run(
       TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<v1::Contact> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
-        HELPDESK_RETURN_IF_ERROR(Impl::RequireTicketChanger(a, "create contacts"));
+        HELPDESK_RETURN_IF_ERROR(DeskCore::RequireTicketChanger(a, "create contacts"));
         HELPDESK_ASSIGN_OR_RETURN(v1::Contact c, impl_->NewContactFrom(tx, contact));
         absl::Time now = impl_->Now();
         *c.mutable_created_at() = ToTimestamp(now);
@@ -156,7 +156,7 @@ absl::StatusOr<v1::Contact> Desk::CreateContact(const v1::Actor& actor,
       });
 }
 
-absl::StatusOr<v1::Contact> Desk::GetContact(const v1::Actor& viewer,
+absl::StatusOr<v1::Contact> People::GetContact(const v1::Actor& viewer,
                                              int64_t contact_id) {
   return impl_->Run(
       TransactionMode::kReadOnly, [&](Transaction& tx) -> absl::StatusOr<v1::Contact> {
@@ -168,32 +168,32 @@ absl::StatusOr<v1::Contact> Desk::GetContact(const v1::Actor& viewer,
       });
 }
 
-absl::StatusOr<v1::Contact> Desk::FindContactByEmail(const v1::Actor& viewer,
+absl::StatusOr<v1::Contact> People::FindContactByEmail(const v1::Actor& viewer,
                                                      absl::string_view email) {
   return impl_->Run(TransactionMode::kReadOnly,
                     [&](Transaction& tx) -> absl::StatusOr<v1::Contact> {
                       HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
-                      HELPDESK_RETURN_IF_ERROR(Impl::RequireStaff(a, "look up contacts"));
+                      HELPDESK_RETURN_IF_ERROR(DeskCore::RequireStaff(a, "look up contacts"));
                       HELPDESK_ASSIGN_OR_RETURN(std::string e,
                                                 internal::NormalizeEmail("email", email));
                       return tx.FindContactByIdentity(v1::ContactIdentity::EMAIL, e);
                     });
 }
 
-absl::StatusOr<v1::Contact> Desk::FindContactByIdentity(const v1::Actor& viewer,
+absl::StatusOr<v1::Contact> People::FindContactByIdentity(const v1::Actor& viewer,
                                                         v1::ContactIdentity::Kind kind,
                                                         absl::string_view value) {
   return impl_->Run(TransactionMode::kReadOnly,
                     [&](Transaction& tx) -> absl::StatusOr<v1::Contact> {
                       HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
-                      HELPDESK_RETURN_IF_ERROR(Impl::RequireStaff(a, "look up contacts"));
+                      HELPDESK_RETURN_IF_ERROR(DeskCore::RequireStaff(a, "look up contacts"));
                       HELPDESK_ASSIGN_OR_RETURN(
                           std::string v, impl_->NormalizeIdentity("value", kind, value));
                       return tx.FindContactByIdentity(kind, v);
                     });
 }
 
-absl::StatusOr<v1::Contact> Desk::UpdateContact(const v1::Actor& actor,
+absl::StatusOr<v1::Contact> People::UpdateContact(const v1::Actor& actor,
                                                 int64_t contact_id,
                                                 const ContactUpdate& u) {
   return impl_->Run(
@@ -201,7 +201,7 @@ absl::StatusOr<v1::Contact> Desk::UpdateContact(const v1::Actor& actor,
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
         bool self = a.role == Access::kContact && a.actor.id() == contact_id;
         if (!self) {
-          HELPDESK_RETURN_IF_ERROR(Impl::RequireTicketChanger(a, "change contacts"));
+          HELPDESK_RETURN_IF_ERROR(DeskCore::RequireTicketChanger(a, "change contacts"));
         } else if (!u.add_emails.empty() || !u.remove_emails.empty() ||
                    !u.add_phones.empty() || !u.remove_phones.empty() ||
                    !u.add_chat_handles.empty() || !u.remove_chat_handles.empty() ||
@@ -286,12 +286,12 @@ absl::StatusOr<v1::Contact> Desk::UpdateContact(const v1::Actor& actor,
       });
 }
 
-absl::StatusOr<v1::Contact> Desk::SetContactBlocked(const v1::Actor& actor,
+absl::StatusOr<v1::Contact> People::SetContactBlocked(const v1::Actor& actor,
                                                     int64_t contact_id, bool blocked) {
   return impl_->Run(TransactionMode::kReadWrite,
                     [&](Transaction& tx) -> absl::StatusOr<v1::Contact> {
                       HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
-                      HELPDESK_RETURN_IF_ERROR(Impl::RequireAdmin(a, "block contacts"));
+                      HELPDESK_RETURN_IF_ERROR(DeskCore::RequireAdmin(a, "block contacts"));
                       HELPDESK_ASSIGN_OR_RETURN(v1::Contact c, tx.GetContact(contact_id));
                       if (c.blocked() == blocked) return c;
                       c.set_blocked(blocked);
@@ -301,13 +301,13 @@ absl::StatusOr<v1::Contact> Desk::SetContactBlocked(const v1::Actor& actor,
                     });
 }
 
-absl::StatusOr<v1::Organization> Desk::CreateOrganization(
+absl::StatusOr<v1::Organization> People::CreateOrganization(
     const v1::Actor& actor, absl::string_view name, std::vector<std::string> domains) {
   return impl_->Run(
       TransactionMode::kReadWrite,
       [&](Transaction& tx) -> absl::StatusOr<v1::Organization> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
-        HELPDESK_RETURN_IF_ERROR(Impl::RequireTicketChanger(a, "create organizations"));
+        HELPDESK_RETURN_IF_ERROR(DeskCore::RequireTicketChanger(a, "create organizations"));
         HELPDESK_RETURN_IF_ERROR(
             CheckRequiredText("name", name, impl_->options().limits.max_name_bytes));
         v1::Organization o;
@@ -328,11 +328,11 @@ absl::StatusOr<v1::Organization> Desk::CreateOrganization(
       });
 }
 
-absl::StatusOr<v1::Agent> Desk::CreateAgent(const v1::Actor& actor, const NewAgent& in) {
+absl::StatusOr<v1::Agent> People::CreateAgent(const v1::Actor& actor, const NewAgent& in) {
   return impl_->Run(
       TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<v1::Agent> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
-        HELPDESK_RETURN_IF_ERROR(Impl::RequireAdmin(a, "create agents"));
+        HELPDESK_RETURN_IF_ERROR(DeskCore::RequireAdmin(a, "create agents"));
         HELPDESK_ASSIGN_OR_RETURN(v1::Agent agent, impl_->BuildAgent(tx, in));
         absl::Time now = impl_->Now();
         agent.set_presence(v1::PRESENCE_OFFLINE);
@@ -341,19 +341,19 @@ absl::StatusOr<v1::Agent> Desk::CreateAgent(const v1::Actor& actor, const NewAge
         HELPDESK_RETURN_IF_ERROR(tx.InsertAgent(&agent));
         v1::AgentEvent e;
         e.set_kind(v1::AgentEvent::AGENT_CREATED);
-        Impl::DiffAgents(v1::Agent(), agent, &e);
+        DeskCore::DiffAgents(v1::Agent(), agent, &e);
         for (v1::FieldChange& c : *e.mutable_changes()) c.clear_before();
         HELPDESK_RETURN_IF_ERROR(impl_->AppendAgentEvent(tx, a, now, agent, &e));
         return agent;
       });
 }
 
-absl::StatusOr<v1::Agent> Desk::UpdateAgent(const v1::Actor& actor, int64_t agent_id,
+absl::StatusOr<v1::Agent> People::UpdateAgent(const v1::Actor& actor, int64_t agent_id,
                                             const AgentUpdate& u) {
   return impl_->Run(
       TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<v1::Agent> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
-        HELPDESK_RETURN_IF_ERROR(Impl::RequireAdmin(a, "change agents"));
+        HELPDESK_RETURN_IF_ERROR(DeskCore::RequireAdmin(a, "change agents"));
         HELPDESK_ASSIGN_OR_RETURN(v1::Agent old, tx.GetAgent(agent_id));
         if (u.expected_version && *u.expected_version != old.version()) {
           return absl::AbortedError(
@@ -397,7 +397,7 @@ absl::StatusOr<v1::Agent> Desk::UpdateAgent(const v1::Actor& actor, int64_t agen
         agent.set_version(old.version());
         v1::AgentEvent e;
         e.set_kind(v1::AgentEvent::AGENT_CHANGED);
-        Impl::DiffAgents(old, agent, &e);
+        DeskCore::DiffAgents(old, agent, &e);
         if (e.changes_size() == 0) return old;  // nothing changed
         HELPDESK_RETURN_IF_ERROR(tx.UpdateAgent(&agent, old.version()));
         if (deactivated && impl_->routing_enabled()) {
@@ -411,25 +411,25 @@ absl::StatusOr<v1::Agent> Desk::UpdateAgent(const v1::Actor& actor, int64_t agen
       });
 }
 
-absl::StatusOr<v1::Agent> Desk::GetAgent(const v1::Actor& viewer, int64_t agent_id) {
+absl::StatusOr<v1::Agent> People::GetAgent(const v1::Actor& viewer, int64_t agent_id) {
   return impl_->Run(TransactionMode::kReadOnly,
                     [&](Transaction& tx) -> absl::StatusOr<v1::Agent> {
                       HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
-                      HELPDESK_RETURN_IF_ERROR(Impl::RequireStaff(a, "read agents"));
+                      HELPDESK_RETURN_IF_ERROR(DeskCore::RequireStaff(a, "read agents"));
                       return tx.GetAgent(agent_id);
                     });
 }
 
-absl::StatusOr<std::vector<v1::Agent>> Desk::ListAgents(const v1::Actor& viewer) {
+absl::StatusOr<std::vector<v1::Agent>> People::ListAgents(const v1::Actor& viewer) {
   return impl_->Run(TransactionMode::kReadOnly,
                     [&](Transaction& tx) -> absl::StatusOr<std::vector<v1::Agent>> {
                       HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
-                      HELPDESK_RETURN_IF_ERROR(Impl::RequireStaff(a, "list agents"));
+                      HELPDESK_RETURN_IF_ERROR(DeskCore::RequireStaff(a, "list agents"));
                       return tx.ListAgents();
                     });
 }
 
-absl::StatusOr<v1::Agent> Desk::SetAgentPresence(const v1::Actor& actor, int64_t agent_id,
+absl::StatusOr<v1::Agent> People::SetAgentPresence(const v1::Actor& actor, int64_t agent_id,
                                                  v1::Presence presence) {
   if (!v1::Presence_IsValid(presence) || presence == v1::PRESENCE_UNSPECIFIED) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -439,9 +439,9 @@ absl::StatusOr<v1::Agent> Desk::SetAgentPresence(const v1::Actor& actor, int64_t
       TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<v1::Agent> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
         HELPDESK_RETURN_IF_ERROR(
-            Impl::RequireSelfOrAdmin(a, agent_id, "set other agents' presence"));
+            DeskCore::RequireSelfOrAdmin(a, agent_id, "set other agents' presence"));
         HELPDESK_ASSIGN_OR_RETURN(v1::Agent old,
-                                  Impl::GetAgentNamed(tx, "agent_id", agent_id));
+                                  DeskCore::GetAgentNamed(tx, "agent_id", agent_id));
         if (old.presence() == presence) return old;
         if (old.deactivated() && presence != v1::PRESENCE_OFFLINE) {
           return absl::FailedPreconditionError(
@@ -455,7 +455,7 @@ absl::StatusOr<v1::Agent> Desk::SetAgentPresence(const v1::Actor& actor, int64_t
         HELPDESK_RETURN_IF_ERROR(tx.UpdateAgent(&agent, old.version()));
         v1::AgentEvent e;
         e.set_kind(v1::AgentEvent::PRESENCE_CHANGED);
-        Impl::DiffAgents(old, agent, &e);
+        DeskCore::DiffAgents(old, agent, &e);
         if (impl_->routing_enabled() && presence != v1::PRESENCE_ONLINE) {
           const RoutingOptions& r = *impl_->options().routing;
           RoutingOptions::OnLeave rule =
@@ -473,26 +473,26 @@ absl::StatusOr<v1::Agent> Desk::SetAgentPresence(const v1::Actor& actor, int64_t
       });
 }
 
-absl::StatusOr<std::vector<v1::AgentEvent>> Desk::AgentLog(const v1::Actor& viewer,
+absl::StatusOr<std::vector<v1::AgentEvent>> People::AgentLog(const v1::Actor& viewer,
                                                            int64_t agent_id) {
   return impl_->Run(
       TransactionMode::kReadOnly,
       [&](Transaction& tx) -> absl::StatusOr<std::vector<v1::AgentEvent>> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
         HELPDESK_RETURN_IF_ERROR(
-            Impl::RequireSelfOrAdmin(a, agent_id, "read other agents' logs"));
-        HELPDESK_RETURN_IF_ERROR(Impl::GetAgentNamed(tx, "agent_id", agent_id).status());
+            DeskCore::RequireSelfOrAdmin(a, agent_id, "read other agents' logs"));
+        HELPDESK_RETURN_IF_ERROR(DeskCore::GetAgentNamed(tx, "agent_id", agent_id).status());
         return tx.ListAgentEvents(agent_id, 0, 0);
       });
 }
 
-absl::StatusOr<v1::Group> Desk::CreateGroup(const v1::Actor& actor,
+absl::StatusOr<v1::Group> People::CreateGroup(const v1::Actor& actor,
                                             absl::string_view name,
                                             absl::string_view description) {
   return impl_->Run(
       TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<v1::Group> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
-        HELPDESK_RETURN_IF_ERROR(Impl::RequireAdmin(a, "create groups"));
+        HELPDESK_RETURN_IF_ERROR(DeskCore::RequireAdmin(a, "create groups"));
         HELPDESK_RETURN_IF_ERROR(
             CheckRequiredText("name", name, impl_->options().limits.max_name_bytes));
         HELPDESK_RETURN_IF_ERROR(CheckText("description", description, 4096));
@@ -505,11 +505,11 @@ absl::StatusOr<v1::Group> Desk::CreateGroup(const v1::Actor& actor,
       });
 }
 
-absl::StatusOr<std::vector<v1::Group>> Desk::ListGroups(const v1::Actor& viewer) {
+absl::StatusOr<std::vector<v1::Group>> People::ListGroups(const v1::Actor& viewer) {
   return impl_->Run(TransactionMode::kReadOnly,
                     [&](Transaction& tx) -> absl::StatusOr<std::vector<v1::Group>> {
                       HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
-                      HELPDESK_RETURN_IF_ERROR(Impl::RequireStaff(a, "list groups"));
+                      HELPDESK_RETURN_IF_ERROR(DeskCore::RequireStaff(a, "list groups"));
                       return tx.ListGroups();
                     });
 }

@@ -23,7 +23,7 @@ using internal::Quote;
 // offer needs a routed ticket with an assignee; the queue time is kept while
 // the ticket waits (queued, or offered and not yet accepted) and dropped
 // otherwise.
-void Desk::Impl::StampRouting(v1::Ticket* t, absl::Time now) const {
+void DeskCore::StampRouting(v1::Ticket* t, absl::Time now) const {
   if (!routing_enabled()) return;
   const bool routed = RoutingItem(*t).has_value();
   if (!routed || t->assignee_id() == 0) t->clear_routing_offer_expires_at();
@@ -36,7 +36,7 @@ void Desk::Impl::StampRouting(v1::Ticket* t, absl::Time now) const {
   }
 }
 
-absl::StatusOr<std::unique_ptr<RoutingPolicy>> Desk::Impl::MakePolicy() const {
+absl::StatusOr<std::unique_ptr<RoutingPolicy>> DeskCore::MakePolicy() const {
   const RoutingOptions& r = *options_.routing;
   if (r.make_policy) {
     HELPDESK_ASSIGN_OR_RETURN(std::unique_ptr<RoutingPolicy> p, r.make_policy());
@@ -55,7 +55,7 @@ absl::StatusOr<std::unique_ptr<RoutingPolicy>> Desk::Impl::MakePolicy() const {
 }
 
 // Loads a new policy with every agent and every new or open ticket.
-absl::Status Desk::Impl::RebuildLocked(absl::Time now) {
+absl::Status DeskCore::RebuildLocked(absl::Time now) {
   HELPDESK_ASSIGN_OR_RETURN(std::unique_ptr<RoutingPolicy> policy, MakePolicy());
   auto mirror = std::make_unique<internal::RoutingMirror>(std::move(policy),
                                                           options_.routing->work_item);
@@ -91,7 +91,7 @@ absl::Status Desk::Impl::RebuildLocked(absl::Time now) {
 
 // Reports a committed transaction's writes to the policy (agents first, so
 // a ticket given to an agent finds them), then places queued work.
-absl::Status Desk::Impl::AfterCommit(const WrittenObjects& written,
+absl::Status DeskCore::AfterCommit(const WrittenObjects& written,
                                      std::vector<int64_t>* routed) {
   absl::MutexLock lock(&routing_mu_);
   const absl::Time now = Now();
@@ -115,7 +115,7 @@ absl::Status Desk::Impl::AfterCommit(const WrittenObjects& written,
 
 // Whether a decision still holds in the store: the ticket routed and
 // unassigned (or, for a pull, as given), the agent active and online.
-absl::Status Desk::Impl::CheckDecision(const v1::Ticket& t, const v1::Agent& agent,
+absl::Status DeskCore::CheckDecision(const v1::Ticket& t, const v1::Agent& agent,
                                        bool routable) {
   if (!routable || t.assignee_id() != 0) {
     return absl::FailedPreconditionError(
@@ -132,7 +132,7 @@ absl::Status Desk::Impl::CheckDecision(const v1::Ticket& t, const v1::Agent& age
 // out and `offer`, and writes ROUTED with the reason. A decision the store
 // no longer supports (someone took the ticket, the agent left) is undone in
 // the policy from the stored state and reported as FailedPrecondition.
-absl::StatusOr<v1::Ticket> Desk::Impl::CommitDecisionLocked(const Assignment& a,
+absl::StatusOr<v1::Ticket> DeskCore::CommitDecisionLocked(const Assignment& a,
                                                             absl::Time now, bool offer) {
   v1::Ticket stale_ticket;
   v1::Agent stale_agent;
@@ -183,7 +183,7 @@ absl::StatusOr<v1::Ticket> Desk::Impl::CommitDecisionLocked(const Assignment& a,
 }
 
 // Places queued work until the policy has nothing it can place now.
-absl::Status Desk::Impl::RouteLocked(absl::Time now, std::vector<int64_t>* routed,
+absl::Status DeskCore::RouteLocked(absl::Time now, std::vector<int64_t>* routed,
                                      TickReport* report) {
   HELPDESK_RETURN_IF_ERROR(EnsureFreshLocked(now));
   if (!options_.routing->push) return absl::OkStatus();
@@ -210,7 +210,7 @@ absl::Status Desk::Impl::RouteLocked(absl::Time now, std::vector<int64_t>* route
 
 // Unassigns `t` from its assignee after a decline or an offer running out:
 // the agent joins the ticket's decliners and OFFER_DECLINED is written.
-absl::Status Desk::Impl::DeclineInTx(Transaction& tx, const Access& a, v1::Ticket* t,
+absl::Status DeskCore::DeclineInTx(Transaction& tx, const Access& a, v1::Ticket* t,
                                      OfferOutcome outcome, absl::Time now) {
   const int64_t agent = t->assignee_id();
   const int64_t loaded = t->version();
@@ -232,7 +232,7 @@ absl::Status Desk::Impl::DeclineInTx(Transaction& tx, const Access& a, v1::Ticke
 }
 
 // Offers that ran out by `now` count as declined.
-absl::Status Desk::Impl::ExpireOffersLocked(absl::Time now, TickReport* report) {
+absl::Status DeskCore::ExpireOffersLocked(absl::Time now, TickReport* report) {
   HELPDESK_RETURN_IF_ERROR(EnsureFreshLocked(now));
   for (const auto& [ticket_id, agent_id] : routing_->ExpiredOffers(now)) {
     bool expired = false;
@@ -270,7 +270,7 @@ absl::Status Desk::Impl::ExpireOffersLocked(absl::Time now, TickReport* report) 
 // Moves the agent's new and open routed tickets away after they left
 // (`why`): to their backup when that agent is online, else to the queue.
 // Returns a note for the agent's event.
-absl::StatusOr<std::string> Desk::Impl::RequeueWorkInTx(Transaction& tx, const Access& a,
+absl::StatusOr<std::string> DeskCore::RequeueWorkInTx(Transaction& tx, const Access& a,
                                                         const v1::Agent& agent,
                                                         absl::string_view why,
                                                         absl::Time now) {
@@ -317,7 +317,7 @@ absl::StatusOr<std::string> Desk::Impl::RequeueWorkInTx(Transaction& tx, const A
 
 // The ticket as stored when routing placed it right after the command
 // that returned `t`, so the caller sees the assignee.
-absl::StatusOr<v1::Ticket> Desk::Impl::WithRouting(absl::StatusOr<v1::Ticket> t,
+absl::StatusOr<v1::Ticket> DeskCore::WithRouting(absl::StatusOr<v1::Ticket> t,
                                                    const std::vector<int64_t>& routed) {
   if (!t.ok() || std::find(routed.begin(), routed.end(), t->id()) == routed.end()) {
     return t;
@@ -336,7 +336,7 @@ absl::Status RoutingOff(absl::string_view what) {
 
 }  // namespace
 
-absl::StatusOr<v1::Ticket> Desk::NextTicketFor(const v1::Actor& actor, int64_t agent_id) {
+absl::StatusOr<v1::Ticket> Routing::NextTicketFor(const v1::Actor& actor, int64_t agent_id) {
   if (!impl_->routing_enabled()) return RoutingOff("NextTicketFor");
   // Who asks, and for whom.
   HELPDESK_ASSIGN_OR_RETURN(
@@ -345,8 +345,8 @@ absl::StatusOr<v1::Ticket> Desk::NextTicketFor(const v1::Actor& actor, int64_t a
           TransactionMode::kReadOnly, [&](Transaction& tx) -> absl::StatusOr<v1::Agent> {
             HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
             HELPDESK_RETURN_IF_ERROR(
-                Impl::RequireSelfOrAdmin(a, agent_id, "pull tickets for other agents"));
-            return Impl::GetAgentNamed(tx, "agent_id", agent_id);
+                DeskCore::RequireSelfOrAdmin(a, agent_id, "pull tickets for other agents"));
+            return DeskCore::GetAgentNamed(tx, "agent_id", agent_id);
           }));
   if (agent.deactivated() || agent.presence() != v1::PRESENCE_ONLINE) {
     return absl::FailedPreconditionError(
@@ -373,14 +373,14 @@ absl::StatusOr<v1::Ticket> Desk::NextTicketFor(const v1::Actor& actor, int64_t a
   return absl::InternalError("NextTicketFor: the policy kept proposing stale tickets");
 }
 
-absl::StatusOr<v1::Ticket> Desk::AcceptTicket(const v1::Actor& actor, int64_t ticket_id) {
-  if (!impl_->routing_enabled()) return RoutingOff("AcceptTicket");
+absl::StatusOr<v1::Ticket> Routing::Accept(const v1::Actor& actor, int64_t ticket_id) {
+  if (!impl_->routing_enabled()) return RoutingOff("Routing::Accept");
   return impl_->Run(
       TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<v1::Ticket> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
         HELPDESK_ASSIGN_OR_RETURN(v1::Ticket t, impl_->LoadTicket(tx, a, ticket_id));
         HELPDESK_RETURN_IF_ERROR(
-            Impl::RequireSelfOrAdmin(a, t.assignee_id(), "accept for others"));
+            DeskCore::RequireSelfOrAdmin(a, t.assignee_id(), "accept for others"));
         if (t.assignee_id() == 0 || !t.has_routing_offer_expires_at()) {
           return absl::FailedPreconditionError(
               absl::StrCat("ticket ", ticket_id, " holds no offer to accept"));
@@ -397,9 +397,9 @@ absl::StatusOr<v1::Ticket> Desk::AcceptTicket(const v1::Actor& actor, int64_t ti
       });
 }
 
-absl::StatusOr<v1::Ticket> Desk::DeclineTicket(const v1::Actor& actor,
+absl::StatusOr<v1::Ticket> Routing::Decline(const v1::Actor& actor,
                                                int64_t ticket_id) {
-  if (!impl_->routing_enabled()) return RoutingOff("DeclineTicket");
+  if (!impl_->routing_enabled()) return RoutingOff("Routing::Decline");
   absl::MutexLock lock(&impl_->routing_mu());
   const absl::Time now = impl_->Now();
   int64_t agent = 0;
@@ -411,7 +411,7 @@ absl::StatusOr<v1::Ticket> Desk::DeclineTicket(const v1::Actor& actor,
             HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
             HELPDESK_ASSIGN_OR_RETURN(v1::Ticket t, impl_->LoadTicket(tx, a, ticket_id));
             HELPDESK_RETURN_IF_ERROR(
-                Impl::RequireSelfOrAdmin(a, t.assignee_id(), "decline for others"));
+                DeskCore::RequireSelfOrAdmin(a, t.assignee_id(), "decline for others"));
             if (!internal::IsRoutableStatus(t) || t.assignee_id() == 0) {
               return absl::FailedPreconditionError(
                   absl::StrCat("ticket ", ticket_id, " (", t.status(),
@@ -431,9 +431,10 @@ absl::StatusOr<v1::Ticket> Desk::DeclineTicket(const v1::Actor& actor,
   return t;
 }
 
-absl::StatusOr<v1::Event> Desk::LastRoutingDecision(const v1::Actor& viewer,
+absl::StatusOr<v1::Event> Routing::LastDecision(const v1::Actor& viewer,
                                                     int64_t ticket_id) {
-  HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Event> events, AuditLog(viewer, ticket_id));
+  HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Event> events,
+                            impl_->AuditLog(viewer, ticket_id));
   for (auto it = events.rbegin(); it != events.rend(); ++it) {
     if (it->kind() == v1::Event::ROUTED) return *it;
   }
@@ -441,12 +442,12 @@ absl::StatusOr<v1::Event> Desk::LastRoutingDecision(const v1::Actor& viewer,
       absl::StrCat("ticket ", ticket_id, ": routing never placed it"));
 }
 
-absl::StatusOr<RoutingSnapshot> Desk::RoutingState(const v1::Actor& viewer) {
-  if (!impl_->routing_enabled()) return RoutingOff("RoutingState");
+absl::StatusOr<RoutingSnapshot> Routing::State(const v1::Actor& viewer) {
+  if (!impl_->routing_enabled()) return RoutingOff("Routing::State");
   absl::StatusOr<bool> allowed = impl_->Run(
       TransactionMode::kReadOnly, [&](Transaction& tx) -> absl::StatusOr<bool> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
-        HELPDESK_RETURN_IF_ERROR(Impl::RequireStaff(a, "read the routing state"));
+        HELPDESK_RETURN_IF_ERROR(DeskCore::RequireStaff(a, "read the routing state"));
         return true;
       });
   HELPDESK_RETURN_IF_ERROR(allowed.status());

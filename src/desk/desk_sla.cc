@@ -23,7 +23,7 @@ using internal::Quote;
 // a later event with an earlier time; such a time is read as the time of the
 // event before it, so the clocks stay defined and the ticket stays usable.
 // `now` is lifted the same way.
-absl::StatusOr<std::vector<v1::Event>> Desk::Impl::SlaEvents(Transaction& tx,
+absl::StatusOr<std::vector<v1::Event>> DeskCore::SlaEvents(Transaction& tx,
                                                              int64_t ticket_id,
                                                              absl::Time* now) {
   HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Event> events,
@@ -46,7 +46,7 @@ absl::StatusOr<std::vector<v1::Event>> Desk::Impl::SlaEvents(Transaction& tx,
 // With SLAs: evaluates `t`'s clocks from its stored events as of `now` and
 // stores its next deadline when it changed. Returns the evaluation (nullopt
 // without SLAs).
-absl::StatusOr<std::optional<SlaStatus>> Desk::Impl::RefreshSla(Transaction& tx,
+absl::StatusOr<std::optional<SlaStatus>> DeskCore::RefreshSla(Transaction& tx,
                                                                 v1::Ticket* t,
                                                                 absl::Time now) {
   if (!options_.sla) return std::optional<SlaStatus>();
@@ -68,12 +68,12 @@ absl::StatusOr<std::optional<SlaStatus>> Desk::Impl::RefreshSla(Transaction& tx,
 // Evaluates one ticket whose deadline has come: writes each warning and
 // breach due by `now` once (stamped `now`, the time it was raised; the due
 // time is in sla_due_at), and moves the deadline on.
-absl::Status Desk::Impl::TickTicket(Transaction& tx, int64_t ticket_id, absl::Time now,
+absl::Status DeskCore::TickTicket(Transaction& tx, int64_t ticket_id, absl::Time now,
                                     TickReport* report) {
   HELPDESK_ASSIGN_OR_RETURN(v1::Ticket t, tx.GetTicket(ticket_id));
   absl::Time at = now;
   HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Event> events,
-                            Impl::SlaEvents(tx, ticket_id, &at));
+                            DeskCore::SlaEvents(tx, ticket_id, &at));
   HELPDESK_ASSIGN_OR_RETURN(SlaStatus status, options_.sla->Evaluate(t, events, at));
   auto already = [&](v1::Event::Kind kind, const SlaMetricStatus& m) {
     for (const v1::Event& e : events) {
@@ -104,7 +104,7 @@ absl::Status Desk::Impl::TickTicket(Transaction& tx, int64_t ticket_id, absl::Ti
   return tx.SetTicketSlaDeadline(ticket_id, status.next_deadline);
 }
 
-v1::Event Desk::Impl::SlaEvent(v1::Event::Kind kind, const std::string& policy,
+v1::Event DeskCore::SlaEvent(v1::Event::Kind kind, const std::string& policy,
                                const SlaMetricStatus& m) {
   v1::Event e;
   e.set_kind(kind);
@@ -118,18 +118,18 @@ v1::Event Desk::Impl::SlaEvent(v1::Event::Kind kind, const std::string& policy,
   return e;
 }
 
-absl::StatusOr<SlaStatus> Desk::TicketSla(const v1::Actor& viewer, int64_t ticket_id) {
+absl::StatusOr<SlaStatus> SlaClocks::Status(const v1::Actor& viewer, int64_t ticket_id) {
   if (!impl_->options().sla) {
     return absl::FailedPreconditionError("the desk has no SLAs (DeskOptions::sla)");
   }
   return impl_->Run(
       TransactionMode::kReadOnly, [&](Transaction& tx) -> absl::StatusOr<SlaStatus> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
-        HELPDESK_RETURN_IF_ERROR(Impl::RequireStaff(a, "read SLA clocks"));
+        HELPDESK_RETURN_IF_ERROR(DeskCore::RequireStaff(a, "read SLA clocks"));
         HELPDESK_ASSIGN_OR_RETURN(v1::Ticket t, impl_->LoadTicket(tx, a, ticket_id));
         absl::Time now = impl_->Now();
         HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Event> events,
-                                  Impl::SlaEvents(tx, ticket_id, &now));
+                                  DeskCore::SlaEvents(tx, ticket_id, &now));
         return impl_->options().sla->Evaluate(t, events, now);
       });
 }
@@ -171,7 +171,7 @@ absl::StatusOr<TickReport> Desk::Tick(absl::Time now) {
   return absl::InternalError("Tick: SLA deadlines did not move past now");
 }
 
-absl::StatusOr<int64_t> Desk::RefreshSlaDeadlines() {
+absl::StatusOr<int64_t> SlaClocks::RefreshDeadlines() {
   int64_t visited = 0;
   TicketQuery q;
   q.status_categories = {v1::STATUS_CATEGORY_NEW, v1::STATUS_CATEGORY_OPEN,

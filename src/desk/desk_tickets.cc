@@ -21,7 +21,7 @@ using internal::Quote;
 
 // Creates one ticket; when `first_message_id` is given, sets it to the id of
 // the first message (0 when the ticket has none).
-absl::StatusOr<v1::Ticket> Desk::Impl::CreateOne(Transaction& tx, const Access& a,
+absl::StatusOr<v1::Ticket> DeskCore::CreateOne(Transaction& tx, const Access& a,
                                                  const NewTicket& in, absl::Time now,
                                                  int64_t* first_message_id) {
   const DeskLimits& lim = options_.limits;
@@ -245,7 +245,7 @@ absl::StatusOr<v1::Ticket> Desk::Impl::CreateOne(Transaction& tx, const Access& 
 
 // Records that agent `agent_id` answered contact `contact_id` publicly
 // (Contact.last_answered_by_agent_id), unless that is already so.
-absl::Status Desk::Impl::RememberAnsweredBy(Transaction& tx, int64_t contact_id,
+absl::Status DeskCore::RememberAnsweredBy(Transaction& tx, int64_t contact_id,
                                             int64_t agent_id, absl::Time now) {
   HELPDESK_ASSIGN_OR_RETURN(v1::Contact c, tx.GetContact(contact_id));
   if (c.last_answered_by_agent_id() == agent_id) return absl::OkStatus();
@@ -257,7 +257,7 @@ absl::Status Desk::Impl::RememberAnsweredBy(Transaction& tx, int64_t contact_id,
 // An agent's public reply on `t`: the agent becomes the ticket's sticky
 // owner (the change recorded in `e`) and the one who last answered its
 // requester, in the reply's transaction.
-absl::Status Desk::Impl::NoteAgentAnswered(Transaction& tx, v1::Ticket* t,
+absl::Status DeskCore::NoteAgentAnswered(Transaction& tx, v1::Ticket* t,
                                            int64_t agent_id, absl::Time now,
                                            v1::Event* e) {
   if (t->sticky_agent_id() != agent_id) {
@@ -270,7 +270,7 @@ absl::Status Desk::Impl::NoteAgentAnswered(Transaction& tx, v1::Ticket* t,
 
 // `allow_closed`: the desk's own internal notes (a reply to a closed
 // ticket kept for agents) may go onto a closed ticket; nothing else may.
-absl::StatusOr<v1::Message> Desk::Impl::AddMessage(Transaction& tx,
+absl::StatusOr<v1::Message> DeskCore::AddMessage(Transaction& tx,
                                                    const v1::Actor& actor,
                                                    int64_t ticket_id,
                                                    const MessageDraft& d,
@@ -367,7 +367,7 @@ absl::StatusOr<v1::Message> Desk::Impl::AddMessage(Transaction& tx,
   return m;
 }
 
-absl::StatusOr<v1::Ticket> Desk::Impl::Update(Transaction& tx, const v1::Actor& actor,
+absl::StatusOr<v1::Ticket> DeskCore::Update(Transaction& tx, const v1::Actor& actor,
                                               int64_t ticket_id, const TicketUpdate& u) {
   absl::Time now = Now();
   const DeskLimits& lim = options_.limits;
@@ -537,7 +537,7 @@ absl::StatusOr<v1::Ticket> Desk::Impl::Update(Transaction& tx, const v1::Actor& 
   return t;
 }
 
-absl::StatusOr<v1::Ticket> Desk::Impl::Merge(Transaction& tx, const v1::Actor& actor,
+absl::StatusOr<v1::Ticket> DeskCore::Merge(Transaction& tx, const v1::Actor& actor,
                                              int64_t source_id, int64_t target_id) {
   absl::Time now = Now();
   if (source_id == target_id) {
@@ -624,7 +624,7 @@ absl::StatusOr<v1::Ticket> Desk::Impl::Merge(Transaction& tx, const v1::Actor& a
   return target;
 }
 
-absl::StatusOr<bool> Desk::Impl::Link(Transaction& tx, const v1::Actor& actor, int64_t id,
+absl::StatusOr<bool> DeskCore::Link(Transaction& tx, const v1::Actor& actor, int64_t id,
                                       v1::TicketLink::Kind kind, int64_t other_id) {
   absl::Time now = Now();
   if (!v1::TicketLink::Kind_IsValid(kind) || kind == v1::TicketLink::KIND_UNSPECIFIED) {
@@ -662,7 +662,7 @@ absl::StatusOr<bool> Desk::Impl::Link(Transaction& tx, const v1::Actor& actor, i
   return true;
 }
 
-absl::StatusOr<v1::Ticket> Desk::CreateTicket(const v1::Actor& actor,
+absl::StatusOr<v1::Ticket> Tickets::Create(const v1::Actor& actor,
                                               const NewTicket& ticket) {
   std::vector<int64_t> routed;
   return impl_->WithRouting(impl_->Run(
@@ -676,7 +676,7 @@ absl::StatusOr<v1::Ticket> Desk::CreateTicket(const v1::Actor& actor,
                             routed);
 }
 
-absl::StatusOr<std::vector<v1::Ticket>> Desk::CreateTickets(
+absl::StatusOr<std::vector<v1::Ticket>> Tickets::CreateMany(
     const v1::Actor& actor, absl::Span<const NewTicket> tickets) {
   if (tickets.size() > impl_->options().limits.max_batch) {
     return absl::InvalidArgumentError(
@@ -700,14 +700,14 @@ absl::StatusOr<std::vector<v1::Ticket>> Desk::CreateTickets(
                     });
 }
 
-absl::StatusOr<v1::Message> Desk::AddMessage(const v1::Actor& actor, int64_t ticket_id,
+absl::StatusOr<v1::Message> Tickets::AddMessage(const v1::Actor& actor, int64_t ticket_id,
                                              const MessageDraft& draft) {
   return impl_->Run(TransactionMode::kReadWrite, [&](Transaction& tx) {
     return impl_->AddMessage(tx, actor, ticket_id, draft);
   });
 }
 
-absl::StatusOr<v1::Ticket> Desk::UpdateTicket(const v1::Actor& actor, int64_t ticket_id,
+absl::StatusOr<v1::Ticket> Tickets::Update(const v1::Actor& actor, int64_t ticket_id,
                                               const TicketUpdate& update) {
   std::vector<int64_t> routed;
   return impl_->WithRouting(
@@ -718,14 +718,14 @@ absl::StatusOr<v1::Ticket> Desk::UpdateTicket(const v1::Actor& actor, int64_t ti
       routed);
 }
 
-absl::StatusOr<v1::Ticket> Desk::MergeTickets(const v1::Actor& actor, int64_t source_id,
+absl::StatusOr<v1::Ticket> Tickets::Merge(const v1::Actor& actor, int64_t source_id,
                                               int64_t target_id) {
   return impl_->Run(TransactionMode::kReadWrite, [&](Transaction& tx) {
     return impl_->Merge(tx, actor, source_id, target_id);
   });
 }
 
-absl::Status Desk::LinkTickets(const v1::Actor& actor, int64_t ticket_id,
+absl::Status Tickets::Link(const v1::Actor& actor, int64_t ticket_id,
                                v1::TicketLink::Kind kind, int64_t other_ticket_id) {
   return impl_
       ->Run(TransactionMode::kReadWrite,
@@ -735,7 +735,7 @@ absl::Status Desk::LinkTickets(const v1::Actor& actor, int64_t ticket_id,
       .status();
 }
 
-absl::StatusOr<v1::Ticket> Desk::GetTicket(const v1::Actor& viewer, int64_t ticket_id) {
+absl::StatusOr<v1::Ticket> Tickets::Get(const v1::Actor& viewer, int64_t ticket_id) {
   return impl_->Run(TransactionMode::kReadOnly,
                     [&](Transaction& tx) -> absl::StatusOr<v1::Ticket> {
                       HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
@@ -743,7 +743,7 @@ absl::StatusOr<v1::Ticket> Desk::GetTicket(const v1::Actor& viewer, int64_t tick
                     });
 }
 
-absl::StatusOr<TicketView> Desk::ViewTicket(const v1::Actor& viewer, int64_t ticket_id) {
+absl::StatusOr<TicketView> Tickets::View(const v1::Actor& viewer, int64_t ticket_id) {
   return impl_->Run(
       TransactionMode::kReadOnly, [&](Transaction& tx) -> absl::StatusOr<TicketView> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
@@ -758,7 +758,7 @@ absl::StatusOr<TicketView> Desk::ViewTicket(const v1::Actor& viewer, int64_t tic
         if (a.IsStaff() && impl_->options().sla) {
           absl::Time now = impl_->Now();
           HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Event> events,
-                                    Impl::SlaEvents(tx, ticket_id, &now));
+                                    DeskCore::SlaEvents(tx, ticket_id, &now));
           HELPDESK_ASSIGN_OR_RETURN(
               view.sla, impl_->options().sla->Evaluate(view.ticket, events, now));
         }
@@ -766,12 +766,12 @@ absl::StatusOr<TicketView> Desk::ViewTicket(const v1::Actor& viewer, int64_t tic
       });
 }
 
-absl::StatusOr<TicketPage> Desk::QueryTickets(const v1::Actor& viewer,
+absl::StatusOr<TicketPage> Tickets::Query(const v1::Actor& viewer,
                                               TicketQuery query) {
   return impl_->Run(
       TransactionMode::kReadOnly, [&](Transaction& tx) -> absl::StatusOr<TicketPage> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
-        std::optional<TicketVisibility> v = Impl::VisibilityOf(a);
+        std::optional<TicketVisibility> v = DeskCore::VisibilityOf(a);
         if (v) {
           if (query.visible_to) {
             return absl::InvalidArgumentError(
@@ -783,7 +783,7 @@ absl::StatusOr<TicketPage> Desk::QueryTickets(const v1::Actor& viewer,
       });
 }
 
-absl::StatusOr<TicketPage> Desk::ContactHistory(const v1::Actor& viewer,
+absl::StatusOr<TicketPage> Tickets::ContactHistory(const v1::Actor& viewer,
                                                 int64_t contact_id,
                                                 absl::string_view cursor, int limit) {
   if (viewer.kind() == v1::Actor::CONTACT && viewer.id() != contact_id) {
@@ -796,22 +796,26 @@ absl::StatusOr<TicketPage> Desk::ContactHistory(const v1::Actor& viewer,
   q.include_merged = true;
   q.cursor = std::string(cursor);
   q.limit = limit;
-  return QueryTickets(viewer, std::move(q));
+  return Query(viewer, std::move(q));
 }
 
-absl::StatusOr<std::vector<v1::Event>> Desk::AuditLog(const v1::Actor& viewer,
-                                                      int64_t ticket_id) {
-  return impl_->Run(
-      TransactionMode::kReadOnly,
-      [&](Transaction& tx) -> absl::StatusOr<std::vector<v1::Event>> {
-        HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
-        HELPDESK_RETURN_IF_ERROR(Impl::RequireStaff(a, "read a ticket's audit log"));
-        HELPDESK_RETURN_IF_ERROR(impl_->LoadTicket(tx, a, ticket_id).status());
-        return tx.ListTicketEvents(ticket_id, 0, 0);
-      });
+absl::StatusOr<std::vector<v1::Event>> DeskCore::AuditLog(const v1::Actor& viewer,
+                                                         int64_t ticket_id) {
+  return Run(TransactionMode::kReadOnly,
+             [&](Transaction& tx) -> absl::StatusOr<std::vector<v1::Event>> {
+               HELPDESK_ASSIGN_OR_RETURN(Access a, Resolve(tx, viewer));
+               HELPDESK_RETURN_IF_ERROR(RequireStaff(a, "read a ticket's audit log"));
+               HELPDESK_RETURN_IF_ERROR(LoadTicket(tx, a, ticket_id).status());
+               return tx.ListTicketEvents(ticket_id, 0, 0);
+             });
 }
 
-absl::StatusOr<std::string> Desk::AttachmentContent(const v1::Actor& viewer,
+absl::StatusOr<std::vector<v1::Event>> Tickets::AuditLog(const v1::Actor& viewer,
+                                                         int64_t ticket_id) {
+  return impl_->AuditLog(viewer, ticket_id);
+}
+
+absl::StatusOr<std::string> Tickets::AttachmentContent(const v1::Actor& viewer,
                                                     int64_t message_id,
                                                     absl::string_view sha256) {
   return impl_->Run(

@@ -1,5 +1,5 @@
 // Internal: shortening what is merely large in an inbound message, so the desk
-// takes it instead of refusing it (see Desk::Ingest). Pure functions.
+// takes it instead of refusing it (see Inbox::Ingest). Pure functions.
 #ifndef HELPDESK_SRC_DESK_INGEST_DEGRADE_H_
 #define HELPDESK_SRC_DESK_INGEST_DEGRADE_H_
 

@@ -771,8 +771,12 @@ class MemoryStore final : public Store {
  public:
   absl::string_view Name() const override { return "helpdesk.memory"; }
 
+  using Store::Begin;
+  // options.durable needs nothing: a memory store has nothing that outlives
+  // the process, so no commit is more durable than another.
   absl::StatusOr<std::unique_ptr<Transaction>> Begin(
-      TransactionMode mode) override {
+      const TransactionOptions& options) override {
+    const TransactionMode mode = options.mode;
     if (mode == TransactionMode::kReadWrite) {
       return std::make_unique<MemoryTransaction>(
           &state_, mode, std::unique_lock<std::shared_mutex>(mu_),

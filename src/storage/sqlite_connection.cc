@@ -1,5 +1,6 @@
 #include "storage/sqlite_connection.h"
 
+#include <algorithm>
 #include <climits>
 #include <utility>
 
@@ -7,6 +8,8 @@
 #include "absl/types/optional.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 
 namespace helpdesk::internal {
 namespace {
@@ -169,9 +172,12 @@ absl::StatusOr<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(
     sqlite3_close_v2(db);  // harmless on nullptr
     return status;
   }
-  sqlite3_extended_result_codes(db, 1);
+  // Before anything reads the file: the very first read of a file that
+  // another process is creating may already need to wait for its locks.
   sqlite3_busy_timeout(db, busy_timeout_ms);
-  return std::unique_ptr<SqliteConnection>(new SqliteConnection(db, path));
+  sqlite3_extended_result_codes(db, 1);
+  return std::unique_ptr<SqliteConnection>(
+      new SqliteConnection(db, path, busy_timeout_ms));
 }
 
 SqliteConnection::~SqliteConnection() {
@@ -240,6 +246,25 @@ absl::Status SqliteConnection::ExecuteScript(absl::string_view sql) {
     tail = next;
   }
   return absl::OkStatus();
+}
+
+absl::Status SqliteConnection::RetryWhileBusy(
+    absl::FunctionRef<absl::Status()> attempt) {
+  // Sums the sleeps rather than reading a clock, as SQLite's own busy handler
+  // does; the time spent in the attempts themselves is not counted.
+  absl::Duration slept = absl::ZeroDuration();
+  absl::Duration pause = absl::Milliseconds(1);
+  const absl::Duration budget = absl::Milliseconds(busy_timeout_ms_);
+  while (true) {
+    absl::Status status = attempt();
+    if ((SqliteCodeOf(status) & 0xff) != SQLITE_BUSY || slept >= budget) {
+      return status;
+    }
+    const absl::Duration nap = std::min(pause, budget - slept);
+    absl::SleepFor(nap);
+    slept += nap;
+    pause = std::min(pause * 2, absl::Milliseconds(50));
+  }
 }
 
 }  // namespace helpdesk::internal

@@ -26,6 +26,7 @@
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -125,6 +126,15 @@ class SqliteConnection {
   // Runs a script of several statements (schema creation). Not cached.
   absl::Status ExecuteScript(absl::string_view sql);
 
+  // Runs `attempt` again while it fails with SQLITE_BUSY, sleeping between
+  // tries (1 ms, doubling up to 50 ms) for at most the busy timeout in all;
+  // then returns the last status. For work SQLite does not call the busy
+  // handler for: PRAGMA journal_mode = WAL (it needs an exclusive lock and
+  // returns SQLITE_BUSY at once when another connection holds any lock), and
+  // reads of a file that another process is switching to WAL. `attempt` must
+  // leave no transaction open when it fails, so it can simply run again.
+  absl::Status RetryWhileBusy(absl::FunctionRef<absl::Status()> attempt);
+
   absl::Status Error(int rc, absl::string_view context) const {
     return SqliteError(rc, db_, path_, context);
   }
@@ -135,8 +145,8 @@ class SqliteConnection {
   bool InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
 
  private:
-  SqliteConnection(sqlite3* db, std::string path)
-      : db_(db), path_(std::move(path)) {}
+  SqliteConnection(sqlite3* db, std::string path, int busy_timeout_ms)
+      : db_(db), path_(std::move(path)), busy_timeout_ms_(busy_timeout_ms) {}
 
   static constexpr size_t kMaxCachedStatements = 256;
 
@@ -147,6 +157,7 @@ class SqliteConnection {
 
   sqlite3* db_;
   std::string path_;
+  int busy_timeout_ms_;
   // unique_ptr: the in_use flags must not move when the map grows.
   absl::flat_hash_map<std::string, std::unique_ptr<CachedStatement>> cache_;
 };

@@ -188,12 +188,12 @@ absl::StatusOr<int64_t> QueryInt(SqliteConnection& connection,
   return stmt.ColumnInt(0);
 }
 
+}  // namespace
+
 bool IsEmpty(const SqliteFileState& state) {
   return state.application_id == 0 && state.user_version == 0 &&
          state.schema_objects == 0;
 }
-
-}  // namespace
 
 absl::StatusOr<SqliteFileState> ReadFileState(SqliteConnection& connection) {
   // The three reads must see one snapshot: another process may be creating

@@ -29,6 +29,10 @@ struct SqliteFileState {
   int64_t schema_objects = 0;
 };
 
+// True for a file with nothing in it yet: no header values, no schema (a
+// 0-byte file, or a SQLite database nobody has written to).
+bool IsEmpty(const SqliteFileState& state);
+
 // Reads the state, in one snapshot, without writing anything. Errors: those of SqliteError
 // (NOTADB/CORRUPT -> DataLoss); the caller refines them for open.
 absl::StatusOr<SqliteFileState> ReadFileState(SqliteConnection& connection);

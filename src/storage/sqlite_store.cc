@@ -17,6 +17,11 @@
 // Every write that takes several statements runs inside a SAVEPOINT, so a
 // failed call changes nothing and the transaction stays usable.
 //
+// Durability: a transaction begun with TransactionOptions::durable runs on a
+// writer set to synchronous = FULL (its commit fsyncs the WAL); the setting
+// can only change outside a transaction, so Begin sets it, and puts the
+// configured value back for the next transaction that does not ask.
+//
 // Opening never writes to a file it refuses: the header (application_id,
 // user_version) and the catalogue are read first, in one read transaction;
 // only an empty file or a helpdesk database of this or an older version is
@@ -1400,16 +1405,23 @@ class SqliteStore final : public Store {
       : path_(std::move(path)),
         options_(std::move(options)),
         in_memory_(path_ == kInMemoryPath),
-        writer_(std::move(writer)) {}
+        writer_(std::move(writer)),
+        writer_syncs_commits_(options_.synchronous == "FULL") {}
 
   absl::string_view Name() const override { return "helpdesk.sqlite"; }
 
+  using Store::Begin;
   absl::StatusOr<std::unique_ptr<Transaction>> Begin(
-      TransactionMode mode) override {
+      const TransactionOptions& options) override {
+    const TransactionMode mode = options.mode;
     if (mode == TransactionMode::kReadWrite || in_memory_) {
       HELPDESK_RETURN_IF_ERROR(AcquireWriter());
-      absl::Status status = writer_->Execute(
-          mode == TransactionMode::kReadWrite ? "BEGIN IMMEDIATE" : "BEGIN");
+      absl::Status status = SetCommitSync(mode == TransactionMode::kReadWrite &&
+                                          options.durable);
+      if (status.ok()) {
+        status = writer_->Execute(
+            mode == TransactionMode::kReadWrite ? "BEGIN IMMEDIATE" : "BEGIN");
+      }
       if (status.ok() && mode == TransactionMode::kReadOnly) {
         status = StartSnapshot(*writer_);
       }
@@ -1449,6 +1461,22 @@ class SqliteStore final : public Store {
  private:
   bool WriterFree() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return !writer_taken_;
+  }
+
+  // Makes the writer's next commit sync the WAL (synchronous = FULL) when
+  // `durable` or when the store is configured FULL, else sets the configured
+  // NORMAL back. SQLite refuses to change the setting inside a transaction,
+  // so it is set here, before BEGIN, and left until a transaction needs the
+  // other value: a stream of durable commits sets it once. Called with the
+  // writer slot held.
+  absl::Status SetCommitSync(bool durable) {
+    if (in_memory_) return absl::OkStatus();  // nothing to sync
+    const bool full = durable || options_.synchronous == "FULL";
+    if (full == writer_syncs_commits_) return absl::OkStatus();
+    HELPDESK_RETURN_IF_ERROR(writer_->Execute(
+        full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"));
+    writer_syncs_commits_ = full;
+    return absl::OkStatus();
   }
 
   // Waits up to busy_timeout for this store's read-write connection.
@@ -1497,6 +1525,9 @@ class SqliteStore final : public Store {
   bool writer_taken_ ABSL_GUARDED_BY(mu_) = false;
   // Used only by the transaction that holds the writer slot.
   std::unique_ptr<SqliteConnection> writer_;
+  // Whether the writer runs with synchronous = FULL now (see SetCommitSync).
+  // Used only with the writer slot held.
+  bool writer_syncs_commits_;
   std::vector<std::unique_ptr<SqliteConnection>> idle_readers_
       ABSL_GUARDED_BY(mu_);
 };
@@ -1611,24 +1642,47 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
     return status;
   };
 
-  // Nothing is written before the file is known to be empty or ours.
-  absl::StatusOr<internal::SqliteFileState> state =
-      internal::ReadFileState(*connection);
-  if (!state.ok()) return refine(state.status());
-  HELPDESK_RETURN_IF_ERROR(internal::CheckFileIsOurs(*state, path));
+  // Nothing is written before the file is known to be empty or ours. The
+  // open sequence retries SQLITE_BUSY itself (RetryWhileBusy) where SQLite
+  // does not call the busy handler: another process may be creating this very
+  // file, and its WAL switch and schema need a moment.
+  internal::SqliteFileState state;
+  HELPDESK_RETURN_IF_ERROR(refine(connection->RetryWhileBusy([&] {
+    absl::StatusOr<internal::SqliteFileState> read =
+        internal::ReadFileState(*connection);
+    if (read.ok()) state = *read;
+    return read.status();
+  })));
+  HELPDESK_RETURN_IF_ERROR(internal::CheckFileIsOurs(state, path));
+  // Opening an existing database must not create one: an empty file (a
+  // mistyped path, a file truncated by accident) is refused, untouched.
+  if (!in_memory && !options.create_if_missing && internal::IsEmpty(state)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "sqlite database '", path,
+        "' is not a helpdesk database: the file is empty (create_if_missing "
+        "is false); create the database first, e.g. with 'helpdesk init --db ",
+        path, "'"));
+  }
 
   if (!in_memory) {
-    // In a block: the statement is reset when it ends.
-    absl::StatusOr<SqliteStatement> wal =
-        connection->Prepare("PRAGMA journal_mode = WAL");
-    if (!wal.ok()) return refine(wal.status());
-    absl::StatusOr<bool> row = wal->Step();
-    if (!row.ok()) return refine(row.status());
-    if (!*row || wal->ColumnText(0) != "wal") {
-      return absl::UnavailableError(absl::StrCat(
-          "sqlite database '", path, "': could not switch to WAL mode (got '",
-          *row ? wal->ColumnText(0) : "", "')"));
-    }
+    // Changing the journal mode needs an exclusive lock, and SQLite returns
+    // SQLITE_BUSY at once (no busy handler) while any other connection holds
+    // a lock on the file, e.g. a second store opening it at the same time.
+    HELPDESK_RETURN_IF_ERROR(refine(connection->RetryWhileBusy(
+        [&]() -> absl::Status {
+          // In a block: the statement is reset when it ends.
+          HELPDESK_ASSIGN_OR_RETURN(
+              SqliteStatement wal,
+              connection->Prepare("PRAGMA journal_mode = WAL"));
+          HELPDESK_ASSIGN_OR_RETURN(bool row, wal.Step());
+          if (!row || wal.ColumnText(0) != "wal") {
+            return absl::UnavailableError(absl::StrCat(
+                "sqlite database '", path,
+                "': could not switch to WAL mode (got '",
+                row ? wal.ColumnText(0) : "", "')"));
+          }
+          return absl::OkStatus();
+        })));
   }
   // The values were checked above: one of two fixed words, and a number in
   // range. The writer gets a
@@ -1639,8 +1693,10 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
       "PRAGMA synchronous = ", options.synchronous,
       "; PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = ",
       options.wal_autocheckpoint_pages, ";"))));
-  HELPDESK_RETURN_IF_ERROR(
-      refine(internal::MigrateToCurrentVersion(*connection)));
+  // Each step re-reads the version inside BEGIN IMMEDIATE and rolls back on
+  // failure, so running it again after SQLITE_BUSY is safe.
+  HELPDESK_RETURN_IF_ERROR(refine(connection->RetryWhileBusy(
+      [&] { return internal::MigrateToCurrentVersion(*connection); })));
   return std::unique_ptr<Store>(
       new SqliteStore(path, options, std::move(connection)));
 }

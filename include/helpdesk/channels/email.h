@@ -16,7 +16,7 @@
 //     if (m.seen) continue;
 //     absl::StatusOr<std::string> raw = helpdesk::LoadMaildirMessage(m);
 //     absl::StatusOr<v1::InboundMessage> message = email->Parse(*raw, clock.Now());
-//     ... desk->Ingest(*message) ...
+//     ... desk->inbox().Ingest(*message) ...
 //     helpdesk::MarkMaildirMessageProcessed("/srv/mail", m);
 //   }
 //
@@ -88,7 +88,7 @@ struct EmailInboundOptions {
 // malformed MIME: damage is worked around and listed in `warnings`. What it
 // produces:
 //   - channel CHANNEL_EMAIL; external_id = the Message-ID without <>;
-//     idempotency_key empty when there is a Message-ID (Desk::Ingest derives
+//     idempotency_key empty when there is a Message-ID (Inbox::Ingest derives
 //     it), else "email-sha256:" + the SHA-256 of the raw bytes.
 //   - from: the first mailbox with an address of From (else Sender, else
 //     Reply-To), else the Return-Path address; emails lower-cased. An
@@ -433,7 +433,7 @@ struct ImapOptions {
 //       {.url = "imaps://imap.example.com/INBOX", .username = "desk", ...});
 //   for (int64_t uid : *imap->ListUnseen()) {
 //     absl::StatusOr<std::string> raw = imap->Fetch(uid);
-//     ... email->Parse(*raw, clock.Now()), desk->Ingest(...) ...
+//     ... email->Parse(*raw, clock.Now()), desk->inbox().Ingest(...) ...
 //     imap->MarkSeen(uid);
 //   }
 //

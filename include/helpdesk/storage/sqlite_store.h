@@ -21,15 +21,17 @@
 namespace helpdesk {
 
 struct SqliteStoreOptions {
-  // Create the file (and the schema) when it does not exist. When false, a
-  // missing file is NotFound.
+  // Create the file (and the schema) when it does not exist or is empty. When
+  // false, a missing file is NotFound and an empty one FailedPrecondition.
   bool create_if_missing = true;
   // How long Begin() waits for a lock held by another connection or process
   // before it returns Unavailable.
   absl::Duration busy_timeout = absl::Seconds(5);
   // SQLite's synchronous setting under WAL: "NORMAL" (the default; a commit is
   // durable against process crashes, the last commits may roll back on power
-  // loss) or "FULL" (durable against power loss; slower commits).
+  // loss) or "FULL" (durable against power loss; slower commits). A
+  // transaction begun with TransactionOptions::durable commits as FULL
+  // whatever this says; the next one without it is back to this setting.
   std::string synchronous = "NORMAL";
   // WAL pages after which a commit copies the WAL into the database file
   // (SQLite's wal_autocheckpoint), 1 to 1,000,000. SQLite's default, 1000
@@ -55,7 +57,9 @@ inline constexpr int kSqliteSchemaVersion = 3;
 //   NotFound: the file does not exist and create_if_missing is false.
 //   FailedPrecondition: the file is a SQLite database of another application,
 //     or has a schema version newer than kSqliteSchemaVersion (the message
-//     names both versions).
+//     names both versions), or create_if_missing is false and the file is
+//     empty (0 bytes, or a SQLite file without a schema); such a file is left
+//     as it was. With create_if_missing, an empty file becomes a database.
 //   InvalidArgument: the file is not a SQLite database at all, or an option
 //     has a bad value (named in the message).
 //   DataLoss: the database is corrupt.

@@ -1,9 +1,9 @@
 // GoogleTest matchers for absl::Status and absl::StatusOr<T>, with Abseil's
 // names (Debian's Abseil 20220623 ships none):
 //
-//   EXPECT_THAT(desk->GetTicket(viewer, 42), IsOk());
+//   EXPECT_THAT(desk->tickets().Get(viewer, 42), IsOk());
 //   EXPECT_THAT(status, StatusIs(absl::StatusCode::kNotFound, HasSubstr("42")));
-//   ASSERT_OK_AND_ASSIGN(v1::Ticket t, desk->GetTicket(viewer, 42));
+//   ASSERT_OK_AND_ASSIGN(v1::Ticket t, desk->tickets().Get(viewer, 42));
 //
 // Header-only; link GTest::gmock.
 #ifndef HELPDESK_TESTING_STATUS_MATCHERS_H_

@@ -6,7 +6,8 @@
 // public Transaction API only (ids and versions, rollback, read-only and
 // committed transactions, messages, events, contacts, agents, groups,
 // attachments, idempotency records, every QueryTickets filter and sort, cursor
-// validation and stable pagination, snapshots and concurrent writers).
+// validation and stable pagination, snapshots and concurrent writers, durable
+// transactions).
 //
 // To run it against your own store, include this header in exactly one test
 // file (it defines the tests, so a second inclusion fails to link) and
@@ -774,6 +775,44 @@ TEST_P(StoreConformanceTest, CommittedChangesAreVisibleToLaterTransactions) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> writer, BeginReadWrite());
   EXPECT_THAT(writer->GetTicket(ticket.id()),
               sci::IsOkAndHolds(sci::EqualsProto(ticket)));
+}
+
+// TransactionOptions::durable changes when a commit is safe from power loss,
+// not what it does: durable and ordinary transactions commit, roll back and
+// read back alike, in any order.
+TEST_P(StoreConformanceTest, DurableTransactionsCommitAndReadBack) {
+  namespace sci = store_conformance_internal;
+  const TransactionOptions durable{.mode = TransactionMode::kReadWrite,
+                                   .durable = true};
+  std::vector<v1::Ticket> stored;
+  for (int i = 0; i < 4; ++i) {
+    // durable, ordinary, durable, ordinary: switching back and forth.
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx,
+                         i % 2 == 0 ? store().Begin(durable) : BeginReadWrite());
+    v1::Ticket ticket = sci::MakeTicket(absl::StrCat("ticket ", i));
+    ASSERT_OK(tx->InsertTicket(&ticket));
+    ASSERT_OK(tx->Commit());
+    stored.push_back(ticket);
+  }
+  {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, store().Begin(durable));
+    v1::Ticket ticket = sci::MakeTicket("rolled back");
+    ASSERT_OK(tx->InsertTicket(&ticket));
+  }  // destroyed without Commit
+  {
+    // A durable request on a read-only transaction is allowed and ignored.
+    ASSERT_OK_AND_ASSIGN(
+        std::unique_ptr<Transaction> tx,
+        store().Begin({.mode = TransactionMode::kReadOnly, .durable = true}));
+    EXPECT_THAT(tx->GetTicket(stored[0].id()),
+                sci::IsOkAndHolds(sci::EqualsProto(stored[0])));
+  }
+  ASSERT_OK_AND_ASSIGN(std::vector<int64_t> ids, QueryIds(TicketQuery{}));
+  EXPECT_EQ(ids.size(), stored.size());
+  for (const v1::Ticket& ticket : stored) {
+    EXPECT_THAT(ReadTicket(ticket.id()),
+                sci::IsOkAndHolds(sci::EqualsProto(ticket)));
+  }
 }
 
 TEST_P(StoreConformanceTest, DestroyingWithoutCommitRollsEverythingBack) {
