@@ -56,7 +56,7 @@ using testing_faults::kSanitized;
 // sanitizer, whose commands are slower).
 constexpr int kKills = kSanitized ? 100 : 150;
 constexpr int kMaxRunMillis = kSanitized ? 120 : 80;
-constexpr int kMails = 400;
+constexpr int kMails = 600;
 constexpr uint32_t kSeed = 20261206;
 const absl::Time kNow = absl::FromUnixSeconds(1767600000);
 
