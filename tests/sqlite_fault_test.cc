@@ -645,6 +645,15 @@ TEST_F(SqliteFaultTest, CreatingAStoreSurvivesFaults) {
             << runs_ << " runs\n";
 }
 
+TEST_F(SqliteFaultTest, AnUnknownVfsIsInvalidArgument) {
+  SqliteStoreOptions options;
+  options.vfs = "no-such-vfs";
+  EXPECT_THAT(OpenSqliteStore(dir_ + "/other.db", options),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("SqliteStoreOptions.vfs 'no-such-vfs'")));
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/other.db"));
+}
+
 // A full disk: every write from the Nth on fails with SQLITE_FULL.
 TEST_F(SqliteFaultTest, DiskFullIsResourceExhaustedAndChangesNothing) {
   auto mail = Mail(2);
