@@ -46,6 +46,7 @@
 #include "helpdesk/clock.h"
 #include "helpdesk/desk.h"
 #include "helpdesk/storage/sqlite_store.h"
+#include "helpdesk/store.h"
 #include "helpdesk/testing/status_matchers.h"
 
 namespace helpdesk {
@@ -643,6 +644,65 @@ TEST_F(SqliteFaultTest, CreatingAStoreSurvivesFaults) {
   std::cout << "faults injected: "
             << FaultVfs::Get().injected() - injected_at_start_ << " in "
             << runs_ << " runs\n";
+}
+
+// Fails every lookup of one contact identity with Unavailable while armed: a
+// store failure in the middle of an Ingest, above the VFS.
+class FailingLookupStore final : public StoreWrapper {
+ public:
+  FailingLookupStore(Store* base, std::string identity)
+      : StoreWrapper(base), identity_(std::move(identity)) {}
+  using Store::Begin;
+  absl::StatusOr<std::unique_ptr<Transaction>> Begin(
+      const TransactionOptions& options) override {
+    absl::StatusOr<std::unique_ptr<Transaction>> tx = base()->Begin(options);
+    if (!tx.ok()) return tx;
+    return std::unique_ptr<Transaction>(new Tx(*std::move(tx), this));
+  }
+  bool armed = true;
+  int failed = 0;
+
+ private:
+  class Tx final : public TransactionWrapper {
+   public:
+    Tx(std::unique_ptr<Transaction> base, FailingLookupStore* store)
+        : TransactionWrapper(std::move(base)), store_(store) {}
+    absl::StatusOr<v1::Contact> FindContactByIdentity(
+        v1::ContactIdentity::Kind kind, absl::string_view value) override {
+      if (store_->armed && value == store_->identity_) {
+        ++store_->failed;
+        return absl::UnavailableError("injected: the store is unavailable");
+      }
+      return TransactionWrapper::FindContactByIdentity(kind, value);
+    }
+
+   private:
+    FailingLookupStore* store_;
+  };
+  std::string identity_;
+};
+
+// Ingest dropped a CC when the store failed while finding or creating the
+// CC's contact (the error was taken for a malformed address and skipped), and
+// answered OK for a ticket without that CC: half the command.
+TEST_F(SqliteFaultTest, IngestReturnsAStoreFailureOnACcInsteadOfDroppingTheCc) {
+  auto mail = Mail(2);  // Cc: colleague2@customer2.example
+  ASSERT_OK(mail.status());
+  std::filesystem::copy_file(baseline_, work_,
+                             std::filesystem::copy_options::overwrite_existing);
+  auto sqlite = OpenSqliteStore(work_);
+  ASSERT_OK(sqlite.status());
+  FailingLookupStore store(sqlite->get(), "colleague2@customer2.example");
+  std::unique_ptr<Desk> desk = OpenDesk(store);
+  ASSERT_NE(desk, nullptr);
+  EXPECT_THAT(testing_faults::IngestMessage(*desk, *mail),
+              StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_GT(store.failed, 0);
+  EXPECT_EQ(testing_faults::DumpDatabase(work_), before_);
+  store.armed = false;
+  auto again = testing_faults::IngestMessage(*desk, *mail);
+  ASSERT_OK(again.status());
+  EXPECT_FALSE(again->duplicate);
 }
 
 TEST_F(SqliteFaultTest, AnUnknownVfsIsInvalidArgument) {
