@@ -572,7 +572,10 @@ absl::StatusOr<IngestResult> DeskCore::Ingest(Transaction& tx,
           continue;  // other addresses the mail went to are not copied
         }
         absl::StatusOr<v1::Contact> cc = SenderContact(tx, p, now);
-        if (!cc.ok()) continue;  // a malformed CC address does not lose the mail
+        // A malformed CC address does not lose the mail; a store failure
+        // fails the ingest (else the ticket would lack the CC, for good).
+        if (absl::IsInvalidArgument(cc.status())) continue;
+        if (!cc.ok()) return cc.status();
         if (cc->id() != sender.id() &&
             nt.cc_contact_ids.size() < options_.limits.max_ccs) {
           nt.cc_contact_ids.push_back(cc->id());
