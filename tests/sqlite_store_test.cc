@@ -260,23 +260,31 @@ TEST(SqliteStoreTest, VersionZeroHelpdeskFileIsMigratedForward) {
   EXPECT_EQ(raw.One("PRAGMA user_version"), absl::StrCat(kSqliteSchemaVersion));
 }
 
+// Writes a file with one ticket, turns it back into an older schema with
+// `downgrade` (dropping what the newer versions added), opens it again (which
+// migrates it) and returns the store and the ticket's id.
+void OpenDowngradedFile(const std::string& path, absl::string_view downgrade,
+                        std::unique_ptr<Store>* store, int64_t* ticket_id) {
+  {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> fresh, Open(path));
+    ASSERT_OK_AND_ASSIGN(auto tx, fresh->Begin(TransactionMode::kReadWrite));
+    v1::Ticket t = MakeTicket("kept", "open", v1::PRIORITY_LOW, 0, 1);
+    ASSERT_OK(tx->InsertTicket(&t));
+    *ticket_id = t.id();
+    ASSERT_OK(tx->Commit());
+  }
+  RawDb(path).Exec(std::string(downgrade));
+  ASSERT_OK_AND_ASSIGN(*store, Open(path));
+}
+
 TEST(SqliteStoreTest, VersionOneFileIsMigratedToVersionTwoKeepingItsData) {
   // A version-1 file: the schema before the agents' audit log.
   const std::string path = TempPath("db");
+  std::unique_ptr<Store> store;
   int64_t ticket_id = 0;
-  {
-    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> store, Open(path));
-    ASSERT_OK_AND_ASSIGN(auto tx, store->Begin(TransactionMode::kReadWrite));
-    v1::Ticket t = MakeTicket("kept", "open", v1::PRIORITY_LOW, 0, 1);
-    ASSERT_OK(tx->InsertTicket(&t));
-    ticket_id = t.id();
-    ASSERT_OK(tx->Commit());
-  }
-  {
-    RawDb raw(path);
-    raw.Exec("DROP TABLE quarantine; DROP TABLE agent_events; PRAGMA user_version = 1;");
-  }
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> store, Open(path));
+  ASSERT_NO_FATAL_FAILURE(OpenDowngradedFile(
+      path, "DROP TABLE quarantine; DROP TABLE agent_events; PRAGMA user_version = 1;",
+      &store, &ticket_id));
   ASSERT_OK_AND_ASSIGN(auto tx, store->Begin(TransactionMode::kReadWrite));
   EXPECT_OK(tx->GetTicket(ticket_id).status());
   v1::AgentEvent e;
@@ -293,20 +301,10 @@ TEST(SqliteStoreTest, VersionOneFileIsMigratedToVersionTwoKeepingItsData) {
 // migrated forward on open and keeps what it held.
 TEST(SqliteStoreTest, MigratesVersion2FileToTheQuarantineSchema) {
   const std::string path = TempPath("v2.db");
+  std::unique_ptr<Store> store;
   int64_t ticket_id = 0;
-  {
-    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> store, Open(path));
-    ASSERT_OK_AND_ASSIGN(auto tx, store->Begin(TransactionMode::kReadWrite));
-    v1::Ticket t = MakeTicket("kept", "open", v1::PRIORITY_LOW, 0, 1);
-    ASSERT_OK(tx->InsertTicket(&t));
-    ticket_id = t.id();
-    ASSERT_OK(tx->Commit());
-  }
-  {
-    RawDb raw(path);
-    raw.Exec("DROP TABLE quarantine; PRAGMA user_version = 2;");
-  }
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> store, Open(path));
+  ASSERT_NO_FATAL_FAILURE(OpenDowngradedFile(
+      path, "DROP TABLE quarantine; PRAGMA user_version = 2;", &store, &ticket_id));
   ASSERT_OK_AND_ASSIGN(auto tx, store->Begin(TransactionMode::kReadWrite));
   EXPECT_OK(tx->GetTicket(ticket_id).status());
   v1::QuarantineEntry q;

@@ -1,3 +1,7 @@
+// E-mail body text: charset conversion, HTML to text, format=flowed, quoted
+// history, uuencoded blocks and msg-id lists (email_text.h). Pure functions;
+// one unit (about 1,200 lines) because the scanners at the top serve them
+// all.
 #include "channels/email_text.h"
 
 #include <iconv.h>

@@ -664,6 +664,22 @@ class DeskCore {
   bool routing_dirty_ = false;
 };
 
+// The desk_*.cc files share these names (this header is theirs alone).
+using desk_internal::Access;
+using desk_internal::AddChange;
+using desk_internal::JoinIds;
+using desk_internal::LinkKindName;
+using desk_internal::Locate;
+using desk_internal::MirrorLink;
+using desk_internal::RenderCustomField;
+using desk_internal::RenderLinks;
+using desk_internal::StaleVersion;
+using desk_internal::WriteTracker;
+using desk_internal::WrittenObjects;
+using internal::CheckRequiredText;
+using internal::CheckText;
+using internal::Quote;
+
 }  // namespace helpdesk
 
 #endif  // HELPDESK_SRC_DESK_DESK_IMPL_H_

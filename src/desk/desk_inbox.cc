@@ -4,20 +4,6 @@
 
 namespace helpdesk {
 
-using desk_internal::Access;
-using desk_internal::AddChange;
-using desk_internal::JoinIds;
-using desk_internal::LinkKindName;
-using desk_internal::Locate;
-using desk_internal::MirrorLink;
-using desk_internal::RenderCustomField;
-using desk_internal::RenderLinks;
-using desk_internal::StaleVersion;
-using desk_internal::WriteTracker;
-using desk_internal::WrittenObjects;
-using internal::CheckRequiredText;
-using internal::CheckText;
-using internal::Quote;
 
 std::string DeskCore::EncodeIngest(const IngestResult& r) {
   return absl::StrCat("ok:", static_cast<int>(r.outcome), ":", r.ticket_id, ":",

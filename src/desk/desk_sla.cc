@@ -3,20 +3,6 @@
 
 namespace helpdesk {
 
-using desk_internal::Access;
-using desk_internal::AddChange;
-using desk_internal::JoinIds;
-using desk_internal::LinkKindName;
-using desk_internal::Locate;
-using desk_internal::MirrorLink;
-using desk_internal::RenderCustomField;
-using desk_internal::RenderLinks;
-using desk_internal::StaleVersion;
-using desk_internal::WriteTracker;
-using desk_internal::WrittenObjects;
-using internal::CheckRequiredText;
-using internal::CheckText;
-using internal::Quote;
 
 // A ticket's events for the SLA engine, in the order they were recorded.
 // A host clock that steps back (or processes with skewed clocks) can stamp

@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "helpdesk/timestamp.h"
 #include "internal/status_macros.h"
+#include "storage/entry_state.h"
 #include "storage/ticket_query.h"
 
 namespace helpdesk {
@@ -465,11 +466,7 @@ class MemoryTransaction final : public Transaction {
 
   absl::Status InsertOutbox(v1::OutboxEntry* entry) override {
     HELPDESK_RETURN_IF_ERROR(CheckWritable());
-    if (!v1::OutboxEntry::State_IsValid(entry->state()) ||
-        entry->state() == v1::OutboxEntry::STATE_UNSPECIFIED) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "outbox entry state ", static_cast<int>(entry->state()), " is not a state"));
-    }
+    HELPDESK_RETURN_IF_ERROR(internal::CheckEntryState(*entry, "outbox entry"));
     entry->set_id(++state_->last.outbox);
     Remember(state_->outbox, entry->id());
     state_->outbox[entry->id()] = *entry;
@@ -530,18 +527,11 @@ class MemoryTransaction final : public Transaction {
 
   // --- Quarantine ---
 
-  static absl::Status CheckQuarantineState(const v1::QuarantineEntry& entry) {
-    if (v1::QuarantineEntry::State_IsValid(entry.state()) &&
-        entry.state() != v1::QuarantineEntry::STATE_UNSPECIFIED) {
-      return absl::OkStatus();
-    }
-    return absl::InvalidArgumentError(absl::StrCat(
-        "quarantine entry state ", static_cast<int>(entry.state()), " is not a state"));
-  }
+
 
   absl::Status InsertQuarantine(v1::QuarantineEntry* entry) override {
     HELPDESK_RETURN_IF_ERROR(CheckWritable());
-    HELPDESK_RETURN_IF_ERROR(CheckQuarantineState(*entry));
+    HELPDESK_RETURN_IF_ERROR(internal::CheckEntryState(*entry, "quarantine entry"));
     entry->set_id(++state_->last.quarantine);
     Remember(state_->quarantine, entry->id());
     state_->quarantine[entry->id()] = *entry;
@@ -557,7 +547,7 @@ class MemoryTransaction final : public Transaction {
 
   absl::Status UpdateQuarantine(const v1::QuarantineEntry& entry) override {
     HELPDESK_RETURN_IF_ERROR(CheckWritable());
-    HELPDESK_RETURN_IF_ERROR(CheckQuarantineState(entry));
+    HELPDESK_RETURN_IF_ERROR(internal::CheckEntryState(entry, "quarantine entry"));
     auto it = state_->quarantine.find(entry.id());
     if (it == state_->quarantine.end()) return NotFound("quarantine entry", entry.id());
     Remember(state_->quarantine, entry.id());
