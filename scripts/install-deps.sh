@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs libhelpdesk's build and test dependencies from Debian 12's packages.
-# Run as root (CI does) or with sudo available.
+# Run as root (CI does) or with sudo available. With --fuzz it also installs
+# clang 14 with its libFuzzer and sanitizer runtimes and llvm-symbolizer, for
+# the `fuzz` preset (tests/fuzz/).
 #
 # The tests start their own mail servers on 127.0.0.1 (aiosmtpd; dovecot with
 # a private configuration), so the system's dovecot service is not wanted:
@@ -20,6 +22,9 @@ packages=(
   libgmime-3.0-dev libcurl4-openssl-dev
   python3-aiosmtpd dovecot-imapd openssl
 )
+if [ "${1:-}" = "--fuzz" ]; then
+  packages+=(clang-14 libclang-rt-14-dev llvm-14)
+fi
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive

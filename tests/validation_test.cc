@@ -123,6 +123,18 @@ TEST(ValidationTest, NormalizeEmailTakesQuotedLocalParts) {
   }
 }
 
+// Found by tests/fuzz/tokens_fuzzer: "\<DEL>" was taken inside the quotes and
+// came out as a bare DEL, which NormalizeEmail refuses, so a stored address
+// did not normalise to itself.
+TEST(ValidationTest, NormalizeEmailRefusesEscapedDelInQuotedLocalPart) {
+  EXPECT_THAT(NormalizeEmail("email", "\"\\\x7f\"@x"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("a control character in the quoted local part")));
+  EXPECT_THAT(NormalizeEmail("email", "\"\x7f\"@x"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("a control character in the quoted local part")));
+}
+
 TEST(NormalizeTest, Phones) {
   EXPECT_EQ(*NormalizePhone("phone", "+1 (555) 010-9999"), "+15550109999");
   EXPECT_EQ(*NormalizePhone("phone", "040.123.45"), "04012345");

@@ -220,7 +220,11 @@ absl::Status DeskCore::DeclineInTx(Transaction& tx, const Access& a, v1::Ticket*
 // Offers that ran out by `now` count as declined.
 absl::Status DeskCore::ExpireOffersLocked(absl::Time now, TickReport* report) {
   HELPDESK_RETURN_IF_ERROR(EnsureFreshLocked(now));
-  for (const auto& [ticket_id, agent_id] : routing_->ExpiredOffers(now)) {
+  for (const std::pair<int64_t, int64_t>& offer : routing_->ExpiredOffers(now)) {
+    // Named copies, not structured bindings: clang 14 (the fuzz preset's
+    // compiler) cannot capture a structured binding in a lambda.
+    const int64_t ticket_id = offer.first;
+    const int64_t agent_id = offer.second;
     bool expired = false;
     absl::StatusOr<v1::Ticket> stored = RunOnce(
         TransactionMode::kReadWrite,

@@ -177,7 +177,11 @@ absl::StatusOr<std::string> NormalizeEmail(absl::string_view field,
       if (c == '\\') {
         if (i + 1 == e.size()) break;
         c = static_cast<unsigned char>(e[++i]);
-        if (c < 0x20 && c != '\t') return bad("a control character in the quoted local part");
+        // As unescaped: an escaped DEL accepted here would come out bare, and
+        // the result would not normalise again.
+        if ((c < 0x20 && c != '\t') || c == 0x7F) {
+          return bad("a control character in the quoted local part");
+        }
         content.push_back(static_cast<char>(c));
         continue;
       }

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Runs the libFuzzer targets built by the `fuzz` preset for a fixed time each,
+# from their seed corpora, and fails on the first crash, leak, timeout (over
+# 1 s on one input) or out-of-memory (over 2 GiB). .ci/run calls it; so can
+# you, for a longer run:
+#
+#   tests/fuzz/run_fuzzers.sh build/fuzz 300                  # every target
+#   tests/fuzz/run_fuzzers.sh build/fuzz 300 mbox_fuzzer      # one
+#
+# Seeds, read-only: tests/fuzz/corpus/<target>/ (small hand-written inputs,
+# and every input that once broke the target: a crash found is kept here, so
+# each run replays it first), the shared e-mail corpus for the e-mail targets
+# ($HELPDESK_SHARED_DATA/emails, default ../shared/data/emails; never
+# copied) and examples/helpdesk/*.textproto for config_fuzzer. What the
+# fuzzer adds goes to a temporary directory, and a crashing input to
+# $FUZZ_ARTIFACTS (default: that directory), whose path is printed.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+build="${1:?usage: run_fuzzers.sh BUILD_DIR SECONDS [TARGET...]}"
+seconds="${2:?usage: run_fuzzers.sh BUILD_DIR SECONDS [TARGET...]}"
+shift 2
+targets=("$@")
+if [ ${#targets[@]} -eq 0 ]; then
+  targets=(email_inbound_fuzzer mbox_fuzzer json_channels_fuzzer config_fuzzer
+           tokens_fuzzer)
+fi
+shared="${HELPDESK_SHARED_DATA:-$root/../shared/data}"
+if [ ! -d "$shared/emails" ]; then
+  echo "run_fuzzers: no shared e-mail corpus at $shared/emails" >&2
+  exit 1
+fi
+work="$(mktemp -d)"
+artifacts="${FUZZ_ARTIFACTS:-$work}"
+mkdir -p "$artifacts"
+examples="$work/examples"
+mkdir -p "$examples"
+cp "$root"/examples/helpdesk/*.textproto "$examples/"
+
+for target in "${targets[@]}"; do
+  seeds=()
+  case "$target" in
+    email_inbound_fuzzer|mbox_fuzzer) seeds+=("$shared/emails") ;;
+    config_fuzzer) seeds+=("$examples") ;;
+  esac
+  name="${target%_fuzzer}"
+  if [ -d "$root/tests/fuzz/corpus/$name" ]; then
+    seeds+=("$root/tests/fuzz/corpus/$name")
+  fi
+  mkdir -p "$work/$name"
+  start=$(date +%s)
+  if ! "$build/tests/fuzz/$target" "$work/$name" "${seeds[@]}" \
+      -max_total_time="$seconds" -timeout=1 -rss_limit_mb=2048 \
+      -print_final_stats=1 -artifact_prefix="$artifacts/$name-" \
+      > "$work/$name.log" 2>&1; then
+    tail -n 60 "$work/$name.log"
+    echo "run_fuzzers: $target FAILED; the input is in $artifacts/$name-*" >&2
+    ls -l "$artifacts" | grep -- "$name-" >&2 || true
+    exit 1
+  fi
+  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/$name.log")
+  cov=$(grep -o 'cov: [0-9]*' "$work/$name.log" | tail -n 1)
+  echo "run_fuzzers: $target ok: $runs runs in $(( $(date +%s) - start ))s, $cov," \
+       "corpus $(ls "$work/$name" | wc -l) new inputs"
+done
+rm -rf "$work"
