@@ -65,8 +65,8 @@ void IngestIntoFreshDesk(const helpdesk::v1::InboundMessage& message) {
   if (!desk.ok()) std::abort();
   // Any status is fine (a blocked or malformed sender is refused); a crash,
   // leak or hang is not.
-  (void)(*desk)->Ingest(message);
-  (void)(*desk)->Ingest(message);  // the duplicate path
+  (void)(*desk)->inbox().Ingest(message);
+  (void)(*desk)->inbox().Ingest(message);  // the duplicate path
 }
 
 }  // namespace

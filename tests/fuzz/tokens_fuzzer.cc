@@ -1,7 +1,7 @@
 // Fuzzes the small parsers of identifiers in untrusted text: the ticket token
 // in e-mail subjects (FindTicketToken, with the default and other prefixes, or
 // with the input's own prefix before a \x01 byte) and the normalisation of
-// e-mail addresses, phone numbers and tags (src/desk/validation.h). Besides not
+// e-mail addresses, phone numbers and tags (src/internal/text_checks.h). Besides not
 // crashing: a token is a number of 1 to 18 digits, and a normalised value
 // normalises to itself (the desk stores it and looks it up again).
 #include <cstddef>
