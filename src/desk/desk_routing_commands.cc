@@ -234,7 +234,11 @@ absl::Status DeskCore::DeclineInTx(Transaction& tx, const Access& a, v1::Ticket*
 // Offers that ran out by `now` count as declined.
 absl::Status DeskCore::ExpireOffersLocked(absl::Time now, TickReport* report) {
   HELPDESK_RETURN_IF_ERROR(EnsureFreshLocked(now));
-  for (const auto& [ticket_id, agent_id] : routing_->ExpiredOffers(now)) {
+  for (const auto& offer : routing_->ExpiredOffers(now)) {
+    // Plain locals, not a structured binding: the lambda below captures
+    // them, which clang before 16 refuses for bindings.
+    const auto ticket_id = offer.first;
+    const auto agent_id = offer.second;
     bool expired = false;
     absl::StatusOr<v1::Ticket> stored = RunOnce(
         TransactionMode::kReadWrite,
