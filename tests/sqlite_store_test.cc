@@ -1356,8 +1356,13 @@ TEST(SqliteConnectionTest, ErrorsMapToStatusCodesAndNameThePath) {
               StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_THAT(internal::SqliteError(SQLITE_CORRUPT, nullptr, "/x.db", "read"),
               StatusIs(absl::StatusCode::kDataLoss));
+  // A failed read/write/fsync is a store failure to retry, not a broken
+  // invariant (as Internal, Desk::Ingest quarantined the message it hit).
   EXPECT_THAT(internal::SqliteError(SQLITE_IOERR_READ, nullptr, "/x.db", "r"),
-              StatusIs(absl::StatusCode::kInternal));
+              StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(internal::SqliteError(SQLITE_FULL, nullptr, "/x.db", "w"),
+              StatusIs(absl::StatusCode::kResourceExhausted,
+                       HasSubstr("database or disk is full")));
   absl::Status constraint = internal::SqliteError(
       SQLITE_CONSTRAINT_UNIQUE, nullptr, "/x.db", "insert");
   EXPECT_THAT(constraint, StatusIs(absl::StatusCode::kAlreadyExists));

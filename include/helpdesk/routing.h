@@ -223,8 +223,12 @@ class RoutingPolicy {
   // The earliest time at which a decision may change without any other event
   // (a relaxation or escalation step, a hold running out), so the host knows
   // when to call Next again; InfiniteFuture when nothing is pending. It may be
-  // early (a step of a ticket since removed), never late. The default has no
-  // time-based behaviour.
+  // early (a step of a ticket since removed), never late. The built-ins apply
+  // at most a few hundred steps per Next or NextFor call, earliest first, so
+  // that thousands of tickets relaxing or escalating in the same second do
+  // not stall one decision; until such a burst is through, NextWakeup() is at
+  // or before `now` (call Next again, even after a NotFound). The default has
+  // no time-based behaviour.
   virtual absl::Time NextWakeup() const { return absl::InfiniteFuture(); }
 
   // Whether Next() and NextFor() explain their decisions in

@@ -286,18 +286,26 @@ absl::StatusOr<std::vector<AttachmentUpload>> DeskCore::CheckInbound(
 
 // Which failures of an ingest are the message's (held in the quarantine)
 // rather than the store's (returned: ingest it again later).
+//
+// The message's: what the Desk's checks say about it (InvalidArgument naming
+// the field, FailedPrecondition/NotFound/AlreadyExists/OutOfRange about what
+// it refers to, PermissionDenied). The store's, returned so the source keeps
+// the message and tries again: Unavailable (busy, I/O error), Aborted,
+// ResourceExhausted (disk full), DataLoss, and Internal/Unknown (a store that
+// cannot say more: read-only file, out of memory) — holding good mail in the
+// quarantine because the disk failed would be wrong.
 bool DeskCore::Quarantinable(const absl::Status& s) {
   switch (s.code()) {
-    case absl::StatusCode::kUnavailable:
-    case absl::StatusCode::kAborted:
-    case absl::StatusCode::kDataLoss:
-    case absl::StatusCode::kResourceExhausted:
-    case absl::StatusCode::kDeadlineExceeded:
-    case absl::StatusCode::kCancelled:
-    case absl::StatusCode::kOk:
-      return false;
-    default:
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kOutOfRange:
+    case absl::StatusCode::kPermissionDenied:
+    case absl::StatusCode::kUnimplemented:
       return true;
+    default:
+      return false;
   }
 }
 
@@ -572,7 +580,10 @@ absl::StatusOr<IngestResult> DeskCore::Ingest(Transaction& tx,
           continue;  // other addresses the mail went to are not copied
         }
         absl::StatusOr<v1::Contact> cc = SenderContact(tx, p, now);
-        if (!cc.ok()) continue;  // a malformed CC address does not lose the mail
+        // A malformed CC address does not lose the mail; a store failure
+        // fails the ingest (else the ticket would lack the CC, for good).
+        if (absl::IsInvalidArgument(cc.status())) continue;
+        if (!cc.ok()) return cc.status();
         if (cc->id() != sender.id() &&
             nt.cc_contact_ids.size() < options_.limits.max_ccs) {
           nt.cc_contact_ids.push_back(cc->id());

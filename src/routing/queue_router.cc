@@ -522,7 +522,10 @@ int QueueRouter::StageAt(const TicketRec& t, absl::Time now) const {
 }
 
 void QueueRouter::AdvanceStages(absl::Time now) {
-  while (!timers_.empty() && timers_.top().at <= now) {
+  // At most kStageTimersPerCall timers (stale ones included), oldest first:
+  // see the header.
+  for (int budget = kStageTimersPerCall;
+       budget > 0 && !timers_.empty() && timers_.top().at <= now; --budget) {
     const Timer timer = timers_.top();
     timers_.pop();
     TicketRec* found = Find(timer.ticket_id);

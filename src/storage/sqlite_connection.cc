@@ -43,7 +43,14 @@ absl::Status SqliteError(int rc, sqlite3* db, absl::string_view path,
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
     case SQLITE_CANTOPEN:
+    // A failed read, write or fsync of the file: the transaction was rolled
+    // back and nothing of it is stored; the call may be retried. (As Internal,
+    // Desk::Ingest took it for a fault of the message and quarantined it.)
+    case SQLITE_IOERR:
       return WithCode(absl::UnavailableError(message), rc);
+    case SQLITE_FULL:
+      // SQLite's message says "database or disk is full".
+      return WithCode(absl::ResourceExhaustedError(message), rc);
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:
       return WithCode(absl::DataLossError(message), rc);
@@ -155,10 +162,11 @@ absl::string_view SqliteStatement::ColumnText(int column) const {
 // --- SqliteConnection ------------------------------------------------------
 
 absl::StatusOr<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(
-    const std::string& path, int flags, int busy_timeout_ms) {
+    const std::string& path, int flags, int busy_timeout_ms,
+    const std::string& vfs) {
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+                           vfs.empty() ? nullptr : vfs.c_str());
   if (rc != SQLITE_OK) {
     absl::Status status = SqliteError(rc, db, path, "opening the file");
     sqlite3_close_v2(db);  // harmless on nullptr

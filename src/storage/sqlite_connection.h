@@ -38,7 +38,8 @@ namespace helpdesk::internal {
 //   BUSY, LOCKED          -> Unavailable
 //   CORRUPT, NOTADB       -> DataLoss
 //   CONSTRAINT            -> AlreadyExists (callers usually say more)
-//   CANTOPEN              -> Unavailable
+//   CANTOPEN, IOERR       -> Unavailable
+//   FULL                  -> ResourceExhausted ("database or disk is full")
 //   anything else         -> Internal
 // The SQLite result code is attached as a payload; see SqliteCodeOf.
 absl::Status SqliteError(int rc, sqlite3* db, absl::string_view path,
@@ -103,10 +104,12 @@ class SqliteStatement {
 class SqliteConnection {
  public:
   // Opens `path` with sqlite3_open_v2 `flags` (SQLITE_OPEN_NOMUTEX is added),
-  // extended result codes on, and the busy timeout set. Errors are mapped with
-  // SqliteError (the caller refines them, e.g. NotFound for a missing file).
+  // extended result codes on, and the busy timeout set, through the VFS named
+  // `vfs` (empty: the default). Errors are mapped with SqliteError (the
+  // caller refines them, e.g. NotFound for a missing file).
   static absl::StatusOr<std::unique_ptr<SqliteConnection>> Open(
-      const std::string& path, int flags, int busy_timeout_ms);
+      const std::string& path, int flags, int busy_timeout_ms,
+      const std::string& vfs = "");
 
   ~SqliteConnection();
   SqliteConnection(const SqliteConnection&) = delete;

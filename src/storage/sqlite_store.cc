@@ -1506,7 +1506,8 @@ class SqliteStore final : public Store {
     HELPDESK_ASSIGN_OR_RETURN(
         std::unique_ptr<SqliteConnection> reader,
         SqliteConnection::Open(OpenName(path_), SQLITE_OPEN_READWRITE,
-                               BusyTimeoutMillis(options_.busy_timeout)));
+                               BusyTimeoutMillis(options_.busy_timeout),
+                               options_.vfs));
     HELPDESK_RETURN_IF_ERROR(reader->Execute("PRAGMA query_only = 1"));
     return reader;
   }
@@ -1597,6 +1598,11 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
         absl::FormatDuration(options.busy_timeout), " for '", path,
         "' must not be negative"));
   }
+  if (!options.vfs.empty() && sqlite3_vfs_find(options.vfs.c_str()) == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "SqliteStoreOptions.vfs '", absl::CHexEscape(options.vfs), "' for '",
+        path, "' is not a registered SQLite VFS"));
+  }
   const bool in_memory = path == kInMemoryPath;
   if (!in_memory) {
     struct stat info;
@@ -1617,7 +1623,7 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
 
   absl::StatusOr<std::unique_ptr<SqliteConnection>> opened =
       SqliteConnection::Open(in_memory ? path : OpenName(path),
-                             flags, busy_ms);
+                             flags, busy_ms, options.vfs);
   if (!opened.ok()) {
     struct stat info;
     if (!options.create_if_missing && ::stat(path.c_str(), &info) != 0) {

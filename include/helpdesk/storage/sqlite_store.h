@@ -40,6 +40,11 @@ struct SqliteStoreOptions {
   // which the WAL file then keeps) the same pages are copied less often
   // (measured: ~10% less CPU per Ingest in bench/ingest_bench).
   int wal_autocheckpoint_pages = 8000;
+  // The SQLite VFS to open the file with (a name registered with
+  // sqlite3_vfs_register, e.g. a host's encrypting VFS or a test's
+  // fault-injecting one); empty for the default. An unknown name is
+  // InvalidArgument.
+  std::string vfs;
 };
 
 // The schema version this build writes. A file with a newer version is refused.

@@ -243,7 +243,7 @@ inline std::vector<rci::Decision> RoutingConformanceTest::RandomRun(
     AgentState a = rci::Agent(id, kPresences[uniform(0, 3)],
                               static_cast<int32_t>(uniform(0, 3)),
                               static_cast<int32_t>(uniform(0, 2)));
-    EXPECT_OK(p.UpdateAgent(a, now));
+    HELPDESK_EXPECT_OK(p.UpdateAgent(a, now));
     rci::ModelAgent& m = model.agents[id];
     m.presence = a.presence;
     m.capacity.clear();
@@ -303,7 +303,7 @@ inline std::vector<rci::Decision> RoutingConformanceTest::RandomRun(
         item.sla_due = item.enqueued_at + absl::Minutes(uniform(1, 240));
       }
       if (uniform(0, 3) == 0) item.preferred_agent_id = uniform(1, kAgents + 1);
-      EXPECT_OK(p.Enqueue(item));
+      HELPDESK_EXPECT_OK(p.Enqueue(item));
       model.tickets[item.ticket_id].item = item;
     } else if (op < 50) {  // push
       const bool may = p.MayAssign(now);
@@ -340,20 +340,20 @@ inline std::vector<rci::Decision> RoutingConformanceTest::RandomRun(
       }
     } else if (op < 70) {  // work done
       if (int64_t tid = pick(true)) {
-        EXPECT_OK(p.Remove(tid));
+        HELPDESK_EXPECT_OK(p.Remove(tid));
         ModelTicket& t = model.tickets[tid];
         --model.agents[t.agent_id].load[t.item.channel];
         model.tickets.erase(tid);
       }
     } else if (op < 75) {  // queued work withdrawn
       if (int64_t tid = pick(false)) {
-        EXPECT_OK(p.Remove(tid));
+        HELPDESK_EXPECT_OK(p.Remove(tid));
         model.tickets.erase(tid);
       }
     } else if (op < 83) {  // offer declined or timed out
       if (int64_t tid = pick(true)) {
         ModelTicket& t = model.tickets[tid];
-        EXPECT_OK(p.Decline(tid, t.agent_id,
+        HELPDESK_EXPECT_OK(p.Decline(tid, t.agent_id,
                             uniform(0, 1) ? OfferOutcome::kDeclined
                                           : OfferOutcome::kTimedOut,
                             now));
@@ -383,9 +383,9 @@ TEST_P(RoutingConformanceTest, AnEmptyPolicyHasNothingToAssign) {
 }
 
 TEST_P(RoutingConformanceTest, AssignsQueuedWorkToAnOnlineAgentWithAReason) {
-  ASSERT_OK(policy().UpdateAgent(rci::Online(7, 2), rci::Minute(0)));
-  ASSERT_OK(policy().Enqueue(rci::Ticket(42)));
-  ASSERT_OK_AND_ASSIGN(Assignment a, policy().Next(rci::Minute(1)));
+  HELPDESK_ASSERT_OK(policy().UpdateAgent(rci::Online(7, 2), rci::Minute(0)));
+  HELPDESK_ASSERT_OK(policy().Enqueue(rci::Ticket(42)));
+  HELPDESK_ASSERT_OK_AND_ASSIGN(Assignment a, policy().Next(rci::Minute(1)));
   EXPECT_EQ(a.ticket_id, 42);
   EXPECT_EQ(a.agent_id, 7);
   EXPECT_FALSE(a.reason.empty());
@@ -427,11 +427,11 @@ TEST_P(RoutingConformanceTest, MalformedInputIsInvalidArgument) {
 }
 
 TEST_P(RoutingConformanceTest, EnqueueingTheSameTicketTwiceIsAlreadyExists) {
-  ASSERT_OK(policy().Enqueue(rci::Ticket(1)));
+  HELPDESK_ASSERT_OK(policy().Enqueue(rci::Ticket(1)));
   EXPECT_THAT(policy().Enqueue(rci::Ticket(1)),
               StatusIs(absl::StatusCode::kAlreadyExists));
-  ASSERT_OK(policy().UpdateAgent(rci::Online(7, 1), rci::Minute(0)));
-  ASSERT_OK_AND_ASSIGN(Assignment a, policy().Next(rci::Minute(0)));
+  HELPDESK_ASSERT_OK(policy().UpdateAgent(rci::Online(7, 1), rci::Minute(0)));
+  HELPDESK_ASSERT_OK_AND_ASSIGN(Assignment a, policy().Next(rci::Minute(0)));
   EXPECT_EQ(a.ticket_id, 1);
   EXPECT_THAT(policy().Enqueue(rci::Ticket(1)),
               StatusIs(absl::StatusCode::kAlreadyExists));
@@ -439,28 +439,28 @@ TEST_P(RoutingConformanceTest, EnqueueingTheSameTicketTwiceIsAlreadyExists) {
 
 TEST_P(RoutingConformanceTest, RemovedWorkIsGone) {
   EXPECT_THAT(policy().Remove(5), StatusIs(absl::StatusCode::kNotFound));
-  ASSERT_OK(policy().Enqueue(rci::Ticket(1)));
-  ASSERT_OK(policy().Enqueue(rci::Ticket(2, 1)));
-  ASSERT_OK(policy().Remove(1));
+  HELPDESK_ASSERT_OK(policy().Enqueue(rci::Ticket(1)));
+  HELPDESK_ASSERT_OK(policy().Enqueue(rci::Ticket(2, 1)));
+  HELPDESK_ASSERT_OK(policy().Remove(1));
   EXPECT_THAT(policy().Remove(1), StatusIs(absl::StatusCode::kNotFound));
-  ASSERT_OK(policy().UpdateAgent(rci::Online(7, 5), rci::Minute(2)));
+  HELPDESK_ASSERT_OK(policy().UpdateAgent(rci::Online(7, 5), rci::Minute(2)));
   std::vector<Assignment> assigned = Drain(rci::Minute(2));
   ASSERT_EQ(assigned.size(), 1u);
   EXPECT_EQ(assigned[0].ticket_id, 2);
   // Removing an assigned ticket (work done) forgets it too.
-  ASSERT_OK(policy().Remove(2));
+  HELPDESK_ASSERT_OK(policy().Remove(2));
   EXPECT_THAT(policy().Remove(2), StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(policy().Next(rci::Minute(3)),
               StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST_P(RoutingConformanceTest, NeverAssignsAboveCapacityOnAChannel) {
-  ASSERT_OK(policy().UpdateAgent(rci::Online(1, 2, 1), rci::Minute(0)));
-  ASSERT_OK(policy().UpdateAgent(rci::Online(2, 1, 0), rci::Minute(0)));
-  ASSERT_OK(policy().UpdateAgent(rci::Online(3, 3, 2), rci::Minute(0)));
+  HELPDESK_ASSERT_OK(policy().UpdateAgent(rci::Online(1, 2, 1), rci::Minute(0)));
+  HELPDESK_ASSERT_OK(policy().UpdateAgent(rci::Online(2, 1, 0), rci::Minute(0)));
+  HELPDESK_ASSERT_OK(policy().UpdateAgent(rci::Online(3, 3, 2), rci::Minute(0)));
   for (int i = 1; i <= 20; ++i) {
-    ASSERT_OK(policy().Enqueue(rci::Ticket(i, i)));
-    ASSERT_OK(
+    HELPDESK_ASSERT_OK(policy().Enqueue(rci::Ticket(i, i)));
+    HELPDESK_ASSERT_OK(
         policy().Enqueue(rci::Ticket(100 + i, i, v1::CHANNEL_CHAT)));
   }
   std::map<std::pair<int64_t, bool>, int> load;  // (agent, chat?) -> items
@@ -482,27 +482,27 @@ TEST_P(RoutingConformanceTest, NeverAssignsAboveCapacityOnAChannel) {
   }
   // Lowering a capacity keeps the work but gives no more until the load is
   // below the new capacity.
-  ASSERT_OK(policy().UpdateAgent(rci::Online(3, 1, 2), rci::Minute(30)));
+  HELPDESK_ASSERT_OK(policy().UpdateAgent(rci::Online(3, 1, 2), rci::Minute(30)));
   ASSERT_EQ(emails_of_3.size(), 3u);
-  ASSERT_OK(policy().Remove(emails_of_3[0]));
-  ASSERT_OK(policy().Remove(emails_of_3[1]));
+  HELPDESK_ASSERT_OK(policy().Remove(emails_of_3[0]));
+  HELPDESK_ASSERT_OK(policy().Remove(emails_of_3[1]));
   EXPECT_THAT(policy().NextFor(3, rci::Minute(31)),
               StatusIs(absl::StatusCode::kNotFound));
   EXPECT_TRUE(Drain(rci::Minute(31)).empty());
-  ASSERT_OK(policy().Remove(emails_of_3[2]));
+  HELPDESK_ASSERT_OK(policy().Remove(emails_of_3[2]));
   std::vector<Assignment> more = Drain(rci::Minute(32));
   ASSERT_EQ(more.size(), 1u);
   EXPECT_EQ(more[0].agent_id, 3);
 }
 
 TEST_P(RoutingConformanceTest, AgentsWhoAreAwayOrOfflineReceiveNoWork) {
-  ASSERT_OK(policy().UpdateAgent(rci::Agent(1, v1::PRESENCE_AWAY, 5),
+  HELPDESK_ASSERT_OK(policy().UpdateAgent(rci::Agent(1, v1::PRESENCE_AWAY, 5),
                                  rci::Minute(0)));
-  ASSERT_OK(policy().UpdateAgent(rci::Agent(2, v1::PRESENCE_OFFLINE, 5),
+  HELPDESK_ASSERT_OK(policy().UpdateAgent(rci::Agent(2, v1::PRESENCE_OFFLINE, 5),
                                  rci::Minute(0)));
-  ASSERT_OK(policy().UpdateAgent(rci::Agent(3, v1::PRESENCE_UNSPECIFIED, 5),
+  HELPDESK_ASSERT_OK(policy().UpdateAgent(rci::Agent(3, v1::PRESENCE_UNSPECIFIED, 5),
                                  rci::Minute(0)));
-  for (int i = 1; i <= 3; ++i) ASSERT_OK(policy().Enqueue(rci::Ticket(i, i)));
+  for (int i = 1; i <= 3; ++i) HELPDESK_ASSERT_OK(policy().Enqueue(rci::Ticket(i, i)));
   EXPECT_THAT(policy().Next(rci::Minute(5)),
               StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(policy().NextFor(1, rci::Minute(5)),
@@ -511,46 +511,46 @@ TEST_P(RoutingConformanceTest, AgentsWhoAreAwayOrOfflineReceiveNoWork) {
               StatusIs(absl::StatusCode::kFailedPrecondition));
 
   // An agent who goes away after taking work gets no more.
-  ASSERT_OK(policy().UpdateAgent(rci::Online(1, 5), rci::Minute(6)));
-  ASSERT_OK_AND_ASSIGN(Assignment a, policy().Next(rci::Minute(6)));
+  HELPDESK_ASSERT_OK(policy().UpdateAgent(rci::Online(1, 5), rci::Minute(6)));
+  HELPDESK_ASSERT_OK_AND_ASSIGN(Assignment a, policy().Next(rci::Minute(6)));
   EXPECT_EQ(a.agent_id, 1);
-  ASSERT_OK(policy().UpdateAgent(rci::Agent(1, v1::PRESENCE_AWAY, 5),
+  HELPDESK_ASSERT_OK(policy().UpdateAgent(rci::Agent(1, v1::PRESENCE_AWAY, 5),
                                  rci::Minute(7)));
   EXPECT_THAT(policy().Next(rci::Minute(7)),
               StatusIs(absl::StatusCode::kNotFound));
-  ASSERT_OK(policy().UpdateAgent(rci::Agent(1, v1::PRESENCE_OFFLINE, 5),
+  HELPDESK_ASSERT_OK(policy().UpdateAgent(rci::Agent(1, v1::PRESENCE_OFFLINE, 5),
                                  rci::Minute(8)));
   EXPECT_THAT(policy().Next(rci::Minute(8)),
               StatusIs(absl::StatusCode::kNotFound));
   // Their assigned work still counts: removing it is fine.
-  EXPECT_OK(policy().Remove(a.ticket_id));
+  HELPDESK_EXPECT_OK(policy().Remove(a.ticket_id));
 }
 
 TEST_P(RoutingConformanceTest, QueuedWorkIsRoutedAsSoonAsAnAgentIsEligible) {
-  for (int i = 1; i <= 4; ++i) ASSERT_OK(policy().Enqueue(rci::Ticket(i, i)));
+  for (int i = 1; i <= 4; ++i) HELPDESK_ASSERT_OK(policy().Enqueue(rci::Ticket(i, i)));
   EXPECT_THAT(policy().Next(rci::Minute(5)),
               StatusIs(absl::StatusCode::kNotFound));
   // An agent arrives.
-  ASSERT_OK(policy().UpdateAgent(rci::Online(7, 1), rci::Minute(6)));
-  ASSERT_OK_AND_ASSIGN(Assignment first, policy().Next(rci::Minute(6)));
+  HELPDESK_ASSERT_OK(policy().UpdateAgent(rci::Online(7, 1), rci::Minute(6)));
+  HELPDESK_ASSERT_OK_AND_ASSIGN(Assignment first, policy().Next(rci::Minute(6)));
   EXPECT_EQ(first.agent_id, 7);
   EXPECT_THAT(policy().Next(rci::Minute(6)),
               StatusIs(absl::StatusCode::kNotFound));
   // Their work is done: room again.
-  ASSERT_OK(policy().Remove(first.ticket_id));
-  ASSERT_OK_AND_ASSIGN(Assignment second, policy().Next(rci::Minute(7)));
+  HELPDESK_ASSERT_OK(policy().Remove(first.ticket_id));
+  HELPDESK_ASSERT_OK_AND_ASSIGN(Assignment second, policy().Next(rci::Minute(7)));
   EXPECT_EQ(second.agent_id, 7);
   // Their capacity grows.
-  ASSERT_OK(policy().UpdateAgent(rci::Online(7, 2), rci::Minute(8)));
-  ASSERT_OK_AND_ASSIGN(Assignment third, policy().Next(rci::Minute(8)));
+  HELPDESK_ASSERT_OK(policy().UpdateAgent(rci::Online(7, 2), rci::Minute(8)));
+  HELPDESK_ASSERT_OK_AND_ASSIGN(Assignment third, policy().Next(rci::Minute(8)));
   EXPECT_EQ(third.agent_id, 7);
   // A second agent comes back from being away.
-  ASSERT_OK(policy().UpdateAgent(rci::Agent(8, v1::PRESENCE_AWAY, 1),
+  HELPDESK_ASSERT_OK(policy().UpdateAgent(rci::Agent(8, v1::PRESENCE_AWAY, 1),
                                  rci::Minute(9)));
   EXPECT_THAT(policy().Next(rci::Minute(9)),
               StatusIs(absl::StatusCode::kNotFound));
-  ASSERT_OK(policy().UpdateAgent(rci::Online(8, 1), rci::Minute(10)));
-  ASSERT_OK_AND_ASSIGN(Assignment fourth, policy().Next(rci::Minute(10)));
+  HELPDESK_ASSERT_OK(policy().UpdateAgent(rci::Online(8, 1), rci::Minute(10)));
+  HELPDESK_ASSERT_OK_AND_ASSIGN(Assignment fourth, policy().Next(rci::Minute(10)));
   EXPECT_EQ(fourth.agent_id, 8);
   std::set<int64_t> tickets = {first.ticket_id, second.ticket_id,
                                third.ticket_id, fourth.ticket_id};
@@ -558,29 +558,29 @@ TEST_P(RoutingConformanceTest, QueuedWorkIsRoutedAsSoonAsAnAgentIsEligible) {
 }
 
 TEST_P(RoutingConformanceTest, ChannelsHaveTheirOwnCapacity) {
-  ASSERT_OK(policy().UpdateAgent(rci::Online(1, 0, 2), rci::Minute(0)));
-  ASSERT_OK(policy().Enqueue(rci::Ticket(1, 0, v1::CHANNEL_EMAIL)));
+  HELPDESK_ASSERT_OK(policy().UpdateAgent(rci::Online(1, 0, 2), rci::Minute(0)));
+  HELPDESK_ASSERT_OK(policy().Enqueue(rci::Ticket(1, 0, v1::CHANNEL_EMAIL)));
   EXPECT_THAT(policy().Next(rci::Minute(1)),
               StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(policy().NextFor(1, rci::Minute(1)),
               StatusIs(absl::StatusCode::kNotFound));
-  ASSERT_OK(policy().Enqueue(rci::Ticket(2, 0, v1::CHANNEL_CHAT)));
-  ASSERT_OK_AND_ASSIGN(Assignment a, policy().Next(rci::Minute(1)));
+  HELPDESK_ASSERT_OK(policy().Enqueue(rci::Ticket(2, 0, v1::CHANNEL_CHAT)));
+  HELPDESK_ASSERT_OK_AND_ASSIGN(Assignment a, policy().Next(rci::Minute(1)));
   EXPECT_EQ(a.ticket_id, 2);
 }
 
 TEST_P(RoutingConformanceTest, DeclinedOffersAreNeverMadeToThatAgentAgain) {
-  ASSERT_OK(policy().UpdateAgent(rci::Online(1, 1), rci::Minute(0)));
-  ASSERT_OK(policy().UpdateAgent(rci::Online(2, 1), rci::Minute(0)));
-  ASSERT_OK(policy().Enqueue(rci::Ticket(10)));
-  ASSERT_OK_AND_ASSIGN(Assignment a, policy().Next(rci::Minute(1)));
+  HELPDESK_ASSERT_OK(policy().UpdateAgent(rci::Online(1, 1), rci::Minute(0)));
+  HELPDESK_ASSERT_OK(policy().UpdateAgent(rci::Online(2, 1), rci::Minute(0)));
+  HELPDESK_ASSERT_OK(policy().Enqueue(rci::Ticket(10)));
+  HELPDESK_ASSERT_OK_AND_ASSIGN(Assignment a, policy().Next(rci::Minute(1)));
   ASSERT_EQ(a.ticket_id, 10);
-  ASSERT_OK(policy().Decline(10, a.agent_id, OfferOutcome::kDeclined,
+  HELPDESK_ASSERT_OK(policy().Decline(10, a.agent_id, OfferOutcome::kDeclined,
                              rci::Minute(1)));
-  ASSERT_OK_AND_ASSIGN(Assignment b, policy().Next(rci::Minute(2)));
+  HELPDESK_ASSERT_OK_AND_ASSIGN(Assignment b, policy().Next(rci::Minute(2)));
   EXPECT_EQ(b.ticket_id, 10);
   EXPECT_NE(b.agent_id, a.agent_id);
-  ASSERT_OK(policy().Decline(10, b.agent_id, OfferOutcome::kTimedOut,
+  HELPDESK_ASSERT_OK(policy().Decline(10, b.agent_id, OfferOutcome::kTimedOut,
                              rci::Minute(3)));
   // Both have room, neither may get it: it stays queued.
   EXPECT_THAT(policy().Next(rci::Minute(4)),
@@ -590,12 +590,12 @@ TEST_P(RoutingConformanceTest, DeclinedOffersAreNeverMadeToThatAgentAgain) {
   EXPECT_THAT(policy().NextFor(2, rci::Minute(4)),
               StatusIs(absl::StatusCode::kNotFound));
   // Other work still reaches them.
-  ASSERT_OK(policy().Enqueue(rci::Ticket(11, 5)));
-  ASSERT_OK_AND_ASSIGN(Assignment c, policy().Next(rci::Minute(5)));
+  HELPDESK_ASSERT_OK(policy().Enqueue(rci::Ticket(11, 5)));
+  HELPDESK_ASSERT_OK_AND_ASSIGN(Assignment c, policy().Next(rci::Minute(5)));
   EXPECT_EQ(c.ticket_id, 11);
   // A third agent gets the declined ticket.
-  ASSERT_OK(policy().UpdateAgent(rci::Online(3, 1), rci::Minute(6)));
-  ASSERT_OK_AND_ASSIGN(Assignment d, policy().Next(rci::Minute(6)));
+  HELPDESK_ASSERT_OK(policy().UpdateAgent(rci::Online(3, 1), rci::Minute(6)));
+  HELPDESK_ASSERT_OK_AND_ASSIGN(Assignment d, policy().Next(rci::Minute(6)));
   EXPECT_EQ(d.ticket_id, 10);
   EXPECT_EQ(d.agent_id, 3);
 }
@@ -603,11 +603,11 @@ TEST_P(RoutingConformanceTest, DeclinedOffersAreNeverMadeToThatAgentAgain) {
 TEST_P(RoutingConformanceTest, DeclineChecksWhoHasTheOffer) {
   EXPECT_THAT(policy().Decline(10, 1, OfferOutcome::kDeclined, rci::Minute(0)),
               StatusIs(absl::StatusCode::kNotFound));
-  ASSERT_OK(policy().Enqueue(rci::Ticket(10)));
+  HELPDESK_ASSERT_OK(policy().Enqueue(rci::Ticket(10)));
   EXPECT_THAT(policy().Decline(10, 1, OfferOutcome::kDeclined, rci::Minute(0)),
               StatusIs(absl::StatusCode::kFailedPrecondition));
-  ASSERT_OK(policy().UpdateAgent(rci::Online(1, 1), rci::Minute(0)));
-  ASSERT_OK_AND_ASSIGN(Assignment a, policy().Next(rci::Minute(0)));
+  HELPDESK_ASSERT_OK(policy().UpdateAgent(rci::Online(1, 1), rci::Minute(0)));
+  HELPDESK_ASSERT_OK_AND_ASSIGN(Assignment a, policy().Next(rci::Minute(0)));
   ASSERT_EQ(a.agent_id, 1);
   EXPECT_THAT(policy().Decline(10, 2, OfferOutcome::kDeclined, rci::Minute(0)),
               StatusIs(absl::StatusCode::kFailedPrecondition));
@@ -616,40 +616,40 @@ TEST_P(RoutingConformanceTest, DeclineChecksWhoHasTheOffer) {
 TEST_P(RoutingConformanceTest, PullGivesTheAgentWorkThatFitsThem) {
   EXPECT_THAT(policy().NextFor(1, rci::Minute(0)),
               StatusIs(absl::StatusCode::kNotFound));
-  ASSERT_OK(policy().UpdateAgent(rci::Online(1, 1, 1), rci::Minute(0)));
-  ASSERT_OK(policy().UpdateAgent(rci::Online(2, 1), rci::Minute(0)));
-  ASSERT_OK(policy().Enqueue(rci::Ticket(1, 0, v1::CHANNEL_CHAT)));
-  ASSERT_OK(policy().Enqueue(rci::Ticket(2, 1, v1::CHANNEL_EMAIL)));
-  ASSERT_OK(policy().Enqueue(rci::Ticket(3, 2, v1::CHANNEL_EMAIL)));
+  HELPDESK_ASSERT_OK(policy().UpdateAgent(rci::Online(1, 1, 1), rci::Minute(0)));
+  HELPDESK_ASSERT_OK(policy().UpdateAgent(rci::Online(2, 1), rci::Minute(0)));
+  HELPDESK_ASSERT_OK(policy().Enqueue(rci::Ticket(1, 0, v1::CHANNEL_CHAT)));
+  HELPDESK_ASSERT_OK(policy().Enqueue(rci::Ticket(2, 1, v1::CHANNEL_EMAIL)));
+  HELPDESK_ASSERT_OK(policy().Enqueue(rci::Ticket(3, 2, v1::CHANNEL_EMAIL)));
   std::set<int64_t> got;
   for (int i = 0; i < 2; ++i) {
-    ASSERT_OK_AND_ASSIGN(Assignment a, policy().NextFor(1, rci::Minute(3)));
+    HELPDESK_ASSERT_OK_AND_ASSIGN(Assignment a, policy().NextFor(1, rci::Minute(3)));
     EXPECT_EQ(a.agent_id, 1);
     got.insert(a.ticket_id);
   }
   EXPECT_TRUE(got.count(1)) << "agent 1 never got the chat";
   EXPECT_THAT(policy().NextFor(1, rci::Minute(3)),
               StatusIs(absl::StatusCode::kNotFound));
-  ASSERT_OK_AND_ASSIGN(Assignment b, policy().NextFor(2, rci::Minute(3)));
+  HELPDESK_ASSERT_OK_AND_ASSIGN(Assignment b, policy().NextFor(2, rci::Minute(3)));
   EXPECT_EQ(b.agent_id, 2);
   EXPECT_FALSE(got.count(b.ticket_id));
 }
 
 TEST_P(RoutingConformanceTest, RecordedAssignmentsCountAgainstCapacity) {
-  ASSERT_OK(policy().UpdateAgent(rci::Online(1, 1), rci::Minute(0)));
+  HELPDESK_ASSERT_OK(policy().UpdateAgent(rci::Online(1, 1), rci::Minute(0)));
   EXPECT_THAT(policy().RecordAssignment(rci::Ticket(5), 99),
               StatusIs(absl::StatusCode::kNotFound));
-  ASSERT_OK(policy().RecordAssignment(rci::Ticket(5), 1));
-  ASSERT_OK(policy().Enqueue(rci::Ticket(6, 1)));
+  HELPDESK_ASSERT_OK(policy().RecordAssignment(rci::Ticket(5), 1));
+  HELPDESK_ASSERT_OK(policy().Enqueue(rci::Ticket(6, 1)));
   EXPECT_THAT(policy().Next(rci::Minute(2)),
               StatusIs(absl::StatusCode::kNotFound));
-  ASSERT_OK(policy().Remove(5));
-  ASSERT_OK_AND_ASSIGN(Assignment a, policy().Next(rci::Minute(3)));
+  HELPDESK_ASSERT_OK(policy().Remove(5));
+  HELPDESK_ASSERT_OK_AND_ASSIGN(Assignment a, policy().Next(rci::Minute(3)));
   EXPECT_EQ(a.ticket_id, 6);
   // A queued ticket assigned by hand leaves the queue.
-  ASSERT_OK(policy().Enqueue(rci::Ticket(7, 2)));
-  ASSERT_OK(policy().UpdateAgent(rci::Online(2, 1), rci::Minute(3)));
-  ASSERT_OK(policy().RecordAssignment(rci::Ticket(7, 2), 1));
+  HELPDESK_ASSERT_OK(policy().Enqueue(rci::Ticket(7, 2)));
+  HELPDESK_ASSERT_OK(policy().UpdateAgent(rci::Online(2, 1), rci::Minute(3)));
+  HELPDESK_ASSERT_OK(policy().RecordAssignment(rci::Ticket(7, 2), 1));
   EXPECT_THAT(policy().Next(rci::Minute(4)),
               StatusIs(absl::StatusCode::kNotFound));
 }
@@ -657,17 +657,17 @@ TEST_P(RoutingConformanceTest, RecordedAssignmentsCountAgainstCapacity) {
 TEST_P(RoutingConformanceTest, UpdatedWorkStaysRoutable) {
   EXPECT_THAT(policy().Update(rci::Ticket(1)),
               StatusIs(absl::StatusCode::kNotFound));
-  ASSERT_OK(policy().Enqueue(rci::Ticket(1)));
+  HELPDESK_ASSERT_OK(policy().Enqueue(rci::Ticket(1)));
   WorkItem urgent = rci::Ticket(1);
   urgent.priority = v1::PRIORITY_URGENT;
   urgent.vip = true;
-  ASSERT_OK(policy().Update(urgent));
+  HELPDESK_ASSERT_OK(policy().Update(urgent));
   EXPECT_THAT(policy().Enqueue(urgent),
               StatusIs(absl::StatusCode::kAlreadyExists));
-  ASSERT_OK(policy().UpdateAgent(rci::Online(1, 1), rci::Minute(0)));
-  ASSERT_OK_AND_ASSIGN(Assignment a, policy().Next(rci::Minute(1)));
+  HELPDESK_ASSERT_OK(policy().UpdateAgent(rci::Online(1, 1), rci::Minute(0)));
+  HELPDESK_ASSERT_OK_AND_ASSIGN(Assignment a, policy().Next(rci::Minute(1)));
   EXPECT_EQ(a.ticket_id, 1);
-  ASSERT_OK(policy().Update(urgent));  // assigned: stays assigned
+  HELPDESK_ASSERT_OK(policy().Update(urgent));  // assigned: stays assigned
   EXPECT_THAT(policy().Next(rci::Minute(1)),
               StatusIs(absl::StatusCode::kNotFound));
 }

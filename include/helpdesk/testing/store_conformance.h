@@ -707,18 +707,18 @@ class StoreConformanceTest : public ::testing::TestWithParam<StoreFactory> {
   void ExpectNoRefusedWriteStored(
       const store_conformance_internal::CommittedObjects& c) {
     namespace sci = store_conformance_internal;
-    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadOnly());
+    HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadOnly());
     EXPECT_THAT(tx->GetTicket(c.ticket.id()),
                 sci::IsOkAndHolds(sci::EqualsProto(c.ticket)));
-    ASSERT_OK_AND_ASSIGN(TicketPage page,
+    HELPDESK_ASSERT_OK_AND_ASSIGN(TicketPage page,
                          tx->QueryTickets(TicketQuery{.include_merged = true}));
     EXPECT_THAT(sci::IdsOf(page.tickets),
                 ::testing::ElementsAre(c.ticket.id()));
     EXPECT_EQ(page.next_cursor, "");
-    ASSERT_OK_AND_ASSIGN(std::vector<v1::Message> messages,
+    HELPDESK_ASSERT_OK_AND_ASSIGN(std::vector<v1::Message> messages,
                          tx->ListMessages(c.ticket.id()));
     EXPECT_THAT(messages, ::testing::ElementsAre(sci::EqualsProto(c.message)));
-    ASSERT_OK_AND_ASSIGN(std::vector<v1::Event> events,
+    HELPDESK_ASSERT_OK_AND_ASSIGN(std::vector<v1::Event> events,
                          tx->ListEventsSince(0, 100));
     EXPECT_THAT(events, ::testing::ElementsAre(sci::EqualsProto(c.event)));
     EXPECT_THAT(tx->GetContact(c.contact.id()),
@@ -726,9 +726,9 @@ class StoreConformanceTest : public ::testing::TestWithParam<StoreFactory> {
     EXPECT_THAT(tx->FindContactByIdentity(v1::ContactIdentity::EMAIL,
                                           "refused@example.com"),
                 StatusIs(absl::StatusCode::kNotFound));
-    ASSERT_OK_AND_ASSIGN(std::vector<v1::Agent> agents, tx->ListAgents());
+    HELPDESK_ASSERT_OK_AND_ASSIGN(std::vector<v1::Agent> agents, tx->ListAgents());
     EXPECT_THAT(agents, ::testing::ElementsAre(sci::EqualsProto(c.agent)));
-    ASSERT_OK_AND_ASSIGN(std::vector<v1::Group> groups, tx->ListGroups());
+    HELPDESK_ASSERT_OK_AND_ASSIGN(std::vector<v1::Group> groups, tx->ListGroups());
     EXPECT_THAT(groups, ::testing::ElementsAre(sci::EqualsProto(c.group)));
     EXPECT_THAT(tx->GetAttachmentContent(sci::Sha256Of('a')),
                 StatusIs(absl::StatusCode::kNotFound));
@@ -737,9 +737,9 @@ class StoreConformanceTest : public ::testing::TestWithParam<StoreFactory> {
     tx.reset();
     // The organization's name is still free (checked in a transaction that
     // is rolled back).
-    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> probe, BeginReadWrite());
+    HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> probe, BeginReadWrite());
     v1::Organization organization = sci::MakeOrganization("Refused Ltd");
-    EXPECT_OK(probe->InsertOrganization(&organization));
+    HELPDESK_EXPECT_OK(probe->InsertOrganization(&organization));
   }
 
  private:
@@ -762,17 +762,17 @@ TEST_P(StoreConformanceTest, NameIsNotEmpty) {
 
 TEST_P(StoreConformanceTest, CommittedChangesAreVisibleToLaterTransactions) {
   namespace sci = store_conformance_internal;
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
   v1::Ticket ticket = sci::MakeTicket("committed");
-  ASSERT_OK(tx->InsertTicket(&ticket));
-  ASSERT_OK(tx->Commit());
+  HELPDESK_ASSERT_OK(tx->InsertTicket(&ticket));
+  HELPDESK_ASSERT_OK(tx->Commit());
   tx.reset();
 
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> reader, BeginReadOnly());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> reader, BeginReadOnly());
   EXPECT_THAT(reader->GetTicket(ticket.id()),
               sci::IsOkAndHolds(sci::EqualsProto(ticket)));
   reader.reset();
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> writer, BeginReadWrite());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> writer, BeginReadWrite());
   EXPECT_THAT(writer->GetTicket(ticket.id()),
               sci::IsOkAndHolds(sci::EqualsProto(ticket)));
 }
@@ -787,27 +787,27 @@ TEST_P(StoreConformanceTest, DurableTransactionsCommitAndReadBack) {
   std::vector<v1::Ticket> stored;
   for (int i = 0; i < 4; ++i) {
     // durable, ordinary, durable, ordinary: switching back and forth.
-    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx,
+    HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx,
                          i % 2 == 0 ? store().Begin(durable) : BeginReadWrite());
     v1::Ticket ticket = sci::MakeTicket(absl::StrCat("ticket ", i));
-    ASSERT_OK(tx->InsertTicket(&ticket));
-    ASSERT_OK(tx->Commit());
+    HELPDESK_ASSERT_OK(tx->InsertTicket(&ticket));
+    HELPDESK_ASSERT_OK(tx->Commit());
     stored.push_back(ticket);
   }
   {
-    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, store().Begin(durable));
+    HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, store().Begin(durable));
     v1::Ticket ticket = sci::MakeTicket("rolled back");
-    ASSERT_OK(tx->InsertTicket(&ticket));
+    HELPDESK_ASSERT_OK(tx->InsertTicket(&ticket));
   }  // destroyed without Commit
   {
     // A durable request on a read-only transaction is allowed and ignored.
-    ASSERT_OK_AND_ASSIGN(
+    HELPDESK_ASSERT_OK_AND_ASSIGN(
         std::unique_ptr<Transaction> tx,
         store().Begin({.mode = TransactionMode::kReadOnly, .durable = true}));
     EXPECT_THAT(tx->GetTicket(stored[0].id()),
                 sci::IsOkAndHolds(sci::EqualsProto(stored[0])));
   }
-  ASSERT_OK_AND_ASSIGN(std::vector<int64_t> ids, QueryIds(TicketQuery{}));
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::vector<int64_t> ids, QueryIds(TicketQuery{}));
   EXPECT_EQ(ids.size(), stored.size());
   for (const v1::Ticket& ticket : stored) {
     EXPECT_THAT(ReadTicket(ticket.id()),
@@ -817,7 +817,7 @@ TEST_P(StoreConformanceTest, DurableTransactionsCommitAndReadBack) {
 
 TEST_P(StoreConformanceTest, DestroyingWithoutCommitRollsEverythingBack) {
   namespace sci = store_conformance_internal;
-  ASSERT_OK_AND_ASSIGN(sci::CommittedObjects c, CommitOneOfEach());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(sci::CommittedObjects c, CommitOneOfEach());
 
   v1::Ticket new_ticket = sci::MakeTicket("rolled back");
   v1::Message new_message;
@@ -827,41 +827,41 @@ TEST_P(StoreConformanceTest, DestroyingWithoutCommitRollsEverythingBack) {
   v1::Agent new_agent = sci::MakeAgent("Rolled", "rolled.agent@example.com");
   v1::Group new_group = sci::MakeGroup("Rolled group");
   {
-    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
-    ASSERT_OK(tx->InsertTicket(&new_ticket));
+    HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+    HELPDESK_ASSERT_OK(tx->InsertTicket(&new_ticket));
     v1::Ticket changed = c.ticket;
     changed.set_subject("changed, then rolled back");
-    ASSERT_OK(tx->UpdateTicket(&changed, c.ticket.version()));
+    HELPDESK_ASSERT_OK(tx->UpdateTicket(&changed, c.ticket.version()));
     new_message = sci::MakeMessage(c.ticket.id(), "rolled back message");
-    ASSERT_OK(tx->InsertMessage(&new_message));
-    ASSERT_OK_AND_ASSIGN(int64_t moved,
+    HELPDESK_ASSERT_OK(tx->InsertMessage(&new_message));
+    HELPDESK_ASSERT_OK_AND_ASSIGN(int64_t moved,
                          tx->MoveMessages(c.ticket.id(), new_ticket.id()));
     EXPECT_EQ(moved, 2);
     new_event = sci::MakeEvent(c.ticket.id(), v1::Event::FIELDS_CHANGED);
-    ASSERT_OK(tx->AppendEvent(&new_event));
-    ASSERT_OK(tx->InsertContact(&new_contact));
+    HELPDESK_ASSERT_OK(tx->AppendEvent(&new_event));
+    HELPDESK_ASSERT_OK(tx->InsertContact(&new_contact));
     v1::Contact changed_contact = c.contact;
     v1::ContactIdentity* phone = changed_contact.add_identities();
     phone->set_kind(v1::ContactIdentity::PHONE);
     phone->set_value("+34600000001");
-    ASSERT_OK(tx->UpdateContact(&changed_contact, c.contact.version()));
-    ASSERT_OK(tx->InsertOrganization(&new_organization));
-    ASSERT_OK(tx->InsertAgent(&new_agent));
+    HELPDESK_ASSERT_OK(tx->UpdateContact(&changed_contact, c.contact.version()));
+    HELPDESK_ASSERT_OK(tx->InsertOrganization(&new_organization));
+    HELPDESK_ASSERT_OK(tx->InsertAgent(&new_agent));
     v1::Agent changed_agent = c.agent;
     changed_agent.set_email("renamed.agent@example.com");
-    ASSERT_OK(tx->UpdateAgent(&changed_agent, c.agent.version()));
-    ASSERT_OK(tx->InsertGroup(&new_group));
-    ASSERT_OK(tx->PutAttachmentContent(sci::Sha256Of('b'), "rolled back"));
-    ASSERT_OK(tx->PutIdempotencyRecord("create", "k1", "v", sci::Minute(1)));
+    HELPDESK_ASSERT_OK(tx->UpdateAgent(&changed_agent, c.agent.version()));
+    HELPDESK_ASSERT_OK(tx->InsertGroup(&new_group));
+    HELPDESK_ASSERT_OK(tx->PutAttachmentContent(sci::Sha256Of('b'), "rolled back"));
+    HELPDESK_ASSERT_OK(tx->PutIdempotencyRecord("create", "k1", "v", sci::Minute(1)));
     // Destroyed without Commit().
   }
 
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadOnly());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadOnly());
   EXPECT_THAT(tx->GetTicket(new_ticket.id()),
               StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(tx->GetTicket(c.ticket.id()),
               sci::IsOkAndHolds(sci::EqualsProto(c.ticket)));
-  ASSERT_OK_AND_ASSIGN(TicketPage page, tx->QueryTickets(TicketQuery()));
+  HELPDESK_ASSERT_OK_AND_ASSIGN(TicketPage page, tx->QueryTickets(TicketQuery()));
   EXPECT_THAT(sci::IdsOf(page.tickets), ::testing::ElementsAre(c.ticket.id()));
   EXPECT_THAT(
       tx->ListMessages(c.ticket.id()),
@@ -901,61 +901,61 @@ TEST_P(StoreConformanceTest, DestroyingWithoutCommitRollsEverythingBack) {
 
   // Names, e-mails and identities taken by the rolled-back transaction are
   // free again.
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> again, BeginReadWrite());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> again, BeginReadWrite());
   v1::Contact contact = sci::MakeContact("Rolled", "rolled@example.com");
-  EXPECT_OK(again->InsertContact(&contact));
+  HELPDESK_EXPECT_OK(again->InsertContact(&contact));
   v1::Organization organization = sci::MakeOrganization("Rolled Ltd");
-  EXPECT_OK(again->InsertOrganization(&organization));
+  HELPDESK_EXPECT_OK(again->InsertOrganization(&organization));
   v1::Agent agent = sci::MakeAgent("Rolled", "rolled.agent@example.com");
-  EXPECT_OK(again->InsertAgent(&agent));
+  HELPDESK_EXPECT_OK(again->InsertAgent(&agent));
   v1::Agent other = sci::MakeAgent("Other", "renamed.agent@example.com");
-  EXPECT_OK(again->InsertAgent(&other));
+  HELPDESK_EXPECT_OK(again->InsertAgent(&other));
   v1::Group group = sci::MakeGroup("Rolled group");
-  EXPECT_OK(again->InsertGroup(&group));
-  EXPECT_OK(again->PutIdempotencyRecord("create", "k1", "v2", sci::Minute(2)));
-  EXPECT_OK(again->Commit());
+  HELPDESK_EXPECT_OK(again->InsertGroup(&group));
+  HELPDESK_EXPECT_OK(again->PutIdempotencyRecord("create", "k1", "v2", sci::Minute(2)));
+  HELPDESK_EXPECT_OK(again->Commit());
 }
 
 TEST_P(StoreConformanceTest, ReadsSeeTheTransactionsOwnWrites) {
   namespace sci = store_conformance_internal;
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
 
   v1::Ticket ticket = sci::MakeRichTicket();
-  ASSERT_OK(tx->InsertTicket(&ticket));
+  HELPDESK_ASSERT_OK(tx->InsertTicket(&ticket));
   EXPECT_THAT(tx->GetTicket(ticket.id()),
               sci::IsOkAndHolds(sci::EqualsProto(ticket)));
   ticket.set_subject("Renamed inside the transaction");
   ticket.add_tags("zz-new");
-  ASSERT_OK(tx->UpdateTicket(&ticket, 1));
+  HELPDESK_ASSERT_OK(tx->UpdateTicket(&ticket, 1));
   EXPECT_THAT(tx->GetTicket(ticket.id()),
               sci::IsOkAndHolds(sci::EqualsProto(ticket)));
   TicketQuery by_subject;
   by_subject.subject_contains = "renamed inside";
   by_subject.tags = {"zz-new"};
-  ASSERT_OK_AND_ASSIGN(TicketPage page, tx->QueryTickets(by_subject));
+  HELPDESK_ASSERT_OK_AND_ASSIGN(TicketPage page, tx->QueryTickets(by_subject));
   EXPECT_THAT(page.tickets, ::testing::ElementsAre(sci::EqualsProto(ticket)));
 
   v1::Ticket other = sci::MakeTicket("other");
-  ASSERT_OK(tx->InsertTicket(&other));
+  HELPDESK_ASSERT_OK(tx->InsertTicket(&other));
   v1::Message message = sci::MakeMessage(ticket.id(), "hello");
-  ASSERT_OK(tx->InsertMessage(&message));
+  HELPDESK_ASSERT_OK(tx->InsertMessage(&message));
   EXPECT_THAT(tx->GetMessage(message.id()),
               sci::IsOkAndHolds(sci::EqualsProto(message)));
   EXPECT_THAT(
       tx->ListMessages(ticket.id()),
       sci::IsOkAndHolds(::testing::ElementsAre(sci::EqualsProto(message))));
-  ASSERT_OK_AND_ASSIGN(int64_t moved,
+  HELPDESK_ASSERT_OK_AND_ASSIGN(int64_t moved,
                        tx->MoveMessages(ticket.id(), other.id()));
   EXPECT_EQ(moved, 1);
   EXPECT_THAT(tx->ListMessages(ticket.id()),
               sci::IsOkAndHolds(::testing::IsEmpty()));
-  ASSERT_OK_AND_ASSIGN(std::vector<v1::Message> on_other,
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::vector<v1::Message> on_other,
                        tx->ListMessages(other.id()));
   ASSERT_EQ(on_other.size(), 1u);
   EXPECT_EQ(on_other[0].id(), message.id());
 
   v1::Event event = sci::MakeEvent(ticket.id(), v1::Event::TICKET_CREATED);
-  ASSERT_OK(tx->AppendEvent(&event));
+  HELPDESK_ASSERT_OK(tx->AppendEvent(&event));
   EXPECT_THAT(
       tx->ListTicketEvents(ticket.id(), 0, 0),
       sci::IsOkAndHolds(::testing::ElementsAre(sci::EqualsProto(event))));
@@ -964,25 +964,25 @@ TEST_P(StoreConformanceTest, ReadsSeeTheTransactionsOwnWrites) {
       sci::IsOkAndHolds(::testing::ElementsAre(sci::EqualsProto(event))));
 
   v1::Contact contact = sci::MakeContact("Ann", "ann@example.com");
-  ASSERT_OK(tx->InsertContact(&contact));
+  HELPDESK_ASSERT_OK(tx->InsertContact(&contact));
   EXPECT_THAT(tx->GetContact(contact.id()),
               sci::IsOkAndHolds(sci::EqualsProto(contact)));
   v1::ContactIdentity* chat = contact.add_identities();
   chat->set_kind(v1::ContactIdentity::CHAT);
   chat->set_value("@ann");
-  ASSERT_OK(tx->UpdateContact(&contact, 1));
+  HELPDESK_ASSERT_OK(tx->UpdateContact(&contact, 1));
   EXPECT_THAT(tx->FindContactByIdentity(v1::ContactIdentity::CHAT, "@ann"),
               sci::IsOkAndHolds(sci::EqualsProto(contact)));
 
   v1::Organization organization = sci::MakeOrganization("Acme");
-  ASSERT_OK(tx->InsertOrganization(&organization));
+  HELPDESK_ASSERT_OK(tx->InsertOrganization(&organization));
   EXPECT_THAT(tx->GetOrganization(organization.id()),
               sci::IsOkAndHolds(sci::EqualsProto(organization)));
 
   v1::Agent agent = sci::MakeAgent("Bo", "bo@example.com");
-  ASSERT_OK(tx->InsertAgent(&agent));
+  HELPDESK_ASSERT_OK(tx->InsertAgent(&agent));
   agent.set_presence(v1::PRESENCE_ONLINE);
-  ASSERT_OK(tx->UpdateAgent(&agent, 1));
+  HELPDESK_ASSERT_OK(tx->UpdateAgent(&agent, 1));
   EXPECT_THAT(tx->GetAgent(agent.id()),
               sci::IsOkAndHolds(sci::EqualsProto(agent)));
   EXPECT_THAT(
@@ -990,27 +990,27 @@ TEST_P(StoreConformanceTest, ReadsSeeTheTransactionsOwnWrites) {
       sci::IsOkAndHolds(::testing::ElementsAre(sci::EqualsProto(agent))));
 
   v1::Group group = sci::MakeGroup("Tier 1");
-  ASSERT_OK(tx->InsertGroup(&group));
+  HELPDESK_ASSERT_OK(tx->InsertGroup(&group));
   EXPECT_THAT(tx->GetGroup(group.id()),
               sci::IsOkAndHolds(sci::EqualsProto(group)));
   EXPECT_THAT(
       tx->ListGroups(),
       sci::IsOkAndHolds(::testing::ElementsAre(sci::EqualsProto(group))));
 
-  ASSERT_OK(tx->PutAttachmentContent(sci::Sha256Of('c'), "bytes"));
+  HELPDESK_ASSERT_OK(tx->PutAttachmentContent(sci::Sha256Of('c'), "bytes"));
   EXPECT_THAT(tx->GetAttachmentContent(sci::Sha256Of('c')),
               sci::IsOkAndHolds(std::string("bytes")));
-  ASSERT_OK(tx->PutIdempotencyRecord("create", "key", "42", sci::Minute(1)));
+  HELPDESK_ASSERT_OK(tx->PutIdempotencyRecord("create", "key", "42", sci::Minute(1)));
   EXPECT_THAT(tx->GetIdempotencyRecord("create", "key"),
               sci::IsOkAndHolds(std::string("42")));
-  EXPECT_OK(tx->Commit());
+  HELPDESK_EXPECT_OK(tx->Commit());
 }
 
 TEST_P(StoreConformanceTest, ReadOnlyTransactionRefusesEveryWrite) {
   namespace sci = store_conformance_internal;
-  ASSERT_OK_AND_ASSIGN(sci::CommittedObjects c, CommitOneOfEach());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(sci::CommittedObjects c, CommitOneOfEach());
   {
-    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadOnly());
+    HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadOnly());
     sci::ExpectEveryWriteRefused(*tx, c);
     // A refused write does not end the transaction: reads still work and it
     // commits.
@@ -1019,20 +1019,20 @@ TEST_P(StoreConformanceTest, ReadOnlyTransactionRefusesEveryWrite) {
     EXPECT_THAT(
         tx->ListMessages(c.ticket.id()),
         sci::IsOkAndHolds(::testing::ElementsAre(sci::EqualsProto(c.message))));
-    EXPECT_OK(tx->Commit());
+    HELPDESK_EXPECT_OK(tx->Commit());
   }
   ExpectNoRefusedWriteStored(c);
 }
 
 TEST_P(StoreConformanceTest, EveryCallAfterCommitIsRefused) {
   namespace sci = store_conformance_internal;
-  ASSERT_OK_AND_ASSIGN(sci::CommittedObjects c, CommitOneOfEach());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(sci::CommittedObjects c, CommitOneOfEach());
   for (TransactionMode mode :
        {TransactionMode::kReadWrite, TransactionMode::kReadOnly}) {
     SCOPED_TRACE(mode == TransactionMode::kReadWrite ? "read-write"
                                                      : "read-only");
-    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, store().Begin(mode));
-    ASSERT_OK(tx->Commit());
+    HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, store().Begin(mode));
+    HELPDESK_ASSERT_OK(tx->Commit());
     EXPECT_THAT(tx->Commit(), StatusIs(absl::StatusCode::kFailedPrecondition));
     sci::ExpectEveryReadRefused(*tx, c);
     sci::ExpectEveryWriteRefused(*tx, c);
@@ -1045,11 +1045,11 @@ TEST_P(StoreConformanceTest, RefusedCallsLeaveTheTransactionUsable) {
   namespace sci = store_conformance_internal;
   // Only a failed Commit() ends a transaction: after a refused call the
   // earlier and later writes of the same transaction still commit.
-  ASSERT_OK_AND_ASSIGN(v1::Ticket existing,
+  HELPDESK_ASSERT_OK_AND_ASSIGN(v1::Ticket existing,
                        InsertCommitted(sci::MakeTicket("existing")));
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
   v1::Ticket before = sci::MakeTicket("before the refusals");
-  ASSERT_OK(tx->InsertTicket(&before));
+  HELPDESK_ASSERT_OK(tx->InsertTicket(&before));
   v1::Ticket duplicate = sci::MakeTicket("duplicate id");
   duplicate.set_id(existing.id());
   EXPECT_THAT(tx->InsertTicket(&duplicate),
@@ -1061,11 +1061,11 @@ TEST_P(StoreConformanceTest, RefusedCallsLeaveTheTransactionUsable) {
   EXPECT_THAT(tx->GetTicket(existing.id() + before.id() + 1000),
               StatusIs(absl::StatusCode::kNotFound));
   v1::Ticket after = sci::MakeTicket("after the refusals");
-  ASSERT_OK(tx->InsertTicket(&after));
-  ASSERT_OK(tx->Commit());
+  HELPDESK_ASSERT_OK(tx->InsertTicket(&after));
+  HELPDESK_ASSERT_OK(tx->Commit());
   tx.reset();
 
-  ASSERT_OK_AND_ASSIGN(std::vector<v1::Ticket> all,
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::vector<v1::Ticket> all,
                        QueryAllPages(TicketQuery{.sort = TicketSort::kIdAsc}));
   EXPECT_THAT(all, ::testing::ElementsAre(sci::EqualsProto(existing),
                                           sci::EqualsProto(before),
@@ -1074,7 +1074,7 @@ TEST_P(StoreConformanceTest, RefusedCallsLeaveTheTransactionUsable) {
 
 TEST_P(StoreConformanceTest, UncommittedWritesAreInvisibleToOthers) {
   namespace sci = store_conformance_internal;
-  ASSERT_OK_AND_ASSIGN(v1::Ticket existing,
+  HELPDESK_ASSERT_OK_AND_ASSIGN(v1::Ticket existing,
                        InsertCommitted(sci::MakeTicket("existing")));
 
   struct Seen {
@@ -1085,12 +1085,12 @@ TEST_P(StoreConformanceTest, UncommittedWritesAreInvisibleToOthers) {
   // Declared before the writer so that, on an early return, the writer is
   // rolled back before the future waits for the reader.
   std::future<Seen> reader;
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> writer, BeginReadWrite());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> writer, BeginReadWrite());
   v1::Ticket inserted = sci::MakeTicket("uncommitted");
-  ASSERT_OK(writer->InsertTicket(&inserted));
+  HELPDESK_ASSERT_OK(writer->InsertTicket(&inserted));
   v1::Ticket changed = existing;
   changed.set_subject("uncommitted change");
-  ASSERT_OK(writer->UpdateTicket(&changed, existing.version()));
+  HELPDESK_ASSERT_OK(writer->UpdateTicket(&changed, existing.version()));
 
   // The reader runs on another thread: a store may make it wait until the
   // writer finishes, which must not deadlock this test.
@@ -1113,41 +1113,41 @@ TEST_P(StoreConformanceTest, UncommittedWritesAreInvisibleToOthers) {
       reader.wait_for(std::chrono::seconds(1)) == std::future_status::ready;
   if (read_while_uncommitted) {
     Seen seen = reader.get();
-    ASSERT_OK(seen.begin);
+    HELPDESK_ASSERT_OK(seen.begin);
     EXPECT_THAT(seen.existing, sci::IsOkAndHolds(sci::EqualsProto(existing)));
     EXPECT_THAT(seen.query,
                 sci::IsOkAndHolds(::testing::ElementsAre(existing.id())));
   }
-  ASSERT_OK(writer->Commit());
+  HELPDESK_ASSERT_OK(writer->Commit());
   writer.reset();
   if (!read_while_uncommitted) {
     // The store made the reader wait for the writer; it then may see either
     // state, but must have worked.
     Seen seen = reader.get();
-    EXPECT_OK(seen.begin);
+    HELPDESK_EXPECT_OK(seen.begin);
   }
-  ASSERT_OK_AND_ASSIGN(std::vector<int64_t> ids, QueryIds(TicketQuery()));
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::vector<int64_t> ids, QueryIds(TicketQuery()));
   EXPECT_THAT(ids, ::testing::ElementsAre(existing.id(), inserted.id()));
 }
 
 TEST_P(StoreConformanceTest, ReadOnlyTransactionSeesASnapshot) {
   namespace sci = store_conformance_internal;
-  ASSERT_OK_AND_ASSIGN(v1::Ticket existing,
+  HELPDESK_ASSERT_OK_AND_ASSIGN(v1::Ticket existing,
                        InsertCommitted(sci::MakeTicket("existing")));
   {
-    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+    HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
     v1::Event event = sci::MakeEvent(existing.id(), v1::Event::TICKET_CREATED);
-    ASSERT_OK(tx->AppendEvent(&event));
-    ASSERT_OK(tx->Commit());
+    HELPDESK_ASSERT_OK(tx->AppendEvent(&event));
+    HELPDESK_ASSERT_OK(tx->Commit());
   }
 
   // Declared before the reader so that, on an early return, the reader ends
   // before the future waits for the writer.
   std::future<absl::Status> writer;
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> reader, BeginReadOnly());
-  ASSERT_OK_AND_ASSIGN(v1::Ticket first_read, reader->GetTicket(existing.id()));
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> reader, BeginReadOnly());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(v1::Ticket first_read, reader->GetTicket(existing.id()));
   EXPECT_THAT(first_read, sci::EqualsProto(existing));
-  ASSERT_OK_AND_ASSIGN(std::vector<v1::Event> first_events,
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::vector<v1::Event> first_events,
                        reader->ListEventsSince(0, 100));
   ASSERT_EQ(first_events.size(), 1u);
 
@@ -1167,24 +1167,24 @@ TEST_P(StoreConformanceTest, ReadOnlyTransactionSeesASnapshot) {
     return s;
   });
   if (writer.wait_for(std::chrono::seconds(1)) == std::future_status::ready) {
-    ASSERT_OK(writer.get());
+    HELPDESK_ASSERT_OK(writer.get());
   }
   // Whether or not the writer has committed, the reader sees its snapshot.
   EXPECT_THAT(reader->GetTicket(existing.id()),
               sci::IsOkAndHolds(sci::EqualsProto(existing)));
-  ASSERT_OK_AND_ASSIGN(
+  HELPDESK_ASSERT_OK_AND_ASSIGN(
       TicketPage page,
       reader->QueryTickets(TicketQuery{.include_merged = true}));
   EXPECT_THAT(sci::IdsOf(page.tickets), ::testing::ElementsAre(existing.id()));
   EXPECT_THAT(reader->ListEventsSince(0, 100),
               sci::IsOkAndHolds(::testing::SizeIs(1)));
-  EXPECT_OK(reader->Commit());
+  HELPDESK_EXPECT_OK(reader->Commit());
   reader.reset();
   if (writer.valid()) {
-    ASSERT_OK(writer.get());
+    HELPDESK_ASSERT_OK(writer.get());
   }
 
-  ASSERT_OK_AND_ASSIGN(v1::Ticket now, ReadTicket(existing.id()));
+  HELPDESK_ASSERT_OK_AND_ASSIGN(v1::Ticket now, ReadTicket(existing.id()));
   EXPECT_EQ(now.subject(), "changed after the snapshot");
   EXPECT_EQ(now.version(), existing.version() + 1);
 }
@@ -1196,7 +1196,7 @@ TEST_P(StoreConformanceTest, ConcurrentVersionCheckedUpdatesLoseNothing) {
   // the other reads in a separate read-only transaction first, so its update
   // is stale whenever the first writer got in between and must be Aborted.
   // A third thread checks that every snapshot it reads is consistent.
-  ASSERT_OK_AND_ASSIGN(v1::Ticket ticket,
+  HELPDESK_ASSERT_OK_AND_ASSIGN(v1::Ticket ticket,
                        InsertCommitted(sci::MakeTicket("counter")));
   const int64_t id = ticket.id();
   constexpr int kIncrementsPerWriter = 100;
@@ -1303,7 +1303,7 @@ TEST_P(StoreConformanceTest, ConcurrentVersionCheckedUpdatesLoseNothing) {
   separate.join();
   check.join();
 
-  ASSERT_OK_AND_ASSIGN(v1::Ticket final_ticket, ReadTicket(id));
+  HELPDESK_ASSERT_OK_AND_ASSIGN(v1::Ticket final_ticket, ReadTicket(id));
   EXPECT_EQ(successes.load(), 2 * kIncrementsPerWriter);
   EXPECT_EQ(final_ticket.version(), successes.load() + 1);
   EXPECT_EQ(final_ticket.message_count(), successes.load());
@@ -1315,10 +1315,10 @@ TEST_P(StoreConformanceTest, ConcurrentVersionCheckedUpdatesLoseNothing) {
 
 TEST_P(StoreConformanceTest, InsertTicketAssignsIncreasingIdsAndVersionOne) {
   namespace sci = store_conformance_internal;
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
   v1::Ticket first = sci::MakeRichTicket();
   first.set_version(7);  // ignored: a new ticket has version 1
-  ASSERT_OK(tx->InsertTicket(&first));
+  HELPDESK_ASSERT_OK(tx->InsertTicket(&first));
   EXPECT_GT(first.id(), 0);
   EXPECT_EQ(first.version(), 1);
   const v1::Ticket first_as_inserted = first;
@@ -1326,21 +1326,21 @@ TEST_P(StoreConformanceTest, InsertTicketAssignsIncreasingIdsAndVersionOne) {
   first.set_subject("changed after InsertTicket returned");
 
   v1::Ticket second = sci::MakeTicket("second");
-  ASSERT_OK(tx->InsertTicket(&second));
+  HELPDESK_ASSERT_OK(tx->InsertTicket(&second));
   EXPECT_GT(second.id(), first.id());
   EXPECT_EQ(second.version(), 1);
-  ASSERT_OK(tx->Commit());
+  HELPDESK_ASSERT_OK(tx->Commit());
   tx.reset();
 
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> next, BeginReadWrite());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> next, BeginReadWrite());
   v1::Ticket third = sci::MakeTicket("third");
-  ASSERT_OK(next->InsertTicket(&third));
+  HELPDESK_ASSERT_OK(next->InsertTicket(&third));
   EXPECT_GT(third.id(), second.id());
   EXPECT_EQ(third.version(), 1);
-  ASSERT_OK(next->Commit());
+  HELPDESK_ASSERT_OK(next->Commit());
   next.reset();
 
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> reader, BeginReadOnly());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> reader, BeginReadOnly());
   EXPECT_THAT(reader->GetTicket(first_as_inserted.id()),
               sci::IsOkAndHolds(sci::EqualsProto(first_as_inserted)));
   EXPECT_THAT(reader->GetTicket(second.id()),
@@ -1351,36 +1351,36 @@ TEST_P(StoreConformanceTest, InsertTicketAssignsIncreasingIdsAndVersionOne) {
 
 TEST_P(StoreConformanceTest, InsertTicketWithAnIdUsesItAndLaterIdsExceedIt) {
   namespace sci = store_conformance_internal;
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
   v1::Ticket given = sci::MakeTicket("given id");
   given.set_id(1000);
-  ASSERT_OK(tx->InsertTicket(&given));
+  HELPDESK_ASSERT_OK(tx->InsertTicket(&given));
   EXPECT_EQ(given.id(), 1000);
   EXPECT_EQ(given.version(), 1);
   v1::Ticket assigned = sci::MakeTicket("assigned id");
-  ASSERT_OK(tx->InsertTicket(&assigned));
+  HELPDESK_ASSERT_OK(tx->InsertTicket(&assigned));
   EXPECT_GT(assigned.id(), 1000);
   v1::Ticket lower = sci::MakeTicket("lower given id");
   lower.set_id(500);
-  ASSERT_OK(tx->InsertTicket(&lower));
+  HELPDESK_ASSERT_OK(tx->InsertTicket(&lower));
   EXPECT_EQ(lower.id(), 500);
-  ASSERT_OK(tx->Commit());
+  HELPDESK_ASSERT_OK(tx->Commit());
   tx.reset();
 
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> next, BeginReadWrite());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> next, BeginReadWrite());
   v1::Ticket later = sci::MakeTicket("later");
-  ASSERT_OK(next->InsertTicket(&later));
+  HELPDESK_ASSERT_OK(next->InsertTicket(&later));
   EXPECT_GT(later.id(), assigned.id());
   v1::Ticket high = sci::MakeTicket("high");
   high.set_id(later.id() + 5000);
-  ASSERT_OK(next->InsertTicket(&high));
+  HELPDESK_ASSERT_OK(next->InsertTicket(&high));
   v1::Ticket after_high = sci::MakeTicket("after high");
-  ASSERT_OK(next->InsertTicket(&after_high));
+  HELPDESK_ASSERT_OK(next->InsertTicket(&after_high));
   EXPECT_GT(after_high.id(), high.id());
-  ASSERT_OK(next->Commit());
+  HELPDESK_ASSERT_OK(next->Commit());
   next.reset();
 
-  ASSERT_OK_AND_ASSIGN(std::vector<v1::Ticket> all,
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::vector<v1::Ticket> all,
                        QueryAllPages(TicketQuery{.sort = TicketSort::kIdAsc}));
   EXPECT_THAT(all, ::testing::ElementsAre(
                        sci::EqualsProto(lower), sci::EqualsProto(given),
@@ -1390,15 +1390,15 @@ TEST_P(StoreConformanceTest, InsertTicketWithAnIdUsesItAndLaterIdsExceedIt) {
 
 TEST_P(StoreConformanceTest, InsertTicketRefusesATakenOrNegativeId) {
   namespace sci = store_conformance_internal;
-  ASSERT_OK_AND_ASSIGN(v1::Ticket existing,
+  HELPDESK_ASSERT_OK_AND_ASSIGN(v1::Ticket existing,
                        InsertCommitted(sci::MakeTicket("existing")));
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
   v1::Ticket duplicate = sci::MakeTicket("duplicate");
   duplicate.set_id(existing.id());
   EXPECT_THAT(tx->InsertTicket(&duplicate),
               StatusIs(absl::StatusCode::kAlreadyExists));
   v1::Ticket same_tx = sci::MakeTicket("inserted in this transaction");
-  ASSERT_OK(tx->InsertTicket(&same_tx));
+  HELPDESK_ASSERT_OK(tx->InsertTicket(&same_tx));
   v1::Ticket duplicate_of_new = sci::MakeTicket("duplicate of the new one");
   duplicate_of_new.set_id(same_tx.id());
   EXPECT_THAT(tx->InsertTicket(&duplicate_of_new),
@@ -1408,10 +1408,10 @@ TEST_P(StoreConformanceTest, InsertTicketRefusesATakenOrNegativeId) {
   EXPECT_THAT(tx->InsertTicket(&negative),
               StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(tx->GetTicket(-5), StatusIs(absl::StatusCode::kNotFound));
-  ASSERT_OK(tx->Commit());
+  HELPDESK_ASSERT_OK(tx->Commit());
   tx.reset();
 
-  ASSERT_OK_AND_ASSIGN(std::vector<v1::Ticket> all,
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::vector<v1::Ticket> all,
                        QueryAllPages(TicketQuery{.sort = TicketSort::kIdAsc}));
   EXPECT_THAT(all, ::testing::ElementsAre(sci::EqualsProto(existing),
                                           sci::EqualsProto(same_tx)));
@@ -1419,9 +1419,9 @@ TEST_P(StoreConformanceTest, InsertTicketRefusesATakenOrNegativeId) {
 
 TEST_P(StoreConformanceTest, GetTicketOfAnUnknownIdIsNotFound) {
   namespace sci = store_conformance_internal;
-  ASSERT_OK_AND_ASSIGN(v1::Ticket existing,
+  HELPDESK_ASSERT_OK_AND_ASSIGN(v1::Ticket existing,
                        InsertCommitted(sci::MakeTicket("existing")));
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadOnly());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadOnly());
   EXPECT_THAT(tx->GetTicket(existing.id() + 1),
               StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(tx->GetTicket(424242), StatusIs(absl::StatusCode::kNotFound));
@@ -1430,27 +1430,27 @@ TEST_P(StoreConformanceTest, GetTicketOfAnUnknownIdIsNotFound) {
 
 TEST_P(StoreConformanceTest, UpdateTicketChecksTheVersion) {
   namespace sci = store_conformance_internal;
-  ASSERT_OK_AND_ASSIGN(v1::Ticket ticket,
+  HELPDESK_ASSERT_OK_AND_ASSIGN(v1::Ticket ticket,
                        InsertCommitted(sci::MakeTicket("versioned")));
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
   // Every field is replaced; the version written back is expected + 1,
   // whatever the version field of the argument said.
   v1::Ticket replacement = sci::MakeRichTicket();
   replacement.set_id(ticket.id());
   replacement.set_version(0);
-  ASSERT_OK(tx->UpdateTicket(&replacement, 1));
+  HELPDESK_ASSERT_OK(tx->UpdateTicket(&replacement, 1));
   EXPECT_EQ(replacement.version(), 2);
   EXPECT_THAT(tx->GetTicket(ticket.id()),
               sci::IsOkAndHolds(sci::EqualsProto(replacement)));
   ticket = replacement;
   while (ticket.version() < 12) {
     ticket.set_message_count(ticket.message_count() + 1);
-    ASSERT_OK(tx->UpdateTicket(&ticket, ticket.version()));
+    HELPDESK_ASSERT_OK(tx->UpdateTicket(&ticket, ticket.version()));
   }
-  ASSERT_OK(tx->Commit());
+  HELPDESK_ASSERT_OK(tx->Commit());
   tx.reset();
 
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> next, BeginReadWrite());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> next, BeginReadWrite());
   v1::Ticket stale = ticket;
   stale.set_subject("stale write");
   EXPECT_THAT(next->UpdateTicket(&stale, 7),
@@ -1474,9 +1474,9 @@ TEST_P(StoreConformanceTest, UpdateTicketChecksTheVersion) {
   v1::Ticket fresh = ticket;
   fresh.set_subject("current write");
   fresh.set_version(99);
-  ASSERT_OK(next->UpdateTicket(&fresh, 12));
+  HELPDESK_ASSERT_OK(next->UpdateTicket(&fresh, 12));
   EXPECT_EQ(fresh.version(), 13);
-  ASSERT_OK(next->Commit());
+  HELPDESK_ASSERT_OK(next->Commit());
   next.reset();
 
   EXPECT_THAT(ReadTicket(ticket.id()),
@@ -1502,7 +1502,7 @@ TEST_P(StoreConformanceTest, QueryFiltersByStatusAndStatusCategory) {
     t[i].set_status(kStatuses[i].first);
     t[i].set_status_category(kStatuses[i].second);
   }
-  ASSERT_OK(InsertCommitted(t));
+  HELPDESK_ASSERT_OK(InsertCommitted(t));
 
   auto ids = [this](TicketQuery q) { return QueryIds(q); };
   using ::testing::ElementsAre;
@@ -1542,7 +1542,7 @@ TEST_P(StoreConformanceTest, QueryFiltersByAssigneeAndGroupWithZeroForNone) {
     t[i].set_assignee_id(kAssignee[i]);
     t[i].set_group_id(kGroup[i]);
   }
-  ASSERT_OK(InsertCommitted(t));
+  HELPDESK_ASSERT_OK(InsertCommitted(t));
 
   auto ids = [this](TicketQuery q) { return QueryIds(q); };
   using ::testing::ElementsAre;
@@ -1577,7 +1577,7 @@ TEST_P(StoreConformanceTest, QueryFiltersByTagsRequiringEveryTag) {
     t[i] = sci::MakeTicket(absl::StrCat("ticket ", i), static_cast<int64_t>(i));
     for (const std::string& tag : kTags[i]) t[i].add_tags(tag);
   }
-  ASSERT_OK(InsertCommitted(t));
+  HELPDESK_ASSERT_OK(InsertCommitted(t));
 
   auto ids = [this](TicketQuery q) { return QueryIds(q); };
   using ::testing::ElementsAre;
@@ -1606,7 +1606,7 @@ TEST_P(StoreConformanceTest, QueryFiltersByRequesterAndOrganization) {
     t[i].set_requester_id(kRequester[i]);
     t[i].set_organization_id(kOrganization[i]);
   }
-  ASSERT_OK(InsertCommitted(t));
+  HELPDESK_ASSERT_OK(InsertCommitted(t));
 
   auto ids = [this](TicketQuery q) { return QueryIds(q); };
   using ::testing::ElementsAre;
@@ -1642,7 +1642,7 @@ TEST_P(StoreConformanceTest,
   for (size_t i = 0; i < kSubjects.size(); ++i) {
     t[i] = sci::MakeTicket(kSubjects[i], static_cast<int64_t>(i));
   }
-  ASSERT_OK(InsertCommitted(t));
+  HELPDESK_ASSERT_OK(InsertCommitted(t));
 
   auto ids = [this](std::string needle) {
     return QueryIds(TicketQuery{.subject_contains = std::move(needle)});
@@ -1705,7 +1705,7 @@ TEST_P(StoreConformanceTest, QueryTimeRangesAreHalfOpen) {
   t[6].mutable_created_at()->set_seconds(253402300799);
   t[6].mutable_created_at()->set_nanos(999999000);
   *t[6].mutable_updated_at() = t[6].created_at();
-  ASSERT_OK(InsertCommitted(t));
+  HELPDESK_ASSERT_OK(InsertCommitted(t));
 
   auto ids = [this](TicketQuery q) { return QueryIds(q); };
   using sci::Minute;
@@ -1756,12 +1756,12 @@ TEST_P(StoreConformanceTest, QueryLeavesOutMergedTicketsUnlessAsked) {
   std::vector<v1::Ticket> t = {sci::MakeTicket("target", 0),
                                sci::MakeTicket("merged", 1),
                                sci::MakeTicket("plain", 2)};
-  ASSERT_OK(InsertCommitted(t));
+  HELPDESK_ASSERT_OK(InsertCommitted(t));
   {
-    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+    HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
     t[1].set_merged_into(t[0].id());
-    ASSERT_OK(tx->UpdateTicket(&t[1], t[1].version()));
-    ASSERT_OK(tx->Commit());
+    HELPDESK_ASSERT_OK(tx->UpdateTicket(&t[1], t[1].version()));
+    HELPDESK_ASSERT_OK(tx->Commit());
   }
   using ::testing::ElementsAre;
   EXPECT_THAT(QueryIds({}),
@@ -1798,7 +1798,7 @@ TEST_P(StoreConformanceTest, QueryVisibleToMatchesAnyOfItsSetConditions) {
     t[i].set_group_id(kRows[i].group);
     t[i].set_assignee_id(kRows[i].assignee);
   }
-  ASSERT_OK(InsertCommitted(t));
+  HELPDESK_ASSERT_OK(InsertCommitted(t));
 
   auto ids = [this](TicketVisibility v) {
     return QueryIds(TicketQuery{.visible_to = std::move(v)});
@@ -1869,7 +1869,7 @@ TEST_P(StoreConformanceTest, QuerySortsBreakTiesById) {
     t.set_priority(row.priority);
     tickets.push_back(t);
   }
-  ASSERT_OK(InsertCommitted(tickets));
+  HELPDESK_ASSERT_OK(InsertCommitted(tickets));
 
   const std::vector<std::pair<TicketSort, std::vector<int64_t>>> kExpected = {
       // created: f(0) | d(5,10) b(5,20) | e(10,40) c(10,50) a(10,60)
@@ -1896,8 +1896,8 @@ TEST_P(StoreConformanceTest, QueryRefusesALimitOutOfRange) {
   namespace sci = store_conformance_internal;
   std::vector<v1::Ticket> t = {sci::MakeTicket("one", 0),
                                sci::MakeTicket("two", 1)};
-  ASSERT_OK(InsertCommitted(t));
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadOnly());
+  HELPDESK_ASSERT_OK(InsertCommitted(t));
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadOnly());
   for (int limit : {0, -1, kMaxQueryLimit + 1, std::numeric_limits<int>::min(),
                     std::numeric_limits<int>::max()}) {
     SCOPED_TRACE(absl::StrCat("limit ", limit));
@@ -1905,11 +1905,11 @@ TEST_P(StoreConformanceTest, QueryRefusesALimitOutOfRange) {
                 StatusIs(absl::StatusCode::kInvalidArgument,
                          ::testing::HasSubstr("limit")));
   }
-  ASSERT_OK_AND_ASSIGN(TicketPage one,
+  HELPDESK_ASSERT_OK_AND_ASSIGN(TicketPage one,
                        tx->QueryTickets(TicketQuery{.limit = 1}));
   EXPECT_EQ(one.tickets.size(), 1u);
   EXPECT_FALSE(one.next_cursor.empty());
-  ASSERT_OK_AND_ASSIGN(TicketPage max,
+  HELPDESK_ASSERT_OK_AND_ASSIGN(TicketPage max,
                        tx->QueryTickets(TicketQuery{.limit = kMaxQueryLimit}));
   EXPECT_EQ(max.tickets.size(), 2u);
   EXPECT_TRUE(max.next_cursor.empty());
@@ -1922,12 +1922,12 @@ TEST_P(StoreConformanceTest, QueryRefusesACursorItDidNotProduce) {
     t.push_back(sci::MakeTicket(absl::StrCat("ticket ", i), 5 - i));
     t.back().set_priority(static_cast<v1::Priority>(i % 4 + 1));
   }
-  ASSERT_OK(InsertCommitted(t));
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadOnly());
+  HELPDESK_ASSERT_OK(InsertCommitted(t));
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadOnly());
 
   std::map<TicketSort, std::string> cursors;
   for (TicketSort sort : sci::kAllSorts) {
-    ASSERT_OK_AND_ASSIGN(TicketPage page, tx->QueryTickets(TicketQuery{
+    HELPDESK_ASSERT_OK_AND_ASSIGN(TicketPage page, tx->QueryTickets(TicketQuery{
                                               .sort = sort, .limit = 2}));
     ASSERT_FALSE(page.next_cursor.empty()) << sci::SortName(sort);
     cursors[sort] = page.next_cursor;
@@ -1943,7 +1943,7 @@ TEST_P(StoreConformanceTest, QueryRefusesACursorItDidNotProduce) {
   for (TicketSort sort : sci::kAllSorts) {
     SCOPED_TRACE(sci::SortName(sort));
     // Its own cursor resumes.
-    EXPECT_OK(tx->QueryTickets(
+    HELPDESK_EXPECT_OK(tx->QueryTickets(
         TicketQuery{.sort = sort, .limit = 2, .cursor = cursors[sort]}));
     // A cursor of another sort order is refused.
     for (TicketSort other : sci::kAllSorts) {
@@ -1978,16 +1978,16 @@ TEST_P(StoreConformanceTest, QueryRefusesACursorItDidNotProduce) {
 
 TEST_P(StoreConformanceTest, QueryLastPageHasAnEmptyCursor) {
   namespace sci = store_conformance_internal;
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> empty_tx, BeginReadOnly());
-  ASSERT_OK_AND_ASSIGN(TicketPage empty, empty_tx->QueryTickets(TicketQuery()));
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> empty_tx, BeginReadOnly());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(TicketPage empty, empty_tx->QueryTickets(TicketQuery()));
   EXPECT_THAT(empty.tickets, ::testing::IsEmpty());
   EXPECT_EQ(empty.next_cursor, "");
   empty_tx.reset();
 
   std::vector<v1::Ticket> t;
   for (int i = 0; i < 6; ++i) t.push_back(sci::MakeTicket("t", i));
-  ASSERT_OK(InsertCommitted(t));
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadOnly());
+  HELPDESK_ASSERT_OK(InsertCommitted(t));
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadOnly());
   for (TicketSort sort : sci::kAllSorts) {
     for (int limit : {1, 2, 3, 4, 5, 6, 7}) {
       SCOPED_TRACE(absl::StrCat(sci::SortName(sort), " limit ", limit));
@@ -1995,7 +1995,7 @@ TEST_P(StoreConformanceTest, QueryLastPageHasAnEmptyCursor) {
       size_t seen = 0;
       for (int page_number = 0;; ++page_number) {
         ASSERT_LT(page_number, 10);
-        ASSERT_OK_AND_ASSIGN(TicketPage page, tx->QueryTickets(q));
+        HELPDESK_ASSERT_OK_AND_ASSIGN(TicketPage page, tx->QueryTickets(q));
         seen += page.tickets.size();
         // The page that reaches the last ticket is the last page.
         EXPECT_EQ(page.next_cursor.empty(), seen == t.size())
@@ -2007,7 +2007,7 @@ TEST_P(StoreConformanceTest, QueryLastPageHasAnEmptyCursor) {
       EXPECT_EQ(seen, t.size());
     }
   }
-  ASSERT_OK_AND_ASSIGN(
+  HELPDESK_ASSERT_OK_AND_ASSIGN(
       TicketPage none,
       tx->QueryTickets(TicketQuery{.subject_contains = "zzz"}));
   EXPECT_THAT(none.tickets, ::testing::IsEmpty());
@@ -2036,11 +2036,11 @@ TEST_P(StoreConformanceTest,
   for (int i = 0; i < 30; ++i) {
     initial.push_back(random_ticket(absl::StrCat("initial ", i)));
   }
-  ASSERT_OK(InsertCommitted(initial));
+  HELPDESK_ASSERT_OK(InsertCommitted(initial));
 
   for (TicketSort sort : sci::kAllSorts) {
     SCOPED_TRACE(sci::SortName(sort));
-    ASSERT_OK_AND_ASSIGN(
+    HELPDESK_ASSERT_OK_AND_ASSIGN(
         std::vector<v1::Ticket> at_start,
         QueryAllPages(TicketQuery{.sort = sort, .limit = kMaxQueryLimit}));
     std::map<int64_t, v1::Ticket> current;
@@ -2053,19 +2053,19 @@ TEST_P(StoreConformanceTest,
       ASSERT_LT(page_number, 200) << "pagination does not end";
       TicketPage page;
       {
-        ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadOnly());
-        ASSERT_OK_AND_ASSIGN(page, tx->QueryTickets(q));
+        HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadOnly());
+        HELPDESK_ASSERT_OK_AND_ASSIGN(page, tx->QueryTickets(q));
       }
       ASSERT_LE(page.tickets.size(), 4u);
       for (const v1::Ticket& t : page.tickets) returned.push_back(t);
       if (page.next_cursor.empty()) break;
       q.cursor = page.next_cursor;
 
-      ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+      HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
       // One insertion per page of four: paging always gains on the inserts.
       v1::Ticket inserted =
           random_ticket(absl::StrCat("inserted at page ", page_number));
-      ASSERT_OK(tx->InsertTicket(&inserted));
+      HELPDESK_ASSERT_OK(tx->InsertTicket(&inserted));
       current[inserted.id()] = inserted;
       auto pick = [&]() -> v1::Ticket& {
         auto it = current.begin();
@@ -2076,7 +2076,7 @@ TEST_P(StoreConformanceTest,
       v1::Ticket& same_key = pick();
       same_key.set_subject(absl::StrCat(same_key.subject(), " (edited)"));
       same_key.add_tags(absl::StrCat("edit", page_number));
-      ASSERT_OK(tx->UpdateTicket(&same_key, same_key.version()));
+      HELPDESK_ASSERT_OK(tx->UpdateTicket(&same_key, same_key.version()));
       // A change that may move the ticket in this order.
       v1::Ticket& moved = pick();
       const sci::ReferenceSortKey old_key = sci::SortKeyOf(moved, sort);
@@ -2091,11 +2091,11 @@ TEST_P(StoreConformanceTest,
           moved.set_priority(static_cast<v1::Priority>(uniform(0, 4)));
           break;
       }
-      ASSERT_OK(tx->UpdateTicket(&moved, moved.version()));
+      HELPDESK_ASSERT_OK(tx->UpdateTicket(&moved, moved.version()));
       if (!(sci::SortKeyOf(moved, sort) == old_key)) {
         key_changed.insert(moved.id());
       }
-      ASSERT_OK(tx->Commit());
+      HELPDESK_ASSERT_OK(tx->Commit());
     }
 
     std::map<int64_t, int> times_returned;
@@ -2190,17 +2190,17 @@ TEST_P(StoreConformanceTest, QueryMatchesAReferenceForRandomQueries) {
     return t;
   };
   for (int batch = 0; batch < 3; ++batch) {
-    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+    HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
     for (int i = 0; i < 100; ++i) {
       v1::Ticket t = random_ticket(batch * 100 + i);
-      ASSERT_OK(tx->InsertTicket(&t));
+      HELPDESK_ASSERT_OK(tx->InsertTicket(&t));
       tickets.push_back(t);
     }
-    ASSERT_OK(tx->Commit());
+    HELPDESK_ASSERT_OK(tx->Commit());
   }
   {
     // Random updates, merges included.
-    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+    HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
     for (int i = 0; i < 80; ++i) {
       v1::Ticket& t =
           tickets[uniform(0, static_cast<int64_t>(tickets.size()) - 1)];
@@ -2213,14 +2213,14 @@ TEST_P(StoreConformanceTest, QueryMatchesAReferenceForRandomQueries) {
         changed.set_merged_into(
             tickets[uniform(0, static_cast<int64_t>(tickets.size()) - 1)].id());
       }
-      ASSERT_OK(tx->UpdateTicket(&changed, t.version()));
+      HELPDESK_ASSERT_OK(tx->UpdateTicket(&changed, t.version()));
       t = changed;
     }
-    ASSERT_OK(tx->Commit());
+    HELPDESK_ASSERT_OK(tx->Commit());
   }
 
   // Every ticket comes back whole.
-  ASSERT_OK_AND_ASSIGN(std::vector<v1::Ticket> stored,
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::vector<v1::Ticket> stored,
                        QueryAllPages(TicketQuery{.include_merged = true,
                                                  .sort = TicketSort::kIdAsc,
                                                  .limit = kMaxQueryLimit}));
@@ -2313,55 +2313,55 @@ TEST_P(StoreConformanceTest, QueryMatchesAReferenceForRandomQueries) {
 
 TEST_P(StoreConformanceTest, SetTicketSlaDeadlineKeepsVersionAndUpdatedAt) {
   namespace sci = store_conformance_internal;
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
   v1::Ticket t = sci::MakeTicket("due soon", 10);
-  ASSERT_OK(tx->InsertTicket(&t));
-  ASSERT_OK(tx->SetTicketSlaDeadline(t.id(), sci::Minute(30)));
-  ASSERT_OK_AND_ASSIGN(v1::Ticket read, tx->GetTicket(t.id()));
+  HELPDESK_ASSERT_OK(tx->InsertTicket(&t));
+  HELPDESK_ASSERT_OK(tx->SetTicketSlaDeadline(t.id(), sci::Minute(30)));
+  HELPDESK_ASSERT_OK_AND_ASSIGN(v1::Ticket read, tx->GetTicket(t.id()));
   EXPECT_EQ(read.version(), 1);
   EXPECT_THAT(read.updated_at(), sci::EqualsProto(t.updated_at()));
   ASSERT_TRUE(read.has_sla_next_deadline());
   EXPECT_EQ(FromTimestamp(read.sla_next_deadline()), sci::Minute(30));
   EXPECT_THAT(tx->SetTicketSlaDeadline(t.id() + 1000, sci::Minute(1)),
               StatusIs(absl::StatusCode::kNotFound));
-  ASSERT_OK(tx->Commit());
+  HELPDESK_ASSERT_OK(tx->Commit());
 
   // A later UpdateTicket keeps what the caller passes (the Desk carries it).
-  ASSERT_OK_AND_ASSIGN(tx, BeginReadWrite());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(tx, BeginReadWrite());
   read.set_subject("still due soon");
-  ASSERT_OK(tx->UpdateTicket(&read, 1));
-  ASSERT_OK_AND_ASSIGN(v1::Ticket updated, tx->GetTicket(t.id()));
+  HELPDESK_ASSERT_OK(tx->UpdateTicket(&read, 1));
+  HELPDESK_ASSERT_OK_AND_ASSIGN(v1::Ticket updated, tx->GetTicket(t.id()));
   EXPECT_EQ(FromTimestamp(updated.sla_next_deadline()), sci::Minute(30));
   // Clearing removes it from deadline queries.
-  ASSERT_OK(tx->SetTicketSlaDeadline(t.id(), std::nullopt));
-  ASSERT_OK_AND_ASSIGN(updated, tx->GetTicket(t.id()));
+  HELPDESK_ASSERT_OK(tx->SetTicketSlaDeadline(t.id(), std::nullopt));
+  HELPDESK_ASSERT_OK_AND_ASSIGN(updated, tx->GetTicket(t.id()));
   EXPECT_FALSE(updated.has_sla_next_deadline());
   EXPECT_EQ(updated.version(), 2);
-  ASSERT_OK_AND_ASSIGN(
+  HELPDESK_ASSERT_OK_AND_ASSIGN(
       TicketPage page,
       tx->QueryTickets(TicketQuery{.sla_deadline = TimeRange{}, .limit = 10}));
   EXPECT_TRUE(page.tickets.empty());
-  ASSERT_OK(tx->Commit());
+  HELPDESK_ASSERT_OK(tx->Commit());
 
-  ASSERT_OK_AND_ASSIGN(tx, BeginReadOnly());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(tx, BeginReadOnly());
   EXPECT_THAT(tx->SetTicketSlaDeadline(t.id(), sci::Minute(5)),
               StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
 TEST_P(StoreConformanceTest, SlaDeadlineOrderPutsTicketsWithoutOneLast) {
   namespace sci = store_conformance_internal;
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
   std::vector<int64_t> ids;
   for (int i = 0; i < 5; ++i) {
     v1::Ticket t = sci::MakeTicket(absl::StrCat("t", i), i);
-    ASSERT_OK(tx->InsertTicket(&t));
+    HELPDESK_ASSERT_OK(tx->InsertTicket(&t));
     ids.push_back(t.id());
   }
   // Deadlines: t0 at 40, t1 none, t2 at 10, t3 none, t4 at 10.
-  ASSERT_OK(tx->SetTicketSlaDeadline(ids[0], sci::Minute(40)));
-  ASSERT_OK(tx->SetTicketSlaDeadline(ids[2], sci::Minute(10)));
-  ASSERT_OK(tx->SetTicketSlaDeadline(ids[4], sci::Minute(10)));
-  ASSERT_OK(tx->Commit());
+  HELPDESK_ASSERT_OK(tx->SetTicketSlaDeadline(ids[0], sci::Minute(40)));
+  HELPDESK_ASSERT_OK(tx->SetTicketSlaDeadline(ids[2], sci::Minute(10)));
+  HELPDESK_ASSERT_OK(tx->SetTicketSlaDeadline(ids[4], sci::Minute(10)));
+  HELPDESK_ASSERT_OK(tx->Commit());
   EXPECT_THAT(QueryIds(TicketQuery{.sort = TicketSort::kSlaDeadlineAsc, .limit = 2}),
               sci::IsOkAndHolds(std::vector<int64_t>{ids[2], ids[4], ids[0], ids[1],
                                                      ids[3]}));
@@ -2374,16 +2374,16 @@ TEST_P(StoreConformanceTest, SlaDeadlineOrderPutsTicketsWithoutOneLast) {
 }
 
 TEST_P(StoreConformanceTest, ThreadKeysKeepTheirFirstTicket) {
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
   EXPECT_THAT(tx->FindThreadKey("email:a@b"), StatusIs(absl::StatusCode::kNotFound));
-  ASSERT_OK(tx->PutThreadKey("email:a@b", 7));
-  ASSERT_OK(tx->PutThreadKey("email:a@b", 9));  // a later ticket does not take it
-  ASSERT_OK(tx->PutThreadKey("EMAIL:a@b", 9));  // keys compare exactly
+  HELPDESK_ASSERT_OK(tx->PutThreadKey("email:a@b", 7));
+  HELPDESK_ASSERT_OK(tx->PutThreadKey("email:a@b", 9));  // a later ticket does not take it
+  HELPDESK_ASSERT_OK(tx->PutThreadKey("EMAIL:a@b", 9));  // keys compare exactly
   EXPECT_THAT(tx->PutThreadKey("", 7), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(tx->PutThreadKey("chat:x", 0),
               StatusIs(absl::StatusCode::kInvalidArgument));
-  ASSERT_OK(tx->Commit());
-  ASSERT_OK_AND_ASSIGN(tx, BeginReadOnly());
+  HELPDESK_ASSERT_OK(tx->Commit());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(tx, BeginReadOnly());
   EXPECT_THAT(tx->FindThreadKey("email:a@b"),
               store_conformance_internal::IsOkAndHolds(int64_t{7}));
   EXPECT_THAT(tx->FindThreadKey("EMAIL:a@b"),
@@ -2394,7 +2394,7 @@ TEST_P(StoreConformanceTest, ThreadKeysKeepTheirFirstTicket) {
 
 TEST_P(StoreConformanceTest, OutboxListsDueEntriesInOrder) {
   namespace sci = store_conformance_internal;
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
   auto entry = [](int due_minute, v1::OutboxEntry::State state) {
     v1::OutboxEntry e;
     e.set_state(state);
@@ -2409,33 +2409,33 @@ TEST_P(StoreConformanceTest, OutboxListsDueEntriesInOrder) {
   v1::OutboxEntry same = entry(5, v1::OutboxEntry::PENDING);
   v1::OutboxEntry dead = entry(1, v1::OutboxEntry::DEAD);
   for (v1::OutboxEntry* e : {&late, &early, &same, &dead}) {
-    ASSERT_OK(tx->InsertOutbox(e));
+    HELPDESK_ASSERT_OK(tx->InsertOutbox(e));
   }
   EXPECT_LT(late.id(), early.id());
   EXPECT_LT(early.id(), same.id());
   v1::OutboxEntry bad;
   EXPECT_THAT(tx->InsertOutbox(&bad), StatusIs(absl::StatusCode::kInvalidArgument));
-  ASSERT_OK(tx->Commit());
+  HELPDESK_ASSERT_OK(tx->Commit());
 
-  ASSERT_OK_AND_ASSIGN(tx, BeginReadWrite());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(tx, BeginReadWrite());
   auto ids = [](const std::vector<v1::OutboxEntry>& entries) {
     std::vector<int64_t> out;
     for (const v1::OutboxEntry& e : entries) out.push_back(e.id());
     return out;
   };
-  ASSERT_OK_AND_ASSIGN(std::vector<v1::OutboxEntry> due,
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::vector<v1::OutboxEntry> due,
                        tx->ListDueOutbox(sci::Minute(10), 100));
   EXPECT_EQ(ids(due), (std::vector<int64_t>{early.id(), same.id()}));
   EXPECT_THAT(due[0], sci::EqualsProto(early));
-  ASSERT_OK_AND_ASSIGN(due, tx->ListDueOutbox(sci::Minute(5), 1));
+  HELPDESK_ASSERT_OK_AND_ASSIGN(due, tx->ListDueOutbox(sci::Minute(5), 1));
   EXPECT_EQ(ids(due), (std::vector<int64_t>{early.id()}));
   // Delivered entries leave the due list; updates keep everything else.
   early.set_state(v1::OutboxEntry::DELIVERED);
   early.set_provider_id("250 ok");
-  ASSERT_OK(tx->UpdateOutbox(early));
-  ASSERT_OK_AND_ASSIGN(due, tx->ListDueOutbox(sci::Minute(60), 100));
+  HELPDESK_ASSERT_OK(tx->UpdateOutbox(early));
+  HELPDESK_ASSERT_OK_AND_ASSIGN(due, tx->ListDueOutbox(sci::Minute(60), 100));
   EXPECT_EQ(ids(due), (std::vector<int64_t>{same.id(), late.id()}));
-  ASSERT_OK_AND_ASSIGN(v1::OutboxEntry read, tx->GetOutbox(early.id()));
+  HELPDESK_ASSERT_OK_AND_ASSIGN(v1::OutboxEntry read, tx->GetOutbox(early.id()));
   EXPECT_THAT(read, sci::EqualsProto(early));
   v1::OutboxEntry missing = early;
   missing.set_id(early.id() + 1000);
@@ -2444,19 +2444,19 @@ TEST_P(StoreConformanceTest, OutboxListsDueEntriesInOrder) {
   EXPECT_THAT(tx->ListDueOutbox(sci::Minute(60), 0),
               StatusIs(absl::StatusCode::kInvalidArgument, ::testing::HasSubstr("limit")));
   // Listing by state and after an id.
-  ASSERT_OK_AND_ASSIGN(std::vector<v1::OutboxEntry> all,
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::vector<v1::OutboxEntry> all,
                        tx->ListOutbox(std::nullopt, 0, 100));
   EXPECT_EQ(ids(all), (std::vector<int64_t>{late.id(), early.id(), same.id(), dead.id()}));
-  ASSERT_OK_AND_ASSIGN(all, tx->ListOutbox(v1::OutboxEntry::DEAD, 0, 100));
+  HELPDESK_ASSERT_OK_AND_ASSIGN(all, tx->ListOutbox(v1::OutboxEntry::DEAD, 0, 100));
   EXPECT_EQ(ids(all), (std::vector<int64_t>{dead.id()}));
-  ASSERT_OK_AND_ASSIGN(all, tx->ListOutbox(std::nullopt, early.id(), 1));
+  HELPDESK_ASSERT_OK_AND_ASSIGN(all, tx->ListOutbox(std::nullopt, early.id(), 1));
   EXPECT_EQ(ids(all), (std::vector<int64_t>{same.id()}));
-  ASSERT_OK(tx->Commit());
+  HELPDESK_ASSERT_OK(tx->Commit());
 }
 
 TEST_P(StoreConformanceTest, QuarantineKeepsEntriesAndListsThemByState) {
   namespace sci = store_conformance_internal;
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
   auto entry = [](absl::string_view reason, v1::QuarantineEntry::State state) {
     v1::QuarantineEntry e;
     e.set_state(state);
@@ -2473,27 +2473,27 @@ TEST_P(StoreConformanceTest, QuarantineKeepsEntriesAndListsThemByState) {
   v1::QuarantineEntry a = entry("a", v1::QuarantineEntry::HELD);
   v1::QuarantineEntry b = entry("b", v1::QuarantineEntry::DISCARDED);
   v1::QuarantineEntry c = entry("c", v1::QuarantineEntry::HELD);
-  for (v1::QuarantineEntry* e : {&a, &b, &c}) ASSERT_OK(tx->InsertQuarantine(e));
+  for (v1::QuarantineEntry* e : {&a, &b, &c}) HELPDESK_ASSERT_OK(tx->InsertQuarantine(e));
   EXPECT_LT(a.id(), b.id());
   EXPECT_LT(b.id(), c.id());
   v1::QuarantineEntry bad;
   EXPECT_THAT(tx->InsertQuarantine(&bad), StatusIs(absl::StatusCode::kInvalidArgument));
-  ASSERT_OK(tx->Commit());
+  HELPDESK_ASSERT_OK(tx->Commit());
 
-  ASSERT_OK_AND_ASSIGN(tx, BeginReadWrite());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(tx, BeginReadWrite());
   auto ids = [](const std::vector<v1::QuarantineEntry>& entries) {
     std::vector<int64_t> out;
     for (const v1::QuarantineEntry& e : entries) out.push_back(e.id());
     return out;
   };
-  ASSERT_OK_AND_ASSIGN(v1::QuarantineEntry read, tx->GetQuarantine(a.id()));
+  HELPDESK_ASSERT_OK_AND_ASSIGN(v1::QuarantineEntry read, tx->GetQuarantine(a.id()));
   EXPECT_THAT(read, sci::EqualsProto(a));
-  ASSERT_OK_AND_ASSIGN(std::vector<v1::QuarantineEntry> all,
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::vector<v1::QuarantineEntry> all,
                        tx->ListQuarantine(std::nullopt, 0, 100));
   EXPECT_EQ(ids(all), (std::vector<int64_t>{a.id(), b.id(), c.id()}));
-  ASSERT_OK_AND_ASSIGN(all, tx->ListQuarantine(v1::QuarantineEntry::HELD, 0, 100));
+  HELPDESK_ASSERT_OK_AND_ASSIGN(all, tx->ListQuarantine(v1::QuarantineEntry::HELD, 0, 100));
   EXPECT_EQ(ids(all), (std::vector<int64_t>{a.id(), c.id()}));
-  ASSERT_OK_AND_ASSIGN(all, tx->ListQuarantine(std::nullopt, a.id(), 1));
+  HELPDESK_ASSERT_OK_AND_ASSIGN(all, tx->ListQuarantine(std::nullopt, a.id(), 1));
   EXPECT_EQ(ids(all), (std::vector<int64_t>{b.id()}));
   EXPECT_THAT(tx->ListQuarantine(std::nullopt, 0, 0),
               StatusIs(absl::StatusCode::kInvalidArgument, ::testing::HasSubstr("limit")));
@@ -2501,8 +2501,8 @@ TEST_P(StoreConformanceTest, QuarantineKeepsEntriesAndListsThemByState) {
   a.set_state(v1::QuarantineEntry::RELEASED);
   a.set_ticket_id(42);
   a.set_retries(1);
-  ASSERT_OK(tx->UpdateQuarantine(a));
-  ASSERT_OK_AND_ASSIGN(all, tx->ListQuarantine(v1::QuarantineEntry::HELD, 0, 100));
+  HELPDESK_ASSERT_OK(tx->UpdateQuarantine(a));
+  HELPDESK_ASSERT_OK_AND_ASSIGN(all, tx->ListQuarantine(v1::QuarantineEntry::HELD, 0, 100));
   EXPECT_EQ(ids(all), (std::vector<int64_t>{c.id()}));
   v1::QuarantineEntry missing = a;
   missing.set_id(c.id() + 1000);
@@ -2511,22 +2511,22 @@ TEST_P(StoreConformanceTest, QuarantineKeepsEntriesAndListsThemByState) {
   v1::QuarantineEntry stateless = c;
   stateless.set_state(v1::QuarantineEntry::STATE_UNSPECIFIED);
   EXPECT_THAT(tx->UpdateQuarantine(stateless), StatusIs(absl::StatusCode::kInvalidArgument));
-  ASSERT_OK(tx->Commit());
-  ASSERT_OK_AND_ASSIGN(tx, BeginReadOnly());
-  ASSERT_OK_AND_ASSIGN(read, tx->GetQuarantine(a.id()));
+  HELPDESK_ASSERT_OK(tx->Commit());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(tx, BeginReadOnly());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(read, tx->GetQuarantine(a.id()));
   EXPECT_THAT(read, sci::EqualsProto(a));
 }
 
 // A rolled-back transaction leaves no quarantine entry behind.
 TEST_P(StoreConformanceTest, QuarantineInsertRollsBack) {
   {
-    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+    HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
     v1::QuarantineEntry e;
     e.set_state(v1::QuarantineEntry::HELD);
-    ASSERT_OK(tx->InsertQuarantine(&e));
+    HELPDESK_ASSERT_OK(tx->InsertQuarantine(&e));
   }  // no Commit
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadOnly());
-  ASSERT_OK_AND_ASSIGN(std::vector<v1::QuarantineEntry> all,
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadOnly());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::vector<v1::QuarantineEntry> all,
                        tx->ListQuarantine(std::nullopt, 0, 100));
   EXPECT_TRUE(all.empty());
 }
@@ -2537,7 +2537,7 @@ TEST_P(StoreConformanceTest, QuarantineInsertRollsBack) {
 
 TEST_P(StoreConformanceTest, InsertMessageAssignsIncreasingIdsAndOrigin) {
   namespace sci = store_conformance_internal;
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
   // The store does not check that the ticket exists.
   v1::Message first = sci::MakeMessage(5, "first");
   first.set_kind(v1::Message::PUBLIC_REPLY);
@@ -2550,7 +2550,7 @@ TEST_P(StoreConformanceTest, InsertMessageAssignsIncreasingIdsAndOrigin) {
   attachment->set_media_type("text/plain");
   attachment->set_size(12);
   attachment->set_sha256(sci::Sha256Of('d'));
-  ASSERT_OK(tx->InsertMessage(&first));
+  HELPDESK_ASSERT_OK(tx->InsertMessage(&first));
   EXPECT_GT(first.id(), 0);
   EXPECT_EQ(first.origin_ticket_id(), 5);
   const v1::Message first_as_inserted = first;
@@ -2558,7 +2558,7 @@ TEST_P(StoreConformanceTest, InsertMessageAssignsIncreasingIdsAndOrigin) {
 
   v1::Message second = sci::MakeMessage(5, "second, with an origin");
   second.set_origin_ticket_id(3);
-  ASSERT_OK(tx->InsertMessage(&second));
+  HELPDESK_ASSERT_OK(tx->InsertMessage(&second));
   EXPECT_GT(second.id(), first.id());
   EXPECT_EQ(second.origin_ticket_id(), 3);
 
@@ -2573,17 +2573,17 @@ TEST_P(StoreConformanceTest, InsertMessageAssignsIncreasingIdsAndOrigin) {
               sci::IsOkAndHolds(sci::EqualsProto(first_as_inserted)));
   EXPECT_THAT(tx->GetMessage(second.id() + 1000),
               StatusIs(absl::StatusCode::kNotFound));
-  ASSERT_OK(tx->Commit());
+  HELPDESK_ASSERT_OK(tx->Commit());
   tx.reset();
 
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> next, BeginReadWrite());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> next, BeginReadWrite());
   v1::Message third = sci::MakeMessage(6, "third");
-  ASSERT_OK(next->InsertMessage(&third));
+  HELPDESK_ASSERT_OK(next->InsertMessage(&third));
   EXPECT_GT(third.id(), second.id());
-  ASSERT_OK(next->Commit());
+  HELPDESK_ASSERT_OK(next->Commit());
   next.reset();
 
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> reader, BeginReadOnly());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> reader, BeginReadOnly());
   EXPECT_THAT(reader->GetMessage(first.id()),
               sci::IsOkAndHolds(sci::EqualsProto(first_as_inserted)));
   EXPECT_THAT(reader->GetMessage(second.id()),
@@ -2595,27 +2595,27 @@ TEST_P(StoreConformanceTest, InsertMessageAssignsIncreasingIdsAndOrigin) {
 
 TEST_P(StoreConformanceTest, ListMessagesReturnsATicketsMessagesById) {
   namespace sci = store_conformance_internal;
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
   std::vector<v1::Message> on5;
   std::vector<v1::Message> on6;
   for (int i = 0; i < 6; ++i) {
     const int64_t ticket = (i % 3 == 1) ? 6 : 5;
     v1::Message m = sci::MakeMessage(ticket, absl::StrCat("message ", i));
-    ASSERT_OK(tx->InsertMessage(&m));
+    HELPDESK_ASSERT_OK(tx->InsertMessage(&m));
     (ticket == 5 ? on5 : on6).push_back(m);
   }
-  ASSERT_OK(tx->Commit());
+  HELPDESK_ASSERT_OK(tx->Commit());
   tx.reset();
 
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> reader, BeginReadOnly());
-  ASSERT_OK_AND_ASSIGN(std::vector<v1::Message> listed5,
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> reader, BeginReadOnly());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::vector<v1::Message> listed5,
                        reader->ListMessages(5));
   EXPECT_EQ(sci::IdsOfList(listed5), sci::IdsOfList(on5));
   ASSERT_EQ(listed5.size(), on5.size());
   for (size_t i = 0; i < on5.size(); ++i) {
     EXPECT_THAT(listed5[i], sci::EqualsProto(on5[i]));
   }
-  ASSERT_OK_AND_ASSIGN(std::vector<v1::Message> listed6,
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::vector<v1::Message> listed6,
                        reader->ListMessages(6));
   EXPECT_EQ(sci::IdsOfList(listed6), sci::IdsOfList(on6));
   EXPECT_THAT(reader->ListMessages(777),
@@ -2626,23 +2626,23 @@ TEST_P(StoreConformanceTest, MoveMessagesKeepsTheOriginTicket) {
   namespace sci = store_conformance_internal;
   std::vector<v1::Ticket> t = {sci::MakeTicket("from", 0),
                                sci::MakeTicket("to", 1)};
-  ASSERT_OK(InsertCommitted(t));
+  HELPDESK_ASSERT_OK(InsertCommitted(t));
   const int64_t from = t[0].id();
   const int64_t to = t[1].id();
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
   std::vector<v1::Message> m;
   for (int i = 0; i < 5; ++i) {
     m.push_back(sci::MakeMessage(i % 2 == 0 ? from : to, absl::StrCat(i)));
-    ASSERT_OK(tx->InsertMessage(&m.back()));
+    HELPDESK_ASSERT_OK(tx->InsertMessage(&m.back()));
   }
-  ASSERT_OK_AND_ASSIGN(int64_t moved, tx->MoveMessages(from, to));
+  HELPDESK_ASSERT_OK_AND_ASSIGN(int64_t moved, tx->MoveMessages(from, to));
   EXPECT_EQ(moved, 3);
   EXPECT_THAT(tx->ListMessages(from), sci::IsOkAndHolds(::testing::IsEmpty()));
-  ASSERT_OK(tx->Commit());
+  HELPDESK_ASSERT_OK(tx->Commit());
   tx.reset();
 
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> reader, BeginReadWrite());
-  ASSERT_OK_AND_ASSIGN(std::vector<v1::Message> on_to,
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> reader, BeginReadWrite());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::vector<v1::Message> on_to,
                        reader->ListMessages(to));
   ASSERT_EQ(on_to.size(), 5u);
   for (size_t i = 0; i < on_to.size(); ++i) {
@@ -2653,7 +2653,7 @@ TEST_P(StoreConformanceTest, MoveMessagesKeepsTheOriginTicket) {
   }
   EXPECT_THAT(reader->ListMessages(from),
               sci::IsOkAndHolds(::testing::IsEmpty()));
-  ASSERT_OK_AND_ASSIGN(v1::Message first, reader->GetMessage(m[0].id()));
+  HELPDESK_ASSERT_OK_AND_ASSIGN(v1::Message first, reader->GetMessage(m[0].id()));
   EXPECT_EQ(first.ticket_id(), to);
   EXPECT_EQ(first.origin_ticket_id(), from);
   // Nothing left to move.
@@ -2667,7 +2667,7 @@ TEST_P(StoreConformanceTest, MoveMessagesKeepsTheOriginTicket) {
 
 TEST_P(StoreConformanceTest, AppendEventAssignsIdsIncreasingAcrossTheStore) {
   namespace sci = store_conformance_internal;
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
   v1::Event first = sci::MakeEvent(1, v1::Event::FIELDS_CHANGED);
   first.mutable_actor()->set_kind(v1::Actor::AGENT);
   first.mutable_actor()->set_id(4);
@@ -2681,13 +2681,13 @@ TEST_P(StoreConformanceTest, AppendEventAssignsIdsIncreasingAcrossTheStore) {
   first.set_related_ticket_id(3);
   first.set_ticket_version(4);
   first.set_note("a note");
-  ASSERT_OK(tx->AppendEvent(&first));
+  HELPDESK_ASSERT_OK(tx->AppendEvent(&first));
   EXPECT_GT(first.id(), 0);
   v1::Event second = sci::MakeEvent(2, v1::Event::TICKET_CREATED);
-  ASSERT_OK(tx->AppendEvent(&second));
+  HELPDESK_ASSERT_OK(tx->AppendEvent(&second));
   EXPECT_GT(second.id(), first.id());
   v1::Event third = sci::MakeEvent(1, v1::Event::MESSAGE_ADDED);
-  ASSERT_OK(tx->AppendEvent(&third));
+  HELPDESK_ASSERT_OK(tx->AppendEvent(&third));
   EXPECT_GT(third.id(), second.id());
 
   v1::Event no_ticket = sci::MakeEvent(0, v1::Event::TICKET_CREATED);
@@ -2696,17 +2696,17 @@ TEST_P(StoreConformanceTest, AppendEventAssignsIdsIncreasingAcrossTheStore) {
   v1::Event negative = sci::MakeEvent(-1, v1::Event::TICKET_CREATED);
   EXPECT_THAT(tx->AppendEvent(&negative),
               StatusIs(absl::StatusCode::kInvalidArgument));
-  ASSERT_OK(tx->Commit());
+  HELPDESK_ASSERT_OK(tx->Commit());
   tx.reset();
 
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> next, BeginReadWrite());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> next, BeginReadWrite());
   v1::Event fourth = sci::MakeEvent(3, v1::Event::LINKED);
-  ASSERT_OK(next->AppendEvent(&fourth));
+  HELPDESK_ASSERT_OK(next->AppendEvent(&fourth));
   EXPECT_GT(fourth.id(), third.id());
-  ASSERT_OK(next->Commit());
+  HELPDESK_ASSERT_OK(next->Commit());
   next.reset();
 
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> reader, BeginReadOnly());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> reader, BeginReadOnly());
   EXPECT_THAT(reader->ListEventsSince(0, 100),
               sci::IsOkAndHolds(::testing::ElementsAre(
                   sci::EqualsProto(first), sci::EqualsProto(second),
@@ -2715,17 +2715,17 @@ TEST_P(StoreConformanceTest, AppendEventAssignsIdsIncreasingAcrossTheStore) {
 
 TEST_P(StoreConformanceTest, ListTicketEventsHonoursAfterIdAndLimit) {
   namespace sci = store_conformance_internal;
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
   const int64_t kTicketOf[] = {1, 2, 1, 1, 2, 1};
   std::vector<v1::Event> e;
   for (int64_t ticket : kTicketOf) {
     e.push_back(sci::MakeEvent(ticket, v1::Event::FIELDS_CHANGED));
-    ASSERT_OK(tx->AppendEvent(&e.back()));
+    HELPDESK_ASSERT_OK(tx->AppendEvent(&e.back()));
   }
-  ASSERT_OK(tx->Commit());
+  HELPDESK_ASSERT_OK(tx->Commit());
   tx.reset();
 
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> reader, BeginReadOnly());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> reader, BeginReadOnly());
   auto ids = [&reader](int64_t ticket, int64_t after,
                        int limit) -> absl::StatusOr<std::vector<int64_t>> {
     absl::StatusOr<std::vector<v1::Event>> events =
@@ -2757,17 +2757,17 @@ TEST_P(StoreConformanceTest, ListTicketEventsHonoursAfterIdAndLimit) {
 
 TEST_P(StoreConformanceTest, ListEventsSinceReadsEveryTicketInIdOrder) {
   namespace sci = store_conformance_internal;
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
   const int64_t kTicketOf[] = {3, 1, 2, 3, 1, 2};
   std::vector<v1::Event> e;
   for (int64_t ticket : kTicketOf) {
     e.push_back(sci::MakeEvent(ticket, v1::Event::FIELDS_CHANGED));
-    ASSERT_OK(tx->AppendEvent(&e.back()));
+    HELPDESK_ASSERT_OK(tx->AppendEvent(&e.back()));
   }
-  ASSERT_OK(tx->Commit());
+  HELPDESK_ASSERT_OK(tx->Commit());
   tx.reset();
 
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> reader, BeginReadOnly());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> reader, BeginReadOnly());
   auto ids = [&reader](int64_t after,
                        int limit) -> absl::StatusOr<std::vector<int64_t>> {
     absl::StatusOr<std::vector<v1::Event>> events =
@@ -2784,7 +2784,7 @@ TEST_P(StoreConformanceTest, ListEventsSinceReadsEveryTicketInIdOrder) {
               sci::IsOkAndHolds(ElementsAre(e[2].id(), e[3].id(), e[4].id())));
   EXPECT_THAT(ids(e[4].id(), 10), sci::IsOkAndHolds(ElementsAre(e[5].id())));
   EXPECT_THAT(ids(e[5].id(), 10), sci::IsOkAndHolds(IsEmpty()));
-  ASSERT_OK_AND_ASSIGN(std::vector<v1::Event> all,
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::vector<v1::Event> all,
                        reader->ListEventsSince(0, 100));
   ASSERT_EQ(all.size(), e.size());
   for (size_t i = 0; i < e.size(); ++i) {
@@ -2793,7 +2793,7 @@ TEST_P(StoreConformanceTest, ListEventsSinceReadsEveryTicketInIdOrder) {
 }
 
 TEST_P(StoreConformanceTest, ListEventsSinceRefusesALimitOutOfRange) {
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadOnly());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadOnly());
   for (int limit : {0, -1, 10001}) {
     EXPECT_THAT(tx->ListEventsSince(0, limit),
                 StatusIs(absl::StatusCode::kInvalidArgument))
@@ -2807,7 +2807,7 @@ TEST_P(StoreConformanceTest, ListEventsSinceRefusesALimitOutOfRange) {
 
 TEST_P(StoreConformanceTest, InsertContactAssignsAnIdAndVersionOne) {
   namespace sci = store_conformance_internal;
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
   v1::Contact ann = sci::MakeContact("Ann", "ann@example.com");
   v1::ContactIdentity* phone = ann.add_identities();
   phone->set_kind(v1::ContactIdentity::PHONE);
@@ -2821,19 +2821,19 @@ TEST_P(StoreConformanceTest, InsertContactAssignsAnIdAndVersionOne) {
   ann.set_time_zone("Europe/Madrid");
   ann.set_external_id("crm-17");
   ann.set_version(9);
-  ASSERT_OK(tx->InsertContact(&ann));
+  HELPDESK_ASSERT_OK(tx->InsertContact(&ann));
   EXPECT_GT(ann.id(), 0);
   EXPECT_EQ(ann.version(), 1);
   v1::Contact bo = sci::MakeContact("Bo", "bo@example.com");
   bo.set_blocked(true);
-  ASSERT_OK(tx->InsertContact(&bo));
+  HELPDESK_ASSERT_OK(tx->InsertContact(&bo));
   EXPECT_GT(bo.id(), 0);
   EXPECT_NE(bo.id(), ann.id());
   EXPECT_EQ(bo.version(), 1);
-  ASSERT_OK(tx->Commit());
+  HELPDESK_ASSERT_OK(tx->Commit());
   tx.reset();
 
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> reader, BeginReadOnly());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> reader, BeginReadOnly());
   EXPECT_THAT(reader->GetContact(ann.id()),
               sci::IsOkAndHolds(sci::EqualsProto(ann)));
   EXPECT_THAT(reader->GetContact(bo.id()),
@@ -2844,22 +2844,22 @@ TEST_P(StoreConformanceTest, InsertContactAssignsAnIdAndVersionOne) {
 
 TEST_P(StoreConformanceTest, FindContactByIdentityMatchesKindAndExactValue) {
   namespace sci = store_conformance_internal;
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
   v1::Contact ann = sci::MakeContact("Ann", "ann@example.com");
   v1::ContactIdentity* phone = ann.add_identities();
   phone->set_kind(v1::ContactIdentity::PHONE);
   phone->set_value("+34600111222");
-  ASSERT_OK(tx->InsertContact(&ann));
+  HELPDESK_ASSERT_OK(tx->InsertContact(&ann));
   // The same value under another kind is another identity.
   v1::Contact bo = sci::MakeContact("Bo", "bo@example.com");
   v1::ContactIdentity* chat = bo.add_identities();
   chat->set_kind(v1::ContactIdentity::CHAT);
   chat->set_value("ann@example.com");
-  ASSERT_OK(tx->InsertContact(&bo));
-  ASSERT_OK(tx->Commit());
+  HELPDESK_ASSERT_OK(tx->InsertContact(&bo));
+  HELPDESK_ASSERT_OK(tx->Commit());
   tx.reset();
 
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> reader, BeginReadOnly());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> reader, BeginReadOnly());
   EXPECT_THAT(reader->FindContactByIdentity(v1::ContactIdentity::EMAIL,
                                             "ann@example.com"),
               sci::IsOkAndHolds(sci::EqualsProto(ann)));
@@ -2891,13 +2891,13 @@ TEST_P(StoreConformanceTest, FindContactByIdentityMatchesKindAndExactValue) {
 
 TEST_P(StoreConformanceTest, InsertContactRefusesAnIdentityOfAnotherContact) {
   namespace sci = store_conformance_internal;
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
   v1::Contact ann = sci::MakeContact("Ann", "ann@example.com");
-  ASSERT_OK(tx->InsertContact(&ann));
-  ASSERT_OK(tx->Commit());
+  HELPDESK_ASSERT_OK(tx->InsertContact(&ann));
+  HELPDESK_ASSERT_OK(tx->Commit());
   tx.reset();
 
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> next, BeginReadWrite());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> next, BeginReadWrite());
   v1::Contact clash = sci::MakeContact("Clash", "clash@example.com");
   v1::ContactIdentity* taken = clash.add_identities();
   taken->set_kind(v1::ContactIdentity::EMAIL);
@@ -2908,15 +2908,15 @@ TEST_P(StoreConformanceTest, InsertContactRefusesAnIdentityOfAnotherContact) {
                        ::testing::HasSubstr("ann@example.com")));
   // Also against a contact inserted in the same transaction.
   v1::Contact cy = sci::MakeContact("Cy", "cy@example.com");
-  ASSERT_OK(next->InsertContact(&cy));
+  HELPDESK_ASSERT_OK(next->InsertContact(&cy));
   v1::Contact cy_again = sci::MakeContact("Cy again", "cy@example.com");
   EXPECT_THAT(next->InsertContact(&cy_again),
               StatusIs(absl::StatusCode::kAlreadyExists,
                        ::testing::HasSubstr("cy@example.com")));
-  ASSERT_OK(next->Commit());
+  HELPDESK_ASSERT_OK(next->Commit());
   next.reset();
 
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> reader, BeginReadOnly());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> reader, BeginReadOnly());
   EXPECT_THAT(reader->FindContactByIdentity(v1::ContactIdentity::EMAIL,
                                             "ann@example.com"),
               sci::IsOkAndHolds(sci::EqualsProto(ann)));
@@ -2930,15 +2930,15 @@ TEST_P(StoreConformanceTest, InsertContactRefusesAnIdentityOfAnotherContact) {
 
 TEST_P(StoreConformanceTest, UpdateContactChecksTheVersionAndIdentities) {
   namespace sci = store_conformance_internal;
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
   v1::Contact ann = sci::MakeContact("Ann", "ann@example.com");
-  ASSERT_OK(tx->InsertContact(&ann));
+  HELPDESK_ASSERT_OK(tx->InsertContact(&ann));
   v1::Contact bo = sci::MakeContact("Bo", "bo@example.com");
-  ASSERT_OK(tx->InsertContact(&bo));
-  ASSERT_OK(tx->Commit());
+  HELPDESK_ASSERT_OK(tx->InsertContact(&bo));
+  HELPDESK_ASSERT_OK(tx->Commit());
   tx.reset();
 
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> next, BeginReadWrite());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> next, BeginReadWrite());
   // Replace Ann's e-mail with a new one and add a phone; keep the version
   // field out of it.
   v1::Contact renamed = ann;
@@ -2948,7 +2948,7 @@ TEST_P(StoreConformanceTest, UpdateContactChecksTheVersionAndIdentities) {
   phone->set_kind(v1::ContactIdentity::PHONE);
   phone->set_value("+15550001");
   renamed.set_version(0);
-  ASSERT_OK(next->UpdateContact(&renamed, 1));
+  HELPDESK_ASSERT_OK(next->UpdateContact(&renamed, 1));
   EXPECT_EQ(renamed.version(), 2);
   EXPECT_THAT(next->FindContactByIdentity(v1::ContactIdentity::EMAIL,
                                           "ann.b@example.com"),
@@ -2984,17 +2984,17 @@ TEST_P(StoreConformanceTest, UpdateContactChecksTheVersionAndIdentities) {
   v1::ContactIdentity* released = bo2.add_identities();
   released->set_kind(v1::ContactIdentity::EMAIL);
   released->set_value("ann@example.com");
-  ASSERT_OK(next->UpdateContact(&bo2, 1));
+  HELPDESK_ASSERT_OK(next->UpdateContact(&bo2, 1));
   EXPECT_EQ(bo2.version(), 2);
   // An update that keeps the contact's own identities is fine.
   v1::Contact same_identities = renamed;
   same_identities.set_locale("en-GB");
-  ASSERT_OK(next->UpdateContact(&same_identities, 2));
+  HELPDESK_ASSERT_OK(next->UpdateContact(&same_identities, 2));
   EXPECT_EQ(same_identities.version(), 3);
-  ASSERT_OK(next->Commit());
+  HELPDESK_ASSERT_OK(next->Commit());
   next.reset();
 
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> reader, BeginReadOnly());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> reader, BeginReadOnly());
   EXPECT_THAT(reader->GetContact(ann.id()),
               sci::IsOkAndHolds(sci::EqualsProto(same_identities)));
   EXPECT_THAT(reader->GetContact(bo.id()),
@@ -3009,12 +3009,12 @@ TEST_P(StoreConformanceTest, UpdateContactChecksTheVersionAndIdentities) {
 
 TEST_P(StoreConformanceTest, InsertOrganizationRefusesATakenName) {
   namespace sci = store_conformance_internal;
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
   v1::Organization acme = sci::MakeOrganization("Acme");
   acme.add_domains("acme.example");
   acme.add_domains("acme.test");
   acme.set_external_id("org-1");
-  ASSERT_OK(tx->InsertOrganization(&acme));
+  HELPDESK_ASSERT_OK(tx->InsertOrganization(&acme));
   EXPECT_GT(acme.id(), 0);
   v1::Organization again = sci::MakeOrganization("Acme");
   EXPECT_THAT(tx->InsertOrganization(&again),
@@ -3024,13 +3024,13 @@ TEST_P(StoreConformanceTest, InsertOrganizationRefusesATakenName) {
                                           sci::MakeOrganization("Acme "),
                                           sci::MakeOrganization("Acm")};
   for (v1::Organization& other : others) {
-    ASSERT_OK(tx->InsertOrganization(&other)) << other.name();
+    HELPDESK_ASSERT_OK(tx->InsertOrganization(&other)) << other.name();
     EXPECT_GT(other.id(), 0);
   }
-  ASSERT_OK(tx->Commit());
+  HELPDESK_ASSERT_OK(tx->Commit());
   tx.reset();
 
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> reader, BeginReadWrite());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> reader, BeginReadWrite());
   EXPECT_THAT(reader->GetOrganization(acme.id()),
               sci::IsOkAndHolds(sci::EqualsProto(acme)));
   std::set<int64_t> ids = {acme.id()};
@@ -3053,7 +3053,7 @@ TEST_P(StoreConformanceTest, InsertOrganizationRefusesATakenName) {
 
 TEST_P(StoreConformanceTest, InsertAgentAssignsAnIdAndRefusesATakenEmail) {
   namespace sci = store_conformance_internal;
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
   v1::Agent bo = sci::MakeAgent("Bo", "bo@example.com");
   bo.set_role(v1::Agent::ADMIN);
   bo.set_ticket_access(v1::Agent::GROUPS);
@@ -3069,7 +3069,7 @@ TEST_P(StoreConformanceTest, InsertAgentAssignsAnIdAndRefusesATakenEmail) {
   *bo.mutable_presence_since() = sci::AtMinute(5);
   bo.set_external_id("hr-9");
   bo.set_version(4);
-  ASSERT_OK(tx->InsertAgent(&bo));
+  HELPDESK_ASSERT_OK(tx->InsertAgent(&bo));
   EXPECT_GT(bo.id(), 0);
   EXPECT_EQ(bo.version(), 1);
   v1::Agent clash = sci::MakeAgent("Other Bo", "bo@example.com");
@@ -3078,13 +3078,13 @@ TEST_P(StoreConformanceTest, InsertAgentAssignsAnIdAndRefusesATakenEmail) {
   // Agents without an e-mail do not clash.
   v1::Agent bot1 = sci::MakeAgent("Bot 1", "");
   v1::Agent bot2 = sci::MakeAgent("Bot 2", "");
-  ASSERT_OK(tx->InsertAgent(&bot1));
-  ASSERT_OK(tx->InsertAgent(&bot2));
+  HELPDESK_ASSERT_OK(tx->InsertAgent(&bot1));
+  HELPDESK_ASSERT_OK(tx->InsertAgent(&bot2));
   EXPECT_NE(bot1.id(), bot2.id());
-  ASSERT_OK(tx->Commit());
+  HELPDESK_ASSERT_OK(tx->Commit());
   tx.reset();
 
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> reader, BeginReadWrite());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> reader, BeginReadWrite());
   EXPECT_THAT(reader->GetAgent(bo.id()),
               sci::IsOkAndHolds(sci::EqualsProto(bo)));
   EXPECT_THAT(reader->GetAgent(bot2.id() + bo.id() + 1000),
@@ -3096,19 +3096,19 @@ TEST_P(StoreConformanceTest, InsertAgentAssignsAnIdAndRefusesATakenEmail) {
 
 TEST_P(StoreConformanceTest, UpdateAgentChecksTheVersionAndEmail) {
   namespace sci = store_conformance_internal;
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
   v1::Agent bo = sci::MakeAgent("Bo", "bo@example.com");
   v1::Agent cy = sci::MakeAgent("Cy", "cy@example.com");
-  ASSERT_OK(tx->InsertAgent(&bo));
-  ASSERT_OK(tx->InsertAgent(&cy));
-  ASSERT_OK(tx->Commit());
+  HELPDESK_ASSERT_OK(tx->InsertAgent(&bo));
+  HELPDESK_ASSERT_OK(tx->InsertAgent(&cy));
+  HELPDESK_ASSERT_OK(tx->Commit());
   tx.reset();
 
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> next, BeginReadWrite());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> next, BeginReadWrite());
   v1::Agent away = bo;
   away.set_presence(v1::PRESENCE_AWAY);
   away.set_version(0);
-  ASSERT_OK(next->UpdateAgent(&away, 1));
+  HELPDESK_ASSERT_OK(next->UpdateAgent(&away, 1));
   EXPECT_EQ(away.version(), 2);
   v1::Agent stale = bo;
   stale.set_name("stale");
@@ -3127,15 +3127,15 @@ TEST_P(StoreConformanceTest, UpdateAgentChecksTheVersionAndEmail) {
   // Moving Bo to a new e-mail frees the old one for Cy.
   v1::Agent moved = away;
   moved.set_email("bo.new@example.com");
-  ASSERT_OK(next->UpdateAgent(&moved, 2));
+  HELPDESK_ASSERT_OK(next->UpdateAgent(&moved, 2));
   v1::Agent cy2 = cy;
   cy2.set_email("bo@example.com");
-  ASSERT_OK(next->UpdateAgent(&cy2, 1));
+  HELPDESK_ASSERT_OK(next->UpdateAgent(&cy2, 1));
   EXPECT_EQ(cy2.version(), 2);
-  ASSERT_OK(next->Commit());
+  HELPDESK_ASSERT_OK(next->Commit());
   next.reset();
 
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> reader, BeginReadOnly());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> reader, BeginReadOnly());
   EXPECT_THAT(reader->GetAgent(bo.id()),
               sci::IsOkAndHolds(sci::EqualsProto(moved)));
   EXPECT_THAT(reader->GetAgent(cy.id()),
@@ -3144,23 +3144,23 @@ TEST_P(StoreConformanceTest, UpdateAgentChecksTheVersionAndEmail) {
 
 TEST_P(StoreConformanceTest, ListAgentsIncludesDeactivatedAgentsById) {
   namespace sci = store_conformance_internal;
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
   std::vector<v1::Agent> agents;
   for (int i = 0; i < 4; ++i) {
     agents.push_back(sci::MakeAgent(absl::StrCat("Agent ", i),
                                     absl::StrCat("a", i, "@x.io")));
-    ASSERT_OK(tx->InsertAgent(&agents.back()));
+    HELPDESK_ASSERT_OK(tx->InsertAgent(&agents.back()));
   }
   agents[1].set_deactivated(true);
-  ASSERT_OK(tx->UpdateAgent(&agents[1], 1));
-  ASSERT_OK(tx->Commit());
+  HELPDESK_ASSERT_OK(tx->UpdateAgent(&agents[1], 1));
+  HELPDESK_ASSERT_OK(tx->Commit());
   tx.reset();
 
   std::sort(
       agents.begin(), agents.end(),
       [](const v1::Agent& a, const v1::Agent& b) { return a.id() < b.id(); });
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> reader, BeginReadOnly());
-  ASSERT_OK_AND_ASSIGN(std::vector<v1::Agent> listed, reader->ListAgents());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> reader, BeginReadOnly());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::vector<v1::Agent> listed, reader->ListAgents());
   ASSERT_EQ(listed.size(), agents.size());
   for (size_t i = 0; i < agents.size(); ++i) {
     EXPECT_THAT(listed[i], sci::EqualsProto(agents[i]));
@@ -3187,10 +3187,10 @@ TEST_P(StoreConformanceTest, AgentEventsAreKeptPerAgentInIdOrder) {
   };
   std::vector<v1::AgentEvent> e;
   {
-    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+    HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
     for (int64_t agent : {1, 2, 1, 1}) {
       e.push_back(make(agent, v1::AgentEvent::PRESENCE_CHANGED));
-      ASSERT_OK(tx->AppendAgentEvent(&e.back()));
+      HELPDESK_ASSERT_OK(tx->AppendAgentEvent(&e.back()));
       if (e.size() > 1) {
         EXPECT_GT(e.back().id(), e[e.size() - 2].id());
       }
@@ -3201,15 +3201,15 @@ TEST_P(StoreConformanceTest, AgentEventsAreKeptPerAgentInIdOrder) {
                          ::testing::HasSubstr("agent_id 0")));
     EXPECT_THAT(tx->ListAgentEvents(1, 0, -1),
                 StatusIs(absl::StatusCode::kInvalidArgument));
-    ASSERT_OK(tx->Commit());
+    HELPDESK_ASSERT_OK(tx->Commit());
   }
   {
     // Rolled back: neither the event nor its id is kept.
-    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+    HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
     v1::AgentEvent dropped = make(2, v1::AgentEvent::AGENT_CHANGED);
-    ASSERT_OK(tx->AppendAgentEvent(&dropped));
+    HELPDESK_ASSERT_OK(tx->AppendAgentEvent(&dropped));
   }
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> reader, BeginReadOnly());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> reader, BeginReadOnly());
   EXPECT_THAT(reader->ListAgentEvents(1, 0, 0),
               sci::IsOkAndHolds(ElementsAre(sci::EqualsProto(e[0]),
                                             sci::EqualsProto(e[2]),
@@ -3225,21 +3225,21 @@ TEST_P(StoreConformanceTest, AgentEventsAreKeptPerAgentInIdOrder) {
 
 TEST_P(StoreConformanceTest, InsertGroupAssignsAnIdAndRefusesATakenName) {
   namespace sci = store_conformance_internal;
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
   std::vector<v1::Group> groups;
   for (const char* name : {"Tier 2", "Billing", "Tier 1"}) {
     groups.push_back(sci::MakeGroup(name));
     groups.back().set_description(absl::StrCat("The ", name, " team"));
-    ASSERT_OK(tx->InsertGroup(&groups.back()));
+    HELPDESK_ASSERT_OK(tx->InsertGroup(&groups.back()));
     EXPECT_GT(groups.back().id(), 0);
   }
   v1::Group again = sci::MakeGroup("Billing");
   EXPECT_THAT(tx->InsertGroup(&again),
               StatusIs(absl::StatusCode::kAlreadyExists));
-  ASSERT_OK(tx->Commit());
+  HELPDESK_ASSERT_OK(tx->Commit());
   tx.reset();
 
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> reader, BeginReadWrite());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> reader, BeginReadWrite());
   for (const v1::Group& g : groups) {
     EXPECT_THAT(reader->GetGroup(g.id()),
                 sci::IsOkAndHolds(sci::EqualsProto(g)));
@@ -3248,7 +3248,7 @@ TEST_P(StoreConformanceTest, InsertGroupAssignsAnIdAndRefusesATakenName) {
   std::sort(
       by_id.begin(), by_id.end(),
       [](const v1::Group& a, const v1::Group& b) { return a.id() < b.id(); });
-  ASSERT_OK_AND_ASSIGN(std::vector<v1::Group> listed, reader->ListGroups());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::vector<v1::Group> listed, reader->ListGroups());
   ASSERT_EQ(listed.size(), by_id.size());
   for (size_t i = 0; i < by_id.size(); ++i) {
     EXPECT_THAT(listed[i], sci::EqualsProto(by_id[i]));
@@ -3272,23 +3272,23 @@ TEST_P(StoreConformanceTest, AttachmentContentIsStoredOnceByAddress) {
   }
   const std::string kEmptySha =
       "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
-  ASSERT_OK(tx->PutAttachmentContent(sci::Sha256Of('1'), binary));
-  ASSERT_OK(tx->PutAttachmentContent(kEmptySha, ""));
-  ASSERT_OK(tx->PutAttachmentContent(sci::Sha256Of('1'), binary));
-  ASSERT_OK(tx->Commit());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+  HELPDESK_ASSERT_OK(tx->PutAttachmentContent(sci::Sha256Of('1'), binary));
+  HELPDESK_ASSERT_OK(tx->PutAttachmentContent(kEmptySha, ""));
+  HELPDESK_ASSERT_OK(tx->PutAttachmentContent(sci::Sha256Of('1'), binary));
+  HELPDESK_ASSERT_OK(tx->Commit());
   tx.reset();
 
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> next, BeginReadWrite());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> next, BeginReadWrite());
   // Storing the same address again succeeds and keeps one copy.
-  ASSERT_OK(next->PutAttachmentContent(sci::Sha256Of('1'), binary));
+  HELPDESK_ASSERT_OK(next->PutAttachmentContent(sci::Sha256Of('1'), binary));
   EXPECT_THAT(next->GetAttachmentContent(sci::Sha256Of('1')),
               sci::IsOkAndHolds(binary));
-  ASSERT_OK(next->Commit());
+  HELPDESK_ASSERT_OK(next->Commit());
   next.reset();
 
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> reader, BeginReadOnly());
-  ASSERT_OK_AND_ASSIGN(std::string content,
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> reader, BeginReadOnly());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::string content,
                        reader->GetAttachmentContent(sci::Sha256Of('1')));
   EXPECT_EQ(content.size(), binary.size());
   EXPECT_TRUE(content == binary) << "binary content differs";
@@ -3300,7 +3300,7 @@ TEST_P(StoreConformanceTest, AttachmentContentIsStoredOnceByAddress) {
 
 TEST_P(StoreConformanceTest, PutAttachmentContentRefusesAMalformedAddress) {
   namespace sci = store_conformance_internal;
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
   const std::vector<std::string> kMalformed = {
       "",
       std::string(63, 'a'),
@@ -3318,8 +3318,8 @@ TEST_P(StoreConformanceTest, PutAttachmentContentRefusesAMalformedAddress) {
                 StatusIs(absl::StatusCode::kInvalidArgument))
         << "address '" << absl::CHexEscape(address) << "'";
   }
-  ASSERT_OK(tx->PutAttachmentContent(sci::Sha256Of('f'), "ok"));
-  ASSERT_OK(tx->Commit());
+  HELPDESK_ASSERT_OK(tx->PutAttachmentContent(sci::Sha256Of('f'), "ok"));
+  HELPDESK_ASSERT_OK(tx->Commit());
 }
 
 // ===========================================================================
@@ -3328,26 +3328,26 @@ TEST_P(StoreConformanceTest, PutAttachmentContentRefusesAMalformedAddress) {
 
 TEST_P(StoreConformanceTest, IdempotencyRecordIsWrittenOnce) {
   namespace sci = store_conformance_internal;
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
-  ASSERT_OK(tx->PutIdempotencyRecord("create-ticket", "req-1", "ticket 17",
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+  HELPDESK_ASSERT_OK(tx->PutIdempotencyRecord("create-ticket", "req-1", "ticket 17",
                                      sci::Minute(1)));
   EXPECT_THAT(tx->PutIdempotencyRecord("create-ticket", "req-1", "ticket 18",
                                        sci::Minute(2)),
               StatusIs(absl::StatusCode::kAlreadyExists));
   // Scope and key are separate: none of these collide.
-  ASSERT_OK(tx->PutIdempotencyRecord("req-1", "create-ticket", "swapped",
+  HELPDESK_ASSERT_OK(tx->PutIdempotencyRecord("req-1", "create-ticket", "swapped",
                                      sci::Minute(1)));
-  ASSERT_OK(tx->PutIdempotencyRecord("create-ticketr", "eq-1", "shifted",
+  HELPDESK_ASSERT_OK(tx->PutIdempotencyRecord("create-ticketr", "eq-1", "shifted",
                                      sci::Minute(1)));
-  ASSERT_OK(tx->PutIdempotencyRecord("create-ticket", "req-2",
+  HELPDESK_ASSERT_OK(tx->PutIdempotencyRecord("create-ticket", "req-2",
                                      std::string("\0binary\xff", 8),
                                      sci::Minute(1)));
-  ASSERT_OK(tx->PutIdempotencyRecord("create-ticket", "REQ-1", "case",
+  HELPDESK_ASSERT_OK(tx->PutIdempotencyRecord("create-ticket", "REQ-1", "case",
                                      sci::Minute(1)));
-  ASSERT_OK(tx->Commit());
+  HELPDESK_ASSERT_OK(tx->Commit());
   tx.reset();
 
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> next, BeginReadWrite());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> next, BeginReadWrite());
   EXPECT_THAT(next->PutIdempotencyRecord("create-ticket", "req-1", "again",
                                          sci::Minute(3)),
               StatusIs(absl::StatusCode::kAlreadyExists));
