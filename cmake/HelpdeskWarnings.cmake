@@ -11,4 +11,10 @@ function(helpdesk_set_warnings target)
   if(HELPDESK_WARNINGS_AS_ERRORS)
     target_compile_options(${target} PRIVATE -Werror)
   endif()
+  # clang's static thread-safety analysis checks the ABSL_GUARDED_BY /
+  # ABSL_EXCLUSIVE_LOCKS_REQUIRED annotations; only its findings are errors
+  # here, other warnings stay warnings (preset tsa).
+  if(HELPDESK_THREAD_SAFETY_ANALYSIS)
+    target_compile_options(${target} PRIVATE -Wthread-safety -Werror=thread-safety)
+  endif()
 endfunction()

@@ -25,6 +25,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "desk/desk_routing.h"
@@ -199,7 +200,7 @@ class DeskCore {
 
   explicit DeskCore(DeskOptions options) : options_(std::move(options)) {}
 
-  absl::Status Init();
+  absl::Status Init() ABSL_LOCKS_EXCLUDED(routing_mu_);
 
   // The ticket's audit log (Tickets::AuditLog; routing reads it too).
   absl::StatusOr<std::vector<v1::Event>> AuditLog(const v1::Actor& viewer,
@@ -589,16 +590,17 @@ class DeskCore {
   absl::StatusOr<std::unique_ptr<RoutingPolicy>> MakePolicy() const;
 
   // Loads a new policy with every agent and every new or open ticket.
-  absl::Status RebuildLocked(absl::Time now);
+  absl::Status RebuildLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(routing_mu_);
 
-  absl::Status EnsureFreshLocked(absl::Time now) {
+  absl::Status EnsureFreshLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(routing_mu_) {
     if (!routing_dirty_) return absl::OkStatus();
     return RebuildLocked(now);
   }
 
   // Reports a committed transaction's writes to the policy (agents first, so
   // a ticket given to an agent finds them), then places queued work.
-  absl::Status AfterCommit(const WrittenObjects& written, std::vector<int64_t>* routed);
+  absl::Status AfterCommit(const WrittenObjects& written, std::vector<int64_t>* routed)
+      ABSL_LOCKS_EXCLUDED(routing_mu_);
 
   // Whether a decision still holds in the store: the ticket routed and
   // unassigned (or, for a pull, as given), the agent active and online.
@@ -610,11 +612,12 @@ class DeskCore {
   // no longer supports (someone took the ticket, the agent left) is undone in
   // the policy from the stored state and reported as FailedPrecondition.
   absl::StatusOr<v1::Ticket> CommitDecisionLocked(const Assignment& a, absl::Time now,
-                                                  bool offer);
+                                                  bool offer)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(routing_mu_);
 
   // Places queued work until the policy has nothing it can place now.
   absl::Status RouteLocked(absl::Time now, std::vector<int64_t>* routed,
-                           TickReport* report);
+                           TickReport* report) ABSL_EXCLUSIVE_LOCKS_REQUIRED(routing_mu_);
 
   // Unassigns `t` from its assignee after a decline or an offer running out:
   // the agent joins the ticket's decliners and OFFER_DECLINED is written.
@@ -623,13 +626,14 @@ class DeskCore {
 
   // Tells the policy about a committed decline (the mirror follows).
   void AfterDeclineLocked(const v1::Ticket& t, int64_t agent, OfferOutcome outcome,
-                          absl::Time now) {
+                          absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(routing_mu_) {
     absl::Status s = routing_->Declined(t, agent, outcome, now);
     if (!s.ok()) routing_dirty_ = true;
   }
 
   // Offers that ran out by `now` count as declined.
-  absl::Status ExpireOffersLocked(absl::Time now, TickReport* report);
+  absl::Status ExpireOffersLocked(absl::Time now, TickReport* report)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(routing_mu_);
 
   // Moves the agent's new and open routed tickets away after they left
   // (`why`): to their backup when that agent is online, else to the queue.
@@ -650,8 +654,12 @@ class DeskCore {
   absl::StatusOr<v1::Ticket> WithRouting(absl::StatusOr<v1::Ticket> t,
                                          const std::vector<int64_t>& routed);
 
-  absl::Mutex& routing_mu() { return routing_mu_; }
-  internal::RoutingMirror& routing() { return *routing_; }
+  // The sub-facades lock routing_mu() and then call the ...Locked methods;
+  // the analysis knows routing_mu() is routing_mu_.
+  absl::Mutex& routing_mu() ABSL_LOCK_RETURNED(routing_mu_) { return routing_mu_; }
+  internal::RoutingMirror& routing() ABSL_EXCLUSIVE_LOCKS_REQUIRED(routing_mu_) {
+    return *routing_;
+  }
 
   absl::StatusOr<v1::Agent> BuildAgent(Transaction& tx, const NewAgent& in);
 
@@ -660,8 +668,9 @@ class DeskCore {
   // Routing state (with options_.routing): set at Init, replaced by rebuilds,
   // used only under routing_mu_.
   absl::Mutex routing_mu_;
-  std::unique_ptr<internal::RoutingMirror> routing_;
-  bool routing_dirty_ = false;
+  std::unique_ptr<internal::RoutingMirror> routing_ ABSL_GUARDED_BY(routing_mu_)
+      ABSL_PT_GUARDED_BY(routing_mu_);
+  bool routing_dirty_ ABSL_GUARDED_BY(routing_mu_) = false;
 };
 
 // The desk_*.cc files share these names (this header is theirs alone).

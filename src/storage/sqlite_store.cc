@@ -1517,7 +1517,10 @@ class SqliteStore final : public Store {
   const bool in_memory_;
   absl::Mutex mu_;
   bool writer_taken_ ABSL_GUARDED_BY(mu_) = false;
-  // Used only by the transaction that holds the writer slot.
+  // Used only by the transaction that holds the writer slot (writer_taken_
+  // set by AcquireWriter, cleared by ReleaseWriter). That slot is held across
+  // calls by a SqliteTransaction, which the thread-safety analysis cannot
+  // follow, so these two are not ABSL_GUARDED_BY anything.
   std::unique_ptr<SqliteConnection> writer_;
   // Whether the writer runs with synchronous = FULL now (see SetCommitSync).
   // Used only with the writer slot held.
