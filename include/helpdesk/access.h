@@ -32,7 +32,8 @@
 //   admin: everything but what only the system may do (nothing today).
 //   agent: works the tickets its scope lets it see; manages contacts and
 //     organizations; sets its own presence, pulls, accepts and declines its
-//     own work.
+//     own work. Only an agent who sees every ticket reads the outbox and the
+//     quarantine (they hold every ticket's mail) or reports.
 //   light agent: reads the tickets its scope lets it see and adds internal
 //     notes; changes nothing else but its own presence and work.
 //   contact: creates its own tickets, reads and writes customer messages on
@@ -147,12 +148,14 @@ enum class Action {
   kReadAgentsAndGroups,
   kManageGroups,
   kReadRoutingState,
+  // These show what any ticket holds: only viewers who see every ticket (not
+  // agents restricted to their groups or assignments).
   kReadQuarantine,
   kManageQuarantine,    // retry or discard quarantined messages
   kReadOutbox,
   kReplayOutbox,
   // For the components that follow (reports, rules, knowledge base).
-  kViewReports,
+  kViewReports,         // every ticket's figures: only viewers who see every ticket
   kManageRules,         // triggers, automations, macros
   kManageKbArticles,
 };

@@ -30,6 +30,9 @@ struct Rule {
   Action action;
   SubjectKind subject;
   bool needs_view;
+  // The action shows what any ticket holds (the outbox's mail, the
+  // quarantine's messages, reports): only viewers who see every ticket.
+  bool all_tickets;
   // system, integration, admin, agent, light agent, contact, blocked contact
   std::array<RelationSet, Viewer::kKindCount> allow;
 };
@@ -42,39 +45,42 @@ constexpr SubjectKind kN = SubjectKind::kNone;
 // For ticket actions with needs_view, kAny means "any ticket the viewer may
 // view" (kViewTicket's own row is special: see MayView).
 constexpr Rule kRules[] = {
-    // action                         subject view  sys   integ admin agent light contact blocked
-    {Action::kViewTicket,             kT, true,  {kAny, kAny, kAny, kAny, kAny, kAny, kAny}},
-    {Action::kViewInternalNotes,      kT, true,  {kAny, kAny, kAny, kAny, kAny, kNo,  kNo}},
-    {Action::kWriteCustomerMessage,   kT, true,  {kAny, kAny, kAny, kAny, kNo,  kAny, kNo}},
-    {Action::kReplyPublicly,          kT, true,  {kAny, kAny, kAny, kAny, kNo,  kNo,  kNo}},
-    {Action::kAddInternalNote,        kT, true,  {kAny, kAny, kAny, kAny, kAny, kNo,  kNo}},
-    {Action::kUpdateFields,           kT, true,  {kAny, kAny, kAny, kAny, kNo,  kNo,  kNo}},
-    {Action::kAssign,                 kT, true,  {kAny, kAny, kAny, kAny, kNo,  kNo,  kNo}},
-    {Action::kMergeOrLink,            kT, true,  {kAny, kAny, kAny, kAny, kNo,  kNo,  kNo}},
-    {Action::kReadAuditLog,           kT, true,  {kAny, kAny, kAny, kAny, kAny, kNo,  kNo}},
-    {Action::kViewSla,                kT, true,  {kAny, kAny, kAny, kAny, kAny, kNo,  kNo}},
-    {Action::kAcceptOrDeclineOffer,   kT, true,  {kAny, kNo,  kAny, kAssignee, kAssignee, kNo, kNo}},
-    {Action::kCreateTicket,           kT, false, {kAny, kAny, kAny, kAny, kNo,  kRequester, kNo}},
-    {Action::kCreateTicketWithFields, kT, false, {kAny, kAny, kAny, kAny, kNo,  kNo,  kNo}},
-    {Action::kReadContacts,           kC, false, {kAny, kAny, kAny, kAny, kAny, kSelf, kSelf}},
-    {Action::kEditContactProfile,     kC, false, {kAny, kAny, kAny, kAny, kNo,  kSelf, kSelf}},
-    {Action::kManageContacts,         kC, false, {kAny, kAny, kAny, kAny, kNo,  kNo,  kNo}},
-    {Action::kBlockContacts,          kC, false, {kAny, kNo,  kAny, kNo,  kNo,  kNo,  kNo}},
-    {Action::kManageAgents,           kA, false, {kAny, kNo,  kAny, kNo,  kNo,  kNo,  kNo}},
-    {Action::kSetPresence,            kA, false, {kAny, kNo,  kAny, kSelf, kSelf, kNo, kNo}},
-    {Action::kReadAgentLog,           kA, false, {kAny, kNo,  kAny, kSelf, kSelf, kNo, kNo}},
-    {Action::kPullWork,               kA, false, {kAny, kNo,  kAny, kSelf, kSelf, kNo, kNo}},
-    {Action::kManageOrganizations,    kN, false, {kAny, kAny, kAny, kAny, kNo,  kNo,  kNo}},
-    {Action::kReadAgentsAndGroups,    kN, false, {kAny, kAny, kAny, kAny, kAny, kNo,  kNo}},
-    {Action::kManageGroups,           kN, false, {kAny, kNo,  kAny, kNo,  kNo,  kNo,  kNo}},
-    {Action::kReadRoutingState,       kN, false, {kAny, kAny, kAny, kAny, kAny, kNo,  kNo}},
-    {Action::kReadQuarantine,         kN, false, {kAny, kAny, kAny, kAny, kAny, kNo,  kNo}},
-    {Action::kManageQuarantine,       kN, false, {kAny, kAny, kAny, kAny, kNo,  kNo,  kNo}},
-    {Action::kReadOutbox,             kN, false, {kAny, kAny, kAny, kAny, kAny, kNo,  kNo}},
-    {Action::kReplayOutbox,           kN, false, {kAny, kNo,  kAny, kNo,  kNo,  kNo,  kNo}},
-    {Action::kViewReports,            kN, false, {kAny, kAny, kAny, kAny, kAny, kNo,  kNo}},
-    {Action::kManageRules,            kN, false, {kAny, kNo,  kAny, kNo,  kNo,  kNo,  kNo}},
-    {Action::kManageKbArticles,       kN, false, {kAny, kAny, kAny, kAny, kNo,  kNo,  kNo}},
+    // clang-format off
+    // action                    subject needs_view all_tickets
+    //                                              system integration admin agent light contact blocked
+    {Action::kViewTicket,             kT, true,  false, {kAny, kAny, kAny, kAny, kAny, kAny, kAny}},
+    {Action::kViewInternalNotes,      kT, true,  false, {kAny, kAny, kAny, kAny, kAny, kNo,  kNo}},
+    {Action::kWriteCustomerMessage,   kT, true,  false, {kAny, kAny, kAny, kAny, kNo,  kAny, kNo}},
+    {Action::kReplyPublicly,          kT, true,  false, {kAny, kAny, kAny, kAny, kNo,  kNo,  kNo}},
+    {Action::kAddInternalNote,        kT, true,  false, {kAny, kAny, kAny, kAny, kAny, kNo,  kNo}},
+    {Action::kUpdateFields,           kT, true,  false, {kAny, kAny, kAny, kAny, kNo,  kNo,  kNo}},
+    {Action::kAssign,                 kT, true,  false, {kAny, kAny, kAny, kAny, kNo,  kNo,  kNo}},
+    {Action::kMergeOrLink,            kT, true,  false, {kAny, kAny, kAny, kAny, kNo,  kNo,  kNo}},
+    {Action::kReadAuditLog,           kT, true,  false, {kAny, kAny, kAny, kAny, kAny, kNo,  kNo}},
+    {Action::kViewSla,                kT, true,  false, {kAny, kAny, kAny, kAny, kAny, kNo,  kNo}},
+    {Action::kAcceptOrDeclineOffer,   kT, true,  false, {kAny, kNo,  kAny, kAssignee, kAssignee, kNo, kNo}},
+    {Action::kCreateTicket,           kT, false, false, {kAny, kAny, kAny, kAny, kNo,  kRequester, kNo}},
+    {Action::kCreateTicketWithFields, kT, false, false, {kAny, kAny, kAny, kAny, kNo,  kNo,  kNo}},
+    {Action::kReadContacts,           kC, false, false, {kAny, kAny, kAny, kAny, kAny, kSelf, kSelf}},
+    {Action::kEditContactProfile,     kC, false, false, {kAny, kAny, kAny, kAny, kNo,  kSelf, kSelf}},
+    {Action::kManageContacts,         kC, false, false, {kAny, kAny, kAny, kAny, kNo,  kNo,  kNo}},
+    {Action::kBlockContacts,          kC, false, false, {kAny, kNo,  kAny, kNo,  kNo,  kNo,  kNo}},
+    {Action::kManageAgents,           kA, false, false, {kAny, kNo,  kAny, kNo,  kNo,  kNo,  kNo}},
+    {Action::kSetPresence,            kA, false, false, {kAny, kNo,  kAny, kSelf, kSelf, kNo, kNo}},
+    {Action::kReadAgentLog,           kA, false, false, {kAny, kNo,  kAny, kSelf, kSelf, kNo, kNo}},
+    {Action::kPullWork,               kA, false, false, {kAny, kNo,  kAny, kSelf, kSelf, kNo, kNo}},
+    {Action::kManageOrganizations,    kN, false, false, {kAny, kAny, kAny, kAny, kNo,  kNo,  kNo}},
+    {Action::kReadAgentsAndGroups,    kN, false, false, {kAny, kAny, kAny, kAny, kAny, kNo,  kNo}},
+    {Action::kManageGroups,           kN, false, false, {kAny, kNo,  kAny, kNo,  kNo,  kNo,  kNo}},
+    {Action::kReadRoutingState,       kN, false, false, {kAny, kAny, kAny, kAny, kAny, kNo,  kNo}},
+    {Action::kReadQuarantine,         kN, false, true,  {kAny, kAny, kAny, kAny, kAny, kNo,  kNo}},
+    {Action::kManageQuarantine,       kN, false, true,  {kAny, kAny, kAny, kAny, kNo,  kNo,  kNo}},
+    {Action::kReadOutbox,             kN, false, true,  {kAny, kAny, kAny, kAny, kAny, kNo,  kNo}},
+    {Action::kReplayOutbox,           kN, false, true,  {kAny, kNo,  kAny, kNo,  kNo,  kNo,  kNo}},
+    {Action::kViewReports,            kN, false, true,  {kAny, kAny, kAny, kAny, kAny, kNo,  kNo}},
+    {Action::kManageRules,            kN, false, false, {kAny, kNo,  kAny, kNo,  kNo,  kNo,  kNo}},
+    {Action::kManageKbArticles,       kN, false, false, {kAny, kAny, kAny, kAny, kNo,  kNo,  kNo}},
+    // clang-format on
 };
 static_assert(sizeof(kRules) / sizeof(kRules[0]) == kActionCount,
               "every action has one row");
@@ -298,7 +304,8 @@ absl::Status Authorize(const Viewer& viewer, Action action, const Subject& subje
   if (rule.needs_view && !MayView(viewer, relations)) {
     return absl::NotFoundError(absl::StrCat("ticket ", subject.ticket->id, " not found"));
   }
-  if ((rule.allow[static_cast<int>(viewer.kind)] & relations) != 0) {
+  if ((rule.allow[static_cast<int>(viewer.kind)] & relations) != 0 &&
+      (!rule.all_tickets || !VisibilityFor(viewer).has_value())) {
     return absl::OkStatus();
   }
   return absl::PermissionDeniedError(absl::StrCat(
