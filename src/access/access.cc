@@ -227,7 +227,8 @@ absl::string_view ActionName(Action action) {
       return "set status, assignee, group, tags, followers or the description's kind";
     case Action::kReadContacts: return "read contacts";
     case Action::kEditContactProfile: return "change contacts' names, locales and time zones";
-    case Action::kManageContacts: return "create contacts or change their addresses, organization or ids";
+    case Action::kManageContacts:
+      return "create contacts or change their addresses, organization or ids";
     case Action::kBlockContacts: return "block contacts";
     case Action::kManageAgents: return "manage agents";
     case Action::kSetPresence: return "set agents' presence";

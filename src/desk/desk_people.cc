@@ -273,7 +273,8 @@ absl::StatusOr<v1::Contact> People::SetContactBlocked(const v1::Actor& actor,
   return impl_->Run(TransactionMode::kReadWrite,
                     [&](Transaction& tx) -> absl::StatusOr<v1::Contact> {
                       HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
-                      HELPDESK_RETURN_IF_ERROR(Authorize(a, Action::kBlockContacts, Subject::Contact(contact_id)));
+                      HELPDESK_RETURN_IF_ERROR(Authorize(a, Action::kBlockContacts,
+                                                         Subject::Contact(contact_id)));
                       HELPDESK_ASSIGN_OR_RETURN(v1::Contact c, tx.GetContact(contact_id));
                       if (c.blocked() == blocked) return c;
                       c.set_blocked(blocked);
