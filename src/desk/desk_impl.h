@@ -31,6 +31,7 @@
 #include "desk/desk_routing.h"
 #include "desk/ingest_degrade.h"
 #include "internal/text_checks.h"
+#include "helpdesk/access.h"
 #include "helpdesk/desk.h"
 #include "helpdesk/timestamp.h"
 #include "internal/sha256.h"
@@ -43,20 +44,9 @@ using internal::CheckRequiredText;
 using internal::CheckText;
 using internal::Quote;
 
-// What an actor may do, resolved from the store at the start of a command.
-struct Access {
-  enum Role { kSystem, kAdmin, kAgent, kLightAgent, kContact };
-  Role role = kSystem;
-  v1::Actor actor;
-  v1::Agent agent;      // when an agent
-  v1::Contact contact;  // when a contact
-
-  bool IsStaff() const { return role != kContact; }
-  bool CanChangeTickets() const {
-    return role == kSystem || role == kAdmin || role == kAgent;
-  }
-  bool IsAdmin() const { return role == kSystem || role == kAdmin; }
-};
+// The resolved actor of a command: who it is and what the access component
+// needs to answer what it may do (helpdesk/access.h).
+using Access = ::helpdesk::Viewer;
 
 inline std::string JoinIds(const google::protobuf::RepeatedField<int64_t>& ids) {
   return absl::StrJoin(ids, ",");
@@ -270,18 +260,21 @@ class DeskCore {
 
   // --- Access -------------------------------------------------------------
 
+  // The viewer `actor` stands for, from the store. Errors: PermissionDenied
+  // for an unknown contact or an unknown or deactivated agent;
+  // InvalidArgument for an unknown actor kind.
   absl::StatusOr<Access> Resolve(Transaction& tx, const v1::Actor& actor);
 
-  static absl::Status RequireStaff(const Access& a, absl::string_view what);
-  static absl::Status RequireTicketChanger(const Access& a, absl::string_view what);
-  static absl::Status RequireAdmin(const Access& a, absl::string_view what);
+  // Loads ticket `id` when `a` may do `action` to it (Authorize): NotFound
+  // when it does not exist or `a` may not view it, PermissionDenied when `a`
+  // may view it but not do `action`.
+  static absl::StatusOr<v1::Ticket> LoadTicket(Transaction& tx, const Access& a, int64_t id,
+                                               Action action = Action::kViewTicket);
 
-  // The visibility restriction for a reader, or nullopt for "everything".
-  static std::optional<TicketVisibility> VisibilityOf(const Access& a);
-
-  static bool CanSee(const Access& a, const v1::Ticket& t);
-
-  absl::StatusOr<v1::Ticket> LoadTicket(Transaction& tx, const Access& a, int64_t id);
+  // Authorize(a, action, t): whether `a` may do `action` to the loaded `t`.
+  static absl::Status AuthorizeOn(const Access& a, Action action, const v1::Ticket& t) {
+    return Authorize(a, action, Subject::Ticket(TicketFacts::Of(t)));
+  }
 
   static absl::Status CheckChangeable(const v1::Ticket& t);
 
@@ -318,10 +311,6 @@ class DeskCore {
   // The agent `field` names; NotFound names the field and the id.
   static absl::StatusOr<v1::Agent> GetAgentNamed(Transaction& tx, absl::string_view field,
                                                  int64_t id);
-
-  // Agents may do `what` for themselves; admins and the system for anyone.
-  static absl::Status RequireSelfOrAdmin(const Access& a, int64_t agent_id,
-                                         absl::string_view what);
 
   static absl::Status CheckAgentUsable(Transaction& tx, absl::string_view field,
                                        int64_t id);

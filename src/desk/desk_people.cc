@@ -132,7 +132,7 @@ absl::StatusOr<v1::Contact> People::CreateContact(const v1::Actor& actor,
   return impl_->Run(
       TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<v1::Contact> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
-        HELPDESK_RETURN_IF_ERROR(DeskCore::RequireTicketChanger(a, "create contacts"));
+        HELPDESK_RETURN_IF_ERROR(Authorize(a, Action::kManageContacts));
         HELPDESK_ASSIGN_OR_RETURN(v1::Contact c, impl_->NewContactFrom(tx, contact));
         absl::Time now = impl_->Now();
         *c.mutable_created_at() = ToTimestamp(now);
@@ -147,9 +147,8 @@ absl::StatusOr<v1::Contact> People::GetContact(const v1::Actor& viewer,
   return impl_->Run(
       TransactionMode::kReadOnly, [&](Transaction& tx) -> absl::StatusOr<v1::Contact> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
-        if (!a.IsStaff() && a.actor.id() != contact_id) {
-          return absl::NotFoundError(absl::StrCat("contact ", contact_id, " not found"));
-        }
+        HELPDESK_RETURN_IF_ERROR(
+            Authorize(a, Action::kReadContacts, Subject::Contact(contact_id)));
         return tx.GetContact(contact_id);
       });
 }
@@ -159,7 +158,7 @@ absl::StatusOr<v1::Contact> People::FindContactByEmail(const v1::Actor& viewer,
   return impl_->Run(TransactionMode::kReadOnly,
                     [&](Transaction& tx) -> absl::StatusOr<v1::Contact> {
                       HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
-                      HELPDESK_RETURN_IF_ERROR(DeskCore::RequireStaff(a, "look up contacts"));
+                      HELPDESK_RETURN_IF_ERROR(Authorize(a, Action::kReadContacts));
                       HELPDESK_ASSIGN_OR_RETURN(std::string e,
                                                 internal::NormalizeEmail("email", email));
                       return tx.FindContactByIdentity(v1::ContactIdentity::EMAIL, e);
@@ -172,7 +171,7 @@ absl::StatusOr<v1::Contact> People::FindContactByIdentity(const v1::Actor& viewe
   return impl_->Run(TransactionMode::kReadOnly,
                     [&](Transaction& tx) -> absl::StatusOr<v1::Contact> {
                       HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
-                      HELPDESK_RETURN_IF_ERROR(DeskCore::RequireStaff(a, "look up contacts"));
+                      HELPDESK_RETURN_IF_ERROR(Authorize(a, Action::kReadContacts));
                       HELPDESK_ASSIGN_OR_RETURN(
                           std::string v, impl_->NormalizeIdentity("value", kind, value));
                       return tx.FindContactByIdentity(kind, v);
@@ -185,16 +184,13 @@ absl::StatusOr<v1::Contact> People::UpdateContact(const v1::Actor& actor,
   return impl_->Run(
       TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<v1::Contact> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
-        bool self = a.role == Access::kContact && a.actor.id() == contact_id;
-        if (!self) {
-          HELPDESK_RETURN_IF_ERROR(DeskCore::RequireTicketChanger(a, "change contacts"));
-        } else if (!u.add_emails.empty() || !u.remove_emails.empty() ||
-                   !u.add_phones.empty() || !u.remove_phones.empty() ||
-                   !u.add_chat_handles.empty() || !u.remove_chat_handles.empty() ||
-                   u.organization_id || u.external_id) {
-          return absl::PermissionDeniedError(
-              absl::StrCat("contact ", contact_id,
-                           " may change only their own name, locale and time zone"));
+        HELPDESK_RETURN_IF_ERROR(
+            Authorize(a, Action::kEditContactProfile, Subject::Contact(contact_id)));
+        if (!u.add_emails.empty() || !u.remove_emails.empty() || !u.add_phones.empty() ||
+            !u.remove_phones.empty() || !u.add_chat_handles.empty() ||
+            !u.remove_chat_handles.empty() || u.organization_id || u.external_id) {
+          HELPDESK_RETURN_IF_ERROR(
+              Authorize(a, Action::kManageContacts, Subject::Contact(contact_id)));
         }
         absl::StatusOr<v1::Contact> found = tx.GetContact(contact_id);
         if (absl::IsNotFound(found.status())) {
@@ -277,7 +273,8 @@ absl::StatusOr<v1::Contact> People::SetContactBlocked(const v1::Actor& actor,
   return impl_->Run(TransactionMode::kReadWrite,
                     [&](Transaction& tx) -> absl::StatusOr<v1::Contact> {
                       HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
-                      HELPDESK_RETURN_IF_ERROR(DeskCore::RequireAdmin(a, "block contacts"));
+                      HELPDESK_RETURN_IF_ERROR(Authorize(a, Action::kBlockContacts,
+                                                         Subject::Contact(contact_id)));
                       HELPDESK_ASSIGN_OR_RETURN(v1::Contact c, tx.GetContact(contact_id));
                       if (c.blocked() == blocked) return c;
                       c.set_blocked(blocked);
@@ -293,7 +290,7 @@ absl::StatusOr<v1::Organization> People::CreateOrganization(
       TransactionMode::kReadWrite,
       [&](Transaction& tx) -> absl::StatusOr<v1::Organization> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
-        HELPDESK_RETURN_IF_ERROR(DeskCore::RequireTicketChanger(a, "create organizations"));
+        HELPDESK_RETURN_IF_ERROR(Authorize(a, Action::kManageOrganizations));
         HELPDESK_RETURN_IF_ERROR(
             CheckRequiredText("name", name, impl_->options().limits.max_name_bytes));
         v1::Organization o;
@@ -318,7 +315,7 @@ absl::StatusOr<v1::Agent> People::CreateAgent(const v1::Actor& actor, const NewA
   return impl_->Run(
       TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<v1::Agent> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
-        HELPDESK_RETURN_IF_ERROR(DeskCore::RequireAdmin(a, "create agents"));
+        HELPDESK_RETURN_IF_ERROR(Authorize(a, Action::kManageAgents));
         HELPDESK_ASSIGN_OR_RETURN(v1::Agent agent, impl_->BuildAgent(tx, in));
         absl::Time now = impl_->Now();
         agent.set_presence(v1::PRESENCE_OFFLINE);
@@ -339,14 +336,14 @@ absl::StatusOr<v1::Agent> People::UpdateAgent(const v1::Actor& actor, int64_t ag
   return impl_->Run(
       TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<v1::Agent> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
-        HELPDESK_RETURN_IF_ERROR(DeskCore::RequireAdmin(a, "change agents"));
+        HELPDESK_RETURN_IF_ERROR(Authorize(a, Action::kManageAgents, Subject::Agent(agent_id)));
         HELPDESK_ASSIGN_OR_RETURN(v1::Agent old, tx.GetAgent(agent_id));
         if (u.expected_version && *u.expected_version != old.version()) {
           return absl::AbortedError(
               absl::StrCat("agent ", agent_id, ": expected version ", *u.expected_version,
                            ", stored version ", old.version()));
         }
-        if (a.role == Access::kAdmin && a.agent.id() == agent_id &&
+        if (a.kind == Viewer::Kind::kAdmin && a.actor.id() == agent_id &&
             ((u.deactivated && *u.deactivated) ||
              (u.role && *u.role != v1::Agent::ADMIN))) {
           return absl::FailedPreconditionError(absl::StrCat(
@@ -401,7 +398,7 @@ absl::StatusOr<v1::Agent> People::GetAgent(const v1::Actor& viewer, int64_t agen
   return impl_->Run(TransactionMode::kReadOnly,
                     [&](Transaction& tx) -> absl::StatusOr<v1::Agent> {
                       HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
-                      HELPDESK_RETURN_IF_ERROR(DeskCore::RequireStaff(a, "read agents"));
+                      HELPDESK_RETURN_IF_ERROR(Authorize(a, Action::kReadAgentsAndGroups));
                       return tx.GetAgent(agent_id);
                     });
 }
@@ -410,7 +407,7 @@ absl::StatusOr<std::vector<v1::Agent>> People::ListAgents(const v1::Actor& viewe
   return impl_->Run(TransactionMode::kReadOnly,
                     [&](Transaction& tx) -> absl::StatusOr<std::vector<v1::Agent>> {
                       HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
-                      HELPDESK_RETURN_IF_ERROR(DeskCore::RequireStaff(a, "list agents"));
+                      HELPDESK_RETURN_IF_ERROR(Authorize(a, Action::kReadAgentsAndGroups));
                       return tx.ListAgents();
                     });
 }
@@ -425,7 +422,7 @@ absl::StatusOr<v1::Agent> People::SetAgentPresence(const v1::Actor& actor, int64
       TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<v1::Agent> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
         HELPDESK_RETURN_IF_ERROR(
-            DeskCore::RequireSelfOrAdmin(a, agent_id, "set other agents' presence"));
+            Authorize(a, Action::kSetPresence, Subject::Agent(agent_id)));
         HELPDESK_ASSIGN_OR_RETURN(v1::Agent old,
                                   DeskCore::GetAgentNamed(tx, "agent_id", agent_id));
         if (old.presence() == presence) return old;
@@ -466,7 +463,7 @@ absl::StatusOr<std::vector<v1::AgentEvent>> People::AgentLog(const v1::Actor& vi
       [&](Transaction& tx) -> absl::StatusOr<std::vector<v1::AgentEvent>> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
         HELPDESK_RETURN_IF_ERROR(
-            DeskCore::RequireSelfOrAdmin(a, agent_id, "read other agents' logs"));
+            Authorize(a, Action::kReadAgentLog, Subject::Agent(agent_id)));
         HELPDESK_RETURN_IF_ERROR(DeskCore::GetAgentNamed(tx, "agent_id", agent_id).status());
         return tx.ListAgentEvents(agent_id, 0, 0);
       });
@@ -478,7 +475,7 @@ absl::StatusOr<v1::Group> People::CreateGroup(const v1::Actor& actor,
   return impl_->Run(
       TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<v1::Group> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
-        HELPDESK_RETURN_IF_ERROR(DeskCore::RequireAdmin(a, "create groups"));
+        HELPDESK_RETURN_IF_ERROR(Authorize(a, Action::kManageGroups));
         HELPDESK_RETURN_IF_ERROR(
             CheckRequiredText("name", name, impl_->options().limits.max_name_bytes));
         HELPDESK_RETURN_IF_ERROR(CheckText("description", description, 4096));
@@ -495,7 +492,7 @@ absl::StatusOr<std::vector<v1::Group>> People::ListGroups(const v1::Actor& viewe
   return impl_->Run(TransactionMode::kReadOnly,
                     [&](Transaction& tx) -> absl::StatusOr<std::vector<v1::Group>> {
                       HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
-                      HELPDESK_RETURN_IF_ERROR(DeskCore::RequireStaff(a, "list groups"));
+                      HELPDESK_RETURN_IF_ERROR(Authorize(a, Action::kReadAgentsAndGroups));
                       return tx.ListGroups();
                     });
 }

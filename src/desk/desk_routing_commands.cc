@@ -335,7 +335,7 @@ absl::StatusOr<v1::Ticket> Routing::NextTicketFor(const v1::Actor& actor, int64_
           TransactionMode::kReadOnly, [&](Transaction& tx) -> absl::StatusOr<v1::Agent> {
             HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
             HELPDESK_RETURN_IF_ERROR(
-                DeskCore::RequireSelfOrAdmin(a, agent_id, "pull tickets for other agents"));
+                Authorize(a, Action::kPullWork, Subject::Agent(agent_id)));
             return DeskCore::GetAgentNamed(tx, "agent_id", agent_id);
           }));
   if (agent.deactivated() || agent.presence() != v1::PRESENCE_ONLINE) {
@@ -368,9 +368,9 @@ absl::StatusOr<v1::Ticket> Routing::Accept(const v1::Actor& actor, int64_t ticke
   return impl_->Run(
       TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<v1::Ticket> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
-        HELPDESK_ASSIGN_OR_RETURN(v1::Ticket t, impl_->LoadTicket(tx, a, ticket_id));
-        HELPDESK_RETURN_IF_ERROR(
-            DeskCore::RequireSelfOrAdmin(a, t.assignee_id(), "accept for others"));
+        HELPDESK_ASSIGN_OR_RETURN(
+            v1::Ticket t,
+            impl_->LoadTicket(tx, a, ticket_id, Action::kAcceptOrDeclineOffer));
         if (t.assignee_id() == 0 || !t.has_routing_offer_expires_at()) {
           return absl::FailedPreconditionError(
               absl::StrCat("ticket ", ticket_id, " holds no offer to accept"));
@@ -399,9 +399,9 @@ absl::StatusOr<v1::Ticket> Routing::Decline(const v1::Actor& actor,
           TransactionMode::kReadWrite,
           [&](Transaction& tx) -> absl::StatusOr<v1::Ticket> {
             HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
-            HELPDESK_ASSIGN_OR_RETURN(v1::Ticket t, impl_->LoadTicket(tx, a, ticket_id));
-            HELPDESK_RETURN_IF_ERROR(
-                DeskCore::RequireSelfOrAdmin(a, t.assignee_id(), "decline for others"));
+            HELPDESK_ASSIGN_OR_RETURN(
+                v1::Ticket t,
+                impl_->LoadTicket(tx, a, ticket_id, Action::kAcceptOrDeclineOffer));
             if (!internal::IsRoutableStatus(t) || t.assignee_id() == 0) {
               return absl::FailedPreconditionError(
                   absl::StrCat("ticket ", ticket_id, " (", t.status(),
@@ -437,7 +437,7 @@ absl::StatusOr<RoutingSnapshot> Routing::State(const v1::Actor& viewer) {
   absl::StatusOr<bool> allowed = impl_->Run(
       TransactionMode::kReadOnly, [&](Transaction& tx) -> absl::StatusOr<bool> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
-        HELPDESK_RETURN_IF_ERROR(DeskCore::RequireStaff(a, "read the routing state"));
+        HELPDESK_RETURN_IF_ERROR(Authorize(a, Action::kReadRoutingState));
         return true;
       });
   HELPDESK_RETURN_IF_ERROR(allowed.status());

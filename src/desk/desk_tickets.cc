@@ -11,44 +11,27 @@ absl::StatusOr<v1::Ticket> DeskCore::CreateOne(Transaction& tx, const Access& a,
                                                  const NewTicket& in, absl::Time now,
                                                  int64_t* first_message_id) {
   const DeskLimits& lim = options_.limits;
-  // Who may set what.
-  if (a.role == Access::kLightAgent) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("light agent ", a.actor.id(), " may not create tickets"));
-  }
+  // Who may create this ticket, and set what on it.
   int64_t requester_id = in.requester_id;
-  if (a.role == Access::kContact) {
-    if (a.contact.blocked()) {
-      return absl::PermissionDeniedError(
-          absl::StrCat("contact ", a.actor.id(), " is blocked"));
-    }
-    if (requester_id == 0) requester_id = a.actor.id();
-    if (requester_id != a.actor.id()) {
-      return absl::PermissionDeniedError(
-          absl::StrCat("requester_id ", in.requester_id, ": contact ", a.actor.id(),
-                       " may only create their own tickets"));
-    }
-    if (in.assignee_id != 0 || in.group_id != 0 || !in.status.empty() ||
-        !in.tags.empty() || !in.follower_agent_ids.empty()) {
-      return absl::PermissionDeniedError(
-          absl::StrCat("contact ", a.actor.id(),
-                       " may not set status, assignee, group, tags or followers"));
-    }
-    if (in.description_kind != v1::Message::CUSTOMER_MESSAGE) {
-      return absl::PermissionDeniedError(
-          absl::StrCat("description_kind ", v1::Message::Kind_Name(in.description_kind),
-                       ": contacts write customer messages only"));
-    }
+  if (a.IsContact() && requester_id == 0) requester_id = a.actor.id();
+  TicketFacts facts;
+  facts.requester_id = requester_id;
+  facts.cc_contact_ids = in.cc_contact_ids;
+  facts.assignee_id = in.assignee_id;
+  facts.group_id = in.group_id;
+  facts.follower_agent_ids = in.follower_agent_ids;
+  HELPDESK_RETURN_IF_ERROR(Authorize(a, Action::kCreateTicket, Subject::Ticket(facts)));
+  if (in.assignee_id != 0 || in.group_id != 0 || !in.status.empty() || !in.tags.empty() ||
+      !in.follower_agent_ids.empty() ||
+      in.description_kind != v1::Message::CUSTOMER_MESSAGE) {
+    HELPDESK_RETURN_IF_ERROR(
+        Authorize(a, Action::kCreateTicketWithFields, Subject::Ticket(facts)));
   }
   std::vector<int64_t> cc_ids = in.cc_contact_ids;
   if (!in.requester_email.empty() || !in.cc_emails.empty()) {
     // People named by address are found or created in this transaction,
     // so a refused ticket leaves none of them behind.
-    if (a.role == Access::kContact) {
-      return absl::PermissionDeniedError(
-          absl::StrCat("requester_email/cc_emails: contact ", a.actor.id(),
-                       " may not name people by address"));
-    }
+    HELPDESK_RETURN_IF_ERROR(Authorize(a, Action::kManageContacts));
     if (requester_id == 0 && !in.requester_email.empty()) {
       HELPDESK_ASSIGN_OR_RETURN(
           std::string email,
@@ -268,22 +251,13 @@ absl::StatusOr<v1::Message> DeskCore::AddMessage(Transaction& tx,
     return absl::InvalidArgumentError(
         absl::StrCat("kind ", static_cast<int>(d.kind), " is not a message kind"));
   }
-  if (a.role == Access::kContact) {
-    if (a.contact.blocked()) {
-      return absl::PermissionDeniedError(
-          absl::StrCat("contact ", a.actor.id(), " is blocked"));
-    }
-    if (d.kind != v1::Message::CUSTOMER_MESSAGE) {
-      return absl::PermissionDeniedError(
-          absl::StrCat("kind ", v1::Message::Kind_Name(d.kind), ": contact ",
-                       a.actor.id(), " may write customer messages only"));
-    }
-  }
-  if (a.role == Access::kLightAgent && d.kind != v1::Message::INTERNAL_NOTE) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("kind ", v1::Message::Kind_Name(d.kind), ": light agent ",
-                     a.actor.id(), " may write internal notes only"));
-  }
+  HELPDESK_RETURN_IF_ERROR(AuthorizeOn(a,
+                                       d.kind == v1::Message::CUSTOMER_MESSAGE
+                                           ? Action::kWriteCustomerMessage
+                                       : d.kind == v1::Message::PUBLIC_REPLY
+                                           ? Action::kReplyPublicly
+                                           : Action::kAddInternalNote,
+                                       t));
   if (!(allow_closed && d.kind == v1::Message::INTERNAL_NOTE && t.merged_into() == 0 &&
         t.status_category() == v1::STATUS_CATEGORY_CLOSED)) {
     HELPDESK_RETURN_IF_ERROR(CheckChangeable(t));
@@ -309,7 +283,7 @@ absl::StatusOr<v1::Message> DeskCore::AddMessage(Transaction& tx,
   m.set_ticket_id(t.id());
   m.set_kind(d.kind);
   *m.mutable_author() =
-      d.kind == v1::Message::CUSTOMER_MESSAGE && a.role != Access::kContact
+      d.kind == v1::Message::CUSTOMER_MESSAGE && !a.IsContact()
           ? ContactActor(t.requester_id())
           : a.actor;
   m.set_body_text(d.body_text);
@@ -358,8 +332,11 @@ absl::StatusOr<v1::Ticket> DeskCore::Update(Transaction& tx, const v1::Actor& ac
   absl::Time now = Now();
   const DeskLimits& lim = options_.limits;
   HELPDESK_ASSIGN_OR_RETURN(Access a, Resolve(tx, actor));
-  HELPDESK_ASSIGN_OR_RETURN(v1::Ticket t, LoadTicket(tx, a, ticket_id));
-  HELPDESK_RETURN_IF_ERROR(RequireTicketChanger(a, "change ticket fields"));
+  HELPDESK_ASSIGN_OR_RETURN(v1::Ticket t,
+                            LoadTicket(tx, a, ticket_id, Action::kUpdateFields));
+  if (u.assignee_id || u.group_id) {
+    HELPDESK_RETURN_IF_ERROR(AuthorizeOn(a, Action::kAssign, t));
+  }
   HELPDESK_RETURN_IF_ERROR(CheckChangeable(t));
   if (u.expected_version && *u.expected_version != t.version()) {
     return StaleVersion(t.id(), *u.expected_version, t.version());
@@ -533,7 +510,8 @@ absl::StatusOr<v1::Ticket> DeskCore::Merge(Transaction& tx, const v1::Actor& act
   HELPDESK_ASSIGN_OR_RETURN(Access a, Resolve(tx, actor));
   HELPDESK_ASSIGN_OR_RETURN(v1::Ticket source, LoadTicket(tx, a, source_id));
   HELPDESK_ASSIGN_OR_RETURN(v1::Ticket target, LoadTicket(tx, a, target_id));
-  HELPDESK_RETURN_IF_ERROR(RequireTicketChanger(a, "merge tickets"));
+  HELPDESK_RETURN_IF_ERROR(AuthorizeOn(a, Action::kMergeOrLink, source));
+  HELPDESK_RETURN_IF_ERROR(AuthorizeOn(a, Action::kMergeOrLink, target));
   HELPDESK_RETURN_IF_ERROR(Locate(CheckChangeable(source), "source_id: "));
   HELPDESK_RETURN_IF_ERROR(Locate(CheckChangeable(target), "target_id: "));
   int64_t source_loaded = source.version();
@@ -624,7 +602,8 @@ absl::StatusOr<bool> DeskCore::Link(Transaction& tx, const v1::Actor& actor, int
   HELPDESK_ASSIGN_OR_RETURN(Access a, Resolve(tx, actor));
   HELPDESK_ASSIGN_OR_RETURN(v1::Ticket t, LoadTicket(tx, a, id));
   HELPDESK_ASSIGN_OR_RETURN(v1::Ticket other, LoadTicket(tx, a, other_id));
-  HELPDESK_RETURN_IF_ERROR(RequireTicketChanger(a, "link tickets"));
+  HELPDESK_RETURN_IF_ERROR(AuthorizeOn(a, Action::kMergeOrLink, t));
+  HELPDESK_RETURN_IF_ERROR(AuthorizeOn(a, Action::kMergeOrLink, other));
   for (const v1::TicketLink& l : t.links()) {
     if (l.kind() == kind && l.ticket_id() == other_id) return false;
   }
@@ -735,13 +714,16 @@ absl::StatusOr<TicketView> Tickets::View(const v1::Actor& viewer, int64_t ticket
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
         TicketView view;
         HELPDESK_ASSIGN_OR_RETURN(view.ticket, impl_->LoadTicket(tx, a, ticket_id));
+        const bool notes =
+            DeskCore::AuthorizeOn(a, Action::kViewInternalNotes, view.ticket).ok();
         HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Message> messages,
                                   tx.ListMessages(ticket_id));
         for (v1::Message& m : messages) {
-          if (!a.IsStaff() && m.kind() == v1::Message::INTERNAL_NOTE) continue;
+          if (m.kind() == v1::Message::INTERNAL_NOTE && !notes) continue;
           view.messages.push_back(std::move(m));
         }
-        if (a.IsStaff() && impl_->options().sla) {
+        if (impl_->options().sla &&
+            DeskCore::AuthorizeOn(a, Action::kViewSla, view.ticket).ok()) {
           absl::Time now = impl_->Now();
           HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Event> events,
                                     DeskCore::SlaEvents(tx, ticket_id, &now));
@@ -752,37 +734,45 @@ absl::StatusOr<TicketView> Tickets::View(const v1::Actor& viewer, int64_t ticket
       });
 }
 
+// Runs `query` restricted to the tickets `a` may see.
+static absl::StatusOr<TicketPage> QueryAs(Transaction& tx, const Access& a,
+                                          TicketQuery query) {
+  std::optional<TicketVisibility> v = VisibilityFor(a);
+  if (v) {
+    if (query.visible_to) {
+      return absl::InvalidArgumentError(
+          "visible_to: the desk sets it for this viewer; leave it unset");
+    }
+    query.visible_to = std::move(v);
+  }
+  return tx.QueryTickets(query);
+}
+
 absl::StatusOr<TicketPage> Tickets::Query(const v1::Actor& viewer,
                                               TicketQuery query) {
   return impl_->Run(
       TransactionMode::kReadOnly, [&](Transaction& tx) -> absl::StatusOr<TicketPage> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
-        std::optional<TicketVisibility> v = DeskCore::VisibilityOf(a);
-        if (v) {
-          if (query.visible_to) {
-            return absl::InvalidArgumentError(
-                "visible_to: the desk sets it for this viewer; leave it unset");
-          }
-          query.visible_to = std::move(v);
-        }
-        return tx.QueryTickets(query);
+        return QueryAs(tx, a, std::move(query));
       });
 }
 
 absl::StatusOr<TicketPage> Tickets::ContactHistory(const v1::Actor& viewer,
                                                 int64_t contact_id,
                                                 absl::string_view cursor, int limit) {
-  if (viewer.kind() == v1::Actor::CONTACT && viewer.id() != contact_id) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "contact ", viewer.id(), " may not read the history of contact ", contact_id));
-  }
   TicketQuery q;
   q.requester_id = contact_id;
   q.sort = TicketSort::kCreatedDesc;
   q.include_merged = true;
   q.cursor = std::string(cursor);
   q.limit = limit;
-  return Query(viewer, std::move(q));
+  return impl_->Run(
+      TransactionMode::kReadOnly, [&](Transaction& tx) -> absl::StatusOr<TicketPage> {
+        HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
+        HELPDESK_RETURN_IF_ERROR(
+            Authorize(a, Action::kReadContacts, Subject::Contact(contact_id)));
+        return QueryAs(tx, a, std::move(q));
+      });
 }
 
 absl::StatusOr<std::vector<v1::Event>> DeskCore::AuditLog(const v1::Actor& viewer,
@@ -790,8 +780,8 @@ absl::StatusOr<std::vector<v1::Event>> DeskCore::AuditLog(const v1::Actor& viewe
   return Run(TransactionMode::kReadOnly,
              [&](Transaction& tx) -> absl::StatusOr<std::vector<v1::Event>> {
                HELPDESK_ASSIGN_OR_RETURN(Access a, Resolve(tx, viewer));
-               HELPDESK_RETURN_IF_ERROR(RequireStaff(a, "read a ticket's audit log"));
-               HELPDESK_RETURN_IF_ERROR(LoadTicket(tx, a, ticket_id).status());
+               HELPDESK_RETURN_IF_ERROR(
+                   LoadTicket(tx, a, ticket_id, Action::kReadAuditLog).status());
                return tx.ListTicketEvents(ticket_id, 0, 0);
              });
 }
@@ -814,10 +804,14 @@ absl::StatusOr<std::string> Tickets::AttachmentContent(const v1::Actor& viewer,
         absl::StatusOr<v1::Message> m = tx.GetMessage(message_id);
         if (absl::IsNotFound(m.status())) return not_found();
         HELPDESK_RETURN_IF_ERROR(m.status());
-        if (!a.IsStaff() && m->kind() == v1::Message::INTERNAL_NOTE) {
+        // A message the viewer may not read hides its attachments.
+        if (!impl_->LoadTicket(tx, a, m->ticket_id(),
+                               m->kind() == v1::Message::INTERNAL_NOTE
+                                   ? Action::kViewInternalNotes
+                                   : Action::kViewTicket)
+                 .ok()) {
           return not_found();
         }
-        if (!impl_->LoadTicket(tx, a, m->ticket_id()).ok()) return not_found();
         bool listed = std::any_of(
             m->attachments().begin(), m->attachments().end(),
             [&](const v1::Attachment& att) { return att.sha256() == sha256; });
