@@ -229,7 +229,7 @@ absl::Status ConvertTable(SqliteConnection& connection, absl::string_view table,
   HELPDESK_ASSIGN_OR_RETURN(
       SqliteStatement rows,
       connection.Prepare(absl::StrCat("SELECT id, proto FROM ", table, " ORDER BY id")));
-  // The ticket of the last custom field change (events come by id, so
+  // The last ticket loaded for custom fields' kinds (events come by id,
   // mostly in runs per ticket).
   int64_t ticket_id = 0;
   std::optional<v1::Ticket> ticket;
@@ -242,11 +242,12 @@ absl::Status ConvertTable(SqliteConnection& connection, absl::string_view table,
     const v1::Ticket* kinds = nullptr;
     if constexpr (std::is_same_v<E, v1::Event>) {
       creation = e.kind() == v1::Event::TICKET_CREATED;
-      bool custom = false;
+      // Only an event with text changes to convert needs its ticket.
+      bool text = false;
       for (const v1::FieldChange& c : e.changes()) {
-        custom = custom || !c.GetReflection()->GetUnknownFields(c).empty();
+        text = text || !c.GetReflection()->GetUnknownFields(c).empty();
       }
-      if (custom && e.ticket_id() != ticket_id) {
+      if (text && e.ticket_id() != ticket_id) {
         ticket_id = e.ticket_id();
         HELPDESK_ASSIGN_OR_RETURN(ticket, StoredTicket(connection, ticket_id));
       }
