@@ -293,7 +293,8 @@ absl::Status DeskCore::SaveWithEvent(Transaction& tx, const Access& a, absl::Tim
 void DeskCore::ChangeStatus(v1::Ticket* t, const std::string& status,
                               v1::StatusCategory category, absl::Time now, v1::Event* e) {
   if (t->status() == status) return;
-  AddChange(e, "status", t->status(), status);
+  AddChange(e->mutable_changes(), v1::FieldChange::STATUS, StatusValue(t->status()),
+            StatusValue(status));
   bool was_solved = t->status_category() == v1::STATUS_CATEGORY_SOLVED ||
                     t->status_category() == v1::STATUS_CATEGORY_CLOSED;
   t->set_status(status);

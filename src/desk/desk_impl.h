@@ -32,6 +32,7 @@
 #include "desk/ingest_degrade.h"
 #include "internal/text_checks.h"
 #include "helpdesk/access.h"
+#include "helpdesk/audit.h"
 #include "helpdesk/desk.h"
 #include "helpdesk/timestamp.h"
 #include "internal/sha256.h"
@@ -48,22 +49,6 @@ using internal::Quote;
 // needs to answer what it may do (helpdesk/access.h).
 using Access = ::helpdesk::Viewer;
 
-inline std::string JoinIds(const google::protobuf::RepeatedField<int64_t>& ids) {
-  return absl::StrJoin(ids, ",");
-}
-
-inline std::string LinkKindName(v1::TicketLink::Kind kind) {
-  return absl::AsciiStrToLower(v1::TicketLink::Kind_Name(kind));
-}
-
-inline std::string RenderLinks(const v1::Ticket& t) {
-  std::vector<std::string> parts;
-  for (const v1::TicketLink& link : t.links()) {
-    parts.push_back(absl::StrCat(LinkKindName(link.kind()), ":", link.ticket_id()));
-  }
-  return absl::StrJoin(parts, ",");
-}
-
 inline v1::TicketLink::Kind MirrorLink(v1::TicketLink::Kind kind) {
   switch (kind) {
     case v1::TicketLink::PARENT_OF:
@@ -77,35 +62,6 @@ inline v1::TicketLink::Kind MirrorLink(v1::TicketLink::Kind kind) {
     default:
       return kind;
   }
-}
-
-inline std::string RenderCustomField(const v1::CustomFieldValue& v) {
-  switch (v.value_case()) {
-    case v1::CustomFieldValue::kText:
-      return v.text();
-    case v1::CustomFieldValue::kInteger:
-      return absl::StrCat(v.integer());
-    case v1::CustomFieldValue::kDecimal:
-      return absl::StrCat(v.decimal());
-    case v1::CustomFieldValue::kFlag:
-      return v.flag() ? "true" : "false";
-    case v1::CustomFieldValue::kTime:
-      return absl::FormatTime(absl::RFC3339_full, FromTimestamp(v.time()),
-                              absl::UTCTimeZone());
-    case v1::CustomFieldValue::kChoices:
-      return absl::StrJoin(v.choices().values(), ",");
-    case v1::CustomFieldValue::VALUE_NOT_SET:
-      return "";
-  }
-  return "";
-}
-
-inline void AddChange(v1::Event* event, absl::string_view field, absl::string_view before,
-                      absl::string_view after) {
-  v1::FieldChange* c = event->add_changes();
-  c->set_field(std::string(field));
-  c->set_before(std::string(before));
-  c->set_after(std::string(after));
 }
 
 // Prefixes a status message with a location, e.g. "tickets[3].".
@@ -664,13 +620,8 @@ class DeskCore {
 
 // The desk_*.cc files share these names (this header is theirs alone).
 using desk_internal::Access;
-using desk_internal::AddChange;
-using desk_internal::JoinIds;
-using desk_internal::LinkKindName;
 using desk_internal::Locate;
 using desk_internal::MirrorLink;
-using desk_internal::RenderCustomField;
-using desk_internal::RenderLinks;
 using desk_internal::StaleVersion;
 using desk_internal::WriteTracker;
 using desk_internal::WrittenObjects;

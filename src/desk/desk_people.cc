@@ -17,44 +17,28 @@ absl::Status DeskCore::AppendAgentEvent(Transaction& tx, const Access& a,
 // One AgentFieldChange per field that differs.
 void DeskCore::DiffAgents(const v1::Agent& before, const v1::Agent& after,
                             v1::AgentEvent* e) {
-  auto add = [e](absl::string_view field, std::string b, std::string a) {
-    if (b == a) return;
-    v1::FieldChange* c = e->add_changes();
-    c->set_field(std::string(field));
-    c->set_before(std::move(b));
-    c->set_after(std::move(a));
+  // Values compare as stored (serialized from the same fields, in order).
+  auto add = [e](v1::FieldChange::Field field, v1::FieldValue b, v1::FieldValue a) {
+    if (b.SerializeAsString() == a.SerializeAsString()) return;
+    AddChange(e->mutable_changes(), field, std::move(b), std::move(a));
   };
-  auto skills = [](const v1::Agent& x) {
-    std::vector<std::string> out;
-    for (const v1::Skill& s : x.skills()) {
-      out.push_back(absl::StrCat(s.name(), ":", s.level()));
-    }
-    return absl::StrJoin(out, ",");
-  };
-  auto capacity = [](const v1::Agent& x) {
-    std::vector<std::string> out;
-    for (const v1::ChannelCapacity& c : x.capacity()) {
-      out.push_back(absl::StrCat(absl::AsciiStrToLower(absl::StripPrefix(
-                                     v1::Channel_Name(c.channel()), "CHANNEL_")),
-                                 ":", c.max_items()));
-    }
-    return absl::StrJoin(out, ",");
-  };
-  add("name", before.name(), after.name());
-  add("email", before.email(), after.email());
-  add("role", absl::AsciiStrToLower(v1::Agent::Role_Name(before.role())),
-      absl::AsciiStrToLower(v1::Agent::Role_Name(after.role())));
-  add("ticket_access",
-      absl::AsciiStrToLower(v1::Agent::TicketAccess_Name(before.ticket_access())),
-      absl::AsciiStrToLower(v1::Agent::TicketAccess_Name(after.ticket_access())));
-  add("group_ids", JoinIds(before.group_ids()), JoinIds(after.group_ids()));
-  add("skills", skills(before), skills(after));
-  add("capacity", capacity(before), capacity(after));
-  add("backup_agent_id", absl::StrCat(before.backup_agent_id()),
-      absl::StrCat(after.backup_agent_id()));
-  add("deactivated", before.deactivated() ? "true" : "false",
-      after.deactivated() ? "true" : "false");
-  add("presence", PresenceName(before.presence()), PresenceName(after.presence()));
+  add(v1::FieldChange::AGENT_NAME, TextValue(before.name()), TextValue(after.name()));
+  add(v1::FieldChange::AGENT_EMAIL, TextValue(before.email()), TextValue(after.email()));
+  add(v1::FieldChange::AGENT_ROLE, RoleValue(before.role()), RoleValue(after.role()));
+  add(v1::FieldChange::AGENT_TICKET_ACCESS, TicketAccessValue(before.ticket_access()),
+      TicketAccessValue(after.ticket_access()));
+  add(v1::FieldChange::AGENT_GROUPS, GroupsValue(before.group_ids()),
+      GroupsValue(after.group_ids()));
+  add(v1::FieldChange::AGENT_SKILLS, SkillsValue(before.skills()),
+      SkillsValue(after.skills()));
+  add(v1::FieldChange::AGENT_CAPACITY, CapacityValue(before.capacity()),
+      CapacityValue(after.capacity()));
+  add(v1::FieldChange::AGENT_BACKUP, AgentValue(before.backup_agent_id()),
+      AgentValue(after.backup_agent_id()));
+  add(v1::FieldChange::AGENT_DEACTIVATED, FlagValue(before.deactivated()),
+      FlagValue(after.deactivated()));
+  add(v1::FieldChange::AGENT_PRESENCE, PresenceValue(before.presence()),
+      PresenceValue(after.presence()));
 }
 
 absl::StatusOr<v1::Agent> DeskCore::BuildAgent(Transaction& tx, const NewAgent& in) {

@@ -138,7 +138,8 @@ absl::StatusOr<v1::Ticket> DeskCore::CommitDecisionLocked(const Assignment& a,
         const int64_t loaded = t.version();
         v1::Event e;
         e.set_kind(v1::Event::ROUTED);
-        AddChange(&e, "assignee_id", "0", absl::StrCat(a.agent_id));
+        AddChange(e.mutable_changes(), v1::FieldChange::ASSIGNEE, AgentValue(0),
+                  AgentValue(a.agent_id));
         e.set_related_agent_id(a.agent_id);
         e.set_note(a.reason);
         t.set_assignee_id(a.agent_id);
@@ -202,7 +203,8 @@ absl::Status DeskCore::DeclineInTx(Transaction& tx, const Access& a, v1::Ticket*
   const int64_t loaded = t->version();
   v1::Event e;
   e.set_kind(v1::Event::OFFER_DECLINED);
-  AddChange(&e, "assignee_id", absl::StrCat(agent), "0");
+  AddChange(e.mutable_changes(), v1::FieldChange::ASSIGNEE, AgentValue(agent),
+            AgentValue(0));
   e.set_related_agent_id(agent);
   e.set_note(outcome == OfferOutcome::kTimedOut
                  ? absl::StrCat("agent ", agent, " did not accept within ",
@@ -286,7 +288,8 @@ absl::StatusOr<std::string> DeskCore::RequeueWorkInTx(Transaction& tx, const Acc
       const int64_t loaded = t.version();
       v1::Event e;
       e.set_kind(v1::Event::REQUEUED);
-      AddChange(&e, "assignee_id", absl::StrCat(agent.id()), absl::StrCat(backup));
+      AddChange(e.mutable_changes(), v1::FieldChange::ASSIGNEE, AgentValue(agent.id()),
+                AgentValue(backup));
       e.set_related_agent_id(agent.id());
       e.set_note(backup != 0
                      ? absl::StrCat("agent ", agent.id(), " ", why,

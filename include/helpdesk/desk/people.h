@@ -23,6 +23,7 @@
 #include "helpdesk/desk_options.h"
 #include "helpdesk/v1/agent.pb.h"
 #include "helpdesk/v1/contact.pb.h"
+#include "helpdesk/v1/event.pb.h"
 
 namespace helpdesk {
 
