@@ -36,31 +36,6 @@
 
 namespace helpdesk::internal {
 
-inline bool IsConstraint(const absl::Status& status) {
-  return (SqliteCodeOf(status) & 0xff) == SQLITE_CONSTRAINT;
-}
-
-inline absl::Status NotFound(absl::string_view what, int64_t id) {
-  return absl::NotFoundError(absl::StrCat(what, " ", id, " not found"));
-}
-
-inline absl::Status StaleVersion(absl::string_view what, int64_t id,
-                                 int64_t expected, int64_t stored) {
-  return absl::AbortedError(absl::StrCat(what, " ", id, ": expected version ",
-                                         expected, ", stored version ", stored));
-}
-
-template <typename Proto>
-absl::StatusOr<std::string> Serialize(const Proto& proto,
-                                      absl::string_view what) {
-  std::string bytes;
-  if (!proto.SerializeToString(&bytes)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, " is too large to store"));
-  }
-  return bytes;
-}
-
 class SqliteStore;
 
 // One transaction on one connection: the store's writer (read-write, and
@@ -304,6 +279,32 @@ class SqliteTransaction final : public Transaction {
 
  private:
   enum class State { kOpen, kCommitted, kFailed };
+
+  // Statuses and serialization shared by the entity files.
+  static bool IsConstraint(const absl::Status& status) {
+    return (SqliteCodeOf(status) & 0xff) == SQLITE_CONSTRAINT;
+  }
+
+  static absl::Status NotFound(absl::string_view what, int64_t id) {
+    return absl::NotFoundError(absl::StrCat(what, " ", id, " not found"));
+  }
+
+  static absl::Status StaleVersion(absl::string_view what, int64_t id,
+                                   int64_t expected, int64_t stored) {
+    return absl::AbortedError(absl::StrCat(what, " ", id, ": expected version ",
+                                           expected, ", stored version ", stored));
+  }
+
+  template <typename Proto>
+  static absl::StatusOr<std::string> Serialize(const Proto& proto,
+                                               absl::string_view what) {
+    std::string bytes;
+    if (!proto.SerializeToString(&bytes)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, " is too large to store"));
+    }
+    return bytes;
+  }
 
   absl::Status CheckOpen() const {
     switch (state_) {
