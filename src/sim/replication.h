@@ -243,13 +243,20 @@ class Replication {
   absl::Status ShiftChange(int32_t agent, double now);
   void ScheduleShift(int32_t agent);
   void NextArrival(int32_t stream, double after);
-  bool Accept(const ArrivalStream& stream, double t, std::mt19937_64& rng);
+  // Accept, Dispatch, Done and Abandon are called only by Run() and folded
+  // into it, as the compiler did by itself while the class was local to
+  // simulator.cc (a function called once); defined there, used nowhere else.
+  [[gnu::always_inline]] inline bool Accept(const ArrivalStream& stream,
+                                            double t, std::mt19937_64& rng);
   absl::Status Arrive(int32_t type, double now, std::mt19937_64& rng,
                       const TraceTicket* row);
-  absl::Status Dispatch(double now);
+  [[gnu::always_inline]] inline absl::Status Dispatch(double now);
   absl::Status Start(const Assignment& a, double now);
-  absl::Status Done(int64_t slot, int32_t agent, double now);
-  absl::Status Abandon(int64_t slot, int32_t generation, double now);
+  [[gnu::always_inline]] inline absl::Status Done(int64_t slot, int32_t agent,
+                                                 double now);
+  [[gnu::always_inline]] inline absl::Status Abandon(int64_t slot,
+                                                    int32_t generation,
+                                                    double now);
   // Offers (teams with SimAgents.offers). Out of line, so that the default
   // path through Start() and Dispatch() stays as lean as without them.
   ABSL_ATTRIBUTE_NOINLINE absl::Status Offer(int64_t slot, int32_t agent,
