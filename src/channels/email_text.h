@@ -1,10 +1,12 @@
 // Internal: text handling of the e-mail channel that needs no MIME parser:
 // charset conversion to UTF-8, UTF-8 repair, HTML to text, format=flowed,
 // quoted-history stripping, msg-id lists, uuencoded blocks. Pure functions;
-// all thread-safe.
+// all thread-safe. Charsets and UTF-8 are implemented in email_charset.cc,
+// HTML to text in email_html_text.cc, the rest in email_text.cc.
 #ifndef HELPDESK_SRC_CHANNELS_EMAIL_TEXT_H_
 #define HELPDESK_SRC_CHANNELS_EMAIL_TEXT_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -47,6 +49,19 @@ std::string ConvertToUtf8(absl::string_view bytes, absl::string_view charset,
 // The charset named by a <meta charset> or http-equiv Content-Type in the
 // first 4 KiB of an HTML document, or "".
 std::string HtmlMetaCharset(absl::string_view html);
+
+// windows-1252 bytes 0x80..0x9F; the five unassigned ones map to the C1
+// control of the same value, as browsers do. (Also what an HTML character
+// reference in that range means.)
+inline constexpr uint16_t kCp1252High[32] = {
+    0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+    0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x008D, 0x017D, 0x008F,
+    0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+    0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178};
+
+// Appends code point `cp` to `out` as UTF-8; U+FFFD instead when `cp` is 0, a
+// surrogate or above U+10FFFF.
+void AppendCodePoint(uint32_t cp, std::string* out);
 
 // Replaces CRLF and lone CR with LF.
 std::string NormalizeNewlines(absl::string_view text);
