@@ -29,11 +29,12 @@ namespace helpdesk {
 //
 // The contract, checked by the inbound suite of
 // helpdesk/testing/channel_conformance.h (run it on your adapter):
-//   - Parse is a function of the bytes: the same `raw` gives the same
-//     idempotency key, external_id and threading keys on every call, on
-//     every instance of the adapter and whatever `received_at` is, so a
+//   - Parse is a function of its arguments: the same `raw` gives the same
+//     idempotency key, external_id and threading keys on every call and on
+//     every instance of the adapter; the idempotency key does not depend on
+//     `received_at` either (threading keys may: a session per day), so a
 //     message fetched twice (a replayed mailbox, a resent webhook) is
-//     recognised by Inbox::Ingest; different messages give different keys.
+//     recognised by Inbox::Ingest. Different messages give different keys.
 //   - Every message it returns can be deduplicated: idempotency_key is set,
 //     or external_id is (Ingest derives "<CHANNEL>:<external_id>").
 //   - Every string field of the result is valid UTF-8 (bytes fields, such as
@@ -137,6 +138,11 @@ class OutboundAdapterWrapper : public OutboundAdapter {
  private:
   OutboundAdapter* base_;
 };
+
+// True when `text` is valid UTF-8 (overlong forms, surrogates and code points
+// past U+10FFFF are not), as every string field of an InboundMessage must be:
+// for adapters that pass text through from their input. Thread-safe.
+bool IsValidUtf8(absl::string_view text);
 
 // True when a delivery failure should be retried: Unavailable,
 // DeadlineExceeded or ResourceExhausted.

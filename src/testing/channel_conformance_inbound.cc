@@ -99,10 +99,12 @@ TEST_P(InboundAdapterConformanceTest, SameBytesGiveTheSameKeysOnEveryCallAndInst
         << "sample " << i << " parsed twice by one adapter";
     EXPECT_EQ(KeysOf(ParseNoThrow(*other, raw, ReceivedAt())), first)
         << "sample " << i << " parsed by another instance";
-    // Keys come from the bytes, not from the time of arrival: a message
-    // fetched again a day later is still the same message.
-    EXPECT_EQ(KeysOf(ParseNoThrow(adapter(), raw, ReceivedAt() + absl::Hours(25))),
-              first)
+    // The idempotency key comes from the bytes, not from the time of
+    // arrival: a message fetched again a day later is still the same message.
+    // (Threading keys may depend on the time: a session per day.)
+    Keys later = KeysOf(ParseNoThrow(adapter(), raw, ReceivedAt() + absl::Hours(25)));
+    EXPECT_EQ(later.code, first.code) << "sample " << i << " parsed a day later";
+    EXPECT_EQ(later.idempotency_key, first.idempotency_key)
         << "sample " << i << " parsed again a day later";
   }
 }

@@ -8,7 +8,8 @@
 //   huge, binary, invalid UTF-8, NUL-ridden, truncated and corrupted inputs
 //   from the host's samples) and fails only with the documented codes; the
 //   same bytes give the same idempotency key and threading keys every time,
-//   on one adapter and on a new one; different messages give different keys;
+//   on one adapter and on a new one (and the same idempotency key at another
+//   time of arrival); different messages give different keys;
 //   input over the size limit is ResourceExhausted; damaged but readable
 //   input is read with warnings rather than refused; every message has an
 //   idempotency key and text that is valid UTF-8; Parse is safe on several
