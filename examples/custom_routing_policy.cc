@@ -8,18 +8,22 @@
 // per channel an ordered set of queued tickets and one of agents with room,
 // so a decision costs O(log n), never a scan. It keeps the contract every
 // policy must keep (never above capacity, never to an agent who is away, never
-// twice to an agent who declined) - to check yours, instantiate the
-// conformance suite (helpdesk/testing/routing_conformance.h) in a test:
+// twice to an agent who declined), and proves it the way a host should: by
+// running the routing conformance suite on itself. Linked with
+// helpdesk::routing_conformance, this file instantiates the suite
 //
-//   INSTANTIATE_TEST_SUITE_P(Mine, RoutingConformanceTest,
-//       ::testing::Values(RoutingPolicyFactory{"vip_first", [] {
-//         return absl::StatusOr<std::unique_ptr<RoutingPolicy>>(
-//             std::make_unique<VipFirstPolicy>()); }}),
+//   INSTANTIATE_TEST_SUITE_P(Example, RoutingConformanceTest,
+//       ::testing::Values(RoutingPolicyFactory{"vip_first", [] { ... }}),
 //       RoutingPolicyFactoryName());
+//
+// and runs it when started with --conformance (ctest does:
+// example_custom_routing_policy_conformance). A host puts those lines in one
+// of its own tests instead.
 //
 // (Unlike the built-ins it ignores groups and skills, to stay short.)
 //
-//   ./build/dev/examples/custom_routing_policy
+//   ./build/dev/examples/custom_routing_policy                  # the demo
+//   ./build/dev/examples/custom_routing_policy --conformance    # the suite
 #include <array>
 #include <cstdint>
 #include <iostream>
@@ -36,8 +40,10 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "gtest/gtest.h"
 #include "helpdesk/routing.h"
 #include "helpdesk/sim.h"
+#include "helpdesk/testing/routing_conformance.h"
 
 namespace example {
 
@@ -335,6 +341,27 @@ int Main() {
   return 0;
 }
 
+// The routing conformance suite on VipFirstPolicy (run with --conformance).
+using helpdesk::testing::RoutingConformanceTest;
+using helpdesk::testing::RoutingPolicyFactory;
+using helpdesk::testing::RoutingPolicyFactoryName;
+
+INSTANTIATE_TEST_SUITE_P(
+    Example, RoutingConformanceTest,
+    ::testing::Values(RoutingPolicyFactory{
+        "vip_first",
+        [] {
+          return absl::StatusOr<std::unique_ptr<helpdesk::RoutingPolicy>>(
+              std::make_unique<VipFirstPolicy>());
+        }}),
+    RoutingPolicyFactoryName());
+
 }  // namespace example
 
-int main() { return example::Main(); }
+int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "--conformance") {
+    ::testing::InitGoogleTest(&argc, argv);
+    return RUN_ALL_TESTS();
+  }
+  return example::Main();
+}

@@ -158,6 +158,20 @@ TEST(WebhookTest, BadSignaturesAreRefusedBeforeParsing) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("webhook")));
 }
 
+// Found by the channel conformance suite: a signed "{}" was accepted as a
+// message Ingest could not deduplicate (and would quarantine).
+TEST(WebhookTest, AMessageWithoutAnyKeyIsRefused) {
+  WebhookInbound hook("s3cret");
+  for (std::string body : {std::string("{}"),
+                           std::string(R"json({"subject": "Alert", "bodyText": "x"})json")}) {
+    EXPECT_THAT(hook.ParseSigned(body, WebhookSignature("s3cret", body), kNow),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("idempotencyKey")))
+        << body;
+  }
+  std::string keyed = R"json({"idempotencyKey": "crm:1", "bodyText": "x"})json";
+  EXPECT_THAT(hook.ParseSigned(keyed, WebhookSignature("s3cret", keyed), kNow), IsOk());
+}
+
 TEST(WebhookTest, OutboundCallsAreSignedJson) {
   v1::OutboundMessage m;
   m.set_subject("Re: Alert");

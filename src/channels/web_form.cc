@@ -259,6 +259,12 @@ absl::StatusOr<v1::InboundMessage> WebhookInbound::ParseSigned(
   HELPDESK_RETURN_IF_ERROR(VerifyWebhookSignature(secret_, body, signature));
   v1::InboundMessage m;
   HELPDESK_RETURN_IF_ERROR(ParseJson("webhook", body, &m));
+  // Without either, Inbox::Ingest cannot tell a resent call from a new one
+  // (found by the channel conformance suite: "{}" was accepted).
+  if (m.idempotency_key().empty() && m.external_id().empty()) {
+    return absl::InvalidArgumentError(
+        "webhook: idempotencyKey is empty and there is no externalId to derive it from");
+  }
   if (m.channel() == v1::CHANNEL_UNSPECIFIED) m.set_channel(v1::CHANNEL_WEBHOOK);
   if (!m.has_received_at()) *m.mutable_received_at() = ToTimestamp(received_at);
   return m;

@@ -7,6 +7,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "helpdesk/channel.h"
 
 namespace helpdesk::internal {
 
@@ -265,3 +266,12 @@ absl::StatusOr<std::string> NormalizePhone(absl::string_view field,
 }
 
 }  // namespace helpdesk::internal
+
+namespace helpdesk {
+
+// Declared in helpdesk/channel.h, for hosts' adapters; one home for the check.
+bool IsValidUtf8(absl::string_view text) {
+  return internal::FindInvalidUtf8(text) == absl::string_view::npos;
+}
+
+}  // namespace helpdesk

@@ -80,7 +80,8 @@ class WebhookInbound {
   explicit WebhookInbound(std::string secret) : secret_(std::move(secret)) {}
   // Verifies the signature, then parses. Errors: PermissionDenied for a bad
   // signature (nothing is parsed); InvalidArgument for malformed JSON or
-  // fields; ResourceExhausted over 30 MiB.
+  // fields, or a message with neither idempotencyKey nor externalId (Ingest
+  // could not recognise it when resent); ResourceExhausted over 30 MiB.
   absl::StatusOr<v1::InboundMessage> ParseSigned(absl::string_view body,
                                                  absl::string_view signature,
                                                  absl::Time received_at) const;
