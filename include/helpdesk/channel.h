@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "helpdesk/export.h"
 #include "helpdesk/v1/channel.pb.h"
 
 namespace helpdesk {
@@ -28,7 +29,7 @@ namespace helpdesk {
 //
 // Thread safety: implementations must be safe to call from several threads at
 // once (the built-ins keep no mutable state).
-class InboundAdapter {
+class HELPDESK_EXPORT InboundAdapter {
  public:
   virtual ~InboundAdapter() = default;
   // A stable identifier, e.g. "helpdesk.email"; "helpdesk." is reserved.
@@ -53,7 +54,7 @@ struct DeliveryReceipt {
 //
 // Thread safety: implementations must be safe to call from several threads at
 // once, or say otherwise in their factory's comment.
-class OutboundAdapter {
+class HELPDESK_EXPORT OutboundAdapter {
  public:
   virtual ~OutboundAdapter() = default;
   virtual absl::string_view Name() const = 0;
