@@ -58,6 +58,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "helpdesk/export.h"
 #include "helpdesk/v1/agent.pb.h"
 #include "helpdesk/v1/common.pb.h"
 #include "helpdesk/v1/contact.pb.h"
@@ -75,7 +76,7 @@ enum class TicketScope {
 };
 
 // Who is asking, with the ids the rules need. Build one with the factories.
-struct Viewer {
+struct HELPDESK_EXPORT Viewer {
   enum class Kind {
     kSystem,
     kIntegration,
@@ -162,11 +163,11 @@ enum class Action {
 inline constexpr int kActionCount = static_cast<int>(Action::kManageKbArticles) + 1;
 
 // The action in words, e.g. "change ticket fields".
-absl::string_view ActionName(Action action);
+HELPDESK_EXPORT absl::string_view ActionName(Action action);
 
 // What a ticket's access depends on (copied from a v1::Ticket, or built for a
 // ticket about to be created).
-struct TicketFacts {
+struct HELPDESK_EXPORT TicketFacts {
   int64_t id = 0;  // 0 for a ticket about to be created
   int64_t requester_id = 0;
   std::vector<int64_t> cc_contact_ids;
@@ -181,7 +182,7 @@ struct TicketFacts {
 enum class SubjectKind { kNone, kTicket, kAgent, kContact };
 
 // The kind of subject `action` is about.
-SubjectKind SubjectOf(Action action);
+HELPDESK_EXPORT SubjectKind SubjectOf(Action action);
 
 // What an action is done to. Ticket actions need a ticket; agent and contact
 // actions take the person's id, or none for "some agent/contact" (create, list,
@@ -215,7 +216,7 @@ using RelationSet = uint32_t;
 constexpr RelationSet RelationBit(Relation r) { return RelationSet{1} << static_cast<int>(r); }
 
 // Every relation the viewer has to the subject; {kNone} when it has none.
-RelationSet RelationsOf(const Viewer& viewer, const Subject& subject);
+HELPDESK_EXPORT RelationSet RelationsOf(const Viewer& viewer, const Subject& subject);
 
 // May `viewer` do `action` to `subject`? The one question every command and
 // query of the Desk asks.
@@ -228,7 +229,7 @@ RelationSet RelationsOf(const Viewer& viewer, const Subject& subject);
 //     "contact 5 may not read the audit log on ticket 12".
 //   InvalidArgument when a ticket action has no ticket or `action` is out of
 //     range (a programmer's error).
-absl::Status Authorize(const Viewer& viewer, Action action,
+HELPDESK_EXPORT absl::Status Authorize(const Viewer& viewer, Action action,
                        const Subject& subject = Subject::None());
 
 // Restricts a ticket query to the tickets one reader may see. A ticket is
@@ -244,7 +245,7 @@ struct TicketVisibility {
 // The restriction for `viewer`'s ticket queries, or nullopt when it sees
 // every ticket. A ticket passes it exactly when
 // Authorize(viewer, kViewTicket, that ticket) is OK.
-std::optional<TicketVisibility> VisibilityFor(const Viewer& viewer);
+HELPDESK_EXPORT std::optional<TicketVisibility> VisibilityFor(const Viewer& viewer);
 
 }  // namespace helpdesk
 

@@ -24,6 +24,7 @@
 
 #include "absl/strings/string_view.h"
 #include "google/protobuf/repeated_field.h"
+#include "helpdesk/export.h"
 #include "helpdesk/v1/event.pb.h"
 
 namespace helpdesk {
@@ -32,14 +33,14 @@ namespace helpdesk {
 // "custom_fields.<name>" for a custom field, the agent fields' "name",
 // "email", "role", "presence" ...; for FIELD_UNSPECIFIED, the legacy_field
 // an old file stored (empty when none).
-std::string FieldName(const v1::FieldChange& change);
+HELPDESK_EXPORT std::string FieldName(const v1::FieldChange& change);
 
 // The field a name of FieldName stands for (not custom fields: see
 // CustomFieldName), or nullopt for a name that is no field.
-std::optional<v1::FieldChange::Field> FieldFromName(absl::string_view name);
+HELPDESK_EXPORT std::optional<v1::FieldChange::Field> FieldFromName(absl::string_view name);
 
 // For "custom_fields.<name>", the custom field's name; else nullopt.
-std::optional<std::string> CustomFieldName(absl::string_view name);
+HELPDESK_EXPORT std::optional<std::string> CustomFieldName(absl::string_view name);
 
 // A value as text; "" when unset. Names for enums ("urgent", "incident",
 // "online", "light_agent", "groups"), ids and counts in decimal, lists joined
@@ -47,39 +48,39 @@ std::optional<std::string> CustomFieldName(absl::string_view name);
 // "<name>:<level>"; capacity as "<channel>:<items>"), flags as
 // "true"/"false", custom fields by their kind (a time in RFC 3339, choices
 // joined with ','), legacy_text as stored.
-std::string RenderValue(const v1::FieldValue& value);
+HELPDESK_EXPORT std::string RenderValue(const v1::FieldValue& value);
 
 // Appends a change of `field` to `changes` and returns it; an unset
 // optional leaves that side unset (no value). For CUSTOM_FIELD use
 // AddCustomFieldChange.
-v1::FieldChange* AddChange(google::protobuf::RepeatedPtrField<v1::FieldChange>* changes,
+HELPDESK_EXPORT v1::FieldChange* AddChange(google::protobuf::RepeatedPtrField<v1::FieldChange>* changes,
                            v1::FieldChange::Field field,
                            std::optional<v1::FieldValue> before,
                            std::optional<v1::FieldValue> after);
 
 // Appends a change of the custom field `name` (values: CustomFieldValueOf,
 // unset when the field was not set before or is removed).
-v1::FieldChange* AddCustomFieldChange(
+HELPDESK_EXPORT v1::FieldChange* AddCustomFieldChange(
     google::protobuf::RepeatedPtrField<v1::FieldChange>* changes, absl::string_view name,
     std::optional<v1::FieldValue> before, std::optional<v1::FieldValue> after);
 
 // Values, one maker per FieldValue member (see FieldChange::Field for which
 // field takes which).
-v1::FieldValue TextValue(absl::string_view text);
-v1::FieldValue StatusValue(absl::string_view status);
-v1::FieldValue PriorityValue(v1::Priority priority);
-v1::FieldValue TypeValue(v1::TicketType type);
-v1::FieldValue ContactValue(int64_t contact_id);
-v1::FieldValue OrganizationValue(int64_t organization_id);
-v1::FieldValue AgentValue(int64_t agent_id);
-v1::FieldValue GroupValue(int64_t group_id);
-v1::FieldValue TicketValue(int64_t ticket_id);
-v1::FieldValue CountValue(int64_t count);
-v1::FieldValue FlagValue(bool flag);
-v1::FieldValue CustomFieldValueOf(const v1::CustomFieldValue& value);
-v1::FieldValue RoleValue(v1::Agent::Role role);
-v1::FieldValue TicketAccessValue(v1::Agent::TicketAccess access);
-v1::FieldValue PresenceValue(v1::Presence presence);
+HELPDESK_EXPORT v1::FieldValue TextValue(absl::string_view text);
+HELPDESK_EXPORT v1::FieldValue StatusValue(absl::string_view status);
+HELPDESK_EXPORT v1::FieldValue PriorityValue(v1::Priority priority);
+HELPDESK_EXPORT v1::FieldValue TypeValue(v1::TicketType type);
+HELPDESK_EXPORT v1::FieldValue ContactValue(int64_t contact_id);
+HELPDESK_EXPORT v1::FieldValue OrganizationValue(int64_t organization_id);
+HELPDESK_EXPORT v1::FieldValue AgentValue(int64_t agent_id);
+HELPDESK_EXPORT v1::FieldValue GroupValue(int64_t group_id);
+HELPDESK_EXPORT v1::FieldValue TicketValue(int64_t ticket_id);
+HELPDESK_EXPORT v1::FieldValue CountValue(int64_t count);
+HELPDESK_EXPORT v1::FieldValue FlagValue(bool flag);
+HELPDESK_EXPORT v1::FieldValue CustomFieldValueOf(const v1::CustomFieldValue& value);
+HELPDESK_EXPORT v1::FieldValue RoleValue(v1::Agent::Role role);
+HELPDESK_EXPORT v1::FieldValue TicketAccessValue(v1::Agent::TicketAccess access);
+HELPDESK_EXPORT v1::FieldValue PresenceValue(v1::Presence presence);
 // Lists, from any range (a std::vector, a repeated proto field ...).
 template <typename Range>
 v1::FieldValue TagsValue(const Range& tags) {

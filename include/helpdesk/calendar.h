@@ -45,6 +45,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "helpdesk/export.h"
 #include "helpdesk/v1/calendar.pb.h"
 
 namespace helpdesk {
@@ -53,7 +54,7 @@ namespace helpdesk {
 // state). Every query is exact and costs a few binary searches, whatever the
 // span. Thread safety: immutable after Create; safe to share across threads
 // and to call concurrently.
-class BusinessCalendar {
+class HELPDESK_EXPORT BusinessCalendar {
  public:
   // Validates `config` and precomputes the calendar. Errors, all
   // InvalidArgument with a message naming the field and the value:

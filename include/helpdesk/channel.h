@@ -21,6 +21,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "helpdesk/export.h"
 #include "helpdesk/v1/channel.pb.h"
 
 namespace helpdesk {
@@ -43,7 +44,7 @@ namespace helpdesk {
 //
 // Thread safety: implementations must be safe to call from several threads at
 // once (the built-ins keep no mutable state).
-class InboundAdapter {
+class HELPDESK_EXPORT InboundAdapter {
  public:
   virtual ~InboundAdapter() = default;
   // A stable identifier, the same on every call and instance, e.g.
@@ -103,7 +104,7 @@ struct DeliveryReceipt {
 //
 // Thread safety: implementations must be safe to call from several threads at
 // once, or say otherwise in their factory's comment.
-class OutboundAdapter {
+class HELPDESK_EXPORT OutboundAdapter {
  public:
   virtual ~OutboundAdapter() = default;
   // A stable identifier, as InboundAdapter::Name ("helpdesk." is reserved).
@@ -142,7 +143,7 @@ class OutboundAdapterWrapper : public OutboundAdapter {
 // True when `text` is valid UTF-8 (overlong forms, surrogates and code points
 // past U+10FFFF are not), as every string field of an InboundMessage must be:
 // for adapters that pass text through from their input. Thread-safe.
-bool IsValidUtf8(absl::string_view text);
+HELPDESK_EXPORT bool IsValidUtf8(absl::string_view text);
 
 // True when a delivery failure should be retried: Unavailable,
 // DeadlineExceeded or ResourceExhausted.

@@ -16,10 +16,11 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "helpdesk/export.h"
 
 namespace helpdesk {
 
-class Clock {
+class HELPDESK_EXPORT Clock {
  public:
   virtual ~Clock() = default;
   // A stable identifier, e.g. "helpdesk.real"; "helpdesk." is reserved.
@@ -29,14 +30,14 @@ class Clock {
 };
 
 // Reads the system clock (absl::Now()). Thread-safe.
-class RealClock final : public Clock {
+class HELPDESK_EXPORT RealClock final : public Clock {
  public:
   absl::string_view Name() const override { return "helpdesk.real"; }
   absl::Time Now() const override;
 };
 
 // A clock that stands still until told to move. Thread-safe.
-class ManualClock final : public Clock {
+class HELPDESK_EXPORT ManualClock final : public Clock {
  public:
   explicit ManualClock(absl::Time start) : now_(start) {}
   absl::string_view Name() const override { return "helpdesk.manual"; }
@@ -54,7 +55,7 @@ class ManualClock final : public Clock {
 
 // Forwards every call to another clock; derive from it to change one call
 // (e.g. to inject skew in a test). `base` must outlive the wrapper.
-class ClockWrapper : public Clock {
+class HELPDESK_EXPORT ClockWrapper : public Clock {
  public:
   explicit ClockWrapper(Clock* base) : base_(base) {}
   absl::string_view Name() const override { return base_->Name(); }

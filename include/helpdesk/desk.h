@@ -61,6 +61,7 @@
 #include "helpdesk/desk/sla.h"
 #include "helpdesk/desk/tickets.h"
 #include "helpdesk/desk_options.h"
+#include "helpdesk/export.h"
 
 namespace helpdesk {
 
@@ -82,7 +83,7 @@ struct TickReport {
 // Each command is one transaction; the only state a Desk keeps of its own is
 // its routing policy (with DeskOptions::routing), behind a mutex, changed
 // after commits.
-class Desk {
+class HELPDESK_EXPORT Desk {
  public:
   // Checks the options and returns a desk. Errors: InvalidArgument naming the
   // missing store or clock.

@@ -20,6 +20,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "helpdesk/clock.h"
+#include "helpdesk/export.h"
 #include "helpdesk/routing.h"
 #include "helpdesk/sla.h"
 #include "helpdesk/store.h"
@@ -32,29 +33,29 @@ namespace helpdesk {
 
 
 // Actors, for brevity at call sites.
-v1::Actor SystemActor();
-v1::Actor AgentActor(int64_t agent_id);
-v1::Actor ContactActor(int64_t contact_id);
-v1::Actor IntegrationActor(absl::string_view name);
+HELPDESK_EXPORT v1::Actor SystemActor();
+HELPDESK_EXPORT v1::Actor AgentActor(int64_t agent_id);
+HELPDESK_EXPORT v1::Actor ContactActor(int64_t contact_id);
+HELPDESK_EXPORT v1::Actor IntegrationActor(absl::string_view name);
 
 
 // Parses "low", "normal", "high", "urgent" (any case). Errors: InvalidArgument
 // naming `field` and the value.
-absl::StatusOr<v1::Priority> ParsePriority(absl::string_view name,
+HELPDESK_EXPORT absl::StatusOr<v1::Priority> ParsePriority(absl::string_view name,
                                            absl::string_view field = "priority");
 // "low", "normal", "high", "urgent"; "unspecified" for 0.
-std::string PriorityName(v1::Priority priority);
+HELPDESK_EXPORT std::string PriorityName(v1::Priority priority);
 
 // Parses "question", "incident", "problem", "task" (any case).
-absl::StatusOr<v1::TicketType> ParseTicketType(absl::string_view name,
+HELPDESK_EXPORT absl::StatusOr<v1::TicketType> ParseTicketType(absl::string_view name,
                                                absl::string_view field = "type");
-std::string TicketTypeName(v1::TicketType type);
+HELPDESK_EXPORT std::string TicketTypeName(v1::TicketType type);
 
 // Parses "online", "away", "offline" (any case).
-absl::StatusOr<v1::Presence> ParsePresence(absl::string_view name,
+HELPDESK_EXPORT absl::StatusOr<v1::Presence> ParsePresence(absl::string_view name,
                                            absl::string_view field = "presence");
 // "online", "away", "offline"; "unspecified" for 0.
-std::string PresenceName(v1::Presence presence);
+HELPDESK_EXPORT std::string PresenceName(v1::Presence presence);
 
 
 // Size limits on input. A value over its limit is refused with
@@ -144,7 +145,7 @@ struct OutboxOptions {
 // with a sticky-owner policy (RoutingPolicyConfig.sticky_owner) the ticket
 // goes back to that agent when they are online with room. Hosts that know an
 // account owner instead map it themselves through RoutingOptions::work_item.
-std::optional<WorkItem> DefaultWorkItem(const v1::Ticket& ticket);
+HELPDESK_EXPORT std::optional<WorkItem> DefaultWorkItem(const v1::Ticket& ticket);
 
 
 // How the desk routes tickets to agents (see routing.h for the policies).

@@ -53,6 +53,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "helpdesk/export.h"
 #include "helpdesk/v1/agent.pb.h"
 #include "helpdesk/v1/common.pb.h"
 #include "helpdesk/v1/routing.pb.h"
@@ -122,13 +123,13 @@ struct AgentState {
 };
 
 // The routing view of a stored agent: deactivated agents are offline.
-AgentState AgentStateFromProto(const v1::Agent& agent);
+HELPDESK_EXPORT AgentState AgentStateFromProto(const v1::Agent& agent);
 
 // Checks the fields every policy relies on, as documented above. Errors:
 // InvalidArgument naming the field and the value, e.g.
 // "work item 42: required_skills[1].min_level: 11 is not in [1, 10]".
-absl::Status ValidateWorkItem(const WorkItem& item);
-absl::Status ValidateAgentState(const AgentState& agent);
+HELPDESK_EXPORT absl::Status ValidateWorkItem(const WorkItem& item);
+HELPDESK_EXPORT absl::Status ValidateAgentState(const AgentState& agent);
 
 // One routing decision: `ticket_id` goes to `agent_id`, because `reason`.
 struct Assignment {
@@ -153,7 +154,7 @@ enum class OfferOutcome {
 //
 // Thread safety: not thread-safe; the caller (Desk, or the simulator)
 // serialises every call.
-class RoutingPolicy {
+class HELPDESK_EXPORT RoutingPolicy {
  public:
   virtual ~RoutingPolicy() = default;
 
@@ -244,7 +245,7 @@ class RoutingPolicy {
 // (a decorator, or fault injection in tests). `base` must outlive the wrapper.
 //
 // Thread safety: as the base policy.
-class RoutingPolicyWrapper : public RoutingPolicy {
+class HELPDESK_EXPORT RoutingPolicyWrapper : public RoutingPolicy {
  public:
   explicit RoutingPolicyWrapper(RoutingPolicy* base) : base_(base) {}
 
@@ -295,38 +296,38 @@ class RoutingPolicyWrapper : public RoutingPolicy {
 
 // "helpdesk.fifo": oldest ticket first, to the eligible agent who has gone
 // longest without a new assignment.
-std::unique_ptr<RoutingPolicy> NewFifoPolicy();
+HELPDESK_EXPORT std::unique_ptr<RoutingPolicy> NewFifoPolicy();
 
 // "helpdesk.newest_first": newest ticket first, otherwise as FIFO.
-std::unique_ptr<RoutingPolicy> NewNewestFirstPolicy();
+HELPDESK_EXPORT std::unique_ptr<RoutingPolicy> NewNewestFirstPolicy();
 
 // "helpdesk.round_robin": oldest ticket first, to the next agent of the
 // group's rotation (by agent id) who is online and has room.
-std::unique_ptr<RoutingPolicy> NewRoundRobinPolicy();
+HELPDESK_EXPORT std::unique_ptr<RoutingPolicy> NewRoundRobinPolicy();
 
 // "helpdesk.least_loaded": oldest ticket first, to the eligible agent whose
 // load on the ticket's channel is the smallest share of their capacity there
 // (then the one longest without a new assignment).
-std::unique_ptr<RoutingPolicy> NewLeastLoadedPolicy();
+HELPDESK_EXPORT std::unique_ptr<RoutingPolicy> NewLeastLoadedPolicy();
 
 // "helpdesk.skills": oldest ticket first, only to agents with every required
 // skill at its level, least loaded first; the config's relaxation steps widen
 // that as the ticket waits, ending with overflow groups. Errors:
 // InvalidArgument naming the config field and value (negative or unordered
 // after_seconds, lower_levels_by outside [0, 10], a negative group).
-absl::StatusOr<std::unique_ptr<RoutingPolicy>> NewSkillsPolicy(
+HELPDESK_EXPORT absl::StatusOr<std::unique_ptr<RoutingPolicy>> NewSkillsPolicy(
     const v1::SkillsRoutingConfig& config);
 
 // "helpdesk.priority_aging": earliest virtual deadline first (see
 // v1::PriorityAgingConfig), least loaded agent. Errors: InvalidArgument
 // naming the config field and value.
-absl::StatusOr<std::unique_ptr<RoutingPolicy>> NewPriorityAgingPolicy(
+HELPDESK_EXPORT absl::StatusOr<std::unique_ptr<RoutingPolicy>> NewPriorityAgingPolicy(
     const v1::PriorityAgingConfig& config);
 
 // "helpdesk.tiered_escalation": see v1::TieredEscalationConfig. A ticket whose
 // support_tier exceeds the tiers goes to the last tier. Errors:
 // InvalidArgument for no tiers, a group id <= 0 or a negative wait.
-absl::StatusOr<std::unique_ptr<RoutingPolicy>> NewTieredEscalationPolicy(
+HELPDESK_EXPORT absl::StatusOr<std::unique_ptr<RoutingPolicy>> NewTieredEscalationPolicy(
     const v1::TieredEscalationConfig& config);
 
 // "helpdesk.sticky_owner(<base name>)": a decorator that sends a ticket with a
@@ -336,14 +337,14 @@ absl::StatusOr<std::unique_ptr<RoutingPolicy>> NewTieredEscalationPolicy(
 // wait_for_busy_owner_seconds, a ticket whose owner is online but full is held
 // for them that long before the base policy may route it. Takes ownership of
 // `base`. Errors: InvalidArgument for a null base or a negative wait.
-absl::StatusOr<std::unique_ptr<RoutingPolicy>> NewStickyOwnerPolicy(
+HELPDESK_EXPORT absl::StatusOr<std::unique_ptr<RoutingPolicy>> NewStickyOwnerPolicy(
     std::unique_ptr<RoutingPolicy> base,
     const v1::StickyOwnerConfig& config = {});
 
 // Builds the built-in `config` names (wrapped in the sticky-owner decorator
 // when config.sticky_owner is present). Errors: InvalidArgument when no policy
 // is set or its settings are invalid.
-absl::StatusOr<std::unique_ptr<RoutingPolicy>> NewRoutingPolicy(
+HELPDESK_EXPORT absl::StatusOr<std::unique_ptr<RoutingPolicy>> NewRoutingPolicy(
     const v1::RoutingPolicyConfig& config);
 
 }  // namespace helpdesk

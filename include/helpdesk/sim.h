@@ -60,6 +60,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "helpdesk/export.h"
 #include "helpdesk/routing.h"
 #include "helpdesk/v1/sim.pb.h"
 
@@ -92,18 +93,18 @@ struct ErlangCResult {
 // Errors: InvalidArgument naming a non-positive or non-finite field;
 // FailedPrecondition when the queue is unstable (offered load >= agents), so
 // waits grow without bound.
-absl::StatusOr<ErlangCResult> ErlangC(const ErlangCQueue& queue);
+HELPDESK_EXPORT absl::StatusOr<ErlangCResult> ErlangC(const ErlangCQueue& queue);
 
 // The share of tickets answered within `target` (>= 0):
 // 1 - C * exp(-(agents - load) * target / mean handling time). Errors: as
 // ErlangC, and InvalidArgument for a negative target.
-absl::StatusOr<double> ErlangCServiceLevel(const ErlangCQueue& queue,
+HELPDESK_EXPORT absl::StatusOr<double> ErlangCServiceLevel(const ErlangCQueue& queue,
                                            absl::Duration target);
 
 // The fewest agents for which at least `service_level` (in (0, 1)) of tickets
 // are answered within `target`. Errors: InvalidArgument for bad arguments;
 // OutOfRange if more than `max_agents` would be needed.
-absl::StatusOr<int> ErlangCAgentsFor(double arrivals_per_hour,
+HELPDESK_EXPORT absl::StatusOr<int> ErlangCAgentsFor(double arrivals_per_hour,
                                      absl::Duration mean_handling_time,
                                      absl::Duration target,
                                      double service_level,
@@ -115,14 +116,14 @@ absl::StatusOr<int> ErlangCAgentsFor(double arrivals_per_hour,
 // Parses a scenario in proto text format and validates it. `what` names the
 // text in errors (e.g. a file name). Errors: InvalidArgument with line and
 // column for malformed text or unknown fields; see ValidateSimScenario.
-absl::StatusOr<v1::SimScenario> ParseSimScenario(
+HELPDESK_EXPORT absl::StatusOr<v1::SimScenario> ParseSimScenario(
     absl::string_view text, absl::string_view what = "scenario");
 
 // Reads a scenario file and the trace file it names (relative to the
 // scenario's directory), whose text replaces trace.path with trace.csv, then
 // validates it. Errors: NotFound or PermissionDenied for files that cannot be
 // read (naming them); as ParseSimScenario.
-absl::StatusOr<v1::SimScenario> LoadSimScenario(const std::string& path);
+HELPDESK_EXPORT absl::StatusOr<v1::SimScenario> LoadSimScenario(const std::string& path);
 
 // Checks a scenario; every error is InvalidArgument naming the field and the
 // value: unknown ticket types, negative or non-finite rates and times, rates
@@ -136,7 +137,7 @@ absl::StatusOr<v1::SimScenario> LoadSimScenario(const std::string& path);
 // path (load it with LoadSimScenario), and ticket types that no agent can
 // ever take (missing skills, group or channel capacity), listing the trace
 // tickets that can never be routed.
-absl::Status ValidateSimScenario(const v1::SimScenario& scenario);
+HELPDESK_EXPORT absl::Status ValidateSimScenario(const v1::SimScenario& scenario);
 
 // ---------------------------------------------------------------------------
 // Running.
@@ -179,7 +180,7 @@ struct SimCost {
 
 // Validates the scenario and estimates its run. Errors: as
 // ValidateSimScenario.
-absl::StatusOr<SimCost> EstimateSimulation(const v1::SimScenario& scenario,
+HELPDESK_EXPORT absl::StatusOr<SimCost> EstimateSimulation(const v1::SimScenario& scenario,
                                            const SimOptions& options = {});
 
 // A figure over the replications: mean and the half-width of its 95%
@@ -281,7 +282,7 @@ struct SimReport {
 // max_memory_bytes, naming the estimate and the budget; a policy's own
 // errors (an Internal error naming the policy and the call if a policy
 // breaks its contract).
-absl::StatusOr<SimReport> RunSimulation(const v1::SimScenario& scenario,
+HELPDESK_EXPORT absl::StatusOr<SimReport> RunSimulation(const v1::SimScenario& scenario,
                                         const SimOptions& options = {});
 
 // The report as an aligned text table, policies side by side, then a table
@@ -289,7 +290,7 @@ absl::StatusOr<SimReport> RunSimulation(const v1::SimScenario& scenario,
 // some policy's agents declined or let offers time out, a table of offers
 // made, declined and timed out (per policy, and per team when there are
 // several).
-std::string SimReportTable(const SimReport& report);
+HELPDESK_EXPORT std::string SimReportTable(const SimReport& report);
 // As CSV with a header: policy,metric,mean,ci95,replications; one row per
 // policy and figure, per agent ("utilisation:<agent name>"), and per ticket
 // type and VIP or not ("wait_p90_seconds:type:<type name>",
@@ -297,15 +298,15 @@ std::string SimReportTable(const SimReport& report);
 // figures are "offers_per_replication", "offer_decline_rate" and
 // "offer_timeout_rate", and the same per team ("offer_decline_rate:team:<team
 // name>" ...).
-std::string SimReportCsv(const SimReport& report);
+HELPDESK_EXPORT std::string SimReportCsv(const SimReport& report);
 // As a self-contained SVG image: bar charts with confidence intervals of wait
 // mean and p90, service level, SLA breach, abandonment and utilisation, and,
 // when the table shows offers, of the decline and timeout rates.
-std::string SimReportSvg(const SimReport& report);
+HELPDESK_EXPORT std::string SimReportSvg(const SimReport& report);
 
 // Student's t quantile for a two-sided 95% interval with `df` (>= 1) degrees
 // of freedom, e.g. 2.262 for 9.
-double StudentT975(int df);
+HELPDESK_EXPORT double StudentT975(int df);
 
 }  // namespace helpdesk
 

@@ -34,6 +34,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "helpdesk/export.h"
 #include "helpdesk/v1/event.pb.h"
 #include "helpdesk/v1/sla.pb.h"
 #include "helpdesk/v1/ticket.pb.h"
@@ -93,7 +94,7 @@ struct SlaStatus {
 };
 
 // Thread safety: immutable after Create; safe to share across threads.
-class SlaEngine {
+class HELPDESK_EXPORT SlaEngine {
  public:
   // Validates `config` against the desk's workflow. Errors: InvalidArgument
   // naming the field and value for a calendar that BusinessCalendar::Create
@@ -132,8 +133,8 @@ class SlaEngine {
 };
 
 // "first_reply", "next_reply", ... for text output.
-std::string SlaMetricName(v1::SlaMetric metric);
-std::string SlaStateName(SlaState state);
+HELPDESK_EXPORT std::string SlaMetricName(v1::SlaMetric metric);
+HELPDESK_EXPORT std::string SlaStateName(SlaState state);
 
 }  // namespace helpdesk
 

@@ -43,6 +43,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "helpdesk/access.h"
+#include "helpdesk/export.h"
 #include "helpdesk/v1/agent.pb.h"
 #include "helpdesk/v1/channel.pb.h"
 #include "helpdesk/v1/contact.pb.h"
@@ -169,7 +170,7 @@ struct TransactionOptions {
 // A thread holds at most one transaction of a store at a time (a built-in
 // store may wait on itself otherwise). A Transaction must not outlive the
 // Store that began it.
-class Transaction {
+class HELPDESK_EXPORT Transaction {
  public:
   virtual ~Transaction() = default;
 
@@ -369,7 +370,7 @@ class Transaction {
 //
 // Thread safety: every method may be called from any thread at once;
 // transactions from different threads are isolated as described above.
-class Store {
+class HELPDESK_EXPORT Store {
  public:
   virtual ~Store() = default;
 
@@ -395,7 +396,7 @@ class Store {
 
 // Forwards every call to another transaction. Derive from it to change one
 // call, e.g. to inject a failure in a test. Owns the wrapped transaction.
-class TransactionWrapper : public Transaction {
+class HELPDESK_EXPORT TransactionWrapper : public Transaction {
  public:
   explicit TransactionWrapper(std::unique_ptr<Transaction> base)
       : base_(std::move(base)) {}
@@ -544,7 +545,7 @@ class TransactionWrapper : public Transaction {
 
 // Forwards every call to another store; derive from it to wrap transactions
 // (see TransactionWrapper) or to fail Begin(). `base` must outlive it.
-class StoreWrapper : public Store {
+class HELPDESK_EXPORT StoreWrapper : public Store {
  public:
   explicit StoreWrapper(Store* base) : base_(base) {}
   Store* base() const { return base_; }

@@ -8,19 +8,20 @@
 
 #include "absl/time/time.h"
 #include "google/protobuf/timestamp.pb.h"
+#include "helpdesk/export.h"
 
 namespace helpdesk {
 
 // Truncates `t` to whole microseconds (towards the past). absl::InfinitePast()
 // and absl::InfiniteFuture() map to the minimum and maximum representable
 // Timestamp values.
-google::protobuf::Timestamp ToTimestamp(absl::Time t);
-absl::Time FromTimestamp(const google::protobuf::Timestamp& ts);
+HELPDESK_EXPORT google::protobuf::Timestamp ToTimestamp(absl::Time t);
+HELPDESK_EXPORT absl::Time FromTimestamp(const google::protobuf::Timestamp& ts);
 
 // Microseconds since the Unix epoch; the stores' column format.
-int64_t ToUnixMicrosFloor(absl::Time t);
-int64_t TimestampToMicros(const google::protobuf::Timestamp& ts);
-google::protobuf::Timestamp MicrosToTimestamp(int64_t micros);
+HELPDESK_EXPORT int64_t ToUnixMicrosFloor(absl::Time t);
+HELPDESK_EXPORT int64_t TimestampToMicros(const google::protobuf::Timestamp& ts);
+HELPDESK_EXPORT google::protobuf::Timestamp MicrosToTimestamp(int64_t micros);
 
 }  // namespace helpdesk
 

@@ -24,6 +24,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "helpdesk/export.h"
 #include "helpdesk/v1/ticket.pb.h"
 #include "helpdesk/v1/workflow.pb.h"
 
@@ -32,7 +33,7 @@ namespace helpdesk {
 // A validated workflow. Cheap to copy (it shares its immutable tables).
 //
 // Thread safety: immutable; safe to share across threads.
-class Workflow {
+class HELPDESK_EXPORT Workflow {
  public:
   // The default workflow described above.
   static const Workflow& Default();

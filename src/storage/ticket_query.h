@@ -1,6 +1,8 @@
 // Internal: the parts of TicketQuery semantics every built-in store shares, so
 // that they agree exactly: validation, sort keys, cursor encoding, and the
 // in-memory predicate (used by MemoryStore and as the reference in tests).
+// Exported (HELPDESK_EXPORT) for helpdesk's other components (sqlite, email),
+// which link core as a shared library too; not part of the public API.
 #ifndef HELPDESK_SRC_STORAGE_TICKET_QUERY_H_
 #define HELPDESK_SRC_STORAGE_TICKET_QUERY_H_
 
@@ -10,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "helpdesk/export.h"
 #include "helpdesk/store.h"
 #include "helpdesk/v1/ticket.pb.h"
 
@@ -30,32 +33,32 @@ struct SortKey {
   friend auto operator<=>(const SortKey&, const SortKey&) = default;
 };
 
-SortKey SortKeyOf(const v1::Ticket& ticket, TicketSort sort);
-bool IsDescending(TicketSort sort);
+HELPDESK_EXPORT SortKey SortKeyOf(const v1::Ticket& ticket, TicketSort sort);
+HELPDESK_EXPORT bool IsDescending(TicketSort sort);
 
 // True when `a` comes strictly before `b` in the order of `sort`.
-bool ComesBefore(const SortKey& a, const SortKey& b, TicketSort sort);
+HELPDESK_EXPORT bool ComesBefore(const SortKey& a, const SortKey& b, TicketSort sort);
 
 // The cursor that resumes after `last` (the last ticket of a page).
-std::string EncodeCursor(TicketSort sort, const v1::Ticket& last);
+HELPDESK_EXPORT std::string EncodeCursor(TicketSort sort, const v1::Ticket& last);
 
 // Parses a cursor made by EncodeCursor for the same sort. Errors:
 // InvalidArgument naming the cursor when it is malformed or was made for a
 // different sort.
-absl::StatusOr<SortKey> DecodeCursor(absl::string_view cursor, TicketSort sort);
+HELPDESK_EXPORT absl::StatusOr<SortKey> DecodeCursor(absl::string_view cursor, TicketSort sort);
 
 // Checks the limit and the cursor. Errors: InvalidArgument naming the field.
-absl::Status ValidateQuery(const TicketQuery& query);
+HELPDESK_EXPORT absl::Status ValidateQuery(const TicketQuery& query);
 
 // True when the ticket passes every filter of `query` (not the cursor).
-bool TicketMatches(const TicketQuery& query, const v1::Ticket& ticket);
+HELPDESK_EXPORT bool TicketMatches(const TicketQuery& query, const v1::Ticket& ticket);
 
 // ASCII-case-insensitive substring test, the subject_contains semantics.
-bool ContainsIgnoringAsciiCase(absl::string_view haystack,
+HELPDESK_EXPORT bool ContainsIgnoringAsciiCase(absl::string_view haystack,
                                absl::string_view needle);
 
 // True for a 64-character lower-case hexadecimal string.
-bool IsSha256Hex(absl::string_view s);
+HELPDESK_EXPORT bool IsSha256Hex(absl::string_view s);
 
 }  // namespace helpdesk::internal
 

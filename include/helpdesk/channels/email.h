@@ -42,6 +42,7 @@
 #include "absl/types/span.h"
 #include "helpdesk/channel.h"
 #include "helpdesk/clock.h"
+#include "helpdesk/export.h"
 
 namespace helpdesk {
 
@@ -177,12 +178,12 @@ struct EmailInboundOptions {
 // rather than refuses, so no message a mailbox accepted is lost.
 //
 // Thread safety: the adapter is immutable; Parse may run on many threads.
-std::unique_ptr<InboundAdapter> NewEmailInbound(
+HELPDESK_EXPORT std::unique_ptr<InboundAdapter> NewEmailInbound(
     const EmailInboundOptions& options = {});
 
 // The ticket number of the token in `subject` as EmailInboundOptions
 // describes it, or 0 when there is none. Thread-safe.
-int64_t FindTicketToken(absl::string_view subject,
+HELPDESK_EXPORT int64_t FindTicketToken(absl::string_view subject,
                         absl::string_view prefix = "#",
                         bool accept_bare = true);
 
@@ -211,12 +212,12 @@ struct EmailOutboundOptions {
 // sent from `domain`: "hd." + the first 32 hex digits of the SHA-256 of the
 // key + "@" + domain. The same key always gives the same id, so a retried
 // delivery carries the same Message-ID and replies thread back. Thread-safe.
-std::string EmailMessageId(absl::string_view idempotency_key,
+HELPDESK_EXPORT std::string EmailMessageId(absl::string_view idempotency_key,
                            absl::string_view domain);
 
 // The Message-ID BuildEmail gives `message`: threading.message_id when set,
 // else EmailMessageId(idempotency_key, domain).
-std::string OutboundMessageId(const v1::OutboundMessage& message,
+HELPDESK_EXPORT std::string OutboundMessageId(const v1::OutboundMessage& message,
                               absl::string_view domain);
 
 // Renders `message` as an RFC 5322 message with CRLF line ends:
@@ -238,14 +239,14 @@ std::string OutboundMessageId(const v1::OutboundMessage& message,
 // Errors: InvalidArgument naming the field for an empty idempotency_key, no
 // sender address, no recipient, an address or header value with CR/LF, no
 // sending domain, or a result over max_message_bytes.
-absl::StatusOr<std::string> BuildEmail(const v1::OutboundMessage& message,
+HELPDESK_EXPORT absl::StatusOr<std::string> BuildEmail(const v1::OutboundMessage& message,
                                        const EmailOutboundOptions& options);
 
 // Carries finished RFC 5322 messages to the next hop: the port behind the
 // e-mail OutboundAdapter. Implementations must not throw.
 //
 // Thread safety: implementations must be safe to call from several threads.
-class MailTransport {
+class HELPDESK_EXPORT MailTransport {
  public:
   virtual ~MailTransport() = default;
   // A stable identifier, e.g. "helpdesk.smtp"; "helpdesk." is reserved.
@@ -266,7 +267,7 @@ class MailTransport {
 // (e.g. to fail a delivery in a test). `base` must outlive the wrapper.
 //
 // Thread safety: as the wrapped transport.
-class MailTransportWrapper : public MailTransport {
+class HELPDESK_EXPORT MailTransportWrapper : public MailTransport {
  public:
   explicit MailTransportWrapper(MailTransport* base) : base_(base) {}
   absl::string_view Name() const override { return base_->Name(); }
@@ -320,7 +321,7 @@ struct SmtpOptions {
 // checked on first use (InvalidArgument naming it).
 //
 // Thread safety: thread-safe; concurrent sends use separate connections.
-std::unique_ptr<MailTransport> NewSmtpTransport(const SmtpOptions& options);
+HELPDESK_EXPORT std::unique_ptr<MailTransport> NewSmtpTransport(const SmtpOptions& options);
 
 // Writes each message as a file of the Maildir `dir` ("helpdesk.maildir"):
 // into tmp/ first, then linked into new/ under a unique name, so a reader
@@ -329,14 +330,14 @@ std::unique_ptr<MailTransport> NewSmtpTransport(const SmtpOptions& options);
 // Unavailable when the file cannot be written (disk full, permissions).
 //
 // Thread safety: thread-safe, also across processes sharing the directory.
-std::unique_ptr<MailTransport> NewMaildirTransport(absl::string_view dir);
+HELPDESK_EXPORT std::unique_ptr<MailTransport> NewMaildirTransport(absl::string_view dir);
 
 // The e-mail OutboundAdapter ("helpdesk.email"): BuildEmail, then
 // transport->Send to every To and Cc address. DeliveryReceipt.provider_id is
 // the Message-ID (without <>). Errors: as BuildEmail and MailTransport::Send.
 //
 // Thread safety: thread-safe when the transport is.
-std::unique_ptr<OutboundAdapter> NewEmailOutbound(
+HELPDESK_EXPORT std::unique_ptr<OutboundAdapter> NewEmailOutbound(
     std::unique_ptr<MailTransport> transport,
     const EmailOutboundOptions& options);
 
@@ -366,18 +367,18 @@ struct MaildirMessage {
 //
 // Thread safety: safe to call from several threads; another process may move
 // files while it runs (a vanished file is simply not listed).
-absl::StatusOr<std::vector<MaildirMessage>> ReadMaildir(absl::string_view dir);
+HELPDESK_EXPORT absl::StatusOr<std::vector<MaildirMessage>> ReadMaildir(absl::string_view dir);
 
 // Reads the bytes of `message`. Errors: NotFound when the file is gone (moved
 // by another reader); ResourceExhausted when it is larger than `max_bytes`.
-absl::StatusOr<std::string> LoadMaildirMessage(
+HELPDESK_EXPORT absl::StatusOr<std::string> LoadMaildirMessage(
     const MaildirMessage& message, size_t max_bytes = size_t{50} << 20);
 
 // Marks `message` of the Maildir `dir` as processed: moves it from new/ to
 // cur/ as "<id>:2,S", or adds the S flag when it is already in cur/. Running
 // it twice is harmless. Errors: NotFound when the file is gone; Unavailable
 // when the rename fails otherwise.
-absl::Status MarkMaildirMessageProcessed(absl::string_view dir,
+HELPDESK_EXPORT absl::Status MarkMaildirMessageProcessed(absl::string_view dir,
                                          const MaildirMessage& message);
 
 // One message of an mbox file.
@@ -403,7 +404,7 @@ struct MboxMessage {
 //   }
 //
 // Thread-safe.
-absl::StatusOr<std::vector<MboxMessage>> SplitMbox(absl::string_view mbox);
+HELPDESK_EXPORT absl::StatusOr<std::vector<MboxMessage>> SplitMbox(absl::string_view mbox);
 
 struct ImapOptions {
   // "imap://host[:port]/MAILBOX" (plain, with STARTTLS per `starttls`) or
@@ -444,7 +445,7 @@ struct ImapOptions {
 //
 // Thread safety: thread-safe; calls are serialised on one connection, which
 // is kept open between calls.
-class ImapSource {
+class HELPDESK_EXPORT ImapSource {
  public:
   virtual ~ImapSource() = default;
   // "helpdesk.imap" for the built-in one.
@@ -464,7 +465,7 @@ class ImapSource {
   virtual absl::Status MarkSeen(int64_t uid) = 0;
 };
 
-std::unique_ptr<ImapSource> NewImapSource(const ImapOptions& options);
+HELPDESK_EXPORT std::unique_ptr<ImapSource> NewImapSource(const ImapOptions& options);
 
 }  // namespace helpdesk
 

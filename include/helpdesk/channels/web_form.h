@@ -22,6 +22,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "helpdesk/channel.h"
+#include "helpdesk/export.h"
 #include "helpdesk/v1/channel.pb.h"
 #include "helpdesk/v1/ticket.pb.h"
 
@@ -41,41 +42,41 @@ struct WebFormOptions {
 // InvalidArgument listing every bad field (malformed JSON or an unknown field
 // names the parser's complaint); ResourceExhausted over max_body_bytes.
 // Thread-safe.
-std::unique_ptr<InboundAdapter> NewWebFormInbound(WebFormOptions options = {});
+HELPDESK_EXPORT std::unique_ptr<InboundAdapter> NewWebFormInbound(WebFormOptions options = {});
 
 // JSON of v1::ChatFrame -> InboundMessage (channel CHAT), threaded by
 // session: every message of a session joins one ticket. Errors:
 // InvalidArgument naming the field. Thread-safe.
-std::unique_ptr<InboundAdapter> NewChatInbound();
+HELPDESK_EXPORT std::unique_ptr<InboundAdapter> NewChatInbound();
 
 // Renders a chat ticket's messages as a plain-text transcript, one line per
 // message: "[HH:MM] Name: text", times in `zone`.
-std::string ChatTranscript(const std::vector<v1::Message>& messages,
+HELPDESK_EXPORT std::string ChatTranscript(const std::vector<v1::Message>& messages,
                            const std::function<std::string(const v1::Actor&)>& name_of,
                            absl::TimeZone zone = absl::UTCTimeZone());
 
 // Delivers chat replies through a host callback (the host's websocket, say).
 // The callback's error is the delivery's (Unavailable retries). Thread safety:
 // as the callback's.
-std::unique_ptr<OutboundAdapter> NewChatOutbound(
+HELPDESK_EXPORT std::unique_ptr<OutboundAdapter> NewChatOutbound(
     std::function<absl::Status(const v1::OutboundMessage&)> send);
 
 // --- Webhooks -------------------------------------------------------------
 
 // "sha256=" + lower-case hex HMAC-SHA256 of `body` under `secret`: the value
 // of the signature header on both directions.
-std::string WebhookSignature(absl::string_view secret, absl::string_view body);
+HELPDESK_EXPORT std::string WebhookSignature(absl::string_view secret, absl::string_view body);
 
 // Checks `signature` (the header's value) against the body in constant time.
 // Errors: PermissionDenied for a missing or wrong signature (the message does
 // not reveal the expected one); InvalidArgument for a malformed header.
-absl::Status VerifyWebhookSignature(absl::string_view secret,
+HELPDESK_EXPORT absl::Status VerifyWebhookSignature(absl::string_view secret,
                                     absl::string_view body,
                                     absl::string_view signature);
 
 // A generic inbound webhook: the body is a v1::InboundMessage in JSON, signed
 // with the shared secret. Parse() cannot see headers, so use ParseSigned().
-class WebhookInbound {
+class HELPDESK_EXPORT WebhookInbound {
  public:
   explicit WebhookInbound(std::string secret) : secret_(std::move(secret)) {}
   // Verifies the signature, then parses. Errors: PermissionDenied for a bad
@@ -97,7 +98,7 @@ struct SignedWebhook {
   std::string body;
   std::string signature;
 };
-absl::StatusOr<SignedWebhook> SignWebhook(absl::string_view secret,
+HELPDESK_EXPORT absl::StatusOr<SignedWebhook> SignWebhook(absl::string_view secret,
                                           const v1::OutboundMessage& message);
 
 }  // namespace helpdesk

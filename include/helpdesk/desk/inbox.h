@@ -21,6 +21,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "helpdesk/desk_options.h"
+#include "helpdesk/export.h"
 #include "helpdesk/v1/channel.pb.h"
 
 namespace helpdesk {
@@ -65,7 +66,7 @@ struct IngestResult {
   std::vector<std::string> degraded;
 };
 
-class Inbox {
+class HELPDESK_EXPORT Inbox {
  public:
   Inbox(const Inbox&) = delete;
   Inbox& operator=(const Inbox&) = delete;

@@ -22,6 +22,7 @@
 #include "absl/types/span.h"
 #include "helpdesk/desk_options.h"
 #include "helpdesk/channel.h"
+#include "helpdesk/export.h"
 #include "helpdesk/v1/channel.pb.h"
 
 namespace helpdesk {
@@ -36,7 +37,7 @@ struct DispatchReport {
   int dead = 0;
 };
 
-class Outbox {
+class HELPDESK_EXPORT Outbox {
  public:
   Outbox(const Outbox&) = delete;
   Outbox& operator=(const Outbox&) = delete;

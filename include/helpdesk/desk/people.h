@@ -21,6 +21,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "helpdesk/desk_options.h"
+#include "helpdesk/export.h"
 #include "helpdesk/v1/agent.pb.h"
 #include "helpdesk/v1/contact.pb.h"
 #include "helpdesk/v1/event.pb.h"
@@ -91,7 +92,7 @@ struct AgentUpdate {
   std::optional<int64_t> expected_version;
 };
 
-class People {
+class HELPDESK_EXPORT People {
  public:
   People(const People&) = delete;
   People& operator=(const People&) = delete;

@@ -21,6 +21,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "helpdesk/desk_options.h"
+#include "helpdesk/export.h"
 #include "helpdesk/v1/event.pb.h"
 #include "helpdesk/v1/ticket.pb.h"
 
@@ -47,7 +48,7 @@ struct RoutingSnapshot {
   absl::Time next_wakeup = absl::InfiniteFuture();
 };
 
-class Routing {
+class HELPDESK_EXPORT Routing {
  public:
   Routing(const Routing&) = delete;
   Routing& operator=(const Routing&) = delete;

@@ -21,13 +21,14 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "helpdesk/desk_options.h"
+#include "helpdesk/export.h"
 #include "helpdesk/sla.h"
 
 namespace helpdesk {
 
 class DeskCore;
 
-class SlaClocks {
+class HELPDESK_EXPORT SlaClocks {
  public:
   SlaClocks(const SlaClocks&) = delete;
   SlaClocks& operator=(const SlaClocks&) = delete;

@@ -21,6 +21,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "helpdesk/desk_options.h"
+#include "helpdesk/export.h"
 #include "helpdesk/sla.h"
 #include "helpdesk/store.h"
 #include "helpdesk/v1/event.pb.h"
@@ -129,7 +130,7 @@ struct TicketView {
   std::optional<SlaStatus> sla;
 };
 
-class Tickets {
+class HELPDESK_EXPORT Tickets {
  public:
   Tickets(const Tickets&) = delete;
   Tickets& operator=(const Tickets&) = delete;

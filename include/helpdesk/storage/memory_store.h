@@ -11,6 +11,7 @@
 
 #include <memory>
 
+#include "helpdesk/export.h"
 #include "helpdesk/store.h"
 
 namespace helpdesk {
@@ -20,7 +21,7 @@ namespace helpdesk {
 // Thread safety: thread-safe. One read-write transaction runs at a time (a
 // second Begin(kReadWrite) waits); read-only transactions run concurrently
 // with each other and see the state as of their Begin.
-std::unique_ptr<Store> NewMemoryStore();
+HELPDESK_EXPORT std::unique_ptr<Store> NewMemoryStore();
 
 }  // namespace helpdesk
 

@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "helpdesk/export.h"
 #include "helpdesk/store.h"
 
 namespace helpdesk {
@@ -67,7 +68,7 @@ inline constexpr int kSqliteSchemaVersion = 4;
 //
 // Thread safety: the returned store is thread-safe (see store.h). Several
 // processes may open the same file; SQLite's locking serialises their writes.
-absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
+HELPDESK_EXPORT absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
     absl::string_view path, const SqliteStoreOptions& options = {});
 
 }  // namespace helpdesk
