@@ -12,6 +12,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -197,6 +198,9 @@ class DeskCore {
   using Access = desk_internal::Access;
   using WrittenObjects = desk_internal::WrittenObjects;
   using WriteTracker = desk_internal::WriteTracker;
+  // What a command body run by Run returns.
+  template <typename Body>
+  using BodyResult = std::invoke_result_t<Body&, Transaction&>;
 
   explicit DeskCore(DeskOptions options) : options_(std::move(options)) {}
 
@@ -225,15 +229,16 @@ class DeskCore {
   // written before the one commit; the tickets routing assigned go, as
   // stored, to `routed` when given.
   template <typename Body>
-  auto Run(TransactionMode mode, Body&& body, std::vector<v1::Ticket>* routed = nullptr)
-      -> decltype(body(std::declval<Transaction&>())) ABSL_LOCKS_EXCLUDED(routing_mu_) {
+  BodyResult<Body> Run(TransactionMode mode, Body&& body,
+                       std::vector<v1::Ticket>* routed = nullptr)
+      ABSL_LOCKS_EXCLUDED(routing_mu_) {
     return Run(TransactionOptions{.mode = mode}, body, routed);
   }
   // The same with `options`, e.g. a durable commit.
   template <typename Body>
-  auto Run(const TransactionOptions& options, Body&& body,
-           std::vector<v1::Ticket>* routed = nullptr)
-      -> decltype(body(std::declval<Transaction&>())) ABSL_LOCKS_EXCLUDED(routing_mu_) {
+  BodyResult<Body> Run(const TransactionOptions& options, Body&& body,
+                       std::vector<v1::Ticket>* routed = nullptr)
+      ABSL_LOCKS_EXCLUDED(routing_mu_) {
     if (!routing_enabled() || options.mode != TransactionMode::kReadWrite) {
       return RunOnce(options, body, nullptr);
     }
@@ -262,10 +267,9 @@ class DeskCore {
   // writing an assignment fails the whole command (rolled back), as any
   // other write of the command would.
   template <typename Body>
-  auto RunRoutedLocked(const TransactionOptions& options, Body&& body,
-                       std::vector<v1::Ticket>* routed)
-      -> decltype(body(std::declval<Transaction&>()))
-          ABSL_EXCLUSIVE_LOCKS_REQUIRED(routing_mu_) {
+  BodyResult<Body> RunRoutedLocked(const TransactionOptions& options, Body&& body,
+                                   std::vector<v1::Ticket>* routed)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(routing_mu_) {
     // When the rebuild fails the command still runs, unrouted; the mirror
     // stays dirty and the next routing step tries again.
     const bool fresh = EnsureFreshLocked(Now()).ok();
