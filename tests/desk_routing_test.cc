@@ -695,6 +695,90 @@ TEST_P(DeskRoutingTest, ConcurrentCommandsKeepThePolicyInStepWithTheStore) {
   EXPECT_EQ(queued, unassigned);
 }
 
+// Commands that route inside their transaction (creates, presence changes)
+// race with paths that commit decisions apart (Tick, declines, pulls) and
+// with readers of the state: none waits for another forever (every path
+// takes the routing mutex before the store's write lock), no agent goes over
+// capacity, and the policy ends in step with the store.
+TEST_P(DeskRoutingTest, ConcurrentRoutingPathsKeepOneLockOrder) {
+  OpenDesk({});
+  const int64_t cy = MakeAgent("Cy", "cy.agent@x.example", {});
+  for (int64_t a : {ana_, bo_, cy}) SetPresence(a, v1::PRESENCE_ONLINE);
+  std::vector<std::thread> threads;
+  absl::Mutex mu;
+  std::vector<int64_t> ids;
+  for (int th = 0; th < 2; ++th) {
+    threads.emplace_back([&, th] {
+      for (int i = 0; i < 10; ++i) {
+        absl::StatusOr<v1::Ticket> t = desk_->tickets().Create(
+            SystemActor(), {.subject = absl::StrCat("t", th, "-", i),
+                            .requester_id = customer_,
+                            .group_id = group_,
+                            .channel = v1::CHANNEL_EMAIL});
+        EXPECT_OK(t.status());
+        if (!t.ok()) continue;
+        absl::MutexLock lock(&mu);
+        ids.push_back(t->id());
+      }
+    });
+  }
+  threads.emplace_back([&] {  // Bo leaves (work requeued) and comes back
+    for (int i = 0; i < 5; ++i) {
+      for (v1::Presence p : {v1::PRESENCE_OFFLINE, v1::PRESENCE_ONLINE}) {
+        EXPECT_OK(
+            desk_->people().SetAgentPresence(AgentActor(bo_), bo_, p).status());
+      }
+    }
+  });
+  threads.emplace_back([&] {  // Cy declines what they get, pulls, ticks
+    for (int i = 0; i < 10; ++i) {
+      std::vector<int64_t> mine;
+      {
+        absl::MutexLock lock(&mu);
+        mine = ids;
+      }
+      for (int64_t id : mine) {
+        absl::StatusOr<v1::Ticket> t = desk_->tickets().Get(SystemActor(), id);
+        if (t.ok() && t->assignee_id() == cy) {
+          // Only Cy moves Cy's tickets here, so the decline holds.
+          EXPECT_OK(desk_->routing().Decline(AgentActor(cy), id).status());
+          break;
+        }
+      }
+      absl::StatusOr<v1::Ticket> pulled = desk_->routing().NextTicketFor(AgentActor(cy), cy);
+      if (!pulled.ok()) {
+        EXPECT_THAT(pulled.status(), StatusIs(absl::StatusCode::kNotFound));
+      }
+      EXPECT_OK(desk_->Tick(clock_.Now()).status());
+      EXPECT_OK(desk_->routing().State(SystemActor()).status());
+    }
+  });
+  for (std::thread& t : threads) t.join();
+  ASSERT_THAT(ids, SizeIs(20));
+  std::map<int64_t, int> load;
+  std::vector<int64_t> unassigned;
+  for (int64_t id : ids) {
+    v1::Ticket t = Get(id);
+    if (t.assignee_id() == 0) {
+      unassigned.push_back(id);
+    } else {
+      ++load[t.assignee_id()];
+    }
+  }
+  for (const auto& [agent, items] : load) EXPECT_LE(items, 2) << "agent " << agent;
+  ASSERT_OK_AND_ASSIGN(RoutingSnapshot snap, desk_->routing().State(SystemActor()));
+  int assigned = 0;
+  for (const auto& [agent, items] : load) assigned += items;
+  EXPECT_EQ(snap.assigned, assigned);
+  for (const RoutingSnapshot::Load& l : snap.load) {
+    EXPECT_EQ(l.items, load[l.agent_id]) << "agent " << l.agent_id;
+  }
+  std::sort(unassigned.begin(), unassigned.end());
+  std::vector<int64_t> queued = Queued();
+  std::sort(queued.begin(), queued.end());
+  EXPECT_EQ(queued, unassigned);
+}
+
 TEST_P(DeskRoutingTest, StickyOwnerCustomersNextTicketGoesToTheAgentWhoAnsweredThem) {
   OpenDesk(StickyRouting());
   const int64_t di = MakeCustomer("Di", "di@x.example");
