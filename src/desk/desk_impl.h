@@ -240,7 +240,7 @@ class DeskCore {
                        std::vector<v1::Ticket>* routed = nullptr)
       ABSL_LOCKS_EXCLUDED(routing_mu_) {
     if (!routing_enabled() || options.mode != TransactionMode::kReadWrite) {
-      return RunOnce(options, body, nullptr);
+      return RunOnce(options, body);
     }
     // Lock order: routing_mu_ first, then the store's write lock (which
     // Begin takes: SqliteStore's writer slot and BEGIN IMMEDIATE,
@@ -298,28 +298,19 @@ class DeskCore {
     return result;
   }
 
-  // Runs `body` in one transaction, recording what it wrote in `written`.
+  // Runs `body` in one transaction and commits when it succeeds; nothing
+  // else (no routing). The routing paths that hold routing_mu_ use it.
   template <typename Body>
-  auto RunOnce(TransactionMode mode, Body&& body, WrittenObjects* written)
-      -> decltype(body(std::declval<Transaction&>())) {
-    return RunOnce(TransactionOptions{.mode = mode}, body, written);
+  BodyResult<Body> RunOnce(TransactionMode mode, Body&& body) {
+    return RunOnce(TransactionOptions{.mode = mode}, body);
   }
   template <typename Body>
-  auto RunOnce(const TransactionOptions& options, Body&& body, WrittenObjects* written)
-      -> decltype(body(std::declval<Transaction&>())) {
+  BodyResult<Body> RunOnce(const TransactionOptions& options, Body&& body) {
     HELPDESK_ASSIGN_OR_RETURN(std::unique_ptr<Transaction> tx,
                               options_.store->Begin(options));
-    if (written == nullptr) {
-      auto result = body(*tx);
-      if (!result.ok()) return result;  // tx destroyed: rolled back
-      HELPDESK_RETURN_IF_ERROR(tx->Commit());
-      return result;
-    }
-    WriteTracker tracked(std::move(tx));
-    auto result = body(tracked);
-    if (!result.ok()) return result;
-    HELPDESK_RETURN_IF_ERROR(tracked.Commit());
-    *written = tracked.Take();
+    auto result = body(*tx);
+    if (!result.ok()) return result;  // tx destroyed: rolled back
+    HELPDESK_RETURN_IF_ERROR(tx->Commit());
     return result;
   }
 

@@ -48,8 +48,7 @@ absl::Status DeskCore::RebuildLocked(absl::Time now) {
   HELPDESK_ASSIGN_OR_RETURN(
       std::vector<v1::Agent> agents,
       RunOnce(
-          TransactionMode::kReadOnly, [](Transaction& tx) { return tx.ListAgents(); },
-          nullptr));
+          TransactionMode::kReadOnly, [](Transaction& tx) { return tx.ListAgents(); }));
   for (const v1::Agent& a : agents) {
     HELPDESK_RETURN_IF_ERROR(mirror->SyncAgent(a, now));
   }
@@ -62,7 +61,7 @@ absl::Status DeskCore::RebuildLocked(absl::Time now) {
         TicketPage page,
         RunOnce(
             TransactionMode::kReadOnly,
-            [&](Transaction& tx) { return tx.QueryTickets(q); }, nullptr));
+            [&](Transaction& tx) { return tx.QueryTickets(q); }));
     for (const v1::Ticket& t : page.tickets) {
       HELPDESK_RETURN_IF_ERROR(
           Locate(mirror->SyncTicket(t, now), absl::StrCat("ticket ", t.id())));
@@ -172,7 +171,7 @@ absl::StatusOr<v1::Ticket> DeskCore::CommitDecisionLocked(const Assignment& a,
   StaleDecision stale;
   absl::StatusOr<v1::Ticket> done = RunOnce(
       TransactionMode::kReadWrite,
-      [&](Transaction& tx) { return DecideInTx(tx, a, now, offer, &stale); }, nullptr);
+      [&](Transaction& tx) { return DecideInTx(tx, a, now, offer, &stale); });
   if (done.ok()) {
     routing_->NoteAssigned(*done);
     return done;
@@ -259,8 +258,7 @@ absl::Status DeskCore::ExpireOffersLocked(absl::Time now, TickReport* report) {
               DeclineInTx(tx, system, &t, OfferOutcome::kTimedOut, now));
           expired = true;
           return t;
-        },
-        nullptr);
+        });
     if (!stored.ok()) {
       routing_dirty_ = true;
       return stored.status();
@@ -429,8 +427,7 @@ absl::StatusOr<v1::Ticket> Routing::Decline(const v1::Actor& actor,
             HELPDESK_RETURN_IF_ERROR(
                 impl_->DeclineInTx(tx, a, &t, OfferOutcome::kDeclined, now));
             return t;
-          },
-          nullptr));
+          }));
   if (impl_->EnsureFreshLocked(now).ok()) {
     impl_->AfterDeclineLocked(t, agent, OfferOutcome::kDeclined, now);
     impl_->RouteLocked(now, nullptr, nullptr).IgnoreError();
