@@ -24,6 +24,7 @@
 #include "absl/time/time.h"
 #include "benchmark/benchmark.h"
 #include "google/protobuf/text_format.h"
+#include "helpdesk/audit.h"
 #include "helpdesk/calendar.h"
 #include "helpdesk/sla.h"
 #include "helpdesk/timestamp.h"
@@ -192,20 +193,19 @@ std::vector<v1::Event> FiftyEvents() {
     *e.mutable_time() = ToTimestamp(t);
     return e;
   };
-  auto change = [](v1::Event& e, const char* field, const char* before,
-                   const char* after) {
-    v1::FieldChange* c = e.add_changes();
-    c->set_field(field);
-    c->set_before(before);
-    c->set_after(after);
+  auto change = [](v1::Event& e, const char* before, const char* after) {
+    AddChange(e.mutable_changes(), v1::FieldChange::STATUS, StatusValue(before),
+              StatusValue(after));
   };
   v1::Event& c = add(v1::Event::TICKET_CREATED, created);
   c.set_message_id(1);
   c.set_message_kind(v1::Message::CUSTOMER_MESSAGE);
-  change(c, "subject", "", "VPN drops");
-  change(c, "status", "", "new");
-  change(c, "priority", "", "normal");
-  change(c, "requester_id", "", "7");
+  AddChange(c.mutable_changes(), v1::FieldChange::SUBJECT, std::nullopt,
+            TextValue("VPN drops"));
+  AddChange(c.mutable_changes(), v1::FieldChange::STATUS, std::nullopt, StatusValue("new"));
+  AddChange(c.mutable_changes(), v1::FieldChange::PRIORITY, std::nullopt,
+            PriorityValue(v1::PRIORITY_NORMAL));
+  AddChange(c.mutable_changes(), v1::FieldChange::REQUESTER, std::nullopt, ContactValue(7));
   const char* status = "new";
   for (int i = 1; i < 50; ++i) {
     const absl::Time t = created + absl::Minutes(313 * i);
@@ -217,7 +217,7 @@ std::vector<v1::Event> FiftyEvents() {
         e.set_message_kind(i % 5 == 0 ? v1::Message::CUSTOMER_MESSAGE
                                       : v1::Message::PUBLIC_REPLY);
         if (i % 5 == 0 && std::string(status) == "pending") {
-          change(e, "status", "pending", "open");
+          change(e, "pending", "open");
           status = "open";
         }
         break;
@@ -232,11 +232,12 @@ std::vector<v1::Event> FiftyEvents() {
       case 4: {
         v1::Event& e = add(v1::Event::FIELDS_CHANGED, t);
         if (i == 22) {
-          change(e, "priority", "normal", "urgent");
+          AddChange(e.mutable_changes(), v1::FieldChange::PRIORITY,
+                    PriorityValue(v1::PRIORITY_NORMAL), PriorityValue(v1::PRIORITY_URGENT));
           break;
         }
         const char* to = std::string(status) == "pending" ? "open" : "pending";
-        change(e, "status", status, to);
+        change(e, status, to);
         status = to;
         break;
       }

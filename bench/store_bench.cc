@@ -72,6 +72,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "benchmark/benchmark.h"
+#include "helpdesk/audit.h"
 #include "helpdesk/clock.h"
 #include "helpdesk/desk.h"
 #include "helpdesk/storage/sqlite_store.h"
@@ -396,21 +397,20 @@ class RawTicketWriter {
     e->set_kind(v1::Event::TICKET_CREATED);
     e->set_message_id(message_id);
     e->set_message_kind(v1::Message::CUSTOMER_MESSAGE);
-    auto change = [&](const char* field, std::string after) {
-      v1::FieldChange* c = e->add_changes();
-      c->set_field(field);
-      c->set_after(std::move(after));
+    // As the desk writes a creation (desk_tickets.cc).
+    auto change = [&](v1::FieldChange::Field field, v1::FieldValue after) {
+      AddChange(e->mutable_changes(), field, std::nullopt, std::move(after));
     };
-    change("subject", t.subject());
-    change("status", t.status());
-    change("priority", PriorityName(t.priority()));
-    change("requester_id", absl::StrCat(t.requester_id()));
+    change(v1::FieldChange::SUBJECT, TextValue(t.subject()));
+    change(v1::FieldChange::STATUS, StatusValue(t.status()));
+    change(v1::FieldChange::PRIORITY, PriorityValue(t.priority()));
+    change(v1::FieldChange::REQUESTER, ContactValue(t.requester_id()));
     if (t.type() != v1::TICKET_TYPE_UNSPECIFIED) {
-      change("type", TicketTypeName(t.type()));
+      change(v1::FieldChange::TYPE, TypeValue(t.type()));
     }
-    if (t.assignee_id() != 0) change("assignee_id", absl::StrCat(t.assignee_id()));
-    if (t.group_id() != 0) change("group_id", absl::StrCat(t.group_id()));
-    if (t.tags_size() > 0) change("tags", absl::StrJoin(t.tags(), ","));
+    if (t.assignee_id() != 0) change(v1::FieldChange::ASSIGNEE, AgentValue(t.assignee_id()));
+    if (t.group_id() != 0) change(v1::FieldChange::GROUP, GroupValue(t.group_id()));
+    if (t.tags_size() > 0) change(v1::FieldChange::TAGS, TagsValue(t.tags()));
     e->set_ticket_id(ticket_id);
     *e->mutable_actor() = actor_;
     *e->mutable_time() = ToTimestamp(now);

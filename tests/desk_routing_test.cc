@@ -14,6 +14,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "helpdesk/audit.h"
 #include "helpdesk/clock.h"
 #include "helpdesk/desk.h"
 #include "helpdesk/sla.h"
@@ -204,8 +205,8 @@ TEST_P(DeskRoutingTest, NewTicketIsRoutedAndTheReasonCanBeReadBack) {
   EXPECT_THAT(decision.note(), HasSubstr(absl::StrCat("agent ", ana_)));
   EXPECT_THAT(decision.note(), HasSubstr("least loaded"));
   ASSERT_THAT(decision.changes(), SizeIs(1));
-  EXPECT_EQ(decision.changes(0).field(), "assignee_id");
-  EXPECT_EQ(decision.changes(0).after(), absl::StrCat(ana_));
+  EXPECT_EQ(decision.changes(0).field(), v1::FieldChange::ASSIGNEE);
+  EXPECT_EQ(decision.changes(0).after().agent_id(), ana_);
   EXPECT_EQ(decision.ticket_version(), t.version());
   // Customers see neither the log nor the decision.
   EXPECT_THAT(desk_->routing().LastDecision(ContactActor(customer_), t.id()),
@@ -236,8 +237,9 @@ TEST_P(DeskRoutingTest, WorkNobodyCanTakeWaitsVisiblyAndGoesToTheFirstAgentOnlin
   EXPECT_EQ(log[0].kind(), v1::AgentEvent::AGENT_CREATED);
   EXPECT_EQ(log[1].kind(), v1::AgentEvent::PRESENCE_CHANGED);
   ASSERT_THAT(log[1].changes(), SizeIs(1));
-  EXPECT_EQ(log[1].changes(0).before(), "offline");
-  EXPECT_EQ(log[1].changes(0).after(), "online");
+  EXPECT_EQ(log[1].changes(0).before().presence(), v1::PRESENCE_OFFLINE);
+  EXPECT_EQ(log[1].changes(0).after().presence(), v1::PRESENCE_ONLINE);
+  EXPECT_EQ(RenderValue(log[1].changes(0).after()), "online");
   EXPECT_EQ(log[1].actor().id(), bo_);
 }
 
@@ -434,7 +436,7 @@ TEST_P(DeskRoutingTest, RequeuedWorkGoesToTheBackupAgentWhenOnline) {
                        desk_->people().AgentLog(SystemActor(), ana_));
   EXPECT_EQ(log[1].kind(), v1::AgentEvent::AGENT_CHANGED);
   ASSERT_THAT(log[1].changes(), SizeIs(1));
-  EXPECT_EQ(log[1].changes(0).field(), "backup_agent_id");
+  EXPECT_EQ(log[1].changes(0).field(), v1::FieldChange::AGENT_BACKUP);
 }
 
 TEST_P(DeskRoutingTest, DeactivatingAnAgentRequeuesTheirWork) {
@@ -888,9 +890,9 @@ TEST_P(DeskRoutingTest, StickyOwnerFieldsAreStoredAndReadBack) {
   std::vector<v1::Event> added = OfKind(Log(t.id()), v1::Event::MESSAGE_ADDED);
   ASSERT_THAT(added, SizeIs(1));
   ASSERT_THAT(added[0].changes(), SizeIs(1));
-  EXPECT_EQ(added[0].changes(0).field(), "sticky_agent_id");
-  EXPECT_EQ(added[0].changes(0).before(), "0");
-  EXPECT_EQ(added[0].changes(0).after(), absl::StrCat(ana_));
+  EXPECT_EQ(added[0].changes(0).field(), v1::FieldChange::STICKY_AGENT);
+  EXPECT_EQ(added[0].changes(0).before().agent_id(), 0);
+  EXPECT_EQ(added[0].changes(0).after().agent_id(), ana_);
   Write(AgentActor(ana_), t.id(), v1::Message::PUBLIC_REPLY, "And the OS?");
   EXPECT_EQ(Contact(customer_).version(), contact_version + 1);
   EXPECT_THAT(OfKind(Log(t.id()), v1::Event::MESSAGE_ADDED)[1].changes(), IsEmpty());
@@ -981,7 +983,8 @@ TEST_P(DeskRoutingTest, StickyOwnerFollowsRequesterChangesAndMerges) {
   EXPECT_EQ(moved.sticky_agent_id(), bo_);
   std::vector<v1::Event> changed = OfKind(Log(unanswered.id()), v1::Event::FIELDS_CHANGED);
   ASSERT_THAT(changed, SizeIs(1));
-  EXPECT_EQ(changed[0].changes(changed[0].changes_size() - 1).field(), "sticky_agent_id");
+  EXPECT_EQ(changed[0].changes(changed[0].changes_size() - 1).field(),
+            v1::FieldChange::STICKY_AGENT);
   // ...an answered one keeps the agent who answered it.
   ASSERT_OK_AND_ASSIGN(v1::Ticket kept, desk_->tickets().Update(SystemActor(), cys.id(),
                                                             {.requester_id = di}));

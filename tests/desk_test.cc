@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "helpdesk/audit.h"
 #include "helpdesk/clock.h"
 #include "helpdesk/storage/memory_store.h"
 #include "helpdesk/storage/sqlite_store.h"
@@ -186,7 +187,8 @@ TEST_P(DeskTest, ReplyNoteAndUpdateWriteOneEventEach) {
   EXPECT_EQ(log[3].kind(), v1::Event::FIELDS_CHANGED);
   std::vector<std::string> fields;
   for (const v1::FieldChange& c : log[3].changes()) {
-    fields.push_back(absl::StrCat(c.field(), ":", c.before(), "->", c.after()));
+    fields.push_back(absl::StrCat(FieldName(c), ":", RenderValue(c.before()), "->",
+                                  RenderValue(c.after())));
   }
   EXPECT_THAT(fields,
               ElementsAre("priority:normal->high",
@@ -326,8 +328,13 @@ TEST_P(DeskTest, CustomFieldsAreTypedAndAudited) {
   EXPECT_FALSE(u.custom_fields().contains("vip"));
   auto log = *desk_->tickets().AuditLog(bob_, t.id());
   ASSERT_THAT(log, SizeIs(3));
-  EXPECT_EQ(log[2].changes(0).field(), "custom_fields.vip");
-  EXPECT_EQ(log[2].changes(0).before(), "true");
+  EXPECT_EQ(FieldName(log[2].changes(0)), "custom_fields.vip");
+  EXPECT_EQ(RenderValue(log[2].changes(0).before()), "true");
+  // Typed: the custom field's value as it was, none after its removal.
+  EXPECT_EQ(log[2].changes(0).field(), v1::FieldChange::CUSTOM_FIELD);
+  EXPECT_EQ(log[2].changes(0).custom_field(), "vip");
+  EXPECT_TRUE(log[2].changes(0).before().custom_field().flag());
+  EXPECT_FALSE(log[2].changes(0).has_after());
 }
 
 TEST_P(DeskTest, AttachmentsAreStoredOnceByContent) {

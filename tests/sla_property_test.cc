@@ -26,6 +26,7 @@
 #include "absl/time/time.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
+#include "helpdesk/audit.h"
 #include "helpdesk/calendar.h"
 #include "helpdesk/sla.h"
 #include "helpdesk/timestamp.h"
@@ -56,7 +57,6 @@ const char* const kWindowStarts[] = {
 const char* const kStatuses[] = {"new",     "open",   "pending",
                                  "on_hold", "solved", "closed"};
 constexpr int kNew = 0, kOpen = 1, kPending = 2, kSolved = 4, kClosed = 5;
-const char* const kPriorities[] = {"", "low", "normal", "high", "urgent"};
 
 class Random {
  public:
@@ -217,16 +217,18 @@ RefTicket RandomTicket(Random& r) {
   return t;
 }
 
+v1::TicketLink RelatedTo(int64_t ticket) {
+  v1::TicketLink link;
+  link.set_kind(v1::TicketLink::RELATED);
+  link.set_ticket_id(ticket);
+  return link;
+}
+
 // The events Desk would write for the ticket.
 std::vector<v1::Event> ToEvents(const RefTicket& t, absl::Time created) {
   std::vector<v1::Event> out;
-  auto change = [](v1::Event& e, const std::string& field,
-                   const std::string& before, const std::string& after) {
-    v1::FieldChange* c = e.add_changes();
-    c->set_field(field);
-    c->set_before(before);
-    c->set_after(after);
-  };
+  auto status = [](int i) { return StatusValue(kStatuses[i]); };
+  auto priority = [](int i) { return PriorityValue(static_cast<v1::Priority>(i)); };
   v1::Event& c = out.emplace_back();
   c.set_kind(v1::Event::TICKET_CREATED);
   *c.mutable_time() = ToTimestamp(created);
@@ -234,11 +236,12 @@ std::vector<v1::Event> ToEvents(const RefTicket& t, absl::Time created) {
     c.set_message_id(1);
     c.set_message_kind(t.first_message);
   }
-  change(c, "subject", "", "Random");
-  change(c, "status", "", kStatuses[t.status]);
-  change(c, "priority", "", kPriorities[t.priority]);
-  int status = t.status;
-  int priority = t.priority;
+  AddChange(c.mutable_changes(), v1::FieldChange::SUBJECT, std::nullopt, TextValue("Random"));
+  AddChange(c.mutable_changes(), v1::FieldChange::STATUS, std::nullopt, status(t.status));
+  AddChange(c.mutable_changes(), v1::FieldChange::PRIORITY, std::nullopt,
+            priority(t.priority));
+  int current_status = t.status;
+  int current_priority = t.priority;
   for (const RefEvent& re : t.events) {
     v1::Event& e = out.emplace_back();
     *e.mutable_time() = ToTimestamp(created + absl::Minutes(re.minute));
@@ -259,20 +262,25 @@ std::vector<v1::Event> ToEvents(const RefTicket& t, absl::Time created) {
         break;
       case Op::kMerge:
         e.set_kind(v1::Event::MERGED_INTO);
-        change(e, "merged_into", "0", "77");
+        AddChange(e.mutable_changes(), v1::FieldChange::MERGED_INTO, TicketValue(0),
+                  TicketValue(77));
         break;
       case Op::kLink:
         e.set_kind(v1::Event::LINKED);
-        change(e, "links", "", "related:77");
+        AddChange(e.mutable_changes(), v1::FieldChange::LINKS,
+                  LinksValue(std::vector<v1::TicketLink>{}),
+                  LinksValue(std::vector<v1::TicketLink>{RelatedTo(77)}));
         break;
     }
     if (re.priority > 0) {
-      change(e, "priority", kPriorities[priority], kPriorities[re.priority]);
-      priority = re.priority;
+      AddChange(e.mutable_changes(), v1::FieldChange::PRIORITY, priority(current_priority),
+                priority(re.priority));
+      current_priority = re.priority;
     }
     if (re.status >= 0) {
-      change(e, "status", kStatuses[status], kStatuses[re.status]);
-      status = re.status;
+      AddChange(e.mutable_changes(), v1::FieldChange::STATUS, status(current_status),
+                status(re.status));
+      current_status = re.status;
     }
   }
   return out;

@@ -19,6 +19,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "helpdesk/audit.h"
 #include "helpdesk/clock.h"
 #include "helpdesk/desk.h"
 #include "helpdesk/storage/memory_store.h"
@@ -71,16 +72,20 @@ class Log {
       e.set_message_id(++message_id_);
       e.set_message_kind(first);
     }
-    Change(e, "subject", "", "VPN drops every hour");
-    Change(e, "status", "", status);
-    Change(e, "priority", "", priority);
-    Change(e, "requester_id", "", "7");
+    AddChange(e.mutable_changes(), v1::FieldChange::SUBJECT, std::nullopt,
+              TextValue("VPN drops every hour"));
+    AddChange(e.mutable_changes(), v1::FieldChange::STATUS, std::nullopt,
+              StatusValue(status));
+    AddChange(e.mutable_changes(), v1::FieldChange::PRIORITY, std::nullopt,
+              PriorityNamed(priority));
+    AddChange(e.mutable_changes(), v1::FieldChange::REQUESTER, std::nullopt,
+              ContactValue(7));
   }
 
   Log& Customer(absl::Time t) {
     v1::Event& e = Message(t, v1::Message::CUSTOMER_MESSAGE);
     if (status_ == "pending" || status_ == "solved") {
-      Change(e, "status", status_, "open");
+      StatusChange(e, status_, "open");
       status_ = "open";
     }
     return *this;
@@ -95,28 +100,35 @@ class Log {
   }
   Log& Status(absl::Time t, const std::string& status) {
     v1::Event& e = Add(v1::Event::FIELDS_CHANGED, t);
-    Change(e, "status", status_, status);
+    StatusChange(e, status_, status);
     status_ = status;
     return *this;
   }
   Log& Priority(absl::Time t, const std::string& priority) {
     v1::Event& e = Add(v1::Event::FIELDS_CHANGED, t);
-    Change(e, "priority", priority_, priority);
+    AddChange(e.mutable_changes(), v1::FieldChange::PRIORITY, PriorityNamed(priority_),
+              PriorityNamed(priority));
     priority_ = priority;
     return *this;
   }
   Log& Merge(absl::Time t) {
     v1::Event& e = Add(v1::Event::MERGED_INTO, t);
     e.set_related_ticket_id(99);
-    Change(e, "merged_into", "0", "99");
-    Change(e, "status", status_, "closed");
+    AddChange(e.mutable_changes(), v1::FieldChange::MERGED_INTO, TicketValue(0),
+              TicketValue(99));
+    StatusChange(e, status_, "closed");
     status_ = "closed";
     return *this;
   }
   Log& Link(absl::Time t) {
     v1::Event& e = Add(v1::Event::LINKED, t);
     e.set_related_ticket_id(98);
-    Change(e, "links", "", "related:98");
+    v1::TicketLink link;
+    link.set_kind(v1::TicketLink::RELATED);
+    link.set_ticket_id(98);
+    AddChange(e.mutable_changes(), v1::FieldChange::LINKS,
+              LinksValue(std::vector<v1::TicketLink>{}),
+              LinksValue(std::vector<v1::TicketLink>{link}));
     return *this;
   }
 
@@ -138,12 +150,19 @@ class Log {
     e.set_message_kind(kind);
     return e;
   }
-  static void Change(v1::Event& e, const std::string& field,
-                     const std::string& before, const std::string& after) {
-    v1::FieldChange* c = e.add_changes();
-    c->set_field(field);
-    c->set_before(before);
-    c->set_after(after);
+  static void StatusChange(v1::Event& e, const std::string& before,
+                           const std::string& after) {
+    AddChange(e.mutable_changes(), v1::FieldChange::STATUS, StatusValue(before),
+              StatusValue(after));
+  }
+  // A priority by name; a name that is no priority ("mega") becomes the
+  // legacy_text an old file's unreadable value is kept as.
+  static v1::FieldValue PriorityNamed(const std::string& name) {
+    absl::StatusOr<v1::Priority> p = ParsePriority(name);
+    if (p.ok()) return PriorityValue(*p);
+    v1::FieldValue v;
+    v.set_legacy_text(name);
+    return v;
   }
 
   std::vector<v1::Event> events_;

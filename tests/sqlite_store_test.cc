@@ -313,7 +313,7 @@ TEST(SqliteStoreTest, MigratesVersion2FileToTheQuarantineSchema) {
   ASSERT_OK(tx->InsertQuarantine(&q));
   ASSERT_OK(tx->Commit());
   RawDb raw(path);
-  EXPECT_EQ(raw.One("PRAGMA user_version"), "3");
+  EXPECT_EQ(raw.One("PRAGMA user_version"), absl::StrCat(kSqliteSchemaVersion));
   EXPECT_EQ(raw.One("SELECT count(*) FROM quarantine"), "1");
 }
 

@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/time.h"
+#include "helpdesk/audit.h"
 #include "helpdesk/timestamp.h"
 
 namespace helpdesk::cli {
@@ -172,12 +173,18 @@ void PrintLog(Desk& desk, const std::vector<v1::Event>& events) {
     if (e.kind() >= v1::Event::ROUTED && !e.note().empty()) {
       std::cout << "    why: " << Visible(e.note()) << "\n";
     }
-    for (const v1::FieldChange& c : e.changes()) {
-      std::cout << "    " << Visible(c.field()) << ": "
-                << (c.before().empty() ? "(none)" : Cut(Visible(c.before()), 50)) << " -> "
-                << (c.after().empty() ? "(none)" : Cut(Visible(c.after()), 50)) << "\n";
-    }
+    for (const v1::FieldChange& c : e.changes()) PrintChange(c, 50);
   }
+}
+
+void PrintChange(const v1::FieldChange& c, std::optional<size_t> width) {
+  auto value = [&](const v1::FieldValue& v) {
+    std::string text = Visible(RenderValue(v));
+    if (text.empty()) return std::string("(none)");
+    return width ? Cut(text, *width) : text;
+  };
+  std::cout << "    " << Visible(FieldName(c)) << ": " << value(c.before()) << " -> "
+            << value(c.after()) << "\n";
 }
 
 void PrintAgentLog(Desk& desk, const std::vector<v1::AgentEvent>& events) {
@@ -186,11 +193,7 @@ void PrintAgentLog(Desk& desk, const std::vector<v1::AgentEvent>& events) {
     std::cout << "[" << When(e.time()) << "] v" << e.agent_version() << " "
               << absl::AsciiStrToLower(v1::AgentEvent::Kind_Name(e.kind())) << " by "
               << names.Actor(e.actor()) << "\n";
-    for (const v1::FieldChange& c : e.changes()) {
-      std::cout << "    " << Visible(c.field()) << ": "
-                << (c.before().empty() ? "(none)" : Visible(c.before())) << " -> "
-                << (c.after().empty() ? "(none)" : Visible(c.after())) << "\n";
-    }
+    for (const v1::FieldChange& c : e.changes()) PrintChange(c);
     if (!e.note().empty()) std::cout << "    " << Visible(e.note()) << "\n";
   }
 }

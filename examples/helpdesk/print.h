@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -97,6 +98,10 @@ class Names {
 void PrintQueue(Desk& desk, const std::vector<v1::Ticket>& tickets);
 void PrintTicket(Desk& desk, const TicketView& view);
 void PrintLog(Desk& desk, const std::vector<v1::Event>& events);
+// One change of an audit log, "    field: before -> after" (values rendered
+// by helpdesk/audit.h, "(none)" when empty), each value cut to `width`
+// characters when given.
+void PrintChange(const v1::FieldChange& change, std::optional<size_t> width = std::nullopt);
 void PrintAgentLog(Desk& desk, const std::vector<v1::AgentEvent>& events);
 void PrintSla(const SlaStatus& sla);
 

@@ -122,15 +122,6 @@ absl::StatusOr<int64_t> GroupByName(Desk& desk, const std::string& name) {
   return absl::NotFoundError(absl::StrCat("no group is named '", name, "'"));
 }
 
-// The contact with this e-mail, created when missing.
-absl::StatusOr<v1::Contact> ContactByEmail(Desk& desk, const std::string& email,
-                                           bool create) {
-  absl::StatusOr<v1::Contact> c = desk.people().FindContactByEmail(SystemActor(), email);
-  if (c.ok() || !absl::IsNotFound(c.status()) || !create) return c;
-  std::string name = email.substr(0, email.find('@'));
-  return desk.people().CreateContact(SystemActor(), {.name = name, .emails = {email}});
-}
-
 absl::StatusOr<v1::Actor> ActingAgent(Desk& desk, const Args& a) {
   std::optional<std::string> email = a.Get("agent");
   if (!email) return SystemActor();

@@ -42,10 +42,6 @@ absl::StatusOr<std::unique_ptr<Session>> OpenSession(
 absl::StatusOr<v1::Agent> AgentByEmail(Desk& desk, const std::string& email);
 absl::StatusOr<int64_t> GroupByName(Desk& desk, const std::string& name);
 
-// The contact with this e-mail, created when missing.
-absl::StatusOr<v1::Contact> ContactByEmail(Desk& desk, const std::string& email,
-                                           bool create);
-
 // The agent named by --agent, else the system.
 absl::StatusOr<v1::Actor> ActingAgent(Desk& desk, const Args& a);
 

@@ -69,7 +69,7 @@ absl::Status CmdMessage(Desk& desk, const Args& a, v1::Message::Kind kind) {
   if (kind == v1::Message::CUSTOMER_MESSAGE) {
     absl::StatusOr<std::string> email = Required(a, "requester");
     if (!email.ok()) return email.status();
-    absl::StatusOr<v1::Contact> c = ContactByEmail(desk, *email, false);
+    absl::StatusOr<v1::Contact> c = desk.people().FindContactByEmail(SystemActor(), *email);
     if (!c.ok()) return c.status();
     actor = ContactActor(c->id());
   } else {
@@ -175,7 +175,7 @@ absl::Status CmdList(Desk& desk, const Args& a) {
     }
   }
   if (std::optional<std::string> r = a.Get("requester")) {
-    absl::StatusOr<v1::Contact> c = ContactByEmail(desk, *r, false);
+    absl::StatusOr<v1::Contact> c = desk.people().FindContactByEmail(SystemActor(), *r);
     if (!c.ok()) return c.status();
     q.requester_id = c->id();
   }
@@ -207,7 +207,7 @@ absl::Status CmdShow(Desk& desk, const Args& a) {
   if (!id.ok()) return id.status();
   v1::Actor viewer = SystemActor();
   if (std::optional<std::string> as = a.Get("as")) {
-    absl::StatusOr<v1::Contact> c = ContactByEmail(desk, *as, false);
+    absl::StatusOr<v1::Contact> c = desk.people().FindContactByEmail(SystemActor(), *as);
     if (!c.ok()) return c.status();
     viewer = ContactActor(c->id());
   }

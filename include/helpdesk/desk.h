@@ -16,15 +16,21 @@
 //       {.subject = "VPN drops every hour", .description = "Since Monday..."});
 //
 // Who may do what. Every call takes the acting (or viewing) party as a
-// v1::Actor:
-//   SYSTEM, INTEGRATION: everything.
+// v1::Actor; every command and query asks the access component
+// (helpdesk/access.h, whose table is in docs/access.md):
+//   SYSTEM: everything.
+//   INTEGRATION: works every ticket and manages contacts and organizations;
+//     not an admin (does not manage agents or groups, block contacts, replay
+//     the outbox or act for an agent).
 //   AGENT with role ADMIN: everything, including managing agents and groups.
 //   AGENT with role AGENT: reads and changes the tickets its ticket_access
-//     lets it see; creates contacts and organizations.
+//     lets it see; creates contacts and organizations; reads the outbox and
+//     the quarantine only when it sees every ticket.
 //   AGENT with role LIGHT_AGENT: reads those tickets; adds internal notes only.
 //   CONTACT (a customer): creates tickets for itself; reads and replies to the
 //     tickets it requested or is copied on (CC); never sees internal notes or
-//     the audit log.
+//     the audit log; reads its own record only. A blocked contact reads but
+//     writes nothing.
 //   A deactivated or unknown agent, or an unknown contact, may do nothing.
 // A reader who may not see a ticket gets NotFound, exactly as for a missing
 // ticket, so ticket ids of other customers are not revealed. An action that

@@ -115,8 +115,11 @@ class SlaEngine {
 
   // Derives every metric of the applying policy from `events` (the ticket's
   // audit log in order: TICKET_CREATED first) as of `now`. Events after `now`
-  // are ignored. Errors: InvalidArgument when the events do not start with
-  // TICKET_CREATED or are out of time order; FailedPrecondition when a
+  // are ignored. It reads the events' kinds, message kinds and their STATUS
+  // and PRIORITY changes (the `after` values). Errors: InvalidArgument when
+  // the events do not start with TICKET_CREATED or are out of time order, or
+  // a STATUS change's value is no status of the workflow or a PRIORITY
+  // change's no priority (naming the event); FailedPrecondition when a
   // business-hours computation leaves the calendar's supported range.
   absl::StatusOr<SlaStatus> Evaluate(const v1::Ticket& ticket,
                                      absl::Span<const v1::Event> events,

@@ -42,6 +42,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "helpdesk/access.h"
 #include "helpdesk/v1/agent.pb.h"
 #include "helpdesk/v1/channel.pb.h"
 #include "helpdesk/v1/contact.pb.h"
@@ -78,15 +79,8 @@ struct TimeRange {
   bool Contains(absl::Time t) const { return from <= t && t < to; }
 };
 
-// Restricts a query to the tickets one reader may see. A ticket is visible
-// when any of the set conditions holds (an unset condition matches nothing):
-// it was requested by `contact_id` or copies `contact_id` (CC); it is in one of
-// `group_ids`; it is assigned to `assignee_id`.
-struct TicketVisibility {
-  std::optional<int64_t> contact_id;
-  std::vector<int64_t> group_ids;
-  std::optional<int64_t> assignee_id;
-};
+// TicketVisibility (restricting a query to the tickets one reader may see)
+// is declared in helpdesk/access.h, with the rules it follows.
 
 // A ticket query. Filters combine with AND; an empty or unset filter matches
 // everything.

@@ -30,13 +30,14 @@ absl::Status DeskCore::Init() {
 }
 
 absl::StatusOr<Access> DeskCore::Resolve(Transaction& tx, const v1::Actor& actor) {
-  Access a;
-  a.actor = actor;
   switch (actor.kind()) {
-    case v1::Actor::SYSTEM:
-    case v1::Actor::INTEGRATION:
-      a.role = Access::kSystem;
+    case v1::Actor::SYSTEM: {
+      Access a = Viewer::System();
+      a.actor = actor;
       return a;
+    }
+    case v1::Actor::INTEGRATION:
+      return Viewer::Integration(actor);
     case v1::Actor::AGENT: {
       absl::StatusOr<v1::Agent> agent = tx.GetAgent(actor.id());
       if (absl::IsNotFound(agent.status())) {
@@ -48,17 +49,8 @@ absl::StatusOr<Access> DeskCore::Resolve(Transaction& tx, const v1::Actor& actor
         return absl::PermissionDeniedError(
             absl::StrCat("actor: agent ", actor.id(), " is deactivated"));
       }
-      a.agent = *std::move(agent);
-      switch (a.agent.role()) {
-        case v1::Agent::ADMIN:
-          a.role = Access::kAdmin;
-          break;
-        case v1::Agent::LIGHT_AGENT:
-          a.role = Access::kLightAgent;
-          break;
-        default:
-          a.role = Access::kAgent;
-      }
+      Access a = Viewer::OfAgent(*agent);
+      a.actor = actor;
       return a;
     }
     case v1::Actor::CONTACT: {
@@ -68,8 +60,8 @@ absl::StatusOr<Access> DeskCore::Resolve(Transaction& tx, const v1::Actor& actor
             absl::StrCat("actor: contact ", actor.id(), " does not exist"));
       }
       HELPDESK_RETURN_IF_ERROR(contact.status());
-      a.contact = *std::move(contact);
-      a.role = Access::kContact;
+      Access a = Viewer::OfContact(*contact);
+      a.actor = actor;
       return a;
     }
     default:
@@ -78,75 +70,14 @@ absl::StatusOr<Access> DeskCore::Resolve(Transaction& tx, const v1::Actor& actor
   }
 }
 
-absl::Status DeskCore::RequireStaff(const Access& a, absl::string_view what) {
-  if (a.IsStaff()) return absl::OkStatus();
-  return absl::PermissionDeniedError(
-      absl::StrCat("contact ", a.actor.id(), " may not ", what));
-}
-
-absl::Status DeskCore::RequireTicketChanger(const Access& a, absl::string_view what) {
-  if (a.CanChangeTickets()) return absl::OkStatus();
-  return absl::PermissionDeniedError(
-      absl::StrCat(a.role == Access::kContact ? "contact " : "light agent ", a.actor.id(),
-                   " may not ", what));
-}
-
-absl::Status DeskCore::RequireAdmin(const Access& a, absl::string_view what) {
-  if (a.IsAdmin()) return absl::OkStatus();
-  return absl::PermissionDeniedError(absl::StrCat("only admins may ", what, "; actor ",
-                                                  v1::Actor::Kind_Name(a.actor.kind()),
-                                                  " ", a.actor.id(), " is not one"));
-}
-
-// The visibility restriction for a reader, or nullopt for "everything".
-std::optional<TicketVisibility> DeskCore::VisibilityOf(const Access& a) {
-  switch (a.role) {
-    case Access::kContact: {
-      TicketVisibility v;
-      v.contact_id = a.actor.id();
-      return v;
-    }
-    case Access::kAgent:
-    case Access::kLightAgent: {
-      if (a.agent.ticket_access() == v1::Agent::GROUPS) {
-        TicketVisibility v;
-        v.group_ids.assign(a.agent.group_ids().begin(), a.agent.group_ids().end());
-        v.assignee_id = a.agent.id();
-        return v;
-      }
-      if (a.agent.ticket_access() == v1::Agent::ASSIGNED) {
-        TicketVisibility v;
-        v.assignee_id = a.agent.id();
-        return v;
-      }
-      return std::nullopt;
-    }
-    default:
-      return std::nullopt;
-  }
-}
-
-bool DeskCore::CanSee(const Access& a, const v1::Ticket& t) {
-  std::optional<TicketVisibility> v = VisibilityOf(a);
-  if (!v) return true;
-  if (v->contact_id && (t.requester_id() == *v->contact_id ||
-                        std::count(t.cc_contact_ids().begin(), t.cc_contact_ids().end(),
-                                   *v->contact_id))) {
-    return true;
-  }
-  if (t.group_id() != 0 &&
-      std::count(v->group_ids.begin(), v->group_ids.end(), t.group_id())) {
-    return true;
-  }
-  return v->assignee_id && t.assignee_id() == *v->assignee_id;
-}
-
-absl::StatusOr<v1::Ticket> DeskCore::LoadTicket(Transaction& tx, const Access& a,
-                                                  int64_t id) {
+absl::StatusOr<v1::Ticket> DeskCore::LoadTicket(Transaction& tx, const Access& a, int64_t id,
+                                                Action action) {
   absl::StatusOr<v1::Ticket> t = tx.GetTicket(id);
-  if (absl::IsNotFound(t.status()) || (t.ok() && !CanSee(a, *t))) {
+  if (absl::IsNotFound(t.status())) {
     return absl::NotFoundError(absl::StrCat("ticket ", id, " not found"));
   }
+  HELPDESK_RETURN_IF_ERROR(t.status());
+  HELPDESK_RETURN_IF_ERROR(AuthorizeOn(a, action, *t));
   return t;
 }
 
@@ -301,15 +232,6 @@ absl::StatusOr<v1::Agent> DeskCore::GetAgentNamed(Transaction& tx,
   return a;
 }
 
-// Agents may do `what` for themselves; admins and the system for anyone.
-absl::Status DeskCore::RequireSelfOrAdmin(const Access& a, int64_t agent_id,
-                                            absl::string_view what) {
-  if (a.actor.kind() == v1::Actor::AGENT && a.actor.id() == agent_id) {
-    return absl::OkStatus();
-  }
-  return RequireAdmin(a, what);
-}
-
 absl::Status DeskCore::CheckAgentUsable(Transaction& tx, absl::string_view field,
                                           int64_t id) {
   HELPDESK_ASSIGN_OR_RETURN(v1::Agent a, GetAgentNamed(tx, field, id));
@@ -371,7 +293,8 @@ absl::Status DeskCore::SaveWithEvent(Transaction& tx, const Access& a, absl::Tim
 void DeskCore::ChangeStatus(v1::Ticket* t, const std::string& status,
                               v1::StatusCategory category, absl::Time now, v1::Event* e) {
   if (t->status() == status) return;
-  AddChange(e, "status", t->status(), status);
+  AddChange(e->mutable_changes(), v1::FieldChange::STATUS, StatusValue(t->status()),
+            StatusValue(status));
   bool was_solved = t->status_category() == v1::STATUS_CATEGORY_SOLVED ||
                     t->status_category() == v1::STATUS_CATEGORY_CLOSED;
   t->set_status(status);

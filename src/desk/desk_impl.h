@@ -32,6 +32,8 @@
 #include "desk/desk_routing.h"
 #include "desk/ingest_degrade.h"
 #include "internal/text_checks.h"
+#include "helpdesk/access.h"
+#include "helpdesk/audit.h"
 #include "helpdesk/desk.h"
 #include "helpdesk/timestamp.h"
 #include "internal/sha256.h"
@@ -44,36 +46,9 @@ using internal::CheckRequiredText;
 using internal::CheckText;
 using internal::Quote;
 
-// What an actor may do, resolved from the store at the start of a command.
-struct Access {
-  enum Role { kSystem, kAdmin, kAgent, kLightAgent, kContact };
-  Role role = kSystem;
-  v1::Actor actor;
-  v1::Agent agent;      // when an agent
-  v1::Contact contact;  // when a contact
-
-  bool IsStaff() const { return role != kContact; }
-  bool CanChangeTickets() const {
-    return role == kSystem || role == kAdmin || role == kAgent;
-  }
-  bool IsAdmin() const { return role == kSystem || role == kAdmin; }
-};
-
-inline std::string JoinIds(const google::protobuf::RepeatedField<int64_t>& ids) {
-  return absl::StrJoin(ids, ",");
-}
-
-inline std::string LinkKindName(v1::TicketLink::Kind kind) {
-  return absl::AsciiStrToLower(v1::TicketLink::Kind_Name(kind));
-}
-
-inline std::string RenderLinks(const v1::Ticket& t) {
-  std::vector<std::string> parts;
-  for (const v1::TicketLink& link : t.links()) {
-    parts.push_back(absl::StrCat(LinkKindName(link.kind()), ":", link.ticket_id()));
-  }
-  return absl::StrJoin(parts, ",");
-}
+// The resolved actor of a command: who it is and what the access component
+// needs to answer what it may do (helpdesk/access.h).
+using Access = ::helpdesk::Viewer;
 
 inline v1::TicketLink::Kind MirrorLink(v1::TicketLink::Kind kind) {
   switch (kind) {
@@ -88,35 +63,6 @@ inline v1::TicketLink::Kind MirrorLink(v1::TicketLink::Kind kind) {
     default:
       return kind;
   }
-}
-
-inline std::string RenderCustomField(const v1::CustomFieldValue& v) {
-  switch (v.value_case()) {
-    case v1::CustomFieldValue::kText:
-      return v.text();
-    case v1::CustomFieldValue::kInteger:
-      return absl::StrCat(v.integer());
-    case v1::CustomFieldValue::kDecimal:
-      return absl::StrCat(v.decimal());
-    case v1::CustomFieldValue::kFlag:
-      return v.flag() ? "true" : "false";
-    case v1::CustomFieldValue::kTime:
-      return absl::FormatTime(absl::RFC3339_full, FromTimestamp(v.time()),
-                              absl::UTCTimeZone());
-    case v1::CustomFieldValue::kChoices:
-      return absl::StrJoin(v.choices().values(), ",");
-    case v1::CustomFieldValue::VALUE_NOT_SET:
-      return "";
-  }
-  return "";
-}
-
-inline void AddChange(v1::Event* event, absl::string_view field, absl::string_view before,
-                      absl::string_view after) {
-  v1::FieldChange* c = event->add_changes();
-  c->set_field(std::string(field));
-  c->set_before(std::string(before));
-  c->set_after(std::string(after));
 }
 
 // Prefixes a status message with a location, e.g. "tickets[3].".
@@ -316,18 +262,21 @@ class DeskCore {
 
   // --- Access -------------------------------------------------------------
 
+  // The viewer `actor` stands for, from the store. Errors: PermissionDenied
+  // for an unknown contact or an unknown or deactivated agent;
+  // InvalidArgument for an unknown actor kind.
   absl::StatusOr<Access> Resolve(Transaction& tx, const v1::Actor& actor);
 
-  static absl::Status RequireStaff(const Access& a, absl::string_view what);
-  static absl::Status RequireTicketChanger(const Access& a, absl::string_view what);
-  static absl::Status RequireAdmin(const Access& a, absl::string_view what);
+  // Loads ticket `id` when `a` may do `action` to it (Authorize): NotFound
+  // when it does not exist or `a` may not view it, PermissionDenied when `a`
+  // may view it but not do `action`.
+  static absl::StatusOr<v1::Ticket> LoadTicket(Transaction& tx, const Access& a, int64_t id,
+                                               Action action = Action::kViewTicket);
 
-  // The visibility restriction for a reader, or nullopt for "everything".
-  static std::optional<TicketVisibility> VisibilityOf(const Access& a);
-
-  static bool CanSee(const Access& a, const v1::Ticket& t);
-
-  absl::StatusOr<v1::Ticket> LoadTicket(Transaction& tx, const Access& a, int64_t id);
+  // Authorize(a, action, t): whether `a` may do `action` to the loaded `t`.
+  static absl::Status AuthorizeOn(const Access& a, Action action, const v1::Ticket& t) {
+    return Authorize(a, action, Subject::Ticket(TicketFacts::Of(t)));
+  }
 
   static absl::Status CheckChangeable(const v1::Ticket& t);
 
@@ -364,10 +313,6 @@ class DeskCore {
   // The agent `field` names; NotFound names the field and the id.
   static absl::StatusOr<v1::Agent> GetAgentNamed(Transaction& tx, absl::string_view field,
                                                  int64_t id);
-
-  // Agents may do `what` for themselves; admins and the system for anyone.
-  static absl::Status RequireSelfOrAdmin(const Access& a, int64_t agent_id,
-                                         absl::string_view what);
 
   static absl::Status CheckAgentUsable(Transaction& tx, absl::string_view field,
                                        int64_t id);
@@ -759,13 +704,8 @@ class DeskCore {
 
 // The desk_*.cc files share these names (this header is theirs alone).
 using desk_internal::Access;
-using desk_internal::AddChange;
-using desk_internal::JoinIds;
-using desk_internal::LinkKindName;
 using desk_internal::Locate;
 using desk_internal::MirrorLink;
-using desk_internal::RenderCustomField;
-using desk_internal::RenderLinks;
 using desk_internal::StaleVersion;
 using desk_internal::WriteTracker;
 using desk_internal::WrittenObjects;

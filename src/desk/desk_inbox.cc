@@ -542,10 +542,7 @@ absl::StatusOr<IngestResult> DeskCore::Ingest(Transaction& tx,
   } else {
     // A new ticket: the first message of a thread, a follow-up of a closed
     // ticket, or a stranger's reply (linked to the ticket they replied to).
-    Access as_sender;
-    as_sender.role = Access::kContact;
-    as_sender.actor = ContactActor(sender.id());
-    as_sender.contact = sender;
+    const Access as_sender = Viewer::OfContact(sender);
     NewTicket nt;
     nt.subject = absl::StripAsciiWhitespace(m.subject()).empty()
                      ? std::string("(no subject)")
@@ -770,7 +767,7 @@ absl::StatusOr<std::vector<v1::QuarantineEntry>> Inbox::ListQuarantine(
       TransactionMode::kReadOnly,
       [&](Transaction& tx) -> absl::StatusOr<std::vector<v1::QuarantineEntry>> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
-        HELPDESK_RETURN_IF_ERROR(DeskCore::RequireStaff(a, "read the quarantine"));
+        HELPDESK_RETURN_IF_ERROR(Authorize(a, Action::kReadQuarantine));
         return tx.ListQuarantine(state, after_id, limit);
       });
 }
@@ -781,7 +778,7 @@ absl::StatusOr<v1::QuarantineEntry> Inbox::GetQuarantined(const v1::Actor& viewe
       TransactionMode::kReadOnly,
       [&](Transaction& tx) -> absl::StatusOr<v1::QuarantineEntry> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
-        HELPDESK_RETURN_IF_ERROR(DeskCore::RequireStaff(a, "read the quarantine"));
+        HELPDESK_RETURN_IF_ERROR(Authorize(a, Action::kReadQuarantine));
         return tx.GetQuarantine(entry_id);
       });
 }
@@ -796,7 +793,7 @@ absl::StatusOr<IngestResult> Inbox::RetryQuarantined(
       TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<IngestResult> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
         HELPDESK_RETURN_IF_ERROR(
-            DeskCore::RequireTicketChanger(a, "retry quarantined messages"));
+Authorize(a, Action::kManageQuarantine));
         HELPDESK_ASSIGN_OR_RETURN(v1::QuarantineEntry e, tx.GetQuarantine(entry_id));
         if (e.state() != v1::QuarantineEntry::HELD) {
           return absl::FailedPreconditionError(
@@ -896,7 +893,7 @@ absl::StatusOr<v1::QuarantineEntry> Inbox::DiscardQuarantined(const v1::Actor& a
       [&](Transaction& tx) -> absl::StatusOr<v1::QuarantineEntry> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
         HELPDESK_RETURN_IF_ERROR(
-            DeskCore::RequireTicketChanger(a, "discard quarantined messages"));
+Authorize(a, Action::kManageQuarantine));
         HELPDESK_ASSIGN_OR_RETURN(v1::QuarantineEntry e, tx.GetQuarantine(entry_id));
         if (e.state() != v1::QuarantineEntry::HELD) {
           return absl::FailedPreconditionError(

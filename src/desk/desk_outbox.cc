@@ -140,7 +140,7 @@ absl::StatusOr<std::vector<v1::OutboxEntry>> Outbox::List(
   return impl_->Run(TransactionMode::kReadOnly,
                     [&](Transaction& tx) -> absl::StatusOr<std::vector<v1::OutboxEntry>> {
                       HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
-                      HELPDESK_RETURN_IF_ERROR(DeskCore::RequireStaff(a, "read the outbox"));
+                      HELPDESK_RETURN_IF_ERROR(Authorize(a, Action::kReadOutbox));
                       return tx.ListOutbox(state, after_id, limit);
                     });
 }
@@ -151,7 +151,7 @@ absl::StatusOr<v1::OutboxEntry> Outbox::Replay(const v1::Actor& actor,
       TransactionMode::kReadWrite,
       [&](Transaction& tx) -> absl::StatusOr<v1::OutboxEntry> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
-        HELPDESK_RETURN_IF_ERROR(DeskCore::RequireAdmin(a, "replay outbox entries"));
+        HELPDESK_RETURN_IF_ERROR(Authorize(a, Action::kReplayOutbox));
         HELPDESK_ASSIGN_OR_RETURN(v1::OutboxEntry e, tx.GetOutbox(entry_id));
         if (e.state() != v1::OutboxEntry::DEAD) {
           return absl::FailedPreconditionError(

@@ -17,44 +17,28 @@ absl::Status DeskCore::AppendAgentEvent(Transaction& tx, const Access& a,
 // One AgentFieldChange per field that differs.
 void DeskCore::DiffAgents(const v1::Agent& before, const v1::Agent& after,
                             v1::AgentEvent* e) {
-  auto add = [e](absl::string_view field, std::string b, std::string a) {
-    if (b == a) return;
-    v1::FieldChange* c = e->add_changes();
-    c->set_field(std::string(field));
-    c->set_before(std::move(b));
-    c->set_after(std::move(a));
+  // Values compare as stored (serialized from the same fields, in order).
+  auto add = [e](v1::FieldChange::Field field, v1::FieldValue b, v1::FieldValue a) {
+    if (b.SerializeAsString() == a.SerializeAsString()) return;
+    AddChange(e->mutable_changes(), field, std::move(b), std::move(a));
   };
-  auto skills = [](const v1::Agent& x) {
-    std::vector<std::string> out;
-    for (const v1::Skill& s : x.skills()) {
-      out.push_back(absl::StrCat(s.name(), ":", s.level()));
-    }
-    return absl::StrJoin(out, ",");
-  };
-  auto capacity = [](const v1::Agent& x) {
-    std::vector<std::string> out;
-    for (const v1::ChannelCapacity& c : x.capacity()) {
-      out.push_back(absl::StrCat(absl::AsciiStrToLower(absl::StripPrefix(
-                                     v1::Channel_Name(c.channel()), "CHANNEL_")),
-                                 ":", c.max_items()));
-    }
-    return absl::StrJoin(out, ",");
-  };
-  add("name", before.name(), after.name());
-  add("email", before.email(), after.email());
-  add("role", absl::AsciiStrToLower(v1::Agent::Role_Name(before.role())),
-      absl::AsciiStrToLower(v1::Agent::Role_Name(after.role())));
-  add("ticket_access",
-      absl::AsciiStrToLower(v1::Agent::TicketAccess_Name(before.ticket_access())),
-      absl::AsciiStrToLower(v1::Agent::TicketAccess_Name(after.ticket_access())));
-  add("group_ids", JoinIds(before.group_ids()), JoinIds(after.group_ids()));
-  add("skills", skills(before), skills(after));
-  add("capacity", capacity(before), capacity(after));
-  add("backup_agent_id", absl::StrCat(before.backup_agent_id()),
-      absl::StrCat(after.backup_agent_id()));
-  add("deactivated", before.deactivated() ? "true" : "false",
-      after.deactivated() ? "true" : "false");
-  add("presence", PresenceName(before.presence()), PresenceName(after.presence()));
+  add(v1::FieldChange::AGENT_NAME, TextValue(before.name()), TextValue(after.name()));
+  add(v1::FieldChange::AGENT_EMAIL, TextValue(before.email()), TextValue(after.email()));
+  add(v1::FieldChange::AGENT_ROLE, RoleValue(before.role()), RoleValue(after.role()));
+  add(v1::FieldChange::AGENT_TICKET_ACCESS, TicketAccessValue(before.ticket_access()),
+      TicketAccessValue(after.ticket_access()));
+  add(v1::FieldChange::AGENT_GROUPS, GroupsValue(before.group_ids()),
+      GroupsValue(after.group_ids()));
+  add(v1::FieldChange::AGENT_SKILLS, SkillsValue(before.skills()),
+      SkillsValue(after.skills()));
+  add(v1::FieldChange::AGENT_CAPACITY, CapacityValue(before.capacity()),
+      CapacityValue(after.capacity()));
+  add(v1::FieldChange::AGENT_BACKUP, AgentValue(before.backup_agent_id()),
+      AgentValue(after.backup_agent_id()));
+  add(v1::FieldChange::AGENT_DEACTIVATED, FlagValue(before.deactivated()),
+      FlagValue(after.deactivated()));
+  add(v1::FieldChange::AGENT_PRESENCE, PresenceValue(before.presence()),
+      PresenceValue(after.presence()));
 }
 
 absl::StatusOr<v1::Agent> DeskCore::BuildAgent(Transaction& tx, const NewAgent& in) {
@@ -132,7 +116,7 @@ absl::StatusOr<v1::Contact> People::CreateContact(const v1::Actor& actor,
   return impl_->Run(
       TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<v1::Contact> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
-        HELPDESK_RETURN_IF_ERROR(DeskCore::RequireTicketChanger(a, "create contacts"));
+        HELPDESK_RETURN_IF_ERROR(Authorize(a, Action::kManageContacts));
         HELPDESK_ASSIGN_OR_RETURN(v1::Contact c, impl_->NewContactFrom(tx, contact));
         absl::Time now = impl_->Now();
         *c.mutable_created_at() = ToTimestamp(now);
@@ -147,9 +131,8 @@ absl::StatusOr<v1::Contact> People::GetContact(const v1::Actor& viewer,
   return impl_->Run(
       TransactionMode::kReadOnly, [&](Transaction& tx) -> absl::StatusOr<v1::Contact> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
-        if (!a.IsStaff() && a.actor.id() != contact_id) {
-          return absl::NotFoundError(absl::StrCat("contact ", contact_id, " not found"));
-        }
+        HELPDESK_RETURN_IF_ERROR(
+            Authorize(a, Action::kReadContacts, Subject::Contact(contact_id)));
         return tx.GetContact(contact_id);
       });
 }
@@ -159,7 +142,7 @@ absl::StatusOr<v1::Contact> People::FindContactByEmail(const v1::Actor& viewer,
   return impl_->Run(TransactionMode::kReadOnly,
                     [&](Transaction& tx) -> absl::StatusOr<v1::Contact> {
                       HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
-                      HELPDESK_RETURN_IF_ERROR(DeskCore::RequireStaff(a, "look up contacts"));
+                      HELPDESK_RETURN_IF_ERROR(Authorize(a, Action::kReadContacts));
                       HELPDESK_ASSIGN_OR_RETURN(std::string e,
                                                 internal::NormalizeEmail("email", email));
                       return tx.FindContactByIdentity(v1::ContactIdentity::EMAIL, e);
@@ -172,7 +155,7 @@ absl::StatusOr<v1::Contact> People::FindContactByIdentity(const v1::Actor& viewe
   return impl_->Run(TransactionMode::kReadOnly,
                     [&](Transaction& tx) -> absl::StatusOr<v1::Contact> {
                       HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
-                      HELPDESK_RETURN_IF_ERROR(DeskCore::RequireStaff(a, "look up contacts"));
+                      HELPDESK_RETURN_IF_ERROR(Authorize(a, Action::kReadContacts));
                       HELPDESK_ASSIGN_OR_RETURN(
                           std::string v, impl_->NormalizeIdentity("value", kind, value));
                       return tx.FindContactByIdentity(kind, v);
@@ -185,16 +168,13 @@ absl::StatusOr<v1::Contact> People::UpdateContact(const v1::Actor& actor,
   return impl_->Run(
       TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<v1::Contact> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
-        bool self = a.role == Access::kContact && a.actor.id() == contact_id;
-        if (!self) {
-          HELPDESK_RETURN_IF_ERROR(DeskCore::RequireTicketChanger(a, "change contacts"));
-        } else if (!u.add_emails.empty() || !u.remove_emails.empty() ||
-                   !u.add_phones.empty() || !u.remove_phones.empty() ||
-                   !u.add_chat_handles.empty() || !u.remove_chat_handles.empty() ||
-                   u.organization_id || u.external_id) {
-          return absl::PermissionDeniedError(
-              absl::StrCat("contact ", contact_id,
-                           " may change only their own name, locale and time zone"));
+        HELPDESK_RETURN_IF_ERROR(
+            Authorize(a, Action::kEditContactProfile, Subject::Contact(contact_id)));
+        if (!u.add_emails.empty() || !u.remove_emails.empty() || !u.add_phones.empty() ||
+            !u.remove_phones.empty() || !u.add_chat_handles.empty() ||
+            !u.remove_chat_handles.empty() || u.organization_id || u.external_id) {
+          HELPDESK_RETURN_IF_ERROR(
+              Authorize(a, Action::kManageContacts, Subject::Contact(contact_id)));
         }
         absl::StatusOr<v1::Contact> found = tx.GetContact(contact_id);
         if (absl::IsNotFound(found.status())) {
@@ -277,7 +257,8 @@ absl::StatusOr<v1::Contact> People::SetContactBlocked(const v1::Actor& actor,
   return impl_->Run(TransactionMode::kReadWrite,
                     [&](Transaction& tx) -> absl::StatusOr<v1::Contact> {
                       HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
-                      HELPDESK_RETURN_IF_ERROR(DeskCore::RequireAdmin(a, "block contacts"));
+                      HELPDESK_RETURN_IF_ERROR(Authorize(a, Action::kBlockContacts,
+                                                         Subject::Contact(contact_id)));
                       HELPDESK_ASSIGN_OR_RETURN(v1::Contact c, tx.GetContact(contact_id));
                       if (c.blocked() == blocked) return c;
                       c.set_blocked(blocked);
@@ -293,7 +274,7 @@ absl::StatusOr<v1::Organization> People::CreateOrganization(
       TransactionMode::kReadWrite,
       [&](Transaction& tx) -> absl::StatusOr<v1::Organization> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
-        HELPDESK_RETURN_IF_ERROR(DeskCore::RequireTicketChanger(a, "create organizations"));
+        HELPDESK_RETURN_IF_ERROR(Authorize(a, Action::kManageOrganizations));
         HELPDESK_RETURN_IF_ERROR(
             CheckRequiredText("name", name, impl_->options().limits.max_name_bytes));
         v1::Organization o;
@@ -318,7 +299,7 @@ absl::StatusOr<v1::Agent> People::CreateAgent(const v1::Actor& actor, const NewA
   return impl_->Run(
       TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<v1::Agent> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
-        HELPDESK_RETURN_IF_ERROR(DeskCore::RequireAdmin(a, "create agents"));
+        HELPDESK_RETURN_IF_ERROR(Authorize(a, Action::kManageAgents));
         HELPDESK_ASSIGN_OR_RETURN(v1::Agent agent, impl_->BuildAgent(tx, in));
         absl::Time now = impl_->Now();
         agent.set_presence(v1::PRESENCE_OFFLINE);
@@ -339,14 +320,14 @@ absl::StatusOr<v1::Agent> People::UpdateAgent(const v1::Actor& actor, int64_t ag
   return impl_->Run(
       TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<v1::Agent> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
-        HELPDESK_RETURN_IF_ERROR(DeskCore::RequireAdmin(a, "change agents"));
+        HELPDESK_RETURN_IF_ERROR(Authorize(a, Action::kManageAgents, Subject::Agent(agent_id)));
         HELPDESK_ASSIGN_OR_RETURN(v1::Agent old, tx.GetAgent(agent_id));
         if (u.expected_version && *u.expected_version != old.version()) {
           return absl::AbortedError(
               absl::StrCat("agent ", agent_id, ": expected version ", *u.expected_version,
                            ", stored version ", old.version()));
         }
-        if (a.role == Access::kAdmin && a.agent.id() == agent_id &&
+        if (a.kind == Viewer::Kind::kAdmin && a.actor.id() == agent_id &&
             ((u.deactivated && *u.deactivated) ||
              (u.role && *u.role != v1::Agent::ADMIN))) {
           return absl::FailedPreconditionError(absl::StrCat(
@@ -401,7 +382,7 @@ absl::StatusOr<v1::Agent> People::GetAgent(const v1::Actor& viewer, int64_t agen
   return impl_->Run(TransactionMode::kReadOnly,
                     [&](Transaction& tx) -> absl::StatusOr<v1::Agent> {
                       HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
-                      HELPDESK_RETURN_IF_ERROR(DeskCore::RequireStaff(a, "read agents"));
+                      HELPDESK_RETURN_IF_ERROR(Authorize(a, Action::kReadAgentsAndGroups));
                       return tx.GetAgent(agent_id);
                     });
 }
@@ -410,7 +391,7 @@ absl::StatusOr<std::vector<v1::Agent>> People::ListAgents(const v1::Actor& viewe
   return impl_->Run(TransactionMode::kReadOnly,
                     [&](Transaction& tx) -> absl::StatusOr<std::vector<v1::Agent>> {
                       HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
-                      HELPDESK_RETURN_IF_ERROR(DeskCore::RequireStaff(a, "list agents"));
+                      HELPDESK_RETURN_IF_ERROR(Authorize(a, Action::kReadAgentsAndGroups));
                       return tx.ListAgents();
                     });
 }
@@ -425,7 +406,7 @@ absl::StatusOr<v1::Agent> People::SetAgentPresence(const v1::Actor& actor, int64
       TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<v1::Agent> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
         HELPDESK_RETURN_IF_ERROR(
-            DeskCore::RequireSelfOrAdmin(a, agent_id, "set other agents' presence"));
+            Authorize(a, Action::kSetPresence, Subject::Agent(agent_id)));
         HELPDESK_ASSIGN_OR_RETURN(v1::Agent old,
                                   DeskCore::GetAgentNamed(tx, "agent_id", agent_id));
         if (old.presence() == presence) return old;
@@ -466,7 +447,7 @@ absl::StatusOr<std::vector<v1::AgentEvent>> People::AgentLog(const v1::Actor& vi
       [&](Transaction& tx) -> absl::StatusOr<std::vector<v1::AgentEvent>> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
         HELPDESK_RETURN_IF_ERROR(
-            DeskCore::RequireSelfOrAdmin(a, agent_id, "read other agents' logs"));
+            Authorize(a, Action::kReadAgentLog, Subject::Agent(agent_id)));
         HELPDESK_RETURN_IF_ERROR(DeskCore::GetAgentNamed(tx, "agent_id", agent_id).status());
         return tx.ListAgentEvents(agent_id, 0, 0);
       });
@@ -478,7 +459,7 @@ absl::StatusOr<v1::Group> People::CreateGroup(const v1::Actor& actor,
   return impl_->Run(
       TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<v1::Group> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
-        HELPDESK_RETURN_IF_ERROR(DeskCore::RequireAdmin(a, "create groups"));
+        HELPDESK_RETURN_IF_ERROR(Authorize(a, Action::kManageGroups));
         HELPDESK_RETURN_IF_ERROR(
             CheckRequiredText("name", name, impl_->options().limits.max_name_bytes));
         HELPDESK_RETURN_IF_ERROR(CheckText("description", description, 4096));
@@ -495,7 +476,7 @@ absl::StatusOr<std::vector<v1::Group>> People::ListGroups(const v1::Actor& viewe
   return impl_->Run(TransactionMode::kReadOnly,
                     [&](Transaction& tx) -> absl::StatusOr<std::vector<v1::Group>> {
                       HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
-                      HELPDESK_RETURN_IF_ERROR(DeskCore::RequireStaff(a, "list groups"));
+                      HELPDESK_RETURN_IF_ERROR(Authorize(a, Action::kReadAgentsAndGroups));
                       return tx.ListGroups();
                     });
 }

@@ -149,7 +149,8 @@ absl::StatusOr<v1::Ticket> DeskCore::DecideInTx(Transaction& tx, const Assignmen
   const int64_t loaded = t.version();
   v1::Event e;
   e.set_kind(v1::Event::ROUTED);
-  AddChange(&e, "assignee_id", "0", absl::StrCat(a.agent_id));
+  AddChange(e.mutable_changes(), v1::FieldChange::ASSIGNEE, AgentValue(0),
+            AgentValue(a.agent_id));
   e.set_related_agent_id(a.agent_id);
   e.set_note(a.reason);
   t.set_assignee_id(a.agent_id);
@@ -220,7 +221,8 @@ absl::Status DeskCore::DeclineInTx(Transaction& tx, const Access& a, v1::Ticket*
   const int64_t loaded = t->version();
   v1::Event e;
   e.set_kind(v1::Event::OFFER_DECLINED);
-  AddChange(&e, "assignee_id", absl::StrCat(agent), "0");
+  AddChange(e.mutable_changes(), v1::FieldChange::ASSIGNEE, AgentValue(agent),
+            AgentValue(0));
   e.set_related_agent_id(agent);
   e.set_note(outcome == OfferOutcome::kTimedOut
                  ? absl::StrCat("agent ", agent, " did not accept within ",
@@ -303,7 +305,8 @@ absl::StatusOr<std::string> DeskCore::RequeueWorkInTx(Transaction& tx, const Acc
       const int64_t loaded = t.version();
       v1::Event e;
       e.set_kind(v1::Event::REQUEUED);
-      AddChange(&e, "assignee_id", absl::StrCat(agent.id()), absl::StrCat(backup));
+      AddChange(e.mutable_changes(), v1::FieldChange::ASSIGNEE, AgentValue(agent.id()),
+                AgentValue(backup));
       e.set_related_agent_id(agent.id());
       e.set_note(backup != 0
                      ? absl::StrCat("agent ", agent.id(), " ", why,
@@ -350,7 +353,7 @@ absl::StatusOr<v1::Ticket> Routing::NextTicketFor(const v1::Actor& actor, int64_
           TransactionMode::kReadOnly, [&](Transaction& tx) -> absl::StatusOr<v1::Agent> {
             HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
             HELPDESK_RETURN_IF_ERROR(
-                DeskCore::RequireSelfOrAdmin(a, agent_id, "pull tickets for other agents"));
+                Authorize(a, Action::kPullWork, Subject::Agent(agent_id)));
             return DeskCore::GetAgentNamed(tx, "agent_id", agent_id);
           }));
   if (agent.deactivated() || agent.presence() != v1::PRESENCE_ONLINE) {
@@ -383,9 +386,9 @@ absl::StatusOr<v1::Ticket> Routing::Accept(const v1::Actor& actor, int64_t ticke
   return impl_->Run(
       TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<v1::Ticket> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
-        HELPDESK_ASSIGN_OR_RETURN(v1::Ticket t, impl_->LoadTicket(tx, a, ticket_id));
-        HELPDESK_RETURN_IF_ERROR(
-            DeskCore::RequireSelfOrAdmin(a, t.assignee_id(), "accept for others"));
+        HELPDESK_ASSIGN_OR_RETURN(
+            v1::Ticket t,
+            impl_->LoadTicket(tx, a, ticket_id, Action::kAcceptOrDeclineOffer));
         if (t.assignee_id() == 0 || !t.has_routing_offer_expires_at()) {
           return absl::FailedPreconditionError(
               absl::StrCat("ticket ", ticket_id, " holds no offer to accept"));
@@ -414,9 +417,9 @@ absl::StatusOr<v1::Ticket> Routing::Decline(const v1::Actor& actor,
           TransactionMode::kReadWrite,
           [&](Transaction& tx) -> absl::StatusOr<v1::Ticket> {
             HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
-            HELPDESK_ASSIGN_OR_RETURN(v1::Ticket t, impl_->LoadTicket(tx, a, ticket_id));
-            HELPDESK_RETURN_IF_ERROR(
-                DeskCore::RequireSelfOrAdmin(a, t.assignee_id(), "decline for others"));
+            HELPDESK_ASSIGN_OR_RETURN(
+                v1::Ticket t,
+                impl_->LoadTicket(tx, a, ticket_id, Action::kAcceptOrDeclineOffer));
             if (!internal::IsRoutableStatus(t) || t.assignee_id() == 0) {
               return absl::FailedPreconditionError(
                   absl::StrCat("ticket ", ticket_id, " (", t.status(),
@@ -451,7 +454,7 @@ absl::StatusOr<RoutingSnapshot> Routing::State(const v1::Actor& viewer) {
   absl::StatusOr<bool> allowed = impl_->Run(
       TransactionMode::kReadOnly, [&](Transaction& tx) -> absl::StatusOr<bool> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
-        HELPDESK_RETURN_IF_ERROR(DeskCore::RequireStaff(a, "read the routing state"));
+        HELPDESK_RETURN_IF_ERROR(Authorize(a, Action::kReadRoutingState));
         return true;
       });
   HELPDESK_RETURN_IF_ERROR(allowed.status());

@@ -111,8 +111,8 @@ absl::StatusOr<SlaStatus> SlaClocks::Status(const v1::Actor& viewer, int64_t tic
   return impl_->Run(
       TransactionMode::kReadOnly, [&](Transaction& tx) -> absl::StatusOr<SlaStatus> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
-        HELPDESK_RETURN_IF_ERROR(DeskCore::RequireStaff(a, "read SLA clocks"));
-        HELPDESK_ASSIGN_OR_RETURN(v1::Ticket t, impl_->LoadTicket(tx, a, ticket_id));
+        HELPDESK_ASSIGN_OR_RETURN(v1::Ticket t,
+                                  impl_->LoadTicket(tx, a, ticket_id, Action::kViewSla));
         absl::Time now = impl_->Now();
         HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Event> events,
                                   DeskCore::SlaEvents(tx, ticket_id, &now));

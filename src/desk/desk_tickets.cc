@@ -11,44 +11,27 @@ absl::StatusOr<v1::Ticket> DeskCore::CreateOne(Transaction& tx, const Access& a,
                                                  const NewTicket& in, absl::Time now,
                                                  int64_t* first_message_id) {
   const DeskLimits& lim = options_.limits;
-  // Who may set what.
-  if (a.role == Access::kLightAgent) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("light agent ", a.actor.id(), " may not create tickets"));
-  }
+  // Who may create this ticket, and set what on it.
   int64_t requester_id = in.requester_id;
-  if (a.role == Access::kContact) {
-    if (a.contact.blocked()) {
-      return absl::PermissionDeniedError(
-          absl::StrCat("contact ", a.actor.id(), " is blocked"));
-    }
-    if (requester_id == 0) requester_id = a.actor.id();
-    if (requester_id != a.actor.id()) {
-      return absl::PermissionDeniedError(
-          absl::StrCat("requester_id ", in.requester_id, ": contact ", a.actor.id(),
-                       " may only create their own tickets"));
-    }
-    if (in.assignee_id != 0 || in.group_id != 0 || !in.status.empty() ||
-        !in.tags.empty() || !in.follower_agent_ids.empty()) {
-      return absl::PermissionDeniedError(
-          absl::StrCat("contact ", a.actor.id(),
-                       " may not set status, assignee, group, tags or followers"));
-    }
-    if (in.description_kind != v1::Message::CUSTOMER_MESSAGE) {
-      return absl::PermissionDeniedError(
-          absl::StrCat("description_kind ", v1::Message::Kind_Name(in.description_kind),
-                       ": contacts write customer messages only"));
-    }
+  if (a.IsContact() && requester_id == 0) requester_id = a.actor.id();
+  TicketFacts facts;
+  facts.requester_id = requester_id;
+  facts.cc_contact_ids = in.cc_contact_ids;
+  facts.assignee_id = in.assignee_id;
+  facts.group_id = in.group_id;
+  facts.follower_agent_ids = in.follower_agent_ids;
+  HELPDESK_RETURN_IF_ERROR(Authorize(a, Action::kCreateTicket, Subject::Ticket(facts)));
+  if (in.assignee_id != 0 || in.group_id != 0 || !in.status.empty() || !in.tags.empty() ||
+      !in.follower_agent_ids.empty() ||
+      in.description_kind != v1::Message::CUSTOMER_MESSAGE) {
+    HELPDESK_RETURN_IF_ERROR(
+        Authorize(a, Action::kCreateTicketWithFields, Subject::Ticket(facts)));
   }
   std::vector<int64_t> cc_ids = in.cc_contact_ids;
   if (!in.requester_email.empty() || !in.cc_emails.empty()) {
     // People named by address are found or created in this transaction,
     // so a refused ticket leaves none of them behind.
-    if (a.role == Access::kContact) {
-      return absl::PermissionDeniedError(
-          absl::StrCat("requester_email/cc_emails: contact ", a.actor.id(),
-                       " may not name people by address"));
-    }
+    HELPDESK_RETURN_IF_ERROR(Authorize(a, Action::kManageContacts));
     if (requester_id == 0 && !in.requester_email.empty()) {
       HELPDESK_ASSIGN_OR_RETURN(
           std::string email,
@@ -206,23 +189,32 @@ absl::StatusOr<v1::Ticket> DeskCore::CreateOne(Transaction& tx, const Access& a,
     if (first_message_id != nullptr) *first_message_id = m.id();
     e.set_message_kind(m.kind());
   }
-  AddChange(&e, "subject", "", t.subject());
-  AddChange(&e, "status", "", t.status());
-  AddChange(&e, "priority", "", PriorityName(t.priority()));
-  AddChange(&e, "requester_id", "", absl::StrCat(t.requester_id()));
+  // A creation's changes have no `before`.
+  auto* changes = e.mutable_changes();
+  AddChange(changes, v1::FieldChange::SUBJECT, std::nullopt, TextValue(t.subject()));
+  AddChange(changes, v1::FieldChange::STATUS, std::nullopt, StatusValue(t.status()));
+  AddChange(changes, v1::FieldChange::PRIORITY, std::nullopt, PriorityValue(t.priority()));
+  AddChange(changes, v1::FieldChange::REQUESTER, std::nullopt,
+            ContactValue(t.requester_id()));
   if (t.type() != v1::TICKET_TYPE_UNSPECIFIED) {
-    AddChange(&e, "type", "", TicketTypeName(t.type()));
+    AddChange(changes, v1::FieldChange::TYPE, std::nullopt, TypeValue(t.type()));
   }
   if (t.assignee_id() != 0) {
-    AddChange(&e, "assignee_id", "", absl::StrCat(t.assignee_id()));
+    AddChange(changes, v1::FieldChange::ASSIGNEE, std::nullopt, AgentValue(t.assignee_id()));
   }
-  if (t.group_id() != 0) AddChange(&e, "group_id", "", absl::StrCat(t.group_id()));
-  if (t.tags_size() > 0) AddChange(&e, "tags", "", absl::StrJoin(t.tags(), ","));
+  if (t.group_id() != 0) {
+    AddChange(changes, v1::FieldChange::GROUP, std::nullopt, GroupValue(t.group_id()));
+  }
+  if (t.tags_size() > 0) {
+    AddChange(changes, v1::FieldChange::TAGS, std::nullopt, TagsValue(t.tags()));
+  }
   if (t.cc_contact_ids_size() > 0) {
-    AddChange(&e, "cc_contact_ids", "", JoinIds(t.cc_contact_ids()));
+    AddChange(changes, v1::FieldChange::CC_CONTACTS, std::nullopt,
+              ContactsValue(t.cc_contact_ids()));
   }
   if (t.sticky_agent_id() != 0) {
-    AddChange(&e, "sticky_agent_id", "", absl::StrCat(t.sticky_agent_id()));
+    AddChange(changes, v1::FieldChange::STICKY_AGENT, std::nullopt,
+              AgentValue(t.sticky_agent_id()));
   }
   HELPDESK_RETURN_IF_ERROR(AppendEvent(tx, a, now, t, &e));
   HELPDESK_RETURN_IF_ERROR(RefreshSla(tx, &t, now).status());
@@ -247,8 +239,8 @@ absl::Status DeskCore::NoteAgentAnswered(Transaction& tx, v1::Ticket* t,
                                            int64_t agent_id, absl::Time now,
                                            v1::Event* e) {
   if (t->sticky_agent_id() != agent_id) {
-    AddChange(e, "sticky_agent_id", absl::StrCat(t->sticky_agent_id()),
-              absl::StrCat(agent_id));
+    AddChange(e->mutable_changes(), v1::FieldChange::STICKY_AGENT,
+              AgentValue(t->sticky_agent_id()), AgentValue(agent_id));
     t->set_sticky_agent_id(agent_id);
   }
   return RememberAnsweredBy(tx, t->requester_id(), agent_id, now);
@@ -268,22 +260,13 @@ absl::StatusOr<v1::Message> DeskCore::AddMessage(Transaction& tx,
     return absl::InvalidArgumentError(
         absl::StrCat("kind ", static_cast<int>(d.kind), " is not a message kind"));
   }
-  if (a.role == Access::kContact) {
-    if (a.contact.blocked()) {
-      return absl::PermissionDeniedError(
-          absl::StrCat("contact ", a.actor.id(), " is blocked"));
-    }
-    if (d.kind != v1::Message::CUSTOMER_MESSAGE) {
-      return absl::PermissionDeniedError(
-          absl::StrCat("kind ", v1::Message::Kind_Name(d.kind), ": contact ",
-                       a.actor.id(), " may write customer messages only"));
-    }
-  }
-  if (a.role == Access::kLightAgent && d.kind != v1::Message::INTERNAL_NOTE) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("kind ", v1::Message::Kind_Name(d.kind), ": light agent ",
-                     a.actor.id(), " may write internal notes only"));
-  }
+  HELPDESK_RETURN_IF_ERROR(AuthorizeOn(a,
+                                       d.kind == v1::Message::CUSTOMER_MESSAGE
+                                           ? Action::kWriteCustomerMessage
+                                       : d.kind == v1::Message::PUBLIC_REPLY
+                                           ? Action::kReplyPublicly
+                                           : Action::kAddInternalNote,
+                                       t));
   if (!(allow_closed && d.kind == v1::Message::INTERNAL_NOTE && t.merged_into() == 0 &&
         t.status_category() == v1::STATUS_CATEGORY_CLOSED)) {
     HELPDESK_RETURN_IF_ERROR(CheckChangeable(t));
@@ -309,7 +292,7 @@ absl::StatusOr<v1::Message> DeskCore::AddMessage(Transaction& tx,
   m.set_ticket_id(t.id());
   m.set_kind(d.kind);
   *m.mutable_author() =
-      d.kind == v1::Message::CUSTOMER_MESSAGE && a.role != Access::kContact
+      d.kind == v1::Message::CUSTOMER_MESSAGE && !a.IsContact()
           ? ContactActor(t.requester_id())
           : a.actor;
   m.set_body_text(d.body_text);
@@ -358,8 +341,11 @@ absl::StatusOr<v1::Ticket> DeskCore::Update(Transaction& tx, const v1::Actor& ac
   absl::Time now = Now();
   const DeskLimits& lim = options_.limits;
   HELPDESK_ASSIGN_OR_RETURN(Access a, Resolve(tx, actor));
-  HELPDESK_ASSIGN_OR_RETURN(v1::Ticket t, LoadTicket(tx, a, ticket_id));
-  HELPDESK_RETURN_IF_ERROR(RequireTicketChanger(a, "change ticket fields"));
+  HELPDESK_ASSIGN_OR_RETURN(v1::Ticket t,
+                            LoadTicket(tx, a, ticket_id, Action::kUpdateFields));
+  if (u.assignee_id || u.group_id) {
+    HELPDESK_RETURN_IF_ERROR(AuthorizeOn(a, Action::kAssign, t));
+  }
   HELPDESK_RETURN_IF_ERROR(CheckChangeable(t));
   if (u.expected_version && *u.expected_version != t.version()) {
     return StaleVersion(t.id(), *u.expected_version, t.version());
@@ -371,20 +357,23 @@ absl::StatusOr<v1::Ticket> DeskCore::Update(Transaction& tx, const v1::Actor& ac
   if (u.subject && *u.subject != t.subject()) {
     HELPDESK_RETURN_IF_ERROR(
         CheckRequiredText("subject", *u.subject, lim.max_subject_bytes));
-    AddChange(&e, "subject", t.subject(), *u.subject);
+    AddChange(e.mutable_changes(), v1::FieldChange::SUBJECT, TextValue(t.subject()),
+              TextValue(*u.subject));
     t.set_subject(*u.subject);
   }
   if (u.priority) {
     HELPDESK_RETURN_IF_ERROR(CheckPriority("priority", *u.priority));
     if (*u.priority != t.priority()) {
-      AddChange(&e, "priority", PriorityName(t.priority()), PriorityName(*u.priority));
+      AddChange(e.mutable_changes(), v1::FieldChange::PRIORITY, PriorityValue(t.priority()),
+                PriorityValue(*u.priority));
       t.set_priority(*u.priority);
     }
   }
   if (u.type) {
     HELPDESK_RETURN_IF_ERROR(CheckType("type", *u.type));
     if (*u.type != t.type()) {
-      AddChange(&e, "type", TicketTypeName(t.type()), TicketTypeName(*u.type));
+      AddChange(e.mutable_changes(), v1::FieldChange::TYPE, TypeValue(t.type()),
+                TypeValue(*u.type));
       t.set_type(*u.type);
     }
   }
@@ -392,8 +381,8 @@ absl::StatusOr<v1::Ticket> DeskCore::Update(Transaction& tx, const v1::Actor& ac
     if (*u.assignee_id != 0) {
       HELPDESK_RETURN_IF_ERROR(CheckAgentUsable(tx, "assignee_id", *u.assignee_id));
     }
-    AddChange(&e, "assignee_id", absl::StrCat(t.assignee_id()),
-              absl::StrCat(*u.assignee_id));
+    AddChange(e.mutable_changes(), v1::FieldChange::ASSIGNEE, AgentValue(t.assignee_id()),
+              AgentValue(*u.assignee_id));
     t.set_assignee_id(*u.assignee_id);
     // Assigned by hand: no longer a routing offer.
     t.clear_routing_offer_expires_at();
@@ -402,7 +391,8 @@ absl::StatusOr<v1::Ticket> DeskCore::Update(Transaction& tx, const v1::Actor& ac
     if (*u.group_id != 0) {
       HELPDESK_RETURN_IF_ERROR(CheckGroupExists(tx, "group_id", *u.group_id));
     }
-    AddChange(&e, "group_id", absl::StrCat(t.group_id()), absl::StrCat(*u.group_id));
+    AddChange(e.mutable_changes(), v1::FieldChange::GROUP, GroupValue(t.group_id()),
+              GroupValue(*u.group_id));
     t.set_group_id(*u.group_id);
   }
   if (u.requester_id && *u.requester_id != t.requester_id()) {
@@ -412,20 +402,21 @@ absl::StatusOr<v1::Ticket> DeskCore::Update(Transaction& tx, const v1::Actor& ac
           absl::StrCat("requester_id ", *u.requester_id, ": no such contact"));
     }
     HELPDESK_RETURN_IF_ERROR(r.status());
-    AddChange(&e, "requester_id", absl::StrCat(t.requester_id()),
-              absl::StrCat(*u.requester_id));
+    AddChange(e.mutable_changes(), v1::FieldChange::REQUESTER, ContactValue(t.requester_id()),
+              ContactValue(*u.requester_id));
     t.set_requester_id(*u.requester_id);
     if (r->organization_id() != t.organization_id()) {
-      AddChange(&e, "organization_id", absl::StrCat(t.organization_id()),
-                absl::StrCat(r->organization_id()));
+      AddChange(e.mutable_changes(), v1::FieldChange::ORGANIZATION,
+                OrganizationValue(t.organization_id()),
+                OrganizationValue(r->organization_id()));
       t.set_organization_id(r->organization_id());
     }
     // Not answered yet: the ticket goes to whoever answered its new
     // requester last (an answered ticket keeps the agent who answered it).
     if (t.public_reply_count() == 0 &&
         r->last_answered_by_agent_id() != t.sticky_agent_id()) {
-      AddChange(&e, "sticky_agent_id", absl::StrCat(t.sticky_agent_id()),
-                absl::StrCat(r->last_answered_by_agent_id()));
+      AddChange(e.mutable_changes(), v1::FieldChange::STICKY_AGENT,
+                AgentValue(t.sticky_agent_id()), AgentValue(r->last_answered_by_agent_id()));
       t.set_sticky_agent_id(r->last_answered_by_agent_id());
     }
   }
@@ -446,27 +437,28 @@ absl::StatusOr<v1::Ticket> DeskCore::Update(Transaction& tx, const v1::Actor& ac
     for (const std::string& r : remove) tags.erase(r);
     if (tags != before) {
       HELPDESK_RETURN_IF_ERROR(SetTags("tags", &t, tags));
-      AddChange(&e, "tags", absl::StrJoin(before, ","), absl::StrJoin(tags, ","));
+      AddChange(e.mutable_changes(), v1::FieldChange::TAGS, TagsValue(before),
+                TagsValue(tags));
     }
   }
   // Custom fields.
   for (const auto& [name, value] : u.set_custom_fields) {
     HELPDESK_RETURN_IF_ERROR(CheckCustomField("set_custom_fields", name, value));
     auto it = t.custom_fields().find(name);
-    std::string before =
-        it == t.custom_fields().end() ? "" : RenderCustomField(it->second);
-    if (it != t.custom_fields().end() &&
-        it->second.SerializeAsString() == value.SerializeAsString()) {
-      continue;
+    std::optional<v1::FieldValue> before;
+    if (it != t.custom_fields().end()) {
+      if (it->second.SerializeAsString() == value.SerializeAsString()) continue;
+      before = CustomFieldValueOf(it->second);
     }
-    AddChange(&e, absl::StrCat("custom_fields.", name), before, RenderCustomField(value));
+    AddCustomFieldChange(e.mutable_changes(), name, std::move(before),
+                         CustomFieldValueOf(value));
     (*t.mutable_custom_fields())[name] = value;
   }
   for (const std::string& name : u.remove_custom_fields) {
     auto it = t.custom_fields().find(name);
     if (it == t.custom_fields().end()) continue;
-    AddChange(&e, absl::StrCat("custom_fields.", name), RenderCustomField(it->second),
-              "");
+    AddCustomFieldChange(e.mutable_changes(), name, CustomFieldValueOf(it->second),
+                         std::nullopt);
     t.mutable_custom_fields()->erase(name);
   }
   if (static_cast<size_t>(t.custom_fields_size()) > lim.max_custom_fields) {
@@ -489,8 +481,8 @@ absl::StatusOr<v1::Ticket> DeskCore::Update(Transaction& tx, const v1::Actor& ac
                        " CCs, over the limit of ", lim.max_ccs));
     }
     if (ccs != before) {
-      AddChange(&e, "cc_contact_ids", JoinIds(t.cc_contact_ids()),
-                absl::StrJoin(ccs, ","));
+      AddChange(e.mutable_changes(), v1::FieldChange::CC_CONTACTS,
+                ContactsValue(t.cc_contact_ids()), ContactsValue(ccs));
       t.clear_cc_contact_ids();
       for (int64_t id : ccs) t.add_cc_contact_ids(id);
     }
@@ -505,8 +497,8 @@ absl::StatusOr<v1::Ticket> DeskCore::Update(Transaction& tx, const v1::Actor& ac
     }
     for (int64_t id : u.remove_follower_agent_ids) followers.erase(id);
     if (followers != before) {
-      AddChange(&e, "follower_agent_ids", JoinIds(t.follower_agent_ids()),
-                absl::StrJoin(followers, ","));
+      AddChange(e.mutable_changes(), v1::FieldChange::FOLLOWERS,
+                AgentsValue(t.follower_agent_ids()), AgentsValue(followers));
       t.clear_follower_agent_ids();
       for (int64_t id : followers) t.add_follower_agent_ids(id);
     }
@@ -533,7 +525,8 @@ absl::StatusOr<v1::Ticket> DeskCore::Merge(Transaction& tx, const v1::Actor& act
   HELPDESK_ASSIGN_OR_RETURN(Access a, Resolve(tx, actor));
   HELPDESK_ASSIGN_OR_RETURN(v1::Ticket source, LoadTicket(tx, a, source_id));
   HELPDESK_ASSIGN_OR_RETURN(v1::Ticket target, LoadTicket(tx, a, target_id));
-  HELPDESK_RETURN_IF_ERROR(RequireTicketChanger(a, "merge tickets"));
+  HELPDESK_RETURN_IF_ERROR(AuthorizeOn(a, Action::kMergeOrLink, source));
+  HELPDESK_RETURN_IF_ERROR(AuthorizeOn(a, Action::kMergeOrLink, target));
   HELPDESK_RETURN_IF_ERROR(Locate(CheckChangeable(source), "source_id: "));
   HELPDESK_RETURN_IF_ERROR(Locate(CheckChangeable(target), "target_id: "));
   int64_t source_loaded = source.version();
@@ -554,8 +547,8 @@ absl::StatusOr<v1::Ticket> DeskCore::Merge(Transaction& tx, const v1::Actor& act
   ccs.insert(source.requester_id());
   ccs.erase(target.requester_id());
   if (ccs != cc_before) {
-    AddChange(&from, "cc_contact_ids", JoinIds(target.cc_contact_ids()),
-              absl::StrJoin(ccs, ","));
+    AddChange(from.mutable_changes(), v1::FieldChange::CC_CONTACTS,
+              ContactsValue(target.cc_contact_ids()), ContactsValue(ccs));
     target.clear_cc_contact_ids();
     for (int64_t id : ccs) target.add_cc_contact_ids(id);
   }
@@ -565,8 +558,8 @@ absl::StatusOr<v1::Ticket> DeskCore::Merge(Transaction& tx, const v1::Actor& act
   followers.insert(source.follower_agent_ids().begin(),
                    source.follower_agent_ids().end());
   if (followers != f_before) {
-    AddChange(&from, "follower_agent_ids", JoinIds(target.follower_agent_ids()),
-              absl::StrJoin(followers, ","));
+    AddChange(from.mutable_changes(), v1::FieldChange::FOLLOWERS,
+              AgentsValue(target.follower_agent_ids()), AgentsValue(followers));
     target.clear_follower_agent_ids();
     for (int64_t id : followers) target.add_follower_agent_ids(id);
   }
@@ -583,25 +576,28 @@ absl::StatusOr<v1::Ticket> DeskCore::Merge(Transaction& tx, const v1::Actor& act
         continue;
       }
       if (it->author().id() != target.sticky_agent_id()) {
-        AddChange(&from, "sticky_agent_id", absl::StrCat(target.sticky_agent_id()),
-                  absl::StrCat(it->author().id()));
+        AddChange(from.mutable_changes(), v1::FieldChange::STICKY_AGENT,
+                  AgentValue(target.sticky_agent_id()), AgentValue(it->author().id()));
         target.set_sticky_agent_id(it->author().id());
       }
       break;
     }
   }
   if (moved > 0) {
-    AddChange(&from, "message_count", absl::StrCat(target.message_count()),
-              absl::StrCat(target.message_count() + moved));
+    AddChange(from.mutable_changes(), v1::FieldChange::MESSAGE_COUNT,
+              CountValue(target.message_count()),
+              CountValue(target.message_count() + static_cast<int64_t>(moved)));
     target.set_message_count(target.message_count() + static_cast<int32_t>(moved));
     target.set_public_reply_count(target.public_reply_count() +
                                   source.public_reply_count());
     source.set_public_reply_count(0);
-    AddChange(&into, "message_count", absl::StrCat(source.message_count()), "0");
+    AddChange(into.mutable_changes(), v1::FieldChange::MESSAGE_COUNT,
+              CountValue(source.message_count()), CountValue(0));
     source.set_message_count(0);
   }
   // The source closes and points at the target.
-  AddChange(&into, "merged_into", "0", absl::StrCat(target_id));
+  AddChange(into.mutable_changes(), v1::FieldChange::MERGED_INTO, TicketValue(0),
+            TicketValue(target_id));
   source.set_merged_into(target_id);
   ChangeStatus(&source, options_.workflow.merged_status(), v1::STATUS_CATEGORY_CLOSED,
                now, &into);
@@ -624,7 +620,8 @@ absl::StatusOr<bool> DeskCore::Link(Transaction& tx, const v1::Actor& actor, int
   HELPDESK_ASSIGN_OR_RETURN(Access a, Resolve(tx, actor));
   HELPDESK_ASSIGN_OR_RETURN(v1::Ticket t, LoadTicket(tx, a, id));
   HELPDESK_ASSIGN_OR_RETURN(v1::Ticket other, LoadTicket(tx, a, other_id));
-  HELPDESK_RETURN_IF_ERROR(RequireTicketChanger(a, "link tickets"));
+  HELPDESK_RETURN_IF_ERROR(AuthorizeOn(a, Action::kMergeOrLink, t));
+  HELPDESK_RETURN_IF_ERROR(AuthorizeOn(a, Action::kMergeOrLink, other));
   for (const v1::TicketLink& l : t.links()) {
     if (l.kind() == kind && l.ticket_id() == other_id) return false;
   }
@@ -635,14 +632,15 @@ absl::StatusOr<bool> DeskCore::Link(Transaction& tx, const v1::Actor& actor, int
   };
   for (Side side : {Side{&t, kind, other_id}, Side{&other, MirrorLink(kind), id}}) {
     int64_t loaded = side.ticket->version();
-    std::string before = RenderLinks(*side.ticket);
+    v1::FieldValue before = LinksValue(side.ticket->links());
     v1::TicketLink* l = side.ticket->add_links();
     l->set_kind(side.kind);
     l->set_ticket_id(side.to);
     v1::Event e;
     e.set_kind(v1::Event::LINKED);
     e.set_related_ticket_id(side.to);
-    AddChange(&e, "links", before, RenderLinks(*side.ticket));
+    AddChange(e.mutable_changes(), v1::FieldChange::LINKS, std::move(before),
+              LinksValue(side.ticket->links()));
     HELPDESK_RETURN_IF_ERROR(SaveWithEvent(tx, a, now, side.ticket, loaded, &e));
   }
   return true;
@@ -735,13 +733,16 @@ absl::StatusOr<TicketView> Tickets::View(const v1::Actor& viewer, int64_t ticket
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
         TicketView view;
         HELPDESK_ASSIGN_OR_RETURN(view.ticket, impl_->LoadTicket(tx, a, ticket_id));
+        const bool notes =
+            DeskCore::AuthorizeOn(a, Action::kViewInternalNotes, view.ticket).ok();
         HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Message> messages,
                                   tx.ListMessages(ticket_id));
         for (v1::Message& m : messages) {
-          if (!a.IsStaff() && m.kind() == v1::Message::INTERNAL_NOTE) continue;
+          if (m.kind() == v1::Message::INTERNAL_NOTE && !notes) continue;
           view.messages.push_back(std::move(m));
         }
-        if (a.IsStaff() && impl_->options().sla) {
+        if (impl_->options().sla &&
+            DeskCore::AuthorizeOn(a, Action::kViewSla, view.ticket).ok()) {
           absl::Time now = impl_->Now();
           HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Event> events,
                                     DeskCore::SlaEvents(tx, ticket_id, &now));
@@ -752,37 +753,45 @@ absl::StatusOr<TicketView> Tickets::View(const v1::Actor& viewer, int64_t ticket
       });
 }
 
+// Runs `query` restricted to the tickets `a` may see.
+static absl::StatusOr<TicketPage> QueryAs(Transaction& tx, const Access& a,
+                                          TicketQuery query) {
+  std::optional<TicketVisibility> v = VisibilityFor(a);
+  if (v) {
+    if (query.visible_to) {
+      return absl::InvalidArgumentError(
+          "visible_to: the desk sets it for this viewer; leave it unset");
+    }
+    query.visible_to = std::move(v);
+  }
+  return tx.QueryTickets(query);
+}
+
 absl::StatusOr<TicketPage> Tickets::Query(const v1::Actor& viewer,
                                               TicketQuery query) {
   return impl_->Run(
       TransactionMode::kReadOnly, [&](Transaction& tx) -> absl::StatusOr<TicketPage> {
         HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
-        std::optional<TicketVisibility> v = DeskCore::VisibilityOf(a);
-        if (v) {
-          if (query.visible_to) {
-            return absl::InvalidArgumentError(
-                "visible_to: the desk sets it for this viewer; leave it unset");
-          }
-          query.visible_to = std::move(v);
-        }
-        return tx.QueryTickets(query);
+        return QueryAs(tx, a, std::move(query));
       });
 }
 
 absl::StatusOr<TicketPage> Tickets::ContactHistory(const v1::Actor& viewer,
                                                 int64_t contact_id,
                                                 absl::string_view cursor, int limit) {
-  if (viewer.kind() == v1::Actor::CONTACT && viewer.id() != contact_id) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "contact ", viewer.id(), " may not read the history of contact ", contact_id));
-  }
   TicketQuery q;
   q.requester_id = contact_id;
   q.sort = TicketSort::kCreatedDesc;
   q.include_merged = true;
   q.cursor = std::string(cursor);
   q.limit = limit;
-  return Query(viewer, std::move(q));
+  return impl_->Run(
+      TransactionMode::kReadOnly, [&](Transaction& tx) -> absl::StatusOr<TicketPage> {
+        HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
+        HELPDESK_RETURN_IF_ERROR(
+            Authorize(a, Action::kReadContacts, Subject::Contact(contact_id)));
+        return QueryAs(tx, a, std::move(q));
+      });
 }
 
 absl::StatusOr<std::vector<v1::Event>> DeskCore::AuditLog(const v1::Actor& viewer,
@@ -790,8 +799,8 @@ absl::StatusOr<std::vector<v1::Event>> DeskCore::AuditLog(const v1::Actor& viewe
   return Run(TransactionMode::kReadOnly,
              [&](Transaction& tx) -> absl::StatusOr<std::vector<v1::Event>> {
                HELPDESK_ASSIGN_OR_RETURN(Access a, Resolve(tx, viewer));
-               HELPDESK_RETURN_IF_ERROR(RequireStaff(a, "read a ticket's audit log"));
-               HELPDESK_RETURN_IF_ERROR(LoadTicket(tx, a, ticket_id).status());
+               HELPDESK_RETURN_IF_ERROR(
+                   LoadTicket(tx, a, ticket_id, Action::kReadAuditLog).status());
                return tx.ListTicketEvents(ticket_id, 0, 0);
              });
 }
@@ -814,10 +823,14 @@ absl::StatusOr<std::string> Tickets::AttachmentContent(const v1::Actor& viewer,
         absl::StatusOr<v1::Message> m = tx.GetMessage(message_id);
         if (absl::IsNotFound(m.status())) return not_found();
         HELPDESK_RETURN_IF_ERROR(m.status());
-        if (!a.IsStaff() && m->kind() == v1::Message::INTERNAL_NOTE) {
+        // A message the viewer may not read hides its attachments.
+        if (!impl_->LoadTicket(tx, a, m->ticket_id(),
+                               m->kind() == v1::Message::INTERNAL_NOTE
+                                   ? Action::kViewInternalNotes
+                                   : Action::kViewTicket)
+                 .ok()) {
           return not_found();
         }
-        if (!impl_->LoadTicket(tx, a, m->ticket_id()).ok()) return not_found();
         bool listed = std::any_of(
             m->attachments().begin(), m->attachments().end(),
             [&](const v1::Attachment& att) { return att.sha256() == sha256; });

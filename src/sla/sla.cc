@@ -38,6 +38,7 @@
 #include "absl/types/span.h"
 #include "internal/text_checks.h"
 #include "google/protobuf/duration.pb.h"
+#include "helpdesk/audit.h"
 #include "helpdesk/calendar.h"
 #include "internal/status_macros.h"
 #include "internal/text_proto.h"
@@ -494,14 +495,15 @@ ClockId ClockOf(int metric) {
   return metric == v1::SLA_METRIC_AGENT_WORK ? kAgentWork : kGeneral;
 }
 
-absl::StatusOr<v1::Priority> PriorityFromName(absl::string_view name,
-                                              size_t event) {
-  if (name == "low") return v1::PRIORITY_LOW;
-  if (name == "normal") return v1::PRIORITY_NORMAL;
-  if (name == "high") return v1::PRIORITY_HIGH;
-  if (name == "urgent") return v1::PRIORITY_URGENT;
+// A priority change's value. Errors: InvalidArgument naming the event when
+// it is not a priority (e.g. a legacy_text an old file could not convert).
+absl::StatusOr<v1::Priority> PriorityOf(const v1::FieldValue& value, size_t event) {
+  if (value.has_priority() && value.priority() >= v1::PRIORITY_LOW &&
+      value.priority() <= v1::PRIORITY_URGENT) {
+    return value.priority();
+  }
   return absl::InvalidArgumentError(absl::StrCat(
-      "events[", event, "].changes.priority ", internal::Quote(name),
+      "events[", event, "].changes.priority ", internal::Quote(RenderValue(value)),
       " is not a priority (low, normal, high, urgent)"));
 }
 
@@ -677,15 +679,15 @@ absl::Status Walk::Run(absl::Span<const v1::Event> events, absl::Time now) {
     int new_status = -1;
     std::optional<v1::Priority> new_priority;
     for (const v1::FieldChange& c : e.changes()) {
-      if (c.field() == "status") {
-        new_status = rep_.StatusIndex(c.after());
+      if (c.field() == v1::FieldChange::STATUS) {
+        new_status = c.after().has_status() ? rep_.StatusIndex(c.after().status()) : -1;
         if (new_status < 0) {
           return absl::InvalidArgumentError(absl::StrCat(
-              "events[", i, "].changes.status ", internal::Quote(c.after()),
+              "events[", i, "].changes.status ", internal::Quote(RenderValue(c.after())),
               " is not a status of the workflow"));
         }
-      } else if (c.field() == "priority") {
-        HELPDESK_ASSIGN_OR_RETURN(new_priority, PriorityFromName(c.after(), i));
+      } else if (c.field() == v1::FieldChange::PRIORITY) {
+        HELPDESK_ASSIGN_OR_RETURN(new_priority, PriorityOf(c.after(), i));
       }
     }
     const bool has_message =

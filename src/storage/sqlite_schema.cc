@@ -1,11 +1,16 @@
 #include "storage/sqlite_schema.h"
 
+#include <optional>
 #include <string>
+#include <type_traits>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "helpdesk/storage/sqlite_store.h"
+#include "helpdesk/v1/event.pb.h"
+#include "helpdesk/v1/ticket.pb.h"
 #include "internal/status_macros.h"
+#include "storage/legacy_field_change.h"
 
 namespace helpdesk::internal {
 namespace {
@@ -161,9 +166,21 @@ CREATE TABLE quarantine (
 CREATE INDEX quarantine_by_state ON quarantine(state, id);
 )sql";
 
+// Version 4: the audit logs' field changes are typed (event.proto's
+// FieldChange); no table changes, ConvertAuditLogs converts the stored ones.
+constexpr absl::string_view kSchemaVersion4 = "";
+
+// Rewrites every event and agent event whose changes hold the text form of
+// version 3 in the typed form (see storage/legacy_field_change.h), in id
+// order; rows already typed, and blobs that do not parse (reads report those
+// as before), are left alone.
+absl::Status ConvertAuditLogs(SqliteConnection& connection);
+
 struct Migration {
   int to_version;
   absl::string_view script;
+  // Run after the script, in the same transaction; may be null.
+  absl::Status (*convert)(SqliteConnection&) = nullptr;
 };
 
 // Ordered; entry i turns version i into version i + 1.
@@ -171,6 +188,7 @@ constexpr Migration kMigrations[] = {
     {1, kSchemaVersion1},
     {2, kSchemaVersion2},
     {3, kSchemaVersion3},
+    {4, kSchemaVersion4, &ConvertAuditLogs},
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) ==
                   static_cast<size_t>(kSqliteSchemaVersion),
@@ -186,6 +204,69 @@ absl::StatusOr<int64_t> QueryInt(SqliteConnection& connection,
                                             "\" returned no row"));
   }
   return stmt.ColumnInt(0);
+}
+
+// The stored ticket `id`, for custom fields' kinds; nullopt when it is gone
+// or does not parse.
+absl::StatusOr<std::optional<v1::Ticket>> StoredTicket(SqliteConnection& connection,
+                                                       int64_t id) {
+  HELPDESK_ASSIGN_OR_RETURN(SqliteStatement stmt,
+                            connection.Prepare("SELECT proto FROM tickets WHERE id = ?"));
+  stmt.BindInt(1, id);
+  HELPDESK_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  v1::Ticket t;
+  if (!row || !t.ParseFromString(std::string(stmt.ColumnBlob(0)))) return std::nullopt;
+  return t;
+}
+
+// Converts the rows of `table` (events or agent_events), one event type `E`.
+template <typename E>
+absl::Status ConvertTable(SqliteConnection& connection, absl::string_view table,
+                          LegacyLog log) {
+  HELPDESK_ASSIGN_OR_RETURN(
+      SqliteStatement update,
+      connection.Prepare(absl::StrCat("UPDATE ", table, " SET proto = ? WHERE id = ?")));
+  HELPDESK_ASSIGN_OR_RETURN(
+      SqliteStatement rows,
+      connection.Prepare(absl::StrCat("SELECT id, proto FROM ", table, " ORDER BY id")));
+  // The last ticket loaded for custom fields' kinds (events come by id,
+  // mostly in runs per ticket).
+  int64_t ticket_id = 0;
+  std::optional<v1::Ticket> ticket;
+  while (true) {
+    HELPDESK_ASSIGN_OR_RETURN(bool row, rows.Step());
+    if (!row) break;
+    E e;
+    if (!e.ParseFromString(std::string(rows.ColumnBlob(1)))) continue;
+    bool creation;
+    const v1::Ticket* kinds = nullptr;
+    if constexpr (std::is_same_v<E, v1::Event>) {
+      creation = e.kind() == v1::Event::TICKET_CREATED;
+      // Only an event with text changes to convert needs its ticket.
+      bool text = false;
+      for (const v1::FieldChange& c : e.changes()) {
+        text = text || !c.GetReflection()->GetUnknownFields(c).empty();
+      }
+      if (text && e.ticket_id() != ticket_id) {
+        ticket_id = e.ticket_id();
+        HELPDESK_ASSIGN_OR_RETURN(ticket, StoredTicket(connection, ticket_id));
+      }
+      if (e.ticket_id() == ticket_id && ticket) kinds = &*ticket;
+    } else {
+      creation = e.kind() == v1::AgentEvent::AGENT_CREATED;
+    }
+    if (!ConvertLegacyChanges(log, creation, kinds, e.mutable_changes())) continue;
+    update.Reset();
+    update.BindBlob(1, e.SerializeAsString());
+    update.BindInt(2, rows.ColumnInt(0));
+    HELPDESK_RETURN_IF_ERROR(update.Run());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ConvertAuditLogs(SqliteConnection& connection) {
+  HELPDESK_RETURN_IF_ERROR(ConvertTable<v1::Event>(connection, "events", LegacyLog::kTicket));
+  return ConvertTable<v1::AgentEvent>(connection, "agent_events", LegacyLog::kAgent);
 }
 
 }  // namespace
@@ -255,7 +336,10 @@ absl::Status MigrateToCurrentVersion(SqliteConnection& connection) {
       HELPDESK_RETURN_IF_ERROR(CheckFileIsOurs(state, connection.path()));
       if (state.user_version == kSqliteSchemaVersion) return true;
       const Migration& step = kMigrations[state.user_version];
-      HELPDESK_RETURN_IF_ERROR(connection.ExecuteScript(step.script));
+      if (!step.script.empty()) {
+        HELPDESK_RETURN_IF_ERROR(connection.ExecuteScript(step.script));
+      }
+      if (step.convert != nullptr) HELPDESK_RETURN_IF_ERROR(step.convert(connection));
       // Integers from this file, not values from a caller: PRAGMAs take no
       // parameters.
       HELPDESK_RETURN_IF_ERROR(connection.ExecuteScript(

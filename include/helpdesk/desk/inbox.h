@@ -156,8 +156,10 @@ class Inbox {
 
 
   // Quarantine entries (of one state when `state` is set) with id >
-  // after_id, by id, at most `limit` (1 to 10,000). Staff only. Errors:
-  // PermissionDenied for customers; InvalidArgument for a bad limit.
+  // after_id, by id, at most `limit` (1 to 10,000). Staff who see every
+  // ticket only. Errors: PermissionDenied for customers and for agents
+  // restricted to their groups or assignments; InvalidArgument for a bad
+  // limit.
   absl::StatusOr<std::vector<v1::QuarantineEntry>> ListQuarantine(
       const v1::Actor& viewer, std::optional<v1::QuarantineEntry::State> state,
       int64_t after_id = 0, int limit = 100);
@@ -173,7 +175,7 @@ class Inbox {
   // contact, and the result is returned; a replay of the original message
   // then returns that result too. On failure the entry stays HELD with the
   // new reason and one more retry, and the failure is returned. Staff (not
-  // light agents) only. Errors: NotFound; FailedPrecondition unless HELD, or
+  // light agents) who see every ticket only. Errors: NotFound; FailedPrecondition unless HELD, or
   // for raw bytes without `parse`; PermissionDenied; the ingest's failure.
   absl::StatusOr<IngestResult> RetryQuarantined(
       const v1::Actor& actor, int64_t entry_id,
@@ -182,7 +184,7 @@ class Inbox {
 
 
   // Marks a HELD entry DISCARDED, with a note (kept for the record). Staff
-  // (not light agents) only. Errors: NotFound; FailedPrecondition unless
+  // (not light agents) who see every ticket only. Errors: NotFound; FailedPrecondition unless
   // HELD; PermissionDenied; InvalidArgument for a note over 64 KiB.
   absl::StatusOr<v1::QuarantineEntry> DiscardQuarantined(const v1::Actor& actor,
                                                          int64_t entry_id,

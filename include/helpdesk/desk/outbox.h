@@ -53,7 +53,9 @@ class Outbox {
       int limit = 100);
 
 
-  // Outbox entries for inspection (staff only), by id after `after_id`.
+  // Outbox entries for inspection (staff who see every ticket only), by id
+  // after `after_id`. Errors: PermissionDenied for customers and for agents
+  // restricted to their groups or assignments.
   absl::StatusOr<std::vector<v1::OutboxEntry>> List(
       const v1::Actor& viewer, std::optional<v1::OutboxEntry::State> state,
       int64_t after_id = 0, int limit = 100);

@@ -23,6 +23,7 @@
 #include "helpdesk/desk_options.h"
 #include "helpdesk/v1/agent.pb.h"
 #include "helpdesk/v1/contact.pb.h"
+#include "helpdesk/v1/event.pb.h"
 
 namespace helpdesk {
 
@@ -103,10 +104,13 @@ class People {
   absl::StatusOr<v1::Contact> CreateContact(const v1::Actor& actor,
                                             const NewContact& contact);
 
+  // The contact. Staff read any; a customer reads only their own record.
+  // Errors: NotFound; PermissionDenied for a customer asking for another.
   absl::StatusOr<v1::Contact> GetContact(const v1::Actor& viewer,
                                          int64_t contact_id);
 
-  // The contact with this e-mail address (any case). Errors: NotFound.
+  // The contact with this e-mail address (any case). Staff only. Errors:
+  // NotFound; PermissionDenied for customers.
   absl::StatusOr<v1::Contact> FindContactByEmail(const v1::Actor& viewer,
                                                  absl::string_view email);
 

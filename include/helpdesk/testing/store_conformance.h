@@ -2679,9 +2679,9 @@ TEST_P(StoreConformanceTest, AppendEventAssignsIdsIncreasingAcrossTheStore) {
   first.mutable_actor()->set_id(4);
   first.mutable_actor()->set_name("Bo");
   v1::FieldChange* change = first.add_changes();
-  change->set_field("status");
-  change->set_before("open");
-  change->set_after("solved");
+  change->set_field(v1::FieldChange::STATUS);
+  change->mutable_before()->set_status("open");
+  change->mutable_after()->set_status("solved");
   first.set_message_id(9);
   first.set_message_kind(2);
   first.set_related_ticket_id(3);
@@ -3184,9 +3184,9 @@ TEST_P(StoreConformanceTest, AgentEventsAreKeptPerAgentInIdOrder) {
     e.mutable_actor()->set_kind(v1::Actor::SYSTEM);
     *e.mutable_time() = sci::AtMinute(agent);
     v1::FieldChange* c = e.add_changes();
-    c->set_field("presence");
-    c->set_before("offline");
-    c->set_after("online");
+    c->set_field(v1::FieldChange::AGENT_PRESENCE);
+    c->mutable_before()->set_presence(v1::PRESENCE_OFFLINE);
+    c->mutable_after()->set_presence(v1::PRESENCE_ONLINE);
     e.set_agent_version(agent + 1);
     e.set_note(absl::StrCat("note ", agent));
     return e;
