@@ -697,6 +697,90 @@ TEST_P(DeskRoutingTest, ConcurrentCommandsKeepThePolicyInStepWithTheStore) {
   EXPECT_EQ(queued, unassigned);
 }
 
+// Commands that route inside their transaction (creates, presence changes)
+// race with paths that commit decisions apart (Tick, declines, pulls) and
+// with readers of the state: none waits for another forever (every path
+// takes the routing mutex before the store's write lock), no agent goes over
+// capacity, and the policy ends in step with the store.
+TEST_P(DeskRoutingTest, ConcurrentRoutingPathsKeepOneLockOrder) {
+  OpenDesk({});
+  const int64_t cy = MakeAgent("Cy", "cy.agent@x.example", {});
+  for (int64_t a : {ana_, bo_, cy}) SetPresence(a, v1::PRESENCE_ONLINE);
+  std::vector<std::thread> threads;
+  absl::Mutex mu;
+  std::vector<int64_t> ids;
+  for (int th = 0; th < 2; ++th) {
+    threads.emplace_back([&, th] {
+      for (int i = 0; i < 10; ++i) {
+        absl::StatusOr<v1::Ticket> t = desk_->tickets().Create(
+            SystemActor(), {.subject = absl::StrCat("t", th, "-", i),
+                            .requester_id = customer_,
+                            .group_id = group_,
+                            .channel = v1::CHANNEL_EMAIL});
+        EXPECT_OK(t.status());
+        if (!t.ok()) continue;
+        absl::MutexLock lock(&mu);
+        ids.push_back(t->id());
+      }
+    });
+  }
+  threads.emplace_back([&] {  // Bo leaves (work requeued) and comes back
+    for (int i = 0; i < 5; ++i) {
+      for (v1::Presence p : {v1::PRESENCE_OFFLINE, v1::PRESENCE_ONLINE}) {
+        EXPECT_OK(
+            desk_->people().SetAgentPresence(AgentActor(bo_), bo_, p).status());
+      }
+    }
+  });
+  threads.emplace_back([&] {  // Cy declines what they get, pulls, ticks
+    for (int i = 0; i < 10; ++i) {
+      std::vector<int64_t> mine;
+      {
+        absl::MutexLock lock(&mu);
+        mine = ids;
+      }
+      for (int64_t id : mine) {
+        absl::StatusOr<v1::Ticket> t = desk_->tickets().Get(SystemActor(), id);
+        if (t.ok() && t->assignee_id() == cy) {
+          // Only Cy moves Cy's tickets here, so the decline holds.
+          EXPECT_OK(desk_->routing().Decline(AgentActor(cy), id).status());
+          break;
+        }
+      }
+      absl::StatusOr<v1::Ticket> pulled = desk_->routing().NextTicketFor(AgentActor(cy), cy);
+      if (!pulled.ok()) {
+        EXPECT_THAT(pulled.status(), StatusIs(absl::StatusCode::kNotFound));
+      }
+      EXPECT_OK(desk_->Tick(clock_.Now()).status());
+      EXPECT_OK(desk_->routing().State(SystemActor()).status());
+    }
+  });
+  for (std::thread& t : threads) t.join();
+  ASSERT_THAT(ids, SizeIs(20));
+  std::map<int64_t, int> load;
+  std::vector<int64_t> unassigned;
+  for (int64_t id : ids) {
+    v1::Ticket t = Get(id);
+    if (t.assignee_id() == 0) {
+      unassigned.push_back(id);
+    } else {
+      ++load[t.assignee_id()];
+    }
+  }
+  for (const auto& [agent, items] : load) EXPECT_LE(items, 2) << "agent " << agent;
+  ASSERT_OK_AND_ASSIGN(RoutingSnapshot snap, desk_->routing().State(SystemActor()));
+  int assigned = 0;
+  for (const auto& [agent, items] : load) assigned += items;
+  EXPECT_EQ(snap.assigned, assigned);
+  for (const RoutingSnapshot::Load& l : snap.load) {
+    EXPECT_EQ(l.items, load[l.agent_id]) << "agent " << l.agent_id;
+  }
+  std::sort(unassigned.begin(), unassigned.end());
+  std::vector<int64_t> queued = Queued();
+  std::sort(queued.begin(), queued.end());
+  EXPECT_EQ(queued, unassigned);
+}
+
 TEST_P(DeskRoutingTest, StickyOwnerCustomersNextTicketGoesToTheAgentWhoAnsweredThem) {
   OpenDesk(StickyRouting());
   const int64_t di = MakeCustomer("Di", "di@x.example");
@@ -974,37 +1058,228 @@ class FlakyStore : public StoreWrapper {
   int countdown_ = -1;
 };
 
-TEST_P(DeskRoutingTest, AFailedDecisionWriteIsRetriedFromTheStoreByTick) {
+// Counts the transactions begun and committed through it.
+class CountingStore : public StoreWrapper {
+ public:
+  using StoreWrapper::StoreWrapper;
+  int read_write = 0, read_only = 0, commits = 0;
+
+  absl::StatusOr<std::unique_ptr<Transaction>> Begin(
+      const TransactionOptions& options) override {
+    absl::StatusOr<std::unique_ptr<Transaction>> tx = StoreWrapper::Begin(options);
+    if (!tx.ok()) return tx;
+    ++(options.mode == TransactionMode::kReadWrite ? read_write : read_only);
+    class Counted : public TransactionWrapper {
+     public:
+      Counted(std::unique_ptr<Transaction> base, int* commits)
+          : TransactionWrapper(std::move(base)), commits_(commits) {}
+      absl::Status Commit() override {
+        ++*commits_;
+        return TransactionWrapper::Commit();
+      }
+
+     private:
+      int* commits_;
+    };
+    return std::unique_ptr<Transaction>(new Counted(*std::move(tx), &commits));
+  }
+  void Reset() { read_write = read_only = commits = 0; }
+};
+
+// Fails, once armed, every UpdateTicket that assigns a ticket to an agent:
+// the write of a routing decision.
+class FailingAssignmentStore : public StoreWrapper {
+ public:
+  using StoreWrapper::StoreWrapper;
+  bool armed = false;
+
+  absl::StatusOr<std::unique_ptr<Transaction>> Begin(
+      const TransactionOptions& options) override {
+    absl::StatusOr<std::unique_ptr<Transaction>> tx = StoreWrapper::Begin(options);
+    if (!tx.ok()) return tx;
+    class Failing : public TransactionWrapper {
+     public:
+      Failing(std::unique_ptr<Transaction> base, const bool* armed)
+          : TransactionWrapper(std::move(base)), armed_(armed) {}
+      absl::Status UpdateTicket(v1::Ticket* ticket, int64_t expected_version) override {
+        if (*armed_ && ticket->assignee_id() != 0) {
+          return absl::UnavailableError("injected: disk went away");
+        }
+        return TransactionWrapper::UpdateTicket(ticket, expected_version);
+      }
+
+     private:
+      const bool* armed_;
+    };
+    return std::unique_ptr<Transaction>(new Failing(*std::move(tx), &armed));
+  }
+};
+
+class DeskRoutingFaultTest : public DeskRoutingTest {
+ protected:
+  // Opens the desk over `store` (a wrapper of store_) with Ana online,
+  // taking up to 5 API tickets, and the customer Cy.
+  void OpenOver(Store* store) {
+    ASSERT_OK_AND_ASSIGN(desk_, Desk::Open({.store = store,
+                                            .clock = &clock_,
+                                            .routing = RoutingOptions()}));
+    ana_ = AddOnlineAgent("Ana", "ana@x.example");
+    ASSERT_OK_AND_ASSIGN(v1::Contact cy, desk_->people().CreateContact(
+                                             SystemActor(), {.name = "Cy",
+                                                             .emails = {"cy@x.example"}}));
+    customer_ = cy.id();
+  }
+
+  int64_t AddOnlineAgent(const std::string& name, const std::string& email) {
+    v1::ChannelCapacity api;
+    api.set_channel(v1::CHANNEL_API);
+    api.set_max_items(5);
+    absl::StatusOr<v1::Agent> a = desk_->people().CreateAgent(
+        SystemActor(), {.name = name, .email = email, .capacity = {api}});
+    EXPECT_OK(a.status());
+    if (!a.ok()) return 0;
+    EXPECT_OK(desk_->people()
+                  .SetAgentPresence(SystemActor(), a->id(), v1::PRESENCE_ONLINE)
+                  .status());
+    return a->id();
+  }
+
+  absl::StatusOr<v1::Ticket> Create(const std::string& subject) {
+    clock_.Advance(absl::Seconds(1));
+    return desk_->tickets().Create(SystemActor(),
+                                   {.subject = subject, .requester_id = customer_});
+  }
+
+  // Every ticket in the store, read past the desk.
+  std::vector<v1::Ticket> Stored() {
+    absl::StatusOr<std::unique_ptr<Transaction>> tx = store_->Begin(TransactionMode::kReadOnly);
+    EXPECT_OK(tx.status());
+    if (!tx.ok()) return {};
+    absl::StatusOr<TicketPage> page = (*tx)->QueryTickets(TicketQuery());
+    EXPECT_OK(page.status());
+    return page.ok() ? page->tickets : std::vector<v1::Ticket>();
+  }
+
+  // The routing state holds no ticket: nothing queued, assigned or loaded.
+  void ExpectNoRoutingState() {
+    ASSERT_OK_AND_ASSIGN(RoutingSnapshot snap, desk_->routing().State(SystemActor()));
+    EXPECT_THAT(snap.queued, IsEmpty());
+    EXPECT_EQ(snap.assigned, 0);
+    EXPECT_THAT(snap.load, IsEmpty());
+  }
+
+  // A ticket created now goes to Ana, once, and the state says so.
+  void ExpectNextCreateGoesToAna() {
+    ASSERT_OK_AND_ASSIGN(v1::Ticket t, Create("again"));
+    EXPECT_EQ(t.assignee_id(), ana_);
+    EXPECT_EQ(Get(t.id()).assignee_id(), ana_);
+    EXPECT_THAT(OfKind(Log(t.id()), v1::Event::ROUTED), SizeIs(1));
+    ASSERT_OK_AND_ASSIGN(RoutingSnapshot snap, desk_->routing().State(SystemActor()));
+    EXPECT_EQ(snap.assigned, 1);
+    ASSERT_THAT(snap.load, SizeIs(1));
+    EXPECT_EQ(snap.load[0].agent_id, ana_);
+    EXPECT_EQ(snap.load[0].items, 1);
+  }
+};
+
+// Decisions made apart from a command (after a decline, by Tick) commit on
+// their own: when that commit fails, the decline stands and Tick places the
+// ticket from the store.
+TEST_P(DeskRoutingFaultTest, AFailedDecisionWriteIsRetriedFromTheStoreByTick) {
   FlakyStore flaky(store_.get());
-  ASSERT_OK_AND_ASSIGN(desk_, Desk::Open({.store = &flaky,
-                                          .clock = &clock_,
-                                          .routing = RoutingOptions()}));
-  v1::ChannelCapacity api;
-  api.set_channel(v1::CHANNEL_API);
-  api.set_max_items(5);
-  ASSERT_OK_AND_ASSIGN(v1::Agent ana,
-                       desk_->people().CreateAgent(SystemActor(), {.name = "Ana",
-                                                          .email = "ana@x.example",
-                                                          .capacity = {api}}));
-  ASSERT_OK_AND_ASSIGN(v1::Contact cy, desk_->people().CreateContact(
-                                           SystemActor(), {.name = "Cy",
-                                                           .emails = {"cy@x.example"}}));
-  ana_ = ana.id();
-  ASSERT_OK(desk_->people().SetAgentPresence(SystemActor(), ana_, v1::PRESENCE_ONLINE).status());
-  // The ticket commits; the decision's own transaction (the next one) fails.
+  OpenOver(&flaky);
+  bo_ = AddOnlineAgent("Bo", "bo@x.example");
+  ASSERT_OK_AND_ASSIGN(v1::Ticket t, Create("s"));
+  const int64_t first = t.assignee_id();
+  ASSERT_NE(first, 0);
+  const int64_t other = first == ana_ ? bo_ : ana_;
+  // The decline commits; the decision giving the ticket to the other agent
+  // (its own transaction, the next one) fails.
   flaky.FailCommitAfter(1);
-  ASSERT_OK_AND_ASSIGN(v1::Ticket t,
-                       desk_->tickets().Create(SystemActor(), {.subject = "s",
-                                                           .requester_id = cy.id()}));
-  EXPECT_EQ(t.assignee_id(), 0);
+  ASSERT_OK_AND_ASSIGN(v1::Ticket declined,
+                       desk_->routing().Decline(AgentActor(first), t.id()));
+  EXPECT_EQ(declined.assignee_id(), 0);
   EXPECT_EQ(Get(t.id()).assignee_id(), 0);
-  // The policy had counted the ticket as Ana's; Tick rebuilds from the store
-  // and places it for real.
+  // The policy had counted the ticket as the other agent's; Tick rebuilds
+  // from the store and places it for real.
   ASSERT_OK_AND_ASSIGN(TickReport report, desk_->Tick(clock_.Now()));
   EXPECT_EQ(report.routed, 1);
-  EXPECT_EQ(Get(t.id()).assignee_id(), ana_);
-  EXPECT_THAT(OfKind(Log(t.id()), v1::Event::ROUTED), SizeIs(1));
+  EXPECT_EQ(Get(t.id()).assignee_id(), other);
+  EXPECT_THAT(OfKind(Log(t.id()), v1::Event::ROUTED), SizeIs(2));
 }
+
+// A create on a routing desk is placed in its own transaction: one
+// read-write transaction, one commit, and no read to show the assignee.
+TEST_P(DeskRoutingFaultTest, ARoutedCreateIsOneTransaction) {
+  CountingStore counting(store_.get());
+  OpenOver(&counting);
+  counting.Reset();
+  ASSERT_OK_AND_ASSIGN(v1::Ticket t, Create("s"));
+  EXPECT_EQ(counting.read_write, 1);
+  EXPECT_EQ(counting.commits, 1);
+  EXPECT_EQ(counting.read_only, 0);
+  EXPECT_EQ(t.assignee_id(), ana_);
+  // What Create returned is what the store holds.
+  v1::Ticket stored = Get(t.id());
+  EXPECT_EQ(t.SerializeAsString(), stored.SerializeAsString())
+      << "returned:\n" << t.DebugString() << "stored:\n" << stored.DebugString();
+  EXPECT_THAT(OfKind(Log(t.id()), v1::Event::ROUTED), SizeIs(1));
+  // An agent coming online takes the queued work in the same transaction.
+  ASSERT_OK(desk_->people().SetAgentPresence(SystemActor(), ana_, v1::PRESENCE_OFFLINE).status());
+  ASSERT_OK_AND_ASSIGN(v1::Ticket u, Create("u"));
+  ASSERT_EQ(u.assignee_id(), 0);
+  counting.Reset();
+  ASSERT_OK(desk_->people().SetAgentPresence(SystemActor(), ana_, v1::PRESENCE_ONLINE).status());
+  EXPECT_EQ(counting.read_write, 1);
+  EXPECT_EQ(counting.commits, 1);
+  EXPECT_EQ(Get(u.id()).assignee_id(), ana_);
+}
+
+// The commit of a create fails after routing placed the ticket inside it:
+// nothing is stored, and the routing state (rebuilt from the store) claims
+// no assignment; the next ticket is placed as if nothing had happened.
+TEST_P(DeskRoutingFaultTest, ARoutedCreateWhoseCommitFailsLeavesNoAssignment) {
+  FlakyStore flaky(store_.get());
+  OpenOver(&flaky);
+  flaky.FailCommitAfter(0);
+  EXPECT_THAT(Create("lost"), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(Stored(), IsEmpty());
+  ExpectNoRoutingState();
+  ExpectNextCreateGoesToAna();
+}
+
+// A command that fails (here the second ticket of a batch) routes nothing,
+// though the policy would have placed its first ticket.
+TEST_P(DeskRoutingFaultTest, AFailedCommandRoutesNothing) {
+  OpenOver(store_.get());
+  std::vector<helpdesk::NewTicket> batch = {
+      {.subject = "fine", .requester_id = customer_},
+      {.subject = "", .requester_id = customer_}};
+  EXPECT_THAT(desk_->tickets().CreateMany(SystemActor(), batch),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(Stored(), IsEmpty());
+  ExpectNoRoutingState();
+  ExpectNextCreateGoesToAna();
+}
+
+// The store fails writing the assignment inside the command's transaction:
+// the command fails as a whole (as it would for any of its writes) and the
+// routing state claims nothing.
+TEST_P(DeskRoutingFaultTest, AFailedAssignmentWriteFailsTheCommandAndLeavesNoState) {
+  FailingAssignmentStore failing(store_.get());
+  OpenOver(&failing);
+  failing.armed = true;
+  EXPECT_THAT(Create("lost"), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(Stored(), IsEmpty());
+  ExpectNoRoutingState();
+  failing.armed = false;
+  ExpectNextCreateGoesToAna();
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, DeskRoutingFaultTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& param_info) {
+                           return param_info.param ? "Sqlite" : "Memory";
+                         });
 
 INSTANTIATE_TEST_SUITE_P(Stores, DeskRoutingTest, ::testing::Bool(),
                          [](const ::testing::TestParamInfo<bool>& param_info) {

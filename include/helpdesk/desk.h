@@ -81,8 +81,9 @@ struct TickReport {
 //
 // Thread safety: thread-safe when the store is (all built-in stores are).
 // Each command is one transaction; the only state a Desk keeps of its own is
-// its routing policy (with DeskOptions::routing), behind a mutex, changed
-// after commits.
+// its routing policy (with DeskOptions::routing), behind a mutex. On a desk
+// that routes, the work a command makes placeable is placed in that same
+// transaction, and its read-write commands run one at a time.
 class HELPDESK_EXPORT Desk {
  public:
   // Checks the options and returns a desk. Errors: InvalidArgument naming the

@@ -12,6 +12,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -143,6 +144,9 @@ class DeskCore {
   using Access = desk_internal::Access;
   using WrittenObjects = desk_internal::WrittenObjects;
   using WriteTracker = desk_internal::WriteTracker;
+  // What a command body run by Run returns.
+  template <typename Body>
+  using BodyResult = std::invoke_result_t<Body&, Transaction&>;
 
   explicit DeskCore(DeskOptions options) : options_(std::move(options)) {}
 
@@ -164,53 +168,95 @@ class DeskCore {
   // The desk's own address, normalised (empty when unset or malformed).
   std::string desk_email_;
 
-  // Runs `body` in a transaction of `mode`; commits when it succeeds. With
-  // routing, the tickets and agents the transaction wrote are then reported
-  // to the policy and queued work is placed (see AfterCommit); the ids of the
-  // tickets routing assigned go to `routed` when given.
+  // Runs `body` in a transaction of `mode`; commits when it succeeds. On a
+  // desk that routes, a read-write command also routes inside its own
+  // transaction (see RunRoutedLocked): the tickets and agents it wrote are
+  // reported to the policy, queued work is placed and the assignments are
+  // written before the one commit; the tickets routing assigned go, as
+  // stored, to `routed` when given.
   template <typename Body>
-  auto Run(TransactionMode mode, Body&& body, std::vector<int64_t>* routed = nullptr)
-      -> decltype(body(std::declval<Transaction&>())) {
+  BodyResult<Body> Run(TransactionMode mode, Body&& body,
+                       std::vector<v1::Ticket>* routed = nullptr)
+      ABSL_LOCKS_EXCLUDED(routing_mu_) {
     return Run(TransactionOptions{.mode = mode}, body, routed);
   }
   // The same with `options`, e.g. a durable commit.
   template <typename Body>
-  auto Run(const TransactionOptions& options, Body&& body,
-           std::vector<int64_t>* routed = nullptr)
-      -> decltype(body(std::declval<Transaction&>())) {
-    const bool track = routing_enabled() && options.mode == TransactionMode::kReadWrite;
-    WrittenObjects written;
-    auto result = RunOnce(options, body, track ? &written : nullptr);
-    if (result.ok() && track && !written.empty()) {
-      // The command stands; a routing failure marks the state for a rebuild
-      // and resurfaces from the next Tick.
-      AfterCommit(written, routed).IgnoreError();
+  BodyResult<Body> Run(const TransactionOptions& options, Body&& body,
+                       std::vector<v1::Ticket>* routed = nullptr)
+      ABSL_LOCKS_EXCLUDED(routing_mu_) {
+    if (!routing_enabled() || options.mode != TransactionMode::kReadWrite) {
+      return RunOnce(options, body);
     }
+    // Lock order: routing_mu_ first, then the store's write lock (which
+    // Begin takes: SqliteStore's writer slot and BEGIN IMMEDIATE,
+    // MemoryStore's exclusive lock). See routing_mu_.
+    absl::MutexLock lock(&routing_mu_);
+    return RunRoutedLocked(options, body, routed);
+  }
+
+  // A read-write command on a desk that routes, in one transaction:
+  //   1. the policy is rebuilt first if it is dirty (a rebuild reads the
+  //      store in transactions of its own, which would wait for this one);
+  //   2. `body` runs; when it fails the transaction rolls back and routing
+  //      has seen nothing of it;
+  //   3. the tickets and agents it wrote are reported to the policy and
+  //      queued work is placed, each assignment (and its ROUTED event)
+  //      written into the same transaction (RouteWrittenInTxLocked);
+  //   4. one commit; only then are the assignments noted in the mirror.
+  // The policy learns of steps 3's writes before the commit (its port has no
+  // undo), so when the commit fails the mirror is marked dirty and rebuilt
+  // from the store before anything reads it: it never claims an assignment
+  // the store does not hold. A routing failure that is the policy's marks the
+  // mirror dirty and lets the command stand (the next routing step, at the
+  // latest Tick, rebuilds and places the work); a store failure while
+  // writing an assignment fails the whole command (rolled back), as any
+  // other write of the command would.
+  template <typename Body>
+  BodyResult<Body> RunRoutedLocked(const TransactionOptions& options, Body&& body,
+                                   std::vector<v1::Ticket>* routed)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(routing_mu_) {
+    // When the rebuild fails the command still runs, unrouted; the mirror
+    // stays dirty and the next routing step tries again.
+    const bool fresh = EnsureFreshLocked(Now()).ok();
+    HELPDESK_ASSIGN_OR_RETURN(std::unique_ptr<Transaction> tx,
+                              options_.store->Begin(options));
+    WriteTracker tracked(std::move(tx));
+    auto result = body(tracked);
+    if (!result.ok()) return result;  // rolled back; the mirror untouched
+    const WrittenObjects written = tracked.Take();
+    std::vector<v1::Ticket> decided;
+    if (fresh && !written.empty()) {
+      absl::Status s = RouteWrittenInTxLocked(tracked, written, Now(), &decided);
+      if (!s.ok()) {
+        routing_dirty_ = true;
+        return s;  // tracked destroyed: the command and its routing roll back
+      }
+    }
+    absl::Status committed = tracked.Commit();
+    if (!committed.ok()) {
+      // The policy heard of writes that did not happen.
+      if (fresh && !written.empty()) routing_dirty_ = true;
+      return committed;
+    }
+    for (const v1::Ticket& t : decided) routing_->NoteAssigned(t);
+    if (routed != nullptr) routed->insert(routed->end(), decided.begin(), decided.end());
     return result;
   }
 
-  // Runs `body` in one transaction, recording what it wrote in `written`.
+  // Runs `body` in one transaction and commits when it succeeds; nothing
+  // else (no routing). The routing paths that hold routing_mu_ use it.
   template <typename Body>
-  auto RunOnce(TransactionMode mode, Body&& body, WrittenObjects* written)
-      -> decltype(body(std::declval<Transaction&>())) {
-    return RunOnce(TransactionOptions{.mode = mode}, body, written);
+  BodyResult<Body> RunOnce(TransactionMode mode, Body&& body) {
+    return RunOnce(TransactionOptions{.mode = mode}, body);
   }
   template <typename Body>
-  auto RunOnce(const TransactionOptions& options, Body&& body, WrittenObjects* written)
-      -> decltype(body(std::declval<Transaction&>())) {
+  BodyResult<Body> RunOnce(const TransactionOptions& options, Body&& body) {
     HELPDESK_ASSIGN_OR_RETURN(std::unique_ptr<Transaction> tx,
                               options_.store->Begin(options));
-    if (written == nullptr) {
-      auto result = body(*tx);
-      if (!result.ok()) return result;  // tx destroyed: rolled back
-      HELPDESK_RETURN_IF_ERROR(tx->Commit());
-      return result;
-    }
-    WriteTracker tracked(std::move(tx));
-    auto result = body(tracked);
-    if (!result.ok()) return result;
-    HELPDESK_RETURN_IF_ERROR(tracked.Commit());
-    *written = tracked.Take();
+    auto result = body(*tx);
+    if (!result.ok()) return result;  // tx destroyed: rolled back
+    HELPDESK_RETURN_IF_ERROR(tx->Commit());
     return result;
   }
 
@@ -514,11 +560,14 @@ class DeskCore {
   // --- Routing ---------------------------------------------------------------
   //
   // The policy is a projection of the store, kept under routing_mu_: Rebuild
-  // loads it, AfterCommit follows each committed command, and every decision
-  // commits in its own transaction before the mirror records it. When a
-  // policy call or a decision's write fails, routing_dirty_ is set and the
-  // next routing step rebuilds from the store first, so a failure never
-  // leaves the policy believing something the store does not hold.
+  // loads it, and each read-write command reports its writes and places the
+  // work they made placeable inside its own transaction (RunRoutedLocked);
+  // time-based steps, declines and pulls commit each decision in a
+  // transaction of its own (CommitDecisionLocked). The mirror records a
+  // decision after it commits. When a policy call, a decision's write or a
+  // commit fails, routing_dirty_ is set and the next routing step rebuilds
+  // from the store first, so a failure never leaves the policy believing
+  // something the store does not hold.
 
   bool routing_enabled() const { return options_.routing.has_value(); }
 
@@ -542,25 +591,47 @@ class DeskCore {
     return RebuildLocked(now);
   }
 
-  // Reports a committed transaction's writes to the policy (agents first, so
-  // a ticket given to an agent finds them), then places queued work.
-  absl::Status AfterCommit(const WrittenObjects& written, std::vector<int64_t>* routed)
-      ABSL_LOCKS_EXCLUDED(routing_mu_);
+  // Inside a command's transaction `tx` (not yet committed), after the
+  // command wrote `written`: reports those writes to the policy (agents
+  // first, so a ticket given to an agent finds them), then places queued
+  // work, writing each assignment into `tx`; the tickets assigned, as
+  // written, go to `decided` (the caller notes them in the mirror once `tx`
+  // commits). A failure of the policy marks the mirror dirty and returns OK
+  // (the command stands, unrouted); an error returned is the store's, and
+  // `tx` must not commit.
+  absl::Status RouteWrittenInTxLocked(Transaction& tx, const WrittenObjects& written,
+                                      absl::Time now, std::vector<v1::Ticket>* decided)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(routing_mu_);
 
   // Whether a decision still holds in the store: the ticket routed and
   // unassigned (or, for a pull, as given), the agent active and online.
   static absl::Status CheckDecision(const v1::Ticket& t, const v1::Agent& agent,
                                     bool routable);
 
-  // Commits one decision: assigns the ticket, as an offer when offers time
-  // out and `offer`, and writes ROUTED with the reason. A decision the store
-  // no longer supports (someone took the ticket, the agent left) is undone in
-  // the policy from the stored state and reported as FailedPrecondition.
+  // What the store held when a decision turned out stale.
+  struct StaleDecision {
+    bool found = false;  // set by DecideInTx when the decision was stale
+    v1::Ticket ticket;
+    v1::Agent agent;
+  };
+
+  // Writes one decision into `tx`: assigns the ticket, as an offer when
+  // offers time out and `offer`, and writes ROUTED with the reason. A
+  // decision the store no longer supports (someone took the ticket, the
+  // agent left) writes nothing, fills `stale` with the stored state and
+  // returns FailedPrecondition; other errors are the store's.
+  absl::StatusOr<v1::Ticket> DecideInTx(Transaction& tx, const Assignment& a, absl::Time now,
+                                        bool offer, StaleDecision* stale);
+
+  // Commits one decision in its own transaction (DecideInTx), then notes it
+  // in the mirror; a stale decision is undone in the policy from the stored
+  // state and reported as FailedPrecondition.
   absl::StatusOr<v1::Ticket> CommitDecisionLocked(const Assignment& a, absl::Time now,
                                                   bool offer)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(routing_mu_);
 
-  // Places queued work until the policy has nothing it can place now.
+  // Places queued work until the policy has nothing it can place now, each
+  // decision in its own transaction (Tick, and after a decline).
   absl::Status RouteLocked(absl::Time now, std::vector<int64_t>* routed,
                            TickReport* report) ABSL_EXCLUSIVE_LOCKS_REQUIRED(routing_mu_);
 
@@ -594,10 +665,10 @@ class DeskCore {
   static void DiffAgents(const v1::Agent& before, const v1::Agent& after,
                          v1::AgentEvent* e);
 
-  // The ticket as stored when routing placed it right after the command
-  // that returned `t`, so the caller sees the assignee.
-  absl::StatusOr<v1::Ticket> WithRouting(absl::StatusOr<v1::Ticket> t,
-                                         const std::vector<int64_t>& routed);
+  // `t` as stored when routing placed it in the command that returned it
+  // (`routed`, from Run), so the caller sees the assignee.
+  static absl::StatusOr<v1::Ticket> WithRouting(absl::StatusOr<v1::Ticket> t,
+                                                const std::vector<v1::Ticket>& routed);
 
   // The sub-facades lock routing_mu() and then call the ...Locked methods;
   // the analysis knows routing_mu() is routing_mu_.
@@ -612,6 +683,19 @@ class DeskCore {
   DeskOptions options_;
   // Routing state (with options_.routing): set at Init, replaced by rebuilds,
   // used only under routing_mu_.
+  //
+  // Lock order: routing_mu_ before the store's write lock, never the other
+  // way round. Every path that holds both takes routing_mu_ first and then
+  // begins its transaction: Run (a read-write command on a routing desk
+  // holds routing_mu_ from before Begin until its mirror update after
+  // Commit), CommitDecisionLocked, ExpireOffersLocked, Routing::Decline, and
+  // RebuildLocked (its read-only transactions wait for the writer too on the
+  // memory store and on SQLite's ":memory:"). So no code may take routing_mu_
+  // while a transaction is open on this thread, or call Run with
+  // routing_mu_ held (Run's ABSL_LOCKS_EXCLUDED lets clang check it); the
+  // ...Locked paths use RunOnce. Read-write commands of a routing desk thus
+  // run one at a time in this process, which the store's single writer did
+  // already.
   absl::Mutex routing_mu_;
   std::unique_ptr<internal::RoutingMirror> routing_ ABSL_GUARDED_BY(routing_mu_)
       ABSL_PT_GUARDED_BY(routing_mu_);

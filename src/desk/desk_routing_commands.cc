@@ -1,5 +1,5 @@
-// Routing through the Desk: keeping the policy in step after commits, decisions, offers,
-// pull.
+// Routing through the Desk: keeping the policy in step with each command's
+// transaction, decisions, offers, pull.
 #include "desk/desk_impl.h"
 
 namespace helpdesk {
@@ -48,8 +48,7 @@ absl::Status DeskCore::RebuildLocked(absl::Time now) {
   HELPDESK_ASSIGN_OR_RETURN(
       std::vector<v1::Agent> agents,
       RunOnce(
-          TransactionMode::kReadOnly, [](Transaction& tx) { return tx.ListAgents(); },
-          nullptr));
+          TransactionMode::kReadOnly, [](Transaction& tx) { return tx.ListAgents(); }));
   for (const v1::Agent& a : agents) {
     HELPDESK_RETURN_IF_ERROR(mirror->SyncAgent(a, now));
   }
@@ -62,7 +61,7 @@ absl::Status DeskCore::RebuildLocked(absl::Time now) {
         TicketPage page,
         RunOnce(
             TransactionMode::kReadOnly,
-            [&](Transaction& tx) { return tx.QueryTickets(q); }, nullptr));
+            [&](Transaction& tx) { return tx.QueryTickets(q); }));
     for (const v1::Ticket& t : page.tickets) {
       HELPDESK_RETURN_IF_ERROR(
           Locate(mirror->SyncTicket(t, now), absl::StrCat("ticket ", t.id())));
@@ -75,28 +74,48 @@ absl::Status DeskCore::RebuildLocked(absl::Time now) {
   return absl::OkStatus();
 }
 
-// Reports a committed transaction's writes to the policy (agents first, so
-// a ticket given to an agent finds them), then places queued work.
-absl::Status DeskCore::AfterCommit(const WrittenObjects& written,
-                                     std::vector<int64_t>* routed) {
-  absl::MutexLock lock(&routing_mu_);
-  const absl::Time now = Now();
-  if (routing_dirty_) {
-    HELPDESK_RETURN_IF_ERROR(RebuildLocked(now));
-  } else {
-    absl::Status s;
-    for (const auto& [id, agent] : written.agents) {
-      s.Update(routing_->SyncAgent(agent, now));
-    }
-    for (const auto& [id, ticket] : written.tickets) {
-      s.Update(routing_->SyncTicket(ticket, now));
-    }
-    if (!s.ok()) {
+// Reports a command's writes to the policy inside its transaction, then
+// places queued work there (see desk_impl.h).
+absl::Status DeskCore::RouteWrittenInTxLocked(Transaction& tx, const WrittenObjects& written,
+                                              absl::Time now,
+                                              std::vector<v1::Ticket>* decided) {
+  absl::Status synced;
+  for (const auto& [id, agent] : written.agents) {
+    synced.Update(routing_->SyncAgent(agent, now));
+  }
+  for (const auto& [id, ticket] : written.tickets) {
+    synced.Update(routing_->SyncTicket(ticket, now));
+  }
+  if (!synced.ok()) {
+    routing_dirty_ = true;
+    return absl::OkStatus();
+  }
+  if (!options_.routing->push) return absl::OkStatus();
+  // Each round either assigns a ticket or undoes a stale decision; the bound
+  // only guards against a policy that keeps proposing the same stale one.
+  for (int round = 0; round < 1000000; ++round) {
+    absl::StatusOr<Assignment> a = routing_->policy().Next(now);
+    if (absl::IsNotFound(a.status())) return absl::OkStatus();
+    if (!a.ok()) {
       routing_dirty_ = true;
-      return s;
+      return absl::OkStatus();
+    }
+    StaleDecision stale;
+    absl::StatusOr<v1::Ticket> t = DecideInTx(tx, *a, now, true, &stale);
+    if (t.ok()) {
+      decided->push_back(*std::move(t));
+      continue;
+    }
+    if (!stale.found) return t.status();
+    // The store (as this transaction sees it) does not support the decision:
+    // undo the policy's count from that state and ask again.
+    if (!routing_->Resync(stale.ticket, stale.agent, now).ok()) {
+      routing_dirty_ = true;
+      return absl::OkStatus();
     }
   }
-  return RouteLocked(now, routed, nullptr);
+  routing_dirty_ = true;
+  return absl::OkStatus();
 }
 
 // Whether a decision still holds in the store: the ticket routed and
@@ -114,57 +133,56 @@ absl::Status DeskCore::CheckDecision(const v1::Ticket& t, const v1::Agent& agent
   return absl::OkStatus();
 }
 
-// Commits one decision: assigns the ticket, as an offer when offers time
-// out and `offer`, and writes ROUTED with the reason. A decision the store
-// no longer supports (someone took the ticket, the agent left) is undone in
-// the policy from the stored state and reported as FailedPrecondition.
+// Writes one decision into `tx` (see desk_impl.h).
+absl::StatusOr<v1::Ticket> DeskCore::DecideInTx(Transaction& tx, const Assignment& a,
+                                                absl::Time now, bool offer,
+                                                StaleDecision* stale) {
+  HELPDESK_ASSIGN_OR_RETURN(v1::Ticket t, tx.GetTicket(a.ticket_id));
+  HELPDESK_ASSIGN_OR_RETURN(v1::Agent agent, tx.GetAgent(a.agent_id));
+  absl::Status ok = CheckDecision(t, agent, RoutingItem(t).has_value());
+  if (!ok.ok()) {
+    stale->found = true;
+    stale->ticket = std::move(t);
+    stale->agent = std::move(agent);
+    return ok;
+  }
+  const int64_t loaded = t.version();
+  v1::Event e;
+  e.set_kind(v1::Event::ROUTED);
+  AddChange(e.mutable_changes(), v1::FieldChange::ASSIGNEE, AgentValue(0),
+            AgentValue(a.agent_id));
+  e.set_related_agent_id(a.agent_id);
+  e.set_note(a.reason);
+  t.set_assignee_id(a.agent_id);
+  const absl::Duration timeout = options_.routing->offer_timeout;
+  if (offer && timeout > absl::ZeroDuration()) {
+    *t.mutable_routing_offer_expires_at() = ToTimestamp(now + timeout);
+  } else {
+    t.clear_routing_offer_expires_at();
+  }
+  Access system;
+  system.actor = SystemActor();
+  HELPDESK_RETURN_IF_ERROR(SaveWithEvent(tx, system, now, &t, loaded, &e));
+  return t;
+}
+
+// Commits one decision in its own transaction, then notes it in the mirror.
 absl::StatusOr<v1::Ticket> DeskCore::CommitDecisionLocked(const Assignment& a,
                                                             absl::Time now, bool offer) {
-  v1::Ticket stale_ticket;
-  v1::Agent stale_agent;
-  bool stale = false;
+  StaleDecision stale;
   absl::StatusOr<v1::Ticket> done = RunOnce(
       TransactionMode::kReadWrite,
-      [&](Transaction& tx) -> absl::StatusOr<v1::Ticket> {
-        HELPDESK_ASSIGN_OR_RETURN(v1::Ticket t, tx.GetTicket(a.ticket_id));
-        HELPDESK_ASSIGN_OR_RETURN(v1::Agent agent, tx.GetAgent(a.agent_id));
-        absl::Status ok = CheckDecision(t, agent, RoutingItem(t).has_value());
-        if (!ok.ok()) {
-          stale = true;
-          stale_ticket = t;
-          stale_agent = agent;
-          return ok;
-        }
-        const int64_t loaded = t.version();
-        v1::Event e;
-        e.set_kind(v1::Event::ROUTED);
-        AddChange(e.mutable_changes(), v1::FieldChange::ASSIGNEE, AgentValue(0),
-                  AgentValue(a.agent_id));
-        e.set_related_agent_id(a.agent_id);
-        e.set_note(a.reason);
-        t.set_assignee_id(a.agent_id);
-        const absl::Duration timeout = options_.routing->offer_timeout;
-        if (offer && timeout > absl::ZeroDuration()) {
-          *t.mutable_routing_offer_expires_at() = ToTimestamp(now + timeout);
-        } else {
-          t.clear_routing_offer_expires_at();
-        }
-        Access system;
-        system.actor = SystemActor();
-        HELPDESK_RETURN_IF_ERROR(SaveWithEvent(tx, system, now, &t, loaded, &e));
-        return t;
-      },
-      nullptr);
+      [&](Transaction& tx) { return DecideInTx(tx, a, now, offer, &stale); });
   if (done.ok()) {
     routing_->NoteAssigned(*done);
     return done;
   }
-  if (!stale) {
+  if (!stale.found) {
     routing_dirty_ = true;
     return done.status();
   }
   // Undo the policy's count and tell it what the store holds.
-  absl::Status s = routing_->Resync(stale_ticket, stale_agent, now);
+  absl::Status s = routing_->Resync(stale.ticket, stale.agent, now);
   if (!s.ok()) routing_dirty_ = true;
   return done.status();
 }
@@ -242,8 +260,7 @@ absl::Status DeskCore::ExpireOffersLocked(absl::Time now, TickReport* report) {
               DeclineInTx(tx, system, &t, OfferOutcome::kTimedOut, now));
           expired = true;
           return t;
-        },
-        nullptr);
+        });
     if (!stored.ok()) {
       routing_dirty_ = true;
       return stored.status();
@@ -308,16 +325,14 @@ absl::StatusOr<std::string> DeskCore::RequeueWorkInTx(Transaction& tx, const Acc
                      : absl::StrCat(moved, " tickets queued again");
 }
 
-// The ticket as stored when routing placed it right after the command
-// that returned `t`, so the caller sees the assignee.
+// `t` as stored when routing placed it in the command that returned it.
 absl::StatusOr<v1::Ticket> DeskCore::WithRouting(absl::StatusOr<v1::Ticket> t,
-                                                   const std::vector<int64_t>& routed) {
-  if (!t.ok() || std::find(routed.begin(), routed.end(), t->id()) == routed.end()) {
-    return t;
+                                                 const std::vector<v1::Ticket>& routed) {
+  if (!t.ok()) return t;
+  for (auto it = routed.rbegin(); it != routed.rend(); ++it) {
+    if (it->id() == t->id()) return *it;
   }
-  return RunOnce(
-      TransactionMode::kReadOnly, [&](Transaction& tx) { return tx.GetTicket(t->id()); },
-      nullptr);
+  return t;
 }
 
 namespace {
@@ -415,8 +430,7 @@ absl::StatusOr<v1::Ticket> Routing::Decline(const v1::Actor& actor,
             HELPDESK_RETURN_IF_ERROR(
                 impl_->DeclineInTx(tx, a, &t, OfferOutcome::kDeclined, now));
             return t;
-          },
-          nullptr));
+          }));
   if (impl_->EnsureFreshLocked(now).ok()) {
     impl_->AfterDeclineLocked(t, agent, OfferOutcome::kDeclined, now);
     impl_->RouteLocked(now, nullptr, nullptr).IgnoreError();

@@ -648,7 +648,7 @@ absl::StatusOr<bool> DeskCore::Link(Transaction& tx, const v1::Actor& actor, int
 
 absl::StatusOr<v1::Ticket> Tickets::Create(const v1::Actor& actor,
                                               const NewTicket& ticket) {
-  std::vector<int64_t> routed;
+  std::vector<v1::Ticket> routed;
   return impl_->WithRouting(impl_->Run(
                                 TransactionMode::kReadWrite,
                                 [&](Transaction& tx) -> absl::StatusOr<v1::Ticket> {
@@ -693,7 +693,7 @@ absl::StatusOr<v1::Message> Tickets::AddMessage(const v1::Actor& actor, int64_t 
 
 absl::StatusOr<v1::Ticket> Tickets::Update(const v1::Actor& actor, int64_t ticket_id,
                                               const TicketUpdate& update) {
-  std::vector<int64_t> routed;
+  std::vector<v1::Ticket> routed;
   return impl_->WithRouting(
       impl_->Run(
           TransactionMode::kReadWrite,
