@@ -1,7 +1,6 @@
 // The options a Desk is opened with (DeskOptions: store, clock, limits,
-// workflow, SLAs, ingest, outbox, routing) and the small helpers every
-// part of the Desk API shares: actors, and parsing priorities, ticket types
-// and presence by name.
+// workflow, SLAs, ingest, outbox, routing). The actor helpers and the names
+// of priorities, ticket types and presence are in helpdesk/names.h (included).
 #ifndef HELPDESK_DESK_OPTIONS_H_
 #define HELPDESK_DESK_OPTIONS_H_
 
@@ -21,6 +20,7 @@
 #include "absl/types/span.h"
 #include "helpdesk/clock.h"
 #include "helpdesk/export.h"
+#include "helpdesk/names.h"
 #include "helpdesk/routing.h"
 #include "helpdesk/sla.h"
 #include "helpdesk/store.h"
@@ -30,32 +30,6 @@
 #include "helpdesk/workflow.h"
 
 namespace helpdesk {
-
-
-// Actors, for brevity at call sites.
-HELPDESK_EXPORT v1::Actor SystemActor();
-HELPDESK_EXPORT v1::Actor AgentActor(int64_t agent_id);
-HELPDESK_EXPORT v1::Actor ContactActor(int64_t contact_id);
-HELPDESK_EXPORT v1::Actor IntegrationActor(absl::string_view name);
-
-
-// Parses "low", "normal", "high", "urgent" (any case). Errors: InvalidArgument
-// naming `field` and the value.
-HELPDESK_EXPORT absl::StatusOr<v1::Priority> ParsePriority(absl::string_view name,
-                                           absl::string_view field = "priority");
-// "low", "normal", "high", "urgent"; "unspecified" for 0.
-HELPDESK_EXPORT std::string PriorityName(v1::Priority priority);
-
-// Parses "question", "incident", "problem", "task" (any case).
-HELPDESK_EXPORT absl::StatusOr<v1::TicketType> ParseTicketType(absl::string_view name,
-                                               absl::string_view field = "type");
-HELPDESK_EXPORT std::string TicketTypeName(v1::TicketType type);
-
-// Parses "online", "away", "offline" (any case).
-HELPDESK_EXPORT absl::StatusOr<v1::Presence> ParsePresence(absl::string_view name,
-                                           absl::string_view field = "presence");
-// "online", "away", "offline"; "unspecified" for 0.
-HELPDESK_EXPORT std::string PresenceName(v1::Presence presence);
 
 
 // Size limits on input. A value over its limit is refused with

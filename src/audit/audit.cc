@@ -11,7 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
-#include "helpdesk/desk_options.h"
+#include "helpdesk/names.h"
 #include "helpdesk/timestamp.h"
 
 namespace helpdesk {

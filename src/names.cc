@@ -5,7 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "internal/text_checks.h"
-#include "helpdesk/desk.h"
+#include "helpdesk/names.h"
 
 namespace helpdesk {
 
