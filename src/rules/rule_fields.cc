@@ -276,6 +276,7 @@ absl::StatusOr<Condition> ParseCondition(const v1::RuleCondition& in,
     }
     operands.push_back(in.value());
   }
+  c.field_name = in.field();
   c.source = absl::StrCat(in.field(), " ", in.op());
   if (!operands.empty()) absl::StrAppend(&c.source, " ", absl::StrJoin(operands, ","));
   const std::string value_where = absl::StrCat(where, ".value");
@@ -613,7 +614,7 @@ bool ConditionsHold(const CompiledRule& rule, const Snapshot& s, const RuleSet::
     if (!Holds(rule.all[i], s, rep)) {
       if (why != nullptr) {
         *why = absl::StrCat("all[", i, "] (", rule.all[i].source, ") failed: ",
-                            ActualValue(rule.all[i], s, rep));
+                            rule.all[i].field_name, " is ", ActualValue(rule.all[i], s, rep));
       }
       return false;
     }
@@ -625,7 +626,7 @@ bool ConditionsHold(const CompiledRule& rule, const Snapshot& s, const RuleSet::
   if (why != nullptr) {
     std::vector<std::string> parts;
     for (const Condition& c : rule.any) {
-      parts.push_back(absl::StrCat("(", c.source, "): ", ActualValue(c, s, rep)));
+      parts.push_back(absl::StrCat("(", c.source, "): ", c.field_name, " is ", ActualValue(c, s, rep)));
     }
     *why = absl::StrCat("no condition of any holds: ", absl::StrJoin(parts, "; "));
   }

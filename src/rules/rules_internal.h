@@ -57,8 +57,9 @@ struct Condition {
   std::vector<std::string> lowered;
   int calendar = -1;
   std::unique_ptr<RE2> regex;
-  // "priority at_least high", for explanations.
+  // "priority at_least high" and "priority", for explanations.
   std::string source;
+  std::string field_name;
 };
 
 struct CompiledRule {
