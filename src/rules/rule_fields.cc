@@ -340,6 +340,10 @@ absl::StatusOr<Condition> ParseCondition(const v1::RuleCondition& in,
     options.set_log_errors(false);
     options.set_max_mem(1 << 20);  // 1 MiB per expression.
     auto regex = std::make_unique<RE2>(operands[0], options);
+    if (regex->error_code() == RE2::ErrorPatternTooLarge) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          value_where, ": ", Quote(operands[0]), " exceeds RE2's memory limit (1 MiB per expression)"));
+    }
     if (!regex->ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat(value_where, ": RE2 refuses ", Quote(operands[0]), ": ",
