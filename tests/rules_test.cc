@@ -307,9 +307,9 @@ TEST(RulesEngine, EachActionAppliesInOrder) {
   ticket.add_tags("old");
   RuleOutcome out = RunOn(*rules, ticket, {EventOf(v1::Event::TICKET_CREATED)});
   ASSERT_EQ(out.actions.size(), 13u);
-  EXPECT_EQ(out.actions[1].action.set_priority(), "urgent");  // normalised
-  EXPECT_EQ(out.actions[9].action.reply().template_(), "ack");
-  EXPECT_EQ(out.actions[12].action.call_webhook(), "crm");
+  EXPECT_EQ(out.actions[1].action->set_priority(), "urgent");  // normalised
+  EXPECT_EQ(out.actions[9].action->reply().template_(), "ack");
+  EXPECT_EQ(out.actions[12].action->call_webhook(), "crm");
   EXPECT_EQ(out.ticket.status(), "pending");
   EXPECT_EQ(out.ticket.status_category(), v1::STATUS_CATEGORY_PENDING);
   EXPECT_EQ(out.ticket.priority(), v1::PRIORITY_URGENT);

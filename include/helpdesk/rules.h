@@ -8,7 +8,7 @@
 //   if (!rules.ok()) return rules.status();  // names the rule and position
 //   RuleContext context{.ticket = &ticket, .contact = &contact, .now = now};
 //   absl::StatusOr<RuleOutcome> outcome = rules->Run(context, events);
-//   for (const FiredAction& a : outcome->actions) { ... apply a.action ... }
+//   for (const FiredAction& a : outcome->actions) { ... apply *a.action ... }
 //
 // The rule language (helpdesk/v1/rules.proto) in brief:
 //  - Fields for conditions: "subject", "status", "status_category", "priority",
@@ -90,10 +90,12 @@ struct RuleContext {
   absl::Time now;
 };
 
-// One action to apply, and the rule it comes from.
+// One action to apply, and the rule it comes from. `action` points into the
+// RuleSet's config (normalised: canonical names, sorted tags); the RuleSet, or
+// a copy of it, must outlive the outcome.
 struct FiredAction {
   std::string rule;
-  v1::RuleAction action;
+  const v1::RuleAction* action = nullptr;
 };
 
 struct RuleOutcome {

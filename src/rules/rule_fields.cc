@@ -514,11 +514,37 @@ std::vector<int64_t> SlaStates(const Condition& c, const Snapshot& s) {
 
 }  // namespace
 
+uint64_t FieldBit(const Condition& c) {
+  auto bit = [](v1::FieldChange::Field f) { return uint64_t{1} << static_cast<int>(f); };
+  switch (c.field) {
+    case Field::kSubject: return bit(v1::FieldChange::SUBJECT);
+    case Field::kStatus:
+    case Field::kStatusCategory: return bit(v1::FieldChange::STATUS);
+    case Field::kPriority: return bit(v1::FieldChange::PRIORITY);
+    case Field::kType: return bit(v1::FieldChange::TYPE);
+    case Field::kGroup: return bit(v1::FieldChange::GROUP);
+    case Field::kAssignee: return bit(v1::FieldChange::ASSIGNEE);
+    case Field::kRequester: return bit(v1::FieldChange::REQUESTER);
+    case Field::kOrganization: return bit(v1::FieldChange::ORGANIZATION);
+    case Field::kTags: return bit(v1::FieldChange::TAGS);
+    case Field::kFollowers: return bit(v1::FieldChange::FOLLOWERS);
+    case Field::kCustom: return bit(v1::FieldChange::CUSTOM_FIELD);
+    case Field::kMessageCount:
+    case Field::kPublicReplyCount: return bit(v1::FieldChange::MESSAGE_COUNT);
+    default: return 0;
+  }
+}
+
 bool Holds(const Condition& c, const Snapshot& s, const RuleSet::Rep& rep) {
   switch (c.field_class) {
     case FieldClass::kNumber:
       return NumberHolds(c, NumberOf(c, s));
     case FieldClass::kText:
+      if (c.field == Field::kMessageText && IsContains(c.op) && s.context->message != nullptr) {
+        if (!s.lowered_message.has_value()) s.lowered_message = Lower(s.context->message->body_text());
+        const bool has = absl::StrContains(*s.lowered_message, c.lowered[0]);
+        return c.op == Op::kContains ? has : !has;
+      }
       return TextHolds(c, TextOf(c, s));
     case FieldClass::kCustom:
       return CustomHolds(c, *s.ticket);
@@ -538,6 +564,11 @@ bool Holds(const Condition& c, const Snapshot& s, const RuleSet::Rep& rep) {
       if (c.op == Op::kIsSet) return !list.empty();
       if (c.op == Op::kIsNotSet) return list.empty();
       bool has = false;
+      if (c.field == Field::kTags) {
+        // Ticket.tags are normalised: unique and sorted.
+        has = std::binary_search(list.begin(), list.end(), c.texts[0]);
+        return c.op == Op::kContains ? has : !has;
+      }
       for (const std::string& e : list) {
         if (c.field == Field::kTags ? e == c.texts[0] : absl::EqualsIgnoreCase(e, c.texts[0])) {
           has = true;
@@ -613,9 +644,10 @@ std::string ActualValue(const Condition& c, const Snapshot& s, const RuleSet::Re
 }
 
 bool ConditionsHold(const CompiledRule& rule, const Snapshot& s, const RuleSet::Rep& rep,
-                    std::string* why) {
+                    std::string* why, uint64_t* failed_on) {
   for (size_t i = 0; i < rule.all.size(); ++i) {
     if (!Holds(rule.all[i], s, rep)) {
+      if (failed_on != nullptr) *failed_on = FieldBit(rule.all[i]);
       if (why != nullptr) {
         *why = absl::StrCat("all[", i, "] (", rule.all[i].source, ") failed: ",
                             rule.all[i].field_name, " is ", ActualValue(rule.all[i], s, rep));
@@ -626,6 +658,10 @@ bool ConditionsHold(const CompiledRule& rule, const Snapshot& s, const RuleSet::
   if (rule.any.empty()) return true;
   for (const Condition& c : rule.any) {
     if (Holds(c, s, rep)) return true;
+  }
+  if (failed_on != nullptr) {
+    *failed_on = 0;
+    for (const Condition& c : rule.any) *failed_on |= FieldBit(c);
   }
   if (why != nullptr) {
     std::vector<std::string> parts;

@@ -149,7 +149,7 @@ absl::StatusOr<RuleOutcome> RunDue(const RuleSet::Rep& rep, const RuleContext& c
     f->set_rule(r.name);
     *f->mutable_window_start() = ToTimestamp(*window);
     for (const v1::RuleAction* a : r.actions) {
-      out.actions.push_back(FiredAction{r.name, *a});
+      out.actions.push_back(FiredAction{r.name, a});
       if (a->has_stop_processing()) {
         out.stopped = true;
         break;

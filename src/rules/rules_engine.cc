@@ -89,9 +89,18 @@ void ApplyAction(const v1::RuleAction& a, const RuleSet::Rep& rep, absl::Time no
       }
       break;
     case v1::RuleAction::kAddTags: {
-      std::vector<std::string> tags(t->tags().begin(), t->tags().end());
-      tags.insert(tags.end(), a.add_tags().tags().begin(), a.add_tags().tags().end());
-      SetTags(t, std::move(tags), rule, happened);
+      // Both lists are sorted: insert each missing tag in place.
+      bool added = false;
+      for (const std::string& tag : a.add_tags().tags()) {
+        auto* tags = t->mutable_tags();
+        auto at = std::lower_bound(tags->begin(), tags->end(), tag);
+        if (at != tags->end() && *at == tag) continue;
+        const int pos = static_cast<int>(at - tags->begin());
+        t->add_tags(tag);
+        for (int k = tags->size() - 1; k > pos; --k) tags->SwapElements(k, k - 1);
+        added = true;
+      }
+      if (added) AddChangeHappening(happened, v1::FieldChange::TAGS, "", rule);
       break;
     }
     case v1::RuleAction::kRemoveTags: {
@@ -198,13 +207,42 @@ bool Triggered(const CompiledRule& r, int index, const std::vector<Happening>& h
   return false;
 }
 
-// Adds to `out` (a sorted list) the rules the index says react to `h`.
-void Reacting(const RuleSet::Rep& rep, const Happening& h, std::vector<int>* out) {
-  auto merge = [out](const std::vector<int>& list) {
-    for (int i : list) {
-      auto it = std::lower_bound(out->begin(), out->end(), i);
-      if (it == out->end() || *it != i) out->insert(it, i);
+// A rule the run looks at, with what it knew when it last evaluated it.
+struct Candidate {
+  int rule = 0;
+  bool fired = false;
+  // Its trigger matched (it stays matched: happenings only accumulate).
+  bool triggered = false;
+  // How many happenings there were at its last evaluation (npos: never).
+  size_t seen = std::string::npos;
+  // The fields whose change could turn its failed conditions true.
+  uint64_t failed_on = 0;
+};
+
+// Merges into `cands` (sorted by rule) the rules the index says react to `h`;
+// `merged` lists the index's lists merged so far, `scratch` is reused.
+void Reacting(const RuleSet::Rep& rep, const Happening& h, std::vector<Candidate>* cands,
+              std::vector<const std::vector<int>*>* merged, std::vector<Candidate>* scratch) {
+  auto merge = [&](const std::vector<int>& list) {
+    if (list.empty()) return;
+    if (std::find(merged->begin(), merged->end(), &list) != merged->end()) return;
+    merged->push_back(&list);
+    scratch->clear();
+    auto a = cands->begin();
+    auto b = list.begin();
+    while (a != cands->end() || b != list.end()) {
+      if (b == list.end() || (a != cands->end() && a->rule < *b)) {
+        scratch->push_back(*a++);
+      } else if (a == cands->end() || *b < a->rule) {
+        Candidate c;
+        c.rule = *b++;
+        scratch->push_back(c);
+      } else {
+        scratch->push_back(*a++);
+        ++b;
+      }
     }
+    cands->swap(*scratch);
   };
   if (h.kind != v1::RuleTrigger::FIELD_CHANGED) {
     merge(rep.by_kind[h.kind]);
@@ -240,77 +278,98 @@ RuleOutcome RunTriggers(const RuleSet::Rep& rep, const RuleContext& context,
   Snapshot snap{&context, &out.ticket, context.now};
   std::vector<Happening> happened = HappeningsOf(events, context.csat_received);
   const int n = static_cast<int>(rep.rules.size());
-  std::vector<char> fired(n, 0);
+  // The rules that may fire, in rule order: with the index, those reacting
+  // to what happened so far; scanning, every rule.
+  std::vector<Candidate> cands, scratch;
+  std::vector<const std::vector<int>*> merged;
+  if (scan_all) {
+    cands.resize(n);
+    for (int i = 0; i < n; ++i) cands[i].rule = i;
+  }
+  // Whether candidate c, which did not fire when last evaluated, is sure to
+  // give the same answer: no new happening triggers it or changes a field
+  // that made its conditions fail.
+  auto unchanged = [&](const Candidate& c) {
+    if (c.seen == std::string::npos) return false;
+    const CompiledRule& r = rep.rules[c.rule];
+    for (size_t k = c.seen; k < happened.size(); ++k) {
+      const Happening& h = happened[k];
+      if (h.kind == v1::RuleTrigger::FIELD_CHANGED && (c.failed_on >> static_cast<int>(h.field)) & 1) {
+        return false;
+      }
+      if (c.triggered || h.by_rule == c.rule) continue;
+      for (const v1::RuleTrigger& t : r.triggers) {
+        if (TriggerMatches(t, h)) return false;
+      }
+    }
+    return true;
+  };
   // Which happenings have been looked up in the index.
   size_t indexed = 0;
-  std::vector<int> candidates;
   auto refresh = [&] {
-    for (; indexed < happened.size(); ++indexed) Reacting(rep, happened[indexed], &candidates);
+    if (scan_all) return;
+    for (; indexed < happened.size(); ++indexed) Reacting(rep, happened[indexed], &cands, &merged, &scratch);
   };
-  // Whether rule i fires now (trigger and conditions).
-  auto fires = [&](int i, std::string* why) {
-    const CompiledRule& r = rep.rules[i];
+  // Whether candidate c fires now (trigger and conditions).
+  auto fires = [&](Candidate& c, std::string* why) {
+    const CompiledRule& r = rep.rules[c.rule];
     if (scan_all) {
       const bool conditions = AllConditionsScanned(r, snap, rep);
-      const bool triggered = Triggered(r, i, happened);
+      const bool triggered = Triggered(r, c.rule, happened);
       if (!(conditions && triggered) && why != nullptr) {
         if (!triggered) *why = "no event it reacts to";
         else ConditionsHold(r, snap, rep, why);
       }
       return conditions && triggered;
     }
-    if (!Triggered(r, i, happened)) {
+    if (!c.triggered && !Triggered(r, c.rule, happened)) {
       if (why != nullptr) *why = "no event it reacts to (only its own change)";
+      c.failed_on = 0;
       return false;
     }
-    return ConditionsHold(r, snap, rep, why);
+    c.triggered = true;
+    return ConditionsHold(r, snap, rep, why, &c.failed_on);
+  };
+  auto skipped = [&](const Candidate& c) {
+    const CompiledRule& r = rep.rules[c.rule];
+    return c.fired || r.automation || r.disabled;
   };
   int pass = 0;
   bool any_fired = true;
   while (any_fired && !out.stopped) {
+    refresh();
     if (pass == rep.max_passes) {
       // One more pass would be needed if anything would still fire.
-      refresh();
-      for (int i = scan_all ? 0 : -1; ; ) {
-        int rule;
-        if (scan_all) { if (i >= n) break; rule = i++; }
-        else { if (++i >= static_cast<int>(candidates.size())) break; rule = candidates[i]; }
-        if (fired[rule] || rep.rules[rule].automation || rep.rules[rule].disabled) continue;
-        if (fires(rule, nullptr)) {
-          out.cascade_limit_reached = true;
-          if (reasons != nullptr) {
-            (*reasons)[rule] = absl::StrCat("would fire, but the cascade stopped after ",
+      for (Candidate& c : cands) {
+        if (skipped(c) || !fires(c, nullptr)) continue;
+        out.cascade_limit_reached = true;
+        if (reasons != nullptr) {
+          (*reasons)[c.rule] = absl::StrCat("would fire, but the cascade stopped after ",
                                             rep.max_passes, " passes");
-          }
         }
       }
       break;
     }
     ++pass;
     any_fired = false;
-    refresh();
-    for (size_t pos = 0; !out.stopped; ++pos) {
-      int i;
-      if (scan_all) {
-        if (pos >= static_cast<size_t>(n)) break;
-        i = static_cast<int>(pos);
-      } else {
-        if (pos >= candidates.size()) break;
-        i = candidates[pos];
-      }
-      const CompiledRule& r = rep.rules[i];
-      if (fired[i] || r.automation || r.disabled) continue;
+    for (size_t pos = 0; pos < cands.size() && !out.stopped; ++pos) {
+      Candidate& c = cands[pos];
+      if (skipped(c)) continue;
+      if (!scan_all && reasons == nullptr && unchanged(c)) continue;
+      c.seen = happened.size();
       std::string why;
-      if (!fires(i, reasons != nullptr ? &why : nullptr)) {
-        if (reasons != nullptr) (*reasons)[i] = std::move(why);
+      if (!fires(c, reasons != nullptr ? &why : nullptr)) {
+        if (reasons != nullptr) (*reasons)[c.rule] = std::move(why);
         continue;
       }
-      fired[i] = 1;
+      c.fired = true;
       any_fired = true;
+      const int i = c.rule;
+      const CompiledRule& r = rep.rules[i];
       out.fired_rules.push_back(r.name);
       if (reasons != nullptr) (*reasons)[i] = absl::StrCat("fires (pass ", pass, ")");
       for (const v1::RuleAction* a : r.actions) {
-        out.actions.push_back(FiredAction{r.name, *a});
+        out.actions.push_back(FiredAction{r.name, a});
         if (a->has_stop_processing()) {
           out.stopped = true;
           break;
@@ -318,16 +377,15 @@ RuleOutcome RunTriggers(const RuleSet::Rep& rep, const RuleContext& context,
         ApplyAction(*a, rep, context.now, i, &out.ticket, &timeline, &happened);
       }
       // Rules after this one that react to its changes run in this pass.
-      if (!scan_all) {
-        const int current = candidates[pos];
-        refresh();
-        pos = std::lower_bound(candidates.begin(), candidates.end(), current) - candidates.begin();
-      }
+      refresh();
+      pos = std::lower_bound(cands.begin(), cands.end(), i,
+                             [](const Candidate& x, int rule) { return x.rule < rule; }) -
+            cands.begin();
     }
   }
   if (out.stopped && reasons != nullptr) {
     for (int i = 0; i < n; ++i) {
-      if (!fired[i] && (*reasons)[i].empty() && !rep.rules[i].automation) {
+      if ((*reasons)[i].empty() && !rep.rules[i].automation && !rep.rules[i].disabled) {
         (*reasons)[i] = absl::StrCat("processing stopped by rule ", out.fired_rules.back());
       }
     }

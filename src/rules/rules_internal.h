@@ -76,6 +76,9 @@ struct CompiledRule {
   std::vector<const v1::RuleAction*> actions;
   // The calendars its time conditions name (for NextDue).
   std::vector<int> time_calendars;
+  // Bit f set: a condition reads the ticket field FieldChange::Field f, which
+  // rules' actions may change during a run (FieldBit).
+  uint64_t reads = 0;
 };
 
 // What happened, as triggers see it. `by_rule` is the rule whose action made
@@ -115,6 +118,9 @@ struct Snapshot {
   const RuleContext* context = nullptr;
   const v1::Ticket* ticket = nullptr;
   absl::Time now;
+  // The message's text in ASCII lower case, made on first use by "contains"
+  // (the message does not change during a run).
+  mutable std::optional<std::string> lowered_message;
 };
 
 // rule_fields.cc: parsing a condition, evaluating it, rendering the value it
@@ -122,14 +128,20 @@ struct Snapshot {
 absl::StatusOr<Condition> ParseCondition(const v1::RuleCondition& condition,
                                          const RuleSet::Rep& rep,
                                          absl::string_view where);
+// The bit of the FieldChange::Field a condition's field depends on, or 0 when
+// no action can change it during a run (message, contact, time, SLA ...).
+uint64_t FieldBit(const Condition& condition);
 bool Holds(const Condition& condition, const Snapshot& snapshot,
            const RuleSet::Rep& rep);
 std::string ActualValue(const Condition& condition, const Snapshot& snapshot,
                         const RuleSet::Rep& rep);
 // True when the rule's all/any groups hold; on failure `why` (when not null)
-// names the condition that failed and the value it read.
+// names the condition that failed and the value it read, and `failed_on`
+// (when not null) receives the FieldBit of what made it fail: the failing
+// condition of `all`, or every condition of `any`.
 bool ConditionsHold(const CompiledRule& rule, const Snapshot& snapshot,
-                    const RuleSet::Rep& rep, std::string* why);
+                    const RuleSet::Rep& rep, std::string* why,
+                    uint64_t* failed_on = nullptr);
 
 // rules_engine.cc: applies `action` to `ticket` (fields, tags, custom fields,
 // followers; the rest change nothing), appending what changed.

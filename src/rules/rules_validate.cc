@@ -443,6 +443,7 @@ absl::StatusOr<RuleSet::Rep*> Compile(RuleSet::Rep& rep, const Locator& at) {
     for (const auto* group : {&r.all, &r.any}) {
       for (const Condition& c : *group) {
         if (c.calendar >= 0) r.time_calendars.push_back(c.calendar);
+        r.reads |= rules_internal::FieldBit(c);
       }
     }
     std::sort(r.time_calendars.begin(), r.time_calendars.end());
