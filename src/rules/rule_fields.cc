@@ -335,6 +335,7 @@ absl::StatusOr<Condition> ParseCondition(const v1::RuleCondition& in,
       }
     }
   }
+  if (!c.texts.empty()) c.text_hash = absl::Hash<absl::string_view>()(c.texts[0]);
   if (IsRegex(c.op)) {
     RE2::Options options;
     options.set_log_errors(false);
@@ -565,8 +566,13 @@ bool Holds(const Condition& c, const Snapshot& s, const RuleSet::Rep& rep) {
       if (c.op == Op::kIsNotSet) return list.empty();
       bool has = false;
       if (c.field == Field::kTags) {
-        // Ticket.tags are normalised: unique and sorted.
-        has = std::binary_search(list.begin(), list.end(), c.texts[0]);
+        if (!s.tag_hashes.has_value()) {
+          s.tag_hashes.emplace();
+          for (const std::string& tag : list) s.tag_hashes->push_back(absl::Hash<absl::string_view>()(tag));
+        }
+        for (size_t k = 0; k < s.tag_hashes->size() && !has; ++k) {
+          has = (*s.tag_hashes)[k] == c.text_hash && list[static_cast<int>(k)] == c.texts[0];
+        }
         return c.op == Op::kContains ? has : !has;
       }
       for (const std::string& e : list) {

@@ -228,6 +228,7 @@ void Reacting(const RuleSet::Rep& rep, const Happening& h, std::vector<Candidate
     if (std::find(merged->begin(), merged->end(), &list) != merged->end()) return;
     merged->push_back(&list);
     scratch->clear();
+    scratch->reserve(cands->size() + list.size());
     auto a = cands->begin();
     auto b = list.begin();
     while (a != cands->end() || b != list.end()) {
@@ -376,6 +377,7 @@ RuleOutcome RunTriggers(const RuleSet::Rep& rep, const RuleContext& context,
         }
         ApplyAction(*a, rep, context.now, i, &out.ticket, &timeline, &happened);
       }
+      snap.tag_hashes.reset();
       // Rules after this one that react to its changes run in this pass.
       refresh();
       pos = std::lower_bound(cands.begin(), cands.end(), i,

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/hash/hash.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "helpdesk/calendar.h"
@@ -55,6 +56,7 @@ struct Condition {
   std::vector<double> decimals;  // kCustom: the texts read as numbers
   std::vector<std::string> texts;
   std::vector<std::string> lowered;
+  size_t text_hash = 0;  // of texts[0], for "tags"
   int calendar = -1;
   std::unique_ptr<RE2> regex;
   // "priority at_least high" and "priority", for explanations.
@@ -121,6 +123,9 @@ struct Snapshot {
   // The message's text in ASCII lower case, made on first use by "contains"
   // (the message does not change during a run).
   mutable std::optional<std::string> lowered_message;
+  // Hashes of ticket->tags, made on first use by a tags condition; whoever
+  // changes the tags resets it.
+  mutable std::optional<std::vector<size_t>> tag_hashes;
 };
 
 // rule_fields.cc: parsing a condition, evaluating it, rendering the value it
