@@ -566,12 +566,13 @@ bool Holds(const Condition& c, const Snapshot& s, const RuleSet::Rep& rep) {
       if (c.op == Op::kIsNotSet) return list.empty();
       bool has = false;
       if (c.field == Field::kTags) {
-        if (!s.tag_hashes.has_value()) {
-          s.tag_hashes.emplace();
-          for (const std::string& tag : list) s.tag_hashes->push_back(absl::Hash<absl::string_view>()(tag));
+        if (!s.tag_hashes_valid) {
+          s.tag_hashes.clear();
+          for (const std::string& tag : list) s.tag_hashes.push_back(absl::Hash<absl::string_view>()(tag));
+          s.tag_hashes_valid = true;
         }
-        for (size_t k = 0; k < s.tag_hashes->size() && !has; ++k) {
-          has = (*s.tag_hashes)[k] == c.text_hash && list[static_cast<int>(k)] == c.texts[0];
+        for (size_t k = 0; k < s.tag_hashes.size() && !has; ++k) {
+          has = s.tag_hashes[k] == c.text_hash && list[static_cast<int>(k)] == c.texts[0];
         }
         return c.op == Op::kContains ? has : !has;
       }

@@ -156,7 +156,7 @@ absl::StatusOr<RuleOutcome> RunDue(const RuleSet::Rep& rep, const RuleContext& c
       }
       ApplyAction(*a, rep, context.now, i, &out.ticket, &timeline, &happened);
     }
-    snap.tag_hashes.reset();
+    snap.tag_hashes_valid = false;
   }
   // Keep the firings whose window is still the automation's window.
   for (const v1::RuleFiring& f : memory.firings()) {

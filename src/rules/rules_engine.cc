@@ -282,6 +282,10 @@ RuleOutcome RunTriggers(const RuleSet::Rep& rep, const RuleContext& context,
   // The rules that may fire, in rule order: with the index, those reacting
   // to what happened so far; scanning, every rule.
   std::vector<Candidate> cands, scratch;
+  cands.reserve(64);
+  happened.reserve(happened.size() + 16);
+  out.actions.reserve(8);
+  out.fired_rules.reserve(8);
   std::vector<const std::vector<int>*> merged;
   if (scan_all) {
     cands.resize(n);
@@ -377,7 +381,7 @@ RuleOutcome RunTriggers(const RuleSet::Rep& rep, const RuleContext& context,
         }
         ApplyAction(*a, rep, context.now, i, &out.ticket, &timeline, &happened);
       }
-      snap.tag_hashes.reset();
+      snap.tag_hashes_valid = false;
       // Rules after this one that react to its changes run in this pass.
       refresh();
       pos = std::lower_bound(cands.begin(), cands.end(), i,

@@ -123,9 +123,10 @@ struct Snapshot {
   // The message's text in ASCII lower case, made on first use by "contains"
   // (the message does not change during a run).
   mutable std::optional<std::string> lowered_message;
-  // Hashes of ticket->tags, made on first use by a tags condition; whoever
-  // changes the tags resets it.
-  mutable std::optional<std::vector<size_t>> tag_hashes;
+  // Hashes of ticket->tags, made on first use by a tags condition (when
+  // tag_hashes_valid is false); whoever changes the tags resets the flag.
+  mutable std::vector<size_t> tag_hashes;
+  mutable bool tag_hashes_valid = false;
 };
 
 // rule_fields.cc: parsing a condition, evaluating it, rendering the value it
