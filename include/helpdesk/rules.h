@@ -32,6 +32,9 @@
 //    field a rule that has not fired reacts to; each rule fires at most once
 //    per change, and never on its own change. The passes stop at
 //    RuleSetConfig.max_passes with RuleOutcome::cascade_limit_reached.
+//  - Notes, replies, notifications and webhooks that rules ask for change no
+//    field and trigger no rule (no loops through mail). Automations' changes
+//    do not run the triggers here; the Desk decides whether to.
 //  - Automations fire once per window: a window is the time their `since`
 //    names (e.g. when the ticket became pending); the Desk keeps the
 //    RuleFirings that the engine returns and gives them back on the next tick.
@@ -73,7 +76,8 @@ HELPDESK_EXPORT TicketTimeline TimelineFromEvents(
 
 // What the rules see: a snapshot of the ticket and its surroundings. Nothing
 // is owned; every pointer must outlive the call it is passed to. Only
-// `ticket` is required.
+// `ticket` is required; its tags must be normalised (unique and sorted), as
+// the Desk keeps them.
 struct RuleContext {
   const v1::Ticket* ticket = nullptr;
   const v1::Contact* contact = nullptr;
