@@ -71,6 +71,9 @@ TEST(RulesAutomation, PendingReminderFiresOncePerWindowInBusinessHours) {
     EXPECT_EQ(again->firings.SerializeAsString(), fired->firings.SerializeAsString());
     EXPECT_EQ(*rules->NextDue(context, fired->firings), std::nullopt);
   }
+  absl::StatusOr<std::vector<RuleExplanation>> why = rules->Explain(context, {}, fired->firings);
+  ASSERT_THAT(why.status(), IsOk());
+  EXPECT_THAT((*why)[0].reason, HasSubstr("fired already in the window from 2026-01-16T14:00:00"));
 
   // Pending again later: a new window, which fires again when due.
   context.timeline.status_changed_at = Jan(22, 9);

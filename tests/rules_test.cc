@@ -454,6 +454,42 @@ TEST(RulesEngine, IndexedAndScannedAgreeOnSeededRandomTickets) {
   }
 }
 
+TEST(RulesEngine, FieldTriggersByFieldAndCustomFieldName) {
+  absl::StatusOr<RuleSet> rules = Rules(R"pb(
+    rules { name: "assigned" on { kind: FIELD_CHANGED field: ASSIGNEE }
+            actions { notify { template: "assigned" recipients: [ASSIGNEE] } } }
+    rules { name: "plan" on { kind: FIELD_CHANGED field: CUSTOM_FIELD custom_field: "plan" }
+            actions { add_tags { tags: ["plan_changed"] } } }
+    rules { name: "any custom" on { kind: FIELD_CHANGED field: CUSTOM_FIELD }
+            actions { add_follower: 3 } })pb");
+  ASSERT_THAT(rules.status(), IsOk());
+  // Routing's event carries the ASSIGNEE change.
+  v1::Event routed = EventOf(v1::Event::ROUTED);
+  routed.add_changes()->set_field(v1::FieldChange::ASSIGNEE);
+  EXPECT_THAT(RunOn(*rules, OpenTicket(), {routed}).fired_rules, ElementsAre("assigned"));
+  EXPECT_THAT(RunOn(*rules, OpenTicket(), {ChangeEvent(v1::FieldChange::CUSTOM_FIELD, "seats")}).fired_rules,
+              ElementsAre("any custom"));
+  EXPECT_THAT(RunOn(*rules, OpenTicket(), {ChangeEvent(v1::FieldChange::CUSTOM_FIELD, "plan")}).fired_rules,
+              ElementsAre("plan", "any custom"));
+}
+
+TEST(RulesEngine, ANullTicketIsInvalid) {
+  absl::StatusOr<RuleSet> rules = Rules("");
+  ASSERT_THAT(rules.status(), IsOk());
+  RuleContext context;
+  EXPECT_THAT(rules->Run(context, {}).status(), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(rules->RunAutomations(context, {}).status(), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(rules->NextDue(context, {}).status(), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(rules->Explain(context, {}, {}).status(), StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST(RulesValidation, TagsAddedAndRemovedByRulesThatTriggerEachOtherLoop) {
+  EXPECT_THAT(Rules("rules { name: \"add\" on { kind: FIELD_CHANGED field: TAGS } actions { add_tags { tags: [\"x\"] } } }\n"
+                    "rules { name: \"remove\" on { kind: FIELD_CHANGED field: TAGS } actions { remove_tags { tags: [\"x\"] } } }")
+                  .status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("would loop")));
+}
+
 TEST(RulesFuzz, ValidateNeverCrashesOnMangledText) {
   const std::string seed = R"pb(
     max_passes: 5
