@@ -8,24 +8,33 @@
 
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 #include "helpdesk/calendar.h"
 #include "helpdesk/rules.h"
 #include "helpdesk/timestamp.h"
 #include "helpdesk/workflow.h"
-#include "google/protobuf/text_format.h"
 
 namespace helpdesk::rules_test {
 
 // "support": Europe/Madrid, Monday to Friday 09:00-17:00.
 inline BusinessCalendar Support() {
   v1::CalendarConfig config;
-  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(R"pb(
-    name: "support" time_zone: "Europe/Madrid"
-    weekly_hours {
-      days: [WEEKDAY_MONDAY, WEEKDAY_TUESDAY, WEEKDAY_WEDNESDAY, WEEKDAY_THURSDAY, WEEKDAY_FRIDAY]
-      intervals { open: "09:00" close: "17:00" }
-    })pb", &config));
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(
+      R"pb(
+        name: "support"
+        time_zone: "Europe/Madrid"
+        weekly_hours {
+          days: [
+            WEEKDAY_MONDAY,
+            WEEKDAY_TUESDAY,
+            WEEKDAY_WEDNESDAY,
+            WEEKDAY_THURSDAY,
+            WEEKDAY_FRIDAY
+          ]
+          intervals { open: "09:00" close: "17:00" }
+        })pb",
+      &config));
   return *BusinessCalendar::Create(config);
 }
 
@@ -66,7 +75,8 @@ inline v1::Event MessageEvent(v1::Message::Kind kind) {
   return e;
 }
 
-inline v1::Event ChangeEvent(v1::FieldChange::Field field, const std::string& custom = "") {
+inline v1::Event ChangeEvent(v1::FieldChange::Field field,
+                             const std::string& custom = "") {
   v1::Event e = EventOf(v1::Event::FIELDS_CHANGED);
   v1::FieldChange* c = e.add_changes();
   c->set_field(field);

@@ -71,8 +71,8 @@ struct TicketTimeline {
 
 // Derives the timeline from a ticket's audit events (in order): the last
 // STATUS change, customer message and public reply.
-HELPDESK_EXPORT TicketTimeline TimelineFromEvents(
-    absl::Span<const v1::Event> events);
+HELPDESK_EXPORT TicketTimeline
+TimelineFromEvents(absl::Span<const v1::Event> events);
 
 // What the rules see: a snapshot of the ticket and its surroundings. Nothing
 // is owned; every pointer must outlive the call it is passed to. Only

@@ -13,8 +13,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
-#include "internal/status_macros.h"
 #include "helpdesk/names.h"
+#include "internal/status_macros.h"
 #include "internal/text_checks.h"
 #include "routing/queue_router.h"
 #include "rules/rules_internal.h"
@@ -52,7 +52,8 @@ constexpr FieldInfo kFields[] = {
     {"contact.blocked", Field::kContactBlocked, FieldClass::kNumber},
     {"contact.external_id", Field::kContactExternalId, FieldClass::kText},
     {"organization.name", Field::kOrganizationName, FieldClass::kText},
-    {"organization.domains", Field::kOrganizationDomains, FieldClass::kTextList},
+    {"organization.domains", Field::kOrganizationDomains,
+     FieldClass::kTextList},
     {"message.text", Field::kMessageText, FieldClass::kText},
     {"message.kind", Field::kMessageKind, FieldClass::kNumber},
     {"message.channel", Field::kMessageChannel, FieldClass::kNumber},
@@ -106,8 +107,8 @@ bool Takes(FieldClass c, Op op) {
     case FieldClass::kTextList:
       return IsContains(op) || IsPresence(op);
     case FieldClass::kCustom:
-      return IsEquality(op) || IsOrdering(op) || IsContains(op) || IsRegex(op) ||
-             IsPresence(op);
+      return IsEquality(op) || IsOrdering(op) || IsContains(op) ||
+             IsRegex(op) || IsPresence(op);
     case FieldClass::kTime:
       return op == Op::kOpenIn || op == Op::kClosedIn;
     case FieldClass::kSla:
@@ -129,23 +130,25 @@ absl::StatusOr<int64_t> ParseNamed(absl::string_view value,
     if (absl::EqualsIgnoreCase(value, names[i])) return static_cast<int64_t>(i);
   }
   return absl::InvalidArgumentError(
-      absl::StrCat(where, ": unknown ", what, " ", Quote(value), " (known: ",
-                   absl::StrJoin(names.subspan(1), ", "), ")"));
+      absl::StrCat(where, ": unknown ", what, " ", Quote(value),
+                   " (known: ", absl::StrJoin(names.subspan(1), ", "), ")"));
 }
 
-absl::StatusOr<int64_t> ParseChannel(absl::string_view value, absl::string_view where) {
+absl::StatusOr<int64_t> ParseChannel(absl::string_view value,
+                                     absl::string_view where) {
   for (int c = v1::Channel_MIN + 1; c <= v1::Channel_MAX; ++c) {
-    if (absl::EqualsIgnoreCase(
-            value, routing_internal::ChannelName(static_cast<v1::Channel>(c)))) {
+    if (absl::EqualsIgnoreCase(value, routing_internal::ChannelName(
+                                          static_cast<v1::Channel>(c)))) {
       return c;
     }
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat(where, ": unknown channel ", Quote(value),
-                   " (known: api, email, web_form, chat, phone, webhook, agent)"));
+  return absl::InvalidArgumentError(absl::StrCat(
+      where, ": unknown channel ", Quote(value),
+      " (known: api, email, web_form, chat, phone, webhook, agent)"));
 }
 
-absl::StatusOr<int64_t> ParseSlaState(absl::string_view value, absl::string_view where) {
+absl::StatusOr<int64_t> ParseSlaState(absl::string_view value,
+                                      absl::string_view where) {
   for (SlaState s : {SlaState::kRunning, SlaState::kPaused, SlaState::kMet,
                      SlaState::kBreached}) {
     if (value == SlaStateName(s)) return static_cast<int64_t>(s);
@@ -218,10 +221,11 @@ std::string Lower(absl::string_view s) { return absl::AsciiStrToLower(s); }
 // ASCII case-insensitive search for an already lower-cased needle.
 bool ContainsLowered(absl::string_view haystack, absl::string_view needle) {
   if (needle.empty()) return true;
-  auto it = std::search(haystack.begin(), haystack.end(), needle.begin(),
-                        needle.end(), [](char a, char b) {
-                          return absl::ascii_tolower(static_cast<unsigned char>(a)) == b;
-                        });
+  auto it = std::search(
+      haystack.begin(), haystack.end(), needle.begin(), needle.end(),
+      [](char a, char b) {
+        return absl::ascii_tolower(static_cast<unsigned char>(a)) == b;
+      });
   return it != haystack.end();
 }
 
@@ -231,7 +235,8 @@ absl::StatusOr<Condition> ParseCondition(const v1::RuleCondition& in,
                                          const RuleSet::Rep& rep,
                                          absl::string_view where) {
   Condition c;
-  std::optional<FieldInfo> info = FindField(in.field(), &c.custom_name, &c.metric);
+  std::optional<FieldInfo> info =
+      FindField(in.field(), &c.custom_name, &c.metric);
   if (!info) {
     return absl::InvalidArgumentError(absl::StrCat(
         where, ".field: unknown field ", Quote(in.field()),
@@ -247,26 +252,28 @@ absl::StatusOr<Condition> ParseCondition(const v1::RuleCondition& in,
   if (op == nullptr) {
     std::vector<absl::string_view> names;
     for (const OpInfo& o : kOps) names.push_back(o.name);
-    return absl::InvalidArgumentError(absl::StrCat(where, ".op: unknown operator ",
-                                                   Quote(in.op()), " (known: ",
-                                                   absl::StrJoin(names, ", "), ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ".op: unknown operator ", Quote(in.op()),
+                     " (known: ", absl::StrJoin(names, ", "), ")"));
   }
   c.op = op->op;
   if (!Takes(c.field_class, c.op)) {
-    return absl::InvalidArgumentError(absl::StrCat(where, ".op: field ", Quote(in.field()),
-                                                   " does not take operator ", Quote(in.op())));
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ".op: field ", Quote(in.field()),
+                     " does not take operator ", Quote(in.op())));
   }
   // The operands: none for is_set, `values` for in / not_in, `value` else.
   std::vector<std::string> operands;
   if (IsPresence(c.op)) {
     if (!in.value().empty() || in.values_size() > 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, ".value: operator ", Quote(in.op()), " takes no value"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, ".value: operator ", Quote(in.op()), " takes no value"));
     }
   } else if (c.op == Op::kIn || c.op == Op::kNotIn) {
     if (in.values_size() == 0 || !in.value().empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          where, ".values: operator ", Quote(in.op()), " takes `values` (a list), not `value`"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ".values: operator ", Quote(in.op()),
+                       " takes `values` (a list), not `value`"));
     }
     operands.assign(in.values().begin(), in.values().end());
   } else {
@@ -278,7 +285,8 @@ absl::StatusOr<Condition> ParseCondition(const v1::RuleCondition& in,
   }
   c.field_name = in.field();
   c.source = absl::StrCat(in.field(), " ", in.op());
-  if (!operands.empty()) absl::StrAppend(&c.source, " ", absl::StrJoin(operands, ","));
+  if (!operands.empty())
+    absl::StrAppend(&c.source, " ", absl::StrJoin(operands, ","));
   const std::string value_where = absl::StrCat(where, ".value");
   for (const std::string& v : operands) {
     HELPDESK_RETURN_IF_ERROR(internal::CheckText(value_where, v, 4096));
@@ -335,15 +343,17 @@ absl::StatusOr<Condition> ParseCondition(const v1::RuleCondition& in,
       }
     }
   }
-  if (!c.texts.empty()) c.text_hash = absl::Hash<absl::string_view>()(c.texts[0]);
+  if (!c.texts.empty())
+    c.text_hash = absl::Hash<absl::string_view>()(c.texts[0]);
   if (IsRegex(c.op)) {
     RE2::Options options;
     options.set_log_errors(false);
     options.set_max_mem(1 << 20);  // 1 MiB per expression.
     auto regex = std::make_unique<RE2>(operands[0], options);
     if (regex->error_code() == RE2::ErrorPatternTooLarge) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          value_where, ": ", Quote(operands[0]), " exceeds RE2's memory limit (1 MiB per expression)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(value_where, ": ", Quote(operands[0]),
+                       " exceeds RE2's memory limit (1 MiB per expression)"));
     }
     if (!regex->ok()) {
       return absl::InvalidArgumentError(
@@ -362,16 +372,26 @@ std::optional<int64_t> NumberOf(const Condition& c, const Snapshot& s) {
   const RuleContext& x = *s.context;
   const v1::Ticket& t = *s.ticket;
   switch (c.field) {
-    case Field::kStatusCategory: return t.status_category();
-    case Field::kPriority: return t.priority();
-    case Field::kType: return t.type();
-    case Field::kGroup: return t.group_id();
-    case Field::kAssignee: return t.assignee_id();
-    case Field::kRequester: return t.requester_id();
-    case Field::kOrganization: return t.organization_id();
-    case Field::kChannel: return t.channel();
-    case Field::kMessageCount: return t.message_count();
-    case Field::kPublicReplyCount: return t.public_reply_count();
+    case Field::kStatusCategory:
+      return t.status_category();
+    case Field::kPriority:
+      return t.priority();
+    case Field::kType:
+      return t.type();
+    case Field::kGroup:
+      return t.group_id();
+    case Field::kAssignee:
+      return t.assignee_id();
+    case Field::kRequester:
+      return t.requester_id();
+    case Field::kOrganization:
+      return t.organization_id();
+    case Field::kChannel:
+      return t.channel();
+    case Field::kMessageCount:
+      return t.message_count();
+    case Field::kPublicReplyCount:
+      return t.public_reply_count();
     case Field::kContactBlocked:
       if (x.contact == nullptr) return std::nullopt;
       return x.contact->blocked() ? 1 : 0;
@@ -392,8 +412,10 @@ std::optional<int64_t> NumberOf(const Condition& c, const Snapshot& s) {
 std::optional<absl::string_view> TextOf(const Condition& c, const Snapshot& s) {
   const RuleContext& x = *s.context;
   switch (c.field) {
-    case Field::kSubject: return s.ticket->subject();
-    case Field::kStatus: return s.ticket->status();
+    case Field::kSubject:
+      return s.ticket->subject();
+    case Field::kStatus:
+      return s.ticket->status();
     case Field::kContactName:
       if (x.contact == nullptr) return std::nullopt;
       return x.contact->name();
@@ -428,15 +450,25 @@ bool NumberHolds(const Condition& c, std::optional<int64_t> v) {
   if (c.op == Op::kIsNotSet) return !v.has_value() || *v == 0;
   if (!v.has_value()) return c.op == Op::kIsNot || c.op == Op::kNotIn;
   const int64_t x = *v;
-  const bool in = std::find(c.numbers.begin(), c.numbers.end(), x) != c.numbers.end();
+  const bool in =
+      std::find(c.numbers.begin(), c.numbers.end(), x) != c.numbers.end();
   switch (c.op) {
-    case Op::kIs: case Op::kIn: return in;
-    case Op::kIsNot: case Op::kNotIn: return !in;
-    case Op::kLessThan: return x < c.numbers[0];
-    case Op::kGreaterThan: return x > c.numbers[0];
-    case Op::kAtLeast: return x >= c.numbers[0];
-    case Op::kAtMost: return x <= c.numbers[0];
-    default: return false;
+    case Op::kIs:
+    case Op::kIn:
+      return in;
+    case Op::kIsNot:
+    case Op::kNotIn:
+      return !in;
+    case Op::kLessThan:
+      return x < c.numbers[0];
+    case Op::kGreaterThan:
+      return x > c.numbers[0];
+    case Op::kAtLeast:
+      return x >= c.numbers[0];
+    case Op::kAtMost:
+      return x <= c.numbers[0];
+    default:
+      return false;
   }
 }
 
@@ -445,26 +477,40 @@ bool TextHolds(const Condition& c, std::optional<absl::string_view> v) {
   if (c.op == Op::kIsNotSet) return !v.has_value() || v->empty();
   const absl::string_view x = v.value_or("");
   switch (c.op) {
-    case Op::kIs: case Op::kIn:
-    case Op::kIsNot: case Op::kNotIn: {
-      const bool in = std::find(c.texts.begin(), c.texts.end(), x) != c.texts.end();
+    case Op::kIs:
+    case Op::kIn:
+    case Op::kIsNot:
+    case Op::kNotIn: {
+      const bool in =
+          std::find(c.texts.begin(), c.texts.end(), x) != c.texts.end();
       return (c.op == Op::kIs || c.op == Op::kIn) ? in : !in;
     }
-    case Op::kContains: return ContainsLowered(x, c.lowered[0]);
-    case Op::kNotContains: return !ContainsLowered(x, c.lowered[0]);
-    case Op::kMatches: return RE2::PartialMatch(re2::StringPiece(x.data(), x.size()), *c.regex);
-    case Op::kNotMatches: return !RE2::PartialMatch(re2::StringPiece(x.data(), x.size()), *c.regex);
-    default: return false;
+    case Op::kContains:
+      return ContainsLowered(x, c.lowered[0]);
+    case Op::kNotContains:
+      return !ContainsLowered(x, c.lowered[0]);
+    case Op::kMatches:
+      return RE2::PartialMatch(re2::StringPiece(x.data(), x.size()), *c.regex);
+    case Op::kNotMatches:
+      return !RE2::PartialMatch(re2::StringPiece(x.data(), x.size()), *c.regex);
+    default:
+      return false;
   }
 }
 
 bool CustomHolds(const Condition& c, const v1::Ticket& t) {
   auto it = t.custom_fields().find(c.custom_name);
-  const v1::CustomFieldValue* v = it == t.custom_fields().end() ? nullptr : &it->second;
-  if (c.op == Op::kIsSet) return v != nullptr && v->value_case() != v1::CustomFieldValue::VALUE_NOT_SET;
-  if (c.op == Op::kIsNotSet) return v == nullptr || v->value_case() == v1::CustomFieldValue::VALUE_NOT_SET;
-  if (v == nullptr) return c.op == Op::kIsNot || c.op == Op::kNotIn || c.op == Op::kNotContains ||
-                           c.op == Op::kNotMatches;
+  const v1::CustomFieldValue* v =
+      it == t.custom_fields().end() ? nullptr : &it->second;
+  if (c.op == Op::kIsSet)
+    return v != nullptr &&
+           v->value_case() != v1::CustomFieldValue::VALUE_NOT_SET;
+  if (c.op == Op::kIsNotSet)
+    return v == nullptr ||
+           v->value_case() == v1::CustomFieldValue::VALUE_NOT_SET;
+  if (v == nullptr)
+    return c.op == Op::kIsNot || c.op == Op::kNotIn ||
+           c.op == Op::kNotContains || c.op == Op::kNotMatches;
   switch (v->value_case()) {
     case v1::CustomFieldValue::kText:
       return TextHolds(c, v->text());
@@ -473,7 +519,8 @@ bool CustomHolds(const Condition& c, const v1::Ticket& t) {
     case v1::CustomFieldValue::kChoices: {
       const auto& values = v->choices().values();
       if (IsContains(c.op)) {
-        const bool has = std::find(values.begin(), values.end(), c.texts[0]) != values.end();
+        const bool has =
+            std::find(values.begin(), values.end(), c.texts[0]) != values.end();
         return c.op == Op::kContains ? has : !has;
       }
       return TextHolds(c, absl::StrJoin(values, ","));
@@ -483,15 +530,25 @@ bool CustomHolds(const Condition& c, const v1::Ticket& t) {
       const double x = v->value_case() == v1::CustomFieldValue::kInteger
                            ? static_cast<double>(v->integer())
                            : v->decimal();
-      const bool in = std::find(c.decimals.begin(), c.decimals.end(), x) != c.decimals.end();
+      const bool in = std::find(c.decimals.begin(), c.decimals.end(), x) !=
+                      c.decimals.end();
       switch (c.op) {
-        case Op::kIs: case Op::kIn: return in;
-        case Op::kIsNot: case Op::kNotIn: return !in;
-        case Op::kLessThan: return x < c.decimals[0];
-        case Op::kGreaterThan: return x > c.decimals[0];
-        case Op::kAtLeast: return x >= c.decimals[0];
-        case Op::kAtMost: return x <= c.decimals[0];
-        default: return TextHolds(c, absl::StrCat(x));
+        case Op::kIs:
+        case Op::kIn:
+          return in;
+        case Op::kIsNot:
+        case Op::kNotIn:
+          return !in;
+        case Op::kLessThan:
+          return x < c.decimals[0];
+        case Op::kGreaterThan:
+          return x > c.decimals[0];
+        case Op::kAtLeast:
+          return x >= c.decimals[0];
+        case Op::kAtMost:
+          return x <= c.decimals[0];
+        default:
+          return TextHolds(c, absl::StrCat(x));
       }
     }
     default:
@@ -506,7 +563,8 @@ std::vector<int64_t> SlaStates(const Condition& c, const Snapshot& s) {
   for (const SlaMetricStatus& m : s.context->sla->metrics) {
     if (c.field == Field::kSlaMetric && m.metric != c.metric) continue;
     states.push_back(static_cast<int64_t>(m.state));
-    if (m.state == SlaState::kRunning && m.warn_at.has_value() && s.now >= *m.warn_at) {
+    if (m.state == SlaState::kRunning && m.warn_at.has_value() &&
+        s.now >= *m.warn_at) {
       states.push_back(kSlaWarning);
     }
   }
@@ -516,23 +574,38 @@ std::vector<int64_t> SlaStates(const Condition& c, const Snapshot& s) {
 }  // namespace
 
 uint64_t FieldBit(const Condition& c) {
-  auto bit = [](v1::FieldChange::Field f) { return uint64_t{1} << static_cast<int>(f); };
+  auto bit = [](v1::FieldChange::Field f) {
+    return uint64_t{1} << static_cast<int>(f);
+  };
   switch (c.field) {
-    case Field::kSubject: return bit(v1::FieldChange::SUBJECT);
+    case Field::kSubject:
+      return bit(v1::FieldChange::SUBJECT);
     case Field::kStatus:
-    case Field::kStatusCategory: return bit(v1::FieldChange::STATUS);
-    case Field::kPriority: return bit(v1::FieldChange::PRIORITY);
-    case Field::kType: return bit(v1::FieldChange::TYPE);
-    case Field::kGroup: return bit(v1::FieldChange::GROUP);
-    case Field::kAssignee: return bit(v1::FieldChange::ASSIGNEE);
-    case Field::kRequester: return bit(v1::FieldChange::REQUESTER);
-    case Field::kOrganization: return bit(v1::FieldChange::ORGANIZATION);
-    case Field::kTags: return bit(v1::FieldChange::TAGS);
-    case Field::kFollowers: return bit(v1::FieldChange::FOLLOWERS);
-    case Field::kCustom: return bit(v1::FieldChange::CUSTOM_FIELD);
+    case Field::kStatusCategory:
+      return bit(v1::FieldChange::STATUS);
+    case Field::kPriority:
+      return bit(v1::FieldChange::PRIORITY);
+    case Field::kType:
+      return bit(v1::FieldChange::TYPE);
+    case Field::kGroup:
+      return bit(v1::FieldChange::GROUP);
+    case Field::kAssignee:
+      return bit(v1::FieldChange::ASSIGNEE);
+    case Field::kRequester:
+      return bit(v1::FieldChange::REQUESTER);
+    case Field::kOrganization:
+      return bit(v1::FieldChange::ORGANIZATION);
+    case Field::kTags:
+      return bit(v1::FieldChange::TAGS);
+    case Field::kFollowers:
+      return bit(v1::FieldChange::FOLLOWERS);
+    case Field::kCustom:
+      return bit(v1::FieldChange::CUSTOM_FIELD);
     case Field::kMessageCount:
-    case Field::kPublicReplyCount: return bit(v1::FieldChange::MESSAGE_COUNT);
-    default: return 0;
+    case Field::kPublicReplyCount:
+      return bit(v1::FieldChange::MESSAGE_COUNT);
+    default:
+      return 0;
   }
 }
 
@@ -541,8 +614,10 @@ bool Holds(const Condition& c, const Snapshot& s, const RuleSet::Rep& rep) {
     case FieldClass::kNumber:
       return NumberHolds(c, NumberOf(c, s));
     case FieldClass::kText:
-      if (c.field == Field::kMessageText && IsContains(c.op) && s.context->message != nullptr) {
-        if (!s.lowered_message.has_value()) s.lowered_message = Lower(s.context->message->body_text());
+      if (c.field == Field::kMessageText && IsContains(c.op) &&
+          s.context->message != nullptr) {
+        if (!s.lowered_message.has_value())
+          s.lowered_message = Lower(s.context->message->body_text());
         const bool has = absl::StrContains(*s.lowered_message, c.lowered[0]);
         return c.op == Op::kContains ? has : !has;
       }
@@ -553,7 +628,8 @@ bool Holds(const Condition& c, const Snapshot& s, const RuleSet::Rep& rep) {
       const auto& ids = s.ticket->follower_agent_ids();
       if (c.op == Op::kIsSet) return !ids.empty();
       if (c.op == Op::kIsNotSet) return ids.empty();
-      const bool has = std::find(ids.begin(), ids.end(), c.numbers[0]) != ids.end();
+      const bool has =
+          std::find(ids.begin(), ids.end(), c.numbers[0]) != ids.end();
       return c.op == Op::kContains ? has : !has;
     }
     case FieldClass::kTextList: {
@@ -561,23 +637,27 @@ bool Holds(const Condition& c, const Snapshot& s, const RuleSet::Rep& rep) {
       const auto& list =
           c.field == Field::kTags
               ? s.ticket->tags()
-              : (s.context->organization ? s.context->organization->domains() : kNone);
+              : (s.context->organization ? s.context->organization->domains()
+                                         : kNone);
       if (c.op == Op::kIsSet) return !list.empty();
       if (c.op == Op::kIsNotSet) return list.empty();
       bool has = false;
       if (c.field == Field::kTags) {
         if (!s.tag_hashes_valid) {
           s.tag_hashes.clear();
-          for (const std::string& tag : list) s.tag_hashes.push_back(absl::Hash<absl::string_view>()(tag));
+          for (const std::string& tag : list)
+            s.tag_hashes.push_back(absl::Hash<absl::string_view>()(tag));
           s.tag_hashes_valid = true;
         }
         for (size_t k = 0; k < s.tag_hashes.size() && !has; ++k) {
-          has = s.tag_hashes[k] == c.text_hash && list[static_cast<int>(k)] == c.texts[0];
+          has = s.tag_hashes[k] == c.text_hash &&
+                list[static_cast<int>(k)] == c.texts[0];
         }
         return c.op == Op::kContains ? has : !has;
       }
       for (const std::string& e : list) {
-        if (c.field == Field::kTags ? e == c.texts[0] : absl::EqualsIgnoreCase(e, c.texts[0])) {
+        if (c.field == Field::kTags ? e == c.texts[0]
+                                    : absl::EqualsIgnoreCase(e, c.texts[0])) {
           has = true;
           break;
         }
@@ -594,7 +674,8 @@ bool Holds(const Condition& c, const Snapshot& s, const RuleSet::Rep& rep) {
       if (c.op == Op::kIsNotSet) return states.empty();
       bool any = false;
       for (int64_t st : states) {
-        any = any || std::find(c.numbers.begin(), c.numbers.end(), st) != c.numbers.end();
+        any = any || std::find(c.numbers.begin(), c.numbers.end(), st) !=
+                         c.numbers.end();
       }
       return (c.op == Op::kIs || c.op == Op::kIn) ? any : !any;
     }
@@ -602,22 +683,29 @@ bool Holds(const Condition& c, const Snapshot& s, const RuleSet::Rep& rep) {
   return false;
 }
 
-std::string ActualValue(const Condition& c, const Snapshot& s, const RuleSet::Rep& rep) {
+std::string ActualValue(const Condition& c, const Snapshot& s,
+                        const RuleSet::Rep& rep) {
   switch (c.field_class) {
     case FieldClass::kNumber: {
       std::optional<int64_t> v = NumberOf(c, s);
       if (!v) return "unset";
       switch (c.field) {
-        case Field::kPriority: return PriorityName(static_cast<v1::Priority>(*v));
-        case Field::kType: return TicketTypeName(static_cast<v1::TicketType>(*v));
+        case Field::kPriority:
+          return PriorityName(static_cast<v1::Priority>(*v));
+        case Field::kType:
+          return TicketTypeName(static_cast<v1::TicketType>(*v));
         case Field::kStatusCategory:
-          return *v >= 0 && *v < 7 ? std::string(kCategoryNames[*v]) : absl::StrCat(*v);
+          return *v >= 0 && *v < 7 ? std::string(kCategoryNames[*v])
+                                   : absl::StrCat(*v);
         case Field::kMessageKind:
-          return *v >= 0 && *v < 4 ? std::string(kMessageKindNames[*v]) : absl::StrCat(*v);
+          return *v >= 0 && *v < 4 ? std::string(kMessageKindNames[*v])
+                                   : absl::StrCat(*v);
         case Field::kChannel:
         case Field::kMessageChannel:
-          return std::string(routing_internal::ChannelName(static_cast<v1::Channel>(*v)));
-        default: return absl::StrCat(*v);
+          return std::string(
+              routing_internal::ChannelName(static_cast<v1::Channel>(*v)));
+        default:
+          return absl::StrCat(*v);
       }
     }
     case FieldClass::kText: {
@@ -630,19 +718,27 @@ std::string ActualValue(const Condition& c, const Snapshot& s, const RuleSet::Re
       return Quote(it->second.ShortDebugString());
     }
     case FieldClass::kIdList:
-      return absl::StrCat("[", absl::StrJoin(s.ticket->follower_agent_ids(), ","), "]");
+      return absl::StrCat(
+          "[", absl::StrJoin(s.ticket->follower_agent_ids(), ","), "]");
     case FieldClass::kTextList:
-      if (c.field == Field::kTags) return absl::StrCat("[", absl::StrJoin(s.ticket->tags(), ","), "]");
+      if (c.field == Field::kTags)
+        return absl::StrCat("[", absl::StrJoin(s.ticket->tags(), ","), "]");
       return s.context->organization == nullptr
                  ? "unset"
-                 : absl::StrCat("[", absl::StrJoin(s.context->organization->domains(), ","), "]");
+                 : absl::StrCat(
+                       "[",
+                       absl::StrJoin(s.context->organization->domains(), ","),
+                       "]");
     case FieldClass::kTime:
-      return absl::StrCat(rep.calendars[c.calendar].IsOpen(s.now) ? "open" : "closed", " at ",
-                          absl::FormatTime(absl::RFC3339_sec, s.now, absl::UTCTimeZone()));
+      return absl::StrCat(
+          rep.calendars[c.calendar].IsOpen(s.now) ? "open" : "closed", " at ",
+          absl::FormatTime(absl::RFC3339_sec, s.now, absl::UTCTimeZone()));
     case FieldClass::kSla: {
       std::vector<std::string> names;
       for (int64_t st : SlaStates(c, s)) {
-        names.push_back(st == kSlaWarning ? "warning" : SlaStateName(static_cast<SlaState>(st)));
+        names.push_back(st == kSlaWarning
+                            ? "warning"
+                            : SlaStateName(static_cast<SlaState>(st)));
       }
       return names.empty() ? "no SLA" : absl::StrJoin(names, ",");
     }
@@ -650,14 +746,16 @@ std::string ActualValue(const Condition& c, const Snapshot& s, const RuleSet::Re
   return "";
 }
 
-bool ConditionsHold(const CompiledRule& rule, const Snapshot& s, const RuleSet::Rep& rep,
-                    std::string* why, uint64_t* failed_on) {
+bool ConditionsHold(const CompiledRule& rule, const Snapshot& s,
+                    const RuleSet::Rep& rep, std::string* why,
+                    uint64_t* failed_on) {
   for (size_t i = 0; i < rule.all.size(); ++i) {
     if (!Holds(rule.all[i], s, rep)) {
       if (failed_on != nullptr) *failed_on = FieldBit(rule.all[i]);
       if (why != nullptr) {
-        *why = absl::StrCat("all[", i, "] (", rule.all[i].source, ") failed: ",
-                            rule.all[i].field_name, " is ", ActualValue(rule.all[i], s, rep));
+        *why = absl::StrCat("all[", i, "] (", rule.all[i].source,
+                            ") failed: ", rule.all[i].field_name, " is ",
+                            ActualValue(rule.all[i], s, rep));
       }
       return false;
     }
@@ -673,9 +771,11 @@ bool ConditionsHold(const CompiledRule& rule, const Snapshot& s, const RuleSet::
   if (why != nullptr) {
     std::vector<std::string> parts;
     for (const Condition& c : rule.any) {
-      parts.push_back(absl::StrCat("(", c.source, "): ", c.field_name, " is ", ActualValue(c, s, rep)));
+      parts.push_back(absl::StrCat("(", c.source, "): ", c.field_name, " is ",
+                                   ActualValue(c, s, rep)));
     }
-    *why = absl::StrCat("no condition of any holds: ", absl::StrJoin(parts, "; "));
+    *why =
+        absl::StrCat("no condition of any holds: ", absl::StrJoin(parts, "; "));
   }
   return false;
 }

@@ -22,7 +22,8 @@ std::string Rfc3339(absl::Time t) {
   return absl::FormatTime(absl::RFC3339_full, t, absl::UTCTimeZone());
 }
 
-bool HasFired(const v1::RuleFirings& fired, absl::string_view rule, absl::Time start) {
+bool HasFired(const v1::RuleFirings& fired, absl::string_view rule,
+              absl::Time start) {
   const google::protobuf::Timestamp ts = ToTimestamp(start);
   for (const v1::RuleFiring& f : fired.firings()) {
     if (f.rule() == rule && f.window_start().seconds() == ts.seconds() &&
@@ -35,10 +36,12 @@ bool HasFired(const v1::RuleFirings& fired, absl::string_view rule, absl::Time s
 
 // The first instant at or after `t` at which `calendar` is closed, or nullopt
 // within a year (a calendar open around the clock). Exact to the second.
-std::optional<absl::Time> NextClosed(const BusinessCalendar& calendar, absl::Time t) {
+std::optional<absl::Time> NextClosed(const BusinessCalendar& calendar,
+                                     absl::Time t) {
   if (!calendar.IsOpen(t)) return t;
   auto open_throughout = [&](int64_t seconds) {
-    absl::StatusOr<absl::Duration> d = calendar.BusinessDuration(t, t + absl::Seconds(seconds));
+    absl::StatusOr<absl::Duration> d =
+        calendar.BusinessDuration(t, t + absl::Seconds(seconds));
     return d.ok() && *d == absl::Seconds(seconds);
   };
   int64_t lo = 0, hi = 3600;
@@ -56,37 +59,53 @@ std::optional<absl::Time> NextClosed(const BusinessCalendar& calendar, absl::Tim
 
 }  // namespace
 
-std::optional<absl::Time> WindowStart(const CompiledRule& r, const v1::Ticket& t,
-                                      const TicketTimeline& timeline, const RuleSet::Rep&) {
-  auto stamp = [](const google::protobuf::Timestamp& ts, bool has) -> std::optional<absl::Time> {
+std::optional<absl::Time> WindowStart(const CompiledRule& r,
+                                      const v1::Ticket& t,
+                                      const TicketTimeline& timeline,
+                                      const RuleSet::Rep&) {
+  auto stamp = [](const google::protobuf::Timestamp& ts,
+                  bool has) -> std::optional<absl::Time> {
     if (!has) return std::nullopt;
     return FromTimestamp(ts);
   };
-  const std::optional<absl::Time> created = stamp(t.created_at(), t.has_created_at());
+  const std::optional<absl::Time> created =
+      stamp(t.created_at(), t.has_created_at());
   const std::optional<absl::Time> status_changed =
-      timeline.status_changed_at.has_value() ? timeline.status_changed_at : created;
+      timeline.status_changed_at.has_value() ? timeline.status_changed_at
+                                             : created;
   switch (r.since) {
-    case v1::RuleAutomation::CREATED: return created;
-    case v1::RuleAutomation::UPDATED: return stamp(t.updated_at(), t.has_updated_at());
-    case v1::RuleAutomation::STATUS_CHANGED: return status_changed;
+    case v1::RuleAutomation::CREATED:
+      return created;
+    case v1::RuleAutomation::UPDATED:
+      return stamp(t.updated_at(), t.has_updated_at());
+    case v1::RuleAutomation::STATUS_CHANGED:
+      return status_changed;
     case v1::RuleAutomation::PENDING:
-      if (t.status_category() != v1::STATUS_CATEGORY_PENDING) return std::nullopt;
+      if (t.status_category() != v1::STATUS_CATEGORY_PENDING)
+        return std::nullopt;
       return status_changed;
     case v1::RuleAutomation::SOLVED:
-      if (t.status_category() != v1::STATUS_CATEGORY_SOLVED) return std::nullopt;
+      if (t.status_category() != v1::STATUS_CATEGORY_SOLVED)
+        return std::nullopt;
       return t.has_solved_at() ? stamp(t.solved_at(), true) : status_changed;
-    case v1::RuleAutomation::LAST_CUSTOMER_MESSAGE: return timeline.last_customer_message_at;
-    case v1::RuleAutomation::LAST_AGENT_REPLY: return timeline.last_agent_reply_at;
-    default: return std::nullopt;
+    case v1::RuleAutomation::LAST_CUSTOMER_MESSAGE:
+      return timeline.last_customer_message_at;
+    case v1::RuleAutomation::LAST_AGENT_REPLY:
+      return timeline.last_agent_reply_at;
+    default:
+      return std::nullopt;
   }
 }
 
-absl::StatusOr<absl::Time> DueAt(const CompiledRule& r, absl::Time start, const RuleSet::Rep& rep) {
+absl::StatusOr<absl::Time> DueAt(const CompiledRule& r, absl::Time start,
+                                 const RuleSet::Rep& rep) {
   if (r.calendar < 0) return start + r.after;
-  absl::StatusOr<absl::Time> due = rep.calendars[r.calendar].AddBusinessDuration(start, r.after);
+  absl::StatusOr<absl::Time> due =
+      rep.calendars[r.calendar].AddBusinessDuration(start, r.after);
   if (!due.ok()) {
-    return absl::FailedPreconditionError(absl::StrCat("rule ", internal::Quote(r.name),
-                                                      ": business time: ", due.status().message()));
+    return absl::FailedPreconditionError(
+        absl::StrCat("rule ", internal::Quote(r.name),
+                     ": business time: ", due.status().message()));
   }
   return due;
 }
@@ -95,15 +114,15 @@ namespace {
 
 // One automation at `now` on the snapshot: nullopt when it fires, else why
 // not.
-absl::StatusOr<std::optional<std::string>> WhyNot(const CompiledRule& r, const Snapshot& snap,
-                                                  const TicketTimeline& timeline,
-                                                  const v1::RuleFirings& fired,
-                                                  const RuleSet::Rep& rep,
-                                                  std::optional<absl::Time>* window) {
+absl::StatusOr<std::optional<std::string>> WhyNot(
+    const CompiledRule& r, const Snapshot& snap, const TicketTimeline& timeline,
+    const v1::RuleFirings& fired, const RuleSet::Rep& rep,
+    std::optional<absl::Time>* window) {
   *window = WindowStart(r, *snap.ticket, timeline, rep);
   if (!window->has_value()) {
-    return std::optional<std::string>(absl::StrCat(
-        "no window: ", v1::RuleAutomation::Since_Name(r.since), " does not apply to the ticket now"));
+    return std::optional<std::string>(
+        absl::StrCat("no window: ", v1::RuleAutomation::Since_Name(r.since),
+                     " does not apply to the ticket now"));
   }
   if (HasFired(fired, r.name, **window)) {
     return std::optional<std::string>(
@@ -111,17 +130,20 @@ absl::StatusOr<std::optional<std::string>> WhyNot(const CompiledRule& r, const S
   }
   HELPDESK_ASSIGN_OR_RETURN(absl::Time due, DueAt(r, **window, rep));
   if (snap.now < due) {
-    return std::optional<std::string>(absl::StrCat("due at ", Rfc3339(due), " (window from ",
-                                                   Rfc3339(**window), ")"));
+    return std::optional<std::string>(absl::StrCat(
+        "due at ", Rfc3339(due), " (window from ", Rfc3339(**window), ")"));
   }
   std::string why;
-  if (!ConditionsHold(r, snap, rep, &why)) return std::optional<std::string>(std::move(why));
+  if (!ConditionsHold(r, snap, rep, &why))
+    return std::optional<std::string>(std::move(why));
   return std::optional<std::string>();
 }
 
 // The automations' run; `reasons` as for RunTriggers.
-absl::StatusOr<RuleOutcome> RunDue(const RuleSet::Rep& rep, const RuleContext& context,
-                                   const v1::RuleFirings& fired, std::vector<std::string>* reasons) {
+absl::StatusOr<RuleOutcome> RunDue(const RuleSet::Rep& rep,
+                                   const RuleContext& context,
+                                   const v1::RuleFirings& fired,
+                                   std::vector<std::string>* reasons) {
   RuleOutcome out;
   out.ticket = *context.ticket;
   TicketTimeline timeline = context.timeline;
@@ -132,7 +154,8 @@ absl::StatusOr<RuleOutcome> RunDue(const RuleSet::Rep& rep, const RuleContext& c
     const CompiledRule& r = rep.rules[i];
     if (out.stopped) {
       if (reasons != nullptr) {
-        (*reasons)[i] = absl::StrCat("processing stopped by rule ", out.fired_rules.back());
+        (*reasons)[i] =
+            absl::StrCat("processing stopped by rule ", out.fired_rules.back());
       }
       continue;
     }
@@ -143,7 +166,9 @@ absl::StatusOr<RuleOutcome> RunDue(const RuleSet::Rep& rep, const RuleContext& c
       if (reasons != nullptr) (*reasons)[i] = std::move(*why);
       continue;
     }
-    if (reasons != nullptr) (*reasons)[i] = absl::StrCat("fires (window from ", Rfc3339(*window), ")");
+    if (reasons != nullptr)
+      (*reasons)[i] =
+          absl::StrCat("fires (window from ", Rfc3339(*window), ")");
     out.fired_rules.push_back(r.name);
     v1::RuleFiring* f = memory.add_firings();
     f->set_rule(r.name);
@@ -163,7 +188,8 @@ absl::StatusOr<RuleOutcome> RunDue(const RuleSet::Rep& rep, const RuleContext& c
     for (int i : rep.automations) {
       const CompiledRule& r = rep.rules[i];
       if (r.name != f.rule()) continue;
-      std::optional<absl::Time> window = WindowStart(r, out.ticket, timeline, rep);
+      std::optional<absl::Time> window =
+          WindowStart(r, out.ticket, timeline, rep);
       if (window.has_value() && ToTimestamp(*window).SerializeAsString() ==
                                     f.window_start().SerializeAsString()) {
         *out.firings.add_firings() = f;
@@ -181,8 +207,10 @@ TicketTimeline TimelineFromEvents(absl::Span<const v1::Event> events) {
   for (const v1::Event& e : events) {
     const absl::Time t = FromTimestamp(e.time());
     if (e.kind() == v1::Event::MESSAGE_ADDED) {
-      if (e.message_kind() == v1::Message::CUSTOMER_MESSAGE) timeline.last_customer_message_at = t;
-      if (e.message_kind() == v1::Message::PUBLIC_REPLY) timeline.last_agent_reply_at = t;
+      if (e.message_kind() == v1::Message::CUSTOMER_MESSAGE)
+        timeline.last_customer_message_at = t;
+      if (e.message_kind() == v1::Message::PUBLIC_REPLY)
+        timeline.last_agent_reply_at = t;
     }
     for (const v1::FieldChange& c : e.changes()) {
       if (c.field() == v1::FieldChange::STATUS) timeline.status_changed_at = t;
@@ -191,23 +219,27 @@ TicketTimeline TimelineFromEvents(absl::Span<const v1::Event> events) {
   return timeline;
 }
 
-absl::StatusOr<RuleOutcome> RuleSet::RunAutomations(const RuleContext& context,
-                                                    const v1::RuleFirings& fired) const {
-  if (context.ticket == nullptr) return absl::InvalidArgumentError("context.ticket: null");
+absl::StatusOr<RuleOutcome> RuleSet::RunAutomations(
+    const RuleContext& context, const v1::RuleFirings& fired) const {
+  if (context.ticket == nullptr)
+    return absl::InvalidArgumentError("context.ticket: null");
   return rules_internal::RunDue(*rep_, context, fired, nullptr);
 }
 
-absl::StatusOr<std::optional<absl::Time>> RuleSet::NextDue(const RuleContext& context,
-                                                           const v1::RuleFirings& fired) const {
+absl::StatusOr<std::optional<absl::Time>> RuleSet::NextDue(
+    const RuleContext& context, const v1::RuleFirings& fired) const {
   using rules_internal::CompiledRule;
-  if (context.ticket == nullptr) return absl::InvalidArgumentError("context.ticket: null");
+  if (context.ticket == nullptr)
+    return absl::InvalidArgumentError("context.ticket: null");
   std::optional<absl::Time> next;
   for (int i : rep_->automations) {
     const CompiledRule& r = rep_->rules[i];
-    const std::optional<absl::Time> window =
-        rules_internal::WindowStart(r, *context.ticket, context.timeline, *rep_);
-    if (!window.has_value() || rules_internal::HasFired(fired, r.name, *window)) continue;
-    HELPDESK_ASSIGN_OR_RETURN(absl::Time due, rules_internal::DueAt(r, *window, *rep_));
+    const std::optional<absl::Time> window = rules_internal::WindowStart(
+        r, *context.ticket, context.timeline, *rep_);
+    if (!window.has_value() || rules_internal::HasFired(fired, r.name, *window))
+      continue;
+    HELPDESK_ASSIGN_OR_RETURN(absl::Time due,
+                              rules_internal::DueAt(r, *window, *rep_));
     absl::Time t = std::max(due, context.now);
     if (next.has_value() && t >= *next) continue;
     // Conditions that do not depend on time change only with the ticket; the
@@ -226,17 +258,20 @@ absl::StatusOr<std::optional<absl::Time>> RuleSet::NextDue(const RuleContext& co
         std::optional<absl::Time> at;
         if (calendar.IsOpen(t)) {
           at = rules_internal::NextClosed(calendar, t);
-        } else if (absl::StatusOr<absl::Time> open = calendar.NextOpen(t); open.ok()) {
+        } else if (absl::StatusOr<absl::Time> open = calendar.NextOpen(t);
+                   open.ok()) {
           at = *open;
         }
-        if (at.has_value() && *at > t && (!change || *at < *change)) change = at;
+        if (at.has_value() && *at > t && (!change || *at < *change))
+          change = at;
       }
       if (!change.has_value()) break;
       t = *change;
       // Past 64 changes, the Desk looks again then.
       if (step == 63) fires_at = t;
     }
-    if (fires_at.has_value() && (!next.has_value() || *fires_at < *next)) next = fires_at;
+    if (fires_at.has_value() && (!next.has_value() || *fires_at < *next))
+      next = fires_at;
   }
   return next;
 }
@@ -244,10 +279,12 @@ absl::StatusOr<std::optional<absl::Time>> RuleSet::NextDue(const RuleContext& co
 absl::StatusOr<std::vector<RuleExplanation>> RuleSet::Explain(
     const RuleContext& context, absl::Span<const v1::Event> events,
     const v1::RuleFirings& fired) const {
-  if (context.ticket == nullptr) return absl::InvalidArgumentError("context.ticket: null");
+  if (context.ticket == nullptr)
+    return absl::InvalidArgumentError("context.ticket: null");
   std::vector<std::string> reasons(rep_->rules.size());
   rules_internal::RunTriggers(*rep_, context, events, false, &reasons);
-  HELPDESK_RETURN_IF_ERROR(rules_internal::RunDue(*rep_, context, fired, &reasons).status());
+  HELPDESK_RETURN_IF_ERROR(
+      rules_internal::RunDue(*rep_, context, fired, &reasons).status());
   std::vector<RuleExplanation> out;
   for (size_t i = 0; i < rep_->rules.size(); ++i) {
     const rules_internal::CompiledRule& r = rep_->rules[i];

@@ -17,8 +17,9 @@ namespace helpdesk {
 namespace rules_internal {
 namespace {
 
-void AddChangeHappening(std::vector<Happening>* out, v1::FieldChange::Field field,
-                        absl::string_view custom, int rule) {
+void AddChangeHappening(std::vector<Happening>* out,
+                        v1::FieldChange::Field field, absl::string_view custom,
+                        int rule) {
   Happening h;
   h.kind = v1::RuleTrigger::FIELD_CHANGED;
   h.field = field;
@@ -31,7 +32,8 @@ void SetTags(v1::Ticket* t, std::vector<std::string> tags, int rule,
              std::vector<Happening>* happened) {
   std::sort(tags.begin(), tags.end());
   tags.erase(std::unique(tags.begin(), tags.end()), tags.end());
-  if (std::equal(tags.begin(), tags.end(), t->tags().begin(), t->tags().end())) return;
+  if (std::equal(tags.begin(), tags.end(), t->tags().begin(), t->tags().end()))
+    return;
   t->clear_tags();
   for (std::string& tag : tags) t->add_tags(std::move(tag));
   AddChangeHappening(happened, v1::FieldChange::TAGS, "", rule);
@@ -39,8 +41,9 @@ void SetTags(v1::Ticket* t, std::vector<std::string> tags, int rule,
 
 }  // namespace
 
-void ApplyAction(const v1::RuleAction& a, const RuleSet::Rep& rep, absl::Time now, int rule,
-                 v1::Ticket* t, TicketTimeline* timeline, std::vector<Happening>* happened) {
+void ApplyAction(const v1::RuleAction& a, const RuleSet::Rep& rep,
+                 absl::Time now, int rule, v1::Ticket* t,
+                 TicketTimeline* timeline, std::vector<Happening>* happened) {
   const size_t before = happened->size();
   switch (a.action_case()) {
     case v1::RuleAction::kSetStatus:
@@ -48,9 +51,11 @@ void ApplyAction(const v1::RuleAction& a, const RuleSet::Rep& rep, absl::Time no
         t->set_status(a.set_status());
         const v1::StatusCategory was = t->status_category();
         const auto it = rep.status_categories.find(a.set_status());
-        t->set_status_category(it == rep.status_categories.end() ? v1::STATUS_CATEGORY_UNSPECIFIED
-                                                                  : it->second);
-        if (t->status_category() == v1::STATUS_CATEGORY_SOLVED && was != v1::STATUS_CATEGORY_SOLVED) {
+        t->set_status_category(it == rep.status_categories.end()
+                                   ? v1::STATUS_CATEGORY_UNSPECIFIED
+                                   : it->second);
+        if (t->status_category() == v1::STATUS_CATEGORY_SOLVED &&
+            was != v1::STATUS_CATEGORY_SOLVED) {
           *t->mutable_solved_at() = ToTimestamp(now);
         } else if (t->status_category() != v1::STATUS_CATEGORY_SOLVED &&
                    t->status_category() != v1::STATUS_CATEGORY_CLOSED) {
@@ -61,7 +66,8 @@ void ApplyAction(const v1::RuleAction& a, const RuleSet::Rep& rep, absl::Time no
       }
       break;
     case v1::RuleAction::kSetPriority: {
-      const v1::Priority p = ParsePriority(a.set_priority()).value_or(v1::PRIORITY_UNSPECIFIED);
+      const v1::Priority p =
+          ParsePriority(a.set_priority()).value_or(v1::PRIORITY_UNSPECIFIED);
       if (t->priority() != p) {
         t->set_priority(p);
         AddChangeHappening(happened, v1::FieldChange::PRIORITY, "", rule);
@@ -69,7 +75,8 @@ void ApplyAction(const v1::RuleAction& a, const RuleSet::Rep& rep, absl::Time no
       break;
     }
     case v1::RuleAction::kSetType: {
-      const v1::TicketType type = ParseTicketType(a.set_type()).value_or(v1::TICKET_TYPE_UNSPECIFIED);
+      const v1::TicketType type =
+          ParseTicketType(a.set_type()).value_or(v1::TICKET_TYPE_UNSPECIFIED);
       if (t->type() != type) {
         t->set_type(type);
         AddChangeHappening(happened, v1::FieldChange::TYPE, "", rule);
@@ -97,7 +104,8 @@ void ApplyAction(const v1::RuleAction& a, const RuleSet::Rep& rep, absl::Time no
         if (at != tags->end() && *at == tag) continue;
         const int pos = static_cast<int>(at - tags->begin());
         t->add_tags(tag);
-        for (int k = tags->size() - 1; k > pos; --k) tags->SwapElements(k, k - 1);
+        for (int k = tags->size() - 1; k > pos; --k)
+          tags->SwapElements(k, k - 1);
         added = true;
       }
       if (added) AddChangeHappening(happened, v1::FieldChange::TAGS, "", rule);
@@ -107,13 +115,16 @@ void ApplyAction(const v1::RuleAction& a, const RuleSet::Rep& rep, absl::Time no
       std::vector<std::string> tags;
       const auto& gone = a.remove_tags().tags();
       for (const std::string& tag : t->tags()) {
-        if (std::find(gone.begin(), gone.end(), tag) == gone.end()) tags.push_back(tag);
+        if (std::find(gone.begin(), gone.end(), tag) == gone.end())
+          tags.push_back(tag);
       }
       SetTags(t, std::move(tags), rule, happened);
       break;
     }
     case v1::RuleAction::kSetTags:
-      SetTags(t, std::vector<std::string>(a.set_tags().tags().begin(), a.set_tags().tags().end()),
+      SetTags(t,
+              std::vector<std::string>(a.set_tags().tags().begin(),
+                                       a.set_tags().tags().end()),
               rule, happened);
       break;
     case v1::RuleAction::kSetCustomField: {
@@ -130,7 +141,8 @@ void ApplyAction(const v1::RuleAction& a, const RuleSet::Rep& rep, absl::Time no
         }
         (*fields)[f.name()] = f.value();
       }
-      AddChangeHappening(happened, v1::FieldChange::CUSTOM_FIELD, f.name(), rule);
+      AddChangeHappening(happened, v1::FieldChange::CUSTOM_FIELD, f.name(),
+                         rule);
       break;
     }
     case v1::RuleAction::kAddFollower: {
@@ -153,10 +165,12 @@ namespace {
 
 // The command's events as triggers see them. A TICKET_CREATED makes the
 // batch one creation: its field changes are part of it, not changes.
-std::vector<Happening> HappeningsOf(absl::Span<const v1::Event> events, bool csat) {
+std::vector<Happening> HappeningsOf(absl::Span<const v1::Event> events,
+                                    bool csat) {
   std::vector<Happening> out;
   bool created = false;
-  for (const v1::Event& e : events) created = created || e.kind() == v1::Event::TICKET_CREATED;
+  for (const v1::Event& e : events)
+    created = created || e.kind() == v1::Event::TICKET_CREATED;
   auto add = [&out](v1::RuleTrigger::Kind kind) {
     Happening h;
     h.kind = kind;
@@ -167,20 +181,36 @@ std::vector<Happening> HappeningsOf(absl::Span<const v1::Event> events, bool csa
     switch (e.kind()) {
       case v1::Event::MESSAGE_ADDED:
         switch (e.message_kind()) {
-          case v1::Message::CUSTOMER_MESSAGE: add(v1::RuleTrigger::CUSTOMER_MESSAGE); break;
-          case v1::Message::PUBLIC_REPLY: add(v1::RuleTrigger::AGENT_REPLY); break;
-          case v1::Message::INTERNAL_NOTE: add(v1::RuleTrigger::INTERNAL_NOTE); break;
-          default: break;
+          case v1::Message::CUSTOMER_MESSAGE:
+            add(v1::RuleTrigger::CUSTOMER_MESSAGE);
+            break;
+          case v1::Message::PUBLIC_REPLY:
+            add(v1::RuleTrigger::AGENT_REPLY);
+            break;
+          case v1::Message::INTERNAL_NOTE:
+            add(v1::RuleTrigger::INTERNAL_NOTE);
+            break;
+          default:
+            break;
         }
         break;
-      case v1::Event::SLA_WARNING: add(v1::RuleTrigger::SLA_WARNING); break;
-      case v1::Event::SLA_BREACHED: add(v1::RuleTrigger::SLA_BREACHED); break;
-      case v1::Event::OFFER_DECLINED: add(v1::RuleTrigger::OFFER_DECLINED); break;
-      default: break;
+      case v1::Event::SLA_WARNING:
+        add(v1::RuleTrigger::SLA_WARNING);
+        break;
+      case v1::Event::SLA_BREACHED:
+        add(v1::RuleTrigger::SLA_BREACHED);
+        break;
+      case v1::Event::OFFER_DECLINED:
+        add(v1::RuleTrigger::OFFER_DECLINED);
+        break;
+      default:
+        break;
     }
     if (created) continue;
     for (const v1::FieldChange& c : e.changes()) {
-      if (c.field() == v1::FieldChange::FIELD_UNSPECIFIED || c.field() > v1::FieldChange::STICKY_AGENT) continue;
+      if (c.field() == v1::FieldChange::FIELD_UNSPECIFIED ||
+          c.field() > v1::FieldChange::STICKY_AGENT)
+        continue;
       AddChangeHappening(&out, c.field(), c.custom_field(), -1);
     }
   }
@@ -190,14 +220,17 @@ std::vector<Happening> HappeningsOf(absl::Span<const v1::Event> events, bool csa
 
 bool TriggerMatches(const v1::RuleTrigger& t, const Happening& h) {
   if (t.kind() != h.kind) return false;
-  if (t.kind() != v1::RuleTrigger::FIELD_CHANGED || t.field() == v1::FieldChange::FIELD_UNSPECIFIED) {
+  if (t.kind() != v1::RuleTrigger::FIELD_CHANGED ||
+      t.field() == v1::FieldChange::FIELD_UNSPECIFIED) {
     return true;
   }
-  return t.field() == h.field && (t.custom_field().empty() || t.custom_field() == h.custom_field);
+  return t.field() == h.field &&
+         (t.custom_field().empty() || t.custom_field() == h.custom_field);
 }
 
 // Whether a happening other than the rule's own changes matches its triggers.
-bool Triggered(const CompiledRule& r, int index, const std::vector<Happening>& happened) {
+bool Triggered(const CompiledRule& r, int index,
+               const std::vector<Happening>& happened) {
   for (const Happening& h : happened) {
     if (h.by_rule == index) continue;
     for (const v1::RuleTrigger& t : r.triggers) {
@@ -221,11 +254,14 @@ struct Candidate {
 
 // Merges into `cands` (sorted by rule) the rules the index says react to `h`;
 // `merged` lists the index's lists merged so far, `scratch` is reused.
-void Reacting(const RuleSet::Rep& rep, const Happening& h, std::vector<Candidate>* cands,
-              std::vector<const std::vector<int>*>* merged, std::vector<Candidate>* scratch) {
+void Reacting(const RuleSet::Rep& rep, const Happening& h,
+              std::vector<Candidate>* cands,
+              std::vector<const std::vector<int>*>* merged,
+              std::vector<Candidate>* scratch) {
   auto merge = [&](const std::vector<int>& list) {
     if (list.empty()) return;
-    if (std::find(merged->begin(), merged->end(), &list) != merged->end()) return;
+    if (std::find(merged->begin(), merged->end(), &list) != merged->end())
+      return;
     merged->push_back(&list);
     scratch->clear();
     scratch->reserve(cands->size() + list.size());
@@ -250,16 +286,19 @@ void Reacting(const RuleSet::Rep& rep, const Happening& h, std::vector<Candidate
     return;
   }
   merge(rep.by_any_field);
-  if (auto it = rep.by_field.find(h.field); it != rep.by_field.end()) merge(it->second);
+  if (auto it = rep.by_field.find(h.field); it != rep.by_field.end())
+    merge(it->second);
   if (!h.custom_field.empty()) {
-    if (auto it = rep.by_custom_field.find(h.custom_field); it != rep.by_custom_field.end()) {
+    if (auto it = rep.by_custom_field.find(h.custom_field);
+        it != rep.by_custom_field.end()) {
       merge(it->second);
     }
   }
 }
 
 // Evaluates every condition (no short cut), as an engine without an index.
-bool AllConditionsScanned(const CompiledRule& r, const Snapshot& s, const RuleSet::Rep& rep) {
+bool AllConditionsScanned(const CompiledRule& r, const Snapshot& s,
+                          const RuleSet::Rep& rep) {
   bool all = true, any = r.any.empty();
   for (const Condition& c : r.all) all = Holds(c, s, rep) && all;
   for (const Condition& c : r.any) any = Holds(c, s, rep) || any;
@@ -299,7 +338,8 @@ RuleOutcome RunTriggers(const RuleSet::Rep& rep, const RuleContext& context,
     const CompiledRule& r = rep.rules[c.rule];
     for (size_t k = c.seen; k < happened.size(); ++k) {
       const Happening& h = happened[k];
-      if (h.kind == v1::RuleTrigger::FIELD_CHANGED && (c.failed_on >> static_cast<int>(h.field)) & 1) {
+      if (h.kind == v1::RuleTrigger::FIELD_CHANGED &&
+          (c.failed_on >> static_cast<int>(h.field)) & 1) {
         return false;
       }
       if (c.triggered || h.by_rule == c.rule) continue;
@@ -313,7 +353,8 @@ RuleOutcome RunTriggers(const RuleSet::Rep& rep, const RuleContext& context,
   size_t indexed = 0;
   auto refresh = [&] {
     if (scan_all) return;
-    for (; indexed < happened.size(); ++indexed) Reacting(rep, happened[indexed], &cands, &merged, &scratch);
+    for (; indexed < happened.size(); ++indexed)
+      Reacting(rep, happened[indexed], &cands, &merged, &scratch);
   };
   // Whether candidate c fires now (trigger and conditions).
   auto fires = [&](Candidate& c, std::string* why) {
@@ -322,8 +363,10 @@ RuleOutcome RunTriggers(const RuleSet::Rep& rep, const RuleContext& context,
       const bool conditions = AllConditionsScanned(r, snap, rep);
       const bool triggered = Triggered(r, c.rule, happened);
       if (!(conditions && triggered) && why != nullptr) {
-        if (!triggered) *why = "no event it reacts to";
-        else ConditionsHold(r, snap, rep, why);
+        if (!triggered)
+          *why = "no event it reacts to";
+        else
+          ConditionsHold(r, snap, rep, why);
       }
       return conditions && triggered;
     }
@@ -349,8 +392,9 @@ RuleOutcome RunTriggers(const RuleSet::Rep& rep, const RuleContext& context,
         if (skipped(c) || !fires(c, nullptr)) continue;
         out.cascade_limit_reached = true;
         if (reasons != nullptr) {
-          (*reasons)[c.rule] = absl::StrCat("would fire, but the cascade stopped after ",
-                                            rep.max_passes, " passes");
+          (*reasons)[c.rule] =
+              absl::StrCat("would fire, but the cascade stopped after ",
+                           rep.max_passes, " passes");
         }
       }
       break;
@@ -372,7 +416,8 @@ RuleOutcome RunTriggers(const RuleSet::Rep& rep, const RuleContext& context,
       const int i = c.rule;
       const CompiledRule& r = rep.rules[i];
       out.fired_rules.push_back(r.name);
-      if (reasons != nullptr) (*reasons)[i] = absl::StrCat("fires (pass ", pass, ")");
+      if (reasons != nullptr)
+        (*reasons)[i] = absl::StrCat("fires (pass ", pass, ")");
       for (const v1::RuleAction* a : r.actions) {
         out.actions.push_back(FiredAction{r.name, a});
         if (a->has_stop_processing()) {
@@ -384,15 +429,18 @@ RuleOutcome RunTriggers(const RuleSet::Rep& rep, const RuleContext& context,
       snap.tag_hashes_valid = false;
       // Rules after this one that react to its changes run in this pass.
       refresh();
-      pos = std::lower_bound(cands.begin(), cands.end(), i,
-                             [](const Candidate& x, int rule) { return x.rule < rule; }) -
+      pos = std::lower_bound(
+                cands.begin(), cands.end(), i,
+                [](const Candidate& x, int rule) { return x.rule < rule; }) -
             cands.begin();
     }
   }
   if (out.stopped && reasons != nullptr) {
     for (int i = 0; i < n; ++i) {
-      if ((*reasons)[i].empty() && !rep.rules[i].automation && !rep.rules[i].disabled) {
-        (*reasons)[i] = absl::StrCat("processing stopped by rule ", out.fired_rules.back());
+      if ((*reasons)[i].empty() && !rep.rules[i].automation &&
+          !rep.rules[i].disabled) {
+        (*reasons)[i] =
+            absl::StrCat("processing stopped by rule ", out.fired_rules.back());
       }
     }
   }
@@ -404,8 +452,10 @@ RuleOutcome RunTriggers(const RuleSet::Rep& rep, const RuleContext& context,
 absl::StatusOr<RuleOutcome> RuleSet::Run(const RuleContext& context,
                                          absl::Span<const v1::Event> events,
                                          const RuleRunOptions& options) const {
-  if (context.ticket == nullptr) return absl::InvalidArgumentError("context.ticket: null");
-  return rules_internal::RunTriggers(*rep_, context, events, options.scan_all_rules, nullptr);
+  if (context.ticket == nullptr)
+    return absl::InvalidArgumentError("context.ticket: null");
+  return rules_internal::RunTriggers(*rep_, context, events,
+                                     options.scan_all_rules, nullptr);
 }
 
 }  // namespace helpdesk

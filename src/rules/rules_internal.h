@@ -22,20 +22,65 @@ namespace helpdesk::rules_internal {
 
 // A condition's field.
 enum class Field {
-  kSubject, kStatus, kStatusCategory, kPriority, kType, kGroup, kAssignee,
-  kRequester, kOrganization, kTags, kChannel, kFollowers, kMessageCount,
-  kPublicReplyCount, kCustom, kContactName, kContactEmail, kContactLocale,
-  kContactTimeZone, kContactBlocked, kContactExternalId, kOrganizationName,
-  kOrganizationDomains, kMessageText, kMessageKind, kMessageChannel, kTime,
-  kSlaAny, kSlaMetric, kCsatRating,
+  kSubject,
+  kStatus,
+  kStatusCategory,
+  kPriority,
+  kType,
+  kGroup,
+  kAssignee,
+  kRequester,
+  kOrganization,
+  kTags,
+  kChannel,
+  kFollowers,
+  kMessageCount,
+  kPublicReplyCount,
+  kCustom,
+  kContactName,
+  kContactEmail,
+  kContactLocale,
+  kContactTimeZone,
+  kContactBlocked,
+  kContactExternalId,
+  kOrganizationName,
+  kOrganizationDomains,
+  kMessageText,
+  kMessageKind,
+  kMessageChannel,
+  kTime,
+  kSlaAny,
+  kSlaMetric,
+  kCsatRating,
 };
 
 // How a field's values compare.
-enum class FieldClass { kNumber, kText, kIdList, kTextList, kCustom, kTime, kSla };
+enum class FieldClass {
+  kNumber,
+  kText,
+  kIdList,
+  kTextList,
+  kCustom,
+  kTime,
+  kSla
+};
 
 enum class Op {
-  kIs, kIsNot, kIn, kNotIn, kLessThan, kGreaterThan, kAtLeast, kAtMost,
-  kContains, kNotContains, kMatches, kNotMatches, kIsSet, kIsNotSet, kOpenIn,
+  kIs,
+  kIsNot,
+  kIn,
+  kNotIn,
+  kLessThan,
+  kGreaterThan,
+  kAtLeast,
+  kAtMost,
+  kContains,
+  kNotContains,
+  kMatches,
+  kNotMatches,
+  kIsSet,
+  kIsNotSet,
+  kOpenIn,
   kClosedIn,
 };
 
@@ -47,7 +92,7 @@ struct Condition {
   Field field = Field::kSubject;
   FieldClass field_class = FieldClass::kText;
   Op op = Op::kIs;
-  std::string custom_name;  // kCustom
+  std::string custom_name;                            // kCustom
   v1::SlaMetric metric = v1::SLA_METRIC_UNSPECIFIED;  // kSlaMetric
   // The operands, parsed for the field: numbers (enums as their numbers,
   // SLA states as SlaState or kSlaWarning), texts (and their ASCII
