@@ -343,8 +343,7 @@ absl::StatusOr<Condition> ParseCondition(const v1::RuleCondition& in,
       }
     }
   }
-  if (!c.texts.empty())
-    c.text_hash = absl::Hash<absl::string_view>()(c.texts[0]);
+  if (!c.texts.empty()) c.text_hash = TagHash(c.texts[0]);
   if (IsRegex(c.op)) {
     RE2::Options options;
     options.set_log_errors(false);
@@ -646,7 +645,7 @@ bool Holds(const Condition& c, const Snapshot& s, const RuleSet::Rep& rep) {
         if (!s.tag_hashes_valid) {
           s.tag_hashes.clear();
           for (const std::string& tag : list)
-            s.tag_hashes.push_back(absl::Hash<absl::string_view>()(tag));
+            s.tag_hashes.push_back(TagHash(tag));
           s.tag_hashes_valid = true;
         }
         for (size_t k = 0; k < s.tag_hashes.size() && !has; ++k) {
@@ -748,10 +747,15 @@ std::string ActualValue(const Condition& c, const Snapshot& s,
 
 bool ConditionsHold(const CompiledRule& rule, const Snapshot& s,
                     const RuleSet::Rep& rep, std::string* why,
-                    uint64_t* failed_on) {
+                    FailedOn* failed_on) {
   for (size_t i = 0; i < rule.all.size(); ++i) {
     if (!Holds(rule.all[i], s, rep)) {
-      if (failed_on != nullptr) *failed_on = FieldBit(rule.all[i]);
+      if (failed_on != nullptr) {
+        const Condition& c = rule.all[i];
+        failed_on->fields = FieldBit(c);
+        failed_on->tag_hash =
+            c.field == Field::kTags && IsContains(c.op) ? c.text_hash : 0;
+      }
       if (why != nullptr) {
         *why = absl::StrCat("all[", i, "] (", rule.all[i].source,
                             ") failed: ", rule.all[i].field_name, " is ",
@@ -765,8 +769,8 @@ bool ConditionsHold(const CompiledRule& rule, const Snapshot& s,
     if (Holds(c, s, rep)) return true;
   }
   if (failed_on != nullptr) {
-    *failed_on = 0;
-    for (const Condition& c : rule.any) *failed_on |= FieldBit(c);
+    *failed_on = FailedOn{};
+    for (const Condition& c : rule.any) failed_on->fields |= FieldBit(c);
   }
   if (why != nullptr) {
     std::vector<std::string> parts;

@@ -97,7 +97,8 @@ void ApplyAction(const v1::RuleAction& a, const RuleSet::Rep& rep,
       break;
     case v1::RuleAction::kAddTags: {
       // Both lists are sorted: insert each missing tag in place.
-      bool added = false;
+      int added = 0;
+      size_t hash = 0;
       for (const std::string& tag : a.add_tags().tags()) {
         auto* tags = t->mutable_tags();
         auto at = std::lower_bound(tags->begin(), tags->end(), tag);
@@ -106,9 +107,13 @@ void ApplyAction(const v1::RuleAction& a, const RuleSet::Rep& rep,
         t->add_tags(tag);
         for (int k = tags->size() - 1; k > pos; --k)
           tags->SwapElements(k, k - 1);
-        added = true;
+        ++added;
+        hash = TagHash(tag);
       }
-      if (added) AddChangeHappening(happened, v1::FieldChange::TAGS, "", rule);
+      if (added > 0) {
+        AddChangeHappening(happened, v1::FieldChange::TAGS, "", rule);
+        if (added == 1) happened->back().tag_hash = hash;
+      }
       break;
     }
     case v1::RuleAction::kRemoveTags: {
@@ -249,7 +254,7 @@ struct Candidate {
   // How many happenings there were at its last evaluation (npos: never).
   size_t seen = std::string::npos;
   // The fields whose change could turn its failed conditions true.
-  uint64_t failed_on = 0;
+  FailedOn failed_on;
 };
 
 // Merges into `cands` (sorted by rule) the rules the index says react to `h`;
@@ -339,8 +344,12 @@ RuleOutcome RunTriggers(const RuleSet::Rep& rep, const RuleContext& context,
     for (size_t k = c.seen; k < happened.size(); ++k) {
       const Happening& h = happened[k];
       if (h.kind == v1::RuleTrigger::FIELD_CHANGED &&
-          (c.failed_on >> static_cast<int>(h.field)) & 1) {
-        return false;
+          (c.failed_on.fields >> static_cast<int>(h.field)) & 1) {
+        // A change of one other tag leaves a failed tags condition failed.
+        const bool other_tag = h.field == v1::FieldChange::TAGS &&
+                               h.tag_hash != 0 && c.failed_on.tag_hash != 0 &&
+                               h.tag_hash != c.failed_on.tag_hash;
+        if (!other_tag) return false;
       }
       if (c.triggered || h.by_rule == c.rule) continue;
       for (const v1::RuleTrigger& t : r.triggers) {
@@ -372,7 +381,7 @@ RuleOutcome RunTriggers(const RuleSet::Rep& rep, const RuleContext& context,
     }
     if (!c.triggered && !Triggered(r, c.rule, happened)) {
       if (why != nullptr) *why = "no event it reacts to (only its own change)";
-      c.failed_on = 0;
+      c.failed_on = FailedOn{};
       return false;
     }
     c.triggered = true;

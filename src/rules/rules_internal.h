@@ -135,6 +135,8 @@ struct Happening {
   v1::FieldChange::Field field = v1::FieldChange::FIELD_UNSPECIFIED;
   std::string custom_field;
   int by_rule = -1;
+  // For a TAGS change of exactly one tag: the tag's hash (TagHash); else 0.
+  size_t tag_hash = 0;
 };
 
 }  // namespace helpdesk::rules_internal
@@ -187,12 +189,24 @@ bool Holds(const Condition& condition, const Snapshot& snapshot,
 std::string ActualValue(const Condition& condition, const Snapshot& snapshot,
                         const RuleSet::Rep& rep);
 // True when the rule's all/any groups hold; on failure `why` (when not null)
+// What made a rule's conditions fail: the FieldBits of the fields whose
+// change could make them hold, and when it was one tags condition, its tag's
+// hash (0 otherwise).
+struct FailedOn {
+  uint64_t fields = 0;
+  size_t tag_hash = 0;
+};
+
+inline size_t TagHash(absl::string_view tag) {
+  return absl::Hash<absl::string_view>()(tag);
+}
+
 // names the condition that failed and the value it read, and `failed_on`
 // (when not null) receives the FieldBit of what made it fail: the failing
 // condition of `all`, or every condition of `any`.
 bool ConditionsHold(const CompiledRule& rule, const Snapshot& snapshot,
                     const RuleSet::Rep& rep, std::string* why,
-                    uint64_t* failed_on = nullptr);
+                    FailedOn* failed_on = nullptr);
 
 // rules_engine.cc: applies `action` to `ticket` (fields, tags, custom fields,
 // followers; the rest change nothing), appending what changed.
