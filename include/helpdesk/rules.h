@@ -20,17 +20,20 @@
 //    "message.kind", "message.channel", "time" (against a calendar),
 //    "sla.state" (any metric) and "sla.<metric>" (first_reply, next_reply, ...;
 //    states running, paused, met, breached, warning), "csat.rating".
-//  - Operators: "is", "is_not", "in", "not_in" (every field); "less_than",
-//    "greater_than", "at_least", "at_most" (numbers, priority, time
-//    fields' hours); "contains", "not_contains" (text and lists, tags);
+//  - Operators: "is", "is_not", "in", "not_in" (every field but lists);
+//    "less_than", "greater_than", "at_least", "at_most" (ids, counts, ratings,
+//    numeric custom fields, and priority, type, status category and channel
+//    by their order); "contains", "not_contains" (text, ASCII case folded;
+//    tags, domains, followers, choices);
 //    "matches", "not_matches" (text; RE2 syntax, compiled once when the set is
 //    validated, linear in the text); "is_set", "is_not_set"; "open_in",
 //    "closed_in" for "time" with a calendar's name as the value.
 //  - Order: rules run in the order written. The actions of a rule that fires
 //    change the snapshot at once, so the next rule's conditions see them.
-//    After a pass over the rules, another pass runs if the last one changed a
-//    field a rule that has not fired reacts to; each rule fires at most once
-//    per change, and never on its own change. The passes stop at
+//    A rule reacts to the command's events and to changes earlier rules made
+//    (a rule later in the order sees them in the same pass, an earlier one in
+//    the next); another pass runs while the last one fired anything. Each rule
+//    fires at most once per command, and never on its own change. The passes stop at
 //    RuleSetConfig.max_passes with RuleOutcome::cascade_limit_reached.
 //  - Notes, replies, notifications and webhooks that rules ask for change no
 //    field and trigger no rule (no loops through mail). Automations' changes
