@@ -17,7 +17,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libabsl-dev libprotobuf-dev protobuf-compiler
-  libsqlite3-dev libssl-dev
+  libsqlite3-dev libssl-dev libre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libgmime-3.0-dev libcurl4-openssl-dev
   python3-aiosmtpd dovecot-imapd openssl

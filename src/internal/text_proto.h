@@ -6,6 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "google/protobuf/message.h"
+#include "google/protobuf/text_format.h"
 
 namespace helpdesk::internal {
 
@@ -14,6 +15,14 @@ namespace helpdesk::internal {
 // message>", naming the first error.
 absl::Status ParseTextProto(absl::string_view text, absl::string_view what,
                             google::protobuf::Message* message);
+
+// As above, and records where each field was read in `info` (when not null)
+// and, on an error, the error's line and column (from 0) in `error_line` and
+// `error_column` (when not null).
+absl::Status ParseTextProto(absl::string_view text, absl::string_view what,
+                            google::protobuf::Message* message,
+                            google::protobuf::TextFormat::ParseInfoTree* info,
+                            int* error_line, int* error_column);
 
 }  // namespace helpdesk::internal
 
