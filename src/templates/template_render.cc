@@ -119,6 +119,16 @@ class Renderer {
     Append(escaped);
   }
 
+  // Counts one unit of work; false once rendering must stop.
+  bool Step() {
+    if (stopped_) return false;
+    if (step_budget_ == 0) {
+      stopped_ = true;
+      return false;
+    }
+    --step_budget_;
+    return true;
+  }
   void Nodes(const std::vector<Node>& nodes);
   Value Get(const Ref& ref);
   size_t ListSize(Var list) const;
@@ -357,11 +367,7 @@ Value Renderer::Get(const Ref& ref) {
 
 void Renderer::Nodes(const std::vector<Node>& nodes) {
   for (const Node& node : nodes) {
-    if (stopped_) return;
-    if (step_budget_-- == 0) {
-      stopped_ = true;
-      return;
-    }
+    if (!Step()) return;
     switch (node.kind) {
       case Node::Kind::kText:
         AppendLiteral(node.text);
@@ -379,7 +385,7 @@ void Renderer::Nodes(const std::vector<Node>& nodes) {
           break;
         }
         loops_.push_back(Loop{node.ref.var, 0});
-        for (size_t i = 0; i < n && !stopped_; ++i) {
+        for (size_t i = 0; i < n && Step(); ++i) {
           loops_.back().index = i;
           Nodes(node.body);
         }
