@@ -26,17 +26,6 @@ absl::Status MacroError(const Macro& macro, absl::string_view what) {
       absl::StrCat("macro ", internal::Quote(macro.name), ": ", what));
 }
 
-v1::FieldValue TagsValue(const std::vector<std::string>& tags) {
-  v1::FieldValue value;
-  for (const std::string& tag : tags) value.mutable_tags()->add_values(tag);
-  return value;
-}
-
-std::optional<v1::FieldValue> IdValue(int64_t id, v1::FieldValue (*make)(int64_t)) {
-  if (id == 0) return std::nullopt;
-  return make(id);
-}
-
 }  // namespace
 
 absl::Status ValidateMacro(const Macro& macro, const TemplateSet& templates) {
@@ -127,15 +116,17 @@ absl::StatusOr<MacroResult> ApplyMacro(const Macro& macro, const TemplateSet& te
     ticket.set_type(*macro.type);
   }
   if (macro.assignee_id && *macro.assignee_id != ticket.assignee_id()) {
-    AddChange(changes, v1::FieldChange::ASSIGNEE, IdValue(ticket.assignee_id(), AgentValue),
-              IdValue(*macro.assignee_id, AgentValue));
+    AddChange(changes, v1::FieldChange::ASSIGNEE, AgentValue(ticket.assignee_id()),
+              AgentValue(*macro.assignee_id));
     ticket.set_assignee_id(*macro.assignee_id);
   }
   if (macro.group_id && *macro.group_id != ticket.group_id()) {
-    AddChange(changes, v1::FieldChange::GROUP, IdValue(ticket.group_id(), GroupValue),
-              IdValue(*macro.group_id, GroupValue));
+    AddChange(changes, v1::FieldChange::GROUP, GroupValue(ticket.group_id()),
+              GroupValue(*macro.group_id));
     ticket.set_group_id(*macro.group_id);
   }
+  // The changes are those Desk::tickets().Update writes for the same fields
+  // (values on both sides, 0 for "none").
   // Tags as the Desk keeps them: normalised, sorted, once each.
   std::set<std::string> tags(ticket.tags().begin(), ticket.tags().end());
   const std::vector<std::string> before(tags.begin(), tags.end());
