@@ -175,9 +175,8 @@ class HELPDESK_EXPORT TemplateSet {
                                              TemplateOutput output,
                                              const RenderContext& context) const;
 
-  struct Rep;
-
  private:
+  struct Rep;
   explicit TemplateSet(std::shared_ptr<const Rep> rep);
   std::shared_ptr<const Rep> rep_;
 };

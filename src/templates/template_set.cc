@@ -1,6 +1,7 @@
 // TemplateSet: validates a whole set of templates and layouts at once, and
 // renders a template inside the layout its ticket's group or brand chooses.
 #include <cstddef>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -29,11 +30,19 @@ constexpr size_t kMaxErrorsShown = 20;
 
 }  // namespace
 
+namespace templates_internal {
+
+// A template's or layout's two bodies, parsed.
+struct Compiled {
+  Program text;
+  Program html;
+};
+
+}  // namespace templates_internal
+
+using templates_internal::Compiled;
+
 struct TemplateSet::Rep {
-  struct Compiled {
-    Program text;
-    Program html;
-  };
   absl::flat_hash_map<std::string, Compiled> templates;
   absl::flat_hash_map<std::string, Compiled> layouts;
   std::string default_layout;
@@ -46,16 +55,16 @@ struct TemplateSet::Rep {
 namespace {
 
 // Compiles one source's text and HTML bodies, adding problems to `errors`.
-TemplateSet::Rep::Compiled Compile(const TemplateSource& source, bool is_layout,
-                                   const TemplateSet::Rep& rep, size_t max_bytes,
-                                   std::vector<std::string>* errors) {
+Compiled Compile(const TemplateSource& source, bool is_layout,
+                  const absl::flat_hash_set<std::string>& custom_fields, size_t max_bytes,
+                  std::vector<std::string>* errors) {
   templates_internal::ParseOptions options;
   options.kind = is_layout ? "layout" : "template";
   options.name = source.name;
   options.max_bytes = max_bytes;
-  options.custom_fields = &rep.custom_fields;
+  options.custom_fields = &custom_fields;
   options.allow_content = is_layout;
-  TemplateSet::Rep::Compiled compiled;
+  Compiled compiled;
   const size_t before = errors->size();
   if (source.text.empty()) {
     errors->push_back(absl::StrCat(options.kind, " ", internal::Quote(source.name),
@@ -93,14 +102,14 @@ absl::StatusOr<TemplateSet> TemplateSet::Create(const TemplateSetConfig& config)
       config.max_template_bytes == 0 ? kDefaultMaxTemplateBytes : config.max_template_bytes;
   if (config.max_output_bytes != 0) rep->max_output_bytes = config.max_output_bytes;
   auto compile_all = [&](const std::vector<TemplateSource>& sources, bool is_layout,
-                         absl::flat_hash_map<std::string, Rep::Compiled>* into) {
+                         absl::flat_hash_map<std::string, Compiled>* into) {
     const absl::string_view kind = is_layout ? "layout" : "template";
     for (const TemplateSource& source : sources) {
       if (source.name.empty()) {
         errors.push_back(absl::StrCat(kind, " with an empty name"));
         continue;
       }
-      Rep::Compiled compiled = Compile(source, is_layout, *rep, max_bytes, &errors);
+      Compiled compiled = Compile(source, is_layout, rep->custom_fields, max_bytes, &errors);
       if (!into->emplace(source.name, std::move(compiled)).second) {
         errors.push_back(absl::StrCat(kind, " ", internal::Quote(source.name),
                                       ": the name is used twice"));
@@ -183,7 +192,7 @@ absl::StatusOr<RenderedMessage> TemplateSet::Render(absl::string_view name,
   if (!body.ok()) return body;
   const std::string layout_name = LayoutFor(context);
   if (layout_name.empty()) return body;
-  const Rep::Compiled& layout = rep_->layouts.at(layout_name);
+  const Compiled& layout = rep_->layouts.at(layout_name);
   RenderedMessage rendered;
   rendered.output = output;
   rendered.layout = layout_name;
