@@ -17,6 +17,9 @@
 //   absl::StatusOr<RenderedMessage> mail =
 //       set->Render("ack", TemplateOutput::kHtml, context);
 //
+// Thread safety: TemplateSet is immutable and may be shared; every free
+// function here is pure.
+//
 // Rules that protect customers:
 //  - Validation happens once, in TemplateSet::Create: an unknown placeholder
 //    or helper, an unbalanced or misnested section, or a value that may be
