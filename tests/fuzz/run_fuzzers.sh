@@ -2,7 +2,7 @@
 # Runs the libFuzzer targets built by the `fuzz` preset for a fixed time each,
 # from their seed corpora, and fails on the first crash, leak, timeout (over
 # 1 s on one input) or out-of-memory (over 2 GiB). .ci/run calls it; so can
-# you, for a longer run:
+# you, for a longer run (FUZZ_JOBS targets at once, default one per core):
 #
 #   tests/fuzz/run_fuzzers.sh build/fuzz 300                  # every target
 #   tests/fuzz/run_fuzzers.sh build/fuzz 300 mbox_fuzzer      # one
@@ -36,8 +36,10 @@ examples="$work/examples"
 mkdir -p "$examples"
 cp "$root"/examples/helpdesk/*.textproto "$examples/"
 
-for target in "${targets[@]}"; do
-  seeds=()
+# One target: its seeds, then libFuzzer for $seconds; a summary line on
+# success, the log's tail and the artifact on failure (exit status 1).
+run_one() {
+  local target="$1" seeds=() name start runs cov
   case "$target" in
     email_inbound_fuzzer|mbox_fuzzer) seeds+=("$shared/emails") ;;
     config_fuzzer) seeds+=("$examples") ;;
@@ -55,11 +57,35 @@ for target in "${targets[@]}"; do
     tail -n 60 "$work/$name.log"
     echo "run_fuzzers: $target FAILED; the input is in $artifacts/$name-*" >&2
     ls -l "$artifacts" | grep -- "$name-" >&2 || true
-    exit 1
+    return 1
   fi
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/$name.log")
   cov=$(grep -o 'cov: [0-9]*' "$work/$name.log" | tail -n 1)
   echo "run_fuzzers: $target ok: $runs runs in $(( $(date +%s) - start ))s, $cov," \
        "corpus $(ls "$work/$name" | wc -l) new inputs"
+}
+
+# Each target is single-threaded: run $FUZZ_JOBS of them at once (default:
+# one per core), each for the full $seconds. The first failure fails the run
+# once the targets already started have finished.
+jobs="${FUZZ_JOBS:-$(nproc)}"
+failed=0
+running=0
+for target in "${targets[@]}"; do
+  if [ "$running" -ge "$jobs" ]; then
+    wait -n || failed=1
+    running=$((running - 1))
+  fi
+  [ "$failed" -eq 0 ] || break
+  run_one "$target" &
+  running=$((running + 1))
 done
+while [ "$running" -gt 0 ]; do
+  wait -n || failed=1
+  running=$((running - 1))
+done
+if [ "$failed" -ne 0 ]; then
+  echo "run_fuzzers: FAILED (the failing target's log is above)" >&2
+  exit 1
+fi
 rm -rf "$work"
