@@ -36,6 +36,7 @@ enum Role {
   kLightAssigned,
   kContact,
   kBlockedContact,
+  kTrackingLink,
   kRoleCount,
 };
 
@@ -43,7 +44,7 @@ const char* RoleName(int r) {
   static const char* const kNames[] = {
       "system",         "integration",  "admin",          "agent(all)",
       "agent(groups)",  "agent(assigned)", "light(all)",   "light(groups)",
-      "light(assigned)", "contact",     "blocked contact"};
+      "light(assigned)", "contact",     "blocked contact", "tracking link"};
   return kNames[r];
 }
 
@@ -55,6 +56,7 @@ constexpr int64_t kContactId = 30;
 constexpr int64_t kOtherContact = 31;
 constexpr int64_t kOrgId = 40;
 constexpr int64_t kOtherOrg = 41;
+constexpr int64_t kTrackedTicketId = 50;
 
 Viewer ViewerFor(int role) {
   v1::Agent agent;
@@ -95,6 +97,8 @@ Viewer ViewerFor(int role) {
     case kBlockedContact:
       contact.set_blocked(true);
       return Viewer::OfContact(contact);
+    case kTrackingLink:
+      return Viewer::OfTrackingLink(kTrackedTicketId);
   }
   return Viewer::System();
 }
@@ -103,7 +107,7 @@ Viewer ViewerFor(int role) {
 //
 // One string per role (in Role order) per action; one character per relation
 // in Relation order: none, requester, cc, organization member, assignee, group
-// member, follower, self.
+// member, follower, self, tracked ticket (a tracking link's own ticket).
 //   Y  allowed
 //   D  PermissionDenied
 //   N  NotFound (a ticket the viewer may not view)
@@ -119,71 +123,73 @@ struct SpecRow {
 
 const SpecRow kSpec[] = {
     // clang-format off
-    //                                      system      integration  admin       agent(all)  agent(grp)  agent(asg)  light(all)  light(grp)  light(asg)  contact     blocked
+    //                                      system      integration  admin       agent(all)  agent(grp)  agent(asg)  light(all)  light(grp)  light(asg)  contact     blocked      tracking
     {Action::kViewTicket,             SubjectKind::kTicket,
-        {"Y.......", "Y.......", "Y...YYY.", "Y...YYY.", "N...YYN.", "N...YNN.", "Y...YYY.", "N...YYN.", "N...YNN.", "NYYN....", "NYYN...."}},
+        {"Y........", "Y........", "Y...YYY..", "Y...YYY..", "N...YYN..", "N...YNN..", "Y...YYY..", "N...YYN..", "N...YNN..", "NYYN.....", "NYYN.....", "N.......Y"}},
     {Action::kViewInternalNotes,      SubjectKind::kTicket,
-        {"Y.......", "Y.......", "Y...YYY.", "Y...YYY.", "N...YYN.", "N...YNN.", "Y...YYY.", "N...YYN.", "N...YNN.", "NDDN....", "NDDN...."}},
+        {"Y........", "Y........", "Y...YYY..", "Y...YYY..", "N...YYN..", "N...YNN..", "Y...YYY..", "N...YYN..", "N...YNN..", "NDDN.....", "NDDN.....", "N.......D"}},
     {Action::kWriteCustomerMessage,   SubjectKind::kTicket,
-        {"Y.......", "Y.......", "Y...YYY.", "Y...YYY.", "N...YYN.", "N...YNN.", "D...DDD.", "N...DDN.", "N...DNN.", "NYYN....", "NDDN...."}},
+        {"Y........", "Y........", "Y...YYY..", "Y...YYY..", "N...YYN..", "N...YNN..", "D...DDD..", "N...DDN..", "N...DNN..", "NYYN.....", "NDDN.....", "N.......D"}},
     {Action::kReplyPublicly,          SubjectKind::kTicket,
-        {"Y.......", "Y.......", "Y...YYY.", "Y...YYY.", "N...YYN.", "N...YNN.", "D...DDD.", "N...DDN.", "N...DNN.", "NDDN....", "NDDN...."}},
+        {"Y........", "Y........", "Y...YYY..", "Y...YYY..", "N...YYN..", "N...YNN..", "D...DDD..", "N...DDN..", "N...DNN..", "NDDN.....", "NDDN.....", "N.......D"}},
     {Action::kAddInternalNote,        SubjectKind::kTicket,
-        {"Y.......", "Y.......", "Y...YYY.", "Y...YYY.", "N...YYN.", "N...YNN.", "Y...YYY.", "N...YYN.", "N...YNN.", "NDDN....", "NDDN...."}},
+        {"Y........", "Y........", "Y...YYY..", "Y...YYY..", "N...YYN..", "N...YNN..", "Y...YYY..", "N...YYN..", "N...YNN..", "NDDN.....", "NDDN.....", "N.......D"}},
     {Action::kUpdateFields,           SubjectKind::kTicket,
-        {"Y.......", "Y.......", "Y...YYY.", "Y...YYY.", "N...YYN.", "N...YNN.", "D...DDD.", "N...DDN.", "N...DNN.", "NDDN....", "NDDN...."}},
+        {"Y........", "Y........", "Y...YYY..", "Y...YYY..", "N...YYN..", "N...YNN..", "D...DDD..", "N...DDN..", "N...DNN..", "NDDN.....", "NDDN.....", "N.......D"}},
     {Action::kAssign,                 SubjectKind::kTicket,
-        {"Y.......", "Y.......", "Y...YYY.", "Y...YYY.", "N...YYN.", "N...YNN.", "D...DDD.", "N...DDN.", "N...DNN.", "NDDN....", "NDDN...."}},
+        {"Y........", "Y........", "Y...YYY..", "Y...YYY..", "N...YYN..", "N...YNN..", "D...DDD..", "N...DDN..", "N...DNN..", "NDDN.....", "NDDN.....", "N.......D"}},
     {Action::kMergeOrLink,            SubjectKind::kTicket,
-        {"Y.......", "Y.......", "Y...YYY.", "Y...YYY.", "N...YYN.", "N...YNN.", "D...DDD.", "N...DDN.", "N...DNN.", "NDDN....", "NDDN...."}},
+        {"Y........", "Y........", "Y...YYY..", "Y...YYY..", "N...YYN..", "N...YNN..", "D...DDD..", "N...DDN..", "N...DNN..", "NDDN.....", "NDDN.....", "N.......D"}},
     {Action::kReadAuditLog,           SubjectKind::kTicket,
-        {"Y.......", "Y.......", "Y...YYY.", "Y...YYY.", "N...YYN.", "N...YNN.", "Y...YYY.", "N...YYN.", "N...YNN.", "NDDN....", "NDDN...."}},
+        {"Y........", "Y........", "Y...YYY..", "Y...YYY..", "N...YYN..", "N...YNN..", "Y...YYY..", "N...YYN..", "N...YNN..", "NDDN.....", "NDDN.....", "N.......D"}},
     {Action::kViewSla,                SubjectKind::kTicket,
-        {"Y.......", "Y.......", "Y...YYY.", "Y...YYY.", "N...YYN.", "N...YNN.", "Y...YYY.", "N...YYN.", "N...YNN.", "NDDN....", "NDDN...."}},
+        {"Y........", "Y........", "Y...YYY..", "Y...YYY..", "N...YYN..", "N...YNN..", "Y...YYY..", "N...YYN..", "N...YNN..", "NDDN.....", "NDDN.....", "N.......D"}},
     {Action::kAcceptOrDeclineOffer,   SubjectKind::kTicket,
-        {"Y.......", "D.......", "Y...YYY.", "D...YDD.", "N...YDN.", "N...YNN.", "D...YDD.", "N...YDN.", "N...YNN.", "NDDN....", "NDDN...."}},
+        {"Y........", "D........", "Y...YYY..", "D...YDD..", "N...YDN..", "N...YNN..", "D...YDD..", "N...YDN..", "N...YNN..", "NDDN.....", "NDDN.....", "N.......D"}},
     {Action::kCreateTicket,           SubjectKind::kTicket,
-        {"Y.......", "Y.......", "Y...YYY.", "Y...YYY.", "Y...YYY.", "Y...YYY.", "D...DDD.", "D...DDD.", "D...DDD.", "DYDD....", "DDDD...."}},
+        {"Y........", "Y........", "Y...YYY..", "Y...YYY..", "Y...YYY..", "Y...YYY..", "D...DDD..", "D...DDD..", "D...DDD..", "DYDD.....", "DDDD.....", "D.......D"}},
     {Action::kCreateTicketWithFields, SubjectKind::kTicket,
-        {"Y.......", "Y.......", "Y...YYY.", "Y...YYY.", "Y...YYY.", "Y...YYY.", "D...DDD.", "D...DDD.", "D...DDD.", "DDDD....", "DDDD...."}},
+        {"Y........", "Y........", "Y...YYY..", "Y...YYY..", "Y...YYY..", "Y...YYY..", "D...DDD..", "D...DDD..", "D...DDD..", "DDDD.....", "DDDD.....", "D.......D"}},
     {Action::kReadContacts,           SubjectKind::kContact,
-        {"Y.......", "Y.......", "Y.......", "Y.......", "Y.......", "Y.......", "Y.......", "Y.......", "Y.......", "D......Y", "D......Y"}},
+        {"Y........", "Y........", "Y........", "Y........", "Y........", "Y........", "Y........", "Y........", "Y........", "D......Y.", "D......Y.", "D........"}},
     {Action::kEditContactProfile,     SubjectKind::kContact,
-        {"Y.......", "Y.......", "Y.......", "Y.......", "Y.......", "Y.......", "D.......", "D.......", "D.......", "D......Y", "D......Y"}},
+        {"Y........", "Y........", "Y........", "Y........", "Y........", "Y........", "D........", "D........", "D........", "D......Y.", "D......Y.", "D........"}},
     {Action::kManageContacts,         SubjectKind::kContact,
-        {"Y.......", "Y.......", "Y.......", "Y.......", "Y.......", "Y.......", "D.......", "D.......", "D.......", "D......D", "D......D"}},
+        {"Y........", "Y........", "Y........", "Y........", "Y........", "Y........", "D........", "D........", "D........", "D......D.", "D......D.", "D........"}},
     {Action::kBlockContacts,          SubjectKind::kContact,
-        {"Y.......", "D.......", "Y.......", "D.......", "D.......", "D.......", "D.......", "D.......", "D.......", "D......D", "D......D"}},
+        {"Y........", "D........", "Y........", "D........", "D........", "D........", "D........", "D........", "D........", "D......D.", "D......D.", "D........"}},
     {Action::kManageAgents,           SubjectKind::kAgent,
-        {"Y.......", "D.......", "Y......Y", "D......D", "D......D", "D......D", "D......D", "D......D", "D......D", "D.......", "D......."}},
+        {"Y........", "D........", "Y......Y.", "D......D.", "D......D.", "D......D.", "D......D.", "D......D.", "D......D.", "D........", "D........", "D........"}},
     {Action::kSetPresence,            SubjectKind::kAgent,
-        {"Y.......", "D.......", "Y......Y", "D......Y", "D......Y", "D......Y", "D......Y", "D......Y", "D......Y", "D.......", "D......."}},
+        {"Y........", "D........", "Y......Y.", "D......Y.", "D......Y.", "D......Y.", "D......Y.", "D......Y.", "D......Y.", "D........", "D........", "D........"}},
     {Action::kReadAgentLog,           SubjectKind::kAgent,
-        {"Y.......", "D.......", "Y......Y", "D......Y", "D......Y", "D......Y", "D......Y", "D......Y", "D......Y", "D.......", "D......."}},
+        {"Y........", "D........", "Y......Y.", "D......Y.", "D......Y.", "D......Y.", "D......Y.", "D......Y.", "D......Y.", "D........", "D........", "D........"}},
     {Action::kPullWork,               SubjectKind::kAgent,
-        {"Y.......", "D.......", "Y......Y", "D......Y", "D......Y", "D......Y", "D......Y", "D......Y", "D......Y", "D.......", "D......."}},
+        {"Y........", "D........", "Y......Y.", "D......Y.", "D......Y.", "D......Y.", "D......Y.", "D......Y.", "D......Y.", "D........", "D........", "D........"}},
     {Action::kManageOrganizations,    SubjectKind::kNone,
-        {"Y.......", "Y.......", "Y.......", "Y.......", "Y.......", "Y.......", "D.......", "D.......", "D.......", "D.......", "D......."}},
+        {"Y........", "Y........", "Y........", "Y........", "Y........", "Y........", "D........", "D........", "D........", "D........", "D........", "D........"}},
     {Action::kReadAgentsAndGroups,    SubjectKind::kNone,
-        {"Y.......", "Y.......", "Y.......", "Y.......", "Y.......", "Y.......", "Y.......", "Y.......", "Y.......", "D.......", "D......."}},
+        {"Y........", "Y........", "Y........", "Y........", "Y........", "Y........", "Y........", "Y........", "Y........", "D........", "D........", "D........"}},
     {Action::kManageGroups,           SubjectKind::kNone,
-        {"Y.......", "D.......", "Y.......", "D.......", "D.......", "D.......", "D.......", "D.......", "D.......", "D.......", "D......."}},
+        {"Y........", "D........", "Y........", "D........", "D........", "D........", "D........", "D........", "D........", "D........", "D........", "D........"}},
     {Action::kReadRoutingState,       SubjectKind::kNone,
-        {"Y.......", "Y.......", "Y.......", "Y.......", "Y.......", "Y.......", "Y.......", "Y.......", "Y.......", "D.......", "D......."}},
+        {"Y........", "Y........", "Y........", "Y........", "Y........", "Y........", "Y........", "Y........", "Y........", "D........", "D........", "D........"}},
     {Action::kReadQuarantine,         SubjectKind::kNone,
-        {"Y.......", "Y.......", "Y.......", "Y.......", "D.......", "D.......", "Y.......", "D.......", "D.......", "D.......", "D......."}},
+        {"Y........", "Y........", "Y........", "Y........", "D........", "D........", "Y........", "D........", "D........", "D........", "D........", "D........"}},
     {Action::kManageQuarantine,       SubjectKind::kNone,
-        {"Y.......", "Y.......", "Y.......", "Y.......", "D.......", "D.......", "D.......", "D.......", "D.......", "D.......", "D......."}},
+        {"Y........", "Y........", "Y........", "Y........", "D........", "D........", "D........", "D........", "D........", "D........", "D........", "D........"}},
     {Action::kReadOutbox,             SubjectKind::kNone,
-        {"Y.......", "Y.......", "Y.......", "Y.......", "D.......", "D.......", "Y.......", "D.......", "D.......", "D.......", "D......."}},
+        {"Y........", "Y........", "Y........", "Y........", "D........", "D........", "Y........", "D........", "D........", "D........", "D........", "D........"}},
     {Action::kReplayOutbox,           SubjectKind::kNone,
-        {"Y.......", "D.......", "Y.......", "D.......", "D.......", "D.......", "D.......", "D.......", "D.......", "D.......", "D......."}},
+        {"Y........", "D........", "Y........", "D........", "D........", "D........", "D........", "D........", "D........", "D........", "D........", "D........"}},
     {Action::kViewReports,            SubjectKind::kNone,
-        {"Y.......", "Y.......", "Y.......", "Y.......", "D.......", "D.......", "Y.......", "D.......", "D.......", "D.......", "D......."}},
+        {"Y........", "Y........", "Y........", "Y........", "D........", "D........", "Y........", "D........", "D........", "D........", "D........", "D........"}},
     {Action::kManageRules,            SubjectKind::kNone,
-        {"Y.......", "D.......", "Y.......", "D.......", "D.......", "D.......", "D.......", "D.......", "D.......", "D.......", "D......."}},
+        {"Y........", "D........", "Y........", "D........", "D........", "D........", "D........", "D........", "D........", "D........", "D........", "D........"}},
     {Action::kManageKbArticles,       SubjectKind::kNone,
-        {"Y.......", "Y.......", "Y.......", "Y.......", "Y.......", "Y.......", "D.......", "D.......", "D.......", "D.......", "D......."}},
+        {"Y........", "Y........", "Y........", "Y........", "Y........", "Y........", "D........", "D........", "D........", "D........", "D........", "D........"}},
+    {Action::kManageTrackingLink,     SubjectKind::kTicket,
+        {"Y........", "Y........", "Y...YYY..", "Y...YYY..", "N...YYN..", "N...YNN..", "D...DDD..", "N...DDN..", "N...DNN..", "NYDN.....", "NDDN.....", "N.......D"}},
     // clang-format on
 };
 
@@ -219,6 +225,7 @@ Built BuildSubject(SubjectKind kind, Relation r) {
         case Relation::kAssignee: b.ticket.assignee_id = kAgentId; break;
         case Relation::kGroupMember: b.ticket.group_id = kGroupId; break;
         case Relation::kFollower: b.ticket.follower_agent_ids.push_back(kAgentId); break;
+        case Relation::kTrackedTicket: b.ticket.id = kTrackedTicketId; break;
         default: break;
       }
       break;
@@ -348,6 +355,16 @@ TEST(AccessTest, ViewersFromTheModel) {
   EXPECT_EQ(v.kind, Viewer::Kind::kContact);
   EXPECT_TRUE(v.organization_ids.empty());
   EXPECT_EQ(Viewer::System().Describe(), "system");
+  v = Viewer::OfTrackingLink(12);
+  EXPECT_EQ(v.kind, Viewer::Kind::kTrackingLink);
+  EXPECT_FALSE(v.IsContact());
+  EXPECT_FALSE(v.IsAgent());
+  EXPECT_EQ(v.Describe(), "tracking link of ticket 12");
+  // Its query restriction is its one ticket.
+  ASSERT_TRUE(VisibilityFor(v).has_value());
+  EXPECT_EQ(VisibilityFor(v)->ticket_id, 12);
+  EXPECT_FALSE(VisibilityFor(v)->contact_id.has_value());
+  EXPECT_FALSE(VisibilityFor(v)->assignee_id.has_value());
 }
 
 // --- The query side agrees with Authorize(kViewTicket) -----------------------
@@ -389,7 +406,8 @@ TEST(AccessTest, VisibilityForAgreesWithAuthorizeOnGeneratedTickets) {
     }
   }
   // The generator reaches both answers for every restricted role.
-  for (int role : {kAgentGroups, kAgentAssigned, kLightGroups, kLightAssigned, kContact}) {
+  for (int role : {kAgentGroups, kAgentAssigned, kLightGroups, kLightAssigned, kContact,
+                   kTrackingLink}) {
     EXPECT_GT(counts[role].first, 0) << RoleName(role);
     EXPECT_GT(counts[role].second, 0) << RoleName(role);
   }

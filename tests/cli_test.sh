@@ -73,6 +73,45 @@ check "missing ticket" 1 "NOT_FOUND: ticket 99 not found" -- "$hd" show 99
 check "bad ticket number" 1 "'abc' is not a ticket number" -- "$hd" show abc
 check "unknown command" 2 "unknown command 'frobnicate'" -- "$hd" frobnicate
 
+# Tracking links (issue 15): ticket 1 is Ada's (ticket 2 was merged into it).
+link_out="$("$hd" tracklink 1 --as ada@example.com 2>&1)"
+token="$(sed -nE 's/^tracking link of ticket #1: ([A-Za-z0-9_-]{43})$/\1/p' <<<"$link_out")"
+if [ -z "$token" ]; then
+  echo "FAIL tracklink printed no token:"; sed 's/^/    /' <<<"$link_out"
+  failures=$((failures + 1))
+else
+  passes=$((passes + 1))
+fi
+check "track shows subject and status" 0 "^#1 VPN drops" -- "$hd" track "$token"
+check "track shows the status" 0 "status open" -- "$hd" track "$token"
+check "track shows the agent's reply" 0 "reply from the help desk" -- "$hd" track "$token"
+out="$("$hd" track "$token" 2>&1)"
+if grep -q "Known bug" <<<"$out"; then
+  echo "FAIL track shows an internal note"; failures=$((failures + 1))
+else
+  passes=$((passes + 1))
+fi
+if grep -qF -- "$token" "$HELPDESK_DB" "$HELPDESK_DB-wal" 2>/dev/null; then
+  echo "FAIL the tracking token is in the database file"; failures=$((failures + 1))
+else
+  passes=$((passes + 1))
+fi
+check "tracklink twice" 1 "ALREADY_EXISTS.*rotate" -- "$hd" tracklink 1
+check "tracklink by a stranger" 1 "NOT_FOUND|PERMISSION_DENIED" -- \
+  "$hd" tracklink 1 --as nobody@example.com
+check "tracklink on a merged ticket" 1 "FAILED_PRECONDITION.*merged into ticket 1" -- \
+  "$hd" tracklink 2 --agent bob@example.com
+check "tracklink rotate" 0 "tracking link of ticket #1: " -- \
+  "$hd" tracklink 1 --agent bob@example.com --rotate
+check "rotated token is refused" 1 "NOT_FOUND: tracking link not found" -- "$hd" track "$token"
+check "tampered token is refused" 1 "NOT_FOUND: tracking link not found" -- \
+  "$hd" track "${token%?}$( [ "${token: -1}" = A ] && echo B || echo A )"
+check "garbage token is refused" 1 "NOT_FOUND: tracking link not found" -- "$hd" track "contraseña"
+check "track without a token" 1 "INVALID_ARGUMENT: TOKEN" -- "$hd" track
+check "tracklink revoke" 0 "revoked the tracking link of ticket #1" -- \
+  "$hd" tracklink 1 --as ada@example.com --revoke
+check "tracklink revoke again" 0 "had no tracking link" -- "$hd" tracklink 1 --revoke
+
 # Every command's --help (the list from `helpdesk --help`): exit 0, the
 # command's usage, and no database opened or created (run in an empty
 # directory, where the default ./helpdesk.db would appear).

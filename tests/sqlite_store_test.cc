@@ -283,7 +283,9 @@ TEST(SqliteStoreTest, VersionOneFileIsMigratedToVersionTwoKeepingItsData) {
   std::unique_ptr<Store> store;
   int64_t ticket_id = 0;
   ASSERT_NO_FATAL_FAILURE(OpenDowngradedFile(
-      path, "DROP TABLE quarantine; DROP TABLE agent_events; PRAGMA user_version = 1;",
+      path,
+      "DROP TABLE tracking_tokens; DROP TABLE quarantine; DROP TABLE agent_events; "
+      "PRAGMA user_version = 1;",
       &store, &ticket_id));
   ASSERT_OK_AND_ASSIGN(auto tx, store->Begin(TransactionMode::kReadWrite));
   EXPECT_OK(tx->GetTicket(ticket_id).status());
@@ -304,7 +306,8 @@ TEST(SqliteStoreTest, MigratesVersion2FileToTheQuarantineSchema) {
   std::unique_ptr<Store> store;
   int64_t ticket_id = 0;
   ASSERT_NO_FATAL_FAILURE(OpenDowngradedFile(
-      path, "DROP TABLE quarantine; PRAGMA user_version = 2;", &store, &ticket_id));
+      path, "DROP TABLE tracking_tokens; DROP TABLE quarantine; PRAGMA user_version = 2;",
+      &store, &ticket_id));
   ASSERT_OK_AND_ASSIGN(auto tx, store->Begin(TransactionMode::kReadWrite));
   EXPECT_OK(tx->GetTicket(ticket_id).status());
   v1::QuarantineEntry q;
@@ -315,6 +318,23 @@ TEST(SqliteStoreTest, MigratesVersion2FileToTheQuarantineSchema) {
   RawDb raw(path);
   EXPECT_EQ(raw.One("PRAGMA user_version"), absl::StrCat(kSqliteSchemaVersion));
   EXPECT_EQ(raw.One("SELECT count(*) FROM quarantine"), "1");
+}
+
+// A file of schema version 4 (before tracking links) gets the tracking-token
+// table on open and keeps what it held.
+TEST(SqliteStoreTest, MigratesVersion4FileToTheTrackingLinkSchema) {
+  const std::string path = TempPath("v4.db");
+  std::unique_ptr<Store> store;
+  int64_t ticket_id = 0;
+  ASSERT_NO_FATAL_FAILURE(OpenDowngradedFile(
+      path, "DROP TABLE tracking_tokens; PRAGMA user_version = 4;", &store, &ticket_id));
+  ASSERT_OK_AND_ASSIGN(auto tx, store->Begin(TransactionMode::kReadWrite));
+  EXPECT_OK(tx->GetTicket(ticket_id).status());
+  ASSERT_OK(tx->PutTrackingToken(ticket_id, std::string(64, 'e'), absl::UnixEpoch()));
+  ASSERT_OK(tx->Commit());
+  RawDb raw(path);
+  EXPECT_EQ(raw.One("PRAGMA user_version"), absl::StrCat(kSqliteSchemaVersion));
+  EXPECT_EQ(raw.One("SELECT count(*) FROM tracking_tokens"), "1");
 }
 
 TEST(SqliteStoreTest, NotADatabaseFileIsInvalidArgumentAndUnchanged) {

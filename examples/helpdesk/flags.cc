@@ -19,7 +19,9 @@ namespace {
 // Flags that take no value.
 bool IsSwitch(const std::string& f) {
   return f == "admin" || f == "light" || f == "all" || f == "help" || f == "ack" ||
-         f == "dead";
+         f == "dead" ||
+         // tracklink (issue 15)
+         f == "rotate" || f == "revoke";
 }
 
 }  // namespace

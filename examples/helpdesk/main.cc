@@ -11,6 +11,8 @@
 //   helpdesk list --status open --sort queue
 //   helpdesk show 1 [--as ada@example.com]
 //   helpdesk log 1
+//   helpdesk tracklink 1 --as ada@example.com   # prints a tracking token
+//   helpdesk track TOKEN
 //
 // The database is --db FILE, else $HELPDESK_DB, else ./helpdesk.db.
 //
@@ -43,6 +45,8 @@ const std::vector<CommandGroup>& CommandTable() {
   static const std::vector<CommandGroup>* const table = new std::vector<CommandGroup>{
       SetupCommands(), TicketCommands(),  PeopleCommands(), SlaCommands(),
       RoutingCommands(), ChannelCommands(), QuarantineCommands(), SimCommands(),
+      // Tracking links (issue 15).
+      TrackingCommands(),
   };
   return *table;
 }

@@ -42,6 +42,9 @@
 //     and time zone.
 //   blocked contact: reads what a contact reads; writes nothing but its own
 //     profile.
+//   tracking link (a customer holding a ticket's tracking token, signed in
+//     or not): views that one ticket's public thread and status; nothing
+//     else (no internal notes, no other ticket, no write of any kind).
 //
 // Ticket actions on a ticket the viewer may not view answer NotFound, exactly
 // as for a missing ticket, so ids of other customers' tickets are not
@@ -85,8 +88,11 @@ struct HELPDESK_EXPORT Viewer {
     kLightAgent,
     kContact,
     kBlockedContact,
+    // Whoever holds a ticket's tracking-link token (Desk tracking().Track):
+    // may view that one ticket (tracked_ticket_id), nothing else.
+    kTrackingLink,
   };
-  static constexpr int kKindCount = 7;
+  static constexpr int kKindCount = 8;
 
   Kind kind = Kind::kSystem;
   // The actor as the command named it (events record it).
@@ -96,6 +102,8 @@ struct HELPDESK_EXPORT Viewer {
   std::vector<int64_t> group_ids;
   // Contacts: the organizations they belong to.
   std::vector<int64_t> organization_ids;
+  // Tracking links: the one ticket the token opens.
+  int64_t tracked_ticket_id = 0;
 
   static Viewer System();
   // `actor` is kept as given (kind INTEGRATION, its name).
@@ -105,13 +113,18 @@ struct HELPDESK_EXPORT Viewer {
   static Viewer OfAgent(const v1::Agent& agent);
   // A blocked contact is a kBlockedContact.
   static Viewer OfContact(const v1::Contact& contact);
+  // The holder of ticket `ticket_id`'s tracking-link token. Its actor has
+  // kind KIND_UNSPECIFIED: it is never resolved from an actor a command
+  // names, only built by the desk once a token checked out.
+  static Viewer OfTrackingLink(int64_t ticket_id);
 
   bool IsContact() const { return kind == Kind::kContact || kind == Kind::kBlockedContact; }
   bool IsAgent() const {
     return kind == Kind::kAdmin || kind == Kind::kAgent || kind == Kind::kLightAgent;
   }
   // "system", "integration 'crm'", "admin 3", "agent 3", "light agent 3",
-  // "contact 5", "blocked contact 5": how messages name the viewer.
+  // "contact 5", "blocked contact 5", "tracking link of ticket 12": how
+  // messages name the viewer.
   std::string Describe() const;
 };
 
@@ -159,8 +172,12 @@ enum class Action {
   kViewReports,         // every ticket's figures: only viewers who see every ticket
   kManageRules,         // triggers, automations, macros
   kManageKbArticles,
+  // --- on a ticket (tracking links) -----------------------------------------
+  // Issue, rotate or revoke the ticket's tracking link: staff who may change
+  // the ticket, and its requester.
+  kManageTrackingLink,
 };
-inline constexpr int kActionCount = static_cast<int>(Action::kManageKbArticles) + 1;
+inline constexpr int kActionCount = static_cast<int>(Action::kManageTrackingLink) + 1;
 
 // The action in words, e.g. "change ticket fields".
 HELPDESK_EXPORT absl::string_view ActionName(Action action);
@@ -208,8 +225,9 @@ enum class Relation {
   kGroupMember,         // an agent of the ticket's group
   kFollower,            // an agent following it
   kSelf,                // the person the action is about
+  kTrackedTicket,       // a tracking link's own ticket
 };
-inline constexpr int kRelationCount = static_cast<int>(Relation::kSelf) + 1;
+inline constexpr int kRelationCount = static_cast<int>(Relation::kTrackedTicket) + 1;
 
 // A set of relations, one bit per Relation.
 using RelationSet = uint32_t;
@@ -235,11 +253,13 @@ HELPDESK_EXPORT absl::Status Authorize(const Viewer& viewer, Action action,
 // Restricts a ticket query to the tickets one reader may see. A ticket is
 // visible when any of the set conditions holds (an unset condition matches
 // nothing): it was requested by `contact_id` or copies `contact_id` (CC); it
-// is in one of `group_ids`; it is assigned to `assignee_id`.
+// is in one of `group_ids`; it is assigned to `assignee_id`; it is ticket
+// `ticket_id` (a tracking link's one ticket).
 struct TicketVisibility {
   std::optional<int64_t> contact_id;
   std::vector<int64_t> group_ids;
   std::optional<int64_t> assignee_id;
+  std::optional<int64_t> ticket_id;
 };
 
 // The restriction for `viewer`'s ticket queries, or nullopt when it sees

@@ -32,6 +32,8 @@
 //     the audit log; reads its own record only. A blocked contact reads but
 //     writes nothing.
 //   A deactivated or unknown agent, or an unknown contact, may do nothing.
+//   Whoever holds a ticket's tracking-link token (tracking().Track, no actor)
+//     views that ticket's subject, status and public thread, nothing else.
 // A reader who may not see a ticket gets NotFound, exactly as for a missing
 // ticket, so ticket ids of other customers are not revealed. An action that
 // the actor's role forbids on a ticket it can see gets PermissionDenied.
@@ -60,6 +62,8 @@
 #include "helpdesk/desk/routing.h"
 #include "helpdesk/desk/sla.h"
 #include "helpdesk/desk/tickets.h"
+// Tracking links (issue 15).
+#include "helpdesk/desk/tracking.h"
 #include "helpdesk/desk_options.h"
 #include "helpdesk/export.h"
 
@@ -102,6 +106,8 @@ class HELPDESK_EXPORT Desk {
   Outbox& outbox() { return outbox_; }
   Routing& routing() { return routing_; }
   SlaClocks& sla() { return sla_; }
+  // Tracking links (issue 15): a customer follows one ticket by its token.
+  TrackingLinks& tracking() { return tracking_; }
 
 
   // Does the time-based work due by `now`. Routing (first): offers that ran
@@ -126,6 +132,8 @@ class HELPDESK_EXPORT Desk {
   Outbox outbox_;
   Routing routing_;
   SlaClocks sla_;
+  // Tracking links (issue 15).
+  TrackingLinks tracking_;
 };
 
 }  // namespace helpdesk

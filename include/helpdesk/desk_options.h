@@ -186,6 +186,11 @@ struct DeskOptions {
   // Routing of tickets to agents; none when unset (tickets are assigned by
   // hand).
   std::optional<RoutingOptions> routing;
+
+  // Tracking links (Desk::tracking()): how long a link works after it was
+  // issued or rotated, by the desk's clock; an older token is refused
+  // exactly as an unknown one. Infinite by default (until revoked).
+  absl::Duration tracking_link_lifetime = absl::InfiniteDuration();
 };
 
 }  // namespace helpdesk

@@ -126,6 +126,15 @@ struct TicketPage {
   std::string next_cursor;
 };
 
+// A ticket's tracking link as stored: the SHA-256 of its token, never the
+// token itself (see Transaction::PutTrackingToken).
+struct TrackingTokenRecord {
+  int64_t ticket_id = 0;
+  // Lower-case hexadecimal SHA-256 of the token (64 characters).
+  std::string token_sha256;
+  absl::Time created_at = absl::UnixEpoch();
+};
+
 enum class TransactionMode { kReadOnly, kReadWrite };
 
 // How Store::Begin() starts a transaction.
@@ -364,6 +373,44 @@ class HELPDESK_EXPORT Transaction {
                                             absl::string_view key,
                                             absl::string_view value,
                                             absl::Time recorded_at) = 0;
+
+  // --- Tracking links (token hashes) ---------------------------------------
+  //
+  // A ticket has at most one tracking link. The store keeps only the SHA-256
+  // of the token (the Desk makes the token, hashes it and never stores it),
+  // indexed by that hash. The three calls have default bodies that return
+  // Unimplemented, so a host's store written before them still compiles;
+  // the built-in stores implement them.
+
+  // Records `token_sha256` (lower-case hex SHA-256, 64 characters) as the
+  // link of ticket `ticket_id`, replacing the ticket's previous link if it
+  // had one (that hash stops resolving at once: rotation). Errors:
+  // InvalidArgument for a malformed hash or ticket_id <= 0; AlreadyExists
+  // when the hash is another ticket's link.
+  virtual absl::Status PutTrackingToken(int64_t ticket_id, absl::string_view token_sha256,
+                                        absl::Time created_at) {
+    (void)ticket_id, (void)token_sha256, (void)created_at;
+    return absl::UnimplementedError("PutTrackingToken: not supported by this store");
+  }
+  // The link whose hash equals `token_sha256`, compared exactly (the caller
+  // compares the returned hash again in constant time). Errors: NotFound
+  // (also for a malformed hash), naming no hash.
+  virtual absl::StatusOr<TrackingTokenRecord> LookupTrackingToken(
+      absl::string_view token_sha256) {
+    (void)token_sha256;
+    return absl::UnimplementedError("LookupTrackingToken: not supported by this store");
+  }
+  // The link of ticket `ticket_id`, if it has one (nullopt otherwise).
+  virtual absl::StatusOr<std::optional<TrackingTokenRecord>> GetTrackingTokenOfTicket(
+      int64_t ticket_id) {
+    (void)ticket_id;
+    return absl::UnimplementedError("GetTrackingTokenOfTicket: not supported by this store");
+  }
+  // Removes ticket `ticket_id`'s link; returns whether it had one.
+  virtual absl::StatusOr<bool> RevokeTrackingToken(int64_t ticket_id) {
+    (void)ticket_id;
+    return absl::UnimplementedError("RevokeTrackingToken: not supported by this store");
+  }
 };
 
 // A database of tickets. Implementations must not throw.
@@ -537,6 +584,21 @@ class HELPDESK_EXPORT TransactionWrapper : public Transaction {
   }
   absl::Status PutIdempotencyRecord(absl::string_view scope, absl::string_view key, absl::string_view value, absl::Time recorded_at) override {
     return base_->PutIdempotencyRecord(scope, key, value, recorded_at);
+  }
+  absl::Status PutTrackingToken(int64_t ticket_id, absl::string_view token_sha256,
+                                absl::Time created_at) override {
+    return base_->PutTrackingToken(ticket_id, token_sha256, created_at);
+  }
+  absl::StatusOr<TrackingTokenRecord> LookupTrackingToken(
+      absl::string_view token_sha256) override {
+    return base_->LookupTrackingToken(token_sha256);
+  }
+  absl::StatusOr<std::optional<TrackingTokenRecord>> GetTrackingTokenOfTicket(
+      int64_t ticket_id) override {
+    return base_->GetTrackingTokenOfTicket(ticket_id);
+  }
+  absl::StatusOr<bool> RevokeTrackingToken(int64_t ticket_id) override {
+    return base_->RevokeTrackingToken(ticket_id);
   }
 
  private:

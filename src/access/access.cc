@@ -22,6 +22,7 @@ constexpr RelationSet kAny = (RelationSet{1} << kRelationCount) - 1;
 constexpr RelationSet kSelf = Bit(Relation::kSelf);
 constexpr RelationSet kRequester = Bit(Relation::kRequester);
 constexpr RelationSet kAssignee = Bit(Relation::kAssignee);
+constexpr RelationSet kTracked = Bit(Relation::kTrackedTicket);
 
 // One action: its subject, whether a ticket action first needs the viewer to
 // view the ticket (else NotFound), and per viewer kind (in Viewer::Kind
@@ -33,7 +34,8 @@ struct Rule {
   // The action shows what any ticket holds (the outbox's mail, the
   // quarantine's messages, reports): only viewers who see every ticket.
   bool all_tickets;
-  // system, integration, admin, agent, light agent, contact, blocked contact
+  // system, integration, admin, agent, light agent, contact, blocked
+  // contact, tracking link
   std::array<RelationSet, Viewer::kKindCount> allow;
 };
 
@@ -43,43 +45,45 @@ constexpr SubjectKind kC = SubjectKind::kContact;
 constexpr SubjectKind kN = SubjectKind::kNone;
 
 // For ticket actions with needs_view, kAny means "any ticket the viewer may
-// view" (kViewTicket's own row is special: see MayView).
+// view" (kViewTicket's own row is special: see MayView). A tracking link
+// views its one ticket (kTracked) and does nothing else.
 constexpr Rule kRules[] = {
     // clang-format off
     // action                    subject needs_view all_tickets
-    //                                              system integration admin agent light contact blocked
-    {Action::kViewTicket,             kT, true,  false, {kAny, kAny, kAny, kAny, kAny, kAny, kAny}},
-    {Action::kViewInternalNotes,      kT, true,  false, {kAny, kAny, kAny, kAny, kAny, kNo,  kNo}},
-    {Action::kWriteCustomerMessage,   kT, true,  false, {kAny, kAny, kAny, kAny, kNo,  kAny, kNo}},
-    {Action::kReplyPublicly,          kT, true,  false, {kAny, kAny, kAny, kAny, kNo,  kNo,  kNo}},
-    {Action::kAddInternalNote,        kT, true,  false, {kAny, kAny, kAny, kAny, kAny, kNo,  kNo}},
-    {Action::kUpdateFields,           kT, true,  false, {kAny, kAny, kAny, kAny, kNo,  kNo,  kNo}},
-    {Action::kAssign,                 kT, true,  false, {kAny, kAny, kAny, kAny, kNo,  kNo,  kNo}},
-    {Action::kMergeOrLink,            kT, true,  false, {kAny, kAny, kAny, kAny, kNo,  kNo,  kNo}},
-    {Action::kReadAuditLog,           kT, true,  false, {kAny, kAny, kAny, kAny, kAny, kNo,  kNo}},
-    {Action::kViewSla,                kT, true,  false, {kAny, kAny, kAny, kAny, kAny, kNo,  kNo}},
-    {Action::kAcceptOrDeclineOffer,   kT, true,  false, {kAny, kNo,  kAny, kAssignee, kAssignee, kNo, kNo}},
-    {Action::kCreateTicket,           kT, false, false, {kAny, kAny, kAny, kAny, kNo,  kRequester, kNo}},
-    {Action::kCreateTicketWithFields, kT, false, false, {kAny, kAny, kAny, kAny, kNo,  kNo,  kNo}},
-    {Action::kReadContacts,           kC, false, false, {kAny, kAny, kAny, kAny, kAny, kSelf, kSelf}},
-    {Action::kEditContactProfile,     kC, false, false, {kAny, kAny, kAny, kAny, kNo,  kSelf, kSelf}},
-    {Action::kManageContacts,         kC, false, false, {kAny, kAny, kAny, kAny, kNo,  kNo,  kNo}},
-    {Action::kBlockContacts,          kC, false, false, {kAny, kNo,  kAny, kNo,  kNo,  kNo,  kNo}},
-    {Action::kManageAgents,           kA, false, false, {kAny, kNo,  kAny, kNo,  kNo,  kNo,  kNo}},
-    {Action::kSetPresence,            kA, false, false, {kAny, kNo,  kAny, kSelf, kSelf, kNo, kNo}},
-    {Action::kReadAgentLog,           kA, false, false, {kAny, kNo,  kAny, kSelf, kSelf, kNo, kNo}},
-    {Action::kPullWork,               kA, false, false, {kAny, kNo,  kAny, kSelf, kSelf, kNo, kNo}},
-    {Action::kManageOrganizations,    kN, false, false, {kAny, kAny, kAny, kAny, kNo,  kNo,  kNo}},
-    {Action::kReadAgentsAndGroups,    kN, false, false, {kAny, kAny, kAny, kAny, kAny, kNo,  kNo}},
-    {Action::kManageGroups,           kN, false, false, {kAny, kNo,  kAny, kNo,  kNo,  kNo,  kNo}},
-    {Action::kReadRoutingState,       kN, false, false, {kAny, kAny, kAny, kAny, kAny, kNo,  kNo}},
-    {Action::kReadQuarantine,         kN, false, true,  {kAny, kAny, kAny, kAny, kAny, kNo,  kNo}},
-    {Action::kManageQuarantine,       kN, false, true,  {kAny, kAny, kAny, kAny, kNo,  kNo,  kNo}},
-    {Action::kReadOutbox,             kN, false, true,  {kAny, kAny, kAny, kAny, kAny, kNo,  kNo}},
-    {Action::kReplayOutbox,           kN, false, true,  {kAny, kNo,  kAny, kNo,  kNo,  kNo,  kNo}},
-    {Action::kViewReports,            kN, false, true,  {kAny, kAny, kAny, kAny, kAny, kNo,  kNo}},
-    {Action::kManageRules,            kN, false, false, {kAny, kNo,  kAny, kNo,  kNo,  kNo,  kNo}},
-    {Action::kManageKbArticles,       kN, false, false, {kAny, kAny, kAny, kAny, kNo,  kNo,  kNo}},
+    //                                              system integration admin agent light contact blocked tracking
+    {Action::kViewTicket,             kT, true,  false, {kAny, kAny, kAny, kAny, kAny, kAny, kAny, kTracked}},
+    {Action::kViewInternalNotes,      kT, true,  false, {kAny, kAny, kAny, kAny, kAny, kNo,  kNo, kNo}},
+    {Action::kWriteCustomerMessage,   kT, true,  false, {kAny, kAny, kAny, kAny, kNo,  kAny, kNo, kNo}},
+    {Action::kReplyPublicly,          kT, true,  false, {kAny, kAny, kAny, kAny, kNo,  kNo,  kNo, kNo}},
+    {Action::kAddInternalNote,        kT, true,  false, {kAny, kAny, kAny, kAny, kAny, kNo,  kNo, kNo}},
+    {Action::kUpdateFields,           kT, true,  false, {kAny, kAny, kAny, kAny, kNo,  kNo,  kNo, kNo}},
+    {Action::kAssign,                 kT, true,  false, {kAny, kAny, kAny, kAny, kNo,  kNo,  kNo, kNo}},
+    {Action::kMergeOrLink,            kT, true,  false, {kAny, kAny, kAny, kAny, kNo,  kNo,  kNo, kNo}},
+    {Action::kReadAuditLog,           kT, true,  false, {kAny, kAny, kAny, kAny, kAny, kNo,  kNo, kNo}},
+    {Action::kViewSla,                kT, true,  false, {kAny, kAny, kAny, kAny, kAny, kNo,  kNo, kNo}},
+    {Action::kAcceptOrDeclineOffer,   kT, true,  false, {kAny, kNo,  kAny, kAssignee, kAssignee, kNo, kNo, kNo}},
+    {Action::kCreateTicket,           kT, false, false, {kAny, kAny, kAny, kAny, kNo,  kRequester, kNo, kNo}},
+    {Action::kCreateTicketWithFields, kT, false, false, {kAny, kAny, kAny, kAny, kNo,  kNo,  kNo, kNo}},
+    {Action::kReadContacts,           kC, false, false, {kAny, kAny, kAny, kAny, kAny, kSelf, kSelf, kNo}},
+    {Action::kEditContactProfile,     kC, false, false, {kAny, kAny, kAny, kAny, kNo,  kSelf, kSelf, kNo}},
+    {Action::kManageContacts,         kC, false, false, {kAny, kAny, kAny, kAny, kNo,  kNo,  kNo, kNo}},
+    {Action::kBlockContacts,          kC, false, false, {kAny, kNo,  kAny, kNo,  kNo,  kNo,  kNo, kNo}},
+    {Action::kManageAgents,           kA, false, false, {kAny, kNo,  kAny, kNo,  kNo,  kNo,  kNo, kNo}},
+    {Action::kSetPresence,            kA, false, false, {kAny, kNo,  kAny, kSelf, kSelf, kNo, kNo, kNo}},
+    {Action::kReadAgentLog,           kA, false, false, {kAny, kNo,  kAny, kSelf, kSelf, kNo, kNo, kNo}},
+    {Action::kPullWork,               kA, false, false, {kAny, kNo,  kAny, kSelf, kSelf, kNo, kNo, kNo}},
+    {Action::kManageOrganizations,    kN, false, false, {kAny, kAny, kAny, kAny, kNo,  kNo,  kNo, kNo}},
+    {Action::kReadAgentsAndGroups,    kN, false, false, {kAny, kAny, kAny, kAny, kAny, kNo,  kNo, kNo}},
+    {Action::kManageGroups,           kN, false, false, {kAny, kNo,  kAny, kNo,  kNo,  kNo,  kNo, kNo}},
+    {Action::kReadRoutingState,       kN, false, false, {kAny, kAny, kAny, kAny, kAny, kNo,  kNo, kNo}},
+    {Action::kReadQuarantine,         kN, false, true,  {kAny, kAny, kAny, kAny, kAny, kNo,  kNo, kNo}},
+    {Action::kManageQuarantine,       kN, false, true,  {kAny, kAny, kAny, kAny, kNo,  kNo,  kNo, kNo}},
+    {Action::kReadOutbox,             kN, false, true,  {kAny, kAny, kAny, kAny, kAny, kNo,  kNo, kNo}},
+    {Action::kReplayOutbox,           kN, false, true,  {kAny, kNo,  kAny, kNo,  kNo,  kNo,  kNo, kNo}},
+    {Action::kViewReports,            kN, false, true,  {kAny, kAny, kAny, kAny, kAny, kNo,  kNo, kNo}},
+    {Action::kManageRules,            kN, false, false, {kAny, kNo,  kAny, kNo,  kNo,  kNo,  kNo, kNo}},
+    {Action::kManageKbArticles,       kN, false, false, {kAny, kAny, kAny, kAny, kNo,  kNo,  kNo, kNo}},
+    {Action::kManageTrackingLink,     kT, true,  false, {kAny, kAny, kAny, kAny, kNo,  kRequester, kNo, kNo}},
     // clang-format on
 };
 static_assert(sizeof(kRules) / sizeof(kRules[0]) == kActionCount,
@@ -115,6 +119,8 @@ bool MayView(const Viewer& v, RelationSet relations) {
     case Viewer::Kind::kContact:
     case Viewer::Kind::kBlockedContact:
       return (relations & (kRequester | Bit(Relation::kCc))) != 0;
+    case Viewer::Kind::kTrackingLink:
+      return (relations & kTracked) != 0;
   }
   return false;
 }
@@ -188,6 +194,14 @@ Viewer Viewer::OfContact(const v1::Contact& contact) {
   return v;
 }
 
+Viewer Viewer::OfTrackingLink(int64_t ticket_id) {
+  Viewer v;
+  v.kind = Kind::kTrackingLink;
+  v.actor.set_kind(v1::Actor::KIND_UNSPECIFIED);
+  v.tracked_ticket_id = ticket_id;
+  return v;
+}
+
 std::string Viewer::Describe() const {
   switch (kind) {
     case Kind::kSystem:
@@ -205,6 +219,8 @@ std::string Viewer::Describe() const {
       return absl::StrCat("contact ", actor.id());
     case Kind::kBlockedContact:
       return absl::StrCat("blocked contact ", actor.id());
+    case Kind::kTrackingLink:
+      return absl::StrCat("tracking link of ticket ", tracked_ticket_id);
   }
   return "unknown viewer";
 }
@@ -245,6 +261,7 @@ absl::string_view ActionName(Action action) {
     case Action::kViewReports: return "view reports";
     case Action::kManageRules: return "manage rules and macros";
     case Action::kManageKbArticles: return "manage knowledge base articles";
+    case Action::kManageTrackingLink: return "issue, rotate or revoke tracking links";
   }
   return "do an unknown action";
 }
@@ -284,6 +301,8 @@ RelationSet RelationsOf(const Viewer& v, const Subject& s) {
         r |= Bit(Relation::kGroupMember);
       }
       if (Contains(t.follower_agent_ids, id)) r |= Bit(Relation::kFollower);
+    } else if (v.kind == Viewer::Kind::kTrackingLink) {
+      if (t.id != 0 && t.id == v.tracked_ticket_id) r |= kTracked;
     }
   }
   if (s.agent_id != 0 && v.IsAgent() && s.agent_id == id) r |= kSelf;
@@ -339,6 +358,11 @@ std::optional<TicketVisibility> VisibilityFor(const Viewer& v) {
         }
       }
       return std::nullopt;
+    case Viewer::Kind::kTrackingLink: {
+      TicketVisibility vis;
+      vis.ticket_id = v.tracked_ticket_id;
+      return vis;
+    }
     default:
       return std::nullopt;
   }

@@ -12,6 +12,11 @@ absl::Status DeskCore::Init() {
   if (options_.clock == nullptr) {
     return absl::InvalidArgumentError("options.clock must not be null");
   }
+  if (options_.tracking_link_lifetime <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("tracking_link_lifetime ",
+                     absl::FormatDuration(options_.tracking_link_lifetime), " must be positive"));
+  }
   if (!options_.ingest.desk_email.empty()) {
     desk_email_ =
         internal::NormalizeEmail("ingest.desk_email", options_.ingest.desk_email)
@@ -427,7 +432,8 @@ Desk::Desk(std::unique_ptr<DeskCore> impl)
       inbox_(impl_.get()),
       outbox_(impl_.get()),
       routing_(impl_.get()),
-      sla_(impl_.get()) {}
+      sla_(impl_.get()),
+      tracking_(impl_.get()) {}
 
 Desk::~Desk() = default;
 

@@ -170,6 +170,16 @@ CREATE INDEX quarantine_by_state ON quarantine(state, id);
 // FieldChange); no table changes, ConvertAuditLogs converts the stored ones.
 constexpr absl::string_view kSchemaVersion4 = "";
 
+// Version 5 (tracking links): the SHA-256 of each ticket's tracking-link
+// token (never the token), keyed by the hash, at most one per ticket.
+constexpr absl::string_view kSchemaVersionTracking = R"sql(
+CREATE TABLE tracking_tokens (
+  token_sha256 TEXT PRIMARY KEY,
+  ticket_id INTEGER NOT NULL UNIQUE,
+  created_us INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql";
+
 // Rewrites every event and agent event whose changes hold the text form of
 // version 3 in the typed form (see storage/legacy_field_change.h), in id
 // order; rows already typed, and blobs that do not parse (reads report those
@@ -189,6 +199,7 @@ constexpr Migration kMigrations[] = {
     {2, kSchemaVersion2},
     {3, kSchemaVersion3},
     {4, kSchemaVersion4, &ConvertAuditLogs},
+    {5, kSchemaVersionTracking},
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) ==
                   static_cast<size_t>(kSqliteSchemaVersion),

@@ -107,6 +107,9 @@ void AddVisibility(Builder& b, const TicketVisibility& v) {
   if (v.assignee_id.has_value()) {
     any.push_back(absl::StrCat("assignee_id = ", b.Int(*v.assignee_id)));
   }
+  if (v.ticket_id.has_value()) {
+    any.push_back(absl::StrCat("tickets.id = ", b.Int(*v.ticket_id)));
+  }
   if (any.empty()) {
     b.Where("0");  // an unset condition matches nothing
     return;

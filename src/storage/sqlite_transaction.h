@@ -277,6 +277,26 @@ class SqliteTransaction final : public Transaction {
     return Watch(DoPutIdempotencyRecord(scope, key, value, recorded_at));
   }
 
+  absl::Status PutTrackingToken(int64_t ticket_id, absl::string_view token_sha256,
+                                absl::Time created_at) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    return Watch(DoPutTrackingToken(ticket_id, token_sha256, created_at));
+  }
+  absl::StatusOr<TrackingTokenRecord> LookupTrackingToken(
+      absl::string_view token_sha256) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    return Watch(DoLookupTrackingToken(token_sha256));
+  }
+  absl::StatusOr<std::optional<TrackingTokenRecord>> GetTrackingTokenOfTicket(
+      int64_t ticket_id) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    return Watch(DoGetTrackingTokenOfTicket(ticket_id));
+  }
+  absl::StatusOr<bool> RevokeTrackingToken(int64_t ticket_id) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    return Watch(DoRevokeTrackingToken(ticket_id));
+  }
+
  private:
   enum class State { kOpen, kCommitted, kFailed };
 
@@ -532,6 +552,15 @@ class SqliteTransaction final : public Transaction {
   absl::Status DoUpdateOutbox(const v1::OutboxEntry& entry);
   absl::Status DoInsertQuarantine(v1::QuarantineEntry* entry);
   absl::Status DoUpdateQuarantine(const v1::QuarantineEntry& entry);
+
+  // In sqlite_tracking.cc.
+
+  absl::Status DoPutTrackingToken(int64_t ticket_id, absl::string_view token_sha256,
+                                  absl::Time created_at);
+  absl::StatusOr<TrackingTokenRecord> DoLookupTrackingToken(absl::string_view token_sha256);
+  absl::StatusOr<std::optional<TrackingTokenRecord>> DoGetTrackingTokenOfTicket(
+      int64_t ticket_id);
+  absl::StatusOr<bool> DoRevokeTrackingToken(int64_t ticket_id);
 
   // Ends the transaction on the connection and hands the connection back.
   void Release();

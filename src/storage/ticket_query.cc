@@ -119,6 +119,7 @@ bool Visible(const TicketVisibility& v, const v1::Ticket& t) {
   if (v.assignee_id.has_value() && t.assignee_id() == *v.assignee_id) {
     return true;
   }
+  if (v.ticket_id.has_value() && t.id() == *v.ticket_id) return true;
   return false;
 }
 

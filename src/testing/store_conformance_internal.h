@@ -238,7 +238,8 @@ inline bool ReferenceMatches(const TicketQuery& q, const v1::Ticket& t) {
     const bool as_group = t.group_id() != 0 && Has(v.group_ids, t.group_id());
     const bool as_assignee =
         v.assignee_id.has_value() && t.assignee_id() == *v.assignee_id;
-    if (!as_contact && !as_group && !as_assignee) return false;
+    const bool as_ticket = v.ticket_id.has_value() && t.id() == *v.ticket_id;
+    if (!as_contact && !as_group && !as_assignee && !as_ticket) return false;
   }
   return true;
 }
@@ -307,6 +308,9 @@ inline std::string DescribeQuery(const TicketQuery& q) {
                     absl::StrJoin(q.visible_to->group_ids, ","), "]");
     if (q.visible_to->assignee_id) {
       absl::StrAppend(&out, " assignee=", *q.visible_to->assignee_id);
+    }
+    if (q.visible_to->ticket_id) {
+      absl::StrAppend(&out, " ticket=", *q.visible_to->ticket_id);
     }
     absl::StrAppend(&out, "}");
   }
@@ -474,6 +478,9 @@ inline void ExpectEveryReadRefused(Transaction& tx, const CommittedObjects& c) {
   EXPECT_THAT(tx.ListGroups(), StatusIs(kRefused));
   EXPECT_THAT(tx.GetAttachmentContent(Sha256Of('a')), StatusIs(kRefused));
   EXPECT_THAT(tx.GetIdempotencyRecord("scope", "key"), StatusIs(kRefused));
+  // Tracking links (issue 15).
+  EXPECT_THAT(tx.LookupTrackingToken(Sha256Of('c')), StatusIs(kRefused));
+  EXPECT_THAT(tx.GetTrackingTokenOfTicket(c.ticket.id()), StatusIs(kRefused));
 }
 
 // Expects every write of `tx` to fail with FailedPrecondition. Each write
@@ -518,6 +525,10 @@ inline void ExpectEveryWriteRefused(Transaction& tx,
               StatusIs(kRefused));
   EXPECT_THAT(tx.PutIdempotencyRecord("scope", "key", "refused", Minute(5)),
               StatusIs(kRefused));
+  // Tracking links (issue 15).
+  EXPECT_THAT(tx.PutTrackingToken(c.ticket.id(), Sha256Of('c'), Minute(5)),
+              StatusIs(kRefused));
+  EXPECT_THAT(tx.RevokeTrackingToken(c.ticket.id()), StatusIs(kRefused));
 }
 
 }  // namespace store_conformance_internal
