@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -71,6 +72,18 @@ struct IngestOptions {
   std::string desk_name = "Support";
   // E-mail agents' public replies to the requester and CCs of e-mail tickets.
   bool email_public_replies = true;
+  // Public replies on tickets of these channels (e-mail aside, see
+  // email_public_replies) are written to the outbox on the ticket's own
+  // channel, for the host's OutboundAdapter of that channel to deliver
+  // (Outbox::Dispatch maps channel to adapter). Addressing, in the
+  // OutboundMessage: `to` holds the requester with every identity the desk
+  // knows (name, e-mail, phone, chat handle); `destination` is where the
+  // channel delivers: CHAT the ticket's chat session (Ticket.conversation_id,
+  // else the chat handle), WEB_FORM the requester's e-mail (else phone), PHONE
+  // the phone number, any other channel the conversation id; threading
+  // carries the chat session and the ticket token. A reply with nowhere to go
+  // writes nothing. Internal notes never go out.
+  std::set<v1::Channel> reply_channels = {v1::CHANNEL_CHAT, v1::CHANNEL_WEB_FORM};
   // Ingest, IngestBatch and QuarantineRaw commit durably
   // (TransactionOptions::durable): a message is acknowledged to its source
   // only after the commit that stored or quarantined it is durable, so a

@@ -328,9 +328,15 @@ class DeskCore {
 
   // Creates one ticket; when `first_message_id` is given, sets it to the id of
   // the first message (0 when the ticket has none).
+  // `origin`, from Ingest: where the ticket came from on its channel.
+  struct TicketOrigin {
+    std::string conversation_id;  // Ticket.conversation_id
+    std::string desk_address;      // Ticket.desk_address
+  };
   absl::StatusOr<v1::Ticket> CreateOne(Transaction& tx, const Access& a,
                                        const NewTicket& in, absl::Time now,
-                                       int64_t* first_message_id = nullptr);
+                                       int64_t* first_message_id = nullptr,
+                                       const TicketOrigin* origin = nullptr);
 
   // A ticket's events for the SLA engine, in the order they were recorded.
   // A host clock that steps back (or processes with skewed clocks) can stamp
@@ -384,17 +390,39 @@ class DeskCore {
                                          int64_t ticket_id, const MessageDraft& d,
                                          bool allow_closed = false);
 
-  // --- Outbound e-mail ----------------------------------------------------------
+  // --- Outbound messages (desk_replies.cc) ----------------------------------
 
   // The first usable (not bouncing) e-mail address of a contact, if any.
   static std::optional<std::string> EmailOf(const v1::Contact& c);
+  // The first identity of `kind` of a contact, if any.
+  static std::optional<std::string> IdentityOf(const v1::Contact& c,
+                                               v1::ContactIdentity::Kind kind);
 
-  // Writes an e-mail about message `m` of ticket `t` to its requester and
-  // CCs into the outbox, threaded on the ticket's earlier messages, and
-  // remembers its Message-ID as a thread key of the ticket.
-  absl::Status EnqueueEmail(Transaction& tx, const v1::Ticket& t, const v1::Message& m,
-                            absl::string_view text, absl::string_view html,
-                            bool automatic, absl::Time now);
+  // What an outgoing message says, already rendered (an agent's text, a
+  // template's output). `subject` empty: "Re: <ticket subject>". `purpose`
+  // tells two automatic messages about one message apart in their
+  // idempotency key (e.g. "csat"); empty for replies and acknowledgements.
+  struct RenderedParts {
+    std::string subject;
+    std::string text;
+    std::string html;
+    std::string purpose;
+  };
+
+  // The one entry point for messages to a ticket's customer: writes the
+  // outbox entry that carries message `m` of ticket `t` (`m` needs only its
+  // id and kind) to the requester on the ticket's channel, in `tx`.
+  //   - E-mail (when ingest.email_public_replies, or `automatic`, and a desk
+  //     address is set): to the requester (and, unless `automatic`, the
+  //     CCs), from the ticket's desk address (SenderFor), threaded on the
+  //     ticket's earlier e-mails; its Message-ID becomes a thread key.
+  //   - A channel in ingest.reply_channels: an OutboundMessage of that
+  //     channel addressed as IngestOptions::reply_channels says.
+  //   - Anything else (API tickets, channels not listed): nothing.
+  // An internal note (m.kind() == INTERNAL_NOTE) never goes out, and a
+  // requester with nowhere to write to writes nothing. Errors: the store's.
+  absl::Status EnqueueReply(Transaction& tx, const v1::Ticket& t, const v1::Message& m,
+                            const RenderedParts& parts, bool automatic, absl::Time now);
 
   // --- Ingest --------------------------------------------------------------
 

@@ -574,8 +574,9 @@ absl::StatusOr<IngestResult> DeskCore::Ingest(Transaction& tx,
       }
     }
     const size_t first_attachments = nt.attachments.size();
+    TicketOrigin origin{.conversation_id = m.threading().chat_session_id()};
     HELPDESK_ASSIGN_OR_RETURN(v1::Ticket made,
-                              CreateOne(tx, as_sender, nt, now, &r.message_id));
+                              CreateOne(tx, as_sender, nt, now, &r.message_id, &origin));
     r.outcome = IngestResult::Outcome::kCreatedTicket;
     r.ticket_id = made.id();
     if (ticket) {
@@ -594,8 +595,9 @@ absl::StatusOr<IngestResult> DeskCore::Ingest(Transaction& tx,
       std::string text = RenderAcknowledgement(io.acknowledgement_text, made, sender);
       v1::Message ack_for;
       ack_for.set_id(r.message_id);
+      ack_for.set_kind(v1::Message::CUSTOMER_MESSAGE);
       HELPDESK_RETURN_IF_ERROR(
-          EnqueueEmail(tx, made, ack_for, text, "", /*automatic=*/true, now));
+          EnqueueReply(tx, made, ack_for, {.text = text}, /*automatic=*/true, now));
     }
   }
   // A stranger's message id stays off the old ticket: replies to it must

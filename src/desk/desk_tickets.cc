@@ -9,7 +9,8 @@ namespace helpdesk {
 // the first message (0 when the ticket has none).
 absl::StatusOr<v1::Ticket> DeskCore::CreateOne(Transaction& tx, const Access& a,
                                                  const NewTicket& in, absl::Time now,
-                                                 int64_t* first_message_id) {
+                                                 int64_t* first_message_id,
+                                                 const TicketOrigin* origin) {
   const DeskLimits& lim = options_.limits;
   // Who may create this ticket, and set what on it.
   int64_t requester_id = in.requester_id;
@@ -137,6 +138,10 @@ absl::StatusOr<v1::Ticket> DeskCore::CreateOne(Transaction& tx, const Access& a,
   t.set_assignee_id(in.assignee_id);
   t.set_group_id(in.group_id);
   t.set_channel(in.channel);
+  if (origin != nullptr) {
+    t.set_conversation_id(origin->conversation_id);
+    t.set_desk_address(origin->desk_address);
+  }
   for (int64_t cc : ccs) t.add_cc_contact_ids(cc);
   for (int64_t f : followers) t.add_follower_agent_ids(f);
   *t.mutable_created_at() = ToTimestamp(now);
@@ -328,10 +333,9 @@ absl::StatusOr<v1::Message> DeskCore::AddMessage(Transaction& tx,
     }
   }
   HELPDESK_RETURN_IF_ERROR(SaveWithEvent(tx, a, now, &t, loaded, &e));
-  if (d.kind == v1::Message::PUBLIC_REPLY && t.channel() == v1::CHANNEL_EMAIL &&
-      options_.ingest.email_public_replies && !options_.ingest.desk_email.empty()) {
-    HELPDESK_RETURN_IF_ERROR(
-        EnqueueEmail(tx, t, m, d.body_text, d.body_html, /*automatic=*/false, now));
+  if (d.kind == v1::Message::PUBLIC_REPLY) {
+    HELPDESK_RETURN_IF_ERROR(EnqueueReply(
+        tx, t, m, {.text = d.body_text, .html = d.body_html}, /*automatic=*/false, now));
   }
   return m;
 }

@@ -1,0 +1,145 @@
+// Messages to customers on every channel: the outbox entries of agents'
+// public replies, acknowledgements and other automatic messages, addressed
+// for the ticket's channel.
+#include "desk/desk_impl.h"
+
+namespace helpdesk {
+
+std::optional<std::string> DeskCore::EmailOf(const v1::Contact& c) {
+  for (const v1::ContactIdentity& id : c.identities()) {
+    if (id.kind() == v1::ContactIdentity::EMAIL && !id.bouncing()) return id.value();
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> DeskCore::IdentityOf(const v1::Contact& c,
+                                                v1::ContactIdentity::Kind kind) {
+  if (kind == v1::ContactIdentity::EMAIL) return EmailOf(c);
+  for (const v1::ContactIdentity& id : c.identities()) {
+    if (id.kind() == kind && !id.value().empty()) return id.value();
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+std::string ReplySubject(const v1::Ticket& t, const std::string& subject) {
+  if (!subject.empty()) return subject;
+  return absl::StartsWith(t.subject(), "Re: ") ? t.subject()
+                                               : absl::StrCat("Re: ", t.subject());
+}
+
+std::string KeyOf(const v1::Ticket& t, const v1::Message& m, absl::string_view purpose) {
+  std::string key = absl::StrCat("helpdesk.ticket", t.id(), ".message", m.id());
+  if (!purpose.empty()) absl::StrAppend(&key, ".", purpose);
+  return key;
+}
+
+// Where a reply on `channel` goes for `requester` on ticket `t`; empty when
+// there is nowhere.
+std::string DestinationOf(v1::Channel channel, const v1::Ticket& t,
+                          const v1::Contact& requester) {
+  auto identity = [&](v1::ContactIdentity::Kind kind) {
+    return DeskCore::IdentityOf(requester, kind).value_or("");
+  };
+  switch (channel) {
+    case v1::CHANNEL_CHAT:
+      if (!t.conversation_id().empty()) return t.conversation_id();
+      return identity(v1::ContactIdentity::CHAT);
+    case v1::CHANNEL_WEB_FORM: {
+      std::string email = identity(v1::ContactIdentity::EMAIL);
+      return email.empty() ? identity(v1::ContactIdentity::PHONE) : email;
+    }
+    case v1::CHANNEL_PHONE:
+      return identity(v1::ContactIdentity::PHONE);
+    default:
+      return t.conversation_id();
+  }
+}
+
+}  // namespace
+
+absl::Status DeskCore::EnqueueReply(Transaction& tx, const v1::Ticket& t,
+                                    const v1::Message& m, const RenderedParts& parts,
+                                    bool automatic, absl::Time now) {
+  if (m.kind() == v1::Message::INTERNAL_NOTE) return absl::OkStatus();
+  const IngestOptions& io = options_.ingest;
+  const bool email = t.channel() == v1::CHANNEL_EMAIL;
+  if (email) {
+    if (io.desk_email.empty() || (!automatic && !io.email_public_replies)) {
+      return absl::OkStatus();
+    }
+  } else if (!io.reply_channels.contains(t.channel())) {
+    return absl::OkStatus();
+  }
+  HELPDESK_ASSIGN_OR_RETURN(v1::Contact requester, tx.GetContact(t.requester_id()));
+  v1::OutboxEntry entry;
+  entry.set_state(v1::OutboxEntry::PENDING);
+  *entry.mutable_created_at() = ToTimestamp(now);
+  *entry.mutable_next_attempt_at() = ToTimestamp(now);
+  v1::OutboundMessage* out = entry.mutable_message();
+  out->set_channel(t.channel());
+  out->set_ticket_id(t.id());
+  out->set_message_id(m.id());
+  out->mutable_from()->set_email(options_.ingest.desk_email);
+  out->mutable_from()->set_name(options_.ingest.desk_name);
+  out->set_subject(ReplySubject(t, parts.subject));
+  out->set_body_text(parts.text);
+  out->set_body_html(parts.html);
+  out->set_automatic(automatic);
+  v1::ThreadingKeys* th = out->mutable_threading();
+  th->set_ticket_token(t.id());
+
+  if (!email) {
+    const std::string destination = DestinationOf(t.channel(), t, requester);
+    if (destination.empty()) return absl::OkStatus();  // nowhere to write to
+    out->set_destination(destination);
+    out->set_idempotency_key(KeyOf(t, m, parts.purpose));
+    v1::Party* rcpt = out->add_to();
+    rcpt->set_name(requester.name());
+    rcpt->set_email(IdentityOf(requester, v1::ContactIdentity::EMAIL).value_or(""));
+    rcpt->set_phone(IdentityOf(requester, v1::ContactIdentity::PHONE).value_or(""));
+    rcpt->set_chat_handle(IdentityOf(requester, v1::ContactIdentity::CHAT).value_or(""));
+    th->set_chat_session_id(t.conversation_id());
+    // The customer's latest message on the channel, for channels that quote.
+    HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Message> thread, tx.ListMessages(t.id()));
+    for (const v1::Message& earlier : thread) {
+      if (earlier.external_id().empty() || earlier.channel() != t.channel()) continue;
+      th->set_in_reply_to(earlier.external_id());
+    }
+    return tx.InsertOutbox(&entry);
+  }
+
+  std::optional<std::string> to = EmailOf(requester);
+  if (!to) return absl::OkStatus();  // nobody to write to: nothing to send
+  const std::string& sender = out->from().email();
+  std::string domain = sender.substr(sender.find('@') + 1);
+  out->set_idempotency_key(absl::StrCat(KeyOf(t, m, parts.purpose), "@", domain));
+  v1::Party* rcpt = out->add_to();
+  rcpt->set_email(*to);
+  rcpt->set_name(requester.name());
+  if (!automatic) {
+    for (int64_t cc : t.cc_contact_ids()) {
+      absl::StatusOr<v1::Contact> c = tx.GetContact(cc);
+      if (!c.ok()) continue;
+      if (std::optional<std::string> cc_email = EmailOf(*c)) {
+        v1::Party* p = out->add_cc();
+        p->set_email(*cc_email);
+        p->set_name(c->name());
+      }
+    }
+  }
+  th->set_message_id(out->idempotency_key());
+  HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Message> thread, tx.ListMessages(t.id()));
+  for (const v1::Message& earlier : thread) {
+    if (earlier.external_id().empty()) continue;
+    if (earlier.channel() != v1::CHANNEL_EMAIL) continue;
+    th->add_references(earlier.external_id());
+    th->set_in_reply_to(earlier.external_id());
+  }
+  HELPDESK_RETURN_IF_ERROR(tx.InsertOutbox(&entry));
+  HELPDESK_RETURN_IF_ERROR(RememberAddressed(tx, t.id(), {&out->to(), &out->cc()}));
+  return tx.PutThreadKey(absl::StrCat("msgid:", out->idempotency_key()), t.id());
+}
+
+}  // namespace helpdesk
