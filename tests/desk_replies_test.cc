@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -235,6 +236,173 @@ TEST_P(DeskRepliesTest, EmailRepliesStillGoOutAsBefore) {
   EXPECT_THAT(mail_.sent[0].threading().references(), ElementsAre("m1@example.com"));
   EXPECT_EQ(mail_.sent[0].from().email(), "help@desk.example");
 }
+
+// --- Several desk addresses --------------------------------------------------
+
+v1::InboundMessage MailTo(absl::string_view from, absl::string_view to,
+                          absl::string_view id, absl::string_view subject) {
+  v1::InboundMessage m;
+  m.set_channel(v1::CHANNEL_EMAIL);
+  m.set_external_id(std::string(id));
+  m.mutable_from()->set_email(std::string(from));
+  m.mutable_from()->set_name("Ada");
+  m.add_to()->set_email(std::string(to));
+  m.set_subject(std::string(subject));
+  m.set_body_text("Hello.");
+  m.mutable_threading()->set_message_id(std::string(id));
+  return m;
+}
+
+class DeskAddressesTest : public DeskRepliesTest {
+ protected:
+  void SetUp() override {
+    DeskRepliesTest::SetUp();
+    ASSERT_OK_AND_ASSIGN(v1::Group billing,
+                         desk_->people().CreateGroup(SystemActor(), "Billing"));
+    billing_ = billing.id();
+    DeskOptions o{.store = store_.get(), .clock = &clock_};
+    o.ingest.desk_email = "Support@Desk.Example";
+    o.ingest.desk_name = "Example Support";
+    o.ingest.acknowledge_new_tickets = true;
+    o.ingest.brand_field = "brand";
+    o.ingest.desk_addresses = {
+        {.email = "billing@desk.example", .name = "Example Billing",
+         .group_ids = {billing_}},
+        {.email = "help@brand-a.example", .name = "Brand A", .brand = "BrandA"},
+        {.email = "sales@desk.example"}};
+    ASSERT_OK_AND_ASSIGN(desk_, Desk::Open(std::move(o)));
+  }
+
+  std::vector<v1::OutboxEntry> Outbox() {
+    absl::StatusOr<std::vector<v1::OutboxEntry>> all =
+        desk_->outbox().List(SystemActor(), std::nullopt, 0, 100);
+    EXPECT_THAT(all, testing::IsOk());
+    return all.ok() ? *all : std::vector<v1::OutboxEntry>{};
+  }
+
+  int64_t billing_ = 0;
+};
+
+TEST_P(DeskAddressesTest, MailToAnAddressIsAnsweredFromIt) {
+  ASSERT_OK_AND_ASSIGN(IngestResult r, desk_->inbox().Ingest(MailTo(
+                                           "ada@example.com", "Sales@desk.example",
+                                           "a1@example.com", "Quote")));
+  ASSERT_OK_AND_ASSIGN(v1::Ticket t, desk_->tickets().Get(SystemActor(), r.ticket_id));
+  EXPECT_EQ(t.desk_address(), "sales@desk.example");
+  Reply(r.ticket_id, "Here is your quote.");
+  std::vector<v1::OutboxEntry> out = Outbox();
+  ASSERT_THAT(out, SizeIs(2));  // the acknowledgement and the reply
+  for (const v1::OutboxEntry& e : out) {
+    EXPECT_EQ(e.message().from().email(), "sales@desk.example");
+    EXPECT_EQ(e.message().from().name(), "Example Support");  // no name of its own
+    EXPECT_TRUE(absl::EndsWith(e.message().idempotency_key(), "@desk.example"));
+  }
+  EXPECT_TRUE(out[0].message().automatic());
+  EXPECT_FALSE(out[1].message().automatic());
+}
+
+TEST_P(DeskAddressesTest, TheGroupsAddressWinsOverTheArrivalAddress) {
+  ASSERT_OK_AND_ASSIGN(IngestResult r, desk_->inbox().Ingest(MailTo(
+                                           "ada@example.com", "support@desk.example",
+                                           "a2@example.com", "Invoice")));
+  ASSERT_OK(desk_->tickets().Update(SystemActor(), r.ticket_id, {.group_id = billing_}));
+  Reply(r.ticket_id, "Refunded.");
+  std::vector<v1::OutboxEntry> out = Outbox();
+  ASSERT_THAT(out, SizeIs(2));
+  EXPECT_EQ(out[0].message().from().email(), "support@desk.example");  // the ack
+  EXPECT_EQ(out[1].message().from().email(), "billing@desk.example");
+  EXPECT_EQ(out[1].message().from().name(), "Example Billing");
+}
+
+TEST_P(DeskAddressesTest, ABrandsAddressAppliesWhenTheTicketCameToNoDeskAddress) {
+  // Forwarded from elsewhere: no desk address among the recipients.
+  ASSERT_OK_AND_ASSIGN(IngestResult r, desk_->inbox().Ingest(MailTo(
+                                           "ada@example.com", "ada-alias@example.net",
+                                           "a3@example.com", "Brand question")));
+  ASSERT_OK_AND_ASSIGN(v1::Ticket t, desk_->tickets().Get(SystemActor(), r.ticket_id));
+  EXPECT_EQ(t.desk_address(), "");
+  v1::CustomFieldValue brand;
+  brand.set_text("branda");
+  ASSERT_OK(desk_->tickets().Update(SystemActor(), r.ticket_id,
+                                    {.set_custom_fields = {{"brand", brand}}}));
+  Reply(r.ticket_id, "Answer.");
+  std::vector<v1::OutboxEntry> out = Outbox();
+  ASSERT_THAT(out, SizeIs(2));
+  EXPECT_EQ(out[0].message().from().email(), "support@desk.example");  // the default
+  EXPECT_EQ(out[1].message().from().email(), "help@brand-a.example");
+}
+
+TEST_P(DeskAddressesTest, DeskAddressesAreNeverCopied) {
+  v1::InboundMessage m =
+      MailTo("ada@example.com", "support@desk.example", "a4@example.com", "CCs");
+  m.add_cc()->set_email("BILLING@desk.example");
+  m.add_cc()->set_email("help@brand-a.example");
+  m.add_cc()->set_email("bo@example.com");
+  ASSERT_OK_AND_ASSIGN(IngestResult r, desk_->inbox().Ingest(m));
+  ASSERT_OK_AND_ASSIGN(v1::Ticket t, desk_->tickets().Get(SystemActor(), r.ticket_id));
+  ASSERT_THAT(t.cc_contact_ids(), SizeIs(1));
+  ASSERT_OK_AND_ASSIGN(v1::Contact cc, desk_->people().GetContact(SystemActor(),
+                                                                  t.cc_contact_ids(0)));
+  EXPECT_EQ(cc.identities(0).value(), "bo@example.com");
+}
+
+TEST_P(DeskAddressesTest, MailFromAnyDeskAddressIsALoopAndNeverAnswered) {
+  ASSERT_OK_AND_ASSIGN(IngestResult first, desk_->inbox().Ingest(MailTo(
+                                               "ada@example.com", "support@desk.example",
+                                               "a5@example.com", "Loop")));
+  const size_t before = Outbox().size();
+  for (const char* from : {"billing@desk.example", "Help@Brand-A.example",
+                           "support@desk.example"}) {
+    v1::InboundMessage loop = MailTo(from, "support@desk.example",
+                                     absl::StrCat("loop-", from), "Re: Loop");
+    loop.mutable_threading()->set_in_reply_to("a5@example.com");
+    ASSERT_OK_AND_ASSIGN(IngestResult r, desk_->inbox().Ingest(loop));
+    EXPECT_EQ(r.outcome, IngestResult::Outcome::kRecordedAutomatic) << from;
+    v1::InboundMessage fresh =
+        MailTo(from, "support@desk.example", absl::StrCat("new-", from), "Hi");
+    ASSERT_OK_AND_ASSIGN(IngestResult n, desk_->inbox().Ingest(fresh));
+    EXPECT_EQ(n.outcome, IngestResult::Outcome::kRecordedAutomatic) << from;
+  }
+  EXPECT_THAT(Outbox(), SizeIs(before));
+  ASSERT_OK_AND_ASSIGN(v1::Ticket t, desk_->tickets().Get(SystemActor(), first.ticket_id));
+  EXPECT_THAT(t.cc_contact_ids(), IsEmpty());
+}
+
+TEST_P(DeskAddressesTest, BadAddressesAreRefusedAtOpen) {
+  DeskOptions o{.store = store_.get(), .clock = &clock_};
+  o.ingest.desk_addresses = {{.email = "support@desk.example"}, {.email = "not an address"}};
+  EXPECT_THAT(Desk::Open(o).status(),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                ::testing::HasSubstr("ingest.desk_addresses[1].email")));
+  o.ingest.desk_addresses = {{.email = "a@desk.example", .is_default = true},
+                             {.email = "b@desk.example", .is_default = true}};
+  EXPECT_THAT(Desk::Open(o).status(),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                ::testing::HasSubstr("both the default")));
+  o.ingest.desk_addresses = {{.email = "a@desk.example"}, {.email = "A@desk.example"}};
+  EXPECT_THAT(Desk::Open(o).status(),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                ::testing::HasSubstr("listed twice")));
+}
+
+TEST_P(DeskAddressesTest, AnExplicitDefaultBeatsDeskEmail) {
+  DeskOptions o{.store = store_.get(), .clock = &clock_};
+  o.ingest.desk_email = "support@desk.example";
+  o.ingest.acknowledge_new_tickets = true;
+  o.ingest.desk_addresses = {{.email = "hello@desk.example", .is_default = true}};
+  ASSERT_OK_AND_ASSIGN(desk_, Desk::Open(std::move(o)));
+  ASSERT_OK(desk_->inbox()
+                .Ingest(MailTo("ada@example.com", "x@example.net", "a6@example.com", "Hi"))
+                .status());
+  std::vector<v1::OutboxEntry> out = Outbox();
+  ASSERT_THAT(out, SizeIs(1));
+  EXPECT_EQ(out[0].message().from().email(), "hello@desk.example");
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, DeskAddressesTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& param) {
+                           return param.param ? "Sqlite" : "Memory";
+                         });
 
 INSTANTIATE_TEST_SUITE_P(Stores, DeskRepliesTest, ::testing::Bool(),
                          [](const ::testing::TestParamInfo<bool>& param) {

@@ -52,6 +52,24 @@ struct DeskLimits {
 };
 
 
+// One of the desk's own e-mail addresses (support@, billing@, a brand's
+// help@). Mail to any of them is the desk's: never a CC, never answered when
+// it comes from one of them (a mail loop).
+struct DeskAddress {
+  std::string email;
+  // The display name on mail sent from it; empty: IngestOptions::desk_name.
+  std::string name;
+  // Replies and acknowledgements on tickets of these groups are sent from
+  // this address (the first address listing the ticket's group wins).
+  std::vector<int64_t> group_ids;
+  // Or of this brand: tickets whose text custom field
+  // IngestOptions::brand_field equals it (compared without case).
+  std::string brand;
+  // The address of tickets nothing else chooses (at most one; without any,
+  // ingest.desk_email when set, else the first address).
+  bool is_default = false;
+};
+
 // How Inbox::Ingest treats channel messages.
 struct IngestOptions {
   // What a reply to a closed ticket does: open a new follow-up ticket linked
@@ -70,6 +88,17 @@ struct IngestOptions {
   // acknowledgements.
   std::string desk_email;
   std::string desk_name = "Support";
+  // More desk addresses. The sender of a reply or acknowledgement on a
+  // ticket is, in order: the address of the ticket's group; the address its
+  // first message arrived on (Ticket.desk_address); the address of its brand;
+  // the default (DeskAddress::is_default, else desk_email, else the first).
+  // desk_email alone is the one, default, address. Desk::Open refuses a
+  // malformed address (InvalidArgument naming ingest.desk_addresses[i].email)
+  // and two defaults.
+  std::vector<DeskAddress> desk_addresses;
+  // The text custom field that names a ticket's brand (DeskAddress::brand);
+  // empty: tickets have no brand.
+  std::string brand_field;
   // E-mail agents' public replies to the requester and CCs of e-mail tickets.
   bool email_public_replies = true;
   // Public replies on tickets of these channels (e-mail aside, see

@@ -168,6 +168,33 @@ class DeskCore {
   // The desk's own address, normalised (empty when unset or malformed).
   std::string desk_email_;
 
+  // --- Desk addresses (desk_replies.cc) ---------------------------------------
+
+  // One of the desk's addresses, normalised (IngestOptions::desk_addresses
+  // and desk_email).
+  struct SenderAddress {
+    std::string email;
+    std::string name;
+    std::vector<int64_t> group_ids;
+    std::string brand;  // lower-cased
+  };
+  // Builds desk_addresses_ from the options (Init). Errors: InvalidArgument
+  // naming the address.
+  absl::Status InitDeskAddresses();
+  // Whether `email` (normalised) is one of the desk's addresses.
+  bool IsDeskAddress(absl::string_view email) const {
+    return desk_address_set_.contains(email);
+  }
+  // The first To, then Cc, address of `m` that is one of the desk's; empty
+  // when none is.
+  std::string DeskAddressOf(const v1::InboundMessage& m) const;
+  // The address mail about `t` is sent from (see IngestOptions::
+  // desk_addresses); nullptr when the desk has none.
+  const SenderAddress* SenderFor(const v1::Ticket& t) const;
+  std::vector<SenderAddress> desk_addresses_;
+  size_t default_address_ = 0;
+  absl::flat_hash_set<std::string> desk_address_set_;
+
   // Runs `body` in a transaction of `mode`; commits when it succeeds. On a
   // desk that routes, a read-write command also routes inside its own
   // transaction (see RunRoutedLocked): the tickets and agents it wrote are

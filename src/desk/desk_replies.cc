@@ -21,6 +21,92 @@ std::optional<std::string> DeskCore::IdentityOf(const v1::Contact& c,
   return std::nullopt;
 }
 
+absl::Status DeskCore::InitDeskAddresses() {
+  const IngestOptions& io = options_.ingest;
+  desk_addresses_.clear();
+  desk_address_set_.clear();
+  std::optional<size_t> chosen_default;
+  for (size_t i = 0; i < io.desk_addresses.size(); ++i) {
+    const DeskAddress& d = io.desk_addresses[i];
+    const std::string field = absl::StrCat("ingest.desk_addresses[", i, "].email");
+    HELPDESK_ASSIGN_OR_RETURN(std::string email, internal::NormalizeEmail(field, d.email));
+    if (desk_address_set_.contains(email)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": ", Quote(email), " is listed twice"));
+    }
+    if (d.is_default) {
+      if (chosen_default) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "ingest.desk_addresses[", i, "].is_default: ", Quote(email),
+            " and ", Quote(desk_addresses_[*chosen_default].email),
+            " are both the default"));
+      }
+      chosen_default = desk_addresses_.size();
+    }
+    desk_address_set_.insert(email);
+    desk_addresses_.push_back({.email = email,
+                               .name = d.name.empty() ? io.desk_name : d.name,
+                               .group_ids = d.group_ids,
+                               .brand = absl::AsciiStrToLower(d.brand)});
+  }
+  if (!io.desk_email.empty()) {
+    // A desk_email the parser refuses is still used as given, as before.
+    std::string email =
+        desk_email_.empty() ? absl::AsciiStrToLower(io.desk_email) : desk_email_;
+    if (!desk_address_set_.contains(email)) {
+      desk_address_set_.insert(email);
+      desk_addresses_.push_back({.email = email, .name = io.desk_name});
+    }
+    if (!chosen_default) {
+      for (size_t i = 0; i < desk_addresses_.size(); ++i) {
+        if (desk_addresses_[i].email == email) chosen_default = i;
+      }
+    }
+  }
+  default_address_ = chosen_default.value_or(0);
+  return absl::OkStatus();
+}
+
+std::string DeskCore::DeskAddressOf(const v1::InboundMessage& m) const {
+  if (desk_address_set_.empty()) return "";
+  for (const auto* parties : {&m.to(), &m.cc()}) {
+    for (const v1::Party& p : *parties) {
+      if (p.email().empty()) continue;
+      absl::StatusOr<std::string> email = internal::NormalizeEmail("to", p.email());
+      if (email.ok() && IsDeskAddress(*email)) return *email;
+    }
+  }
+  return "";
+}
+
+const DeskCore::SenderAddress* DeskCore::SenderFor(const v1::Ticket& t) const {
+  if (desk_addresses_.empty()) return nullptr;
+  if (t.group_id() != 0) {
+    for (const SenderAddress& a : desk_addresses_) {
+      if (std::find(a.group_ids.begin(), a.group_ids.end(), t.group_id()) !=
+          a.group_ids.end()) {
+        return &a;
+      }
+    }
+  }
+  if (!t.desk_address().empty()) {
+    for (const SenderAddress& a : desk_addresses_) {
+      if (a.email == t.desk_address()) return &a;
+    }
+  }
+  const std::string& brand_field = options_.ingest.brand_field;
+  if (!brand_field.empty()) {
+    auto it = t.custom_fields().find(brand_field);
+    if (it != t.custom_fields().end() && !it->second.text().empty()) {
+      const std::string brand = absl::AsciiStrToLower(it->second.text());
+      for (const SenderAddress& a : desk_addresses_) {
+        if (!a.brand.empty() && a.brand == brand) return &a;
+      }
+    }
+  }
+  return &desk_addresses_[default_address_];
+}
+
 namespace {
 
 std::string ReplySubject(const v1::Ticket& t, const std::string& subject) {
@@ -65,8 +151,9 @@ absl::Status DeskCore::EnqueueReply(Transaction& tx, const v1::Ticket& t,
   if (m.kind() == v1::Message::INTERNAL_NOTE) return absl::OkStatus();
   const IngestOptions& io = options_.ingest;
   const bool email = t.channel() == v1::CHANNEL_EMAIL;
+  const SenderAddress* sender_address = SenderFor(t);
   if (email) {
-    if (io.desk_email.empty() || (!automatic && !io.email_public_replies)) {
+    if (sender_address == nullptr || (!automatic && !io.email_public_replies)) {
       return absl::OkStatus();
     }
   } else if (!io.reply_channels.contains(t.channel())) {
@@ -81,8 +168,12 @@ absl::Status DeskCore::EnqueueReply(Transaction& tx, const v1::Ticket& t,
   out->set_channel(t.channel());
   out->set_ticket_id(t.id());
   out->set_message_id(m.id());
-  out->mutable_from()->set_email(options_.ingest.desk_email);
-  out->mutable_from()->set_name(options_.ingest.desk_name);
+  if (sender_address != nullptr) {
+    out->mutable_from()->set_email(sender_address->email);
+    out->mutable_from()->set_name(sender_address->name);
+  } else {
+    out->mutable_from()->set_name(io.desk_name);
+  }
   out->set_subject(ReplySubject(t, parts.subject));
   out->set_body_text(parts.text);
   out->set_body_html(parts.html);
@@ -113,7 +204,7 @@ absl::Status DeskCore::EnqueueReply(Transaction& tx, const v1::Ticket& t,
   std::optional<std::string> to = EmailOf(requester);
   if (!to) return absl::OkStatus();  // nobody to write to: nothing to send
   const std::string& sender = out->from().email();
-  std::string domain = sender.substr(sender.find('@') + 1);
+  const std::string domain = sender.substr(sender.find('@') + 1);
   out->set_idempotency_key(absl::StrCat(KeyOf(t, m, parts.purpose), "@", domain));
   v1::Party* rcpt = out->add_to();
   rcpt->set_email(*to);
