@@ -451,6 +451,21 @@ class DeskCore {
   absl::Status EnqueueReply(Transaction& tx, const v1::Ticket& t, const v1::Message& m,
                             const RenderedParts& parts, bool automatic, absl::Time now);
 
+  // Writes one automatic e-mail per agent in `agent_ids` about ticket `t`
+  // (a notification: "the customer answered", a rule's notify action), in
+  // `tx`, from the ticket's desk address (SenderFor). `parts.subject` empty:
+  // "[#<id>] <ticket subject>". Skipped: agents who are deactivated, have
+  // no e-mail, are `actor` (an agent is not told of their own change), or
+  // appear twice; everything when the desk has no address. The idempotency
+  // key (the Message-ID) names the ticket, its version, a hash of the content
+  // and the agent. Returns how many entries were written. Errors: NotFound naming the agent id for an
+  // unknown agent; the store's.
+  absl::StatusOr<int> EnqueueAgentNotification(Transaction& tx, const v1::Ticket& t,
+                                               const std::vector<int64_t>& agent_ids,
+                                               const v1::Actor& actor,
+                                               const RenderedParts& parts,
+                                               absl::Time now);
+
   // --- Ingest --------------------------------------------------------------
 
   static std::string EncodeIngest(const IngestResult& r);

@@ -233,4 +233,48 @@ absl::Status DeskCore::EnqueueReply(Transaction& tx, const v1::Ticket& t,
   return tx.PutThreadKey(absl::StrCat("msgid:", out->idempotency_key()), t.id());
 }
 
+absl::StatusOr<int> DeskCore::EnqueueAgentNotification(
+    Transaction& tx, const v1::Ticket& t, const std::vector<int64_t>& agent_ids,
+    const v1::Actor& actor, const RenderedParts& parts, absl::Time now) {
+  const SenderAddress* sender = SenderFor(t);
+  if (sender == nullptr) return 0;
+  const std::string domain = sender->email.substr(sender->email.find('@') + 1);
+  const std::string subject =
+      parts.subject.empty() ? absl::StrCat("[#", t.id(), "] ", t.subject()) : parts.subject;
+  const std::string content = internal::Sha256Hex(
+      absl::StrCat(parts.purpose, "\n", subject, "\n", parts.text, "\n", parts.html))
+                                  .substr(0, 16);
+  std::set<int64_t> done;
+  int written = 0;
+  for (int64_t id : agent_ids) {
+    if (!done.insert(id).second) continue;
+    if (actor.kind() == v1::Actor::AGENT && actor.id() == id) continue;
+    HELPDESK_ASSIGN_OR_RETURN(v1::Agent agent, GetAgentNamed(tx, "agent_ids", id));
+    if (agent.deactivated() || agent.email().empty()) continue;
+    v1::OutboxEntry entry;
+    entry.set_state(v1::OutboxEntry::PENDING);
+    *entry.mutable_created_at() = ToTimestamp(now);
+    *entry.mutable_next_attempt_at() = ToTimestamp(now);
+    v1::OutboundMessage* out = entry.mutable_message();
+    out->set_channel(v1::CHANNEL_EMAIL);
+    out->set_ticket_id(t.id());
+    out->set_idempotency_key(absl::StrCat("helpdesk.ticket", t.id(), ".v", t.version(),
+                                          ".notify", content, ".agent", id, "@", domain));
+    out->mutable_from()->set_email(sender->email);
+    out->mutable_from()->set_name(sender->name);
+    v1::Party* to = out->add_to();
+    to->set_email(agent.email());
+    to->set_name(agent.name());
+    out->set_subject(subject);
+    out->set_body_text(parts.text);
+    out->set_body_html(parts.html);
+    out->set_automatic(true);
+    out->mutable_threading()->set_message_id(out->idempotency_key());
+    out->mutable_threading()->set_ticket_token(t.id());
+    HELPDESK_RETURN_IF_ERROR(tx.InsertOutbox(&entry));
+    ++written;
+  }
+  return written;
+}
+
 }  // namespace helpdesk
