@@ -19,12 +19,15 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "helpdesk/calendar.h"
 #include "helpdesk/clock.h"
 #include "helpdesk/export.h"
 #include "helpdesk/names.h"
 #include "helpdesk/routing.h"
 #include "helpdesk/sla.h"
 #include "helpdesk/store.h"
+#include "helpdesk/templates.h"
+#include "helpdesk/v1/calendar.pb.h"
 #include "helpdesk/v1/agent.pb.h"
 #include "helpdesk/v1/common.pb.h"
 #include "helpdesk/v1/ticket.pb.h"
@@ -70,6 +73,39 @@ struct DeskAddress {
   bool is_default = false;
 };
 
+// The acknowledgements of new e-mail tickets (IngestOptions::
+// acknowledge_new_tickets): which words, and when not to send one.
+//
+// Never sent, and recorded on the ticket as an AUTO_REPLY_SUPPRESSED event
+// whose note gives the reason: for automatic mail (auto-replies, bounces:
+// these open no ticket at all), bulk or list mail (Precedence bulk/junk/list,
+// List-Id), a sender that looks automatic (no-reply, do-not-reply,
+// postmaster, mailer-daemon, bounce(s), ... in their common spellings), a
+// requester past the per-contact limit, or one without a usable (not
+// bouncing) address. A bounce of an acknowledgement marks the address as
+// bouncing and opens no ticket, so it never causes another.
+struct AutoResponderOptions {
+  // Templates (helpdesk/templates.h) rendered as text and HTML over the
+  // ticket and its requester. The template for the period the message
+  // arrived in is used when the set has it, else the next one down
+  // (holiday, then out of hours, then in hours); without any (or without a
+  // set, or when rendering fails) IngestOptions::acknowledgement_text is.
+  std::optional<TemplateSet> templates;
+  std::string in_hours_template = "acknowledgement";
+  std::string out_of_hours_template = "acknowledgement_out_of_hours";
+  std::string holiday_template = "acknowledgement_holiday";
+  // The desk's business hours, one of its calendars (the one its SLA
+  // policies name, say): its weekly hours decide "in hours", its holidays
+  // (in its time zone) "holiday". Unset: always in hours. Desk::Open refuses
+  // a calendar BusinessCalendar::Create refuses (InvalidArgument naming
+  // ingest.auto_responder.calendar).
+  std::optional<v1::CalendarConfig> calendar;
+  // At most this many acknowledgements per contact in one window (windows
+  // are consecutive spans of `window`, from the Unix epoch); 0: no limit.
+  int max_per_contact = 3;
+  absl::Duration window = absl::Hours(1);
+};
+
 // How Inbox::Ingest treats channel messages.
 struct IngestOptions {
   // What a reply to a closed ticket does: open a new follow-up ticket linked
@@ -84,6 +120,7 @@ struct IngestOptions {
   std::string acknowledgement_text =
       "Hello {{requester.name}},\n\nWe received your request \"{{ticket.subject}}\" "
       "and opened ticket #{{ticket.id}}. Reply to this e-mail to add to it.\n";
+  AutoResponderOptions auto_responder;
   // The desk's own address and name, the sender of replies and
   // acknowledgements.
   std::string desk_email;

@@ -18,6 +18,7 @@ absl::Status DeskCore::Init() {
             .value_or("");
   }
   HELPDESK_RETURN_IF_ERROR(InitDeskAddresses());
+  HELPDESK_RETURN_IF_ERROR(InitAutoResponder());
   if (routing_enabled()) {
     if (options_.routing->offer_timeout < absl::ZeroDuration()) {
       return absl::InvalidArgumentError(absl::StrCat(

@@ -191,6 +191,23 @@ class DeskCore {
   // The address mail about `t` is sent from (see IngestOptions::
   // desk_addresses); nullptr when the desk has none.
   const SenderAddress* SenderFor(const v1::Ticket& t) const;
+  // --- Auto-responder (desk_autoresponder.cc) --------------------------------
+
+  // Builds the acknowledgement calendar (Init). Errors: InvalidArgument.
+  absl::Status InitAutoResponder();
+  // Acknowledges new ticket `t` (opened by message `m`, stored as message
+  // `message_id`) to `requester`, or records on `t` why not
+  // (AutoResponderOptions). Errors: the store's.
+  absl::Status Acknowledge(Transaction& tx, const v1::Ticket& t,
+                           const v1::Contact& requester, const v1::InboundMessage& m,
+                           int64_t message_id, absl::Time now);
+  // Appends AUTO_REPLY_SUPPRESSED with `reason` to `t`.
+  absl::Status RecordSuppressed(Transaction& tx, const v1::Ticket& t,
+                                absl::string_view what, absl::string_view reason,
+                                absl::Time now);
+  std::optional<BusinessCalendar> ack_calendar_;
+  std::set<std::string> ack_holidays_;
+
   std::vector<SenderAddress> desk_addresses_;
   size_t default_address_ = 0;
   absl::flat_hash_set<std::string> desk_address_set_;

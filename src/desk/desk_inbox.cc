@@ -594,14 +594,9 @@ absl::StatusOr<IngestResult> DeskCore::Ingest(Transaction& tx,
         tx, ContactActor(sender.id()), made.id(), v1::Message::CUSTOMER_MESSAGE,
         m.channel(), first_attachments, std::move(overflow), false));
     HELPDESK_RETURN_IF_ERROR(RememberAddressed(tx, made.id(), {&m.to(), &m.cc()}));
-    if (io.acknowledge_new_tickets && m.auto_kind() == v1::InboundMessage::HUMAN &&
-        m.channel() == v1::CHANNEL_EMAIL && !desk_address_set_.empty()) {
-      std::string text = RenderAcknowledgement(io.acknowledgement_text, made, sender);
-      v1::Message ack_for;
-      ack_for.set_id(r.message_id);
-      ack_for.set_kind(v1::Message::CUSTOMER_MESSAGE);
-      HELPDESK_RETURN_IF_ERROR(
-          EnqueueReply(tx, made, ack_for, {.text = text}, /*automatic=*/true, now));
+    if (io.acknowledge_new_tickets && m.channel() == v1::CHANNEL_EMAIL &&
+        !desk_address_set_.empty()) {
+      HELPDESK_RETURN_IF_ERROR(Acknowledge(tx, made, sender, m, r.message_id, now));
     }
   }
   // A stranger's message id stays off the old ticket: replies to it must
