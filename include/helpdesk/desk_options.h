@@ -247,6 +247,38 @@ struct RoutingOptions {
 };
 
 
+// Customer satisfaction surveys (Tickets::RateSatisfaction).
+//
+// With survey_on_solve, a ticket moving to a solved status sends its
+// requester a survey on the ticket's channel (through the outbox, as
+// replies go) holding a signed rating link: rating_url + "?token=<token>".
+// The token is "<ticket id>.<scale>.<expiry, Unix seconds>.<HMAC-SHA256 hex>",
+// the HMAC over the ticket id, the scale and the expiry under `secret`; the
+// host's rating page passes it, the score and a comment to RateSatisfaction.
+struct CsatOptions {
+  bool survey_on_solve = false;
+  // Required with survey_on_solve (at least 16 bytes; Desk::Open refuses
+  // less with InvalidArgument naming csat.secret). Keep it secret: whoever
+  // has it can rate any ticket. Changing it voids the links sent.
+  std::string secret;
+  // GOOD_BAD (score 1 = bad, 5 = good) or FIVE_POINT (1..5).
+  v1::SatisfactionRating::Scale scale = v1::SatisfactionRating::GOOD_BAD;
+  // The host's rating page.
+  std::string rating_url = "https://support.example.com/rate";
+  // How long a link stays valid.
+  absl::Duration link_lifetime = absl::Hours(24 * 30);
+  // The survey: template `survey_template` of `templates` when it has it
+  // (rendered with RenderContext::tracking_link set to the rating link),
+  // else survey_text, which may use {{ticket.id}}, {{ticket.subject}},
+  // {{requester.name}} and {{rating.link}}.
+  std::optional<TemplateSet> templates;
+  std::string survey_template = "csat_survey";
+  std::string survey_text =
+      "Hello {{requester.name}},\n\nTicket #{{ticket.id}} \"{{ticket.subject}}\" was "
+      "solved. How did we do? Rate us here: {{rating.link}}\n";
+};
+
+
 struct DeskOptions {
   // Required; borrowed: must outlive the Desk.
   Store* store = nullptr;
@@ -265,6 +297,8 @@ struct DeskOptions {
   // Routing of tickets to agents; none when unset (tickets are assigned by
   // hand).
   std::optional<RoutingOptions> routing;
+  // Satisfaction surveys; none unless csat.survey_on_solve.
+  CsatOptions csat;
 };
 
 }  // namespace helpdesk

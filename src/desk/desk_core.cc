@@ -19,6 +19,7 @@ absl::Status DeskCore::Init() {
   }
   HELPDESK_RETURN_IF_ERROR(InitDeskAddresses());
   HELPDESK_RETURN_IF_ERROR(InitAutoResponder());
+  HELPDESK_RETURN_IF_ERROR(InitCsat());
   if (routing_enabled()) {
     if (options_.routing->offer_timeout < absl::ZeroDuration()) {
       return absl::InvalidArgumentError(absl::StrCat(

@@ -205,6 +205,24 @@ class DeskCore {
   absl::Status RecordSuppressed(Transaction& tx, const v1::Ticket& t,
                                 absl::string_view what, absl::string_view reason,
                                 absl::Time now);
+  // --- CSAT (desk_csat.cc) ------------------------------------------------------
+
+  // Checks CsatOptions (Init). Errors: InvalidArgument naming the field.
+  absl::Status InitCsat() const;
+  // The signed token of ticket `ticket_id`'s rating link, valid until
+  // `expiry`, on `scale`.
+  std::string CsatToken(int64_t ticket_id, v1::SatisfactionRating::Scale scale,
+                        absl::Time expiry) const;
+  // The ticket and scale a token is for. Errors: InvalidArgument when it is
+  // malformed; PermissionDenied when its signature does not match or it
+  // expired before `now`.
+  absl::StatusOr<std::pair<int64_t, v1::SatisfactionRating::Scale>> VerifyCsatToken(
+      absl::string_view token, absl::Time now) const;
+  // Sends `t`'s requester the survey (on solve). Errors: the store's.
+  absl::Status SendSurvey(Transaction& tx, const v1::Ticket& t, absl::Time now);
+  absl::StatusOr<v1::Ticket> RateSatisfaction(const v1::Actor& actor,
+                                              const SatisfactionInput& in);
+
   std::optional<BusinessCalendar> ack_calendar_;
   std::set<std::string> ack_holidays_;
 

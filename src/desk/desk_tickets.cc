@@ -347,6 +347,7 @@ absl::StatusOr<v1::Ticket> DeskCore::Update(Transaction& tx, const v1::Actor& ac
   HELPDESK_ASSIGN_OR_RETURN(Access a, Resolve(tx, actor));
   HELPDESK_ASSIGN_OR_RETURN(v1::Ticket t,
                             LoadTicket(tx, a, ticket_id, Action::kUpdateFields));
+  const v1::StatusCategory solved_before = t.status_category();
   if (u.assignee_id || u.group_id) {
     HELPDESK_RETURN_IF_ERROR(AuthorizeOn(a, Action::kAssign, t));
   }
@@ -515,7 +516,12 @@ absl::StatusOr<v1::Ticket> DeskCore::Update(Transaction& tx, const v1::Actor& ac
     ChangeStatus(&t, *u.status, category, now, &e);
   }
   if (e.changes_size() == 0) return t;  // nothing to write
+  const bool solved_now = t.status_category() == v1::STATUS_CATEGORY_SOLVED &&
+                          solved_before != v1::STATUS_CATEGORY_SOLVED;
   HELPDESK_RETURN_IF_ERROR(SaveWithEvent(tx, a, now, &t, loaded, &e));
+  if (solved_now && options_.csat.survey_on_solve) {
+    HELPDESK_RETURN_IF_ERROR(SendSurvey(tx, t, now));
+  }
   return t;
 }
 
