@@ -12,6 +12,7 @@
 #include "helpdesk/channels/web_form.h"
 #include "helpdesk/clock.h"
 #include "helpdesk/desk.h"
+#include "helpdesk/rules.h"
 #include "helpdesk/storage/memory_store.h"
 #include "helpdesk/testing/status_matchers.h"
 
@@ -235,6 +236,39 @@ TEST_F(CsatTest, NoSurveyWithoutTheOptionAndBadOptionsAreRefused) {
   o.csat = {.survey_on_solve = true, .secret = "short"};
   EXPECT_THAT(Desk::Open(o).status(),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("csat.secret")));
+}
+
+// How the Desk's rule context reads a rating (rules.h: RuleContext::
+// csat_rating and csat_received): the score from Ticket.satisfaction, and
+// "received" when the command wrote CSAT_RECEIVED. A low rating fires a
+// "csat.rating at_most 2" trigger; a high one does not.
+TEST_F(CsatTest, RulesReadTheRatingAsCsatRating) {
+  ASSERT_OK_AND_ASSIGN(
+      RuleSet rules,
+      RuleSet::FromText(R"pb(
+        rules {
+          name: "unhappy"
+          on { kind: CSAT_RECEIVED }
+          all { field: "csat.rating" op: "at_most" value: "2" }
+          actions { add_tags { tags: [ "unhappy" ] } }
+        })pb",
+                        Workflow::Default(), {}));
+  for (int score : {1, 2, 4, 5}) {
+    SCOPED_TRACE(score);
+    const int64_t ticket = MailTicket("ada@example.com", absl::StrCat(score, "@x"));
+    Solve(ticket);
+    ASSERT_OK_AND_ASSIGN(v1::Ticket rated,
+                         desk_->tickets().RateSatisfaction(
+                             bob_, {.ticket_id = ticket, .score = score}));
+    std::vector<v1::Event> written = Events(ticket, v1::Event::CSAT_RECEIVED);
+    RuleContext context;
+    context.ticket = &rated;
+    context.csat_rating = rated.satisfaction().score();
+    context.csat_received = !written.empty();
+    context.now = clock_.Now();
+    ASSERT_OK_AND_ASSIGN(RuleOutcome outcome, rules.Run(context, written));
+    EXPECT_THAT(outcome.actions, SizeIs(score <= 2 ? 1 : 0));
+  }
 }
 
 }  // namespace
