@@ -7,8 +7,11 @@
 //      threading: here, one ticket per phone number and day).
 //   2. Inbox::Ingest does the rest: duplicates, contacts, threading, reopening.
 //   3. An OutboundAdapter delivers agents' replies and says which failures
-//      are worth retrying; Outbox::Dispatch calls it with retries. (Which
-//      replies to send is the host's choice: here the host calls it itself.)
+//      are worth retrying; Outbox::Dispatch calls it with retries. The desk
+//      writes agents' public replies on the channels in
+//      IngestOptions::reply_channels (here PHONE is added) to the outbox,
+//      addressed to the requester's identity or conversation there. A chat
+//      widget's adapter (ChatWidgetOutbound) shows the same for chat.
 //   4. The channel conformance suites (helpdesk/testing/channel_conformance.h,
 //      linked from helpdesk::channel_conformance) check both adapters: run
 //      with --conformance (ctest does: example_custom_channel_conformance).
@@ -119,7 +122,47 @@ class SmsOutbound : public helpdesk::OutboundAdapter {
   SmsGateway gateway_;
 };
 
-// --- The conformance suites on both adapters ---------------------------------
+// A chat widget's push API: the desk's replies on chat tickets
+// (IngestOptions::reply_channels) arrive as OutboundMessages of channel CHAT
+// whose `destination` is the chat session (Ticket.conversation_id) and whose
+// `to` names the visitor; the host posts them into the session.
+struct ChatPush {
+  std::string session;
+  std::string text;
+  // The widget shows a message with a known id once.
+  std::string message_id;
+};
+using ChatWidget = std::function<int(const ChatPush&)>;  // the HTTP status
+
+// Thread safety: as the widget function.
+class ChatWidgetOutbound : public helpdesk::OutboundAdapter {
+ public:
+  explicit ChatWidgetOutbound(ChatWidget widget) : widget_(std::move(widget)) {}
+  absl::string_view Name() const override { return "com.example.chat-widget"; }
+
+  absl::StatusOr<helpdesk::DeliveryReceipt> Deliver(
+      const helpdesk::v1::OutboundMessage& m) override {
+    if (m.destination().empty()) {
+      return absl::InvalidArgumentError("destination: no chat session");
+    }
+    if (m.idempotency_key().empty()) {
+      return absl::InvalidArgumentError("idempotency_key: empty");
+    }
+    ChatPush push{m.destination(), m.body_text(), m.idempotency_key()};
+    const int http = widget_(push);
+    if (http >= 200 && http < 300) return helpdesk::DeliveryReceipt{.provider_id = push.message_id};
+    const std::string why = absl::StrCat("chat widget answered HTTP ", http);
+    if (http == 429) return absl::ResourceExhaustedError(why);
+    if (http == 0 || http >= 500) return absl::UnavailableError(why);
+    if (http == 404) return absl::NotFoundError(why + ": the session ended");
+    return absl::FailedPreconditionError(why);
+  }
+
+ private:
+  ChatWidget widget_;
+};
+
+// --- The conformance suites on the adapters ----------------------------------
 
 using helpdesk::testing::DeliveryFailure;
 using helpdesk::testing::FakeFarSide;
@@ -186,15 +229,63 @@ INSTANTIATE_TEST_SUITE_P(
         .thread_safe = false}),
     OutboundAdapterHarnessName());
 
+// A fake widget: records message ids, fails when told to.
+class ChatWidgetRig : public OutboundTestRig {
+ public:
+  ChatWidgetRig()
+      : adapter_([this](const ChatPush& push) {
+          if (next_http_ != 200) return std::exchange(next_http_, 200);
+          return far_side_.Arrive(push.message_id).ok() ? 200 : 500;
+        }) {}
+  helpdesk::OutboundAdapter& adapter() override { return adapter_; }
+  void FailNextDelivery(DeliveryFailure failure) override {
+    next_http_ = failure == DeliveryFailure::kRetryable ? 503 : 404;
+  }
+  std::vector<std::string> Received() override { return far_side_.Received(); }
+
+ private:
+  FakeFarSide far_side_;
+  int next_http_ = 200;  // set only while no delivery is under way
+  ChatWidgetOutbound adapter_;
+};
+
+helpdesk::v1::OutboundMessage ChatReply(std::string key, std::string session) {
+  helpdesk::v1::OutboundMessage m;
+  m.set_channel(helpdesk::v1::CHANNEL_CHAT);
+  m.set_idempotency_key(std::move(key));
+  m.set_destination(session);
+  m.mutable_threading()->set_chat_session_id(std::move(session));
+  m.add_to()->set_chat_handle("visitor-42");
+  m.set_body_text("Hi, how can I help?");
+  return m;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    ExampleChat, OutboundAdapterConformanceTest,
+    ::testing::Values(OutboundAdapterHarness{
+        .name = "chat_widget",
+        .make = []() -> absl::StatusOr<std::unique_ptr<OutboundTestRig>> {
+          return std::make_unique<ChatWidgetRig>();
+        },
+        .samples = {ChatReply("helpdesk.ticket1.message2", "s-9"),
+                    ChatReply("helpdesk.ticket1.message4", "s-9")},
+        .undeliverable = {ChatReply("helpdesk.ticket1.message6", "")},
+        .thread_safe = false}),
+    OutboundAdapterHarnessName());
+
 // --- The demo ----------------------------------------------------------------
 
 int Demo() {
   std::unique_ptr<helpdesk::Store> store = helpdesk::NewMemoryStore();
   helpdesk::ManualClock clock(absl::FromUnixSeconds(1767600000));
-  auto desk = helpdesk::Desk::Open({.store = store.get(), .clock = &clock});
+  helpdesk::DeskOptions options{.store = store.get(), .clock = &clock};
+  // Agents' public replies on SMS tickets go out through the outbox.
+  options.ingest.reply_channels.insert(helpdesk::v1::CHANNEL_PHONE);
+  auto desk = helpdesk::Desk::Open(std::move(options));
   if (!desk.ok()) return 1;
 
   SmsInbound sms;
+  int64_t ticket_id = 0;
   for (const char* request : {"from=+34600111222&text=My+router+is+dead&id=g-1",
                               "from=+34600111222&text=Still+dead&id=g-2",
                               "from=+34600111222&text=Still+dead&id=g-2"}) {
@@ -205,17 +296,28 @@ int Demo() {
       std::cerr << r.status() << "\n";
       return 1;
     }
+    ticket_id = r->ticket_id;
     std::cout << "gateway message " << m->external_id() << " -> ticket #" << r->ticket_id
               << (r->duplicate ? " (duplicate, nothing new)" : "") << "\n";
     clock.Advance(absl::Minutes(2));
   }
+  absl::StatusOr<helpdesk::v1::Agent> agent = (*desk)->people().CreateAgent(
+      helpdesk::SystemActor(), {.name = "Bob", .email = "bob@example.com"});
+  if (!agent.ok()) return 1;
+  if (!(*desk)->tickets()
+           .AddMessage(helpdesk::AgentActor(agent->id()), ticket_id,
+                       {.body_text = "A technician is on the way."})
+           .ok()) {
+    return 1;
+  }
+  // The host's dispatcher: the outbox hands each entry to its channel's adapter.
   SmsOutbound out([](const SmsRequest& request) {
     std::cout << "  SMS to " << request.to << ": " << request.text << "\n";
     return 200;
   });
-  absl::StatusOr<helpdesk::DeliveryReceipt> receipt =
-      out.Deliver(Sms("outbox:1", "+34600111222"));
-  return receipt.ok() ? 0 : 1;
+  absl::StatusOr<helpdesk::DispatchReport> sent = (*desk)->outbox().Dispatch(
+      {{helpdesk::v1::CHANNEL_PHONE, &out}}, clock.Now(), 100);
+  return sent.ok() && sent->delivered == 1 ? 0 : 1;
 }
 
 }  // namespace

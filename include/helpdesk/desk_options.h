@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,12 +19,15 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "helpdesk/calendar.h"
 #include "helpdesk/clock.h"
 #include "helpdesk/export.h"
 #include "helpdesk/names.h"
 #include "helpdesk/routing.h"
 #include "helpdesk/sla.h"
 #include "helpdesk/store.h"
+#include "helpdesk/templates.h"
+#include "helpdesk/v1/calendar.pb.h"
 #include "helpdesk/v1/agent.pb.h"
 #include "helpdesk/v1/common.pb.h"
 #include "helpdesk/v1/ticket.pb.h"
@@ -51,6 +55,57 @@ struct DeskLimits {
 };
 
 
+// One of the desk's own e-mail addresses (support@, billing@, a brand's
+// help@). Mail to any of them is the desk's: never a CC, never answered when
+// it comes from one of them (a mail loop).
+struct DeskAddress {
+  std::string email;
+  // The display name on mail sent from it; empty: IngestOptions::desk_name.
+  std::string name;
+  // Replies and acknowledgements on tickets of these groups are sent from
+  // this address (the first address listing the ticket's group wins).
+  std::vector<int64_t> group_ids;
+  // Or of this brand: tickets whose text custom field
+  // IngestOptions::brand_field equals it (compared without case).
+  std::string brand;
+  // The address of tickets nothing else chooses (at most one; without any,
+  // ingest.desk_email when set, else the first address).
+  bool is_default = false;
+};
+
+// The acknowledgements of new e-mail tickets (IngestOptions::
+// acknowledge_new_tickets): which words, and when not to send one.
+//
+// Never sent, and recorded on the ticket as an AUTO_REPLY_SUPPRESSED event
+// whose note gives the reason: for automatic mail (auto-replies, bounces:
+// these open no ticket at all), bulk or list mail (Precedence bulk/junk/list,
+// List-Id), a sender that looks automatic (no-reply, do-not-reply,
+// postmaster, mailer-daemon, bounce(s), ... in their common spellings), a
+// requester past the per-contact limit, or one without a usable (not
+// bouncing) address. A bounce of an acknowledgement marks the address as
+// bouncing and opens no ticket, so it never causes another.
+struct AutoResponderOptions {
+  // Templates (helpdesk/templates.h) rendered as text and HTML over the
+  // ticket and its requester. The template for the period the message
+  // arrived in is used when the set has it, else the next one down
+  // (holiday, then out of hours, then in hours); without any (or without a
+  // set, or when rendering fails) IngestOptions::acknowledgement_text is.
+  std::optional<TemplateSet> templates;
+  std::string in_hours_template = "acknowledgement";
+  std::string out_of_hours_template = "acknowledgement_out_of_hours";
+  std::string holiday_template = "acknowledgement_holiday";
+  // The desk's business hours, one of its calendars (the one its SLA
+  // policies name, say): its weekly hours decide "in hours", its holidays
+  // (in its time zone) "holiday". Unset: always in hours. Desk::Open refuses
+  // a calendar BusinessCalendar::Create refuses (InvalidArgument naming
+  // ingest.auto_responder.calendar).
+  std::optional<v1::CalendarConfig> calendar;
+  // At most this many acknowledgements per contact in one window (windows
+  // are consecutive spans of `window`, from the Unix epoch); 0: no limit.
+  int max_per_contact = 3;
+  absl::Duration window = absl::Hours(1);
+};
+
 // How Inbox::Ingest treats channel messages.
 struct IngestOptions {
   // What a reply to a closed ticket does: open a new follow-up ticket linked
@@ -65,12 +120,36 @@ struct IngestOptions {
   std::string acknowledgement_text =
       "Hello {{requester.name}},\n\nWe received your request \"{{ticket.subject}}\" "
       "and opened ticket #{{ticket.id}}. Reply to this e-mail to add to it.\n";
+  AutoResponderOptions auto_responder;
   // The desk's own address and name, the sender of replies and
   // acknowledgements.
   std::string desk_email;
   std::string desk_name = "Support";
+  // More desk addresses. The sender of a reply or acknowledgement on a
+  // ticket is, in order: the address of the ticket's group; the address its
+  // first message arrived on (Ticket.desk_address); the address of its brand;
+  // the default (DeskAddress::is_default, else desk_email, else the first).
+  // desk_email alone is the one, default, address. Desk::Open refuses a
+  // malformed address (InvalidArgument naming ingest.desk_addresses[i].email)
+  // and two defaults.
+  std::vector<DeskAddress> desk_addresses;
+  // The text custom field that names a ticket's brand (DeskAddress::brand);
+  // empty: tickets have no brand.
+  std::string brand_field;
   // E-mail agents' public replies to the requester and CCs of e-mail tickets.
   bool email_public_replies = true;
+  // Public replies on tickets of these channels (e-mail aside, see
+  // email_public_replies) are written to the outbox on the ticket's own
+  // channel, for the host's OutboundAdapter of that channel to deliver
+  // (Outbox::Dispatch maps channel to adapter). Addressing, in the
+  // OutboundMessage: `to` holds the requester with every identity the desk
+  // knows (name, e-mail, phone, chat handle); `destination` is where the
+  // channel delivers: CHAT the ticket's chat session (Ticket.conversation_id,
+  // else the chat handle), WEB_FORM the requester's e-mail (else phone), PHONE
+  // the phone number, any other channel the conversation id; threading
+  // carries the chat session and the ticket token. A reply with nowhere to go
+  // writes nothing. Internal notes never go out.
+  std::set<v1::Channel> reply_channels = {v1::CHANNEL_CHAT, v1::CHANNEL_WEB_FORM};
   // Ingest, IngestBatch and QuarantineRaw commit durably
   // (TransactionOptions::durable): a message is acknowledged to its source
   // only after the commit that stored or quarantined it is durable, so a
@@ -168,6 +247,38 @@ struct RoutingOptions {
 };
 
 
+// Customer satisfaction surveys (Tickets::RateSatisfaction).
+//
+// With survey_on_solve, a ticket moving to a solved status sends its
+// requester a survey on the ticket's channel (through the outbox, as
+// replies go) holding a signed rating link: rating_url + "?token=<token>".
+// The token is "<ticket id>.<scale>.<expiry, Unix seconds>.<HMAC-SHA256 hex>",
+// the HMAC over the ticket id, the scale and the expiry under `secret`; the
+// host's rating page passes it, the score and a comment to RateSatisfaction.
+struct CsatOptions {
+  bool survey_on_solve = false;
+  // Required with survey_on_solve (at least 16 bytes; Desk::Open refuses
+  // less with InvalidArgument naming csat.secret). Keep it secret: whoever
+  // has it can rate any ticket. Changing it voids the links sent.
+  std::string secret;
+  // GOOD_BAD (score 1 = bad, 5 = good) or FIVE_POINT (1..5).
+  v1::SatisfactionRating::Scale scale = v1::SatisfactionRating::GOOD_BAD;
+  // The host's rating page.
+  std::string rating_url = "https://support.example.com/rate";
+  // How long a link stays valid.
+  absl::Duration link_lifetime = absl::Hours(24 * 30);
+  // The survey: template `survey_template` of `templates` when it has it
+  // (rendered with RenderContext::tracking_link set to the rating link),
+  // else survey_text, which may use {{ticket.id}}, {{ticket.subject}},
+  // {{requester.name}} and {{rating.link}}.
+  std::optional<TemplateSet> templates;
+  std::string survey_template = "csat_survey";
+  std::string survey_text =
+      "Hello {{requester.name}},\n\nTicket #{{ticket.id}} \"{{ticket.subject}}\" was "
+      "solved. How did we do? Rate us here: {{rating.link}}\n";
+};
+
+
 struct DeskOptions {
   // Required; borrowed: must outlive the Desk.
   Store* store = nullptr;
@@ -191,6 +302,8 @@ struct DeskOptions {
   // issued or rotated, by the desk's clock; an older token is refused
   // exactly as an unknown one. Infinite by default (until revoked).
   absl::Duration tracking_link_lifetime = absl::InfiniteDuration();
+  // Satisfaction surveys; none unless csat.survey_on_solve.
+  CsatOptions csat;
 };
 
 }  // namespace helpdesk

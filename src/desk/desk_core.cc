@@ -22,6 +22,9 @@ absl::Status DeskCore::Init() {
         internal::NormalizeEmail("ingest.desk_email", options_.ingest.desk_email)
             .value_or("");
   }
+  HELPDESK_RETURN_IF_ERROR(InitDeskAddresses());
+  HELPDESK_RETURN_IF_ERROR(InitAutoResponder());
+  HELPDESK_RETURN_IF_ERROR(InitCsat());
   if (routing_enabled()) {
     if (options_.routing->offer_timeout < absl::ZeroDuration()) {
       return absl::InvalidArgumentError(absl::StrCat(

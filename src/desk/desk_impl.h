@@ -168,6 +168,68 @@ class DeskCore {
   // The desk's own address, normalised (empty when unset or malformed).
   std::string desk_email_;
 
+  // --- Desk addresses (desk_replies.cc) ---------------------------------------
+
+  // One of the desk's addresses, normalised (IngestOptions::desk_addresses
+  // and desk_email).
+  struct SenderAddress {
+    std::string email;
+    std::string name;
+    std::vector<int64_t> group_ids;
+    std::string brand;  // lower-cased
+  };
+  // Builds desk_addresses_ from the options (Init). Errors: InvalidArgument
+  // naming the address.
+  absl::Status InitDeskAddresses();
+  // Whether `email` (normalised) is one of the desk's addresses.
+  bool IsDeskAddress(absl::string_view email) const {
+    return desk_address_set_.contains(email);
+  }
+  // The first To, then Cc, address of `m` that is one of the desk's; empty
+  // when none is.
+  std::string DeskAddressOf(const v1::InboundMessage& m) const;
+  // The address mail about `t` is sent from (see IngestOptions::
+  // desk_addresses); nullptr when the desk has none.
+  const SenderAddress* SenderFor(const v1::Ticket& t) const;
+  // --- Auto-responder (desk_autoresponder.cc) --------------------------------
+
+  // Builds the acknowledgement calendar (Init). Errors: InvalidArgument.
+  absl::Status InitAutoResponder();
+  // Acknowledges new ticket `t` (opened by message `m`, stored as message
+  // `message_id`) to `requester`, or records on `t` why not
+  // (AutoResponderOptions). Errors: the store's.
+  absl::Status Acknowledge(Transaction& tx, const v1::Ticket& t,
+                           const v1::Contact& requester, const v1::InboundMessage& m,
+                           int64_t message_id, absl::Time now);
+  // Appends AUTO_REPLY_SUPPRESSED with `reason` to `t`.
+  absl::Status RecordSuppressed(Transaction& tx, const v1::Ticket& t,
+                                absl::string_view what, absl::string_view reason,
+                                absl::Time now);
+  // --- CSAT (desk_csat.cc) ------------------------------------------------------
+
+  // Checks CsatOptions (Init). Errors: InvalidArgument naming the field.
+  absl::Status InitCsat() const;
+  // The signed token of ticket `ticket_id`'s rating link, valid until
+  // `expiry`, on `scale`.
+  std::string CsatToken(int64_t ticket_id, v1::SatisfactionRating::Scale scale,
+                        absl::Time expiry) const;
+  // The ticket and scale a token is for. Errors: InvalidArgument when it is
+  // malformed; PermissionDenied when its signature does not match or it
+  // expired before `now`.
+  absl::StatusOr<std::pair<int64_t, v1::SatisfactionRating::Scale>> VerifyCsatToken(
+      absl::string_view token, absl::Time now) const;
+  // Sends `t`'s requester the survey (on solve). Errors: the store's.
+  absl::Status SendSurvey(Transaction& tx, const v1::Ticket& t, absl::Time now);
+  absl::StatusOr<v1::Ticket> RateSatisfaction(const v1::Actor& actor,
+                                              const SatisfactionInput& in);
+
+  std::optional<BusinessCalendar> ack_calendar_;
+  std::set<std::string> ack_holidays_;
+
+  std::vector<SenderAddress> desk_addresses_;
+  size_t default_address_ = 0;
+  absl::flat_hash_set<std::string> desk_address_set_;
+
   // Runs `body` in a transaction of `mode`; commits when it succeeds. On a
   // desk that routes, a read-write command also routes inside its own
   // transaction (see RunRoutedLocked): the tickets and agents it wrote are
@@ -328,9 +390,15 @@ class DeskCore {
 
   // Creates one ticket; when `first_message_id` is given, sets it to the id of
   // the first message (0 when the ticket has none).
+  // `origin`, from Ingest: where the ticket came from on its channel.
+  struct TicketOrigin {
+    std::string conversation_id;  // Ticket.conversation_id
+    std::string desk_address;      // Ticket.desk_address
+  };
   absl::StatusOr<v1::Ticket> CreateOne(Transaction& tx, const Access& a,
                                        const NewTicket& in, absl::Time now,
-                                       int64_t* first_message_id = nullptr);
+                                       int64_t* first_message_id = nullptr,
+                                       const TicketOrigin* origin = nullptr);
 
   // A ticket's events for the SLA engine, in the order they were recorded.
   // A host clock that steps back (or processes with skewed clocks) can stamp
@@ -384,17 +452,54 @@ class DeskCore {
                                          int64_t ticket_id, const MessageDraft& d,
                                          bool allow_closed = false);
 
-  // --- Outbound e-mail ----------------------------------------------------------
+  // --- Outbound messages (desk_replies.cc) ----------------------------------
 
   // The first usable (not bouncing) e-mail address of a contact, if any.
   static std::optional<std::string> EmailOf(const v1::Contact& c);
+  // The first identity of `kind` of a contact, if any.
+  static std::optional<std::string> IdentityOf(const v1::Contact& c,
+                                               v1::ContactIdentity::Kind kind);
 
-  // Writes an e-mail about message `m` of ticket `t` to its requester and
-  // CCs into the outbox, threaded on the ticket's earlier messages, and
-  // remembers its Message-ID as a thread key of the ticket.
-  absl::Status EnqueueEmail(Transaction& tx, const v1::Ticket& t, const v1::Message& m,
-                            absl::string_view text, absl::string_view html,
-                            bool automatic, absl::Time now);
+  // What an outgoing message says, already rendered (an agent's text, a
+  // template's output). `subject` empty: "Re: <ticket subject>". `purpose`
+  // tells two automatic messages about one message apart in their
+  // idempotency key (e.g. "csat"); empty for replies and acknowledgements.
+  struct RenderedParts {
+    std::string subject;
+    std::string text;
+    std::string html;
+    std::string purpose;
+  };
+
+  // The one entry point for messages to a ticket's customer: writes the
+  // outbox entry that carries message `m` of ticket `t` (`m` needs only its
+  // id and kind) to the requester on the ticket's channel, in `tx`.
+  //   - E-mail (when ingest.email_public_replies, or `automatic`, and a desk
+  //     address is set): to the requester (and, unless `automatic`, the
+  //     CCs), from the ticket's desk address (SenderFor), threaded on the
+  //     ticket's earlier e-mails; its Message-ID becomes a thread key.
+  //   - A channel in ingest.reply_channels: an OutboundMessage of that
+  //     channel addressed as IngestOptions::reply_channels says.
+  //   - Anything else (API tickets, channels not listed): nothing.
+  // An internal note (m.kind() == INTERNAL_NOTE) never goes out, and a
+  // requester with nowhere to write to writes nothing. Errors: the store's.
+  absl::Status EnqueueReply(Transaction& tx, const v1::Ticket& t, const v1::Message& m,
+                            const RenderedParts& parts, bool automatic, absl::Time now);
+
+  // Writes one automatic e-mail per agent in `agent_ids` about ticket `t`
+  // (a notification: "the customer answered", a rule's notify action), in
+  // `tx`, from the ticket's desk address (SenderFor). `parts.subject` empty:
+  // "[#<id>] <ticket subject>". Skipped: agents who are deactivated, have
+  // no e-mail, are `actor` (an agent is not told of their own change), or
+  // appear twice; everything when the desk has no address. The idempotency
+  // key (the Message-ID) names the ticket, its version, a hash of the content
+  // and the agent. Returns how many entries were written. Errors: NotFound naming the agent id for an
+  // unknown agent; the store's.
+  absl::StatusOr<int> EnqueueAgentNotification(Transaction& tx, const v1::Ticket& t,
+                                               const std::vector<int64_t>& agent_ids,
+                                               const v1::Actor& actor,
+                                               const RenderedParts& parts,
+                                               absl::Time now);
 
   // --- Ingest --------------------------------------------------------------
 

@@ -134,7 +134,7 @@ absl::Status DeskCore::RememberAddressed(
     for (const v1::Party& p : *list) {
       if (p.email().empty()) continue;
       absl::StatusOr<std::string> email = internal::NormalizeEmail("to", p.email());
-      if (!email.ok() || *email == desk_email_) continue;
+      if (!email.ok() || IsDeskAddress(*email)) continue;
       HELPDESK_RETURN_IF_ERROR(
           tx.PutThreadKey(AddressedKey(ticket_id, *email), ticket_id));
     }
@@ -436,8 +436,12 @@ absl::StatusOr<IngestResult> DeskCore::Ingest(Transaction& tx,
         "from: contact ", sender.id(), " is blocked; the message was refused"));
     return r;
   }
+  // Mail from one of the desk's own addresses is a loop (the desk's own
+  // reply coming back): recorded as automatic, never answered.
+  const bool from_desk = m.channel() == v1::CHANNEL_EMAIL && !m.from().email().empty() &&
+                         IsDeskAddress(absl::AsciiStrToLower(m.from().email()));
   const bool automatic = m.auto_kind() == v1::InboundMessage::AUTO_REPLY ||
-                         m.auto_kind() == v1::InboundMessage::BOUNCE;
+                         m.auto_kind() == v1::InboundMessage::BOUNCE || from_desk;
   if (m.auto_kind() == v1::InboundMessage::BOUNCE) {
     HELPDESK_RETURN_IF_ERROR(MarkBounced(tx, m, now));
   }
@@ -555,11 +559,10 @@ absl::StatusOr<IngestResult> DeskCore::Ingest(Transaction& tx,
     nt.external_id = m.external_id();
     for (const auto* parties : {&m.cc(), &m.to()}) {
       for (const v1::Party& p : *parties) {
-        if (p.email().empty() ||
-            absl::AsciiStrToLower(p.email()) == absl::AsciiStrToLower(io.desk_email)) {
-          continue;
-        }
-        if (parties == &m.to() && !io.desk_email.empty()) {
+        if (p.email().empty()) continue;
+        absl::StatusOr<std::string> normalized = internal::NormalizeEmail("cc", p.email());
+        if (normalized.ok() && IsDeskAddress(*normalized)) continue;
+        if (parties == &m.to() && !desk_address_set_.empty()) {
           continue;  // other addresses the mail went to are not copied
         }
         absl::StatusOr<v1::Contact> cc = SenderContact(tx, p, now);
@@ -574,8 +577,10 @@ absl::StatusOr<IngestResult> DeskCore::Ingest(Transaction& tx,
       }
     }
     const size_t first_attachments = nt.attachments.size();
+    TicketOrigin origin{.conversation_id = m.threading().chat_session_id(),
+                        .desk_address = DeskAddressOf(m)};
     HELPDESK_ASSIGN_OR_RETURN(v1::Ticket made,
-                              CreateOne(tx, as_sender, nt, now, &r.message_id));
+                              CreateOne(tx, as_sender, nt, now, &r.message_id, &origin));
     r.outcome = IngestResult::Outcome::kCreatedTicket;
     r.ticket_id = made.id();
     if (ticket) {
@@ -589,13 +594,9 @@ absl::StatusOr<IngestResult> DeskCore::Ingest(Transaction& tx,
         tx, ContactActor(sender.id()), made.id(), v1::Message::CUSTOMER_MESSAGE,
         m.channel(), first_attachments, std::move(overflow), false));
     HELPDESK_RETURN_IF_ERROR(RememberAddressed(tx, made.id(), {&m.to(), &m.cc()}));
-    if (io.acknowledge_new_tickets && m.auto_kind() == v1::InboundMessage::HUMAN &&
-        m.channel() == v1::CHANNEL_EMAIL && !io.desk_email.empty()) {
-      std::string text = RenderAcknowledgement(io.acknowledgement_text, made, sender);
-      v1::Message ack_for;
-      ack_for.set_id(r.message_id);
-      HELPDESK_RETURN_IF_ERROR(
-          EnqueueEmail(tx, made, ack_for, text, "", /*automatic=*/true, now));
+    if (io.acknowledge_new_tickets && m.channel() == v1::CHANNEL_EMAIL &&
+        !desk_address_set_.empty()) {
+      HELPDESK_RETURN_IF_ERROR(Acknowledge(tx, made, sender, m, r.message_id, now));
     }
   }
   // A stranger's message id stays off the old ticket: replies to it must

@@ -1,75 +1,8 @@
-// The outbox: e-mails written for replies and acknowledgements, delivery with retries.
+// The outbox: delivery of what the desk wrote (desk_replies.cc), with retries.
 #include "desk/desk_impl.h"
 
 namespace helpdesk {
 
-
-// The first usable (not bouncing) e-mail address of a contact, if any.
-std::optional<std::string> DeskCore::EmailOf(const v1::Contact& c) {
-  for (const v1::ContactIdentity& id : c.identities()) {
-    if (id.kind() == v1::ContactIdentity::EMAIL && !id.bouncing()) return id.value();
-  }
-  return std::nullopt;
-}
-
-// Writes an e-mail about message `m` of ticket `t` to its requester and
-// CCs into the outbox, threaded on the ticket's earlier messages, and
-// remembers its Message-ID as a thread key of the ticket.
-absl::Status DeskCore::EnqueueEmail(Transaction& tx, const v1::Ticket& t,
-                                      const v1::Message& m, absl::string_view text,
-                                      absl::string_view html, bool automatic,
-                                      absl::Time now) {
-  HELPDESK_ASSIGN_OR_RETURN(v1::Contact requester, tx.GetContact(t.requester_id()));
-  std::optional<std::string> to = EmailOf(requester);
-  if (!to) return absl::OkStatus();  // nobody to write to: nothing to send
-  v1::OutboxEntry entry;
-  entry.set_state(v1::OutboxEntry::PENDING);
-  *entry.mutable_created_at() = ToTimestamp(now);
-  *entry.mutable_next_attempt_at() = ToTimestamp(now);
-  v1::OutboundMessage* out = entry.mutable_message();
-  out->set_channel(v1::CHANNEL_EMAIL);
-  out->set_ticket_id(t.id());
-  out->set_message_id(m.id());
-  std::string domain =
-      options_.ingest.desk_email.substr(options_.ingest.desk_email.find('@') + 1);
-  out->set_idempotency_key(
-      absl::StrCat("helpdesk.ticket", t.id(), ".message", m.id(), "@", domain));
-  out->mutable_from()->set_email(options_.ingest.desk_email);
-  out->mutable_from()->set_name(options_.ingest.desk_name);
-  v1::Party* rcpt = out->add_to();
-  rcpt->set_email(*to);
-  rcpt->set_name(requester.name());
-  if (!automatic) {
-    for (int64_t cc : t.cc_contact_ids()) {
-      absl::StatusOr<v1::Contact> c = tx.GetContact(cc);
-      if (!c.ok()) continue;
-      if (std::optional<std::string> email = EmailOf(*c)) {
-        v1::Party* p = out->add_cc();
-        p->set_email(*email);
-        p->set_name(c->name());
-      }
-    }
-  }
-  out->set_subject(absl::StartsWith(t.subject(), "Re: ")
-                       ? t.subject()
-                       : absl::StrCat("Re: ", t.subject()));
-  out->set_body_text(std::string(text));
-  out->set_body_html(std::string(html));
-  out->set_automatic(automatic);
-  v1::ThreadingKeys* th = out->mutable_threading();
-  th->set_message_id(out->idempotency_key());
-  th->set_ticket_token(t.id());
-  HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Message> thread, tx.ListMessages(t.id()));
-  for (const v1::Message& earlier : thread) {
-    if (earlier.external_id().empty()) continue;
-    if (earlier.channel() != v1::CHANNEL_EMAIL) continue;
-    th->add_references(earlier.external_id());
-    th->set_in_reply_to(earlier.external_id());
-  }
-  HELPDESK_RETURN_IF_ERROR(tx.InsertOutbox(&entry));
-  HELPDESK_RETURN_IF_ERROR(RememberAddressed(tx, t.id(), {&out->to(), &out->cc()}));
-  return tx.PutThreadKey(absl::StrCat("msgid:", out->idempotency_key()), t.id());
-}
 
 absl::StatusOr<DispatchReport> Outbox::Dispatch(
     const std::map<v1::Channel, OutboundAdapter*>& adapters, absl::Time now, int limit) {

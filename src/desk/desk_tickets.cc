@@ -9,7 +9,8 @@ namespace helpdesk {
 // the first message (0 when the ticket has none).
 absl::StatusOr<v1::Ticket> DeskCore::CreateOne(Transaction& tx, const Access& a,
                                                  const NewTicket& in, absl::Time now,
-                                                 int64_t* first_message_id) {
+                                                 int64_t* first_message_id,
+                                                 const TicketOrigin* origin) {
   const DeskLimits& lim = options_.limits;
   // Who may create this ticket, and set what on it.
   int64_t requester_id = in.requester_id;
@@ -137,6 +138,10 @@ absl::StatusOr<v1::Ticket> DeskCore::CreateOne(Transaction& tx, const Access& a,
   t.set_assignee_id(in.assignee_id);
   t.set_group_id(in.group_id);
   t.set_channel(in.channel);
+  if (origin != nullptr) {
+    t.set_conversation_id(origin->conversation_id);
+    t.set_desk_address(origin->desk_address);
+  }
   for (int64_t cc : ccs) t.add_cc_contact_ids(cc);
   for (int64_t f : followers) t.add_follower_agent_ids(f);
   *t.mutable_created_at() = ToTimestamp(now);
@@ -328,10 +333,9 @@ absl::StatusOr<v1::Message> DeskCore::AddMessage(Transaction& tx,
     }
   }
   HELPDESK_RETURN_IF_ERROR(SaveWithEvent(tx, a, now, &t, loaded, &e));
-  if (d.kind == v1::Message::PUBLIC_REPLY && t.channel() == v1::CHANNEL_EMAIL &&
-      options_.ingest.email_public_replies && !options_.ingest.desk_email.empty()) {
-    HELPDESK_RETURN_IF_ERROR(
-        EnqueueEmail(tx, t, m, d.body_text, d.body_html, /*automatic=*/false, now));
+  if (d.kind == v1::Message::PUBLIC_REPLY) {
+    HELPDESK_RETURN_IF_ERROR(EnqueueReply(
+        tx, t, m, {.text = d.body_text, .html = d.body_html}, /*automatic=*/false, now));
   }
   return m;
 }
@@ -343,6 +347,7 @@ absl::StatusOr<v1::Ticket> DeskCore::Update(Transaction& tx, const v1::Actor& ac
   HELPDESK_ASSIGN_OR_RETURN(Access a, Resolve(tx, actor));
   HELPDESK_ASSIGN_OR_RETURN(v1::Ticket t,
                             LoadTicket(tx, a, ticket_id, Action::kUpdateFields));
+  const v1::StatusCategory solved_before = t.status_category();
   if (u.assignee_id || u.group_id) {
     HELPDESK_RETURN_IF_ERROR(AuthorizeOn(a, Action::kAssign, t));
   }
@@ -511,7 +516,12 @@ absl::StatusOr<v1::Ticket> DeskCore::Update(Transaction& tx, const v1::Actor& ac
     ChangeStatus(&t, *u.status, category, now, &e);
   }
   if (e.changes_size() == 0) return t;  // nothing to write
+  const bool solved_now = t.status_category() == v1::STATUS_CATEGORY_SOLVED &&
+                          solved_before != v1::STATUS_CATEGORY_SOLVED;
   HELPDESK_RETURN_IF_ERROR(SaveWithEvent(tx, a, now, &t, loaded, &e));
+  if (solved_now && options_.csat.survey_on_solve) {
+    HELPDESK_RETURN_IF_ERROR(SendSurvey(tx, t, now));
+  }
   return t;
 }
 

@@ -96,6 +96,17 @@ struct MessageDraft {
 };
 
 
+// A satisfaction rating (Tickets::RateSatisfaction): the signed token of a
+// survey link, or the ticket id when a person rates as themself.
+struct SatisfactionInput {
+  std::string token;
+  int64_t ticket_id = 0;
+  // GOOD_BAD: 1 (bad) or 5 (good); FIVE_POINT: 1 to 5.
+  int score = 0;
+  std::string comment;
+};
+
+
 // A change of ticket fields; unset fields stay as they are.
 struct TicketUpdate {
   std::optional<std::string> subject;
@@ -236,6 +247,24 @@ class HELPDESK_EXPORT Tickets {
   // customers.
   absl::StatusOr<std::vector<v1::Event>> AuditLog(const v1::Actor& viewer,
                                                   int64_t ticket_id);
+
+  // Records the requester's satisfaction rating of a ticket, from any
+  // channel: with `in.token` (the signed link of the survey, CsatOptions;
+  // `actor` is then only who passed it on, e.g. an integration, and the
+  // rating is the requester's), or by `actor` on ticket `in.ticket_id`: the
+  // requester themself, or an agent recording what the requester said. A
+  // later rating replaces the earlier one. The ticket keeps it
+  // (Ticket.satisfaction, scale and score as CsatOptions says, so rules read
+  // "csat.rating" as the score) and a CSAT_RECEIVED event is written. A
+  // solved or closed ticket may be rated; the status does not change.
+  // Errors: InvalidArgument for a malformed token, a score off the scale
+  // (naming it), a comment over the body limit or not UTF-8; PermissionDenied
+  // for a token whose signature does not match or that expired, a contact who
+  // is not the requester, a viewer who may not write on the ticket's behalf;
+  // NotFound for an unknown ticket; FailedPrecondition for a ticket not yet
+  // solved or a merged one.
+  absl::StatusOr<v1::Ticket> RateSatisfaction(const v1::Actor& actor,
+                                              const SatisfactionInput& in);
 
   // The bytes of an attachment the viewer can see on one of its tickets'
   // visible messages. Errors: NotFound.
