@@ -170,6 +170,19 @@ CREATE INDEX quarantine_by_state ON quarantine(state, id);
 // FieldChange); no table changes, ConvertAuditLogs converts the stored ones.
 constexpr absl::string_view kSchemaVersion4 = "";
 
+// Version 5 (issue 16, views): saved views. The merger renumbers steps
+// across helpers.
+constexpr absl::string_view kSchemaVersionViews = R"sql(
+CREATE TABLE views (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  version INTEGER NOT NULL,
+  owner_agent_id INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  proto BLOB NOT NULL,
+  UNIQUE (owner_agent_id, name)
+);
+)sql";
+
 // Rewrites every event and agent event whose changes hold the text form of
 // version 3 in the typed form (see storage/legacy_field_change.h), in id
 // order; rows already typed, and blobs that do not parse (reads report those
@@ -189,6 +202,7 @@ constexpr Migration kMigrations[] = {
     {2, kSchemaVersion2},
     {3, kSchemaVersion3},
     {4, kSchemaVersion4, &ConvertAuditLogs},
+    {5, kSchemaVersionViews},
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) ==
                   static_cast<size_t>(kSqliteSchemaVersion),

@@ -277,6 +277,33 @@ class SqliteTransaction final : public Transaction {
     return Watch(DoPutIdempotencyRecord(scope, key, value, recorded_at));
   }
 
+  // --- Saved views and counts (issue 16; sqlite_views.cc) ---
+  absl::StatusOr<int64_t> CountTickets(const TicketQuery& query) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    return Watch(DoCountTickets(query));
+  }
+  absl::Status InsertView(v1::SavedView* view) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    return Watch(DoInsertView(view));
+  }
+  absl::Status UpdateView(v1::SavedView* view, int64_t expected_version) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    return Watch(DoUpdateView(view, expected_version));
+  }
+  absl::StatusOr<v1::SavedView> GetView(int64_t id) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    return Watch(DoGetView(id));
+  }
+  absl::Status DeleteView(int64_t id) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    return Watch(DoDeleteView(id));
+  }
+  absl::StatusOr<std::vector<v1::SavedView>> ListViews(
+      std::optional<int64_t> owner_agent_id) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    return Watch(DoListViews(owner_agent_id));
+  }
+
  private:
   enum class State { kOpen, kCommitted, kFailed };
 
@@ -532,6 +559,17 @@ class SqliteTransaction final : public Transaction {
   absl::Status DoUpdateOutbox(const v1::OutboxEntry& entry);
   absl::Status DoInsertQuarantine(v1::QuarantineEntry* entry);
   absl::Status DoUpdateQuarantine(const v1::QuarantineEntry& entry);
+
+  // In sqlite_views.cc (issue 16).
+
+  absl::StatusOr<int64_t> DoCountTickets(const TicketQuery& query);
+  absl::Status DoInsertView(v1::SavedView* view);
+  absl::Status DoUpdateView(v1::SavedView* view, int64_t expected_version);
+  absl::StatusOr<v1::SavedView> ReadView(SqliteStatement& stmt);
+  absl::StatusOr<v1::SavedView> DoGetView(int64_t id);
+  absl::Status DoDeleteView(int64_t id);
+  absl::StatusOr<std::vector<v1::SavedView>> DoListViews(
+      std::optional<int64_t> owner_agent_id);
 
   // Ends the transaction on the connection and hands the connection back.
   void Release();
