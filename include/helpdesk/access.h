@@ -159,8 +159,14 @@ enum class Action {
   kViewReports,         // every ticket's figures: only viewers who see every ticket
   kManageRules,         // triggers, automations, macros
   kManageKbArticles,
+  // Saved views (issue 16; on nothing). Keep, change and run one's own views
+  // and run the shared ones: every staff viewer (running applies the
+  // viewer's own ticket visibility).
+  kUseViews,
+  // Create, change and delete the views shared with every agent.
+  kManageSharedViews,
 };
-inline constexpr int kActionCount = static_cast<int>(Action::kManageKbArticles) + 1;
+inline constexpr int kActionCount = static_cast<int>(Action::kManageSharedViews) + 1;
 
 // The action in words, e.g. "change ticket fields".
 HELPDESK_EXPORT absl::string_view ActionName(Action action);

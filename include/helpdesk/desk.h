@@ -60,6 +60,7 @@
 #include "helpdesk/desk/routing.h"
 #include "helpdesk/desk/sla.h"
 #include "helpdesk/desk/tickets.h"
+#include "helpdesk/desk/views.h"  // issue 16
 #include "helpdesk/desk_options.h"
 #include "helpdesk/export.h"
 
@@ -102,6 +103,8 @@ class HELPDESK_EXPORT Desk {
   Outbox& outbox() { return outbox_; }
   Routing& routing() { return routing_; }
   SlaClocks& sla() { return sla_; }
+  // Saved views and their counts (issue 16).
+  Views& views() { return views_; }
 
 
   // Does the time-based work due by `now`. Routing (first): offers that ran
@@ -126,6 +129,7 @@ class HELPDESK_EXPORT Desk {
   Outbox outbox_;
   Routing routing_;
   SlaClocks sla_;
+  Views views_;  // issue 16
 };
 
 }  // namespace helpdesk

@@ -80,6 +80,8 @@ constexpr Rule kRules[] = {
     {Action::kViewReports,            kN, false, true,  {kAny, kAny, kAny, kAny, kAny, kNo,  kNo}},
     {Action::kManageRules,            kN, false, false, {kAny, kNo,  kAny, kNo,  kNo,  kNo,  kNo}},
     {Action::kManageKbArticles,       kN, false, false, {kAny, kAny, kAny, kAny, kNo,  kNo,  kNo}},
+    {Action::kUseViews,               kN, false, false, {kAny, kAny, kAny, kAny, kAny, kNo,  kNo}},
+    {Action::kManageSharedViews,      kN, false, false, {kAny, kNo,  kAny, kNo,  kNo,  kNo,  kNo}},
     // clang-format on
 };
 static_assert(sizeof(kRules) / sizeof(kRules[0]) == kActionCount,
@@ -245,6 +247,8 @@ absl::string_view ActionName(Action action) {
     case Action::kViewReports: return "view reports";
     case Action::kManageRules: return "manage rules and macros";
     case Action::kManageKbArticles: return "manage knowledge base articles";
+    case Action::kUseViews: return "use saved views";
+    case Action::kManageSharedViews: return "manage shared views";
   }
   return "do an unknown action";
 }

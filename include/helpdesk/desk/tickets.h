@@ -130,6 +130,36 @@ struct TicketView {
   std::optional<SlaStatus> sla;
 };
 
+// Bulk updates (issue 16): one ticket of a BulkUpdate, with the version the
+// caller last saw (unset: whatever is stored).
+struct BulkTarget {
+  int64_t ticket_id = 0;
+  std::optional<int64_t> expected_version;
+};
+
+// What BulkUpdate did to one ticket.
+struct BulkTicketResult {
+  int64_t ticket_id = 0;
+  // OK when applied (or when the change changed nothing on it); else why
+  // not, as Update would say: Aborted for a stale version, NotFound for a
+  // ticket the actor may not see or that does not exist, PermissionDenied,
+  // FailedPrecondition (merged, closed, a move the workflow refuses),
+  // InvalidArgument.
+  absl::Status status;
+  // The ticket as stored after the command, when status is OK.
+  std::optional<v1::Ticket> ticket;
+};
+
+struct BulkUpdateResult {
+  // Shared by the FIELDS_CHANGED events the command wrote (Event.operation_id),
+  // unique in the store: "bulk-" and 16 hex digits, with "-<n>" when needed.
+  std::string operation_id;
+  // One per target, in the order given.
+  std::vector<BulkTicketResult> results;
+  // How many tickets changed (wrote an event).
+  int changed = 0;
+};
+
 class HELPDESK_EXPORT Tickets {
  public:
   Tickets(const Tickets&) = delete;
@@ -200,6 +230,21 @@ class HELPDESK_EXPORT Tickets {
   // on the source and MERGED_FROM on the target. Errors: InvalidArgument when
   // source == target;
   // FailedPrecondition when either ticket is merged already or closed.
+  // Applies one change to many tickets in one command (one transaction):
+  // each ticket is updated as by Update (its own FIELDS_CHANGED event, every
+  // event carrying the command's operation_id); a ticket that Update would
+  // refuse (a stale expected_version, one the actor may not see or change, a
+  // refused status move) is reported in its result and left as it was,
+  // while the others are applied. A failure of the store fails the whole
+  // command and changes nothing. Errors: InvalidArgument for no targets,
+  // more than DeskLimits::max_batch, a ticket listed twice, or
+  // change.expected_version set (versions go per ticket in `targets`);
+  // PermissionDenied for actors who may change no ticket fields at all
+  // (customers, light agents); Unavailable/DataLoss/Internal from the store.
+  absl::StatusOr<BulkUpdateResult> BulkUpdate(const v1::Actor& actor,
+                                              absl::Span<const BulkTarget> targets,
+                                              const TicketUpdate& change);
+
   absl::StatusOr<v1::Ticket> Merge(const v1::Actor& actor,
                                           int64_t source_id, int64_t target_id);
 
