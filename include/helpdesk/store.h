@@ -49,6 +49,7 @@
 #include "helpdesk/v1/contact.pb.h"
 #include "helpdesk/v1/event.pb.h"
 #include "helpdesk/v1/ticket.pb.h"
+#include "helpdesk/v1/time_tracking.pb.h"
 #include "helpdesk/v1/view.pb.h"
 
 namespace helpdesk {
@@ -430,6 +431,27 @@ class HELPDESK_EXPORT Transaction {
     (void)owner_agent_id;
     return absl::UnimplementedError("ListViews: not supported by this store");
   }
+
+  // --- Time tracking (issue 16) -----------------------------------------------
+
+  // Stores a time entry and assigns entry->id() (increasing). Errors:
+  // InvalidArgument if ticket_id or agent_id <= 0.
+  virtual absl::Status InsertTimeEntry(v1::TimeEntry* entry) {
+    (void)entry;
+    return absl::UnimplementedError("InsertTimeEntry: not supported by this store");
+  }
+  // The entries of one ticket, by id.
+  virtual absl::StatusOr<std::vector<v1::TimeEntry>> ListTimeEntries(int64_t ticket_id) {
+    (void)ticket_id;
+    return absl::UnimplementedError("ListTimeEntries: not supported by this store");
+  }
+  // The entries whose logged_at is in `range`, by logged_at then id.
+  virtual absl::StatusOr<std::vector<v1::TimeEntry>> ListTimeEntriesLogged(
+      const TimeRange& range) {
+    (void)range;
+    return absl::UnimplementedError(
+        "ListTimeEntriesLogged: not supported by this store");
+  }
 };
 
 // A database of tickets. Implementations must not throw.
@@ -621,6 +643,17 @@ class HELPDESK_EXPORT TransactionWrapper : public Transaction {
   absl::StatusOr<std::vector<v1::SavedView>> ListViews(
       std::optional<int64_t> owner_agent_id) override {
     return base_->ListViews(owner_agent_id);
+  }
+  // --- Time tracking (issue 16) ---
+  absl::Status InsertTimeEntry(v1::TimeEntry* entry) override {
+    return base_->InsertTimeEntry(entry);
+  }
+  absl::StatusOr<std::vector<v1::TimeEntry>> ListTimeEntries(int64_t ticket_id) override {
+    return base_->ListTimeEntries(ticket_id);
+  }
+  absl::StatusOr<std::vector<v1::TimeEntry>> ListTimeEntriesLogged(
+      const TimeRange& range) override {
+    return base_->ListTimeEntriesLogged(range);
   }
 
  private:

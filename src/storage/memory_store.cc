@@ -48,6 +48,7 @@ struct Counters {
   int64_t outbox = 0;
   int64_t quarantine = 0;
   int64_t view = 0;
+  int64_t time_entry = 0;
 };
 
 struct State {
@@ -75,6 +76,7 @@ struct State {
   // Saved views, and (owner, name) -> id.
   std::map<int64_t, v1::SavedView> views;
   std::map<std::pair<int64_t, std::string>, int64_t> view_names;
+  std::map<int64_t, v1::TimeEntry> time_entries;
 };
 
 class MemoryTransaction final : public Transaction {
@@ -488,6 +490,43 @@ class MemoryTransaction final : public Transaction {
         out.push_back(view);
       }
     }
+    return out;
+  }
+
+  // --- Time tracking ---
+
+  absl::Status InsertTimeEntry(v1::TimeEntry* entry) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    if (entry->ticket_id() <= 0 || entry->agent_id() <= 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "time entry: ticket_id ", entry->ticket_id(), " and agent_id ",
+          entry->agent_id(), " must be positive"));
+    }
+    entry->set_id(++state_->last.time_entry);
+    Remember(state_->time_entries, entry->id());
+    state_->time_entries[entry->id()] = *entry;
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::vector<v1::TimeEntry>> ListTimeEntries(int64_t ticket_id) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    std::vector<v1::TimeEntry> out;
+    for (const auto& [id, e] : state_->time_entries) {
+      if (e.ticket_id() == ticket_id) out.push_back(e);
+    }
+    return out;
+  }
+
+  absl::StatusOr<std::vector<v1::TimeEntry>> ListTimeEntriesLogged(
+      const TimeRange& range) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    std::vector<v1::TimeEntry> out;
+    for (const auto& [id, e] : state_->time_entries) {
+      if (range.Contains(FromTimestamp(e.logged_at()))) out.push_back(e);
+    }
+    std::stable_sort(out.begin(), out.end(), [](const v1::TimeEntry& a, const v1::TimeEntry& b) {
+      return TimestampToMicros(a.logged_at()) < TimestampToMicros(b.logged_at());
+    });
     return out;
   }
 

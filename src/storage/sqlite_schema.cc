@@ -170,7 +170,7 @@ CREATE INDEX quarantine_by_state ON quarantine(state, id);
 // FieldChange); no table changes, ConvertAuditLogs converts the stored ones.
 constexpr absl::string_view kSchemaVersion4 = "";
 
-// Version 5 (issue 16, views): saved views. The merger renumbers steps
+// Version 5 (issue 16, views): saved views and time entries. The merger renumbers steps
 // across helpers.
 constexpr absl::string_view kSchemaVersionViews = R"sql(
 CREATE TABLE views (
@@ -181,6 +181,15 @@ CREATE TABLE views (
   proto BLOB NOT NULL,
   UNIQUE (owner_agent_id, name)
 );
+-- Time tracking (issue 16).
+CREATE TABLE time_entries (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  ticket_id INTEGER NOT NULL,
+  logged_us INTEGER NOT NULL,
+  proto BLOB NOT NULL
+);
+CREATE INDEX time_entries_by_ticket ON time_entries(ticket_id, id);
+CREATE INDEX time_entries_by_logged ON time_entries(logged_us, id);
 )sql";
 
 // Rewrites every event and agent event whose changes hold the text form of

@@ -303,6 +303,19 @@ class SqliteTransaction final : public Transaction {
     HELPDESK_RETURN_IF_ERROR(CheckOpen());
     return Watch(DoListViews(owner_agent_id));
   }
+  absl::Status InsertTimeEntry(v1::TimeEntry* entry) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    return Watch(DoInsertTimeEntry(entry));
+  }
+  absl::StatusOr<std::vector<v1::TimeEntry>> ListTimeEntries(int64_t ticket_id) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    return Watch(DoListTimeEntries(ticket_id));
+  }
+  absl::StatusOr<std::vector<v1::TimeEntry>> ListTimeEntriesLogged(
+      const TimeRange& range) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    return Watch(DoListTimeEntriesLogged(range));
+  }
 
  private:
   enum class State { kOpen, kCommitted, kFailed };
@@ -570,6 +583,10 @@ class SqliteTransaction final : public Transaction {
   absl::Status DoDeleteView(int64_t id);
   absl::StatusOr<std::vector<v1::SavedView>> DoListViews(
       std::optional<int64_t> owner_agent_id);
+  absl::Status DoInsertTimeEntry(v1::TimeEntry* entry);
+  absl::StatusOr<std::vector<v1::TimeEntry>> DoListTimeEntries(int64_t ticket_id);
+  absl::StatusOr<std::vector<v1::TimeEntry>> DoListTimeEntriesLogged(
+      const TimeRange& range);
 
   // Ends the transaction on the connection and hands the connection back.
   void Release();

@@ -1,5 +1,6 @@
 // SqliteTransaction: saved views and ticket counts (issue 16).
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <utility>
@@ -7,6 +8,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "helpdesk/timestamp.h"
 #include "internal/status_macros.h"
 #include "storage/sqlite_ticket_query.h"
 #include "storage/sqlite_transaction.h"
@@ -135,6 +137,58 @@ absl::StatusOr<std::vector<v1::SavedView>> SqliteTransaction::DoListViews(
     if (!row) break;
     HELPDESK_ASSIGN_OR_RETURN(v1::SavedView view, ReadView(stmt));
     out.push_back(std::move(view));
+  }
+  return out;
+}
+
+// --- Time tracking ---
+
+absl::Status SqliteTransaction::DoInsertTimeEntry(v1::TimeEntry* entry) {
+  if (entry->ticket_id() <= 0 || entry->agent_id() <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "time entry: ticket_id ", entry->ticket_id(), " and agent_id ",
+        entry->agent_id(), " must be positive"));
+  }
+  v1::TimeEntry stored = *entry;
+  stored.clear_id();
+  HELPDESK_ASSIGN_OR_RETURN(std::string bytes, Serialize(stored, "time entry"));
+  HELPDESK_ASSIGN_OR_RETURN(
+      SqliteStatement stmt,
+      Prepare("INSERT INTO time_entries (ticket_id, logged_us, proto) VALUES (?, ?, ?)"));
+  stmt.BindInt(1, entry->ticket_id());
+  stmt.BindInt(2, TimestampToMicros(entry->logged_at()));
+  stmt.BindBlob(3, bytes);
+  HELPDESK_RETURN_IF_ERROR(stmt.Run());
+  entry->set_id(LastRowId());
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<v1::TimeEntry>> SqliteTransaction::DoListTimeEntries(
+    int64_t ticket_id) {
+  return ListRows<v1::TimeEntry>(
+      "SELECT id, proto FROM time_entries WHERE ticket_id = ? ORDER BY id",
+      "time_entries", {ticket_id});
+}
+
+absl::StatusOr<std::vector<v1::TimeEntry>> SqliteTransaction::DoListTimeEntriesLogged(
+    const TimeRange& range) {
+  // The stored micros are exact (TimestampToMicros of the entry's time), so
+  // compare in absl::Time the way TimeRange::Contains does.
+  // The index narrows to [floor(from) - 1, ceil(to) + 1] microseconds
+  // (ToUnixMicros saturates for infinite times); the exact test follows.
+  const int64_t lo = absl::ToUnixMicros(range.from);
+  const int64_t hi = absl::ToUnixMicros(range.to);
+  const int64_t kMin = std::numeric_limits<int64_t>::min();
+  const int64_t kMax = std::numeric_limits<int64_t>::max();
+  HELPDESK_ASSIGN_OR_RETURN(
+      std::vector<v1::TimeEntry> all,
+      ListRows<v1::TimeEntry>(
+          "SELECT id, proto FROM time_entries WHERE logged_us >= ? AND logged_us <= ? "
+          "ORDER BY logged_us, id",
+          "time_entries", {lo == kMin ? kMin : lo - 1, hi == kMax ? kMax : hi + 1}));
+  std::vector<v1::TimeEntry> out;
+  for (v1::TimeEntry& e : all) {
+    if (range.Contains(FromTimestamp(e.logged_at()))) out.push_back(std::move(e));
   }
   return out;
 }

@@ -260,3 +260,68 @@ TEST_P(StoreConformanceTest, SavedViewWritesRollBackWithTheTransaction) {
 }
 
 }  // namespace helpdesk::testing
+
+namespace helpdesk::testing {
+
+TEST_P(StoreConformanceTest, TimeEntriesAreKeptPerTicketAndListedByLoggedTime) {
+  namespace sci = store_conformance_internal;
+  auto entry = [](int64_t ticket, int64_t agent, int minutes, int64_t minute) {
+    v1::TimeEntry e;
+    e.set_ticket_id(ticket);
+    e.set_agent_id(agent);
+    e.set_minutes(minutes);
+    e.set_activity("call");
+    e.set_note("na\xC3\xAFve note");
+    e.set_group_id(3);
+    e.set_organization_id(4);
+    *e.mutable_logged_at() = sci::AtMinute(minute);
+    return e;
+  };
+  // Logged out of time order on purpose.
+  std::vector<v1::TimeEntry> es = {entry(1, 7, 15, 30), entry(2, 7, 5, 10),
+                                   entry(1, 8, 60, 20), entry(3, 9, 1, 40)};
+  {
+    HELPDESK_ASSERT_OK_AND_ASSIGN(auto tx, store().Begin(TransactionMode::kReadWrite));
+    int64_t last = 0;
+    for (v1::TimeEntry& e : es) {
+      HELPDESK_ASSERT_OK(tx->InsertTimeEntry(&e));
+      EXPECT_GT(e.id(), last);
+      last = e.id();
+    }
+    v1::TimeEntry bad = entry(0, 7, 1, 1);
+    EXPECT_EQ(tx->InsertTimeEntry(&bad).code(), absl::StatusCode::kInvalidArgument);
+    bad = entry(1, -1, 1, 1);
+    EXPECT_EQ(tx->InsertTimeEntry(&bad).code(), absl::StatusCode::kInvalidArgument);
+    HELPDESK_ASSERT_OK(tx->Commit());
+  }
+  {
+    HELPDESK_ASSERT_OK_AND_ASSIGN(auto tx, store().Begin(TransactionMode::kReadWrite));
+    v1::TimeEntry dropped = entry(1, 7, 99, 25);
+    HELPDESK_ASSERT_OK(tx->InsertTimeEntry(&dropped));  // rolled back below
+  }
+  HELPDESK_ASSERT_OK_AND_ASSIGN(auto tx, store().Begin(TransactionMode::kReadOnly));
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::vector<v1::TimeEntry> of1, tx->ListTimeEntries(1));
+  ASSERT_EQ(of1.size(), 2u);
+  EXPECT_THAT(of1[0], sci::EqualsProto(es[0]));
+  EXPECT_THAT(of1[1], sci::EqualsProto(es[2]));
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::vector<v1::TimeEntry> none, tx->ListTimeEntries(99));
+  EXPECT_TRUE(none.empty());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::vector<v1::TimeEntry> all,
+                                tx->ListTimeEntriesLogged(TimeRange{}));
+  EXPECT_THAT(sci::IdsOfList(all),
+              ::testing::ElementsAre(es[1].id(), es[2].id(), es[0].id(), es[3].id()));
+  // Half-open: from included, to excluded, to the microsecond.
+  HELPDESK_ASSERT_OK_AND_ASSIGN(
+      std::vector<v1::TimeEntry> some,
+      tx->ListTimeEntriesLogged({.from = sci::Minute(20), .to = sci::Minute(40)}));
+  EXPECT_THAT(sci::IdsOfList(some), ::testing::ElementsAre(es[2].id(), es[0].id()));
+  HELPDESK_ASSERT_OK_AND_ASSIGN(
+      some, tx->ListTimeEntriesLogged({.from = sci::Minute(20) + absl::Nanoseconds(1),
+                                       .to = sci::Minute(40) + absl::Nanoseconds(1)}));
+  EXPECT_THAT(sci::IdsOfList(some), ::testing::ElementsAre(es[0].id(), es[3].id()));
+  HELPDESK_ASSERT_OK_AND_ASSIGN(
+      some, tx->ListTimeEntriesLogged({.from = sci::Minute(50), .to = sci::Minute(10)}));
+  EXPECT_TRUE(some.empty());
+}
+
+}  // namespace helpdesk::testing

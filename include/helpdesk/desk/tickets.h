@@ -160,6 +160,30 @@ struct BulkUpdateResult {
   int changed = 0;
 };
 
+// Time tracking (issue 16): time an agent spent on a ticket.
+struct TimeLog {
+  // 1 to 10,080 (a week).
+  int minutes = 0;
+  // Optional, up to 100 bytes of text (e.g. "research", "call").
+  std::string activity;
+  // Optional, up to DeskLimits::max_body_bytes of text.
+  std::string note;
+  // Whose time: 0 for the acting agent. Another agent only for admins, the
+  // system and integrations (who must name one).
+  int64_t agent_id = 0;
+};
+
+// How TimeSummary groups the entries.
+enum class TimeGrouping { kAgent, kGroup, kOrganization };
+
+// One row of a TimeSummary: the agent, group or organization id (0: none).
+struct TimeTotal {
+  int64_t key = 0;
+  int64_t minutes = 0;
+  int64_t entries = 0;
+  int64_t tickets = 0;  // distinct tickets
+};
+
 class HELPDESK_EXPORT Tickets {
  public:
   Tickets(const Tickets&) = delete;
@@ -244,6 +268,28 @@ class HELPDESK_EXPORT Tickets {
   absl::StatusOr<BulkUpdateResult> BulkUpdate(const v1::Actor& actor,
                                               absl::Span<const BulkTarget> targets,
                                               const TicketUpdate& change);
+
+  // Logs time on a ticket the actor may add internal notes to (agents and
+  // light agents on tickets they see). The entry keeps the ticket's group
+  // and organization as they are now. Errors: InvalidArgument for minutes
+  // outside [1, 10080], bad text, or a non-agent actor naming no agent;
+  // PermissionDenied for customers, or for agents logging another agent's
+  // time; NotFound for the ticket or the agent.
+  absl::StatusOr<v1::TimeEntry> LogTime(const v1::Actor& actor, int64_t ticket_id,
+                                        const TimeLog& log);
+
+  // The time logged on a ticket, oldest first. Errors: PermissionDenied for
+  // customers; NotFound.
+  absl::StatusOr<std::vector<v1::TimeEntry>> TimeEntries(const v1::Actor& viewer,
+                                                         int64_t ticket_id);
+
+  // Time logged in `period` (by logged_at), totalled per agent, group or
+  // organization, ordered by key. Needs Action::kViewReports (viewers who see
+  // every ticket). Errors: InvalidArgument when the period ends before it
+  // starts or the grouping is out of range; PermissionDenied.
+  absl::StatusOr<std::vector<TimeTotal>> TimeSummary(const v1::Actor& viewer,
+                                                     const TimeRange& period,
+                                                     TimeGrouping grouping);
 
   absl::StatusOr<v1::Ticket> Merge(const v1::Actor& actor,
                                           int64_t source_id, int64_t target_id);
