@@ -176,8 +176,14 @@ enum class Action {
   // Issue, rotate or revoke the ticket's tracking link: staff who may change
   // the ticket, and its requester.
   kManageTrackingLink,
+  // Saved views (issue 16; on nothing). Keep, change and run one's own views
+  // and run the shared ones: every staff viewer (running applies the
+  // viewer's own ticket visibility).
+  kUseViews,
+  // Create, change and delete the views shared with every agent.
+  kManageSharedViews,
 };
-inline constexpr int kActionCount = static_cast<int>(Action::kManageTrackingLink) + 1;
+inline constexpr int kActionCount = static_cast<int>(Action::kManageSharedViews) + 1;
 
 // The action in words, e.g. "change ticket fields".
 HELPDESK_EXPORT absl::string_view ActionName(Action action);

@@ -64,6 +64,7 @@
 #include "helpdesk/desk/tickets.h"
 // Tracking links (issue 15).
 #include "helpdesk/desk/tracking.h"
+#include "helpdesk/desk/views.h"  // issue 16
 #include "helpdesk/desk_options.h"
 #include "helpdesk/export.h"
 
@@ -108,6 +109,8 @@ class HELPDESK_EXPORT Desk {
   SlaClocks& sla() { return sla_; }
   // Tracking links (issue 15): a customer follows one ticket by its token.
   TrackingLinks& tracking() { return tracking_; }
+  // Saved views and their counts (issue 16).
+  Views& views() { return views_; }
 
 
   // Does the time-based work due by `now`. Routing (first): offers that ran
@@ -134,6 +137,7 @@ class HELPDESK_EXPORT Desk {
   SlaClocks sla_;
   // Tracking links (issue 15).
   TrackingLinks tracking_;
+  Views views_;  // issue 16
 };
 
 }  // namespace helpdesk

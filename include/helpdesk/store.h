@@ -49,6 +49,8 @@
 #include "helpdesk/v1/contact.pb.h"
 #include "helpdesk/v1/event.pb.h"
 #include "helpdesk/v1/ticket.pb.h"
+#include "helpdesk/v1/time_tracking.pb.h"
+#include "helpdesk/v1/view.pb.h"
 
 namespace helpdesk {
 
@@ -83,6 +85,19 @@ struct TimeRange {
 // TicketVisibility (restricting a query to the tickets one reader may see)
 // is declared in helpdesk/access.h, with the rules it follows.
 
+// A filter on one custom field: a ticket matches when it has the field
+// `name` and, when `any_of` is not empty, its value equals one of them
+// (set membership; one value is equality). Values are equal when they hold
+// the same kind and the same value: text and choices compare bytes exactly
+// (choices as the whole ordered list), integers and decimals numerically
+// (an integer never equals a decimal), times to the nanosecond. A value of
+// kind text also matches a choices field that contains that text, so "the
+// tickets whose multi-select holds 'eu'" is one filter.
+struct CustomFieldFilter {
+  std::string name;
+  std::vector<v1::CustomFieldValue> any_of;
+};
+
 // A ticket query. Filters combine with AND; an empty or unset filter matches
 // everything.
 struct TicketQuery {
@@ -101,6 +116,14 @@ struct TicketQuery {
   // Substring of the subject. Matching folds ASCII letters only (so "VPN"
   // matches "vpn" but "É" does not match "é"); no wildcards.
   std::string subject_contains;
+  // --- Views filters (issue 16) ---
+  // A ticket matches when its priority / type / channel is any of these.
+  std::vector<v1::Priority> priorities;
+  std::vector<v1::TicketType> types;
+  std::vector<v1::Channel> channels;
+  // A ticket matches when it passes every one of these (see
+  // CustomFieldFilter).
+  std::vector<CustomFieldFilter> custom_fields;
   TimeRange created;
   TimeRange updated;
   // When set, only tickets with an sla_next_deadline in this range match.
@@ -411,6 +434,70 @@ class HELPDESK_EXPORT Transaction {
     (void)ticket_id;
     return absl::UnimplementedError("RevokeTrackingToken: not supported by this store");
   }
+  // --- Saved views and counts (issue 16) ------------------------------------
+  // Optional for host stores: the defaults answer Unimplemented, and the
+  // Desk's views need them.
+
+  // The number of tickets that pass every filter of `query` (its sort, limit
+  // and cursor are ignored). Errors: none of its own.
+  virtual absl::StatusOr<int64_t> CountTickets(const TicketQuery& query) {
+    (void)query;
+    return absl::UnimplementedError("CountTickets: not supported by this store");
+  }
+
+  // Stores a new view, assigns view->id() (increasing) and sets version 1.
+  // Errors: AlreadyExists when its owner (0: the shared views) has a view of
+  // that name (names compare exactly).
+  virtual absl::Status InsertView(v1::SavedView* view) {
+    (void)view;
+    return absl::UnimplementedError("InsertView: not supported by this store");
+  }
+  // Replaces view `view->id()` if its stored version is `expected_version`;
+  // sets version to expected_version + 1. Errors: NotFound; Aborted on a
+  // stale version; AlreadyExists as InsertView.
+  virtual absl::Status UpdateView(v1::SavedView* view, int64_t expected_version) {
+    (void)view;
+    (void)expected_version;
+    return absl::UnimplementedError("UpdateView: not supported by this store");
+  }
+  // Errors: NotFound.
+  virtual absl::StatusOr<v1::SavedView> GetView(int64_t id) {
+    (void)id;
+    return absl::UnimplementedError("GetView: not supported by this store");
+  }
+  // Removes view `id`. Errors: NotFound.
+  virtual absl::Status DeleteView(int64_t id) {
+    (void)id;
+    return absl::UnimplementedError("DeleteView: not supported by this store");
+  }
+  // The views of one owner (0: the shared views), or every view when
+  // `owner_agent_id` is unset, by id.
+  virtual absl::StatusOr<std::vector<v1::SavedView>> ListViews(
+      std::optional<int64_t> owner_agent_id) {
+    (void)owner_agent_id;
+    return absl::UnimplementedError("ListViews: not supported by this store");
+  }
+
+  // --- Time tracking (issue 16) -----------------------------------------------
+
+  // Stores a time entry and assigns entry->id() (increasing). Errors:
+  // InvalidArgument if ticket_id or agent_id <= 0.
+  virtual absl::Status InsertTimeEntry(v1::TimeEntry* entry) {
+    (void)entry;
+    return absl::UnimplementedError("InsertTimeEntry: not supported by this store");
+  }
+  // The entries of one ticket, by id.
+  virtual absl::StatusOr<std::vector<v1::TimeEntry>> ListTimeEntries(int64_t ticket_id) {
+    (void)ticket_id;
+    return absl::UnimplementedError("ListTimeEntries: not supported by this store");
+  }
+  // The entries whose logged_at is in `range`, by logged_at then id.
+  virtual absl::StatusOr<std::vector<v1::TimeEntry>> ListTimeEntriesLogged(
+      const TimeRange& range) {
+    (void)range;
+    return absl::UnimplementedError(
+        "ListTimeEntriesLogged: not supported by this store");
+  }
 };
 
 // A database of tickets. Implementations must not throw.
@@ -599,6 +686,35 @@ class HELPDESK_EXPORT TransactionWrapper : public Transaction {
   }
   absl::StatusOr<bool> RevokeTrackingToken(int64_t ticket_id) override {
     return base_->RevokeTrackingToken(ticket_id);
+  }
+  // --- Saved views and counts (issue 16) ---
+  absl::StatusOr<int64_t> CountTickets(const TicketQuery& query) override {
+    return base_->CountTickets(query);
+  }
+  absl::Status InsertView(v1::SavedView* view) override {
+    return base_->InsertView(view);
+  }
+  absl::Status UpdateView(v1::SavedView* view, int64_t expected_version) override {
+    return base_->UpdateView(view, expected_version);
+  }
+  absl::StatusOr<v1::SavedView> GetView(int64_t id) override {
+    return base_->GetView(id);
+  }
+  absl::Status DeleteView(int64_t id) override { return base_->DeleteView(id); }
+  absl::StatusOr<std::vector<v1::SavedView>> ListViews(
+      std::optional<int64_t> owner_agent_id) override {
+    return base_->ListViews(owner_agent_id);
+  }
+  // --- Time tracking (issue 16) ---
+  absl::Status InsertTimeEntry(v1::TimeEntry* entry) override {
+    return base_->InsertTimeEntry(entry);
+  }
+  absl::StatusOr<std::vector<v1::TimeEntry>> ListTimeEntries(int64_t ticket_id) override {
+    return base_->ListTimeEntries(ticket_id);
+  }
+  absl::StatusOr<std::vector<v1::TimeEntry>> ListTimeEntriesLogged(
+      const TimeRange& range) override {
+    return base_->ListTimeEntriesLogged(range);
   }
 
  private:

@@ -84,6 +84,8 @@ constexpr Rule kRules[] = {
     {Action::kManageRules,            kN, false, false, {kAny, kNo,  kAny, kNo,  kNo,  kNo,  kNo, kNo}},
     {Action::kManageKbArticles,       kN, false, false, {kAny, kAny, kAny, kAny, kNo,  kNo,  kNo, kNo}},
     {Action::kManageTrackingLink,     kT, true,  false, {kAny, kAny, kAny, kAny, kNo,  kRequester, kNo, kNo}},
+    {Action::kUseViews,               kN, false, false, {kAny, kAny, kAny, kAny, kAny, kNo,  kNo, kNo}},
+    {Action::kManageSharedViews,      kN, false, false, {kAny, kNo,  kAny, kNo,  kNo,  kNo,  kNo, kNo}},
     // clang-format on
 };
 static_assert(sizeof(kRules) / sizeof(kRules[0]) == kActionCount,
@@ -262,6 +264,8 @@ absl::string_view ActionName(Action action) {
     case Action::kManageRules: return "manage rules and macros";
     case Action::kManageKbArticles: return "manage knowledge base articles";
     case Action::kManageTrackingLink: return "issue, rotate or revoke tracking links";
+    case Action::kUseViews: return "use saved views";
+    case Action::kManageSharedViews: return "manage shared views";
   }
   return "do an unknown action";
 }

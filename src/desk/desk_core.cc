@@ -436,7 +436,8 @@ Desk::Desk(std::unique_ptr<DeskCore> impl)
       outbox_(impl_.get()),
       routing_(impl_.get()),
       sla_(impl_.get()),
-      tracking_(impl_.get()) {}
+      tracking_(impl_.get()),
+      views_(impl_.get()) {}
 
 Desk::~Desk() = default;
 

@@ -641,8 +641,10 @@ class DeskCore {
                                       absl::Time now, absl::Status* refusal,
                                       bool record_key);
 
+  // `operation_id` (issue 16, bulk updates): set on the FIELDS_CHANGED event.
   absl::StatusOr<v1::Ticket> Update(Transaction& tx, const v1::Actor& actor,
-                                    int64_t ticket_id, const TicketUpdate& u);
+                                    int64_t ticket_id, const TicketUpdate& u,
+                                    absl::string_view operation_id = {});
 
   absl::StatusOr<v1::Ticket> Merge(Transaction& tx, const v1::Actor& actor,
                                    int64_t source_id, int64_t target_id);

@@ -341,7 +341,8 @@ absl::StatusOr<v1::Message> DeskCore::AddMessage(Transaction& tx,
 }
 
 absl::StatusOr<v1::Ticket> DeskCore::Update(Transaction& tx, const v1::Actor& actor,
-                                              int64_t ticket_id, const TicketUpdate& u) {
+                                              int64_t ticket_id, const TicketUpdate& u,
+                                              absl::string_view operation_id) {
   absl::Time now = Now();
   const DeskLimits& lim = options_.limits;
   HELPDESK_ASSIGN_OR_RETURN(Access a, Resolve(tx, actor));
@@ -516,6 +517,7 @@ absl::StatusOr<v1::Ticket> DeskCore::Update(Transaction& tx, const v1::Actor& ac
     ChangeStatus(&t, *u.status, category, now, &e);
   }
   if (e.changes_size() == 0) return t;  // nothing to write
+  if (!operation_id.empty()) e.set_operation_id(std::string(operation_id));
   const bool solved_now = t.status_category() == v1::STATUS_CATEGORY_SOLVED &&
                           solved_before != v1::STATUS_CATEGORY_SOLVED;
   HELPDESK_RETURN_IF_ERROR(SaveWithEvent(tx, a, now, &t, loaded, &e));

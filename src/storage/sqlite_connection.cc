@@ -1,4 +1,5 @@
 #include "storage/sqlite_connection.h"
+#include "storage/sqlite_ticket_query.h"
 
 #include <algorithm>
 #include <climits>
@@ -176,6 +177,12 @@ absl::StatusOr<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(
   // another process is creating may already need to wait for its locks.
   sqlite3_busy_timeout(db, busy_timeout_ms);
   sqlite3_extended_result_codes(db, 1);
+  rc = RegisterTicketQueryFunctions(db);  // issue 16: query filters
+  if (rc != SQLITE_OK) {
+    absl::Status status = SqliteError(rc, db, path, "registering functions");
+    sqlite3_close_v2(db);
+    return status;
+  }
   return std::unique_ptr<SqliteConnection>(
       new SqliteConnection(db, path, busy_timeout_ms));
 }

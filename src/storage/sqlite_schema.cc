@@ -178,6 +178,26 @@ CREATE TABLE tracking_tokens (
   ticket_id INTEGER NOT NULL UNIQUE,
   created_us INTEGER NOT NULL
 ) WITHOUT ROWID;
+// Version 5 (issue 16, views): saved views and time entries. The merger renumbers steps
+// across helpers.
+constexpr absl::string_view kSchemaVersionViews = R"sql(
+CREATE TABLE views (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  version INTEGER NOT NULL,
+  owner_agent_id INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  proto BLOB NOT NULL,
+  UNIQUE (owner_agent_id, name)
+);
+-- Time tracking (issue 16).
+CREATE TABLE time_entries (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  ticket_id INTEGER NOT NULL,
+  logged_us INTEGER NOT NULL,
+  proto BLOB NOT NULL
+);
+CREATE INDEX time_entries_by_ticket ON time_entries(ticket_id, id);
+CREATE INDEX time_entries_by_logged ON time_entries(logged_us, id);
 )sql";
 
 // Rewrites every event and agent event whose changes hold the text form of
@@ -200,6 +220,7 @@ constexpr Migration kMigrations[] = {
     {3, kSchemaVersion3},
     {4, kSchemaVersion4, &ConvertAuditLogs},
     {5, kSchemaVersionTracking},
+    {6, kSchemaVersionViews},
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) ==
                   static_cast<size_t>(kSqliteSchemaVersion),

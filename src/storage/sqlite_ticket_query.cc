@@ -1,6 +1,7 @@
 #include "storage/sqlite_ticket_query.h"
 
 #include <limits>
+#include <memory>
 #include <optional>
 #include <utility>
 
@@ -217,6 +218,20 @@ void AddFilters(Builder& b, const TicketQuery& query) {
     b.Where("sla_deadline_us < 9223372036854775807");
     AddTimeRange(b, "sla_deadline_us", *query.sla_deadline);
   }
+  if (!query.priorities.empty()) {
+    b.Where(b.In("priority", query.priorities,
+                 [&](v1::Priority p) { return b.Int(p); }));
+  }
+  if (!query.types.empty() || !query.channels.empty() ||
+      !query.custom_fields.empty()) {
+    // No column holds these: the SQL function reads the stored proto.
+    TicketQuery rest;
+    rest.types = query.types;
+    rest.channels = query.channels;
+    rest.custom_fields = query.custom_fields;
+    b.Where(absl::StrCat("helpdesk_ticket_filter(proto, ",
+                         b.Blob(QueryToFilter(rest).SerializeAsString()), ")"));
+  }
   if (!query.include_merged) b.Where("merged_into = 0");
   if (query.visible_to.has_value()) AddVisibility(b, *query.visible_to);
 }
@@ -229,7 +244,62 @@ std::string Select(absl::string_view columns, Builder& b) {
   return sql;
 }
 
+// helpdesk_ticket_filter(proto, filter): see RegisterTicketQueryFunctions.
+// The parsed filter is kept as the statement's auxiliary data for argument 1,
+// so a scan parses it once.
+void TicketFilterFunction(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  if (argc != 2) {
+    sqlite3_result_error(ctx, "helpdesk_ticket_filter takes 2 arguments", -1);
+    return;
+  }
+  auto* query = static_cast<TicketQuery*>(sqlite3_get_auxdata(ctx, 1));
+  if (query == nullptr) {
+    v1::TicketFilter filter;
+    const void* data = sqlite3_value_blob(argv[1]);
+    int size = sqlite3_value_bytes(argv[1]);
+    if (size > 0 && (data == nullptr || !filter.ParseFromArray(data, size))) {
+      sqlite3_result_error(ctx, "helpdesk_ticket_filter: malformed filter", -1);
+      return;
+    }
+    auto owned = std::make_unique<TicketQuery>(FilterToQuery(filter));
+    query = owned.get();
+    sqlite3_set_auxdata(ctx, 1, owned.release(),
+                        [](void* p) { delete static_cast<TicketQuery*>(p); });
+    // SQLite may have freed it already (out of memory): fetch it again.
+    query = static_cast<TicketQuery*>(sqlite3_get_auxdata(ctx, 1));
+    if (query == nullptr) {
+      sqlite3_result_error_nomem(ctx);
+      return;
+    }
+  }
+  v1::Ticket ticket;
+  const void* data = sqlite3_value_blob(argv[0]);
+  int size = sqlite3_value_bytes(argv[0]);
+  if (size > 0 && (data == nullptr || !ticket.ParseFromArray(data, size))) {
+    sqlite3_result_error(ctx, "helpdesk_ticket_filter: a stored ticket does not parse",
+                         -1);
+    return;
+  }
+  sqlite3_result_int(ctx, TicketMatchesProtoFilters(*query, ticket) ? 1 : 0);
+}
+
 }  // namespace
+
+int RegisterTicketQueryFunctions(sqlite3* db) {
+  return sqlite3_create_function_v2(
+      db, "helpdesk_ticket_filter", 2,
+      SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, nullptr,
+      &TicketFilterFunction, nullptr, nullptr, nullptr);
+}
+
+TicketSql BuildTicketCountSql(const TicketQuery& query) {
+  Builder b;
+  AddFilters(b, query);
+  TicketSql out;
+  out.sql = Select("COUNT(*)", b);
+  out.params = std::move(b.params());
+  return out;
+}
 
 absl::StatusOr<TicketSql> BuildTicketQuerySql(const TicketQuery& query) {
   HELPDESK_RETURN_IF_ERROR(ValidateQuery(query));

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include <sqlite3.h>
 #include "helpdesk/store.h"
 
 namespace helpdesk::internal {
@@ -39,6 +40,17 @@ struct TicketSql {
 
 // Errors: InvalidArgument from ValidateQuery (limit, cursor).
 absl::StatusOr<TicketSql> BuildTicketQuerySql(const TicketQuery& query);
+
+// "SELECT COUNT(*) FROM tickets WHERE <every filter of query>": the sort,
+// limit and cursor are ignored.
+TicketSql BuildTicketCountSql(const TicketQuery& query);
+
+// The SQL function the filters on types, channels and custom fields use:
+// helpdesk_ticket_filter(proto, filter) is 1 when the ticket stored as
+// `proto` passes the v1::TicketFilter serialised in `filter`
+// (TicketMatchesProtoFilters), else 0. Registered on every connection
+// SqliteConnection::Open makes. Returns an SQLite result code.
+int RegisterTicketQueryFunctions(sqlite3* db);
 
 }  // namespace helpdesk::internal
 

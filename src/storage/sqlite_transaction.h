@@ -296,6 +296,45 @@ class SqliteTransaction final : public Transaction {
     HELPDESK_RETURN_IF_ERROR(CheckWritable());
     return Watch(DoRevokeTrackingToken(ticket_id));
   }
+  // --- Saved views and counts (issue 16; sqlite_views.cc) ---
+  absl::StatusOr<int64_t> CountTickets(const TicketQuery& query) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    return Watch(DoCountTickets(query));
+  }
+  absl::Status InsertView(v1::SavedView* view) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    return Watch(DoInsertView(view));
+  }
+  absl::Status UpdateView(v1::SavedView* view, int64_t expected_version) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    return Watch(DoUpdateView(view, expected_version));
+  }
+  absl::StatusOr<v1::SavedView> GetView(int64_t id) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    return Watch(DoGetView(id));
+  }
+  absl::Status DeleteView(int64_t id) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    return Watch(DoDeleteView(id));
+  }
+  absl::StatusOr<std::vector<v1::SavedView>> ListViews(
+      std::optional<int64_t> owner_agent_id) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    return Watch(DoListViews(owner_agent_id));
+  }
+  absl::Status InsertTimeEntry(v1::TimeEntry* entry) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    return Watch(DoInsertTimeEntry(entry));
+  }
+  absl::StatusOr<std::vector<v1::TimeEntry>> ListTimeEntries(int64_t ticket_id) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    return Watch(DoListTimeEntries(ticket_id));
+  }
+  absl::StatusOr<std::vector<v1::TimeEntry>> ListTimeEntriesLogged(
+      const TimeRange& range) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    return Watch(DoListTimeEntriesLogged(range));
+  }
 
  private:
   enum class State { kOpen, kCommitted, kFailed };
@@ -561,6 +600,20 @@ class SqliteTransaction final : public Transaction {
   absl::StatusOr<std::optional<TrackingTokenRecord>> DoGetTrackingTokenOfTicket(
       int64_t ticket_id);
   absl::StatusOr<bool> DoRevokeTrackingToken(int64_t ticket_id);
+  // In sqlite_views.cc (issue 16).
+
+  absl::StatusOr<int64_t> DoCountTickets(const TicketQuery& query);
+  absl::Status DoInsertView(v1::SavedView* view);
+  absl::Status DoUpdateView(v1::SavedView* view, int64_t expected_version);
+  absl::StatusOr<v1::SavedView> ReadView(SqliteStatement& stmt);
+  absl::StatusOr<v1::SavedView> DoGetView(int64_t id);
+  absl::Status DoDeleteView(int64_t id);
+  absl::StatusOr<std::vector<v1::SavedView>> DoListViews(
+      std::optional<int64_t> owner_agent_id);
+  absl::Status DoInsertTimeEntry(v1::TimeEntry* entry);
+  absl::StatusOr<std::vector<v1::TimeEntry>> DoListTimeEntries(int64_t ticket_id);
+  absl::StatusOr<std::vector<v1::TimeEntry>> DoListTimeEntriesLogged(
+      const TimeRange& range);
 
   // Ends the transaction on the connection and hands the connection back.
   void Release();

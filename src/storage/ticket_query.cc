@@ -125,7 +125,60 @@ bool Visible(const TicketVisibility& v, const v1::Ticket& t) {
 
 }  // namespace
 
+bool CustomFieldValueMatches(const v1::CustomFieldValue& value,
+                             const v1::CustomFieldValue& wanted) {
+  using V = v1::CustomFieldValue;
+  if (wanted.value_case() == V::kText && value.value_case() == V::kChoices) {
+    return ContainsValue(value.choices().values(), wanted.text());
+  }
+  if (value.value_case() != wanted.value_case()) return false;
+  switch (value.value_case()) {
+    case V::kText:
+      return value.text() == wanted.text();
+    case V::kInteger:
+      return value.integer() == wanted.integer();
+    case V::kDecimal:
+      return value.decimal() == wanted.decimal();
+    case V::kFlag:
+      return value.flag() == wanted.flag();
+    case V::kTime:
+      return value.time().seconds() == wanted.time().seconds() &&
+             value.time().nanos() == wanted.time().nanos();
+    case V::kChoices:
+      return std::equal(value.choices().values().begin(),
+                        value.choices().values().end(),
+                        wanted.choices().values().begin(),
+                        wanted.choices().values().end());
+    case V::VALUE_NOT_SET:
+      return false;
+  }
+  return false;
+}
+
+bool CustomFieldFilterMatches(const CustomFieldFilter& f, const v1::Ticket& t) {
+  auto it = t.custom_fields().find(f.name);
+  if (it == t.custom_fields().end()) return false;
+  if (f.any_of.empty()) return true;
+  for (const v1::CustomFieldValue& wanted : f.any_of) {
+    if (CustomFieldValueMatches(it->second, wanted)) return true;
+  }
+  return false;
+}
+
+bool TicketMatchesProtoFilters(const TicketQuery& q, const v1::Ticket& t) {
+  if (!q.types.empty() && !ContainsValue(q.types, t.type())) return false;
+  if (!q.channels.empty() && !ContainsValue(q.channels, t.channel())) return false;
+  for (const CustomFieldFilter& f : q.custom_fields) {
+    if (!CustomFieldFilterMatches(f, t)) return false;
+  }
+  return true;
+}
+
 bool TicketMatches(const TicketQuery& q, const v1::Ticket& t) {
+  if (!q.priorities.empty() && !ContainsValue(q.priorities, t.priority())) {
+    return false;
+  }
+  if (!TicketMatchesProtoFilters(q, t)) return false;
   if (!q.statuses.empty() && !ContainsValue(q.statuses, t.status())) return false;
   if (!q.status_categories.empty() &&
       !ContainsValue(q.status_categories, t.status_category())) {
@@ -151,6 +204,50 @@ bool TicketMatches(const TicketQuery& q, const v1::Ticket& t) {
   if (!q.include_merged && t.merged_into() != 0) return false;
   if (q.visible_to && !Visible(*q.visible_to, t)) return false;
   return true;
+}
+
+v1::TicketFilter QueryToFilter(const TicketQuery& q) {
+  v1::TicketFilter f;
+  for (const std::string& s : q.statuses) f.add_statuses(s);
+  for (v1::StatusCategory c : q.status_categories) f.add_status_categories(c);
+  if (q.assignee_id) f.set_assignee_id(*q.assignee_id);
+  if (q.group_id) f.set_group_id(*q.group_id);
+  for (const std::string& t : q.tags) f.add_tags(t);
+  if (q.requester_id) f.set_requester_id(*q.requester_id);
+  if (q.organization_id) f.set_organization_id(*q.organization_id);
+  f.set_subject_contains(q.subject_contains);
+  for (v1::Priority p : q.priorities) f.add_priorities(p);
+  for (v1::TicketType t : q.types) f.add_types(t);
+  for (v1::Channel c : q.channels) f.add_channels(c);
+  for (const CustomFieldFilter& cf : q.custom_fields) {
+    v1::CustomFieldFilter* out = f.add_custom_fields();
+    out->set_name(cf.name);
+    for (const v1::CustomFieldValue& v : cf.any_of) *out->add_any_of() = v;
+  }
+  return f;
+}
+
+TicketQuery FilterToQuery(const v1::TicketFilter& f) {
+  TicketQuery q;
+  q.statuses.assign(f.statuses().begin(), f.statuses().end());
+  for (int c : f.status_categories()) {
+    q.status_categories.push_back(static_cast<v1::StatusCategory>(c));
+  }
+  if (f.has_assignee_id()) q.assignee_id = f.assignee_id();
+  if (f.has_group_id()) q.group_id = f.group_id();
+  q.tags.assign(f.tags().begin(), f.tags().end());
+  if (f.has_requester_id()) q.requester_id = f.requester_id();
+  if (f.has_organization_id()) q.organization_id = f.organization_id();
+  q.subject_contains = f.subject_contains();
+  for (int p : f.priorities()) q.priorities.push_back(static_cast<v1::Priority>(p));
+  for (int t : f.types()) q.types.push_back(static_cast<v1::TicketType>(t));
+  for (int c : f.channels()) q.channels.push_back(static_cast<v1::Channel>(c));
+  for (const v1::CustomFieldFilter& cf : f.custom_fields()) {
+    CustomFieldFilter& out = q.custom_fields.emplace_back();
+    out.name = cf.name();
+    out.any_of.assign(cf.any_of().begin(), cf.any_of().end());
+  }
+  return q;
 }
 
 bool IsSha256Hex(absl::string_view s) {

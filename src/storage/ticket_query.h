@@ -15,6 +15,7 @@
 #include "helpdesk/export.h"
 #include "helpdesk/store.h"
 #include "helpdesk/v1/ticket.pb.h"
+#include "helpdesk/v1/view.pb.h"
 
 namespace helpdesk::internal {
 
@@ -52,6 +53,29 @@ HELPDESK_EXPORT absl::Status ValidateQuery(const TicketQuery& query);
 
 // True when the ticket passes every filter of `query` (not the cursor).
 HELPDESK_EXPORT bool TicketMatches(const TicketQuery& query, const v1::Ticket& ticket);
+
+// True when `value` equals `wanted` under CustomFieldFilter's rules (a text
+// `wanted` also matches a choices value holding it).
+HELPDESK_EXPORT bool CustomFieldValueMatches(const v1::CustomFieldValue& value,
+                                             const v1::CustomFieldValue& wanted);
+
+// True when the ticket passes `filter` (see CustomFieldFilter).
+HELPDESK_EXPORT bool CustomFieldFilterMatches(const CustomFieldFilter& filter,
+                                              const v1::Ticket& ticket);
+
+// True when the ticket passes the filters that no SQL column holds (types,
+// channels, custom fields): SqliteStore evaluates these in its SQL function
+// helpdesk_ticket_filter over the stored proto.
+HELPDESK_EXPORT bool TicketMatchesProtoFilters(const TicketQuery& query,
+                                               const v1::Ticket& ticket);
+
+// The stored form of a query's filters (v1::TicketFilter, saved views and
+// SqliteStore's SQL function) and back. The sort, page, cursor, time ranges,
+// include_merged and visibility are not part of a filter; FilterToQuery
+// leaves them at their defaults. assignee_is_viewer is the caller's to
+// resolve (FilterToQuery ignores it).
+HELPDESK_EXPORT v1::TicketFilter QueryToFilter(const TicketQuery& query);
+HELPDESK_EXPORT TicketQuery FilterToQuery(const v1::TicketFilter& filter);
 
 // ASCII-case-insensitive substring test, the subject_contains semantics.
 HELPDESK_EXPORT bool ContainsIgnoringAsciiCase(absl::string_view haystack,

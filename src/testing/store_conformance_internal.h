@@ -222,6 +222,9 @@ inline bool ReferenceMatches(const TicketQuery& q, const v1::Ticket& t) {
     return false;
   }
   if (!ContainsAsciiFolded(t.subject(), q.subject_contains)) return false;
+  if (!q.priorities.empty() && !Has(q.priorities, t.priority())) return false;
+  if (!q.types.empty() && !Has(q.types, t.type())) return false;
+  if (!q.channels.empty() && !Has(q.channels, t.channel())) return false;
   if (!q.created.Contains(FromTimestamp(t.created_at()))) return false;
   if (!q.updated.Contains(FromTimestamp(t.updated_at()))) return false;
   if (q.sla_deadline.has_value() &&

@@ -141,6 +141,60 @@ struct TicketView {
   std::optional<SlaStatus> sla;
 };
 
+// Bulk updates (issue 16): one ticket of a BulkUpdate, with the version the
+// caller last saw (unset: whatever is stored).
+struct BulkTarget {
+  int64_t ticket_id = 0;
+  std::optional<int64_t> expected_version;
+};
+
+// What BulkUpdate did to one ticket.
+struct BulkTicketResult {
+  int64_t ticket_id = 0;
+  // OK when applied (or when the change changed nothing on it); else why
+  // not, as Update would say: Aborted for a stale version, NotFound for a
+  // ticket the actor may not see or that does not exist, PermissionDenied,
+  // FailedPrecondition (merged, closed, a move the workflow refuses),
+  // InvalidArgument.
+  absl::Status status;
+  // The ticket as stored after the command, when status is OK.
+  std::optional<v1::Ticket> ticket;
+};
+
+struct BulkUpdateResult {
+  // Shared by the FIELDS_CHANGED events the command wrote (Event.operation_id),
+  // unique in the store: "bulk-" and 16 hex digits, with "-<n>" when needed.
+  std::string operation_id;
+  // One per target, in the order given.
+  std::vector<BulkTicketResult> results;
+  // How many tickets changed (wrote an event).
+  int changed = 0;
+};
+
+// Time tracking (issue 16): time an agent spent on a ticket.
+struct TimeLog {
+  // 1 to 10,080 (a week).
+  int minutes = 0;
+  // Optional, up to 100 bytes of text (e.g. "research", "call").
+  std::string activity;
+  // Optional, up to DeskLimits::max_body_bytes of text.
+  std::string note;
+  // Whose time: 0 for the acting agent. Another agent only for admins, the
+  // system and integrations (who must name one).
+  int64_t agent_id = 0;
+};
+
+// How TimeSummary groups the entries.
+enum class TimeGrouping { kAgent, kGroup, kOrganization };
+
+// One row of a TimeSummary: the agent, group or organization id (0: none).
+struct TimeTotal {
+  int64_t key = 0;
+  int64_t minutes = 0;
+  int64_t entries = 0;
+  int64_t tickets = 0;  // distinct tickets
+};
+
 class HELPDESK_EXPORT Tickets {
  public:
   Tickets(const Tickets&) = delete;
@@ -211,6 +265,43 @@ class HELPDESK_EXPORT Tickets {
   // on the source and MERGED_FROM on the target. Errors: InvalidArgument when
   // source == target;
   // FailedPrecondition when either ticket is merged already or closed.
+  // Applies one change to many tickets in one command (one transaction):
+  // each ticket is updated as by Update (its own FIELDS_CHANGED event, every
+  // event carrying the command's operation_id); a ticket that Update would
+  // refuse (a stale expected_version, one the actor may not see or change, a
+  // refused status move) is reported in its result and left as it was,
+  // while the others are applied. A failure of the store fails the whole
+  // command and changes nothing. Errors: InvalidArgument for no targets,
+  // more than DeskLimits::max_batch, a ticket listed twice, or
+  // change.expected_version set (versions go per ticket in `targets`);
+  // PermissionDenied for actors who may change no ticket fields at all
+  // (customers, light agents); Unavailable/DataLoss/Internal from the store.
+  absl::StatusOr<BulkUpdateResult> BulkUpdate(const v1::Actor& actor,
+                                              absl::Span<const BulkTarget> targets,
+                                              const TicketUpdate& change);
+
+  // Logs time on a ticket the actor may add internal notes to (agents and
+  // light agents on tickets they see). The entry keeps the ticket's group
+  // and organization as they are now. Errors: InvalidArgument for minutes
+  // outside [1, 10080], bad text, or a non-agent actor naming no agent;
+  // PermissionDenied for customers, or for agents logging another agent's
+  // time; NotFound for the ticket or the agent.
+  absl::StatusOr<v1::TimeEntry> LogTime(const v1::Actor& actor, int64_t ticket_id,
+                                        const TimeLog& log);
+
+  // The time logged on a ticket, oldest first. Errors: PermissionDenied for
+  // customers; NotFound.
+  absl::StatusOr<std::vector<v1::TimeEntry>> TimeEntries(const v1::Actor& viewer,
+                                                         int64_t ticket_id);
+
+  // Time logged in `period` (by logged_at), totalled per agent, group or
+  // organization, ordered by key. Needs Action::kViewReports (viewers who see
+  // every ticket). Errors: InvalidArgument when the period ends before it
+  // starts or the grouping is out of range; PermissionDenied.
+  absl::StatusOr<std::vector<TimeTotal>> TimeSummary(const v1::Actor& viewer,
+                                                     const TimeRange& period,
+                                                     TimeGrouping grouping);
+
   absl::StatusOr<v1::Ticket> Merge(const v1::Actor& actor,
                                           int64_t source_id, int64_t target_id);
 
