@@ -283,7 +283,8 @@ TEST(SqliteStoreTest, VersionOneFileIsMigratedToVersionTwoKeepingItsData) {
   std::unique_ptr<Store> store;
   int64_t ticket_id = 0;
   ASSERT_NO_FATAL_FAILURE(OpenDowngradedFile(
-      path, "DROP TABLE quarantine; DROP TABLE agent_events; PRAGMA user_version = 1;",
+      path, "DROP INDEX events_by_time; ALTER TABLE events DROP COLUMN time_micros; "
+      "DROP TABLE quarantine; DROP TABLE agent_events; PRAGMA user_version = 1;",
       &store, &ticket_id));
   ASSERT_OK_AND_ASSIGN(auto tx, store->Begin(TransactionMode::kReadWrite));
   EXPECT_OK(tx->GetTicket(ticket_id).status());
@@ -299,12 +300,44 @@ TEST(SqliteStoreTest, VersionOneFileIsMigratedToVersionTwoKeepingItsData) {
 
 // A file written by a build with schema version 2 (before the quarantine) is
 // migrated forward on open and keeps what it held.
+TEST(SqliteStoreTest, MigratesVersion4FileGivingEventsTheirTimes) {
+  // A version-4 file: events without the time column reports read by.
+  const std::string path = TempPath("v4.db");
+  const absl::Time at = absl::FromUnixSeconds(1767225600);
+  {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> fresh, Open(path));
+    ASSERT_OK_AND_ASSIGN(auto tx, fresh->Begin(TransactionMode::kReadWrite));
+    v1::Event e;
+    e.set_ticket_id(1);
+    e.set_kind(v1::Event::TICKET_CREATED);
+    *e.mutable_time() = ToTimestamp(at);
+    ASSERT_OK(tx->AppendEvent(&e));
+    ASSERT_OK(tx->Commit());
+  }
+  RawDb(path).Exec(
+      "DROP INDEX events_by_time; ALTER TABLE events DROP COLUMN time_micros; "
+      "PRAGMA user_version = 4;");
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> store, Open(path));
+  ASSERT_OK_AND_ASSIGN(auto tx, store->Begin(TransactionMode::kReadOnly));
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::Event> in,
+                       tx->ListEventsBetween(at, at + absl::Seconds(1), 0, 10));
+  ASSERT_EQ(in.size(), 1u);
+  EXPECT_EQ(in[0].kind(), v1::Event::TICKET_CREATED);
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::Event> before,
+                       tx->ListEventsBetween(at - absl::Hours(1), at, 0, 10));
+  EXPECT_TRUE(before.empty());
+  tx.reset();
+  store.reset();
+  EXPECT_EQ(RawDb(path).One("PRAGMA user_version"), absl::StrCat(kSqliteSchemaVersion));
+}
+
 TEST(SqliteStoreTest, MigratesVersion2FileToTheQuarantineSchema) {
   const std::string path = TempPath("v2.db");
   std::unique_ptr<Store> store;
   int64_t ticket_id = 0;
   ASSERT_NO_FATAL_FAILURE(OpenDowngradedFile(
-      path, "DROP TABLE quarantine; PRAGMA user_version = 2;", &store, &ticket_id));
+      path, "DROP INDEX events_by_time; ALTER TABLE events DROP COLUMN time_micros; "
+      "DROP TABLE quarantine; PRAGMA user_version = 2;", &store, &ticket_id));
   ASSERT_OK_AND_ASSIGN(auto tx, store->Begin(TransactionMode::kReadWrite));
   EXPECT_OK(tx->GetTicket(ticket_id).status());
   v1::QuarantineEntry q;

@@ -57,6 +57,7 @@
 #include "helpdesk/desk/inbox.h"
 #include "helpdesk/desk/outbox.h"
 #include "helpdesk/desk/people.h"
+#include "helpdesk/desk/reports.h"
 #include "helpdesk/desk/routing.h"
 #include "helpdesk/desk/sla.h"
 #include "helpdesk/desk/tickets.h"
@@ -102,6 +103,7 @@ class HELPDESK_EXPORT Desk {
   Outbox& outbox() { return outbox_; }
   Routing& routing() { return routing_; }
   SlaClocks& sla() { return sla_; }
+  Reports& reports() { return reports_; }
 
 
   // Does the time-based work due by `now`. Routing (first): offers that ran
@@ -126,6 +128,7 @@ class HELPDESK_EXPORT Desk {
   Outbox outbox_;
   Routing routing_;
   SlaClocks sla_;
+  Reports reports_;
 };
 
 }  // namespace helpdesk
