@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "helpdesk/report_charts.h"
 #include "helpdesk/testing/status_matchers.h"
 #include "report_history_builder.h"
 
@@ -23,6 +24,9 @@ using ::helpdesk::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Pair;
+using ::testing::EndsWith;
+using ::testing::Not;
+using ::testing::StartsWith;
 
 absl::TimeZone Zone(const char* name) {
   absl::TimeZone tz;
@@ -277,6 +281,50 @@ TEST(ReportsTest, OnlyTheAskedMetrics) {
   EXPECT_EQ(r.total.created, 0);
   EXPECT_EQ(r.total.first_reply.count, 0);
   EXPECT_TRUE(r.backlog_times.empty());
+}
+
+TEST(ReportsTest, CsvAndCharts) {
+  absl::StatusOr<SlaEngine> engine = SlaEngine::FromText(R"pb(
+    policies {
+      name: "all"
+      targets { metric: SLA_METRIC_FIRST_REPLY target { seconds: 3600 } }
+    }
+  )pb", Workflow::Default());
+  ASSERT_THAT(engine.status(), IsOk());
+  ReportConfig config = UtcConfig();
+  config.sla = *engine;
+  int64_t ids = 1;
+  HistoryBuilder a(1, &ids), b(2, &ids);
+  a.Create(Utc(12, 8)).Tags(Utc(12, 8, 1), {"a<b", "x,y"}).Reply(Utc(12, 8, 30));
+  a.Status(Utc(12, 10), "solved");
+  b.Create(Utc(12, 8)).Reply(Utc(12, 10));
+  ReportSpec spec = Week(false);
+  ASSERT_OK_AND_ASSIGN(spec.group_by, ParseReportGrouping("tag"));
+  Report r = MustCompute(spec, config, Join({a, b}));
+  const std::string csv = ReportCsv(r);
+  EXPECT_THAT(csv, StartsWith("row,metric,statistic,value\n"));
+  EXPECT_THAT(csv, HasSubstr("\ntotal,created,count,2\n"));
+  EXPECT_THAT(csv, HasSubstr("\ntotal,first_reply,p50,1800\n"));
+  EXPECT_THAT(csv, HasSubstr("\ntotal,first_reply,p90,7200\n"));
+  EXPECT_THAT(csv, HasSubstr("\ntotal,resolution,p50,7200\n"));
+  EXPECT_THAT(csv, HasSubstr("\ntotal,sla.first_reply,achievement,0.5\n"));
+  EXPECT_THAT(csv, HasSubstr("\ntotal,backlog,2026-01-12T00:00:00Z,0\n"));
+  EXPECT_THAT(csv, HasSubstr("\ntotal,backlog,2026-01-13T00:00:00Z,1\n"));
+  EXPECT_THAT(csv, HasSubstr("\n\"x,y\",created,count,1\n"));
+  EXPECT_THAT(csv, HasSubstr("\ntotal,top_tags,\"x,y\",1\n"));
+
+  for (const std::string& svg :
+       {ReportBacklogSvg(r), *ReportDistributionSvg(r, ReportMetric::kFirstReply),
+        *ReportDistributionSvg(r, ReportMetric::kResolution), ReportSlaWeeklySvg({r, r})}) {
+    EXPECT_THAT(svg, StartsWith("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+    EXPECT_THAT(svg, EndsWith("</svg>\n"));
+    EXPECT_THAT(svg, Not(HasSubstr("<script")));
+    EXPECT_THAT(svg, Not(HasSubstr("a<b")));
+  }
+  EXPECT_THAT(ReportBacklogSvg(r), HasSubstr("a&lt;b"));
+  EXPECT_THAT(ReportSlaWeeklySvg({r}), HasSubstr("first_reply: 50.0% (1 met, 1 breached)"));
+  EXPECT_THAT(ReportDistributionSvg(r, ReportMetric::kCreated).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("\"created\"")));
 }
 
 TEST(ReportsTest, BadSpecsNameTheirField) {
