@@ -411,5 +411,24 @@ check "bad policy" 1 "routing.policy.*after_seconds" -- "$hd" queue --routing "$
 printf 'skils {}\n' > "$dir/typo.textproto"
 check "policy typo" 1 "typo.textproto:1:7: .*no field named \"skils\"" -- "$hd" queue --routing "$dir/typo.textproto"
 
+# Reports (issue 16): a period's figures from the audit log, CSV and a chart.
+today="$(date -u +%F)"
+tomorrow="$(date -u -d tomorrow +%F)"
+check "report created" 0 "total +created +count +[1-9]" -- \
+  "$hd" report created,first_reply --from "$today" --to "$tomorrow"
+check "report csv" 0 "^row,metric,statistic,value" -- \
+  "$hd" report all --from "$today" --to "$tomorrow" --group-by group --csv -
+check "report svg" 0 "backlog" -- \
+  "$hd" report backlog --from "$today" --to "$tomorrow" --step-hours 1 --svg "$dir/backlog.svg"
+if ! grep -q "^<svg xmlns" "$dir/backlog.svg" 2>/dev/null; then
+  echo "FAIL report svg: no SVG written"; failures=$((failures + 1))
+fi
+check "report unknown metric" 1 "INVALID_ARGUMENT: metric \"speed\"" -- \
+  "$hd" report speed --from "$today" --to "$tomorrow"
+check "report unknown grouping" 1 "group_by \"colour\"" -- \
+  "$hd" report all --from "$today" --to "$tomorrow" --group-by colour
+check "report backwards period" 1 "is before from" -- \
+  "$hd" report all --from "$tomorrow" --to "$today"
+
 echo "cli: $passes passed, $failures failed"
 [ "$failures" -eq 0 ]

@@ -263,6 +263,13 @@ TEST(SqliteStoreTest, VersionZeroHelpdeskFileIsMigratedForward) {
 // Writes a file with one ticket, turns it back into an older schema with
 // `downgrade` (dropping what the newer versions added), opens it again (which
 // migrates it) and returns the store and the ticket's id.
+// What schema versions 5 and later added (tracking links, saved views and
+// time entries, the events' time column), dropped so that a test can make a
+// file of version 4 or older.
+constexpr absl::string_view kDropAfterVersion4 =
+    "DROP INDEX events_by_time; ALTER TABLE events DROP COLUMN time_micros; "
+    "DROP TABLE tracking_tokens; DROP TABLE views; DROP TABLE time_entries; ";
+
 void OpenDowngradedFile(const std::string& path, absl::string_view downgrade,
                         std::unique_ptr<Store>* store, int64_t* ticket_id) {
   {
@@ -284,8 +291,8 @@ TEST(SqliteStoreTest, VersionOneFileIsMigratedToVersionTwoKeepingItsData) {
   int64_t ticket_id = 0;
   ASSERT_NO_FATAL_FAILURE(OpenDowngradedFile(
       path,
-      "DROP TABLE tracking_tokens; DROP TABLE quarantine; DROP TABLE agent_events; "
-      "PRAGMA user_version = 1;",
+      absl::StrCat(kDropAfterVersion4,
+                   "DROP TABLE quarantine; DROP TABLE agent_events; PRAGMA user_version = 1;"),
       &store, &ticket_id));
   ASSERT_OK_AND_ASSIGN(auto tx, store->Begin(TransactionMode::kReadWrite));
   EXPECT_OK(tx->GetTicket(ticket_id).status());
@@ -301,12 +308,44 @@ TEST(SqliteStoreTest, VersionOneFileIsMigratedToVersionTwoKeepingItsData) {
 
 // A file written by a build with schema version 2 (before the quarantine) is
 // migrated forward on open and keeps what it held.
+TEST(SqliteStoreTest, MigratesVersion4FileGivingEventsTheirTimes) {
+  // A version-4 file: events without the time column reports read by.
+  const std::string path = TempPath("v4.db");
+  const absl::Time at = absl::FromUnixSeconds(1767225600);
+  {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> fresh, Open(path));
+    ASSERT_OK_AND_ASSIGN(auto tx, fresh->Begin(TransactionMode::kReadWrite));
+    v1::Event e;
+    e.set_ticket_id(1);
+    e.set_kind(v1::Event::TICKET_CREATED);
+    *e.mutable_time() = ToTimestamp(at);
+    ASSERT_OK(tx->AppendEvent(&e));
+    ASSERT_OK(tx->Commit());
+  }
+  RawDb(path).Exec(
+      absl::StrCat(kDropAfterVersion4, "PRAGMA user_version = 4;"));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> store, Open(path));
+  ASSERT_OK_AND_ASSIGN(auto tx, store->Begin(TransactionMode::kReadOnly));
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::Event> in,
+                       tx->ListEventsBetween(at, at + absl::Seconds(1), 0, 10));
+  ASSERT_EQ(in.size(), 1u);
+  EXPECT_EQ(in[0].kind(), v1::Event::TICKET_CREATED);
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::Event> before,
+                       tx->ListEventsBetween(at - absl::Hours(1), at, 0, 10));
+  EXPECT_TRUE(before.empty());
+  tx.reset();
+  store.reset();
+  EXPECT_EQ(RawDb(path).One("PRAGMA user_version"), absl::StrCat(kSqliteSchemaVersion));
+}
+
 TEST(SqliteStoreTest, MigratesVersion2FileToTheQuarantineSchema) {
   const std::string path = TempPath("v2.db");
   std::unique_ptr<Store> store;
   int64_t ticket_id = 0;
   ASSERT_NO_FATAL_FAILURE(OpenDowngradedFile(
-      path, "DROP TABLE tracking_tokens; DROP TABLE quarantine; PRAGMA user_version = 2;",
+      path,
+      absl::StrCat(kDropAfterVersion4,
+                   "DROP TABLE quarantine; DROP TABLE agent_events; PRAGMA user_version = 1;"),
       &store, &ticket_id));
   ASSERT_OK_AND_ASSIGN(auto tx, store->Begin(TransactionMode::kReadWrite));
   EXPECT_OK(tx->GetTicket(ticket_id).status());
@@ -327,7 +366,7 @@ TEST(SqliteStoreTest, MigratesVersion4FileToTheTrackingLinkSchema) {
   std::unique_ptr<Store> store;
   int64_t ticket_id = 0;
   ASSERT_NO_FATAL_FAILURE(OpenDowngradedFile(
-      path, "DROP TABLE tracking_tokens; PRAGMA user_version = 4;", &store, &ticket_id));
+      path, absl::StrCat(kDropAfterVersion4, "PRAGMA user_version = 4;"), &store, &ticket_id));
   ASSERT_OK_AND_ASSIGN(auto tx, store->Begin(TransactionMode::kReadWrite));
   EXPECT_OK(tx->GetTicket(ticket_id).status());
   ASSERT_OK(tx->PutTrackingToken(ticket_id, std::string(64, 'e'), absl::UnixEpoch()));

@@ -66,6 +66,7 @@ CommandGroup SlaCommands();       // sla.cc
 CommandGroup RoutingCommands();   // routing.cc
 CommandGroup SimCommands();       // sim.cc
 CommandGroup TrackingCommands();  // tracking.cc (issue 15)
+CommandGroup ReportCommands();    // reports.cc
 
 // demo.cc
 absl::Status CmdDemo(const Args& a);

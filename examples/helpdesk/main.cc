@@ -47,6 +47,7 @@ const std::vector<CommandGroup>& CommandTable() {
       RoutingCommands(), ChannelCommands(), QuarantineCommands(), SimCommands(),
       // Tracking links (issue 15).
       TrackingCommands(),
+      ReportCommands(),
   };
   return *table;
 }

@@ -59,6 +59,7 @@
 #include "helpdesk/desk/inbox.h"
 #include "helpdesk/desk/outbox.h"
 #include "helpdesk/desk/people.h"
+#include "helpdesk/desk/reports.h"
 #include "helpdesk/desk/routing.h"
 #include "helpdesk/desk/sla.h"
 #include "helpdesk/desk/tickets.h"
@@ -111,6 +112,7 @@ class HELPDESK_EXPORT Desk {
   TrackingLinks& tracking() { return tracking_; }
   // Saved views and their counts (issue 16).
   Views& views() { return views_; }
+  Reports& reports() { return reports_; }
 
 
   // Does the time-based work due by `now`. Routing (first): offers that ran
@@ -138,6 +140,7 @@ class HELPDESK_EXPORT Desk {
   // Tracking links (issue 15).
   TrackingLinks tracking_;
   Views views_;  // issue 16
+  Reports reports_;
 };
 
 }  // namespace helpdesk

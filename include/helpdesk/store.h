@@ -274,6 +274,18 @@ class HELPDESK_EXPORT Transaction {
   virtual absl::StatusOr<std::vector<v1::Event>> ListEventsSince(
       int64_t after_id, int limit) = 0;
 
+  // (reports) Events of every ticket whose time lies in [from, to), with
+  // id > after_id, in id order, at most `limit` (1 to 10,000): the period a
+  // report reads, a page at a time (pass the last id as after_id). Errors:
+  // InvalidArgument for a limit out of range or `to` before `from`.
+  virtual absl::StatusOr<std::vector<v1::Event>> ListEventsBetween(absl::Time from,
+                                                                   absl::Time to,
+                                                                   int64_t after_id,
+                                                                   int limit) {
+    (void)from, (void)to, (void)after_id, (void)limit;
+    return absl::UnimplementedError("ListEventsBetween: not supported by this store");
+  }
+
   // --- Contacts and organizations ----------------------------------------
 
   // Stores a new contact, assigns its id, sets version 1. Identity values must
@@ -575,6 +587,11 @@ class HELPDESK_EXPORT TransactionWrapper : public Transaction {
   }
   absl::StatusOr<std::vector<v1::Event>> ListEventsSince( int64_t after_id, int limit) override {
     return base_->ListEventsSince(after_id, limit);
+  }
+  absl::StatusOr<std::vector<v1::Event>> ListEventsBetween(absl::Time from, absl::Time to,
+                                                           int64_t after_id,
+                                                           int limit) override {
+    return base_->ListEventsBetween(from, to, after_id, limit);
   }
   absl::Status InsertContact(v1::Contact* contact) override {
     return base_->InsertContact(contact);

@@ -437,7 +437,8 @@ Desk::Desk(std::unique_ptr<DeskCore> impl)
       routing_(impl_.get()),
       sla_(impl_.get()),
       tracking_(impl_.get()),
-      views_(impl_.get()) {}
+      views_(impl_.get()),
+      reports_(impl_.get()) {}
 
 Desk::~Desk() = default;
 

@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "helpdesk/sim.h"
+#include "internal/svg_chart.h"
 
 namespace helpdesk {
 namespace {
@@ -63,10 +64,7 @@ std::string CsvNumber(double v) {
   return std::isnan(v) ? "" : absl::StrFormat("%.9g", v);
 }
 
-std::string Xml(absl::string_view text) {
-  return absl::StrReplaceAll(
-      text, {{"&", "&amp;"}, {"<", "&lt;"}, {">", "&gt;"}, {"\"", "&quot;"}});
-}
+std::string Xml(absl::string_view text) { return internal::XmlText(text); }
 
 // Rows of cells as aligned text: the first column to the left, the others to
 // the right.
@@ -270,20 +268,12 @@ std::string SimReportSvg(const SimReport& report) {
     panels.push_back(
         {"Offers timed out", &SimPolicyResult::timeout_rate, true});
   }
-  static constexpr const char* kColours[] = {"#4e79a7", "#f28e2b", "#e15759",
-                                             "#76b7b2", "#59a14f", "#edc948",
-                                             "#b07aa1", "#ff9da7", "#9c755f",
-                                             "#bab0ac"};
   constexpr int kPanelW = 360, kPanelH = 240, kCols = 3, kTop = 60;
   const int n = static_cast<int>(report.policies.size());
   const int rows = (static_cast<int>(panels.size()) + kCols - 1) / kCols;
   const int width = kCols * kPanelW;
   const int height = kTop + rows * kPanelH + 30 + 18 * n;
-  std::string svg = absl::StrFormat(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-      "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n"
-      "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
-      width, height, width, height);
+  std::string svg = internal::SvgOpen(width, height);
   absl::StrAppend(
       &svg, "<text x=\"16\" y=\"28\" font-size=\"18\" font-weight=\"bold\">",
       Xml(report.scenario.empty() ? "Routing simulation" : report.scenario),
@@ -306,26 +296,10 @@ std::string SimReportSvg(const SimReport& report) {
     if (panel.percent) top = std::max(top, 0.01);
     if (top <= 0) top = 1;
     top *= 1.1;
-    absl::StrAppend(&svg, "<text x=\"", x0 + 16, "\" y=\"", y0 + 18,
-                    "\" font-weight=\"bold\">", Xml(panel.title), "</text>\n");
-    absl::StrAppendFormat(&svg,
-                          "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
-                          "stroke=\"#333\"/>\n<line x1=\"%d\" y1=\"%d\" "
-                          "x2=\"%d\" y2=\"%d\" stroke=\"#333\"/>\n",
-                          plot_x, plot_y, plot_x, plot_y + plot_h, plot_x,
-                          plot_y + plot_h, plot_x + plot_w, plot_y + plot_h);
-    for (int tick = 0; tick <= 4; ++tick) {
-      const double v = top * tick / 4;
-      const double y = plot_y + plot_h - plot_h * tick / 4.0;
-      absl::StrAppendFormat(
-          &svg,
-          "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#ddd\"/>"
-          "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\" fill=\"#555\" "
-          "font-size=\"10\">%s</text>\n",
-          plot_x + 1, y, plot_x + plot_w, y, plot_x - 4, y + 3,
-          Xml(panel.percent ? absl::StrFormat("%.0f%%", 100 * v)
-                            : absl::StrFormat("%.3g", v)));
-    }
+    internal::AppendTitle(&svg, x0 + 16, y0 + 18, panel.title);
+    internal::AppendValueAxes(&svg, plot_x, plot_y, plot_w, plot_h, top, [&](double v) {
+      return panel.percent ? absl::StrFormat("%.0f%%", 100 * v) : absl::StrFormat("%.3g", v);
+    });
     if (n == 0) continue;
     const double slot = static_cast<double>(plot_w) / n;
     const double bar = std::min(40.0, slot * 0.7);
@@ -344,7 +318,7 @@ std::string SimReportSvg(const SimReport& report) {
           &svg,
           "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
           "fill=\"%s\"><title>%s: %s</title></rect>\n",
-          cx - bar / 2, plot_y + plot_h - h, bar, h, kColours[i % 10],
+          cx - bar / 2, plot_y + plot_h - h, bar, h, internal::ChartColour(i),
           Xml(report.policies[i].label), Xml(Cell(e, panel.percent)));
       if (!std::isnan(e.ci95) && e.ci95 > 0) {
         const double lo = plot_y + plot_h - plot_h * std::max(0.0, e.mean - e.ci95) / top;
@@ -365,7 +339,7 @@ std::string SimReportSvg(const SimReport& report) {
         &svg,
         "<rect x=\"16\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>"
         "<text x=\"34\" y=\"%d\">%s (%s)</text>\n",
-        legend_y + 18 * i, kColours[i % 10], legend_y + 18 * i + 10,
+        legend_y + 18 * i, internal::ChartColour(i), legend_y + 18 * i + 10,
         Xml(p.label), Xml(p.policy_name));
   }
   absl::StrAppend(&svg, "</svg>\n");

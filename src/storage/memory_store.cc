@@ -303,6 +303,28 @@ class MemoryTransaction final : public Transaction {
     return out;
   }
 
+  absl::StatusOr<std::vector<v1::Event>> ListEventsBetween(absl::Time from, absl::Time to,
+                                                           int64_t after_id,
+                                                           int limit) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    if (limit < 1 || limit > 10000) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("limit ", limit, " is out of range [1, 10000]"));
+    }
+    if (to < from) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "to ", absl::FormatTime(to), " is before from ", absl::FormatTime(from)));
+    }
+    const int64_t lo = absl::ToUnixMicros(from), hi = absl::ToUnixMicros(to);
+    std::vector<v1::Event> out;
+    for (auto it = state_->events.upper_bound(after_id);
+         it != state_->events.end() && static_cast<int>(out.size()) < limit; ++it) {
+      const int64_t t = TimestampToMicros(it->second.time());
+      if (t >= lo && t < hi) out.push_back(it->second);
+    }
+    return out;
+  }
+
   // --- Contacts and organizations ---
 
   absl::Status InsertContact(v1::Contact* contact) override {

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "helpdesk/storage/sqlite_store.h"
+#include "helpdesk/timestamp.h"
 #include "helpdesk/v1/event.pb.h"
 #include "helpdesk/v1/ticket.pb.h"
 #include "internal/status_macros.h"
@@ -178,8 +179,9 @@ CREATE TABLE tracking_tokens (
   ticket_id INTEGER NOT NULL UNIQUE,
   created_us INTEGER NOT NULL
 ) WITHOUT ROWID;
-// Version 5 (issue 16, views): saved views and time entries. The merger renumbers steps
-// across helpers.
+)sql";
+
+// Version 6 (saved views, time tracking): saved views and time entries.
 constexpr absl::string_view kSchemaVersionViews = R"sql(
 CREATE TABLE views (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -200,11 +202,22 @@ CREATE INDEX time_entries_by_ticket ON time_entries(ticket_id, id);
 CREATE INDEX time_entries_by_logged ON time_entries(logged_us, id);
 )sql";
 
+// Version 7 (reports): each event's time as a column, so that a report reads
+// a period through an index; FillEventTimes sets it on the rows already there.
+constexpr absl::string_view kSchemaVersionReports = R"sql(
+ALTER TABLE events ADD COLUMN time_micros INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX events_by_time ON events(time_micros, id);
+)sql";
+
 // Rewrites every event and agent event whose changes hold the text form of
 // version 3 in the typed form (see storage/legacy_field_change.h), in id
 // order; rows already typed, and blobs that do not parse (reads report those
 // as before), are left alone.
 absl::Status ConvertAuditLogs(SqliteConnection& connection);
+
+// Sets events.time_micros from each row's proto (rows that do not parse keep
+// 0: reads report them as before).
+absl::Status FillEventTimes(SqliteConnection& connection);
 
 struct Migration {
   int to_version;
@@ -221,6 +234,7 @@ constexpr Migration kMigrations[] = {
     {4, kSchemaVersion4, &ConvertAuditLogs},
     {5, kSchemaVersionTracking},
     {6, kSchemaVersionViews},
+    {7, kSchemaVersionReports, &FillEventTimes},
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) ==
                   static_cast<size_t>(kSqliteSchemaVersion),
@@ -299,6 +313,25 @@ absl::Status ConvertTable(SqliteConnection& connection, absl::string_view table,
 absl::Status ConvertAuditLogs(SqliteConnection& connection) {
   HELPDESK_RETURN_IF_ERROR(ConvertTable<v1::Event>(connection, "events", LegacyLog::kTicket));
   return ConvertTable<v1::AgentEvent>(connection, "agent_events", LegacyLog::kAgent);
+}
+
+absl::Status FillEventTimes(SqliteConnection& connection) {
+  HELPDESK_ASSIGN_OR_RETURN(
+      SqliteStatement update,
+      connection.Prepare("UPDATE events SET time_micros = ? WHERE id = ?"));
+  HELPDESK_ASSIGN_OR_RETURN(SqliteStatement rows,
+                            connection.Prepare("SELECT id, proto FROM events ORDER BY id"));
+  while (true) {
+    HELPDESK_ASSIGN_OR_RETURN(bool row, rows.Step());
+    if (!row) break;
+    v1::Event e;
+    if (!e.ParseFromString(std::string(rows.ColumnBlob(1)))) continue;
+    update.Reset();
+    update.BindInt(1, TimestampToMicros(e.time()));
+    update.BindInt(2, rows.ColumnInt(0));
+    HELPDESK_RETURN_IF_ERROR(update.Run());
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace

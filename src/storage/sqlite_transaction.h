@@ -113,6 +113,12 @@ class SqliteTransaction final : public Transaction {
     HELPDESK_RETURN_IF_ERROR(CheckOpen());
     return Watch(DoListEventsSince(after_id, limit));
   }
+  absl::StatusOr<std::vector<v1::Event>> ListEventsBetween(absl::Time from, absl::Time to,
+                                                           int64_t after_id,
+                                                           int limit) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    return Watch(DoListEventsBetween(from, to, after_id, limit));
+  }
 
   absl::Status InsertContact(v1::Contact* contact) override {
     HELPDESK_RETURN_IF_ERROR(CheckWritable());
@@ -578,6 +584,8 @@ class SqliteTransaction final : public Transaction {
                                                             int limit);
   absl::StatusOr<std::vector<v1::Event>> DoListEventsSince(int64_t after_id,
                                                            int limit);
+  absl::StatusOr<std::vector<v1::Event>> DoListEventsBetween(absl::Time from, absl::Time to,
+                                                             int64_t after_id, int limit);
   absl::Status DoAppendAgentEvent(v1::AgentEvent* event);
   absl::StatusOr<std::vector<v1::AgentEvent>> DoListAgentEvents(
       int64_t agent_id, int64_t after_id, int limit);

@@ -1,0 +1,273 @@
+// A month's full report from the audit log in a SQLite file, against a
+// hand-written SQL aggregate of the same counts and means over the same file,
+// in the same run; at 100,000 and 1,000,000 tickets.
+//
+// The file holds the desk's events (SqliteStore, as a Desk writes them) and,
+// for the SQL baseline, the same events as plain rows (report_facts: ticket,
+// kind, time, group), indexed by kind and time. Both sides read the month:
+//  - BM_Report_FromEvents: Transaction::ListEventsBetween page by page,
+//    ReportAccumulator, Compute (grouped by group, calendar time: created,
+//    solved, reopened, backlog per day, first reply, resolution, replies to
+//    resolve, requester wait, agent work with p50/p90/p99, top tags).
+//  - BM_Report_SqlAggregate: four GROUP BY queries giving created, solved,
+//    mean first reply and mean resolution per group (no percentiles, no
+//    backlog, no waits: a lower bound on what SQL would cost for the report).
+// Files are made once per size in $TMPDIR (report_bench_<n>.db) and reused.
+#include <sqlite3.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "benchmark/benchmark.h"
+#include "helpdesk/audit.h"
+#include "helpdesk/names.h"
+#include "helpdesk/reports.h"
+#include "helpdesk/storage/sqlite_store.h"
+#include "helpdesk/timestamp.h"
+
+namespace helpdesk {
+namespace {
+
+const absl::Time kMonth = absl::FromCivil(absl::CivilDay(2026, 11, 1), absl::UTCTimeZone());
+const absl::Time kMonthEnd = absl::FromCivil(absl::CivilDay(2026, 12, 1), absl::UTCTimeZone());
+
+std::string PathFor(int64_t tickets) {
+  const char* tmp = std::getenv("TMPDIR");
+  return absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/report_bench_", tickets, ".db");
+}
+
+void Check(const absl::Status& s) {
+  if (!s.ok()) {
+    std::fprintf(stderr, "report_bench: %s\n", s.ToString().c_str());
+    std::abort();
+  }
+}
+
+void Exec(sqlite3* db, const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::fprintf(stderr, "report_bench: %s: %s\n", sql, err);
+    std::abort();
+  }
+}
+
+// Fact kinds of the SQL baseline.
+enum FactKind { kCreated = 1, kReply = 2, kSolved = 3, kReopened = 4 };
+
+// Makes the file: each ticket created in the month, a first reply after an
+// exponential wait (mean 4 h), sometimes a customer reply, solved after
+// about a day, a tenth reopened and solved again.
+void MakeFile(int64_t tickets, const std::string& path) {
+  std::remove(path.c_str());
+  std::vector<std::pair<int64_t, std::array<int64_t, 3>>> facts;  // ticket, {kind, time, group}
+  {
+    absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(path);
+    Check(store.status());
+    std::mt19937_64 rng(42);
+    std::exponential_distribution<double> reply_h(1.0 / 4), solve_h(1.0 / 24);
+    std::unique_ptr<Transaction> tx;
+    int64_t in_tx = 0;
+    for (int64_t id = 1; id <= tickets; ++id) {
+      if (!tx) {
+        absl::StatusOr<std::unique_ptr<Transaction>> t = (*store)->Begin(TransactionMode::kReadWrite);
+        Check(t.status());
+        tx = *std::move(t);
+      }
+      const int64_t group = 1 + static_cast<int64_t>(rng() % 10);
+      absl::Time t = kMonth + absl::Seconds(static_cast<int64_t>(rng() % (30 * 86400)));
+      int64_t version = 0;
+      auto append = [&](v1::Event::Kind kind, absl::Time at, const v1::Actor& actor,
+                        int message_kind, const char* status, FactKind fact) {
+        v1::Event e;
+        e.set_ticket_id(id);
+        e.set_kind(kind);
+        *e.mutable_actor() = actor;
+        *e.mutable_time() = ToTimestamp(at);
+        e.set_ticket_version(++version);
+        if (message_kind != 0) {
+          e.set_message_id(id * 10 + version);
+          e.set_message_kind(message_kind);
+        }
+        if (status != nullptr) {
+          AddChange(e.mutable_changes(), v1::FieldChange::STATUS, std::nullopt,
+                    StatusValue(status));
+        }
+        if (kind == v1::Event::TICKET_CREATED) {
+          AddChange(e.mutable_changes(), v1::FieldChange::PRIORITY, std::nullopt,
+                    PriorityValue(v1::PRIORITY_NORMAL));
+          AddChange(e.mutable_changes(), v1::FieldChange::GROUP, std::nullopt, GroupValue(group));
+          AddChange(e.mutable_changes(), v1::FieldChange::TAGS, std::nullopt,
+                    TagsValue(std::vector<std::string>{absl::StrCat("tag", rng() % 50)}));
+        }
+        Check(tx->AppendEvent(&e));
+        if (fact != 0) facts.push_back({id, {fact, absl::ToUnixMicros(at), group}});
+        ++in_tx;
+      };
+      const v1::Actor agent = AgentActor(1 + static_cast<int64_t>(rng() % 50));
+      append(v1::Event::TICKET_CREATED, t, ContactActor(id), v1::Message::CUSTOMER_MESSAGE,
+             "new", kCreated);
+      t += absl::Seconds(static_cast<int64_t>(reply_h(rng) * 3600));
+      append(v1::Event::MESSAGE_ADDED, t, agent, v1::Message::PUBLIC_REPLY,
+             rng() % 2 ? "pending" : "open", kReply);
+      if (rng() % 3 == 0) {
+        t += absl::Seconds(static_cast<int64_t>(reply_h(rng) * 3600));
+        append(v1::Event::MESSAGE_ADDED, t, ContactActor(id), v1::Message::CUSTOMER_MESSAGE,
+               "open", FactKind{});
+      }
+      t += absl::Seconds(static_cast<int64_t>(solve_h(rng) * 3600));
+      append(v1::Event::FIELDS_CHANGED, t, agent, 0, "solved", kSolved);
+      if (rng() % 10 == 0) {
+        t += absl::Seconds(static_cast<int64_t>(solve_h(rng) * 3600));
+        append(v1::Event::MESSAGE_ADDED, t, ContactActor(id), v1::Message::CUSTOMER_MESSAGE,
+               "open", kReopened);
+        t += absl::Seconds(static_cast<int64_t>(solve_h(rng) * 3600));
+        append(v1::Event::FIELDS_CHANGED, t, agent, 0, "solved", kSolved);
+      }
+      if (in_tx >= 100000) {
+        Check(tx->Commit());
+        tx.reset();
+        in_tx = 0;
+      }
+    }
+    if (tx) Check(tx->Commit());
+  }
+  sqlite3* db = nullptr;
+  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) std::abort();
+  Exec(db, "BEGIN");
+  Exec(db,
+       "CREATE TABLE report_facts (ticket_id INTEGER NOT NULL, kind INTEGER NOT NULL, "
+       "time_micros INTEGER NOT NULL, group_id INTEGER NOT NULL)");
+  sqlite3_stmt* insert = nullptr;
+  sqlite3_prepare_v2(db, "INSERT INTO report_facts VALUES (?, ?, ?, ?)", -1, &insert, nullptr);
+  for (const auto& [ticket, f] : facts) {
+    sqlite3_reset(insert);
+    sqlite3_bind_int64(insert, 1, ticket);
+    sqlite3_bind_int64(insert, 2, f[0]);
+    sqlite3_bind_int64(insert, 3, f[1]);
+    sqlite3_bind_int64(insert, 4, f[2]);
+    if (sqlite3_step(insert) != SQLITE_DONE) std::abort();
+  }
+  sqlite3_finalize(insert);
+  Exec(db, "CREATE INDEX report_facts_by_kind ON report_facts(kind, time_micros)");
+  Exec(db, "CREATE INDEX report_facts_by_ticket ON report_facts(ticket_id, kind)");
+  Exec(db, "COMMIT");
+  sqlite3_close(db);
+}
+
+const std::string& FileFor(int64_t tickets) {
+  static std::map<int64_t, std::string>* made = new std::map<int64_t, std::string>();
+  auto it = made->find(tickets);
+  if (it != made->end()) return it->second;
+  const std::string path = PathFor(tickets);
+  sqlite3* db = nullptr;
+  bool ready = false;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM report_facts WHERE kind = 1", -1, &s,
+                           nullptr) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW) {
+      ready = sqlite3_column_int64(s, 0) == tickets;
+    }
+    sqlite3_finalize(s);
+  }
+  sqlite3_close(db);
+  if (!ready) MakeFile(tickets, path);
+  return (*made)[tickets] = path;
+}
+
+void BM_Report_FromEvents(benchmark::State& state) {
+  const int64_t tickets = state.range(0);
+  absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(FileFor(tickets));
+  Check(store.status());
+  ReportSpec spec;
+  spec.from = kMonth;
+  spec.to = kMonthEnd;
+  spec.group_by.kind = ReportGrouping::Kind::kGroup;
+  int64_t events = 0;
+  for (auto _ : state) {
+    absl::StatusOr<ReportAccumulator> acc = ReportAccumulator::Create(ReportConfig{});
+    Check(acc.status());
+    absl::StatusOr<std::unique_ptr<Transaction>> tx = (*store)->Begin(TransactionMode::kReadOnly);
+    Check(tx.status());
+    events = 0;
+    for (int64_t after = 0;;) {
+      absl::StatusOr<std::vector<v1::Event>> page =
+          (*tx)->ListEventsBetween(kMonth, absl::InfiniteFuture(), after, 10000);
+      Check(page.status());
+      for (const v1::Event& e : *page) Check(acc->Add(e));
+      events += static_cast<int64_t>(page->size());
+      if (page->size() < 10000) break;
+      after = page->back().id();
+    }
+    absl::StatusOr<Report> r = acc->Compute(spec);
+    Check(r.status());
+    benchmark::DoNotOptimize(r->total.first_reply.p90);
+    state.counters["created"] = static_cast<double>(r->total.created);
+    state.counters["solved"] = static_cast<double>(r->total.solved);
+    state.counters["first_reply_mean_h"] = absl::ToDoubleHours(r->total.first_reply.mean);
+  }
+  state.counters["events"] = static_cast<double>(events);
+  state.SetItemsProcessed(state.iterations() * events);
+}
+
+void BM_Report_SqlAggregate(benchmark::State& state) {
+  const int64_t tickets = state.range(0);
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(FileFor(tickets).c_str(), &db, SQLITE_OPEN_READONLY, nullptr) !=
+      SQLITE_OK) {
+    std::abort();
+  }
+  const std::string lo = absl::StrCat(absl::ToUnixMicros(kMonth));
+  const std::string hi = absl::StrCat(absl::ToUnixMicros(kMonthEnd));
+  const std::string queries[] = {
+      absl::StrCat("SELECT group_id, count(*) FROM report_facts WHERE kind = 1 AND time_micros "
+                   ">= ", lo, " AND time_micros < ", hi, " GROUP BY group_id"),
+      absl::StrCat("SELECT group_id, count(*) FROM report_facts WHERE kind = 3 AND time_micros "
+                   ">= ", lo, " AND time_micros < ", hi, " GROUP BY group_id"),
+      absl::StrCat("SELECT c.group_id, avg(r.t - c.time_micros), count(*) FROM report_facts c "
+                   "JOIN (SELECT ticket_id, min(time_micros) AS t FROM report_facts WHERE "
+                   "kind = 2 GROUP BY ticket_id) r ON r.ticket_id = c.ticket_id WHERE c.kind = 1 "
+                   "AND r.t >= ", lo, " AND r.t < ", hi, " GROUP BY c.group_id"),
+      absl::StrCat("SELECT c.group_id, avg(s.t - c.time_micros), count(*) FROM report_facts c "
+                   "JOIN (SELECT ticket_id, max(time_micros) AS t FROM report_facts WHERE "
+                   "kind = 3 GROUP BY ticket_id) s ON s.ticket_id = c.ticket_id WHERE c.kind = 1 "
+                   "AND s.t >= ", lo, " AND s.t < ", hi, " GROUP BY c.group_id"),
+  };
+  double created = 0, first_reply_us = 0, replied = 0;
+  for (auto _ : state) {
+    created = first_reply_us = replied = 0;
+    for (size_t q = 0; q < 4; ++q) {
+      sqlite3_stmt* s = nullptr;
+      if (sqlite3_prepare_v2(db, queries[q].c_str(), -1, &s, nullptr) != SQLITE_OK) std::abort();
+      while (sqlite3_step(s) == SQLITE_ROW) {
+        if (q == 0) created += static_cast<double>(sqlite3_column_int64(s, 1));
+        if (q == 2) {
+          first_reply_us += sqlite3_column_double(s, 1) * sqlite3_column_double(s, 2);
+          replied += sqlite3_column_double(s, 2);
+        }
+      }
+      sqlite3_finalize(s);
+    }
+    benchmark::DoNotOptimize(created);
+  }
+  state.counters["created"] = created;
+  state.counters["first_reply_mean_h"] = replied > 0 ? first_reply_us / replied / 3.6e9 : 0;
+  sqlite3_close(db);
+}
+
+BENCHMARK(BM_Report_FromEvents)->Arg(100000)->Arg(1000000)->Unit(benchmark::kMillisecond)->Iterations(2);
+BENCHMARK(BM_Report_SqlAggregate)->Arg(100000)->Arg(1000000)->Unit(benchmark::kMillisecond)->Iterations(2);
+
+}  // namespace
+}  // namespace helpdesk
+
+BENCHMARK_MAIN();

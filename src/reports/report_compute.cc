@@ -1,0 +1,561 @@
+// Computing a report from the accumulator's per-ticket timelines: each
+// ticket's figures for the period, then rows by grouping, percentiles.
+#include <algorithm>
+#include <limits>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "helpdesk/audit.h"
+#include "helpdesk/names.h"
+#include "helpdesk/reports.h"
+#include "helpdesk/status_macros.h"
+#include "helpdesk/timestamp.h"
+#include "reports/report_history.h"
+
+namespace helpdesk::reports_internal {
+namespace {
+
+bool IsDone(v1::StatusCategory c) {
+  return c == v1::STATUS_CATEGORY_SOLVED || c == v1::STATUS_CATEGORY_CLOSED;
+}
+
+// A stretch of the ticket's life with one status category and group.
+struct Stretch {
+  absl::Time start;
+  v1::StatusCategory category = v1::STATUS_CATEGORY_UNSPECIFIED;
+  int64_t group = 0;
+  // Solved, closed or merged: out of the backlog.
+  bool out = false;
+};
+
+struct Wanted {
+  bool created = false, solved = false, reopened = false, backlog = false,
+       first_reply = false, resolution = false, replies = false, requester_wait = false,
+       agent_work = false, sla = false, top_tags = false;
+  bool Timeline() const {
+    return solved || reopened || backlog || first_reply || resolution || replies ||
+           requester_wait || agent_work;
+  }
+};
+
+Wanted WantedOf(const ReportSpec& spec) {
+  Wanted w;
+  auto want = [&](ReportMetric m) {
+    return spec.metrics.empty() ||
+           std::find(spec.metrics.begin(), spec.metrics.end(), m) != spec.metrics.end();
+  };
+  w.created = want(ReportMetric::kCreated);
+  w.solved = want(ReportMetric::kSolved);
+  w.reopened = want(ReportMetric::kReopened);
+  w.backlog = want(ReportMetric::kBacklog);
+  w.first_reply = want(ReportMetric::kFirstReply);
+  w.resolution = want(ReportMetric::kResolution);
+  w.replies = want(ReportMetric::kRepliesToResolve);
+  w.requester_wait = want(ReportMetric::kRequesterWait);
+  w.agent_work = want(ReportMetric::kAgentWork);
+  w.sla = want(ReportMetric::kSla);
+  w.top_tags = want(ReportMetric::kTopTags);
+  return w;
+}
+
+// What one ticket contributes.
+struct TicketFigures {
+  bool created_in = false;
+  int64_t solved_in = 0;
+  int64_t reopened_in = 0;
+  std::optional<absl::Duration> first_reply;
+  std::optional<absl::Duration> resolution;
+  std::optional<int64_t> replies;
+  std::optional<absl::Duration> requester_wait;
+  std::optional<absl::Duration> agent_work;
+  // [start, end) while in the backlog (end may be InfiniteFuture).
+  std::vector<std::pair<absl::Time, absl::Time>> backlog;
+  // (metric, met) for the latest cycles that ended in the period.
+  std::vector<std::pair<v1::SlaMetric, bool>> sla;
+};
+
+class Computer {
+ public:
+  Computer(const AccumulatorState& state, const ReportSpec& spec)
+      : state_(state), spec_(spec), wanted_(WantedOf(spec)) {}
+
+  absl::StatusOr<TicketFigures> Figures(const TicketHistory& t) const;
+  v1::Ticket TicketOf(const TicketHistory& t, int32_t status) const;
+  std::vector<std::string> Keys(const TicketHistory& t) const;
+  const Wanted& wanted() const { return wanted_; }
+
+ private:
+  // The time in [a, b) spent in stretches that `count` accepts, in calendar
+  // or business time (on each stretch's group calendar).
+  template <typename Pred>
+  absl::StatusOr<absl::Duration> Measure(const std::vector<Stretch>& stretches, absl::Time a,
+                                         absl::Time b, Pred count) const;
+  absl::Status Sla(const TicketHistory& t, int32_t status, TicketFigures* f) const;
+
+  const AccumulatorState& state_;
+  const ReportSpec& spec_;
+  Wanted wanted_;
+};
+
+template <typename Pred>
+absl::StatusOr<absl::Duration> Computer::Measure(const std::vector<Stretch>& stretches,
+                                                 absl::Time a, absl::Time b,
+                                                 Pred count) const {
+  absl::Duration total;
+  for (size_t i = 0; i < stretches.size(); ++i) {
+    absl::Time s = std::max(a, stretches[i].start);
+    absl::Time e = i + 1 < stretches.size() ? std::min(b, stretches[i + 1].start) : b;
+    if (s >= e || !count(stretches[i])) continue;
+    if (!spec_.business_time) {
+      total += e - s;
+      continue;
+    }
+    const BusinessCalendar* calendar = &*state_.config.calendar;
+    auto it = state_.config.group_calendars.find(stretches[i].group);
+    if (it != state_.config.group_calendars.end()) calendar = &it->second;
+    absl::StatusOr<absl::Duration> d = calendar->BusinessDuration(s, e);
+    if (!d.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("business time: ", d.status().message()));
+    }
+    total += *d;
+  }
+  return total;
+}
+
+absl::StatusOr<TicketFigures> Computer::Figures(const TicketHistory& t) const {
+  TicketFigures f;
+  const absl::Time from = spec_.from, to = spec_.to;
+  auto in_period = [&](absl::Time x) { return x >= from && x < to; };
+  f.created_in = in_period(t.created);
+  std::vector<Stretch> stretches;
+  int32_t status = -1;
+  int64_t group = 0;
+  bool merged = false;
+  std::optional<absl::Time> first_reply;
+  bool outbound = false;
+  std::optional<absl::Time> last_solve;
+  std::vector<absl::Time> replies;
+  size_t i = 0;
+  const std::vector<Mark>& marks = t.marks;
+  while (i < marks.size() && marks[i].time < to) {
+    const uint32_t seq = marks[i].seq;
+    const absl::Time time = marks[i].time;
+    const bool was_out =
+        seq != 0 && (merged || (status >= 0 && IsDone(state_.status_categories[status])));
+    bool merge_event = false;
+    for (; i < marks.size() && marks[i].seq == seq; ++i) {
+      const Mark& m = marks[i];
+      switch (m.kind) {
+        case Mark::kStatus: status = m.small; break;
+        case Mark::kGroup: group = m.value; break;
+        case Mark::kMerged: merge_event = true; break;
+        case Mark::kPriority: break;
+        case Mark::kMessage:
+          if (m.small == v1::Message::PUBLIC_REPLY && m.agent) {
+            replies.push_back(m.time);
+            if (seq == 0) outbound = true;
+            if (!first_reply.has_value() && !outbound) first_reply = m.time;
+          }
+          break;
+      }
+    }
+    merged = merged || merge_event;
+    const v1::StatusCategory category =
+        status >= 0 ? state_.status_categories[status] : v1::STATUS_CATEGORY_NEW;
+    const bool out = merged || IsDone(category);
+    if (!was_out && out && !merge_event) {
+      last_solve = time;
+      if (in_period(time)) ++f.solved_in;
+    }
+    if (was_out && !out && in_period(time)) ++f.reopened_in;
+    Stretch s{time, category, group, out};
+    if (!stretches.empty() && stretches.back().start == time) {
+      stretches.back() = s;
+    } else if (stretches.empty() || stretches.back().category != s.category ||
+               stretches.back().group != s.group || stretches.back().out != s.out) {
+      stretches.push_back(s);
+    }
+  }
+  if (stretches.empty()) return f;  // created at or after `to`
+  if (wanted_.backlog) {
+    for (size_t k = 0; k < stretches.size(); ++k) {
+      if (stretches[k].out) continue;
+      absl::Time end =
+          k + 1 < stretches.size() ? stretches[k + 1].start : absl::InfiniteFuture();
+      if (!f.backlog.empty() && f.backlog.back().second == stretches[k].start) {
+        f.backlog.back().second = end;
+      } else {
+        f.backlog.emplace_back(stretches[k].start, end);
+      }
+    }
+  }
+  auto any = [](const Stretch&) { return true; };
+  if (wanted_.first_reply && first_reply.has_value() && in_period(*first_reply)) {
+    HELPDESK_ASSIGN_OR_RETURN(f.first_reply, Measure(stretches, t.created, *first_reply, any));
+  }
+  const bool resolved = last_solve.has_value() && in_period(*last_solve) && !merged &&
+                        stretches.back().out;
+  if (resolved) {
+    if (wanted_.resolution) {
+      HELPDESK_ASSIGN_OR_RETURN(f.resolution, Measure(stretches, t.created, *last_solve, any));
+    }
+    if (wanted_.replies) {
+      f.replies = std::count_if(replies.begin(), replies.end(),
+                                [&](absl::Time r) { return r <= *last_solve; });
+    }
+    if (wanted_.requester_wait) {
+      HELPDESK_ASSIGN_OR_RETURN(
+          f.requester_wait, Measure(stretches, t.created, *last_solve, [](const Stretch& s) {
+            return s.category == v1::STATUS_CATEGORY_NEW ||
+                   s.category == v1::STATUS_CATEGORY_OPEN ||
+                   s.category == v1::STATUS_CATEGORY_ON_HOLD;
+          }));
+    }
+    if (wanted_.agent_work) {
+      HELPDESK_ASSIGN_OR_RETURN(
+          f.agent_work, Measure(stretches, t.created, *last_solve, [](const Stretch& s) {
+            return s.category == v1::STATUS_CATEGORY_NEW ||
+                   s.category == v1::STATUS_CATEGORY_OPEN;
+          }));
+    }
+  }
+  if (wanted_.sla && state_.config.sla.has_value()) {
+    HELPDESK_RETURN_IF_ERROR(Sla(t, status, &f));
+  }
+  return f;
+}
+
+// The ticket as SLA policies and groupings see it: the current ticket when
+// given, else what the events said; its status as of the period's end.
+v1::Ticket Computer::TicketOf(const TicketHistory& t, int32_t status) const {
+  v1::Ticket ticket;
+  if (t.current.has_value()) {
+    ticket = *t.current;
+  } else {
+    ticket.set_id(t.id);
+    ticket.set_assignee_id(t.assignee);
+    ticket.set_group_id(t.group);
+    ticket.set_organization_id(t.organization);
+    ticket.set_priority(t.priority);
+    ticket.set_type(t.type);
+    for (const std::string& tag : t.tags) ticket.add_tags(tag);
+  }
+  if (status >= 0) {
+    ticket.set_status(state_.status_names[status]);
+    ticket.set_status_category(state_.status_categories[status]);
+  }
+  *ticket.mutable_created_at() = ToTimestamp(t.created);
+  return ticket;
+}
+
+absl::Status Computer::Sla(const TicketHistory& t, int32_t status, TicketFigures* f) const {
+  // The ticket's SLA-relevant history as events, one per source event.
+  std::vector<v1::Event> events;
+  for (size_t i = 0; i < t.marks.size() && t.marks[i].time < spec_.to;) {
+    const uint32_t seq = t.marks[i].seq;
+    v1::Event& e = events.emplace_back();
+    e.set_ticket_id(t.id);
+    *e.mutable_time() = ToTimestamp(t.marks[i].time);
+    e.set_kind(seq == 0 ? v1::Event::TICKET_CREATED : v1::Event::FIELDS_CHANGED);
+    for (; i < t.marks.size() && t.marks[i].seq == seq; ++i) {
+      const Mark& m = t.marks[i];
+      switch (m.kind) {
+        case Mark::kStatus:
+          AddChange(e.mutable_changes(), v1::FieldChange::STATUS, std::nullopt,
+                    StatusValue(state_.status_names[m.small]));
+          break;
+        case Mark::kPriority:
+          AddChange(e.mutable_changes(), v1::FieldChange::PRIORITY, std::nullopt,
+                    PriorityValue(static_cast<v1::Priority>(m.small)));
+          break;
+        case Mark::kMessage:
+          if (seq != 0) e.set_kind(v1::Event::MESSAGE_ADDED);
+          e.set_message_kind(m.small);
+          e.mutable_actor()->set_kind(m.agent ? v1::Actor::AGENT : v1::Actor::CONTACT);
+          break;
+        case Mark::kMerged:
+          e.set_kind(v1::Event::MERGED_INTO);
+          break;
+        case Mark::kGroup:
+          break;
+      }
+    }
+  }
+  if (events.empty()) return absl::OkStatus();
+  v1::Ticket ticket = TicketOf(t, status);
+  absl::StatusOr<SlaStatus> sla = state_.config.sla->Evaluate(ticket, events, spec_.to);
+  if (!sla.ok()) {
+    return absl::Status(sla.status().code(),
+                        absl::StrCat("sla of ticket ", t.id, ": ", sla.status().message()));
+  }
+  auto in_period = [&](absl::Time x) { return x >= spec_.from && x < spec_.to; };
+  for (const SlaMetricStatus& m : sla->metrics) {
+    if (m.state == SlaState::kBreached && m.breached_at.has_value() &&
+        in_period(*m.breached_at)) {
+      f->sla.emplace_back(m.metric, false);
+    } else if (m.state == SlaState::kMet && m.stopped_at.has_value() &&
+               in_period(*m.stopped_at)) {
+      f->sla.emplace_back(m.metric, true);
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::string IdKey(int64_t id) { return id == 0 ? "none" : absl::StrCat(id); }
+
+std::string EnumKey(absl::string_view name, absl::string_view prefix) {
+  std::string s = absl::AsciiStrToLower(name);
+  if (absl::StartsWith(s, prefix)) s = s.substr(prefix.size());
+  return s == "unspecified" ? "none" : s;
+}
+
+std::vector<std::string> Computer::Keys(const TicketHistory& t) const {
+  using Kind = ReportGrouping::Kind;
+  const v1::Ticket* c = t.current.has_value() ? &*t.current : nullptr;
+  switch (spec_.group_by.kind) {
+    case Kind::kNone: return {};
+    case Kind::kAgent: return {IdKey(c ? c->assignee_id() : t.assignee)};
+    case Kind::kGroup: return {IdKey(c ? c->group_id() : t.group)};
+    case Kind::kOrganization: return {IdKey(c ? c->organization_id() : t.organization)};
+    case Kind::kPriority:
+      return {EnumKey(v1::Priority_Name(c ? c->priority() : t.priority), "priority_")};
+    case Kind::kType:
+      return {EnumKey(v1::TicketType_Name(c ? c->type() : t.type), "ticket_type_")};
+    case Kind::kChannel:
+      return {EnumKey(v1::Channel_Name(c ? c->channel() : v1::CHANNEL_UNSPECIFIED),
+                      "channel_")};
+    case Kind::kTag: {
+      std::vector<std::string> tags;
+      if (c) {
+        tags.assign(c->tags().begin(), c->tags().end());
+      } else {
+        tags = t.tags;
+      }
+      if (tags.empty()) return {"none"};
+      std::sort(tags.begin(), tags.end());
+      tags.erase(std::unique(tags.begin(), tags.end()), tags.end());
+      return tags;
+    }
+    case Kind::kCustomField: {
+      const std::string& name = spec_.group_by.custom_field;
+      if (c) {
+        auto it = c->custom_fields().find(name);
+        if (it == c->custom_fields().end()) return {"none"};
+        std::string v = RenderValue(CustomFieldValueOf(it->second));
+        return {v.empty() ? "none" : v};
+      }
+      auto it = t.custom_fields.find(name);
+      if (it == t.custom_fields.end() || it->second.empty()) return {"none"};
+      return {it->second};
+    }
+  }
+  return {};
+}
+
+struct RowBuilder {
+  int64_t created = 0, solved = 0, reopened = 0;
+  std::vector<int64_t> backlog_diff;
+  std::vector<absl::Duration> first_reply, resolution, requester_wait, agent_work;
+  std::vector<int64_t> replies;
+  std::map<v1::SlaMetric, std::pair<int64_t, int64_t>> sla;
+  std::map<std::string, int64_t> tags;
+};
+
+// The index of the first sample at or after `t` (samples from + k * step).
+int64_t FirstSampleAtOrAfter(absl::Time t, const ReportSpec& spec, int64_t samples) {
+  if (t <= spec.from) return 0;
+  if (t == absl::InfiniteFuture()) return samples;
+  absl::Duration rem;
+  int64_t q = absl::IDivDuration(t - spec.from, spec.backlog_step, &rem);
+  if (rem > absl::ZeroDuration()) ++q;
+  return std::min(q, samples);
+}
+
+void AddTo(RowBuilder& row, const TicketFigures& f, const std::vector<std::string>& tags,
+           const ReportSpec& spec, int64_t samples) {
+  row.created += f.created_in ? 1 : 0;
+  row.solved += f.solved_in;
+  row.reopened += f.reopened_in;
+  if (!f.backlog.empty()) {
+    if (row.backlog_diff.empty()) row.backlog_diff.assign(samples + 1, 0);
+    for (const auto& [s, e] : f.backlog) {
+      int64_t lo = FirstSampleAtOrAfter(s, spec, samples);
+      int64_t hi = FirstSampleAtOrAfter(e, spec, samples);
+      if (lo < hi) {
+        row.backlog_diff[lo] += 1;
+        row.backlog_diff[hi] -= 1;
+      }
+    }
+  }
+  if (f.first_reply) row.first_reply.push_back(*f.first_reply);
+  if (f.resolution) row.resolution.push_back(*f.resolution);
+  if (f.requester_wait) row.requester_wait.push_back(*f.requester_wait);
+  if (f.agent_work) row.agent_work.push_back(*f.agent_work);
+  if (f.replies) row.replies.push_back(*f.replies);
+  for (const auto& [metric, met] : f.sla) {
+    auto& [m, b] = row.sla[metric];
+    (met ? m : b) += 1;
+  }
+  if (f.created_in) {
+    for (const std::string& tag : tags) row.tags[tag] += 1;
+  }
+}
+
+// Nearest rank: the smallest value with at least `pct` percent at or below.
+size_t Rank(size_t n, int pct) {
+  size_t r = (static_cast<size_t>(pct) * n + 99) / 100;
+  return r == 0 ? 0 : r - 1;
+}
+
+DurationFigures DurationsOf(std::vector<absl::Duration> v) {
+  DurationFigures f;
+  std::sort(v.begin(), v.end());
+  f.count = static_cast<int64_t>(v.size());
+  if (!v.empty()) {
+    absl::Duration sum;
+    for (absl::Duration d : v) sum += d;
+    f.mean = sum / f.count;
+    f.p50 = v[Rank(v.size(), 50)];
+    f.p90 = v[Rank(v.size(), 90)];
+    f.p99 = v[Rank(v.size(), 99)];
+  }
+  f.values = std::move(v);
+  return f;
+}
+
+CountFigures CountsOf(std::vector<int64_t> v) {
+  CountFigures f;
+  std::sort(v.begin(), v.end());
+  f.count = static_cast<int64_t>(v.size());
+  if (!v.empty()) {
+    long double sum = 0;
+    for (int64_t x : v) sum += static_cast<long double>(x);
+    f.mean = static_cast<double>(sum / static_cast<long double>(v.size()));
+    f.p50 = v[Rank(v.size(), 50)];
+    f.p90 = v[Rank(v.size(), 90)];
+    f.p99 = v[Rank(v.size(), 99)];
+  }
+  f.values = std::move(v);
+  return f;
+}
+
+ReportRow Finish(std::string key, RowBuilder b, const Wanted& w, const ReportSpec& spec,
+                 int64_t samples) {
+  ReportRow row;
+  row.key = std::move(key);
+  row.created = b.created;
+  row.solved = b.solved;
+  row.reopened = b.reopened;
+  if (w.backlog) {
+    row.backlog.assign(samples, 0);
+    int64_t running = 0;
+    for (int64_t k = 0; k < samples && !b.backlog_diff.empty(); ++k) {
+      running += b.backlog_diff[k];
+      row.backlog[k] = running;
+    }
+  }
+  row.first_reply = DurationsOf(std::move(b.first_reply));
+  row.resolution = DurationsOf(std::move(b.resolution));
+  row.requester_wait = DurationsOf(std::move(b.requester_wait));
+  row.agent_work = DurationsOf(std::move(b.agent_work));
+  row.replies_to_resolve = CountsOf(std::move(b.replies));
+  for (const auto& [metric, mb] : b.sla) {
+    SlaFigures s;
+    s.metric = metric;
+    s.met = mb.first;
+    s.breached = mb.second;
+    s.achievement = s.met + s.breached == 0
+                        ? 0
+                        : static_cast<double>(s.met) / static_cast<double>(s.met + s.breached);
+    row.sla.push_back(s);
+  }
+  if (w.top_tags) {
+    std::vector<std::pair<std::string, int64_t>> tags(b.tags.begin(), b.tags.end());
+    std::stable_sort(tags.begin(), tags.end(),
+                     [](const auto& x, const auto& y) { return x.second > y.second; });
+    if (tags.size() > static_cast<size_t>(spec.top_tags)) tags.resize(spec.top_tags);
+    row.top_tags = std::move(tags);
+  }
+  return row;
+}
+
+// Rows sort numerically by id, then by text.
+bool KeyLess(const std::string& a, const std::string& b) {
+  int64_t x = 0, y = 0;
+  bool xa = absl::SimpleAtoi(a, &x), yb = absl::SimpleAtoi(b, &y);
+  if (xa != yb) return xa;
+  if (xa && x != y) return x < y;
+  return a < b;
+}
+
+}  // namespace
+
+absl::StatusOr<Report> ComputeFromState(const AccumulatorState& state, const ReportSpec& spec) {
+  Computer computer(state, spec);
+  const Wanted& w = computer.wanted();
+  Report report;
+  report.spec = spec;
+  int64_t samples = 0;
+  if (w.backlog) {
+    samples = spec.to > spec.from
+                  ? FirstSampleAtOrAfter(spec.to, spec, std::numeric_limits<int64_t>::max())
+                  : 0;
+    for (int64_t k = 0; k < samples; ++k) {
+      report.backlog_times.push_back(spec.from + k * spec.backlog_step);
+    }
+  }
+  RowBuilder total;
+  std::map<std::string, RowBuilder> rows;
+  // Visit tickets in id order, so that results do not depend on hashing.
+  std::vector<const TicketHistory*> tickets;
+  tickets.reserve(state.tickets.size());
+  for (const auto& [id, t] : state.tickets) {
+    if (t.has_events && t.created < spec.to) tickets.push_back(&t);
+  }
+  std::sort(tickets.begin(), tickets.end(),
+            [](const TicketHistory* a, const TicketHistory* b) { return a->id < b->id; });
+  for (const TicketHistory* t : tickets) {
+    HELPDESK_ASSIGN_OR_RETURN(TicketFigures f, computer.Figures(*t));
+    std::vector<std::string> tags;
+    if (w.top_tags && f.created_in) {
+      if (t->current.has_value()) {
+        tags.assign(t->current->tags().begin(), t->current->tags().end());
+      } else {
+        tags = t->tags;
+      }
+    }
+    AddTo(total, f, tags, spec, samples);
+    for (const std::string& key : computer.Keys(*t)) {
+      AddTo(rows[key], f, tags, spec, samples);
+    }
+  }
+  report.total = Finish("total", std::move(total), w, spec, samples);
+  for (auto& [key, b] : rows) {
+    report.rows.push_back(Finish(key, std::move(b), w, spec, samples));
+  }
+  std::sort(report.rows.begin(), report.rows.end(),
+            [](const ReportRow& a, const ReportRow& b) { return KeyLess(a.key, b.key); });
+  if (!w.created) {
+    report.total.created = 0;
+    for (ReportRow& r : report.rows) r.created = 0;
+  }
+  if (!w.solved) {
+    report.total.solved = 0;
+    for (ReportRow& r : report.rows) r.solved = 0;
+  }
+  if (!w.reopened) {
+    report.total.reopened = 0;
+    for (ReportRow& r : report.rows) r.reopened = 0;
+  }
+  return report;
+}
+
+}  // namespace helpdesk::reports_internal

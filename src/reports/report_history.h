@@ -1,0 +1,69 @@
+// Internal: what a ReportAccumulator keeps per ticket (a compact timeline of
+// the changes reports read, and the ticket's current attributes), and the
+// figures one ticket contributes to a report.
+#ifndef HELPDESK_SRC_REPORTS_REPORT_HISTORY_H_
+#define HELPDESK_SRC_REPORTS_REPORT_HISTORY_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/time/time.h"
+#include "helpdesk/reports.h"
+#include "helpdesk/v1/ticket.pb.h"
+
+namespace helpdesk::reports_internal {
+
+// One change of the ticket's timeline.
+struct Mark {
+  enum Kind : uint8_t { kStatus, kGroup, kPriority, kMessage, kMerged };
+  absl::Time time;
+  // Marks of one event share `seq` (numbered per ticket from 0, the creation).
+  uint32_t seq = 0;
+  Kind kind = kStatus;
+  // kMessage: the author is an agent.
+  bool agent = false;
+  // kStatus: the status's index in the accumulator's table; kPriority: the
+  // priority; kMessage: the message kind.
+  int32_t small = 0;
+  // kGroup: the group id.
+  int64_t value = 0;
+};
+
+struct TicketHistory {
+  int64_t id = 0;
+  absl::Time created;
+  absl::Time last_time;
+  uint32_t next_seq = 0;
+  std::vector<Mark> marks;
+  // The latest values the events gave.
+  int64_t assignee = 0;
+  int64_t group = 0;
+  int64_t organization = 0;
+  v1::Priority priority = v1::PRIORITY_UNSPECIFIED;
+  v1::TicketType type = v1::TICKET_TYPE_UNSPECIFIED;
+  std::vector<std::string> tags;
+  std::map<std::string, std::string> custom_fields;
+  bool has_events = false;
+  // The current ticket, when given.
+  std::optional<v1::Ticket> current;
+};
+
+// The accumulator's state.
+struct AccumulatorState {
+  ReportConfig config;
+  std::vector<std::string> status_names;
+  std::vector<v1::StatusCategory> status_categories;
+  absl::flat_hash_map<std::string, int32_t> status_index;
+  absl::flat_hash_map<int64_t, TicketHistory> tickets;
+};
+
+// Computes a report over `state` (the spec already validated).
+absl::StatusOr<Report> ComputeFromState(const AccumulatorState& state, const ReportSpec& spec);
+
+}  // namespace helpdesk::reports_internal
+
+#endif  // HELPDESK_SRC_REPORTS_REPORT_HISTORY_H_

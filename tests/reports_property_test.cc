@@ -1,0 +1,402 @@
+// Reports on seeded random calendars and histories, against a brute-force
+// reference that walks every minute of every ticket's life (asking the
+// calendar of the group the ticket was in at that minute whether it was
+// open); and the accumulator's incremental and merged results against the
+// report computed from scratch.
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "helpdesk/reports.h"
+#include "helpdesk/testing/status_matchers.h"
+#include "helpdesk/timestamp.h"
+#include "report_history_builder.h"
+
+namespace helpdesk {
+namespace {
+
+using ::helpdesk::testing::HistoryBuilder;
+using ::helpdesk::testing::IsOk;
+
+const absl::Time kStart =
+    absl::FromCivil(absl::CivilMinute(2026, 3, 2, 0, 0), absl::UTCTimeZone());
+
+BusinessCalendar RandomCalendar(std::mt19937_64& rng) {
+  static const char* kZones[] = {"UTC", "Europe/Madrid", "America/New_York", "Asia/Kolkata",
+                                 "Australia/Lord_Howe", "Pacific/Auckland"};
+  v1::CalendarConfig c;
+  c.set_time_zone(kZones[rng() % 6]);
+  bool any = false;
+  for (int d = v1::WEEKDAY_MONDAY; d <= v1::WEEKDAY_SUNDAY; ++d) {
+    if (rng() % 10 < 3 && !(d == v1::WEEKDAY_SUNDAY && !any)) continue;
+    any = true;
+    v1::WeeklyHours* w = c.add_weekly_hours();
+    w->add_days(static_cast<v1::Weekday>(d));
+    int open = static_cast<int>(rng() % (20 * 4)) * 15;  // minutes of the day
+    int close = std::min(24 * 60, open + 60 + static_cast<int>(rng() % (10 * 4)) * 15);
+    v1::OpeningInterval* i = w->add_intervals();
+    i->set_open(absl::StrFormat("%02d:%02d", open / 60, open % 60));
+    i->set_close(absl::StrFormat("%02d:%02d", close / 60, close % 60));
+  }
+  if (rng() % 2 == 0) {
+    absl::CivilDay day = absl::CivilDay(2026, 3, 2) + static_cast<int>(rng() % 35);
+    c.add_holidays()->set_date(absl::FormatCivilTime(day));
+  }
+  absl::StatusOr<BusinessCalendar> cal = BusinessCalendar::Create(c);
+  EXPECT_THAT(cal.status(), IsOk()) << c.ShortDebugString();
+  return *cal;
+}
+
+struct World {
+  ReportConfig config;
+  std::vector<v1::Event> events;  // by (time, id): tickets interleave
+  std::vector<int64_t> ticket_ids;
+};
+
+World RandomWorld(uint64_t seed, int tickets) {
+  std::mt19937_64 rng(seed);
+  World w;
+  w.config.calendar = RandomCalendar(rng);
+  w.config.group_calendars.emplace(1, RandomCalendar(rng));
+  w.config.group_calendars.emplace(2, RandomCalendar(rng));
+  int64_t ids = 1;
+  for (int64_t id = 1; id <= tickets; ++id) {
+    HistoryBuilder h(id, &ids);
+    absl::Time t = kStart + absl::Minutes(static_cast<int64_t>(rng() % (28 * 1440)));
+    const bool outbound = rng() % 10 == 0;
+    h.Create(t, rng() % 4 == 0 ? "open" : "new", static_cast<int64_t>(rng() % 4),
+             outbound ? v1::Message::PUBLIC_REPLY : v1::Message::CUSTOMER_MESSAGE,
+             outbound ? 3 : 0);
+    const int actions = static_cast<int>(rng() % 9);
+    for (int a = 0; a < actions; ++a) {
+      if (h.status() == "closed") break;
+      t += absl::Minutes(rng() % 5 == 0 ? 0 : static_cast<int64_t>(rng() % 3000));
+      switch (rng() % 10) {
+        case 0:
+        case 1:
+          h.Reply(t, 1 + static_cast<int64_t>(rng() % 3),
+                  rng() % 2 ? std::optional<std::string>("pending") : std::nullopt);
+          break;
+        case 2:
+          h.Message(t, v1::Message::CUSTOMER_MESSAGE, 0,
+                    h.status() == "pending" || h.status() == "solved"
+                        ? std::optional<std::string>("open")
+                        : std::nullopt);
+          break;
+        case 3:
+        case 4:
+          h.Status(t, "solved");
+          break;
+        case 5:
+          h.Status(t, rng() % 2 ? "on_hold" : "open");
+          break;
+        case 6:
+          h.Group(t, static_cast<int64_t>(rng() % 4));
+          break;
+        case 7:
+          h.Message(t, v1::Message::INTERNAL_NOTE, 2);
+          break;
+        case 8:
+          if (h.status() == "solved") {
+            h.Status(t, "closed");
+          } else {
+            h.Priority(t, static_cast<v1::Priority>(1 + rng() % 4));
+          }
+          break;
+        case 9:
+          if (id > 1 && rng() % 3 == 0) h.MergeInto(t, 1);
+          break;
+      }
+    }
+    w.events.insert(w.events.end(), h.events().begin(), h.events().end());
+    w.ticket_ids.push_back(id);
+  }
+  std::sort(w.events.begin(), w.events.end(), [](const v1::Event& a, const v1::Event& b) {
+    absl::Time x = FromTimestamp(a.time()), y = FromTimestamp(b.time());
+    return x != y ? x < y : a.id() < b.id();
+  });
+  return w;
+}
+
+// ---- The reference: one ticket's life minute by minute. -----------------
+
+struct RefState {
+  v1::StatusCategory category = v1::STATUS_CATEGORY_NEW;
+  int64_t group = 0;
+  bool merged = false;
+  bool Out() const {
+    return merged || category == v1::STATUS_CATEGORY_SOLVED ||
+           category == v1::STATUS_CATEGORY_CLOSED;
+  }
+};
+
+void Apply(const v1::Event& e, RefState* s) {
+  if (e.kind() == v1::Event::MERGED_INTO) s->merged = true;
+  for (const v1::FieldChange& c : e.changes()) {
+    if (c.field() == v1::FieldChange::STATUS) {
+      absl::StatusOr<v1::StatusCategory> cat =
+          Workflow::Default().CategoryOf("status", c.after().status());
+      s->category = *cat;
+    }
+    if (c.field() == v1::FieldChange::GROUP) s->group = c.after().group_id();
+  }
+}
+
+struct RefRow {
+  int64_t created = 0, solved = 0, reopened = 0;
+  std::vector<int64_t> backlog;
+  std::vector<absl::Duration> first_reply, resolution, requester_wait, agent_work;
+  std::vector<int64_t> replies;
+};
+
+void Reference(const World& w, const ReportSpec& spec, RefRow* total,
+               std::map<std::string, RefRow>* rows) {
+  std::vector<absl::Time> samples;
+  for (absl::Time s = spec.from; s < spec.to; s += spec.backlog_step) samples.push_back(s);
+  total->backlog.assign(samples.size(), 0);
+  auto in = [&](absl::Time t) { return t >= spec.from && t < spec.to; };
+  for (int64_t id : w.ticket_ids) {
+    std::vector<v1::Event> ev;
+    for (const v1::Event& e : w.events) {
+      if (e.ticket_id() == id && FromTimestamp(e.time()) < spec.to) ev.push_back(e);
+    }
+    if (ev.empty()) continue;
+    const absl::Time created = FromTimestamp(ev[0].time());
+    RefRow f;
+    f.backlog.assign(samples.size(), 0);
+    f.created = in(created) ? 1 : 0;
+    // Solves, reopens, first reply, replies.
+    RefState s;
+    std::optional<absl::Time> last_solve, first_reply;
+    bool outbound = false;
+    std::vector<absl::Time> replies;
+    for (size_t k = 0; k < ev.size(); ++k) {
+      const v1::Event& e = ev[k];
+      absl::Time t = FromTimestamp(e.time());
+      bool was_out = k > 0 && s.Out();
+      Apply(e, &s);
+      if (!was_out && s.Out() && e.kind() != v1::Event::MERGED_INTO) {
+        last_solve = t;
+        f.solved += in(t) ? 1 : 0;
+      }
+      if (was_out && !s.Out()) f.reopened += in(t) ? 1 : 0;
+      if (e.message_kind() == v1::Message::PUBLIC_REPLY &&
+          e.actor().kind() == v1::Actor::AGENT) {
+        replies.push_back(t);
+        if (k == 0) outbound = true;
+        if (!outbound && !first_reply) first_reply = t;
+      }
+    }
+    const bool resolved = last_solve && in(*last_solve) && !s.merged && s.Out();
+    // The minute walk: state at each minute from creation.
+    absl::Time end = spec.to;
+    absl::Duration fr, res, wait, work;
+    RefState at;
+    size_t next = 0;
+    size_t sample = 0;
+    while (sample < samples.size() && samples[sample] < created) ++sample;
+    for (absl::Time m = created; m < end; m += absl::Minutes(1)) {
+      while (next < ev.size() && FromTimestamp(ev[next].time()) <= m) Apply(ev[next++], &at);
+      // Samples fall on minutes (kStart and the steps are whole minutes).
+      for (; sample < samples.size() && samples[sample] == m; ++sample) {
+        f.backlog[sample] = at.Out() ? 0 : 1;
+      }
+      absl::Duration unit = absl::Minutes(1);
+      if (spec.business_time) {
+        auto it = w.config.group_calendars.find(at.group);
+        const BusinessCalendar& cal =
+            it != w.config.group_calendars.end() ? it->second : *w.config.calendar;
+        if (!cal.IsOpen(m)) unit = absl::ZeroDuration();
+      }
+      if (first_reply && m < *first_reply) fr += unit;
+      if (resolved && m < *last_solve) {
+        res += unit;
+        if (at.category == v1::STATUS_CATEGORY_NEW || at.category == v1::STATUS_CATEGORY_OPEN ||
+            at.category == v1::STATUS_CATEGORY_ON_HOLD) {
+          wait += unit;
+        }
+        if (at.category == v1::STATUS_CATEGORY_NEW || at.category == v1::STATUS_CATEGORY_OPEN) {
+          work += unit;
+        }
+      }
+    }
+    // Samples between creation and a sample that falls before the creation
+    // minute are not in the backlog (already 0).
+    if (first_reply && in(*first_reply)) f.first_reply.push_back(fr);
+    if (resolved) {
+      f.resolution.push_back(res);
+      f.requester_wait.push_back(wait);
+      f.agent_work.push_back(work);
+      f.replies.push_back(std::count_if(replies.begin(), replies.end(),
+                                        [&](absl::Time r) { return r <= *last_solve; }));
+    }
+    auto add = [&](RefRow& r) {
+      if (r.backlog.empty()) r.backlog.assign(samples.size(), 0);
+      r.created += f.created;
+      r.solved += f.solved;
+      r.reopened += f.reopened;
+      for (size_t k = 0; k < samples.size(); ++k) r.backlog[k] += f.backlog[k];
+      auto app = [](auto& to, const auto& from) { to.insert(to.end(), from.begin(), from.end()); };
+      app(r.first_reply, f.first_reply);
+      app(r.resolution, f.resolution);
+      app(r.requester_wait, f.requester_wait);
+      app(r.agent_work, f.agent_work);
+      app(r.replies, f.replies);
+    };
+    add(*total);
+    // The latest group among all events (the grouping's current value).
+    int64_t group = 0;
+    for (const v1::Event& e : w.events) {
+      if (e.ticket_id() != id) continue;
+      for (const v1::FieldChange& c : e.changes()) {
+        if (c.field() == v1::FieldChange::GROUP) group = c.after().group_id();
+      }
+    }
+    add((*rows)[group == 0 ? "none" : absl::StrCat(group)]);
+  }
+}
+
+template <typename T>
+std::vector<T> Sorted(std::vector<T> v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+void ExpectRow(const ReportRow& got, const RefRow& want, const std::string& where) {
+  SCOPED_TRACE(where);
+  EXPECT_EQ(got.created, want.created);
+  EXPECT_EQ(got.solved, want.solved);
+  EXPECT_EQ(got.reopened, want.reopened);
+  EXPECT_EQ(got.backlog, want.backlog);
+  EXPECT_EQ(got.first_reply.values, Sorted(want.first_reply));
+  EXPECT_EQ(got.resolution.values, Sorted(want.resolution));
+  EXPECT_EQ(got.requester_wait.values, Sorted(want.requester_wait));
+  EXPECT_EQ(got.agent_work.values, Sorted(want.agent_work));
+  EXPECT_EQ(got.replies_to_resolve.values, Sorted(want.replies));
+}
+
+ReportSpec RandomSpec(std::mt19937_64& rng) {
+  ReportSpec spec;
+  spec.from = kStart + absl::Minutes(static_cast<int64_t>(rng() % (14 * 1440)));
+  spec.to = spec.from + absl::Minutes(static_cast<int64_t>(1440 + rng() % (20 * 1440)));
+  static const absl::Duration kSteps[] = {absl::Hours(6), absl::Hours(24), absl::Minutes(90)};
+  spec.backlog_step = kSteps[rng() % 3];
+  spec.group_by.kind = ReportGrouping::Kind::kGroup;
+  return spec;
+}
+
+TEST(ReportsPropertyTest, MatchesAMinuteByMinuteReference) {
+  // The histories must exercise every figure, or the test proves little.
+  int64_t reopened = 0, resolved = 0, replied = 0, backlog = 0, rows_seen = 0;
+  for (uint64_t seed = 1; seed <= 8; ++seed) {
+    SCOPED_TRACE(absl::StrCat("seed ", seed));
+    World w = RandomWorld(seed, 25);
+    std::mt19937_64 rng(seed * 7919);
+    ReportSpec spec = RandomSpec(rng);
+    spec.business_time = seed % 2 == 0;
+    absl::StatusOr<Report> got = ComputeReport(spec, w.config, w.events, {});
+    ASSERT_THAT(got.status(), IsOk());
+    RefRow total;
+    std::map<std::string, RefRow> rows;
+    Reference(w, spec, &total, &rows);
+    ExpectRow(got->total, total, "total");
+    reopened += got->total.reopened;
+    resolved += got->total.resolution.count;
+    replied += got->total.first_reply.count;
+    for (int64_t b : got->total.backlog) backlog += b;
+    rows_seen += static_cast<int64_t>(got->rows.size());
+    ASSERT_EQ(got->rows.size(), rows.size());
+    for (const ReportRow& r : got->rows) {
+      ASSERT_TRUE(rows.contains(r.key)) << r.key;
+      ExpectRow(r, rows[r.key], r.key);
+    }
+  }
+  EXPECT_GT(reopened, 0);
+  EXPECT_GT(resolved, 10);
+  EXPECT_GT(replied, 10);
+  EXPECT_GT(backlog, 10);
+  EXPECT_GT(rows_seen, 16);
+}
+
+void ExpectSameReport(const Report& a, const Report& b) {
+  auto same_row = [](const ReportRow& x, const ReportRow& y) {
+    EXPECT_EQ(x.key, y.key);
+    EXPECT_EQ(x.created, y.created);
+    EXPECT_EQ(x.solved, y.solved);
+    EXPECT_EQ(x.reopened, y.reopened);
+    EXPECT_EQ(x.backlog, y.backlog);
+    EXPECT_EQ(x.first_reply.values, y.first_reply.values);
+    EXPECT_EQ(x.first_reply.mean, y.first_reply.mean);
+    EXPECT_EQ(x.resolution.values, y.resolution.values);
+    EXPECT_EQ(x.requester_wait.values, y.requester_wait.values);
+    EXPECT_EQ(x.agent_work.values, y.agent_work.values);
+    EXPECT_EQ(x.replies_to_resolve.values, y.replies_to_resolve.values);
+    ASSERT_EQ(x.sla.size(), y.sla.size());
+    for (size_t i = 0; i < x.sla.size(); ++i) {
+      EXPECT_EQ(x.sla[i].metric, y.sla[i].metric);
+      EXPECT_EQ(x.sla[i].met, y.sla[i].met);
+      EXPECT_EQ(x.sla[i].breached, y.sla[i].breached);
+    }
+    EXPECT_EQ(x.top_tags, y.top_tags);
+  };
+  EXPECT_EQ(a.backlog_times, b.backlog_times);
+  same_row(a.total, b.total);
+  ASSERT_EQ(a.rows.size(), b.rows.size());
+  for (size_t i = 0; i < a.rows.size(); ++i) same_row(a.rows[i], b.rows[i]);
+}
+
+TEST(ReportsPropertyTest, IncrementalAndMergedEqualRecomputed) {
+  absl::StatusOr<SlaEngine> engine = SlaEngine::FromText(R"pb(
+    policies {
+      name: "all"
+      targets { metric: SLA_METRIC_FIRST_REPLY target { seconds: 7200 } }
+      targets { metric: SLA_METRIC_FULL_RESOLUTION target { seconds: 172800 } }
+      pause_statuses: [ "pending" ]
+    }
+  )pb", Workflow::Default());
+  ASSERT_THAT(engine.status(), IsOk());
+  for (uint64_t seed = 11; seed <= 16; ++seed) {
+    SCOPED_TRACE(absl::StrCat("seed ", seed));
+    World w = RandomWorld(seed, 60);
+    w.config.sla = *engine;
+    std::mt19937_64 rng(seed);
+    ReportSpec spec = RandomSpec(rng);
+    spec.business_time = seed % 2 == 1;
+    ASSERT_OK_AND_ASSIGN(ReportAccumulator acc, ReportAccumulator::Create(w.config));
+    std::vector<ReportAccumulator> shards;
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_OK_AND_ASSIGN(ReportAccumulator s, ReportAccumulator::Create(w.config));
+      shards.push_back(std::move(s));
+    }
+    for (size_t i = 0; i < w.events.size(); ++i) {
+      ASSERT_THAT(acc.Add(w.events[i]), IsOk());
+      ASSERT_THAT(shards[w.events[i].ticket_id() % 3].Add(w.events[i]), IsOk());
+      if (i % 97 == 0 || i + 1 == w.events.size()) {
+        std::vector<v1::Event> prefix(w.events.begin(), w.events.begin() + i + 1);
+        ASSERT_OK_AND_ASSIGN(Report from_scratch, ComputeReport(spec, w.config, prefix, {}));
+        ASSERT_OK_AND_ASSIGN(Report incremental, acc.Compute(spec));
+        ExpectSameReport(incremental, from_scratch);
+      }
+    }
+    ASSERT_OK_AND_ASSIGN(Report whole, ComputeReport(spec, w.config, w.events, {}));
+    EXPECT_GT(whole.total.created + whole.total.solved, 0);
+    ReportAccumulator merged = std::move(shards[0]);
+    ASSERT_THAT(merged.Merge(std::move(shards[1])), IsOk());
+    ASSERT_THAT(merged.Merge(std::move(shards[2])), IsOk());
+    EXPECT_EQ(merged.ticket_count(), acc.ticket_count());
+    ASSERT_OK_AND_ASSIGN(Report m, merged.Compute(spec));
+    ExpectSameReport(m, whole);
+  }
+}
+
+}  // namespace
+}  // namespace helpdesk
