@@ -55,6 +55,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "helpdesk/desk/inbox.h"
+#include "helpdesk/desk/kb.h"
 #include "helpdesk/desk/outbox.h"
 #include "helpdesk/desk/people.h"
 #include "helpdesk/desk/routing.h"
@@ -102,6 +103,7 @@ class HELPDESK_EXPORT Desk {
   Outbox& outbox() { return outbox_; }
   Routing& routing() { return routing_; }
   SlaClocks& sla() { return sla_; }
+  KnowledgeBase& kb() { return kb_; }
 
 
   // Does the time-based work due by `now`. Routing (first): offers that ran
@@ -126,6 +128,7 @@ class HELPDESK_EXPORT Desk {
   Outbox outbox_;
   Routing routing_;
   SlaClocks sla_;
+  KnowledgeBase kb_;
 };
 
 }  // namespace helpdesk

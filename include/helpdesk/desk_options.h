@@ -168,6 +168,16 @@ struct RoutingOptions {
 };
 
 
+// The knowledge base (Desk::kb()).
+struct KbOptions {
+  // Passes raw HTML in articles' Markdown through to readers. Only for a
+  // desk whose article writers are trusted with the pages' scripts.
+  bool allow_raw_html = false;
+  // The locale searches and new articles use when none is given and the
+  // reader has none.
+  std::string default_locale = "en";
+};
+
 struct DeskOptions {
   // Required; borrowed: must outlive the Desk.
   Store* store = nullptr;
@@ -186,6 +196,7 @@ struct DeskOptions {
   // Routing of tickets to agents; none when unset (tickets are assigned by
   // hand).
   std::optional<RoutingOptions> routing;
+  KbOptions kb;
 };
 
 }  // namespace helpdesk
