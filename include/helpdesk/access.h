@@ -252,7 +252,7 @@ HELPDESK_EXPORT std::optional<TicketVisibility> VisibilityFor(const Viewer& view
 // Who finds which article (search, suggestions, views). An article is
 // PUBLIC (everyone, anonymous visitors too), AGENTS (every agent, light
 // agents too) or RESTRICTED to groups (their agents) and organizations
-// (their contacts). Drafts are seen by those who manage articles
+// (their contacts; every agent too when the article names no group). Drafts are seen by those who manage articles
 // (kManageKbArticles: agents, admins, integrations, the system), light agents
 // and customers see published translations only. The system, integrations
 // and admins see every article. Refusals answer NotFound, as for a missing

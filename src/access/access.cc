@@ -378,6 +378,9 @@ bool KbAudienceAllows(const KbAudience& a, const KbArticleFacts& f) {
     case KbVisibility::kAgents:
       return a.agents;
     case KbVisibility::kRestricted:
+      // Agents: restricted by groups when the article names groups (one
+      // restricted to organizations only is for agents to answer from).
+      if (a.agents && f.group_ids.empty()) return true;
       for (int64_t g : f.group_ids) {
         if (Contains(a.group_ids, g)) return true;
       }

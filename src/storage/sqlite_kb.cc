@@ -31,7 +31,8 @@ std::string JsonIds(const std::vector<int64_t>& ids) {
 
 // The search: FTS5 finds the matching rows, kb_docs filters them by
 // language, state and audience, and only then are they ranked and cut to
-// the page. ?1 MATCH, ?2 language ('' any), ?3 drafts, ?4 everything,
+// the page (an agent sees a RESTRICTED article that names no group, see
+// access.h). ?1 MATCH, ?2 language ('' any), ?3 drafts, ?4 everything,
 // ?5 agents, ?6 groups (JSON), ?7 organizations (JSON), ?8 limit, ?9 offset.
 constexpr absl::string_view kSearchSql = R"sql(
 SELECT d.article_id, d.locale, bm25(kb_fts, 3.0, 1.0) AS rank
@@ -40,6 +41,8 @@ WHERE kb_fts MATCH ?1
   AND (?2 = '' OR d.language = ?2)
   AND (d.published = 1 OR ?3 = 1)
   AND (?4 = 1 OR d.visibility = 1 OR (?5 = 1 AND d.visibility = 2)
+       OR (d.visibility = 3 AND ?5 = 1 AND NOT EXISTS (
+             SELECT 1 FROM kb_audience g WHERE g.article_id = d.article_id AND g.kind = 1))
        OR (d.visibility = 3 AND EXISTS (
              SELECT 1 FROM kb_audience a
              WHERE a.article_id = d.article_id

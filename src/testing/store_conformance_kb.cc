@@ -200,15 +200,24 @@ TEST_P(StoreConformanceTest, KbSearchFiltersTheAudienceBeforeTheLimit) {
   agent.group_ids = {8};
   std::vector<int64_t> got = search(agent, 100, 0);
   EXPECT_EQ(got.size(), 4u + 6u);
+  // An article restricted to an organization only: every agent answers from it.
+  v1::KbArticle org_only = Article("en", "Refund terms", "Refund terms of one customer.",
+                                   v1::KbArticle::RESTRICTED);
+  org_only.add_organization_ids(9);
+  HELPDESK_ASSERT_OK(tx->InsertKbArticle(&org_only));
+  visible.push_back(org_only.id());
+  got = search(agent, 100, 0);
+  EXPECT_EQ(got.size(), 4u + 7u);
+  EXPECT_EQ(search(KbAudience{}, 100, 0).size(), 6u);
   KbAudience member;
   member.organization_ids = {9};
   got = search(member, 100, 0);
-  EXPECT_EQ(got.size(), 4u + 6u);  // the restricted published ones, and the public ones
+  EXPECT_EQ(got.size(), 4u + 7u);  // the restricted published ones, and the public ones
   // Drafts only for those who may see them.
   KbAudience all = Everyone();
-  EXPECT_EQ(search(all, 100, 0).size(), 8u + 6u);
+  EXPECT_EQ(search(all, 100, 0).size(), 8u + 7u);
   all.drafts = true;
-  EXPECT_EQ(search(all, 100, 0).size(), 12u + 6u);
+  EXPECT_EQ(search(all, 100, 0).size(), 12u + 7u);
 }
 
 TEST_P(StoreConformanceTest, KbSearchRanksLikeTheReference) {
