@@ -65,6 +65,7 @@ CommandGroup QuarantineCommands();  // quarantine.cc
 CommandGroup SlaCommands();       // sla.cc
 CommandGroup RoutingCommands();   // routing.cc
 CommandGroup SimCommands();       // sim.cc
+CommandGroup KbCommands();        // kb.cc
 
 // demo.cc
 absl::Status CmdDemo(const Args& a);

@@ -43,6 +43,7 @@ const std::vector<CommandGroup>& CommandTable() {
   static const std::vector<CommandGroup>* const table = new std::vector<CommandGroup>{
       SetupCommands(), TicketCommands(),  PeopleCommands(), SlaCommands(),
       RoutingCommands(), ChannelCommands(), QuarantineCommands(), SimCommands(),
+      KbCommands(),
   };
   return *table;
 }

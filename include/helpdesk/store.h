@@ -131,8 +131,8 @@ struct TicketPage {
 // --- Knowledge base search (Transaction::SearchKbArticles) -----------------
 //
 // The searchable unit is one translation of an article (article id, locale).
-// Stores index each translation's title and the plain text of its body
-// (MarkdownToPlainText) in the index form of helpdesk/kb.h (KbIndexText with
+// Stores index each translation's title, and the plain text of its body
+// (MarkdownToPlainText) followed by the article's tags, in the index form of helpdesk/kb.h (KbIndexText with
 // the translation's language, KbLanguageOf(locale)), and match a KbQuery
 // against it: a translation matches when any query term matches its title or
 // body (a phrase: its words in a row; a prefix: a word starting with it).

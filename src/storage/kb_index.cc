@@ -82,6 +82,10 @@ absl::StatusOr<KbIndexedArticle> IndexKbArticle(const v1::KbArticle& a) {
     d.published = t.state() == v1::KbTranslation::PUBLISHED;
     d.title = TermsOf(t.title(), d.language);
     d.body = TermsOf(*plain, d.language);
+    // Tags are searchable words of the body.
+    for (const std::string& tag : a.tags()) {
+      for (std::string& term : TermsOf(tag, d.language)) d.body.push_back(std::move(term));
+    }
     out.docs.push_back(std::move(d));
   }
   return out;
