@@ -21,6 +21,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libgmime-3.0-dev libcurl4-openssl-dev
   python3-aiosmtpd dovecot-imapd openssl
+  libcmark-dev libstemmer-dev
 )
 if [ "${1:-}" = "--fuzz" ]; then
   packages+=(clang-14 libclang-rt-14-dev llvm-14)

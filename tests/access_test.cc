@@ -419,5 +419,57 @@ TEST(AccessTest, VisibilityForAgreesWithAuthorizeOnGeneratedTickets) {
   EXPECT_FALSE(VisibilityFor(ViewerFor(kIntegration)).has_value());
 }
 
+// The knowledge base's audiences (docs/access.md, "Knowledge base articles").
+TEST(AccessKbTest, AudiencesFollowTheTable) {
+  const KbArticleFacts pub{.id = 1, .visibility = KbVisibility::kPublic};
+  const KbArticleFacts agents{.id = 2, .visibility = KbVisibility::kAgents};
+  const KbArticleFacts group{.id = 3, .visibility = KbVisibility::kRestricted, .group_ids = {7}};
+  const KbArticleFacts org{
+      .id = 4, .visibility = KbVisibility::kRestricted, .organization_ids = {9}};
+  v1::Agent in_group;
+  in_group.set_id(1);
+  in_group.add_group_ids(7);
+  v1::Agent other_group = in_group;
+  other_group.set_group_ids(0, 8);
+  v1::Agent light = in_group;
+  light.set_role(v1::Agent::LIGHT_AGENT);
+  v1::Agent admin = other_group;
+  admin.set_role(v1::Agent::ADMIN);
+  v1::Contact member;
+  member.set_id(5);
+  member.set_organization_id(9);
+  v1::Contact stranger;
+  stranger.set_id(6);
+  struct Row {
+    const char* who;
+    KbAudience audience;
+    bool pub, agents, group, org, drafts;
+  };
+  const Row rows[] = {
+      {"system", KbAudienceFor(Viewer::System()), true, true, true, true, true},
+      {"admin", KbAudienceFor(Viewer::OfAgent(admin)), true, true, true, true, true},
+      {"agent in group", KbAudienceFor(Viewer::OfAgent(in_group)), true, true, true, true, true},
+      {"agent of another group", KbAudienceFor(Viewer::OfAgent(other_group)), true, true, false,
+       true, true},
+      {"light agent", KbAudienceFor(Viewer::OfAgent(light)), true, true, true, true, false},
+      {"member contact", KbAudienceFor(Viewer::OfContact(member)), true, false, false, true,
+       false},
+      {"other contact", KbAudienceFor(Viewer::OfContact(stranger)), true, false, false, false,
+       false},
+      {"anonymous", AnonymousKbAudience(), true, false, false, false, false},
+  };
+  for (const Row& r : rows) {
+    EXPECT_EQ(KbAudienceAllows(r.audience, pub), r.pub) << r.who;
+    EXPECT_EQ(KbAudienceAllows(r.audience, agents), r.agents) << r.who;
+    EXPECT_EQ(KbAudienceAllows(r.audience, group), r.group) << r.who;
+    EXPECT_EQ(KbAudienceAllows(r.audience, org), r.org) << r.who;
+    EXPECT_EQ(r.audience.drafts, r.drafts) << r.who;
+    if (!r.group) {
+      EXPECT_EQ(AuthorizeKbArticle(r.audience, group).code(), absl::StatusCode::kNotFound)
+          << r.who;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace helpdesk

@@ -429,6 +429,20 @@ check "report unknown grouping" 1 "group_by \"colour\"" -- \
   "$hd" report all --from "$today" --to "$tomorrow" --group-by colour
 check "report backwards period" 1 "is before from" -- \
   "$hd" report all --from "$tomorrow" --to "$today"
+# The knowledge base: add, publish, search (accents, stems, visibility), suggest.
+check "kb add" 0 "article 1 \\(es, draft\\)" -- "$hd" kb add --locale es --title "Descargar facturas" \
+  --body "Entra en **Facturación** y pulsa <script>x</script> Descargar." --tag facturas
+check "kb draft is not found" 0 "^0 articles" -- "$hd" kb search facturacion --locale es
+check "kb publish" 0 "article 1 \\(es\\) published" -- "$hd" kb publish 1
+check "kb search folds accents" 0 "<mark>Facturación</mark>" -- "$hd" kb search facturacion --locale es
+check "kb search stems" 0 "1 \\[es\\] Descargar facturas" -- "$hd" kb search factura --locale es
+check "kb agents only" 0 "article 2" -- "$hd" kb add --locale es --title "Facturas internas" \
+  --body "Procedimiento" --visibility agents --agent ana@x.example
+check "kb publish agents only" 0 "published" -- "$hd" kb publish 2 --agent ana@x.example
+check "kb anonymous sees public only" 0 "^1 articles" -- "$hd" kb search facturas --locale es
+check "kb agent sees both" 0 "^2 articles" -- "$hd" kb search facturas --locale es --agent ana@x.example
+check "kb hostile query" 0 "^1 articles" -- "$hd" kb search 'facturas OR title: NEAR( "' --locale es
+check "kb suggest" 0 "title matches 'factura'" -- "$hd" kb suggest "¿Dónde está mi factura?" --locale es
 
 echo "cli: $passes passed, $failures failed"
 [ "$failures" -eq 0 ]

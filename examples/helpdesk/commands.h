@@ -67,6 +67,7 @@ CommandGroup RoutingCommands();   // routing.cc
 CommandGroup SimCommands();       // sim.cc
 CommandGroup TrackingCommands();  // tracking.cc (issue 15)
 CommandGroup ReportCommands();    // reports.cc
+CommandGroup KbCommands();        // kb.cc
 
 // demo.cc
 absl::Status CmdDemo(const Args& a);

@@ -48,6 +48,7 @@ const std::vector<CommandGroup>& CommandTable() {
       // Tracking links (issue 15).
       TrackingCommands(),
       ReportCommands(),
+      KbCommands(),
   };
   return *table;
 }

@@ -273,6 +273,54 @@ struct TicketVisibility {
 // Authorize(viewer, kViewTicket, that ticket) is OK.
 HELPDESK_EXPORT std::optional<TicketVisibility> VisibilityFor(const Viewer& viewer);
 
+// --- Knowledge base articles ------------------------------------------------
+//
+// Who finds which article (search, suggestions, views). An article is
+// PUBLIC (everyone, anonymous visitors too), AGENTS (every agent, light
+// agents too) or RESTRICTED to groups (their agents) and organizations
+// (their contacts; every agent too when the article names no group). Drafts are seen by those who manage articles
+// (kManageKbArticles: agents, admins, integrations, the system), light agents
+// and customers see published translations only. The system, integrations
+// and admins see every article. Refusals answer NotFound, as for a missing
+// article, so hidden articles' ids are not revealed.
+
+enum class KbVisibility { kPublic, kAgents, kRestricted };
+
+// What an article's access depends on (copied from a v1::KbArticle).
+struct KbArticleFacts {
+  int64_t id = 0;
+  KbVisibility visibility = KbVisibility::kPublic;
+  std::vector<int64_t> group_ids;
+  std::vector<int64_t> organization_ids;
+};
+
+// The articles one reader may find. Stores filter searches by it before
+// ranking, so a page of results is never short because of hidden articles.
+struct KbAudience {
+  // Every article (system, integrations, admins).
+  bool everything = false;
+  // AGENTS articles.
+  bool agents = false;
+  // Draft translations of the articles it may see.
+  bool drafts = false;
+  // RESTRICTED articles naming one of these groups or organizations.
+  std::vector<int64_t> group_ids;
+  std::vector<int64_t> organization_ids;
+};
+
+// The audience of `viewer`.
+HELPDESK_EXPORT KbAudience KbAudienceFor(const Viewer& viewer);
+// An anonymous visitor (a help center page, a web form before sign-in):
+// published PUBLIC articles only.
+HELPDESK_EXPORT KbAudience AnonymousKbAudience();
+// Whether `audience` may see the article (its published translations; drafts
+// too when audience.drafts).
+HELPDESK_EXPORT bool KbAudienceAllows(const KbAudience& audience, const KbArticleFacts& article);
+// OK when `audience` may see the article, else NotFound "article <id> not
+// found" (exactly as for a missing article).
+HELPDESK_EXPORT absl::Status AuthorizeKbArticle(const KbAudience& audience,
+                                                const KbArticleFacts& article);
+
 }  // namespace helpdesk
 
 #endif  // HELPDESK_ACCESS_H_

@@ -57,6 +57,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "helpdesk/desk/inbox.h"
+#include "helpdesk/desk/kb.h"
 #include "helpdesk/desk/outbox.h"
 #include "helpdesk/desk/people.h"
 #include "helpdesk/desk/reports.h"
@@ -113,6 +114,7 @@ class HELPDESK_EXPORT Desk {
   // Saved views and their counts (issue 16).
   Views& views() { return views_; }
   Reports& reports() { return reports_; }
+  KnowledgeBase& kb() { return kb_; }
 
 
   // Does the time-based work due by `now`. Routing (first): offers that ran
@@ -141,6 +143,7 @@ class HELPDESK_EXPORT Desk {
   TrackingLinks tracking_;
   Views views_;  // issue 16
   Reports reports_;
+  KnowledgeBase kb_;
 };
 
 }  // namespace helpdesk

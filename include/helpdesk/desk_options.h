@@ -279,6 +279,16 @@ struct CsatOptions {
 };
 
 
+// The knowledge base (Desk::kb()).
+struct KbOptions {
+  // Passes raw HTML in articles' Markdown through to readers. Only for a
+  // desk whose article writers are trusted with the pages' scripts.
+  bool allow_raw_html = false;
+  // The locale searches and new articles use when none is given and the
+  // reader has none.
+  std::string default_locale = "en";
+};
+
 struct DeskOptions {
   // Required; borrowed: must outlive the Desk.
   Store* store = nullptr;
@@ -304,6 +314,7 @@ struct DeskOptions {
   absl::Duration tracking_link_lifetime = absl::InfiniteDuration();
   // Satisfaction surveys; none unless csat.survey_on_solve.
   CsatOptions csat;
+  KbOptions kb;
 };
 
 }  // namespace helpdesk

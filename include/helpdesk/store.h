@@ -44,10 +44,12 @@
 #include "absl/time/time.h"
 #include "helpdesk/access.h"
 #include "helpdesk/export.h"
+#include "helpdesk/kb.h"
 #include "helpdesk/v1/agent.pb.h"
 #include "helpdesk/v1/channel.pb.h"
 #include "helpdesk/v1/contact.pb.h"
 #include "helpdesk/v1/event.pb.h"
+#include "helpdesk/v1/kb.pb.h"
 #include "helpdesk/v1/ticket.pb.h"
 #include "helpdesk/v1/time_tracking.pb.h"
 #include "helpdesk/v1/view.pb.h"
@@ -157,6 +159,40 @@ struct TrackingTokenRecord {
   std::string token_sha256;
   absl::Time created_at = absl::UnixEpoch();
 };
+
+// --- Knowledge base search (Transaction::SearchKbArticles) -----------------
+//
+// The searchable unit is one translation of an article (article id, locale).
+// Stores index each translation's title, and the plain text of its body
+// (MarkdownToPlainText) followed by the article's tags, in the index form of helpdesk/kb.h (KbIndexText with
+// the translation's language, KbLanguageOf(locale)), and match a KbQuery
+// against it: a translation matches when any query term matches its title or
+// body (a phrase: its words in a row; a prefix: a word starting with it).
+struct KbSearchRequest {
+  KbQuery query;  // at least one term
+  // Only translations whose language (KbLanguageOf) is this one; the query's
+  // terms were stemmed for it. Empty: every language.
+  std::string language;
+  // Only articles this audience may see (helpdesk/access.h), filtered before
+  // ranking and before the limit; draft translations only with
+  // audience.drafts.
+  KbAudience audience;
+  // Page size 1 to kMaxKbSearchLimit, and how many ranked hits to skip.
+  int limit = 10;
+  int offset = 0;
+};
+inline constexpr int kMaxKbSearchLimit = 100;
+
+// One matching translation. Ranked best first by BM25 (k1 1.2, b 0.75) with
+// the title weighing kKbTitleWeight times the body, ties by article id then
+// locale; score is the BM25 value (higher is better; stores may differ in
+// its exact value, not in the order of clearly different matches).
+struct KbSearchHit {
+  int64_t article_id = 0;
+  std::string locale;
+  double score = 0;
+};
+inline constexpr double kKbTitleWeight = 3.0;
 
 enum class TransactionMode { kReadOnly, kReadWrite };
 
@@ -510,6 +546,68 @@ class HELPDESK_EXPORT Transaction {
     return absl::UnimplementedError(
         "ListTimeEntriesLogged: not supported by this store");
   }
+
+  // --- Knowledge base (a capability: stores without it answer
+  // Unimplemented) ------------------------------------------------------------
+
+  // Stores a new article, assigns its id (increasing) and sets version 1;
+  // indexes its translations for search. Errors: InvalidArgument for a
+  // translation with an empty locale or two with the same locale.
+  virtual absl::Status InsertKbArticle(v1::KbArticle* article) {
+    (void)article;
+    return absl::UnimplementedError("InsertKbArticle: not supported by this store");
+  }
+  // Replaces article `article->id()` if its stored version is
+  // `expected_version`, sets version to expected_version + 1 and reindexes
+  // it. Errors: NotFound; Aborted on a stale version; InvalidArgument as
+  // InsertKbArticle.
+  virtual absl::Status UpdateKbArticle(v1::KbArticle* article, int64_t expected_version) {
+    (void)article;
+    (void)expected_version;
+    return absl::UnimplementedError("UpdateKbArticle: not supported by this store");
+  }
+  // Errors: NotFound.
+  virtual absl::StatusOr<v1::KbArticle> GetKbArticle(int64_t id) {
+    (void)id;
+    return absl::UnimplementedError("GetKbArticle: not supported by this store");
+  }
+  // Articles with id > after_id, by id, at most `limit` (1 to 10,000).
+  virtual absl::StatusOr<std::vector<v1::KbArticle>> ListKbArticles(int64_t after_id,
+                                                                    int limit) {
+    (void)after_id;
+    (void)limit;
+    return absl::UnimplementedError("ListKbArticles: not supported by this store");
+  }
+  // The ranked page of translations matching `request` (see KbSearchRequest).
+  // Errors: InvalidArgument for an empty query, a limit outside [1,
+  // kMaxKbSearchLimit] or a negative offset.
+  virtual absl::StatusOr<std::vector<KbSearchHit>> SearchKbArticles(
+      const KbSearchRequest& request) {
+    (void)request;
+    return absl::UnimplementedError("SearchKbArticles: not supported by this store");
+  }
+  // Stores a suggestion session and assigns its id (increasing).
+  virtual absl::Status InsertKbSuggestionSession(v1::KbSuggestionSession* session) {
+    (void)session;
+    return absl::UnimplementedError("InsertKbSuggestionSession: not supported by this store");
+  }
+  // Replaces session `session.id()`. Errors: NotFound.
+  virtual absl::Status UpdateKbSuggestionSession(const v1::KbSuggestionSession& session) {
+    (void)session;
+    return absl::UnimplementedError("UpdateKbSuggestionSession: not supported by this store");
+  }
+  // Errors: NotFound.
+  virtual absl::StatusOr<v1::KbSuggestionSession> GetKbSuggestionSession(int64_t id) {
+    (void)id;
+    return absl::UnimplementedError("GetKbSuggestionSession: not supported by this store");
+  }
+  // Sessions with id > after_id, by id, at most `limit` (1 to 10,000).
+  virtual absl::StatusOr<std::vector<v1::KbSuggestionSession>> ListKbSuggestionSessions(
+      int64_t after_id, int limit) {
+    (void)after_id;
+    (void)limit;
+    return absl::UnimplementedError("ListKbSuggestionSessions: not supported by this store");
+  }
 };
 
 // A database of tickets. Implementations must not throw.
@@ -732,6 +830,38 @@ class HELPDESK_EXPORT TransactionWrapper : public Transaction {
   absl::StatusOr<std::vector<v1::TimeEntry>> ListTimeEntriesLogged(
       const TimeRange& range) override {
     return base_->ListTimeEntriesLogged(range);
+  }
+
+  // Knowledge base.
+  absl::Status InsertKbArticle(v1::KbArticle* article) override {
+    return base_->InsertKbArticle(article);
+  }
+  absl::Status UpdateKbArticle(v1::KbArticle* article, int64_t expected_version) override {
+    return base_->UpdateKbArticle(article, expected_version);
+  }
+  absl::StatusOr<v1::KbArticle> GetKbArticle(int64_t id) override {
+    return base_->GetKbArticle(id);
+  }
+  absl::StatusOr<std::vector<v1::KbArticle>> ListKbArticles(int64_t after_id,
+                                                            int limit) override {
+    return base_->ListKbArticles(after_id, limit);
+  }
+  absl::StatusOr<std::vector<KbSearchHit>> SearchKbArticles(
+      const KbSearchRequest& request) override {
+    return base_->SearchKbArticles(request);
+  }
+  absl::Status InsertKbSuggestionSession(v1::KbSuggestionSession* session) override {
+    return base_->InsertKbSuggestionSession(session);
+  }
+  absl::Status UpdateKbSuggestionSession(const v1::KbSuggestionSession& session) override {
+    return base_->UpdateKbSuggestionSession(session);
+  }
+  absl::StatusOr<v1::KbSuggestionSession> GetKbSuggestionSession(int64_t id) override {
+    return base_->GetKbSuggestionSession(id);
+  }
+  absl::StatusOr<std::vector<v1::KbSuggestionSession>> ListKbSuggestionSessions(
+      int64_t after_id, int limit) override {
+    return base_->ListKbSuggestionSessions(after_id, limit);
   }
 
  private:

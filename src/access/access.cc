@@ -372,4 +372,57 @@ std::optional<TicketVisibility> VisibilityFor(const Viewer& v) {
   }
 }
 
+KbAudience KbAudienceFor(const Viewer& v) {
+  KbAudience a;
+  switch (v.kind) {
+    case Viewer::Kind::kSystem:
+    case Viewer::Kind::kIntegration:
+    case Viewer::Kind::kAdmin:
+      a.everything = true;
+      a.agents = true;
+      a.drafts = true;
+      break;
+    case Viewer::Kind::kAgent:
+    case Viewer::Kind::kLightAgent:
+      a.agents = true;
+      a.drafts = Authorize(v, Action::kManageKbArticles).ok();
+      a.group_ids = v.group_ids;
+      break;
+    case Viewer::Kind::kContact:
+    case Viewer::Kind::kBlockedContact:
+      a.organization_ids = v.organization_ids;
+      break;
+  }
+  return a;
+}
+
+KbAudience AnonymousKbAudience() { return KbAudience{}; }
+
+bool KbAudienceAllows(const KbAudience& a, const KbArticleFacts& f) {
+  if (a.everything) return true;
+  switch (f.visibility) {
+    case KbVisibility::kPublic:
+      return true;
+    case KbVisibility::kAgents:
+      return a.agents;
+    case KbVisibility::kRestricted:
+      // Agents: restricted by groups when the article names groups (one
+      // restricted to organizations only is for agents to answer from).
+      if (a.agents && f.group_ids.empty()) return true;
+      for (int64_t g : f.group_ids) {
+        if (Contains(a.group_ids, g)) return true;
+      }
+      for (int64_t o : f.organization_ids) {
+        if (Contains(a.organization_ids, o)) return true;
+      }
+      return false;
+  }
+  return false;
+}
+
+absl::Status AuthorizeKbArticle(const KbAudience& audience, const KbArticleFacts& article) {
+  if (KbAudienceAllows(audience, article)) return absl::OkStatus();
+  return absl::NotFoundError(absl::StrCat("article ", article.id, " not found"));
+}
+
 }  // namespace helpdesk

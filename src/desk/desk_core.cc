@@ -438,7 +438,8 @@ Desk::Desk(std::unique_ptr<DeskCore> impl)
       sla_(impl_.get()),
       tracking_(impl_.get()),
       views_(impl_.get()),
-      reports_(impl_.get()) {}
+      reports_(impl_.get()),
+      kb_(impl_.get()) {}
 
 Desk::~Desk() = default;
 

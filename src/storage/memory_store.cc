@@ -32,6 +32,7 @@
 #include "helpdesk/timestamp.h"
 #include "internal/status_macros.h"
 #include "storage/entry_state.h"
+#include "storage/kb_index.h"
 #include "storage/ticket_query.h"
 
 namespace helpdesk {
@@ -50,6 +51,8 @@ struct Counters {
   int64_t quarantine = 0;
   int64_t view = 0;
   int64_t time_entry = 0;
+  int64_t kb_article = 0;
+  int64_t kb_session = 0;
 };
 
 struct State {
@@ -81,6 +84,10 @@ struct State {
   std::map<int64_t, v1::SavedView> views;
   std::map<std::pair<int64_t, std::string>, int64_t> view_names;
   std::map<int64_t, v1::TimeEntry> time_entries;
+  // Knowledge base: the articles, their index form, suggestion sessions.
+  std::map<int64_t, v1::KbArticle> kb_articles;
+  std::map<int64_t, internal::KbIndexedArticle> kb_index;
+  std::map<int64_t, v1::KbSuggestionSession> kb_sessions;
 };
 
 class MemoryTransaction final : public Transaction {
@@ -801,6 +808,103 @@ class MemoryTransaction final : public Transaction {
     return true;
   }
 
+  // --- Knowledge base ---
+
+  absl::Status InsertKbArticle(v1::KbArticle* article) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    HELPDESK_ASSIGN_OR_RETURN(internal::KbIndexedArticle indexed,
+                              internal::IndexKbArticle(*article));
+    article->set_id(++state_->last.kb_article);
+    article->set_version(1);
+    indexed.facts.id = article->id();
+    Remember(state_->kb_articles, article->id());
+    Remember(state_->kb_index, article->id());
+    state_->kb_articles[article->id()] = *article;
+    state_->kb_index[article->id()] = std::move(indexed);
+    return absl::OkStatus();
+  }
+
+  absl::Status UpdateKbArticle(v1::KbArticle* article, int64_t expected_version) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    auto it = state_->kb_articles.find(article->id());
+    if (it == state_->kb_articles.end()) return NotFound("article", article->id());
+    if (it->second.version() != expected_version) {
+      return absl::AbortedError(absl::StrCat("article ", article->id(), ": expected version ",
+                                             expected_version, ", stored version ",
+                                             it->second.version()));
+    }
+    HELPDESK_ASSIGN_OR_RETURN(internal::KbIndexedArticle indexed,
+                              internal::IndexKbArticle(*article));
+    article->set_version(expected_version + 1);
+    Remember(state_->kb_articles, article->id());
+    Remember(state_->kb_index, article->id());
+    state_->kb_articles[article->id()] = *article;
+    state_->kb_index[article->id()] = std::move(indexed);
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<v1::KbArticle> GetKbArticle(int64_t id) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    auto it = state_->kb_articles.find(id);
+    if (it == state_->kb_articles.end()) return NotFound("article", id);
+    return it->second;
+  }
+
+  absl::StatusOr<std::vector<v1::KbArticle>> ListKbArticles(int64_t after_id,
+                                                            int limit) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    HELPDESK_RETURN_IF_ERROR(CheckKbListLimit(limit));
+    std::vector<v1::KbArticle> out;
+    for (auto it = state_->kb_articles.upper_bound(after_id);
+         it != state_->kb_articles.end() && static_cast<int>(out.size()) < limit; ++it) {
+      out.push_back(it->second);
+    }
+    return out;
+  }
+
+  absl::StatusOr<std::vector<KbSearchHit>> SearchKbArticles(
+      const KbSearchRequest& request) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    HELPDESK_RETURN_IF_ERROR(internal::CheckKbSearchRequest(request));
+    return internal::SearchKbIndex(state_->kb_index, request);
+  }
+
+  absl::Status InsertKbSuggestionSession(v1::KbSuggestionSession* session) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    session->set_id(++state_->last.kb_session);
+    Remember(state_->kb_sessions, session->id());
+    state_->kb_sessions[session->id()] = *session;
+    return absl::OkStatus();
+  }
+
+  absl::Status UpdateKbSuggestionSession(const v1::KbSuggestionSession& session) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    auto it = state_->kb_sessions.find(session.id());
+    if (it == state_->kb_sessions.end()) return NotFound("suggestion session", session.id());
+    Remember(state_->kb_sessions, session.id());
+    it->second = session;
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<v1::KbSuggestionSession> GetKbSuggestionSession(int64_t id) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    auto it = state_->kb_sessions.find(id);
+    if (it == state_->kb_sessions.end()) return NotFound("suggestion session", id);
+    return it->second;
+  }
+
+  absl::StatusOr<std::vector<v1::KbSuggestionSession>> ListKbSuggestionSessions(
+      int64_t after_id, int limit) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    HELPDESK_RETURN_IF_ERROR(CheckKbListLimit(limit));
+    std::vector<v1::KbSuggestionSession> out;
+    for (auto it = state_->kb_sessions.upper_bound(after_id);
+         it != state_->kb_sessions.end() && static_cast<int>(out.size()) < limit; ++it) {
+      out.push_back(it->second);
+    }
+    return out;
+  }
+
  private:
   static absl::Status NotFound(absl::string_view what, int64_t id) {
     return absl::NotFoundError(absl::StrCat(what, " ", id, " not found"));
@@ -930,6 +1034,12 @@ class MemoryTransaction final : public Transaction {
   }
 
   // Records how to restore `map[key]` to its current state (value or absence).
+  static absl::Status CheckKbListLimit(int limit) {
+    if (limit >= 1 && limit <= 10000) return absl::OkStatus();
+    return absl::InvalidArgumentError(
+        absl::StrCat("limit ", limit, " is out of range [1, 10000]"));
+  }
+
   template <typename Map>
   void Remember(Map& map, const typename Map::key_type& key) {
     auto it = map.find(key);

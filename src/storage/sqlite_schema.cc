@@ -209,6 +209,41 @@ ALTER TABLE events ADD COLUMN time_micros INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX events_by_time ON events(time_micros, id);
 )sql";
 
+// Version 8 (knowledge base): articles as protos; one kb_docs row per
+// translation (its rowid is the kb_fts row) with the columns search filters
+// on before ranking (language, published, visibility); kb_audience lists a
+// RESTRICTED article's groups (kind 1) and organizations (kind 2); kb_fts
+// holds the index form of title and body (helpdesk/kb.h: folded, stemmed per
+// language) under unicode61 with diacritics removed; suggestion sessions.
+constexpr absl::string_view kSchemaVersionKb = R"sql(
+CREATE TABLE kb_articles (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  version INTEGER NOT NULL,
+  proto BLOB NOT NULL
+);
+CREATE TABLE kb_docs (
+  id INTEGER PRIMARY KEY,
+  article_id INTEGER NOT NULL,
+  locale TEXT NOT NULL,
+  language TEXT NOT NULL,
+  published INTEGER NOT NULL,
+  visibility INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX kb_docs_by_article ON kb_docs(article_id, locale);
+CREATE TABLE kb_audience (
+  article_id INTEGER NOT NULL,
+  kind INTEGER NOT NULL,
+  member_id INTEGER NOT NULL,
+  PRIMARY KEY (article_id, kind, member_id)
+) WITHOUT ROWID;
+CREATE VIRTUAL TABLE kb_fts USING fts5(
+  title, body, tokenize = 'unicode61 remove_diacritics 2');
+CREATE TABLE kb_sessions (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  proto BLOB NOT NULL
+);
+)sql";
+
 // Rewrites every event and agent event whose changes hold the text form of
 // version 3 in the typed form (see storage/legacy_field_change.h), in id
 // order; rows already typed, and blobs that do not parse (reads report those
@@ -235,6 +270,7 @@ constexpr Migration kMigrations[] = {
     {5, kSchemaVersionTracking},
     {6, kSchemaVersionViews},
     {7, kSchemaVersionReports, &FillEventTimes},
+    {8, kSchemaVersionKb},
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) ==
                   static_cast<size_t>(kSqliteSchemaVersion),

@@ -57,6 +57,55 @@ class SqliteTransaction final : public Transaction {
 
   absl::Status Commit() override;
 
+  // Knowledge base (sqlite_kb.cc).
+  absl::Status InsertKbArticle(v1::KbArticle* article) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    return Watch(DoInsertKbArticle(article));
+  }
+  absl::Status UpdateKbArticle(v1::KbArticle* article, int64_t expected_version) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    return Watch(DoUpdateKbArticle(article, expected_version));
+  }
+  absl::StatusOr<v1::KbArticle> GetKbArticle(int64_t id) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    return Watch(GetById<v1::KbArticle>("SELECT proto FROM kb_articles WHERE id = ?",
+                                        "kb_articles", "article", id));
+  }
+  absl::StatusOr<std::vector<v1::KbArticle>> ListKbArticles(int64_t after_id,
+                                                            int limit) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    HELPDESK_RETURN_IF_ERROR(CheckOutboxLimit(limit));
+    return Watch(ListRows<v1::KbArticle>(
+        "SELECT id, proto FROM kb_articles WHERE id > ? ORDER BY id LIMIT ?", "kb_articles",
+        {after_id, limit}));
+  }
+  absl::StatusOr<std::vector<KbSearchHit>> SearchKbArticles(
+      const KbSearchRequest& request) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    return Watch(DoSearchKbArticles(request));
+  }
+  absl::Status InsertKbSuggestionSession(v1::KbSuggestionSession* session) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    return Watch(DoInsertKbSuggestionSession(session));
+  }
+  absl::Status UpdateKbSuggestionSession(const v1::KbSuggestionSession& session) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    return Watch(DoUpdateKbSuggestionSession(session));
+  }
+  absl::StatusOr<v1::KbSuggestionSession> GetKbSuggestionSession(int64_t id) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    return Watch(GetById<v1::KbSuggestionSession>("SELECT proto FROM kb_sessions WHERE id = ?",
+                                                  "kb_sessions", "suggestion session", id));
+  }
+  absl::StatusOr<std::vector<v1::KbSuggestionSession>> ListKbSuggestionSessions(
+      int64_t after_id, int limit) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    HELPDESK_RETURN_IF_ERROR(CheckOutboxLimit(limit));
+    return Watch(ListRows<v1::KbSuggestionSession>(
+        "SELECT id, proto FROM kb_sessions WHERE id > ? ORDER BY id LIMIT ?", "kb_sessions",
+        {after_id, limit}));
+  }
+
   absl::StatusOr<v1::Ticket> GetTicket(int64_t id) override {
     HELPDESK_RETURN_IF_ERROR(CheckOpen());
     return Watch(DoGetTicket(id));
@@ -512,6 +561,14 @@ class SqliteTransaction final : public Transaction {
     return absl::InvalidArgumentError(
         absl::StrCat("limit ", limit, " is out of range [1, 10000]"));
   }
+
+  // In sqlite_kb.cc.
+  absl::Status DoInsertKbArticle(v1::KbArticle* article);
+  absl::Status DoUpdateKbArticle(v1::KbArticle* article, int64_t expected_version);
+  absl::Status WriteKbIndex(const v1::KbArticle& article, bool replace);
+  absl::StatusOr<std::vector<KbSearchHit>> DoSearchKbArticles(const KbSearchRequest& request);
+  absl::Status DoInsertKbSuggestionSession(v1::KbSuggestionSession* session);
+  absl::Status DoUpdateKbSuggestionSession(const v1::KbSuggestionSession& session);
 
   // In sqlite_tickets.cc.
 
