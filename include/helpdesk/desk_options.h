@@ -22,8 +22,10 @@
 #include "helpdesk/export.h"
 #include "helpdesk/names.h"
 #include "helpdesk/routing.h"
+#include "helpdesk/rules.h"
 #include "helpdesk/sla.h"
 #include "helpdesk/store.h"
+#include "helpdesk/templates.h"
 #include "helpdesk/v1/agent.pb.h"
 #include "helpdesk/v1/common.pb.h"
 #include "helpdesk/v1/ticket.pb.h"
@@ -168,6 +170,16 @@ struct RoutingOptions {
 };
 
 
+// Automation (issue 14): a webhook rules may call (RuleAction.call_webhook
+// names it). The desk writes a CHANNEL_WEBHOOK outbox entry to `url` whose
+// body is a JSON description of the ticket and the rule, signed with
+// HMAC-SHA256 under `secret` (OutboundMessage.signature).
+struct WebhookTarget {
+  std::string url;
+  std::string secret;
+};
+
+
 struct DeskOptions {
   // Required; borrowed: must outlive the Desk.
   Store* store = nullptr;
@@ -186,6 +198,22 @@ struct DeskOptions {
   // Routing of tickets to agents; none when unset (tickets are assigned by
   // hand).
   std::optional<RoutingOptions> routing;
+
+  // --- Automation (issue 14) ---
+  // Triggers and time-based automations (see rules.h); none when unset.
+  // Build them with the same workflow and calendars. Triggers run inside
+  // every read-write command's transaction, after its own changes, on the
+  // events it wrote (a failed command fires nothing); Tick() runs the
+  // automations that are due. Desk::Open checks that every template and
+  // webhook a rule names exists (InvalidArgument naming the rule).
+  std::shared_ptr<const RuleSet> rules;
+  // The templates rules' replies and notifications and macros use.
+  std::shared_ptr<const TemplateSet> templates;
+  // Webhooks by name (RuleAction.call_webhook).
+  std::map<std::string, WebhookTarget> webhooks;
+  // The desk's zone and locale for dates in templates when the contact has
+  // none.
+  absl::TimeZone time_zone = absl::UTCTimeZone();
 };
 
 }  // namespace helpdesk

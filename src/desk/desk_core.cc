@@ -17,6 +17,7 @@ absl::Status DeskCore::Init() {
         internal::NormalizeEmail("ingest.desk_email", options_.ingest.desk_email)
             .value_or("");
   }
+  HELPDESK_RETURN_IF_ERROR(ValidateAutomation());  // automation (issue 14)
   if (routing_enabled()) {
     if (options_.routing->offer_timeout < absl::ZeroDuration()) {
       return absl::InvalidArgumentError(absl::StrCat(
