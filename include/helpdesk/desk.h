@@ -75,6 +75,10 @@ struct TickReport {
   // Routing: tickets placed, and offers that ran out.
   int routed = 0;
   int offers_expired = 0;
+  // Automation (issue 14): tickets whose automation due time had come and
+  // that were evaluated, and the rules that fired on them.
+  int automations_evaluated = 0;
+  int automations_fired = 0;
 };
 
 // The facade. Create with Desk::Open.

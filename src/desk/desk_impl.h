@@ -215,6 +215,10 @@ class DeskCore {
 
   // The desk's own address, normalised (empty when unset or malformed).
   std::string desk_email_;
+  // Automation (issue 14), set at Init: the rules have time-based
+  // automations; their conditions read the SLA.
+  bool rules_have_automations_ = false;
+  bool rules_read_sla_ = false;
 
   // Runs `body` in a transaction of `mode`; commits when it succeeds. On a
   // desk that routes, a read-write command also routes inside its own
@@ -334,7 +338,7 @@ class DeskCore {
   }
 
   // Checks the rules against the templates, webhooks and workflow (Init).
-  absl::Status ValidateAutomation() const;
+  absl::Status ValidateAutomation();
 
   // After a command's body succeeded in `tx`: runs the triggers on the
   // events `tracker` recorded, per ticket in the order first written, and
@@ -376,6 +380,20 @@ class DeskCore {
       absl::Span<const v1::RuleTemplateMessage::Recipient> recipients, int64_t agent_id,
       const v1::Message* m, absl::string_view subject, absl::string_view text,
       absl::string_view html, bool automatic, absl::string_view key, absl::Time now);
+
+  // Recomputes and stores ticket `ticket_id`'s next automation due time
+  // (RuleSet::NextDue over the ticket as stored and its firings); none for
+  // merged and closed tickets.
+  absl::Status RefreshAutomationDue(Transaction& tx, int64_t ticket_id, absl::Time now);
+
+  // Tick's part: runs the automations due by `now`, each ticket in its own
+  // transaction, until none is due.
+  absl::Status TickAutomations(absl::Time now, TickReport* report);
+
+  // One due ticket inside `tx`: runs its automations, applies their actions,
+  // keeps the firings and moves its due time on.
+  absl::Status AutomateTicket(Transaction& tx, int64_t ticket_id, absl::Time now,
+                              TickReport* report);
 
   // What a template renders over for ticket `t`.
   absl::StatusOr<RenderContext> RenderContextFor(Transaction& tx, const v1::Ticket& t,
