@@ -184,6 +184,8 @@ const SpecRow kSpec[] = {
         {"Y.......", "D.......", "Y.......", "D.......", "D.......", "D.......", "D.......", "D.......", "D.......", "D.......", "D......."}},
     {Action::kManageKbArticles,       SubjectKind::kNone,
         {"Y.......", "Y.......", "Y.......", "Y.......", "Y.......", "Y.......", "D.......", "D.......", "D.......", "D.......", "D......."}},
+    {Action::kExplainRules,           SubjectKind::kTicket,
+        {"Y.......", "Y.......", "Y...YYY.", "Y...YYY.", "N...YYN.", "N...YNN.", "Y...YYY.", "N...YYN.", "N...YNN.", "NDDN....", "NDDN...."}},
     // clang-format on
 };
 

@@ -90,12 +90,22 @@ class DeskAutomationTest : public ::testing::TestWithParam<bool> {
         {.name = "ack", .text = "Hi {{contact.name | default: \"there\"}}, got #{{ticket.id}}."});
     tc.templates.push_back(
         {.name = "customer_wrote", .text = "Ticket #{{ticket.id}} has a new message."});
+    tc.templates.push_back(
+        {.name = "thanks",
+         .text = "Thanks {{contact.name | default: \"there\"}}, it is now {{ticket.priority}}."});
     ASSERT_OK_AND_ASSIGN(TemplateSet templates, TemplateSet::Create(tc));
     DeskOptions o{.store = store_.get(), .clock = &clock_};
     o.ingest.desk_email = "help@desk.example";
     o.rules = std::make_shared<const RuleSet>(std::move(rules));
     o.templates = std::make_shared<const TemplateSet>(std::move(templates));
     o.webhooks["crm"] = {.url = "https://crm.example/hook", .secret = kCrmSecret};
+    Macro escalate;
+    escalate.name = "escalate";
+    escalate.template_name = "thanks";
+    escalate.message = Macro::Message::kPublicReply;
+    escalate.priority = v1::PRIORITY_URGENT;
+    escalate.add_tags = {"escalated"};
+    o.macros.push_back(escalate);
     ASSERT_OK_AND_ASSIGN(desk_, Desk::Open(std::move(o)));
   }
 
@@ -335,6 +345,71 @@ TEST_P(DeskAutomationTest, OpenRefusesUnknownTemplateOrWebhookNamingTheRule) {
   o.rules = std::make_shared<const RuleSet>(ack);
   EXPECT_THAT(Desk::Open(o).status(),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("rule 'ack'")));
+}
+
+TEST_P(DeskAutomationTest, MacroAppliesFieldsAndReplyInOneCommand) {
+  ASSERT_OK_AND_ASSIGN(v1::Ticket t,
+                       desk_->tickets().Create(SystemActor(),
+                                               {.subject = "Printer", .requester_id = ada_,
+                                                .description = "Broken",
+                                                .assignee_id = bob_}));
+  t = Get(t.id());
+  const size_t before = Log(t.id()).size();
+  // A stale version: nothing of the macro happens.
+  EXPECT_THAT(desk_->automation()
+                  .ApplyMacro(AgentActor(bob_), t.id(), "escalate", t.version() - 1)
+                  .status(),
+              StatusIs(absl::StatusCode::kAborted));
+  EXPECT_EQ(Log(t.id()).size(), before);
+  EXPECT_THAT(desk_->automation().ApplyMacro(AgentActor(bob_), t.id(), "nope").status(),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("nope")));
+  EXPECT_THAT(desk_->automation().ApplyMacro(ContactActor(ada_), t.id(), "escalate").status(),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+
+  ASSERT_OK_AND_ASSIGN(v1::Ticket after, desk_->automation().ApplyMacro(
+                                             AgentActor(bob_), t.id(), "escalate", t.version()));
+  EXPECT_EQ(after.priority(), v1::PRIORITY_URGENT);
+  EXPECT_THAT(after.tags(), ::testing::Contains("escalated"));
+  ASSERT_OK_AND_ASSIGN(TicketView view, desk_->tickets().View(SystemActor(), t.id()));
+  // The reply, then the note of "vip note", the trigger the macro's urgent
+  // priority fired in the same command.
+  ASSERT_GE(view.messages.size(), 3u);
+  const v1::Message& reply = view.messages[view.messages.size() - 2];
+  ASSERT_EQ(reply.kind(), v1::Message::PUBLIC_REPLY);
+  EXPECT_EQ(reply.body_text(), "Thanks Ada, it is now urgent.");
+  EXPECT_EQ(reply.author().id(), bob_);
+  EXPECT_EQ(view.messages.back().kind(), v1::Message::INTERNAL_NOTE);
+  EXPECT_EQ(view.messages.back().body_text(), "Urgent: page the on-call lead.");
+  std::vector<v1::Event> log = Log(t.id());
+  ASSERT_GE(log.size(), before + 2);
+  // Audited as the agent's: the typed changes, then the reply.
+  EXPECT_EQ(log[before].kind(), v1::Event::FIELDS_CHANGED);
+  EXPECT_EQ(log[before].actor().id(), bob_);
+  EXPECT_EQ(log[before + 1].kind(), v1::Event::MESSAGE_ADDED);
+  EXPECT_EQ(log[before + 1].actor().id(), bob_);
+}
+
+TEST_P(DeskAutomationTest, ExplainSaysWhichRulesWouldFireAndWhy) {
+  ASSERT_OK_AND_ASSIGN(v1::Ticket t,
+                       desk_->tickets().Create(ContactActor(ada_),
+                                               {.subject = "Invoice copy", .requester_id = ada_,
+                                                .description = "Please"}));
+  ASSERT_OK_AND_ASSIGN(std::vector<RuleExplanation> why,
+                       desk_->automation().Explain(AgentActor(bob_), t.id()));
+  ASSERT_EQ(why.size(), 5u);
+  EXPECT_EQ(why[0].rule, "route billing");
+  EXPECT_TRUE(why[0].would_fire) << why[0].reason;
+  EXPECT_EQ(why[2].rule, "acknowledge");
+  EXPECT_FALSE(why[2].would_fire);  // an API ticket, not e-mail
+  EXPECT_FALSE(why[2].reason.empty());
+  EXPECT_EQ(why[3].rule, "tell assignee");
+  EXPECT_FALSE(why[3].would_fire);
+  EXPECT_THAT(why[3].reason, HasSubstr("no event"));
+  // Customers may see the ticket but not its rules; strangers not even that.
+  EXPECT_THAT(desk_->automation().Explain(ContactActor(ada_), t.id()).status(),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(desk_->automation().Explain(AgentActor(bob_), t.id() + 100).status(),
+              StatusIs(absl::StatusCode::kNotFound));
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, DeskAutomationTest, ::testing::Bool(),

@@ -159,8 +159,10 @@ enum class Action {
   kViewReports,         // every ticket's figures: only viewers who see every ticket
   kManageRules,         // triggers, automations, macros
   kManageKbArticles,
+  // --- on a ticket (automation, issue 14) ----------------------------------------
+  kExplainRules,        // ask which rules would fire on it now, and why (dry run)
 };
-inline constexpr int kActionCount = static_cast<int>(Action::kManageKbArticles) + 1;
+inline constexpr int kActionCount = static_cast<int>(Action::kExplainRules) + 1;
 
 // The action in words, e.g. "change ticket fields".
 HELPDESK_EXPORT absl::string_view ActionName(Action action);

@@ -59,6 +59,7 @@
 #include "helpdesk/desk/people.h"
 #include "helpdesk/desk/routing.h"
 #include "helpdesk/desk/sla.h"
+#include "helpdesk/desk/automation.h"  // automation (issue 14)
 #include "helpdesk/desk/tickets.h"
 #include "helpdesk/desk_options.h"
 #include "helpdesk/export.h"
@@ -106,6 +107,7 @@ class HELPDESK_EXPORT Desk {
   Outbox& outbox() { return outbox_; }
   Routing& routing() { return routing_; }
   SlaClocks& sla() { return sla_; }
+  Automation& automation() { return automation_; }  // issue 14
 
 
   // Does the time-based work due by `now`. Routing (first): offers that ran
@@ -130,6 +132,7 @@ class HELPDESK_EXPORT Desk {
   Outbox outbox_;
   Routing routing_;
   SlaClocks sla_;
+  Automation automation_;  // issue 14
 };
 
 }  // namespace helpdesk

@@ -211,6 +211,10 @@ struct DeskOptions {
   std::shared_ptr<const TemplateSet> templates;
   // Webhooks by name (RuleAction.call_webhook).
   std::map<std::string, WebhookTarget> webhooks;
+  // Macros agents apply (Desk::automation().ApplyMacro); names unique.
+  // Desk::Open checks each (ValidateMacro against `templates`, and its
+  // status against the workflow).
+  std::vector<Macro> macros;
   // The desk's zone and locale for dates in templates when the contact has
   // none.
   absl::TimeZone time_zone = absl::UTCTimeZone();

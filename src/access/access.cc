@@ -80,6 +80,7 @@ constexpr Rule kRules[] = {
     {Action::kViewReports,            kN, false, true,  {kAny, kAny, kAny, kAny, kAny, kNo,  kNo}},
     {Action::kManageRules,            kN, false, false, {kAny, kNo,  kAny, kNo,  kNo,  kNo,  kNo}},
     {Action::kManageKbArticles,       kN, false, false, {kAny, kAny, kAny, kAny, kNo,  kNo,  kNo}},
+    {Action::kExplainRules,           kT, true,  false, {kAny, kAny, kAny, kAny, kAny, kNo,  kNo}},
     // clang-format on
 };
 static_assert(sizeof(kRules) / sizeof(kRules[0]) == kActionCount,
@@ -245,6 +246,7 @@ absl::string_view ActionName(Action action) {
     case Action::kViewReports: return "view reports";
     case Action::kManageRules: return "manage rules and macros";
     case Action::kManageKbArticles: return "manage knowledge base articles";
+    case Action::kExplainRules: return "explain the rules on the ticket";
   }
   return "do an unknown action";
 }

@@ -54,6 +54,26 @@ bool ReadsSla(const v1::RuleSetConfig& config) {
 }  // namespace
 
 absl::Status DeskCore::ValidateAutomation() {
+  std::set<std::string> macro_names;
+  for (size_t i = 0; i < options_.macros.size(); ++i) {
+    const Macro& m = options_.macros[i];
+    const std::string where = absl::StrCat("macros[", i, "] ", Quote(m.name));
+    if (!macro_names.insert(m.name).second) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ": the name is taken"));
+    }
+    if (options_.templates == nullptr) {
+      if (m.message != Macro::Message::kNone) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            where, ": a message but the desk has no templates (DeskOptions::templates)"));
+      }
+    } else {
+      HELPDESK_RETURN_IF_ERROR(ValidateMacro(m, *options_.templates));
+    }
+    if (m.status) {
+      absl::Status s = options_.workflow.CategoryOf("status", *m.status).status();
+      if (!s.ok()) return Locate(s, absl::StrCat(where, ": "));
+    }
+  }
   if (options_.rules == nullptr) {
     if (!options_.webhooks.empty()) {
       return absl::InvalidArgumentError("webhooks: set without rules (DeskOptions::rules)");
@@ -567,6 +587,97 @@ absl::StatusOr<RenderContext> DeskCore::RenderContextFor(Transaction& tx,
   }
   rc.desk_time_zone = options_.time_zone;
   return rc;
+}
+
+// --- The Automation sub-facade ---------------------------------------------------
+
+absl::StatusOr<std::vector<RuleExplanation>> Automation::Explain(const v1::Actor& viewer,
+                                                                 int64_t ticket_id) {
+  if (!impl_->automation_enabled()) {
+    return absl::FailedPreconditionError("the desk has no rules (DeskOptions::rules)");
+  }
+  return impl_->Run(
+      TransactionMode::kReadOnly,
+      [&](Transaction& tx) -> absl::StatusOr<std::vector<RuleExplanation>> {
+        HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, viewer));
+        HELPDESK_ASSIGN_OR_RETURN(
+            v1::Ticket t, DeskCore::LoadTicket(tx, a, ticket_id, Action::kExplainRules));
+        const absl::Time now = impl_->Now();
+        // The ticket's last change: the events of its latest command that no
+        // rule wrote (they share the ticket version that command left).
+        HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Event> all,
+                                  tx.ListTicketEvents(t.id(), 0, 0));
+        std::vector<v1::Event> last;
+        for (auto it = all.rbegin(); it != all.rend(); ++it) {
+          if (!it->rule().empty()) continue;
+          if (!last.empty() && it->ticket_version() != last.front().ticket_version()) break;
+          last.insert(last.begin(), *it);
+        }
+        int64_t message_id = 0;
+        for (const v1::Event& e : last) {
+          if (e.message_id() != 0) message_id = e.message_id();
+        }
+        HELPDESK_ASSIGN_OR_RETURN(
+            DeskCore::RuleSnapshot snap,
+            impl_->SnapshotForRules(tx, t.id(), message_id, /*timeline=*/true, now));
+        absl::StatusOr<v1::RuleFirings> fired = tx.GetRuleFirings(t.id());
+        if (absl::IsUnimplemented(fired.status())) fired = v1::RuleFirings();
+        HELPDESK_RETURN_IF_ERROR(fired.status());
+        return impl_->options().rules->Explain(snap.Context(now), last, *fired);
+      });
+}
+
+absl::StatusOr<v1::Ticket> Automation::ApplyMacro(const v1::Actor& actor, int64_t ticket_id,
+                                                  absl::string_view macro_name,
+                                                  std::optional<int64_t> expected_version) {
+  const Macro* macro = nullptr;
+  for (const Macro& m : impl_->options().macros) {
+    if (m.name == macro_name) macro = &m;
+  }
+  if (macro == nullptr) {
+    return absl::NotFoundError(absl::StrCat("macro ", Quote(macro_name), " does not exist"));
+  }
+  return impl_->Run(TransactionMode::kReadWrite, [&](Transaction& tx)
+                                                     -> absl::StatusOr<v1::Ticket> {
+    HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
+    HELPDESK_ASSIGN_OR_RETURN(
+        v1::Ticket t, DeskCore::LoadTicket(tx, a, ticket_id, Action::kUpdateFields));
+    if (expected_version && *expected_version != t.version()) {
+      return StaleVersion(t.id(), *expected_version, t.version());
+    }
+    TicketUpdate u;
+    u.status = macro->status;
+    if (u.status && *u.status == t.status()) u.status.reset();
+    u.priority = macro->priority;
+    u.type = macro->type;
+    u.group_id = macro->group_id;
+    u.assignee_id = macro->assignee_id;
+    u.add_tags = macro->add_tags;
+    u.remove_tags = macro->remove_tags;
+    u.set_custom_fields = macro->set_custom_fields;
+    u.expected_version = t.version();
+    HELPDESK_ASSIGN_OR_RETURN(v1::Ticket changed, impl_->Update(tx, actor, ticket_id, u));
+    if (macro->message != Macro::Message::kNone) {
+      std::optional<int64_t> agent;
+      if (a.actor.kind() == v1::Actor::AGENT) agent = a.actor.id();
+      HELPDESK_ASSIGN_OR_RETURN(RenderContext rc, impl_->RenderContextFor(tx, changed, agent));
+      HELPDESK_ASSIGN_OR_RETURN(
+          RenderedMessage text,
+          impl_->options().templates->Render(macro->template_name, TemplateOutput::kText, rc));
+      HELPDESK_ASSIGN_OR_RETURN(
+          RenderedMessage html,
+          impl_->options().templates->Render(macro->template_name, TemplateOutput::kHtml, rc));
+      MessageDraft d;
+      d.kind = macro->message == Macro::Message::kPublicReply ? v1::Message::PUBLIC_REPLY
+                                                              : v1::Message::INTERNAL_NOTE;
+      d.body_text = text.body;
+      d.body_html = html.body;
+      d.channel = changed.channel() == v1::CHANNEL_UNSPECIFIED ? v1::CHANNEL_API
+                                                                : changed.channel();
+      HELPDESK_RETURN_IF_ERROR(impl_->AddMessage(tx, actor, ticket_id, d).status());
+    }
+    return tx.GetTicket(ticket_id);
+  });
 }
 
 }  // namespace helpdesk

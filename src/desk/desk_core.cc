@@ -428,7 +428,8 @@ Desk::Desk(std::unique_ptr<DeskCore> impl)
       inbox_(impl_.get()),
       outbox_(impl_.get()),
       routing_(impl_.get()),
-      sla_(impl_.get()) {}
+      sla_(impl_.get()),
+      automation_(impl_.get()) {}
 
 Desk::~Desk() = default;
 
