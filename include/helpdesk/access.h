@@ -182,8 +182,10 @@ enum class Action {
   kUseViews,
   // Create, change and delete the views shared with every agent.
   kManageSharedViews,
+  // --- on a ticket (automation, issue 14) ----------------------------------------
+  kExplainRules,        // ask which rules would fire on it now, and why (dry run)
 };
-inline constexpr int kActionCount = static_cast<int>(Action::kManageSharedViews) + 1;
+inline constexpr int kActionCount = static_cast<int>(Action::kExplainRules) + 1;
 
 // The action in words, e.g. "change ticket fields".
 HELPDESK_EXPORT absl::string_view ActionName(Action action);

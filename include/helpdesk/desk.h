@@ -63,6 +63,7 @@
 #include "helpdesk/desk/reports.h"
 #include "helpdesk/desk/routing.h"
 #include "helpdesk/desk/sla.h"
+#include "helpdesk/desk/automation.h"  // automation (issue 14)
 #include "helpdesk/desk/tickets.h"
 // Tracking links (issue 15).
 #include "helpdesk/desk/tracking.h"
@@ -82,6 +83,10 @@ struct TickReport {
   // Routing: tickets placed, and offers that ran out.
   int routed = 0;
   int offers_expired = 0;
+  // Automation (issue 14): tickets whose automation due time had come and
+  // that were evaluated, and the rules that fired on them.
+  int automations_evaluated = 0;
+  int automations_fired = 0;
 };
 
 // The facade. Create with Desk::Open.
@@ -115,6 +120,7 @@ class HELPDESK_EXPORT Desk {
   Views& views() { return views_; }
   Reports& reports() { return reports_; }
   KnowledgeBase& kb() { return kb_; }
+  Automation& automation() { return automation_; }  // issue 14
 
 
   // Does the time-based work due by `now`. Routing (first): offers that ran
@@ -144,6 +150,7 @@ class HELPDESK_EXPORT Desk {
   Views views_;  // issue 16
   Reports reports_;
   KnowledgeBase kb_;
+  Automation automation_;  // issue 14
 };
 
 }  // namespace helpdesk

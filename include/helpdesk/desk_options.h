@@ -24,6 +24,7 @@
 #include "helpdesk/export.h"
 #include "helpdesk/names.h"
 #include "helpdesk/routing.h"
+#include "helpdesk/rules.h"
 #include "helpdesk/sla.h"
 #include "helpdesk/store.h"
 #include "helpdesk/templates.h"
@@ -289,6 +290,16 @@ struct KbOptions {
   std::string default_locale = "en";
 };
 
+// Automation (issue 14): a webhook rules may call (RuleAction.call_webhook
+// names it). The desk writes a CHANNEL_WEBHOOK outbox entry to `url` whose
+// body is a JSON description of the ticket and the rule, signed with
+// HMAC-SHA256 under `secret` (OutboundMessage.signature).
+struct WebhookTarget {
+  std::string url;
+  std::string secret;
+};
+
+
 struct DeskOptions {
   // Required; borrowed: must outlive the Desk.
   Store* store = nullptr;
@@ -315,6 +326,25 @@ struct DeskOptions {
   // Satisfaction surveys; none unless csat.survey_on_solve.
   CsatOptions csat;
   KbOptions kb;
+  // --- Automation (issue 14) ---
+  // Triggers and time-based automations (see rules.h); none when unset.
+  // Build them with the same workflow and calendars. Triggers run inside
+  // every read-write command's transaction, after its own changes, on the
+  // events it wrote (a failed command fires nothing); Tick() runs the
+  // automations that are due. Desk::Open checks that every template and
+  // webhook a rule names exists (InvalidArgument naming the rule).
+  std::shared_ptr<const RuleSet> rules;
+  // The templates rules' replies and notifications and macros use.
+  std::shared_ptr<const TemplateSet> templates;
+  // Webhooks by name (RuleAction.call_webhook).
+  std::map<std::string, WebhookTarget> webhooks;
+  // Macros agents apply (Desk::automation().ApplyMacro); names unique.
+  // Desk::Open checks each (ValidateMacro against `templates`, and its
+  // status against the workflow).
+  std::vector<Macro> macros;
+  // The desk's zone and locale for dates in templates when the contact has
+  // none.
+  absl::TimeZone time_zone = absl::UTCTimeZone();
 };
 
 }  // namespace helpdesk

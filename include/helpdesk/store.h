@@ -50,6 +50,7 @@
 #include "helpdesk/v1/contact.pb.h"
 #include "helpdesk/v1/event.pb.h"
 #include "helpdesk/v1/kb.pb.h"
+#include "helpdesk/v1/rules.pb.h"
 #include "helpdesk/v1/ticket.pb.h"
 #include "helpdesk/v1/time_tracking.pb.h"
 #include "helpdesk/v1/view.pb.h"
@@ -274,6 +275,50 @@ class HELPDESK_EXPORT Transaction {
   // keeps, not a change of the ticket. Errors: NotFound.
   virtual absl::Status SetTicketSlaDeadline(int64_t id,
                                             std::optional<absl::Time> deadline) = 0;
+
+  // --- Automation (issue 14) -------------------------------------------
+  //
+  // The Desk keeps, per ticket, the next time a time-based automation could
+  // fire (indexed, so Tick finds the due tickets without scanning) and the
+  // automations' firings (so a firing is not repeated across ticks and
+  // restarts). Derived data: neither changes the ticket's version.
+
+  // Sets (nullopt clears) ticket `id`'s next automation due time.
+  // Errors: NotFound if there is no ticket `id`.
+  virtual absl::Status SetTicketAutomationDue(int64_t id,
+                                              std::optional<absl::Time> due) {
+    (void)id;
+    (void)due;
+    return absl::UnimplementedError(
+        "SetTicketAutomationDue: not supported by this store");
+  }
+  // Ticket `id`'s automation due time; nullopt when unset or no such ticket.
+  virtual absl::StatusOr<std::optional<absl::Time>> GetTicketAutomationDue(int64_t id) {
+    (void)id;
+    return absl::UnimplementedError(
+        "GetTicketAutomationDue: not supported by this store");
+  }
+  // The ids of the tickets whose due time is at or before `now`, by due time
+  // then id, at most `limit` (1 to 10,000). Costs the tickets returned, not
+  // the tickets held. Errors: InvalidArgument for a limit out of range.
+  virtual absl::StatusOr<std::vector<int64_t>> ListDueAutomations(absl::Time now,
+                                                                  int limit) {
+    (void)now;
+    (void)limit;
+    return absl::UnimplementedError("ListDueAutomations: not supported by this store");
+  }
+  // The firings kept for ticket `id` (empty when none).
+  virtual absl::StatusOr<v1::RuleFirings> GetRuleFirings(int64_t id) {
+    (void)id;
+    return absl::UnimplementedError("GetRuleFirings: not supported by this store");
+  }
+  // Replaces ticket `id`'s firings. Errors: NotFound if there is no ticket
+  // `id`.
+  virtual absl::Status SetRuleFirings(int64_t id, const v1::RuleFirings& firings) {
+    (void)id;
+    (void)firings;
+    return absl::UnimplementedError("SetRuleFirings: not supported by this store");
+  }
 
   // --- Messages ----------------------------------------------------------
 
@@ -676,6 +721,23 @@ class HELPDESK_EXPORT TransactionWrapper : public Transaction {
   }
   absl::StatusOr<int64_t> MoveMessages(int64_t from_ticket, int64_t to_ticket) override {
     return base_->MoveMessages(from_ticket, to_ticket);
+  }
+  // Automation (issue 14).
+  absl::Status SetTicketAutomationDue(int64_t id, std::optional<absl::Time> due) override {
+    return base_->SetTicketAutomationDue(id, due);
+  }
+  absl::StatusOr<std::optional<absl::Time>> GetTicketAutomationDue(int64_t id) override {
+    return base_->GetTicketAutomationDue(id);
+  }
+  absl::StatusOr<std::vector<int64_t>> ListDueAutomations(absl::Time now,
+                                                          int limit) override {
+    return base_->ListDueAutomations(now, limit);
+  }
+  absl::StatusOr<v1::RuleFirings> GetRuleFirings(int64_t id) override {
+    return base_->GetRuleFirings(id);
+  }
+  absl::Status SetRuleFirings(int64_t id, const v1::RuleFirings& firings) override {
+    return base_->SetRuleFirings(id, firings);
   }
   absl::Status AppendEvent(v1::Event* event) override {
     return base_->AppendEvent(event);

@@ -86,6 +86,7 @@ constexpr Rule kRules[] = {
     {Action::kManageTrackingLink,     kT, true,  false, {kAny, kAny, kAny, kAny, kNo,  kRequester, kNo, kNo}},
     {Action::kUseViews,               kN, false, false, {kAny, kAny, kAny, kAny, kAny, kNo,  kNo, kNo}},
     {Action::kManageSharedViews,      kN, false, false, {kAny, kNo,  kAny, kNo,  kNo,  kNo,  kNo, kNo}},
+    {Action::kExplainRules,           kT, true,  false, {kAny, kAny, kAny, kAny, kAny, kNo,  kNo, kNo}},
     // clang-format on
 };
 static_assert(sizeof(kRules) / sizeof(kRules[0]) == kActionCount,
@@ -266,6 +267,7 @@ absl::string_view ActionName(Action action) {
     case Action::kManageTrackingLink: return "issue, rotate or revoke tracking links";
     case Action::kUseViews: return "use saved views";
     case Action::kManageSharedViews: return "manage shared views";
+    case Action::kExplainRules: return "explain the rules on the ticket";
   }
   return "do an unknown action";
 }

@@ -25,6 +25,7 @@ absl::Status DeskCore::Init() {
   HELPDESK_RETURN_IF_ERROR(InitDeskAddresses());
   HELPDESK_RETURN_IF_ERROR(InitAutoResponder());
   HELPDESK_RETURN_IF_ERROR(InitCsat());
+  HELPDESK_RETURN_IF_ERROR(ValidateAutomation());  // automation (issue 14)
   if (routing_enabled()) {
     if (options_.routing->offer_timeout < absl::ZeroDuration()) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -439,7 +440,8 @@ Desk::Desk(std::unique_ptr<DeskCore> impl)
       tracking_(impl_.get()),
       views_(impl_.get()),
       reports_(impl_.get()),
-      kb_(impl_.get()) {}
+      kb_(impl_.get()),
+      automation_(impl_.get()) {}
 
 Desk::~Desk() = default;
 

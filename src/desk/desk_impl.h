@@ -35,6 +35,8 @@
 #include "helpdesk/access.h"
 #include "helpdesk/audit.h"
 #include "helpdesk/desk.h"
+#include "helpdesk/rules.h"
+#include "helpdesk/templates.h"
 #include "helpdesk/timestamp.h"
 #include "internal/sha256.h"
 #include "internal/status_macros.h"
@@ -137,6 +139,52 @@ class WriteTracker final : public TransactionWrapper {
   WrittenObjects written_;
 };
 
+// Automation (issue 14): records the events a command appends, for the
+// triggers, and stamps the rule being applied on the events its actions
+// write. Events stamped with a rule are the rules' own writes: never a
+// trigger's input (the engine has run their cascade already).
+class EventTracker final : public TransactionWrapper {
+ public:
+  explicit EventTracker(std::unique_ptr<Transaction> base)
+      : TransactionWrapper(std::move(base)) {}
+
+  absl::Status AppendEvent(v1::Event* event) override {
+    if (!rule_.empty()) event->set_rule(rule_);
+    HELPDESK_RETURN_IF_ERROR(TransactionWrapper::AppendEvent(event));
+    if (event->ticket_id() > 0) {
+      if (event->rule().empty()) {
+        events_.push_back(*event);
+      } else {
+        touched_.push_back(event->ticket_id());
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // The events recorded since the last call (rules' writes excluded).
+  std::vector<v1::Event> TakeEvents() { return std::move(events_); }
+  // Tickets the rules' writes touched since the last call.
+  std::vector<int64_t> TakeTouched() { return std::move(touched_); }
+  // The rule whose actions are being applied; empty for none.
+  void set_rule(std::string rule) { rule_ = std::move(rule); }
+
+  // The tracker under `tx` (through any wrappers), or null.
+  static EventTracker* Find(Transaction& tx) {
+    Transaction* t = &tx;
+    while (t != nullptr) {
+      if (auto* e = dynamic_cast<EventTracker*>(t)) return e;
+      auto* w = dynamic_cast<TransactionWrapper*>(t);
+      t = w != nullptr ? w->base() : nullptr;
+    }
+    return nullptr;
+  }
+
+ private:
+  std::string rule_;
+  std::vector<v1::Event> events_;
+  std::vector<int64_t> touched_;
+};
+
 }  // namespace desk_internal
 
 class DeskCore {
@@ -167,6 +215,10 @@ class DeskCore {
 
   // The desk's own address, normalised (empty when unset or malformed).
   std::string desk_email_;
+  // Automation (issue 14), set at Init: the rules have time-based
+  // automations; their conditions read the SLA.
+  bool rules_have_automations_ = false;
+  bool rules_read_sla_ = false;
 
   // --- Desk addresses (desk_replies.cc) ---------------------------------------
 
@@ -283,9 +335,15 @@ class DeskCore {
     const bool fresh = EnsureFreshLocked(Now()).ok();
     HELPDESK_ASSIGN_OR_RETURN(std::unique_ptr<Transaction> tx,
                               options_.store->Begin(options));
+    desk_internal::EventTracker* events = nullptr;  // automation (issue 14)
+    if (automation_enabled()) tx = TrackEvents(std::move(tx), &events);
     WriteTracker tracked(std::move(tx));
     auto result = body(tracked);
     if (!result.ok()) return result;  // rolled back; the mirror untouched
+    if (events != nullptr) {
+      absl::Status fired = RunTriggersInTx(tracked, *events, Now());
+      if (!fired.ok()) return fired;  // rolled back; the mirror untouched
+    }
     const WrittenObjects written = tracked.Take();
     std::vector<v1::Ticket> decided;
     if (fresh && !written.empty()) {
@@ -316,11 +374,92 @@ class DeskCore {
   BodyResult<Body> RunOnce(const TransactionOptions& options, Body&& body) {
     HELPDESK_ASSIGN_OR_RETURN(std::unique_ptr<Transaction> tx,
                               options_.store->Begin(options));
+    desk_internal::EventTracker* events = nullptr;  // automation (issue 14)
+    if (automation_enabled() && options.mode == TransactionMode::kReadWrite) {
+      tx = TrackEvents(std::move(tx), &events);
+    }
     auto result = body(*tx);
     if (!result.ok()) return result;  // tx destroyed: rolled back
+    if (events != nullptr) {
+      HELPDESK_RETURN_IF_ERROR(RunTriggersInTx(*tx, *events, Now()));
+    }
     HELPDESK_RETURN_IF_ERROR(tx->Commit());
     return result;
   }
+
+  // --- Automation (issue 14; desk_automation*.cc) ------------------------------
+
+  bool automation_enabled() const { return options_.rules != nullptr; }
+
+  // Wraps `tx` in an EventTracker, returned in `*tracker`.
+  static std::unique_ptr<Transaction> TrackEvents(std::unique_ptr<Transaction> tx,
+                                                  desk_internal::EventTracker** tracker) {
+    auto t = std::make_unique<desk_internal::EventTracker>(std::move(tx));
+    *tracker = t.get();
+    return t;
+  }
+
+  // Checks the rules against the templates, webhooks and workflow (Init).
+  absl::Status ValidateAutomation();
+
+  // After a command's body succeeded in `tx`: runs the triggers on the
+  // events `tracker` recorded, per ticket in the order first written, and
+  // applies their actions in `tx` (each event they write names its rule);
+  // then recomputes the automation due time of every ticket written. An
+  // error fails the command (it rolls back). An action the desk refuses
+  // (InvalidArgument, NotFound, FailedPrecondition, PermissionDenied) leaves
+  // a RULE_ACTION_FAILED event instead and the command stands.
+  absl::Status RunTriggersInTx(Transaction& tx, desk_internal::EventTracker& tracker,
+                               absl::Time now);
+
+  // The rules' view of ticket `t` (contact, organization, message `message_id`
+  // when nonzero, SLA when the rules read it, the timeline when `timeline`).
+  struct RuleSnapshot {
+    v1::Ticket ticket;
+    std::optional<v1::Contact> contact;
+    std::optional<v1::Organization> organization;
+    std::optional<v1::Message> message;
+    std::optional<SlaStatus> sla;
+    TicketTimeline timeline;
+    RuleContext Context(absl::Time now) const;
+  };
+  absl::StatusOr<RuleSnapshot> SnapshotForRules(Transaction& tx, int64_t ticket_id,
+                                                int64_t message_id, bool timeline,
+                                                absl::Time now);
+
+  // Applies `outcome`'s actions to ticket `ticket_id` in `tx`, stamping each
+  // rule's name on what it writes; writes RULES_CASCADE_LIMIT when the
+  // outcome says so.
+  absl::Status ApplyRuleActions(Transaction& tx, int64_t ticket_id,
+                                const RuleOutcome& outcome, absl::Time now);
+
+  // The one place a rule's or macro's rendered message leaves the desk: to
+  // the requester (through EnqueueEmail, about message `m`, when given) and
+  // to agents by e-mail (notifications). `key` makes the outbox entries'
+  // idempotency keys unique. Returns a description of who was written to.
+  absl::StatusOr<std::string> EnqueueTemplateMessage(
+      Transaction& tx, const v1::Ticket& t,
+      absl::Span<const v1::RuleTemplateMessage::Recipient> recipients, int64_t agent_id,
+      const v1::Message* m, absl::string_view subject, absl::string_view text,
+      absl::string_view html, bool automatic, absl::string_view key, absl::Time now);
+
+  // Recomputes and stores ticket `ticket_id`'s next automation due time
+  // (RuleSet::NextDue over the ticket as stored and its firings); none for
+  // merged and closed tickets.
+  absl::Status RefreshAutomationDue(Transaction& tx, int64_t ticket_id, absl::Time now);
+
+  // Tick's part: runs the automations due by `now`, each ticket in its own
+  // transaction, until none is due.
+  absl::Status TickAutomations(absl::Time now, TickReport* report);
+
+  // One due ticket inside `tx`: runs its automations, applies their actions,
+  // keeps the firings and moves its due time on.
+  absl::Status AutomateTicket(Transaction& tx, int64_t ticket_id, absl::Time now,
+                              TickReport* report);
+
+  // What a template renders over for ticket `t`.
+  absl::StatusOr<RenderContext> RenderContextFor(Transaction& tx, const v1::Ticket& t,
+                                                 std::optional<int64_t> agent_id);
 
   // --- Access -------------------------------------------------------------
 
@@ -448,9 +587,11 @@ class DeskCore {
 
   // `allow_closed`: the desk's own internal notes (a reply to a closed
   // ticket kept for agents) may go onto a closed ticket; nothing else may.
+  // `send`: false keeps a public reply out of the outbox (the caller sends
+  // it, e.g. EnqueueTemplateMessage).
   absl::StatusOr<v1::Message> AddMessage(Transaction& tx, const v1::Actor& actor,
                                          int64_t ticket_id, const MessageDraft& d,
-                                         bool allow_closed = false);
+                                         bool allow_closed = false, bool send = true);
 
   // --- Outbound messages (desk_replies.cc) ----------------------------------
 

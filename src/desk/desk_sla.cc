@@ -127,6 +127,9 @@ absl::StatusOr<TickReport> Desk::Tick(absl::Time now) {
     HELPDESK_RETURN_IF_ERROR(impl_->ExpireOffersLocked(now, &report));
     HELPDESK_RETURN_IF_ERROR(impl_->RouteLocked(now, nullptr, &report));
   }
+  if (impl_->automation_enabled()) {  // automation (issue 14)
+    HELPDESK_RETURN_IF_ERROR(impl_->TickAutomations(now, &report));
+  }
   if (!impl_->options().sla) return report;
   // Each pass takes the tickets due now, most overdue first. A ticket done
   // here gets a deadline after `now` (or none), so passes shrink to nothing;

@@ -257,7 +257,7 @@ absl::StatusOr<v1::Message> DeskCore::AddMessage(Transaction& tx,
                                                    const v1::Actor& actor,
                                                    int64_t ticket_id,
                                                    const MessageDraft& d,
-                                                   bool allow_closed) {
+                                                   bool allow_closed, bool send) {
   absl::Time now = Now();
   HELPDESK_ASSIGN_OR_RETURN(Access a, Resolve(tx, actor));
   HELPDESK_ASSIGN_OR_RETURN(v1::Ticket t, LoadTicket(tx, a, ticket_id));
@@ -333,7 +333,7 @@ absl::StatusOr<v1::Message> DeskCore::AddMessage(Transaction& tx,
     }
   }
   HELPDESK_RETURN_IF_ERROR(SaveWithEvent(tx, a, now, &t, loaded, &e));
-  if (d.kind == v1::Message::PUBLIC_REPLY) {
+  if (send && d.kind == v1::Message::PUBLIC_REPLY) {
     HELPDESK_RETURN_IF_ERROR(EnqueueReply(
         tx, t, m, {.text = d.body_text, .html = d.body_html}, /*automatic=*/false, now));
   }

@@ -88,6 +88,11 @@ struct State {
   std::map<int64_t, v1::KbArticle> kb_articles;
   std::map<int64_t, internal::KbIndexedArticle> kb_index;
   std::map<int64_t, v1::KbSuggestionSession> kb_sessions;
+  // Automation (issue 14): each ticket's due time (micros) and the index by
+  // it; the firings, serialized.
+  std::map<int64_t, int64_t> automation_due;
+  std::set<std::pair<int64_t, int64_t>> automation_queue;  // (due, ticket)
+  std::map<int64_t, std::string> rule_firings;
 };
 
 class MemoryTransaction final : public Transaction {
@@ -163,6 +168,68 @@ class MemoryTransaction final : public Transaction {
       *it->second.mutable_sla_next_deadline() = ToTimestamp(*deadline);
     } else {
       it->second.clear_sla_next_deadline();
+    }
+    return absl::OkStatus();
+  }
+
+  // --- Automation (issue 14) ---
+
+  absl::Status SetTicketAutomationDue(int64_t id, std::optional<absl::Time> due) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    if (!state_->tickets.contains(id)) return NotFound("ticket", id);
+    std::optional<int64_t> before;
+    if (auto it = state_->automation_due.find(id); it != state_->automation_due.end()) {
+      before = it->second;
+    }
+    std::optional<int64_t> after;
+    if (due) after = absl::ToUnixMicros(*due);
+    if (before == after) return absl::OkStatus();
+    SetDue(id, after);
+    undo_.push_back([this, id, before] { SetDue(id, before); });
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::optional<absl::Time>> GetTicketAutomationDue(int64_t id) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    auto it = state_->automation_due.find(id);
+    if (it == state_->automation_due.end()) return std::optional<absl::Time>();
+    return std::optional<absl::Time>(absl::FromUnixMicros(it->second));
+  }
+
+  absl::StatusOr<std::vector<int64_t>> ListDueAutomations(absl::Time now,
+                                                          int limit) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    if (limit < 1 || limit > 10000) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("limit ", limit, " is out of range [1, 10000]"));
+    }
+    std::vector<int64_t> out;
+    const int64_t until = absl::ToUnixMicros(now);
+    for (const auto& [due, id] : state_->automation_queue) {
+      if (due > until || static_cast<int>(out.size()) >= limit) break;
+      out.push_back(id);
+    }
+    return out;
+  }
+
+  absl::StatusOr<v1::RuleFirings> GetRuleFirings(int64_t id) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    v1::RuleFirings f;
+    auto it = state_->rule_firings.find(id);
+    if (it != state_->rule_firings.end() && !f.ParseFromString(it->second)) {
+      return absl::DataLossError(absl::StrCat("rule firings of ticket ", id, " do not parse"));
+    }
+    return f;
+  }
+
+  absl::Status SetRuleFirings(int64_t id, const v1::RuleFirings& firings) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    if (!state_->tickets.contains(id)) return NotFound("ticket", id);
+    Remember(state_->rule_firings, id);
+    if (firings.firings_size() == 0) {
+      state_->rule_firings.erase(id);
+    } else {
+      state_->rule_firings[id] = firings.SerializeAsString();
     }
     return absl::OkStatus();
   }
@@ -1038,6 +1105,19 @@ class MemoryTransaction final : public Transaction {
     if (limit >= 1 && limit <= 10000) return absl::OkStatus();
     return absl::InvalidArgumentError(
         absl::StrCat("limit ", limit, " is out of range [1, 10000]"));
+  }
+
+  // Sets ticket `id`'s due time in the map and the queue (nullopt: none).
+  void SetDue(int64_t id, std::optional<int64_t> due) {
+    auto it = state_->automation_due.find(id);
+    if (it != state_->automation_due.end()) {
+      state_->automation_queue.erase({it->second, id});
+      state_->automation_due.erase(it);
+    }
+    if (due) {
+      state_->automation_due[id] = *due;
+      state_->automation_queue.insert({*due, id});
+    }
   }
 
   template <typename Map>

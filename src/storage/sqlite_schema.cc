@@ -244,6 +244,18 @@ CREATE TABLE kb_sessions (
 );
 )sql";
 
+// Version 9 (automation, issue 14): each ticket's next automation due time,
+// indexed for Tick, and the automations' firings (a RuleFirings proto).
+constexpr absl::string_view kSchemaVersionAutomation = R"sql(
+CREATE TABLE IF NOT EXISTS automation_state (
+  ticket_id INTEGER PRIMARY KEY,
+  due_us INTEGER,
+  firings BLOB NOT NULL DEFAULT x''
+);
+CREATE INDEX IF NOT EXISTS automation_by_due ON automation_state(due_us, ticket_id)
+  WHERE due_us IS NOT NULL;
+)sql";
+
 // Rewrites every event and agent event whose changes hold the text form of
 // version 3 in the typed form (see storage/legacy_field_change.h), in id
 // order; rows already typed, and blobs that do not parse (reads report those
@@ -271,6 +283,7 @@ constexpr Migration kMigrations[] = {
     {6, kSchemaVersionViews},
     {7, kSchemaVersionReports, &FillEventTimes},
     {8, kSchemaVersionKb},
+    {9, kSchemaVersionAutomation},
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) ==
                   static_cast<size_t>(kSqliteSchemaVersion),

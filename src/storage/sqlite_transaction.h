@@ -291,6 +291,30 @@ class SqliteTransaction final : public Transaction {
         {after_id, limit}));
   }
 
+  // Automation (issue 14; sqlite_automation.cc).
+  absl::Status SetTicketAutomationDue(int64_t id, std::optional<absl::Time> due) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    return Watch(DoSetTicketAutomationDue(id, due));
+  }
+  absl::StatusOr<std::optional<absl::Time>> GetTicketAutomationDue(int64_t id) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    return Watch(DoGetTicketAutomationDue(id));
+  }
+  absl::StatusOr<std::vector<int64_t>> ListDueAutomations(absl::Time now,
+                                                          int limit) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    HELPDESK_RETURN_IF_ERROR(CheckOutboxLimit(limit));
+    return Watch(DoListDueAutomations(now, limit));
+  }
+  absl::StatusOr<v1::RuleFirings> GetRuleFirings(int64_t id) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    return Watch(DoGetRuleFirings(id));
+  }
+  absl::Status SetRuleFirings(int64_t id, const v1::RuleFirings& firings) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    return Watch(DoSetRuleFirings(id, firings));
+  }
+
   absl::Status InsertQuarantine(v1::QuarantineEntry* entry) override {
     HELPDESK_RETURN_IF_ERROR(CheckWritable());
     return Watch(DoInsertQuarantine(entry));
@@ -569,6 +593,13 @@ class SqliteTransaction final : public Transaction {
   absl::StatusOr<std::vector<KbSearchHit>> DoSearchKbArticles(const KbSearchRequest& request);
   absl::Status DoInsertKbSuggestionSession(v1::KbSuggestionSession* session);
   absl::Status DoUpdateKbSuggestionSession(const v1::KbSuggestionSession& session);
+  // In sqlite_automation.cc (issue 14).
+  absl::Status CheckTicketExists(int64_t id);
+  absl::Status DoSetTicketAutomationDue(int64_t id, std::optional<absl::Time> due);
+  absl::StatusOr<std::optional<absl::Time>> DoGetTicketAutomationDue(int64_t id);
+  absl::StatusOr<std::vector<int64_t>> DoListDueAutomations(absl::Time now, int limit);
+  absl::StatusOr<v1::RuleFirings> DoGetRuleFirings(int64_t id);
+  absl::Status DoSetRuleFirings(int64_t id, const v1::RuleFirings& firings);
 
   // In sqlite_tickets.cc.
 
