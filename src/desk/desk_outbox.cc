@@ -71,6 +71,17 @@ absl::Status DeskCore::EnqueueEmail(Transaction& tx, const v1::Ticket& t,
   return tx.PutThreadKey(absl::StrCat("msgid:", out->idempotency_key()), t.id());
 }
 
+absl::StatusOr<absl::Time> Outbox::NextDue() {
+  return impl_->RunOnce(TransactionMode::kReadOnly,
+                        [&](Transaction& tx) -> absl::StatusOr<absl::Time> {
+                          HELPDESK_ASSIGN_OR_RETURN(
+                              std::vector<v1::OutboxEntry> due,
+                              tx.ListDueOutbox(absl::InfiniteFuture(), 1));
+                          if (due.empty()) return absl::InfiniteFuture();
+                          return FromTimestamp(due.front().next_attempt_at());
+                        });
+}
+
 absl::StatusOr<DispatchReport> Outbox::Dispatch(
     const std::map<v1::Channel, OutboundAdapter*>& adapters, absl::Time now, int limit) {
   const OutboxOptions& o = impl_->options().outbox;
