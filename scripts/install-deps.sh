@@ -21,6 +21,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libgmime-3.0-dev libcurl4-openssl-dev
   python3-aiosmtpd dovecot-imapd openssl
+  libcpp-httplib-dev libsodium-dev   # helpdesk serve (examples/server)
 )
 if [ "${1:-}" = "--fuzz" ]; then
   packages+=(clang-14 libclang-rt-14-dev llvm-14)

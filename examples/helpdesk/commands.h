@@ -65,6 +65,9 @@ CommandGroup QuarantineCommands();  // quarantine.cc
 CommandGroup SlaCommands();       // sla.cc
 CommandGroup RoutingCommands();   // routing.cc
 CommandGroup SimCommands();       // sim.cc
+#ifdef HELPDESK_CLI_WITH_SERVE
+CommandGroup ServeCommands();     // serve.cc: helpdesk serve
+#endif
 
 // demo.cc
 absl::Status CmdDemo(const Args& a);

@@ -19,7 +19,7 @@ namespace {
 // Flags that take no value.
 bool IsSwitch(const std::string& f) {
   return f == "admin" || f == "light" || f == "all" || f == "help" || f == "ack" ||
-         f == "dead";
+         f == "dead" || f == "insecure-http" || f == "insecure-cookies";
 }
 
 }  // namespace

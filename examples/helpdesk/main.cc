@@ -43,6 +43,9 @@ const std::vector<CommandGroup>& CommandTable() {
   static const std::vector<CommandGroup>* const table = new std::vector<CommandGroup>{
       SetupCommands(), TicketCommands(),  PeopleCommands(), SlaCommands(),
       RoutingCommands(), ChannelCommands(), QuarantineCommands(), SimCommands(),
+#ifdef HELPDESK_CLI_WITH_SERVE
+      ServeCommands(),
+#endif
   };
   return *table;
 }
