@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -29,14 +30,23 @@ def free_port():
     return port
 
 
-def start(db, port):
+def connect(port, tls):
+    if tls:
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        return http.client.HTTPSConnection("127.0.0.1", port, timeout=10, context=ctx)
+    return http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+
+
+def start(db, port, extra=("--insecure-cookies",), tls=False):
     env = dict(os.environ, HELPDESK_ADMIN_PASSWORD=PASSWORD)
     p = subprocess.Popen([BIN, "serve", "--db", db, "--listen", f"127.0.0.1:{port}",
-                          "--admin-email", "admin@x.example", "--insecure-cookies"],
+                          "--admin-email", "admin@x.example", *extra],
                          env=env, stderr=subprocess.PIPE, text=True)
     for _ in range(300):
         try:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            c = connect(port, tls)
             c.request("GET", "/health")
             r = c.getresponse()
             if r.status == 200:
@@ -48,15 +58,18 @@ def start(db, port):
     raise SystemExit("server did not come up: " + p.stderr.read())
 
 
-def login(port):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+def login(port, tls=False):
+    c = connect(port, tls)
     c.request("POST", "/api/v1/login",
               json.dumps({"email": "admin@x.example", "password": PASSWORD}),
               {"Content-Type": "application/json"})
     r = c.getresponse()
     body = json.loads(r.read())
     assert r.status == 200, body
-    cookie = r.getheader("Set-Cookie").split(";")[0]
+    set_cookie = r.getheader("Set-Cookie")
+    assert "HttpOnly" in set_cookie and "SameSite=Strict" in set_cookie, set_cookie
+    assert tls == ("Secure" in set_cookie), set_cookie
+    cookie = set_cookie.split(";")[0]
     return {"Cookie": cookie, "X-CSRF-Token": body["csrfToken"],
             "Content-Type": "application/json"}
 
@@ -129,6 +142,23 @@ def main():
     missing = [i for i in answered if i not in found]
     assert not missing, f"lost {len(missing)} answered writes: {missing[:5]}"
     print(f"ok: {len(answered)} answered writes survived SIGTERM")
+
+    # HTTPS with the host's certificate and key: Secure cookies, HSTS.
+    cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj",
+                    "/CN=127.0.0.1", "-days", "1", "-keyout", key, "-out", cert],
+                   check=True, capture_output=True)
+    p = start(db, port, extra=("--cert", cert, "--key", key), tls=True)
+    login(port, tls=True)
+    c = connect(port, True)
+    c.request("GET", "/health")
+    r = c.getresponse()
+    r.read()
+    assert r.getheader("Strict-Transport-Security"), r.getheaders()
+    assert r.getheader("X-Frame-Options") == "DENY"
+    p.send_signal(signal.SIGTERM)
+    assert p.wait(timeout=60) == 0
+    print("ok: HTTPS")
 
 
 main()
