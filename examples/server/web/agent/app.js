@@ -88,8 +88,13 @@ async function loadQueue() {
                 text('td', agentName(t.assigneeId)));
       body.append(tr);
     }
-    if (!(data.tickets || []).length) say('No tickets in this view.');
-    else say('');
+    if (!(data.tickets || []).length) {
+      const tr = document.createElement('tr');
+      const td = text('td', 'No tickets in this view.');
+      td.colSpan = 5;
+      tr.append(td);
+      body.append(tr);
+    }
   } catch (e) { say(e.message, true); }
 }
 
