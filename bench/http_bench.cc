@@ -102,6 +102,7 @@ void BM_Http_CreateTicket(benchmark::State& state) {
   Fixture& f = Shared();
   httplib::Client client("127.0.0.1", f.port);
   client.set_keep_alive(true);
+  client.set_tcp_nodelay(true);
   const httplib::Headers headers{{"Authorization", "Bearer " + f.token}};
   const std::string body = absl::StrCat(
       R"({"subject":"Printer on fire","description":"Since this morning.","requesterId":)",

@@ -44,6 +44,10 @@ def start(db, port, extra=("--insecure-cookies",), tls=False):
     p = subprocess.Popen([BIN, "serve", "--db", db, "--listen", f"127.0.0.1:{port}",
                           "--admin-email", "admin@x.example", *extra],
                          env=env, stderr=subprocess.PIPE, text=True)
+    # Drain the log as it comes: a full pipe would stop the server's logging.
+    p.log = []
+    p.drain = threading.Thread(target=lambda: p.log.extend(iter(p.stderr.readline, "")))
+    p.drain.start()
     for _ in range(300):
         try:
             c = connect(port, tls)
@@ -55,7 +59,8 @@ def start(db, port, extra=("--insecure-cookies",), tls=False):
         except OSError:
             time.sleep(0.05)
     p.kill()
-    raise SystemExit("server did not come up: " + p.stderr.read())
+    p.drain.join()
+    raise SystemExit("server did not come up: " + "".join(p.log))
 
 
 def login(port, tls=False):
@@ -116,7 +121,8 @@ def main():
     stop.set()
     for t in threads:
         t.join()
-    log = p.stderr.read()
+    p.drain.join()
+    log = "".join(p.log)
     assert code == 0, f"exit {code}: {log}"
     lines = [json.loads(l) for l in log.splitlines() if l.startswith("{")]
     assert any(l.get("event") == "stopped" for l in lines), log

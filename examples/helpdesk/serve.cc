@@ -9,14 +9,17 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "commands.h"
+#include "helpdesk/channels/email.h"
 #include "helpdesk/names.h"
 #include "helpdesk/runner.h"
 #include "helpdesk/status_macros.h"
@@ -135,8 +138,58 @@ absl::Status CmdServe(const CommandContext& c) {
       absl::StrCat(tls ? "https://" : "http://", listen));
   so.log = LogLine;
 
+  // Outgoing e-mail (--smtp URL or --maildir-out DIR) and an IMAP mailbox
+  // (--imap URL with $HELPDESK_IMAP_USER and $HELPDESK_IMAP_PASSWORD) run on
+  // the runner.
+  const std::string desk_email = a.Get("desk-email").value_or("");
+  std::unique_ptr<MailTransport> transport;
+  if (std::optional<std::string> url = a.Get("smtp")) {
+    transport = NewSmtpTransport({.url = *url});
+  } else if (std::optional<std::string> dir = a.Get("maildir-out")) {
+    transport = NewMaildirTransport(*dir);
+  }
+  std::unique_ptr<OutboundAdapter> email_out;
+  std::map<v1::Channel, OutboundAdapter*> adapters;
+  if (transport) {
+    EmailOutboundOptions eo;
+    eo.sending_domain =
+        desk_email.empty() ? "localhost" : desk_email.substr(desk_email.find('@') + 1);
+    eo.default_from.set_email(desk_email);
+    eo.clock = session->clock;
+    email_out = NewEmailOutbound(std::move(transport), eo);
+    adapters[v1::CHANNEL_EMAIL] = email_out.get();
+  }
+  std::vector<MailSource> sources;
+  std::unique_ptr<ImapSource> imap;
+  std::unique_ptr<InboundAdapter> email_in = NewEmailInbound();
+  if (std::optional<std::string> url = a.Get("imap")) {
+    const char* user = std::getenv("HELPDESK_IMAP_USER");
+    const char* pass = std::getenv("HELPDESK_IMAP_PASSWORD");
+    imap = NewImapSource({.url = *url, .username = user ? user : "",
+                          .password = pass ? pass : ""});
+    Desk* desk = session->desk.get();
+    sources.push_back({.name = "imap", .poll = [&imap, &email_in, desk](absl::Time now) {
+                         HELPDESK_ASSIGN_OR_RETURN(std::vector<int64_t> uids, imap->ListUnseen());
+                         for (int64_t uid : uids) {
+                           HELPDESK_ASSIGN_OR_RETURN(std::string raw, imap->Fetch(uid));
+                           absl::StatusOr<v1::InboundMessage> m = email_in->Parse(raw, now);
+                           // What cannot be parsed is quarantined: safe to mark seen.
+                           absl::Status taken =
+                               m.ok() ? desk->inbox().Ingest(*m).status()
+                                      : desk->inbox()
+                                            .QuarantineRaw(v1::CHANNEL_EMAIL, "imap", raw,
+                                                           m.status().message())
+                                            .status();
+                           HELPDESK_RETURN_IF_ERROR(taken);
+                           HELPDESK_RETURN_IF_ERROR(imap->MarkSeen(uid));
+                         }
+                         return absl::OkStatus();
+                       }});
+  }
   Runner runner({.desk = session->desk.get(),
                  .clock = session->clock,
+                 .adapters = adapters,
+                 .mail_sources = sources,
                  .on_step = [](const RunnerStep& s) {
                    if (!s.tick_status.ok() || !s.dispatch_status.ok()) {
                      LogEvent("error", "runner", absl::StrCat(
@@ -166,7 +219,6 @@ absl::Status CmdServe(const CommandContext& c) {
     http = std::make_unique<httplib::Server>();
   }
   api.Install(*http);
-  http->set_keep_alive_max_count(1000);
   if (!http->bind_to_port(host, port)) {
     return absl::UnavailableError(absl::StrCat("--listen ", listen, ": cannot bind"));
   }
@@ -203,7 +255,11 @@ CommandGroup ServeCommands() {
                 "  --magic-link-secret-file F  sign customers' links (default: random)\n"
                 "  --max-body-bytes N  refuse larger request bodies (default 1 MiB)\n"
                 "  --public-url URL    the base of links handed out\n"
-                "  --desk-email E      the desk's address (e-mail replies)\n",
+                "  --desk-email E      the desk's address (e-mail replies)\n"
+                "  --smtp URL          send the outbox's e-mail through SMTP\n"
+                "  --maildir-out DIR   or write it to a Maildir\n"
+                "  --imap URL          poll this mailbox ($HELPDESK_IMAP_USER,\n"
+                "                      $HELPDESK_IMAP_PASSWORD) with back-off\n",
             .opens_desk = false,
             .run = CmdServe}}};
 }

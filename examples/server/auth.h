@@ -72,6 +72,11 @@ class Credentials {
   absl::Mutex mu_;
   sqlite3* db_ ABSL_GUARDED_BY(mu_);
   PasswordCost cost_;
+  // A hash of a random password, verified against when an agent has none.
+  std::string dummy_hash_;
+  // Tokens found before, by hash (API calls look them up on every request).
+  absl::Mutex cache_mu_;
+  std::map<std::string, int64_t> token_cache_ ABSL_GUARDED_BY(cache_mu_);
 };
 
 // A logged-in browser.

@@ -331,6 +331,8 @@ void ApiServer::ServeStatic(const httplib::Request& req, httplib::Response& res)
 
 void ApiServer::Install(httplib::Server& http) {
   http.set_payload_max_length(options_.max_body_bytes);
+  // Small JSON answers: no Nagle delay waiting for the client's ACK.
+  http.set_tcp_nodelay(true);
   for (const Route& r : RouteTable()) {
     auto h = [this, &r](const httplib::Request& req, httplib::Response& res) {
       Dispatch(r, req, res);
