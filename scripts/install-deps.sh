@@ -2,7 +2,8 @@
 # Installs libhelpdesk's build and test dependencies from Debian 12's packages.
 # Run as root (CI does) or with sudo available. With --fuzz it also installs
 # clang 14 with its libFuzzer and sanitizer runtimes and llvm-symbolizer, for
-# the `fuzz` preset (tests/fuzz/).
+# the `fuzz` preset (tests/fuzz/). With --browser: chromium, chromium-driver and
+# python3-selenium for the browser test of `helpdesk serve` (tests/browser/).
 #
 # The tests start their own mail servers on 127.0.0.1 (aiosmtpd; dovecot with
 # a private configuration), so the system's dovecot service is not wanted:
@@ -22,10 +23,15 @@ packages=(
   libgmime-3.0-dev libcurl4-openssl-dev
   python3-aiosmtpd dovecot-imapd openssl
   libcmark-dev libstemmer-dev
+  libcpp-httplib-dev libsodium-dev   # helpdesk serve (examples/server)
 )
-if [ "${1:-}" = "--fuzz" ]; then
-  packages+=(clang-14 libclang-rt-14-dev llvm-14)
-fi
+for arg in "$@"; do
+  case "$arg" in
+    --fuzz) packages+=(clang-14 libclang-rt-14-dev llvm-14) ;;
+    # The browser test of `helpdesk serve` (tests/browser/).
+    --browser) packages+=(chromium chromium-driver python3-selenium) ;;
+  esac
+done
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive

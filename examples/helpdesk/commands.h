@@ -68,6 +68,9 @@ CommandGroup SimCommands();       // sim.cc
 CommandGroup TrackingCommands();  // tracking.cc (issue 15)
 CommandGroup ReportCommands();    // reports.cc
 CommandGroup KbCommands();        // kb.cc
+#ifdef HELPDESK_CLI_WITH_SERVE
+CommandGroup ServeCommands();     // serve.cc: helpdesk serve
+#endif
 
 // demo.cc
 absl::Status CmdDemo(const Args& a);

@@ -49,6 +49,9 @@ const std::vector<CommandGroup>& CommandTable() {
       TrackingCommands(),
       ReportCommands(),
       KbCommands(),
+#ifdef HELPDESK_CLI_WITH_SERVE
+      ServeCommands(),
+#endif
   };
   return *table;
 }

@@ -4,6 +4,17 @@
 namespace helpdesk {
 
 
+absl::StatusOr<absl::Time> Outbox::NextDue() {
+  return impl_->RunOnce(TransactionMode::kReadOnly,
+                        [&](Transaction& tx) -> absl::StatusOr<absl::Time> {
+                          HELPDESK_ASSIGN_OR_RETURN(
+                              std::vector<v1::OutboxEntry> due,
+                              tx.ListDueOutbox(absl::InfiniteFuture(), 1));
+                          if (due.empty()) return absl::InfiniteFuture();
+                          return FromTimestamp(due.front().next_attempt_at());
+                        });
+}
+
 absl::StatusOr<DispatchReport> Outbox::Dispatch(
     const std::map<v1::Channel, OutboundAdapter*>& adapters, absl::Time now, int limit) {
   const OutboxOptions& o = impl_->options().outbox;

@@ -160,6 +160,29 @@ absl::StatusOr<TickReport> Desk::Tick(absl::Time now) {
   return absl::InternalError("Tick: SLA deadlines did not move past now");
 }
 
+absl::StatusOr<absl::Time> Desk::NextDue() {
+  absl::Time next = absl::InfiniteFuture();
+  if (impl_->routing_enabled()) {
+    absl::MutexLock lock(&impl_->routing_mu());
+    HELPDESK_RETURN_IF_ERROR(impl_->EnsureFreshLocked(impl_->Now()));
+    internal::RoutingMirror& r = impl_->routing();
+    next = std::min({next, r.policy().NextWakeup(), r.NextOfferExpiry()});
+  }
+  if (!impl_->options().sla) return next;
+  TicketQuery q;
+  q.sla_deadline = TimeRange{};
+  q.include_merged = true;
+  q.sort = TicketSort::kSlaDeadlineAsc;
+  q.limit = 1;
+  HELPDESK_ASSIGN_OR_RETURN(
+      TicketPage page, impl_->RunOnce(TransactionMode::kReadOnly,
+                                      [&](Transaction& tx) { return tx.QueryTickets(q); }));
+  if (!page.tickets.empty() && page.tickets.front().has_sla_next_deadline()) {
+    next = std::min(next, FromTimestamp(page.tickets.front().sla_next_deadline()));
+  }
+  return next;
+}
+
 absl::StatusOr<int64_t> SlaClocks::RefreshDeadlines() {
   int64_t visited = 0;
   TicketQuery q;

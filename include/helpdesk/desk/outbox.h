@@ -53,6 +53,10 @@ class HELPDESK_EXPORT Outbox {
       const std::map<v1::Channel, OutboundAdapter*>& adapters, absl::Time now,
       int limit = 100);
 
+  // When the earliest PENDING entry is next due for an attempt (it may be in
+  // the past); InfiniteFuture when none is pending. Errors: from the store.
+  absl::StatusOr<absl::Time> NextDue();
+
 
   // Outbox entries for inspection (staff who see every ticket only), by id
   // after `after_id`. Errors: PermissionDenied for customers and for agents
