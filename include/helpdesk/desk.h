@@ -136,8 +136,9 @@ class HELPDESK_EXPORT Desk {
   // nothing. Errors: from the store.
   absl::StatusOr<TickReport> Tick(absl::Time now);
 
-  // When Tick next has work: the earliest of the tickets' next SLA deadlines
-  // and the routing policy's next wakeup (an offer running out, a relaxation
+  // When Tick next has work: the earliest of the tickets' next SLA deadlines,
+  // the next automation due (with DeskOptions::rules) and the routing
+  // policy's next wakeup (an offer running out, a relaxation
   // or escalation step). InfiniteFuture when nothing is scheduled; a time at
   // or before the clock's now means Tick has work now. The runner
   // (helpdesk/runner.h) sleeps until it. Errors: from the store.

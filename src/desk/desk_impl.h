@@ -434,8 +434,9 @@ class DeskCore {
                                 const RuleOutcome& outcome, absl::Time now);
 
   // The one place a rule's or macro's rendered message leaves the desk: to
-  // the requester (through EnqueueEmail, about message `m`, when given) and
-  // to agents by e-mail (notifications). `key` makes the outbox entries'
+  // the requester (a reply on the ticket's channel through EnqueueReply,
+  // about message `m`, when given; else an e-mail) and to agents by e-mail
+  // (EnqueueAgentNotification), from the ticket's desk address. `key` makes the outbox entries'
   // idempotency keys unique. Returns a description of who was written to.
   absl::StatusOr<std::string> EnqueueTemplateMessage(
       Transaction& tx, const v1::Ticket& t,

@@ -168,6 +168,20 @@ absl::StatusOr<absl::Time> Desk::NextDue() {
     internal::RoutingMirror& r = impl_->routing();
     next = std::min({next, r.policy().NextWakeup(), r.NextOfferExpiry()});
   }
+  if (impl_->options().rules != nullptr) {
+    // The earliest automation due (the store's due-time index, issue 14).
+    HELPDESK_ASSIGN_OR_RETURN(
+        std::optional<absl::Time> due,
+        impl_->RunOnce(TransactionMode::kReadOnly,
+                       [&](Transaction& tx) -> absl::StatusOr<std::optional<absl::Time>> {
+                         HELPDESK_ASSIGN_OR_RETURN(
+                             std::vector<int64_t> first,
+                             tx.ListDueAutomations(absl::InfiniteFuture(), 1));
+                         if (first.empty()) return std::optional<absl::Time>();
+                         return tx.GetTicketAutomationDue(first.front());
+                       }));
+    if (due) next = std::min(next, *due);
+  }
   if (!impl_->options().sla) return next;
   TicketQuery q;
   q.sla_deadline = TimeRange{};

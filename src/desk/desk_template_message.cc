@@ -1,7 +1,7 @@
-// Automation (issue 14): the one function through which rendered replies and
-// notifications leave the desk. For now: the requester through EnqueueEmail,
-// agents by e-mail outbox entries. (The multi-channel outbound work will
-// redirect this function; keep the coupling here.)
+// Automation (issue 14): the one function through which the rendered replies
+// and notifications of rules and macros leave the desk: replies to the
+// requester on the ticket's channel (EnqueueReply), notifications to agents
+// by e-mail (EnqueueAgentNotification), both from the ticket's desk address.
 #include "desk/desk_impl.h"
 
 namespace helpdesk {
@@ -11,8 +11,9 @@ absl::StatusOr<std::string> DeskCore::EnqueueTemplateMessage(
     absl::Span<const v1::RuleTemplateMessage::Recipient> recipients, int64_t agent_id,
     const v1::Message* m, absl::string_view subject, absl::string_view text,
     absl::string_view html, bool automatic, absl::string_view key, absl::Time now) {
-  if (options_.ingest.desk_email.empty()) {
-    return std::string("not sent: the desk has no address (ingest.desk_email)");
+  const SenderAddress* sender = SenderFor(t);
+  if (sender == nullptr) {
+    return std::string("not sent: the desk has no address (desk addresses, ingest.desk_email)");
   }
   std::vector<std::string> told;
   std::set<int64_t> agents;
@@ -45,11 +46,19 @@ absl::StatusOr<std::string> DeskCore::EnqueueTemplateMessage(
         break;
     }
   }
+  const RenderedParts parts{.subject = std::string(subject),
+                            .text = std::string(text),
+                            .html = std::string(html),
+                            .purpose = std::string(key)};
   if (requester) {
     if (m != nullptr) {
-      HELPDESK_RETURN_IF_ERROR(EnqueueEmail(tx, t, *m, text, html, automatic, now));
+      // A reply the rule or macro wrote on the thread: out on the ticket's
+      // channel, from the ticket's desk address (EnqueueReply).
+      HELPDESK_RETURN_IF_ERROR(EnqueueReply(tx, t, *m, parts, automatic, now));
       told.push_back("requester");
     } else {
+      // A notification to the customer that is not a message of the thread:
+      // by e-mail only, from the ticket's desk address.
       HELPDESK_ASSIGN_OR_RETURN(v1::Contact c, tx.GetContact(t.requester_id()));
       std::optional<std::string> to = EmailOf(c);
       if (to) {
@@ -60,12 +69,11 @@ absl::StatusOr<std::string> DeskCore::EnqueueTemplateMessage(
         v1::OutboundMessage* out = entry.mutable_message();
         out->set_channel(v1::CHANNEL_EMAIL);
         out->set_ticket_id(t.id());
-        const std::string domain =
-            options_.ingest.desk_email.substr(options_.ingest.desk_email.find('@') + 1);
+        const std::string domain = sender->email.substr(sender->email.find('@') + 1);
         out->set_idempotency_key(
             absl::StrCat("helpdesk.ticket", t.id(), ".", key, ".requester@", domain));
-        out->mutable_from()->set_email(options_.ingest.desk_email);
-        out->mutable_from()->set_name(options_.ingest.desk_name);
+        out->mutable_from()->set_email(sender->email);
+        out->mutable_from()->set_name(sender->name);
         v1::Party* p = out->add_to();
         p->set_email(*to);
         p->set_name(c.name());
@@ -82,33 +90,20 @@ absl::StatusOr<std::string> DeskCore::EnqueueTemplateMessage(
       }
     }
   }
+  // Agents: those who left (unknown ids), are deactivated or have no e-mail
+  // are skipped; the rest are notified through EnqueueAgentNotification.
+  std::vector<int64_t> reachable;
   for (int64_t id : agents) {
     absl::StatusOr<v1::Agent> a = tx.GetAgent(id);
     if (absl::IsNotFound(a.status())) continue;
     HELPDESK_RETURN_IF_ERROR(a.status());
     if (a->deactivated() || a->email().empty()) continue;
-    v1::OutboxEntry entry;
-    entry.set_state(v1::OutboxEntry::PENDING);
-    *entry.mutable_created_at() = ToTimestamp(now);
-    *entry.mutable_next_attempt_at() = ToTimestamp(now);
-    v1::OutboundMessage* out = entry.mutable_message();
-    out->set_channel(v1::CHANNEL_EMAIL);
-    out->set_ticket_id(t.id());
-    const std::string domain =
-        options_.ingest.desk_email.substr(options_.ingest.desk_email.find('@') + 1);
-    out->set_idempotency_key(
-        absl::StrCat("helpdesk.ticket", t.id(), ".", key, ".agent", id, "@", domain));
-    out->mutable_from()->set_email(options_.ingest.desk_email);
-    out->mutable_from()->set_name(options_.ingest.desk_name);
-    v1::Party* p = out->add_to();
-    p->set_email(a->email());
-    p->set_name(a->name());
-    out->set_subject(std::string(subject));
-    out->set_body_text(std::string(text));
-    out->set_body_html(std::string(html));
-    out->set_automatic(automatic);
-    HELPDESK_RETURN_IF_ERROR(tx.InsertOutbox(&entry));
+    reachable.push_back(id);
     told.push_back(absl::StrCat("agent ", id));
+  }
+  if (!reachable.empty()) {
+    HELPDESK_RETURN_IF_ERROR(
+        EnqueueAgentNotification(tx, t, reachable, SystemActor(), parts, now).status());
   }
   if (told.empty()) return std::string("nobody to write to");
   return absl::StrCat("sent to ", absl::StrJoin(told, ", "));
