@@ -394,6 +394,10 @@ KbAudience KbAudienceFor(const Viewer& v) {
     case Viewer::Kind::kBlockedContact:
       a.organization_ids = v.organization_ids;
       break;
+    case Viewer::Kind::kTrackingLink:
+      // Whoever holds a ticket's tracking link reads what an anonymous
+      // visitor reads: public articles only.
+      break;
   }
   return a;
 }
