@@ -153,9 +153,22 @@ CREATE TABLE quarantine (
 CREATE INDEX quarantine_by_state ON quarantine(state, id);
 )sql";
 
+// Version 2: named leases (Store::AcquireLease): which process runs the work
+// that must run in one place at a time. A free lease has holder '' and
+// expires_us INT64_MIN.
+constexpr absl::string_view kSchemaVersionLeases = R"sql(
+CREATE TABLE leases (
+  name bytea PRIMARY KEY,
+  holder bytea NOT NULL,
+  expires_us bigint NOT NULL,
+  token bigint NOT NULL
+);
+)sql";
+
 // Ordered; entry i turns version i into version i + 1.
 constexpr absl::string_view kMigrations[] = {
     kSchemaVersion1,
+    kSchemaVersionLeases,
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) ==
                   static_cast<size_t>(kPostgresSchemaVersion),

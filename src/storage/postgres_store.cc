@@ -89,6 +89,30 @@ class PostgresStoreImpl final : public Store {
     return last;
   }
 
+  absl::StatusOr<Lease> AcquireLease(absl::string_view name, absl::string_view holder,
+                                     absl::Duration ttl, absl::Time now) override {
+    HELPDESK_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> c, Acquire());
+    absl::StatusOr<Lease> lease = PgAcquireLease(*c, name, holder, ttl, now);
+    Return(std::move(c));
+    return lease;
+  }
+
+  absl::Status ReleaseLease(absl::string_view name, absl::string_view holder) override {
+    HELPDESK_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> c, Acquire());
+    absl::Status status = PgReleaseLease(*c, name, holder);
+    Return(std::move(c));
+    return status;
+  }
+
+  absl::StatusOr<v1::Ticket> ClaimNextTicket(const TicketClaim& claim) override {
+    HELPDESK_ASSIGN_OR_RETURN(std::unique_ptr<Transaction> tx,
+                              Begin(TransactionOptions{.mode = TransactionMode::kReadWrite}));
+    HELPDESK_ASSIGN_OR_RETURN(
+        v1::Ticket t, static_cast<PostgresTransaction*>(tx.get())->ClaimNextTicket(claim));
+    HELPDESK_RETURN_IF_ERROR(tx->Commit());
+    return t;
+  }
+
   // A connection from the pool, or a new one while fewer than
   // max_connections are open. Errors: Unavailable when none frees up within
   // busy_timeout or the server cannot be reached.

@@ -475,6 +475,12 @@ class PostgresTransaction final : public Transaction {
   absl::Status DoInsertQuarantine(v1::QuarantineEntry* entry);
   absl::Status DoUpdateQuarantine(const v1::QuarantineEntry& entry);
 
+  // In postgres_coordination.cc.
+ public:
+  // Store::ClaimNextTicket's work inside this (read-write) transaction.
+  absl::StatusOr<v1::Ticket> ClaimNextTicket(const TicketClaim& claim);
+
+ private:
   // Rolls back unless committed and hands the connection back to the pool.
   void Release();
 
@@ -485,6 +491,14 @@ class PostgresTransaction final : public Transaction {
   State state_ = State::kOpen;
   absl::Status failure_;
 };
+
+// In postgres_coordination.cc: Store::AcquireLease and ReleaseLease as
+// single statements on `connection` (outside a transaction).
+absl::StatusOr<Lease> PgAcquireLease(PgConnection& connection, absl::string_view name,
+                                     absl::string_view holder, absl::Duration ttl,
+                                     absl::Time now);
+absl::Status PgReleaseLease(PgConnection& connection, absl::string_view name,
+                            absl::string_view holder);
 
 }  // namespace helpdesk::internal
 
