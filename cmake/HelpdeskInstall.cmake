@@ -3,6 +3,7 @@
 #   find_package(helpdesk CONFIG REQUIRED)                      # every built component
 #   find_package(helpdesk CONFIG REQUIRED COMPONENTS core)      # Abseil + protobuf only
 #   find_package(helpdesk CONFIG REQUIRED COMPONENTS core sqlite email)
+#   find_package(helpdesk CONFIG REQUIRED COMPONENTS core postgres)
 #
 # Each component has its own export set, helpdesk<Component>Targets.cmake, which
 # helpdeskConfig.cmake includes only when that component is asked for (after
@@ -34,6 +35,9 @@ endif()
 if(NOT HELPDESK_WITH_EMAIL)
   list(APPEND helpdesk_header_excludes PATTERN "channels/email.h" EXCLUDE)
 endif()
+if(NOT HELPDESK_WITH_POSTGRES)
+  list(APPEND helpdesk_header_excludes PATTERN "storage/postgres_store.h" EXCLUDE)
+endif()
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/helpdesk
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
         FILES_MATCHING PATTERN "*.h" ${helpdesk_header_excludes})
@@ -57,6 +61,10 @@ helpdesk_install_export(Core)
 if(HELPDESK_WITH_SQLITE)
   install(TARGETS helpdesk_sqlite EXPORT helpdeskSqliteTargets ${helpdesk_lib_destinations})
   helpdesk_install_export(Sqlite)
+endif()
+if(HELPDESK_WITH_POSTGRES)
+  install(TARGETS helpdesk_postgres EXPORT helpdeskPostgresTargets ${helpdesk_lib_destinations})
+  helpdesk_install_export(Postgres)
 endif()
 if(HELPDESK_WITH_EMAIL)
   install(TARGETS helpdesk_email EXPORT helpdeskEmailTargets ${helpdesk_lib_destinations})

@@ -24,6 +24,9 @@ packages=(
   python3-aiosmtpd dovecot-imapd openssl
   libcmark-dev libstemmer-dev
   libcpp-httplib-dev libsodium-dev   # helpdesk serve (examples/server)
+  # PostgresStore: libpq; the server binaries for the throwaway test cluster
+  # (scripts/pg-test-cluster.sh), whose own service is not wanted either.
+  libpq-dev postgresql
 )
 for arg in "$@"; do
   case "$arg" in
@@ -38,12 +41,12 @@ export DEBIAN_FRONTEND=noninteractive
 
 policy=/usr/sbin/policy-rc.d
 if [ ! -e "$policy" ]; then
-  # Denies every action on dovecot (invoke-rc.d names it "dovecot", maybe
+  # Denies every action on dovecot and postgresql (invoke-rc.d names it "dovecot", maybe
   # after --quiet; deb-systemd-invoke "dovecot.service" / "dovecot.socket");
   # allows the rest.
   printf '%s\n' '#!/bin/sh' \
     '# Temporary: written and removed by libhelpdesk scripts/install-deps.sh.' \
-    'for arg; do case "$arg" in dovecot|dovecot.*) exit 101 ;; esac; done' 'exit 0' |
+    'for arg; do case "$arg" in dovecot|dovecot.*|postgresql|postgresql.*|postgresql@*) exit 101 ;; esac; done' 'exit 0' |
     $SUDO tee "$policy" >/dev/null
   $SUDO chmod 0755 "$policy"
   trap '$SUDO rm -f "$policy"' EXIT

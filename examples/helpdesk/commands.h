@@ -57,7 +57,8 @@ struct CommandGroup {
   std::vector<Command> commands;
 };
 
-CommandGroup SetupCommands();     // session.cc, demo.cc: demo, init
+CommandGroup SetupCommands();     // session.cc, demo.cc: demo, init, migrate
+absl::Status CmdMigrate(const Args& a);  // migrate.cc
 CommandGroup TicketCommands();    // tickets.cc
 CommandGroup PeopleCommands();    // people.cc
 CommandGroup ChannelCommands();   // channels.cc

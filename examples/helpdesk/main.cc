@@ -14,7 +14,8 @@
 //   helpdesk tracklink 1 --as ada@example.com   # prints a tracking token
 //   helpdesk track TOKEN
 //
-// The database is --db FILE, else $HELPDESK_DB, else ./helpdesk.db.
+// The database is --store URL|FILE or --db FILE, else $HELPDESK_STORE, else
+// $HELPDESK_DB, else ./helpdesk.db; a postgresql:// URL is a PostgreSQL store.
 //
 // Each command lives in the file of its group (tickets.cc, people.cc,
 // channels.cc, sla.cc, routing.cc, sim.cc, demo.cc, session.cc) with its help
@@ -68,6 +69,8 @@ const Command* FindCommand(const std::string& name) {
 constexpr char kDeskFlags[] = R"(
 Every command that works on a desk also takes:
   --db FILE           the database (default $HELPDESK_DB, else ./helpdesk.db)
+  --store URL|FILE    a PostgreSQL store (postgresql://...) or an SQLite file;
+                      default $HELPDESK_STORE (before --db and $HELPDESK_DB)
   --sla FILE          an SLA configuration in proto text format (default
                       $HELPDESK_SLA; see examples/helpdesk/sla.textproto)
   --routing FILE      a routing policy in proto text format (default

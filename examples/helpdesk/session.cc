@@ -13,14 +13,43 @@
 #include "commands.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
+#include "absl/strings/match.h"
 #include "helpdesk/storage/sqlite_store.h"
+#ifdef HELPDESK_CLI_WITH_POSTGRES
+#include "helpdesk/storage/postgres_store.h"
+#endif
 
 namespace helpdesk::cli {
 
 std::string DatabasePath(const Args& a) {
+  if (std::optional<std::string> store = a.Get("store")) return *store;
   if (std::optional<std::string> db = a.Get("db")) return *db;
+  if (const char* env = std::getenv("HELPDESK_STORE")) return env;
   if (const char* env = std::getenv("HELPDESK_DB")) return env;
   return "helpdesk.db";
+}
+
+absl::StatusOr<std::unique_ptr<Store>> OpenStoreNamed(const std::string& name, bool create) {
+#ifdef HELPDESK_CLI_WITH_POSTGRES
+  if (IsPostgresConnectionString(name)) {
+    PostgresStoreOptions options;
+    options.create_if_missing = create;
+    return OpenPostgresStore(name, options);
+  }
+#else
+  if (absl::StartsWith(name, "postgresql://") || absl::StartsWith(name, "postgres://")) {
+    return absl::UnimplementedError(
+        "this helpdesk was built without PostgreSQL (HELPDESK_WITH_POSTGRES)");
+  }
+#endif
+  SqliteStoreOptions options;
+  options.create_if_missing = create;
+  absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(name, options);
+  if (absl::IsNotFound(store.status())) {
+    return absl::NotFoundError(absl::StrCat(
+        store.status().message(), " (run 'helpdesk init --db ", name, "' first)"));
+  }
+  return store;
 }
 
 // The SLA configuration named by --sla or $HELPDESK_SLA, if any.
@@ -78,13 +107,7 @@ absl::StatusOr<std::unique_ptr<Session>> OpenSession(
     bool acknowledge, std::optional<RoutingOptions> routing) {
   auto s = std::make_unique<Session>();
   if (clock != nullptr) s->clock = clock;
-  SqliteStoreOptions options;
-  options.create_if_missing = create;
-  absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(path, options);
-  if (absl::IsNotFound(store.status())) {
-    return absl::NotFoundError(absl::StrCat(
-        store.status().message(), " (run 'helpdesk init --db ", path, "' first)"));
-  }
+  absl::StatusOr<std::unique_ptr<Store>> store = OpenStoreNamed(path, create);
   if (!store.ok()) return store.status();
   s->store = *std::move(store);
   DeskOptions desk_options{.store = s->store.get(), .clock = s->clock};
@@ -136,7 +159,8 @@ absl::Status CmdInit(const Args& a) {
   std::string path = DatabasePath(a);
   absl::StatusOr<std::unique_ptr<Session>> s = OpenSession(path, true);
   if (!s.ok()) return s.status();
-  std::cout << "helpdesk database ready at " << path << "\n";
+  std::cout << "helpdesk database ready at "
+            << (absl::StrContains(path, "://") ? "the PostgreSQL store" : path) << "\n";
   return absl::OkStatus();
 }
 
@@ -155,11 +179,19 @@ CommandGroup SetupCommands() {
            .run = [](const CommandContext& c) { return CmdDemo(c.args); }},
           {.name = "init",
            .summary = "create the database file",
-           .usage = "init [--db FILE]",
-           .flags = "  --db FILE           the database (default $HELPDESK_DB, else\n"
-                    "                      ./helpdesk.db)\n",
+           .usage = "init [--db FILE | --store postgresql://...]",
+           .flags = "  --db FILE           the database (default $HELPDESK_STORE, else\n"
+                    "                      $HELPDESK_DB, else ./helpdesk.db)\n"
+                    "  --store URL|FILE    a PostgreSQL connection string or a file\n",
            .opens_desk = false,
            .run = [](const CommandContext& c) { return CmdInit(c.args); }},
+          {.name = "migrate",
+           .summary = "copy an SQLite database into an empty PostgreSQL store",
+           .usage = "migrate --from FILE --to postgresql://...",
+           .flags = "  --from FILE         the SQLite database to copy (left unchanged)\n"
+                    "  --to URL            the PostgreSQL store; must be empty\n",
+           .opens_desk = false,
+           .run = [](const CommandContext& c) { return CmdMigrate(c.args); }},
       }};
 }
 

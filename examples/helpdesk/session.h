@@ -17,8 +17,13 @@
 
 namespace helpdesk::cli {
 
-// --db FILE, else $HELPDESK_DB, else ./helpdesk.db.
+// --store URL|FILE, else --db FILE, else $HELPDESK_STORE, else $HELPDESK_DB,
+// else ./helpdesk.db. A postgresql:// URL (or a libpq key=value string)
+// names a PostgreSQL store, anything else an SQLite file.
 std::string DatabasePath(const Args& a);
+
+// Opens the store DatabasePath named (creating it when `create`).
+absl::StatusOr<std::unique_ptr<Store>> OpenStoreNamed(const std::string& name, bool create);
 
 struct Session {
   std::unique_ptr<Store> store;

@@ -224,6 +224,28 @@ struct TransactionOptions {
   bool durable = false;
 };
 
+// A named lease (Store::AcquireLease): which process does a piece of work
+// that must run in one place at a time (push routing, Tick), until when.
+struct Lease {
+  std::string name;
+  std::string holder;
+  absl::Time expires_at = absl::InfinitePast();
+  // Grows by one each time the lease changes hands.
+  int64_t token = 0;
+};
+
+// A pull claim (Store::ClaimNextTicket).
+struct TicketClaim {
+  int64_t agent_id = 0;
+  // The most tickets in `statuses` the agent may hold after the claim.
+  int capacity = 1;
+  // Status names a claimable ticket has (and that count against capacity).
+  std::vector<std::string> statuses;
+  // Only tickets of this group when set.
+  std::optional<int64_t> group_id;
+  absl::Time now = absl::InfinitePast();
+};
+
 // One unit of work. Changes become visible to other transactions only when
 // Commit() returns OK; destroying an uncommitted transaction rolls it back.
 // Within a transaction, reads see the transaction's own writes.
@@ -681,6 +703,48 @@ class HELPDESK_EXPORT Store {
   absl::StatusOr<std::unique_ptr<Transaction>> Begin(TransactionMode mode) {
     return Begin(TransactionOptions{.mode = mode});
   }
+
+  // --- Several processes (postgres) ----------------------------------------
+  // Calls for hosts that run several processes against one store. Each runs
+  // in a transaction of its own (do not hold another transaction of this
+  // store on the calling thread). Stores that do not support them return
+  // Unimplemented.
+
+  // Takes the named lease for `holder` until now + ttl when it is free, has
+  // expired at `now`, or is already held by `holder` (a renewal). Returns the
+  // lease as stored after the call: holder == `holder` when the caller holds
+  // it, else the current holder and its expiry. `token` grows by one each
+  // time the lease changes hands (a fencing token). Errors: InvalidArgument
+  // for an empty name or holder or a ttl <= 0.
+  virtual absl::StatusOr<Lease> AcquireLease(absl::string_view name,
+                                             absl::string_view holder,
+                                             absl::Duration ttl, absl::Time now) {
+    (void)name, (void)holder, (void)ttl, (void)now;
+    return absl::UnimplementedError("AcquireLease: not supported by this store");
+  }
+  // Gives the lease up if `holder` holds it (it is free at once); otherwise
+  // changes nothing. Errors: InvalidArgument for an empty name or holder.
+  virtual absl::Status ReleaseLease(absl::string_view name, absl::string_view holder) {
+    (void)name, (void)holder;
+    return absl::UnimplementedError("ReleaseLease: not supported by this store");
+  }
+
+  // Pull: claims the next unassigned ticket for an agent ("give me my next
+  // ticket") so that two claims never get one ticket, even from several
+  // processes at once: the most urgent, then oldest (TicketSort::
+  // kPriorityThenOldest) unmerged ticket with assignee 0 whose status is one
+  // of claim.statuses (and in claim.group_id when set). The ticket gets the
+  // agent as assignee, updated_at = claim.now and version + 1, and a ROUTED
+  // event (ASSIGNEE change, related_agent_id, note "pulled") is appended, in
+  // one transaction. Claims for one agent are serialised, so the agent never
+  // holds more than claim.capacity tickets in those statuses through claims.
+  // Errors: InvalidArgument for an agent_id <= 0, capacity < 1 or no
+  // statuses; NotFound when the agent does not exist or no ticket is free;
+  // FailedPrecondition when the agent is at capacity.
+  virtual absl::StatusOr<v1::Ticket> ClaimNextTicket(const TicketClaim& claim) {
+    (void)claim;
+    return absl::UnimplementedError("ClaimNextTicket: not supported by this store");
+  }
 };
 
 // Forwards every call to another transaction. Derive from it to change one
@@ -941,6 +1005,16 @@ class HELPDESK_EXPORT StoreWrapper : public Store {
   absl::StatusOr<std::unique_ptr<Transaction>> Begin(
       const TransactionOptions& options) override {
     return base_->Begin(options);
+  }
+  absl::StatusOr<Lease> AcquireLease(absl::string_view name, absl::string_view holder,
+                                     absl::Duration ttl, absl::Time now) override {
+    return base_->AcquireLease(name, holder, ttl, now);
+  }
+  absl::Status ReleaseLease(absl::string_view name, absl::string_view holder) override {
+    return base_->ReleaseLease(name, holder);
+  }
+  absl::StatusOr<v1::Ticket> ClaimNextTicket(const TicketClaim& claim) override {
+    return base_->ClaimNextTicket(claim);
   }
 
  private:

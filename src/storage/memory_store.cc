@@ -33,6 +33,7 @@
 #include "internal/status_macros.h"
 #include "storage/entry_state.h"
 #include "storage/kb_index.h"
+#include "storage/ticket_claim.h"
 #include "storage/ticket_query.h"
 
 namespace helpdesk {
@@ -1194,9 +1195,41 @@ class MemoryStore final : public Store {
         std::shared_lock<std::shared_mutex>(mu_));
   }
 
+  absl::StatusOr<v1::Ticket> ClaimNextTicket(const TicketClaim& claim) override {
+    return internal::ClaimNextTicketSerialised(*this, claim);
+  }
+
+  // Leases live beside the data, under their own lock: one process holds
+  // every lease of a memory store, but its threads may still take turns.
+  absl::StatusOr<Lease> AcquireLease(absl::string_view name, absl::string_view holder,
+                                     absl::Duration ttl, absl::Time now) override {
+    HELPDESK_RETURN_IF_ERROR(internal::ValidateLease(name, holder, ttl));
+    std::lock_guard<std::mutex> lock(leases_mu_);
+    Lease& lease = leases_[std::string(name)];
+    if (lease.name.empty()) lease.name = std::string(name);
+    if (lease.holder == holder || lease.expires_at <= now || lease.holder.empty()) {
+      if (lease.holder != holder) ++lease.token;
+      lease.holder = std::string(holder);
+      lease.expires_at = now + ttl;
+    }
+    return lease;
+  }
+  absl::Status ReleaseLease(absl::string_view name, absl::string_view holder) override {
+    HELPDESK_RETURN_IF_ERROR(internal::ValidateLease(name, holder, absl::Seconds(1)));
+    std::lock_guard<std::mutex> lock(leases_mu_);
+    auto it = leases_.find(std::string(name));
+    if (it != leases_.end() && it->second.holder == holder) {
+      it->second.holder.clear();
+      it->second.expires_at = absl::InfinitePast();
+    }
+    return absl::OkStatus();
+  }
+
  private:
   std::shared_mutex mu_;
   State state_;  // guarded by mu_, held by the open transaction
+  std::mutex leases_mu_;
+  std::map<std::string, Lease> leases_;  // guarded by leases_mu_
 };
 
 }  // namespace

@@ -58,6 +58,7 @@
 #include "storage/sqlite_connection.h"
 #include "storage/sqlite_schema.h"
 #include "storage/sqlite_transaction.h"
+#include "storage/ticket_claim.h"
 
 namespace helpdesk {
 namespace {
@@ -102,6 +103,12 @@ class SqliteStore final : public Store {
         writer_syncs_commits_(options_.synchronous == "FULL") {}
 
   absl::string_view Name() const override { return "helpdesk.sqlite"; }
+
+  // Read-write transactions run one at a time (across processes too), so a
+  // claim is plain transactions.
+  absl::StatusOr<v1::Ticket> ClaimNextTicket(const TicketClaim& claim) override {
+    return internal::ClaimNextTicketSerialised(*this, claim);
+  }
 
   using Store::Begin;
   absl::StatusOr<std::unique_ptr<Transaction>> Begin(

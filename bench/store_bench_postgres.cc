@@ -1,0 +1,290 @@
+// store_bench's PostgreSQL section (linked into store_bench when
+// HELPDESK_WITH_POSTGRES): ticket creates per second with 1, 2 and 4 client
+// threads, each with its own store and connection, and pull claims per second
+// with 2 and 4, each beside its baseline: raw libpq doing the same inserts
+// (ticket row + two tag rows, prepared, one transaction each) and the same
+// FOR UPDATE SKIP LOCKED claims on the same server in the same run.
+//
+// The server is $HELPDESK_BENCH_POSTGRES, else $HELPDESK_TEST_POSTGRES
+// (scripts/pg-test-cluster.sh start DIR prints one); without either these
+// benchmarks report an error and skip. They use one fresh schema, dropped at
+// exit.
+#include <libpq-fe.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "benchmark/benchmark.h"
+#include "helpdesk/storage/postgres_store.h"
+#include "helpdesk/store.h"
+#include "helpdesk/timestamp.h"
+
+namespace helpdesk {
+namespace {
+
+std::string BenchUrl() {
+  for (const char* name : {"HELPDESK_BENCH_POSTGRES", "HELPDESK_TEST_POSTGRES"}) {
+    if (const char* v = std::getenv(name)) return v;
+  }
+  return "";
+}
+
+// The schema every PostgreSQL benchmark of this run shares; created (by
+// opening a store on it) once, dropped at exit.
+class BenchSchema {
+ public:
+  static BenchSchema& Get() {
+    static BenchSchema* schema = new BenchSchema();
+    return *schema;
+  }
+  const std::string& name() const { return name_; }
+  const std::string& error() const { return error_; }
+  // Runs SQL on a connection of its own; "" or the error.
+  std::string Run(const std::string& sql) const {
+    PGconn* c = PQconnectdb(BenchUrl().c_str());
+    std::string error;
+    if (PQstatus(c) != CONNECTION_OK) {
+      error = PQerrorMessage(c);
+    } else {
+      PQsetNoticeProcessor(c, [](void*, const char*) {}, nullptr);
+      PGresult* r = PQexec(c, sql.c_str());
+      if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
+        error = PQresultErrorMessage(r);
+      }
+      PQclear(r);
+    }
+    PQfinish(c);
+    return error;
+  }
+
+ private:
+  BenchSchema() : name_(absl::StrCat("bench_", getpid())) {
+    if (BenchUrl().empty()) {
+      error_ = "no server: set HELPDESK_BENCH_POSTGRES or HELPDESK_TEST_POSTGRES";
+      return;
+    }
+    PostgresStoreOptions options;
+    options.schema = name_;
+    absl::StatusOr<std::unique_ptr<Store>> store = OpenPostgresStore(BenchUrl(), options);
+    if (!store.ok()) {
+      error_ = store.status().ToString();
+      return;
+    }
+    std::atexit([] {
+      BenchSchema& s = Get();
+      s.Run(absl::StrCat("DROP SCHEMA IF EXISTS ", s.name_, " CASCADE"));
+    });
+  }
+  std::string name_;
+  std::string error_;
+};
+
+v1::Ticket BenchTicket(int64_t n) {
+  v1::Ticket t;
+  t.set_subject(absl::StrCat("Printer ", n, " jams on the 3rd floor"));
+  t.set_status("open");
+  t.set_status_category(v1::STATUS_CATEGORY_OPEN);
+  t.set_priority(v1::PRIORITY_NORMAL);
+  t.set_requester_id(1 + n % 100);
+  t.add_tags("printer");
+  t.add_tags("floor-3");
+  *t.mutable_created_at() = ToTimestamp(absl::FromUnixSeconds(1767600000 + n));
+  *t.mutable_updated_at() = t.created_at();
+  return t;
+}
+
+std::unique_ptr<Store> OpenBenchStore(benchmark::State& state) {
+  BenchSchema& schema = BenchSchema::Get();
+  if (!schema.error().empty()) {
+    state.SkipWithError(schema.error().c_str());
+    return nullptr;
+  }
+  PostgresStoreOptions options;
+  options.schema = schema.name();
+  options.max_connections = 1;
+  absl::StatusOr<std::unique_ptr<Store>> store = OpenPostgresStore(BenchUrl(), options);
+  if (!store.ok()) {
+    state.SkipWithError(store.status().ToString().c_str());
+    return nullptr;
+  }
+  return *std::move(store);
+}
+
+// One raw connection with search_path on the bench schema.
+PGconn* OpenRaw(benchmark::State& state) {
+  BenchSchema& schema = BenchSchema::Get();
+  if (!schema.error().empty()) {
+    state.SkipWithError(schema.error().c_str());
+    return nullptr;
+  }
+  PGconn* c = PQconnectdb(BenchUrl().c_str());
+  if (PQstatus(c) != CONNECTION_OK) {
+    state.SkipWithError(PQerrorMessage(c));
+    PQfinish(c);
+    return nullptr;
+  }
+  PQclear(PQexec(c, absl::StrCat("SET search_path TO ", schema.name()).c_str()));
+  return c;
+}
+
+bool Ok(PGresult* r) {
+  const bool ok =
+      PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+  PQclear(r);
+  return ok;
+}
+
+void BM_Postgres_CreateTicket(benchmark::State& state) {
+  std::unique_ptr<Store> store = OpenBenchStore(state);
+  if (store == nullptr) return;
+  int64_t n = state.thread_index() * 100000000LL;
+  for (auto _ : state) {
+    v1::Ticket t = BenchTicket(n++);
+    auto tx = store->Begin(TransactionMode::kReadWrite);
+    if (!tx.ok() || !(*tx)->InsertTicket(&t).ok() || !(*tx)->Commit().ok()) {
+      state.SkipWithError("store write failed");
+      break;
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Postgres_CreateTicket)->ThreadRange(1, 4)->UseRealTime();
+
+// The same rows through raw libpq: prepared INSERTs of the ticket (same
+// columns, the serialized proto) and its two tags, one transaction each.
+void BM_RawLibpq_CreateTicket(benchmark::State& state) {
+  PGconn* c = OpenRaw(state);
+  if (c == nullptr) return;
+  PQclear(PQprepare(c, "t",
+                    "INSERT INTO tickets (id, version, status, status_category, priority, "
+                    "assignee_id, group_id, requester_id, organization_id, subject_folded, "
+                    "created_us, updated_us, merged_into, sla_deadline_us, proto) VALUES "
+                    "(nextval('tickets_id_seq'), 1, 'open', 2, 2, 0, 0, $1::int8, 0, "
+                    "$2::bytea, $3::int8, $3::int8, 0, 9223372036854775807, $4::bytea) "
+                    "RETURNING id",
+                    0, nullptr));
+  PQclear(PQprepare(c, "g", "INSERT INTO ticket_tags (ticket_id, tag) VALUES ($1::int8, $2::bytea)",
+                    0, nullptr));
+  int64_t n = state.thread_index() * 100000000LL + 50000000LL;
+  for (auto _ : state) {
+    v1::Ticket t = BenchTicket(n++);
+    const std::string proto = t.SerializeAsString();
+    const std::string requester = absl::StrCat(t.requester_id());
+    const std::string created = absl::StrCat(TimestampToMicros(t.created_at()));
+    const char* values[] = {requester.c_str(), t.subject().c_str(), created.c_str(),
+                            proto.data()};
+    const int lengths[] = {0, static_cast<int>(t.subject().size()), 0,
+                           static_cast<int>(proto.size())};
+    const int formats[] = {0, 1, 0, 1};
+    bool ok = Ok(PQexec(c, "BEGIN"));
+    PGresult* r = PQexecPrepared(c, "t", 4, values, lengths, formats, 0);
+    ok = ok && PQresultStatus(r) == PGRES_TUPLES_OK;
+    const std::string id = ok ? PQgetvalue(r, 0, 0) : "0";
+    PQclear(r);
+    for (const std::string& tag : t.tags()) {
+      const char* tv[] = {id.c_str(), tag.c_str()};
+      const int tl[] = {0, static_cast<int>(tag.size())};
+      const int tf[] = {0, 1};
+      ok = ok && Ok(PQexecPrepared(c, "g", 2, tv, tl, tf, 0));
+    }
+    ok = ok && Ok(PQexec(c, "COMMIT"));
+    if (!ok) {
+      state.SkipWithError(PQerrorMessage(c));
+      break;
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+  PQfinish(c);
+}
+BENCHMARK(BM_RawLibpq_CreateTicket)->ThreadRange(1, 4)->UseRealTime();
+
+// Claims need free tickets: 20,000 more open unassigned ones before each run
+// (thread 0; the others wait at the loop's start), then ANALYZE, so neither
+// side plans its claim on statistics of a table 20,000 rows smaller.
+void AddClaimableTickets(benchmark::State& state) {
+  if (state.thread_index() != 0) return;
+  const std::string error = BenchSchema::Get().Run(absl::StrCat(
+      "INSERT INTO ", BenchSchema::Get().name(),
+      ".tickets (id, version, status, status_category, priority, assignee_id, group_id, "
+      "requester_id, organization_id, subject_folded, created_us, updated_us, merged_into, "
+      "sla_deadline_us, proto) SELECT nextval('", BenchSchema::Get().name(),
+      ".tickets_id_seq'), 1, 'open', 2, 2, 0, 0, 1, 0, 'x', g, g, 0, "
+      "9223372036854775807, ''::bytea FROM generate_series(1, 20000) g; ANALYZE ",
+      BenchSchema::Get().name(), ".tickets"));
+  if (!error.empty()) state.SkipWithError(error.c_str());
+}
+
+// Agents for the claim benchmarks, one per thread (made once).
+int64_t BenchAgent(Store& store, int thread) {
+  static std::mutex mu;
+  static std::vector<int64_t> agents;
+  std::lock_guard<std::mutex> lock(mu);
+  while (static_cast<int>(agents.size()) <= thread) {
+    v1::Agent a;
+    a.set_name(absl::StrCat("bench agent ", agents.size()));
+    auto tx = store.Begin(TransactionMode::kReadWrite);
+    if (!tx.ok() || !(*tx)->InsertAgent(&a).ok() || !(*tx)->Commit().ok()) return 0;
+    agents.push_back(a.id());
+  }
+  return agents[thread];
+}
+
+void BM_Postgres_ClaimTicket(benchmark::State& state) {
+  std::unique_ptr<Store> store = OpenBenchStore(state);
+  if (store == nullptr) return;
+  AddClaimableTickets(state);
+  TicketClaim claim;
+  claim.agent_id = BenchAgent(*store, state.thread_index());
+  claim.capacity = 1000000000;
+  claim.statuses = {"open"};
+  claim.now = absl::FromUnixSeconds(1767700000);
+  for (auto _ : state) {
+    absl::StatusOr<v1::Ticket> t = store->ClaimNextTicket(claim);
+    if (!t.ok()) {
+      state.SkipWithError(t.status().ToString().c_str());
+      break;
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Postgres_ClaimTicket)->Threads(2)->Threads(4)->UseRealTime();
+
+void BM_RawLibpq_ClaimTicket(benchmark::State& state) {
+  PGconn* c = OpenRaw(state);
+  if (c == nullptr) return;
+  AddClaimableTickets(state);
+  PQclear(PQprepare(c, "c",
+                    "SELECT id FROM tickets WHERE assignee_id = 0 AND merged_into = 0 AND "
+                    "status = 'open' ORDER BY priority DESC, created_us, id LIMIT 1 "
+                    "FOR UPDATE SKIP LOCKED",
+                    0, nullptr));
+  PQclear(PQprepare(c, "u",
+                    "UPDATE tickets SET assignee_id = $1::int8, version = version + 1 "
+                    "WHERE id = $2::int8",
+                    0, nullptr));
+  const std::string agent = absl::StrCat(1000000 + state.thread_index());
+  for (auto _ : state) {
+    bool ok = Ok(PQexec(c, "BEGIN"));
+    PGresult* r = PQexecPrepared(c, "c", 0, nullptr, nullptr, nullptr, 0);
+    ok = ok && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+    const std::string id = ok ? PQgetvalue(r, 0, 0) : "0";
+    PQclear(r);
+    const char* v[] = {agent.c_str(), id.c_str()};
+    ok = ok && Ok(PQexecPrepared(c, "u", 2, v, nullptr, nullptr, 0));
+    ok = ok && Ok(PQexec(c, "COMMIT"));
+    if (!ok) {
+      state.SkipWithError("raw claim failed");
+      break;
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+  PQfinish(c);
+}
+BENCHMARK(BM_RawLibpq_ClaimTicket)->Threads(2)->Threads(4)->UseRealTime();
+
+}  // namespace
+}  // namespace helpdesk

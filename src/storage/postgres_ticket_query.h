@@ -1,0 +1,45 @@
+// Internal: turns a TicketQuery into one parameterised SELECT over
+// PostgresStore's schema, with the semantics of storage/ticket_query.h
+// (filters, sort keys, cursors), so PostgreSQL, SQLite and the memory store
+// return the same pages. Values are never spliced into the SQL text; the text
+// depends only on which filters are set and how many values each has, so it
+// is a good key for the connection's prepared statements.
+#ifndef HELPDESK_SRC_STORAGE_POSTGRES_TICKET_QUERY_H_
+#define HELPDESK_SRC_STORAGE_POSTGRES_TICKET_QUERY_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "helpdesk/store.h"
+#include "storage/postgres_connection.h"
+
+namespace helpdesk::internal {
+
+struct PgTicketSql {
+  // Selects (id, version, proto) in the query's order, at most limit + 1 rows.
+  std::string sql;
+  struct Value {
+    bool is_int = true;
+    int64_t int_value = 0;
+    std::string bytes;
+  };
+  std::vector<Value> values;
+  // Views of `values` for PgConnection::Run (valid while this lives).
+  std::vector<PgParam> Params() const {
+    std::vector<PgParam> out;
+    out.reserve(values.size());
+    for (const Value& v : values) {
+      out.push_back(v.is_int ? PgParam::Int(v.int_value) : PgParam::Bytes(v.bytes));
+    }
+    return out;
+  }
+};
+
+// Errors: InvalidArgument from ValidateQuery (limit, cursor).
+absl::StatusOr<PgTicketSql> BuildPgTicketQuerySql(const TicketQuery& query);
+
+}  // namespace helpdesk::internal
+
+#endif  // HELPDESK_SRC_STORAGE_POSTGRES_TICKET_QUERY_H_

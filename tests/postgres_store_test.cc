@@ -1,0 +1,220 @@
+// PostgresStore: the store conformance suite on a real server (a fresh schema
+// per test), and the bad inputs of OpenPostgresStore and of a server that
+// goes away. The server comes from $HELPDESK_TEST_POSTGRES; without it every
+// test skips with the reason (and fails when $CI is set).
+#include "helpdesk/storage/postgres_store.h"
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "helpdesk/storage/memory_store.h"
+#include "helpdesk/testing/status_matchers.h"
+#include "helpdesk/testing/store_conformance.h"
+#include "postgres_test_support.h"
+
+namespace helpdesk::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+absl::StatusOr<std::unique_ptr<Store>> MakePostgresStore() {
+  // Without a server the test is skipped in SetUp; the memory store returned
+  // then is never used.
+  if (!RequireTestPostgres()) {
+    if (TestPostgresUrl().empty() && std::getenv("CI") == nullptr) return NewMemoryStore();
+    return absl::FailedPreconditionError("HELPDESK_TEST_POSTGRES is not set");
+  }
+  return OpenFreshPostgresStore();
+}
+
+INSTANTIATE_TEST_SUITE_P(Postgres, StoreConformanceTest,
+                         ::testing::Values(StoreFactory{"postgres", MakePostgresStore}),
+                         StoreFactoryName());
+
+class PostgresStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!RequireTestPostgres()) return;
+    url_ = TestPostgresUrl();
+  }
+  std::string url_;
+};
+
+v1::Ticket NewTicket(absl::string_view subject) {
+  v1::Ticket t;
+  t.set_subject(std::string(subject));
+  t.set_status("open");
+  t.set_status_category(v1::STATUS_CATEGORY_OPEN);
+  return t;
+}
+
+TEST_F(PostgresStoreTest, MalformedConnectionStringIsInvalidArgument) {
+  EXPECT_THAT(OpenPostgresStore("host='unterminated").status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("connection string")));
+  EXPECT_THAT(OpenPostgresStore("nosuchkey=1").status(),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST_F(PostgresStoreTest, BadOptionsAreInvalidArgumentNamingTheField) {
+  PostgresStoreOptions options;
+  options.schema = "bad-name; DROP TABLE x";
+  EXPECT_THAT(OpenPostgresStore("host=127.0.0.1", options).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("schema")));
+  options = {};
+  options.max_connections = 0;
+  EXPECT_THAT(OpenPostgresStore("host=127.0.0.1", options).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("max_connections")));
+}
+
+TEST_F(PostgresStoreTest, UnreachableServerIsUnavailable) {
+  PostgresStoreOptions options;
+  options.connect_timeout = absl::Seconds(2);
+  // Port 1 on the loopback: nothing listens there.
+  EXPECT_THAT(OpenPostgresStore("postgresql://helpdesk@127.0.0.1:1/helpdesk", options)
+                  .status(),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("unreachable")));
+}
+
+TEST_F(PostgresStoreTest, UnknownDatabaseOrRoleIsInvalidArgument) {
+  if (url_.empty()) return;
+  // The same server, a database and a role that do not exist.
+  const std::string base = url_.substr(0, url_.rfind('/'));
+  EXPECT_THAT(OpenPostgresStore(absl::StrCat(base, "/no_such_database_here")).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("does not exist")));
+  std::string other_role = base;
+  const size_t at = other_role.find('@');
+  ASSERT_NE(at, std::string::npos);
+  other_role = absl::StrCat("postgresql://no_such_role:secret-password",
+                            other_role.substr(at), "/helpdesk");
+  absl::Status status = OpenPostgresStore(other_role).status();
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(std::string(status.message()), ::testing::Not(HasSubstr("secret-password")));
+}
+
+TEST_F(PostgresStoreTest, SchemaOfAnotherApplicationIsFailedPrecondition) {
+  if (url_.empty()) return;
+  const std::string schema = FreshSchemaName("other_app");
+  ASSERT_EQ(RunOnTestServer(absl::StrCat("CREATE SCHEMA ", schema, "; CREATE TABLE ",
+                                         schema, ".invoices (id int)")),
+            "");
+  PostgresStoreOptions options;
+  options.schema = schema;
+  EXPECT_THAT(OpenPostgresStore(url_, options).status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("another application")));
+  // Left as it was.
+  EXPECT_EQ(RunOnTestServer(absl::StrCat("SELECT * FROM ", schema, ".invoices")), "");
+  RunOnTestServer(absl::StrCat("DROP SCHEMA ", schema, " CASCADE"));
+}
+
+TEST_F(PostgresStoreTest, NewerSchemaVersionIsFailedPreconditionNamingBoth) {
+  if (url_.empty()) return;
+  PostgresStoreOptions options;
+  options.schema = FreshSchemaName("newer");
+  ASSERT_OK(OpenPostgresStore(url_, options).status());
+  ASSERT_EQ(RunOnTestServer(absl::StrCat("UPDATE ", options.schema,
+                                         ".helpdesk_meta SET value = '99' WHERE key = "
+                                         "'schema_version'")),
+            "");
+  EXPECT_THAT(OpenPostgresStore(url_, options).status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       AllOf(HasSubstr("99"),
+                             HasSubstr(absl::StrCat("version ", kPostgresSchemaVersion)))));
+  RunOnTestServer(absl::StrCat("DROP SCHEMA ", options.schema, " CASCADE"));
+}
+
+TEST_F(PostgresStoreTest, MissingSchemaWithoutCreateIsFailedPrecondition) {
+  if (url_.empty()) return;
+  PostgresStoreOptions options;
+  options.schema = FreshSchemaName("missing");
+  options.create_if_missing = false;
+  EXPECT_THAT(OpenPostgresStore(url_, options).status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("does not exist")));
+}
+
+TEST_F(PostgresStoreTest, ConcurrentOpensMigrateOnce) {
+  if (url_.empty()) return;
+  PostgresStoreOptions options;
+  options.schema = FreshSchemaName("race");
+  std::vector<absl::Status> results(6);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < results.size(); ++i) {
+    threads.emplace_back([&, i] { results[i] = OpenPostgresStore(url_, options).status(); });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const absl::Status& s : results) EXPECT_OK(s);
+  RunOnTestServer(absl::StrCat("DROP SCHEMA ", options.schema, " CASCADE"));
+}
+
+TEST_F(PostgresStoreTest, VersionChecksHoldAcrossStores) {
+  if (url_.empty()) return;
+  PostgresStoreOptions options;
+  options.schema = FreshSchemaName("two");
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> a, OpenPostgresStore(url_, options));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> b, OpenPostgresStore(url_, options));
+  v1::Ticket t = NewTicket("shared");
+  {
+    ASSERT_OK_AND_ASSIGN(auto tx, a->Begin(TransactionMode::kReadWrite));
+    ASSERT_OK(tx->InsertTicket(&t));
+    ASSERT_OK(tx->Commit());
+  }
+  v1::Ticket from_a = t, from_b = t;
+  from_a.set_subject("a");
+  from_b.set_subject("b");
+  {
+    ASSERT_OK_AND_ASSIGN(auto tx, a->Begin(TransactionMode::kReadWrite));
+    ASSERT_OK(tx->UpdateTicket(&from_a, 1));
+    ASSERT_OK(tx->Commit());
+  }
+  {
+    ASSERT_OK_AND_ASSIGN(auto tx, b->Begin(TransactionMode::kReadWrite));
+    EXPECT_THAT(tx->UpdateTicket(&from_b, 1), StatusIs(absl::StatusCode::kAborted));
+  }
+  a.reset();
+  b.reset();
+  RunOnTestServer(absl::StrCat("DROP SCHEMA ", options.schema, " CASCADE"));
+}
+
+TEST_F(PostgresStoreTest, ConnectionLostMidTransactionIsUnavailableAndWritesNothing) {
+  if (url_.empty()) return;
+  PostgresStoreOptions options;
+  options.schema = FreshSchemaName("lost");
+  // Its own application_name, so only this test's connections are killed.
+  const std::string app = options.schema;
+  ASSERT_OK_AND_ASSIGN(
+      std::unique_ptr<Store> store,
+      OpenPostgresStore(absl::StrCat(url_, "?application_name=", app), options));
+  {
+    ASSERT_OK_AND_ASSIGN(auto tx, store->Begin(TransactionMode::kReadWrite));
+    v1::Ticket t = NewTicket("lost");
+    ASSERT_OK(tx->InsertTicket(&t));
+    // What a server restart does to this transaction's backend.
+    ASSERT_EQ(RunOnTestServer(
+                  absl::StrCat("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                               "WHERE application_name = '", app,
+                               "' AND state = 'idle in transaction'")),
+              "");
+    v1::Ticket u = NewTicket("after");
+    EXPECT_THAT(tx->InsertTicket(&u), StatusIs(absl::StatusCode::kUnavailable));
+    EXPECT_THAT(tx->Commit(), StatusIs(absl::StatusCode::kFailedPrecondition));
+  }
+  // Every pooled connection dies too (a restart): the next Begin reconnects.
+  ASSERT_EQ(RunOnTestServer(absl::StrCat("SELECT pg_terminate_backend(pid) FROM "
+                                         "pg_stat_activity WHERE application_name = '",
+                                         app, "'")),
+            "");
+  ASSERT_OK_AND_ASSIGN(auto tx, store->Begin(TransactionMode::kReadOnly));
+  ASSERT_OK_AND_ASSIGN(TicketPage page, tx->QueryTickets(TicketQuery{}));
+  EXPECT_TRUE(page.tickets.empty());
+  tx.reset();
+  store.reset();
+  RunOnTestServer(absl::StrCat("DROP SCHEMA ", options.schema, " CASCADE"));
+}
+
+}  // namespace
+}  // namespace helpdesk::testing
