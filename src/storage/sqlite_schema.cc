@@ -215,13 +215,15 @@ CREATE INDEX events_by_time ON events(time_micros, id);
 // RESTRICTED article's groups (kind 1) and organizations (kind 2); kb_fts
 // holds the index form of title and body (helpdesk/kb.h: folded, stemmed per
 // language) under unicode61 with diacritics removed; suggestion sessions.
+// IF NOT EXISTS: a file downgraded by hand (tests drop older tables and lower
+// user_version) keeps these and migrates again.
 constexpr absl::string_view kSchemaVersionKb = R"sql(
-CREATE TABLE kb_articles (
+CREATE TABLE IF NOT EXISTS kb_articles (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   version INTEGER NOT NULL,
   proto BLOB NOT NULL
 );
-CREATE TABLE kb_docs (
+CREATE TABLE IF NOT EXISTS kb_docs (
   id INTEGER PRIMARY KEY,
   article_id INTEGER NOT NULL,
   locale TEXT NOT NULL,
@@ -229,16 +231,16 @@ CREATE TABLE kb_docs (
   published INTEGER NOT NULL,
   visibility INTEGER NOT NULL
 );
-CREATE UNIQUE INDEX kb_docs_by_article ON kb_docs(article_id, locale);
-CREATE TABLE kb_audience (
+CREATE UNIQUE INDEX IF NOT EXISTS kb_docs_by_article ON kb_docs(article_id, locale);
+CREATE TABLE IF NOT EXISTS kb_audience (
   article_id INTEGER NOT NULL,
   kind INTEGER NOT NULL,
   member_id INTEGER NOT NULL,
   PRIMARY KEY (article_id, kind, member_id)
 ) WITHOUT ROWID;
-CREATE VIRTUAL TABLE kb_fts USING fts5(
+CREATE VIRTUAL TABLE IF NOT EXISTS kb_fts USING fts5(
   title, body, tokenize = 'unicode61 remove_diacritics 2');
-CREATE TABLE kb_sessions (
+CREATE TABLE IF NOT EXISTS kb_sessions (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   proto BLOB NOT NULL
 );
