@@ -65,6 +65,10 @@ CommandGroup QuarantineCommands();  // quarantine.cc
 CommandGroup SlaCommands();       // sla.cc
 CommandGroup RoutingCommands();   // routing.cc
 CommandGroup SimCommands();       // sim.cc
+CommandGroup AutomationCommands();  // automation.cc (issue 14)
+
+// automation.cc: --rules and --templates into `options`.
+absl::Status ConfigureAutomation(const Args& a, DeskOptions& options);
 
 // demo.cc
 absl::Status CmdDemo(const Args& a);
