@@ -443,6 +443,46 @@ check "kb anonymous sees public only" 0 "^1 articles" -- "$hd" kb search factura
 check "kb agent sees both" 0 "^2 articles" -- "$hd" kb search facturas --locale es --agent ana@x.example
 check "kb hostile query" 0 "^1 articles" -- "$hd" kb search 'facturas OR title: NEAR( "' --locale es
 check "kb suggest" 0 "title matches 'factura'" -- "$hd" kb suggest "¿Dónde está mi factura?" --locale es
+# Automation (issue 14): rule files checked with the rule's name and
+# position; a trigger that routes; the dry run; a macro in one command.
+export HELPDESK_DB="$dir/automation.db"
+check "automation init" 0 "helpdesk database ready" -- "$hd" init
+check "automation group" 0 "group 1 Billing" -- "$hd" group add Billing
+check "automation agent" 0 "agent 1 Cy" -- "$hd" agent add --name Cy --email cy@example.com --group Billing
+cat > "$dir/rules.textproto" <<'RULES'
+rules {
+  name: "route billing"
+  on { kind: TICKET_CREATED }
+  all { field: "tags" op: "contains" value: "billing" }
+  actions { set_group: 1 }
+}
+rules {
+  name: "close solved"
+  automation { since: SOLVED hours: 168 }
+  actions { set_status: "closed" }
+}
+RULES
+check "rules check" 0 "ok: 1 triggers, 1 automations" -- "$hd" rules check "$dir/rules.textproto"
+printf 'rules {\n  name: "bad"\n  on { kind: TICKET_CREATED }\n  all { field: "colour" op: "is" value: "red" }\n  actions { set_group: 1 }\n}\n' > "$dir/bad_rules.textproto"
+check "rules check names rule and position" 1 "rule 'bad' \(line 4, column [0-9]+\).*colour" -- \
+  "$hd" rules check "$dir/bad_rules.textproto"
+cat > "$dir/templates.txt" <<'TEMPLATES'
+@template thanks
+Thanks {{contact.name | default: "there"}}, we are on it.
+@macro escalate priority=urgent add-tag=escalated reply=thanks
+TEMPLATES
+check "trigger routes on create" 0 "created ticket #1" -- \
+  "$hd" create --requester dan@example.com --subject "Invoice" --body "Wrong" --tag billing \
+  --rules "$dir/rules.textproto" --templates "$dir/templates.txt"
+check "routed by the rule" 0 "rule: route billing" -- "$hd" log 1 --rules "$dir/rules.textproto"
+check "rules explain" 0 "FIRES +route billing" -- \
+  "$hd" rules explain 1 --rules "$dir/rules.textproto" --agent cy@example.com
+check "macro apply" 0 "applied macro 'escalate' to #1" -- \
+  "$hd" macro apply 1 escalate --agent cy@example.com --templates "$dir/templates.txt" \
+  --rules "$dir/rules.textproto"
+check "macro reply shown" 0 "Thanks dan, we are on it" -- "$hd" show 1
+check "unknown macro" 1 "NOT_FOUND: macro 'nope'" -- \
+  "$hd" macro apply 1 nope --templates "$dir/templates.txt"
 
 echo "cli: $passes passed, $failures failed"
 [ "$failures" -eq 0 ]

@@ -72,6 +72,10 @@ CommandGroup KbCommands();        // kb.cc
 #ifdef HELPDESK_CLI_WITH_SERVE
 CommandGroup ServeCommands();     // serve.cc: helpdesk serve
 #endif
+CommandGroup AutomationCommands();  // automation.cc (issue 14)
+
+// automation.cc: --rules and --templates into `options`.
+absl::Status ConfigureAutomation(const Args& a, DeskOptions& options);
 
 // demo.cc
 absl::Status CmdDemo(const Args& a);

@@ -53,6 +53,7 @@ const std::vector<CommandGroup>& CommandTable() {
 #ifdef HELPDESK_CLI_WITH_SERVE
       ServeCommands(),
 #endif
+      AutomationCommands(),  // automation (issue 14)
   };
   return *table;
 }
@@ -75,6 +76,10 @@ Every command that works on a desk also takes:
                       $HELPDESK_SLA; see examples/helpdesk/sla.textproto)
   --routing FILE      a routing policy in proto text format (default
                       $HELPDESK_ROUTING; see examples/helpdesk/routing.textproto)
+  --rules FILE        triggers and automations (helpdesk.v1.RuleSetConfig text;
+                      default $HELPDESK_RULES)
+  --templates FILE    templates and macros (default $HELPDESK_TEMPLATES; see
+                      examples/helpdesk/automation.cc)
 )";
 
 // `helpdesk --help`: every command and what it does.
@@ -172,7 +177,10 @@ int Main(int argc, char** argv) {
         !sla_text.ok()  ? absl::StatusOr<std::unique_ptr<Session>>(sla_text.status())
         : !routing.ok() ? absl::StatusOr<std::unique_ptr<Session>>(routing.status())
                         : OpenSession(DatabasePath(*args), false, nullptr, *sla_text,
-                                      context.desk_email, args->Has("ack"), *routing);
+                                      context.desk_email, args->Has("ack"), *routing,
+                                      [&](DeskOptions& o) {  // automation (issue 14)
+                                        return ConfigureAutomation(*args, o);
+                                      });
     if (opened.ok()) {
       session = *std::move(opened);
       context.session = session.get();

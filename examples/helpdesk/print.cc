@@ -173,6 +173,7 @@ void PrintLog(Desk& desk, const std::vector<v1::Event>& events) {
     if (e.kind() >= v1::Event::ROUTED && !e.note().empty()) {
       std::cout << "    why: " << Visible(e.note()) << "\n";
     }
+    if (!e.rule().empty()) std::cout << "    rule: " << Visible(e.rule()) << "\n";
     for (const v1::FieldChange& c : e.changes()) PrintChange(c, 50);
   }
 }

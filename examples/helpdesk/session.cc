@@ -104,7 +104,8 @@ absl::StatusOr<std::optional<RoutingOptions>> RoutingConfig(const Args& a) {
 absl::StatusOr<std::unique_ptr<Session>> OpenSession(
     const std::string& path, bool create, Clock* clock,
     const std::optional<std::string>& sla_text, const std::string& desk_email,
-    bool acknowledge, std::optional<RoutingOptions> routing) {
+    bool acknowledge, std::optional<RoutingOptions> routing,
+    std::function<absl::Status(DeskOptions&)> configure) {
   auto s = std::make_unique<Session>();
   if (clock != nullptr) s->clock = clock;
   absl::StatusOr<std::unique_ptr<Store>> store = OpenStoreNamed(path, create);
@@ -119,6 +120,10 @@ absl::StatusOr<std::unique_ptr<Session>> OpenSession(
         SlaEngine::FromText(*sla_text, desk_options.workflow);
     if (!sla.ok()) return sla.status();
     desk_options.sla = *std::move(sla);
+  }
+  if (configure) {
+    absl::Status configured = configure(desk_options);
+    if (!configured.ok()) return configured;
   }
   absl::StatusOr<std::unique_ptr<Desk>> desk = Desk::Open(std::move(desk_options));
   if (!desk.ok()) return desk.status();

@@ -5,6 +5,7 @@
 #define HELPDESK_EXAMPLES_HELPDESK_SESSION_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,7 +43,9 @@ absl::StatusOr<std::unique_ptr<Session>> OpenSession(
     const std::string& path, bool create, Clock* clock = nullptr,
     const std::optional<std::string>& sla_text = std::nullopt,
     const std::string& desk_email = "", bool acknowledge = false,
-    std::optional<RoutingOptions> routing = std::nullopt);
+    std::optional<RoutingOptions> routing = std::nullopt,
+    // Automation (issue 14): adds rules, templates and macros before Open.
+    std::function<absl::Status(DeskOptions&)> configure = nullptr);
 
 absl::StatusOr<v1::Agent> AgentByEmail(Desk& desk, const std::string& email);
 absl::StatusOr<int64_t> GroupByName(Desk& desk, const std::string& name);
