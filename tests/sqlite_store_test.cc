@@ -343,9 +343,7 @@ TEST(SqliteStoreTest, MigratesVersion2FileToTheQuarantineSchema) {
   std::unique_ptr<Store> store;
   int64_t ticket_id = 0;
   ASSERT_NO_FATAL_FAILURE(OpenDowngradedFile(
-      path,
-      absl::StrCat(kDropAfterVersion4,
-                   "DROP TABLE quarantine; DROP TABLE agent_events; PRAGMA user_version = 1;"),
+      path, absl::StrCat(kDropAfterVersion4, "DROP TABLE quarantine; PRAGMA user_version = 2;"),
       &store, &ticket_id));
   ASSERT_OK_AND_ASSIGN(auto tx, store->Begin(TransactionMode::kReadWrite));
   EXPECT_OK(tx->GetTicket(ticket_id).status());
