@@ -141,6 +141,8 @@ RuleContext DeskCore::RuleSnapshot::Context(absl::Time now) const {
   c.sla = sla ? &*sla : nullptr;
   c.timeline = timeline;
   c.now = now;
+  // The customer's rating (Tickets::RateSatisfaction), for "csat.rating".
+  if (ticket.has_satisfaction()) c.csat_rating = ticket.satisfaction().score();
   return c;
 }
 
@@ -208,8 +210,12 @@ absl::Status DeskCore::RunTriggersInTx(Transaction& tx,
         snap->ticket.status_category() == v1::STATUS_CATEGORY_CLOSED) {
       continue;
     }
-    HELPDESK_ASSIGN_OR_RETURN(RuleOutcome outcome,
-                              options_.rules->Run(snap->Context(now), evs));
+    RuleContext context = snap->Context(now);
+    // A rating the command recorded is the CSAT_RECEIVED trigger.
+    for (const v1::Event& e : evs) {
+      if (e.kind() == v1::Event::CSAT_RECEIVED) context.csat_received = true;
+    }
+    HELPDESK_ASSIGN_OR_RETURN(RuleOutcome outcome, options_.rules->Run(context, evs));
     if (outcome.actions.empty() && !outcome.cascade_limit_reached) continue;
     HELPDESK_RETURN_IF_ERROR(ApplyRuleActions(tx, id, outcome, now));
   }
