@@ -115,8 +115,8 @@ TEST_P(KbRelevanceTest, PrecisionAndMrrOnTheFixture) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, KbRelevanceTest, ::testing::Values("dev", "relevance"),
-                         [](const ::testing::TestParamInfo<const char*>& info) {
-                           return std::string(info.param);
+                         [](const ::testing::TestParamInfo<const char*>& param) {
+                           return std::string(param.param);
                          });
 
 }  // namespace
