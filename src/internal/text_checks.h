@@ -8,6 +8,7 @@
 #define HELPDESK_SRC_INTERNAL_TEXT_CHECKS_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "absl/status/status.h"
@@ -25,6 +26,10 @@ HELPDESK_EXPORT std::string Quote(absl::string_view value);
 // `text`, or 0 when the bytes there are not one (overlong forms, surrogates and
 // code points above U+10FFFF are invalid).
 HELPDESK_EXPORT size_t Utf8SequenceLength(absl::string_view text, size_t i);
+
+// Appends code point `cp` encoded as UTF-8; U+FFFD instead of NUL, a
+// surrogate or a value above U+10FFFF.
+HELPDESK_EXPORT void AppendUtf8(uint32_t cp, std::string* out);
 
 // The byte offset of the first invalid UTF-8 sequence (overlong forms,
 // surrogates and code points above U+10FFFF are invalid), or npos.

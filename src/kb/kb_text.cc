@@ -39,23 +39,6 @@ uint32_t DecodeAt(absl::string_view s, size_t i, size_t len) {
   }
 }
 
-void AppendUtf8(uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
 
 // Latin-1 letters U+00C0..U+00FF folded (U+00D7 and U+00F7 are not letters).
 constexpr const char* kLatin1Fold[64] = {
@@ -127,7 +110,7 @@ void FoldInto(uint32_t cp, std::string* out) {
   if (cp >= 0x410 && cp <= 0x42F) cp += 0x20;
   if (cp >= 0x400 && cp <= 0x40F) cp += 0x50;
   if (cp == 0x451) cp = 0x435;
-  AppendUtf8(cp, out);
+  internal::AppendUtf8(cp, out);
 }
 
 // One stemmer per language and thread (a Snowball stemmer is not
