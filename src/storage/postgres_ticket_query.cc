@@ -91,6 +91,10 @@ void AddVisibility(Builder& b, const TicketVisibility& v) {
   if (v.assignee_id.has_value()) {
     any.push_back(absl::StrCat("assignee_id = ", b.Int(*v.assignee_id)));
   }
+  if (v.ticket_id.has_value()) {
+    // A tracking-link viewer: that one ticket.
+    any.push_back(absl::StrCat("tickets.id = ", b.Int(*v.ticket_id)));
+  }
   if (any.empty()) {
     b.Where("FALSE");
     return;
@@ -189,6 +193,12 @@ void AddFilters(Builder& b, const TicketQuery& query) {
     b.Where("sla_deadline_us < 9223372036854775807");
     AddTimeRange(b, "sla_deadline_us", *query.sla_deadline);
   }
+  if (!query.priorities.empty()) {
+    b.Where(b.In("priority", query.priorities,
+                 [&](v1::Priority p) { return b.Int(p); }));
+  }
+  // types, channels and custom_fields have no column: the caller applies
+  // them to the stored protos (PgTicketSql::proto_filters).
   if (!query.include_merged) b.Where("merged_into = 0");
   if (query.visible_to.has_value()) AddVisibility(b, *query.visible_to);
 }
@@ -201,6 +211,11 @@ std::string Select(absl::string_view columns, const Builder& b) {
   return sql;
 }
 
+bool HasProtoFilters(const TicketQuery& query) {
+  return !query.types.empty() || !query.channels.empty() ||
+         !query.custom_fields.empty();
+}
+
 }  // namespace
 
 absl::StatusOr<PgTicketSql> BuildPgTicketQuerySql(const TicketQuery& query) {
@@ -210,6 +225,7 @@ absl::StatusOr<PgTicketSql> BuildPgTicketQuerySql(const TicketQuery& query) {
     HELPDESK_ASSIGN_OR_RETURN(after, DecodeCursor(query.cursor, query.sort));
   }
   PgTicketSql out;
+  out.proto_filters = HasProtoFilters(query);
   const int64_t fetch = static_cast<int64_t>(query.limit) + 1;
   if (after.has_value() && query.sort == TicketSort::kPriorityThenOldest) {
     // k1 = -priority: the same priority and a later (created_us, id), or any
@@ -223,19 +239,30 @@ absl::StatusOr<PgTicketSql> BuildPgTicketQuerySql(const TicketQuery& query) {
     AddFilters(lower, query);
     lower.Where(absl::StrCat("priority < ", lower.Int(p)));
     constexpr absl::string_view kColumns = "id, version, proto, priority, created_us";
-    Builder tail(&out.values);
-    std::string limit = tail.Int(fetch);
     out.sql = absl::StrCat("(", Select(kColumns, same), ") UNION ALL (",
                            Select(kColumns, lower), ") ORDER BY ",
-                           OrderBy(query.sort), " LIMIT ", limit);
+                           OrderBy(query.sort));
+    if (!out.proto_filters) {
+      Builder tail(&out.values);
+      absl::StrAppend(&out.sql, " LIMIT ", tail.Int(fetch));
+    }
     return out;
   }
   Builder b(&out.values);
   AddFilters(b, query);
   if (after.has_value()) AddCursor(b, query.sort, *after);
-  std::string limit = b.Int(fetch);
   out.sql = absl::StrCat(Select("id, version, proto", b), " ORDER BY ",
-                         OrderBy(query.sort), " LIMIT ", limit);
+                         OrderBy(query.sort));
+  if (!out.proto_filters) absl::StrAppend(&out.sql, " LIMIT ", b.Int(fetch));
+  return out;
+}
+
+PgTicketSql BuildPgTicketCountSql(const TicketQuery& query) {
+  PgTicketSql out;
+  out.proto_filters = HasProtoFilters(query);
+  Builder b(&out.values);
+  AddFilters(b, query);
+  out.sql = Select(out.proto_filters ? "id, version, proto" : "COUNT(*)", b);
   return out;
 }
 

@@ -18,8 +18,13 @@
 namespace helpdesk::internal {
 
 struct PgTicketSql {
-  // Selects (id, version, proto) in the query's order, at most limit + 1 rows.
+  // Selects (id, version, proto) in the query's order, at most limit + 1 rows
+  // (every matching row, unlimited, when proto_filters is set).
   std::string sql;
+  // True when the query filters on what no column holds (types, channels,
+  // custom fields): the caller must keep only the rows whose parsed proto
+  // passes TicketMatchesProtoFilters, and apply the limit itself.
+  bool proto_filters = false;
   struct Value {
     bool is_int = true;
     int64_t int_value = 0;
@@ -39,6 +44,12 @@ struct PgTicketSql {
 
 // Errors: InvalidArgument from ValidateQuery (limit, cursor).
 absl::StatusOr<PgTicketSql> BuildPgTicketQuerySql(const TicketQuery& query);
+
+// CountTickets: selects COUNT(*) of the matching tickets, or, when
+// proto_filters is set, (id, version, proto) of every row passing the column
+// filters (the caller counts those passing TicketMatchesProtoFilters). The
+// query's sort, cursor and limit are ignored.
+PgTicketSql BuildPgTicketCountSql(const TicketQuery& query);
 
 }  // namespace helpdesk::internal
 

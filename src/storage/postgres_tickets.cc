@@ -210,19 +210,39 @@ absl::StatusOr<TicketPage> PostgresTransaction::DoQueryTickets(
   HELPDESK_ASSIGN_OR_RETURN(PgTicketSql sql, BuildPgTicketQuerySql(query));
   HELPDESK_ASSIGN_OR_RETURN(PgResult r, Run(sql.sql, sql.Params()));
   TicketPage page;
-  const int n = std::min(r.rows(), query.limit);
-  page.tickets.resize(static_cast<size_t>(n));
-  for (int i = 0; i < n; ++i) {
+  // Rows in order; with proto filters the SQL has no LIMIT and the rows the
+  // proto filters reject are skipped here.
+  bool more = false;
+  for (int i = 0; i < r.rows(); ++i) {
     const int64_t id = r.Int(i, 0);
-    v1::Ticket& ticket = page.tickets[static_cast<size_t>(i)];
+    v1::Ticket ticket;
     HELPDESK_RETURN_IF_ERROR(Parse(r.Bytes(i, 2), "tickets", id, &ticket));
     ticket.set_id(id);
     ticket.set_version(r.Int(i, 1));
+    if (sql.proto_filters && !TicketMatchesProtoFilters(query, ticket)) continue;
+    if (static_cast<int>(page.tickets.size()) == query.limit) {
+      more = true;
+      break;
+    }
+    page.tickets.push_back(std::move(ticket));
   }
-  if (r.rows() > query.limit) {
-    page.next_cursor = EncodeCursor(query.sort, page.tickets.back());
-  }
+  if (more) page.next_cursor = EncodeCursor(query.sort, page.tickets.back());
   return page;
+}
+
+absl::StatusOr<int64_t> PostgresTransaction::DoCountTickets(const TicketQuery& query) {
+  PgTicketSql sql = BuildPgTicketCountSql(query);
+  HELPDESK_ASSIGN_OR_RETURN(PgResult r, Run(sql.sql, sql.Params()));
+  if (!sql.proto_filters) return r.Int(0, 0);
+  int64_t count = 0;
+  for (int i = 0; i < r.rows(); ++i) {
+    const int64_t id = r.Int(i, 0);
+    v1::Ticket ticket;
+    HELPDESK_RETURN_IF_ERROR(Parse(r.Bytes(i, 2), "tickets", id, &ticket));
+    ticket.set_id(id);
+    if (TicketMatchesProtoFilters(query, ticket)) ++count;
+  }
+  return count;
 }
 
 // --- Messages ---

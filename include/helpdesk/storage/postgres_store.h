@@ -63,7 +63,7 @@ struct PostgresStoreOptions {
 };
 
 // The schema version this build writes. A schema with a newer one is refused.
-inline constexpr int kPostgresSchemaVersion = 2;
+inline constexpr int kPostgresSchemaVersion = 7;
 
 // Connects to the database named by `connection_string` (a libpq key=value
 // string or a postgresql:// URI), creates or migrates the schema, and returns
