@@ -13,6 +13,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "helpdesk/storage/memory_store.h"
+#include "helpdesk/timestamp.h"
 #include "helpdesk/testing/status_matchers.h"
 #include "helpdesk/testing/store_conformance.h"
 #include "postgres_test_support.h"
@@ -178,6 +179,61 @@ TEST_F(PostgresStoreTest, VersionChecksHoldAcrossStores) {
   a.reset();
   b.reset();
   RunOnTestServer(absl::StrCat("DROP SCHEMA ", options.schema, " CASCADE"));
+}
+
+// A schema written by the version-2 build (tickets, events, leases; no
+// views, tracking links, event times, automation state or knowledge base)
+// is migrated to the current version on open: the new tables work and the
+// events already stored get their time column from their protos.
+TEST_F(PostgresStoreTest, VersionTwoSchemaMigratesAndFillsEventTimes) {
+  if (url_.empty()) return;
+  PostgresStoreOptions options;
+  options.schema = FreshSchemaName("v2");
+  const absl::Time t0 = absl::FromUnixSeconds(1'700'000'000);
+  std::vector<int64_t> event_ids;
+  {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> store, OpenPostgresStore(url_, options));
+    ASSERT_OK_AND_ASSIGN(auto tx, store->Begin(TransactionMode::kReadWrite));
+    v1::Ticket t = NewTicket("old");
+    ASSERT_OK(tx->InsertTicket(&t));
+    for (int i = 0; i < 3; ++i) {
+      v1::Event e;
+      e.set_ticket_id(t.id());
+      *e.mutable_time() = ToTimestamp(t0 + absl::Hours(i));
+      ASSERT_OK(tx->AppendEvent(&e));
+      event_ids.push_back(e.id());
+    }
+    ASSERT_OK(tx->Commit());
+  }
+  // Back to what the version-2 build wrote.
+  const std::string& s = options.schema;
+  ASSERT_EQ(RunOnTestServer(absl::StrCat(
+                "DROP TABLE ", s, ".views, ", s, ".time_entries, ", s, ".tracking_tokens, ",
+                s, ".automation_state, ", s, ".kb_articles, ", s, ".kb_sessions; ",
+                "ALTER TABLE ", s, ".events DROP COLUMN time_micros; UPDATE ", s,
+                ".helpdesk_meta SET value = '2' WHERE key = 'schema_version'")),
+            "");
+  {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> store, OpenPostgresStore(url_, options));
+    ASSERT_OK_AND_ASSIGN(auto tx, store->Begin(TransactionMode::kReadWrite));
+    // [t0 + 1h, t0 + 3h): the second and third events, by their stored times.
+    ASSERT_OK_AND_ASSIGN(std::vector<v1::Event> between,
+                         tx->ListEventsBetween(t0 + absl::Hours(1), t0 + absl::Hours(3),
+                                               0, 100));
+    ASSERT_EQ(between.size(), 2u);
+    EXPECT_EQ(between[0].id(), event_ids[1]);
+    EXPECT_EQ(between[1].id(), event_ids[2]);
+    v1::SavedView view;
+    view.set_name("mine");
+    EXPECT_OK(tx->InsertView(&view));
+    EXPECT_OK(tx->Commit());
+  }
+  EXPECT_EQ(RunOnTestServer(absl::StrCat(
+                "DO $$ BEGIN IF (SELECT value FROM ", s,
+                ".helpdesk_meta WHERE key = 'schema_version') <> '", kPostgresSchemaVersion,
+                "' THEN RAISE EXCEPTION 'schema version not updated'; END IF; END $$")),
+            "");
+  RunOnTestServer(absl::StrCat("DROP SCHEMA ", s, " CASCADE"));
 }
 
 TEST_F(PostgresStoreTest, ConnectionLostMidTransactionIsUnavailableAndWritesNothing) {
