@@ -1,5 +1,6 @@
 #include "storage/postgres_ticket_query.h"
 
+#include <algorithm>
 #include <limits>
 #include <optional>
 #include <utility>
@@ -226,7 +227,13 @@ absl::StatusOr<PgTicketSql> BuildPgTicketQuerySql(const TicketQuery& query) {
   }
   PgTicketSql out;
   out.proto_filters = HasProtoFilters(query);
-  const int64_t fetch = static_cast<int64_t>(query.limit) + 1;
+  // With proto filters the rows are a scan the caller filters and continues
+  // by cursor, a batch at a time.
+  const int64_t fetch =
+      out.proto_filters
+          ? std::max<int64_t>(static_cast<int64_t>(query.limit) + 1, kPgProtoFilterBatch)
+          : static_cast<int64_t>(query.limit) + 1;
+  out.fetch = fetch;
   if (after.has_value() && query.sort == TicketSort::kPriorityThenOldest) {
     // k1 = -priority: the same priority and a later (created_us, id), or any
     // lower priority; two index ranges merged in order.
@@ -239,21 +246,19 @@ absl::StatusOr<PgTicketSql> BuildPgTicketQuerySql(const TicketQuery& query) {
     AddFilters(lower, query);
     lower.Where(absl::StrCat("priority < ", lower.Int(p)));
     constexpr absl::string_view kColumns = "id, version, proto, priority, created_us";
+    Builder tail(&out.values);
+    std::string limit = tail.Int(fetch);
     out.sql = absl::StrCat("(", Select(kColumns, same), ") UNION ALL (",
                            Select(kColumns, lower), ") ORDER BY ",
-                           OrderBy(query.sort));
-    if (!out.proto_filters) {
-      Builder tail(&out.values);
-      absl::StrAppend(&out.sql, " LIMIT ", tail.Int(fetch));
-    }
+                           OrderBy(query.sort), " LIMIT ", limit);
     return out;
   }
   Builder b(&out.values);
   AddFilters(b, query);
   if (after.has_value()) AddCursor(b, query.sort, *after);
+  std::string limit = b.Int(fetch);
   out.sql = absl::StrCat(Select("id, version, proto", b), " ORDER BY ",
-                         OrderBy(query.sort));
-  if (!out.proto_filters) absl::StrAppend(&out.sql, " LIMIT ", b.Int(fetch));
+                         OrderBy(query.sort), " LIMIT ", limit);
   return out;
 }
 

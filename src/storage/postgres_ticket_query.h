@@ -17,13 +17,20 @@
 
 namespace helpdesk::internal {
 
+// The rows a query with proto filters reads per statement (at least).
+inline constexpr int64_t kPgProtoFilterBatch = 500;
+
 struct PgTicketSql {
-  // Selects (id, version, proto) in the query's order, at most limit + 1 rows
-  // (every matching row, unlimited, when proto_filters is set).
+  // Selects (id, version, proto) in the query's order, at most `fetch` rows.
   std::string sql;
+  // limit + 1; with proto filters max(limit + 1, kPgProtoFilterBatch).
+  int64_t fetch = 0;
   // True when the query filters on what no column holds (types, channels,
-  // custom fields): the caller must keep only the rows whose parsed proto
-  // passes TicketMatchesProtoFilters, and apply the limit itself.
+  // custom fields): the rows are a scan in the query's order that passes the
+  // column filters. The caller keeps the rows whose parsed proto passes
+  // TicketMatchesProtoFilters and, while it has fewer than limit + 1 and the
+  // statement returned `fetch` rows, runs the query again with the cursor of
+  // the last row scanned.
   bool proto_filters = false;
   struct Value {
     bool is_int = true;

@@ -207,24 +207,34 @@ absl::Status PostgresTransaction::DoSetTicketSlaDeadline(
 
 absl::StatusOr<TicketPage> PostgresTransaction::DoQueryTickets(
     const TicketQuery& query) {
-  HELPDESK_ASSIGN_OR_RETURN(PgTicketSql sql, BuildPgTicketQuerySql(query));
-  HELPDESK_ASSIGN_OR_RETURN(PgResult r, Run(sql.sql, sql.Params()));
   TicketPage page;
-  // Rows in order; with proto filters the SQL has no LIMIT and the rows the
-  // proto filters reject are skipped here.
   bool more = false;
-  for (int i = 0; i < r.rows(); ++i) {
-    const int64_t id = r.Int(i, 0);
-    v1::Ticket ticket;
-    HELPDESK_RETURN_IF_ERROR(Parse(r.Bytes(i, 2), "tickets", id, &ticket));
-    ticket.set_id(id);
-    ticket.set_version(r.Int(i, 1));
-    if (sql.proto_filters && !TicketMatchesProtoFilters(query, ticket)) continue;
-    if (static_cast<int>(page.tickets.size()) == query.limit) {
-      more = true;
-      break;
+  // With proto filters the statements scan the rows passing the column
+  // filters a batch at a time, continuing from the last row scanned; the
+  // rows the proto filters reject are skipped here. Otherwise one statement.
+  TicketQuery scan = query;
+  while (true) {
+    HELPDESK_ASSIGN_OR_RETURN(PgTicketSql sql, BuildPgTicketQuerySql(scan));
+    HELPDESK_ASSIGN_OR_RETURN(PgResult r, Run(sql.sql, sql.Params()));
+    v1::Ticket last;
+    for (int i = 0; i < r.rows() && !more; ++i) {
+      const int64_t id = r.Int(i, 0);
+      v1::Ticket ticket;
+      HELPDESK_RETURN_IF_ERROR(Parse(r.Bytes(i, 2), "tickets", id, &ticket));
+      ticket.set_id(id);
+      ticket.set_version(r.Int(i, 1));
+      if (sql.proto_filters) {
+        last = ticket;
+        if (!TicketMatchesProtoFilters(query, ticket)) continue;
+      }
+      if (static_cast<int>(page.tickets.size()) == query.limit) {
+        more = true;
+      } else {
+        page.tickets.push_back(std::move(ticket));
+      }
     }
-    page.tickets.push_back(std::move(ticket));
+    if (more || !sql.proto_filters || r.rows() < sql.fetch) break;
+    scan.cursor = EncodeCursor(query.sort, last);
   }
   if (more) page.next_cursor = EncodeCursor(query.sort, page.tickets.back());
   return page;
