@@ -264,11 +264,13 @@ TEST(SqliteStoreTest, VersionZeroHelpdeskFileIsMigratedForward) {
 // `downgrade` (dropping what the newer versions added), opens it again (which
 // migrates it) and returns the store and the ticket's id.
 // What schema versions 5 and later added (tracking links, saved views and
-// time entries, the events' time column), dropped so that a test can make a
-// file of version 4 or older.
+// time entries, the events' time column, the knowledge base, automation
+// state), dropped so that a test can make a file of version 4 or older.
 constexpr absl::string_view kDropAfterVersion4 =
     "DROP INDEX events_by_time; ALTER TABLE events DROP COLUMN time_micros; "
-    "DROP TABLE tracking_tokens; DROP TABLE views; DROP TABLE time_entries; ";
+    "DROP TABLE tracking_tokens; DROP TABLE views; DROP TABLE time_entries; "
+    "DROP TABLE kb_fts; DROP TABLE kb_docs; DROP TABLE kb_audience; "
+    "DROP TABLE kb_articles; DROP TABLE kb_sessions; DROP TABLE automation_state; ";
 
 void OpenDowngradedFile(const std::string& path, absl::string_view downgrade,
                         std::unique_ptr<Store>* store, int64_t* ticket_id) {

@@ -1,10 +1,13 @@
 #include "storage/postgres_schema.h"
 
+#include <climits>
 #include <string>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "helpdesk/storage/postgres_store.h"
+#include "helpdesk/timestamp.h"
+#include "helpdesk/v1/event.pb.h"
 #include "internal/status_macros.h"
 
 namespace helpdesk::internal {
@@ -165,10 +168,115 @@ CREATE TABLE leases (
 );
 )sql";
 
+// Version 3 (saved views, time tracking; SqliteStore's kSchemaVersionViews):
+// a view's name is unique per owner (0: the shared views).
+constexpr absl::string_view kSchemaVersionViews = R"sql(
+CREATE TABLE views (
+  id bigserial PRIMARY KEY,
+  version bigint NOT NULL,
+  owner_agent_id bigint NOT NULL,
+  name bytea NOT NULL,
+  proto bytea NOT NULL,
+  UNIQUE (owner_agent_id, name)
+);
+CREATE TABLE time_entries (
+  id bigserial PRIMARY KEY,
+  ticket_id bigint NOT NULL,
+  logged_us bigint NOT NULL,
+  proto bytea NOT NULL
+);
+CREATE INDEX time_entries_by_ticket ON time_entries(ticket_id, id);
+CREATE INDEX time_entries_by_logged ON time_entries(logged_us, id);
+)sql";
+
+// Version 4 (tracking links; SqliteStore's kSchemaVersionTracking): the
+// SHA-256 of each ticket's tracking-link token, at most one per ticket.
+constexpr absl::string_view kSchemaVersionTracking = R"sql(
+CREATE TABLE tracking_tokens (
+  token_sha256 bytea PRIMARY KEY,
+  ticket_id bigint NOT NULL UNIQUE,
+  created_us bigint NOT NULL
+);
+)sql";
+
+// Version 5 (reports; SqliteStore's kSchemaVersionReports): each event's
+// time as a column, so that a report reads a period through an index;
+// FillEventTimes sets it on the rows already there.
+constexpr absl::string_view kSchemaVersionReports = R"sql(
+ALTER TABLE events ADD COLUMN time_micros bigint NOT NULL DEFAULT 0;
+CREATE INDEX events_by_time ON events(time_micros, id);
+)sql";
+
+// Version 6 (automation, issue 14; SqliteStore's kSchemaVersionAutomation):
+// each ticket's next automation due time, indexed for Tick, and the
+// automations' firings (a RuleFirings proto).
+constexpr absl::string_view kSchemaVersionAutomation = R"sql(
+CREATE TABLE automation_state (
+  ticket_id bigint PRIMARY KEY,
+  due_us bigint,
+  firings bytea NOT NULL DEFAULT ''::bytea
+);
+CREATE INDEX automation_by_due ON automation_state(due_us, ticket_id)
+  WHERE due_us IS NOT NULL;
+)sql";
+
+// Version 7 (knowledge base; SqliteStore's kSchemaVersionKb): articles and
+// suggestion sessions as protos (the article's version is in its proto too,
+// as SqliteStore keeps it). Search indexes the articles in memory (see
+// postgres_kb.cc), so no index tables yet.
+constexpr absl::string_view kSchemaVersionKb = R"sql(
+CREATE TABLE kb_articles (
+  id bigserial PRIMARY KEY,
+  version bigint NOT NULL,
+  proto bytea NOT NULL
+);
+CREATE TABLE kb_sessions (
+  id bigserial PRIMARY KEY,
+  proto bytea NOT NULL
+);
+)sql";
+
+// Sets events.time_micros from each row's proto, a page of rows at a time
+// (rows that do not parse keep 0: reads report them as before).
+absl::Status FillEventTimes(PgConnection& c) {
+  constexpr int kPage = 1000;
+  int64_t after = 0;
+  while (true) {
+    HELPDESK_ASSIGN_OR_RETURN(
+        PgResult r, c.Run("SELECT id, proto FROM events WHERE id > $1 ORDER BY id LIMIT $2",
+                          {PgParam::Int(after), PgParam::Int(kPage)}));
+    for (int i = 0; i < r.rows(); ++i) {
+      after = r.Int(i, 0);
+      const absl::string_view bytes = r.Bytes(i, 1);
+      v1::Event event;
+      if (bytes.size() > static_cast<size_t>(INT_MAX) ||
+          !event.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+        continue;
+      }
+      HELPDESK_RETURN_IF_ERROR(
+          c.Run("UPDATE events SET time_micros = $1 WHERE id = $2",
+                {PgParam::Int(TimestampToMicros(event.time())), PgParam::Int(after)})
+              .status());
+    }
+    if (r.rows() < kPage) return absl::OkStatus();
+  }
+}
+
+struct Migration {
+  absl::string_view script;
+  // Run after the script, in the same transaction; may be null.
+  absl::Status (*convert)(PgConnection&) = nullptr;
+};
+
 // Ordered; entry i turns version i into version i + 1.
-constexpr absl::string_view kMigrations[] = {
-    kSchemaVersion1,
-    kSchemaVersionLeases,
+constexpr Migration kMigrations[] = {
+    {kSchemaVersion1},
+    {kSchemaVersionLeases},
+    {kSchemaVersionViews},
+    {kSchemaVersionTracking},
+    {kSchemaVersionReports, &FillEventTimes},
+    {kSchemaVersionAutomation},
+    {kSchemaVersionKb},
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) ==
                   static_cast<size_t>(kPostgresSchemaVersion),
@@ -259,7 +367,10 @@ absl::Status MigrateLocked(PgConnection& c, const std::string& schema,
           c.Execute(absl::StrCat("CREATE SCHEMA IF NOT EXISTS \"", schema, "\"")));
     }
     for (int64_t v = s.has_meta ? s.version : 0; v < kPostgresSchemaVersion; ++v) {
-      HELPDESK_RETURN_IF_ERROR(c.Execute(kMigrations[v]));
+      HELPDESK_RETURN_IF_ERROR(c.Execute(kMigrations[v].script));
+      if (kMigrations[v].convert != nullptr) {
+        HELPDESK_RETURN_IF_ERROR(kMigrations[v].convert(c));
+      }
     }
     HELPDESK_RETURN_IF_ERROR(c.Execute(absl::StrCat(
         "INSERT INTO helpdesk_meta (key, value) VALUES ('application', '",

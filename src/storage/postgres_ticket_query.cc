@@ -1,5 +1,6 @@
 #include "storage/postgres_ticket_query.h"
 
+#include <algorithm>
 #include <limits>
 #include <optional>
 #include <utility>
@@ -90,6 +91,10 @@ void AddVisibility(Builder& b, const TicketVisibility& v) {
   }
   if (v.assignee_id.has_value()) {
     any.push_back(absl::StrCat("assignee_id = ", b.Int(*v.assignee_id)));
+  }
+  if (v.ticket_id.has_value()) {
+    // A tracking-link viewer: that one ticket.
+    any.push_back(absl::StrCat("tickets.id = ", b.Int(*v.ticket_id)));
   }
   if (any.empty()) {
     b.Where("FALSE");
@@ -189,6 +194,12 @@ void AddFilters(Builder& b, const TicketQuery& query) {
     b.Where("sla_deadline_us < 9223372036854775807");
     AddTimeRange(b, "sla_deadline_us", *query.sla_deadline);
   }
+  if (!query.priorities.empty()) {
+    b.Where(b.In("priority", query.priorities,
+                 [&](v1::Priority p) { return b.Int(p); }));
+  }
+  // types, channels and custom_fields have no column: the caller applies
+  // them to the stored protos (PgTicketSql::proto_filters).
   if (!query.include_merged) b.Where("merged_into = 0");
   if (query.visible_to.has_value()) AddVisibility(b, *query.visible_to);
 }
@@ -201,6 +212,11 @@ std::string Select(absl::string_view columns, const Builder& b) {
   return sql;
 }
 
+bool HasProtoFilters(const TicketQuery& query) {
+  return !query.types.empty() || !query.channels.empty() ||
+         !query.custom_fields.empty();
+}
+
 }  // namespace
 
 absl::StatusOr<PgTicketSql> BuildPgTicketQuerySql(const TicketQuery& query) {
@@ -210,7 +226,14 @@ absl::StatusOr<PgTicketSql> BuildPgTicketQuerySql(const TicketQuery& query) {
     HELPDESK_ASSIGN_OR_RETURN(after, DecodeCursor(query.cursor, query.sort));
   }
   PgTicketSql out;
-  const int64_t fetch = static_cast<int64_t>(query.limit) + 1;
+  out.proto_filters = HasProtoFilters(query);
+  // With proto filters the rows are a scan the caller filters and continues
+  // by cursor, a batch at a time.
+  const int64_t fetch =
+      out.proto_filters
+          ? std::max<int64_t>(static_cast<int64_t>(query.limit) + 1, kPgProtoFilterBatch)
+          : static_cast<int64_t>(query.limit) + 1;
+  out.fetch = fetch;
   if (after.has_value() && query.sort == TicketSort::kPriorityThenOldest) {
     // k1 = -priority: the same priority and a later (created_us, id), or any
     // lower priority; two index ranges merged in order.
@@ -236,6 +259,15 @@ absl::StatusOr<PgTicketSql> BuildPgTicketQuerySql(const TicketQuery& query) {
   std::string limit = b.Int(fetch);
   out.sql = absl::StrCat(Select("id, version, proto", b), " ORDER BY ",
                          OrderBy(query.sort), " LIMIT ", limit);
+  return out;
+}
+
+PgTicketSql BuildPgTicketCountSql(const TicketQuery& query) {
+  PgTicketSql out;
+  out.proto_filters = HasProtoFilters(query);
+  Builder b(&out.values);
+  AddFilters(b, query);
+  out.sql = Select(out.proto_filters ? "id, version, proto" : "COUNT(*)", b);
   return out;
 }
 

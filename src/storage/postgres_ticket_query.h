@@ -17,9 +17,21 @@
 
 namespace helpdesk::internal {
 
+// The rows a query with proto filters reads per statement (at least).
+inline constexpr int64_t kPgProtoFilterBatch = 500;
+
 struct PgTicketSql {
-  // Selects (id, version, proto) in the query's order, at most limit + 1 rows.
+  // Selects (id, version, proto) in the query's order, at most `fetch` rows.
   std::string sql;
+  // limit + 1; with proto filters max(limit + 1, kPgProtoFilterBatch).
+  int64_t fetch = 0;
+  // True when the query filters on what no column holds (types, channels,
+  // custom fields): the rows are a scan in the query's order that passes the
+  // column filters. The caller keeps the rows whose parsed proto passes
+  // TicketMatchesProtoFilters and, while it has fewer than limit + 1 and the
+  // statement returned `fetch` rows, runs the query again with the cursor of
+  // the last row scanned.
+  bool proto_filters = false;
   struct Value {
     bool is_int = true;
     int64_t int_value = 0;
@@ -39,6 +51,12 @@ struct PgTicketSql {
 
 // Errors: InvalidArgument from ValidateQuery (limit, cursor).
 absl::StatusOr<PgTicketSql> BuildPgTicketQuerySql(const TicketQuery& query);
+
+// CountTickets: selects COUNT(*) of the matching tickets, or, when
+// proto_filters is set, (id, version, proto) of every row passing the column
+// filters (the caller counts those passing TicketMatchesProtoFilters). The
+// query's sort, cursor and limit are ignored.
+PgTicketSql BuildPgTicketCountSql(const TicketQuery& query);
 
 }  // namespace helpdesk::internal
 

@@ -207,22 +207,52 @@ absl::Status PostgresTransaction::DoSetTicketSlaDeadline(
 
 absl::StatusOr<TicketPage> PostgresTransaction::DoQueryTickets(
     const TicketQuery& query) {
-  HELPDESK_ASSIGN_OR_RETURN(PgTicketSql sql, BuildPgTicketQuerySql(query));
-  HELPDESK_ASSIGN_OR_RETURN(PgResult r, Run(sql.sql, sql.Params()));
   TicketPage page;
-  const int n = std::min(r.rows(), query.limit);
-  page.tickets.resize(static_cast<size_t>(n));
-  for (int i = 0; i < n; ++i) {
+  bool more = false;
+  // With proto filters the statements scan the rows passing the column
+  // filters a batch at a time, continuing from the last row scanned; the
+  // rows the proto filters reject are skipped here. Otherwise one statement.
+  TicketQuery scan = query;
+  while (true) {
+    HELPDESK_ASSIGN_OR_RETURN(PgTicketSql sql, BuildPgTicketQuerySql(scan));
+    HELPDESK_ASSIGN_OR_RETURN(PgResult r, Run(sql.sql, sql.Params()));
+    v1::Ticket last;
+    for (int i = 0; i < r.rows() && !more; ++i) {
+      const int64_t id = r.Int(i, 0);
+      v1::Ticket ticket;
+      HELPDESK_RETURN_IF_ERROR(Parse(r.Bytes(i, 2), "tickets", id, &ticket));
+      ticket.set_id(id);
+      ticket.set_version(r.Int(i, 1));
+      if (sql.proto_filters) {
+        last = ticket;
+        if (!TicketMatchesProtoFilters(query, ticket)) continue;
+      }
+      if (static_cast<int>(page.tickets.size()) == query.limit) {
+        more = true;
+      } else {
+        page.tickets.push_back(std::move(ticket));
+      }
+    }
+    if (more || !sql.proto_filters || r.rows() < sql.fetch) break;
+    scan.cursor = EncodeCursor(query.sort, last);
+  }
+  if (more) page.next_cursor = EncodeCursor(query.sort, page.tickets.back());
+  return page;
+}
+
+absl::StatusOr<int64_t> PostgresTransaction::DoCountTickets(const TicketQuery& query) {
+  PgTicketSql sql = BuildPgTicketCountSql(query);
+  HELPDESK_ASSIGN_OR_RETURN(PgResult r, Run(sql.sql, sql.Params()));
+  if (!sql.proto_filters) return r.Int(0, 0);
+  int64_t count = 0;
+  for (int i = 0; i < r.rows(); ++i) {
     const int64_t id = r.Int(i, 0);
-    v1::Ticket& ticket = page.tickets[static_cast<size_t>(i)];
+    v1::Ticket ticket;
     HELPDESK_RETURN_IF_ERROR(Parse(r.Bytes(i, 2), "tickets", id, &ticket));
     ticket.set_id(id);
-    ticket.set_version(r.Int(i, 1));
+    if (TicketMatchesProtoFilters(query, ticket)) ++count;
   }
-  if (r.rows() > query.limit) {
-    page.next_cursor = EncodeCursor(query.sort, page.tickets.back());
-  }
-  return page;
+  return count;
 }
 
 // --- Messages ---

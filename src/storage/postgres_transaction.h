@@ -5,8 +5,11 @@
 // member defined in the file for its entity: postgres_tickets.cc (tickets,
 // messages, attachment content, thread keys), postgres_people.cc (contacts,
 // organizations, agents, groups) and postgres_events.cc (ticket and agent
-// events, outbox, quarantine, idempotency records). Begin, Commit and the pool
-// are in postgres_store.cc.
+// events, outbox, quarantine, idempotency records), postgres_views.cc (saved
+// views, time entries), postgres_tracking.cc (tracking links),
+// postgres_automation.cc (automation due times, rule firings) and
+// postgres_kb.cc (knowledge base). Begin, Commit and the pool are in
+// postgres_store.cc.
 //
 // Any error the server reports aborts a PostgreSQL transaction; such an error
 // (or a lost connection) marks this transaction failed, so every later call
@@ -274,6 +277,147 @@ class PostgresTransaction final : public Transaction {
     return Watch(DoPutIdempotencyRecord(scope, key, value, recorded_at));
   }
 
+  absl::StatusOr<std::vector<v1::Event>> ListEventsBetween(absl::Time from, absl::Time to,
+                                                           int64_t after_id,
+                                                           int limit) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    return Watch(DoListEventsBetween(from, to, after_id, limit));
+  }
+
+  // --- Knowledge base (postgres_kb.cc) ---
+  absl::Status InsertKbArticle(v1::KbArticle* article) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    return Watch(DoInsertKbArticle(article));
+  }
+  absl::Status UpdateKbArticle(v1::KbArticle* article, int64_t expected_version) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    return Watch(DoUpdateKbArticle(article, expected_version));
+  }
+  absl::StatusOr<v1::KbArticle> GetKbArticle(int64_t id) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    return Watch(GetById<v1::KbArticle>("SELECT proto FROM kb_articles WHERE id = $1",
+                                        "kb_articles", "article", id));
+  }
+  absl::StatusOr<std::vector<v1::KbArticle>> ListKbArticles(int64_t after_id,
+                                                            int limit) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    HELPDESK_RETURN_IF_ERROR(CheckOutboxLimit(limit));
+    return Watch(ListRows<v1::KbArticle>(
+        "SELECT id, proto FROM kb_articles WHERE id > $1 ORDER BY id LIMIT $2", "kb_articles",
+        {after_id, limit}));
+  }
+  absl::StatusOr<std::vector<KbSearchHit>> SearchKbArticles(
+      const KbSearchRequest& request) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    return Watch(DoSearchKbArticles(request));
+  }
+  absl::Status InsertKbSuggestionSession(v1::KbSuggestionSession* session) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    return Watch(DoInsertKbSuggestionSession(session));
+  }
+  absl::Status UpdateKbSuggestionSession(const v1::KbSuggestionSession& session) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    return Watch(DoUpdateKbSuggestionSession(session));
+  }
+  absl::StatusOr<v1::KbSuggestionSession> GetKbSuggestionSession(int64_t id) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    return Watch(GetById<v1::KbSuggestionSession>("SELECT proto FROM kb_sessions WHERE id = $1",
+                                                  "kb_sessions", "suggestion session", id));
+  }
+  absl::StatusOr<std::vector<v1::KbSuggestionSession>> ListKbSuggestionSessions(
+      int64_t after_id, int limit) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    HELPDESK_RETURN_IF_ERROR(CheckOutboxLimit(limit));
+    return Watch(ListRows<v1::KbSuggestionSession>(
+        "SELECT id, proto FROM kb_sessions WHERE id > $1 ORDER BY id LIMIT $2", "kb_sessions",
+        {after_id, limit}));
+  }
+
+  // --- Automation state (postgres_automation.cc) ---
+  absl::Status SetTicketAutomationDue(int64_t id, std::optional<absl::Time> due) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    return Watch(DoSetTicketAutomationDue(id, due));
+  }
+  absl::StatusOr<std::optional<absl::Time>> GetTicketAutomationDue(int64_t id) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    return Watch(DoGetTicketAutomationDue(id));
+  }
+  absl::StatusOr<std::vector<int64_t>> ListDueAutomations(absl::Time now,
+                                                          int limit) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    HELPDESK_RETURN_IF_ERROR(CheckOutboxLimit(limit));
+    return Watch(DoListDueAutomations(now, limit));
+  }
+  absl::StatusOr<v1::RuleFirings> GetRuleFirings(int64_t id) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    return Watch(DoGetRuleFirings(id));
+  }
+  absl::Status SetRuleFirings(int64_t id, const v1::RuleFirings& firings) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    return Watch(DoSetRuleFirings(id, firings));
+  }
+
+  // --- Tracking links (postgres_tracking.cc) ---
+  absl::Status PutTrackingToken(int64_t ticket_id, absl::string_view token_sha256,
+                                absl::Time created_at) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    return Watch(DoPutTrackingToken(ticket_id, token_sha256, created_at));
+  }
+  absl::StatusOr<TrackingTokenRecord> LookupTrackingToken(
+      absl::string_view token_sha256) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    return Watch(DoLookupTrackingToken(token_sha256));
+  }
+  absl::StatusOr<std::optional<TrackingTokenRecord>> GetTrackingTokenOfTicket(
+      int64_t ticket_id) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    return Watch(DoGetTrackingTokenOfTicket(ticket_id));
+  }
+  absl::StatusOr<bool> RevokeTrackingToken(int64_t ticket_id) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    return Watch(DoRevokeTrackingToken(ticket_id));
+  }
+
+  // --- Saved views and counts (postgres_views.cc; CountTickets in
+  // postgres_tickets.cc) ---
+  absl::StatusOr<int64_t> CountTickets(const TicketQuery& query) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    return Watch(DoCountTickets(query));
+  }
+  absl::Status InsertView(v1::SavedView* view) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    return Watch(DoInsertView(view));
+  }
+  absl::Status UpdateView(v1::SavedView* view, int64_t expected_version) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    return Watch(DoUpdateView(view, expected_version));
+  }
+  absl::StatusOr<v1::SavedView> GetView(int64_t id) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    return Watch(DoGetView(id));
+  }
+  absl::Status DeleteView(int64_t id) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    return Watch(DoDeleteView(id));
+  }
+  absl::StatusOr<std::vector<v1::SavedView>> ListViews(
+      std::optional<int64_t> owner_agent_id) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    return Watch(DoListViews(owner_agent_id));
+  }
+  absl::Status InsertTimeEntry(v1::TimeEntry* entry) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    return Watch(DoInsertTimeEntry(entry));
+  }
+  absl::StatusOr<std::vector<v1::TimeEntry>> ListTimeEntries(int64_t ticket_id) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    return Watch(DoListTimeEntries(ticket_id));
+  }
+  absl::StatusOr<std::vector<v1::TimeEntry>> ListTimeEntriesLogged(
+      const TimeRange& range) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    return Watch(DoListTimeEntriesLogged(range));
+  }
 
  private:
   enum class State { kOpen, kCommitted, kFailed };
@@ -413,6 +557,7 @@ class PostgresTransaction final : public Transaction {
   absl::Status DoSetTicketSlaDeadline(int64_t id,
                                       std::optional<absl::Time> deadline);
   absl::StatusOr<TicketPage> DoQueryTickets(const TicketQuery& query);
+  absl::StatusOr<int64_t> DoCountTickets(const TicketQuery& query);
   absl::Status DoInsertMessage(v1::Message* message);
   absl::StatusOr<v1::Message> DoGetMessage(int64_t id);
   absl::StatusOr<std::vector<v1::Message>> DoListMessages(int64_t ticket_id);
@@ -461,6 +606,9 @@ class PostgresTransaction final : public Transaction {
                                                             int limit);
   absl::StatusOr<std::vector<v1::Event>> DoListEventsSince(int64_t after_id,
                                                            int limit);
+  absl::StatusOr<std::vector<v1::Event>> DoListEventsBetween(absl::Time from,
+                                                             absl::Time to,
+                                                             int64_t after_id, int limit);
   absl::Status DoAppendAgentEvent(v1::AgentEvent* event);
   absl::StatusOr<std::vector<v1::AgentEvent>> DoListAgentEvents(
       int64_t agent_id, int64_t after_id, int limit);
@@ -474,6 +622,44 @@ class PostgresTransaction final : public Transaction {
   absl::Status DoUpdateOutbox(const v1::OutboxEntry& entry);
   absl::Status DoInsertQuarantine(v1::QuarantineEntry* entry);
   absl::Status DoUpdateQuarantine(const v1::QuarantineEntry& entry);
+
+  // In postgres_kb.cc.
+  absl::Status DoInsertKbArticle(v1::KbArticle* article);
+  absl::Status DoUpdateKbArticle(v1::KbArticle* article, int64_t expected_version);
+  absl::StatusOr<std::vector<KbSearchHit>> DoSearchKbArticles(const KbSearchRequest& request);
+  absl::Status DoInsertKbSuggestionSession(v1::KbSuggestionSession* session);
+  absl::Status DoUpdateKbSuggestionSession(const v1::KbSuggestionSession& session);
+
+  // In postgres_automation.cc.
+  absl::Status CheckTicketExists(int64_t id);
+  absl::Status DoSetTicketAutomationDue(int64_t id, std::optional<absl::Time> due);
+  absl::StatusOr<std::optional<absl::Time>> DoGetTicketAutomationDue(int64_t id);
+  absl::StatusOr<std::vector<int64_t>> DoListDueAutomations(absl::Time now, int limit);
+  absl::StatusOr<v1::RuleFirings> DoGetRuleFirings(int64_t id);
+  absl::Status DoSetRuleFirings(int64_t id, const v1::RuleFirings& firings);
+
+  // In postgres_tracking.cc.
+  absl::Status DoPutTrackingToken(int64_t ticket_id, absl::string_view token_sha256,
+                                  absl::Time created_at);
+  absl::StatusOr<TrackingTokenRecord> DoLookupTrackingToken(
+      absl::string_view token_sha256);
+  absl::StatusOr<std::optional<TrackingTokenRecord>> DoGetTrackingTokenOfTicket(
+      int64_t ticket_id);
+  absl::StatusOr<bool> DoRevokeTrackingToken(int64_t ticket_id);
+
+  // In postgres_views.cc.
+  absl::Status CheckViewNameFree(const v1::SavedView& view, int64_t id);
+  absl::Status DoInsertView(v1::SavedView* view);
+  absl::Status DoUpdateView(v1::SavedView* view, int64_t expected_version);
+  absl::StatusOr<std::vector<v1::SavedView>> ReadViews(const PgResult& r);
+  absl::StatusOr<v1::SavedView> DoGetView(int64_t id);
+  absl::Status DoDeleteView(int64_t id);
+  absl::StatusOr<std::vector<v1::SavedView>> DoListViews(
+      std::optional<int64_t> owner_agent_id);
+  absl::Status DoInsertTimeEntry(v1::TimeEntry* entry);
+  absl::StatusOr<std::vector<v1::TimeEntry>> DoListTimeEntries(int64_t ticket_id);
+  absl::StatusOr<std::vector<v1::TimeEntry>> DoListTimeEntriesLogged(
+      const TimeRange& range);
 
   // In postgres_coordination.cc.
  public:

@@ -355,6 +355,16 @@ TEST_P(StoreConformanceTest, QueryVisibleToMatchesAnyOfItsSetConditions) {
   EXPECT_THAT(ids({.group_ids = {}}), sci::IsOkAndHolds(IsEmpty()));
   // A ticket in no group is not in "group 0".
   EXPECT_THAT(ids({.group_ids = {0}}), sci::IsOkAndHolds(IsEmpty()));
+  // A tracking-link viewer: that one ticket, nothing else (an unknown id:
+  // nothing at all).
+  EXPECT_THAT(ids({.ticket_id = t[2].id()}),
+              sci::IsOkAndHolds(ElementsAre(t[2].id())));
+  EXPECT_THAT(ids({.ticket_id = t[5].id() + 1000}), sci::IsOkAndHolds(IsEmpty()));
+  EXPECT_THAT(ids({.contact_id = 1, .ticket_id = t[4].id()}),
+              sci::IsOkAndHolds(ElementsAre(t[0].id(), t[1].id(), t[4].id())));
+  EXPECT_THAT(QueryIds({.requester_id = 2,
+                        .visible_to = TicketVisibility{.ticket_id = t[0].id()}}),
+              sci::IsOkAndHolds(IsEmpty()));
   // Visibility combines with the other filters with AND.
   EXPECT_THAT(QueryIds({.requester_id = 2,
                         .visible_to = TicketVisibility{.contact_id = 1}}),
