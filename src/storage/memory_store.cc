@@ -1,5 +1,12 @@
 // MemoryStore: the Store contract over ordered maps in memory.
 //
+// One unit on purpose, for now (~1,240 lines): every method of
+// MemoryTransaction writes through the same undo log (Remember) into the same
+// State under the same lock, so the class and its state are read together.
+// Its knowledge base, saved views, tracking links and automation parts are the
+// candidates to move into memory_store_*.cc files beside a shared internal
+// header (as sqlite_*.cc do) when it grows again.
+//
 // Concurrency: a std::shared_mutex. A read-write transaction holds it
 // exclusively for its whole life, read-only ones share it, so every
 // transaction sees a stable state.
