@@ -510,6 +510,10 @@ check "business-hours rule with --calendars" 0 "ok: 0 triggers, 1 automations" -
   "$hd" rules check "$dir/bh_rules.textproto" --calendars "$dir/calendars.textproto"
 check "business-hours rule with the SLA file's calendars" 0 "ok: 0 triggers, 1 automations" -- \
   "$hd" rules check "$dir/bh_rules.textproto" --sla "$dir/calendars.textproto"
+sed 's|Europe/London|Europe/Paris|' "$dir/calendars.textproto" > "$dir/paris.textproto"
+check "one calendar name, two definitions" 1 "calendar 'london' is defined differently" -- \
+  "$hd" rules check "$dir/bh_rules.textproto" --sla "$dir/calendars.textproto" \
+  --calendars "$dir/paris.textproto"
 check "bad calendars file" 1 "INVALID_ARGUMENT: --calendars" -- \
   "$hd" rules check "$dir/bh_rules.textproto" --calendars "$dir/templates.txt"
 export HELPDESK_RULES="$dir/bh_rules.textproto" HELPDESK_CALENDARS="$dir/calendars.textproto"
