@@ -484,5 +484,49 @@ check "macro reply shown" 0 "Thanks dan, we are on it" -- "$hd" show 1
 check "unknown macro" 1 "NOT_FOUND: macro 'nope'" -- \
   "$hd" macro apply 1 nope --templates "$dir/templates.txt"
 
+# Business-hours rules from the CLI: named calendars come from --calendars
+# FILE (SlaConfig text) or the --sla file; without them the rule is refused.
+cat > "$dir/calendars.textproto" <<'CALENDARS'
+calendars {
+  name: "london"
+  time_zone: "Europe/London"
+  weekly_hours {
+    days: [ WEEKDAY_MONDAY, WEEKDAY_TUESDAY, WEEKDAY_WEDNESDAY, WEEKDAY_THURSDAY,
+            WEEKDAY_FRIDAY ]
+    intervals { open: "09:00" close: "17:00" }
+  }
+}
+CALENDARS
+cat > "$dir/bh_rules.textproto" <<'RULES'
+rules {
+  name: "remind pending"
+  automation { since: PENDING hours: 48 calendar: "london" }
+  actions { add_tags { tags: ["reminded"] } }
+}
+RULES
+check "business-hours rule without calendars" 1 "remind pending.*london" -- \
+  "$hd" rules check "$dir/bh_rules.textproto"
+check "business-hours rule with --calendars" 0 "ok: 0 triggers, 1 automations" -- \
+  "$hd" rules check "$dir/bh_rules.textproto" --calendars "$dir/calendars.textproto"
+check "business-hours rule with the SLA file's calendars" 0 "ok: 0 triggers, 1 automations" -- \
+  "$hd" rules check "$dir/bh_rules.textproto" --sla "$dir/calendars.textproto"
+sed 's|Europe/London|Europe/Paris|' "$dir/calendars.textproto" > "$dir/paris.textproto"
+check "one calendar name, two definitions" 1 "calendar 'london' is defined differently" -- \
+  "$hd" rules check "$dir/bh_rules.textproto" --sla "$dir/calendars.textproto" \
+  --calendars "$dir/paris.textproto"
+check "bad calendars file" 1 "INVALID_ARGUMENT: --calendars" -- \
+  "$hd" rules check "$dir/bh_rules.textproto" --calendars "$dir/templates.txt"
+export HELPDESK_RULES="$dir/bh_rules.textproto" HELPDESK_CALENDARS="$dir/calendars.textproto"
+check "pending for the reminder" 0 "ticket #1 is at version" -- "$hd" update 1 --status pending
+check "explain counts business hours" 0 "remind pending: .*due at" -- "$hd" rules explain 1
+check "tick before the business hours passed" 0 "automations: 0 tickets evaluated, 0 rules fired" -- \
+  "$hd" tick
+check "tick after the business hours passed" 0 "automations: 1 tickets evaluated, 1 rules fired" -- \
+  "$hd" tick --at "2099-01-05 12:00"
+check "reminder tag set by the business-hours rule" 0 "reminded" -- "$hd" show 1
+check "tick again fires nothing" 0 "automations: 0 tickets evaluated, 0 rules fired" -- \
+  "$hd" tick --at "2099-01-05 12:00"
+unset HELPDESK_RULES HELPDESK_CALENDARS
+
 echo "cli: $passes passed, $failures failed"
 [ "$failures" -eq 0 ]
