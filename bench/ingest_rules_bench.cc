@@ -128,7 +128,7 @@ constexpr char kSla[] = R"pb(
     calendar: "madrid"
     pause_statuses: [ "pending" ]
     targets { metric: SLA_METRIC_FIRST_REPLY target { seconds: 14400 } warn_before { seconds: 3600 } business_hours: true }
-    targets { metric: SLA_METRIC_RESOLUTION target { seconds: 172800 } warn_before { seconds: 14400 } business_hours: true }
+    targets { metric: SLA_METRIC_FULL_RESOLUTION target { seconds: 172800 } warn_before { seconds: 14400 } business_hours: true }
   }
 )pb";
 
