@@ -141,6 +141,15 @@ class ApiServer {
   absl::StatusOr<Reply> WebForm(Call& c);
   absl::StatusOr<Reply> Chat(Call& c);
   absl::StatusOr<Reply> Webhook(Call& c);
+  // The customer portal (api_portal.cc).
+  absl::StatusOr<Reply> RequestMagicLink(Call& c);
+  absl::StatusOr<Reply> Track(Call& c);
+  // The knowledge base (api_kb.cc).
+  absl::StatusOr<Reply> KbSearch(Call& c);
+  absl::StatusOr<Reply> KbGetArticle(Call& c);
+  absl::StatusOr<Reply> KbSuggest(Call& c);
+  absl::StatusOr<Reply> KbOutcome(Call& c);
+  absl::StatusOr<Reply> FaqDraft(Call& c);
 
   // Remembers a webhook signature; false when it was seen within the skew
   // window (a replay).
