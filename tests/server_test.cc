@@ -635,6 +635,28 @@ TEST_F(ServerTest, MagicLinkByEmailIsMailedSignsInOnceAndRefusesForgedExpiredReu
   auto again = exchange(token);
   EXPECT_EQ(again.first, 401);
   EXPECT_THAT(again.second, HasSubstr("used before"));
+  // Mail bombing: past three links per address in 15 minutes, the same
+  // answer and no mail; the window moves on.
+  for (int i = 0; i < 4; ++i) {
+    httplib::Result r = Client().Post("/api/v1/customer/magic-link",
+                                      R"({"email":"cy@x.example"})", "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 202);
+    EXPECT_EQ(r->body, known->body);
+  }
+  EXPECT_EQ(outbox().size(), before + 3);
+  clock_.Advance(absl::Minutes(16));
+  ASSERT_TRUE(Client().Post("/api/v1/customer/magic-link", R"({"email":"cy@x.example"})",
+                            "application/json"));
+  EXPECT_EQ(outbox().size(), before + 4);
+  // Unknown fields and wrong types are refused, naming the problem.
+  for (const char* bad : {R"({"email":"cy@x.example","admin":true})", R"({"email":5})", "[1"}) {
+    httplib::Result r = Client().Post("/api/v1/customer/magic-link", bad, "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400) << bad;
+    EXPECT_THAT(r->body, HasSubstr("MagicLinkRequest")) << bad;
+  }
+  EXPECT_EQ(outbox().size(), before + 4);
   // Expired: a fresh link after its lifetime.
   std::string late = SignMagicLink("magic-secret", cy_, clock_.Now() + absl::Hours(24));
   clock_.Advance(absl::Hours(24) + absl::Seconds(1));

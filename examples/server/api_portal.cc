@@ -3,6 +3,8 @@
 // address is known), the exchange of a magic link for a customer session
 // (signed, unexpired, used once), and the read-only tracking page of a
 // ticket's tracking link (Desk::tracking()).
+#include <vector>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "helpdesk/names.h"
@@ -61,6 +63,19 @@ absl::Status MailMagicLink(Desk& desk, const v1::Contact& contact, const std::st
 
 }  // namespace
 
+bool ApiServer::MayMailMagicLink(const std::string& email, absl::Time now) {
+  const absl::Time since = now - options_.magic_link_window;
+  absl::MutexLock lock(&mail_mu_);
+  for (auto it = mailed_.begin(); it != mailed_.end();) {
+    std::erase_if(it->second, [&](absl::Time t) { return t <= since; });
+    it = it->second.empty() ? mailed_.erase(it) : std::next(it);
+  }
+  std::vector<absl::Time>& times = mailed_[Sha256Hex(absl::AsciiStrToLower(email))];
+  if (static_cast<int>(times.size()) >= options_.magic_link_max_mails) return false;
+  times.push_back(now);
+  return true;
+}
+
 absl::StatusOr<ApiServer::Reply> ApiServer::RequestMagicLink(Call& c) {
   api::MagicLinkRequest in;
   HELPDESK_RETURN_IF_ERROR(ParseBody(c.req.body, &in));
@@ -70,10 +85,11 @@ absl::StatusOr<ApiServer::Reply> ApiServer::RequestMagicLink(Call& c) {
         absl::StrCat("email: '", email.substr(0, 320), "' is not an e-mail address"));
   }
   // Whether or not the address is known, the answer is the same (no account
-  // enumeration); only a known, unblocked contact gets mail.
+  // enumeration); only a known, unblocked contact gets mail, and not more
+  // than magic_link_max_mails per window (no mail bombing).
   absl::StatusOr<v1::Contact> contact =
       options_.desk->people().FindContactByEmail(SystemActor(), email);
-  if (contact.ok() && !contact->blocked()) {
+  if (contact.ok() && !contact->blocked() && MayMailMagicLink(email, c.now)) {
     const absl::Time expires = c.now + options_.magic_link_ttl;
     const std::string token = SignMagicLink(options_.magic_link_secret, contact->id(), expires);
     const std::string url = absl::StrCat(options_.public_url, "/portal/#token=", token);

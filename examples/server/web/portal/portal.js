@@ -13,6 +13,7 @@ let current = null;
 let kbSession = null;
 let suggestTimer = 0;
 let suggestSeq = 0;
+let suggestedFor = '';
 
 function say(text, isError) { $('status').textContent = text || ''; $('status').className = isError ? 'error' : ''; }
 function text(tag, content, cls) { const el = document.createElement(tag); el.textContent = content; if (cls) el.className = cls; return el; }
@@ -80,6 +81,9 @@ async function suggest() {
   const q = question();
   const seq = ++suggestSeq;
   if (q.length < 4) { $('suggestions').hidden = true; return; }
+  // One session per distinct question (a pause without a change asks nothing).
+  if (q === suggestedFor) return;
+  suggestedFor = q;
   try {
     const s = await api('POST', '/api/v1/kb/suggest', { question: q.slice(0, 1000) });
     if (seq !== suggestSeq) return;  // a newer question is on its way
@@ -184,6 +188,7 @@ document.addEventListener('DOMContentLoaded', async () => {
     try {
       await api('POST', '/api/v1/kb/suggestions/' + kbSession + '/outcome', { deflected: true });
       kbSession = null;
+      suggestedFor = '';
       $('web-form').reset();
       $('suggestions').hidden = true;
       say('Glad it helped. You can still write to us any time.');
@@ -197,6 +202,7 @@ document.addEventListener('DOMContentLoaded', async () => {
         name: $('name').value, email: $('email').value, subject: $('subject').value, message: $('message').value,
       });
       kbSession = null;
+      suggestedFor = '';
       say('Thank you — your request is #' + r.ticketId + '. We will answer by e-mail.');
       if (r.trackingToken) {
         const a = text('a', 'Follow your request');
