@@ -140,6 +140,17 @@ const std::vector<ApiServer::Route>& ApiServer::RouteTable() {
         {{"POST", "/api/v1/channels/web-form", "anonymous"}, &ApiServer::WebForm, ""},
         {{"POST", "/api/v1/channels/chat", "anonymous"}, &ApiServer::Chat, ""},
         {{"POST", "/api/v1/channels/webhook", "signed"}, &ApiServer::Webhook, ""},
+        // The customer portal: magic links by e-mail, tracking links.
+        {{"POST", "/api/v1/customer/magic-link", "anonymous"}, &ApiServer::RequestMagicLink,
+         ""},
+        {{"POST", "/api/v1/tracking", "anonymous"}, &ApiServer::Track, ""},
+        // The knowledge base (anonymous readers see public articles).
+        {{"GET", "/api/v1/kb/search", "anonymous"}, &ApiServer::KbSearch, ""},
+        {{"GET", "/api/v1/kb/articles/{id}", "anonymous"}, &ApiServer::KbGetArticle, ""},
+        {{"POST", "/api/v1/kb/suggest", "anonymous"}, &ApiServer::KbSuggest, ""},
+        {{"POST", "/api/v1/kb/suggestions/{id}/outcome", "anonymous"}, &ApiServer::KbOutcome,
+         ""},
+        {{"POST", "/api/v1/tickets/{id}/faq-draft", "authenticated"}, &ApiServer::FaqDraft, ""},
     };
     for (Route& r : *t) {
       std::string re = r.info.path;

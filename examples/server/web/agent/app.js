@@ -132,7 +132,62 @@ async function openTicket(id) {
       thread.append(li);
     }
     $('ticket-h').focus();
+    ticketSuggestions(t.id);
   } catch (e) { say(e.message, true); }
+}
+
+// --- The knowledge base (every article the agent may see, drafts aside) ---
+
+function kbLink(id, title) {
+  const a = text('a', title);
+  a.href = '#article-' + id;
+  a.addEventListener('click', (ev) => { ev.preventDefault(); showArticle(id); });
+  return a;
+}
+
+async function searchKb(q) {
+  $('kb').hidden = false;
+  const list = $('kb-results');
+  list.replaceChildren();
+  try {
+    const r = await api('GET', '/api/v1/kb/search?q=' + encodeURIComponent(q));
+    for (const hit of r.results || []) {
+      const li = document.createElement('li');
+      li.append(kbLink(hit.articleId, hit.title));
+      const snip = document.createElement('span');
+      snip.className = 'snippet';
+      snip.innerHTML = hit.snippetHtml || '';  // escaped by the desk, <mark> around matches
+      li.append(snip);
+      list.append(li);
+    }
+    if (!list.children.length) list.append(text('li', 'No articles match.'));
+  } catch (e) { say(e.message, true); }
+}
+
+async function showArticle(id) {
+  try {
+    const a = await api('GET', '/api/v1/kb/articles/' + id);
+    $('kb').hidden = false;
+    $('kb-view-article').hidden = false;
+    $('kb-view-h').textContent = a.title;
+    $('kb-view-body').innerHTML = a.html || '';  // the desk's safe rendering
+    $('kb-view-h').focus();
+  } catch (e) { say(e.message, true); }
+}
+
+async function ticketSuggestions(id) {
+  const list = $('ticket-kb');
+  list.replaceChildren();
+  try {
+    const s = await api('POST', '/api/v1/kb/suggest', { ticketId: id });
+    for (const sug of s.suggestions || []) {
+      const li = document.createElement('li');
+      li.append(kbLink(sug.articleId, sug.title));
+      li.append(text('span', sug.reason || '', 'reason'));
+      list.append(li);
+    }
+  } catch (e) { /* a help, not a requirement */ }
+  if (!list.children.length) list.append(text('li', 'No article matches this ticket.'));
 }
 
 document.addEventListener('DOMContentLoaded', () => {
@@ -162,6 +217,13 @@ document.addEventListener('DOMContentLoaded', () => {
     b.addEventListener('click', () => { state.view = b.dataset.view; loadQueue(); });
   }
   $('search-form').addEventListener('submit', (ev) => { ev.preventDefault(); loadQueue(); });
+  $('kb-form').addEventListener('submit', (ev) => { ev.preventDefault(); searchKb($('kb-q').value); });
+  $('faq-draft').addEventListener('click', async () => {
+    try {
+      const a = await api('POST', '/api/v1/tickets/' + state.ticket.id + '/faq-draft', {});
+      say('FAQ draft #' + a.id + ' saved; publish it from the knowledge base.');
+    } catch (e) { say(e.message, true); }
+  });
   $('fields-form').addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const t = state.ticket;
