@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -518,6 +519,33 @@ TEST_P(TrackingTest, AMergedTicketsLinkShowsTheTicketItWasMergedInto) {
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr(absl::StrCat("merged into ticket ", target.id()))));
   EXPECT_THAT(desk_->tracking().Revoke(ada_, source.id()), IsOkAndHolds(true));
+}
+
+// An expired token and a token rotated away are refused as one never
+// issued: the same status and message through the same store calls.
+TEST_P(TrackingTest, ExpiredAndRotatedAwayTokensTakeTheStepsOfAMissingOne) {
+  OpenDesk(absl::Hours(1));
+  v1::Ticket t = MakeThread("Steps");
+  v1::Ticket other = MakeThread("Other steps");
+  ASSERT_OK_AND_ASSIGN(TrackingLink old_link, desk_->tracking().Issue(ada_, t.id()));
+  ASSERT_OK_AND_ASSIGN(TrackingLink current, desk_->tracking().Rotate(ada_, t.id()));
+  ASSERT_OK_AND_ASSIGN(TrackingLink expiring, desk_->tracking().Issue(ada_, other.id()));
+  clock_.Advance(absl::Hours(1));
+  std::string never = current.token;
+  never[5] = never[5] == 'A' ? 'B' : 'A';
+  auto refused = [&](const std::string& token) {
+    store_->counts = {};
+    const absl::Status s = desk_->tracking().Track(token).status();
+    return std::make_pair(s, store_->counts);
+  };
+  const auto missing = refused(never);
+  EXPECT_THAT(missing.first, StatusIs(absl::StatusCode::kNotFound, "tracking link not found"));
+  EXPECT_EQ(missing.second.lookups, 1);
+  for (const std::string& token : {old_link.token, expiring.token, current.token}) {
+    const auto got = refused(token);
+    EXPECT_EQ(got.first, missing.first);
+    EXPECT_EQ(got.second, missing.second);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, TrackingTest, ::testing::Bool(),

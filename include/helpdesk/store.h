@@ -192,6 +192,17 @@ struct KbSearchHit {
   int64_t article_id = 0;
   std::string locale;
   double score = 0;
+  // What a result page shows, so that a search needs no article load: set
+  // (has_display) by a store that keeps it with its index (MemoryStore,
+  // SqliteStore, PostgresStore), else left empty and the caller loads the
+  // article. title: the translation's; category, section: the article's;
+  // plain_text: MarkdownToPlainText of the translation's body (what snippets
+  // are cut from).
+  bool has_display = false;
+  std::string title;
+  std::string category;
+  std::string section;
+  std::string plain_text;
 };
 inline constexpr double kKbTitleWeight = 3.0;
 

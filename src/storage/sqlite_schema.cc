@@ -258,6 +258,20 @@ CREATE INDEX IF NOT EXISTS automation_by_due ON automation_state(due_us, ticket_
   WHERE due_us IS NOT NULL;
 )sql";
 
+// Version 10 (knowledge base search speed): what a search hit shows, per
+// kb_docs row, so that search loads no article (store.h, KbSearchHit's
+// display fields). Rows indexed before this step have none; search then
+// leaves has_display unset and the Desk loads those articles as before.
+constexpr absl::string_view kSchemaVersionKbDisplay = R"sql(
+CREATE TABLE IF NOT EXISTS kb_doc_display (
+  doc_id INTEGER PRIMARY KEY,
+  title TEXT NOT NULL,
+  category TEXT NOT NULL,
+  section TEXT NOT NULL,
+  plain TEXT NOT NULL
+);
+)sql";
+
 // Rewrites every event and agent event whose changes hold the text form of
 // version 3 in the typed form (see storage/legacy_field_change.h), in id
 // order; rows already typed, and blobs that do not parse (reads report those
@@ -286,6 +300,7 @@ constexpr Migration kMigrations[] = {
     {7, kSchemaVersionReports, &FillEventTimes},
     {8, kSchemaVersionKb},
     {9, kSchemaVersionAutomation},
+    {10, kSchemaVersionKbDisplay},
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) ==
                   static_cast<size_t>(kSqliteSchemaVersion),
