@@ -548,6 +548,70 @@ TEST_P(TrackingTest, ExpiredAndRotatedAwayTokensTakeTheStepsOfAMissingOne) {
   }
 }
 
+// Issue, Rotate and a Revoke that removed a link are on the ticket's audit
+// log with who did them; refused calls and a Revoke of nothing write none;
+// no event holds the token or its hash.
+TEST_P(TrackingTest, IssueRotateAndRevokeAreAudited) {
+  v1::Ticket t = MakeThread("Audited");
+  auto tracking_events = [&]() {
+    std::vector<v1::Event> out;
+    auto log = desk_->tickets().AuditLog(bob_, t.id());
+    EXPECT_OK(log.status());
+    if (!log.ok()) return out;
+    for (const v1::Event& e : *log) {
+      if (e.kind() == v1::Event::TRACKING_LINK_ISSUED ||
+          e.kind() == v1::Event::TRACKING_LINK_ROTATED ||
+          e.kind() == v1::Event::TRACKING_LINK_REVOKED) {
+        out.push_back(e);
+      }
+    }
+    return out;
+  };
+  EXPECT_THAT(tracking_events(), SizeIs(0));
+  ASSERT_OK_AND_ASSIGN(TrackingLink first, desk_->tracking().Issue(ada_, t.id()));
+  clock_.Advance(absl::Minutes(1));
+  // Refusals write nothing.
+  EXPECT_THAT(desk_->tracking().Issue(bob_, t.id()),
+              StatusIs(absl::StatusCode::kAlreadyExists));
+  EXPECT_THAT(desk_->tracking().Rotate(lee_, t.id()),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  ASSERT_OK_AND_ASSIGN(TrackingLink second, desk_->tracking().Rotate(bob_, t.id()));
+  clock_.Advance(absl::Minutes(1));
+  EXPECT_THAT(desk_->tracking().Revoke(SystemActor(), t.id()), IsOkAndHolds(true));
+  EXPECT_THAT(desk_->tracking().Revoke(bob_, t.id()), IsOkAndHolds(false));
+
+  std::vector<v1::Event> events = tracking_events();
+  ASSERT_THAT(events, SizeIs(3));
+  EXPECT_EQ(events[0].kind(), v1::Event::TRACKING_LINK_ISSUED);
+  EXPECT_EQ(events[0].actor().kind(), ada_.kind());
+  EXPECT_EQ(events[0].actor().id(), ada_.id());
+  EXPECT_EQ(events[0].ticket_id(), t.id());
+  EXPECT_EQ(events[0].time().seconds(), absl::ToUnixSeconds(first.created_at));
+  EXPECT_EQ(events[1].kind(), v1::Event::TRACKING_LINK_ROTATED);
+  EXPECT_EQ(events[1].actor().id(), bob_.id());
+  EXPECT_EQ(events[1].actor().kind(), bob_.kind());
+  EXPECT_EQ(events[1].time().seconds(), absl::ToUnixSeconds(second.created_at));
+  EXPECT_EQ(events[2].kind(), v1::Event::TRACKING_LINK_REVOKED);
+  EXPECT_EQ(events[2].actor().kind(), SystemActor().kind());
+  EXPECT_EQ(events[2].time().seconds(), absl::ToUnixSeconds(clock_.Now()));
+
+  // Neither token nor hash is in any event.
+  for (const v1::Event& e : events) {
+    const std::string text = e.SerializeAsString() + e.DebugString();
+    for (const std::string& token : {first.token, second.token}) {
+      EXPECT_FALSE(absl::StrContains(text, token));
+      EXPECT_FALSE(absl::StrContains(text, internal::Sha256Hex(token)));
+      EXPECT_FALSE(absl::StrContains(absl::AsciiStrToLower(text), internal::Sha256Hex(token)));
+    }
+  }
+  // Nor anywhere in the store (the link is revoked: no hash left either).
+  const std::string stored = StoredText(t.id());
+  for (const std::string& token : {first.token, second.token}) {
+    EXPECT_FALSE(absl::StrContains(stored, token));
+    EXPECT_FALSE(absl::StrContains(stored, internal::Sha256Hex(token)));
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, TrackingTest, ::testing::Bool(),
                          [](const ::testing::TestParamInfo<bool>& p) {
                            return p.param ? std::string("Sqlite") : std::string("Memory");
