@@ -169,9 +169,11 @@ TEST_P(KbBadInputTest, MarkdownBombsAreRefusedOrBoundedAndLoseNothing) {
                          desk_->kb().Search(AnonymousVisitor(),
                                             {.query = "pago", .locale = "es", .limit = 100}));
     bool found = false;
-    // (Snippets are not bounded here yet: KbSnippet keeps the non-word
-    // text between its words, 50,000 '[' for the bracket bomb.)
-    for (const KbSearchResult& r : page.results) found |= r.article_id == a.id();
+    for (const KbSearchResult& r : page.results) {
+      found |= r.article_id == a.id();
+      // A snippet is a short passage whatever lies between its words.
+      EXPECT_LT(r.snippet_html.size(), 4096u) << body.substr(0, 40);
+    }
     EXPECT_TRUE(found) << body.substr(0, 40);
   }
   // The article written before the bombs is as it was.
