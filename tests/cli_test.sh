@@ -405,6 +405,26 @@ check "pull finds nothing for Ana again" 1 "NOT_FOUND: agent 1: no queued ticket
   "$hd" next --agent ana@x.example --routing "$routing"
 check "agent log" 0 "presence: offline -> online" -- "$hd" agent log ana@x.example
 check "agents shows presence" 0 "Ana .* online" -- "$hd" agents
+# Replay (issue 16): the desk's own history as a simulator scenario. Ana is
+# online from now on, so a period running two days ahead has her on shift.
+today="$(date -u +%F)"
+later="$(date -u -d '+2 days' +%F)"
+check "sim from history" 0 "skills" -- "$hd" sim --from-history --since "$today" \
+  --until "$later" --policy fifo --policy skills --replications 2 \
+  --scenario-out "$dir/history.textproto"
+if grep -q 'name: "question-' "$dir/history.textproto" 2>/dev/null ||
+   grep -q 'name: "other-' "$dir/history.textproto" 2>/dev/null; then
+  passes=$((passes + 1))
+else
+  echo "FAIL sim --from-history did not write the derived scenario"; failures=$((failures + 1))
+fi
+check "sim from history needs --since" 1 "--since is required" -- "$hd" sim --from-history
+check "sim from history backwards" 1 "until: .* is not after since" -- \
+  "$hd" sim --from-history --since 2026-02-01 --until 2026-01-01
+check "sim from history without tickets" 1 "no ticket was created" -- \
+  "$hd" sim --from-history --since 2000-01-01 --until 2000-02-01
+check "sim from history bad policy" 1 "--policy 'random' is not a policy" -- \
+  "$hd" sim --from-history --since "$today" --policy random
 check "routing commands need a policy" 1 "does not route" -- "$hd" queue
 printf 'skills { relaxations { after_seconds: -5 } }\n' > "$dir/bad.textproto"
 check "bad policy" 1 "routing.policy.*after_seconds" -- "$hd" queue --routing "$dir/bad.textproto"
