@@ -380,6 +380,9 @@ TEST_P(PrivacyTest, RetentionPurgesOldClosedTicketsAndRecordsIt) {
   // t1 closed now (old by the run below); t3 closed but held; t2 stays open.
   ASSERT_THAT(desk_->tickets().Update(SystemActor(), t1_.id(), {.status = "closed"}).status(),
               IsOk());
+  ASSERT_THAT(desk_->tickets().Update(SystemActor(), t3_.id(), {.status = "solved",
+                                                                 .assignee_id = bob_.id()}).status(),
+              IsOk());
   ASSERT_THAT(desk_->tickets().Update(SystemActor(), t3_.id(), {.status = "closed"}).status(),
               IsOk());
   ASSERT_THAT(desk_->privacy().SetTicketLegalHold(SystemActor(), t3_.id(), true).status(), IsOk());
@@ -388,6 +391,9 @@ TEST_P(PrivacyTest, RetentionPurgesOldClosedTicketsAndRecordsIt) {
   ASSERT_OK_AND_ASSIGN(v1::Ticket recent,
                        desk_->tickets().Create(ContactActor(eve_.id()), {.subject = "Recent",
                                                                           .description = "x"}));
+  ASSERT_THAT(desk_->tickets().Update(SystemActor(), recent.id(), {.status = "solved",
+                                                                    .assignee_id = bob_.id()}).status(),
+              IsOk());
   ASSERT_THAT(desk_->tickets().Update(SystemActor(), recent.id(), {.status = "closed"}).status(),
               IsOk());
 

@@ -109,7 +109,17 @@ absl::StatusOr<std::vector<TarMember>> ReadTar(absl::string_view archive) {
           "tar archive is truncated at byte ", at, " (no end-of-archive blocks)"));
     }
     absl::string_view header = archive.substr(at, kBlock);
-    if (header.find_first_not_of('\0') == absl::string_view::npos) return out;
+    if (header.find_first_not_of('\0') == absl::string_view::npos) {
+      // The end: two zero blocks (what follows, e.g. padding to a record, is
+      // ignored).
+      if (archive.size() - at < 2 * kBlock ||
+          archive.substr(at + kBlock, kBlock).find_first_not_of('\0') !=
+              absl::string_view::npos) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "tar archive: the zero block at byte ", at, " is not followed by a second one"));
+      }
+      return out;
+    }
     const std::string where = absl::StrCat("header at byte ", at);
     const auto* bytes = reinterpret_cast<const unsigned char*>(header.data());
     absl::StatusOr<uint64_t> stored = ParseOctal(header.substr(148, 8), where + " checksum");
