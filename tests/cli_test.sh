@@ -547,6 +547,30 @@ check "reminder tag set by the business-hours rule" 0 "reminded" -- "$hd" show 1
 check "tick again fires nothing" 0 "automations: 0 tickets evaluated, 0 rules fired" -- \
   "$hd" tick --at "2099-01-05 12:00"
 unset HELPDESK_RULES HELPDESK_CALENDARS
+# Personal data (issue 16), on a database of its own.
+export HELPDESK_DB="$dir/privacy.db"
+check "privacy init" 0 "helpdesk database ready" -- "$hd" init
+check "privacy agent" 0 "agent 1 Pat" -- "$hd" agent add --name Pat --email pat@example.com
+check "privacy create" 0 "created ticket #1" -- \
+  "$hd" create --requester zoe@example.com --subject "Zoe Quinn's invoice" --body "My IBAN is X"
+check "contact export" 0 "exported contact [0-9]+ to" -- \
+  "$hd" contact export zoe@example.com --out "$dir/zoe.tar"
+if command -v tar > /dev/null; then
+  check "export is a tar archive" 0 "contact.json" -- tar -tf "$dir/zoe.tar"
+fi
+check "export holds the message" 0 "My IBAN is X" -- tar -xOf "$dir/zoe.tar" contact.json
+check "contact export needs --out" 1 "INVALID_ARGUMENT.*--out" -- \
+  "$hd" contact export zoe@example.com
+check "contact export unknown" 1 "NOT_FOUND" -- "$hd" contact export 999 --out "$dir/x.tar"
+check "contact erase an agent" 1 "FAILED_PRECONDITION.*agent" -- \
+  bash -c "'$hd' create --requester pat@example.com --subject s --body b > /dev/null && '$hd' contact erase pat@example.com"
+check "contact erase" 0 "erased contact [0-9]+: 1 tickets, 1 messages" -- \
+  "$hd" contact erase zoe@example.com
+check "erased contact is gone" 1 "NOT_FOUND" -- "$hd" contact export zoe@example.com --out "$dir/y.tar"
+check "erased subject" 0 "\[erased\]" -- "$hd" show 1
+check "contact bad subcommand" 1 "unknown subcommand" -- "$hd" contact frob 1
+check "retention run" 0 "purged 0 closed tickets" -- "$hd" retention run --days 30
+check "retention bad days" 1 "INVALID_ARGUMENT.*--days" -- "$hd" retention run --days 0
 
 echo "cli: $passes passed, $failures failed"
 [ "$failures" -eq 0 ]

@@ -73,6 +73,7 @@ CommandGroup KbCommands();        // kb.cc
 CommandGroup ServeCommands();     // serve.cc: helpdesk serve
 #endif
 CommandGroup AutomationCommands();  // automation.cc (issue 14)
+CommandGroup PrivacyCommands();  // privacy.cc (issue 16: personal data)
 
 // automation.cc: --rules and --templates into `options`.
 absl::Status ConfigureAutomation(const Args& a, DeskOptions& options);

@@ -54,6 +54,7 @@ const std::vector<CommandGroup>& CommandTable() {
       ServeCommands(),
 #endif
       AutomationCommands(),  // automation (issue 14)
+      PrivacyCommands(),  // personal data (issue 16)
   };
   return *table;
 }
