@@ -56,6 +56,7 @@
 #include "helpdesk/rules.h"
 #include "helpdesk/sla.h"
 #include "helpdesk/storage/sqlite_store.h"
+#include "sqlite_desk_fixture.h"
 #include "helpdesk/templates.h"
 
 namespace helpdesk {
@@ -178,68 +179,53 @@ std::string RawMail(int64_t n) {
 }
 
 // A Desk over a fresh SqliteStore file in a temp dir; removes it at the end.
-class SqliteDesk {
+// The desk on an SQLite file, with the default rule set or without rules.
+class SqliteDesk : public SqliteDeskFixture {
  public:
+  SqliteDesk() : SqliteDeskFixture(kNow) {}
   absl::Status Open(bool with_rules) {
-    dir_ = "/tmp/ingest_rules_bench_XXXXXX";
-    if (mkdtemp(dir_.data()) == nullptr) return absl::InternalError("mkdtemp failed");
-    absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(dir_ + "/desk.db");
-    if (!store.ok()) return store.status();
-    store_ = *std::move(store);
-    DeskOptions o{.store = store_.get(), .clock = &clock_};
-    o.ingest.desk_email = "help@desk.example";
-    if (with_rules) {
-      absl::StatusOr<RuleSet> rules = RuleSet::FromText(kRules, Workflow::Default(), {});
-      if (!rules.ok()) return rules.status();
-      o.rules = std::make_shared<const RuleSet>(*std::move(rules));
-      TemplateSetConfig tc;
-      tc.templates = {
-          {"acknowledgement",
-           "Hello {{contact.name | default: \"there\"}},\n\nwe received your request "
-           "\"{{ticket.subject}}\" and opened ticket #{{ticket.id}}. Reply to this e-mail "
-           "to add to it.\n",
-           "<p>Hello {{contact.name | default: \"there\"}},</p><p>we received your request "
-           "&ldquo;{{ticket.subject}}&rdquo; (ticket #{{ticket.id}}).</p>"},
-          {"acknowledgement_out_of_hours",
-           "Hello {{contact.name | default: \"there\"}}, we answer ticket #{{ticket.id}} "
-           "when the office opens.\n",
-           ""},
-          {"acknowledgement_holiday",
-           "Hello {{contact.name | default: \"there\"}}, we are on holiday; ticket "
-           "#{{ticket.id}} is in the queue.\n",
-           ""},
-          {"customer_wrote", "Ticket #{{ticket.id}} has a new message.", ""}};
-      absl::StatusOr<TemplateSet> templates = TemplateSet::Create(tc);
-      if (!templates.ok()) return templates.status();
-      o.templates = std::make_shared<const TemplateSet>(*templates);
-      o.ingest.acknowledge_new_tickets = true;
-      o.ingest.auto_responder.templates = *templates;
-      o.ingest.auto_responder.calendar = Madrid();
-      absl::StatusOr<SlaEngine> sla = SlaEngine::FromText(kSla, Workflow::Default());
-      if (!sla.ok()) return sla.status();
-      o.sla = *std::move(sla);
-    }
-    absl::StatusOr<std::unique_ptr<Desk>> desk = Desk::Open(std::move(o));
-    if (!desk.ok()) return desk.status();
-    desk_ = *std::move(desk);
+    absl::Status opened = SqliteDeskFixture::Open("ingest_rules_bench", [&](DeskOptions& o) {
+      o.ingest.desk_email = "help@desk.example";
+      if (with_rules) {
+        absl::StatusOr<RuleSet> rules = RuleSet::FromText(kRules, Workflow::Default(), {});
+        if (!rules.ok()) return rules.status();
+        o.rules = std::make_shared<const RuleSet>(*std::move(rules));
+        TemplateSetConfig tc;
+        tc.templates = {
+            {"acknowledgement",
+             "Hello {{contact.name | default: \"there\"}},\n\nwe received your request "
+             "\"{{ticket.subject}}\" and opened ticket #{{ticket.id}}. Reply to this e-mail "
+             "to add to it.\n",
+             "<p>Hello {{contact.name | default: \"there\"}},</p><p>we received your request "
+             "&ldquo;{{ticket.subject}}&rdquo; (ticket #{{ticket.id}}).</p>"},
+            {"acknowledgement_out_of_hours",
+             "Hello {{contact.name | default: \"there\"}}, we answer ticket #{{ticket.id}} "
+             "when the office opens.\n",
+             ""},
+            {"acknowledgement_holiday",
+             "Hello {{contact.name | default: \"there\"}}, we are on holiday; ticket "
+             "#{{ticket.id}} is in the queue.\n",
+             ""},
+            {"customer_wrote", "Ticket #{{ticket.id}} has a new message.", ""}};
+        absl::StatusOr<TemplateSet> templates = TemplateSet::Create(tc);
+        if (!templates.ok()) return templates.status();
+        o.templates = std::make_shared<const TemplateSet>(*templates);
+        o.ingest.acknowledge_new_tickets = true;
+        o.ingest.auto_responder.templates = *templates;
+        o.ingest.auto_responder.calendar = Madrid();
+        absl::StatusOr<SlaEngine> sla = SlaEngine::FromText(kSla, Workflow::Default());
+        if (!sla.ok()) return sla.status();
+        o.sla = *std::move(sla);
+      }
+      return absl::OkStatus();
+    });
+    if (!opened.ok()) return opened;
     for (const char* group : {"finance", "identity"}) {
-      absl::StatusOr<v1::Group> g = desk_->people().CreateGroup(SystemActor(), group);
+      absl::StatusOr<v1::Group> g = desk().people().CreateGroup(SystemActor(), group);
       if (!g.ok()) return g.status();
     }
     return absl::OkStatus();
   }
-  ~SqliteDesk() {
-    desk_.reset();
-    store_.reset();
-    if (!dir_.empty()) std::system(absl::StrCat("rm -rf '", dir_, "'").c_str());
-  }
-  Desk& desk() { return *desk_; }
-
- private:
-  std::string dir_;
-  ManualClock clock_{kNow};
-  std::unique_ptr<Store> store_;
-  std::unique_ptr<Desk> desk_;
 };
 
 void Report(benchmark::State& state, int64_t tickets, int64_t other) {
