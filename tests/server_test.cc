@@ -209,6 +209,7 @@ class ServerTest : public ::testing::Test {
     if (method == "POST") return cl.Post(path, h, body, "application/json");
     if (method == "PUT") return cl.Put(path, h, body, "application/json");
     if (method == "PATCH") return cl.Patch(path, h, body, "application/json");
+    if (method == "DELETE") return cl.Delete(path, h, body, "application/json");
     ADD_FAILURE() << method;
     return cl.Get(path, h);
   }
@@ -355,6 +356,12 @@ TEST_F(ServerTest, AccessMatrixOverEveryRoute) {
     int expect[5];
   };
   const std::string alice_id = std::to_string(alice_);
+  // A shared view (admins manage it; every agent runs it with their own
+  // ticket visibility).
+  ASSERT_OK_AND_ASSIGN(v1::SavedView shared_view,
+                       desk_->views().Create(SystemActor(), {.name = "Everything",
+                                                             .shared = true}));
+  const std::string view = absl::StrCat("/api/v1/views/", shared_view.id());
   const std::vector<Case> cases = {
       {"GET", "/health", "/health", "", {200, 200, 200, 200, 200}},
       {"POST", "/api/v1/login", "/api/v1/login", R"({"email":"alice@x.example","password":"nopenope"})",
@@ -416,6 +423,11 @@ TEST_F(ServerTest, AccessMatrixOverEveryRoute) {
        {204, 404, 404, 204, 204}},
       {"POST", "/api/v1/tickets/{id}/faq-draft", t + "/faq-draft", "{}",
        {401, 403, 403, 403, 404}},
+      {"GET", "/api/v1/views", "/api/v1/views", "", {401, 403, 403, 200, 200}},
+      {"POST", "/api/v1/views", "/api/v1/views", R"({"name":"Mine"})",
+       {401, 403, 403, 201, 201}},
+      {"GET", "/api/v1/views/{id}/tickets", view + "/tickets", "", {401, 403, 403, 200, 200}},
+      {"DELETE", "/api/v1/views/{id}", view, "", {401, 403, 403, 403, 403}},
       {"POST", "/api/v1/logout", "/api/v1/logout", "", {401, 200, 200, 200, 200}},
   };
   const Caller* callers[5] = {&anon, &cy, &dee, &light, &other};
@@ -795,6 +807,113 @@ TEST_F(ServerTest, KnowledgeBaseScreensAndDeflection) {
   ASSERT_TRUE(draft);
   EXPECT_EQ(draft->status, 201) << draft->body;
   EXPECT_THAT(draft->body, HasSubstr("VPN drops"));
+}
+
+TEST_F(ServerTest, SavedViewsOverHttp) {
+  Caller alice = AgentCaller("alice", alice_);
+  Caller admin = AgentCaller("admin", admin_);
+  Caller other = AgentCaller("other-group-agent", other_);
+  clock_.Advance(absl::Minutes(1));
+  ASSERT_OK_AND_ASSIGN(v1::Ticket urgent,
+                       desk_->tickets().Create(SystemActor(), {.subject = "Printer on fire",
+                                                               .requester_id = dee_,
+                                                               .description = "smoke",
+                                                               .priority = v1::PRIORITY_URGENT,
+                                                               .group_id = support_}));
+  // A personal view (newest first, two columns) and a shared one.
+  httplib::Result mine = Call(alice, "POST", "/api/v1/views",
+                              absl::StrCat(R"({"name":"Support","filter":{"groupId":")",
+                                           support_, R"("},"sort":"-created_at",)",
+                                           R"("columns":["id","subject"]})"));
+  ASSERT_TRUE(mine);
+  ASSERT_EQ(mine->status, 201) << mine->body;
+  google::protobuf::Struct mine_json = ParseJson(mine->body);
+  const std::string mine_id = mine_json.fields().at("id").string_value();
+  EXPECT_EQ(mine_json.fields().at("ownerAgentId").string_value(), std::to_string(alice_));
+  const std::string shared_body =
+      R"({"name":"Urgent","shared":true,"filter":{"priorities":["PRIORITY_URGENT"]}})";
+  EXPECT_EQ(Status(alice, "POST", "/api/v1/views", shared_body), 403);
+  httplib::Result shared = Call(admin, "POST", "/api/v1/views", shared_body);
+  ASSERT_TRUE(shared);
+  ASSERT_EQ(shared->status, 201) << shared->body;
+  const std::string shared_id = ParseJson(shared->body).fields().at("id").string_value();
+  EXPECT_EQ(Status(alice, "POST", "/api/v1/views", R"({"name":"Support"})"), 409);
+
+  // Counts: the personal view first, then the shared one.
+  httplib::Result list = Call(alice, "GET", "/api/v1/views");
+  ASSERT_TRUE(list);
+  ASSERT_EQ(list->status, 200) << list->body;
+  const google::protobuf::Struct list_json = ParseJson(list->body);
+  const auto& views = list_json.fields().at("views").list_value().values();
+  ASSERT_EQ(views.size(), 2u) << list->body;
+  EXPECT_EQ(views[0].struct_value().fields().at("view").struct_value().fields().at("id")
+                .string_value(), mine_id);
+  EXPECT_EQ(views[0].struct_value().fields().at("count").string_value(), "2");
+  EXPECT_EQ(views[1].struct_value().fields().at("view").struct_value().fields().at("id")
+                .string_value(), shared_id);
+  EXPECT_EQ(views[1].struct_value().fields().at("count").string_value(), "1");
+
+  // Running the personal view: its sort, its columns, pages by cursor.
+  httplib::Result page1 = Call(alice, "GET", "/api/v1/views/" + mine_id + "/tickets?limit=1");
+  ASSERT_TRUE(page1);
+  ASSERT_EQ(page1->status, 200) << page1->body;
+  google::protobuf::Struct p1 = ParseJson(page1->body);
+  const auto& t1 = p1.fields().at("tickets").list_value().values();
+  ASSERT_EQ(t1.size(), 1u);
+  EXPECT_EQ(t1[0].struct_value().fields().at("subject").string_value(), "Printer on fire");
+  const auto& cols = p1.fields().at("view").struct_value().fields().at("columns").list_value();
+  ASSERT_EQ(cols.values_size(), 2);
+  EXPECT_EQ(cols.values(1).string_value(), "subject");
+  const std::string cursor = p1.fields().at("nextCursor").string_value();
+  ASSERT_FALSE(cursor.empty());
+  httplib::Result page2 = Call(alice, "GET", absl::StrCat("/api/v1/views/", mine_id,
+                                                          "/tickets?limit=1&cursor=", cursor));
+  ASSERT_TRUE(page2);
+  ASSERT_EQ(page2->status, 200) << page2->body;
+  EXPECT_THAT(page2->body, HasSubstr("VPN drops"));
+  EXPECT_THAT(page2->body, Not(HasSubstr("Printer on fire")));
+  httplib::Result urgent_page = Call(alice, "GET", "/api/v1/views/" + shared_id + "/tickets");
+  ASSERT_TRUE(urgent_page);
+  EXPECT_THAT(urgent_page->body, HasSubstr(absl::StrCat("\"id\":\"", urgent.id(), "\"")));
+  EXPECT_THAT(urgent_page->body, Not(HasSubstr("VPN drops")));
+
+  // A view naming an unknown column or sort is a 400 naming it; so is a bad
+  // query parameter or body field.
+  httplib::Result bad_col = Call(alice, "POST", "/api/v1/views",
+                                 R"({"name":"Bad","columns":["id","no_such_column"]})");
+  ASSERT_TRUE(bad_col);
+  EXPECT_EQ(bad_col->status, 400);
+  EXPECT_THAT(bad_col->body, HasSubstr("no_such_column"));
+  httplib::Result bad_sort = Call(alice, "POST", "/api/v1/views",
+                                  R"({"name":"Bad","sort":"shoe_size"})");
+  ASSERT_TRUE(bad_sort);
+  EXPECT_EQ(bad_sort->status, 400);
+  EXPECT_THAT(bad_sort->body, HasSubstr("shoe_size"));
+  httplib::Result bad_field = Call(alice, "POST", "/api/v1/views",
+                                   R"({"name":"Bad","colour":"red"})");
+  ASSERT_TRUE(bad_field);
+  EXPECT_EQ(bad_field->status, 400);
+  EXPECT_THAT(bad_field->body, HasSubstr("colour"));
+  httplib::Result bad_limit = Call(alice, "GET", "/api/v1/views/" + mine_id + "/tickets?limit=0");
+  ASSERT_TRUE(bad_limit);
+  EXPECT_EQ(bad_limit->status, 400);
+  EXPECT_THAT(bad_limit->body, HasSubstr("limit"));
+
+  // Another agent neither sees, runs nor deletes alice's personal view.
+  httplib::Result other_list = Call(other, "GET", "/api/v1/views");
+  ASSERT_TRUE(other_list);
+  EXPECT_THAT(other_list->body, Not(HasSubstr("Support")));
+  EXPECT_EQ(Status(other, "GET", "/api/v1/views/" + mine_id + "/tickets"), 404);
+  EXPECT_EQ(Call(other, "DELETE", "/api/v1/views/" + mine_id)->status, 404);
+  EXPECT_EQ(Call(alice, "DELETE", "/api/v1/views/" + shared_id)->status, 403);
+
+  // Alice deletes hers; it is gone.
+  EXPECT_EQ(Call(alice, "DELETE", "/api/v1/views/" + mine_id)->status, 204);
+  EXPECT_EQ(Status(alice, "GET", "/api/v1/views/" + mine_id + "/tickets"), 404);
+  EXPECT_EQ(Call(admin, "DELETE", "/api/v1/views/" + shared_id)->status, 204);
+  httplib::Result empty = Call(alice, "GET", "/api/v1/views");
+  ASSERT_TRUE(empty);
+  EXPECT_THAT(empty->body, Not(HasSubstr("Urgent")));
 }
 
 TEST_F(ServerTest, OpenApiDescribesExactlyTheRoutes) {

@@ -151,6 +151,11 @@ const std::vector<ApiServer::Route>& ApiServer::RouteTable() {
         {{"POST", "/api/v1/kb/suggestions/{id}/outcome", "anonymous"}, &ApiServer::KbOutcome,
          ""},
         {{"POST", "/api/v1/tickets/{id}/faq-draft", "authenticated"}, &ApiServer::FaqDraft, ""},
+        // Saved views (agents' personal views and admins' shared ones).
+        {{"GET", "/api/v1/views", "authenticated"}, &ApiServer::ListViews, ""},
+        {{"POST", "/api/v1/views", "authenticated"}, &ApiServer::CreateView, ""},
+        {{"GET", "/api/v1/views/{id}/tickets", "authenticated"}, &ApiServer::RunView, ""},
+        {{"DELETE", "/api/v1/views/{id}", "authenticated"}, &ApiServer::DeleteView, ""},
     };
     for (Route& r : *t) {
       std::string re = r.info.path;
@@ -352,6 +357,7 @@ void ApiServer::Install(httplib::Server& http) {
     if (r.info.method == "POST") http.Post(r.regex, h);
     if (r.info.method == "PUT") http.Put(r.regex, h);
     if (r.info.method == "PATCH") http.Patch(r.regex, h);
+    if (r.info.method == "DELETE") http.Delete(r.regex, h);
   }
   if (!options_.web_root.empty()) {
     http.Get("/", [](const httplib::Request&, httplib::Response& res) {

@@ -154,6 +154,11 @@ class ApiServer {
   absl::StatusOr<Reply> KbSuggest(Call& c);
   absl::StatusOr<Reply> KbOutcome(Call& c);
   absl::StatusOr<Reply> FaqDraft(Call& c);
+  // Saved views (api_views.cc).
+  absl::StatusOr<Reply> ListViews(Call& c);
+  absl::StatusOr<Reply> CreateView(Call& c);
+  absl::StatusOr<Reply> RunView(Call& c);
+  absl::StatusOr<Reply> DeleteView(Call& c);
 
   // Remembers a webhook signature; false when it was seen within the skew
   // window (a replay).

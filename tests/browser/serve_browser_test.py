@@ -117,6 +117,14 @@ def main():
         driver.find_element(By.ID, "email").send_keys("admin@x.example")
         driver.find_element(By.ID, "password").send_keys(PASSWORD)
         driver.find_element(By.CSS_SELECTOR, "#login-form button").click()
+        wait.until(EC.element_to_be_clickable((By.LINK_TEXT, "Printer on fire")))
+        # Saves the open queue as a personal view; it is listed with its
+        # count and shows its tickets in the queue.
+        driver.find_element(By.ID, "view-name").send_keys("Fire queue")
+        driver.find_element(By.CSS_SELECTOR, "#save-view-form button").click()
+        wait.until(EC.text_to_be_present_in_element((By.ID, "saved-views"), "Fire queue ("))
+        driver.find_element(By.CSS_SELECTOR, "#saved-views button").click()
+        wait.until(EC.text_to_be_present_in_element((By.ID, "queue-h"), "Fire queue"))
         link = wait.until(EC.element_to_be_clickable((By.LINK_TEXT, "Printer on fire")))
         link.click()
         wait.until(EC.text_to_be_present_in_element((By.ID, "ticket-h"), "Printer on fire"))
