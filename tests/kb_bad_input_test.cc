@@ -21,6 +21,7 @@
 #include "helpdesk/storage/memory_store.h"
 #include "helpdesk/storage/sqlite_store.h"
 #include "helpdesk/testing/status_matchers.h"
+#include "desk_people_fixture.h"
 
 namespace helpdesk {
 namespace {
@@ -32,11 +33,7 @@ using ::testing::HasSubstr;
 class KbBadInputTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    if (GetParam() == "memory") {
-      store_ = NewMemoryStore();
-    } else {
-      ASSERT_OK_AND_ASSIGN(store_, OpenSqliteStore(":memory:"));
-    }
+    ASSERT_OK_AND_ASSIGN(store_, OpenTestStore(GetParam()));
     ASSERT_OK_AND_ASSIGN(desk_, Desk::Open({.store = store_.get(), .clock = &clock_}));
     ASSERT_OK_AND_ASSIGN(v1::Agent ana,
                          desk_->people().CreateAgent(SystemActor(), {.name = "Ana",
