@@ -579,7 +579,7 @@ TEST_F(ServerTest, RoutingOverHttp) {
 
 TEST_F(ServerTest, StaticWorkspaceAndPortalAreServed) {
   for (const char* p : {"/agent/", "/agent/app.js", "/agent/style.css", "/portal/",
-                               "/portal/portal.js"}) {
+                        "/portal/portal.js", "/shared/kb.js"}) {
     httplib::Result r = Client().Get(p);
     ASSERT_TRUE(r) << p;
     EXPECT_EQ(r->status, 200) << p;

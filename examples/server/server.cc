@@ -363,8 +363,8 @@ void ApiServer::Install(httplib::Server& http) {
     http.Get("/", [](const httplib::Request&, httplib::Response& res) {
       res.set_redirect("/agent/");
     });
-    http.Get("/(agent|portal)(/.*)?", [this](const httplib::Request& req,
-                                             httplib::Response& res) {
+    http.Get("/(agent|portal|shared)(/.*)?", [this](const httplib::Request& req,
+                                                    httplib::Response& res) {
       ServeStatic(req, res);
     });
   }

@@ -44,7 +44,7 @@ struct ServerOptions {
   Desk* desk = nullptr;          // borrowed
   Clock* clock = nullptr;        // borrowed
   Credentials* credentials = nullptr;  // borrowed
-  // Directory of the static files (agent/, portal/); empty serves none.
+  // Directory of the static files (agent/, portal/, shared/); empty serves none.
   std::string web_root;
   // Larger request bodies are refused with 413.
   size_t max_body_bytes = size_t{1} << 20;

@@ -2,12 +2,14 @@
 // connection, shared by the files that implement it.
 //
 // The class is declared here with its plumbing inline (the state checks that
-// every port method runs, savepoints, statement and row helpers); each port
-// method checks the transaction's state and forwards to a Do... member defined
-// in the file for its entity: sqlite_tickets.cc (tickets, messages, attachment
-// content, thread keys), sqlite_people.cc (contacts, organizations, agents,
-// groups) and sqlite_events.cc (ticket and agent events, outbox, quarantine,
-// idempotency records). The store that hands out connections, and the
+// every port method runs, savepoints, statement and row helpers); most port
+// methods check the transaction's state and forward to a Do... member (the
+// forwarding, the same as PostgresTransaction's, is CheckedTransaction's in
+// checked_transaction.h), defined in the file for its entity:
+// sqlite_tickets.cc (tickets, messages, attachment content, thread keys),
+// sqlite_people.cc (contacts, organizations, agents, groups) and
+// sqlite_events.cc (ticket and agent events, outbox, quarantine, idempotency
+// records). The store that hands out connections, and the
 // transaction's begin and end, are in sqlite_store.cc, whose opening comment
 // describes the layout, concurrency and durability design.
 //
@@ -32,6 +34,7 @@
 #include "helpdesk/store.h"
 #include "helpdesk/timestamp.h"
 #include "internal/status_macros.h"
+#include "storage/checked_transaction.h"
 #include "storage/sqlite_connection.h"
 
 namespace helpdesk::internal {
@@ -42,7 +45,7 @@ class SqliteStore;
 // every transaction of an in-memory store) or an owned reader.
 //
 // Thread safety: used by one thread at a time, as store.h requires.
-class SqliteTransaction final : public Transaction {
+class SqliteTransaction final : public CheckedTransaction<SqliteTransaction> {
  public:
   // `connection` is either the store's writer (reader == nullptr) or the
   // owned `reader`. BEGIN has already run on it.
@@ -58,14 +61,6 @@ class SqliteTransaction final : public Transaction {
   absl::Status Commit() override;
 
   // Knowledge base (sqlite_kb.cc).
-  absl::Status InsertKbArticle(v1::KbArticle* article) override {
-    HELPDESK_RETURN_IF_ERROR(CheckWritable());
-    return Watch(DoInsertKbArticle(article));
-  }
-  absl::Status UpdateKbArticle(v1::KbArticle* article, int64_t expected_version) override {
-    HELPDESK_RETURN_IF_ERROR(CheckWritable());
-    return Watch(DoUpdateKbArticle(article, expected_version));
-  }
   absl::StatusOr<v1::KbArticle> GetKbArticle(int64_t id) override {
     HELPDESK_RETURN_IF_ERROR(CheckOpen());
     return Watch(GetById<v1::KbArticle>("SELECT proto FROM kb_articles WHERE id = ?",
@@ -78,19 +73,6 @@ class SqliteTransaction final : public Transaction {
     return Watch(ListRows<v1::KbArticle>(
         "SELECT id, proto FROM kb_articles WHERE id > ? ORDER BY id LIMIT ?", "kb_articles",
         {after_id, limit}));
-  }
-  absl::StatusOr<std::vector<KbSearchHit>> SearchKbArticles(
-      const KbSearchRequest& request) override {
-    HELPDESK_RETURN_IF_ERROR(CheckOpen());
-    return Watch(DoSearchKbArticles(request));
-  }
-  absl::Status InsertKbSuggestionSession(v1::KbSuggestionSession* session) override {
-    HELPDESK_RETURN_IF_ERROR(CheckWritable());
-    return Watch(DoInsertKbSuggestionSession(session));
-  }
-  absl::Status UpdateKbSuggestionSession(const v1::KbSuggestionSession& session) override {
-    HELPDESK_RETURN_IF_ERROR(CheckWritable());
-    return Watch(DoUpdateKbSuggestionSession(session));
   }
   absl::StatusOr<v1::KbSuggestionSession> GetKbSuggestionSession(int64_t id) override {
     HELPDESK_RETURN_IF_ERROR(CheckOpen());
@@ -106,165 +88,10 @@ class SqliteTransaction final : public Transaction {
         {after_id, limit}));
   }
 
-  absl::StatusOr<v1::Ticket> GetTicket(int64_t id) override {
-    HELPDESK_RETURN_IF_ERROR(CheckOpen());
-    return Watch(DoGetTicket(id));
-  }
-  absl::Status InsertTicket(v1::Ticket* ticket) override {
-    HELPDESK_RETURN_IF_ERROR(CheckWritable());
-    return Watch(DoInsertTicket(ticket));
-  }
-  absl::Status UpdateTicket(v1::Ticket* ticket,
-                            int64_t expected_version) override {
-    HELPDESK_RETURN_IF_ERROR(CheckWritable());
-    return Watch(DoUpdateTicket(ticket, expected_version));
-  }
-  absl::StatusOr<TicketPage> QueryTickets(const TicketQuery& query) override {
-    HELPDESK_RETURN_IF_ERROR(CheckOpen());
-    return Watch(DoQueryTickets(query));
-  }
-  absl::Status SetTicketSlaDeadline(
-      int64_t id, std::optional<absl::Time> deadline) override {
-    HELPDESK_RETURN_IF_ERROR(CheckWritable());
-    return Watch(DoSetTicketSlaDeadline(id, deadline));
-  }
-
-  absl::Status InsertMessage(v1::Message* message) override {
-    HELPDESK_RETURN_IF_ERROR(CheckWritable());
-    return Watch(DoInsertMessage(message));
-  }
-  absl::StatusOr<v1::Message> GetMessage(int64_t id) override {
-    HELPDESK_RETURN_IF_ERROR(CheckOpen());
-    return Watch(DoGetMessage(id));
-  }
-  absl::StatusOr<std::vector<v1::Message>> ListMessages(
-      int64_t ticket_id) override {
-    HELPDESK_RETURN_IF_ERROR(CheckOpen());
-    return Watch(DoListMessages(ticket_id));
-  }
-  absl::StatusOr<int64_t> MoveMessages(int64_t from_ticket,
-                                       int64_t to_ticket) override {
-    HELPDESK_RETURN_IF_ERROR(CheckWritable());
-    return Watch(DoMoveMessages(from_ticket, to_ticket));
-  }
-
-  absl::Status AppendEvent(v1::Event* event) override {
-    HELPDESK_RETURN_IF_ERROR(CheckWritable());
-    return Watch(DoAppendEvent(event));
-  }
-  absl::StatusOr<std::vector<v1::Event>> ListTicketEvents(
-      int64_t ticket_id, int64_t after_id, int limit) override {
-    HELPDESK_RETURN_IF_ERROR(CheckOpen());
-    return Watch(DoListTicketEvents(ticket_id, after_id, limit));
-  }
-  absl::StatusOr<std::vector<v1::Event>> ListEventsSince(int64_t after_id,
-                                                         int limit) override {
-    HELPDESK_RETURN_IF_ERROR(CheckOpen());
-    return Watch(DoListEventsSince(after_id, limit));
-  }
-  absl::StatusOr<std::vector<v1::Event>> ListEventsBetween(absl::Time from, absl::Time to,
-                                                           int64_t after_id,
-                                                           int limit) override {
-    HELPDESK_RETURN_IF_ERROR(CheckOpen());
-    return Watch(DoListEventsBetween(from, to, after_id, limit));
-  }
-
-  absl::Status InsertContact(v1::Contact* contact) override {
-    HELPDESK_RETURN_IF_ERROR(CheckWritable());
-    return Watch(DoInsertContact(contact));
-  }
-  absl::Status UpdateContact(v1::Contact* contact,
-                             int64_t expected_version) override {
-    HELPDESK_RETURN_IF_ERROR(CheckWritable());
-    return Watch(DoUpdateContact(contact, expected_version));
-  }
-  absl::StatusOr<v1::Contact> GetContact(int64_t id) override {
-    HELPDESK_RETURN_IF_ERROR(CheckOpen());
-    return Watch(DoGetContact(id));
-  }
-  absl::StatusOr<v1::Contact> FindContactByIdentity(
-      v1::ContactIdentity::Kind kind, absl::string_view value) override {
-    HELPDESK_RETURN_IF_ERROR(CheckOpen());
-    return Watch(DoFindContactByIdentity(kind, value));
-  }
-  absl::Status InsertOrganization(v1::Organization* organization) override {
-    HELPDESK_RETURN_IF_ERROR(CheckWritable());
-    return Watch(DoInsertOrganization(organization));
-  }
-  absl::StatusOr<v1::Organization> GetOrganization(int64_t id) override {
-    HELPDESK_RETURN_IF_ERROR(CheckOpen());
-    return Watch(DoGetOrganization(id));
-  }
-
-  absl::Status InsertAgent(v1::Agent* agent) override {
-    HELPDESK_RETURN_IF_ERROR(CheckWritable());
-    return Watch(DoInsertAgent(agent));
-  }
-  absl::Status UpdateAgent(v1::Agent* agent, int64_t expected_version) override {
-    HELPDESK_RETURN_IF_ERROR(CheckWritable());
-    return Watch(DoUpdateAgent(agent, expected_version));
-  }
-  absl::StatusOr<v1::Agent> GetAgent(int64_t id) override {
-    HELPDESK_RETURN_IF_ERROR(CheckOpen());
-    return Watch(DoGetAgent(id));
-  }
-  absl::StatusOr<std::vector<v1::Agent>> ListAgents() override {
-    HELPDESK_RETURN_IF_ERROR(CheckOpen());
-    return Watch(DoListAgents());
-  }
-  absl::Status AppendAgentEvent(v1::AgentEvent* event) override {
-    HELPDESK_RETURN_IF_ERROR(CheckWritable());
-    return Watch(DoAppendAgentEvent(event));
-  }
-  absl::StatusOr<std::vector<v1::AgentEvent>> ListAgentEvents(
-      int64_t agent_id, int64_t after_id, int limit) override {
-    HELPDESK_RETURN_IF_ERROR(CheckOpen());
-    return Watch(DoListAgentEvents(agent_id, after_id, limit));
-  }
-  absl::Status InsertGroup(v1::Group* group) override {
-    HELPDESK_RETURN_IF_ERROR(CheckWritable());
-    return Watch(DoInsertGroup(group));
-  }
-  absl::StatusOr<v1::Group> GetGroup(int64_t id) override {
-    HELPDESK_RETURN_IF_ERROR(CheckOpen());
-    return Watch(DoGetGroup(id));
-  }
-  absl::StatusOr<std::vector<v1::Group>> ListGroups() override {
-    HELPDESK_RETURN_IF_ERROR(CheckOpen());
-    return Watch(DoListGroups());
-  }
-
-  absl::Status PutAttachmentContent(absl::string_view sha256,
-                                    absl::string_view content) override {
-    HELPDESK_RETURN_IF_ERROR(CheckWritable());
-    return Watch(DoPutAttachmentContent(sha256, content));
-  }
-  absl::StatusOr<std::string> GetAttachmentContent(
-      absl::string_view sha256) override {
-    HELPDESK_RETURN_IF_ERROR(CheckOpen());
-    return Watch(DoGetAttachmentContent(sha256));
-  }
-
-  absl::Status PutThreadKey(absl::string_view key, int64_t ticket_id) override {
-    HELPDESK_RETURN_IF_ERROR(CheckWritable());
-    return Watch(DoPutThreadKey(key, ticket_id));
-  }
-  absl::StatusOr<int64_t> FindThreadKey(absl::string_view key) override {
-    HELPDESK_RETURN_IF_ERROR(CheckOpen());
-    return Watch(DoFindThreadKey(key));
-  }
-  absl::Status InsertOutbox(v1::OutboxEntry* entry) override {
-    HELPDESK_RETURN_IF_ERROR(CheckWritable());
-    return Watch(DoInsertOutbox(entry));
-  }
   absl::StatusOr<v1::OutboxEntry> GetOutbox(int64_t id) override {
     HELPDESK_RETURN_IF_ERROR(CheckOpen());
     return Watch(GetById<v1::OutboxEntry>("SELECT proto FROM outbox WHERE id = ?",
                                           "outbox", "outbox entry", id));
-  }
-  absl::Status UpdateOutbox(const v1::OutboxEntry& entry) override {
-    HELPDESK_RETURN_IF_ERROR(CheckWritable());
-    return Watch(DoUpdateOutbox(entry));
   }
   absl::StatusOr<std::vector<v1::OutboxEntry>> ListDueOutbox(absl::Time now,
                                                              int limit) override {
@@ -292,41 +119,17 @@ class SqliteTransaction final : public Transaction {
   }
 
   // Automation (issue 14; sqlite_automation.cc).
-  absl::Status SetTicketAutomationDue(int64_t id, std::optional<absl::Time> due) override {
-    HELPDESK_RETURN_IF_ERROR(CheckWritable());
-    return Watch(DoSetTicketAutomationDue(id, due));
-  }
-  absl::StatusOr<std::optional<absl::Time>> GetTicketAutomationDue(int64_t id) override {
-    HELPDESK_RETURN_IF_ERROR(CheckOpen());
-    return Watch(DoGetTicketAutomationDue(id));
-  }
   absl::StatusOr<std::vector<int64_t>> ListDueAutomations(absl::Time now,
                                                           int limit) override {
     HELPDESK_RETURN_IF_ERROR(CheckOpen());
     HELPDESK_RETURN_IF_ERROR(CheckOutboxLimit(limit));
     return Watch(DoListDueAutomations(now, limit));
   }
-  absl::StatusOr<v1::RuleFirings> GetRuleFirings(int64_t id) override {
-    HELPDESK_RETURN_IF_ERROR(CheckOpen());
-    return Watch(DoGetRuleFirings(id));
-  }
-  absl::Status SetRuleFirings(int64_t id, const v1::RuleFirings& firings) override {
-    HELPDESK_RETURN_IF_ERROR(CheckWritable());
-    return Watch(DoSetRuleFirings(id, firings));
-  }
 
-  absl::Status InsertQuarantine(v1::QuarantineEntry* entry) override {
-    HELPDESK_RETURN_IF_ERROR(CheckWritable());
-    return Watch(DoInsertQuarantine(entry));
-  }
   absl::StatusOr<v1::QuarantineEntry> GetQuarantine(int64_t id) override {
     HELPDESK_RETURN_IF_ERROR(CheckOpen());
     return Watch(GetById<v1::QuarantineEntry>("SELECT proto FROM quarantine WHERE id = ?",
                                               "quarantine", "quarantine entry", id));
-  }
-  absl::Status UpdateQuarantine(const v1::QuarantineEntry& entry) override {
-    HELPDESK_RETURN_IF_ERROR(CheckWritable());
-    return Watch(DoUpdateQuarantine(entry));
   }
   absl::StatusOr<std::vector<v1::QuarantineEntry>> ListQuarantine(
       std::optional<v1::QuarantineEntry::State> state, int64_t after_id,
@@ -343,101 +146,9 @@ class SqliteTransaction final : public Transaction {
         {after_id, limit}));
   }
 
-  absl::StatusOr<std::string> GetIdempotencyRecord(
-      absl::string_view scope, absl::string_view key) override {
-    HELPDESK_RETURN_IF_ERROR(CheckOpen());
-    return Watch(DoGetIdempotencyRecord(scope, key));
-  }
-  absl::Status PutIdempotencyRecord(absl::string_view scope,
-                                    absl::string_view key,
-                                    absl::string_view value,
-                                    absl::Time recorded_at) override {
-    HELPDESK_RETURN_IF_ERROR(CheckWritable());
-    return Watch(DoPutIdempotencyRecord(scope, key, value, recorded_at));
-  }
-
-  absl::Status PutTrackingToken(int64_t ticket_id, absl::string_view token_sha256,
-                                absl::Time created_at) override {
-    HELPDESK_RETURN_IF_ERROR(CheckWritable());
-    return Watch(DoPutTrackingToken(ticket_id, token_sha256, created_at));
-  }
-  absl::StatusOr<TrackingTokenRecord> LookupTrackingToken(
-      absl::string_view token_sha256) override {
-    HELPDESK_RETURN_IF_ERROR(CheckOpen());
-    return Watch(DoLookupTrackingToken(token_sha256));
-  }
-  absl::StatusOr<std::optional<TrackingTokenRecord>> GetTrackingTokenOfTicket(
-      int64_t ticket_id) override {
-    HELPDESK_RETURN_IF_ERROR(CheckOpen());
-    return Watch(DoGetTrackingTokenOfTicket(ticket_id));
-  }
-  absl::StatusOr<bool> RevokeTrackingToken(int64_t ticket_id) override {
-    HELPDESK_RETURN_IF_ERROR(CheckWritable());
-    return Watch(DoRevokeTrackingToken(ticket_id));
-  }
-  // --- Saved views and counts (issue 16; sqlite_views.cc) ---
-  absl::StatusOr<int64_t> CountTickets(const TicketQuery& query) override {
-    HELPDESK_RETURN_IF_ERROR(CheckOpen());
-    return Watch(DoCountTickets(query));
-  }
-  absl::Status InsertView(v1::SavedView* view) override {
-    HELPDESK_RETURN_IF_ERROR(CheckWritable());
-    return Watch(DoInsertView(view));
-  }
-  absl::Status UpdateView(v1::SavedView* view, int64_t expected_version) override {
-    HELPDESK_RETURN_IF_ERROR(CheckWritable());
-    return Watch(DoUpdateView(view, expected_version));
-  }
-  absl::StatusOr<v1::SavedView> GetView(int64_t id) override {
-    HELPDESK_RETURN_IF_ERROR(CheckOpen());
-    return Watch(DoGetView(id));
-  }
-  absl::Status DeleteView(int64_t id) override {
-    HELPDESK_RETURN_IF_ERROR(CheckWritable());
-    return Watch(DoDeleteView(id));
-  }
-  absl::StatusOr<std::vector<v1::SavedView>> ListViews(
-      std::optional<int64_t> owner_agent_id) override {
-    HELPDESK_RETURN_IF_ERROR(CheckOpen());
-    return Watch(DoListViews(owner_agent_id));
-  }
-  absl::Status InsertTimeEntry(v1::TimeEntry* entry) override {
-    HELPDESK_RETURN_IF_ERROR(CheckWritable());
-    return Watch(DoInsertTimeEntry(entry));
-  }
-  absl::StatusOr<std::vector<v1::TimeEntry>> ListTimeEntries(int64_t ticket_id) override {
-    HELPDESK_RETURN_IF_ERROR(CheckOpen());
-    return Watch(DoListTimeEntries(ticket_id));
-  }
-  absl::StatusOr<std::vector<v1::TimeEntry>> ListTimeEntriesLogged(
-      const TimeRange& range) override {
-    HELPDESK_RETURN_IF_ERROR(CheckOpen());
-    return Watch(DoListTimeEntriesLogged(range));
-  }
-  // --- Personal data (issue 16; sqlite_privacy.cc) ---
-  absl::Status RedactMessage(const v1::Message& message) override {
-    HELPDESK_RETURN_IF_ERROR(CheckWritable());
-    return Watch(DoRedactMessage(message));
-  }
-  absl::Status RedactEvent(const v1::Event& event) override {
-    HELPDESK_RETURN_IF_ERROR(CheckWritable());
-    return Watch(DoRedactEvent(event));
-  }
-  absl::Status DeleteTicket(int64_t id) override {
-    HELPDESK_RETURN_IF_ERROR(CheckWritable());
-    return Watch(DoDeleteTicket(id));
-  }
-  absl::StatusOr<std::vector<std::string>> ListOrphanAttachments(absl::string_view after,
-                                                                 int limit) override {
-    HELPDESK_RETURN_IF_ERROR(CheckOpen());
-    return Watch(DoListOrphanAttachments(after, limit));
-  }
-  absl::StatusOr<bool> DeleteAttachmentContent(absl::string_view sha256) override {
-    HELPDESK_RETURN_IF_ERROR(CheckWritable());
-    return Watch(DoDeleteAttachmentContent(sha256));
-  }
-
  private:
+  friend class CheckedTransaction<SqliteTransaction>;
+
   enum class State { kOpen, kCommitted, kFailed };
 
   // Statuses and serialization shared by the entity files.

@@ -252,16 +252,7 @@ async function searchKb(q) {
   list.replaceChildren();
   try {
     const r = await api('GET', '/api/v1/kb/search?q=' + encodeURIComponent(q));
-    for (const hit of r.results || []) {
-      const li = document.createElement('li');
-      li.append(kbLink(hit.articleId, hit.title));
-      const snip = document.createElement('span');
-      snip.className = 'snippet';
-      snip.innerHTML = hit.snippetHtml || '';  // escaped by the desk, <mark> around matches
-      li.append(snip);
-      list.append(li);
-    }
-    if (!list.children.length) list.append(text('li', 'No articles match.'));
+    kbListHits(list, r.results, kbLink);  // shared/kb.js
   } catch (e) { say(e.message, true); }
 }
 
@@ -281,12 +272,7 @@ async function ticketSuggestions(id) {
   list.replaceChildren();
   try {
     const s = await api('POST', '/api/v1/kb/suggest', { ticketId: id });
-    for (const sug of s.suggestions || []) {
-      const li = document.createElement('li');
-      li.append(kbLink(sug.articleId, sug.title));
-      li.append(text('span', sug.reason || '', 'reason'));
-      list.append(li);
-    }
+    kbListSuggestions(list, s.suggestions, kbLink);  // shared/kb.js
   } catch (e) { /* a help, not a requirement */ }
   if (!list.children.length) list.append(text('li', 'No article matches this ticket.'));
 }

@@ -43,17 +43,7 @@ async function searchKb(q) {
   if (!q.trim()) return;
   try {
     const r = await api('GET', '/api/v1/kb/search?q=' + encodeURIComponent(q));
-    for (const hit of r.results || []) {
-      const li = document.createElement('li');
-      li.append(articleLink(hit.articleId, hit.title));
-      // snippetHtml is escaped by the desk, with matches in <mark>.
-      const snip = document.createElement('span');
-      snip.className = 'snippet';
-      snip.innerHTML = hit.snippetHtml || '';
-      li.append(snip);
-      list.append(li);
-    }
-    if (!list.children.length) list.append(text('li', 'No articles match.'));
+    kbListHits(list, r.results, articleLink);  // shared/kb.js
   } catch (e) { say(e.message, true); }
 }
 
@@ -90,12 +80,7 @@ async function suggest() {
     kbSession = s.id;
     const list = $('suggestion-list');
     list.replaceChildren();
-    for (const sug of s.suggestions || []) {
-      const li = document.createElement('li');
-      li.append(articleLink(sug.articleId, sug.title));
-      li.append(text('span', sug.reason || '', 'reason'));
-      list.append(li);
-    }
+    kbListSuggestions(list, s.suggestions, articleLink);  // shared/kb.js
     $('suggestions').hidden = !list.children.length;
   } catch (e) { /* suggestions are a help, not a requirement */ }
 }
