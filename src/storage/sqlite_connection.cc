@@ -1,5 +1,6 @@
 #include "storage/sqlite_connection.h"
 #include "storage/sqlite_ticket_query.h"
+#include "storage/sqlite_kb_rank.h"
 
 #include <algorithm>
 #include <climits>
@@ -178,6 +179,7 @@ absl::StatusOr<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(
   sqlite3_busy_timeout(db, busy_timeout_ms);
   sqlite3_extended_result_codes(db, 1);
   rc = RegisterTicketQueryFunctions(db);  // issue 16: query filters
+  if (rc == SQLITE_OK) rc = RegisterKbRankFunction(db);  // issue 15: kb_bm25
   if (rc != SQLITE_OK) {
     absl::Status status = SqliteError(rc, db, path, "registering functions");
     sqlite3_close_v2(db);

@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "helpdesk/kb.h"
 #include "storage/kb_index.h"
+#include "storage/sqlite_kb_rank.h"
 #include "storage/sqlite_transaction.h"
 
 namespace helpdesk::internal {
@@ -34,14 +35,15 @@ std::string JsonIds(const std::vector<int64_t>& ids) {
 // the page (an agent sees a RESTRICTED article that names no group, see
 // access.h); the page's rows alone then get what a hit shows from
 // kb_doc_display (LEFT JOIN: rows indexed before schema version 10 have
-// none). ?1 MATCH, ?2 language ('' any), ?3 drafts, ?4 everything,
+// none). The rank is kb_bm25 (storage/sqlite_kb_rank.h): FTS5's bm25 with
+// the row's length from the kb_docs row the filter reads anyway. ?1 MATCH, ?2 language ('' any), ?3 drafts, ?4 everything,
 // ?5 agents, ?6 groups (JSON), ?7 organizations (JSON), ?8 limit, ?9 offset.
 constexpr absl::string_view kSearchSql = R"sql(
 SELECT h.article_id, h.locale, h.rank, x.doc_id IS NOT NULL, x.title, x.category, x.section,
        x.plain
 FROM (
   SELECT d.id AS id, d.article_id AS article_id, d.locale AS locale,
-         bm25(kb_fts, 3.0, 1.0) AS rank
+         kb_bm25(kb_fts, d.tokens) AS rank
   FROM kb_fts JOIN kb_docs d ON d.id = kb_fts.rowid
   WHERE kb_fts MATCH ?1
     AND (?2 = '' OR d.language = ?2)
@@ -107,6 +109,19 @@ absl::Status SqliteTransaction::WriteKbIndex(const v1::KbArticle& article, bool 
     fts.BindText(2, title);
     fts.BindText(3, body);
     HELPDESK_RETURN_IF_ERROR(fts.Run());
+    // The row's length as FTS5 counted it, for kb_bm25.
+    HELPDESK_ASSIGN_OR_RETURN(SqliteStatement size,
+                              Prepare("SELECT sz FROM kb_fts_docsize WHERE id = ?"));
+    size.BindInt(1, rowid);
+    HELPDESK_ASSIGN_OR_RETURN(bool found, size.Step());
+    const int64_t tokens = found ? KbDocsizeTotal(size.ColumnBlob(0), 2) : -1;
+    if (tokens >= 0) {
+      HELPDESK_ASSIGN_OR_RETURN(SqliteStatement set_tokens,
+                                Prepare("UPDATE kb_docs SET tokens = ? WHERE id = ?"));
+      set_tokens.BindInt(1, tokens);
+      set_tokens.BindInt(2, rowid);
+      HELPDESK_RETURN_IF_ERROR(set_tokens.Run());
+    }
     HELPDESK_ASSIGN_OR_RETURN(
         SqliteStatement display,
         Prepare("INSERT INTO kb_doc_display (doc_id, title, category, section, plain) "

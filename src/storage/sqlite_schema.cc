@@ -272,6 +272,15 @@ CREATE TABLE IF NOT EXISTS kb_doc_display (
 );
 )sql";
 
+// Version 11 (knowledge base ranking speed): each kb_docs row's token count
+// (title and body as kb_fts holds them), which search's ranking function
+// kb_bm25 reads from the join it makes anyway instead of FTS5's per-row read
+// of kb_fts_docsize (storage/sqlite_kb_rank.h). Rows indexed before this step
+// have NULL and are ranked with FTS5's count, to the same value.
+constexpr absl::string_view kSchemaVersionKbRank = R"sql(
+ALTER TABLE kb_docs ADD COLUMN tokens INTEGER;
+)sql";
+
 // Rewrites every event and agent event whose changes hold the text form of
 // version 3 in the typed form (see storage/legacy_field_change.h), in id
 // order; rows already typed, and blobs that do not parse (reads report those
@@ -301,6 +310,7 @@ constexpr Migration kMigrations[] = {
     {8, kSchemaVersionKb},
     {9, kSchemaVersionAutomation},
     {10, kSchemaVersionKbDisplay},
+    {11, kSchemaVersionKbRank},
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) ==
                   static_cast<size_t>(kSqliteSchemaVersion),
