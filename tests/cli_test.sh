@@ -536,6 +536,35 @@ check "one calendar name, two definitions" 1 "calendar 'london' is defined diffe
   --calendars "$dir/paris.textproto"
 check "bad calendars file" 1 "INVALID_ARGUMENT: --calendars" -- \
   "$hd" rules check "$dir/bh_rules.textproto" --calendars "$dir/templates.txt"
+# Business-time reports (issue 16), on a desk of their own with the clock
+# stopped by $HELPDESK_NOW: a ticket opened on Sunday 10:00 and answered on
+# Monday 09:05 (London opens at 09:00) has a 5-minute first reply in
+# business time and 23 h 05 min in calendar time.
+(
+  export HELPDESK_DB="$dir/business.db"
+  "$hd" init >/dev/null
+  "$hd" agent add --name Bo --email bo@example.com >/dev/null
+  HELPDESK_NOW="2026-11-22 10:00" "$hd" create --requester sun@example.com \
+    --subject "Sunday" --body "Hello" >/dev/null
+  HELPDESK_NOW="2026-11-23 09:05" "$hd" reply 1 --agent bo@example.com --body "Hi" >/dev/null
+)
+check "report in business time" 0 "^total,first_reply,mean,300$" -- \
+  env HELPDESK_DB="$dir/business.db" "$hd" report first_reply --from 2026-11-22 \
+  --to 2026-11-24 --business-hours london --calendars "$dir/calendars.textproto" --csv -
+check "report in calendar time" 0 "^total,first_reply,mean,83100$" -- \
+  env HELPDESK_DB="$dir/business.db" "$hd" report first_reply --from 2026-11-22 \
+  --to 2026-11-24 --csv -
+check "report business hours from the SLA file" 0 "^total,first_reply,p50,300$" -- \
+  env HELPDESK_DB="$dir/business.db" "$hd" report all --from 2026-11-22 \
+  --to 2026-11-24 --business-hours london --sla "$dir/calendars.textproto" --csv -
+check "report unknown business calendar" 1 "business-hours 'paris' is not a calendar.*'london'" -- \
+  env HELPDESK_DB="$dir/business.db" "$hd" report all --from 2026-11-22 \
+  --to 2026-11-24 --business-hours paris --calendars "$dir/calendars.textproto"
+check "report business hours without calendars" 1 "business-hours 'london'.*known: none" -- \
+  env HELPDESK_DB="$dir/business.db" "$hd" report all --from 2026-11-22 \
+  --to 2026-11-24 --business-hours london
+check "bad HELPDESK_NOW" 2 "HELPDESK_NOW 'soon'" -- \
+  env HELPDESK_NOW=soon HELPDESK_DB="$dir/business.db" "$hd" list
 export HELPDESK_RULES="$dir/bh_rules.textproto" HELPDESK_CALENDARS="$dir/calendars.textproto"
 check "pending for the reminder" 0 "ticket #1 is at version" -- "$hd" update 1 --status pending
 check "explain counts business hours" 0 "remind pending: .*due at" -- "$hd" rules explain 1

@@ -32,8 +32,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/time.h"
 #include "commands.h"
 #include "flags.h"
+#include "helpdesk/clock.h"
 #include "helpdesk/desk.h"
 #include "print.h"
 #include "session.h"
@@ -84,6 +86,8 @@ Every command that works on a desk also takes:
                       $HELPDESK_CALENDARS); the --sla file's calendars count too
   --templates FILE    templates and macros (default $HELPDESK_TEMPLATES; see
                       examples/helpdesk/automation.cc)
+$HELPDESK_NOW="YYYY-MM-DD HH:MM" (UTC) runs the command with the desk's clock
+stopped at that time (replaying a history, tests); unset, the real clock.
 )";
 
 // `helpdesk --help`: every command and what it does.
@@ -170,6 +174,18 @@ int Main(int argc, char** argv) {
   CommandContext context{.args = *args, .name = command};
   std::unique_ptr<Session> session;
   absl::Status status;
+  // $HELPDESK_NOW: a stopped clock (issue 16, business-time reports in tests).
+  std::unique_ptr<ManualClock> stopped_clock;
+  if (const char* now = std::getenv("HELPDESK_NOW"); now != nullptr && *now != '\0') {
+    absl::Time at;
+    std::string err;
+    if (!absl::ParseTime("%Y-%m-%d %H:%M", now, absl::UTCTimeZone(), &at, &err)) {
+      std::cerr << "helpdesk: $HELPDESK_NOW '" << Visible(now)
+                << "' is not 'YYYY-MM-DD HH:MM'\n";
+      return 2;
+    }
+    stopped_clock = std::make_unique<ManualClock>(at);
+  }
   if (c->opens_desk) {
     absl::StatusOr<std::optional<std::string>> sla_text = SlaConfigText(*args);
     context.desk_email = args->Get("desk-email").value_or("");
@@ -180,7 +196,7 @@ int Main(int argc, char** argv) {
     absl::StatusOr<std::unique_ptr<Session>> opened =
         !sla_text.ok()  ? absl::StatusOr<std::unique_ptr<Session>>(sla_text.status())
         : !routing.ok() ? absl::StatusOr<std::unique_ptr<Session>>(routing.status())
-                        : OpenSession(DatabasePath(*args), false, nullptr, *sla_text,
+                        : OpenSession(DatabasePath(*args), false, stopped_clock.get(), *sla_text,
                                       context.desk_email, args->Has("ack"), *routing,
                                       [&](DeskOptions& o) {  // automation (issue 14)
                                         return ConfigureAutomation(*args, o);

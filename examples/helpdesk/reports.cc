@@ -8,10 +8,13 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "commands.h"
 #include "flags.h"
+#include "helpdesk/calendar.h"
+#include "helpdesk/desk.h"
 #include "helpdesk/report_charts.h"
 #include "helpdesk/reports.h"
 
@@ -66,7 +69,26 @@ absl::Status CmdReport(Desk& desk, const Args& a) {
   absl::StatusOr<std::optional<int64_t>> step = WholeNumberFlag(a, "step-hours", 1, 24 * 366);
   if (!step.ok()) return step.status();
   if (*step) spec.backlog_step = absl::Hours(**step);
-  absl::StatusOr<Report> report = desk.reports().Compute(SystemActor(), spec);
+  // Business time on a named calendar of --calendars / $HELPDESK_CALENDARS /
+  // the --sla file.
+  ReportCalendars calendars;
+  if (std::optional<std::string> name = a.Get("business-hours")) {
+    absl::StatusOr<std::vector<BusinessCalendar>> known = RuleCalendars(a);
+    if (!known.ok()) return known.status();
+    std::vector<std::string> names;
+    for (const BusinessCalendar& c : *known) {
+      if (c.name() == *name) calendars.calendar = c;
+      names.push_back(absl::StrCat("'", c.name(), "'"));
+    }
+    if (!calendars.calendar.has_value()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--business-hours '", *name, "' is not a calendar of --calendars, $HELPDESK_CALENDARS "
+          "or the --sla file (known: ", names.empty() ? "none" : absl::StrJoin(names, ", "),
+          ")"));
+    }
+    spec.business_time = true;
+  }
+  absl::StatusOr<Report> report = desk.reports().Compute(SystemActor(), spec, calendars);
   if (!report.ok()) return report.status();
 
   if (std::optional<std::string> svg_path = a.Get("svg")) {
@@ -82,7 +104,7 @@ absl::Status CmdReport(Desk& desk, const Args& a) {
         week.from = w;
         week.to = std::min(spec.to, w + absl::Hours(24 * 7));
         week.metrics = {ReportMetric::kSla};
-        absl::StatusOr<Report> r = desk.reports().Compute(SystemActor(), week);
+        absl::StatusOr<Report> r = desk.reports().Compute(SystemActor(), week, calendars);
         if (!r.ok()) return r.status();
         weeks.push_back(*std::move(r));
       }
@@ -128,7 +150,7 @@ CommandGroup ReportCommands() {
               {.name = "report",
                .summary = "figures of a period from the audit log (text, CSV, SVG chart)",
                .usage = "report METRIC[,METRIC...]|all --from DATE --to DATE [--group-by G] "
-                        "[--step-hours N] [--csv FILE|-] [--svg FILE]",
+                        "[--step-hours N] [--business-hours CALENDAR] [--csv FILE|-] [--svg FILE]",
                .flags =
                    "  METRIC              created, solved, reopened, backlog, first_reply,\n"
                    "                      resolution, replies_to_resolve, requester_wait,\n"
@@ -137,6 +159,9 @@ CommandGroup ReportCommands() {
                    "  --group-by G        agent, group, tag, channel, priority, type,\n"
                    "                      organization or custom_field.NAME\n"
                    "  --step-hours N      the backlog's sampling step (default 24)\n"
+                   "  --business-hours CALENDAR  durations in that calendar's business time\n"
+                   "                      (a calendar of --calendars FILE, default\n"
+                   "                      $HELPDESK_CALENDARS, or of the --sla file)\n"
                    "  --csv FILE          write CSV (row,metric,statistic,value); - prints it\n"
                    "  --svg FILE          write a chart of the first metric (backlog,\n"
                    "                      a distribution, or SLA achievement per week)\n",

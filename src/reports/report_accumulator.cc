@@ -192,8 +192,8 @@ absl::Status ReportAccumulator::Add(const v1::Event& event) {
         absl::StrCat(name(), ": ticket_id ", event.ticket_id(), " is not positive"));
   }
   absl::Time time = FromTimestamp(event.time());
-  auto it = s.tickets.find(event.ticket_id());
-  const bool known = it != s.tickets.end() && it->second.has_events;
+  TicketHistory* found = s.Find(event.ticket_id());
+  const bool known = found != nullptr && found->has_events;
   const bool creation = event.kind() == v1::Event::TICKET_CREATED;
   if (!known && !creation) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -204,10 +204,10 @@ absl::Status ReportAccumulator::Add(const v1::Event& event) {
     return absl::InvalidArgumentError(absl::StrCat(
         name(), ": ticket ", event.ticket_id(), " was created already"));
   }
-  if (known && time < it->second.last_time) {
+  if (known && time < found->last_time) {
     return absl::InvalidArgumentError(absl::StrCat(
         name(), ": time ", FormatRfc3339(time), " is before the previous event of ticket ",
-        event.ticket_id(), " at ", FormatRfc3339(it->second.last_time)));
+        event.ticket_id(), " at ", FormatRfc3339(found->last_time)));
   }
   // Check every status before changing anything.
   for (const v1::FieldChange& c : event.changes()) {
@@ -217,8 +217,7 @@ absl::Status ReportAccumulator::Add(const v1::Event& event) {
                        " is not a status of the workflow"));
     }
   }
-  TicketHistory& t = s.tickets[event.ticket_id()];
-  t.id = event.ticket_id();
+  TicketHistory& t = found != nullptr ? *found : s.FindOrAdd(event.ticket_id());
   if (creation) {
     t.has_events = true;
     t.created = time;
@@ -279,9 +278,8 @@ absl::Status ReportAccumulator::Add(const v1::Event& event) {
 
 void ReportAccumulator::AddTicket(const v1::Ticket& ticket) {
   if (ticket.id() <= 0) return;
-  TicketHistory& t = rep_->state.tickets[ticket.id()];
-  t.id = ticket.id();
-  t.current = ticket;
+  TicketHistory& t = rep_->state.FindOrAdd(ticket.id());
+  t.current = std::make_unique<v1::Ticket>(ticket);
 }
 
 absl::Status ReportAccumulator::Merge(ReportAccumulator other) {
@@ -292,38 +290,35 @@ absl::Status ReportAccumulator::Merge(ReportAccumulator other) {
     auto it = s.status_index.find(o.status_names[i]);
     if (it != s.status_index.end()) remap[i] = it->second;
   }
-  for (const auto& [id, t] : o.tickets) {
-    auto mine = s.tickets.find(id);
-    if (mine != s.tickets.end() && mine->second.has_events && t.has_events) {
+  for (const TicketHistory& t : o.tickets) {
+    const TicketHistory* mine = s.Find(t.id);
+    if (mine != nullptr && mine->has_events && t.has_events) {
       return absl::InvalidArgumentError(
-          absl::StrCat("merge: both accumulators hold events of ticket ", id));
+          absl::StrCat("merge: both accumulators hold events of ticket ", t.id));
     }
     for (const Mark& m : t.marks) {
       if (m.kind == Mark::kStatus && remap[m.small] < 0) {
         return absl::InvalidArgumentError(absl::StrCat(
-            "merge: status ", Quoted(o.status_names[m.small]), " of ticket ", id,
+            "merge: status ", Quoted(o.status_names[m.small]), " of ticket ", t.id,
             " is not a status of this accumulator's workflow"));
       }
     }
   }
-  for (auto& [id, t] : o.tickets) {
+  for (TicketHistory& t : o.tickets) {
     for (Mark& m : t.marks) {
       if (m.kind == Mark::kStatus) m.small = remap[m.small];
     }
-    auto mine = s.tickets.find(id);
-    if (mine == s.tickets.end()) {
-      s.tickets.emplace(id, std::move(t));
-    } else if (t.has_events) {
-      std::optional<v1::Ticket> current = std::move(mine->second.current);
-      mine->second = std::move(t);
-      if (current.has_value() && !mine->second.current.has_value()) {
-        mine->second.current = std::move(current);
-      }
-    } else if (t.current.has_value()) {
-      mine->second.current = std::move(t.current);
+    TicketHistory& mine = s.FindOrAdd(t.id);
+    if (t.has_events) {
+      std::unique_ptr<v1::Ticket> current = std::move(mine.current);
+      mine = std::move(t);
+      if (current != nullptr && mine.current == nullptr) mine.current = std::move(current);
+    } else if (t.current != nullptr) {
+      mine.current = std::move(t.current);
     }
   }
   o.tickets.clear();
+  o.index.clear();
   return absl::OkStatus();
 }
 
@@ -334,7 +329,7 @@ absl::StatusOr<Report> ReportAccumulator::Compute(const ReportSpec& spec) const 
 
 int64_t ReportAccumulator::ticket_count() const {
   int64_t n = 0;
-  for (const auto& [id, t] : rep_->state.tickets) n += t.has_events ? 1 : 0;
+  for (const TicketHistory& t : rep_->state.tickets) n += t.has_events ? 1 : 0;
   return n;
 }
 

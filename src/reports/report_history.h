@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,8 +49,9 @@ struct TicketHistory {
   std::vector<std::string> tags;
   std::map<std::string, std::string> custom_fields;
   bool has_events = false;
-  // The current ticket, when given.
-  std::optional<v1::Ticket> current;
+  // The current ticket, when given (behind a pointer: most tickets have
+  // none, and a v1::Ticket is large).
+  std::unique_ptr<v1::Ticket> current;
 };
 
 // The accumulator's state.
@@ -58,7 +60,28 @@ struct AccumulatorState {
   std::vector<std::string> status_names;
   std::vector<v1::StatusCategory> status_categories;
   absl::flat_hash_map<std::string, int32_t> status_index;
-  absl::flat_hash_map<int64_t, TicketHistory> tickets;
+  // The tickets, in the order first seen, and where each id is in it (a
+  // dense vector rather than a map of histories: a million tickets' histories
+  // stay compact and are visited in order).
+  std::vector<TicketHistory> tickets;
+  absl::flat_hash_map<int64_t, uint32_t> index;
+
+  // The ticket `id`, or null.
+  TicketHistory* Find(int64_t id) {
+    auto it = index.find(id);
+    return it == index.end() ? nullptr : &tickets[it->second];
+  }
+  // The ticket `id`, added (empty) when new.
+  TicketHistory& FindOrAdd(int64_t id) {
+    auto [it, added] = index.try_emplace(id, static_cast<uint32_t>(tickets.size()));
+    if (added) {
+      tickets.emplace_back().id = id;
+      if (!tickets.back().marks.capacity()) tickets.back().marks.reserve(kMarksReserved);
+    }
+    return tickets[it->second];
+  }
+  // Marks reserved per ticket (a typical ticket's life), to spare regrowth.
+  static constexpr size_t kMarksReserved = 4;
 };
 
 // Computes a report over `state` (the spec already validated).
