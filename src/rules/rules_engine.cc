@@ -302,12 +302,15 @@ class BufferLease {
 };
 
 // Merges into `cands` (sorted by rule) the rules the index says react to `h`;
-// `merged` lists the index's lists merged so far, `scratch` is reused.
+// `merged` lists the index's lists merged so far, `scratch` is reused. The
+// rules of a `sure` list have a trigger that matches `h` (by kind, by field,
+// any field): unless `h` is their own change, they are marked triggered (and
+// one evaluated before is evaluated again).
 void Reacting(const RuleSet::Rep& rep, const Happening& h,
               std::vector<Candidate>* cands,
               std::vector<const std::vector<int>*>* merged,
               std::vector<Candidate>* scratch) {
-  auto merge = [&](const std::vector<int>& list) {
+  auto merge = [&](const std::vector<int>& list, bool sure) {
     if (list.empty()) return;
     if (std::find(merged->begin(), merged->end(), &list) != merged->end())
       return;
@@ -322,25 +325,31 @@ void Reacting(const RuleSet::Rep& rep, const Happening& h,
       } else if (a == cands->end() || *b < a->rule) {
         Candidate c;
         c.rule = *b++;
+        c.triggered = sure && c.rule != h.by_rule;
         scratch->push_back(c);
       } else {
-        scratch->push_back(*a++);
+        Candidate c = *a++;
+        if (sure && c.rule != h.by_rule && !c.triggered) {
+          c.triggered = true;
+          c.seen = std::string::npos;
+        }
+        scratch->push_back(c);
         ++b;
       }
     }
     cands->swap(*scratch);
   };
   if (h.kind != v1::RuleTrigger::FIELD_CHANGED) {
-    merge(rep.by_kind[h.kind]);
+    merge(rep.by_kind[h.kind], /*sure=*/true);
     return;
   }
-  merge(rep.by_any_field);
+  merge(rep.by_any_field, /*sure=*/true);
   if (auto it = rep.by_field.find(h.field); it != rep.by_field.end())
-    merge(it->second);
+    merge(it->second, /*sure=*/true);
   if (!h.custom_field.empty()) {
     if (auto it = rep.by_custom_field.find(h.custom_field);
         it != rep.by_custom_field.end()) {
-      merge(it->second);
+      merge(it->second, /*sure=*/false);
     }
   }
 }
