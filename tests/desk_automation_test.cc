@@ -412,6 +412,58 @@ TEST_P(DeskAutomationTest, ExplainSaysWhichRulesWouldFireAndWhy) {
               StatusIs(absl::StatusCode::kNotFound));
 }
 
+// The field changes of several rules in one command are one write of the
+// ticket (one version), each rule's changes in an event of its own naming it,
+// in order; a refused rule's changes are dropped and recorded between them.
+TEST_P(DeskAutomationTest, RulesChangesAreOneWriteWithEachRuleNamed) {
+  Open(R"pb(
+    rules {
+      name: "tag it"
+      on { kind: TICKET_CREATED }
+      actions { add_tags { tags: [ "seen" ] } }
+    }
+    rules {
+      name: "to ghost"
+      on { kind: TICKET_CREATED }
+      actions { set_assignee: 999 }
+    }
+    rules {
+      name: "route"
+      on { kind: FIELD_CHANGED field: TAGS }
+      all { field: "tags" op: "contains" value: "seen" }
+      actions { set_group: 1 }
+      actions { set_priority: "high" }
+    }
+  )pb");
+  ASSERT_OK_AND_ASSIGN(v1::Ticket t,
+                       desk_->tickets().Create(ContactActor(ada_),
+                                               {.subject = "x", .requester_id = ada_,
+                                                .description = "y"}));
+  const v1::Ticket now = Get(t.id());
+  EXPECT_THAT(now.tags(), ::testing::ElementsAre("seen"));
+  EXPECT_EQ(now.group_id(), 1);
+  EXPECT_EQ(now.priority(), v1::PRIORITY_HIGH);
+  EXPECT_EQ(now.assignee_id(), 0);
+  EXPECT_EQ(now.version(), 2);  // created, then one write for every rule
+  std::vector<std::string> by;
+  for (const v1::Event& e : Log(t.id())) {
+    if (e.rule().empty()) continue;
+    by.push_back(absl::StrCat(e.rule(), ":", v1::Event::Kind_Name(e.kind())));
+    EXPECT_EQ(e.ticket_version(), 2) << e.rule();
+    if (e.rule() == "tag it") {
+      ASSERT_EQ(e.changes_size(), 1);
+      EXPECT_EQ(e.changes(0).field(), v1::FieldChange::TAGS);
+    }
+    if (e.rule() == "route") {
+      ASSERT_EQ(e.changes_size(), 2);
+      EXPECT_EQ(e.changes(0).field(), v1::FieldChange::PRIORITY);
+      EXPECT_EQ(e.changes(1).field(), v1::FieldChange::GROUP);
+    }
+  }
+  EXPECT_THAT(by, ::testing::ElementsAre("tag it:FIELDS_CHANGED", "to ghost:RULE_ACTION_FAILED",
+                                         "route:FIELDS_CHANGED"));
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, DeskAutomationTest, ::testing::Bool(),
                          [](const ::testing::TestParamInfo<bool>& p) { return p.param ? "Sqlite" : "Memory"; });
 

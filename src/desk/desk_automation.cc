@@ -2,6 +2,7 @@
 // command's transaction, their actions applied through the Tickets paths.
 #include "google/protobuf/util/json_util.h"
 #include "desk/desk_impl.h"
+#include "desk/desk_update.h"
 
 namespace helpdesk {
 namespace {
@@ -243,13 +244,64 @@ absl::Status DeskCore::ApplyRuleActions(Transaction& tx, int64_t ticket_id,
   } unstamp{tracker};
   const v1::Actor system = SystemActor();
   Access sys = Viewer::System();
+  sys.actor = system;
 
+  // The rules' field changes are staged on one copy of the ticket, each
+  // rule's checked as Update checks it (a refused one is dropped and
+  // recorded), and written at once: one ticket write, then each rule's
+  // events in order (each naming its rule), then one SLA recompute. Staged
+  // changes are written before any action that reads the ticket from the
+  // store (notes, replies, notifications, webhooks) and at the end.
+  struct Staged {
+    bool loaded = false;
+    v1::Ticket ticket;
+    int64_t loaded_version = 0;
+    bool changed = false;  // a field change is staged: the ticket is written
+    std::string solved_by;  // the rule whose change solved the ticket
+    std::vector<std::pair<std::string, v1::Event>> events;  // rule, event
+  } staged;
+  auto write_staged = [&]() -> absl::Status {
+    if (!staged.loaded) return absl::OkStatus();
+    Staged st = std::move(staged);
+    staged = Staged();
+    v1::Ticket& t = st.ticket;
+    if (st.changed) {
+      *t.mutable_updated_at() = ToTimestamp(now);
+      StampRouting(&t, now);
+      HELPDESK_RETURN_IF_ERROR(tx.UpdateTicket(&t, st.loaded_version));
+    }
+    for (auto& [rule, e] : st.events) {
+      tracker->set_rule(rule);
+      HELPDESK_RETURN_IF_ERROR(AppendEvent(tx, sys, now, t, &e));
+    }
+    if (!st.changed) return absl::OkStatus();
+    HELPDESK_RETURN_IF_ERROR(RefreshSla(tx, &t, now).status());
+    if (!st.solved_by.empty() && options_.csat.survey_on_solve) {
+      tracker->set_rule(st.solved_by);
+      HELPDESK_RETURN_IF_ERROR(SendSurvey(tx, t, now));
+    }
+    return absl::OkStatus();
+  };
+  auto load_staged = [&]() -> absl::Status {
+    if (staged.loaded) return absl::OkStatus();
+    HELPDESK_ASSIGN_OR_RETURN(staged.ticket, tx.GetTicket(ticket_id));
+    staged.loaded_version = staged.ticket.version();
+    staged.loaded = true;
+    return absl::OkStatus();
+  };
+
+  // An event of `rule`: staged behind the staged changes, if any, else
+  // written now.
   auto note_event = [&](const std::string& rule, v1::Event::Kind kind,
                         std::string note) -> absl::Status {
-    HELPDESK_ASSIGN_OR_RETURN(v1::Ticket t, tx.GetTicket(ticket_id));
     v1::Event e;
     e.set_kind(kind);
     e.set_note(std::move(note));
+    if (staged.loaded) {
+      staged.events.emplace_back(rule, std::move(e));
+      return absl::OkStatus();
+    }
+    HELPDESK_ASSIGN_OR_RETURN(v1::Ticket t, tx.GetTicket(ticket_id));
     tracker->set_rule(rule);
     return AppendEvent(tx, sys, now, t, &e);
   };
@@ -265,20 +317,45 @@ absl::Status DeskCore::ApplyRuleActions(Transaction& tx, int64_t ticket_id,
   TicketUpdate u;
   bool pending = false;
   std::string u_rule;
-  auto flush = [&]() -> absl::Status {
+  // Stages the field changes of rule u_rule, checked as Update checks them.
+  auto stage = [&]() -> absl::Status {
     if (!pending) return absl::OkStatus();
     pending = false;
     TicketUpdate update = std::move(u);
     u = TicketUpdate();
-    HELPDESK_ASSIGN_OR_RETURN(v1::Ticket t, tx.GetTicket(ticket_id));
-    if (update.status && *update.status == t.status()) update.status.reset();
-    tracker->set_rule(u_rule);
-    return outcome_of(u_rule, "field changes", Update(tx, system, ticket_id, update).status());
+    HELPDESK_RETURN_IF_ERROR(load_staged());
+    if (update.status && *update.status == staged.ticket.status()) update.status.reset();
+    v1::Ticket t = staged.ticket;
+    v1::Event e;
+    e.set_kind(v1::Event::FIELDS_CHANGED);
+    absl::Status s = [&]() -> absl::Status {
+      HELPDESK_RETURN_IF_ERROR(AuthorizeOn(sys, Action::kUpdateFields, t));
+      if (update.assignee_id || update.group_id) {
+        HELPDESK_RETURN_IF_ERROR(AuthorizeOn(sys, Action::kAssign, t));
+      }
+      HELPDESK_RETURN_IF_ERROR(CheckChangeable(t));
+      return desk_internal::ApplyTicketUpdate(*this, tx, update, now, &t, &e);
+    }();
+    if (!s.ok()) return outcome_of(u_rule, "field changes", s);
+    if (e.changes_size() == 0) return absl::OkStatus();  // nothing to write
+    if (t.status_category() == v1::STATUS_CATEGORY_SOLVED &&
+        staged.ticket.status_category() != v1::STATUS_CATEGORY_SOLVED) {
+      staged.solved_by = u_rule;
+    }
+    staged.ticket = std::move(t);
+    staged.changed = true;
+    staged.events.emplace_back(u_rule, std::move(e));
+    return absl::OkStatus();
+  };
+  // Stages the pending changes and writes everything staged.
+  auto flush = [&]() -> absl::Status {
+    HELPDESK_RETURN_IF_ERROR(stage());
+    return write_staged();
   };
 
   for (const FiredAction& fa : outcome.actions) {
     if (fa.rule != u_rule) {
-      HELPDESK_RETURN_IF_ERROR(flush());
+      HELPDESK_RETURN_IF_ERROR(stage());
       u_rule = fa.rule;
     }
     const v1::RuleAction& a = *fa.action;

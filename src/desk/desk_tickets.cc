@@ -1,6 +1,7 @@
 // Ticket commands and queries: create, messages, field changes, merges, links, reads, the
 // audit log.
 #include "desk/desk_impl.h"
+#include "desk/desk_update.h"
 
 namespace helpdesk {
 
@@ -167,33 +168,11 @@ absl::StatusOr<v1::Ticket> DeskCore::CreateOne(Transaction& tx, const Access& a,
   t.set_sticky_agent_id(agent_answers ? a.actor.id()
                                       : requester->last_answered_by_agent_id());
   StampRouting(&t, now);
-  HELPDESK_RETURN_IF_ERROR(tx.InsertTicket(&t));
-  if (agent_answers) {
-    HELPDESK_RETURN_IF_ERROR(RememberAnsweredBy(tx, requester_id, a.actor.id(), now));
-  }
 
+  // The creation event, but for the ids the inserts give it.
   v1::Event e;
   e.set_kind(v1::Event::TICKET_CREATED);
-  if (has_message) {
-    v1::Message m;
-    m.set_ticket_id(t.id());
-    m.set_kind(in.description_kind);
-    *m.mutable_author() = in.description_kind == v1::Message::CUSTOMER_MESSAGE
-                              ? ContactActor(requester_id)
-                              : a.actor;
-    m.set_body_text(in.description);
-    m.set_body_html(in.description_html);
-    HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Attachment> files,
-                              StoreAttachments(tx, in.attachments));
-    for (v1::Attachment& f : files) *m.add_attachments() = std::move(f);
-    m.set_channel(in.channel);
-    m.set_external_id(in.external_id);
-    *m.mutable_created_at() = ToTimestamp(now);
-    HELPDESK_RETURN_IF_ERROR(tx.InsertMessage(&m));
-    e.set_message_id(m.id());
-    if (first_message_id != nullptr) *first_message_id = m.id();
-    e.set_message_kind(m.kind());
-  }
+  if (has_message) e.set_message_kind(in.description_kind);
   // A creation's changes have no `before`.
   auto* changes = e.mutable_changes();
   AddChange(changes, v1::FieldChange::SUBJECT, std::nullopt, TextValue(t.subject()));
@@ -221,8 +200,41 @@ absl::StatusOr<v1::Ticket> DeskCore::CreateOne(Transaction& tx, const Access& a,
     AddChange(changes, v1::FieldChange::STICKY_AGENT, std::nullopt,
               AgentValue(t.sticky_agent_id()));
   }
+  // With SLAs, the clocks of the new ticket: its log is this one event (at
+  // `now`, as AppendEvent stamps it), so its first deadline is known before
+  // the insert, which stores it (what RefreshSla would do after it, without
+  // reading the event back and writing the ticket again).
+  if (options_.sla) {
+    v1::Event logged = e;
+    *logged.mutable_time() = ToTimestamp(now);
+    HELPDESK_ASSIGN_OR_RETURN(SlaStatus sla, options_.sla->Evaluate(t, {logged}, now));
+    if (sla.next_deadline) *t.mutable_sla_next_deadline() = ToTimestamp(*sla.next_deadline);
+  }
+  HELPDESK_RETURN_IF_ERROR(tx.InsertTicket(&t));
+  if (agent_answers) {
+    HELPDESK_RETURN_IF_ERROR(RememberAnsweredBy(tx, requester_id, a.actor.id(), now));
+  }
+
+  if (has_message) {
+    v1::Message m;
+    m.set_ticket_id(t.id());
+    m.set_kind(in.description_kind);
+    *m.mutable_author() = in.description_kind == v1::Message::CUSTOMER_MESSAGE
+                              ? ContactActor(requester_id)
+                              : a.actor;
+    m.set_body_text(in.description);
+    m.set_body_html(in.description_html);
+    HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Attachment> files,
+                              StoreAttachments(tx, in.attachments));
+    for (v1::Attachment& f : files) *m.add_attachments() = std::move(f);
+    m.set_channel(in.channel);
+    m.set_external_id(in.external_id);
+    *m.mutable_created_at() = ToTimestamp(now);
+    HELPDESK_RETURN_IF_ERROR(tx.InsertMessage(&m));
+    e.set_message_id(m.id());
+    if (first_message_id != nullptr) *first_message_id = m.id();
+  }
   HELPDESK_RETURN_IF_ERROR(AppendEvent(tx, a, now, t, &e));
-  HELPDESK_RETURN_IF_ERROR(RefreshSla(tx, &t, now).status());
   return t;
 }
 
@@ -344,7 +356,6 @@ absl::StatusOr<v1::Ticket> DeskCore::Update(Transaction& tx, const v1::Actor& ac
                                               int64_t ticket_id, const TicketUpdate& u,
                                               absl::string_view operation_id) {
   absl::Time now = Now();
-  const DeskLimits& lim = options_.limits;
   HELPDESK_ASSIGN_OR_RETURN(Access a, Resolve(tx, actor));
   HELPDESK_ASSIGN_OR_RETURN(v1::Ticket t,
                             LoadTicket(tx, a, ticket_id, Action::kUpdateFields));
@@ -359,7 +370,25 @@ absl::StatusOr<v1::Ticket> DeskCore::Update(Transaction& tx, const v1::Actor& ac
   int64_t loaded = t.version();
   v1::Event e;
   e.set_kind(v1::Event::FIELDS_CHANGED);
+  HELPDESK_RETURN_IF_ERROR(desk_internal::ApplyTicketUpdate(*this, tx, u, now, &t, &e));
+  if (e.changes_size() == 0) return t;  // nothing to write
+  if (!operation_id.empty()) e.set_operation_id(std::string(operation_id));
+  const bool solved_now = t.status_category() == v1::STATUS_CATEGORY_SOLVED &&
+                          solved_before != v1::STATUS_CATEGORY_SOLVED;
+  HELPDESK_RETURN_IF_ERROR(SaveWithEvent(tx, a, now, &t, loaded, &e));
+  if (solved_now && options_.csat.survey_on_solve) {
+    HELPDESK_RETURN_IF_ERROR(SendSurvey(tx, t, now));
+  }
+  return t;
+}
 
+namespace desk_internal {
+
+absl::Status ApplyTicketUpdate(DeskCore& core, Transaction& tx, const TicketUpdate& u,
+                               absl::Time now, v1::Ticket* ticket, v1::Event* event) {
+  const DeskLimits& lim = core.options().limits;
+  v1::Ticket& t = *ticket;
+  v1::Event& e = *event;
   if (u.subject && *u.subject != t.subject()) {
     HELPDESK_RETURN_IF_ERROR(
         CheckRequiredText("subject", *u.subject, lim.max_subject_bytes));
@@ -368,7 +397,7 @@ absl::StatusOr<v1::Ticket> DeskCore::Update(Transaction& tx, const v1::Actor& ac
     t.set_subject(*u.subject);
   }
   if (u.priority) {
-    HELPDESK_RETURN_IF_ERROR(CheckPriority("priority", *u.priority));
+    HELPDESK_RETURN_IF_ERROR(core.CheckPriority("priority", *u.priority));
     if (*u.priority != t.priority()) {
       AddChange(e.mutable_changes(), v1::FieldChange::PRIORITY, PriorityValue(t.priority()),
                 PriorityValue(*u.priority));
@@ -376,7 +405,7 @@ absl::StatusOr<v1::Ticket> DeskCore::Update(Transaction& tx, const v1::Actor& ac
     }
   }
   if (u.type) {
-    HELPDESK_RETURN_IF_ERROR(CheckType("type", *u.type));
+    HELPDESK_RETURN_IF_ERROR(core.CheckType("type", *u.type));
     if (*u.type != t.type()) {
       AddChange(e.mutable_changes(), v1::FieldChange::TYPE, TypeValue(t.type()),
                 TypeValue(*u.type));
@@ -385,7 +414,7 @@ absl::StatusOr<v1::Ticket> DeskCore::Update(Transaction& tx, const v1::Actor& ac
   }
   if (u.assignee_id && *u.assignee_id != t.assignee_id()) {
     if (*u.assignee_id != 0) {
-      HELPDESK_RETURN_IF_ERROR(CheckAgentUsable(tx, "assignee_id", *u.assignee_id));
+      HELPDESK_RETURN_IF_ERROR(core.CheckAgentUsable(tx, "assignee_id", *u.assignee_id));
     }
     AddChange(e.mutable_changes(), v1::FieldChange::ASSIGNEE, AgentValue(t.assignee_id()),
               AgentValue(*u.assignee_id));
@@ -395,7 +424,7 @@ absl::StatusOr<v1::Ticket> DeskCore::Update(Transaction& tx, const v1::Actor& ac
   }
   if (u.group_id && *u.group_id != t.group_id()) {
     if (*u.group_id != 0) {
-      HELPDESK_RETURN_IF_ERROR(CheckGroupExists(tx, "group_id", *u.group_id));
+      HELPDESK_RETURN_IF_ERROR(core.CheckGroupExists(tx, "group_id", *u.group_id));
     }
     AddChange(e.mutable_changes(), v1::FieldChange::GROUP, GroupValue(t.group_id()),
               GroupValue(*u.group_id));
@@ -432,24 +461,24 @@ absl::StatusOr<v1::Ticket> DeskCore::Update(Transaction& tx, const v1::Actor& ac
     std::set<std::string> before = tags;
     if (u.set_tags) {
       HELPDESK_ASSIGN_OR_RETURN(std::vector<std::string> set,
-                                NormalizeTags("set_tags", *u.set_tags));
+                                core.NormalizeTags("set_tags", *u.set_tags));
       tags = std::set<std::string>(set.begin(), set.end());
     }
     HELPDESK_ASSIGN_OR_RETURN(std::vector<std::string> add,
-                              NormalizeTags("add_tags", u.add_tags));
+                              core.NormalizeTags("add_tags", u.add_tags));
     HELPDESK_ASSIGN_OR_RETURN(std::vector<std::string> remove,
-                              NormalizeTags("remove_tags", u.remove_tags));
+                              core.NormalizeTags("remove_tags", u.remove_tags));
     tags.insert(add.begin(), add.end());
     for (const std::string& r : remove) tags.erase(r);
     if (tags != before) {
-      HELPDESK_RETURN_IF_ERROR(SetTags("tags", &t, tags));
+      HELPDESK_RETURN_IF_ERROR(core.SetTags("tags", &t, tags));
       AddChange(e.mutable_changes(), v1::FieldChange::TAGS, TagsValue(before),
                 TagsValue(tags));
     }
   }
   // Custom fields.
   for (const auto& [name, value] : u.set_custom_fields) {
-    HELPDESK_RETURN_IF_ERROR(CheckCustomField("set_custom_fields", name, value));
+    HELPDESK_RETURN_IF_ERROR(core.CheckCustomField("set_custom_fields", name, value));
     auto it = t.custom_fields().find(name);
     std::optional<v1::FieldValue> before;
     if (it != t.custom_fields().end()) {
@@ -477,7 +506,7 @@ absl::StatusOr<v1::Ticket> DeskCore::Update(Transaction& tx, const v1::Actor& ac
     std::set<int64_t> ccs(t.cc_contact_ids().begin(), t.cc_contact_ids().end());
     std::set<int64_t> before = ccs;
     for (int64_t id : u.add_cc_contact_ids) {
-      HELPDESK_RETURN_IF_ERROR(CheckContactExists(tx, "add_cc_contact_ids", id));
+      HELPDESK_RETURN_IF_ERROR(core.CheckContactExists(tx, "add_cc_contact_ids", id));
       if (id != t.requester_id()) ccs.insert(id);
     }
     for (int64_t id : u.remove_cc_contact_ids) ccs.erase(id);
@@ -498,7 +527,7 @@ absl::StatusOr<v1::Ticket> DeskCore::Update(Transaction& tx, const v1::Actor& ac
                                 t.follower_agent_ids().end());
     std::set<int64_t> before = followers;
     for (int64_t id : u.add_follower_agent_ids) {
-      HELPDESK_RETURN_IF_ERROR(CheckAgentUsable(tx, "add_follower_agent_ids", id));
+      HELPDESK_RETURN_IF_ERROR(core.CheckAgentUsable(tx, "add_follower_agent_ids", id));
       followers.insert(id);
     }
     for (int64_t id : u.remove_follower_agent_ids) followers.erase(id);
@@ -512,20 +541,14 @@ absl::StatusOr<v1::Ticket> DeskCore::Update(Transaction& tx, const v1::Actor& ac
   // The status moves last, so its guards see the update's other changes.
   if (u.status) {
     HELPDESK_ASSIGN_OR_RETURN(v1::StatusCategory category,
-                              StatusCategoryOf("status", *u.status));
-    HELPDESK_RETURN_IF_ERROR(options_.workflow.CheckTransition(t, *u.status));
-    ChangeStatus(&t, *u.status, category, now, &e);
+                              core.StatusCategoryOf("status", *u.status));
+    HELPDESK_RETURN_IF_ERROR(core.options().workflow.CheckTransition(t, *u.status));
+    core.ChangeStatus(&t, *u.status, category, now, &e);
   }
-  if (e.changes_size() == 0) return t;  // nothing to write
-  if (!operation_id.empty()) e.set_operation_id(std::string(operation_id));
-  const bool solved_now = t.status_category() == v1::STATUS_CATEGORY_SOLVED &&
-                          solved_before != v1::STATUS_CATEGORY_SOLVED;
-  HELPDESK_RETURN_IF_ERROR(SaveWithEvent(tx, a, now, &t, loaded, &e));
-  if (solved_now && options_.csat.survey_on_solve) {
-    HELPDESK_RETURN_IF_ERROR(SendSurvey(tx, t, now));
-  }
-  return t;
+  return absl::OkStatus();
 }
+
+}  // namespace desk_internal
 
 absl::StatusOr<v1::Ticket> DeskCore::Merge(Transaction& tx, const v1::Actor& actor,
                                              int64_t source_id, int64_t target_id) {

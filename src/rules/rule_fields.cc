@@ -570,6 +570,19 @@ std::vector<int64_t> SlaStates(const Condition& c, const Snapshot& s) {
   return states;
 }
 
+// The message's text in ASCII lower case, made once per run.
+const std::string& LoweredMessage(const Snapshot& s) {
+  if (!s.lowered_message.has_value())
+    s.lowered_message = Lower(s.context->message->body_text());
+  return *s.lowered_message;
+}
+
+// Whether the message's text matches `c`'s regular expression.
+bool MessageMatches(const Condition& c, const Snapshot& s) {
+  const std::string& text = s.context->message->body_text();
+  return RE2::PartialMatch(re2::StringPiece(text.data(), text.size()), *c.regex);
+}
+
 }  // namespace
 
 uint64_t FieldBit(const Condition& c) {
@@ -613,12 +626,24 @@ bool Holds(const Condition& c, const Snapshot& s, const RuleSet::Rep& rep) {
     case FieldClass::kNumber:
       return NumberHolds(c, NumberOf(c, s));
     case FieldClass::kText:
-      if (c.field == Field::kMessageText && IsContains(c.op) &&
-          s.context->message != nullptr) {
-        if (!s.lowered_message.has_value())
-          s.lowered_message = Lower(s.context->message->body_text());
-        const bool has = absl::StrContains(*s.lowered_message, c.lowered[0]);
-        return c.op == Op::kContains ? has : !has;
+      if (c.field == Field::kMessageText &&
+          (IsContains(c.op) || IsRegex(c.op)) && s.context->message != nullptr) {
+        // The message is the same for the whole run: each test runs once.
+        uint8_t* slot = nullptr;
+        if (c.memo >= 0) {
+          if (s.message_memo.empty())
+            s.message_memo.assign(static_cast<size_t>(rep.message_memos), 0);
+          slot = &s.message_memo[static_cast<size_t>(c.memo)];
+        }
+        bool found = false;
+        if (slot != nullptr && *slot != 0) {
+          found = *slot == 1;
+        } else {
+          found = IsContains(c.op) ? absl::StrContains(LoweredMessage(s), c.lowered[0])
+                                   : MessageMatches(c, s);
+          if (slot != nullptr) *slot = found ? 1 : 2;
+        }
+        return (c.op == Op::kContains || c.op == Op::kMatches) ? found : !found;
       }
       return TextHolds(c, TextOf(c, s));
     case FieldClass::kCustom:

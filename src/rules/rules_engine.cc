@@ -43,7 +43,8 @@ void SetTags(v1::Ticket* t, std::vector<std::string> tags, int rule,
 
 void ApplyAction(const v1::RuleAction& a, const RuleSet::Rep& rep,
                  absl::Time now, int rule, v1::Ticket* t,
-                 TicketTimeline* timeline, std::vector<Happening>* happened) {
+                 TicketTimeline* timeline, std::vector<Happening>* happened,
+                 const Snapshot* snapshot) {
   const size_t before = happened->size();
   switch (a.action_case()) {
     case v1::RuleAction::kSetStatus:
@@ -109,6 +110,10 @@ void ApplyAction(const v1::RuleAction& a, const RuleSet::Rep& rep,
           tags->SwapElements(k, k - 1);
         ++added;
         hash = TagHash(tag);
+        // The snapshot's tag hashes follow the tags (same positions).
+        if (snapshot != nullptr && snapshot->tag_hashes_valid) {
+          snapshot->tag_hashes.insert(snapshot->tag_hashes.begin() + pos, hash);
+        }
       }
       if (added > 0) {
         AddChangeHappening(happened, v1::FieldChange::TAGS, "", rule);
@@ -163,16 +168,23 @@ void ApplyAction(const v1::RuleAction& a, const RuleSet::Rep& rep,
       // writes them, and they trigger no rule (no mail loops through rules).
       break;
   }
-  if (happened->size() != before) *t->mutable_updated_at() = ToTimestamp(now);
+  if (happened->size() != before) {
+    *t->mutable_updated_at() = ToTimestamp(now);
+    // Tags removed or replaced: the hashes are made again on next use.
+    if (snapshot != nullptr && (a.action_case() == v1::RuleAction::kRemoveTags ||
+                                a.action_case() == v1::RuleAction::kSetTags)) {
+      snapshot->tag_hashes_valid = false;
+    }
+  }
 }
 
 namespace {
 
 // The command's events as triggers see them. A TICKET_CREATED makes the
 // batch one creation: its field changes are part of it, not changes.
-std::vector<Happening> HappeningsOf(absl::Span<const v1::Event> events,
-                                    bool csat) {
-  std::vector<Happening> out;
+void HappeningsOf(absl::Span<const v1::Event> events, bool csat,
+                  std::vector<Happening>* happenings) {
+  std::vector<Happening>& out = *happenings;
   bool created = false;
   for (const v1::Event& e : events)
     created = created || e.kind() == v1::Event::TICKET_CREATED;
@@ -220,7 +232,6 @@ std::vector<Happening> HappeningsOf(absl::Span<const v1::Event> events,
     }
   }
   if (csat) add(v1::RuleTrigger::CSAT_RECEIVED);
-  return out;
 }
 
 bool TriggerMatches(const v1::RuleTrigger& t, const Happening& h) {
@@ -237,7 +248,8 @@ bool TriggerMatches(const v1::RuleTrigger& t, const Happening& h) {
 bool Triggered(const CompiledRule& r, int index,
                const std::vector<Happening>& happened) {
   for (const Happening& h : happened) {
-    if (h.by_rule == index) continue;
+    if (h.by_rule == index || ((r.trigger_kinds >> static_cast<int>(h.kind)) & 1) == 0)
+      continue;
     for (const v1::RuleTrigger& t : r.triggers) {
       if (TriggerMatches(t, h)) return true;
     }
@@ -257,13 +269,48 @@ struct Candidate {
   FailedOn failed_on;
 };
 
+// A run's working lists, reused by the runs of one thread (their capacity:
+// each run starts them empty).
+struct RunBuffers {
+  bool in_use = false;
+  std::vector<Happening> happened;
+  std::vector<Candidate> cands;
+  std::vector<Candidate> scratch;
+  std::vector<const std::vector<int>*> merged;
+};
+
+// Hands out a thread's buffers for one run, emptied, and takes them back at
+// its end; a run nested in another (none today) gets lists of its own.
+class BufferLease {
+ public:
+  explicit BufferLease(RunBuffers& shared)
+      : b_(shared.in_use ? own_ : shared) {
+    b_.in_use = true;
+    b_.happened.clear();
+    b_.cands.clear();
+    b_.scratch.clear();
+    b_.merged.clear();
+  }
+  ~BufferLease() { b_.in_use = false; }
+  BufferLease(const BufferLease&) = delete;
+  BufferLease& operator=(const BufferLease&) = delete;
+  RunBuffers& buffers() { return b_; }
+
+ private:
+  RunBuffers own_;
+  RunBuffers& b_;
+};
+
 // Merges into `cands` (sorted by rule) the rules the index says react to `h`;
-// `merged` lists the index's lists merged so far, `scratch` is reused.
+// `merged` lists the index's lists merged so far, `scratch` is reused. The
+// rules of a `sure` list have a trigger that matches `h` (by kind, by field,
+// any field): unless `h` is their own change, they are marked triggered (and
+// one evaluated before is evaluated again).
 void Reacting(const RuleSet::Rep& rep, const Happening& h,
               std::vector<Candidate>* cands,
               std::vector<const std::vector<int>*>* merged,
               std::vector<Candidate>* scratch) {
-  auto merge = [&](const std::vector<int>& list) {
+  auto merge = [&](const std::vector<int>& list, bool sure) {
     if (list.empty()) return;
     if (std::find(merged->begin(), merged->end(), &list) != merged->end())
       return;
@@ -278,25 +325,31 @@ void Reacting(const RuleSet::Rep& rep, const Happening& h,
       } else if (a == cands->end() || *b < a->rule) {
         Candidate c;
         c.rule = *b++;
+        c.triggered = sure && c.rule != h.by_rule;
         scratch->push_back(c);
       } else {
-        scratch->push_back(*a++);
+        Candidate c = *a++;
+        if (sure && c.rule != h.by_rule && !c.triggered) {
+          c.triggered = true;
+          c.seen = std::string::npos;
+        }
+        scratch->push_back(c);
         ++b;
       }
     }
     cands->swap(*scratch);
   };
   if (h.kind != v1::RuleTrigger::FIELD_CHANGED) {
-    merge(rep.by_kind[h.kind]);
+    merge(rep.by_kind[h.kind], /*sure=*/true);
     return;
   }
-  merge(rep.by_any_field);
+  merge(rep.by_any_field, /*sure=*/true);
   if (auto it = rep.by_field.find(h.field); it != rep.by_field.end())
-    merge(it->second);
+    merge(it->second, /*sure=*/true);
   if (!h.custom_field.empty()) {
     if (auto it = rep.by_custom_field.find(h.custom_field);
         it != rep.by_custom_field.end()) {
-      merge(it->second);
+      merge(it->second, /*sure=*/false);
     }
   }
 }
@@ -321,16 +374,20 @@ RuleOutcome RunTriggers(const RuleSet::Rep& rep, const RuleContext& context,
   out.ticket = *context.ticket;
   TicketTimeline timeline = context.timeline;
   Snapshot snap{&context, &out.ticket, context.now};
-  std::vector<Happening> happened = HappeningsOf(events, context.csat_received);
+  // The run's working lists, kept per thread from run to run (their capacity
+  // only: each run starts them empty).
+  thread_local RunBuffers buffers;
+  BufferLease lease(buffers);
+  std::vector<Happening>& happened = lease.buffers().happened;
+  HappeningsOf(events, context.csat_received, &happened);
   const int n = static_cast<int>(rep.rules.size());
   // The rules that may fire, in rule order: with the index, those reacting
   // to what happened so far; scanning, every rule.
-  std::vector<Candidate> cands, scratch;
-  cands.reserve(64);
-  happened.reserve(happened.size() + 16);
+  std::vector<Candidate>& cands = lease.buffers().cands;
+  std::vector<Candidate>& scratch = lease.buffers().scratch;
   out.actions.reserve(8);
   out.fired_rules.reserve(8);
-  std::vector<const std::vector<int>*> merged;
+  std::vector<const std::vector<int>*>& merged = lease.buffers().merged;
   if (scan_all) {
     cands.resize(n);
     for (int i = 0; i < n; ++i) cands[i].rule = i;
@@ -351,7 +408,10 @@ RuleOutcome RunTriggers(const RuleSet::Rep& rep, const RuleContext& context,
                                h.tag_hash != c.failed_on.tag_hash;
         if (!other_tag) return false;
       }
-      if (c.triggered || h.by_rule == c.rule) continue;
+      if (c.triggered || h.by_rule == c.rule ||
+          ((r.trigger_kinds >> static_cast<int>(h.kind)) & 1) == 0) {
+        continue;
+      }
       for (const v1::RuleTrigger& t : r.triggers) {
         if (TriggerMatches(t, h)) return false;
       }
@@ -387,9 +447,12 @@ RuleOutcome RunTriggers(const RuleSet::Rep& rep, const RuleContext& context,
     c.triggered = true;
     return ConditionsHold(r, snap, rep, why, &c.failed_on);
   };
+  // The index holds no automation and no disabled rule.
   auto skipped = [&](const Candidate& c) {
+    if (c.fired) return true;
+    if (!scan_all) return false;
     const CompiledRule& r = rep.rules[c.rule];
-    return c.fired || r.automation || r.disabled;
+    return r.automation || r.disabled;
   };
   int pass = 0;
   bool any_fired = true;
@@ -433,9 +496,9 @@ RuleOutcome RunTriggers(const RuleSet::Rep& rep, const RuleContext& context,
           out.stopped = true;
           break;
         }
-        ApplyAction(*a, rep, context.now, i, &out.ticket, &timeline, &happened);
+        ApplyAction(*a, rep, context.now, i, &out.ticket, &timeline, &happened,
+                    &snap);
       }
-      snap.tag_hashes_valid = false;
       // Rules after this one that react to its changes run in this pass.
       refresh();
       pos = std::lower_bound(

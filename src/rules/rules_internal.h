@@ -104,6 +104,11 @@ struct Condition {
   size_t text_hash = 0;  // of texts[0], for "tags"
   int calendar = -1;
   std::unique_ptr<RE2> regex;
+  // For "message.text" contains / matches (and their negations): the slot in
+  // the run's memo (Snapshot::message_memo) shared by every condition with
+  // the same operator kind and operand; -1 for other conditions. The message
+  // does not change during a run, so each such test runs once per run.
+  int memo = -1;
   // "priority at_least high" and "priority", for explanations.
   std::string source;
   std::string field_name;
@@ -114,6 +119,8 @@ struct CompiledRule {
   bool disabled = false;
   bool automation = false;
   std::vector<v1::RuleTrigger> triggers;
+  // Bit k set: a trigger of kind k (a quick no before matching `triggers`).
+  uint64_t trigger_kinds = 0;
   v1::RuleAutomation::Since since = v1::RuleAutomation::SINCE_UNSPECIFIED;
   absl::Duration after;
   int calendar = -1;  // automation: business hours of this calendar
@@ -155,6 +162,8 @@ struct RuleSet::Rep {
   absl::flat_hash_map<std::string, std::vector<int>> by_custom_field;
   std::vector<int> by_any_field;
   std::vector<int> automations;
+  // The number of memo slots of message.text conditions (Condition::memo).
+  int message_memos = 0;
 };
 
 }  // namespace helpdesk
@@ -171,9 +180,14 @@ struct Snapshot {
   // (the message does not change during a run).
   mutable std::optional<std::string> lowered_message;
   // Hashes of ticket->tags, made on first use by a tags condition (when
-  // tag_hashes_valid is false); whoever changes the tags resets the flag.
+  // tag_hashes_valid is false); whoever changes the tags keeps them in step
+  // (ApplyAction) or resets the flag.
   mutable std::vector<size_t> tag_hashes;
   mutable bool tag_hashes_valid = false;
+  // What the message.text conditions found so far, by Condition::memo: 0 not
+  // yet tested, 1 found (contains / matches holds), 2 not found. Sized on
+  // first use.
+  mutable std::vector<uint8_t> message_memo;
 };
 
 // rule_fields.cc: parsing a condition, evaluating it, rendering the value it
@@ -209,10 +223,12 @@ bool ConditionsHold(const CompiledRule& rule, const Snapshot& snapshot,
                     FailedOn* failed_on = nullptr);
 
 // rules_engine.cc: applies `action` to `ticket` (fields, tags, custom fields,
-// followers; the rest change nothing), appending what changed.
+// followers; the rest change nothing), appending what changed. With
+// `snapshot` (whose ticket is `ticket`), keeps its tag hashes current.
 void ApplyAction(const v1::RuleAction& action, const RuleSet::Rep& rep,
                  absl::Time now, int rule, v1::Ticket* ticket,
-                 TicketTimeline* timeline, std::vector<Happening>* happened);
+                 TicketTimeline* timeline, std::vector<Happening>* happened,
+                 const Snapshot* snapshot = nullptr);
 
 // rules_engine.cc: the trigger run; `reasons` (when not null, sized to the
 // rules) receives why each rule fired or not.

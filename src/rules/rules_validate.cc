@@ -130,6 +130,10 @@ std::string RuleNameAtLine(absl::string_view text, int line) {
 }
 
 absl::Status CheckTrigger(const v1::RuleTrigger& t, const std::string& where) {
+  if (!v1::RuleTrigger::Kind_IsValid(t.kind())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ".kind: unknown kind ", static_cast<int>(t.kind())));
+  }
   if (t.kind() == v1::RuleTrigger::KIND_UNSPECIFIED) {
     return absl::InvalidArgumentError(
         absl::StrCat(where, ".kind: unspecified"));
@@ -454,6 +458,20 @@ absl::StatusOr<RuleSet::Rep*> Compile(RuleSet::Rep& rep, const Locator& at) {
   }
   rep.max_passes = config.max_passes() == 0 ? 10 : config.max_passes();
   absl::flat_hash_set<std::string> names;
+  // The memo slots of message.text conditions, by operator kind and operand.
+  absl::flat_hash_map<std::string, int> message_memo;
+  auto memo_slot = [&](Condition& c) {
+    const bool contains = c.op == rules_internal::Op::kContains ||
+                          c.op == rules_internal::Op::kNotContains;
+    const bool regex = c.op == rules_internal::Op::kMatches ||
+                       c.op == rules_internal::Op::kNotMatches;
+    if (c.field != rules_internal::Field::kMessageText || !(contains || regex)) return;
+    const std::string key =
+        absl::StrCat(contains ? "c:" : "m:", contains ? c.lowered[0] : c.texts[0]);
+    auto [it, added] = message_memo.try_emplace(key, rep.message_memos);
+    if (added) ++rep.message_memos;
+    c.memo = it->second;
+  };
   rep.rules.resize(config.rules_size());
   for (int i = 0; i < config.rules_size(); ++i) {
     v1::Rule& in = *config.mutable_rules(i);
@@ -477,6 +495,8 @@ absl::StatusOr<RuleSet::Rep*> Compile(RuleSet::Rep& rep, const Locator& at) {
       HELPDESK_RETURN_IF_ERROR(
           CheckTrigger(in.on(k), at.Where(config, i, "on", k)));
       r.triggers.push_back(in.on(k));
+      static_assert(v1::RuleTrigger::Kind_ARRAYSIZE <= 64);
+      r.trigger_kinds |= uint64_t{1} << static_cast<int>(in.on(k).kind());
     }
     if (r.automation) {
       const v1::RuleAutomation& a = in.automation();
@@ -513,12 +533,14 @@ absl::StatusOr<RuleSet::Rep*> Compile(RuleSet::Rep& rep, const Locator& at) {
       HELPDESK_ASSIGN_OR_RETURN(
           Condition c, rules_internal::ParseCondition(
                            in.all(k), rep, at.Where(config, i, "all", k)));
+      memo_slot(c);
       r.all.push_back(std::move(c));
     }
     for (int k = 0; k < in.any_size(); ++k) {
       HELPDESK_ASSIGN_OR_RETURN(
           Condition c, rules_internal::ParseCondition(
                            in.any(k), rep, at.Where(config, i, "any", k)));
+      memo_slot(c);
       r.any.push_back(std::move(c));
     }
     for (const auto* group : {&r.all, &r.any}) {
