@@ -10,7 +10,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/util/json_util.h"
+#include "helpdesk/timestamp.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "helpdesk/clock.h"
@@ -171,6 +174,36 @@ class PrivacyTest : public ::testing::TestWithParam<bool> {
     return ReportCsv(r);
   }
 
+  // An outbox entry as the desk writes one for a reply.
+  struct OutboxSpec {
+    int64_t ticket;
+    std::string to, cc;
+    v1::OutboxEntry::State state;
+  };
+  absl::StatusOr<int64_t> InsertOutbox(const OutboxSpec& spec) {
+    HELPDESK_ASSIGN_OR_RETURN(auto tx, store_->Begin(TransactionMode::kReadWrite));
+    v1::OutboxEntry e;
+    e.set_state(spec.state);
+    *e.mutable_created_at() = ToTimestamp(clock_.Now());
+    *e.mutable_next_attempt_at() = ToTimestamp(clock_.Now());
+    v1::OutboundMessage* m = e.mutable_message();
+    m->set_channel(v1::CHANNEL_EMAIL);
+    m->set_idempotency_key(absl::StrCat("k", ++outbox_keys_));
+    m->set_ticket_id(spec.ticket);
+    for (const std::string* email : {&spec.to, &spec.cc}) {
+      if (email->empty()) continue;
+      v1::Party* p = email == &spec.to ? m->add_to() : m->add_cc();
+      p->set_name("someone");
+      p->set_email(*email);
+    }
+    m->set_subject(absl::StrCat("Re: ticket ", spec.ticket));
+    m->set_body_text(absl::StrCat("Dear reader of ticket ", spec.ticket));
+    HELPDESK_RETURN_IF_ERROR(tx->InsertOutbox(&e));
+    HELPDESK_RETURN_IF_ERROR(tx->Commit());
+    return e.id();
+  }
+
+  int outbox_keys_ = 0;
   absl::Time start_ = absl::FromUnixSeconds(1767600000);
   ManualClock clock_{start_};
   std::unique_ptr<Store> store_;
@@ -333,6 +366,96 @@ TEST_P(PrivacyTest, EraseKeepsTheReportAndLeavesNothingToFind) {
   EXPECT_EQ(eve.name(), "Eve");
 }
 
+// Ada's data outside her own tickets: a message she wrote on Eve's ticket,
+// which copies her, and the outbox's copies of what was sent to her or about
+// her tickets. Export holds them (and not Eve's messages); erase redacts
+// them (pending ones are never sent) and leaves Eve's data alone.
+TEST_P(PrivacyTest, ExportAndEraseReachCopiedTicketsAndTheOutbox) {
+  MakeHistory();
+  ASSERT_THAT(desk_->tickets()
+                  .Update(bob_, t3_.id(), {.add_cc_contact_ids = {ada_.id()}})
+                  .status(),
+              IsOk());
+  ASSERT_THAT(desk_->tickets()
+                  .AddMessage(ContactActor(ada_.id()), t3_.id(),
+                              {.kind = v1::Message::CUSTOMER_MESSAGE,
+                               .body_text = "Ada here: my card ends 4242"})
+                  .status(),
+              IsOk());
+  ASSERT_THAT(desk_->tickets()
+                  .AddMessage(ContactActor(eve_.id()), t3_.id(),
+                              {.kind = v1::Message::CUSTOMER_MESSAGE, .body_text = "Eve's own words"})
+                  .status(),
+              IsOk());
+  // 1: pending, to Ada, about t2. 2: delivered, to Ada, about t1. 3: pending,
+  // to Eve, about t3, copying ADA@x.example (case differs). 4: pending, to
+  // Eve alone, about t3: not Ada's.
+  std::vector<int64_t> ids;
+  for (const OutboxSpec& spec :
+       {OutboxSpec{t2_.id(), "ada@x.example", "", v1::OutboxEntry::PENDING},
+        OutboxSpec{t1_.id(), "ada@x.example", "", v1::OutboxEntry::DELIVERED},
+        OutboxSpec{t3_.id(), "eve@x.example", "ADA@x.example", v1::OutboxEntry::PENDING},
+        OutboxSpec{t3_.id(), "eve@x.example", "", v1::OutboxEntry::PENDING}}) {
+    ASSERT_OK_AND_ASSIGN(int64_t id, InsertOutbox(spec));
+    ids.push_back(id);
+  }
+
+  ASSERT_OK_AND_ASSIGN(std::string archive, desk_->privacy().ExportContact(admin_, ada_.id()));
+  ASSERT_OK_AND_ASSIGN(std::vector<internal::TarMember> members, internal::ReadTar(archive));
+  ASSERT_FALSE(members.empty());
+  v1::PersonalDataExport exported;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(members[0].content, &exported).ok());
+  ASSERT_EQ(exported.copied_tickets_size(), 1);
+  EXPECT_EQ(exported.copied_tickets(0).ticket().id(), t3_.id());
+  ASSERT_EQ(exported.copied_tickets(0).messages_size(), 1);
+  EXPECT_EQ(exported.copied_tickets(0).messages(0).body_text(), "Ada here: my card ends 4242");
+  EXPECT_THAT(members[0].content, Not(HasSubstr("Eve's own words")));
+  std::vector<int64_t> exported_outbox;
+  for (const v1::OutboxEntry& e : exported.outbox()) exported_outbox.push_back(e.id());
+  EXPECT_THAT(exported_outbox, ElementsAre(ids[0], ids[1], ids[2]));
+
+  ASSERT_OK_AND_ASSIGN(EraseResult erased, desk_->privacy().EraseContact(admin_, ada_.id()));
+  EXPECT_THAT(erased.copied_ticket_ids, ElementsAre(t3_.id()));
+  EXPECT_EQ(erased.messages_redacted, 5);  // 4 on her tickets, 1 on Eve's
+  EXPECT_EQ(erased.outbox_entries_redacted, 3);
+  ASSERT_OK_AND_ASSIGN(TicketView view, desk_->tickets().View(SystemActor(), t3_.id()));
+  int erased_here = 0;
+  for (const v1::Message& m : view.messages) {
+    EXPECT_THAT(m.body_text(), Not(HasSubstr("4242")));
+    if (m.body_text() == kErasedText) ++erased_here;
+  }
+  EXPECT_EQ(erased_here, 1);
+  EXPECT_EQ(view.messages.back().body_text(), "Eve's own words");
+  EXPECT_EQ(view.ticket.subject(), "Eve's ticket");
+
+  ASSERT_OK_AND_ASSIGN(auto tx, store_->Begin(TransactionMode::kReadOnly));
+  ASSERT_OK_AND_ASSIGN(v1::OutboxEntry pending_to_ada, tx->GetOutbox(ids[0]));
+  EXPECT_EQ(pending_to_ada.state(), v1::OutboxEntry::DEAD);
+  EXPECT_THAT(pending_to_ada.last_error(), HasSubstr("erased"));
+  EXPECT_EQ(pending_to_ada.message().to(0).email(), kErasedText);
+  EXPECT_EQ(pending_to_ada.message().to(0).name(), "");
+  EXPECT_EQ(pending_to_ada.message().body_text(), kErasedText);
+  EXPECT_EQ(pending_to_ada.message().subject(), kErasedText);
+  ASSERT_OK_AND_ASSIGN(v1::OutboxEntry delivered, tx->GetOutbox(ids[1]));
+  EXPECT_EQ(delivered.state(), v1::OutboxEntry::DELIVERED);
+  EXPECT_EQ(delivered.message().body_text(), kErasedText);
+  ASSERT_OK_AND_ASSIGN(v1::OutboxEntry copied, tx->GetOutbox(ids[2]));
+  EXPECT_EQ(copied.state(), v1::OutboxEntry::DEAD);
+  EXPECT_EQ(copied.message().to(0).email(), "eve@x.example");  // Eve's address stays
+  EXPECT_EQ(copied.message().cc(0).email(), kErasedText);
+  ASSERT_OK_AND_ASSIGN(v1::OutboxEntry eves, tx->GetOutbox(ids[3]));
+  EXPECT_EQ(eves.state(), v1::OutboxEntry::PENDING);
+  EXPECT_EQ(eves.message().body_text(), absl::StrCat("Dear reader of ticket ", t3_.id()));
+  for (int64_t id : ids) {
+    ASSERT_OK_AND_ASSIGN(v1::OutboxEntry e, tx->GetOutbox(id));
+    EXPECT_THAT(absl::AsciiStrToLower(e.DebugString()), Not(HasSubstr("ada@x.example"))) << id;
+  }
+  tx.reset();
+  // Erasing again changes nothing more in the outbox.
+  ASSERT_OK_AND_ASSIGN(EraseResult again, desk_->privacy().EraseContact(admin_, ada_.id()));
+  EXPECT_EQ(again.outbox_entries_redacted, 0);
+}
+
 TEST_P(PrivacyTest, EraseRefusesWithTheReason) {
   MakeHistory();
   EXPECT_THAT(desk_->privacy().EraseContact(admin_, 0).status(),
@@ -397,6 +520,12 @@ TEST_P(PrivacyTest, RetentionPurgesOldClosedTicketsAndRecordsIt) {
   ASSERT_THAT(desk_->tickets().Update(SystemActor(), recent.id(), {.status = "closed"}).status(),
               IsOk());
 
+  // What was sent about t1 is redacted with it; t2's mail is not.
+  ASSERT_OK_AND_ASSIGN(int64_t about_t1, InsertOutbox({t1_.id(), "ada@x.example", "",
+                                                       v1::OutboxEntry::DELIVERED}));
+  ASSERT_OK_AND_ASSIGN(int64_t about_t2, InsertOutbox({t2_.id(), "ada@x.example", "",
+                                                       v1::OutboxEntry::PENDING}));
+
   EXPECT_THAT(desk_->privacy().RunRetention(SystemActor(), {.closed_ticket_days = 0}).status(),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("closed_ticket_days")));
   EXPECT_THAT(desk_->privacy().RunRetention(bob_, {.closed_ticket_days = 30}).status(),
@@ -411,6 +540,17 @@ TEST_P(PrivacyTest, RetentionPurgesOldClosedTicketsAndRecordsIt) {
               StatusIs(absl::StatusCode::kNotFound));
   for (int64_t id : {t2_.id(), t3_.id(), recent.id()}) {
     EXPECT_THAT(desk_->tickets().Get(SystemActor(), id).status(), IsOk()) << id;
+  }
+  EXPECT_EQ(r.run.outbox_entries_redacted(), 1);
+  {
+    ASSERT_OK_AND_ASSIGN(auto tx, store_->Begin(TransactionMode::kReadOnly));
+    ASSERT_OK_AND_ASSIGN(v1::OutboxEntry e1, tx->GetOutbox(about_t1));
+    EXPECT_EQ(e1.message().body_text(), kErasedText);
+    EXPECT_EQ(e1.message().to(0).email(), kErasedText);
+    EXPECT_EQ(e1.state(), v1::OutboxEntry::DELIVERED);
+    ASSERT_OK_AND_ASSIGN(v1::OutboxEntry e2, tx->GetOutbox(about_t2));
+    EXPECT_EQ(e2.message().body_text(), absl::StrCat("Dear reader of ticket ", t2_.id()));
+    EXPECT_EQ(e2.state(), v1::OutboxEntry::PENDING);
   }
   // The audit record.
   ASSERT_OK_AND_ASSIGN(v1::RetentionRun stored,

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "desk/desk_impl.h"
+#include "desk/privacy_copies.h"
 #include "google/protobuf/util/json_util.h"
 #include "helpdesk/desk/privacy.h"
 #include "helpdesk/timestamp.h"
@@ -79,25 +80,52 @@ absl::StatusOr<std::string> Privacy::ExportContact(const v1::Actor& actor, int64
     }
     HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Ticket> tickets, RequestedTickets(tx, contact_id));
     std::map<std::string, v1::ExportedAttachment> files;
+    auto add_files = [&files](const v1::Message& m) {
+      for (const v1::Attachment& att : m.attachments()) {
+        if (files.contains(att.sha256())) continue;
+        v1::ExportedAttachment& f = files[att.sha256()];
+        f.set_sha256(att.sha256());
+        f.set_path(absl::StrCat(kAttachmentsDir, att.sha256()));
+        f.set_size(att.size());
+        f.set_file_name(att.file_name());
+        f.set_media_type(att.media_type());
+      }
+    };
     for (v1::Ticket& t : tickets) {
       v1::ExportedTicket* et = out.add_tickets();
       HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Message> messages, tx.ListMessages(t.id()));
       HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Event> events, tx.ListTicketEvents(t.id(), 0, 0));
       *et->mutable_ticket() = std::move(t);
       for (v1::Message& m : messages) {
-        for (const v1::Attachment& att : m.attachments()) {
-          if (files.contains(att.sha256())) continue;
-          v1::ExportedAttachment& f = files[att.sha256()];
-          f.set_sha256(att.sha256());
-          f.set_path(absl::StrCat(kAttachmentsDir, att.sha256()));
-          f.set_size(att.size());
-          f.set_file_name(att.file_name());
-          f.set_media_type(att.media_type());
-        }
+        add_files(m);
         *et->add_messages() = std::move(m);
       }
       for (v1::Event& e : events) *et->add_events() = std::move(e);
     }
+    internal::OutboxSubject who;
+    who.AddIdentities(out.contact());
+    for (const v1::ExportedTicket& et : out.tickets()) who.ticket_ids.insert(et.ticket().id());
+    // Its messages on tickets of others that copy it, with only what
+    // places them (not the requester's data).
+    HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Ticket> copied,
+                              internal::CopiedTickets(tx, contact_id));
+    for (const v1::Ticket& t : copied) {
+      v1::ExportedTicket* et = out.add_copied_tickets();
+      v1::Ticket* brief = et->mutable_ticket();
+      brief->set_id(t.id());
+      brief->set_subject(t.subject());
+      brief->set_status(t.status());
+      *brief->mutable_created_at() = t.created_at();
+      HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Message> messages, tx.ListMessages(t.id()));
+      for (v1::Message& m : messages) {
+        if (!internal::WrittenBy(m, contact_id)) continue;
+        add_files(m);
+        *et->add_messages() = std::move(m);
+      }
+    }
+    HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::OutboxEntry> sent,
+                              internal::ListOutboxCopies(tx, who));
+    for (v1::OutboxEntry& e : sent) *out.add_outbox() = std::move(e);
     for (auto& [sha, f] : files) *out.add_attachments() = f;
 
     google::protobuf::util::JsonPrintOptions options;
@@ -272,17 +300,24 @@ absl::StatusOr<EraseResult> Privacy::EraseContact(const v1::Actor& actor, int64_
     const absl::Time now = impl_->Now();
     EraseResult result;
     std::set<std::string> dropped;
+    auto redact_message = [&](v1::Message& m) -> absl::Status {
+      for (const v1::Attachment& att : m.attachments()) dropped.insert(att.sha256());
+      m.set_body_text(std::string(kErasedText));
+      m.clear_body_html();
+      m.clear_attachments();
+      m.clear_external_id();
+      m.mutable_author()->clear_name();
+      HELPDESK_RETURN_IF_ERROR(tx.RedactMessage(m));
+      ++result.messages_redacted;
+      return absl::OkStatus();
+    };
+    internal::OutboxSubject who;
+    who.AddIdentities(c);
+    for (const v1::Ticket& t : tickets) who.ticket_ids.insert(t.id());
     for (v1::Ticket& t : tickets) {
       HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Message> messages, tx.ListMessages(t.id()));
       for (v1::Message& m : messages) {
-        for (const v1::Attachment& att : m.attachments()) dropped.insert(att.sha256());
-        m.set_body_text(std::string(kErasedText));
-        m.clear_body_html();
-        m.clear_attachments();
-        m.clear_external_id();
-        m.mutable_author()->clear_name();
-        HELPDESK_RETURN_IF_ERROR(tx.RedactMessage(m));
-        ++result.messages_redacted;
+        HELPDESK_RETURN_IF_ERROR(redact_message(m));
       }
       HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Event> events, tx.ListTicketEvents(t.id(), 0, 0));
       for (v1::Event& e : events) {
@@ -309,6 +344,31 @@ absl::StatusOr<EraseResult> Privacy::EraseContact(const v1::Actor& actor, int64_
       HELPDESK_RETURN_IF_ERROR(impl_->AppendEvent(tx, a, now, t, &erased));
       result.ticket_ids.push_back(t.id());
     }
+    // Its own messages on tickets of others that copy it; their other
+    // messages and fields are not its data.
+    HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Ticket> copied,
+                              internal::CopiedTickets(tx, contact_id));
+    for (const v1::Ticket& t : copied) {
+      HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Message> messages, tx.ListMessages(t.id()));
+      int redacted = 0;
+      for (v1::Message& m : messages) {
+        if (!internal::WrittenBy(m, contact_id)) continue;
+        HELPDESK_RETURN_IF_ERROR(redact_message(m));
+        ++redacted;
+      }
+      if (redacted == 0) continue;
+      v1::Event erased;
+      erased.set_kind(v1::Event::PERSONAL_DATA_ERASED);
+      erased.set_note(absl::StrCat("messages of contact ", contact_id, " erased"));
+      HELPDESK_RETURN_IF_ERROR(impl_->AppendEvent(tx, a, now, t, &erased));
+      result.copied_ticket_ids.push_back(t.id());
+    }
+    // What the outbox holds of it: nothing pending goes out any more.
+    HELPDESK_ASSIGN_OR_RETURN(
+        result.outbox_entries_redacted,
+        internal::RedactOutboxCopies(
+            tx, who, kErasedText,
+            absl::StrCat("not sent: personal data of contact ", contact_id, " erased")));
     // Contents no other message references go with the messages.
     std::string after;
     while (!dropped.empty()) {
@@ -422,6 +482,14 @@ absl::StatusOr<RetentionResult> Privacy::RunRetention(const v1::Actor& actor,
         HELPDESK_ASSIGN_OR_RETURN(Viewer a, impl_->Resolve(tx, actor));
         HELPDESK_RETURN_IF_ERROR(Authorize(a, Action::kManageRetention));
         run.clear_purged_attachment_sha256();
+        internal::OutboxSubject purged;
+        purged.ticket_ids.insert(run.purged_ticket_ids().begin(), run.purged_ticket_ids().end());
+        purged.all_recipients_of_tickets = true;
+        HELPDESK_ASSIGN_OR_RETURN(
+            int redacted,
+            internal::RedactOutboxCopies(tx, purged, kErasedText,
+                                         "not sent: its ticket was purged by retention"));
+        run.set_outbox_entries_redacted(redacted);
         std::string after;
         while (true) {
           HELPDESK_ASSIGN_OR_RETURN(std::vector<std::string> orphans,

@@ -36,8 +36,14 @@ inline constexpr absl::string_view kErasedText = "[erased]";
 struct EraseResult {
   v1::Contact contact;  // as stored after the erase
   std::vector<int64_t> ticket_ids;  // the tickets it requested, anonymised
+  // Tickets of others that copy it (CC) on which its own messages were
+  // erased.
+  std::vector<int64_t> copied_ticket_ids;
   int messages_redacted = 0;
   int attachments_deleted = 0;
+  // Outbox entries sent to it or about its tickets, redacted (the pending
+  // ones will not be sent).
+  int outbox_entries_redacted = 0;
 };
 
 // A retention rule: purge closed tickets (status category CLOSED) last
@@ -70,8 +76,10 @@ class HELPDESK_EXPORT Privacy {
   // Everything held about contact `contact_id` as one ustar (tar) archive:
   // "contact.json" (a v1::PersonalDataExport in protobuf's JSON mapping:
   // the profile, its organization, the tickets it requested with every
-  // message (internal notes too) and event) and "attachments/<sha256>"
-  // files, the contents of those messages' attachments. Who: system,
+  // message (internal notes too) and event, the messages it wrote on
+  // tickets of others that copy it, and the outbox's copies of what was
+  // sent to it or about its tickets) and "attachments/<sha256>" files, the
+  // contents of those messages' attachments. Who: system,
   // integrations and admins (Action::kExportPersonalData). Errors:
   // InvalidArgument for contact_id <= 0; NotFound for an unknown contact;
   // PermissionDenied; DataLoss when an attachment's content is missing.
@@ -95,8 +103,11 @@ class HELPDESK_EXPORT Privacy {
   // lookup finds it any more) and it is blocked; on the tickets it
   // requested, the subject and every message (bodies, attachments, external
   // ids) become kErasedText, subject texts in their events are erased and a
-  // PERSONAL_DATA_ERASED event is appended; its messages on other tickets
-  // are erased too. Ticket rows, statuses, fields used for grouping and every
+  // PERSONAL_DATA_ERASED event is appended; the messages it wrote on
+  // tickets of others that copy it (CC) are erased the same way (their
+  // other messages and fields stay) with a PERSONAL_DATA_ERASED event there;
+  // outbox entries sent to it or about its tickets are redacted, and the
+  // pending ones become DEAD (not sent). Ticket rows, statuses, fields used for grouping and every
   // event's time stay, so reports are unchanged. One transaction. Who:
   // system and admins (Action::kErasePersonalData). Errors: InvalidArgument
   // for contact_id <= 0; NotFound for an unknown contact; FailedPrecondition
@@ -108,7 +119,8 @@ class HELPDESK_EXPORT Privacy {
   // Runs `policy` now (the desk's clock): purges every closed ticket last
   // updated before now - closed_ticket_days that is not under legal hold
   // and whose requester is not, with its messages, events and side rows;
-  // then every attachment content no message references. Records what it
+  // then every attachment content no message references; outbox entries
+  // about purged tickets are redacted (a pending one becomes DEAD). Records what it
   // purged as an audit record (GetRetentionRun). Tickets are purged in
   // batches, each its own transaction. Who: system and admins
   // (Action::kManageRetention). Errors: InvalidArgument for days outside
