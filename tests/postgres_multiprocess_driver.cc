@@ -238,6 +238,13 @@ class Worker {
     if (lease->holder != holder_) return absl::OkStatus();  // another process ticks
     auto tx = store_.Begin(TransactionMode::kReadWrite);
     if (!tx.ok()) return tx.status();
+    // Fencing (issue 17): the breaches are written only while this process
+    // still holds the lease with its token (a worker killed or stalled past
+    // the ttl cannot write after another took over); FailedPrecondition
+    // otherwise, which Run treats as "not mine".
+    if (absl::Status fenced = (*tx)->CheckLease("tick", holder_, lease->token); !fenced.ok()) {
+      return fenced;
+    }
     TicketQuery q;
     q.sla_deadline = TimeRange{absl::InfinitePast(), now};
     q.sort = TicketSort::kSlaDeadlineAsc;

@@ -122,15 +122,38 @@ absl::StatusOr<SlaStatus> SlaClocks::Status(const v1::Actor& viewer, int64_t tic
 
 absl::StatusOr<TickReport> Desk::Tick(absl::Time now) {
   TickReport report;
+  // The desk lease (issue 17): only its holder does a Tick's work; one that
+  // loses it midway (a write refused by the fencing check) stops there.
+  HELPDESK_ASSIGN_OR_RETURN(DeskCore::LeaseView lease, impl_->RenewLease(now));
+  report.lease_holder = lease.holder;
+  if (!lease.held) {
+    report.lease_held = false;
+    return report;
+  }
+  absl::Status s = TickHeld(now, &report);
+  if (DeskCore::IsLeaseLost(s)) {
+    report.lease_held = false;
+    report.lease_holder = impl_->CurrentLease().holder;
+    return report;
+  }
+  HELPDESK_RETURN_IF_ERROR(s);
+  return report;
+}
+
+absl::Status Desk::TickHeld(absl::Time now, TickReport* out) {
+  TickReport& report = *out;
   if (impl_->routing_enabled()) {
     absl::MutexLock lock(&impl_->routing_mu());
+    // Other processes sharing the store wrote without routing: the holder
+    // catches up from the store (issue 17).
+    if (impl_->lease_shared()) impl_->MarkRoutingDirtyLocked();
     HELPDESK_RETURN_IF_ERROR(impl_->ExpireOffersLocked(now, &report));
     HELPDESK_RETURN_IF_ERROR(impl_->RouteLocked(now, nullptr, &report));
   }
   if (impl_->automation_enabled()) {  // automation (issue 14)
     HELPDESK_RETURN_IF_ERROR(impl_->TickAutomations(now, &report));
   }
-  if (!impl_->options().sla) return report;
+  if (!impl_->options().sla) return absl::OkStatus();
   // Each pass takes the tickets due now, most overdue first. A ticket done
   // here gets a deadline after `now` (or none), so passes shrink to nothing;
   // the bound guards against a store that fails to move deadlines.
@@ -144,11 +167,12 @@ absl::StatusOr<TickReport> Desk::Tick(absl::Time now) {
     HELPDESK_ASSIGN_OR_RETURN(
         TicketPage page, impl_->Run(TransactionMode::kReadOnly,
                                     [&](Transaction& tx) { return tx.QueryTickets(q); }));
-    if (page.tickets.empty()) return report;
+    if (page.tickets.empty()) return absl::OkStatus();
     for (const v1::Ticket& t : page.tickets) {
       absl::Status s = impl_
                            ->Run(TransactionMode::kReadWrite,
                                  [&](Transaction& tx) -> absl::StatusOr<bool> {
+                                   HELPDESK_RETURN_IF_ERROR(impl_->FenceInTx(tx));
                                    HELPDESK_RETURN_IF_ERROR(
                                        impl_->TickTicket(tx, t.id(), now, &report));
                                    return true;

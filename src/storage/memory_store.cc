@@ -66,6 +66,9 @@ struct Counters {
 struct State {
   Counters last;  // the last id assigned or given, per kind
   std::map<int64_t, v1::Ticket> tickets;
+  // Named leases (Store::AcquireLease), changed only under the write lock so
+  // Transaction::CheckLease holds for a whole transaction.
+  std::map<std::string, Lease> leases;
   std::map<int64_t, v1::Message> messages;
   std::map<int64_t, std::set<int64_t>> messages_by_ticket;
   std::map<int64_t, v1::Event> events;
@@ -1160,6 +1163,15 @@ class MemoryTransaction final : public Transaction {
     return out;
   }
 
+  absl::Status CheckLease(absl::string_view name, absl::string_view holder,
+                          int64_t token) override {
+    HELPDESK_RETURN_IF_ERROR(internal::ValidateLease(name, holder, absl::Seconds(1)));
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    auto it = state_->leases.find(std::string(name));
+    return internal::LeaseVerdict(name, holder, token,
+                                  it == state_->leases.end() ? nullptr : &it->second);
+  }
+
   void Rollback() {
     for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) (*it)();
     undo_.clear();
@@ -1206,13 +1218,15 @@ class MemoryStore final : public Store {
     return internal::ClaimNextTicketSerialised(*this, claim);
   }
 
-  // Leases live beside the data, under their own lock: one process holds
-  // every lease of a memory store, but its threads may still take turns.
+  // Leases live in the State and change under the write lock (a change
+  // waits for the open read-write transaction), so Transaction::CheckLease
+  // holds until its transaction ends. Do not call these while holding a
+  // transaction of this store on the same thread.
   absl::StatusOr<Lease> AcquireLease(absl::string_view name, absl::string_view holder,
                                      absl::Duration ttl, absl::Time now) override {
     HELPDESK_RETURN_IF_ERROR(internal::ValidateLease(name, holder, ttl));
-    std::lock_guard<std::mutex> lock(leases_mu_);
-    Lease& lease = leases_[std::string(name)];
+    std::unique_lock<std::shared_mutex> lock(mu_);
+    Lease& lease = state_.leases[std::string(name)];
     if (lease.name.empty()) lease.name = std::string(name);
     if (lease.holder == holder || lease.expires_at <= now || lease.holder.empty()) {
       if (lease.holder != holder) ++lease.token;
@@ -1223,9 +1237,9 @@ class MemoryStore final : public Store {
   }
   absl::Status ReleaseLease(absl::string_view name, absl::string_view holder) override {
     HELPDESK_RETURN_IF_ERROR(internal::ValidateLease(name, holder, absl::Seconds(1)));
-    std::lock_guard<std::mutex> lock(leases_mu_);
-    auto it = leases_.find(std::string(name));
-    if (it != leases_.end() && it->second.holder == holder) {
+    std::unique_lock<std::shared_mutex> lock(mu_);
+    auto it = state_.leases.find(std::string(name));
+    if (it != state_.leases.end() && it->second.holder == holder) {
       it->second.holder.clear();
       it->second.expires_at = absl::InfinitePast();
     }
@@ -1235,8 +1249,6 @@ class MemoryStore final : public Store {
  private:
   std::shared_mutex mu_;
   State state_;  // guarded by mu_, held by the open transaction
-  std::mutex leases_mu_;
-  std::map<std::string, Lease> leases_;  // guarded by leases_mu_
 };
 
 }  // namespace

@@ -258,6 +258,18 @@ CREATE INDEX IF NOT EXISTS automation_by_due ON automation_state(due_us, ticket_
   WHERE due_us IS NOT NULL;
 )sql";
 
+// Version 10 (leases, issue 17): named leases (Store::AcquireLease) shared
+// by every process on the file: holder (empty when free), expiry in micros,
+// fencing token.
+constexpr absl::string_view kSchemaVersionLease = R"sql(
+CREATE TABLE IF NOT EXISTS leases (
+  name BLOB PRIMARY KEY,
+  holder BLOB NOT NULL,
+  expires_us INTEGER NOT NULL,
+  token INTEGER NOT NULL
+);
+)sql";
+
 // Rewrites every event and agent event whose changes hold the text form of
 // version 3 in the typed form (see storage/legacy_field_change.h), in id
 // order; rows already typed, and blobs that do not parse (reads report those
@@ -286,6 +298,7 @@ constexpr Migration kMigrations[] = {
     {7, kSchemaVersionReports, &FillEventTimes},
     {8, kSchemaVersionKb},
     {9, kSchemaVersionAutomation},
+    {10, kSchemaVersionLease},  // issue 17
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) ==
                   static_cast<size_t>(kSqliteSchemaVersion),
