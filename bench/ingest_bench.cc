@@ -66,6 +66,7 @@
 #include "helpdesk/clock.h"
 #include "helpdesk/desk.h"
 #include "helpdesk/storage/sqlite_store.h"
+#include "sqlite_desk_fixture.h"
 
 namespace helpdesk {
 namespace {
@@ -293,34 +294,17 @@ void RunIngestBatchBenchmark(benchmark::State& state, Desk& desk,
 
 // A desk over a fresh SqliteStore file, as a host runs it; removes the file
 // when destroyed.
-class SqliteDesk {
+// The default desk on an SQLite file; durable_commits as given.
+class SqliteDesk : public SqliteDeskFixture {
  public:
+  SqliteDesk() : SqliteDeskFixture(absl::FromUnixSeconds(1767600000)) {}
   absl::Status Open(bool durable_commits = true) {
-    dir_ = "/tmp/ingest_bench_XXXXXX";
-    if (mkdtemp(dir_.data()) == nullptr) return absl::InternalError("mkdtemp failed");
-    absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(dir_ + "/desk.db");
-    if (!store.ok()) return store.status();
-    store_ = *std::move(store);
-    DeskOptions options{.store = store_.get(), .clock = &clock_};
-    options.ingest.desk_email = "help@desk.example";
-    options.ingest.durable_commits = durable_commits;
-    absl::StatusOr<std::unique_ptr<Desk>> desk = Desk::Open(std::move(options));
-    if (!desk.ok()) return desk.status();
-    desk_ = *std::move(desk);
-    return absl::OkStatus();
+    return SqliteDeskFixture::Open("ingest_bench", [&](DeskOptions& options) {
+      options.ingest.desk_email = "help@desk.example";
+      options.ingest.durable_commits = durable_commits;
+      return absl::OkStatus();
+    });
   }
-  ~SqliteDesk() {
-    desk_.reset();
-    store_.reset();
-    if (!dir_.empty()) std::system(absl::StrCat("rm -rf '", dir_, "'").c_str());
-  }
-  Desk& desk() { return *desk_; }
-
- private:
-  std::string dir_;
-  ManualClock clock_{absl::FromUnixSeconds(1767600000)};
-  std::unique_ptr<Store> store_;
-  std::unique_ptr<Desk> desk_;
 };
 
 void IngestIntoSqlite(benchmark::State& state, bool durable_commits) {

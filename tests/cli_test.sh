@@ -405,6 +405,26 @@ check "pull finds nothing for Ana again" 1 "NOT_FOUND: agent 1: no queued ticket
   "$hd" next --agent ana@x.example --routing "$routing"
 check "agent log" 0 "presence: offline -> online" -- "$hd" agent log ana@x.example
 check "agents shows presence" 0 "Ana .* online" -- "$hd" agents
+# Replay (issue 16): the desk's own history as a simulator scenario. Ana is
+# online from now on, so a period running two days ahead has her on shift.
+today="$(date -u +%F)"
+later="$(date -u -d '+2 days' +%F)"
+check "sim from history" 0 "skills" -- "$hd" sim --from-history --since "$today" \
+  --until "$later" --policy fifo --policy skills --replications 2 \
+  --scenario-out "$dir/history.textproto"
+if grep -q 'name: "question-' "$dir/history.textproto" 2>/dev/null ||
+   grep -q 'name: "other-' "$dir/history.textproto" 2>/dev/null; then
+  passes=$((passes + 1))
+else
+  echo "FAIL sim --from-history did not write the derived scenario"; failures=$((failures + 1))
+fi
+check "sim from history needs --since" 1 "--since is required" -- "$hd" sim --from-history
+check "sim from history backwards" 1 "until: .* is not after since" -- \
+  "$hd" sim --from-history --since 2026-02-01 --until 2026-01-01
+check "sim from history without tickets" 1 "no ticket was created" -- \
+  "$hd" sim --from-history --since 2000-01-01 --until 2000-02-01
+check "sim from history bad policy" 1 "--policy 'random' is not a policy" -- \
+  "$hd" sim --from-history --since "$today" --policy random
 check "routing commands need a policy" 1 "does not route" -- "$hd" queue
 printf 'skills { relaxations { after_seconds: -5 } }\n' > "$dir/bad.textproto"
 check "bad policy" 1 "routing.policy.*after_seconds" -- "$hd" queue --routing "$dir/bad.textproto"
@@ -483,6 +503,74 @@ check "macro apply" 0 "applied macro 'escalate' to #1" -- \
 check "macro reply shown" 0 "Thanks dan, we are on it" -- "$hd" show 1
 check "unknown macro" 1 "NOT_FOUND: macro 'nope'" -- \
   "$hd" macro apply 1 nope --templates "$dir/templates.txt"
+
+# Business-hours rules from the CLI: named calendars come from --calendars
+# FILE (SlaConfig text) or the --sla file; without them the rule is refused.
+cat > "$dir/calendars.textproto" <<'CALENDARS'
+calendars {
+  name: "london"
+  time_zone: "Europe/London"
+  weekly_hours {
+    days: [ WEEKDAY_MONDAY, WEEKDAY_TUESDAY, WEEKDAY_WEDNESDAY, WEEKDAY_THURSDAY,
+            WEEKDAY_FRIDAY ]
+    intervals { open: "09:00" close: "17:00" }
+  }
+}
+CALENDARS
+cat > "$dir/bh_rules.textproto" <<'RULES'
+rules {
+  name: "remind pending"
+  automation { since: PENDING hours: 48 calendar: "london" }
+  actions { add_tags { tags: ["reminded"] } }
+}
+RULES
+check "business-hours rule without calendars" 1 "remind pending.*london" -- \
+  "$hd" rules check "$dir/bh_rules.textproto"
+check "business-hours rule with --calendars" 0 "ok: 0 triggers, 1 automations" -- \
+  "$hd" rules check "$dir/bh_rules.textproto" --calendars "$dir/calendars.textproto"
+check "business-hours rule with the SLA file's calendars" 0 "ok: 0 triggers, 1 automations" -- \
+  "$hd" rules check "$dir/bh_rules.textproto" --sla "$dir/calendars.textproto"
+sed 's|Europe/London|Europe/Paris|' "$dir/calendars.textproto" > "$dir/paris.textproto"
+check "one calendar name, two definitions" 1 "calendar 'london' is defined differently" -- \
+  "$hd" rules check "$dir/bh_rules.textproto" --sla "$dir/calendars.textproto" \
+  --calendars "$dir/paris.textproto"
+check "bad calendars file" 1 "INVALID_ARGUMENT: --calendars" -- \
+  "$hd" rules check "$dir/bh_rules.textproto" --calendars "$dir/templates.txt"
+export HELPDESK_RULES="$dir/bh_rules.textproto" HELPDESK_CALENDARS="$dir/calendars.textproto"
+check "pending for the reminder" 0 "ticket #1 is at version" -- "$hd" update 1 --status pending
+check "explain counts business hours" 0 "remind pending: .*due at" -- "$hd" rules explain 1
+check "tick before the business hours passed" 0 "automations: 0 tickets evaluated, 0 rules fired" -- \
+  "$hd" tick
+check "tick after the business hours passed" 0 "automations: 1 tickets evaluated, 1 rules fired" -- \
+  "$hd" tick --at "2099-01-05 12:00"
+check "reminder tag set by the business-hours rule" 0 "reminded" -- "$hd" show 1
+check "tick again fires nothing" 0 "automations: 0 tickets evaluated, 0 rules fired" -- \
+  "$hd" tick --at "2099-01-05 12:00"
+unset HELPDESK_RULES HELPDESK_CALENDARS
+# Personal data (issue 16), on a database of its own.
+export HELPDESK_DB="$dir/privacy.db"
+check "privacy init" 0 "helpdesk database ready" -- "$hd" init
+check "privacy agent" 0 "agent 1 Pat" -- "$hd" agent add --name Pat --email pat@example.com
+check "privacy create" 0 "created ticket #1" -- \
+  "$hd" create --requester zoe@example.com --subject "Zoe Quinn's invoice" --body "My IBAN is X"
+check "contact export" 0 "exported contact [0-9]+ to" -- \
+  "$hd" contact export zoe@example.com --out "$dir/zoe.tar"
+if command -v tar > /dev/null; then
+  check "export is a tar archive" 0 "contact.json" -- tar -tf "$dir/zoe.tar"
+fi
+check "export holds the message" 0 "My IBAN is X" -- tar -xOf "$dir/zoe.tar" contact.json
+check "contact export needs --out" 1 "INVALID_ARGUMENT.*--out" -- \
+  "$hd" contact export zoe@example.com
+check "contact export unknown" 1 "NOT_FOUND" -- "$hd" contact export 999 --out "$dir/x.tar"
+check "contact erase an agent" 1 "FAILED_PRECONDITION.*agent" -- \
+  bash -c "'$hd' create --requester pat@example.com --subject s --body b > /dev/null && '$hd' contact erase pat@example.com"
+check "contact erase" 0 "erased contact [0-9]+: 1 tickets, 1 messages" -- \
+  "$hd" contact erase zoe@example.com
+check "erased contact is gone" 1 "NOT_FOUND" -- "$hd" contact export zoe@example.com --out "$dir/y.tar"
+check "erased subject" 0 "\[erased\]" -- "$hd" show 1
+check "contact bad subcommand" 1 "unknown subcommand" -- "$hd" contact frob 1
+check "retention run" 0 "purged 0 closed tickets" -- "$hd" retention run --days 30
+check "retention bad days" 1 "INVALID_ARGUMENT.*--days" -- "$hd" retention run --days 0
 
 echo "cli: $passes passed, $failures failed"
 [ "$failures" -eq 0 ]

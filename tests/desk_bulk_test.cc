@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "desk_people_fixture.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "helpdesk/clock.h"
@@ -23,51 +24,9 @@ using ::helpdesk::testing::StatusIs;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
 
-class DeskBulkTest : public ::testing::TestWithParam<std::string> {
+class DeskBulkTest : public DeskPeopleTest {
  protected:
-  void SetUp() override {
-    if (GetParam() == "memory") {
-      store_ = NewMemoryStore();
-    } else {
-      ASSERT_OK_AND_ASSIGN(store_, OpenSqliteStore(":memory:"));
-    }
-    ASSERT_OK_AND_ASSIGN(desk_, Desk::Open({.store = store_.get(), .clock = &clock_}));
-    const v1::Actor system = SystemActor();
-    ASSERT_OK_AND_ASSIGN(v1::Group support, desk_->people().CreateGroup(system, "Support"));
-    ASSERT_OK_AND_ASSIGN(v1::Group billing, desk_->people().CreateGroup(system, "Billing"));
-    support_ = support.id();
-    billing_ = billing.id();
-    ASSERT_OK_AND_ASSIGN(v1::Agent bob, desk_->people().CreateAgent(
-                                            system, {.name = "Bob",
-                                                     .email = "bob@desk.example",
-                                                     .group_ids = {support_}}));
-    bob_ = AgentActor(bob.id());
-    ASSERT_OK_AND_ASSIGN(v1::Agent carla,
-                         desk_->people().CreateAgent(system,
-                                                     {.name = "Carla",
-                                                      .email = "carla@desk.example",
-                                                      .ticket_access = v1::Agent::GROUPS,
-                                                      .group_ids = {billing_}}));
-    carla_ = AgentActor(carla.id());
-    ASSERT_OK_AND_ASSIGN(v1::Agent lee,
-                         desk_->people().CreateAgent(system,
-                                                     {.name = "Lee",
-                                                      .email = "lee@desk.example",
-                                                      .role = v1::Agent::LIGHT_AGENT}));
-    lee_ = AgentActor(lee.id());
-    ASSERT_OK_AND_ASSIGN(v1::Contact ada, desk_->people().CreateContact(
-                                              system, {.name = "Ada",
-                                                       .emails = {"ada@example.com"}}));
-    ada_ = ContactActor(ada.id());
-  }
-
-  v1::Ticket Make(NewTicket t) {
-    if (t.requester_id == 0) t.requester_id = ada_.id();
-    if (t.description.empty()) t.description = "Since Monday.";
-    absl::StatusOr<v1::Ticket> r = desk_->tickets().Create(bob_, t);
-    EXPECT_OK(r.status());
-    return r.ok() ? *r : v1::Ticket();
-  }
+  v1::Ticket Make(NewTicket t) { return MakeTicket(people_.bob, std::move(t)); }
 
   std::vector<v1::Event> Changes(int64_t ticket_id) {
     absl::StatusOr<std::vector<v1::Event>> log =
@@ -80,13 +39,6 @@ class DeskBulkTest : public ::testing::TestWithParam<std::string> {
     }
     return out;
   }
-
-  ManualClock clock_{absl::FromUnixSeconds(1'800'000'000)};
-  std::unique_ptr<Store> store_;
-  std::unique_ptr<Desk> desk_;
-  int64_t support_ = 0;
-  int64_t billing_ = 0;
-  v1::Actor bob_, carla_, lee_, ada_;
 };
 
 TEST_P(DeskBulkTest, AppliesToCurrentTicketsAndReportsStaleOnes) {
@@ -94,13 +46,13 @@ TEST_P(DeskBulkTest, AppliesToCurrentTicketsAndReportsStaleOnes) {
   v1::Ticket b = Make({.subject = "b"});
   v1::Ticket c = Make({.subject = "c"});
   // Someone changes b after the caller read it.
-  ASSERT_OK_AND_ASSIGN(v1::Ticket b2, desk_->tickets().Update(bob_, b.id(), {.add_tags = {"x"}}));
+  ASSERT_OK_AND_ASSIGN(v1::Ticket b2,
+                       desk_->tickets().Update(people_.bob, b.id(), {.add_tags = {"x"}}));
   ASSERT_OK_AND_ASSIGN(
       BulkUpdateResult r,
-      desk_->tickets().BulkUpdate(bob_,
-                                  {{a.id(), a.version()}, {b.id(), b.version()},
-                                   {c.id(), std::nullopt}},
-                                  {.priority = v1::PRIORITY_URGENT, .add_tags = {"bulk"}}));
+      desk_->tickets().BulkUpdate(
+          people_.bob, {{a.id(), a.version()}, {b.id(), b.version()}, {c.id(), std::nullopt}},
+          {.priority = v1::PRIORITY_URGENT, .add_tags = {"bulk"}}));
   ASSERT_THAT(r.results, SizeIs(3));
   EXPECT_EQ(r.changed, 2);
   EXPECT_THAT(r.results[0].status, IsOk());
@@ -112,7 +64,7 @@ TEST_P(DeskBulkTest, AppliesToCurrentTicketsAndReportsStaleOnes) {
   ASSERT_TRUE(r.results[0].ticket.has_value());
   EXPECT_EQ(r.results[0].ticket->priority(), v1::PRIORITY_URGENT);
   EXPECT_EQ(r.results[0].ticket->version(), a.version() + 1);
-  ASSERT_OK_AND_ASSIGN(v1::Ticket b_now, desk_->tickets().Get(bob_, b.id()));
+  ASSERT_OK_AND_ASSIGN(v1::Ticket b_now, desk_->tickets().Get(people_.bob, b.id()));
   EXPECT_EQ(b_now.version(), b2.version());
   EXPECT_EQ(b_now.priority(), b.priority());
   // One operation: both events carry the same id, the other events none.
@@ -129,21 +81,21 @@ TEST_P(DeskBulkTest, AppliesToCurrentTicketsAndReportsStaleOnes) {
 }
 
 TEST_P(DeskBulkTest, TicketsTheActorMayNotChangeAreReportedPerTicket) {
-  v1::Ticket mine = Make({.subject = "billing", .group_id = billing_});
-  v1::Ticket other = Make({.subject = "support", .group_id = support_});
-  ASSERT_OK_AND_ASSIGN(v1::Ticket merged_src, desk_->tickets().Create(
-                           bob_, {.subject = "dup", .requester_id = ada_.id(),
-                                  .group_id = billing_}));
-  ASSERT_OK(desk_->tickets().Merge(bob_, merged_src.id(), mine.id()).status());
-  ASSERT_OK_AND_ASSIGN(mine, desk_->tickets().Get(bob_, mine.id()));
-  ASSERT_OK_AND_ASSIGN(
-      BulkUpdateResult r,
-      desk_->tickets().BulkUpdate(carla_,
-                                  {{mine.id(), mine.version()},
-                                   {other.id(), other.version()},
-                                   {merged_src.id(), std::nullopt},
-                                   {999999, std::nullopt}},
-                                  {.type = v1::TICKET_TYPE_INCIDENT}));
+  v1::Ticket mine = Make({.subject = "billing", .group_id = people_.billing});
+  v1::Ticket other = Make({.subject = "support", .group_id = people_.support});
+  ASSERT_OK_AND_ASSIGN(v1::Ticket merged_src,
+                       desk_->tickets().Create(people_.bob, {.subject = "dup",
+                                                             .requester_id = people_.ada.id(),
+                                                             .group_id = people_.billing}));
+  ASSERT_OK(desk_->tickets().Merge(people_.bob, merged_src.id(), mine.id()).status());
+  ASSERT_OK_AND_ASSIGN(mine, desk_->tickets().Get(people_.bob, mine.id()));
+  ASSERT_OK_AND_ASSIGN(BulkUpdateResult r,
+                       desk_->tickets().BulkUpdate(people_.carla,
+                                                   {{mine.id(), mine.version()},
+                                                    {other.id(), other.version()},
+                                                    {merged_src.id(), std::nullopt},
+                                                    {999999, std::nullopt}},
+                                                   {.type = v1::TICKET_TYPE_INCIDENT}));
   ASSERT_THAT(r.results, SizeIs(4));
   EXPECT_THAT(r.results[0].status, IsOk());
   // Another group's ticket looks missing, as a missing one does.
@@ -151,35 +103,35 @@ TEST_P(DeskBulkTest, TicketsTheActorMayNotChangeAreReportedPerTicket) {
   EXPECT_THAT(r.results[2].status, StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_THAT(r.results[3].status, StatusIs(absl::StatusCode::kNotFound));
   EXPECT_EQ(r.changed, 1);
-  ASSERT_OK_AND_ASSIGN(v1::Ticket other_now, desk_->tickets().Get(bob_, other.id()));
+  ASSERT_OK_AND_ASSIGN(v1::Ticket other_now, desk_->tickets().Get(people_.bob, other.id()));
   EXPECT_EQ(other_now.type(), other.type());
 }
 
 TEST_P(DeskBulkTest, WholeCommandRefusals) {
   v1::Ticket a = Make({.subject = "a"});
-  EXPECT_THAT(desk_->tickets().BulkUpdate(lee_, {{a.id(), {}}}, {.priority = v1::PRIORITY_LOW}),
-              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("light agent")));
-  EXPECT_THAT(desk_->tickets().BulkUpdate(ada_, {{a.id(), {}}}, {.priority = v1::PRIORITY_LOW}),
-              StatusIs(absl::StatusCode::kPermissionDenied));
-  EXPECT_THAT(desk_->tickets().BulkUpdate(bob_, {}, {.priority = v1::PRIORITY_LOW}),
+  EXPECT_THAT(
+      desk_->tickets().BulkUpdate(people_.lee, {{a.id(), {}}}, {.priority = v1::PRIORITY_LOW}),
+      StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("light agent")));
+  EXPECT_THAT(
+      desk_->tickets().BulkUpdate(people_.ada, {{a.id(), {}}}, {.priority = v1::PRIORITY_LOW}),
+      StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(desk_->tickets().BulkUpdate(people_.bob, {}, {.priority = v1::PRIORITY_LOW}),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("targets")));
-  EXPECT_THAT(desk_->tickets().BulkUpdate(bob_, {{a.id(), {}}, {a.id(), {}}},
+  EXPECT_THAT(desk_->tickets().BulkUpdate(people_.bob, {{a.id(), {}}, {a.id(), {}}},
                                           {.priority = v1::PRIORITY_LOW}),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("listed twice")));
-  EXPECT_THAT(desk_->tickets().BulkUpdate(bob_, {{a.id(), {}}},
-                                          {.priority = v1::PRIORITY_LOW,
-                                           .expected_version = 1}),
+  EXPECT_THAT(desk_->tickets().BulkUpdate(people_.bob, {{a.id(), {}}},
+                                          {.priority = v1::PRIORITY_LOW, .expected_version = 1}),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("expected_version")));
   // A bad change is refused for every ticket; nothing is written.
   ASSERT_OK_AND_ASSIGN(BulkUpdateResult bad,
-                       desk_->tickets().BulkUpdate(
-                           bob_, {{a.id(), {}}, {-4, {}}},
-                           {.priority = static_cast<v1::Priority>(42)}));
+                       desk_->tickets().BulkUpdate(people_.bob, {{a.id(), {}}, {-4, {}}},
+                                                   {.priority = static_cast<v1::Priority>(42)}));
   EXPECT_THAT(bad.results[0].status,
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("priority 42")));
   EXPECT_THAT(bad.results[1].status, StatusIs(absl::StatusCode::kNotFound));
   EXPECT_EQ(bad.changed, 0);
-  ASSERT_OK_AND_ASSIGN(v1::Ticket a_now, desk_->tickets().Get(bob_, a.id()));
+  ASSERT_OK_AND_ASSIGN(v1::Ticket a_now, desk_->tickets().Get(people_.bob, a.id()));
   EXPECT_EQ(a_now.version(), a.version());
 }
 
@@ -188,7 +140,7 @@ TEST_P(DeskBulkTest, OperationIdsAreUniqueEvenAtTheSameInstant) {
   std::set<std::string> ids;
   for (int i = 0; i < 3; ++i) {
     ASSERT_OK_AND_ASSIGN(BulkUpdateResult r,
-                         desk_->tickets().BulkUpdate(bob_, {{a.id(), std::nullopt}},
+                         desk_->tickets().BulkUpdate(people_.bob, {{a.id(), std::nullopt}},
                                                      {.add_tags = {absl::StrCat("t", i)}}));
     EXPECT_EQ(r.changed, 1);
     ids.insert(r.operation_id);

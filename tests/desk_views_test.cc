@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "desk_people_fixture.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "helpdesk/clock.h"
@@ -36,64 +37,16 @@ std::vector<int64_t> Ids(const TicketPage& page) {
   return out;
 }
 
-class DeskViewsTest : public ::testing::TestWithParam<std::string> {
+class DeskViewsTest : public DeskPeopleTest {
  protected:
-  void SetUp() override {
-    if (GetParam() == "memory") {
-      store_ = NewMemoryStore();
-    } else {
-      ASSERT_OK_AND_ASSIGN(store_, OpenSqliteStore(":memory:"));
-    }
-    ASSERT_OK_AND_ASSIGN(desk_, Desk::Open({.store = store_.get(), .clock = &clock_}));
-    const v1::Actor system = SystemActor();
-    ASSERT_OK_AND_ASSIGN(v1::Group support, desk_->people().CreateGroup(system, "Support"));
-    ASSERT_OK_AND_ASSIGN(v1::Group billing, desk_->people().CreateGroup(system, "Billing"));
-    support_ = support.id();
-    billing_ = billing.id();
-    ASSERT_OK_AND_ASSIGN(v1::Agent admin,
-                         desk_->people().CreateAgent(system, {.name = "Ann",
-                                                              .email = "ann@desk.example",
-                                                              .role = v1::Agent::ADMIN}));
-    admin_ = AgentActor(admin.id());
-    ASSERT_OK_AND_ASSIGN(v1::Agent bob, desk_->people().CreateAgent(
-                                            system, {.name = "Bob",
-                                                     .email = "bob@desk.example",
-                                                     .group_ids = {support_}}));
-    bob_ = AgentActor(bob.id());
-    ASSERT_OK_AND_ASSIGN(v1::Agent carla,
-                         desk_->people().CreateAgent(system,
-                                                     {.name = "Carla",
-                                                      .email = "carla@desk.example",
-                                                      .ticket_access = v1::Agent::GROUPS,
-                                                      .group_ids = {billing_}}));
-    carla_ = AgentActor(carla.id());
-    ASSERT_OK_AND_ASSIGN(v1::Agent lee,
-                         desk_->people().CreateAgent(system,
-                                                     {.name = "Lee",
-                                                      .email = "lee@desk.example",
-                                                      .role = v1::Agent::LIGHT_AGENT}));
-    lee_ = AgentActor(lee.id());
-    ASSERT_OK_AND_ASSIGN(v1::Contact ada, desk_->people().CreateContact(
-                                              system, {.name = "Ada",
-                                                       .emails = {"ada@example.com"}}));
-    ada_ = ContactActor(ada.id());
-  }
+  DeskPeopleOptions PeopleOptions() override { return {.with_admin = true}; }
 
+  // Created by Ann, one minute apart (views sort by creation time).
   v1::Ticket Make(NewTicket t) {
-    if (t.requester_id == 0) t.requester_id = ada_.id();
-    if (t.description.empty()) t.description = "Since Monday.";
-    absl::StatusOr<v1::Ticket> r = desk_->tickets().Create(admin_, t);
-    EXPECT_OK(r.status());
+    v1::Ticket created = MakeTicket(people_.admin, std::move(t));
     clock_.Advance(absl::Minutes(1));
-    return r.ok() ? *r : v1::Ticket();
+    return created;
   }
-
-  ManualClock clock_{absl::FromUnixSeconds(1'800'000'000)};
-  std::unique_ptr<Store> store_;
-  std::unique_ptr<Desk> desk_;
-  int64_t support_ = 0;
-  int64_t billing_ = 0;
-  v1::Actor admin_, bob_, carla_, lee_, ada_;
 };
 
 TEST_P(DeskViewsTest, QueryFiltersOnPriorityTypeChannelAndCustomFields) {
@@ -108,7 +61,7 @@ TEST_P(DeskViewsTest, QueryFiltersOnPriorityTypeChannelAndCustomFields) {
   v1::Ticket c = Make({.subject = "c", .priority = v1::PRIORITY_URGENT,
                        .type = v1::TICKET_TYPE_QUESTION, .channel = v1::CHANNEL_CHAT});
   auto ids = [&](TicketQuery q) -> std::vector<int64_t> {
-    absl::StatusOr<TicketPage> p = desk_->tickets().Query(bob_, q);
+    absl::StatusOr<TicketPage> p = desk_->tickets().Query(people_.bob, q);
     EXPECT_OK(p.status());
     return p.ok() ? Ids(*p) : std::vector<int64_t>{-1};
   };
@@ -139,17 +92,17 @@ TEST_P(DeskViewsTest, PersonalViewRunsWithItsFiltersSortAndPages) {
   *cf->add_any_of() = Text("eu");
   spec.sort = "priority";
   spec.columns = {"id", "subject", "custom_fields.region"};
-  ASSERT_OK_AND_ASSIGN(v1::SavedView view, desk_->views().Create(bob_, spec));
-  EXPECT_EQ(view.owner_agent_id(), bob_.id());
+  ASSERT_OK_AND_ASSIGN(v1::SavedView view, desk_->views().Create(people_.bob, spec));
+  EXPECT_EQ(view.owner_agent_id(), people_.bob.id());
   EXPECT_EQ(view.version(), 1);
-  ASSERT_OK_AND_ASSIGN(ViewPage first, desk_->views().Run(bob_, view.id(), "", 1));
+  ASSERT_OK_AND_ASSIGN(ViewPage first, desk_->views().Run(people_.bob, view.id(), "", 1));
   EXPECT_THAT(Ids(first.page), ElementsAre(c.id()));  // most urgent first
   ASSERT_FALSE(first.page.next_cursor.empty());
   ASSERT_OK_AND_ASSIGN(ViewPage second,
-                       desk_->views().Run(bob_, view.id(), first.page.next_cursor, 1));
+                       desk_->views().Run(people_.bob, view.id(), first.page.next_cursor, 1));
   EXPECT_THAT(Ids(second.page), ElementsAre(a.id()));
   EXPECT_TRUE(second.page.next_cursor.empty());
-  ASSERT_OK_AND_ASSIGN(std::vector<ViewCount> counts, desk_->views().Counts(bob_));
+  ASSERT_OK_AND_ASSIGN(std::vector<ViewCount> counts, desk_->views().Counts(people_.bob));
   ASSERT_THAT(counts, SizeIs(1));
   EXPECT_EQ(counts[0].count, 2);
 
@@ -157,31 +110,32 @@ TEST_P(DeskViewsTest, PersonalViewRunsWithItsFiltersSortAndPages) {
   spec.sort = "-created_at";
   spec.filter.clear_priorities();
   ASSERT_OK_AND_ASSIGN(v1::SavedView updated,
-                       desk_->views().Update(bob_, view.id(), spec, view.version()));
+                       desk_->views().Update(people_.bob, view.id(), spec, view.version()));
   EXPECT_EQ(updated.version(), 2);
-  EXPECT_THAT(desk_->views().Update(bob_, view.id(), spec, 1),
+  EXPECT_THAT(desk_->views().Update(people_.bob, view.id(), spec, 1),
               StatusIs(absl::StatusCode::kAborted, HasSubstr("expected version 1")));
-  ASSERT_OK_AND_ASSIGN(ViewPage all, desk_->views().Run(bob_, view.id()));
+  ASSERT_OK_AND_ASSIGN(ViewPage all, desk_->views().Run(people_.bob, view.id()));
   EXPECT_THAT(all.page.tickets, SizeIs(3));
-  EXPECT_OK(desk_->views().Delete(bob_, view.id()));
-  EXPECT_THAT(desk_->views().Get(bob_, view.id()), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_OK(desk_->views().Delete(people_.bob, view.id()));
+  EXPECT_THAT(desk_->views().Get(people_.bob, view.id()), StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST_P(DeskViewsTest, SharedViewShowsEachRunnerOnlyWhatTheyMaySee) {
-  v1::Ticket s1 = Make({.subject = "s1", .group_id = support_});
-  v1::Ticket b1 = Make({.subject = "b1", .group_id = billing_});
-  v1::Ticket b2 = Make({.subject = "b2", .assignee_id = carla_.id(), .group_id = billing_});
+  v1::Ticket s1 = Make({.subject = "s1", .group_id = people_.support});
+  v1::Ticket b1 = Make({.subject = "b1", .group_id = people_.billing});
+  v1::Ticket b2 =
+      Make({.subject = "b2", .assignee_id = people_.carla.id(), .group_id = people_.billing});
   ViewSpec spec{.name = "Everything open", .shared = true};
   spec.filter.add_statuses("open");
   spec.filter.add_statuses("new");
-  ASSERT_OK_AND_ASSIGN(v1::SavedView shared, desk_->views().Create(admin_, spec));
+  ASSERT_OK_AND_ASSIGN(v1::SavedView shared, desk_->views().Create(people_.admin, spec));
   EXPECT_EQ(shared.owner_agent_id(), 0);
-  ASSERT_OK_AND_ASSIGN(ViewPage as_bob, desk_->views().Run(bob_, shared.id()));
+  ASSERT_OK_AND_ASSIGN(ViewPage as_bob, desk_->views().Run(people_.bob, shared.id()));
   EXPECT_THAT(Ids(as_bob.page), ElementsAre(s1.id(), b1.id(), b2.id()));  // sees all
-  ASSERT_OK_AND_ASSIGN(ViewPage as_carla, desk_->views().Run(carla_, shared.id()));
+  ASSERT_OK_AND_ASSIGN(ViewPage as_carla, desk_->views().Run(people_.carla, shared.id()));
   EXPECT_THAT(Ids(as_carla.page), ElementsAre(b1.id(), b2.id()));  // her group only
-  ASSERT_OK_AND_ASSIGN(std::vector<ViewCount> bob_counts, desk_->views().Counts(bob_));
-  ASSERT_OK_AND_ASSIGN(std::vector<ViewCount> carla_counts, desk_->views().Counts(carla_));
+  ASSERT_OK_AND_ASSIGN(std::vector<ViewCount> bob_counts, desk_->views().Counts(people_.bob));
+  ASSERT_OK_AND_ASSIGN(std::vector<ViewCount> carla_counts, desk_->views().Counts(people_.carla));
   ASSERT_THAT(bob_counts, SizeIs(1));
   ASSERT_THAT(carla_counts, SizeIs(1));
   EXPECT_EQ(bob_counts[0].count, 3);
@@ -190,10 +144,10 @@ TEST_P(DeskViewsTest, SharedViewShowsEachRunnerOnlyWhatTheyMaySee) {
   // "Mine": one shared view, each runner's own tickets.
   ViewSpec mine{.name = "Mine", .shared = true};
   mine.filter.set_assignee_is_viewer(true);
-  ASSERT_OK_AND_ASSIGN(v1::SavedView mine_view, desk_->views().Create(admin_, mine));
-  ASSERT_OK_AND_ASSIGN(ViewPage carla_mine, desk_->views().Run(carla_, mine_view.id()));
+  ASSERT_OK_AND_ASSIGN(v1::SavedView mine_view, desk_->views().Create(people_.admin, mine));
+  ASSERT_OK_AND_ASSIGN(ViewPage carla_mine, desk_->views().Run(people_.carla, mine_view.id()));
   EXPECT_THAT(Ids(carla_mine.page), ElementsAre(b2.id()));
-  ASSERT_OK_AND_ASSIGN(ViewPage bob_mine, desk_->views().Run(bob_, mine_view.id()));
+  ASSERT_OK_AND_ASSIGN(ViewPage bob_mine, desk_->views().Run(people_.bob, mine_view.id()));
   EXPECT_THAT(bob_mine.page.tickets, IsEmpty());
   EXPECT_THAT(desk_->views().Run(SystemActor(), mine_view.id()),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not an agent")));
@@ -204,52 +158,53 @@ TEST_P(DeskViewsTest, SharedViewShowsEachRunnerOnlyWhatTheyMaySee) {
 }
 
 TEST_P(DeskViewsTest, AccessOwnViewsSharedViewsAndCustomers) {
-  ASSERT_OK_AND_ASSIGN(v1::SavedView bobs, desk_->views().Create(bob_, {.name = "Bob's"}));
+  ASSERT_OK_AND_ASSIGN(v1::SavedView bobs, desk_->views().Create(people_.bob, {.name = "Bob's"}));
   ASSERT_OK_AND_ASSIGN(v1::SavedView shared,
-                       desk_->views().Create(admin_, {.name = "Team", .shared = true}));
+                       desk_->views().Create(people_.admin, {.name = "Team", .shared = true}));
   // Another agent's personal view does not exist for them.
-  EXPECT_THAT(desk_->views().Get(carla_, bobs.id()), StatusIs(absl::StatusCode::kNotFound));
-  EXPECT_THAT(desk_->views().Run(carla_, bobs.id()), StatusIs(absl::StatusCode::kNotFound));
-  EXPECT_THAT(desk_->views().Delete(carla_, bobs.id()), StatusIs(absl::StatusCode::kNotFound));
-  EXPECT_THAT(desk_->views().Update(admin_, bobs.id(), {.name = "x"}),
+  EXPECT_THAT(desk_->views().Get(people_.carla, bobs.id()), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(desk_->views().Run(people_.carla, bobs.id()), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(desk_->views().Delete(people_.carla, bobs.id()),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(desk_->views().Update(people_.admin, bobs.id(), {.name = "x"}),
               StatusIs(absl::StatusCode::kNotFound));
   // Shared views: every staff viewer runs them, only admins change them.
-  EXPECT_THAT(desk_->views().Run(carla_, shared.id()), IsOk());
-  EXPECT_THAT(desk_->views().Run(lee_, shared.id()), IsOk());
-  EXPECT_THAT(desk_->views().Update(bob_, shared.id(), {.name = "Mine now", .shared = true}),
+  EXPECT_THAT(desk_->views().Run(people_.carla, shared.id()), IsOk());
+  EXPECT_THAT(desk_->views().Run(people_.lee, shared.id()), IsOk());
+  EXPECT_THAT(desk_->views().Update(people_.bob, shared.id(), {.name = "Mine now", .shared = true}),
               StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("shared views")));
-  EXPECT_THAT(desk_->views().Delete(lee_, shared.id()),
+  EXPECT_THAT(desk_->views().Delete(people_.lee, shared.id()),
               StatusIs(absl::StatusCode::kPermissionDenied));
-  EXPECT_THAT(desk_->views().Create(bob_, {.name = "Team 2", .shared = true}),
+  EXPECT_THAT(desk_->views().Create(people_.bob, {.name = "Team 2", .shared = true}),
               StatusIs(absl::StatusCode::kPermissionDenied));
   EXPECT_THAT(desk_->views().Create(IntegrationActor("crm"), {.name = "Team 3", .shared = true}),
               StatusIs(absl::StatusCode::kPermissionDenied));
   // A light agent keeps views of their own.
-  ASSERT_OK_AND_ASSIGN(v1::SavedView lees, desk_->views().Create(lee_, {.name = "Lee's"}));
-  ASSERT_OK_AND_ASSIGN(std::vector<v1::SavedView> lee_list, desk_->views().List(lee_));
+  ASSERT_OK_AND_ASSIGN(v1::SavedView lees, desk_->views().Create(people_.lee, {.name = "Lee's"}));
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::SavedView> lee_list, desk_->views().List(people_.lee));
   ASSERT_THAT(lee_list, SizeIs(2));
   EXPECT_EQ(lee_list[0].id(), lees.id());
   EXPECT_EQ(lee_list[1].id(), shared.id());
   // Customers: nothing.
-  EXPECT_THAT(desk_->views().List(ada_), StatusIs(absl::StatusCode::kPermissionDenied));
-  EXPECT_THAT(desk_->views().Run(ada_, shared.id()),
+  EXPECT_THAT(desk_->views().List(people_.ada), StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(desk_->views().Run(people_.ada, shared.id()),
               StatusIs(absl::StatusCode::kPermissionDenied));
-  EXPECT_THAT(desk_->views().Create(ada_, {.name = "mine"}),
+  EXPECT_THAT(desk_->views().Create(people_.ada, {.name = "mine"}),
               StatusIs(absl::StatusCode::kPermissionDenied));
-  EXPECT_THAT(desk_->views().Counts(ada_), StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(desk_->views().Counts(people_.ada), StatusIs(absl::StatusCode::kPermissionDenied));
   // Only agents own personal views; a shared view stays shared.
   EXPECT_THAT(desk_->views().Create(SystemActor(), {.name = "sys"}),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("shared")));
-  EXPECT_THAT(desk_->views().Update(admin_, shared.id(), {.name = "Team"}),
+  EXPECT_THAT(desk_->views().Update(people_.admin, shared.id(), {.name = "Team"}),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("shared")));
   // Names are unique per owner, not across owners.
-  EXPECT_THAT(desk_->views().Create(bob_, {.name = "Bob's"}),
+  EXPECT_THAT(desk_->views().Create(people_.bob, {.name = "Bob's"}),
               StatusIs(absl::StatusCode::kAlreadyExists));
-  EXPECT_THAT(desk_->views().Create(carla_, {.name = "Bob's"}), IsOk());
+  EXPECT_THAT(desk_->views().Create(people_.carla, {.name = "Bob's"}), IsOk());
 }
 
 TEST_P(DeskViewsTest, BadSpecsAreRefusedNamingTheField) {
-  auto create = [&](ViewSpec s) { return desk_->views().Create(bob_, s).status(); };
+  auto create = [&](ViewSpec s) { return desk_->views().Create(people_.bob, s).status(); };
   EXPECT_THAT(create({.name = "x", .columns = {"id", "sujbect"}}),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        ::testing::AllOf(HasSubstr("columns[1]"), HasSubstr("sujbect"))));
@@ -293,29 +248,29 @@ TEST_P(DeskViewsTest, BadSpecsAreRefusedNamingTheField) {
   s.filter.set_group_id(9999);
   EXPECT_THAT(create(s), StatusIs(absl::StatusCode::kNotFound, HasSubstr("filter.group_id")));
   s = {.name = "x"};
-  s.filter.set_assignee_id(bob_.id());
+  s.filter.set_assignee_id(people_.bob.id());
   s.filter.set_assignee_is_viewer(true);
   EXPECT_THAT(create(s), StatusIs(absl::StatusCode::kInvalidArgument,
                                   HasSubstr("assignee_is_viewer")));
   // Nothing was stored.
-  ASSERT_OK_AND_ASSIGN(std::vector<v1::SavedView> list, desk_->views().List(bob_));
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::SavedView> list, desk_->views().List(people_.bob));
   EXPECT_THAT(list, IsEmpty());
   // A bad page of a good view.
-  ASSERT_OK_AND_ASSIGN(v1::SavedView good, desk_->views().Create(bob_, {.name = "ok"}));
-  EXPECT_THAT(desk_->views().Run(bob_, good.id(), "not a cursor"),
+  ASSERT_OK_AND_ASSIGN(v1::SavedView good, desk_->views().Create(people_.bob, {.name = "ok"}));
+  EXPECT_THAT(desk_->views().Run(people_.bob, good.id(), "not a cursor"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("cursor")));
-  EXPECT_THAT(desk_->views().Run(bob_, good.id(), "", 0),
+  EXPECT_THAT(desk_->views().Run(people_.bob, good.id(), "", 0),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("limit")));
-  EXPECT_THAT(desk_->views().Run(bob_, -5), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(desk_->views().Run(people_.bob, -5), StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST_P(DeskViewsTest, FilterTagsAreNormalisedLikeTicketTags) {
   v1::Ticket t = Make({.subject = "vpn", .tags = {"VPN"}});
   ViewSpec s{.name = "vpn"};
   s.filter.add_tags("  Vpn ");
-  ASSERT_OK_AND_ASSIGN(v1::SavedView v, desk_->views().Create(bob_, s));
+  ASSERT_OK_AND_ASSIGN(v1::SavedView v, desk_->views().Create(people_.bob, s));
   EXPECT_THAT(v.filter().tags(), ElementsAre("vpn"));
-  ASSERT_OK_AND_ASSIGN(ViewPage page, desk_->views().Run(bob_, v.id()));
+  ASSERT_OK_AND_ASSIGN(ViewPage page, desk_->views().Run(people_.bob, v.id()));
   EXPECT_THAT(Ids(page.page), ElementsAre(t.id()));
 }
 

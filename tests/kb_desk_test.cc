@@ -16,6 +16,7 @@
 #include "helpdesk/storage/memory_store.h"
 #include "helpdesk/storage/sqlite_store.h"
 #include "helpdesk/testing/status_matchers.h"
+#include "desk_people_fixture.h"
 
 namespace helpdesk {
 namespace {
@@ -28,11 +29,7 @@ using ::testing::Not;
 class KbDeskTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    if (GetParam() == "memory") {
-      store_ = NewMemoryStore();
-    } else {
-      ASSERT_OK_AND_ASSIGN(store_, OpenSqliteStore(":memory:"));
-    }
+    ASSERT_OK_AND_ASSIGN(store_, OpenTestStore(GetParam()));
     ASSERT_OK_AND_ASSIGN(desk_, Desk::Open({.store = store_.get(), .clock = &clock_}));
     const v1::Actor system = SystemActor();
     ASSERT_OK_AND_ASSIGN(v1::Group billing, desk_->people().CreateGroup(system, "Billing"));

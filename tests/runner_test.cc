@@ -28,6 +28,8 @@ namespace {
 using ::helpdesk::testing::IsOk;
 using ::helpdesk::testing::StatusIs;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 using ::testing::SizeIs;
 
 // First reply within one calendar hour, warned ten minutes before.
@@ -269,6 +271,52 @@ TEST_P(RunnerTest, MailSourceIsPolledAtItsIntervalAndBackedOffAfterFailures) {
   EXPECT_THAT(polls, ElementsAre(s, s + absl::Minutes(2), s + absl::Minutes(6),
                                  s + absl::Minutes(11), s + absl::Minutes(12),
                                  s + absl::Minutes(13), s + absl::Minutes(14)));
+}
+
+// Retention (RunnerOptions::retention) runs at the first step and then at
+// its interval, by the clock alone: a ticket closed 31 days before a run
+// with a 30-day policy is purged by that run, not before.
+TEST_P(RunnerTest, RetentionRunsAtItsIntervalAndPurgesOldClosedTickets) {
+  OpenDesk(/*with_sla=*/false);
+  v1::Ticket t = NewTicket();
+  ASSERT_THAT(desk_->tickets().Update(SystemActor(), t.id(), {.status = "solved",
+                                                               .assignee_id = ana_}).status(),
+              IsOk());
+  ASSERT_THAT(desk_->tickets().Update(SystemActor(), t.id(), {.status = "closed"}).status(),
+              IsOk());
+  std::vector<RunnerStep> runs;
+  Runner runner({.desk = desk_.get(),
+                 .clock = &clock_,
+                 .max_sleep = absl::Hours(100),
+                 .retention = RetentionPolicy{.closed_ticket_days = 30},
+                 .retention_interval = absl::Hours(24),
+                 .on_step = [&](const RunnerStep& s) {
+                   if (s.retained) runs.push_back(s);
+                 }});
+  StepUntil(runner, kStart + absl::Hours(24 * 31) + absl::Minutes(1));
+  // Runs at day 0, 1, ..., 31: 32 runs, each at its time; only day 31's
+  // purges the ticket (closed at day 0, older than 30 days then).
+  ASSERT_EQ(runs.size(), 32u);
+  for (size_t i = 0; i < runs.size(); ++i) {
+    EXPECT_EQ(runs[i].at, kStart + absl::Hours(24) * static_cast<int64_t>(i)) << i;
+    EXPECT_THAT(runs[i].retention_status, IsOk()) << i;
+    if (i < 31) {
+      EXPECT_THAT(runs[i].retention.run.purged_ticket_ids(), IsEmpty()) << i;
+    }
+  }
+  EXPECT_THAT(runs.back().retention.run.purged_ticket_ids(), ElementsAre(t.id()));
+  EXPECT_THAT(desk_->tickets().Get(SystemActor(), t.id()).status(),
+              StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_P(RunnerTest, BadRetentionIntervalIsInvalidArgument) {
+  OpenDesk(/*with_sla=*/false);
+  Runner runner({.desk = desk_.get(),
+                 .clock = &clock_,
+                 .retention = RetentionPolicy{.closed_ticket_days = 30},
+                 .retention_interval = absl::ZeroDuration()});
+  EXPECT_THAT(runner.Start(), StatusIs(absl::StatusCode::kInvalidArgument,
+                                       HasSubstr("retention_interval")));
 }
 
 TEST_P(RunnerTest, ThreadTicksWhenWokenAfterTheClockMoved) {

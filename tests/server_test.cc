@@ -112,6 +112,27 @@ class ServerTest : public ::testing::Test {
                               {.kind = v1::Message::INTERNAL_NOTE, .body_text = "SECRET-NOTE"})
                   .status());
 
+    // The knowledge base: a published public article and a published one
+    // for agents only.
+    auto& kb = desk_->kb();
+    ASSERT_OK_AND_ASSIGN(v1::KbArticle pub,
+                         kb.Create(SystemActor(), {.locale = "en",
+                                                   .title = "Reset your password",
+                                                   .body_markdown = "Open **Settings** and "
+                                                                    "choose a new password."}));
+    ASSERT_OK(kb.Publish(SystemActor(), pub.id(), "en").status());
+    ASSERT_OK_AND_ASSIGN(v1::KbArticle internal,
+                         kb.Create(SystemActor(),
+                                   {.locale = "en", .title = "INTERNAL-KB password runbook",
+                                    .body_markdown = "Reset the password in the admin console.",
+                                    .visibility = v1::KbArticle::AGENTS}));
+    ASSERT_OK(kb.Publish(SystemActor(), internal.id(), "en").status());
+    public_article_ = pub.id();
+    internal_article_ = internal.id();
+    ASSERT_OK_AND_ASSIGN(v1::KbSuggestionSession session,
+                         kb.Suggest(AnonymousVisitor(), {.question = "forgot my password"}));
+    kb_session_ = session.id();
+
     ServerOptions o{.desk = desk_.get(), .clock = &clock_, .credentials = creds_.get(),
                     .web_root = HELPDESK_SERVE_WEB_ROOT, .max_body_bytes = 64 * 1024,
                     .webhook_secret = "hook-secret", .magic_link_secret = "magic-secret",
@@ -188,6 +209,7 @@ class ServerTest : public ::testing::Test {
     if (method == "POST") return cl.Post(path, h, body, "application/json");
     if (method == "PUT") return cl.Put(path, h, body, "application/json");
     if (method == "PATCH") return cl.Patch(path, h, body, "application/json");
+    if (method == "DELETE") return cl.Delete(path, h, body, "application/json");
     ADD_FAILURE() << method;
     return cl.Get(path, h);
   }
@@ -221,7 +243,7 @@ class ServerTest : public ::testing::Test {
   std::thread thread_;
   int port_ = 0;
   int64_t support_ = 0, admin_ = 0, alice_ = 0, light_ = 0, other_ = 0, cy_ = 0, dee_ = 0,
-          ticket_ = 0;
+          ticket_ = 0, public_article_ = 0, internal_article_ = 0, kb_session_ = 0;
 };
 
 TEST_F(ServerTest, HealthAndSecurityHeadersOnEveryResponse) {
@@ -334,6 +356,12 @@ TEST_F(ServerTest, AccessMatrixOverEveryRoute) {
     int expect[5];
   };
   const std::string alice_id = std::to_string(alice_);
+  // A shared view (admins manage it; every agent runs it with their own
+  // ticket visibility).
+  ASSERT_OK_AND_ASSIGN(v1::SavedView shared_view,
+                       desk_->views().Create(SystemActor(), {.name = "Everything",
+                                                             .shared = true}));
+  const std::string view = absl::StrCat("/api/v1/views/", shared_view.id());
   const std::vector<Case> cases = {
       {"GET", "/health", "/health", "", {200, 200, 200, 200, 200}},
       {"POST", "/api/v1/login", "/api/v1/login", R"({"email":"alice@x.example","password":"nopenope"})",
@@ -375,6 +403,31 @@ TEST_F(ServerTest, AccessMatrixOverEveryRoute) {
        {202, 200, 200, 200, 200}},
       {"POST", "/api/v1/channels/webhook", "/api/v1/channels/webhook", R"({"text":"x"})",
        {401, 401, 401, 401, 401}},
+      {"POST", "/api/v1/customer/magic-link", "/api/v1/customer/magic-link",
+       R"({"email":"cy@x.example"})", {202, 202, 202, 202, 202}},
+      {"POST", "/api/v1/tracking", "/api/v1/tracking",
+       R"({"token":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"})", {404, 404, 404, 404, 404}},
+      {"GET", "/api/v1/kb/search", "/api/v1/kb/search?q=password", "",
+       {200, 200, 200, 200, 200}},
+      {"GET", "/api/v1/kb/articles/{id}", absl::StrCat("/api/v1/kb/articles/", public_article_),
+       "", {200, 200, 200, 200, 200}},
+      {"GET", "/api/v1/kb/articles/{id}",
+       absl::StrCat("/api/v1/kb/articles/", internal_article_), "", {404, 404, 404, 200, 200}},
+      {"POST", "/api/v1/kb/suggest", "/api/v1/kb/suggest", R"({"question":"password reset"})",
+       {201, 201, 201, 201, 201}},
+      {"POST", "/api/v1/kb/suggest", "/api/v1/kb/suggest",
+       absl::StrCat(R"({"ticketId":)", ticket_, "}"), {404, 201, 404, 201, 404}},
+      // The anonymous visitor's own session: customers may not touch it.
+      {"POST", "/api/v1/kb/suggestions/{id}/outcome",
+       absl::StrCat("/api/v1/kb/suggestions/", kb_session_, "/outcome"), R"({"deflected":true})",
+       {204, 404, 404, 204, 204}},
+      {"POST", "/api/v1/tickets/{id}/faq-draft", t + "/faq-draft", "{}",
+       {401, 403, 403, 403, 404}},
+      {"GET", "/api/v1/views", "/api/v1/views", "", {401, 403, 403, 200, 200}},
+      {"POST", "/api/v1/views", "/api/v1/views", R"({"name":"Mine"})",
+       {401, 403, 403, 201, 201}},
+      {"GET", "/api/v1/views/{id}/tickets", view + "/tickets", "", {401, 403, 403, 200, 200}},
+      {"DELETE", "/api/v1/views/{id}", view, "", {401, 403, 403, 403, 403}},
       {"POST", "/api/v1/logout", "/api/v1/logout", "", {401, 200, 200, 200, 200}},
   };
   const Caller* callers[5] = {&anon, &cy, &dee, &light, &other};
@@ -397,6 +450,10 @@ TEST_F(ServerTest, AccessMatrixOverEveryRoute) {
       }
       if (i == 2 || i == 4 || i == 0) {
         EXPECT_THAT(r->body, Not(HasSubstr("VPN drops"))) << c.path;
+      }
+      // Customers and anonymous visitors see public articles only.
+      if (i <= 2) {
+        EXPECT_THAT(r->body, Not(HasSubstr("INTERNAL-KB"))) << c.path;
       }
     }
   }
@@ -528,6 +585,335 @@ TEST_F(ServerTest, StaticWorkspaceAndPortalAreServed) {
     EXPECT_EQ(r->status, 200) << p;
   }
   EXPECT_THAT(Client().Get("/agent/")->get_header_value("Content-Type"), HasSubstr("text/html"));
+}
+
+// A customer asks for a magic link by address: known or not, the answer is
+// the same; only a known address gets mail (through the outbox), whose link
+// signs in once, and not when forged or expired.
+TEST_F(ServerTest, MagicLinkByEmailIsMailedSignsInOnceAndRefusesForgedExpiredReused) {
+  auto outbox = [&] {
+    auto l = desk_->outbox().List(SystemActor(), std::nullopt);
+    EXPECT_OK(l.status());
+    return l.ok() ? *l : std::vector<v1::OutboxEntry>{};
+  };
+  const size_t before = outbox().size();
+  httplib::Result unknown = Client().Post("/api/v1/customer/magic-link",
+                                          R"({"email":"nobody@x.example"})", "application/json");
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(outbox().size(), before);
+  httplib::Result known = Client().Post("/api/v1/customer/magic-link",
+                                        R"({"email":"CY@x.example"})", "application/json");
+  ASSERT_TRUE(known);
+  EXPECT_EQ(unknown->status, 202);
+  EXPECT_EQ(known->status, 202);
+  EXPECT_EQ(unknown->body, known->body);  // no account enumeration
+  std::vector<v1::OutboxEntry> mail = outbox();
+  ASSERT_EQ(mail.size(), before + 1);
+  const v1::OutboundMessage& m = mail.back().message();
+  ASSERT_EQ(m.to_size(), 1);
+  EXPECT_EQ(m.to(0).email(), "CY@x.example");
+  const std::string& text = m.body_text();
+  const size_t at = text.find("#token=");
+  ASSERT_NE(at, std::string::npos) << text;
+  const std::string token = text.substr(at + 7, text.find('\n', at) - at - 7);
+  for (const char* bad : {"", "not-an-email", R"("x@y")"}) {
+    httplib::Result r = Client().Post("/api/v1/customer/magic-link",
+                                      absl::StrCat(R"({"email":)", "\"", bad, "\"}"),
+                                      "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400) << bad << r->body;
+  }
+
+  auto exchange = [&](const std::string& tok) {
+    httplib::Result r = Client().Post("/api/v1/customer/session",
+                                      absl::StrCat(R"({"token":")", tok, "\"}"),
+                                      "application/json");
+    EXPECT_TRUE(r);
+    return r ? std::make_pair(r->status, r->body) : std::make_pair(0, std::string());
+  };
+  // Forged: another contact's id under the same signature, a flipped MAC
+  // character, another server's secret.
+  std::string forged = token;
+  forged.back() = forged.back() == '0' ? '1' : '0';
+  EXPECT_EQ(exchange(forged).first, 401);
+  std::string other_contact = absl::StrCat(dee_, token.substr(token.find('.')));
+  EXPECT_EQ(exchange(other_contact).first, 401);
+  EXPECT_EQ(exchange(SignMagicLink("another-secret", cy_, clock_.Now() + absl::Hours(1))).first,
+            401);
+  // The real link signs Cy in, once.
+  auto [status, body] = exchange(token);
+  EXPECT_EQ(status, 200) << body;
+  EXPECT_THAT(body, HasSubstr("\"customer\""));
+  auto again = exchange(token);
+  EXPECT_EQ(again.first, 401);
+  EXPECT_THAT(again.second, HasSubstr("used before"));
+  // Mail bombing: past three links per address in 15 minutes, the same
+  // answer and no mail; the window moves on.
+  for (int i = 0; i < 4; ++i) {
+    httplib::Result r = Client().Post("/api/v1/customer/magic-link",
+                                      R"({"email":"cy@x.example"})", "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 202);
+    EXPECT_EQ(r->body, known->body);
+  }
+  EXPECT_EQ(outbox().size(), before + 3);
+  clock_.Advance(absl::Minutes(16));
+  ASSERT_TRUE(Client().Post("/api/v1/customer/magic-link", R"({"email":"cy@x.example"})",
+                            "application/json"));
+  EXPECT_EQ(outbox().size(), before + 4);
+  // Unknown fields and wrong types are refused, naming the problem.
+  for (const char* bad : {R"({"email":"cy@x.example","admin":true})", R"({"email":5})", "[1"}) {
+    httplib::Result r = Client().Post("/api/v1/customer/magic-link", bad, "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400) << bad;
+    EXPECT_THAT(r->body, HasSubstr("MagicLinkRequest")) << bad;
+  }
+  EXPECT_EQ(outbox().size(), before + 4);
+  // Expired: a fresh link after its lifetime.
+  std::string late = SignMagicLink("magic-secret", cy_, clock_.Now() + absl::Hours(24));
+  clock_.Advance(absl::Hours(24) + absl::Seconds(1));
+  auto expired = exchange(late);
+  EXPECT_EQ(expired.first, 401);
+  EXPECT_THAT(expired.second, HasSubstr("expired"));
+}
+
+// The web form's submitter gets the new ticket's tracking link; the tracking
+// page shows the public thread and status, never the internal note.
+TEST_F(ServerTest, WebFormGivesATrackingLinkThatShowsThePublicThreadOnly) {
+  httplib::Result r = Client().Post(
+      "/api/v1/channels/web-form",
+      R"({"name":"Eve","email":"eve@x.example","subject":"Lost parcel","message":"Where is it?"})",
+      "application/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 202) << r->body;
+  google::protobuf::Struct out = ParseJson(r->body);
+  const std::string token = out.fields().at("trackingToken").string_value();
+  ASSERT_EQ(token.size(), kTrackingTokenLength);
+  EXPECT_THAT(out.fields().at("trackingUrl").string_value(), HasSubstr("/portal/#track="));
+  int64_t id = std::stoll(out.fields().at("ticketId").string_value());
+  ASSERT_OK(desk_->tickets()
+                .AddMessage(AgentActor(admin_), id,
+                            {.kind = v1::Message::PUBLIC_REPLY, .body_text = "On its way."})
+                .status());
+  ASSERT_OK(desk_->tickets()
+                .AddMessage(AgentActor(admin_), id,
+                            {.kind = v1::Message::INTERNAL_NOTE, .body_text = "NOTE-42"})
+                .status());
+  httplib::Result page = Client().Post("/api/v1/tracking",
+                                       absl::StrCat(R"({"token":")", token, "\"}"),
+                                       "application/json");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200) << page->body;
+  EXPECT_THAT(page->body, HasSubstr("Lost parcel"));
+  EXPECT_THAT(page->body, HasSubstr("Where is it?"));
+  EXPECT_THAT(page->body, HasSubstr("On its way."));
+  EXPECT_THAT(page->body, Not(HasSubstr("NOTE-42")));
+  EXPECT_THAT(page->body, Not(HasSubstr("eve@x.example")));
+  // A resubmission (appended or duplicate) hands out no link.
+  httplib::Result dup = Client().Post(
+      "/api/v1/channels/web-form",
+      R"({"name":"Eve","email":"eve@x.example","subject":"Lost parcel","message":"Where is it?"})",
+      "application/json");
+  ASSERT_TRUE(dup);
+  EXPECT_THAT(dup->body, Not(HasSubstr("trackingToken")));
+  // Forged, truncated and hostile tokens: the same 404.
+  std::string forged = token;
+  forged[5] = forged[5] == 'A' ? 'B' : 'A';
+  for (const std::string& bad : {forged, token.substr(0, 20), std::string("../../etc"),
+                                 std::string(5000, 'A')}) {
+    httplib::Result b = Client().Post("/api/v1/tracking",
+                                      absl::StrCat(R"({"token":")", bad, "\"}"),
+                                      "application/json");
+    ASSERT_TRUE(b);
+    EXPECT_EQ(b->status, 404) << bad;
+    EXPECT_THAT(b->body, HasSubstr("tracking link not found"));
+  }
+}
+
+// KB search, articles and suggestions as each reader may see them; the web
+// form records the suggestion session's outcome, and so does "it answered me".
+TEST_F(ServerTest, KnowledgeBaseScreensAndDeflection) {
+  Caller light = AgentCaller("light-agent", light_);
+  httplib::Result anon = Client().Get("/api/v1/kb/search?q=password");
+  ASSERT_TRUE(anon);
+  EXPECT_EQ(anon->status, 200);
+  EXPECT_THAT(anon->body, HasSubstr("Reset your password"));
+  EXPECT_THAT(anon->body, Not(HasSubstr("INTERNAL-KB")));
+  httplib::Result staff = Call(light, "GET", "/api/v1/kb/search?q=password");
+  ASSERT_TRUE(staff);
+  EXPECT_THAT(staff->body, HasSubstr("INTERNAL-KB"));
+  httplib::Result article =
+      Client().Get(absl::StrCat("/api/v1/kb/articles/", public_article_).c_str());
+  ASSERT_TRUE(article);
+  EXPECT_EQ(article->status, 200);
+  EXPECT_EQ(ParseJson(article->body).fields().at("html").string_value(),
+            "<p>Open <strong>Settings</strong> and choose a new password.</p>\n");
+  for (const char* bad : {"/api/v1/kb/search?q=x&limit=0", "/api/v1/kb/search?q=x&limit=abc",
+                          "/api/v1/kb/search?q=x&offset=-1"}) {
+    httplib::Result b = Client().Get(bad);
+    ASSERT_TRUE(b);
+    EXPECT_EQ(b->status, 400) << bad;
+  }
+
+  auto suggest = [&](const std::string& q) -> int64_t {
+    httplib::Result r = Client().Post("/api/v1/kb/suggest",
+                                      absl::StrCat(R"({"question":")", q, "\"}"),
+                                      "application/json");
+    EXPECT_TRUE(r);
+    if (!r) return 0;
+    EXPECT_EQ(r->status, 201) << r->body;
+    EXPECT_THAT(r->body, HasSubstr("Reset your password"));
+    EXPECT_THAT(r->body, HasSubstr("\"reason\""));
+    EXPECT_THAT(r->body, Not(HasSubstr("INTERNAL-KB")));
+    return std::stoll(ParseJson(r->body).fields().at("id").string_value());
+  };
+  const int64_t opened = suggest("how do I reset my password");
+  httplib::Result form = Client().Post(
+      absl::StrCat("/api/v1/channels/web-form?kbSession=", opened).c_str(),
+      R"({"name":"Flo","email":"flo@x.example","subject":"Password","message":"reset fails"})",
+      "application/json");
+  ASSERT_TRUE(form);
+  EXPECT_EQ(form->status, 202) << form->body;
+  const int64_t deflected = suggest("password settings");
+  httplib::Result ok = Client().Post(
+      absl::StrCat("/api/v1/kb/suggestions/", deflected, "/outcome").c_str(),
+      R"({"deflected":true})", "application/json");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 204) << ok->body;
+  httplib::Result both = Client().Post(
+      absl::StrCat("/api/v1/kb/suggestions/", deflected, "/outcome").c_str(),
+      R"({"deflected":true,"ticketId":"5"})", "application/json");
+  ASSERT_TRUE(both);
+  EXPECT_EQ(both->status, 400);
+  httplib::Result bad_session = Client().Post("/api/v1/channels/web-form?kbSession=x1",
+                                              R"({"name":"G","email":"g@x.example",)"
+                                              R"("subject":"s","message":"m"})",
+                                              "application/json");
+  ASSERT_TRUE(bad_session);
+  EXPECT_EQ(bad_session->status, 400);
+  ASSERT_OK_AND_ASSIGN(KbDeflectionReport rep, desk_->kb().Deflection(SystemActor()));
+  EXPECT_EQ(rep.tickets_opened, 1);
+  EXPECT_EQ(rep.deflected, 1);
+  EXPECT_EQ(rep.pending, 1);  // the fixture's session
+
+  // An agent turns the ticket's reply into an FAQ draft.
+  Caller alice = AgentCaller("alice", alice_);
+  ASSERT_OK(desk_->tickets()
+                .AddMessage(AgentActor(alice_), ticket_,
+                            {.kind = v1::Message::PUBLIC_REPLY, .body_text = "Restart the VPN."})
+                .status());
+  httplib::Result draft =
+      Call(alice, "POST", absl::StrCat("/api/v1/tickets/", ticket_, "/faq-draft"), "{}");
+  ASSERT_TRUE(draft);
+  EXPECT_EQ(draft->status, 201) << draft->body;
+  EXPECT_THAT(draft->body, HasSubstr("VPN drops"));
+}
+
+TEST_F(ServerTest, SavedViewsOverHttp) {
+  Caller alice = AgentCaller("alice", alice_);
+  Caller admin = AgentCaller("admin", admin_);
+  Caller other = AgentCaller("other-group-agent", other_);
+  clock_.Advance(absl::Minutes(1));
+  ASSERT_OK_AND_ASSIGN(v1::Ticket urgent,
+                       desk_->tickets().Create(SystemActor(), {.subject = "Printer on fire",
+                                                               .requester_id = dee_,
+                                                               .description = "smoke",
+                                                               .priority = v1::PRIORITY_URGENT,
+                                                               .group_id = support_}));
+  // A personal view (newest first, two columns) and a shared one.
+  httplib::Result mine = Call(alice, "POST", "/api/v1/views",
+                              absl::StrCat(R"({"name":"Support","filter":{"groupId":")",
+                                           support_, R"("},"sort":"-created_at",)",
+                                           R"("columns":["id","subject"]})"));
+  ASSERT_TRUE(mine);
+  ASSERT_EQ(mine->status, 201) << mine->body;
+  google::protobuf::Struct mine_json = ParseJson(mine->body);
+  const std::string mine_id = mine_json.fields().at("id").string_value();
+  EXPECT_EQ(mine_json.fields().at("ownerAgentId").string_value(), std::to_string(alice_));
+  const std::string shared_body =
+      R"({"name":"Urgent","shared":true,"filter":{"priorities":["PRIORITY_URGENT"]}})";
+  EXPECT_EQ(Status(alice, "POST", "/api/v1/views", shared_body), 403);
+  httplib::Result shared = Call(admin, "POST", "/api/v1/views", shared_body);
+  ASSERT_TRUE(shared);
+  ASSERT_EQ(shared->status, 201) << shared->body;
+  const std::string shared_id = ParseJson(shared->body).fields().at("id").string_value();
+  EXPECT_EQ(Status(alice, "POST", "/api/v1/views", R"({"name":"Support"})"), 409);
+
+  // Counts: the personal view first, then the shared one.
+  httplib::Result list = Call(alice, "GET", "/api/v1/views");
+  ASSERT_TRUE(list);
+  ASSERT_EQ(list->status, 200) << list->body;
+  const google::protobuf::Struct list_json = ParseJson(list->body);
+  const auto& views = list_json.fields().at("views").list_value().values();
+  ASSERT_EQ(views.size(), 2u) << list->body;
+  EXPECT_EQ(views[0].struct_value().fields().at("view").struct_value().fields().at("id")
+                .string_value(), mine_id);
+  EXPECT_EQ(views[0].struct_value().fields().at("count").string_value(), "2");
+  EXPECT_EQ(views[1].struct_value().fields().at("view").struct_value().fields().at("id")
+                .string_value(), shared_id);
+  EXPECT_EQ(views[1].struct_value().fields().at("count").string_value(), "1");
+
+  // Running the personal view: its sort, its columns, pages by cursor.
+  httplib::Result page1 = Call(alice, "GET", "/api/v1/views/" + mine_id + "/tickets?limit=1");
+  ASSERT_TRUE(page1);
+  ASSERT_EQ(page1->status, 200) << page1->body;
+  google::protobuf::Struct p1 = ParseJson(page1->body);
+  const auto& t1 = p1.fields().at("tickets").list_value().values();
+  ASSERT_EQ(t1.size(), 1u);
+  EXPECT_EQ(t1[0].struct_value().fields().at("subject").string_value(), "Printer on fire");
+  const auto& cols = p1.fields().at("view").struct_value().fields().at("columns").list_value();
+  ASSERT_EQ(cols.values_size(), 2);
+  EXPECT_EQ(cols.values(1).string_value(), "subject");
+  const std::string cursor = p1.fields().at("nextCursor").string_value();
+  ASSERT_FALSE(cursor.empty());
+  httplib::Result page2 = Call(alice, "GET", absl::StrCat("/api/v1/views/", mine_id,
+                                                          "/tickets?limit=1&cursor=", cursor));
+  ASSERT_TRUE(page2);
+  ASSERT_EQ(page2->status, 200) << page2->body;
+  EXPECT_THAT(page2->body, HasSubstr("VPN drops"));
+  EXPECT_THAT(page2->body, Not(HasSubstr("Printer on fire")));
+  httplib::Result urgent_page = Call(alice, "GET", "/api/v1/views/" + shared_id + "/tickets");
+  ASSERT_TRUE(urgent_page);
+  EXPECT_THAT(urgent_page->body, HasSubstr(absl::StrCat("\"id\":\"", urgent.id(), "\"")));
+  EXPECT_THAT(urgent_page->body, Not(HasSubstr("VPN drops")));
+
+  // A view naming an unknown column or sort is a 400 naming it; so is a bad
+  // query parameter or body field.
+  httplib::Result bad_col = Call(alice, "POST", "/api/v1/views",
+                                 R"({"name":"Bad","columns":["id","no_such_column"]})");
+  ASSERT_TRUE(bad_col);
+  EXPECT_EQ(bad_col->status, 400);
+  EXPECT_THAT(bad_col->body, HasSubstr("no_such_column"));
+  httplib::Result bad_sort = Call(alice, "POST", "/api/v1/views",
+                                  R"({"name":"Bad","sort":"shoe_size"})");
+  ASSERT_TRUE(bad_sort);
+  EXPECT_EQ(bad_sort->status, 400);
+  EXPECT_THAT(bad_sort->body, HasSubstr("shoe_size"));
+  httplib::Result bad_field = Call(alice, "POST", "/api/v1/views",
+                                   R"({"name":"Bad","colour":"red"})");
+  ASSERT_TRUE(bad_field);
+  EXPECT_EQ(bad_field->status, 400);
+  EXPECT_THAT(bad_field->body, HasSubstr("colour"));
+  httplib::Result bad_limit = Call(alice, "GET", "/api/v1/views/" + mine_id + "/tickets?limit=0");
+  ASSERT_TRUE(bad_limit);
+  EXPECT_EQ(bad_limit->status, 400);
+  EXPECT_THAT(bad_limit->body, HasSubstr("limit"));
+
+  // Another agent neither sees, runs nor deletes alice's personal view.
+  httplib::Result other_list = Call(other, "GET", "/api/v1/views");
+  ASSERT_TRUE(other_list);
+  EXPECT_THAT(other_list->body, Not(HasSubstr("Support")));
+  EXPECT_EQ(Status(other, "GET", "/api/v1/views/" + mine_id + "/tickets"), 404);
+  EXPECT_EQ(Call(other, "DELETE", "/api/v1/views/" + mine_id)->status, 404);
+  EXPECT_EQ(Call(alice, "DELETE", "/api/v1/views/" + shared_id)->status, 403);
+
+  // Alice deletes hers; it is gone.
+  EXPECT_EQ(Call(alice, "DELETE", "/api/v1/views/" + mine_id)->status, 204);
+  EXPECT_EQ(Status(alice, "GET", "/api/v1/views/" + mine_id + "/tickets"), 404);
+  EXPECT_EQ(Call(admin, "DELETE", "/api/v1/views/" + shared_id)->status, 204);
+  httplib::Result empty = Call(alice, "GET", "/api/v1/views");
+  ASSERT_TRUE(empty);
+  EXPECT_THAT(empty->body, Not(HasSubstr("Urgent")));
 }
 
 TEST_F(ServerTest, OpenApiDescribesExactlyTheRoutes) {

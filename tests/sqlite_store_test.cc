@@ -950,6 +950,9 @@ class WalSyncCountingVfs {
   static sqlite3_file* Real(sqlite3_file* f) {
     return reinterpret_cast<File*>(f)->real;
   }
+  // Defined after the class: kMethods' initializer is not a complete-class
+  // context, so it cannot reach wal_syncs_ through an owner (clang refuses).
+  static void CountSync(File* f);
 
   static int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file,
                   int flags, int* out_flags) {
@@ -981,8 +984,7 @@ class WalSyncCountingVfs {
         return Real(f)->pMethods->xTruncate(Real(f), size);
       },
       [](sqlite3_file* f, int flags) {
-        File* ours = reinterpret_cast<File*>(f);
-        if (ours->wal) ++ours->owner->wal_syncs_;
+        CountSync(reinterpret_cast<File*>(f));
         return Real(f)->pMethods->xSync(Real(f), flags);
       },
       [](sqlite3_file* f, sqlite3_int64* size) {
@@ -1025,6 +1027,10 @@ class WalSyncCountingVfs {
   };
 
 };
+
+void WalSyncCountingVfs::CountSync(File* f) {
+  if (f->wal) ++f->owner->wal_syncs_;
+}
 
 // How many times committing one ticket in a transaction begun with `options`
 // synced the WAL.

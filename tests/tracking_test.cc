@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -518,6 +519,97 @@ TEST_P(TrackingTest, AMergedTicketsLinkShowsTheTicketItWasMergedInto) {
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr(absl::StrCat("merged into ticket ", target.id()))));
   EXPECT_THAT(desk_->tracking().Revoke(ada_, source.id()), IsOkAndHolds(true));
+}
+
+// An expired token and a token rotated away are refused as one never
+// issued: the same status and message through the same store calls.
+TEST_P(TrackingTest, ExpiredAndRotatedAwayTokensTakeTheStepsOfAMissingOne) {
+  OpenDesk(absl::Hours(1));
+  v1::Ticket t = MakeThread("Steps");
+  v1::Ticket other = MakeThread("Other steps");
+  ASSERT_OK_AND_ASSIGN(TrackingLink old_link, desk_->tracking().Issue(ada_, t.id()));
+  ASSERT_OK_AND_ASSIGN(TrackingLink current, desk_->tracking().Rotate(ada_, t.id()));
+  ASSERT_OK_AND_ASSIGN(TrackingLink expiring, desk_->tracking().Issue(ada_, other.id()));
+  clock_.Advance(absl::Hours(1));
+  std::string never = current.token;
+  never[5] = never[5] == 'A' ? 'B' : 'A';
+  auto refused = [&](const std::string& token) {
+    store_->counts = {};
+    const absl::Status s = desk_->tracking().Track(token).status();
+    return std::make_pair(s, store_->counts);
+  };
+  const auto missing = refused(never);
+  EXPECT_THAT(missing.first, StatusIs(absl::StatusCode::kNotFound, "tracking link not found"));
+  EXPECT_EQ(missing.second.lookups, 1);
+  for (const std::string& token : {old_link.token, expiring.token, current.token}) {
+    const auto got = refused(token);
+    EXPECT_EQ(got.first, missing.first);
+    EXPECT_EQ(got.second, missing.second);
+  }
+}
+
+// Issue, Rotate and a Revoke that removed a link are on the ticket's audit
+// log with who did them; refused calls and a Revoke of nothing write none;
+// no event holds the token or its hash.
+TEST_P(TrackingTest, IssueRotateAndRevokeAreAudited) {
+  v1::Ticket t = MakeThread("Audited");
+  auto tracking_events = [&]() {
+    std::vector<v1::Event> out;
+    auto log = desk_->tickets().AuditLog(bob_, t.id());
+    EXPECT_OK(log.status());
+    if (!log.ok()) return out;
+    for (const v1::Event& e : *log) {
+      if (e.kind() == v1::Event::TRACKING_LINK_ISSUED ||
+          e.kind() == v1::Event::TRACKING_LINK_ROTATED ||
+          e.kind() == v1::Event::TRACKING_LINK_REVOKED) {
+        out.push_back(e);
+      }
+    }
+    return out;
+  };
+  EXPECT_THAT(tracking_events(), SizeIs(0));
+  ASSERT_OK_AND_ASSIGN(TrackingLink first, desk_->tracking().Issue(ada_, t.id()));
+  clock_.Advance(absl::Minutes(1));
+  // Refusals write nothing.
+  EXPECT_THAT(desk_->tracking().Issue(bob_, t.id()),
+              StatusIs(absl::StatusCode::kAlreadyExists));
+  EXPECT_THAT(desk_->tracking().Rotate(lee_, t.id()),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  ASSERT_OK_AND_ASSIGN(TrackingLink second, desk_->tracking().Rotate(bob_, t.id()));
+  clock_.Advance(absl::Minutes(1));
+  EXPECT_THAT(desk_->tracking().Revoke(SystemActor(), t.id()), IsOkAndHolds(true));
+  EXPECT_THAT(desk_->tracking().Revoke(bob_, t.id()), IsOkAndHolds(false));
+
+  std::vector<v1::Event> events = tracking_events();
+  ASSERT_THAT(events, SizeIs(3));
+  EXPECT_EQ(events[0].kind(), v1::Event::TRACKING_LINK_ISSUED);
+  EXPECT_EQ(events[0].actor().kind(), ada_.kind());
+  EXPECT_EQ(events[0].actor().id(), ada_.id());
+  EXPECT_EQ(events[0].ticket_id(), t.id());
+  EXPECT_EQ(events[0].time().seconds(), absl::ToUnixSeconds(first.created_at));
+  EXPECT_EQ(events[1].kind(), v1::Event::TRACKING_LINK_ROTATED);
+  EXPECT_EQ(events[1].actor().id(), bob_.id());
+  EXPECT_EQ(events[1].actor().kind(), bob_.kind());
+  EXPECT_EQ(events[1].time().seconds(), absl::ToUnixSeconds(second.created_at));
+  EXPECT_EQ(events[2].kind(), v1::Event::TRACKING_LINK_REVOKED);
+  EXPECT_EQ(events[2].actor().kind(), SystemActor().kind());
+  EXPECT_EQ(events[2].time().seconds(), absl::ToUnixSeconds(clock_.Now()));
+
+  // Neither token nor hash is in any event.
+  for (const v1::Event& e : events) {
+    const std::string text = e.SerializeAsString() + e.DebugString();
+    for (const std::string& token : {first.token, second.token}) {
+      EXPECT_FALSE(absl::StrContains(text, token));
+      EXPECT_FALSE(absl::StrContains(text, internal::Sha256Hex(token)));
+      EXPECT_FALSE(absl::StrContains(absl::AsciiStrToLower(text), internal::Sha256Hex(token)));
+    }
+  }
+  // Nor anywhere in the store (the link is revoked: no hash left either).
+  const std::string stored = StoredText(t.id());
+  for (const std::string& token : {first.token, second.token}) {
+    EXPECT_FALSE(absl::StrContains(stored, token));
+    EXPECT_FALSE(absl::StrContains(stored, internal::Sha256Hex(token)));
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, TrackingTest, ::testing::Bool(),

@@ -1,6 +1,10 @@
 // helpdesk rules check, rules explain, macro apply (issue 14), and the
 // loading of --rules FILE (helpdesk.v1.RuleSetConfig in text format) and
-// --templates FILE for every command that opens the desk.
+// --templates FILE for every command that opens the desk, with the named
+// calendars business-hours rules count in: those of the SLA file (--sla,
+// $HELPDESK_SLA) and of --calendars FILE ($HELPDESK_CALENDARS), a
+// helpdesk.v1.SlaConfig in text format of which only `calendars` is read
+// (examples/helpdesk/sla.textproto is one).
 //
 // The templates file: each template starts at a line "@template NAME" and
 // runs to the next "@" line; each macro is one line
@@ -22,7 +26,10 @@
 #include "absl/strings/strip.h"
 #include "commands.h"
 #include "flags.h"
+#include "google/protobuf/text_format.h"
+#include "helpdesk/calendar.h"
 #include "helpdesk/rules.h"
+#include "helpdesk/v1/sla.pb.h"
 #include "helpdesk/templates.h"
 #include "print.h"
 #include "session.h"
@@ -92,7 +99,58 @@ absl::Status ParseMacro(absl::string_view line, int line_no, Macro* m) {
   return absl::OkStatus();
 }
 
+// Adds the calendars of `text` (a helpdesk.v1.SlaConfig) to `out`; a name
+// already there must come with the same configuration.
+absl::Status AddCalendars(const std::string& flag, const std::string& text,
+                          std::vector<v1::CalendarConfig>& out) {
+  v1::SlaConfig config;
+  if (!google::protobuf::TextFormat::ParseFromString(text, &config)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--", flag, ": not a helpdesk.v1.SlaConfig in text format (calendars { ... })"));
+  }
+  for (const v1::CalendarConfig& c : config.calendars()) {
+    bool known = false;
+    for (const v1::CalendarConfig& seen : out) {
+      if (seen.name() != c.name()) continue;
+      if (seen.SerializeAsString() != c.SerializeAsString()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--", flag, ": calendar '", c.name(),
+            "' is defined differently elsewhere (--sla / --calendars)"));
+      }
+      known = true;
+    }
+    if (!known) out.push_back(c);
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+absl::StatusOr<std::vector<BusinessCalendar>> RuleCalendars(const Args& a) {
+  std::vector<v1::CalendarConfig> configs;
+  absl::StatusOr<std::optional<std::string>> sla = SlaConfigText(a);
+  if (!sla.ok()) return sla.status();
+  if (*sla) {
+    absl::Status s = AddCalendars("sla", **sla, configs);
+    if (!s.ok()) return s;
+  }
+  if (std::optional<std::string> path = FlagOrEnv(a, "calendars", "HELPDESK_CALENDARS")) {
+    absl::StatusOr<std::string> text = ReadFile("calendars", *path);
+    if (!text.ok()) return text.status();
+    absl::Status s = AddCalendars("calendars", *text, configs);
+    if (!s.ok()) return s;
+  }
+  std::vector<BusinessCalendar> calendars;
+  for (const v1::CalendarConfig& c : configs) {
+    absl::StatusOr<BusinessCalendar> cal = BusinessCalendar::Create(c);
+    if (!cal.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("calendar '", c.name(), "': ", cal.status().message()));
+    }
+    calendars.push_back(*std::move(cal));
+  }
+  return calendars;
+}
 
 absl::Status ConfigureAutomation(const Args& a, DeskOptions& options) {
   if (std::optional<std::string> path = FlagOrEnv(a, "templates", "HELPDESK_TEMPLATES")) {
@@ -130,7 +188,9 @@ absl::Status ConfigureAutomation(const Args& a, DeskOptions& options) {
   if (std::optional<std::string> path = FlagOrEnv(a, "rules", "HELPDESK_RULES")) {
     absl::StatusOr<std::string> text = ReadFile("rules", *path);
     if (!text.ok()) return text.status();
-    absl::StatusOr<RuleSet> rules = RuleSet::FromText(*text, options.workflow, {});
+    absl::StatusOr<std::vector<BusinessCalendar>> calendars = RuleCalendars(a);
+    if (!calendars.ok()) return calendars.status();
+    absl::StatusOr<RuleSet> rules = RuleSet::FromText(*text, options.workflow, *calendars);
     if (!rules.ok()) return rules.status();
     options.rules = std::make_shared<const RuleSet>(*std::move(rules));
   }
@@ -148,7 +208,9 @@ absl::Status CmdRules(const CommandContext& c) {
     }
     absl::StatusOr<std::string> text = ReadFile("rules", a.positional[2]);
     if (!text.ok()) return text.status();
-    absl::StatusOr<RuleSet> rules = RuleSet::FromText(*text, Workflow::Default(), {});
+    absl::StatusOr<std::vector<BusinessCalendar>> calendars = RuleCalendars(a);
+    if (!calendars.ok()) return calendars.status();
+    absl::StatusOr<RuleSet> rules = RuleSet::FromText(*text, Workflow::Default(), *calendars);
     if (!rules.ok()) return rules.status();
     int triggers = 0, automations = 0;
     for (const v1::Rule& r : rules->config().rules()) {
@@ -215,8 +277,12 @@ CommandGroup AutomationCommands() {
           {
               {.name = "rules",
                .summary = "check a rule file; explain which rules would fire on a ticket",
-               .usage = "rules check FILE\nrules explain TICKET --rules FILE [--agent EMAIL]",
+               .usage = "rules check FILE [--calendars FILE]\n"
+                        "rules explain TICKET --rules FILE [--agent EMAIL]",
                .flags = "  FILE                rules in helpdesk.v1.RuleSetConfig text format\n"
+                        "  --calendars FILE    named calendars for business-hours rules\n"
+                        "                      (SlaConfig text; default $HELPDESK_CALENDARS;\n"
+                        "                      the --sla file's calendars count too)\n"
                         "  TICKET              the ticket number (12 or #12)\n"
                         "  --rules FILE        the desk's rules (default $HELPDESK_RULES)\n"
                         "  --templates FILE    templates and macros ($HELPDESK_TEMPLATES)\n",

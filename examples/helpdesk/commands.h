@@ -73,12 +73,29 @@ CommandGroup KbCommands();        // kb.cc
 CommandGroup ServeCommands();     // serve.cc: helpdesk serve
 #endif
 CommandGroup AutomationCommands();  // automation.cc (issue 14)
+CommandGroup PrivacyCommands();  // privacy.cc (issue 16: personal data)
 
 // automation.cc: --rules and --templates into `options`.
 absl::Status ConfigureAutomation(const Args& a, DeskOptions& options);
+// The named calendars rules may count business hours in: the --sla file's and
+// those of --calendars FILE ($HELPDESK_CALENDARS). Errors: NotFound for a file
+// that cannot be read; InvalidArgument for one that is not SlaConfig text, a
+// calendar BusinessCalendar::Create refuses, or a name defined twice
+// differently.
+absl::StatusOr<std::vector<BusinessCalendar>> RuleCalendars(const Args& a);
 
 // demo.cc
 absl::Status CmdDemo(const Args& a);
+
+// demo_automation.cc: the demo's automation and knowledge base part, on the
+// demo's store and clock, with the people the first part set up.
+struct DemoCast {
+  std::string sla_text;  // the demo's SLA configuration (its calendars)
+  int64_t billing_group = 0;
+  int64_t ana = 0, carla = 0;           // agents
+  int64_t ada = 0, grace = 0, linus = 0;  // contacts
+};
+absl::Status DemoAutomation(Store& store, ManualClock& clock, const DemoCast& cast);
 
 }  // namespace helpdesk::cli
 

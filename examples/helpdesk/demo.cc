@@ -340,6 +340,10 @@ absl::Status CmdDemo(const Args& a) {
   DEMO_ASSIGN(std::vector<v1::Event> outage_log, desk.tickets().AuditLog(as_ana, outage.id()));
   PrintLog(desk, outage_log);
   DEMO_CHECK(DemoRouting(*session->store, clock, ada.id(), grace.id()));
+  DEMO_CHECK(DemoAutomation(*session->store, clock,
+                            {.sla_text = kDemoSla, .billing_group = billing.id(),
+                             .ana = ana.id(), .carla = carla.id(), .ada = ada.id(),
+                             .grace = grace.id(), .linus = linus.id()}));
   std::cout << "\nThe database stays at " << path
             << "; try: helpdesk list --db " << path << "\n";
   return absl::OkStatus();

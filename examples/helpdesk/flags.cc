@@ -21,7 +21,9 @@ bool IsSwitch(const std::string& f) {
   return f == "admin" || f == "light" || f == "all" || f == "help" || f == "ack" ||
          f == "dead" ||
          // tracklink (issue 15)
-         f == "rotate" || f == "revoke" || f == "insecure-http" || f == "insecure-cookies";
+         f == "rotate" || f == "revoke" || f == "insecure-http" || f == "insecure-cookies" ||
+         // replay (issue 16)
+         f == "from-history";
 }
 
 }  // namespace

@@ -54,6 +54,7 @@ const std::vector<CommandGroup>& CommandTable() {
       ServeCommands(),
 #endif
       AutomationCommands(),  // automation (issue 14)
+      PrivacyCommands(),  // personal data (issue 16)
   };
   return *table;
 }
@@ -78,6 +79,9 @@ Every command that works on a desk also takes:
                       $HELPDESK_ROUTING; see examples/helpdesk/routing.textproto)
   --rules FILE        triggers and automations (helpdesk.v1.RuleSetConfig text;
                       default $HELPDESK_RULES)
+  --calendars FILE    named calendars for business-hours rules: `calendars`
+                      of a helpdesk.v1.SlaConfig text (default
+                      $HELPDESK_CALENDARS); the --sla file's calendars count too
   --templates FILE    templates and macros (default $HELPDESK_TEMPLATES; see
                       examples/helpdesk/automation.cc)
 )";

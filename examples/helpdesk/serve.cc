@@ -120,6 +120,12 @@ absl::Status CmdServe(const CommandContext& c) {
   }
   HELPDESK_ASSIGN_OR_RETURN(std::optional<int64_t> max_body,
                             WholeNumberFlag(a, "max-body-bytes", 1024, int64_t{1} << 30));
+  HELPDESK_ASSIGN_OR_RETURN(std::optional<int64_t> retention_days,
+                            WholeNumberFlag(a, "retention-days", 1, 36500));
+  std::optional<RetentionPolicy> retention;
+  if (retention_days) {
+    retention = RetentionPolicy{.closed_ticket_days = static_cast<int>(*retention_days)};
+  }
   serve::ServerOptions so{.desk = session->desk.get(),
                           .clock = session->clock,
                           .credentials = creds.get(),
@@ -190,7 +196,17 @@ absl::Status CmdServe(const CommandContext& c) {
                  .clock = session->clock,
                  .adapters = adapters,
                  .mail_sources = sources,
+                 .retention = retention,
                  .on_step = [](const RunnerStep& s) {
+                   if (s.retained) {
+                     LogEvent(s.retention_status.ok() ? "info" : "error", "retention",
+                              absl::StrCat(",\"status\":\"",
+                                           absl::StatusCodeToString(s.retention_status.code()),
+                                           "\",\"purged_tickets\":",
+                                           s.retention.run.purged_ticket_ids_size(),
+                                           ",\"purged_attachments\":",
+                                           s.retention.run.purged_attachment_sha256_size()));
+                   }
                    if (!s.tick_status.ok() || !s.dispatch_status.ok()) {
                      LogEvent("error", "runner", absl::StrCat(
                          ",\"tick\":\"", absl::StatusCodeToString(s.tick_status.code()),
@@ -254,6 +270,7 @@ CommandGroup ServeCommands() {
                 "  --webhook-secret-file F   enable the signed webhook with this secret\n"
                 "  --magic-link-secret-file F  sign customers' links (default: random)\n"
                 "  --max-body-bytes N  refuse larger request bodies (default 1 MiB)\n"
+                "  --retention-days N  purge tickets closed N days ago, daily (docs/privacy.md)\n"
                 "  --public-url URL    the base of links handed out\n"
                 "  --desk-email E      the desk's address (e-mail replies)\n"
                 "  --smtp URL          send the outbox's e-mail through SMTP\n"

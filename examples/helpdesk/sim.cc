@@ -1,5 +1,6 @@
 // helpdesk sim, erlang.
 #include <fstream>
+#include <memory>
 #include <iostream>
 #include <optional>
 #include <limits>
@@ -12,9 +13,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "google/protobuf/text_format.h"
 #include "commands.h"
 #include "flags.h"
+#include "helpdesk/desk.h"
 #include "helpdesk/sim.h"
+#include "helpdesk/sim_history.h"
 #include "print.h"
 #include "session.h"
 
@@ -28,12 +32,82 @@ absl::Status WriteFile(const std::string& path, const std::string& text) {
   return absl::OkStatus();
 }
 
-absl::Status CmdSim(const Args& a) {
-  if (a.positional.size() < 2) {
-    return absl::InvalidArgumentError("usage: helpdesk sim SCENARIO [--csv FILE] [--svg FILE]");
+// "YYYY-MM-DD" or "YYYY-MM-DD HH:MM", UTC.
+absl::StatusOr<absl::Time> TimeFlag(const std::string& flag, const std::string& text) {
+  absl::Time t;
+  std::string err;
+  if (!absl::ParseTime("%Y-%m-%d", text, absl::UTCTimeZone(), &t, &err) &&
+      !absl::ParseTime("%Y-%m-%d %H:%M", text, absl::UTCTimeZone(), &t, &err)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, " '", text, "' is not 'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM'"));
   }
-  absl::StatusOr<v1::SimScenario> scenario = LoadSimScenario(a.positional[1]);
+  return t;
+}
+
+// Replay (issue 16): the scenario of the desk's own history.
+absl::StatusOr<v1::SimScenario> HistoryScenario(const Args& a) {
+  absl::StatusOr<std::string> since_text = Required(a, "since");
+  if (!since_text.ok()) return since_text.status();
+  HistorySpec spec;
+  absl::StatusOr<absl::Time> since = TimeFlag("since", *since_text);
+  if (!since.ok()) return since.status();
+  spec.since = *since;
+  spec.until = absl::Now();
+  if (std::optional<std::string> until_text = a.Get("until")) {
+    absl::StatusOr<absl::Time> until = TimeFlag("until", *until_text);
+    if (!until.ok()) return until.status();
+    spec.until = *until;
+  }
+  if (std::optional<std::string> zone = a.Get("zone")) {
+    if (!absl::LoadTimeZone(*zone, &spec.zone)) {
+      return absl::InvalidArgumentError(absl::StrCat("--zone '", *zone, "' is not a time zone"));
+    }
+  }
+  absl::StatusOr<std::optional<int64_t>> replications =
+      WholeNumberFlag(a, "replications", 1, 1000);
+  if (!replications.ok()) return replications.status();
+  if (*replications) spec.replications = static_cast<int>(**replications);
+  for (const std::string& name : a.All("policy")) {
+    v1::SimPolicy p;
+    v1::RoutingPolicyConfig& c = *p.mutable_policy();
+    if (name == "fifo") {
+      c.mutable_fifo();
+    } else if (name == "round_robin") {
+      c.mutable_round_robin();
+    } else if (name == "least_loaded") {
+      c.mutable_least_loaded();
+    } else if (name == "skills") {
+      c.mutable_skills();
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--policy '", name, "' is not a policy (fifo, round_robin, least_loaded, skills)"));
+    }
+    p.set_label(name);
+    spec.policies.push_back(p);
+  }
+  absl::StatusOr<std::unique_ptr<Session>> session = OpenSession(DatabasePath(a), false);
+  if (!session.ok()) return session.status();
+  return (*session)->desk->reports().SimScenarioFromHistory(SystemActor(), spec);
+}
+
+absl::Status CmdSim(const Args& a) {
+  absl::StatusOr<v1::SimScenario> scenario;
+  if (a.Has("from-history")) {
+    scenario = HistoryScenario(a);
+  } else if (a.positional.size() < 2) {
+    return absl::InvalidArgumentError(
+        "usage: helpdesk sim SCENARIO [--csv FILE] [--svg FILE], or helpdesk sim "
+        "--from-history --since DATE [--until DATE] [--policy P]...");
+  } else {
+    scenario = LoadSimScenario(a.positional[1]);
+  }
   if (!scenario.ok()) return scenario.status();
+  if (std::optional<std::string> out = a.Get("scenario-out")) {
+    std::string text;
+    google::protobuf::TextFormat::PrintToString(*scenario, &text);
+    absl::Status s = WriteFile(*out, text);
+    if (!s.ok()) return s;
+  }
   SimOptions options;
   absl::StatusOr<std::optional<int64_t>> max_tickets =
       WholeNumberFlag(a, "max-tickets", 1, std::numeric_limits<int64_t>::max());
@@ -107,7 +181,9 @@ CommandGroup SimCommands() {
           {.name = "sim",
            .summary = "run routing policies side by side on a simulated load",
            .usage = "sim SCENARIO [--csv FILE] [--svg FILE] [--max-tickets N]\n"
-                    "    [--max-memory-mb N]",
+                    "    [--max-memory-mb N]\n"
+                    "sim --from-history --since DATE [--until DATE] [--policy P]...\n"
+                    "    [--zone ZONE] [--replications N] [--scenario-out FILE] [...]",
            .flags = "  SCENARIO            a helpdesk.v1.SimScenario in text format\n"
                     "                      (see examples/helpdesk/scenario.textproto)\n"
                     "  --csv FILE          also write the figures as CSV\n"
@@ -116,7 +192,15 @@ CommandGroup SimCommands() {
                     "                      (all policies and replications; default\n"
                     "                      100000000)\n"
                     "  --max-memory-mb N   refuse a run that could need more memory (one\n"
-                    "                      replication; default 4096)\n",
+                    "                      replication; default 4096)\n"
+                    "  --from-history      replay the desk's own history (--db): derive the\n"
+                    "                      scenario from its audit log from --since to\n"
+                    "                      --until (default now), 'YYYY-MM-DD [HH:MM]' UTC\n"
+                    "  --policy P          fifo, round_robin, least_loaded or skills; repeat\n"
+                    "                      to compare (default all four)\n"
+                    "  --zone ZONE         zone of the hourly rates and shifts (default UTC)\n"
+                    "  --replications N    runs per policy (default 5)\n"
+                    "  --scenario-out FILE also write the scenario as text\n",
            .opens_desk = false,
            .run = [](const CommandContext& c) { return CmdSim(c.args); }},
           {.name = "erlang",

@@ -44,6 +44,10 @@ absl::Status CmdTick(Desk& desk, const Args& a, Clock& clock) {
     std::cout << "routed " << r->routed << " tickets; " << r->offers_expired
               << " offers ran out\n";
   }
+  if (desk.options().rules) {
+    std::cout << "automations: " << r->automations_evaluated << " tickets evaluated, "
+              << r->automations_fired << " rules fired\n";
+  }
   return absl::OkStatus();
 }
 
@@ -60,8 +64,10 @@ CommandGroup SlaCommands() {
                     "  --sla FILE          the SLA configuration (default $HELPDESK_SLA)\n",
            .run = [](const CommandContext& c) { return CmdSla(c.desk(), c.args); }},
           {.name = "tick",
-           .summary = "raise the SLA warnings and breaches due now; run routing's timers",
-           .usage = "tick [--at \"YYYY-MM-DD HH:MM\"] [--sla FILE] [--routing FILE]",
+           .summary = "raise the SLA warnings and breaches due now; run routing's timers and "
+                      "the automations due",
+           .usage = "tick [--at \"YYYY-MM-DD HH:MM\"] [--sla FILE] [--routing FILE] "
+                    "[--rules FILE]",
            .flags = "  --at TIME           act as at this UTC time (default: now)\n"
                     "  --sla FILE          the SLA configuration (default $HELPDESK_SLA)\n"
                     "  --routing FILE      the routing policy (default $HELPDESK_ROUTING)\n",

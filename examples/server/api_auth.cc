@@ -7,11 +7,6 @@
 namespace helpdesk::serve {
 namespace {
 
-std::string SessionCookie(const std::string& id, absl::Duration ttl, bool secure) {
-  return absl::StrCat("hd_session=", id, "; Path=/; HttpOnly; SameSite=Strict; Max-Age=",
-                      absl::ToInt64Seconds(ttl), secure ? "; Secure" : "");
-}
-
 // The acting agent's own record (through the desk: an unknown or deactivated
 // agent is refused there). Errors: PermissionDenied for a customer.
 absl::StatusOr<v1::Agent> Self(Desk& desk, const v1::Actor& who) {
@@ -90,24 +85,6 @@ absl::StatusOr<ApiServer::Reply> ApiServer::GetSession(Call& c) {
     }
   }
   return JsonReply(out);
-}
-
-absl::StatusOr<ApiServer::Reply> ApiServer::CustomerSession(Call& c) {
-  api::CustomerSessionRequest in;
-  HELPDESK_RETURN_IF_ERROR(ParseBody(c.req.body, &in));
-  HELPDESK_ASSIGN_OR_RETURN(int64_t contact,
-                            VerifyMagicLink(options_.magic_link_secret, in.token(), c.now));
-  const v1::Actor actor = ContactActor(contact);
-  // The contact must exist (the desk refuses unknown contacts).
-  absl::Status exists = options_.desk->people().GetContact(actor, contact).status();
-  if (!exists.ok()) return absl::UnauthenticatedError("token: no such customer");
-  std::string id = sessions_.Create(actor, c.now);
-  c.session_id = id;
-  c.actor = actor;
-  HELPDESK_ASSIGN_OR_RETURN(Reply r, GetSession(c));
-  r.headers.emplace_back("Set-Cookie",
-                         SessionCookie(id, options_.session_ttl, options_.secure_cookies));
-  return r;
 }
 
 absl::StatusOr<ApiServer::Reply> ApiServer::CreateToken(Call& c) {

@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "helpdesk/status_macros.h"
 
 namespace helpdesk::serve {
 namespace {
@@ -91,7 +92,11 @@ absl::StatusOr<std::unique_ptr<Credentials>> Credentials::Open(const std::string
       "PRAGMA journal_mode=WAL;"
       "CREATE TABLE IF NOT EXISTS passwords(agent_id INTEGER PRIMARY KEY, hash TEXT NOT NULL);"
       "CREATE TABLE IF NOT EXISTS api_tokens(hash TEXT PRIMARY KEY, agent_id INTEGER NOT NULL,"
-      " name TEXT NOT NULL, created_unix INTEGER NOT NULL);";
+      " name TEXT NOT NULL, created_unix INTEGER NOT NULL);"
+      // Magic links already exchanged for a session (by the SHA-256 of the
+      // token), kept until they expire: a link works once.
+      "CREATE TABLE IF NOT EXISTS used_magic_links(hash TEXT PRIMARY KEY,"
+      " expires_unix INTEGER NOT NULL);";
   if (sqlite3_exec(db, schema, nullptr, nullptr, nullptr) != SQLITE_OK) {
     absl::Status s = SqliteError(db, "schema");
     sqlite3_close(db);
@@ -185,6 +190,21 @@ absl::StatusOr<int64_t> Credentials::AgentForToken(absl::string_view token) {
   return agent;
 }
 
+absl::Status Credentials::ConsumeMagicLink(absl::string_view token, absl::Time expires,
+                                           absl::Time now) {
+  const std::string hash = Sha256Hex(token);
+  absl::MutexLock lock(&mu_);
+  HELPDESK_RETURN_IF_ERROR(Exec(db_, "DELETE FROM used_magic_links WHERE expires_unix < ?1",
+                                {absl::StrCat(absl::ToUnixSeconds(now))},
+                                [](sqlite3_stmt*) {}));
+  bool used = false;
+  HELPDESK_RETURN_IF_ERROR(Exec(db_, "SELECT 1 FROM used_magic_links WHERE hash = ?1", {hash},
+                                [&](sqlite3_stmt*) { used = true; }));
+  if (used) return absl::UnauthenticatedError("token: the link was used before");
+  return Exec(db_, "INSERT INTO used_magic_links(hash, expires_unix) VALUES(?1, ?2)",
+              {hash, absl::StrCat(absl::ToUnixSeconds(expires))}, [](sqlite3_stmt*) {});
+}
+
 std::string Sessions::Create(const v1::Actor& actor, absl::Time now) {
   std::string id = RandomHex(32);
   absl::MutexLock lock(&mu_);
@@ -221,26 +241,28 @@ std::string MagicMac(absl::string_view secret, absl::string_view payload) {
 }  // namespace
 
 std::string SignMagicLink(absl::string_view secret, int64_t contact_id, absl::Time expires) {
-  std::string payload = absl::StrCat(contact_id, ".", absl::ToUnixSeconds(expires));
+  std::string payload =
+      absl::StrCat(contact_id, ".", absl::ToUnixSeconds(expires), ".", RandomHex(16));
   return absl::StrCat(payload, ".", MagicMac(secret, payload));
 }
 
-absl::StatusOr<int64_t> VerifyMagicLink(absl::string_view secret, absl::string_view token,
-                                        absl::Time now) {
+absl::StatusOr<VerifiedMagicLink> VerifyMagicLink(absl::string_view secret, absl::string_view token,
+                                          absl::Time now) {
   std::vector<absl::string_view> parts = absl::StrSplit(token, '.');
   int64_t contact = 0, expires = 0;
-  if (parts.size() != 3 || !absl::SimpleAtoi(parts[0], &contact) ||
-      !absl::SimpleAtoi(parts[1], &expires) || contact <= 0) {
+  if (token.size() > 200 || parts.size() != 4 || !absl::SimpleAtoi(parts[0], &contact) ||
+      !absl::SimpleAtoi(parts[1], &expires) || contact <= 0 || parts[2].size() != 32) {
     return absl::UnauthenticatedError("token: not a magic link");
   }
-  std::string payload = absl::StrCat(parts[0], ".", parts[1]);
-  if (!ConstantTimeEquals(MagicMac(secret, payload), parts[2])) {
+  std::string payload = absl::StrCat(parts[0], ".", parts[1], ".", parts[2]);
+  if (!ConstantTimeEquals(MagicMac(secret, payload), parts[3])) {
     return absl::UnauthenticatedError("token: bad signature");
   }
-  if (absl::FromUnixSeconds(expires) <= now) {
+  if (expires > absl::ToUnixSeconds(absl::InfiniteFuture()) / 2 ||
+      absl::FromUnixSeconds(expires) <= now) {
     return absl::UnauthenticatedError("token: the link has expired");
   }
-  return contact;
+  return VerifiedMagicLink{.contact_id = contact, .expires = absl::FromUnixSeconds(expires)};
 }
 
 }  // namespace helpdesk::serve

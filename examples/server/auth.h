@@ -67,6 +67,13 @@ class Credentials {
   // The agent a token belongs to. Errors: Unauthenticated.
   absl::StatusOr<int64_t> AgentForToken(absl::string_view token);
 
+  // Marks a verified magic link (VerifyMagicLink) as used: OK the first time,
+  // Unauthenticated ("the link was used before") after, until `expires`
+  // passes (then the link is refused as expired anyway). Only the token's
+  // SHA-256 is kept, in the credentials file, so a restart does not make a
+  // used link work again. Errors: Unavailable/Internal from SQLite.
+  absl::Status ConsumeMagicLink(absl::string_view token, absl::Time expires, absl::Time now);
+
  private:
   Credentials(sqlite3* db, PasswordCost cost) : db_(db), cost_(cost) {}
   absl::Mutex mu_;
@@ -102,12 +109,22 @@ class Sessions {
   std::map<std::string, Session> by_hash_ ABSL_GUARDED_BY(mu_);
 };
 
-// "<contact id>.<expiry unix seconds>.<hex HMAC-SHA256>".
+// "<contact id>.<expiry unix seconds>.<32 hex random nonce>.<hex HMAC-SHA256>",
+// the HMAC (key: SHA-256 of `secret`) over everything before its dot. The
+// nonce makes every link distinct, so each can be used once
+// (Credentials::ConsumeMagicLink).
 std::string SignMagicLink(absl::string_view secret, int64_t contact_id, absl::Time expires);
-// The contact of a valid, unexpired link. Errors: Unauthenticated naming
-// what is wrong (malformed, expired, bad signature).
-absl::StatusOr<int64_t> VerifyMagicLink(absl::string_view secret, absl::string_view token,
-                                        absl::Time now);
+
+struct VerifiedMagicLink {
+  int64_t contact_id = 0;
+  absl::Time expires;
+};
+// The contact and expiry of a well-formed link with a good signature
+// (compared in constant time) that has not expired; whether it was used
+// before is the caller's check. Errors: Unauthenticated naming what is wrong
+// (malformed, bad signature, expired).
+absl::StatusOr<VerifiedMagicLink> VerifyMagicLink(absl::string_view secret, absl::string_view token,
+                                          absl::Time now);
 
 }  // namespace helpdesk::serve
 

@@ -140,6 +140,22 @@ const std::vector<ApiServer::Route>& ApiServer::RouteTable() {
         {{"POST", "/api/v1/channels/web-form", "anonymous"}, &ApiServer::WebForm, ""},
         {{"POST", "/api/v1/channels/chat", "anonymous"}, &ApiServer::Chat, ""},
         {{"POST", "/api/v1/channels/webhook", "signed"}, &ApiServer::Webhook, ""},
+        // The customer portal: magic links by e-mail, tracking links.
+        {{"POST", "/api/v1/customer/magic-link", "anonymous"}, &ApiServer::RequestMagicLink,
+         ""},
+        {{"POST", "/api/v1/tracking", "anonymous"}, &ApiServer::Track, ""},
+        // The knowledge base (anonymous readers see public articles).
+        {{"GET", "/api/v1/kb/search", "anonymous"}, &ApiServer::KbSearch, ""},
+        {{"GET", "/api/v1/kb/articles/{id}", "anonymous"}, &ApiServer::KbGetArticle, ""},
+        {{"POST", "/api/v1/kb/suggest", "anonymous"}, &ApiServer::KbSuggest, ""},
+        {{"POST", "/api/v1/kb/suggestions/{id}/outcome", "anonymous"}, &ApiServer::KbOutcome,
+         ""},
+        {{"POST", "/api/v1/tickets/{id}/faq-draft", "authenticated"}, &ApiServer::FaqDraft, ""},
+        // Saved views (agents' personal views and admins' shared ones).
+        {{"GET", "/api/v1/views", "authenticated"}, &ApiServer::ListViews, ""},
+        {{"POST", "/api/v1/views", "authenticated"}, &ApiServer::CreateView, ""},
+        {{"GET", "/api/v1/views/{id}/tickets", "authenticated"}, &ApiServer::RunView, ""},
+        {{"DELETE", "/api/v1/views/{id}", "authenticated"}, &ApiServer::DeleteView, ""},
     };
     for (Route& r : *t) {
       std::string re = r.info.path;
@@ -341,6 +357,7 @@ void ApiServer::Install(httplib::Server& http) {
     if (r.info.method == "POST") http.Post(r.regex, h);
     if (r.info.method == "PUT") http.Put(r.regex, h);
     if (r.info.method == "PATCH") http.Patch(r.regex, h);
+    if (r.info.method == "DELETE") http.Delete(r.regex, h);
   }
   if (!options_.web_root.empty()) {
     http.Get("/", [](const httplib::Request&, httplib::Response& res) {

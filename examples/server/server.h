@@ -56,6 +56,10 @@ struct ServerOptions {
   // fine: links then last until a restart).
   std::string magic_link_secret;
   absl::Duration magic_link_ttl = absl::Hours(24);
+  // At most this many sign-in links are mailed to one address per
+  // magic_link_window (more requests get the same answer and no mail).
+  int magic_link_max_mails = 3;
+  absl::Duration magic_link_window = absl::Minutes(15);
   absl::Duration session_ttl = absl::Hours(12);
   // The Secure flag on cookies (the server runs behind HTTPS).
   bool secure_cookies = true;
@@ -141,10 +145,27 @@ class ApiServer {
   absl::StatusOr<Reply> WebForm(Call& c);
   absl::StatusOr<Reply> Chat(Call& c);
   absl::StatusOr<Reply> Webhook(Call& c);
+  // The customer portal (api_portal.cc).
+  absl::StatusOr<Reply> RequestMagicLink(Call& c);
+  absl::StatusOr<Reply> Track(Call& c);
+  // The knowledge base (api_kb.cc).
+  absl::StatusOr<Reply> KbSearch(Call& c);
+  absl::StatusOr<Reply> KbGetArticle(Call& c);
+  absl::StatusOr<Reply> KbSuggest(Call& c);
+  absl::StatusOr<Reply> KbOutcome(Call& c);
+  absl::StatusOr<Reply> FaqDraft(Call& c);
+  // Saved views (api_views.cc).
+  absl::StatusOr<Reply> ListViews(Call& c);
+  absl::StatusOr<Reply> CreateView(Call& c);
+  absl::StatusOr<Reply> RunView(Call& c);
+  absl::StatusOr<Reply> DeleteView(Call& c);
 
   // Remembers a webhook signature; false when it was seen within the skew
   // window (a replay).
   bool FirstSighting(const std::string& signature, absl::Time now);
+  // Counts a sign-in mail to `email`; false when the address had its
+  // magic_link_max_mails within the window.
+  bool MayMailMagicLink(const std::string& email, absl::Time now);
 
   ServerOptions options_;
   Sessions sessions_;
@@ -152,6 +173,9 @@ class ApiServer {
   std::unique_ptr<InboundAdapter> chat_;
   absl::Mutex replay_mu_;
   std::map<std::string, absl::Time> seen_signatures_ ABSL_GUARDED_BY(replay_mu_);
+  absl::Mutex mail_mu_;
+  // By the SHA-256 of the lower-cased address: when links were mailed.
+  std::map<std::string, std::vector<absl::Time>> mailed_ ABSL_GUARDED_BY(mail_mu_);
 };
 
 }  // namespace helpdesk::serve

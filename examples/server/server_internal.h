@@ -62,6 +62,12 @@ inline absl::StatusOr<ApiServer::Reply> JsonReply(const google::protobuf::Messag
   return r;
 }
 
+// The Set-Cookie value of a session.
+inline std::string SessionCookie(const std::string& id, absl::Duration ttl, bool secure) {
+  return absl::StrCat("hd_session=", id, "; Path=/; HttpOnly; SameSite=Strict; Max-Age=",
+                      absl::ToInt64Seconds(ttl), secure ? "; Secure" : "");
+}
+
 // The HTTP status for an error code.
 int HttpStatusOf(absl::StatusCode code);
 

@@ -184,8 +184,19 @@ enum class Action {
   kManageSharedViews,
   // --- on a ticket (automation, issue 14) ----------------------------------------
   kExplainRules,        // ask which rules would fire on it now, and why (dry run)
+  // --- Personal data (issue 16) ------------------------------------------------
+  // On a contact: export everything held about it (profile, tickets, every
+  // message including internal notes, events, attachments): system,
+  // integrations and admins.
+  kExportPersonalData,
+  // On a contact: erase it (anonymise identity and message content): system
+  // and admins.
+  kErasePersonalData,
+  // On nothing: run retention (purge old closed tickets and orphaned
+  // attachments) and import an export archive: system and admins.
+  kManageRetention,
 };
-inline constexpr int kActionCount = static_cast<int>(Action::kExplainRules) + 1;
+inline constexpr int kActionCount = static_cast<int>(Action::kManageRetention) + 1;
 
 // The action in words, e.g. "change ticket fields".
 HELPDESK_EXPORT absl::string_view ActionName(Action action);

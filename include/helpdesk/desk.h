@@ -69,6 +69,7 @@
 // Tracking links (issue 15).
 #include "helpdesk/desk/tracking.h"
 #include "helpdesk/desk/views.h"  // issue 16
+#include "helpdesk/desk/privacy.h"  // issue 16: personal data
 #include "helpdesk/desk_options.h"
 #include "helpdesk/export.h"
 
@@ -128,6 +129,8 @@ class HELPDESK_EXPORT Desk {
   Reports& reports() { return reports_; }
   KnowledgeBase& kb() { return kb_; }
   Automation& automation() { return automation_; }  // issue 14
+  // Personal data: export, erase, retention (issue 16).
+  Privacy& privacy() { return privacy_; }
 
 
   // Does the time-based work due by `now`. Routing (first): offers that ran
@@ -172,6 +175,7 @@ class HELPDESK_EXPORT Desk {
   Reports reports_;
   KnowledgeBase kb_;
   Automation automation_;  // issue 14
+  Privacy privacy_;  // issue 16: personal data
 };
 
 }  // namespace helpdesk

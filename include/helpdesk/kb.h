@@ -134,6 +134,8 @@ HELPDESK_EXPORT std::string KbFts5MatchExpression(const KbQuery& query);
 // distinct matches of `query`, HTML-escaped, each matching word wrapped in
 // <mark>...</mark>; "…" marks cut ends. Words match on their index form, so
 // "facturas" highlights "Facturación" for a query "factura" in Spanish.
+// Bounded whatever the text: at most 16 bytes of non-word text between two
+// words and 64 bytes of one word are kept ("…" marks a cut).
 HELPDESK_EXPORT std::string KbSnippet(absl::string_view plain_text, const KbQuery& query,
                                       absl::string_view language, int max_words = 24);
 

@@ -32,6 +32,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -43,6 +44,7 @@
 #include "helpdesk/channel.h"
 #include "helpdesk/clock.h"
 #include "helpdesk/desk.h"
+#include "helpdesk/desk/privacy.h"
 #include "helpdesk/export.h"
 #include "helpdesk/v1/channel.pb.h"
 
@@ -69,6 +71,10 @@ struct RunnerStep {
   DispatchReport dispatch;
   // Mail sources polled in this step, by name, with their result.
   std::vector<std::pair<std::string, absl::Status>> polls;
+  // Whether retention ran (RunnerOptions::retention), its result or error.
+  bool retained = false;
+  absl::Status retention_status;
+  RetentionResult retention;
   // When the next step is due.
   absl::Time next = absl::InfiniteFuture();
 };
@@ -94,6 +100,12 @@ struct RunnerOptions {
   // Outbox entries per Dispatch call; a full batch makes the next step due
   // at once.
   int dispatch_batch = 100;
+  // Retention (helpdesk/desk/privacy.h): with a policy, Privacy::RunRetention
+  // runs as the system actor at the first step and then every
+  // retention_interval; a failed run is retried after retry_delay *
+  // 2^failures (at most max_backoff). Without one nothing is purged.
+  std::optional<RetentionPolicy> retention;
+  absl::Duration retention_interval = absl::Hours(24);
   // Called after every step (on the runner's thread with Start). Must not
   // throw; must not call Stop.
   std::function<void(const RunnerStep&)> on_step;
@@ -152,6 +164,8 @@ class HELPDESK_EXPORT Runner {
     int failures = 0;
   };
   std::vector<SourceState> sources_ ABSL_GUARDED_BY(step_mu_);
+  int retention_failures_ ABSL_GUARDED_BY(step_mu_) = 0;
+  absl::Time retention_next_ ABSL_GUARDED_BY(step_mu_) = absl::InfinitePast();
 
   mutable absl::Mutex mu_;
   bool running_ ABSL_GUARDED_BY(mu_) = false;

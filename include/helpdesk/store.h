@@ -192,6 +192,17 @@ struct KbSearchHit {
   int64_t article_id = 0;
   std::string locale;
   double score = 0;
+  // What a result page shows, so that a search needs no article load: set
+  // (has_display) by a store that keeps it with its index (MemoryStore,
+  // SqliteStore, PostgresStore), else left empty and the caller loads the
+  // article. title: the translation's; category, section: the article's;
+  // plain_text: MarkdownToPlainText of the translation's body (what snippets
+  // are cut from).
+  bool has_display = false;
+  std::string title;
+  std::string category;
+  std::string section;
+  std::string plain_text;
 };
 inline constexpr double kKbTitleWeight = 3.0;
 
@@ -614,6 +625,49 @@ class HELPDESK_EXPORT Transaction {
         "ListTimeEntriesLogged: not supported by this store");
   }
 
+  // --- Personal data (issue 16: erase and retention) ---------------------------
+  // Optional for host stores: the defaults answer Unimplemented, and the
+  // Desk's privacy commands (helpdesk/desk/privacy.h) need them.
+
+  // Replaces the content of stored message `message.id()` (body_text,
+  // body_html, attachments, author, external_id) with `message`'s; keeps its
+  // ticket_id, origin_ticket_id, kind, channel and created_at whatever
+  // `message` holds. Attachment contents stay stored (see
+  // ListOrphanAttachments). Errors: NotFound.
+  virtual absl::Status RedactMessage(const v1::Message& message) {
+    (void)message;
+    return absl::UnimplementedError("RedactMessage: not supported by this store");
+  }
+  // Replaces the changes and the note of stored event `event.id()` with
+  // `event`'s; keeps its ticket, kind, actor, time and every other field, so
+  // that reports over the log are unchanged. Errors: NotFound.
+  virtual absl::Status RedactEvent(const v1::Event& event) {
+    (void)event;
+    return absl::UnimplementedError("RedactEvent: not supported by this store");
+  }
+  // Deletes ticket `id` with everything kept for it: its messages (those now
+  // on it), events, tags and CCs, thread keys, tracking link, automation
+  // state and firings, and time entries. Attachment contents stay (content is
+  // shared by address; see ListOrphanAttachments). Errors: NotFound.
+  virtual absl::Status DeleteTicket(int64_t id) {
+    (void)id;
+    return absl::UnimplementedError("DeleteTicket: not supported by this store");
+  }
+  // The addresses (ascending, each > `after`) of stored attachment contents
+  // that no message references, at most `limit` (1 to 10,000). Costs a read
+  // of every message. Errors: InvalidArgument for a limit out of range.
+  virtual absl::StatusOr<std::vector<std::string>> ListOrphanAttachments(
+      absl::string_view after, int limit) {
+    (void)after, (void)limit;
+    return absl::UnimplementedError("ListOrphanAttachments: not supported by this store");
+  }
+  // Deletes the content stored under `sha256`; returns whether there was one.
+  // The caller makes sure no message references it.
+  virtual absl::StatusOr<bool> DeleteAttachmentContent(absl::string_view sha256) {
+    (void)sha256;
+    return absl::UnimplementedError("DeleteAttachmentContent: not supported by this store");
+  }
+
   // --- Knowledge base (a capability: stores without it answer
   // Unimplemented) ------------------------------------------------------------
 
@@ -975,6 +1029,22 @@ class HELPDESK_EXPORT TransactionWrapper : public Transaction {
   absl::StatusOr<std::vector<v1::TimeEntry>> ListTimeEntriesLogged(
       const TimeRange& range) override {
     return base_->ListTimeEntriesLogged(range);
+  }
+
+  // --- Personal data (issue 16) ---
+  absl::Status RedactMessage(const v1::Message& message) override {
+    return base_->RedactMessage(message);
+  }
+  absl::Status RedactEvent(const v1::Event& event) override {
+    return base_->RedactEvent(event);
+  }
+  absl::Status DeleteTicket(int64_t id) override { return base_->DeleteTicket(id); }
+  absl::StatusOr<std::vector<std::string>> ListOrphanAttachments(absl::string_view after,
+                                                                 int limit) override {
+    return base_->ListOrphanAttachments(after, limit);
+  }
+  absl::StatusOr<bool> DeleteAttachmentContent(absl::string_view sha256) override {
+    return base_->DeleteAttachmentContent(sha256);
   }
 
   // Knowledge base.

@@ -87,6 +87,9 @@ constexpr Rule kRules[] = {
     {Action::kUseViews,               kN, false, false, {kAny, kAny, kAny, kAny, kAny, kNo,  kNo, kNo}},
     {Action::kManageSharedViews,      kN, false, false, {kAny, kNo,  kAny, kNo,  kNo,  kNo,  kNo, kNo}},
     {Action::kExplainRules,           kT, true,  false, {kAny, kAny, kAny, kAny, kAny, kNo,  kNo, kNo}},
+    {Action::kExportPersonalData,     kC, false, false, {kAny, kAny, kAny, kNo,  kNo,  kNo,  kNo, kNo}},
+    {Action::kErasePersonalData,      kC, false, false, {kAny, kNo,  kAny, kNo,  kNo,  kNo,  kNo, kNo}},
+    {Action::kManageRetention,        kN, false, false, {kAny, kNo,  kAny, kNo,  kNo,  kNo,  kNo, kNo}},
     // clang-format on
 };
 static_assert(sizeof(kRules) / sizeof(kRules[0]) == kActionCount,
@@ -268,6 +271,9 @@ absl::string_view ActionName(Action action) {
     case Action::kUseViews: return "use saved views";
     case Action::kManageSharedViews: return "manage shared views";
     case Action::kExplainRules: return "explain the rules on the ticket";
+    case Action::kExportPersonalData: return "export a contact's personal data";
+    case Action::kErasePersonalData: return "erase a contact's personal data";
+    case Action::kManageRetention: return "run retention and import archives";
   }
   return "do an unknown action";
 }

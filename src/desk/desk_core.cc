@@ -442,7 +442,8 @@ Desk::Desk(std::unique_ptr<DeskCore> impl)
       views_(impl_.get()),
       reports_(impl_.get()),
       kb_(impl_.get()),
-      automation_(impl_.get()) {}
+      automation_(impl_.get()),
+      privacy_(impl_.get()) {}
 
 Desk::~Desk() { impl_->ReleaseLeaseIfHeld(); }  // issue 17
 

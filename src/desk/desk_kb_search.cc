@@ -91,7 +91,22 @@ absl::StatusOr<std::vector<Found>> RunSearch(DeskCore& core, Transaction& tx,
   request.offset = offset;
   HELPDESK_ASSIGN_OR_RETURN(std::vector<KbSearchHit> hits, tx.SearchKbArticles(request));
   std::map<int64_t, v1::KbArticle> loaded;
-  for (const KbSearchHit& h : hits) {
+  for (KbSearchHit& h : hits) {
+    // The store gave what a result shows: no article load, no Markdown
+    // parse (the store filtered the audience before ranking). Reasons need
+    // the article's tags and visibility: those still load it.
+    if (h.has_display && !reasons) {
+      Found f;
+      f.result.article_id = h.article_id;
+      f.result.locale = std::move(h.locale);
+      f.result.title = std::move(h.title);
+      f.result.category = std::move(h.category);
+      f.result.section = std::move(h.section);
+      f.result.snippet_html = KbSnippet(h.plain_text, query, language);
+      f.result.score = h.score;
+      out.push_back(std::move(f));
+      continue;
+    }
     auto it = loaded.find(h.article_id);
     if (it == loaded.end()) {
       HELPDESK_ASSIGN_OR_RETURN(v1::KbArticle a, tx.GetKbArticle(h.article_id));

@@ -125,6 +125,11 @@ static absl::StatusOr<TrackingLink> PutNewLink(DeskCore* impl, const v1::Actor& 
         }
         const absl::Time now = impl->Now();
         HELPDESK_RETURN_IF_ERROR(tx.PutTrackingToken(ticket_id, hash, now));
+        // The audit event says that it happened and who did it, never the
+        // token or its hash.
+        v1::Event e;
+        e.set_kind(rotate ? v1::Event::TRACKING_LINK_ROTATED : v1::Event::TRACKING_LINK_ISSUED);
+        HELPDESK_RETURN_IF_ERROR(impl->AppendEvent(tx, a, now, t, &e));
         return now;
       }));
   return TrackingLink{.ticket_id = ticket_id, .token = std::move(token), .created_at = created_at};
@@ -141,9 +146,15 @@ absl::StatusOr<TrackingLink> TrackingLinks::Rotate(const v1::Actor& actor, int64
 absl::StatusOr<bool> TrackingLinks::Revoke(const v1::Actor& actor, int64_t ticket_id) {
   return impl_->Run(TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<bool> {
     HELPDESK_ASSIGN_OR_RETURN(Access a, impl_->Resolve(tx, actor));
-    HELPDESK_RETURN_IF_ERROR(
-        DeskCore::LoadTicket(tx, a, ticket_id, Action::kManageTrackingLink).status());
-    return tx.RevokeTrackingToken(ticket_id);
+    HELPDESK_ASSIGN_OR_RETURN(
+        v1::Ticket t, DeskCore::LoadTicket(tx, a, ticket_id, Action::kManageTrackingLink));
+    HELPDESK_ASSIGN_OR_RETURN(bool revoked, tx.RevokeTrackingToken(ticket_id));
+    if (revoked) {
+      v1::Event e;
+      e.set_kind(v1::Event::TRACKING_LINK_REVOKED);
+      HELPDESK_RETURN_IF_ERROR(impl_->AppendEvent(tx, a, impl_->Now(), t, &e));
+    }
+    return revoked;
   });
 }
 

@@ -407,6 +407,27 @@ std::string KbFts5MatchExpression(const KbQuery& query) {
   return absl::StrJoin(parts, " OR ");
 }
 
+namespace {
+
+// Appends `text` escaped, at most `limit` bytes of it (cut at a UTF-8
+// boundary, "…" for the rest): a snippet stays short whatever lies between
+// its words (50,000 brackets, one endless word).
+void AppendBoundedEscaped(absl::string_view text, size_t limit, std::string* out) {
+  if (text.size() <= limit) {
+    AppendEscaped(text, out);
+    return;
+  }
+  size_t cut = limit;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  AppendEscaped(text.substr(0, cut), out);
+  out->append("…");
+}
+
+constexpr size_t kSnippetMaxGap = 16;   // bytes of non-word text between two words
+constexpr size_t kSnippetMaxWord = 64;  // bytes of one word
+
+}  // namespace
+
 std::string KbSnippet(absl::string_view plain_text, const KbQuery& query,
                       absl::string_view language, int max_words) {
   std::vector<KbToken> tokens = AnalyzeKbText(plain_text, language);
@@ -455,21 +476,21 @@ std::string KbSnippet(absl::string_view plain_text, const KbQuery& query,
   size_t pos = tokens[best].begin;
   if (best > 0) out.append("… ");
   for (size_t i = best; i < end_token; ++i) {
-    AppendEscaped(plain_text.substr(pos, tokens[i].begin - pos), &out);
+    AppendBoundedEscaped(plain_text.substr(pos, tokens[i].begin - pos), kSnippetMaxGap, &out);
     absl::string_view word = plain_text.substr(tokens[i].begin, tokens[i].end - tokens[i].begin);
     if (match[i] >= 0) {
       out.append("<mark>");
-      AppendEscaped(word, &out);
+      AppendBoundedEscaped(word, kSnippetMaxWord, &out);
       out.append("</mark>");
     } else {
-      AppendEscaped(word, &out);
+      AppendBoundedEscaped(word, kSnippetMaxWord, &out);
     }
     pos = tokens[i].end;
   }
   if (end_token < n) {
     out.append(" …");
   } else {
-    AppendEscaped(plain_text.substr(pos), &out);
+    AppendBoundedEscaped(plain_text.substr(pos), kSnippetMaxGap, &out);
   }
   return out;
 }

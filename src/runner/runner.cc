@@ -31,6 +31,11 @@ absl::Status CheckOptions(const RunnerOptions& o) {
         "RunnerOptions.mail_interval: ", absl::FormatDuration(o.mail_interval),
         " is not positive"));
   }
+  if (o.retention.has_value() && o.retention_interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "RunnerOptions.retention_interval: ", absl::FormatDuration(o.retention_interval),
+        " is not positive"));
+  }
   for (size_t i = 0; i < o.mail_sources.size(); ++i) {
     if (!o.mail_sources[i].poll) {
       return absl::InvalidArgumentError(
@@ -150,6 +155,26 @@ RunnerStep Runner::RunOnce(absl::Time now) {
       }
     }
     next = std::min(next, src.next_poll);
+  }
+
+  // Retention: at its interval, backed off after a failure.
+  if (options_.retention.has_value()) {
+    if (now >= retention_next_) {
+      step.retained = true;
+      absl::StatusOr<RetentionResult> run =
+          options_.desk->privacy().RunRetention(SystemActor(), *options_.retention);
+      step.retention_status = run.status();
+      if (run.ok()) {
+        step.retention = *std::move(run);
+        retention_failures_ = 0;
+        retention_next_ = now + options_.retention_interval;
+      } else {
+        ++retention_failures_;
+        retention_next_ =
+            now + Backoff(options_.retry_delay, retention_failures_, options_.max_backoff);
+      }
+    }
+    next = std::min(next, retention_next_);
   }
 
   step.next = std::max(next, now);

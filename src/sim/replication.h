@@ -191,6 +191,19 @@ struct Figures {
   std::vector<SegmentFigures> segments;
 };
 
+// What happened in a replication, for SimulateHistory (sim_history.h): one
+// entry per arrival, start of handling, completion, abandonment and shift
+// change. `ticket` is the ticket's serial number (1, 2, ... in arrival
+// order), `agent` the agent's index (-1 for arrivals and abandonments).
+struct LogEntry {
+  enum Kind : uint8_t { kArrived, kStarted, kDone, kAbandoned, kOnShift, kOffShift };
+  double time = 0;
+  Kind kind = kArrived;
+  int32_t type = 0;
+  int32_t agent = -1;
+  int64_t ticket = 0;
+};
+
 class Replication {
  public:
   Replication(const Scenario& s, RoutingPolicy& policy, uint64_t seed,
@@ -208,6 +221,8 @@ class Replication {
   absl::Status Run();
   Figures Result();
   int64_t tickets_created() const { return created_; }
+  // Before Run(): record what happens into `log` (not owned; null: no log).
+  void set_log(std::vector<LogEntry>* log) { log_ = log; }
 
  private:
   [[gnu::always_inline]] void Push(double time, uint32_t kind, int32_t index,
@@ -268,8 +283,20 @@ class Replication {
   absl::Status Ask(int32_t agent, double now, bool* idle);
   void AskSoon(int32_t agent);
 
+  void Log(double time, LogEntry::Kind kind, int32_t type, int32_t agent,
+           int64_t slot) {
+    if (static_cast<size_t>(slot) >= log_serial_.size()) {
+      log_serial_.resize(slot + 1);
+    }
+    if (kind == LogEntry::kArrived) log_serial_[slot] = created_;
+    log_->push_back({time, kind, type, agent,
+                     slot < 0 ? 0 : log_serial_[slot]});
+  }
+
   const Scenario& s_;
   RoutingPolicy& policy_;
+  std::vector<LogEntry>* log_ = nullptr;
+  std::vector<int64_t> log_serial_;  // per ticket slot, with a log
   uint64_t seed_;
   std::string label_;
 

@@ -65,6 +65,10 @@ absl::Status Replication::ShiftChange(int32_t index, double now) {
     a.shift_open = true;
   }
   a.on = a.shift_open;
+  if (log_ != nullptr) {
+    log_->push_back({now, a.on ? LogEntry::kOnShift : LogEntry::kOffShift, 0,
+                     index, 0});
+  }
   a.state.presence = !a.on   ? v1::PRESENCE_OFFLINE
                      : a.pull ? v1::PRESENCE_AWAY
                               : v1::PRESENCE_ONLINE;
@@ -138,6 +142,7 @@ absl::Status Replication::Arrive(int32_t type_index, double now,
   }
   ++created_;
   ++in_system_;
+  if (log_ != nullptr) Log(now, LogEntry::kArrived, type_index, -1, slot);
   if (t.measured) {
     ++offered_;
     ++TypeSegment(t).offered;
@@ -225,6 +230,9 @@ absl::Status Replication::Start(const Assignment& a, double now) {
     return Offer(slot, static_cast<int32_t>(agent_index), now);
   }
   t.state = TicketState::kInService;
+  if (log_ != nullptr) {
+    Log(now, LogEntry::kStarted, t.type, static_cast<int32_t>(agent_index), slot);
+  }
   const double wait = now - t.arrival;
   if (t.measured) {
     ++answered_;
@@ -257,6 +265,7 @@ absl::Status Replication::Done(int64_t slot, int32_t agent_index, double now) {
   Agent& agent = agents_[agent_index];
   --agent.load[s_.types[t.type].channel];
   if (--agent.busy == 0) agent.busy_time += Clip(agent.busy_since, now);
+  if (log_ != nullptr) Log(now, LogEntry::kDone, t.type, agent_index, slot);
   t.state = TicketState::kFree;
   free_.push_back(slot);
   --in_system_;
@@ -281,6 +290,7 @@ absl::Status Replication::Abandon(int64_t slot, int32_t generation,
     --agents_[offers_[slot].agent].load[s_.types[t.type].channel];
     offer_withdrawn_ = true;
   }
+  if (log_ != nullptr) Log(now, LogEntry::kAbandoned, t.type, -1, slot);
   if (t.measured) {
     ++abandoned_;
     if (now - t.arrival > s_.types[t.type].sla_target) ++breached_;
@@ -334,6 +344,9 @@ absl::Status Replication::Run() {
                                   : v1::PRESENCE_ONLINE;
       if (absl::Status st = policy_.UpdateAgent(a.state, At(0)); !st.ok()) {
         return Fail("UpdateAgent", st);
+      }
+      if (log_ != nullptr && a.on) {
+        log_->push_back({0, LogEntry::kOnShift, 0, index, 0});
       }
       if (!team.always_on) ScheduleShift(index);
       if (a.pull && a.on) AskSoon(index);

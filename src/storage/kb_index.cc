@@ -61,6 +61,8 @@ KbArticleFacts KbFactsOf(const v1::KbArticle& a) {
 absl::StatusOr<KbIndexedArticle> IndexKbArticle(const v1::KbArticle& a) {
   KbIndexedArticle out;
   out.facts = KbFactsOf(a);
+  out.category = a.category();
+  out.section = a.section();
   std::set<std::string> locales;
   for (int i = 0; i < a.translations_size(); ++i) {
     const v1::KbTranslation& t = a.translations(i);
@@ -82,6 +84,8 @@ absl::StatusOr<KbIndexedArticle> IndexKbArticle(const v1::KbArticle& a) {
     d.published = t.state() == v1::KbTranslation::PUBLISHED;
     d.title = TermsOf(t.title(), d.language);
     d.body = TermsOf(*plain, d.language);
+    d.title_text = t.title();
+    d.plain_text = std::move(*plain);
     // Tags are searchable words of the body.
     for (const std::string& tag : a.tags()) {
       for (std::string& term : TermsOf(tag, d.language)) d.body.push_back(std::move(term));
@@ -150,7 +154,7 @@ std::vector<KbSearchHit> SearchKbIndex(const std::map<int64_t, KbIndexedArticle>
         const double f = kKbTitleWeight * in_title + in_body;
         score += idf[q] * (f * (k1 + 1)) / (f + k1 * (1 - b + b * dl / avgdl));
       }
-      if (any) hits.push_back(KbSearchHit{id, d.locale, score});
+      if (any) hits.push_back(KbSearchHit{.article_id = id, .locale = d.locale, .score = score});
     }
   }
   std::sort(hits.begin(), hits.end(), [](const KbSearchHit& x, const KbSearchHit& y) {
@@ -159,8 +163,21 @@ std::vector<KbSearchHit> SearchKbIndex(const std::map<int64_t, KbIndexedArticle>
   });
   const size_t from = std::min(hits.size(), static_cast<size_t>(r.offset));
   const size_t to = std::min(hits.size(), from + static_cast<size_t>(r.limit));
-  return std::vector<KbSearchHit>(hits.begin() + static_cast<std::ptrdiff_t>(from),
-                                  hits.begin() + static_cast<std::ptrdiff_t>(to));
+  std::vector<KbSearchHit> page(hits.begin() + static_cast<std::ptrdiff_t>(from),
+                                hits.begin() + static_cast<std::ptrdiff_t>(to));
+  // The display fields of the page's hits only.
+  for (KbSearchHit& h : page) {
+    const KbIndexedArticle& a = index.at(h.article_id);
+    for (const KbIndexedDoc& d : a.docs) {
+      if (d.locale != h.locale) continue;
+      h.has_display = true;
+      h.title = d.title_text;
+      h.category = a.category;
+      h.section = a.section;
+      h.plain_text = d.plain_text;
+    }
+  }
+  return page;
 }
 
 }  // namespace helpdesk::internal

@@ -26,10 +26,15 @@ struct KbIndexedDoc {
   bool published = false;
   std::vector<std::string> title;  // index terms
   std::vector<std::string> body;
+  // What a search hit shows (KbSearchHit's display fields).
+  std::string title_text;
+  std::string plain_text;
 };
 
 struct KbIndexedArticle {
   KbArticleFacts facts;
+  std::string category;
+  std::string section;
   std::vector<KbIndexedDoc> docs;
 };
 

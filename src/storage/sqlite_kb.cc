@@ -32,24 +32,32 @@ std::string JsonIds(const std::vector<int64_t>& ids) {
 // The search: FTS5 finds the matching rows, kb_docs filters them by
 // language, state and audience, and only then are they ranked and cut to
 // the page (an agent sees a RESTRICTED article that names no group, see
-// access.h). ?1 MATCH, ?2 language ('' any), ?3 drafts, ?4 everything,
+// access.h); the page's rows alone then get what a hit shows from
+// kb_doc_display (LEFT JOIN: rows indexed before schema version 10 have
+// none). ?1 MATCH, ?2 language ('' any), ?3 drafts, ?4 everything,
 // ?5 agents, ?6 groups (JSON), ?7 organizations (JSON), ?8 limit, ?9 offset.
 constexpr absl::string_view kSearchSql = R"sql(
-SELECT d.article_id, d.locale, bm25(kb_fts, 3.0, 1.0) AS rank
-FROM kb_fts JOIN kb_docs d ON d.id = kb_fts.rowid
-WHERE kb_fts MATCH ?1
-  AND (?2 = '' OR d.language = ?2)
-  AND (d.published = 1 OR ?3 = 1)
-  AND (?4 = 1 OR d.visibility = 1 OR (?5 = 1 AND d.visibility = 2)
-       OR (d.visibility = 3 AND ?5 = 1 AND NOT EXISTS (
-             SELECT 1 FROM kb_audience g WHERE g.article_id = d.article_id AND g.kind = 1))
-       OR (d.visibility = 3 AND EXISTS (
-             SELECT 1 FROM kb_audience a
-             WHERE a.article_id = d.article_id
-               AND ((a.kind = 1 AND a.member_id IN (SELECT value FROM json_each(?6)))
-                 OR (a.kind = 2 AND a.member_id IN (SELECT value FROM json_each(?7)))))))
-ORDER BY rank, d.article_id, d.locale
-LIMIT ?8 OFFSET ?9
+SELECT h.article_id, h.locale, h.rank, x.doc_id IS NOT NULL, x.title, x.category, x.section,
+       x.plain
+FROM (
+  SELECT d.id AS id, d.article_id AS article_id, d.locale AS locale,
+         bm25(kb_fts, 3.0, 1.0) AS rank
+  FROM kb_fts JOIN kb_docs d ON d.id = kb_fts.rowid
+  WHERE kb_fts MATCH ?1
+    AND (?2 = '' OR d.language = ?2)
+    AND (d.published = 1 OR ?3 = 1)
+    AND (?4 = 1 OR d.visibility = 1 OR (?5 = 1 AND d.visibility = 2)
+         OR (d.visibility = 3 AND ?5 = 1 AND NOT EXISTS (
+               SELECT 1 FROM kb_audience g WHERE g.article_id = d.article_id AND g.kind = 1))
+         OR (d.visibility = 3 AND EXISTS (
+               SELECT 1 FROM kb_audience a
+               WHERE a.article_id = d.article_id
+                 AND ((a.kind = 1 AND a.member_id IN (SELECT value FROM json_each(?6)))
+                   OR (a.kind = 2 AND a.member_id IN (SELECT value FROM json_each(?7)))))))
+  ORDER BY rank, d.article_id, d.locale
+  LIMIT ?8 OFFSET ?9) h
+LEFT JOIN kb_doc_display x ON x.doc_id = h.id
+ORDER BY h.rank, h.article_id, h.locale
 )sql";
 
 }  // namespace
@@ -63,6 +71,12 @@ absl::Status SqliteTransaction::WriteKbIndex(const v1::KbArticle& article, bool 
         Prepare("DELETE FROM kb_fts WHERE rowid IN (SELECT id FROM kb_docs WHERE article_id = ?)"));
     del_fts.BindInt(1, id);
     HELPDESK_RETURN_IF_ERROR(del_fts.Run());
+    HELPDESK_ASSIGN_OR_RETURN(
+        SqliteStatement del_display,
+        Prepare("DELETE FROM kb_doc_display WHERE doc_id IN "
+                "(SELECT id FROM kb_docs WHERE article_id = ?)"));
+    del_display.BindInt(1, id);
+    HELPDESK_RETURN_IF_ERROR(del_display.Run());
     HELPDESK_ASSIGN_OR_RETURN(SqliteStatement del_docs,
                               Prepare("DELETE FROM kb_docs WHERE article_id = ?"));
     del_docs.BindInt(1, id);
@@ -93,6 +107,16 @@ absl::Status SqliteTransaction::WriteKbIndex(const v1::KbArticle& article, bool 
     fts.BindText(2, title);
     fts.BindText(3, body);
     HELPDESK_RETURN_IF_ERROR(fts.Run());
+    HELPDESK_ASSIGN_OR_RETURN(
+        SqliteStatement display,
+        Prepare("INSERT INTO kb_doc_display (doc_id, title, category, section, plain) "
+                "VALUES (?, ?, ?, ?, ?)"));
+    display.BindInt(1, rowid);
+    display.BindText(2, d.title_text);
+    display.BindText(3, indexed.category);
+    display.BindText(4, indexed.section);
+    display.BindText(5, d.plain_text);
+    HELPDESK_RETURN_IF_ERROR(display.Run());
   }
   auto audience = [&](int kind, const std::vector<int64_t>& members) -> absl::Status {
     for (int64_t m : members) {
@@ -179,6 +203,13 @@ absl::StatusOr<std::vector<KbSearchHit>> SqliteTransaction::DoSearchKbArticles(
     h.article_id = stmt.ColumnInt(0);
     h.locale = std::string(stmt.ColumnText(1));
     h.score = -sqlite3_column_double(stmt.get(), 2);
+    h.has_display = stmt.ColumnInt(3) != 0;
+    if (h.has_display) {
+      h.title = std::string(stmt.ColumnText(4));
+      h.category = std::string(stmt.ColumnText(5));
+      h.section = std::string(stmt.ColumnText(6));
+      h.plain_text = std::string(stmt.ColumnText(7));
+    }
   }
   return hits;
 }

@@ -258,7 +258,21 @@ CREATE INDEX IF NOT EXISTS automation_by_due ON automation_state(due_us, ticket_
   WHERE due_us IS NOT NULL;
 )sql";
 
-// Version 10 (leases, issue 17): named leases (Store::AcquireLease) shared
+// Version 10 (knowledge base search speed): what a search hit shows, per
+// kb_docs row, so that search loads no article (store.h, KbSearchHit's
+// display fields). Rows indexed before this step have none; search then
+// leaves has_display unset and the Desk loads those articles as before.
+constexpr absl::string_view kSchemaVersionKbDisplay = R"sql(
+CREATE TABLE IF NOT EXISTS kb_doc_display (
+  doc_id INTEGER PRIMARY KEY,
+  title TEXT NOT NULL,
+  category TEXT NOT NULL,
+  section TEXT NOT NULL,
+  plain TEXT NOT NULL
+);
+)sql";
+
+// Version 11 (leases, issue 17): named leases (Store::AcquireLease) shared
 // by every process on the file: holder (empty when free), expiry in micros,
 // fencing token.
 constexpr absl::string_view kSchemaVersionLease = R"sql(
@@ -298,7 +312,8 @@ constexpr Migration kMigrations[] = {
     {7, kSchemaVersionReports, &FillEventTimes},
     {8, kSchemaVersionKb},
     {9, kSchemaVersionAutomation},
-    {10, kSchemaVersionLease},  // issue 17
+    {10, kSchemaVersionKbDisplay},
+    {11, kSchemaVersionLease},  // issue 17
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) ==
                   static_cast<size_t>(kSqliteSchemaVersion),

@@ -415,6 +415,28 @@ class SqliteTransaction final : public Transaction {
     HELPDESK_RETURN_IF_ERROR(CheckOpen());
     return Watch(DoListTimeEntriesLogged(range));
   }
+  // --- Personal data (issue 16; sqlite_privacy.cc) ---
+  absl::Status RedactMessage(const v1::Message& message) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    return Watch(DoRedactMessage(message));
+  }
+  absl::Status RedactEvent(const v1::Event& event) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    return Watch(DoRedactEvent(event));
+  }
+  absl::Status DeleteTicket(int64_t id) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    return Watch(DoDeleteTicket(id));
+  }
+  absl::StatusOr<std::vector<std::string>> ListOrphanAttachments(absl::string_view after,
+                                                                 int limit) override {
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    return Watch(DoListOrphanAttachments(after, limit));
+  }
+  absl::StatusOr<bool> DeleteAttachmentContent(absl::string_view sha256) override {
+    HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    return Watch(DoDeleteAttachmentContent(sha256));
+  }
 
  private:
   enum class State { kOpen, kCommitted, kFailed };
@@ -728,6 +750,14 @@ class SqliteTransaction final : public Transaction {
   absl::StatusOr<std::vector<v1::TimeEntry>> DoListTimeEntries(int64_t ticket_id);
   absl::StatusOr<std::vector<v1::TimeEntry>> DoListTimeEntriesLogged(
       const TimeRange& range);
+  // In sqlite_privacy.cc (issue 16).
+
+  absl::Status DoRedactMessage(const v1::Message& message);
+  absl::Status DoRedactEvent(const v1::Event& event);
+  absl::Status DoDeleteTicket(int64_t id);
+  absl::StatusOr<std::vector<std::string>> DoListOrphanAttachments(absl::string_view after,
+                                                                   int limit);
+  absl::StatusOr<bool> DoDeleteAttachmentContent(absl::string_view sha256);
 
   // Ends the transaction on the connection and hands the connection back.
   void Release();

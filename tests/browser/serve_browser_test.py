@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """The agent workspace and the customer portal in a real browser (Debian's
 chromium, headless, driven by chromium-driver through python3-selenium):
-a customer submits the web form; an agent logs in, finds the ticket in the
-queue, replies, adds an internal note and solves it; the customer follows a
-signed link to the tracking page and sees the reply, never the note.
+a customer types a question into the web form and sees a knowledge base
+suggestion (a public article, never an agents-only one), submits it and
+gets a tracking link; an agent logs in, finds the ticket in the queue,
+replies, adds an internal note and solves it; the customer follows the
+tracking link and sees the reply and the status, never the note; the
+customer also follows a signed (magic) link to their requests.
 
 usage: serve_browser_test.py HELPDESK_BINARY   (exit 77: skipped, no browser)
 """
@@ -60,6 +63,17 @@ def main():
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = dict(os.environ, HELPDESK_ADMIN_PASSWORD=PASSWORD)
+    db = os.path.join(tmp, "desk.db")
+    # The knowledge base: a public article the form should suggest, and one
+    # for agents only that it must not.
+    for args in (["init"],
+                 ["kb", "add", "--title", "Printer smoke or fire: what to do", "--body",
+                  "Unplug the **printer** at once and keep the room clear of smoke."],
+                 ["kb", "publish", "1"],
+                 ["kb", "add", "--title", "INTERNAL-KB printer fire runbook", "--visibility",
+                  "agents", "--body", "Printer fire escalation for staff."],
+                 ["kb", "publish", "2"]):
+        subprocess.run([BIN] + args + ["--db", db], check=True, stdout=subprocess.DEVNULL)
     server = subprocess.Popen([BIN, "serve", "--db", os.path.join(tmp, "desk.db"),
                                "--listen", f"127.0.0.1:{port}", "--admin-email",
                                "admin@x.example", "--insecure-cookies"],
@@ -84,9 +98,18 @@ def main():
         driver.find_element(By.ID, "email").send_keys("ada@x.example")
         driver.find_element(By.ID, "subject").send_keys("Printer on fire")
         driver.find_element(By.ID, "message").send_keys("Smoke since this morning.")
+        # Suggestions appear as they type, each with its reason.
+        wait.until(EC.text_to_be_present_in_element((By.ID, "suggestion-list"),
+                                                    "Printer smoke or fire"))
+        assert driver.find_element(By.ID, "suggestions").is_displayed()
+        reason = driver.find_element(By.CSS_SELECTOR, "#suggestion-list .reason").text
+        assert reason, "a suggestion without its reason"
+        assert "INTERNAL-KB" not in driver.page_source
         driver.find_element(By.CSS_SELECTOR, "#web-form button[type=submit]").click()
         wait.until(EC.text_to_be_present_in_element((By.ID, "status"), "your request is #"))
         ticket_id = driver.find_element(By.ID, "status").text.split("#")[1].split(".")[0]
+        track_url = driver.find_element(By.ID, "track-link").get_attribute("href")
+        assert "#track=" in track_url, track_url
 
         # The agent logs in, finds it in the queue, replies, notes and solves.
         driver.get(base + "/agent/")
@@ -94,6 +117,14 @@ def main():
         driver.find_element(By.ID, "email").send_keys("admin@x.example")
         driver.find_element(By.ID, "password").send_keys(PASSWORD)
         driver.find_element(By.CSS_SELECTOR, "#login-form button").click()
+        wait.until(EC.element_to_be_clickable((By.LINK_TEXT, "Printer on fire")))
+        # Saves the open queue as a personal view; it is listed with its
+        # count and shows its tickets in the queue.
+        driver.find_element(By.ID, "view-name").send_keys("Fire queue")
+        driver.find_element(By.CSS_SELECTOR, "#save-view-form button").click()
+        wait.until(EC.text_to_be_present_in_element((By.ID, "saved-views"), "Fire queue ("))
+        driver.find_element(By.CSS_SELECTOR, "#saved-views button").click()
+        wait.until(EC.text_to_be_present_in_element((By.ID, "queue-h"), "Fire queue"))
         link = wait.until(EC.element_to_be_clickable((By.LINK_TEXT, "Printer on fire")))
         link.click()
         wait.until(EC.text_to_be_present_in_element((By.ID, "ticket-h"), "Printer on fire"))
@@ -112,7 +143,29 @@ def main():
         except Exception:
             raise SystemExit("saving failed: " + driver.find_element(By.ID, "status").text)
 
-        # The customer follows a signed link to the tracking page.
+        # The customer follows the tracking link: the reply and the status,
+        # never the note.
+        driver.delete_all_cookies()
+        driver.get(base + "/portal/")
+        driver.get(track_url)
+        wait.until(EC.text_to_be_present_in_element((By.ID, "tracked-thread"),
+                                                    "Please unplug it."))
+        assert "Smoke since" in driver.find_element(By.ID, "tracked-thread").text
+        assert "solved" in driver.find_element(By.ID, "tracked-status").text
+        assert "fire brigade" not in driver.page_source
+        # The help center's article page (public articles only).
+        driver.get(base + "/portal/")
+        driver.find_element(By.ID, "kb-q").send_keys("printer")
+        driver.find_element(By.CSS_SELECTOR, "#kb-form button").click()
+        wait.until(EC.element_to_be_clickable((By.PARTIAL_LINK_TEXT, "Printer smoke"))).click()
+        wait.until(EC.text_to_be_present_in_element((By.ID, "kb-article-body"), "Unplug the"))
+        assert "INTERNAL-KB" not in driver.page_source
+        # A customer asks for a sign-in link: the same answer for any address.
+        driver.find_element(By.ID, "signin-email").send_keys("ada@x.example")
+        driver.find_element(By.CSS_SELECTOR, "#signin-form button").click()
+        wait.until(EC.text_to_be_present_in_element((By.ID, "status"), "sign-in link"))
+
+        # The customer follows a signed link to their requests.
         r, login = api(port, "POST", "/api/v1/login",
                        {"email": "admin@x.example", "password": PASSWORD})
         cookie = r.getheader("Set-Cookie").split(";")[0]
@@ -128,7 +181,8 @@ def main():
         mine.click()
         wait.until(EC.text_to_be_present_in_element((By.ID, "my-thread"), "Please unplug it."))
         assert "fire brigade" not in driver.page_source
-        print(f"ok: ticket #{ticket_id} through the form, the workspace and the tracking page")
+        print(f"ok: ticket #{ticket_id} through the form (with a KB suggestion), the workspace, "
+              "the tracking link and a magic link")
     finally:
         driver.quit()
         server.send_signal(signal.SIGTERM)

@@ -23,6 +23,7 @@
 #include "helpdesk/calendar.h"
 #include "helpdesk/export.h"
 #include "helpdesk/reports.h"
+#include "helpdesk/sim_history.h"
 #include "helpdesk/v1/common.pb.h"
 
 namespace helpdesk {
@@ -55,6 +56,17 @@ class HELPDESK_EXPORT Reports {
   // errors.
   absl::StatusOr<Report> Compute(const v1::Actor& viewer, const ReportSpec& spec,
                                  const ReportCalendars& calendars = {});
+
+  // Issue 16, replay: the scenario of the desk's history in [spec.since,
+  // spec.until) (helpdesk/sim_history.h), read in one read-only
+  // transaction: the events of that period, every agent with their presence
+  // changes, and the channel of each ticket. spec.done_statuses is replaced
+  // by the workflow's solved and closed statuses. Run it with
+  // RunSimulation(). Errors: PermissionDenied unless the viewer sees every
+  // ticket (Action::kViewReports); DeriveSimScenario's errors; Unimplemented
+  // when the store cannot list events by time; the store's errors.
+  absl::StatusOr<v1::SimScenario> SimScenarioFromHistory(const v1::Actor& viewer,
+                                                         HistorySpec spec);
 
  private:
   friend class Desk;

@@ -17,7 +17,10 @@
 // view that one ticket's public thread and status and nothing else.
 //
 // A ticket has at most one link. Rotate replaces the token (the old one stops
-// working in the same transaction); Revoke removes it. A token that is
+// working in the same transaction); Revoke removes it. Issue, Rotate and a
+// Revoke that removed a link each write an event on the ticket's audit log
+// (TRACKING_LINK_ISSUED, _ROTATED, _REVOKED; the actor is who did it), in the
+// same transaction; the event holds neither the token nor its hash. A token that is
 // unknown, revoked, rotated away, older than DeskOptions::tracking_link_lifetime,
 // malformed (empty, too long, not URL-safe base64, truncated) or whose ticket
 // is gone is refused with the same NotFound and the same message ("tracking

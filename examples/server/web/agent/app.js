@@ -2,7 +2,7 @@
 // The session cookie is HttpOnly; unsafe calls send the session's CSRF token.
 'use strict';
 
-const state = { me: null, csrf: '', view: 'status=new,open&sort=queue', ticket: null, agents: [] };
+const state = { me: null, csrf: '', view: 'status=new,open&sort=queue', saved: null, ticket: null, agents: [] };
 const $ = (id) => document.getElementById(id);
 
 function say(text, isError) {
@@ -68,33 +68,134 @@ async function signedIn(s) {
   sel.replaceChildren(new Option('unassigned', '0'));
   for (const a of state.agents) if (!a.deactivated) sel.add(new Option(a.name, a.id));
   loadQueue();
+  loadSavedViews();
+}
+
+const kDefaultColumns = ['id', 'subject', 'status', 'priority', 'assignee'];
+const kColumnTitles = { id: '#', assignee: 'Assignee', requester: 'Requester', group: 'Group' };
+
+function columnTitle(c) {
+  if (kColumnTitles[c]) return kColumnTitles[c];
+  const name = c.startsWith('custom_fields.') ? c.slice('custom_fields.'.length) : c;
+  const words = name.replace(/_/g, ' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+// A ticket's value in a view column (column names: helpdesk/desk/views.h).
+function cell(t, c) {
+  const camel = (n) => n.replace(/_([a-z])/g, (m, x) => x.toUpperCase());
+  let v;
+  if (c.startsWith('custom_fields.')) {
+    v = (t.customFields || {})[c.slice('custom_fields.'.length)];
+    if (v && typeof v === 'object') v = Object.values(v).join(', ');
+  } else if (c === 'assignee') {
+    v = agentName(t.assigneeId);
+  } else if (c === 'requester' || c === 'organization' || c === 'group') {
+    v = t[c + 'Id'] || '';
+  } else if (c === 'priority' || c === 'type' || c === 'channel' || c === 'status_category') {
+    v = String(t[camel(c)] || '').replace(/^(PRIORITY|TICKET_TYPE|CHANNEL|STATUS_CATEGORY)_/, '').toLowerCase();
+  } else if (c.endsWith('_at') || c === 'sla_next_deadline') {
+    v = when(t[camel(c)]);
+  } else {
+    v = t[camel(c)];
+    if (Array.isArray(v)) v = v.join(', ');
+  }
+  return v === undefined || v === null ? '' : String(v);
+}
+
+function renderQueue(tickets, columns) {
+  const head = $('queue').querySelector('thead tr');
+  head.replaceChildren();
+  for (const c of columns) {
+    const th = text('th', columnTitle(c));
+    th.scope = 'col';
+    head.append(th);
+  }
+  const body = $('queue').querySelector('tbody');
+  body.replaceChildren();
+  for (const t of tickets) {
+    const tr = document.createElement('tr');
+    for (const c of columns) {
+      if (c === 'subject') {
+        const td = document.createElement('td');
+        const a = text('a', t.subject);
+        a.href = '#ticket-' + t.id;
+        a.addEventListener('click', (ev) => { ev.preventDefault(); openTicket(t.id); });
+        td.append(a);
+        tr.append(td);
+      } else {
+        tr.append(text('td', cell(t, c)));
+      }
+    }
+    body.append(tr);
+  }
+  if (!tickets.length) {
+    const tr = document.createElement('tr');
+    const td = text('td', 'No tickets in this view.');
+    td.colSpan = columns.length;
+    tr.append(td);
+    body.append(tr);
+  }
+}
+
+// The saved views (personal, then shared) with their counts; a click shows
+// the view's tickets in the queue.
+async function loadSavedViews() {
+  const list = $('saved-views');
+  try {
+    const data = await api('GET', '/api/v1/views');
+    list.replaceChildren();
+    for (const { view, count } of data.views || []) {
+      const li = document.createElement('li');
+      const b = text('button', view.name + ' (' + (count || 0) + ')');
+      b.type = 'button';
+      b.dataset.savedView = view.id;
+      b.title = view.ownerAgentId && view.ownerAgentId !== '0' ? 'Personal view' : 'Shared view';
+      b.addEventListener('click', () => { state.saved = view; loadQueue(); });
+      li.append(b);
+      list.append(li);
+    }
+    if (!(data.views || []).length) list.append(text('li', 'No saved views yet.'));
+  } catch (e) {
+    list.replaceChildren(text('li', 'Saved views are unavailable: ' + e.message));
+  }
+}
+
+// The current built-in view and subject search as a view spec
+// (CreateViewRequest in serve_api.proto).
+function currentViewSpec(name) {
+  if (state.saved) {
+    const filter = Object.assign({}, state.saved.filter || {});
+    if ($('search').value) filter.subjectContains = $('search').value;
+    return { name, filter, sort: state.saved.sort, columns: state.saved.columns };
+  }
+  const p = new URLSearchParams(state.view);
+  const filter = {};
+  if (p.get('status')) filter.statuses = p.get('status').split(',').filter((x) => x);
+  if (p.get('assignee') === 'me') filter.assigneeIsViewer = true;
+  if (p.get('assignee') === 'none') filter.assigneeId = 0;
+  if ($('search').value) filter.subjectContains = $('search').value;
+  const sorts = { queue: 'priority', created: '-created_at', updated: '-updated_at', sla: 'sla_next_deadline' };
+  return { name, filter, sort: sorts[p.get('sort') || 'queue'],
+           columns: ['id', 'subject', 'status', 'priority', 'assignee'] };
+}
+
+async function loadSavedView(view) {
+  const page = await api('GET', '/api/v1/views/' + view.id + '/tickets');
+  $('queue-h').textContent = 'Queue: ' + page.view.name;
+  renderQueue(page.tickets || [], page.view.columns && page.view.columns.length ? page.view.columns : kDefaultColumns);
 }
 
 async function loadQueue() {
+  if (state.saved) {
+    try { await loadSavedView(state.saved); } catch (e) { say(e.message, true); }
+    return;
+  }
+  $('queue-h').textContent = 'Queue';
   try {
     const q = state.view + ($('search').value ? '&q=' + encodeURIComponent($('search').value) : '');
     const data = await api('GET', '/api/v1/tickets?' + q);
-    const body = $('queue').querySelector('tbody');
-    body.replaceChildren();
-    for (const t of data.tickets || []) {
-      const tr = document.createElement('tr');
-      tr.append(text('td', t.id));
-      const td = document.createElement('td');
-      const a = text('a', t.subject);
-      a.href = '#ticket-' + t.id;
-      a.addEventListener('click', (ev) => { ev.preventDefault(); openTicket(t.id); });
-      td.append(a);
-      tr.append(td, text('td', t.status), text('td', (t.priority || '').replace('PRIORITY_', '').toLowerCase()),
-                text('td', agentName(t.assigneeId)));
-      body.append(tr);
-    }
-    if (!(data.tickets || []).length) {
-      const tr = document.createElement('tr');
-      const td = text('td', 'No tickets in this view.');
-      td.colSpan = 5;
-      tr.append(td);
-      body.append(tr);
-    }
+    renderQueue(data.tickets || [], kDefaultColumns);
   } catch (e) { say(e.message, true); }
 }
 
@@ -132,7 +233,62 @@ async function openTicket(id) {
       thread.append(li);
     }
     $('ticket-h').focus();
+    ticketSuggestions(t.id);
   } catch (e) { say(e.message, true); }
+}
+
+// --- The knowledge base (every article the agent may see, drafts aside) ---
+
+function kbLink(id, title) {
+  const a = text('a', title);
+  a.href = '#article-' + id;
+  a.addEventListener('click', (ev) => { ev.preventDefault(); showArticle(id); });
+  return a;
+}
+
+async function searchKb(q) {
+  $('kb').hidden = false;
+  const list = $('kb-results');
+  list.replaceChildren();
+  try {
+    const r = await api('GET', '/api/v1/kb/search?q=' + encodeURIComponent(q));
+    for (const hit of r.results || []) {
+      const li = document.createElement('li');
+      li.append(kbLink(hit.articleId, hit.title));
+      const snip = document.createElement('span');
+      snip.className = 'snippet';
+      snip.innerHTML = hit.snippetHtml || '';  // escaped by the desk, <mark> around matches
+      li.append(snip);
+      list.append(li);
+    }
+    if (!list.children.length) list.append(text('li', 'No articles match.'));
+  } catch (e) { say(e.message, true); }
+}
+
+async function showArticle(id) {
+  try {
+    const a = await api('GET', '/api/v1/kb/articles/' + id);
+    $('kb').hidden = false;
+    $('kb-view-article').hidden = false;
+    $('kb-view-h').textContent = a.title;
+    $('kb-view-body').innerHTML = a.html || '';  // the desk's safe rendering
+    $('kb-view-h').focus();
+  } catch (e) { say(e.message, true); }
+}
+
+async function ticketSuggestions(id) {
+  const list = $('ticket-kb');
+  list.replaceChildren();
+  try {
+    const s = await api('POST', '/api/v1/kb/suggest', { ticketId: id });
+    for (const sug of s.suggestions || []) {
+      const li = document.createElement('li');
+      li.append(kbLink(sug.articleId, sug.title));
+      li.append(text('span', sug.reason || '', 'reason'));
+      list.append(li);
+    }
+  } catch (e) { /* a help, not a requirement */ }
+  if (!list.children.length) list.append(text('li', 'No article matches this ticket.'));
 }
 
 document.addEventListener('DOMContentLoaded', () => {
@@ -159,9 +315,25 @@ document.addEventListener('DOMContentLoaded', () => {
     catch (e) { say(e.message, true); }
   });
   for (const b of document.querySelectorAll('#views button')) {
-    b.addEventListener('click', () => { state.view = b.dataset.view; loadQueue(); });
+    b.addEventListener('click', () => { state.view = b.dataset.view; state.saved = null; loadQueue(); });
   }
+  $('save-view-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    try {
+      const v = await api('POST', '/api/v1/views', currentViewSpec($('view-name').value));
+      $('view-name').value = '';
+      say('Saved view "' + v.name + '".');
+      await loadSavedViews();
+    } catch (e) { say(e.message, true); }
+  });
   $('search-form').addEventListener('submit', (ev) => { ev.preventDefault(); loadQueue(); });
+  $('kb-form').addEventListener('submit', (ev) => { ev.preventDefault(); searchKb($('kb-q').value); });
+  $('faq-draft').addEventListener('click', async () => {
+    try {
+      const a = await api('POST', '/api/v1/tickets/' + state.ticket.id + '/faq-draft', {});
+      say('FAQ draft #' + a.id + ' saved; publish it from the knowledge base.');
+    } catch (e) { say(e.message, true); }
+  });
   $('fields-form').addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const t = state.ticket;

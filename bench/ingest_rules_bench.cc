@@ -1,0 +1,443 @@
+// The automation headline (issue 14, "Speed"): e-mail ingested through the
+// Desk on its default store, SQLite in a file (a temp dir, as a host keeps
+// it), with a default rule set, batched as a poll delivers it. The peer:
+// Request Tracker 5 creates ~11 tickets/s through its Perl API on SQLite with
+// its default scrips (the auto-reply composed). Target: >= 11,000 tickets/s.
+//
+// Every message is new work: raw RFC 5322 bytes from a new sender (so a new
+// contact and a new ticket each), parsed by NewEmailInbound() and ingested;
+// items are tickets created, end to end: raw bytes to committed rows.
+//
+// The default rule set ("Rules"): the auto-responder acknowledges every new
+// ticket from templates (in hours, out of hours, holiday) over a Madrid
+// calendar, writing an outbox entry; triggers tag on the subject or the text
+// (contains, a regex), route by tag to a group (a FIELD_CHANGED cascade),
+// raise the priority of urgent mail, and note VIP senders; an SLA policy
+// (first reply and resolution, business hours) keeps every ticket's next
+// deadline. About half the messages fire a tag and route chain.
+//
+//   BM_Ingest_Batch_Rules/n        n messages per Inbox::IngestBatch (one
+//                                  transaction, one durable commit), as a
+//                                  Maildir or IMAP poll does: the headline
+//   BM_Ingest_Single_Rules         one Inbox::Ingest per message (one durable
+//                                  commit each), beside it
+//   BM_Ingest_Batch_NoRules/n      baselines in the same run: the same
+//   BM_Ingest_Single_NoRules       ingest with no rules, no acknowledgement,
+//                                  no SLA
+//   BM_RawSqlite_Insert/n          raw SQLite, no Desk: per message a
+//                                  contact, a ticket, a message, two events
+//                                  and an outbox row (the acknowledgement)
+//                                  inserted with prepared statements, n per
+//                                  transaction, WAL, durable commit
+//                                  (synchronous = FULL), the same pragmas as
+//                                  SqliteStore; no parsing
+//   BM_Parse_Only                  NewEmailInbound()->Parse of the same bytes
+//
+// The machine running it may be shared: read CPU time, and tickets_per_s_cpu
+// (tickets over CPU seconds of the benchmark thread).
+//
+//   cmake --preset release -DHELPDESK_BUILD_BENCHMARKS=ON
+//   cmake --build build/release --target ingest_rules_bench
+//   ./build/release/bench/ingest_rules_bench --benchmark_min_time=0.5
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "benchmark/benchmark.h"
+#include "helpdesk/channels/email.h"
+#include "helpdesk/clock.h"
+#include "helpdesk/desk.h"
+#include "helpdesk/rules.h"
+#include "helpdesk/sla.h"
+#include "helpdesk/storage/sqlite_store.h"
+#include "sqlite_desk_fixture.h"
+#include "helpdesk/templates.h"
+
+namespace helpdesk {
+namespace {
+
+// Tuesday 13 January 2026 10:00 UTC (11:00 in Madrid: in hours).
+const absl::Time kNow = absl::FromUnixSeconds(1768298400);
+
+constexpr char kRules[] = R"pb(
+  rules {
+    name: "billing tag"
+    on { kind: TICKET_CREATED }
+    any { field: "subject" op: "contains" value: "invoice" }
+    any { field: "message.text" op: "contains" value: "refund" }
+    actions { add_tags { tags: [ "billing" ] } }
+  }
+  rules {
+    name: "account tag"
+    on { kind: TICKET_CREATED }
+    all { field: "message.text" op: "matches" value: "(?i)(password|log ?in|locked out)" }
+    actions { add_tags { tags: [ "account" ] } }
+  }
+  rules {
+    name: "billing to finance"
+    on { kind: FIELD_CHANGED field: TAGS }
+    all { field: "tags" op: "contains" value: "billing" }
+    all { field: "group" op: "is_not_set" }
+    actions { set_group: 1 }
+  }
+  rules {
+    name: "account to identity"
+    on { kind: FIELD_CHANGED field: TAGS }
+    all { field: "tags" op: "contains" value: "account" }
+    all { field: "group" op: "is_not_set" }
+    actions { set_group: 2 }
+  }
+  rules {
+    name: "urgent"
+    on { kind: TICKET_CREATED }
+    all { field: "subject" op: "contains" value: "urgent" }
+    actions { set_priority: "high" }
+  }
+  rules {
+    name: "vip"
+    on { kind: TICKET_CREATED }
+    all { field: "contact.email" op: "matches" value: "@vip\\.example$" }
+    actions { add_tags { tags: [ "vip" ] } }
+    actions { add_internal_note: "VIP customer: answer within the hour." }
+  }
+  rules {
+    name: "customer answered"
+    on { kind: CUSTOMER_MESSAGE }
+    all { field: "assignee" op: "is_set" }
+    actions { notify { template: "customer_wrote" recipients: [ ASSIGNEE ] } }
+  }
+)pb";
+
+constexpr char kSla[] = R"pb(
+  calendars {
+    name: "madrid"
+    time_zone: "Europe/Madrid"
+    weekly_hours {
+      days: [ WEEKDAY_MONDAY, WEEKDAY_TUESDAY, WEEKDAY_WEDNESDAY, WEEKDAY_THURSDAY, WEEKDAY_FRIDAY ]
+      intervals { open: "09:00" close: "18:00" }
+    }
+    holidays { date: "2026-12-25" }
+  }
+  policies {
+    name: "standard"
+    calendar: "madrid"
+    pause_statuses: [ "pending" ]
+    targets { metric: SLA_METRIC_FIRST_REPLY target { seconds: 14400 } warn_before { seconds: 3600 } business_hours: true }
+    targets { metric: SLA_METRIC_FULL_RESOLUTION target { seconds: 172800 } warn_before { seconds: 14400 } business_hours: true }
+  }
+)pb";
+
+v1::CalendarConfig Madrid() {
+  v1::CalendarConfig cal;
+  cal.set_name("madrid");
+  cal.set_time_zone("Europe/Madrid");
+  v1::WeeklyHours* w = cal.add_weekly_hours();
+  for (v1::Weekday d : {v1::WEEKDAY_MONDAY, v1::WEEKDAY_TUESDAY, v1::WEEKDAY_WEDNESDAY,
+                        v1::WEEKDAY_THURSDAY, v1::WEEKDAY_FRIDAY}) {
+    w->add_days(d);
+  }
+  v1::OpeningInterval* i = w->add_intervals();
+  i->set_open("09:00");
+  i->set_close("18:00");
+  cal.add_holidays()->set_date("2026-12-25");
+  return cal;
+}
+
+// The n-th message: a new sender each time, one of a few kinds of request.
+std::string RawMail(int64_t n) {
+  static const char* const kSubjects[] = {
+      "Invoice 2026-%d is wrong", "Cannot log in since this morning", "Question about my order",
+      "URGENT: site down",         "Refund for order %d",            "Feature request"};
+  static const char* const kBodies[] = {
+      "Hello,\r\n\r\nthe invoice lists two licences where we bought one. Could you "
+      "send a corrected one?\r\n\r\nThanks,\r\nAna\r\n",
+      "Hi,\r\n\r\nI reset my password twice and I am still locked out of the "
+      "account. Please help.\r\n\r\nBen\r\n",
+      "Hello,\r\n\r\nwhen will order 4711 ship? The tracking page shows nothing.\r\n",
+      "Our checkout fails for every customer since 09:12. Error 502.\r\n",
+      "Hi, please refund the duplicate charge on my card. Thank you.\r\n",
+      "It would be great to export reports as CSV.\r\n"};
+  const int kind = static_cast<int>(n % 6);
+  std::string subject = kSubjects[kind];
+  if (size_t p = subject.find("%d"); p != std::string::npos) {
+    subject.replace(p, 2, absl::StrCat(n));
+  }
+  const char* domain = n % 10 == 0 ? "vip.example" : "customer.example";
+  return absl::StrCat("From: Customer ", n, " <customer", n, "@", domain,
+                      ">\r\nTo: Support <help@desk.example>\r\nSubject: ", subject,
+                      "\r\nDate: Tue, 13 Jan 2026 10:00:00 +0000\r\nMessage-ID: <m", n,
+                      ".bench@", domain,
+                      ">\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; "
+                      "charset=utf-8\r\n\r\n",
+                      kBodies[kind]);
+}
+
+// A Desk over a fresh SqliteStore file in a temp dir; removes it at the end.
+// The desk on an SQLite file, with the default rule set or without rules.
+class SqliteDesk : public SqliteDeskFixture {
+ public:
+  SqliteDesk() : SqliteDeskFixture(kNow) {}
+  absl::Status Open(bool with_rules) {
+    absl::Status opened = SqliteDeskFixture::Open("ingest_rules_bench", [&](DeskOptions& o) {
+      o.ingest.desk_email = "help@desk.example";
+      if (with_rules) {
+        absl::StatusOr<RuleSet> rules = RuleSet::FromText(kRules, Workflow::Default(), {});
+        if (!rules.ok()) return rules.status();
+        o.rules = std::make_shared<const RuleSet>(*std::move(rules));
+        TemplateSetConfig tc;
+        tc.templates = {
+            {"acknowledgement",
+             "Hello {{contact.name | default: \"there\"}},\n\nwe received your request "
+             "\"{{ticket.subject}}\" and opened ticket #{{ticket.id}}. Reply to this e-mail "
+             "to add to it.\n",
+             "<p>Hello {{contact.name | default: \"there\"}},</p><p>we received your request "
+             "&ldquo;{{ticket.subject}}&rdquo; (ticket #{{ticket.id}}).</p>"},
+            {"acknowledgement_out_of_hours",
+             "Hello {{contact.name | default: \"there\"}}, we answer ticket #{{ticket.id}} "
+             "when the office opens.\n",
+             ""},
+            {"acknowledgement_holiday",
+             "Hello {{contact.name | default: \"there\"}}, we are on holiday; ticket "
+             "#{{ticket.id}} is in the queue.\n",
+             ""},
+            {"customer_wrote", "Ticket #{{ticket.id}} has a new message.", ""}};
+        absl::StatusOr<TemplateSet> templates = TemplateSet::Create(tc);
+        if (!templates.ok()) return templates.status();
+        o.templates = std::make_shared<const TemplateSet>(*templates);
+        o.ingest.acknowledge_new_tickets = true;
+        o.ingest.auto_responder.templates = *templates;
+        o.ingest.auto_responder.calendar = Madrid();
+        absl::StatusOr<SlaEngine> sla = SlaEngine::FromText(kSla, Workflow::Default());
+        if (!sla.ok()) return sla.status();
+        o.sla = *std::move(sla);
+      }
+      return absl::OkStatus();
+    });
+    if (!opened.ok()) return opened;
+    for (const char* group : {"finance", "identity"}) {
+      absl::StatusOr<v1::Group> g = desk().people().CreateGroup(SystemActor(), group);
+      if (!g.ok()) return g.status();
+    }
+    return absl::OkStatus();
+  }
+};
+
+void Report(benchmark::State& state, int64_t tickets, int64_t other) {
+  state.SetItemsProcessed(tickets);
+  state.counters["tickets_per_s_cpu"] =
+      benchmark::Counter(static_cast<double>(tickets), benchmark::Counter::kIsRate);
+  state.counters["not_created"] = static_cast<double>(other);
+}
+
+// Each iteration: `batch` raw messages parsed and handed to one IngestBatch.
+void RunBatch(benchmark::State& state, bool with_rules) {
+  SqliteDesk sqlite;
+  if (absl::Status s = sqlite.Open(with_rules); !s.ok()) {
+    state.SkipWithError(std::string(s.message()).c_str());
+    return;
+  }
+  std::unique_ptr<InboundAdapter> email = NewEmailInbound();
+  const size_t batch = static_cast<size_t>(state.range(0));
+  int64_t n = 0, created = 0, other = 0;
+  std::vector<v1::InboundMessage> messages;
+  messages.reserve(batch);
+  for (auto _ : state) {
+    messages.clear();
+    for (size_t k = 0; k < batch; ++k) {
+      absl::StatusOr<v1::InboundMessage> m = email->Parse(RawMail(++n), kNow);
+      if (m.ok()) messages.push_back(*std::move(m));
+    }
+    auto r = sqlite.desk().inbox().IngestBatch(messages);
+    if (!r.ok()) {
+      state.SkipWithError(std::string(r.status().message()).c_str());
+      return;
+    }
+    for (const absl::StatusOr<IngestResult>& one : *r) {
+      if (one.ok() && one->outcome == IngestResult::Outcome::kCreatedTicket) {
+        ++created;
+      } else {
+        ++other;
+      }
+    }
+  }
+  Report(state, created, other);
+}
+
+// Each iteration: one raw message parsed and ingested alone.
+void RunSingle(benchmark::State& state, bool with_rules) {
+  SqliteDesk sqlite;
+  if (absl::Status s = sqlite.Open(with_rules); !s.ok()) {
+    state.SkipWithError(std::string(s.message()).c_str());
+    return;
+  }
+  std::unique_ptr<InboundAdapter> email = NewEmailInbound();
+  int64_t n = 0, created = 0, other = 0;
+  for (auto _ : state) {
+    absl::StatusOr<v1::InboundMessage> m = email->Parse(RawMail(++n), kNow);
+    if (!m.ok()) {
+      ++other;
+      continue;
+    }
+    absl::StatusOr<IngestResult> r = sqlite.desk().inbox().Ingest(*m);
+    if (r.ok() && r->outcome == IngestResult::Outcome::kCreatedTicket) {
+      ++created;
+    } else {
+      ++other;
+    }
+  }
+  Report(state, created, other);
+}
+
+void BM_Ingest_Batch_Rules(benchmark::State& state) { RunBatch(state, true); }
+void BM_Ingest_Batch_NoRules(benchmark::State& state) { RunBatch(state, false); }
+void BM_Ingest_Single_Rules(benchmark::State& state) { RunSingle(state, true); }
+void BM_Ingest_Single_NoRules(benchmark::State& state) { RunSingle(state, false); }
+BENCHMARK(BM_Ingest_Batch_Rules)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Ingest_Batch_NoRules)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Ingest_Single_Rules)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Ingest_Single_NoRules)->Unit(benchmark::kMicrosecond);
+
+// The raw SQLite baseline: comparable rows, no Desk, no parsing.
+class RawSqlite {
+ public:
+  bool Open() {
+    dir_ = "/tmp/ingest_rules_raw_XXXXXX";
+    if (mkdtemp(dir_.data()) == nullptr) return false;
+    if (sqlite3_open((dir_ + "/raw.db").c_str(), &db_) != SQLITE_OK) return false;
+    return Exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
+                "PRAGMA cache_size = -32768;"
+                "CREATE TABLE contacts (id INTEGER PRIMARY KEY, name TEXT, email TEXT UNIQUE);"
+                "CREATE TABLE tickets (id INTEGER PRIMARY KEY, subject TEXT, status TEXT, "
+                "  requester_id INTEGER, group_id INTEGER, priority INTEGER, tags TEXT, "
+                "  created_at INTEGER, sla_due INTEGER, data BLOB);"
+                "CREATE INDEX tickets_status ON tickets (status, id);"
+                "CREATE INDEX tickets_sla ON tickets (sla_due);"
+                "CREATE TABLE messages (id INTEGER PRIMARY KEY, ticket_id INTEGER, "
+                "  message_id TEXT UNIQUE, body TEXT, created_at INTEGER);"
+                "CREATE TABLE events (id INTEGER PRIMARY KEY, ticket_id INTEGER, kind INTEGER, "
+                "  data BLOB);"
+                "CREATE INDEX events_ticket ON events (ticket_id, id);"
+                "CREATE TABLE outbox (id INTEGER PRIMARY KEY, ticket_id INTEGER, state INTEGER, "
+                "  next_attempt INTEGER, body TEXT);"
+                "CREATE INDEX outbox_due ON outbox (state, next_attempt);") &&
+           Prepare("INSERT INTO contacts (name, email) VALUES (?, ?)", &contact_) &&
+           Prepare("INSERT INTO tickets (subject, status, requester_id, group_id, priority, tags, "
+                   "created_at, sla_due, data) VALUES (?, 'new', ?, 1, 2, 'billing', ?, ?, ?)",
+                   &ticket_) &&
+           Prepare("INSERT INTO messages (ticket_id, message_id, body, created_at) "
+                   "VALUES (?, ?, ?, ?)",
+                   &message_) &&
+           Prepare("INSERT INTO events (ticket_id, kind, data) VALUES (?, ?, ?)", &event_) &&
+           Prepare("INSERT INTO outbox (ticket_id, state, next_attempt, body) "
+                   "VALUES (?, 0, ?, ?)",
+                   &outbox_);
+  }
+  ~RawSqlite() {
+    for (sqlite3_stmt* s : {contact_, ticket_, message_, event_, outbox_}) sqlite3_finalize(s);
+    if (db_ != nullptr) sqlite3_close(db_);
+    if (!dir_.empty()) std::system(absl::StrCat("rm -rf '", dir_, "'").c_str());
+  }
+  bool Exec(const char* sql) { return sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) == 0; }
+
+  // One message's rows.
+  bool Insert(int64_t n, const std::string& raw) {
+    const std::string email = absl::StrCat("customer", n, "@customer.example");
+    const std::string name = absl::StrCat("Customer ", n);
+    sqlite3_bind_text(contact_, 1, name.data(), static_cast<int>(name.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_text(contact_, 2, email.data(), static_cast<int>(email.size()),
+                      SQLITE_TRANSIENT);
+    if (!Done(contact_)) return false;
+    const int64_t contact = sqlite3_last_insert_rowid(db_);
+    const std::string subject = absl::StrCat("Invoice 2026-", n, " is wrong");
+    sqlite3_bind_text(ticket_, 1, subject.data(), static_cast<int>(subject.size()),
+                      SQLITE_TRANSIENT);
+    sqlite3_bind_int64(ticket_, 2, contact);
+    sqlite3_bind_int64(ticket_, 3, n);
+    sqlite3_bind_int64(ticket_, 4, n + 14400);
+    sqlite3_bind_blob(ticket_, 5, raw.data(), static_cast<int>(raw.size() / 2), SQLITE_TRANSIENT);
+    if (!Done(ticket_)) return false;
+    const int64_t ticket = sqlite3_last_insert_rowid(db_);
+    const std::string message_id = absl::StrCat("m", n, ".bench@customer.example");
+    sqlite3_bind_int64(message_, 1, ticket);
+    sqlite3_bind_text(message_, 2, message_id.data(), static_cast<int>(message_id.size()),
+                      SQLITE_TRANSIENT);
+    sqlite3_bind_text(message_, 3, raw.data(), static_cast<int>(raw.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_int64(message_, 4, n);
+    if (!Done(message_)) return false;
+    for (int kind : {1, 2}) {
+      sqlite3_bind_int64(event_, 1, ticket);
+      sqlite3_bind_int64(event_, 2, kind);
+      sqlite3_bind_blob(event_, 3, subject.data(), static_cast<int>(subject.size()),
+                        SQLITE_TRANSIENT);
+      if (!Done(event_)) return false;
+    }
+    sqlite3_bind_int64(outbox_, 1, ticket);
+    sqlite3_bind_int64(outbox_, 2, n);
+    sqlite3_bind_text(outbox_, 3, subject.data(), static_cast<int>(subject.size()),
+                      SQLITE_TRANSIENT);
+    return Done(outbox_);
+  }
+
+ private:
+  bool Prepare(const char* sql, sqlite3_stmt** out) {
+    return sqlite3_prepare_v2(db_, sql, -1, out, nullptr) == SQLITE_OK;
+  }
+  static bool Done(sqlite3_stmt* s) {
+    const bool ok = sqlite3_step(s) == SQLITE_DONE;
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return ok;
+  }
+  std::string dir_;
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* contact_ = nullptr;
+  sqlite3_stmt* ticket_ = nullptr;
+  sqlite3_stmt* message_ = nullptr;
+  sqlite3_stmt* event_ = nullptr;
+  sqlite3_stmt* outbox_ = nullptr;
+};
+
+void BM_RawSqlite_Insert(benchmark::State& state) {
+  RawSqlite raw;
+  if (!raw.Open()) {
+    state.SkipWithError("raw sqlite open failed");
+    return;
+  }
+  const int64_t batch = state.range(0);
+  int64_t n = 0;
+  for (auto _ : state) {
+    if (!raw.Exec("BEGIN IMMEDIATE")) state.SkipWithError("BEGIN failed");
+    for (int64_t k = 0; k < batch; ++k) {
+      ++n;
+      if (!raw.Insert(n, RawMail(n))) {
+        state.SkipWithError("insert failed");
+        return;
+      }
+    }
+    if (!raw.Exec("COMMIT")) state.SkipWithError("COMMIT failed");
+  }
+  Report(state, n, 0);
+}
+BENCHMARK(BM_RawSqlite_Insert)->Arg(1)->Arg(100)->Arg(1000)->Unit(benchmark::kMicrosecond);
+
+void BM_Parse_Only(benchmark::State& state) {
+  std::unique_ptr<InboundAdapter> email = NewEmailInbound();
+  int64_t n = 0;
+  for (auto _ : state) {
+    absl::StatusOr<v1::InboundMessage> m = email->Parse(RawMail(++n), kNow);
+    benchmark::DoNotOptimize(m);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Parse_Only)->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+}  // namespace helpdesk
+
+BENCHMARK_MAIN();
