@@ -1,14 +1,17 @@
-// Four processes (postgres_multiprocess_driver) hammer one PostgresStore
-// schema at once: idempotent ingest with an outbox entry each, version-checked
-// updates, pull claims and solves, outbox dispatch, and SLA ticks under a
-// lease. One is killed with SIGKILL midway and restarted. Then the store and
-// the workers' logs must show: no acknowledged ticket lost, none duplicated,
-// no lost update, every claim unique, no agent above capacity, every SLA
-// breach written once, every outbox entry delivered once.
+// Four processes (postgres_multiprocess_driver) run a Desk each on one
+// PostgresStore schema with the desk lease (DeskOptions::lease, issue 17):
+// idempotent ingest with an acknowledgement in the outbox, version-checked
+// updates, pulls and solves, outbox dispatch in every process; push routing
+// and SLA ticks only in the lease holder. The holder is killed with SIGKILL
+// midway and restarted; the lease moves to another process after its ttl.
+// Then the store and the workers' logs must show: no acknowledged ticket
+// lost, none duplicated, no lost update, every claim unique, no agent above
+// capacity, every SLA event written once, every outbox entry delivered once.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -17,20 +20,41 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "helpdesk/clock.h"
+#include "helpdesk/desk.h"
+#include "helpdesk/names.h"
+#include "helpdesk/sla.h"
 #include "helpdesk/storage/postgres_store.h"
 #include "helpdesk/testing/status_matchers.h"
+#include "helpdesk/timestamp.h"
+#include "helpdesk/workflow.h"
 #include "postgres_test_support.h"
 
 namespace helpdesk::testing {
 namespace {
 
 constexpr int kWorkers = 4;
-constexpr int kCapacity = 5;  // as in the driver
+constexpr int kCapacity = 5;  // each agent's e-mail capacity
+// As in the driver: the desk lease's ttl, the SLA's first-reply target.
+constexpr absl::Duration kLeaseTtl = absl::Seconds(1);
+constexpr absl::Duration kFirstReply = absl::Milliseconds(800);
+constexpr char kSla[] = R"pb(
+  policies {
+    name: "fast"
+    targets {
+      metric: SLA_METRIC_FIRST_REPLY
+      target { nanos: 800000000 }
+      warn_before { nanos: 400000000 }
+    }
+  }
+)pb";
 
 pid_t StartWorker(const std::string& schema, int worker, int seconds, const std::string& dir,
                   int64_t agent) {
@@ -60,24 +84,72 @@ int Wait(pid_t pid) {
   return 128 + WTERMSIG(status);
 }
 
-TEST(PostgresMultiprocessTest, FourProcessesOneKilledNothingLostOrDoubled) {
+// One line of a worker's log, with the worker's pid (from the file name
+// worker-<n>-<pid>.log).
+struct LogLine {
+  pid_t pid = 0;
+  std::string kind, a, b;
+};
+
+std::vector<LogLine> ReadLogs(const std::string& dir) {
+  std::vector<LogLine> out;
+  for (const auto& file : std::filesystem::directory_iterator(dir)) {
+    const std::string name = file.path().stem().string();  // worker-N-PID
+    pid_t pid = 0;
+    if (!absl::SimpleAtoi(name.substr(name.rfind('-') + 1), &pid)) continue;
+    std::ifstream in(file.path());
+    std::string line;
+    while (std::getline(in, line)) {
+      std::istringstream words(line);
+      LogLine l;
+      l.pid = pid;
+      words >> l.kind >> l.a >> l.b;
+      out.push_back(std::move(l));
+    }
+  }
+  return out;
+}
+
+// The process that ran the latest Tick as the lease holder, and when.
+std::pair<pid_t, int64_t> LatestHolder(const std::vector<LogLine>& lines) {
+  std::pair<pid_t, int64_t> latest = {0, 0};
+  for (const LogLine& l : lines) {
+    int64_t us = 0;
+    if (l.kind == "held" && absl::SimpleAtoi(l.a, &us) && us > latest.second) {
+      latest = {l.pid, us};
+    }
+  }
+  return latest;
+}
+
+TEST(PostgresMultiprocessTest, FourDesksUnderTheLeaseHolderKilledNothingLostOrDoubled) {
   if (!RequireTestPostgres()) return;
   PostgresStoreOptions options;
   options.schema = FreshSchemaName("multi");
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> owned,
                        OpenPostgresStore(TestPostgresUrl(), options));
   TemporarySchemaStore store(std::move(owned), options.schema);
+  RealClock clock;
   std::vector<int64_t> agents;
   {
-    ASSERT_OK_AND_ASSIGN(auto tx, store.Begin(TransactionMode::kReadWrite));
+    // The agents, online, five e-mails each.
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Desk> setup,
+                         Desk::Open({.store = &store, .clock = &clock}));
+    v1::ChannelCapacity cap;
+    cap.set_channel(v1::CHANNEL_EMAIL);
+    cap.set_max_items(kCapacity);
     for (int i = 0; i < kWorkers; ++i) {
-      v1::Agent a;
-      a.set_name(absl::StrCat("agent ", i));
-      a.set_email(absl::StrCat("agent", i, "@example.com"));
-      ASSERT_OK(tx->InsertAgent(&a));
+      ASSERT_OK_AND_ASSIGN(
+          v1::Agent a,
+          setup->people().CreateAgent(SystemActor(),
+                                      {.name = absl::StrCat("agent ", i),
+                                       .email = absl::StrCat("agent", i, "@example.com"),
+                                       .capacity = {cap}}));
+      ASSERT_OK(setup->people()
+                    .SetAgentPresence(AgentActor(a.id()), a.id(), v1::PRESENCE_ONLINE)
+                    .status());
       agents.push_back(a.id());
     }
-    ASSERT_OK(tx->Commit());
   }
   const std::string dir =
       (std::filesystem::path(::testing::TempDir()) / options.schema).string();
@@ -85,49 +157,89 @@ TEST(PostgresMultiprocessTest, FourProcessesOneKilledNothingLostOrDoubled) {
 
   constexpr int kSeconds = 8;
   std::vector<pid_t> pids;
+  // Whatever happens below, no worker outlives the test.
+  struct Reaper {
+    std::vector<pid_t>* pids;
+    ~Reaper() {
+      for (pid_t& pid : *pids) {
+        if (pid > 0) {
+          kill(pid, SIGKILL);
+          Wait(pid);
+        }
+      }
+    }
+  } reaper{&pids};
   for (int i = 0; i < kWorkers; ++i) {
     pids.push_back(StartWorker(options.schema, i, kSeconds, dir, agents[i]));
   }
-  absl::SleepFor(absl::Seconds(3));
-  ASSERT_EQ(kill(pids[2], SIGKILL), 0);
-  EXPECT_EQ(Wait(pids[2]), 128 + SIGKILL);
-  pids[2] = StartWorker(options.schema, 2, kSeconds - 3, dir, agents[2]);
-  for (pid_t pid : pids) EXPECT_EQ(Wait(pid), 0);
+  // Once the desks have run for a while, kill the lease holder, so the lease
+  // has to move (a loaded machine may start them slowly).
+  const absl::Time started = absl::Now();
+  absl::SleepFor(absl::Milliseconds(2500));
+  pid_t holder = 0;
+  while ((holder = LatestHolder(ReadLogs(dir)).first) == 0 &&
+         absl::Now() < started + absl::Seconds(kSeconds - 1)) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  ASSERT_NE(holder, 0) << "no process ticked as the lease holder";
+  const int victim = static_cast<int>(std::find(pids.begin(), pids.end(), holder) - pids.begin());
+  ASSERT_LT(victim, kWorkers);
+  ASSERT_EQ(kill(pids[victim], SIGKILL), 0);
+  const int64_t killed_at = absl::ToUnixMicros(absl::Now());
+  EXPECT_EQ(Wait(pids[victim]), 128 + SIGKILL);
+  pids[victim] = StartWorker(options.schema, victim, 5, dir, agents[victim]);
+  for (pid_t& pid : pids) {
+    EXPECT_EQ(Wait(pid), 0);
+    pid = 0;
+  }
+
+  // The lease moved: another process ticked as the holder after the kill.
+  const std::vector<LogLine> lines = ReadLogs(dir);
+  bool moved = false;
+  for (const LogLine& l : lines) {
+    int64_t us = 0;
+    if (l.kind == "held" && l.pid != holder && absl::SimpleAtoi(l.a, &us) && us > killed_at) {
+      moved = true;
+    }
+  }
+  EXPECT_TRUE(moved) << "nobody took the lease over from the killed holder";
+
+  // A last Tick as a new holder once the workers' lease ran out: the SLA
+  // events due by now, each once.
+  absl::SleepFor(kLeaseTtl + absl::Milliseconds(200));
+  absl::Time final_tick;
+  {
+    ASSERT_OK_AND_ASSIGN(SlaEngine sla, SlaEngine::FromText(kSla, Workflow::Default()));
+    DeskOptions o{.store = &store, .clock = &clock};
+    o.routing = RoutingOptions{};
+    o.sla = sla;
+    o.lease = DeskLeaseOptions{.holder = "checker", .ttl = kLeaseTtl};
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Desk> last, Desk::Open(std::move(o)));
+    final_tick = clock.Now();
+    ASSERT_OK_AND_ASSIGN(TickReport r, last->Tick(final_tick));
+    EXPECT_TRUE(r.lease_held) << r.lease_holder;
+  }
 
   // The logs.
   std::map<std::string, std::set<int64_t>> created;  // key -> ticket ids
   std::vector<std::pair<int64_t, std::string>> tagged;
   std::map<int64_t, std::vector<int64_t>> claimed;  // ticket -> agents
-  std::map<int64_t, int> delivered, breached_logged;
-  for (const auto& file : std::filesystem::directory_iterator(dir)) {
-    std::ifstream in(file.path());
-    std::string line;
-    while (std::getline(in, line)) {
-      std::istringstream words(line);
-      std::string kind, a;
-      int64_t b = 0;
-      words >> kind;
-      if (kind == "created") {
-        words >> a >> b;
-        created[a].insert(b);
-      } else if (kind == "tagged") {
-        words >> b >> a;
-        tagged.emplace_back(b, a);
-      } else if (kind == "claimed") {
-        int64_t agent = 0;
-        words >> b >> agent;
-        claimed[b].push_back(agent);
-      } else if (kind == "delivered") {
-        words >> b;
-        ++delivered[b];
-      } else if (kind == "breached") {
-        words >> b;
-        ++breached_logged[b];
-      }
+  std::map<std::string, int> delivered;             // idempotency key -> deliveries
+  for (const LogLine& l : lines) {
+    int64_t b = 0;
+    if (l.kind == "created" && absl::SimpleAtoi(l.b, &b)) {
+      created[l.a].insert(b);
+    } else if (l.kind == "tagged" && absl::SimpleAtoi(l.a, &b)) {
+      tagged.emplace_back(b, l.b);
+    } else if (l.kind == "claimed" && absl::SimpleAtoi(l.a, &b)) {
+      int64_t agent = 0;
+      ASSERT_TRUE(absl::SimpleAtoi(l.b, &agent));
+      claimed[b].push_back(agent);
+    } else if (l.kind == "delivered") {
+      ++delivered[l.a];
     }
   }
   ASSERT_GT(created.size(), 20u) << "the workers did too little to tell anything";
-  ASSERT_FALSE(claimed.empty());
   ASSERT_FALSE(delivered.empty());
 
   ASSERT_OK_AND_ASSIGN(auto tx, store.Begin(TransactionMode::kReadOnly));
@@ -167,21 +279,36 @@ TEST(PostgresMultiprocessTest, FourProcessesOneKilledNothingLostOrDoubled) {
     after = page.back().id();
     for (v1::Event& e : page) events.push_back(std::move(e));
   }
-  std::map<int64_t, int> routed, breaches;
-  std::map<int64_t, int> load, max_load;  // per agent
+  std::map<int64_t, int> routed;
+  std::map<std::tuple<int64_t, int, int, int>, int> sla_events;  // ticket, kind, metric, cycle
+  std::map<int64_t, int64_t> holder_of;                          // ticket -> agent
+  std::map<int64_t, int> load, max_load;                         // per agent
+  std::map<int64_t, std::string> history;                        // for failure messages
   for (const v1::Event& e : events) {
+    history[e.ticket_id()] += absl::StrCat(" ", v1::Event::Kind_Name(e.kind()), "@",
+                                           absl::FormatTime(FromTimestamp(e.time())));
     if (e.kind() == v1::Event::ROUTED) {
       ++routed[e.ticket_id()];
+      holder_of[e.ticket_id()] = e.related_agent_id();
       max_load[e.related_agent_id()] =
           std::max(max_load[e.related_agent_id()], ++load[e.related_agent_id()]);
-    } else if (e.kind() == v1::Event::FIELDS_CHANGED && e.note() == "solved") {
-      --load[e.related_agent_id()];
-    } else if (e.kind() == v1::Event::SLA_BREACHED) {
-      ++breaches[e.ticket_id()];
+    } else if (e.kind() == v1::Event::SLA_WARNING || e.kind() == v1::Event::SLA_BREACHED) {
+      ++sla_events[{e.ticket_id(), e.kind(), e.sla_metric(), e.sla_cycle()}];
+    }
+    for (const v1::FieldChange& c : e.changes()) {
+      if (c.field() == v1::FieldChange::STATUS && c.after().status() == "solved" &&
+          holder_of.count(e.ticket_id())) {
+        --load[holder_of[e.ticket_id()]];
+      }
     }
   }
-  // Every claim unique, and the claimed ticket is the claimer's.
-  for (const auto& [id, n] : routed) EXPECT_EQ(n, 1) << "ticket " << id << " routed twice";
+  ASSERT_FALSE(routed.empty()) << "the lease holder routed nothing";
+  // Every assignment unique (nothing re-queues in this run), and each ticket
+  // with the agent routing gave it to; every pull among them.
+  for (const auto& [id, n] : routed) {
+    EXPECT_EQ(n, 1) << "ticket " << id << " routed twice";
+    EXPECT_EQ(by_id[id].assignee_id(), holder_of[id]) << "ticket " << id;
+  }
   for (const auto& [id, who] : claimed) {
     ASSERT_EQ(who.size(), 1u) << "ticket " << id << " claimed twice";
     EXPECT_EQ(by_id[id].assignee_id(), who[0]);
@@ -189,31 +316,51 @@ TEST(PostgresMultiprocessTest, FourProcessesOneKilledNothingLostOrDoubled) {
   }
   // No agent above capacity at any point.
   for (const auto& [agent, n] : max_load) EXPECT_LE(n, kCapacity) << "agent " << agent;
-  // SLA breaches exactly once: one event per breached ticket, whose deadline
-  // is then cleared; the logged ones are among them, once each.
-  for (const auto& [id, n] : breaches) {
-    EXPECT_EQ(n, 1) << "ticket " << id;
-    EXPECT_FALSE(by_id[id].has_sla_next_deadline()) << "ticket " << id;
+  // SLA events exactly once per ticket, kind, metric and cycle; and every
+  // ticket still waiting for its first reply well past the target at the
+  // last Tick has its breach.
+  std::set<int64_t> breached;
+  for (const auto& [key, n] : sla_events) {
+    EXPECT_EQ(n, 1) << "ticket " << std::get<0>(key) << " SLA event kind " << std::get<1>(key)
+                    << " cycle " << std::get<3>(key);
+    if (std::get<1>(key) == v1::Event::SLA_BREACHED) breached.insert(std::get<0>(key));
   }
-  ASSERT_FALSE(breaches.empty());
-  for (const auto& [id, n] : breached_logged) {
-    EXPECT_EQ(n, 1) << "ticket " << id << " breached twice";
-    EXPECT_EQ(breaches[id], 1);
+  ASSERT_FALSE(breached.empty());
+  for (const auto& [id, t] : by_id) {
+    if ((t.status() == "new" || t.status() == "open") &&
+        FromTimestamp(t.created_at()) + kFirstReply < final_tick - absl::Milliseconds(100)) {
+      EXPECT_TRUE(breached.count(id))
+          << "ticket " << id << " was never breached; status " << t.status() << ", created "
+          << FromTimestamp(t.created_at()) << ", next SLA deadline "
+          << (t.has_sla_next_deadline() ? absl::FormatTime(FromTimestamp(t.sla_next_deadline()))
+                                        : std::string("none"))
+          << ", last tick " << final_tick << ", events" << history[id];
+    }
   }
-  // Outbox: every delivery once; every entry marked delivered was delivered.
-  for (const auto& [id, n] : delivered) EXPECT_EQ(n, 1) << "outbox entry " << id;
+  // Outbox: one acknowledgement per ticket; every delivery once; every
+  // entry marked delivered was delivered.
+  for (const auto& [key, n] : delivered) EXPECT_EQ(n, 1) << "outbox message " << key;
+  std::map<int64_t, int> acks;
+  int delivered_entries = 0;
   for (int64_t after = 0;;) {
     ASSERT_OK_AND_ASSIGN(std::vector<v1::OutboxEntry> page,
-                         tx->ListOutbox(v1::OutboxEntry::DELIVERED, after, 1000));
+                         tx->ListOutbox(std::nullopt, after, 1000));
     if (page.empty()) break;
     after = page.back().id();
     for (const v1::OutboxEntry& e : page) {
-      EXPECT_EQ(delivered[e.id()], 1) << "outbox entry " << e.id();
+      ++acks[e.message().ticket_id()];
+      if (e.state() == v1::OutboxEntry::DELIVERED) {
+        ++delivered_entries;
+        EXPECT_EQ(delivered[e.message().idempotency_key()], 1) << "outbox entry " << e.id();
+      }
     }
   }
+  for (const auto& [id, n] : acks) EXPECT_EQ(n, 1) << "ticket " << id;
+  EXPECT_GT(delivered_entries, 0);
   std::cout << "tickets " << by_id.size() << ", acknowledged creates " << created.size()
-            << ", tag updates " << tagged.size() << ", claims " << claimed.size()
-            << ", events " << events.size() << ", SLA breaches " << breaches.size()
+            << ", tag updates " << tagged.size() << ", routed " << routed.size()
+            << ", pulls " << claimed.size() << ", events " << events.size()
+            << ", SLA events " << sla_events.size() << ", breaches " << breached.size()
             << ", deliveries " << delivered.size() << "\n";
   tx.reset();
   std::filesystem::remove_all(dir);

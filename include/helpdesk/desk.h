@@ -53,6 +53,7 @@
 #define HELPDESK_DESK_H_
 
 #include <memory>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -88,6 +89,12 @@ struct TickReport {
   // that were evaluated, and the rules that fired on them.
   int automations_evaluated = 0;
   int automations_fired = 0;
+  // The desk lease (DeskOptions::lease, issue 17): false when another
+  // process holds it, or this one lost it during the Tick (its protected
+  // writes were then refused); the work was skipped, and `lease_holder`
+  // names the holder as last seen (empty when unknown).
+  bool lease_held = true;
+  std::string lease_holder;
 };
 
 // The facade. Create with Desk::Open.
@@ -136,7 +143,11 @@ class HELPDESK_EXPORT Desk {
   // ticket's next deadline moves on. Cost grows with the number of tickets
   // due, not with the number of tickets. Each ticket is its own transaction,
   // so a failure leaves the tickets before it done. A desk without SLAs does
-  // nothing. Errors: from the store.
+  // nothing. With DeskOptions::lease (issue 17), Tick first takes or renews
+  // the desk lease; a process that does not hold it does nothing and says so
+  // (TickReport::lease_held false, lease_holder), as does one whose lease was
+  // taken over during the Tick (its next write was refused by the fencing
+  // check, the work done before it stands). Errors: from the store.
   absl::StatusOr<TickReport> Tick(absl::Time now);
 
   // When Tick next has work: the earliest of the tickets' next SLA deadlines,
@@ -149,6 +160,8 @@ class HELPDESK_EXPORT Desk {
 
  private:
   explicit Desk(std::unique_ptr<DeskCore> impl);
+  // Tick's work once the lease is held (issue 17).
+  absl::Status TickHeld(absl::Time now, TickReport* report);
   std::unique_ptr<DeskCore> impl_;
   Tickets tickets_;
   People people_;

@@ -300,6 +300,32 @@ struct WebhookTarget {
 };
 
 
+// --- Several processes (issue 17) ---
+// The desk lease (DeskOptions::lease): when several processes run a Desk on
+// one store, push routing and Tick's work (SLA events, offers running out,
+// routing relaxation, automations) run only in the process holding the named
+// lease (Store::AcquireLease). A Desk takes or renews it at each Tick and
+// each read-write command on a routing desk (at most every ttl / 3 while it
+// holds it; a process without it tries again once the holder's expiry has
+// passed), so it moves to another process within `ttl` after its holder died
+// or stopped renewing; the new holder rebuilds its routing state from the
+// store (as Desk::Open does), and the holder rebuilds it at each Tick to see
+// the other processes' writes. The writes the lease protects (routing
+// assignments, offers running out, Tick's SLA events and automations) check
+// its fencing token in their own transaction (Transaction::CheckLease), so a
+// holder paused past its ttl writes nothing once another took over. Expiry
+// is judged by each process's DeskOptions::clock: their clocks must agree to
+// well within `ttl`.
+struct DeskLeaseOptions {
+  // This process's id among the processes sharing the store (e.g.
+  // "host-a:4121"); required, unique per process.
+  std::string holder;
+  // The lease's name; processes of one desk share it.
+  std::string name = "helpdesk.desk";
+  // How long the lease lasts after each renewal; > 0.
+  absl::Duration ttl = absl::Seconds(30);
+};
+
 struct DeskOptions {
   // Required; borrowed: must outlive the Desk.
   Store* store = nullptr;
@@ -345,6 +371,11 @@ struct DeskOptions {
   // The desk's zone and locale for dates in templates when the contact has
   // none.
   absl::TimeZone time_zone = absl::UTCTimeZone();
+  // --- Several processes (issue 17) ---
+  // The desk lease (see DeskLeaseOptions). Unset (one process): this desk
+  // always does the work. A store without leases (Unimplemented) counts as
+  // always held too.
+  std::optional<DeskLeaseOptions> lease;
 };
 
 }  // namespace helpdesk

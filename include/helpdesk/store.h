@@ -729,6 +729,25 @@ class HELPDESK_EXPORT Transaction {
     (void)limit;
     return absl::UnimplementedError("ListKbSuggestionSessions: not supported by this store");
   }
+
+  // --- Lease fencing (issue 17) ---
+  // Checks, inside this transaction, that lease `name` (Store::AcquireLease)
+  // is held by `holder` with fencing token `token`; a write the lease
+  // protects calls it before writing, so a holder that lost the lease (its
+  // TTL ran out while it was paused and another process took it) cannot
+  // write after the new holder took over. The check holds until this
+  // transaction ends: a change of holder waits for it (PostgreSQL locks the
+  // lease row FOR SHARE; the built-in embedded stores serialise lease changes
+  // with read-write transactions). Expiry alone is not checked: a holder
+  // whose lease ran out but that nobody replaced still writes under its
+  // token. Errors: InvalidArgument for an empty name or holder;
+  // FailedPrecondition naming the lease, its holder and token when another
+  // holder or token holds it (or nobody does).
+  virtual absl::Status CheckLease(absl::string_view name, absl::string_view holder,
+                                  int64_t token) {
+    (void)name, (void)holder, (void)token;
+    return absl::UnimplementedError("CheckLease: not supported by this store");
+  }
 };
 
 // A database of tickets. Implementations must not throw.
@@ -1058,6 +1077,11 @@ class HELPDESK_EXPORT TransactionWrapper : public Transaction {
   absl::StatusOr<std::vector<v1::KbSuggestionSession>> ListKbSuggestionSessions(
       int64_t after_id, int limit) override {
     return base_->ListKbSuggestionSessions(after_id, limit);
+  }
+  // Lease fencing (issue 17).
+  absl::Status CheckLease(absl::string_view name, absl::string_view holder,
+                          int64_t token) override {
+    return base_->CheckLease(name, holder, token);
   }
 
  private:

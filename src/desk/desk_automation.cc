@@ -634,6 +634,7 @@ absl::Status DeskCore::TickAutomations(absl::Time now, TickReport* report) {
     for (int64_t id : due) {
       absl::Status s = Run(TransactionMode::kReadWrite,
                            [&](Transaction& tx) -> absl::StatusOr<bool> {
+                             HELPDESK_RETURN_IF_ERROR(FenceInTx(tx));  // issue 17
                              HELPDESK_RETURN_IF_ERROR(AutomateTicket(tx, id, now, report));
                              return true;
                            })

@@ -12,6 +12,7 @@ absl::Status DeskCore::Init() {
   if (options_.clock == nullptr) {
     return absl::InvalidArgumentError("options.clock must not be null");
   }
+  HELPDESK_RETURN_IF_ERROR(ValidateLeaseOptions());  // issue 17
   if (options_.tracking_link_lifetime <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
         absl::StrCat("tracking_link_lifetime ",
@@ -444,7 +445,7 @@ Desk::Desk(std::unique_ptr<DeskCore> impl)
       automation_(impl_.get()),
       privacy_(impl_.get()) {}
 
-Desk::~Desk() = default;
+Desk::~Desk() { impl_->ReleaseLeaseIfHeld(); }  // issue 17
 
 const DeskOptions& Desk::options() const { return impl_->options(); }
 

@@ -330,9 +330,15 @@ class DeskCore {
   BodyResult<Body> RunRoutedLocked(const TransactionOptions& options, Body&& body,
                                    std::vector<v1::Ticket>* routed)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(routing_mu_) {
+    // The desk lease (issue 17): a process without it runs the command
+    // unrouted (the holder places the work at its next Tick); a new holder
+    // rebuilds first.
+    absl::StatusOr<LeaseView> lease = RenewLease(Now());
+    const bool holds = lease.ok() && lease->held;
+    if (!holds || lease->taken_over) routing_dirty_ = true;
     // When the rebuild fails the command still runs, unrouted; the mirror
     // stays dirty and the next routing step tries again.
-    const bool fresh = EnsureFreshLocked(Now()).ok();
+    bool fresh = holds && EnsureFreshLocked(Now()).ok();
     HELPDESK_ASSIGN_OR_RETURN(std::unique_ptr<Transaction> tx,
                               options_.store->Begin(options));
     desk_internal::EventTracker* events = nullptr;  // automation (issue 14)
@@ -346,6 +352,15 @@ class DeskCore {
     }
     const WrittenObjects written = tracked.Take();
     std::vector<v1::Ticket> decided;
+    if (fresh && !written.empty()) {
+      // Fencing (issue 17): routing writes only while the lease holds.
+      absl::Status fence = FenceInTx(tracked);
+      if (!fence.ok()) {
+        if (!IsLeaseLost(fence)) return fence;  // rolled back
+        fresh = false;
+        routing_dirty_ = true;
+      }
+    }
     if (fresh && !written.empty()) {
       absl::Status s = RouteWrittenInTxLocked(tracked, written, Now(), &decided);
       if (!s.ok()) {
@@ -928,8 +943,54 @@ class DeskCore {
 
   absl::StatusOr<v1::Agent> BuildAgent(Transaction& tx, const NewAgent& in);
 
+  // --- The desk lease (issue 17; desk_lease.cc) ------------------------------
+  //
+  // With DeskOptions::lease, the work of one process at a time (push routing,
+  // Tick) runs where RenewLease says this process holds the lease, and each
+  // write of that work calls FenceInTx in its own transaction. Call
+  // RenewLease with no transaction of the store open on this thread.
+
+  // InvalidArgument naming a bad DeskOptions::lease field.
+  absl::Status ValidateLeaseOptions() const;
+  // Whether the lease is configured and the store supports it.
+  bool lease_shared() const;
+  struct LeaseView {
+    bool held = true;
+    // This call took the lease from another holder (or for the first time):
+    // state mirrored from the store must be rebuilt.
+    bool taken_over = false;
+    std::string holder;  // as last seen
+  };
+  // Takes or renews the lease when due (see DeskLeaseOptions); a store
+  // error is returned. Without a lease: held.
+  absl::StatusOr<LeaseView> RenewLease(absl::Time now) ABSL_LOCKS_EXCLUDED(lease_mu_);
+  // Whether this process holds the lease as last seen (no store call).
+  LeaseView CurrentLease() ABSL_LOCKS_EXCLUDED(lease_mu_);
+  // Inside a write the lease protects: OK when the lease is not shared;
+  // Unavailable ("... lost the desk lease") when this process does not hold
+  // it or a check in `tx` finds another holder or token (then the process
+  // counts as not holding it until its next renewal).
+  absl::Status FenceInTx(Transaction& tx) ABSL_LOCKS_EXCLUDED(lease_mu_);
+  // Whether `s` is FenceInTx's refusal.
+  static bool IsLeaseLost(const absl::Status& s);
+  // The mirror is rebuilt before its next use (a new holder, or the holder's
+  // Tick catching up with other processes' writes).
+  void MarkRoutingDirtyLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(routing_mu_) {
+    routing_dirty_ = true;
+  }
+  // Gives the lease up when held (Desk's destructor); errors ignored.
+  void ReleaseLeaseIfHeld() ABSL_LOCKS_EXCLUDED(lease_mu_);
+
  private:
   DeskOptions options_;
+  // The lease as last seen (issue 17). `lease_supported_` false once the
+  // store said Unimplemented.
+  absl::Mutex lease_mu_;
+  bool lease_supported_ ABSL_GUARDED_BY(lease_mu_) = true;
+  bool lease_held_ ABSL_GUARDED_BY(lease_mu_) = false;
+  int64_t lease_token_ ABSL_GUARDED_BY(lease_mu_) = 0;
+  absl::Time lease_expires_ ABSL_GUARDED_BY(lease_mu_) = absl::InfinitePast();
+  std::string lease_holder_ ABSL_GUARDED_BY(lease_mu_);
   // Routing state (with options_.routing): set at Init, replaced by rebuilds,
   // used only under routing_mu_.
   //

@@ -48,6 +48,19 @@ absl::StatusOr<DispatchReport> Outbox::Dispatch(
         TransactionMode::kReadWrite, [&](Transaction& tx) -> absl::StatusOr<bool> {
           HELPDESK_ASSIGN_OR_RETURN(v1::OutboxEntry cur, tx.GetOutbox(e.id()));
           if (cur.state() != v1::OutboxEntry::PENDING) return false;
+          // Our claim is (attempts, next attempt) as the claim wrote them.
+          // When they changed, our claim ran out and another dispatcher
+          // claimed the entry (issue 17): a delivery still counts (the other
+          // finds it DELIVERED), but a failure must not move the other's
+          // claim, or a third dispatcher could take it while the other
+          // delivers.
+          const bool still_ours =
+              cur.attempts() == e.attempts() &&
+              FromTimestamp(cur.next_attempt_at()) == FromTimestamp(e.next_attempt_at());
+          if (!receipt.ok() && !still_ours) {
+            ++report.superseded;
+            return false;
+          }
           if (receipt.ok()) {
             cur.set_state(v1::OutboxEntry::DELIVERED);
             *cur.mutable_delivered_at() = ToTimestamp(now);

@@ -172,7 +172,10 @@ absl::StatusOr<v1::Ticket> DeskCore::CommitDecisionLocked(const Assignment& a,
   StaleDecision stale;
   absl::StatusOr<v1::Ticket> done = RunOnce(
       TransactionMode::kReadWrite,
-      [&](Transaction& tx) { return DecideInTx(tx, a, now, offer, &stale); });
+      [&](Transaction& tx) -> absl::StatusOr<v1::Ticket> {
+        HELPDESK_RETURN_IF_ERROR(FenceInTx(tx));  // issue 17
+        return DecideInTx(tx, a, now, offer, &stale);
+      });
   if (done.ok()) {
     routing_->NoteAssigned(*done);
     return done;
@@ -249,6 +252,7 @@ absl::Status DeskCore::ExpireOffersLocked(absl::Time now, TickReport* report) {
     absl::StatusOr<v1::Ticket> stored = RunOnce(
         TransactionMode::kReadWrite,
         [&](Transaction& tx) -> absl::StatusOr<v1::Ticket> {
+          HELPDESK_RETURN_IF_ERROR(FenceInTx(tx));  // issue 17
           HELPDESK_ASSIGN_OR_RETURN(v1::Ticket t, tx.GetTicket(ticket_id));
           if (t.assignee_id() != agent_id || !t.has_routing_offer_expires_at() ||
               FromTimestamp(t.routing_offer_expires_at()) > now) {
@@ -364,6 +368,14 @@ absl::StatusOr<v1::Ticket> Routing::NextTicketFor(const v1::Actor& actor, int64_
   }
   absl::MutexLock lock(&impl_->routing_mu());
   const absl::Time now = impl_->Now();
+  // The desk lease (issue 17): the routing state lives in its holder.
+  HELPDESK_ASSIGN_OR_RETURN(DeskCore::LeaseView lease, impl_->RenewLease(now));
+  if (!lease.held) {
+    return absl::UnavailableError(absl::StrCat(
+        "NextTicketFor: routing runs in the process holding the desk lease ('",
+        lease.holder, "'), not in this one"));
+  }
+  if (lease.taken_over) impl_->MarkRoutingDirtyLocked();
   for (int attempt = 0; attempt < 1000; ++attempt) {
     HELPDESK_RETURN_IF_ERROR(impl_->EnsureFreshLocked(now));
     absl::StatusOr<Assignment> a = impl_->routing().policy().NextFor(agent_id, now);
@@ -431,7 +443,9 @@ absl::StatusOr<v1::Ticket> Routing::Decline(const v1::Actor& actor,
                 impl_->DeclineInTx(tx, a, &t, OfferOutcome::kDeclined, now));
             return t;
           }));
-  if (impl_->EnsureFreshLocked(now).ok()) {
+  absl::StatusOr<DeskCore::LeaseView> lease = impl_->RenewLease(now);  // issue 17
+  if (!lease.ok() || !lease->held || lease->taken_over) impl_->MarkRoutingDirtyLocked();
+  if (lease.ok() && lease->held && impl_->EnsureFreshLocked(now).ok()) {
     impl_->AfterDeclineLocked(t, agent, OfferOutcome::kDeclined, now);
     impl_->RouteLocked(now, nullptr, nullptr).IgnoreError();
   }

@@ -40,6 +40,12 @@ absl::StatusOr<std::optional<SlaStatus>> DeskCore::RefreshSla(Transaction& tx,
   HELPDESK_ASSIGN_OR_RETURN(SlaStatus status, options_.sla->Evaluate(*t, events, now));
   std::optional<absl::Time> old;
   if (t->has_sla_next_deadline()) old = FromTimestamp(t->sla_next_deadline());
+  // A deadline already passed means Tick still owes this ticket its warning
+  // or breach: keep it, or a change between the deadline and the next Tick
+  // (likely with several processes, where only the lease holder ticks)
+  // would move it past and the event would never be written. Tick writes
+  // what is due and moves the deadline on.
+  if (old && *old <= now) return std::optional<SlaStatus>(std::move(status));
   if (old != status.next_deadline) {
     HELPDESK_RETURN_IF_ERROR(tx.SetTicketSlaDeadline(t->id(), status.next_deadline));
     if (status.next_deadline) {
@@ -61,6 +67,10 @@ absl::Status DeskCore::TickTicket(Transaction& tx, int64_t ticket_id, absl::Time
   HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Event> events,
                             DeskCore::SlaEvents(tx, ticket_id, &at));
   HELPDESK_ASSIGN_OR_RETURN(SlaStatus status, options_.sla->Evaluate(t, events, at));
+  // `at` is `now`, or the ticket's last event when that is later (a Tick
+  // whose transaction waited behind a change made by another process): what
+  // is due by then is written now, since the next deadline is counted from
+  // it, or an event due in between would be skipped.
   auto already = [&](v1::Event::Kind kind, const SlaMetricStatus& m) {
     for (const v1::Event& e : events) {
       if (e.kind() == kind && e.sla_metric() == m.metric && e.sla_cycle() == m.cycle) {
@@ -72,17 +82,17 @@ absl::Status DeskCore::TickTicket(Transaction& tx, int64_t ticket_id, absl::Time
   Access system;
   system.actor = SystemActor();
   for (const SlaMetricStatus& m : status.metrics) {
-    bool warn_due = m.warn_at && *m.warn_at <= now &&
+    bool warn_due = m.warn_at && *m.warn_at <= at &&
                     (!m.stopped_at || *m.stopped_at > *m.warn_at) &&
                     (!m.breached_at || *m.breached_at > *m.warn_at);
     if (warn_due && !already(v1::Event::SLA_WARNING, m)) {
       v1::Event e = SlaEvent(v1::Event::SLA_WARNING, status.policy, m);
-      HELPDESK_RETURN_IF_ERROR(AppendEvent(tx, system, now, t, &e));
+      HELPDESK_RETURN_IF_ERROR(AppendEvent(tx, system, at, t, &e));
       ++report->warnings;
     }
-    if (m.breached_at && *m.breached_at <= now && !already(v1::Event::SLA_BREACHED, m)) {
+    if (m.breached_at && *m.breached_at <= at && !already(v1::Event::SLA_BREACHED, m)) {
       v1::Event e = SlaEvent(v1::Event::SLA_BREACHED, status.policy, m);
-      HELPDESK_RETURN_IF_ERROR(AppendEvent(tx, system, now, t, &e));
+      HELPDESK_RETURN_IF_ERROR(AppendEvent(tx, system, at, t, &e));
       ++report->breaches;
     }
   }
@@ -122,15 +132,41 @@ absl::StatusOr<SlaStatus> SlaClocks::Status(const v1::Actor& viewer, int64_t tic
 
 absl::StatusOr<TickReport> Desk::Tick(absl::Time now) {
   TickReport report;
+  // The desk lease (issue 17): only its holder does a Tick's work; one that
+  // loses it midway (a write refused by the fencing check) stops there.
+  HELPDESK_ASSIGN_OR_RETURN(DeskCore::LeaseView lease, impl_->RenewLease(now));
+  report.lease_holder = lease.holder;
+  if (!lease.held) {
+    report.lease_held = false;
+    return report;
+  }
+  absl::Status s = TickHeld(now, &report);
+  if (DeskCore::IsLeaseLost(s)) {
+    // Ask the store who holds it now (the refusal left this process due for
+    // a renewal); the work stops here either way.
+    report.lease_held = false;
+    absl::StatusOr<DeskCore::LeaseView> now_held = impl_->RenewLease(impl_->Now());
+    report.lease_holder = now_held.ok() ? now_held->holder : impl_->CurrentLease().holder;
+    return report;
+  }
+  HELPDESK_RETURN_IF_ERROR(s);
+  return report;
+}
+
+absl::Status Desk::TickHeld(absl::Time now, TickReport* out) {
+  TickReport& report = *out;
   if (impl_->routing_enabled()) {
     absl::MutexLock lock(&impl_->routing_mu());
+    // Other processes sharing the store wrote without routing: the holder
+    // catches up from the store (issue 17).
+    if (impl_->lease_shared()) impl_->MarkRoutingDirtyLocked();
     HELPDESK_RETURN_IF_ERROR(impl_->ExpireOffersLocked(now, &report));
     HELPDESK_RETURN_IF_ERROR(impl_->RouteLocked(now, nullptr, &report));
   }
   if (impl_->automation_enabled()) {  // automation (issue 14)
     HELPDESK_RETURN_IF_ERROR(impl_->TickAutomations(now, &report));
   }
-  if (!impl_->options().sla) return report;
+  if (!impl_->options().sla) return absl::OkStatus();
   // Each pass takes the tickets due now, most overdue first. A ticket done
   // here gets a deadline after `now` (or none), so passes shrink to nothing;
   // the bound guards against a store that fails to move deadlines.
@@ -144,11 +180,12 @@ absl::StatusOr<TickReport> Desk::Tick(absl::Time now) {
     HELPDESK_ASSIGN_OR_RETURN(
         TicketPage page, impl_->Run(TransactionMode::kReadOnly,
                                     [&](Transaction& tx) { return tx.QueryTickets(q); }));
-    if (page.tickets.empty()) return report;
+    if (page.tickets.empty()) return absl::OkStatus();
     for (const v1::Ticket& t : page.tickets) {
       absl::Status s = impl_
                            ->Run(TransactionMode::kReadWrite,
                                  [&](Transaction& tx) -> absl::StatusOr<bool> {
+                                   HELPDESK_RETURN_IF_ERROR(impl_->FenceInTx(tx));
                                    HELPDESK_RETURN_IF_ERROR(
                                        impl_->TickTicket(tx, t.id(), now, &report));
                                    return true;

@@ -129,6 +129,15 @@ absl::StatusOr<TicketPage> MemoryTransaction::QueryTickets(const TicketQuery& qu
 
 // --- Messages ---
 
+absl::Status MemoryTransaction::CheckLease(absl::string_view name, absl::string_view holder,
+                                           int64_t token) {
+  HELPDESK_RETURN_IF_ERROR(internal::ValidateLease(name, holder, absl::Seconds(1)));
+  HELPDESK_RETURN_IF_ERROR(CheckOpen());
+  auto it = state_->leases.find(std::string(name));
+  return internal::LeaseVerdict(name, holder, token,
+                                it == state_->leases.end() ? nullptr : &it->second);
+}
+
 absl::Status MemoryTransaction::InsertMessage(v1::Message* message) {
   HELPDESK_RETURN_IF_ERROR(CheckWritable());
   if (message->ticket_id() <= 0) {
@@ -260,13 +269,15 @@ class MemoryStore final : public Store {
     return internal::ClaimNextTicketSerialised(*this, claim);
   }
 
-  // Leases live beside the data, under their own lock: one process holds
-  // every lease of a memory store, but its threads may still take turns.
+  // Leases live in the State and change under the write lock (a change
+  // waits for the open read-write transaction), so Transaction::CheckLease
+  // holds until its transaction ends. Do not call these while holding a
+  // transaction of this store on the same thread.
   absl::StatusOr<Lease> AcquireLease(absl::string_view name, absl::string_view holder,
                                      absl::Duration ttl, absl::Time now) override {
     HELPDESK_RETURN_IF_ERROR(internal::ValidateLease(name, holder, ttl));
-    std::lock_guard<std::mutex> lock(leases_mu_);
-    Lease& lease = leases_[std::string(name)];
+    std::unique_lock<std::shared_mutex> lock(mu_);
+    Lease& lease = state_.leases[std::string(name)];
     if (lease.name.empty()) lease.name = std::string(name);
     if (lease.holder == holder || lease.expires_at <= now || lease.holder.empty()) {
       if (lease.holder != holder) ++lease.token;
@@ -277,9 +288,9 @@ class MemoryStore final : public Store {
   }
   absl::Status ReleaseLease(absl::string_view name, absl::string_view holder) override {
     HELPDESK_RETURN_IF_ERROR(internal::ValidateLease(name, holder, absl::Seconds(1)));
-    std::lock_guard<std::mutex> lock(leases_mu_);
-    auto it = leases_.find(std::string(name));
-    if (it != leases_.end() && it->second.holder == holder) {
+    std::unique_lock<std::shared_mutex> lock(mu_);
+    auto it = state_.leases.find(std::string(name));
+    if (it != state_.leases.end() && it->second.holder == holder) {
       it->second.holder.clear();
       it->second.expires_at = absl::InfinitePast();
     }
@@ -289,8 +300,6 @@ class MemoryStore final : public Store {
  private:
   std::shared_mutex mu_;
   State state_;  // guarded by mu_, held by the open transaction
-  std::mutex leases_mu_;
-  std::map<std::string, Lease> leases_;  // guarded by leases_mu_
 };
 
 }  // namespace

@@ -64,6 +64,9 @@ struct MemoryCounters {
 struct MemoryState {
   MemoryCounters last;  // the last id assigned or given, per kind
   std::map<int64_t, v1::Ticket> tickets;
+  // Named leases (Store::AcquireLease), changed only under the write lock so
+  // Transaction::CheckLease holds for a whole transaction.
+  std::map<std::string, Lease> leases;
   std::map<int64_t, v1::Message> messages;
   std::map<int64_t, std::set<int64_t>> messages_by_ticket;
   std::map<int64_t, v1::Event> events;
@@ -147,6 +150,11 @@ class MemoryTransaction final : public Transaction {
                                                           int limit) override;
   absl::StatusOr<v1::RuleFirings> GetRuleFirings(int64_t id) override;
   absl::Status SetRuleFirings(int64_t id, const v1::RuleFirings& firings) override;
+
+  // --- Leases (issue 17) (memory_store.cc) ---
+
+  absl::Status CheckLease(absl::string_view name, absl::string_view holder,
+                          int64_t token) override;
 
   // --- Messages (memory_store.cc) ---
 

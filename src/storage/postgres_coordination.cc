@@ -83,6 +83,27 @@ absl::Status PgReleaseLease(PgConnection& c, absl::string_view name,
   return absl::OkStatus();
 }
 
+absl::Status PostgresTransaction::CheckLease(absl::string_view name,
+                                             absl::string_view holder, int64_t token) {
+  HELPDESK_RETURN_IF_ERROR(ValidateLease(name, holder, absl::Seconds(1)));
+  HELPDESK_RETURN_IF_ERROR(CheckOpen());
+  const bool lock = mode_ == TransactionMode::kReadWrite;
+  return Watch([&]() -> absl::Status {
+    HELPDESK_ASSIGN_OR_RETURN(
+        PgResult r, Run(absl::StrCat("SELECT holder, expires_us, token FROM leases "
+                                     "WHERE name = $1",
+                                     lock ? " FOR SHARE" : ""),
+                        {PgParam::Bytes(name)}));
+    if (r.rows() == 0) return LeaseVerdict(name, holder, token, nullptr);
+    Lease stored;
+    stored.name = std::string(name);
+    stored.holder = std::string(r.Bytes(0, 0));
+    stored.expires_at = FromMicros(r.Int(0, 1));
+    stored.token = r.Int(0, 2);
+    return LeaseVerdict(name, holder, token, &stored);
+  }());
+}
+
 absl::StatusOr<v1::Ticket> PostgresTransaction::ClaimNextTicket(const TicketClaim& claim) {
   HELPDESK_RETURN_IF_ERROR(CheckWritable());
   HELPDESK_RETURN_IF_ERROR(ValidateClaim(claim));

@@ -401,6 +401,10 @@ class PostgresTransaction final : public CheckedTransaction<PostgresTransaction>
  public:
   // Store::ClaimNextTicket's work inside this (read-write) transaction.
   absl::StatusOr<v1::Ticket> ClaimNextTicket(const TicketClaim& claim);
+  // The lease row, locked FOR SHARE in a read-write transaction (a change
+  // of holder waits for this transaction to end).
+  absl::Status CheckLease(absl::string_view name, absl::string_view holder,
+                          int64_t token) override;
 
  private:
   // Rolls back unless committed and hands the connection back to the pool.

@@ -281,6 +281,18 @@ constexpr absl::string_view kSchemaVersionKbRank = R"sql(
 ALTER TABLE kb_docs ADD COLUMN tokens INTEGER;
 )sql";
 
+// Version 12 (leases, issue 17): named leases (Store::AcquireLease) shared
+// by every process on the file: holder (empty when free), expiry in micros,
+// fencing token.
+constexpr absl::string_view kSchemaVersionLease = R"sql(
+CREATE TABLE IF NOT EXISTS leases (
+  name BLOB PRIMARY KEY,
+  holder BLOB NOT NULL,
+  expires_us INTEGER NOT NULL,
+  token INTEGER NOT NULL
+);
+)sql";
+
 // Rewrites every event and agent event whose changes hold the text form of
 // version 3 in the typed form (see storage/legacy_field_change.h), in id
 // order; rows already typed, and blobs that do not parse (reads report those
@@ -311,6 +323,7 @@ constexpr Migration kMigrations[] = {
     {9, kSchemaVersionAutomation},
     {10, kSchemaVersionKbDisplay},
     {11, kSchemaVersionKbRank},
+    {12, kSchemaVersionLease},  // issue 17
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) ==
                   static_cast<size_t>(kSqliteSchemaVersion),

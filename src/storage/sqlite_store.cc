@@ -110,6 +110,28 @@ class SqliteStore final : public Store {
     return internal::ClaimNextTicketSerialised(*this, claim);
   }
 
+  // Leases (sqlite_lease.cc): one read-write transaction each, on the
+  // leases table shared by every process using the file.
+  absl::StatusOr<Lease> AcquireLease(absl::string_view name, absl::string_view holder,
+                                     absl::Duration ttl, absl::Time now) override {
+    HELPDESK_RETURN_IF_ERROR(internal::ValidateLease(name, holder, ttl));
+    HELPDESK_ASSIGN_OR_RETURN(std::unique_ptr<Transaction> tx,
+                              Begin(TransactionOptions{.mode = TransactionMode::kReadWrite}));
+    HELPDESK_ASSIGN_OR_RETURN(
+        Lease lease,
+        static_cast<SqliteTransaction*>(tx.get())->AcquireLeaseInTx(name, holder, ttl, now));
+    HELPDESK_RETURN_IF_ERROR(tx->Commit());
+    return lease;
+  }
+  absl::Status ReleaseLease(absl::string_view name, absl::string_view holder) override {
+    HELPDESK_RETURN_IF_ERROR(internal::ValidateLease(name, holder, absl::Seconds(1)));
+    HELPDESK_ASSIGN_OR_RETURN(std::unique_ptr<Transaction> tx,
+                              Begin(TransactionOptions{.mode = TransactionMode::kReadWrite}));
+    HELPDESK_RETURN_IF_ERROR(
+        static_cast<SqliteTransaction*>(tx.get())->ReleaseLeaseInTx(name, holder));
+    return tx->Commit();
+  }
+
   using Store::Begin;
   absl::StatusOr<std::unique_ptr<Transaction>> Begin(
       const TransactionOptions& options) override {

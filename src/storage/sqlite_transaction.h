@@ -36,6 +36,7 @@
 #include "internal/status_macros.h"
 #include "storage/checked_transaction.h"
 #include "storage/sqlite_connection.h"
+#include "storage/ticket_claim.h"
 
 namespace helpdesk::internal {
 
@@ -329,6 +330,23 @@ class SqliteTransaction final : public CheckedTransaction<SqliteTransaction> {
   // In sqlite_automation.cc (issue 14).
   absl::Status CheckTicketExists(int64_t id);
   absl::Status DoSetTicketAutomationDue(int64_t id, std::optional<absl::Time> due);
+
+  // Leases (sqlite_lease.cc, issue 17): the leases table of schema step 12.
+ public:
+  absl::Status CheckLease(absl::string_view name, absl::string_view holder,
+                          int64_t token) override {
+    HELPDESK_RETURN_IF_ERROR(ValidateLease(name, holder, absl::Seconds(1)));
+    HELPDESK_RETURN_IF_ERROR(CheckOpen());
+    return Watch(DoCheckLease(name, holder, token));
+  }
+  // Store::AcquireLease / ReleaseLease inside this read-write transaction.
+  absl::StatusOr<Lease> AcquireLeaseInTx(absl::string_view name, absl::string_view holder,
+                                         absl::Duration ttl, absl::Time now);
+  absl::Status ReleaseLeaseInTx(absl::string_view name, absl::string_view holder);
+
+ private:
+  absl::StatusOr<std::optional<Lease>> LoadLease(absl::string_view name);
+  absl::Status DoCheckLease(absl::string_view name, absl::string_view holder, int64_t token);
   absl::StatusOr<std::optional<absl::Time>> DoGetTicketAutomationDue(int64_t id);
   absl::StatusOr<std::vector<int64_t>> DoListDueAutomations(absl::Time now, int limit);
   absl::StatusOr<v1::RuleFirings> DoGetRuleFirings(int64_t id);

@@ -24,6 +24,20 @@ absl::Status ValidateClaim(const TicketClaim& claim) {
   return absl::OkStatus();
 }
 
+absl::Status LeaseVerdict(absl::string_view name, absl::string_view holder, int64_t token,
+                          const Lease* stored) {
+  if (stored != nullptr && stored->holder == holder && stored->token == token) {
+    return absl::OkStatus();
+  }
+  if (stored == nullptr || stored->holder.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "lease '", name, "' is held by nobody, not by '", holder, "' with token ", token));
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "lease '", name, "' is held by '", stored->holder, "' with token ", stored->token,
+      ", not by '", holder, "' with token ", token));
+}
+
 absl::Status ValidateLease(absl::string_view name, absl::string_view holder,
                            absl::Duration ttl) {
   if (name.empty() || holder.empty()) {

@@ -21,6 +21,12 @@ HELPDESK_EXPORT absl::Status ValidateClaim(const TicketClaim& claim);
 HELPDESK_EXPORT absl::Status ValidateLease(absl::string_view name, absl::string_view holder,
                                            absl::Duration ttl);
 
+// Transaction::CheckLease's verdict given the lease as stored (`stored`
+// null when the lease was never taken): OK when `holder` holds it with
+// `token`, else FailedPrecondition naming the lease, its holder and token.
+HELPDESK_EXPORT absl::Status LeaseVerdict(absl::string_view name, absl::string_view holder,
+                                          int64_t token, const Lease* stored);
+
 // Gives `ticket` (loaded, unassigned) to the claiming agent: assignee,
 // updated_at; returns the ROUTED event to append (ticket_version set to
 // `new_version`).

@@ -121,6 +121,70 @@ TEST_P(StoreConformanceTest, LeaseRaceHasOneWinner) {
   EXPECT_EQ(holders.begin()->rfind("holder-", 0), 0u);
 }
 
+// Fencing (issue 17): a write checks, in its own transaction, that its
+// writer still holds the lease with the token it was given.
+TEST_P(StoreConformanceTest, CheckLeaseRefusesAFormerHolderAfterATakeover) {
+  const absl::Time t0 = sci::Minute(0);
+  absl::StatusOr<Lease> a = store().AcquireLease("desk", "process-a", absl::Seconds(30), t0);
+  HELPDESK_SKIP_IF_UNIMPLEMENTED(a.status());
+  HELPDESK_ASSERT_OK(a.status());
+  {
+    HELPDESK_ASSERT_OK_AND_ASSIGN(auto tx, store().Begin(TransactionMode::kReadWrite));
+    HELPDESK_ASSERT_OK(tx->CheckLease("desk", "process-a", a->token));
+    EXPECT_EQ(tx->CheckLease("desk", "process-b", a->token).code(),
+              absl::StatusCode::kFailedPrecondition);
+    EXPECT_EQ(tx->CheckLease("desk", "process-a", a->token + 1).code(),
+              absl::StatusCode::kFailedPrecondition);
+    EXPECT_EQ(tx->CheckLease("never-taken", "process-a", 1).code(),
+              absl::StatusCode::kFailedPrecondition);
+    EXPECT_EQ(tx->CheckLease("", "process-a", 1).code(), absl::StatusCode::kInvalidArgument);
+    // A refused check does not spoil the transaction.
+    HELPDESK_ASSERT_OK(tx->Commit());
+  }
+  // process-a pauses past its TTL; process-b takes over with a new token.
+  HELPDESK_ASSERT_OK_AND_ASSIGN(
+      Lease b, store().AcquireLease("desk", "process-b", absl::Seconds(30), t0 + absl::Seconds(31)));
+  ASSERT_EQ(b.holder, "process-b");
+  EXPECT_GT(b.token, a->token);
+  HELPDESK_ASSERT_OK_AND_ASSIGN(auto tx, store().Begin(TransactionMode::kReadWrite));
+  const absl::Status stale = tx->CheckLease("desk", "process-a", a->token);
+  EXPECT_EQ(stale.code(), absl::StatusCode::kFailedPrecondition) << stale;
+  EXPECT_NE(stale.message().find("process-b"), absl::string_view::npos) << stale;
+  HELPDESK_ASSERT_OK(tx->CheckLease("desk", "process-b", b.token));
+  HELPDESK_ASSERT_OK(tx->Commit());
+  // Released: nobody holds it, so no token passes.
+  HELPDESK_ASSERT_OK(store().ReleaseLease("desk", "process-b"));
+  HELPDESK_ASSERT_OK_AND_ASSIGN(auto tx2, store().Begin(TransactionMode::kReadOnly));
+  EXPECT_EQ(tx2->CheckLease("desk", "process-b", b.token).code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+// A lease cannot change hands while a read-write transaction that checked
+// it is open: the new holder's AcquireLease waits for it to end.
+TEST_P(StoreConformanceTest, LeaseChangeWaitsForATransactionThatCheckedIt) {
+  const absl::Time t0 = sci::Minute(0);
+  absl::StatusOr<Lease> a = store().AcquireLease("desk", "process-a", absl::Seconds(30), t0);
+  HELPDESK_SKIP_IF_UNIMPLEMENTED(a.status());
+  HELPDESK_ASSERT_OK(a.status());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(auto tx, store().Begin(TransactionMode::kReadWrite));
+  HELPDESK_ASSERT_OK(tx->CheckLease("desk", "process-a", a->token));
+  std::atomic<bool> taken{false};
+  absl::StatusOr<Lease> b = absl::UnknownError("not run");
+  std::thread other([&] {
+    b = store().AcquireLease("desk", "process-b", absl::Seconds(30), t0 + absl::Minutes(5));
+    taken = true;
+  });
+  absl::SleepFor(absl::Milliseconds(200));
+  EXPECT_FALSE(taken.load()) << "the lease changed hands under an open checked transaction";
+  v1::Agent agent = sci::MakeAgent("fenced", "fenced@example.com");
+  HELPDESK_ASSERT_OK(tx->InsertAgent(&agent));
+  HELPDESK_ASSERT_OK(tx->Commit());
+  other.join();
+  HELPDESK_ASSERT_OK(b.status());
+  EXPECT_EQ(b->holder, "process-b");
+  EXPECT_EQ(b->token, a->token + 1);
+}
+
 TEST_P(StoreConformanceTest, ClaimTakesTheMostUrgentOldestFreeTicketAndWritesRouted) {
   std::vector<int64_t> agents = AddAgents(store(), 1);
   std::vector<v1::Ticket> tickets = {sci::MakeTicket("old normal", 1),

@@ -35,6 +35,10 @@ struct DispatchReport {
   int delivered = 0;
   int retried = 0;
   int dead = 0;
+  // Failed deliveries whose claim ran out (OutboxOptions::lease) and that
+  // another dispatcher claimed before this one finished: left to that one
+  // (issue 17).
+  int superseded = 0;
 };
 
 class HELPDESK_EXPORT Outbox {
@@ -48,7 +52,12 @@ class HELPDESK_EXPORT Outbox {
   // through the adapter of its channel, then marked DELIVERED; a retryable
   // failure schedules the next attempt with exponential back-off, a permanent
   // one (or the last attempt) makes it DEAD. At most `limit` entries. Entries
-  // of a channel without an adapter stay pending. Errors: from the store.
+  // of a channel without an adapter stay pending. Several dispatchers (threads
+  // or processes on one store) may run at once: each claims its own entries,
+  // so none is delivered twice while its claim lasts; a dispatcher slower
+  // than the lease may see its entry claimed again (at-least-once), and then
+  // its failure does not disturb the new claim (DispatchReport::superseded).
+  // Errors: from the store.
   absl::StatusOr<DispatchReport> Dispatch(
       const std::map<v1::Channel, OutboundAdapter*>& adapters, absl::Time now,
       int limit = 100);

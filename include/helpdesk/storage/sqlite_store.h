@@ -49,7 +49,7 @@ struct SqliteStoreOptions {
 };
 
 // The schema version this build writes. A file with a newer version is refused.
-inline constexpr int kSqliteSchemaVersion = 11;
+inline constexpr int kSqliteSchemaVersion = 12;
 
 // Opens (or creates) a helpdesk database at `path` and migrates an older schema
 // forward. ":memory:" opens a private in-memory database.
