@@ -1,5 +1,5 @@
 // SqliteStore's named leases (issue 17): one row per lease in the file's
-// leases table (schema step 10), so several processes on one SQLite file
+// leases table (schema step 12), so several processes on one SQLite file
 // share them. Every change runs in a read-write transaction, which SQLite
 // runs one at a time across processes (BEGIN IMMEDIATE): a lease taken,
 // renewed or released is decided on the row as stored, and
