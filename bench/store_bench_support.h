@@ -291,7 +291,7 @@ class RawTicketWriter {
         insert_message_(db.Prepare(
             "INSERT INTO messages (ticket_id, proto) VALUES (?, ?)")),
         insert_event_(db.Prepare(
-            "INSERT INTO events (ticket_id, proto) VALUES (?, ?)")),
+            "INSERT INTO events (ticket_id, proto, time_micros) VALUES (?, ?, ?)")),
         savepoint_(db.Prepare("SAVEPOINT helpdesk_call")),
         release_(db.Prepare("RELEASE helpdesk_call")),
         actor_(std::move(actor)) {
@@ -464,6 +464,7 @@ class RawTicketWriter {
     sqlite3_bind_int64(insert_event_, 1, id);
     sqlite3_bind_blob(insert_event_, 2, event_bytes->data(),
                       static_cast<int>(event_bytes->size()), SQLITE_STATIC);
+    sqlite3_bind_int64(insert_event_, 3, now_us);  // schema step 7's events.time_micros
     return db_.Run(insert_event_);
   }
 
