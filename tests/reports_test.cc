@@ -247,6 +247,95 @@ TEST(ReportsTest, GroupsAndTags) {
   EXPECT_EQ(ch.rows[1].created, 2);
 }
 
+// Rows credit each figure to the value the ticket had at its moment: a
+// ticket moved between groups, re-prioritised and re-tagged mid-period.
+TEST(ReportsTest, RowsFollowTheValueAtEachMoment) {
+  int64_t ids = 1;
+  HistoryBuilder a(1, &ids), b(2, &ids);
+  a.Create(Utc(12, 8), "new", 1)
+      .Tags(Utc(12, 9), {"billing"})
+      .Reply(Utc(12, 10))                            // first reply in group 1
+      .Group(Utc(13, 12), 2)                         // moved to 2
+      .Priority(Utc(13, 13), v1::PRIORITY_URGENT)    // re-prioritised
+      .Status(Utc(14, 9), "solved")                  // solved in 2, urgent, billing
+      .Message(Utc(15, 9), v1::Message::CUSTOMER_MESSAGE, 0, "open")  // reopened in 2
+      .Tags(Utc(15, 10), {"refund"})                 // re-tagged
+      .Group(Utc(15, 11), 1)                         // back to 1
+      .Status(Utc(16, 9), "solved");                 // solved in 1, urgent, refund
+  b.Create(Utc(12, 8), "new", 2);
+  const std::vector<v1::Event> events = Join({a, b});
+  ReportSpec spec = Week(false);  // samples at 00:00 from Sunday 11 to Saturday 17
+
+  ASSERT_OK_AND_ASSIGN(spec.group_by, ParseReportGrouping("group"));
+  Report g = MustCompute(spec, UtcConfig(), events);
+  ASSERT_EQ(g.rows.size(), 2u);
+  const ReportRow &g1 = g.rows[0], &g2 = g.rows[1];
+  EXPECT_EQ(g1.key, "1");
+  EXPECT_EQ(g2.key, "2");
+  EXPECT_THAT(g.total.backlog, ElementsAre(0, 0, 2, 2, 1, 2, 1));
+  EXPECT_THAT(g1.backlog, ElementsAre(0, 0, 1, 0, 0, 1, 0));
+  EXPECT_THAT(g2.backlog, ElementsAre(0, 0, 1, 2, 1, 1, 1));
+  EXPECT_EQ(g1.solved, 1);
+  EXPECT_EQ(g2.solved, 1);
+  EXPECT_EQ(g1.reopened, 0);
+  EXPECT_EQ(g2.reopened, 1);
+  EXPECT_EQ(g1.created, 1);  // both by their group at the period's end
+  EXPECT_EQ(g2.created, 1);
+  ASSERT_EQ(g1.first_reply.count, 1);
+  EXPECT_EQ(g1.first_reply.p50, absl::Hours(2));
+  EXPECT_EQ(g2.first_reply.count, 0);
+  ASSERT_EQ(g1.resolution.count, 1);  // measured to the last solve, in 1
+  EXPECT_EQ(g1.resolution.p50, absl::Hours(4 * 24 + 1));
+  EXPECT_EQ(g1.replies_to_resolve.count, 1);
+  EXPECT_EQ(g2.resolution.count, 0);
+  EXPECT_EQ(g.total.solved, 2);
+
+  ASSERT_OK_AND_ASSIGN(spec.group_by, ParseReportGrouping("priority"));
+  Report p = MustCompute(spec, UtcConfig(), events);
+  ASSERT_EQ(p.rows.size(), 2u);
+  const ReportRow &normal = p.rows[0], &urgent = p.rows[1];
+  EXPECT_EQ(normal.key, "normal");
+  EXPECT_EQ(urgent.key, "urgent");
+  EXPECT_EQ(normal.solved, 0);
+  EXPECT_EQ(urgent.solved, 2);
+  EXPECT_EQ(normal.created, 1);
+  EXPECT_EQ(urgent.created, 1);
+  EXPECT_EQ(normal.first_reply.count, 1);
+  EXPECT_THAT(normal.backlog, ElementsAre(0, 0, 2, 1, 1, 1, 1));
+  EXPECT_THAT(urgent.backlog, ElementsAre(0, 0, 0, 1, 0, 1, 0));
+
+  ASSERT_OK_AND_ASSIGN(spec.group_by, ParseReportGrouping("tag"));
+  Report t = MustCompute(spec, UtcConfig(), events);
+  ASSERT_EQ(t.rows.size(), 3u);
+  const ReportRow &billing = t.rows[0], &none = t.rows[1], &refund = t.rows[2];
+  EXPECT_EQ(billing.key, "billing");
+  EXPECT_EQ(none.key, "none");
+  EXPECT_EQ(refund.key, "refund");
+  EXPECT_EQ(billing.solved, 1);
+  EXPECT_EQ(billing.reopened, 1);
+  EXPECT_EQ(refund.solved, 1);
+  EXPECT_EQ(billing.created, 0);  // the tags at the period's end
+  EXPECT_EQ(refund.created, 1);
+  EXPECT_EQ(none.created, 1);
+  EXPECT_EQ(billing.first_reply.count, 1);
+  EXPECT_THAT(billing.backlog, ElementsAre(0, 0, 1, 1, 0, 0, 0));
+  EXPECT_THAT(refund.backlog, ElementsAre(0, 0, 0, 0, 0, 1, 0));
+  EXPECT_THAT(none.backlog, ElementsAre(0, 0, 1, 1, 1, 1, 1));
+  EXPECT_THAT(t.total.top_tags, ElementsAre(Pair("refund", 1)));
+  EXPECT_THAT(refund.top_tags, ElementsAre(Pair("refund", 1)));
+
+  // A period that ends before the move back: the last solve is not in it,
+  // and creations go to the group the ticket was in at its end.
+  spec.to = Utc(15, 10, 30);
+  ASSERT_OK_AND_ASSIGN(spec.group_by, ParseReportGrouping("group"));
+  Report early = MustCompute(spec, UtcConfig(), events);
+  ASSERT_EQ(early.rows.size(), 2u);
+  EXPECT_EQ(early.rows[0].created, 0);
+  EXPECT_EQ(early.rows[1].created, 2);
+  EXPECT_EQ(early.rows[1].solved, 1);
+  EXPECT_EQ(early.rows[1].reopened, 1);
+}
+
 TEST(ReportsTest, SlaAchievementPerMetric) {
   absl::StatusOr<SlaEngine> engine = SlaEngine::FromText(R"pb(
     policies {

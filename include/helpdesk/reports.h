@@ -35,7 +35,8 @@
 //  - sla: per metric, the latest cycle of each ticket (SlaEngine::Evaluate as
 //    of `to`) that was met in the period (stopped in time) or breached in the
 //    period; achievement = met / (met + breached).
-//  - top_tags: the tags of the tickets created in the period, most used first.
+//  - top_tags: the tags of the tickets created in the period (as of the
+//    period's end), most used first.
 //  - CSAT: the audit log carries no satisfaction ratings yet; there is no
 //    CSAT figure until it does.
 // Durations are calendar time, or with `business_time` the time the calendar
@@ -45,12 +46,30 @@
 // (ReportConfig::group_calendars, else the default calendar) for the span it
 // spent in that group.
 //
-// Grouping puts each ticket in one row by its current value (the latest in
-// the events read, or the ticket given with AddTicket, which wins): agent
-// (assignee), group, channel, priority, type, organization, a custom field's
-// value; by tag a ticket counts once in the row of each of its tags. "none"
-// is the row of tickets without a value. The total row counts each ticket
-// once.
+// Grouping credits each figure to the value the ticket had when the figure
+// happened ("the value at a moment" is the one after every event at or
+// before it; events at or after `to` never count):
+//  - solved, reopened: the value at that solve or reopening (a ticket solved
+//    in group 1, reopened, moved to group 2 and solved again counts one
+//    solve in each row);
+//  - backlog: at each sample time, the value then (a ticket moved from group
+//    1 to 2 mid-period leaves 1's backlog and joins 2's at the move);
+//  - first_reply: the value at the first reply;
+//  - resolution, replies_to_resolve, requester_wait, agent_work: the value
+//    at the (last) solve they are measured to;
+//  - sla: the value when the cycle was met or breached;
+//  - created and top_tags: the value at the period's end (the latest before
+//    `to`): what the ticket became, so a ticket tagged or routed after it
+//    arrived counts as such.
+// This holds for the values the events set: agent (assignee), group,
+// priority, type, organization and tags. A ticket whose events never set
+// the value, and the channel and custom fields, which reports do not follow
+// through time, are grouped by the current value throughout: the ticket
+// given with AddTicket, else the latest the events gave. By tag a figure
+// counts once in the row of each tag the ticket had at its moment. "none" is
+// the row of the figures of tickets without a value; a ticket that had a
+// value during the period has that row even when no figure fell in it. The
+// total row counts each ticket once.
 #ifndef HELPDESK_REPORTS_H_
 #define HELPDESK_REPORTS_H_
 
@@ -224,8 +243,9 @@ HELPDESK_EXPORT absl::Status ValidateReportSpec(const ReportSpec& spec,
 // over the same events; accumulators fed disjoint sets of tickets can be
 // merged into the same result.
 //
-// Memory: a few dozen bytes per status, group, priority change and message
-// of each ticket, plus its current attributes.
+// Memory: a few dozen bytes per status, group, assignee, priority, type,
+// organization and tags change and message of each ticket (each distinct tag
+// set is kept once), plus its current attributes.
 //
 // Thread safety: not thread-safe; Compute is const and may run concurrently
 // with other const calls.
@@ -246,9 +266,10 @@ class HELPDESK_EXPORT ReportAccumulator {
   // workflow does not know. A refused event changes nothing.
   absl::Status Add(const v1::Event& event);
 
-  // Records a ticket's current state: its channel, organization, custom
-  // fields and other attributes then group the ticket (instead of what the
-  // events said). May come before or after its events.
+  // Records a ticket's current state: its channel and custom fields group
+  // the ticket, and so do the attributes its events never set (see the
+  // grouping rules at the top); the SLA metric reads it. May come before or
+  // after its events.
   void AddTicket(const v1::Ticket& ticket);
 
   // Moves `other`'s tickets into this one. Errors: InvalidArgument naming a

@@ -38,6 +38,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -398,6 +399,22 @@ class HELPDESK_EXPORT Transaction {
                                                                    int limit) {
     (void)from, (void)to, (void)after_id, (void)limit;
     return absl::UnimplementedError("ListEventsBetween: not supported by this store");
+  }
+
+  // (reports) The events ListEventsBetween(from, to, after_id, limit) would
+  // return, handed one at a time to `visit` in id order instead of copied
+  // into a vector: a report reads millions of events and keeps a few facts of
+  // each, so the store may decode each row into one reused message. The event
+  // `visit` sees is valid only during that call. Returns how many events were
+  // visited (fewer than `limit`: the period has no more). A non-OK status
+  // from `visit` stops the read and is returned as is. Errors: those of
+  // ListEventsBetween; Unimplemented from stores without it (callers fall
+  // back to ListEventsBetween, as the Desk's reports do).
+  virtual absl::StatusOr<int> VisitEventsBetween(
+      absl::Time from, absl::Time to, int64_t after_id, int limit,
+      absl::FunctionRef<absl::Status(const v1::Event&)> visit) {
+    (void)from, (void)to, (void)after_id, (void)limit, (void)visit;
+    return absl::UnimplementedError("VisitEventsBetween: not supported by this store");
   }
 
   // --- Contacts and organizations ----------------------------------------
@@ -889,6 +906,11 @@ class HELPDESK_EXPORT TransactionWrapper : public Transaction {
                                                            int64_t after_id,
                                                            int limit) override {
     return base_->ListEventsBetween(from, to, after_id, limit);
+  }
+  absl::StatusOr<int> VisitEventsBetween(
+      absl::Time from, absl::Time to, int64_t after_id, int limit,
+      absl::FunctionRef<absl::Status(const v1::Event&)> visit) override {
+    return base_->VisitEventsBetween(from, to, after_id, limit, visit);
   }
   absl::Status InsertContact(v1::Contact* contact) override {
     return base_->InsertContact(contact);

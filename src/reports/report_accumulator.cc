@@ -252,15 +252,19 @@ absl::Status ReportAccumulator::Add(const v1::Event& event) {
         break;
       case v1::FieldChange::ASSIGNEE:
         t.assignee = c.after().agent_id();
+        add_mark(Mark::kAssignee).value = t.assignee;
         break;
       case v1::FieldChange::ORGANIZATION:
         t.organization = c.after().organization_id();
+        add_mark(Mark::kOrganization).value = t.organization;
         break;
       case v1::FieldChange::TYPE:
         t.type = c.after().type();
+        add_mark(Mark::kType).small = t.type;
         break;
       case v1::FieldChange::TAGS:
         t.tags.assign(c.after().tags().values().begin(), c.after().tags().values().end());
+        add_mark(Mark::kTags).small = s.InternTags(t.tags);
         break;
       case v1::FieldChange::CUSTOM_FIELD:
         if (c.after().value_case() == v1::FieldValue::VALUE_NOT_SET) {
@@ -304,9 +308,12 @@ absl::Status ReportAccumulator::Merge(ReportAccumulator other) {
       }
     }
   }
+  std::vector<int32_t> tag_remap(o.tag_sets.size());
+  for (size_t i = 0; i < o.tag_sets.size(); ++i) tag_remap[i] = s.InternTags(o.tag_sets[i]);
   for (TicketHistory& t : o.tickets) {
     for (Mark& m : t.marks) {
       if (m.kind == Mark::kStatus) m.small = remap[m.small];
+      if (m.kind == Mark::kTags) m.small = tag_remap[m.small];
     }
     TicketHistory& mine = s.FindOrAdd(t.id);
     if (t.has_events) {

@@ -65,20 +65,40 @@ Wanted WantedOf(const ReportSpec& spec) {
   return w;
 }
 
-// What one ticket contributes.
+// What one ticket contributes, each figure with the moment it is credited
+// at (a row takes the figures whose moment falls while the ticket had the
+// row's value).
 struct TicketFigures {
   bool created_in = false;
-  int64_t solved_in = 0;
-  int64_t reopened_in = 0;
+  // The moves into and out of solved/closed in the period.
+  std::vector<absl::Time> solves;
+  std::vector<absl::Time> reopens;
   std::optional<absl::Duration> first_reply;
+  absl::Time first_reply_at;
+  // Set together, credited at resolved_at (the last solve).
   std::optional<absl::Duration> resolution;
   std::optional<int64_t> replies;
   std::optional<absl::Duration> requester_wait;
   std::optional<absl::Duration> agent_work;
+  absl::Time resolved_at;
   // [start, end) while in the backlog (end may be InfiniteFuture).
   std::vector<std::pair<absl::Time, absl::Time>> backlog;
-  // (metric, met) for the latest cycles that ended in the period.
-  std::vector<std::pair<v1::SlaMetric, bool>> sla;
+  // The latest cycles that ended in the period: met or breached, and when.
+  struct SlaCycle {
+    v1::SlaMetric metric;
+    bool met;
+    absl::Time at;
+  };
+  std::vector<SlaCycle> sla;
+};
+
+// Times [start, end), sorted and disjoint.
+using Ranges = std::vector<std::pair<absl::Time, absl::Time>>;
+
+// From `start` on (until the next span), the ticket is in the rows `keys`.
+struct KeySpan {
+  absl::Time start;
+  std::vector<std::string> keys;
 };
 
 class Computer {
@@ -91,6 +111,14 @@ class Computer {
   absl::Status Figures(const TicketHistory& t, TicketFigures* f) const;
   v1::Ticket TicketOf(const TicketHistory& t, int32_t status) const;
   std::vector<std::string> Keys(const TicketHistory& t) const;
+  // The rows `t` is in over time (spans from its creation; events at or
+  // after the period's end do not count): the grouping's value as the events
+  // set it, or, for a value the events never set, Keys(t) throughout.
+  void KeySpans(const TicketHistory& t, std::vector<KeySpan>* spans) const;
+  // The tags `t` had at the period's end (the current ticket's, or the
+  // latest the events gave, when the events never set them).
+  const std::vector<std::string>& TagsAtEnd(const TicketHistory& t,
+                                            std::vector<std::string>* scratch) const;
   const Wanted& wanted() const { return wanted_; }
 
  private:
@@ -138,7 +166,8 @@ absl::StatusOr<absl::Duration> Computer::Measure(const std::vector<Stretch>& str
 absl::Status Computer::Figures(const TicketHistory& t, TicketFigures* figures) const {
   TicketFigures& f = *figures;
   f.created_in = false;
-  f.solved_in = f.reopened_in = 0;
+  f.solves.clear();
+  f.reopens.clear();
   f.first_reply.reset();
   f.resolution.reset();
   f.replies.reset();
@@ -173,7 +202,12 @@ absl::Status Computer::Figures(const TicketHistory& t, TicketFigures* figures) c
         case Mark::kStatus: status = m.small; break;
         case Mark::kGroup: group = m.value; break;
         case Mark::kMerged: merge_event = true; break;
-        case Mark::kPriority: break;
+        case Mark::kPriority:
+        case Mark::kAssignee:
+        case Mark::kType:
+        case Mark::kOrganization:
+        case Mark::kTags:
+          break;
         case Mark::kMessage:
           if (m.small == v1::Message::PUBLIC_REPLY && m.agent) {
             replies.push_back(m.time);
@@ -189,9 +223,9 @@ absl::Status Computer::Figures(const TicketHistory& t, TicketFigures* figures) c
     const bool out = merged || IsDone(category);
     if (!was_out && out && !merge_event) {
       last_solve = time;
-      if (in_period(time)) ++f.solved_in;
+      if (in_period(time)) f.solves.push_back(time);
     }
-    if (was_out && !out && in_period(time)) ++f.reopened_in;
+    if (was_out && !out && in_period(time)) f.reopens.push_back(time);
     Stretch s{time, category, group, out};
     if (!stretches.empty() && stretches.back().start == time) {
       stretches.back() = s;
@@ -216,10 +250,12 @@ absl::Status Computer::Figures(const TicketHistory& t, TicketFigures* figures) c
   auto any = [](const Stretch&) { return true; };
   if (wanted_.first_reply && first_reply.has_value() && in_period(*first_reply)) {
     HELPDESK_ASSIGN_OR_RETURN(f.first_reply, Measure(stretches, t.created, *first_reply, any));
+    f.first_reply_at = *first_reply;
   }
   const bool resolved = last_solve.has_value() && in_period(*last_solve) && !merged &&
                         stretches.back().out;
   if (resolved) {
+    f.resolved_at = *last_solve;
     if (wanted_.resolution) {
       HELPDESK_ASSIGN_OR_RETURN(f.resolution, Measure(stretches, t.created, *last_solve, any));
     }
@@ -301,6 +337,10 @@ absl::Status Computer::Sla(const TicketHistory& t, int32_t status, TicketFigures
           e.set_kind(v1::Event::MERGED_INTO);
           break;
         case Mark::kGroup:
+        case Mark::kAssignee:
+        case Mark::kType:
+        case Mark::kOrganization:
+        case Mark::kTags:
           break;
       }
     }
@@ -316,10 +356,10 @@ absl::Status Computer::Sla(const TicketHistory& t, int32_t status, TicketFigures
   for (const SlaMetricStatus& m : sla->metrics) {
     if (m.state == SlaState::kBreached && m.breached_at.has_value() &&
         in_period(*m.breached_at)) {
-      f->sla.emplace_back(m.metric, false);
+      f->sla.push_back({m.metric, false, *m.breached_at});
     } else if (m.state == SlaState::kMet && m.stopped_at.has_value() &&
                in_period(*m.stopped_at)) {
-      f->sla.emplace_back(m.metric, true);
+      f->sla.push_back({m.metric, true, *m.stopped_at});
     }
   }
   return absl::OkStatus();
@@ -376,6 +416,100 @@ std::vector<std::string> Computer::Keys(const TicketHistory& t) const {
   return {};
 }
 
+// The mark kind that sets the grouping's value, if the events carry it.
+std::optional<Mark::Kind> TimelineKind(ReportGrouping::Kind kind) {
+  using Kind = ReportGrouping::Kind;
+  switch (kind) {
+    case Kind::kAgent: return Mark::kAssignee;
+    case Kind::kGroup: return Mark::kGroup;
+    case Kind::kOrganization: return Mark::kOrganization;
+    case Kind::kPriority: return Mark::kPriority;
+    case Kind::kType: return Mark::kType;
+    case Kind::kTag: return Mark::kTags;
+    case Kind::kNone:
+    case Kind::kChannel:
+    case Kind::kCustomField:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+// The rows of a value that a mark of `kind` sets (`m` null: no value yet).
+std::vector<std::string> KeysOfMark(const AccumulatorState& state, Mark::Kind kind,
+                                    const Mark* m) {
+  switch (kind) {
+    case Mark::kGroup:
+    case Mark::kAssignee:
+    case Mark::kOrganization:
+      return {IdKey(m != nullptr ? m->value : 0)};
+    case Mark::kPriority:
+      return {EnumKey(v1::Priority_Name(static_cast<v1::Priority>(m != nullptr ? m->small : 0)),
+                      "priority_")};
+    case Mark::kType:
+      return {EnumKey(
+          v1::TicketType_Name(static_cast<v1::TicketType>(m != nullptr ? m->small : 0)),
+          "ticket_type_")};
+    case Mark::kTags:
+      if (m == nullptr || state.tag_sets[m->small].empty()) return {"none"};
+      return state.tag_sets[m->small];
+    case Mark::kStatus:
+    case Mark::kMessage:
+    case Mark::kMerged:
+      break;
+  }
+  return {"none"};
+}
+
+void Computer::KeySpans(const TicketHistory& t, std::vector<KeySpan>* spans) const {
+  spans->clear();
+  const std::optional<Mark::Kind> kind = TimelineKind(spec_.group_by.kind);
+  const bool timeline =
+      kind.has_value() && std::any_of(t.marks.begin(), t.marks.end(),
+                                      [&](const Mark& m) { return m.kind == *kind; });
+  if (!timeline) {
+    spans->push_back({t.created, Keys(t)});
+    return;
+  }
+  spans->push_back({t.created, KeysOfMark(state_, *kind, nullptr)});
+  for (const Mark& m : t.marks) {
+    if (m.time >= spec_.to) break;
+    if (m.kind != *kind) continue;
+    std::vector<std::string> keys = KeysOfMark(state_, *kind, &m);
+    if (keys == spans->back().keys) continue;
+    // Marks at the ticket's creation or at one moment: the last one holds.
+    if (m.time <= spans->back().start) {
+      spans->back().keys = std::move(keys);
+      if (spans->size() > 1 && (*spans)[spans->size() - 2].keys == spans->back().keys) {
+        spans->pop_back();
+      }
+    } else {
+      spans->push_back({m.time, std::move(keys)});
+    }
+  }
+}
+
+const std::vector<std::string>& Computer::TagsAtEnd(const TicketHistory& t,
+                                                    std::vector<std::string>* scratch) const {
+  const Mark* last = nullptr;
+  bool any = false;
+  for (const Mark& m : t.marks) {
+    if (m.kind != Mark::kTags) continue;
+    any = true;
+    if (m.time >= spec_.to) break;
+    last = &m;
+  }
+  if (last != nullptr) return state_.tag_sets[last->small];
+  scratch->clear();
+  if (!any) {
+    if (t.current != nullptr) {
+      scratch->assign(t.current->tags().begin(), t.current->tags().end());
+    } else {
+      *scratch = t.tags;
+    }
+  }
+  return *scratch;
+}
+
 struct RowBuilder {
   int64_t created = 0, solved = 0, reopened = 0;
   std::vector<int64_t> backlog_diff;
@@ -395,32 +529,55 @@ int64_t FirstSampleAtOrAfter(absl::Time t, const ReportSpec& spec, int64_t sampl
   return std::min(q, samples);
 }
 
+// Adds to `row` what `f` credits at moments within `ranges` (null: all).
 void AddTo(RowBuilder& row, const TicketFigures& f, const std::vector<std::string>& tags,
-           const ReportSpec& spec, int64_t samples) {
-  row.created += f.created_in ? 1 : 0;
-  row.solved += f.solved_in;
-  row.reopened += f.reopened_in;
-  if (!f.backlog.empty()) {
-    if (row.backlog_diff.empty()) row.backlog_diff.assign(samples + 1, 0);
-    for (const auto& [s, e] : f.backlog) {
-      int64_t lo = FirstSampleAtOrAfter(s, spec, samples);
-      int64_t hi = FirstSampleAtOrAfter(e, spec, samples);
-      if (lo < hi) {
-        row.backlog_diff[lo] += 1;
-        row.backlog_diff[hi] -= 1;
-      }
+           const ReportSpec& spec, int64_t samples, const Ranges* ranges) {
+  auto in = [&](absl::Time x) {
+    if (ranges == nullptr) return true;
+    for (const auto& [a, b] : *ranges) {
+      if (x >= a && x < b) return true;
+    }
+    return false;
+  };
+  // Creations (and their tags) go to the value at the period's end.
+  const bool created =
+      f.created_in && (ranges == nullptr ||
+                       (!ranges->empty() && ranges->back().second == absl::InfiniteFuture()));
+  row.created += created ? 1 : 0;
+  for (absl::Time x : f.solves) row.solved += in(x) ? 1 : 0;
+  for (absl::Time x : f.reopens) row.reopened += in(x) ? 1 : 0;
+  auto add_backlog = [&](absl::Time s, absl::Time e) {
+    int64_t lo = FirstSampleAtOrAfter(s, spec, samples);
+    int64_t hi = FirstSampleAtOrAfter(e, spec, samples);
+    if (lo < hi) {
+      if (row.backlog_diff.empty()) row.backlog_diff.assign(samples + 1, 0);
+      row.backlog_diff[lo] += 1;
+      row.backlog_diff[hi] -= 1;
+    }
+  };
+  for (const auto& [s, e] : f.backlog) {
+    if (ranges == nullptr) {
+      add_backlog(s, e);
+      continue;
+    }
+    for (const auto& [a, b] : *ranges) {
+      const absl::Time lo = std::max(s, a), hi = std::min(e, b);
+      if (lo < hi) add_backlog(lo, hi);
     }
   }
-  if (f.first_reply) row.first_reply.push_back(*f.first_reply);
-  if (f.resolution) row.resolution.push_back(*f.resolution);
-  if (f.requester_wait) row.requester_wait.push_back(*f.requester_wait);
-  if (f.agent_work) row.agent_work.push_back(*f.agent_work);
-  if (f.replies) row.replies.push_back(*f.replies);
-  for (const auto& [metric, met] : f.sla) {
-    auto& [m, b] = row.sla[metric];
-    (met ? m : b) += 1;
+  if (f.first_reply && in(f.first_reply_at)) row.first_reply.push_back(*f.first_reply);
+  if (in(f.resolved_at)) {
+    if (f.resolution) row.resolution.push_back(*f.resolution);
+    if (f.requester_wait) row.requester_wait.push_back(*f.requester_wait);
+    if (f.agent_work) row.agent_work.push_back(*f.agent_work);
+    if (f.replies) row.replies.push_back(*f.replies);
   }
-  if (f.created_in) {
+  for (const TicketFigures::SlaCycle& c : f.sla) {
+    if (!in(c.at)) continue;
+    auto& [m, b] = row.sla[c.metric];
+    (c.met ? m : b) += 1;
+  }
+  if (created) {
     for (const std::string& tag : tags) row.tags[tag] += 1;
   }
 }
@@ -560,21 +717,46 @@ absl::StatusOr<Report> ComputeFromState(const AccumulatorState& state, const Rep
   }
   TicketFigures f;
   const std::vector<std::string> no_tags;
-  std::vector<std::string> current_tags;
+  std::vector<std::string> tags_scratch;
+  std::vector<KeySpan> spans;
+  std::vector<std::pair<std::string, Ranges>> key_ranges;
+  const bool grouped = spec.group_by.kind != ReportGrouping::Kind::kNone;
   for (const TicketHistory* t : tickets) {
     HELPDESK_RETURN_IF_ERROR(computer.Figures(*t, &f));
     const std::vector<std::string>* tags = &no_tags;
-    if (w.top_tags && f.created_in) {
-      if (t->current != nullptr) {
-        current_tags.assign(t->current->tags().begin(), t->current->tags().end());
-        tags = &current_tags;
-      } else {
-        tags = &t->tags;
+    if (w.top_tags && f.created_in) tags = &computer.TagsAtEnd(*t, &tags_scratch);
+    AddTo(total, f, *tags, spec, samples, nullptr);
+    if (!grouped) continue;
+    computer.KeySpans(*t, &spans);
+    if (spans.size() == 1) {  // one value throughout: every figure
+      for (const std::string& key : spans[0].keys) {
+        AddTo(rows[key], f, *tags, spec, samples, nullptr);
+      }
+      continue;
+    }
+    // Each value, with the times the ticket had it.
+    key_ranges.clear();
+    for (size_t k = 0; k < spans.size(); ++k) {
+      const absl::Time end =
+          k + 1 < spans.size() ? spans[k + 1].start : absl::InfiniteFuture();
+      // The first span also holds what came before the creation's moment.
+      const absl::Time start = k == 0 ? absl::InfinitePast() : spans[k].start;
+      for (const std::string& key : spans[k].keys) {
+        auto it = std::find_if(key_ranges.begin(), key_ranges.end(),
+                               [&](const auto& kr) { return kr.first == key; });
+        if (it == key_ranges.end()) {
+          key_ranges.push_back({key, {}});
+          it = key_ranges.end() - 1;
+        }
+        if (!it->second.empty() && it->second.back().second == start) {
+          it->second.back().second = end;
+        } else {
+          it->second.emplace_back(start, end);
+        }
       }
     }
-    AddTo(total, f, *tags, spec, samples);
-    for (const std::string& key : computer.Keys(*t)) {
-      AddTo(rows[key], f, *tags, spec, samples);
+    for (const auto& [key, ranges] : key_ranges) {
+      AddTo(rows[key], f, *tags, spec, samples, &ranges);
     }
   }
   report.total = Finish("total", std::move(total), w, spec, samples);

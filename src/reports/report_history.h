@@ -4,6 +4,7 @@
 #ifndef HELPDESK_SRC_REPORTS_REPORT_HISTORY_H_
 #define HELPDESK_SRC_REPORTS_REPORT_HISTORY_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -20,7 +21,17 @@ namespace helpdesk::reports_internal {
 
 // One change of the ticket's timeline.
 struct Mark {
-  enum Kind : uint8_t { kStatus, kGroup, kPriority, kMessage, kMerged };
+  enum Kind : uint8_t {
+    kStatus,
+    kGroup,
+    kPriority,
+    kMessage,
+    kMerged,
+    kAssignee,
+    kType,
+    kOrganization,
+    kTags,
+  };
   absl::Time time;
   // Marks of one event share `seq` (numbered per ticket from 0, the creation).
   uint32_t seq = 0;
@@ -28,9 +39,10 @@ struct Mark {
   // kMessage: the author is an agent.
   bool agent = false;
   // kStatus: the status's index in the accumulator's table; kPriority: the
-  // priority; kMessage: the message kind.
+  // priority; kType: the type; kMessage: the message kind; kTags: the tag
+  // set's index in the accumulator's table.
   int32_t small = 0;
-  // kGroup: the group id.
+  // kGroup, kAssignee, kOrganization: the id.
   int64_t value = 0;
 };
 
@@ -65,6 +77,26 @@ struct AccumulatorState {
   // stay compact and are visited in order).
   std::vector<TicketHistory> tickets;
   absl::flat_hash_map<int64_t, uint32_t> index;
+  // The distinct tag sets the events gave (sorted, without repeats), which
+  // kTags marks name by index.
+  std::vector<std::vector<std::string>> tag_sets;
+  absl::flat_hash_map<std::string, int32_t> tag_set_index;
+
+  // The index of `tags` (sorted and made unique here) in tag_sets, added
+  // when new.
+  int32_t InternTags(std::vector<std::string> tags) {
+    std::sort(tags.begin(), tags.end());
+    tags.erase(std::unique(tags.begin(), tags.end()), tags.end());
+    std::string key;
+    for (const std::string& tag : tags) {
+      key.append(tag);
+      key.push_back('\0');
+    }
+    auto [it, added] = tag_set_index.try_emplace(std::move(key),
+                                                 static_cast<int32_t>(tag_sets.size()));
+    if (added) tag_sets.push_back(std::move(tags));
+    return it->second;
+  }
 
   // The ticket `id`, or null.
   TicketHistory* Find(int64_t id) {

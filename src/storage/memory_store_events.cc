@@ -100,6 +100,30 @@ absl::StatusOr<std::vector<v1::Event>> MemoryTransaction::ListEventsBetween(absl
   return out;
 }
 
+absl::StatusOr<int> MemoryTransaction::VisitEventsBetween(
+    absl::Time from, absl::Time to, int64_t after_id, int limit,
+    absl::FunctionRef<absl::Status(const v1::Event&)> visit) {
+  HELPDESK_RETURN_IF_ERROR(CheckOpen());
+  if (limit < 1 || limit > 10000) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("limit ", limit, " is out of range [1, 10000]"));
+  }
+  if (to < from) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "to ", absl::FormatTime(to), " is before from ", absl::FormatTime(from)));
+  }
+  const int64_t lo = absl::ToUnixMicros(from), hi = absl::ToUnixMicros(to);
+  int visited = 0;
+  for (auto it = state_->events.upper_bound(after_id);
+       it != state_->events.end() && visited < limit; ++it) {
+    const int64_t t = TimestampToMicros(it->second.time());
+    if (t < lo || t >= hi) continue;
+    ++visited;
+    HELPDESK_RETURN_IF_ERROR(visit(it->second));
+  }
+  return visited;
+}
+
 // --- Outbox ---
 
 absl::Status MemoryTransaction::InsertOutbox(v1::OutboxEntry* entry) {

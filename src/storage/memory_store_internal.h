@@ -178,6 +178,9 @@ class MemoryTransaction final : public Transaction {
   absl::StatusOr<std::vector<v1::Event>> ListEventsBetween(absl::Time from, absl::Time to,
                                                            int64_t after_id,
                                                            int limit) override;
+  absl::StatusOr<int> VisitEventsBetween(
+      absl::Time from, absl::Time to, int64_t after_id, int limit,
+      absl::FunctionRef<absl::Status(const v1::Event&)> visit) override;
 
   // --- Contacts and organizations (memory_store_people.cc) ---
 

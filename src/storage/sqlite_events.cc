@@ -148,6 +148,45 @@ absl::StatusOr<std::vector<v1::Event>> SqliteTransaction::DoListEventsBetween(
   return ReadOwned<v1::Event>(stmt, "events", SetTicketOf);
 }
 
+// Each row is parsed into one reused message (its strings, sub-messages and
+// repeated fields keep their memory from row to row), so reading a period
+// allocates per page, not per event.
+absl::StatusOr<int> SqliteTransaction::VisitEventsBetween(
+    absl::Time from, absl::Time to, int64_t after_id, int limit,
+    absl::FunctionRef<absl::Status(const v1::Event&)> visit) {
+  HELPDESK_RETURN_IF_ERROR(CheckOpen());
+  if (limit < 1 || limit > kMaxEventsPage) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "limit ", limit, " is out of range [1, ", kMaxEventsPage, "]"));
+  }
+  if (to < from) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "to ", absl::FormatTime(to), " is before from ", absl::FormatTime(from)));
+  }
+  HELPDESK_ASSIGN_OR_RETURN(
+      SqliteStatement stmt,
+      Watch(Prepare("SELECT id, ticket_id, proto FROM events "
+                    "WHERE time_micros >= ? AND time_micros < ? AND id > ? "
+                    "ORDER BY id LIMIT ?")));
+  stmt.BindInt(1, absl::ToUnixMicros(from));
+  stmt.BindInt(2, absl::ToUnixMicros(to));
+  stmt.BindInt(3, after_id);
+  stmt.BindInt(4, limit);
+  v1::Event event;
+  int visited = 0;
+  while (true) {
+    HELPDESK_ASSIGN_OR_RETURN(bool row, Watch(stmt.Step()));
+    if (!row) break;
+    const int64_t id = stmt.ColumnInt(0);
+    HELPDESK_RETURN_IF_ERROR(Parse(stmt.ColumnBlob(2), "events", id, &event));
+    event.set_id(id);
+    event.set_ticket_id(stmt.ColumnInt(1));
+    ++visited;
+    HELPDESK_RETURN_IF_ERROR(visit(event));
+  }
+  return visited;
+}
+
 absl::Status SqliteTransaction::DoAppendAgentEvent(v1::AgentEvent* event) {
   if (event->agent_id() <= 0) {
     return absl::InvalidArgumentError(absl::StrCat(

@@ -61,6 +61,11 @@ class SqliteTransaction final : public CheckedTransaction<SqliteTransaction> {
 
   absl::Status Commit() override;
 
+  // Reports' narrow read of a period (sqlite_events.cc).
+  absl::StatusOr<int> VisitEventsBetween(
+      absl::Time from, absl::Time to, int64_t after_id, int limit,
+      absl::FunctionRef<absl::Status(const v1::Event&)> visit) override;
+
   // Knowledge base (sqlite_kb.cc).
   absl::StatusOr<v1::KbArticle> GetKbArticle(int64_t id) override {
     HELPDESK_RETURN_IF_ERROR(CheckOpen());

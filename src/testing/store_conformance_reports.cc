@@ -71,3 +71,65 @@ TEST_P(StoreConformanceTest, ListEventsBetweenReadsAPeriodInIdOrderByPages) {
 }
 
 }  // namespace helpdesk::testing
+
+namespace helpdesk::testing {
+
+// VisitEventsBetween hands over, page by page, exactly the events
+// ListEventsBetween returns; a visitor's error stops the read.
+TEST_P(StoreConformanceTest, VisitEventsBetweenSeesWhatListEventsBetweenReturns) {
+  namespace sci = store_conformance_internal;
+  const absl::Time base = absl::FromUnixSeconds(1767225600);  // 2026-01-01
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+  const int kHours[] = {5, 1, 10, 3, 7, 2, 20, 9, 4, 6, 8};
+  for (int h : kHours) {
+    v1::Event e = sci::MakeEvent(1 + h % 4, h % 2 ? v1::Event::MESSAGE_ADDED
+                                                  : v1::Event::FIELDS_CHANGED);
+    *e.mutable_time() = ToTimestamp(base + absl::Hours(h));
+    e.set_message_kind(h);
+    HELPDESK_ASSERT_OK(tx->AppendEvent(&e));
+  }
+  HELPDESK_ASSERT_OK(tx->Commit());
+  tx.reset();
+
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> reader, BeginReadOnly());
+  const absl::Time from = base + absl::Hours(2), to = base + absl::Hours(9);
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::vector<v1::Event> want,
+                                reader->ListEventsBetween(from, to, 0, 100));
+  ASSERT_EQ(want.size(), 7u);  // hours 5, 3, 7, 2, 4, 6, 8
+  std::vector<v1::Event> got;
+  int64_t after = 0;
+  for (int page = 0; page < 10; ++page) {
+    absl::StatusOr<int> n =
+        reader->VisitEventsBetween(from, to, after, 3, [&](const v1::Event& e) {
+          got.push_back(e);
+          after = e.id();
+          return absl::OkStatus();
+        });
+    if (absl::IsUnimplemented(n.status())) GTEST_SKIP() << n.status();
+    HELPDESK_ASSERT_OK(n.status());
+    EXPECT_LE(*n, 3);
+    if (*n < 3) break;
+  }
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_THAT(got[i], sci::EqualsProto(want[i]));
+  // A visitor's error stops the read and comes back as is.
+  int seen = 0;
+  EXPECT_THAT(reader->VisitEventsBetween(from, to, 0, 100,
+                                         [&](const v1::Event&) {
+                                           return ++seen == 2
+                                                      ? absl::CancelledError("enough")
+                                                      : absl::OkStatus();
+                                         }),
+              StatusIs(absl::StatusCode::kCancelled));
+  EXPECT_EQ(seen, 2);
+  auto none = [](const v1::Event&) { return absl::OkStatus(); };
+  EXPECT_THAT(reader->VisitEventsBetween(from, from, 0, 100, none), sci::IsOkAndHolds(0));
+  EXPECT_THAT(reader->VisitEventsBetween(to, from, 0, 100, none),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(reader->VisitEventsBetween(from, to, 0, 0, none),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(reader->VisitEventsBetween(from, to, 0, 10001, none),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+}  // namespace helpdesk::testing
