@@ -90,8 +90,7 @@ class PostgresStoreImpl final : public Store {
       Return(std::move(c));
       if (last.code() == absl::StatusCode::kUnavailable) {
         return absl::UnavailableError(absl::StrCat(
-            "postgresql schema '", options_.schema,
-            "': another transaction held the writer lock beyond busy_timeout (",
+            "postgresql schema '", options_.schema, "': could not begin a transaction (",
             last.message(), ")"));
       }
       return last;
