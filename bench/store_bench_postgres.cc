@@ -10,6 +10,7 @@
 // benchmarks report an error and skip. They use one fresh schema, dropped at
 // exit.
 #include <libpq-fe.h>
+#include <endian.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -253,28 +254,89 @@ void BM_Postgres_ClaimTicket(benchmark::State& state) {
 }
 BENCHMARK(BM_Postgres_ClaimTicket)->Threads(2)->Threads(4)->UseRealTime();
 
+// The same claim through raw libpq, one statement a round trip as a plain
+// libpq client writes it, doing the rows' work the store does: the agent's
+// row FOR UPDATE, the count of tickets it holds, the candidate FOR UPDATE
+// SKIP LOCKED (its proto read), the UPDATE with the new proto (assignee,
+// updated_at, version) and the ROUTED event's row, in one transaction. Its
+// agents are real rows (made through a store, as the store side's).
 void BM_RawLibpq_ClaimTicket(benchmark::State& state) {
+  std::unique_ptr<Store> store = OpenBenchStore(state);
+  if (store == nullptr) return;
   PGconn* c = OpenRaw(state);
   if (c == nullptr) return;
   AddClaimableTickets(state);
+  PQclear(PQprepare(c, "a", "SELECT id FROM agents WHERE id = $1::int8 FOR UPDATE", 0,
+                    nullptr));
+  PQclear(PQprepare(c, "h",
+                    "SELECT count(*) FROM tickets WHERE assignee_id = $1::int8 AND "
+                    "merged_into = 0 AND status IN ('open')",
+                    0, nullptr));
   PQclear(PQprepare(c, "c",
-                    "SELECT id FROM tickets WHERE assignee_id = 0 AND merged_into = 0 AND "
-                    "status = 'open' ORDER BY priority DESC, created_us, id LIMIT 1 "
-                    "FOR UPDATE SKIP LOCKED",
+                    "SELECT id, version, proto FROM tickets WHERE assignee_id = 0 AND "
+                    "merged_into = 0 AND status IN ('open') ORDER BY priority DESC, "
+                    "created_us, id LIMIT 1 FOR UPDATE SKIP LOCKED",
                     0, nullptr));
   PQclear(PQprepare(c, "u",
-                    "UPDATE tickets SET assignee_id = $1::int8, version = version + 1 "
-                    "WHERE id = $2::int8",
+                    "UPDATE tickets SET assignee_id = $1::int8, version = $2::int8, "
+                    "updated_us = $3::int8, proto = $4::bytea WHERE id = $5::int8",
                     0, nullptr));
-  const std::string agent = absl::StrCat(1000000 + state.thread_index());
+  PQclear(PQprepare(c, "e",
+                    "INSERT INTO events (ticket_id, proto, time_micros) VALUES "
+                    "($1::int8, $2::bytea, $3::int8)",
+                    0, nullptr));
+  // Agents after the store side's (threads 0..3), so neither shares rows.
+  const int64_t agent_id = BenchAgent(*store, 4 + state.thread_index());
+  const std::string agent = absl::StrCat(agent_id);
+  const absl::Time now = absl::FromUnixSeconds(1767700000);
+  const std::string now_us = absl::StrCat(absl::ToUnixMicros(now));
   for (auto _ : state) {
     bool ok = Ok(PQexec(c, "BEGIN"));
-    PGresult* r = PQexecPrepared(c, "c", 0, nullptr, nullptr, nullptr, 0);
+    const char* av[] = {agent.c_str()};
+    PGresult* r = PQexecPrepared(c, "a", 1, av, nullptr, nullptr, 0);
     ok = ok && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
-    const std::string id = ok ? PQgetvalue(r, 0, 0) : "0";
     PQclear(r);
-    const char* v[] = {agent.c_str(), id.c_str()};
-    ok = ok && Ok(PQexecPrepared(c, "u", 2, v, nullptr, nullptr, 0));
+    r = PQexecPrepared(c, "h", 1, av, nullptr, nullptr, 0);
+    ok = ok && PQresultStatus(r) == PGRES_TUPLES_OK && std::atoll(PQgetvalue(r, 0, 0)) < 1000000000;
+    PQclear(r);
+    r = PQexecPrepared(c, "c", 0, nullptr, nullptr, nullptr, 1);
+    ok = ok && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+    v1::Ticket t;
+    std::string id;
+    int64_t version = 0;
+    if (ok) {
+      id = absl::StrCat(static_cast<int64_t>(be64toh(*reinterpret_cast<const uint64_t*>(
+          PQgetvalue(r, 0, 0)))));
+      version = static_cast<int64_t>(
+          be64toh(*reinterpret_cast<const uint64_t*>(PQgetvalue(r, 0, 1))));
+      ok = t.ParseFromArray(PQgetvalue(r, 0, 2), PQgetlength(r, 0, 2));
+    }
+    PQclear(r);
+    t.set_assignee_id(agent_id);
+    *t.mutable_updated_at() = ToTimestamp(now);
+    const std::string proto = t.SerializeAsString();
+    const std::string new_version = absl::StrCat(version + 1);
+    const char* uv[] = {agent.c_str(), new_version.c_str(), now_us.c_str(), proto.data(),
+                        id.c_str()};
+    const int ul[] = {0, 0, 0, static_cast<int>(proto.size()), 0};
+    const int uf[] = {0, 0, 0, 1, 0};
+    ok = ok && Ok(PQexecPrepared(c, "u", 5, uv, ul, uf, 0));
+    v1::Event e;
+    e.set_ticket_id(std::atoll(id.c_str()));
+    e.set_kind(v1::Event::ROUTED);
+    *e.mutable_time() = ToTimestamp(now);
+    v1::FieldChange* change = e.add_changes();
+    change->set_field(v1::FieldChange::ASSIGNEE);
+    change->mutable_before()->set_agent_id(0);
+    change->mutable_after()->set_agent_id(agent_id);
+    e.set_related_agent_id(agent_id);
+    e.set_note("pulled");
+    e.set_ticket_version(version + 1);
+    const std::string event = e.SerializeAsString();
+    const char* ev[] = {id.c_str(), event.data(), now_us.c_str()};
+    const int el[] = {0, static_cast<int>(event.size()), 0};
+    const int ef[] = {0, 1, 0};
+    ok = ok && Ok(PQexecPrepared(c, "e", 3, ev, el, ef, 0));
     ok = ok && Ok(PQexec(c, "COMMIT"));
     if (!ok) {
       state.SkipWithError("raw claim failed");

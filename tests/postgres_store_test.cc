@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "helpdesk/storage/memory_store.h"
@@ -329,6 +330,107 @@ TEST_F(PostgresStoreTest, ConnectionLostMidTransactionIsUnavailableAndWritesNoth
   EXPECT_TRUE(page.tickets.empty());
   tx.reset();
   store.reset();
+  RunOnTestServer(absl::StrCat("DROP SCHEMA ", options.schema, " CASCADE"));
+}
+
+// A new ticket is inserted without the writer lock: another process's
+// creates go on while a read-write transaction holds the lock, and that
+// process's next call that reads shared state waits for it (Unavailable past
+// busy_timeout, the transaction failed, nothing of it committed).
+TEST_F(PostgresStoreTest, CreatesDoNotWaitForTheWriterLock) {
+  if (url_.empty()) return;
+  PostgresStoreOptions options;
+  options.schema = FreshSchemaName("creates");
+  options.busy_timeout = absl::Milliseconds(300);
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> a, OpenPostgresStore(url_, options));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> b, OpenPostgresStore(url_, options));
+  {
+    ASSERT_OK_AND_ASSIGN(auto holder, a->Begin(TransactionMode::kReadWrite));
+    ASSERT_OK(holder->QueryTickets(TicketQuery{}).status());  // takes the lock
+    v1::Ticket t = NewTicket("created beside the lock");
+    t.add_tags("beside");
+    {
+      ASSERT_OK_AND_ASSIGN(auto tx, b->Begin(TransactionMode::kReadWrite));
+      ASSERT_OK(tx->InsertTicket(&t));
+      ASSERT_OK(tx->Commit());
+    }
+    v1::Ticket waits = NewTicket("waits");
+    ASSERT_OK_AND_ASSIGN(auto tx, b->Begin(TransactionMode::kReadWrite));
+    ASSERT_OK(tx->InsertTicket(&waits));
+    EXPECT_THAT(tx->GetTicket(t.id()),
+                StatusIs(absl::StatusCode::kUnavailable, HasSubstr("writer lock")));
+    EXPECT_THAT(tx->Commit(), StatusIs(absl::StatusCode::kFailedPrecondition));
+    // A ticket with its id given checks that id under the lock.
+    v1::Ticket given = NewTicket("given");
+    given.set_id(1000);
+    ASSERT_OK_AND_ASSIGN(auto tx2, b->Begin(TransactionMode::kReadWrite));
+    EXPECT_THAT(tx2->InsertTicket(&given), StatusIs(absl::StatusCode::kUnavailable));
+    ASSERT_OK(holder->Commit());
+  }
+  ASSERT_OK_AND_ASSIGN(auto tx, a->Begin(TransactionMode::kReadOnly));
+  ASSERT_OK_AND_ASSIGN(TicketPage page, tx->QueryTickets(TicketQuery{}));
+  ASSERT_EQ(page.tickets.size(), 1u);
+  EXPECT_EQ(page.tickets[0].subject(), "created beside the lock");
+  EXPECT_THAT(page.tickets[0].tags(), ::testing::ElementsAre("beside"));
+  tx.reset();
+  a.reset();
+  b.reset();
+  RunOnTestServer(absl::StrCat("DROP SCHEMA ", options.schema, " CASCADE"));
+}
+
+// A claim holds its ticket's row while it waits for the writer lock; a
+// writer holding the lock and waiting for that row must not deadlock with
+// it: the claim gives way (rolls back and runs again), the writer's update
+// commits, and the claim then takes the ticket at its new version, keeping
+// the writer's change.
+TEST_F(PostgresStoreTest, ClaimGivesWayToAWriterWaitingForItsTicket) {
+  if (url_.empty()) return;
+  PostgresStoreOptions options;
+  options.schema = FreshSchemaName("claimwait");
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> a, OpenPostgresStore(url_, options));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> b, OpenPostgresStore(url_, options));
+  v1::Ticket t = NewTicket("claim me");
+  v1::Agent agent;
+  agent.set_name("puller");
+  {
+    ASSERT_OK_AND_ASSIGN(auto tx, a->Begin(TransactionMode::kReadWrite));
+    ASSERT_OK(tx->InsertTicket(&t));
+    ASSERT_OK(tx->InsertAgent(&agent));
+    ASSERT_OK(tx->Commit());
+  }
+  TicketClaim claim;
+  claim.agent_id = agent.id();
+  claim.capacity = 5;
+  claim.statuses = {"open"};
+  claim.now = absl::FromUnixSeconds(1767700000);
+  for (int round = 0; round < 3; ++round) {
+    // Unassigned again for the next round.
+    if (round > 0) {
+      ASSERT_OK_AND_ASSIGN(auto tx, a->Begin(TransactionMode::kReadWrite));
+      ASSERT_OK_AND_ASSIGN(v1::Ticket loaded, tx->GetTicket(t.id()));
+      loaded.set_assignee_id(0);
+      ASSERT_OK(tx->UpdateTicket(&loaded, loaded.version()));
+      ASSERT_OK(tx->Commit());
+    }
+    ASSERT_OK_AND_ASSIGN(auto writer, a->Begin(TransactionMode::kReadWrite));
+    ASSERT_OK_AND_ASSIGN(v1::Ticket mine, writer->GetTicket(t.id()));  // the lock
+    absl::StatusOr<v1::Ticket> claimed = absl::UnknownError("not run");
+    std::thread puller([&] { claimed = b->ClaimNextTicket(claim); });
+    absl::SleepFor(absl::Milliseconds(30 * round));  // the claim's row lock, maybe
+    mine.set_subject(absl::StrCat("edited ", round));
+    const absl::Time start = absl::Now();
+    ASSERT_OK(writer->UpdateTicket(&mine, mine.version()));
+    ASSERT_OK(writer->Commit());
+    EXPECT_LT(absl::Now() - start, absl::Seconds(1));  // never PostgreSQL's deadlock check
+    puller.join();
+    ASSERT_OK(claimed.status());
+    EXPECT_EQ(claimed->id(), t.id());
+    EXPECT_EQ(claimed->version(), mine.version() + 1);
+    EXPECT_EQ(claimed->subject(), absl::StrCat("edited ", round));
+    EXPECT_EQ(claimed->assignee_id(), agent.id());
+  }
+  a.reset();
+  b.reset();
   RunOnTestServer(absl::StrCat("DROP SCHEMA ", options.schema, " CASCADE"));
 }
 

@@ -8,12 +8,17 @@
 // wrapper postgres_connection.cc, ticket queries postgres_ticket_query.cc.
 //
 // Concurrency (see postgres_store.h): a read-write transaction begins with
-// BEGIN READ COMMITTED and pg_advisory_xact_lock on the schema's writer key,
-// sent as one simple query (one round trip); it holds the lock until it ends,
-// so read-write transactions of every process are serialised and each sees
-// every earlier commit. A read-only one begins REPEATABLE READ READ ONLY.
-// Waiting for the lock is bounded by lock_timeout (busy_timeout); past it
-// Begin returns Unavailable with nothing done.
+// BEGIN READ COMMITTED (one round trip with its lock_timeout) and takes
+// pg_advisory_xact_lock on the schema's writer key before its first call
+// that touches shared state (PostgresTransaction::CheckOpen); it holds the
+// lock until it ends, so those parts of the read-write transactions of every
+// process are serialised and each sees every earlier commit. Inserting a new
+// ticket needs no lock (its rows are unseen until the commit), so creates of
+// several processes run side by side. A claim (postgres_coordination.cc)
+// takes the lock only for its write. A read-only transaction begins
+// REPEATABLE READ READ ONLY. Waiting for the lock is bounded by lock_timeout
+// (busy_timeout); past it the call returns Unavailable and the transaction is
+// failed, nothing of it committed.
 #include "helpdesk/storage/postgres_store.h"
 
 #include <algorithm>
@@ -38,6 +43,9 @@ namespace internal {
 // Begin() tries this many connections when the pooled ones turn out broken
 // (a restarted server leaves every pooled connection dead).
 constexpr int kBeginAttempts = 3;
+// Claims that wait for the writer lock only for their write, before one
+// that takes it first.
+constexpr int kClaimOptimisticAttempts = 5;
 
 class PostgresStoreImpl final : public Store {
  public:
@@ -45,14 +53,16 @@ class PostgresStoreImpl final : public Store {
       : conninfo_(std::move(conninfo)), options_(std::move(options)) {
     const int64_t ms = std::max<int64_t>(1, absl::ToInt64Milliseconds(options_.busy_timeout));
     begin_read_write_ = absl::StrCat(
-        "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = ", ms,
-        "; SELECT pg_advisory_xact_lock(", kPgLockClass, ", ",
-        WriterLockKey(options_.schema), ")");
+        "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = ", ms);
     begin_read_write_async_ = absl::StrCat(
         "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = ", ms,
-        "; SET LOCAL synchronous_commit = off; SELECT pg_advisory_xact_lock(",
-        kPgLockClass, ", ", WriterLockKey(options_.schema), ")");
+        "; SET LOCAL synchronous_commit = off");
+    writer_lock_ = absl::StrCat("SELECT pg_advisory_xact_lock(", kPgLockClass, ", ",
+                                WriterLockKey(options_.schema), ")");
   }
+
+  // The statement that takes the schema's writer lock.
+  const std::string& writer_lock() const { return writer_lock_; }
 
   absl::string_view Name() const override { return "helpdesk.postgres"; }
 
@@ -80,8 +90,7 @@ class PostgresStoreImpl final : public Store {
       Return(std::move(c));
       if (last.code() == absl::StatusCode::kUnavailable) {
         return absl::UnavailableError(absl::StrCat(
-            "postgresql schema '", options_.schema,
-            "': another transaction held the writer lock beyond busy_timeout (",
+            "postgresql schema '", options_.schema, "': could not begin a transaction (",
             last.message(), ")"));
       }
       return last;
@@ -104,13 +113,25 @@ class PostgresStoreImpl final : public Store {
     return status;
   }
 
+  // The claim takes the writer lock only for its write; when it waited too
+  // long for it (a writer may be waiting for the rows it holds), it rolled
+  // back and runs again, and after kClaimOptimisticAttempts takes the lock
+  // first; one that found no ticket runs once more with the lock first
+  // (postgres_coordination.cc).
   absl::StatusOr<v1::Ticket> ClaimNextTicket(const TicketClaim& claim) override {
-    HELPDESK_ASSIGN_OR_RETURN(std::unique_ptr<Transaction> tx,
-                              Begin(TransactionOptions{.mode = TransactionMode::kReadWrite}));
-    HELPDESK_ASSIGN_OR_RETURN(
-        v1::Ticket t, static_cast<PostgresTransaction*>(tx.get())->ClaimNextTicket(claim));
-    HELPDESK_RETURN_IF_ERROR(tx->Commit());
-    return t;
+    for (int attempt = 0;; ++attempt) {
+      const bool lock_first = attempt >= kClaimOptimisticAttempts;
+      HELPDESK_ASSIGN_OR_RETURN(
+          std::unique_ptr<Transaction> tx,
+          Begin(TransactionOptions{.mode = TransactionMode::kReadWrite}));
+      auto* claim_tx = static_cast<PostgresTransaction*>(tx.get());
+      absl::StatusOr<v1::Ticket> t = claim_tx->ClaimNextTicket(claim, lock_first);
+      if (t.ok() || lock_first || !claim_tx->retry_under_lock()) return t;
+      // No ticket found without the lock: the next attempt is the locked one.
+      if (t.status().code() == absl::StatusCode::kNotFound) {
+        attempt = kClaimOptimisticAttempts - 1;
+      }
+    }
   }
 
   // A connection from the pool, or a new one while fewer than
@@ -168,6 +189,7 @@ class PostgresStoreImpl final : public Store {
   const PostgresStoreOptions options_;
   std::string begin_read_write_;
   std::string begin_read_write_async_;
+  std::string writer_lock_;
   absl::Mutex mu_;
   std::vector<std::unique_ptr<PgConnection>> idle_ ABSL_GUARDED_BY(mu_);
   int open_ ABSL_GUARDED_BY(mu_) = 0;
@@ -183,8 +205,29 @@ void PostgresTransaction::Release() {
   store_->Return(std::move(connection_));
 }
 
+const std::string& PostgresTransaction::store_writer_lock() const {
+  return store_->writer_lock();
+}
+
+absl::Status PostgresTransaction::LockWriter() {
+  absl::Status status = connection_->Execute(store_->writer_lock());
+  if (status.ok()) {
+    writer_locked_ = true;
+    return status;
+  }
+  if (status.code() == absl::StatusCode::kUnavailable && !connection_->broken()) {
+    status = absl::UnavailableError(absl::StrCat(
+        "postgresql schema '", store_->options().schema,
+        "': another transaction held the writer lock beyond busy_timeout (",
+        status.message(), ")"));
+  }
+  state_ = State::kFailed;
+  failure_ = status;
+  return status;
+}
+
 absl::Status PostgresTransaction::Commit() {
-  HELPDESK_RETURN_IF_ERROR(CheckOpen());
+  HELPDESK_RETURN_IF_ERROR(CheckState());
   absl::Status status = connection_->Execute("COMMIT");
   if (status.ok() && !connection_->Idle()) {
     status = absl::InternalError(absl::StrCat(connection_describe_,

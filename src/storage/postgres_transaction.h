@@ -13,6 +13,16 @@
 // postgres_kb.cc (knowledge base). Begin, Commit and the pool are in
 // postgres_store.cc.
 //
+// The schema's writer lock (see postgres_store.cc) is taken by a read-write
+// transaction just before its first call that reads or writes shared state
+// (CheckOpen), so every such call, and every read of it, runs serialised with
+// the read-write transactions of every process, as when the lock was taken at
+// BEGIN. The one call that runs before it without waiting is InsertTicket of
+// a new ticket (id 0): its rows (the ticket, its tags and CCs, under a fresh
+// id from the sequence) are unseen by, and lock nothing of, any other
+// transaction until the commit, so concurrent creates need not queue; a later
+// call of the same transaction takes the lock then.
+//
 // Any error the server reports aborts a PostgreSQL transaction; such an error
 // (or a lost connection) marks this transaction failed, so every later call
 // and Commit() are refused and nothing of it is committed. Errors the store
@@ -69,6 +79,16 @@ class PostgresTransaction final : public CheckedTransaction<PostgresTransaction>
                               ListEventsBetween(from, to, after_id, limit));
     for (const v1::Event& e : page) HELPDESK_RETURN_IF_ERROR(visit(e));
     return static_cast<int>(page.size());
+  }
+
+  // A new ticket (id 0) is inserted without the writer lock; any other
+  // ticket (an id given) takes it first (its check of the id and the
+  // sequence's catch-up are check-then-write).
+  absl::Status InsertTicket(v1::Ticket* ticket) override {
+    HELPDESK_RETURN_IF_ERROR(CheckState());
+    if (mode_ != TransactionMode::kReadWrite) return ReadOnlyWrite();
+    if (ticket->id() != 0) HELPDESK_RETURN_IF_ERROR(CheckWritable());
+    return Watch(DoInsertTicket(ticket));
   }
 
   absl::StatusOr<v1::OutboxEntry> GetOutbox(int64_t id) override {
@@ -181,7 +201,24 @@ class PostgresTransaction final : public CheckedTransaction<PostgresTransaction>
     return bytes;
   }
 
-  absl::Status CheckOpen() const {
+  // The state check of every call, then (read-write transactions) the
+  // writer lock, taken once.
+  absl::Status CheckOpen() {
+    HELPDESK_RETURN_IF_ERROR(CheckState());
+    if (mode_ == TransactionMode::kReadWrite && !writer_locked_) return LockWriter();
+    return absl::OkStatus();
+  }
+  absl::Status ReadOnlyWrite() const {
+    return absl::FailedPreconditionError(
+        absl::StrCat(connection_describe_, ": write in a read-only transaction"));
+  }
+  // Takes the schema's writer lock (postgres_store.cc); waits at most
+  // busy_timeout, then Unavailable and the transaction is failed.
+  absl::Status LockWriter();
+  // The statement that takes it.
+  const std::string& store_writer_lock() const;
+
+  absl::Status CheckState() const {
     switch (state_) {
       case State::kOpen:
         return absl::OkStatus();
@@ -196,13 +233,10 @@ class PostgresTransaction final : public CheckedTransaction<PostgresTransaction>
     }
     return absl::InternalError("unknown transaction state");
   }
-  absl::Status CheckWritable() const {
-    HELPDESK_RETURN_IF_ERROR(CheckOpen());
-    if (mode_ != TransactionMode::kReadWrite) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          connection_describe_, ": write in a read-only transaction"));
-    }
-    return absl::OkStatus();
+  absl::Status CheckWritable() {
+    HELPDESK_RETURN_IF_ERROR(CheckState());
+    if (mode_ != TransactionMode::kReadWrite) return ReadOnlyWrite();
+    return CheckOpen();
   }
 
   // A server error aborts the whole transaction on the server: later calls
@@ -410,8 +444,14 @@ class PostgresTransaction final : public CheckedTransaction<PostgresTransaction>
 
   // In postgres_coordination.cc.
  public:
-  // Store::ClaimNextTicket's work inside this (read-write) transaction.
-  absl::StatusOr<v1::Ticket> ClaimNextTicket(const TicketClaim& claim);
+  // Store::ClaimNextTicket's work inside this (read-write, fresh)
+  // transaction, committed by it when OK (postgres_coordination.cc). With
+  // `lock_first` the writer lock is taken before anything; without, only for
+  // the write, waiting briefly: when that wait runs out, or no ticket was
+  // found (SKIP LOCKED passed the ones writers held), retry_under_lock() is
+  // true and nothing was done (the caller tries again).
+  absl::StatusOr<v1::Ticket> ClaimNextTicket(const TicketClaim& claim, bool lock_first);
+  bool retry_under_lock() const { return retry_under_lock_; }
   // The lease row, locked FOR SHARE in a read-write transaction (a change
   // of holder waits for this transaction to end).
   absl::Status CheckLease(absl::string_view name, absl::string_view holder,
@@ -427,6 +467,10 @@ class PostgresTransaction final : public CheckedTransaction<PostgresTransaction>
   const TransactionMode mode_;
   State state_ = State::kOpen;
   absl::Status failure_;
+  // True once this transaction holds the schema's writer lock.
+  bool writer_locked_ = false;
+  // See retry_under_lock().
+  bool retry_under_lock_ = false;
 };
 
 // In postgres_coordination.cc: Store::AcquireLease and ReleaseLease as

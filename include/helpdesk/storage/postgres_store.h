@@ -16,14 +16,22 @@
 //                                   options);
 //
 // Isolation: read-write transactions of every process using the schema are
-// serialised by a transaction-scoped advisory lock taken when they begin (as
-// SQLite serialises its writers), so a read-write transaction never meets a
-// serialization failure or a deadlock half-way: it either begins and runs to
-// its commit, or Begin() returns Unavailable having done nothing. Read-only
-// transactions run on a REPEATABLE READ READ ONLY snapshot and neither wait
-// for nor block writers. Optimistic versions (tickets, contacts, agents,
-// saved views, KB articles) hold across processes because every version check
-// runs under that lock.
+// serialised by a transaction-scoped advisory lock (the writer lock), taken
+// just before a transaction's first call that reads or writes shared state
+// (as SQLite serialises its writers), so a read-write transaction never
+// meets a serialization failure half-way: each call either runs or, when the
+// lock stayed held beyond busy_timeout, returns Unavailable with the
+// transaction failed and nothing of it committed. Inserting a new ticket
+// (InsertTicket with id 0: the ticket, its tags and CCs) runs without the
+// lock, since no other transaction sees or locks those rows before the
+// commit; so creates of several processes run side by side, and a later call
+// of the transaction takes the lock then. ClaimNextTicket picks its ticket
+// with row locks (FOR UPDATE SKIP LOCKED) and takes the lock only for its
+// write (and the capacity count it checks again there), so claims overlap
+// too. Read-only transactions run on a REPEATABLE READ READ ONLY snapshot
+// and neither wait for nor block writers. Optimistic versions (tickets,
+// contacts, agents, saved views, KB articles) hold across processes because
+// every version check runs under that lock or under the row's lock.
 //
 // Every method of the Store port is implemented and the store conformance
 // suite passes on it. Two are not yet native SQL: a ticket query filtering on
