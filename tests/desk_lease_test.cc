@@ -1,6 +1,7 @@
 // The desk lease (issue 17, DeskOptions::lease): two Desks on one store play
 // two processes (SQLite: two SqliteStores on one file, as two processes
-// would open it; memory: one store). Only the holder routes and ticks; the
+// would open it; PostgreSQL, with $HELPDESK_TEST_POSTGRES: two PostgresStores
+// on one fresh schema; memory: one store). Only the holder routes and ticks; the
 // other says so; the lease moves when its holder stops renewing and the new
 // holder rebuilds from the store; a holder paused past its ttl whose lease
 // was taken has its routing write refused (fencing); a desk without a lease
@@ -19,6 +20,9 @@
 #include "helpdesk/storage/memory_store.h"
 #include "helpdesk/storage/sqlite_store.h"
 #include "helpdesk/testing/status_matchers.h"
+#ifdef HELPDESK_TEST_WITH_POSTGRES
+#include "postgres_test_support.h"
+#endif
 
 namespace helpdesk {
 namespace {
@@ -48,10 +52,25 @@ class PausingStore : public StoreWrapper {
   std::function<void()> hook_;
 };
 
-class DeskLeaseTest : public ::testing::TestWithParam<bool> {
+class DeskLeaseTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    if (GetParam()) {
+    if (GetParam() == "Postgres") {
+#ifdef HELPDESK_TEST_WITH_POSTGRES
+      if (!testing::RequireTestPostgres()) {
+        if (HasFailure()) FAIL() << "no PostgreSQL server in CI";
+        return;
+      }
+      PostgresStoreOptions options;
+      options.schema = testing::FreshSchemaName("hdlease");
+      ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> a,
+                           OpenPostgresStore(testing::TestPostgresUrl(), options));
+      store_a_ = std::make_unique<testing::TemporarySchemaStore>(std::move(a), options.schema);
+      ASSERT_OK_AND_ASSIGN(store_b_, OpenPostgresStore(testing::TestPostgresUrl(), options));
+#else
+      GTEST_SKIP() << "built without PostgreSQL (HELPDESK_WITH_POSTGRES)";
+#endif
+    } else if (GetParam() == "Sqlite") {
       std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
       std::replace(name.begin(), name.end(), '/', '_');
       path_ = ::testing::TempDir() + "/desk_lease_" + name + ".db";
@@ -153,6 +172,31 @@ TEST_P(DeskLeaseTest, OnlyTheHolderRoutesAndTicksAndTheOtherSaysSo) {
   EXPECT_EQ(u.assignee_id(), ana_);
 }
 
+// NextDue includes the lease, so a Runner (helpdesk serve) that has nothing
+// else to do still renews it, and a waiting one tries when it runs out.
+TEST_P(DeskLeaseTest, NextDueWakesTheHolderToRenewAndTheOtherToTakeOver) {
+  OpenBoth();  // a took the lease now
+  const absl::Time taken = clock_.Now();
+  ASSERT_OK_AND_ASSIGN(absl::Time due_a, a_->NextDue());
+  EXPECT_LE(due_a, taken + kTtl / 3 + absl::Seconds(1));
+  ASSERT_OK_AND_ASSIGN(TickReport rb, b_->Tick(clock_.Now()));
+  ASSERT_FALSE(rb.lease_held);
+  ASSERT_OK_AND_ASSIGN(absl::Time due_b, b_->NextDue());
+  EXPECT_LE(due_b, taken + kTtl);
+  // a stops renewing; b wakes at its due time, then at the expiry, and takes it.
+  for (int i = 0; i < 10 && !rb.lease_held; ++i) {
+    ASSERT_OK_AND_ASSIGN(due_b, b_->NextDue());
+    ASSERT_LE(due_b, taken + kTtl);
+    if (due_b > clock_.Now()) clock_.Advance(due_b - clock_.Now());
+    ASSERT_OK_AND_ASSIGN(rb, b_->Tick(clock_.Now()));
+  }
+  EXPECT_TRUE(rb.lease_held);
+  EXPECT_EQ(rb.lease_holder, "process-b");
+  ASSERT_OK_AND_ASSIGN(TickReport ra, a_->Tick(clock_.Now()));
+  EXPECT_FALSE(ra.lease_held);
+  EXPECT_EQ(ra.lease_holder, "process-b");
+}
+
 TEST_P(DeskLeaseTest, LeaseMovesWhenTheHolderStopsRenewingAndTheNewHolderRebuilds) {
   OpenBoth();
   ASSERT_OK_AND_ASSIGN(TickReport ra, a_->Tick(clock_.Now()));
@@ -233,10 +277,9 @@ TEST_P(DeskLeaseTest, BadLeaseOptionsAreRefused) {
   EXPECT_THAT(Desk::Open(o).status(), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
-INSTANTIATE_TEST_SUITE_P(Stores, DeskLeaseTest, ::testing::Bool(),
-                         [](const ::testing::TestParamInfo<bool>& p) {
-                           return p.param ? std::string("Sqlite") : std::string("Memory");
-                         });
+INSTANTIATE_TEST_SUITE_P(Stores, DeskLeaseTest,
+                         ::testing::Values("Memory", "Sqlite", "Postgres"),
+                         [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
 
 }  // namespace
 }  // namespace helpdesk

@@ -48,6 +48,10 @@ struct Command {
   // before running the command; false for commands that open their own
   // database (init, demo) or none (sim, erlang).
   bool opens_desk = true;
+  // Issue 17: main.cc opens the desk with the desk lease (DeskLeaseFromArgs:
+  // --lease-holder, --lease-ttl), so that with a shared store only one
+  // process ticks and push-routes (tick; serve opens its own).
+  bool takes_lease = false;
   std::function<absl::Status(const CommandContext&)> run;
 };
 

@@ -23,7 +23,9 @@ bool IsSwitch(const std::string& f) {
          // tracklink (issue 15)
          f == "rotate" || f == "revoke" || f == "insecure-http" || f == "insecure-cookies" ||
          // replay (issue 16)
-         f == "from-history";
+         f == "from-history" ||
+         // migrate (issue 17)
+         f == "allow-non-empty";
 }
 
 }  // namespace

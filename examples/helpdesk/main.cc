@@ -199,7 +199,14 @@ int Main(int argc, char** argv) {
                         : OpenSession(DatabasePath(*args), false, stopped_clock.get(), *sla_text,
                                       context.desk_email, args->Has("ack"), *routing,
                                       [&](DeskOptions& o) {  // automation (issue 14)
-                                        return ConfigureAutomation(*args, o);
+                                        absl::Status st = ConfigureAutomation(*args, o);
+                                        if (st.ok() && c->takes_lease) {  // issue 17
+                                          absl::StatusOr<DeskLeaseOptions> lease =
+                                              DeskLeaseFromArgs(*args);
+                                          if (!lease.ok()) return lease.status();
+                                          o.lease = *std::move(lease);
+                                        }
+                                        return st;
                                       });
     if (opened.ok()) {
       session = *std::move(opened);

@@ -18,6 +18,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "commands.h"
 #include "helpdesk/channels/email.h"
 #include "helpdesk/names.h"
@@ -41,6 +42,23 @@ void LogEvent(const std::string& level, const std::string& event, const std::str
   LogLine(absl::StrCat("{\"ts\":\"", absl::FormatTime(absl::RFC3339_full, absl::Now(),
                                                       absl::UTCTimeZone()),
                        "\",\"level\":\"", level, "\",\"event\":\"", event, "\"", extra, "}"));
+}
+
+// `text` as the inside of a JSON string.
+std::string JsonEscape(absl::string_view text) {
+  std::string out;
+  for (char ch : text) {
+    const unsigned char u = static_cast<unsigned char>(ch);
+    if (ch == '"' || ch == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (u < 0x20) {
+      out += absl::StrFormat("\\u%04x", u);
+    } else {
+      out += ch;
+    }
+  }
+  return out;
 }
 
 bool IsLoopback(const std::string& host) {
@@ -109,10 +127,16 @@ absl::Status CmdServe(const CommandContext& c) {
   const std::string db = DatabasePath(a);
   HELPDESK_ASSIGN_OR_RETURN(std::optional<std::string> sla_text, SlaConfigText(a));
   HELPDESK_ASSIGN_OR_RETURN(std::optional<RoutingOptions> routing, RoutingConfig(a));
+  // Issue 17: with a store shared by several `serve` processes, only the desk
+  // lease's holder ticks and push-routes; the others serve requests.
+  HELPDESK_ASSIGN_OR_RETURN(DeskLeaseOptions lease, DeskLeaseFromArgs(a));
   HELPDESK_ASSIGN_OR_RETURN(
       std::unique_ptr<Session> session,
       OpenSession(db, /*create=*/true, nullptr, sla_text, a.Get("desk-email").value_or(""),
-                  a.Has("ack"), routing));
+                  a.Has("ack"), routing, [&lease](DeskOptions& o) {
+                    o.lease = lease;
+                    return absl::OkStatus();
+                  }));
   HELPDESK_ASSIGN_OR_RETURN(std::unique_ptr<serve::Credentials> creds,
                             serve::Credentials::Open(a.Get("auth-db").value_or(db + ".auth")));
   if (std::optional<std::string> admin = a.Get("admin-email")) {
@@ -197,7 +221,16 @@ absl::Status CmdServe(const CommandContext& c) {
                  .adapters = adapters,
                  .mail_sources = sources,
                  .retention = retention,
-                 .on_step = [](const RunnerStep& s) {
+                 .on_step = [&lease, last_holder = std::string()](
+                                const RunnerStep& s) mutable {
+                   // The desk lease changed hands (issue 17): say who ticks now.
+                   if (s.ticked && s.tick_status.ok() && s.tick.lease_holder != last_holder) {
+                     last_holder = s.tick.lease_holder;
+                     LogEvent("info", "lease", absl::StrCat(
+                         ",\"held\":", s.tick.lease_held ? "true" : "false",
+                         ",\"holder\":\"", JsonEscape(s.tick.lease_holder),
+                         "\",\"self\":\"", JsonEscape(lease.holder), "\""));
+                   }
                    if (s.retained) {
                      LogEvent(s.retention_status.ok() ? "info" : "error", "retention",
                               absl::StrCat(",\"status\":\"",
@@ -276,7 +309,8 @@ CommandGroup ServeCommands() {
                 "  --smtp URL          send the outbox's e-mail through SMTP\n"
                 "  --maildir-out DIR   or write it to a Maildir\n"
                 "  --imap URL          poll this mailbox ($HELPDESK_IMAP_USER,\n"
-                "                      $HELPDESK_IMAP_PASSWORD) with back-off\n",
+                "                      $HELPDESK_IMAP_PASSWORD) with back-off\n" +
+                std::string(kLeaseFlags),
             .opens_desk = false,
             .run = CmdServe}}};
 }

@@ -1,6 +1,9 @@
 // The desk the helpdesk CLI works on, and `helpdesk init`.
 #include "session.h"
 
+#include <unistd.h>
+
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -11,6 +14,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "commands.h"
+#include "flags.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "absl/strings/match.h"
@@ -131,6 +135,37 @@ absl::StatusOr<std::unique_ptr<Session>> OpenSession(
   return s;
 }
 
+const char kLeaseFlags[] =
+    "  --lease-holder NAME this process's name for the desk lease (default\n"
+    "                      HOST:PID); with a store shared by several processes only\n"
+    "                      the lease holder ticks and push-routes\n"
+    "  --lease-ttl SECONDS how long the lease lasts unrenewed (default 30)\n";
+
+absl::StatusOr<DeskLeaseOptions> DeskLeaseFromArgs(const Args& a) {
+  DeskLeaseOptions lease;
+  if (std::optional<std::string> holder = a.Get("lease-holder")) {
+    if (holder->empty()) return absl::InvalidArgumentError("--lease-holder '' is empty");
+    lease.holder = *holder;
+  } else {
+    char host[256] = {};
+    if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0') {
+      std::snprintf(host, sizeof(host), "localhost");
+    }
+    lease.holder = absl::StrCat(host, ":", getpid());
+  }
+  absl::StatusOr<std::optional<int64_t>> ttl = WholeNumberFlag(a, "lease-ttl", 1, 86400);
+  if (!ttl.ok()) return ttl.status();
+  if (*ttl) lease.ttl = absl::Seconds(**ttl);
+  return lease;
+}
+
+std::string LeaseSkipLine(const TickReport& report, const DeskLeaseOptions& lease) {
+  if (report.lease_held) return "";
+  return absl::StrCat("skipped: the desk lease '", lease.name, "' is held by ",
+                      report.lease_holder.empty() ? "another process" : report.lease_holder,
+                      " (this process is ", lease.holder, ")");
+}
+
 absl::StatusOr<v1::Agent> AgentByEmail(Desk& desk, const std::string& email) {
   absl::StatusOr<std::vector<v1::Agent>> agents = desk.people().ListAgents(SystemActor());
   if (!agents.ok()) return agents.status();
@@ -191,10 +226,19 @@ CommandGroup SetupCommands() {
            .opens_desk = false,
            .run = [](const CommandContext& c) { return CmdInit(c.args); }},
           {.name = "migrate",
-           .summary = "copy an SQLite database into an empty PostgreSQL store",
-           .usage = "migrate --from FILE --to postgresql://...",
-           .flags = "  --from FILE         the SQLite database to copy (left unchanged)\n"
-                    "  --to URL            the PostgreSQL store; must be empty\n",
+           .summary = "copy a store (SQLite or PostgreSQL) into an empty one",
+           .usage = "migrate --from FILE|URL --to FILE|URL [--allow-non-empty]",
+           .flags = "  --from FILE|URL     the store to copy (left unchanged)\n"
+                    "  --to FILE|URL       the target (created if missing); must be empty\n"
+                    "  --allow-non-empty   try a non-empty target anyway (fails, writing\n"
+                    "                      nothing, at the first id it already uses)\n"
+                    "Copies everything, ids kept, in one transaction (a failure writes\n"
+                    "nothing): people, agents and their events, tickets, messages, events,\n"
+                    "attachments, tracking links, automation state, time entries, views,\n"
+                    "KB articles (revisions, votes, views) and suggestion sessions, outbox,\n"
+                    "quarantine; thread keys and idempotency records from an SQLite source.\n"
+                    "Not copied: versions (restart at 1), leases (live processes take them\n"
+                    "afresh), attachment contents no message references.\n",
            .opens_desk = false,
            .run = [](const CommandContext& c) { return CmdMigrate(c.args); }},
       }};

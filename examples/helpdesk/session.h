@@ -47,6 +47,17 @@ absl::StatusOr<std::unique_ptr<Session>> OpenSession(
     // Automation (issue 14): adds rules, templates and macros before Open.
     std::function<absl::Status(DeskOptions&)> configure = nullptr);
 
+// The desk lease (issue 17) of a command that ticks or routes (serve,
+// tick): holder --lease-holder, default "HOST:PID"; ttl --lease-ttl
+// SECONDS (1 to 86400), default 30. With a store shared by several processes
+// only the holder does Tick's work and push routing.
+absl::StatusOr<DeskLeaseOptions> DeskLeaseFromArgs(const Args& a);
+// The help lines of those two flags.
+extern const char kLeaseFlags[];
+// One line saying that `report`'s tick was skipped and who holds the lease;
+// empty when it ran.
+std::string LeaseSkipLine(const TickReport& report, const DeskLeaseOptions& lease);
+
 absl::StatusOr<v1::Agent> AgentByEmail(Desk& desk, const std::string& email);
 absl::StatusOr<int64_t> GroupByName(Desk& desk, const std::string& name);
 

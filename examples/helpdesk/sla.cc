@@ -38,6 +38,13 @@ absl::Status CmdTick(Desk& desk, const Args& a, Clock& clock) {
   }
   absl::StatusOr<TickReport> r = desk.Tick(at);
   if (!r.ok()) return r.status();
+  if (desk.options().lease) {  // issue 17: another process holds the desk lease
+    std::string skipped = LeaseSkipLine(*r, *desk.options().lease);
+    if (!skipped.empty()) {
+      std::cout << "tick " << skipped << "\n";
+      return absl::OkStatus();
+    }
+  }
   std::cout << "evaluated " << r->tickets_evaluated << " tickets: " << r->warnings
             << " warnings, " << r->breaches << " breaches\n";
   if (desk.options().routing) {
@@ -67,10 +74,15 @@ CommandGroup SlaCommands() {
            .summary = "raise the SLA warnings and breaches due now; run routing's timers and "
                       "the automations due",
            .usage = "tick [--at \"YYYY-MM-DD HH:MM\"] [--sla FILE] [--routing FILE] "
-                    "[--rules FILE]",
-           .flags = "  --at TIME           act as at this UTC time (default: now)\n"
-                    "  --sla FILE          the SLA configuration (default $HELPDESK_SLA)\n"
-                    "  --routing FILE      the routing policy (default $HELPDESK_ROUTING)\n",
+                    "[--rules FILE] [--lease-holder NAME]",
+           .flags = absl::StrCat(
+               "  --at TIME           act as at this UTC time (default: now)\n"
+               "  --sla FILE          the SLA configuration (default $HELPDESK_SLA)\n"
+               "  --routing FILE      the routing policy (default $HELPDESK_ROUTING)\n",
+               kLeaseFlags,
+               "Takes the desk lease (released on exit): when another process (a\n"
+               "`helpdesk serve` on the same store) holds it, prints who and does nothing.\n"),
+           .takes_lease = true,
            .run = [](const CommandContext& c) {
              return CmdTick(c.desk(), c.args, c.clock());
            }},

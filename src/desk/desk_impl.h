@@ -966,6 +966,10 @@ class DeskCore {
   absl::StatusOr<LeaseView> RenewLease(absl::Time now) ABSL_LOCKS_EXCLUDED(lease_mu_);
   // Whether this process holds the lease as last seen (no store call).
   LeaseView CurrentLease() ABSL_LOCKS_EXCLUDED(lease_mu_);
+  // When RenewLease next calls the store (a renewal, or a try once the
+  // holder's expiry passed), for Desk::NextDue; InfiniteFuture without a
+  // shared lease.
+  absl::Time NextLeaseDue() ABSL_LOCKS_EXCLUDED(lease_mu_);
   // Inside a write the lease protects: OK when the lease is not shared;
   // Unavailable ("... lost the desk lease") when this process does not hold
   // it or a check in `tx` finds another holder or token (then the process

@@ -66,6 +66,14 @@ absl::StatusOr<DeskCore::LeaseView> DeskCore::RenewLease(absl::Time now) {
   return view;
 }
 
+absl::Time DeskCore::NextLeaseDue() {
+  if (!options_.lease) return absl::InfiniteFuture();
+  absl::MutexLock lock(&lease_mu_);
+  if (!lease_supported_) return absl::InfiniteFuture();
+  // As RenewLease's `due`.
+  return lease_held_ ? lease_expires_ - options_.lease->ttl * 2 / 3 : lease_expires_;
+}
+
 DeskCore::LeaseView DeskCore::CurrentLease() {
   LeaseView view;
   if (!options_.lease) return view;

@@ -198,7 +198,9 @@ absl::Status Desk::TickHeld(absl::Time now, TickReport* out) {
 }
 
 absl::StatusOr<absl::Time> Desk::NextDue() {
-  absl::Time next = absl::InfiniteFuture();
+  // The desk lease's renewal (issue 17): a Runner ticks then, so an idle
+  // holder keeps the lease and a waiting process takes it once it ran out.
+  absl::Time next = impl_->NextLeaseDue();
   if (impl_->routing_enabled()) {
     absl::MutexLock lock(&impl_->routing_mu());
     HELPDESK_RETURN_IF_ERROR(impl_->EnsureFreshLocked(impl_->Now()));
