@@ -81,22 +81,13 @@ absl::StatusOr<std::vector<v1::Event>> MemoryTransaction::ListEventsBetween(absl
                                                                             absl::Time to,
                                                                             int64_t after_id,
                                                                             int limit) {
-  HELPDESK_RETURN_IF_ERROR(CheckOpen());
-  if (limit < 1 || limit > 10000) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("limit ", limit, " is out of range [1, 10000]"));
-  }
-  if (to < from) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "to ", absl::FormatTime(to), " is before from ", absl::FormatTime(from)));
-  }
-  const int64_t lo = absl::ToUnixMicros(from), hi = absl::ToUnixMicros(to);
   std::vector<v1::Event> out;
-  for (auto it = state_->events.upper_bound(after_id);
-       it != state_->events.end() && static_cast<int>(out.size()) < limit; ++it) {
-    const int64_t t = TimestampToMicros(it->second.time());
-    if (t >= lo && t < hi) out.push_back(it->second);
-  }
+  HELPDESK_RETURN_IF_ERROR(VisitEventsBetween(from, to, after_id, limit,
+                                              [&out](const v1::Event& e) {
+                                                out.push_back(e);
+                                                return absl::OkStatus();
+                                              })
+                               .status());
   return out;
 }
 
