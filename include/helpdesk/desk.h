@@ -153,7 +153,9 @@ class HELPDESK_EXPORT Desk {
   // When Tick next has work: the earliest of the tickets' next SLA deadlines,
   // the next automation due (with DeskOptions::rules) and the routing
   // policy's next wakeup (an offer running out, a relaxation
-  // or escalation step). InfiniteFuture when nothing is scheduled; a time at
+  // or escalation step) and, with DeskOptions::lease, when the lease is next
+  // renewed (by its holder) or runs out (for the others, who may then take
+  // it), so an idle runner keeps it. InfiniteFuture when nothing is scheduled; a time at
   // or before the clock's now means Tick has work now. The runner
   // (helpdesk/runner.h) sleeps until it. Errors: from the store.
   absl::StatusOr<absl::Time> NextDue();
