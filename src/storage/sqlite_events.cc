@@ -126,8 +126,13 @@ absl::StatusOr<std::vector<v1::Event>> SqliteTransaction::DoListEventsSince(
   return ReadOwned<v1::Event>(stmt, "events", SetTicketOf);
 }
 
-absl::StatusOr<std::vector<v1::Event>> SqliteTransaction::DoListEventsBetween(
-    absl::Time from, absl::Time to, int64_t after_id, int limit) {
+// The statement both reads of a period run: the events of [from, to) after
+// `after_id`, in id order, at most `limit`. InvalidArgument for a limit out of
+// range or a period that ends before it starts.
+absl::StatusOr<SqliteStatement> SqliteTransaction::PrepareEventsBetween(absl::Time from,
+                                                                        absl::Time to,
+                                                                        int64_t after_id,
+                                                                        int limit) {
   if (limit < 1 || limit > kMaxEventsPage) {
     return absl::InvalidArgumentError(absl::StrCat(
         "limit ", limit, " is out of range [1, ", kMaxEventsPage, "]"));
@@ -145,6 +150,13 @@ absl::StatusOr<std::vector<v1::Event>> SqliteTransaction::DoListEventsBetween(
   stmt.BindInt(2, absl::ToUnixMicros(to));
   stmt.BindInt(3, after_id);
   stmt.BindInt(4, limit);
+  return stmt;
+}
+
+absl::StatusOr<std::vector<v1::Event>> SqliteTransaction::DoListEventsBetween(
+    absl::Time from, absl::Time to, int64_t after_id, int limit) {
+  HELPDESK_ASSIGN_OR_RETURN(SqliteStatement stmt,
+                            PrepareEventsBetween(from, to, after_id, limit));
   return ReadOwned<v1::Event>(stmt, "events", SetTicketOf);
 }
 
@@ -155,23 +167,8 @@ absl::StatusOr<int> SqliteTransaction::VisitEventsBetween(
     absl::Time from, absl::Time to, int64_t after_id, int limit,
     absl::FunctionRef<absl::Status(const v1::Event&)> visit) {
   HELPDESK_RETURN_IF_ERROR(CheckOpen());
-  if (limit < 1 || limit > kMaxEventsPage) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "limit ", limit, " is out of range [1, ", kMaxEventsPage, "]"));
-  }
-  if (to < from) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "to ", absl::FormatTime(to), " is before from ", absl::FormatTime(from)));
-  }
-  HELPDESK_ASSIGN_OR_RETURN(
-      SqliteStatement stmt,
-      Watch(Prepare("SELECT id, ticket_id, proto FROM events "
-                    "WHERE time_micros >= ? AND time_micros < ? AND id > ? "
-                    "ORDER BY id LIMIT ?")));
-  stmt.BindInt(1, absl::ToUnixMicros(from));
-  stmt.BindInt(2, absl::ToUnixMicros(to));
-  stmt.BindInt(3, after_id);
-  stmt.BindInt(4, limit);
+  HELPDESK_ASSIGN_OR_RETURN(SqliteStatement stmt,
+                            Watch(PrepareEventsBetween(from, to, after_id, limit)));
   v1::Event event;
   int visited = 0;
   while (true) {

@@ -428,6 +428,8 @@ class SqliteTransaction final : public CheckedTransaction<SqliteTransaction> {
                                                             int limit);
   absl::StatusOr<std::vector<v1::Event>> DoListEventsSince(int64_t after_id,
                                                            int limit);
+  absl::StatusOr<SqliteStatement> PrepareEventsBetween(absl::Time from, absl::Time to,
+                                                       int64_t after_id, int limit);
   absl::StatusOr<std::vector<v1::Event>> DoListEventsBetween(absl::Time from, absl::Time to,
                                                              int64_t after_id, int limit);
   absl::Status DoAppendAgentEvent(v1::AgentEvent* event);
