@@ -59,6 +59,7 @@
 #include "helpdesk/reports.h"
 #include "helpdesk/storage/sqlite_store.h"
 #include "helpdesk/timestamp.h"
+#include "report_baseline/main_reports.h"
 
 namespace helpdesk {
 namespace {
@@ -261,6 +262,87 @@ void ReportFromEvents(benchmark::State& state, bool visit) {
 void BM_Report_FromEvents(benchmark::State& state) { ReportFromEvents(state, false); }
 void BM_Report_FromEventsVisit(benchmark::State& state) { ReportFromEvents(state, true); }
 
+// The same report read with Transaction::VisitEncodedEventsBetween (the
+// rows' bytes as stored) into ReportAccumulator::AddEncoded (the facts
+// reports need read from the bytes in place, no message built).
+void BM_Report_FromEncoded(benchmark::State& state) {
+  const int64_t tickets = state.range(0);
+  absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(FileFor(tickets));
+  Check(store.status());
+  ReportSpec spec;
+  spec.from = kMonth;
+  spec.to = kMonthEnd;
+  spec.group_by.kind = ReportGrouping::Kind::kGroup;
+  int64_t events = 0;
+  for (auto _ : state) {
+    absl::StatusOr<ReportAccumulator> acc = ReportAccumulator::Create(ReportConfig{});
+    Check(acc.status());
+    absl::StatusOr<std::unique_ptr<Transaction>> tx = (*store)->Begin(TransactionMode::kReadOnly);
+    Check(tx.status());
+    events = 0;
+    for (int64_t after = 0;;) {
+      absl::StatusOr<int> n = (*tx)->VisitEncodedEventsBetween(
+          kMonth, absl::InfiniteFuture(), after, 10000,
+          [&](int64_t id, int64_t ticket_id, absl::string_view bytes) {
+            after = id;
+            return acc->AddEncoded(id, ticket_id, bytes);
+          });
+      Check(n.status());
+      events += *n;
+      if (*n < 10000) break;
+    }
+    absl::StatusOr<Report> r = acc->Compute(spec);
+    Check(r.status());
+    benchmark::DoNotOptimize(r->total.first_reply.p90);
+    state.counters["created"] = static_cast<double>(r->total.created);
+    state.counters["solved"] = static_cast<double>(r->total.solved);
+    state.counters["first_reply_mean_h"] = absl::ToDoubleHours(r->total.first_reply.mean);
+  }
+  state.counters["events"] = static_cast<double>(events);
+  state.SetItemsProcessed(state.iterations() * events);
+}
+
+// The baseline: main's accumulator and Compute (bench/report_baseline/, as
+// of b2cb9b9) reading with VisitEventsBetween, as BM_Report_FromEventsVisit
+// did before this work.
+void BM_Report_MainVisit(benchmark::State& state) {
+  namespace base = main_baseline;
+  const int64_t tickets = state.range(0);
+  absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(FileFor(tickets));
+  Check(store.status());
+  base::ReportSpec spec;
+  spec.from = kMonth;
+  spec.to = kMonthEnd;
+  spec.group_by.kind = base::ReportGrouping::Kind::kGroup;
+  int64_t events = 0;
+  for (auto _ : state) {
+    absl::StatusOr<base::ReportAccumulator> acc =
+        base::ReportAccumulator::Create(base::ReportConfig{});
+    Check(acc.status());
+    absl::StatusOr<std::unique_ptr<Transaction>> tx = (*store)->Begin(TransactionMode::kReadOnly);
+    Check(tx.status());
+    events = 0;
+    for (int64_t after = 0;;) {
+      absl::StatusOr<int> n = (*tx)->VisitEventsBetween(
+          kMonth, absl::InfiniteFuture(), after, 10000, [&](const v1::Event& e) {
+            after = e.id();
+            return acc->Add(e);
+          });
+      Check(n.status());
+      events += *n;
+      if (*n < 10000) break;
+    }
+    absl::StatusOr<base::Report> r = acc->Compute(spec);
+    Check(r.status());
+    benchmark::DoNotOptimize(r->total.first_reply.p90);
+    state.counters["created"] = static_cast<double>(r->total.created);
+    state.counters["solved"] = static_cast<double>(r->total.solved);
+    state.counters["first_reply_mean_h"] = absl::ToDoubleHours(r->total.first_reply.mean);
+  }
+  state.counters["events"] = static_cast<double>(events);
+  state.SetItemsProcessed(state.iterations() * events);
+}
+
 // The incremental use (reports.h): a host keeps an accumulator up to date as
 // events are written. Outside the timing, an accumulator takes the file's
 // first 97% of events (up to an event-id watermark); the timing covers
@@ -387,6 +469,8 @@ void BM_Report_SqlAggregate(benchmark::State& state) {
   sqlite3_close(db);
 }
 
+BENCHMARK(BM_Report_FromEncoded)->Arg(100000)->Arg(1000000)->Unit(benchmark::kMillisecond)->Iterations(1);
+BENCHMARK(BM_Report_MainVisit)->Arg(100000)->Arg(1000000)->Unit(benchmark::kMillisecond)->Iterations(1);
 BENCHMARK(BM_Report_FromEvents)->Arg(100000)->Arg(1000000)->Unit(benchmark::kMillisecond)->Iterations(1);
 BENCHMARK(BM_Report_FromEventsVisit)->Arg(100000)->Arg(1000000)->Unit(benchmark::kMillisecond)->Iterations(1);
 BENCHMARK(BM_Report_Incremental)->Arg(100000)->Arg(1000000)->Unit(benchmark::kMillisecond)->Iterations(1);
