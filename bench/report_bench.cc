@@ -211,44 +211,26 @@ const std::string& FileFor(int64_t tickets) {
   return (*made)[tickets] = path;
 }
 
-// Reads the month with ListEventsBetween (a vector of whole events a page)
-// or, with `visit`, with VisitEventsBetween (one reused message).
-void ReportFromEvents(benchmark::State& state, bool visit) {
-  const int64_t tickets = state.range(0);
-  absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(FileFor(tickets));
+// One report per iteration over the file for state.range(0) tickets, in a
+// read-only transaction: `make` gives an empty accumulator, `feed` reads the
+// month into it (returning how many events), then Compute (grouped by group,
+// every metric). `Spec` is reports.h's ReportSpec or the baseline's.
+template <typename Spec, typename Make, typename Feed>
+void TimeReports(benchmark::State& state, Make make, Feed feed) {
+  absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(FileFor(state.range(0)));
   Check(store.status());
-  ReportSpec spec;
+  Spec spec;
   spec.from = kMonth;
   spec.to = kMonthEnd;
-  spec.group_by.kind = ReportGrouping::Kind::kGroup;
+  spec.group_by.kind = decltype(spec.group_by.kind)::kGroup;
   int64_t events = 0;
   for (auto _ : state) {
-    absl::StatusOr<ReportAccumulator> acc = ReportAccumulator::Create(ReportConfig{});
+    auto acc = make();
     Check(acc.status());
     absl::StatusOr<std::unique_ptr<Transaction>> tx = (*store)->Begin(TransactionMode::kReadOnly);
     Check(tx.status());
-    events = 0;
-    for (int64_t after = 0;;) {
-      if (visit) {
-        absl::StatusOr<int> n = (*tx)->VisitEventsBetween(
-            kMonth, absl::InfiniteFuture(), after, 10000, [&](const v1::Event& e) {
-              after = e.id();
-              return acc->Add(e);
-            });
-        Check(n.status());
-        events += *n;
-        if (*n < 10000) break;
-        continue;
-      }
-      absl::StatusOr<std::vector<v1::Event>> page =
-          (*tx)->ListEventsBetween(kMonth, absl::InfiniteFuture(), after, 10000);
-      Check(page.status());
-      for (const v1::Event& e : *page) Check(acc->Add(e));
-      events += static_cast<int64_t>(page->size());
-      if (page->size() < 10000) break;
-      after = page->back().id();
-    }
-    absl::StatusOr<Report> r = acc->Compute(spec);
+    events = feed(**tx, *acc);
+    auto r = acc->Compute(spec);
     Check(r.status());
     benchmark::DoNotOptimize(r->total.first_reply.p90);
     state.counters["created"] = static_cast<double>(r->total.created);
@@ -259,88 +241,80 @@ void ReportFromEvents(benchmark::State& state, bool visit) {
   state.SetItemsProcessed(state.iterations() * events);
 }
 
-void BM_Report_FromEvents(benchmark::State& state) { ReportFromEvents(state, false); }
-void BM_Report_FromEventsVisit(benchmark::State& state) { ReportFromEvents(state, true); }
-
-// The same report read with Transaction::VisitEncodedEventsBetween (the
-// rows' bytes as stored) into ReportAccumulator::AddEncoded (the facts
-// reports need read from the bytes in place, no message built).
-void BM_Report_FromEncoded(benchmark::State& state) {
-  const int64_t tickets = state.range(0);
-  absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(FileFor(tickets));
-  Check(store.status());
-  ReportSpec spec;
-  spec.from = kMonth;
-  spec.to = kMonthEnd;
-  spec.group_by.kind = ReportGrouping::Kind::kGroup;
+// Reads the month page by page with VisitEventsBetween, each event into
+// `add`; returns how many events.
+template <typename Add>
+int64_t VisitMonth(Transaction& tx, Add add) {
   int64_t events = 0;
-  for (auto _ : state) {
-    absl::StatusOr<ReportAccumulator> acc = ReportAccumulator::Create(ReportConfig{});
-    Check(acc.status());
-    absl::StatusOr<std::unique_ptr<Transaction>> tx = (*store)->Begin(TransactionMode::kReadOnly);
-    Check(tx.status());
-    events = 0;
+  for (int64_t after = 0;;) {
+    absl::StatusOr<int> n = tx.VisitEventsBetween(kMonth, absl::InfiniteFuture(), after, 10000,
+                                                  [&](const v1::Event& e) {
+                                                    after = e.id();
+                                                    return add(e);
+                                                  });
+    Check(n.status());
+    events += *n;
+    if (*n < 10000) return events;
+  }
+}
+
+absl::StatusOr<ReportAccumulator> NewAccumulator() {
+  return ReportAccumulator::Create(ReportConfig{});
+}
+
+// Reads the month with ListEventsBetween (a vector of whole events a page).
+void BM_Report_FromEvents(benchmark::State& state) {
+  TimeReports<ReportSpec>(state, NewAccumulator, [](Transaction& tx, ReportAccumulator& acc) {
+    int64_t events = 0;
     for (int64_t after = 0;;) {
-      absl::StatusOr<int> n = (*tx)->VisitEncodedEventsBetween(
+      absl::StatusOr<std::vector<v1::Event>> page =
+          tx.ListEventsBetween(kMonth, absl::InfiniteFuture(), after, 10000);
+      Check(page.status());
+      for (const v1::Event& e : *page) Check(acc.Add(e));
+      events += static_cast<int64_t>(page->size());
+      if (page->size() < 10000) return events;
+      after = page->back().id();
+    }
+  });
+}
+
+// Reads the month with VisitEventsBetween (one reused message).
+void BM_Report_FromEventsVisit(benchmark::State& state) {
+  TimeReports<ReportSpec>(state, NewAccumulator, [](Transaction& tx, ReportAccumulator& acc) {
+    return VisitMonth(tx, [&](const v1::Event& e) { return acc.Add(e); });
+  });
+}
+
+// Reads the month with VisitEncodedEventsBetween (the rows' bytes as
+// stored) into ReportAccumulator::AddEncoded (the facts reports need read
+// from the bytes in place, no message built).
+void BM_Report_FromEncoded(benchmark::State& state) {
+  TimeReports<ReportSpec>(state, NewAccumulator, [](Transaction& tx, ReportAccumulator& acc) {
+    int64_t events = 0;
+    for (int64_t after = 0;;) {
+      absl::StatusOr<int> n = tx.VisitEncodedEventsBetween(
           kMonth, absl::InfiniteFuture(), after, 10000,
           [&](int64_t id, int64_t ticket_id, absl::string_view bytes) {
             after = id;
-            return acc->AddEncoded(id, ticket_id, bytes);
+            return acc.AddEncoded(id, ticket_id, bytes);
           });
       Check(n.status());
       events += *n;
-      if (*n < 10000) break;
+      if (*n < 10000) return events;
     }
-    absl::StatusOr<Report> r = acc->Compute(spec);
-    Check(r.status());
-    benchmark::DoNotOptimize(r->total.first_reply.p90);
-    state.counters["created"] = static_cast<double>(r->total.created);
-    state.counters["solved"] = static_cast<double>(r->total.solved);
-    state.counters["first_reply_mean_h"] = absl::ToDoubleHours(r->total.first_reply.mean);
-  }
-  state.counters["events"] = static_cast<double>(events);
-  state.SetItemsProcessed(state.iterations() * events);
+  });
 }
 
 // The baseline: main's accumulator and Compute (bench/report_baseline/, as
 // of b2cb9b9) reading with VisitEventsBetween, as BM_Report_FromEventsVisit
-// did before this work.
+// did before reports read events' bytes in place.
 void BM_Report_MainVisit(benchmark::State& state) {
   namespace base = main_baseline;
-  const int64_t tickets = state.range(0);
-  absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(FileFor(tickets));
-  Check(store.status());
-  base::ReportSpec spec;
-  spec.from = kMonth;
-  spec.to = kMonthEnd;
-  spec.group_by.kind = base::ReportGrouping::Kind::kGroup;
-  int64_t events = 0;
-  for (auto _ : state) {
-    absl::StatusOr<base::ReportAccumulator> acc =
-        base::ReportAccumulator::Create(base::ReportConfig{});
-    Check(acc.status());
-    absl::StatusOr<std::unique_ptr<Transaction>> tx = (*store)->Begin(TransactionMode::kReadOnly);
-    Check(tx.status());
-    events = 0;
-    for (int64_t after = 0;;) {
-      absl::StatusOr<int> n = (*tx)->VisitEventsBetween(
-          kMonth, absl::InfiniteFuture(), after, 10000, [&](const v1::Event& e) {
-            after = e.id();
-            return acc->Add(e);
-          });
-      Check(n.status());
-      events += *n;
-      if (*n < 10000) break;
-    }
-    absl::StatusOr<base::Report> r = acc->Compute(spec);
-    Check(r.status());
-    benchmark::DoNotOptimize(r->total.first_reply.p90);
-    state.counters["created"] = static_cast<double>(r->total.created);
-    state.counters["solved"] = static_cast<double>(r->total.solved);
-    state.counters["first_reply_mean_h"] = absl::ToDoubleHours(r->total.first_reply.mean);
-  }
-  state.counters["events"] = static_cast<double>(events);
-  state.SetItemsProcessed(state.iterations() * events);
+  TimeReports<base::ReportSpec>(
+      state, [] { return base::ReportAccumulator::Create(base::ReportConfig{}); },
+      [](Transaction& tx, base::ReportAccumulator& acc) {
+        return VisitMonth(tx, [&](const v1::Event& e) { return acc.Add(e); });
+      });
 }
 
 // The incremental use (reports.h): a host keeps an accumulator up to date as

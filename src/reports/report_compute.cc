@@ -695,6 +695,42 @@ size_t Rank(size_t n, int pct) {
   return r == 0 ? 0 : r - 1;
 }
 
+// Sorts `v`: std::sort for short vectors, else a least-significant-digit
+// radix sort by 16-bit digits (a month's million durations sort several
+// times faster), skipping the digits all values share.
+void SortInt64(std::vector<int64_t>& v) {
+  constexpr size_t kRadixFrom = 4096;
+  if (v.size() < kRadixFrom) {
+    std::sort(v.begin(), v.end());
+    return;
+  }
+  // As unsigned with the sign bit flipped, so that the order is kept.
+  constexpr uint64_t kSign = uint64_t{1} << 63;
+  std::vector<uint64_t> a(v.size()), b(v.size());
+  uint64_t all_and = ~uint64_t{0}, all_or = 0;
+  for (size_t i = 0; i < v.size(); ++i) {
+    a[i] = static_cast<uint64_t>(v[i]) ^ kSign;
+    all_and &= a[i];
+    all_or |= a[i];
+  }
+  std::vector<size_t> count(size_t{1} << 16);
+  for (int shift = 0; shift < 64; shift += 16) {
+    const uint64_t mask = uint64_t{0xffff} << shift;
+    if ((all_and & mask) == (all_or & mask)) continue;  // one digit for all
+    std::fill(count.begin(), count.end(), 0);
+    for (uint64_t x : a) ++count[(x >> shift) & 0xffff];
+    size_t at = 0;
+    for (size_t& c : count) {
+      const size_t n = c;
+      c = at;
+      at += n;
+    }
+    for (uint64_t x : a) b[count[(x >> shift) & 0xffff]++] = x;
+    a.swap(b);
+  }
+  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<int64_t>(a[i] ^ kSign);
+}
+
 // Sorts durations: as int64 nanoseconds when every one is a whole number of
 // them (the usual case, and twice as fast), else as absl::Duration.
 void SortDurations(std::vector<absl::Duration>& v) {
@@ -708,7 +744,7 @@ void SortDurations(std::vector<absl::Duration>& v) {
     }
     nanos.push_back(n);
   }
-  std::sort(nanos.begin(), nanos.end());
+  SortInt64(nanos);
   for (size_t i = 0; i < v.size(); ++i) v[i] = absl::Nanoseconds(nanos[i]);
 }
 
@@ -730,7 +766,7 @@ DurationFigures DurationsOf(std::vector<absl::Duration> v) {
 
 CountFigures CountsOf(std::vector<int64_t> v) {
   CountFigures f;
-  std::sort(v.begin(), v.end());
+  SortInt64(v);
   f.count = static_cast<int64_t>(v.size());
   if (!v.empty()) {
     long double sum = 0;
