@@ -558,9 +558,18 @@ TEST(ReportsPropertyTest, StoreVisitGivesTheReportOfTheWholeEvents) {
       ASSERT_OK_AND_ASSIGN(Report from_visit, visited.Compute(spec));
       ASSERT_OK_AND_ASSIGN(Report from_list, listed.Compute(spec));
       ASSERT_OK_AND_ASSIGN(Report from_encoded, encoded.Compute(spec));
-      ExpectSameReport(from_visit, want);
-      ExpectSameReport(from_list, want);
-      ExpectSameReport(from_encoded, want);
+      {
+        SCOPED_TRACE("visit");
+        ExpectSameReport(from_visit, want);
+      }
+      {
+        SCOPED_TRACE("list");
+        ExpectSameReport(from_list, want);
+      }
+      {
+        SCOPED_TRACE("encoded");
+        ExpectSameReport(from_encoded, want);
+      }
     }
   }
 }
@@ -692,3 +701,4 @@ TEST(ReportsPropertyTest, EncodedEventsGiveTheReportOfTheParsedOnes) {
 
 }  // namespace
 }  // namespace helpdesk
+

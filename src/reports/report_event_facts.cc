@@ -31,6 +31,10 @@ class WireReader {
     return ok_;
   }
   uint64_t Varint() {
+    // Most varints here (tags, kinds, small numbers) are one byte.
+    if (p_ != end_ && (static_cast<uint8_t>(*p_) & 0x80) == 0) {
+      return static_cast<uint8_t>(*p_++);
+    }
     uint64_t v = 0;
     for (int shift = 0; shift < 64; shift += 7) {
       if (p_ == end_) break;
@@ -76,7 +80,8 @@ class WireReader {
 
 // The wire type a FieldValue's oneof member has (field numbers of
 // helpdesk.v1.FieldValue): strings and messages are length-delimited, the
-// rest varints. 0 for a number that is no member.
+// rest varints. kNoMember for a number that is no member.
+constexpr uint32_t kNoMember = 0xff;
 uint32_t FieldValueWire(uint32_t field) {
   switch (field) {
     case v1::FieldValue::kTextFieldNumber:
@@ -105,7 +110,7 @@ uint32_t FieldValueWire(uint32_t field) {
     case v1::FieldValue::kPresenceFieldNumber:
       return kVarint;
     default:
-      return 0;
+      return kNoMember;
   }
 }
 
@@ -116,7 +121,7 @@ bool DecodeValue(absl::string_view bytes, EventFacts* facts, ValueFacts* v) {
   uint32_t field = 0, wire = 0;
   while (r.Next(&field, &wire)) {
     const uint32_t want = FieldValueWire(field);
-    if (want == 0) {
+    if (want == kNoMember) {
       r.Skip(wire);
       continue;
     }
