@@ -233,6 +233,19 @@ void SetMarkValue(AccumulatorState& s, const EventFacts& e, const ValueFacts& v,
   }
 }
 
+// The index of status `name` in the workflow, -1 when unknown: a scan of
+// the few names (faster than hashing the name for every status change).
+int32_t StatusIndex(const AccumulatorState& s, absl::string_view name) {
+  if (s.status_names.size() > 16) {
+    auto it = s.status_index.find(name);
+    return it == s.status_index.end() ? -1 : it->second;
+  }
+  for (size_t i = 0; i < s.status_names.size(); ++i) {
+    if (s.status_names[i] == name) return static_cast<int32_t>(i);
+  }
+  return -1;
+}
+
 // Takes one event's facts (see ReportAccumulator::Add).
 absl::Status AddFacts(AccumulatorState& s, const EventFacts& event) {
   if (event.kind == v1::Event::REFUSED) return absl::OkStatus();
@@ -263,7 +276,7 @@ absl::Status AddFacts(AccumulatorState& s, const EventFacts& event) {
   // changing anything.
   std::vector<std::string> custom;  // (before, after) per custom field change
   for (const ChangeFacts& c : event.changes) {
-    if (c.field == v1::FieldChange::STATUS && !s.status_index.contains(c.after.StatusOr())) {
+    if (c.field == v1::FieldChange::STATUS && StatusIndex(s, c.after.StatusOr()) < 0) {
       return absl::InvalidArgumentError(
           absl::StrCat(name(), ": status ", Quoted(c.after.StatusOr()),
                        " is not a status of the workflow"));
@@ -302,7 +315,7 @@ absl::Status AddFacts(AccumulatorState& s, const EventFacts& event) {
   size_t custom_at = 0;
   for (const ChangeFacts& c : event.changes) {
     if (c.field == v1::FieldChange::STATUS) {
-      add_mark(Mark::kStatus).small = s.status_index.find(c.after.StatusOr())->second;
+      add_mark(Mark::kStatus).small = StatusIndex(s, c.after.StatusOr());
       continue;
     }
     const std::optional<Mark::Kind> kind = ValueKind(c.field);

@@ -696,8 +696,9 @@ size_t Rank(size_t n, int pct) {
 }
 
 // Sorts `v`: std::sort for short vectors, else a least-significant-digit
-// radix sort by 16-bit digits (a month's million durations sort several
-// times faster), skipping the digits all values share.
+// radix sort by bytes (a month's million durations sort several times
+// faster): the eight histograms in one pass, and the bytes all values share
+// skipped (durations in nanoseconds use five or six of the eight).
 void SortInt64(std::vector<int64_t>& v) {
   constexpr size_t kRadixFrom = 4096;
   if (v.size() < kRadixFrom) {
@@ -707,25 +708,22 @@ void SortInt64(std::vector<int64_t>& v) {
   // As unsigned with the sign bit flipped, so that the order is kept.
   constexpr uint64_t kSign = uint64_t{1} << 63;
   std::vector<uint64_t> a(v.size()), b(v.size());
-  uint64_t all_and = ~uint64_t{0}, all_or = 0;
+  std::vector<size_t> count(8 * 256);
   for (size_t i = 0; i < v.size(); ++i) {
-    a[i] = static_cast<uint64_t>(v[i]) ^ kSign;
-    all_and &= a[i];
-    all_or |= a[i];
+    const uint64_t x = static_cast<uint64_t>(v[i]) ^ kSign;
+    a[i] = x;
+    for (int d = 0; d < 8; ++d) ++count[d * 256 + ((x >> (8 * d)) & 0xff)];
   }
-  std::vector<size_t> count(size_t{1} << 16);
-  for (int shift = 0; shift < 64; shift += 16) {
-    const uint64_t mask = uint64_t{0xffff} << shift;
-    if ((all_and & mask) == (all_or & mask)) continue;  // one digit for all
-    std::fill(count.begin(), count.end(), 0);
-    for (uint64_t x : a) ++count[(x >> shift) & 0xffff];
+  for (int d = 0; d < 8; ++d) {
+    size_t* c = &count[d * 256];
+    if (c[(a[0] >> (8 * d)) & 0xff] == a.size()) continue;  // one byte for all
     size_t at = 0;
-    for (size_t& c : count) {
-      const size_t n = c;
-      c = at;
+    for (int k = 0; k < 256; ++k) {
+      const size_t n = c[k];
+      c[k] = at;
       at += n;
     }
-    for (uint64_t x : a) b[count[(x >> shift) & 0xffff]++] = x;
+    for (uint64_t x : a) b[c[(x >> (8 * d)) & 0xff]++] = x;
     a.swap(b);
   }
   for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<int64_t>(a[i] ^ kSign);
