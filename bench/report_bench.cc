@@ -39,6 +39,25 @@
 // (visit, 1M, 499 Hz): sorting the int64 durations 7%, Add 7%, the ticket
 // index (FindOrAdd) 5%, SQLite 5%, malloc/free ~12%, proto parsing ~6%,
 // page faults and clearing ~4%.
+//
+// BM_Report_FromEncoded reads with Transaction::VisitEncodedEventsBetween
+// (SQLite hands over each row's blob) into ReportAccumulator::AddEncoded
+// (the fields reports need read from the wire format in place), with
+// Compute's row keys interned, a dense ticket index and a byte-wise radix
+// sort; BM_Report_MainVisit is main's reports code (b2cb9b9, copied into
+// report_baseline/) reading with VisitEventsBetween, in the same binary.
+// Run of 2026-12-07 00:10 UTC, release, 3 repetitions each (median, min),
+// load average 8-10 on 2 shared cores, CPU time:
+//                          100k tickets        1M tickets (3.53M events)
+//   FromEncoded            407 ms (400)        3,916 ms (3,194)
+//   MainVisit (baseline)   773 ms (722)        7,210 ms (7,033)
+//   SqlAggregate           2,148 ms            27,007 ms (one run each)
+// x10 tickets costs x9.6 CPU (encoded, medians). The 2 s target is still
+// not met on this loaded machine. perf (encoded, 1M) before the last two
+// changes: DecodeFacts 10%, SQLite ~15%, the 16-bit radix sort 9% (now by
+// bytes), status-name hashing ~5% (now a scan), Figures 5%, AddFacts 4.5%,
+// page faults and clearing ~7% (the per-ticket marks: 40-byte Mark, 12
+// reserved; a compact Mark is the next step).
 #include <sqlite3.h>
 
 #include <array>
