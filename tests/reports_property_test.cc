@@ -699,6 +699,27 @@ TEST(ReportsPropertyTest, EncodedEventsGiveTheReportOfTheParsedOnes) {
   EXPECT_GT(fallbacks, 10);
 }
 
+// Truncated and corrupted bytes never crash the narrow read: each is taken
+// (as the parser reads it) or refused with DataLoss or InvalidArgument.
+TEST(ReportsPropertyTest, TruncatedOrCorruptBytesAreTakenOrRefused) {
+  World w = RandomWorld(51, 12);
+  ASSERT_OK_AND_ASSIGN(ReportAccumulator acc, ReportAccumulator::Create(w.config));
+  std::mt19937_64 rng(51);
+  int64_t refused = 0;
+  for (const v1::Event& e : w.events) {
+    const std::string bytes = e.SerializeAsString();
+    for (size_t n = 0; n <= bytes.size(); ++n) {
+      std::string b = bytes.substr(0, n);
+      if (n > 0 && rng() % 2 == 0) b[rng() % n] = static_cast<char>(rng() & 0xff);
+      const absl::Status s = acc.AddEncoded(e.id(), e.ticket_id(), b);
+      if (!s.ok()) {
+        ++refused;
+        EXPECT_TRUE(absl::IsDataLoss(s) || absl::IsInvalidArgument(s)) << s;
+      }
+    }
+  }
+  EXPECT_GT(refused, 0);
+}
+
 }  // namespace
 }  // namespace helpdesk
-
