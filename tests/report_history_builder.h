@@ -82,6 +82,30 @@ class HistoryBuilder {
     AddChange(e.mutable_changes(), v1::FieldChange::TAGS, std::nullopt, TagsValue(tags));
     return *this;
   }
+  // A custom field set (`after`) or removed (nullopt), with the value it
+  // had (`before`, nullopt: none), as the Desk writes it.
+  HistoryBuilder& CustomField(absl::Time t, const std::string& name,
+                              std::optional<std::string> before,
+                              std::optional<std::string> after) {
+    v1::Event& e = Add(t, v1::Event::FIELDS_CHANGED);
+    *e.mutable_actor() = AgentActor(1);
+    auto value = [](const std::optional<std::string>& text) -> std::optional<v1::FieldValue> {
+      if (!text) return std::nullopt;
+      v1::CustomFieldValue v;
+      v.set_text(*text);
+      return CustomFieldValueOf(v);
+    };
+    AddCustomFieldChange(e.mutable_changes(), name, value(before), value(after));
+    return *this;
+  }
+  // A new requester of another organization, as the Desk writes it.
+  HistoryBuilder& Organization(absl::Time t, int64_t before, int64_t after) {
+    v1::Event& e = Add(t, v1::Event::FIELDS_CHANGED);
+    *e.mutable_actor() = AgentActor(1);
+    AddChange(e.mutable_changes(), v1::FieldChange::ORGANIZATION, OrganizationValue(before),
+              OrganizationValue(after));
+    return *this;
+  }
   HistoryBuilder& MergeInto(absl::Time t, int64_t into) {
     v1::Event& e = Add(t, v1::Event::MERGED_INTO);
     *e.mutable_actor() = AgentActor(1);

@@ -4,6 +4,8 @@
 // achievement, groupings and top tags; and bad input.
 #include "helpdesk/reports.h"
 
+#include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -213,6 +215,32 @@ TEST(ReportsTest, PercentilesAreNearestRank) {
   EXPECT_EQ(r.total.first_reply.mean, absl::Seconds(330));
 }
 
+// Thousands of figures (sorted by radix past a few thousand values) come
+// out sorted as std::sort sorts them, with their nearest-rank percentiles.
+TEST(ReportsTest, ManyFiguresAreSorted) {
+  int64_t ids = 1;
+  std::vector<HistoryBuilder> hs;
+  std::vector<absl::Duration> first_replies;
+  std::vector<int64_t> replies;
+  for (int64_t i = 1; i <= 6000; ++i) {
+    const absl::Time created = Utc(12, 0) + absl::Seconds(i % 1000);
+    const absl::Duration wait = absl::Seconds((i * 7919) % 300000) + absl::Microseconds(i % 3);
+    HistoryBuilder& h = hs.emplace_back(i, &ids);
+    h.Create(created).Reply(created + wait);
+    for (int64_t k = 0; k < i % 4; ++k) h.Reply(created + wait + absl::Minutes(k + 1));
+    h.Status(created + wait + absl::Hours(1), "solved");
+    first_replies.push_back(wait);
+    replies.push_back(1 + i % 4);
+  }
+  Report r = MustCompute(Week(false), UtcConfig(), Join(hs));
+  std::sort(first_replies.begin(), first_replies.end());
+  std::sort(replies.begin(), replies.end());
+  EXPECT_EQ(r.total.first_reply.values, first_replies);
+  EXPECT_EQ(r.total.first_reply.p90, first_replies[5399]);
+  EXPECT_EQ(r.total.replies_to_resolve.values, replies);
+  EXPECT_EQ(r.total.replies_to_resolve.p50, replies[2999]);
+}
+
 TEST(ReportsTest, GroupsAndTags) {
   int64_t ids = 1;
   HistoryBuilder a(1, &ids), b(2, &ids), c(3, &ids);
@@ -334,6 +362,89 @@ TEST(ReportsTest, RowsFollowTheValueAtEachMoment) {
   EXPECT_EQ(early.rows[1].created, 2);
   EXPECT_EQ(early.rows[1].solved, 1);
   EXPECT_EQ(early.rows[1].reopened, 1);
+}
+
+// Custom fields and the organization follow the value at each moment too.
+// The creation event lists neither (the Desk copies the organization from
+// the requester and takes custom fields without listing them), so until a
+// value's first change the ticket had what that change's `before` says.
+TEST(ReportsTest, CustomFieldAndOrganizationRowsFollowTheValueAtEachMoment) {
+  int64_t ids = 1;
+  HistoryBuilder a(1, &ids), b(2, &ids), c(3, &ids);
+  // Created with plan "gold" in organization 5 (neither in the creation).
+  a.Create(Utc(12, 8))
+      .Reply(Utc(12, 10))                                          // first reply: gold, 5
+      .CustomField(Utc(13, 12), "plan", "gold", "silver")          // gold -> silver
+      .Organization(Utc(13, 13), 5, 6)                             // 5 -> 6
+      .Status(Utc(14, 9), "solved")                                // solved: silver, 6
+      .Message(Utc(15, 9), v1::Message::CUSTOMER_MESSAGE, 0, "open")  // reopened: silver
+      .CustomField(Utc(15, 10), "plan", "silver", std::nullopt)    // removed
+      .Status(Utc(16, 9), "solved");                               // solved: no plan
+  b.Create(Utc(12, 8));  // plan "gold" now (its events never set it)
+  c.Create(Utc(12, 8));  // no plan
+  v1::Ticket a_now, b_now;
+  a_now.set_id(1);  // the timeline, not the current ticket, groups ticket 1
+  a_now.set_organization_id(6);
+  b_now.set_id(2);
+  (*b_now.mutable_custom_fields())["plan"].set_text("gold");
+  const std::vector<v1::Event> events = Join({a, b, c});
+  ReportSpec spec = Week(false);  // samples at 00:00 from Sunday 11 to Saturday 17
+
+  ASSERT_OK_AND_ASSIGN(spec.group_by, ParseReportGrouping("custom_field.plan"));
+  ASSERT_OK_AND_ASSIGN(Report p, ComputeReport(spec, UtcConfig(), events, {a_now, b_now}));
+  ASSERT_EQ(p.rows.size(), 3u);
+  const ReportRow &gold = p.rows[0], &none = p.rows[1], &silver = p.rows[2];
+  EXPECT_EQ(gold.key, "gold");
+  EXPECT_EQ(none.key, "none");
+  EXPECT_EQ(silver.key, "silver");
+  EXPECT_EQ(gold.first_reply.count, 1);
+  EXPECT_EQ(gold.first_reply.p50, absl::Hours(2));
+  EXPECT_EQ(silver.first_reply.count, 0);
+  EXPECT_EQ(gold.solved, 0);
+  EXPECT_EQ(silver.solved, 1);
+  EXPECT_EQ(silver.reopened, 1);
+  EXPECT_EQ(none.solved, 1);
+  EXPECT_EQ(none.reopened, 0);
+  ASSERT_EQ(none.resolution.count, 1);  // measured to the last solve, without a plan
+  EXPECT_EQ(none.resolution.p50, absl::Hours(4 * 24 + 1));
+  EXPECT_EQ(silver.resolution.count, 0);
+  EXPECT_EQ(gold.created, 1);  // ticket 2; ticket 1 ended without a plan
+  EXPECT_EQ(none.created, 2);
+  EXPECT_EQ(silver.created, 0);
+  EXPECT_THAT(gold.backlog, ElementsAre(0, 0, 2, 1, 1, 1, 1));
+  EXPECT_THAT(silver.backlog, ElementsAre(0, 0, 0, 1, 0, 0, 0));
+  EXPECT_THAT(none.backlog, ElementsAre(0, 0, 1, 1, 1, 2, 1));
+  EXPECT_EQ(p.total.solved, 2);
+
+  ASSERT_OK_AND_ASSIGN(spec.group_by, ParseReportGrouping("organization"));
+  ASSERT_OK_AND_ASSIGN(Report o, ComputeReport(spec, UtcConfig(), events, {a_now, b_now}));
+  ASSERT_EQ(o.rows.size(), 3u);
+  EXPECT_EQ(o.rows[0].key, "5");
+  EXPECT_EQ(o.rows[1].key, "6");
+  EXPECT_EQ(o.rows[2].key, "none");
+  EXPECT_EQ(o.rows[0].first_reply.count, 1);
+  EXPECT_EQ(o.rows[0].solved, 0);
+  EXPECT_THAT(o.rows[0].backlog, ElementsAre(0, 0, 1, 0, 0, 0, 0));
+  EXPECT_EQ(o.rows[1].solved, 2);
+  EXPECT_EQ(o.rows[1].created, 1);
+  EXPECT_THAT(o.rows[1].backlog, ElementsAre(0, 0, 0, 1, 0, 1, 0));
+  EXPECT_EQ(o.rows[2].created, 2);
+
+  // Taken encoded (as a store holds the events), the same report.
+  ASSERT_OK_AND_ASSIGN(ReportAccumulator acc, ReportAccumulator::Create(UtcConfig()));
+  for (const v1::Event& e : events) {
+    v1::Event stored = e;
+    stored.clear_id();
+    ASSERT_THAT(acc.AddEncoded(e.id(), e.ticket_id(), stored.SerializeAsString()), IsOk());
+  }
+  acc.AddTicket(a_now);
+  acc.AddTicket(b_now);
+  ASSERT_OK_AND_ASSIGN(spec.group_by, ParseReportGrouping("custom_field.plan"));
+  ASSERT_OK_AND_ASSIGN(Report encoded, acc.Compute(spec));
+  ASSERT_EQ(encoded.rows.size(), 3u);
+  EXPECT_EQ(encoded.rows[0].first_reply.count, 1);
+  EXPECT_EQ(encoded.rows[2].solved, 1);
+  EXPECT_THAT(encoded.rows[1].backlog, ElementsAre(0, 0, 1, 1, 1, 2, 1));
 }
 
 TEST(ReportsTest, SlaAchievementPerMetric) {
@@ -462,6 +573,9 @@ TEST(ReportsTest, BadEventsAreRefusedAndChangeNothing) {
   no_ticket.set_kind(v1::Event::TICKET_CREATED);
   EXPECT_THAT(acc.Add(no_ticket),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("ticket_id 0")));
+  // Bytes that are no encoded event.
+  EXPECT_THAT(acc.AddEncoded(98, 1, "\xff\xff"),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("event 98")));
   ASSERT_OK_AND_ASSIGN(Report r, acc.Compute(Week(false)));
   EXPECT_EQ(r.total.created, 1);
   EXPECT_EQ(r.total.first_reply.count, 0);

@@ -62,10 +62,15 @@
 //    `to`): what the ticket became, so a ticket tagged or routed after it
 //    arrived counts as such.
 // This holds for the values the events set: agent (assignee), group,
-// priority, type, organization and tags. A ticket whose events never set
-// the value, and the channel and custom fields, which reports do not follow
-// through time, are grouped by the current value throughout: the ticket
-// given with AddTicket, else the latest the events gave. By tag a figure
+// priority, type, organization, tags and custom fields. Until a value's
+// first change after the creation, the ticket had what that change's
+// `before` says (the creation event does not list every value: not the
+// organization, nor the custom fields). A ticket whose events never set the
+// value is grouped by the current value throughout: the ticket given with
+// AddTicket, else none. The channel is set when a ticket is created and no
+// command changes it (the Desk has none, and no event records a change of
+// it), so the current ticket's channel is its channel at every moment. By
+// tag a figure
 // counts once in the row of each tag the ticket had at its moment. "none" is
 // the row of the figures of tickets without a value; a ticket that had a
 // value during the period has that row even when no figure fell in it. The
@@ -244,8 +249,9 @@ HELPDESK_EXPORT absl::Status ValidateReportSpec(const ReportSpec& spec,
 // merged into the same result.
 //
 // Memory: a few dozen bytes per status, group, assignee, priority, type,
-// organization and tags change and message of each ticket (each distinct tag
-// set is kept once), plus its current attributes.
+// organization, tags and custom field change and message of each ticket
+// (each distinct tag set and custom field value is kept once), plus its
+// current attributes.
 //
 // Thread safety: not thread-safe; Compute is const and may run concurrently
 // with other const calls.
@@ -265,6 +271,13 @@ class HELPDESK_EXPORT ReportAccumulator {
   // earlier than the ticket's previous one; a STATUS change to a status the
   // workflow does not know. A refused event changes nothing.
   absl::Status Add(const v1::Event& event);
+
+  // Takes one event given encoded (a serialized v1::Event, as stores keep
+  // it; its id and ticket_id apart, overriding any in the bytes), as Add
+  // would take the parsed event, without building the message: the fields
+  // reports read are read from the bytes in place. Errors: those of Add;
+  // DataLoss naming the event id for bytes that are not an encoded event.
+  absl::Status AddEncoded(int64_t event_id, int64_t ticket_id, absl::string_view serialized);
 
   // Records a ticket's current state: its channel and custom fields group
   // the ticket, and so do the attributes its events never set (see the

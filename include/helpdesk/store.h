@@ -41,6 +41,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "helpdesk/access.h"
@@ -415,6 +416,30 @@ class HELPDESK_EXPORT Transaction {
       absl::FunctionRef<absl::Status(const v1::Event&)> visit) {
     (void)from, (void)to, (void)after_id, (void)limit, (void)visit;
     return absl::UnimplementedError("VisitEventsBetween: not supported by this store");
+  }
+
+  // (reports) The events VisitEventsBetween(from, to, after_id, limit) would
+  // visit, each handed to `visit` encoded: its id, its ticket's id and its
+  // bytes (a serialized v1::Event; an id or ticket_id in them is to be
+  // ignored), valid only during that call. A store that keeps events
+  // serialized hands over the bytes it holds without decoding them
+  // (ReportAccumulator::AddEncoded reads what reports need from them in
+  // place); by default each visited event is serialized. Returns how many
+  // events were visited; a non-OK status from `visit` stops the read and is
+  // returned as is. Errors: those of VisitEventsBetween (Unimplemented
+  // included).
+  virtual absl::StatusOr<int> VisitEncodedEventsBetween(
+      absl::Time from, absl::Time to, int64_t after_id, int limit,
+      absl::FunctionRef<absl::Status(int64_t id, int64_t ticket_id, absl::string_view bytes)>
+          visit) {
+    std::string bytes;
+    return VisitEventsBetween(from, to, after_id, limit, [&](const v1::Event& e) {
+      bytes.clear();
+      if (!e.SerializeToString(&bytes)) {
+        return absl::InternalError(absl::StrCat("event ", e.id(), ": cannot be serialized"));
+      }
+      return visit(e.id(), e.ticket_id(), bytes);
+    });
   }
 
   // --- Contacts and organizations ----------------------------------------
@@ -911,6 +936,11 @@ class HELPDESK_EXPORT TransactionWrapper : public Transaction {
       absl::Time from, absl::Time to, int64_t after_id, int limit,
       absl::FunctionRef<absl::Status(const v1::Event&)> visit) override {
     return base_->VisitEventsBetween(from, to, after_id, limit, visit);
+  }
+  absl::StatusOr<int> VisitEncodedEventsBetween(
+      absl::Time from, absl::Time to, int64_t after_id, int limit,
+      absl::FunctionRef<absl::Status(int64_t, int64_t, absl::string_view)> visit) override {
+    return base_->VisitEncodedEventsBetween(from, to, after_id, limit, visit);
   }
   absl::Status InsertContact(v1::Contact* contact) override {
     return base_->InsertContact(contact);

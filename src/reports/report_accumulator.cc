@@ -1,6 +1,7 @@
 // ReportAccumulator: takes the audit log event by event into a compact
 // timeline per ticket; metric and grouping names; spec validation.
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,7 +19,10 @@ namespace helpdesk {
 namespace {
 
 using reports_internal::AccumulatorState;
+using reports_internal::ChangeFacts;
+using reports_internal::EventFacts;
 using reports_internal::Mark;
+using reports_internal::ValueFacts;
 using reports_internal::TicketHistory;
 
 constexpr int64_t kMaxBacklogSamples = 100000;
@@ -183,41 +187,111 @@ absl::StatusOr<ReportAccumulator> ReportAccumulator::Create(ReportConfig config)
   return ReportAccumulator(std::move(rep));
 }
 
-absl::Status ReportAccumulator::Add(const v1::Event& event) {
-  AccumulatorState& s = rep_->state;
-  if (event.kind() == v1::Event::REFUSED) return absl::OkStatus();
-  auto name = [&] { return absl::StrCat("event ", event.id()); };
-  if (event.ticket_id() <= 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(name(), ": ticket_id ", event.ticket_id(), " is not positive"));
+namespace {
+
+// The bit of TicketHistory::kinds for marks of `kind`.
+constexpr uint32_t KindBit(Mark::Kind kind) { return uint32_t{1} << kind; }
+
+// The mark kind a change of `field` sets, for the values rows group by.
+std::optional<Mark::Kind> ValueKind(v1::FieldChange::Field field) {
+  switch (field) {
+    case v1::FieldChange::GROUP: return Mark::kGroup;
+    case v1::FieldChange::PRIORITY: return Mark::kPriority;
+    case v1::FieldChange::ASSIGNEE: return Mark::kAssignee;
+    case v1::FieldChange::ORGANIZATION: return Mark::kOrganization;
+    case v1::FieldChange::TYPE: return Mark::kType;
+    case v1::FieldChange::TAGS: return Mark::kTags;
+    case v1::FieldChange::CUSTOM_FIELD: return Mark::kCustomField;
+    default: return std::nullopt;
   }
-  absl::Time time = FromTimestamp(event.time());
-  TicketHistory* found = s.Find(event.ticket_id());
+}
+
+// Sets `m` (of a value kind) to `v`, as a change of `field` gives it;
+// `custom` is the custom field's rendered value (interned here).
+void SetMarkValue(AccumulatorState& s, const EventFacts& e, const ValueFacts& v,
+                  const std::string& custom, Mark* m) {
+  switch (m->kind) {
+    case Mark::kGroup: m->value = v.NumberIf(v1::FieldValue::kGroupId); break;
+    case Mark::kAssignee: m->value = v.NumberIf(v1::FieldValue::kAgentId); break;
+    case Mark::kOrganization: m->value = v.NumberIf(v1::FieldValue::kOrganizationId); break;
+    case Mark::kPriority:
+      m->small = static_cast<int32_t>(v.NumberIf(v1::FieldValue::kPriority));
+      break;
+    case Mark::kType: m->small = static_cast<int32_t>(v.NumberIf(v1::FieldValue::kType)); break;
+    case Mark::kTags:
+      m->small = s.InternTags(absl::MakeConstSpan(e.tags).subspan(
+          v.tags_begin, v.tags_end - v.tags_begin));
+      break;
+    case Mark::kCustomField:
+      m->value = v.value_case == v1::FieldValue::VALUE_NOT_SET
+                     ? 0
+                     : AccumulatorState::Intern(custom, &s.custom_values,
+                                                &s.custom_value_index);
+      break;
+    default:
+      break;
+  }
+}
+
+// The index of status `name` in the workflow, -1 when unknown: a scan of
+// the few names (faster than hashing the name for every status change).
+int32_t StatusIndex(const AccumulatorState& s, absl::string_view name) {
+  if (s.status_names.size() > 16) {
+    auto it = s.status_index.find(name);
+    return it == s.status_index.end() ? -1 : it->second;
+  }
+  for (size_t i = 0; i < s.status_names.size(); ++i) {
+    if (s.status_names[i] == name) return static_cast<int32_t>(i);
+  }
+  return -1;
+}
+
+// Takes one event's facts (see ReportAccumulator::Add).
+absl::Status AddFacts(AccumulatorState& s, const EventFacts& event) {
+  if (event.kind == v1::Event::REFUSED) return absl::OkStatus();
+  auto name = [&] { return absl::StrCat("event ", event.id); };
+  if (event.ticket_id <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name(), ": ticket_id ", event.ticket_id, " is not positive"));
+  }
+  const absl::Time time = event.time;
+  TicketHistory* found = s.Find(event.ticket_id);
   const bool known = found != nullptr && found->has_events;
-  const bool creation = event.kind() == v1::Event::TICKET_CREATED;
+  const bool creation = event.kind == v1::Event::TICKET_CREATED;
   if (!known && !creation) {
     return absl::InvalidArgumentError(absl::StrCat(
-        name(), ": the first event of ticket ", event.ticket_id(), " is ",
-        v1::Event::Kind_Name(event.kind()), ", not TICKET_CREATED"));
+        name(), ": the first event of ticket ", event.ticket_id, " is ",
+        v1::Event::Kind_Name(event.kind), ", not TICKET_CREATED"));
   }
   if (known && creation) {
     return absl::InvalidArgumentError(absl::StrCat(
-        name(), ": ticket ", event.ticket_id(), " was created already"));
+        name(), ": ticket ", event.ticket_id, " was created already"));
   }
   if (known && time < found->last_time) {
     return absl::InvalidArgumentError(absl::StrCat(
         name(), ": time ", FormatRfc3339(time), " is before the previous event of ticket ",
-        event.ticket_id(), " at ", FormatRfc3339(found->last_time)));
+        event.ticket_id, " at ", FormatRfc3339(found->last_time)));
   }
-  // Check every status before changing anything.
-  for (const v1::FieldChange& c : event.changes()) {
-    if (c.field() == v1::FieldChange::STATUS && !s.status_index.contains(c.after().status())) {
+  // Check every status, and render every custom field value, before
+  // changing anything.
+  std::vector<std::string> custom;  // (before, after) per custom field change
+  for (const ChangeFacts& c : event.changes) {
+    if (c.field == v1::FieldChange::STATUS && StatusIndex(s, c.after.StatusOr()) < 0) {
       return absl::InvalidArgumentError(
-          absl::StrCat(name(), ": status ", Quoted(c.after().status()),
+          absl::StrCat(name(), ": status ", Quoted(c.after.StatusOr()),
                        " is not a status of the workflow"));
     }
+    if (c.field == v1::FieldChange::CUSTOM_FIELD) {
+      for (const ValueFacts* v : {&c.before, &c.after}) {
+        if (!RenderedValue(*v, &s.value_scratch, &custom.emplace_back())) {
+          return absl::DataLossError(absl::StrCat(
+              name(), ": the value of custom field ", Quoted(c.custom_field),
+              " cannot be decoded"));
+        }
+      }
+    }
   }
-  TicketHistory& t = found != nullptr ? *found : s.FindOrAdd(event.ticket_id());
+  TicketHistory& t = found != nullptr ? *found : s.FindOrAdd(event.ticket_id);
   if (creation) {
     t.has_events = true;
     t.created = time;
@@ -229,55 +303,95 @@ absl::Status ReportAccumulator::Add(const v1::Event& event) {
     m.time = time;
     m.seq = seq;
     m.kind = kind;
+    t.kinds |= KindBit(kind);
     return m;
   };
-  if (event.kind() == v1::Event::MERGED_INTO) add_mark(Mark::kMerged);
-  if ((event.kind() == v1::Event::MESSAGE_ADDED || creation) && event.message_kind() != 0) {
+  if (event.kind == v1::Event::MERGED_INTO) add_mark(Mark::kMerged);
+  if ((event.kind == v1::Event::MESSAGE_ADDED || creation) && event.message_kind != 0) {
     Mark& m = add_mark(Mark::kMessage);
-    m.small = event.message_kind();
-    m.agent = event.actor().kind() == v1::Actor::AGENT;
+    m.small = event.message_kind;
+    m.agent = event.actor_kind == v1::Actor::AGENT;
   }
-  for (const v1::FieldChange& c : event.changes()) {
-    switch (c.field()) {
-      case v1::FieldChange::STATUS:
-        add_mark(Mark::kStatus).small = s.status_index.at(c.after().status());
-        break;
-      case v1::FieldChange::GROUP:
-        t.group = c.after().group_id();
-        add_mark(Mark::kGroup).value = t.group;
-        break;
-      case v1::FieldChange::PRIORITY:
-        t.priority = c.after().priority();
-        add_mark(Mark::kPriority).small = t.priority;
-        break;
-      case v1::FieldChange::ASSIGNEE:
-        t.assignee = c.after().agent_id();
-        add_mark(Mark::kAssignee).value = t.assignee;
-        break;
-      case v1::FieldChange::ORGANIZATION:
-        t.organization = c.after().organization_id();
-        add_mark(Mark::kOrganization).value = t.organization;
-        break;
-      case v1::FieldChange::TYPE:
-        t.type = c.after().type();
-        add_mark(Mark::kType).small = t.type;
-        break;
-      case v1::FieldChange::TAGS:
-        t.tags.assign(c.after().tags().values().begin(), c.after().tags().values().end());
-        add_mark(Mark::kTags).small = s.InternTags(t.tags);
-        break;
-      case v1::FieldChange::CUSTOM_FIELD:
-        if (c.after().value_case() == v1::FieldValue::VALUE_NOT_SET) {
-          t.custom_fields.erase(c.custom_field());
-        } else {
-          t.custom_fields[c.custom_field()] = RenderValue(c.after());
-        }
-        break;
-      default:
-        break;
+  size_t custom_at = 0;
+  for (const ChangeFacts& c : event.changes) {
+    if (c.field == v1::FieldChange::STATUS) {
+      add_mark(Mark::kStatus).small = StatusIndex(s, c.after.StatusOr());
+      continue;
+    }
+    const std::optional<Mark::Kind> kind = ValueKind(c.field);
+    if (!kind.has_value()) continue;
+    const std::string* before = nullptr;
+    const std::string* after = nullptr;
+    int32_t field = 0;
+    if (*kind == Mark::kCustomField) {
+      before = &custom[custom_at++];
+      after = &custom[custom_at++];
+      field = AccumulatorState::Intern(c.custom_field, &s.custom_names, &s.custom_name_index);
+    }
+    // A value's first change after the creation says, in its `before`, what
+    // the ticket had until then (the creation event does not list every
+    // value: a ticket's organization and custom fields, say): a mark at
+    // the creation keeps it, so rows credit the ticket to it until the
+    // change.
+    const bool first =
+        *kind == Mark::kCustomField
+            ? std::none_of(t.marks.begin(), t.marks.end(),
+                           [&](const Mark& m) {
+                             return m.kind == Mark::kCustomField && m.small == field;
+                           })
+            : (t.kinds & KindBit(*kind)) == 0;
+    if (first && seq != 0 && c.before.present) {
+      auto at = std::find_if(t.marks.begin(), t.marks.end(),
+                             [](const Mark& m) { return m.seq != 0; });
+      Mark m;
+      m.time = t.created;
+      m.seq = 0;
+      m.kind = *kind;
+      m.small = field;
+      SetMarkValue(s, event, c.before, before != nullptr ? *before : std::string(), &m);
+      t.marks.insert(at, m);
+      t.kinds |= KindBit(*kind);
+    }
+    Mark& m = add_mark(*kind);
+    m.small = field;
+    SetMarkValue(s, event, c.after, after != nullptr ? *after : std::string(), &m);
+    switch (*kind) {
+      case Mark::kGroup: t.group = m.value; break;
+      case Mark::kAssignee: t.assignee = m.value; break;
+      case Mark::kOrganization: t.organization = m.value; break;
+      case Mark::kPriority: t.priority = static_cast<v1::Priority>(m.small); break;
+      case Mark::kType: t.type = static_cast<v1::TicketType>(m.small); break;
+      case Mark::kTags: t.tags = m.small; break;
+      default: break;
     }
   }
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ReportAccumulator::Add(const v1::Event& event) {
+  AccumulatorState& s = rep_->state;
+  reports_internal::FactsOf(event, &s.facts);
+  return AddFacts(s, s.facts);
+}
+
+absl::Status ReportAccumulator::AddEncoded(int64_t event_id, int64_t ticket_id,
+                                           absl::string_view serialized) {
+  AccumulatorState& s = rep_->state;
+  if (reports_internal::DecodeFacts(event_id, ticket_id, serialized, &s.facts)) {
+    return AddFacts(s, s.facts);
+  }
+  // Bytes the narrow read leaves to the parser.
+  v1::Event& e = s.event_scratch;
+  e.Clear();
+  if (!e.ParseFromArray(serialized.data(), static_cast<int>(serialized.size()))) {
+    return absl::DataLossError(
+        absl::StrCat("event ", event_id, ": its bytes are not an encoded event"));
+  }
+  e.set_id(event_id);
+  e.set_ticket_id(ticket_id);
+  return Add(e);
 }
 
 void ReportAccumulator::AddTicket(const v1::Ticket& ticket) {
@@ -310,11 +424,26 @@ absl::Status ReportAccumulator::Merge(ReportAccumulator other) {
   }
   std::vector<int32_t> tag_remap(o.tag_sets.size());
   for (size_t i = 0; i < o.tag_sets.size(); ++i) tag_remap[i] = s.InternTags(o.tag_sets[i]);
+  std::vector<int32_t> name_remap(o.custom_names.size());
+  for (size_t i = 0; i < o.custom_names.size(); ++i) {
+    name_remap[i] = AccumulatorState::Intern(o.custom_names[i], &s.custom_names,
+                                             &s.custom_name_index);
+  }
+  std::vector<int32_t> value_remap(o.custom_values.size());
+  for (size_t i = 0; i < o.custom_values.size(); ++i) {
+    value_remap[i] = AccumulatorState::Intern(o.custom_values[i], &s.custom_values,
+                                              &s.custom_value_index);
+  }
   for (TicketHistory& t : o.tickets) {
     for (Mark& m : t.marks) {
       if (m.kind == Mark::kStatus) m.small = remap[m.small];
       if (m.kind == Mark::kTags) m.small = tag_remap[m.small];
+      if (m.kind == Mark::kCustomField) {
+        m.small = name_remap[m.small];
+        m.value = value_remap[m.value];
+      }
     }
+    if (t.tags >= 0) t.tags = tag_remap[t.tags];
     TicketHistory& mine = s.FindOrAdd(t.id);
     if (t.has_events) {
       std::unique_ptr<v1::Ticket> current = std::move(mine.current);
@@ -324,8 +453,7 @@ absl::Status ReportAccumulator::Merge(ReportAccumulator other) {
       mine.current = std::move(t.current);
     }
   }
-  o.tickets.clear();
-  o.index.clear();
+  o.ClearTickets();
   return absl::OkStatus();
 }
 

@@ -8,6 +8,9 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
+#include "absl/container/node_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -95,22 +98,27 @@ struct TicketFigures {
 // Times [start, end), sorted and disjoint.
 using Ranges = std::vector<std::pair<absl::Time, absl::Time>>;
 
+// A ticket's rows at a moment: interned keys (one string per distinct key,
+// so that rows are found by address), sorted.
+using KeyList = std::vector<const std::string*>;
+
 // From `start` on (until the next span), the ticket is in the rows `keys`.
 struct KeySpan {
   absl::Time start;
-  std::vector<std::string> keys;
+  const KeyList* keys;
 };
 
 class Computer {
  public:
-  Computer(const AccumulatorState& state, const ReportSpec& spec)
-      : state_(state), spec_(spec), wanted_(WantedOf(spec)) {}
+  Computer(const AccumulatorState& state, const ReportSpec& spec);
 
   // Fills `f` (cleared first; its vectors keep their capacity) with what `t`
   // contributes.
   absl::Status Figures(const TicketHistory& t, TicketFigures* f) const;
   v1::Ticket TicketOf(const TicketHistory& t, int32_t status) const;
-  std::vector<std::string> Keys(const TicketHistory& t) const;
+  // The rows of `t`'s current value (the ticket given with AddTicket, else
+  // none), for a value its events never set.
+  const KeyList& Keys(const TicketHistory& t) const;
   // The rows `t` is in over time (spans from its creation; events at or
   // after the period's end do not count): the grouping's value as the events
   // set it, or, for a value the events never set, Keys(t) throughout.
@@ -128,6 +136,20 @@ class Computer {
   absl::StatusOr<absl::Duration> Measure(const std::vector<Stretch>& stretches, absl::Time a,
                                          absl::Time b, Pred count) const;
   absl::Status Sla(const TicketHistory& t, int32_t status, TicketFigures* f) const;
+  // Whether `m` sets the grouping's value.
+  bool SetsValue(const Mark& m) const {
+    return timeline_kind_.has_value() && m.kind == *timeline_kind_ &&
+           (m.kind != Mark::kCustomField || m.small == custom_field_);
+  }
+  // The rows of the grouping's value `code` (what ValueCode gives).
+  const KeyList& KeysOfCode(int64_t code) const;
+  // The grouping's value as a code: an id, an enum's number, an index in
+  // the accumulator's tag sets or custom values (or, past them, in this
+  // computer's own, for current tickets' values the events never gave).
+  int64_t CodeOfMark(const Mark* m) const;
+  int64_t CodeOfTags(std::vector<std::string> tags) const;
+  int64_t CodeOfCustomValue(const std::string& value) const;
+  const std::string* Intern(absl::string_view key) const;
 
   const AccumulatorState& state_;
   const ReportSpec& spec_;
@@ -135,6 +157,19 @@ class Computer {
   // Scratch of Figures, kept between tickets to spare allocations.
   mutable std::vector<Stretch> stretches_;
   mutable std::vector<absl::Time> replies_;
+  // The mark kind that sets the grouping's value, if the events carry it,
+  // and for a custom field its name's index (-1: no event names it).
+  std::optional<Mark::Kind> timeline_kind_;
+  int32_t custom_field_ = -1;
+  // Interned keys and each value code's rows.
+  mutable absl::node_hash_set<std::string> key_strings_;
+  mutable absl::node_hash_map<int64_t, KeyList> code_keys_;
+  // Values of current tickets that no event gave (codes past the
+  // accumulator's tables).
+  mutable std::vector<std::vector<std::string>> more_tag_sets_;
+  mutable absl::flat_hash_map<std::string, int64_t> more_tag_set_codes_;
+  mutable std::vector<std::string> more_custom_values_;
+  mutable absl::flat_hash_map<std::string, int64_t> more_custom_codes_;
 };
 
 template <typename Pred>
@@ -207,6 +242,7 @@ absl::Status Computer::Figures(const TicketHistory& t, TicketFigures* figures) c
         case Mark::kType:
         case Mark::kOrganization:
         case Mark::kTags:
+        case Mark::kCustomField:
           break;
         case Mark::kMessage:
           if (m.small == v1::Message::PUBLIC_REPLY && m.agent) {
@@ -298,7 +334,9 @@ v1::Ticket Computer::TicketOf(const TicketHistory& t, int32_t status) const {
     ticket.set_organization_id(t.organization);
     ticket.set_priority(t.priority);
     ticket.set_type(t.type);
-    for (const std::string& tag : t.tags) ticket.add_tags(tag);
+    if (t.tags >= 0) {
+      for (const std::string& tag : state_.tag_sets[t.tags]) ticket.add_tags(tag);
+    }
   }
   if (status >= 0) {
     ticket.set_status(state_.status_names[status]);
@@ -341,6 +379,7 @@ absl::Status Computer::Sla(const TicketHistory& t, int32_t status, TicketFigures
         case Mark::kType:
         case Mark::kOrganization:
         case Mark::kTags:
+        case Mark::kCustomField:
           break;
       }
     }
@@ -373,49 +412,6 @@ std::string EnumKey(absl::string_view name, absl::string_view prefix) {
   return s == "unspecified" ? "none" : s;
 }
 
-std::vector<std::string> Computer::Keys(const TicketHistory& t) const {
-  using Kind = ReportGrouping::Kind;
-  const v1::Ticket* c = t.current.get();
-  switch (spec_.group_by.kind) {
-    case Kind::kNone: return {};
-    case Kind::kAgent: return {IdKey(c ? c->assignee_id() : t.assignee)};
-    case Kind::kGroup: return {IdKey(c ? c->group_id() : t.group)};
-    case Kind::kOrganization: return {IdKey(c ? c->organization_id() : t.organization)};
-    case Kind::kPriority:
-      return {EnumKey(v1::Priority_Name(c ? c->priority() : t.priority), "priority_")};
-    case Kind::kType:
-      return {EnumKey(v1::TicketType_Name(c ? c->type() : t.type), "ticket_type_")};
-    case Kind::kChannel:
-      return {EnumKey(v1::Channel_Name(c ? c->channel() : v1::CHANNEL_UNSPECIFIED),
-                      "channel_")};
-    case Kind::kTag: {
-      std::vector<std::string> tags;
-      if (c) {
-        tags.assign(c->tags().begin(), c->tags().end());
-      } else {
-        tags = t.tags;
-      }
-      if (tags.empty()) return {"none"};
-      std::sort(tags.begin(), tags.end());
-      tags.erase(std::unique(tags.begin(), tags.end()), tags.end());
-      return tags;
-    }
-    case Kind::kCustomField: {
-      const std::string& name = spec_.group_by.custom_field;
-      if (c) {
-        auto it = c->custom_fields().find(name);
-        if (it == c->custom_fields().end()) return {"none"};
-        std::string v = RenderValue(CustomFieldValueOf(it->second));
-        return {v.empty() ? "none" : v};
-      }
-      auto it = t.custom_fields.find(name);
-      if (it == t.custom_fields.end() || it->second.empty()) return {"none"};
-      return {it->second};
-    }
-  }
-  return {};
-}
-
 // The mark kind that sets the grouping's value, if the events carry it.
 std::optional<Mark::Kind> TimelineKind(ReportGrouping::Kind kind) {
   using Kind = ReportGrouping::Kind;
@@ -426,64 +422,177 @@ std::optional<Mark::Kind> TimelineKind(ReportGrouping::Kind kind) {
     case Kind::kPriority: return Mark::kPriority;
     case Kind::kType: return Mark::kType;
     case Kind::kTag: return Mark::kTags;
+    case Kind::kCustomField: return Mark::kCustomField;
+    // The channel: set at the creation, never changed (see reports.h).
     case Kind::kNone:
     case Kind::kChannel:
-    case Kind::kCustomField:
       return std::nullopt;
   }
   return std::nullopt;
 }
 
-// The rows of a value that a mark of `kind` sets (`m` null: no value yet).
-std::vector<std::string> KeysOfMark(const AccumulatorState& state, Mark::Kind kind,
-                                    const Mark* m) {
-  switch (kind) {
+Computer::Computer(const AccumulatorState& state, const ReportSpec& spec)
+    : state_(state), spec_(spec), wanted_(WantedOf(spec)) {
+  timeline_kind_ = TimelineKind(spec.group_by.kind);
+  if (timeline_kind_ == Mark::kCustomField) {
+    auto it = state.custom_name_index.find(spec.group_by.custom_field);
+    if (it == state.custom_name_index.end()) {
+      timeline_kind_.reset();
+    } else {
+      custom_field_ = it->second;
+    }
+  }
+}
+
+const std::string* Computer::Intern(absl::string_view key) const {
+  return &*key_strings_.emplace(key).first;
+}
+
+int64_t Computer::CodeOfTags(std::vector<std::string> tags) const {
+  std::sort(tags.begin(), tags.end());
+  tags.erase(std::unique(tags.begin(), tags.end()), tags.end());
+  if (tags.empty()) return -1;
+  std::string key;
+  for (const std::string& tag : tags) {
+    key.append(tag);
+    key.push_back('\0');
+  }
+  auto known = state_.tag_set_index.find(key);
+  if (known != state_.tag_set_index.end()) return known->second;
+  auto [it, added] = more_tag_set_codes_.try_emplace(
+      std::move(key), static_cast<int64_t>(state_.tag_sets.size() + more_tag_sets_.size()));
+  if (added) more_tag_sets_.push_back(std::move(tags));
+  return it->second;
+}
+
+int64_t Computer::CodeOfCustomValue(const std::string& value) const {
+  auto known = state_.custom_value_index.find(value);
+  if (known != state_.custom_value_index.end()) return known->second;
+  auto [it, added] = more_custom_codes_.try_emplace(
+      value, static_cast<int64_t>(state_.custom_values.size() + more_custom_values_.size()));
+  if (added) more_custom_values_.push_back(value);
+  return it->second;
+}
+
+int64_t Computer::CodeOfMark(const Mark* m) const {
+  switch (*timeline_kind_) {
     case Mark::kGroup:
     case Mark::kAssignee:
     case Mark::kOrganization:
-      return {IdKey(m != nullptr ? m->value : 0)};
+    case Mark::kCustomField:
+      return m != nullptr ? m->value : 0;
     case Mark::kPriority:
-      return {EnumKey(v1::Priority_Name(static_cast<v1::Priority>(m != nullptr ? m->small : 0)),
-                      "priority_")};
     case Mark::kType:
-      return {EnumKey(
-          v1::TicketType_Name(static_cast<v1::TicketType>(m != nullptr ? m->small : 0)),
-          "ticket_type_")};
+      return m != nullptr ? m->small : 0;
     case Mark::kTags:
-      if (m == nullptr || state.tag_sets[m->small].empty()) return {"none"};
-      return state.tag_sets[m->small];
+      return m == nullptr || state_.tag_sets[m->small].empty() ? -1 : m->small;
     case Mark::kStatus:
     case Mark::kMessage:
     case Mark::kMerged:
       break;
   }
-  return {"none"};
+  return 0;
+}
+
+const KeyList& Computer::KeysOfCode(int64_t code) const {
+  auto [it, added] = code_keys_.try_emplace(code);
+  KeyList& keys = it->second;
+  if (!added) return keys;
+  using Kind = ReportGrouping::Kind;
+  switch (spec_.group_by.kind) {
+    case Kind::kNone:
+      break;
+    case Kind::kAgent:
+    case Kind::kGroup:
+    case Kind::kOrganization:
+      keys.push_back(Intern(IdKey(code)));
+      break;
+    case Kind::kPriority:
+      keys.push_back(
+          Intern(EnumKey(v1::Priority_Name(static_cast<v1::Priority>(code)), "priority_")));
+      break;
+    case Kind::kType:
+      keys.push_back(Intern(
+          EnumKey(v1::TicketType_Name(static_cast<v1::TicketType>(code)), "ticket_type_")));
+      break;
+    case Kind::kChannel:
+      keys.push_back(
+          Intern(EnumKey(v1::Channel_Name(static_cast<v1::Channel>(code)), "channel_")));
+      break;
+    case Kind::kTag: {
+      const size_t known = state_.tag_sets.size();
+      const std::vector<std::string>* tags =
+          code < 0 ? nullptr
+                   : static_cast<size_t>(code) < known ? &state_.tag_sets[code]
+                                                       : &more_tag_sets_[code - known];
+      if (tags == nullptr || tags->empty()) {
+        keys.push_back(Intern("none"));
+      } else {
+        for (const std::string& tag : *tags) keys.push_back(Intern(tag));
+      }
+      break;
+    }
+    case Kind::kCustomField: {
+      const size_t known = state_.custom_values.size();
+      const std::string& v = static_cast<size_t>(code) < known
+                                 ? state_.custom_values[code]
+                                 : more_custom_values_[code - known];
+      keys.push_back(Intern(v.empty() ? "none" : v));
+      break;
+    }
+  }
+  return keys;
+}
+
+const KeyList& Computer::Keys(const TicketHistory& t) const {
+  using Kind = ReportGrouping::Kind;
+  const v1::Ticket* c = t.current.get();
+  switch (spec_.group_by.kind) {
+    case Kind::kNone: return KeysOfCode(0);
+    case Kind::kAgent: return KeysOfCode(c ? c->assignee_id() : t.assignee);
+    case Kind::kGroup: return KeysOfCode(c ? c->group_id() : t.group);
+    case Kind::kOrganization: return KeysOfCode(c ? c->organization_id() : t.organization);
+    case Kind::kPriority: return KeysOfCode(c ? c->priority() : t.priority);
+    case Kind::kType: return KeysOfCode(c ? c->type() : t.type);
+    case Kind::kChannel: return KeysOfCode(c ? c->channel() : v1::CHANNEL_UNSPECIFIED);
+    case Kind::kTag:
+      if (c != nullptr) {
+        return KeysOfCode(CodeOfTags(std::vector<std::string>(c->tags().begin(), c->tags().end())));
+      }
+      return KeysOfCode(t.tags);
+    case Kind::kCustomField: {
+      if (c == nullptr) return KeysOfCode(0);
+      auto it = c->custom_fields().find(spec_.group_by.custom_field);
+      if (it == c->custom_fields().end()) return KeysOfCode(0);
+      return KeysOfCode(CodeOfCustomValue(RenderValue(CustomFieldValueOf(it->second))));
+    }
+  }
+  return KeysOfCode(0);
 }
 
 void Computer::KeySpans(const TicketHistory& t, std::vector<KeySpan>* spans) const {
   spans->clear();
-  const std::optional<Mark::Kind> kind = TimelineKind(spec_.group_by.kind);
   const bool timeline =
-      kind.has_value() && std::any_of(t.marks.begin(), t.marks.end(),
-                                      [&](const Mark& m) { return m.kind == *kind; });
+      timeline_kind_.has_value() && (t.kinds & (uint32_t{1} << *timeline_kind_)) != 0 &&
+      std::any_of(t.marks.begin(), t.marks.end(), [&](const Mark& m) { return SetsValue(m); });
   if (!timeline) {
-    spans->push_back({t.created, Keys(t)});
+    spans->push_back({t.created, &Keys(t)});
     return;
   }
-  spans->push_back({t.created, KeysOfMark(state_, *kind, nullptr)});
+  spans->push_back({t.created, &KeysOfCode(CodeOfMark(nullptr))});
   for (const Mark& m : t.marks) {
     if (m.time >= spec_.to) break;
-    if (m.kind != *kind) continue;
-    std::vector<std::string> keys = KeysOfMark(state_, *kind, &m);
-    if (keys == spans->back().keys) continue;
+    if (!SetsValue(m)) continue;
+    const KeyList* keys = &KeysOfCode(CodeOfMark(&m));
+    if (*keys == *spans->back().keys) continue;
     // Marks at the ticket's creation or at one moment: the last one holds.
     if (m.time <= spans->back().start) {
-      spans->back().keys = std::move(keys);
-      if (spans->size() > 1 && (*spans)[spans->size() - 2].keys == spans->back().keys) {
+      spans->back().keys = keys;
+      if (spans->size() > 1 && *(*spans)[spans->size() - 2].keys == *spans->back().keys) {
         spans->pop_back();
       }
     } else {
-      spans->push_back({m.time, std::move(keys)});
+      spans->push_back({m.time, keys});
     }
   }
 }
@@ -503,8 +612,6 @@ const std::vector<std::string>& Computer::TagsAtEnd(const TicketHistory& t,
   if (!any) {
     if (t.current != nullptr) {
       scratch->assign(t.current->tags().begin(), t.current->tags().end());
-    } else {
-      *scratch = t.tags;
     }
   }
   return *scratch;
@@ -588,6 +695,40 @@ size_t Rank(size_t n, int pct) {
   return r == 0 ? 0 : r - 1;
 }
 
+// Sorts `v`: std::sort for short vectors, else a least-significant-digit
+// radix sort by bytes (a month's million durations sort several times
+// faster): the eight histograms in one pass, and the bytes all values share
+// skipped (durations in nanoseconds use five or six of the eight).
+void SortInt64(std::vector<int64_t>& v) {
+  constexpr size_t kRadixFrom = 4096;
+  if (v.size() < kRadixFrom) {
+    std::sort(v.begin(), v.end());
+    return;
+  }
+  // As unsigned with the sign bit flipped, so that the order is kept.
+  constexpr uint64_t kSign = uint64_t{1} << 63;
+  std::vector<uint64_t> a(v.size()), b(v.size());
+  std::vector<size_t> count(8 * 256);
+  for (size_t i = 0; i < v.size(); ++i) {
+    const uint64_t x = static_cast<uint64_t>(v[i]) ^ kSign;
+    a[i] = x;
+    for (int d = 0; d < 8; ++d) ++count[d * 256 + ((x >> (8 * d)) & 0xff)];
+  }
+  for (int d = 0; d < 8; ++d) {
+    size_t* c = &count[d * 256];
+    if (c[(a[0] >> (8 * d)) & 0xff] == a.size()) continue;  // one byte for all
+    size_t at = 0;
+    for (int k = 0; k < 256; ++k) {
+      const size_t n = c[k];
+      c[k] = at;
+      at += n;
+    }
+    for (uint64_t x : a) b[c[(x >> (8 * d)) & 0xff]++] = x;
+    a.swap(b);
+  }
+  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<int64_t>(a[i] ^ kSign);
+}
+
 // Sorts durations: as int64 nanoseconds when every one is a whole number of
 // them (the usual case, and twice as fast), else as absl::Duration.
 void SortDurations(std::vector<absl::Duration>& v) {
@@ -601,7 +742,7 @@ void SortDurations(std::vector<absl::Duration>& v) {
     }
     nanos.push_back(n);
   }
-  std::sort(nanos.begin(), nanos.end());
+  SortInt64(nanos);
   for (size_t i = 0; i < v.size(); ++i) v[i] = absl::Nanoseconds(nanos[i]);
 }
 
@@ -623,7 +764,7 @@ DurationFigures DurationsOf(std::vector<absl::Duration> v) {
 
 CountFigures CountsOf(std::vector<int64_t> v) {
   CountFigures f;
-  std::sort(v.begin(), v.end());
+  SortInt64(v);
   f.count = static_cast<int64_t>(v.size());
   if (!v.empty()) {
     long double sum = 0;
@@ -703,7 +844,8 @@ absl::StatusOr<Report> ComputeFromState(const AccumulatorState& state, const Rep
     }
   }
   RowBuilder total;
-  std::map<std::string, RowBuilder> rows;
+  // By interned key (one address per distinct key).
+  absl::flat_hash_map<const std::string*, RowBuilder> rows;
   // Visit tickets in id order, so that results do not depend on hashing.
   std::vector<const TicketHistory*> tickets;
   tickets.reserve(state.tickets.size());
@@ -719,7 +861,7 @@ absl::StatusOr<Report> ComputeFromState(const AccumulatorState& state, const Rep
   const std::vector<std::string> no_tags;
   std::vector<std::string> tags_scratch;
   std::vector<KeySpan> spans;
-  std::vector<std::pair<std::string, Ranges>> key_ranges;
+  std::vector<std::pair<const std::string*, Ranges>> key_ranges;
   const bool grouped = spec.group_by.kind != ReportGrouping::Kind::kNone;
   for (const TicketHistory* t : tickets) {
     HELPDESK_RETURN_IF_ERROR(computer.Figures(*t, &f));
@@ -729,7 +871,7 @@ absl::StatusOr<Report> ComputeFromState(const AccumulatorState& state, const Rep
     if (!grouped) continue;
     computer.KeySpans(*t, &spans);
     if (spans.size() == 1) {  // one value throughout: every figure
-      for (const std::string& key : spans[0].keys) {
+      for (const std::string* key : *spans[0].keys) {
         AddTo(rows[key], f, *tags, spec, samples, nullptr);
       }
       continue;
@@ -741,7 +883,7 @@ absl::StatusOr<Report> ComputeFromState(const AccumulatorState& state, const Rep
           k + 1 < spans.size() ? spans[k + 1].start : absl::InfiniteFuture();
       // The first span also holds what came before the creation's moment.
       const absl::Time start = k == 0 ? absl::InfinitePast() : spans[k].start;
-      for (const std::string& key : spans[k].keys) {
+      for (const std::string* key : *spans[k].keys) {
         auto it = std::find_if(key_ranges.begin(), key_ranges.end(),
                                [&](const auto& kr) { return kr.first == key; });
         if (it == key_ranges.end()) {
@@ -761,7 +903,7 @@ absl::StatusOr<Report> ComputeFromState(const AccumulatorState& state, const Rep
   }
   report.total = Finish("total", std::move(total), w, spec, samples);
   for (auto& [key, b] : rows) {
-    report.rows.push_back(Finish(key, std::move(b), w, spec, samples));
+    report.rows.push_back(Finish(*key, std::move(b), w, spec, samples));
   }
   std::sort(report.rows.begin(), report.rows.end(),
             [](const ReportRow& a, const ReportRow& b) { return KeyLess(a.key, b.key); });

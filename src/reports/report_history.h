@@ -15,7 +15,10 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/time/time.h"
 #include "helpdesk/reports.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "helpdesk/v1/ticket.pb.h"
+#include "reports/report_event_facts.h"
 
 namespace helpdesk::reports_internal {
 
@@ -31,6 +34,7 @@ struct Mark {
     kType,
     kOrganization,
     kTags,
+    kCustomField,
   };
   absl::Time time;
   // Marks of one event share `seq` (numbered per ticket from 0, the creation).
@@ -40,9 +44,11 @@ struct Mark {
   bool agent = false;
   // kStatus: the status's index in the accumulator's table; kPriority: the
   // priority; kType: the type; kMessage: the message kind; kTags: the tag
-  // set's index in the accumulator's table.
+  // set's index in the accumulator's table; kCustomField: the field name's
+  // index in the accumulator's table.
   int32_t small = 0;
-  // kGroup, kAssignee, kOrganization: the id.
+  // kGroup, kAssignee, kOrganization: the id; kCustomField: the value's
+  // index in the accumulator's table (0: no value).
   int64_t value = 0;
 };
 
@@ -51,6 +57,9 @@ struct TicketHistory {
   absl::Time created;
   absl::Time last_time;
   uint32_t next_seq = 0;
+  // The mark kinds the ticket has (bit 1 << kind), to know a value's first
+  // change.
+  uint32_t kinds = 0;
   std::vector<Mark> marks;
   // The latest values the events gave.
   int64_t assignee = 0;
@@ -58,8 +67,8 @@ struct TicketHistory {
   int64_t organization = 0;
   v1::Priority priority = v1::PRIORITY_UNSPECIFIED;
   v1::TicketType type = v1::TICKET_TYPE_UNSPECIFIED;
-  std::vector<std::string> tags;
-  std::map<std::string, std::string> custom_fields;
+  // The latest tag set (an index in the accumulator's table), -1 for none.
+  int32_t tags = -1;
   bool has_events = false;
   // The current ticket, when given (behind a pointer: most tickets have
   // none, and a v1::Ticket is large).
@@ -74,46 +83,101 @@ struct AccumulatorState {
   absl::flat_hash_map<std::string, int32_t> status_index;
   // The tickets, in the order first seen, and where each id is in it (a
   // dense vector rather than a map of histories: a million tickets' histories
-  // stay compact and are visited in order).
+  // stay compact and are visited in order): ids below dense.size() at
+  // dense[id] (kNoTicket: none), which stores' ids (counted from 1) fill;
+  // the others (far beyond the count of tickets) in `sparse`.
   std::vector<TicketHistory> tickets;
-  absl::flat_hash_map<int64_t, uint32_t> index;
+  std::vector<uint32_t> dense;
+  absl::flat_hash_map<int64_t, uint32_t> sparse;
+  static constexpr uint32_t kNoTicket = ~uint32_t{0};
   // The distinct tag sets the events gave (sorted, without repeats), which
   // kTags marks name by index.
   std::vector<std::vector<std::string>> tag_sets;
   absl::flat_hash_map<std::string, int32_t> tag_set_index;
+  // Custom field names and rendered values that kCustomField marks name by
+  // index; custom_values[0] is "" (no value).
+  std::vector<std::string> custom_names;
+  absl::flat_hash_map<std::string, int32_t> custom_name_index;
+  std::vector<std::string> custom_values{std::string()};
+  absl::flat_hash_map<std::string, int32_t> custom_value_index{{std::string(), 0}};
+  // Scratch of Add (kept to spare allocations).
+  EventFacts facts;
+  v1::Event event_scratch;
+  v1::FieldValue value_scratch;
+  std::vector<absl::string_view> tags_scratch;
+  std::string key_scratch;
 
   // The index of `tags` (sorted and made unique here) in tag_sets, added
   // when new.
-  int32_t InternTags(std::vector<std::string> tags) {
-    std::sort(tags.begin(), tags.end());
-    tags.erase(std::unique(tags.begin(), tags.end()), tags.end());
-    std::string key;
-    for (const std::string& tag : tags) {
-      key.append(tag);
-      key.push_back('\0');
+  int32_t InternTags(absl::Span<const absl::string_view> tags) {
+    tags_scratch.assign(tags.begin(), tags.end());
+    std::sort(tags_scratch.begin(), tags_scratch.end());
+    tags_scratch.erase(std::unique(tags_scratch.begin(), tags_scratch.end()),
+                       tags_scratch.end());
+    key_scratch.clear();
+    for (absl::string_view tag : tags_scratch) {
+      key_scratch.append(tag.data(), tag.size());
+      key_scratch.push_back('\0');
     }
-    auto [it, added] = tag_set_index.try_emplace(std::move(key),
-                                                 static_cast<int32_t>(tag_sets.size()));
-    if (added) tag_sets.push_back(std::move(tags));
-    return it->second;
+    auto it = tag_set_index.find(key_scratch);
+    if (it != tag_set_index.end()) return it->second;
+    const int32_t index = static_cast<int32_t>(tag_sets.size());
+    tag_sets.emplace_back(tags_scratch.begin(), tags_scratch.end());
+    tag_set_index.emplace(key_scratch, index);
+    return index;
+  }
+  int32_t InternTags(const std::vector<std::string>& tags) {
+    std::vector<absl::string_view> views(tags.begin(), tags.end());
+    return InternTags(absl::MakeConstSpan(views));
+  }
+  // The index of `s` in `names`, added when new.
+  static int32_t Intern(absl::string_view s, std::vector<std::string>* names,
+                        absl::flat_hash_map<std::string, int32_t>* index) {
+    auto it = index->find(s);
+    if (it != index->end()) return it->second;
+    const int32_t i = static_cast<int32_t>(names->size());
+    names->emplace_back(s);
+    index->emplace(std::string(s), i);
+    return i;
   }
 
   // The ticket `id`, or null.
   TicketHistory* Find(int64_t id) {
-    auto it = index.find(id);
-    return it == index.end() ? nullptr : &tickets[it->second];
+    if (id >= 0 && static_cast<uint64_t>(id) < dense.size()) {
+      const uint32_t i = dense[static_cast<size_t>(id)];
+      if (i != kNoTicket) return &tickets[i];
+      if (sparse.empty()) return nullptr;
+    }
+    auto it = sparse.find(id);
+    return it == sparse.end() ? nullptr : &tickets[it->second];
   }
   // The ticket `id`, added (empty) when new.
   TicketHistory& FindOrAdd(int64_t id) {
-    auto [it, added] = index.try_emplace(id, static_cast<uint32_t>(tickets.size()));
-    if (added) {
-      tickets.emplace_back().id = id;
-      if (!tickets.back().marks.capacity()) tickets.back().marks.reserve(kMarksReserved);
+    if (TicketHistory* t = Find(id)) return *t;
+    const uint32_t i = static_cast<uint32_t>(tickets.size());
+    tickets.emplace_back().id = id;
+    tickets.back().marks.reserve(kMarksReserved);
+    // Dense while ids stay within a few times the count of tickets.
+    const uint64_t bound = kDenseSlack + 4 * static_cast<uint64_t>(tickets.size());
+    if (id >= 0 && static_cast<uint64_t>(id) < bound) {
+      if (static_cast<uint64_t>(id) >= dense.size()) {
+        dense.resize(std::min<uint64_t>(bound, std::max<uint64_t>(id + 1, 2 * dense.size())),
+                     kNoTicket);
+      }
+      dense[static_cast<size_t>(id)] = i;
+    } else {
+      sparse.emplace(id, i);
     }
-    return tickets[it->second];
+    return tickets[i];
+  }
+  void ClearTickets() {
+    tickets.clear();
+    dense.clear();
+    sparse.clear();
   }
   // Marks reserved per ticket (a typical ticket's life), to spare regrowth.
-  static constexpr size_t kMarksReserved = 4;
+  static constexpr size_t kMarksReserved = 12;
+  static constexpr uint64_t kDenseSlack = 1 << 16;
 };
 
 // Computes a report over `state` (the spec already validated).

@@ -184,6 +184,23 @@ absl::StatusOr<int> SqliteTransaction::VisitEventsBetween(
   return visited;
 }
 
+// The rows' bytes as stored (the id and ticket id are columns).
+absl::StatusOr<int> SqliteTransaction::VisitEncodedEventsBetween(
+    absl::Time from, absl::Time to, int64_t after_id, int limit,
+    absl::FunctionRef<absl::Status(int64_t, int64_t, absl::string_view)> visit) {
+  HELPDESK_RETURN_IF_ERROR(CheckOpen());
+  HELPDESK_ASSIGN_OR_RETURN(SqliteStatement stmt,
+                            Watch(PrepareEventsBetween(from, to, after_id, limit)));
+  int visited = 0;
+  while (true) {
+    HELPDESK_ASSIGN_OR_RETURN(bool row, Watch(stmt.Step()));
+    if (!row) break;
+    ++visited;
+    HELPDESK_RETURN_IF_ERROR(visit(stmt.ColumnInt(0), stmt.ColumnInt(1), stmt.ColumnBlob(2)));
+  }
+  return visited;
+}
+
 absl::Status SqliteTransaction::DoAppendAgentEvent(v1::AgentEvent* event) {
   if (event->agent_id() <= 0) {
     return absl::InvalidArgumentError(absl::StrCat(

@@ -65,6 +65,9 @@ class SqliteTransaction final : public CheckedTransaction<SqliteTransaction> {
   absl::StatusOr<int> VisitEventsBetween(
       absl::Time from, absl::Time to, int64_t after_id, int limit,
       absl::FunctionRef<absl::Status(const v1::Event&)> visit) override;
+  absl::StatusOr<int> VisitEncodedEventsBetween(
+      absl::Time from, absl::Time to, int64_t after_id, int limit,
+      absl::FunctionRef<absl::Status(int64_t, int64_t, absl::string_view)> visit) override;
 
   // Knowledge base (sqlite_kb.cc).
   absl::StatusOr<v1::KbArticle> GetKbArticle(int64_t id) override {

@@ -1,0 +1,355 @@
+// main's reports code as of b2cb9b9, copied verbatim (namespace helpdesk::main_baseline)
+// for report_bench's same-run baseline (BM_Report_MainVisit). Not part of the library.
+// ReportAccumulator: takes the audit log event by event into a compact
+// timeline per ticket; metric and grouping names; spec validation.
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "helpdesk/audit.h"
+#include "report_baseline/main_reports.h"
+#include "helpdesk/status_macros.h"
+#include "helpdesk/timestamp.h"
+#include "report_baseline/main_report_history.h"
+
+namespace helpdesk::main_baseline {
+namespace {
+
+using reports_internal::AccumulatorState;
+using reports_internal::Mark;
+using reports_internal::TicketHistory;
+
+constexpr int64_t kMaxBacklogSamples = 100000;
+
+std::string Quoted(absl::string_view s) { return absl::StrCat("\"", s, "\""); }
+
+std::string FormatRfc3339(absl::Time t) {
+  return absl::FormatTime(absl::RFC3339_full, t, absl::UTCTimeZone());
+}
+
+}  // namespace
+
+const std::vector<ReportMetric>& AllReportMetrics() {
+  static const std::vector<ReportMetric>* all = new std::vector<ReportMetric>{
+      ReportMetric::kCreated,        ReportMetric::kSolved,
+      ReportMetric::kReopened,       ReportMetric::kBacklog,
+      ReportMetric::kFirstReply,     ReportMetric::kResolution,
+      ReportMetric::kRepliesToResolve, ReportMetric::kRequesterWait,
+      ReportMetric::kAgentWork,      ReportMetric::kSla,
+      ReportMetric::kTopTags};
+  return *all;
+}
+
+std::string ReportMetricName(ReportMetric metric) {
+  switch (metric) {
+    case ReportMetric::kCreated: return "created";
+    case ReportMetric::kSolved: return "solved";
+    case ReportMetric::kReopened: return "reopened";
+    case ReportMetric::kBacklog: return "backlog";
+    case ReportMetric::kFirstReply: return "first_reply";
+    case ReportMetric::kResolution: return "resolution";
+    case ReportMetric::kRepliesToResolve: return "replies_to_resolve";
+    case ReportMetric::kRequesterWait: return "requester_wait";
+    case ReportMetric::kAgentWork: return "agent_work";
+    case ReportMetric::kSla: return "sla";
+    case ReportMetric::kTopTags: return "top_tags";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<ReportMetric> ParseReportMetric(absl::string_view name) {
+  std::vector<std::string> known;
+  for (ReportMetric m : AllReportMetrics()) {
+    if (ReportMetricName(m) == name) return m;
+    known.push_back(ReportMetricName(m));
+  }
+  return absl::InvalidArgumentError(absl::StrCat("metric ", Quoted(name),
+                                                 " is not a report metric (known: ",
+                                                 absl::StrJoin(known, ", "), ")"));
+}
+
+absl::StatusOr<ReportGrouping> ParseReportGrouping(absl::string_view name) {
+  using Kind = ReportGrouping::Kind;
+  static constexpr std::pair<const char*, Kind> kNames[] = {
+      {"none", Kind::kNone},         {"agent", Kind::kAgent},
+      {"group", Kind::kGroup},       {"tag", Kind::kTag},
+      {"channel", Kind::kChannel},   {"priority", Kind::kPriority},
+      {"type", Kind::kType},         {"organization", Kind::kOrganization}};
+  ReportGrouping g;
+  if (name.empty()) return g;
+  for (const auto& [n, kind] : kNames) {
+    if (name == n) {
+      g.kind = kind;
+      return g;
+    }
+  }
+  constexpr absl::string_view kCustom = "custom_field.";
+  if (name.size() > kCustom.size() && name.substr(0, kCustom.size()) == kCustom) {
+    g.kind = Kind::kCustomField;
+    g.custom_field = std::string(name.substr(kCustom.size()));
+    return g;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "group_by ", Quoted(name),
+      " is not a report grouping (known: none, agent, group, tag, channel, priority, type, "
+      "organization, custom_field.<name>)"));
+}
+
+std::string ReportGroupingName(const ReportGrouping& grouping) {
+  using Kind = ReportGrouping::Kind;
+  switch (grouping.kind) {
+    case Kind::kNone: return "none";
+    case Kind::kAgent: return "agent";
+    case Kind::kGroup: return "group";
+    case Kind::kTag: return "tag";
+    case Kind::kChannel: return "channel";
+    case Kind::kPriority: return "priority";
+    case Kind::kType: return "type";
+    case Kind::kOrganization: return "organization";
+    case Kind::kCustomField: return absl::StrCat("custom_field.", grouping.custom_field);
+  }
+  return "none";
+}
+
+absl::Status ValidateReportSpec(const ReportSpec& spec, const ReportConfig& config) {
+  if (spec.to < spec.from) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("period: to ", FormatRfc3339(spec.to), " is before from ",
+                     FormatRfc3339(spec.from)));
+  }
+  if (spec.from == absl::InfinitePast() || spec.to == absl::InfiniteFuture() ||
+      spec.from == absl::InfiniteFuture() || spec.to == absl::InfinitePast()) {
+    return absl::InvalidArgumentError("period: from and to must be finite times");
+  }
+  if (spec.backlog_step <= absl::ZeroDuration() ||
+      spec.backlog_step == absl::InfiniteDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "backlog_step ", absl::FormatDuration(spec.backlog_step), " is not positive"));
+  }
+  bool wants_backlog = spec.metrics.empty() ||
+                       std::find(spec.metrics.begin(), spec.metrics.end(),
+                                 ReportMetric::kBacklog) != spec.metrics.end();
+  absl::Duration rem;  // IDivDuration needs it (Abseil 20220623)
+  if (wants_backlog &&
+      absl::IDivDuration(spec.to - spec.from, spec.backlog_step, &rem) >=
+          kMaxBacklogSamples) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "backlog_step ", absl::FormatDuration(spec.backlog_step),
+        " gives more than ", kMaxBacklogSamples, " samples over the period"));
+  }
+  if (spec.top_tags < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("top_tags ", spec.top_tags, " is not positive"));
+  }
+  if (spec.business_time && !config.calendar.has_value()) {
+    return absl::InvalidArgumentError(
+        "business_time: the report config has no calendar to count business time with");
+  }
+  if (spec.group_by.kind == ReportGrouping::Kind::kCustomField &&
+      spec.group_by.custom_field.empty()) {
+    return absl::InvalidArgumentError("group_by: a custom field grouping needs the field's name");
+  }
+  return absl::OkStatus();
+}
+
+struct ReportAccumulator::Rep {
+  AccumulatorState state;
+};
+
+ReportAccumulator::ReportAccumulator(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
+ReportAccumulator::ReportAccumulator(ReportAccumulator&&) noexcept = default;
+ReportAccumulator& ReportAccumulator::operator=(ReportAccumulator&&) noexcept = default;
+ReportAccumulator::~ReportAccumulator() = default;
+
+absl::StatusOr<ReportAccumulator> ReportAccumulator::Create(ReportConfig config) {
+  for (const auto& [group, calendar] : config.group_calendars) {
+    if (group <= 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("group_calendars: group id ", group, " is not positive"));
+    }
+  }
+  auto rep = std::make_unique<Rep>();
+  AccumulatorState& s = rep->state;
+  s.status_names = config.workflow.StatusNames();
+  for (size_t i = 0; i < s.status_names.size(); ++i) {
+    HELPDESK_ASSIGN_OR_RETURN(v1::StatusCategory c,
+                              config.workflow.CategoryOf("status", s.status_names[i]));
+    s.status_categories.push_back(c);
+    s.status_index[s.status_names[i]] = static_cast<int32_t>(i);
+  }
+  s.config = std::move(config);
+  return ReportAccumulator(std::move(rep));
+}
+
+absl::Status ReportAccumulator::Add(const v1::Event& event) {
+  AccumulatorState& s = rep_->state;
+  if (event.kind() == v1::Event::REFUSED) return absl::OkStatus();
+  auto name = [&] { return absl::StrCat("event ", event.id()); };
+  if (event.ticket_id() <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name(), ": ticket_id ", event.ticket_id(), " is not positive"));
+  }
+  absl::Time time = FromTimestamp(event.time());
+  TicketHistory* found = s.Find(event.ticket_id());
+  const bool known = found != nullptr && found->has_events;
+  const bool creation = event.kind() == v1::Event::TICKET_CREATED;
+  if (!known && !creation) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        name(), ": the first event of ticket ", event.ticket_id(), " is ",
+        v1::Event::Kind_Name(event.kind()), ", not TICKET_CREATED"));
+  }
+  if (known && creation) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        name(), ": ticket ", event.ticket_id(), " was created already"));
+  }
+  if (known && time < found->last_time) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        name(), ": time ", FormatRfc3339(time), " is before the previous event of ticket ",
+        event.ticket_id(), " at ", FormatRfc3339(found->last_time)));
+  }
+  // Check every status before changing anything.
+  for (const v1::FieldChange& c : event.changes()) {
+    if (c.field() == v1::FieldChange::STATUS && !s.status_index.contains(c.after().status())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(name(), ": status ", Quoted(c.after().status()),
+                       " is not a status of the workflow"));
+    }
+  }
+  TicketHistory& t = found != nullptr ? *found : s.FindOrAdd(event.ticket_id());
+  if (creation) {
+    t.has_events = true;
+    t.created = time;
+  }
+  t.last_time = time;
+  const uint32_t seq = t.next_seq++;
+  auto add_mark = [&](Mark::Kind kind) -> Mark& {
+    Mark& m = t.marks.emplace_back();
+    m.time = time;
+    m.seq = seq;
+    m.kind = kind;
+    return m;
+  };
+  if (event.kind() == v1::Event::MERGED_INTO) add_mark(Mark::kMerged);
+  if ((event.kind() == v1::Event::MESSAGE_ADDED || creation) && event.message_kind() != 0) {
+    Mark& m = add_mark(Mark::kMessage);
+    m.small = event.message_kind();
+    m.agent = event.actor().kind() == v1::Actor::AGENT;
+  }
+  for (const v1::FieldChange& c : event.changes()) {
+    switch (c.field()) {
+      case v1::FieldChange::STATUS:
+        add_mark(Mark::kStatus).small = s.status_index.at(c.after().status());
+        break;
+      case v1::FieldChange::GROUP:
+        t.group = c.after().group_id();
+        add_mark(Mark::kGroup).value = t.group;
+        break;
+      case v1::FieldChange::PRIORITY:
+        t.priority = c.after().priority();
+        add_mark(Mark::kPriority).small = t.priority;
+        break;
+      case v1::FieldChange::ASSIGNEE:
+        t.assignee = c.after().agent_id();
+        add_mark(Mark::kAssignee).value = t.assignee;
+        break;
+      case v1::FieldChange::ORGANIZATION:
+        t.organization = c.after().organization_id();
+        add_mark(Mark::kOrganization).value = t.organization;
+        break;
+      case v1::FieldChange::TYPE:
+        t.type = c.after().type();
+        add_mark(Mark::kType).small = t.type;
+        break;
+      case v1::FieldChange::TAGS:
+        t.tags.assign(c.after().tags().values().begin(), c.after().tags().values().end());
+        add_mark(Mark::kTags).small = s.InternTags(t.tags);
+        break;
+      case v1::FieldChange::CUSTOM_FIELD:
+        if (c.after().value_case() == v1::FieldValue::VALUE_NOT_SET) {
+          t.custom_fields.erase(c.custom_field());
+        } else {
+          t.custom_fields[c.custom_field()] = RenderValue(c.after());
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  return absl::OkStatus();
+}
+
+void ReportAccumulator::AddTicket(const v1::Ticket& ticket) {
+  if (ticket.id() <= 0) return;
+  TicketHistory& t = rep_->state.FindOrAdd(ticket.id());
+  t.current = std::make_unique<v1::Ticket>(ticket);
+}
+
+absl::Status ReportAccumulator::Merge(ReportAccumulator other) {
+  AccumulatorState& s = rep_->state;
+  AccumulatorState& o = other.rep_->state;
+  std::vector<int32_t> remap(o.status_names.size(), -1);
+  for (size_t i = 0; i < o.status_names.size(); ++i) {
+    auto it = s.status_index.find(o.status_names[i]);
+    if (it != s.status_index.end()) remap[i] = it->second;
+  }
+  for (const TicketHistory& t : o.tickets) {
+    const TicketHistory* mine = s.Find(t.id);
+    if (mine != nullptr && mine->has_events && t.has_events) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("merge: both accumulators hold events of ticket ", t.id));
+    }
+    for (const Mark& m : t.marks) {
+      if (m.kind == Mark::kStatus && remap[m.small] < 0) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "merge: status ", Quoted(o.status_names[m.small]), " of ticket ", t.id,
+            " is not a status of this accumulator's workflow"));
+      }
+    }
+  }
+  std::vector<int32_t> tag_remap(o.tag_sets.size());
+  for (size_t i = 0; i < o.tag_sets.size(); ++i) tag_remap[i] = s.InternTags(o.tag_sets[i]);
+  for (TicketHistory& t : o.tickets) {
+    for (Mark& m : t.marks) {
+      if (m.kind == Mark::kStatus) m.small = remap[m.small];
+      if (m.kind == Mark::kTags) m.small = tag_remap[m.small];
+    }
+    TicketHistory& mine = s.FindOrAdd(t.id);
+    if (t.has_events) {
+      std::unique_ptr<v1::Ticket> current = std::move(mine.current);
+      mine = std::move(t);
+      if (current != nullptr && mine.current == nullptr) mine.current = std::move(current);
+    } else if (t.current != nullptr) {
+      mine.current = std::move(t.current);
+    }
+  }
+  o.tickets.clear();
+  o.index.clear();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Report> ReportAccumulator::Compute(const ReportSpec& spec) const {
+  HELPDESK_RETURN_IF_ERROR(ValidateReportSpec(spec, rep_->state.config));
+  return reports_internal::ComputeFromState(rep_->state, spec);
+}
+
+int64_t ReportAccumulator::ticket_count() const {
+  int64_t n = 0;
+  for (const TicketHistory& t : rep_->state.tickets) n += t.has_events ? 1 : 0;
+  return n;
+}
+
+absl::StatusOr<Report> ComputeReport(const ReportSpec& spec, const ReportConfig& config,
+                                     absl::Span<const v1::Event> events,
+                                     absl::Span<const v1::Ticket> tickets) {
+  HELPDESK_RETURN_IF_ERROR(ValidateReportSpec(spec, config));
+  HELPDESK_ASSIGN_OR_RETURN(ReportAccumulator acc, ReportAccumulator::Create(config));
+  for (const v1::Event& e : events) HELPDESK_RETURN_IF_ERROR(acc.Add(e));
+  for (const v1::Ticket& t : tickets) acc.AddTicket(t);
+  return acc.Compute(spec);
+}
+
+}  // namespace helpdesk

@@ -1,0 +1,785 @@
+// main's reports code as of b2cb9b9, copied verbatim (namespace helpdesk::main_baseline)
+// for report_bench's same-run baseline (BM_Report_MainVisit). Not part of the library.
+// Computing a report from the accumulator's per-ticket timelines: each
+// ticket's figures for the period, then rows by grouping, percentiles.
+#include <algorithm>
+#include <limits>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "helpdesk/audit.h"
+#include "helpdesk/names.h"
+#include "report_baseline/main_reports.h"
+#include "helpdesk/status_macros.h"
+#include "helpdesk/timestamp.h"
+#include "report_baseline/main_report_history.h"
+
+namespace helpdesk::main_baseline::reports_internal {
+namespace {
+
+bool IsDone(v1::StatusCategory c) {
+  return c == v1::STATUS_CATEGORY_SOLVED || c == v1::STATUS_CATEGORY_CLOSED;
+}
+
+// A stretch of the ticket's life with one status category and group.
+struct Stretch {
+  absl::Time start;
+  v1::StatusCategory category = v1::STATUS_CATEGORY_UNSPECIFIED;
+  int64_t group = 0;
+  // Solved, closed or merged: out of the backlog.
+  bool out = false;
+};
+
+struct Wanted {
+  bool created = false, solved = false, reopened = false, backlog = false,
+       first_reply = false, resolution = false, replies = false, requester_wait = false,
+       agent_work = false, sla = false, top_tags = false;
+  bool Timeline() const {
+    return solved || reopened || backlog || first_reply || resolution || replies ||
+           requester_wait || agent_work;
+  }
+};
+
+Wanted WantedOf(const ReportSpec& spec) {
+  Wanted w;
+  auto want = [&](ReportMetric m) {
+    return spec.metrics.empty() ||
+           std::find(spec.metrics.begin(), spec.metrics.end(), m) != spec.metrics.end();
+  };
+  w.created = want(ReportMetric::kCreated);
+  w.solved = want(ReportMetric::kSolved);
+  w.reopened = want(ReportMetric::kReopened);
+  w.backlog = want(ReportMetric::kBacklog);
+  w.first_reply = want(ReportMetric::kFirstReply);
+  w.resolution = want(ReportMetric::kResolution);
+  w.replies = want(ReportMetric::kRepliesToResolve);
+  w.requester_wait = want(ReportMetric::kRequesterWait);
+  w.agent_work = want(ReportMetric::kAgentWork);
+  w.sla = want(ReportMetric::kSla);
+  w.top_tags = want(ReportMetric::kTopTags);
+  return w;
+}
+
+// What one ticket contributes, each figure with the moment it is credited
+// at (a row takes the figures whose moment falls while the ticket had the
+// row's value).
+struct TicketFigures {
+  bool created_in = false;
+  // The moves into and out of solved/closed in the period.
+  std::vector<absl::Time> solves;
+  std::vector<absl::Time> reopens;
+  std::optional<absl::Duration> first_reply;
+  absl::Time first_reply_at;
+  // Set together, credited at resolved_at (the last solve).
+  std::optional<absl::Duration> resolution;
+  std::optional<int64_t> replies;
+  std::optional<absl::Duration> requester_wait;
+  std::optional<absl::Duration> agent_work;
+  absl::Time resolved_at;
+  // [start, end) while in the backlog (end may be InfiniteFuture).
+  std::vector<std::pair<absl::Time, absl::Time>> backlog;
+  // The latest cycles that ended in the period: met or breached, and when.
+  struct SlaCycle {
+    v1::SlaMetric metric;
+    bool met;
+    absl::Time at;
+  };
+  std::vector<SlaCycle> sla;
+};
+
+// Times [start, end), sorted and disjoint.
+using Ranges = std::vector<std::pair<absl::Time, absl::Time>>;
+
+// From `start` on (until the next span), the ticket is in the rows `keys`.
+struct KeySpan {
+  absl::Time start;
+  std::vector<std::string> keys;
+};
+
+class Computer {
+ public:
+  Computer(const AccumulatorState& state, const ReportSpec& spec)
+      : state_(state), spec_(spec), wanted_(WantedOf(spec)) {}
+
+  // Fills `f` (cleared first; its vectors keep their capacity) with what `t`
+  // contributes.
+  absl::Status Figures(const TicketHistory& t, TicketFigures* f) const;
+  v1::Ticket TicketOf(const TicketHistory& t, int32_t status) const;
+  std::vector<std::string> Keys(const TicketHistory& t) const;
+  // The rows `t` is in over time (spans from its creation; events at or
+  // after the period's end do not count): the grouping's value as the events
+  // set it, or, for a value the events never set, Keys(t) throughout.
+  void KeySpans(const TicketHistory& t, std::vector<KeySpan>* spans) const;
+  // The tags `t` had at the period's end (the current ticket's, or the
+  // latest the events gave, when the events never set them).
+  const std::vector<std::string>& TagsAtEnd(const TicketHistory& t,
+                                            std::vector<std::string>* scratch) const;
+  const Wanted& wanted() const { return wanted_; }
+
+ private:
+  // The time in [a, b) spent in stretches that `count` accepts, in calendar
+  // or business time (on each stretch's group calendar).
+  template <typename Pred>
+  absl::StatusOr<absl::Duration> Measure(const std::vector<Stretch>& stretches, absl::Time a,
+                                         absl::Time b, Pred count) const;
+  absl::Status Sla(const TicketHistory& t, int32_t status, TicketFigures* f) const;
+
+  const AccumulatorState& state_;
+  const ReportSpec& spec_;
+  Wanted wanted_;
+  // Scratch of Figures, kept between tickets to spare allocations.
+  mutable std::vector<Stretch> stretches_;
+  mutable std::vector<absl::Time> replies_;
+};
+
+template <typename Pred>
+absl::StatusOr<absl::Duration> Computer::Measure(const std::vector<Stretch>& stretches,
+                                                 absl::Time a, absl::Time b,
+                                                 Pred count) const {
+  absl::Duration total;
+  for (size_t i = 0; i < stretches.size(); ++i) {
+    absl::Time s = std::max(a, stretches[i].start);
+    absl::Time e = i + 1 < stretches.size() ? std::min(b, stretches[i + 1].start) : b;
+    if (s >= e || !count(stretches[i])) continue;
+    if (!spec_.business_time) {
+      total += e - s;
+      continue;
+    }
+    const BusinessCalendar* calendar = &*state_.config.calendar;
+    auto it = state_.config.group_calendars.find(stretches[i].group);
+    if (it != state_.config.group_calendars.end()) calendar = &it->second;
+    absl::StatusOr<absl::Duration> d = calendar->BusinessDuration(s, e);
+    if (!d.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("business time: ", d.status().message()));
+    }
+    total += *d;
+  }
+  return total;
+}
+
+absl::Status Computer::Figures(const TicketHistory& t, TicketFigures* figures) const {
+  TicketFigures& f = *figures;
+  f.created_in = false;
+  f.solves.clear();
+  f.reopens.clear();
+  f.first_reply.reset();
+  f.resolution.reset();
+  f.replies.reset();
+  f.requester_wait.reset();
+  f.agent_work.reset();
+  f.backlog.clear();
+  f.sla.clear();
+  const absl::Time from = spec_.from, to = spec_.to;
+  auto in_period = [&](absl::Time x) { return x >= from && x < to; };
+  f.created_in = in_period(t.created);
+  std::vector<Stretch>& stretches = stretches_;
+  stretches.clear();
+  int32_t status = -1;
+  int64_t group = 0;
+  bool merged = false;
+  std::optional<absl::Time> first_reply;
+  bool outbound = false;
+  std::optional<absl::Time> last_solve;
+  std::vector<absl::Time>& replies = replies_;
+  replies.clear();
+  size_t i = 0;
+  const std::vector<Mark>& marks = t.marks;
+  while (i < marks.size() && marks[i].time < to) {
+    const uint32_t seq = marks[i].seq;
+    const absl::Time time = marks[i].time;
+    const bool was_out =
+        seq != 0 && (merged || (status >= 0 && IsDone(state_.status_categories[status])));
+    bool merge_event = false;
+    for (; i < marks.size() && marks[i].seq == seq; ++i) {
+      const Mark& m = marks[i];
+      switch (m.kind) {
+        case Mark::kStatus: status = m.small; break;
+        case Mark::kGroup: group = m.value; break;
+        case Mark::kMerged: merge_event = true; break;
+        case Mark::kPriority:
+        case Mark::kAssignee:
+        case Mark::kType:
+        case Mark::kOrganization:
+        case Mark::kTags:
+          break;
+        case Mark::kMessage:
+          if (m.small == v1::Message::PUBLIC_REPLY && m.agent) {
+            replies.push_back(m.time);
+            if (seq == 0) outbound = true;
+            if (!first_reply.has_value() && !outbound) first_reply = m.time;
+          }
+          break;
+      }
+    }
+    merged = merged || merge_event;
+    const v1::StatusCategory category =
+        status >= 0 ? state_.status_categories[status] : v1::STATUS_CATEGORY_NEW;
+    const bool out = merged || IsDone(category);
+    if (!was_out && out && !merge_event) {
+      last_solve = time;
+      if (in_period(time)) f.solves.push_back(time);
+    }
+    if (was_out && !out && in_period(time)) f.reopens.push_back(time);
+    Stretch s{time, category, group, out};
+    if (!stretches.empty() && stretches.back().start == time) {
+      stretches.back() = s;
+    } else if (stretches.empty() || stretches.back().category != s.category ||
+               stretches.back().group != s.group || stretches.back().out != s.out) {
+      stretches.push_back(s);
+    }
+  }
+  if (stretches.empty()) return absl::OkStatus();  // created at or after `to`
+  if (wanted_.backlog) {
+    for (size_t k = 0; k < stretches.size(); ++k) {
+      if (stretches[k].out) continue;
+      absl::Time end =
+          k + 1 < stretches.size() ? stretches[k + 1].start : absl::InfiniteFuture();
+      if (!f.backlog.empty() && f.backlog.back().second == stretches[k].start) {
+        f.backlog.back().second = end;
+      } else {
+        f.backlog.emplace_back(stretches[k].start, end);
+      }
+    }
+  }
+  auto any = [](const Stretch&) { return true; };
+  if (wanted_.first_reply && first_reply.has_value() && in_period(*first_reply)) {
+    HELPDESK_ASSIGN_OR_RETURN(f.first_reply, Measure(stretches, t.created, *first_reply, any));
+    f.first_reply_at = *first_reply;
+  }
+  const bool resolved = last_solve.has_value() && in_period(*last_solve) && !merged &&
+                        stretches.back().out;
+  if (resolved) {
+    f.resolved_at = *last_solve;
+    if (wanted_.resolution) {
+      HELPDESK_ASSIGN_OR_RETURN(f.resolution, Measure(stretches, t.created, *last_solve, any));
+    }
+    if (wanted_.replies) {
+      f.replies = std::count_if(replies.begin(), replies.end(),
+                                [&](absl::Time r) { return r <= *last_solve; });
+    }
+    if (wanted_.requester_wait) {
+      HELPDESK_ASSIGN_OR_RETURN(
+          f.requester_wait, Measure(stretches, t.created, *last_solve, [](const Stretch& s) {
+            return s.category == v1::STATUS_CATEGORY_NEW ||
+                   s.category == v1::STATUS_CATEGORY_OPEN ||
+                   s.category == v1::STATUS_CATEGORY_ON_HOLD;
+          }));
+    }
+    if (wanted_.agent_work) {
+      HELPDESK_ASSIGN_OR_RETURN(
+          f.agent_work, Measure(stretches, t.created, *last_solve, [](const Stretch& s) {
+            return s.category == v1::STATUS_CATEGORY_NEW ||
+                   s.category == v1::STATUS_CATEGORY_OPEN;
+          }));
+    }
+  }
+  if (wanted_.sla && state_.config.sla.has_value()) {
+    HELPDESK_RETURN_IF_ERROR(Sla(t, status, &f));
+  }
+  return absl::OkStatus();
+}
+
+// The ticket as SLA policies and groupings see it: the current ticket when
+// given, else what the events said; its status as of the period's end.
+v1::Ticket Computer::TicketOf(const TicketHistory& t, int32_t status) const {
+  v1::Ticket ticket;
+  if (t.current != nullptr) {
+    ticket = *t.current;
+  } else {
+    ticket.set_id(t.id);
+    ticket.set_assignee_id(t.assignee);
+    ticket.set_group_id(t.group);
+    ticket.set_organization_id(t.organization);
+    ticket.set_priority(t.priority);
+    ticket.set_type(t.type);
+    for (const std::string& tag : t.tags) ticket.add_tags(tag);
+  }
+  if (status >= 0) {
+    ticket.set_status(state_.status_names[status]);
+    ticket.set_status_category(state_.status_categories[status]);
+  }
+  *ticket.mutable_created_at() = ToTimestamp(t.created);
+  return ticket;
+}
+
+absl::Status Computer::Sla(const TicketHistory& t, int32_t status, TicketFigures* f) const {
+  // The ticket's SLA-relevant history as events, one per source event.
+  std::vector<v1::Event> events;
+  for (size_t i = 0; i < t.marks.size() && t.marks[i].time < spec_.to;) {
+    const uint32_t seq = t.marks[i].seq;
+    v1::Event& e = events.emplace_back();
+    e.set_ticket_id(t.id);
+    *e.mutable_time() = ToTimestamp(t.marks[i].time);
+    e.set_kind(seq == 0 ? v1::Event::TICKET_CREATED : v1::Event::FIELDS_CHANGED);
+    for (; i < t.marks.size() && t.marks[i].seq == seq; ++i) {
+      const Mark& m = t.marks[i];
+      switch (m.kind) {
+        case Mark::kStatus:
+          AddChange(e.mutable_changes(), v1::FieldChange::STATUS, std::nullopt,
+                    StatusValue(state_.status_names[m.small]));
+          break;
+        case Mark::kPriority:
+          AddChange(e.mutable_changes(), v1::FieldChange::PRIORITY, std::nullopt,
+                    PriorityValue(static_cast<v1::Priority>(m.small)));
+          break;
+        case Mark::kMessage:
+          if (seq != 0) e.set_kind(v1::Event::MESSAGE_ADDED);
+          e.set_message_kind(m.small);
+          e.mutable_actor()->set_kind(m.agent ? v1::Actor::AGENT : v1::Actor::CONTACT);
+          break;
+        case Mark::kMerged:
+          e.set_kind(v1::Event::MERGED_INTO);
+          break;
+        case Mark::kGroup:
+        case Mark::kAssignee:
+        case Mark::kType:
+        case Mark::kOrganization:
+        case Mark::kTags:
+          break;
+      }
+    }
+  }
+  if (events.empty()) return absl::OkStatus();
+  v1::Ticket ticket = TicketOf(t, status);
+  absl::StatusOr<SlaStatus> sla = state_.config.sla->Evaluate(ticket, events, spec_.to);
+  if (!sla.ok()) {
+    return absl::Status(sla.status().code(),
+                        absl::StrCat("sla of ticket ", t.id, ": ", sla.status().message()));
+  }
+  auto in_period = [&](absl::Time x) { return x >= spec_.from && x < spec_.to; };
+  for (const SlaMetricStatus& m : sla->metrics) {
+    if (m.state == SlaState::kBreached && m.breached_at.has_value() &&
+        in_period(*m.breached_at)) {
+      f->sla.push_back({m.metric, false, *m.breached_at});
+    } else if (m.state == SlaState::kMet && m.stopped_at.has_value() &&
+               in_period(*m.stopped_at)) {
+      f->sla.push_back({m.metric, true, *m.stopped_at});
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::string IdKey(int64_t id) { return id == 0 ? "none" : absl::StrCat(id); }
+
+std::string EnumKey(absl::string_view name, absl::string_view prefix) {
+  std::string s = absl::AsciiStrToLower(name);
+  if (absl::StartsWith(s, prefix)) s = s.substr(prefix.size());
+  return s == "unspecified" ? "none" : s;
+}
+
+std::vector<std::string> Computer::Keys(const TicketHistory& t) const {
+  using Kind = ReportGrouping::Kind;
+  const v1::Ticket* c = t.current.get();
+  switch (spec_.group_by.kind) {
+    case Kind::kNone: return {};
+    case Kind::kAgent: return {IdKey(c ? c->assignee_id() : t.assignee)};
+    case Kind::kGroup: return {IdKey(c ? c->group_id() : t.group)};
+    case Kind::kOrganization: return {IdKey(c ? c->organization_id() : t.organization)};
+    case Kind::kPriority:
+      return {EnumKey(v1::Priority_Name(c ? c->priority() : t.priority), "priority_")};
+    case Kind::kType:
+      return {EnumKey(v1::TicketType_Name(c ? c->type() : t.type), "ticket_type_")};
+    case Kind::kChannel:
+      return {EnumKey(v1::Channel_Name(c ? c->channel() : v1::CHANNEL_UNSPECIFIED),
+                      "channel_")};
+    case Kind::kTag: {
+      std::vector<std::string> tags;
+      if (c) {
+        tags.assign(c->tags().begin(), c->tags().end());
+      } else {
+        tags = t.tags;
+      }
+      if (tags.empty()) return {"none"};
+      std::sort(tags.begin(), tags.end());
+      tags.erase(std::unique(tags.begin(), tags.end()), tags.end());
+      return tags;
+    }
+    case Kind::kCustomField: {
+      const std::string& name = spec_.group_by.custom_field;
+      if (c) {
+        auto it = c->custom_fields().find(name);
+        if (it == c->custom_fields().end()) return {"none"};
+        std::string v = RenderValue(CustomFieldValueOf(it->second));
+        return {v.empty() ? "none" : v};
+      }
+      auto it = t.custom_fields.find(name);
+      if (it == t.custom_fields.end() || it->second.empty()) return {"none"};
+      return {it->second};
+    }
+  }
+  return {};
+}
+
+// The mark kind that sets the grouping's value, if the events carry it.
+std::optional<Mark::Kind> TimelineKind(ReportGrouping::Kind kind) {
+  using Kind = ReportGrouping::Kind;
+  switch (kind) {
+    case Kind::kAgent: return Mark::kAssignee;
+    case Kind::kGroup: return Mark::kGroup;
+    case Kind::kOrganization: return Mark::kOrganization;
+    case Kind::kPriority: return Mark::kPriority;
+    case Kind::kType: return Mark::kType;
+    case Kind::kTag: return Mark::kTags;
+    case Kind::kNone:
+    case Kind::kChannel:
+    case Kind::kCustomField:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+// The rows of a value that a mark of `kind` sets (`m` null: no value yet).
+std::vector<std::string> KeysOfMark(const AccumulatorState& state, Mark::Kind kind,
+                                    const Mark* m) {
+  switch (kind) {
+    case Mark::kGroup:
+    case Mark::kAssignee:
+    case Mark::kOrganization:
+      return {IdKey(m != nullptr ? m->value : 0)};
+    case Mark::kPriority:
+      return {EnumKey(v1::Priority_Name(static_cast<v1::Priority>(m != nullptr ? m->small : 0)),
+                      "priority_")};
+    case Mark::kType:
+      return {EnumKey(
+          v1::TicketType_Name(static_cast<v1::TicketType>(m != nullptr ? m->small : 0)),
+          "ticket_type_")};
+    case Mark::kTags:
+      if (m == nullptr || state.tag_sets[m->small].empty()) return {"none"};
+      return state.tag_sets[m->small];
+    case Mark::kStatus:
+    case Mark::kMessage:
+    case Mark::kMerged:
+      break;
+  }
+  return {"none"};
+}
+
+void Computer::KeySpans(const TicketHistory& t, std::vector<KeySpan>* spans) const {
+  spans->clear();
+  const std::optional<Mark::Kind> kind = TimelineKind(spec_.group_by.kind);
+  const bool timeline =
+      kind.has_value() && std::any_of(t.marks.begin(), t.marks.end(),
+                                      [&](const Mark& m) { return m.kind == *kind; });
+  if (!timeline) {
+    spans->push_back({t.created, Keys(t)});
+    return;
+  }
+  spans->push_back({t.created, KeysOfMark(state_, *kind, nullptr)});
+  for (const Mark& m : t.marks) {
+    if (m.time >= spec_.to) break;
+    if (m.kind != *kind) continue;
+    std::vector<std::string> keys = KeysOfMark(state_, *kind, &m);
+    if (keys == spans->back().keys) continue;
+    // Marks at the ticket's creation or at one moment: the last one holds.
+    if (m.time <= spans->back().start) {
+      spans->back().keys = std::move(keys);
+      if (spans->size() > 1 && (*spans)[spans->size() - 2].keys == spans->back().keys) {
+        spans->pop_back();
+      }
+    } else {
+      spans->push_back({m.time, std::move(keys)});
+    }
+  }
+}
+
+const std::vector<std::string>& Computer::TagsAtEnd(const TicketHistory& t,
+                                                    std::vector<std::string>* scratch) const {
+  const Mark* last = nullptr;
+  bool any = false;
+  for (const Mark& m : t.marks) {
+    if (m.kind != Mark::kTags) continue;
+    any = true;
+    if (m.time >= spec_.to) break;
+    last = &m;
+  }
+  if (last != nullptr) return state_.tag_sets[last->small];
+  scratch->clear();
+  if (!any) {
+    if (t.current != nullptr) {
+      scratch->assign(t.current->tags().begin(), t.current->tags().end());
+    } else {
+      *scratch = t.tags;
+    }
+  }
+  return *scratch;
+}
+
+struct RowBuilder {
+  int64_t created = 0, solved = 0, reopened = 0;
+  std::vector<int64_t> backlog_diff;
+  std::vector<absl::Duration> first_reply, resolution, requester_wait, agent_work;
+  std::vector<int64_t> replies;
+  std::map<v1::SlaMetric, std::pair<int64_t, int64_t>> sla;
+  std::map<std::string, int64_t> tags;
+};
+
+// The index of the first sample at or after `t` (samples from + k * step).
+int64_t FirstSampleAtOrAfter(absl::Time t, const ReportSpec& spec, int64_t samples) {
+  if (t <= spec.from) return 0;
+  if (t == absl::InfiniteFuture()) return samples;
+  absl::Duration rem;
+  int64_t q = absl::IDivDuration(t - spec.from, spec.backlog_step, &rem);
+  if (rem > absl::ZeroDuration()) ++q;
+  return std::min(q, samples);
+}
+
+// Adds to `row` what `f` credits at moments within `ranges` (null: all).
+void AddTo(RowBuilder& row, const TicketFigures& f, const std::vector<std::string>& tags,
+           const ReportSpec& spec, int64_t samples, const Ranges* ranges) {
+  auto in = [&](absl::Time x) {
+    if (ranges == nullptr) return true;
+    for (const auto& [a, b] : *ranges) {
+      if (x >= a && x < b) return true;
+    }
+    return false;
+  };
+  // Creations (and their tags) go to the value at the period's end.
+  const bool created =
+      f.created_in && (ranges == nullptr ||
+                       (!ranges->empty() && ranges->back().second == absl::InfiniteFuture()));
+  row.created += created ? 1 : 0;
+  for (absl::Time x : f.solves) row.solved += in(x) ? 1 : 0;
+  for (absl::Time x : f.reopens) row.reopened += in(x) ? 1 : 0;
+  auto add_backlog = [&](absl::Time s, absl::Time e) {
+    int64_t lo = FirstSampleAtOrAfter(s, spec, samples);
+    int64_t hi = FirstSampleAtOrAfter(e, spec, samples);
+    if (lo < hi) {
+      if (row.backlog_diff.empty()) row.backlog_diff.assign(samples + 1, 0);
+      row.backlog_diff[lo] += 1;
+      row.backlog_diff[hi] -= 1;
+    }
+  };
+  for (const auto& [s, e] : f.backlog) {
+    if (ranges == nullptr) {
+      add_backlog(s, e);
+      continue;
+    }
+    for (const auto& [a, b] : *ranges) {
+      const absl::Time lo = std::max(s, a), hi = std::min(e, b);
+      if (lo < hi) add_backlog(lo, hi);
+    }
+  }
+  if (f.first_reply && in(f.first_reply_at)) row.first_reply.push_back(*f.first_reply);
+  if (in(f.resolved_at)) {
+    if (f.resolution) row.resolution.push_back(*f.resolution);
+    if (f.requester_wait) row.requester_wait.push_back(*f.requester_wait);
+    if (f.agent_work) row.agent_work.push_back(*f.agent_work);
+    if (f.replies) row.replies.push_back(*f.replies);
+  }
+  for (const TicketFigures::SlaCycle& c : f.sla) {
+    if (!in(c.at)) continue;
+    auto& [m, b] = row.sla[c.metric];
+    (c.met ? m : b) += 1;
+  }
+  if (created) {
+    for (const std::string& tag : tags) row.tags[tag] += 1;
+  }
+}
+
+// Nearest rank: the smallest value with at least `pct` percent at or below.
+size_t Rank(size_t n, int pct) {
+  size_t r = (static_cast<size_t>(pct) * n + 99) / 100;
+  return r == 0 ? 0 : r - 1;
+}
+
+// Sorts durations: as int64 nanoseconds when every one is a whole number of
+// them (the usual case, and twice as fast), else as absl::Duration.
+void SortDurations(std::vector<absl::Duration>& v) {
+  std::vector<int64_t> nanos;
+  nanos.reserve(v.size());
+  for (absl::Duration d : v) {
+    const int64_t n = absl::ToInt64Nanoseconds(d);
+    if (absl::Nanoseconds(n) != d) {
+      std::sort(v.begin(), v.end());
+      return;
+    }
+    nanos.push_back(n);
+  }
+  std::sort(nanos.begin(), nanos.end());
+  for (size_t i = 0; i < v.size(); ++i) v[i] = absl::Nanoseconds(nanos[i]);
+}
+
+DurationFigures DurationsOf(std::vector<absl::Duration> v) {
+  DurationFigures f;
+  SortDurations(v);
+  f.count = static_cast<int64_t>(v.size());
+  if (!v.empty()) {
+    absl::Duration sum;
+    for (absl::Duration d : v) sum += d;
+    f.mean = sum / f.count;
+    f.p50 = v[Rank(v.size(), 50)];
+    f.p90 = v[Rank(v.size(), 90)];
+    f.p99 = v[Rank(v.size(), 99)];
+  }
+  f.values = std::move(v);
+  return f;
+}
+
+CountFigures CountsOf(std::vector<int64_t> v) {
+  CountFigures f;
+  std::sort(v.begin(), v.end());
+  f.count = static_cast<int64_t>(v.size());
+  if (!v.empty()) {
+    long double sum = 0;
+    for (int64_t x : v) sum += static_cast<long double>(x);
+    f.mean = static_cast<double>(sum / static_cast<long double>(v.size()));
+    f.p50 = v[Rank(v.size(), 50)];
+    f.p90 = v[Rank(v.size(), 90)];
+    f.p99 = v[Rank(v.size(), 99)];
+  }
+  f.values = std::move(v);
+  return f;
+}
+
+ReportRow Finish(std::string key, RowBuilder b, const Wanted& w, const ReportSpec& spec,
+                 int64_t samples) {
+  ReportRow row;
+  row.key = std::move(key);
+  row.created = b.created;
+  row.solved = b.solved;
+  row.reopened = b.reopened;
+  if (w.backlog) {
+    row.backlog.assign(samples, 0);
+    int64_t running = 0;
+    for (int64_t k = 0; k < samples && !b.backlog_diff.empty(); ++k) {
+      running += b.backlog_diff[k];
+      row.backlog[k] = running;
+    }
+  }
+  row.first_reply = DurationsOf(std::move(b.first_reply));
+  row.resolution = DurationsOf(std::move(b.resolution));
+  row.requester_wait = DurationsOf(std::move(b.requester_wait));
+  row.agent_work = DurationsOf(std::move(b.agent_work));
+  row.replies_to_resolve = CountsOf(std::move(b.replies));
+  for (const auto& [metric, mb] : b.sla) {
+    SlaFigures s;
+    s.metric = metric;
+    s.met = mb.first;
+    s.breached = mb.second;
+    s.achievement = s.met + s.breached == 0
+                        ? 0
+                        : static_cast<double>(s.met) / static_cast<double>(s.met + s.breached);
+    row.sla.push_back(s);
+  }
+  if (w.top_tags) {
+    std::vector<std::pair<std::string, int64_t>> tags(b.tags.begin(), b.tags.end());
+    std::stable_sort(tags.begin(), tags.end(),
+                     [](const auto& x, const auto& y) { return x.second > y.second; });
+    if (tags.size() > static_cast<size_t>(spec.top_tags)) tags.resize(spec.top_tags);
+    row.top_tags = std::move(tags);
+  }
+  return row;
+}
+
+// Rows sort numerically by id, then by text.
+bool KeyLess(const std::string& a, const std::string& b) {
+  int64_t x = 0, y = 0;
+  bool xa = absl::SimpleAtoi(a, &x), yb = absl::SimpleAtoi(b, &y);
+  if (xa != yb) return xa;
+  if (xa && x != y) return x < y;
+  return a < b;
+}
+
+}  // namespace
+
+absl::StatusOr<Report> ComputeFromState(const AccumulatorState& state, const ReportSpec& spec) {
+  Computer computer(state, spec);
+  const Wanted& w = computer.wanted();
+  Report report;
+  report.spec = spec;
+  int64_t samples = 0;
+  if (w.backlog) {
+    samples = spec.to > spec.from
+                  ? FirstSampleAtOrAfter(spec.to, spec, std::numeric_limits<int64_t>::max())
+                  : 0;
+    for (int64_t k = 0; k < samples; ++k) {
+      report.backlog_times.push_back(spec.from + k * spec.backlog_step);
+    }
+  }
+  RowBuilder total;
+  std::map<std::string, RowBuilder> rows;
+  // Visit tickets in id order, so that results do not depend on hashing.
+  std::vector<const TicketHistory*> tickets;
+  tickets.reserve(state.tickets.size());
+  for (const TicketHistory& t : state.tickets) {
+    if (t.has_events && t.created < spec.to) tickets.push_back(&t);
+  }
+  auto by_id = [](const TicketHistory* a, const TicketHistory* b) { return a->id < b->id; };
+  // Tickets usually come in id order already.
+  if (!std::is_sorted(tickets.begin(), tickets.end(), by_id)) {
+    std::sort(tickets.begin(), tickets.end(), by_id);
+  }
+  TicketFigures f;
+  const std::vector<std::string> no_tags;
+  std::vector<std::string> tags_scratch;
+  std::vector<KeySpan> spans;
+  std::vector<std::pair<std::string, Ranges>> key_ranges;
+  const bool grouped = spec.group_by.kind != ReportGrouping::Kind::kNone;
+  for (const TicketHistory* t : tickets) {
+    HELPDESK_RETURN_IF_ERROR(computer.Figures(*t, &f));
+    const std::vector<std::string>* tags = &no_tags;
+    if (w.top_tags && f.created_in) tags = &computer.TagsAtEnd(*t, &tags_scratch);
+    AddTo(total, f, *tags, spec, samples, nullptr);
+    if (!grouped) continue;
+    computer.KeySpans(*t, &spans);
+    if (spans.size() == 1) {  // one value throughout: every figure
+      for (const std::string& key : spans[0].keys) {
+        AddTo(rows[key], f, *tags, spec, samples, nullptr);
+      }
+      continue;
+    }
+    // Each value, with the times the ticket had it.
+    key_ranges.clear();
+    for (size_t k = 0; k < spans.size(); ++k) {
+      const absl::Time end =
+          k + 1 < spans.size() ? spans[k + 1].start : absl::InfiniteFuture();
+      // The first span also holds what came before the creation's moment.
+      const absl::Time start = k == 0 ? absl::InfinitePast() : spans[k].start;
+      for (const std::string& key : spans[k].keys) {
+        auto it = std::find_if(key_ranges.begin(), key_ranges.end(),
+                               [&](const auto& kr) { return kr.first == key; });
+        if (it == key_ranges.end()) {
+          key_ranges.push_back({key, {}});
+          it = key_ranges.end() - 1;
+        }
+        if (!it->second.empty() && it->second.back().second == start) {
+          it->second.back().second = end;
+        } else {
+          it->second.emplace_back(start, end);
+        }
+      }
+    }
+    for (const auto& [key, ranges] : key_ranges) {
+      AddTo(rows[key], f, *tags, spec, samples, &ranges);
+    }
+  }
+  report.total = Finish("total", std::move(total), w, spec, samples);
+  for (auto& [key, b] : rows) {
+    report.rows.push_back(Finish(key, std::move(b), w, spec, samples));
+  }
+  std::sort(report.rows.begin(), report.rows.end(),
+            [](const ReportRow& a, const ReportRow& b) { return KeyLess(a.key, b.key); });
+  if (!w.created) {
+    report.total.created = 0;
+    for (ReportRow& r : report.rows) r.created = 0;
+  }
+  if (!w.solved) {
+    report.total.solved = 0;
+    for (ReportRow& r : report.rows) r.solved = 0;
+  }
+  if (!w.reopened) {
+    report.total.reopened = 0;
+    for (ReportRow& r : report.rows) r.reopened = 0;
+  }
+  return report;
+}
+
+}  // namespace helpdesk::reports_internal

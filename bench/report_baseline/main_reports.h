@@ -1,0 +1,306 @@
+// main's reports code as of b2cb9b9, copied verbatim (namespace helpdesk::main_baseline)
+// for report_bench's same-run baseline (BM_Report_MainVisit). Not part of the library.
+// Reports: figures computed from the audit log (v1::Event) for any period and
+// grouping, as a pure function of the events (and, where the events do not
+// say it, the tickets' current state). Nothing is stored: a report can be
+// recomputed at any time, or kept up to date incrementally with a
+// ReportAccumulator that takes the events as they are written.
+//
+//   ReportConfig config;                         // workflow, calendars, SLA
+//   absl::StatusOr<ReportAccumulator> acc = ReportAccumulator::Create(config);
+//   for (const v1::Event& e : events) HELPDESK_RETURN_IF_ERROR(acc->Add(e));
+//   ReportSpec spec;
+//   spec.from = month_start; spec.to = month_end;
+//   HELPDESK_ASSIGN_OR_RETURN(spec.group_by, ParseReportGrouping("group"));
+//   spec.business_time = true;
+//   HELPDESK_ASSIGN_OR_RETURN(Report r, acc->Compute(spec));
+//   // r.total.first_reply.p90, r.rows[i].solved ...
+//
+// What each figure means, for a period [from, to) (events at or after `to`
+// are ignored, so a past period's report does not change when the log grows):
+//  - created: tickets created in the period.
+//  - solved: moves into a solved- or closed-category status in the period
+//    (a reopened ticket solved again counts again); a merge, which closes the
+//    merged ticket, is no solve.
+//  - reopened: moves out of a solved- or closed-category status in the period.
+//  - backlog: at each sample time from, from + backlog_step, ... (before
+//    `to`), the tickets created by then that are not solved, closed or merged.
+//  - first_reply: for tickets whose first public reply by an agent falls in
+//    the period, the time from creation to it. Tickets an agent opened with a
+//    public reply (outbound) have no first reply time.
+//  - resolution (full resolution), replies_to_resolve, requester_wait,
+//    agent_work: for tickets whose last solve before `to` falls in the period
+//    and that are still solved or closed at `to` (not merged): the time from
+//    creation to that solve; the agents' public replies up to it; the time in
+//    new-, open- and on-hold-category statuses up to it (requester wait); the
+//    time in new- and open-category statuses up to it (agent work).
+//  - sla: per metric, the latest cycle of each ticket (SlaEngine::Evaluate as
+//    of `to`) that was met in the period (stopped in time) or breached in the
+//    period; achievement = met / (met + breached).
+//  - top_tags: the tags of the tickets created in the period (as of the
+//    period's end), most used first.
+//  - CSAT: the audit log carries no satisfaction ratings yet; there is no
+//    CSAT figure until it does.
+// Durations are calendar time, or with `business_time` the time the calendar
+// is open: a ticket opened on Sunday and answered on Monday at 09:05 with
+// opening hours from 09:00 has a first reply of 5 minutes. A ticket that
+// moved between groups is measured on each group's calendar
+// (ReportConfig::group_calendars, else the default calendar) for the span it
+// spent in that group.
+//
+// Grouping credits each figure to the value the ticket had when the figure
+// happened ("the value at a moment" is the one after every event at or
+// before it; events at or after `to` never count):
+//  - solved, reopened: the value at that solve or reopening (a ticket solved
+//    in group 1, reopened, moved to group 2 and solved again counts one
+//    solve in each row);
+//  - backlog: at each sample time, the value then (a ticket moved from group
+//    1 to 2 mid-period leaves 1's backlog and joins 2's at the move);
+//  - first_reply: the value at the first reply;
+//  - resolution, replies_to_resolve, requester_wait, agent_work: the value
+//    at the (last) solve they are measured to;
+//  - sla: the value when the cycle was met or breached;
+//  - created and top_tags: the value at the period's end (the latest before
+//    `to`): what the ticket became, so a ticket tagged or routed after it
+//    arrived counts as such.
+// This holds for the values the events set: agent (assignee), group,
+// priority, type, organization and tags. A ticket whose events never set
+// the value, and the channel and custom fields, which reports do not follow
+// through time, are grouped by the current value throughout: the ticket
+// given with AddTicket, else the latest the events gave. By tag a figure
+// counts once in the row of each tag the ticket had at its moment. "none" is
+// the row of the figures of tickets without a value; a ticket that had a
+// value during the period has that row even when no figure fell in it. The
+// total row counts each ticket once.
+#ifndef HELPDESK_BENCH_MAIN_REPORTS_H_
+#define HELPDESK_BENCH_MAIN_REPORTS_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "helpdesk/calendar.h"
+#include "helpdesk/export.h"
+#include "helpdesk/sla.h"
+#include "helpdesk/v1/event.pb.h"
+#include "helpdesk/v1/ticket.pb.h"
+#include "helpdesk/workflow.h"
+
+namespace helpdesk::main_baseline {
+
+// The figures a report can hold. Names (ReportMetricName): "created",
+// "solved", "reopened", "backlog", "first_reply", "resolution",
+// "replies_to_resolve", "requester_wait", "agent_work", "sla", "top_tags".
+enum class ReportMetric {
+  kCreated,
+  kSolved,
+  kReopened,
+  kBacklog,
+  kFirstReply,
+  kResolution,
+  kRepliesToResolve,
+  kRequesterWait,
+  kAgentWork,
+  kSla,
+  kTopTags,
+};
+
+// Every metric, in the order above.
+const std::vector<ReportMetric>& AllReportMetrics();
+std::string ReportMetricName(ReportMetric metric);
+// Errors: InvalidArgument naming the metric and listing the known ones.
+absl::StatusOr<ReportMetric> ParseReportMetric(absl::string_view name);
+
+// What rows a report has.
+struct ReportGrouping {
+  enum class Kind {
+    kNone,  // only the total
+    kAgent,
+    kGroup,
+    kTag,
+    kChannel,
+    kPriority,
+    kType,
+    kOrganization,
+    kCustomField,  // `custom_field` names it
+  };
+  Kind kind = Kind::kNone;
+  std::string custom_field;
+};
+
+// Parses "" or "none", "agent", "group", "tag", "channel", "priority",
+// "type", "organization", "custom_field.<name>". Errors: InvalidArgument
+// naming the grouping and listing the known ones.
+absl::StatusOr<ReportGrouping> ParseReportGrouping(absl::string_view name);
+std::string ReportGroupingName(const ReportGrouping& grouping);
+
+// What to compute.
+struct ReportSpec {
+  // The period [from, to).
+  absl::Time from;
+  absl::Time to;
+  ReportGrouping group_by;
+  // The metrics to compute; empty means all of them. The others stay empty.
+  std::vector<ReportMetric> metrics;
+  // Durations in business time (needs ReportConfig::calendar) instead of
+  // calendar time.
+  bool business_time = false;
+  // The backlog's sampling step (positive); at most 100,000 samples.
+  absl::Duration backlog_step = absl::Hours(24);
+  // How many tags top_tags keeps (positive).
+  int top_tags = 10;
+};
+
+// What the events are read with.
+struct ReportConfig {
+  // Maps status names to categories.
+  Workflow workflow = Workflow::Default();
+  // The calendar for business time; required when a spec asks for it.
+  std::optional<BusinessCalendar> calendar;
+  // A group's own calendar, for the spans a ticket spends in that group.
+  std::map<int64_t, BusinessCalendar> group_calendars;
+  // For the "sla" metric; without it that metric has no rows.
+  std::optional<SlaEngine> sla;
+};
+
+// A distribution of durations: count, mean and nearest-rank percentiles
+// (zero when count is 0), and the values themselves, sorted (for charts).
+struct DurationFigures {
+  int64_t count = 0;
+  absl::Duration mean;
+  absl::Duration p50;
+  absl::Duration p90;
+  absl::Duration p99;
+  std::vector<absl::Duration> values;
+};
+
+// A distribution of counts (replies to resolve).
+struct CountFigures {
+  int64_t count = 0;
+  double mean = 0;
+  int64_t p50 = 0;
+  int64_t p90 = 0;
+  int64_t p99 = 0;
+  std::vector<int64_t> values;
+};
+
+struct SlaFigures {
+  v1::SlaMetric metric = v1::SLA_METRIC_UNSPECIFIED;
+  int64_t met = 0;
+  int64_t breached = 0;
+  // met / (met + breached); 0 when both are 0.
+  double achievement = 0;
+};
+
+struct ReportRow {
+  // The grouping's value: an id in decimal, a priority/type/channel name, a
+  // tag, a custom field's value as text; "none" for no value; "total" for
+  // the total row.
+  std::string key;
+  int64_t created = 0;
+  int64_t solved = 0;
+  int64_t reopened = 0;
+  // One count per Report::backlog_times.
+  std::vector<int64_t> backlog;
+  DurationFigures first_reply;
+  DurationFigures resolution;
+  CountFigures replies_to_resolve;
+  DurationFigures requester_wait;
+  DurationFigures agent_work;
+  // One per SLA metric that has a met or breached cycle, by metric.
+  std::vector<SlaFigures> sla;
+  // (tag, tickets), most tickets first, then by tag.
+  std::vector<std::pair<std::string, int64_t>> top_tags;
+};
+
+struct Report {
+  ReportSpec spec;
+  // The backlog's sample times (when "backlog" was asked for).
+  std::vector<absl::Time> backlog_times;
+  ReportRow total;
+  // One per grouping value, sorted by key (numerically for ids); empty
+  // without a grouping.
+  std::vector<ReportRow> rows;
+};
+
+// Checks a spec against a config. Errors, InvalidArgument naming the field
+// and value: `to` before `from`; a non-positive backlog_step or one giving
+// more than 100,000 samples; top_tags below 1; business_time without a
+// calendar; a custom-field grouping without a name.
+absl::Status ValidateReportSpec(const ReportSpec& spec,
+                                                const ReportConfig& config);
+
+// Takes the audit log event by event (in each ticket's order; tickets may
+// interleave) and computes reports over what it has taken. Adding events one
+// at a time and computing gives exactly the report computed from scratch
+// over the same events; accumulators fed disjoint sets of tickets can be
+// merged into the same result.
+//
+// Memory: a few dozen bytes per status, group, assignee, priority, type,
+// organization and tags change and message of each ticket (each distinct tag
+// set is kept once), plus its current attributes.
+//
+// Thread safety: not thread-safe; Compute is const and may run concurrently
+// with other const calls.
+class ReportAccumulator {
+ public:
+  // Errors: InvalidArgument for a group calendar keyed by an id <= 0.
+  static absl::StatusOr<ReportAccumulator> Create(ReportConfig config);
+
+  ReportAccumulator(ReportAccumulator&&) noexcept;
+  ReportAccumulator& operator=(ReportAccumulator&&) noexcept;
+  ~ReportAccumulator();
+
+  // Takes one event. Events of other kinds than those reports read (agent
+  // events, routing offers) are accepted and ignored. Errors, all
+  // InvalidArgument naming the event id: a ticket_id <= 0; a ticket whose
+  // first event is not TICKET_CREATED, or a second TICKET_CREATED; an event
+  // earlier than the ticket's previous one; a STATUS change to a status the
+  // workflow does not know. A refused event changes nothing.
+  absl::Status Add(const v1::Event& event);
+
+  // Records a ticket's current state: its channel and custom fields group
+  // the ticket, and so do the attributes its events never set (see the
+  // grouping rules at the top); the SLA metric reads it. May come before or
+  // after its events.
+  void AddTicket(const v1::Ticket& ticket);
+
+  // Moves `other`'s tickets into this one. Errors: InvalidArgument naming a
+  // ticket that both hold events of (merge accumulators of disjoint
+  // tickets), or when the two were created with different workflows'
+  // statuses. On error nothing changes.
+  absl::Status Merge(ReportAccumulator other);
+
+  // The report over the events taken so far. Errors: those of
+  // ValidateReportSpec; FailedPrecondition when a business-time computation
+  // leaves the calendar's supported range.
+  absl::StatusOr<Report> Compute(const ReportSpec& spec) const;
+
+  // Tickets with at least one event taken.
+  int64_t ticket_count() const;
+
+ private:
+  struct Rep;
+  explicit ReportAccumulator(std::unique_ptr<Rep> rep);
+  std::unique_ptr<Rep> rep_;
+};
+
+// Computes a report from scratch: an accumulator fed `events` in order and
+// `tickets`. Errors: those of ReportAccumulator::Create, Add and Compute.
+absl::StatusOr<Report> ComputeReport(const ReportSpec& spec,
+                                                     const ReportConfig& config,
+                                                     absl::Span<const v1::Event> events,
+                                                     absl::Span<const v1::Ticket> tickets);
+
+}  // namespace helpdesk
+
+#endif  // HELPDESK_BENCH_MAIN_REPORTS_H_
