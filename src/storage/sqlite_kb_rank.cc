@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "helpdesk/store.h"
+#include "storage/kb_bm25.h"
 
 namespace helpdesk::internal {
 namespace {
@@ -50,11 +51,7 @@ int GetQueryData(const Fts5ExtensionApi* api, Fts5Context* fts, QueryData** out)
     sqlite3_int64 hits = 0;
     rc = api->xQueryPhrase(fts, i, &hits, CountRow);
     if (rc == SQLITE_OK) {
-      // As FTS5 computes it, clamp included.
-      double idf = std::log((static_cast<double>(rows - hits) + 0.5) /
-                            (static_cast<double>(hits) + 0.5));
-      if (idf <= 0.0) idf = 1e-6;
-      d->idf[i] = idf;
+      d->idf[i] = KbBm25Idf(rows, hits);  // as FTS5 computes it, clamp included
     }
   }
   if (rc != SQLITE_OK) {
@@ -69,8 +66,6 @@ int GetQueryData(const Fts5ExtensionApi* api, Fts5Context* fts, QueryData** out)
 
 void KbBm25(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* ctx, int argc,
             sqlite3_value** argv) {
-  constexpr double k1 = 1.2;
-  constexpr double b = 0.75;
   QueryData* d = nullptr;
   int rc = GetQueryData(api, fts, &d);
   // Each phrase's weighted count in this row: its instances in the title
@@ -104,8 +99,7 @@ void KbBm25(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* ctx,
   // bm25's expression, term by term in the same order.
   double score = 0.0;
   for (int i = 0; i < d->phrases; ++i) {
-    score += d->idf[i] * ((d->freq[i] * (k1 + 1.0)) /
-                          (d->freq[i] + k1 * (1 - b + b * length / d->avgdl)));
+    score += KbBm25Term(d->idf[i], d->freq[i], length, d->avgdl);
   }
   sqlite3_result_double(ctx, -1.0 * score);
 }

@@ -293,6 +293,18 @@ CREATE TABLE IF NOT EXISTS leases (
 );
 )sql";
 
+// Version 13 (knowledge base search in memory, issue 15): the knowledge
+// base's generation, bumped by every write of its index, so that a store's
+// index in memory knows when another store or process changed the file
+// (storage/sqlite_kb_cache.h).
+constexpr absl::string_view kSchemaVersionKbGeneration = R"sql(
+CREATE TABLE IF NOT EXISTS kb_generation (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  value INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO kb_generation (id, value) VALUES (1, 0);
+)sql";
+
 // Rewrites every event and agent event whose changes hold the text form of
 // version 3 in the typed form (see storage/legacy_field_change.h), in id
 // order; rows already typed, and blobs that do not parse (reads report those
@@ -324,6 +336,7 @@ constexpr Migration kMigrations[] = {
     {10, kSchemaVersionKbDisplay},
     {11, kSchemaVersionKbRank},
     {12, kSchemaVersionLease},  // issue 17
+    {13, kSchemaVersionKbGeneration},  // issue 15: search in memory
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) ==
                   static_cast<size_t>(kSqliteSchemaVersion),

@@ -45,6 +45,7 @@
 
 #include <climits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -100,7 +101,10 @@ class SqliteStore final : public Store {
         options_(std::move(options)),
         in_memory_(path_ == kInMemoryPath),
         writer_(std::move(writer)),
-        writer_syncs_commits_(options_.synchronous == "FULL") {}
+        writer_syncs_commits_(options_.synchronous == "FULL"),
+        kb_cache_(options_.kb_memory_index) {}
+
+  SqliteKbSearchCache& kb_cache() { return kb_cache_; }
 
   absl::string_view Name() const override { return "helpdesk.sqlite"; }
 
@@ -255,7 +259,11 @@ class SqliteStore final : public Store {
   bool writer_syncs_commits_;
   std::vector<std::unique_ptr<SqliteConnection>> idle_readers_
       ABSL_GUARDED_BY(mu_);
+  // The knowledge base index in memory (sqlite_kb_cache.h); thread-safe.
+  SqliteKbSearchCache kb_cache_;
 };
+
+SqliteKbSearchCache& KbSearchCacheOf(SqliteStore& store) { return store.kb_cache(); }
 
 SqliteTransaction::~SqliteTransaction() {
   if (!released_) {
@@ -271,6 +279,10 @@ absl::Status SqliteTransaction::Commit() {
   absl::Status status = connection_->Execute("COMMIT");
   if (status.ok()) {
     state_ = State::kCommitted;
+    if (kb_wrote_) {
+      store_->kb_cache().Apply(*connection_, kb_generation_before_, kb_generation_after_,
+                               kb_changes_, kb_changes_complete_);
+    }
   } else {
     state_ = State::kFailed;
     failure_ = status;
@@ -294,6 +306,12 @@ void SqliteTransaction::Release() {
 }  // namespace internal
 
 using internal::SqliteStore;
+
+std::optional<SqliteKbIndexStats> SqliteKbIndexStatsOf(Store& store) {
+  auto* sqlite = dynamic_cast<SqliteStore*>(&store);
+  if (sqlite == nullptr) return std::nullopt;
+  return sqlite->kb_cache().Stats();
+}
 
 absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
     absl::string_view path_view, const SqliteStoreOptions& options) {

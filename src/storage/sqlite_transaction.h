@@ -36,11 +36,15 @@
 #include "internal/status_macros.h"
 #include "storage/checked_transaction.h"
 #include "storage/sqlite_connection.h"
+#include "storage/sqlite_kb_cache.h"
 #include "storage/ticket_claim.h"
 
 namespace helpdesk::internal {
 
 class SqliteStore;
+
+// The store's knowledge base index in memory (sqlite_store.cc).
+SqliteKbSearchCache& KbSearchCacheOf(SqliteStore& store);
 
 // One transaction on one connection: the store's writer (read-write, and
 // every transaction of an in-memory store) or an owned reader.
@@ -332,6 +336,8 @@ class SqliteTransaction final : public CheckedTransaction<SqliteTransaction> {
   absl::Status DoInsertKbArticle(v1::KbArticle* article);
   absl::Status DoUpdateKbArticle(v1::KbArticle* article, int64_t expected_version);
   absl::Status WriteKbIndex(const v1::KbArticle& article, bool replace);
+  absl::StatusOr<std::vector<KbSearchHit>> KbHitsWithDisplay(
+      const std::vector<KbIndexHit>& hits);
   absl::StatusOr<std::vector<KbSearchHit>> DoSearchKbArticles(const KbSearchRequest& request);
   absl::Status DoInsertKbSuggestionSession(v1::KbSuggestionSession* session);
   absl::Status DoUpdateKbSuggestionSession(const v1::KbSuggestionSession& session);
@@ -490,6 +496,15 @@ class SqliteTransaction final : public CheckedTransaction<SqliteTransaction> {
   State state_ = State::kOpen;
   absl::Status failure_;
   bool released_ = false;
+  // The knowledge base writes of this transaction, for the store's index in
+  // memory at commit (sqlite_kb_cache.h): the generation before the first
+  // and after the last, each article's change, and whether every write
+  // recorded its change (a write that failed half way did not).
+  bool kb_wrote_ = false;
+  bool kb_changes_complete_ = true;
+  int64_t kb_generation_before_ = 0;
+  int64_t kb_generation_after_ = 0;
+  std::vector<KbIndexChange> kb_changes_;
 };
 
 }  // namespace helpdesk::internal

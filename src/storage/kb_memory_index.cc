@@ -1,0 +1,356 @@
+// KbMemoryIndex: the in-memory index and its exact MaxScore top-k (see the
+// header).
+#include "storage/kb_memory_index.h"
+
+#include <algorithm>
+#include <tuple>
+
+#include "absl/strings/match.h"
+#include "storage/kb_bm25.h"
+
+namespace helpdesk::internal {
+namespace {
+
+// A bound a computed score can only reach from below: the score of a row is
+// a sum of terms each at most its phrase's bound in exact arithmetic, and
+// rounding moves each by far less than this share.
+constexpr double kBoundSlack = 1e-9;
+
+// Whether a row whose score is at most `bound` (computed: partial sums in
+// another order than the score's) is surely below `threshold`.
+bool Below(double bound, double threshold) { return bound * (1 + kBoundSlack) < threshold; }
+
+constexpr uint8_t VisibilityCode(KbVisibility v) { return static_cast<uint8_t>(static_cast<int>(v) + 1); }
+
+// One phrase's list during a search: its postings (the term's, or the merge
+// of a prefix's terms), idf, bound and position.
+struct Cursor {
+  const uint32_t* slots = nullptr;
+  const uint32_t* counts = nullptr;
+  size_t size = 0;
+  size_t at = 0;
+  double idf = 0;
+  double bound = 0;
+  size_t phrase = 0;
+
+  bool done() const { return at >= size; }
+  uint32_t slot() const { return slots[at]; }
+  // Moves to the first posting at or after `target` (galloping).
+  void SeekTo(uint32_t target) {
+    if (at >= size || slots[at] >= target) return;
+    size_t step = 1;
+    size_t lo = at;
+    size_t hi = at + 1;
+    while (hi < size && slots[hi] < target) {
+      lo = hi;
+      step *= 2;
+      hi = std::min(size, lo + step);
+    }
+    at = static_cast<size_t>(std::lower_bound(slots + lo, slots + hi, target) - slots);
+  }
+};
+
+struct Candidate {
+  double score;
+  int64_t article_id;
+  uint32_t slot;
+};
+
+}  // namespace
+
+uint32_t KbMemoryIndex::Intern(absl::string_view name) {
+  auto it = name_ids_.find(name);
+  if (it != name_ids_.end()) return it->second;
+  const auto id = static_cast<uint32_t>(names_.size());
+  names_.emplace_back(name);
+  name_ids_.emplace(std::string(name), id);
+  return id;
+}
+
+void KbMemoryIndex::SetArticleFacts(const KbArticleFacts& facts) {
+  Article& a = articles_[facts.id];
+  a.facts = facts;
+  a.has_facts = true;
+  for (uint32_t s : a.slots) slots_[s].visibility = VisibilityCode(facts.visibility);
+}
+
+bool KbMemoryIndex::AddRow(const KbIndexRow& row, const KbIndexTerms& terms) {
+  const auto slot = static_cast<uint32_t>(slots_.size());
+  if (!slot_of_doc_.emplace(row.doc_id, slot).second) return false;
+  Article& a = articles_[row.article_id];
+  if (!a.has_facts) {
+    // Until SetArticleFacts: the narrowest reading (KbFactsOf's default).
+    a.facts.id = row.article_id;
+    a.facts.visibility = KbVisibility::kRestricted;
+  }
+  a.slots.push_back(slot);
+  Slot& s = slots_.emplace_back();
+  s.doc_id = row.doc_id;
+  s.article_id = row.article_id;
+  s.length = terms.length;
+  s.locale = Intern(row.locale);
+  s.language = Intern(row.language);
+  s.visibility = VisibilityCode(a.facts.visibility);
+  s.published = row.published;
+  for (const auto& [term, count] : terms.counts) {
+    Postings& p = terms_[term];
+    p.slots.push_back(slot);
+    p.counts.push_back(count);
+    p.max_count = std::max(p.max_count, count);
+    p.min_length = std::min(p.min_length, terms.length);
+  }
+  postings_ += terms.counts.size();
+  ++live_rows_;
+  total_length_ += terms.length;
+  return true;
+}
+
+bool KbMemoryIndex::RemoveArticle(
+    int64_t article_id, const std::vector<std::pair<int64_t, KbIndexTerms>>& old_rows) {
+  auto it = articles_.find(article_id);
+  if (it == articles_.end()) return old_rows.empty();
+  size_t removed = 0;
+  for (const auto& [doc_id, terms] : old_rows) {
+    auto at = slot_of_doc_.find(doc_id);
+    if (at == slot_of_doc_.end()) continue;
+    const uint32_t slot = at->second;
+    slot_of_doc_.erase(at);
+    for (const auto& [term, count] : terms.counts) {
+      auto p = terms_.find(term);
+      if (p == terms_.end()) continue;
+      std::vector<uint32_t>& slots = p->second.slots;
+      auto pos = std::lower_bound(slots.begin(), slots.end(), slot);
+      if (pos == slots.end() || *pos != slot) continue;
+      p->second.counts.erase(p->second.counts.begin() + (pos - slots.begin()));
+      slots.erase(pos);
+      --postings_;
+      if (slots.empty()) terms_.erase(p);
+    }
+    Slot& s = slots_[slot];
+    s.visibility = 0;
+    --live_rows_;
+    total_length_ -= s.length;
+    ++removed;
+  }
+  bool all = removed == it->second.slots.size();
+  for (uint32_t slot : it->second.slots) {
+    Slot& s = slots_[slot];
+    if (s.visibility == 0) continue;
+    all = false;
+    slot_of_doc_.erase(s.doc_id);
+    s.visibility = 0;
+    --live_rows_;
+    total_length_ -= s.length;
+  }
+  articles_.erase(it);
+  return all;
+}
+
+bool KbMemoryIndex::Allowed(const Slot& s, uint32_t language, bool any_language,
+                            const KbAudience& audience) const {
+  if (s.visibility == 0) return false;
+  if (!any_language && s.language != language) return false;
+  if (!s.published && !audience.drafts) return false;
+  if (audience.everything) return true;
+  switch (s.visibility) {
+    case VisibilityCode(KbVisibility::kPublic):
+      return true;
+    case VisibilityCode(KbVisibility::kAgents):
+      return audience.agents;
+    default: {
+      auto it = articles_.find(s.article_id);
+      return it != articles_.end() && KbAudienceAllows(audience, it->second.facts);
+    }
+  }
+}
+
+std::vector<KbIndexHit> KbMemoryIndex::Search(const std::vector<KbIndexPhrase>& phrases,
+                                              absl::string_view language,
+                                              const KbAudience& audience, int limit,
+                                              int offset) const {
+  std::vector<KbIndexHit> page;
+  if (live_rows_ == 0 || limit <= 0 || phrases.empty()) return page;
+  const bool any_language = language.empty();
+  uint32_t language_id = 0;
+  if (!any_language) {
+    auto it = name_ids_.find(language);
+    if (it == name_ids_.end()) return page;
+    language_id = it->second;
+  }
+  const double avgdl = static_cast<double>(total_length_) / static_cast<double>(live_rows_);
+
+  // Each phrase's postings: a term's own, or a prefix's terms merged (their
+  // counts added per row, as FTS5 counts a prefix phrase's instances).
+  std::vector<std::vector<uint32_t>> merged_slots(phrases.size());
+  std::vector<std::vector<uint32_t>> merged_counts(phrases.size());
+  std::vector<Cursor> cursors;
+  std::vector<uint32_t> dense;
+  for (size_t i = 0; i < phrases.size(); ++i) {
+    const KbIndexPhrase& ph = phrases[i];
+    Cursor c;
+    c.phrase = i;
+    uint32_t max_count = 0;
+    uint32_t min_length = UINT32_MAX;
+    if (!ph.prefix) {
+      auto it = terms_.find(ph.token);
+      if (it == terms_.end()) continue;  // idf of a phrase no row has: no row scores it
+      c.slots = it->second.slots.data();
+      c.counts = it->second.counts.data();
+      c.size = it->second.slots.size();
+      max_count = it->second.max_count;
+      min_length = it->second.min_length;
+    } else {
+      std::vector<const Postings*> lists;
+      for (auto it = terms_.lower_bound(ph.token);
+           it != terms_.end() && absl::StartsWith(it->first, ph.token); ++it) {
+        lists.push_back(&it->second);
+      }
+      if (lists.empty()) continue;
+      if (lists.size() == 1) {
+        c.slots = lists[0]->slots.data();
+        c.counts = lists[0]->counts.data();
+        c.size = lists[0]->slots.size();
+        max_count = lists[0]->max_count;
+        min_length = lists[0]->min_length;
+      } else {
+        dense.assign(slots_.size(), 0);
+        for (const Postings* p : lists) {
+          for (size_t k = 0; k < p->slots.size(); ++k) dense[p->slots[k]] += p->counts[k];
+        }
+        std::vector<uint32_t>& ms = merged_slots[i];
+        std::vector<uint32_t>& mc = merged_counts[i];
+        for (uint32_t s = 0; s < dense.size(); ++s) {
+          if (dense[s] == 0) continue;
+          ms.push_back(s);
+          mc.push_back(dense[s]);
+          max_count = std::max(max_count, dense[s]);
+          min_length = std::min(min_length, slots_[s].length);
+        }
+        c.slots = ms.data();
+        c.counts = mc.data();
+        c.size = ms.size();
+      }
+    }
+    c.idf = KbBm25Idf(live_rows_, static_cast<int64_t>(c.size));
+    c.bound = KbBm25Term(c.idf, static_cast<double>(max_count),
+                         static_cast<double>(min_length), avgdl) *
+              (1 + kBoundSlack);
+    cursors.push_back(c);
+  }
+  if (cursors.empty()) return page;
+
+  // MaxScore: lists by bound, ascending; those before `first_essential`
+  // cannot lift a row to the threshold alone and are only probed.
+  std::sort(cursors.begin(), cursors.end(),
+            [](const Cursor& x, const Cursor& y) { return x.bound < y.bound; });
+  const size_t n = cursors.size();
+  std::vector<double> bound_upto(n);  // bound_upto[j]: cursors 0..j's bounds
+  double sum = 0;
+  for (size_t j = 0; j < n; ++j) bound_upto[j] = (sum += cursors[j].bound);
+
+  if (offset >= live_rows_) return page;
+  const size_t k = static_cast<size_t>(limit) + static_cast<size_t>(std::max(offset, 0));
+  auto better = [this](const Candidate& x, const Candidate& y) {
+    if (x.score != y.score) return x.score > y.score;
+    if (x.article_id != y.article_id) return x.article_id < y.article_id;
+    return names_[slots_[x.slot].locale] < names_[slots_[y.slot].locale];
+  };
+  std::vector<Candidate> heap;  // worst on top (std heap with `better` as less)
+  heap.reserve(std::min(k, static_cast<size_t>(live_rows_)) + 1);
+  double threshold = 0;  // valid once heap.size() == k
+  size_t first_essential = 0;
+  std::vector<double> term(phrases.size(), 0.0);
+
+  while (first_essential < n) {
+    uint32_t d = UINT32_MAX;
+    for (size_t j = first_essential; j < n; ++j) {
+      if (!cursors[j].done()) d = std::min(d, cursors[j].slot());
+    }
+    if (d == UINT32_MAX) break;
+    const Slot& row = slots_[d];
+    const double length = static_cast<double>(row.length);
+    std::fill(term.begin(), term.end(), 0.0);
+    double partial = 0;
+    for (size_t j = first_essential; j < n; ++j) {
+      Cursor& c = cursors[j];
+      if (c.done() || c.slot() != d) continue;
+      const double t = KbBm25Term(c.idf, static_cast<double>(c.counts[c.at]), length, avgdl);
+      term[c.phrase] = t;
+      partial += t;
+      ++c.at;
+    }
+    if (!Allowed(row, language_id, any_language, audience)) continue;
+    const bool full = heap.size() == k;
+    bool pruned = false;
+    for (size_t j = first_essential; j-- > 0;) {
+      if (full && Below(partial + bound_upto[j], threshold)) {
+        pruned = true;
+        break;
+      }
+      Cursor& c = cursors[j];
+      c.SeekTo(d);
+      if (c.done() || c.slot() != d) continue;
+      const double t = KbBm25Term(c.idf, static_cast<double>(c.counts[c.at]), length, avgdl);
+      term[c.phrase] = t;
+      partial += t;
+    }
+    if (pruned) continue;
+    // The score exactly as kb_bm25 sums it: phrase by phrase, in order.
+    double score = 0.0;
+    for (double t : term) score += t;
+    const Candidate cand{score, row.article_id, d};
+    if (full) {
+      if (!better(cand, heap.front())) continue;
+      std::pop_heap(heap.begin(), heap.end(), better);
+      heap.back() = cand;
+    } else {
+      heap.push_back(cand);
+    }
+    std::push_heap(heap.begin(), heap.end(), better);
+    if (heap.size() == k) {
+      threshold = heap.front().score;
+      while (first_essential < n && Below(bound_upto[first_essential], threshold)) {
+        ++first_essential;
+      }
+    }
+  }
+
+  std::sort_heap(heap.begin(), heap.end(), better);
+  for (size_t i = static_cast<size_t>(std::max(offset, 0)); i < heap.size(); ++i) {
+    const Slot& s = slots_[heap[i].slot];
+    page.push_back(KbIndexHit{.doc_id = s.doc_id,
+                              .article_id = s.article_id,
+                              .locale = names_[s.locale],
+                              .score = heap[i].score});
+  }
+  return page;
+}
+
+void KbMemoryIndex::ShrinkToFit() {
+  for (auto& [term, p] : terms_) {
+    p.slots.shrink_to_fit();
+    p.counts.shrink_to_fit();
+  }
+  slots_.shrink_to_fit();
+}
+
+size_t KbMemoryIndex::MemoryBytes() const {
+  size_t bytes = sizeof(*this) + slots_.capacity() * sizeof(Slot);
+  for (const auto& [term, p] : terms_) {
+    // A std::map node: three pointers and a colour besides the pair.
+    bytes += 4 * sizeof(void*) + sizeof(term) + sizeof(p) +
+             (term.capacity() > 15 ? term.capacity() + 1 : 0) +
+             (p.slots.capacity() + p.counts.capacity()) * sizeof(uint32_t);
+  }
+  for (const auto& [id, a] : articles_) {
+    bytes += sizeof(id) + sizeof(a) + a.slots.capacity() * sizeof(uint32_t) +
+             (a.facts.group_ids.capacity() + a.facts.organization_ids.capacity()) *
+                 sizeof(int64_t);
+  }
+  bytes += articles_.bucket_count() + slot_of_doc_.bucket_count() +  // control bytes
+           slot_of_doc_.size() * sizeof(std::pair<int64_t, uint32_t>);
+  for (const std::string& name : names_) bytes += 2 * (sizeof(name) + name.capacity());
+  return bytes;
+}
+
+}  // namespace helpdesk::internal
