@@ -21,6 +21,28 @@ absl::Status Taken(absl::string_view what, absl::string_view value) {
       absl::StrCat(what, " '", value, "' is already taken"));
 }
 
+// Reads the contact that holds an identity (kind, value).
+constexpr absl::string_view kIdentityOwnerSql =
+    "SELECT contact_id FROM contact_identities WHERE kind = ? AND value = ?";
+
+// The id of the contact that holds `identity`, read with `owner` (prepared
+// from kIdentityOwnerSql); 0 when none does.
+absl::StatusOr<int64_t> IdentityOwner(SqliteStatement& owner,
+                                      const v1::ContactIdentity& identity) {
+  owner.BindInt(1, identity.kind());
+  owner.BindText(2, identity.value());
+  HELPDESK_ASSIGN_OR_RETURN(bool row, owner.Step());
+  return row ? owner.ColumnInt(0) : 0;
+}
+
+// AlreadyExists naming `identity` and, when known (not 0), the contact `by`
+// that holds it.
+absl::Status IdentityTaken(const v1::ContactIdentity& identity, int64_t by) {
+  return absl::AlreadyExistsError(absl::StrCat(
+      v1::ContactIdentity::Kind_Name(identity.kind()), " identity '", identity.value(),
+      "' is already taken", by != 0 ? absl::StrCat(" by contact ", by) : ""));
+}
+
 // AlreadyExists naming the identity when `contact` lists it twice.
 absl::Status CheckIdentityList(const v1::Contact& contact) {
   std::set<std::pair<int, std::string>> seen;
@@ -56,17 +78,9 @@ absl::Status SqliteTransaction::WriteIdentities(int64_t id,
     absl::Status status = stmt.Run();
     stmt.Reset();
     if (IsConstraint(status)) {
-      HELPDESK_ASSIGN_OR_RETURN(
-          SqliteStatement owner,
-          Prepare("SELECT contact_id FROM contact_identities "
-                  "WHERE kind = ? AND value = ?"));
-      owner.BindInt(1, identity.kind());
-      owner.BindText(2, identity.value());
-      HELPDESK_ASSIGN_OR_RETURN(bool row, owner.Step());
-      return absl::AlreadyExistsError(absl::StrCat(
-          v1::ContactIdentity::Kind_Name(identity.kind()), " identity '",
-          identity.value(), "' is already taken",
-          row ? absl::StrCat(" by contact ", owner.ColumnInt(0)) : ""));
+      HELPDESK_ASSIGN_OR_RETURN(SqliteStatement owner, Prepare(kIdentityOwnerSql));
+      HELPDESK_ASSIGN_OR_RETURN(int64_t by, IdentityOwner(owner, identity));
+      return IdentityTaken(identity, by);
     }
     HELPDESK_RETURN_IF_ERROR(status);
   }
@@ -84,18 +98,9 @@ absl::Status SqliteTransaction::DoInsertContact(v1::Contact* contact) {
   HELPDESK_ASSIGN_OR_RETURN(std::string bytes, Serialize(stored, "contact"));
   HELPDESK_RETURN_IF_ERROR(CheckIdentityList(*contact));
   for (const v1::ContactIdentity& identity : contact->identities()) {
-    HELPDESK_ASSIGN_OR_RETURN(
-        SqliteStatement owner,
-        Prepare("SELECT contact_id FROM contact_identities "
-                "WHERE kind = ? AND value = ?"));
-    owner.BindInt(1, identity.kind());
-    owner.BindText(2, identity.value());
-    HELPDESK_ASSIGN_OR_RETURN(bool row, owner.Step());
-    if (row) {
-      return absl::AlreadyExistsError(absl::StrCat(
-          v1::ContactIdentity::Kind_Name(identity.kind()), " identity '",
-          identity.value(), "' is already taken by contact ", owner.ColumnInt(0)));
-    }
+    HELPDESK_ASSIGN_OR_RETURN(SqliteStatement owner, Prepare(kIdentityOwnerSql));
+    HELPDESK_ASSIGN_OR_RETURN(int64_t by, IdentityOwner(owner, identity));
+    if (by != 0) return IdentityTaken(identity, by);
   }
   HELPDESK_ASSIGN_OR_RETURN(
       SqliteStatement stmt,
