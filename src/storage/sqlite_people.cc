@@ -21,15 +21,30 @@ absl::Status Taken(absl::string_view what, absl::string_view value) {
       absl::StrCat(what, " '", value, "' is already taken"));
 }
 
-}  // namespace
+// Reads the contact that holds an identity (kind, value).
+constexpr absl::string_view kIdentityOwnerSql =
+    "SELECT contact_id FROM contact_identities WHERE kind = ? AND value = ?";
 
-// --- Contacts and organizations ---
+// The id of the contact that holds `identity`, read with `owner` (prepared
+// from kIdentityOwnerSql); 0 when none does.
+absl::StatusOr<int64_t> IdentityOwner(SqliteStatement& owner,
+                                      const v1::ContactIdentity& identity) {
+  owner.BindInt(1, identity.kind());
+  owner.BindText(2, identity.value());
+  HELPDESK_ASSIGN_OR_RETURN(bool row, owner.Step());
+  return row ? owner.ColumnInt(0) : 0;
+}
 
-// Inserts the identity rows of `contact` (whose id is `id`). Errors:
-// AlreadyExists naming the identity when another contact has it, or when
-// the contact lists it twice.
-absl::Status SqliteTransaction::WriteIdentities(int64_t id,
-                                                const v1::Contact& contact) {
+// AlreadyExists naming `identity` and, when known (not 0), the contact `by`
+// that holds it.
+absl::Status IdentityTaken(const v1::ContactIdentity& identity, int64_t by) {
+  return absl::AlreadyExistsError(absl::StrCat(
+      v1::ContactIdentity::Kind_Name(identity.kind()), " identity '", identity.value(),
+      "' is already taken", by != 0 ? absl::StrCat(" by contact ", by) : ""));
+}
+
+// AlreadyExists naming the identity when `contact` lists it twice.
+absl::Status CheckIdentityList(const v1::Contact& contact) {
   std::set<std::pair<int, std::string>> seen;
   for (const v1::ContactIdentity& identity : contact.identities()) {
     if (!seen.emplace(identity.kind(), identity.value()).second) {
@@ -39,6 +54,19 @@ absl::Status SqliteTransaction::WriteIdentities(int64_t id,
                    identity.value());
     }
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+// --- Contacts and organizations ---
+
+// Inserts the identity rows of `contact` (whose id is `id`). Errors:
+// AlreadyExists naming the identity when another contact has it, or when
+// the contact lists it twice.
+absl::Status SqliteTransaction::WriteIdentities(int64_t id,
+                                                const v1::Contact& contact) {
+  HELPDESK_RETURN_IF_ERROR(CheckIdentityList(contact));
   HELPDESK_ASSIGN_OR_RETURN(
       SqliteStatement stmt,
       Prepare("INSERT INTO contact_identities (kind, value, contact_id) "
@@ -50,41 +78,39 @@ absl::Status SqliteTransaction::WriteIdentities(int64_t id,
     absl::Status status = stmt.Run();
     stmt.Reset();
     if (IsConstraint(status)) {
-      HELPDESK_ASSIGN_OR_RETURN(
-          SqliteStatement owner,
-          Prepare("SELECT contact_id FROM contact_identities "
-                  "WHERE kind = ? AND value = ?"));
-      owner.BindInt(1, identity.kind());
-      owner.BindText(2, identity.value());
-      HELPDESK_ASSIGN_OR_RETURN(bool row, owner.Step());
-      return absl::AlreadyExistsError(absl::StrCat(
-          v1::ContactIdentity::Kind_Name(identity.kind()), " identity '",
-          identity.value(), "' is already taken",
-          row ? absl::StrCat(" by contact ", owner.ColumnInt(0)) : ""));
+      HELPDESK_ASSIGN_OR_RETURN(SqliteStatement owner, Prepare(kIdentityOwnerSql));
+      HELPDESK_ASSIGN_OR_RETURN(int64_t by, IdentityOwner(owner, identity));
+      return IdentityTaken(identity, by);
     }
     HELPDESK_RETURN_IF_ERROR(status);
   }
   return absl::OkStatus();
 }
 
+// Without a savepoint (which would copy every page the insert touches, on
+// the path of every new sender's first mail): the identities are checked
+// free first, so that a taken one leaves nothing written, and the writes
+// that follow can fail only as the store fails (FailAfterPartialWrite).
 absl::Status SqliteTransaction::DoInsertContact(v1::Contact* contact) {
   v1::Contact stored = *contact;
   stored.clear_id();
   stored.clear_version();
   HELPDESK_ASSIGN_OR_RETURN(std::string bytes, Serialize(stored, "contact"));
-  int64_t id = 0;
-  absl::Status written = InSavepoint([&]() -> absl::Status {
-    HELPDESK_ASSIGN_OR_RETURN(
-        SqliteStatement stmt,
-        Prepare("INSERT INTO contacts (version, organization_id, proto) "
-                "VALUES (1, ?, ?)"));
-    stmt.BindInt(1, contact->organization_id());
-    stmt.BindBlob(2, bytes);
-    HELPDESK_RETURN_IF_ERROR(stmt.Run());
-    id = LastRowId();
-    return WriteIdentities(id, *contact);
-  });
-  HELPDESK_RETURN_IF_ERROR(written);
+  HELPDESK_RETURN_IF_ERROR(CheckIdentityList(*contact));
+  for (const v1::ContactIdentity& identity : contact->identities()) {
+    HELPDESK_ASSIGN_OR_RETURN(SqliteStatement owner, Prepare(kIdentityOwnerSql));
+    HELPDESK_ASSIGN_OR_RETURN(int64_t by, IdentityOwner(owner, identity));
+    if (by != 0) return IdentityTaken(identity, by);
+  }
+  HELPDESK_ASSIGN_OR_RETURN(
+      SqliteStatement stmt,
+      Prepare("INSERT INTO contacts (version, organization_id, proto) "
+              "VALUES (1, ?, ?)"));
+  stmt.BindInt(1, contact->organization_id());
+  stmt.BindBlob(2, bytes);
+  HELPDESK_RETURN_IF_ERROR(stmt.Run());
+  const int64_t id = LastRowId();
+  HELPDESK_RETURN_IF_ERROR(FailAfterPartialWrite(WriteIdentities(id, *contact)));
   contact->set_id(id);
   contact->set_version(1);
   return absl::OkStatus();

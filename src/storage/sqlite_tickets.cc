@@ -5,9 +5,11 @@
 // class and its plumbing are in sqlite_transaction.h.
 #include "storage/sqlite_transaction.h"
 
+#include <array>
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -53,74 +55,174 @@ int64_t SqliteTransaction::SlaDeadlineColumn(const v1::Ticket& ticket) {
              : std::numeric_limits<int64_t>::max();
 }
 
-// Binds the indexed columns of `ticket` to parameters 2..15 (1 is the id).
-absl::Status SqliteTransaction::BindTicketColumns(SqliteStatement& stmt,
-                                                  const v1::Ticket& ticket,
-                                                  int64_t version) {
-  // The proto is stored without id and version (the columns hold them).
-  v1::Ticket stored = ticket;
-  stored.clear_id();
-  stored.clear_version();
-  HELPDESK_ASSIGN_OR_RETURN(
-      std::string bytes,
-      Serialize(stored, absl::StrCat("ticket ", ticket.id())));
-  stmt.BindInt(2, version);
-  stmt.BindText(3, ticket.status());
-  stmt.BindInt(4, ticket.status_category());
-  stmt.BindInt(5, ticket.priority());
-  stmt.BindInt(6, ticket.assignee_id());
-  stmt.BindInt(7, ticket.group_id());
-  stmt.BindInt(8, ticket.requester_id());
-  stmt.BindInt(9, ticket.organization_id());
-  stmt.BindText(10, ticket.subject());
-  stmt.BindInt(11, TimestampToMicros(ticket.created_at()));
-  stmt.BindInt(12, TimestampToMicros(ticket.updated_at()));
-  stmt.BindInt(13, ticket.merged_into());
-  stmt.BindBlob(14, bytes);
-  stmt.BindInt(15, SlaDeadlineColumn(ticket));
-  return absl::OkStatus();
+namespace {
+
+// The columns of a tickets row beside id, version and proto (the indexed
+// ones), in this order: BindTicketColumns binds them to parameters 3..14 and
+// DoUpdateTicket reads them back to write only those that changed.
+constexpr int kTicketColumnCount = 12;
+constexpr const char* kTicketColumns[kTicketColumnCount] = {
+    "status",         "status_category", "priority",   "assignee_id",
+    "group_id",       "requester_id",    "organization_id", "subject",
+    "created_us",     "updated_us",      "merged_into", "sla_deadline_us"};
+
+// One column's value: text (status, subject) or an integer.
+struct TicketColumnValue {
+  bool is_text = false;
+  int64_t number = 0;
+  absl::string_view text;
+  bool operator==(const TicketColumnValue& o) const {
+    return is_text == o.is_text && (is_text ? text == o.text : number == o.number);
+  }
+};
+
+using TicketColumnValues = std::array<TicketColumnValue, kTicketColumnCount>;
+
+TicketColumnValue Number(int64_t v) { return {.number = v}; }
+TicketColumnValue Text(absl::string_view v) { return {.is_text = true, .text = v}; }
+
+// `ticket`'s column values (the texts point into `ticket`).
+TicketColumnValues ColumnsOf(const v1::Ticket& ticket, int64_t sla_deadline) {
+  return {Text(ticket.status()),
+          Number(ticket.status_category()),
+          Number(ticket.priority()),
+          Number(ticket.assignee_id()),
+          Number(ticket.group_id()),
+          Number(ticket.requester_id()),
+          Number(ticket.organization_id()),
+          Text(ticket.subject()),
+          Number(TimestampToMicros(ticket.created_at())),
+          Number(TimestampToMicros(ticket.updated_at())),
+          Number(ticket.merged_into()),
+          Number(sla_deadline)};
 }
 
-// Replaces the tag and CC rows of ticket `id`.
+void BindColumn(SqliteStatement& stmt, int index, const TicketColumnValue& v) {
+  if (v.is_text) {
+    stmt.BindText(index, v.text);
+  } else {
+    stmt.BindInt(index, v.number);
+  }
+}
+
+// The proto bytes of `ticket` as stored: without id and version (the columns
+// hold them). They are cleared on `ticket` itself while it is serialized, not
+// on a copy.
+absl::StatusOr<std::string> StoredTicketBytes(v1::Ticket* ticket) {
+  const int64_t id = ticket->id();
+  const int64_t version = ticket->version();
+  ticket->clear_id();
+  ticket->clear_version();
+  std::string bytes;
+  const bool ok = ticket->SerializeToString(&bytes);
+  ticket->set_id(id);
+  ticket->set_version(version);
+  if (!ok) {
+    return absl::InvalidArgumentError(absl::StrCat("ticket ", id, " is too large to store"));
+  }
+  return bytes;
+}
+
+}  // namespace
+
+// Brings the tag and CC rows of ticket `id` to those of `ticket`. A new
+// ticket's (not `replace`) are inserted; an existing ticket's rows are read
+// and only those that differ are deleted or inserted, so an update that
+// leaves the tags and CCs alone writes none.
 absl::Status SqliteTransaction::WriteTicketSideTables(int64_t id,
                                                       const v1::Ticket& ticket,
                                                       bool replace) {
+  std::set<std::string> stored_tags;
+  std::set<int64_t> stored_ccs;
   if (replace) {
     HELPDESK_ASSIGN_OR_RETURN(
-        SqliteStatement del_tags,
-        Prepare("DELETE FROM ticket_tags WHERE ticket_id = ?"));
-    del_tags.BindInt(1, id);
-    HELPDESK_RETURN_IF_ERROR(del_tags.Run());
+        SqliteStatement tags,
+        Prepare("SELECT tag FROM ticket_tags WHERE ticket_id = ?"));
+    tags.BindInt(1, id);
+    while (true) {
+      HELPDESK_ASSIGN_OR_RETURN(bool row, tags.Step());
+      if (!row) break;
+      stored_tags.emplace(tags.ColumnText(0));
+    }
     HELPDESK_ASSIGN_OR_RETURN(
-        SqliteStatement del_ccs,
-        Prepare("DELETE FROM ticket_ccs WHERE ticket_id = ?"));
-    del_ccs.BindInt(1, id);
-    HELPDESK_RETURN_IF_ERROR(del_ccs.Run());
+        SqliteStatement ccs,
+        Prepare("SELECT contact_id FROM ticket_ccs WHERE ticket_id = ?"));
+    ccs.BindInt(1, id);
+    while (true) {
+      HELPDESK_ASSIGN_OR_RETURN(bool row, ccs.Step());
+      if (!row) break;
+      stored_ccs.insert(ccs.ColumnInt(0));
+    }
   }
-  if (ticket.tags_size() > 0) {
+  // What stays is taken out of the stored sets; what is left in them is gone
+  // from the ticket.
+  std::vector<const std::string*> added_tags;
+  for (const std::string& tag : ticket.tags()) {
+    if (stored_tags.erase(tag) == 0) added_tags.push_back(&tag);
+  }
+  std::vector<int64_t> added_ccs;
+  for (int64_t contact : ticket.cc_contact_ids()) {
+    if (stored_ccs.erase(contact) == 0) added_ccs.push_back(contact);
+  }
+  if (!stored_tags.empty()) {
+    HELPDESK_ASSIGN_OR_RETURN(
+        SqliteStatement del,
+        Prepare("DELETE FROM ticket_tags WHERE ticket_id = ? AND tag = ?"));
+    for (const std::string& tag : stored_tags) {
+      del.BindInt(1, id);
+      del.BindText(2, tag);
+      HELPDESK_RETURN_IF_ERROR(del.Run());
+      del.Reset();
+    }
+  }
+  if (!stored_ccs.empty()) {
+    HELPDESK_ASSIGN_OR_RETURN(
+        SqliteStatement del,
+        Prepare("DELETE FROM ticket_ccs WHERE ticket_id = ? AND contact_id = ?"));
+    for (int64_t contact : stored_ccs) {
+      del.BindInt(1, id);
+      del.BindInt(2, contact);
+      HELPDESK_RETURN_IF_ERROR(del.Run());
+      del.Reset();
+    }
+  }
+  if (!added_tags.empty()) {
     HELPDESK_ASSIGN_OR_RETURN(
         SqliteStatement stmt,
         Prepare("INSERT OR IGNORE INTO ticket_tags (ticket_id, tag) "
                 "VALUES (?, ?)"));
-    for (const std::string& tag : ticket.tags()) {
+    for (const std::string* tag : added_tags) {
       stmt.BindInt(1, id);
-      stmt.BindText(2, tag);
+      stmt.BindText(2, *tag);
       HELPDESK_RETURN_IF_ERROR(stmt.Run());
       stmt.Reset();
     }
   }
-  if (ticket.cc_contact_ids_size() > 0) {
+  if (!added_ccs.empty()) {
     HELPDESK_ASSIGN_OR_RETURN(
         SqliteStatement stmt,
         Prepare("INSERT OR IGNORE INTO ticket_ccs (ticket_id, contact_id) "
                 "VALUES (?, ?)"));
-    for (int64_t contact : ticket.cc_contact_ids()) {
+    for (int64_t contact : added_ccs) {
       stmt.BindInt(1, id);
       stmt.BindInt(2, contact);
       HELPDESK_RETURN_IF_ERROR(stmt.Run());
       stmt.Reset();
     }
   }
+  return absl::OkStatus();
+}
+
+// Binds the indexed columns of `ticket` to parameters 2..15 (1 is the id).
+absl::Status SqliteTransaction::BindTicketColumns(SqliteStatement& stmt,
+                                                  const v1::Ticket& ticket,
+                                                  int64_t version) {
+  v1::Ticket stored = ticket;
+  HELPDESK_ASSIGN_OR_RETURN(std::string bytes, StoredTicketBytes(&stored));
+  stmt.BindInt(2, version);
+  const TicketColumnValues columns = ColumnsOf(ticket, SlaDeadlineColumn(ticket));
+  for (int i = 0; i < kTicketColumnCount; ++i) BindColumn(stmt, 3 + i, columns[i]);
+  stmt.BindBlob(3 + kTicketColumnCount, bytes);
   return absl::OkStatus();
 }
 
@@ -136,7 +238,7 @@ absl::Status SqliteTransaction::DoInsertTicket(v1::Ticket* ticket) {
       Prepare("INSERT INTO tickets (id, version, status, status_category, "
               "priority, assignee_id, group_id, requester_id, "
               "organization_id, subject, created_us, updated_us, "
-              "merged_into, proto, sla_deadline_us) "
+              "merged_into, sla_deadline_us, proto) "
               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   if (ticket->id() == 0) {
     stmt.BindNull(1);  // AUTOINCREMENT: above every id ever used
@@ -158,22 +260,47 @@ absl::Status SqliteTransaction::DoInsertTicket(v1::Ticket* ticket) {
   return absl::OkStatus();
 }
 
+// Writes the version, the proto and only the columns whose values changed:
+// SQLite rewrites the entries of every index over a column the UPDATE sets,
+// changed or not, and a ticket has eight such indexes.
 absl::Status SqliteTransaction::DoUpdateTicket(v1::Ticket* ticket,
                                                int64_t expected_version) {
   const int64_t id = ticket->id();
-  // The version-checked row update first: a stale version or a missing
-  // ticket changes nothing and leaves the transaction usable.
-  HELPDESK_ASSIGN_OR_RETURN(
-      SqliteStatement stmt,
-      Prepare("UPDATE tickets SET version = ?2, status = ?3, "
-              "status_category = ?4, priority = ?5, assignee_id = ?6, "
-              "group_id = ?7, requester_id = ?8, organization_id = ?9, "
-              "subject = ?10, created_us = ?11, updated_us = ?12, "
-              "merged_into = ?13, proto = ?14, sla_deadline_us = ?15 "
-              "WHERE id = ?1 AND version = ?16"));
-  stmt.BindInt(1, id);
-  HELPDESK_RETURN_IF_ERROR(BindTicketColumns(stmt, *ticket, expected_version + 1));
-  stmt.BindInt(16, expected_version);
+  // The stored row first: a stale version or a missing ticket changes
+  // nothing and leaves the transaction usable.
+  std::string sql = "UPDATE tickets SET version = ?, proto = ?";
+  std::vector<int> changed;
+  const TicketColumnValues columns = ColumnsOf(*ticket, SlaDeadlineColumn(*ticket));
+  {
+    HELPDESK_ASSIGN_OR_RETURN(
+        SqliteStatement read,
+        Prepare("SELECT version, status, status_category, priority, assignee_id, "
+                "group_id, requester_id, organization_id, subject, created_us, "
+                "updated_us, merged_into, sla_deadline_us FROM tickets WHERE id = ?"));
+    read.BindInt(1, id);
+    HELPDESK_ASSIGN_OR_RETURN(bool row, read.Step());
+    if (!row) return NotFound("ticket", id);
+    if (read.ColumnInt(0) != expected_version) {
+      return StaleVersion("ticket", id, expected_version, read.ColumnInt(0));
+    }
+    for (int i = 0; i < kTicketColumnCount; ++i) {
+      const TicketColumnValue stored = columns[i].is_text
+                                           ? Text(read.ColumnText(1 + i))
+                                           : Number(read.ColumnInt(1 + i));
+      if (stored == columns[i]) continue;
+      changed.push_back(i);
+      absl::StrAppend(&sql, ", ", kTicketColumns[i], " = ?");
+    }
+  }
+  absl::StrAppend(&sql, " WHERE id = ? AND version = ?");
+  HELPDESK_ASSIGN_OR_RETURN(std::string bytes, StoredTicketBytes(ticket));
+  HELPDESK_ASSIGN_OR_RETURN(SqliteStatement stmt, Prepare(sql));
+  int index = 1;
+  stmt.BindInt(index++, expected_version + 1);
+  stmt.BindBlob(index++, bytes);
+  for (int i : changed) BindColumn(stmt, index++, columns[i]);
+  stmt.BindInt(index++, id);
+  stmt.BindInt(index++, expected_version);
   HELPDESK_RETURN_IF_ERROR(stmt.Run());
   if (Changes() == 0) {
     return VersionMismatch("SELECT version FROM tickets WHERE id = ?", "ticket",

@@ -297,6 +297,90 @@ TEST_P(StoreConformanceTest, QueryLeavesOutMergedTicketsUnlessAsked) {
               sci::IsOkAndHolds(ElementsAre(t[1].id())));
 }
 
+// Updates that change a few fields at a time (as the Desk's commands do):
+// every query, and the ticket read back, follows each one, including tag and
+// CC lists that gain, lose or keep entries, and an update that changes
+// nothing but the version.
+TEST_P(StoreConformanceTest, QueriesFollowUpdatesOfSomeFieldsTagsAndCcs) {
+  namespace sci = store_conformance_internal;
+  using ::testing::ElementsAre;
+  using ::testing::IsEmpty;
+  std::vector<v1::Ticket> t = {sci::MakeTicket("printer jams", 0),
+                               sci::MakeTicket("vpn drops", 1)};
+  t[0].add_tags("billing");
+  t[0].add_tags("vip");
+  t[0].add_cc_contact_ids(5);
+  t[0].add_cc_contact_ids(6);
+  t[0].set_group_id(3);
+  t[1].add_tags("vip");
+  HELPDESK_ASSERT_OK(InsertCommitted(t));
+  auto update = [&](v1::Ticket& ticket) -> absl::Status {
+    absl::StatusOr<std::unique_ptr<Transaction>> tx = BeginReadWrite();
+    if (!tx.ok()) return tx.status();
+    absl::Status s = (*tx)->UpdateTicket(&ticket, ticket.version());
+    return s.ok() ? (*tx)->Commit() : s;
+  };
+  auto stored = [&](const v1::Ticket& ticket) -> absl::StatusOr<v1::Ticket> {
+    absl::StatusOr<std::unique_ptr<Transaction>> tx = BeginReadOnly();
+    if (!tx.ok()) return tx.status();
+    return (*tx)->GetTicket(ticket.id());
+  };
+  auto ids = [this](TicketQuery q) { return QueryIds(q); };
+
+  // The group alone.
+  t[0].set_group_id(4);
+  HELPDESK_ASSERT_OK(update(t[0]));
+  EXPECT_THAT(ids({.group_id = 3}), sci::IsOkAndHolds(IsEmpty()));
+  EXPECT_THAT(ids({.group_id = 4}), sci::IsOkAndHolds(ElementsAre(t[0].id())));
+  EXPECT_THAT(ids({.tags = {"billing"}}), sci::IsOkAndHolds(ElementsAre(t[0].id())));
+  // Tags: one kept, one removed, one added.
+  t[0].clear_tags();
+  t[0].add_tags("urgent");
+  t[0].add_tags("vip");
+  HELPDESK_ASSERT_OK(update(t[0]));
+  EXPECT_THAT(ids({.tags = {"billing"}}), sci::IsOkAndHolds(IsEmpty()));
+  EXPECT_THAT(ids({.tags = {"urgent"}}), sci::IsOkAndHolds(ElementsAre(t[0].id())));
+  EXPECT_THAT(ids({.tags = {"vip"}}), sci::IsOkAndHolds(ElementsAre(t[0].id(), t[1].id())));
+  EXPECT_THAT(ids({.tags = {"urgent", "vip"}}), sci::IsOkAndHolds(ElementsAre(t[0].id())));
+  // CCs: one kept, one removed, one added.
+  t[0].clear_cc_contact_ids();
+  t[0].add_cc_contact_ids(6);
+  t[0].add_cc_contact_ids(7);
+  HELPDESK_ASSERT_OK(update(t[0]));
+  auto visible = [&](int64_t contact) {
+    return ids(TicketQuery{.visible_to = TicketVisibility{.contact_id = contact}});
+  };
+  EXPECT_THAT(visible(5), sci::IsOkAndHolds(IsEmpty()));
+  EXPECT_THAT(visible(6), sci::IsOkAndHolds(ElementsAre(t[0].id())));
+  EXPECT_THAT(visible(7), sci::IsOkAndHolds(ElementsAre(t[0].id())));
+  // Status, priority, subject and the update time together.
+  t[0].set_status("pending");
+  t[0].set_status_category(v1::STATUS_CATEGORY_PENDING);
+  t[0].set_priority(v1::PRIORITY_HIGH);
+  t[0].set_subject("printer jams again");
+  *t[0].mutable_updated_at() = sci::AtMinute(30);
+  HELPDESK_ASSERT_OK(update(t[0]));
+  EXPECT_THAT(ids({.statuses = {"open"}}), sci::IsOkAndHolds(ElementsAre(t[1].id())));
+  EXPECT_THAT(ids({.statuses = {"pending"}}), sci::IsOkAndHolds(ElementsAre(t[0].id())));
+  EXPECT_THAT(ids({.priorities = {v1::PRIORITY_HIGH}}),
+              sci::IsOkAndHolds(ElementsAre(t[0].id())));
+  EXPECT_THAT(ids({.subject_contains = "again"}), sci::IsOkAndHolds(ElementsAre(t[0].id())));
+  EXPECT_THAT(ids({.sort = TicketSort::kUpdatedDesc}),
+              sci::IsOkAndHolds(ElementsAre(t[0].id(), t[1].id())));
+  // Every tag and CC gone, then nothing but the version.
+  t[0].clear_tags();
+  t[0].clear_cc_contact_ids();
+  HELPDESK_ASSERT_OK(update(t[0]));
+  HELPDESK_ASSERT_OK(update(t[0]));
+  EXPECT_THAT(ids({.tags = {"vip"}}), sci::IsOkAndHolds(ElementsAre(t[1].id())));
+  EXPECT_THAT(visible(6), sci::IsOkAndHolds(IsEmpty()));
+  EXPECT_EQ(t[0].version(), 7);
+  HELPDESK_ASSERT_OK_AND_ASSIGN(v1::Ticket read, stored(t[0]));
+  EXPECT_THAT(read, sci::EqualsProto(t[0]));
+  HELPDESK_ASSERT_OK_AND_ASSIGN(read, stored(t[1]));
+  EXPECT_THAT(read, sci::EqualsProto(t[1]));
+}
+
 TEST_P(StoreConformanceTest, QueryVisibleToMatchesAnyOfItsSetConditions) {
   namespace sci = store_conformance_internal;
   struct Row {
