@@ -44,8 +44,9 @@
 // (SQLite hands over each row's blob) into ReportAccumulator::AddEncoded
 // (the fields reports need read from the wire format in place), with
 // Compute's row keys interned, a dense ticket index and a byte-wise radix
-// sort; BM_Report_MainVisit is main's reports code (b2cb9b9, copied into
-// report_baseline/) reading with VisitEventsBetween, in the same binary.
+// sort. MainVisit in the table was main's reports code (b2cb9b9, reading
+// with VisitEventsBetween) built into the same binary for that run only; the
+// copy is not kept (a second copy of the reports code to maintain).
 // Run of 2026-12-07 00:10 UTC, release, 3 repetitions each (median, min),
 // load average 8-10 on 2 shared cores, CPU time:
 //                          100k tickets        1M tickets (3.53M events)
@@ -78,7 +79,6 @@
 #include "helpdesk/reports.h"
 #include "helpdesk/storage/sqlite_store.h"
 #include "helpdesk/timestamp.h"
-#include "report_baseline/main_reports.h"
 
 namespace helpdesk {
 namespace {
@@ -324,18 +324,6 @@ void BM_Report_FromEncoded(benchmark::State& state) {
   });
 }
 
-// The baseline: main's accumulator and Compute (bench/report_baseline/, as
-// of b2cb9b9) reading with VisitEventsBetween, as BM_Report_FromEventsVisit
-// did before reports read events' bytes in place.
-void BM_Report_MainVisit(benchmark::State& state) {
-  namespace base = main_baseline;
-  TimeReports<base::ReportSpec>(
-      state, [] { return base::ReportAccumulator::Create(base::ReportConfig{}); },
-      [](Transaction& tx, base::ReportAccumulator& acc) {
-        return VisitMonth(tx, [&](const v1::Event& e) { return acc.Add(e); });
-      });
-}
-
 // The incremental use (reports.h): a host keeps an accumulator up to date as
 // events are written. Outside the timing, an accumulator takes the file's
 // first 97% of events (up to an event-id watermark); the timing covers
@@ -463,7 +451,6 @@ void BM_Report_SqlAggregate(benchmark::State& state) {
 }
 
 BENCHMARK(BM_Report_FromEncoded)->Arg(100000)->Arg(1000000)->Unit(benchmark::kMillisecond)->Iterations(1);
-BENCHMARK(BM_Report_MainVisit)->Arg(100000)->Arg(1000000)->Unit(benchmark::kMillisecond)->Iterations(1);
 BENCHMARK(BM_Report_FromEvents)->Arg(100000)->Arg(1000000)->Unit(benchmark::kMillisecond)->Iterations(1);
 BENCHMARK(BM_Report_FromEventsVisit)->Arg(100000)->Arg(1000000)->Unit(benchmark::kMillisecond)->Iterations(1);
 BENCHMARK(BM_Report_Incremental)->Arg(100000)->Arg(1000000)->Unit(benchmark::kMillisecond)->Iterations(1);
