@@ -16,23 +16,8 @@ cleanup() {
 }
 trap cleanup EXIT
 unset HELPDESK_DB HELPDESK_STORE HELPDESK_SLA HELPDESK_ROUTING HELPDESK_RULES
-failures=0
-passes=0
-
-check() {  # check NAME EXPECTED_EXIT PATTERN -- COMMAND...
-  local name="$1" want="$2" pattern="$3"
-  shift 4
-  local out rc
-  out="$("$@" 2>&1)"
-  rc=$?
-  if [ "$rc" -ne "$want" ] || ! grep -qE -- "$pattern" <<<"$out"; then
-    echo "FAIL $name: exit $rc (want $want), output:"
-    sed 's/^/    /' <<<"$out"
-    failures=$((failures + 1))
-  else
-    passes=$((passes + 1))
-  fi
-}
+# shellcheck source=cli_check.sh
+source "$(dirname "$0")/cli_check.sh"
 
 # same NAME STORE_A STORE_B ARGS...: the command prints the same on both
 # (and something).
@@ -140,5 +125,4 @@ else
   echo "SKIP serve and the lease: this helpdesk has no serve command"
 fi
 
-echo "cli_store: $passes passed, $failures failed"
-[ "$failures" -eq 0 ]
+finish cli_store

@@ -9,23 +9,8 @@ shared="${2:-}"
 dir="$(mktemp -d)"
 trap 'rm -rf "$dir"' EXIT
 export HELPDESK_DB="$dir/desk.db"
-failures=0
-passes=0
-
-check() {  # check NAME EXPECTED_EXIT PATTERN -- COMMAND...
-  local name="$1" want="$2" pattern="$3"
-  shift 4
-  local out rc
-  out="$("$@" 2>&1)"
-  rc=$?
-  if [ "$rc" -ne "$want" ] || ! grep -qE -- "$pattern" <<<"$out"; then
-    echo "FAIL $name: exit $rc (want $want), output:"
-    sed 's/^/    /' <<<"$out"
-    failures=$((failures + 1))
-  else
-    passes=$((passes + 1))
-  fi
-}
+# shellcheck source=cli_check.sh
+source "$(dirname "$0")/cli_check.sh"
 
 check "list before init" 1 "NOT_FOUND.*helpdesk init" -- "$hd" list
 check "init" 0 "helpdesk database ready" -- "$hd" init
@@ -601,5 +586,4 @@ check "contact bad subcommand" 1 "unknown subcommand" -- "$hd" contact frob 1
 check "retention run" 0 "purged 0 closed tickets" -- "$hd" retention run --days 30
 check "retention bad days" 1 "INVALID_ARGUMENT.*--days" -- "$hd" retention run --days 0
 
-echo "cli: $passes passed, $failures failed"
-[ "$failures" -eq 0 ]
+finish cli
