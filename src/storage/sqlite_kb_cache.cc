@@ -117,10 +117,8 @@ absl::StatusOr<int64_t> BumpKbGeneration(SqliteConnection& connection) {
   return value;
 }
 
-absl::Status SqliteKbSearchCache::Build(SqliteConnection& connection, int64_t generation) {
-  const auto start = std::chrono::steady_clock::now();
-  index_.reset();
-  generation_ = -1;
+absl::StatusOr<std::unique_ptr<KbMemoryIndex>> SqliteKbSearchCache::Build(
+    SqliteConnection& connection) {
   auto index = std::make_unique<KbMemoryIndex>();
   HELPDESK_ASSIGN_OR_RETURN(std::unique_ptr<Fts5Tokens> tokens, Fts5Tokens::Open(connection));
   absl::flat_hash_map<int64_t, KbArticleFacts> facts;
@@ -169,12 +167,7 @@ absl::Status SqliteKbSearchCache::Build(SqliteConnection& connection, int64_t ge
     }
   }
   index->ShrinkToFit();
-  index_ = std::move(index);
-  generation_ = generation;
-  ++builds_;
-  last_build_seconds_ =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return absl::OkStatus();
+  return index;
 }
 
 absl::StatusOr<std::optional<std::vector<KbIndexHit>>> SqliteKbSearchCache::Search(
@@ -212,17 +205,35 @@ absl::StatusOr<std::optional<std::vector<KbIndexHit>>> SqliteKbSearchCache::Sear
       return none;
     }
   }
+  // The index is older than this snapshot (or was never built). One search
+  // builds it, from its own snapshot and without holding mu_: searches
+  // meanwhile (of this generation or a newer one) run on FTS5 rather than
+  // wait for the build, and older snapshots go on using the old index.
+  if (!build_mu_.TryLock()) {
+    ++fts5_searches_;
+    return none;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  absl::StatusOr<std::unique_ptr<KbMemoryIndex>> built = Build(connection);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  build_mu_.Unlock();
   absl::MutexLock lock(&mu_);
+  if (!built.ok()) {
+    failed_generation_ = generation;
+    // A read error fails the caller's read as any read would; a row the
+    // index cannot hold sends searches to FTS5.
+    if (SqliteCodeOf(built.status()) != SQLITE_OK) return built.status();
+    ++fts5_searches_;
+    return none;
+  }
+  // Another search may have built a newer one meanwhile (this store's
+  // commits move a current index forward): keep the newest.
   if (index_ == nullptr || generation_ < generation) {
-    absl::Status built = Build(connection, generation);
-    if (!built.ok()) {
-      failed_generation_ = generation;
-      // A read error fails the caller's read as any read would; a row the
-      // index cannot hold sends searches to FTS5.
-      if (SqliteCodeOf(built) != SQLITE_OK) return built;
-      ++fts5_searches_;
-      return none;
-    }
+    index_ = *std::move(built);
+    generation_ = generation;
+    ++builds_;
+    last_build_seconds_ = seconds;
   }
   if (generation_ != generation) {
     ++fts5_searches_;

@@ -22,8 +22,9 @@
 // terms FTS5's tokenizer splits in several tokens or none, the cases above,
 // and every search of a store opened with kb_memory_index = false.
 //
-// Thread safety: thread-safe; searches share the index, a rebuild or an
-// applied commit holds it alone.
+// Thread safety: thread-safe; searches share the index and an applied
+// commit holds it alone. A rebuild is made by one search outside the lock;
+// the searches meanwhile run on FTS5 instead of waiting for it.
 #ifndef HELPDESK_SRC_STORAGE_SQLITE_KB_CACHE_H_
 #define HELPDESK_SRC_STORAGE_SQLITE_KB_CACHE_H_
 
@@ -102,10 +103,13 @@ class SqliteKbSearchCache {
   SqliteKbIndexStats Stats();
 
  private:
-  absl::Status Build(SqliteConnection& connection, int64_t generation)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A new index of what `connection`'s transaction sees.
+  static absl::StatusOr<std::unique_ptr<KbMemoryIndex>> Build(SqliteConnection& connection);
 
   const bool enabled_;
+  // Held by the one search that builds an index (never while waiting for mu_
+  // in the other order: the build runs before mu_ is taken).
+  absl::Mutex build_mu_;
   absl::Mutex mu_;
   std::unique_ptr<KbMemoryIndex> index_ ABSL_GUARDED_BY(mu_);
   int64_t generation_ ABSL_GUARDED_BY(mu_) = -1;
