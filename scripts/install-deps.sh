@@ -16,7 +16,7 @@
 # machine; `systemctl disable dovecot` if you do not want it there.
 set -euo pipefail
 packages=(
-  build-essential cmake pkg-config
+  build-essential cmake ninja-build pkg-config
   libabsl-dev libprotobuf-dev protobuf-compiler
   libsqlite3-dev libssl-dev libre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -1,6 +1,7 @@
 // How the helpdesk CLI prints tickets, logs, queues and SLA clocks.
 #include "print.h"
 
+#include <fstream>
 #include <iostream>
 #include <utility>
 
@@ -222,6 +223,14 @@ void PrintSla(const SlaStatus& sla) {
                                   absl::UTCTimeZone())
               << " UTC\n";
   }
+}
+
+absl::Status WriteOutputFile(const std::string& path, absl::string_view text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(text.data(), static_cast<std::streamsize>(text.size()));
+  out.close();
+  if (!out) return absl::UnavailableError(absl::StrCat("cannot write '", path, "'"));
+  return absl::OkStatus();
 }
 
 }  // namespace helpdesk::cli

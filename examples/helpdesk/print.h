@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "google/protobuf/timestamp.pb.h"
@@ -31,6 +32,10 @@ namespace helpdesk::cli {
 // so "\x1b" typed by a customer reads the same as an escaped ESC; no raw
 // control byte reaches the terminal either way.
 std::string Visible(absl::string_view text, bool multiline = false);
+
+// Writes `text` to the file `path` (replacing it): a report's CSV or SVG, a
+// simulator's chart. Unavailable naming the path when it cannot be written.
+absl::Status WriteOutputFile(const std::string& path, absl::string_view text);
 
 // A time as "YYYY-MM-DD HH:MM" in UTC.
 std::string When(const google::protobuf::Timestamp& ts);

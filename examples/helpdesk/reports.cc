@@ -1,6 +1,5 @@
 // helpdesk report: a period's figures from the desk's audit log as text or
 // CSV, with an SVG chart.
-#include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -17,6 +16,7 @@
 #include "helpdesk/desk.h"
 #include "helpdesk/report_charts.h"
 #include "helpdesk/reports.h"
+#include "print.h"
 
 namespace helpdesk::cli {
 namespace {
@@ -32,14 +32,6 @@ absl::StatusOr<absl::Time> DateFlag(const Args& a, const std::string& flag) {
         absl::StrCat("--", flag, " '", *text, "' is not 'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM'"));
   }
   return t;
-}
-
-absl::Status WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) return absl::UnavailableError(absl::StrCat("cannot write '", path, "'"));
-  return absl::OkStatus();
 }
 
 absl::Status CmdReport(Desk& desk, const Args& a) {
@@ -114,7 +106,7 @@ absl::Status CmdReport(Desk& desk, const Args& a) {
       if (!d.ok()) return d.status();
       svg = *std::move(d);
     }
-    if (absl::Status s = WriteFile(*svg_path, svg); !s.ok()) return s;
+    if (absl::Status s = WriteOutputFile(*svg_path, svg); !s.ok()) return s;
   }
   const std::string csv = ReportCsv(*report);
   if (std::optional<std::string> csv_path = a.Get("csv")) {
@@ -122,7 +114,7 @@ absl::Status CmdReport(Desk& desk, const Args& a) {
       std::cout << csv;
       return absl::OkStatus();
     }
-    if (absl::Status s = WriteFile(*csv_path, csv); !s.ok()) return s;
+    if (absl::Status s = WriteOutputFile(*csv_path, csv); !s.ok()) return s;
   }
   // Text: the CSV's lines as aligned columns.
   std::vector<std::vector<std::string>> rows;

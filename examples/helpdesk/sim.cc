@@ -1,5 +1,4 @@
 // helpdesk sim, erlang.
-#include <fstream>
 #include <memory>
 #include <iostream>
 #include <optional>
@@ -24,13 +23,6 @@
 
 namespace helpdesk::cli {
 namespace {
-
-absl::Status WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  if (!out) return absl::UnavailableError(absl::StrCat("cannot write '", path, "'"));
-  return absl::OkStatus();
-}
 
 // "YYYY-MM-DD" or "YYYY-MM-DD HH:MM", UTC.
 absl::StatusOr<absl::Time> TimeFlag(const std::string& flag, const std::string& text) {
@@ -105,7 +97,7 @@ absl::Status CmdSim(const Args& a) {
   if (std::optional<std::string> out = a.Get("scenario-out")) {
     std::string text;
     google::protobuf::TextFormat::PrintToString(*scenario, &text);
-    absl::Status s = WriteFile(*out, text);
+    absl::Status s = WriteOutputFile(*out, text);
     if (!s.ok()) return s;
   }
   SimOptions options;
@@ -121,11 +113,11 @@ absl::Status CmdSim(const Args& a) {
   if (!report.ok()) return report.status();
   std::cout << SimReportTable(*report);
   if (std::optional<std::string> csv = a.Get("csv")) {
-    absl::Status s = WriteFile(*csv, SimReportCsv(*report));
+    absl::Status s = WriteOutputFile(*csv, SimReportCsv(*report));
     if (!s.ok()) return s;
   }
   if (std::optional<std::string> svg = a.Get("svg")) {
-    absl::Status s = WriteFile(*svg, SimReportSvg(*report));
+    absl::Status s = WriteOutputFile(*svg, SimReportSvg(*report));
     if (!s.ok()) return s;
   }
   return absl::OkStatus();

@@ -4,10 +4,47 @@
 
 #include <curl/curl.h>
 
+#include <string>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "helpdesk/channels/email.h"
 
 namespace helpdesk::internal {
+
+// std::unique_ptr deleters for libcurl's handles.
+struct CurlEasyDeleter {
+  void operator()(CURL* curl) const { curl_easy_cleanup(curl); }
+};
+struct CurlListDeleter {
+  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
+};
+
+// The server's reply lines as libcurl's debug callback hands them over
+// (CURLINFO_HEADER_IN, in pieces that need not end at a line's end).
+struct CurlReplyLines {
+  std::string partial_line;
+  // The last complete, non-empty line (trailing white space stripped) that
+  // the caller's `keep` accepted.
+  std::string last;
+
+  // Appends a piece when `type` is CURLINFO_HEADER_IN (other kinds are
+  // ignored). Returns 0, what a CURLOPT_DEBUGFUNCTION returns.
+  template <typename Keep>
+  int Append(curl_infotype type, const char* data, size_t size, Keep keep) {
+    if (type != CURLINFO_HEADER_IN) return 0;
+    partial_line.append(data, size);
+    size_t nl;
+    while ((nl = partial_line.find('\n')) != std::string::npos) {
+      std::string line(absl::StripTrailingAsciiWhitespace(
+          absl::string_view(partial_line).substr(0, nl)));
+      partial_line.erase(0, nl + 1);
+      if (!line.empty() && keep(line)) last = std::move(line);
+    }
+    return 0;
+  }
+};
 
 // Applies what SmtpOptions and ImapOptions have in common (they name these
 // fields alike): no signals, the error buffer (CURL_ERROR_SIZE bytes),

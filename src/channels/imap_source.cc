@@ -28,10 +28,6 @@ namespace {
 
 using internal::Quote;
 
-struct EasyDeleter {
-  void operator()(CURL* curl) const { curl_easy_cleanup(curl); }
-};
-
 // The most a reply to a command other than a message fetch may hold (a
 // SEARCH of a very large mailbox included).
 constexpr size_t kResponseLimit = size_t{64} << 20;
@@ -41,8 +37,7 @@ struct Transfer {
   // A message fetch sets ImapOptions::max_message_bytes.
   size_t limit = kResponseLimit;
   bool over_limit = false;
-  std::string partial_line;
-  std::string last_reply;  // the server's last line
+  internal::CurlReplyLines reply;  // the server's last line
 };
 
 size_t WriteBody(char* data, size_t size, size_t count, void* user) {
@@ -56,18 +51,9 @@ size_t WriteBody(char* data, size_t size, size_t count, void* user) {
   return n;
 }
 
-int RecordReply(CURL*, curl_infotype type, char* data, size_t size, void* user) {
-  if (type != CURLINFO_HEADER_IN) return 0;
-  auto* t = static_cast<Transfer*>(user);
-  t->partial_line.append(data, size);
-  size_t nl;
-  while ((nl = t->partial_line.find('\n')) != std::string::npos) {
-    std::string line(absl::StripTrailingAsciiWhitespace(
-        absl::string_view(t->partial_line).substr(0, nl)));
-    t->partial_line.erase(0, nl + 1);
-    if (!line.empty() && line.size() < 1000) t->last_reply = line;
-  }
-  return 0;
+int RecordImapReply(CURL*, curl_infotype type, char* data, size_t size, void* user) {
+  return static_cast<Transfer*>(user)->reply.Append(
+      type, data, size, [](absl::string_view line) { return line.size() < 1000; });
 }
 
 // The RFC822.SIZE of the message with `uid` in the untagged responses to
@@ -201,7 +187,7 @@ class Imap final : public ImapSource {
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &WriteBody);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, t);
     curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
-    curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, &RecordReply);
+    curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, &RecordImapReply);
     curl_easy_setopt(c, CURLOPT_DEBUGDATA, t);
     internal::SetMailConnectionOptions(c, options_, error);
     const CURLcode result = curl_easy_perform(c);
@@ -209,7 +195,7 @@ class Imap final : public ImapSource {
     const std::string detail =
         absl::StrCat(url, ": ", curl_easy_strerror(result), error[0] ? " (" : "", error,
                      error[0] ? ")" : "",
-                     t->last_reply.empty() ? "" : "; server said: ", t->last_reply);
+                     t->reply.last.empty() ? "" : "; server said: ", t->reply.last);
     switch (result) {
       case CURLE_WRITE_ERROR:
         if (t->over_limit) {
@@ -237,7 +223,7 @@ class Imap final : public ImapSource {
   const ImapOptions options_;
   std::string mailbox_url_;
   absl::Mutex mu_;
-  std::unique_ptr<CURL, EasyDeleter> curl_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<CURL, internal::CurlEasyDeleter> curl_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace

@@ -29,20 +29,12 @@ void EnsureCurlInitialized() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
-struct EasyDeleter {
-  void operator()(CURL* curl) const { curl_easy_cleanup(curl); }
-};
-struct ListDeleter {
-  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
-};
-
 // The message being uploaded and what the server said.
 struct Exchange {
   absl::string_view data;
   size_t offset = 0;
-  std::string partial_line;
   // The server's last reply line other than the answer to QUIT.
-  std::string last_reply;
+  internal::CurlReplyLines reply;
 };
 
 size_t ReadMessage(char* buffer, size_t size, size_t count, void* user) {
@@ -53,18 +45,9 @@ size_t ReadMessage(char* buffer, size_t size, size_t count, void* user) {
   return n;
 }
 
-int RecordReply(CURL*, curl_infotype type, char* data, size_t size, void* user) {
-  if (type != CURLINFO_HEADER_IN) return 0;
-  auto* exchange = static_cast<Exchange*>(user);
-  exchange->partial_line.append(data, size);
-  size_t nl;
-  while ((nl = exchange->partial_line.find('\n')) != std::string::npos) {
-    std::string line(absl::StripTrailingAsciiWhitespace(
-        absl::string_view(exchange->partial_line).substr(0, nl)));
-    exchange->partial_line.erase(0, nl + 1);
-    if (!line.empty() && !absl::StartsWith(line, "221")) exchange->last_reply = line;
-  }
-  return 0;
+int RecordSmtpReply(CURL*, curl_infotype type, char* data, size_t size, void* user) {
+  return static_cast<Exchange*>(user)->reply.Append(
+      type, data, size, [](absl::string_view line) { return !absl::StartsWith(line, "221"); });
 }
 
 bool BadAddressText(absl::string_view s) {
@@ -93,9 +76,9 @@ class SmtpTransport final : public MailTransport {
           absl::StrCat("envelope_from has CR, LF, NUL or <>: ", Quote(envelope_from)));
     }
     EnsureCurlInitialized();
-    std::unique_ptr<CURL, EasyDeleter> curl(curl_easy_init());
+    std::unique_ptr<CURL, internal::CurlEasyDeleter> curl(curl_easy_init());
     if (curl == nullptr) return absl::InternalError("smtp: curl_easy_init failed");
-    std::unique_ptr<curl_slist, ListDeleter> rcpt;
+    std::unique_ptr<curl_slist, internal::CurlListDeleter> rcpt;
     for (size_t i = 0; i < recipients.size(); ++i) {
       if (recipients[i].empty() || BadAddressText(recipients[i])) {
         return absl::InvalidArgumentError(absl::StrCat(
@@ -120,7 +103,7 @@ class SmtpTransport final : public MailTransport {
     curl_easy_setopt(c, CURLOPT_READDATA, &exchange);
     curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(rfc5322.size()));
     curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
-    curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, &RecordReply);
+    curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, &RecordSmtpReply);
     curl_easy_setopt(c, CURLOPT_DEBUGDATA, &exchange);
     internal::SetMailConnectionOptions(c, options_, error);
 
@@ -128,9 +111,9 @@ class SmtpTransport final : public MailTransport {
     long code = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
     if (result == CURLE_OK) {
-      return exchange.last_reply.empty() ? std::string("250") : exchange.last_reply;
+      return exchange.reply.last.empty() ? std::string("250") : exchange.reply.last;
     }
-    const std::string reply = exchange.last_reply;
+    const std::string reply = exchange.reply.last;
     const std::string detail = absl::StrCat(
         options_.url, ": ", curl_easy_strerror(result), error[0] ? " (" : "", error,
         error[0] ? ")" : "", reply.empty() ? "" : "; server said: ", reply);

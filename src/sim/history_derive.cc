@@ -69,7 +69,7 @@ void SetLogNormal(const MeanSd& m, v1::SimDistribution* d) {
   d->mutable_log_normal()->set_stddev_seconds(m.Sd());
 }
 
-std::string Clock(int slot) {
+std::string SlotClockText(int slot) {
   const int minutes = slot * kSlotMinutes;
   return absl::StrFormat("%02d:%02d", minutes / 60, minutes % 60);
 }
@@ -382,8 +382,8 @@ absl::StatusOr<v1::SimScenario> DeriveSimScenario(const SimHistory& history,
           ++e;
         }
         v1::OpeningInterval* iv = hours.add_intervals();
-        iv->set_open(Clock(s));
-        iv->set_close(Clock(e));
+        iv->set_open(SlotClockText(s));
+        iv->set_close(SlotClockText(e));
         absl::StrAppend(&shifts_key, w, ":", s, "-", e, ";");
         any = true;
         s = e;

@@ -28,7 +28,7 @@ struct Workflow::Tables {
 
 namespace {
 
-constexpr absl::string_view kAny = "*";
+constexpr absl::string_view kAnyStatus = "*";
 
 absl::Status CheckName(absl::string_view field, absl::string_view name) {
   if (name.empty() || name.size() > 64) {
@@ -192,7 +192,7 @@ absl::StatusOr<Workflow> Workflow::Create(const v1::WorkflowConfig& config) {
     }
     std::vector<int> froms;
     for (int k = 0; k < tr.from_size(); ++k) {
-      if (tr.from(k) == kAny) {
+      if (tr.from(k) == kAnyStatus) {
         for (int s = 0; s < n; ++s) {
           if (!is_closed(s)) froms.push_back(s);
         }
