@@ -309,7 +309,12 @@ bool DecodeFacts(int64_t id, int64_t ticket_id, absl::string_view bytes, EventFa
       case v1::Event::kChangesFieldNumber: {
         if (wire != kLen) return false;
         const absl::string_view s = r.Bytes();
-        if (!r.ok() || !DecodeChange(s, facts, &facts->changes.emplace_back())) return false;
+        if (!r.ok()) return false;
+        // A copy of an empty one: cheaper than value-initialising (which
+        // compiled to a `rep stos`, a quarter of this function's time).
+        static const ChangeFacts kEmpty;
+        facts->changes.push_back(kEmpty);
+        if (!DecodeChange(s, facts, &facts->changes.back())) return false;
         break;
       }
       default:
