@@ -235,14 +235,18 @@ void SetMarkValue(AccumulatorState& s, const EventFacts& e, const ValueFacts& v,
 }
 
 // The index of status `name` in the workflow, -1 when unknown: a scan of
-// the few names (faster than hashing the name for every status change).
+// the few names (faster than hashing the name for every status change),
+// comparing sizes and first bytes before the bytes.
 int32_t StatusIndex(const AccumulatorState& s, absl::string_view name) {
   if (s.status_names.size() > 16) {
     auto it = s.status_index.find(name);
     return it == s.status_index.end() ? -1 : it->second;
   }
   for (size_t i = 0; i < s.status_names.size(); ++i) {
-    if (s.status_names[i] == name) return static_cast<int32_t>(i);
+    const std::string& n = s.status_names[i];
+    if (n.size() == name.size() && (n.empty() || n[0] == name[0]) && n == name) {
+      return static_cast<int32_t>(i);
+    }
   }
   return -1;
 }
@@ -276,11 +280,16 @@ absl::Status AddFacts(AccumulatorState& s, const EventFacts& event) {
   // Check every status, and render every custom field value, before
   // changing anything.
   std::vector<std::string> custom;  // (before, after) per custom field change
+  std::vector<int32_t>& statuses = s.status_scratch;  // per status change
+  statuses.clear();
   for (const ChangeFacts& c : event.changes) {
-    if (c.field == v1::FieldChange::STATUS && StatusIndex(s, c.after.StatusOr()) < 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(name(), ": status ", Quoted(c.after.StatusOr()),
-                       " is not a status of the workflow"));
+    if (c.field == v1::FieldChange::STATUS) {
+      statuses.push_back(StatusIndex(s, c.after.StatusOr()));
+      if (statuses.back() < 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(name(), ": status ", Quoted(c.after.StatusOr()),
+                         " is not a status of the workflow"));
+      }
     }
     if (c.field == v1::FieldChange::CUSTOM_FIELD) {
       for (const ValueFacts* v : {&c.before, &c.after}) {
@@ -301,7 +310,7 @@ absl::Status AddFacts(AccumulatorState& s, const EventFacts& event) {
   const uint32_t seq = t.next_seq++;
   auto add_mark = [&](Mark::Kind kind) -> Mark& {
     Mark& m = t.marks.emplace_back();
-    m.set_time(time);
+    m.micros = event.micros;
     m.seq = seq;
     m.kind = kind;
     t.kinds |= KindBit(kind);
@@ -313,10 +322,10 @@ absl::Status AddFacts(AccumulatorState& s, const EventFacts& event) {
     m.value = event.message_kind;
     m.agent = event.actor_kind == v1::Actor::AGENT;
   }
-  size_t custom_at = 0;
+  size_t custom_at = 0, status_at = 0;
   for (const ChangeFacts& c : event.changes) {
     if (c.field == v1::FieldChange::STATUS) {
-      add_mark(Mark::kStatus).value = StatusIndex(s, c.after.StatusOr());
+      add_mark(Mark::kStatus).value = statuses[status_at++];
       continue;
     }
     const std::optional<Mark::Kind> kind = ValueKind(c.field);

@@ -168,6 +168,7 @@ struct AccumulatorState {
   v1::Event event_scratch;
   v1::FieldValue value_scratch;
   std::vector<absl::string_view> tags_scratch;
+  std::vector<int32_t> status_scratch;
   std::string key_scratch;
 
   // The index of `tags` (sorted and made unique here) in tag_sets, added
