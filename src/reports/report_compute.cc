@@ -21,6 +21,7 @@
 #include "helpdesk/status_macros.h"
 #include "helpdesk/timestamp.h"
 #include "reports/report_history.h"
+#include "reports/report_sort.h"
 
 namespace helpdesk::reports_internal {
 namespace {
@@ -618,47 +619,6 @@ const std::vector<std::string>& Computer::TagsAtEnd(const TicketHistory& t,
   return *scratch;
 }
 
-void SortInt64(std::vector<int64_t>& v);
-
-// A row's values of a duration metric: as int64 nanoseconds while every one
-// is a whole number of them (the usual case: half the memory, and sorted by
-// radix), else as absl::Duration.
-class DurationList {
- public:
-  void reserve(size_t n) { nanos_.reserve(n); }
-  void push_back(absl::Duration d) {
-    if (exact_) {
-      const int64_t n = absl::ToInt64Nanoseconds(d);
-      if (absl::Nanoseconds(n) == d) {
-        nanos_.push_back(n);
-        return;
-      }
-      exact_ = false;
-      durations_.reserve(nanos_.size() + 1);
-      for (int64_t x : nanos_) durations_.push_back(absl::Nanoseconds(x));
-      nanos_ = std::vector<int64_t>();
-    }
-    durations_.push_back(d);
-  }
-  // The values, sorted.
-  std::vector<absl::Duration> Sorted() && {
-    if (!exact_) {
-      std::sort(durations_.begin(), durations_.end());
-      return std::move(durations_);
-    }
-    SortInt64(nanos_);
-    std::vector<absl::Duration> v;
-    v.reserve(nanos_.size());
-    for (int64_t x : nanos_) v.push_back(absl::Nanoseconds(x));
-    return v;
-  }
-
- private:
-  bool exact_ = true;
-  std::vector<int64_t> nanos_;
-  std::vector<absl::Duration> durations_;
-};
-
 struct RowBuilder {
   int64_t created = 0, solved = 0, reopened = 0;
   std::vector<int64_t> backlog_diff;
@@ -742,74 +702,6 @@ void AddTo(RowBuilder& row, const TicketFigures& f, const std::vector<std::strin
 size_t Rank(size_t n, int pct) {
   size_t r = (static_cast<size_t>(pct) * n + 99) / 100;
   return r == 0 ? 0 : r - 1;
-}
-
-// Whether `q` divides every value of `v` (a constant divisor: a multiply).
-template <int64_t q>
-bool AllDivisibleBy(const std::vector<int64_t>& v) {
-  return std::all_of(v.begin(), v.end(), [](int64_t x) { return x % q == 0; });
-}
-
-// Sorts `v` by a least-significant-digit radix sort by bytes, divided by
-// `kScale` (which divides every value, so exactly): only the bytes that
-// differ between values are counted and sorted by, their histograms in one
-// pass.
-template <int64_t kScale>
-void RadixSort(std::vector<int64_t>& v) {
-  // Divided, as unsigned with the sign bit flipped (in place), so that the
-  // order is kept; the digits' passes go between `v` and one buffer.
-  constexpr uint64_t kSign = uint64_t{1} << 63;
-  uint64_t any = 0, all = ~uint64_t{0};
-  for (int64_t& x : v) {
-    const uint64_t u = static_cast<uint64_t>(x / kScale) ^ kSign;
-    x = static_cast<int64_t>(u);
-    any |= u;
-    all &= u;
-  }
-  int digits[8];
-  int n_digits = 0;
-  for (int d = 0; d < 8; ++d) {
-    if ((((any ^ all) >> (8 * d)) & 0xff) != 0) digits[n_digits++] = d;
-  }
-  std::vector<size_t> count(8 * 256);
-  for (int64_t x : v) {
-    const uint64_t u = static_cast<uint64_t>(x);
-    for (int k = 0; k < n_digits; ++k) ++count[k * 256 + ((u >> (8 * digits[k])) & 0xff)];
-  }
-  std::vector<int64_t> buffer(v.size());
-  for (int k = 0; k < n_digits; ++k) {
-    size_t* c = &count[k * 256];
-    const int d = digits[k];
-    auto digit = [d](int64_t x) { return (static_cast<uint64_t>(x) >> (8 * d)) & 0xff; };
-    size_t at = 0;
-    for (int byte = 0; byte < 256; ++byte) {
-      const size_t n = c[byte];
-      c[byte] = at;
-      at += n;
-    }
-    for (int64_t x : v) buffer[c[digit(x)]++] = x;
-    v.swap(buffer);
-  }
-  for (int64_t& x : v) x = static_cast<int64_t>(static_cast<uint64_t>(x) ^ kSign) * kScale;
-}
-
-// Sorts `v`: std::sort for short vectors, else by radix (a month's million
-// durations sort several times faster). Values that all share 10^9, 10^6 or
-// 10^3 (durations in nanoseconds of whole seconds or microseconds) are
-// sorted divided by it, in fewer bytes.
-void SortInt64(std::vector<int64_t>& v) {
-  constexpr size_t kRadixFrom = 4096;
-  if (v.size() < kRadixFrom) {
-    std::sort(v.begin(), v.end());
-  } else if (AllDivisibleBy<1000000000>(v)) {
-    RadixSort<1000000000>(v);
-  } else if (AllDivisibleBy<1000000>(v)) {
-    RadixSort<1000000>(v);
-  } else if (AllDivisibleBy<1000>(v)) {
-    RadixSort<1000>(v);
-  } else {
-    RadixSort<1>(v);
-  }
 }
 
 DurationFigures DurationsOf(DurationList list) {
