@@ -59,6 +59,37 @@
 // bytes), status-name hashing ~5% (now a scan), Figures 5%, AddFacts 4.5%,
 // page faults and clearing ~7% (the per-ticket marks: 40-byte Mark, 12
 // reserved; a compact Mark is the next step).
+//
+// Then (branch report, 2026-12-07): a 24-byte Mark (time in microseconds,
+// one number field), tickets in chunks of 4096 (no regrowth moves), a row's
+// durations kept as int64 nanoseconds, top tags counted per tag set, the
+// radix sort dividing by a common factor of 1,000 first (with constant
+// divisors) and counting only the bytes that differ (this file's times are
+// whole seconds: 3 byte passes instead of 6; microsecond times save one),
+// decoded changes copied rather than value-initialised (a rep stos), status
+// names looked up once per change. Page faults at 1M: 235k -> 157k.
+// callgrind, 100k, the read phase (AddEncoded and below): 556.6M -> 535.4M
+// instructions. Run of 2026-12-07 04:01 UTC, release, main's binary (ae6504d)
+// and this one (164e94a) alternately, 4 runs each, load average 4.4-4.7 on 2
+// shared cores (no low-load moment: other sessions were building), CPU
+// time, median (min):
+//                          100k tickets        1M tickets (3.53M events)
+//   FromEncoded (main)     412 ms (353)        3,829 ms (3,588)
+//   FromEncoded (this)     285 ms (257)        3,198 ms (2,896)
+//   SqlAggregate           2,360 ms            27,314 ms (55 s wall; one run each)
+// An earlier run (03:52 UTC, load 6.2-6.5, without the last sort change):
+// main 370 / 3,630 ms, this branch 288 / 2,925 ms (min 242 / 2,551), SQL
+// 2,124 / 27,812 ms. Runs of one binary spread by +-15% under this load.
+// x10 tickets costs x11.2 CPU (medians; x11.3 by minimums; main x9.3 and
+// x10.2): near-linear, a little more per ticket at 1M (a larger working set
+// of tickets' marks). The 2 s target is still not met on this loaded
+// machine (1M: 2.55-3.8 s CPU across runs). perf (1M) after these changes:
+// SQLite stepping and reading pages ~26% (a rowid range scan at ~85 ns a row
+// over whole event rows), DecodeFacts ~10%, Figures ~8%, the per-ticket
+// marks' allocation and page faults ~10%, AddFacts ~4%, radix sorting ~3%.
+// Left: a narrower read than whole event rows (a schema step keeping the
+// report facts apart) for the SQLite share; fewer passes over each ticket's
+// marks in Compute (Figures, KeySpans, TagsAtEnd each walk them).
 #include <sqlite3.h>
 
 #include <array>

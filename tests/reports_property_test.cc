@@ -434,6 +434,66 @@ TEST(ReportsPropertyTest, IncrementalAndMergedEqualRecomputed) {
   }
 }
 
+// An accumulator keeps its tickets in chunks of a few thousand: a report over
+// more tickets than a chunk holds (in calendar time, by group, in a
+// random period) has the totals, backlog and sorted figures of reports over
+// slices of them that each fit in one chunk, added up.
+TEST(ReportsPropertyTest, TicketsBeyondOneChunkAddUpAsSlices) {
+  constexpr int kTickets = 12000;  // three chunks of 4096
+  constexpr int kSlices = 4;       // of 3000, each within one chunk
+  World w = RandomWorld(31, kTickets);
+  std::mt19937_64 rng(31);
+  ReportSpec spec = RandomSpec(rng);
+  spec.from = kStart;  // the whole history, for thousands of figures
+  spec.to = kStart + absl::Hours(24 * 60);
+  ASSERT_OK_AND_ASSIGN(ReportAccumulator whole, ReportAccumulator::Create(w.config));
+  std::vector<ReportAccumulator> slices;
+  for (int i = 0; i < kSlices; ++i) {
+    ASSERT_OK_AND_ASSIGN(ReportAccumulator s, ReportAccumulator::Create(w.config));
+    slices.push_back(std::move(s));
+  }
+  for (const v1::Event& e : w.events) {
+    ASSERT_THAT(whole.Add(e), IsOk());
+    ASSERT_THAT(slices[(e.ticket_id() - 1) * kSlices / kTickets].Add(e), IsOk());
+  }
+  EXPECT_EQ(whole.ticket_count(), kTickets);
+  ASSERT_OK_AND_ASSIGN(Report got, whole.Compute(spec));
+  ReportRow want;
+  std::vector<absl::Duration> first_reply, resolution, requester_wait, agent_work;
+  std::vector<int64_t> replies;
+  for (const ReportAccumulator& slice : slices) {
+    ASSERT_OK_AND_ASSIGN(Report r, slice.Compute(spec));
+    want.created += r.total.created;
+    want.solved += r.total.solved;
+    want.reopened += r.total.reopened;
+    want.backlog.resize(r.total.backlog.size());
+    for (size_t k = 0; k < r.total.backlog.size(); ++k) want.backlog[k] += r.total.backlog[k];
+    auto append = [](auto& to, const auto& from) { to.insert(to.end(), from.begin(), from.end()); };
+    append(first_reply, r.total.first_reply.values);
+    append(resolution, r.total.resolution.values);
+    append(requester_wait, r.total.requester_wait.values);
+    append(agent_work, r.total.agent_work.values);
+    append(replies, r.total.replies_to_resolve.values);
+  }
+  for (auto* v : {&first_reply, &resolution, &requester_wait, &agent_work}) {
+    std::sort(v->begin(), v->end());
+  }
+  std::sort(replies.begin(), replies.end());
+  EXPECT_GT(got.total.created, kTickets / 4);
+  // Past 4096 values the whole's are sorted by radix (times in whole
+  // minutes: divided by 10^9 first), the slices' by std::sort.
+  EXPECT_GT(first_reply.size(), 4096u);
+  EXPECT_EQ(got.total.created, want.created);
+  EXPECT_EQ(got.total.solved, want.solved);
+  EXPECT_EQ(got.total.reopened, want.reopened);
+  EXPECT_EQ(got.total.backlog, want.backlog);
+  EXPECT_EQ(got.total.first_reply.values, first_reply);
+  EXPECT_EQ(got.total.resolution.values, resolution);
+  EXPECT_EQ(got.total.requester_wait.values, requester_wait);
+  EXPECT_EQ(got.total.agent_work.values, agent_work);
+  EXPECT_EQ(got.total.replies_to_resolve.values, replies);
+}
+
 // The accumulator keeps tickets in the order first seen and visits them in
 // id order, reusing its per-ticket scratch: tickets fed in reverse id order,
 // with their current state given before or after their events, give the same

@@ -215,18 +215,19 @@ void SetMarkValue(AccumulatorState& s, const EventFacts& e, const ValueFacts& v,
     case Mark::kAssignee: m->value = v.NumberIf(v1::FieldValue::kAgentId); break;
     case Mark::kOrganization: m->value = v.NumberIf(v1::FieldValue::kOrganizationId); break;
     case Mark::kPriority:
-      m->small = static_cast<int32_t>(v.NumberIf(v1::FieldValue::kPriority));
+      m->value = static_cast<int32_t>(v.NumberIf(v1::FieldValue::kPriority));
       break;
-    case Mark::kType: m->small = static_cast<int32_t>(v.NumberIf(v1::FieldValue::kType)); break;
+    case Mark::kType: m->value = static_cast<int32_t>(v.NumberIf(v1::FieldValue::kType)); break;
     case Mark::kTags:
-      m->small = s.InternTags(absl::MakeConstSpan(e.tags).subspan(
+      m->value = s.InternTags(absl::MakeConstSpan(e.tags).subspan(
           v.tags_begin, v.tags_end - v.tags_begin));
       break;
     case Mark::kCustomField:
-      m->value = v.value_case == v1::FieldValue::VALUE_NOT_SET
-                     ? 0
-                     : AccumulatorState::Intern(custom, &s.custom_values,
-                                                &s.custom_value_index);
+      m->SetCustom(m->custom_field(),
+                   v.value_case == v1::FieldValue::VALUE_NOT_SET
+                       ? 0
+                       : AccumulatorState::Intern(custom, &s.custom_values,
+                                                  &s.custom_value_index));
       break;
     default:
       break;
@@ -234,14 +235,18 @@ void SetMarkValue(AccumulatorState& s, const EventFacts& e, const ValueFacts& v,
 }
 
 // The index of status `name` in the workflow, -1 when unknown: a scan of
-// the few names (faster than hashing the name for every status change).
+// the few names (faster than hashing the name for every status change),
+// comparing sizes and first bytes before the bytes.
 int32_t StatusIndex(const AccumulatorState& s, absl::string_view name) {
   if (s.status_names.size() > 16) {
     auto it = s.status_index.find(name);
     return it == s.status_index.end() ? -1 : it->second;
   }
   for (size_t i = 0; i < s.status_names.size(); ++i) {
-    if (s.status_names[i] == name) return static_cast<int32_t>(i);
+    const std::string& n = s.status_names[i];
+    if (n.size() == name.size() && (n.empty() || n[0] == name[0]) && n == name) {
+      return static_cast<int32_t>(i);
+    }
   }
   return -1;
 }
@@ -275,11 +280,16 @@ absl::Status AddFacts(AccumulatorState& s, const EventFacts& event) {
   // Check every status, and render every custom field value, before
   // changing anything.
   std::vector<std::string> custom;  // (before, after) per custom field change
+  std::vector<int32_t>& statuses = s.status_scratch;  // per status change
+  statuses.clear();
   for (const ChangeFacts& c : event.changes) {
-    if (c.field == v1::FieldChange::STATUS && StatusIndex(s, c.after.StatusOr()) < 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(name(), ": status ", Quoted(c.after.StatusOr()),
-                       " is not a status of the workflow"));
+    if (c.field == v1::FieldChange::STATUS) {
+      statuses.push_back(StatusIndex(s, c.after.StatusOr()));
+      if (statuses.back() < 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(name(), ": status ", Quoted(c.after.StatusOr()),
+                         " is not a status of the workflow"));
+      }
     }
     if (c.field == v1::FieldChange::CUSTOM_FIELD) {
       for (const ValueFacts* v : {&c.before, &c.after}) {
@@ -300,7 +310,7 @@ absl::Status AddFacts(AccumulatorState& s, const EventFacts& event) {
   const uint32_t seq = t.next_seq++;
   auto add_mark = [&](Mark::Kind kind) -> Mark& {
     Mark& m = t.marks.emplace_back();
-    m.time = time;
+    m.micros = event.micros;
     m.seq = seq;
     m.kind = kind;
     t.kinds |= KindBit(kind);
@@ -309,13 +319,13 @@ absl::Status AddFacts(AccumulatorState& s, const EventFacts& event) {
   if (event.kind == v1::Event::MERGED_INTO) add_mark(Mark::kMerged);
   if ((event.kind == v1::Event::MESSAGE_ADDED || creation) && event.message_kind != 0) {
     Mark& m = add_mark(Mark::kMessage);
-    m.small = event.message_kind;
+    m.value = event.message_kind;
     m.agent = event.actor_kind == v1::Actor::AGENT;
   }
-  size_t custom_at = 0;
+  size_t custom_at = 0, status_at = 0;
   for (const ChangeFacts& c : event.changes) {
     if (c.field == v1::FieldChange::STATUS) {
-      add_mark(Mark::kStatus).small = StatusIndex(s, c.after.StatusOr());
+      add_mark(Mark::kStatus).value = statuses[status_at++];
       continue;
     }
     const std::optional<Mark::Kind> kind = ValueKind(c.field);
@@ -337,31 +347,31 @@ absl::Status AddFacts(AccumulatorState& s, const EventFacts& event) {
         *kind == Mark::kCustomField
             ? std::none_of(t.marks.begin(), t.marks.end(),
                            [&](const Mark& m) {
-                             return m.kind == Mark::kCustomField && m.small == field;
+                             return m.kind == Mark::kCustomField && m.custom_field() == field;
                            })
             : (t.kinds & KindBit(*kind)) == 0;
     if (first && seq != 0 && c.before.present) {
       auto at = std::find_if(t.marks.begin(), t.marks.end(),
                              [](const Mark& m) { return m.seq != 0; });
       Mark m;
-      m.time = t.created;
+      m.set_time(t.created);
       m.seq = 0;
       m.kind = *kind;
-      m.small = field;
+      m.SetCustom(field, 0);  // for kCustomField; SetMarkValue sets the rest
       SetMarkValue(s, event, c.before, before != nullptr ? *before : std::string(), &m);
       t.marks.insert(at, m);
       t.kinds |= KindBit(*kind);
     }
     Mark& m = add_mark(*kind);
-    m.small = field;
+    m.SetCustom(field, 0);
     SetMarkValue(s, event, c.after, after != nullptr ? *after : std::string(), &m);
     switch (*kind) {
       case Mark::kGroup: t.group = m.value; break;
       case Mark::kAssignee: t.assignee = m.value; break;
       case Mark::kOrganization: t.organization = m.value; break;
-      case Mark::kPriority: t.priority = static_cast<v1::Priority>(m.small); break;
-      case Mark::kType: t.type = static_cast<v1::TicketType>(m.small); break;
-      case Mark::kTags: t.tags = m.small; break;
+      case Mark::kPriority: t.priority = static_cast<v1::Priority>(m.small()); break;
+      case Mark::kType: t.type = static_cast<v1::TicketType>(m.small()); break;
+      case Mark::kTags: t.tags = m.small(); break;
       default: break;
     }
   }
@@ -415,9 +425,9 @@ absl::Status ReportAccumulator::Merge(ReportAccumulator other) {
           absl::StrCat("merge: both accumulators hold events of ticket ", t.id));
     }
     for (const Mark& m : t.marks) {
-      if (m.kind == Mark::kStatus && remap[m.small] < 0) {
+      if (m.kind == Mark::kStatus && remap[m.small()] < 0) {
         return absl::InvalidArgumentError(absl::StrCat(
-            "merge: status ", Quoted(o.status_names[m.small]), " of ticket ", t.id,
+            "merge: status ", Quoted(o.status_names[m.small()]), " of ticket ", t.id,
             " is not a status of this accumulator's workflow"));
       }
     }
@@ -436,11 +446,10 @@ absl::Status ReportAccumulator::Merge(ReportAccumulator other) {
   }
   for (TicketHistory& t : o.tickets) {
     for (Mark& m : t.marks) {
-      if (m.kind == Mark::kStatus) m.small = remap[m.small];
-      if (m.kind == Mark::kTags) m.small = tag_remap[m.small];
+      if (m.kind == Mark::kStatus) m.value = remap[m.small()];
+      if (m.kind == Mark::kTags) m.value = tag_remap[m.small()];
       if (m.kind == Mark::kCustomField) {
-        m.small = name_remap[m.small];
-        m.value = value_remap[m.value];
+        m.SetCustom(name_remap[m.custom_field()], value_remap[m.custom_value()]);
       }
     }
     if (t.tags >= 0) t.tags = tag_remap[t.tags];

@@ -21,6 +21,7 @@
 #include "helpdesk/status_macros.h"
 #include "helpdesk/timestamp.h"
 #include "reports/report_history.h"
+#include "reports/report_sort.h"
 
 namespace helpdesk::reports_internal {
 namespace {
@@ -139,7 +140,7 @@ class Computer {
   // Whether `m` sets the grouping's value.
   bool SetsValue(const Mark& m) const {
     return timeline_kind_.has_value() && m.kind == *timeline_kind_ &&
-           (m.kind != Mark::kCustomField || m.small == custom_field_);
+           (m.kind != Mark::kCustomField || m.custom_field() == custom_field_);
   }
   // The rows of the grouping's value `code` (what ValueCode gives).
   const KeyList& KeysOfCode(int64_t code) const;
@@ -225,16 +226,16 @@ absl::Status Computer::Figures(const TicketHistory& t, TicketFigures* figures) c
   replies.clear();
   size_t i = 0;
   const std::vector<Mark>& marks = t.marks;
-  while (i < marks.size() && marks[i].time < to) {
+  while (i < marks.size() && marks[i].time() < to) {
     const uint32_t seq = marks[i].seq;
-    const absl::Time time = marks[i].time;
+    const absl::Time time = marks[i].time();
     const bool was_out =
         seq != 0 && (merged || (status >= 0 && IsDone(state_.status_categories[status])));
     bool merge_event = false;
     for (; i < marks.size() && marks[i].seq == seq; ++i) {
       const Mark& m = marks[i];
       switch (m.kind) {
-        case Mark::kStatus: status = m.small; break;
+        case Mark::kStatus: status = m.small(); break;
         case Mark::kGroup: group = m.value; break;
         case Mark::kMerged: merge_event = true; break;
         case Mark::kPriority:
@@ -245,10 +246,10 @@ absl::Status Computer::Figures(const TicketHistory& t, TicketFigures* figures) c
         case Mark::kCustomField:
           break;
         case Mark::kMessage:
-          if (m.small == v1::Message::PUBLIC_REPLY && m.agent) {
-            replies.push_back(m.time);
+          if (m.small() == v1::Message::PUBLIC_REPLY && m.agent) {
+            replies.push_back(time);
             if (seq == 0) outbound = true;
-            if (!first_reply.has_value() && !outbound) first_reply = m.time;
+            if (!first_reply.has_value() && !outbound) first_reply = time;
           }
           break;
       }
@@ -349,26 +350,26 @@ v1::Ticket Computer::TicketOf(const TicketHistory& t, int32_t status) const {
 absl::Status Computer::Sla(const TicketHistory& t, int32_t status, TicketFigures* f) const {
   // The ticket's SLA-relevant history as events, one per source event.
   std::vector<v1::Event> events;
-  for (size_t i = 0; i < t.marks.size() && t.marks[i].time < spec_.to;) {
+  for (size_t i = 0; i < t.marks.size() && t.marks[i].time() < spec_.to;) {
     const uint32_t seq = t.marks[i].seq;
     v1::Event& e = events.emplace_back();
     e.set_ticket_id(t.id);
-    *e.mutable_time() = ToTimestamp(t.marks[i].time);
+    *e.mutable_time() = ToTimestamp(t.marks[i].time());
     e.set_kind(seq == 0 ? v1::Event::TICKET_CREATED : v1::Event::FIELDS_CHANGED);
     for (; i < t.marks.size() && t.marks[i].seq == seq; ++i) {
       const Mark& m = t.marks[i];
       switch (m.kind) {
         case Mark::kStatus:
           AddChange(e.mutable_changes(), v1::FieldChange::STATUS, std::nullopt,
-                    StatusValue(state_.status_names[m.small]));
+                    StatusValue(state_.status_names[m.small()]));
           break;
         case Mark::kPriority:
           AddChange(e.mutable_changes(), v1::FieldChange::PRIORITY, std::nullopt,
-                    PriorityValue(static_cast<v1::Priority>(m.small)));
+                    PriorityValue(static_cast<v1::Priority>(m.small())));
           break;
         case Mark::kMessage:
           if (seq != 0) e.set_kind(v1::Event::MESSAGE_ADDED);
-          e.set_message_kind(m.small);
+          e.set_message_kind(m.small());
           e.mutable_actor()->set_kind(m.agent ? v1::Actor::AGENT : v1::Actor::CONTACT);
           break;
         case Mark::kMerged:
@@ -479,13 +480,14 @@ int64_t Computer::CodeOfMark(const Mark* m) const {
     case Mark::kGroup:
     case Mark::kAssignee:
     case Mark::kOrganization:
-    case Mark::kCustomField:
       return m != nullptr ? m->value : 0;
+    case Mark::kCustomField:
+      return m != nullptr ? m->custom_value() : 0;
     case Mark::kPriority:
     case Mark::kType:
-      return m != nullptr ? m->small : 0;
+      return m != nullptr ? m->small() : 0;
     case Mark::kTags:
-      return m == nullptr || state_.tag_sets[m->small].empty() ? -1 : m->small;
+      return m == nullptr || state_.tag_sets[m->small()].empty() ? -1 : m->small();
     case Mark::kStatus:
     case Mark::kMessage:
     case Mark::kMerged:
@@ -581,18 +583,18 @@ void Computer::KeySpans(const TicketHistory& t, std::vector<KeySpan>* spans) con
   }
   spans->push_back({t.created, &KeysOfCode(CodeOfMark(nullptr))});
   for (const Mark& m : t.marks) {
-    if (m.time >= spec_.to) break;
+    if (m.time() >= spec_.to) break;
     if (!SetsValue(m)) continue;
     const KeyList* keys = &KeysOfCode(CodeOfMark(&m));
     if (*keys == *spans->back().keys) continue;
     // Marks at the ticket's creation or at one moment: the last one holds.
-    if (m.time <= spans->back().start) {
+    if (m.time() <= spans->back().start) {
       spans->back().keys = keys;
       if (spans->size() > 1 && *(*spans)[spans->size() - 2].keys == *spans->back().keys) {
         spans->pop_back();
       }
     } else {
-      spans->push_back({m.time, keys});
+      spans->push_back({m.time(), keys});
     }
   }
 }
@@ -604,10 +606,10 @@ const std::vector<std::string>& Computer::TagsAtEnd(const TicketHistory& t,
   for (const Mark& m : t.marks) {
     if (m.kind != Mark::kTags) continue;
     any = true;
-    if (m.time >= spec_.to) break;
+    if (m.time() >= spec_.to) break;
     last = &m;
   }
-  if (last != nullptr) return state_.tag_sets[last->small];
+  if (last != nullptr) return state_.tag_sets[last->small()];
   scratch->clear();
   if (!any) {
     if (t.current != nullptr) {
@@ -620,10 +622,14 @@ const std::vector<std::string>& Computer::TagsAtEnd(const TicketHistory& t,
 struct RowBuilder {
   int64_t created = 0, solved = 0, reopened = 0;
   std::vector<int64_t> backlog_diff;
-  std::vector<absl::Duration> first_reply, resolution, requester_wait, agent_work;
+  DurationList first_reply, resolution, requester_wait, agent_work;
   std::vector<int64_t> replies;
   std::map<v1::SlaMetric, std::pair<int64_t, int64_t>> sla;
   std::map<std::string, int64_t> tags;
+  // Creations per tag set held for the whole computation (the
+  // accumulator's, by address), added to `tags` by Finish: a million
+  // creations count into a few sets instead of a million map lookups.
+  absl::flat_hash_map<const std::vector<std::string>*, int64_t> tag_sets;
 };
 
 // The index of the first sample at or after `t` (samples from + k * step).
@@ -637,8 +643,9 @@ int64_t FirstSampleAtOrAfter(absl::Time t, const ReportSpec& spec, int64_t sampl
 }
 
 // Adds to `row` what `f` credits at moments within `ranges` (null: all).
+// `tags` outlives the computation when `held`.
 void AddTo(RowBuilder& row, const TicketFigures& f, const std::vector<std::string>& tags,
-           const ReportSpec& spec, int64_t samples, const Ranges* ranges) {
+           bool held, const ReportSpec& spec, int64_t samples, const Ranges* ranges) {
   auto in = [&](absl::Time x) {
     if (ranges == nullptr) return true;
     for (const auto& [a, b] : *ranges) {
@@ -684,7 +691,9 @@ void AddTo(RowBuilder& row, const TicketFigures& f, const std::vector<std::strin
     auto& [m, b] = row.sla[c.metric];
     (c.met ? m : b) += 1;
   }
-  if (created) {
+  if (created && held && !tags.empty()) {
+    row.tag_sets[&tags] += 1;
+  } else if (created) {
     for (const std::string& tag : tags) row.tags[tag] += 1;
   }
 }
@@ -695,60 +704,9 @@ size_t Rank(size_t n, int pct) {
   return r == 0 ? 0 : r - 1;
 }
 
-// Sorts `v`: std::sort for short vectors, else a least-significant-digit
-// radix sort by bytes (a month's million durations sort several times
-// faster): the eight histograms in one pass, and the bytes all values share
-// skipped (durations in nanoseconds use five or six of the eight).
-void SortInt64(std::vector<int64_t>& v) {
-  constexpr size_t kRadixFrom = 4096;
-  if (v.size() < kRadixFrom) {
-    std::sort(v.begin(), v.end());
-    return;
-  }
-  // As unsigned with the sign bit flipped, so that the order is kept.
-  constexpr uint64_t kSign = uint64_t{1} << 63;
-  std::vector<uint64_t> a(v.size()), b(v.size());
-  std::vector<size_t> count(8 * 256);
-  for (size_t i = 0; i < v.size(); ++i) {
-    const uint64_t x = static_cast<uint64_t>(v[i]) ^ kSign;
-    a[i] = x;
-    for (int d = 0; d < 8; ++d) ++count[d * 256 + ((x >> (8 * d)) & 0xff)];
-  }
-  for (int d = 0; d < 8; ++d) {
-    size_t* c = &count[d * 256];
-    if (c[(a[0] >> (8 * d)) & 0xff] == a.size()) continue;  // one byte for all
-    size_t at = 0;
-    for (int k = 0; k < 256; ++k) {
-      const size_t n = c[k];
-      c[k] = at;
-      at += n;
-    }
-    for (uint64_t x : a) b[c[(x >> (8 * d)) & 0xff]++] = x;
-    a.swap(b);
-  }
-  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<int64_t>(a[i] ^ kSign);
-}
-
-// Sorts durations: as int64 nanoseconds when every one is a whole number of
-// them (the usual case, and twice as fast), else as absl::Duration.
-void SortDurations(std::vector<absl::Duration>& v) {
-  std::vector<int64_t> nanos;
-  nanos.reserve(v.size());
-  for (absl::Duration d : v) {
-    const int64_t n = absl::ToInt64Nanoseconds(d);
-    if (absl::Nanoseconds(n) != d) {
-      std::sort(v.begin(), v.end());
-      return;
-    }
-    nanos.push_back(n);
-  }
-  SortInt64(nanos);
-  for (size_t i = 0; i < v.size(); ++i) v[i] = absl::Nanoseconds(nanos[i]);
-}
-
-DurationFigures DurationsOf(std::vector<absl::Duration> v) {
+DurationFigures DurationsOf(DurationList list) {
   DurationFigures f;
-  SortDurations(v);
+  std::vector<absl::Duration> v = std::move(list).Sorted();
   f.count = static_cast<int64_t>(v.size());
   if (!v.empty()) {
     absl::Duration sum;
@@ -809,6 +767,9 @@ ReportRow Finish(std::string key, RowBuilder b, const Wanted& w, const ReportSpe
     row.sla.push_back(s);
   }
   if (w.top_tags) {
+    for (const auto& [set, n] : b.tag_sets) {
+      for (const std::string& tag : *set) b.tags[tag] += n;
+    }
     std::vector<std::pair<std::string, int64_t>> tags(b.tags.begin(), b.tags.end());
     std::stable_sort(tags.begin(), tags.end(),
                      [](const auto& x, const auto& y) { return x.second > y.second; });
@@ -857,6 +818,13 @@ absl::StatusOr<Report> ComputeFromState(const AccumulatorState& state, const Rep
   if (!std::is_sorted(tickets.begin(), tickets.end(), by_id)) {
     std::sort(tickets.begin(), tickets.end(), by_id);
   }
+  // The total row takes about one value per ticket: its vectors are
+  // reserved (memory is touched as they fill) rather than regrown.
+  if (w.first_reply) total.first_reply.reserve(tickets.size());
+  if (w.resolution) total.resolution.reserve(tickets.size());
+  if (w.requester_wait) total.requester_wait.reserve(tickets.size());
+  if (w.agent_work) total.agent_work.reserve(tickets.size());
+  if (w.replies) total.replies.reserve(tickets.size());
   TicketFigures f;
   const std::vector<std::string> no_tags;
   std::vector<std::string> tags_scratch;
@@ -867,12 +835,14 @@ absl::StatusOr<Report> ComputeFromState(const AccumulatorState& state, const Rep
     HELPDESK_RETURN_IF_ERROR(computer.Figures(*t, &f));
     const std::vector<std::string>* tags = &no_tags;
     if (w.top_tags && f.created_in) tags = &computer.TagsAtEnd(*t, &tags_scratch);
-    AddTo(total, f, *tags, spec, samples, nullptr);
+    // The accumulator's tag sets (and no_tags) are held; the scratch is not.
+    const bool held = tags != &tags_scratch;
+    AddTo(total, f, *tags, held, spec, samples, nullptr);
     if (!grouped) continue;
     computer.KeySpans(*t, &spans);
     if (spans.size() == 1) {  // one value throughout: every figure
       for (const std::string* key : *spans[0].keys) {
-        AddTo(rows[key], f, *tags, spec, samples, nullptr);
+        AddTo(rows[key], f, *tags, held, spec, samples, nullptr);
       }
       continue;
     }
@@ -898,7 +868,7 @@ absl::StatusOr<Report> ComputeFromState(const AccumulatorState& state, const Rep
       }
     }
     for (const auto& [key, ranges] : key_ranges) {
-      AddTo(rows[key], f, *tags, spec, samples, &ranges);
+      AddTo(rows[key], f, *tags, held, spec, samples, &ranges);
     }
   }
   report.total = Finish("total", std::move(total), w, spec, samples);

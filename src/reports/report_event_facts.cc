@@ -227,6 +227,7 @@ void EventFacts::Clear() {
   kind = v1::Event::KIND_UNSPECIFIED;
   actor_kind = v1::Actor::KIND_UNSPECIFIED;
   time = absl::UnixEpoch();
+  micros = 0;
   message_kind = 0;
   changes.clear();
   tags.clear();
@@ -238,8 +239,8 @@ void FactsOf(const v1::Event& event, EventFacts* facts) {
   facts->ticket_id = event.ticket_id();
   facts->kind = event.kind();
   facts->actor_kind = event.actor().kind();
-  facts->time = absl::FromUnixMicros(event.time().seconds() * 1000000 +
-                                     event.time().nanos() / 1000);
+  facts->micros = event.time().seconds() * 1000000 + event.time().nanos() / 1000;
+  facts->time = absl::FromUnixMicros(facts->micros);
   facts->message_kind = event.message_kind();
   for (const v1::FieldChange& c : event.changes()) {
     ChangeFacts& f = facts->changes.emplace_back();
@@ -309,7 +310,12 @@ bool DecodeFacts(int64_t id, int64_t ticket_id, absl::string_view bytes, EventFa
       case v1::Event::kChangesFieldNumber: {
         if (wire != kLen) return false;
         const absl::string_view s = r.Bytes();
-        if (!r.ok() || !DecodeChange(s, facts, &facts->changes.emplace_back())) return false;
+        if (!r.ok()) return false;
+        // A copy of an empty one: cheaper than value-initialising (which
+        // compiled to a `rep stos`, a quarter of this function's time).
+        static const ChangeFacts kEmpty;
+        facts->changes.push_back(kEmpty);
+        if (!DecodeChange(s, facts, &facts->changes.back())) return false;
         break;
       }
       default:
@@ -318,7 +324,8 @@ bool DecodeFacts(int64_t id, int64_t ticket_id, absl::string_view bytes, EventFa
   }
   if (!r.ok()) return false;
   // As FromTimestamp reads it.
-  facts->time = absl::FromUnixMicros(seconds * 1000000 + nanos / 1000);
+  facts->micros = seconds * 1000000 + nanos / 1000;
+  facts->time = absl::FromUnixMicros(facts->micros);
   return true;
 }
 

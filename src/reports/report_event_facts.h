@@ -51,6 +51,7 @@ struct EventFacts {
   v1::Event::Kind kind = v1::Event::KIND_UNSPECIFIED;
   v1::Actor::Kind actor_kind = v1::Actor::KIND_UNSPECIFIED;
   absl::Time time = absl::UnixEpoch();
+  int64_t micros = 0;  // `time` as Unix microseconds (its precision)
   int32_t message_kind = 0;
   std::vector<ChangeFacts> changes;
   std::vector<absl::string_view> tags;
