@@ -115,12 +115,16 @@ void FoldInto(uint32_t cp, std::string* out) {
 }
 
 // A language's Snowball stemmer and the stems it gave for the words seen
-// last (a text's words repeat: a lookup costs a fraction of a stemming,
-// measured in bench/kb_bench's snippets). Bounded: emptied when full.
+// lately (a lookup costs a fraction of a stemming: bench/kb_bench's
+// snippets stem every word of each hit's text). Two generations of at most
+// kMaxMemo words each: when the recent one is full it becomes the older one
+// (the older dropped), and a word found in the older is brought back, so
+// frequent words stay whatever the vocabulary's size.
 struct LanguageStemmer {
-  static constexpr size_t kMaxMemo = 20000;
+  static constexpr size_t kMaxMemo = 65536;
   sb_stemmer* stemmer = nullptr;
-  absl::flat_hash_map<std::string, std::string> memo;
+  absl::flat_hash_map<std::string, std::string> recent;
+  absl::flat_hash_map<std::string, std::string> older;
 };
 
 // One stemmer per language and thread (a Snowball stemmer is not
@@ -154,18 +158,32 @@ Stemmers& ThreadStemmers() {
   return stemmers;
 }
 
+// Adds a stem to the recent generation of the memo.
+void Remember(LanguageStemmer* stemmer, std::string folded, const std::string& stem) {
+  if (stemmer->recent.size() >= LanguageStemmer::kMaxMemo) {
+    stemmer->older = std::move(stemmer->recent);
+    stemmer->recent.clear();
+  }
+  stemmer->recent.emplace(std::move(folded), stem);
+}
+
 std::string Stem(LanguageStemmer* stemmer, std::string folded) {
   if (stemmer == nullptr || folded.empty()) return folded;
-  auto it = stemmer->memo.find(folded);
-  if (it != stemmer->memo.end()) return it->second;
+  auto it = stemmer->recent.find(folded);
+  if (it != stemmer->recent.end()) return it->second;
+  it = stemmer->older.find(folded);
+  if (it != stemmer->older.end()) {
+    std::string stem = it->second;
+    Remember(stemmer, std::move(folded), stem);
+    return stem;
+  }
   const sb_symbol* out =
       sb_stemmer_stem(stemmer->stemmer, reinterpret_cast<const sb_symbol*>(folded.data()),
                       static_cast<int>(folded.size()));
   if (out == nullptr) return folded;  // out of memory: index the word unstemmed
   std::string stem(reinterpret_cast<const char*>(out),
                    static_cast<size_t>(sb_stemmer_length(stemmer->stemmer)));
-  if (stemmer->memo.size() >= LanguageStemmer::kMaxMemo) stemmer->memo.clear();
-  stemmer->memo.emplace(std::move(folded), stem);
+  Remember(stemmer, std::move(folded), stem);
   return stem;
 }
 
