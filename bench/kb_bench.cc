@@ -494,7 +494,7 @@ void StoreSearch(benchmark::State& state, QuerySet set, bool fts5) {
   }
   ReportPercentiles(state, us, cpu, f.share[set]);
   // How many searches the index in memory answered (the rest: FTS5, e.g.
-  // phrases), and its size.
+  // while a rebuild runs), and its size.
   const SqliteKbIndexStats after = *SqliteKbIndexStatsOf(store);
   state.counters["in_memory_pct"] =
       100.0 * static_cast<double>(after.memory_searches - before.memory_searches) /
