@@ -130,15 +130,38 @@ std::string Describe(const std::vector<KbSearchHit>& hits) {
   return s;
 }
 
-// Compares `fast`'s pages with `fts5`'s on `n` seeded queries for every
-// audience, language and a few pages; returns how many compared pages had
-// hits.
-int ExpectSamePages(Store& fast, Store& fts5, Articles& gen, int n) {
+// A query with phrases: two and three words, a repeated word, mixed with
+// words and prefixes; a hyphenated pair.
+std::string PhraseQuery(Articles& gen) {
+  std::uniform_int_distribution<int> kind(0, 7);
+  switch (kind(gen.rng())) {
+    case 0:
+      return absl::StrCat("\"", gen.Text(3), "\"");
+    case 1:
+      return absl::StrCat("\"", gen.Text(2), "\" ", gen.Text(1));
+    case 2:
+      return absl::StrCat(gen.Text(1), " \"", gen.Text(2), "\" ", gen.Text(1).substr(0, 3), "*");
+    case 3: {
+      const std::string w = gen.Text(1);
+      return absl::StrCat("\"", w, " ", w, "\"");
+    }
+    case 4:
+      return absl::StrCat(gen.Text(1), "-", gen.Text(1));
+    default:
+      return absl::StrCat("\"", gen.Text(2), "\"");
+  }
+}
+
+// Compares `fast`'s pages with `fts5`'s on `n` seeded queries (`query`'s,
+// else Articles::Query's) for every audience, language and a few pages;
+// returns how many compared pages had hits.
+int ExpectSamePages(Store& fast, Store& fts5, Articles& gen, int n,
+                    std::string (*query)(Articles&) = nullptr) {
   int with_hits = 0;
   const std::vector<KbAudience> audiences = Audiences();
   std::uniform_int_distribution<int> pick(0, 99);
   for (int i = 0; i < n; ++i) {
-    const std::string q = gen.Query();
+    const std::string q = query != nullptr ? query(gen) : gen.Query();
     KbSearchRequest r;
     const int lang = pick(gen.rng()) % 3;
     r.language = lang == 0 ? "" : lang == 1 ? "es" : "en";
@@ -332,53 +355,6 @@ TEST(SqliteKbMemoryTest, SnapshotsAndOwnWritesSeeTheirState) {
 // and bodies, every audience and language, after this store's updates and
 // after another store's write; only a prefix of several tokens runs on
 // FTS5.
-std::string PhraseQuery(Articles& gen) {
-  std::uniform_int_distribution<int> kind(0, 7);
-  switch (kind(gen.rng())) {
-    case 0:
-      return absl::StrCat("\"", gen.Text(3), "\"");
-    case 1:
-      return absl::StrCat("\"", gen.Text(2), "\" ", gen.Text(1));
-    case 2:
-      return absl::StrCat(gen.Text(1), " \"", gen.Text(2), "\" ", gen.Text(1).substr(0, 3), "*");
-    case 3: {
-      const std::string w = gen.Text(1);
-      return absl::StrCat("\"", w, " ", w, "\"");
-    }
-    case 4:
-      return absl::StrCat(gen.Text(1), "-", gen.Text(1));
-    default:
-      return absl::StrCat("\"", gen.Text(2), "\"");
-  }
-}
-
-int ExpectSamePhrasePages(Store& fast, Store& fts5, Articles& gen, int n) {
-  int with_hits = 0;
-  const std::vector<KbAudience> audiences = Audiences();
-  std::uniform_int_distribution<int> pick(0, 99);
-  for (int i = 0; i < n; ++i) {
-    const std::string q = PhraseQuery(gen);
-    KbSearchRequest r;
-    const int lang = pick(gen.rng()) % 3;
-    r.language = lang == 0 ? "" : lang == 1 ? "es" : "en";
-    r.query = ParseKbQuery(q, r.language.empty() ? "es" : r.language);
-    if (r.query.empty()) continue;
-    r.audience = audiences[static_cast<size_t>(pick(gen.rng())) % audiences.size()];
-    r.limit = pick(gen.rng()) < 70 ? 10 : 100;
-    r.offset = pick(gen.rng()) < 80 ? 0 : pick(gen.rng()) % 10;
-    absl::StatusOr<std::vector<KbSearchHit>> want = Search(fts5, r);
-    absl::StatusOr<std::vector<KbSearchHit>> got = Search(fast, r);
-    EXPECT_TRUE(want.ok()) << want.status();
-    EXPECT_TRUE(got.ok()) << got.status();
-    if (!want.ok() || !got.ok()) continue;
-    if (!want->empty()) ++with_hits;
-    EXPECT_EQ(Describe(*got), Describe(*want))
-        << "query '" << q << "' language '" << r.language << "' limit " << r.limit
-        << " offset " << r.offset;
-  }
-  return with_hits;
-}
-
 TEST(SqliteKbMemoryTest, PhrasesRunInMemoryWithFts5Pages) {
   const std::string path = TempPath();
   Stores s = Open(path);
@@ -403,7 +379,7 @@ TEST(SqliteKbMemoryTest, PhrasesRunInMemoryWithFts5Pages) {
   EXPECT_EQ(StatsOf(*s.fast).memory_searches, 6);
 
   std::vector<v1::KbArticle> articles = Insert(*s.fast, gen, 300);
-  EXPECT_GT(ExpectSamePhrasePages(*s.fast, *s.fts5, gen, 400), 200);
+  EXPECT_GT(ExpectSamePages(*s.fast, *s.fts5, gen, 400, PhraseQuery), 200);
   // This store's updates (the index follows: positions removed with their
   // rows), then another store's write (a rebuild).
   std::uniform_int_distribution<size_t> pick(0, articles.size() - 1);
@@ -415,11 +391,12 @@ TEST(SqliteKbMemoryTest, PhrasesRunInMemoryWithFts5Pages) {
       ASSERT_OK(tx->UpdateKbArticle(&a, a.version()));
     }
     ASSERT_OK(tx->Commit());
-    EXPECT_GT(ExpectSamePhrasePages(*s.fast, *s.fts5, gen, 150), 60) << "round " << round;
+    EXPECT_GT(ExpectSamePages(*s.fast, *s.fts5, gen, 150, PhraseQuery), 60)
+        << "round " << round;
   }
   EXPECT_EQ(StatsOf(*s.fast).builds, 1);
   Insert(*s.fts5, gen, 20);
-  EXPECT_GT(ExpectSamePhrasePages(*s.fast, *s.fts5, gen, 150), 60);
+  EXPECT_GT(ExpectSamePages(*s.fast, *s.fts5, gen, 150, PhraseQuery), 60);
   EXPECT_EQ(StatsOf(*s.fast).builds, 2);
   EXPECT_EQ(StatsOf(*s.fast).fts5_searches, 1);
 }

@@ -148,10 +148,11 @@ bool KbMemoryIndex::RemoveArticle(
       for (size_t seen = 0; seen < k; ++begin) {
         if (positions[begin] & kLastPosition) ++seen;
       }
-      size_t end = begin;
-      while (end < positions.size() && !(positions[end] & kLastPosition)) ++end;
+      size_t end = begin;  // exclusive: after the posting's last position
+      while (end < positions.size() && !(positions[end++] & kLastPosition)) {
+      }
       positions.erase(positions.begin() + static_cast<ptrdiff_t>(begin),
-                      positions.begin() + static_cast<ptrdiff_t>(std::min(end + 1, positions.size())));
+                      positions.begin() + static_cast<ptrdiff_t>(end));
       --postings_;
       if (slots.empty()) {
         sorted_terms_.erase(p->first);
