@@ -72,18 +72,23 @@
 // median of about 34% (up to 75%). Common-word queries: 1-3 of the 40 head
 // words, one in 8 a prefix of one (4 letters), one in 8 a two-word phrase.
 //
-// Figures of 2026-12-06 23:55-00:07 UTC (100,000 articles, thread CPU
-// p50/p99 in ms, load average 10-13 on 2 cores, same run):
-//   Store realistic     memory 0.17/1.87   FTS5 1.23/23.5   raw FTS5 1.18/48.1
-//   Store common_words  memory 0.88/8.13   FTS5 20.9/62.4   raw FTS5 36.9/112.5
-//   Desk realistic      memory 0.64/2.58   FTS5 1.85/28.7
-//   Desk common_words   memory 1.43/8.28   FTS5 19.3/44.3
-// in_memory_pct 89%: the phrases (1 in 8) run on FTS5 and make the
-// common_words tail. Index in memory: 100,000 rows, 48,964 terms,
-// 6,835,244 postings, 72.9 MiB, built in 22.6 s (wall, loaded) at the first
-// search. Build rate (articles/s, CPU): 5,860 and 5,458 vs main's binary
-// right after 5,351 and 4,420; with the index in memory live (each commit
-// applied to it) 3,649 and 3,194.
+// Figures of 2026-12-07 03:58-04:02 UTC (100,000 articles, thread CPU
+// p50/p99 in ms, load average 4.5-6.5 on 2 cores; this binary, then main's
+// (ae6504d) right after on its own fixture):
+//   Store realistic     memory 0.14/1.73   main 0.14/1.74   raw FTS5 1.21/56.5
+//   Store common_words  memory 0.90/1.55   main 0.79/5.48   raw FTS5 45.9/127.0
+//   Desk realistic      memory 0.32/1.68   main 0.84/3.26
+//   Desk common_words   memory 1.00/1.94   main 1.43/7.90
+// in_memory_pct 100% (main 89%: its phrases, 1 in 8, ran on FTS5 and made
+// the common_words tail; the index now keeps positions). The p99s move with
+// the load: in a run at load 6.3-6.6 with a compile beside it, Desk
+// realistic 0.52/2.26 and common_words 1.32/2.45 (main 0.49/1.87 and
+// 1.05/5.77), Store 0.13/1.64 and 1.12/1.88. Index in memory: 100,000 rows,
+// 48,964 terms, 6,835,244 postings, 108.8 MiB with the positions (main
+// 72.9 MiB), built in 5.1 s (wall) at the first search (main 18.1 s: the
+// terms are now found by hash). Build rate (articles/s, CPU): 5,464, and
+// 4,929 with the index in memory live (each commit applied to it), vs main
+// 4,496 and 3,069 (the stem memo of kb_text.cc).
 //
 //   cmake --preset release && cmake --build --preset release --target kb_bench
 //   ./build/release/bench/kb_bench --benchmark_counters_tabular=true
@@ -489,7 +494,7 @@ void StoreSearch(benchmark::State& state, QuerySet set, bool fts5) {
   }
   ReportPercentiles(state, us, cpu, f.share[set]);
   // How many searches the index in memory answered (the rest: FTS5, e.g.
-  // phrases), and its size.
+  // while a rebuild runs), and its size.
   const SqliteKbIndexStats after = *SqliteKbIndexStatsOf(store);
   state.counters["in_memory_pct"] =
       100.0 * static_cast<double>(after.memory_searches - before.memory_searches) /

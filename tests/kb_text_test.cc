@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "helpdesk/kb.h"
@@ -79,6 +80,34 @@ TEST(KbTextTest, SnippetHighlightsStemsAndEscapes) {
   s = KbSnippet(long_text, q, "es", 10);
   EXPECT_THAT(s, HasSubstr("<mark>factura</mark>"));
   EXPECT_THAT(s, HasSubstr("… "));
+}
+
+// The passage is the first window with the most distinct query terms, then
+// the most matches (the window slides; each is counted as a whole one was).
+TEST(KbTextTest, SnippetPicksTheFirstWindowWithMostDistinctThenMostMatches) {
+  const KbQuery q = ParseKbQuery("factura pago", "es");
+  EXPECT_EQ(KbSnippet("uno factura dos tres cuatro cinco seis pago factura siete ocho nueve diez "
+                      "factura pago pago once",
+                      q, "es", 3),
+            "… <mark>factura</mark> <mark>pago</mark> <mark>pago</mark> …");
+  EXPECT_EQ(KbSnippet("pago factura x x x x factura pago", q, "es", 2),
+            "<mark>pago</mark> <mark>factura</mark> …");
+  EXPECT_EQ(KbSnippet("x pago pago pago y factura", q, "es", 3),
+            "… <mark>pago</mark> y <mark>factura</mark>");
+  EXPECT_EQ(KbSnippet("", q, "es", 3), "");
+  EXPECT_EQ(KbSnippet("nada que ver", q, "es", 5), "nada que ver");
+}
+
+// Stems are remembered per thread and language (a bounded memo, emptied
+// when full): the same words give the same terms before and after.
+TEST(KbTextTest, StemsStayTheSameWhenTheMemoEmpties) {
+  const std::string text = "Facturas facturación pagos devoluciones contraseñas";
+  const std::vector<std::string> es = Terms(text, "es");
+  const std::vector<std::string> en = Terms("invoices payments refunds", "en");
+  for (int i = 0; i < 30000; ++i) Terms(absl::StrCat("palabra", i, " word", i), "es");
+  EXPECT_EQ(Terms(text, "es"), es);
+  EXPECT_EQ(Terms("invoices payments refunds", "en"), en);
+  EXPECT_THAT(Terms("facturas", "es"), ElementsAre(Terms("factura", "es")[0]));
 }
 
 }  // namespace

@@ -7,7 +7,7 @@
 // store on the file; the memory path is really taken (stats), kept up to
 // date by this store's commits without a rebuild, rebuilt after another
 // store's; a snapshot older than the index and a transaction that wrote
-// the knowledge base see what they must.
+// the knowledge base see what they must; phrases too.
 #include <unistd.h>
 
 #include <algorithm>
@@ -130,15 +130,38 @@ std::string Describe(const std::vector<KbSearchHit>& hits) {
   return s;
 }
 
-// Compares `fast`'s pages with `fts5`'s on `n` seeded queries for every
-// audience, language and a few pages; returns how many compared pages had
-// hits.
-int ExpectSamePages(Store& fast, Store& fts5, Articles& gen, int n) {
+// A query with phrases: two and three words, a repeated word, mixed with
+// words and prefixes; a hyphenated pair.
+std::string PhraseQuery(Articles& gen) {
+  std::uniform_int_distribution<int> kind(0, 7);
+  switch (kind(gen.rng())) {
+    case 0:
+      return absl::StrCat("\"", gen.Text(3), "\"");
+    case 1:
+      return absl::StrCat("\"", gen.Text(2), "\" ", gen.Text(1));
+    case 2:
+      return absl::StrCat(gen.Text(1), " \"", gen.Text(2), "\" ", gen.Text(1).substr(0, 3), "*");
+    case 3: {
+      const std::string w = gen.Text(1);
+      return absl::StrCat("\"", w, " ", w, "\"");
+    }
+    case 4:
+      return absl::StrCat(gen.Text(1), "-", gen.Text(1));
+    default:
+      return absl::StrCat("\"", gen.Text(2), "\"");
+  }
+}
+
+// Compares `fast`'s pages with `fts5`'s on `n` seeded queries (`query`'s,
+// else Articles::Query's) for every audience, language and a few pages;
+// returns how many compared pages had hits.
+int ExpectSamePages(Store& fast, Store& fts5, Articles& gen, int n,
+                    std::string (*query)(Articles&) = nullptr) {
   int with_hits = 0;
   const std::vector<KbAudience> audiences = Audiences();
   std::uniform_int_distribution<int> pick(0, 99);
   for (int i = 0; i < n; ++i) {
-    const std::string q = gen.Query();
+    const std::string q = query != nullptr ? query(gen) : gen.Query();
     KbSearchRequest r;
     const int lang = pick(gen.rng()) % 3;
     r.language = lang == 0 ? "" : lang == 1 ? "es" : "en";
@@ -326,19 +349,56 @@ TEST(SqliteKbMemoryTest, SnapshotsAndOwnWritesSeeTheirState) {
   EXPECT_EQ(Describe(now), Describe(want));
 }
 
-TEST(SqliteKbMemoryTest, PhrasesRunOnFts5) {
+// Phrases run in memory (the index keeps positions) with FTS5's pages: two
+// and three words, repeated words, phrases mixed with words and prefixes,
+// a word FTS5's tokenizer splits ("wi-fi": the phrase "wi fi"), in titles
+// and bodies, every audience and language, after this store's updates and
+// after another store's write; only a prefix of several tokens runs on
+// FTS5.
+TEST(SqliteKbMemoryTest, PhrasesRunInMemoryWithFts5Pages) {
   const std::string path = TempPath();
   Stores s = Open(path);
   Articles gen(15);
   Insert(*s.fast, gen, 100);
-  for (const char* q : {"\"factura pago\"", "\"vpn portal\" cuenta", "pago \"error problema\""}) {
+  for (const char* q : {"\"factura pago\"", "\"vpn portal\" cuenta", "pago \"error problema\"",
+                        "\"pago pago\"", "wi-fi router", "\"cuenta factura pago\""}) {
     const KbSearchRequest r = Request(q);
     ASSERT_OK_AND_ASSIGN(std::vector<KbSearchHit> got, Search(*s.fast, r));
     ASSERT_OK_AND_ASSIGN(std::vector<KbSearchHit> want, Search(*s.fts5, r));
     EXPECT_EQ(Describe(got), Describe(want)) << q;
   }
-  EXPECT_EQ(StatsOf(*s.fast).fts5_searches, 3);
-  EXPECT_EQ(StatsOf(*s.fast).memory_searches, 0);
+  // A prefix of two tokens (FTS5's "a b"*; the parser makes none) runs on
+  // FTS5.
+  KbSearchRequest prefix_phrase = Request("\"factura pago\"");
+  ASSERT_EQ(prefix_phrase.query.terms.size(), 1u);
+  prefix_phrase.query.terms[0].prefix = true;
+  ASSERT_OK_AND_ASSIGN(std::vector<KbSearchHit> got, Search(*s.fast, prefix_phrase));
+  ASSERT_OK_AND_ASSIGN(std::vector<KbSearchHit> want, Search(*s.fts5, prefix_phrase));
+  EXPECT_EQ(Describe(got), Describe(want));
+  EXPECT_EQ(StatsOf(*s.fast).fts5_searches, 1);
+  EXPECT_EQ(StatsOf(*s.fast).memory_searches, 6);
+
+  std::vector<v1::KbArticle> articles = Insert(*s.fast, gen, 300);
+  EXPECT_GT(ExpectSamePages(*s.fast, *s.fts5, gen, 400, PhraseQuery), 200);
+  // This store's updates (the index follows: positions removed with their
+  // rows), then another store's write (a rebuild).
+  std::uniform_int_distribution<size_t> pick(0, articles.size() - 1);
+  for (int round = 0; round < 3; ++round) {
+    auto tx = *s.fast->Begin(TransactionMode::kReadWrite);
+    for (int i = 0; i < 30; ++i) {
+      v1::KbArticle& a = articles[pick(gen.rng())];
+      gen.Randomize(&a);
+      ASSERT_OK(tx->UpdateKbArticle(&a, a.version()));
+    }
+    ASSERT_OK(tx->Commit());
+    EXPECT_GT(ExpectSamePages(*s.fast, *s.fts5, gen, 150, PhraseQuery), 60)
+        << "round " << round;
+  }
+  EXPECT_EQ(StatsOf(*s.fast).builds, 1);
+  Insert(*s.fts5, gen, 20);
+  EXPECT_GT(ExpectSamePages(*s.fast, *s.fts5, gen, 150, PhraseQuery), 60);
+  EXPECT_EQ(StatsOf(*s.fast).builds, 2);
+  EXPECT_EQ(StatsOf(*s.fast).fts5_searches, 1);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -113,27 +114,43 @@ void FoldInto(uint32_t cp, std::string* out) {
   internal::AppendUtf8(cp, out);
 }
 
+// A language's Snowball stemmer and the stems it gave for the words seen
+// lately (a lookup costs a fraction of a stemming: bench/kb_bench's
+// snippets stem every word of each hit's text). Two generations of at most
+// kMaxMemo words each: when the recent one is full it becomes the older one
+// (the older dropped), and a word found in the older is brought back, so
+// frequent words stay whatever the vocabulary's size.
+struct LanguageStemmer {
+  static constexpr size_t kMaxMemo = 65536;
+  sb_stemmer* stemmer = nullptr;
+  absl::flat_hash_map<std::string, std::string> recent;
+  absl::flat_hash_map<std::string, std::string> older;
+};
+
 // One stemmer per language and thread (a Snowball stemmer is not
 // thread-safe).
 class Stemmers {
  public:
   ~Stemmers() {
     for (auto& [lang, s] : stemmers_) {
-      if (s != nullptr) sb_stemmer_delete(s);
+      if (s.stemmer != nullptr) sb_stemmer_delete(s.stemmer);
     }
   }
-  sb_stemmer* For(absl::string_view language) {
+  // Null when `language` has no stemmer.
+  LanguageStemmer* For(absl::string_view language) {
     auto it = stemmers_.find(language);
-    if (it != stemmers_.end()) return it->second;
-    sb_stemmer* s = nullptr;
-    // Only ISO 639-1 codes: libstemmer also knows names like "porter".
-    if (language.size() == 2) s = sb_stemmer_new(std::string(language).c_str(), "UTF_8");
-    stemmers_.emplace(std::string(language), s);
-    return s;
+    if (it == stemmers_.end()) {
+      sb_stemmer* s = nullptr;
+      // Only ISO 639-1 codes: libstemmer also knows names like "porter".
+      if (language.size() == 2) s = sb_stemmer_new(std::string(language).c_str(), "UTF_8");
+      it = stemmers_.emplace(std::string(language), LanguageStemmer{.stemmer = s}).first;
+    }
+    return it->second.stemmer == nullptr ? nullptr : &it->second;
   }
 
  private:
-  absl::flat_hash_map<std::string, sb_stemmer*> stemmers_;
+  // node_hash_map: For's pointers stay valid as languages are added.
+  absl::node_hash_map<std::string, LanguageStemmer> stemmers_;
 };
 
 Stemmers& ThreadStemmers() {
@@ -141,13 +158,33 @@ Stemmers& ThreadStemmers() {
   return stemmers;
 }
 
-std::string Stem(sb_stemmer* stemmer, std::string folded) {
+// Adds a stem to the recent generation of the memo.
+void Remember(LanguageStemmer* stemmer, std::string folded, const std::string& stem) {
+  if (stemmer->recent.size() >= LanguageStemmer::kMaxMemo) {
+    stemmer->older = std::move(stemmer->recent);
+    stemmer->recent.clear();
+  }
+  stemmer->recent.emplace(std::move(folded), stem);
+}
+
+std::string Stem(LanguageStemmer* stemmer, std::string folded) {
   if (stemmer == nullptr || folded.empty()) return folded;
-  const sb_symbol* out = sb_stemmer_stem(
-      stemmer, reinterpret_cast<const sb_symbol*>(folded.data()), static_cast<int>(folded.size()));
+  auto it = stemmer->recent.find(folded);
+  if (it != stemmer->recent.end()) return it->second;
+  it = stemmer->older.find(folded);
+  if (it != stemmer->older.end()) {
+    std::string stem = it->second;
+    Remember(stemmer, std::move(folded), stem);
+    return stem;
+  }
+  const sb_symbol* out =
+      sb_stemmer_stem(stemmer->stemmer, reinterpret_cast<const sb_symbol*>(folded.data()),
+                      static_cast<int>(folded.size()));
   if (out == nullptr) return folded;  // out of memory: index the word unstemmed
-  return std::string(reinterpret_cast<const char*>(out),
-                     static_cast<size_t>(sb_stemmer_length(stemmer)));
+  std::string stem(reinterpret_cast<const char*>(out),
+                   static_cast<size_t>(sb_stemmer_length(stemmer->stemmer)));
+  Remember(stemmer, std::move(folded), stem);
+  return stem;
 }
 
 // Words of `text` with their byte ranges and folded forms.
@@ -177,6 +214,20 @@ std::vector<Word> Words(absl::string_view text) {
     }
   };
   while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {  // ASCII: what IsWordChar and FoldInto do, inline
+      if (absl::ascii_isalnum(c)) {
+        if (!in_word) {
+          in_word = true;
+          cur.begin = i;
+        }
+        cur.folded.push_back(absl::ascii_tolower(c));
+      } else {
+        finish(i);
+      }
+      ++i;
+      continue;
+    }
     size_t len = internal::Utf8SequenceLength(text, i);
     if (len == 0) {
       finish(i);
@@ -296,7 +347,7 @@ std::string FoldKbText(absl::string_view text) {
 }
 
 std::vector<KbToken> AnalyzeKbText(absl::string_view text, absl::string_view language) {
-  sb_stemmer* stemmer = ThreadStemmers().For(language);
+  LanguageStemmer* stemmer = ThreadStemmers().For(language);
   std::vector<KbToken> tokens;
   for (Word& w : Words(text)) {
     tokens.push_back(KbToken{w.begin, w.end, Stem(stemmer, std::move(w.folded))});
@@ -319,7 +370,7 @@ bool IsKbStopWord(absl::string_view folded_word, absl::string_view language) {
 
 KbQuery ParseKbQuery(absl::string_view text, absl::string_view locale) {
   const std::string language = KbLanguageOf(locale);
-  sb_stemmer* stemmer = ThreadStemmers().For(language);
+  LanguageStemmer* stemmer = ThreadStemmers().For(language);
   std::vector<KbQueryTerm> words;  // plain words and prefixes
   std::vector<KbQueryTerm> stop;   // stop words, kept when nothing else is
   std::vector<KbQueryTerm> phrases;
@@ -452,17 +503,25 @@ std::string KbSnippet(absl::string_view plain_text, const KbQuery& query,
   const size_t w = std::min(n, static_cast<size_t>(max_words));
   size_t best = 0;
   std::pair<int, int> best_score{-1, -1};
-  for (size_t s = 0; s + w <= n || (s == 0 && n == 0); ++s) {
-    if (n == 0) break;
-    absl::flat_hash_set<int> distinct;
-    int count = 0;
-    for (size_t i = s; i < s + w; ++i) {
-      if (match[i] >= 0) {
-        distinct.insert(match[i]);
-        ++count;
-      }
+  // Slid one token at a time: per query term its matches in the window.
+  std::vector<int> in_window(query.terms.size(), 0);
+  int distinct = 0;
+  int count = 0;
+  auto add = [&](size_t i, int delta) {
+    if (match[i] < 0) return;
+    int& c = in_window[static_cast<size_t>(match[i])];
+    if (c == 0) ++distinct;
+    c += delta;
+    if (c == 0) --distinct;
+    count += delta;
+  };
+  for (size_t i = 0; i < w; ++i) add(i, 1);
+  for (size_t s = 0; s + w <= n && n > 0; ++s) {
+    if (s > 0) {
+      add(s - 1, -1);
+      add(s + w - 1, 1);
     }
-    std::pair<int, int> score{static_cast<int>(distinct.size()), count};
+    std::pair<int, int> score{distinct, count};
     if (score > best_score) {
       best_score = score;
       best = s;

@@ -75,6 +75,15 @@ void KbMemoryIndex::SetArticleFacts(const KbArticleFacts& facts) {
 }
 
 bool KbMemoryIndex::AddRow(const KbIndexRow& row, const KbIndexTerms& terms) {
+  if (terms.position_ends.size() != terms.counts.size()) return false;
+  uint32_t begin = 0;
+  for (uint32_t end : terms.position_ends) {
+    if (end <= begin || end > terms.positions.size()) return false;  // one position at least
+    begin = end;
+  }
+  for (uint32_t p : terms.positions) {
+    if ((p & ~kKbIndexBodyColumn) >= kKbIndexMaxOffset) return false;
+  }
   const auto slot = static_cast<uint32_t>(slots_.size());
   if (!slot_of_doc_.emplace(row.doc_id, slot).second) return false;
   Article& a = articles_[row.article_id];
@@ -92,12 +101,21 @@ bool KbMemoryIndex::AddRow(const KbIndexRow& row, const KbIndexTerms& terms) {
   s.language = Intern(row.language);
   s.visibility = VisibilityCode(a.facts.visibility);
   s.published = row.published;
-  for (const auto& [term, count] : terms.counts) {
-    Postings& p = terms_[term];
+  begin = 0;
+  for (size_t i = 0; i < terms.counts.size(); ++i) {
+    const auto& [term, count] = terms.counts[i];
+    auto [it, added] = terms_.try_emplace(term);
+    if (added) sorted_terms_.insert(term);
+    Postings& p = it->second;
     p.slots.push_back(slot);
     p.counts.push_back(count);
     p.max_count = std::max(p.max_count, count);
     p.min_length = std::min(p.min_length, terms.length);
+    const uint32_t end = terms.position_ends[i];
+    p.positions.insert(p.positions.end(), terms.positions.begin() + begin,
+                       terms.positions.begin() + end);
+    p.positions.back() |= kLastPosition;
+    begin = end;
   }
   postings_ += terms.counts.size();
   ++live_rows_;
@@ -121,10 +139,25 @@ bool KbMemoryIndex::RemoveArticle(
       std::vector<uint32_t>& slots = p->second.slots;
       auto pos = std::lower_bound(slots.begin(), slots.end(), slot);
       if (pos == slots.end() || *pos != slot) continue;
-      p->second.counts.erase(p->second.counts.begin() + (pos - slots.begin()));
+      const auto k = static_cast<size_t>(pos - slots.begin());
+      p->second.counts.erase(p->second.counts.begin() + static_cast<ptrdiff_t>(k));
       slots.erase(pos);
+      // The posting's positions: after the k-th last position.
+      std::vector<uint32_t>& positions = p->second.positions;
+      size_t begin = 0;
+      for (size_t seen = 0; seen < k; ++begin) {
+        if (positions[begin] & kLastPosition) ++seen;
+      }
+      size_t end = begin;  // exclusive: after the posting's last position
+      while (end < positions.size() && !(positions[end++] & kLastPosition)) {
+      }
+      positions.erase(positions.begin() + static_cast<ptrdiff_t>(begin),
+                      positions.begin() + static_cast<ptrdiff_t>(end));
       --postings_;
-      if (slots.empty()) terms_.erase(p);
+      if (slots.empty()) {
+        sorted_terms_.erase(p->first);
+        terms_.erase(p);
+      }
     }
     Slot& s = slots_[slot];
     s.visibility = 0;
@@ -164,6 +197,68 @@ bool KbMemoryIndex::Allowed(const Slot& s, uint32_t language, bool any_language,
   }
 }
 
+void KbMemoryIndex::PhraseRows(const std::vector<const Postings*>& lists,
+                               std::vector<uint32_t>* slots, std::vector<uint32_t>* counts) {
+  // Each list's posting and the index of that posting's first position.
+  struct At {
+    const Postings* p;
+    size_t at = 0;
+    size_t pos = 0;
+    bool done() const { return at == p->slots.size(); }
+    void Next() {
+      while (!(p->positions[pos] & kLastPosition)) ++pos;
+      ++pos;
+      ++at;
+    }
+  };
+  std::vector<At> at;
+  for (const Postings* p : lists) at.push_back(At{.p = p});
+  std::vector<size_t> probe(at.size());
+  constexpr uint32_t kValue = ~kLastPosition;
+  uint32_t target = 0;
+  while (true) {
+    // Every list to the first row at or after `target` (leapfrog).
+    bool all = true;
+    for (At& a : at) {
+      while (!a.done() && a.p->slots[a.at] < target) a.Next();
+      if (a.done()) return;
+      if (a.p->slots[a.at] > target) {
+        target = a.p->slots[a.at];
+        all = false;
+      }
+    }
+    if (!all) continue;
+    // Every token is in row `target`: the phrase's instances there, the
+    // positions of the first token followed by the others in turn.
+    for (size_t i = 0; i < at.size(); ++i) probe[i] = at[i].pos;
+    const std::vector<uint32_t>& first = at[0].p->positions;
+    uint32_t count = 0;
+    for (size_t x = at[0].pos;; ++x) {
+      const uint32_t start = first[x] & kValue;
+      bool match = true;
+      bool exhausted = false;
+      for (size_t i = 1; i < at.size() && match; ++i) {
+        const std::vector<uint32_t>& list = at[i].p->positions;
+        const uint32_t want = start + static_cast<uint32_t>(i);
+        size_t& q = probe[i];
+        while ((list[q] & kValue) < want && !(list[q] & kLastPosition)) ++q;
+        const uint32_t got = list[q] & kValue;
+        if (got < want) exhausted = true;  // no later instance either
+        match = got == want;
+      }
+      if (exhausted) break;
+      if (match) count += (start & kKbIndexBodyColumn) ? 1 : kKbIndexTitleCount;
+      if (first[x] & kLastPosition) break;
+    }
+    if (count > 0) {
+      slots->push_back(target);
+      counts->push_back(count);
+    }
+    if (target == UINT32_MAX) return;
+    ++target;
+  }
+}
+
 std::vector<KbIndexHit> KbMemoryIndex::Search(const std::vector<KbIndexPhrase>& phrases,
                                               absl::string_view language,
                                               const KbAudience& audience, int limit,
@@ -191,8 +286,21 @@ std::vector<KbIndexHit> KbMemoryIndex::Search(const std::vector<KbIndexPhrase>& 
     c.phrase = i;
     uint32_t max_count = 0;
     uint32_t min_length = UINT32_MAX;
-    if (!ph.prefix) {
-      auto it = terms_.find(ph.token);
+    if (ph.tokens.empty() || (ph.prefix && ph.tokens.size() > 1)) continue;
+    std::vector<uint32_t>& ms = merged_slots[i];
+    std::vector<uint32_t>& mc = merged_counts[i];
+    if (ph.tokens.size() > 1) {
+      std::vector<const Postings*> lists;
+      for (const std::string& token : ph.tokens) {
+        auto it = terms_.find(token);
+        if (it == terms_.end()) break;
+        lists.push_back(&it->second);
+      }
+      if (lists.size() < ph.tokens.size()) continue;  // a token no row has: no instance
+      PhraseRows(lists, &ms, &mc);
+      if (ms.empty()) continue;
+    } else if (!ph.prefix) {
+      auto it = terms_.find(ph.tokens[0]);
       if (it == terms_.end()) continue;  // idf of a phrase no row has: no row scores it
       c.slots = it->second.slots.data();
       c.counts = it->second.counts.data();
@@ -200,10 +308,11 @@ std::vector<KbIndexHit> KbMemoryIndex::Search(const std::vector<KbIndexPhrase>& 
       max_count = it->second.max_count;
       min_length = it->second.min_length;
     } else {
+      const std::string& token = ph.tokens[0];
       std::vector<const Postings*> lists;
-      for (auto it = terms_.lower_bound(ph.token);
-           it != terms_.end() && absl::StartsWith(it->first, ph.token); ++it) {
-        lists.push_back(&it->second);
+      for (auto it = sorted_terms_.lower_bound(token);
+           it != sorted_terms_.end() && absl::StartsWith(*it, token); ++it) {
+        lists.push_back(&terms_.find(*it)->second);
       }
       if (lists.empty()) continue;
       if (lists.size() == 1) {
@@ -217,19 +326,21 @@ std::vector<KbIndexHit> KbMemoryIndex::Search(const std::vector<KbIndexPhrase>& 
         for (const Postings* p : lists) {
           for (size_t k = 0; k < p->slots.size(); ++k) dense[p->slots[k]] += p->counts[k];
         }
-        std::vector<uint32_t>& ms = merged_slots[i];
-        std::vector<uint32_t>& mc = merged_counts[i];
         for (uint32_t s = 0; s < dense.size(); ++s) {
           if (dense[s] == 0) continue;
           ms.push_back(s);
           mc.push_back(dense[s]);
-          max_count = std::max(max_count, dense[s]);
-          min_length = std::min(min_length, slots_[s].length);
         }
-        c.slots = ms.data();
-        c.counts = mc.data();
-        c.size = ms.size();
       }
+    }
+    if (!ms.empty()) {  // a list made here: its bounds
+      for (size_t k = 0; k < ms.size(); ++k) {
+        max_count = std::max(max_count, mc[k]);
+        min_length = std::min(min_length, slots_[ms[k]].length);
+      }
+      c.slots = ms.data();
+      c.counts = mc.data();
+      c.size = ms.size();
     }
     c.idf = KbBm25Idf(live_rows_, static_cast<int64_t>(c.size));
     c.bound = KbBm25Term(c.idf, static_cast<double>(max_count),
@@ -330,6 +441,7 @@ void KbMemoryIndex::ShrinkToFit() {
   for (auto& [term, p] : terms_) {
     p.slots.shrink_to_fit();
     p.counts.shrink_to_fit();
+    p.positions.shrink_to_fit();
   }
   slots_.shrink_to_fit();
 }
@@ -337,10 +449,13 @@ void KbMemoryIndex::ShrinkToFit() {
 size_t KbMemoryIndex::MemoryBytes() const {
   size_t bytes = sizeof(*this) + slots_.capacity() * sizeof(Slot);
   for (const auto& [term, p] : terms_) {
-    // A std::map node: three pointers and a colour besides the pair.
-    bytes += 4 * sizeof(void*) + sizeof(term) + sizeof(p) +
-             (term.capacity() > 15 ? term.capacity() + 1 : 0) +
-             (p.slots.capacity() + p.counts.capacity()) * sizeof(uint32_t);
+    const size_t heap = term.capacity() > 15 ? term.capacity() + 1 : 0;
+    // A node of terms_ (and its slot and control byte), a std::set node
+    // (three pointers and a colour besides the string) with its copy.
+    bytes += sizeof(std::pair<const std::string, Postings>) + sizeof(void*) + 1 + heap +
+             4 * sizeof(void*) + sizeof(term) + heap +
+             (p.slots.capacity() + p.counts.capacity() + p.positions.capacity()) *
+                 sizeof(uint32_t);
   }
   for (const auto& [id, a] : articles_) {
     bytes += sizeof(id) + sizeof(a) + a.slots.capacity() * sizeof(uint32_t) +

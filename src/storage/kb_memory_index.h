@@ -13,11 +13,17 @@
 // reader may not see (language, drafts, audience: KbAudienceAllows) are
 // skipped before they are ranked, so a page is never short.
 //
+// A phrase of several tokens (a quoted phrase, or a query word FTS5's
+// tokenizer splits) is run as FTS5 runs it: its instances in a row are the
+// positions where its tokens follow one another in one column, each counted
+// with that column's weight; its idf counts the rows with an instance.
+//
 // Layout: rows live in slots, numbered in the order they were added; each
 // term keeps its slots in increasing order with the row's weighted count
-// (8 bytes a posting) and two bounds for MaxScore (the largest count and the
-// shortest row it was ever in). Removing a row takes its slot out of the
-// lists of its terms; the slot is not reused.
+// (8 bytes a posting), the term's positions in each row (4 bytes a token of
+// the text) and two bounds for MaxScore (the largest count and the shortest
+// row it was ever in). Removing a row takes its slot out of the lists of its
+// terms; the slot is not reused.
 //
 // Thread safety: none; SqliteKbSearchCache guards it (readers share Search,
 // writers hold it alone).
@@ -26,24 +32,36 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <map>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "helpdesk/access.h"
 #include "helpdesk/export.h"
 
 namespace helpdesk::internal {
 
-// One phrase of a query as the index runs it: one index token, or every
-// token starting with it (`prefix`).
+// One phrase of a query as the index runs it: one index token, every token
+// starting with it (`prefix`), or several tokens in a row (a phrase; prefix
+// is then refused: Search finds nothing for it).
 struct KbIndexPhrase {
-  std::string token;
+  std::vector<std::string> tokens;
   bool prefix = false;
 };
+
+// A token's position as the index keeps it: its column's bit (title 0, body
+// kKbIndexBodyColumn) | its offset in the column, less than
+// kKbIndexMaxOffset (a longer column is refused by AddRow).
+inline constexpr uint32_t kKbIndexBodyColumn = 1u << 31;
+inline constexpr uint32_t kKbIndexMaxOffset = 1u << 29;
+// The weight of a title instance of a phrase (a body instance counts 1):
+// kKbTitleWeight (storage/sqlite_kb_rank.h; storage/sqlite_kb_cache.cc
+// checks that they are equal).
+inline constexpr uint32_t kKbIndexTitleCount = 3;
 
 // A row as the index holds it (kb_docs' columns).
 struct KbIndexRow {
@@ -54,10 +72,14 @@ struct KbIndexRow {
   bool published = false;
 };
 
-// A row's terms: each distinct token with its weighted count, and the row's
-// length in tokens.
+// A row's terms: each distinct token with its weighted count and its
+// positions, and the row's length in tokens.
 struct KbIndexTerms {
   std::vector<std::pair<std::string, uint32_t>> counts;
+  // counts[i]'s positions (see kKbIndexBodyColumn), increasing:
+  // positions[i == 0 ? 0 : position_ends[i - 1], position_ends[i]).
+  std::vector<uint32_t> positions;
+  std::vector<uint32_t> position_ends;
   uint32_t length = 0;
 };
 
@@ -75,7 +97,8 @@ class HELPDESK_EXPORT KbMemoryIndex {
   // audience.everything only.
   void SetArticleFacts(const KbArticleFacts& facts);
   // Adds a row; doc ids are unique (a second add of the same id is refused:
-  // false).
+  // false, as are positions past kKbIndexMaxOffset or not one list per
+  // term).
   bool AddRow(const KbIndexRow& row, const KbIndexTerms& terms);
   // Removes every row of `article_id`; `old_rows` gives each removed row's
   // terms by doc id (the same as when it was added). The article's facts go
@@ -104,6 +127,9 @@ class HELPDESK_EXPORT KbMemoryIndex {
   struct Postings {
     std::vector<uint32_t> slots;
     std::vector<uint32_t> counts;
+    // Each posting's positions in turn; the last one of a posting carries
+    // kLastPosition.
+    std::vector<uint32_t> positions;
     uint32_t max_count = 0;
     uint32_t min_length = UINT32_MAX;
   };
@@ -122,11 +148,20 @@ class HELPDESK_EXPORT KbMemoryIndex {
     std::vector<uint32_t> slots;
   };
 
+  static constexpr uint32_t kLastPosition = 1u << 30;
+
   uint32_t Intern(absl::string_view name);
+  // The rows where `lists` (a phrase's tokens, in order) follow one another
+  // in one column, in slot order, with the phrase's weighted count there.
+  static void PhraseRows(const std::vector<const Postings*>& lists,
+                         std::vector<uint32_t>* slots, std::vector<uint32_t>* counts);
   bool Allowed(const Slot& slot, uint32_t language, bool any_language,
                const KbAudience& audience) const;
 
-  std::map<std::string, Postings, std::less<>> terms_;
+  // Each term's postings, found by hash; the terms in order, for prefixes
+  // (a std::map of the postings compared strings ~16 times a posting added).
+  absl::node_hash_map<std::string, Postings> terms_;
+  std::set<std::string, std::less<>> sorted_terms_;
   std::vector<Slot> slots_;
   absl::flat_hash_map<int64_t, Article> articles_;
   absl::flat_hash_map<int64_t, uint32_t> slot_of_doc_;

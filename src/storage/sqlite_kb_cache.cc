@@ -20,8 +20,7 @@ namespace {
 constexpr const char* kTokenizerName = "unicode61";
 constexpr const char* kTokenizerArgs[] = {"remove_diacritics", "2"};
 
-static_assert(kKbTitleWeight == 3.0, "title counts are whole numbers");
-constexpr uint32_t kTitleCount = 3;
+static_assert(kKbTitleWeight == kKbIndexTitleCount, "title counts are whole numbers");
 
 // FTS5's tokenizer of kb_fts, from the connection's fts5 module.
 class Fts5Tokens {
@@ -60,20 +59,43 @@ class Fts5Tokens {
                              callback) == SQLITE_OK;
   }
 
-  // A row's terms: title tokens count kTitleCount, body tokens 1.
+  // A row's terms: title tokens count kKbIndexTitleCount, body tokens 1;
+  // positions counted per column from 0, as FTS5 counts them.
   bool Terms(absl::string_view title, absl::string_view body, KbIndexTerms* out) {
-    counts_.clear();
+    ids_.clear();
+    tokens_.clear();
+    out->counts.clear();
     uint32_t length = 0;
     bool ok = true;
     for (int column = 0; column < 2 && ok; ++column) {
-      const uint32_t weight = column == 0 ? kTitleCount : 1;
+      const uint32_t weight = column == 0 ? kKbIndexTitleCount : 1;
+      const uint32_t column_bit = column == 0 ? 0 : kKbIndexBodyColumn;
+      uint32_t offset = 0;
       ok = Tokenize(column == 0 ? title : body, FTS5_TOKENIZE_DOCUMENT,
                     [&](absl::string_view token) {
-                      counts_[token] += weight;
+                      auto [it, added] = ids_.try_emplace(token, out->counts.size());
+                      if (added) out->counts.emplace_back(std::string(token), 0);
+                      out->counts[it->second].second += weight;
+                      tokens_.emplace_back(it->second, column_bit | offset);
+                      ++offset;
                       ++length;
                     });
     }
-    out->counts.assign(counts_.begin(), counts_.end());
+    // The positions grouped by term (a counting sort: each term's stay in
+    // order).
+    out->position_ends.assign(out->counts.size(), 0);
+    for (const auto& [id, position] : tokens_) ++out->position_ends[id];
+    uint32_t end = 0;
+    for (uint32_t& e : out->position_ends) e = (end += e);
+    out->positions.resize(tokens_.size());
+    for (size_t i = tokens_.size(); i-- > 0;) {
+      out->positions[--out->position_ends[tokens_[i].first]] = tokens_[i].second;
+    }
+    for (size_t i = 0; i < out->position_ends.size(); ++i) {  // back to each list's end
+      out->position_ends[i] = i + 1 < out->position_ends.size()
+                                  ? out->position_ends[i + 1]
+                                  : static_cast<uint32_t>(tokens_.size());
+    }
     out->length = length;
     return ok;
   }
@@ -82,7 +104,8 @@ class Fts5Tokens {
   Fts5Tokens() = default;
   fts5_tokenizer module_{};
   Fts5Tokenizer* tokenizer_ = nullptr;
-  absl::flat_hash_map<std::string, uint32_t> counts_;
+  absl::flat_hash_map<std::string, uint32_t> ids_;        // token: its index in counts
+  std::vector<std::pair<uint32_t, uint32_t>> tokens_;     // the text's: index, position
 };
 
 KbVisibility VisibilityOfColumn(int64_t v) {
@@ -163,7 +186,8 @@ absl::StatusOr<std::unique_ptr<KbMemoryIndex>> SqliteKbSearchCache::Build(
     f.visibility = VisibilityOfColumn(stmt.ColumnInt(5));
     index->SetArticleFacts(f);
     if (!index->AddRow(row, terms)) {
-      return absl::InternalError(absl::StrCat("kb_docs row ", row.doc_id, " twice"));
+      return absl::InternalError(
+          absl::StrCat("kb_docs row ", row.doc_id, " twice, or a column too long"));
     }
   }
   index->ShrinkToFit();
@@ -178,7 +202,8 @@ absl::StatusOr<std::optional<std::vector<KbIndexHit>>> SqliteKbSearchCache::Sear
     return none;
   }
   // The phrases as FTS5 reads the MATCH expression: each query term's words
-  // through the same tokenizer; one token each, or FTS5 runs it.
+  // through the same tokenizer; one token, or several (a phrase) when not a
+  // prefix, or FTS5 runs it.
   std::vector<KbIndexPhrase> phrases;
   {
     HELPDESK_ASSIGN_OR_RETURN(std::unique_ptr<Fts5Tokens> tokens, Fts5Tokens::Open(connection));
@@ -186,11 +211,11 @@ absl::StatusOr<std::optional<std::vector<KbIndexHit>>> SqliteKbSearchCache::Sear
       std::vector<std::string> got;
       if (!tokens->Tokenize(absl::StrJoin(t.terms, " "), FTS5_TOKENIZE_QUERY,
                             [&](absl::string_view token) { got.emplace_back(token); }) ||
-          got.size() != 1) {
+          got.empty() || (t.prefix && got.size() > 1)) {
         ++fts5_searches_;
         return none;
       }
-      phrases.push_back(KbIndexPhrase{.token = std::move(got[0]), .prefix = t.prefix});
+      phrases.push_back(KbIndexPhrase{.tokens = std::move(got), .prefix = t.prefix});
     }
   }
   HELPDESK_ASSIGN_OR_RETURN(int64_t generation, ReadKbGeneration(connection));

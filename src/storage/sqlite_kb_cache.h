@@ -18,9 +18,11 @@
 // otherwise the next search rebuilds. A transaction that wrote the
 // knowledge base searches on FTS5 (it must see its own writes).
 //
-// What runs on FTS5 instead: phrases (the index keeps no positions), query
-// terms FTS5's tokenizer splits in several tokens or none, the cases above,
-// and every search of a store opened with kb_memory_index = false.
+// Phrases (and query words FTS5's tokenizer splits in several tokens) run
+// in memory too: the index keeps each token's positions. What runs on FTS5
+// instead: a prefix of several tokens ("a b"*), a query term with no token,
+// the cases above, and every search of a store opened with
+// kb_memory_index = false.
 //
 // Thread safety: thread-safe; searches share the index and an applied
 // commit holds it alone. A rebuild is made by one search outside the lock;
