@@ -39,17 +39,19 @@
 // Figures (RelWithDebInfo, 2 shared cores; main's bench built beside it and
 // run in the same session). Callgrind, BM_Ingest_Batch_Rules/100, one batch
 // (instructions per 100 tickets; stable under load):
-//                         main      this    change
-//   Parse x100           29.98M    29.98M      0
-//   IngestBatch          49.77M    47.78M    -4.0%
-//   both                 79.75M    77.76M    -2.5%
-// The ingest's reads saved: the rules' actions start from their snapshot's
-// ticket (70 GetTicket per 100), and the sender's contact, as Ingest found
-// it, goes into the ticket's creation and the acknowledgement's outbox entry
-// (200 GetContact per 100). CPU time at load 6.9-7.3, alternating runs:
-// batch/1000 main 5.22k and 4.43k tickets/s, this 4.78k and 5.02k; single
-// main 1.43k and 1.42k, this 1.41k and 1.28k: the load's noise is larger
-// than the change; the instruction counts are the measure.
+//                         main      reads    + parser    change
+//   Parse x100           29.98M    29.98M    26.86M     -10.4%
+//   IngestBatch          49.77M    47.78M    47.72M      -4.1%
+//   both                 79.75M    77.76M    74.58M      -6.5%
+// "reads": the ingest's reads saved: the rules' actions start from their
+// snapshot's ticket (70 GetTicket per 100), and the sender's contact, as
+// Ingest found it, goes into the ticket's creation and the acknowledgement's
+// outbox entry (200 GetContact per 100). "parser": one GMime parser per
+// thread, re-initialised for each message, instead of one made and freed per
+// message. CPU time at load 6.9-7.3, alternating runs (reads only): batch/1000
+// main 5.22k and 4.43k tickets/s, this 4.78k and 5.02k; single main 1.43k and
+// 1.42k, this 1.41k and 1.28k: the load's noise is larger than the change;
+// the instruction counts are the measure.
 //
 //   cmake --preset release -DHELPDESK_BUILD_BENCHMARKS=ON
 //   cmake --build build/release --target ingest_rules_bench
