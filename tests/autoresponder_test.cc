@@ -177,6 +177,50 @@ TEST_F(AutoResponderTest, TheTemplateFollowsBusinessHoursAndHolidays) {
   for (const v1::OutboxEntry& e : out) EXPECT_TRUE(e.message().automatic());
 }
 
+// Ingest hands the sender's contact as it found it to the ticket's creation
+// and to the acknowledgement (neither reads it again): what they take from
+// it is the stored contact's, not the message's, also when the mail copies
+// the sender (Cc) under another name.
+TEST_F(AutoResponderTest, TheTicketAndTheAcknowledgementTakeTheStoredRequester) {
+  Open({});
+  ASSERT_OK_AND_ASSIGN(v1::Organization org,
+                       desk_->people().CreateOrganization(SystemActor(), "Analytical"));
+  ASSERT_OK_AND_ASSIGN(v1::Contact ada,
+                       desk_->people().CreateContact(
+                           SystemActor(), {.name = "Ada Lovelace",
+                                           .emails = {"ada@example.com"},
+                                           .organization_id = org.id()}));
+  v1::InboundMessage first = Mail("Ada@Example.com", "1@x");
+  first.mutable_from()->set_name("A. L.");
+  v1::InboundMessage second = Mail("ada@example.com", "2@x");
+  v1::Party* cc = second.add_cc();
+  cc->set_email("ADA@example.com");
+  cc->set_name("Someone Else");
+  second.add_cc()->set_email("bob@example.com");
+  std::vector<IngestResult> made;
+  for (const v1::InboundMessage& m : {first, second}) {
+    ASSERT_OK_AND_ASSIGN(IngestResult r, desk_->inbox().Ingest(m));
+    ASSERT_EQ(r.outcome, IngestResult::Outcome::kCreatedTicket);
+    EXPECT_EQ(r.contact_id, ada.id());
+    made.push_back(r);
+  }
+  std::vector<v1::OutboxEntry> out = Outbox();
+  ASSERT_THAT(out, SizeIs(2));
+  for (size_t i = 0; i < made.size(); ++i) {
+    ASSERT_OK_AND_ASSIGN(v1::Ticket t, desk_->tickets().Get(SystemActor(), made[i].ticket_id));
+    EXPECT_EQ(t.requester_id(), ada.id());
+    EXPECT_EQ(t.organization_id(), org.id());
+    EXPECT_EQ(out[i].message().ticket_id(), made[i].ticket_id);
+    ASSERT_THAT(out[i].message().to(), SizeIs(1));
+    EXPECT_EQ(out[i].message().to(0).email(), "ada@example.com");
+    EXPECT_EQ(out[i].message().to(0).name(), "Ada Lovelace");
+    EXPECT_THAT(out[i].message().cc(), IsEmpty());
+  }
+  ASSERT_OK_AND_ASSIGN(v1::Ticket second_ticket,
+                       desk_->tickets().Get(SystemActor(), made[1].ticket_id));
+  EXPECT_THAT(second_ticket.cc_contact_ids(), SizeIs(1));  // bob, not Ada again
+}
+
 TEST_F(AutoResponderTest, WithoutTemplatesTheAcknowledgementTextIsUsed) {
   Open({});
   ASSERT_OK_AND_ASSIGN(IngestResult r, desk_->inbox().Ingest(Mail("a@example.com", "1@x")));

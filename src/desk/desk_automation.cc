@@ -218,7 +218,7 @@ absl::Status DeskCore::RunTriggersInTx(Transaction& tx,
     }
     HELPDESK_ASSIGN_OR_RETURN(RuleOutcome outcome, options_.rules->Run(context, evs));
     if (outcome.actions.empty() && !outcome.cascade_limit_reached) continue;
-    HELPDESK_RETURN_IF_ERROR(ApplyRuleActions(tx, id, outcome, now));
+    HELPDESK_RETURN_IF_ERROR(ApplyRuleActions(tx, id, outcome, now, &snap->ticket));
   }
   std::vector<int64_t> touched = tracker.TakeTouched();
   (void)tracker.TakeEvents();  // the rules' own writes: no trigger input
@@ -233,7 +233,8 @@ absl::Status DeskCore::RunTriggersInTx(Transaction& tx,
 }
 
 absl::Status DeskCore::ApplyRuleActions(Transaction& tx, int64_t ticket_id,
-                                        const RuleOutcome& outcome, absl::Time now) {
+                                        const RuleOutcome& outcome, absl::Time now,
+                                        const v1::Ticket* stored) {
   desk_internal::EventTracker* tracker = desk_internal::EventTracker::Find(tx);
   if (tracker == nullptr) {
     return absl::InternalError("ApplyRuleActions: the transaction tracks no events");
@@ -260,7 +261,14 @@ absl::Status DeskCore::ApplyRuleActions(Transaction& tx, int64_t ticket_id,
     std::string solved_by;  // the rule whose change solved the ticket
     std::vector<std::pair<std::string, v1::Event>> events;  // rule, event
   } staged;
+  // The ticket as stored, while nothing but events has been written (an
+  // event leaves the ticket's row as it was); else it is read.
+  auto current = [&]() -> absl::StatusOr<v1::Ticket> {
+    if (stored != nullptr) return *stored;
+    return tx.GetTicket(ticket_id);
+  };
   auto write_staged = [&]() -> absl::Status {
+    stored = nullptr;  // whatever follows may write the ticket
     if (!staged.loaded) return absl::OkStatus();
     Staged st = std::move(staged);
     staged = Staged();
@@ -284,7 +292,7 @@ absl::Status DeskCore::ApplyRuleActions(Transaction& tx, int64_t ticket_id,
   };
   auto load_staged = [&]() -> absl::Status {
     if (staged.loaded) return absl::OkStatus();
-    HELPDESK_ASSIGN_OR_RETURN(staged.ticket, tx.GetTicket(ticket_id));
+    HELPDESK_ASSIGN_OR_RETURN(staged.ticket, current());
     staged.loaded_version = staged.ticket.version();
     staged.loaded = true;
     return absl::OkStatus();
@@ -301,7 +309,7 @@ absl::Status DeskCore::ApplyRuleActions(Transaction& tx, int64_t ticket_id,
       staged.events.emplace_back(rule, std::move(e));
       return absl::OkStatus();
     }
-    HELPDESK_ASSIGN_OR_RETURN(v1::Ticket t, tx.GetTicket(ticket_id));
+    HELPDESK_ASSIGN_OR_RETURN(v1::Ticket t, current());
     tracker->set_rule(rule);
     return AppendEvent(tx, sys, now, t, &e);
   };

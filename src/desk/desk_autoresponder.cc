@@ -110,7 +110,7 @@ absl::Status DeskCore::Acknowledge(Transaction& tx, const v1::Ticket& t,
   v1::Message ack_for;
   ack_for.set_id(message_id);
   ack_for.set_kind(v1::Message::CUSTOMER_MESSAGE);
-  return EnqueueReply(tx, t, ack_for, parts, /*automatic=*/true, now);
+  return EnqueueReply(tx, t, ack_for, parts, /*automatic=*/true, now, &requester);
 }
 
 }  // namespace helpdesk

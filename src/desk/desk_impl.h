@@ -248,8 +248,8 @@ class DeskCore {
   // Builds the acknowledgement calendar (Init). Errors: InvalidArgument.
   absl::Status InitAutoResponder();
   // Acknowledges new ticket `t` (opened by message `m`, stored as message
-  // `message_id`) to `requester`, or records on `t` why not
-  // (AutoResponderOptions). Errors: the store's.
+  // `message_id`) to `requester` (its requester as `tx` holds it now), or
+  // records on `t` why not (AutoResponderOptions). Errors: the store's.
   absl::Status Acknowledge(Transaction& tx, const v1::Ticket& t,
                            const v1::Contact& requester, const v1::InboundMessage& m,
                            int64_t message_id, absl::Time now);
@@ -444,9 +444,13 @@ class DeskCore {
 
   // Applies `outcome`'s actions to ticket `ticket_id` in `tx`, stamping each
   // rule's name on what it writes; writes RULES_CASCADE_LIMIT when the
-  // outcome says so.
+  // outcome says so. `stored`, when given, is ticket `ticket_id` as `tx`
+  // holds it now (the rules' snapshot, read with nothing written since): the
+  // actions start from it instead of reading the ticket again, until their
+  // first write.
   absl::Status ApplyRuleActions(Transaction& tx, int64_t ticket_id,
-                                const RuleOutcome& outcome, absl::Time now);
+                                const RuleOutcome& outcome, absl::Time now,
+                                const v1::Ticket* stored = nullptr);
 
   // The one place a rule's or macro's rendered message leaves the desk: to
   // the requester (a reply on the ticket's channel through EnqueueReply,
@@ -549,6 +553,10 @@ class DeskCore {
   struct TicketOrigin {
     std::string conversation_id;  // Ticket.conversation_id
     std::string desk_address;      // Ticket.desk_address
+    // The requester as `tx` holds it now, when the caller has just read it
+    // (not owned; used only when it is the ticket's requester): not read
+    // again.
+    const v1::Contact* requester = nullptr;
   };
   absl::StatusOr<v1::Ticket> CreateOne(Transaction& tx, const Access& a,
                                        const NewTicket& in, absl::Time now,
@@ -640,8 +648,11 @@ class DeskCore {
   //   - Anything else (API tickets, channels not listed): nothing.
   // An internal note (m.kind() == INTERNAL_NOTE) never goes out, and a
   // requester with nowhere to write to writes nothing. Errors: the store's.
+  // `requester`, when given, is t's requester as `tx` holds it now (not read
+  // again; ignored when it is another contact).
   absl::Status EnqueueReply(Transaction& tx, const v1::Ticket& t, const v1::Message& m,
-                            const RenderedParts& parts, bool automatic, absl::Time now);
+                            const RenderedParts& parts, bool automatic, absl::Time now,
+                            const v1::Contact* requester = nullptr);
 
   // Writes one automatic e-mail per agent in `agent_ids` about ticket `t`
   // (a notification: "the customer answered", a rule's notify action), in

@@ -577,8 +577,11 @@ absl::StatusOr<IngestResult> DeskCore::Ingest(Transaction& tx,
       }
     }
     const size_t first_attachments = nt.attachments.size();
+    // `sender` is as stored: nothing since SenderContact changed it (the CCs
+    // are found or created, never updated).
     TicketOrigin origin{.conversation_id = m.threading().chat_session_id(),
-                        .desk_address = DeskAddressOf(m)};
+                        .desk_address = DeskAddressOf(m),
+                        .requester = &sender};
     HELPDESK_ASSIGN_OR_RETURN(v1::Ticket made,
                               CreateOne(tx, as_sender, nt, now, &r.message_id, &origin));
     r.outcome = IngestResult::Outcome::kCreatedTicket;

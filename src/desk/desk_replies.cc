@@ -147,7 +147,8 @@ std::string DestinationOf(v1::Channel channel, const v1::Ticket& t,
 
 absl::Status DeskCore::EnqueueReply(Transaction& tx, const v1::Ticket& t,
                                     const v1::Message& m, const RenderedParts& parts,
-                                    bool automatic, absl::Time now) {
+                                    bool automatic, absl::Time now,
+                                    const v1::Contact* stored_requester) {
   if (m.kind() == v1::Message::INTERNAL_NOTE) return absl::OkStatus();
   const IngestOptions& io = options_.ingest;
   const bool email = t.channel() == v1::CHANNEL_EMAIL;
@@ -159,7 +160,11 @@ absl::Status DeskCore::EnqueueReply(Transaction& tx, const v1::Ticket& t,
   } else if (!io.reply_channels.contains(t.channel())) {
     return absl::OkStatus();
   }
-  HELPDESK_ASSIGN_OR_RETURN(v1::Contact requester, tx.GetContact(t.requester_id()));
+  std::optional<v1::Contact> read;
+  if (stored_requester == nullptr || stored_requester->id() != t.requester_id()) {
+    HELPDESK_ASSIGN_OR_RETURN(read, tx.GetContact(t.requester_id()));
+  }
+  const v1::Contact& requester = read ? *read : *stored_requester;
   v1::OutboxEntry entry;
   entry.set_state(v1::OutboxEntry::PENDING);
   *entry.mutable_created_at() = ToTimestamp(now);

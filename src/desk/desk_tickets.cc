@@ -97,7 +97,11 @@ absl::StatusOr<v1::Ticket> DeskCore::CreateOne(Transaction& tx, const Access& a,
         "cc_contact_ids: ", cc_ids.size(), " CCs, over the limit of ", lim.max_ccs));
   }
   // References.
-  absl::StatusOr<v1::Contact> requester = tx.GetContact(requester_id);
+  absl::StatusOr<v1::Contact> requester =
+      origin != nullptr && origin->requester != nullptr &&
+              origin->requester->id() == requester_id
+          ? absl::StatusOr<v1::Contact>(*origin->requester)
+          : tx.GetContact(requester_id);
   if (absl::IsNotFound(requester.status())) {
     return absl::NotFoundError(
         absl::StrCat("requester_id ", requester_id, ": no such contact"));

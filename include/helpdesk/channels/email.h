@@ -178,6 +178,8 @@ struct EmailInboundOptions {
 // rather than refuses, so no message a mailbox accepted is lost.
 //
 // Thread safety: the adapter is immutable; Parse may run on many threads.
+// Each thread that parses keeps one GMime parser (a few KB, shared by every
+// adapter) for its next messages, until the thread ends.
 HELPDESK_EXPORT std::unique_ptr<InboundAdapter> NewEmailInbound(
     const EmailInboundOptions& options = {});
 
