@@ -123,94 +123,97 @@ absl::StatusOr<std::string> StoredTicketBytes(v1::Ticket* ticket) {
   return bytes;
 }
 
-}  // namespace
+// A side table's value (ticket_tags.tag, ticket_ccs.contact_id) bound or read.
+void BindSideValue(SqliteStatement& stmt, int index, const std::string& tag) {
+  stmt.BindText(index, tag);
+}
+void BindSideValue(SqliteStatement& stmt, int index, int64_t contact) {
+  stmt.BindInt(index, contact);
+}
+void ReadSideValue(const SqliteStatement& stmt, std::string* tag) {
+  *tag = std::string(stmt.ColumnText(0));
+}
+void ReadSideValue(const SqliteStatement& stmt, int64_t* contact) { *contact = stmt.ColumnInt(0); }
 
-// Brings the tag and CC rows of ticket `id` to those of `ticket`. A new
-// ticket's (not `replace`) are inserted; an existing ticket's rows are read
-// and only those that differ are deleted or inserted, so an update that
-// leaves the tags and CCs alone writes none.
-absl::Status SqliteTransaction::WriteTicketSideTables(int64_t id,
-                                                      const v1::Ticket& ticket,
-                                                      bool replace) {
-  std::set<std::string> stored_tags;
-  std::set<int64_t> stored_ccs;
+// The statements of one side table (parameters: ticket id, then the value).
+struct SideTableSql {
+  const char* select;
+  const char* remove;
+  const char* insert;
+};
+constexpr SideTableSql kTicketTagsSql = {
+    "SELECT tag FROM ticket_tags WHERE ticket_id = ?",
+    "DELETE FROM ticket_tags WHERE ticket_id = ? AND tag = ?",
+    "INSERT OR IGNORE INTO ticket_tags (ticket_id, tag) VALUES (?, ?)"};
+constexpr SideTableSql kTicketCcsSql = {
+    "SELECT contact_id FROM ticket_ccs WHERE ticket_id = ?",
+    "DELETE FROM ticket_ccs WHERE ticket_id = ? AND contact_id = ?",
+    "INSERT OR IGNORE INTO ticket_ccs (ticket_id, contact_id) VALUES (?, ?)"};
+
+// Brings the rows of ticket `id` in a side table to `wanted`: a new ticket's
+// (not `replace`) are inserted; an existing ticket's rows are read and only
+// those that differ are deleted or inserted, so an update that leaves them
+// alone writes none. `prepare` is the transaction's Prepare.
+template <typename Value, typename Wanted, typename PrepareFn>
+absl::Status SyncTicketSideRows(PrepareFn prepare, const SideTableSql& sql, int64_t id,
+                                const Wanted& wanted, bool replace) {
+  std::set<Value> stored;
   if (replace) {
     HELPDESK_ASSIGN_OR_RETURN(
-        SqliteStatement tags,
-        Prepare("SELECT tag FROM ticket_tags WHERE ticket_id = ?"));
-    tags.BindInt(1, id);
+        SqliteStatement read,
+        prepare(sql.select));
+    read.BindInt(1, id);
     while (true) {
-      HELPDESK_ASSIGN_OR_RETURN(bool row, tags.Step());
+      HELPDESK_ASSIGN_OR_RETURN(bool row, read.Step());
       if (!row) break;
-      stored_tags.emplace(tags.ColumnText(0));
-    }
-    HELPDESK_ASSIGN_OR_RETURN(
-        SqliteStatement ccs,
-        Prepare("SELECT contact_id FROM ticket_ccs WHERE ticket_id = ?"));
-    ccs.BindInt(1, id);
-    while (true) {
-      HELPDESK_ASSIGN_OR_RETURN(bool row, ccs.Step());
-      if (!row) break;
-      stored_ccs.insert(ccs.ColumnInt(0));
+      Value value;
+      ReadSideValue(read, &value);
+      stored.insert(std::move(value));
     }
   }
-  // What stays is taken out of the stored sets; what is left in them is gone
-  // from the ticket.
-  std::vector<const std::string*> added_tags;
-  for (const std::string& tag : ticket.tags()) {
-    if (stored_tags.erase(tag) == 0) added_tags.push_back(&tag);
+  // What stays is taken out of `stored`; what is left in it is gone from the
+  // ticket.
+  std::vector<const Value*> added;
+  for (const Value& value : wanted) {
+    if (stored.erase(value) == 0) added.push_back(&value);
   }
-  std::vector<int64_t> added_ccs;
-  for (int64_t contact : ticket.cc_contact_ids()) {
-    if (stored_ccs.erase(contact) == 0) added_ccs.push_back(contact);
-  }
-  if (!stored_tags.empty()) {
+  if (!stored.empty()) {
     HELPDESK_ASSIGN_OR_RETURN(
         SqliteStatement del,
-        Prepare("DELETE FROM ticket_tags WHERE ticket_id = ? AND tag = ?"));
-    for (const std::string& tag : stored_tags) {
+        prepare(sql.remove));
+    for (const Value& value : stored) {
       del.BindInt(1, id);
-      del.BindText(2, tag);
+      BindSideValue(del, 2, value);
       HELPDESK_RETURN_IF_ERROR(del.Run());
       del.Reset();
     }
   }
-  if (!stored_ccs.empty()) {
+  if (!added.empty()) {
     HELPDESK_ASSIGN_OR_RETURN(
-        SqliteStatement del,
-        Prepare("DELETE FROM ticket_ccs WHERE ticket_id = ? AND contact_id = ?"));
-    for (int64_t contact : stored_ccs) {
-      del.BindInt(1, id);
-      del.BindInt(2, contact);
-      HELPDESK_RETURN_IF_ERROR(del.Run());
-      del.Reset();
-    }
-  }
-  if (!added_tags.empty()) {
-    HELPDESK_ASSIGN_OR_RETURN(
-        SqliteStatement stmt,
-        Prepare("INSERT OR IGNORE INTO ticket_tags (ticket_id, tag) "
-                "VALUES (?, ?)"));
-    for (const std::string* tag : added_tags) {
-      stmt.BindInt(1, id);
-      stmt.BindText(2, *tag);
-      HELPDESK_RETURN_IF_ERROR(stmt.Run());
-      stmt.Reset();
-    }
-  }
-  if (!added_ccs.empty()) {
-    HELPDESK_ASSIGN_OR_RETURN(
-        SqliteStatement stmt,
-        Prepare("INSERT OR IGNORE INTO ticket_ccs (ticket_id, contact_id) "
-                "VALUES (?, ?)"));
-    for (int64_t contact : added_ccs) {
-      stmt.BindInt(1, id);
-      stmt.BindInt(2, contact);
-      HELPDESK_RETURN_IF_ERROR(stmt.Run());
-      stmt.Reset();
+        SqliteStatement insert,
+        prepare(sql.insert));
+    for (const Value* value : added) {
+      insert.BindInt(1, id);
+      BindSideValue(insert, 2, *value);
+      HELPDESK_RETURN_IF_ERROR(insert.Run());
+      insert.Reset();
     }
   }
   return absl::OkStatus();
+}
+
+}  // namespace
+
+// The tag and CC rows of ticket `id` brought to those of `ticket`
+// (SyncTicketSideRows).
+absl::Status SqliteTransaction::WriteTicketSideTables(int64_t id,
+                                                      const v1::Ticket& ticket,
+                                                      bool replace) {
+  auto prepare = [this](absl::string_view sql) { return Prepare(sql); };
+  HELPDESK_RETURN_IF_ERROR(
+      SyncTicketSideRows<std::string>(prepare, kTicketTagsSql, id, ticket.tags(), replace));
+  return SyncTicketSideRows<int64_t>(prepare, kTicketCcsSql, id, ticket.cc_contact_ids(),
+                                     replace);
 }
 
 // Binds the indexed columns of `ticket` to parameters 2..15 (1 is the id).
