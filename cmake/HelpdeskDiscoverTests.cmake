@@ -46,13 +46,15 @@ function(helpdesk_bracket text out)
   set(${out} "[${eq}[${text}]${eq}]" PARENT_SCOPE)
 endfunction()
 
+# What every test of the group shares, as bracket arguments.
+helpdesk_bracket("${TEST_EXECUTABLE}" exe)
+helpdesk_bracket("${TEST_WORKING_DIR}" dir)
+helpdesk_bracket("${TEST_ENVIRONMENT}" env)
+
 # Appends to `script` the test `name` (a bracket argument) running the
 # executable with `filter`.
 macro(helpdesk_add_test name filter)
   helpdesk_bracket("${filter}" filter_arg)
-  helpdesk_bracket("${TEST_EXECUTABLE}" exe)
-  helpdesk_bracket("${TEST_WORKING_DIR}" dir)
-  helpdesk_bracket("${TEST_ENVIRONMENT}" env)
   string(APPEND script
     "add_test(${name} ${exe} ${filter_arg} --gtest_also_run_disabled_tests)\n"
     "set_tests_properties(${name} PROPERTIES WORKING_DIRECTORY ${dir} "
@@ -60,7 +62,6 @@ macro(helpdesk_add_test name filter)
 endmacro()
 
 set(script "")
-set(count 0)
 # TEST_PER=suite: the keys <source>.<Suite> in order of appearance, and for
 # the key at index i the variable suite_filter_<i> with its tests'
 # --gtest_filter patterns joined by ":".
@@ -102,7 +103,6 @@ foreach(i RANGE ${last_suite})
     endif()
     string(REGEX REPLACE "^DISABLED_" "" pretty_suite "${pretty_suite}")
     string(REGEX REPLACE "^DISABLED_" "" pretty_test "${pretty_test}")
-    math(EXPR count "${count} + 1")
     if(TEST_PER STREQUAL "suite")
       # Disabled tests are left out of their suite's run.
       if(suite MATCHES "^DISABLED_" OR test MATCHES "^DISABLED_")
