@@ -1,5 +1,6 @@
 // Internal: turns a TicketQuery into one parameterised SELECT over
-// PostgresStore's schema, with the semantics of storage/ticket_query.h
+// PostgresStore's schema (storage/ticket_query_sql.h in PostgreSQL's dialect),
+// with the semantics of storage/ticket_query.h
 // (filters, sort keys, cursors), so PostgreSQL, SQLite and the memory store
 // return the same pages. Values are never spliced into the SQL text; the text
 // depends only on which filters are set and how many values each has, so it
@@ -14,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "helpdesk/store.h"
 #include "storage/postgres_connection.h"
+#include "storage/ticket_query_sql.h"
 
 namespace helpdesk::internal {
 
@@ -32,18 +34,14 @@ struct PgTicketSql {
   // statement returned `fetch` rows, runs the query again with the cursor of
   // the last row scanned.
   bool proto_filters = false;
-  struct Value {
-    bool is_int = true;
-    int64_t int_value = 0;
-    std::string bytes;
-  };
-  std::vector<Value> values;
+  std::vector<SqlParam> values;
   // Views of `values` for PgConnection::Run (valid while this lives).
   std::vector<PgParam> Params() const {
     std::vector<PgParam> out;
     out.reserve(values.size());
-    for (const Value& v : values) {
-      out.push_back(v.is_int ? PgParam::Int(v.int_value) : PgParam::Bytes(v.bytes));
+    for (const SqlParam& v : values) {
+      out.push_back(v.kind == SqlParam::Kind::kInt ? PgParam::Int(v.int_value)
+                                                   : PgParam::Bytes(v.bytes));
     }
     return out;
   }

@@ -1,6 +1,7 @@
 // Internal: turns a TicketQuery into one parameterised SELECT over SqliteStore's
-// schema, with the semantics of storage/ticket_query.h (filters, sort keys,
-// cursors), so that SQLite and the memory store return the same pages.
+// schema (storage/ticket_query_sql.h in SQLite's dialect), with the semantics
+// of storage/ticket_query.h (filters, sort keys, cursors), so that SQLite and
+// the memory store return the same pages.
 //
 //   HELPDESK_ASSIGN_OR_RETURN(TicketSql q, BuildTicketQuerySql(query));
 //   // q.sql: "SELECT id, version, proto FROM tickets WHERE ... LIMIT ?" (a
@@ -20,23 +21,15 @@
 #include "absl/status/statusor.h"
 #include <sqlite3.h>
 #include "helpdesk/store.h"
+#include "storage/sqlite_connection.h"
+#include "storage/ticket_query_sql.h"
 
 namespace helpdesk::internal {
 
-struct SqlParam {
-  enum class Kind { kInt, kText, kBlob };
-  Kind kind = Kind::kInt;
-  int64_t int_value = 0;
-  std::string bytes;  // for kText and kBlob
-};
-
-struct TicketSql {
-  // Selects rows whose first three columns are (id, version, proto), in the
-  // query's order, at most limit + 1 of them (the extra row tells whether
-  // there is a next page).
-  std::string sql;
-  std::vector<SqlParam> params;
-};
+// Rows whose first three columns are (id, version, proto), in the query's
+// order, at most limit + 1 of them (the extra row tells whether there is a
+// next page); `params` holds one value per '?', in order.
+using TicketSql = TicketQuerySql;
 
 // Errors: InvalidArgument from ValidateQuery (limit, cursor).
 absl::StatusOr<TicketSql> BuildTicketQuerySql(const TicketQuery& query);
@@ -44,6 +37,9 @@ absl::StatusOr<TicketSql> BuildTicketQuerySql(const TicketQuery& query);
 // "SELECT COUNT(*) FROM tickets WHERE <every filter of query>": the sort,
 // limit and cursor are ignored.
 TicketSql BuildTicketCountSql(const TicketQuery& query);
+
+// Binds `params` to `stmt`'s parameters 1, 2, ... in order.
+void BindTicketSqlParams(const std::vector<SqlParam>& params, SqliteStatement& stmt);
 
 // The SQL function the filters on types, channels and custom fields use:
 // helpdesk_ticket_filter(proto, filter) is 1 when the ticket stored as

@@ -349,21 +349,7 @@ absl::StatusOr<TicketPage> SqliteTransaction::DoQueryTickets(
   HELPDESK_ASSIGN_OR_RETURN(internal::TicketSql sql,
                             internal::BuildTicketQuerySql(query));
   HELPDESK_ASSIGN_OR_RETURN(SqliteStatement stmt, Prepare(sql.sql));
-  for (size_t i = 0; i < sql.params.size(); ++i) {
-    const internal::SqlParam& p = sql.params[i];
-    int index = static_cast<int>(i) + 1;
-    switch (p.kind) {
-      case internal::SqlParam::Kind::kInt:
-        stmt.BindInt(index, p.int_value);
-        break;
-      case internal::SqlParam::Kind::kText:
-        stmt.BindText(index, p.bytes);
-        break;
-      case internal::SqlParam::Kind::kBlob:
-        stmt.BindBlob(index, p.bytes);
-        break;
-    }
-  }
+  internal::BindTicketSqlParams(sql.params, stmt);
   TicketPage page;
   page.tickets.reserve(static_cast<size_t>(query.limit));
   bool more = false;

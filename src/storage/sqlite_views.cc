@@ -27,21 +27,7 @@ absl::Status ViewNameTaken(const v1::SavedView& view) {
 absl::StatusOr<int64_t> SqliteTransaction::DoCountTickets(const TicketQuery& query) {
   TicketSql sql = BuildTicketCountSql(query);
   HELPDESK_ASSIGN_OR_RETURN(SqliteStatement stmt, Prepare(sql.sql));
-  for (size_t i = 0; i < sql.params.size(); ++i) {
-    const SqlParam& p = sql.params[i];
-    const int index = static_cast<int>(i) + 1;
-    switch (p.kind) {
-      case SqlParam::Kind::kInt:
-        stmt.BindInt(index, p.int_value);
-        break;
-      case SqlParam::Kind::kText:
-        stmt.BindText(index, p.bytes);
-        break;
-      case SqlParam::Kind::kBlob:
-        stmt.BindBlob(index, p.bytes);
-        break;
-    }
-  }
+  BindTicketSqlParams(sql.params, stmt);
   HELPDESK_ASSIGN_OR_RETURN(bool row, stmt.Step());
   if (!row) return absl::InternalError("COUNT(*) returned no row");
   return stmt.ColumnInt(0);
