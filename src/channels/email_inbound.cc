@@ -32,6 +32,7 @@
 #include "channels/email_header_text.h"
 #include "channels/email_text.h"
 #include "channels/email_inbound_parser.h"
+#include "channels/email_parse_modes.h"
 #include "channels/gmime_support.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
@@ -262,6 +263,77 @@ class ThreadParser {
   GObjectPtr<GMimeParser> parser_;
 };
 
+// The end of every parse: the idempotency key of a message without a
+// Message-ID, the warnings, every string valid UTF-8.
+v1::InboundMessage Finished(absl::string_view raw, v1::InboundMessage* out,
+                            MessageParser* parser) {
+  if (out->external_id().empty()) {
+    out->set_idempotency_key(absl::StrCat("email-sha256:", internal::Sha256Hex(raw)));
+  }
+  for (std::string& w : *parser->warnings()) out->add_warnings(std::move(w));
+  RepairStrings(out);
+  return std::move(*out);
+}
+
+}  // namespace
+
+namespace email_internal {
+
+absl::StatusOr<v1::InboundMessage> ParseEmail(absl::string_view raw, absl::Time received_at,
+                                              const EmailInboundOptions& options,
+                                              FastPath fast_path) {
+  EnsureGMimeInitialized();
+  if (raw.size() > options.max_message_bytes) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("raw: message is ", raw.size(), " bytes, over the limit of ",
+                     options.max_message_bytes, " bytes"));
+  }
+  v1::InboundMessage out;
+  out.set_channel(v1::CHANNEL_EMAIL);
+  *out.mutable_received_at() = ToTimestamp(received_at);
+  MessageParser parser(options, &out);
+
+  std::string input = PrepareInput(raw, options.max_header_lines,
+                                   options.max_header_field_bytes, parser.warnings());
+  if (fast_path != email_internal::FastPath::kOff && parser.ParseSimple(input)) {
+    parser.Finish();
+    return Finished(raw, &out, &parser);
+  }
+  if (fast_path == email_internal::FastPath::kOnly) {
+    return absl::UnimplementedError("raw: not a message the fast path is sure of");
+  }
+  email_internal::ParserOptionsPtr parser_options =
+      email_internal::NewLenientParserOptions();
+  GObjectPtr<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(input.data(), input.size()));
+  ThreadParser gparser(stream.get());
+  GObjectPtr<GMimeMessage> message(
+      g_mime_parser_construct_message(gparser.get(), parser_options.get()));
+
+  if (message == nullptr) {
+    // No header block GMime recognises: the whole input is the body.
+    if (absl::StripAsciiWhitespace(input).empty()) {
+      parser.Warn("raw: empty message");
+    } else {
+      parser.Warn("raw: no header block; the whole input was read as the body");
+    }
+    std::vector<std::string> conversion;
+    std::string text = email_internal::NormalizeNewlines(
+        ConvertToUtf8(input, "", "body", &conversion));
+    for (std::string& w : conversion) parser.Warn(std::move(w));
+    out.set_body_text(std::string(absl::StripTrailingAsciiWhitespace(text)));
+  } else {
+    parser.ReadHeaders(message.get());
+    parser.ReadAddresses(message.get());
+    parser.WalkRoot(message.get());
+    parser.Finish();
+  }
+  return Finished(raw, &out, &parser);
+}
+
+}  // namespace email_internal
+
+namespace {
+
 class EmailInbound final : public InboundAdapter {
  public:
   explicit EmailInbound(const EmailInboundOptions& options) : options_(options) {
@@ -272,49 +344,8 @@ class EmailInbound final : public InboundAdapter {
 
   absl::StatusOr<v1::InboundMessage> Parse(absl::string_view raw,
                                            absl::Time received_at) const override {
-    if (raw.size() > options_.max_message_bytes) {
-      return absl::ResourceExhaustedError(
-          absl::StrCat("raw: message is ", raw.size(), " bytes, over the limit of ",
-                       options_.max_message_bytes, " bytes"));
-    }
-    v1::InboundMessage out;
-    out.set_channel(v1::CHANNEL_EMAIL);
-    *out.mutable_received_at() = ToTimestamp(received_at);
-    MessageParser parser(options_, &out);
-
-    std::string input = PrepareInput(raw, options_.max_header_lines,
-                                     options_.max_header_field_bytes, parser.warnings());
-    email_internal::ParserOptionsPtr parser_options =
-        email_internal::NewLenientParserOptions();
-    GObjectPtr<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(input.data(), input.size()));
-    ThreadParser gparser(stream.get());
-    GObjectPtr<GMimeMessage> message(
-        g_mime_parser_construct_message(gparser.get(), parser_options.get()));
-
-    if (message == nullptr) {
-      // No header block GMime recognises: the whole input is the body.
-      if (absl::StripAsciiWhitespace(input).empty()) {
-        parser.Warn("raw: empty message");
-      } else {
-        parser.Warn("raw: no header block; the whole input was read as the body");
-      }
-      std::vector<std::string> conversion;
-      std::string text = email_internal::NormalizeNewlines(
-          ConvertToUtf8(input, "", "body", &conversion));
-      for (std::string& w : conversion) parser.Warn(std::move(w));
-      out.set_body_text(std::string(absl::StripTrailingAsciiWhitespace(text)));
-    } else {
-      parser.ReadHeaders(message.get());
-      parser.ReadAddresses(message.get());
-      parser.WalkRoot(message.get());
-      parser.Finish();
-    }
-    if (out.external_id().empty()) {
-      out.set_idempotency_key(absl::StrCat("email-sha256:", internal::Sha256Hex(raw)));
-    }
-    for (std::string& w : *parser.warnings()) out.add_warnings(std::move(w));
-    RepairStrings(&out);
-    return out;
+    return email_internal::ParseEmail(raw, received_at, options_,
+                                      email_internal::FastPath::kOn);
   }
 
  private:

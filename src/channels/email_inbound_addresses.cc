@@ -42,19 +42,8 @@ void AppendParties(InternetAddressList* list, google::protobuf::RepeatedPtrField
       continue;
     }
     if (!INTERNET_ADDRESS_IS_MAILBOX(address)) continue;
-    std::string email = absl::AsciiStrToLower(absl::StripAsciiWhitespace(
-        View(internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(address)))));
-    std::string name = CollapseWhitespace(DecodedPhrase(internet_address_get_name(address)));
-    if (email.empty() && name.empty()) continue;
-    if (raw_emails != nullptr) raw_emails->push_back(email);
-    if (email.find('@') == std::string::npos) {
-      // "MAILER-DAEMON", "localrecipient": a name, not an address.
-      if (name.empty()) name = email;
-      email.clear();
-    }
-    v1::Party* party = out->Add();
-    party->set_email(RepairUtf8(email));
-    party->set_name(RepairUtf8(name));
+    AppendParty(View(internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(address))),
+                View(internet_address_get_name(address)), out, raw_emails);
   }
 }
 
@@ -159,6 +148,23 @@ v1::Party FallbackMailbox(absl::string_view value) {
 }
 
 }  // namespace
+
+void AppendParty(absl::string_view addr, absl::string_view gmime_name,
+                 google::protobuf::RepeatedPtrField<v1::Party>* out,
+                 std::vector<std::string>* raw_emails) {
+  std::string email = absl::AsciiStrToLower(absl::StripAsciiWhitespace(addr));
+  std::string name = CollapseWhitespace(DecodedPhrase(gmime_name));
+  if (email.empty() && name.empty()) return;
+  if (raw_emails != nullptr) raw_emails->push_back(email);
+  if (email.find('@') == std::string::npos) {
+    // "MAILER-DAEMON", "localrecipient": a name, not an address.
+    if (name.empty()) name = email;
+    email.clear();
+  }
+  v1::Party* party = out->Add();
+  party->set_email(RepairUtf8(email));
+  party->set_name(RepairUtf8(name));
+}
 
 void MessageParser::ReadAddresses(GMimeMessage* message) {
   google::protobuf::RepeatedPtrField<v1::Party> from;

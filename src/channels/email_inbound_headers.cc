@@ -28,9 +28,8 @@ namespace helpdesk::email_internal {
 
 namespace {
 
-std::string HeaderValue(GMimeHeader* header) {
-  absl::string_view raw = View(g_mime_header_get_raw_value(header));
-  return CollapseWhitespace(raw);
+std::string HeaderValue(const HeaderField& header) {
+  return CollapseWhitespace(header.raw_value);
 }
 
 }  // namespace
@@ -46,12 +45,17 @@ std::string DecodedSubject(GMimeMessage* message, std::vector<std::string>* warn
     }
   }
   if (subject == nullptr) return "";
-  return RepairUtf8(CollapseWhitespace(email_internal::DecodeHeaderText(
-      View(g_mime_header_get_raw_value(subject)), "Subject", warnings)));
+  return DecodedSubjectValue(View(g_mime_header_get_raw_value(subject)), warnings);
 }
 
-std::string DecodedPhrase(const char* gmime_value) {
-  absl::string_view value = View(gmime_value);
+std::string DecodedSubjectValue(absl::string_view raw_value,
+                                std::vector<std::string>* warnings) {
+  return RepairUtf8(CollapseWhitespace(
+      email_internal::DecodeHeaderText(raw_value, "Subject", warnings)));
+}
+
+std::string DecodedPhrase(absl::string_view gmime_value) {
+  absl::string_view value = gmime_value;
   if (!email_internal::MayHoldEncodedWords(value)) return std::string(value);
   return email_internal::DecodeHeaderText(value);
 }
@@ -59,14 +63,27 @@ std::string DecodedPhrase(const char* gmime_value) {
 void MessageParser::ReadHeaders(GMimeMessage* message) {
   GMimeHeaderList* headers = g_mime_object_get_header_list(GMIME_OBJECT(message));
   const int count = headers == nullptr ? 0 : g_mime_header_list_get_count(headers);
+  std::vector<HeaderField> fields;
+  fields.reserve(count);
+  for (int i = 0; i < count; ++i) {
+    GMimeHeader* header = g_mime_header_list_get_header_at(headers, i);
+    fields.push_back(HeaderField{View(g_mime_header_get_name(header)),
+                                 View(g_mime_header_get_raw_value(header))});
+  }
+  ReadHeaderFields(fields, View(g_mime_message_get_message_id(message)));
+}
+
+void MessageParser::ReadHeaderFields(const std::vector<HeaderField>& fields,
+                                     absl::string_view gmime_message_id) {
   std::string in_reply_to;
   std::string references;
   bool seen_in_reply_to = false;
   bool seen_references = false;
-  for (int i = 0; i < count; ++i) {
-    GMimeHeader* header = g_mime_header_list_get_header_at(headers, i);
-    absl::string_view name = View(g_mime_header_get_name(header));
+  const HeaderField* subject_field = nullptr;
+  for (const HeaderField& header : fields) {
+    absl::string_view name = header.name;
     if (name.empty()) continue;
+    if (absl::EqualsIgnoreCase(name, "Subject")) subject_field = &header;
     const char first = absl::ascii_tolower(static_cast<unsigned char>(name[0]));
     if (first != 'a' && first != 'p' && first != 'l' && first != 'x' &&
         first != 'r' && first != 'i') {
@@ -125,7 +142,7 @@ void MessageParser::ReadHeaders(GMimeMessage* message) {
 
   // Threading keys.
   v1::ThreadingKeys* threading = out_->mutable_threading();
-  std::string message_id(View(g_mime_message_get_message_id(message)));
+  std::string message_id(gmime_message_id);
   if (!message_id.empty()) {
     message_id.erase(std::remove_if(message_id.begin(), message_id.end(),
                                     [](char c) {
@@ -148,7 +165,9 @@ void MessageParser::ReadHeaders(GMimeMessage* message) {
 
   // Subject and ticket token.
   std::vector<std::string> subject_warnings;
-  std::string subject = DecodedSubject(message, &subject_warnings);
+  std::string subject =
+      subject_field == nullptr ? std::string()
+                               : DecodedSubjectValue(subject_field->raw_value, &subject_warnings);
   for (std::string& w : subject_warnings) Warn(std::move(w));
   threading->set_ticket_token(FindTicketToken(subject, options_.ticket_token_prefix,
                                               options_.accept_bare_ticket_token));

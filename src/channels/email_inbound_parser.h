@@ -39,6 +39,13 @@ struct WalkContext {
   bool in_embedded = false;     // inside a message shown as body
 };
 
+// One field of a header block: its name and its raw value as GMime keeps it
+// (everything after the colon, folds and the final line break included).
+struct HeaderField {
+  absl::string_view name;
+  absl::string_view raw_value;
+};
+
 struct PendingMessage {
   GMimeMessage* message;  // owned by the parsed tree
   std::string disposition;
@@ -64,6 +71,19 @@ class MessageParser {
   void ReadAddresses(GMimeMessage* message);
   void WalkRoot(GMimeMessage* message);
   void Finish();
+
+  // The fast path (email_fast_parse.cc): reads `input` (the prepared raw
+  // bytes) without GMime when it is a message whose every part this parser
+  // is sure of (one text/plain body, plain header fields and addresses; see
+  // there), filling exactly what ReadHeaders, ReadAddresses and WalkRoot would
+  // from GMime's parse; then the caller calls Finish. False, with nothing
+  // changed, when it is not sure: the caller parses with GMime.
+  bool ParseSimple(absl::string_view input);
+
+  // ReadHeaders over fields already split: `fields` the top-level fields in
+  // order, `gmime_message_id` the Message-ID as GMime decodes it.
+  void ReadHeaderFields(const std::vector<HeaderField>& fields,
+                        absl::string_view gmime_message_id);
 
   MessageFacts& facts() { return facts_; }
 
@@ -98,6 +118,12 @@ class MessageParser {
       text->resize(nl == absl::string_view::npos ? 0 : nl);
     }
   }
+  // A text leaf (text/plain, text/html, text/enriched, text/richtext) shown
+  // as the body: `bytes` its decoded content, the rest its Content-Type
+  // parameters.
+  void AddTextBody(const std::string& media, std::string bytes,
+                   absl::string_view charset_parameter, absl::string_view format,
+                   absl::string_view delsp);
   void AddAttachment(std::string name, std::string media_type, std::string content,
                      std::string content_id, bool is_inline);
 
@@ -125,11 +151,25 @@ class MessageParser {
 // RFC 2047 decoded by DecodeHeaderText, unfolded, whitespace collapsed, valid
 // UTF-8; "" when there is none. Linear in the field's size.
 std::string DecodedSubject(GMimeMessage* message, std::vector<std::string>* warnings);
+// The same from the Subject field's raw value.
+std::string DecodedSubjectValue(absl::string_view raw_value,
+                                std::vector<std::string>* warnings);
 
 // A display name or file name as GMime decoded it (strictly: encoded words
 // only where RFC 2047 allows them), with the encoded words it left (inside
 // quotes, glued to text) decoded too.
-std::string DecodedPhrase(const char* gmime_value);
+std::string DecodedPhrase(absl::string_view gmime_value);
+inline std::string DecodedPhrase(const char* gmime_value) {
+  return DecodedPhrase(View(gmime_value));
+}
+
+// Appends one mailbox (its address and display name as GMime gives them) to
+// `out`: the address lower-cased and trimmed, the name decoded and its
+// whitespace collapsed; an address without "@" becomes the name; nothing
+// when both are empty. `raw_emails` (optional) receives the address.
+void AppendParty(absl::string_view addr, absl::string_view gmime_name,
+                 google::protobuf::RepeatedPtrField<v1::Party>* out,
+                 std::vector<std::string>* raw_emails);
 
 }  // namespace helpdesk::email_internal
 

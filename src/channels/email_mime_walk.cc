@@ -339,36 +339,10 @@ void MessageParser::WalkLeaf(GMimePart* part, const std::string& media, WalkCont
                        media == "text/enriched" || media == "text/richtext";
   if (is_text && disposition != "attachment" && file_name.empty() &&
       !ctx.related_resource) {
-    std::string bytes = DecodedContent(part);
-    std::string charset(View(g_mime_object_get_content_type_parameter(object, "charset")));
-    if (media == "text/html" && charset.empty()) {
-      charset = email_internal::HtmlMetaCharset(bytes);
-    }
-    std::string text = email_internal::NormalizeNewlines(ConvertToUtf8(
-        bytes, charset, absl::StrCat("part ", part_counter_, " (", media, ")"),
-        &warnings_));
-    StripStrayDelimiters(&text);
-    if (media == "text/html") {
-      html_parts_.push_back(std::move(text));
-      return;
-    }
-    if (media != "text/plain") {
-      text = email_internal::HtmlToText(text);  // rough, but readable
-    } else {
-      absl::string_view format =
-          View(g_mime_object_get_content_type_parameter(object, "format"));
-      if (absl::EqualsIgnoreCase(format, "flowed")) {
-        absl::string_view delsp =
-            View(g_mime_object_get_content_type_parameter(object, "delsp"));
-        text = email_internal::UnflowText(text, absl::EqualsIgnoreCase(delsp, "yes"));
-      }
-      for (email_internal::UuencodedFile& file :
-           email_internal::ExtractUuencodedFiles(&text)) {
-        AddAttachment(std::move(file.file_name), "application/octet-stream",
-                      std::move(file.content), "", false);
-      }
-    }
-    text_parts_.push_back(std::move(text));
+    AddTextBody(media, DecodedContent(part),
+                View(g_mime_object_get_content_type_parameter(object, "charset")),
+                View(g_mime_object_get_content_type_parameter(object, "format")),
+                View(g_mime_object_get_content_type_parameter(object, "delsp")));
     return;
   }
   std::string content = DecodedContent(part);
@@ -377,6 +351,34 @@ void MessageParser::WalkLeaf(GMimePart* part, const std::string& media, WalkCont
                           ctx.related_resource);
   AddAttachment(std::move(file_name), media, std::move(content), std::move(content_id),
                 is_inline);
+}
+
+void MessageParser::AddTextBody(const std::string& media, std::string bytes,
+                                absl::string_view charset_parameter, absl::string_view format,
+                                absl::string_view delsp) {
+  std::string charset(charset_parameter);
+  if (media == "text/html" && charset.empty()) {
+    charset = email_internal::HtmlMetaCharset(bytes);
+  }
+  std::string text = email_internal::NormalizeNewlines(ConvertToUtf8(
+      bytes, charset, absl::StrCat("part ", part_counter_, " (", media, ")"), &warnings_));
+  StripStrayDelimiters(&text);
+  if (media == "text/html") {
+    html_parts_.push_back(std::move(text));
+    return;
+  }
+  if (media != "text/plain") {
+    text = email_internal::HtmlToText(text);  // rough, but readable
+  } else {
+    if (absl::EqualsIgnoreCase(format, "flowed")) {
+      text = email_internal::UnflowText(text, absl::EqualsIgnoreCase(delsp, "yes"));
+    }
+    for (email_internal::UuencodedFile& file : email_internal::ExtractUuencodedFiles(&text)) {
+      AddAttachment(std::move(file.file_name), "application/octet-stream",
+                    std::move(file.content), "", false);
+    }
+  }
+  text_parts_.push_back(std::move(text));
 }
 
 void MessageParser::WalkMessage(GMimeObject* part, GMimeMessage* inner, WalkContext ctx) {

@@ -21,7 +21,7 @@ seconds="${2:?usage: run_fuzzers.sh BUILD_DIR SECONDS [TARGET...]}"
 shift 2
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(email_inbound_fuzzer mbox_fuzzer json_channels_fuzzer config_fuzzer
+  targets=(email_inbound_fuzzer email_fast_parse_fuzzer mbox_fuzzer json_channels_fuzzer config_fuzzer
            tokens_fuzzer template_fuzzer)
 fi
 shared="${HELPDESK_SHARED_DATA:-$root/../shared/data}"
@@ -41,7 +41,7 @@ cp "$root"/examples/helpdesk/*.textproto "$examples/"
 run_one() {
   local target="$1" seeds=() name start runs cov
   case "$target" in
-    email_inbound_fuzzer|mbox_fuzzer) seeds+=("$shared/emails") ;;
+    email_inbound_fuzzer|email_fast_parse_fuzzer|mbox_fuzzer) seeds+=("$shared/emails") ;;
     config_fuzzer) seeds+=("$examples") ;;
   esac
   name="${target%_fuzzer}"
