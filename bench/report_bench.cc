@@ -308,9 +308,15 @@ int64_t VisitMonth(Transaction& tx, Add add) {
   }
 }
 
-absl::StatusOr<ReportAccumulator> NewAccumulator() {
-  return ReportAccumulator::Create(ReportConfig{});
+// One thread (ReportConfig::threads = 1): the reading and Compute as
+// before threads came.
+ReportConfig OneThread() {
+  ReportConfig config;
+  config.threads = 1;
+  return config;
 }
+
+absl::StatusOr<ReportAccumulator> NewAccumulator() { return ReportAccumulator::Create(OneThread()); }
 
 // Reads the month with ListEventsBetween (a vector of whole events a page).
 void BM_Report_FromEvents(benchmark::State& state) {
@@ -355,6 +361,50 @@ void BM_Report_FromEncoded(benchmark::State& state) {
   });
 }
 
+// As BM_Report_FromEncoded, through a ReportReader on state.range(1)
+// threads (0: the machine's cores), and Compute on as many: the calling
+// thread steps SQLite and copies the rows into batches, the workers decode.
+void BM_Report_FromEncodedThreads(benchmark::State& state) {
+  ReportConfig config;
+  config.threads = static_cast<int>(state.range(1));
+  struct Feed {
+    absl::StatusOr<ReportReader> reader;
+    absl::StatusOr<ReportAccumulator> acc = absl::UnknownError("not read");
+    absl::StatusOr<Report> Compute(const ReportSpec& spec) { return acc->Compute(spec); }
+  };
+  TimeReports<ReportSpec>(
+      state,
+      [&]() -> absl::StatusOr<Feed> {
+        Feed feed{ReportReader::Create(config)};
+        if (!feed.reader.ok()) return feed.reader.status();
+        return feed;
+      },
+      [&](Transaction& tx, Feed& feed) {
+        // Where the wall time goes: reading (the calling thread stepping
+        // SQLite and handing over rows), Finish (the workers' last batches
+        // and the merge); Compute is the rest.
+        const absl::Time start = absl::Now();
+        int64_t events = 0;
+        for (int64_t after = 0;;) {
+          absl::StatusOr<int> n = tx.VisitEncodedEventsBetween(
+              kMonth, absl::InfiniteFuture(), after, 10000,
+              [&](int64_t id, int64_t ticket_id, absl::string_view bytes) {
+                after = id;
+                return feed.reader->AddEncoded(id, ticket_id, bytes);
+              });
+          Check(n.status());
+          events += *n;
+          if (*n < 10000) break;
+        }
+        const absl::Time read = absl::Now();
+        feed.acc = std::move(*feed.reader).Finish();
+        Check(feed.acc.status());
+        state.counters["read_ms"] = absl::ToDoubleMilliseconds(read - start);
+        state.counters["finish_ms"] = absl::ToDoubleMilliseconds(absl::Now() - read);
+        return events;
+      });
+}
+
 // The incremental use (reports.h): a host keeps an accumulator up to date as
 // events are written. Outside the timing, an accumulator takes the file's
 // first 97% of events (up to an event-id watermark); the timing covers
@@ -389,7 +439,7 @@ void BM_Report_Incremental(benchmark::State& state) {
   int64_t caught_up = 0;
   for (auto _ : state) {
     state.PauseTiming();
-    absl::StatusOr<ReportAccumulator> acc = ReportAccumulator::Create(ReportConfig{});
+    absl::StatusOr<ReportAccumulator> acc = ReportAccumulator::Create(OneThread());
     Check(acc.status());
     int64_t watermark = 0;
     {
@@ -481,11 +531,23 @@ void BM_Report_SqlAggregate(benchmark::State& state) {
   sqlite3_close(db);
 }
 
-BENCHMARK(BM_Report_FromEncoded)->Arg(100000)->Arg(1000000)->Unit(benchmark::kMillisecond)->Iterations(1);
-BENCHMARK(BM_Report_FromEvents)->Arg(100000)->Arg(1000000)->Unit(benchmark::kMillisecond)->Iterations(1);
-BENCHMARK(BM_Report_FromEventsVisit)->Arg(100000)->Arg(1000000)->Unit(benchmark::kMillisecond)->Iterations(1);
-BENCHMARK(BM_Report_Incremental)->Arg(100000)->Arg(1000000)->Unit(benchmark::kMillisecond)->Iterations(1);
-BENCHMARK(BM_Report_SqlAggregate)->Arg(100000)->Arg(1000000)->Unit(benchmark::kMillisecond)->Iterations(1);
+// Process CPU time (every thread's) and wall time.
+// Process CPU time (every thread's) and wall time, one iteration each.
+void Sizes(benchmark::internal::Benchmark* b) {
+  b->Unit(benchmark::kMillisecond)->Iterations(1)->MeasureProcessCPUTime()->UseRealTime();
+}
+BENCHMARK(BM_Report_FromEncoded)->Arg(100000)->Arg(1000000)->Apply(Sizes);
+// (tickets, threads): 0 threads is the machine's cores, 1 none.
+BENCHMARK(BM_Report_FromEncodedThreads)
+    ->Args({100000, 0})
+    ->Args({1000000, 0})
+    ->Args({1000000, 1})
+    ->Args({1000000, 3})
+    ->Apply(Sizes);
+BENCHMARK(BM_Report_FromEvents)->Arg(100000)->Arg(1000000)->Apply(Sizes);
+BENCHMARK(BM_Report_FromEventsVisit)->Arg(100000)->Arg(1000000)->Apply(Sizes);
+BENCHMARK(BM_Report_Incremental)->Arg(100000)->Arg(1000000)->Apply(Sizes);
+BENCHMARK(BM_Report_SqlAggregate)->Arg(100000)->Arg(1000000)->Apply(Sizes);
 
 }  // namespace
 }  // namespace helpdesk

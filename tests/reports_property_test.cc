@@ -26,6 +26,7 @@
 #include "helpdesk/testing/status_matchers.h"
 #include "helpdesk/timestamp.h"
 #include "report_history_builder.h"
+#include "reports/report_history.h"
 
 namespace helpdesk {
 namespace {
@@ -634,6 +635,65 @@ TEST(ReportsPropertyTest, StoreVisitGivesTheReportOfTheWholeEvents) {
   }
 }
 
+// Adds to `w`'s FIELDS_CHANGED events changes of custom fields (plan: text,
+// with its `before`; size: a number), organization, tags, assignee and type.
+void AddValueChanges(std::mt19937_64& rng, World* w) {
+  // Values the Desk writes with their `before`: per ticket, the last plan
+  // and organization.
+  std::map<int64_t, std::string> plan;
+  std::map<int64_t, int64_t> org;
+  static const char* kPlans[] = {"gold", "silver", ""};
+  for (v1::Event& e : w->events) {
+    const int64_t t = e.ticket_id();
+    if (e.kind() == v1::Event::TICKET_CREATED) {
+      plan[t] = kPlans[rng() % 3];  // not listed in the creation, as the Desk does
+      org[t] = static_cast<int64_t>(rng() % 3);
+      continue;
+    }
+    if (e.kind() != v1::Event::FIELDS_CHANGED) continue;
+    auto text = [](const std::string& v) -> std::optional<v1::FieldValue> {
+      if (v.empty()) return std::nullopt;
+      v1::CustomFieldValue c;
+      c.set_text(v);
+      return CustomFieldValueOf(c);
+    };
+    switch (rng() % 6) {
+      case 0: {
+        const std::string next = kPlans[rng() % 3];
+        AddCustomFieldChange(e.mutable_changes(), "plan", text(plan[t]), text(next));
+        plan[t] = next;
+        break;
+      }
+      case 1: {
+        const int64_t next = static_cast<int64_t>(rng() % 3);
+        AddChange(e.mutable_changes(), v1::FieldChange::ORGANIZATION,
+                  OrganizationValue(org[t]), OrganizationValue(next));
+        org[t] = next;
+        break;
+      }
+      case 2:
+        AddChange(e.mutable_changes(), v1::FieldChange::TAGS, std::nullopt,
+                  TagsValue(std::vector<std::string>{absl::StrCat("t", rng() % 3), "x"}));
+        break;
+      case 3:
+        AddChange(e.mutable_changes(), v1::FieldChange::ASSIGNEE, AgentValue(0),
+                  AgentValue(static_cast<int64_t>(rng() % 3)));
+        AddChange(e.mutable_changes(), v1::FieldChange::TYPE, std::nullopt,
+                  TypeValue(static_cast<v1::TicketType>(rng() % 3)));
+        break;
+      case 4: {
+        v1::CustomFieldValue size;
+        size.set_integer(static_cast<int64_t>(rng() % 2));
+        AddCustomFieldChange(e.mutable_changes(), "size", std::nullopt,
+                             CustomFieldValueOf(size));
+        break;
+      }
+      default:
+        break;
+    }
+  }
+}
+
 // ReportAccumulator::AddEncoded reads the facts reports need from an
 // event's bytes in place; it must give what Add gives for the parsed event,
 // by every grouping, on histories with custom field, organization, tag and
@@ -648,60 +708,7 @@ TEST(ReportsPropertyTest, EncodedEventsGiveTheReportOfTheParsedOnes) {
     SCOPED_TRACE(absl::StrCat("seed ", seed));
     World w = RandomWorld(seed, 60);
     std::mt19937_64 rng(seed);
-    // Values the Desk writes with their `before`: per ticket, the last plan
-    // and organization.
-    std::map<int64_t, std::string> plan;
-    std::map<int64_t, int64_t> org;
-    static const char* kPlans[] = {"gold", "silver", ""};
-    for (v1::Event& e : w.events) {
-      const int64_t t = e.ticket_id();
-      if (e.kind() == v1::Event::TICKET_CREATED) {
-        plan[t] = kPlans[rng() % 3];  // not listed in the creation, as the Desk does
-        org[t] = static_cast<int64_t>(rng() % 3);
-        continue;
-      }
-      if (e.kind() != v1::Event::FIELDS_CHANGED) continue;
-      auto text = [](const std::string& v) -> std::optional<v1::FieldValue> {
-        if (v.empty()) return std::nullopt;
-        v1::CustomFieldValue c;
-        c.set_text(v);
-        return CustomFieldValueOf(c);
-      };
-      switch (rng() % 6) {
-        case 0: {
-          const std::string next = kPlans[rng() % 3];
-          AddCustomFieldChange(e.mutable_changes(), "plan", text(plan[t]), text(next));
-          plan[t] = next;
-          break;
-        }
-        case 1: {
-          const int64_t next = static_cast<int64_t>(rng() % 3);
-          AddChange(e.mutable_changes(), v1::FieldChange::ORGANIZATION,
-                    OrganizationValue(org[t]), OrganizationValue(next));
-          org[t] = next;
-          break;
-        }
-        case 2:
-          AddChange(e.mutable_changes(), v1::FieldChange::TAGS, std::nullopt,
-                    TagsValue(std::vector<std::string>{absl::StrCat("t", rng() % 3), "x"}));
-          break;
-        case 3:
-          AddChange(e.mutable_changes(), v1::FieldChange::ASSIGNEE, AgentValue(0),
-                    AgentValue(static_cast<int64_t>(rng() % 3)));
-          AddChange(e.mutable_changes(), v1::FieldChange::TYPE, std::nullopt,
-                    TypeValue(static_cast<v1::TicketType>(rng() % 3)));
-          break;
-        case 4: {
-          v1::CustomFieldValue size;
-          size.set_integer(static_cast<int64_t>(rng() % 2));
-          AddCustomFieldChange(e.mutable_changes(), "size", std::nullopt,
-                               CustomFieldValueOf(size));
-          break;
-        }
-        default:
-          break;
-      }
-    }
+    AddValueChanges(rng, &w);
     std::vector<v1::Ticket> current;
     for (int64_t id : w.ticket_ids) {
       if (id % 4 != 0) continue;
@@ -779,6 +786,108 @@ TEST(ReportsPropertyTest, TruncatedOrCorruptBytesAreTakenOrRefused) {
     }
   }
   EXPECT_GT(refused, 0);
+}
+
+// ReportReader and Compute on 1, 2, 3 and 5 threads give the report one
+// accumulator gives, bit for bit. Batches of 7 events and slices of 5
+// tickets: each ticket's events (tickets interleave) straddle batches, and
+// tickets and their rows straddle slices.
+TEST(ReportsPropertyTest, ReaderAndComputeOnThreadsGiveTheSameReport) {
+  reports_internal::ThreadTuning& tuning = reports_internal::Tuning();
+  const reports_internal::ThreadTuning saved = tuning;
+  tuning.batch_rows = 7;
+  tuning.tickets_per_thread = 5;
+  static const char* kGroupings[] = {"group",        "tag",      "agent", "organization",
+                                     "custom_field.plan", "priority", "none"};
+  for (uint64_t seed = 61; seed <= 63; ++seed) {
+    SCOPED_TRACE(absl::StrCat("seed ", seed));
+    World w = RandomWorld(seed, 120);
+    std::mt19937_64 rng(seed);
+    AddValueChanges(rng, &w);
+    std::vector<ReportSpec> specs;
+    for (const char* g : kGroupings) {
+      ReportSpec& spec = specs.emplace_back(RandomSpec(rng));
+      spec.business_time = rng() % 2 == 0;
+      ASSERT_OK_AND_ASSIGN(spec.group_by, ParseReportGrouping(g));
+    }
+    std::vector<Report> one_thread;
+    for (int threads : {1, 2, 3, 5}) {
+      SCOPED_TRACE(absl::StrCat(threads, " threads"));
+      ReportConfig config = w.config;
+      config.threads = threads;
+      ASSERT_OK_AND_ASSIGN(ReportReader reader, ReportReader::Create(config));
+      for (const v1::Event& e : w.events) {
+        v1::Event stored = e;
+        stored.clear_id();
+        ASSERT_THAT(reader.AddEncoded(e.id(), e.ticket_id(), stored.SerializeAsString()),
+                    IsOk());
+      }
+      ASSERT_OK_AND_ASSIGN(ReportAccumulator acc, std::move(reader).Finish());
+      EXPECT_EQ(acc.ticket_count(), static_cast<int64_t>(w.ticket_ids.size()));
+      for (size_t i = 0; i < specs.size(); ++i) {
+        SCOPED_TRACE(kGroupings[i]);
+        ASSERT_OK_AND_ASSIGN(Report got, acc.Compute(specs[i]));
+        if (threads == 1) {
+          ASSERT_OK_AND_ASSIGN(Report want, ComputeReport(specs[i], w.config, w.events, {}));
+          ExpectSameReport(got, want);
+          if (specs[i].group_by.kind != ReportGrouping::Kind::kNone) {
+            EXPECT_GT(got.rows.size(), 1u);
+          }
+          one_thread.push_back(std::move(got));
+        } else {
+          ExpectSameReport(got, one_thread[i]);
+        }
+      }
+    }
+  }
+  tuning = saved;
+}
+
+// On threads, the error is the first refused event's in the order given, as
+// on one thread, though a later one (another ticket's, on another worker)
+// is refused too.
+TEST(ReportsPropertyTest, ReaderOnThreadsRefusesTheFirstBadEventGiven) {
+  reports_internal::ThreadTuning& tuning = reports_internal::Tuning();
+  const reports_internal::ThreadTuning saved = tuning;
+  tuning.batch_rows = 3;
+  std::vector<v1::Event> events;
+  int64_t ids = 1;
+  for (int64_t ticket = 1; ticket <= 6; ++ticket) {
+    HistoryBuilder h(ticket, &ids);
+    h.Create(kStart);
+    events.push_back(h.events().back());
+  }
+  for (int k = 0; k < 30; ++k) {
+    // Ticket 8 (never created) falls to another worker than ticket 1.
+    const int64_t ticket = k == 20 ? 8 : 1 + k % 6;
+    HistoryBuilder h(ticket, &ids);
+    // The 12th's time is before its ticket's creation.
+    h.Reply(k == 12 ? kStart - absl::Hours(1) : kStart + absl::Minutes(k));
+    v1::Event e = h.events().back();
+    events.push_back(e);
+  }
+  std::optional<absl::Status> want;
+  for (int threads : {1, 2, 3, 4}) {
+    SCOPED_TRACE(absl::StrCat(threads, " threads"));
+    ReportConfig config;
+    config.threads = threads;
+    ASSERT_OK_AND_ASSIGN(ReportReader reader, ReportReader::Create(config));
+    absl::Status first;
+    for (const v1::Event& e : events) {
+      absl::Status s = reader.AddEncoded(e.id(), e.ticket_id(), e.SerializeAsString());
+      if (first.ok()) first = s;
+    }
+    absl::StatusOr<ReportAccumulator> acc = std::move(reader).Finish();
+    if (first.ok()) first = acc.status();
+    EXPECT_EQ(acc.status(), first);
+    EXPECT_TRUE(absl::IsInvalidArgument(first)) << first;
+    if (!want.has_value()) {
+      want = first;
+      EXPECT_THAT(std::string(first.message()), ::testing::HasSubstr("before the previous"));
+    }
+    EXPECT_EQ(first, *want);
+  }
+  tuning = saved;
 }
 
 }  // namespace

@@ -158,10 +158,6 @@ absl::Status ValidateReportSpec(const ReportSpec& spec, const ReportConfig& conf
   return absl::OkStatus();
 }
 
-struct ReportAccumulator::Rep {
-  AccumulatorState state;
-};
-
 ReportAccumulator::ReportAccumulator(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
 ReportAccumulator::ReportAccumulator(ReportAccumulator&&) noexcept = default;
 ReportAccumulator& ReportAccumulator::operator=(ReportAccumulator&&) noexcept = default;

@@ -1,10 +1,14 @@
 // Computing a report from the accumulator's per-ticket timelines: each
 // ticket's figures for the period, then rows by grouping, percentiles.
 #include <algorithm>
+#include <atomic>
+#include <iterator>
 #include <limits>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -21,6 +25,7 @@
 #include "helpdesk/status_macros.h"
 #include "helpdesk/timestamp.h"
 #include "reports/report_history.h"
+#include "reports/report_rows.h"
 #include "reports/report_sort.h"
 
 namespace helpdesk::reports_internal {
@@ -39,65 +44,7 @@ struct Stretch {
   bool out = false;
 };
 
-struct Wanted {
-  bool created = false, solved = false, reopened = false, backlog = false,
-       first_reply = false, resolution = false, replies = false, requester_wait = false,
-       agent_work = false, sla = false, top_tags = false;
-  bool Timeline() const {
-    return solved || reopened || backlog || first_reply || resolution || replies ||
-           requester_wait || agent_work;
-  }
-};
 
-Wanted WantedOf(const ReportSpec& spec) {
-  Wanted w;
-  auto want = [&](ReportMetric m) {
-    return spec.metrics.empty() ||
-           std::find(spec.metrics.begin(), spec.metrics.end(), m) != spec.metrics.end();
-  };
-  w.created = want(ReportMetric::kCreated);
-  w.solved = want(ReportMetric::kSolved);
-  w.reopened = want(ReportMetric::kReopened);
-  w.backlog = want(ReportMetric::kBacklog);
-  w.first_reply = want(ReportMetric::kFirstReply);
-  w.resolution = want(ReportMetric::kResolution);
-  w.replies = want(ReportMetric::kRepliesToResolve);
-  w.requester_wait = want(ReportMetric::kRequesterWait);
-  w.agent_work = want(ReportMetric::kAgentWork);
-  w.sla = want(ReportMetric::kSla);
-  w.top_tags = want(ReportMetric::kTopTags);
-  return w;
-}
-
-// What one ticket contributes, each figure with the moment it is credited
-// at (a row takes the figures whose moment falls while the ticket had the
-// row's value).
-struct TicketFigures {
-  bool created_in = false;
-  // The moves into and out of solved/closed in the period.
-  std::vector<absl::Time> solves;
-  std::vector<absl::Time> reopens;
-  std::optional<absl::Duration> first_reply;
-  absl::Time first_reply_at;
-  // Set together, credited at resolved_at (the last solve).
-  std::optional<absl::Duration> resolution;
-  std::optional<int64_t> replies;
-  std::optional<absl::Duration> requester_wait;
-  std::optional<absl::Duration> agent_work;
-  absl::Time resolved_at;
-  // [start, end) while in the backlog (end may be InfiniteFuture).
-  std::vector<std::pair<absl::Time, absl::Time>> backlog;
-  // The latest cycles that ended in the period: met or breached, and when.
-  struct SlaCycle {
-    v1::SlaMetric metric;
-    bool met;
-    absl::Time at;
-  };
-  std::vector<SlaCycle> sla;
-};
-
-// Times [start, end), sorted and disjoint.
-using Ranges = std::vector<std::pair<absl::Time, absl::Time>>;
 
 // A ticket's rows at a moment: interned keys (one string per distinct key,
 // so that rows are found by address), sorted.
@@ -619,205 +566,20 @@ const std::vector<std::string>& Computer::TagsAtEnd(const TicketHistory& t,
   return *scratch;
 }
 
-struct RowBuilder {
-  int64_t created = 0, solved = 0, reopened = 0;
-  std::vector<int64_t> backlog_diff;
-  DurationList first_reply, resolution, requester_wait, agent_work;
-  std::vector<int64_t> replies;
-  std::map<v1::SlaMetric, std::pair<int64_t, int64_t>> sla;
-  std::map<std::string, int64_t> tags;
-  // Creations per tag set held for the whole computation (the
-  // accumulator's, by address), added to `tags` by Finish: a million
-  // creations count into a few sets instead of a million map lookups.
-  absl::flat_hash_map<const std::vector<std::string>*, int64_t> tag_sets;
+// The rows of a slice of the tickets: the total and, by interned key (one
+// address per distinct key of the slice's computer), the grouping's rows.
+struct SliceRows {
+  RowBuilder total;
+  absl::flat_hash_map<const std::string*, RowBuilder> rows;
 };
 
-// The index of the first sample at or after `t` (samples from + k * step).
-int64_t FirstSampleAtOrAfter(absl::Time t, const ReportSpec& spec, int64_t samples) {
-  if (t <= spec.from) return 0;
-  if (t == absl::InfiniteFuture()) return samples;
-  absl::Duration rem;
-  int64_t q = absl::IDivDuration(t - spec.from, spec.backlog_step, &rem);
-  if (rem > absl::ZeroDuration()) ++q;
-  return std::min(q, samples);
-}
-
-// Adds to `row` what `f` credits at moments within `ranges` (null: all).
-// `tags` outlives the computation when `held`.
-void AddTo(RowBuilder& row, const TicketFigures& f, const std::vector<std::string>& tags,
-           bool held, const ReportSpec& spec, int64_t samples, const Ranges* ranges) {
-  auto in = [&](absl::Time x) {
-    if (ranges == nullptr) return true;
-    for (const auto& [a, b] : *ranges) {
-      if (x >= a && x < b) return true;
-    }
-    return false;
-  };
-  // Creations (and their tags) go to the value at the period's end.
-  const bool created =
-      f.created_in && (ranges == nullptr ||
-                       (!ranges->empty() && ranges->back().second == absl::InfiniteFuture()));
-  row.created += created ? 1 : 0;
-  for (absl::Time x : f.solves) row.solved += in(x) ? 1 : 0;
-  for (absl::Time x : f.reopens) row.reopened += in(x) ? 1 : 0;
-  auto add_backlog = [&](absl::Time s, absl::Time e) {
-    int64_t lo = FirstSampleAtOrAfter(s, spec, samples);
-    int64_t hi = FirstSampleAtOrAfter(e, spec, samples);
-    if (lo < hi) {
-      if (row.backlog_diff.empty()) row.backlog_diff.assign(samples + 1, 0);
-      row.backlog_diff[lo] += 1;
-      row.backlog_diff[hi] -= 1;
-    }
-  };
-  for (const auto& [s, e] : f.backlog) {
-    if (ranges == nullptr) {
-      add_backlog(s, e);
-      continue;
-    }
-    for (const auto& [a, b] : *ranges) {
-      const absl::Time lo = std::max(s, a), hi = std::min(e, b);
-      if (lo < hi) add_backlog(lo, hi);
-    }
-  }
-  if (f.first_reply && in(f.first_reply_at)) row.first_reply.push_back(*f.first_reply);
-  if (in(f.resolved_at)) {
-    if (f.resolution) row.resolution.push_back(*f.resolution);
-    if (f.requester_wait) row.requester_wait.push_back(*f.requester_wait);
-    if (f.agent_work) row.agent_work.push_back(*f.agent_work);
-    if (f.replies) row.replies.push_back(*f.replies);
-  }
-  for (const TicketFigures::SlaCycle& c : f.sla) {
-    if (!in(c.at)) continue;
-    auto& [m, b] = row.sla[c.metric];
-    (c.met ? m : b) += 1;
-  }
-  if (created && held && !tags.empty()) {
-    row.tag_sets[&tags] += 1;
-  } else if (created) {
-    for (const std::string& tag : tags) row.tags[tag] += 1;
-  }
-}
-
-// Nearest rank: the smallest value with at least `pct` percent at or below.
-size_t Rank(size_t n, int pct) {
-  size_t r = (static_cast<size_t>(pct) * n + 99) / 100;
-  return r == 0 ? 0 : r - 1;
-}
-
-DurationFigures DurationsOf(DurationList list) {
-  DurationFigures f;
-  std::vector<absl::Duration> v = std::move(list).Sorted();
-  f.count = static_cast<int64_t>(v.size());
-  if (!v.empty()) {
-    absl::Duration sum;
-    for (absl::Duration d : v) sum += d;
-    f.mean = sum / f.count;
-    f.p50 = v[Rank(v.size(), 50)];
-    f.p90 = v[Rank(v.size(), 90)];
-    f.p99 = v[Rank(v.size(), 99)];
-  }
-  f.values = std::move(v);
-  return f;
-}
-
-CountFigures CountsOf(std::vector<int64_t> v) {
-  CountFigures f;
-  SortInt64(v);
-  f.count = static_cast<int64_t>(v.size());
-  if (!v.empty()) {
-    long double sum = 0;
-    for (int64_t x : v) sum += static_cast<long double>(x);
-    f.mean = static_cast<double>(sum / static_cast<long double>(v.size()));
-    f.p50 = v[Rank(v.size(), 50)];
-    f.p90 = v[Rank(v.size(), 90)];
-    f.p99 = v[Rank(v.size(), 99)];
-  }
-  f.values = std::move(v);
-  return f;
-}
-
-ReportRow Finish(std::string key, RowBuilder b, const Wanted& w, const ReportSpec& spec,
-                 int64_t samples) {
-  ReportRow row;
-  row.key = std::move(key);
-  row.created = b.created;
-  row.solved = b.solved;
-  row.reopened = b.reopened;
-  if (w.backlog) {
-    row.backlog.assign(samples, 0);
-    int64_t running = 0;
-    for (int64_t k = 0; k < samples && !b.backlog_diff.empty(); ++k) {
-      running += b.backlog_diff[k];
-      row.backlog[k] = running;
-    }
-  }
-  row.first_reply = DurationsOf(std::move(b.first_reply));
-  row.resolution = DurationsOf(std::move(b.resolution));
-  row.requester_wait = DurationsOf(std::move(b.requester_wait));
-  row.agent_work = DurationsOf(std::move(b.agent_work));
-  row.replies_to_resolve = CountsOf(std::move(b.replies));
-  for (const auto& [metric, mb] : b.sla) {
-    SlaFigures s;
-    s.metric = metric;
-    s.met = mb.first;
-    s.breached = mb.second;
-    s.achievement = s.met + s.breached == 0
-                        ? 0
-                        : static_cast<double>(s.met) / static_cast<double>(s.met + s.breached);
-    row.sla.push_back(s);
-  }
-  if (w.top_tags) {
-    for (const auto& [set, n] : b.tag_sets) {
-      for (const std::string& tag : *set) b.tags[tag] += n;
-    }
-    std::vector<std::pair<std::string, int64_t>> tags(b.tags.begin(), b.tags.end());
-    std::stable_sort(tags.begin(), tags.end(),
-                     [](const auto& x, const auto& y) { return x.second > y.second; });
-    if (tags.size() > static_cast<size_t>(spec.top_tags)) tags.resize(spec.top_tags);
-    row.top_tags = std::move(tags);
-  }
-  return row;
-}
-
-// Rows sort numerically by id, then by text.
-bool KeyLess(const std::string& a, const std::string& b) {
-  int64_t x = 0, y = 0;
-  bool xa = absl::SimpleAtoi(a, &x), yb = absl::SimpleAtoi(b, &y);
-  if (xa != yb) return xa;
-  if (xa && x != y) return x < y;
-  return a < b;
-}
-
-}  // namespace
-
-absl::StatusOr<Report> ComputeFromState(const AccumulatorState& state, const ReportSpec& spec) {
-  Computer computer(state, spec);
+// Adds the figures of `tickets` (in id order) to `out`; stops at the first
+// ticket whose figures fail.
+absl::Status ComputeSlice(const Computer& computer, const ReportSpec& spec, int64_t samples,
+                          absl::Span<const TicketHistory* const> tickets, SliceRows* out) {
   const Wanted& w = computer.wanted();
-  Report report;
-  report.spec = spec;
-  int64_t samples = 0;
-  if (w.backlog) {
-    samples = spec.to > spec.from
-                  ? FirstSampleAtOrAfter(spec.to, spec, std::numeric_limits<int64_t>::max())
-                  : 0;
-    for (int64_t k = 0; k < samples; ++k) {
-      report.backlog_times.push_back(spec.from + k * spec.backlog_step);
-    }
-  }
-  RowBuilder total;
-  // By interned key (one address per distinct key).
-  absl::flat_hash_map<const std::string*, RowBuilder> rows;
-  // Visit tickets in id order, so that results do not depend on hashing.
-  std::vector<const TicketHistory*> tickets;
-  tickets.reserve(state.tickets.size());
-  for (const TicketHistory& t : state.tickets) {
-    if (t.has_events && t.created < spec.to) tickets.push_back(&t);
-  }
-  auto by_id = [](const TicketHistory* a, const TicketHistory* b) { return a->id < b->id; };
-  // Tickets usually come in id order already.
-  if (!std::is_sorted(tickets.begin(), tickets.end(), by_id)) {
-    std::sort(tickets.begin(), tickets.end(), by_id);
-  }
+  RowBuilder& total = out->total;
+  absl::flat_hash_map<const std::string*, RowBuilder>& rows = out->rows;
   // The total row takes about one value per ticket: its vectors are
   // reserved (memory is touched as they fill) rather than regrown.
   if (w.first_reply) total.first_reply.reserve(tickets.size());
@@ -835,7 +597,8 @@ absl::StatusOr<Report> ComputeFromState(const AccumulatorState& state, const Rep
     HELPDESK_RETURN_IF_ERROR(computer.Figures(*t, &f));
     const std::vector<std::string>* tags = &no_tags;
     if (w.top_tags && f.created_in) tags = &computer.TagsAtEnd(*t, &tags_scratch);
-    // The accumulator's tag sets (and no_tags) are held; the scratch is not.
+    // The accumulator's tag sets are held; the scratch and no_tags are not
+    // (no_tags adds nothing).
     const bool held = tags != &tags_scratch;
     AddTo(total, f, *tags, held, spec, samples, nullptr);
     if (!grouped) continue;
@@ -871,10 +634,91 @@ absl::StatusOr<Report> ComputeFromState(const AccumulatorState& state, const Rep
       AddTo(rows[key], f, *tags, held, spec, samples, &ranges);
     }
   }
-  report.total = Finish("total", std::move(total), w, spec, samples);
-  for (auto& [key, b] : rows) {
-    report.rows.push_back(Finish(*key, std::move(b), w, spec, samples));
+  return absl::OkStatus();
+}
+
+// Runs `task(0)` ... `task(n - 1)` on up to `threads` threads (the calling
+// thread one of them), each taking the next task not taken; returns when all
+// are done.
+template <typename Task>
+void RunTasks(size_t threads, size_t n, const Task& task) {
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i = next.fetch_add(1); i < n; i = next.fetch_add(1)) task(i);
+  };
+  std::vector<std::thread> others;
+  for (size_t k = 1; k < std::min(threads, n); ++k) others.emplace_back(work);
+  work();
+  for (std::thread& t : others) t.join();
+}
+
+}  // namespace
+
+absl::StatusOr<Report> ComputeFromState(const AccumulatorState& state, const ReportSpec& spec) {
+  const Wanted w = WantedOf(spec);
+  Report report;
+  report.spec = spec;
+  int64_t samples = 0;
+  if (w.backlog) {
+    samples = spec.to > spec.from
+                  ? FirstSampleAtOrAfter(spec.to, spec, std::numeric_limits<int64_t>::max())
+                  : 0;
+    for (int64_t k = 0; k < samples; ++k) {
+      report.backlog_times.push_back(spec.from + k * spec.backlog_step);
+    }
   }
+  // Visit tickets in id order, so that results do not depend on hashing.
+  std::vector<const TicketHistory*> tickets;
+  tickets.reserve(state.tickets.size());
+  for (const TicketHistory& t : state.tickets) {
+    if (t.has_events && t.created < spec.to) tickets.push_back(&t);
+  }
+  auto by_id = [](const TicketHistory* a, const TicketHistory* b) { return a->id < b->id; };
+  // Tickets usually come in id order already.
+  if (!std::is_sorted(tickets.begin(), tickets.end(), by_id)) {
+    std::sort(tickets.begin(), tickets.end(), by_id);
+  }
+  // Slices of consecutive tickets, one per thread; the figures of each
+  // slice join in slice order, and the first failing slice's error is the
+  // first failing ticket's, as on one thread.
+  const size_t threads = std::max<size_t>(
+      1, std::min<size_t>(ThreadsOf(state.config), tickets.size() / Tuning().tickets_per_thread));
+  std::vector<std::unique_ptr<Computer>> computers;
+  std::vector<SliceRows> slices(threads);
+  std::vector<absl::Status> status(threads);
+  for (size_t k = 0; k < threads; ++k) {
+    computers.push_back(std::make_unique<Computer>(state, spec));
+  }
+  RunTasks(threads, threads, [&](size_t k) {
+    const size_t lo = tickets.size() * k / threads, hi = tickets.size() * (k + 1) / threads;
+    status[k] = ComputeSlice(*computers[k], spec, samples,
+                             absl::MakeConstSpan(tickets).subspan(lo, hi - lo), &slices[k]);
+  });
+  for (const absl::Status& s : status) HELPDESK_RETURN_IF_ERROR(s);
+  // Each key's row (the first slice's key and figures, absorbing the
+  // others'; each computer interns its own keys, so they are found by text).
+  RowBuilder& total = slices[0].total;
+  absl::flat_hash_map<absl::string_view, RowBuilder*> rows;
+  for (SliceRows& slice : slices) {
+    if (&slice != &slices[0]) Absorb(total, std::move(slice.total));
+    for (auto& [key, b] : slice.rows) {
+      auto [it, added] = rows.try_emplace(*key, &b);
+      if (!added) Absorb(*it->second, std::move(b));
+    }
+  }
+  // Finishing a row sorts its values: the rows are finished on the threads
+  // too, the total (about as many values as all the others) first.
+  std::vector<std::pair<std::string, RowBuilder*>> unfinished;
+  unfinished.emplace_back("total", &total);
+  for (auto& [key, b] : rows) unfinished.emplace_back(std::string(key), b);
+  std::vector<ReportRow> finished(unfinished.size());
+  RunTasks(threads, unfinished.size(), [&](size_t i) {
+    finished[i] = Finish(std::move(unfinished[i].first), std::move(*unfinished[i].second), w,
+                         spec, samples);
+  });
+  report.total = std::move(finished[0]);
+  report.rows.assign(std::make_move_iterator(finished.begin() + 1),
+                     std::make_move_iterator(finished.end()));
   std::sort(report.rows.begin(), report.rows.end(),
             [](const ReportRow& a, const ReportRow& b) { return KeyLess(a.key, b.key); });
   if (!w.created) {

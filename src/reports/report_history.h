@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -218,9 +219,21 @@ struct AccumulatorState {
   // The ticket `id`, added (empty) when new.
   TicketHistory& FindOrAdd(int64_t id) {
     if (TicketHistory* t = Find(id)) return *t;
-    const uint32_t i = static_cast<uint32_t>(tickets.size());
-    tickets.emplace_back().id = id;
-    tickets.back().marks.reserve(kMarksReserved);
+    TicketHistory& t = tickets.emplace_back();
+    t.id = id;
+    t.marks.reserve(kMarksReserved);
+    IndexLast();
+    return t;
+  }
+  // Takes `t` (a ticket this state does not hold) as its last ticket.
+  void Adopt(TicketHistory&& t) {
+    tickets.emplace_back() = std::move(t);
+    IndexLast();
+  }
+  // Indexes the last ticket by its id.
+  void IndexLast() {
+    const uint32_t i = static_cast<uint32_t>(tickets.size() - 1);
+    const int64_t id = tickets[i].id;
     // Dense while ids stay within a few times the count of tickets.
     const uint64_t bound = kDenseSlack + 4 * static_cast<uint64_t>(tickets.size());
     if (id >= 0 && static_cast<uint64_t>(id) < bound) {
@@ -232,7 +245,6 @@ struct AccumulatorState {
     } else {
       sparse.emplace(id, i);
     }
-    return tickets[i];
   }
   void ClearTickets() {
     tickets.clear();
@@ -247,6 +259,40 @@ struct AccumulatorState {
 // Computes a report over `state` (the spec already validated).
 absl::StatusOr<Report> ComputeFromState(const AccumulatorState& state, const ReportSpec& spec);
 
+// The threads config.threads asks for (ReportConfig::threads).
+inline int ThreadsOf(const ReportConfig& config) {
+  if (config.threads == 0) {
+    const unsigned n = std::thread::hardware_concurrency();
+    return n == 0 ? 1 : static_cast<int>(std::min(n, 256u));
+  }
+  return std::max(1, config.threads);
+}
+
+// Sizes of the threaded paths' work (tests make them small, to cross
+// batch and slice boundaries with few events). Not to be changed while a
+// reader or Compute runs.
+struct ThreadTuning {
+  // Events per batch a ReportReader hands to a worker.
+  size_t batch_rows = 2048;
+  // Compute uses one thread per this many tickets at most.
+  size_t tickets_per_thread = 16384;
+};
+ThreadTuning& Tuning();
+
+// Merges `parts` (accumulators of disjoint tickets made with one config,
+// holding no current tickets) into `into` (empty, made with that config),
+// moving their tickets, interleaved in id order where each part's tickets
+// are in id order.
+void MergeDisjoint(std::vector<AccumulatorState*> parts, AccumulatorState* into);
+
 }  // namespace helpdesk::reports_internal
+
+namespace helpdesk {
+
+struct ReportAccumulator::Rep {
+  reports_internal::AccumulatorState state;
+};
+
+}  // namespace helpdesk
 
 #endif  // HELPDESK_SRC_REPORTS_REPORT_HISTORY_H_

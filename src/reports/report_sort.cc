@@ -79,6 +79,25 @@ void SortInt64(std::vector<int64_t>& v) {
   }
 }
 
+void DurationList::Append(DurationList&& other) {
+  if (exact_ && other.exact_) {
+    if (nanos_.empty()) {
+      nanos_ = std::move(other.nanos_);
+    } else {
+      nanos_.insert(nanos_.end(), other.nanos_.begin(), other.nanos_.end());
+    }
+    return;
+  }
+  if (exact_) {
+    exact_ = false;
+    durations_.reserve(nanos_.size() + other.durations_.size() + other.nanos_.size());
+    for (int64_t x : nanos_) durations_.push_back(absl::Nanoseconds(x));
+    nanos_ = std::vector<int64_t>();
+  }
+  for (int64_t x : other.nanos_) durations_.push_back(absl::Nanoseconds(x));
+  durations_.insert(durations_.end(), other.durations_.begin(), other.durations_.end());
+}
+
 std::vector<absl::Duration> DurationList::Sorted() && {
   if (!exact_) {
     std::sort(durations_.begin(), durations_.end());

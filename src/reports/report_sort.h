@@ -35,6 +35,8 @@ class DurationList {
     }
     durations_.push_back(d);
   }
+  // Adds `other`'s values.
+  void Append(DurationList&& other);
   // The values, sorted.
   std::vector<absl::Duration> Sorted() &&;
 
