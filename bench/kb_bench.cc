@@ -111,6 +111,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "benchmark/benchmark.h"
+#include "helpdesk/access.h"
 #include "helpdesk/clock.h"
 #include "helpdesk/desk.h"
 #include "helpdesk/kb.h"
@@ -432,6 +433,44 @@ void ReportPercentiles(benchmark::State& state, std::vector<double>& us,
   state.SetItemsProcessed(static_cast<int64_t>(us.size()));
 }
 
+// The slowest 1% of a run's searches (by thread CPU), printed to stderr
+// with the query and, for the Desk, its CPU split: the store's search of the
+// same request alone, and the snippets of its hits (each measured again
+// right after the run, so they add up to about the Desk's time only when
+// the rest (parse, transaction, display fields) is small).
+void LogSlowest(const char* name, const std::vector<std::string>& queries,
+                const std::vector<double>& cpu, Store* split_store) {
+  std::vector<size_t> order(cpu.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return cpu[a] > cpu[b]; });
+  const size_t n = std::max<size_t>(1, cpu.size() / 100);
+  for (size_t r = 0; r < n && r < order.size(); ++r) {
+    const std::string& q = queries[order[r] % queries.size()];
+    std::string split;
+    if (split_store != nullptr) {
+      KbSearchRequest req;
+      req.query = ParseKbQuery(q, "es");
+      req.language = "es";
+      req.audience = AnonymousKbAudience();
+      const double c0 = ThreadCpuUs();
+      auto tx = *split_store->Begin(TransactionMode::kReadOnly);
+      auto hits = tx->SearchKbArticles(req);
+      tx.reset();
+      const double c1 = ThreadCpuUs();
+      size_t bytes = 0;
+      if (hits.ok()) {
+        for (const KbSearchHit& h : *hits) bytes += KbSnippet(h.plain_text, req.query, "es").size();
+      }
+      const double c2 = ThreadCpuUs();
+      benchmark::DoNotOptimize(bytes);
+      split = absl::StrCat(" (store ", static_cast<int>(c1 - c0), " us, snippets ",
+                           static_cast<int>(c2 - c1), " us)");
+    }
+    std::fprintf(stderr, "slowest %s: %d us cpu '%s'%s\n", name, static_cast<int>(cpu[order[r]]),
+                 q.c_str(), split.c_str());
+  }
+}
+
 void DeskSearch(benchmark::State& state, QuerySet set, bool fts5) {
   Fixture& f = Fixture::Get();
   Desk& desk = fts5 ? *f.fts5_desk : *f.desk;
@@ -449,6 +488,7 @@ void DeskSearch(benchmark::State& state, QuerySet set, bool fts5) {
     benchmark::DoNotOptimize(page);
     us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
   }
+  LogSlowest(fts5 ? "desk_fts5" : "desk", queries, cpu, fts5 ? f.fts5_store.get() : f.store.get());
   ReportPercentiles(state, us, cpu, f.share[set]);
 }
 void BM_Desk_KbSearch(benchmark::State& state, QuerySet set) { DeskSearch(state, set, false); }
@@ -492,6 +532,7 @@ void StoreSearch(benchmark::State& state, QuerySet set, bool fts5) {
     benchmark::DoNotOptimize(hits);
     us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
   }
+  LogSlowest(fts5 ? "store_fts5" : "store", f.queries[set], cpu, nullptr);
   ReportPercentiles(state, us, cpu, f.share[set]);
   // How many searches the index in memory answered (the rest: FTS5, e.g.
   // while a rebuild runs), and its size.
