@@ -90,6 +90,18 @@
 // 4,929 with the index in memory live (each commit applied to it), vs main
 // 4,496 and 3,069 (the stem memo of kb_text.cc).
 //
+// Figures of 2026-12-07 07:38-07:42 UTC (thread CPU p50/p99 in ms, load 7.1-9.0,
+// a dev build beside; this binary and main's (94c67a2) alternately, two runs
+// each):
+//   Desk realistic      0.30/1.11  0.23/0.92   main 0.32/1.70  0.34/1.90
+//   Desk common_words   0.60/1.34  0.70/1.73   main 0.77/1.46  0.88/1.44
+//   Store realistic     0.07/0.58  0.09/0.75   main 0.08/1.27  0.09/1.33
+//   Store common_words  0.43/1.01  0.57/1.46   main 0.56/1.00  0.67/1.35
+// The realistic tail was prefixes of many rare terms ('blobl*': the store
+// 2.2 ms of the Desk's 2.5): every row of the merged list read its slot.
+// Each run prints its slowest 1% (stderr: "slowest ...") with, for the
+// Desk, the store's and the snippets' share of the same query.
+//
 //   cmake --preset release && cmake --build --preset release --target kb_bench
 //   ./build/release/bench/kb_bench --benchmark_counters_tabular=true
 #include <sqlite3.h>

@@ -23,11 +23,11 @@
 // (8 bytes a posting), the term's positions in each row (4 bytes a token of
 // the text) and two bounds for MaxScore (the largest count and the shortest
 // row it was ever in). Removing a row takes its slot out of the lists of its
-// terms; the slot is not reused. Once a page is full, a row whose postings'
-// counts alone (at each list's shortest length) cannot reach its last score
-// is passed over without reading its slot (a cache miss a row in a long
-// list), and a prefix's lists merge through a count and a bit per slot
-// (thread-local scratch) rather than a pass over every slot.
+// terms; the slot is not reused. Once a page is full and one list is left
+// to walk, a row whose posting's count alone (at the list's shortest length)
+// cannot reach its last score is passed over without reading its slot (a
+// cache miss a row), and a prefix's lists merge through a count and a bit
+// per slot (thread-local scratch) rather than a pass over every slot.
 //
 // Thread safety: none; SqliteKbSearchCache guards it (readers share Search,
 // writers hold it alone).
