@@ -90,6 +90,18 @@
 // 4,929 with the index in memory live (each commit applied to it), vs main
 // 4,496 and 3,069 (the stem memo of kb_text.cc).
 //
+// Figures of 2026-12-07 07:38-07:42 UTC (thread CPU p50/p99 in ms, load 7.1-9.0,
+// a dev build beside; this binary and main's (94c67a2) alternately, two runs
+// each):
+//   Desk realistic      0.30/1.11  0.23/0.92   main 0.32/1.70  0.34/1.90
+//   Desk common_words   0.60/1.34  0.70/1.73   main 0.77/1.46  0.88/1.44
+//   Store realistic     0.07/0.58  0.09/0.75   main 0.08/1.27  0.09/1.33
+//   Store common_words  0.43/1.01  0.57/1.46   main 0.56/1.00  0.67/1.35
+// The realistic tail was prefixes of many rare terms ('blobl*': the store
+// 2.2 ms of the Desk's 2.5): every row of the merged list read its slot.
+// Each run prints its slowest 1% (stderr: "slowest ...") with, for the
+// Desk, the store's and the snippets' share of the same query.
+//
 //   cmake --preset release && cmake --build --preset release --target kb_bench
 //   ./build/release/bench/kb_bench --benchmark_counters_tabular=true
 #include <sqlite3.h>
@@ -111,6 +123,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "benchmark/benchmark.h"
+#include "helpdesk/access.h"
 #include "helpdesk/clock.h"
 #include "helpdesk/desk.h"
 #include "helpdesk/kb.h"
@@ -432,6 +445,44 @@ void ReportPercentiles(benchmark::State& state, std::vector<double>& us,
   state.SetItemsProcessed(static_cast<int64_t>(us.size()));
 }
 
+// The slowest 1% of a run's searches (by thread CPU), printed to stderr
+// with the query and, for the Desk, its CPU split: the store's search of the
+// same request alone, and the snippets of its hits (each measured again
+// right after the run, so they add up to about the Desk's time only when
+// the rest (parse, transaction, display fields) is small).
+void LogSlowest(const char* name, const std::vector<std::string>& queries,
+                const std::vector<double>& cpu, Store* split_store) {
+  std::vector<size_t> order(cpu.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return cpu[a] > cpu[b]; });
+  const size_t n = std::max<size_t>(1, cpu.size() / 100);
+  for (size_t r = 0; r < n && r < order.size(); ++r) {
+    const std::string& q = queries[order[r] % queries.size()];
+    std::string split;
+    if (split_store != nullptr) {
+      KbSearchRequest req;
+      req.query = ParseKbQuery(q, "es");
+      req.language = "es";
+      req.audience = AnonymousKbAudience();
+      const double c0 = ThreadCpuUs();
+      auto tx = *split_store->Begin(TransactionMode::kReadOnly);
+      auto hits = tx->SearchKbArticles(req);
+      tx.reset();
+      const double c1 = ThreadCpuUs();
+      size_t bytes = 0;
+      if (hits.ok()) {
+        for (const KbSearchHit& h : *hits) bytes += KbSnippet(h.plain_text, req.query, "es").size();
+      }
+      const double c2 = ThreadCpuUs();
+      benchmark::DoNotOptimize(bytes);
+      split = absl::StrCat(" (store ", static_cast<int>(c1 - c0), " us, snippets ",
+                           static_cast<int>(c2 - c1), " us)");
+    }
+    std::fprintf(stderr, "slowest %s: %d us cpu '%s'%s\n", name, static_cast<int>(cpu[order[r]]),
+                 q.c_str(), split.c_str());
+  }
+}
+
 void DeskSearch(benchmark::State& state, QuerySet set, bool fts5) {
   Fixture& f = Fixture::Get();
   Desk& desk = fts5 ? *f.fts5_desk : *f.desk;
@@ -449,6 +500,7 @@ void DeskSearch(benchmark::State& state, QuerySet set, bool fts5) {
     benchmark::DoNotOptimize(page);
     us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
   }
+  LogSlowest(fts5 ? "desk_fts5" : "desk", queries, cpu, fts5 ? f.fts5_store.get() : f.store.get());
   ReportPercentiles(state, us, cpu, f.share[set]);
 }
 void BM_Desk_KbSearch(benchmark::State& state, QuerySet set) { DeskSearch(state, set, false); }
@@ -492,6 +544,7 @@ void StoreSearch(benchmark::State& state, QuerySet set, bool fts5) {
     benchmark::DoNotOptimize(hits);
     us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
   }
+  LogSlowest(fts5 ? "store_fts5" : "store", f.queries[set], cpu, nullptr);
   ReportPercentiles(state, us, cpu, f.share[set]);
   // How many searches the index in memory answered (the rest: FTS5, e.g.
   // while a rebuild runs), and its size.

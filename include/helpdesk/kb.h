@@ -130,12 +130,12 @@ HELPDESK_EXPORT bool KbTermMatches(const KbQueryTerm& q, size_t i, absl::string_
 // joined by OR. Empty for an empty query.
 HELPDESK_EXPORT std::string KbFts5MatchExpression(const KbQuery& query);
 
-// A passage of `plain_text` (about `max_words` words) around the most
-// distinct matches of `query`, HTML-escaped, each matching word wrapped in
-// <mark>...</mark>; "…" marks cut ends. Words match on their index form, so
-// "facturas" highlights "Facturación" for a query "factura" in Spanish.
-// Bounded whatever the text: at most 16 bytes of non-word text between two
-// words and 64 bytes of one word are kept ("…" marks a cut).
+// A passage of `plain_text` (about `max_words` words) around the most distinct matches of `query`,
+// HTML-escaped, each matching word wrapped in <mark>...</mark>; "…" marks cut ends. Words match on
+// their index form, so "facturas" highlights "Facturación" for a query "factura" in Spanish. Bounded
+// whatever the text: at most 16 bytes of non-word text between two words and 64 bytes of one word
+// are kept ("…" marks a cut); passages start within the first 2,001 words, and the text is read as
+// far as they reach. Cost: those words folded and stemmed; no allocation but the result's.
 HELPDESK_EXPORT std::string KbSnippet(absl::string_view plain_text, const KbQuery& query,
                                       absl::string_view language, int max_words = 24);
 

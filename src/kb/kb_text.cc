@@ -158,33 +158,105 @@ Stemmers& ThreadStemmers() {
   return stemmers;
 }
 
-// Adds a stem to the recent generation of the memo.
-void Remember(LanguageStemmer* stemmer, std::string folded, const std::string& stem) {
+// Adds a stem to the recent generation of the memo; the stem as stored.
+const std::string& Remember(LanguageStemmer* stemmer, absl::string_view folded,
+                            std::string stem) {
   if (stemmer->recent.size() >= LanguageStemmer::kMaxMemo) {
     stemmer->older = std::move(stemmer->recent);
     stemmer->recent.clear();
   }
-  stemmer->recent.emplace(std::move(folded), stem);
+  return stemmer->recent.emplace(std::string(folded), std::move(stem)).first->second;
 }
 
-std::string Stem(LanguageStemmer* stemmer, std::string folded) {
+// The stem of a folded word: a view valid until the next stemming on this
+// thread (it may point into the memo, or be `folded` itself).
+absl::string_view StemView(LanguageStemmer* stemmer, absl::string_view folded) {
   if (stemmer == nullptr || folded.empty()) return folded;
   auto it = stemmer->recent.find(folded);
   if (it != stemmer->recent.end()) return it->second;
   it = stemmer->older.find(folded);
-  if (it != stemmer->older.end()) {
-    std::string stem = it->second;
-    Remember(stemmer, std::move(folded), stem);
-    return stem;
-  }
+  if (it != stemmer->older.end()) return Remember(stemmer, folded, it->second);
   const sb_symbol* out =
       sb_stemmer_stem(stemmer->stemmer, reinterpret_cast<const sb_symbol*>(folded.data()),
                       static_cast<int>(folded.size()));
   if (out == nullptr) return folded;  // out of memory: index the word unstemmed
-  std::string stem(reinterpret_cast<const char*>(out),
-                   static_cast<size_t>(sb_stemmer_length(stemmer->stemmer)));
-  Remember(stemmer, std::move(folded), stem);
-  return stem;
+  return Remember(stemmer, folded,
+                  std::string(reinterpret_cast<const char*>(out),
+                              static_cast<size_t>(sb_stemmer_length(stemmer->stemmer))));
+}
+
+std::string Stem(LanguageStemmer* stemmer, const std::string& folded) {
+  return std::string(StemView(stemmer, folded));
+}
+
+// Calls `f(begin, end, folded)` for each word of `text` in turn: its byte
+// range and its folded form (cut to kMaxWordBytes at a code point boundary;
+// words that fold to nothing are skipped), held in `*folded` (reused, so a
+// word costs no allocation) until f returns. Stops when f returns false.
+template <typename F>
+void ForEachWord(absl::string_view text, std::string* folded, F&& f) {
+  size_t i = 0;
+  size_t begin = 0;
+  bool in_word = false;
+  folded->clear();
+  // Ends the current word at `at`; false when f asked to stop.
+  auto finish = [&](size_t at) {
+    if (!in_word) return true;
+    in_word = false;
+    if (folded->size() > kMaxWordBytes) {
+      // Cut at a code point boundary.
+      size_t cut = kMaxWordBytes;
+      while (cut > 0 && (static_cast<unsigned char>((*folded)[cut]) & 0xC0) == 0x80) --cut;
+      folded->resize(cut);
+    }
+    bool go_on = true;
+    if (!folded->empty()) go_on = f(begin, at, absl::string_view(*folded));
+    folded->clear();
+    return go_on;
+  };
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {  // ASCII: what IsWordChar and FoldInto do, inline
+      if (absl::ascii_isalnum(c)) {
+        if (!in_word) {
+          in_word = true;
+          begin = i;
+        }
+        // The run of ASCII letters and digits at once.
+        size_t j = i + 1;
+        while (j < text.size() && absl::ascii_isalnum(static_cast<unsigned char>(text[j]))) ++j;
+        const size_t at = folded->size();
+        folded->append(text.data() + i, j - i);
+        for (size_t k = at; k < folded->size(); ++k) {
+          (*folded)[k] = absl::ascii_tolower(static_cast<unsigned char>((*folded)[k]));
+        }
+        i = j;
+        continue;
+      }
+      if (!finish(i)) return;
+      ++i;
+      continue;
+    }
+    size_t len = internal::Utf8SequenceLength(text, i);
+    if (len == 0) {
+      if (!finish(i)) return;
+      ++i;
+      continue;
+    }
+    uint32_t cp = DecodeAt(text, i, len);
+    bool word_char = IsWordChar(cp) || (in_word && cp >= 0x300 && cp <= 0x36F);
+    if (word_char) {
+      if (!in_word) {
+        in_word = true;
+        begin = i;
+      }
+      FoldInto(cp, folded);
+    } else if (!finish(i)) {
+      return;
+    }
+    i += len;
+  }
+  finish(text.size());
 }
 
 // Words of `text` with their byte ranges and folded forms.
@@ -196,58 +268,11 @@ struct Word {
 
 std::vector<Word> Words(absl::string_view text) {
   std::vector<Word> words;
-  size_t i = 0;
-  Word cur{0, 0, ""};
-  bool in_word = false;
-  auto finish = [&](size_t at) {
-    if (in_word) {
-      cur.end = at;
-      if (cur.folded.size() > kMaxWordBytes) {
-        // Cut at a code point boundary.
-        size_t cut = kMaxWordBytes;
-        while (cut > 0 && (static_cast<unsigned char>(cur.folded[cut]) & 0xC0) == 0x80) --cut;
-        cur.folded.resize(cut);
-      }
-      if (!cur.folded.empty()) words.push_back(std::move(cur));
-      cur = Word{0, 0, ""};
-      in_word = false;
-    }
-  };
-  while (i < text.size()) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c < 0x80) {  // ASCII: what IsWordChar and FoldInto do, inline
-      if (absl::ascii_isalnum(c)) {
-        if (!in_word) {
-          in_word = true;
-          cur.begin = i;
-        }
-        cur.folded.push_back(absl::ascii_tolower(c));
-      } else {
-        finish(i);
-      }
-      ++i;
-      continue;
-    }
-    size_t len = internal::Utf8SequenceLength(text, i);
-    if (len == 0) {
-      finish(i);
-      ++i;
-      continue;
-    }
-    uint32_t cp = DecodeAt(text, i, len);
-    bool word_char = IsWordChar(cp) || (in_word && cp >= 0x300 && cp <= 0x36F);
-    if (word_char) {
-      if (!in_word) {
-        in_word = true;
-        cur.begin = i;
-      }
-      FoldInto(cp, &cur.folded);
-    } else {
-      finish(i);
-    }
-    i += len;
-  }
-  finish(text.size());
+  std::string folded;
+  ForEachWord(text, &folded, [&](size_t begin, size_t end, absl::string_view f) {
+    words.push_back(Word{begin, end, std::string(f)});
+    return true;
+  });
   return words;
 }
 
@@ -349,9 +374,11 @@ std::string FoldKbText(absl::string_view text) {
 std::vector<KbToken> AnalyzeKbText(absl::string_view text, absl::string_view language) {
   LanguageStemmer* stemmer = ThreadStemmers().For(language);
   std::vector<KbToken> tokens;
-  for (Word& w : Words(text)) {
-    tokens.push_back(KbToken{w.begin, w.end, Stem(stemmer, std::move(w.folded))});
-  }
+  std::string folded;
+  ForEachWord(text, &folded, [&](size_t begin, size_t end, absl::string_view f) {
+    tokens.push_back(KbToken{begin, end, std::string(StemView(stemmer, f))});
+    return true;
+  });
   return tokens;
 }
 
@@ -390,7 +417,7 @@ KbQuery ParseKbQuery(absl::string_view text, absl::string_view locale) {
         continue;
       }
       const bool is_stop = IsKbStopWord(w.folded, language);
-      t.terms.push_back(Stem(stemmer, std::move(w.folded)));
+      t.terms.push_back(Stem(stemmer, w.folded));
       (is_stop ? stop : words).push_back(std::move(t));
     }
   };
@@ -409,7 +436,7 @@ KbQuery ParseKbQuery(absl::string_view text, absl::string_view locale) {
     std::vector<Word> ws = Words(inner);
     KbQueryTerm t;
     t.text = std::string(inner);
-    for (Word& w : ws) t.terms.push_back(Stem(stemmer, std::move(w.folded)));
+    for (Word& w : ws) t.terms.push_back(Stem(stemmer, w.folded));
     if (t.terms.size() == 1) {
       words.push_back(std::move(t));
     } else if (!t.terms.empty()) {
@@ -479,20 +506,69 @@ constexpr size_t kSnippetMaxWord = 64;  // bytes of one word
 
 }  // namespace
 
+namespace {
+
+// What KbSnippet keeps per call, reused by the thread's next calls (a
+// snippet then costs no allocation but its result): each word's byte range
+// and the range of its index term in `terms`.
+struct SnippetScratch {
+  std::string folded;
+  std::string terms;
+  std::vector<size_t> begins, ends;
+  std::vector<uint32_t> term_begins, term_ends;
+  std::vector<int> match;
+  std::vector<int> in_window;
+};
+
+// Windows starting past this token are not tried in a text of more tokens
+// (long bodies: the first pages are enough).
+constexpr size_t kSnippetMaxStart = 2000;
+
+}  // namespace
+
 std::string KbSnippet(absl::string_view plain_text, const KbQuery& query,
                       absl::string_view language, int max_words) {
-  std::vector<KbToken> tokens = AnalyzeKbText(plain_text, language);
   if (max_words < 1) max_words = 1;
-  const size_t n = tokens.size();
+  thread_local SnippetScratch scratch;
+  SnippetScratch& x = scratch;
+  // The words the windows below can reach: windows start at token 2001 at
+  // most, and a phrase match in one may run past it by its length; one more
+  // word tells that the text goes on.
+  size_t longest = 0;
+  for (const KbQueryTerm& q : query.terms) longest = std::max(longest, q.terms.size());
+  const size_t cap = kSnippetMaxStart + 2 + static_cast<size_t>(max_words) + longest;
+  LanguageStemmer* stemmer = ThreadStemmers().For(language);
+  x.terms.clear();
+  x.begins.clear();
+  x.ends.clear();
+  x.term_begins.clear();
+  x.term_ends.clear();
+  ForEachWord(plain_text, &x.folded, [&](size_t begin, size_t end, absl::string_view f) {
+    if (x.begins.size() == cap) return false;
+    const absl::string_view term = StemView(stemmer, f);
+    x.begins.push_back(begin);
+    x.ends.push_back(end);
+    x.term_begins.push_back(static_cast<uint32_t>(x.terms.size()));
+    x.terms.append(term.data(), term.size());
+    x.term_ends.push_back(static_cast<uint32_t>(x.terms.size()));
+    return true;
+  });
+  // n may be `cap` for a longer text: every window tried and every match in
+  // them is the same as over all its tokens, and the last is cut ("…").
+  const size_t n = x.begins.size();
+  auto term_of = [&x](size_t i) {
+    return absl::string_view(x.terms).substr(x.term_begins[i], x.term_ends[i] - x.term_begins[i]);
+  };
   // Which query term each token is part of a match of (-1: none).
-  std::vector<int> match(n, -1);
+  std::vector<int>& match = x.match;
+  match.assign(n, -1);
   for (size_t qi = 0; qi < query.terms.size(); ++qi) {
     const KbQueryTerm& q = query.terms[qi];
     const size_t len = q.terms.size();
     if (len == 0) continue;
     for (size_t i = 0; i + len <= n; ++i) {
       bool all = true;
-      for (size_t k = 0; k < len && all; ++k) all = KbTermMatches(q, k, tokens[i + k].term);
+      for (size_t k = 0; k < len && all; ++k) all = KbTermMatches(q, k, term_of(i + k));
       if (!all) continue;
       for (size_t k = 0; k < len; ++k) {
         if (match[i + k] < 0) match[i + k] = static_cast<int>(qi);
@@ -504,7 +580,8 @@ std::string KbSnippet(absl::string_view plain_text, const KbQuery& query,
   size_t best = 0;
   std::pair<int, int> best_score{-1, -1};
   // Slid one token at a time: per query term its matches in the window.
-  std::vector<int> in_window(query.terms.size(), 0);
+  std::vector<int>& in_window = x.in_window;
+  in_window.assign(query.terms.size(), 0);
   int distinct = 0;
   int count = 0;
   auto add = [&](size_t i, int delta) {
@@ -526,17 +603,16 @@ std::string KbSnippet(absl::string_view plain_text, const KbQuery& query,
       best_score = score;
       best = s;
     }
-    if (n > 2000 && s > 2000) break;  // long bodies: the first pages are enough
+    if (n > kSnippetMaxStart && s > kSnippetMaxStart) break;
   }
   std::string out;
   if (n == 0) return out;
-  // Start a little before the first match when the window would allow it.
   const size_t end_token = best + w;  // exclusive
-  size_t pos = tokens[best].begin;
+  size_t pos = x.begins[best];
   if (best > 0) out.append("… ");
   for (size_t i = best; i < end_token; ++i) {
-    AppendBoundedEscaped(plain_text.substr(pos, tokens[i].begin - pos), kSnippetMaxGap, &out);
-    absl::string_view word = plain_text.substr(tokens[i].begin, tokens[i].end - tokens[i].begin);
+    AppendBoundedEscaped(plain_text.substr(pos, x.begins[i] - pos), kSnippetMaxGap, &out);
+    absl::string_view word = plain_text.substr(x.begins[i], x.ends[i] - x.begins[i]);
     if (match[i] >= 0) {
       out.append("<mark>");
       AppendBoundedEscaped(word, kSnippetMaxWord, &out);
@@ -544,7 +620,7 @@ std::string KbSnippet(absl::string_view plain_text, const KbQuery& query,
     } else {
       AppendBoundedEscaped(word, kSnippetMaxWord, &out);
     }
-    pos = tokens[i].end;
+    pos = x.ends[i];
   }
   if (end_token < n) {
     out.append(" …");

@@ -32,6 +32,17 @@ struct Cursor {
   double idf = 0;
   double bound = 0;
   size_t phrase = 0;
+  // The shortest row of the list, and count_bound[c]: CountBound(c).
+  static constexpr uint32_t kCountBounds = 16;
+  double min_length = 0;
+  double count_bound[kCountBounds] = {};
+
+  // At least the score term of a posting with weighted count `count` (in
+  // a row of min_length tokens or more; KbBm25Term falls as the length
+  // grows, and so does each of its rounded steps).
+  double CountBound(uint32_t count, double avgdl) const {
+    return KbBm25Term(idf, static_cast<double>(count), min_length, avgdl) * (1 + kBoundSlack);
+  }
 
   bool done() const { return at >= size; }
   uint32_t slot() const { return slots[at]; }
@@ -259,6 +270,33 @@ void KbMemoryIndex::PhraseRows(const std::vector<const Postings*>& lists,
   }
 }
 
+void KbMemoryIndex::MergePrefixLists(const std::vector<const Postings*>& lists,
+                                     std::vector<uint32_t>* slots,
+                                     std::vector<uint32_t>* counts) const {
+  // A count per slot, and a bit per slot touched: the slots come out in
+  // order by a pass over the bits (a word per 64 slots), not over every
+  // slot, and only the touched counts are set back to zero.
+  thread_local std::vector<uint32_t> dense;  // all zero between calls
+  thread_local std::vector<uint64_t> touched;
+  if (dense.size() < slots_.size()) dense.resize(slots_.size(), 0);
+  touched.assign((slots_.size() + 63) / 64, 0);
+  for (const Postings* p : lists) {
+    for (size_t k = 0; k < p->slots.size(); ++k) {
+      const uint32_t s = p->slots[k];
+      dense[s] += p->counts[k];
+      touched[s / 64] |= uint64_t{1} << (s % 64);
+    }
+  }
+  for (size_t w = 0; w < touched.size(); ++w) {
+    for (uint64_t bits = touched[w]; bits != 0; bits &= bits - 1) {
+      const auto s = static_cast<uint32_t>(w * 64 + static_cast<size_t>(__builtin_ctzll(bits)));
+      slots->push_back(s);
+      counts->push_back(dense[s]);
+      dense[s] = 0;
+    }
+  }
+}
+
 std::vector<KbIndexHit> KbMemoryIndex::Search(const std::vector<KbIndexPhrase>& phrases,
                                               absl::string_view language,
                                               const KbAudience& audience, int limit,
@@ -279,7 +317,6 @@ std::vector<KbIndexHit> KbMemoryIndex::Search(const std::vector<KbIndexPhrase>& 
   std::vector<std::vector<uint32_t>> merged_slots(phrases.size());
   std::vector<std::vector<uint32_t>> merged_counts(phrases.size());
   std::vector<Cursor> cursors;
-  std::vector<uint32_t> dense;
   for (size_t i = 0; i < phrases.size(); ++i) {
     const KbIndexPhrase& ph = phrases[i];
     Cursor c;
@@ -322,15 +359,7 @@ std::vector<KbIndexHit> KbMemoryIndex::Search(const std::vector<KbIndexPhrase>& 
         max_count = lists[0]->max_count;
         min_length = lists[0]->min_length;
       } else {
-        dense.assign(slots_.size(), 0);
-        for (const Postings* p : lists) {
-          for (size_t k = 0; k < p->slots.size(); ++k) dense[p->slots[k]] += p->counts[k];
-        }
-        for (uint32_t s = 0; s < dense.size(); ++s) {
-          if (dense[s] == 0) continue;
-          ms.push_back(s);
-          mc.push_back(dense[s]);
-        }
+        MergePrefixLists(lists, &ms, &mc);
       }
     }
     if (!ms.empty()) {  // a list made here: its bounds
@@ -346,6 +375,10 @@ std::vector<KbIndexHit> KbMemoryIndex::Search(const std::vector<KbIndexPhrase>& 
     c.bound = KbBm25Term(c.idf, static_cast<double>(max_count),
                          static_cast<double>(min_length), avgdl) *
               (1 + kBoundSlack);
+    c.min_length = static_cast<double>(min_length);
+    for (uint32_t count = 0; count < Cursor::kCountBounds; ++count) {
+      c.count_bound[count] = c.CountBound(count, avgdl);
+    }
     cursors.push_back(c);
   }
   if (cursors.empty()) return page;
@@ -378,6 +411,22 @@ std::vector<KbIndexHit> KbMemoryIndex::Search(const std::vector<KbIndexPhrase>& 
       if (!cursors[j].done()) d = std::min(d, cursors[j].slot());
     }
     if (d == UINT32_MAX) break;
+    if (heap.size() == k && first_essential + 1 == n) {
+      // One list left to walk (a prefix, a rare word beside common ones):
+      // a row is bounded by its posting's count alone (the row's length at
+      // least the list's shortest), so most rows of the list are passed over
+      // without reading their slot. (With several lists to walk the check
+      // cost more than it saved in the bench's common-word queries.)
+      Cursor& c = cursors[first_essential];
+      const uint32_t count = c.counts[c.at];
+      const double bound =
+          (first_essential > 0 ? bound_upto[first_essential - 1] : 0.0) +
+          (count < Cursor::kCountBounds ? c.count_bound[count] : c.CountBound(count, avgdl));
+      if (Below(bound, threshold)) {
+        ++c.at;
+        continue;
+      }
+    }
     const Slot& row = slots_[d];
     const double length = static_cast<double>(row.length);
     std::fill(term.begin(), term.end(), 0.0);

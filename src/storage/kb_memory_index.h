@@ -23,7 +23,11 @@
 // (8 bytes a posting), the term's positions in each row (4 bytes a token of
 // the text) and two bounds for MaxScore (the largest count and the shortest
 // row it was ever in). Removing a row takes its slot out of the lists of its
-// terms; the slot is not reused.
+// terms; the slot is not reused. Once a page is full and one list is left
+// to walk, a row whose posting's count alone (at the list's shortest length)
+// cannot reach its last score is passed over without reading its slot (a
+// cache miss a row), and a prefix's lists merge through a count and a bit
+// per slot (thread-local scratch) rather than a pass over every slot.
 //
 // Thread safety: none; SqliteKbSearchCache guards it (readers share Search,
 // writers hold it alone).
@@ -155,6 +159,10 @@ class HELPDESK_EXPORT KbMemoryIndex {
   // in one column, in slot order, with the phrase's weighted count there.
   static void PhraseRows(const std::vector<const Postings*>& lists,
                          std::vector<uint32_t>* slots, std::vector<uint32_t>* counts);
+  // A prefix's lists (its terms') as one: the slots of any, in order, each
+  // with the counts added.
+  void MergePrefixLists(const std::vector<const Postings*>& lists, std::vector<uint32_t>* slots,
+                        std::vector<uint32_t>* counts) const;
   bool Allowed(const Slot& slot, uint32_t language, bool any_language,
                const KbAudience& audience) const;
 
