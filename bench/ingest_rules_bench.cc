@@ -284,6 +284,25 @@ void Report(benchmark::State& state, int64_t tickets, int64_t other) {
   state.counters["not_created"] = static_cast<double>(other);
 }
 
+// Ingests `messages` in one IngestBatch and counts the tickets created and
+// the rest; false (the benchmark skipped with the error) when it fails.
+bool IngestCounting(SqliteDesk& sqlite, const std::vector<v1::InboundMessage>& messages,
+                    benchmark::State& state, int64_t* created, int64_t* other) {
+  auto r = sqlite.desk().inbox().IngestBatch(messages);
+  if (!r.ok()) {
+    state.SkipWithError(std::string(r.status().message()).c_str());
+    return false;
+  }
+  for (const absl::StatusOr<IngestResult>& one : *r) {
+    if (one.ok() && one->outcome == IngestResult::Outcome::kCreatedTicket) {
+      ++*created;
+    } else {
+      ++*other;
+    }
+  }
+  return true;
+}
+
 // Each iteration: `batch` raw messages parsed and handed to one IngestBatch.
 void RunBatch(benchmark::State& state, bool with_rules) {
   SqliteDesk sqlite;
@@ -302,18 +321,7 @@ void RunBatch(benchmark::State& state, bool with_rules) {
       absl::StatusOr<v1::InboundMessage> m = email->Parse(RawMail(++n), kNow);
       if (m.ok()) messages.push_back(*std::move(m));
     }
-    auto r = sqlite.desk().inbox().IngestBatch(messages);
-    if (!r.ok()) {
-      state.SkipWithError(std::string(r.status().message()).c_str());
-      return;
-    }
-    for (const absl::StatusOr<IngestResult>& one : *r) {
-      if (one.ok() && one->outcome == IngestResult::Outcome::kCreatedTicket) {
-        ++created;
-      } else {
-        ++other;
-      }
-    }
+    if (!IngestCounting(sqlite, messages, state, &created, &other)) return;
   }
   Report(state, created, other);
 }
@@ -339,18 +347,7 @@ void RunBatchParallel(benchmark::State& state) {
     for (absl::StatusOr<v1::InboundMessage>& m : ParseBatch(*email, raws, kNow)) {
       if (m.ok()) messages.push_back(*std::move(m));
     }
-    auto r = sqlite.desk().inbox().IngestBatch(messages);
-    if (!r.ok()) {
-      state.SkipWithError(std::string(r.status().message()).c_str());
-      return;
-    }
-    for (const absl::StatusOr<IngestResult>& one : *r) {
-      if (one.ok() && one->outcome == IngestResult::Outcome::kCreatedTicket) {
-        ++created;
-      } else {
-        ++other;
-      }
-    }
+    if (!IngestCounting(sqlite, messages, state, &created, &other)) return;
   }
   Report(state, created, other);
 }
