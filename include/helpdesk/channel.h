@@ -16,11 +16,13 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "helpdesk/export.h"
 #include "helpdesk/v1/channel.pb.h"
 
@@ -61,6 +63,29 @@ class HELPDESK_EXPORT InboundAdapter {
   virtual absl::StatusOr<v1::InboundMessage> Parse(absl::string_view raw,
                                                    absl::Time received_at) const = 0;
 };
+
+// Options of ParseBatch.
+struct ParseBatchOptions {
+  // Threads that parse at once, the calling thread among them: 0 = the
+  // machine's hardware concurrency (at least 1); 1 = every message on the
+  // calling thread, one after another (what a loop over Parse does).
+  // Never more threads than messages.
+  int threads = 0;
+};
+
+// Parses a polled batch: result i is adapter.Parse(raws[i], received_at),
+// whatever the number of threads, in the order of `raws` (Parse is a
+// function of its arguments), so Inbox::IngestBatch of the parsed messages,
+// which writes on one thread in one transaction in that order, stores the
+// same tickets, events and outbox entries as after a sequential parse. Each
+// result carries its own error (as Parse's); the call itself does not fail.
+// Ownership: `adapter` and `raws` are only read, during the call.
+//
+// Thread safety: calls adapter.Parse from several threads at once, as the
+// InboundAdapter contract allows; safe to call from several threads.
+HELPDESK_EXPORT std::vector<absl::StatusOr<v1::InboundMessage>> ParseBatch(
+    const InboundAdapter& adapter, absl::Span<const std::string> raws, absl::Time received_at,
+    const ParseBatchOptions& options = {});
 
 // Forwards every call to another inbound adapter; derive from it to change
 // one call (to record inputs, or to refuse some in a test). `base` must
