@@ -341,6 +341,24 @@ ReportConfig OneThread() {
   return config;
 }
 
+// Reads the month page by page with VisitEncodedEventsBetween, each row
+// into `add`; returns how many events.
+template <typename Add>
+int64_t VisitEncodedMonth(Transaction& tx, Add add) {
+  int64_t events = 0;
+  for (int64_t after = 0;;) {
+    absl::StatusOr<int> n = tx.VisitEncodedEventsBetween(
+        kMonth, absl::InfiniteFuture(), after, 10000,
+        [&](int64_t id, int64_t ticket_id, absl::string_view bytes) {
+          after = id;
+          return add(id, ticket_id, bytes);
+        });
+    Check(n.status());
+    events += *n;
+    if (*n < 10000) return events;
+  }
+}
+
 absl::StatusOr<ReportAccumulator> NewAccumulator() { return ReportAccumulator::Create(OneThread()); }
 
 // Reads the month with ListEventsBetween (a vector of whole events a page).
@@ -371,18 +389,9 @@ void BM_Report_FromEventsVisit(benchmark::State& state) {
 // from the bytes in place, no message built).
 void BM_Report_FromEncoded(benchmark::State& state) {
   TimeReports<ReportSpec>(state, NewAccumulator, [](Transaction& tx, ReportAccumulator& acc) {
-    int64_t events = 0;
-    for (int64_t after = 0;;) {
-      absl::StatusOr<int> n = tx.VisitEncodedEventsBetween(
-          kMonth, absl::InfiniteFuture(), after, 10000,
-          [&](int64_t id, int64_t ticket_id, absl::string_view bytes) {
-            after = id;
-            return acc.AddEncoded(id, ticket_id, bytes);
-          });
-      Check(n.status());
-      events += *n;
-      if (*n < 10000) return events;
-    }
+    return VisitEncodedMonth(tx, [&](int64_t id, int64_t ticket_id, absl::string_view bytes) {
+      return acc.AddEncoded(id, ticket_id, bytes);
+    });
   });
 }
 
@@ -417,18 +426,10 @@ void BM_Report_FromEncodedThreads(benchmark::State& state) {
         const absl::Time start = absl::Now();
         const double start_cpu = CpuSeconds(CLOCK_PROCESS_CPUTIME_ID);
         const double start_own = CpuSeconds(CLOCK_THREAD_CPUTIME_ID);
-        int64_t events = 0;
-        for (int64_t after = 0;;) {
-          absl::StatusOr<int> n = tx.VisitEncodedEventsBetween(
-              kMonth, absl::InfiniteFuture(), after, 10000,
-              [&](int64_t id, int64_t ticket_id, absl::string_view bytes) {
-                after = id;
-                return feed.reader->AddEncoded(id, ticket_id, bytes);
-              });
-          Check(n.status());
-          events += *n;
-          if (*n < 10000) break;
-        }
+        const int64_t events =
+            VisitEncodedMonth(tx, [&](int64_t id, int64_t ticket_id, absl::string_view bytes) {
+              return feed.reader->AddEncoded(id, ticket_id, bytes);
+            });
         const absl::Time read = absl::Now();
         const double read_cpu = CpuSeconds(CLOCK_PROCESS_CPUTIME_ID);
         const double read_own = CpuSeconds(CLOCK_THREAD_CPUTIME_ID);
