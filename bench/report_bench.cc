@@ -90,7 +90,32 @@
 // Left: a narrower read than whole event rows (a schema step keeping the
 // report facts apart) for the SQLite share; fewer passes over each ticket's
 // marks in Compute (Figures, KeySpans, TagsAtEnd each walk them).
+//
+// On threads (branch report, 2026-12-07 07:29-07:31 UTC; ReportConfig::
+// threads, BM_Report_FromEncodedThreads/<tickets>/<threads>, 0 = the
+// machine's 2 cores): the calling thread steps SQLite and copies each row
+// into a batch of the worker owning its ticket; 2 workers decode; Finish
+// merges; Compute runs slices of tickets and finishes rows on 2 threads.
+// Process CPU (every thread's) and wall time; main's binary (94c67a2) and
+// this one alternately, load average 4.6-4.9 on 2 shared cores:
+//                            100k tickets           1M tickets (3.53M events)
+//   main FromEncoded         246-303 ms CPU         2,445-2,885 ms CPU (3.8-4.8 s wall)
+//   this, 1 thread           252-290 ms CPU         2,309-3,407 ms CPU (3.5-5.1 s wall)
+//   this, 2 threads          252-380 ms CPU         2,738-3,411 ms CPU (4.1-5.2 s wall)
+//   SqlAggregate             1,840 ms CPU           22,506 ms CPU (31.5 s wall)
+// x10 tickets costs about x8-x11 CPU on threads (near-linear). Where a 1M
+// run's CPU goes on 2 threads (counters read_cpu_ms, read_own_cpu_ms,
+// finish_cpu_ms; load 4.9): reading 1,884 ms (the calling thread 841 ms:
+// SQLite and the copy; the two workers 1,043 ms), Finish 152 ms (the last
+// batches, the merge in id order), Compute and freeing ~1,010 ms. The
+// threads cost ~10-20% more CPU than one (the copy into batches, the merge,
+// rows joined across slices). On this loaded machine the wall time is not
+// lower on threads (the other sessions hold the cores); on 2 idle cores the
+// phases give about max(841, 1,884 / 2) + 152 + 1,010 / 2 ~ 1.6 s (loaded CPU
+// costs; idle ones are lower), to be measured idle: not measured here.
 #include <sqlite3.h>
+
+#include <time.h>
 
 #include <array>
 #include <cstdio>
@@ -316,6 +341,24 @@ ReportConfig OneThread() {
   return config;
 }
 
+// Reads the month page by page with VisitEncodedEventsBetween, each row
+// into `add`; returns how many events.
+template <typename Add>
+int64_t VisitEncodedMonth(Transaction& tx, Add add) {
+  int64_t events = 0;
+  for (int64_t after = 0;;) {
+    absl::StatusOr<int> n = tx.VisitEncodedEventsBetween(
+        kMonth, absl::InfiniteFuture(), after, 10000,
+        [&](int64_t id, int64_t ticket_id, absl::string_view bytes) {
+          after = id;
+          return add(id, ticket_id, bytes);
+        });
+    Check(n.status());
+    events += *n;
+    if (*n < 10000) return events;
+  }
+}
+
 absl::StatusOr<ReportAccumulator> NewAccumulator() { return ReportAccumulator::Create(OneThread()); }
 
 // Reads the month with ListEventsBetween (a vector of whole events a page).
@@ -346,19 +389,16 @@ void BM_Report_FromEventsVisit(benchmark::State& state) {
 // from the bytes in place, no message built).
 void BM_Report_FromEncoded(benchmark::State& state) {
   TimeReports<ReportSpec>(state, NewAccumulator, [](Transaction& tx, ReportAccumulator& acc) {
-    int64_t events = 0;
-    for (int64_t after = 0;;) {
-      absl::StatusOr<int> n = tx.VisitEncodedEventsBetween(
-          kMonth, absl::InfiniteFuture(), after, 10000,
-          [&](int64_t id, int64_t ticket_id, absl::string_view bytes) {
-            after = id;
-            return acc.AddEncoded(id, ticket_id, bytes);
-          });
-      Check(n.status());
-      events += *n;
-      if (*n < 10000) return events;
-    }
+    return VisitEncodedMonth(tx, [&](int64_t id, int64_t ticket_id, absl::string_view bytes) {
+      return acc.AddEncoded(id, ticket_id, bytes);
+    });
   });
+}
+
+double CpuSeconds(clockid_t clock) {
+  timespec ts{};
+  clock_gettime(clock, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
 // As BM_Report_FromEncoded, through a ReportReader on state.range(1)
@@ -384,23 +424,24 @@ void BM_Report_FromEncodedThreads(benchmark::State& state) {
         // SQLite and handing over rows), Finish (the workers' last batches
         // and the merge); Compute is the rest.
         const absl::Time start = absl::Now();
-        int64_t events = 0;
-        for (int64_t after = 0;;) {
-          absl::StatusOr<int> n = tx.VisitEncodedEventsBetween(
-              kMonth, absl::InfiniteFuture(), after, 10000,
-              [&](int64_t id, int64_t ticket_id, absl::string_view bytes) {
-                after = id;
-                return feed.reader->AddEncoded(id, ticket_id, bytes);
-              });
-          Check(n.status());
-          events += *n;
-          if (*n < 10000) break;
-        }
+        const double start_cpu = CpuSeconds(CLOCK_PROCESS_CPUTIME_ID);
+        const double start_own = CpuSeconds(CLOCK_THREAD_CPUTIME_ID);
+        const int64_t events =
+            VisitEncodedMonth(tx, [&](int64_t id, int64_t ticket_id, absl::string_view bytes) {
+              return feed.reader->AddEncoded(id, ticket_id, bytes);
+            });
         const absl::Time read = absl::Now();
+        const double read_cpu = CpuSeconds(CLOCK_PROCESS_CPUTIME_ID);
+        const double read_own = CpuSeconds(CLOCK_THREAD_CPUTIME_ID);
         feed.acc = std::move(*feed.reader).Finish();
         Check(feed.acc.status());
         state.counters["read_ms"] = absl::ToDoubleMilliseconds(read - start);
         state.counters["finish_ms"] = absl::ToDoubleMilliseconds(absl::Now() - read);
+        // CPU (ms): every thread's while reading, the calling thread's (the
+        // stepping and handing over), and every thread's in Finish.
+        state.counters["read_cpu_ms"] = 1e3 * (read_cpu - start_cpu);
+        state.counters["read_own_cpu_ms"] = 1e3 * (read_own - start_own);
+        state.counters["finish_cpu_ms"] = 1e3 * (CpuSeconds(CLOCK_PROCESS_CPUTIME_ID) - read_cpu);
         return events;
       });
 }

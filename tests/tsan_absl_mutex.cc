@@ -98,6 +98,19 @@ bool Mutex::LockWhenWithTimeout(const Condition& cond, absl::Duration timeout) {
   return result;
 }
 
+// Await unlocks while it waits and locks again before it returns (the
+// ReportReader's workers wait on their queues with it).
+void Mutex::Await(const Condition& cond) {
+  static auto real = reinterpret_cast<void (*)(Mutex*, const Condition&)>(
+      Real("5Mutex5AwaitERKNS0_9ConditionE"));
+  __tsan_release(this);
+  {
+    IgnoreAccesses ignore;
+    real(this, cond);
+  }
+  __tsan_acquire(this);
+}
+
 void Notification::Notify() {
   static auto real =
       reinterpret_cast<void (*)(Notification*)>(Real("12Notification6NotifyEv"));

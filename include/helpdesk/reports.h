@@ -323,8 +323,9 @@ class HELPDESK_EXPORT ReportAccumulator {
 // threads: the calling thread copies each event into a batch of the worker
 // that owns its ticket (by ticket id), and each worker decodes and takes its
 // tickets' events in the order given (as AddEncoded would). Finish merges
-// the workers' tickets into one accumulator holding exactly what one
-// accumulator fed the same events with AddEncoded would hold.
+// the workers' tickets into one accumulator holding the tickets' histories
+// one accumulator fed the same events with AddEncoded would hold: its
+// reports are the same, bit for bit.
 //
 //   HELPDESK_ASSIGN_OR_RETURN(ReportReader reader, ReportReader::Create(config));
 //   tx.VisitEncodedEventsBetween(from, to, after, limit,
