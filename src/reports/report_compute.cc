@@ -1,14 +1,12 @@
 // Computing a report from the accumulator's per-ticket timelines: each
 // ticket's figures for the period, then rows by grouping, percentiles.
 #include <algorithm>
-#include <atomic>
 #include <iterator>
 #include <limits>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -24,6 +22,7 @@
 #include "helpdesk/reports.h"
 #include "helpdesk/status_macros.h"
 #include "helpdesk/timestamp.h"
+#include "internal/parallel.h"
 #include "reports/report_history.h"
 #include "reports/report_rows.h"
 #include "reports/report_sort.h"
@@ -637,21 +636,6 @@ absl::Status ComputeSlice(const Computer& computer, const ReportSpec& spec, int6
   return absl::OkStatus();
 }
 
-// Runs `task(0)` ... `task(n - 1)` on up to `threads` threads (the calling
-// thread one of them), each taking the next task not taken; returns when all
-// are done.
-template <typename Task>
-void RunTasks(size_t threads, size_t n, const Task& task) {
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    for (size_t i = next.fetch_add(1); i < n; i = next.fetch_add(1)) task(i);
-  };
-  std::vector<std::thread> others;
-  for (size_t k = 1; k < std::min(threads, n); ++k) others.emplace_back(work);
-  work();
-  for (std::thread& t : others) t.join();
-}
-
 }  // namespace
 
 absl::StatusOr<Report> ComputeFromState(const AccumulatorState& state, const ReportSpec& spec) {
@@ -689,7 +673,7 @@ absl::StatusOr<Report> ComputeFromState(const AccumulatorState& state, const Rep
   for (size_t k = 0; k < threads; ++k) {
     computers.push_back(std::make_unique<Computer>(state, spec));
   }
-  RunTasks(threads, threads, [&](size_t k) {
+  internal::RunOnThreads(threads, threads, [&](size_t k) {
     const size_t lo = tickets.size() * k / threads, hi = tickets.size() * (k + 1) / threads;
     status[k] = ComputeSlice(*computers[k], spec, samples,
                              absl::MakeConstSpan(tickets).subspan(lo, hi - lo), &slices[k]);
@@ -712,7 +696,7 @@ absl::StatusOr<Report> ComputeFromState(const AccumulatorState& state, const Rep
   unfinished.emplace_back("total", &total);
   for (auto& [key, b] : rows) unfinished.emplace_back(std::string(key), b);
   std::vector<ReportRow> finished(unfinished.size());
-  RunTasks(threads, unfinished.size(), [&](size_t i) {
+  internal::RunOnThreads(threads, unfinished.size(), [&](size_t i) {
     finished[i] = Finish(std::move(unfinished[i].first), std::move(*unfinished[i].second), w,
                          spec, samples);
   });

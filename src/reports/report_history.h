@@ -10,7 +10,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -19,6 +18,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "helpdesk/v1/ticket.pb.h"
+#include "internal/parallel.h"
 #include "reports/report_event_facts.h"
 
 namespace helpdesk::reports_internal {
@@ -261,10 +261,7 @@ absl::StatusOr<Report> ComputeFromState(const AccumulatorState& state, const Rep
 
 // The threads config.threads asks for (ReportConfig::threads).
 inline int ThreadsOf(const ReportConfig& config) {
-  if (config.threads == 0) {
-    const unsigned n = std::thread::hardware_concurrency();
-    return n == 0 ? 1 : static_cast<int>(std::min(n, 256u));
-  }
+  if (config.threads == 0) return std::min(internal::HardwareThreads(), 256);
   return std::max(1, config.threads);
 }
 
