@@ -372,10 +372,8 @@ std::vector<KbIndexHit> KbMemoryIndex::Search(const std::vector<KbIndexPhrase>& 
       c.size = ms.size();
     }
     c.idf = KbBm25Idf(live_rows_, static_cast<int64_t>(c.size));
-    c.bound = KbBm25Term(c.idf, static_cast<double>(max_count),
-                         static_cast<double>(min_length), avgdl) *
-              (1 + kBoundSlack);
     c.min_length = static_cast<double>(min_length);
+    c.bound = c.CountBound(max_count, avgdl);
     for (uint32_t count = 0; count < Cursor::kCountBounds; ++count) {
       c.count_bound[count] = c.CountBound(count, avgdl);
     }
