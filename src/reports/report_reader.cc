@@ -238,9 +238,9 @@ class ReaderWorker {
 }  // namespace reports_internal
 
 struct ReportReader::Rep {
-  ReportConfig config;
-  // One thread: the accumulator events go to on the calling thread.
-  std::optional<ReportAccumulator> single;
+  // Without workers (one thread) events go to it on the calling thread;
+  // with workers, Finish merges theirs into it (it takes no event itself).
+  std::optional<ReportAccumulator> acc;
   std::vector<std::unique_ptr<reports_internal::ReaderWorker>> workers;
   // The first refused event's error, once known.
   absl::Status error;
@@ -269,16 +269,12 @@ ReportReader::~ReportReader() = default;
 absl::StatusOr<ReportReader> ReportReader::Create(ReportConfig config) {
   HELPDESK_ASSIGN_OR_RETURN(ReportAccumulator first, ReportAccumulator::Create(config));
   auto rep = std::make_unique<Rep>();
+  rep->acc.emplace(std::move(first));
   const int threads = reports_internal::ThreadsOf(config);
-  if (threads <= 1) {
-    rep->single.emplace(std::move(first));
-  } else {
-    for (int i = 0; i < threads; ++i) {
-      HELPDESK_ASSIGN_OR_RETURN(ReportAccumulator acc, ReportAccumulator::Create(config));
-      rep->workers.push_back(std::make_unique<reports_internal::ReaderWorker>(std::move(acc)));
-    }
+  for (int i = 0; threads > 1 && i < threads; ++i) {
+    HELPDESK_ASSIGN_OR_RETURN(ReportAccumulator acc, ReportAccumulator::Create(config));
+    rep->workers.push_back(std::make_unique<reports_internal::ReaderWorker>(std::move(acc)));
   }
-  rep->config = std::move(config);
   return ReportReader(std::move(rep));
 }
 
@@ -286,8 +282,8 @@ absl::Status ReportReader::AddEncoded(int64_t event_id, int64_t ticket_id,
                                       absl::string_view serialized) {
   Rep& r = *rep_;
   if (!r.error.ok()) return r.error;
-  if (r.single.has_value()) {
-    r.error = r.single->AddEncoded(event_id, ticket_id, serialized);
+  if (r.workers.empty()) {
+    r.error = r.acc->AddEncoded(event_id, ticket_id, serialized);
     return r.error;
   }
   reports_internal::ReaderWorker& w =
@@ -310,15 +306,14 @@ absl::Status ReportReader::AddEncoded(int64_t event_id, int64_t ticket_id,
 absl::StatusOr<ReportAccumulator> ReportReader::Finish() && {
   Rep& r = *rep_;
   if (!r.error.ok()) return r.error;
-  if (r.single.has_value()) return std::move(*r.single);
+  if (r.workers.empty()) return std::move(*r.acc);
   r.error = r.FirstError();
   for (auto& w : r.workers) w->Close();
   if (!r.error.ok()) return r.error;
-  HELPDESK_ASSIGN_OR_RETURN(ReportAccumulator acc, ReportAccumulator::Create(r.config));
   std::vector<AccumulatorState*> parts;
   for (auto& w : r.workers) parts.push_back(&w->accumulator().rep_->state);
-  reports_internal::MergeDisjoint(std::move(parts), &acc.rep_->state);
-  return acc;
+  reports_internal::MergeDisjoint(std::move(parts), &r.acc->rep_->state);
+  return std::move(*r.acc);
 }
 
 }  // namespace helpdesk
