@@ -10,9 +10,11 @@
 #include <cstdio>
 #include <functional>
 #include <memory>
+#include <random>
 #include <string>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "helpdesk/clock.h"
@@ -31,12 +33,29 @@ using ::helpdesk::testing::StatusIs;
 
 constexpr absl::Duration kTtl = absl::Seconds(30);
 
+// Counts the ticket queries that read every new or open ticket (what a
+// rebuild of the routing mirror runs).
+class CountingTransaction : public TransactionWrapper {
+ public:
+  CountingTransaction(std::unique_ptr<Transaction> base, int* rebuild_reads)
+      : TransactionWrapper(std::move(base)), rebuild_reads_(rebuild_reads) {}
+  absl::StatusOr<TicketPage> QueryTickets(const TicketQuery& query) override {
+    if (query.status_categories.size() == 2) ++*rebuild_reads_;
+    return TransactionWrapper::QueryTickets(query);
+  }
+
+ private:
+  int* rebuild_reads_;
+};
+
 // Runs `hook` once, at the first read-write Begin after it was armed: the
-// process "pauses" there while another takes the lease.
+// process "pauses" there while another takes the lease. Counts the reads of
+// a routing rebuild.
 class PausingStore : public StoreWrapper {
  public:
   explicit PausingStore(Store* base) : StoreWrapper(base) {}
   void Arm(std::function<void()> hook) { hook_ = std::move(hook); }
+  int rebuild_reads() const { return rebuild_reads_; }
   using Store::Begin;
   absl::StatusOr<std::unique_ptr<Transaction>> Begin(
       const TransactionOptions& options) override {
@@ -45,11 +64,14 @@ class PausingStore : public StoreWrapper {
       hook_ = nullptr;
       hook();
     }
-    return StoreWrapper::Begin(options);
+    absl::StatusOr<std::unique_ptr<Transaction>> tx = StoreWrapper::Begin(options);
+    if (!tx.ok()) return tx;
+    return std::make_unique<CountingTransaction>(*std::move(tx), &rebuild_reads_);
   }
 
  private:
   std::function<void()> hook_;
+  int rebuild_reads_ = 0;
 };
 
 class DeskLeaseTest : public ::testing::TestWithParam<std::string> {
@@ -170,6 +192,81 @@ TEST_P(DeskLeaseTest, OnlyTheHolderRoutesAndTicksAndTheOtherSaysSo) {
   // A ticket made through the holder is routed in its own command.
   const v1::Ticket u = NewTicket(*a_, "printer");
   EXPECT_EQ(u.assignee_id(), ana_);
+}
+
+// The holder reads on from the event feed at each Tick (what other
+// processes wrote since), never rebuilding: after a seeded run of writes
+// through b (tickets created, solved, reopened, reassigned, merged; agents'
+// presence and capacity), its routing state equals a mirror rebuilt from
+// the store, and it placed every ticket there was room for.
+TEST_P(DeskLeaseTest, HolderCatchesUpWithOtherProcessesWithoutRebuilding) {
+  OpenBoth();
+  ASSERT_OK_AND_ASSIGN(v1::Agent bo, b_->people().CreateAgent(
+                                         SystemActor(), {.name = "Bo",
+                                                         .email = "bo@x.example",
+                                                         .group_ids = {group_},
+                                                         .capacity = {}}));
+  ASSERT_OK(b_->people().SetAgentPresence(AgentActor(ana_), ana_, v1::PRESENCE_ONLINE).status());
+  ASSERT_OK_AND_ASSIGN(TickReport ra, a_->Tick(clock_.Now()));
+  ASSERT_TRUE(ra.lease_held);
+  const int rebuilds = pausing_->rebuild_reads();
+
+  // Routing state as a desk opened now (a rebuild from the store) sees it.
+  auto state_of = [&](Desk& desk) {
+    absl::StatusOr<RoutingSnapshot> s = desk.routing().State(SystemActor());
+    EXPECT_OK(s.status());
+    std::vector<std::string> out;
+    if (!s.ok()) return out;
+    for (const auto& [id, since] : s->queued) out.push_back(absl::StrCat("queued ", id));
+    for (const RoutingSnapshot::Load& l : s->load) {
+      if (l.items > 0) out.push_back(absl::StrCat("agent ", l.agent_id, ": ", l.items));
+    }
+    out.push_back(absl::StrCat("assigned ", s->assigned));
+    return out;
+  };
+  std::mt19937 rng(20261207);
+  std::vector<int64_t> tickets;
+  int merges = 0;
+  for (int step = 0; step < 60; ++step) {
+    const int what = std::uniform_int_distribution<int>(0, 9)(rng);
+    if (what <= 3 || tickets.size() < 2) {
+      tickets.push_back(NewTicket(*b_, absl::StrCat("ticket ", step)).id());
+    } else if (what <= 5) {
+      const int64_t id = tickets[rng() % tickets.size()];
+      const std::string status = what == 4 ? "solved" : "open";
+      (void)b_->tickets().Update(SystemActor(), id, {.status = status});
+    } else if (what == 6) {
+      const int64_t id = tickets[rng() % tickets.size()];
+      const int64_t to = rng() % 2 == 0 ? int64_t{0} : (rng() % 2 == 0 ? ana_ : bo.id());
+      (void)b_->tickets().Update(SystemActor(), id, {.assignee_id = to});
+    } else if (what == 7) {
+      const v1::Presence p = rng() % 3 == 0 ? v1::PRESENCE_OFFLINE : v1::PRESENCE_ONLINE;
+      const int64_t who = rng() % 2 == 0 ? ana_ : bo.id();
+      ASSERT_OK(b_->people().SetAgentPresence(AgentActor(who), who, p).status());
+    } else if (what == 8) {
+      v1::ChannelCapacity cap;
+      cap.set_channel(v1::CHANNEL_EMAIL);
+      cap.set_max_items(static_cast<int32_t>(rng() % 4));
+      ASSERT_OK(b_->people()
+                    .UpdateAgent(SystemActor(), bo.id(),
+                                 {.capacity = std::vector<v1::ChannelCapacity>{cap}})
+                    .status());
+    } else {
+      const int64_t source = tickets[rng() % tickets.size()];
+      const int64_t target = tickets[rng() % tickets.size()];
+      if (source != target && b_->tickets().Merge(SystemActor(), source, target).ok()) ++merges;
+    }
+    if (step % 3 == 2) {
+      clock_.Advance(absl::Seconds(1));
+      ASSERT_OK_AND_ASSIGN(ra, a_->Tick(clock_.Now()));
+      ASSERT_TRUE(ra.lease_held);
+      std::unique_ptr<Desk> fresh = OpenDesk(StoreB(), "");
+      ASSERT_NE(fresh, nullptr);
+      EXPECT_EQ(state_of(*a_), state_of(*fresh)) << "after step " << step;
+    }
+  }
+  EXPECT_GT(merges, 0);
+  EXPECT_EQ(pausing_->rebuild_reads(), rebuilds) << "the holder rebuilt instead of reading on";
 }
 
 // NextDue includes the lease, so a Runner (helpdesk serve) that has nothing

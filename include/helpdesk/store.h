@@ -390,6 +390,20 @@ class HELPDESK_EXPORT Transaction {
   virtual absl::StatusOr<std::vector<v1::Event>> ListEventsSince(
       int64_t after_id, int limit) = 0;
 
+  // The id of the newest event this transaction sees (0 when it sees none):
+  // where a reader of the feed (ListEventsSince) starts to hear only of what
+  // is written from now on. A store that implements it commits event ids in
+  // id order across every process sharing it: once a transaction sees an
+  // event, an event committed later has a larger id, so a reader that went up
+  // to id N never misses one at or below N. Ids are never reused, not even
+  // after the newest events are deleted (so this may go down; the watermark
+  // a reader keeps need not). Errors: Unimplemented from stores without it
+  // (the Desk's routing then rebuilds from the tickets instead of reading on
+  // from a watermark).
+  virtual absl::StatusOr<int64_t> LastEventId() {
+    return absl::UnimplementedError("LastEventId: not supported by this store");
+  }
+
   // (reports) Events of every ticket whose time lies in [from, to), with
   // id > after_id, in id order, at most `limit` (1 to 10,000): the period a
   // report reads, a page at a time (pass the last id as after_id). Errors:
@@ -927,6 +941,7 @@ class HELPDESK_EXPORT TransactionWrapper : public Transaction {
   absl::StatusOr<std::vector<v1::Event>> ListEventsSince( int64_t after_id, int limit) override {
     return base_->ListEventsSince(after_id, limit);
   }
+  absl::StatusOr<int64_t> LastEventId() override { return base_->LastEventId(); }
   absl::StatusOr<std::vector<v1::Event>> ListEventsBetween(absl::Time from, absl::Time to,
                                                            int64_t after_id,
                                                            int limit) override {

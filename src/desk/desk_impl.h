@@ -10,6 +10,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <type_traits>
@@ -866,6 +867,18 @@ class DeskCore {
     return RebuildLocked(now);
   }
 
+  // The lease holder's Tick (issue 17): other processes sharing the store
+  // wrote without routing; brings the mirror in step with their writes.
+  // Reads on from the newest event the mirror has seen
+  // (Transaction::LastEventId, taken when it was built): each ticket with a
+  // later event is synced as stored now (dropped when deleted), and each
+  // agent whose version moved. Costs what was written since, not what the
+  // store holds. Without a watermark (a store without LastEventId, or a
+  // dirty mirror) the mirror is rebuilt instead; when a sync fails it is
+  // marked dirty (rebuilt before its next use). Errors: the store's, from
+  // the catch-up read or the rebuild.
+  absl::Status CatchUpRoutingLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(routing_mu_);
+
   // Inside a command's transaction `tx` (not yet committed), after the
   // command wrote `written`: reports those writes to the policy (agents
   // first, so a ticket given to an agent finds them), then places queued
@@ -988,8 +1001,8 @@ class DeskCore {
   absl::Status FenceInTx(Transaction& tx) ABSL_LOCKS_EXCLUDED(lease_mu_);
   // Whether `s` is FenceInTx's refusal.
   static bool IsLeaseLost(const absl::Status& s);
-  // The mirror is rebuilt before its next use (a new holder, or the holder's
-  // Tick catching up with other processes' writes).
+  // The mirror is rebuilt before its next use (a new holder, a failed
+  // command, or a holder whose store cannot say where the event feed ends).
   void MarkRoutingDirtyLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(routing_mu_) {
     routing_dirty_ = true;
   }
@@ -1025,6 +1038,9 @@ class DeskCore {
   std::unique_ptr<internal::RoutingMirror> routing_ ABSL_GUARDED_BY(routing_mu_)
       ABSL_PT_GUARDED_BY(routing_mu_);
   bool routing_dirty_ ABSL_GUARDED_BY(routing_mu_) = false;
+  // The newest event id the mirror has taken in (CatchUpRoutingLocked);
+  // nullopt when the store has no LastEventId.
+  std::optional<int64_t> routing_seen_event_ ABSL_GUARDED_BY(routing_mu_);
 };
 
 // The desk_*.cc files share these names (this header is theirs alone).

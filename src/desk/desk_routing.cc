@@ -107,7 +107,18 @@ absl::Status RoutingMirror::Drop(int64_t ticket_id) {
 }
 
 absl::Status RoutingMirror::SyncAgent(const v1::Agent& agent, absl::Time now) {
-  return policy_->UpdateAgent(AgentStateFromProto(agent), now);
+  absl::Status s = policy_->UpdateAgent(AgentStateFromProto(agent), now);
+  if (s.ok()) {
+    agent_versions_[agent.id()] = agent.version();
+  } else {
+    agent_versions_.erase(agent.id());
+  }
+  return s;
+}
+
+bool RoutingMirror::HasAgentAt(const v1::Agent& agent) const {
+  auto it = agent_versions_.find(agent.id());
+  return it != agent_versions_.end() && it->second == agent.version();
 }
 
 absl::Status RoutingMirror::EnqueueWithDeclines(const WorkItem& item,

@@ -50,6 +50,11 @@ class RoutingMirror {
 
   // Tells the policy about an agent as stored.
   absl::Status SyncAgent(const v1::Agent& agent, absl::Time now);
+  // Whether SyncAgent last told the policy about `agent` at its version.
+  bool HasAgentAt(const v1::Agent& agent) const;
+
+  // The ticket is gone from the store (deleted): the policy forgets it.
+  absl::Status SyncDeleted(int64_t ticket_id) { return Drop(ticket_id); }
 
   // Brings the policy in step with `ticket` as stored. A version older than
   // the one last synced is ignored (a slower thread reporting an older
@@ -107,6 +112,8 @@ class RoutingMirror {
   std::unique_ptr<RoutingPolicy> policy_;
   WorkItemFn work_item_;
   absl::flat_hash_map<int64_t, Known> tickets_;
+  // Agent id -> the version SyncAgent last gave the policy.
+  absl::flat_hash_map<int64_t, int64_t> agent_versions_;
   size_t queued_ = 0;
   // (expiry, ticket id, agent id) of pending offers.
   std::set<std::tuple<absl::Time, int64_t, int64_t>> offers_;

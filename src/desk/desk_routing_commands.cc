@@ -45,6 +45,16 @@ absl::Status DeskCore::RebuildLocked(absl::Time now) {
   HELPDESK_ASSIGN_OR_RETURN(std::unique_ptr<RoutingPolicy> policy, MakePolicy());
   auto mirror = std::make_unique<internal::RoutingMirror>(std::move(policy),
                                                           options_.routing->work_item);
+  // The watermark first: whatever commits while the rest is read has a
+  // later id, and CatchUpRoutingLocked syncs it again.
+  std::optional<int64_t> seen;
+  absl::StatusOr<int64_t> last = RunOnce(TransactionMode::kReadOnly,
+                                         [](Transaction& tx) { return tx.LastEventId(); });
+  if (last.ok()) {
+    seen = *last;
+  } else if (!absl::IsUnimplemented(last.status())) {
+    return last.status();
+  }
   HELPDESK_ASSIGN_OR_RETURN(
       std::vector<v1::Agent> agents,
       RunOnce(
@@ -71,6 +81,65 @@ absl::Status DeskCore::RebuildLocked(absl::Time now) {
   }
   routing_ = std::move(mirror);
   routing_dirty_ = false;
+  routing_seen_event_ = seen;
+  return absl::OkStatus();
+}
+
+absl::Status DeskCore::CatchUpRoutingLocked(absl::Time now) {
+  if (routing_dirty_ || !routing_seen_event_.has_value()) {
+    routing_dirty_ = true;
+    return EnsureFreshLocked(now);
+  }
+  // What changed since the watermark, read in one snapshot: the tickets
+  // (as stored now) of every later event, and every agent.
+  struct Changes {
+    int64_t seen = 0;
+    std::vector<v1::Agent> agents;
+    std::vector<v1::Ticket> tickets;
+    std::vector<int64_t> deleted;
+  };
+  HELPDESK_ASSIGN_OR_RETURN(
+      Changes c,
+      RunOnce(TransactionMode::kReadOnly, [&](Transaction& tx) -> absl::StatusOr<Changes> {
+        constexpr int kPage = 10000;
+        Changes c;
+        c.seen = *routing_seen_event_;
+        std::set<int64_t> touched;
+        while (true) {
+          HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Event> page,
+                                    tx.ListEventsSince(c.seen, kPage));
+          for (const v1::Event& e : page) {
+            touched.insert(e.ticket_id());
+            c.seen = e.id();
+          }
+          if (static_cast<int>(page.size()) < kPage) break;
+        }
+        for (int64_t id : touched) {
+          absl::StatusOr<v1::Ticket> t = tx.GetTicket(id);
+          if (t.ok()) {
+            c.tickets.push_back(*std::move(t));
+          } else if (absl::IsNotFound(t.status())) {
+            c.deleted.push_back(id);
+          } else {
+            return t.status();
+          }
+        }
+        HELPDESK_ASSIGN_OR_RETURN(c.agents, tx.ListAgents());
+        return c;
+      }));
+  // Agents first, so a ticket given to an agent finds them (as the rebuild).
+  absl::Status synced;
+  for (const v1::Agent& a : c.agents) {
+    if (!routing_->HasAgentAt(a)) synced.Update(routing_->SyncAgent(a, now));
+  }
+  for (const v1::Ticket& t : c.tickets) synced.Update(routing_->SyncTicket(t, now));
+  for (int64_t id : c.deleted) synced.Update(routing_->SyncDeleted(id));
+  if (!synced.ok()) {
+    // As after a routed command: the next routing step rebuilds.
+    routing_dirty_ = true;
+    return absl::OkStatus();
+  }
+  routing_seen_event_ = std::max(*routing_seen_event_, c.seen);
   return absl::OkStatus();
 }
 

@@ -159,7 +159,7 @@ absl::Status Desk::TickHeld(absl::Time now, TickReport* out) {
     absl::MutexLock lock(&impl_->routing_mu());
     // Other processes sharing the store wrote without routing: the holder
     // catches up from the store (issue 17).
-    if (impl_->lease_shared()) impl_->MarkRoutingDirtyLocked();
+    if (impl_->lease_shared()) HELPDESK_RETURN_IF_ERROR(impl_->CatchUpRoutingLocked(now));
     HELPDESK_RETURN_IF_ERROR(impl_->ExpireOffersLocked(now, &report));
     HELPDESK_RETURN_IF_ERROR(impl_->RouteLocked(now, nullptr, &report));
   }

@@ -108,6 +108,10 @@ class CheckedTransaction : public Transaction {
     HELPDESK_RETURN_IF_ERROR(self().CheckOpen());
     return self().Watch(self().DoListEventsSince(after_id, limit));
   }
+  absl::StatusOr<int64_t> LastEventId() override {
+    HELPDESK_RETURN_IF_ERROR(self().CheckOpen());
+    return self().Watch(self().DoLastEventId());
+  }
   absl::StatusOr<std::vector<v1::Event>> ListEventsBetween(absl::Time from, absl::Time to,
                                                            int64_t after_id, int limit) override {
     HELPDESK_RETURN_IF_ERROR(self().CheckOpen());

@@ -77,6 +77,11 @@ absl::StatusOr<std::vector<v1::Event>> MemoryTransaction::ListEventsSince(int64_
   return out;
 }
 
+absl::StatusOr<int64_t> MemoryTransaction::LastEventId() {
+  HELPDESK_RETURN_IF_ERROR(CheckOpen());
+  return state_->events.empty() ? int64_t{0} : state_->events.rbegin()->first;
+}
+
 absl::StatusOr<std::vector<v1::Event>> MemoryTransaction::ListEventsBetween(absl::Time from,
                                                                             absl::Time to,
                                                                             int64_t after_id,

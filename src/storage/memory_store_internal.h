@@ -175,6 +175,7 @@ class MemoryTransaction final : public Transaction {
       int64_t ticket_id, int64_t after_id, int limit) override;
   absl::StatusOr<std::vector<v1::Event>> ListEventsSince(int64_t after_id,
                                                          int limit) override;
+  absl::StatusOr<int64_t> LastEventId() override;
   absl::StatusOr<std::vector<v1::Event>> ListEventsBetween(absl::Time from, absl::Time to,
                                                            int64_t after_id,
                                                            int limit) override;

@@ -116,6 +116,14 @@ absl::StatusOr<std::vector<v1::Event>> PostgresTransaction::DoListEventsSince(
   return ReadOwned<v1::Event>(r, "events", SetTicketOf);
 }
 
+// Events are appended under the schema's writer lock (CheckOpen), which
+// holds until the commit, so their ids (bigserial: never reused) commit in
+// id order; max(id) reads the end of the primary key's index.
+absl::StatusOr<int64_t> PostgresTransaction::DoLastEventId() {
+  HELPDESK_ASSIGN_OR_RETURN(PgResult r, Run("SELECT coalesce(max(id), 0) FROM events", {}));
+  return r.Int(0, 0);
+}
+
 absl::Status PostgresTransaction::DoAppendAgentEvent(v1::AgentEvent* event) {
   if (event->agent_id() <= 0) {
     return absl::InvalidArgumentError(absl::StrCat(

@@ -380,6 +380,7 @@ class PostgresTransaction final : public CheckedTransaction<PostgresTransaction>
                                                             int limit);
   absl::StatusOr<std::vector<v1::Event>> DoListEventsSince(int64_t after_id,
                                                            int limit);
+  absl::StatusOr<int64_t> DoLastEventId();
   absl::StatusOr<std::vector<v1::Event>> DoListEventsBetween(absl::Time from,
                                                              absl::Time to,
                                                              int64_t after_id, int limit);

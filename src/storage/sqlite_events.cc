@@ -126,6 +126,16 @@ absl::StatusOr<std::vector<v1::Event>> SqliteTransaction::DoListEventsSince(
   return ReadOwned<v1::Event>(stmt, "events", SetTicketOf);
 }
 
+// max(id) reads the last row of the rowid b-tree. One writer at a time
+// assigns ids (AUTOINCREMENT: never reused), so they commit in id order.
+absl::StatusOr<int64_t> SqliteTransaction::DoLastEventId() {
+  HELPDESK_ASSIGN_OR_RETURN(SqliteStatement stmt,
+                            Prepare("SELECT coalesce(max(id), 0) FROM events"));
+  HELPDESK_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) return absl::InternalError("events: max(id) returned no row");
+  return stmt.ColumnInt(0);
+}
+
 // The statement both reads of a period run: the events of [from, to) after
 // `after_id`, in id order, at most `limit`. InvalidArgument for a limit out of
 // range or a period that ends before it starts.

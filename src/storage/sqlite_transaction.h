@@ -437,6 +437,7 @@ class SqliteTransaction final : public CheckedTransaction<SqliteTransaction> {
                                                             int limit);
   absl::StatusOr<std::vector<v1::Event>> DoListEventsSince(int64_t after_id,
                                                            int limit);
+  absl::StatusOr<int64_t> DoLastEventId();
   absl::StatusOr<SqliteStatement> PrepareEventsBetween(absl::Time from, absl::Time to,
                                                        int64_t after_id, int limit);
   absl::StatusOr<std::vector<v1::Event>> DoListEventsBetween(absl::Time from, absl::Time to,

@@ -137,6 +137,64 @@ TEST_P(StoreConformanceTest, ListEventsSinceReadsEveryTicketInIdOrder) {
   }
 }
 
+// LastEventId: the watermark a feed reader starts from (the Desk's routing
+// reads on from it). Optional: a store without it says Unimplemented.
+TEST_P(StoreConformanceTest, LastEventIdIsTheNewestEventSeenAndIdsAreNeverReused) {
+  namespace sci = store_conformance_internal;
+  {
+    HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> reader, BeginReadOnly());
+    absl::StatusOr<int64_t> empty = reader->LastEventId();
+    if (absl::IsUnimplemented(empty.status())) GTEST_SKIP() << empty.status();
+    EXPECT_THAT(empty, sci::IsOkAndHolds(0));
+  }
+  HELPDESK_ASSERT_OK_AND_ASSIGN(v1::Ticket kept, InsertCommitted(sci::MakeTicket("kept")));
+  HELPDESK_ASSERT_OK_AND_ASSIGN(v1::Ticket gone, InsertCommitted(sci::MakeTicket("gone")));
+  std::vector<v1::Event> e;
+  {
+    HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+    for (int64_t ticket : {kept.id(), gone.id(), kept.id(), gone.id()}) {
+      e.push_back(sci::MakeEvent(ticket, v1::Event::FIELDS_CHANGED));
+      HELPDESK_ASSERT_OK(tx->AppendEvent(&e.back()));
+      // A read-write transaction sees its own appends.
+      EXPECT_THAT(tx->LastEventId(), sci::IsOkAndHolds(e.back().id()));
+    }
+    HELPDESK_ASSERT_OK(tx->Commit());
+  }
+  {
+    HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> reader, BeginReadOnly());
+    EXPECT_THAT(reader->LastEventId(), sci::IsOkAndHolds(e.back().id()));
+  }
+  // Rolled back: not seen.
+  {
+    HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+    v1::Event undone = sci::MakeEvent(kept.id(), v1::Event::FIELDS_CHANGED);
+    HELPDESK_ASSERT_OK(tx->AppendEvent(&undone));
+  }
+  {
+    HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> reader, BeginReadOnly());
+    EXPECT_THAT(reader->LastEventId(), sci::IsOkAndHolds(e.back().id()));
+  }
+  // The ticket holding the newest event is deleted (a store without
+  // DeleteTicket skips this part): a later event still gets a larger id than
+  // any the store ever gave, so a reader's watermark stays valid.
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+  absl::Status deleted = tx->DeleteTicket(gone.id());
+  if (absl::IsUnimplemented(deleted)) return;
+  HELPDESK_ASSERT_OK(deleted);
+  HELPDESK_ASSERT_OK(tx->Commit());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(tx, BeginReadOnly());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(int64_t after_delete, tx->LastEventId());
+  EXPECT_LE(after_delete, e.back().id());
+  tx.reset();
+  HELPDESK_ASSERT_OK_AND_ASSIGN(tx, BeginReadWrite());
+  v1::Event later = sci::MakeEvent(kept.id(), v1::Event::FIELDS_CHANGED);
+  HELPDESK_ASSERT_OK(tx->AppendEvent(&later));
+  HELPDESK_ASSERT_OK(tx->Commit());
+  EXPECT_GT(later.id(), e.back().id());
+  HELPDESK_ASSERT_OK_AND_ASSIGN(tx, BeginReadOnly());
+  EXPECT_THAT(tx->LastEventId(), sci::IsOkAndHolds(later.id()));
+}
+
 TEST_P(StoreConformanceTest, ListEventsSinceRefusesALimitOutOfRange) {
   HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadOnly());
   for (int limit : {0, -1, 10001}) {
