@@ -140,6 +140,13 @@ absl::StatusOr<TickReport> Desk::Tick(absl::Time now) {
     report.lease_held = false;
     return report;
   }
+  if (lease.taken_over && impl_->routing_enabled()) {
+    // A new holder rebuilds (as a routed command does): what the last holder
+    // did since this process's mirror was built may be more than the store
+    // holds now.
+    absl::MutexLock lock(&impl_->routing_mu());
+    impl_->MarkRoutingDirtyLocked();
+  }
   absl::Status s = TickHeld(now, &report);
   if (DeskCore::IsLeaseLost(s)) {
     // Ask the store who holds it now (the refusal left this process due for
