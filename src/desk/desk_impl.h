@@ -248,8 +248,11 @@ class DeskCore {
   // Builds the acknowledgement calendar (Init). Errors: InvalidArgument.
   absl::Status InitAutoResponder();
   // Acknowledges new ticket `t` (opened by message `m`, stored as message
-  // `message_id`) to `requester` (its requester as `tx` holds it now), or
-  // records on `t` why not (AutoResponderOptions). Errors: the store's.
+  // `message_id`, 0 for none) to `requester` (its requester as `tx` holds it
+  // now), or records on `t` why not (AutoResponderOptions). `t`'s only
+  // message with an external id is that one (Ingest's new ticket: the opening
+  // message and those carrying its overflow attachments), so the reply's
+  // thread is not read. Errors: the store's.
   absl::Status Acknowledge(Transaction& tx, const v1::Ticket& t,
                            const v1::Contact& requester, const v1::InboundMessage& m,
                            int64_t message_id, absl::Time now);
@@ -649,10 +652,14 @@ class DeskCore {
   // An internal note (m.kind() == INTERNAL_NOTE) never goes out, and a
   // requester with nowhere to write to writes nothing. Errors: the store's.
   // `requester`, when given, is t's requester as `tx` holds it now (not read
-  // again; ignored when it is another contact).
+  // again; ignored when it is another contact). `email_thread`, when given,
+  // is the external ids of t's e-mail messages that have one, in message id
+  // order, as `tx` holds them now (a caller that has just created `t` knows
+  // them): the thread is then not read to find them.
   absl::Status EnqueueReply(Transaction& tx, const v1::Ticket& t, const v1::Message& m,
                             const RenderedParts& parts, bool automatic, absl::Time now,
-                            const v1::Contact* requester = nullptr);
+                            const v1::Contact* requester = nullptr,
+                            const std::vector<std::string>* email_thread = nullptr);
 
   // Writes one automatic e-mail per agent in `agent_ids` about ticket `t`
   // (a notification: "the customer answered", a rule's notify action), in
