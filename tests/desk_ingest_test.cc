@@ -15,6 +15,8 @@
 #include "helpdesk/channel.h"
 #include "helpdesk/clock.h"
 #include "helpdesk/desk.h"
+#include "helpdesk/rules.h"
+#include "helpdesk/sla.h"
 #include "helpdesk/storage/memory_store.h"
 #include "helpdesk/storage/sqlite_store.h"
 #include "helpdesk/testing/status_matchers.h"
@@ -689,6 +691,85 @@ TEST_P(DeskIngestTest, AcknowledgementThreadsOnTheStoredMessagesOfItsTicket) {
     EXPECT_EQ(e.message().threading().in_reply_to(), expected.empty() ? "" : expected.back());
   }
   EXPECT_GT(acknowledged, 20);
+}
+
+// With rules and SLAs, the SLA recompute after the rules' changes to a
+// ticket the batch created reads the ticket's log as the transaction kept
+// it (EventTracker::NewTicketEvents), not from the store; a debug build
+// (the tests') checks it against the store's and fails the command when
+// they differ. Over random batches every ticket's stored deadline is the
+// engine's evaluation of its stored log.
+TEST_P(DeskIngestTest, SlaAfterRulesOnNewTicketsIsTheStoredLogsEvaluation) {
+  ASSERT_OK_AND_ASSIGN(RuleSet rules, RuleSet::FromText(R"pb(
+    rules {
+      name: "urgent"
+      on { kind: TICKET_CREATED }
+      all { field: "subject" op: "contains" value: "urgent" }
+      actions { set_priority: "high" }
+      actions { add_tags { tags: [ "hot" ] } }
+    }
+    rules {
+      name: "waiting"
+      on { kind: TICKET_CREATED }
+      all { field: "message.text" op: "contains" value: "later" }
+      actions { set_status: "pending" }
+    }
+    rules {
+      name: "noted"
+      on { kind: FIELD_CHANGED field: TAGS }
+      all { field: "tags" op: "contains" value: "hot" }
+      actions { add_internal_note: "Hot." }
+    }
+  )pb", Workflow::Default(), {}));
+  ASSERT_OK_AND_ASSIGN(SlaEngine sla, SlaEngine::FromText(R"pb(
+    policies {
+      name: "standard"
+      pause_statuses: [ "pending" ]
+      targets { metric: SLA_METRIC_FIRST_REPLY target { seconds: 14400 } }
+      targets { metric: SLA_METRIC_FULL_RESOLUTION target { seconds: 172800 } }
+    }
+  )pb", Workflow::Default()));
+  desk_ = MakeDesk(store_, "help@desk.example", [&](DeskOptions& o) {
+    o.rules = std::make_shared<const RuleSet>(rules);
+    o.sla = sla;
+  });
+  ASSERT_NE(desk_, nullptr);
+  std::mt19937 rng(7);
+  auto pick = [&rng](int n) { return static_cast<int>(rng() % static_cast<uint32_t>(n)); };
+  std::vector<int64_t> tickets;
+  for (int round = 0; round < 6; ++round) {
+    std::vector<v1::InboundMessage> batch;
+    for (int i = 0; i < 8; ++i) {
+      const int n = round * 8 + i;
+      batch.push_back(Mail(absl::StrCat("s", pick(6), "@example.com"), absl::StrCat("r", n, "@x"),
+                           pick(2) == 0 ? absl::StrCat("urgent ", n) : absl::StrCat("Hello ", n),
+                           pick(3) == 0 ? "see you later" : "text"));
+      if (n > 0 && pick(4) == 0) {
+        batch.back().mutable_threading()->set_in_reply_to(absl::StrCat("r", pick(n), "@x"));
+      }
+    }
+    ASSERT_OK_AND_ASSIGN(std::vector<absl::StatusOr<IngestResult>> results,
+                         desk_->inbox().IngestBatch(batch));
+    for (const auto& r : results) {
+      ASSERT_OK(r.status());
+      tickets.push_back(r->ticket_id);
+    }
+    clock_.Advance(absl::Minutes(7));
+  }
+  ASSERT_OK_AND_ASSIGN(auto tx, store_->Begin(TransactionMode::kReadOnly));
+  int with_deadline = 0;
+  for (int64_t id : tickets) {
+    ASSERT_OK_AND_ASSIGN(v1::Ticket t, tx->GetTicket(id));
+    ASSERT_OK_AND_ASSIGN(std::vector<v1::Event> log, tx->ListTicketEvents(id, 0, 0));
+    ASSERT_FALSE(log.empty());
+    ASSERT_OK_AND_ASSIGN(SlaStatus status,
+                         sla.Evaluate(t, log, FromTimestamp(log.back().time())));
+    std::optional<absl::Time> stored;
+    if (t.has_sla_next_deadline()) stored = FromTimestamp(t.sla_next_deadline());
+    EXPECT_EQ(stored, status.next_deadline) << "ticket " << id;
+    if (stored) ++with_deadline;
+  }
+  EXPECT_GT(with_deadline, 10);
 }
 
 // Ingest and IngestBatch commit durably, since their caller acknowledges the
