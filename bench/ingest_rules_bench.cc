@@ -84,6 +84,33 @@
 //                      ~14% of a ticket, parallel parsing gains nothing
 //                      measurable; it is for hosts with idle cores.
 //
+// Fewer reads and copies in the ingest (this branch, three commits):
+// the SQLite writes serialize the caller's proto in place (no copy to drop
+// its id); the acknowledgement threads on the new ticket's opening message
+// without reading the ticket's messages back; the SLA recompute after the
+// rules' changes to a ticket the transaction created reads its log as the
+// EventTracker kept it (~26k instructions and a vector of parsed events
+// per ticket). Callgrind, main's binary (/work/bench_d1ad980) and this one,
+// instructions in Inbox::IngestBatch for one BM_Ingest_Batch_Rules/100
+// batch, and in one Inbox::Ingest of BM_Ingest_Single_Rules:
+//                         main      in place  + ack thread, SLA log
+//   IngestBatch x100     47.87M    45.80M     43.37M      -9.4%
+//   per ticket, + parse   555k      534k       510k       -8.1%
+//   Ingest (single)       1.79M     1.77M      1.63M      -8.7%
+// CPU time, alternating main / this, --benchmark_min_time=0.5, load
+// 6.6-6.8 on the 2 shared cores (two rounds each):
+//   Batch_Rules/1000            main 170 185 ms     this 183 186 ms
+//   Batch_Rules_Parallel/1000   main 322 418 ms     this 407 396 ms (real)
+//   Single_Rules                main 827 976 us     this 817 754 us
+// Under that load the noise (+-10%) hides the ~8%; at the idle figures of
+// this morning (143 us per ticket) ~8% is ~131 us, 7.6k tickets/s: the
+// target (11,000/s, 91 us) is not reached. What remains per ticket (of
+// ~460k in the ingest): the rules' staged ticket update ~45k for the 70-80%
+// of tickets they change, the ticket insert ~48k (eight indexes), each
+// event append ~23k (2.4 per ticket), the contact ~31k, the outbox entry
+// ~30k, three thread keys ~19k, two idempotency writes ~18k and reads
+// ~12k, the rules' snapshot reads (ticket, contact, message) ~23k.
+//
 //   cmake --preset release -DHELPDESK_BUILD_BENCHMARKS=ON
 //   cmake --build build/release --target ingest_rules_bench
 //   ./build/release/bench/ingest_rules_bench --benchmark_min_time=0.5

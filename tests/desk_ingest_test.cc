@@ -4,6 +4,7 @@
 // bounces, acknowledgements, delivery with retries, and the mail-loop test.
 #include <functional>
 #include <map>
+#include <random>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,6 +15,8 @@
 #include "helpdesk/channel.h"
 #include "helpdesk/clock.h"
 #include "helpdesk/desk.h"
+#include "helpdesk/rules.h"
+#include "helpdesk/sla.h"
 #include "helpdesk/storage/memory_store.h"
 #include "helpdesk/storage/sqlite_store.h"
 #include "helpdesk/testing/status_matchers.h"
@@ -27,6 +30,7 @@ namespace {
 using ::helpdesk::testing::IsOk;
 using ::helpdesk::testing::StatusIs;
 using ::testing::ElementsAre;
+using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
 
@@ -621,6 +625,151 @@ TEST_P(DeskIngestTest, IngestBatchIsOneTransactionAndRollsBackOnlyTheFailedMessa
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("over the limit of 3")));
   ASSERT_OK_AND_ASSIGN(results, desk->inbox().IngestBatch({}));
   EXPECT_TRUE(results.empty());
+}
+
+// The acknowledgement of a new ticket threads on the ticket's e-mails
+// without reading them back (Acknowledge knows the ticket's only message
+// with an external id is the opening one): over random mail (with and
+// without message ids, empty bodies, attachments past the per-message
+// limit, replies, follow-ups of closed tickets) its References and
+// In-Reply-To are what the ticket's stored thread gives.
+TEST_P(DeskIngestTest, AcknowledgementThreadsOnTheStoredMessagesOfItsTicket) {
+  desk_ = MakeDesk(store_, "help@desk.example", [](DeskOptions& o) {
+    o.limits.max_attachments_per_message = 1;
+  });
+  std::mt19937 rng(14);
+  auto pick = [&rng](int n) { return static_cast<int>(rng() % static_cast<uint32_t>(n)); };
+  std::vector<std::string> ids;  // message ids sent so far
+  std::vector<absl::StatusOr<IngestResult>> results;
+  std::vector<v1::InboundMessage> batch;
+  for (int i = 0; i < 60; ++i) {
+    const std::string id = pick(4) == 0 ? "" : absl::StrCat("m", i, "@x");
+    v1::InboundMessage m = Mail(absl::StrCat("c", pick(8), "@example.com"), id,
+                                absl::StrCat("Subject ", i), pick(5) == 0 ? "" : "Body");
+    if (id.empty()) m.set_body_text(absl::StrCat("Body ", i));  // its key: the content
+    for (int a = pick(4); a > 0; --a) {
+      v1::InboundAttachment* file = m.add_attachments();
+      file->set_file_name(absl::StrCat("f", a, ".txt"));
+      file->set_media_type("text/plain");
+      file->set_content(absl::StrCat("content ", i, " ", a));
+    }
+    if (!ids.empty() && pick(3) == 0) {
+      m.mutable_threading()->set_in_reply_to(ids[pick(static_cast<int>(ids.size()))]);
+    }
+    if (!id.empty()) ids.push_back(id);
+    batch.push_back(std::move(m));
+    if (batch.size() == 7 || i == 59) {
+      ASSERT_OK_AND_ASSIGN(std::vector<absl::StatusOr<IngestResult>> got,
+                           desk_->inbox().IngestBatch(batch));
+      for (auto& r : got) results.push_back(std::move(r));
+      batch.clear();
+      // Some tickets are closed, so that replies to them open follow-ups.
+      for (const auto& r : results) {
+        if (!r.ok() || r->outcome != IngestResult::Outcome::kCreatedTicket) continue;
+        if (pick(4) != 0) continue;
+        TicketUpdate close;
+        close.status = "closed";
+        (void)desk_->tickets().Update(SystemActor(), r->ticket_id, close);
+      }
+    }
+  }
+  int acknowledged = 0;
+  for (const v1::OutboxEntry& e : Outbox()) {
+    if (!e.message().automatic()) continue;
+    ++acknowledged;
+    SCOPED_TRACE(absl::StrCat("ticket ", e.message().ticket_id()));
+    // The thread when the acknowledgement was written: up to the opening
+    // message (those carrying its overflow attachments have no external id;
+    // replies that came later have higher ids).
+    std::vector<std::string> expected;
+    for (const v1::Message& earlier : Thread(e.message().ticket_id())) {
+      if (earlier.id() > e.message().message_id()) continue;
+      if (earlier.external_id().empty() || earlier.channel() != v1::CHANNEL_EMAIL) continue;
+      expected.push_back(earlier.external_id());
+    }
+    EXPECT_THAT(e.message().threading().references(), ElementsAreArray(expected));
+    EXPECT_EQ(e.message().threading().in_reply_to(), expected.empty() ? "" : expected.back());
+  }
+  EXPECT_GT(acknowledged, 20);
+}
+
+// With rules and SLAs, the SLA recompute after the rules' changes to a
+// ticket the batch created reads the ticket's log as the transaction kept
+// it (EventTracker::NewTicketEvents), not from the store; a debug build
+// (the tests') checks it against the store's and fails the command when
+// they differ. Over random batches every ticket's stored deadline is the
+// engine's evaluation of its stored log.
+TEST_P(DeskIngestTest, SlaAfterRulesOnNewTicketsIsTheStoredLogsEvaluation) {
+  ASSERT_OK_AND_ASSIGN(RuleSet rules, RuleSet::FromText(R"pb(
+    rules {
+      name: "urgent"
+      on { kind: TICKET_CREATED }
+      all { field: "subject" op: "contains" value: "urgent" }
+      actions { set_priority: "high" }
+      actions { add_tags { tags: [ "hot" ] } }
+    }
+    rules {
+      name: "waiting"
+      on { kind: TICKET_CREATED }
+      all { field: "message.text" op: "contains" value: "later" }
+      actions { set_status: "pending" }
+    }
+    rules {
+      name: "noted"
+      on { kind: FIELD_CHANGED field: TAGS }
+      all { field: "tags" op: "contains" value: "hot" }
+      actions { add_internal_note: "Hot." }
+    }
+  )pb", Workflow::Default(), {}));
+  ASSERT_OK_AND_ASSIGN(SlaEngine sla, SlaEngine::FromText(R"pb(
+    policies {
+      name: "standard"
+      pause_statuses: [ "pending" ]
+      targets { metric: SLA_METRIC_FIRST_REPLY target { seconds: 14400 } }
+      targets { metric: SLA_METRIC_FULL_RESOLUTION target { seconds: 172800 } }
+    }
+  )pb", Workflow::Default()));
+  desk_ = MakeDesk(store_, "help@desk.example", [&](DeskOptions& o) {
+    o.rules = std::make_shared<const RuleSet>(rules);
+    o.sla = sla;
+  });
+  ASSERT_NE(desk_, nullptr);
+  std::mt19937 rng(7);
+  auto pick = [&rng](int n) { return static_cast<int>(rng() % static_cast<uint32_t>(n)); };
+  std::vector<int64_t> tickets;
+  for (int round = 0; round < 6; ++round) {
+    std::vector<v1::InboundMessage> batch;
+    for (int i = 0; i < 8; ++i) {
+      const int n = round * 8 + i;
+      batch.push_back(Mail(absl::StrCat("s", pick(6), "@example.com"), absl::StrCat("r", n, "@x"),
+                           pick(2) == 0 ? absl::StrCat("urgent ", n) : absl::StrCat("Hello ", n),
+                           pick(3) == 0 ? "see you later" : "text"));
+      if (n > 0 && pick(4) == 0) {
+        batch.back().mutable_threading()->set_in_reply_to(absl::StrCat("r", pick(n), "@x"));
+      }
+    }
+    ASSERT_OK_AND_ASSIGN(std::vector<absl::StatusOr<IngestResult>> results,
+                         desk_->inbox().IngestBatch(batch));
+    for (const auto& r : results) {
+      ASSERT_OK(r.status());
+      tickets.push_back(r->ticket_id);
+    }
+    clock_.Advance(absl::Minutes(7));
+  }
+  ASSERT_OK_AND_ASSIGN(auto tx, store_->Begin(TransactionMode::kReadOnly));
+  int with_deadline = 0;
+  for (int64_t id : tickets) {
+    ASSERT_OK_AND_ASSIGN(v1::Ticket t, tx->GetTicket(id));
+    ASSERT_OK_AND_ASSIGN(std::vector<v1::Event> log, tx->ListTicketEvents(id, 0, 0));
+    ASSERT_FALSE(log.empty());
+    ASSERT_OK_AND_ASSIGN(SlaStatus status,
+                         sla.Evaluate(t, log, FromTimestamp(log.back().time())));
+    std::optional<absl::Time> stored;
+    if (t.has_sla_next_deadline()) stored = FromTimestamp(t.sla_next_deadline());
+    EXPECT_EQ(stored, status.next_deadline) << "ticket " << id;
+    if (stored) ++with_deadline;
+  }
+  EXPECT_GT(with_deadline, 10);
 }
 
 // Ingest and IngestBatch commit durably, since their caller acknowledges the

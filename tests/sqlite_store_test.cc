@@ -96,6 +96,81 @@ TEST(SqliteStoreTest, ReopenPersistsEverything) {
   EXPECT_EQ(page.tickets[0].id(), ticket.id());
 }
 
+// The writes serialize the caller's proto in place, its id cleared while
+// they do (not on a copy): what the caller holds afterwards is what it gave
+// plus the assigned id, and what is read back is the same.
+TEST(SqliteStoreTest, InsertsLeaveTheCallersProtoAsGivenBesideItsId) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> store, Open(":memory:"));
+  ASSERT_OK_AND_ASSIGN(auto tx, store->Begin(TransactionMode::kReadWrite));
+  v1::Ticket ticket = MakeTicket("Printer on fire", "open", v1::PRIORITY_URGENT, 3, 1'000'000);
+  ticket.add_tags("hardware");
+  v1::Ticket ticket_given = ticket;
+  ASSERT_OK(tx->InsertTicket(&ticket));
+  ticket_given.set_id(ticket.id());
+  ticket_given.set_version(1);
+  EXPECT_EQ(ticket.DebugString(), ticket_given.DebugString());
+  ASSERT_OK_AND_ASSIGN(v1::Ticket got_ticket, tx->GetTicket(ticket.id()));
+  EXPECT_EQ(got_ticket.DebugString(), ticket_given.DebugString());
+
+  v1::Event event;
+  event.set_ticket_id(ticket.id());
+  event.set_kind(v1::Event::FIELDS_CHANGED);
+  event.set_note("moved");
+  event.set_rule("route");
+  *event.mutable_time() = ToTimestamp(absl::FromUnixSeconds(7));
+  v1::FieldChange* change = event.add_changes();
+  change->set_field(v1::FieldChange::STATUS);
+  change->mutable_before()->set_status("new");
+  change->mutable_after()->set_status("open");
+  v1::Event event_given = event;
+  ASSERT_OK(tx->AppendEvent(&event));
+  EXPECT_GT(event.id(), 0);
+  event_given.set_id(event.id());
+  EXPECT_EQ(event.DebugString(), event_given.DebugString());
+  ASSERT_OK_AND_ASSIGN(auto events, tx->ListTicketEvents(ticket.id(), 0, 0));
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].DebugString(), event_given.DebugString());
+
+  v1::OutboxEntry entry;
+  entry.set_state(v1::OutboxEntry::PENDING);
+  *entry.mutable_next_attempt_at() = ToTimestamp(absl::FromUnixSeconds(9));
+  entry.mutable_message()->set_ticket_id(ticket.id());
+  entry.mutable_message()->set_body_text("We got your message.");
+  v1::OutboxEntry entry_given = entry;
+  ASSERT_OK(tx->InsertOutbox(&entry));
+  EXPECT_GT(entry.id(), 0);
+  entry_given.set_id(entry.id());
+  EXPECT_EQ(entry.DebugString(), entry_given.DebugString());
+  ASSERT_OK_AND_ASSIGN(v1::OutboxEntry got_entry, tx->GetOutbox(entry.id()));
+  EXPECT_EQ(got_entry.DebugString(), entry_given.DebugString());
+
+  v1::Contact contact;
+  contact.set_name("Ana");
+  v1::ContactIdentity* identity = contact.add_identities();
+  identity->set_kind(v1::ContactIdentity::EMAIL);
+  identity->set_value("ana@example.com");
+  v1::Contact contact_given = contact;
+  ASSERT_OK(tx->InsertContact(&contact));
+  contact_given.set_id(contact.id());
+  contact_given.set_version(1);
+  EXPECT_EQ(contact.DebugString(), contact_given.DebugString());
+  contact.set_name("Ana B.");
+  contact_given.set_name("Ana B.");
+  ASSERT_OK(tx->UpdateContact(&contact, 1));
+  contact_given.set_version(2);
+  EXPECT_EQ(contact.DebugString(), contact_given.DebugString());
+  ASSERT_OK_AND_ASSIGN(v1::Contact got_contact, tx->GetContact(contact.id()));
+  EXPECT_EQ(got_contact.DebugString(), contact_given.DebugString());
+
+  // A refused insert leaves the proto as given, id and all.
+  v1::Event bad = event_given;
+  bad.set_id(42);
+  bad.set_ticket_id(0);
+  const std::string bad_given = bad.DebugString();
+  EXPECT_THAT(tx->AppendEvent(&bad), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(bad.DebugString(), bad_given);
+}
+
 TEST(SqliteStoreTest, FreshDatabaseHasCurrentSchemaVersionAndApplicationId) {
   const std::string path = TempPath("db");
   { ASSERT_OK(Open(path).status()); }

@@ -110,7 +110,13 @@ absl::Status DeskCore::Acknowledge(Transaction& tx, const v1::Ticket& t,
   v1::Message ack_for;
   ack_for.set_id(message_id);
   ack_for.set_kind(v1::Message::CUSTOMER_MESSAGE);
-  return EnqueueReply(tx, t, ack_for, parts, /*automatic=*/true, now, &requester);
+  // The ticket's e-mail thread: the opening message (Acknowledge's contract).
+  std::vector<std::string> email_thread;
+  if (message_id != 0 && !m.external_id().empty() && m.channel() == v1::CHANNEL_EMAIL) {
+    email_thread.push_back(m.external_id());
+  }
+  return EnqueueReply(tx, t, ack_for, parts, /*automatic=*/true, now, &requester,
+                      &email_thread);
 }
 
 }  // namespace helpdesk

@@ -144,10 +144,24 @@ class WriteTracker final : public TransactionWrapper {
 // triggers, and stamps the rule being applied on the events its actions
 // write. Events stamped with a rule are the rules' own writes: never a
 // trigger's input (the engine has run their cascade already).
+//
+// It also keeps the whole log of each ticket this transaction created
+// (InsertTicket with a store-assigned id: no event of it predates the
+// transaction), as appended, so that the SLA recompute after the rules'
+// changes reads a new ticket's log from here instead of the store
+// (NewTicketEvents). A RedactEvent or DeleteTicket ends that for the rest of
+// the transaction.
 class EventTracker final : public TransactionWrapper {
  public:
   explicit EventTracker(std::unique_ptr<Transaction> base)
       : TransactionWrapper(std::move(base)) {}
+
+  absl::Status InsertTicket(v1::Ticket* ticket) override {
+    const bool store_assigned_id = ticket->id() == 0;
+    HELPDESK_RETURN_IF_ERROR(TransactionWrapper::InsertTicket(ticket));
+    if (store_assigned_id && keep_new_tickets_) new_ticket_events_[ticket->id()];
+    return absl::OkStatus();
+  }
 
   absl::Status AppendEvent(v1::Event* event) override {
     if (!rule_.empty()) event->set_rule(rule_);
@@ -158,8 +172,27 @@ class EventTracker final : public TransactionWrapper {
       } else {
         touched_.push_back(event->ticket_id());
       }
+      auto it = new_ticket_events_.find(event->ticket_id());
+      if (it != new_ticket_events_.end()) it->second.push_back(*event);
     }
     return absl::OkStatus();
+  }
+
+  absl::Status RedactEvent(const v1::Event& event) override {
+    StopKeepingNewTickets();
+    return TransactionWrapper::RedactEvent(event);
+  }
+  absl::Status DeleteTicket(int64_t id) override {
+    StopKeepingNewTickets();
+    return TransactionWrapper::DeleteTicket(id);
+  }
+
+  // Every event of ticket `id`, in the order appended (id order), when this
+  // transaction created it: what ListTicketEvents(id, 0, 0) would read. Else
+  // nullptr. Valid until the next write through this transaction.
+  const std::vector<v1::Event>* NewTicketEvents(int64_t id) const {
+    auto it = new_ticket_events_.find(id);
+    return it == new_ticket_events_.end() ? nullptr : &it->second;
   }
 
   // The events recorded since the last call (rules' writes excluded).
@@ -181,9 +214,16 @@ class EventTracker final : public TransactionWrapper {
   }
 
  private:
+  void StopKeepingNewTickets() {
+    keep_new_tickets_ = false;
+    new_ticket_events_.clear();
+  }
+
   std::string rule_;
   std::vector<v1::Event> events_;
   std::vector<int64_t> touched_;
+  bool keep_new_tickets_ = true;
+  absl::flat_hash_map<int64_t, std::vector<v1::Event>> new_ticket_events_;
 };
 
 }  // namespace desk_internal
@@ -249,8 +289,11 @@ class DeskCore {
   // Builds the acknowledgement calendar (Init). Errors: InvalidArgument.
   absl::Status InitAutoResponder();
   // Acknowledges new ticket `t` (opened by message `m`, stored as message
-  // `message_id`) to `requester` (its requester as `tx` holds it now), or
-  // records on `t` why not (AutoResponderOptions). Errors: the store's.
+  // `message_id`, 0 for none) to `requester` (its requester as `tx` holds it
+  // now), or records on `t` why not (AutoResponderOptions). `t`'s only
+  // message with an external id is that one (Ingest's new ticket: the opening
+  // message and those carrying its overflow attachments), so the reply's
+  // thread is not read. Errors: the store's.
   absl::Status Acknowledge(Transaction& tx, const v1::Ticket& t,
                            const v1::Contact& requester, const v1::InboundMessage& m,
                            int64_t message_id, absl::Time now);
@@ -650,10 +693,14 @@ class DeskCore {
   // An internal note (m.kind() == INTERNAL_NOTE) never goes out, and a
   // requester with nowhere to write to writes nothing. Errors: the store's.
   // `requester`, when given, is t's requester as `tx` holds it now (not read
-  // again; ignored when it is another contact).
+  // again; ignored when it is another contact). `email_thread`, when given,
+  // is the external ids of t's e-mail messages that have one, in message id
+  // order, as `tx` holds them now (a caller that has just created `t` knows
+  // them): the thread is then not read to find them.
   absl::Status EnqueueReply(Transaction& tx, const v1::Ticket& t, const v1::Message& m,
                             const RenderedParts& parts, bool automatic, absl::Time now,
-                            const v1::Contact* requester = nullptr);
+                            const v1::Contact* requester = nullptr,
+                            const std::vector<std::string>* email_thread = nullptr);
 
   // Writes one automatic e-mail per agent in `agent_ids` about ticket `t`
   // (a notification: "the customer answered", a rule's notify action), in

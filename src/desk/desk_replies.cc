@@ -148,7 +148,8 @@ std::string DestinationOf(v1::Channel channel, const v1::Ticket& t,
 absl::Status DeskCore::EnqueueReply(Transaction& tx, const v1::Ticket& t,
                                     const v1::Message& m, const RenderedParts& parts,
                                     bool automatic, absl::Time now,
-                                    const v1::Contact* stored_requester) {
+                                    const v1::Contact* stored_requester,
+                                    const std::vector<std::string>* email_thread) {
   if (m.kind() == v1::Message::INTERNAL_NOTE) return absl::OkStatus();
   const IngestOptions& io = options_.ingest;
   const bool email = t.channel() == v1::CHANNEL_EMAIL;
@@ -226,12 +227,19 @@ absl::Status DeskCore::EnqueueReply(Transaction& tx, const v1::Ticket& t,
     }
   }
   th->set_message_id(out->idempotency_key());
-  HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Message> thread, tx.ListMessages(t.id()));
-  for (const v1::Message& earlier : thread) {
-    if (earlier.external_id().empty()) continue;
-    if (earlier.channel() != v1::CHANNEL_EMAIL) continue;
-    th->add_references(earlier.external_id());
-    th->set_in_reply_to(earlier.external_id());
+  auto refer_to = [th](const std::string& external_id) {
+    th->add_references(external_id);
+    th->set_in_reply_to(external_id);
+  };
+  if (email_thread != nullptr) {
+    for (const std::string& external_id : *email_thread) refer_to(external_id);
+  } else {
+    HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Message> thread, tx.ListMessages(t.id()));
+    for (const v1::Message& earlier : thread) {
+      if (earlier.external_id().empty()) continue;
+      if (earlier.channel() != v1::CHANNEL_EMAIL) continue;
+      refer_to(earlier.external_id());
+    }
   }
   HELPDESK_RETURN_IF_ERROR(tx.InsertOutbox(&entry));
   HELPDESK_RETURN_IF_ERROR(RememberAddressed(tx, t.id(), {&out->to(), &out->cc()}));

@@ -36,8 +36,47 @@ absl::StatusOr<std::optional<SlaStatus>> DeskCore::RefreshSla(Transaction& tx,
                                                                 v1::Ticket* t,
                                                                 absl::Time now) {
   if (!options_.sla) return std::optional<SlaStatus>();
-  HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Event> events, SlaEvents(tx, t->id(), &now));
-  HELPDESK_ASSIGN_OR_RETURN(SlaStatus status, options_.sla->Evaluate(*t, events, now));
+  // A ticket this transaction created: its log as the tracker kept it (what
+  // SlaEvents would read), unless an event's time went back (SlaEvents then
+  // moves it forward on a copy).
+  const desk_internal::EventTracker* tracker = desk_internal::EventTracker::Find(tx);
+  const std::vector<v1::Event>* kept =
+      tracker != nullptr ? tracker->NewTicketEvents(t->id()) : nullptr;
+  if (kept != nullptr) {
+    int64_t last = std::numeric_limits<int64_t>::min();
+    for (const v1::Event& e : *kept) {
+      const int64_t micros = TimestampToMicros(e.time());
+      if (micros < last) {
+        kept = nullptr;
+        break;
+      }
+      last = micros;
+    }
+    if (kept != nullptr && !kept->empty() && now < absl::FromUnixMicros(last)) {
+      now = absl::FromUnixMicros(last);
+    }
+  }
+#ifndef NDEBUG
+  // Debug builds (every test) check the kept log against the store's.
+  if (kept != nullptr) {
+    absl::Time at = now;
+    HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Event> stored, SlaEvents(tx, t->id(), &at));
+    bool same = stored.size() == kept->size() && at == now;
+    for (size_t i = 0; same && i < stored.size(); ++i) {
+      same = stored[i].SerializeAsString() == (*kept)[i].SerializeAsString();
+    }
+    if (!same) {
+      return absl::InternalError(absl::StrCat(
+          "RefreshSla: the events kept for new ticket ", t->id(), " differ from the stored"));
+    }
+  }
+#endif
+  std::vector<v1::Event> read;
+  if (kept == nullptr) {
+    HELPDESK_ASSIGN_OR_RETURN(read, SlaEvents(tx, t->id(), &now));
+  }
+  HELPDESK_ASSIGN_OR_RETURN(SlaStatus status,
+                            options_.sla->Evaluate(*t, kept != nullptr ? *kept : read, now));
   std::optional<absl::Time> old;
   if (t->has_sla_next_deadline()) old = FromTimestamp(t->sla_next_deadline());
   // A deadline already passed means Tick still owes this ticket its warning

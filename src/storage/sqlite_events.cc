@@ -28,9 +28,7 @@ absl::Status SqliteTransaction::DoAppendEvent(v1::Event* event) {
         "event.ticket_id ", event->ticket_id(), " must be positive"));
   }
   // time_micros (schema version 5) lets reports read a period by its index.
-  v1::Event stored = *event;
-  stored.clear_id();
-  HELPDESK_ASSIGN_OR_RETURN(std::string bytes, Serialize(stored, "event"));
+  HELPDESK_ASSIGN_OR_RETURN(std::string bytes, SerializeWithoutId(event, "event"));
   HELPDESK_ASSIGN_OR_RETURN(
       SqliteStatement stmt,
       Prepare("INSERT INTO events (ticket_id, proto, time_micros) VALUES (?, ?, ?)"));
@@ -50,9 +48,7 @@ absl::Status SqliteTransaction::AppendOwned(absl::string_view sql,
                                             int64_t owner,
                                             absl::string_view what,
                                             Proto* row) {
-  Proto stored = *row;
-  stored.clear_id();
-  HELPDESK_ASSIGN_OR_RETURN(std::string bytes, Serialize(stored, what));
+  HELPDESK_ASSIGN_OR_RETURN(std::string bytes, SerializeWithoutId(row, what));
   HELPDESK_ASSIGN_OR_RETURN(SqliteStatement stmt, Prepare(sql));
   stmt.BindInt(1, owner);
   stmt.BindBlob(2, bytes);
@@ -271,14 +267,12 @@ absl::Status SqliteTransaction::DoPutIdempotencyRecord(absl::string_view scope,
 
 absl::Status SqliteTransaction::DoInsertOutbox(v1::OutboxEntry* entry) {
   HELPDESK_RETURN_IF_ERROR(internal::CheckEntryState(*entry, "outbox entry"));
-  v1::OutboxEntry stored = *entry;
-  stored.clear_id();
+  HELPDESK_ASSIGN_OR_RETURN(std::string blob, SerializeWithoutId(entry, "outbox entry"));
   HELPDESK_ASSIGN_OR_RETURN(
       SqliteStatement stmt,
       Prepare("INSERT INTO outbox (state, next_attempt_us, proto) VALUES (?, ?, ?)"));
-  stmt.BindInt(1, stored.state());
-  stmt.BindInt(2, TimestampToMicros(stored.next_attempt_at()));
-  std::string blob = stored.SerializeAsString();
+  stmt.BindInt(1, entry->state());
+  stmt.BindInt(2, TimestampToMicros(entry->next_attempt_at()));
   stmt.BindBlob(3, blob);
   HELPDESK_RETURN_IF_ERROR(stmt.Run());
   entry->set_id(LastRowId());

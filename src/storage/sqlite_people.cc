@@ -92,10 +92,8 @@ absl::Status SqliteTransaction::WriteIdentities(int64_t id,
 // free first, so that a taken one leaves nothing written, and the writes
 // that follow can fail only as the store fails (FailAfterPartialWrite).
 absl::Status SqliteTransaction::DoInsertContact(v1::Contact* contact) {
-  v1::Contact stored = *contact;
-  stored.clear_id();
-  stored.clear_version();
-  HELPDESK_ASSIGN_OR_RETURN(std::string bytes, Serialize(stored, "contact"));
+  HELPDESK_ASSIGN_OR_RETURN(std::string bytes,
+                            SerializeWithoutIdAndVersion(contact, "contact"));
   HELPDESK_RETURN_IF_ERROR(CheckIdentityList(*contact));
   for (const v1::ContactIdentity& identity : contact->identities()) {
     HELPDESK_ASSIGN_OR_RETURN(SqliteStatement owner, Prepare(kIdentityOwnerSql));
@@ -119,10 +117,8 @@ absl::Status SqliteTransaction::DoInsertContact(v1::Contact* contact) {
 absl::Status SqliteTransaction::DoUpdateContact(v1::Contact* contact,
                                                 int64_t expected_version) {
   const int64_t id = contact->id();
-  v1::Contact stored = *contact;
-  stored.clear_id();
-  stored.clear_version();
-  HELPDESK_ASSIGN_OR_RETURN(std::string bytes, Serialize(stored, "contact"));
+  HELPDESK_ASSIGN_OR_RETURN(std::string bytes,
+                            SerializeWithoutIdAndVersion(contact, "contact"));
   absl::Status written = InSavepoint([&]() -> absl::Status {
     HELPDESK_ASSIGN_OR_RETURN(
         SqliteStatement stmt,

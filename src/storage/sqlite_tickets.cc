@@ -218,12 +218,11 @@ absl::Status SqliteTransaction::WriteTicketSideTables(int64_t id,
 
 // Binds the indexed columns of `ticket` to parameters 2..15 (1 is the id).
 absl::Status SqliteTransaction::BindTicketColumns(SqliteStatement& stmt,
-                                                  const v1::Ticket& ticket,
+                                                  v1::Ticket* ticket,
                                                   int64_t version) {
-  v1::Ticket stored = ticket;
-  HELPDESK_ASSIGN_OR_RETURN(std::string bytes, StoredTicketBytes(&stored));
+  HELPDESK_ASSIGN_OR_RETURN(std::string bytes, StoredTicketBytes(ticket));
   stmt.BindInt(2, version);
-  const TicketColumnValues columns = ColumnsOf(ticket, SlaDeadlineColumn(ticket));
+  const TicketColumnValues columns = ColumnsOf(*ticket, SlaDeadlineColumn(*ticket));
   for (int i = 0; i < kTicketColumnCount; ++i) BindColumn(stmt, 3 + i, columns[i]);
   stmt.BindBlob(3 + kTicketColumnCount, bytes);
   return absl::OkStatus();
@@ -248,7 +247,7 @@ absl::Status SqliteTransaction::DoInsertTicket(v1::Ticket* ticket) {
   } else {
     stmt.BindInt(1, ticket->id());
   }
-  HELPDESK_RETURN_IF_ERROR(BindTicketColumns(stmt, *ticket, 1));
+  HELPDESK_RETURN_IF_ERROR(BindTicketColumns(stmt, ticket, 1));
   absl::Status status = stmt.Run();
   if (IsConstraint(status)) {
     return absl::AlreadyExistsError(

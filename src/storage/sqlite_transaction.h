@@ -190,6 +190,30 @@ class SqliteTransaction final : public CheckedTransaction<SqliteTransaction> {
     return bytes;
   }
 
+  // `proto`'s bytes as stored: without its id (the row's key holds it). The
+  // id is cleared on `proto` itself while it is serialized and then put
+  // back: a copy would copy every field (an event's changes, an outbox
+  // entry's rendered bodies) only to drop one.
+  template <typename Proto>
+  static absl::StatusOr<std::string> SerializeWithoutId(Proto* proto,
+                                                        absl::string_view what) {
+    const int64_t id = proto->id();
+    proto->clear_id();
+    absl::StatusOr<std::string> bytes = Serialize(*proto, what);
+    proto->set_id(id);
+    return bytes;
+  }
+  // The same without the id and the version (a versioned row's columns).
+  template <typename Proto>
+  static absl::StatusOr<std::string> SerializeWithoutIdAndVersion(Proto* proto,
+                                                                  absl::string_view what) {
+    const int64_t version = proto->version();
+    proto->clear_version();
+    absl::StatusOr<std::string> bytes = SerializeWithoutId(proto, what);
+    proto->set_version(version);
+    return bytes;
+  }
+
   absl::Status CheckOpen() const {
     switch (state_) {
       case State::kOpen:
@@ -370,8 +394,10 @@ class SqliteTransaction final : public CheckedTransaction<SqliteTransaction> {
 
   absl::StatusOr<v1::Ticket> DoGetTicket(int64_t id);
   static int64_t SlaDeadlineColumn(const v1::Ticket& ticket);
-  absl::Status BindTicketColumns(SqliteStatement& stmt,
-                                 const v1::Ticket& ticket, int64_t version);
+  // Serializes `ticket` in place (StoredTicketBytes: its id and version are
+  // cleared while it is, then put back).
+  absl::Status BindTicketColumns(SqliteStatement& stmt, v1::Ticket* ticket,
+                                 int64_t version);
   absl::Status WriteTicketSideTables(int64_t id, const v1::Ticket& ticket,
                                      bool replace);
   absl::Status DoInsertTicket(v1::Ticket* ticket);
