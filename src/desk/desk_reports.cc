@@ -14,10 +14,10 @@
 // in the period, has its whole log in the scan ("new"). Any other ticket
 // with an event stamped in the period, or open now, is "old": its events in
 // the scan are skipped and its whole log is read apart (ListTicketEvents),
-// into the same accumulator. Tickets' current states come from one query of
-// the tickets created since the period's start (new ones) and from the
-// open-tickets query (old open ones); the rest one by one. Stores without
-// the read take every ticket one by one (ComputeByTicket).
+// into the same accumulator. Tickets' current states come from the
+// open-tickets query (which the ticket set needs anyway), the others' one by
+// one (GetTicket, in id order). Stores without the read take every ticket
+// one by one (ComputeByTicket).
 #include <algorithm>
 #include <limits>
 #include <map>
@@ -43,7 +43,7 @@ class TicketStates {
   enum State : uint8_t {
     kUnseen = 0,
     kNew,       // its whole log is in the scan
-    kNewGiven,  // kNew, its current state given to the accumulator
+    kNewGiven,  // kNew, its current state given (from the open query)
     kOutside,   // seen, not new, no event in the period seen yet
     kOld,       // its log is read apart
   };
@@ -207,22 +207,9 @@ absl::StatusOr<std::optional<Report>> ComputeByScan(Transaction& tx, const Repor
     if (read < kEventsPage) break;
   }
   HELPDESK_ASSIGN_OR_RETURN(ReportAccumulator acc, std::move(reader).Finish());
-  // Current states: the new tickets' from the tickets created since the
-  // period's start, the open ones' from the open query.
-  TicketQuery created;
-  created.created.from = spec.from;
-  created.include_merged = true;
-  created.limit = kMaxQueryLimit;
-  while (true) {
-    HELPDESK_ASSIGN_OR_RETURN(TicketPage page, tx.QueryTickets(created));
-    for (const v1::Ticket& t : page.tickets) {
-      if (states.Get(t.id()) != TicketStates::kNew) continue;
-      acc.AddTicket(t);
-      states.Set(t.id(), TicketStates::kNewGiven);
-    }
-    if (page.next_cursor.empty()) break;
-    created.cursor = page.next_cursor;
-  }
+  // Current states: the open tickets' from the open query, the others' one
+  // by one in id order (in SQLite a query of the tickets created since
+  // spec.from cost more: 17 us a ticket against 7 for GetTicket, loaded).
   std::map<int64_t, v1::Ticket> open_old;
   HELPDESK_RETURN_IF_ERROR(ForEachOpenTicket(tx, spec.to, [&](v1::Ticket& t) {
     switch (states.Get(t.id())) {
