@@ -115,6 +115,27 @@ uint32_t FieldValueWire(uint32_t field) {
   }
 }
 
+// A google.protobuf.Timestamp's seconds and nanos (those absent stay as
+// they are); false for bytes it does not read.
+bool DecodeTimestamp(absl::string_view bytes, int64_t* seconds, int32_t* nanos) {
+  WireReader t(bytes);
+  uint32_t f = 0, w = 0;
+  while (t.Next(&f, &w)) {
+    if (f != 1 && f != 2) {
+      t.Skip(w);
+      continue;
+    }
+    if (w != kVarint) return false;
+    const uint64_t n = t.Varint();
+    if (f == 1) {
+      *seconds = static_cast<int64_t>(n);
+    } else {
+      *nanos = static_cast<int32_t>(n);
+    }
+  }
+  return t.ok();
+}
+
 bool DecodeValue(absl::string_view bytes, EventFacts* facts, ValueFacts* v) {
   v->present = true;
   v->bytes = bytes;
@@ -290,22 +311,7 @@ bool DecodeFacts(int64_t id, int64_t ticket_id, absl::string_view bytes, EventFa
       case v1::Event::kTimeFieldNumber: {
         if (wire != kLen || time) return false;
         time = true;
-        WireReader t(r.Bytes());
-        uint32_t f = 0, w = 0;
-        while (t.Next(&f, &w)) {
-          if (f != 1 && f != 2) {  // google.protobuf.Timestamp: seconds, nanos
-            t.Skip(w);
-            continue;
-          }
-          if (w != kVarint) return false;
-          const uint64_t n = t.Varint();
-          if (f == 1) {
-            seconds = static_cast<int64_t>(n);
-          } else {
-            nanos = static_cast<int32_t>(n);
-          }
-        }
-        if (!t.ok()) return false;
+        if (!DecodeTimestamp(r.Bytes(), &seconds, &nanos)) return false;
         break;
       }
       case v1::Event::kChangesFieldNumber: {
@@ -349,22 +355,7 @@ bool PeekEncodedEvent(absl::string_view serialized, v1::Event::Kind* kind, int64
     } else if (field == v1::Event::kTimeFieldNumber) {
       if (wire != reports_internal::kLen || time) return false;
       time = true;
-      WireReader t(r.Bytes());
-      uint32_t f = 0, w = 0;
-      while (t.Next(&f, &w)) {
-        if (f != 1 && f != 2) {  // google.protobuf.Timestamp: seconds, nanos
-          t.Skip(w);
-          continue;
-        }
-        if (w != reports_internal::kVarint) return false;
-        const uint64_t n = t.Varint();
-        if (f == 1) {
-          seconds = static_cast<int64_t>(n);
-        } else {
-          nanos = static_cast<int32_t>(n);
-        }
-      }
-      if (!t.ok()) return false;
+      if (!reports_internal::DecodeTimestamp(r.Bytes(), &seconds, &nanos)) return false;
     } else {
       r.Skip(wire);
     }
