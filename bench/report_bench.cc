@@ -130,7 +130,9 @@
 //   Desk (scan)              809 ms (1.7 s wall)    8,927 ms (25.6 s wall)
 //   DeskByTicket (before)    1,528 ms (3.1 s wall)  16,178 ms (51.4 s wall)
 //   SqlAggregate             1,699 ms (3.5 s wall)  25,942 ms (80.5 s wall)
-// (100k at 10:49, load 7.2-7.8.) The scan halves the Desk's cost (x1.8 CPU
+// (100k at 10:49, load 7.2-7.8.) A second 1M run (11:11 UTC, load 5.8-5.9,
+// the two alone): FromEncodedThreads 3,239 ms CPU (4.8 s wall), Desk
+// 9,588 ms CPU (16.1 s wall). The scan halves the Desk's cost (x1.8 CPU
 // at 1M) and equals the reports of the per-ticket path (tests/
 // desk_reports_scan_test.cc), but the Desk's path is ~2.8x the bench's
 // read: at 100k its phases were the scan 406 ms, the open-tickets query
