@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "helpdesk/report_charts.h"
 #include "helpdesk/testing/status_matchers.h"
+#include "helpdesk/timestamp.h"
 #include "report_history_builder.h"
 
 namespace helpdesk {
@@ -584,6 +585,50 @@ TEST(ReportsTest, BadEventsAreRefusedAndChangeNothing) {
   ASSERT_THAT(other.Add(t.events()[0]), IsOk());
   EXPECT_THAT(acc.Merge(std::move(other)),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("ticket 1")));
+}
+
+// ReportConfig::clamp_backward_times: an event stamped before its ticket's
+// previous one is taken at the latest time so far (a REFUSED event's too),
+// as the Desk reads a ticket's events; encoded or not. Without it, refused.
+TEST(ReportsTest, ClampedBackwardTimesReadAsTheLatestSoFar) {
+  int64_t ids = 1;
+  HistoryBuilder t(1, &ids);
+  t.Create(Utc(12, 10)).Reply(Utc(12, 9)).Status(Utc(12, 10, 30), "solved");
+  std::vector<v1::Event> events = t.events();
+  v1::Event refused;
+  refused.set_id(100);
+  refused.set_ticket_id(1);
+  refused.set_kind(v1::Event::REFUSED);
+  *refused.mutable_time() = ToTimestamp(Utc(12, 11));
+  events.insert(events.begin() + 2, refused);  // before the solve
+  ReportConfig config = UtcConfig();
+  ASSERT_OK_AND_ASSIGN(ReportAccumulator strict, ReportAccumulator::Create(config));
+  ASSERT_THAT(strict.Add(events[0]), IsOk());
+  EXPECT_THAT(strict.Add(events[1]),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("is before")));
+  config.clamp_backward_times = true;
+  for (bool encoded : {false, true}) {
+    SCOPED_TRACE(encoded ? "encoded" : "parsed");
+    ASSERT_OK_AND_ASSIGN(ReportAccumulator acc, ReportAccumulator::Create(config));
+    for (const v1::Event& e : events) {
+      ASSERT_THAT(encoded ? acc.AddEncoded(e.id(), e.ticket_id(), e.SerializeAsString())
+                          : acc.Add(e),
+                  IsOk());
+    }
+    ASSERT_OK_AND_ASSIGN(Report r, acc.Compute(Week(false)));
+    // The reply reads 10:00 (the creation's), the solve 11:00 (the refused
+    // command's).
+    ASSERT_EQ(r.total.first_reply.count, 1);
+    EXPECT_EQ(r.total.first_reply.p50, absl::ZeroDuration());
+    ASSERT_EQ(r.total.resolution.count, 1);
+    EXPECT_EQ(r.total.resolution.p50, absl::Hours(1));
+  }
+  v1::Event::Kind kind = v1::Event::KIND_UNSPECIFIED;
+  int64_t micros = 0;
+  ASSERT_TRUE(PeekEncodedEvent(events[0].SerializeAsString(), &kind, &micros));
+  EXPECT_EQ(kind, v1::Event::TICKET_CREATED);
+  EXPECT_EQ(micros, absl::ToUnixMicros(Utc(12, 10)));
+  EXPECT_FALSE(PeekEncodedEvent("\xff\xff", &kind, &micros));
 }
 
 }  // namespace

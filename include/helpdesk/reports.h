@@ -184,6 +184,13 @@ struct ReportConfig {
   // scratch and rows, merged at the end. Compute uses one thread per 16,384
   // tickets at most, so small reports stay on the calling thread.
   int threads = 0;
+  // How an event stamped earlier than its ticket's previous event is taken
+  // (a clock that stepped back). False (the default): refused
+  // (ReportAccumulator::Add's InvalidArgument). True: read as at the latest
+  // time of the ticket's events before it, REFUSED events included, as the
+  // Desk reads a ticket's events for its SLA clocks (so the Desk's reports
+  // tolerate skewed histories and give the same figures whatever the read).
+  bool clamp_backward_times = false;
 };
 
 // A distribution of durations: count, mean and nearest-rank percentiles
@@ -281,7 +288,9 @@ class HELPDESK_EXPORT ReportAccumulator {
   // InvalidArgument naming the event id: a ticket_id <= 0; a ticket whose
   // first event is not TICKET_CREATED, or a second TICKET_CREATED; an event
   // earlier than the ticket's previous one; a STATUS change to a status the
-  // workflow does not know. A refused event changes nothing.
+  // workflow does not know. A refused event changes nothing. With
+  // ReportConfig::clamp_backward_times an earlier event is not refused but
+  // taken at the ticket's latest time so far.
   absl::Status Add(const v1::Event& event);
 
   // Takes one event given encoded (a serialized v1::Event, as stores keep
@@ -317,6 +326,15 @@ class HELPDESK_EXPORT ReportAccumulator {
   explicit ReportAccumulator(std::unique_ptr<Rep> rep);
   std::unique_ptr<Rep> rep_;
 };
+
+// Reads an encoded event's kind and time (Unix microseconds, as
+// ReportAccumulator reads them) without building the message, for a caller
+// routing events by them (the Desk's reports tell a ticket's creation from
+// its later events). Returns false for bytes it does not read narrowly
+// (malformed ones, or a time given twice): the caller then parses the
+// message, or takes the event's ticket another way.
+HELPDESK_EXPORT bool PeekEncodedEvent(absl::string_view serialized, v1::Event::Kind* kind,
+                                      int64_t* micros);
 
 // Reads encoded events (as Transaction::VisitEncodedEventsBetween hands them
 // over, in the log's order) into a ReportAccumulator on config.threads

@@ -249,15 +249,27 @@ int32_t StatusIndex(const AccumulatorState& s, absl::string_view name) {
 
 // Takes one event's facts (see ReportAccumulator::Add).
 absl::Status AddFacts(AccumulatorState& s, const EventFacts& event) {
-  if (event.kind == v1::Event::REFUSED) return absl::OkStatus();
+  if (event.kind == v1::Event::REFUSED) {
+    // Ignored, but a clamping read counts its time as the Desk does.
+    if (s.config.clamp_backward_times && event.ticket_id > 0) {
+      TicketHistory* t = s.Find(event.ticket_id);
+      if (t != nullptr && t->has_events && t->last_time < event.time) t->last_time = event.time;
+    }
+    return absl::OkStatus();
+  }
   auto name = [&] { return absl::StrCat("event ", event.id); };
   if (event.ticket_id <= 0) {
     return absl::InvalidArgumentError(
         absl::StrCat(name(), ": ticket_id ", event.ticket_id, " is not positive"));
   }
-  const absl::Time time = event.time;
   TicketHistory* found = s.Find(event.ticket_id);
   const bool known = found != nullptr && found->has_events;
+  absl::Time time = event.time;
+  int64_t micros = event.micros;
+  if (known && time < found->last_time && s.config.clamp_backward_times) {
+    time = found->last_time;
+    micros = absl::ToUnixMicros(time);
+  }
   const bool creation = event.kind == v1::Event::TICKET_CREATED;
   if (!known && !creation) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -306,7 +318,7 @@ absl::Status AddFacts(AccumulatorState& s, const EventFacts& event) {
   const uint32_t seq = t.next_seq++;
   auto add_mark = [&](Mark::Kind kind) -> Mark& {
     Mark& m = t.marks.emplace_back();
-    m.micros = event.micros;
+    m.micros = micros;
     m.seq = seq;
     m.kind = kind;
     t.kinds |= KindBit(kind);

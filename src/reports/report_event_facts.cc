@@ -6,6 +6,7 @@
 #include <string>
 
 #include "helpdesk/audit.h"
+#include "helpdesk/reports.h"
 #include "helpdesk/v1/common.pb.h"
 
 namespace helpdesk::reports_internal {
@@ -112,6 +113,27 @@ uint32_t FieldValueWire(uint32_t field) {
     default:
       return kNoMember;
   }
+}
+
+// A google.protobuf.Timestamp's seconds and nanos (those absent stay as
+// they are); false for bytes it does not read.
+bool DecodeTimestamp(absl::string_view bytes, int64_t* seconds, int32_t* nanos) {
+  WireReader t(bytes);
+  uint32_t f = 0, w = 0;
+  while (t.Next(&f, &w)) {
+    if (f != 1 && f != 2) {
+      t.Skip(w);
+      continue;
+    }
+    if (w != kVarint) return false;
+    const uint64_t n = t.Varint();
+    if (f == 1) {
+      *seconds = static_cast<int64_t>(n);
+    } else {
+      *nanos = static_cast<int32_t>(n);
+    }
+  }
+  return t.ok();
 }
 
 bool DecodeValue(absl::string_view bytes, EventFacts* facts, ValueFacts* v) {
@@ -289,22 +311,7 @@ bool DecodeFacts(int64_t id, int64_t ticket_id, absl::string_view bytes, EventFa
       case v1::Event::kTimeFieldNumber: {
         if (wire != kLen || time) return false;
         time = true;
-        WireReader t(r.Bytes());
-        uint32_t f = 0, w = 0;
-        while (t.Next(&f, &w)) {
-          if (f != 1 && f != 2) {  // google.protobuf.Timestamp: seconds, nanos
-            t.Skip(w);
-            continue;
-          }
-          if (w != kVarint) return false;
-          const uint64_t n = t.Varint();
-          if (f == 1) {
-            seconds = static_cast<int64_t>(n);
-          } else {
-            nanos = static_cast<int32_t>(n);
-          }
-        }
-        if (!t.ok()) return false;
+        if (!DecodeTimestamp(r.Bytes(), &seconds, &nanos)) return false;
         break;
       }
       case v1::Event::kChangesFieldNumber: {
@@ -328,6 +335,39 @@ bool DecodeFacts(int64_t id, int64_t ticket_id, absl::string_view bytes, EventFa
   facts->time = absl::FromUnixMicros(facts->micros);
   return true;
 }
+
+}  // namespace helpdesk::reports_internal
+
+namespace helpdesk {
+
+bool PeekEncodedEvent(absl::string_view serialized, v1::Event::Kind* kind, int64_t* micros) {
+  using reports_internal::WireReader;
+  *kind = v1::Event::KIND_UNSPECIFIED;
+  int64_t seconds = 0;
+  int32_t nanos = 0;
+  bool time = false;
+  WireReader r(serialized);
+  uint32_t field = 0, wire = 0;
+  while (r.Next(&field, &wire)) {
+    if (field == v1::Event::kKindFieldNumber) {
+      if (wire != reports_internal::kVarint) return false;
+      *kind = static_cast<v1::Event::Kind>(static_cast<int32_t>(r.Varint()));
+    } else if (field == v1::Event::kTimeFieldNumber) {
+      if (wire != reports_internal::kLen || time) return false;
+      time = true;
+      if (!reports_internal::DecodeTimestamp(r.Bytes(), &seconds, &nanos)) return false;
+    } else {
+      r.Skip(wire);
+    }
+  }
+  if (!r.ok()) return false;
+  *micros = seconds * 1000000 + nanos / 1000;  // as DecodeFacts reads it
+  return true;
+}
+
+}  // namespace helpdesk
+
+namespace helpdesk::reports_internal {
 
 bool RenderedValue(const ValueFacts& value, v1::FieldValue* scratch, std::string* out) {
   if (value.proto != nullptr) {

@@ -47,6 +47,11 @@ class HELPDESK_EXPORT Reports {
   // current state. A ticket's event stamped earlier than the one before it
   // (a host clock that stepped back) is read at the earlier event's time, as
   // the SLA clocks do. The SLA figures use DeskOptions::sla (none without).
+  // How it reads: with Transaction::VisitEncodedEventsBetween, one scan of
+  // the log from the period's first event, decoded on the machine's cores
+  // (ReportReader), plus each older ticket's log apart (ListTicketEvents)
+  // and the tickets created since spec.from in one query; stores without
+  // it are read ticket by ticket (the same figures, slower).
   // Errors: PermissionDenied unless the viewer sees every ticket
   // (Action::kViewReports); InvalidArgument from ValidateReportSpec (a
   // period that ends before it starts, business time without a calendar ...)
