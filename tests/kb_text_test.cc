@@ -88,6 +88,24 @@ TEST(KbTextTest, SnippetHighlightsStemsAndEscapes) {
 
 // The passage is the first window with the most distinct query terms, then
 // the most matches (the window slides; each is counted as a whole one was).
+// A phrase of 20,000 words (and a text repeating its word) made the snippet
+// quadratic: minutes for a 300 KB query (fuzzing found it). A phrase keeps its
+// first kMaxKbPhraseWords words, and a snippet matches no more of a term.
+TEST(KbTextTest, LongPhrasesAreCutAndSnippetsOfThemStayLinear) {
+  std::string words;
+  for (int i = 0; i < 20000; ++i) words += "pago ";
+  KbQuery q = ParseKbQuery("\"" + words + "\" factura", "es");
+  ASSERT_EQ(q.terms.size(), 2u);
+  EXPECT_EQ(q.terms[0].terms.size(), static_cast<size_t>(kMaxKbPhraseWords));
+  const std::string text = words + words;
+  std::string snippet = KbSnippet(text, q, "es");
+  EXPECT_THAT(snippet, HasSubstr("<mark>pago</mark>"));
+  // A query built by hand with the whole phrase: matched on its first words.
+  KbQuery hand;
+  hand.terms.push_back(KbQueryTerm{.terms = std::vector<std::string>(20000, "pag")});
+  EXPECT_THAT(KbSnippet(text, hand, "es"), HasSubstr("<mark>pago</mark>"));
+}
+
 TEST(KbTextTest, SnippetPicksTheFirstWindowWithMostDistinctThenMostMatches) {
   const KbQuery q = ParseKbQuery("factura pago", "es");
   EXPECT_EQ(KbSnippet("uno factura dos tres cuatro cinco seis pago factura siete ocho nueve diez "

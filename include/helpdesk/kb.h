@@ -113,9 +113,13 @@ struct KbQuery {
 
 // Most terms a query keeps (the rest is ignored).
 inline constexpr int kMaxKbQueryTerms = 32;
+// Most words a phrase keeps (the rest is ignored): matching a phrase costs
+// its length at each word of a text, so a phrase of 20,000 words would make
+// every snippet and search of it quadratic.
+inline constexpr int kMaxKbPhraseWords = 32;
 
 // Parses what a user typed. "..." is a phrase (an unbalanced quote runs to
-// the end); a word ending in '*' is a prefix; everything else is plain
+// the end; its first kMaxKbPhraseWords words kept); a word ending in '*' is a prefix; everything else is plain
 // words: operators (AND, OR, NOT, NEAR, -, +, ^, :, parentheses) are read as
 // text, never as syntax, so no input is an error. Stop words are left out
 // unless the query has nothing else. Terms are folded and stemmed with
@@ -135,7 +139,8 @@ HELPDESK_EXPORT std::string KbFts5MatchExpression(const KbQuery& query);
 // their index form, so "facturas" highlights "Facturación" for a query "factura" in Spanish. Bounded
 // whatever the text: at most 16 bytes of non-word text between two words and 64 bytes of one word
 // are kept ("…" marks a cut); passages start within the first 2,001 words, and the text is read as
-// far as they reach. Cost: those words folded and stemmed; no allocation but the result's.
+// far as they reach. A query term matches on its first kMaxKbPhraseWords words (as ParseKbQuery
+// keeps them). Cost: those words folded and stemmed; no allocation but the result's.
 HELPDESK_EXPORT std::string KbSnippet(absl::string_view plain_text, const KbQuery& query,
                                       absl::string_view language, int max_words = 24);
 

@@ -436,6 +436,7 @@ KbQuery ParseKbQuery(absl::string_view text, absl::string_view locale) {
     std::vector<Word> ws = Words(inner);
     KbQueryTerm t;
     t.text = std::string(inner);
+    if (ws.size() > static_cast<size_t>(kMaxKbPhraseWords)) ws.resize(kMaxKbPhraseWords);
     for (Word& w : ws) t.terms.push_back(Stem(stemmer, w.folded));
     if (t.terms.size() == 1) {
       words.push_back(std::move(t));
@@ -534,8 +535,13 @@ std::string KbSnippet(absl::string_view plain_text, const KbQuery& query,
   // The words the windows below can reach: windows start at token 2001 at
   // most, and a phrase match in one may run past it by its length; one more
   // word tells that the text goes on.
+  // A term's words past kMaxKbPhraseWords are not matched (ParseKbQuery
+  // keeps no more): matching costs a term's length at each word.
+  constexpr size_t kMaxLength = kMaxKbPhraseWords;
   size_t longest = 0;
-  for (const KbQueryTerm& q : query.terms) longest = std::max(longest, q.terms.size());
+  for (const KbQueryTerm& q : query.terms) {
+    longest = std::max(longest, std::min(q.terms.size(), kMaxLength));
+  }
   const size_t cap = kSnippetMaxStart + 2 + static_cast<size_t>(max_words) + longest;
   LanguageStemmer* stemmer = ThreadStemmers().For(language);
   x.terms.clear();
@@ -564,7 +570,7 @@ std::string KbSnippet(absl::string_view plain_text, const KbQuery& query,
   match.assign(n, -1);
   for (size_t qi = 0; qi < query.terms.size(); ++qi) {
     const KbQueryTerm& q = query.terms[qi];
-    const size_t len = q.terms.size();
+    const size_t len = std::min(q.terms.size(), kMaxLength);
     if (len == 0) continue;
     for (size_t i = 0; i + len <= n; ++i) {
       bool all = true;

@@ -350,77 +350,150 @@ std::vector<Write> WritesOf(const v1::RuleAction& a) {
   return w;
 }
 
-bool Listens(const CompiledRule& r, const Write& w) {
-  for (const v1::RuleTrigger& t : r.triggers) {
-    if (t.kind() != v1::RuleTrigger::FIELD_CHANGED) continue;
-    if (t.field() == v1::FieldChange::FIELD_UNSPECIFIED) return true;
-    if (t.field() != w.field) continue;
-    if (t.custom_field().empty() || t.custom_field() == w.custom_field)
-      return true;
+// The strongly connected components of a graph given by its adjacency lists
+// (Tarjan's, iterative: a long chain of rules must not overflow the stack).
+std::vector<int> Components(const std::vector<std::vector<int>>& edges) {
+  const int n = static_cast<int>(edges.size());
+  std::vector<int> index(n, -1), low(n, 0), component(n, -1), stack;
+  std::vector<bool> on_stack(n, false);
+  std::vector<std::pair<int, size_t>> calls;  // (node, next edge)
+  int next_index = 0, components = 0;
+  for (int root = 0; root < n; ++root) {
+    if (index[root] >= 0) continue;
+    calls.push_back({root, 0});
+    while (!calls.empty()) {
+      auto& [v, e] = calls.back();
+      if (e == 0 && index[v] < 0) {
+        index[v] = low[v] = next_index++;
+        stack.push_back(v);
+        on_stack[v] = true;
+      }
+      if (e < edges[v].size()) {
+        const int w = edges[v][e++];
+        if (index[w] < 0) {
+          calls.push_back({w, 0});
+        } else if (on_stack[w]) {
+          low[v] = std::min(low[v], index[w]);
+        }
+        continue;
+      }
+      const int done = v;
+      calls.pop_back();
+      if (!calls.empty()) low[calls.back().first] = std::min(low[calls.back().first], low[done]);
+      if (low[done] == index[done]) {
+        int w;
+        do {
+          w = stack.back();
+          stack.pop_back();
+          on_stack[w] = false;
+          component[w] = components;
+        } while (w != done);
+        ++components;
+      }
+    }
   }
-  return false;
+  return component;
 }
 
 // The static loop check: two enabled trigger rules that write different
 // values to the same field and can each trigger the other (through a chain of
 // field-change triggers) would flip the field back and forth. Conditions are
 // not considered: the check is conservative.
+//
+// Linear in the rules' writes and triggers, whatever their number: "rule i's
+// change triggers rule j" goes through a node per field written (and per
+// custom field, and one for "any field"), so the graph holds no edge per
+// pair of rules; two rules trigger each other exactly when they share a
+// strongly connected component. The first pair reported is the one a scan of
+// the rules in order finds (rule i, its write, then the first later rule j).
 absl::Status CheckLoops(const RuleSet::Rep& rep, const Locator& at) {
   const int n = static_cast<int>(rep.rules.size());
+  auto active = [&](int i) { return !rep.rules[i].automation && !rep.rules[i].disabled; };
   std::vector<std::vector<Write>> writes(n);
   for (int i = 0; i < n; ++i) {
-    if (rep.rules[i].automation || rep.rules[i].disabled) continue;
+    if (!active(i)) continue;
     for (const v1::RuleAction* a : rep.rules[i].actions) {
       for (Write& w : WritesOf(*a)) writes[i].push_back(std::move(w));
     }
   }
-  std::vector<std::vector<int>> edges(n);
+  // Nodes: the rules, then "any field", then one per field and custom field.
+  std::vector<std::vector<int>> edges(n + 1);
+  const int any_field = n;
+  absl::flat_hash_map<int, int> field_nodes;
+  absl::flat_hash_map<std::string, int> custom_nodes;
+  // A field's node leads to "any field", a custom field's to CUSTOM_FIELD's.
+  auto field_node = [&](v1::FieldChange::Field f) {
+    auto [it, added] = field_nodes.try_emplace(static_cast<int>(f), static_cast<int>(edges.size()));
+    if (added) edges.push_back({any_field});
+    return it->second;
+  };
+  auto custom_node = [&](const std::string& name) {
+    auto it = custom_nodes.find(name);
+    if (it != custom_nodes.end()) return it->second;
+    const int field = field_node(v1::FieldChange::CUSTOM_FIELD);
+    const int node = static_cast<int>(edges.size());
+    edges.push_back({field});
+    custom_nodes.emplace(name, node);
+    return node;
+  };
   for (int i = 0; i < n; ++i) {
-    for (int j = 0; j < n; ++j) {
-      if (i == j || rep.rules[j].automation || rep.rules[j].disabled) continue;
-      for (const Write& w : writes[i]) {
-        if (Listens(rep.rules[j], w)) {
-          edges[i].push_back(j);
-          break;
-        }
+    for (const Write& w : writes[i]) {
+      const int node = w.field == v1::FieldChange::CUSTOM_FIELD ? custom_node(w.custom_field)
+                                                                  : field_node(w.field);
+      if (edges[i].empty() || edges[i].back() != node) edges[i].push_back(node);
+    }
+  }
+  for (int j = 0; j < n; ++j) {
+    if (!active(j)) continue;
+    for (const v1::RuleTrigger& t : rep.rules[j].triggers) {
+      if (t.kind() != v1::RuleTrigger::FIELD_CHANGED) continue;
+      if (t.field() == v1::FieldChange::FIELD_UNSPECIFIED) {
+        edges[any_field].push_back(j);
+      } else if (!t.custom_field().empty()) {
+        edges[custom_node(t.custom_field())].push_back(j);
+      } else {
+        edges[field_node(t.field())].push_back(j);
       }
     }
   }
-  std::vector<std::vector<bool>> reach_cache(n);
-  auto reaches = [&](int from, int to) {
-    if (reach_cache[from].empty()) {
-      std::vector<bool>& seen = reach_cache[from];
-      seen.assign(n, false);
-      std::vector<int> stack = {from};
-      while (!stack.empty()) {
-        int k = stack.back();
-        stack.pop_back();
-        for (int e : edges[k]) {
-          if (!seen[e]) {
-            seen[e] = true;
-            stack.push_back(e);
-          }
-        }
-      }
-    }
-    return static_cast<bool>(reach_cache[from][to]);
+  const std::vector<int> component = Components(edges);
+  // Per (key, component): the writes in rule order, each with the position
+  // of the next one that writes another value.
+  struct Writer {
+    int rule;
+    const std::string* value;
   };
+  absl::flat_hash_map<std::pair<std::string, int>, std::vector<Writer>> groups;
+  for (int i = 0; i < n; ++i) {
+    for (const Write& w : writes[i]) groups[{w.key, component[i]}].push_back({i, &w.value});
+  }
+  absl::flat_hash_map<std::pair<std::string, int>, std::vector<size_t>> next_other;
+  for (const auto& [key, list] : groups) {
+    std::vector<size_t>& next = next_other[key];
+    next.assign(list.size(), list.size());
+    for (size_t p = list.size() - 1; p-- > 0;) {
+      next[p] = *list[p + 1].value != *list[p].value ? p + 1 : next[p + 1];
+    }
+  }
   for (int i = 0; i < n; ++i) {
     for (const Write& wi : writes[i]) {
-      for (int j = i + 1; j < n; ++j) {
-        for (const Write& wj : writes[j]) {
-          if (wi.key != wj.key || wi.value == wj.value) continue;
-          if (reaches(i, j) && reaches(j, i)) {
-            return absl::InvalidArgumentError(
-                absl::StrCat(at.Where(rep.config, i, "", -1), " it and rule ",
-                             Quote(rep.rules[j].name), " set ", wi.key,
-                             " to different values (", Quote(wi.value), ", ",
-                             Quote(wj.value),
-                             ") and each one's change triggers the other: the "
-                             "rule set would loop"));
-          }
-        }
-      }
+      const std::pair<std::string, int> key{wi.key, component[i]};
+      const std::vector<Writer>& list = groups[key];
+      // The first write of a later rule; then the first with another value.
+      size_t p = static_cast<size_t>(
+          std::upper_bound(list.begin(), list.end(), i,
+                           [](int rule, const Writer& w) { return rule < w.rule; }) -
+          list.begin());
+      if (p < list.size() && *list[p].value == wi.value) p = next_other[key][p];
+      if (p >= list.size()) continue;
+      const int j = list[p].rule;
+      return absl::InvalidArgumentError(
+          absl::StrCat(at.Where(rep.config, i, "", -1), " it and rule ",
+                       Quote(rep.rules[j].name), " set ", wi.key,
+                       " to different values (", Quote(wi.value), ", ",
+                       Quote(*list[p].value),
+                       ") and each one's change triggers the other: the "
+                       "rule set would loop"));
     }
   }
   return absl::OkStatus();

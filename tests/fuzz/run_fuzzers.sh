@@ -22,7 +22,7 @@ shift 2
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   targets=(email_inbound_fuzzer email_fast_parse_fuzzer mbox_fuzzer json_channels_fuzzer config_fuzzer
-           tokens_fuzzer template_fuzzer)
+           tokens_fuzzer template_fuzzer rules_fuzzer kb_fuzzer calendar_fuzzer)
 fi
 shared="${HELPDESK_SHARED_DATA:-$root/../shared/data}"
 if [ ! -d "$shared/emails" ]; then
