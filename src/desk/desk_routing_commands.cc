@@ -98,12 +98,13 @@ absl::Status DeskCore::CatchUpRoutingLocked(absl::Time now) {
     std::vector<v1::Ticket> tickets;
     std::vector<int64_t> deleted;
   };
+  const int64_t watermark = *routing_seen_event_;
   HELPDESK_ASSIGN_OR_RETURN(
       Changes c,
       RunOnce(TransactionMode::kReadOnly, [&](Transaction& tx) -> absl::StatusOr<Changes> {
         constexpr int kPage = 10000;
         Changes c;
-        c.seen = *routing_seen_event_;
+        c.seen = watermark;
         std::set<int64_t> touched;
         while (true) {
           HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Event> page,
