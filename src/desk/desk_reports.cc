@@ -103,24 +103,26 @@ absl::Status ForEachOpenTicket(Transaction& tx, absl::Time to, F f) {
   }
 }
 
-// Takes ticket `id`'s whole log (as SlaEvents reads it) and, unless
-// `current` is given, its current state read now (a deleted ticket has
-// none).
-absl::Status AddWholeTicket(Transaction& tx, int64_t id, const v1::Ticket* current,
-                            ReportAccumulator& acc) {
-  absl::Time now = absl::InfiniteFuture();
-  HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Event> events, DeskCore::SlaEvents(tx, id, &now));
-  for (const v1::Event& e : events) HELPDESK_RETURN_IF_ERROR(acc.Add(e));
-  if (current != nullptr) {
-    acc.AddTicket(*current);
-    return absl::OkStatus();
-  }
+// Takes ticket `id`'s current state read now (a deleted ticket has none).
+absl::Status AddStoredTicket(Transaction& tx, int64_t id, ReportAccumulator& acc) {
   absl::StatusOr<v1::Ticket> t = tx.GetTicket(id);
   if (t.ok()) {
     acc.AddTicket(*t);
   } else if (!absl::IsNotFound(t.status())) {
     return t.status();
   }
+  return absl::OkStatus();
+}
+
+// Takes ticket `id`'s whole log (as SlaEvents reads it) and, unless
+// `current` is given, its current state read now.
+absl::Status AddWholeTicket(Transaction& tx, int64_t id, const v1::Ticket* current,
+                            ReportAccumulator& acc) {
+  absl::Time now = absl::InfiniteFuture();
+  HELPDESK_ASSIGN_OR_RETURN(std::vector<v1::Event> events, DeskCore::SlaEvents(tx, id, &now));
+  for (const v1::Event& e : events) HELPDESK_RETURN_IF_ERROR(acc.Add(e));
+  if (current == nullptr) return AddStoredTicket(tx, id, acc);
+  acc.AddTicket(*current);
   return absl::OkStatus();
 }
 
@@ -226,14 +228,7 @@ absl::StatusOr<std::optional<Report>> ComputeByScan(Transaction& tx, const Repor
     return absl::OkStatus();
   }));
   HELPDESK_RETURN_IF_ERROR(states.ForEach([&](int64_t id, TicketStates::State state) {
-    if (state == TicketStates::kNew) {
-      absl::StatusOr<v1::Ticket> t = tx.GetTicket(id);
-      if (t.ok()) {
-        acc.AddTicket(*t);
-      } else if (!absl::IsNotFound(t.status())) {
-        return t.status();
-      }
-    }
+    if (state == TicketStates::kNew) return AddStoredTicket(tx, id, acc);
     if (state != TicketStates::kOld) return absl::OkStatus();
     auto it = open_old.find(id);
     return AddWholeTicket(tx, id, it == open_old.end() ? nullptr : &it->second, acc);
