@@ -7,7 +7,9 @@
 // tickets untouched in it, reopened and merged tickets, refused commands, a
 // clock stepping back (across the period's start too), several groupings,
 // calendar and business time, SLA metrics. The stores' fallback (no encoded
-// read) gives the same reports too.
+// read) gives the same reports too, and so does a store with the encoded
+// event read but the port's default ticket read (Transaction::
+// VisitEncodedTickets by GetTicket).
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -194,6 +196,45 @@ class NoVisitStore : public StoreWrapper {
   }
 };
 
+// A store with the encoded event read whose transactions take the port's
+// default ticket read (Transaction::VisitEncodedTickets: a GetTicket per
+// id), as a host's own store without a native one; it counts GetTicket calls.
+class DefaultTicketReadTransaction : public TransactionWrapper {
+ public:
+  DefaultTicketReadTransaction(std::unique_ptr<Transaction> base, bool use_default, int* gets)
+      : TransactionWrapper(std::move(base)), use_default_(use_default), gets_(gets) {}
+  absl::StatusOr<v1::Ticket> GetTicket(int64_t id) override {
+    ++*gets_;
+    return TransactionWrapper::GetTicket(id);
+  }
+  absl::StatusOr<int> VisitEncodedTickets(
+      int64_t after_id, int64_t last_id, int limit,
+      absl::FunctionRef<absl::Status(int64_t, absl::string_view)> visit) override {
+    if (use_default_) return Transaction::VisitEncodedTickets(after_id, last_id, limit, visit);
+    return TransactionWrapper::VisitEncodedTickets(after_id, last_id, limit, visit);
+  }
+
+ private:
+  bool use_default_;
+  int* gets_;
+};
+class DefaultTicketReadStore : public StoreWrapper {
+ public:
+  DefaultTicketReadStore(Store* base, bool use_default)
+      : StoreWrapper(base), use_default_(use_default) {}
+  using Store::Begin;
+  absl::StatusOr<std::unique_ptr<Transaction>> Begin(const TransactionOptions& o) override {
+    HELPDESK_ASSIGN_OR_RETURN(std::unique_ptr<Transaction> tx, base()->Begin(o));
+    return std::unique_ptr<Transaction>(
+        new DefaultTicketReadTransaction(std::move(tx), use_default_, &gets_));
+  }
+  int gets() const { return gets_; }
+
+ private:
+  bool use_default_;
+  int gets_ = 0;
+};
+
 class DeskReportsScanTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
@@ -278,6 +319,13 @@ class DeskReportsScanTest : public ::testing::TestWithParam<bool> {
         ASSERT_THAT(desk_->tickets().AddMessage(agents_[0], tickets.back(), {.body_text = "r"})
                         .status(),
                     IsOk());
+        // Created before the period, after that one (its id among the new
+        // tickets' ids), and left open: an old open ticket in the new
+        // tickets' id range.
+        clock_.Set(From() - absl::Hours(2));
+        create();
+        old_open_in_range_ = tickets.back();
+        tickets.pop_back();  // never touched again
         clock_.Set(t);
       }
       const size_t op = pick(14);
@@ -388,6 +436,7 @@ class DeskReportsScanTest : public ::testing::TestWithParam<bool> {
   std::vector<int64_t> groups_;
   std::vector<int64_t> contacts_;
   int64_t old_open_ = 0;
+  int64_t old_open_in_range_ = 0;
 };
 
 TEST_P(DeskReportsScanTest, EqualsThePerTicketReadingOverRandomHistories) {
@@ -430,7 +479,41 @@ TEST_P(DeskReportsScanTest, EqualsThePerTicketReadingOverRandomHistories) {
     ASSERT_OK_AND_ASSIGN(v1::Ticket old, desk_->tickets().Get(agents_[0], old_open_));
     EXPECT_EQ(old.status(), "new");
     EXPECT_LT(FromTimestamp(old.updated_at()), From());
+    ASSERT_OK_AND_ASSIGN(v1::Ticket in_range, desk_->tickets().Get(agents_[0], old_open_in_range_));
+    EXPECT_EQ(in_range.status(), "new");
+    EXPECT_LT(FromTimestamp(in_range.created_at()), From());
     ExpectSameReports(*desk_);
+    // The new tickets' states come from the ticket read, not from GetTicket
+    // one by one: the default read (a GetTicket per id of the new tickets'
+    // range) costs at least one GetTicket more per new ticket.
+    auto gets = [&](bool use_default) -> int {
+      DefaultTicketReadStore counting(store_.get(), use_default);
+      DeskOptions o = options_;
+      o.store = &counting;
+      absl::StatusOr<std::unique_ptr<Desk>> desk = Desk::Open(o);
+      EXPECT_THAT(desk.status(), IsOk());
+      if (!desk.ok()) return -1;
+      ReportSpec spec;
+      spec.from = From();
+      spec.to = At(3, 16, 0);
+      const int before = counting.gets();
+      EXPECT_THAT((*desk)->reports().Compute(agents_[0], spec).status(), IsOk());
+      return counting.gets() - before;
+    };
+    const int64_t new_tickets = static_cast<int64_t>(std::count_if(
+        created.begin(), created.end(),
+        [&](const auto& c) { return c.second >= From() && c.second < At(3, 16, 0); }));
+    EXPECT_GT(new_tickets, 5);
+    const int native_gets = gets(false), default_gets = gets(true);
+    EXPECT_GE(default_gets, native_gets + new_tickets)
+        << "native " << native_gets << ", default " << default_gets;
+    // The store's encoded event read with the port's default ticket read
+    // (GetTicket per id of the range): the same figures.
+    DefaultTicketReadStore by_default(store_.get(), /*use_default=*/true);
+    DeskOptions d = options_;
+    d.store = &by_default;
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Desk> default_read, Desk::Open(d));
+    ExpectSameReports(*default_read);
     // Without the store's encoded read: ticket by ticket, the same figures.
     NoVisitStore plain(store_.get());
     DeskOptions o = options_;

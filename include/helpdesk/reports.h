@@ -306,6 +306,13 @@ class HELPDESK_EXPORT ReportAccumulator {
   // after its events.
   void AddTicket(const v1::Ticket& ticket);
 
+  // Records ticket `ticket_id`'s current state given encoded (a serialized
+  // v1::Ticket, as Transaction::VisitEncodedTickets hands it over; its id
+  // apart, overriding any in the bytes), as AddTicket would take the parsed
+  // ticket. Errors: DataLoss naming the ticket id for bytes that are not an
+  // encoded ticket (nothing changes); InvalidArgument for a ticket_id <= 0.
+  absl::Status AddEncodedTicket(int64_t ticket_id, absl::string_view serialized);
+
   // Moves `other`'s tickets into this one. Errors: InvalidArgument naming a
   // ticket that both hold events of (merge accumulators of disjoint
   // tickets), or when the two were created with different workflows'
@@ -373,6 +380,13 @@ class HELPDESK_EXPORT ReportReader {
   // spent: every later call returns the same error.
   absl::Status AddEncoded(int64_t event_id, int64_t ticket_id, absl::string_view serialized);
 
+  // Takes ticket `ticket_id`'s current state encoded (the bytes are copied),
+  // decoded by the worker owning the ticket, as
+  // ReportAccumulator::AddEncodedTicket. Errors: those of
+  // ReportAccumulator::AddEncodedTicket, reported as AddEncoded's are (in
+  // the order given, with the events').
+  absl::Status AddEncodedTicket(int64_t ticket_id, absl::string_view serialized);
+
   // Waits for the workers and returns the accumulator. Errors: the first
   // refused event's (as AddEncoded).
   absl::StatusOr<ReportAccumulator> Finish() &&;
@@ -380,6 +394,10 @@ class HELPDESK_EXPORT ReportReader {
  private:
   struct Rep;
   explicit ReportReader(std::unique_ptr<Rep> rep);
+  // Copies an event (or, when `ticket`, a ticket's state) into the batch of
+  // the worker owning its ticket.
+  absl::Status Queue(bool ticket, int64_t event_id, int64_t ticket_id,
+                     absl::string_view serialized);
   std::unique_ptr<Rep> rep_;
 };
 

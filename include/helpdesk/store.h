@@ -305,6 +305,51 @@ class HELPDESK_EXPORT Transaction {
   // that this query did not produce.
   virtual absl::StatusOr<TicketPage> QueryTickets(const TicketQuery& query) = 0;
 
+  // (reports) The stored tickets whose id lies in (after_id, last_id], in id
+  // order, at most `limit` (1 to 10,000), each handed to `visit` encoded: its
+  // id and its bytes (a serialized v1::Ticket as GetTicket(id) would return
+  // it, except that the id and version in the bytes may be missing or stale:
+  // the id is the one handed apart, and the version is not given; read
+  // GetTicket for it), valid only during that call. Merged tickets are
+  // visited too; deleted ones are not there to visit. A page ends early when
+  // the range has no more tickets: pass the last id visited as after_id to
+  // read on. Returns how many tickets were visited; a non-OK status from
+  // `visit` stops the read and is returned as is.
+  //
+  // Why an id range: the Desk's reports need the current state of the
+  // tickets created in the period, which they learn from the log (their
+  // creation events) as a set of ids, mostly one run of recent ids; a range
+  // of ids is a range of the primary key in every store, where "created in
+  // [from, to)" would be a second index read per row (and creation times
+  // and ids need not agree: a clock stepping back, tickets imported with
+  // their ids). A store that keeps tickets serialized hands over the bytes
+  // it holds (reports decode them on their own threads); by default each
+  // id in the range is read with GetTicket and serialized, which costs one
+  // GetTicket per id of the range, present or not (a host's store with
+  // sparse ids should override it).
+  //
+  // Errors: InvalidArgument for a limit out of range or last_id < after_id;
+  // those of GetTicket other than NotFound (by default).
+  virtual absl::StatusOr<int> VisitEncodedTickets(
+      int64_t after_id, int64_t last_id, int limit,
+      absl::FunctionRef<absl::Status(int64_t id, absl::string_view bytes)> visit) {
+    if (absl::Status s = CheckEncodedTicketsRange(after_id, last_id, limit); !s.ok()) return s;
+    std::string bytes;
+    int visited = 0;
+    for (int64_t id = after_id; id < last_id && visited < limit;) {
+      ++id;
+      absl::StatusOr<v1::Ticket> t = GetTicket(id);
+      if (absl::IsNotFound(t.status())) continue;
+      if (!t.ok()) return t.status();
+      bytes.clear();
+      if (!t->SerializeToString(&bytes)) {
+        return absl::InternalError(absl::StrCat("ticket ", id, ": cannot be serialized"));
+      }
+      ++visited;
+      if (absl::Status s = visit(id, bytes); !s.ok()) return s;
+    }
+    return visited;
+  }
   // Sets (or, with nullopt, clears) ticket `id`'s sla_next_deadline without
   // changing its version or updated_at: the deadline is derived data the Desk
   // keeps, not a change of the ticket. Errors: NotFound.
@@ -804,6 +849,20 @@ class HELPDESK_EXPORT Transaction {
     (void)name, (void)holder, (void)token;
     return absl::UnimplementedError("CheckLease: not supported by this store");
   }
+
+ protected:
+  // The argument check of VisitEncodedTickets, for stores implementing it.
+  static absl::Status CheckEncodedTicketsRange(int64_t after_id, int64_t last_id, int limit) {
+    if (limit < 1 || limit > 10000) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("limit ", limit, " is out of range [1, 10000]"));
+    }
+    if (last_id < after_id) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("last_id ", last_id, " is before after_id ", after_id));
+    }
+    return absl::OkStatus();
+  }
 };
 
 // A database of tickets. Implementations must not throw.
@@ -937,6 +996,11 @@ class HELPDESK_EXPORT TransactionWrapper : public Transaction {
   }
   absl::StatusOr<std::vector<v1::Event>> ListTicketEvents( int64_t ticket_id, int64_t after_id, int limit) override {
     return base_->ListTicketEvents(ticket_id, after_id, limit);
+  }
+  absl::StatusOr<int> VisitEncodedTickets(
+      int64_t after_id, int64_t last_id, int limit,
+      absl::FunctionRef<absl::Status(int64_t, absl::string_view)> visit) override {
+    return base_->VisitEncodedTickets(after_id, last_id, limit, visit);
   }
   absl::StatusOr<std::vector<v1::Event>> ListEventsSince( int64_t after_id, int limit) override {
     return base_->ListEventsSince(after_id, limit);

@@ -14,10 +14,16 @@
 // in the period, has its whole log in the scan ("new"). Any other ticket
 // with an event stamped in the period, or open now, is "old": its events in
 // the scan are skipped and its whole log is read apart (ListTicketEvents),
-// into the same accumulator. Tickets' current states come from the
-// open-tickets query (which the ticket set needs anyway), the others' one by
-// one (GetTicket, in id order). Stores without the read take every ticket
-// one by one (ComputeByTicket).
+// into the same accumulator. The new tickets' current states are their
+// stored bytes (Transaction::VisitEncodedTickets over the new tickets' id
+// range: one primary-key range read), decoded on the reader's threads as
+// the events are. The open tickets are found by the workflow's open status
+// names (QueryTickets by status, which the SQL stores answer from their
+// status index: the open tickets, not every ticket); the old ones among them
+// come with their state, the other old ones read theirs with GetTicket.
+// Stores without the encoded event read take every ticket one by one
+// (ComputeByTicket); stores without a native ticket read get the port's
+// default (a GetTicket per id of the range).
 #include <algorithm>
 #include <limits>
 #include <map>
@@ -34,6 +40,7 @@ namespace helpdesk {
 namespace {
 
 constexpr int kEventsPage = 10000;
+constexpr int kTicketsPage = 10000;
 
 // Where each ticket seen stands while the log is scanned: ids a store
 // counts from 1 in a dense vector, others (far beyond, or not positive) in
@@ -43,7 +50,6 @@ class TicketStates {
   enum State : uint8_t {
     kUnseen = 0,
     kNew,       // its whole log is in the scan
-    kNewGiven,  // kNew, its current state given (from the open query)
     kOutside,   // seen, not new, no event in the period seen yet
     kOld,       // its log is read apart
   };
@@ -87,12 +93,29 @@ class TicketStates {
   absl::btree_map<int64_t, State> sparse_;
 };
 
-// Calls f(ticket) for each ticket open now created before `to`, page by page.
+bool IsOpenCategory(v1::StatusCategory c) {
+  return c == v1::STATUS_CATEGORY_NEW || c == v1::STATUS_CATEGORY_OPEN ||
+         c == v1::STATUS_CATEGORY_PENDING || c == v1::STATUS_CATEGORY_ON_HOLD;
+}
+
+// Calls f(ticket) for each ticket open now created before `to`, page by
+// page: by its stored status category, or, given `workflow`, by the
+// workflow's status names of the open categories (the same tickets while
+// the workflow is the one that wrote them; the SQL stores index status
+// names, not categories).
 template <typename F>
-absl::Status ForEachOpenTicket(Transaction& tx, absl::Time to, F f) {
+absl::Status ForEachOpenTicket(Transaction& tx, absl::Time to, const Workflow* workflow, F f) {
   TicketQuery open;
-  open.status_categories = {v1::STATUS_CATEGORY_NEW, v1::STATUS_CATEGORY_OPEN,
-                            v1::STATUS_CATEGORY_PENDING, v1::STATUS_CATEGORY_ON_HOLD};
+  if (workflow == nullptr) {
+    open.status_categories = {v1::STATUS_CATEGORY_NEW, v1::STATUS_CATEGORY_OPEN,
+                              v1::STATUS_CATEGORY_PENDING, v1::STATUS_CATEGORY_ON_HOLD};
+  } else {
+    for (const std::string& name : workflow->StatusNames()) {
+      absl::StatusOr<v1::StatusCategory> c = workflow->CategoryOf("status", name);
+      if (c.ok() && IsOpenCategory(*c)) open.statuses.push_back(name);
+    }
+    if (open.statuses.empty()) return absl::OkStatus();  // none is open
+  }
   open.created.to = to;
   open.limit = kMaxQueryLimit;
   while (true) {
@@ -156,7 +179,7 @@ absl::StatusOr<Report> ComputeByTicket(Transaction& tx, const ReportSpec& spec,
     if (static_cast<int>(page.size()) < kEventsPage) break;
     after = page.back().id();
   }
-  HELPDESK_RETURN_IF_ERROR(ForEachOpenTicket(tx, spec.to, [&](const v1::Ticket& t) {
+  HELPDESK_RETURN_IF_ERROR(ForEachOpenTicket(tx, spec.to, nullptr, [&](const v1::Ticket& t) {
     tickets.insert(t.id());
     return absl::OkStatus();
   }));
@@ -179,6 +202,8 @@ absl::StatusOr<std::optional<Report>> ComputeByScan(Transaction& tx, const Repor
   HELPDESK_RETURN_IF_ERROR(n.status());
   HELPDESK_ASSIGN_OR_RETURN(ReportReader reader, ReportReader::Create(config));
   TicketStates states;
+  // The new tickets' ids lie in [first_new, last_new].
+  int64_t first_new = std::numeric_limits<int64_t>::max(), last_new = 0;
   const int64_t from = absl::ToUnixMicros(spec.from);
   // Every stamp: a ticket created in the period may have later events
   // stamped before it (a clock that stepped back).
@@ -201,6 +226,8 @@ absl::StatusOr<std::optional<Report>> ComputeByScan(Transaction& tx, const Repor
               if (state == TicketStates::kUnseen && ticket > 0 && peeked &&
                   kind == v1::Event::TICKET_CREATED && in_period) {
                 states.Set(ticket, TicketStates::kNew);
+                first_new = std::min(first_new, ticket);
+                last_new = std::max(last_new, ticket);
                 return reader.AddEncoded(id, ticket, bytes);
               }
               states.Set(ticket, in_period ? TicketStates::kOld : TicketStates::kOutside);
@@ -208,27 +235,32 @@ absl::StatusOr<std::optional<Report>> ComputeByScan(Transaction& tx, const Repor
             }));
     if (read < kEventsPage) break;
   }
+  // The new tickets' current states, as stored, to the reader's threads
+  // (a deleted ticket has none; other tickets in the range are skipped).
+  for (int64_t after = first_new - 1; last_new > 0;) {
+    HELPDESK_ASSIGN_OR_RETURN(
+        int read, tx.VisitEncodedTickets(after, last_new, kTicketsPage,
+                                         [&](int64_t id, absl::string_view bytes) {
+                                           after = id;
+                                           if (states.Get(id) != TicketStates::kNew) {
+                                             return absl::OkStatus();
+                                           }
+                                           return reader.AddEncodedTicket(id, bytes);
+                                         }));
+    if (read < kTicketsPage) break;
+  }
   HELPDESK_ASSIGN_OR_RETURN(ReportAccumulator acc, std::move(reader).Finish());
-  // Current states: the open tickets' from the open query, the others' one
-  // by one in id order (in SQLite a query of the tickets created since
-  // spec.from cost more: 17 us a ticket against 7 for GetTicket, loaded).
+  // The open tickets not new are old (their logs read apart), with their
+  // current states.
   std::map<int64_t, v1::Ticket> open_old;
-  HELPDESK_RETURN_IF_ERROR(ForEachOpenTicket(tx, spec.to, [&](v1::Ticket& t) {
-    switch (states.Get(t.id())) {
-      case TicketStates::kNew:
-        acc.AddTicket(t);
-        states.Set(t.id(), TicketStates::kNewGiven);
-        break;
-      case TicketStates::kNewGiven:
-        break;
-      default:
-        states.Set(t.id(), TicketStates::kOld);
-        open_old.emplace(t.id(), std::move(t));
+  HELPDESK_RETURN_IF_ERROR(ForEachOpenTicket(tx, spec.to, &config.workflow, [&](v1::Ticket& t) {
+    if (states.Get(t.id()) != TicketStates::kNew) {
+      states.Set(t.id(), TicketStates::kOld);
+      open_old.emplace(t.id(), std::move(t));
     }
     return absl::OkStatus();
   }));
   HELPDESK_RETURN_IF_ERROR(states.ForEach([&](int64_t id, TicketStates::State state) {
-    if (state == TicketStates::kNew) return AddStoredTicket(tx, id, acc);
     if (state != TicketStates::kOld) return absl::OkStatus();
     auto it = open_old.find(id);
     return AddWholeTicket(tx, id, it == open_old.end() ? nullptr : &it->second, acc);

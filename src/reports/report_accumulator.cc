@@ -1,6 +1,7 @@
 // ReportAccumulator: takes the audit log event by event into a compact
 // timeline per ticket; metric and grouping names; spec validation.
 #include <algorithm>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -416,6 +417,22 @@ void ReportAccumulator::AddTicket(const v1::Ticket& ticket) {
   if (ticket.id() <= 0) return;
   TicketHistory& t = rep_->state.FindOrAdd(ticket.id());
   t.current = std::make_unique<v1::Ticket>(ticket);
+}
+
+absl::Status ReportAccumulator::AddEncodedTicket(int64_t ticket_id,
+                                                 absl::string_view serialized) {
+  if (ticket_id <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ticket_id ", ticket_id, " must be positive"));
+  }
+  auto ticket = std::make_unique<v1::Ticket>();
+  if (!ticket->ParseFromArray(serialized.data(), static_cast<int>(serialized.size()))) {
+    return absl::DataLossError(
+        absl::StrCat("ticket ", ticket_id, ": its bytes are not an encoded ticket"));
+  }
+  ticket->set_id(ticket_id);
+  rep_->state.FindOrAdd(ticket_id).current = std::move(ticket);
+  return absl::OkStatus();
 }
 
 absl::Status ReportAccumulator::Merge(ReportAccumulator other) {

@@ -111,13 +111,15 @@ constexpr size_t kQueueDepth = 4;
 
 }  // namespace
 
-// An encoded event, its bytes at [offset, offset + size) of its batch's.
+// An encoded event (or a ticket's current state, when `ticket`), its bytes
+// at [offset, offset + size) of its batch's.
 struct ReaderRow {
   uint64_t seq = 0;  // the order given (errors are the first refused's)
-  int64_t id = 0;
+  int64_t id = 0;    // the event's (0 for a ticket)
   int64_t ticket_id = 0;
   uint32_t offset = 0;
   uint32_t size = 0;
+  bool ticket = false;
 };
 
 struct ReaderBatch {
@@ -202,8 +204,9 @@ class ReaderWorker {
       // caller of one accumulator would stop there).
       for (size_t i = 0; !failed && i < batch.rows.size(); ++i) {
         const ReaderRow& r = batch.rows[i];
-        absl::Status s = acc_.AddEncoded(r.id, r.ticket_id,
-                                         absl::string_view(batch.bytes.data() + r.offset, r.size));
+        const absl::string_view bytes(batch.bytes.data() + r.offset, r.size);
+        absl::Status s = r.ticket ? acc_.AddEncodedTicket(r.ticket_id, bytes)
+                                  : acc_.AddEncoded(r.id, r.ticket_id, bytes);
         if (!s.ok()) {
           error.emplace(r.seq, std::move(s));
           failed = true;
@@ -286,16 +289,34 @@ absl::Status ReportReader::AddEncoded(int64_t event_id, int64_t ticket_id,
     r.error = r.acc->AddEncoded(event_id, ticket_id, serialized);
     return r.error;
   }
+  return Queue(false, event_id, ticket_id, serialized);
+}
+
+absl::Status ReportReader::AddEncodedTicket(int64_t ticket_id, absl::string_view serialized) {
+  Rep& r = *rep_;
+  if (!r.error.ok()) return r.error;
+  if (r.workers.empty()) {
+    r.error = r.acc->AddEncodedTicket(ticket_id, serialized);
+    return r.error;
+  }
+  return Queue(true, 0, ticket_id, serialized);
+}
+
+absl::Status ReportReader::Queue(bool ticket, int64_t event_id, int64_t ticket_id,
+                                 absl::string_view serialized) {
+  Rep& r = *rep_;
   reports_internal::ReaderWorker& w =
       *r.workers[static_cast<uint64_t>(ticket_id) % r.workers.size()];
   reports_internal::ReaderBatch& b = w.filling();
   if (b.bytes.size() + serialized.size() > UINT32_MAX) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("event ", event_id, ": ", serialized.size(), " bytes is too large"));
+    return absl::InvalidArgumentError(absl::StrCat(ticket ? "ticket " : "event ",
+                                                   ticket ? ticket_id : event_id, ": ",
+                                                   serialized.size(), " bytes is too large"));
   }
   b.rows.push_back(reports_internal::ReaderRow{r.given++, event_id, ticket_id,
                                                static_cast<uint32_t>(b.bytes.size()),
-                                               static_cast<uint32_t>(serialized.size())});
+                                               static_cast<uint32_t>(serialized.size()),
+                                               ticket});
   b.bytes.append(serialized.data(), serialized.size());
   if (b.rows.size() < r.batch_rows && b.bytes.size() < reports_internal::kBatchBytes) return absl::OkStatus();
   w.Send();

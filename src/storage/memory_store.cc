@@ -56,6 +56,27 @@ absl::StatusOr<v1::Ticket> MemoryTransaction::GetTicket(int64_t id) {
   return it->second;
 }
 
+// The held tickets in id order, serialized one at a time (the memory store
+// keeps them parsed): a map walk from after_id, not a GetTicket per id.
+absl::StatusOr<int> MemoryTransaction::VisitEncodedTickets(
+    int64_t after_id, int64_t last_id, int limit,
+    absl::FunctionRef<absl::Status(int64_t, absl::string_view)> visit) {
+  HELPDESK_RETURN_IF_ERROR(CheckOpen());
+  HELPDESK_RETURN_IF_ERROR(CheckEncodedTicketsRange(after_id, last_id, limit));
+  std::string bytes;
+  int visited = 0;
+  for (auto it = state_->tickets.upper_bound(after_id);
+       it != state_->tickets.end() && it->first <= last_id && visited < limit; ++it) {
+    bytes.clear();
+    if (!it->second.SerializeToString(&bytes)) {
+      return absl::InternalError(absl::StrCat("ticket ", it->first, ": cannot be serialized"));
+    }
+    ++visited;
+    HELPDESK_RETURN_IF_ERROR(visit(it->first, bytes));
+  }
+  return visited;
+}
+
 absl::Status MemoryTransaction::InsertTicket(v1::Ticket* ticket) {
   HELPDESK_RETURN_IF_ERROR(CheckWritable());
   if (ticket->id() < 0) return NegativeId("ticket", ticket->id());

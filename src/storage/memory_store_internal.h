@@ -135,6 +135,9 @@ class MemoryTransaction final : public Transaction {
   // --- Tickets (memory_store.cc) ---
 
   absl::StatusOr<v1::Ticket> GetTicket(int64_t id) override;
+  absl::StatusOr<int> VisitEncodedTickets(
+      int64_t after_id, int64_t last_id, int limit,
+      absl::FunctionRef<absl::Status(int64_t, absl::string_view)> visit) override;
   absl::Status InsertTicket(v1::Ticket* ticket) override;
   absl::Status UpdateTicket(v1::Ticket* ticket,
                             int64_t expected_version) override;

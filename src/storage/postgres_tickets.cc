@@ -52,6 +52,23 @@ absl::StatusOr<v1::Ticket> PostgresTransaction::DoGetTicket(int64_t id) {
   return ticket;
 }
 
+// The page's rows' bytes as stored (without id and version: columns), a
+// primary key range scan; the page comes back in one result.
+absl::StatusOr<int> PostgresTransaction::VisitEncodedTickets(
+    int64_t after_id, int64_t last_id, int limit,
+    absl::FunctionRef<absl::Status(int64_t, absl::string_view)> visit) {
+  HELPDESK_RETURN_IF_ERROR(CheckOpen());
+  HELPDESK_RETURN_IF_ERROR(CheckEncodedTicketsRange(after_id, last_id, limit));
+  HELPDESK_ASSIGN_OR_RETURN(
+      PgResult r, Watch(Run("SELECT id, proto FROM tickets WHERE id > $1 AND id <= $2 "
+                            "ORDER BY id LIMIT $3",
+                            {PgParam::Int(after_id), PgParam::Int(last_id),
+                             PgParam::Int(limit)})));
+  const int rows = r.rows();
+  for (int i = 0; i < rows; ++i) HELPDESK_RETURN_IF_ERROR(visit(r.Int(i, 0), r.Bytes(i, 1)));
+  return rows;
+}
+
 // The 14 parameters of kTicketColumns, in order; the strings they view are
 // written to the out-parameters, which must outlive the statement.
 absl::Status PostgresTransaction::TicketColumns(const v1::Ticket& ticket,

@@ -81,6 +81,11 @@ class PostgresTransaction final : public CheckedTransaction<PostgresTransaction>
     return static_cast<int>(page.size());
   }
 
+  // Reports' read of tickets' stored bytes (postgres_tickets.cc).
+  absl::StatusOr<int> VisitEncodedTickets(
+      int64_t after_id, int64_t last_id, int limit,
+      absl::FunctionRef<absl::Status(int64_t, absl::string_view)> visit) override;
+
   // A new ticket (id 0) is inserted without the writer lock; any other
   // ticket (an id given) takes it first (its check of the id and the
   // sequence's catch-up are check-then-write).

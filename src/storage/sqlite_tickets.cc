@@ -49,6 +49,30 @@ absl::StatusOr<v1::Ticket> SqliteTransaction::DoGetTicket(int64_t id) {
   return ticket;
 }
 
+// The rows' bytes as stored (without id and version: columns), a rowid
+// range scan.
+absl::StatusOr<int> SqliteTransaction::VisitEncodedTickets(
+    int64_t after_id, int64_t last_id, int limit,
+    absl::FunctionRef<absl::Status(int64_t, absl::string_view)> visit) {
+  HELPDESK_RETURN_IF_ERROR(CheckOpen());
+  HELPDESK_RETURN_IF_ERROR(CheckEncodedTicketsRange(after_id, last_id, limit));
+  HELPDESK_ASSIGN_OR_RETURN(
+      SqliteStatement stmt,
+      Watch(Prepare("SELECT id, proto FROM tickets WHERE id > ? AND id <= ? "
+                    "ORDER BY id LIMIT ?")));
+  stmt.BindInt(1, after_id);
+  stmt.BindInt(2, last_id);
+  stmt.BindInt(3, limit);
+  int visited = 0;
+  while (true) {
+    HELPDESK_ASSIGN_OR_RETURN(bool row, Watch(stmt.Step()));
+    if (!row) break;
+    ++visited;
+    HELPDESK_RETURN_IF_ERROR(visit(stmt.ColumnInt(0), stmt.ColumnBlob(1)));
+  }
+  return visited;
+}
+
 int64_t SqliteTransaction::SlaDeadlineColumn(const v1::Ticket& ticket) {
   return ticket.has_sla_next_deadline()
              ? TimestampToMicros(ticket.sla_next_deadline())

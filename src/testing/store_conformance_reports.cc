@@ -1,10 +1,15 @@
-// The Store conformance suite: reading the audit log by period
-// (Transaction::ListEventsBetween, for reports).
+// The Store conformance suite: reports' reads, the audit log by period
+// (Transaction::ListEventsBetween, VisitEventsBetween) and the stored
+// tickets of an id range (VisitEncodedTickets).
 // Part of helpdesk::store_conformance; the fixture and how to run the suite
 // are in helpdesk/testing/store_conformance.h.
+#include <limits>
 #include <memory>
+#include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "helpdesk/testing/store_conformance.h"
 #include "helpdesk/timestamp.h"
@@ -130,6 +135,140 @@ TEST_P(StoreConformanceTest, VisitEventsBetweenSeesWhatListEventsBetweenReturns)
               StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(reader->VisitEventsBetween(from, to, 0, 10001, none),
               StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+}  // namespace helpdesk::testing
+
+namespace helpdesk::testing {
+namespace {
+
+// A store's transaction with Transaction's own VisitEncodedTickets (one
+// GetTicket per id), to hold the default to the same contract.
+class DefaultTicketRead : public TransactionWrapper {
+ public:
+  using TransactionWrapper::TransactionWrapper;
+  absl::StatusOr<int> VisitEncodedTickets(
+      int64_t after_id, int64_t last_id, int limit,
+      absl::FunctionRef<absl::Status(int64_t, absl::string_view)> visit) override {
+    return Transaction::VisitEncodedTickets(after_id, last_id, limit, visit);
+  }
+};
+
+// The tickets VisitEncodedTickets(after, last) hands over, page by page,
+// decoded, with the id handed apart and without version (the bytes need
+// not hold either).
+absl::StatusOr<std::vector<v1::Ticket>> ReadEncodedTickets(Transaction& tx, int64_t after,
+                                                           int64_t last, int page) {
+  std::vector<v1::Ticket> out;
+  for (;;) {
+    absl::Status bad;
+    absl::StatusOr<int> n =
+        tx.VisitEncodedTickets(after, last, page, [&](int64_t id, absl::string_view bytes) {
+          v1::Ticket t;
+          if (!t.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+            return absl::DataLossError(absl::StrCat("ticket ", id, " does not parse"));
+          }
+          if (id <= after) return absl::InternalError(absl::StrCat("ticket ", id, " again"));
+          t.set_id(id);
+          t.clear_version();
+          out.push_back(std::move(t));
+          after = id;
+          return absl::OkStatus();
+        });
+    if (!n.ok()) return n.status();
+    if (*n > page) return absl::InternalError(absl::StrCat(*n, " tickets in a page"));
+    if (*n < page) return out;
+  }
+}
+
+}  // namespace
+
+// VisitEncodedTickets hands over the stored tickets of an id range in id
+// order, as GetTicket reads them (its own writes included), page by page;
+// merged tickets too; ids with no ticket are skipped; a visitor's error
+// stops the read. The default (GetTicket per id) keeps the same contract.
+TEST_P(StoreConformanceTest, VisitEncodedTicketsReadsAnIdRangeAsGetTicket) {
+  namespace sci = store_conformance_internal;
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> tx, BeginReadWrite());
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 5; ++i) {
+    v1::Ticket t = i == 0 ? sci::MakeRichTicket() : sci::MakeTicket(absl::StrCat("ticket ", i), i);
+    t.add_tags(absl::StrCat("tag", i));
+    HELPDESK_ASSERT_OK(tx->InsertTicket(&t));
+    ids.push_back(t.id());
+  }
+  // A ticket with its id given, past a gap.
+  v1::Ticket far = sci::MakeTicket("imported", 9);
+  far.set_id(ids.back() + 20);
+  HELPDESK_ASSERT_OK(tx->InsertTicket(&far));
+  // A changed ticket, a merged one and a derived deadline.
+  HELPDESK_ASSERT_OK_AND_ASSIGN(v1::Ticket changed, tx->GetTicket(ids[1]));
+  changed.set_status("solved");
+  changed.set_status_category(v1::STATUS_CATEGORY_SOLVED);
+  HELPDESK_ASSERT_OK(tx->UpdateTicket(&changed, changed.version()));
+  HELPDESK_ASSERT_OK_AND_ASSIGN(v1::Ticket merged, tx->GetTicket(ids[2]));
+  merged.set_merged_into(ids[3]);
+  HELPDESK_ASSERT_OK(tx->UpdateTicket(&merged, merged.version()));
+  HELPDESK_ASSERT_OK(tx->SetTicketSlaDeadline(ids[3], sci::BaseTime() + absl::Hours(4)));
+  ids.push_back(far.id());
+
+  // What GetTicket on `source` reads of the ids in (after, last].
+  auto want = [&](Transaction& source, int64_t after, int64_t last) -> std::vector<v1::Ticket> {
+    std::vector<v1::Ticket> out;
+    for (int64_t id : ids) {
+      if (id <= after || id > last) continue;
+      absl::StatusOr<v1::Ticket> t = source.GetTicket(id);
+      EXPECT_TRUE(t.ok()) << t.status();
+      if (!t.ok()) continue;
+      t->clear_version();
+      out.push_back(*t);
+    }
+    return out;
+  };
+  auto expect_read = [&](Transaction& reader, Transaction& source, int64_t after, int64_t last,
+                         int page) {
+    SCOPED_TRACE(absl::StrCat("(", after, ", ", last, "] by ", page));
+    HELPDESK_ASSERT_OK_AND_ASSIGN(std::vector<v1::Ticket> got,
+                                  ReadEncodedTickets(reader, after, last, page));
+    std::vector<v1::Ticket> expected = want(source, after, last);
+    ASSERT_EQ(got.size(), expected.size());
+    for (size_t i = 0; i < got.size(); ++i) EXPECT_THAT(got[i], sci::EqualsProto(expected[i]));
+  };
+  // Within the writing transaction: its own writes.
+  expect_read(*tx, *tx, 0, far.id(), 2);
+  HELPDESK_ASSERT_OK(tx->Commit());
+  tx.reset();
+
+  HELPDESK_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Transaction> reader, BeginReadOnly());
+  DefaultTicketRead by_default(std::move(reader));
+  for (Transaction* r : {by_default.base(), static_cast<Transaction*>(&by_default)}) {
+    SCOPED_TRACE(r == &by_default ? "default" : "store's own");
+    Transaction& store = *by_default.base();
+    // To the last id there is (the default probes every id of the range).
+    const int64_t end =
+        r == &by_default ? far.id() + 100 : std::numeric_limits<int64_t>::max();
+    expect_read(*r, store, 0, end, 10000);
+    expect_read(*r, store, 0, far.id(), 2);
+    expect_read(*r, store, ids[0], ids[3], 1);  // after is left out, last is in
+    expect_read(*r, store, ids[4], far.id() - 1, 5);  // the gap: none
+    expect_read(*r, store, far.id(), far.id(), 3);  // an empty range
+    // A visitor's error stops the read and comes back as is.
+    int seen = 0;
+    EXPECT_THAT(r->VisitEncodedTickets(0, far.id(), 100,
+                                       [&](int64_t, absl::string_view) {
+                                         return ++seen == 2 ? absl::CancelledError("enough")
+                                                            : absl::OkStatus();
+                                       }),
+                StatusIs(absl::StatusCode::kCancelled));
+    EXPECT_EQ(seen, 2);
+    auto none = [](int64_t, absl::string_view) { return absl::OkStatus(); };
+    EXPECT_THAT(r->VisitEncodedTickets(0, far.id(), 0, none),
+                StatusIs(absl::StatusCode::kInvalidArgument));
+    EXPECT_THAT(r->VisitEncodedTickets(0, far.id(), 10001, none),
+                StatusIs(absl::StatusCode::kInvalidArgument));
+    EXPECT_THAT(r->VisitEncodedTickets(far.id(), ids[0], 10, none),
+                StatusIs(absl::StatusCode::kInvalidArgument));
+  }
 }
 
 }  // namespace helpdesk::testing

@@ -49,9 +49,12 @@ class HELPDESK_EXPORT Reports {
   // the SLA clocks do. The SLA figures use DeskOptions::sla (none without).
   // How it reads: with Transaction::VisitEncodedEventsBetween, one scan of
   // the log from the period's first event, decoded on the machine's cores
-  // (ReportReader), plus each older ticket's log apart (ListTicketEvents)
-  // and the tickets created since spec.from in one query; stores without
-  // it are read ticket by ticket (the same figures, slower).
+  // (ReportReader); the current states of the tickets created in the
+  // period from Transaction::VisitEncodedTickets over their id range,
+  // decoded on the same cores; the open tickets by the workflow's open
+  // status names (QueryTickets); each older ticket's log apart
+  // (ListTicketEvents). Stores without the encoded event read are read
+  // ticket by ticket (the same figures, slower).
   // Errors: PermissionDenied unless the viewer sees every ticket
   // (Action::kViewReports); InvalidArgument from ValidateReportSpec (a
   // period that ends before it starts, business time without a calendar ...)
