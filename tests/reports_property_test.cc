@@ -33,6 +33,7 @@ namespace {
 
 using ::helpdesk::testing::HistoryBuilder;
 using ::helpdesk::testing::IsOk;
+using ::helpdesk::testing::StatusIs;
 
 const absl::Time kStart =
     absl::FromCivil(absl::CivilMinute(2026, 3, 2, 0, 0), absl::UTCTimeZone());
@@ -839,6 +840,77 @@ TEST(ReportsPropertyTest, ReaderAndComputeOnThreadsGiveTheSameReport) {
         }
       }
     }
+  }
+  tuning = saved;
+}
+
+// Tickets' current states given encoded (ReportReader::AddEncodedTicket, as
+// the Desk's reports hand over Transaction::VisitEncodedTickets' bytes) are
+// decoded by the worker owning the ticket: on 1, 2 and 3 threads the reports
+// equal those of one accumulator given the parsed tickets (AddTicket), for
+// groupings the current ticket decides (channel, custom field) and those
+// the events set. Bytes that are not a ticket are refused with DataLoss.
+TEST(ReportsPropertyTest, ReaderTakesEncodedTicketsOnTheirWorkers) {
+  reports_internal::ThreadTuning& tuning = reports_internal::Tuning();
+  const reports_internal::ThreadTuning saved = tuning;
+  tuning.batch_rows = 5;
+  tuning.tickets_per_thread = 7;
+  static const char* kGroupings[] = {"channel", "custom_field.plan", "group", "tag", "none"};
+  for (uint64_t seed = 71; seed <= 72; ++seed) {
+    SCOPED_TRACE(absl::StrCat("seed ", seed));
+    World w = RandomWorld(seed, 60);
+    std::mt19937_64 rng(seed);
+    // Current states of two tickets in three (the stored bytes carry no id).
+    std::vector<v1::Ticket> tickets;
+    for (int64_t id : w.ticket_ids) {
+      if (id % 3 == 0) continue;
+      v1::Ticket& t = tickets.emplace_back();
+      t.set_id(id);
+      t.set_channel(static_cast<v1::Channel>(1 + rng() % 3));
+      t.set_group_id(static_cast<int64_t>(rng() % 3));
+      if (rng() % 2) {
+        (*t.mutable_custom_fields())["plan"].set_text(rng() % 2 ? "gold" : "silver");
+      }
+    }
+    std::vector<ReportSpec> specs;
+    for (const char* g : kGroupings) {
+      ReportSpec& spec = specs.emplace_back(RandomSpec(rng));
+      ASSERT_OK_AND_ASSIGN(spec.group_by, ParseReportGrouping(g));
+    }
+    for (int threads : {1, 2, 3}) {
+      SCOPED_TRACE(absl::StrCat(threads, " threads"));
+      ReportConfig config = w.config;
+      config.threads = threads;
+      ASSERT_OK_AND_ASSIGN(ReportReader reader, ReportReader::Create(config));
+      for (const v1::Event& e : w.events) {
+        ASSERT_THAT(reader.AddEncoded(e.id(), e.ticket_id(), e.SerializeAsString()), IsOk());
+      }
+      for (const v1::Ticket& t : tickets) {
+        v1::Ticket stored = t;
+        stored.clear_id();
+        ASSERT_THAT(reader.AddEncodedTicket(t.id(), stored.SerializeAsString()), IsOk());
+      }
+      ASSERT_OK_AND_ASSIGN(ReportAccumulator acc, std::move(reader).Finish());
+      for (size_t i = 0; i < specs.size(); ++i) {
+        SCOPED_TRACE(kGroupings[i]);
+        ASSERT_OK_AND_ASSIGN(Report got, acc.Compute(specs[i]));
+        ASSERT_OK_AND_ASSIGN(Report want, ComputeReport(specs[i], w.config, w.events, tickets));
+        ExpectSameReport(got, want);
+        if (i < 2) {
+          EXPECT_GT(got.rows.size(), 1u);
+        }
+      }
+    }
+  }
+  for (int threads : {1, 2}) {
+    ReportConfig config;
+    config.threads = threads;
+    ASSERT_OK_AND_ASSIGN(ReportReader reader, ReportReader::Create(config));
+    absl::Status s = reader.AddEncodedTicket(4, "\xff\xff\xff");
+    absl::StatusOr<ReportAccumulator> acc = std::move(reader).Finish();
+    if (s.ok()) s = acc.status();
+    EXPECT_THAT(s, StatusIs(absl::StatusCode::kDataLoss));
+    EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("ticket 4"));
   }
   tuning = saved;
 }
