@@ -55,6 +55,15 @@ class CheckedTransaction : public Transaction {
     HELPDESK_RETURN_IF_ERROR(self().CheckWritable());
     return self().Watch(self().DoSetTicketSlaDeadline(id, deadline));
   }
+  // The visitor's errors come back as they are, not noted as the store's
+  // (DoVisitEncodedTickets watches its own calls).
+  absl::StatusOr<int> VisitEncodedTickets(
+      int64_t after_id, int64_t last_id, int limit,
+      absl::FunctionRef<absl::Status(int64_t, absl::string_view)> visit) override {
+    HELPDESK_RETURN_IF_ERROR(self().CheckOpen());
+    HELPDESK_RETURN_IF_ERROR(CheckEncodedTicketsRange(after_id, last_id, limit));
+    return self().DoVisitEncodedTickets(after_id, last_id, limit, visit);
+  }
   absl::StatusOr<int64_t> CountTickets(const TicketQuery& query) override {
     HELPDESK_RETURN_IF_ERROR(self().CheckOpen());
     return self().Watch(self().DoCountTickets(query));

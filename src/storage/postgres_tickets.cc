@@ -54,11 +54,9 @@ absl::StatusOr<v1::Ticket> PostgresTransaction::DoGetTicket(int64_t id) {
 
 // The page's rows' bytes as stored (without id and version: columns), a
 // primary key range scan; the page comes back in one result.
-absl::StatusOr<int> PostgresTransaction::VisitEncodedTickets(
+absl::StatusOr<int> PostgresTransaction::DoVisitEncodedTickets(
     int64_t after_id, int64_t last_id, int limit,
     absl::FunctionRef<absl::Status(int64_t, absl::string_view)> visit) {
-  HELPDESK_RETURN_IF_ERROR(CheckOpen());
-  HELPDESK_RETURN_IF_ERROR(CheckEncodedTicketsRange(after_id, last_id, limit));
   HELPDESK_ASSIGN_OR_RETURN(
       PgResult r, Watch(Run("SELECT id, proto FROM tickets WHERE id > $1 AND id <= $2 "
                             "ORDER BY id LIMIT $3",

@@ -81,11 +81,6 @@ class PostgresTransaction final : public CheckedTransaction<PostgresTransaction>
     return static_cast<int>(page.size());
   }
 
-  // Reports' read of tickets' stored bytes (postgres_tickets.cc).
-  absl::StatusOr<int> VisitEncodedTickets(
-      int64_t after_id, int64_t last_id, int limit,
-      absl::FunctionRef<absl::Status(int64_t, absl::string_view)> visit) override;
-
   // A new ticket (id 0) is inserted without the writer lock; any other
   // ticket (an id given) takes it first (its check of the id and the
   // sequence's catch-up are check-then-write).
@@ -325,6 +320,10 @@ class PostgresTransaction final : public CheckedTransaction<PostgresTransaction>
 
   // In postgres_tickets.cc.
   absl::StatusOr<v1::Ticket> DoGetTicket(int64_t id);
+  // Reports' read of tickets' stored bytes (postgres_tickets.cc).
+  absl::StatusOr<int> DoVisitEncodedTickets(
+      int64_t after_id, int64_t last_id, int limit,
+      absl::FunctionRef<absl::Status(int64_t, absl::string_view)> visit);
   absl::Status TicketColumns(const v1::Ticket& ticket, int64_t version,
                              std::string* proto, std::string* status,
                              std::string* subject_folded,

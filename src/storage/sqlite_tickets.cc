@@ -51,11 +51,9 @@ absl::StatusOr<v1::Ticket> SqliteTransaction::DoGetTicket(int64_t id) {
 
 // The rows' bytes as stored (without id and version: columns), a rowid
 // range scan.
-absl::StatusOr<int> SqliteTransaction::VisitEncodedTickets(
+absl::StatusOr<int> SqliteTransaction::DoVisitEncodedTickets(
     int64_t after_id, int64_t last_id, int limit,
     absl::FunctionRef<absl::Status(int64_t, absl::string_view)> visit) {
-  HELPDESK_RETURN_IF_ERROR(CheckOpen());
-  HELPDESK_RETURN_IF_ERROR(CheckEncodedTicketsRange(after_id, last_id, limit));
   HELPDESK_ASSIGN_OR_RETURN(
       SqliteStatement stmt,
       Watch(Prepare("SELECT id, proto FROM tickets WHERE id > ? AND id <= ? "

@@ -72,10 +72,6 @@ class SqliteTransaction final : public CheckedTransaction<SqliteTransaction> {
   absl::StatusOr<int> VisitEncodedEventsBetween(
       absl::Time from, absl::Time to, int64_t after_id, int limit,
       absl::FunctionRef<absl::Status(int64_t, int64_t, absl::string_view)> visit) override;
-  // Reports' read of tickets' stored bytes (sqlite_tickets.cc).
-  absl::StatusOr<int> VisitEncodedTickets(
-      int64_t after_id, int64_t last_id, int limit,
-      absl::FunctionRef<absl::Status(int64_t, absl::string_view)> visit) override;
 
   // Knowledge base (sqlite_kb.cc).
   absl::StatusOr<v1::KbArticle> GetKbArticle(int64_t id) override {
@@ -397,6 +393,10 @@ class SqliteTransaction final : public CheckedTransaction<SqliteTransaction> {
   // In sqlite_tickets.cc.
 
   absl::StatusOr<v1::Ticket> DoGetTicket(int64_t id);
+  // Reports' read of tickets' stored bytes (sqlite_tickets.cc).
+  absl::StatusOr<int> DoVisitEncodedTickets(
+      int64_t after_id, int64_t last_id, int limit,
+      absl::FunctionRef<absl::Status(int64_t, absl::string_view)> visit);
   static int64_t SlaDeadlineColumn(const v1::Ticket& ticket);
   // Serializes `ticket` in place (StoredTicketBytes: its id and version are
   // cleared while it is, then put back).
