@@ -562,8 +562,9 @@ void EnsureTicketRows(int64_t tickets) {
 // The Desk's report path: Desk::reports().Compute over the same file and
 // spec as BM_Report_FromEncodedThreads (0 threads: the machine's cores),
 // with the tickets' rows the Desk keeps (EnsureTicketRows): one scan of the
-// log from the month's first event into a ReportReader, the tickets created
-// since the month's start read in one query, the open ones in another.
+// log from the month's first event into a ReportReader, the new tickets'
+// stored bytes (Transaction::VisitEncodedTickets over their id range) into
+// the same reader, the open tickets by status name (none here).
 // A store without the event reads by time the Desk scans with: the Desk's
 // reports then read ticket by ticket (the path before the scan), the
 // baseline of BM_Report_DeskByTicket.

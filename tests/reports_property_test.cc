@@ -890,7 +890,14 @@ TEST(ReportsPropertyTest, ReaderTakesEncodedTicketsOnTheirWorkers) {
         stored.clear_id();
         ASSERT_THAT(reader.AddEncodedTicket(t.id(), stored.SerializeAsString()), IsOk());
       }
-      ASSERT_OK_AND_ASSIGN(ReportAccumulator acc, std::move(reader).Finish());
+      ASSERT_OK_AND_ASSIGN(ReportAccumulator read, std::move(reader).Finish());
+      // Merged into another accumulator, the decoded tickets (on the
+      // reader's arenas) move along, and outlive the one merged.
+      ASSERT_OK_AND_ASSIGN(ReportAccumulator acc, ReportAccumulator::Create(config));
+      {
+        ReportAccumulator spent = std::move(read);
+        ASSERT_THAT(acc.Merge(std::move(spent)), IsOk());
+      }
       for (size_t i = 0; i < specs.size(); ++i) {
         SCOPED_TRACE(kGroupings[i]);
         ASSERT_OK_AND_ASSIGN(Report got, acc.Compute(specs[i]));

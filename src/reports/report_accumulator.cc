@@ -21,6 +21,7 @@ namespace {
 
 using reports_internal::AccumulatorState;
 using reports_internal::ChangeFacts;
+using reports_internal::CurrentTicket;
 using reports_internal::EventFacts;
 using reports_internal::Mark;
 using reports_internal::ValueFacts;
@@ -416,7 +417,7 @@ absl::Status ReportAccumulator::AddEncoded(int64_t event_id, int64_t ticket_id,
 void ReportAccumulator::AddTicket(const v1::Ticket& ticket) {
   if (ticket.id() <= 0) return;
   TicketHistory& t = rep_->state.FindOrAdd(ticket.id());
-  t.current = std::make_unique<v1::Ticket>(ticket);
+  t.current = CurrentTicket(new v1::Ticket(ticket));
 }
 
 absl::Status ReportAccumulator::AddEncodedTicket(int64_t ticket_id,
@@ -425,13 +426,14 @@ absl::Status ReportAccumulator::AddEncodedTicket(int64_t ticket_id,
     return absl::InvalidArgumentError(
         absl::StrCat("ticket_id ", ticket_id, " must be positive"));
   }
-  auto ticket = std::make_unique<v1::Ticket>();
+  AccumulatorState& s = rep_->state;
+  CurrentTicket ticket(s.NewArenaTicket());
   if (!ticket->ParseFromArray(serialized.data(), static_cast<int>(serialized.size()))) {
     return absl::DataLossError(
         absl::StrCat("ticket ", ticket_id, ": its bytes are not an encoded ticket"));
   }
   ticket->set_id(ticket_id);
-  rep_->state.FindOrAdd(ticket_id).current = std::move(ticket);
+  s.FindOrAdd(ticket_id).current = std::move(ticket);
   return absl::OkStatus();
 }
 
@@ -480,13 +482,14 @@ absl::Status ReportAccumulator::Merge(ReportAccumulator other) {
     if (t.tags >= 0) t.tags = tag_remap[t.tags];
     TicketHistory& mine = s.FindOrAdd(t.id);
     if (t.has_events) {
-      std::unique_ptr<v1::Ticket> current = std::move(mine.current);
+      CurrentTicket current = std::move(mine.current);
       mine = std::move(t);
       if (current != nullptr && mine.current == nullptr) mine.current = std::move(current);
     } else if (t.current != nullptr) {
       mine.current = std::move(t.current);
     }
   }
+  s.AdoptArenas(o);
   o.ClearTickets();
   return absl::OkStatus();
 }

@@ -92,7 +92,10 @@ void MergeDisjoint(std::vector<AccumulatorState*> parts, AccumulatorState* into)
     remap(best, t);
     into->Adopt(std::move(t));
   }
-  for (AccumulatorState* p : parts) p->ClearTickets();
+  for (AccumulatorState* p : parts) {
+    into->AdoptArenas(*p);
+    p->ClearTickets();
+  }
 }
 
 }  // namespace reports_internal
