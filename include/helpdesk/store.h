@@ -328,8 +328,12 @@ class HELPDESK_EXPORT Transaction {
   // GetTicket per id of the range, present or not (a host's store with
   // sparse ids should override it).
   //
+  // `visit` runs on the calling thread (the transaction's), one ticket at a
+  // time; the bytes belong to the store (copy what outlives the call).
+  //
   // Errors: InvalidArgument for a limit out of range or last_id < after_id;
-  // those of GetTicket other than NotFound (by default).
+  // those of GetTicket other than NotFound (by default); Unavailable and the
+  // store's other read errors.
   virtual absl::StatusOr<int> VisitEncodedTickets(
       int64_t after_id, int64_t last_id, int limit,
       absl::FunctionRef<absl::Status(int64_t id, absl::string_view bytes)> visit) {
