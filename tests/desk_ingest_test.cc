@@ -778,7 +778,7 @@ TEST_P(DeskIngestTest, SlaAfterRulesOnNewTicketsIsTheStoredLogsEvaluation) {
 // snapshot of a ticket the batch created, its requester and its message, and
 // every later read of a ticket, contact or message written earlier in the
 // batch (a reply joining it, a bounce marking its requester, the rules'
-// changes, notes and SLA deadlines). A debug build (the tests') reads the
+// changes, and a note read after the SLA deadline moved). A debug build (the tests') reads the
 // store too and fails the command with Internal when the kept copy differs;
 // so over random batches with rules and SLAs, every message must be taken
 // and the rules' work be there.
@@ -809,6 +809,13 @@ TEST_P(DeskIngestTest, ReadsOfWhatTheBatchWroteAreWhatTheStoreHolds) {
       on { kind: CUSTOMER_MESSAGE }
       all { field: "message.text" op: "contains" value: "later" }
       actions { set_status: "pending" }
+    }
+    rules {
+      name: "parked"
+      on { kind: TICKET_CREATED }
+      all { field: "message.text" op: "contains" value: "later" }
+      actions { set_status: "pending" }
+      actions { add_internal_note: "Parked: the SLA pauses." }
     }
     rules {
       name: "chased"
