@@ -39,6 +39,17 @@ using testing_ingest::DeskIngestTest;
 using testing_ingest::FakeOutbound;
 using testing_ingest::Mail;
 
+// The SLA of the tests with rules: first reply in 4 hours, resolution in 48,
+// paused while pending.
+constexpr char kPausingSla[] = R"pb(
+  policies {
+    name: "standard"
+    pause_statuses: [ "pending" ]
+    targets { metric: SLA_METRIC_FIRST_REPLY target { seconds: 14400 } }
+    targets { metric: SLA_METRIC_FULL_RESOLUTION target { seconds: 172800 } }
+  }
+)pb";
+
 TEST_P(DeskIngestTest, NewMailOpensTicketAndAcknowledgesOnce) {
   v1::InboundMessage m = Mail("Ada@Example.com", "m1@example.com", "Printer jam",
                               "Tray 2 is stuck");
@@ -722,14 +733,7 @@ TEST_P(DeskIngestTest, SlaAfterRulesOnNewTicketsIsTheStoredLogsEvaluation) {
       actions { add_internal_note: "Hot." }
     }
   )pb", Workflow::Default(), {}));
-  ASSERT_OK_AND_ASSIGN(SlaEngine sla, SlaEngine::FromText(R"pb(
-    policies {
-      name: "standard"
-      pause_statuses: [ "pending" ]
-      targets { metric: SLA_METRIC_FIRST_REPLY target { seconds: 14400 } }
-      targets { metric: SLA_METRIC_FULL_RESOLUTION target { seconds: 172800 } }
-    }
-  )pb", Workflow::Default()));
+  ASSERT_OK_AND_ASSIGN(SlaEngine sla, SlaEngine::FromText(kPausingSla, Workflow::Default()));
   desk_ = MakeDesk(store_, "help@desk.example", [&](DeskOptions& o) {
     o.rules = std::make_shared<const RuleSet>(rules);
     o.sla = sla;
@@ -824,14 +828,7 @@ TEST_P(DeskIngestTest, ReadsOfWhatTheBatchWroteAreWhatTheStoreHolds) {
       actions { set_priority: "high" }
     }
   )pb", Workflow::Default(), {}));
-  ASSERT_OK_AND_ASSIGN(SlaEngine sla, SlaEngine::FromText(R"pb(
-    policies {
-      name: "standard"
-      pause_statuses: [ "pending" ]
-      targets { metric: SLA_METRIC_FIRST_REPLY target { seconds: 14400 } }
-      targets { metric: SLA_METRIC_FULL_RESOLUTION target { seconds: 172800 } }
-    }
-  )pb", Workflow::Default()));
+  ASSERT_OK_AND_ASSIGN(SlaEngine sla, SlaEngine::FromText(kPausingSla, Workflow::Default()));
   desk_ = MakeDesk(store_, "help@desk.example", [&](DeskOptions& o) {
     o.rules = std::make_shared<const RuleSet>(rules);
     o.sla = sla;

@@ -233,6 +233,14 @@ absl::Status SqliteTransaction::BindTicketColumns(SqliteStatement& stmt,
 
 namespace {
 
+// A tickets row: the id (NULL for AUTOINCREMENT's), then what
+// BindTicketColumns binds.
+constexpr char kInsertTicketRow[] =
+    "INSERT INTO tickets (id, version, status, status_category, priority, assignee_id, "
+    "group_id, requester_id, organization_id, subject, created_us, updated_us, "
+    "merged_into, sla_deadline_us, proto) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
 // What StoredTicketBytes refuses, checked without serializing.
 absl::Status CheckStorable(const v1::Ticket& ticket) {
   if (ticket.ByteSizeLong() <= static_cast<size_t>(INT_MAX)) return absl::OkStatus();
@@ -267,11 +275,7 @@ absl::Status SqliteTransaction::FlushPendingTickets() {
   for (auto& [id, ticket] : pending) {
     HELPDESK_ASSIGN_OR_RETURN(
         SqliteStatement stmt,
-        Prepare("INSERT INTO tickets (id, version, status, status_category, "
-                "priority, assignee_id, group_id, requester_id, "
-                "organization_id, subject, created_us, updated_us, "
-                "merged_into, sla_deadline_us, proto) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+        Prepare(kInsertTicketRow));
     stmt.BindInt(1, id);
     HELPDESK_RETURN_IF_ERROR(
         FailAfterPartialWrite(BindTicketColumns(stmt, &ticket, ticket.version())));
@@ -306,11 +310,7 @@ absl::Status SqliteTransaction::DoInsertTicket(v1::Ticket* ticket) {
   // written, and leaves the transaction usable.
   HELPDESK_ASSIGN_OR_RETURN(
       SqliteStatement stmt,
-      Prepare("INSERT INTO tickets (id, version, status, status_category, "
-              "priority, assignee_id, group_id, requester_id, "
-              "organization_id, subject, created_us, updated_us, "
-              "merged_into, sla_deadline_us, proto) "
-              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+      Prepare(kInsertTicketRow));
   if (ticket->id() == 0) {
     stmt.BindNull(1);  // AUTOINCREMENT: above every id ever used
   } else {
