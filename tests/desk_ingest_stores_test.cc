@@ -9,7 +9,10 @@
 // automation), SLAs and acknowledgements, with replies into tickets of the
 // same batch, go through both, and every stored ticket, event (with its
 // payload), message, outbox entry, automation due time and firing must be
-// the same, on an SQLite file read back after the commits.
+// the same, on an SQLite file read back after the commits, and on
+// PostgreSQL with $HELPDESK_TEST_POSTGRES (the Desk's read-back of what a
+// command wrote, EventTracker, runs there too; its debug check compares
+// with the store).
 #include <cstdlib>
 #include <memory>
 #include <random>
@@ -26,6 +29,9 @@
 #include "helpdesk/storage/memory_store.h"
 #include "helpdesk/storage/sqlite_store.h"
 #include "helpdesk/testing/status_matchers.h"
+#ifdef HELPDESK_TEST_WITH_POSTGRES
+#include "postgres_test_support.h"
+#endif
 
 namespace helpdesk {
 namespace {
@@ -206,7 +212,7 @@ void ExpectSame(const std::vector<Proto>& memory, const std::vector<Proto>& sqli
   }
 }
 
-TEST(DeskIngestStoresTest, SqliteStoresWhatTheMemoryStoreStores) {
+TEST(DeskIngestStoresTest, SqliteAndPostgresStoreWhatTheMemoryStoreStores) {
   for (uint32_t seed : {1u, 2u, 3u}) {
     SCOPED_TRACE(absl::StrCat("seed ", seed));
     const std::vector<std::vector<v1::InboundMessage>> batches = Batches(seed);
@@ -236,6 +242,20 @@ TEST(DeskIngestStoresTest, SqliteStoresWhatTheMemoryStoreStores) {
     EXPECT_EQ(want.automation, got.automation);
     reopened->reset();
     std::system(absl::StrCat("rm -rf '", dir, "'").c_str());
+#ifdef HELPDESK_TEST_WITH_POSTGRES
+    if (!::helpdesk::testing::TestPostgresUrl().empty()) {
+      SCOPED_TRACE("PostgreSQL");
+      absl::StatusOr<std::unique_ptr<Store>> pg = ::helpdesk::testing::OpenFreshPostgresStore();
+      ASSERT_OK(pg.status());
+      ASSERT_NO_FATAL_FAILURE(Ingest(pg->get(), batches));
+      const Stored on_pg = Read(pg->get());
+      ExpectSame(want.tickets, on_pg.tickets, "tickets");
+      ExpectSame(want.events, on_pg.events, "events");
+      ExpectSame(want.messages, on_pg.messages, "messages");
+      ExpectSame(want.outbox, on_pg.outbox, "outbox");
+      EXPECT_EQ(want.automation, on_pg.automation);
+    }
+#endif
   }
 }
 
