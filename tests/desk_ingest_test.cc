@@ -2,6 +2,7 @@
 // threading (message ids, every References entry, tokens, chat sessions,
 // merges, closed tickets), contacts, blocked senders, automatic mail and
 // bounces, acknowledgements, delivery with retries, and the mail-loop test.
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <random>
@@ -37,6 +38,17 @@ using ::testing::SizeIs;
 using testing_ingest::DeskIngestTest;
 using testing_ingest::FakeOutbound;
 using testing_ingest::Mail;
+
+// The SLA of the tests with rules: first reply in 4 hours, resolution in 48,
+// paused while pending.
+constexpr char kPausingSla[] = R"pb(
+  policies {
+    name: "standard"
+    pause_statuses: [ "pending" ]
+    targets { metric: SLA_METRIC_FIRST_REPLY target { seconds: 14400 } }
+    targets { metric: SLA_METRIC_FULL_RESOLUTION target { seconds: 172800 } }
+  }
+)pb";
 
 TEST_P(DeskIngestTest, NewMailOpensTicketAndAcknowledgesOnce) {
   v1::InboundMessage m = Mail("Ada@Example.com", "m1@example.com", "Printer jam",
@@ -721,14 +733,7 @@ TEST_P(DeskIngestTest, SlaAfterRulesOnNewTicketsIsTheStoredLogsEvaluation) {
       actions { add_internal_note: "Hot." }
     }
   )pb", Workflow::Default(), {}));
-  ASSERT_OK_AND_ASSIGN(SlaEngine sla, SlaEngine::FromText(R"pb(
-    policies {
-      name: "standard"
-      pause_statuses: [ "pending" ]
-      targets { metric: SLA_METRIC_FIRST_REPLY target { seconds: 14400 } }
-      targets { metric: SLA_METRIC_FULL_RESOLUTION target { seconds: 172800 } }
-    }
-  )pb", Workflow::Default()));
+  ASSERT_OK_AND_ASSIGN(SlaEngine sla, SlaEngine::FromText(kPausingSla, Workflow::Default()));
   desk_ = MakeDesk(store_, "help@desk.example", [&](DeskOptions& o) {
     o.rules = std::make_shared<const RuleSet>(rules);
     o.sla = sla;
@@ -770,6 +775,143 @@ TEST_P(DeskIngestTest, SlaAfterRulesOnNewTicketsIsTheStoredLogsEvaluation) {
     if (stored) ++with_deadline;
   }
   EXPECT_GT(with_deadline, 10);
+}
+
+// A command reads back the tickets, contacts and messages it wrote from what
+// its transaction kept (EventTracker), not from the store: the rules'
+// snapshot of a ticket the batch created, its requester and its message, and
+// every later read of a ticket, contact or message written earlier in the
+// batch (a reply joining it, a bounce marking its requester, the rules'
+// changes, and a note read after the SLA deadline moved). A debug build (the tests') reads the
+// store too and fails the command with Internal when the kept copy differs;
+// so over random batches with rules and SLAs, every message must be taken
+// and the rules' work be there.
+TEST_P(DeskIngestTest, ReadsOfWhatTheBatchWroteAreWhatTheStoreHolds) {
+  ASSERT_OK_AND_ASSIGN(RuleSet rules, RuleSet::FromText(R"pb(
+    rules {
+      name: "vip"
+      on { kind: TICKET_CREATED }
+      all { field: "contact.email" op: "matches" value: "@vip\\.example$" }
+      actions { add_tags { tags: [ "vip" ] } }
+      actions { add_internal_note: "VIP." }
+    }
+    rules {
+      name: "billing"
+      on { kind: TICKET_CREATED }
+      all { field: "message.text" op: "contains" value: "refund" }
+      actions { add_tags { tags: [ "billing" ] } }
+    }
+    rules {
+      name: "route"
+      on { kind: FIELD_CHANGED field: TAGS }
+      all { field: "tags" op: "contains" value: "billing" }
+      all { field: "group" op: "is_not_set" }
+      actions { set_group: 1 }
+    }
+    rules {
+      name: "waiting"
+      on { kind: CUSTOMER_MESSAGE }
+      all { field: "message.text" op: "contains" value: "later" }
+      actions { set_status: "pending" }
+    }
+    rules {
+      name: "parked"
+      on { kind: TICKET_CREATED }
+      all { field: "message.text" op: "contains" value: "later" }
+      actions { set_status: "pending" }
+      actions { add_internal_note: "Parked: the SLA pauses." }
+    }
+    rules {
+      name: "chased"
+      on { kind: CUSTOMER_MESSAGE }
+      all { field: "contact.email" op: "matches" value: "@vip\\.example$" }
+      actions { set_priority: "high" }
+    }
+  )pb", Workflow::Default(), {}));
+  ASSERT_OK_AND_ASSIGN(SlaEngine sla, SlaEngine::FromText(kPausingSla, Workflow::Default()));
+  desk_ = MakeDesk(store_, "help@desk.example", [&](DeskOptions& o) {
+    o.rules = std::make_shared<const RuleSet>(rules);
+    o.sla = sla;
+  });
+  ASSERT_NE(desk_, nullptr);
+  ASSERT_OK(desk_->people().CreateGroup(SystemActor(), "finance").status());
+  std::mt19937 rng(11);
+  auto pick = [&rng](int n) { return static_cast<int>(rng() % static_cast<uint32_t>(n)); };
+  std::vector<std::string> senders;  // of each message so far, by its number
+  int created = 0, appended = 0, bounces = 0;
+  for (int round = 0; round < 5; ++round) {
+    std::vector<v1::InboundMessage> batch;
+    for (int i = 0; i < 10; ++i) {
+      const int n = round * 10 + i;
+      if (n > 0 && pick(6) == 0) {
+        // A bounce for an earlier sender (maybe of this batch): their
+        // contact is updated, and their next message reads it back.
+        v1::InboundMessage dsn = Mail("mailer-daemon@mx.example", absl::StrCat("b", n, "@x"),
+                                      "Undeliverable", "failed");
+        dsn.set_auto_kind(v1::InboundMessage::BOUNCE);
+        dsn.add_bounced_recipients(senders[pick(n)]);
+        batch.push_back(std::move(dsn));
+        senders.push_back("mailer-daemon@mx.example");
+        continue;
+      }
+      const std::string from = absl::StrCat("s", pick(8), pick(3) == 0 ? "@vip.example" : "@x.example");
+      v1::InboundMessage m =
+          Mail(from, absl::StrCat("r", n, "@x"), absl::StrCat("Subject ", n),
+               pick(3) == 0 ? "please refund me" : pick(2) == 0 ? "see you later" : "text");
+      if (n > 0 && pick(3) == 0) {
+        // A reply to an earlier message of its sender, often of this batch.
+        const int earlier = pick(n);
+        if (senders[earlier] != "mailer-daemon@mx.example") {
+          m.mutable_from()->set_email(senders[earlier]);
+          m.mutable_threading()->set_in_reply_to(absl::StrCat("r", earlier, "@x"));
+        }
+      }
+      senders.push_back(m.from().email());
+      batch.push_back(std::move(m));
+    }
+    ASSERT_OK_AND_ASSIGN(std::vector<absl::StatusOr<IngestResult>> results,
+                         desk_->inbox().IngestBatch(batch));
+    for (size_t i = 0; i < results.size(); ++i) {
+      ASSERT_OK(results[i].status()) << "round " << round << " message " << i;
+      switch (results[i]->outcome) {
+        case IngestResult::Outcome::kCreatedTicket:
+          ++created;
+          break;
+        case IngestResult::Outcome::kAppended:
+          ++appended;
+          break;
+        default:
+          ++bounces;
+      }
+    }
+    clock_.Advance(absl::Minutes(5));
+  }
+  EXPECT_GT(created, 20);
+  EXPECT_GT(appended, 5);
+  EXPECT_GT(bounces, 2);
+  // The rules' work is there: every VIP ticket tagged and noted, every
+  // billing ticket routed.
+  ASSERT_OK_AND_ASSIGN(auto tx, store_->Begin(TransactionMode::kReadOnly));
+  int vip = 0, billing = 0;
+  for (int64_t id = 1;; ++id) {
+    absl::StatusOr<v1::Ticket> t = tx->GetTicket(id);
+    if (absl::IsNotFound(t.status())) break;
+    ASSERT_OK(t.status());
+    const auto& tags = t->tags();
+    if (std::count(tags.begin(), tags.end(), "billing") > 0) {
+      ++billing;
+      EXPECT_EQ(t->group_id(), 1) << "ticket " << id;
+    }
+    if (std::count(tags.begin(), tags.end(), "vip") > 0) {
+      ++vip;
+      ASSERT_OK_AND_ASSIGN(std::vector<v1::Message> thread, tx->ListMessages(id));
+      int notes = 0;
+      for (const v1::Message& m : thread) notes += m.kind() == v1::Message::INTERNAL_NOTE;
+      EXPECT_GE(notes, 1) << "ticket " << id;
+    }
+  }
+  EXPECT_GT(vip, 3);
+  EXPECT_GT(billing, 3);
 }
 
 // Ingest and IngestBatch commit durably, since their caller acknowledges the

@@ -209,9 +209,11 @@ absl::StatusOr<v1::Ticket> DeskCore::CreateOne(Transaction& tx, const Access& a,
   // the insert, which stores it (what RefreshSla would do after it, without
   // reading the event back and writing the ticket again).
   if (options_.sla) {
-    v1::Event logged = e;
-    *logged.mutable_time() = ToTimestamp(now);
-    HELPDESK_ASSIGN_OR_RETURN(SlaStatus sla, options_.sla->Evaluate(t, {logged}, now));
+    // `e` stamped as AppendEvent will stamp it (not copied: its changes
+    // are most of a creation's bytes).
+    *e.mutable_time() = ToTimestamp(now);
+    HELPDESK_ASSIGN_OR_RETURN(SlaStatus sla,
+                              options_.sla->Evaluate(t, absl::MakeConstSpan(&e, 1), now));
     if (sla.next_deadline) *t.mutable_sla_next_deadline() = ToTimestamp(*sla.next_deadline);
   }
   HELPDESK_RETURN_IF_ERROR(tx.InsertTicket(&t));

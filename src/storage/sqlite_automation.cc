@@ -7,6 +7,7 @@
 namespace helpdesk::internal {
 
 absl::Status SqliteTransaction::CheckTicketExists(int64_t id) {
+  if (pending_tickets_.contains(id)) return absl::OkStatus();
   HELPDESK_ASSIGN_OR_RETURN(SqliteStatement stmt,
                             Prepare("SELECT 1 FROM tickets WHERE id = ?"));
   stmt.BindInt(1, id);

@@ -48,6 +48,7 @@ absl::Status SqliteTransaction::DoRedactEvent(const v1::Event& event) {
 }
 
 absl::Status SqliteTransaction::DoDeleteTicket(int64_t id) {
+  HELPDESK_RETURN_IF_ERROR(FlushPendingTickets());
   {
     HELPDESK_ASSIGN_OR_RETURN(SqliteStatement stmt,
                               Prepare("DELETE FROM tickets WHERE id = ?"));

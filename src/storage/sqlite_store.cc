@@ -276,7 +276,10 @@ SqliteTransaction::~SqliteTransaction() {
 
 absl::Status SqliteTransaction::Commit() {
   HELPDESK_RETURN_IF_ERROR(CheckOpen());
-  absl::Status status = connection_->Execute("COMMIT");
+  // The tickets rows held back go in before COMMIT (a failure marks the
+  // transaction failed, and it rolls back below).
+  absl::Status status = FlushPendingTickets();
+  if (status.ok()) status = connection_->Execute("COMMIT");
   if (status.ok()) {
     state_ = State::kCommitted;
     if (kb_wrote_) {

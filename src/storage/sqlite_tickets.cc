@@ -6,8 +6,10 @@
 #include "storage/sqlite_transaction.h"
 
 #include <array>
+#include <climits>
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -36,6 +38,7 @@ absl::Status CheckSha256(absl::string_view sha256) {
 // --- Tickets ---
 
 absl::StatusOr<v1::Ticket> SqliteTransaction::DoGetTicket(int64_t id) {
+  if (auto it = pending_tickets_.find(id); it != pending_tickets_.end()) return it->second;
   HELPDESK_ASSIGN_OR_RETURN(
       SqliteStatement stmt,
       Prepare("SELECT version, proto FROM tickets WHERE id = ?"));
@@ -250,20 +253,86 @@ absl::Status SqliteTransaction::BindTicketColumns(SqliteStatement& stmt,
   return absl::OkStatus();
 }
 
+namespace {
+
+// A tickets row: the id (NULL for AUTOINCREMENT's), then what
+// BindTicketColumns binds.
+constexpr char kInsertTicketRow[] =
+    "INSERT INTO tickets (id, version, status, status_category, priority, assignee_id, "
+    "group_id, requester_id, organization_id, subject, created_us, updated_us, "
+    "merged_into, sla_deadline_us, proto) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+// What StoredTicketBytes refuses, checked without serializing.
+absl::Status CheckStorable(const v1::Ticket& ticket) {
+  if (ticket.ByteSizeLong() <= static_cast<size_t>(INT_MAX)) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("ticket ", ticket.id(), " is too large to store"));
+}
+
+}  // namespace
+
+absl::StatusOr<int64_t> SqliteTransaction::NextTicketId() {
+  if (next_ticket_id_ > 0) return next_ticket_id_;
+  // AUTOINCREMENT's choice: above the largest id the table ever had
+  // (sqlite_sequence) and above every id it has now.
+  HELPDESK_ASSIGN_OR_RETURN(
+      SqliteStatement stmt,
+      Prepare("SELECT max(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'tickets'), 0), "
+              "COALESCE((SELECT max(id) FROM tickets), 0))"));
+  HELPDESK_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  const int64_t last = row ? stmt.ColumnInt(0) : 0;
+  if (last == std::numeric_limits<int64_t>::max()) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "sqlite database '", connection_->path(), "': no ticket id is left"));
+  }
+  next_ticket_id_ = last + 1;
+  return next_ticket_id_;
+}
+
+absl::Status SqliteTransaction::FlushPendingTickets() {
+  if (pending_tickets_.empty()) return absl::OkStatus();
+  std::map<int64_t, v1::Ticket> pending;
+  pending.swap(pending_tickets_);
+  for (auto& [id, ticket] : pending) {
+    HELPDESK_ASSIGN_OR_RETURN(
+        SqliteStatement stmt,
+        Prepare(kInsertTicketRow));
+    stmt.BindInt(1, id);
+    HELPDESK_RETURN_IF_ERROR(
+        FailAfterPartialWrite(BindTicketColumns(stmt, &ticket, ticket.version())));
+    HELPDESK_RETURN_IF_ERROR(FailAfterPartialWrite(stmt.Run()));
+    HELPDESK_RETURN_IF_ERROR(
+        FailAfterPartialWrite(WriteTicketSideTables(id, ticket, /*replace=*/false)));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status SqliteTransaction::DoInsertTicket(v1::Ticket* ticket) {
   if (ticket->id() < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("ticket.id ", ticket->id(), " must not be negative"));
   }
+  if (ticket->id() == 0) {
+    // Held back, with the id AUTOINCREMENT would give it: written once,
+    // as it stands when FlushPendingTickets runs (at Commit at the latest).
+    HELPDESK_RETURN_IF_ERROR(CheckStorable(*ticket));
+    HELPDESK_ASSIGN_OR_RETURN(const int64_t id, NextTicketId());
+    ++next_ticket_id_;
+    ticket->set_id(id);
+    ticket->set_version(1);
+    pending_tickets_[id] = *ticket;
+    return absl::OkStatus();
+  }
+  // An id of its own: the rows held back first (it may be one of theirs),
+  // and AUTOINCREMENT's next id is read again after it.
+  HELPDESK_RETURN_IF_ERROR(FlushPendingTickets());
+  next_ticket_id_ = 0;
   // The tickets row first: a taken id fails here, before anything is
   // written, and leaves the transaction usable.
   HELPDESK_ASSIGN_OR_RETURN(
       SqliteStatement stmt,
-      Prepare("INSERT INTO tickets (id, version, status, status_category, "
-              "priority, assignee_id, group_id, requester_id, "
-              "organization_id, subject, created_us, updated_us, "
-              "merged_into, sla_deadline_us, proto) "
-              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+      Prepare(kInsertTicketRow));
   if (ticket->id() == 0) {
     stmt.BindNull(1);  // AUTOINCREMENT: above every id ever used
   } else {
@@ -290,6 +359,15 @@ absl::Status SqliteTransaction::DoInsertTicket(v1::Ticket* ticket) {
 absl::Status SqliteTransaction::DoUpdateTicket(v1::Ticket* ticket,
                                                int64_t expected_version) {
   const int64_t id = ticket->id();
+  if (auto it = pending_tickets_.find(id); it != pending_tickets_.end()) {
+    if (it->second.version() != expected_version) {
+      return StaleVersion("ticket", id, expected_version, it->second.version());
+    }
+    HELPDESK_RETURN_IF_ERROR(CheckStorable(*ticket));
+    ticket->set_version(expected_version + 1);
+    it->second = *ticket;
+    return absl::OkStatus();
+  }
   // The stored row first: a stale version or a missing ticket changes
   // nothing and leaves the transaction usable.
   std::string sql = "UPDATE tickets SET version = ?, proto = ?";
@@ -340,6 +418,14 @@ absl::Status SqliteTransaction::DoUpdateTicket(v1::Ticket* ticket,
 // leaving the version (and every other field) alone.
 absl::Status SqliteTransaction::DoSetTicketSlaDeadline(
     int64_t id, std::optional<absl::Time> deadline) {
+  if (auto it = pending_tickets_.find(id); it != pending_tickets_.end()) {
+    if (deadline.has_value()) {
+      *it->second.mutable_sla_next_deadline() = ToTimestamp(*deadline);
+    } else {
+      it->second.clear_sla_next_deadline();
+    }
+    return absl::OkStatus();
+  }
   HELPDESK_ASSIGN_OR_RETURN(
       SqliteStatement read,
       Prepare("SELECT proto FROM tickets WHERE id = ?"));
@@ -367,6 +453,7 @@ absl::Status SqliteTransaction::DoSetTicketSlaDeadline(
 
 absl::StatusOr<TicketPage> SqliteTransaction::DoQueryTickets(
     const TicketQuery& query) {
+  HELPDESK_RETURN_IF_ERROR(FlushPendingTickets());
   HELPDESK_ASSIGN_OR_RETURN(internal::TicketSql sql,
                             internal::BuildTicketQuerySql(query));
   HELPDESK_ASSIGN_OR_RETURN(SqliteStatement stmt, Prepare(sql.sql));

@@ -21,6 +21,7 @@
 #include <climits>
 #include <cstdint>
 #include <initializer_list>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -404,6 +405,15 @@ class SqliteTransaction final : public CheckedTransaction<SqliteTransaction> {
                                  int64_t version);
   absl::Status WriteTicketSideTables(int64_t id, const v1::Ticket& ticket,
                                      bool replace);
+  // Writes the tickets rows held back (pending_tickets_), each once, as it
+  // stands now. Every statement that reads or writes tickets, ticket_tags or
+  // ticket_ccs other than through the pending rows runs it first (Commit,
+  // QueryTickets, CountTickets, CheckTicketExists, DeleteTicket, an insert
+  // with its own id); so no reader sees the table without them. A failure
+  // fails the transaction (FailAfterPartialWrite).
+  absl::Status FlushPendingTickets();
+  // The id AUTOINCREMENT would give the next ticket inserted now.
+  absl::StatusOr<int64_t> NextTicketId();
   absl::Status DoInsertTicket(v1::Ticket* ticket);
   absl::Status DoUpdateTicket(v1::Ticket* ticket, int64_t expected_version);
   absl::Status DoSetTicketSlaDeadline(int64_t id,
@@ -536,6 +546,16 @@ class SqliteTransaction final : public CheckedTransaction<SqliteTransaction> {
   int64_t kb_generation_before_ = 0;
   int64_t kb_generation_after_ = 0;
   std::vector<KbIndexChange> kb_changes_;
+  // Tickets this transaction inserted with a store-assigned id, whose
+  // tickets row (and tag and CC rows) are not written yet: each as the
+  // caller last stored it (insert, updates, SLA deadline), by id. A ticket
+  // inserted and then changed in one transaction (Ingest's new ticket and
+  // the rules' changes to it) is so written once, as it ends, instead of
+  // inserted and rewritten; what is stored, its id and version are those
+  // the writes in turn would have left. See FlushPendingTickets.
+  std::map<int64_t, v1::Ticket> pending_tickets_;
+  // The id the next pending ticket takes (0: not read yet).
+  int64_t next_ticket_id_ = 0;
 };
 
 }  // namespace helpdesk::internal

@@ -25,6 +25,7 @@ absl::Status ViewNameTaken(const v1::SavedView& view) {
 }  // namespace
 
 absl::StatusOr<int64_t> SqliteTransaction::DoCountTickets(const TicketQuery& query) {
+  HELPDESK_RETURN_IF_ERROR(FlushPendingTickets());
   TicketSql sql = BuildTicketCountSql(query);
   HELPDESK_ASSIGN_OR_RETURN(SqliteStatement stmt, Prepare(sql.sql));
   BindTicketSqlParams(sql.params, stmt);
