@@ -57,6 +57,8 @@ absl::StatusOr<v1::Ticket> SqliteTransaction::DoGetTicket(int64_t id) {
 absl::StatusOr<int> SqliteTransaction::DoVisitEncodedTickets(
     int64_t after_id, int64_t last_id, int limit,
     absl::FunctionRef<absl::Status(int64_t, absl::string_view)> visit) {
+  // The rows this transaction holds back are read like any other.
+  HELPDESK_RETURN_IF_ERROR(FlushPendingTickets());
   HELPDESK_ASSIGN_OR_RETURN(
       SqliteStatement stmt,
       Watch(Prepare("SELECT id, proto FROM tickets WHERE id > ? AND id <= ? "

@@ -408,7 +408,7 @@ class SqliteTransaction final : public CheckedTransaction<SqliteTransaction> {
   // Writes the tickets rows held back (pending_tickets_), each once, as it
   // stands now. Every statement that reads or writes tickets, ticket_tags or
   // ticket_ccs other than through the pending rows runs it first (Commit,
-  // QueryTickets, CountTickets, CheckTicketExists, DeleteTicket, an insert
+  // QueryTickets, CountTickets, VisitEncodedTickets, DeleteTicket, an insert
   // with its own id); so no reader sees the table without them. A failure
   // fails the transaction (FailAfterPartialWrite).
   absl::Status FlushPendingTickets();
