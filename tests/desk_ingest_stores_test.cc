@@ -218,8 +218,9 @@ TEST(DeskIngestStoresTest, SqliteAndPostgresStoreWhatTheMemoryStoreStores) {
     const std::vector<std::vector<v1::InboundMessage>> batches = Batches(seed);
     std::unique_ptr<Store> memory = NewMemoryStore();
     ASSERT_NO_FATAL_FAILURE(Ingest(memory.get(), batches));
-    char dir[] = "/tmp/desk_ingest_stores_XXXXXX";
-    ASSERT_NE(mkdtemp(dir), nullptr);
+    // Below the run's private TempDir() (tests/test_main.cc removes it).
+    std::string dir = ::testing::TempDir() + "/desk_ingest_stores_XXXXXX";
+    ASSERT_NE(mkdtemp(dir.data()), nullptr);
     const std::string path = absl::StrCat(dir, "/desk.db");
     {
       absl::StatusOr<std::unique_ptr<Store>> sqlite = OpenSqliteStore(path);
