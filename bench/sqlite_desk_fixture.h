@@ -52,6 +52,8 @@ class SqliteDeskFixture {
   }
 
   Desk& desk() { return *desk_; }
+  // The SQLite file under the desk (valid after Open).
+  std::string path() const { return dir_ + "/desk.db"; }
 
  private:
   std::string dir_;
