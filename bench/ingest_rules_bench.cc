@@ -140,6 +140,22 @@
 // Wall time is 1.2-2x CPU for batches and ~8x for single messages (the
 // durable commit's fsync, the shared cores).
 //
+// Both cores idle (2026-12-07 14:32-14:37, load 1.3-1.8 before the runs,
+// the merged tree; two runs, the first medians of 3; wall / CPU):
+//   Batch_Rules/1000            63.2 / 61.5 ms   67.5 / 65.3 ms  (14.8k-15.8k
+//                               tickets/s wall, 15.3k-16.3k by CPU)
+//   Batch_Rules/100             7.31 / 6.75 ms   7.65 / 7.05 ms
+//   Batch_Rules_Parallel/1000   64.0 / -   66.0 / - ms (real; the parse is
+//                               ~6 us of ~63, so two parsing cores add little)
+//   Single_Rules                443 / 296 us     447 / 307 us (2.2k/s wall:
+//                               one durable commit, fsync on ext4, each)
+//   Batch_NoRules/1000          31.9 / 30.7 ms   32.7 / 31.5 ms
+//   RawSqlite_Insert/1000       11.1 / 9.7 ms;  Parse_Only 5.76 us
+// with every ticket acknowledged and given an SLA deadline, half routed
+// and 53% tagged (CheckRulesWork's counters): the headline, at least
+// 11,000 tickets/s with the default rule set batched as a poll, holds in
+// wall time too; the Desk with rules costs ~6.3x the raw rows.
+//
 //   cmake --preset release -DHELPDESK_BUILD_BENCHMARKS=ON
 //   cmake --build build/release --target ingest_rules_bench
 //   ./build/release/bench/ingest_rules_bench --benchmark_min_time=0.5
