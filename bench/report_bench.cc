@@ -174,6 +174,12 @@
 // (reports read a few fields, but SLA policies may match on any), and the
 // arena's page faults. Next: decode only the fields groupings read and keep
 // the bytes for SLA (TicketOf copies the whole ticket anyway).
+// Both cores idle, the merged tree (2026-12-07 14:32-14:34, load 1.3-1.8
+// before the runs; wall (process CPU)): Desk/1M 1,989 1,462 1,503 ms
+// (2.75 2.36 2.41 s), median 1.50 s; Desk/100k median 148 ms (215 ms);
+// FromEncodedThreads/1M/0 1.19 s (1.94 s); DeskByTicket/1M 9.7 s;
+// SqlAggregate/1M 14.9 s, /100k 0.97 s. The first Desk/1M run reads a cold
+// page cache after the ingest bench; x10 tickets costs x10.2 wall.
 #include <sqlite3.h>
 
 #include <time.h>
