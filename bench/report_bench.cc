@@ -178,8 +178,8 @@
 // before the runs; wall (process CPU)): Desk/1M 1,989 1,462 1,503 ms
 // (2.75 2.36 2.41 s), median 1.50 s; Desk/100k median 148 ms (215 ms);
 // FromEncodedThreads/1M/0 1.19 s (1.94 s); DeskByTicket/1M 9.7 s;
-// SqlAggregate/1M 14.9 s, /100k 0.97 s. The first Desk/1M run reads a cold
-// page cache after the ingest bench; x10 tickets costs x10.2 wall.
+// SqlAggregate/1M 14.9 s, /100k 0.97 s (the first Desk/1M run of the three
+// was the slowest); x10 tickets costs x10.2 wall (medians).
 #include <sqlite3.h>
 
 #include <time.h>
