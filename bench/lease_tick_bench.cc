@@ -49,6 +49,7 @@
 #include "helpdesk/names.h"
 #include "helpdesk/storage/sqlite_store.h"
 #include "helpdesk/store.h"
+#include "helpdesk/store_wrapper.h"
 #include "helpdesk/timestamp.h"
 
 namespace helpdesk {

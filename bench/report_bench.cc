@@ -200,11 +200,11 @@
 #include "helpdesk/audit.h"
 #include "helpdesk/clock.h"
 #include "helpdesk/desk.h"
-#include "helpdesk/desk.h"
 #include "helpdesk/desk/reports.h"
 #include "helpdesk/names.h"
 #include "helpdesk/reports.h"
 #include "helpdesk/storage/sqlite_store.h"
+#include "helpdesk/store_wrapper.h"
 #include "helpdesk/timestamp.h"
 #include "helpdesk/workflow.h"
 

@@ -14,6 +14,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "helpdesk/desk.h"
+#include "helpdesk/store_wrapper.h"
 #include "helpdesk/testing/status_matchers.h"
 
 namespace helpdesk {

@@ -20,6 +20,7 @@
 #include "helpdesk/sla.h"
 #include "helpdesk/storage/memory_store.h"
 #include "helpdesk/storage/sqlite_store.h"
+#include "helpdesk/store_wrapper.h"
 #include "helpdesk/testing/status_matchers.h"
 #include "helpdesk/timestamp.h"
 #include "internal/text_checks.h"

@@ -21,6 +21,7 @@
 #include "helpdesk/desk.h"
 #include "helpdesk/storage/memory_store.h"
 #include "helpdesk/storage/sqlite_store.h"
+#include "helpdesk/store_wrapper.h"
 #include "helpdesk/testing/status_matchers.h"
 #ifdef HELPDESK_TEST_WITH_POSTGRES
 #include "postgres_test_support.h"

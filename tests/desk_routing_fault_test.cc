@@ -1,6 +1,7 @@
 // Routing inside the Desk when the store fails: decisions and commands stay
 // one transaction, and what failed leaves no routing state behind.
 #include "desk_routing_fixture.h"
+#include "helpdesk/store_wrapper.h"
 
 namespace helpdesk {
 namespace {

@@ -14,6 +14,7 @@
 #include "helpdesk/clock.h"
 #include "helpdesk/storage/memory_store.h"
 #include "helpdesk/storage/sqlite_store.h"
+#include "helpdesk/store_wrapper.h"
 #include "helpdesk/testing/status_matchers.h"
 #include "helpdesk/timestamp.h"
 

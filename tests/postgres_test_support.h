@@ -18,6 +18,7 @@
 #include "gtest/gtest.h"
 #include "helpdesk/storage/postgres_store.h"
 #include "helpdesk/store.h"
+#include "helpdesk/store_wrapper.h"
 
 namespace helpdesk::testing {
 

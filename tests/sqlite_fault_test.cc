@@ -47,6 +47,7 @@
 #include "helpdesk/desk.h"
 #include "helpdesk/storage/sqlite_store.h"
 #include "helpdesk/store.h"
+#include "helpdesk/store_wrapper.h"
 #include "helpdesk/testing/status_matchers.h"
 
 namespace helpdesk {

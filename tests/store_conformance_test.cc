@@ -18,6 +18,7 @@
 #include "helpdesk/storage/memory_store.h"
 #include "helpdesk/storage/sqlite_store.h"
 #include "helpdesk/store.h"
+#include "helpdesk/store_wrapper.h"
 
 namespace helpdesk::testing {
 namespace {

@@ -25,6 +25,7 @@
 #include "helpdesk/desk.h"
 #include "helpdesk/storage/memory_store.h"
 #include "helpdesk/storage/sqlite_store.h"
+#include "helpdesk/store_wrapper.h"
 #include "helpdesk/testing/status_matchers.h"
 #include "internal/sha256.h"
 

@@ -21,6 +21,7 @@
 #include "absl/time/time.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "helpdesk/store.h"
+#include "helpdesk/store_wrapper.h"
 #include "helpdesk/timestamp.h"
 #include "internal/status_macros.h"
 

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "helpdesk/store_wrapper.h"
 #include "helpdesk/testing/store_conformance.h"
 #include "helpdesk/timestamp.h"
 #include "testing/store_conformance_internal.h"
